@@ -1,0 +1,53 @@
+"""The FastAPI application: routes, error rendering and the edge middleware."""
+
+from __future__ import annotations
+
+from importlib import resources
+
+from fastapi import FastAPI
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import HTMLResponse
+from fastapi.staticfiles import StaticFiles
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from caveat import __version__
+from caveat.api import problems
+from caveat.api.middleware import EdgeMiddleware
+from caveat.api.routes import auth, health, people, registry
+from caveat.bootstrap.container import Node
+from caveat.domain.errors import CaveatError
+
+_DOCS_PAGE = """<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>Caveat API</title>
+<link rel="stylesheet" href="/api/docs/static/swagger-ui.css"></head>
+<body><div id="swagger-ui"></div>
+<script src="/api/docs/static/swagger-ui-bundle.js"></script>
+<script src="/api/docs/static/init.js"></script></body></html>"""
+
+
+def create_app(node: Node) -> FastAPI:
+    """An app serving ``node``; the node's lifetime is the caller's business."""
+    app = FastAPI(
+        title="Caveat",
+        version=__version__,
+        summary="Labelled, export-controlled, auditable research sharing between nations",
+        openapi_url="/api/v1/openapi.json",
+        docs_url=None,  # served below from vendored assets: no CDN, strict CSP
+        redoc_url=None,
+    )
+    app.state.node = node
+    app.add_exception_handler(CaveatError, problems.caveat_error_handler)
+    app.add_exception_handler(RequestValidationError, problems.validation_error_handler)
+    app.add_exception_handler(StarletteHTTPException, problems.http_error_handler)
+    app.add_exception_handler(Exception, problems.unexpected_error_handler)
+    for router in (health.router, auth.router, registry.router, people.router):
+        app.include_router(router)
+    static = resources.files("caveat.api").joinpath("static/swagger")
+    app.mount("/api/docs/static", StaticFiles(directory=str(static)), name="swagger")
+
+    @app.get("/api/docs", include_in_schema=False)
+    def docs() -> HTMLResponse:
+        return HTMLResponse(_DOCS_PAGE)
+
+    app.add_middleware(EdgeMiddleware)
+    return app

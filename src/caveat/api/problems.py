@@ -1,0 +1,144 @@
+"""RFC 9457 problem+json: the one place where error kinds become HTTP statuses."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from caveat.domain.errors import CaveatError, ErrorKind
+
+PROBLEM_JSON = "application/problem+json"
+
+STATUS: dict[ErrorKind, int] = {
+    ErrorKind.INVALID: 422,
+    ErrorKind.NOT_FOUND: 404,
+    ErrorKind.CONFLICT: 409,
+    ErrorKind.UNAUTHENTICATED: 401,
+    ErrorKind.DENIED: 403,
+    ErrorKind.THROTTLED: 429,
+    ErrorKind.UNAVAILABLE: 503,
+    ErrorKind.INTEGRITY: 500,
+    ErrorKind.INTERNAL: 500,
+}
+
+TITLES: dict[int, str] = {
+    400: "Bad request",
+    401: "Authentication required",
+    403: "Forbidden",
+    404: "Not found",
+    405: "Method not allowed",
+    409: "Conflict",
+    413: "Content too large",
+    415: "Unsupported media type",
+    422: "Invalid input",
+    429: "Too many requests",
+    500: "Internal error",
+    503: "Service unavailable",
+}
+
+
+def problem(
+    status: int,
+    code: str,
+    detail: str,
+    request: Request,
+    *,
+    field: str | None = None,
+    hint: str | None = None,
+    extra: dict[str, Any] | None = None,
+    headers: dict[str, str] | None = None,
+) -> JSONResponse:
+    """A problem+json response with Caveat's stable ``code`` and the request id."""
+    body: dict[str, Any] = {
+        "type": f"urn:caveat:error:{code}",
+        "title": TITLES.get(status, "Error"),
+        "status": status,
+        "detail": detail,
+        "code": code,
+        "request_id": getattr(request.state, "request_id", None),
+    }
+    if field is not None:
+        body["field"] = field
+    if hint is not None:
+        body["hint"] = hint
+    if extra:
+        body.update(extra)
+    return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
+
+
+async def caveat_error_handler(request: Request, exc: Exception) -> JSONResponse:
+    """Render a CaveatError; its kind alone decides the status."""
+    assert isinstance(exc, CaveatError)
+    status = STATUS[exc.kind]
+    headers: dict[str, str] = {}
+    if exc.kind is ErrorKind.UNAUTHENTICATED:
+        headers["WWW-Authenticate"] = 'Bearer realm="caveat"'
+    retry = exc.data.get("retry_after")
+    if exc.kind is ErrorKind.THROTTLED and isinstance(retry, int):
+        headers["Retry-After"] = str(retry)
+    if exc.kind in (ErrorKind.INTEGRITY, ErrorKind.INTERNAL):
+        # Details of integrity failures are for the logs and the ledger, not the client.
+        return problem(status, exc.code, "the server could not complete the request", request)
+    return problem(
+        status,
+        exc.code,
+        exc.detail,
+        request,
+        field=exc.field,
+        hint=exc.hint,
+        extra=dict(exc.data) or None,
+        headers=headers or None,
+    )
+
+
+def _field_name(loc: tuple[Any, ...]) -> str:
+    parts = [str(p) for p in loc if p not in ("body", "query", "path", "header", "cookie")]
+    return ".".join(parts) or "body"
+
+
+async def validation_error_handler(request: Request, exc: Exception) -> JSONResponse:
+    """Pydantic validation errors: name every field and what is wrong with it."""
+    assert isinstance(exc, RequestValidationError)
+    errors = list(exc.errors())
+    if any(e.get("type") == "json_invalid" for e in errors):
+        return problem(
+            400,
+            "malformed_json",
+            "the request body is not valid JSON",
+            request,
+            hint="send a JSON object with Content-Type: application/json",
+        )
+    fields = [{"field": _field_name(tuple(e["loc"])), "message": e["msg"]} for e in errors]
+    first = fields[0] if fields else {"field": "body", "message": "invalid"}
+    return problem(
+        422,
+        "invalid_input",
+        f"{first['field']}: {first['message']}",
+        request,
+        field=first["field"],
+        hint="see `errors` for every field that needs fixing",
+        extra={"errors": fields},
+    )
+
+
+async def http_error_handler(request: Request, exc: Exception) -> JSONResponse:
+    """Framework errors (unknown route, wrong method) as problem+json too."""
+    assert isinstance(exc, StarletteHTTPException)
+    code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "http_error")
+    detail = exc.detail if isinstance(exc.detail, str) else TITLES.get(exc.status_code, "error")
+    return problem(exc.status_code, code, detail, request, headers=getattr(exc, "headers", None))
+
+
+async def unexpected_error_handler(request: Request, exc: Exception) -> JSONResponse:
+    """Anything unforeseen: a 500 with the request id, never a stack trace."""
+    return problem(
+        500,
+        "internal_error",
+        "the server hit an unexpected error",
+        request,
+        hint="report the request_id to the node operator",
+    )

@@ -1,0 +1,73 @@
+"""What every command shares: the settings, and how to open the local node."""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import typer
+
+from caveat.bootstrap.container import Node, open_node
+from caveat.bootstrap.settings import Settings
+from caveat.domain.errors import AuthenticationFailed
+
+
+@dataclass
+class CliState:
+    """Settings resolved from --data-dir and CAVEAT_* variables."""
+
+    settings: Settings
+
+    def open(self) -> Node:
+        """The local node in the data directory (refuses a wrong schema)."""
+        return open_node(self.settings)
+
+
+def state(ctx: typer.Context) -> CliState:
+    """The CliState the root callback stored."""
+    obj = ctx.find_root().obj
+    assert isinstance(obj, CliState)
+    return obj
+
+
+def config_dir() -> Path:
+    """Where `caveat login` keeps the server URL and session token."""
+    if explicit := os.environ.get("CAVEAT_CONFIG_DIR"):
+        return Path(explicit)
+    base = os.environ.get("XDG_CONFIG_HOME") or str(Path.home() / ".config")
+    return Path(base) / "caveat"
+
+
+def save_credentials(server: str, username: str, token: str) -> Path:
+    """Store the login with mode 0600 (created that way, never widened)."""
+    directory = config_dir()
+    directory.mkdir(parents=True, exist_ok=True, mode=0o700)
+    path = directory / "credentials.json"
+    tmp = path.with_suffix(".tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        json.dump({"server": server, "username": username, "token": token}, handle)
+    os.replace(tmp, path)
+    return path
+
+
+def load_credentials() -> dict[str, Any]:
+    """The stored login; AuthenticationFailed with a hint if there is none."""
+    path = config_dir() / "credentials.json"
+    try:
+        data: dict[str, Any] = json.loads(path.read_text())
+    except FileNotFoundError:
+        raise AuthenticationFailed(
+            "not signed in to a Caveat server",
+            code="not_logged_in",
+            hint="run `caveat login --server URL`",
+        ) from None
+    return data
+
+
+def forget_credentials() -> None:
+    """Remove the stored login."""
+    (config_dir() / "credentials.json").unlink(missing_ok=True)

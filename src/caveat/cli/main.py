@@ -1,0 +1,168 @@
+"""The `caveat` command line."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from caveat import __version__
+from caveat.adapters.db import schema
+from caveat.adapters.db.engine import make_engine
+from caveat.bootstrap.container import FirstOperator, init_node, open_node
+from caveat.bootstrap.settings import Settings
+from caveat.cli import admin, remote
+from caveat.cli.context import CliState, state
+from caveat.cli.demo import demo_app
+from caveat.cli.output import emit_json, errors, out
+from caveat.domain.identity import OrganisationKind
+
+app = typer.Typer(
+    name="caveat",
+    help="Caveat: labelled, export-controlled, auditable research sharing between nations.\n\n"
+    "Exit codes: 0 ok, 1 failure, 2 usage or invalid input, 3 denied, 4 not found, 5 conflict.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,  # tracebacks may hold secrets: never pretty-print locals
+)
+db = typer.Typer(help="Database schema.", no_args_is_help=True)
+app.add_typer(db, name="db")
+app.add_typer(admin.users, name="user")
+app.add_typer(admin.orgs, name="org")
+app.add_typer(admin.groups, name="group")
+app.add_typer(remote.tokens, name="token")
+app.add_typer(demo_app, name="demo")
+app.command("login")(remote.login)
+app.command("logout")(remote.logout)
+app.command("whoami")(remote.whoami)
+app.command("passwd")(remote.passwd)
+
+JsonOpt = Annotated[bool, typer.Option("--json", help="print JSON for scripts")]
+
+
+@app.callback()
+def root(
+    ctx: typer.Context,
+    data_dir: Annotated[
+        Path | None,
+        typer.Option(
+            envvar="CAVEAT_DATA_DIR", help="the node's data directory [default: var/caveat]"
+        ),
+    ] = None,
+) -> None:
+    """Select the node by its data directory."""
+    settings = Settings() if data_dir is None else Settings(data_dir=data_dir)
+    ctx.obj = CliState(settings=settings)
+
+
+@app.command()
+def version() -> None:
+    """Print Caveat's version."""
+    typer.echo(__version__)
+
+
+@app.command()
+def init(
+    ctx: typer.Context,
+    nation: Annotated[str, typer.Option(help="the node's nation (ISO 3166-1 alpha-3)")],
+    org: Annotated[str, typer.Option(help="the operating organisation")] = "Node operations",
+    org_kind: Annotated[OrganisationKind, typer.Option()] = OrganisationKind.GOVERNMENT_LABORATORY,
+    operator: Annotated[str, typer.Option(help="first operator's username")] = "operator",
+    name: Annotated[str, typer.Option(help="first operator's display name")] = "Node Operator",
+    email: Annotated[
+        str, typer.Option(help="first operator's e-mail")
+    ] = "operator@localhost.localdomain",
+    node_name: Annotated[str | None, typer.Option(help="this node's origin name")] = None,
+    json_: JsonOpt = False,
+) -> None:
+    """Create a node: data directory, schema, keys and the first operator (secrets shown once)."""
+    settings = state(ctx).settings
+    if node_name:
+        settings = settings.model_copy(update={"node_name": node_name})
+    with errors(json_):
+        node, account = init_node(
+            settings,
+            FirstOperator(
+                username=operator,
+                display_name=name,
+                email=email,
+                organisation=org,
+                nation=nation,
+                organisation_kind=org_kind,
+            ),
+        )
+        node.close()
+        if json_:
+            emit_json(
+                {"node": node.identity, "data_dir": str(settings.data_dir), "operator": account}
+            )
+            return
+        out.print(f"node [bold]{node.identity.name}[/] ({node.identity.id}) in {settings.data_dir}")
+        admin.print_secrets(account.person.username, account.mfa, account.one_time_password)
+
+
+@db.command("upgrade")
+def db_upgrade(ctx: typer.Context, json_: JsonOpt = False) -> None:
+    """Migrate the database to this version's schema (back it up first)."""
+    settings = state(ctx).settings
+    with errors(json_):
+        engine = make_engine(settings.resolved_database_url())
+        before = schema.current_revision(engine)
+        schema.upgrade(engine)
+        after = schema.current_revision(engine)
+        engine.dispose()
+        result = {"from": before, "to": after}
+        if json_:
+            emit_json(result)
+        else:
+            out.print(f"schema {before or 'empty'} -> {after}")
+
+
+@db.command("status")
+def db_status(ctx: typer.Context, json_: JsonOpt = False) -> None:
+    """Show the schema revision of the database and of this code."""
+    settings = state(ctx).settings
+    with errors(json_):
+        engine = make_engine(settings.resolved_database_url())
+        current, head = schema.current_revision(engine), schema.head_revision()
+        engine.dispose()
+        result = {"current": current, "head": head, "up_to_date": current == head}
+        if json_:
+            emit_json(result)
+        else:
+            out.print(f"database at {current or 'empty'}; this code at {head}")
+
+
+def run_server(settings: Settings, *, host: str, port: int, workers: int) -> None:
+    """Check the node opens (schema, keys), then serve it with uvicorn."""
+    import uvicorn
+
+    with errors(False):
+        open_node(settings).close()  # refuse to start on a wrong schema, with a clear message
+    # Workers re-read settings from the environment in caveat.api.asgi:create.
+    os.environ["CAVEAT_DATA_DIR"] = str(settings.data_dir)
+    if settings.database_url is not None:
+        os.environ["CAVEAT_DATABASE_URL"] = settings.database_url.get_secret_value()
+    out.print(f"serving on http://{host}:{port}  (API docs: http://{host}:{port}/api/docs)")
+    uvicorn.run(
+        "caveat.api.asgi:create",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        access_log=False,
+        proxy_headers=False,
+        server_header=False,
+    )
+
+
+@app.command()
+def serve(
+    ctx: typer.Context,
+    host: Annotated[str, typer.Option(help="address to listen on")] = "127.0.0.1",
+    port: Annotated[int, typer.Option()] = 8000,
+    workers: Annotated[int, typer.Option(min=1, max=64)] = 1,
+) -> None:
+    """Serve the node's API (127.0.0.1 by default)."""
+    run_server(state(ctx).settings, host=host, port=port, workers=workers)

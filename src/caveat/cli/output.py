@@ -1,0 +1,110 @@
+"""How the CLI speaks: JSON for scripts, tables for people, exit codes for both."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import sys
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from datetime import date, datetime
+from enum import Enum, IntEnum
+from typing import Any, NoReturn
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from caveat.domain.errors import CaveatError, ErrorKind
+
+out = Console()
+err = Console(stderr=True)
+
+
+class Exit(IntEnum):
+    """Exit codes: scripts tell a usage error from a denial from a failure."""
+
+    OK = 0
+    FAILURE = 1  # the node or a dependency failed: try again later or call the operator
+    USAGE = 2  # the command or its input is wrong: fix the call
+    DENIED = 3  # not signed in, not allowed, or throttled
+    NOT_FOUND = 4
+    CONFLICT = 5  # clashes with existing state (a taken name)
+
+
+_EXIT_BY_KIND = {
+    ErrorKind.INVALID: Exit.USAGE,
+    ErrorKind.NOT_FOUND: Exit.NOT_FOUND,
+    ErrorKind.CONFLICT: Exit.CONFLICT,
+    ErrorKind.UNAUTHENTICATED: Exit.DENIED,
+    ErrorKind.DENIED: Exit.DENIED,
+    ErrorKind.THROTTLED: Exit.DENIED,
+    ErrorKind.UNAVAILABLE: Exit.FAILURE,
+    ErrorKind.INTEGRITY: Exit.FAILURE,
+    ErrorKind.INTERNAL: Exit.FAILURE,
+}
+
+
+def fail(exc: CaveatError, *, as_json: bool) -> NoReturn:
+    """Report ``exc`` as one clear line and a hint (or JSON) and exit with its code."""
+    code = _EXIT_BY_KIND[exc.kind]
+    if as_json:
+        payload = {
+            "error": {"code": exc.code, "detail": exc.detail, "field": exc.field, "hint": exc.hint}
+        }
+        sys.stdout.write(json.dumps(payload) + "\n")
+    else:
+        where = f" ({exc.field})" if exc.field else ""
+        err.print(
+            f"[bold red]error:[/] {exc.detail}{where} [dim]\\[{exc.code}][/]", highlight=False
+        )
+        if exc.hint:
+            err.print(f"[yellow]hint:[/] {exc.hint}", highlight=False)
+    raise typer.Exit(int(code))
+
+
+@contextmanager
+def errors(as_json: bool) -> Iterator[None]:
+    """Turn typed errors into exit codes; anything else is a bug and shows as one."""
+    try:
+        yield
+    except CaveatError as exc:
+        fail(exc, as_json=as_json)
+
+
+def _plain(value: Any) -> Any:
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {f.name: _plain(getattr(value, f.name)) for f in dataclasses.fields(value)}
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple | frozenset | set):
+        items = [_plain(v) for v in value]
+        return sorted(items) if isinstance(value, frozenset | set) else items
+    if isinstance(value, Enum):
+        return value.value
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    return value
+
+
+def emit_json(value: Any) -> None:
+    """Print ``value`` (dataclasses, enums and dates included) as one JSON document."""
+    sys.stdout.write(json.dumps(_plain(value), indent=2, ensure_ascii=False) + "\n")
+
+
+def table(title: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
+    """Print a table for people."""
+    t = Table(title=title, title_justify="left")
+    for column in columns:
+        t.add_column(column)
+    for row in rows:
+        t.add_row(*("" if v is None else str(_plain(v)) for v in row))
+    out.print(t)
+
+
+def show(value: Any, as_json: bool, human: Callable[[], None]) -> None:
+    """JSON for scripts, the ``human`` rendering otherwise."""
+    if as_json:
+        emit_json(value)
+    else:
+        human()

@@ -1,0 +1,1 @@
+"""Classification schemes as sourced, dated package data (one JSON file per scheme)."""

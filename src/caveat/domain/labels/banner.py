@@ -1,0 +1,405 @@
+"""CAPCO-style banner lines and portion marks: strict parse, render and normalise.
+
+Grammar (CAPCO register 2016, the subset Caveat supports)::
+
+    banner  = [ "//" ] level { "//" block }          e.g. SECRET//REL TO USA, GBR
+    portion = "(" banner-with-abbreviations ")"       e.g. (S//NF), (//NS//REL TO USA, NATO)
+    block   = SCI values | SAP values | dissemination controls, in that order,
+              values separated by "/"
+
+US levels are written bare; NATO, EU and other nations' levels start with "//"
+(``//NATO SECRET``, ``//DEU GEHEIM``). Every error is a MarkingError with the
+character position of the fault and a hint.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, replace
+from datetime import date
+
+from caveat.domain.groups import GroupDirectory
+from caveat.domain.labels import capco
+from caveat.domain.labels.errors import InvalidLabel, MarkingError
+from caveat.domain.labels.model import (
+    DISSEM,
+    REL_TO,
+    SAP,
+    SCI,
+    Category,
+    CategoryType,
+    Label,
+)
+from caveat.domain.labels.releasability import (
+    LEADING_NATION,
+    collapse,
+    ordered,
+    rel_to_sort_key,
+)
+from caveat.domain.labels.schemes import Scheme, SchemeRegistry, builtin_schemes
+from caveat.domain.nations import is_nation
+
+_SCI, _SAP, _DISSEM = 0, 1, 2
+_BLOCK_NAMES = ("SCI", "SAP", "dissemination")
+# NOFORN forbids any foreign release, so a release list or RELIDO contradicts it.
+_CLASHES = {"NOFORN": ("REL TO", "RELIDO"), "REL TO": ("NOFORN",), "RELIDO": ("NOFORN",)}
+
+
+@dataclass(frozen=True, slots=True)
+class _Piece:
+    text: str
+    at: int  # offset in the whole marking
+
+
+@dataclass(slots=True)
+class _Context:
+    text: str
+    groups: GroupDirectory
+    on: date
+    schemes: SchemeRegistry
+    portion: bool
+    strict: bool
+    banner: Label | None
+
+    def fail(self, detail: str, at: int, hint: str | None = None) -> MarkingError:
+        return MarkingError(detail, text=self.text, position=at, hint=hint)
+
+
+def _split(piece: _Piece, sep: str) -> Iterator[_Piece]:
+    start = 0
+    while True:
+        found = piece.text.find(sep, start)
+        end = len(piece.text) if found < 0 else found
+        yield _Piece(piece.text[start:end], piece.at + start)
+        if found < 0:
+            return
+        start = found + len(sep)
+
+
+def _level_table(schemes: SchemeRegistry, *, portion: bool, foreign: bool) -> dict[str, Scheme]:
+    table: dict[str, Scheme] = {}
+    for scheme in schemes.all():
+        if scheme.capco_foreign == foreign:
+            for level in scheme.levels:
+                table[level.portion if portion else level.banner] = scheme
+    return table
+
+
+def _parse_level(ctx: _Context, piece: _Piece, *, foreign: bool) -> tuple[Scheme, int]:
+    table = _level_table(ctx.schemes, portion=ctx.portion, foreign=foreign)
+    scheme = table.get(piece.text)
+    if scheme is not None:
+        for level in scheme.levels:
+            if (level.portion if ctx.portion else level.banner) == piece.text:
+                return scheme, level.ordinal
+    other_form = _level_table(ctx.schemes, portion=not ctx.portion, foreign=foreign)
+    other_place = _level_table(ctx.schemes, portion=ctx.portion, foreign=not foreign)
+    if piece.text in other_form:
+        hint = (
+            "portion marks use abbreviations such as S or NS"
+            if ctx.portion
+            else "banners spell the level out, for example SECRET or NATO SECRET"
+        )
+    elif piece.text in other_place:
+        hint = (
+            "US levels are written without the leading //"
+            if foreign
+            else "NATO, EU and foreign levels start with //, for example //NATO SECRET"
+        )
+    else:
+        hint = "expected one of: " + ", ".join(sorted(table))
+    raise ctx.fail(f"unknown classification {piece.text!r}", piece.at, hint)
+
+
+def _block_kind(piece: _Piece) -> int:
+    first = piece.text.split("/", 1)[0]
+    if capco.SCI_VALUE.match(first):
+        return _SCI
+    if first.startswith("SAR-"):
+        return _SAP
+    return _DISSEM
+
+
+def _parse_compartments(ctx: _Context, piece: _Piece, kind: int) -> frozenset[str]:
+    pattern = capco.SCI_VALUE if kind == _SCI else capco.SAP_VALUE
+    example = "SI/TK or SI-G ABCD" if kind == _SCI else "SAR-BP"
+    seen: list[str] = []
+    for value in _split(piece, "/"):
+        if not pattern.match(value.text):
+            raise ctx.fail(
+                f"{value.text!r} is not a valid {_BLOCK_NAMES[kind]} value",
+                value.at,
+                f"write for example {example}; SCI systems are {', '.join(capco.SCI_SYSTEMS)}",
+            )
+        if value.text in seen:
+            raise ctx.fail(f"{value.text} is repeated", value.at, "list each value once")
+        if ctx.strict and seen and value.text < seen[-1]:
+            raise ctx.fail(
+                f"{value.text} is out of order", value.at, "list values in alphabetical order"
+            )
+        seen.append(value.text)
+    return frozenset(seen)
+
+
+def _parse_rel_to(ctx: _Context, piece: _Piece, scheme: Scheme) -> frozenset[str]:
+    body = _Piece(piece.text[len("REL TO ") :], piece.at + len("REL TO "))
+    if not piece.text.startswith("REL TO ") or not body.text:
+        raise ctx.fail("REL TO needs a list", piece.at, "write REL TO USA, GBR")
+    codes: list[str] = []
+    for index, entry in enumerate(_split(body, ",")):
+        code, at = entry.text, entry.at
+        if index:
+            if ctx.strict and not (code.startswith(" ") and not code.startswith("  ")):
+                raise ctx.fail("separate REL TO entries with comma and space", at, "USA, GBR")
+            stripped = code.lstrip(" ")
+            at += len(code) - len(stripped)
+            code = stripped
+        if not ctx.strict:
+            code = code.strip(" ")
+        if not code:
+            raise ctx.fail("empty entry in REL TO", at, "remove the extra comma")
+        if not (is_nation(code) or ctx.groups.is_group(code)):
+            raise ctx.fail(
+                f"{code!r} is neither a country code nor a known group",
+                at,
+                "use ISO 3166-1 alpha-3 codes (GBR) or a configured group (FVEY)",
+            )
+        if code in codes:
+            if ctx.strict:
+                raise ctx.fail(f"{code} is repeated in REL TO", at, "list each code once")
+            continue
+        if ctx.strict and codes and rel_to_sort_key(code) < rel_to_sort_key(codes[-1]):
+            raise ctx.fail(
+                f"{code} is out of order in REL TO",
+                at,
+                "order: USA first, then trigraphs alphabetically, then groups alphabetically: "
+                + ", ".join(ordered([*codes, code])),
+            )
+        codes.append(code)
+    if scheme.nation is not None and set(codes) == {scheme.nation}:
+        raise ctx.fail(
+            f"REL TO {scheme.nation} alone is not a release",
+            body.at,
+            "use NOFORN, or add the nations it may be released to",
+        )
+    if scheme.code == LEADING_NATION and LEADING_NATION not in codes:
+        raise ctx.fail("a US REL TO list must include USA", body.at, "start the list with USA")
+    return frozenset(codes)
+
+
+def _banner_rel_to(ctx: _Context, at: int) -> frozenset[str]:
+    if not ctx.portion or ctx.banner is None or ctx.banner.releasable_to is None:
+        raise ctx.fail(
+            "REL without a list needs the banner's REL TO list",
+            at,
+            "write REL TO with the list, or parse the portion with its banner",
+        )
+    return ctx.banner.releasable_to
+
+
+def _parse_dissem(
+    ctx: _Context, piece: _Piece, scheme: Scheme
+) -> tuple[set[str], frozenset[str] | None, dict[str, int]]:
+    controls: set[str] = set()
+    rel_to: frozenset[str] | None = None
+    where: dict[str, int] = {}
+    last = -1
+    table = capco.BY_PORTION if ctx.portion else capco.BY_NAME
+    other = capco.BY_NAME if ctx.portion else capco.BY_PORTION
+    for value in _split(piece, "/"):
+        if value.text.startswith("REL TO"):
+            control = capco.BY_NAME["REL TO"]
+            rel_to = _parse_rel_to(ctx, value, scheme)
+        elif value.text == "REL" and ctx.portion:
+            control = capco.BY_NAME["REL TO"]
+            rel_to = _banner_rel_to(ctx, value.at)
+        elif value.text in table:
+            control = table[value.text]
+            controls.add(control.name)
+        else:
+            if value.text in other:
+                form = other[value.text]
+                hint = f"write {form.portion if ctx.portion else form.name} in a " + (
+                    "portion mark" if ctx.portion else "banner"
+                )
+            elif not value.text:
+                hint = "remove the extra /"
+            else:
+                hint = "known controls: " + ", ".join(table)
+            raise ctx.fail(f"unknown dissemination control {value.text!r}", value.at, hint)
+        for clash in _CLASHES.get(control.name, ()):
+            if clash in where:
+                raise ctx.fail(
+                    f"{control.name} cannot be combined with {clash}", value.at, "keep one of them"
+                )
+        if control.name in where:
+            if ctx.strict or control.name == "REL TO":
+                raise ctx.fail(f"{value.text} is repeated", value.at, "list each control once")
+            continue
+        if ctx.strict and control.order < last:
+            raise ctx.fail(
+                f"{value.text} is out of order",
+                value.at,
+                "register order: " + ", ".join(c.name for c in capco.DISSEM_CONTROLS),
+            )
+        last = max(last, control.order)
+        where[control.name] = value.at
+    return controls, rel_to, where
+
+
+def _check_fouo(ctx: _Context, scheme: Scheme, ordinal: int, where: dict[str, int]) -> None:
+    if "FOUO" in where and scheme.level(ordinal).common != 0:
+        raise ctx.fail("FOUO marks unclassified information only", where["FOUO"], "drop FOUO")
+
+
+def _parse(ctx: _Context) -> Label:
+    text = ctx.text
+    if not text:
+        raise ctx.fail("empty marking", 0, "write for example UNCLASSIFIED")
+    for at, char in enumerate(text):
+        if char != char.upper():
+            raise ctx.fail("markings are written in capitals", at, text.upper())
+    if text != text.strip():
+        at = 0 if text[0].isspace() else len(text.rstrip())
+        raise ctx.fail("a marking has no surrounding spaces", at, text.strip())
+    start, end = 0, len(text)
+    if ctx.portion:
+        if not text.startswith("("):
+            raise ctx.fail("a portion mark is written in parentheses", 0, f"({text})")
+        if not text.endswith(")"):
+            raise ctx.fail("the portion mark is not closed", len(text), f"{text})")
+        start, end = 1, len(text) - 1
+    elif text.startswith("("):
+        raise ctx.fail("a banner is not written in parentheses", 0, "parse it as a portion mark")
+    foreign = text.startswith("//", start)
+    if foreign:
+        start += 2
+    blocks = list(_split(_Piece(text[start:end], start), "//"))
+    for block in blocks:
+        if not block.text:
+            raise ctx.fail("empty category between //", block.at, "remove the extra //")
+    scheme, ordinal = _parse_level(ctx, blocks[0], foreign=foreign)
+    categories: list[Category] = []
+    controls: set[str] = set()
+    rel_to: frozenset[str] | None = None
+    where: dict[str, int] = {}
+    last = -1
+    for block in blocks[1:]:
+        kind = _block_kind(block)
+        if kind <= last:
+            raise ctx.fail(
+                f"{_BLOCK_NAMES[kind]} block is repeated or out of order",
+                block.at,
+                f"order: {capco.BLOCK_ORDER}",
+            )
+        last = kind
+        if kind == _DISSEM:
+            controls, rel_to, where = _parse_dissem(ctx, block, scheme)
+        else:
+            values = _parse_compartments(ctx, block, kind)
+            tag = SCI if kind == _SCI else SAP
+            categories.append(Category(tag, CategoryType.RESTRICTIVE, values))
+    _check_fouo(ctx, scheme, ordinal, where)
+    if controls:
+        categories.append(Category(DISSEM, CategoryType.RESTRICTIVE, frozenset(controls)))
+    if rel_to is not None:
+        categories.append(Category(REL_TO, CategoryType.PERMISSIVE, rel_to))
+    return Label(policy=scheme.code, classification=ordinal, categories=tuple(categories))
+
+
+def parse_banner(
+    text: str, *, groups: GroupDirectory, on: date, schemes: SchemeRegistry | None = None
+) -> Label:
+    """Parse a banner such as ``SECRET//REL TO USA, FVEY``; groups are checked on ``on``."""
+    registry = schemes or builtin_schemes()
+    return _parse(_Context(text, groups, on, registry, portion=False, strict=True, banner=None))
+
+
+def parse_portion(
+    text: str,
+    *,
+    groups: GroupDirectory,
+    on: date,
+    schemes: SchemeRegistry | None = None,
+    banner: Label | None = None,
+) -> Label:
+    """Parse a portion mark such as ``(S//NF)``; ``banner`` resolves a bare ``REL``."""
+    registry = schemes or builtin_schemes()
+    return _parse(_Context(text, groups, on, registry, portion=True, strict=True, banner=banner))
+
+
+def parse_marking(
+    text: str, *, groups: GroupDirectory, on: date, schemes: SchemeRegistry | None = None
+) -> Label:
+    """Parse either form: text in parentheses is a portion mark, anything else a banner."""
+    if text.startswith("("):
+        return parse_portion(text, groups=groups, on=on, schemes=schemes)
+    return parse_banner(text, groups=groups, on=on, schemes=schemes)
+
+
+def _render(label: Label, registry: SchemeRegistry, *, portion: bool, banner: Label | None) -> str:
+    scheme = registry.get(label.policy)
+    level = scheme.level(label.classification)
+    parts = [("//" if scheme.capco_foreign else "") + (level.portion if portion else level.banner)]
+    for category in label.categories:
+        known = {SCI, SAP, DISSEM, REL_TO}
+        if category.tag not in known and category.type is not CategoryType.INFORMATIVE:
+            # Dropping a restriction from the text would widen access: refuse instead.
+            raise InvalidLabel(f"category {category.tag} has no CAPCO text form")
+    for tag in (SCI, SAP):
+        if label.values(tag):
+            parts.append("/".join(sorted(label.values(tag))))
+    dissem: list[tuple[int, str]] = []
+    for name in label.values(DISSEM):
+        control = capco.BY_NAME.get(name)
+        if control is None or name == "REL TO":
+            raise InvalidLabel(f"dissemination control {name!r} has no CAPCO text form")
+        dissem.append((control.order, control.portion if portion else control.name))
+    rel_to = label.releasable_to
+    if rel_to is not None:
+        same = portion and banner is not None and banner.releasable_to == rel_to
+        text = "REL" if same else "REL TO " + ", ".join(ordered(rel_to))
+        dissem.append((capco.REL_TO_ORDER, text))
+    if dissem:
+        parts.append("/".join(text for _, text in sorted(dissem)))
+    return "//".join(parts)
+
+
+def render_banner(label: Label, *, schemes: SchemeRegistry | None = None) -> str:
+    """The banner line for ``label`` (informative categories such as TLP are not shown)."""
+    return _render(label, schemes or builtin_schemes(), portion=False, banner=None)
+
+
+def render_portion(
+    label: Label, *, schemes: SchemeRegistry | None = None, banner: Label | None = None
+) -> str:
+    """The portion mark for ``label``; with ``banner``, an identical REL TO list becomes ``REL``."""
+    return "(" + _render(label, schemes or builtin_schemes(), portion=True, banner=banner) + ")"
+
+
+def normalise(
+    text: str, groups: GroupDirectory, on: date, *, schemes: SchemeRegistry | None = None
+) -> str:
+    """The corrected form of a marking: capitals, register order, groups collapsed.
+
+    Fixes order, spacing, duplicates and case; a marking that is wrong in substance
+    (REL TO with NOFORN, unknown codes) still raises MarkingError.
+    """
+    registry = schemes or builtin_schemes()
+    cleaned = text.strip().upper()
+    # Spacing is the one thing a reader cannot misjudge, so it is repaired silently.
+    cleaned = re.sub(r"\s*(/+)\s*", r"\1", cleaned)
+    cleaned = re.sub(r"\s*,\s*", ", ", re.sub(r"\s+", " ", cleaned))
+    portion = cleaned.startswith("(")
+    ctx = _Context(cleaned, groups, on, registry, portion=portion, strict=False, banner=None)
+    label = _parse(ctx)
+    rel_to = label.releasable_to
+    if rel_to is not None:
+        nations = groups.expand(rel_to, on)
+        collapsed = collapse(nations, groups, on, keep={LEADING_NATION})
+        categories = [c for c in label.categories if c.tag != REL_TO]
+        categories.append(Category(REL_TO, CategoryType.PERMISSIVE, collapsed))
+        label = replace(label, categories=tuple(categories))
+    rendered = _render(label, registry, portion=portion, banner=None)
+    return f"({rendered})" if portion else rendered

@@ -1,0 +1,49 @@
+"""Password policy (OWASP ASVS v4 2.1): length first, then a strength estimate.
+
+Composition rules are deliberately absent (ASVS 2.1.9); a minimum of 12
+characters, a maximum of 1,024 so hashing cost stays bounded, and zxcvbn's
+estimate of guessability with the person's own names counted as known words.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from zxcvbn import zxcvbn
+
+from caveat.domain.errors import InvalidInput
+
+MIN_LENGTH = 12
+MAX_LENGTH = 1024
+MIN_SCORE = 3  # zxcvbn 0-4; 3 = "safely unguessable: moderate protection from offline attack"
+
+
+class WeakPassword(InvalidInput):
+    """Raised when a new password is too short, too long or too easy to guess."""
+
+    code = "weak_password"
+
+
+def check_password(password: str, *, personal: Sequence[str] = ()) -> None:
+    """Raise WeakPassword unless ``password`` meets the policy; ``personal`` are own words."""
+    if len(password) < MIN_LENGTH:
+        raise WeakPassword(
+            f"the password has {len(password)} characters; at least {MIN_LENGTH} are needed",
+            field="password",
+            hint="use a passphrase of several unrelated words",
+        )
+    if len(password) > MAX_LENGTH:
+        raise WeakPassword(
+            f"the password is longer than {MAX_LENGTH} characters",
+            field="password",
+        )
+    # zxcvbn's cost grows with length; its first 100 characters decide the estimate.
+    result = zxcvbn(password[:100], user_inputs=[p for p in personal if p])
+    if result["score"] < MIN_SCORE:
+        feedback = result.get("feedback", {})
+        hint = feedback.get("warning") or "add more unrelated words or characters"
+        raise WeakPassword(
+            "the password is too easy to guess",
+            field="password",
+            hint=str(hint),
+        )

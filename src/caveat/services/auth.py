@@ -1,0 +1,541 @@
+"""Sign-in with password and a second factor, sessions, and bearer authentication.
+
+Failures are written down before they are reported: the failure counter, lockout
+and the ``auth.login`` event commit in their own unit of work, then the error is
+raised, so a failed attempt is never lost with a rolled-back transaction.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+
+from caveat.adapters.db.models import (
+    AddressThrottleRow,
+    ApiTokenRow,
+    PersonRow,
+    RecoveryCodeRow,
+    SessionRow,
+)
+from caveat.domain.credentials import (
+    PasswordHashing,
+    TokenKind,
+    TotpRejected,
+    digest,
+    looks_like_recovery_code,
+    new_token,
+    new_totp_secret,
+    normalise_recovery_code,
+    totp_uri,
+    verify_totp,
+)
+from caveat.domain.errors import AuthenticationFailed, InvalidInput, Throttled
+from caveat.domain.events import Actor, ActorKind, Outcome
+from caveat.domain.identity import PersonStatus
+from caveat.domain.passwords import check_password
+from caveat.domain.sealing import UnsealFailed, seal, unseal
+from caveat.domain.throttle import ThrottlePolicy
+from caveat.services.people import (
+    Person,
+    person_view,
+    replace_recovery_codes,
+    revoke_sessions,
+)
+from caveat.services.principal import ALL_SCOPES, Principal, Scope
+from caveat.services.uow import CallContext, UnitOfWork, UnitOfWorkFactory
+
+# One message for every credential failure: which part was wrong is not revealed.
+_BAD_CREDENTIALS = "the username, password or one-time code is wrong"
+# Writes to last-seen/last-used are coalesced so that reads stay reads.
+_TOUCH_INTERVAL = timedelta(seconds=60)
+_ENROLMENT_TTL = timedelta(minutes=10)
+
+
+@dataclass(frozen=True, slots=True)
+class SessionPolicy:
+    """Idle and absolute lifetimes of a sign-in session (ASVS 3.3)."""
+
+    idle: timedelta = timedelta(minutes=30)
+    absolute: timedelta = timedelta(hours=12)
+
+
+@dataclass(frozen=True, slots=True)
+class IssuedSession:
+    """A new session: the bearer token is shown once and stored only as a hash."""
+
+    token: str
+    session_id: str
+    person: Person
+    expires_at: datetime
+    idle_timeout: timedelta
+    mfa_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class TotpEnrolment:
+    """A TOTP seed waiting for confirmation; ``ticket`` carries it sealed to the person."""
+
+    secret: str
+    uri: str
+    ticket: str
+    expires_at: datetime
+
+
+class AuthService:
+    """Sign-in, sign-out, credential changes and resolution of bearer tokens."""
+
+    def __init__(
+        self,
+        *,
+        uow: UnitOfWorkFactory,
+        hashing: PasswordHashing,
+        secret_key: Callable[[], bytes],
+        issuer: str,
+        throttle: ThrottlePolicy,
+        sessions: SessionPolicy,
+    ) -> None:
+        self._uow = uow
+        self._hashing = hashing
+        self._secret_key = secret_key
+        self._issuer = issuer
+        self._throttle = throttle
+        self._sessions = sessions
+
+    # --- sign-in ------------------------------------------------------------------
+
+    def login(self, ctx: CallContext, *, username: str, password: str, otp: str) -> IssuedSession:
+        """Check password and TOTP (or a recovery code) and open a session."""
+        failure: Exception | None = None
+        with self._uow(ctx) as uow:
+            self._check_address(uow)
+            row = uow.session.scalar(select(PersonRow).where(PersonRow.username == username))
+            # Always hash, also for unknown users, so timing does not reveal who exists.
+            password_ok = self._hashing.verify(row.password_hash if row else None, password)
+            if row is None:
+                failure = self._fail(uow, None, username, "unknown_user")
+            elif row.hard_locked or (row.locked_until is not None and row.locked_until > uow.now):
+                failure = _locked_error(row, uow.now)
+                self._note_address_failure(uow)
+                uow.record(
+                    "auth.login",
+                    Actor.anonymous(),
+                    target_id=row.id,
+                    outcome=Outcome.FAILURE,
+                    data={"username": username, "reason": "locked"},
+                )
+            elif not password_ok:
+                failure = self._fail(uow, row, username, "bad_password")
+            else:
+                second = self._check_second_factor(uow, row, otp)
+                if second is not None:
+                    failure = self._fail(uow, row, username, second)
+                elif row.status != PersonStatus.ACTIVE.value:
+                    failure = AuthenticationFailed(
+                        "this account is suspended",
+                        code="account_suspended",
+                        hint="ask your security officer",
+                    )
+                    uow.record(
+                        "auth.login",
+                        Actor.anonymous(),
+                        target_id=row.id,
+                        outcome=Outcome.FAILURE,
+                        data={"username": username, "reason": "suspended"},
+                    )
+                else:
+                    return self._open_session(uow, row, password)
+        assert failure is not None
+        raise failure
+
+    def _check_address(self, uow: UnitOfWork) -> None:
+        address = uow.ctx.client_address
+        if address is None:
+            return
+        row = uow.session.get(AddressThrottleRow, address)
+        if row is not None and row.locked_until is not None and row.locked_until > uow.now:
+            raise Throttled(
+                "too many failed sign-ins from this address; try again later",
+                code="address_throttled",
+                data={"retry_after": _seconds_until(row.locked_until, uow.now)},
+            )
+
+    def _note_address_failure(self, uow: UnitOfWork) -> None:
+        address = uow.ctx.client_address
+        if address is None:
+            return
+        row = uow.session.get(AddressThrottleRow, address)
+        if row is None:
+            row = AddressThrottleRow(address=address, failures=0, updated_at=uow.now)
+            uow.session.add(row)
+        elif uow.now - row.updated_at > self._throttle.forget_after:
+            row.failures = 0
+        row.failures += 1
+        row.updated_at = uow.now
+        # Addresses are shared (NAT, proxies), so they get a higher threshold than accounts.
+        over = row.failures - self._address_threshold + self._throttle.threshold
+        until = self._throttle.locked_until(over, uow.now)
+        if until is not None and over == self._throttle.threshold:
+            uow.record(
+                "auth.address_locked",
+                Actor.anonymous(),
+                target_id=address,
+                outcome=Outcome.DENIED,
+                data={"failures": row.failures, "until": until.isoformat()},
+            )
+        row.locked_until = until
+
+    @property
+    def _address_threshold(self) -> int:
+        return self._throttle.threshold * 4
+
+    def _fail(
+        self, uow: UnitOfWork, row: PersonRow | None, username: str, reason: str
+    ) -> Exception:
+        self._note_address_failure(uow)
+        data: dict[str, object] = {"username": username, "reason": reason}
+        if row is not None:
+            row.failed_logins += 1
+            data["failed_logins"] = row.failed_logins
+            if self._throttle.is_hard_lock(row.failed_logins) and not row.hard_locked:
+                row.hard_locked = True
+                uow.record(
+                    "auth.locked",
+                    Actor.anonymous(),
+                    target_id=row.id,
+                    outcome=Outcome.DENIED,
+                    data={"hard": True, "failures": row.failed_logins},
+                )
+            else:
+                until = self._throttle.locked_until(row.failed_logins, uow.now)
+                if until is not None:
+                    row.locked_until = until
+                    uow.record(
+                        "auth.locked",
+                        Actor.anonymous(),
+                        target_id=row.id,
+                        outcome=Outcome.DENIED,
+                        data={
+                            "hard": False,
+                            "failures": row.failed_logins,
+                            "until": until.isoformat(),
+                        },
+                    )
+        uow.record(
+            "auth.login",
+            Actor.anonymous(),
+            target_id=row.id if row else None,
+            outcome=Outcome.FAILURE,
+            data=data,
+        )
+        return AuthenticationFailed(_BAD_CREDENTIALS, code="bad_credentials")
+
+    def _check_second_factor(self, uow: UnitOfWork, row: PersonRow, otp: str) -> str | None:
+        """None when ``otp`` is a valid TOTP or unused recovery code, else the reason."""
+        code = otp.strip().replace(" ", "")
+        if looks_like_recovery_code(code):
+            stored = uow.session.scalar(
+                select(RecoveryCodeRow).where(
+                    RecoveryCodeRow.person_id == row.id,
+                    RecoveryCodeRow.code_hash == digest(normalise_recovery_code(code)),
+                    RecoveryCodeRow.used_at.is_(None),
+                )
+            )
+            if stored is None:
+                return "bad_recovery_code"
+            stored.used_at = uow.now
+            left = (
+                uow.session.query(RecoveryCodeRow)
+                .filter(RecoveryCodeRow.person_id == row.id, RecoveryCodeRow.used_at.is_(None))
+                .count()
+            )
+            uow.record(
+                "auth.recovery_code_used",
+                Actor(ActorKind.PERSON, row.id, row.username),
+                target_id=row.id,
+                data={"codes_left": left},
+            )
+            return None
+        try:
+            secret = self._totp_secret(row)
+            row.totp_last_step = verify_totp(secret, code, at=uow.now, last_step=row.totp_last_step)
+        except TotpRejected as exc:
+            return "totp_replay" if "already" in exc.detail else "bad_totp"
+        return None
+
+    def _totp_secret(self, row: PersonRow) -> str:
+        return unseal(self._secret_key(), row.totp_secret, aad=row.id.encode()).decode()
+
+    def _open_session(self, uow: UnitOfWork, row: PersonRow, password: str) -> IssuedSession:
+        row.failed_logins = 0
+        row.locked_until = None
+        if self._hashing.needs_rehash(row.password_hash):
+            row.password_hash = self._hashing.hash(password)
+        token = new_token(TokenKind.SESSION)
+        session = SessionRow(
+            id=str(uuid.uuid4()),
+            token_hash=digest(token),
+            person_id=row.id,
+            created_at=uow.now,
+            last_seen_at=uow.now,
+            expires_at=uow.now + self._sessions.absolute,
+            mfa_at=uow.now,
+            client_address=uow.ctx.client_address,
+        )
+        uow.session.add(session)
+        uow.record(
+            "auth.login",
+            Actor(ActorKind.PERSON, row.id, row.username),
+            target_id=row.id,
+            data={"session_id": session.id, "username": row.username},
+        )
+        return IssuedSession(
+            token=token,
+            session_id=session.id,
+            person=person_view(row, uow.now),
+            expires_at=session.expires_at,
+            idle_timeout=self._sessions.idle,
+            mfa_at=uow.now,
+        )
+
+    # --- resolving bearer credentials ---------------------------------------------
+
+    def authenticate(self, ctx: CallContext, token: str) -> Principal:
+        """The principal behind a session or API token; AuthenticationFailed otherwise."""
+        if token.startswith(TokenKind.SESSION.value + "_"):
+            return self._from_session(ctx, token)
+        if token.startswith(TokenKind.API.value + "_"):
+            return self._from_api_token(ctx, token)
+        raise AuthenticationFailed("the credential is not a Caveat token", code="invalid_token")
+
+    def _from_session(self, ctx: CallContext, token: str) -> Principal:
+        with self._uow.read() as session:
+            now = self._uow.clock()
+            found = session.execute(
+                select(SessionRow, PersonRow)
+                .join(PersonRow, PersonRow.id == SessionRow.person_id)
+                .where(SessionRow.token_hash == digest(token))
+            ).one_or_none()
+            if found is None:
+                raise AuthenticationFailed("the session is not valid", code="invalid_session")
+            row, person = found
+            _check_session(row, now, self._sessions)
+            _check_person(person, now)
+            principal = _principal(person, now, mfa_at=row.mfa_at, session_id=row.id)
+            stale = now - row.last_seen_at > _TOUCH_INTERVAL
+        if stale:
+            self._touch(ctx, SessionRow, row.id, "last_seen_at")
+        return principal
+
+    def _from_api_token(self, ctx: CallContext, token: str) -> Principal:
+        with self._uow.read() as session:
+            now = self._uow.clock()
+            found = session.execute(
+                select(ApiTokenRow, PersonRow)
+                .join(PersonRow, PersonRow.id == ApiTokenRow.person_id)
+                .where(ApiTokenRow.token_hash == digest(token))
+            ).one_or_none()
+            if found is None:
+                raise AuthenticationFailed("the API token is not valid", code="invalid_token")
+            row, person = found
+            if row.revoked_at is not None:
+                raise AuthenticationFailed("the API token was revoked", code="token_revoked")
+            if row.expires_at <= now:
+                raise AuthenticationFailed(
+                    "the API token has expired", code="token_expired", hint="create a new token"
+                )
+            _check_person(person, now)
+            scopes = frozenset(Scope(s) for s in row.scopes.split())
+            # A token proves possession, not a fresh second factor: no MFA time.
+            principal = _principal(person, now, mfa_at=None, token_id=row.id, scopes=scopes)
+            stale = row.last_used_at is None or now - row.last_used_at > _TOUCH_INTERVAL
+        if stale:
+            self._touch(ctx, ApiTokenRow, row.id, "last_used_at")
+        return principal
+
+    def _touch(
+        self,
+        ctx: CallContext,
+        table: type[SessionRow] | type[ApiTokenRow],
+        row_id: str,
+        column: str,
+    ) -> None:
+        # Bookkeeping, not an action of the person's: no event.
+        with self._uow(ctx) as uow:
+            row = uow.session.get(table, row_id)
+            if row is not None:
+                setattr(row, column, uow.now)
+
+    # --- sign-out and credential changes --------------------------------------------
+
+    def logout(self, by: Principal, ctx: CallContext) -> None:
+        """End the session ``by`` signed in with."""
+        if by.session_id is None:
+            raise InvalidInput(
+                "only a session can sign out; revoke API tokens instead", code="not_a_session"
+            )
+        with self._uow(ctx) as uow:
+            row = uow.session.get(SessionRow, by.session_id)
+            if row is not None and row.revoked_at is None:
+                row.revoked_at = uow.now
+            uow.record("auth.logout", by.actor(), target_id=by.session_id)
+
+    def revoke_all_sessions(self, by: Principal, ctx: CallContext) -> int:
+        """End every session of ``by`` (sign out everywhere); returns how many ended."""
+        with self._uow(ctx) as uow:
+            ended = revoke_sessions(uow, by.person_id)
+            uow.record(
+                "auth.sessions_revoked",
+                by.actor(),
+                target_id=by.person_id,
+                data={"sessions_ended": ended},
+            )
+            return ended
+
+    def change_password(self, by: Principal, ctx: CallContext, *, current: str, new: str) -> None:
+        """Replace the password after checking the current one; other sessions end."""
+        failure: Exception | None = None
+        with self._uow(ctx) as uow:
+            row = uow.session.get(PersonRow, by.person_id)
+            assert row is not None
+            if not self._hashing.verify(row.password_hash, current):
+                failure = self._fail(uow, row, row.username, "bad_password_on_change")
+            else:
+                if current == new:
+                    raise InvalidInput(
+                        "the new password must differ from the current one",
+                        code="password_unchanged",
+                        field="new_password",
+                    )
+                check_password(new, personal=[row.username, row.display_name, row.email])
+                row.password_hash = self._hashing.hash(new)
+                row.password_changed_at = uow.now
+                row.must_change_password = False
+                ended = revoke_sessions(uow, row.id, keep=by.session_id)
+                uow.record(
+                    "person.password_changed",
+                    by.actor(),
+                    target_id=row.id,
+                    data={"other_sessions_ended": ended},
+                )
+        if failure is not None:
+            raise failure
+
+    def begin_totp_enrolment(self, by: Principal) -> TotpEnrolment:
+        """A new TOTP seed for the person to scan; nothing changes until it is confirmed."""
+        now = self._uow.clock()
+        secret = new_totp_secret()
+        expires = now + _ENROLMENT_TTL
+        payload = json.dumps({"s": secret, "exp": int(expires.timestamp())}).encode()
+        ticket = seal(self._secret_key(), payload, aad=f"totp-enrolment:{by.person_id}".encode())
+        return TotpEnrolment(
+            secret, totp_uri(secret, account=by.username, issuer=self._issuer), ticket, expires
+        )
+
+    def confirm_totp_enrolment(
+        self, by: Principal, ctx: CallContext, *, ticket: str, code: str
+    ) -> None:
+        """Switch to the new TOTP seed once the person proves their app shows its codes."""
+        try:
+            raw = unseal(self._secret_key(), ticket, aad=f"totp-enrolment:{by.person_id}".encode())
+            payload = json.loads(raw)
+        except (UnsealFailed, ValueError):
+            raise InvalidInput(
+                "the enrolment ticket is not valid", code="invalid_ticket", field="ticket"
+            ) from None
+        with self._uow(ctx) as uow:
+            if uow.now.timestamp() > payload["exp"]:
+                raise InvalidInput(
+                    "the enrolment has expired; start again",
+                    code="enrolment_expired",
+                    field="ticket",
+                )
+            step = verify_totp(payload["s"], code, at=uow.now, last_step=0)
+            row = uow.session.get(PersonRow, by.person_id)
+            assert row is not None
+            row.totp_secret = seal(self._secret_key(), payload["s"].encode(), aad=row.id.encode())
+            row.totp_last_step = step
+            row.mfa_enrolled_at = uow.now
+            uow.record("auth.totp_enrolled", by.actor(), target_id=row.id)
+
+    def new_recovery_codes(self, by: Principal, ctx: CallContext) -> tuple[str, ...]:
+        """Replace the person's recovery codes with ten new ones, shown once."""
+        with self._uow(ctx) as uow:
+            codes = replace_recovery_codes(uow, by.person_id)
+            uow.record("auth.recovery_codes_issued", by.actor(), target_id=by.person_id)
+            return codes
+
+    def me(self, by: Principal) -> Person:
+        """The signed-in person's own account."""
+        with self._uow.read() as session:
+            row = session.get(PersonRow, by.person_id)
+            assert row is not None
+            return person_view(row, self._uow.clock())
+
+
+def _check_session(row: SessionRow, now: datetime, policy: SessionPolicy) -> None:
+    if row.revoked_at is not None:
+        raise AuthenticationFailed("the session has ended; sign in again", code="session_ended")
+    if now >= row.expires_at:
+        raise AuthenticationFailed("the session has expired; sign in again", code="session_expired")
+    if now - row.last_seen_at > policy.idle:
+        raise AuthenticationFailed(
+            "the session timed out after inactivity; sign in again", code="session_idle"
+        )
+
+
+def _check_person(person: PersonRow, now: datetime) -> None:
+    if person.status != PersonStatus.ACTIVE.value:
+        raise AuthenticationFailed("this account is suspended", code="account_suspended")
+
+
+def _principal(
+    person: PersonRow,
+    now: datetime,
+    *,
+    mfa_at: datetime | None,
+    session_id: str | None = None,
+    token_id: str | None = None,
+    scopes: frozenset[Scope] = ALL_SCOPES,
+) -> Principal:
+    view = person_view(person, now)
+    return Principal(
+        person_id=view.id,
+        username=view.username,
+        display_name=view.display_name,
+        organisation_id=view.organisation_id,
+        organisation_nation=view.organisation_nation,
+        status=view.status,
+        roles=frozenset(view.roles),
+        citizenships=view.citizenships,
+        residencies=view.residencies,
+        clearance=view.clearance,
+        mfa_at=mfa_at,
+        session_id=session_id,
+        token_id=token_id,
+        scopes=scopes,
+        must_change_password=view.must_change_password,
+    )
+
+
+def _locked_error(row: PersonRow, now: datetime) -> Throttled:
+    if row.hard_locked:
+        return Throttled(
+            "this account is locked after repeated failures",
+            code="account_locked",
+            hint="ask a node operator to unlock it",
+        )
+    assert row.locked_until is not None
+    return Throttled(
+        "too many failed sign-ins; try again later",
+        code="account_throttled",
+        data={"retry_after": _seconds_until(row.locked_until, now)},
+    )
+
+
+def _seconds_until(moment: datetime, now: datetime) -> int:
+    return max(1, int((moment - now).total_seconds() + 0.999))

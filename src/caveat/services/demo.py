@@ -1,0 +1,243 @@
+"""A realistic multinational scenario for demonstrations and manual testing.
+
+Five nations run a joint sensor programme: government laboratories, two companies
+and a university; people with single and dual nationality, clearances from their
+own nations (one expired), every role, and one suspended account.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from caveat.domain.identity import Clearance, CommonLevel, OrganisationKind, PersonStatus, Role
+from caveat.services.people import NewAccount, PeopleService
+from caveat.services.principal import ConsoleOperator
+from caveat.services.registry import RegistryService
+from caveat.services.uow import CallContext
+
+DEMO_PASSWORD = "caveat-demo-sensor-2026"  # noqa: S105 - published demo credential
+
+ORGANISATIONS = [
+    ("Air Force Research Laboratory", "AFRL", "USA", OrganisationKind.GOVERNMENT_LABORATORY),
+    (
+        "Defence Science and Technology Laboratory",
+        "DSTL",
+        "GBR",
+        OrganisationKind.GOVERNMENT_LABORATORY,
+    ),
+    ("ONERA - The French Aerospace Lab", "ONERA", "FRA", OrganisationKind.GOVERNMENT_LABORATORY),
+    ("Wehrtechnische Dienststelle 81", "WTD81", "DEU", OrganisationKind.GOVERNMENT_LABORATORY),
+    (
+        "Norwegian Defence Research Establishment",
+        "FFI",
+        "NOR",
+        OrganisationKind.GOVERNMENT_LABORATORY,
+    ),
+    ("Northwind Sensors Ltd", "NORTHWIND", "GBR", OrganisationKind.INDUSTRY),
+    ("Aster Avionik GmbH", "ASTER", "DEU", OrganisationKind.INDUSTRY),
+    ("Nordic Institute of Technology", "NIT", "NOR", OrganisationKind.ACADEMIA),
+]
+
+
+@dataclass(frozen=True, slots=True)
+class DemoPerson:
+    username: str
+    display_name: str
+    organisation: str
+    citizenships: tuple[str, ...]
+    roles: tuple[Role, ...]
+    clearance: tuple[CommonLevel, str, str, date] | None
+    residencies: tuple[str, ...] = ()
+    note: str = ""
+    suspended: bool = False
+
+
+_EXPIRES = date(2028, 12, 31)
+PEOPLE = [
+    DemoPerson(
+        "alice",
+        "Alice Moreno",
+        "AFRL",
+        ("USA",),
+        (Role.RESEARCHER,),
+        (CommonLevel.SECRET, "SECRET", "USA", _EXPIRES),
+        note="US researcher",
+    ),
+    DemoPerson(
+        "erin",
+        "Erin Walsh",
+        "AFRL",
+        ("USA",),
+        (Role.EXPORT_CONTROL_OFFICER,),
+        (CommonLevel.SECRET, "SECRET", "USA", _EXPIRES),
+        note="US export control officer",
+    ),
+    DemoPerson(
+        "bob",
+        "Bob Hartley",
+        "DSTL",
+        ("GBR",),
+        (Role.RESEARCHER,),
+        (CommonLevel.SECRET, "SECRET", "GBR", _EXPIRES),
+        note="UK researcher",
+    ),
+    DemoPerson(
+        "paul",
+        "Paul Okafor",
+        "DSTL",
+        ("GBR",),
+        (Role.PROGRAMME_MANAGER,),
+        (CommonLevel.SECRET, "SECRET", "GBR", _EXPIRES),
+        note="programme manager",
+    ),
+    DemoPerson(
+        "claire",
+        "Claire Dubois",
+        "ONERA",
+        ("FRA",),
+        (Role.RESEARCHER,),
+        (CommonLevel.SECRET, "SECRET", "FRA", _EXPIRES),
+        note="French researcher",
+    ),
+    DemoPerson(
+        "agnes",
+        "Agnès Laurent",
+        "ONERA",
+        ("FRA",),
+        (Role.AGREEMENT_MANAGER,),
+        (CommonLevel.SECRET, "SECRET", "FRA", _EXPIRES),
+        note="agreement manager",
+    ),
+    DemoPerson(
+        "dieter",
+        "Dieter Brandt",
+        "WTD81",
+        ("DEU",),
+        (Role.RESEARCHER,),
+        (CommonLevel.SECRET, "GEHEIM", "DEU", _EXPIRES),
+        note="German researcher",
+    ),
+    DemoPerson(
+        "ingrid",
+        "Ingrid Solberg",
+        "FFI",
+        ("NOR",),
+        (Role.SECURITY_OFFICER,),
+        (CommonLevel.SECRET, "HEMMELIG", "NOR", _EXPIRES),
+        note="Norwegian security officer",
+    ),
+    DemoPerson(
+        "sam",
+        "Sam Whitaker",
+        "NORTHWIND",
+        ("GBR", "USA"),
+        (Role.RESEARCHER,),
+        (CommonLevel.SECRET, "SECRET", "GBR", _EXPIRES),
+        note="dual national (GBR, USA)",
+    ),
+    DemoPerson(
+        "priya",
+        "Priya Raman",
+        "NORTHWIND",
+        ("GBR", "IND"),
+        (Role.RESEARCHER,),
+        (CommonLevel.RESTRICTED, "OFFICIAL-SENSITIVE", "GBR", _EXPIRES),
+        note="dual national with a non-partner nationality (GBR, IND)",
+    ),
+    DemoPerson(
+        "hanna",
+        "Hanna Vogel",
+        "ASTER",
+        ("DEU",),
+        (Role.RESEARCHER,),
+        (CommonLevel.CONFIDENTIAL, "VS-VERTRAULICH", "DEU", _EXPIRES),
+        residencies=("FRA",),
+        note="German industry engineer resident in France",
+    ),
+    DemoPerson(
+        "lars",
+        "Lars Eide",
+        "NIT",
+        ("NOR",),
+        (Role.RESEARCHER,),
+        None,
+        note="university researcher without a clearance",
+    ),
+    DemoPerson(
+        "oskar",
+        "Oskar Lind",
+        "FFI",
+        ("NOR", "SWE"),
+        (Role.RESEARCHER,),
+        (CommonLevel.SECRET, "HEMMELIG", "NOR", date(2025, 6, 30)),
+        note="clearance expired 2025-06-30",
+    ),
+    DemoPerson(
+        "audra",
+        "Audra Kim",
+        "DSTL",
+        ("GBR",),
+        (Role.AUDITOR,),
+        None,
+        note="auditor (reads the ledger, no content)",
+    ),
+    DemoPerson(
+        "mallory",
+        "Mallory Price",
+        "NORTHWIND",
+        ("GBR",),
+        (Role.RESEARCHER,),
+        None,
+        note="suspended account",
+        suspended=True,
+    ),
+]
+
+PROGRAMME_GROUP = (
+    "SENSORPROG",
+    "Multinational Passive Sensor Programme partners",
+    ["USA", "GBR", "FRA", "DEU", "NOR"],
+)
+
+
+def seed(registry: RegistryService, people: PeopleService) -> dict[str, NewAccount]:
+    """Create the scenario through the ordinary services (every step is an event)."""
+    console = ConsoleOperator("demo-seed")
+    ctx = CallContext.cli()
+    for name, short, nation, kind in ORGANISATIONS:
+        registry.create_organisation(
+            console, ctx, name=name, short_name=short, nation=nation, kind=kind
+        )
+    code, group_name, members = PROGRAMME_GROUP
+    registry.create_group(
+        console,
+        ctx,
+        code=code,
+        name=group_name,
+        members=members,
+        valid_from=date(2025, 1, 1),
+        source="demo programme arrangement",
+    )
+    accounts: dict[str, NewAccount] = {}
+    for p in PEOPLE:
+        clearance = None
+        if p.clearance is not None:
+            level, name, nation, expires = p.clearance
+            clearance = Clearance(level, name, nation, expires)
+        accounts[p.username] = people.create_person(
+            console,
+            ctx,
+            username=p.username,
+            display_name=p.display_name,
+            email=f"{p.username}@{p.organisation.lower()}.example",
+            organisation=p.organisation,
+            citizenships=list(p.citizenships),
+            residencies=list(p.residencies),
+            roles=list(p.roles),
+            clearance=clearance,
+            password=DEMO_PASSWORD,
+        )
+        if p.suspended:
+            people.set_status(console, ctx, p.username, PersonStatus.SUSPENDED)
+    return accounts

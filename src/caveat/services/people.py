@@ -1,0 +1,340 @@
+"""Accounts: create people with MFA enrolled, suspend, unlock, reset MFA."""
+
+from __future__ import annotations
+
+import secrets
+import uuid
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import or_, select, update
+from sqlalchemy.orm import Session
+
+from caveat.adapters.db.models import (
+    OrganisationRow,
+    PersonNationRow,
+    PersonRoleRow,
+    PersonRow,
+    RecoveryCodeRow,
+    SessionRow,
+)
+from caveat.domain.credentials import (
+    PasswordHashing,
+    digest,
+    new_recovery_codes,
+    new_totp_secret,
+    normalise_recovery_code,
+    totp_uri,
+)
+from caveat.domain.errors import Conflict, InvalidInput, NotFound
+from caveat.domain.identity import (
+    Clearance,
+    CommonLevel,
+    PersonStatus,
+    Role,
+    validate_email,
+    validate_nationalities,
+    validate_username,
+)
+from caveat.domain.passwords import check_password
+from caveat.domain.sealing import seal
+from caveat.services.principal import Acting, require_admin
+from caveat.services.uow import CallContext, UnitOfWork, UnitOfWorkFactory
+
+_ACCOUNT_ADMINS = (Role.NODE_OPERATOR, Role.SECURITY_OFFICER)
+CITIZEN = "citizen"
+RESIDENT = "resident"
+
+
+@dataclass(frozen=True, slots=True)
+class Person:
+    """A person as services hand it out (never with secrets)."""
+
+    id: str
+    username: str
+    display_name: str
+    email: str
+    organisation_id: str
+    organisation_name: str
+    organisation_nation: str
+    status: PersonStatus
+    roles: tuple[Role, ...]
+    citizenships: tuple[str, ...]
+    residencies: tuple[str, ...]
+    clearance: Clearance | None
+    mfa_enrolled_at: datetime
+    locked: bool
+    must_change_password: bool
+    created_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class MfaSecrets:
+    """A TOTP seed and recovery codes, shown once to the person they belong to."""
+
+    totp_secret: str
+    totp_uri: str
+    recovery_codes: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class NewAccount:
+    """A created account and its one-time secrets (password is None if it was chosen)."""
+
+    person: Person
+    one_time_password: str | None
+    mfa: MfaSecrets
+
+
+def person_view(row: PersonRow, now: datetime) -> Person:
+    """The public view of a person row."""
+    clearance = None
+    if row.clearance_level is not None and row.clearance_expires is not None:
+        clearance = Clearance(
+            level=CommonLevel(row.clearance_level),
+            national_name=row.clearance_name or "",
+            granting_nation=row.clearance_nation or "",
+            expires=row.clearance_expires,
+        )
+    return Person(
+        id=row.id,
+        username=row.username,
+        display_name=row.display_name,
+        email=row.email,
+        organisation_id=row.organisation_id,
+        organisation_name=row.organisation.name,
+        organisation_nation=row.organisation.nation,
+        status=PersonStatus(row.status),
+        roles=tuple(Role(r.role) for r in row.roles),
+        citizenships=tuple(n.nation for n in row.nations if n.kind == CITIZEN),
+        residencies=tuple(n.nation for n in row.nations if n.kind == RESIDENT),
+        clearance=clearance,
+        mfa_enrolled_at=row.mfa_enrolled_at,
+        locked=row.hard_locked or (row.locked_until is not None and row.locked_until > now),
+        must_change_password=row.must_change_password,
+        created_at=row.created_at,
+    )
+
+
+def find_person(session: Session, ref: str) -> PersonRow:
+    """A person row by id or username; NotFound otherwise."""
+    row = session.scalar(
+        select(PersonRow).where(or_(PersonRow.id == ref, PersonRow.username == ref))
+    )
+    if row is None:
+        raise NotFound(
+            f"no person {ref!r}", code="unknown_person", hint="list people with `caveat user list`"
+        )
+    return row
+
+
+def issue_mfa(uow: UnitOfWork, row: PersonRow, *, secret_key: bytes, issuer: str) -> MfaSecrets:
+    """Give ``row`` a fresh TOTP seed and recovery codes (old codes are deleted)."""
+    secret = new_totp_secret()
+    row.totp_secret = seal(secret_key, secret.encode(), aad=row.id.encode())
+    row.totp_last_step = 0
+    row.mfa_enrolled_at = uow.now
+    uow.session.add(row)
+    uow.session.flush()  # the person row must exist before codes refer to it
+    codes = replace_recovery_codes(uow, row.id)
+    return MfaSecrets(secret, totp_uri(secret, account=row.username, issuer=issuer), codes)
+
+
+def replace_recovery_codes(uow: UnitOfWork, person_id: str) -> tuple[str, ...]:
+    """Delete a person's recovery codes and store ten new ones, hashed."""
+    uow.session.query(RecoveryCodeRow).filter(RecoveryCodeRow.person_id == person_id).delete()
+    codes = new_recovery_codes()
+    for code in codes:
+        uow.session.add(
+            RecoveryCodeRow(person_id=person_id, code_hash=digest(normalise_recovery_code(code)))
+        )
+    return tuple(codes)
+
+
+def revoke_sessions(uow: UnitOfWork, person_id: str, *, keep: str | None = None) -> int:
+    """End every live session of a person (except ``keep``); returns how many."""
+    query = update(SessionRow).where(
+        SessionRow.person_id == person_id, SessionRow.revoked_at.is_(None)
+    )
+    if keep is not None:
+        query = query.where(SessionRow.id != keep)
+    result = uow.session.execute(query.values(revoked_at=uow.now))
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
+class PeopleService:
+    """Account administration (operators and security officers) and lookups."""
+
+    def __init__(
+        self,
+        *,
+        uow: UnitOfWorkFactory,
+        hashing: PasswordHashing,
+        secret_key: Callable[[], bytes],
+        issuer: str,
+    ) -> None:
+        self._uow = uow
+        self._hashing = hashing
+        self._secret_key = secret_key
+        self._issuer = issuer
+
+    def create_person(
+        self,
+        by: Acting,
+        ctx: CallContext,
+        *,
+        username: str,
+        display_name: str,
+        email: str,
+        organisation: str,
+        citizenships: Sequence[str],
+        residencies: Sequence[str] = (),
+        roles: Sequence[Role] = (Role.RESEARCHER,),
+        clearance: Clearance | None = None,
+        password: str | None = None,
+    ) -> NewAccount:
+        """Create an account with TOTP enrolled; without ``password`` a one-time one is made."""
+        require_admin(by, _ACCOUNT_ADMINS, action="creating an account")
+        validate_username(username)
+        validate_email(email)
+        validate_nationalities(list(citizenships), list(residencies))
+        display_name = display_name.strip()
+        if not 1 <= len(display_name) <= 200:
+            raise InvalidInput(
+                "a display name needs 1 to 200 characters",
+                code="invalid_name",
+                field="display_name",
+            )
+        one_time = password is None
+        chosen = password if password is not None else secrets.token_urlsafe(18)
+        check_password(chosen, personal=[username, display_name, email])
+        with self._uow(ctx) as uow:
+            org = uow.session.scalar(
+                select(OrganisationRow).where(
+                    or_(
+                        OrganisationRow.id == organisation,
+                        OrganisationRow.name == organisation,
+                        OrganisationRow.short_name == organisation,
+                    )
+                )
+            )
+            if org is None:
+                raise InvalidInput(
+                    f"no organisation {organisation!r}",
+                    code="unknown_organisation",
+                    field="organisation",
+                    hint="register it first with `caveat org add`",
+                )
+            if uow.session.scalar(select(PersonRow.id).where(PersonRow.username == username)):
+                raise Conflict(
+                    f"the username {username!r} is taken",
+                    code="duplicate_username",
+                    field="username",
+                )
+            row = PersonRow(
+                id=str(uuid.uuid4()),
+                username=username,
+                display_name=display_name,
+                email=email,
+                organisation_id=org.id,
+                status=PersonStatus.ACTIVE.value,
+                password_hash=self._hashing.hash(chosen),
+                password_changed_at=uow.now,
+                must_change_password=one_time,
+                failed_logins=0,
+                hard_locked=False,
+                created_at=uow.now,
+            )
+            _apply_clearance(row, clearance)
+            row.nations = [PersonNationRow(nation=n, kind=CITIZEN) for n in citizenships] + [
+                PersonNationRow(nation=n, kind=RESIDENT) for n in residencies
+            ]
+            row.roles = [PersonRoleRow(role=r.value) for r in sorted(set(roles))]
+            row.organisation = org
+            mfa = issue_mfa(uow, row, secret_key=self._secret_key(), issuer=self._issuer)
+            uow.record(
+                "person.created",
+                by.actor(),
+                target_id=row.id,
+                data={
+                    "username": username,
+                    "organisation_id": org.id,
+                    "citizenships": list(citizenships),
+                    "residencies": list(residencies),
+                    "roles": sorted(r.value for r in set(roles)),
+                    "clearance": _clearance_data(clearance),
+                },
+            )
+            return NewAccount(person_view(row, uow.now), chosen if one_time else None, mfa)
+
+    def list_people(self) -> list[Person]:
+        """Every account, by username."""
+        with self._uow.read() as session:
+            rows = session.scalars(select(PersonRow).order_by(PersonRow.username)).all()
+            now = self._uow.clock()
+            return [person_view(r, now) for r in rows]
+
+    def get_person(self, ref: str) -> Person:
+        """One account by id or username."""
+        with self._uow.read() as session:
+            return person_view(find_person(session, ref), self._uow.clock())
+
+    def set_status(self, by: Acting, ctx: CallContext, ref: str, status: PersonStatus) -> Person:
+        """Suspend (ending every session) or reactivate an account."""
+        require_admin(by, _ACCOUNT_ADMINS, action="changing an account's status")
+        with self._uow(ctx) as uow:
+            row = find_person(uow.session, ref)
+            if row.status != status.value:
+                row.status = status.value
+                ended = revoke_sessions(uow, row.id) if status is PersonStatus.SUSPENDED else 0
+                event = (
+                    "person.suspended" if status is PersonStatus.SUSPENDED else "person.reactivated"
+                )
+                uow.record(event, by.actor(), target_id=row.id, data={"sessions_ended": ended})
+            return person_view(row, uow.now)
+
+    def unlock(self, by: Acting, ctx: CallContext, ref: str) -> Person:
+        """Lift a login lockout (backoff or hard lock) and reset the failure count."""
+        require_admin(by, _ACCOUNT_ADMINS, action="unlocking an account")
+        with self._uow(ctx) as uow:
+            row = find_person(uow.session, ref)
+            data = {"failed_logins": row.failed_logins, "hard_locked": row.hard_locked}
+            row.failed_logins = 0
+            row.locked_until = None
+            row.hard_locked = False
+            uow.record("person.unlocked", by.actor(), target_id=row.id, data=data)
+            return person_view(row, uow.now)
+
+    def reset_mfa(self, by: Acting, ctx: CallContext, ref: str) -> tuple[Person, MfaSecrets]:
+        """Issue a new TOTP seed and recovery codes (a lost phone); ends every session."""
+        require_admin(by, _ACCOUNT_ADMINS, action="resetting MFA")
+        with self._uow(ctx) as uow:
+            row = find_person(uow.session, ref)
+            mfa = issue_mfa(uow, row, secret_key=self._secret_key(), issuer=self._issuer)
+            ended = revoke_sessions(uow, row.id)
+            uow.record(
+                "person.mfa_reset", by.actor(), target_id=row.id, data={"sessions_ended": ended}
+            )
+            return person_view(row, uow.now), mfa
+
+
+def _apply_clearance(row: PersonRow, clearance: Clearance | None) -> None:
+    row.clearance_level = None if clearance is None else int(clearance.level)
+    row.clearance_name = None if clearance is None else clearance.national_name
+    row.clearance_nation = None if clearance is None else clearance.granting_nation
+    row.clearance_expires = None if clearance is None else clearance.expires
+
+
+def _clearance_data(clearance: Clearance | None) -> dict[str, object] | None:
+    if clearance is None:
+        return None
+    return {
+        "level": clearance.level.name,
+        "national_name": clearance.national_name,
+        "granting_nation": clearance.granting_nation,
+        "expires": clearance.expires.isoformat(),
+    }
+
+
+__all__ = ["MfaSecrets", "NewAccount", "PeopleService", "Person"]

@@ -1,0 +1,94 @@
+"""The acting subject of a service call, as established by authentication."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+
+from caveat.domain.errors import PermissionDenied
+from caveat.domain.events import Actor, ActorKind
+from caveat.domain.identity import Clearance, PersonStatus, Role
+
+
+class Scope(StrEnum):
+    """What an API token may do. Sessions hold every scope."""
+
+    READ = "read"  # look things up
+    WRITE = "write"  # change one's own data and shared content
+    ADMIN = "admin"  # administer accounts, organisations and groups
+
+
+ALL_SCOPES = frozenset(Scope)
+
+
+@dataclass(frozen=True, slots=True)
+class Principal:
+    """A signed-in person and how they proved it (session with MFA time, or API token)."""
+
+    person_id: str
+    username: str
+    display_name: str
+    organisation_id: str
+    organisation_nation: str
+    status: PersonStatus
+    roles: frozenset[Role]
+    citizenships: tuple[str, ...]
+    residencies: tuple[str, ...]
+    clearance: Clearance | None
+    mfa_at: datetime | None
+    session_id: str | None = None
+    token_id: str | None = None
+    scopes: frozenset[Scope] = ALL_SCOPES
+    must_change_password: bool = False
+
+    def actor(self) -> Actor:
+        """This principal as the actor of an event."""
+        return Actor(ActorKind.PERSON, self.person_id, self.username)
+
+    def require_scope(self, scope: Scope) -> None:
+        """Raise PermissionDenied unless the credential carries ``scope``."""
+        if scope not in self.scopes:
+            raise PermissionDenied(
+                f"this API token lacks the {scope.value!r} scope",
+                code="scope_missing",
+                hint=f"create a token with --scope {scope.value}",
+            )
+
+    def require_role(self, roles: Iterable[Role], *, action: str) -> None:
+        """Raise PermissionDenied unless the principal holds one of ``roles``."""
+        wanted = frozenset(roles)
+        if not wanted & self.roles:
+            names = ", ".join(sorted(r.value for r in wanted))
+            raise PermissionDenied(
+                f"{action} needs the role {names}",
+                code="role_missing",
+                data={"required_roles": sorted(r.value for r in wanted)},
+            )
+
+
+@dataclass(frozen=True, slots=True)
+class ConsoleOperator:
+    """Someone at the node's own console (the CLI with the data directory).
+
+    Holding the data directory already means holding the node's keys, so the console
+    may administer accounts; it never reads labelled content on anyone's behalf.
+    """
+
+    name: str = "console"
+
+    def actor(self) -> Actor:
+        """The console as the actor of an event."""
+        return Actor(ActorKind.SYSTEM, None, self.name)
+
+
+Acting = Principal | ConsoleOperator
+
+
+def require_admin(by: Acting, roles: Iterable[Role], *, action: str) -> None:
+    """Administration needs the admin scope and one of ``roles``; the console has both."""
+    if isinstance(by, ConsoleOperator):
+        return
+    by.require_scope(Scope.ADMIN)
+    by.require_role(roles, action=action)

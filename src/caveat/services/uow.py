@@ -1,0 +1,144 @@
+"""The unit of work: one transaction per service call, with its events inside it.
+
+Every state-changing service call opens a unit of work, changes rows, calls
+:meth:`UnitOfWork.record` for its event, and leaves; the change and the event commit
+together or not at all. Work that must happen only once the change is durable
+(notifications, publishing) is registered with :meth:`after_commit`.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.exc import IntegrityError as DatabaseIntegrityError
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm import Session, sessionmaker
+
+from caveat.adapters.db.models import EventRow
+from caveat.domain.errors import Conflict, ServiceUnavailable
+from caveat.domain.events import Actor, Event, Outcome, event_type
+
+Clock = Callable[[], datetime]
+
+
+@dataclass(frozen=True, slots=True)
+class CallContext:
+    """Where a call comes from: the request id and the client's address, if any."""
+
+    request_id: str | None = None
+    client_address: str | None = None
+
+    @classmethod
+    def cli(cls) -> CallContext:
+        """A call made from the node's own command line."""
+        return cls(request_id=f"cli-{uuid.uuid4()}", client_address=None)
+
+
+class UnitOfWork:
+    """A database session plus the events and after-commit callbacks of one call."""
+
+    def __init__(self, session: Session, *, node_id: str, now: datetime, ctx: CallContext):
+        self.session = session
+        self.node_id = node_id
+        self.now = now  # one time for the whole call: rows and events agree
+        self.ctx = ctx
+        self.events: list[Event] = []
+        self._after_commit: list[Callable[[], None]] = []
+
+    def record(
+        self,
+        type_name: str,
+        actor: Actor,
+        *,
+        target_id: str | None,
+        outcome: Outcome = Outcome.SUCCESS,
+        data: dict[str, Any] | None = None,
+    ) -> Event:
+        """Append an event to this transaction; it commits with the change or not at all."""
+        event = Event(
+            id=str(uuid.uuid4()),
+            type=event_type(type_name),
+            actor=actor,
+            target_id=target_id,
+            outcome=outcome,
+            occurred_at=self.now,
+            request_id=self.ctx.request_id,
+            node_id=self.node_id,
+            data=data or {},
+        )
+        self.session.add(
+            EventRow(
+                id=event.id,
+                type=event.type.name,
+                type_version=event.type.version,
+                occurred_at=event.occurred_at,
+                actor_kind=event.actor.kind.value,
+                actor_id=event.actor.id,
+                actor_name=event.actor.name,
+                target_type=event.type.target_type,
+                target_id=event.target_id,
+                outcome=event.outcome.value,
+                request_id=event.request_id,
+                node_id=event.node_id,
+                body=event.canonical_bytes().decode("utf-8"),
+            )
+        )
+        self.events.append(event)
+        return event
+
+    def after_commit(self, callback: Callable[[], None]) -> None:
+        """Run ``callback`` once the transaction has committed (never on rollback)."""
+        self._after_commit.append(callback)
+
+    def _run_after_commit(self) -> None:
+        for callback in self._after_commit:
+            callback()
+
+
+class UnitOfWorkFactory:
+    """Opens units of work on one database for one node."""
+
+    def __init__(
+        self,
+        *,
+        sessions: sessionmaker[Session],
+        read_sessions: sessionmaker[Session],
+        node_id: str,
+        clock: Clock,
+    ) -> None:
+        self._sessions = sessions
+        self._read_sessions = read_sessions
+        self.node_id = node_id
+        self.clock = clock
+
+    @contextmanager
+    def __call__(self, ctx: CallContext) -> Iterator[UnitOfWork]:
+        """A writing unit of work: commits on normal exit, rolls back on any exception."""
+        try:
+            with self._sessions() as session, session.begin():
+                uow = UnitOfWork(session, node_id=self.node_id, now=self.clock(), ctx=ctx)
+                yield uow
+        except OperationalError as exc:
+            raise ServiceUnavailable(
+                "the database is not available", code="database_unavailable"
+            ) from exc
+        except DatabaseIntegrityError as exc:
+            # Services check uniqueness first; this is the race that slipped past them.
+            raise Conflict("the change clashes with data written at the same time") from exc
+        uow._run_after_commit()
+
+    @contextmanager
+    def read(self) -> Iterator[Session]:
+        """A read-only session for queries (never takes the SQLite write lock)."""
+        try:
+            with self._read_sessions() as session, session.begin():
+                yield session
+        except OperationalError as exc:
+            raise ServiceUnavailable(
+                "the database is not available", code="database_unavailable"
+            ) from exc

@@ -39,7 +39,6 @@ def create_app(node: Node) -> FastAPI:
     app.add_exception_handler(CaveatError, problems.caveat_error_handler)
     app.add_exception_handler(RequestValidationError, problems.validation_error_handler)
     app.add_exception_handler(StarletteHTTPException, problems.http_error_handler)
-    app.add_exception_handler(Exception, problems.unexpected_error_handler)
     for router in (health.router, auth.router, registry.router, people.router):
         app.include_router(router)
     static = resources.files("caveat.api").joinpath("static/swagger")

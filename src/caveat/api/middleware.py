@@ -61,7 +61,7 @@ class EdgeMiddleware:
         csp = DOCS_CSP if path.startswith("/api/docs") else API_CSP
         extra = _headers(csp, request_id, scope.get("scheme") == "https")
         started = time.perf_counter()
-        status_holder: dict[str, int] = {"status": 500}
+        status_holder: dict[str, int] = {}
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
@@ -71,15 +71,36 @@ class EdgeMiddleware:
 
         method: bytes = scope["method"].encode()
         if method in _BODY_METHODS and path.startswith("/api/") and not _json_body(headers):
-            await _unsupported_media(send_with_headers, request_id)
+            await _send_problem(
+                send_with_headers,
+                request_id,
+                415,
+                "unsupported_media_type",
+                "the request body must be JSON",
+                "send Content-Type: application/json",
+            )
         else:
-            await self.app(scope, receive, send_with_headers)
+            try:
+                await self.app(scope, receive, send_with_headers)
+            except Exception:
+                # The traceback goes to the log only; the client gets the request id.
+                log.exception("unhandled error", path=path, request_id=request_id)
+                if "status" in status_holder:
+                    raise
+                await _send_problem(
+                    send_with_headers,
+                    request_id,
+                    500,
+                    "internal_error",
+                    "the server hit an unexpected error",
+                    "report the request_id to the node operator",
+                )
         # Method, path and status only: never headers, bodies, tokens or query strings.
         log.info(
             "request",
             method=scope["method"],
             path=path,
-            status=status_holder["status"],
+            status=status_holder.get("status", 500),
             ms=round((time.perf_counter() - started) * 1000, 2),
             request_id=request_id,
         )
@@ -93,22 +114,25 @@ def _json_body(headers: dict[bytes, bytes]) -> bool:
     return media == b"application/json" or media.endswith(b"+json")
 
 
-async def _unsupported_media(send: Any, request_id: str) -> None:
+async def _send_problem(
+    send: Any, request_id: str, status: int, code: str, detail: str, hint: str
+) -> None:
+    titles = {415: "Unsupported media type", 500: "Internal error"}
     body = json.dumps(
         {
-            "type": "urn:caveat:error:unsupported_media_type",
-            "title": "Unsupported media type",
-            "status": 415,
-            "detail": "the request body must be JSON",
-            "code": "unsupported_media_type",
+            "type": f"urn:caveat:error:{code}",
+            "title": titles.get(status, "Error"),
+            "status": status,
+            "detail": detail,
+            "code": code,
             "request_id": request_id,
-            "hint": "send Content-Type: application/json",
+            "hint": hint,
         }
     ).encode()
     await send(
         {
             "type": "http.response.start",
-            "status": 415,
+            "status": status,
             "headers": [
                 (b"content-type", b"application/problem+json"),
                 (b"content-length", str(len(body)).encode()),

@@ -131,14 +131,3 @@ async def http_error_handler(request: Request, exc: Exception) -> JSONResponse:
     code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "http_error")
     detail = exc.detail if isinstance(exc.detail, str) else TITLES.get(exc.status_code, "error")
     return problem(exc.status_code, code, detail, request, headers=getattr(exc, "headers", None))
-
-
-async def unexpected_error_handler(request: Request, exc: Exception) -> JSONResponse:
-    """Anything unforeseen: a 500 with the request id, never a stack trace."""
-    return problem(
-        500,
-        "internal_error",
-        "the server hit an unexpected error",
-        request,
-        hint="report the request_id to the node operator",
-    )

@@ -28,6 +28,19 @@ def redact(_: Any, __: str, event: MutableMapping[str, Any]) -> MutableMapping[s
     return event
 
 
+class _StderrLogger:
+    """Writes each line to whatever ``sys.stderr`` is at that moment (redirects follow)."""
+
+    def __init__(self, *_: Any) -> None:
+        pass
+
+    def msg(self, message: str) -> None:
+        sys.stderr.write(message + "\n")
+        sys.stderr.flush()
+
+    log = debug = info = warning = warn = error = critical = exception = fatal = msg
+
+
 def configure_logging(*, json: bool = True, level: str = "INFO") -> None:
     """Configure structlog and the standard library to write one JSON object per line."""
     renderer: Any = structlog.processors.JSONRenderer() if json else structlog.dev.ConsoleRenderer()
@@ -41,7 +54,7 @@ def configure_logging(*, json: bool = True, level: str = "INFO") -> None:
             renderer,
         ],
         wrapper_class=structlog.make_filtering_bound_logger(logging.getLevelName(level)),
-        logger_factory=structlog.PrintLoggerFactory(file=sys.stderr),
+        logger_factory=_StderrLogger,
         cache_logger_on_first_use=True,
     )
     logging.basicConfig(stream=sys.stderr, level=level, format="%(message)s")

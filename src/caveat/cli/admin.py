@@ -9,6 +9,7 @@ import typer
 
 from caveat.cli.context import state
 from caveat.cli.output import emit_json, errors, out, show, table
+from caveat.domain.errors import InvalidInput
 from caveat.domain.identity import Clearance, CommonLevel, OrganisationKind, PersonStatus, Role
 from caveat.services.people import MfaSecrets, NewAccount, Person
 from caveat.services.principal import ConsoleOperator
@@ -69,7 +70,8 @@ def user_add(
     residency: Annotated[list[str] | None, typer.Option(help="permanent residencies")] = None,
     role: Annotated[list[Role] | None, typer.Option(help="roles (repeat)")] = None,
     clearance: Annotated[
-        CommonLevel | None, typer.Option(help="clearance on the common scale", case_sensitive=False)
+        str | None,
+        typer.Option(help="level on the common scale: " + ", ".join(lv.name for lv in CommonLevel)),
     ] = None,
     clearance_name: Annotated[str | None, typer.Option(help="national level name")] = None,
     clearance_nation: Annotated[str | None, typer.Option(help="granting nation")] = None,
@@ -81,9 +83,10 @@ def user_add(
         node = state(ctx).open()
         granted = None
         if clearance is not None:
+            level = _level(clearance)
             granted = Clearance(
-                level=clearance,
-                national_name=clearance_name or clearance.name.replace("_", " "),
+                level=level,
+                national_name=clearance_name or level.name.replace("_", " "),
                 granting_nation=clearance_nation or citizenship[0],
                 expires=_date(clearance_expires, "clearance_expires"),
             )
@@ -108,6 +111,17 @@ def _show_account(account: NewAccount, as_json: bool) -> None:
         return
     out.print(f"created [bold]{account.person.username}[/] ({account.person.id})")
     print_secrets(account.person.username, account.mfa, account.one_time_password)
+
+
+def _level(name: str) -> CommonLevel:
+    try:
+        return CommonLevel[name.strip().upper().replace(" ", "_").replace("-", "_")]
+    except KeyError:
+        raise InvalidInput(
+            f"{name!r} is not a level of the common scale",
+            field="clearance",
+            hint="one of " + ", ".join(level.name for level in CommonLevel),
+        ) from None
 
 
 def _date(text: str | None, field: str) -> date:

@@ -66,11 +66,12 @@ class CaveatClient:
         token: str | None = None,
         transport: httpx.BaseTransport | None = None,
         timeout: float = 30.0,
+        http: httpx.Client | None = None,
     ) -> None:
-        headers = {"Authorization": f"Bearer {token}"} if token else {}
-        self._http = httpx.Client(
-            base_url=base_url, headers=headers, transport=transport, timeout=timeout
-        )
+        # ``http`` lets tests hand in an in-process client (Starlette's TestClient).
+        self._http = http or httpx.Client(base_url=base_url, transport=transport, timeout=timeout)
+        if token:
+            self.use_token(token)
 
     def __enter__(self) -> CaveatClient:
         return self

@@ -105,16 +105,16 @@ def validate_email(email: str) -> str:
     return email
 
 
-def validate_nationalities(nationalities: list[str], residencies: list[str]) -> None:
-    """At least one nationality; every code an ISO alpha-3 nation; no duplicates."""
-    if not nationalities:
+def validate_nationalities(citizenships: list[str], residencies: list[str]) -> None:
+    """At least one citizenship; every code an ISO alpha-3 nation; no duplicates."""
+    if not citizenships:
         raise InvalidInput(
             "a person needs at least one nationality",
             code="nationality_required",
-            field="nationalities",
+            field="citizenships",
             hint="list every citizenship the person holds, for example ['GBR', 'FRA']",
         )
-    for field, codes in (("nationalities", nationalities), ("residencies", residencies)):
+    for field, codes in (("citizenships", citizenships), ("residencies", residencies)):
         for code in codes:
             require_nation(code, field=field)
         if len(set(codes)) != len(codes):

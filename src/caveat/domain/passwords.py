@@ -24,7 +24,9 @@ class WeakPassword(InvalidInput):
     code = "weak_password"
 
 
-def check_password(password: str, *, personal: Sequence[str] = ()) -> None:
+def check_password(
+    password: str, *, personal: Sequence[str] = (), username: str | None = None
+) -> None:
     """Raise WeakPassword unless ``password`` meets the policy; ``personal`` are own words."""
     if len(password) < MIN_LENGTH:
         raise WeakPassword(
@@ -36,6 +38,11 @@ def check_password(password: str, *, personal: Sequence[str] = ()) -> None:
         raise WeakPassword(
             f"the password is longer than {MAX_LENGTH} characters",
             field="password",
+        )
+    if username and len(username) >= 3 and username.lower() in password.lower():
+        # NIST SP 800-63B 5.1.1.2: context-specific words such as the username are refused.
+        raise WeakPassword(
+            "the password contains the username", field="password", hint="leave your name out"
         )
     # zxcvbn's cost grows with length; its first 100 characters decide the estimate.
     result = zxcvbn(password[:100], user_inputs=[p for p in personal if p])

@@ -411,7 +411,7 @@ class AuthService:
                         code="password_unchanged",
                         field="new_password",
                     )
-                check_password(new, personal=[row.username, row.display_name, row.email])
+                check_password(new, personal=[row.display_name, row.email], username=row.username)
                 row.password_hash = self._hashing.hash(new)
                 row.password_changed_at = uow.now
                 row.must_change_password = False

@@ -208,7 +208,7 @@ class PeopleService:
             )
         one_time = password is None
         chosen = password if password is not None else secrets.token_urlsafe(18)
-        check_password(chosen, personal=[username, display_name, email])
+        check_password(chosen, personal=[display_name, email], username=username)
         with self._uow(ctx) as uow:
             org = uow.session.scalar(
                 select(OrganisationRow).where(

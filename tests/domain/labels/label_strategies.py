@@ -75,12 +75,19 @@ def labels(
     mark = None
     if provenance:
         originator = draw(
-            st.none() | st.builds(Originator, st.sampled_from(["dstl", "afrl", "tno"]), st.sampled_from(["GBR", "USA", "NLD"]))
+            st.none()
+            | st.builds(
+                Originator,
+                st.sampled_from(["dstl", "afrl", "tno"]),
+                st.sampled_from(["GBR", "USA", "NLD"]),
+            )
         )
         created = draw(
             st.none()
             | st.datetimes(
-                min_value=datetime(2000, 1, 1), max_value=datetime(2100, 1, 1), timezones=st.just(UTC)
+                min_value=datetime(2000, 1, 1),
+                max_value=datetime(2100, 1, 1),
+                timezones=st.just(UTC),
             )
         )
         mark = draw(st.none() | st.sampled_from(["MEDICAL", "STAFF IN CONFIDENCE"]))

@@ -1,0 +1,5 @@
+"""`python -m caveat` runs the command line."""
+
+from caveat.cli.main import app
+
+app()

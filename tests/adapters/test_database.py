@@ -1,0 +1,131 @@
+"""Migrations, schema checks and SQLite settings, on SQLite and on PostgreSQL."""
+
+from __future__ import annotations
+
+import os
+import stat
+import uuid
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine, create_engine, inspect, text
+from sqlalchemy.engine import make_url
+
+from caveat.adapters.db import schema
+from caveat.adapters.db.engine import make_engine
+from caveat.adapters.db.models import Base
+from caveat.adapters.keys import InsecureKeyFile, LocalKeyFiles
+from caveat.bootstrap.container import open_node
+from caveat.bootstrap.settings import Settings
+from caveat.domain.errors import ServiceUnavailable
+
+
+@pytest.fixture
+def empty_engine(tmp_path: Path) -> Iterator[Engine]:
+    """An engine on a brand-new, empty database of the kind under test."""
+    given = os.environ.get("CAVEAT_TEST_DATABASE_URL")
+    if not given:
+        engine = make_engine(f"sqlite:///{tmp_path / 'empty.db'}")
+        yield engine
+        engine.dispose()
+        return
+    base = make_url(given)
+    name = f"caveat_mig_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(base, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    engine = make_engine(base.set(database=name).render_as_string(hide_password=False))
+    yield engine
+    engine.dispose()
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+def test_migrations_run_from_empty_to_head_and_back(empty_engine: Engine) -> None:
+    assert schema.current_revision(empty_engine) is None
+    schema.upgrade(empty_engine)
+    assert schema.current_revision(empty_engine) == schema.head_revision()
+    tables = set(inspect(empty_engine).get_table_names())
+    assert {t.name for t in Base.metadata.sorted_tables} <= tables
+    schema.downgrade(empty_engine, "base")
+    assert set(inspect(empty_engine).get_table_names()) <= {"alembic_version"}
+    schema.upgrade(empty_engine)
+    assert schema.current_revision(empty_engine) == schema.head_revision()
+
+
+def test_migrated_schema_matches_the_models(empty_engine: Engine) -> None:
+    from alembic.autogenerate import compare_metadata
+    from alembic.runtime.migration import MigrationContext
+
+    schema.upgrade(empty_engine)
+    with empty_engine.connect() as conn:
+        diff = compare_metadata(MigrationContext.configure(conn), Base.metadata)
+    assert diff == []
+
+
+def test_migration_keeps_data(empty_engine: Engine) -> None:
+    schema.upgrade(empty_engine)
+    now = datetime(2026, 1, 1, tzinfo=UTC)
+    with empty_engine.begin() as conn:
+        conn.execute(
+            Base.metadata.tables["organisations"]
+            .insert()
+            .values(
+                id="o1", name="Dstl", nation="GBR", kind="government_laboratory", created_at=now
+            )
+        )
+    schema.upgrade(empty_engine)  # at head: a no-op that must not lose rows
+    with empty_engine.connect() as conn:
+        rows = conn.execute(text("SELECT name FROM organisations")).all()
+    assert [r[0] for r in rows] == ["Dstl"]
+
+
+def test_refuses_unmigrated_and_newer_databases(empty_engine: Engine) -> None:
+    with pytest.raises(schema.SchemaNotCurrent, match="no Caveat schema") as empty:
+        schema.require_current(empty_engine)
+    assert "caveat init" in (empty.value.hint or "")
+    schema.upgrade(empty_engine)
+    schema.require_current(empty_engine)
+    with empty_engine.begin() as conn:
+        conn.execute(text("UPDATE alembic_version SET version_num = 'f00dfeed'"))
+    with pytest.raises(schema.SchemaNotCurrent, match="newer than this version"):
+        schema.require_current(empty_engine)
+
+
+def test_open_node_refuses_an_unmigrated_database(tmp_path: Path) -> None:
+    settings = Settings(data_dir=tmp_path, database_url=f"sqlite:///{tmp_path / 'x.db'}")  # type: ignore[arg-type]
+    with pytest.raises(ServiceUnavailable) as caught:
+        open_node(settings)
+    assert caught.value.code == "schema_not_current"
+
+
+def test_sqlite_runs_in_wal_mode_with_foreign_keys(tmp_path: Path) -> None:
+    engine = make_engine(f"sqlite:///{tmp_path / 'wal.db'}")
+    with engine.connect() as conn:
+        assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+        assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+    engine.dispose()
+
+
+def test_unreachable_database_is_reported_as_unavailable() -> None:
+    engine = make_engine("postgresql+psycopg://nobody@127.0.0.1:1/none")
+    with pytest.raises(ServiceUnavailable) as caught:
+        schema.current_revision(engine)
+    assert caught.value.code == "database_unavailable"
+
+
+def test_key_files_are_private_and_refused_when_not(tmp_path: Path) -> None:
+    keys = LocalKeyFiles(tmp_path / "keys")
+    keys.create()
+    secret = keys.secret_key()
+    keys.create()  # idempotent: never replaces a key
+    assert keys.secret_key() == secret
+    for name in (LocalKeyFiles.SECRET, LocalKeyFiles.SIGNING):
+        assert stat.S_IMODE((tmp_path / "keys" / name).stat().st_mode) == 0o600
+    assert stat.S_IMODE((tmp_path / "keys").stat().st_mode) == 0o700
+    os.chmod(tmp_path / "keys" / LocalKeyFiles.SECRET, 0o644)
+    with pytest.raises(InsecureKeyFile):
+        keys.secret_key()

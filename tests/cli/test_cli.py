@@ -1,0 +1,142 @@
+"""The command line: secrets printed once, --json for scripts, exit codes that mean something."""
+
+from __future__ import annotations
+
+import json
+import os
+import stat
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from caveat.cli.main import app
+from tests.conftest import empty_tables
+
+
+@pytest.fixture
+def cli_env(tmp_path: Path, database_url: str, monkeypatch: pytest.MonkeyPatch) -> Path:
+    empty_tables(database_url)
+    monkeypatch.setenv("CAVEAT_DATABASE_URL", database_url)
+    monkeypatch.setenv("CAVEAT_HASH_PROFILE", "test")
+    monkeypatch.setenv("CAVEAT_CONFIG_DIR", str(tmp_path / "config"))
+    return tmp_path / "node"
+
+
+def run(data_dir: Path, *args: str) -> tuple[int, str]:
+    result = CliRunner().invoke(app, ["--data-dir", str(data_dir), *args])
+    return result.exit_code, result.stdout
+
+
+def test_init_prints_the_operators_secrets_once_as_json(cli_env: Path) -> None:
+    code, out = run(cli_env, "init", "--nation", "GBR", "--org", "Dstl", "--json")
+    assert code == 0, out
+    created = json.loads(out)
+    operator = created["operator"]
+    assert operator["one_time_password"]
+    assert operator["mfa"]["totp_uri"].startswith("otpauth://")
+    assert len(operator["mfa"]["recovery_codes"]) == 10
+    assert stat.S_IMODE((cli_env / "keys" / "secrets.key").stat().st_mode) == 0o600
+    # Secrets never appear again.
+    code, out = run(cli_env, "user", "list", "--json")
+    assert code == 0
+    assert operator["one_time_password"] not in out
+    assert operator["mfa"]["totp_secret"] not in out
+    # A second init is a conflict, not a silent overwrite.
+    code, _ = run(cli_env, "init", "--nation", "GBR", "--json")
+    assert code == 5
+
+
+def test_registry_commands_and_exit_codes(cli_env: Path) -> None:
+    assert run(cli_env, "init", "--nation", "GBR", "--json")[0] == 0
+    code, out = run(cli_env, "org", "add", "ONERA", "--nation", "FRA", "--short", "ONERA", "--json")
+    assert code == 0, out
+    assert json.loads(out)["nation"] == "FRA"
+    code, out = run(cli_env, "org", "add", "Bad", "--nation", "XXX", "--json")
+    assert code == 2
+    assert json.loads(out)["error"]["code"] == "invalid_nation"
+    code, out = run(
+        cli_env,
+        "user",
+        "add",
+        "claire",
+        "--name",
+        "Claire Dubois",
+        "--email",
+        "claire@onera.example",
+        "--org",
+        "ONERA",
+        "--citizenship",
+        "FRA",
+        "--citizenship",
+        "DEU",
+        "--clearance",
+        "SECRET",
+        "--clearance-expires",
+        "2029-01-01",
+        "--json",
+    )
+    assert code == 0, out
+    account = json.loads(out)
+    assert account["person"]["citizenships"] == ["FRA", "DEU"]
+    assert account["one_time_password"]
+    assert (
+        run(
+            cli_env,
+            "user",
+            "add",
+            "claire",
+            "--name",
+            "C",
+            "--email",
+            "c@x.example",
+            "--org",
+            "ONERA",
+            "--citizenship",
+            "FRA",
+            "--json",
+        )[0]
+        == 5
+    )
+    assert run(cli_env, "user", "suspend", "nobody", "--json")[0] == 4
+    assert run(cli_env, "user", "suspend", "claire", "--json")[0] == 0
+    assert run(cli_env, "user", "unlock", "claire", "--json")[0] == 0
+    code, out = run(cli_env, "user", "reset-mfa", "claire", "--json")
+    assert code == 0
+    assert json.loads(out)["mfa"]["totp_secret"] != account["mfa"]["totp_secret"]
+    code, out = run(
+        cli_env,
+        "group",
+        "add",
+        "PROG",
+        "--name",
+        "Programme",
+        "--member",
+        "FRA",
+        "--member",
+        "GBR",
+        "--json",
+    )
+    assert code == 0, out
+    code, out = run(cli_env, "group", "list", "--on", "2019-06-01", "--json")
+    groups = {g["code"]: g for g in json.loads(out)}
+    assert "GBR" in groups["EU"]["members_on"]
+    assert groups["PROG"]["builtin"] is False
+
+
+def test_commands_on_an_uninitialised_node_fail_clearly(cli_env: Path) -> None:
+    code, out = run(cli_env, "user", "list", "--json")
+    assert code == 1
+    assert json.loads(out)["error"]["code"] in ("node_not_initialised", "schema_not_current")
+
+
+def test_usage_errors_exit_2(cli_env: Path) -> None:
+    result = CliRunner().invoke(app, ["user", "add"])
+    assert result.exit_code == 2
+
+
+def test_remote_commands_need_a_login(cli_env: Path) -> None:
+    code, out = run(cli_env, "whoami", "--json")
+    assert code == 3
+    assert json.loads(out)["error"]["code"] == "not_logged_in"
+    assert not os.path.exists(cli_env / "config")

@@ -1,0 +1,89 @@
+"""The README's run command, for real: `caveat demo` in a subprocess, a login over HTTP."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from caveat.client import CaveatClient
+from caveat.domain.errors import AuthenticationFailed, CaveatError
+from caveat.services.demo import DEMO_PASSWORD
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def caveat(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "caveat", *args],
+        env=env,
+        text=True,
+        capture_output=True,
+        timeout=60,
+        check=False,
+    )
+
+
+@pytest.fixture
+def demo_server(tmp_path: Path) -> Iterator[tuple[str, dict[str, str], Path]]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CAVEAT_")}
+    data_dir = tmp_path / "demo"
+    port = free_port()
+    log = (tmp_path / "demo.log").open("w")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "caveat", "--data-dir", str(data_dir), "demo", "--port", str(port)],
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                with CaveatClient(url, timeout=2) as client:
+                    if client.ready()["status"] == "ready":
+                        break
+            except CaveatError:
+                pass
+            if process.poll() is not None or time.monotonic() > deadline:
+                pytest.fail("demo did not come up:\n" + (tmp_path / "demo.log").read_text())
+            time.sleep(0.2)
+        yield url, env, data_dir
+    finally:
+        process.terminate()
+        process.wait(timeout=20)
+        log.close()
+
+
+@pytest.mark.slow
+def test_demo_comes_up_and_a_demo_user_signs_in(
+    demo_server: tuple[str, dict[str, str], Path],
+) -> None:
+    url, env, data_dir = demo_server
+    code = caveat("--data-dir", str(data_dir), "demo", "code", "sam", env=env)
+    assert code.returncode == 0, code.stderr
+    otp = code.stdout.strip()
+    assert len(otp) == 6
+    with CaveatClient(url) as client:
+        client.login("sam", DEMO_PASSWORD, otp)
+        me = client.me()
+        assert me["citizenships"] == ["GBR", "USA"]  # the dual national
+        assert me["organisation_name"] == "Northwind Sensors Ltd"
+    with CaveatClient(url) as client, pytest.raises(AuthenticationFailed):
+        client.login(
+            "mallory",
+            DEMO_PASSWORD,
+            caveat("--data-dir", str(data_dir), "demo", "code", "mallory", env=env).stdout.strip(),
+        )

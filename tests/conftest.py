@@ -1,0 +1,118 @@
+"""Shared fixtures: a real database (SQLite, or PostgreSQL when asked), a node, a clock.
+
+Set CAVEAT_TEST_DATABASE_URL=postgresql+psycopg://user@host/db to run every database
+test on PostgreSQL: a fresh database is created beside the given one and dropped after.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+from caveat.adapters.db import schema
+from caveat.adapters.db.engine import make_engine
+from caveat.adapters.db.models import Base
+from caveat.bootstrap.container import FirstOperator, Node, init_node
+from caveat.bootstrap.settings import HashProfile, Settings
+from caveat.services.people import NewAccount
+from tests.support import FakeClock
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A migrated, empty database for this test session."""
+    given = os.environ.get("CAVEAT_TEST_DATABASE_URL")
+    if not given:
+        url = f"sqlite:///{tmp_path_factory.mktemp('db') / 'caveat.db'}"
+        schema.upgrade(make_engine(url))
+        yield url
+        return
+    base = make_url(given)
+    name = f"caveat_test_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(base, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    url = base.set(database=name).render_as_string(hide_password=False)
+    engine = make_engine(url)
+    schema.upgrade(engine)
+    engine.dispose()
+    yield url
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+def empty_tables(url: str) -> None:
+    """Delete every row (keeping the schema), children first."""
+    engine = make_engine(url)
+    with engine.begin() as conn:
+        if engine.dialect.name == "postgresql":
+            names = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
+            conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+        else:
+            for table in reversed(Base.metadata.sorted_tables):
+                conn.execute(table.delete())
+    engine.dispose()
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    """A clock the test moves by hand, starting now."""
+    return FakeClock(datetime.now(UTC).replace(microsecond=0))
+
+
+@pytest.fixture
+def settings(tmp_path: Path, database_url: str) -> Settings:
+    """Settings for a node in a fresh data directory on the session's database."""
+    return Settings(
+        data_dir=tmp_path / "node",
+        database_url=database_url,  # type: ignore[arg-type]
+        hash_profile=HashProfile.TEST,
+        node_name="test-node",
+    )
+
+
+@pytest.fixture
+def initialised(
+    settings: Settings, clock: FakeClock, database_url: str
+) -> Iterator[tuple[Node, NewAccount]]:
+    """A fresh node and its first operator."""
+    empty_tables(database_url)
+    node, operator = init_node(
+        settings,
+        FirstOperator(
+            username="operator",
+            display_name="Olive Operator",
+            email="olive@dstl.example",
+            organisation="Dstl",
+            nation="GBR",
+        ),
+        clock=clock,
+    )
+    yield node, operator
+    node.close()
+
+
+@pytest.fixture
+def node(initialised: tuple[Node, NewAccount]) -> Node:
+    """A fresh, initialised node."""
+    return initialised[0]
+
+
+@pytest.fixture
+def operator(initialised: tuple[Node, NewAccount]) -> NewAccount:
+    """The node's first operator with its one-time secrets."""
+    return initialised[1]
+
+
+@pytest.fixture
+def later(clock: FakeClock) -> timedelta:
+    """One TOTP step: advancing by it makes a fresh code."""
+    return timedelta(seconds=30)

@@ -1,0 +1,38 @@
+from __future__ import annotations
+
+import pytest
+
+from caveat.domain.passwords import MAX_LENGTH, WeakPassword, check_password
+
+
+@pytest.mark.parametrize(
+    "password",
+    ["short-pw-1", "password1234", "qwertyuiop123", "aaaaaaaaaaaaaaaa", "123456789012"],
+)
+def test_weak_passwords_are_refused_with_a_hint(password: str) -> None:
+    with pytest.raises(WeakPassword) as caught:
+        check_password(password)
+    assert caught.value.field == "password"
+    assert caught.value.hint
+
+
+def test_length_is_checked_before_strength() -> None:
+    with pytest.raises(WeakPassword, match="at least 12"):
+        check_password("Xq7#pL2!vB9")  # 11 random characters: strong but short
+
+
+def test_overlong_passwords_are_refused() -> None:
+    with pytest.raises(WeakPassword, match="longer than"):
+        check_password("correct horse battery staple " * 40)
+    assert len("correct horse battery staple " * 40) > MAX_LENGTH
+
+
+def test_the_username_may_not_appear_in_the_password() -> None:
+    check_password("Margarethe-harbour-lantern")  # fine for someone else
+    with pytest.raises(WeakPassword, match="username"):
+        check_password("Margarethe-harbour-lantern", username="margarethe")
+
+
+@pytest.mark.parametrize("password", ["violet-harbour-lantern-42", "correct horse battery staple"])
+def test_passphrases_pass(password: str) -> None:
+    check_password(password)

@@ -1,0 +1,103 @@
+"""A change and its event commit together or not at all."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import func, select
+
+from caveat.adapters.db.models import EventRow, OrganisationRow
+from caveat.bootstrap.container import Node
+from caveat.domain.identity import OrganisationKind
+from caveat.services.principal import ConsoleOperator
+from caveat.services.uow import CallContext, UnitOfWork
+
+
+class Injected(RuntimeError):
+    pass
+
+
+def counts(node: Node) -> tuple[int, int]:
+    with node.uow.read() as session:
+        orgs = session.scalar(select(func.count()).select_from(OrganisationRow)) or 0
+        events = session.scalar(select(func.count()).select_from(EventRow)) or 0
+        return orgs, events
+
+
+def create_org(node: Node) -> None:
+    node.registry.create_organisation(
+        ConsoleOperator(),
+        CallContext.cli(),
+        name="Fraunhofer FKIE",
+        nation="DEU",
+        kind=OrganisationKind.GOVERNMENT_LABORATORY,
+    )
+
+
+def test_failure_before_the_event_leaves_no_change(
+    node: Node, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    before = counts(node)
+
+    def explode(self: UnitOfWork, *args: object, **kwargs: object) -> None:
+        self.session.flush()  # the change has reached the database inside the transaction
+        raise Injected
+
+    monkeypatch.setattr(UnitOfWork, "record", explode)
+    with pytest.raises(Injected):
+        create_org(node)
+    assert counts(node) == before
+
+
+def test_failure_after_the_event_leaves_no_event(
+    node: Node, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    before = counts(node)
+    original = UnitOfWork.record
+
+    def record_then_explode(self: UnitOfWork, *args: object, **kwargs: object) -> None:
+        original(self, *args, **kwargs)  # type: ignore[arg-type]
+        self.session.flush()  # both rows are written...
+        raise Injected  # ...and the commit never happens
+
+    monkeypatch.setattr(UnitOfWork, "record", record_then_explode)
+    with pytest.raises(Injected):
+        create_org(node)
+    assert counts(node) == before
+
+
+def test_success_commits_both_and_runs_after_commit_hooks(node: Node) -> None:
+    before = counts(node)
+    ran: list[str] = []
+    with node.uow(CallContext("req-1")) as unit:
+        unit.after_commit(lambda: ran.append("published"))
+        assert ran == []
+    assert ran == ["published"]
+    create_org(node)
+    assert counts(node) == (before[0] + 1, before[1] + 1)
+
+
+def test_after_commit_hooks_do_not_run_on_rollback(node: Node) -> None:
+    ran: list[str] = []
+
+    def fail_after_registering() -> None:
+        with node.uow(CallContext("req-2")) as unit:
+            unit.after_commit(lambda: ran.append("published"))
+            raise Injected
+
+    with pytest.raises(Injected):
+        fail_after_registering()
+    assert ran == []
+
+
+def test_events_carry_request_id_node_and_canonical_body(node: Node) -> None:
+    with node.uow(CallContext("req-xyz")) as unit:
+        unit.record(
+            "group.created", ConsoleOperator().actor(), target_id="TEST", data={"members": ["USA"]}
+        )
+    with node.uow.read() as session:
+        row = session.scalars(select(EventRow).order_by(EventRow.seq.desc())).first()
+    assert row is not None
+    assert row.request_id == "req-xyz"
+    assert row.node_id == node.identity.id
+    assert row.leaf_index is None  # assigned later by the ledger sequencer
+    assert '"request_id":"req-xyz"' in row.body

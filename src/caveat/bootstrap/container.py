@@ -154,35 +154,39 @@ def init_node(
     keys = LocalKeyFiles(settings.data_dir / "keys")
     keys.create()
     engine = make_engine(settings.resolved_database_url())
-    schema.upgrade(engine)
-    uow = UnitOfWorkFactory(
-        sessions=make_session_factory(engine),
-        read_sessions=make_session_factory(engine, read_only=True),
-        node_id=new_node_id(),
-        clock=clock,
-    )
-    ctx = CallContext.cli()
-    with uow(ctx) as unit:
-        identity = create_identity(
-            unit, name=settings.node_name, public_key=keys.signing_key().public_key()
+    try:
+        schema.upgrade(engine)
+        uow = UnitOfWorkFactory(
+            sessions=make_session_factory(engine),
+            read_sessions=make_session_factory(engine, read_only=True),
+            node_id=new_node_id(),
+            clock=clock,
         )
-    node = _build(settings, engine, identity, clock, hashing)
-    console = ConsoleOperator()
-    org = node.registry.create_organisation(
-        console,
-        ctx,
-        name=operator.organisation,
-        nation=operator.nation,
-        kind=operator.organisation_kind,
-    )
-    account = node.people.create_person(
-        console,
-        ctx,
-        username=operator.username,
-        display_name=operator.display_name,
-        email=operator.email,
-        organisation=org.id,
-        citizenships=[operator.nation],
-        roles=[Role.NODE_OPERATOR, Role.SECURITY_OFFICER],
-    )
+        ctx = CallContext.cli()
+        with uow(ctx) as unit:
+            identity = create_identity(
+                unit, name=settings.node_name, public_key=keys.signing_key().public_key()
+            )
+        node = _build(settings, engine, identity, clock, hashing)
+        console = ConsoleOperator()
+        org = node.registry.create_organisation(
+            console,
+            ctx,
+            name=operator.organisation,
+            nation=operator.nation,
+            kind=operator.organisation_kind,
+        )
+        account = node.people.create_person(
+            console,
+            ctx,
+            username=operator.username,
+            display_name=operator.display_name,
+            email=operator.email,
+            organisation=org.id,
+            citizenships=[operator.nation],
+            roles=[Role.NODE_OPERATOR, Role.SECURITY_OFFICER],
+        )
+    except Exception:
+        engine.dispose()
+        raise
     return node, account

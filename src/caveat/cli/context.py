@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -17,13 +18,18 @@ from caveat.domain.errors import AuthenticationFailed
 
 @dataclass
 class CliState:
-    """Settings resolved from --data-dir and CAVEAT_* variables."""
+    """Settings resolved from --data-dir and CAVEAT_* variables, and the opened node."""
 
     settings: Settings
+    on_close: Callable[[Callable[[], None]], object]
+    _node: Node | None = None
 
     def open(self) -> Node:
-        """The local node in the data directory (refuses a wrong schema)."""
-        return open_node(self.settings)
+        """The local node in the data directory (refuses a wrong schema); closed on exit."""
+        if self._node is None:
+            self._node = open_node(self.settings)
+            self.on_close(self._node.close)
+        return self._node
 
 
 def state(ctx: typer.Context) -> CliState:

@@ -53,7 +53,7 @@ def root(
 ) -> None:
     """Select the node by its data directory."""
     settings = Settings() if data_dir is None else Settings(data_dir=data_dir)
-    ctx.obj = CliState(settings=settings)
+    ctx.obj = CliState(settings=settings, on_close=ctx.call_on_close)
 
 
 @app.command()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from enum import IntEnum, StrEnum
 
 from caveat.domain.errors import InvalidInput
@@ -79,6 +79,28 @@ class Clearance:
     def valid_on(self, day: date) -> bool:
         """True while the clearance has not expired (the expiry day still counts)."""
         return day <= self.expires
+
+
+@dataclass(frozen=True, slots=True)
+class Person:
+    """A person's account as the platform shows it (never with credentials)."""
+
+    id: str
+    username: str
+    display_name: str
+    email: str
+    organisation_id: str
+    organisation_name: str
+    organisation_nation: str
+    status: PersonStatus
+    roles: tuple[Role, ...]
+    citizenships: tuple[str, ...]
+    residencies: tuple[str, ...]
+    clearance: Clearance | None
+    mfa_enrolled_at: datetime
+    locked: bool
+    must_change_password: bool
+    created_at: datetime
 
 
 def validate_username(username: str) -> str:

@@ -46,7 +46,8 @@ from caveat.services.people import (
     replace_recovery_codes,
     revoke_sessions,
 )
-from caveat.services.principal import ALL_SCOPES, Principal, Scope
+from caveat.services.principal import Principal, Scope
+from caveat.services.principal_loader import build_principal, find_api_token, find_session
 from caveat.services.uow import CallContext, UnitOfWork, UnitOfWorkFactory
 
 # One message for every credential failure: which part was wrong is not revealed.
@@ -313,48 +314,44 @@ class AuthService:
         raise AuthenticationFailed("the credential is not a Caveat token", code="invalid_token")
 
     def _from_session(self, ctx: CallContext, token: str) -> Principal:
-        with self._uow.read() as session:
+        with self._uow.read_connection() as session:
             now = self._uow.clock()
-            found = session.execute(
-                select(SessionRow, PersonRow)
-                .join(PersonRow, PersonRow.id == SessionRow.person_id)
-                .where(SessionRow.token_hash == digest(token))
-            ).one_or_none()
+            found = find_session(session, token)
             if found is None:
                 raise AuthenticationFailed("the session is not valid", code="invalid_session")
-            row, person = found
-            _check_session(row, now, self._sessions)
-            _check_person(person, now)
-            principal = _principal(person, now, mfa_at=row.mfa_at, session_id=row.id)
-            stale = now - row.last_seen_at > _TOUCH_INTERVAL
-        if stale:
-            self._touch(ctx, SessionRow, row.id, "last_seen_at")
+            session_id, revoked_at, expires_at, last_seen_at, mfa_at = found[:5]
+            _check_session(revoked_at, expires_at, last_seen_at, now, self._sessions)
+            principal = build_principal(session, found, now, mfa_at=mfa_at, session_id=session_id)
+            _check_status(principal.person.status)
+        if now - last_seen_at > _TOUCH_INTERVAL:
+            self._touch(ctx, SessionRow, session_id, "last_seen_at")
         return principal
 
     def _from_api_token(self, ctx: CallContext, token: str) -> Principal:
-        with self._uow.read() as session:
+        with self._uow.read_connection() as session:
             now = self._uow.clock()
-            found = session.execute(
-                select(ApiTokenRow, PersonRow)
-                .join(PersonRow, PersonRow.id == ApiTokenRow.person_id)
-                .where(ApiTokenRow.token_hash == digest(token))
-            ).one_or_none()
+            found = find_api_token(session, token)
             if found is None:
                 raise AuthenticationFailed("the API token is not valid", code="invalid_token")
-            row, person = found
-            if row.revoked_at is not None:
+            token_id, revoked_at, expires_at, last_used_at, scopes = found[:5]
+            if revoked_at is not None:
                 raise AuthenticationFailed("the API token was revoked", code="token_revoked")
-            if row.expires_at <= now:
+            if expires_at <= now:
                 raise AuthenticationFailed(
                     "the API token has expired", code="token_expired", hint="create a new token"
                 )
-            _check_person(person, now)
-            scopes = frozenset(Scope(s) for s in row.scopes.split())
             # A token proves possession, not a fresh second factor: no MFA time.
-            principal = _principal(person, now, mfa_at=None, token_id=row.id, scopes=scopes)
-            stale = row.last_used_at is None or now - row.last_used_at > _TOUCH_INTERVAL
-        if stale:
-            self._touch(ctx, ApiTokenRow, row.id, "last_used_at")
+            principal = build_principal(
+                session,
+                found,
+                now,
+                mfa_at=None,
+                token_id=token_id,
+                scopes=frozenset(Scope(s) for s in scopes.split()),
+            )
+            _check_status(principal.person.status)
+        if last_used_at is None or now - last_used_at > _TOUCH_INTERVAL:
+            self._touch(ctx, ApiTokenRow, token_id, "last_used_at")
         return principal
 
     def _touch(
@@ -470,56 +467,30 @@ class AuthService:
             return codes
 
     def me(self, by: Principal) -> Person:
-        """The signed-in person's own account."""
-        with self._uow.read() as session:
-            row = session.get(PersonRow, by.person_id)
-            assert row is not None
-            return person_view(row, self._uow.clock())
+        """The signed-in person's own account, as checked with the credential."""
+        return by.person
 
 
-def _check_session(row: SessionRow, now: datetime, policy: SessionPolicy) -> None:
-    if row.revoked_at is not None:
+def _check_session(
+    revoked_at: datetime | None,
+    expires_at: datetime,
+    last_seen_at: datetime,
+    now: datetime,
+    policy: SessionPolicy,
+) -> None:
+    if revoked_at is not None:
         raise AuthenticationFailed("the session has ended; sign in again", code="session_ended")
-    if now >= row.expires_at:
+    if now >= expires_at:
         raise AuthenticationFailed("the session has expired; sign in again", code="session_expired")
-    if now - row.last_seen_at > policy.idle:
+    if now - last_seen_at > policy.idle:
         raise AuthenticationFailed(
             "the session timed out after inactivity; sign in again", code="session_idle"
         )
 
 
-def _check_person(person: PersonRow, now: datetime) -> None:
-    if person.status != PersonStatus.ACTIVE.value:
+def _check_status(status: PersonStatus) -> None:
+    if status is not PersonStatus.ACTIVE:
         raise AuthenticationFailed("this account is suspended", code="account_suspended")
-
-
-def _principal(
-    person: PersonRow,
-    now: datetime,
-    *,
-    mfa_at: datetime | None,
-    session_id: str | None = None,
-    token_id: str | None = None,
-    scopes: frozenset[Scope] = ALL_SCOPES,
-) -> Principal:
-    view = person_view(person, now)
-    return Principal(
-        person_id=view.id,
-        username=view.username,
-        display_name=view.display_name,
-        organisation_id=view.organisation_id,
-        organisation_nation=view.organisation_nation,
-        status=view.status,
-        roles=frozenset(view.roles),
-        citizenships=view.citizenships,
-        residencies=view.residencies,
-        clearance=view.clearance,
-        mfa_at=mfa_at,
-        session_id=session_id,
-        token_id=token_id,
-        scopes=scopes,
-        must_change_password=view.must_change_password,
-    )
 
 
 def _locked_error(row: PersonRow, now: datetime) -> Throttled:

@@ -31,6 +31,7 @@ from caveat.domain.errors import Conflict, InvalidInput, NotFound
 from caveat.domain.identity import (
     Clearance,
     CommonLevel,
+    Person,
     PersonStatus,
     Role,
     validate_email,
@@ -40,33 +41,10 @@ from caveat.domain.identity import (
 from caveat.domain.passwords import check_password
 from caveat.domain.sealing import seal
 from caveat.services.principal import Acting, require_admin
+from caveat.services.principal_loader import CITIZEN, RESIDENT
 from caveat.services.uow import CallContext, UnitOfWork, UnitOfWorkFactory
 
 _ACCOUNT_ADMINS = (Role.NODE_OPERATOR, Role.SECURITY_OFFICER)
-CITIZEN = "citizen"
-RESIDENT = "resident"
-
-
-@dataclass(frozen=True, slots=True)
-class Person:
-    """A person as services hand it out (never with secrets)."""
-
-    id: str
-    username: str
-    display_name: str
-    email: str
-    organisation_id: str
-    organisation_name: str
-    organisation_nation: str
-    status: PersonStatus
-    roles: tuple[Role, ...]
-    citizenships: tuple[str, ...]
-    residencies: tuple[str, ...]
-    clearance: Clearance | None
-    mfa_enrolled_at: datetime
-    locked: bool
-    must_change_password: bool
-    created_at: datetime
 
 
 @dataclass(frozen=True, slots=True)

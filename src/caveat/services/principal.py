@@ -9,7 +9,7 @@ from enum import StrEnum
 
 from caveat.domain.errors import PermissionDenied
 from caveat.domain.events import Actor, ActorKind
-from caveat.domain.identity import Clearance, PersonStatus, Role
+from caveat.domain.identity import Clearance, Person, Role
 
 
 class Scope(StrEnum):
@@ -27,21 +27,43 @@ ALL_SCOPES = frozenset(Scope)
 class Principal:
     """A signed-in person and how they proved it (session with MFA time, or API token)."""
 
-    person_id: str
-    username: str
-    display_name: str
-    organisation_id: str
-    organisation_nation: str
-    status: PersonStatus
-    roles: frozenset[Role]
-    citizenships: tuple[str, ...]
-    residencies: tuple[str, ...]
-    clearance: Clearance | None
+    person: Person  # the account as it stood when the credential was checked
     mfa_at: datetime | None
     session_id: str | None = None
     token_id: str | None = None
     scopes: frozenset[Scope] = ALL_SCOPES
-    must_change_password: bool = False
+
+    @property
+    def person_id(self) -> str:
+        return self.person.id
+
+    @property
+    def username(self) -> str:
+        return self.person.username
+
+    @property
+    def roles(self) -> frozenset[Role]:
+        return frozenset(self.person.roles)
+
+    @property
+    def citizenships(self) -> tuple[str, ...]:
+        return self.person.citizenships
+
+    @property
+    def residencies(self) -> tuple[str, ...]:
+        return self.person.residencies
+
+    @property
+    def clearance(self) -> Clearance | None:
+        return self.person.clearance
+
+    @property
+    def organisation_nation(self) -> str:
+        return self.person.organisation_nation
+
+    @property
+    def must_change_password(self) -> bool:
+        return self.person.must_change_password
 
     def actor(self) -> Actor:
         """This principal as the actor of an event."""

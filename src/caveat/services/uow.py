@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import Connection
 from sqlalchemy.exc import IntegrityError as DatabaseIntegrityError
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
@@ -131,6 +132,18 @@ class UnitOfWorkFactory:
             # Services check uniqueness first; this is the race that slipped past them.
             raise Conflict("the change clashes with data written at the same time") from exc
         uow._run_after_commit()
+
+    @contextmanager
+    def read_connection(self) -> Iterator[Connection]:
+        """A read-only Core connection: the lightest way to run a hot-path query."""
+        bind = self._read_sessions.kw["bind"]
+        try:
+            with bind.connect() as connection, connection.begin():
+                yield connection
+        except OperationalError as exc:
+            raise ServiceUnavailable(
+                "the database is not available", code="database_unavailable"
+            ) from exc
 
     @contextmanager
     def read(self) -> Iterator[Session]:

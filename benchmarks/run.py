@@ -1,0 +1,22 @@
+"""Run every benchmark and print one summary (make bench). Results: benchmarks/results/."""
+
+from __future__ import annotations
+
+import json
+import os
+
+from benchmarks import argon2_cost, auth_overhead, http_me
+
+
+def main() -> None:
+    postgres = os.environ.get("CAVEAT_BENCH_POSTGRES_URL")
+    results = {
+        "argon2_cost": argon2_cost.run(),
+        "auth_overhead": auth_overhead.run(postgres),
+        "http_me": http_me.run(),
+    }
+    print(json.dumps(results, indent=2))
+
+
+if __name__ == "__main__":
+    main()

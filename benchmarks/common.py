@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from caveat.bootstrap.container import FirstOperator, Node, init_node
+from caveat.bootstrap.logging import configure_logging
 from caveat.bootstrap.settings import HashProfile, Settings
 
 RESULTS = Path(__file__).with_name("results")
@@ -69,6 +70,7 @@ def scratch_node(
     database_url: str | None = None, profile: HashProfile = HashProfile.TEST
 ) -> Iterator[Node]:
     """A fresh node in a temporary directory (SQLite unless a URL is given)."""
+    configure_logging(json=True, level="INFO")  # as in production: one JSON line per request
     with tempfile.TemporaryDirectory(prefix="caveat-bench-") as tmp:
         settings = Settings(
             data_dir=Path(tmp), hash_profile=profile, node_name="bench", database_url=database_url

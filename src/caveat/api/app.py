@@ -13,7 +13,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from caveat import __version__
 from caveat.api import problems
 from caveat.api.middleware import EdgeMiddleware
-from caveat.api.routes import auth, health, people, registry
+from caveat.api.routes import auth, health, ledger, people, policy, registry
 from caveat.bootstrap.container import Node
 from caveat.domain.errors import CaveatError
 
@@ -39,7 +39,14 @@ def create_app(node: Node) -> FastAPI:
     app.add_exception_handler(CaveatError, problems.caveat_error_handler)
     app.add_exception_handler(RequestValidationError, problems.validation_error_handler)
     app.add_exception_handler(StarletteHTTPException, problems.http_error_handler)
-    for router in (health.router, auth.router, registry.router, people.router):
+    for router in (
+        health.router,
+        auth.router,
+        registry.router,
+        people.router,
+        policy.router,
+        ledger.router,
+    ):
         app.include_router(router)
     static = resources.files("caveat.api").joinpath("static/swagger")
     app.mount("/api/docs/static", StaticFiles(directory=str(static)), name="swagger")

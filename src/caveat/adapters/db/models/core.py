@@ -1,4 +1,4 @@
-"""Database tables (SQLAlchemy 2 typed ORM). Tables only: API schemas live elsewhere."""
+"""Foundation tables: the node, registry, identity, credentials and the event log."""
 
 from __future__ import annotations
 
@@ -10,30 +10,14 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
-    MetaData,
     String,
     Text,
     UniqueConstraint,
 )
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from caveat.adapters.db.models.base import Base, BigId
 from caveat.adapters.db.types import UTCDateTime
-
-# Named constraints so Alembic migrations are deterministic on both databases.
-NAMING = {
-    "ix": "ix_%(column_0_label)s",
-    "uq": "uq_%(table_name)s_%(column_0_name)s",
-    "ck": "ck_%(table_name)s_%(constraint_name)s",
-    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
-    "pk": "pk_%(table_name)s",
-}
-
-# SQLite only auto-increments INTEGER PRIMARY KEY; PostgreSQL wants BIGINT for a log.
-BigId = BigInteger().with_variant(Integer(), "sqlite")
-
-
-class Base(DeclarativeBase):
-    metadata = MetaData(naming_convention=NAMING)
 
 
 class NodeRow(Base):

@@ -1,0 +1,42 @@
+"""Database tables (SQLAlchemy 2 typed ORM), one module per area. Tables only.
+
+Every table module is imported here so that ``Base.metadata`` is complete for
+migrations and schema comparisons.
+"""
+
+from caveat.adapters.db.models import ledger, policy
+from caveat.adapters.db.models.base import NAMING, Base, BigId
+from caveat.adapters.db.models.core import (
+    AddressThrottleRow,
+    ApiTokenRow,
+    EventRow,
+    GroupMemberRow,
+    GroupRow,
+    NodeRow,
+    OrganisationRow,
+    PersonNationRow,
+    PersonRoleRow,
+    PersonRow,
+    RecoveryCodeRow,
+    SessionRow,
+)
+
+__all__ = [
+    "NAMING",
+    "AddressThrottleRow",
+    "ApiTokenRow",
+    "Base",
+    "BigId",
+    "EventRow",
+    "GroupMemberRow",
+    "GroupRow",
+    "NodeRow",
+    "OrganisationRow",
+    "PersonNationRow",
+    "PersonRoleRow",
+    "PersonRow",
+    "RecoveryCodeRow",
+    "SessionRow",
+    "ledger",
+    "policy",
+]

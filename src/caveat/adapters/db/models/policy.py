@@ -1,0 +1,3 @@
+"""Tables of projects, memberships, grants and the labelled-resource catalogue the policy lists."""
+
+from __future__ import annotations

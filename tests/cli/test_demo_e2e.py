@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import os
+import stat
 import socket
 import subprocess
 import sys
@@ -81,6 +83,18 @@ def test_demo_comes_up_and_a_demo_user_signs_in(
         me = client.me()
         assert me["citizenships"] == ["GBR", "USA"]  # the dual national
         assert me["organisation_name"] == "Northwind Sensors Ltd"
+    # The CLI's remote commands go through the SDK and keep the token in a 0600 file.
+    config = data_dir.parent / "config"
+    env = {**env, "CAVEAT_CONFIG_DIR": str(config)}
+    login = caveat("login", "--server", url, "--username", "alice", "--password", DEMO_PASSWORD,
+                   "--otp", caveat("--data-dir", str(data_dir), "demo", "code", "alice",
+                                   env=env).stdout.strip(), "--json", env=env)
+    assert login.returncode == 0, login.stdout + login.stderr
+    assert stat.S_IMODE((config / "credentials.json").stat().st_mode) == 0o600
+    whoami = caveat("whoami", "--json", env=env)
+    assert json.loads(whoami.stdout)["username"] == "alice"
+    assert caveat("logout", "--json", env=env).returncode == 0
+    assert caveat("whoami", "--json", env=env).returncode == 3
     with CaveatClient(url) as client, pytest.raises(AuthenticationFailed):
         client.login(
             "mallory",

@@ -13,7 +13,7 @@ from caveat.adapters.db import schema
 from caveat.adapters.db.engine import make_engine
 from caveat.bootstrap.container import FirstOperator, init_node, open_node
 from caveat.bootstrap.settings import Settings
-from caveat.cli import admin, ledger, policy, remote
+from caveat.cli import admin, artifacts, ledger, policy, remote
 from caveat.cli.context import CliState, state
 from caveat.cli.demo import demo_app
 from caveat.cli.output import emit_json, errors, out
@@ -36,6 +36,7 @@ app.add_typer(demo_app, name="demo")
 app.add_typer(policy.labels, name="label")
 app.add_typer(policy.policy, name="policy")
 app.add_typer(ledger.audit, name="audit")
+app.add_typer(artifacts.keys, name="keys")
 app.command("login")(remote.login)
 app.command("logout")(remote.logout)
 app.command("whoami")(remote.whoami)

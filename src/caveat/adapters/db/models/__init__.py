@@ -4,7 +4,7 @@ Every table module is imported here so that ``Base.metadata`` is complete for
 migrations and schema comparisons.
 """
 
-from caveat.adapters.db.models import ledger, policy
+from caveat.adapters.db.models import artifacts, ledger, policy
 from caveat.adapters.db.models.base import NAMING, Base, BigId
 from caveat.adapters.db.models.core import (
     AddressThrottleRow,
@@ -37,6 +37,7 @@ __all__ = [
     "PersonRow",
     "RecoveryCodeRow",
     "SessionRow",
+    "artifacts",
     "ledger",
     "policy",
 ]

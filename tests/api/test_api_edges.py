@@ -101,6 +101,7 @@ def test_administration_through_the_api(
     assert admin.unlock("dieter")["locked"] is False
     assert admin.reset_mfa("dieter")["totp_secret"] != created["mfa"]["totp_secret"]
     assert "dieter" in {p["username"] for p in admin.people()}
+    assert admin.unlock_address("192.0.2.7") == {"address": "192.0.2.7", "unlocked": False}
     assert len(admin.nations()) == 249
 
 

@@ -136,6 +136,11 @@ def test_a_client_address_is_throttled_across_accounts(world: Scenario) -> None:
     assert len(events(world.node, "auth.address_locked")) == 1
     # Another address is not affected.
     world.login(bob, ctx=CallContext("t", "10.0.0.2"))
+    # An operator lifts the throttle, with an event.
+    assert world.node.auth.unlock_address(ConsoleOperator(), CallContext.cli(), "10.0.0.1")
+    assert not world.node.auth.unlock_address(ConsoleOperator(), CallContext.cli(), "10.0.0.9")
+    world.login(bob, ctx=CTX)
+    assert len(events(world.node, "auth.address_unlocked")) == 1
 
 
 def test_sessions_expire_when_idle_and_absolutely(world: Scenario) -> None:

@@ -44,6 +44,7 @@ def create_app(node: Node) -> FastAPI:
         auth.router,
         registry.router,
         people.router,
+        people.throttle_router,
         policy.router,
         ledger.router,
         artifacts.router,

@@ -82,6 +82,7 @@ def _build(
         base_wait=timedelta(seconds=settings.lockout_base_seconds),
         max_wait=timedelta(seconds=settings.lockout_max_seconds),
         hard_lock_after=settings.hard_lock_after,
+        address_threshold=settings.address_threshold,
     )
     sessions = SessionPolicy(
         idle=timedelta(minutes=settings.session_idle_minutes),

@@ -181,6 +181,20 @@ def user_unlock(ctx: typer.Context, ref: str, json_: JsonOpt = False) -> None:
         show(person, json_, lambda: out.print(f"{person.username}: unlocked"))
 
 
+@users.command("unlock-address")
+def user_unlock_address(ctx: typer.Context, address: str, json_: JsonOpt = False) -> None:
+    """Lift the sign-in throttle on a client address (after repeated failures from it)."""
+    with errors(json_):
+        lifted = (
+            state(ctx).open().auth.unlock_address(ConsoleOperator(), CallContext.cli(), address)
+        )
+        show(
+            {"address": address, "unlocked": lifted},
+            json_,
+            lambda: out.print(f"{address}: {'unlocked' if lifted else 'was not throttled'}"),
+        )
+
+
 @users.command("reset-mfa")
 def user_reset_mfa(ctx: typer.Context, ref: str, json_: JsonOpt = False) -> None:
     """Issue a new TOTP seed and recovery codes (printed once); ends every session."""

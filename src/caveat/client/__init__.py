@@ -237,3 +237,7 @@ class CaveatClient:
     def reset_mfa(self, ref: str) -> dict[str, Any]:
         """Issue a new TOTP seed and recovery codes."""
         return dict(self._call("POST", f"/api/v1/people/{ref}/reset-mfa"))
+
+    def unlock_address(self, address: str) -> dict[str, Any]:
+        """Lift the sign-in throttle on a client address."""
+        return dict(self._call("DELETE", f"/api/v1/throttle/addresses/{address}"))

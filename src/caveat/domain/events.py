@@ -59,6 +59,7 @@ _TYPES = [
     EventType("auth.login", 1, "person", "a sign-in attempt (success or failure)"),
     EventType("auth.locked", 1, "person", "repeated failures locked an account"),
     EventType("auth.address_locked", 1, "address", "repeated failures throttled a client"),
+    EventType("auth.address_unlocked", 1, "address", "an operator lifted an address throttle"),
     EventType("auth.logout", 1, "session", "a session ended at the person's request"),
     EventType("auth.sessions_revoked", 1, "person", "every session of a person was revoked"),
     EventType("auth.recovery_code_used", 1, "person", "a recovery code replaced a TOTP code"),
@@ -66,6 +67,18 @@ _TYPES = [
     EventType("auth.totp_enrolled", 1, "person", "a new TOTP secret was confirmed"),
     EventType("token.created", 1, "api_token", "an API token was issued"),
     EventType("token.revoked", 1, "api_token", "an API token was revoked"),
+    EventType("ledger.witness_added", 1, "ledger_witness", "a partner was asked to witness us"),
+    EventType("ledger.log_trusted", 1, "witnessed_log", "this node agreed to witness a log"),
+    EventType("ledger.cosigned", 1, "checkpoint", "a witness cosigned one of our checkpoints"),
+    EventType(
+        "ledger.checkpoint_witnessed",
+        1,
+        "witnessed_log",
+        "this node cosigned (or, denied, refused) a partner log's checkpoint",
+    ),
+    EventType("audit.exported", 1, "audit_export", "events or the ledger were exported"),
+    EventType("alert.raised", 1, "alert", "conduct monitoring raised an alert"),
+    EventType("alert.acknowledged", 1, "alert", "a security officer acknowledged an alert"),
 ]
 
 CATALOG: dict[str, EventType] = {t.name: t for t in _TYPES}

@@ -19,6 +19,8 @@ class ThrottlePolicy:
     max_wait: timedelta = timedelta(hours=1)
     hard_lock_after: int = 20
     forget_after: timedelta = timedelta(hours=1)  # an address's old failures stop counting
+    # Addresses are shared (NAT, proxies), so they start backing off later than accounts.
+    address_threshold: int = 20
 
     def wait_after(self, failures: int) -> timedelta | None:
         """How long to refuse attempts after ``failures`` consecutive failures, if at all."""
@@ -32,6 +34,10 @@ class ThrottlePolicy:
         """The end of the backoff that ``failures`` earns, counted from ``now``."""
         wait = self.wait_after(failures)
         return None if wait is None else now + wait
+
+    def address_locked_until(self, failures: int, now: datetime) -> datetime | None:
+        """The end of the backoff an address earns with ``failures`` recent failures."""
+        return self.locked_until(failures - self.address_threshold + self.threshold, now)
 
     def is_hard_lock(self, failures: int) -> bool:
         """True when the account needs an operator to unlock it."""

@@ -36,7 +36,7 @@ from caveat.domain.credentials import (
 )
 from caveat.domain.errors import AuthenticationFailed, InvalidInput, Throttled
 from caveat.domain.events import Actor, ActorKind, Outcome
-from caveat.domain.identity import PersonStatus
+from caveat.domain.identity import PersonStatus, Role
 from caveat.domain.passwords import check_password
 from caveat.domain.sealing import UnsealFailed, seal, unseal
 from caveat.domain.throttle import ThrottlePolicy
@@ -46,7 +46,7 @@ from caveat.services.people import (
     replace_recovery_codes,
     revoke_sessions,
 )
-from caveat.services.principal import Principal, Scope
+from caveat.services.principal import Acting, Principal, Scope, require_admin
 from caveat.services.principal_loader import build_principal, find_api_token, find_session
 from caveat.services.uow import CallContext, UnitOfWork, UnitOfWorkFactory
 
@@ -177,10 +177,8 @@ class AuthService:
             row.failures = 0
         row.failures += 1
         row.updated_at = uow.now
-        # Addresses are shared (NAT, proxies), so they get a higher threshold than accounts.
-        over = row.failures - self._address_threshold + self._throttle.threshold
-        until = self._throttle.locked_until(over, uow.now)
-        if until is not None and over == self._throttle.threshold:
+        until = self._throttle.address_locked_until(row.failures, uow.now)
+        if until is not None and row.failures == self._throttle.address_threshold:
             uow.record(
                 "auth.address_locked",
                 Actor.anonymous(),
@@ -189,10 +187,6 @@ class AuthService:
                 data={"failures": row.failures, "until": until.isoformat()},
             )
         row.locked_until = until
-
-    @property
-    def _address_threshold(self) -> int:
-        return self._throttle.threshold * 4
 
     def _fail(
         self, uow: UnitOfWork, row: PersonRow | None, username: str, reason: str
@@ -302,6 +296,20 @@ class AuthService:
             idle_timeout=self._sessions.idle,
             mfa_at=uow.now,
         )
+
+    def unlock_address(self, by: Acting, ctx: CallContext, address: str) -> bool:
+        """Lift the throttle on a client address; False if it had none."""
+        require_admin(
+            by, (Role.NODE_OPERATOR, Role.SECURITY_OFFICER), action="unlocking an address"
+        )
+        with self._uow(ctx) as uow:
+            row = uow.session.get(AddressThrottleRow, address)
+            if row is None:
+                return False
+            data = {"failures": row.failures}
+            uow.session.delete(row)
+            uow.record("auth.address_unlocked", by.actor(), target_id=address, data=data)
+            return True
 
     # --- resolving bearer credentials ---------------------------------------------
 

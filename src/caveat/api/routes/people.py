@@ -11,6 +11,7 @@ from caveat.services.people import MfaSecrets
 from caveat.services.principal import require_admin
 
 router = APIRouter(prefix="/api/v1/people", tags=["people"])
+throttle_router = APIRouter(prefix="/api/v1/throttle", tags=["people"])
 _ADMINS = (Role.NODE_OPERATOR, Role.SECURITY_OFFICER)
 
 
@@ -92,3 +93,11 @@ def reset_mfa(ref: str, principal: CurrentPrincipal, node: NodeDep, ctx: CtxDep)
     """Issue a new TOTP seed and recovery codes (shown once) and end every session."""
     _, mfa = node.people.reset_mfa(principal, ctx, ref)
     return _mfa(mfa)
+
+
+@throttle_router.delete("/addresses/{address}")
+def unlock_address(
+    address: str, principal: CurrentPrincipal, node: NodeDep, ctx: CtxDep
+) -> dict[str, object]:
+    """Lift the sign-in throttle on a client address."""
+    return {"address": address, "unlocked": node.auth.unlock_address(principal, ctx, address)}

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import os
 
-from benchmarks import argon2_cost, auth_overhead, http_me
+from benchmarks import argon2_cost, auth_overhead, http_me, screening
 
 
 def main() -> None:
@@ -14,6 +14,7 @@ def main() -> None:
         "argon2_cost": argon2_cost.run(),
         "auth_overhead": auth_overhead.run(postgres),
         "http_me": http_me.run(),
+        "screening": screening.run(),
     }
     print(json.dumps(results, indent=2))
 

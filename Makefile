@@ -5,7 +5,7 @@ BIN     = $(VENV)/bin
 DEMO_DIR ?= var/demo
 
 .DEFAULT_GOAL := help
-.PHONY: help install demo serve test test-postgres lint format bench clean
+.PHONY: help install browser demo serve test test-postgres lint format bench clean
 
 help: ## List the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  \033[36m%-14s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -24,10 +24,13 @@ demo: install ## Run a demo node with a multinational scenario at http://127.0.0
 serve: install ## Serve the node in $$CAVEAT_DATA_DIR (default var/caveat)
 	$(BIN)/caveat serve
 
-test: install ## Run the tests (SQLite; PostgreSQL too when CAVEAT_TEST_DATABASE_URL is set)
+browser: ## Make sure Debian's Chromium is there for the browser tests (installs it if not)
+	@command -v chromium >/dev/null || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium)
+
+test: install browser ## Run the tests (SQLite; PostgreSQL too when CAVEAT_TEST_DATABASE_URL is set)
 	$(BIN)/pytest -q
 
-test-postgres: install ## Run the tests on the local PostgreSQL
+test-postgres: install browser ## Run the tests on the local PostgreSQL
 	CAVEAT_TEST_DATABASE_URL=$${CAVEAT_TEST_DATABASE_URL:-postgresql+psycopg://postgres@127.0.0.1:5432/test} $(BIN)/pytest -q
 
 lint: install ## Ruff, mypy (strict) and the import contracts

@@ -16,6 +16,12 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 _SAFE_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
 _BODY_METHODS = {b"POST", b"PUT", b"PATCH"}
+# Artifact content travels as raw bytes, on the upload endpoints only (PATCH appends,
+# PUT .../content sends everything at once).
+_CONTENT_UPLOAD = {
+    b"PATCH": re.compile(r"^/api/v1/uploads/[A-Za-z0-9-]{1,64}$"),
+    b"PUT": re.compile(r"^/api/v1/uploads/[A-Za-z0-9-]{1,64}/content$"),
+}
 
 API_CSP = "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'"
 DOCS_CSP = (
@@ -23,7 +29,21 @@ DOCS_CSP = (
     "img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'"
 )
 
+# Web pages: scripts and styles from this origin only, no inline script, forms post here.
+WEB_CSP = (
+    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+)
+
 log = structlog.get_logger("caveat.access")
+
+
+def _csp_for(path: str) -> str:
+    if path.startswith("/api/docs"):
+        return DOCS_CSP
+    if path.startswith("/api/"):
+        return API_CSP
+    return WEB_CSP
 
 
 def _headers(csp: str, request_id: str, tls: bool) -> list[tuple[bytes, bytes]]:
@@ -58,7 +78,7 @@ class EdgeMiddleware:
         request_id = incoming if _SAFE_REQUEST_ID.match(incoming) else str(uuid.uuid4())
         scope.setdefault("state", {})["request_id"] = request_id
         path: str = scope["path"]
-        csp = DOCS_CSP if path.startswith("/api/docs") else API_CSP
+        csp = _csp_for(path)
         extra = _headers(csp, request_id, scope.get("scheme") == "https")
         started = time.perf_counter()
         status_holder: dict[str, int] = {}
@@ -70,14 +90,20 @@ class EdgeMiddleware:
             await send(message)
 
         method: bytes = scope["method"].encode()
-        if method in _BODY_METHODS and path.startswith("/api/") and not _json_body(headers):
+        if (
+            method in _BODY_METHODS
+            and path.startswith("/api/")
+            and not _json_body(headers)
+            and not _content_upload(method, path, headers)
+        ):
             await _send_problem(
                 send_with_headers,
                 request_id,
                 415,
                 "unsupported_media_type",
                 "the request body must be JSON",
-                "send Content-Type: application/json",
+                "send Content-Type: application/json (artifact content: "
+                "application/octet-stream to the upload endpoints)",
             )
         else:
             try:
@@ -112,6 +138,13 @@ def _json_body(headers: dict[bytes, bytes]) -> bool:
         return True  # no body at all: nothing to check
     media = headers.get(b"content-type", b"").split(b";")[0].strip().lower()
     return media == b"application/json" or media.endswith(b"+json")
+
+
+def _content_upload(method: bytes, path: str, headers: dict[bytes, bytes]) -> bool:
+    pattern = _CONTENT_UPLOAD.get(method)
+    media = headers.get(b"content-type", b"").split(b";")[0].strip().lower()
+    octets = media == b"application/octet-stream"
+    return pattern is not None and octets and bool(pattern.match(path))
 
 
 async def _send_problem(

@@ -144,13 +144,13 @@ def run_server(settings: Settings, *, host: str, port: int, workers: int) -> Non
 
     with errors(False):
         open_node(settings).close()  # refuse to start on a wrong schema, with a clear message
-    # Workers re-read settings from the environment in caveat.api.asgi:create.
+    # Workers re-read settings from the environment in caveat.server:create.
     os.environ["CAVEAT_DATA_DIR"] = str(settings.data_dir)
     if settings.database_url is not None:
         os.environ["CAVEAT_DATABASE_URL"] = settings.database_url.get_secret_value()
     out.print(f"serving on http://{host}:{port}  (API docs: http://{host}:{port}/api/docs)")
     uvicorn.run(
-        "caveat.api.asgi:create",
+        "caveat.server:create",
         factory=True,
         host=host,
         port=port,

@@ -1,0 +1,58 @@
+"""Rendering pages: one Jinja2 environment (autoescape on), a common page context."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from importlib import resources
+from typing import Any
+
+from fastapi import Request
+from fastapi.responses import HTMLResponse
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+
+from caveat.domain.identity import Role
+from caveat.domain.labels import Label
+from caveat.services.principal import Principal
+from caveat.web.banners import page_banner
+
+_TEMPLATES = str(resources.files("caveat.web").joinpath("templates"))
+ENV = Environment(
+    loader=FileSystemLoader(_TEMPLATES),
+    autoescape=select_autoescape(default=True, default_for_string=True),
+    undefined=StrictUndefined,  # a missing variable is a bug, not an empty string
+    trim_blocks=True,
+    lstrip_blocks=True,
+)
+ADMIN_ROLES = frozenset({Role.NODE_OPERATOR, Role.SECURITY_OFFICER})
+
+
+@dataclass
+class PageContext:
+    """Who is looking, and what the page shows (labels drive the banner)."""
+
+    principal: Principal | None
+    csrf: str
+    labels: list[Label] = field(default_factory=list)
+    idle_seconds: int = 0
+
+    @property
+    def is_admin(self) -> bool:
+        return self.principal is not None and bool(self.principal.roles & ADMIN_ROLES)
+
+
+def render(
+    request: Request, template: str, page: PageContext, *, status: int = 200, **values: Any
+) -> HTMLResponse:
+    """Render ``template`` with the page context, banner and flash message."""
+    nation = page.principal.organisation_nation if page.principal else None
+    if page.principal and page.principal.citizenships:
+        nation = page.principal.citizenships[0]
+    html = ENV.get_template(template).render(
+        page=page,
+        me=page.principal,
+        banner=page_banner(page.labels, nation),
+        flash=request.query_params.get("done"),
+        path=request.url.path,
+        **values,
+    )
+    return HTMLResponse(html, status_code=status)

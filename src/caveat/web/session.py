@@ -1,0 +1,93 @@
+"""Who is signed in to the browser: the session cookie, resolved like an API token."""
+
+from __future__ import annotations
+
+from typing import Annotated
+from urllib.parse import quote
+
+from fastapi import Depends, Request
+from starlette.concurrency import run_in_threadpool
+
+from caveat.api.deps import SESSION_COOKIE
+from caveat.bootstrap.container import Node
+from caveat.domain.errors import AuthenticationFailed, PermissionDenied
+from caveat.services.principal import Principal
+from caveat.services.uow import CallContext
+from caveat.web.csrf import check_session_token, session_token
+from caveat.web.pages import PageContext
+
+
+class LoginRequired(Exception):
+    """Raised when a page needs a signed-in person; the app redirects to /login."""
+
+    def __init__(self, next_path: str) -> None:
+        super().__init__(next_path)
+        self.next_path = next_path
+
+
+class PasswordChangeRequired(Exception):
+    """Raised when a person with a one-time password opens any other page."""
+
+
+def node_of(request: Request) -> Node:
+    """The node the app serves."""
+    node: Node = request.app.state.node
+    return node
+
+
+def ctx_of(request: Request) -> CallContext:
+    """Request id and client address, for events and throttling."""
+    client = request.client.host if request.client else None
+    return CallContext(request_id=request.state.request_id, client_address=client)
+
+
+def _principal(request: Request) -> Principal | None:
+    token = request.cookies.get(SESSION_COOKIE)
+    if not token:
+        return None
+    try:
+        return node_of(request).auth.authenticate(ctx_of(request), token)
+    except AuthenticationFailed:
+        return None
+
+
+async def signed_in_any(request: Request) -> PageContext:
+    """The page context of a signed-in person (one-time passwords allowed)."""
+    principal = await run_in_threadpool(_principal, request)
+    if principal is None or principal.session_id is None:
+        wanted = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+        raise LoginRequired(quote(wanted, safe="/?=&"))
+    node = node_of(request)
+    page = PageContext(
+        principal=principal,
+        csrf=session_token(node.keys.secret_key(), principal.session_id),
+        idle_seconds=node.settings.session_idle_minutes * 60,
+    )
+    if request.method == "POST":
+        # Forms carry the token as a field; htmx requests as a header.
+        token = request.headers.get("x-csrf-token")
+        if token is None:
+            token = str((await request.form()).get("csrf") or "")
+        check_session_token(node.keys.secret_key(), principal.session_id, token)
+    return page
+
+
+def signed_in(page: Annotated[PageContext, Depends(signed_in_any)]) -> PageContext:
+    """The page context of a signed-in person who has set their own password."""
+    if page.principal is not None and page.principal.must_change_password:
+        raise PasswordChangeRequired
+    return page
+
+
+def administrator(page: Annotated[PageContext, Depends(signed_in)]) -> PageContext:
+    """The page context of a node operator or security officer."""
+    if not page.is_admin:
+        raise PermissionDenied(
+            "this page is for node operators and security officers", code="role_missing"
+        )
+    return page
+
+
+AnyPage = Annotated[PageContext, Depends(signed_in_any)]
+Page = Annotated[PageContext, Depends(signed_in)]
+AdminPage = Annotated[PageContext, Depends(administrator)]

@@ -209,6 +209,7 @@ def test_researchers_get_a_readable_refusal(browser: Browser, demo: Demo) -> Non
     page, _ = _page(browser)
     sign_in(page, demo, "alice")
     response = page.goto(demo.url + "/admin/people")
-    assert response is not None and response.status == 403
+    assert response is not None
+    assert response.status == 403
     assert page.get_by_role("heading", name="Forbidden").is_visible()
     assert page.get_by_text("What to do").is_visible()

@@ -156,7 +156,8 @@ def test_officers_create_people_and_see_their_secrets_once(
     assert "<svg" in made.text
     person = world.node.people.get_person("lars")
     assert person.citizenships == ("NOR", "SWE")
-    assert person.clearance is not None and person.clearance.national_name == "HEMMELIG"
+    assert person.clearance is not None
+    assert person.clearance.national_name == "HEMMELIG"
     listing = browser.client.get("/admin/people").text
     assert "lars" in listing
     reset: Any = browser.post("/admin/people/lars/reset-mfa")

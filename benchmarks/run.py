@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import os
 
-from benchmarks import argon2_cost, auth_overhead, http_me, screening
+from benchmarks import argon2_cost, artifacts, auth_overhead, http_me, ledger, policy, screening
 
 
 def main() -> None:
@@ -14,7 +14,10 @@ def main() -> None:
         "argon2_cost": argon2_cost.run(),
         "auth_overhead": auth_overhead.run(postgres),
         "http_me": http_me.run(),
+        "ledger": ledger.run(postgres),
         "screening": screening.run(),
+        "policy": policy.run(postgres),
+        "artifacts": artifacts.run(postgres),
     }
     print(json.dumps(results, indent=2))
 

@@ -19,6 +19,7 @@ from sqlalchemy.engine import make_url
 from caveat.adapters.db import schema
 from caveat.adapters.db.engine import make_engine
 from caveat.adapters.db.models import Base
+from caveat.adapters.db.models.artifacts import SEARCH_TABLES
 from caveat.bootstrap.container import FirstOperator, Node, init_node
 from caveat.bootstrap.settings import HashProfile, Settings
 from caveat.services.people import NewAccount
@@ -50,9 +51,11 @@ def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 
 def empty_tables(url: str) -> None:
-    """Delete every row (keeping the schema), children first."""
+    """Delete every row (keeping the schema), children first, and the search index."""
     engine = make_engine(url)
     with engine.begin() as conn:
+        for name in SEARCH_TABLES[engine.dialect.name]:  # our own table names
+            conn.execute(text(f"DELETE FROM {name}"))  # noqa: S608
         if engine.dialect.name == "postgresql":
             names = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
             conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import json
 import os
-import stat
 import socket
+import stat
 import subprocess
 import sys
 import time
@@ -86,9 +86,19 @@ def test_demo_comes_up_and_a_demo_user_signs_in(
     # The CLI's remote commands go through the SDK and keep the token in a 0600 file.
     config = data_dir.parent / "config"
     env = {**env, "CAVEAT_CONFIG_DIR": str(config)}
-    login = caveat("login", "--server", url, "--username", "alice", "--password", DEMO_PASSWORD,
-                   "--otp", caveat("--data-dir", str(data_dir), "demo", "code", "alice",
-                                   env=env).stdout.strip(), "--json", env=env)
+    login = caveat(
+        "login",
+        "--server",
+        url,
+        "--username",
+        "alice",
+        "--password",
+        DEMO_PASSWORD,
+        "--otp",
+        caveat("--data-dir", str(data_dir), "demo", "code", "alice", env=env).stdout.strip(),
+        "--json",
+        env=env,
+    )
     assert login.returncode == 0, login.stdout + login.stderr
     assert stat.S_IMODE((config / "credentials.json").stat().st_mode) == 0o600
     whoami = caveat("whoami", "--json", env=env)

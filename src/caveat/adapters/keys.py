@@ -56,6 +56,10 @@ class LocalKeyFiles:
             serialization.NoEncryption(),
         )
         self._write_new(self.SIGNING, pem)
+        # The key-encryption key that wraps every artifact version's data key (ADR 0007).
+        from caveat.adapters.kek import create_kek_file
+
+        create_kek_file(self.directory)
 
     def _write_new(self, name: str, data: bytes) -> None:
         path = self.directory / name

@@ -15,6 +15,7 @@ PROBLEM_JSON = "application/problem+json"
 
 STATUS: dict[ErrorKind, int] = {
     ErrorKind.INVALID: 422,
+    ErrorKind.TOO_LARGE: 413,
     ErrorKind.NOT_FOUND: 404,
     ErrorKind.CONFLICT: 409,
     ErrorKind.UNAUTHENTICATED: 401,

@@ -6,10 +6,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import Engine
+from sqlalchemy import Engine, event
 
+from caveat.adapters.blobstore import BlobStore, LocalBlobStore
+from caveat.adapters.blobstore.s3 import S3BlobStore
 from caveat.adapters.db import schema
 from caveat.adapters.db.engine import make_engine, make_session_factory
+from caveat.adapters.kek import LocalKekFile
 from caveat.adapters.keys import LocalKeyFiles
 from caveat.bootstrap.settings import HashProfile, Settings
 from caveat.domain.credentials import PRODUCTION_COST, TEST_COST, PasswordHashing
@@ -21,11 +24,25 @@ from caveat.domain.identity import (
     validate_username,
 )
 from caveat.domain.nations import require_nation
+from caveat.domain.policy import DualNationalRule, PolicyConfig
 from caveat.domain.throttle import ThrottlePolicy
+from caveat.services.artifacts import ArtifactService
+from caveat.services.artifacts_admin import ArtifactAdmin
+from caveat.services.artifacts_search import ArtifactSearch
+from caveat.services.audit import AuditService
 from caveat.services.auth import AuthService, SessionPolicy
+from caveat.services.ledger import CheckpointSchedule, LedgerService, origin_for
+from caveat.services.ledger_bundle import BundleExporter
+from caveat.services.ledger_verify import LedgerVerifier
+from caveat.services.ledger_witness import HttpWitnessTransport, WitnessService
+from caveat.services.ledger_worker import LedgerWorker
+from caveat.services.monitoring import MonitoringService, MonitorRules
 from caveat.services.node import NodeIdentity, create_identity, load_identity, new_node_id
 from caveat.services.people import NewAccount, PeopleService
+from caveat.services.policy import PolicyService
+from caveat.services.policy_catalogue import CatalogueService
 from caveat.services.principal import ConsoleOperator
+from caveat.services.projects import ProjectService
 from caveat.services.registry import RegistryService
 from caveat.services.tokens import TokenService
 from caveat.services.uow import CallContext, Clock, UnitOfWorkFactory
@@ -49,9 +66,23 @@ class Node:
     people: PeopleService
     auth: AuthService
     tokens: TokenService
+    ledger: LedgerService
+    witnesses: WitnessService
+    ledger_verifier: LedgerVerifier
+    bundles: BundleExporter
+    audit: AuditService
+    monitoring: MonitoringService
+    ledger_worker: LedgerWorker
+    projects: ProjectService
+    policy: PolicyService
+    catalogue: CatalogueService
+    artifacts: ArtifactService
+    artifact_search: ArtifactSearch
+    artifact_admin: ArtifactAdmin
 
     def close(self) -> None:
         """Release database connections."""
+        self.ledger_worker.stop()
         self.engine.dispose()
 
 
@@ -69,8 +100,9 @@ def _build(
     hashing: PasswordHashing | None = None,
 ) -> Node:
     keys = LocalKeyFiles(settings.data_dir / "keys")
+    writing = make_session_factory(engine)
     uow = UnitOfWorkFactory(
-        sessions=make_session_factory(engine),
+        sessions=writing,
         read_sessions=make_session_factory(engine, read_only=True),
         node_id=identity.id,
         clock=clock,
@@ -89,13 +121,26 @@ def _build(
         absolute=timedelta(hours=settings.session_absolute_hours),
     )
     issuer = f"Caveat {identity.name}"
+    registry = RegistryService(uow=uow)
+    policy = PolicyService(uow=uow, registry=registry, config=_policy_config(settings))
+    ledger = _ledger(settings, engine, identity, keys, clock)
+    monitoring = MonitoringService(uow=uow, rules=_monitor_rules(settings))
+    worker = LedgerWorker(
+        ledger=ledger, monitoring=monitoring, period=settings.ledger_worker_seconds
+    )
+    # A commit that wrote events wakes the ledger worker (if one runs in this process).
+    event.listen(writing, "after_commit", lambda _session: worker.nudge())
+    catalogue = CatalogueService(uow=uow, policy=policy)
+    artifacts, artifact_search, artifact_admin = _artifacts(
+        settings, uow, policy, catalogue, keys, clock
+    )
     return Node(
         settings=settings,
         engine=engine,
         identity=identity,
         keys=keys,
         uow=uow,
-        registry=RegistryService(uow=uow),
+        registry=registry,
         people=PeopleService(uow=uow, hashing=hashing, secret_key=secret_key, issuer=issuer),
         auth=AuthService(
             uow=uow,
@@ -106,6 +151,105 @@ def _build(
             sessions=sessions,
         ),
         tokens=TokenService(uow=uow),
+        ledger=ledger,
+        witnesses=WitnessService(
+            uow=uow,
+            ledger=ledger,
+            monitoring=monitoring,
+            transport=HttpWitnessTransport(timeout=settings.witness_timeout_seconds),
+            clock=clock,
+        ),
+        ledger_verifier=LedgerVerifier(
+            engine=engine, origin=ledger.origin, log_verifier=ledger.verifier, clock=clock
+        ),
+        bundles=BundleExporter(engine=engine, uow=uow, ledger=ledger),
+        audit=AuditService(uow=uow),
+        monitoring=monitoring,
+        ledger_worker=worker,
+        projects=ProjectService(uow=uow),
+        policy=policy,
+        catalogue=catalogue,
+        artifacts=artifacts,
+        artifact_search=artifact_search,
+        artifact_admin=artifact_admin,
+    )
+
+
+def _policy_config(settings: Settings) -> PolicyConfig:
+    rule = None
+    if settings.policy_dual_national_max_level is not None:
+        orgs = settings.policy_dual_national_organisations
+        rule = DualNationalRule(
+            max_common_level=settings.policy_dual_national_max_level,
+            organisations=frozenset(orgs) if orgs else None,
+        )
+    return PolicyConfig(dual_national=rule)
+
+
+def _ledger(
+    settings: Settings, engine: Engine, identity: NodeIdentity, keys: LocalKeyFiles, clock: Clock
+) -> LedgerService:
+    return LedgerService(
+        engine=engine,
+        clock=clock,
+        origin=settings.ledger_origin or origin_for(identity.name),
+        signing_key=keys.signing_key,
+        batch_size=settings.ledger_batch_size,
+        schedule=CheckpointSchedule(
+            every_entries=settings.checkpoint_every_entries,
+            every_seconds=settings.checkpoint_every_seconds,
+        ),
+    )
+
+
+def blob_store(settings: Settings) -> BlobStore:
+    """The configured blob store: local files under the data directory, or S3."""
+    if settings.blob_store == "s3":
+        if not settings.s3_bucket:
+            raise InvalidInput("CAVEAT_S3_BUCKET is required with CAVEAT_BLOB_STORE=s3")
+        return S3BlobStore.connect(
+            bucket=settings.s3_bucket,
+            endpoint_url=settings.s3_endpoint,
+            region=settings.s3_region,
+            prefix=settings.s3_prefix,
+        )
+    if settings.blob_store != "local":
+        raise InvalidInput(f"unknown blob store {settings.blob_store!r}", hint="local or s3")
+    return LocalBlobStore(settings.blob_dir or settings.data_dir / "blobs")
+
+
+def _artifacts(
+    settings: Settings,
+    uow: UnitOfWorkFactory,
+    policy: PolicyService,
+    catalogue: CatalogueService,
+    keys: LocalKeyFiles,
+    clock: Clock,
+) -> tuple[ArtifactService, ArtifactSearch, ArtifactAdmin]:
+    blobs = blob_store(settings)
+    kek = LocalKekFile(keys.directory)
+    artifacts = ArtifactService(
+        uow=uow,
+        policy=policy,
+        catalogue=catalogue,
+        blobs=blobs,
+        kek=kek,
+        signing_key=keys.signing_key,
+        max_bytes=settings.artifact_max_bytes,
+        upload_ttl=timedelta(hours=settings.upload_expiry_hours),
+    )
+    admin = ArtifactAdmin(uow=uow, artifacts=artifacts, blobs=blobs, kek=kek, clock=clock)
+    return artifacts, ArtifactSearch(uow=uow, policy=policy), admin
+
+
+def _monitor_rules(settings: Settings) -> MonitorRules:
+    return MonitorRules(
+        failure_threshold=settings.monitor_failure_threshold,
+        failure_window=timedelta(minutes=settings.monitor_failure_window_minutes),
+        bulk_types=frozenset(settings.monitor_bulk_types),
+        bulk_threshold=settings.monitor_bulk_threshold,
+        bulk_window=timedelta(minutes=settings.monitor_bulk_window_minutes),
+        work_hours=settings.monitor_work_hours,
     )
 
 

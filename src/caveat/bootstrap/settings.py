@@ -42,6 +42,46 @@ class Settings(BaseSettings):
     )
     log_json: bool = True
     log_level: str = "INFO"
+    # The ledger (ADR 0005).
+    ledger_origin: str | None = Field(
+        default=None, description="checkpoint origin and key name; default: the node name"
+    )
+    ledger_batch_size: int = Field(default=5000, ge=1, le=100_000, description="leaves a batch")
+    ledger_worker_seconds: float = Field(
+        default=1.0, ge=0, description="background integration period; 0 turns the worker off"
+    )
+    checkpoint_every_entries: int = Field(default=1000, ge=1)
+    checkpoint_every_seconds: int = Field(default=300, ge=1)
+    witness_timeout_seconds: float = Field(default=10.0, gt=0)
+    # Conduct monitoring: thresholds over the event stream.
+    monitor_failure_threshold: int = Field(default=5, ge=2, description="denials or failures")
+    monitor_failure_window_minutes: int = Field(default=15, ge=1)
+    monitor_bulk_types: list[str] = Field(
+        default=["artifact.downloaded"], description="event types that count as bulk access"
+    )
+    monitor_bulk_threshold: int = Field(default=100, ge=2)
+    monitor_bulk_window_minutes: int = Field(default=60, ge=1)
+    monitor_work_hours: tuple[int, int] = Field(
+        default=(6, 20), description="usual working hours [start, end) in UTC"
+    )
+    # Artifacts (ADR 0007).
+    artifact_max_bytes: int = Field(
+        default=256 * 2**30, ge=1, description="largest artifact version, enforced while streaming"
+    )
+    upload_expiry_hours: int = Field(default=24, ge=1, le=30 * 24)
+    blob_store: str = Field(default="local", description="local | s3")
+    blob_dir: Path | None = Field(default=None, description="default: <data dir>/blobs")
+    s3_endpoint: str | None = None
+    s3_bucket: str | None = None
+    s3_region: str | None = None
+    s3_prefix: str = "caveat/"
+
+    # The policy (ADR 0006): the §126.18-style dual/third-country national rule is off
+    # unless a ceiling (common level 0-4; 126.18 itself covers unclassified: 0) is set.
+    policy_dual_national_max_level: int | None = Field(default=None, ge=0, le=4)
+    policy_dual_national_organisations: list[str] = Field(
+        default=[], description="organisation ids the rule applies to; empty: any"
+    )
 
     def resolved_database_url(self) -> str:
         """The database URL, defaulting to the embedded SQLite file."""

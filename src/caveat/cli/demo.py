@@ -38,7 +38,9 @@ def _seed(ctx: typer.Context) -> tuple[Node, dict[str, Any]]:
         ),
     )
     # The demo operator gets the published demo password instead of a one-time one.
-    accounts = scenario.seed(node.registry, node.people)
+    accounts = scenario.seed(
+        node.registry, node.people, node.projects, node.catalogue, clock=node.uow.clock
+    )
     creds = {
         "note": "DEMO ONLY: these accounts and secrets are public. Never use in production.",
         "password": scenario.DEMO_PASSWORD,

@@ -1,7 +1,417 @@
-"""`caveat audit ...`: the ledger from the command line."""
+"""`caveat audit ...`: the ledger from the command line (on the node's data directory).
+
+Everything here runs as the node's console except ``verify-bundle``, which needs no
+node at all: an inspector runs it on a bundle file.
+"""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Annotated
+
 import typer
 
+from caveat.cli.context import state
+from caveat.cli.output import emit_json, errors, out, show, table
+from caveat.domain.errors import InvalidInput
+from caveat.domain.events import Outcome
+from caveat.services.audit import AuditPage, EventFilter
+from caveat.services.ledger import b64
+from caveat.services.ledger_bundle import verify_bundle
+from caveat.services.ledger_verify import VerifyReport
+from caveat.services.principal import ConsoleOperator
+from caveat.services.uow import CallContext
+
 audit = typer.Typer(help="Verify and explore the tamper-evident ledger.", no_args_is_help=True)
+witness = typer.Typer(help="Witnesses of this log, and logs this node witnesses.")
+audit.add_typer(witness, name="witness")
+
+JsonOpt = Annotated[bool, typer.Option("--json", help="print JSON for scripts")]
+CONSOLE = ConsoleOperator()
+
+
+@audit.command("integrate")
+def integrate(ctx: typer.Context, json_: JsonOpt = False) -> None:
+    """Integrate pending events into the tree, publish a checkpoint if due, run monitoring."""
+    with errors(json_):
+        node = state(ctx).open()
+        done = node.ledger.integrate()
+        raised = node.monitoring.scan(CallContext.cli())
+        result = {
+            "integrated": done.integrated,
+            "size": done.size,
+            "checkpoint": done.checkpoint.size if done.checkpoint else None,
+            "alerts_raised": len(raised),
+        }
+        show(result, json_, lambda: out.print(f"integrated {done.integrated}; size {done.size}"))
+
+
+@audit.command("checkpoint")
+def checkpoint(ctx: typer.Context, json_: JsonOpt = False) -> None:
+    """Publish a signed checkpoint of the current tree now and print it."""
+    with errors(json_):
+        cp = state(ctx).open().ledger.publish_checkpoint()
+        show(
+            {"size": cp.size, "root_hash": b64(cp.root_hash), "note": cp.note},
+            json_,
+            lambda: out.print(cp.note, end="", highlight=False),
+        )
+
+
+@audit.command("keys")
+def keys(ctx: typer.Context, json_: JsonOpt = False) -> None:
+    """Print the log's verifier key and this node's witness (cosigner) key."""
+    with errors(json_):
+        node = state(ctx).open()
+        result = {
+            "origin": node.ledger.origin,
+            "log_vkey": node.ledger.verifier().vkey,
+            "witness_vkey": node.witnesses.cosigner_vkey(),
+        }
+        show(
+            result,
+            json_,
+            lambda: out.print(
+                f"log:     {result['log_vkey']}\nwitness: {result['witness_vkey']}",
+                highlight=False,
+            ),
+        )
+
+
+@audit.command("prove")
+def prove(
+    ctx: typer.Context,
+    index: Annotated[int | None, typer.Option(help="leaf index")] = None,
+    event: Annotated[str | None, typer.Option(help="event id")] = None,
+    size: Annotated[int | None, typer.Option(help="checkpoint size (default latest)")] = None,
+    json_: JsonOpt = False,
+) -> None:
+    """Print an inclusion proof for an entry (by leaf index or event id)."""
+    with errors(json_):
+        if (index is None) == (event is None):
+            raise InvalidInput("give exactly one of --index and --event", field="index")
+        ledger = state(ctx).open().ledger
+        proof = (
+            ledger.inclusion_proof(index, size)
+            if index is not None
+            else ledger.inclusion_proof_for_event(str(event), size)
+        )
+        result = {
+            "index": proof.index,
+            "size": proof.size,
+            "leaf_hash": b64(proof.leaf_hash),
+            "proof": [b64(h) for h in proof.proof],
+            "root_hash": b64(proof.root_hash),
+        }
+        show(result, json_, lambda: emit_json(result))
+
+
+@audit.command("consistency")
+def consistency(
+    ctx: typer.Context,
+    old: int,
+    new: Annotated[int | None, typer.Option(help="newer size (default latest)")] = None,
+    json_: JsonOpt = False,
+) -> None:
+    """Print a consistency proof from checkpoint size OLD to a newer one."""
+    with errors(json_):
+        proof = state(ctx).open().ledger.consistency_proof(old, new)
+        result = {
+            "old_size": proof.old_size,
+            "new_size": proof.new_size,
+            "proof": [b64(h) for h in proof.proof],
+            "old_root": b64(proof.old_root),
+            "new_root": b64(proof.new_root),
+        }
+        show(result, json_, lambda: emit_json(result))
+
+
+def _report(report: VerifyReport, json_: bool) -> None:
+    result = {
+        "ok": report.ok,
+        "entries": report.entries,
+        "checkpoints": report.checkpoints,
+        "cosignatures": report.cosignatures,
+        "pending": report.pending,
+        "first_bad_index": report.first_bad_index,
+        "findings": report.findings,
+    }
+    if json_:
+        emit_json(result)  # the report is the whole answer; the exit code says it failed
+        if not report.ok:
+            raise typer.Exit(1)
+    elif report.ok:
+        out.print(
+            f"[green]ok[/]: {report.entries} entries, {report.checkpoints} checkpoints, "
+            f"{report.cosignatures} cosignatures verified ({report.pending} pending)"
+        )
+    else:
+        for finding in report.findings:
+            out.print(f"[red]{finding.kind}[/] {finding.detail}", highlight=False)
+    report.require_ok()
+
+
+@audit.command("verify")
+def verify(ctx: typer.Context, json_: JsonOpt = False) -> None:
+    """Recompute the whole tree from the database and check every hash and signature."""
+    with errors(json_):
+        _report(state(ctx).open().ledger_verifier.verify(), json_)
+
+
+@audit.command("export")
+def export(ctx: typer.Context, file: Path, json_: JsonOpt = False) -> None:
+    """Write a self-contained bundle (entries, checkpoints, public keys) to FILE."""
+    with errors(json_):
+        summary = state(ctx).open().bundles.export(CONSOLE, CallContext.cli(), file)
+        show(
+            summary,
+            json_,
+            lambda: out.print(
+                f"wrote {summary.entries} entries, {summary.checkpoints} checkpoints"
+            ),
+        )
+
+
+@audit.command("verify-bundle")
+def verify_bundle_command(
+    file: Path,
+    log_key: Annotated[
+        str | None, typer.Option(help="pin the log's verifier key (obtained out of band)")
+    ] = None,
+    json_: JsonOpt = False,
+) -> None:
+    """Check a bundle offline: no database, no server."""
+    with errors(json_):
+        report = verify_bundle(file, log_vkey=log_key)
+        if log_key is None and not json_:
+            out.print(
+                "[yellow]note:[/] the log key was taken from the bundle; pin it with --log-key"
+            )
+        _report(report, json_)
+
+
+# --- witnesses ----------------------------------------------------------------------
+
+
+@witness.command("add")
+def witness_add(
+    ctx: typer.Context,
+    vkey: Annotated[str, typer.Argument(help="the witness's cosigner key (name+id+key)")],
+    url: Annotated[str, typer.Argument(help="its URL prefix; add-checkpoint is appended")],
+    json_: JsonOpt = False,
+) -> None:
+    """Configure a partner to witness this node's log."""
+    with errors(json_):
+        added = (
+            state(ctx).open().witnesses.add_witness(CONSOLE, CallContext.cli(), vkey=vkey, url=url)
+        )
+        show(added, json_, lambda: out.print(f"witness {added.name} at {added.url}"))
+
+
+@witness.command("list")
+def witness_list(ctx: typer.Context, json_: JsonOpt = False) -> None:
+    """List the witnesses of this log."""
+    with errors(json_):
+        found = state(ctx).open().witnesses.witnesses()
+        show(
+            found,
+            json_,
+            lambda: table(
+                "Witnesses",
+                ["name", "url", "cosigned size"],
+                [(w.name, w.url, w.last_size) for w in found],
+            ),
+        )
+
+
+@witness.command("request")
+def witness_request(ctx: typer.Context, json_: JsonOpt = False) -> None:
+    """Ask every configured witness to cosign the latest checkpoint."""
+    with errors(json_):
+        outcomes = state(ctx).open().witnesses.request_cosignatures(CONSOLE, CallContext.cli())
+        show(
+            outcomes,
+            json_,
+            lambda: table(
+                "Cosignatures",
+                ["witness", "status", "size", "detail"],
+                [(o.witness, o.status, o.size, o.detail) for o in outcomes],
+            ),
+        )
+        if any(o.status != "cosigned" for o in outcomes):
+            raise typer.Exit(1)
+
+
+@witness.command("trust-log")
+def witness_trust_log(
+    ctx: typer.Context,
+    vkey: Annotated[str, typer.Argument(help="the partner log's verifier key")],
+    origin: Annotated[str | None, typer.Option(help="default: the key's name")] = None,
+    json_: JsonOpt = False,
+) -> None:
+    """Agree to witness a partner log (its add-checkpoint requests are then accepted)."""
+    with errors(json_):
+        log = (
+            state(ctx)
+            .open()
+            .witnesses.trust_log(CONSOLE, CallContext.cli(), vkey=vkey, origin=origin)
+        )
+        show(log, json_, lambda: out.print(f"witnessing {log.origin}"))
+
+
+@witness.command("logs")
+def witness_logs(ctx: typer.Context, json_: JsonOpt = False) -> None:
+    """List the partner logs this node witnesses."""
+    with errors(json_):
+        found = state(ctx).open().witnesses.witnessed_logs()
+        show(
+            found,
+            json_,
+            lambda: table(
+                "Witnessed logs",
+                ["origin", "size", "root"],
+                [(w.origin, w.size, w.root_hash) for w in found],
+            ),
+        )
+
+
+# --- audit explorer and alerts -----------------------------------------------------------
+
+
+def _page(page: AuditPage, json_: bool) -> None:
+    show(
+        page,
+        json_,
+        lambda: table(
+            "Events",
+            ["leaf", "time", "type", "outcome", "actor", "target"],
+            [
+                (
+                    e.leaf_index,
+                    e.occurred_at.isoformat(timespec="seconds"),
+                    e.type,
+                    e.outcome,
+                    e.actor_name or e.actor_id,
+                    f"{e.target_type}:{e.target_id}",
+                )
+                for e in page.entries
+            ],
+        ),
+    )
+
+
+@audit.command("events")
+def events(
+    ctx: typer.Context,
+    actor: Annotated[str | None, typer.Option(help="person id or username")] = None,
+    target_type: Annotated[str | None, typer.Option()] = None,
+    target_id: Annotated[str | None, typer.Option()] = None,
+    action: Annotated[str | None, typer.Option(help="event type; may end in *")] = None,
+    outcome: Annotated[Outcome | None, typer.Option()] = None,
+    since: Annotated[datetime | None, typer.Option(help="UTC")] = None,
+    until: Annotated[datetime | None, typer.Option(help="UTC, exclusive")] = None,
+    cursor: Annotated[int | None, typer.Option(help="next_cursor of the previous page")] = None,
+    limit: Annotated[int, typer.Option(min=1, max=1000)] = 50,
+    json_: JsonOpt = False,
+) -> None:
+    """Search the event log, newest first."""
+    with errors(json_):
+        f = EventFilter(actor, target_type, target_id, action, outcome, _utc(since), _utc(until))
+        _page(state(ctx).open().audit.search(CONSOLE, f, cursor=cursor, limit=limit), json_)
+
+
+@audit.command("history")
+def history(
+    ctx: typer.Context,
+    target_type: str,
+    target_id: str,
+    cursor: Annotated[int | None, typer.Option()] = None,
+    json_: JsonOpt = False,
+) -> None:
+    """Everything that happened to one target (artifact, person, token...)."""
+    with errors(json_):
+        audit_ = state(ctx).open().audit
+        _page(audit_.target_history(CONSOLE, target_type, target_id, cursor=cursor), json_)
+
+
+@audit.command("person")
+def person(
+    ctx: typer.Context,
+    person_id: str,
+    cursor: Annotated[int | None, typer.Option()] = None,
+    json_: JsonOpt = False,
+) -> None:
+    """Everything one person did, and everything done to their account."""
+    with errors(json_):
+        _page(state(ctx).open().audit.person_history(CONSOLE, person_id, cursor=cursor), json_)
+
+
+@audit.command("csv")
+def csv_export(
+    ctx: typer.Context,
+    file: Path,
+    action: Annotated[str | None, typer.Option()] = None,
+    actor: Annotated[str | None, typer.Option()] = None,
+    since: Annotated[datetime | None, typer.Option(help="UTC")] = None,
+    until: Annotated[datetime | None, typer.Option(help="UTC, exclusive")] = None,
+    json_: JsonOpt = False,
+) -> None:
+    """Export matching events (oldest first) as CSV to FILE; the export is recorded."""
+    with errors(json_):
+        f = EventFilter(actor=actor, action=action, since=_utc(since), until=_utc(until))
+        text = state(ctx).open().audit.export_csv(CONSOLE, CallContext.cli(), f)
+        file.write_text(text, encoding="utf-8")
+        rows = text.count("\n") - 1
+        show({"file": str(file), "rows": rows}, json_, lambda: out.print(f"wrote {rows} events"))
+
+
+def _utc(value: datetime | None) -> datetime | None:
+    return None if value is None else value.replace(tzinfo=value.tzinfo or UTC)
+
+
+@audit.command("alerts")
+def alerts(
+    ctx: typer.Context,
+    status: Annotated[str | None, typer.Option(help="open or acknowledged")] = None,
+    json_: JsonOpt = False,
+) -> None:
+    """List conduct-monitoring alerts, newest first."""
+    with errors(json_):
+        found = state(ctx).open().monitoring.alerts(CONSOLE, status=status)
+        show(
+            found,
+            json_,
+            lambda: table(
+                "Alerts",
+                ["id", "raised", "rule", "severity", "status", "summary"],
+                [
+                    (
+                        a.id,
+                        a.raised_at.isoformat(timespec="seconds"),
+                        a.rule,
+                        a.severity,
+                        a.status,
+                        a.summary,
+                    )
+                    for a in found
+                ],
+            ),
+        )
+
+
+@audit.command("ack")
+def acknowledge(
+    ctx: typer.Context,
+    alert_id: str,
+    note: Annotated[str, typer.Option(help="what was found and done")],
+    json_: JsonOpt = False,
+) -> None:
+    """Acknowledge an alert with a note."""
+    with errors(json_):
+        done = (
+            state(ctx)
+            .open()
+            .monitoring.acknowledge(CONSOLE, CallContext.cli(), alert_id, note=note)
+        )
+        show(done, json_, lambda: out.print(f"acknowledged {done.id}"))

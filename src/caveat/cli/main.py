@@ -41,6 +41,13 @@ app.command("login")(remote.login)
 app.command("logout")(remote.logout)
 app.command("whoami")(remote.whoami)
 app.command("passwd")(remote.passwd)
+app.command("put")(artifacts.put)
+app.command("get")(artifacts.get)
+app.command("ls")(artifacts.ls)
+app.command("search")(artifacts.search)
+app.command("show")(artifacts.show_artifact)
+app.command("relabel")(artifacts.relabel)
+app.command("verify")(artifacts.verify)
 
 JsonOpt = Annotated[bool, typer.Option("--json", help="print JSON for scripts")]
 
@@ -139,11 +146,15 @@ def db_status(ctx: typer.Context, json_: JsonOpt = False) -> None:
 
 
 def run_server(settings: Settings, *, host: str, port: int, workers: int) -> None:
-    """Check the node opens (schema, keys), then serve it with uvicorn."""
+    """Check the node opens (schema, keys), sweep crash leftovers once, then serve it."""
     import uvicorn
 
     with errors(False):
-        open_node(settings).close()  # refuse to start on a wrong schema, with a clear message
+        node = open_node(settings)  # refuse to start on a wrong schema, with a clear message
+        try:
+            artifacts.sweep_at_start(node)
+        finally:
+            node.close()
     # Workers re-read settings from the environment in caveat.server:create.
     os.environ["CAVEAT_DATA_DIR"] = str(settings.data_dir)
     if settings.database_url is not None:

@@ -34,6 +34,7 @@ class Exit(IntEnum):
 
 _EXIT_BY_KIND = {
     ErrorKind.INVALID: Exit.USAGE,
+    ErrorKind.TOO_LARGE: Exit.USAGE,
     ErrorKind.NOT_FOUND: Exit.NOT_FOUND,
     ErrorKind.CONFLICT: Exit.CONFLICT,
     ErrorKind.UNAUTHENTICATED: Exit.DENIED,

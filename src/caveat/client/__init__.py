@@ -6,7 +6,11 @@ problem+json body, so callers switch on ``code`` exactly as on the server.
 
 from __future__ import annotations
 
-from typing import Any
+import hashlib
+import os
+from collections.abc import Callable, Iterable, Iterator
+from pathlib import Path
+from typing import Any, BinaryIO
 
 import httpx
 
@@ -14,6 +18,7 @@ from caveat.domain.errors import (
     AuthenticationFailed,
     CaveatError,
     Conflict,
+    IntegrityError,
     InvalidInput,
     NotFound,
     PermissionDenied,
@@ -27,6 +32,7 @@ _BY_STATUS: dict[int, type[CaveatError]] = {
     403: PermissionDenied,
     404: NotFound,
     409: Conflict,
+    413: InvalidInput,
     415: InvalidInput,
     422: InvalidInput,
     429: Throttled,
@@ -241,3 +247,384 @@ class CaveatClient:
     def unlock_address(self, address: str) -> dict[str, Any]:
         """Lift the sign-in throttle on a client address."""
         return dict(self._call("DELETE", f"/api/v1/throttle/addresses/{address}"))
+
+    # ledger, audit explorer and alerts (issue 5)
+    def _text(self, path: str, params: dict[str, Any] | None = None) -> str:
+        """GET a non-JSON body (checkpoints, CSV), with the same typed errors."""
+        try:
+            response = self._http.get(path, params=params)
+        except httpx.TransportError as exc:
+            raise ServiceUnavailable(
+                f"cannot reach the Caveat server at {self._http.base_url}",
+                code="server_unreachable",
+            ) from exc
+        if response.status_code >= 400:
+            raise _error(response)
+        return response.text
+
+    def ledger_keys(self) -> dict[str, Any]:
+        """The node's origin, log verifier key and witness (cosigner) key."""
+        return dict(self._call("GET", "/api/v1/ledger/keys"))
+
+    def checkpoint_note(self) -> str:
+        """The latest signed checkpoint with its cosignatures (GET /checkpoint)."""
+        return self._text("/checkpoint")
+
+    def checkpoints(self, *, below: int | None = None, limit: int = 100) -> list[dict[str, Any]]:
+        """Published checkpoints, newest first."""
+        params = {k: v for k, v in {"below": below, "limit": limit}.items() if v is not None}
+        return list(self._call("GET", "/api/v1/ledger/checkpoints", params=params))
+
+    def publish_checkpoint(self) -> dict[str, Any]:
+        """Integrate pending events and publish a checkpoint now."""
+        return dict(self._call("POST", "/api/v1/ledger/checkpoints"))
+
+    def inclusion_proof(
+        self, *, index: int | None = None, event_id: str | None = None, size: int | None = None
+    ) -> dict[str, Any]:
+        """An inclusion proof for a leaf index or an event id."""
+        params = {"index": index, "event_id": event_id, "size": size}
+        return dict(
+            self._call(
+                "GET",
+                "/api/v1/ledger/proofs/inclusion",
+                params={k: v for k, v in params.items() if v is not None},
+            )
+        )
+
+    def consistency_proof(self, old: int, new: int | None = None) -> dict[str, Any]:
+        """A consistency proof between two checkpointed sizes."""
+        params = {"old": old} if new is None else {"old": old, "new": new}
+        return dict(self._call("GET", "/api/v1/ledger/proofs/consistency", params=params))
+
+    def ledger_entry(self, index: int) -> dict[str, Any]:
+        """The event document at a leaf index."""
+        return dict(self._call("GET", f"/api/v1/ledger/entries/{index}"))
+
+    def audit_events(self, **filters: Any) -> dict[str, Any]:
+        """Search events (actor, target_type, target_id, action, outcome, since, until...)."""
+        params = {k: v for k, v in filters.items() if v is not None}
+        return dict(self._call("GET", "/api/v1/audit/events", params=params))
+
+    def audit_events_csv(self, **filters: Any) -> str:
+        """Matching events as CSV (the export is recorded on the server)."""
+        return self._text(
+            "/api/v1/audit/events.csv", {k: v for k, v in filters.items() if v is not None}
+        )
+
+    def target_history(self, target_type: str, target_id: str, **page: Any) -> dict[str, Any]:
+        """Everything that happened to one target."""
+        return dict(
+            self._call("GET", f"/api/v1/audit/targets/{target_type}/{target_id}", params=page)
+        )
+
+    def person_history(self, person_id: str, **page: Any) -> dict[str, Any]:
+        """Everything one person did or had done to their account."""
+        return dict(self._call("GET", f"/api/v1/audit/people/{person_id}", params=page))
+
+    def alerts(self, *, status: str | None = None, limit: int = 100) -> list[dict[str, Any]]:
+        """Conduct-monitoring alerts, newest first."""
+        params: dict[str, Any] = {"limit": limit}
+        if status:
+            params["status"] = status
+        return list(self._call("GET", "/api/v1/alerts", params=params))
+
+    def acknowledge_alert(self, alert_id: str, note: str) -> dict[str, Any]:
+        """Acknowledge an alert with a note."""
+        return dict(
+            self._call("POST", f"/api/v1/alerts/{alert_id}/acknowledge", json={"note": note})
+        )
+
+    # labels and the policy
+    def parse_label(self, text: str, on: str | None = None) -> dict[str, Any]:
+        """Parse a banner or portion mark."""
+        return dict(self._call("POST", "/api/v1/labels/parse", json={"text": text, "on": on}))
+
+    def validate_label(self, text: str) -> dict[str, Any]:
+        """Whether a marking is valid, with the error if not."""
+        return dict(self._call("POST", "/api/v1/labels/validate", json={"text": text}))
+
+    def normalise_label(self, text: str) -> dict[str, Any]:
+        """The corrected form of a marking."""
+        return dict(self._call("POST", "/api/v1/labels/normalise", json={"text": text}))
+
+    def render_label(self, label: dict[str, Any]) -> dict[str, Any]:
+        """Banner and portion of a caveat.label/1 object."""
+        return dict(self._call("POST", "/api/v1/labels/render", json={"label": label}))
+
+    def roll_up_labels(self, markings: list[str], policy: str | None = None) -> dict[str, Any]:
+        """The label of an aggregate."""
+        body = {"markings": markings, "policy": policy}
+        return dict(self._call("POST", "/api/v1/labels/roll-up", json=body))
+
+    def projects(self) -> list[dict[str, Any]]:
+        """Every project."""
+        return list(self._call("GET", "/api/v1/projects"))
+
+    def create_project(self, name: str, programme: str | None = None) -> dict[str, Any]:
+        """Create a project."""
+        body = {"name": name, "programme": programme}
+        return dict(self._call("POST", "/api/v1/projects", json=body))
+
+    def project_members(self, project: str) -> list[dict[str, Any]]:
+        """A project's members."""
+        return list(self._call("GET", f"/api/v1/projects/{project}/members"))
+
+    def add_project_member(
+        self, project: str, person: str, expires_at: str | None = None
+    ) -> dict[str, Any]:
+        """Add a project member."""
+        body = {"person": person, "expires_at": expires_at}
+        return dict(self._call("POST", f"/api/v1/projects/{project}/members", json=body))
+
+    def remove_project_member(self, project: str, person: str) -> None:
+        """Remove a project member."""
+        self._call("DELETE", f"/api/v1/projects/{project}/members/{person}")
+
+    def register_resource(self, **fields: Any) -> dict[str, Any]:
+        """Register a labelled resource (fields as in ResourceIn)."""
+        return dict(self._call("POST", "/api/v1/resources", json=fields))
+
+    def resources(
+        self, action: str = "discover", after: str | None = None, limit: int = 50
+    ) -> dict[str, Any]:
+        """A page of the resources you may ``action`` and the exact total."""
+        params: dict[str, Any] = {"action": action, "limit": limit}
+        if after:
+            params["after"] = after
+        return dict(self._call("GET", "/api/v1/resources", params=params))
+
+    def resource(self, resource_id: str) -> dict[str, Any]:
+        """A resource's metadata and label."""
+        return dict(self._call("GET", f"/api/v1/resources/{resource_id}"))
+
+    def my_decision(self, resource_id: str, action: str = "read") -> dict[str, Any]:
+        """Your own decision on a resource (subject view)."""
+        path = f"/api/v1/resources/{resource_id}/decision"
+        return dict(self._call("GET", path, params={"action": action}))
+
+    def grant(
+        self, resource_id: str, person: str, kind: str = "access", expires_at: str | None = None
+    ) -> dict[str, Any]:
+        """Grant access or originator permission on a resource."""
+        body = {"person": person, "kind": kind, "expires_at": expires_at}
+        return dict(self._call("POST", f"/api/v1/resources/{resource_id}/grants", json=body))
+
+    def revoke_grant(self, resource_id: str, grant_id: str) -> None:
+        """Withdraw a grant."""
+        self._call("DELETE", f"/api/v1/resources/{resource_id}/grants/{grant_id}")
+
+    def grant_caveat(self, person: str, caveat: str, expires_at: str | None = None) -> None:
+        """Read a person on to a caveat."""
+        body = {"caveat": caveat, "expires_at": expires_at}
+        self._call("POST", f"/api/v1/people/{person}/caveats", json=body)
+
+    def explain(self, person: str, resource: str, action: str = "read") -> dict[str, Any]:
+        """Why a person may or may not act on a resource (security officers)."""
+        body = {"person": person, "resource": resource, "action": action}
+        return dict(self._call("POST", "/api/v1/policy/explain", json=body))
+
+    def who_can(self, resource: str, action: str = "read") -> list[dict[str, Any]]:
+        """Every person's decision on a resource (security officers)."""
+        path = f"/api/v1/policy/who-can/{resource}"
+        return list(self._call("GET", path, params={"action": action}))
+
+    def what_if(
+        self, person: str, resource: str, changes: list[dict[str, Any]], action: str = "read"
+    ) -> dict[str, Any]:
+        """The decision now and under hypothetical changes (security officers)."""
+        body = {"person": person, "resource": resource, "action": action, "changes": changes}
+        return dict(self._call("POST", "/api/v1/policy/what-if", json=body))
+
+    # artifacts (streaming: content never sits in memory whole)
+
+    def _raw(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
+        try:
+            response = self._http.request(method, path, **kwargs)
+        except httpx.TransportError as exc:
+            raise ServiceUnavailable(
+                f"the connection to {self._http.base_url} failed: {exc}",
+                code="server_unreachable",
+                hint="run the same command again: uploads resume where they stopped",
+            ) from exc
+        if response.status_code >= 400:
+            raise _error(response)
+        return response
+
+    def begin_upload(self, **fields: Any) -> dict[str, Any]:
+        """Open an upload (fields as in UploadIn: project, kind, title, label, ...)."""
+        return dict(self._call("POST", "/api/v1/uploads", json=fields))
+
+    def upload_status(self, upload_id: str) -> dict[str, Any]:
+        """Where an upload stands (its ``offset``)."""
+        return dict(self._call("GET", f"/api/v1/uploads/{upload_id}"))
+
+    def append(self, upload_id: str, offset: int, chunks: Iterable[bytes]) -> dict[str, Any]:
+        """PATCH ``chunks`` at ``offset`` as one streamed request."""
+        response = self._raw(
+            "PATCH",
+            f"/api/v1/uploads/{upload_id}",
+            content=chunks,
+            headers={"Content-Type": "application/octet-stream", "Upload-Offset": str(offset)},
+        )
+        return dict(response.json())
+
+    def put_content(
+        self, upload_id: str, chunks: Iterable[bytes], sha256: str | None = None
+    ) -> dict[str, Any]:
+        """The whole content in one streamed request; the server completes or keeps nothing."""
+        headers = {"Content-Type": "application/octet-stream"}
+        if sha256:
+            headers["X-Content-SHA256"] = sha256
+        response = self._raw(
+            "PUT", f"/api/v1/uploads/{upload_id}/content", content=chunks, headers=headers
+        )
+        return dict(response.json())
+
+    def complete_upload(self, upload_id: str, sha256: str) -> dict[str, Any]:
+        """Finish an upload: the server checks the SHA-256 and commits the version."""
+        return dict(
+            self._call("POST", f"/api/v1/uploads/{upload_id}/complete", json={"sha256": sha256})
+        )
+
+    def abort_upload(self, upload_id: str) -> None:
+        """Abandon an upload."""
+        self._call("DELETE", f"/api/v1/uploads/{upload_id}")
+
+    def upload_file(
+        self,
+        path: str | os.PathLike[str],
+        *,
+        append_bytes: int = 64 * 2**20,
+        progress: Callable[[int], None] | None = None,
+        attempts: int = 5,
+        **fields: Any,
+    ) -> dict[str, Any]:
+        """Hash a file, then upload it in resumable appends (each one part on the server).
+
+        After a dropped connection it asks the server for the offset and goes on from
+        there, up to ``attempts`` times in a row.
+        """
+        file = Path(path)
+        digest = hashlib.sha256()
+        with file.open("rb") as handle:
+            while block := handle.read(1 << 20):
+                digest.update(block)
+        size = file.stat().st_size
+        fields.setdefault("filename", file.name)
+        upload = self.begin_upload(size=size, sha256=digest.hexdigest(), **fields)
+        offset, failures = 0, 0
+        while offset < size:
+            try:
+                status = self.append(
+                    upload["id"], offset, _file_chunks(file, offset, append_bytes, progress)
+                )
+                failures = 0
+            except ServiceUnavailable:
+                failures += 1
+                if failures >= attempts:
+                    raise
+                status = self.upload_status(upload["id"])
+            offset = int(status["offset"])
+            if progress is not None:
+                progress(offset)
+        return self.complete_upload(upload["id"], digest.hexdigest())
+
+    def search_artifacts(self, **params: Any) -> dict[str, Any]:
+        """Artifacts you may discover (q, project, kind, level, nation, regime, after, limit)."""
+        query = {k: v for k, v in params.items() if v is not None}
+        return dict(self._call("GET", "/api/v1/artifacts", params=query))
+
+    def artifact(self, artifact_id: str) -> dict[str, Any]:
+        """One artifact: metadata, labels, versions, and why you may or may not read it."""
+        return dict(self._call("GET", f"/api/v1/artifacts/{artifact_id}"))
+
+    def relabel(
+        self,
+        artifact_id: str,
+        label: str,
+        controls: list[str] | None = None,
+        dual_use: bool = False,
+    ) -> dict[str, Any]:
+        """A new label version."""
+        body = {"label": label, "controls": controls or [], "dual_use": dual_use}
+        return dict(self._call("POST", f"/api/v1/artifacts/{artifact_id}/label", json=body))
+
+    def verify_artifacts(self, artifact_id: str | None = None) -> dict[str, Any]:
+        """Verify one artifact or all (node operators, security officers)."""
+        body = {"artifact_id": artifact_id}
+        return dict(self._call("POST", "/api/v1/artifacts/verify", json=body))
+
+    def download(
+        self,
+        artifact_id: str,
+        destination: BinaryIO,
+        *,
+        version: int | None = None,
+        byte_range: tuple[int, int | None] | None = None,
+        progress: Callable[[int], None] | None = None,
+    ) -> dict[str, Any]:
+        """Stream content into ``destination``; a whole download is checked against its SHA-256."""
+        headers = {}
+        if byte_range is not None:
+            first, last = byte_range
+            tail = "" if last is None else last
+            headers["Range"] = f"bytes={first}" if first < 0 else f"bytes={first}-{tail}"
+        params = {"version": version} if version is not None else None
+        url = f"/api/v1/artifacts/{artifact_id}/content"
+        digest = hashlib.sha256()
+        received = 0
+        try:
+            with self._http.stream("GET", url, params=params, headers=headers) as response:
+                if response.status_code >= 400:
+                    response.read()
+                    raise _error(response)
+                expected = int(response.headers["content-length"])
+                for chunk in response.iter_bytes(1 << 20):
+                    destination.write(chunk)
+                    digest.update(chunk)
+                    received += len(chunk)
+                    if progress is not None:
+                        progress(received)
+                info = {
+                    "status": response.status_code,
+                    "sha256": response.headers.get("x-content-sha256"),
+                    "version": int(response.headers.get("x-caveat-version", "0")),
+                    "content_type": response.headers.get("content-type"),
+                    "content_range": response.headers.get("content-range"),
+                    "bytes": received,
+                }
+        except httpx.TransportError as exc:
+            raise IntegrityError(
+                f"the download of {artifact_id} broke off after {received} bytes",
+                code="download_incomplete",
+                hint="the server refused to send content that failed its integrity check, "
+                "or the connection dropped; try again, and tell the node operator if it repeats",
+            ) from exc
+        if received != expected:
+            raise IntegrityError(
+                f"the download of {artifact_id} ended after {received} of {expected} bytes",
+                code="download_incomplete",
+            )
+        if info["status"] == 200 and digest.hexdigest() != info["sha256"]:
+            raise IntegrityError(
+                f"the content of {artifact_id} does not match its signed SHA-256",
+                code="content_corrupt",
+            )
+        return info
+
+
+def _file_chunks(
+    file: Path, offset: int, limit: int, progress: Callable[[int], None] | None
+) -> Iterator[bytes]:
+    with file.open("rb") as handle:
+        handle.seek(offset)
+        sent = 0
+        while sent < limit:
+            block = handle.read(min(1 << 20, limit - sent))
+            if not block:
+                return
+            sent += len(block)
+            if progress is not None:
+                progress(offset + sent)
+            yield block

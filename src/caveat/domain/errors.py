@@ -16,6 +16,7 @@ class ErrorKind(StrEnum):
     """The families an interface maps to a status or exit code."""
 
     INVALID = "invalid"  # the input is wrong: the caller can fix it
+    TOO_LARGE = "too_large"  # the input is bigger than the node accepts
     NOT_FOUND = "not_found"
     CONFLICT = "conflict"  # the input clashes with existing state (duplicate name)
     UNAUTHENTICATED = "unauthenticated"

@@ -10,11 +10,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
+from caveat.domain.export_control import parse_export_classification
 from caveat.domain.identity import Clearance, CommonLevel, OrganisationKind, PersonStatus, Role
+from caveat.domain.labels import parse_marking
+from caveat.domain.policy import GrantKind
 from caveat.services.people import NewAccount, PeopleService
+from caveat.services.policy_catalogue import CatalogueService
 from caveat.services.principal import ConsoleOperator
+from caveat.services.projects import ProjectService
 from caveat.services.registry import RegistryService
-from caveat.services.uow import CallContext
+from caveat.services.uow import CallContext, Clock
 
 DEMO_PASSWORD = "caveat-demo-sensor-2026"  # noqa: S105 - published demo credential
 
@@ -201,7 +206,14 @@ PROGRAMME_GROUP = (
 )
 
 
-def seed(registry: RegistryService, people: PeopleService) -> dict[str, NewAccount]:
+def seed(
+    registry: RegistryService,
+    people: PeopleService,
+    projects: ProjectService,
+    catalogue: CatalogueService,
+    *,
+    clock: Clock,
+) -> dict[str, NewAccount]:
     """Create the scenario through the ordinary services (every step is an event)."""
     console = ConsoleOperator("demo-seed")
     ctx = CallContext.cli()
@@ -240,4 +252,80 @@ def seed(registry: RegistryService, people: PeopleService) -> dict[str, NewAccou
         )
         if p.suspended:
             people.set_status(console, ctx, p.username, PersonStatus.SUSPENDED)
+    seed_policy(registry, projects, catalogue, clock=clock)
     return accounts
+
+
+# Projects and labelled resources: enough for `caveat policy explain` to show real
+# permits and denials (dual nationals, other nations, ORCON, NOFORN, no agreement).
+PROJECTS = [
+    (
+        "Passive Sensor Fusion",
+        "Multinational Passive Sensor Programme",
+        ["alice", "erin", "bob", "paul", "claire", "dieter", "sam", "priya", "hanna", "oskar"],
+    ),
+    ("Radar Signature Library", None, ["alice", "erin", "sam"]),
+]
+RESOURCES = [
+    ("Sensor fusion test plan", "Passive Sensor Fusion", "SECRET//REL TO USA, GBR", "AFRL", []),
+    (
+        "Radar cross-section measurements",
+        "Radar Signature Library",
+        "SECRET//NOFORN",
+        "AFRL",
+        ["ITAR:USML-XI(c)(1)"],
+    ),
+    (
+        "Threat emitter parameters",
+        "Passive Sensor Fusion",
+        "SECRET//ORCON/REL TO USA, FVEY",
+        "DSTL",
+        [],
+    ),
+    ("Sensor calibration notes", "Passive Sensor Fusion", "UNCLASSIFIED", "WTD81", ["EAR:EAR99"]),
+    (
+        "Antenna array design",
+        "Passive Sensor Fusion",
+        "CONFIDENTIAL//REL TO USA, GBR, NOR",
+        "AFRL",
+        ["EAR:3A001.a.1"],
+    ),
+]
+
+
+def seed_policy(
+    registry: RegistryService,
+    projects: ProjectService,
+    catalogue: CatalogueService,
+    *,
+    clock: Clock,
+) -> None:
+    """Projects, members, labelled resources and one originator grant, through the services."""
+    console = ConsoleOperator("demo-seed")
+    ctx = CallContext.cli()
+    for name, programme, members in PROJECTS:
+        projects.create_project(console, ctx, name=name, programme=programme)
+        for username in members:
+            projects.add_member(console, ctx, name, username)
+    groups = registry.directory()
+    ids = {}
+    for title, project, marking, originator, controls in RESOURCES:
+        label = parse_marking(marking, groups=groups, on=clock().date())
+        ids[title] = catalogue.register(
+            console,
+            ctx,
+            project=project,
+            kind="document",
+            title=title,
+            label=label,
+            export=parse_export_classification(controls),
+            originator=originator,
+        ).id
+    # DSTL lets the dual national at Northwind see its ORCON material.
+    catalogue.grant(
+        console,
+        ctx,
+        resource=ids["Threat emitter parameters"],
+        person="sam",
+        kind=GrantKind.ORIGINATOR,
+    )

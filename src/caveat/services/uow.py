@@ -13,9 +13,9 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import Connection
+from sqlalchemy import Connection, Table, insert
 from sqlalchemy.exc import IntegrityError as DatabaseIntegrityError
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
@@ -25,6 +25,8 @@ from caveat.domain.errors import Conflict, ServiceUnavailable
 from caveat.domain.events import Actor, Event, Outcome, event_type
 
 Clock = Callable[[], datetime]
+# The plain table: a Core executemany, without the ORM's bulk-insert bookkeeping.
+_EVENTS = cast(Table, EventRow.__table__)
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,6 +51,7 @@ class UnitOfWork:
         self.now = now  # one time for the whole call: rows and events agree
         self.ctx = ctx
         self.events: list[Event] = []
+        self._event_rows: list[dict[str, Any]] = []
         self._after_commit: list[Callable[[], None]] = []
 
     def record(
@@ -72,25 +75,33 @@ class UnitOfWork:
             node_id=self.node_id,
             data=data or {},
         )
-        self.session.add(
-            EventRow(
-                id=event.id,
-                type=event.type.name,
-                type_version=event.type.version,
-                occurred_at=event.occurred_at,
-                actor_kind=event.actor.kind.value,
-                actor_id=event.actor.id,
-                actor_name=event.actor.name,
-                target_type=event.type.target_type,
-                target_id=event.target_id,
-                outcome=event.outcome.value,
-                request_id=event.request_id,
-                node_id=event.node_id,
-                body=event.canonical_bytes().decode("utf-8"),
-            )
+        # Rows are inserted together, in one executemany, when the unit of work ends:
+        # building ORM objects per event would cost more than writing them.
+        self._event_rows.append(
+            {
+                "id": event.id,
+                "type": event.type.name,
+                "type_version": event.type.version,
+                "occurred_at": event.occurred_at,
+                "actor_kind": event.actor.kind.value,
+                "actor_id": event.actor.id,
+                "actor_name": event.actor.name,
+                "target_type": event.type.target_type,
+                "target_id": event.target_id,
+                "outcome": event.outcome.value,
+                "request_id": event.request_id,
+                "node_id": event.node_id,
+                "body": event.canonical_bytes().decode("utf-8"),
+            }
         )
         self.events.append(event)
         return event
+
+    def write_events(self) -> None:
+        """Insert the events recorded so far (called before commit; safe to call again)."""
+        if self._event_rows:
+            self.session.execute(insert(_EVENTS), self._event_rows)
+            self._event_rows = []
 
     def after_commit(self, callback: Callable[[], None]) -> None:
         """Run ``callback`` once the transaction has committed (never on rollback)."""
@@ -124,6 +135,7 @@ class UnitOfWorkFactory:
             with self._sessions() as session, session.begin():
                 uow = UnitOfWork(session, node_id=self.node_id, now=self.clock(), ctx=ctx)
                 yield uow
+                uow.write_events()
         except OperationalError as exc:
             raise ServiceUnavailable(
                 "the database is not available", code="database_unavailable"

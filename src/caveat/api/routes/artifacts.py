@@ -1,7 +1,456 @@
-"""Artifacts: streaming, resumable upload; policy-checked streaming download; search."""
+"""Artifacts: streaming, resumable upload; policy-checked streaming download; search.
+
+Upload bodies are read with ``request.stream()`` in async routes and handed, about
+1 MiB at a time, to the blocking pipeline (hash, Tink, blob store, database) in the
+thread pool, so the event loop never blocks and memory stays bounded; the next buffer
+is received while the previous one is encrypted.
+"""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+import asyncio
+import contextlib
+import re
+from datetime import datetime
+from typing import Annotated, Any
+from urllib.parse import quote
 
-router = APIRouter(tags=["artifacts"])
+from fastapi import APIRouter, Header, Query, Request, Response
+from fastapi.responses import JSONResponse, StreamingResponse
+from pydantic import BaseModel, Field
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import ClientDisconnect
+
+from caveat.api.deps import CtxDep, CurrentPrincipal, NodeDep
+from caveat.api.problems import problem
+from caveat.domain.artifacts import IpKind, IpOwner
+from caveat.domain.errors import CaveatError, InvalidInput
+from caveat.services.artifacts import (
+    Appender,
+    ArtifactView,
+    NewArtifact,
+    UploadStatus,
+    VersionView,
+)
+from caveat.services.artifacts_search import ArtifactPage, SearchQuery
+
+router = APIRouter(prefix="/api/v1", tags=["artifacts"])
+BUFFER = 1 << 20
+_RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
+
+
+class IpOwnerIn(BaseModel):
+    organisation: str = Field(max_length=200)
+    kind: IpKind
+
+
+class UploadIn(BaseModel):
+    """Open an upload: a new artifact (project, kind, title, label ...) or a new version."""
+
+    artifact_id: str | None = Field(default=None, max_length=36)
+    project: str | None = Field(default=None, max_length=200)
+    kind: str | None = Field(default=None, max_length=40)
+    title: str | None = Field(default=None, max_length=400)
+    summary: str = Field(default="", max_length=20_000)
+    keywords: list[str] = Field(default_factory=list, max_length=100)
+    label: str | None = Field(default=None, max_length=4000)
+    controls: list[str] = Field(default_factory=list, max_length=50)
+    dual_use: bool = False
+    ip_owners: list[IpOwnerIn] = Field(default_factory=list, max_length=50)
+    filename: str | None = Field(default=None, max_length=400)
+    media_type: str | None = Field(default=None, max_length=200)
+    size: int | None = Field(default=None, ge=0)
+    sha256: str | None = Field(default=None, max_length=64)
+
+
+class UploadOut(BaseModel):
+    id: str
+    artifact_id: str
+    offset: int
+    parts: int
+    expected_size: int | None
+    expires_at: datetime
+    max_bytes: int
+    part_bytes: int
+
+    @classmethod
+    def of(cls, s: UploadStatus) -> UploadOut:
+        return cls(
+            id=s.id,
+            artifact_id=s.artifact_id,
+            offset=s.offset,
+            parts=s.parts,
+            expected_size=s.expected_size,
+            expires_at=s.expires_at,
+            max_bytes=s.max_bytes,
+            part_bytes=s.part_bytes,
+        )
+
+
+class CompleteIn(BaseModel):
+    sha256: str = Field(max_length=64)
+
+
+class VersionOut(BaseModel):
+    artifact_id: str
+    number: int
+    id: str
+    size: int
+    sha256: str
+    media_type: str
+    filename: str | None
+    parts: int
+    created_by: str
+    created_at: datetime
+
+    @classmethod
+    def of(cls, artifact_id: str, v: VersionView) -> VersionOut:
+        return cls(artifact_id=artifact_id, **{k: getattr(v, k) for k in _VERSION_FIELDS})
+
+
+_VERSION_FIELDS = (
+    "number", "id", "size", "sha256", "media_type", "filename", "parts", "created_by", "created_at",
+)  # fmt: skip
+
+
+class VerifyIn(BaseModel):
+    artifact_id: str | None = Field(default=None, max_length=36, description="default: all")
+
+
+class RelabelIn(BaseModel):
+    label: str = Field(max_length=4000)
+    controls: list[str] = Field(default_factory=list, max_length=50)
+    dual_use: bool = False
+
+
+def _artifact_out(view: ArtifactView) -> dict[str, Any]:
+    read = view.read
+    return {
+        "id": view.id,
+        "project_id": view.project_id,
+        "project": view.project,
+        "kind": view.kind,
+        "title": view.title,
+        "summary": view.summary,
+        "keywords": list(view.keywords),
+        "banner": view.banner,
+        "viewer_banner": view.viewer_banner,
+        "export": view.export,
+        "originating_organisation": view.originating_organisation,
+        "originating_node": view.originating_node,
+        "ip_owners": view.ip_owners,
+        "created_by": view.created_by,
+        "created_at": view.created_at.isoformat(),
+        "versions": [
+            {**{k: getattr(v, k) for k in _VERSION_FIELDS}, "created_at": v.created_at.isoformat()}
+            for v in view.versions
+        ],
+        "labels": [
+            {
+                "seq": lab.seq,
+                "banner": lab.banner,
+                "label": lab.label,
+                "export": lab.export,
+                "dual_use": lab.dual_use,
+                "created_by": lab.created_by,
+                "created_at": lab.created_at.isoformat(),
+            }
+            for lab in view.labels
+        ],
+        "read": None
+        if read is None
+        else {
+            "permitted": read.permitted,
+            "requirements": [
+                {"code": r.code, "title": r.title, "satisfied": r.satisfied, "detail": r.detail}
+                for r in read.requirements
+                if r.applies
+            ],
+            "obligations": [o.code for o in read.obligations],
+        },
+    }
+
+
+def _page_out(page: ArtifactPage) -> dict[str, Any]:
+    return {
+        "items": [
+            {
+                "id": a.id,
+                "project_id": a.project_id,
+                "kind": a.kind,
+                "title": a.title,
+                "banner": a.banner,
+                "latest_version": a.latest_version,
+                "created_at": a.created_at.isoformat(),
+            }
+            for a in page.items
+        ],
+        "next_after": page.next_after,
+    }
+
+
+async def _pump(request: Request, appender: Appender) -> None:
+    """Receive the body into ~1 MiB buffers; encrypt one while the next arrives."""
+    pending: asyncio.Future[None] | None = None
+    buffer = bytearray()
+    try:
+        async for chunk in request.stream():
+            buffer += chunk
+            if len(buffer) >= BUFFER:
+                if pending is not None:
+                    await pending
+                pending = asyncio.ensure_future(run_in_threadpool(appender.write, bytes(buffer)))
+                buffer.clear()
+        if pending is not None:
+            await pending
+            pending = None
+        if buffer:
+            await run_in_threadpool(appender.write, bytes(buffer))
+    except BaseException:
+        if pending is not None:
+            with contextlib.suppress(BaseException):  # the first error is the one to report
+                await pending
+        raise
+
+
+@router.post("/uploads", status_code=201)
+def begin_upload(
+    body: UploadIn, principal: CurrentPrincipal, node: NodeDep, ctx: CtxDep
+) -> UploadOut:
+    """Open an upload session (offset 0); send content with PATCH or PUT .../content."""
+    new = None
+    if body.artifact_id is None:
+        if body.project is None or body.kind is None or body.title is None:
+            raise InvalidInput(
+                "a new artifact needs project, kind, title and label",
+                code="invalid_upload",
+                field="project" if body.project is None else "title",
+            )
+        new = NewArtifact(
+            project=body.project,
+            kind=body.kind,
+            title=body.title,
+            label=body.label,
+            summary=body.summary,
+            keywords=body.keywords,
+            controls=body.controls,
+            dual_use=body.dual_use,
+            ip_owners=[IpOwner(o.organisation, o.kind) for o in body.ip_owners],
+        )
+    status = node.artifacts.begin_upload(
+        principal,
+        ctx,
+        new=new,
+        artifact_id=body.artifact_id,
+        filename=body.filename,
+        media_type=body.media_type,
+        size=body.size,
+        sha256=body.sha256,
+    )
+    return UploadOut.of(status)
+
+
+@router.get("/uploads/{upload_id}")
+def upload_status(upload_id: str, principal: CurrentPrincipal, node: NodeDep) -> UploadOut:
+    """Where an upload stands: resume with PATCH at ``offset``."""
+    return UploadOut.of(node.artifacts.upload_status(principal, upload_id))
+
+
+@router.patch("/uploads/{upload_id}")
+async def append(
+    upload_id: str,
+    request: Request,
+    principal: CurrentPrincipal,
+    node: NodeDep,
+    ctx: CtxDep,
+    upload_offset: Annotated[int, Header(alias="Upload-Offset", ge=0)],
+) -> Response:
+    """Append the body at ``Upload-Offset``; a dropped connection keeps what arrived."""
+    appender = await run_in_threadpool(
+        node.artifacts.appender, principal, ctx, upload_id, upload_offset
+    )
+    try:
+        await _pump(request, appender)
+    except ClientDisconnect:
+        await run_in_threadpool(appender.interrupted)
+        return Response(status_code=400)  # nobody is listening any more
+    except BaseException:
+        await run_in_threadpool(appender.abort)
+        raise
+    status = await run_in_threadpool(appender.finish)
+    return JSONResponse(UploadOut.of(status).model_dump(mode="json"))
+
+
+@router.put("/uploads/{upload_id}/content", status_code=201)
+async def put_content(
+    upload_id: str,
+    request: Request,
+    principal: CurrentPrincipal,
+    node: NodeDep,
+    ctx: CtxDep,
+    content_sha256: Annotated[str | None, Header(alias="X-Content-SHA256", max_length=64)] = None,
+) -> Response:
+    """The whole content in one request, then complete: all or nothing."""
+    service = node.artifacts
+    try:
+        appender = await run_in_threadpool(service.appender, principal, ctx, upload_id, 0)
+        try:
+            await _pump(request, appender)
+        except BaseException:
+            await run_in_threadpool(appender.abort)
+            raise
+        status = await run_in_threadpool(appender.finish)
+        version = await run_in_threadpool(
+            lambda: service.complete(principal, ctx, upload_id, sha256=content_sha256)
+        )
+    except (CaveatError, ClientDisconnect, OSError):
+        await run_in_threadpool(service.discard, principal, ctx, upload_id)
+        raise
+    return JSONResponse(
+        VersionOut.of(status.artifact_id, version).model_dump(mode="json"), status_code=201
+    )
+
+
+@router.post("/uploads/{upload_id}/complete", status_code=201)
+def complete(
+    upload_id: str, body: CompleteIn, principal: CurrentPrincipal, node: NodeDep, ctx: CtxDep
+) -> VersionOut:
+    """Check the SHA-256 and commit the version; until then nothing is listed."""
+    status = node.artifacts.upload_status(principal, upload_id)
+    version = node.artifacts.complete(principal, ctx, upload_id, sha256=body.sha256)
+    return VersionOut.of(status.artifact_id, version)
+
+
+@router.delete("/uploads/{upload_id}", status_code=204)
+def abort_upload(upload_id: str, principal: CurrentPrincipal, node: NodeDep, ctx: CtxDep) -> None:
+    """Abandon an upload and delete what it stored."""
+    node.artifacts.abort_upload(principal, ctx, upload_id)
+
+
+@router.get("/artifacts")
+def search(
+    principal: CurrentPrincipal,
+    node: NodeDep,
+    q: Annotated[str | None, Query(max_length=200)] = None,
+    project: str | None = None,
+    kind: str | None = None,
+    level: Annotated[int | None, Query(ge=0, le=4)] = None,
+    nation: Annotated[str | None, Query(max_length=3)] = None,
+    regime: Annotated[str | None, Query(max_length=8)] = None,
+    created_from: datetime | None = None,
+    created_to: datetime | None = None,
+    after: Annotated[str | None, Query(max_length=200)] = None,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+) -> dict[str, Any]:
+    """Artifacts you may discover: full text over title, summary, keywords; filters."""
+    page = node.artifact_search.search(
+        principal,
+        SearchQuery(
+            text=q,
+            project=project,
+            kind=kind,
+            level=level,
+            nation=nation,
+            regime=regime,
+            created_from=created_from,
+            created_to=created_to,
+            after=after,
+            limit=limit,
+        ),
+    )
+    return _page_out(page)
+
+
+@router.get("/artifacts/{artifact_id}")
+def show(artifact_id: str, principal: CurrentPrincipal, node: NodeDep) -> dict[str, Any]:
+    """Metadata, label in your national form and the originator's, versions, why/why not."""
+    return _artifact_out(node.artifacts.show(principal, artifact_id))
+
+
+@router.post("/artifacts/{artifact_id}/label")
+def relabel(
+    artifact_id: str, body: RelabelIn, principal: CurrentPrincipal, node: NodeDep, ctx: CtxDep
+) -> dict[str, Any]:
+    """A new label version; every content version is signed anew under it."""
+    view = node.artifacts.relabel(
+        principal,
+        ctx,
+        artifact_id,
+        label=body.label,
+        controls=body.controls,
+        dual_use=body.dual_use,
+    )
+    return _artifact_out(view)
+
+
+@router.post("/artifacts/verify")
+def verify(
+    body: VerifyIn, principal: CurrentPrincipal, node: NodeDep, ctx: CtxDep
+) -> dict[str, Any]:
+    """Check bindings, labels, keys and every encrypted byte (node operators, officers)."""
+    report = node.artifact_admin.verify(principal, ctx, body.artifact_id)
+    return {
+        "clean": report.clean,
+        "artifacts": report.artifacts,
+        "versions": report.versions,
+        "bytes": report.bytes,
+        "problems": [
+            {"artifact_id": p.artifact_id, "version": p.version, "code": p.code, "detail": p.detail}
+            for p in report.problems
+        ],
+    }
+
+
+def _parse_range(header: str | None) -> tuple[int, int | None] | None:
+    if header is None:
+        return None
+    match = _RANGE.match(header.strip())
+    if match is None or match.groups() == ("", ""):
+        return None  # multiple or malformed ranges: RFC 9110 allows ignoring Range
+    first, last = match.groups()
+    if first == "":
+        return (-int(last), None)
+    return (int(first), None if last == "" else int(last))
+
+
+@router.get("/artifacts/{artifact_id}/content", response_model=None)
+def download(
+    artifact_id: str,
+    request: Request,
+    principal: CurrentPrincipal,
+    node: NodeDep,
+    ctx: CtxDep,
+    version: Annotated[int | None, Query(ge=1)] = None,
+) -> Response:
+    """The content (decrypted as it streams); Range supported; every download is an event."""
+    wanted = _parse_range(request.headers.get("range"))
+    try:
+        content = node.artifacts.open_content(
+            principal, ctx, artifact_id, version=version, byte_range=wanted
+        )
+    except InvalidInput as exc:
+        if exc.code != "range_not_satisfiable":
+            raise
+        return problem(
+            416,
+            exc.code,
+            exc.detail,
+            request,
+            headers={"Content-Range": f"bytes */{exc.data.get('size', 0)}"},
+        )
+    name = content.filename or f"{artifact_id}-v{content.version}"
+    headers = {
+        "Content-Length": str(content.end - content.start),
+        "Accept-Ranges": "bytes",
+        "ETag": f'"{content.sha256}"',
+        "Content-Disposition": f"attachment; filename*=UTF-8''{quote(name, safe='')}",
+        "X-Content-SHA256": content.sha256,
+        "X-Caveat-Version": str(content.version),
+    }
+    status = 200
+    if wanted is not None:
+        status = 206
+        headers["Content-Range"] = f"bytes {content.start}-{content.end - 1}/{content.size}"
+    return StreamingResponse(
+        content.chunks, status_code=status, media_type=content.media_type, headers=headers
+    )

@@ -1,7 +1,423 @@
-"""The ledger: checkpoints, proofs, tiles, witnessing, audit explorer and alerts."""
+"""The ledger: checkpoints, proofs, tiles, witnessing, audit explorer and alerts.
+
+Outside ``/api/``, three transparency-log protocol endpoints speak the C2SP formats
+(text and bytes, no JSON): ``GET /checkpoint``, ``GET /tile/...`` (tlog-tiles) and
+``POST /add-checkpoint`` (tlog-witness), whose status codes the protocol fixes.
+"""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+import re
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from datetime import datetime
+from typing import Annotated, Any
 
-router = APIRouter(tags=["ledger"])
+from fastapi import APIRouter, FastAPI, Query, Request
+from fastapi.responses import PlainTextResponse, Response
+from pydantic import BaseModel, ConfigDict, Field
+
+from caveat.api.deps import CtxDep, CurrentPrincipal, NodeDep
+from caveat.domain.errors import CaveatError, InvalidInput, NotFound
+from caveat.domain.events import Outcome
+from caveat.services.audit import AuditPage, EventFilter
+from caveat.services.ledger import (
+    TILE_WIDTH,
+    ConsistencyProof,
+    InclusionProof,
+    StoredCheckpoint,
+    b64,
+)
+from caveat.services.ledger_witness import (
+    WitnessBadProof,
+    WitnessBadRequest,
+    WitnessBadSignature,
+    WitnessRootMismatch,
+    WitnessStaleSize,
+    WitnessUnknownLog,
+)
+from caveat.services.monitoring import Alert
+
+
+@asynccontextmanager
+async def _worker(app: FastAPI) -> AsyncIterator[None]:
+    """Run the ledger worker for as long as the app serves."""
+    worker = app.state.node.ledger_worker
+    worker.start()
+    try:
+        yield
+    finally:
+        worker.stop()
+
+
+router = APIRouter(tags=["ledger"], lifespan=_worker)
+NOTE_TYPE = "text/plain; charset=utf-8"
+_TILE_PATH = re.compile(r"((?:x\d{3}/)*\d{3})(?:\.p/(\d{1,3}))?")
+
+
+# --- schemas -----------------------------------------------------------------------
+
+
+class CheckpointOut(BaseModel):
+    size: int
+    root_hash: str
+    note: str
+    published_at: datetime
+    cosigners: list[str]
+
+    @classmethod
+    def of(cls, cp: StoredCheckpoint) -> CheckpointOut:
+        return cls(
+            size=cp.size,
+            root_hash=b64(cp.root_hash),
+            note=cp.note,
+            published_at=cp.published_at,
+            cosigners=list(cp.cosigners),
+        )
+
+
+class InclusionOut(BaseModel):
+    index: int
+    size: int
+    leaf_hash: str
+    proof: list[str]
+    root_hash: str
+    checkpoint: str
+
+    @classmethod
+    def of(cls, p: InclusionProof) -> InclusionOut:
+        return cls(
+            index=p.index,
+            size=p.size,
+            leaf_hash=b64(p.leaf_hash),
+            proof=[b64(h) for h in p.proof],
+            root_hash=b64(p.root_hash),
+            checkpoint=p.checkpoint,
+        )
+
+
+class ConsistencyOut(BaseModel):
+    old_size: int
+    new_size: int
+    proof: list[str]
+    old_root: str
+    new_root: str
+    checkpoint: str
+
+    @classmethod
+    def of(cls, p: ConsistencyProof) -> ConsistencyOut:
+        return cls(
+            old_size=p.old_size,
+            new_size=p.new_size,
+            proof=[b64(h) for h in p.proof],
+            old_root=b64(p.old_root),
+            new_root=b64(p.new_root),
+            checkpoint=p.checkpoint,
+        )
+
+
+class KeysOut(BaseModel):
+    origin: str
+    log_vkey: str
+    witness_vkey: str
+
+
+class EventOut(BaseModel):
+    seq: int
+    leaf_index: int | None
+    id: str
+    type: str
+    occurred_at: datetime
+    outcome: str
+    actor_kind: str
+    actor_id: str | None
+    actor_name: str | None
+    target_type: str
+    target_id: str | None
+    request_id: str | None
+    data: dict[str, Any]
+
+
+class EventPageOut(BaseModel):
+    entries: list[EventOut]
+    next_cursor: int | None
+
+    @classmethod
+    def of(cls, page: AuditPage) -> EventPageOut:
+        return cls(
+            entries=[EventOut.model_validate(e, from_attributes=True) for e in page.entries],
+            next_cursor=page.next_cursor,
+        )
+
+
+class AlertOut(BaseModel):
+    id: str
+    rule: str
+    severity: str
+    subject_id: str | None
+    subject_name: str | None
+    summary: str
+    data: dict[str, Any]
+    first_index: int | None
+    last_index: int | None
+    raised_at: datetime
+    status: str
+    acknowledged_at: datetime | None
+    acknowledged_by: str | None
+    acknowledgement: str | None
+
+    @classmethod
+    def of(cls, alert: Alert) -> AlertOut:
+        return cls.model_validate(alert, from_attributes=True)
+
+
+class AcknowledgeIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    note: str = Field(min_length=1, max_length=2000)
+
+
+# --- transparency-log protocols (C2SP) ------------------------------------------------
+
+
+@router.get("/checkpoint", response_class=PlainTextResponse)
+def checkpoint(node: NodeDep) -> PlainTextResponse:
+    """The latest signed checkpoint with its cosignatures (c2sp.org/tlog-tiles)."""
+    return PlainTextResponse(node.ledger.require_checkpoint().note, media_type=NOTE_TYPE)
+
+
+def _tile_coordinates(path: str) -> tuple[int, int]:
+    match = _TILE_PATH.fullmatch(path)
+    if not match:
+        raise NotFound("no such tile", code="tile_not_found")
+    index = int("".join(part.lstrip("x") for part in match.group(1).split("/")))
+    width = int(match.group(2)) if match.group(2) else TILE_WIDTH
+    if match.group(2) and not 0 < width < TILE_WIDTH:
+        raise NotFound("no such tile", code="tile_not_found")
+    return index, width
+
+
+@router.get("/tile/entries/{path:path}")
+def entries_tile(path: str, principal: CurrentPrincipal, node: NodeDep) -> Response:
+    """An entry bundle: event bytes are for auditors and security officers only."""
+    index, width = _tile_coordinates(path)
+    data = node.ledger.entries_tile(principal, index, width)
+    return Response(data, media_type="application/octet-stream")
+
+
+@router.get("/tile/{level}/{path:path}")
+def hash_tile(level: int, path: str, node: NodeDep) -> Response:
+    """A hash tile (c2sp.org/tlog-tiles): hashes only, public like the checkpoint."""
+    index, width = _tile_coordinates(path)
+    data = node.ledger.hash_tile(level, index, width)
+    return Response(data, media_type="application/octet-stream")
+
+
+_WITNESS_STATUS: dict[type[CaveatError], int] = {
+    WitnessBadRequest: 400,
+    WitnessBadSignature: 403,
+    WitnessUnknownLog: 404,
+    WitnessRootMismatch: 409,
+    WitnessBadProof: 422,
+}
+
+
+@router.post("/add-checkpoint", response_class=PlainTextResponse)
+async def add_checkpoint(request: Request, node: NodeDep, ctx: CtxDep) -> Response:
+    """c2sp.org/tlog-witness: cosign a partner log's checkpoint if it is consistent."""
+    body = await request.body()
+    try:
+        lines = node.witnesses.add_checkpoint(ctx, body)
+    except WitnessStaleSize as exc:
+        # Exactly this media type, without a charset parameter: clients compare it whole.
+        return Response(
+            f"{exc.data['known_size']}\n",
+            status_code=409,
+            headers={"content-type": "text/x.tlog.size"},
+        )
+    except (
+        WitnessBadRequest,
+        WitnessBadSignature,
+        WitnessUnknownLog,
+        WitnessRootMismatch,
+        WitnessBadProof,
+    ) as exc:
+        # tlog-witness fixes these statuses; the body is a plain-text reason.
+        return PlainTextResponse(exc.detail + "\n", status_code=_WITNESS_STATUS[type(exc)])
+    return PlainTextResponse(lines, media_type=NOTE_TYPE)
+
+
+# --- the ledger API --------------------------------------------------------------------
+
+
+@router.get("/api/v1/ledger/keys")
+def keys(node: NodeDep) -> KeysOut:
+    """The log's verifier key and our cosigner key, for partners to configure."""
+    return KeysOut(
+        origin=node.ledger.origin,
+        log_vkey=node.ledger.verifier().vkey,
+        witness_vkey=node.witnesses.cosigner_vkey(),
+    )
+
+
+@router.get("/api/v1/ledger/checkpoints")
+def checkpoints(
+    _: CurrentPrincipal,
+    node: NodeDep,
+    below: int | None = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+) -> list[CheckpointOut]:
+    """Published checkpoints, newest first; page with ``below`` = the last size seen."""
+    return [CheckpointOut.of(cp) for cp in node.ledger.checkpoints(limit=limit, below=below)]
+
+
+@router.post("/api/v1/ledger/checkpoints", status_code=201)
+def publish(_: CurrentPrincipal, node: NodeDep) -> CheckpointOut:
+    """Integrate pending events and publish a checkpoint now."""
+    return CheckpointOut.of(node.ledger.publish_checkpoint())
+
+
+@router.get("/api/v1/ledger/proofs/inclusion")
+def inclusion(
+    _: CurrentPrincipal,
+    node: NodeDep,
+    index: Annotated[int | None, Query(ge=0)] = None,
+    event_id: str | None = None,
+    size: Annotated[int | None, Query(ge=1)] = None,
+) -> InclusionOut:
+    """Prove an entry (by leaf index or event id) is in a checkpoint (latest by default)."""
+    if (index is None) == (event_id is None):
+        raise InvalidInput("give exactly one of index and event_id", field="index")
+    if event_id is not None:
+        return InclusionOut.of(node.ledger.inclusion_proof_for_event(event_id, size))
+    assert index is not None
+    return InclusionOut.of(node.ledger.inclusion_proof(index, size))
+
+
+@router.get("/api/v1/ledger/proofs/consistency")
+def consistency(
+    _: CurrentPrincipal,
+    node: NodeDep,
+    old: Annotated[int, Query(ge=1)],
+    new: Annotated[int | None, Query(ge=1)] = None,
+) -> ConsistencyOut:
+    """Prove the checkpoint of ``old`` entries is a prefix of ``new`` (latest by default)."""
+    return ConsistencyOut.of(node.ledger.consistency_proof(old, new))
+
+
+@router.get("/api/v1/ledger/entries/{index}")
+def entry(index: int, principal: CurrentPrincipal, node: NodeDep) -> Response:
+    """The exact canonical event bytes at ``index`` (what the leaf hash covers)."""
+    return Response(node.ledger.entry(principal, index), media_type="application/json")
+
+
+# --- the audit explorer ------------------------------------------------------------------
+
+
+def _filter(
+    actor: str | None = None,
+    target_type: str | None = None,
+    target_id: str | None = None,
+    action: str | None = None,
+    outcome: Outcome | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+) -> EventFilter:
+    for name, value in (("since", since), ("until", until)):
+        if value is not None and value.tzinfo is None:
+            raise InvalidInput("times need a time zone (e.g. ...Z)", field=name)
+    return EventFilter(actor, target_type, target_id, action, outcome, since, until)
+
+
+Page = Annotated[int, Query(ge=1, le=1000)]
+
+
+@router.get("/api/v1/audit/events")
+def events(
+    principal: CurrentPrincipal,
+    node: NodeDep,
+    actor: str | None = None,
+    target_type: str | None = None,
+    target_id: str | None = None,
+    action: str | None = None,
+    outcome: Outcome | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    cursor: int | None = None,
+    limit: Page = 100,
+) -> EventPageOut:
+    """Search events, newest first; pass ``next_cursor`` back as ``cursor`` for more."""
+    f = _filter(actor, target_type, target_id, action, outcome, since, until)
+    return EventPageOut.of(node.audit.search(principal, f, cursor=cursor, limit=limit))
+
+
+@router.get("/api/v1/audit/events.csv")
+def events_csv(
+    principal: CurrentPrincipal,
+    node: NodeDep,
+    ctx: CtxDep,
+    actor: str | None = None,
+    target_type: str | None = None,
+    target_id: str | None = None,
+    action: str | None = None,
+    outcome: Outcome | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+) -> Response:
+    """Matching events, oldest first, as CSV (the export is itself recorded)."""
+    f = _filter(actor, target_type, target_id, action, outcome, since, until)
+    return Response(
+        node.audit.export_csv(principal, ctx, f),
+        media_type="text/csv; charset=utf-8",
+        headers={"content-disposition": 'attachment; filename="caveat-events.csv"'},
+    )
+
+
+@router.get("/api/v1/audit/targets/{target_type}/{target_id}")
+def target_history(
+    target_type: str,
+    target_id: str,
+    principal: CurrentPrincipal,
+    node: NodeDep,
+    cursor: int | None = None,
+    limit: Page = 100,
+) -> EventPageOut:
+    """Everything that happened to one target (an artifact, an account, a token...)."""
+    page = node.audit.target_history(principal, target_type, target_id, cursor=cursor, limit=limit)
+    return EventPageOut.of(page)
+
+
+@router.get("/api/v1/audit/people/{person_id}")
+def person_history(
+    person_id: str,
+    principal: CurrentPrincipal,
+    node: NodeDep,
+    cursor: int | None = None,
+    limit: Page = 100,
+) -> EventPageOut:
+    """Everything one person did, and everything done to their account."""
+    page = node.audit.person_history(principal, person_id, cursor=cursor, limit=limit)
+    return EventPageOut.of(page)
+
+
+# --- alerts ---------------------------------------------------------------------------------
+
+
+@router.get("/api/v1/alerts")
+def alerts(
+    principal: CurrentPrincipal,
+    node: NodeDep,
+    status: str | None = None,
+    before: str | None = None,
+    limit: Page = 100,
+) -> list[AlertOut]:
+    """Conduct-monitoring alerts, newest first (security officers and auditors)."""
+    found = node.monitoring.alerts(principal, status=status, limit=limit, before=before)
+    return [AlertOut.of(a) for a in found]
+
+
+@router.post("/api/v1/alerts/{alert_id}/acknowledge")
+def acknowledge(
+    alert_id: str, body: AcknowledgeIn, principal: CurrentPrincipal, node: NodeDep, ctx: CtxDep
+) -> AlertOut:
+    """Acknowledge an alert with what was concluded (security officers)."""
+    return AlertOut.of(node.monitoring.acknowledge(principal, ctx, alert_id, note=body.note))

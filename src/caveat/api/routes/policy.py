@@ -1,7 +1,414 @@
-"""Labels and the policy decision point: parse, decide, explain, who-can, what-if."""
+"""Labels and the policy decision point: parse, decide, explain, who-can, what-if.
+
+Also the catalogue the policy decides over: projects, members, labelled resources,
+grants and caveat holdings. Every deny carries ``failed``: the requirement codes.
+"""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+import dataclasses
+from datetime import date, datetime
+from enum import Enum
+from typing import Annotated, Any, Literal
 
-router = APIRouter(tags=["policy"])
+from fastapi import APIRouter, Query
+from pydantic import BaseModel, ConfigDict, Field
+
+from caveat.api.deps import CtxDep, CurrentPrincipal, NodeDep
+from caveat.domain.errors import InvalidInput
+from caveat.domain.export_control import parse_export_classification
+from caveat.domain.identity import CommonLevel
+from caveat.domain.labels import (
+    Label,
+    MarkingError,
+    common_level,
+    label_from_canonical_json,
+    label_to_canonical_json,
+    label_to_json_object,
+    normalise,
+    parse_marking,
+    render_banner,
+    render_portion,
+    roll_up,
+)
+from caveat.domain.policy import (
+    Action,
+    AddMembership,
+    AddNationality,
+    AtTime,
+    Change,
+    ExpireAgreement,
+    GrantKind,
+    RemoveMembership,
+    RemoveNationality,
+    SetClearance,
+    WhatIf,
+    explain,
+)
+from caveat.domain.policy.explain import Audience
+
+router = APIRouter(prefix="/api/v1", tags=["policy"])
+
+
+class _In(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+def plain(value: Any) -> Any:
+    """Dataclasses, enums, sets, labels and dates as JSON-ready values."""
+    if isinstance(value, Label):
+        return label_to_json_object(value)
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {f.name: plain(getattr(value, f.name)) for f in dataclasses.fields(value)}
+    if isinstance(value, dict):
+        return {str(k): plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [plain(v) for v in value]
+    if isinstance(value, frozenset | set):
+        return sorted(plain(v) for v in value)
+    if isinstance(value, Enum):
+        return value.value
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    return value
+
+
+# labels
+
+
+class MarkingIn(_In):
+    text: str = Field(max_length=4096, description="a banner or a portion mark in parentheses")
+    on: date | None = Field(default=None, description="day for group membership; default today")
+
+
+class RenderIn(_In):
+    label: dict[str, Any] = Field(description="a caveat.label/1 object (canonical JSON form)")
+
+
+class RollUpIn(_In):
+    markings: list[str] = Field(min_length=1, max_length=1000)
+    policy: str | None = Field(default=None, description="scheme of the aggregate")
+    on: date | None = None
+
+
+def _label_out(label: Label) -> dict[str, Any]:
+    return {
+        "label": label_to_json_object(label),
+        "canonical": label_to_canonical_json(label).decode(),
+        "banner": render_banner(label),
+        "portion": render_portion(label),
+        "common_level": common_level(label),
+    }
+
+
+@router.post("/labels/parse")
+def parse_label(body: MarkingIn, _: CurrentPrincipal, node: NodeDep) -> dict[str, Any]:
+    """Parse a banner or portion mark strictly; errors carry the position and a hint."""
+    day = body.on or node.uow.clock().date()
+    return _label_out(parse_marking(body.text, groups=node.registry.directory(), on=day))
+
+
+@router.post("/labels/validate")
+def validate_label(body: MarkingIn, _: CurrentPrincipal, node: NodeDep) -> dict[str, Any]:
+    """Whether a marking is valid; an invalid one is reported, not raised."""
+    day = body.on or node.uow.clock().date()
+    try:
+        parse_marking(body.text, groups=node.registry.directory(), on=day)
+    except MarkingError as exc:
+        error = {"code": exc.code, "detail": exc.detail, "position": exc.position, "hint": exc.hint}
+        return {"valid": False, "error": error}
+    return {"valid": True, "error": None}
+
+
+@router.post("/labels/normalise")
+def normalise_label(body: MarkingIn, _: CurrentPrincipal, node: NodeDep) -> dict[str, Any]:
+    """The corrected form of a marking (order, spacing, case, group collapse)."""
+    day = body.on or node.uow.clock().date()
+    fixed = normalise(body.text, node.registry.directory(), day)
+    return {"text": body.text, "normalised": fixed, "changed": fixed != body.text}
+
+
+@router.post("/labels/render")
+def render_label(body: RenderIn, _: CurrentPrincipal) -> dict[str, Any]:
+    """Banner and portion mark of a label given as its canonical JSON object."""
+    import rfc8785
+
+    return _label_out(label_from_canonical_json(bytes(rfc8785.dumps(body.label))))
+
+
+@router.post("/labels/roll-up")
+def roll_up_labels(body: RollUpIn, _: CurrentPrincipal, node: NodeDep) -> dict[str, Any]:
+    """The label of an aggregate of several markings."""
+    day = body.on or node.uow.clock().date()
+    groups = node.registry.directory()
+    labels = [parse_marking(m, groups=groups, on=day) for m in body.markings]
+    return _label_out(roll_up(labels, groups=groups, on=day, policy=body.policy))
+
+
+# projects
+
+
+class ProjectIn(_In):
+    name: str = Field(max_length=200)
+    programme: str | None = Field(default=None, max_length=200)
+
+
+class MemberIn(_In):
+    person: str = Field(description="person id or username")
+    expires_at: datetime | None = None
+
+
+@router.get("/projects")
+def projects(_: CurrentPrincipal, node: NodeDep) -> list[dict[str, Any]]:
+    """Every project."""
+    return [plain(p) for p in node.projects.list_projects()]
+
+
+@router.post("/projects", status_code=201)
+def create_project(
+    body: ProjectIn, principal: CurrentPrincipal, node: NodeDep, ctx: CtxDep
+) -> dict[str, Any]:
+    """Create a project (programme managers, security officers)."""
+    project = node.projects.create_project(principal, ctx, name=body.name, programme=body.programme)
+    return dict(plain(project))
+
+
+@router.get("/projects/{ref}/members")
+def project_members(ref: str, _: CurrentPrincipal, node: NodeDep) -> list[dict[str, Any]]:
+    """A project's members."""
+    return [plain(m) for m in node.projects.members(ref)]
+
+
+@router.post("/projects/{ref}/members", status_code=201)
+def add_member(
+    ref: str, body: MemberIn, principal: CurrentPrincipal, node: NodeDep, ctx: CtxDep
+) -> dict[str, Any]:
+    """Add a member (need-to-know), optionally until ``expires_at``."""
+    member = node.projects.add_member(principal, ctx, ref, body.person, expires_at=body.expires_at)
+    return dict(plain(member))
+
+
+@router.delete("/projects/{ref}/members/{person}", status_code=204)
+def remove_member(
+    ref: str, person: str, principal: CurrentPrincipal, node: NodeDep, ctx: CtxDep
+) -> None:
+    """Remove a member."""
+    node.projects.remove_member(principal, ctx, ref, person)
+
+
+# resources
+
+
+class ResourceIn(_In):
+    project: str
+    kind: str = "document"
+    title: str = Field(max_length=300)
+    marking: str | None = Field(default=None, max_length=4096, description="banner or portion")
+    label: dict[str, Any] | None = Field(default=None, description="caveat.label/1 object")
+    controls: list[str] = Field(default=[], max_length=50, description="e.g. EAR:3A001.a.1")
+    dual_use: bool = False
+    originator: str | None = Field(default=None, description="originating organisation")
+
+
+class GrantIn(_In):
+    person: str
+    kind: GrantKind = GrantKind.ACCESS
+    expires_at: datetime | None = None
+
+
+class CaveatIn(_In):
+    caveat: str = Field(max_length=120, description="TAG:VALUE, e.g. SCI:SI-G ABCD")
+    expires_at: datetime | None = None
+
+
+@router.post("/resources", status_code=201)
+def register_resource(
+    body: ResourceIn, principal: CurrentPrincipal, node: NodeDep, ctx: CtxDep
+) -> dict[str, Any]:
+    """Register a labelled resource in a project you belong to."""
+    if (body.marking is None) == (body.label is None):
+        raise InvalidInput("give either marking or label", code="label_required", field="marking")
+    if body.marking is not None:
+        day = node.uow.clock().date()
+        label = parse_marking(body.marking, groups=node.registry.directory(), on=day)
+    else:
+        import rfc8785
+
+        label = label_from_canonical_json(bytes(rfc8785.dumps(body.label)))
+    registered = node.catalogue.register(
+        principal,
+        ctx,
+        project=body.project,
+        kind=body.kind,
+        title=body.title,
+        label=label,
+        export=parse_export_classification(body.controls, dual_use=body.dual_use),
+        originator=body.originator,
+    )
+    return dict(plain(registered))
+
+
+@router.get("/resources")
+def list_resources(
+    principal: CurrentPrincipal,
+    node: NodeDep,
+    action: Action = Action.DISCOVER,
+    after: str | None = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+) -> dict[str, Any]:
+    """The resources you may ``action``: a keyset page and the exact total."""
+    page = node.policy.list_visible(principal, action=action, after=after, limit=limit)
+    return dict(plain(page))
+
+
+@router.get("/resources/{resource_id}")
+def get_resource(resource_id: str, principal: CurrentPrincipal, node: NodeDep) -> dict[str, Any]:
+    """A resource's metadata and label (404 unless you may discover it)."""
+    return dict(plain(node.policy.get(principal, resource_id)))
+
+
+@router.get("/resources/{resource_id}/decision")
+def my_decision(
+    resource_id: str, principal: CurrentPrincipal, node: NodeDep, action: Action = Action.READ
+) -> dict[str, Any]:
+    """Your own decision on a resource, with every requirement (subject view)."""
+    return dict(plain(node.policy.my_decision(principal, resource_id, action)))
+
+
+@router.post("/resources/{resource_id}/grants", status_code=201)
+def grant(
+    resource_id: str, body: GrantIn, principal: CurrentPrincipal, node: NodeDep, ctx: CtxDep
+) -> dict[str, Any]:
+    """Grant need-to-know (access) or the originator's permission on a resource."""
+    made = node.catalogue.grant(
+        principal,
+        ctx,
+        resource=resource_id,
+        person=body.person,
+        kind=body.kind,
+        expires_at=body.expires_at,
+    )
+    return dict(plain(made))
+
+
+@router.delete("/resources/{resource_id}/grants/{grant_id}", status_code=204)
+def revoke_grant(
+    resource_id: str, grant_id: str, principal: CurrentPrincipal, node: NodeDep, ctx: CtxDep
+) -> None:
+    """Withdraw a grant."""
+    node.catalogue.revoke_grant(principal, ctx, resource=resource_id, grant_id=grant_id)
+
+
+@router.post("/people/{ref}/caveats", status_code=204)
+def grant_caveat(
+    ref: str, body: CaveatIn, principal: CurrentPrincipal, node: NodeDep, ctx: CtxDep
+) -> None:
+    """Read a person on to a caveat (security officers)."""
+    node.catalogue.grant_caveat(
+        principal, ctx, person=ref, caveat=body.caveat, expires_at=body.expires_at
+    )
+
+
+@router.delete("/people/{ref}/caveats/{caveat}", status_code=204)
+def revoke_caveat(
+    ref: str, caveat: str, principal: CurrentPrincipal, node: NodeDep, ctx: CtxDep
+) -> None:
+    """Read a person off a caveat."""
+    node.catalogue.revoke_caveat(principal, ctx, person=ref, caveat=caveat)
+
+
+# officers' questions
+
+
+class ExplainIn(_In):
+    person: str
+    resource: str
+    action: Action = Action.READ
+
+
+class ChangeIn(_In):
+    kind: Literal[
+        "add_nationality",
+        "remove_nationality",
+        "expire_agreement",
+        "add_membership",
+        "remove_membership",
+        "set_clearance",
+        "at_time",
+    ]
+    nation: str | None = None
+    agreement: str | None = None
+    project: str | None = None
+    level: CommonLevel | None = None
+    expires: date | None = None
+    when: datetime | None = None
+
+
+class WhatIfIn(ExplainIn):
+    changes: list[ChangeIn] = Field(min_length=1, max_length=20)
+
+
+def _need(value: str | None, name: str) -> str:
+    if not value:
+        raise InvalidInput(f"this change needs {name}", code="invalid_change", field=name)
+    return value
+
+
+def to_change(c: ChangeIn) -> Change:
+    """A what-if change from its JSON form."""
+    if c.kind == "add_nationality":
+        return AddNationality(_need(c.nation, "nation"))
+    if c.kind == "remove_nationality":
+        return RemoveNationality(_need(c.nation, "nation"))
+    if c.kind == "expire_agreement":
+        return ExpireAgreement(_need(c.agreement, "agreement"))
+    if c.kind == "add_membership":
+        return AddMembership(_need(c.project, "project"))
+    if c.kind == "remove_membership":
+        return RemoveMembership(_need(c.project, "project"))
+    if c.kind == "set_clearance":
+        return SetClearance(c.level, c.expires)
+    if c.when is None:
+        raise InvalidInput("at_time needs when", code="invalid_change", field="when")
+    return AtTime(c.when)
+
+
+def what_if_out(result: WhatIf) -> dict[str, Any]:
+    """A what-if result (officer view) as JSON."""
+    return {
+        "before": plain(explain(result.before, Audience.OFFICER)),
+        "after": plain(explain(result.after, Audience.OFFICER)),
+        "changed": [r.code for r in result.changed],
+    }
+
+
+@router.post("/policy/explain")
+def explain_decision(body: ExplainIn, principal: CurrentPrincipal, node: NodeDep) -> dict[str, Any]:
+    """Why a person may or may not act on a resource (security officers; officer view)."""
+    found = node.policy.explain(
+        principal, person=body.person, resource_id=body.resource, action=body.action
+    )
+    return dict(plain(found))
+
+
+@router.get("/policy/who-can/{resource_id}")
+def who_can(
+    resource_id: str, principal: CurrentPrincipal, node: NodeDep, action: Action = Action.READ
+) -> list[dict[str, Any]]:
+    """Every person's decision on a resource (security officers)."""
+    return [
+        plain(w) for w in node.policy.who_can(principal, resource_id=resource_id, action=action)
+    ]
+
+
+@router.post("/policy/what-if")
+def what_if(body: WhatIfIn, principal: CurrentPrincipal, node: NodeDep) -> dict[str, Any]:
+    """The decision now and under hypothetical changes (security officers)."""
+    result = node.policy.what_if(
+        principal,
+        person=body.person,
+        resource_id=body.resource,
+        action=body.action,
+        changes=[to_change(c) for c in body.changes],
+    )
+    return what_if_out(result)

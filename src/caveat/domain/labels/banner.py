@@ -40,6 +40,9 @@ from caveat.domain.labels.releasability import (
 from caveat.domain.labels.schemes import Scheme, SchemeRegistry, builtin_schemes
 from caveat.domain.nations import is_nation
 
+# Longer than any real banner (the CAPCO register's longest run to a few hundred
+# characters); bounding input keeps parsing linear and small on hostile text.
+MAX_MARKING_LENGTH = 1024
 _SCI, _SAP, _DISSEM = 0, 1, 2
 _BLOCK_NAMES = ("SCI", "SAP", "dissemination")
 # NOFORN forbids any foreign release, so a release list or RELIDO contradicts it.
@@ -253,10 +256,21 @@ def _check_fouo(ctx: _Context, scheme: Scheme, ordinal: int, where: dict[str, in
         raise ctx.fail("FOUO marks unclassified information only", where["FOUO"], "drop FOUO")
 
 
+def _bound(text: str) -> None:
+    if len(text) > MAX_MARKING_LENGTH:
+        raise MarkingError(
+            f"a marking is at most {MAX_MARKING_LENGTH} characters",
+            text=text[:MAX_MARKING_LENGTH],
+            position=MAX_MARKING_LENGTH,
+            hint="this is not a banner or portion mark",
+        )
+
+
 def _parse(ctx: _Context) -> Label:
     text = ctx.text
     if not text:
         raise ctx.fail("empty marking", 0, "write for example UNCLASSIFIED")
+    _bound(text)
     for at, char in enumerate(text):
         if char != char.upper():
             raise ctx.fail("markings are written in capitals", at, text.upper())
@@ -387,6 +401,7 @@ def normalise(
     (REL TO with NOFORN, unknown codes) still raises MarkingError.
     """
     registry = schemes or builtin_schemes()
+    _bound(text)
     cleaned = text.strip().upper()
     # Spacing is the one thing a reader cannot misjudge, so it is repaired silently.
     cleaned = re.sub(r"\s*(/+)\s*", r"\1", cleaned)

@@ -1,0 +1,116 @@
+"""The policy decision point: one explainable policy for every access.
+
+``decide(subject, action, resource, context)`` returns a :class:`Decision` listing
+all ten requirements; :func:`explain` renders it for an audience; :func:`what_if`
+decides under hypothetical changes. Requirements 6-9 read the Protocols in
+:mod:`caveat.domain.policy.ports`.
+"""
+
+from caveat.domain.policy.config import DualNationalRule, PolicyConfig, PolicyEnvironment
+from caveat.domain.policy.engine import Context, decide, level_name
+from caveat.domain.policy.explain import Audience, ExplainedRequirement, Explanation, explain
+from caveat.domain.policy.facts import (
+    ORIGINATOR_CONTROLS,
+    SubjectFacts,
+    cleared_levels,
+    control_facts,
+    label_facts,
+    make_resource,
+    subject_facts,
+)
+from caveat.domain.policy.model import (
+    Action,
+    ControlFact,
+    Decision,
+    GrantKind,
+    LabelFacts,
+    Obligation,
+    Requirement,
+    RequirementResult,
+    Resource,
+    Subject,
+)
+from caveat.domain.policy.ports import (
+    Agreements,
+    AgreementTerms,
+    AuthorizationTerms,
+    DatedAgreement,
+    DatedAuthorization,
+    DatedEmbargo,
+    Embargoes,
+    EmbargoTerms,
+    ExportAuthorizations,
+    MemoryAgreements,
+    MemoryAuthorizations,
+    MemoryEmbargoes,
+    MemoryScreening,
+    Screening,
+    ScreeningHold,
+)
+from caveat.domain.policy.whatif import (
+    AddMembership,
+    AddNationality,
+    AtTime,
+    Change,
+    ExpireAgreement,
+    RemoveMembership,
+    RemoveNationality,
+    SetClearance,
+    WhatIf,
+    what_if,
+)
+
+__all__ = [
+    "ORIGINATOR_CONTROLS",
+    "Action",
+    "AddMembership",
+    "AddNationality",
+    "AgreementTerms",
+    "Agreements",
+    "AtTime",
+    "Audience",
+    "AuthorizationTerms",
+    "Change",
+    "Context",
+    "ControlFact",
+    "DatedAgreement",
+    "DatedAuthorization",
+    "DatedEmbargo",
+    "Decision",
+    "DualNationalRule",
+    "EmbargoTerms",
+    "Embargoes",
+    "ExpireAgreement",
+    "ExplainedRequirement",
+    "Explanation",
+    "ExportAuthorizations",
+    "GrantKind",
+    "LabelFacts",
+    "MemoryAgreements",
+    "MemoryAuthorizations",
+    "MemoryEmbargoes",
+    "MemoryScreening",
+    "Obligation",
+    "PolicyConfig",
+    "PolicyEnvironment",
+    "RemoveMembership",
+    "RemoveNationality",
+    "Requirement",
+    "RequirementResult",
+    "Resource",
+    "Screening",
+    "ScreeningHold",
+    "SetClearance",
+    "Subject",
+    "SubjectFacts",
+    "WhatIf",
+    "cleared_levels",
+    "control_facts",
+    "decide",
+    "explain",
+    "label_facts",
+    "level_name",
+    "make_resource",
+    "subject_facts",
+    "what_if",
+]

@@ -1,0 +1,260 @@
+"""The content pipeline: plaintext in, encrypted parts out, and back, never buffered whole.
+
+Writing: each part (≤ 64 MiB of plaintext) is one Tink stream into one blob writer;
+the blob is committed (fsync, rename) before the database row that names it. Reading:
+each part is decrypted from its start (Tink streams are not seekable), so a range read
+decrypts at most one part's prefix before the first byte it returns.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any, BinaryIO, cast
+
+import tink
+
+from caveat.adapters.blobstore import BlobMissing, BlobStore, BlobWriter
+from caveat.adapters.kek import DataKey, PlainSink
+from caveat.domain.artifacts import PART_BYTES, ContentCorrupt, part_associated_data
+
+READ_BYTES = 1 << 20  # Tink's segment size: one decrypted segment per read
+
+
+def blob_key(version_id: str, generation: int, index: int) -> str:
+    """Where part ``index`` of a version's encryption ``generation`` is stored."""
+    return f"v/{version_id}/g{generation}/p{index:06d}"
+
+
+def version_prefix(version_id: str) -> str:
+    """The key prefix of every blob of a version."""
+    return f"v/{version_id}/"
+
+
+@dataclass(frozen=True, slots=True)
+class StoredPart:
+    """A committed part: its index and sizes."""
+
+    index: int
+    plain_size: int
+    cipher_size: int
+
+
+class PartWriter:
+    """Encrypts one part into one blob; ``commit`` makes it durable, ``abort`` removes it."""
+
+    def __init__(
+        self, blobs: BlobStore, key: DataKey, version_id: str, generation: int, index: int
+    ) -> None:
+        self.index = index
+        self.plain_size = 0
+        self._blob: BlobWriter = blobs.writer(blob_key(version_id, generation, index))
+        self._sink = PlainSink(self._blob.write)
+        try:
+            self._stream = key.encrypting(
+                cast(BinaryIO, self._sink), part_associated_data(version_id, generation, index)
+            )
+        except BaseException:
+            self._blob.abort()
+            raise
+        self._open = True
+
+    def write(self, data: bytes | memoryview) -> None:
+        """Encrypt ``data`` into the part."""
+        try:
+            self._stream.write(data)
+        except BaseException:
+            self.abort()
+            raise
+        self.plain_size += len(data)
+
+    def commit(self) -> StoredPart:
+        """Finish the stream (final segment), fsync and rename the blob."""
+        try:
+            self._stream.close()
+            size = self._blob.commit()
+        except BaseException:
+            self.abort()
+            raise
+        self._open = False
+        return StoredPart(self.index, self.plain_size, size)
+
+    def abort(self) -> None:
+        """Drop the part; nothing stays under its key."""
+        if self._open:
+            self._open = False
+            self._blob.abort()
+
+
+class PartedWriter:
+    """Plaintext in, parts out: rolls to a new part at ``PART_BYTES``; hashes as it goes.
+
+    ``on_part`` runs after each part's blob is committed (the caller records the row).
+    """
+
+    def __init__(
+        self,
+        *,
+        blobs: BlobStore,
+        key: DataKey,
+        version_id: str,
+        generation: int,
+        first_index: int,
+        hasher: Any,
+        on_part: Callable[[StoredPart], None],
+        limit: Callable[[int], None],
+        part_bytes: int = PART_BYTES,
+    ) -> None:
+        self._blobs = blobs
+        self._key = key
+        self._version_id = version_id
+        self._generation = generation
+        self._next_index = first_index
+        self.hasher = hasher
+        self._on_part = on_part
+        self._limit = limit  # raises when the running total passes the size limit
+        self._part_bytes = part_bytes
+        self._part: PartWriter | None = None
+        self.written = 0
+
+    def write(self, data: bytes | memoryview) -> None:
+        """Hash and encrypt ``data``; raises (and drops the open part) past the limit."""
+        view = memoryview(data)
+        if not view:
+            return
+        try:
+            self._limit(self.written + len(view))
+        except BaseException:
+            self.abort()
+            raise
+        while view:
+            if self._part is None:
+                self._part = PartWriter(
+                    self._blobs, self._key, self._version_id, self._generation, self._next_index
+                )
+            room = self._part_bytes - self._part.plain_size
+            piece = view[:room]
+            self._part.write(piece)
+            self.hasher.update(piece)
+            self.written += len(piece)
+            view = view[len(piece) :]
+            if self._part.plain_size >= self._part_bytes:
+                self._close_part()
+
+    def _close_part(self) -> None:
+        part = self._part
+        assert part is not None
+        self._part = None
+        stored = part.commit()
+        self._next_index += 1
+        self._on_part(stored)
+
+    def finish(self) -> None:
+        """Close the open part, if it holds any bytes."""
+        if self._part is not None:
+            if self._part.plain_size:
+                self._close_part()
+            else:
+                self._part.abort()
+                self._part = None
+
+    def abort(self) -> None:
+        """Drop the open part (committed parts stay; their rows are the caller's)."""
+        if self._part is not None:
+            self._part.abort()
+            self._part = None
+
+
+def decrypt_part(
+    blobs: BlobStore,
+    key: DataKey,
+    version_id: str,
+    generation: int,
+    index: int,
+    *,
+    skip: int = 0,
+    take: int | None = None,
+    expected: int | None = None,
+) -> Iterator[bytes]:
+    """Plaintext of one part from ``skip`` for ``take`` bytes; ContentCorrupt on tampering.
+
+    With ``expected`` (the part's plaintext size) a whole-part read also checks the
+    length, so a part that decrypts but is shorter or longer than recorded fails.
+    """
+    where = f"part {index} of version {version_id}"
+    remaining = take
+    total = 0
+    try:
+        with (
+            blobs.open(blob_key(version_id, generation, index)) as source,
+            key.decrypting(source, part_associated_data(version_id, generation, index)) as plain,
+        ):
+            while skip:
+                dropped = plain.read(min(skip, READ_BYTES))
+                if not dropped:
+                    raise ContentCorrupt(f"{where} ends before its recorded size")
+                skip -= len(dropped)
+                total += len(dropped)
+            while remaining is None or remaining > 0:
+                want = READ_BYTES if remaining is None else min(READ_BYTES, remaining)
+                chunk = plain.read(want)
+                if not chunk:
+                    break
+                total += len(chunk)
+                if remaining is not None:
+                    remaining -= len(chunk)
+                yield chunk
+    except tink.TinkError as exc:
+        raise ContentCorrupt(
+            f"{where} failed authenticated decryption",
+            hint="the stored blob was changed, truncated or swapped; restore it from backup",
+        ) from exc
+    except BlobMissing:
+        raise
+    if remaining:
+        raise ContentCorrupt(f"{where} ends before its recorded size")
+    if take is None and expected is not None and total != expected:
+        raise ContentCorrupt(f"{where} holds {total} bytes, not the {expected} recorded")
+
+
+def read_range(
+    blobs: BlobStore,
+    key: DataKey,
+    version_id: str,
+    generation: int,
+    part_sizes: Sequence[int],
+    start: int,
+    end: int,
+) -> Iterator[bytes]:
+    """Plaintext bytes [start, end) across parts."""
+    offset = 0
+    for index, size in enumerate(part_sizes):
+        part_start, part_end = offset, offset + size
+        offset = part_end
+        if part_end <= start or part_start >= end:
+            continue
+        skip = max(0, start - part_start)
+        take = min(end, part_end) - part_start - skip
+        whole = skip == 0 and take == size
+        yield from decrypt_part(
+            blobs,
+            key,
+            version_id,
+            generation,
+            index,
+            skip=skip,
+            take=None if whole else take,
+            expected=size if whole else None,
+        )
+
+
+def hash_parts(
+    blobs: BlobStore, key: DataKey, version_id: str, generation: int, part_sizes: Sequence[int]
+) -> Any:
+    """A SHA-256 object fed with the plaintext of every part (each authenticated)."""
+    hasher = hashlib.sha256()
+    for index, size in enumerate(part_sizes):
+        for chunk in decrypt_part(blobs, key, version_id, generation, index, expected=size):
+            hasher.update(chunk)
+    return hasher

@@ -1,0 +1,246 @@
+"""Search and browse: full text and filters, always inside the policy's listing query.
+
+The WHERE clause of "what may this subject discover" comes from
+``policy_listing.visible`` (the same policy as ``decide()``); full text is SQLite FTS5
+or PostgreSQL's ``to_tsvector`` over the GIN-indexed expression of migration 0004.
+Pages are keyset pages over (created_at, id), newest first.
+"""
+
+from __future__ import annotations
+
+import base64
+import re
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import (
+    BigInteger,
+    ColumnElement,
+    String,
+    and_,
+    column,
+    exists,
+    func,
+    literal_column,
+    select,
+    table,
+    text,
+)
+from sqlalchemy.orm import Session
+from sqlalchemy.sql.elements import TextClause
+
+from caveat.adapters.db.models.artifacts import ArtifactLabelRow, ArtifactRow
+from caveat.adapters.db.models.policy import ResourceControlRow, ResourceRow
+from caveat.domain.errors import InvalidInput
+from caveat.domain.export_control import Regime
+from caveat.domain.nations import require_nation
+from caveat.domain.policy import Action, Context
+from caveat.domain.resources import resource_kind
+from caveat.services import policy_listing
+from caveat.services.policy import PolicyService
+from caveat.services.policy_loader import subject_of
+from caveat.services.principal import Principal
+from caveat.services.projects import find_project
+from caveat.services.uow import UnitOfWorkFactory
+
+MAX_PAGE = 200
+MAX_QUERY = 200
+_WORD = re.compile(r"[\w]+", re.UNICODE)
+
+
+@dataclass(frozen=True, slots=True)
+class SearchQuery:
+    """Full text (every word must match) and filters; all optional."""
+
+    text: str | None = None
+    project: str | None = None
+    kind: str | None = None
+    level: int | None = None  # common-scale classification, 0 (unclassified) to 4
+    nation: str | None = None  # originator's nation
+    regime: str | None = None  # export-control regime: ITAR, EAR, WA, MTCR, EU
+    created_from: datetime | None = None
+    created_to: datetime | None = None
+    after: str | None = None  # the cursor of the previous page
+    limit: int = 50
+
+
+@dataclass(frozen=True, slots=True)
+class ArtifactSummary:
+    """One search hit: what discover shows."""
+
+    id: str
+    project_id: str
+    kind: str
+    title: str
+    banner: str
+    latest_version: int
+    created_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class ArtifactPage:
+    """One keyset page and the cursor of the next (None: the last page)."""
+
+    items: tuple[ArtifactSummary, ...]
+    next_after: str | None
+
+
+def _cursor(seq: int) -> str:
+    return base64.urlsafe_b64encode(f"s{seq}".encode()).decode()
+
+
+def _uncursor(value: str) -> int:
+    try:
+        raw = base64.urlsafe_b64decode(value.encode()).decode()
+        if not raw.startswith("s"):
+            raise ValueError(raw)
+        return int(raw[1:])
+    except ValueError:
+        raise InvalidInput(
+            "not a cursor from a previous page", code="invalid_cursor", field="after"
+        ) from None
+
+
+def words(query: str) -> list[str]:
+    """The words of a search: letters and digits only, so no query syntax gets through."""
+    if len(query) > MAX_QUERY:
+        raise InvalidInput(
+            f"a search is at most {MAX_QUERY} characters", code="invalid_query", field="q"
+        )
+    return [w.lower() for w in _WORD.findall(query)][:16]
+
+
+# SQLite: the FTS5 table drives the query, newest rowid (= artifacts.seq) first, so a
+# page stops after enough visible hits instead of sorting every match.
+_FTS = table("artifact_fts", column("rowid", BigInteger), column("artifact_id", String))
+
+
+def _pg_full_text(terms: list[str]) -> ColumnElement[bool]:
+    return literal_column("artifacts.search_vector").op("@@")(
+        func.plainto_tsquery("simple", " ".join(terms))
+    )
+
+
+class ArtifactSearch:
+    """Lists and searches artifacts a principal may discover."""
+
+    def __init__(self, *, uow: UnitOfWorkFactory, policy: PolicyService) -> None:
+        self._uow = uow
+        self._policy = policy
+
+    def search(self, principal: Principal, query: SearchQuery) -> ArtifactPage:
+        """A keyset page of visible artifacts matching ``query``, newest first."""
+        if not 1 <= query.limit <= MAX_PAGE:
+            raise InvalidInput(f"limit must be 1-{MAX_PAGE}", code="invalid_limit", field="limit")
+        with self._uow.read() as session:
+            statement = self._statement(session, principal, query)
+            rows = session.execute(statement).all()
+        items = tuple(
+            ArtifactSummary(
+                r.id, r.project_id, r.kind, r.title, r.banner, r.latest_version, r.created_at
+            )
+            for r in rows[: query.limit]
+        )
+        more = len(rows) > query.limit and items
+        return ArtifactPage(items, _cursor(rows[query.limit - 1].seq) if more else None)
+
+    def _filters(self, session: Session, query: SearchQuery) -> list[ColumnElement[bool]]:
+        where: list[ColumnElement[bool]] = []
+        if query.project:
+            where.append(ArtifactRow.project_id == find_project(session, query.project).id)
+        if query.kind:
+            where.append(ArtifactRow.kind == resource_kind(query.kind).value)
+        if query.level is not None:
+            if not 0 <= query.level <= 4:
+                raise InvalidInput(
+                    "level is 0-4 on the common scale", code="invalid_level", field="level"
+                )
+            where.append(ResourceRow.common_level == query.level)
+        if query.nation:
+            nation = require_nation(query.nation.upper(), field="nation")
+            where.append(ResourceRow.originator_nation == nation)
+        if query.regime:
+            try:
+                regime = Regime(query.regime.upper())
+            except ValueError:
+                raise InvalidInput(
+                    f"unknown regime {query.regime!r}", code="invalid_regime", field="regime"
+                ) from None
+            where.append(
+                exists().where(
+                    ResourceControlRow.resource_id == ResourceRow.id,
+                    ResourceControlRow.entry.like(f"{regime.value}:%"),
+                )
+            )
+        if query.created_from is not None:
+            where.append(ArtifactRow.created_at >= query.created_from)
+        if query.created_to is not None:
+            where.append(ArtifactRow.created_at < query.created_to)
+        return where
+
+    def _statement(self, session: Session, principal: Principal, query: SearchQuery) -> Any:
+        now = self._uow.clock()
+        subject = subject_of(session, principal.person)
+        env = self._policy.environment()
+        facts = Context(now, principal.mfa_at, env).facts(subject)
+        where: list[ColumnElement[bool] | TextClause] = [
+            policy_listing.visible(subject, facts, Action.DISCOVER, env)
+        ]
+        where += self._filters(session, query)
+        terms = words(query.text) if query.text else []
+        sqlite_text = bool(terms) and session.get_bind().dialect.name == "sqlite"
+        order = _FTS.c.rowid if sqlite_text else ArtifactRow.seq
+        if terms and not sqlite_text:
+            where.append(_pg_full_text(terms))
+        if sqlite_text:
+            match = " ".join(f'"{t}"' for t in terms)
+            where.append(text("artifact_fts MATCH :fts_query").bindparams(fts_query=match))
+        if query.after:
+            where.append(order < _uncursor(query.after))
+        statement = select(
+            ArtifactRow.id,
+            ArtifactRow.seq,
+            ArtifactRow.project_id,
+            ArtifactRow.kind,
+            ArtifactRow.title,
+            ArtifactLabelRow.banner,
+            ArtifactRow.latest_version,
+            ArtifactRow.created_at,
+        )
+        if sqlite_text:
+            statement = statement.select_from(_FTS).join(
+                ArtifactRow, ArtifactRow.seq == _FTS.c.rowid
+            )
+        return (
+            statement.join(ResourceRow, ResourceRow.id == ArtifactRow.id)
+            .join(
+                ArtifactLabelRow,
+                and_(
+                    ArtifactLabelRow.artifact_id == ArtifactRow.id,
+                    ArtifactLabelRow.seq == ArtifactRow.label_seq,
+                ),
+            )
+            .where(*where)
+            .order_by(order.desc())
+            .limit(query.limit + 1)
+        )
+
+
+def index_for_search(session: Session, artifact: ArtifactRow) -> None:
+    """Keep SQLite's FTS5 table in step (PostgreSQL indexes the row by expression)."""
+    if session.get_bind().dialect.name == "sqlite":
+        session.execute(
+            text(
+                "INSERT OR REPLACE INTO artifact_fts"
+                " (rowid, artifact_id, title, summary, keywords) "
+                "VALUES (:seq, :id, :title, :summary, :keywords)"
+            ),
+            {
+                "seq": artifact.seq,
+                "id": artifact.id,
+                "title": artifact.title,
+                "summary": artifact.summary,
+                "keywords": artifact.keywords,
+            },
+        )

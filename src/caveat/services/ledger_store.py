@@ -1,0 +1,134 @@
+"""Database access shared by the ledger services: locking, the tree size, stored hashes.
+
+Everything here takes a Core ``Connection`` inside a transaction the caller owns, so
+the sequencer, checkpoint publication and proofs all see one consistent snapshot.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+
+from sqlalchemy import Connection, func, select, text
+
+from caveat.adapters.db.models import Base
+from caveat.domain.errors import IntegrityError
+from caveat.domain.ledger import merkle
+
+NODES = Base.metadata.tables["ledger_nodes"]
+# Any fixed 64-bit number works: it names "the ledger sequencer" among advisory locks.
+SEQUENCER_LOCK_KEY = 0x43415645_41544C47  # "CAVEATLG"
+_DUMMY = bytes(merkle.HASH_SIZE)
+
+
+class MissingNode(IntegrityError):
+    """Raised when a subtree hash the tree size promises is not stored (damaged ledger)."""
+
+    code = "ledger_node_missing"
+
+
+def lock_sequencer(conn: Connection) -> None:
+    """Serialise ledger writers: a transaction-scoped advisory lock on PostgreSQL.
+
+    On SQLite every writing transaction already holds the database write lock from
+    ``BEGIN IMMEDIATE``, so nothing more is needed there.
+    """
+    if conn.dialect.name == "postgresql":
+        conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": SEQUENCER_LOCK_KEY})
+
+
+def tree_size(conn: Connection) -> int:
+    """The number of integrated leaves (one past the highest stored leaf hash)."""
+    top = conn.scalar(select(func.max(NODES.c.idx)).where(NODES.c.level == 0))
+    return 0 if top is None else int(top) + 1
+
+
+def _marker(conn: Connection) -> str:
+    return "?" if conn.dialect.paramstyle == "qmark" else "%s"
+
+
+def store_nodes(conn: Connection, nodes: Sequence[tuple[int, int, bytes]]) -> None:
+    """Bulk-insert (level, index, hash) rows with the driver's executemany (the hot path)."""
+    if nodes:
+        m = _marker(conn)
+        conn.exec_driver_sql(
+            f"INSERT INTO ledger_nodes (level, idx, hash) VALUES ({m}, {m}, {m})",  # noqa: S608
+            list(nodes),
+        )
+
+
+def assign_leaves(conn: Connection, assigned: Sequence[tuple[int, int]]) -> None:
+    """Set ``leaf_index`` for (leaf index, seq) pairs with the driver's executemany."""
+    if assigned:
+        m = _marker(conn)
+        conn.exec_driver_sql(
+            f"UPDATE events SET leaf_index = {m} WHERE seq = {m}",  # noqa: S608
+            list(assigned),
+        )
+
+
+class _Recorder:
+    """A HashSource that only notes which hashes a computation asks for."""
+
+    def __init__(self) -> None:
+        self.wanted: list[tuple[int, int]] = []
+
+    def stored_hash(self, level: int, index: int) -> bytes:
+        self.wanted.append((level, index))
+        return _DUMMY
+
+
+class PrefetchedSource:
+    """A HashSource over a fixed set of stored hashes fetched in one query.
+
+    Which subtree hashes a root or proof needs depends only on sizes and indices, not
+    on hash values; so a dry run with a recorder finds them, one ``IN`` query loads
+    them, and the real computation runs in memory: one round trip per proof.
+    """
+
+    def __init__(self, hashes: dict[tuple[int, int], bytes]) -> None:
+        self._hashes = hashes
+
+    @classmethod
+    def load(cls, conn: Connection, keys: Iterable[tuple[int, int]]) -> PrefetchedSource:
+        """Fetch the hashes at ``keys`` (level, index)."""
+        by_level: dict[int, set[int]] = {}
+        for level, index in keys:
+            by_level.setdefault(level, set()).add(index)
+        if not by_level:
+            return cls({})
+        # One branch per level, each a primary-key range scan (a row-value IN list makes
+        # SQLite scan the whole table). Built as driver SQL: statement construction in
+        # SQLAlchemy would cost more than the query on this hot path.
+        m = _marker(conn)
+        branches, params = [], []
+        for level, indices in sorted(by_level.items()):
+            marks = ", ".join([m] * len(indices))
+            branches.append(
+                # Only placeholders are interpolated; every value is a bound parameter.
+                f"SELECT level, idx, hash FROM ledger_nodes WHERE level = {m} AND idx IN ({marks})"  # noqa: S608
+            )
+            params += [level, *sorted(indices)]
+        rows = conn.exec_driver_sql(" UNION ALL ".join(branches), tuple(params))
+        return cls({(int(lv), int(i)): bytes(h) for lv, i, h in rows})
+
+    def stored_hash(self, level: int, index: int) -> bytes:
+        """The stored hash; MissingNode if the database lacks it."""
+        try:
+            return self._hashes[(level, index)]
+        except KeyError:
+            raise MissingNode(f"ledger node ({level}, {index}) is not stored") from None
+
+
+Compute = Callable[..., object]
+
+
+def plan(compute: Compute, *args: int) -> list[tuple[int, int]]:
+    """The stored hashes ``compute(source, *args)`` will read (a dry run)."""
+    recorder = _Recorder()
+    compute(recorder, *args)
+    return recorder.wanted
+
+
+def source_for(conn: Connection, compute: Compute, *args: int) -> PrefetchedSource:
+    """A HashSource preloaded with exactly what ``compute(source, *args)`` needs."""
+    return PrefetchedSource.load(conn, plan(compute, *args))

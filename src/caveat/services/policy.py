@@ -1,0 +1,337 @@
+"""Policy questions: decide, explain, who-can, what-if, and listing what a subject may see.
+
+Who may ask what (ADR 0006):
+
+- anyone, about themselves: their own decision, subject view, only for resources they
+  may discover (anything else is the "not found" of a missing resource);
+- security officers, about people of their own organisation, for resources they may
+  discover themselves: the officer view, what-if; who-can over every person;
+- the node console (holder of the data directory): the officer view of anything.
+
+Officer questions assume the subject has just proved MFA (their session is not in
+the question); the subject's own decisions use their real MFA time.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from caveat.adapters.db.models.policy import ResourceRow
+from caveat.domain.errors import InvalidInput, PermissionDenied
+from caveat.domain.identity import Person, Role
+from caveat.domain.labels import (
+    Label,
+    SchemeRegistry,
+    builtin_schemes,
+    label_from_canonical_json,
+    render_banner,
+)
+from caveat.domain.policy import (
+    Action,
+    Agreements,
+    Audience,
+    Change,
+    Context,
+    Decision,
+    Embargoes,
+    Explanation,
+    ExportAuthorizations,
+    MemoryAgreements,
+    MemoryAuthorizations,
+    MemoryEmbargoes,
+    MemoryScreening,
+    PolicyConfig,
+    PolicyEnvironment,
+    Resource,
+    Screening,
+    WhatIf,
+    decide,
+    explain,
+    what_if,
+)
+from caveat.services import policy_listing
+from caveat.services.people import find_person, person_view
+from caveat.services.policy_loader import (
+    find_resource,
+    not_found,
+    people_rows,
+    resource_of,
+    subject_of,
+)
+from caveat.services.principal import Acting, ConsoleOperator, Principal
+from caveat.services.registry import RegistryService
+from caveat.services.uow import UnitOfWorkFactory
+
+MAX_PAGE = 500
+
+
+@dataclass(frozen=True, slots=True)
+class ResourceView:
+    """What discover shows: metadata and the label, never content."""
+
+    id: str
+    project_id: str
+    kind: str
+    title: str
+    banner: str | None
+    label: Label | None
+    created_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Page:
+    """One keyset page of a listing and the exact number of visible resources."""
+
+    items: tuple[ResourceView, ...]
+    total: int
+    next_after: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class WhoCan:
+    """One person's decision on a resource (who-can)."""
+
+    person_id: str
+    username: str
+    organisation: str
+    permitted: bool
+    failed: tuple[str, ...]
+
+
+def _banner(label: Label | None, schemes: SchemeRegistry) -> str | None:
+    if label is None:
+        return None
+    try:
+        return render_banner(label, schemes=schemes)
+    except InvalidInput:
+        return None  # a label with categories CAPCO cannot write: shown as JSON only
+
+
+def view_of(row: Any, schemes: SchemeRegistry) -> ResourceView:
+    """The discover view of a catalogue row (ORM row or Core result row)."""
+    label = (
+        None
+        if row.label_json is None
+        else label_from_canonical_json(row.label_json.encode(), schemes=schemes)
+    )
+    return ResourceView(
+        row.id, row.project_id, row.kind, row.title, _banner(label, schemes), label, row.created_at
+    )
+
+
+class PolicyService:
+    """Answers policy questions against the catalogue, people and the data sources of 6-9."""
+
+    def __init__(
+        self,
+        *,
+        uow: UnitOfWorkFactory,
+        registry: RegistryService,
+        config: PolicyConfig | None = None,
+        agreements: Agreements | None = None,
+        authorizations: ExportAuthorizations | None = None,
+        screening: Screening | None = None,
+        embargoes: Embargoes | None = None,
+    ) -> None:
+        self._uow = uow
+        self._registry = registry
+        self.config = config or PolicyConfig()
+        # Until agreements and the rest are recorded (a later issue) the sources are
+        # empty: cross-national access fails closed on requirement 6.
+        self.agreements: Agreements = agreements or MemoryAgreements()
+        self.authorizations: ExportAuthorizations = authorizations or MemoryAuthorizations()
+        self.screening: Screening = screening or MemoryScreening()
+        self.embargoes: Embargoes = embargoes or MemoryEmbargoes()
+        self.schemes = builtin_schemes()
+
+    def environment(self) -> PolicyEnvironment:
+        """Groups (built-in and custom, as stored now), schemes, settings and sources."""
+        return PolicyEnvironment(
+            groups=self._registry.directory(),
+            schemes=self.schemes,
+            config=self.config,
+            agreements=self.agreements,
+            authorizations=self.authorizations,
+            screening=self.screening,
+            embargoes=self.embargoes,
+        )
+
+    # decisions inside other services' units of work
+
+    def decide_in(
+        self,
+        session: Session,
+        principal: Principal,
+        action: Action,
+        resource: Resource,
+        now: datetime,
+    ) -> Decision:
+        """The principal's own decision on ``resource`` (used while writing)."""
+        subject = subject_of(session, principal.person)
+        return decide(subject, action, resource, Context(now, principal.mfa_at, self.environment()))
+
+    def decide_row(
+        self,
+        session: Session,
+        principal: Principal,
+        action: Action,
+        row: ResourceRow,
+        now: datetime,
+    ) -> Decision:
+        """The principal's own decision on a catalogue row."""
+        return self.decide_in(session, principal, action, resource_of(row, self.schemes), now)
+
+    # the subject's own questions
+
+    def my_decision(self, principal: Principal, resource_id: str, action: Action) -> Explanation:
+        """The principal's decision on a resource, subject view; not found unless discoverable."""
+        with self._uow.read() as session:
+            now = self._uow.clock()
+            resource = self._discoverable(session, principal, resource_id, now)
+            subject = subject_of(session, principal.person)
+            ctx = Context(now, principal.mfa_at, self.environment())
+            return explain(decide(subject, action, resource, ctx), Audience.SUBJECT)
+
+    def get(self, principal: Principal, resource_id: str) -> ResourceView:
+        """A resource's metadata and label, if the principal may discover it."""
+        with self._uow.read() as session:
+            now = self._uow.clock()
+            self._discoverable(session, principal, resource_id, now)
+            return view_of(find_resource(session, resource_id), self.schemes)
+
+    def list_visible(
+        self,
+        principal: Principal,
+        *,
+        action: Action = Action.DISCOVER,
+        after: str | None = None,
+        limit: int = 50,
+    ) -> Page:
+        """The resources the principal may ``action``, a keyset page and the exact total."""
+        if not 1 <= limit <= MAX_PAGE:
+            raise InvalidInput(f"limit must be 1-{MAX_PAGE}", code="invalid_limit", field="limit")
+        with self._uow.read() as session:
+            now = self._uow.clock()
+            subject = subject_of(session, principal.person)
+            env = self.environment()
+            facts = Context(now, principal.mfa_at, env).facts(subject)
+            postgres = session.get_bind().dialect.name == "postgresql"
+            where = policy_listing.visible(subject, facts, action, env, postgres=postgres)
+            rows = session.execute(policy_listing.page_query(where, after=after, limit=limit)).all()
+            total = int(session.execute(policy_listing.count_query(where)).scalar_one())
+            items = tuple(view_of(row, self.schemes) for row in rows)
+            following = items[-1].id if len(items) == limit else None
+            return Page(items, total, following)
+
+    # officers' questions
+
+    def explain(self, by: Acting, *, person: str, resource_id: str, action: Action) -> Explanation:
+        """Why ``person`` may or may not ``action`` the resource: officer view."""
+        with self._uow.read() as session:
+            now = self._uow.clock()
+            target = person_view(find_person(session, person), now)
+            resource = self._officer_resource(session, by, resource_id, now, target)
+            subject = subject_of(session, target)
+            return explain(
+                decide(subject, action, resource, Context(now, now, self.environment())),
+                Audience.OFFICER,
+            )
+
+    def what_if(
+        self,
+        by: Acting,
+        *,
+        person: str,
+        resource_id: str,
+        action: Action,
+        changes: Sequence[Change],
+    ) -> WhatIf:
+        """The decision now and under hypothetical ``changes`` (officer view)."""
+        if not changes:
+            raise InvalidInput("name at least one change", code="no_changes", field="changes")
+        with self._uow.read() as session:
+            now = self._uow.clock()
+            target = person_view(find_person(session, person), now)
+            resource = self._officer_resource(session, by, resource_id, now, target)
+            subject = subject_of(session, target)
+            return what_if(
+                subject, action, resource, Context(now, now, self.environment()), changes
+            )
+
+    def who_can(self, by: Acting, *, resource_id: str, action: Action) -> list[WhoCan]:
+        """Every person's decision on the resource (security officers and the console)."""
+        with self._uow.read() as session:
+            now = self._uow.clock()
+            resource = self._officer_resource(session, by, resource_id, now, None)
+            ctx = Context(now, now, self.environment())
+            out = []
+            for row in people_rows(session):
+                person = person_view(row, now)
+                decision = decide(subject_of(session, person), action, resource, ctx)
+                out.append(
+                    WhoCan(
+                        person.id,
+                        person.username,
+                        person.organisation_name,
+                        decision.permitted,
+                        tuple(decision.failed_codes),
+                    )
+                )
+            return out
+
+    def resolve(self, ref: str) -> str:
+        """A resource id from an id or a unique title (the console's convenience)."""
+        with self._uow.read() as session:
+            if session.get(ResourceRow, ref) is not None:
+                return ref
+            ids = session.scalars(select(ResourceRow.id).where(ResourceRow.title == ref)).all()
+            if len(ids) == 1:
+                return ids[0]
+            if ids:
+                raise InvalidInput(
+                    f"{len(ids)} resources are titled {ref!r}; use the id",
+                    code="ambiguous_resource",
+                )
+            raise not_found(ref)
+
+    def catalogue(self) -> list[ResourceView]:
+        """Every catalogue entry (the console's view; holders of the data directory)."""
+        with self._uow.read() as session:
+            rows = session.scalars(select(ResourceRow).order_by(ResourceRow.title)).all()
+            return [view_of(r, self.schemes) for r in rows]
+
+    # helpers
+
+    def _discoverable(
+        self, session: Session, principal: Principal, resource_id: str, now: datetime
+    ) -> Resource:
+        row = session.get(ResourceRow, resource_id)
+        if row is None:
+            raise not_found(resource_id)
+        resource = resource_of(row, self.schemes)
+        subject = subject_of(session, principal.person)
+        if not decide(
+            subject, Action.DISCOVER, resource, Context(now, principal.mfa_at, self.environment())
+        ).permitted:
+            raise not_found(resource_id)  # the same answer as for a resource that does not exist
+        return resource
+
+    def _officer_resource(
+        self, session: Session, by: Acting, resource_id: str, now: datetime, target: Person | None
+    ) -> Resource:
+        if isinstance(by, ConsoleOperator):
+            return resource_of(find_resource(session, resource_id), self.schemes)
+        by.require_role((Role.SECURITY_OFFICER,), action="explaining decisions")
+        if target is not None and target.organisation_id != by.person.organisation_id:
+            raise PermissionDenied(
+                "security officers explain decisions for people of their own organisation",
+                code="other_organisation",
+            )
+        # The officer's view shows the label: only of what the officer may discover.
+        return self._discoverable(session, by, resource_id, now)

@@ -1,0 +1,483 @@
+"""The labelled-resource catalogue: register resources, grant access, read people on to caveats."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, replace
+from datetime import datetime
+
+from sqlalchemy import delete, or_, select
+
+from caveat.adapters.db.models import OrganisationRow
+from caveat.adapters.db.models.policy import (
+    CaveatHoldingRow,
+    ResourceCaveatRow,
+    ResourceControlRow,
+    ResourceGrantRow,
+    ResourceReleaseRow,
+    ResourceRow,
+)
+from caveat.domain.errors import Conflict, InvalidInput, NotFound, PermissionDenied
+from caveat.domain.export_control import ExportClassification, export_to_canonical_json
+from caveat.domain.identity import Role
+from caveat.domain.labels import (
+    Label,
+    Originator,
+    dominates,
+    label_from_canonical_json,
+    label_to_canonical_json,
+)
+from caveat.domain.policy import Action, GrantKind, Resource, label_facts, make_resource
+from caveat.domain.resources import resource_kind
+from caveat.services.people import find_person
+from caveat.services.policy import PolicyService
+from caveat.services.policy_loader import find_resource
+from caveat.services.principal import Acting, Principal, Scope
+from caveat.services.projects import find_project, require_roles
+from caveat.services.uow import CallContext, UnitOfWork, UnitOfWorkFactory
+
+GRANTERS = (Role.SECURITY_OFFICER, Role.PROGRAMME_MANAGER)
+
+
+@dataclass(frozen=True, slots=True)
+class Registered:
+    """A catalogue entry as its registrant sees it."""
+
+    id: str
+    project_id: str
+    kind: str
+    title: str
+    label: Label
+    export: ExportClassification
+    originator_org_id: str
+    created_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Grant:
+    """An explicit grant on a resource."""
+
+    id: str
+    resource_id: str
+    person_id: str
+    kind: GrantKind
+    granted_at: datetime
+    expires_at: datetime | None
+
+
+def _organisation(uow: UnitOfWork, ref: str) -> OrganisationRow:
+    row = uow.session.scalar(
+        select(OrganisationRow).where(
+            or_(
+                OrganisationRow.id == ref,
+                OrganisationRow.name == ref,
+                OrganisationRow.short_name == ref,
+            )
+        )
+    )
+    if row is None:
+        raise InvalidInput(
+            f"no organisation {ref!r}", code="unknown_organisation", field="originator"
+        )
+    return row
+
+
+def _expiry(expires_at: datetime | None, now: datetime) -> None:
+    if expires_at is not None and expires_at <= now:
+        raise InvalidInput(
+            "that would already have expired", code="invalid_expiry", field="expires_at"
+        )
+
+
+class CatalogueService:
+    """Writes the catalogue. Nobody registers or grants what they could not see themselves."""
+
+    def __init__(self, *, uow: UnitOfWorkFactory, policy: PolicyService) -> None:
+        self._uow = uow
+        self._policy = policy
+        self._schemes = policy.schemes
+
+    def register(
+        self,
+        by: Acting,
+        ctx: CallContext,
+        *,
+        project: str,
+        kind: str,
+        title: str,
+        label: Label,
+        export: ExportClassification | None = None,
+        originator: str | None = None,
+    ) -> Registered:
+        """Add a labelled resource to a project's catalogue, in its own transaction.
+
+        See :meth:`register_in` for the rules.
+        """
+        with self._uow(ctx) as uow:
+            return self.register_in(
+                uow,
+                by,
+                project=project,
+                kind=kind,
+                title=title,
+                label=label,
+                export=export,
+                originator=originator,
+            )
+
+    def register_in(
+        self,
+        uow: UnitOfWork,
+        by: Acting,
+        *,
+        project: str,
+        kind: str,
+        title: str,
+        label: Label,
+        export: ExportClassification | None = None,
+        originator: str | None = None,
+        resource_id: str | None = None,
+    ) -> Registered:
+        """Add a labelled resource to a project's catalogue in the caller's unit of work.
+
+        The originator is ``originator`` (an organisation; when the label names one too,
+        their nations must agree), else the label's, else the registrant's organisation.
+        A person may only register what they could themselves discover afterwards.
+        ``resource_id`` lets what the row describes (an artifact) share its id.
+        """
+        if isinstance(by, Principal):
+            by.require_scope(Scope.WRITE)
+        kind = resource_kind(kind).value
+        title = title.strip()
+        if not 1 <= len(title) <= 300:
+            raise InvalidInput(
+                "a title needs 1 to 300 characters", code="invalid_title", field="title"
+            )
+        export = export or ExportClassification()
+        project_row = find_project(uow.session, project)
+        label, org = self._originate(uow, by, label, originator)
+        row = ResourceRow(
+            id=resource_id or str(uuid.uuid4()),
+            project_id=project_row.id,
+            kind=kind,
+            title=title,
+            originator_org_id=org.id,
+            created_at=uow.now,
+        )
+        resource = self._describe(row, label, export)
+        if isinstance(by, Principal):
+            self._require(uow, by, Action.DISCOVER, resource, "register what you could not see")
+        uow.session.add(row)
+        uow.session.flush()
+        self._write_facts(uow, row, label, resource)
+        uow.record(
+            "resource.registered",
+            by.actor(),
+            target_id=row.id,
+            data={
+                "project_id": project_row.id,
+                "kind": kind,
+                "title": title,
+                "label": row.label_json,
+                "export": row.export_json,
+            },
+        )
+        return Registered(
+            row.id, project_row.id, kind, title, label, export, org.id, row.created_at
+        )
+
+    def relabel_in(
+        self,
+        uow: UnitOfWork,
+        by: Acting,
+        resource: str,
+        *,
+        label: Label,
+        export: ExportClassification | None = None,
+    ) -> Registered:
+        """Give a catalogued resource a new label and export classification.
+
+        The originating organisation stays; a label without an originator gets it. A
+        person must be permitted to modify the resource and to discover it relabelled.
+        """
+        if isinstance(by, Principal):
+            by.require_scope(Scope.WRITE)
+        row = self._visible_row(uow, by, resource)
+        export = export or ExportClassification()
+        # The originator of the information never changes with its label: whoever
+        # relabels, the new label names the resource's originating organisation.
+        label, _ = self._originate(uow, by, replace(label, originator=None), row.originator_org_id)
+        new = self._describe(row, label, export)
+        if isinstance(by, Principal):
+            action = self._relabel_action(uow, row, label)
+            current = self._policy.decide_row(uow.session, by, action, row, uow.now)
+            if not current.permitted:
+                raise PermissionDenied(
+                    "you may not relabel this resource"
+                    if action is Action.MODIFY
+                    else "loosening a label is the originating organisation's decision",
+                    code="policy_denied",
+                    data={"failed": current.failed_codes},
+                )
+            self._require(uow, by, Action.DISCOVER, new, "relabel to what you could not see")
+        for table in (ResourceReleaseRow, ResourceCaveatRow, ResourceControlRow):
+            uow.session.execute(delete(table).where(table.resource_id == row.id))
+        self._write_facts(uow, row, label, new)
+        uow.record(
+            "resource.relabelled",
+            by.actor(),
+            target_id=row.id,
+            data={"label": row.label_json, "export": row.export_json},
+        )
+        return Registered(
+            row.id,
+            row.project_id,
+            row.kind,
+            row.title,
+            label,
+            export,
+            row.originator_org_id or "",
+            row.created_at,
+        )
+
+    def _relabel_action(self, uow: UnitOfWork, row: ResourceRow, label: Label) -> Action:
+        """MODIFY when the new label protects at least as much as the old; else RELEASE.
+
+        Any project member may tighten a label; lowering the level, widening the release
+        or dropping a caveat is a release decision, which the policy reserves for the
+        originating organisation.
+        """
+        if row.label_json is None:
+            return Action.RELEASE
+        current = label_from_canonical_json(row.label_json.encode())
+        env = self._policy.environment()
+        tighter = dominates(
+            label, current, groups=env.groups, on=uow.now.date(), schemes=env.schemes
+        )
+        return Action.MODIFY if tighter else Action.RELEASE
+
+    def _originate(
+        self, uow: UnitOfWork, by: Acting, label: Label, originator: str | None
+    ) -> tuple[Label, OrganisationRow]:
+        """The originating organisation, and the label with its originator filled in."""
+        if originator is None and label.originator is not None:
+            org = _organisation(uow, label.originator.organisation)
+        elif originator is None and isinstance(by, Principal):
+            org = _organisation(uow, by.person.organisation_id)
+        elif originator is None:
+            raise InvalidInput(
+                "name the originating organisation", code="originator_required", field="originator"
+            )
+        else:
+            org = _organisation(uow, originator)
+        if label.originator is None:
+            label = replace(label, originator=Originator(org.short_name or org.name, org.nation))
+        elif org.nation != label.originator.nation:
+            raise InvalidInput(
+                f"the originator {org.name} is of {org.nation}, not {label.originator.nation}",
+                code="originator_mismatch",
+                field="label",
+            )
+        if label.created_at is None:
+            label = replace(label, created_at=uow.now)
+        return label, org
+
+    def _describe(self, row: ResourceRow, label: Label, export: ExportClassification) -> Resource:
+        """Set the row's label columns; the policy's view of the row as labelled."""
+        row.label_json = label_to_canonical_json(label).decode()
+        row.export_json = export_to_canonical_json(export).decode()
+        return make_resource(
+            id=row.id,
+            project_id=row.project_id,
+            kind=row.kind,
+            label=label,
+            schemes=self._schemes,
+            export=export,
+            originator_org_id=row.originator_org_id,
+        )
+
+    def _write_facts(
+        self, uow: UnitOfWork, row: ResourceRow, label: Label, resource: Resource
+    ) -> None:
+        """The normalised columns and child rows the listing query reads."""
+        facts = label_facts(label, self._schemes)
+        row.scheme = label.policy
+        row.classification = label.classification
+        row.common_level = facts.common_level
+        row.rel_mode = facts.rel_mode
+        row.originator_nation = facts.originator_nation
+        row.originator_controlled = facts.originator_controlled
+        uow.session.add_all(
+            [ResourceReleaseRow(resource_id=row.id, code=c) for c in sorted(facts.rel_codes)]
+        )
+        uow.session.add_all(
+            [ResourceCaveatRow(resource_id=row.id, caveat=c) for c in sorted(facts.held_caveats)]
+        )
+        uow.session.add_all(
+            [
+                ResourceControlRow(
+                    resource_id=row.id, entry=c.entry, jurisdiction=c.jurisdiction, exempt=c.exempt
+                )
+                for c in resource.controls
+            ]
+        )
+
+    def _require(
+        self, uow: UnitOfWork, by: Principal, action: Action, resource: Resource, what: str
+    ) -> None:
+        decision = self._policy.decide_in(uow.session, by, action, resource, uow.now)
+        if not decision.permitted:
+            raise PermissionDenied(
+                f"you may not {what} yourself",
+                code="policy_denied",
+                data={"failed": decision.failed_codes},
+            )
+
+    def grant(
+        self,
+        by: Acting,
+        ctx: CallContext,
+        *,
+        resource: str,
+        person: str,
+        kind: GrantKind,
+        expires_at: datetime | None = None,
+    ) -> Grant:
+        """Grant a person need-to-know (access) or the originator's permission on a resource.
+
+        Granters must be able to discover the resource themselves; originator grants
+        come only from the originating organisation's security officers.
+        """
+        roles = (Role.SECURITY_OFFICER,) if kind is GrantKind.ORIGINATOR else GRANTERS
+        require_roles(by, roles, action=f"granting {kind.value}")
+        with self._uow(ctx) as uow:
+            _expiry(expires_at, uow.now)
+            row = self._visible_row(uow, by, resource)
+            if (
+                kind is GrantKind.ORIGINATOR
+                and isinstance(by, Principal)
+                and by.person.organisation_id != row.originator_org_id
+            ):
+                raise PermissionDenied(
+                    "only the originating organisation grants originator permission",
+                    code="not_originator",
+                )
+            grantee = find_person(uow.session, person)
+            taken = uow.session.scalar(
+                select(ResourceGrantRow.id).where(
+                    ResourceGrantRow.resource_id == row.id,
+                    ResourceGrantRow.person_id == grantee.id,
+                    ResourceGrantRow.kind == kind.value,
+                )
+            )
+            if taken:
+                raise Conflict(
+                    f"{grantee.username} already holds that grant", code="duplicate_grant"
+                )
+            grant = ResourceGrantRow(
+                id=str(uuid.uuid4()),
+                resource_id=row.id,
+                person_id=grantee.id,
+                kind=kind.value,
+                granted_at=uow.now,
+                expires_at=expires_at,
+            )
+            uow.session.add(grant)
+            uow.record(
+                "resource.grant_added",
+                by.actor(),
+                target_id=row.id,
+                data={
+                    "grant_id": grant.id,
+                    "person_id": grantee.id,
+                    "kind": kind.value,
+                    "expires_at": None if expires_at is None else expires_at.isoformat(),
+                },
+            )
+            return Grant(grant.id, row.id, grantee.id, kind, uow.now, expires_at)
+
+    def revoke_grant(self, by: Acting, ctx: CallContext, *, resource: str, grant_id: str) -> None:
+        """Withdraw a grant; access through it ends now."""
+        require_roles(by, GRANTERS, action="revoking a grant")
+        with self._uow(ctx) as uow:
+            row = self._visible_row(uow, by, resource)
+            grant = uow.session.get(ResourceGrantRow, grant_id)
+            if grant is None or grant.resource_id != row.id:
+                raise NotFound(f"no grant {grant_id!r} on this resource", code="unknown_grant")
+            if (
+                grant.kind == GrantKind.ORIGINATOR.value
+                and isinstance(by, Principal)
+                and by.person.organisation_id != row.originator_org_id
+            ):
+                raise PermissionDenied(
+                    "only the originating organisation revokes originator permission",
+                    code="not_originator",
+                )
+            uow.session.delete(grant)
+            uow.record(
+                "resource.grant_revoked",
+                by.actor(),
+                target_id=row.id,
+                data={"grant_id": grant.id, "person_id": grant.person_id, "kind": grant.kind},
+            )
+
+    def grant_caveat(
+        self,
+        by: Acting,
+        ctx: CallContext,
+        *,
+        person: str,
+        caveat: str,
+        expires_at: datetime | None = None,
+    ) -> None:
+        """Read a person on to a caveat such as ``SCI:SI-G ABCD`` (security officers)."""
+        require_roles(by, (Role.SECURITY_OFFICER,), action="reading a person on to a caveat")
+        tag, sep, value = caveat.partition(":")
+        if not sep or not tag or not value or len(caveat) > 120 or caveat != caveat.upper():
+            raise InvalidInput(
+                f"{caveat!r} is not TAG:VALUE",
+                code="invalid_caveat",
+                field="caveat",
+                hint="for example SCI:SI-G ABCD",
+            )
+        with self._uow(ctx) as uow:
+            _expiry(expires_at, uow.now)
+            row = find_person(uow.session, person)
+            if uow.session.get(CaveatHoldingRow, (row.id, caveat)) is not None:
+                raise Conflict(f"{row.username} already holds {caveat}", code="duplicate_caveat")
+            uow.session.add(
+                CaveatHoldingRow(
+                    person_id=row.id, caveat=caveat, granted_at=uow.now, expires_at=expires_at
+                )
+            )
+            uow.record(
+                "person.caveat_granted",
+                by.actor(),
+                target_id=row.id,
+                data={
+                    "caveat": caveat,
+                    "expires_at": None if expires_at is None else expires_at.isoformat(),
+                },
+            )
+
+    def revoke_caveat(self, by: Acting, ctx: CallContext, *, person: str, caveat: str) -> None:
+        """Read a person off a caveat."""
+        require_roles(by, (Role.SECURITY_OFFICER,), action="reading a person off a caveat")
+        with self._uow(ctx) as uow:
+            row = find_person(uow.session, person)
+            holding = uow.session.get(CaveatHoldingRow, (row.id, caveat))
+            if holding is None:
+                raise NotFound(f"{row.username} does not hold {caveat}", code="unknown_caveat")
+            uow.session.delete(holding)
+            uow.record(
+                "person.caveat_revoked", by.actor(), target_id=row.id, data={"caveat": caveat}
+            )
+
+    def _visible_row(self, uow: UnitOfWork, by: Acting, ref: str) -> ResourceRow:
+        row = find_resource(uow.session, ref)
+        if isinstance(by, Principal):
+            # A role never stands in for the policy: the granter must see it too.
+            decision = self._policy.decide_row(uow.session, by, Action.DISCOVER, row, uow.now)
+            if not decision.permitted:
+                raise NotFound(f"no resource {ref!r}", code="unknown_resource")
+        return row

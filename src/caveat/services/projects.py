@@ -1,0 +1,200 @@
+"""Projects and their members: the need-to-know half of the policy (requirement 5)."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session
+
+from caveat.adapters.db.models import PersonRow
+from caveat.adapters.db.models.policy import ProjectMemberRow, ProjectRow
+from caveat.domain.errors import Conflict, InvalidInput, NotFound
+from caveat.domain.identity import Role
+from caveat.services.people import find_person
+from caveat.services.principal import Acting, ConsoleOperator, Scope
+from caveat.services.uow import CallContext, UnitOfWorkFactory
+
+PROJECT_ADMINS = (Role.PROGRAMME_MANAGER, Role.SECURITY_OFFICER)
+
+
+@dataclass(frozen=True, slots=True)
+class Project:
+    """A project as services hand it out."""
+
+    id: str
+    name: str
+    programme: str | None
+    created_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Member:
+    """A project member and until when."""
+
+    person_id: str
+    username: str
+    added_at: datetime
+    expires_at: datetime | None
+
+
+def require_roles(by: Acting, roles: Iterable[Role], *, action: str) -> None:
+    """Content administration: the write scope and one of ``roles``; the console passes."""
+    if isinstance(by, ConsoleOperator):
+        return
+    by.require_scope(Scope.WRITE)
+    by.require_role(roles, action=action)
+
+
+def _project(row: ProjectRow) -> Project:
+    return Project(row.id, row.name, row.programme, row.created_at)
+
+
+def find_project(session: Session, ref: str) -> ProjectRow:
+    """A project by id or exact name; NotFound otherwise."""
+    row = session.scalar(
+        select(ProjectRow).where(or_(ProjectRow.id == ref, ProjectRow.name == ref))
+    )
+    if row is None:
+        raise NotFound(
+            f"no project {ref!r}",
+            code="unknown_project",
+            hint="list projects with `caveat policy project list`",
+        )
+    return row
+
+
+class ProjectService:
+    """Creates projects and manages their members (programme managers, security officers)."""
+
+    def __init__(self, *, uow: UnitOfWorkFactory) -> None:
+        self._uow = uow
+
+    def create_project(
+        self, by: Acting, ctx: CallContext, *, name: str, programme: str | None = None
+    ) -> Project:
+        """Create a project; names are unique."""
+        require_roles(by, PROJECT_ADMINS, action="creating a project")
+        name = name.strip()
+        if not 2 <= len(name) <= 200:
+            raise InvalidInput(
+                "a project name needs 2 to 200 characters", code="invalid_name", field="name"
+            )
+        programme = (programme or "").strip() or None
+        with self._uow(ctx) as uow:
+            if uow.session.scalar(select(ProjectRow.id).where(ProjectRow.name == name)):
+                raise Conflict(
+                    f"a project called {name!r} exists", code="duplicate_project", field="name"
+                )
+            row = ProjectRow(
+                id=str(uuid.uuid4()), name=name, programme=programme, created_at=uow.now
+            )
+            uow.session.add(row)
+            uow.record(
+                "project.created",
+                by.actor(),
+                target_id=row.id,
+                data={"name": name, "programme": programme},
+            )
+            return _project(row)
+
+    def list_projects(self) -> list[Project]:
+        """Every project, by name (names and programmes are not labelled information)."""
+        with self._uow.read() as session:
+            return [
+                _project(r) for r in session.scalars(select(ProjectRow).order_by(ProjectRow.name))
+            ]
+
+    def get_project(self, ref: str) -> Project:
+        """One project by id or name."""
+        with self._uow.read() as session:
+            return _project(find_project(session, ref))
+
+    def members(self, ref: str) -> list[Member]:
+        """The members of a project, by username."""
+        with self._uow.read() as session:
+            project = find_project(session, ref)
+            rows = session.execute(
+                select(ProjectMemberRow, PersonRow.username)
+                .join(PersonRow, PersonRow.id == ProjectMemberRow.person_id)
+                .where(ProjectMemberRow.project_id == project.id)
+                .order_by(PersonRow.username)
+            ).all()
+            return [Member(m.person_id, username, m.added_at, m.expires_at) for m, username in rows]
+
+    def add_member(
+        self,
+        by: Acting,
+        ctx: CallContext,
+        project: str,
+        person: str,
+        *,
+        expires_at: datetime | None = None,
+    ) -> Member:
+        """Add a person to a project (need-to-know), optionally until ``expires_at``."""
+        require_roles(by, PROJECT_ADMINS, action="adding a project member")
+        with self._uow(ctx) as uow:
+            if expires_at is not None and expires_at <= uow.now:
+                raise InvalidInput(
+                    "the membership would already have expired",
+                    code="invalid_expiry",
+                    field="expires_at",
+                )
+            project_row = find_project(uow.session, project)
+            person_row = find_person(uow.session, person)
+            existing = uow.session.scalar(
+                select(ProjectMemberRow).where(
+                    ProjectMemberRow.project_id == project_row.id,
+                    ProjectMemberRow.person_id == person_row.id,
+                )
+            )
+            if existing is not None:
+                raise Conflict(
+                    f"{person_row.username} is already a member of {project_row.name}",
+                    code="duplicate_member",
+                )
+            row = ProjectMemberRow(
+                project_id=project_row.id,
+                person_id=person_row.id,
+                added_at=uow.now,
+                expires_at=expires_at,
+            )
+            uow.session.add(row)
+            uow.record(
+                "project.member_added",
+                by.actor(),
+                target_id=project_row.id,
+                data={
+                    "person_id": person_row.id,
+                    "expires_at": None if expires_at is None else expires_at.isoformat(),
+                },
+            )
+            return Member(person_row.id, person_row.username, row.added_at, expires_at)
+
+    def remove_member(self, by: Acting, ctx: CallContext, project: str, person: str) -> None:
+        """Remove a person from a project; their need-to-know through it ends now."""
+        require_roles(by, PROJECT_ADMINS, action="removing a project member")
+        with self._uow(ctx) as uow:
+            project_row = find_project(uow.session, project)
+            person_row = find_person(uow.session, person)
+            row = uow.session.scalar(
+                select(ProjectMemberRow).where(
+                    ProjectMemberRow.project_id == project_row.id,
+                    ProjectMemberRow.person_id == person_row.id,
+                )
+            )
+            if row is None:
+                raise NotFound(
+                    f"{person_row.username} is not a member of {project_row.name}",
+                    code="unknown_member",
+                )
+            uow.session.delete(row)
+            uow.record(
+                "project.member_removed",
+                by.actor(),
+                target_id=project_row.id,
+                data={"person_id": person_row.id},
+            )

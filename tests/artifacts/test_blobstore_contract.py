@@ -1,0 +1,124 @@
+"""One contract for every blob store: local files always, S3 when an endpoint is given.
+
+Set CAVEAT_TEST_S3_ENDPOINT (and AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY, optionally
+CAVEAT_TEST_S3_BUCKET) to run the S3 half, for example against MinIO.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import os
+import uuid
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from caveat.adapters.blobstore import BlobMissing, BlobStore, LocalBlobStore, StorageFull
+from caveat.adapters.blobstore.s3 import CHUNK_BYTES, S3BlobStore
+from caveat.domain.errors import InvalidInput
+
+S3_ENDPOINT = os.environ.get("CAVEAT_TEST_S3_ENDPOINT")
+
+
+@pytest.fixture(params=["local", "s3"])
+def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[BlobStore]:
+    if request.param == "local":
+        yield LocalBlobStore(tmp_path / "blobs")
+        return
+    if not S3_ENDPOINT:
+        pytest.skip("S3 contract tests need CAVEAT_TEST_S3_ENDPOINT (e.g. a MinIO URL)")
+    bucket = os.environ.get("CAVEAT_TEST_S3_BUCKET", "caveat-test")
+    s3 = S3BlobStore.connect(
+        bucket=bucket,
+        endpoint_url=S3_ENDPOINT,
+        region=os.environ.get("AWS_DEFAULT_REGION", "us-east-1"),
+        prefix=f"test-{uuid.uuid4().hex[:8]}/",
+    )
+    with contextlib.suppress(Exception):  # the bucket exists already
+        s3.client.create_bucket(Bucket=bucket)
+    yield s3
+    for blob in list(s3.list()):
+        s3.delete(blob.key)
+
+
+def _write(store: BlobStore, key: str, *pieces: bytes) -> int:
+    writer = store.writer(key)
+    for piece in pieces:
+        writer.write(piece)
+    return writer.commit()
+
+
+def test_nothing_is_visible_before_commit(store: BlobStore) -> None:
+    writer = store.writer("v/a/g0/p000000")
+    writer.write(b"x" * 100)
+    assert list(store.list()) == []
+    with pytest.raises(BlobMissing):
+        store.open("v/a/g0/p000000")
+    assert writer.commit() == 100
+    assert [b.key for b in store.list()] == ["v/a/g0/p000000"]
+
+
+def test_round_trip_sizes_and_listing(store: BlobStore) -> None:
+    big = os.urandom(CHUNK_BYTES + 17)  # crosses an S3 multipart boundary
+    assert _write(store, "v/b/g0/p000001", big[:5], big[5:]) == len(big)
+    assert _write(store, "v/b/g0/p000000", b"") == 0
+    assert _write(store, "v/c/g0/p000000", b"abc") == 3
+    with store.open("v/b/g0/p000001") as handle:
+        assert handle.read() == big
+    assert store.size("v/c/g0/p000000") == 3
+    assert [b.key for b in store.list("v/b/")] == ["v/b/g0/p000000", "v/b/g0/p000001"]
+    assert all(b.modified <= datetime.now(UTC) + timedelta(minutes=5) for b in store.list())
+
+
+def test_abort_leaves_nothing_and_delete_is_idempotent(store: BlobStore) -> None:
+    writer = store.writer("v/d/g0/p000000")
+    writer.write(os.urandom(CHUNK_BYTES + 1))
+    writer.abort()
+    writer.abort()
+    assert list(store.list()) == []
+    _write(store, "v/d/g0/p000000", b"x")
+    store.delete("v/d/g0/p000000")
+    store.delete("v/d/g0/p000000")
+    assert list(store.list()) == []
+    with pytest.raises(BlobMissing):
+        store.size("v/d/g0/p000000")
+
+
+def test_commit_replaces_an_existing_blob(store: BlobStore) -> None:
+    _write(store, "v/e/g0/p000000", b"old")
+    _write(store, "v/e/g0/p000000", b"newer")
+    with store.open("v/e/g0/p000000") as handle:
+        assert handle.read() == b"newer"
+
+
+def test_unfinished_writes_are_swept(store: BlobStore) -> None:
+    writer = store.writer("v/f/g0/p000000")
+    writer.write(os.urandom(CHUNK_BYTES + 1))  # S3: a multipart upload is under way
+    assert store.sweep_temporary(datetime.now(UTC) + timedelta(minutes=10)) >= 1
+    assert list(store.list()) == []
+
+
+@pytest.mark.parametrize("key", ["../etc/passwd", "/abs", "v//x", "V/UPPER", "", "a/" * 9 + "b"])
+def test_bad_keys_are_refused(store: BlobStore, key: str) -> None:
+    with pytest.raises(InvalidInput):
+        store.writer(key)
+
+
+def test_a_full_disk_is_a_typed_error_and_leaves_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store = LocalBlobStore(tmp_path / "blobs")
+    writer = store.writer("v/g/g0/p000000")
+
+    def full(fd: int, data: object) -> int:
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(os, "write", full)
+    with pytest.raises(StorageFull):
+        writer.write(b"x")
+    monkeypatch.undo()
+    assert list(store.list()) == []
+    assert list(store.tmp.iterdir()) == []

@@ -1,0 +1,149 @@
+"""The ledger over HTTP: C2SP endpoints, proofs, explorer and alerts via the SDK."""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import Iterator
+from datetime import UTC, datetime
+
+import pytest
+from fastapi.testclient import TestClient
+
+from caveat.api.app import create_app
+from caveat.bootstrap.container import Node
+from caveat.client import CaveatClient
+from caveat.domain.errors import PermissionDenied
+from caveat.domain.identity import Role
+from caveat.domain.ledger import (
+    Checkpoint,
+    Ed25519Signer,
+    open_checkpoint,
+    sign_checkpoint,
+    verify_consistency,
+    verify_inclusion,
+)
+from caveat.services.principal import ConsoleOperator
+from caveat.services.uow import CallContext
+from tests.ledger.support import add_events
+from tests.support import PASSWORD, FakeClock, Scenario
+
+
+@pytest.fixture
+def http(node: Node) -> Iterator[TestClient]:
+    node.ledger_worker._period = 0  # tests drive the sequencer themselves
+    with TestClient(create_app(node), raise_server_exceptions=False) as client:
+        yield client
+
+
+def _client(http: TestClient, world: Scenario, username: str, role: Role) -> CaveatClient:
+    account = world.person(username, roles=(role,))
+    client = CaveatClient("http://testserver", http=TestClient(http.app))
+    world.clock.advance(seconds=30)
+    client.login(username, PASSWORD, world.code(account))
+    return client
+
+
+@pytest.fixture
+def auditor(http: TestClient, node: Node, clock: FakeClock) -> CaveatClient:
+    clock.now = datetime(2026, 3, 2, 11, 0, tzinfo=UTC)
+    return _client(http, Scenario(node, clock), "audrey", Role.AUDITOR)
+
+
+def test_checkpoint_and_tiles_are_public(http: TestClient, node: Node) -> None:
+    add_events(node, 300)
+    node.ledger.publish_checkpoint()
+    note = http.get("/checkpoint")
+    assert note.status_code == 200
+    assert note.headers["content-type"].startswith("text/plain")
+    cp = open_checkpoint(note.text, origin="test-node", log_verifier=node.ledger.verifier())
+    assert cp.checkpoint.size == 303
+    tile = http.get("/tile/0/000")
+    assert tile.status_code == 200
+    assert len(tile.content) == 256 * 32
+    assert http.get("/tile/0/001.p/47").status_code == 200
+    assert http.get("/tile/0/001").status_code == 404
+    assert http.get("/tile/entries/000").status_code == 401  # entries need a signed-in auditor
+
+
+def test_proofs_through_the_client_verify(
+    http: TestClient, node: Node, auditor: CaveatClient
+) -> None:
+    add_events(node, 40)
+    first = auditor.publish_checkpoint()
+    add_events(node, 9)
+    second = auditor.publish_checkpoint()
+    p = auditor.inclusion_proof(index=12)
+    unb = base64.b64decode
+    verify_inclusion(
+        p["index"],
+        p["size"],
+        unb(p["leaf_hash"]),
+        [unb(h) for h in p["proof"]],
+        unb(p["root_hash"]),
+    )
+    c = auditor.consistency_proof(first["size"])
+    verify_consistency(
+        first["size"],
+        second["size"],
+        [unb(h) for h in c["proof"]],
+        unb(first["root_hash"]),
+        unb(second["root_hash"]),
+    )
+    assert auditor.ledger_entry(12)["schema"] == "caveat.event/1"
+    assert len(http.get("/tile/entries/000.p/5", headers=auditor._http.headers).content) > 5
+
+
+def test_explorer_csv_and_alerts_through_the_client(
+    http: TestClient, node: Node, auditor: CaveatClient, clock: FakeClock
+) -> None:
+    page = auditor.audit_events(action="person.*", limit=1)
+    assert len(page["entries"]) == 1
+    assert page["next_cursor"]
+    assert "person.created" in auditor.audit_events_csv(action="person.created")
+    me = auditor.me()["id"]
+    assert auditor.person_history(me)["entries"]
+    clock.now = datetime(2026, 3, 2, 21, 30, tzinfo=UTC)  # after hours
+    officer = _client(http, Scenario(node, clock), "sam", Role.SECURITY_OFFICER)
+    node.ledger.integrate()
+    node.monitoring.scan(CallContext.cli())
+    [alert] = [a for a in officer.alerts(status="open") if a["subject_name"] == "sam"]
+    with pytest.raises(PermissionDenied):
+        officer.acknowledge_alert(alert["id"], "me myself")  # the alert is about sam
+    done = node.monitoring.acknowledge(ConsoleOperator(), CallContext.cli(), alert["id"], note="ok")
+    assert officer.alerts()[0]["status"] == done.status == "acknowledged"
+
+
+def test_researchers_cannot_explore(http: TestClient, node: Node, clock: FakeClock) -> None:
+    rita = _client(http, Scenario(node, clock), "rita", Role.RESEARCHER)
+    with pytest.raises(PermissionDenied):
+        rita.audit_events()
+    assert rita.inclusion_proof(index=0)["size"] >= 1  # proofs reveal only hashes
+
+
+def _post(http: TestClient, body: str) -> tuple[int, str, str]:
+    r = http.post("/add-checkpoint", content=body, headers={"content-type": "text/plain"})
+    return r.status_code, r.headers.get("content-type", ""), r.text
+
+
+def test_witness_endpoint_follows_tlog_witness(http: TestClient, node: Node) -> None:
+    partner = Ed25519Signer.generate("partner.example/log")
+    node.witnesses.trust_log(ConsoleOperator(), CallContext.cli(), vkey=partner.verifier().vkey)
+    root = bytes(32)
+    signed = sign_checkpoint(Checkpoint("partner.example/log", 5, root), partner)
+    assert _post(http, "garbage")[0] == 400
+    unknown = sign_checkpoint(Checkpoint("nobody", 5, root), Ed25519Signer.generate("nobody"))
+    assert _post(http, f"old 0\n\n{unknown}")[0] == 404
+    forged = sign_checkpoint(
+        Checkpoint("partner.example/log", 5, root), Ed25519Signer.generate("partner.example/log")
+    )
+    assert _post(http, f"old 0\n\n{forged}")[0] == 403
+    assert _post(http, f"old 6\n\n{signed}")[0] == 400  # old size beyond the checkpoint
+    status, _, text = _post(http, f"old 0\n\n{signed}")
+    assert status == 200
+    assert text.startswith("\u2014 test-node ")
+    assert _post(http, f"old 0\n\n{signed}")[:2] == (409, "text/x.tlog.size")
+    other = sign_checkpoint(Checkpoint("partner.example/log", 5, b"\x01" * 32), partner)
+    assert _post(http, f"old 5\n\n{other}")[0] == 409  # same size, another root: a fork
+    bigger = sign_checkpoint(Checkpoint("partner.example/log", 9, root), partner)
+    proof = base64.b64encode(b"\x02" * 32).decode()
+    assert _post(http, f"old 5\n{proof}\n\n{bigger}")[0] == 422

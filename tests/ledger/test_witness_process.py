@@ -1,0 +1,138 @@
+"""A partner node in a second process cosigns our checkpoints and refuses a forked one.
+
+The partner is a real `caveat serve` on its own data directory; it is told to witness
+our log through its CLI, and we ask it through the C2SP tlog-witness endpoint.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from caveat.bootstrap.container import Node
+from caveat.domain.ledger import open_checkpoint, verifier_from_vkey
+from caveat.services.ledger_witness import request_body
+from caveat.services.principal import ConsoleOperator
+from caveat.services.uow import CallContext
+from tests.ledger.support import add_events, execute
+
+
+def _caveat(data_dir: Path, *args: str) -> str:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CAVEAT_")}
+    env["CAVEAT_HASH_PROFILE"] = "test"
+    done = subprocess.run(
+        [sys.executable, "-m", "caveat", "--data-dir", str(data_dir), *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr + done.stdout
+    return done.stdout
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture
+def partner(tmp_path: Path, node: Node) -> Iterator[tuple[Path, str, str]]:
+    """A second node serving on a free port that witnesses our log: (dir, url, vkey)."""
+    data = tmp_path / "partner"
+    _caveat(data, "init", "--nation", "FRA", "--node-name", "partner-node", "--json")
+    _caveat(data, "audit", "witness", "trust-log", node.ledger.verifier().vkey)
+    keys = json.loads(_caveat(data, "audit", "keys", "--json"))
+    port = _free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CAVEAT_")}
+    server = subprocess.Popen(
+        [sys.executable, "-m", "caveat", "--data-dir", str(data), "serve", "--port", str(port)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(100):
+            try:
+                if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                time.sleep(0.1)
+        else:
+            pytest.fail("the partner node did not start")
+        yield data, url, keys["witness_vkey"]
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+
+
+def test_partner_cosigns_and_refuses_a_fork(node: Node, partner: tuple[Path, str, str]) -> None:
+    data, url, witness_vkey = partner
+    console, ctx = ConsoleOperator(), CallContext.cli()
+    node.witnesses.add_witness(console, ctx, vkey=witness_vkey, url=url)
+
+    # 1. First contact (old size 0), then growth with a consistency proof.
+    add_events(node, 30)
+    assert [o.status for o in node.witnesses.request_cosignatures(console, ctx)] == ["cosigned"]
+    add_events(node, 50)
+    [outcome] = node.witnesses.request_cosignatures(console, ctx)
+    assert outcome.status == "cosigned", outcome.detail
+    latest = node.ledger.latest_checkpoint()
+    assert latest is not None
+    assert latest.cosigners == ("partner-node",)
+    cosigned = open_checkpoint(
+        latest.note,
+        origin=node.ledger.origin,
+        log_verifier=node.ledger.verifier(),
+        cosigners=[verifier_from_vkey(witness_vkey)],
+    )
+    assert len(cosigned.cosignatures) == 1
+    report = node.ledger_verifier.verify()
+    report.require_ok()
+    assert report.cosignatures == 2
+
+    # 2. A stale old size gets 409 with the size the partner knows.
+    stale = httpx.post(
+        f"{url}/add-checkpoint",
+        content=request_body(0, [], node.witnesses._bare_note(latest)),
+        headers={"content-type": "text/plain"},
+    )
+    assert stale.status_code == 409
+    assert stale.headers["content-type"].startswith("text/x.tlog.size")
+    assert stale.text == f"{latest.size}\n"
+
+    # 3. Rewrite history (a split view) and ask again: the partner refuses it.
+    execute(
+        node.engine,
+        "UPDATE events SET body = replace(body, :a, :b) WHERE leaf_index = 5",
+        a='"n":',
+        b='"n":9',
+    )
+    execute(node.engine, "DELETE FROM ledger_nodes")
+    execute(node.engine, "UPDATE events SET leaf_index = NULL")
+    add_events(node, 5)
+    [refused] = node.witnesses.request_cosignatures(console, ctx)
+    assert refused.status == "refused"
+    assert "HTTP 422" in refused.detail
+    [alert] = node.monitoring.alerts(console)
+    assert alert.rule == "witness_refused"
+    assert alert.subject_id == "partner-node"
+
+    # The partner kept the refusal in its own ledger.
+    found = json.loads(
+        _caveat(data, "audit", "events", "--action", "ledger.checkpoint_witnessed", "--json")
+    )
+    outcomes = [e["outcome"] for e in found["entries"]]
+    assert outcomes == ["denied", "success", "success"]

@@ -1,0 +1,167 @@
+"""The policy over HTTP (SDK) and on the command line: denies name their requirements."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+from typer.testing import CliRunner
+
+from caveat.api.app import create_app
+from caveat.bootstrap.container import Node
+from caveat.cli.main import app
+from caveat.client import CaveatClient
+from caveat.domain.errors import InvalidInput, NotFound, PermissionDenied
+from caveat.domain.identity import Role
+from caveat.services.principal import ConsoleOperator
+from caveat.services.uow import CallContext
+from tests.support import PASSWORD, FakeClock, Scenario
+
+
+@pytest.fixture
+def world(node: Node, clock: FakeClock) -> Scenario:
+    return Scenario(node, clock)
+
+
+def client_for(node: Node, world: Scenario, username: str) -> CaveatClient:
+    client = CaveatClient(
+        "http://testserver", http=TestClient(create_app(node), raise_server_exceptions=False)
+    )
+    world.clock.advance(seconds=30)
+    client.login(username, PASSWORD, world.code_for(username))
+    return client
+
+
+def test_labels_projects_resources_and_decisions_over_http(node: Node, world: Scenario) -> None:
+    world.person("alice")
+    world.person("sam", nations=("USA", "GBR"))
+    world.person("pmo", roles=(Role.PROGRAMME_MANAGER, Role.SECURITY_OFFICER))
+    pmo = client_for(node, world, "pmo")
+    parsed = pmo.parse_label("SECRET//REL TO USA, GBR")
+    assert parsed["banner"] == "SECRET//REL TO USA, GBR"
+    assert parsed["common_level"] == 3
+    assert (
+        pmo.normalise_label("(S//REL TO USA, AUS, CAN, GBR, NZL)")["normalised"]
+        == "(S//REL TO USA, FVEY)"
+    )
+    bad = pmo.validate_label("SECRET//NOFORN/REL TO USA, GBR")
+    assert bad["valid"] is False
+    assert bad["error"]["position"] > 0
+    with pytest.raises(InvalidInput):
+        pmo.parse_label("REL TO USA")
+    assert pmo.render_label(parsed["label"])["portion"] == "(S//REL TO USA, GBR)"
+    assert pmo.roll_up_labels(["(S//NF)", "(C//REL TO USA, GBR)"])["banner"] == "SECRET//NOFORN"
+    project = pmo.create_project("Sensor fusion")
+    for who in ("alice", "sam", "pmo"):
+        pmo.add_project_member(project["id"], who)
+    made = pmo.register_resource(project=project["id"], title="plan", marking="SECRET//NOFORN")
+    alice = client_for(node, world, "alice")
+    assert alice.resources()["total"] == 1
+    assert alice.resource(made["id"])["banner"] == "SECRET//NOFORN"
+    assert alice.my_decision(made["id"])["permitted"] is True
+    sam = client_for(node, world, "sam")
+    with pytest.raises(NotFound):
+        sam.resource(made["id"])
+    with pytest.raises(NotFound):
+        sam.my_decision(made["id"])
+    why = pmo.explain("sam", made["id"])
+    assert why["permitted"] is False
+    assert why["failed"] == ["releasability"]
+    assert any(
+        w["username"] == "sam" and w["failed"] == ["releasability"] for w in pmo.who_can(made["id"])
+    )
+    changed = pmo.what_if("sam", made["id"], [{"kind": "remove_nationality", "nation": "GBR"}])
+    assert changed["after"]["permitted"] is True
+    assert changed["changed"] == ["releasability"]
+    with pytest.raises(PermissionDenied) as denied:
+        sam.register_resource(project=project["id"], title="x", marking="TOP SECRET//NOFORN")
+    assert denied.value.code == "policy_denied"
+    grant = pmo.grant(made["id"], "alice", "originator")
+    assert grant["kind"] == "originator"
+
+
+def test_cli_labels_and_explain(node: Node, world: Scenario, tmp_path: Path) -> None:
+    runner = CliRunner()
+    result = runner.invoke(
+        app, ["label", "normalise", "--json", "(S//REL TO USA, AUS, CAN, DEU, GBR, NZL)"]
+    )
+    assert json.loads(result.stdout)["normalised"] == "(S//REL TO USA, DEU, FVEY)"
+    result = runner.invoke(app, ["label", "parse", "NOFORN"])
+    assert result.exit_code == 2
+    parsed = runner.invoke(app, ["label", "parse", "--json", "//NATO SECRET//REL TO USA, NATO"])
+    canonical = json.loads(parsed.stdout)["canonical"]
+    rendered = runner.invoke(app, ["label", "render", "--json", canonical])
+    assert json.loads(rendered.stdout)["banner"] == "//NATO SECRET//REL TO USA, NATO"
+    rolled = runner.invoke(
+        app, ["label", "roll-up", "--json", "(S//REL TO USA, GBR)", "(C//REL TO USA, FVEY)"]
+    )
+    assert json.loads(rolled.stdout)["banner"] == "SECRET//REL TO USA, GBR"
+
+    world.person("sam", nations=("USA", "GBR"))
+    data = ["--data-dir", str(node.settings.data_dir)]
+    env = {
+        "CAVEAT_DATABASE_URL": node.settings.resolved_database_url(),
+        "CAVEAT_HASH_PROFILE": "test",
+    }
+    assert runner.invoke(app, [*data, "policy", "project", "create", "PSF"], env=env).exit_code == 0
+    assert (
+        runner.invoke(
+            app, [*data, "policy", "project", "add-member", "PSF", "sam"], env=env
+        ).exit_code
+        == 0
+    )
+    added = runner.invoke(
+        app,
+        [
+            *data,
+            "policy",
+            "resource",
+            "add",
+            "--project",
+            "PSF",
+            "--title",
+            "RCS data",
+            "--marking",
+            "SECRET//NOFORN",
+            "--originator",
+            "Air Force Research Laboratory",
+            "--json",
+        ],
+        env=env,
+    )
+    assert added.exit_code == 0, added.output
+    explained = runner.invoke(
+        app,
+        [*data, "policy", "explain", "--user", "sam", "--resource", "RCS data", "--json"],
+        env=env,
+    )
+    assert explained.exit_code == 3
+    assert json.loads(explained.stdout)["failed"] == ["releasability"]
+    human = runner.invoke(
+        app, [*data, "policy", "explain", "--user", "sam", "--resource", "RCS data"], env=env
+    )
+    assert "DENY" in human.stdout
+    assert "releasability" in human.stdout
+    who = runner.invoke(app, [*data, "policy", "who-can", "RCS data", "--json"], env=env)
+    assert {w["username"]: w["permitted"] for w in json.loads(who.stdout)}["sam"] is False
+    what = runner.invoke(
+        app,
+        [
+            *data,
+            "policy",
+            "what-if",
+            "--user",
+            "sam",
+            "--resource",
+            "RCS data",
+            "--remove-nationality",
+            "GBR",
+            "--json",
+        ],
+        env=env,
+    )
+    assert json.loads(what.stdout)["changed"] == ["releasability"]
+    assert ConsoleOperator
+    assert CallContext

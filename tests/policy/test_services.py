@@ -1,0 +1,158 @@
+"""Projects, the catalogue and the policy service: permissions, events, leak rules."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import select
+
+from caveat.adapters.db.models import EventRow
+from caveat.bootstrap.container import Node
+from caveat.domain.errors import Conflict, NotFound, PermissionDenied
+from caveat.domain.identity import Role
+from caveat.domain.labels import parse_marking
+from caveat.domain.policy import Action, AddNationality, GrantKind
+from caveat.services.principal import ConsoleOperator, Principal
+from caveat.services.uow import CallContext
+from tests.support import FakeClock, Scenario
+
+CONSOLE = ConsoleOperator()
+
+
+def ctx() -> CallContext:
+    return CallContext.cli()
+
+
+@pytest.fixture
+def world(node: Node, clock: FakeClock) -> Scenario:
+    return Scenario(node, clock)
+
+
+def principal(world: Scenario, username: str) -> Principal:
+    return Principal(person=world.node.people.get_person(username), mfa_at=world.clock())
+
+
+def setup(world: Scenario) -> dict[str, str]:
+    node = world.node
+    world.org("Air Force Research Laboratory", "USA")
+    world.org("Dstl", "GBR")
+    world.person("alice", nations=("USA",))
+    world.person("bob", nations=("GBR",), org=world.org("Dstl", "GBR"))
+    world.person("sam", nations=("USA", "GBR"))
+    world.person("olga", nations=("USA",), roles=(Role.SECURITY_OFFICER,))
+    project = node.projects.create_project(CONSOLE, ctx(), name="Sensor fusion", programme="PSP").id
+    for who in ("alice", "bob", "sam"):
+        node.projects.add_member(CONSOLE, ctx(), project, who)
+    day = world.clock().date()
+    groups = node.registry.directory()
+    ids = {}
+    for title, marking in (("rel", "SECRET//REL TO USA, GBR"), ("nf", "SECRET//NOFORN")):
+        label = parse_marking(marking, groups=groups, on=day)
+        ids[title] = node.catalogue.register(
+            CONSOLE,
+            ctx(),
+            project=project,
+            kind="document",
+            title=title,
+            label=label,
+            originator="Air Force Research Laboratory",
+        ).id
+    ids["project"] = project
+    return ids
+
+
+def test_every_change_records_its_event(world: Scenario) -> None:
+    ids = setup(world)
+    node = world.node
+    node.catalogue.grant(CONSOLE, ctx(), resource=ids["nf"], person="olga", kind=GrantKind.ACCESS)
+    node.catalogue.grant_caveat(CONSOLE, ctx(), person="alice", caveat="SCI:SI")
+    node.projects.remove_member(CONSOLE, ctx(), ids["project"], "sam")
+    with node.uow.read() as session:
+        types = set(session.scalars(select(EventRow.type)))
+    assert {
+        "project.created",
+        "project.member_added",
+        "project.member_removed",
+        "resource.registered",
+        "resource.grant_added",
+        "person.caveat_granted",
+    } <= types
+
+
+def test_listing_and_decisions_for_the_subject(world: Scenario) -> None:
+    ids = setup(world)
+    alice, bob, sam = (principal(world, u) for u in ("alice", "bob", "sam"))
+    assert world.node.policy.list_visible(alice).total == 2
+    assert world.node.policy.list_visible(sam).total == 1  # NOFORN hides from a dual national
+    # bob (GBR) shares no agreement with the US originator: nothing to discover at all
+    assert world.node.policy.list_visible(bob).total == 0
+    with pytest.raises(NotFound) as missing:
+        world.node.policy.my_decision(bob, ids["rel"], Action.READ)
+    with pytest.raises(NotFound) as absent:
+        world.node.policy.my_decision(bob, "no-such-id", Action.READ)
+    assert missing.value.code == absent.value.code
+    assert missing.value.hint == absent.value.hint
+    mine = world.node.policy.my_decision(alice, ids["rel"], Action.READ)
+    assert mine.permitted
+    assert mine.audience.value == "subject"
+
+
+def test_officers_explain_for_their_organisation_only(world: Scenario) -> None:
+    ids = setup(world)
+    olga = principal(world, "olga")
+    with pytest.raises(NotFound):  # olga is no member: she cannot discover it, so cannot explain it
+        world.node.policy.explain(olga, person="sam", resource_id=ids["nf"], action=Action.READ)
+    world.node.projects.add_member(CONSOLE, ctx(), ids["project"], "olga")
+    found = world.node.policy.explain(olga, person="sam", resource_id=ids["nf"], action=Action.READ)
+    assert found.failed == ("releasability",)
+    assert "GBR" in found.requirements[2].detail
+    with pytest.raises(PermissionDenied):
+        world.node.policy.explain(olga, person="bob", resource_id=ids["nf"], action=Action.READ)
+    with pytest.raises(PermissionDenied):
+        world.node.policy.explain(
+            principal(world, "alice"), person="sam", resource_id=ids["nf"], action=Action.READ
+        )
+    changed = world.node.policy.what_if(
+        CONSOLE,
+        person="alice",
+        resource_id=ids["nf"],
+        action=Action.READ,
+        changes=[AddNationality("FRA")],
+    )
+    assert changed.before.permitted
+    assert not changed.after.permitted
+    who = {
+        w.username: w
+        for w in world.node.policy.who_can(CONSOLE, resource_id=ids["rel"], action=Action.READ)
+    }
+    assert who["alice"].permitted
+    assert "agreement" in who["bob"].failed
+
+
+def test_nobody_registers_or_grants_what_they_cannot_see(world: Scenario) -> None:
+    ids = setup(world)
+    node = world.node
+    bob = principal(world, "bob")
+    label = parse_marking(
+        "TOP SECRET//NOFORN", groups=node.registry.directory(), on=world.clock().date()
+    )
+    with pytest.raises(PermissionDenied) as denied:
+        node.catalogue.register(
+            bob, ctx(), project=ids["project"], kind="document", title="x", label=label
+        )
+    assert denied.value.data["failed"] == ["clearance"]  # his own organisation originates it
+    olga = principal(world, "olga")
+    with pytest.raises(NotFound):
+        node.catalogue.grant(olga, ctx(), resource=ids["nf"], person="olga", kind=GrantKind.ACCESS)
+    node.catalogue.grant(CONSOLE, ctx(), resource=ids["rel"], person="olga", kind=GrantKind.ACCESS)
+    with pytest.raises(Conflict):
+        node.catalogue.grant(
+            CONSOLE, ctx(), resource=ids["rel"], person="olga", kind=GrantKind.ACCESS
+        )
+    with pytest.raises(PermissionDenied):  # researchers do not grant
+        node.catalogue.grant(
+            principal(world, "alice"),
+            ctx(),
+            resource=ids["rel"],
+            person="bob",
+            kind=GrantKind.ACCESS,
+        )

@@ -5,7 +5,16 @@ from __future__ import annotations
 import json
 import os
 
-from benchmarks import argon2_cost, artifacts, auth_overhead, http_me, ledger, policy, screening
+from benchmarks import (
+    argon2_cost,
+    artifacts,
+    auth_overhead,
+    compliance,
+    http_me,
+    ledger,
+    policy,
+    screening,
+)
 
 
 def main() -> None:
@@ -18,6 +27,7 @@ def main() -> None:
         "screening": screening.run(),
         "policy": policy.run(postgres),
         "artifacts": artifacts.run(postgres),
+        "compliance": compliance.run(postgres),
     }
     print(json.dumps(results, indent=2))
 

@@ -13,7 +13,16 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from caveat import __version__
 from caveat.api import problems
 from caveat.api.middleware import EdgeMiddleware
-from caveat.api.routes import artifacts, auth, health, ledger, people, policy, registry
+from caveat.api.routes import (
+    artifacts,
+    auth,
+    compliance,
+    health,
+    ledger,
+    people,
+    policy,
+    registry,
+)
 from caveat.bootstrap.container import Node
 from caveat.domain.errors import CaveatError
 
@@ -48,6 +57,7 @@ def create_app(node: Node) -> FastAPI:
         policy.router,
         ledger.router,
         artifacts.router,
+        compliance.router,
     ):
         app.include_router(router)
     static = resources.files("caveat.api").joinpath("static/swagger")

@@ -26,11 +26,14 @@ from caveat.domain.identity import (
 from caveat.domain.nations import require_nation
 from caveat.domain.policy import DualNationalRule, PolicyConfig
 from caveat.domain.throttle import ThrottlePolicy
+from caveat.services.agreements import AgreementService, DbAgreements
 from caveat.services.artifacts import ArtifactService
 from caveat.services.artifacts_admin import ArtifactAdmin
 from caveat.services.artifacts_search import ArtifactSearch
 from caveat.services.audit import AuditService
 from caveat.services.auth import AuthService, SessionPolicy
+from caveat.services.authorizations import AuthorizationService, DbAuthorizations
+from caveat.services.embargoes import DbEmbargoes, EmbargoService
 from caveat.services.ledger import CheckpointSchedule, LedgerService, origin_for
 from caveat.services.ledger_bundle import BundleExporter
 from caveat.services.ledger_verify import LedgerVerifier
@@ -42,8 +45,10 @@ from caveat.services.people import NewAccount, PeopleService
 from caveat.services.policy import PolicyService
 from caveat.services.policy_catalogue import CatalogueService
 from caveat.services.principal import ConsoleOperator
+from caveat.services.programmes import ProgrammeService
 from caveat.services.projects import ProjectService
 from caveat.services.registry import RegistryService
+from caveat.services.screening import DbScreening, ScreeningService
 from caveat.services.tokens import TokenService
 from caveat.services.uow import CallContext, Clock, UnitOfWorkFactory
 
@@ -79,6 +84,11 @@ class Node:
     artifacts: ArtifactService
     artifact_search: ArtifactSearch
     artifact_admin: ArtifactAdmin
+    agreements: AgreementService
+    authorizations: AuthorizationService
+    screening: ScreeningService
+    embargoes: EmbargoService
+    programmes: ProgrammeService
 
     def close(self) -> None:
         """Release database connections."""
@@ -122,7 +132,18 @@ def _build(
     )
     issuer = f"Caveat {identity.name}"
     registry = RegistryService(uow=uow)
-    policy = PolicyService(uow=uow, registry=registry, config=_policy_config(settings))
+    policy = PolicyService(
+        uow=uow,
+        registry=registry,
+        config=_policy_config(settings),
+        # Requirements 6-9 read the recorded agreements, authorizations, hits, embargoes.
+        agreements=DbAgreements(uow=uow),
+        authorizations=DbAuthorizations(uow=uow),
+        screening=DbScreening(uow=uow),
+        embargoes=DbEmbargoes(uow=uow),
+    )
+    screening = ScreeningService(uow=uow)
+    registry.on_subject_saved = screening.screen_in
     ledger = _ledger(settings, engine, identity, keys, clock)
     monitoring = MonitoringService(uow=uow, rules=_monitor_rules(settings))
     worker = LedgerWorker(
@@ -134,6 +155,8 @@ def _build(
     artifacts, artifact_search, artifact_admin = _artifacts(
         settings, uow, policy, catalogue, keys, clock
     )
+    people = PeopleService(uow=uow, hashing=hashing, secret_key=secret_key, issuer=issuer)
+    people.on_subject_saved = screening.screen_in
     return Node(
         settings=settings,
         engine=engine,
@@ -141,7 +164,7 @@ def _build(
         keys=keys,
         uow=uow,
         registry=registry,
-        people=PeopleService(uow=uow, hashing=hashing, secret_key=secret_key, issuer=issuer),
+        people=people,
         auth=AuthService(
             uow=uow,
             hashing=hashing,
@@ -172,6 +195,11 @@ def _build(
         artifacts=artifacts,
         artifact_search=artifact_search,
         artifact_admin=artifact_admin,
+        agreements=AgreementService(uow=uow, registry=registry),
+        authorizations=AuthorizationService(uow=uow),
+        screening=screening,
+        embargoes=EmbargoService(uow=uow),
+        programmes=ProgrammeService(uow=uow),
     )
 
 

@@ -613,6 +613,128 @@ class CaveatClient:
             )
         return info
 
+    # programmes, agreements, export control, screening, embargoes (issue 6)
+    def programmes(self) -> list[dict[str, Any]]:
+        """GET /api/v1/programmes."""
+        return list(self._call("GET", "/api/v1/programmes"))
+
+    def create_programme(self, name: str, description: str = "") -> dict[str, Any]:
+        """POST /api/v1/programmes."""
+        body = {"name": name, "description": description}
+        return dict(self._call("POST", "/api/v1/programmes", json=body))
+
+    def programme(self, ref: str) -> dict[str, Any]:
+        """GET /api/v1/programmes/{ref}."""
+        return dict(self._call("GET", f"/api/v1/programmes/{ref}"))
+
+    def add_programme_project(self, programme: str, project: str) -> None:
+        """POST /api/v1/programmes/{ref}/projects."""
+        self._call("POST", f"/api/v1/programmes/{programme}/projects", json={"project": project})
+
+    def set_programme_participant(self, programme: str, **fields: Any) -> None:
+        """POST /api/v1/programmes/{ref}/participants (organisation, role, work_share)."""
+        self._call("POST", f"/api/v1/programmes/{programme}/participants", json=fields)
+
+    def record_funding(self, programme: str, **fields: Any) -> dict[str, Any]:
+        """POST /api/v1/programmes/{ref}/funding."""
+        return dict(self._call("POST", f"/api/v1/programmes/{programme}/funding", json=fields))
+
+    def funding_summary(self, programme: str) -> list[dict[str, Any]]:
+        """GET /api/v1/programmes/{ref}/funding."""
+        return list(self._call("GET", f"/api/v1/programmes/{programme}/funding"))
+
+    def add_activity(self, programme: str, **fields: Any) -> dict[str, Any]:
+        """POST /api/v1/programmes/{ref}/activities."""
+        return dict(self._call("POST", f"/api/v1/programmes/{programme}/activities", json=fields))
+
+    def visits(self) -> list[dict[str, Any]]:
+        """GET /api/v1/visits."""
+        return list(self._call("GET", "/api/v1/visits"))
+
+    def request_visit(self, **fields: Any) -> dict[str, Any]:
+        """POST /api/v1/visits."""
+        return dict(self._call("POST", "/api/v1/visits", json=fields))
+
+    def decide_visit(self, visit_id: str, *, approve: bool, reason: str) -> dict[str, Any]:
+        """POST /api/v1/visits/{id}/decision."""
+        body = {"approve": approve, "reason": reason}
+        return dict(self._call("POST", f"/api/v1/visits/{visit_id}/decision", json=body))
+
+    def agreements(self) -> list[dict[str, Any]]:
+        """GET /api/v1/agreements."""
+        return list(self._call("GET", "/api/v1/agreements"))
+
+    def agreement(self, ref: str) -> dict[str, Any]:
+        """GET /api/v1/agreements/{ref}."""
+        return dict(self._call("GET", f"/api/v1/agreements/{ref}"))
+
+    def create_agreement(self, **fields: Any) -> dict[str, Any]:
+        """POST /api/v1/agreements."""
+        return dict(self._call("POST", "/api/v1/agreements", json=fields))
+
+    def amend_agreement(self, ref: str, **fields: Any) -> dict[str, Any]:
+        """POST /api/v1/agreements/{ref}/amend (every term, plus note)."""
+        return dict(self._call("POST", f"/api/v1/agreements/{ref}/amend", json=fields))
+
+    def move_agreement(self, ref: str, verb: str, reason: str) -> dict[str, Any]:
+        """POST /api/v1/agreements/{ref}/{activate|suspend|resume|expire|terminate}."""
+        body = {"reason": reason}
+        return dict(self._call("POST", f"/api/v1/agreements/{ref}/{verb}", json=body))
+
+    def authorizations(self) -> list[dict[str, Any]]:
+        """GET /api/v1/authorizations."""
+        return list(self._call("GET", "/api/v1/authorizations"))
+
+    def authorization(self, ref: str) -> dict[str, Any]:
+        """GET /api/v1/authorizations/{ref}."""
+        return dict(self._call("GET", f"/api/v1/authorizations/{ref}"))
+
+    def create_authorization(self, **fields: Any) -> dict[str, Any]:
+        """POST /api/v1/authorizations."""
+        return dict(self._call("POST", "/api/v1/authorizations", json=fields))
+
+    def move_authorization(self, ref: str, verb: str, reason: str) -> dict[str, Any]:
+        """POST /api/v1/authorizations/{ref}/{suspend|reinstate|revoke}."""
+        body = {"reason": reason}
+        return dict(self._call("POST", f"/api/v1/authorizations/{ref}/{verb}", json=body))
+
+    def screening_lists(self) -> list[dict[str, Any]]:
+        """GET /api/v1/screening/lists."""
+        return list(self._call("GET", "/api/v1/screening/lists"))
+
+    def import_screening_list(
+        self, name: str, fmt: str, text: str, alt_text: str | None = None
+    ) -> dict[str, Any]:
+        """POST /api/v1/screening/lists (sdn, csl or generic)."""
+        body = {"name": name, "format": fmt, "text": text, "alt_text": alt_text}
+        return dict(self._call("POST", "/api/v1/screening/lists", json=body))
+
+    def run_screening(self) -> dict[str, Any]:
+        """POST /api/v1/screening/run."""
+        return dict(self._call("POST", "/api/v1/screening/run"))
+
+    def screening_hits(self, status: str = "open") -> list[dict[str, Any]]:
+        """GET /api/v1/screening/hits."""
+        return list(self._call("GET", "/api/v1/screening/hits", params={"status": status}))
+
+    def resolve_hit(self, hit_id: str, outcome: str, reason: str) -> dict[str, Any]:
+        """POST /api/v1/screening/hits/{id}/resolve."""
+        body = {"outcome": outcome, "reason": reason}
+        return dict(self._call("POST", f"/api/v1/screening/hits/{hit_id}/resolve", json=body))
+
+    def embargoes(self) -> list[dict[str, Any]]:
+        """GET /api/v1/embargoes."""
+        return list(self._call("GET", "/api/v1/embargoes"))
+
+    def add_embargo(self, **fields: Any) -> dict[str, Any]:
+        """POST /api/v1/embargoes."""
+        return dict(self._call("POST", "/api/v1/embargoes", json=fields))
+
+    def lift_embargo(self, embargo_id: str, on: str, reason: str) -> dict[str, Any]:
+        """POST /api/v1/embargoes/{id}/lift."""
+        body = {"on": on, "reason": reason}
+        return dict(self._call("POST", f"/api/v1/embargoes/{embargo_id}/lift", json=body))
+
 
 def _file_chunks(
     file: Path, offset: int, limit: int, progress: Callable[[int], None] | None

@@ -76,6 +76,7 @@ class ArtifactSummary:
     banner: str
     latest_version: int
     created_at: datetime
+    label_json: str = ""  # the current label's canonical JSON (for roll-ups and portion marks)
 
 
 @dataclass(frozen=True, slots=True)
@@ -138,7 +139,14 @@ class ArtifactSearch:
             rows = session.execute(statement).all()
         items = tuple(
             ArtifactSummary(
-                r.id, r.project_id, r.kind, r.title, r.banner, r.latest_version, r.created_at
+                r.id,
+                r.project_id,
+                r.kind,
+                r.title,
+                r.banner,
+                r.latest_version,
+                r.created_at,
+                r.label_json,
             )
             for r in rows[: query.limit]
         )
@@ -207,6 +215,7 @@ class ArtifactSearch:
             ArtifactLabelRow.banner,
             ArtifactRow.latest_version,
             ArtifactRow.created_at,
+            ArtifactLabelRow.label_json,
         )
         if sqlite_text:
             statement = statement.select_from(_FTS).join(

@@ -42,6 +42,7 @@ from caveat.domain.passwords import check_password
 from caveat.domain.sealing import seal
 from caveat.services.principal import Acting, require_admin
 from caveat.services.principal_loader import CITIZEN, RESIDENT
+from caveat.services.registry import SubjectHook
 from caveat.services.uow import CallContext, UnitOfWork, UnitOfWorkFactory
 
 _ACCOUNT_ADMINS = (Role.NODE_OPERATOR, Role.SECURITY_OFFICER)
@@ -156,6 +157,8 @@ class PeopleService:
         self._hashing = hashing
         self._secret_key = secret_key
         self._issuer = issuer
+        # Denied-party screening of a new person, in its transaction (container wires it).
+        self.on_subject_saved: SubjectHook | None = None
 
     def create_person(
         self,
@@ -244,6 +247,8 @@ class PeopleService:
                     "clearance": _clearance_data(clearance),
                 },
             )
+            if self.on_subject_saved is not None:
+                self.on_subject_saved(uow, "person", row.id, (display_name,))
             return NewAccount(person_view(row, uow.now), chosen if one_time else None, mfa)
 
     def list_people(self) -> list[Person]:

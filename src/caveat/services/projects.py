@@ -108,6 +108,21 @@ class ProjectService:
                 _project(r) for r in session.scalars(select(ProjectRow).order_by(ProjectRow.name))
             ]
 
+    def projects_of(self, person_id: str, *, now: datetime | None = None) -> list[Project]:
+        """The projects a person is a current member of, by name (the dashboard's list)."""
+        when = now or self._uow.clock()
+        with self._uow.read() as session:
+            rows = session.scalars(
+                select(ProjectRow)
+                .join(ProjectMemberRow, ProjectMemberRow.project_id == ProjectRow.id)
+                .where(
+                    ProjectMemberRow.person_id == person_id,
+                    or_(ProjectMemberRow.expires_at.is_(None), ProjectMemberRow.expires_at > when),
+                )
+                .order_by(ProjectRow.name)
+            )
+            return [_project(r) for r in rows]
+
     def get_project(self, ref: str) -> Project:
         """One project by id or name."""
         with self._uow.read() as session:

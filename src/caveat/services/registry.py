@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 
@@ -20,7 +21,10 @@ from caveat.domain.groups import (
 from caveat.domain.identity import OrganisationKind, Role
 from caveat.domain.nations import require_nation
 from caveat.services.principal import Acting, require_admin
-from caveat.services.uow import CallContext, UnitOfWorkFactory
+from caveat.services.uow import CallContext, UnitOfWork, UnitOfWorkFactory
+
+# Called inside the creating transaction: (unit of work, "person"|"organisation", id, names).
+SubjectHook = Callable[[UnitOfWork, str, str, tuple[str, ...]], None]
 
 _REGISTRARS = (Role.NODE_OPERATOR, Role.SECURITY_OFFICER)
 
@@ -57,6 +61,8 @@ class RegistryService:
     def __init__(self, *, uow: UnitOfWorkFactory) -> None:
         self._uow = uow
         self._builtin = builtin_directory()
+        # Denied-party screening of a new organisation, in its transaction (container wires it).
+        self.on_subject_saved: SubjectHook | None = None
 
     def create_organisation(
         self,
@@ -101,6 +107,8 @@ class RegistryService:
                 target_id=row.id,
                 data={"name": name, "nation": nation, "kind": kind.value},
             )
+            if self.on_subject_saved is not None:
+                self.on_subject_saved(uow, "organisation", row.id, (name, short_name or ""))
             return _organisation(row)
 
     def list_organisations(self) -> list[Organisation]:

@@ -1,0 +1,424 @@
+"""Programmes, visits, agreements, export authorizations, screening and embargoes (issue 6).
+
+Thin routes: parse, call one service, render. Errors are typed and become problems.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any, Literal
+
+from fastapi import APIRouter
+from pydantic import BaseModel, ConfigDict, Field
+
+from caveat.api.deps import CtxDep, CurrentPrincipal, NodeDep
+from caveat.api.routes.policy import plain
+from caveat.domain.compliance import AgreementKind
+from caveat.services.agreements import AgreementDraft
+from caveat.services.authorizations import AuthorizationDraft
+from caveat.services.embargoes import EmbargoDraft
+
+router = APIRouter(prefix="/api/v1", tags=["compliance"])
+
+MAX_LIST_BYTES = 64 * 1024 * 1024
+
+
+class _In(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class ReasonIn(_In):
+    reason: str = Field(max_length=2000)
+
+
+# programmes
+
+
+class ProgrammeIn(_In):
+    name: str = Field(max_length=200)
+    description: str = Field(default="", max_length=4000)
+
+
+class ProjectRefIn(_In):
+    project: str = Field(max_length=200)
+
+
+class ParticipantIn(_In):
+    organisation: str = Field(max_length=200)
+    role: str = Field(max_length=30)
+    work_share: str | None = Field(default=None, max_length=10, description="percent")
+
+
+class FundingIn(_In):
+    organisation: str = Field(max_length=200)
+    kind: Literal["commitment", "contribution"]
+    amount: str = Field(max_length=30)
+    currency: str = Field(max_length=3)
+    on: date
+    note: str = Field(default="", max_length=2000)
+
+
+class ActivityIn(_In):
+    kind: Literal["course", "placement"]
+    title: str = Field(max_length=200)
+    host: str = Field(max_length=200)
+    starts_on: date
+    ends_on: date
+    person: str | None = Field(default=None, max_length=64)
+    location: str = Field(default="", max_length=200)
+
+
+@router.get("/programmes")
+def list_programmes(_: CurrentPrincipal, node: NodeDep) -> list[Any]:
+    """Every programme with projects and participants."""
+    return list(plain(node.programmes.list_programmes()))
+
+
+@router.post("/programmes", status_code=201)
+def create_programme(
+    body: ProgrammeIn, principal: CurrentPrincipal, node: NodeDep, ctx: CtxDep
+) -> Any:
+    """Create a programme (programme managers)."""
+    return plain(
+        node.programmes.create(principal, ctx, name=body.name, description=body.description)
+    )
+
+
+@router.get("/programmes/{ref}")
+def get_programme(ref: str, _: CurrentPrincipal, node: NodeDep) -> Any:
+    """One programme."""
+    return plain(node.programmes.get(ref))
+
+
+@router.post("/programmes/{ref}/projects", status_code=204)
+def add_programme_project(
+    ref: str, body: ProjectRefIn, principal: CurrentPrincipal, node: NodeDep, ctx: CtxDep
+) -> None:
+    """Put a project in the programme."""
+    node.programmes.add_project(principal, ctx, ref, body.project)
+
+
+@router.post("/programmes/{ref}/participants", status_code=204)
+def set_programme_participant(
+    ref: str, body: ParticipantIn, principal: CurrentPrincipal, node: NodeDep, ctx: CtxDep
+) -> None:
+    """Add or update a participating organisation."""
+    node.programmes.set_participant(
+        principal, ctx, ref, body.organisation, role=body.role, work_share=body.work_share
+    )
+
+
+@router.post("/programmes/{ref}/funding", status_code=201)
+def record_funding(
+    ref: str, body: FundingIn, principal: CurrentPrincipal, node: NodeDep, ctx: CtxDep
+) -> dict[str, str]:
+    """Record a commitment or a contribution."""
+    entry = node.programmes.record_funding(
+        principal,
+        ctx,
+        ref,
+        body.organisation,
+        kind=body.kind,
+        amount=body.amount,
+        currency=body.currency,
+        on=body.on,
+        note=body.note,
+    )
+    return {"id": entry}
+
+
+@router.get("/programmes/{ref}/funding")
+def funding_summary(ref: str, _: CurrentPrincipal, node: NodeDep) -> list[dict[str, Any]]:
+    """Shares against commitments per partner and currency."""
+    return node.programmes.funding_summary(ref)
+
+
+@router.post("/programmes/{ref}/activities", status_code=201)
+def add_activity(
+    ref: str, body: ActivityIn, principal: CurrentPrincipal, node: NodeDep, ctx: CtxDep
+) -> dict[str, str]:
+    """A training course or an exchange placement."""
+    activity = node.programmes.add_activity(
+        principal,
+        ctx,
+        ref,
+        kind=body.kind,
+        title=body.title,
+        host=body.host,
+        starts_on=body.starts_on,
+        ends_on=body.ends_on,
+        person=body.person,
+        location=body.location,
+    )
+    return {"id": activity}
+
+
+# visits
+
+
+class VisitIn(_In):
+    person: str = Field(max_length=64)
+    host: str = Field(max_length=200)
+    project: str = Field(max_length=200)
+    purpose: str = Field(max_length=2000)
+    starts_on: date
+    ends_on: date
+
+
+class VisitDecisionIn(_In):
+    approve: bool
+    reason: str = Field(max_length=2000)
+
+
+@router.get("/visits")
+def list_visits(principal: CurrentPrincipal, node: NodeDep) -> list[Any]:
+    """Visits the caller may see."""
+    return list(plain(node.programmes.visits(principal)))
+
+
+@router.post("/visits", status_code=201)
+def request_visit(body: VisitIn, principal: CurrentPrincipal, node: NodeDep, ctx: CtxDep) -> Any:
+    """Ask for a visit to a host organisation."""
+    return plain(node.programmes.request_visit(principal, ctx, **body.model_dump()))
+
+
+@router.post("/visits/{visit_id}/decision")
+def decide_visit(
+    visit_id: str, body: VisitDecisionIn, principal: CurrentPrincipal, node: NodeDep, ctx: CtxDep
+) -> Any:
+    """The host's security officer approves or denies."""
+    return plain(
+        node.programmes.decide_visit(
+            principal, ctx, visit_id, approve=body.approve, reason=body.reason
+        )
+    )
+
+
+# agreements
+
+
+class AgreementIn(_In):
+    name: str = Field(max_length=200)
+    kind: AgreementKind
+    effective_on: date
+    expires_on: date | None = None
+    max_level: int = Field(ge=0, le=4)
+    party_nations: list[str] = Field(default_factory=list, max_length=100)
+    party_organisations: list[str] = Field(default_factory=list, max_length=100)
+    programmes: list[str] = Field(default_factory=list, max_length=100)
+    projects: list[str] = Field(default_factory=list, max_length=1000)
+    technology_areas: list[str] = Field(default_factory=list, max_length=100)
+    controls: list[str] | None = Field(default=None, max_length=1000)
+    releasability: list[str] = Field(default_factory=list, max_length=100)
+    ip_terms: dict[str, Any] | None = None
+    disputes: dict[str, Any] | None = None
+    text_resource_id: str | None = Field(default=None, max_length=36)
+
+    def draft(self) -> AgreementDraft:
+        values = self.model_dump()
+        for key in (
+            "party_nations",
+            "party_organisations",
+            "programmes",
+            "projects",
+            "technology_areas",
+            "releasability",
+        ):
+            values[key] = tuple(values[key])
+        if values["controls"] is not None:
+            values["controls"] = tuple(values["controls"])
+        return AgreementDraft(**values)
+
+
+class AmendIn(AgreementIn):
+    note: str = Field(max_length=2000)
+
+
+@router.get("/agreements")
+def list_agreements(principal: CurrentPrincipal, node: NodeDep) -> list[Any]:
+    """Every agreement (agreement managers, officers, programme managers, auditors)."""
+    return list(plain(node.agreements.list_agreements(principal)))
+
+
+@router.post("/agreements", status_code=201)
+def create_agreement(
+    body: AgreementIn, principal: CurrentPrincipal, node: NodeDep, ctx: CtxDep
+) -> Any:
+    """Record a draft agreement (agreement managers)."""
+    return plain(node.agreements.create(principal, ctx, body.draft()))
+
+
+@router.get("/agreements/{ref}")
+def get_agreement(ref: str, principal: CurrentPrincipal, node: NodeDep) -> Any:
+    """One agreement with its versions."""
+    return plain(node.agreements.get(principal, ref))
+
+
+@router.post("/agreements/{ref}/amend")
+def amend_agreement(
+    ref: str, body: AmendIn, principal: CurrentPrincipal, node: NodeDep, ctx: CtxDep
+) -> Any:
+    """A new version of the agreement."""
+    draft = AgreementIn(**body.model_dump(exclude={"note"})).draft()
+    return plain(node.agreements.amend(principal, ctx, ref, draft, note=body.note))
+
+
+@router.post("/agreements/{ref}/{verb}")
+def move_agreement(
+    ref: str,
+    verb: Literal["activate", "suspend", "resume", "expire", "terminate"],
+    body: ReasonIn,
+    principal: CurrentPrincipal,
+    node: NodeDep,
+    ctx: CtxDep,
+) -> Any:
+    """Lifecycle: effective immediately for every decision."""
+    return plain(node.agreements.move(principal, ctx, ref, verb, reason=body.reason))
+
+
+# export authorizations
+
+
+class AuthorizationIn(_In):
+    type: str = Field(max_length=30)
+    jurisdiction: str = Field(max_length=3)
+    number: str = Field(max_length=80)
+    entries: list[str] = Field(min_length=1, max_length=1000)
+    valid_from: date
+    valid_to: date | None = None
+    organisations: list[str] = Field(default_factory=list, max_length=1000)
+    nations: list[str] = Field(default_factory=list, max_length=300)
+    people: list[str] = Field(default_factory=list, max_length=1000)
+    max_level: int | None = Field(default=None, ge=0, le=4)
+    no_retransfer: bool = False
+    provisos: str = Field(default="", max_length=8000)
+
+
+@router.get("/authorizations")
+def list_authorizations(principal: CurrentPrincipal, node: NodeDep) -> list[Any]:
+    """Every export authorization."""
+    return list(plain(node.authorizations.list_authorizations(principal)))
+
+
+@router.post("/authorizations", status_code=201)
+def create_authorization(
+    body: AuthorizationIn, principal: CurrentPrincipal, node: NodeDep, ctx: CtxDep
+) -> Any:
+    """Record an export authorization (export control officers)."""
+    values = body.model_dump()
+    for key in ("entries", "organisations", "nations", "people"):
+        values[key] = tuple(values[key])
+    return plain(node.authorizations.create(principal, ctx, AuthorizationDraft(**values)))
+
+
+@router.get("/authorizations/{ref}")
+def get_authorization(ref: str, principal: CurrentPrincipal, node: NodeDep) -> Any:
+    """One authorization."""
+    return plain(node.authorizations.get(principal, ref))
+
+
+@router.post("/authorizations/{ref}/{verb}")
+def move_authorization(
+    ref: str,
+    verb: Literal["suspend", "reinstate", "revoke"],
+    body: ReasonIn,
+    principal: CurrentPrincipal,
+    node: NodeDep,
+    ctx: CtxDep,
+) -> Any:
+    """Suspend, reinstate or revoke."""
+    return plain(node.authorizations.move(principal, ctx, ref, verb, reason=body.reason))
+
+
+# screening
+
+
+class ListIn(_In):
+    name: str = Field(max_length=120)
+    format: Literal["sdn", "csl", "generic"]
+    text: str = Field(max_length=MAX_LIST_BYTES)
+    alt_text: str | None = Field(default=None, max_length=MAX_LIST_BYTES)
+
+
+class ResolveIn(_In):
+    outcome: Literal["false_positive", "true_match"]
+    reason: str = Field(max_length=2000)
+
+
+@router.get("/screening/lists")
+def screening_lists(principal: CurrentPrincipal, node: NodeDep) -> list[dict[str, object]]:
+    """The imported lists."""
+    return node.screening.lists(principal)
+
+
+@router.post("/screening/lists", status_code=201)
+def import_list(body: ListIn, principal: CurrentPrincipal, node: NodeDep, ctx: CtxDep) -> Any:
+    """Import a list (all or nothing) and re-screen everyone."""
+    return plain(
+        node.screening.import_list(
+            principal, ctx, name=body.name, fmt=body.format, text=body.text, alt_text=body.alt_text
+        )
+    )
+
+
+@router.post("/screening/run")
+def run_screening(principal: CurrentPrincipal, node: NodeDep, ctx: CtxDep) -> dict[str, Any]:
+    """Re-screen every person and organisation."""
+    return {"new_hits": node.screening.run(principal, ctx)}
+
+
+@router.get("/screening/hits")
+def screening_hits(
+    principal: CurrentPrincipal,
+    node: NodeDep,
+    status: Literal["open", "false_positive", "true_match", "all"] = "open",
+) -> list[Any]:
+    """Hits the officer may see."""
+    return list(plain(node.screening.hits(principal, status=None if status == "all" else status)))
+
+
+@router.post("/screening/hits/{hit_id}/resolve")
+def resolve_hit(
+    hit_id: str, body: ResolveIn, principal: CurrentPrincipal, node: NodeDep, ctx: CtxDep
+) -> Any:
+    """Resolve a hit as false positive or true match, with the reason."""
+    return plain(
+        node.screening.resolve(principal, ctx, hit_id, outcome=body.outcome, reason=body.reason)
+    )
+
+
+# embargoes
+
+
+class EmbargoIn(_In):
+    imposed_by: str = Field(max_length=3)
+    nation: str = Field(max_length=3)
+    valid_from: date
+    valid_to: date | None = None
+    source: str = Field(max_length=2000)
+    regime: str = Field(default="", max_length=40)
+
+
+class LiftIn(_In):
+    on: date
+    reason: str = Field(max_length=2000)
+
+
+@router.get("/embargoes")
+def list_embargoes(principal: CurrentPrincipal, node: NodeDep) -> list[Any]:
+    """Every recorded embargo."""
+    return list(plain(node.embargoes.list_embargoes(principal)))
+
+
+@router.post("/embargoes", status_code=201)
+def add_embargo(body: EmbargoIn, principal: CurrentPrincipal, node: NodeDep, ctx: CtxDep) -> Any:
+    """Record a dated, sourced embargo."""
+    return plain(node.embargoes.add(principal, ctx, EmbargoDraft(**body.model_dump())))
+
+
+@router.post("/embargoes/{embargo_id}/lift")
+def lift_embargo(
+    embargo_id: str, body: LiftIn, principal: CurrentPrincipal, node: NodeDep, ctx: CtxDep
+) -> Any:
+    """End an embargo on a day."""
+    return plain(node.embargoes.lift(principal, ctx, embargo_id, on=body.on, reason=body.reason))

@@ -1,0 +1,129 @@
+"""Requirement 6 flips exactly when an agreement comes into force, is suspended,
+expires or stops covering the project; bad agreements are refused whole."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import func, select
+
+from caveat.adapters.db.models import EventRow
+from caveat.adapters.db.models.compliance import AgreementRow
+from caveat.domain.errors import Conflict, InvalidInput, PermissionDenied
+from tests.compliance.support import CONSOLE, World, ctx
+
+
+def test_lifecycle_flips_requirement_6(world: World) -> None:
+    node, agnes = world.node, world.principal("agnes")
+    assert "agreement" in world.failed("bob", world.plain)
+    assert world.failed("alice", world.plain) == set()  # domestic
+    node.agreements.create(agnes, ctx(), world.draft())
+    assert "agreement" in world.failed("bob", world.plain)  # a draft has no effect
+    node.agreements.move(agnes, ctx(), "Sensor MoU", "activate", reason="signed by both")
+    assert world.failed("bob", world.plain) == set()
+    node.agreements.move(agnes, ctx(), "Sensor MoU", "suspend", reason="under review")
+    assert "agreement" in world.failed("bob", world.plain)
+    node.agreements.move(agnes, ctx(), "Sensor MoU", "resume", reason="review done")
+    assert world.failed("bob", world.plain) == set()
+    # Expiry by date: in force on its last day, not the day after.
+    world.clock.advance(days=30)
+    assert world.failed("bob", world.plain) == set()
+    world.clock.advance(days=1)
+    assert "agreement" in world.failed("bob", world.plain)
+    assert node.agreements.get(agnes, "Sensor MoU").status == "expired"
+    with node.uow.read() as session:
+        types = list(
+            session.scalars(select(EventRow.type).where(EventRow.type.like("agreement.%")))
+        )
+    assert types.count("agreement.status_changed") == 3
+    assert "agreement.created" in types
+
+
+def test_amendment_stops_covering_the_project_and_keeps_versions(world: World) -> None:
+    node, agnes = world.node, world.principal("agnes")
+    other = node.projects.create_project(CONSOLE, ctx(), name="Other").id
+    node.agreements.create(agnes, ctx(), world.draft())
+    node.agreements.move(agnes, ctx(), "Sensor MoU", "activate", reason="signed")
+    assert world.failed("bob", world.plain) == set()
+    node.agreements.amend(
+        agnes, ctx(), "Sensor MoU", world.draft(projects=(other,)), note="re-scoped"
+    )
+    assert "agreement" in world.failed("bob", world.plain)
+    got = node.agreements.get(agnes, "Sensor MoU")
+    assert got.version == 2
+    assert [v["version"] for v in got.versions] == [1, 2]
+    assert got.versions[0]["terms"]["projects"] == [world.project]
+
+
+def test_level_and_scope(world: World) -> None:
+    node, agnes = world.node, world.principal("agnes")
+    node.agreements.create(agnes, ctx(), world.draft(max_level=2, controls=()))
+    node.agreements.move(agnes, ctx(), "Sensor MoU", "activate", reason="signed")
+    assert "agreement" in world.failed("bob", world.plain)  # SECRET above the ceiling
+    node.agreements.amend(
+        agnes, ctx(), "Sensor MoU", world.draft(controls=("ITAR:USML-XI(c)(1)",)), note="scope"
+    )
+    assert "agreement" not in world.failed("bob", world.controlled)
+    node.agreements.amend(
+        agnes, ctx(), "Sensor MoU", world.draft(controls=("ITAR:USML-XII(a)",)), note="scope"
+    )
+    assert "agreement" in world.failed("bob", world.controlled)
+    assert "agreement" not in world.failed("bob", world.plain)
+
+
+def test_organisation_party_and_programme_coverage(world: World) -> None:
+    node, agnes = world.node, world.principal("agnes")
+    prog = node.programmes.create(CONSOLE, ctx(), name="PSP", description="sensors")
+    node.programmes.add_project(CONSOLE, ctx(), prog.id, world.project)
+    node.agreements.create(
+        agnes,
+        ctx(),
+        world.draft(
+            party_nations=("USA",),
+            party_organisations=(world.dstl,),
+            projects=(),
+            programmes=("PSP",),
+        ),
+    )
+    node.agreements.move(agnes, ctx(), "Sensor MoU", "activate", reason="signed")
+    assert world.failed("bob", world.plain) == set()
+
+
+def test_bad_agreements_are_refused_whole(world: World) -> None:
+    node, agnes = world.node, world.principal("agnes")
+    with pytest.raises(PermissionDenied):
+        node.agreements.create(world.principal("bob"), ctx(), world.draft())
+    bad = [
+        (world.draft(expires_on=world.today - timedelta(days=5)), "invalid_dates"),
+        (world.draft(party_nations=("USA",)), "agreement_parties_required"),
+        (world.draft(releasability=("USA",)), "contradictory_agreement"),
+        (world.draft(controls=("EAR:3A01",)), "invalid_control_entry"),
+        (world.draft(controls=("ITAR:USML-XXV(a)",)), "invalid_control_entry"),
+        (world.draft(ip_terms={"foreground": "whoever"}), "invalid_ip_terms"),
+        (world.draft(projects=()), "agreement_coverage_required"),
+    ]
+    for draft, code in bad:
+        with pytest.raises(InvalidInput) as info:
+            node.agreements.create(agnes, ctx(), draft)
+        assert info.value.code == code
+    with node.uow.read() as session:
+        assert session.scalar(select(func.count()).select_from(AgreementRow)) == 0
+
+
+def test_overlapping_agreements_conflict_and_final_states(world: World) -> None:
+    node, agnes = world.node, world.principal("agnes")
+    node.agreements.create(agnes, ctx(), world.draft())
+    node.agreements.move(agnes, ctx(), "Sensor MoU", "activate", reason="signed")
+    node.agreements.create(agnes, ctx(), world.draft("Second MoU"))
+    with pytest.raises(Conflict) as info:
+        node.agreements.move(agnes, ctx(), "Second MoU", "activate", reason="signed")
+    assert info.value.code == "overlapping_agreement"
+    assert node.agreements.get(agnes, "Second MoU").status == "draft"
+    node.agreements.move(agnes, ctx(), "Sensor MoU", "terminate", reason="withdrawn")
+    assert "agreement" in world.failed("bob", world.plain)
+    with pytest.raises(Conflict) as info:
+        node.agreements.move(agnes, ctx(), "Sensor MoU", "resume", reason="oops")
+    assert info.value.code == "invalid_agreement_transition"
+    node.agreements.move(agnes, ctx(), "Second MoU", "activate", reason="replaces the first")
+    assert world.failed("bob", world.plain) == set()

@@ -7,6 +7,7 @@ with CAVEAT_UPDATE_SCREENSHOTS=1.
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -213,3 +214,104 @@ def test_researchers_get_a_readable_refusal(browser: Browser, demo: Demo) -> Non
     assert response.status == 403
     assert page.get_by_role("heading", name="Forbidden").is_visible()
     assert page.get_by_text("What to do").is_visible()
+
+
+SHARED: dict[str, str] = {}  # what one browser test leaves for the next (file order)
+ITAR = "ITAR:USML-XI(c)(1)"
+
+
+def test_upload_a_labelled_file_and_see_its_banner(
+    browser: Browser, demo: Demo, shots: Path
+) -> None:
+    page, problems = _page(browser)
+    # Sam (GBR and USA, Northwind Sensors) shares ITAR data with the UK project members.
+    sign_in(page, demo, "sam")
+    page.get_by_role("link", name="Artifacts", exact=True).click()
+    page.get_by_role("link", name="Upload an artifact").click()
+    page.get_by_label("Project").select_option(label="Passive Sensor Fusion")
+    page.get_by_label("Kind").select_option(label="test data")
+    page.get_by_label("Title").fill("Seeker trials, range B")
+    page.get_by_label("Summary").fill("Passive seeker detection ranges against the test emitter.")
+    page.get_by_label("Keywords").fill("seeker, range, emitter")
+    page.get_by_label("Security label").press_sequentially("secret//rel to gbr,usa", delay=20)
+    chip = page.locator("#label-result .chip")
+    chip.wait_for()
+    assert chip.inner_text() == "SECRET//REL TO USA, GBR"  # normalised as typed
+    page.get_by_label("Export-control entries").fill(ITAR)
+    page.get_by_label("File").set_input_files(
+        files=[
+            {
+                "name": "seeker-range-b.csv",
+                "mimeType": "text/csv",
+                "buffer": b"range_km,pd\n40,0.9\n",
+            }
+        ]
+    )
+    page.screenshot(path=shots / "upload.png", full_page=True)
+    page.get_by_role("button", name="Upload", exact=True).click()
+    page.wait_for_url(re.compile(r".*/artifacts/[0-9a-f-]{36}\?done=.*"))
+    banners = page.locator(".banner")
+    assert banners.first.inner_text() == "SECRET"
+    assert "banner-secret" in (banners.first.get_attribute("class") or "")
+    assert page.get_by_role(
+        "heading", name="(S//REL TO USA, GBR) Seeker trials, range B"
+    ).is_visible()
+    assert page.get_by_text("You may download the content.").is_visible()
+    SHARED["artifact"] = page.url.split("?")[0]
+    page.screenshot(path=shots / "artifact-detail.png", full_page=True)
+    page.get_by_role("link", name="Artifacts", exact=True).click()
+    assert page.get_by_role("link", name="Seeker trials, range B").is_visible()
+    assert page.locator(".banner").first.inner_text() == "SECRET"  # the list's roll-up
+    page.screenshot(path=shots / "artifact-list.png", full_page=True)
+    assert problems == []
+
+
+def test_a_user_of_another_nation_is_denied_with_the_explanation(
+    browser: Browser, demo: Demo, shots: Path
+) -> None:
+    url = SHARED.get("artifact")
+    assert url, "the upload test runs first"
+    page, problems = _page(browser)
+    # Bob (GBR only, DSTL) may see the entry but not the ITAR-controlled content.
+    sign_in(page, demo, "bob")
+    page.goto(url)
+    assert page.get_by_role("heading", name="Why can't I download this?").is_visible()
+    assert page.get_by_text("export authorization", exact=False).first.is_visible()
+    assert page.get_by_text("need an authorization that covers you").is_visible()
+    page.screenshot(path=shots / "explanation.png", full_page=True)
+    assert problems == []
+    response = page.goto(url + "/download")  # the browser logs the intended 403
+    assert response is not None
+    assert response.status == 403
+    assert page.get_by_role("heading", name="What stands in the way").is_visible()
+    # Dieter (DEU) may not even know it exists: the same page as for no artifact at all.
+    other, _ = _page(browser)
+    sign_in(other, demo, "dieter")
+    missing = other.goto(url)
+    assert missing is not None
+    assert missing.status == 404
+    assert other.get_by_text("Seeker trials").count() == 0
+
+
+def test_the_auditor_verifies_an_entrys_inclusion_proof(
+    browser: Browser, demo: Demo, shots: Path
+) -> None:
+    page, problems = _page(browser)
+    sign_in(page, demo, "audra")
+    page.get_by_role("link", name="Ledger").click()
+    page.get_by_label("Action").fill("artifact.created")
+    page.get_by_role("button", name="Search").click()
+    page.screenshot(path=shots / "ledger.png", full_page=True)
+    page.get_by_role("link", name="proof").first.click()
+    publish = page.get_by_role("button", name="Publish a checkpoint now")
+    if publish.count():
+        publish.click()
+    result = page.locator("#proof-result")
+    assert result.inner_text().startswith("Verified: entry #")
+    assert page.get_by_text("✔ passed").count() == 4
+    assert page.locator(".banner").first.inner_text() == "SECRET"  # the entry names the label
+    page.screenshot(path=shots / "ledger-entry.png", full_page=True)
+    page.get_by_role("link", name="Verify").click()
+    page.get_by_role("button", name="Run the verifier").click()
+    assert page.locator("#verify-outcome").inner_text() == "The ledger is consistent."
+    assert problems == []

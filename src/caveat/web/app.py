@@ -14,7 +14,7 @@ from caveat.api import problems
 from caveat.api.problems import STATUS, TITLES
 from caveat.domain.errors import CaveatError, ErrorKind
 from caveat.web.pages import PageContext, render
-from caveat.web.routes import admin, auth, dashboard
+from caveat.web.routes import admin, artifacts, auth, dashboard, ledger, policy
 from caveat.web.session import LoginRequired, PasswordChangeRequired
 
 _API_PREFIXES = ("/api/", "/healthz", "/readyz")
@@ -58,7 +58,14 @@ def install_web(app: FastAPI) -> None:
     """Add the pages, their static files and HTML error handling to ``app``."""
     static = resources.files("caveat.web").joinpath("static")
     app.mount("/static", StaticFiles(directory=str(static)), name="static")
-    for router in (auth.router, dashboard.router, admin.router):
+    for router in (
+        auth.router,
+        dashboard.router,
+        admin.router,
+        artifacts.router,
+        policy.router,
+        ledger.router,
+    ):
         app.include_router(router)
 
     async def login_required(request: Request, exc: Exception) -> Response:

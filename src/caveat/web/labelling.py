@@ -1,0 +1,146 @@
+"""Labels as pages show them: parsed from canonical JSON, portion marks, the viewer's form.
+
+Pages list the labels of what they display in ``PageContext.labels`` so the banner is
+their roll-up; these helpers turn stored label JSON into ``Label`` values and render
+portion marks and national equivalents without ever failing a page over a label that
+a scheme cannot express (the originator's form is always available).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+import rfc8785
+
+from caveat.domain.errors import InvalidInput
+from caveat.domain.labels import (
+    Label,
+    MarkingError,
+    NoEquivalentLevel,
+    common_level,
+    equivalent,
+    label_from_canonical_json,
+    normalise,
+    parse_marking,
+    render_banner,
+    render_portion,
+)
+from caveat.services.policy import PolicyService
+from caveat.services.principal import Principal
+
+LEVEL_STYLE = {0: "unclassified", 1: "restricted", 2: "confidential", 3: "secret", 4: "top-secret"}
+
+
+def label_of(canonical: str | Mapping[str, Any] | None) -> Label | None:
+    """A label from its canonical JSON text or object; None when absent or unreadable."""
+    if canonical is None or canonical == "":
+        return None
+    try:
+        data = (
+            canonical.encode()
+            if isinstance(canonical, str)
+            else bytes(rfc8785.dumps(dict(canonical)))
+        )
+        return label_from_canonical_json(data)
+    except (InvalidInput, ValueError, TypeError):
+        return None
+
+
+def portion(label: Label | None) -> str:
+    """The portion mark, such as ``(S//REL TO USA, GBR)``; ``(U)`` style fallbacks never fail."""
+    if label is None:
+        return "(UNLABELLED)"
+    try:
+        return render_portion(label)
+    except InvalidInput:
+        return "(" + str(label.classification) + ")"
+
+
+def style(label: Label | None) -> str:
+    """The banner colour class of a label's common level."""
+    return LEVEL_STYLE[0 if label is None else common_level(label)]
+
+
+def viewer_scheme(policy: PolicyService, principal: Principal) -> str | None:
+    """The scheme of the viewer's organisation nation, if the node knows one."""
+    return policy.environment().scheme_by_nation.get(principal.organisation_nation)
+
+
+def in_scheme(policy: PolicyService, label: Label, scheme: str | None) -> str | None:
+    """``label``'s banner as ``scheme`` protects it (None: no equivalent level)."""
+    if scheme is None:
+        return None
+    try:
+        return render_banner(
+            equivalent(label, scheme, schemes=policy.schemes), schemes=policy.schemes
+        )
+    except (NoEquivalentLevel, InvalidInput):
+        return None
+
+
+def labels_in(values: Iterable[Mapping[str, Any]]) -> list[Label]:
+    """Labels named in event data (``label`` holds canonical JSON): what a page shows."""
+    found = []
+    for data in values:
+        raw = data.get("label")
+        if isinstance(raw, str) and raw.startswith("{"):
+            label = label_of(raw)
+            if label is not None:
+                found.append(label)
+    return found
+
+
+@dataclass(frozen=True, slots=True)
+class LabelCheck:
+    """What the label builder shows as the person types."""
+
+    text: str
+    ok: bool
+    normalised: str = ""
+    portion: str = ""
+    style: str = "unclassified"
+    national: str | None = None
+    error: str = ""
+    hint: str | None = None
+    position: int | None = None
+
+
+def check_label(policy: PolicyService, principal: Principal, text: str, on: date) -> LabelCheck:
+    """Normalise ``text`` and render it; a parse error carries its position."""
+    env = policy.environment()
+    if not text.strip():
+        return LabelCheck(text, False, error="every artifact needs a security label")
+    try:
+        if text.strip().startswith("{"):
+            label = label_from_canonical_json(text.strip().encode(), schemes=policy.schemes)
+            fixed = render_banner(label, schemes=policy.schemes)
+        else:
+            fixed = normalise(text, env.groups, on, schemes=policy.schemes)
+            label = parse_marking(fixed, groups=env.groups, on=on, schemes=policy.schemes)
+    except MarkingError as exc:
+        return LabelCheck(text, False, error=exc.detail, hint=exc.hint, position=exc.position)
+    except (InvalidInput, json.JSONDecodeError) as exc:
+        detail = exc.detail if isinstance(exc, InvalidInput) else str(exc)
+        return LabelCheck(text, False, error=detail)
+    return LabelCheck(
+        text,
+        True,
+        normalised=fixed,
+        portion=portion(label),
+        style=style(label),
+        national=in_scheme(policy, label, viewer_scheme(policy, principal)),
+    )
+
+
+def normalised_text(policy: PolicyService, text: str, on: date) -> str:
+    """The corrected form of a typed marking (what the builder showed); as typed if wrong."""
+    if not text.strip() or text.strip().startswith("{"):
+        return text
+    try:
+        return normalise(text, policy.environment().groups, on, schemes=policy.schemes)
+    except InvalidInput:
+        return text  # the artifact service reports the error with its position

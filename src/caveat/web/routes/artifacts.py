@@ -1,0 +1,487 @@
+"""Artifacts in the browser: browse and search, detail, download, upload, the label builder.
+
+Every page goes through the services the API uses (``artifact_search`` inside the
+policy's listing query, ``artifacts.show`` / ``open_content`` with their policy and
+binding checks), so a page shows exactly what the API would. The banner rolls up the
+labels of what the page displays: the listed items, or the artifact on its page.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Annotated, Any
+from urllib.parse import quote, urlencode
+
+from fastapi import APIRouter, Depends, Form, Query, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response, StreamingResponse
+from starlette.concurrency import run_in_threadpool
+
+from caveat.api.deps import SESSION_COOKIE
+from caveat.api.problems import STATUS
+from caveat.domain.errors import (
+    AuthenticationFailed,
+    CaveatError,
+    ErrorKind,
+    InvalidInput,
+    PermissionDenied,
+)
+from caveat.domain.export_control import Regime
+from caveat.domain.identity import Role
+from caveat.domain.labels import Label
+from caveat.domain.resources import ResourceKind
+from caveat.services.artifacts import Appender, ArtifactView, NewArtifact
+from caveat.services.artifacts_search import SearchQuery
+from caveat.services.principal import Principal
+from caveat.web.csrf import check_session_token, session_token
+from caveat.web.labelling import (
+    check_label,
+    label_of,
+    normalised_text,
+    portion,
+    style,
+    viewer_scheme,
+)
+from caveat.web.pages import PageContext, render
+from caveat.web.session import (
+    LoginRequired,
+    Page,
+    PasswordChangeRequired,
+    ctx_of,
+    node_of,
+)
+from caveat.web.uploads import Field, FileData, FileEnd, FileStart, form_events
+
+router = APIRouter(include_in_schema=False)
+READERS = frozenset({Role.SECURITY_OFFICER, Role.AUDITOR})
+PAGE_SIZE = 25
+BUFFER = 1 << 20
+
+
+def level_names(request: Request, principal: Principal) -> list[tuple[int, str]]:
+    """The five common levels in the viewer's national words (NATO's otherwise)."""
+    policy = node_of(request).policy
+    scheme = policy.schemes.get(viewer_scheme(policy, principal) or "NATO")
+    return [(i, scheme.level_for_common(i).name) for i in range(5)]
+
+
+# --- browse and search ---------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Row:
+    """One listed artifact: what discover shows, with its portion mark."""
+
+    id: str
+    title: str
+    portion: str
+    banner: str
+    style: str
+    kind: str
+    project: str
+    version: int
+    created_at: datetime
+
+
+def _day(value: str, name: str) -> datetime | None:
+    if not value:
+        return None
+    try:
+        return datetime.combine(date.fromisoformat(value), time(), tzinfo=UTC)
+    except ValueError:
+        raise InvalidInput(f"{name} must be a date (YYYY-MM-DD)", field=name) from None
+
+
+@router.get("/artifacts")
+def artifacts(
+    request: Request,
+    page: Page,
+    q: Annotated[str, Query(max_length=200)] = "",
+    project: Annotated[str, Query(max_length=200)] = "",
+    kind: Annotated[str, Query(max_length=40)] = "",
+    level: Annotated[str, Query(max_length=1)] = "",
+    nation: Annotated[str, Query(max_length=3)] = "",
+    regime: Annotated[str, Query(max_length=8)] = "",
+    created_from: Annotated[str, Query(max_length=10)] = "",
+    created_to: Annotated[str, Query(max_length=10)] = "",
+    after: Annotated[str, Query(max_length=200)] = "",
+) -> HTMLResponse:
+    """Artifacts the viewer may discover, newest first: full text, filters, keyset pages."""
+    node, principal = node_of(request), page.principal
+    assert principal is not None
+    filters = {
+        "q": q,
+        "project": project,
+        "kind": kind,
+        "level": level,
+        "nation": nation.upper(),
+        "regime": regime,
+        "created_from": created_from,
+        "created_to": created_to,
+    }
+    projects = {p.id: p.name for p in node.projects.list_projects()}
+    rows: list[Row] = []
+    error, next_href, status = None, None, 200
+    try:
+        until = _day(created_to, "created_to")
+        result = node.artifact_search.search(
+            principal,
+            SearchQuery(
+                text=q or None,
+                project=project or None,
+                kind=kind or None,
+                level=int(level) if level.isdigit() else None,
+                nation=nation or None,
+                regime=regime or None,
+                created_from=_day(created_from, "created_from"),
+                created_to=None if until is None else until + timedelta(days=1),
+                after=after or None,
+                limit=PAGE_SIZE,
+            ),
+        )
+    except CaveatError as exc:
+        if not isinstance(exc, InvalidInput):
+            raise
+        error, status = exc.detail, 422
+    else:
+        for item in result.items:
+            label = label_of(item.label_json)
+            if label is not None:
+                page.labels.append(label)
+            rows.append(
+                Row(
+                    item.id,
+                    item.title,
+                    portion(label),
+                    item.banner,
+                    style(label),
+                    item.kind.replace("_", " "),
+                    projects.get(item.project_id, item.project_id),
+                    item.latest_version,
+                    item.created_at,
+                )
+            )
+        if result.next_after:
+            kept = {k: v for k, v in filters.items() if v}
+            next_href = "/artifacts?" + urlencode({**kept, "after": result.next_after})
+    return render(
+        request,
+        "artifacts.html",
+        page,
+        status=status,
+        rows=rows,
+        error=error,
+        filters=filters,
+        paged=bool(after),
+        next_href=next_href,
+        projects=sorted(projects.items(), key=lambda p: p[1]),
+        kinds=list(ResourceKind),
+        levels=level_names(request, principal),
+        regimes=list(Regime),
+    )
+
+
+# --- the artifact page -----------------------------------------------------------------
+
+
+@dataclass
+class Detail:
+    """What the artifact page needs beyond the service's view."""
+
+    view: ArtifactView
+    label: Label | None
+    portion: str
+    style: str
+    history: list[Any] = field(default_factory=list)
+    failed: list[Any] = field(default_factory=list)
+
+
+def _detail(request: Request, page: PageContext, artifact_id: str) -> Detail:
+    node, principal = node_of(request), page.principal
+    assert principal is not None
+    view = node.artifacts.show(principal, artifact_id)
+    current = max(view.labels, key=lambda lab: lab.seq) if view.labels else None
+    label = label_of(current.label) if current else None
+    if label is not None:
+        page.labels.append(label)
+    detail = Detail(view, label, portion(label), style(label))
+    if view.read is not None:
+        detail.failed = [r for r in view.read.requirements if r.applies and not r.satisfied]
+    if principal.roles & READERS:
+        detail.history = node.audit.target_history(
+            principal, "artifact", artifact_id, limit=50
+        ).entries
+    return detail
+
+
+@router.get("/artifacts/new")
+def upload_form(request: Request, page: Page) -> HTMLResponse:
+    """The upload form with the label builder."""
+    return _upload_page(request, page, {})
+
+
+@router.get("/artifacts/{artifact_id}")
+def artifact(request: Request, artifact_id: str, page: Page) -> HTMLResponse:
+    """Metadata, the label in both forms, versions, why or why not, access history."""
+    detail = _detail(request, page, artifact_id)
+    assert page.principal is not None
+    return render(
+        request,
+        "artifact.html",
+        page,
+        d=detail,
+        v=detail.view,
+        officer=Role.SECURITY_OFFICER in page.principal.roles,
+        reader=bool(page.principal.roles & READERS),
+    )
+
+
+@router.get("/artifacts/{artifact_id}/download", response_model=None)
+def download(
+    request: Request,
+    artifact_id: str,
+    page: Page,
+    version: Annotated[int | None, Query(ge=1)] = None,
+) -> Response:
+    """The content, decrypted as it streams, after the policy and binding checks."""
+    node, principal = node_of(request), page.principal
+    assert principal is not None
+    try:
+        content = node.artifacts.open_content(
+            principal, ctx_of(request), artifact_id, version=version
+        )
+    except PermissionDenied as exc:
+        if exc.code != "policy_denied":
+            raise
+        # The person may discover it (otherwise: not found): explain, subject view.
+        detail = _detail(request, page, artifact_id)
+        return render(
+            request,
+            "error.html",
+            page,
+            status=403,
+            title="Forbidden",
+            detail="You may not download this artifact's content.",
+            hint="ask your security officer about the requirements below",
+            failed=[f"{r.title}: {r.detail}" for r in detail.failed],
+            request_id=getattr(request.state, "request_id", None),
+        )
+    name = content.filename or f"{artifact_id}-v{content.version}"
+    return StreamingResponse(
+        content.chunks,
+        media_type=content.media_type,
+        headers={
+            "Content-Length": str(content.end - content.start),
+            "Content-Disposition": f"attachment; filename*=UTF-8''{quote(name, safe='')}",
+            "X-Content-SHA256": content.sha256,
+        },
+    )
+
+
+# --- the label builder -------------------------------------------------------------------
+
+
+@router.post("/labels/check")
+def label_check(
+    request: Request, page: Page, label: Annotated[str, Form(max_length=4000)] = ""
+) -> HTMLResponse:
+    """The normalised banner of what is typed so far, or the error and its position."""
+    node, principal = node_of(request), page.principal
+    assert principal is not None
+    result = check_label(node.policy, principal, label, node.uow.clock().date())
+    return render(request, "label_check.html", page, check=result)
+
+
+# --- upload ------------------------------------------------------------------------------
+
+_UPLOAD_FIELDS = ("project", "kind", "title", "summary", "keywords", "label", "controls")
+
+
+def _upload_page(
+    request: Request,
+    page: PageContext,
+    form: dict[str, str],
+    error: str | None = None,
+    status: int = 200,
+) -> HTMLResponse:
+    node, principal = node_of(request), page.principal
+    assert principal is not None
+    values = {k: form.get(k, "") for k in _UPLOAD_FIELDS}
+    values["kind"] = values["kind"] or ResourceKind.DOCUMENT.value
+    values["dual_use"] = form.get("dual_use", "")
+    check = None
+    if values["label"]:
+        check = check_label(node.policy, principal, values["label"], node.uow.clock().date())
+    return render(
+        request,
+        "artifact_new.html",
+        page,
+        status=status,
+        form=values,
+        error=error,
+        check=check,
+        projects=node.projects.projects_of(principal.person_id),
+        kinds=list(ResourceKind),
+        max_bytes=node.artifacts.max_bytes,
+    )
+
+
+def _principal(request: Request) -> Principal | None:
+    token = request.cookies.get(SESSION_COOKIE)
+    if not token:
+        return None
+    try:
+        return node_of(request).auth.authenticate(ctx_of(request), token)
+    except AuthenticationFailed:
+        return None
+
+
+async def uploader(request: Request) -> PageContext:
+    """The signed-in page context, without reading the body (it is streamed later)."""
+    principal = await run_in_threadpool(_principal, request)
+    if principal is None or principal.session_id is None:
+        raise LoginRequired("/artifacts/new")
+    if principal.must_change_password:
+        raise PasswordChangeRequired
+    node = node_of(request)
+    return PageContext(
+        principal=principal,
+        csrf=session_token(node.keys.secret_key(), principal.session_id),
+        idle_seconds=node.settings.session_idle_minutes * 60,
+    )
+
+
+def _message(exc: CaveatError) -> str:
+    where = f" ({exc.field})" if exc.field else ""
+    hint = f" — {exc.hint}" if exc.hint else ""
+    failed = exc.data.get("failed")
+    also = (
+        f" Failed requirements: {', '.join(map(str, failed))}." if isinstance(failed, list) else ""
+    )
+    return f"{exc.detail}{where}{hint}{also}"
+
+
+def _split(text: str) -> list[str]:
+    return [v.strip() for v in text.replace("\n", ",").split(",") if v.strip()]
+
+
+class _Upload:
+    """One streamed upload: the session it opened, the hash and the buffer."""
+
+    def __init__(self, request: Request, page: PageContext) -> None:
+        self.node = node_of(request)
+        self.ctx = ctx_of(request)
+        assert page.principal is not None
+        self.principal = page.principal
+        self.upload_id: str | None = None
+        self.artifact_id: str | None = None
+        self.appender: Appender | None = None
+        self.sha = hashlib.sha256()
+        self.buffer = bytearray()
+
+    def begin(self, form: dict[str, str], start: FileStart) -> None:
+        if not start.filename:
+            raise InvalidInput("choose a file to upload", code="file_required", field="file")
+        new = NewArtifact(
+            project=form.get("project", ""),
+            kind=form.get("kind", ""),
+            title=form.get("title", ""),
+            label=normalised_text(
+                self.node.policy, form.get("label", ""), self.node.uow.clock().date()
+            ),
+            summary=form.get("summary", ""),
+            keywords=_split(form.get("keywords", "")),
+            controls=_split(form.get("controls", "")),
+            dual_use=form.get("dual_use") == "on",
+        )
+        status = self.node.artifacts.begin_upload(
+            self.principal,
+            self.ctx,
+            new=new,
+            filename=start.filename.replace("\\", "/").rsplit("/", 1)[-1][:400],
+            media_type=start.media_type or "application/octet-stream",
+        )
+        self.upload_id, self.artifact_id = status.id, status.artifact_id
+        self.appender = self.node.artifacts.appender(self.principal, self.ctx, status.id, 0)
+
+    def write(self, data: bytes) -> None:
+        assert self.appender is not None
+        self.sha.update(data)
+        self.appender.write(data)
+
+    def finish(self) -> None:
+        assert self.appender is not None
+        assert self.upload_id is not None
+        self.appender.finish()
+        self.appender = None
+        self.node.artifacts.complete(
+            self.principal, self.ctx, self.upload_id, sha256=self.sha.hexdigest()
+        )
+
+    def abandon(self) -> None:
+        if self.appender is not None:
+            self.appender.abort()
+            self.appender = None
+        if self.upload_id is not None:
+            self.node.artifacts.discard(self.principal, self.ctx, self.upload_id)
+
+
+UploadPage = Annotated[PageContext, Depends(uploader)]
+
+
+@router.post("/artifacts/new")
+async def upload(request: Request, page: UploadPage) -> Response:
+    """Stream the file from the form into the artifact service (never to disk in clear)."""
+    node = node_of(request)
+    assert page.principal is not None
+    assert page.principal.session_id is not None
+    secret, session_id = node.keys.secret_key(), page.principal.session_id
+    header_token = request.headers.get("x-csrf-token")
+    form: dict[str, str] = {}
+    work = _Upload(request, page)
+    failure: CaveatError | None = None
+    saw_file = False
+    try:
+        async for event in form_events(request):
+            if failure is not None:
+                continue  # read the rest of the body, so the browser sees the answer
+            try:
+                if isinstance(event, Field):
+                    form[event.name] = event.value
+                elif isinstance(event, FileStart):
+                    saw_file = True
+                    check_session_token(secret, session_id, header_token or form.get("csrf"))
+                    await run_in_threadpool(work.begin, form, event)
+                elif isinstance(event, FileData):
+                    work.buffer += event.data
+                    if len(work.buffer) >= BUFFER:
+                        await run_in_threadpool(work.write, bytes(work.buffer))
+                        work.buffer.clear()
+                elif isinstance(event, FileEnd):
+                    if work.buffer:
+                        await run_in_threadpool(work.write, bytes(work.buffer))
+                        work.buffer.clear()
+                    await run_in_threadpool(work.finish)
+            except CaveatError as exc:
+                failure = exc
+                await run_in_threadpool(work.abandon)
+    except BaseException:
+        await run_in_threadpool(work.abandon)
+        raise
+    if failure is None and not saw_file:
+        check_session_token(secret, session_id, header_token or form.get("csrf"))
+        failure = InvalidInput("choose a file to upload", code="file_required", field="file")
+    if failure is not None:
+        if failure.code == "csrf_rejected" or failure.kind in (
+            ErrorKind.INTEGRITY,
+            ErrorKind.INTERNAL,
+        ):
+            raise failure
+        return _upload_page(
+            request, page, form, error=_message(failure), status=STATUS[failure.kind]
+        )
+    return RedirectResponse(
+        f"/artifacts/{work.artifact_id}?done={quote('Uploaded. The banner shows its label.')}",
+        status_code=303,
+    )

@@ -1,0 +1,230 @@
+"""Policy pages (catalogue, explanations, who-can) and the ledger explorer over real services."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import pytest
+
+from caveat.bootstrap.container import Node
+from caveat.domain.export_control import parse_export_classification
+from caveat.domain.identity import Role
+from caveat.domain.labels import parse_marking
+from caveat.services.audit import EventFilter
+from caveat.services.principal import ConsoleOperator
+from caveat.services.uow import CallContext
+from tests.support import Scenario
+from tests.web.conftest import Browser
+from tests.web.content import PROJECT, UK_LAB, Content
+from tests.web.test_artifact_pages import ITAR, banner_of
+
+
+@pytest.fixture
+def content(node: Node, world: Scenario) -> Content:
+    node.projects.create_project(ConsoleOperator(), CallContext.cli(), name=PROJECT)
+    made = Content(world, node, PROJECT)
+    made.member("sam", nations=("GBR", "USA"), lab=UK_LAB)
+    made.member("bob", nations=("GBR",), lab=UK_LAB)
+    made.member("grace", nations=("GBR",), lab=UK_LAB, roles=(Role.SECURITY_OFFICER,))
+    made.member("audra", nations=("GBR",), lab=UK_LAB, roles=(Role.AUDITOR,), member=False)
+    made.member("alice")
+    made.put("sam", title="Seeker trials", controls=(ITAR,))
+    return made
+
+
+# --- the catalogue and the subject's own explanation ----------------------------------
+
+
+def test_the_catalogue_lists_visible_resources_and_explains_to_the_subject(
+    browser: Browser, content: Content
+) -> None:
+    node = content.node
+    entry = node.catalogue.register(
+        ConsoleOperator(),
+        CallContext.cli(),
+        project=PROJECT,
+        kind="document",
+        title="Range safety plan",
+        label=parse_marking(
+            "CONFIDENTIAL//REL TO USA, GBR",
+            groups=node.registry.directory(),
+            on=content.world.clock().date(),
+        ),
+        export=parse_export_classification([ITAR]),
+        originator="Defence Science and Technology Laboratory",
+    )
+    browser.sign_in(content.accounts["bob"])
+    listing = browser.client.get("/resources")
+    assert "Range safety plan" in listing.text
+    assert "Seeker trials" in listing.text
+    assert "2 in all" in listing.text
+    assert banner_of(listing.text) == "secret:SECRET"
+    page = browser.client.get(f"/resources/{entry.id}")
+    assert page.status_code == 200
+    assert "Why can't I read this?" in page.text
+    assert "export authorization" in page.text
+    assert "no authorization covers" not in page.text  # subject view only
+    assert banner_of(page.text) == "confidential:SECRET"  # UK words for common level 2
+    artifact = browser.client.get(
+        f"/resources/{content.artifact_id('Seeker trials')}", follow_redirects=False
+    )
+    assert artifact.status_code == 303  # artifacts have their own page
+    assert browser.client.get("/resources/nope").status_code == 404
+
+
+# --- officers: explain and who-can ------------------------------------------------------
+
+
+def test_explanations_and_who_can_are_for_security_officers(
+    browser: Browser, content: Content
+) -> None:
+    browser.sign_in(content.accounts["bob"])
+    assert browser.client.get("/policy/explain").status_code == 403
+    assert browser.client.get("/policy/who-can").status_code == 403
+    assert "/policy/explain" not in browser.client.get("/").text
+
+
+def test_an_officer_explains_a_colleagues_access_in_full(
+    browser: Browser, content: Content
+) -> None:
+    artifact_id = content.artifact_id("Seeker trials")
+    browser.sign_in(content.accounts["grace"])
+    form = browser.client.get("/policy/explain")
+    assert form.status_code == 200
+    assert "Seeker trials" in form.text
+    assert banner_of(form.text) == "unclassified:OFFICIAL"  # a list of titles, no labels shown
+    page = browser.client.get(f"/policy/explain?person=bob&resource={artifact_id}&action=read")
+    assert page.status_code == 200
+    assert "Denied — failed: export_authorization" in page.text
+    assert f"no authorization covers {ITAR}" in page.text  # the officer's detail
+    assert banner_of(page.text) == "secret:SECRET"
+    other = browser.client.get(f"/policy/explain?person=alice&resource={artifact_id}")
+    assert other.status_code == 403
+    assert "people of their own organisation" in other.text
+    hidden = browser.client.get("/policy/explain?person=bob&resource=nope")
+    assert hidden.status_code == 404
+
+
+def test_who_can_lists_every_person(browser: Browser, content: Content) -> None:
+    artifact_id = content.artifact_id("Seeker trials")
+    browser.sign_in(content.accounts["grace"])
+    page = browser.client.get(f"/policy/who-can?resource={artifact_id}&action=read")
+    assert page.status_code == 200
+    rows = dict(
+        re.findall(r"<tr><td>(\w+)</td><td>[^<]*</td>\s*<td><span class=\"(\w+)-text\"", page.text)
+    )
+    assert rows["sam"] == "ok"
+    assert rows["bob"] == "failed"
+    assert rows["alice"] == "failed"
+    assert banner_of(page.text) == "secret:SECRET"
+
+
+# --- the ledger explorer ----------------------------------------------------------------
+
+
+def test_the_ledger_is_for_auditors_and_security_officers(
+    browser: Browser, content: Content
+) -> None:
+    browser.sign_in(content.accounts["bob"])
+    for path in (
+        "/ledger",
+        "/ledger/checkpoints",
+        "/ledger/verify",
+        "/ledger/alerts",
+        "/ledger/entries/0",
+    ):
+        response = browser.client.get(path)
+        assert response.status_code == 403, path
+        assert "auditors and security officers" in response.text
+    assert 'href="/ledger"' not in browser.client.get("/").text
+
+
+def test_auditors_search_events(browser: Browser, content: Content) -> None:
+    browser.sign_in(content.accounts["audra"])
+    page = browser.client.get("/ledger?action=artifact.*")
+    assert page.status_code == 200
+    assert "artifact.created" in page.text
+    assert "person.created" not in page.text
+    by_actor = browser.client.get("/ledger?actor=sam&outcome=success")
+    assert "artifact.created" in by_actor.text
+    nothing = browser.client.get("/ledger?actor=nobody")
+    assert "No events match." in nothing.text
+    bad = browser.client.get("/ledger?since=yesterday")
+    assert bad.status_code == 422
+
+
+def test_an_entry_proof_is_verified_against_the_signed_checkpoint(
+    browser: Browser, content: Content
+) -> None:
+    node = content.node
+    browser.sign_in(content.accounts["audra"])
+    node.ledger.integrate()
+    found = node.audit.search(ConsoleOperator(), EventFilter(action="artifact.created"))
+    created = found.entries[0]
+    assert created.leaf_index is not None
+    unproven = browser.client.get(f"/ledger/entries/{created.leaf_index}")
+    if "Publish a checkpoint now" in unproven.text:
+        published: Any = browser.post(
+            "/ledger/checkpoints", {"back": f"/ledger/entries/{created.leaf_index}"}
+        )
+        assert published.status_code == 303
+        assert published.headers["location"].startswith(
+            f"/ledger/entries/{created.leaf_index}?done="
+        )
+    page = browser.client.get(f"/ledger/entries/{created.leaf_index}")
+    assert page.status_code == 200
+    assert f"Verified: entry #{created.leaf_index} is in the signed checkpoint" in page.text
+    assert page.text.count("✔ passed") == 4
+    assert node.ledger.origin in page.text
+    assert banner_of(page.text) == "secret:SECRET"  # the entry's data carries the label
+    assert browser.client.get("/ledger/entries/999999").status_code == 404
+
+
+def test_checkpoints_verify_and_csrf(browser: Browser, content: Content) -> None:
+    node = content.node
+    node.ledger.publish_checkpoint()
+    browser.sign_in(content.accounts["audra"])
+    page = browser.client.get("/ledger/checkpoints")
+    assert node.ledger.origin in page.text
+    assert "no witness yet" in page.text
+    refused = browser.client.post("/ledger/verify", data={"csrf": "forged"})
+    assert refused.status_code == 403
+    report: Any = browser.post("/ledger/verify")
+    assert report.status_code == 200
+    assert "The ledger is consistent" in report.text
+    fragment = browser.client.post(
+        "/ledger/verify", headers={"X-CSRF-Token": browser.csrf, "HX-Request": "true"}
+    )
+    assert "<html" not in fragment.text
+    assert "The ledger is consistent" in fragment.text
+
+
+def test_alerts_are_acknowledged_by_officers_only(browser: Browser, content: Content) -> None:
+    node = content.node
+    alert = node.monitoring.raise_alert(
+        CallContext.cli(),
+        rule="witness_refused",
+        severity="high",
+        subject_id=None,
+        summary="witness example refused checkpoint 12",
+        data={},
+    )
+    browser.sign_in(content.accounts["audra"])
+    page = browser.client.get("/ledger/alerts")
+    assert "witness example refused checkpoint 12" in page.text
+    assert "Acknowledge" not in page.text
+    assert "witness example refused" in browser.client.get("/").text  # the dashboard panel
+    browser.sign_in(content.accounts["grace"])
+    assert "Acknowledge" in browser.client.get("/ledger/alerts").text
+    forged = browser.client.post(
+        f"/ledger/alerts/{alert.id}/acknowledge", data={"csrf": "x", "note": "checked"}
+    )
+    assert forged.status_code == 403
+    done: Any = browser.post(f"/ledger/alerts/{alert.id}/acknowledge", {"note": "witness was down"})
+    assert done.status_code == 303
+    assert "refused checkpoint 12" not in browser.client.get("/ledger/alerts").text
+    assert "witness was down" in browser.client.get("/ledger/alerts?status=acknowledged").text
+    again: Any = browser.post(f"/ledger/alerts/{alert.id}/acknowledge", {"note": "again"})
+    assert again.status_code == 409
+    assert "already acknowledged" in again.text

@@ -20,6 +20,7 @@ from caveat.adapters.db.models import Base
 from caveat.domain.errors import InvalidInput
 from caveat.domain.ledger import NoteVerifier, leaf_hash, verifier_from_vkey
 from caveat.services.ledger import LedgerService
+from caveat.services.ledger_store import snapshot
 from caveat.services.ledger_verify import Finding, Levels, VerifyReport, check_checkpoints
 from caveat.services.monitoring import require_reader
 from caveat.services.principal import Acting
@@ -62,7 +63,7 @@ class BundleExporter:
         checkpoints = [
             cp for cp in self._ledger.checkpoints(limit=1000_000) if cp.size <= latest.size
         ]
-        with self._engine.connect() as conn, conn.begin():
+        with snapshot(self._engine) as conn:
             witnesses = [
                 {"name": n, "vkey": v}
                 for n, v in conn.execute(select(WITNESSES.c.name, WITNESSES.c.vkey))

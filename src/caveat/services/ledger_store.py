@@ -6,9 +6,10 @@ the sequencer, checkpoint publication and proofs all see one consistent snapshot
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 
-from sqlalchemy import Connection, func, select, text
+from sqlalchemy import Connection, Engine, func, select, text
 
 from caveat.adapters.db.models import Base
 from caveat.domain.errors import IntegrityError
@@ -132,3 +133,17 @@ def plan(compute: Compute, *args: int) -> list[tuple[int, int]]:
 def source_for(conn: Connection, compute: Compute, *args: int) -> PrefetchedSource:
     """A HashSource preloaded with exactly what ``compute(source, *args)`` needs."""
     return PrefetchedSource.load(conn, plan(compute, *args))
+
+
+@contextmanager
+def snapshot(engine: Engine) -> Iterator[Connection]:
+    """A read transaction that sees one snapshot for all its statements.
+
+    PostgreSQL's default READ COMMITTED gives each statement a fresh snapshot, so a
+    verifier reading entries and then node hashes could see an integration commit in
+    between and report a disagreement that is not there; REPEATABLE READ prevents it.
+    SQLite's read transactions already keep one snapshot.
+    """
+    options = {"isolation_level": "REPEATABLE READ"} if engine.dialect.name == "postgresql" else {}
+    with engine.connect().execution_options(**options) as conn, conn.begin():
+        yield conn

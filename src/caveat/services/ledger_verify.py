@@ -30,6 +30,7 @@ from caveat.domain.ledger import (
     root_hash,
     verifier_from_vkey,
 )
+from caveat.services.ledger_store import snapshot
 
 EVENTS = Base.metadata.tables["events"]
 NODES = Base.metadata.tables["ledger_nodes"]
@@ -219,7 +220,7 @@ class LedgerVerifier:
     def verify(self) -> VerifyReport:
         """Check everything; the report lists every finding (see ``require_ok``)."""
         report = VerifyReport()
-        with self._engine.connect() as conn, conn.begin():
+        with snapshot(self._engine) as conn:
             leaves = self._entries(conn, report)
             levels = Levels(leaves)
             report.entries = levels.size

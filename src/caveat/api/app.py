@@ -22,6 +22,7 @@ from caveat.api.routes import (
     people,
     policy,
     registry,
+    releases,
 )
 from caveat.bootstrap.container import Node
 from caveat.domain.errors import CaveatError
@@ -58,6 +59,7 @@ def create_app(node: Node) -> FastAPI:
         ledger.router,
         artifacts.router,
         compliance.router,
+        releases.router,
     ):
         app.include_router(router)
     static = resources.files("caveat.api").joinpath("static/swagger")

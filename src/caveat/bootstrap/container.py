@@ -48,6 +48,7 @@ from caveat.services.principal import ConsoleOperator
 from caveat.services.programmes import ProgrammeService
 from caveat.services.projects import ProjectService
 from caveat.services.registry import RegistryService
+from caveat.services.releases import ReleaseService
 from caveat.services.screening import DbScreening, ScreeningService
 from caveat.services.tokens import TokenService
 from caveat.services.uow import CallContext, Clock, UnitOfWorkFactory
@@ -89,6 +90,7 @@ class Node:
     screening: ScreeningService
     embargoes: EmbargoService
     programmes: ProgrammeService
+    releases: ReleaseService
 
     def close(self) -> None:
         """Release database connections."""
@@ -200,6 +202,9 @@ def _build(
         screening=screening,
         embargoes=EmbargoService(uow=uow),
         programmes=ProgrammeService(uow=uow),
+        releases=ReleaseService(
+            uow=uow, catalogue=catalogue, policy=policy, signing_key=keys.signing_key
+        ),
     )
 
 

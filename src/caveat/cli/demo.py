@@ -39,7 +39,16 @@ def _seed(ctx: typer.Context) -> tuple[Node, dict[str, Any]]:
     )
     # The demo operator gets the published demo password instead of a one-time one.
     accounts = scenario.seed(
-        node.registry, node.people, node.projects, node.catalogue, clock=node.uow.clock
+        node.registry,
+        node.people,
+        node.projects,
+        node.catalogue,
+        node.programmes,
+        node.agreements,
+        node.authorizations,
+        node.screening,
+        node.releases,
+        clock=node.uow.clock,
     )
     creds = {
         "note": "DEMO ONLY: these accounts and secrets are public. Never use in production.",

@@ -13,7 +13,7 @@ from caveat.adapters.db import schema
 from caveat.adapters.db.engine import make_engine
 from caveat.bootstrap.container import FirstOperator, init_node, open_node
 from caveat.bootstrap.settings import Settings
-from caveat.cli import admin, artifacts, ledger, policy, remote
+from caveat.cli import admin, artifacts, compliance, ledger, policy, releases, remote
 from caveat.cli.context import CliState, state
 from caveat.cli.demo import demo_app
 from caveat.cli.output import emit_json, errors, out
@@ -37,6 +37,14 @@ app.add_typer(policy.labels, name="label")
 app.add_typer(policy.policy, name="policy")
 app.add_typer(ledger.audit, name="audit")
 app.add_typer(artifacts.keys, name="keys")
+app.add_typer(compliance.programmes, name="programme")
+app.add_typer(compliance.agreements, name="agreement")
+app.add_typer(compliance.authorizations, name="authorization")
+app.add_typer(compliance.screen, name="screen")
+app.add_typer(compliance.embargoes, name="embargo")
+app.add_typer(compliance.visits, name="visit")
+app.add_typer(releases.release, name="release")
+app.command("export-records")(releases.export_records)
 app.command("login")(remote.login)
 app.command("logout")(remote.logout)
 app.command("whoami")(remote.whoami)

@@ -735,6 +735,47 @@ class CaveatClient:
         body = {"on": on, "reason": reason}
         return dict(self._call("POST", f"/api/v1/embargoes/{embargo_id}/lift", json=body))
 
+    # release requests and export records (issue 6)
+    def releases(self) -> list[dict[str, Any]]:
+        """GET /api/v1/releases."""
+        return list(self._call("GET", "/api/v1/releases"))
+
+    def request_release(
+        self,
+        resource: str,
+        justification: str,
+        nations: list[str] | None = None,
+        organisations: list[str] | None = None,
+    ) -> dict[str, Any]:
+        """POST /api/v1/releases."""
+        body = {
+            "resource": resource,
+            "justification": justification,
+            "nations": nations or [],
+            "organisations": organisations or [],
+        }
+        return dict(self._call("POST", "/api/v1/releases", json=body))
+
+    def classify_release(self, request_id: str, **fields: Any) -> dict[str, Any]:
+        """POST /api/v1/releases/{id}/classification."""
+        path = f"/api/v1/releases/{request_id}/classification"
+        return dict(self._call("POST", path, json=fields))
+
+    def decide_release(self, request_id: str, approve: bool, reason: str) -> dict[str, Any]:
+        """POST /api/v1/releases/{id}/decision."""
+        body = {"approve": approve, "reason": reason}
+        return dict(self._call("POST", f"/api/v1/releases/{request_id}/decision", json=body))
+
+    def export_records(self, **params: Any) -> list[dict[str, Any]]:
+        """GET /api/v1/export-records (authorization, since, until)."""
+        query = {k: v for k, v in params.items() if v is not None}
+        return list(self._call("GET", "/api/v1/export-records", params=query))
+
+    def export_records_csv(self, **params: Any) -> str:
+        """GET /api/v1/export-records.csv (authorization, since, until)."""
+        query = {k: v for k, v in params.items() if v is not None}
+        return self._text("/api/v1/export-records.csv", params=query)
+
 
 def _file_chunks(
     file: Path, offset: int, limit: int, progress: Callable[[int], None] | None

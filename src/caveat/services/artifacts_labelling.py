@@ -6,11 +6,14 @@ transaction, so the policy decides on the new label from the moment it commits.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
-from caveat.adapters.db.models.artifacts import ArtifactLabelRow
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+from caveat.adapters.db.models.artifacts import ArtifactLabelRow, ArtifactRow
 from caveat.services.artifacts_binding import binding_row
 from caveat.services.artifacts_catalogue import (
+    DraftLabel,
     draft_label,
     draft_resource,
     new_id,
@@ -23,8 +26,9 @@ from caveat.services.artifacts_lookup import (
     require_modify,
     versions_of,
 )
+from caveat.services.policy_catalogue import CatalogueService
 from caveat.services.principal import Principal, Scope
-from caveat.services.uow import CallContext
+from caveat.services.uow import CallContext, UnitOfWork
 
 
 class Labelling:
@@ -67,31 +71,47 @@ class Labelling:
                 policy, artifact.id, artifact.project_id, artifact.kind, draft, originator
             )
             require_readable_draft(session, policy, principal, relabelled, uow.now)
-            deps.catalogue.relabel_in(
-                uow, principal, artifact.id, label=draft.label, export=draft.export
+            return write_label_version(
+                uow, deps.catalogue, deps.signing_key, principal, artifact, draft
             )
-            artifact.label_seq += 1
-            label_row = ArtifactLabelRow(
-                id=new_id(),
-                artifact_id=artifact.id,
-                seq=artifact.label_seq,
-                label_json=draft.label_json,
-                export_json=draft.export_json,
-                banner=draft.banner,
-                created_by=principal.person_id,
-                created_at=uow.now,
-            )
-            session.add(label_row)
-            session.flush()
-            for version in versions_of(session, artifact.id):
-                sizes = part_sizes(session, version.id)
-                session.add(
-                    binding_row(deps.signing_key, artifact, version, sizes, label_row, uow.now)
-                )
-            uow.record(
-                "artifact.relabelled",
-                principal.actor(),
-                target_id=artifact.id,
-                data={"seq": label_row.seq, "label": draft.label_json, "export": draft.export_json},
-            )
-            return label_row.seq
+
+
+def write_label_version(
+    uow: UnitOfWork,
+    catalogue: CatalogueService,
+    signing_key: Callable[[], Ed25519PrivateKey],
+    principal: Principal,
+    artifact: ArtifactRow,
+    draft: DraftLabel,
+) -> int:
+    """Inside ``uow``: the catalogue's new label, the artifact's next label version and a
+    new signed binding per content version, with the event; the new version's number.
+
+    The caller has checked that ``principal`` may relabel (``relabel_in`` checks the policy
+    again for the catalogue row).
+    """
+    session = uow.session
+    catalogue.relabel_in(uow, principal, artifact.id, label=draft.label, export=draft.export)
+    artifact.label_seq += 1
+    label_row = ArtifactLabelRow(
+        id=new_id(),
+        artifact_id=artifact.id,
+        seq=artifact.label_seq,
+        label_json=draft.label_json,
+        export_json=draft.export_json,
+        banner=draft.banner,
+        created_by=principal.person_id,
+        created_at=uow.now,
+    )
+    session.add(label_row)
+    session.flush()
+    for version in versions_of(session, artifact.id):
+        sizes = part_sizes(session, version.id)
+        session.add(binding_row(signing_key, artifact, version, sizes, label_row, uow.now))
+    uow.record(
+        "artifact.relabelled",
+        principal.actor(),
+        target_id=artifact.id,
+        data={"seq": label_row.seq, "label": draft.label_json, "export": draft.export_json},
+    )
+    return label_row.seq

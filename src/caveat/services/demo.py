@@ -8,17 +8,23 @@ own nations (one expired), every role, and one suspended account.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 
+from caveat.domain.compliance import AgreementKind
 from caveat.domain.export_control import parse_export_classification
 from caveat.domain.identity import Clearance, CommonLevel, OrganisationKind, PersonStatus, Role
 from caveat.domain.labels import parse_marking
 from caveat.domain.policy import GrantKind
+from caveat.services.agreements import AgreementDraft, AgreementService
+from caveat.services.authorizations import AuthorizationDraft, AuthorizationService
 from caveat.services.people import NewAccount, PeopleService
 from caveat.services.policy_catalogue import CatalogueService
-from caveat.services.principal import ConsoleOperator
+from caveat.services.principal import ConsoleOperator, Principal
+from caveat.services.programmes import ProgrammeService
 from caveat.services.projects import ProjectService
 from caveat.services.registry import RegistryService
+from caveat.services.releases import ReleaseService
+from caveat.services.screening import ScreeningService
 from caveat.services.uow import CallContext, Clock
 
 DEMO_PASSWORD = "caveat-demo-sensor-2026"  # noqa: S105 - published demo credential
@@ -211,6 +217,11 @@ def seed(
     people: PeopleService,
     projects: ProjectService,
     catalogue: CatalogueService,
+    programmes: ProgrammeService,
+    agreements: AgreementService,
+    authorizations: AuthorizationService,
+    screening: ScreeningService,
+    releases: ReleaseService,
     *,
     clock: Clock,
 ) -> dict[str, NewAccount]:
@@ -252,7 +263,17 @@ def seed(
         )
         if p.suspended:
             people.set_status(console, ctx, p.username, PersonStatus.SUSPENDED)
-    seed_policy(registry, projects, catalogue, clock=clock)
+    resources = seed_policy(registry, projects, catalogue, clock=clock)
+    seed_compliance(programmes, agreements, authorizations, screening, clock=clock)
+    # A pending release request for the officers to classify and decide.
+    alice = Principal(person=people.get_person("alice"), mfa_at=clock())
+    releases.request(
+        alice,
+        ctx,
+        resource=resources["Antenna array design"],
+        to_nations=("FRA",),
+        justification="ONERA joins the antenna trials next quarter",
+    )
     return accounts
 
 
@@ -299,8 +320,9 @@ def seed_policy(
     catalogue: CatalogueService,
     *,
     clock: Clock,
-) -> None:
-    """Projects, members, labelled resources and one originator grant, through the services."""
+) -> dict[str, str]:
+    """Projects, members, labelled resources and one originator grant, through the services;
+    the resources' ids by title."""
     console = ConsoleOperator("demo-seed")
     ctx = CallContext.cli()
     for name, programme, members in PROJECTS:
@@ -308,7 +330,7 @@ def seed_policy(
         for username in members:
             projects.add_member(console, ctx, name, username)
     groups = registry.directory()
-    ids = {}
+    ids: dict[str, str] = {}
     for title, project, marking, originator, controls in RESOURCES:
         label = parse_marking(marking, groups=groups, on=clock().date())
         ids[title] = catalogue.register(
@@ -329,3 +351,122 @@ def seed_policy(
         person="sam",
         kind=GrantKind.ORIGINATOR,
     )
+    return ids
+
+
+# The legal frame (ADR 0008): the programme and its participants, the MoU in force that
+# lets the five nations share the programme's projects, an arrangement about to expire,
+# a US licence for a partner laboratory, and a screening hit for an officer to resolve.
+PROGRAMME = "Multinational Passive Sensor Programme"
+PARTICIPANTS = [
+    ("AFRL", "lead", "30"),
+    ("DSTL", "partner", "20"),
+    ("ONERA", "partner", "15"),
+    ("WTD81", "partner", "15"),
+    ("FFI", "partner", "10"),
+    ("NORTHWIND", "industry_partner", "4"),
+    ("ASTER", "industry_partner", "4"),
+    ("NIT", "academic_partner", "2"),
+]
+PARTNER_NATIONS = ("USA", "GBR", "FRA", "DEU", "NOR")
+SENSOR_MOU = "Passive Sensor Programme MoU"
+EXPIRING = "GBR-NOR calibration data exchange arrangement"
+DEMO_LICENCE = "DEMO-DSP5-0001"
+DEMO_LIST_NAME = "DEMO screening list"
+# Fictitious names for the demo only: one is close to Oskar Lind (a hit to resolve).
+DEMO_LIST = (
+    "name,id,aliases,kind,source\n"
+    "Oskar Lindh,DEMO-1,O. Lindh,individual,DEMO DATA - not a real list\n"
+    "Zephyr Trading Front Company,DEMO-2,,entity,DEMO DATA - not a real list\n"
+)
+
+
+def seed_compliance(
+    programmes: ProgrammeService,
+    agreements: AgreementService,
+    authorizations: AuthorizationService,
+    screening: ScreeningService,
+    *,
+    clock: Clock,
+) -> None:
+    """Programme, agreements, a licence and a screening hit, through the services."""
+    console = ConsoleOperator("demo-seed")
+    ctx = CallContext.cli()
+    today = clock().date()
+    programmes.create(
+        console, ctx, name=PROGRAMME, description="Passive sensing research of five nations"
+    )
+    for project, _, _ in PROJECTS:
+        programmes.add_project(console, ctx, PROGRAMME, project)
+    for organisation, role, share in PARTICIPANTS:
+        programmes.set_participant(
+            console, ctx, PROGRAMME, organisation, role=role, work_share=share
+        )
+    programmes.record_funding(
+        console, ctx, PROGRAMME, "AFRL", kind="commitment", amount="4000000", currency="USD",
+        on=date(2025, 1, 15),
+    )  # fmt: skip
+    programmes.record_funding(
+        console, ctx, PROGRAMME, "DSTL", kind="commitment", amount="2500000", currency="GBP",
+        on=date(2025, 1, 15),
+    )  # fmt: skip
+    programmes.record_funding(
+        console, ctx, PROGRAMME, "AFRL", kind="contribution", amount="1000000", currency="USD",
+        on=date(2025, 6, 30),
+    )  # fmt: skip
+    sensor_mou = agreements.create(
+        console,
+        ctx,
+        AgreementDraft(
+            name=SENSOR_MOU,
+            kind=AgreementKind.MOU,
+            effective_on=date(2025, 1, 1),
+            expires_on=date(2030, 12, 31),
+            max_level=3,
+            party_nations=PARTNER_NATIONS,
+            programmes=(PROGRAMME,),
+            technology_areas=("passive sensing", "sensor fusion", "radar signatures"),
+            releasability=PARTNER_NATIONS,
+            ip_terms={
+                "background": [{"item": "AFRL passive tracker", "owner": "USA"}],
+                "foreground": "generating_party",
+                "licences": [{"party": "GBR", "right": "royalty-free research use"}],
+                "publication_review_days": 60,
+            },
+            disputes={"mechanism": "consultation", "venue": "", "governing_law": ""},
+        ),
+    )
+    agreements.move(console, ctx, sensor_mou.id, "activate", reason="signed by all five nations")
+    expiring = agreements.create(
+        console,
+        ctx,
+        AgreementDraft(
+            name=EXPIRING,
+            kind=AgreementKind.DATA_EXCHANGE,
+            effective_on=today - timedelta(days=700),
+            expires_on=today + timedelta(days=21),
+            max_level=2,
+            party_nations=("GBR", "NOR"),
+            projects=("Passive Sensor Fusion",),
+            technology_areas=("sensor calibration",),
+        ),
+    )
+    agreements.move(console, ctx, expiring.id, "activate", reason="signed")
+    # A US licence lets ONERA receive the ITAR-controlled radar data (within SECRET).
+    authorizations.create(
+        console,
+        ctx,
+        AuthorizationDraft(
+            type="DSP-5",
+            jurisdiction="USA",
+            number=DEMO_LICENCE,
+            entries=("ITAR:USML-XI(c)(1)",),
+            valid_from=date(2025, 1, 1),
+            valid_to=date(2029, 12, 31),
+            organisations=("ONERA",),
+            max_level=3,
+            no_retransfer=True,
+            provisos="DEMO DATA: no retransfer without prior written approval",
+        ),
+    )
+    screening.import_list(console, ctx, name=DEMO_LIST_NAME, fmt="generic", text=DEMO_LIST)

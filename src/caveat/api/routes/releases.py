@@ -1,0 +1,116 @@
+"""Release requests and export records (issue 6): request, classify, decide, report.
+
+Thin routes: parse, call one service, render. Errors are typed and become problems.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from fastapi import APIRouter, Query
+from fastapi.responses import PlainTextResponse
+from pydantic import BaseModel, ConfigDict, Field
+
+from caveat.api.deps import CtxDep, CurrentPrincipal, NodeDep
+from caveat.api.routes.policy import plain
+
+router = APIRouter(prefix="/api/v1", tags=["releases"])
+
+
+class _In(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class ReleaseIn(_In):
+    resource: str = Field(max_length=300)
+    nations: list[str] = Field(default_factory=list, max_length=300)
+    organisations: list[str] = Field(default_factory=list, max_length=300)
+    justification: str = Field(max_length=2000)
+
+
+class ClassifyIn(_In):
+    controls: list[str] | None = Field(default=None, max_length=1000)
+    dual_use: bool | None = None
+    authorization: str | None = Field(default=None, max_length=80)
+    not_controlled_reason: str = Field(default="", max_length=2000)
+    dual_use_review: str = Field(default="", max_length=8000)
+
+
+class DecisionIn(_In):
+    approve: bool
+    reason: str = Field(max_length=2000)
+
+
+@router.get("/releases")
+def list_releases(principal: CurrentPrincipal, node: NodeDep) -> list[Any]:
+    """Release requests: every one for officers and auditors, one's own otherwise."""
+    return list(plain(node.releases.requests(principal)))
+
+
+@router.post("/releases", status_code=201)
+def request_release(
+    body: ReleaseIn, principal: CurrentPrincipal, node: NodeDep, ctx: CtxDep
+) -> Any:
+    """Ask for a resource to be released to further nations or organisations."""
+    return plain(
+        node.releases.request(
+            principal,
+            ctx,
+            resource=body.resource,
+            to_nations=body.nations,
+            to_organisations=body.organisations,
+            justification=body.justification,
+        )
+    )
+
+
+@router.post("/releases/{request_id}/classification")
+def classify_release(
+    request_id: str, body: ClassifyIn, principal: CurrentPrincipal, node: NodeDep, ctx: CtxDep
+) -> Any:
+    """The export control officer's classification and covering authorization."""
+    return plain(node.releases.classify(principal, ctx, request_id, **body.model_dump()))
+
+
+@router.post("/releases/{request_id}/decision")
+def decide_release(
+    request_id: str, body: DecisionIn, principal: CurrentPrincipal, node: NodeDep, ctx: CtxDep
+) -> Any:
+    """The originator's security officer approves (label and export record) or denies."""
+    return plain(
+        node.releases.decide(principal, ctx, request_id, approve=body.approve, reason=body.reason)
+    )
+
+
+@router.get("/export-records")
+def export_records(
+    principal: CurrentPrincipal,
+    node: NodeDep,
+    authorization: str | None = Query(default=None, max_length=80),
+    since: date | None = None,
+    until: date | None = None,
+) -> list[Any]:
+    """Export records per authorization and period (officers and auditors)."""
+    return list(
+        plain(
+            node.releases.export_records(
+                principal, authorization=authorization, since=since, until=until
+            )
+        )
+    )
+
+
+@router.get("/export-records.csv", response_class=PlainTextResponse)
+def export_records_csv(
+    principal: CurrentPrincipal,
+    node: NodeDep,
+    authorization: str | None = Query(default=None, max_length=80),
+    since: date | None = None,
+    until: date | None = None,
+) -> PlainTextResponse:
+    """The same report as CSV."""
+    text = node.releases.export_records_csv(
+        principal, authorization=authorization, since=since, until=until
+    )
+    return PlainTextResponse(text, media_type="text/csv; charset=utf-8")

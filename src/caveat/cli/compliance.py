@@ -1,0 +1,807 @@
+"""Programmes, agreements, export authorizations, screening, embargoes and visits on the
+node's data directory, acting as the console (ADR 0008)."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from caveat.cli.context import state
+from caveat.cli.output import errors, out, show, table
+from caveat.domain.compliance import AgreementKind
+from caveat.domain.errors import InvalidInput
+from caveat.services.agreements import Agreement, AgreementDraft
+from caveat.services.authorizations import Authorization, AuthorizationDraft
+from caveat.services.embargoes import Embargo, EmbargoDraft
+from caveat.services.principal import ConsoleOperator
+from caveat.services.programmes import Programme, Visit
+from caveat.services.screening import Hit
+from caveat.services.uow import CallContext
+
+JsonOpt = Annotated[bool, typer.Option("--json", help="print JSON for scripts")]
+Many = Annotated[list[str] | None, typer.Option()]
+
+programmes = typer.Typer(
+    help="Programmes, participants, funding, capacity building.", no_args_is_help=True
+)
+agreements = typer.Typer(help="Agreements and their lifecycle.", no_args_is_help=True)
+authorizations = typer.Typer(help="Export authorizations (licences).", no_args_is_help=True)
+screen = typer.Typer(help="Denied-party screening.", no_args_is_help=True)
+embargoes = typer.Typer(help="Embargoes per regime.", no_args_is_help=True)
+visits = typer.Typer(help="Visit requests to host laboratories.", no_args_is_help=True)
+
+CONSOLE = ConsoleOperator()
+
+
+def _day(text: str | None, field: str) -> date | None:
+    if text is None or text == "":
+        return None
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise InvalidInput(
+            f"{text!r} is not a date", code="invalid_date", field=field, hint="use YYYY-MM-DD"
+        ) from None
+
+
+def _required_day(text: str, field: str) -> date:
+    day = _day(text, field)
+    if day is None:
+        raise InvalidInput(f"{field} needs a date", code="invalid_date", field=field)
+    return day
+
+
+def _document(text: str | None, field: str) -> dict[str, Any] | None:
+    """A JSON object given inline or as @FILE."""
+    if text is None:
+        return None
+    raw = Path(text[1:]).read_text() if text.startswith("@") else text
+    try:
+        value = json.loads(raw)
+    except ValueError:
+        raise InvalidInput(
+            f"{field} is not JSON", code=f"invalid_{field}", field=field, hint="a JSON object"
+        ) from None
+    if not isinstance(value, dict):
+        raise InvalidInput(f"{field} must be a JSON object", code=f"invalid_{field}", field=field)
+    return value
+
+
+def _read(path: Path, field: str) -> str:
+    try:
+        return path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InvalidInput(
+            f"cannot read {path}: {exc}", code="unreadable_file", field=field
+        ) from None
+
+
+# programmes
+
+
+def _programme_rows(found: list[Programme]) -> None:
+    table(
+        "Programmes",
+        ["name", "projects", "participants", "id"],
+        [
+            (
+                p.name,
+                len(p.projects),
+                ", ".join(f"{x['organisation_id'][:8]} ({x['role']})" for x in p.participants),
+                p.id,
+            )
+            for p in found
+        ],
+    )
+
+
+@programmes.command("create")
+def programme_create(
+    ctx: typer.Context,
+    name: str,
+    description: Annotated[str, typer.Option()] = "",
+    json_: JsonOpt = False,
+) -> None:
+    """Create a programme."""
+    with errors(json_):
+        prog = (
+            state(ctx)
+            .open()
+            .programmes.create(CONSOLE, CallContext.cli(), name=name, description=description)
+        )
+        show(prog, json_, lambda: out.print(f"created programme {prog.name} ({prog.id})"))
+
+
+@programmes.command("list")
+def programme_list(ctx: typer.Context, json_: JsonOpt = False) -> None:
+    """List programmes."""
+    with errors(json_):
+        found = state(ctx).open().programmes.list_programmes()
+        show(found, json_, lambda: _programme_rows(found))
+
+
+@programmes.command("show")
+def programme_show(ctx: typer.Context, ref: str, json_: JsonOpt = False) -> None:
+    """One programme with its projects and participants."""
+    with errors(json_):
+        prog = state(ctx).open().programmes.get(ref)
+        show(prog, json_, lambda: _programme_rows([prog]))
+
+
+@programmes.command("add-project")
+def programme_add_project(
+    ctx: typer.Context, programme: str, project: str, json_: JsonOpt = False
+) -> None:
+    """Put a project in a programme."""
+    with errors(json_):
+        node = state(ctx).open()
+        node.programmes.add_project(CONSOLE, CallContext.cli(), programme, project)
+        prog = node.programmes.get(programme)
+        show(prog, json_, lambda: out.print(f"{project} is now in {prog.name}"))
+
+
+@programmes.command("participant")
+def programme_participant(
+    ctx: typer.Context,
+    programme: str,
+    organisation: str,
+    role: Annotated[str, typer.Option(help="lead, partner, industry_partner, academic_partner")],
+    work_share: Annotated[str | None, typer.Option(help="percent, e.g. 22.5")] = None,
+    json_: JsonOpt = False,
+) -> None:
+    """Add or update a participating organisation."""
+    with errors(json_):
+        node = state(ctx).open()
+        node.programmes.set_participant(
+            CONSOLE, CallContext.cli(), programme, organisation, role=role, work_share=work_share
+        )
+        prog = node.programmes.get(programme)
+        show(prog, json_, lambda: out.print(f"{organisation}: {role} in {prog.name}"))
+
+
+@programmes.command("funding")
+def programme_funding(
+    ctx: typer.Context,
+    programme: str,
+    organisation: str,
+    kind: Annotated[str, typer.Option(help="commitment or contribution")],
+    amount: Annotated[str, typer.Option(help="decimal amount, e.g. 1250000.00")],
+    currency: Annotated[str, typer.Option(help="ISO 4217 code")],
+    on: Annotated[str, typer.Option(help="YYYY-MM-DD")],
+    note: Annotated[str, typer.Option()] = "",
+    json_: JsonOpt = False,
+) -> None:
+    """Record a commitment or contribution."""
+    with errors(json_):
+        entry = (
+            state(ctx)
+            .open()
+            .programmes.record_funding(
+                CONSOLE,
+                CallContext.cli(),
+                programme,
+                organisation,
+                kind=kind,
+                amount=amount,
+                currency=currency,
+                on=_required_day(on, "on"),
+                note=note,
+            )
+        )
+        show({"id": entry}, json_, lambda: out.print(f"recorded {kind} {entry}"))
+
+
+@programmes.command("summary")
+def programme_summary(ctx: typer.Context, programme: str, json_: JsonOpt = False) -> None:
+    """Funding and work share per participant."""
+    with errors(json_):
+        rows = state(ctx).open().programmes.funding_summary(programme)
+        columns = list(rows[0]) if rows else ["organisation"]
+        show(
+            rows,
+            json_,
+            lambda: table(f"Funding of {programme}", columns, [list(r.values()) for r in rows]),
+        )
+
+
+@programmes.command("activity")
+def programme_activity(
+    ctx: typer.Context,
+    programme: str,
+    kind: Annotated[str, typer.Option(help="course or placement")],
+    title: Annotated[str, typer.Option()],
+    host: Annotated[str, typer.Option(help="host organisation")],
+    starts: Annotated[str, typer.Option(help="YYYY-MM-DD")],
+    ends: Annotated[str, typer.Option(help="YYYY-MM-DD")],
+    person: Annotated[str | None, typer.Option(help="who (placements)")] = None,
+    location: Annotated[str, typer.Option()] = "",
+    json_: JsonOpt = False,
+) -> None:
+    """Record a training course or an exchange placement."""
+    with errors(json_):
+        activity = (
+            state(ctx)
+            .open()
+            .programmes.add_activity(
+                CONSOLE,
+                CallContext.cli(),
+                programme,
+                kind=kind,
+                title=title,
+                host=host,
+                starts_on=_required_day(starts, "starts"),
+                ends_on=_required_day(ends, "ends"),
+                person=person,
+                location=location,
+            )
+        )
+        show({"id": activity}, json_, lambda: out.print(f"recorded {kind} {activity}"))
+
+
+# agreements
+
+
+def _agreement_rows(found: list[Agreement]) -> None:
+    table(
+        "Agreements",
+        ["name", "kind", "status", "v", "effective", "expires", "parties", "id"],
+        [
+            (
+                a.name,
+                a.kind,
+                a.status,
+                a.version,
+                a.effective_on,
+                a.expires_on or "open",
+                " ".join(a.party_nations) + f" +{len(a.party_organisations)} org.",
+                a.id,
+            )
+            for a in found
+        ],
+    )
+
+
+@agreements.command("create")
+def agreement_create(
+    ctx: typer.Context,
+    name: str,
+    kind: Annotated[AgreementKind, typer.Option()],
+    effective: Annotated[str, typer.Option(help="YYYY-MM-DD")],
+    max_level: Annotated[int, typer.Option(help="highest common level 0-4")],
+    expires: Annotated[str | None, typer.Option(help="YYYY-MM-DD (none: open-ended)")] = None,
+    nation: Many = None,
+    org: Many = None,
+    programme: Many = None,
+    project: Many = None,
+    area: Annotated[list[str] | None, typer.Option(help="technology area (repeat)")] = None,
+    control: Annotated[
+        list[str] | None, typer.Option(help="scope: control entry, e.g. ITAR:USML-XI(c)(1)")
+    ] = None,
+    rel: Annotated[list[str] | None, typer.Option(help="releasability ceiling code")] = None,
+    ip_terms: Annotated[str | None, typer.Option(help="JSON object or @FILE")] = None,
+    disputes: Annotated[str | None, typer.Option(help="JSON object or @FILE")] = None,
+    text_resource: Annotated[str | None, typer.Option(help="catalogue id of the text")] = None,
+    json_: JsonOpt = False,
+) -> None:
+    """Record a draft agreement (no effect until activated)."""
+    with errors(json_):
+        draft = AgreementDraft(
+            name=name,
+            kind=kind,
+            effective_on=_required_day(effective, "effective"),
+            expires_on=_day(expires, "expires"),
+            max_level=max_level,
+            party_nations=tuple(nation or ()),
+            party_organisations=tuple(org or ()),
+            programmes=tuple(programme or ()),
+            projects=tuple(project or ()),
+            technology_areas=tuple(area or ()),
+            controls=None if control is None else tuple(control),
+            releasability=tuple(rel or ()),
+            ip_terms=_document(ip_terms, "ip_terms"),
+            disputes=_document(disputes, "disputes"),
+            text_resource_id=text_resource,
+        )
+        made = state(ctx).open().agreements.create(CONSOLE, CallContext.cli(), draft)
+        show(made, json_, lambda: out.print(f"recorded draft agreement {made.name} ({made.id})"))
+
+
+@agreements.command("list")
+def agreement_list(ctx: typer.Context, json_: JsonOpt = False) -> None:
+    """List agreements with their status today."""
+    with errors(json_):
+        found = state(ctx).open().agreements.list_agreements(CONSOLE)
+        show(found, json_, lambda: _agreement_rows(found))
+
+
+@agreements.command("show")
+def agreement_show(ctx: typer.Context, ref: str, json_: JsonOpt = False) -> None:
+    """One agreement with every version."""
+    with errors(json_):
+        found = state(ctx).open().agreements.get(CONSOLE, ref)
+
+        def human() -> None:
+            _agreement_rows([found])
+            table(
+                "Versions",
+                ["version", "note", "at"],
+                [(v["version"], v["note"], v["created_at"]) for v in found.versions],
+            )
+
+        show(found, json_, human)
+
+
+@agreements.command("amend")
+def agreement_amend(
+    ctx: typer.Context,
+    ref: str,
+    note: Annotated[str, typer.Option(help="why (kept with the version)")],
+    name: Annotated[str | None, typer.Option()] = None,
+    effective: Annotated[str | None, typer.Option(help="YYYY-MM-DD")] = None,
+    expires: Annotated[str | None, typer.Option(help="YYYY-MM-DD")] = None,
+    open_ended: Annotated[bool, typer.Option(help="remove the expiry date")] = False,
+    max_level: Annotated[int | None, typer.Option()] = None,
+    nation: Many = None,
+    org: Many = None,
+    programme: Many = None,
+    project: Many = None,
+    area: Many = None,
+    control: Many = None,
+    unscoped: Annotated[bool, typer.Option(help="remove the control-entry scope")] = False,
+    rel: Many = None,
+    ip_terms: Annotated[str | None, typer.Option(help="JSON object or @FILE")] = None,
+    disputes: Annotated[str | None, typer.Option(help="JSON object or @FILE")] = None,
+    json_: JsonOpt = False,
+) -> None:
+    """A new version: the current terms with the options given replaced."""
+    with errors(json_):
+        node = state(ctx).open()
+        now = node.agreements.get(CONSOLE, ref)
+        expires_on = None if open_ended else (_day(expires, "expires") or now.expires_on)
+        controls = None if unscoped else (tuple(control) if control else now.controls)
+        draft = AgreementDraft(
+            name=name or now.name,
+            kind=AgreementKind(now.kind),
+            effective_on=_day(effective, "effective") or now.effective_on,
+            expires_on=expires_on,
+            max_level=now.max_level if max_level is None else max_level,
+            party_nations=tuple(nation) if nation else now.party_nations,
+            party_organisations=tuple(org) if org else now.party_organisations,
+            programmes=tuple(programme) if programme else now.programmes,
+            projects=tuple(project) if project else now.projects,
+            technology_areas=tuple(area) if area else now.technology_areas,
+            controls=controls,
+            releasability=tuple(rel) if rel else now.releasability,
+            ip_terms=_document(ip_terms, "ip_terms") or now.ip_terms,
+            disputes=_document(disputes, "disputes") or now.disputes,
+            text_resource_id=now.text_resource_id,
+        )
+        made = node.agreements.amend(CONSOLE, CallContext.cli(), now.id, draft, note=note)
+        show(made, json_, lambda: out.print(f"{made.name}: version {made.version}"))
+
+
+def _move(ctx: typer.Context, ref: str, verb: str, reason: str, json_: bool) -> None:
+    with errors(json_):
+        moved = (
+            state(ctx).open().agreements.move(CONSOLE, CallContext.cli(), ref, verb, reason=reason)
+        )
+        show(moved, json_, lambda: out.print(f"{moved.name}: {moved.status}"))
+
+
+Reason = Annotated[str, typer.Option(help="why (recorded in the ledger)")]
+
+
+@agreements.command("activate")
+def agreement_activate(
+    ctx: typer.Context, ref: str, reason: Reason, json_: JsonOpt = False
+) -> None:
+    """Bring a draft into force (refused if it overlaps another)."""
+    _move(ctx, ref, "activate", reason, json_)
+
+
+@agreements.command("suspend")
+def agreement_suspend(ctx: typer.Context, ref: str, reason: Reason, json_: JsonOpt = False) -> None:
+    """Suspend an agreement in force (access ends at once)."""
+    _move(ctx, ref, "suspend", reason, json_)
+
+
+@agreements.command("resume")
+def agreement_resume(ctx: typer.Context, ref: str, reason: Reason, json_: JsonOpt = False) -> None:
+    """Bring a suspended agreement back into force."""
+    _move(ctx, ref, "resume", reason, json_)
+
+
+@agreements.command("expire")
+def agreement_expire(ctx: typer.Context, ref: str, reason: Reason, json_: JsonOpt = False) -> None:
+    """Mark an agreement expired (final)."""
+    _move(ctx, ref, "expire", reason, json_)
+
+
+@agreements.command("terminate")
+def agreement_terminate(
+    ctx: typer.Context, ref: str, reason: Reason, json_: JsonOpt = False
+) -> None:
+    """Terminate an agreement (final)."""
+    _move(ctx, ref, "terminate", reason, json_)
+
+
+# authorizations
+
+
+def _authorization_rows(found: list[Authorization]) -> None:
+    table(
+        "Export authorizations",
+        ["type", "jurisdiction", "number", "status", "valid", "entries", "end users", "id"],
+        [
+            (
+                a.type,
+                a.jurisdiction,
+                a.number,
+                a.status,
+                f"{a.valid_from} to {a.valid_to or 'open'}",
+                " ".join(a.entries),
+                len(a.organisations) + len(a.nations) + len(a.people),
+                a.id,
+            )
+            for a in found
+        ],
+    )
+
+
+@authorizations.command("create")
+def authorization_create(
+    ctx: typer.Context,
+    number: str,
+    type_: Annotated[str, typer.Option("--type", help="DSP-5, DSP-73, DSP-85, TAA, MLA, ...")],
+    jurisdiction: Annotated[str, typer.Option(help="USA, EU or a nation")],
+    entry: Annotated[list[str], typer.Option(help="covered control entry (repeat)")],
+    valid_from: Annotated[str, typer.Option("--from", help="YYYY-MM-DD")],
+    valid_to: Annotated[str | None, typer.Option("--to", help="YYYY-MM-DD")] = None,
+    org: Many = None,
+    nation: Many = None,
+    person: Many = None,
+    max_level: Annotated[int | None, typer.Option(help="proviso: highest level 0-4")] = None,
+    no_retransfer: Annotated[bool, typer.Option(help="proviso: no retransfer")] = False,
+    provisos: Annotated[str, typer.Option(help="free-text provisos")] = "",
+    json_: JsonOpt = False,
+) -> None:
+    """Record an export authorization."""
+    with errors(json_):
+        draft = AuthorizationDraft(
+            type=type_,
+            jurisdiction=jurisdiction,
+            number=number,
+            entries=tuple(entry),
+            valid_from=_required_day(valid_from, "from"),
+            valid_to=_day(valid_to, "to"),
+            organisations=tuple(org or ()),
+            nations=tuple(nation or ()),
+            people=tuple(person or ()),
+            max_level=max_level,
+            no_retransfer=no_retransfer,
+            provisos=provisos,
+        )
+        made = state(ctx).open().authorizations.create(CONSOLE, CallContext.cli(), draft)
+        show(made, json_, lambda: out.print(f"recorded {made.type} {made.number} ({made.id})"))
+
+
+@authorizations.command("list")
+def authorization_list(ctx: typer.Context, json_: JsonOpt = False) -> None:
+    """List authorizations with their status today."""
+    with errors(json_):
+        found = state(ctx).open().authorizations.list_authorizations(CONSOLE)
+        show(found, json_, lambda: _authorization_rows(found))
+
+
+@authorizations.command("show")
+def authorization_show(ctx: typer.Context, ref: str, json_: JsonOpt = False) -> None:
+    """One authorization (by id or number)."""
+    with errors(json_):
+        found = state(ctx).open().authorizations.get(CONSOLE, ref)
+        show(found, json_, lambda: _authorization_rows([found]))
+
+
+def _authorization_move(ctx: typer.Context, ref: str, verb: str, reason: str, json_: bool) -> None:
+    with errors(json_):
+        moved = (
+            state(ctx)
+            .open()
+            .authorizations.move(CONSOLE, CallContext.cli(), ref, verb, reason=reason)
+        )
+        show(moved, json_, lambda: out.print(f"{moved.number}: {moved.status}"))
+
+
+@authorizations.command("suspend")
+def authorization_suspend(
+    ctx: typer.Context, ref: str, reason: Reason, json_: JsonOpt = False
+) -> None:
+    """Suspend an authorization."""
+    _authorization_move(ctx, ref, "suspend", reason, json_)
+
+
+@authorizations.command("reinstate")
+def authorization_reinstate(
+    ctx: typer.Context, ref: str, reason: Reason, json_: JsonOpt = False
+) -> None:
+    """Reinstate a suspended authorization."""
+    _authorization_move(ctx, ref, "reinstate", reason, json_)
+
+
+@authorizations.command("revoke")
+def authorization_revoke(
+    ctx: typer.Context, ref: str, reason: Reason, json_: JsonOpt = False
+) -> None:
+    """Revoke an authorization (final)."""
+    _authorization_move(ctx, ref, "revoke", reason, json_)
+
+
+# screening
+
+
+def _hit_rows(found: list[Hit]) -> None:
+    table(
+        "Screening hits",
+        ["id", "subject", "screened name", "list", "listed name", "score", "status"],
+        [
+            (
+                h.id,
+                f"{h.subject_type} {h.subject_id[:8]}",
+                h.screened_name,
+                h.list_name,
+                h.listed_name,
+                f"{h.score:.1f}",
+                h.status + (f" ({h.reason})" if h.reason else ""),
+            )
+            for h in found
+        ],
+    )
+
+
+@screen.command("import")
+def screen_import(
+    ctx: typer.Context,
+    path: Path,
+    name: Annotated[str, typer.Option(help="the list's name (replaces a list of that name)")],
+    format_: Annotated[str, typer.Option("--format", help="sdn, csl or generic")],
+    alt: Annotated[Path | None, typer.Option(help="alt.csv of an SDN list")] = None,
+    json_: JsonOpt = False,
+) -> None:
+    """Import a list (all or nothing) and re-screen everyone."""
+    with errors(json_):
+        report = (
+            state(ctx)
+            .open()
+            .screening.import_list(
+                CONSOLE,
+                CallContext.cli(),
+                name=name,
+                fmt=format_,
+                text=_read(path, "path"),
+                alt_text=None if alt is None else _read(alt, "alt"),
+            )
+        )
+        show(
+            report,
+            json_,
+            lambda: out.print(
+                f"imported {report.entries} entries into {report.name}; screened "
+                f"{report.screened}, {len(report.new_hits)} new hit(s)"
+            ),
+        )
+
+
+@screen.command("lists")
+def screen_lists(ctx: typer.Context, json_: JsonOpt = False) -> None:
+    """The imported lists."""
+    with errors(json_):
+        found = state(ctx).open().screening.lists(CONSOLE)
+        show(
+            found,
+            json_,
+            lambda: table(
+                "Screening lists",
+                ["name", "format", "entries", "imported", "sha256"],
+                [
+                    (r["name"], r["format"], r["entries"], r["imported_at"], r["sha256"])
+                    for r in found
+                ],
+            ),
+        )
+
+
+@screen.command("run")
+def screen_run(ctx: typer.Context, json_: JsonOpt = False) -> None:
+    """Re-screen every person and organisation against every list."""
+    with errors(json_):
+        new = state(ctx).open().screening.run(CONSOLE, CallContext.cli())
+        show({"new_hits": new}, json_, lambda: out.print(f"{len(new)} new hit(s)"))
+
+
+@screen.command("hits")
+def screen_hits(
+    ctx: typer.Context,
+    status: Annotated[str, typer.Option(help="open, false_positive, true_match or all")] = "open",
+    json_: JsonOpt = False,
+) -> None:
+    """Screening hits (open ones by default)."""
+    with errors(json_):
+        found = (
+            state(ctx).open().screening.hits(CONSOLE, status=None if status == "all" else status)
+        )
+        show(found, json_, lambda: _hit_rows(found))
+
+
+@screen.command("resolve")
+def screen_resolve(
+    ctx: typer.Context,
+    hit: str,
+    outcome: Annotated[str, typer.Option(help="false_positive or true_match")],
+    reason: Reason,
+    json_: JsonOpt = False,
+) -> None:
+    """Resolve a hit as a false positive (hold ends) or a true match."""
+    with errors(json_):
+        done = (
+            state(ctx)
+            .open()
+            .screening.resolve(CONSOLE, CallContext.cli(), hit, outcome=outcome, reason=reason)
+        )
+        show(done, json_, lambda: out.print(f"hit {done.id}: {done.status}"))
+
+
+# embargoes
+
+
+def _embargo_rows(found: list[Embargo]) -> None:
+    table(
+        "Embargoes",
+        ["nation", "imposed by", "regime", "from", "to", "source", "id"],
+        [
+            (e.nation, e.imposed_by, e.regime, e.valid_from, e.valid_to or "open", e.source, e.id)
+            for e in found
+        ],
+    )
+
+
+@embargoes.command("add")
+def embargo_add(
+    ctx: typer.Context,
+    nation: str,
+    imposed_by: Annotated[str, typer.Option(help="a nation or EU")],
+    valid_from: Annotated[str, typer.Option("--from", help="YYYY-MM-DD")],
+    source: Annotated[str, typer.Option(help="citation: instrument, article, URL")],
+    valid_to: Annotated[str | None, typer.Option("--to", help="YYYY-MM-DD")] = None,
+    regime: Annotated[str, typer.Option()] = "",
+    json_: JsonOpt = False,
+) -> None:
+    """Record one embargo."""
+    with errors(json_):
+        draft = EmbargoDraft(
+            imposed_by=imposed_by,
+            nation=nation,
+            valid_from=_required_day(valid_from, "from"),
+            valid_to=_day(valid_to, "to"),
+            source=source,
+            regime=regime,
+        )
+        made = state(ctx).open().embargoes.add(CONSOLE, CallContext.cli(), draft)
+        show(made, json_, lambda: out.print(f"recorded embargo {made.id} on {made.nation}"))
+
+
+@embargoes.command("import")
+def embargo_import(ctx: typer.Context, path: Path, json_: JsonOpt = False) -> None:
+    """Record every embargo of a CSV file (all or nothing)."""
+    with errors(json_):
+        made = state(ctx).open().embargoes.load(CONSOLE, CallContext.cli(), _read(path, "path"))
+        show(made, json_, lambda: out.print(f"recorded {len(made)} embargo(es)"))
+
+
+@embargoes.command("list")
+def embargo_list(ctx: typer.Context, json_: JsonOpt = False) -> None:
+    """List embargoes."""
+    with errors(json_):
+        found = state(ctx).open().embargoes.list_embargoes(CONSOLE)
+        show(found, json_, lambda: _embargo_rows(found))
+
+
+@embargoes.command("lift")
+def embargo_lift(
+    ctx: typer.Context,
+    ref: str,
+    on: Annotated[str, typer.Option(help="the embargo's last day, YYYY-MM-DD")],
+    reason: Reason,
+    json_: JsonOpt = False,
+) -> None:
+    """End an embargo on a day."""
+    with errors(json_):
+        lifted = (
+            state(ctx)
+            .open()
+            .embargoes.lift(
+                CONSOLE, CallContext.cli(), ref, on=_required_day(on, "on"), reason=reason
+            )
+        )
+        show(lifted, json_, lambda: out.print(f"embargo {lifted.id} ends on {lifted.valid_to}"))
+
+
+# visits
+
+
+def _visit_rows(found: list[Visit]) -> None:
+    table(
+        "Visit requests",
+        ["id", "person", "host", "project", "dates", "status"],
+        [
+            (
+                v.id,
+                v.person_id[:8],
+                v.host_org_id[:8],
+                v.project_id[:8],
+                f"{v.starts_on} to {v.ends_on}",
+                v.status,
+            )
+            for v in found
+        ],
+    )
+
+
+@visits.command("request")
+def visit_request(
+    ctx: typer.Context,
+    person: Annotated[str, typer.Option(help="the visitor")],
+    host: Annotated[str, typer.Option(help="the host organisation")],
+    project: Annotated[str, typer.Option()],
+    purpose: Annotated[str, typer.Option()],
+    starts: Annotated[str, typer.Option(help="YYYY-MM-DD")],
+    ends: Annotated[str, typer.Option(help="YYYY-MM-DD")],
+    json_: JsonOpt = False,
+) -> None:
+    """Ask for a visit to a host laboratory."""
+    with errors(json_):
+        made = (
+            state(ctx)
+            .open()
+            .programmes.request_visit(
+                CONSOLE,
+                CallContext.cli(),
+                person=person,
+                host=host,
+                project=project,
+                purpose=purpose,
+                starts_on=_required_day(starts, "starts"),
+                ends_on=_required_day(ends, "ends"),
+            )
+        )
+        show(made, json_, lambda: out.print(f"visit request {made.id}: {made.status}"))
+
+
+@visits.command("decide")
+def visit_decide(
+    ctx: typer.Context,
+    visit: str,
+    reason: Reason,
+    approve: Annotated[bool, typer.Option("--approve/--deny")],
+    json_: JsonOpt = False,
+) -> None:
+    """Approve (temporary membership) or deny a visit."""
+    with errors(json_):
+        done = (
+            state(ctx)
+            .open()
+            .programmes.decide_visit(
+                CONSOLE, CallContext.cli(), visit, approve=approve, reason=reason
+            )
+        )
+        show(done, json_, lambda: out.print(f"visit {done.id}: {done.status}"))
+
+
+@visits.command("list")
+def visit_list(ctx: typer.Context, json_: JsonOpt = False) -> None:
+    """Every visit request."""
+    with errors(json_):
+        found = state(ctx).open().programmes.visits(CONSOLE)
+        show(found, json_, lambda: _visit_rows(found))

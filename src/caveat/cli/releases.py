@@ -1,0 +1,139 @@
+"""`caveat release ...` and `caveat export-records`: the release workflow as the signed-in
+person (requests, classifications and approvals are named people's decisions, so these
+commands talk to the server, never to the data directory as the console)."""
+
+from __future__ import annotations
+
+import sys
+from typing import Annotated, Any
+
+import typer
+
+from caveat.cli.output import errors, out, show, table
+from caveat.cli.remote import _client
+
+JsonOpt = Annotated[bool, typer.Option("--json", help="print JSON for scripts")]
+Reason = Annotated[str, typer.Option(help="why (recorded in the ledger)")]
+
+release = typer.Typer(
+    help="Release requests: request, classify, approve, deny.", no_args_is_help=True
+)
+
+
+def _rows(found: list[dict[str, Any]]) -> None:
+    table(
+        "Release requests",
+        ["id", "resource", "to", "status", "controls", "authorization"],
+        [
+            (
+                r["id"],
+                r["resource_id"],
+                " ".join([*r["nations"], *(o[:8] for o in r["organisations"])]),
+                r["status"],
+                " ".join(r["controls"] or []),
+                r["authorization_id"] or r["not_controlled_reason"],
+            )
+            for r in found
+        ],
+    )
+
+
+def _one(done: dict[str, Any], as_json: bool) -> None:
+    show(done, as_json, lambda: out.print(f"release {done['id']}: {done['status']}"))
+
+
+@release.command("request")
+def request(
+    resource: str,
+    justification: Annotated[str, typer.Option(help="why the release is needed")],
+    nation: Annotated[list[str] | None, typer.Option(help="release to nation (repeat)")] = None,
+    org: Annotated[list[str] | None, typer.Option(help="release to organisation")] = None,
+    json_: JsonOpt = False,
+) -> None:
+    """Ask for a resource to be released to further nations or organisations."""
+    with errors(json_), _client() as client:
+        _one(client.request_release(resource, justification, nation or [], org or []), json_)
+
+
+@release.command("classify")
+def classify(
+    request_id: str,
+    control: Annotated[
+        list[str] | None, typer.Option(help="control entry (repeat; none: confirm the current)")
+    ] = None,
+    authorization: Annotated[str | None, typer.Option(help="covering authorization")] = None,
+    not_controlled: Annotated[
+        str, typer.Option(help="why the release needs no authorization")
+    ] = "",
+    dual_use: Annotated[bool | None, typer.Option("--dual-use/--not-dual-use")] = None,
+    review: Annotated[str, typer.Option(help="the dual-use review")] = "",
+    json_: JsonOpt = False,
+) -> None:
+    """Export control: classify (or confirm) and name the authorization."""
+    with errors(json_), _client() as client:
+        done = client.classify_release(
+            request_id,
+            controls=control,
+            dual_use=dual_use,
+            authorization=authorization,
+            not_controlled_reason=not_controlled,
+            dual_use_review=review,
+        )
+        _one(done, json_)
+
+
+@release.command("approve")
+def approve(request_id: str, reason: Reason, json_: JsonOpt = False) -> None:
+    """The originator's security officer approves: new label and an export record."""
+    with errors(json_), _client() as client:
+        _one(client.decide_release(request_id, True, reason), json_)
+
+
+@release.command("deny")
+def deny(request_id: str, reason: Reason, json_: JsonOpt = False) -> None:
+    """The originator's security officer denies."""
+    with errors(json_), _client() as client:
+        _one(client.decide_release(request_id, False, reason), json_)
+
+
+@release.command("list")
+def list_requests(json_: JsonOpt = False) -> None:
+    """Release requests you may see."""
+    with errors(json_), _client() as client:
+        found = client.releases()
+        show(found, json_, lambda: _rows(found))
+
+
+def export_records(
+    authorization: Annotated[str | None, typer.Option(help="number or id")] = None,
+    since: Annotated[str | None, typer.Option(help="first day, YYYY-MM-DD")] = None,
+    until: Annotated[str | None, typer.Option(help="last day, YYYY-MM-DD")] = None,
+    csv: Annotated[bool, typer.Option("--csv", help="print the CSV report")] = False,
+    json_: JsonOpt = False,
+) -> None:
+    """Export records per authorization and period (officers and auditors)."""
+    with errors(json_), _client() as client:
+        params = {"authorization": authorization, "since": since, "until": until}
+        if csv:
+            sys.stdout.write(client.export_records_csv(**params))
+            return
+        found = client.export_records(**params)
+        show(
+            found,
+            json_,
+            lambda: table(
+                "Export records",
+                ["released", "resource", "to", "controls", "authorization", "retain until"],
+                [
+                    (
+                        r["released_at"],
+                        r["resource_id"],
+                        " ".join([*r["nations"], *(o[:8] for o in r["organisations"])]),
+                        " ".join(r["controls"]),
+                        r["authorization_number"] or "not controlled",
+                        r["retain_until"],
+                    )
+                    for r in found
+                ],
+            ),
+        )

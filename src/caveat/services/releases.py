@@ -1,0 +1,667 @@
+"""Release requests and export records (issue 6; ADR 0008).
+
+A member asks to release a catalogued resource to further nations or organisations;
+an export control officer classifies it (or confirms its entries) and names the
+covering authorization, or records why it is not controlled; a security officer of
+the originating organisation approves or denies. Nobody classifies or approves their
+own request, and the approver is neither the requester nor the classifier. Approval
+widens the label's REL TO through ``CatalogueService.relabel_in`` and writes one
+immutable export record, in the same transaction, with its events.
+
+Only labels with a REL TO list are released this way (NOFORN and originator-only
+labels are refused: the originator relabels them). An artifact gets a new signed label
+version and bindings (``artifacts_labelling.write_label_version``), and its record
+names the content hash of its latest version.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
+from datetime import date, datetime
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from sqlalchemy import select
+
+from caveat.adapters.db.models.artifacts import ArtifactRow
+from caveat.adapters.db.models.compliance import (
+    AuthorizationEntryRow,
+    AuthorizationRecipientRow,
+    AuthorizationRow,
+    ExportRecordRow,
+    ReleaseRequestRow,
+)
+from caveat.adapters.db.models.policy import ResourceRow
+from caveat.domain.compliance import ReleaseStatus, nations, require_reason
+from caveat.domain.errors import Conflict, InvalidInput, NotFound, PermissionDenied
+from caveat.domain.export_control import (
+    ExportClassification,
+    Regime,
+    export_from_canonical_json,
+    parse_export_classification,
+    render_control_entry,
+)
+from caveat.domain.identity import Role
+from caveat.domain.labels import InvalidLabel, Label, label_to_canonical_json, render_banner
+from caveat.domain.labels.canonical import label_from_canonical_json
+from caveat.domain.labels.model import REL_TO
+from caveat.domain.policy import Action
+from caveat.services.agreements_common import canonical, find_organisation, loads, new_id
+from caveat.services.artifacts_catalogue import DraftLabel
+from caveat.services.artifacts_labelling import write_label_version
+from caveat.services.artifacts_lookup import versions_of
+from caveat.services.authorizations import effective_status, find_authorization
+from caveat.services.policy import PolicyService
+from caveat.services.policy_catalogue import CatalogueService
+from caveat.services.policy_loader import find_resource
+from caveat.services.principal import Acting, Principal, Scope
+from caveat.services.uow import CallContext, UnitOfWork, UnitOfWorkFactory
+
+RETENTION_YEARS = 5  # export records are kept at least 5 years after the authorization ends
+OVERSEERS = (Role.EXPORT_CONTROL_OFFICER, Role.SECURITY_OFFICER, Role.AUDITOR)
+
+
+@dataclass(frozen=True, slots=True)
+class Release:
+    """A release request as services hand it out."""
+
+    id: str
+    resource_id: str
+    requested_by: str
+    requested_at: datetime
+    nations: tuple[str, ...]
+    organisations: tuple[str, ...]
+    justification: str
+    status: str
+    controls: tuple[str, ...] | None
+    dual_use: bool
+    dual_use_review: str
+    not_controlled_reason: str
+    authorization_id: str | None
+    classified_by: str | None
+    decided_by: str | None
+    decision_reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class ExportRecord:
+    """Who released what to whom, under which authorization, approved by whom, when."""
+
+    id: str
+    release_request_id: str
+    resource_id: str
+    label_sha256: str
+    content_sha256: str | None
+    controls: tuple[str, ...]
+    nations: tuple[str, ...]
+    organisations: tuple[str, ...]
+    authorization_id: str | None
+    authorization_number: str | None
+    requested_by: str
+    approved_by: str
+    released_at: datetime
+    retain_until: date
+
+
+def _release(row: ReleaseRequestRow) -> Release:
+    controls = loads(row.controls_json)
+    return Release(
+        row.id,
+        row.resource_id,
+        row.requested_by,
+        row.requested_at,
+        tuple(loads(row.nations_json)),
+        tuple(loads(row.organisations_json)),
+        row.justification,
+        row.status,
+        None if controls is None else tuple(controls),
+        row.dual_use,
+        row.dual_use_review,
+        row.not_controlled_reason,
+        row.authorization_id,
+        row.classified_by,
+        row.decided_by,
+        row.decision_reason,
+    )
+
+
+def _record(row: ExportRecordRow) -> ExportRecord:
+    recipients = loads(row.recipients_json)
+    return ExportRecord(
+        row.id,
+        row.release_request_id,
+        row.resource_id,
+        row.label_sha256,
+        row.content_sha256,
+        tuple(loads(row.controls_json)),
+        tuple(recipients["nations"]),
+        tuple(recipients["organisations"]),
+        row.authorization_id,
+        row.authorization_number,
+        row.requested_by,
+        row.approved_by,
+        row.released_at,
+        row.retain_until,
+    )
+
+
+def _person(by: Acting, roles: Sequence[Role] | None, action: str) -> Principal:
+    """Releases are decisions of named people: the console takes no part."""
+    if not isinstance(by, Principal):
+        raise PermissionDenied(
+            f"{action} is a named person's decision, not the console's",
+            code="person_required",
+            hint="sign in as the person who decides (`caveat login`)",
+        )
+    by.require_scope(Scope.WRITE)
+    if roles is not None:
+        by.require_role(roles, action=action)
+    return by
+
+
+def _controlled(export: ExportClassification) -> tuple[str, ...]:
+    """The entries that need an authorization (EAR99 is exempt)."""
+    return tuple(
+        render_control_entry(e)
+        for e in export.entries
+        if not (e.regime is Regime.EAR and e.code == "EAR99")
+    )
+
+
+def _widened(label: Label, add: Sequence[str]) -> Label:
+    """The label with ``add`` on its REL TO list (and on its alternatives' lists)."""
+
+    def widen(one: Label) -> Label:
+        rel = one.category(REL_TO)
+        if rel is None:
+            return one
+        categories = [
+            c if c.tag != REL_TO else type(c)(c.tag, c.type, c.values | frozenset(add))
+            for c in one.categories
+        ]
+        return one.with_categories(categories)
+
+    top = widen(label)
+    alternatives = tuple(widen(a) for a in label.alternatives)
+    return Label(
+        top.policy,
+        top.classification,
+        top.categories,
+        top.privacy_mark,
+        top.originator,
+        top.created_at,
+        alternatives,
+    )
+
+
+def _add_years(day: date, years: int) -> date:
+    try:
+        return day.replace(year=day.year + years)
+    except ValueError:  # 29 February
+        return day.replace(year=day.year + years, day=28)
+
+
+class ReleaseService:
+    """The release workflow and the export records it leaves."""
+
+    def __init__(
+        self,
+        *,
+        uow: UnitOfWorkFactory,
+        catalogue: CatalogueService,
+        policy: PolicyService,
+        signing_key: Callable[[], Ed25519PrivateKey],
+    ) -> None:
+        self._uow = uow
+        self._catalogue = catalogue
+        self._policy = policy
+        self._signing_key = signing_key
+
+    def request(
+        self,
+        by: Acting,
+        ctx: CallContext,
+        *,
+        resource: str,
+        to_nations: Sequence[str] = (),
+        to_organisations: Sequence[str] = (),
+        justification: str,
+    ) -> Release:
+        """Ask for a resource the requester may read to be released to further parties."""
+        principal = _person(by, None, "requesting a release")
+        justification = require_reason(justification, field="justification")
+        with self._uow(ctx) as uow:
+            row = self._readable(uow, principal, resource)
+            label = self._releasable_label(uow, row)
+            codes = list(nations(to_nations))
+            orgs = [find_organisation(uow.session, o) for o in to_organisations]
+            if not codes and not orgs:
+                raise InvalidInput(
+                    "a release names the nations or organisations it is for",
+                    code="release_recipients_required",
+                    field="nations",
+                )
+            already = label.releasable_to or frozenset()
+            wanted = set(codes) | {o.nation for o in orgs}
+            if wanted <= already and not orgs:
+                raise Conflict(
+                    "the resource is already releasable to every nation named",
+                    code="already_releasable",
+                )
+            request = ReleaseRequestRow(
+                id=new_id(),
+                resource_id=row.id,
+                requested_by=principal.person_id,
+                requested_at=uow.now,
+                nations_json=canonical(sorted(set(codes))),
+                organisations_json=canonical(sorted({o.id for o in orgs})),
+                justification=justification,
+                status=ReleaseStatus.PENDING.value,
+                controls_json=None,
+                dual_use=False,
+                dual_use_review="",
+                not_controlled_reason="",
+                decision_reason="",
+            )
+            uow.session.add(request)
+            uow.record(
+                "release.requested",
+                principal.actor(),
+                target_id=request.id,
+                data={
+                    "resource_id": row.id,
+                    "nations": loads(request.nations_json),
+                    "organisations": loads(request.organisations_json),
+                    "justification": justification,
+                },
+            )
+            return _release(request)
+
+    def classify(
+        self,
+        by: Acting,
+        ctx: CallContext,
+        request_id: str,
+        *,
+        controls: Sequence[str] | None = None,
+        dual_use: bool | None = None,
+        authorization: str | None = None,
+        not_controlled_reason: str = "",
+        dual_use_review: str = "",
+    ) -> Release:
+        """The export control officer's classification (``controls`` None: confirm the
+        resource's entries) with the covering authorization, or why none is needed."""
+        principal = _person(by, (Role.EXPORT_CONTROL_OFFICER,), "classifying a release")
+        with self._uow(ctx) as uow:
+            row = self._pending(uow, request_id)
+            if principal.person_id == row.requested_by:
+                raise PermissionDenied(
+                    "nobody classifies their own release request", code="self_approval"
+                )
+            resource = find_resource(uow.session, row.resource_id)
+            # An officer never learns a label or its entries through someone else.
+            seen = self._policy.decide_row(
+                uow.session, principal, Action.DISCOVER, resource, uow.now
+            )
+            if not seen.permitted:
+                raise NotFound(f"no release request {request_id!r}", code="unknown_release")
+            current = export_from_canonical_json(resource.export_json.encode())
+            export = (
+                current
+                if controls is None
+                else parse_export_classification(
+                    controls, dual_use=current.dual_use if dual_use is None else dual_use
+                )
+            )
+            if controls is None and dual_use is not None:
+                export = ExportClassification(current.entries, dual_use)
+            controlled = _controlled(export)
+            auth: AuthorizationRow | None = None
+            if controlled:
+                if authorization is None:
+                    raise InvalidInput(
+                        "controlled entries need the authorization that covers the release",
+                        code="authorization_required",
+                        field="authorization",
+                    )
+                auth = find_authorization(uow.session, authorization)
+                self._require_covering(uow, auth, resource, controlled, row)
+                not_controlled_reason = ""
+            else:
+                if authorization is not None:
+                    raise InvalidInput(
+                        "an uncontrolled release names no authorization",
+                        code="authorization_not_needed",
+                        field="authorization",
+                    )
+                not_controlled_reason = require_reason(
+                    not_controlled_reason, field="not_controlled_reason"
+                )
+            review = dual_use_review.strip()
+            if export.dual_use and len(review) < 3:
+                raise InvalidInput(
+                    "a dual-use item needs a recorded dual-use review",
+                    code="dual_use_review_required",
+                    field="dual_use_review",
+                )
+            row.controls_json = canonical([render_control_entry(e) for e in export.entries])
+            row.dual_use = export.dual_use
+            row.dual_use_review = review
+            row.not_controlled_reason = not_controlled_reason
+            row.authorization_id = None if auth is None else auth.id
+            row.classified_by, row.classified_at = principal.person_id, uow.now
+            row.status = ReleaseStatus.CLASSIFIED.value
+            uow.record(
+                "release.classified",
+                principal.actor(),
+                target_id=row.id,
+                data={
+                    "controls": loads(row.controls_json),
+                    "dual_use": row.dual_use,
+                    "dual_use_review": review,
+                    "authorization_id": row.authorization_id,
+                    "not_controlled_reason": not_controlled_reason,
+                },
+            )
+            return _release(row)
+
+    def decide(
+        self, by: Acting, ctx: CallContext, request_id: str, *, approve: bool, reason: str
+    ) -> Release:
+        """The originating organisation's security officer approves (new label and an
+        export record) or denies; nobody decides a request they made or classified."""
+        principal = _person(by, (Role.SECURITY_OFFICER,), "deciding a release")
+        reason = require_reason(reason)
+        with self._uow(ctx) as uow:
+            row = uow.session.get(ReleaseRequestRow, request_id)
+            if row is None:
+                raise NotFound(f"no release request {request_id!r}", code="unknown_release")
+            if principal.person_id in (row.requested_by, row.classified_by):
+                raise PermissionDenied(
+                    "nobody approves a release they asked for or classified",
+                    code="self_approval",
+                )
+            resource = find_resource(uow.session, row.resource_id)
+            if resource.originator_org_id != principal.person.organisation_id:
+                raise PermissionDenied(
+                    "a security officer of the originating organisation decides a release"
+                    + (" (ORCON)" if resource.originator_controlled else ""),
+                    code="originator_approval_required",
+                )
+            if row.status in (ReleaseStatus.APPROVED.value, ReleaseStatus.DENIED.value):
+                raise Conflict(f"the release was already {row.status}", code="release_decided")
+            if approve and row.status != ReleaseStatus.CLASSIFIED.value:
+                raise Conflict(
+                    "export control has not classified this release yet",
+                    code="release_not_classified",
+                )
+            row.status = (ReleaseStatus.APPROVED if approve else ReleaseStatus.DENIED).value
+            row.decided_by, row.decided_at, row.decision_reason = (
+                principal.person_id,
+                uow.now,
+                reason,
+            )
+            uow.record(
+                "release.decided",
+                principal.actor(),
+                target_id=row.id,
+                data={"approved": approve, "reason": reason},
+            )
+            if approve:
+                self._release(uow, principal, row, resource)
+            return _release(row)
+
+    def requests(self, by: Acting) -> list[Release]:
+        """Officers and auditors see every request; anyone else their own."""
+        with self._uow.read() as session:
+            query = select(ReleaseRequestRow).order_by(
+                ReleaseRequestRow.requested_at, ReleaseRequestRow.id
+            )
+            if isinstance(by, Principal) and not set(by.roles) & set(OVERSEERS):
+                query = query.where(ReleaseRequestRow.requested_by == by.person_id)
+            return [_release(r) for r in session.scalars(query)]
+
+    def export_records(
+        self,
+        by: Acting,
+        *,
+        authorization: str | None = None,
+        since: date | None = None,
+        until: date | None = None,
+    ) -> list[ExportRecord]:
+        """Export records (officers and auditors), per authorization and period."""
+        if isinstance(by, Principal):
+            by.require_scope(Scope.READ)
+            by.require_role(OVERSEERS, action="reading export records")
+        with self._uow.read() as session:
+            query = select(ExportRecordRow).order_by(
+                ExportRecordRow.released_at, ExportRecordRow.id
+            )
+            if authorization is not None:
+                auth = find_authorization(session, authorization)
+                query = query.where(ExportRecordRow.authorization_id == auth.id)
+            rows = [
+                r
+                for r in session.scalars(query)
+                if (since is None or r.released_at.date() >= since)
+                and (until is None or r.released_at.date() <= until)
+            ]
+            return [_record(r) for r in rows]
+
+    def export_records_csv(
+        self,
+        by: Acting,
+        *,
+        authorization: str | None = None,
+        since: date | None = None,
+        until: date | None = None,
+    ) -> str:
+        """The export-records report as CSV (one line per record)."""
+        records = self.export_records(by, authorization=authorization, since=since, until=until)
+        buffer = io.StringIO()
+        writer = csv.writer(buffer, lineterminator="\n")
+        writer.writerow(
+            [
+                "released_at",
+                "record_id",
+                "release_request_id",
+                "resource_id",
+                "label_sha256",
+                "content_sha256",
+                "controls",
+                "nations",
+                "organisations",
+                "authorization_number",
+                "requested_by",
+                "approved_by",
+                "retain_until",
+            ]
+        )
+        for r in records:
+            writer.writerow(
+                [
+                    r.released_at.isoformat(),
+                    r.id,
+                    r.release_request_id,
+                    r.resource_id,
+                    r.label_sha256,
+                    r.content_sha256 or "",
+                    " ".join(r.controls),
+                    " ".join(r.nations),
+                    " ".join(r.organisations),
+                    r.authorization_number or "",
+                    r.requested_by,
+                    r.approved_by,
+                    r.retain_until.isoformat(),
+                ]
+            )
+        return buffer.getvalue()
+
+    # helpers
+
+    def _readable(self, uow: UnitOfWork, principal: Principal, ref: str) -> ResourceRow:
+        try:
+            row = find_resource(uow.session, ref)
+        except NotFound:
+            row = None
+        if row is not None:
+            decision = self._policy.decide_row(uow.session, principal, Action.READ, row, uow.now)
+            if decision.permitted:
+                return row
+        raise NotFound(f"no resource {ref!r}", code="unknown_resource")
+
+    @staticmethod
+    def _releasable_label(uow: UnitOfWork, row: ResourceRow) -> Label:
+        if row.label_json is None or row.rel_mode != "list":
+            raise Conflict(
+                "only a label with a REL TO list is released this way; NOFORN and "
+                "originator-only material is relabelled by its originator",
+                code="not_releasable",
+            )
+        return label_from_canonical_json(row.label_json.encode())
+
+    def _banner(self, label: Label) -> str:
+        try:
+            return render_banner(label, schemes=self._policy.schemes)
+        except (InvalidInput, InvalidLabel):
+            return label_to_canonical_json(label).decode()[:500]
+
+    @staticmethod
+    def _pending(uow: UnitOfWork, request_id: str) -> ReleaseRequestRow:
+        row = uow.session.get(ReleaseRequestRow, request_id)
+        if row is None:
+            raise NotFound(f"no release request {request_id!r}", code="unknown_release")
+        if row.status != ReleaseStatus.PENDING.value:
+            raise Conflict(f"the release is {row.status}", code="release_not_pending")
+        return row
+
+    @staticmethod
+    def _require_covering(
+        uow: UnitOfWork,
+        auth: AuthorizationRow,
+        resource: ResourceRow,
+        controlled: Sequence[str],
+        row: ReleaseRequestRow,
+    ) -> None:
+        """The authorization is in force, covers every entry, every recipient, the level."""
+        session = uow.session
+        status = effective_status(auth, uow.now.date())
+        if status != "active":
+            raise Conflict(
+                f"authorization {auth.number} is {status}", code="authorization_not_in_force"
+            )
+        entries = set(
+            session.scalars(
+                select(AuthorizationEntryRow.entry).where(
+                    AuthorizationEntryRow.authorization_id == auth.id
+                )
+            )
+        )
+        missing = sorted(set(controlled) - entries)
+        if missing:
+            raise InvalidInput(
+                f"authorization {auth.number} does not cover {', '.join(missing)}",
+                code="authorization_not_covering",
+                field="authorization",
+            )
+        recipients = {
+            (kind, ref)
+            for kind, ref in session.execute(
+                select(AuthorizationRecipientRow.kind, AuthorizationRecipientRow.ref).where(
+                    AuthorizationRecipientRow.authorization_id == auth.id
+                )
+            ).all()
+        }
+        uncovered = [n for n in loads(row.nations_json) if ("nation", n) not in recipients]
+        for org_id in loads(row.organisations_json):
+            org = find_organisation(session, org_id)
+            if ("organisation", org.id) not in recipients and (
+                "nation",
+                org.nation,
+            ) not in recipients:
+                uncovered.append(org.name)
+        if uncovered:
+            raise InvalidInput(
+                f"authorization {auth.number} does not name {', '.join(uncovered)} as end user",
+                code="authorization_not_covering",
+                field="authorization",
+            )
+        level = resource.common_level or 0
+        if auth.max_common_level is not None and level > auth.max_common_level:
+            raise InvalidInput(
+                f"authorization {auth.number} allows up to level {auth.max_common_level}",
+                code="authorization_proviso",
+                field="authorization",
+            )
+
+    def _release(
+        self, uow: UnitOfWork, principal: Principal, row: ReleaseRequestRow, resource: ResourceRow
+    ) -> None:
+        """The new label through the catalogue and the export record, in ``uow``."""
+        label = self._releasable_label(uow, resource)
+        controls = tuple(loads(row.controls_json) or [])
+        export = parse_export_classification(controls, dual_use=row.dual_use)
+        auth: AuthorizationRow | None = None
+        if row.authorization_id is not None:
+            # Fail closed: the authorization must still cover the release on approval.
+            auth = find_authorization(uow.session, row.authorization_id)
+            self._require_covering(uow, auth, resource, _controlled(export), row)
+        added = set(loads(row.nations_json))
+        for org_id in loads(row.organisations_json):
+            added.add(find_organisation(uow.session, org_id).nation)
+        widened = _widened(label, sorted(added))
+        artifact = uow.session.get(ArtifactRow, resource.id)
+        content_sha256: str | None = None
+        if artifact is None:
+            self._catalogue.relabel_in(uow, principal, resource.id, label=widened, export=export)
+        else:
+            # An artifact: a new signed label version and bindings for every content version.
+            widened = replace(widened, created_at=uow.now)
+            draft = DraftLabel(widened, export, self._banner(widened))
+            write_label_version(uow, self._catalogue, self._signing_key, principal, artifact, draft)
+            versions = versions_of(uow.session, artifact.id)
+            content_sha256 = versions[-1].sha256.hex() if versions else None
+        uow.session.flush()
+        new_label = find_resource(uow.session, resource.id).label_json or ""
+        ends = uow.now.date() if auth is None or auth.valid_to is None else auth.valid_to
+        record = ExportRecordRow(
+            id=new_id(),
+            release_request_id=row.id,
+            resource_id=resource.id,
+            label_sha256=hashlib.sha256(new_label.encode()).hexdigest(),
+            content_sha256=content_sha256,
+            controls_json=canonical(list(controls)),
+            recipients_json=canonical(
+                {
+                    "nations": loads(row.nations_json),
+                    "organisations": loads(row.organisations_json),
+                }
+            ),
+            authorization_id=None if auth is None else auth.id,
+            authorization_number=None if auth is None else auth.number,
+            requested_by=row.requested_by,
+            approved_by=principal.person_id,
+            released_at=uow.now,
+            retain_until=_add_years(max(ends, uow.now.date()), RETENTION_YEARS),
+        )
+        uow.session.add(record)
+        uow.record(
+            "export.recorded",
+            principal.actor(),
+            target_id=record.id,
+            data={
+                "release_request_id": row.id,
+                "resource_id": resource.id,
+                "label_sha256": record.label_sha256,
+                "content_sha256": content_sha256,
+                "controls": list(controls),
+                "recipients": loads(record.recipients_json),
+                "authorization_id": record.authorization_id,
+                "authorization_number": record.authorization_number,
+                "requested_by": row.requested_by,
+                "retain_until": record.retain_until.isoformat(),
+            },
+        )

@@ -1,0 +1,66 @@
+"""The demo scenario's legal frame: cross-national reads work, and there is work to do."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from caveat.bootstrap.container import Node
+from caveat.domain.policy import Action
+from caveat.services import demo
+from caveat.services.principal import ConsoleOperator
+from tests.support import FakeClock
+
+CONSOLE = ConsoleOperator()
+READ = Action.READ
+
+
+def test_demo_seeds_programme_agreements_licence_and_a_hit(node: Node, clock: FakeClock) -> None:
+    demo.seed(
+        node.registry,
+        node.people,
+        node.projects,
+        node.catalogue,
+        node.programmes,
+        node.agreements,
+        node.authorizations,
+        node.screening,
+        node.releases,
+        clock=clock,
+    )
+    programme = node.programmes.get(demo.PROGRAMME)
+    assert len(programme.projects) == len(demo.PROJECTS)
+    assert len(programme.participants) == len(demo.PARTICIPANTS)
+    statuses = {a.name: a for a in node.agreements.list_agreements(CONSOLE)}
+    assert statuses[demo.SENSOR_MOU].status == "in_force"
+    expiring = statuses[demo.EXPIRING]
+    assert expiring.status == "in_force"
+    assert expiring.expires_on is not None
+    assert expiring.expires_on - clock().date() <= timedelta(days=30)
+    [licence] = node.authorizations.list_authorizations(CONSOLE)
+    assert licence.status == "active"
+    assert licence.entries == ("ITAR:USML-XI(c)(1)",)
+    [pending] = node.releases.requests(CONSOLE)
+    assert (pending.status, pending.nations) == ("pending", ("FRA",))
+    [hit] = node.screening.hits(CONSOLE)
+    assert hit.screened_name == "Oskar Lind"
+    assert hit.source.startswith("DEMO DATA")
+    plan = node.policy.resolve("Sensor fusion test plan")
+    # A UK researcher reads a US document under the MoU; the French researcher is
+    # covered by the MoU too, and is refused only by the REL TO marking.
+    assert node.policy.explain(CONSOLE, person="bob", resource_id=plan, action=READ).permitted
+    claire = node.policy.explain(CONSOLE, person="claire", resource_id=plan, action=READ)
+    assert set(claire.failed) == {"releasability"}
+    # The licence covers ONERA for the ITAR entry; the hit holds Oskar.
+    radar = node.policy.resolve("Radar cross-section measurements")
+    assert (
+        "export_authorization"
+        not in node.policy.explain(CONSOLE, person="claire", resource_id=radar, action=READ).failed
+    )
+    assert (
+        "screening"
+        in node.policy.explain(CONSOLE, person="oskar", resource_id=plan, action=READ).failed
+    )
+    # Once the arrangement lapses, the GBR-NOR coverage is gone while the MoU stays.
+    clock.advance(days=40)
+    statuses = {a.name: a.status for a in node.agreements.list_agreements(CONSOLE)}
+    assert statuses == {demo.SENSOR_MOU: "in_force", demo.EXPIRING: "expired"}

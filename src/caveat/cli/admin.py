@@ -125,8 +125,6 @@ def _level(name: str) -> CommonLevel:
 
 
 def _date(text: str | None, field: str) -> date:
-    from caveat.domain.errors import InvalidInput
-
     if text is None:
         raise InvalidInput(
             "a clearance needs an expiry date", field=field, hint="--clearance-expires 2028-12-31"

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import datetime, timedelta
 from typing import Annotated, Any
 from urllib.parse import quote, urlencode
 
@@ -43,7 +43,7 @@ from caveat.web.labelling import (
     style,
     viewer_scheme,
 )
-from caveat.web.pages import PageContext, render
+from caveat.web.pages import PageContext, render, start_of_day
 from caveat.web.session import (
     LoginRequired,
     Page,
@@ -84,15 +84,6 @@ class Row:
     created_at: datetime
 
 
-def _day(value: str, name: str) -> datetime | None:
-    if not value:
-        return None
-    try:
-        return datetime.combine(date.fromisoformat(value), time(), tzinfo=UTC)
-    except ValueError:
-        raise InvalidInput(f"{name} must be a date (YYYY-MM-DD)", field=name) from None
-
-
 @router.get("/artifacts")
 def artifacts(
     request: Request,
@@ -124,7 +115,7 @@ def artifacts(
     rows: list[Row] = []
     error, next_href, status = None, None, 200
     try:
-        until = _day(created_to, "created_to")
+        until = start_of_day(created_to, "created_to")
         result = node.artifact_search.search(
             principal,
             SearchQuery(
@@ -134,7 +125,7 @@ def artifacts(
                 level=int(level) if level.isdigit() else None,
                 nation=nation or None,
                 regime=regime or None,
-                created_from=_day(created_from, "created_from"),
+                created_from=start_of_day(created_from, "created_from"),
                 created_to=None if until is None else until + timedelta(days=1),
                 after=after or None,
                 limit=PAGE_SIZE,

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import timedelta
 from typing import Annotated, Any
 from urllib.parse import quote, urlencode
 
@@ -36,7 +36,7 @@ from caveat.services.audit import EventFilter
 from caveat.services.ledger import b64
 from caveat.services.monitoring import AlertStatus
 from caveat.web.labelling import labels_in
-from caveat.web.pages import PageContext, render
+from caveat.web.pages import PageContext, render, start_of_day
 from caveat.web.session import ctx_of, node_of, signed_in
 
 router = APIRouter(prefix="/ledger", include_in_schema=False)
@@ -54,15 +54,6 @@ def ledger_reader(page: Annotated[PageContext, Depends(signed_in)]) -> PageConte
 
 
 ReaderPage = Annotated[PageContext, Depends(ledger_reader)]
-
-
-def _day(value: str, name: str) -> datetime | None:
-    if not value:
-        return None
-    try:
-        return datetime.combine(date.fromisoformat(value), time(), tzinfo=UTC)
-    except ValueError:
-        raise InvalidInput(f"{name} must be a date (YYYY-MM-DD)", field=name) from None
 
 
 def _status(request: Request) -> dict[str, Any]:
@@ -98,14 +89,14 @@ def events(
     entries: list[Any] = []
     error, next_href, status = None, None, 200
     try:
-        end = _day(until, "until")
+        end = start_of_day(until, "until")
         f = EventFilter(
             actor=form["actor"] or None,
             target_type=form["target_type"] or None,
             target_id=form["target_id"] or None,
             action=form["action"] or None,
             outcome=Outcome(outcome) if outcome in {o.value for o in Outcome} else None,
-            since=_day(since, "since"),
+            since=start_of_day(since, "since"),
             until=None if end is None else end + timedelta(days=1),
         )
         found = node.audit.search(page.principal, f, cursor=cursor, limit=PAGE_SIZE)

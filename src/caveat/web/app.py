@@ -14,7 +14,17 @@ from caveat.api import problems
 from caveat.api.problems import STATUS, TITLES
 from caveat.domain.errors import CaveatError, ErrorKind
 from caveat.web.pages import PageContext, render
-from caveat.web.routes import admin, artifacts, auth, dashboard, ledger, policy
+from caveat.web.routes import (
+    admin,
+    artifacts,
+    auth,
+    compliance,
+    dashboard,
+    ledger,
+    policy,
+    programmes,
+    releases,
+)
 from caveat.web.session import LoginRequired, PasswordChangeRequired
 
 _API_PREFIXES = ("/api/", "/healthz", "/readyz")
@@ -65,6 +75,9 @@ def install_web(app: FastAPI) -> None:
         artifacts.router,
         policy.router,
         ledger.router,
+        programmes.router,
+        compliance.router,
+        releases.router,
     ):
         app.include_router(router)
 

@@ -1,0 +1,7 @@
+"""Web pages for compliance (filled in by the work on issue 7)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+router = APIRouter(include_in_schema=False)

@@ -20,6 +20,7 @@ from caveat.adapters.db import schema
 from caveat.adapters.db.engine import make_engine
 from caveat.adapters.db.models import Base
 from caveat.adapters.db.models.artifacts import SEARCH_TABLES
+from caveat.adapters.db.models.compliance import POLICY_SOURCES, PolicyGenerationRow
 from caveat.bootstrap.container import FirstOperator, Node, init_node
 from caveat.bootstrap.settings import HashProfile, Settings
 from caveat.services.people import NewAccount
@@ -62,6 +63,9 @@ def empty_tables(url: str) -> None:
         else:
             for table in reversed(Base.metadata.sorted_tables):
                 conn.execute(table.delete())
+        # Reference rows the migrations seed are part of the schema.
+        generations = PolicyGenerationRow.__table__
+        conn.execute(generations.insert(), [{"name": n, "value": 0} for n in POLICY_SOURCES])
     engine.dispose()
 
 

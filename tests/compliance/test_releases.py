@@ -15,7 +15,9 @@ from fastapi.testclient import TestClient
 from caveat.api.app import create_app
 from caveat.client import CaveatClient
 from caveat.domain.errors import CaveatError
+from caveat.domain.export_control import parse_export_classification
 from caveat.domain.identity import Role
+from caveat.domain.labels import parse_marking
 from caveat.services.audit import EventFilter
 from caveat.services.authorizations import AuthorizationDraft
 from tests.compliance.support import CONSOLE, World, ctx
@@ -323,3 +325,96 @@ def test_releasing_an_artifact_signs_a_new_label_version(
     assert record.content_sha256 == sha(data)
     report = world.node.artifact_admin.verify(CONSOLE, ctx(), artifact)
     assert report.clean, report.problems
+
+
+def _register(world: World, marking: str, title: str, export: tuple[str, ...] = ()) -> str:
+    label = parse_marking(marking, groups=world.node.registry.directory(), on=world.today)
+    return world.node.catalogue.register(
+        CONSOLE,
+        ctx(),
+        project=world.project,
+        kind="document",
+        title=title,
+        label=label,
+        originator=world.afrl,
+        export=parse_export_classification(list(export)),
+    ).id
+
+
+def _release(world: World, resource: str, requester: str, **to: Any) -> Any:
+    node = world.node
+    asked = node.releases.request(
+        world.principal(requester), ctx(), resource=resource, justification="joint trial", **to
+    )
+    node.releases.classify(
+        world.principal("eco"), ctx(), asked.id, not_controlled_reason="a test schedule only"
+    )
+    return node.releases.decide(
+        world.principal("sol"), ctx(), asked.id, approve=True, reason="originator agrees"
+    )
+
+
+@pytest.mark.parametrize(
+    ("marking", "lifts", "banner"),
+    [
+        ("SECRET//NOFORN", "NOFORN", "SECRET//REL TO USA, GBR"),
+        ("SECRET//ORCON/NOFORN", "NOFORN", "SECRET//ORCON/REL TO USA, GBR"),
+        ("SECRET", "originator-only", "SECRET//REL TO USA, GBR"),
+    ],
+)
+def test_noforn_and_originator_only_material_is_released_by_the_originator(
+    world: World, marking: str, lifts: str, banner: str
+) -> None:
+    agreement = world.node.agreements.create(CONSOLE, ctx(), world.draft())
+    world.node.agreements.move(CONSOLE, ctx(), agreement.id, "activate", reason="signed")
+    world.node.projects.add_member(CONSOLE, ctx(), world.project, "eco")
+    resource = _register(world, marking, "us only")
+    assert "releasability" in world.failed("bob", resource)
+    approved = _release(world, resource, "alice", to_nations=["GBR"])
+    assert approved.status == "approved"
+    (view,) = [v for v in world.node.policy.catalogue() if v.id == resource]
+    assert view.banner == banner
+    assert "releasability" not in world.failed("bob", resource)
+    (requested,) = world.node.audit.search(CONSOLE, EventFilter(action="release.requested")).entries
+    assert requested.data["lifts"] == lifts
+
+
+def test_the_no_retransfer_proviso_is_checked_by_machine(world: World, onera: str) -> None:
+    world.node.authorizations.create(
+        CONSOLE,
+        ctx(),
+        AuthorizationDraft(
+            type="DSP-5",
+            jurisdiction="USA",
+            number="DSP5-NO-RETRANSFER",
+            entries=(ITAR,),
+            valid_from=world.today,
+            valid_to=world.today + timedelta(days=365),
+            organisations=(onera,),
+            no_retransfer=True,
+        ),
+    )
+    node = world.node
+    asked = node.releases.request(
+        world.principal("alice"), ctx(), resource=world.controlled, justification="trial",
+        to_organisations=["ONERA"],
+    )  # fmt: skip
+    node.releases.classify(
+        world.principal("eco"), ctx(), asked.id, authorization="DSP5-NO-RETRANSFER"
+    )
+    node.releases.decide(world.principal("sol"), ctx(), asked.id, approve=True, reason="agreed")
+    assert "releasability" not in world.failed("claire", world.controlled)
+    # ONERA received it under the proviso: it may not pass it on...
+    with pytest.raises(CaveatError) as info:
+        node.releases.request(
+            world.principal("claire"), ctx(), resource=world.controlled,
+            justification="share with our partner", to_nations=["DEU"],
+        )  # fmt: skip
+    assert info.value.code == "no_retransfer"
+    assert "DSP5-NO-RETRANSFER" in info.value.detail
+    # ...while the originator may release it further, under its own authorization.
+    again = node.releases.request(
+        world.principal("alice"), ctx(), resource=world.controlled, justification="trial",
+        to_nations=["DEU"],
+    )  # fmt: skip
+    assert again.status == "pending"

@@ -166,30 +166,42 @@ def _paragraphs() -> st.SearchStrategy[str]:
 
 
 ROMAN = ["I", "II", "IV", "VIII", "IX", "XI", "XII", "XV", "XIX", "XXI"]
-ECCN = st.builds(
-    lambda c, g, n, p: f"{c}{g}{n:03d}{p}",
-    st.integers(0, 9),
-    st.sampled_from("ABCDE"),
-    st.integers(0, 999),
-    _paragraphs(),
-)
+
+
+def _ccl(categories: str, origins: str) -> st.SearchStrategy[str]:
+    """CCL-shaped numbers whose regime digit is one the list uses; 600-series numbers
+    mirror ML1-ML22."""
+
+    def build(c: str, g: str, o: str, n: int, p: str) -> str:
+        return f"{c}{g}{o}{(n % 22) + 1 if o == '6' else n:02d}{p}"
+
+    return st.builds(
+        build,
+        st.sampled_from(categories),
+        st.sampled_from("ABCDE"),
+        st.sampled_from(origins),
+        st.integers(0, 99),
+        _paragraphs(),
+    )
+
+
 ENTRY_TEXTS = st.one_of(
     st.builds(
         lambda cat, para: f"ITAR:USML-{cat}{para}",
         st.sampled_from(ROMAN),
         st.sampled_from(["", "(a)", "(c)(1)", "(d)(2)(i)", "(x)"]),
     ),
-    ECCN.map(lambda c: f"EAR:{c}"),
+    _ccl("0123456789", "0123569").map(lambda c: f"EAR:{c}"),
     st.just("EAR:EAR99"),
     st.integers(1, 22).map(lambda n: f"WA:ML{n}"),
-    ECCN.filter(lambda c: not c.startswith("0")).map(lambda c: f"WA:{c}"),
+    _ccl("123456789", "0").map(lambda c: f"WA:{c}"),
     st.builds(
         lambda i, g, n: f"MTCR:{i}.{g}.{n}",
-        st.integers(1, 20),
+        st.integers(1, 20).filter(lambda i: i not in (5, 7, 8)),  # 5, 7, 8 are reserved
         st.sampled_from("ABCDE"),
         st.integers(1, 12),
     ),
-    ECCN.map(lambda c: f"EU:{c}"),
+    _ccl("0123456789", "01234").map(lambda c: f"EU:{c}"),
 )
 
 

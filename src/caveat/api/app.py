@@ -17,6 +17,7 @@ from caveat.api.routes import (
     artifacts,
     auth,
     compliance,
+    control_lists,
     health,
     ledger,
     people,
@@ -59,6 +60,7 @@ def create_app(node: Node) -> FastAPI:
         ledger.router,
         artifacts.router,
         compliance.router,
+        control_lists.router,
         releases.router,
     ):
         app.include_router(router)

@@ -13,7 +13,16 @@ from caveat.adapters.db import schema
 from caveat.adapters.db.engine import make_engine
 from caveat.bootstrap.container import FirstOperator, init_node, open_node
 from caveat.bootstrap.settings import Settings
-from caveat.cli import admin, artifacts, compliance, ledger, policy, releases, remote
+from caveat.cli import (
+    admin,
+    artifacts,
+    compliance,
+    control_lists,
+    ledger,
+    policy,
+    releases,
+    remote,
+)
 from caveat.cli.context import CliState, state
 from caveat.cli.demo import demo_app
 from caveat.cli.output import emit_json, errors, out
@@ -44,6 +53,7 @@ app.add_typer(compliance.screen, name="screen")
 app.add_typer(compliance.embargoes, name="embargo")
 app.add_typer(compliance.visits, name="visit")
 app.add_typer(releases.release, name="release")
+app.add_typer(control_lists.control_list, name="control-list")
 app.command("export-records")(releases.export_records)
 app.command("login")(remote.login)
 app.command("logout")(remote.logout)

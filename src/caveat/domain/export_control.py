@@ -21,6 +21,7 @@ from typing import Any
 
 import rfc8785
 
+from caveat.domain.control_lists import CatalogueError, describe_entry
 from caveat.domain.errors import InvalidInput
 
 EXPORT_VERSION = "caveat.export/1"
@@ -117,6 +118,12 @@ class ControlEntry:
                 f"{self.regime} is administered by {JURISDICTION[self.regime]}",
             )
         _check_code(self.regime, self.code)
+        try:  # on its list, not only well formed
+            describe_entry(self.regime.value, self.code)
+        except CatalogueError as exc:
+            raise ControlEntryError(
+                exc.detail, field="control_entry", hint="see `caveat control-list`"
+            ) from None
 
     @property
     def mtcr_category(self) -> int | None:

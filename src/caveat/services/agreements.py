@@ -52,6 +52,7 @@ from caveat.services.agreements_common import (
     require_level,
     require_text,
 )
+from caveat.services.generations import GenerationCache
 from caveat.services.principal import Acting
 from caveat.services.projects import find_project
 from caveat.services.registry import RegistryService
@@ -543,17 +544,23 @@ def _projects_of(session: Session, programmes: Sequence[str]) -> set[str]:
 class DbAgreements:
     """Requirement 6's source: agreements in force on a day naming the organisation or nation.
 
-    One read per decision: the agreements the subject's organisation or nation is a
+    The agreements the subject's organisation or nation is a
     party to, in force and within their dates; covered projects include those of
     covered programmes as they stand now.
     """
 
     def __init__(self, *, uow: UnitOfWorkFactory) -> None:
-        self._uow = uow
+        self._cache: GenerationCache[tuple[AgreementTerms, ...]] = GenerationCache(
+            uow, "agreements"
+        )
 
     def in_force(self, *, organisation_id: str, nation: str, on: date) -> Sequence[AgreementTerms]:
-        with self._uow.read() as session:
-            return terms_in_force(session, organisation_id=organisation_id, nation=nation, on=on)
+        return self._cache.get(
+            (organisation_id, nation, on),
+            lambda session: tuple(
+                terms_in_force(session, organisation_id=organisation_id, nation=nation, on=on)
+            ),
+        )
 
 
 def terms_in_force(

@@ -38,6 +38,7 @@ from caveat.services.agreements_common import (
     require,
     require_level,
 )
+from caveat.services.generations import GenerationCache
 from caveat.services.people import find_person
 from caveat.services.principal import Acting
 from caveat.services.uow import CallContext, UnitOfWorkFactory
@@ -353,19 +354,25 @@ def authorizations_in_force(
 
 
 class DbAuthorizations:
-    """Requirement 7's source, read from the database on every decision."""
+    """Requirement 7's source: the database, through a generation-checked cache."""
 
     def __init__(self, *, uow: UnitOfWorkFactory) -> None:
-        self._uow = uow
+        self._cache: GenerationCache[tuple[AuthorizationTerms, ...]] = GenerationCache(
+            uow, "authorizations"
+        )
 
     def in_force(
         self, *, person_id: str, organisation_id: str, nations: frozenset[str], on: date
     ) -> Sequence[AuthorizationTerms]:
-        with self._uow.read() as session:
-            return authorizations_in_force(
-                session,
-                person_id=person_id,
-                organisation_id=organisation_id,
-                nations=nations,
-                on=on,
-            )
+        return self._cache.get(
+            (person_id, organisation_id, nations, on),
+            lambda session: tuple(
+                authorizations_in_force(
+                    session,
+                    person_id=person_id,
+                    organisation_id=organisation_id,
+                    nations=nations,
+                    on=on,
+                )
+            ),
+        )

@@ -8,10 +8,14 @@ own request, and the approver is neither the requester nor the classifier. Appro
 widens the label's REL TO through ``CatalogueService.relabel_in`` and writes one
 immutable export record, in the same transaction, with its events.
 
-Only labels with a REL TO list are released this way (NOFORN and originator-only
-labels are refused: the originator relabels them). An artifact gets a new signed label
-version and bindings (``artifacts_labelling.write_label_version``), and its record
-names the content hash of its latest version.
+A release widens a REL TO list, ends originator-only handling of a classified label,
+or lifts NOFORN (``domain.compliance.release``); only the originating organisation's
+security officer decides, which is also what ORCON asks. An artifact gets a new signed
+label version and bindings (``artifacts_labelling.write_label_version``), and its
+record names the content hash of its latest version.
+
+The no-retransfer proviso is checked by machine: what an organisation received under
+an authorization that forbids retransfer cannot be released further at its request.
 """
 
 from __future__ import annotations
@@ -36,6 +40,7 @@ from caveat.adapters.db.models.compliance import (
 )
 from caveat.adapters.db.models.policy import ResourceRow
 from caveat.domain.compliance import ReleaseStatus, nations, require_reason
+from caveat.domain.compliance.release import lifted_by_release, released_label
 from caveat.domain.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from caveat.domain.export_control import (
     ExportClassification,
@@ -47,13 +52,13 @@ from caveat.domain.export_control import (
 from caveat.domain.identity import Role
 from caveat.domain.labels import InvalidLabel, Label, label_to_canonical_json, render_banner
 from caveat.domain.labels.canonical import label_from_canonical_json
-from caveat.domain.labels.model import REL_TO
 from caveat.domain.policy import Action
 from caveat.services.agreements_common import canonical, find_organisation, loads, new_id
 from caveat.services.artifacts_catalogue import DraftLabel
 from caveat.services.artifacts_labelling import write_label_version
 from caveat.services.artifacts_lookup import versions_of
 from caveat.services.authorizations import effective_status, find_authorization
+from caveat.services.people import find_person
 from caveat.services.policy import PolicyService
 from caveat.services.policy_catalogue import CatalogueService
 from caveat.services.policy_loader import find_resource
@@ -171,32 +176,6 @@ def _controlled(export: ExportClassification) -> tuple[str, ...]:
     )
 
 
-def _widened(label: Label, add: Sequence[str]) -> Label:
-    """The label with ``add`` on its REL TO list (and on its alternatives' lists)."""
-
-    def widen(one: Label) -> Label:
-        rel = one.category(REL_TO)
-        if rel is None:
-            return one
-        categories = [
-            c if c.tag != REL_TO else type(c)(c.tag, c.type, c.values | frozenset(add))
-            for c in one.categories
-        ]
-        return one.with_categories(categories)
-
-    top = widen(label)
-    alternatives = tuple(widen(a) for a in label.alternatives)
-    return Label(
-        top.policy,
-        top.classification,
-        top.categories,
-        top.privacy_mark,
-        top.originator,
-        top.created_at,
-        alternatives,
-    )
-
-
 def _add_years(day: date, years: int) -> date:
     try:
         return day.replace(year=day.year + years)
@@ -236,6 +215,9 @@ class ReleaseService:
         with self._uow(ctx) as uow:
             row = self._readable(uow, principal, resource)
             label = self._releasable_label(uow, row)
+            self._require_retransfer_allowed(
+                uow, row, principal.person.organisation_id, principal.organisation_nation
+            )
             codes = list(nations(to_nations))
             orgs = [find_organisation(uow.session, o) for o in to_organisations]
             if not codes and not orgs:
@@ -276,6 +258,7 @@ class ReleaseService:
                     "nations": loads(request.nations_json),
                     "organisations": loads(request.organisations_json),
                     "justification": justification,
+                    "lifts": lifted_by_release(label).value,
                 },
             )
             return _release(request)
@@ -404,6 +387,11 @@ class ReleaseService:
                 uow.now,
                 reason,
             )
+            if approve:
+                requester = find_person(uow.session, row.requested_by)
+                self._require_retransfer_allowed(
+                    uow, resource, requester.organisation_id, requester.organisation.nation
+                )
             uow.record(
                 "release.decided",
                 principal.actor(),
@@ -515,13 +503,32 @@ class ReleaseService:
 
     @staticmethod
     def _releasable_label(uow: UnitOfWork, row: ResourceRow) -> Label:
-        if row.label_json is None or row.rel_mode != "list":
+        if row.label_json is None or row.rel_mode == "open":
             raise Conflict(
-                "only a label with a REL TO list is released this way; NOFORN and "
-                "originator-only material is relabelled by its originator",
-                code="not_releasable",
+                "the resource is unclassified and not restricted to any nation",
+                code="already_releasable",
             )
         return label_from_canonical_json(row.label_json.encode())
+
+    @staticmethod
+    def _require_retransfer_allowed(
+        uow: UnitOfWork, row: ResourceRow, organisation_id: str, nation: str
+    ) -> None:
+        """Refuse a release asked for by a recipient of an earlier export made under an
+        authorization with the no-retransfer proviso (its recipients may not pass it on)."""
+        earlier = uow.session.execute(
+            select(ExportRecordRow.recipients_json, AuthorizationRow.number)
+            .join(AuthorizationRow, AuthorizationRow.id == ExportRecordRow.authorization_id)
+            .where(ExportRecordRow.resource_id == row.id, AuthorizationRow.no_retransfer)
+        ).all()
+        for recipients_json, number in earlier:
+            recipients = loads(recipients_json)
+            if nation in recipients["nations"] or organisation_id in recipients["organisations"]:
+                raise PermissionDenied(
+                    f"received under authorization {number}, which forbids retransfer",
+                    code="no_retransfer",
+                    hint="the originator may release it further under a new authorization",
+                )
 
     def _banner(self, label: Label) -> str:
         try:
@@ -612,7 +619,10 @@ class ReleaseService:
         added = set(loads(row.nations_json))
         for org_id in loads(row.organisations_json):
             added.add(find_organisation(uow.session, org_id).nation)
-        widened = _widened(label, sorted(added))
+        originator = resource.originator_nation or (
+            label.originator.nation if label.originator else principal.organisation_nation
+        )
+        widened = released_label(label, originator, added)
         artifact = uow.session.get(ArtifactRow, resource.id)
         content_sha256: str | None = None
         if artifact is None:

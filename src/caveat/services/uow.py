@@ -15,18 +15,27 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import Connection, Table, insert
+from sqlalchemy import Connection, Table, insert, update
 from sqlalchemy.exc import IntegrityError as DatabaseIntegrityError
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from caveat.adapters.db.models import EventRow
+from caveat.adapters.db.models.compliance import PolicyGenerationRow
 from caveat.domain.errors import Conflict, ServiceUnavailable
 from caveat.domain.events import Actor, Event, Outcome, event_type
 
 Clock = Callable[[], datetime]
 # The plain table: a Core executemany, without the ORM's bulk-insert bookkeeping.
 _EVENTS = cast(Table, EventRow.__table__)
+_GENERATIONS = cast(Table, PolicyGenerationRow.__table__)
+# Events that change what a cached policy source returns (services/generations.py):
+# any state change has its event, so no write path can forget to invalidate.
+GENERATION_TRIGGERS = (
+    ("agreement.", "agreements"),
+    ("programme.project_added", "agreements"),  # programme coverage widens
+    ("authorization.", "authorizations"),
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,10 +107,23 @@ class UnitOfWork:
         return event
 
     def write_events(self) -> None:
-        """Insert the events recorded so far (called before commit; safe to call again)."""
+        """Insert the events recorded so far (called before commit; safe to call again)
+        and raise the generation of every policy source those events changed."""
         if self._event_rows:
+            changed = {
+                source
+                for row in self._event_rows
+                for prefix, source in GENERATION_TRIGGERS
+                if row["type"].startswith(prefix)
+            }
             self.session.execute(insert(_EVENTS), self._event_rows)
             self._event_rows = []
+            if changed:
+                self.session.execute(
+                    update(_GENERATIONS)
+                    .where(_GENERATIONS.c.name.in_(sorted(changed)))
+                    .values(value=_GENERATIONS.c.value + 1)
+                )
 
     def after_commit(self, callback: Callable[[], None]) -> None:
         """Run ``callback`` once the transaction has committed (never on rollback)."""

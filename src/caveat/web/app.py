@@ -19,6 +19,7 @@ from caveat.web.routes import (
     artifacts,
     auth,
     compliance,
+    control_lists,
     dashboard,
     ledger,
     policy,
@@ -77,6 +78,7 @@ def install_web(app: FastAPI) -> None:
         ledger.router,
         programmes.router,
         compliance.router,
+        control_lists.router,
         releases.router,
     ):
         app.include_router(router)

@@ -340,3 +340,19 @@ class ExportRecordRow(Base):
     approved_by: Mapped[str] = mapped_column(ForeignKey("people.id"))
     released_at: Mapped[datetime] = mapped_column(UTCDateTime())
     retain_until: Mapped[date] = mapped_column(Date)
+
+
+# caching
+
+
+POLICY_SOURCES = ("agreements", "authorizations")  # seeded by migration 0006
+
+
+class PolicyGenerationRow(Base):
+    """A counter per policy source, raised in the transaction that changes the source, so
+    any process can tell whether what it cached from that source is still current."""
+
+    __tablename__ = "policy_generations"
+
+    name: Mapped[str] = mapped_column(String(40), primary_key=True)
+    value: Mapped[int] = mapped_column(BigId, nullable=False, default=0)

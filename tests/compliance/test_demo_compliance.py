@@ -7,7 +7,8 @@ from datetime import timedelta
 from caveat.bootstrap.container import Node
 from caveat.domain.policy import Action
 from caveat.services import demo
-from caveat.services.principal import ConsoleOperator
+from caveat.services.principal import ConsoleOperator, Principal
+from caveat.services.uow import CallContext
 from tests.support import FakeClock
 
 CONSOLE = ConsoleOperator()
@@ -36,11 +37,14 @@ def test_demo_seeds_programme_agreements_licence_and_a_hit(node: Node, clock: Fa
     assert expiring.status == "in_force"
     assert expiring.expires_on is not None
     assert expiring.expires_on - clock().date() <= timedelta(days=30)
-    [licence] = node.authorizations.list_authorizations(CONSOLE)
-    assert licence.status == "active"
-    assert licence.entries == ("ITAR:USML-XI(c)(1)",)
+    licences = {a.number: a for a in node.authorizations.list_authorizations(CONSOLE)}
+    assert set(licences) == {demo.DEMO_LICENCE, demo.DEMO_EAR_LICENCE}
+    assert licences[demo.DEMO_LICENCE].status == "active"
+    assert licences[demo.DEMO_LICENCE].entries == ("ITAR:USML-XI(c)(1)",)
+    assert licences[demo.DEMO_LICENCE].no_retransfer
     [pending] = node.releases.requests(CONSOLE)
-    assert (pending.status, pending.nations) == ("pending", ("FRA",))
+    assert (pending.status, pending.nations) == ("pending", ())
+    assert len(pending.organisations) == 1
     [hit] = node.screening.hits(CONSOLE)
     assert hit.screened_name == "Oskar Lind"
     assert hit.source.startswith("DEMO DATA")
@@ -64,3 +68,29 @@ def test_demo_seeds_programme_agreements_licence_and_a_hit(node: Node, clock: Fa
     clock.advance(days=40)
     statuses = {a.name: a.status for a in node.agreements.list_agreements(CONSOLE)}
     assert statuses == {demo.SENSOR_MOU: "in_force", demo.EXPIRING: "expired"}
+
+
+def test_the_demo_release_can_be_completed_by_its_officers(node: Node, clock: FakeClock) -> None:
+    demo.seed(
+        node.registry, node.people, node.projects, node.catalogue, node.programmes,
+        node.agreements, node.authorizations, node.screening, node.releases, clock=clock,
+    )  # fmt: skip
+    [pending] = node.releases.requests(CONSOLE)
+    antenna = node.policy.resolve("Antenna array design")
+    assert (
+        "releasability"
+        in node.policy.explain(CONSOLE, person="claire", resource_id=antenna, action=READ).failed
+    )
+
+    def officer(username: str) -> Principal:
+        return Principal(person=node.people.get_person(username), mfa_at=clock())
+
+    ctx = CallContext.cli()
+    node.releases.classify(officer("erin"), ctx, pending.id, authorization=demo.DEMO_EAR_LICENCE)
+    approved = node.releases.decide(
+        officer("victor"), ctx, pending.id, approve=True, reason="AFRL agrees"
+    )
+    assert approved.status == "approved"
+    assert node.policy.explain(CONSOLE, person="claire", resource_id=antenna, action=READ).permitted
+    [record] = node.releases.export_records(CONSOLE)
+    assert record.authorization_number == demo.DEMO_EAR_LICENCE

@@ -5,13 +5,17 @@ from __future__ import annotations
 
 import csv
 import io
+import re
+import zlib
 from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import update
 
+from caveat.adapters.db.models.compliance import ExportRecordRow
 from caveat.api.app import create_app
 from caveat.client import CaveatClient
 from caveat.domain.errors import CaveatError
@@ -168,6 +172,44 @@ def test_release_of_a_controlled_resource_end_to_end(
     assert recorded.target_id == record["id"]
     assert recorded.data["label_sha256"] == record["label_sha256"]
     assert recorded.data["authorization_number"] == LICENCE
+    # The readable report agrees with the ledger, names people, and prints as a PDF...
+    report = eco.export_report(authorization=LICENCE)
+    assert report["disagreements"] == 0
+    [line] = report["lines"]
+    assert (line["record_id"], line["ledger_agrees"]) == (record["id"], True)
+    assert line["recipients"] == ["ONERA"]
+    assert line["approved_by"] == world.scenario.accounts["sol"].person.display_name
+    assert report["totals"] == [
+        {
+            "authorization": LICENCE,
+            "records": 1,
+            "first": line["released_at"],
+            "last": line["released_at"],
+            "retain_until": record["retain_until"],
+        }
+    ]
+    pdf = eco.export_records_pdf(authorization=LICENCE)
+    assert pdf.startswith(b"%PDF-")
+    assert LICENCE in _pdf_text(pdf)
+    assert "Every record matches its ledger event." in _pdf_text(pdf)
+    # ...and a record changed behind the ledger's back is flagged.
+    with world.node.uow(ctx()) as uow:
+        uow.session.execute(update(ExportRecordRow).values(content_sha256="0" * 64))
+    tampered = eco.export_report(authorization=LICENCE)
+    assert tampered["disagreements"] == 1
+    assert "do NOT match the ledger" in _pdf_text(eco.export_records_pdf())
+
+
+def _pdf_text(pdf: bytes) -> str:
+    """The text drawn on the pages (fpdf2 deflates each content stream)."""
+    streams = re.findall(rb"stream\r?\n(.*?)\r?\nendstream", pdf, re.S)
+    drawn = []
+    for stream in streams:
+        try:
+            drawn.append(zlib.decompress(stream).decode("latin-1"))
+        except zlib.error:
+            continue
+    return "".join(drawn)
 
 
 def test_refusals_nothing_half_applied(http: list[TestClient], world: World, onera: str) -> None:

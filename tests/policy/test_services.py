@@ -2,20 +2,26 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 from sqlalchemy import select
 
 from caveat.adapters.db.models import EventRow
 from caveat.bootstrap.container import Node
-from caveat.domain.errors import Conflict, NotFound, PermissionDenied
+from caveat.domain.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from caveat.domain.identity import Role
 from caveat.domain.labels import parse_marking
 from caveat.domain.policy import Action, AddNationality, GrantKind
+from caveat.services.audit import EventFilter
 from caveat.services.principal import ConsoleOperator, Principal
 from caveat.services.uow import CallContext
 from tests.support import FakeClock, Scenario
 
 CONSOLE = ConsoleOperator()
+
+
+READ = Action.READ
 
 
 def ctx() -> CallContext:
@@ -156,3 +162,37 @@ def test_nobody_registers_or_grants_what_they_cannot_see(world: Scenario) -> Non
             person="bob",
             kind=GrantKind.ACCESS,
         )
+
+
+def test_members_have_project_roles_and_changeable_end_dates(world: Scenario) -> None:
+    ids = setup(world)
+    node, project = world.node, ids["project"]
+    world.person("lena", nations=("USA",))
+    added = node.projects.add_member(CONSOLE, ctx(), project, "lena", role="lead")
+    assert added.role == "lead"
+    with pytest.raises(InvalidInput) as info:
+        node.projects.add_member(CONSOLE, ctx(), project, "olga", role="boss")
+    assert info.value.code == "invalid_project_role"
+    explained = node.policy.explain(CONSOLE, person="lena", resource_id=ids["nf"], action=READ)
+    assert "need_to_know" not in explained.failed
+    # The end date moves; once it passes, need-to-know through the project ends.
+    ends = world.clock() + timedelta(days=2)
+    changed = node.projects.update_member(
+        CONSOLE, ctx(), project, "lena", role="observer", expires_at=ends
+    )
+    assert (changed.role, changed.expires_at) == ("observer", ends)
+    [member] = [m for m in node.projects.members(project) if m.username == "lena"]
+    assert (member.role, member.expires_at) == ("observer", ends)
+    world.clock.advance(days=3)
+    explained = node.policy.explain(CONSOLE, person="lena", resource_id=ids["nf"], action=READ)
+    assert "need_to_know" in explained.failed
+    reopened = node.projects.update_member(CONSOLE, ctx(), project, "lena", open_ended=True)
+    assert reopened.expires_at is None
+    with pytest.raises(InvalidInput):
+        node.projects.update_member(
+            CONSOLE, ctx(), project, "lena", expires_at=world.clock() - timedelta(days=1)
+        )
+    events = node.audit.search(CONSOLE, EventFilter(action="project.member_updated")).entries
+    assert [e.data["role"] for e in events] == ["observer", "observer"]
+    with pytest.raises(NotFound):
+        node.projects.update_member(CONSOLE, ctx(), project, "olga", role="member")

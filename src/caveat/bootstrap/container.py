@@ -45,6 +45,7 @@ from caveat.services.people import NewAccount, PeopleService
 from caveat.services.policy import PolicyService
 from caveat.services.policy_catalogue import CatalogueService
 from caveat.services.principal import ConsoleOperator
+from caveat.services.programme_records import ProgrammeRecords
 from caveat.services.programmes import ProgrammeService
 from caveat.services.projects import ProjectService
 from caveat.services.registry import RegistryService
@@ -90,6 +91,7 @@ class Node:
     screening: ScreeningService
     embargoes: EmbargoService
     programmes: ProgrammeService
+    programme_records: ProgrammeRecords
     releases: ReleaseService
 
     def close(self) -> None:
@@ -202,6 +204,7 @@ def _build(
         screening=screening,
         embargoes=EmbargoService(uow=uow),
         programmes=ProgrammeService(uow=uow),
+        programme_records=ProgrammeRecords(uow=uow),
         releases=ReleaseService(
             uow=uow, catalogue=catalogue, policy=policy, signing_key=keys.signing_key
         ),

@@ -355,6 +355,9 @@ def agreement_amend(
     rel: Many = None,
     ip_terms: Annotated[str | None, typer.Option(help="JSON object or @FILE")] = None,
     disputes: Annotated[str | None, typer.Option(help="JSON object or @FILE")] = None,
+    text_resource: Annotated[
+        str | None, typer.Option(help="catalogue id of the amended text")
+    ] = None,
     json_: JsonOpt = False,
 ) -> None:
     """A new version: the current terms with the options given replaced."""
@@ -378,7 +381,7 @@ def agreement_amend(
             releasability=tuple(rel) if rel else now.releasability,
             ip_terms=_document(ip_terms, "ip_terms") or now.ip_terms,
             disputes=_document(disputes, "disputes") or now.disputes,
-            text_resource_id=now.text_resource_id,
+            text_resource_id=text_resource or now.text_resource_id,
         )
         made = node.agreements.amend(CONSOLE, CallContext.cli(), now.id, draft, note=note)
         show(made, json_, lambda: out.print(f"{made.name}: version {made.version}"))

@@ -17,7 +17,7 @@ from caveat.cli.output import errors, out, show, table
 from caveat.domain.errors import CaveatError, InvalidInput
 from caveat.domain.export_control import parse_export_classification
 from caveat.domain.groups import GroupDirectory, builtin_directory
-from caveat.domain.identity import CommonLevel
+from caveat.domain.identity import CommonLevel, ProjectRole
 from caveat.domain.labels import (
     Label,
     common_level,
@@ -319,6 +319,9 @@ def project_add_member(
     project: str,
     user: str,
     expires: Annotated[str | None, typer.Option(help="YYYY-MM-DD[THH:MM]")] = None,
+    role: Annotated[ProjectRole, typer.Option(help="the member's role in the project")] = (
+        ProjectRole.MEMBER
+    ),
     json_: JsonOpt = False,
 ) -> None:
     """Add a person to a project (need-to-know)."""
@@ -327,10 +330,39 @@ def project_add_member(
             state(ctx)
             .open()
             .projects.add_member(
-                CONSOLE, CallContext.cli(), project, user, expires_at=_when(expires)
+                CONSOLE, CallContext.cli(), project, user, expires_at=_when(expires), role=role
             )
         )
-        show(member, json_, lambda: out.print(f"{member.username} joined {project}"))
+        show(member, json_, lambda: out.print(f"{member.username} joined {project} as {role}"))
+
+
+@projects.command("change-member")
+def project_change_member(
+    ctx: typer.Context,
+    project: str,
+    user: str,
+    role: Annotated[ProjectRole | None, typer.Option(help="new role")] = None,
+    expires: Annotated[str | None, typer.Option(help="new end, YYYY-MM-DD[THH:MM]")] = None,
+    open_ended: Annotated[bool, typer.Option(help="remove the end date")] = False,
+    json_: JsonOpt = False,
+) -> None:
+    """Change a member's role or end date."""
+    with errors(json_):
+        member = (
+            state(ctx)
+            .open()
+            .projects.update_member(
+                CONSOLE,
+                CallContext.cli(),
+                project,
+                user,
+                role=role,
+                expires_at=_when(expires),
+                open_ended=open_ended,
+            )
+        )
+        until = member.expires_at.isoformat() if member.expires_at else "no end date"
+        show(member, json_, lambda: out.print(f"{member.username}: {member.role}, {until}"))
 
 
 @projects.command("remove-member")

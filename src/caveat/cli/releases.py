@@ -5,6 +5,7 @@ commands talk to the server, never to the data directory as the console)."""
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 from typing import Annotated, Any
 
 import typer
@@ -109,6 +110,9 @@ def export_records(
     since: Annotated[str | None, typer.Option(help="first day, YYYY-MM-DD")] = None,
     until: Annotated[str | None, typer.Option(help="last day, YYYY-MM-DD")] = None,
     csv: Annotated[bool, typer.Option("--csv", help="print the CSV report")] = False,
+    pdf: Annotated[
+        Path | None, typer.Option("--pdf", help="write the readable report to this PDF file")
+    ] = None,
     json_: JsonOpt = False,
 ) -> None:
     """Export records per authorization and period (officers and auditors)."""
@@ -116,6 +120,26 @@ def export_records(
         params = {"authorization": authorization, "since": since, "until": until}
         if csv:
             sys.stdout.write(client.export_records_csv(**params))
+            return
+        if pdf is not None:
+            report = client.export_report(**params)
+            pdf.write_bytes(client.export_records_pdf(**params))
+            summary = {
+                "file": str(pdf),
+                "records": len(report["lines"]),
+                "disagreements": report["disagreements"],
+            }
+            show(
+                summary,
+                json_,
+                lambda: out.print(
+                    f"wrote {pdf}: {summary['records']} record(s), "
+                    f"{summary['disagreements']} not matching the ledger",
+                    highlight=False,
+                ),
+            )
+            if report["disagreements"]:
+                raise typer.Exit(1)
             return
         found = client.export_records(**params)
         show(

@@ -251,6 +251,10 @@ class CaveatClient:
     # ledger, audit explorer and alerts (issue 5)
     def _text(self, path: str, params: dict[str, Any] | None = None) -> str:
         """GET a non-JSON body (checkpoints, CSV), with the same typed errors."""
+        return self._body(path, params).decode("utf-8")
+
+    def _body(self, path: str, params: dict[str, Any] | None = None) -> bytes:
+        """GET a non-JSON body as bytes (PDF, CSV), with the same typed errors."""
         try:
             response = self._http.get(path, params=params)
         except httpx.TransportError as exc:
@@ -260,7 +264,7 @@ class CaveatClient:
             ) from exc
         if response.status_code >= 400:
             raise _error(response)
-        return response.text
+        return response.content
 
     def ledger_keys(self) -> dict[str, Any]:
         """The node's origin, log verifier key and witness (cosigner) key."""
@@ -775,6 +779,16 @@ class CaveatClient:
         """GET /api/v1/export-records.csv (authorization, since, until)."""
         query = {k: v for k, v in params.items() if v is not None}
         return self._text("/api/v1/export-records.csv", params=query)
+
+    def export_report(self, **params: Any) -> dict[str, Any]:
+        """GET /api/v1/export-records/report: names, totals, ledger agreement."""
+        query = {k: v for k, v in params.items() if v is not None}
+        return dict(self._call("GET", "/api/v1/export-records/report", params=query))
+
+    def export_records_pdf(self, **params: Any) -> bytes:
+        """GET /api/v1/export-records.pdf (authorization, since, until)."""
+        query = {k: v for k, v in params.items() if v is not None}
+        return self._body("/api/v1/export-records.pdf", params=query)
 
 
 def _file_chunks(

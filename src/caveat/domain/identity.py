@@ -27,6 +27,15 @@ class Role(StrEnum):
     AUDITOR = "auditor"
 
 
+class ProjectRole(StrEnum):
+    """What a member does in a project; need-to-know comes from membership, not the role."""
+
+    LEAD = "lead"
+    MEMBER = "member"
+    OBSERVER = "observer"
+    VISITOR = "visitor"  # granted by an approved visit, for its dates
+
+
 class PersonStatus(StrEnum):
     """An account is active or suspended; suspended accounts cannot sign in."""
 

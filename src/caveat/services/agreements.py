@@ -427,14 +427,20 @@ class AgreementService:
         row.scoped = draft.controls is not None
         row.ip_terms_json = canonical(ip_terms_from(draft.ip_terms).document())
         row.disputes_json = canonical(dispute_terms_from(draft.disputes).document())
-        if draft.text_resource_id is not None and (
-            uow.session.get(ResourceRow, draft.text_resource_id) is None
-        ):
-            raise NotFound(
-                f"no resource {draft.text_resource_id!r} for the agreement text",
-                code="unknown_resource",
-                field="text_resource_id",
-            )
+        if draft.text_resource_id is not None:
+            text = uow.session.get(ResourceRow, draft.text_resource_id)
+            if text is None:
+                raise NotFound(
+                    f"no resource {draft.text_resource_id!r} for the agreement text",
+                    code="unknown_resource",
+                    field="text_resource_id",
+                )
+            if text.label_json is None:  # the text is handled by its label like any artifact
+                raise InvalidInput(
+                    "the agreement text must carry a security label",
+                    code="unlabelled_agreement_text",
+                    field="text_resource_id",
+                )
         row.text_resource_id = draft.text_resource_id
         row.updated_at = uow.now
 

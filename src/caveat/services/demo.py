@@ -85,6 +85,15 @@ PEOPLE = [
         note="US export control officer",
     ),
     DemoPerson(
+        "victor",
+        "Victor Hale",
+        "AFRL",
+        ("USA",),
+        (Role.SECURITY_OFFICER,),
+        (CommonLevel.SECRET, "SECRET", "USA", _EXPIRES),
+        note="US security officer (decides AFRL's releases)",
+    ),
+    DemoPerson(
         "bob",
         "Bob Hartley",
         "DSTL",
@@ -271,7 +280,7 @@ def seed(
         alice,
         ctx,
         resource=resources["Antenna array design"],
-        to_nations=("FRA",),
+        to_organisations=("ONERA",),
         justification="ONERA joins the antenna trials next quarter",
     )
     return accounts
@@ -283,7 +292,7 @@ PROJECTS = [
     (
         "Passive Sensor Fusion",
         "Multinational Passive Sensor Programme",
-        ["alice", "erin", "bob", "paul", "claire", "dieter", "sam", "priya", "hanna", "oskar"],
+        "alice erin victor bob paul claire dieter sam priya hanna oskar".split(),
     ),
     ("Radar Signature Library", None, ["alice", "erin", "sam"]),
 ]
@@ -372,6 +381,7 @@ PARTNER_NATIONS = ("USA", "GBR", "FRA", "DEU", "NOR")
 SENSOR_MOU = "Passive Sensor Programme MoU"
 EXPIRING = "GBR-NOR calibration data exchange arrangement"
 DEMO_LICENCE = "DEMO-DSP5-0001"
+DEMO_EAR_LICENCE = "DEMO-EAR-D123456"
 DEMO_LIST_NAME = "DEMO screening list"
 # Fictitious names for the demo only: one is close to Oskar Lind (a hit to resolve).
 DEMO_LIST = (
@@ -467,6 +477,23 @@ def seed_compliance(
             max_level=3,
             no_retransfer=True,
             provisos="DEMO DATA: no retransfer without prior written approval",
+        ),
+    )
+    # A US export licence for the antenna design's EAR entry, so the pending release to
+    # ONERA can be classified (erin) and approved (victor) in the demo.
+    authorizations.create(
+        console,
+        ctx,
+        AuthorizationDraft(
+            type="EAR licence",
+            jurisdiction="USA",
+            number=DEMO_EAR_LICENCE,
+            entries=("EAR:3A001.a.1",),
+            valid_from=date(2025, 1, 1),
+            valid_to=date(2029, 12, 31),
+            organisations=("ONERA",),
+            max_level=2,
+            provisos="DEMO DATA: for the antenna trials only",
         ),
     )
     screening.import_list(console, ctx, name=DEMO_LIST_NAME, fmt="generic", text=DEMO_LIST)

@@ -32,7 +32,7 @@ from caveat.domain.compliance import (
     work_share_bp,
 )
 from caveat.domain.errors import Conflict, InvalidInput, NotFound, PermissionDenied
-from caveat.domain.identity import Role
+from caveat.domain.identity import ProjectRole, Role
 from caveat.services.agreements import find_programme
 from caveat.services.agreements_common import (
     actor_id,
@@ -516,6 +516,7 @@ class ProgrammeService:
                     person_id=row.person_id,
                     added_at=uow.now,
                     expires_at=expires,
+                    role=ProjectRole.VISITOR.value,
                 )
             )
         uow.record(

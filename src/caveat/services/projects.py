@@ -13,10 +13,10 @@ from sqlalchemy.orm import Session
 from caveat.adapters.db.models import PersonRow
 from caveat.adapters.db.models.policy import ProjectMemberRow, ProjectRow
 from caveat.domain.errors import Conflict, InvalidInput, NotFound
-from caveat.domain.identity import Role
+from caveat.domain.identity import ProjectRole, Role
 from caveat.services.people import find_person
 from caveat.services.principal import Acting, ConsoleOperator, Scope
-from caveat.services.uow import CallContext, UnitOfWorkFactory
+from caveat.services.uow import CallContext, UnitOfWork, UnitOfWorkFactory
 
 PROJECT_ADMINS = (Role.PROGRAMME_MANAGER, Role.SECURITY_OFFICER)
 
@@ -33,12 +33,13 @@ class Project:
 
 @dataclass(frozen=True, slots=True)
 class Member:
-    """A project member and until when."""
+    """A project member, their role in the project and until when."""
 
     person_id: str
     username: str
     added_at: datetime
     expires_at: datetime | None
+    role: str = ProjectRole.MEMBER.value
 
 
 def require_roles(by: Acting, roles: Iterable[Role], *, action: str) -> None:
@@ -138,7 +139,10 @@ class ProjectService:
                 .where(ProjectMemberRow.project_id == project.id)
                 .order_by(PersonRow.username)
             ).all()
-            return [Member(m.person_id, username, m.added_at, m.expires_at) for m, username in rows]
+            return [
+                Member(m.person_id, username, m.added_at, m.expires_at, m.role)
+                for m, username in rows
+            ]
 
     def add_member(
         self,
@@ -148,16 +152,13 @@ class ProjectService:
         person: str,
         *,
         expires_at: datetime | None = None,
+        role: ProjectRole | str = ProjectRole.MEMBER,
     ) -> Member:
         """Add a person to a project (need-to-know), optionally until ``expires_at``."""
         require_roles(by, PROJECT_ADMINS, action="adding a project member")
+        role = _project_role(role)
         with self._uow(ctx) as uow:
-            if expires_at is not None and expires_at <= uow.now:
-                raise InvalidInput(
-                    "the membership would already have expired",
-                    code="invalid_expiry",
-                    field="expires_at",
-                )
+            _require_future(expires_at, uow.now)
             project_row = find_project(uow.session, project)
             person_row = find_person(uow.session, person)
             existing = uow.session.scalar(
@@ -176,6 +177,7 @@ class ProjectService:
                 person_id=person_row.id,
                 added_at=uow.now,
                 expires_at=expires_at,
+                role=role.value,
             )
             uow.session.add(row)
             uow.record(
@@ -185,9 +187,72 @@ class ProjectService:
                 data={
                     "person_id": person_row.id,
                     "expires_at": None if expires_at is None else expires_at.isoformat(),
+                    "role": role.value,
                 },
             )
-            return Member(person_row.id, person_row.username, row.added_at, expires_at)
+            return Member(person_row.id, person_row.username, row.added_at, expires_at, role.value)
+
+    def update_member(
+        self,
+        by: Acting,
+        ctx: CallContext,
+        project: str,
+        person: str,
+        *,
+        role: ProjectRole | str | None = None,
+        expires_at: datetime | None = None,
+        open_ended: bool = False,
+    ) -> Member:
+        """Change a member's role or end date (``open_ended`` removes the end date)."""
+        require_roles(by, PROJECT_ADMINS, action="changing a project member")
+        new_role = None if role is None else _project_role(role)
+        if open_ended and expires_at is not None:
+            raise InvalidInput(
+                "give an end date or open_ended, not both",
+                code="invalid_expiry",
+                field="expires_at",
+            )
+        with self._uow(ctx) as uow:
+            _require_future(expires_at, uow.now)
+            project_row = find_project(uow.session, project)
+            person_row = find_person(uow.session, person)
+            row = self._membership(uow, project_row, person_row)
+            if new_role is not None:
+                row.role = new_role.value
+            if open_ended:
+                row.expires_at = None
+            elif expires_at is not None:
+                row.expires_at = expires_at
+            uow.record(
+                "project.member_updated",
+                by.actor(),
+                target_id=project_row.id,
+                data={
+                    "person_id": person_row.id,
+                    "role": row.role,
+                    "expires_at": None if row.expires_at is None else row.expires_at.isoformat(),
+                },
+            )
+            return Member(
+                person_row.id, person_row.username, row.added_at, row.expires_at, row.role
+            )
+
+    @staticmethod
+    def _membership(
+        uow: UnitOfWork, project_row: ProjectRow, person_row: PersonRow
+    ) -> ProjectMemberRow:
+        row = uow.session.scalar(
+            select(ProjectMemberRow).where(
+                ProjectMemberRow.project_id == project_row.id,
+                ProjectMemberRow.person_id == person_row.id,
+            )
+        )
+        if row is None:
+            raise NotFound(
+                f"{person_row.username} is not a member of {project_row.name}",
+                code="unknown_member",
+            )
+        return row
 
     def remove_member(self, by: Acting, ctx: CallContext, project: str, person: str) -> None:
         """Remove a person from a project; their need-to-know through it ends now."""
@@ -195,17 +260,7 @@ class ProjectService:
         with self._uow(ctx) as uow:
             project_row = find_project(uow.session, project)
             person_row = find_person(uow.session, person)
-            row = uow.session.scalar(
-                select(ProjectMemberRow).where(
-                    ProjectMemberRow.project_id == project_row.id,
-                    ProjectMemberRow.person_id == person_row.id,
-                )
-            )
-            if row is None:
-                raise NotFound(
-                    f"{person_row.username} is not a member of {project_row.name}",
-                    code="unknown_member",
-                )
+            row = self._membership(uow, project_row, person_row)
             uow.session.delete(row)
             uow.record(
                 "project.member_removed",
@@ -213,3 +268,22 @@ class ProjectService:
                 target_id=project_row.id,
                 data={"person_id": person_row.id},
             )
+
+
+def _project_role(value: ProjectRole | str) -> ProjectRole:
+    try:
+        return ProjectRole(value)
+    except ValueError:
+        raise InvalidInput(
+            f"unknown project role {value!r}",
+            code="invalid_project_role",
+            field="role",
+            hint="one of " + ", ".join(r.value for r in ProjectRole),
+        ) from None
+
+
+def _require_future(expires_at: datetime | None, now: datetime) -> None:
+    if expires_at is not None and expires_at <= now:
+        raise InvalidInput(
+            "the membership would already have expired", code="invalid_expiry", field="expires_at"
+        )

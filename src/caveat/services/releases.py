@@ -58,6 +58,7 @@ from caveat.services.artifacts_catalogue import DraftLabel
 from caveat.services.artifacts_labelling import write_label_version
 from caveat.services.artifacts_lookup import versions_of
 from caveat.services.authorizations import effective_status, find_authorization
+from caveat.services.export_report import ExportReport, build_report, report_pdf
 from caveat.services.people import find_person
 from caveat.services.policy import PolicyService
 from caveat.services.policy_catalogue import CatalogueService
@@ -438,6 +439,40 @@ class ReleaseService:
                 and (until is None or r.released_at.date() <= until)
             ]
             return [_record(r) for r in rows]
+
+    def export_report(
+        self,
+        by: Acting,
+        *,
+        authorization: str | None = None,
+        since: date | None = None,
+        until: date | None = None,
+    ) -> ExportReport:
+        """The readable report: names, totals per authorization, each record checked
+        against its ledger event."""
+        records = self.export_records(by, authorization=authorization, since=since, until=until)
+        with self._uow.read() as session:
+            return build_report(
+                session,
+                records,
+                generated_at=self._uow.clock(),
+                authorization=authorization,
+                since=since,
+                until=until,
+            )
+
+    def export_report_pdf(
+        self,
+        by: Acting,
+        *,
+        node_name: str,
+        authorization: str | None = None,
+        since: date | None = None,
+        until: date | None = None,
+    ) -> bytes:
+        """The report as a PDF for inspectors and the file."""
+        report = self.export_report(by, authorization=authorization, since=since, until=until)
+        return report_pdf(report, node_name=node_name)
 
     def export_records_csv(
         self,

@@ -156,6 +156,13 @@ class ProjectIn(_In):
 class MemberIn(_In):
     person: str = Field(description="person id or username")
     expires_at: datetime | None = None
+    role: str = Field(default="member", max_length=20, description="lead, member, observer")
+
+
+class MemberChangeIn(_In):
+    role: str | None = Field(default=None, max_length=20)
+    expires_at: datetime | None = None
+    open_ended: bool = False
 
 
 @router.get("/projects")
@@ -184,7 +191,31 @@ def add_member(
     ref: str, body: MemberIn, principal: CurrentPrincipal, node: NodeDep, ctx: CtxDep
 ) -> dict[str, Any]:
     """Add a member (need-to-know), optionally until ``expires_at``."""
-    member = node.projects.add_member(principal, ctx, ref, body.person, expires_at=body.expires_at)
+    member = node.projects.add_member(
+        principal, ctx, ref, body.person, expires_at=body.expires_at, role=body.role
+    )
+    return dict(plain(member))
+
+
+@router.patch("/projects/{ref}/members/{person}")
+def change_member(
+    ref: str,
+    person: str,
+    body: MemberChangeIn,
+    principal: CurrentPrincipal,
+    node: NodeDep,
+    ctx: CtxDep,
+) -> dict[str, Any]:
+    """Change a member's project role or end date."""
+    member = node.projects.update_member(
+        principal,
+        ctx,
+        ref,
+        person,
+        role=body.role,
+        expires_at=body.expires_at,
+        open_ended=body.open_ended,
+    )
     return dict(plain(member))
 
 

@@ -9,7 +9,7 @@ from datetime import date
 from typing import Any
 
 from fastapi import APIRouter, Query
-from fastapi.responses import PlainTextResponse
+from fastapi.responses import PlainTextResponse, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from caveat.api.deps import CtxDep, CurrentPrincipal, NodeDep
@@ -114,3 +114,41 @@ def export_records_csv(
         principal, authorization=authorization, since=since, until=until
     )
     return PlainTextResponse(text, media_type="text/csv; charset=utf-8")
+
+
+@router.get("/export-records/report")
+def export_report(
+    principal: CurrentPrincipal,
+    node: NodeDep,
+    authorization: str | None = Query(default=None, max_length=80),
+    since: date | None = None,
+    until: date | None = None,
+) -> Any:
+    """The readable report: names, totals per authorization, ledger agreement per record."""
+    report = node.releases.export_report(
+        principal, authorization=authorization, since=since, until=until
+    )
+    return {**plain(report), "disagreements": report.disagreements}
+
+
+@router.get("/export-records.pdf", response_class=Response)
+def export_records_pdf(
+    principal: CurrentPrincipal,
+    node: NodeDep,
+    authorization: str | None = Query(default=None, max_length=80),
+    since: date | None = None,
+    until: date | None = None,
+) -> Response:
+    """The report as a PDF for inspectors and the file."""
+    pdf = node.releases.export_report_pdf(
+        principal,
+        node_name=node.settings.node_name,
+        authorization=authorization,
+        since=since,
+        until=until,
+    )
+    return Response(
+        pdf,
+        media_type="application/pdf",
+        headers={"Content-Disposition": 'attachment; filename="export-records.pdf"'},
+    )

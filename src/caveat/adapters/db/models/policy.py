@@ -38,6 +38,7 @@ class ProjectMemberRow(Base):
     person_id: Mapped[str] = mapped_column(ForeignKey("people.id"), index=True)
     added_at: Mapped[datetime] = mapped_column(UTCDateTime())
     expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    role: Mapped[str] = mapped_column(String(20), default="member", server_default="member")
 
 
 class ResourceRow(Base):

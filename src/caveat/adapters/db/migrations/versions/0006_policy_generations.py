@@ -1,4 +1,5 @@
-"""policy generations: counters that tell cached agreement and authorization terms apart
+"""policy generations (counters that tell cached agreement and authorization terms
+apart) and project roles of members
 
 Revision ID: 0006
 Revises: 0005
@@ -27,7 +28,13 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("name", name=op.f("pk_policy_generations")),
     )
     op.bulk_insert(table, [{"name": name, "value": 0} for name in SOURCES])
+    with op.batch_alter_table("project_members") as batch:
+        batch.add_column(
+            sa.Column("role", sa.String(length=20), server_default="member", nullable=False)
+        )
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("project_members") as batch:
+        batch.drop_column("role")
     op.drop_table("policy_generations")

@@ -315,3 +315,30 @@ def test_the_auditor_verifies_an_entrys_inclusion_proof(
     page.get_by_role("button", name="Run the verifier").click()
     assert page.locator("#verify-outcome").inner_text() == "The ledger is consistent."
     assert problems == []
+
+
+def test_programme_and_compliance_pages_render_under_the_csp(
+    browser: Browser, demo: Demo, shots: Path
+) -> None:
+    page, problems = _page(browser)
+    sign_in(page, demo, "paul")  # programme manager
+    page.get_by_role("link", name="Programmes").first.click()
+    page.get_by_role("link", name="Multinational Passive Sensor Programme").click()
+    chart = page.locator("svg[role=img]").first
+    assert chart.is_visible()
+    page.screenshot(path=shots / "programme.png", full_page=True)
+    page.get_by_role("link", name="Agreements").first.click()
+    assert page.get_by_text("ends in").first.is_visible()  # the arrangement about to expire
+    page.screenshot(path=shots / "agreements.png", full_page=True)
+    page.get_by_role("link", name="Control lists").click()
+    page.get_by_role("textbox", name="Control entry").fill("MTCR:2.A.1")
+    page.get_by_role("button", name="Check").click()
+    assert page.get_by_text("MTCR Category I").is_visible()
+    page.screenshot(path=shots / "control-lists.png")
+    officer, officer_problems = _page(browser)
+    sign_in(officer, demo, "ingrid")  # security officer: the screening hit to resolve
+    officer.get_by_role("link", name="Screening").click()
+    assert officer.get_by_text("Oskar Lind").first.is_visible()
+    officer.screenshot(path=shots / "screening.png", full_page=True)
+    assert problems == []
+    assert officer_problems == []

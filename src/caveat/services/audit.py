@@ -130,7 +130,7 @@ def _entry(row: Any) -> AuditEntry:
     )
 
 
-def _cell(value: object) -> str:
+def csv_cell(value: object) -> str:
     text = "" if value is None else str(value)
     # A cell starting with = + - @ is a formula to spreadsheet software (CSV injection).
     return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
@@ -197,7 +197,7 @@ class AuditService:
                 e = _entry(row)
                 writer.writerow(
                     [
-                        _cell(v)
+                        csv_cell(v)
                         for v in (
                             e.leaf_index,
                             e.seq,

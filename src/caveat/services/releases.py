@@ -57,6 +57,7 @@ from caveat.services.agreements_common import canonical, find_organisation, load
 from caveat.services.artifacts_catalogue import DraftLabel
 from caveat.services.artifacts_labelling import write_label_version
 from caveat.services.artifacts_lookup import versions_of
+from caveat.services.audit import csv_cell
 from caveat.services.authorizations import effective_status, find_authorization
 from caveat.services.export_report import ExportReport, build_report, report_pdf
 from caveat.services.people import find_person
@@ -90,6 +91,8 @@ class Release:
     classified_by: str | None
     decided_by: str | None
     decision_reason: str
+    classified_at: datetime | None = None
+    decided_at: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -131,6 +134,8 @@ def _release(row: ReleaseRequestRow) -> Release:
         row.classified_by,
         row.decided_by,
         row.decision_reason,
+        row.classified_at,
+        row.decided_at,
     )
 
 
@@ -505,7 +510,8 @@ class ReleaseService:
         )
         for r in records:
             writer.writerow(
-                [
+                csv_cell(v)
+                for v in [
                     r.released_at.isoformat(),
                     r.id,
                     r.release_request_id,

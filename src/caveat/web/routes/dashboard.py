@@ -11,12 +11,14 @@ from caveat.domain.identity import Role
 from caveat.services.artifacts_search import SearchQuery
 from caveat.services.monitoring import AlertStatus
 from caveat.web.labelling import label_of, portion
-from caveat.web.pages import render
+from caveat.web.pages import PageContext, render
+from caveat.web.routes.releases import awaiting
 from caveat.web.session import Page, node_of
 
 router = APIRouter(include_in_schema=False)
 RECENT = 8
 READERS = frozenset({Role.SECURITY_OFFICER, Role.AUDITOR})
+APPROVERS = frozenset({Role.EXPORT_CONTROL_OFFICER, Role.SECURITY_OFFICER})
 
 
 @dataclass
@@ -63,4 +65,31 @@ def dashboard(request: Request, page: Page) -> HTMLResponse:
             when = alert.raised_at.strftime("%Y-%m-%d %H:%M")
             alerts.rows.append(PanelRow(f"{when} · {alert.summary}", "/ledger/alerts"))
         panels.append(alerts)
+    if principal.roles & APPROVERS:
+        panels.append(_approvals(request, page))
     return render(request, "dashboard.html", page, panels=panels)
+
+
+def _approvals(request: Request, page: PageContext) -> Panel:
+    """Release requests to classify or decide, and visits to decide: the viewer's turn."""
+    node, me = node_of(request), page.principal
+    assert me is not None
+    panel = Panel(
+        "Pending approvals", "Nothing waits for your decision.", more=("All releases", "/releases")
+    )
+    for item in awaiting(request, page):
+        text = f"{item.action}: {item.subject.title} to {item.recipients}"
+        panel.rows.append(PanelRow(text, f"/releases/{item.release.id}", item.subject.portion))
+    if Role.SECURITY_OFFICER in me.roles:
+        people = {p.id: p.display_name for p in node.people.list_people()}
+        for visit in node.programmes.visits(me):
+            if (
+                visit.status == "pending"
+                and visit.host_org_id == me.person.organisation_id
+                and visit.person_id != me.person_id
+            ):
+                who = people.get(visit.person_id, visit.person_id)
+                panel.rows.append(
+                    PanelRow(f"Visit: {who}, {visit.starts_on} to {visit.ends_on}", "/visits")
+                )
+    return panel

@@ -1,7 +1,634 @@
-"""Web pages for releases (filled in by the work on issue 7)."""
+"""Releases in the browser: requests, the officers' classification and decision, and the
+readable export-records report.
+
+Every page goes through ``ReleaseService``, as the API does, so a page shows and refuses
+exactly what the API would. The forms offered follow the viewer's roles only; the
+service decides the rest (nobody classifies or approves their own request, only the
+originating organisation's security officer decides, the authorization must cover the
+release) and its refusal is shown in the page with the status its kind maps to. A
+released resource's title and label appear only to a viewer who may discover it, and
+those labels set the banner.
+"""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Annotated
+from urllib.parse import quote, urlencode
+
+from fastapi import APIRouter, Form, Query, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from caveat.api.problems import STATUS
+from caveat.bootstrap.container import Node
+from caveat.domain.compliance import ReleaseStatus
+from caveat.domain.errors import CaveatError, ErrorKind, InvalidInput, NotFound
+from caveat.domain.identity import Role
+from caveat.domain.labels import Label
+from caveat.services.artifacts import ArtifactView
+from caveat.services.export_report import ExportReport, ReportLine
+from caveat.services.principal import Principal
+from caveat.services.releases import OVERSEERS, Release
+from caveat.web.labelling import portion
+from caveat.web.pages import PageContext, render
+from caveat.web.session import Page, ctx_of, node_of
 
 router = APIRouter(include_in_schema=False)
+STATUSES = tuple(s.value for s in ReleaseStatus)
+SHOWN = 200  # the newest requests a list shows; the status filter finds older ones
+READERS = frozenset({Role.SECURITY_OFFICER, Role.AUDITOR})  # the event log's readers
+# Refusals shown in the page; integrity and internal failures get the error page.
+PAGE_ERRORS = frozenset(ErrorKind) - {ErrorKind.INTEGRITY, ErrorKind.INTERNAL}
+Text = Annotated[str, Form(max_length=300)]
+LongText = Annotated[str, Form(max_length=8000)]
+Day = Annotated[str, Query(max_length=10)]
+
+
+def _message(exc: CaveatError) -> str:
+    hint = f" — {exc.hint}" if exc.hint else ""
+    return f"{exc.detail}{hint}"
+
+
+def _refusal(exc: CaveatError) -> tuple[str, int]:
+    """The message and status of a refusal to show in the page; others are raised."""
+    if exc.kind not in PAGE_ERRORS:
+        raise exc
+    return _message(exc), STATUS[exc.kind]
+
+
+def _split(text: str) -> list[str]:
+    return [v.strip() for v in text.replace("\n", ",").replace(";", ",").split(",") if v.strip()]
+
+
+def _done(href: str, message: str) -> RedirectResponse:
+    return RedirectResponse(f"{href}?done={quote(message)}", status_code=303)
+
+
+def _at(release: Release, name: str) -> datetime | None:
+    """When a step happened, if the service says (``classified_at``, ``decided_at``)."""
+    value = getattr(release, name, None)
+    return value if isinstance(value, datetime) else None
+
+
+# --- what a viewer may see ----------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Subject:
+    """A released resource as the viewer sees it: its title only if they may discover it."""
+
+    id: str
+    title: str | None
+    portion: str
+    label: Label | None
+
+
+class Lookup:
+    """People, organisations and resources as this viewer may see them, once per page."""
+
+    def __init__(self, request: Request, page: PageContext) -> None:
+        assert page.principal is not None
+        self.node: Node = node_of(request)
+        self.page = page
+        self.principal: Principal = page.principal
+        self._people: dict[str, str] | None = None
+        self._orgs: dict[str, str] | None = None
+        self._subjects: dict[str, Subject] = {}
+        self._shown: set[str] = set()
+        self._artifacts: dict[str, ArtifactView | None] = {}
+
+    def person(self, person_id: str | None) -> str:
+        if person_id is None:
+            return ""
+        if self._people is None:
+            self._people = {p.id: p.display_name for p in self.node.people.list_people()}
+        return self._people.get(person_id, person_id)
+
+    def recipients(self, nations: tuple[str, ...], organisations: tuple[str, ...]) -> str:
+        if self._orgs is None:
+            self._orgs = {o.id: o.name for o in self.node.registry.list_organisations()}
+        orgs = self._orgs
+        return ", ".join([*nations, *(orgs.get(o, o) for o in organisations)])
+
+    def subject(self, resource_id: str, *, shown: bool = True) -> Subject:
+        """The resource's title and portion mark, or neither; a shown one's label joins
+        the banner."""
+        if resource_id not in self._subjects:
+            try:
+                view = self.node.policy.get(self.principal, resource_id)
+            except NotFound:
+                self._subjects[resource_id] = Subject(resource_id, None, "", None)
+            else:
+                self._subjects[resource_id] = Subject(
+                    resource_id, view.title, portion(view.label), view.label
+                )
+        found = self._subjects[resource_id]
+        if shown:
+            self.show(found)
+        return found
+
+    def show(self, subject: Subject) -> None:
+        """Count the subject's label in the page's banner (once)."""
+        if subject.label is not None and subject.id not in self._shown:
+            self._shown.add(subject.id)
+            self.page.labels.append(subject.label)
+
+    def artifact(self, resource_id: str) -> ArtifactView | None:
+        """The artifact's view (export entries, versions); None for other resources."""
+        if resource_id not in self._artifacts:
+            try:
+                self._artifacts[resource_id] = self.node.artifacts.show(self.principal, resource_id)
+            except NotFound:
+                self._artifacts[resource_id] = None
+        return self._artifacts[resource_id]
+
+
+def _find(look: Lookup, release_id: str) -> Release:
+    """The request, if the viewer may see it (their own, or any for overseers)."""
+    for release in look.node.releases.requests(look.principal):
+        if release.id == release_id:
+            return release
+    raise NotFound(f"no release request {release_id!r}", code="unknown_release")
+
+
+# --- the list -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Row:
+    """One release request as the list and the detail page show it."""
+
+    release: Release
+    subject: Subject
+    recipients: str
+    requested_by: str
+    classified_by: str
+    classified_at: datetime | None
+    decided_by: str
+    decided_at: datetime | None
+
+
+def _row(look: Lookup, release: Release) -> Row:
+    return Row(
+        release,
+        look.subject(release.resource_id),
+        look.recipients(release.nations, release.organisations),
+        look.person(release.requested_by),
+        look.person(release.classified_by),
+        _at(release, "classified_at"),
+        look.person(release.decided_by),
+        _at(release, "decided_at"),
+    )
+
+
+@router.get("/releases")
+def releases(
+    request: Request, page: Page, status: Annotated[str, Query(max_length=16)] = ""
+) -> HTMLResponse:
+    """Release requests, newest first: one's own, or every one for officers and auditors."""
+    look = Lookup(request, page)
+    shown = status if status in STATUSES else ""
+    found = [r for r in look.node.releases.requests(look.principal) if shown in ("", r.status)]
+    return render(
+        request,
+        "releases.html",
+        page,
+        rows=[_row(look, r) for r in reversed(found[-SHOWN:])],
+        more=max(0, len(found) - SHOWN),
+        shown=shown,
+        statuses=STATUSES,
+        overseer=bool(look.principal.roles & frozenset(OVERSEERS)),
+    )
+
+
+# --- asking for a release -------------------------------------------------------------------
+
+_REQUEST_FIELDS = ("resource", "nations", "organisations", "justification")
+
+
+def _request_page(
+    request: Request,
+    page: PageContext,
+    form: dict[str, str],
+    error: str | None = None,
+    status: int = 200,
+) -> HTMLResponse:
+    look = Lookup(request, page)
+    subject = look.subject(form["resource"]) if form["resource"] else None
+    return render(
+        request,
+        "release_new.html",
+        page,
+        status=status,
+        form=form,
+        subject=subject if subject is not None and subject.title is not None else None,
+        organisations=look.node.registry.list_organisations(),
+        error=error,
+    )
+
+
+@router.get("/releases/new")
+def request_form(
+    request: Request, page: Page, resource: Annotated[str, Query(max_length=300)] = ""
+) -> HTMLResponse:
+    """The request form, for the resource named (a link from its page) or one to name."""
+    assert page.principal is not None
+    if resource:
+        node_of(request).policy.get(page.principal, resource)  # not found unless discoverable
+    form = dict.fromkeys(_REQUEST_FIELDS, "") | {"resource": resource}
+    return _request_page(request, page, form)
+
+
+@router.post("/releases/new")
+def request_release(
+    request: Request,
+    page: Page,
+    resource: Text = "",
+    nations: Text = "",
+    organisations: Annotated[str, Form(max_length=2000)] = "",
+    justification: Annotated[str, Form(max_length=2000)] = "",
+) -> Response:
+    """Ask for the resource to be released to further nations or organisations."""
+    assert page.principal is not None
+    form = {
+        "resource": resource.strip(),
+        "nations": nations,
+        "organisations": organisations,
+        "justification": justification,
+    }
+    try:
+        made = node_of(request).releases.request(
+            page.principal,
+            ctx_of(request),
+            resource=form["resource"],
+            to_nations=[n.upper() for n in _split(nations)],
+            to_organisations=_split(organisations),
+            justification=justification,
+        )
+    except CaveatError as exc:
+        message, code = _refusal(exc)
+        return _request_page(request, page, form, message, code)
+    return _done(f"/releases/{made.id}", "Requested. Export control classifies it next.")
+
+
+# --- one request: classification and decision ------------------------------------------------
+
+_CLASSIFY_FIELDS = (
+    "entries",
+    "controls",
+    "dual_use",
+    "dual_use_known",
+    "dual_use_review",
+    "authorization",
+    "not_controlled_reason",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Recorded:
+    """The export classification recorded on the resource, when the page can know it."""
+
+    entries: tuple[str, ...]
+    dual_use: bool
+
+
+def _recorded(look: Lookup, resource_id: str) -> Recorded | None:
+    """An artifact's current export entries; a catalogue entry's are not shown to pages."""
+    view = look.artifact(resource_id)
+    if view is None:
+        return None
+    latest = max(view.labels, key=lambda lab: lab.seq) if view.labels else None
+    return Recorded(tuple(view.export), bool(latest and latest.dual_use))
+
+
+def _detail(
+    request: Request,
+    page: PageContext,
+    release_id: str,
+    *,
+    error: str | None = None,
+    error_in: str = "",
+    form: dict[str, str] | None = None,
+    status: int = 200,
+) -> HTMLResponse:
+    look = Lookup(request, page)
+    release = _find(look, release_id)
+    roles = look.principal.roles
+    open_ = release.status in (ReleaseStatus.PENDING.value, ReleaseStatus.CLASSIFIED.value)
+    can_classify = (
+        Role.EXPORT_CONTROL_OFFICER in roles and release.status == ReleaseStatus.PENDING.value
+    )
+    subject = look.subject(release.resource_id)
+    recorded = _recorded(look, release.resource_id) if subject.title is not None else None
+    authorizations = (
+        look.node.authorizations.list_authorizations(look.principal)
+        if roles & frozenset(OVERSEERS)
+        else []
+    )
+    history = (
+        look.node.audit.target_history(look.principal, "release_request", release.id).entries
+        if roles & READERS
+        else []
+    )
+    values = dict.fromkeys(_CLASSIFY_FIELDS, "") | {"entries": "recorded", "reason": ""}
+    if recorded is not None and recorded.dual_use:
+        values["dual_use"] = "on"
+    return render(
+        request,
+        "release.html",
+        page,
+        status=status,
+        r=_row(look, release),
+        recorded=recorded,
+        authorizations=authorizations,
+        numbers={a.id: a.number for a in authorizations},
+        can_classify=can_classify,
+        can_decide=Role.SECURITY_OFFICER in roles and open_,
+        history=history,
+        form=values | (form or {}),
+        error=error,
+        error_in=error_in,
+    )
+
+
+@router.get("/releases/{release_id}")
+def release(request: Request, release_id: str, page: Page) -> HTMLResponse:
+    """One request: what, to whom, why; its classification and decision; the officers' forms."""
+    return _detail(request, page, release_id)
+
+
+@router.post("/releases/{release_id}/classify")
+def classify(
+    request: Request,
+    release_id: str,
+    page: Page,
+    entries: Annotated[str, Form(max_length=10)] = "recorded",
+    controls: LongText = "",
+    dual_use: Annotated[str, Form(max_length=4)] = "",
+    dual_use_known: Annotated[str, Form(max_length=4)] = "",
+    dual_use_review: LongText = "",
+    authorization: Annotated[str, Form(max_length=80)] = "",
+    not_controlled_reason: Annotated[str, Form(max_length=2000)] = "",
+) -> Response:
+    """The export control officer's classification: the entries recorded on the resource
+    (or others), dual use, and the covering authorization or why none is needed."""
+    assert page.principal is not None
+    form = {
+        "entries": entries,
+        "controls": controls,
+        "dual_use": dual_use,
+        "dual_use_known": dual_use_known,
+        "dual_use_review": dual_use_review,
+        "authorization": authorization,
+        "not_controlled_reason": not_controlled_reason,
+    }
+    replace = entries == "replace"
+    flag: bool | None = dual_use == "on"
+    if not replace and not flag and dual_use_known != "1":
+        flag = None  # unticked over entries the page could not show: keep what is recorded
+    try:
+        node_of(request).releases.classify(
+            page.principal,
+            ctx_of(request),
+            release_id,
+            controls=_split(controls) if replace else None,
+            dual_use=flag,
+            authorization=authorization.strip() or None,
+            not_controlled_reason=not_controlled_reason,
+            dual_use_review=dual_use_review,
+        )
+    except CaveatError as exc:
+        message, code = _refusal(exc)
+        return _detail(
+            request, page, release_id, error=message, error_in="classify", form=form, status=code
+        )
+    return _done(
+        f"/releases/{release_id}", "Classified. The originator's security officer decides next."
+    )
+
+
+@router.post("/releases/{release_id}/decide")
+def decide(
+    request: Request,
+    release_id: str,
+    page: Page,
+    decision: Annotated[str, Form(max_length=10)] = "",
+    reason: Annotated[str, Form(max_length=2000)] = "",
+) -> Response:
+    """The originating organisation's security officer approves or denies."""
+    assert page.principal is not None
+    try:
+        if decision not in ("approve", "deny"):
+            raise InvalidInput("approve or deny the release", field="decision")
+        decided = node_of(request).releases.decide(
+            page.principal,
+            ctx_of(request),
+            release_id,
+            approve=decision == "approve",
+            reason=reason,
+        )
+    except CaveatError as exc:
+        message, code = _refusal(exc)
+        return _detail(
+            request,
+            page,
+            release_id,
+            error=message,
+            error_in="decide",
+            form={"reason": reason},
+            status=code,
+        )
+    if decided.status == ReleaseStatus.APPROVED.value:
+        return _done(
+            f"/releases/{release_id}",
+            "Approved: the label is widened and an export record written.",
+        )
+    return _done(f"/releases/{release_id}", "Denied.")
+
+
+# --- awaiting the viewer (the dashboard's panel) ---------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Awaiting:
+    """A request waiting for the viewer's classification or decision."""
+
+    release: Release
+    subject: Subject
+    action: str  # "Classify" or "Decide"
+    recipients: str
+
+
+def awaiting(request: Request, page: PageContext) -> list[Awaiting]:
+    """Requests the viewer may act on now: to classify (export control officers, not their
+    own) and to decide (security officers of the originator, neither asked nor classified)."""
+    look = Lookup(request, page)
+    me, roles = look.principal, look.principal.roles
+    eco, officer = Role.EXPORT_CONTROL_OFFICER in roles, Role.SECURITY_OFFICER in roles
+    if not (eco or officer):
+        return []
+    org = look.node.registry.get_organisation(me.person.organisation_id)
+    ours = {org.id, org.name, org.short_name}  # how a label may name its originator
+    out = []
+    for r in look.node.releases.requests(me):
+        if me.person_id in (r.requested_by, r.classified_by):
+            continue
+        classify_it = eco and r.status == ReleaseStatus.PENDING.value
+        decide_it = officer and r.status == ReleaseStatus.CLASSIFIED.value
+        if not (classify_it or decide_it):
+            continue
+        subject = look.subject(r.resource_id, shown=False)
+        label = subject.label
+        origin = None if label is None or label.originator is None else label.originator
+        if subject.title is None or (
+            not classify_it and (origin is None or origin.organisation not in ours)
+        ):
+            continue  # the officer could not classify it, or it is not theirs to decide
+        look.show(subject)
+        action = "Classify" if classify_it else "Decide"
+        out.append(Awaiting(r, subject, action, look.recipients(r.nations, r.organisations)))
+    return out
+
+
+# --- export records ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class RecordRow:
+    """One line of the export-records report, with the artifact as the viewer may see it."""
+
+    line: ReportLine
+    subject: Subject
+    version: int | None
+
+
+def _version(look: Lookup, line: ReportLine, subject: Subject) -> int | None:
+    """The artifact version whose content was released (by its hash)."""
+    if line.content_sha256 is None or subject.title is None:
+        return None
+    view = look.artifact(line.resource_id)
+    if view is None:
+        return None
+    return next((v.number for v in view.versions if v.sha256 == line.content_sha256), None)
+
+
+def _day(value: str, name: str) -> date | None:
+    if not value:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise InvalidInput(f"{name} must be a date (YYYY-MM-DD)", field=name) from None
+
+
+@dataclass(frozen=True, slots=True)
+class Selection:
+    """The report's filters as the service takes them."""
+
+    authorization: str | None
+    since: date | None
+    until: date | None
+
+
+def _selection(authorization: str, since: str, until: str) -> Selection:
+    return Selection(authorization or None, _day(since, "since"), _day(until, "until"))
+
+
+@router.get("/export-records")
+def export_records(
+    request: Request,
+    page: Page,
+    authorization: Annotated[str, Query(max_length=80)] = "",
+    since: Day = "",
+    until: Day = "",
+) -> HTMLResponse:
+    """Who released what to whom under which authorization, each record checked against
+    its ledger event (officers and auditors); CSV and PDF of the same selection."""
+    look = Lookup(request, page)
+    filters = {"authorization": authorization, "since": since, "until": until}
+    report: ExportReport | None = None
+    rows: list[RecordRow] = []
+    error, status = None, 200
+    try:
+        chosen = _selection(authorization, since, until)
+        report = look.node.releases.export_report(
+            look.principal,
+            authorization=chosen.authorization,
+            since=chosen.since,
+            until=chosen.until,
+        )
+    except CaveatError as exc:
+        if exc.kind not in (ErrorKind.INVALID, ErrorKind.NOT_FOUND):
+            raise
+        error, status = _message(exc), STATUS[exc.kind]
+    else:
+        for line in reversed(report.lines):  # newest first
+            subject = look.subject(line.resource_id)
+            rows.append(RecordRow(line, subject, _version(look, line, subject)))
+    # Refused (the error page) unless the viewer reads export authorizations and records.
+    authorizations = look.node.authorizations.list_authorizations(look.principal)
+    query = urlencode({k: v for k, v in filters.items() if v})
+    return render(
+        request,
+        "export_records.html",
+        page,
+        status=status,
+        report=report,
+        rows=rows,
+        authorizations=authorizations,
+        filters=filters,
+        error=error,
+        csv_href="/export-records.csv" + (f"?{query}" if query else ""),
+        pdf_href="/export-records.pdf" + (f"?{query}" if query else ""),
+    )
+
+
+def _download(request: Request, body: str | bytes, media_type: str, suffix: str) -> Response:
+    name = f"export-records-{node_of(request).uow.clock().date().isoformat()}.{suffix}"
+    return Response(
+        body,
+        media_type=media_type,
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+    )
+
+
+@router.get("/export-records.csv")
+def export_records_csv(
+    request: Request,
+    page: Page,
+    authorization: Annotated[str, Query(max_length=80)] = "",
+    since: Day = "",
+    until: Day = "",
+) -> Response:
+    """The same selection as the service's CSV, as a download."""
+    assert page.principal is not None
+    chosen = _selection(authorization, since, until)
+    text = node_of(request).releases.export_records_csv(
+        page.principal,
+        authorization=chosen.authorization,
+        since=chosen.since,
+        until=chosen.until,
+    )
+    return _download(request, text, "text/csv; charset=utf-8", "csv")
+
+
+@router.get("/export-records.pdf")
+def export_records_pdf(
+    request: Request,
+    page: Page,
+    authorization: Annotated[str, Query(max_length=80)] = "",
+    since: Day = "",
+    until: Day = "",
+) -> Response:
+    """The same selection as the service's PDF report, as a download."""
+    assert page.principal is not None
+    node, chosen = node_of(request), _selection(authorization, since, until)
+    pdf = node.releases.export_report_pdf(
+        page.principal,
+        node_name=node.settings.node_name,
+        authorization=chosen.authorization,
+        since=chosen.since,
+        until=chosen.until,
+    )
+    return _download(request, pdf, "application/pdf", "pdf")

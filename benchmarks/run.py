@@ -14,6 +14,7 @@ from benchmarks import (
     ledger,
     policy,
     screening,
+    web_list,
 )
 
 
@@ -28,6 +29,7 @@ def main() -> None:
         "policy": policy.run(postgres),
         "artifacts": artifacts.run(postgres),
         "compliance": compliance.run(postgres),
+        "web_list": web_list.run(postgres),
     }
     print(json.dumps(results, indent=2))
 

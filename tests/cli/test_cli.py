@@ -140,3 +140,23 @@ def test_remote_commands_need_a_login(cli_env: Path) -> None:
     assert code == 3
     assert json.loads(out)["error"]["code"] == "not_logged_in"
     assert not os.path.exists(cli_env / "config")
+
+
+def test_user_set_changes_roles_and_clearance(cli_env: Path) -> None:
+    assert run(cli_env, "init", "--nation", "GBR", "--org", "Dstl", "--json")[0] == 0
+    code, out = run(
+        cli_env, "user", "add", "paul", "--name", "Paul", "--email", "paul@dstl.example",
+        "--org", "Dstl", "--citizenship", "GBR", "--json",
+    )  # fmt: skip
+    assert code == 0, out
+    code, out = run(
+        cli_env, "user", "set", "paul", "--role", "auditor", "--clearance", "SECRET",
+        "--clearance-expires", "2030-01-31", "--json",
+    )  # fmt: skip
+    assert code == 0, out
+    changed = json.loads(out)
+    assert changed["roles"] == ["auditor"]
+    assert changed["clearance"]["expires"] == "2030-01-31"
+    code, out = run(cli_env, "user", "set", "paul", "--json")
+    assert code == 2
+    assert json.loads(out)["error"]["code"] == "nothing_to_change"

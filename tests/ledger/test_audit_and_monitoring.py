@@ -12,7 +12,7 @@ import pytest
 from caveat.bootstrap.container import Node
 from caveat.domain.errors import AuthenticationFailed, Conflict, PermissionDenied
 from caveat.domain.identity import Role
-from caveat.services.audit import EventFilter, _cell
+from caveat.services.audit import EventFilter, csv_cell
 from caveat.services.monitoring import MonitorRules
 from caveat.services.principal import ConsoleOperator, Scope
 from caveat.services.uow import CallContext
@@ -81,10 +81,10 @@ def test_csv_export_is_recorded(node: Node, world: Scenario) -> None:
 
 
 def test_csv_cells_cannot_become_spreadsheet_formulas() -> None:
-    assert _cell("=HYPERLINK(1)") == "'=HYPERLINK(1)"
-    assert _cell("@SUM") == "'@SUM"
-    assert _cell("plain") == "plain"
-    assert _cell(None) == ""
+    assert csv_cell("=HYPERLINK(1)") == "'=HYPERLINK(1)"
+    assert csv_cell("@SUM") == "'@SUM"
+    assert csv_cell("plain") == "plain"
+    assert csv_cell(None) == ""
 
 
 def test_repeated_failed_logins_raise_one_alert(node: Node, world: Scenario) -> None:

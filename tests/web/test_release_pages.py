@@ -98,6 +98,8 @@ def post(browser: Browser, path: str, data: dict[str, object]) -> Any:
 def test_request_classify_and_approve_through_the_pages(browser: Browser, rw: World) -> None:
     artifact = artifact_of(rw)
     as_(browser, rw, "alice")
+    detail = browser.client.get(f"/artifacts/{artifact}").text
+    assert f'href="/releases/new?resource={artifact}"' in detail  # from the artifact page
     form = browser.client.get(f"/releases/new?resource={artifact}")
     assert form.status_code == 200
     assert "(S//REL TO USA, GBR)</span> Seeker trials" in form.text

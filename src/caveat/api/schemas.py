@@ -217,6 +217,14 @@ class PersonIn(Strict):
     clearance: ClearanceIn | None = None
 
 
+class PersonChangeIn(Strict):
+    roles: list[Role] | None = None
+    clearance: ClearanceIn | None = None
+    remove_clearance: bool = False
+    citizenships: list[NationCode] | None = None
+    residencies: list[NationCode] | None = None
+
+
 class MfaSecretsOut(BaseModel):
     totp_secret: str
     otpauth_uri: str

@@ -105,6 +105,53 @@ def user_add(
         _show_account(account, json_)
 
 
+@users.command("set")
+def user_set(
+    ctx: typer.Context,
+    ref: str,
+    role: Annotated[list[Role] | None, typer.Option(help="the new roles (repeat)")] = None,
+    clearance: Annotated[
+        str | None,
+        typer.Option(
+            help="new level on the common scale: " + ", ".join(lv.name for lv in CommonLevel)
+        ),
+    ] = None,
+    clearance_name: Annotated[str | None, typer.Option(help="national level name")] = None,
+    clearance_nation: Annotated[str | None, typer.Option(help="granting nation")] = None,
+    clearance_expires: Annotated[str | None, typer.Option(help="YYYY-MM-DD")] = None,
+    no_clearance: Annotated[bool, typer.Option(help="withdraw the clearance")] = False,
+    citizenship: Annotated[
+        list[str] | None, typer.Option(help="every nationality (repeat)")
+    ] = None,
+    residency: Annotated[list[str] | None, typer.Option(help="permanent residencies")] = None,
+    json_: JsonOpt = False,
+) -> None:
+    """Change an account's roles, clearance or nationalities."""
+    with errors(json_):
+        node = state(ctx).open()
+        granted = None
+        if clearance is not None:
+            level = _level(clearance)
+            current = node.people.get_person(ref)
+            granted = Clearance(
+                level=level,
+                national_name=clearance_name or level.name.replace("_", " "),
+                granting_nation=clearance_nation or (citizenship or current.citizenships)[0],
+                expires=_date(clearance_expires, "clearance_expires"),
+            )
+        person = node.people.update_person(
+            ConsoleOperator(),
+            CallContext.cli(),
+            ref,
+            roles=role,
+            clearance=granted,
+            remove_clearance=no_clearance,
+            citizenships=citizenship,
+            residencies=residency,
+        )
+        show(person, json_, lambda: out.print(f"updated {person.username}"))
+
+
 def _show_account(account: NewAccount, as_json: bool) -> None:
     if as_json:
         emit_json(account)

@@ -252,11 +252,12 @@ def relabel(
         list[str] | None, typer.Option(help="export-control entry, e.g. ITAR:USML-XI(c)(1)")
     ] = None,
     dual_use: Annotated[bool, typer.Option(help="dual-use item")] = False,
+    reason: Annotated[str, typer.Option(help="why (kept in the ledger)")] = "",
     json_: JsonOpt = False,
 ) -> None:
     """Give an artifact a new label version (every content version is signed anew)."""
     with errors(json_), _client() as client:
-        a = client.relabel(artifact_id, label, control or [], dual_use=dual_use)
+        a = client.relabel(artifact_id, label, control or [], dual_use=dual_use, reason=reason)
         show(
             a,
             json_,

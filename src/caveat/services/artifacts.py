@@ -253,10 +253,18 @@ class ArtifactService:
         label: str,
         controls: Sequence[str] = (),
         dual_use: bool = False,
+        reason: str = "",
     ) -> ArtifactView:
-        """A new label version (history kept) and a new binding for every content version."""
+        """A new label version (history kept) and a new binding for every content version;
+        ``reason`` goes into the ledger event."""
         self.labelling.relabel(
-            principal, ctx, artifact_id, label=label, controls=controls, dual_use=dual_use
+            principal,
+            ctx,
+            artifact_id,
+            label=label,
+            controls=controls,
+            dual_use=dual_use,
+            reason=reason,
         )
         return self.show(principal, artifact_id)
 

@@ -46,6 +46,7 @@ class Labelling:
         label: str,
         controls: Sequence[str] = (),
         dual_use: bool = False,
+        reason: str = "",
     ) -> int:
         """Sign every content version under a new label version; its number."""
         principal.require_scope(Scope.WRITE)
@@ -72,7 +73,7 @@ class Labelling:
             )
             require_readable_draft(session, policy, principal, relabelled, uow.now)
             return write_label_version(
-                uow, deps.catalogue, deps.signing_key, principal, artifact, draft
+                uow, deps.catalogue, deps.signing_key, principal, artifact, draft, reason=reason
             )
 
 
@@ -83,6 +84,8 @@ def write_label_version(
     principal: Principal,
     artifact: ArtifactRow,
     draft: DraftLabel,
+    *,
+    reason: str = "",
 ) -> int:
     """Inside ``uow``: the catalogue's new label, the artifact's next label version and a
     new signed binding per content version, with the event; the new version's number.
@@ -112,6 +115,11 @@ def write_label_version(
         "artifact.relabelled",
         principal.actor(),
         target_id=artifact.id,
-        data={"seq": label_row.seq, "label": draft.label_json, "export": draft.export_json},
+        data={
+            "seq": label_row.seq,
+            "label": draft.label_json,
+            "export": draft.export_json,
+            "reason": reason.strip()[:2000],
+        },
     )
     return label_row.seq

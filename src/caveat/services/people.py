@@ -27,7 +27,7 @@ from caveat.domain.credentials import (
     normalise_recovery_code,
     totp_uri,
 )
-from caveat.domain.errors import Conflict, InvalidInput, NotFound
+from caveat.domain.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from caveat.domain.identity import (
     Clearance,
     CommonLevel,
@@ -40,7 +40,7 @@ from caveat.domain.identity import (
 )
 from caveat.domain.passwords import check_password
 from caveat.domain.sealing import seal
-from caveat.services.principal import Acting, require_admin
+from caveat.services.principal import Acting, Principal, require_admin
 from caveat.services.principal_loader import CITIZEN, RESIDENT
 from caveat.services.registry import SubjectHook
 from caveat.services.uow import CallContext, UnitOfWork, UnitOfWorkFactory
@@ -262,6 +262,72 @@ class PeopleService:
         """One account by id or username."""
         with self._uow.read() as session:
             return person_view(find_person(session, ref), self._uow.clock())
+
+    def update_person(
+        self,
+        by: Acting,
+        ctx: CallContext,
+        ref: str,
+        *,
+        roles: Sequence[Role] | None = None,
+        clearance: Clearance | None = None,
+        remove_clearance: bool = False,
+        citizenships: Sequence[str] | None = None,
+        residencies: Sequence[str] | None = None,
+    ) -> Person:
+        """Change roles, clearance or nationalities (a renewal, a new passport, a new job).
+
+        Nobody changes their own: a security officer cannot raise their own roles or
+        clearance. Every policy decision uses the new facts from the next request on, and
+        a change of nationality is screened like a new person.
+        """
+        require_admin(by, _ACCOUNT_ADMINS, action="changing an account")
+        if remove_clearance and clearance is not None:
+            raise InvalidInput(
+                "give a clearance or remove it, not both",
+                code="invalid_clearance",
+                field="clearance",
+            )
+        if roles is not None and not roles:
+            raise InvalidInput(
+                "a person needs at least one role", code="roles_required", field="roles"
+            )
+        with self._uow(ctx) as uow:
+            row = find_person(uow.session, ref)
+            if isinstance(by, Principal) and by.person_id == row.id:
+                raise PermissionDenied(
+                    "nobody changes their own roles, clearance or nationalities",
+                    code="self_change",
+                    hint="ask another security officer or the node operator",
+                )
+            before = person_view(row, uow.now)
+            changed: dict[str, object] = {}
+            if roles is not None and set(roles) != set(before.roles):
+                wanted = {r.value for r in roles}
+                row.roles = [r for r in row.roles if r.role in wanted] + [
+                    PersonRoleRow(role=r) for r in sorted(wanted - {r.role for r in row.roles})
+                ]
+                changed["roles"] = sorted(r.value for r in set(roles))
+            if clearance is not None or remove_clearance:
+                _apply_clearance(row, clearance)
+                changed["clearance"] = _clearance_data(clearance)
+            if citizenships is not None or residencies is not None:
+                cit = list(before.citizenships if citizenships is None else citizenships)
+                res = list(before.residencies if residencies is None else residencies)
+                validate_nationalities(cit, res)
+                keep = {(n, CITIZEN) for n in cit} | {(n, RESIDENT) for n in res}
+                have = {(n.nation, n.kind) for n in row.nations}
+                row.nations = [n for n in row.nations if (n.nation, n.kind) in keep] + [
+                    PersonNationRow(nation=n, kind=k) for n, k in sorted(keep - have)
+                ]
+                changed["citizenships"], changed["residencies"] = cit, res
+            if not changed:
+                raise InvalidInput("nothing to change", code="nothing_to_change")
+            uow.session.flush()
+            uow.record("person.updated", by.actor(), target_id=row.id, data=changed)
+            if "citizenships" in changed and self.on_subject_saved is not None:
+                self.on_subject_saved(uow, "person", row.id, (row.display_name,))
+            return person_view(row, uow.now)
 
     def set_status(self, by: Acting, ctx: CallContext, ref: str, status: PersonStatus) -> Person:
         """Suspend (ending every session) or reactivate an account."""

@@ -672,7 +672,15 @@ class ReleaseService:
             # An artifact: a new signed label version and bindings for every content version.
             widened = replace(widened, created_at=uow.now)
             draft = DraftLabel(widened, export, self._banner(widened))
-            write_label_version(uow, self._catalogue, self._signing_key, principal, artifact, draft)
+            write_label_version(
+                uow,
+                self._catalogue,
+                self._signing_key,
+                principal,
+                artifact,
+                draft,
+                reason=f"release {row.id} approved: {row.decision_reason}",
+            )
             versions = versions_of(uow.session, artifact.id)
             content_sha256 = versions[-1].sha256.hex() if versions else None
         uow.session.flush()

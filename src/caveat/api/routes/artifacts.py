@@ -121,6 +121,7 @@ class RelabelIn(BaseModel):
     label: str = Field(max_length=4000)
     controls: list[str] = Field(default_factory=list, max_length=50)
     dual_use: bool = False
+    reason: str = Field(default="", max_length=2000, description="why, kept in the ledger")
 
 
 def _artifact_out(view: ArtifactView) -> dict[str, Any]:
@@ -379,6 +380,7 @@ def relabel(
         label=body.label,
         controls=body.controls,
         dual_use=body.dual_use,
+        reason=body.reason,
     )
     return _artifact_out(view)
 

@@ -5,7 +5,14 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from caveat.api.deps import CtxDep, CurrentPrincipal, NodeDep
-from caveat.api.schemas import MfaSecretsOut, NewAccountOut, PersonIn, PersonOut
+from caveat.api.schemas import (
+    ClearanceIn,
+    MfaSecretsOut,
+    NewAccountOut,
+    PersonChangeIn,
+    PersonIn,
+    PersonOut,
+)
 from caveat.domain.identity import Clearance, PersonStatus, Role
 from caveat.services.people import MfaSecrets
 from caveat.services.principal import require_admin
@@ -13,6 +20,17 @@ from caveat.services.principal import require_admin
 router = APIRouter(prefix="/api/v1/people", tags=["people"])
 throttle_router = APIRouter(prefix="/api/v1/throttle", tags=["people"])
 _ADMINS = (Role.NODE_OPERATOR, Role.SECURITY_OFFICER)
+
+
+def _clearance(body: ClearanceIn | None) -> Clearance | None:
+    if body is None:
+        return None
+    return Clearance(
+        level=body.level,
+        national_name=body.national_name,
+        granting_nation=body.granting_nation,
+        expires=body.expires,
+    )
 
 
 def _mfa(m: MfaSecrets) -> MfaSecretsOut:
@@ -33,16 +51,6 @@ def create_person(
     body: PersonIn, principal: CurrentPrincipal, node: NodeDep, ctx: CtxDep
 ) -> NewAccountOut:
     """Create an account; the one-time password and TOTP seed are in this response only."""
-    clearance = (
-        None
-        if body.clearance is None
-        else Clearance(
-            level=body.clearance.level,
-            national_name=body.clearance.national_name,
-            granting_nation=body.clearance.granting_nation,
-            expires=body.clearance.expires,
-        )
-    )
     account = node.people.create_person(
         principal,
         ctx,
@@ -53,7 +61,7 @@ def create_person(
         citizenships=body.citizenships,
         residencies=body.residencies,
         roles=body.roles,
-        clearance=clearance,
+        clearance=_clearance(body.clearance),
     )
     return NewAccountOut(
         person=PersonOut.of(account.person),
@@ -68,6 +76,24 @@ def get_person(ref: str, principal: CurrentPrincipal, node: NodeDep) -> PersonOu
     if ref not in (principal.person_id, principal.username):
         require_admin(principal, _ADMINS, action="viewing other accounts")
     return PersonOut.of(node.people.get_person(ref))
+
+
+@router.patch("/{ref}")
+def change_person(
+    ref: str, body: PersonChangeIn, principal: CurrentPrincipal, node: NodeDep, ctx: CtxDep
+) -> PersonOut:
+    """Change roles, clearance or nationalities (never one's own)."""
+    person = node.people.update_person(
+        principal,
+        ctx,
+        ref,
+        roles=body.roles,
+        clearance=_clearance(body.clearance),
+        remove_clearance=body.remove_clearance,
+        citizenships=body.citizenships,
+        residencies=body.residencies,
+    )
+    return PersonOut.of(person)
 
 
 @router.post("/{ref}/suspend")

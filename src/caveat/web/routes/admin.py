@@ -1,21 +1,55 @@
-"""Administration pages: people, organisations and groups (operators, security officers)."""
+"""Administration pages: people, clearances, organisations and groups (operators,
+security officers), and the node's keys (operators).
+
+The keys page shows public keys, key ids, fingerprints and counts only: never a
+private key, the session secret or key-encryption key material.
+"""
 
 from __future__ import annotations
 
+import base64
+import hashlib
+from dataclasses import dataclass
 from datetime import date
+from typing import Annotated, Any
 from urllib.parse import quote
 
 import segno
-from fastapi import APIRouter, Form, Request
+from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from caveat.domain.errors import CaveatError, InvalidInput
-from caveat.domain.identity import Clearance, CommonLevel, OrganisationKind, PersonStatus, Role
+from caveat.api.problems import STATUS
+from caveat.domain.errors import CaveatError, InvalidInput, PermissionDenied
+from caveat.domain.identity import (
+    Clearance,
+    CommonLevel,
+    OrganisationKind,
+    Person,
+    PersonStatus,
+    Role,
+)
+from caveat.services.audit import EventFilter
 from caveat.services.people import MfaSecrets
 from caveat.web.pages import PageContext, render
-from caveat.web.session import AdminPage, ctx_of, node_of
+from caveat.web.session import AdminPage, ctx_of, node_of, signed_in
 
 router = APIRouter(prefix="/admin", include_in_schema=False)
+AUDIT_READERS = frozenset({Role.SECURITY_OFFICER, Role.AUDITOR})
+EXPIRING_DAYS = 90
+
+
+def node_operator(page: Annotated[PageContext, Depends(signed_in)]) -> PageContext:
+    """The page context of a node operator."""
+    if page.principal is None or Role.NODE_OPERATOR not in page.principal.roles:
+        raise PermissionDenied("this page is for node operators", code="role_missing")
+    return page
+
+
+OperatorPage = Annotated[PageContext, Depends(node_operator)]
+
+
+def _audit_reader(page: PageContext) -> bool:
+    return page.principal is not None and bool(page.principal.roles & AUDIT_READERS)
 
 
 def _codes(text: str) -> list[str]:
@@ -83,17 +117,7 @@ async def create_person(request: Request, page: AdminPage) -> Response:
     roles = [str(r) for r in raw.getlist("roles")]
     form["roles"] = roles
     try:
-        clearance = None
-        if form["clearance_level"]:
-            if not form["clearance_expires"]:
-                raise InvalidInput("a clearance needs its expiry date", field="clearance_expires")
-            level = CommonLevel(int(str(form["clearance_level"])))
-            clearance = Clearance(
-                level,
-                str(form["clearance_name"]) or level.name,
-                str(form["clearance_nation"]).upper(),
-                date.fromisoformat(str(form["clearance_expires"])),
-            )
+        clearance = _clearance_from(form)
         assert page.principal is not None
         account = node_of(request).people.create_person(
             page.principal,
@@ -111,6 +135,66 @@ async def create_person(request: Request, page: AdminPage) -> Response:
         message = _message(exc) if isinstance(exc, CaveatError) else str(exc)
         return _new_person_form(request, page, form, error=message, status=422)
     return _secrets(request, page, account.person.username, account.mfa, account.one_time_password)
+
+
+def _clearance_from(form: dict[str, object]) -> Clearance | None:
+    """The clearance a form describes, or None when no level is chosen."""
+    if not form["clearance_level"]:
+        return None
+    if not form["clearance_expires"]:
+        raise InvalidInput("a clearance needs its expiry date", field="clearance_expires")
+    level = CommonLevel(int(str(form["clearance_level"])))
+    return Clearance(
+        level,
+        str(form["clearance_name"]) or level.name,
+        str(form["clearance_nation"]).upper(),
+        date.fromisoformat(str(form["clearance_expires"])),
+    )
+
+
+_CHANGE_FIELDS = (
+    "citizenships",
+    "residencies",
+    "clearance_level",
+    "clearance_name",
+    "clearance_nation",
+    "clearance_expires",
+)
+
+
+@router.post("/people/{username}/changes")
+async def change_person(request: Request, username: str, page: AdminPage) -> Response:
+    """Change roles, clearance or nationalities: only what differs from the account now."""
+    node, by = node_of(request), page.principal
+    assert by is not None
+    raw = await request.form()
+    form: dict[str, object] = {k: str(raw.get(k, "")).strip() for k in _CHANGE_FIELDS}
+    role_values = [str(r) for r in raw.getlist("roles")]
+    form["roles"] = role_values
+    who = node.people.get_person(username)
+    try:
+        clearance = _clearance_from(form)
+        roles = {Role(r) for r in role_values}
+        citizenships = _codes(str(form["citizenships"]))
+        residencies = _codes(str(form["residencies"]))
+        node.people.update_person(
+            by,
+            ctx_of(request),
+            username,
+            roles=sorted(roles) if roles != set(who.roles) else None,
+            clearance=clearance if clearance not in (None, who.clearance) else None,
+            remove_clearance=clearance is None and who.clearance is not None,
+            citizenships=citizenships if tuple(citizenships) != who.citizenships else None,
+            residencies=residencies if tuple(residencies) != who.residencies else None,
+        )
+    except (CaveatError, ValueError) as exc:
+        message = _message(exc) if isinstance(exc, CaveatError) else str(exc)
+        status = STATUS[exc.kind] if isinstance(exc, CaveatError) else 422
+        return _person_page(request, page, username, error=message, form=form, status=status)
+    return RedirectResponse(
+        f"/admin/people/{quote(username)}?done={quote('Saved; access follows at once.')}",
+        status_code=303,
+    )
 
 
 def _secrets(
@@ -140,6 +224,96 @@ def person_action(request: Request, username: str, action: str, page: AdminPage)
         raise InvalidInput(f"unknown action {action!r}", field="action")
     return RedirectResponse(
         f"/admin/people?done={quote(f'{username}: {action} done.')}", status_code=303
+    )
+
+
+@router.get("/people/{username}")
+def person(request: Request, username: str, page: AdminPage) -> HTMLResponse:
+    """One account: identity, nations, clearance, roles, projects and recent activity."""
+    return _person_page(request, page, username)
+
+
+def _person_form(who: Person) -> dict[str, object]:
+    c = who.clearance
+    return {
+        "roles": [r.value for r in who.roles],
+        "citizenships": ", ".join(who.citizenships),
+        "residencies": ", ".join(who.residencies),
+        "clearance_level": "" if c is None else str(int(c.level)),
+        "clearance_name": "" if c is None else c.national_name,
+        "clearance_nation": "" if c is None else c.granting_nation,
+        "clearance_expires": "" if c is None else c.expires.isoformat(),
+    }
+
+
+def _person_page(
+    request: Request,
+    page: PageContext,
+    username: str,
+    *,
+    error: str | None = None,
+    form: dict[str, object] | None = None,
+    status: int = 200,
+) -> HTMLResponse:
+    node = node_of(request)
+    assert page.principal is not None
+    who = node.people.get_person(username)
+    history: list[Any] = []
+    if _audit_reader(page):
+        history = node.audit.person_history(page.principal, who.id, limit=25).entries
+    today = node.uow.clock().date()
+    return render(
+        request,
+        "admin_person.html",
+        page,
+        status=status,
+        error=error,
+        form=form or _person_form(who),
+        roles=list(Role),
+        levels=list(CommonLevel),
+        p=who,
+        standing=_standing(who, today),
+        projects=node.projects.projects_of(who.id),
+        history=history,
+        audit_reader=_audit_reader(page),
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class Standing:
+    """A clearance as the list shows it: days left and whether it needs attention."""
+
+    person: Person
+    days_left: int
+    state: str  # expired | expiring | valid
+
+
+def _standing(person: Person, today: date) -> Standing | None:
+    if person.clearance is None:
+        return None
+    left = (person.clearance.expires - today).days
+    state = "expired" if left < 0 else ("expiring" if left <= EXPIRING_DAYS else "valid")
+    return Standing(person, left, state)
+
+
+@router.get("/clearances")
+def clearances(request: Request, page: AdminPage) -> HTMLResponse:
+    """Every clearance by expiry, the expired and soon-expiring ones first."""
+    node = node_of(request)
+    today = node.uow.clock().date()
+    people = node.people.list_people()
+    held = [s for s in (_standing(p, today) for p in people) if s is not None]
+    held.sort(key=lambda s: (s.days_left, s.person.username))
+    return render(
+        request,
+        "admin_clearances.html",
+        page,
+        held=held,
+        uncleared=[p for p in people if p.clearance is None],
+        today=today,
+        horizon=EXPIRING_DAYS,
+        expired=sum(1 for s in held if s.state == "expired"),
+        expiring=sum(1 for s in held if s.state == "expiring"),
     )
 
 
@@ -235,3 +409,45 @@ def create_group(
         message = _message(exc) if isinstance(exc, CaveatError) else str(exc)
         return groups(request, page, error=message, status=422)
     return RedirectResponse(f"/admin/groups?done={quote(f'Created {code}.')}", status_code=303)
+
+
+# --- keys --------------------------------------------------------------------------------
+
+
+def fingerprint(public_key_b64: str) -> str:
+    """SHA-256 of a raw public key, in colon-separated hex pairs (what operators compare)."""
+    digest = hashlib.sha256(base64.b64decode(public_key_b64)).hexdigest()
+    return ":".join(digest[i : i + 2] for i in range(0, len(digest), 2))
+
+
+@router.get("/keys")
+def keys(request: Request, page: OperatorPage) -> HTMLResponse:
+    """Which keys the node holds and how they stand; public parts and counts only."""
+    node = node_of(request)
+    status = node.artifact_admin.key_status()
+    primary = next((k for k in status.keys if k.primary), None)
+    on_old = sum(
+        n for key_id, n in status.wrapped.items() if primary is None or key_id != primary.key_id
+    )
+    rotations: list[Any] = []
+    if _audit_reader(page):
+        assert page.principal is not None
+        found = node.audit.search(page.principal, EventFilter(action="kek.*"), limit=20)
+        rotations = found.entries
+    return render(
+        request,
+        "admin_keys.html",
+        page,
+        identity=node.identity,
+        node_fingerprint=fingerprint(node.identity.signing_public_key),
+        origin=node.ledger.origin,
+        log_vkey=node.ledger.verifier().vkey,
+        witness_vkey=node.witnesses.cosigner_vkey(),
+        latest=node.ledger.latest_checkpoint(),
+        kek=status,
+        primary=primary,
+        on_old=on_old,
+        rotations=rotations,
+        audit_reader=_audit_reader(page),
+        key_directory=str(node.keys.directory),
+    )

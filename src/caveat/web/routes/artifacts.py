@@ -20,6 +20,7 @@ from starlette.concurrency import run_in_threadpool
 
 from caveat.api.deps import SESSION_COOKIE
 from caveat.api.problems import STATUS
+from caveat.domain.compliance import require_reason
 from caveat.domain.errors import (
     AuthenticationFailed,
     CaveatError,
@@ -30,6 +31,7 @@ from caveat.domain.errors import (
 from caveat.domain.export_control import Regime
 from caveat.domain.identity import Role
 from caveat.domain.labels import Label
+from caveat.domain.policy import Action
 from caveat.domain.resources import ResourceKind
 from caveat.services.artifacts import Appender, ArtifactView, NewArtifact
 from caveat.services.artifacts_search import SearchQuery
@@ -55,7 +57,7 @@ from caveat.web.uploads import Field, FileData, FileEnd, FileStart, form_events
 
 router = APIRouter(include_in_schema=False)
 READERS = frozenset({Role.SECURITY_OFFICER, Role.AUDITOR})
-PAGE_SIZE = 25
+PAGE_SIZE = 50
 BUFFER = 1 << 20
 
 
@@ -217,6 +219,7 @@ def artifact(request: Request, artifact_id: str, page: Page) -> HTMLResponse:
     """Metadata, the label in both forms, versions, why or why not, access history."""
     detail = _detail(request, page, artifact_id)
     assert page.principal is not None
+    modify = node_of(request).policy.my_decision(page.principal, artifact_id, Action.MODIFY)
     return render(
         request,
         "artifact.html",
@@ -225,6 +228,7 @@ def artifact(request: Request, artifact_id: str, page: Page) -> HTMLResponse:
         v=detail.view,
         officer=Role.SECURITY_OFFICER in page.principal.roles,
         reader=bool(page.principal.roles & READERS),
+        may_relabel=modify.permitted,
     )
 
 
@@ -268,6 +272,97 @@ def download(
             "X-Content-SHA256": content.sha256,
         },
     )
+
+
+# --- relabel ---------------------------------------------------------------------------
+
+
+def _relabel_page(
+    request: Request,
+    page: PageContext,
+    artifact_id: str,
+    form: dict[str, str] | None = None,
+    error: str | None = None,
+    status: int = 200,
+) -> HTMLResponse:
+    """The relabel form, or the refusal with the requirements that modify failed."""
+    node, principal = node_of(request), page.principal
+    assert principal is not None
+    detail = _detail(request, page, artifact_id)
+    modify = node.policy.my_decision(principal, artifact_id, Action.MODIFY)
+    if not modify.permitted:
+        failed = [r for r in modify.requirements if r.applies and not r.satisfied]
+        return render(
+            request,
+            "error.html",
+            page,
+            status=403,
+            title="Forbidden",
+            detail="You may not relabel this artifact.",
+            hint="relabelling needs the right to modify it: ask your security officer",
+            failed=[f"{r.title}: {r.detail}" for r in failed],
+            request_id=getattr(request.state, "request_id", None),
+        )
+    current = detail.view.labels[-1] if detail.view.labels else None
+    values = form or {
+        "label": detail.view.banner,
+        "controls": ", ".join(current.export) if current else "",
+        "dual_use": "on" if current and current.dual_use else "",
+    }
+    check = None
+    if values["label"]:
+        check = check_label(node.policy, principal, values["label"], node.uow.clock().date())
+    return render(
+        request,
+        "artifact_relabel.html",
+        page,
+        status=status,
+        d=detail,
+        v=detail.view,
+        form=values,
+        check=check,
+        error=error,
+    )
+
+
+@router.get("/artifacts/{artifact_id}/relabel")
+def relabel_form(request: Request, artifact_id: str, page: Page) -> HTMLResponse:
+    """The current label in the label builder, for people who may modify the artifact."""
+    return _relabel_page(request, page, artifact_id)
+
+
+@router.post("/artifacts/{artifact_id}/relabel")
+def relabel(
+    request: Request,
+    artifact_id: str,
+    page: Page,
+    label: Annotated[str, Form(max_length=4000)] = "",
+    controls: Annotated[str, Form(max_length=4000)] = "",
+    dual_use: Annotated[str, Form(max_length=8)] = "",
+    reason: Annotated[str, Form(max_length=2000)] = "",
+) -> Response:
+    """A new label version through the artifact service; a refusal keeps what was typed."""
+    node, principal = node_of(request), page.principal
+    assert principal is not None
+    try:
+        view = node.artifacts.relabel(
+            principal,
+            ctx_of(request),
+            artifact_id,
+            label=normalised_text(node.policy, label, node.uow.clock().date()),
+            controls=_split(controls),
+            dual_use=dual_use == "on",
+            reason=require_reason(reason),
+        )
+    except CaveatError as exc:
+        if exc.kind in (ErrorKind.INTEGRITY, ErrorKind.INTERNAL, ErrorKind.NOT_FOUND):
+            raise
+        form = {"label": label, "controls": controls, "dual_use": dual_use, "reason": reason}
+        return _relabel_page(
+            request, page, artifact_id, form, error=_message(exc), status=STATUS[exc.kind]
+        )
+    done = quote(f"Relabelled: {view.banner} (label version {len(view.labels)}).")
+    return RedirectResponse(f"/artifacts/{artifact_id}?done={done}", status_code=303)
 
 
 # --- the label builder -------------------------------------------------------------------

@@ -1,18 +1,20 @@
 """The ledger explorer for auditors and security officers.
 
-Search events; open an entry and check its inclusion proof against the latest signed
-checkpoint here, step by step, with the domain's RFC 9162 verifier (the page does not
-take the server's word for it: it recomputes the leaf hash from the entry's bytes,
-checks the checkpoint's signature with the log key and every known witness key, and
-walks the proof to the signed root); the latest checkpoints with their cosignatures;
-a full verification on demand; conduct alerts and their acknowledgement.
+Search events (and export them as CSV); open an entry and check its inclusion proof
+against the latest signed checkpoint here, step by step, with the domain's RFC 9162
+verifier (the page does not take the server's word for it: it recomputes the leaf hash
+from the entry's bytes, checks the checkpoint's signature with the log key and every
+known witness key, and walks the proof to the signed root); the same for a consistency
+proof between two tree sizes; the latest checkpoints, each with its signatures checked;
+the witnesses and asking them to cosign; a full verification on demand; conduct alerts
+and their acknowledgement.
 """
 
 from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
 from urllib.parse import quote, urlencode
 
@@ -20,20 +22,31 @@ from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from caveat.api.problems import STATUS
-from caveat.domain.errors import CaveatError, ErrorKind, InvalidInput, PermissionDenied
+from caveat.domain.errors import (
+    CaveatError,
+    ErrorKind,
+    InvalidInput,
+    NotFound,
+    PermissionDenied,
+)
 from caveat.domain.events import Outcome
 from caveat.domain.identity import Role
 from caveat.domain.ledger import (
     CheckpointError,
+    NoteVerificationError,
     ProofError,
+    VerifiedCheckpoint,
     leaf_hash,
     open_checkpoint,
+    open_note,
     verifier_from_vkey,
+    verify_consistency,
     verify_inclusion,
 )
-from caveat.domain.ledger.note import NoteVerifier
+from caveat.domain.ledger.note import NoteVerifier, cosignature_timestamp
 from caveat.services.audit import EventFilter
-from caveat.services.ledger import b64
+from caveat.services.ledger import ConsistencyProof, StoredCheckpoint, b64
+from caveat.services.ledger_witness import WitnessOutcome
 from caveat.services.monitoring import AlertStatus
 from caveat.web.labelling import labels_in
 from caveat.web.pages import PageContext, render, start_of_day
@@ -61,6 +74,25 @@ def _status(request: Request) -> dict[str, Any]:
     return {"latest": node.ledger.latest_checkpoint(), "pending": node.ledger.pending()}
 
 
+def _event_form(**values: str) -> dict[str, str]:
+    return {k: v.strip() for k, v in values.items()}
+
+
+def _event_filter(form: dict[str, str]) -> EventFilter:
+    """The audit filter of the search form (InvalidInput for a malformed date)."""
+    end = start_of_day(form["until"], "until")
+    outcome = form["outcome"]
+    return EventFilter(
+        actor=form["actor"] or None,
+        target_type=form["target_type"] or None,
+        target_id=form["target_id"] or None,
+        action=form["action"] or None,
+        outcome=Outcome(outcome) if outcome in {o.value for o in Outcome} else None,
+        since=start_of_day(form["since"], "since"),
+        until=None if end is None else end + timedelta(days=1),
+    )
+
+
 @router.get("")
 def events(
     request: Request,
@@ -77,28 +109,19 @@ def events(
     """Search the event log, newest first."""
     node = node_of(request)
     assert page.principal is not None
-    form = {
-        "actor": actor.strip(),
-        "action": action.strip(),
-        "outcome": outcome,
-        "target_type": target_type.strip(),
-        "target_id": target_id.strip(),
-        "since": since,
-        "until": until,
-    }
+    form = _event_form(
+        actor=actor,
+        action=action,
+        outcome=outcome,
+        target_type=target_type,
+        target_id=target_id,
+        since=since,
+        until=until,
+    )
     entries: list[Any] = []
     error, next_href, status = None, None, 200
     try:
-        end = start_of_day(until, "until")
-        f = EventFilter(
-            actor=form["actor"] or None,
-            target_type=form["target_type"] or None,
-            target_id=form["target_id"] or None,
-            action=form["action"] or None,
-            outcome=Outcome(outcome) if outcome in {o.value for o in Outcome} else None,
-            since=start_of_day(since, "since"),
-            until=None if end is None else end + timedelta(days=1),
-        )
+        f = _event_filter(form)
         found = node.audit.search(page.principal, f, cursor=cursor, limit=PAGE_SIZE)
     except InvalidInput as exc:
         error, status = exc.detail, 422
@@ -119,6 +142,41 @@ def events(
         paged=cursor is not None,
         next_href=next_href,
         **_status(request),
+    )
+
+
+@router.post("/events.csv", response_model=None)
+def events_csv(
+    request: Request,
+    page: ReaderPage,
+    actor: Annotated[str, Form(max_length=64)] = "",
+    action: Annotated[str, Form(max_length=64)] = "",
+    outcome: Annotated[str, Form(max_length=16)] = "",
+    target_type: Annotated[str, Form(max_length=40)] = "",
+    target_id: Annotated[str, Form(max_length=64)] = "",
+    since: Annotated[str, Form(max_length=10)] = "",
+    until: Annotated[str, Form(max_length=10)] = "",
+) -> Response:
+    """Every matching event, oldest first, as CSV; the export is itself recorded.
+
+    A form POST rather than a link: the export writes an event, and a GET must not.
+    """
+    assert page.principal is not None
+    form = _event_form(
+        actor=actor,
+        action=action,
+        outcome=outcome,
+        target_type=target_type,
+        target_id=target_id,
+        since=since,
+        until=until,
+    )
+    text = node_of(request).audit.export_csv(page.principal, ctx_of(request), _event_filter(form))
+    stamp = node_of(request).uow.clock().strftime("%Y%m%dT%H%M%SZ")
+    return Response(
+        text,
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="caveat-events-{stamp}.csv"'},
     )
 
 
@@ -275,6 +333,241 @@ def checkpoints(
         b64=b64,
         **_status(request),
     )
+
+
+@dataclass(frozen=True, slots=True)
+class SignatureLine:
+    """One signature on a checkpoint note, as the page checked it."""
+
+    name: str
+    key_id: str
+    kind: str  # log | witness | unknown key
+    verified: bool
+    cosigned_at: datetime | None = None
+
+
+def _signatures(request: Request, cp: StoredCheckpoint) -> tuple[list[SignatureLine], str | None]:
+    """Every signature line of ``cp``, checked with the log key and every witness key."""
+    node = node_of(request)
+    log = node.ledger.verifier()
+    try:
+        opened = open_note(cp.note, [log, *_witness_verifiers(request)])
+    except (NoteVerificationError, InvalidInput) as exc:
+        return [], exc.detail
+    lines = []
+    for sig in opened.verified:
+        is_log = (sig.name, sig.key_id) == (log.name, log.key_id)
+        when = None
+        if not is_log:
+            when = datetime.fromtimestamp(cosignature_timestamp(sig.signature), UTC)
+        lines.append(
+            SignatureLine(sig.name, f"{sig.key_id:08x}", "log" if is_log else "witness", True, when)
+        )
+    lines += [
+        SignatureLine(s.name, f"{s.key_id:08x}", "unknown key", False) for s in opened.unverified
+    ]
+    return lines, None
+
+
+@router.get("/checkpoints/{size}")
+def checkpoint(request: Request, size: int, page: ReaderPage) -> HTMLResponse:
+    """One checkpoint: its note and every signature on it, checked here."""
+    node = node_of(request)
+    cp = node.ledger.checkpoint_at(size)
+    lines, problem = _signatures(request, cp)
+    latest = node.ledger.latest_checkpoint()
+    return render(
+        request,
+        "ledger_checkpoint.html",
+        page,
+        cp=cp,
+        lines=lines,
+        problem=problem,
+        b64=b64,
+        newer=latest is not None and latest.size > cp.size,
+        officer=_officer(page),
+        **_status(request),
+    )
+
+
+def _officer(page: PageContext) -> bool:
+    return page.principal is not None and Role.SECURITY_OFFICER in page.principal.roles
+
+
+@router.get("/consistency")
+def consistency(
+    request: Request,
+    page: ReaderPage,
+    old: Annotated[int | None, Query(ge=1)] = None,
+    new: Annotated[int | None, Query(ge=1)] = None,
+) -> HTMLResponse:
+    """Prove an older tree is a prefix of a newer checkpoint, and check the proof here."""
+    node = node_of(request)
+    proof: ConsistencyProof | None = None
+    steps: list[Step] = []
+    error, status, old_signed = None, 200, False
+    if old is not None:
+        try:
+            proof = node.ledger.consistency_proof(old, new)
+        except (InvalidInput, NotFound) as exc:
+            error, status = exc.detail, STATUS[exc.kind]
+        else:
+            steps, old_signed = _consistency_steps(request, proof)
+    return render(
+        request,
+        "ledger_consistency.html",
+        page,
+        status=status,
+        form={"old": "" if old is None else old, "new": "" if new is None else new},
+        sizes=[cp.size for cp in node.ledger.checkpoints(limit=50)],
+        proof=proof,
+        steps=steps,
+        verified=bool(steps) and all(s.ok for s in steps),
+        old_signed=old_signed,
+        error=error,
+        b64=b64,
+        **_status(request),
+    )
+
+
+def _opened(request: Request, note: str) -> tuple[VerifiedCheckpoint | None, Step]:
+    node = node_of(request)
+    try:
+        checked = open_checkpoint(
+            note,
+            origin=node.ledger.origin,
+            log_verifier=node.ledger.verifier(),
+            cosigners=_witness_verifiers(request),
+        )
+    except CheckpointError as exc:
+        return None, Step("The checkpoint is signed by this log's key", False, exc.detail)
+    size = checked.checkpoint.size
+    return checked, Step(
+        f"The checkpoint of {size:,} entries is signed by this log's key",
+        True,
+        f"{node.ledger.origin}; key {node.ledger.verifier().vkey}",
+    )
+
+
+def _consistency_steps(request: Request, proof: ConsistencyProof) -> tuple[list[Step], bool]:
+    """Check the newer checkpoint's signature, the older one's if signed, then the proof."""
+    node = node_of(request)
+    steps: list[Step] = []
+    new_root, old_root, old_signed = proof.new_root, proof.old_root, False
+    checked, step = _opened(request, proof.checkpoint)
+    steps.append(step)
+    if checked is not None:
+        same = (
+            checked.checkpoint.size == proof.new_size and checked.checkpoint.root_hash == new_root
+        )
+        steps.append(
+            Step(
+                "The proof ends at the tree the newer checkpoint signs (size and root)",
+                same,
+                f"{checked.checkpoint.size:,} entries, root {b64(checked.checkpoint.root_hash)}",
+            )
+        )
+        new_root = checked.checkpoint.root_hash
+    try:
+        older = node.ledger.checkpoint_at(proof.old_size)
+    except NotFound:
+        older = None  # any size may be proved; only checkpoint sizes have a signed root
+    if older is not None:
+        old_signed = True
+        checked_old, step = _opened(request, older.note)
+        steps.append(step)
+        if checked_old is not None:
+            same = checked_old.checkpoint.root_hash == proof.old_root
+            steps.append(
+                Step(
+                    "The proof starts from the root the older checkpoint signs",
+                    same,
+                    f"{proof.old_size:,} entries, root {b64(checked_old.checkpoint.root_hash)}",
+                )
+            )
+            old_root = checked_old.checkpoint.root_hash
+    try:
+        verify_consistency(proof.old_size, proof.new_size, proof.proof, old_root, new_root)
+    except (ProofError, InvalidInput) as exc:
+        steps.append(
+            Step("The proof's hashes lead from the older root to the newer", False, exc.detail)
+        )
+    else:
+        steps.append(
+            Step(
+                "The proof's hashes lead from the older root to the newer",
+                True,
+                f"{len(proof.proof)} hashes (RFC 9162 §2.1.4.2)",
+            )
+        )
+    return steps, old_signed
+
+
+# --- witnesses -------------------------------------------------------------------------
+
+
+def _witnesses_page(
+    request: Request,
+    page: PageContext,
+    *,
+    outcomes: list[WitnessOutcome] | None = None,
+    error: str | None = None,
+    form: dict[str, str] | None = None,
+    status: int = 200,
+) -> HTMLResponse:
+    node = node_of(request)
+    return render(
+        request,
+        "ledger_witnesses.html",
+        page,
+        status=status,
+        witnesses=node.witnesses.witnesses(),
+        witnessed=node.witnesses.witnessed_logs(),
+        origin=node.ledger.origin,
+        log_vkey=node.ledger.verifier().vkey,
+        witness_vkey=node.witnesses.cosigner_vkey(),
+        officer=_officer(page),
+        outcomes=outcomes,
+        error=error,
+        form=form or {"vkey": "", "url": ""},
+        **_status(request),
+    )
+
+
+@router.get("/witnesses")
+def witnesses(request: Request, page: ReaderPage) -> HTMLResponse:
+    """Who witnesses this log, which logs this node witnesses, and the keys to exchange."""
+    return _witnesses_page(request, page)
+
+
+@router.post("/witnesses")
+def add_witness(
+    request: Request,
+    page: ReaderPage,
+    vkey: Annotated[str, Form(max_length=400)] = "",
+    url: Annotated[str, Form(max_length=400)] = "",
+) -> Response:
+    """Configure a partner to witness this log (security officers)."""
+    assert page.principal is not None
+    try:
+        added = node_of(request).witnesses.add_witness(
+            page.principal, ctx_of(request), vkey=vkey, url=url.strip()
+        )
+    except CaveatError as exc:
+        if exc.kind in (ErrorKind.INTEGRITY, ErrorKind.INTERNAL):
+            raise
+        form = {"vkey": vkey, "url": url}
+        return _witnesses_page(request, page, error=exc.detail, form=form, status=STATUS[exc.kind])
+    done = quote(f"Witness {added.name} added.")
+    return RedirectResponse(f"/ledger/witnesses?done={done}", status_code=303)
+
+
+@router.post("/witnesses/request")
+def request_cosignatures(request: Request, page: ReaderPage) -> HTMLResponse:
+    """Publish a checkpoint and ask every witness to cosign it; show what each answered."""
+    assert page.principal is not None
+    outcomes = node_of(request).witnesses.request_cosignatures(page.principal, ctx_of(request))
+    return _witnesses_page(request, page, outcomes=outcomes)
 
 
 @router.get("/verify")

@@ -1,5 +1,5 @@
 """The policy in the browser: the catalogue you may see, your own "why not", and for
-security officers "explain a person's access" and "who can see X".
+security officers "explain a person's access", "who can see X" and "what if".
 
 What each audience sees is the policy service's (ADR 0006): the subject view only for
 resources the subject may discover (anything else is the same "not found" a missing
@@ -9,19 +9,35 @@ resources the officer may discover.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import date, timedelta
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from caveat.api.problems import STATUS
-from caveat.domain.errors import CaveatError, ErrorKind, NotFound, PermissionDenied
-from caveat.domain.identity import Role
-from caveat.domain.policy import Action
+from caveat.domain.errors import CaveatError, ErrorKind, InvalidInput, NotFound, PermissionDenied
+from caveat.domain.identity import CommonLevel, Role
+from caveat.domain.nations import require_nation
+from caveat.domain.policy import (
+    Action,
+    AddMembership,
+    AddNationality,
+    AtTime,
+    Audience,
+    Change,
+    ExpireAgreement,
+    Explanation,
+    RemoveMembership,
+    RemoveNationality,
+    SetClearance,
+)
+from caveat.domain.policy import explain as officer_view
 from caveat.services.policy import ResourceView
 from caveat.services.principal import Principal
 from caveat.web.labelling import portion, style
-from caveat.web.pages import PageContext, render
+from caveat.web.pages import PageContext, render, start_of_day
 from caveat.web.session import Page, node_of, signed_in
 
 router = APIRouter(include_in_schema=False)
@@ -184,3 +200,179 @@ def who_can(
         chosen=None if chosen is None else _row(chosen),
         error=error,
     )
+
+
+# --- what if -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Compared:
+    """One requirement before and after the change (officer detail of both)."""
+
+    number: int
+    title: str
+    before: str
+    after: str
+    changed: bool
+    detail_before: str
+    detail_after: str
+
+
+def _outcome(applies: bool, satisfied: bool) -> str:
+    return "does not apply" if not applies else ("met" if satisfied else "not met")
+
+
+def _compare(before: Explanation, after: Explanation) -> list[Compared]:
+    rows = []
+    for b, a in zip(before.requirements, after.requirements, strict=True):
+        was, now = _outcome(b.applies, b.satisfied), _outcome(a.applies, a.satisfied)
+        rows.append(Compared(b.number, b.title, was, now, was != now, b.detail, a.detail))
+    return rows
+
+
+def _nations(text: str, name: str) -> list[str]:
+    codes = [c.strip().upper() for c in text.replace(";", ",").split(",") if c.strip()]
+    return [require_nation(c, field=name) for c in codes]
+
+
+def _described(change: Change, names: dict[str, str]) -> str:
+    """One change in words, naming projects and agreements rather than their ids."""
+    if isinstance(change, AddNationality):
+        return f"also a citizen of {change.nation}"
+    if isinstance(change, RemoveNationality):
+        return f"no longer a citizen of {change.nation}"
+    if isinstance(change, SetClearance):
+        if change.level is None:
+            return "no clearance"
+        until = f" until {change.expires}" if change.expires else ""
+        return f"clearance {change.level.name.replace('_', ' ')}{until}"
+    if isinstance(change, AddMembership):
+        return f"joins project {names.get(change.project_id, change.project_id)}"
+    if isinstance(change, RemoveMembership):
+        return f"leaves project {names.get(change.project_id, change.project_id)}"
+    if isinstance(change, ExpireAgreement):
+        return f"agreement {names.get(change.agreement_id, change.agreement_id)} ends"
+    return f"on {change.when.date()}"
+
+
+def _changes(form: dict[str, str]) -> list[Change]:
+    """The hypothetical changes the form names (the domain's what-if vocabulary)."""
+    changes: list[Change] = [AddNationality(n) for n in _nations(form["add_nation"], "add_nation")]
+    changes += [RemoveNationality(n) for n in _nations(form["remove_nation"], "remove_nation")]
+    if form["clearance"]:
+        expires = None
+        if form["clearance_expires"]:
+            try:
+                expires = date.fromisoformat(form["clearance_expires"])
+            except ValueError:
+                raise InvalidInput(
+                    "the clearance expiry must be a date (YYYY-MM-DD)", field="clearance_expires"
+                ) from None
+        if form["clearance"] == "none":
+            changes.append(SetClearance(None))
+        elif form["clearance"] in {str(c.value) for c in CommonLevel}:
+            changes.append(SetClearance(CommonLevel(int(form["clearance"])), expires))
+        else:
+            raise InvalidInput("choose a clearance level", field="clearance")
+    elif form["clearance_expires"]:
+        raise InvalidInput("choose the clearance level that expires then", field="clearance")
+    if form["join"]:
+        changes.append(AddMembership(form["join"]))
+    if form["leave"]:
+        changes.append(RemoveMembership(form["leave"]))
+    if form["expire"]:
+        changes.append(ExpireAgreement(form["expire"]))
+    when = start_of_day(form["on"], "on")
+    if when is not None:
+        changes.append(AtTime(when + timedelta(hours=12)))  # midday: the whole day's state
+    return changes
+
+
+@router.get("/policy/what-if")
+def what_if(
+    request: Request,
+    page: OfficerPage,
+    person: Annotated[str, Query(max_length=64)] = "",
+    resource: Annotated[str, Query(max_length=64)] = "",
+    action: Annotated[str, Query(max_length=16)] = "read",
+    add_nation: Annotated[str, Query(max_length=200)] = "",
+    remove_nation: Annotated[str, Query(max_length=200)] = "",
+    clearance: Annotated[str, Query(max_length=8)] = "",
+    clearance_expires: Annotated[str, Query(max_length=10)] = "",
+    join: Annotated[str, Query(max_length=64)] = "",
+    leave: Annotated[str, Query(max_length=64)] = "",
+    expire: Annotated[str, Query(max_length=64)] = "",
+    on: Annotated[str, Query(max_length=10)] = "",
+) -> HTMLResponse:
+    """The decision on a resource now and under hypothetical changes to the person or world."""
+    node, officer = node_of(request), page.principal
+    assert officer is not None
+    form = {
+        "person": person,
+        "resource": resource,
+        "action": _action(action).value,
+        "add_nation": add_nation,
+        "remove_nation": remove_nation,
+        "clearance": clearance,
+        "clearance_expires": clearance_expires,
+        "join": join,
+        "leave": leave,
+        "expire": expire,
+        "on": on,
+    }
+    people, visible = _choices(request, officer)
+    projects = node.projects.list_projects()
+    agreements = node.agreements.list_agreements(officer)
+    names = {p.id: p.name for p in projects} | {a.id: a.name for a in agreements}
+    before = after = chosen = None
+    rows: list[Compared] = []
+    asked: list[str] = []
+    error, status = None, 200
+    # A link from "explain" carries only the question; a submitted form also the changes.
+    if person and resource and "clearance" in request.query_params:
+        try:
+            chosen = node.policy.get(officer, resource)
+            changes = _changes(form)
+            result = node.policy.what_if(
+                officer,
+                person=person,
+                resource_id=resource,
+                action=_action(action),
+                changes=changes,
+            )
+        except CaveatError as exc:
+            if exc.kind in (ErrorKind.INTEGRITY, ErrorKind.INTERNAL):
+                raise
+            error, status, chosen = _problem(exc), STATUS[exc.kind], None
+        else:
+            before = officer_view(result.before, Audience.OFFICER)
+            after = officer_view(result.after, Audience.OFFICER)
+            rows = _compare(before, after)
+            asked = [_described(c, names) for c in changes]
+    if chosen is not None and chosen.label is not None:
+        page.labels.append(chosen.label)
+    return render(
+        request,
+        "policy_what_if.html",
+        page,
+        status=status,
+        people=people,
+        resources=[_row(v) for v in visible],
+        projects=projects,
+        agreements=agreements,
+        levels=list(CommonLevel),
+        asked=asked,
+        form=form,
+        actions=ACTIONS,
+        before=before,
+        after=after,
+        rows=rows,
+        chosen=None if chosen is None else _row(chosen),
+        error=error,
+    )
+
+
+def _problem(exc: CaveatError) -> str:
+    where = f" ({exc.field})" if exc.field else ""
+    hint = f" — {exc.hint}" if exc.hint else ""
+    return f"{exc.detail}{where}{hint}"

@@ -1,0 +1,97 @@
+"""Changing an account's roles, clearance and nationalities: effective at once, never
+one's own, recorded, and offered through the API and the CLI."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+from fastapi.testclient import TestClient
+
+from caveat.api.app import create_app
+from caveat.bootstrap.container import Node
+from caveat.domain.errors import InvalidInput, PermissionDenied
+from caveat.domain.identity import Clearance, CommonLevel, Role
+from caveat.services.audit import EventFilter
+from caveat.services.principal import ConsoleOperator, Principal
+from caveat.services.uow import CallContext
+from tests.support import FakeClock, Scenario
+
+CONSOLE = ConsoleOperator()
+
+
+def test_roles_clearance_and_nationalities_change_with_an_event(
+    node: Node, clock: FakeClock
+) -> None:
+    world = Scenario(node, clock)
+    world.person("bob", nations=("GBR",))
+    renewed = Clearance(CommonLevel.TOP_SECRET, "TOP SECRET", "GBR", date(2031, 6, 30))
+    changed = node.people.update_person(
+        CONSOLE,
+        CallContext.cli(),
+        "bob",
+        roles=[Role.RESEARCHER, Role.EXPORT_CONTROL_OFFICER],
+        clearance=renewed,
+        citizenships=["GBR", "IRL"],
+    )
+    assert set(changed.roles) == {Role.RESEARCHER, Role.EXPORT_CONTROL_OFFICER}
+    assert changed.clearance == renewed
+    assert changed.citizenships == ("GBR", "IRL")
+    again = node.people.get_person("bob")
+    assert (set(again.roles), again.citizenships) == (set(changed.roles), ("GBR", "IRL"))
+    # Roles shrink as well as grow; a clearance can be withdrawn.
+    node.people.update_person(
+        CONSOLE, CallContext.cli(), "bob", roles=[Role.RESEARCHER], remove_clearance=True
+    )
+    assert node.people.get_person("bob").clearance is None
+    assert node.people.get_person("bob").roles == (Role.RESEARCHER,)
+    events = node.audit.search(CONSOLE, EventFilter(action="person.updated")).entries
+    assert [sorted(e.data) for e in events] == [
+        ["clearance", "roles"],
+        ["citizenships", "clearance", "residencies", "roles"],
+    ]
+    with pytest.raises(InvalidInput):
+        node.people.update_person(CONSOLE, CallContext.cli(), "bob")  # nothing to change
+    with pytest.raises(InvalidInput):
+        node.people.update_person(CONSOLE, CallContext.cli(), "bob", citizenships=["XXX"])
+
+
+def test_nobody_changes_their_own_account(node: Node, clock: FakeClock) -> None:
+    world = Scenario(node, clock)
+    olga = world.person("olga", roles=(Role.SECURITY_OFFICER,))
+    world.person("sue", roles=(Role.SECURITY_OFFICER,))
+    me = Principal(person=olga.person, mfa_at=clock())
+    with pytest.raises(PermissionDenied) as info:
+        node.people.update_person(me, CallContext.cli(), "olga", roles=[Role.NODE_OPERATOR])
+    assert info.value.code == "self_change"
+    node.people.update_person(me, CallContext.cli(), "sue", roles=[Role.RESEARCHER])
+    researcher = world.person("rita")
+    with pytest.raises(PermissionDenied):
+        node.people.update_person(
+            Principal(person=researcher.person, mfa_at=clock()),
+            CallContext.cli(),
+            "sue",
+            roles=[Role.NODE_OPERATOR],
+        )
+
+
+def test_the_api_changes_an_account(node: Node, clock: FakeClock) -> None:
+    world = Scenario(node, clock)
+    world.person("olga", roles=(Role.SECURITY_OFFICER,))
+    world.person("bob", nations=("GBR",))
+    with TestClient(create_app(node), raise_server_exceptions=False) as http:
+        session = world.login(world.accounts["olga"])
+        headers = {"Authorization": f"Bearer {session.token}"}
+        done = http.patch(
+            "/api/v1/people/bob",
+            json={"roles": ["researcher", "auditor"], "residencies": ["FRA"]},
+            headers=headers,
+        )
+        assert done.status_code == 200, done.text
+        assert sorted(done.json()["roles"]) == ["auditor", "researcher"]
+        assert done.json()["residencies"] == ["FRA"]
+        own = http.patch("/api/v1/people/olga", json={"roles": ["auditor"]}, headers=headers)
+        assert own.status_code == 403
+        assert own.json()["code"] == "self_change"
+        extra = http.patch("/api/v1/people/bob", json={"nickname": "b"}, headers=headers)
+        assert extra.status_code == 422

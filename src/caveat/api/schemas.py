@@ -105,6 +105,14 @@ class TotpEnrolmentOut(BaseModel):
     expires_at: datetime
 
 
+class StepUpIn(Strict):
+    otp: str = Field(max_length=64, description="a TOTP code or an unused recovery code")
+
+
+class StepUpOut(BaseModel):
+    mfa_at: datetime
+
+
 class TotpConfirmIn(Strict):
     ticket: str = Field(max_length=1000)
     code: str = Field(max_length=6)

@@ -62,6 +62,7 @@ _TYPES = [
     EventType("auth.address_locked", 1, "address", "repeated failures throttled a client"),
     EventType("auth.address_unlocked", 1, "address", "an operator lifted an address throttle"),
     EventType("auth.logout", 1, "session", "a session ended at the person's request"),
+    EventType("auth.step_up", 1, "person", "a second factor proved again inside a session"),
     EventType("auth.sessions_revoked", 1, "person", "every session of a person was revoked"),
     EventType("auth.recovery_code_used", 1, "person", "a recovery code replaced a TOTP code"),
     EventType("auth.recovery_codes_issued", 1, "person", "a new set of recovery codes"),

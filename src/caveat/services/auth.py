@@ -189,7 +189,14 @@ class AuthService:
         row.locked_until = until
 
     def _fail(
-        self, uow: UnitOfWork, row: PersonRow | None, username: str, reason: str
+        self,
+        uow: UnitOfWork,
+        row: PersonRow | None,
+        username: str,
+        reason: str,
+        *,
+        event: str = "auth.login",
+        actor: Actor | None = None,
     ) -> Exception:
         self._note_address_failure(uow)
         data: dict[str, object] = {"username": username, "reason": reason}
@@ -221,8 +228,8 @@ class AuthService:
                         },
                     )
         uow.record(
-            "auth.login",
-            Actor.anonymous(),
+            event,
+            actor or Actor.anonymous(),
             target_id=row.id if row else None,
             outcome=Outcome.FAILURE,
             data=data,
@@ -376,6 +383,35 @@ class AuthService:
                 setattr(row, column, uow.now)
 
     # --- sign-out and credential changes --------------------------------------------
+
+    def step_up(self, by: Principal, ctx: CallContext, *, otp: str) -> datetime:
+        """Prove the second factor again inside a session, when the policy asks for a
+        fresher MFA; returns the new MFA time. Failures count towards the lockout."""
+        if by.session_id is None:
+            raise InvalidInput(
+                "an API token carries no second factor; sign in to step up",
+                code="not_a_session",
+            )
+        failure: Exception | None = None
+        with self._uow(ctx) as uow:
+            self._check_address(uow)
+            row = uow.session.get(PersonRow, by.person_id)
+            session = uow.session.get(SessionRow, by.session_id)
+            if row is None or session is None or session.revoked_at is not None:
+                raise AuthenticationFailed("the session has ended", code="session_ended")
+            if row.hard_locked or (row.locked_until is not None and row.locked_until > uow.now):
+                failure = _locked_error(row, uow.now)
+            else:
+                reason = self._check_second_factor(uow, row, otp)
+                if reason is None:
+                    session.mfa_at = uow.now
+                    uow.record("auth.step_up", by.actor(), target_id=row.id)
+                    return uow.now
+                failure = self._fail(
+                    uow, row, row.username, reason, event="auth.step_up", actor=by.actor()
+                )
+        assert failure is not None
+        raise failure
 
     def logout(self, by: Principal, ctx: CallContext) -> None:
         """End the session ``by`` signed in with."""

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time
 from importlib import resources
 from typing import Any
 
@@ -11,7 +10,6 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
-from caveat.domain.errors import InvalidInput
 from caveat.domain.identity import Role
 from caveat.domain.labels import Label
 from caveat.services.principal import Principal
@@ -37,9 +35,13 @@ class PageContext:
     labels: list[Label] = field(default_factory=list)
     idle_seconds: int = 0
 
+    def holds(self, *roles: Role) -> bool:
+        """Whether the viewer holds any of ``roles``."""
+        return self.principal is not None and bool(self.principal.roles & frozenset(roles))
+
     @property
     def is_admin(self) -> bool:
-        return self.principal is not None and bool(self.principal.roles & ADMIN_ROLES)
+        return self.holds(*ADMIN_ROLES)
 
 
 def render(
@@ -58,13 +60,3 @@ def render(
         **values,
     )
     return HTMLResponse(html, status_code=status)
-
-
-def start_of_day(value: str, name: str) -> datetime | None:
-    """Midnight UTC of a YYYY-MM-DD form field, or None when it is empty."""
-    if not value:
-        return None
-    try:
-        return datetime.combine(date.fromisoformat(value), time(), tzinfo=UTC)
-    except ValueError:
-        raise InvalidInput(f"{name} must be a date (YYYY-MM-DD)", field=name) from None

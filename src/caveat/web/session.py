@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Annotated
 from urllib.parse import quote
 
@@ -11,10 +12,11 @@ from starlette.concurrency import run_in_threadpool
 from caveat.api.deps import SESSION_COOKIE
 from caveat.bootstrap.container import Node
 from caveat.domain.errors import AuthenticationFailed, PermissionDenied
+from caveat.domain.identity import Role
 from caveat.services.principal import Principal
 from caveat.services.uow import CallContext
 from caveat.web.csrf import check_session_token, session_token
-from caveat.web.pages import PageContext
+from caveat.web.pages import ADMIN_ROLES, PageContext
 
 
 class LoginRequired(Exception):
@@ -41,7 +43,8 @@ def ctx_of(request: Request) -> CallContext:
     return CallContext(request_id=request.state.request_id, client_address=client)
 
 
-def _principal(request: Request) -> Principal | None:
+def principal_of(request: Request) -> Principal | None:
+    """Who the session cookie belongs to, or None (no cookie, expired, signed out)."""
     token = request.cookies.get(SESSION_COOKIE)
     if not token:
         return None
@@ -51,19 +54,26 @@ def _principal(request: Request) -> Principal | None:
         return None
 
 
-async def signed_in_any(request: Request) -> PageContext:
-    """The page context of a signed-in person (one-time passwords allowed)."""
-    principal = await run_in_threadpool(_principal, request)
-    if principal is None or principal.session_id is None:
-        wanted = request.url.path + (f"?{request.url.query}" if request.url.query else "")
-        raise LoginRequired(quote(wanted, safe="/?=&"))
+def page_context(request: Request, principal: Principal) -> PageContext:
+    """The page context of a signed-in person: their CSRF token and idle time-out."""
+    assert principal.session_id is not None
     node = node_of(request)
-    page = PageContext(
+    return PageContext(
         principal=principal,
         csrf=session_token(node.keys.secret_key(), principal.session_id),
         idle_seconds=node.settings.session_idle_minutes * 60,
     )
+
+
+async def signed_in_any(request: Request) -> PageContext:
+    """The page context of a signed-in person (one-time passwords allowed)."""
+    principal = await run_in_threadpool(principal_of, request)
+    if principal is None or principal.session_id is None:
+        wanted = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+        raise LoginRequired(quote(wanted, safe="/?=&"))
+    page = page_context(request, principal)
     if request.method == "POST":
+        node = node_of(request)
         # Forms carry the token as a field; htmx requests as a header.
         token = request.headers.get("x-csrf-token")
         if token is None:
@@ -79,13 +89,19 @@ def signed_in(page: Annotated[PageContext, Depends(signed_in_any)]) -> PageConte
     return page
 
 
-def administrator(page: Annotated[PageContext, Depends(signed_in)]) -> PageContext:
-    """The page context of a node operator or security officer."""
-    if not page.is_admin:
-        raise PermissionDenied(
-            "this page is for node operators and security officers", code="role_missing"
-        )
-    return page
+def role_gate(roles: frozenset[Role], refusal: str) -> Callable[[PageContext], PageContext]:
+    """A page dependency: the signed-in person's context if they hold one of ``roles``,
+    otherwise PermissionDenied with ``refusal`` (the error page)."""
+
+    def gate(page: Annotated[PageContext, Depends(signed_in)]) -> PageContext:
+        if not page.holds(*roles):
+            raise PermissionDenied(refusal, code="role_missing")
+        return page
+
+    return gate
+
+
+administrator = role_gate(ADMIN_ROLES, "this page is for node operators and security officers")
 
 
 AnyPage = Annotated[PageContext, Depends(signed_in_any)]

@@ -16,6 +16,8 @@ from caveat.api.schemas import (
     RecoveryCodesOut,
     RevokedOut,
     SessionOut,
+    StepUpIn,
+    StepUpOut,
     TokenIn,
     TokenOut,
     TotpConfirmIn,
@@ -60,6 +62,12 @@ def logout(principal: AnyPrincipal, response: Response, node: NodeDep, ctx: CtxD
     """End the current session."""
     node.auth.logout(principal, ctx)
     response.delete_cookie(SESSION_COOKIE, path="/")
+
+
+@router.post("/auth/step-up")
+def step_up(body: StepUpIn, principal: AnyPrincipal, node: NodeDep, ctx: CtxDep) -> StepUpOut:
+    """Prove the second factor again when a decision asks for a fresher MFA."""
+    return StepUpOut(mfa_at=node.auth.step_up(principal, ctx, otp=body.otp))
 
 
 @router.post("/auth/sessions/revoke-all")

@@ -16,10 +16,10 @@ from urllib.parse import quote
 
 import segno
 from fastapi import APIRouter, Depends, Form, Request
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.responses import HTMLResponse, Response
 
 from caveat.api.problems import STATUS
-from caveat.domain.errors import CaveatError, InvalidInput, PermissionDenied
+from caveat.domain.errors import CaveatError, InvalidInput
 from caveat.domain.identity import (
     Clearance,
     CommonLevel,
@@ -30,36 +30,26 @@ from caveat.domain.identity import (
 )
 from caveat.services.audit import EventFilter
 from caveat.services.people import MfaSecrets
+from caveat.web import forms
 from caveat.web.pages import PageContext, render
-from caveat.web.session import AdminPage, ctx_of, node_of, signed_in
+from caveat.web.session import AdminPage, ctx_of, node_of, role_gate
 
 router = APIRouter(prefix="/admin", include_in_schema=False)
 AUDIT_READERS = frozenset({Role.SECURITY_OFFICER, Role.AUDITOR})
 EXPIRING_DAYS = 90
 
 
-def node_operator(page: Annotated[PageContext, Depends(signed_in)]) -> PageContext:
-    """The page context of a node operator."""
-    if page.principal is None or Role.NODE_OPERATOR not in page.principal.roles:
-        raise PermissionDenied("this page is for node operators", code="role_missing")
-    return page
-
-
+node_operator = role_gate(frozenset({Role.NODE_OPERATOR}), "this page is for node operators")
 OperatorPage = Annotated[PageContext, Depends(node_operator)]
-
-
-def _audit_reader(page: PageContext) -> bool:
-    return page.principal is not None and bool(page.principal.roles & AUDIT_READERS)
 
 
 def _codes(text: str) -> list[str]:
     return [c.strip().upper() for c in text.replace(";", ",").split(",") if c.strip()]
 
 
-def _message(exc: CaveatError) -> str:
-    where = f" ({exc.field})" if exc.field else ""
-    hint = f" — {exc.hint}" if exc.hint else ""
-    return f"{exc.detail}{where}{hint}"
+def _message(exc: CaveatError | ValueError) -> str:
+    """A refusal's message for the form; a malformed value (ValueError) says what it is."""
+    return forms.message(exc) if isinstance(exc, CaveatError) else str(exc)
 
 
 @router.get("/people")
@@ -132,7 +122,7 @@ async def create_person(request: Request, page: AdminPage) -> Response:
             clearance=clearance,
         )
     except (CaveatError, ValueError) as exc:
-        message = _message(exc) if isinstance(exc, CaveatError) else str(exc)
+        message = _message(exc)
         return _new_person_form(request, page, form, error=message, status=422)
     return _secrets(request, page, account.person.username, account.mfa, account.one_time_password)
 
@@ -188,13 +178,10 @@ async def change_person(request: Request, username: str, page: AdminPage) -> Res
             residencies=residencies if tuple(residencies) != who.residencies else None,
         )
     except (CaveatError, ValueError) as exc:
-        message = _message(exc) if isinstance(exc, CaveatError) else str(exc)
+        message = _message(exc)
         status = STATUS[exc.kind] if isinstance(exc, CaveatError) else 422
         return _person_page(request, page, username, error=message, form=form, status=status)
-    return RedirectResponse(
-        f"/admin/people/{quote(username)}?done={quote('Saved; access follows at once.')}",
-        status_code=303,
-    )
+    return forms.done(f"/admin/people/{quote(username)}", "Saved; access follows at once.")
 
 
 def _secrets(
@@ -222,9 +209,7 @@ def person_action(request: Request, username: str, action: str, page: AdminPage)
         node.people.unlock(by, ctx, username)
     else:
         raise InvalidInput(f"unknown action {action!r}", field="action")
-    return RedirectResponse(
-        f"/admin/people?done={quote(f'{username}: {action} done.')}", status_code=303
-    )
+    return forms.done("/admin/people", f"{username}: {action} done.")
 
 
 @router.get("/people/{username}")
@@ -259,7 +244,7 @@ def _person_page(
     assert page.principal is not None
     who = node.people.get_person(username)
     history: list[Any] = []
-    if _audit_reader(page):
+    if page.holds(*AUDIT_READERS):
         history = node.audit.person_history(page.principal, who.id, limit=25).entries
     today = node.uow.clock().date()
     return render(
@@ -275,7 +260,7 @@ def _person_page(
         standing=_standing(who, today),
         projects=node.projects.projects_of(who.id),
         history=history,
-        audit_reader=_audit_reader(page),
+        audit_reader=page.holds(*AUDIT_READERS),
     )
 
 
@@ -354,11 +339,9 @@ def create_organisation(
             short_name=short_name or None,
         )
     except (CaveatError, ValueError) as exc:
-        message = _message(exc) if isinstance(exc, CaveatError) else str(exc)
+        message = _message(exc)
         return organisations(request, page, error=message, status=422)
-    return RedirectResponse(
-        f"/admin/organisations?done={quote(f'Registered {name}.')}", status_code=303
-    )
+    return forms.done("/admin/organisations", f"Registered {name}.")
 
 
 @router.get("/groups")
@@ -406,9 +389,9 @@ def create_group(
             valid_from=date.fromisoformat(valid_from) if valid_from else None,
         )
     except (CaveatError, ValueError) as exc:
-        message = _message(exc) if isinstance(exc, CaveatError) else str(exc)
+        message = _message(exc)
         return groups(request, page, error=message, status=422)
-    return RedirectResponse(f"/admin/groups?done={quote(f'Created {code}.')}", status_code=303)
+    return forms.done("/admin/groups", f"Created {code}.")
 
 
 # --- keys --------------------------------------------------------------------------------
@@ -430,7 +413,7 @@ def keys(request: Request, page: OperatorPage) -> HTMLResponse:
         n for key_id, n in status.wrapped.items() if primary is None or key_id != primary.key_id
     )
     rotations: list[Any] = []
-    if _audit_reader(page):
+    if page.holds(*AUDIT_READERS):
         assert page.principal is not None
         found = node.audit.search(page.principal, EventFilter(action="kek.*"), limit=20)
         rotations = found.entries
@@ -448,6 +431,6 @@ def keys(request: Request, page: OperatorPage) -> HTMLResponse:
         primary=primary,
         on_old=on_old,
         rotations=rotations,
-        audit_reader=_audit_reader(page),
+        audit_reader=page.holds(*AUDIT_READERS),
         key_directory=str(node.keys.directory),
     )

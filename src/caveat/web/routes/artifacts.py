@@ -15,14 +15,11 @@ from typing import Annotated, Any
 from urllib.parse import quote, urlencode
 
 from fastapi import APIRouter, Depends, Form, Query, Request
-from fastapi.responses import HTMLResponse, RedirectResponse, Response, StreamingResponse
+from fastapi.responses import HTMLResponse, Response, StreamingResponse
 from starlette.concurrency import run_in_threadpool
 
-from caveat.api.deps import SESSION_COOKIE
-from caveat.api.problems import STATUS
 from caveat.domain.compliance import require_reason
 from caveat.domain.errors import (
-    AuthenticationFailed,
     CaveatError,
     ErrorKind,
     InvalidInput,
@@ -36,7 +33,8 @@ from caveat.domain.resources import ResourceKind
 from caveat.services.artifacts import Appender, ArtifactView, NewArtifact
 from caveat.services.artifacts_search import SearchQuery
 from caveat.services.principal import Principal
-from caveat.web.csrf import check_session_token, session_token
+from caveat.web import forms
+from caveat.web.csrf import check_session_token
 from caveat.web.labelling import (
     check_label,
     label_of,
@@ -45,13 +43,15 @@ from caveat.web.labelling import (
     style,
     viewer_scheme,
 )
-from caveat.web.pages import PageContext, render, start_of_day
+from caveat.web.pages import PageContext, render
 from caveat.web.session import (
     LoginRequired,
     Page,
     PasswordChangeRequired,
     ctx_of,
     node_of,
+    page_context,
+    principal_of,
 )
 from caveat.web.uploads import Field, FileData, FileEnd, FileStart, form_events
 
@@ -117,7 +117,7 @@ def artifacts(
     rows: list[Row] = []
     error, next_href, status = None, None, 200
     try:
-        until = start_of_day(created_to, "created_to")
+        until = forms.start_of_day(created_to, "created_to")
         result = node.artifact_search.search(
             principal,
             SearchQuery(
@@ -127,7 +127,7 @@ def artifacts(
                 level=int(level) if level.isdigit() else None,
                 nation=nation or None,
                 regime=regime or None,
-                created_from=start_of_day(created_from, "created_from"),
+                created_from=forms.start_of_day(created_from, "created_from"),
                 created_to=None if until is None else until + timedelta(days=1),
                 after=after or None,
                 limit=PAGE_SIZE,
@@ -355,14 +355,13 @@ def relabel(
             reason=require_reason(reason),
         )
     except CaveatError as exc:
-        if exc.kind in (ErrorKind.INTEGRITY, ErrorKind.INTERNAL, ErrorKind.NOT_FOUND):
-            raise
+        status = forms.page_status(exc, forms.PAGE_ERRORS - {ErrorKind.NOT_FOUND})
         form = {"label": label, "controls": controls, "dual_use": dual_use, "reason": reason}
-        return _relabel_page(
-            request, page, artifact_id, form, error=_message(exc), status=STATUS[exc.kind]
-        )
-    done = quote(f"Relabelled: {view.banner} (label version {len(view.labels)}).")
-    return RedirectResponse(f"/artifacts/{artifact_id}?done={done}", status_code=303)
+        return _relabel_page(request, page, artifact_id, form, error=_message(exc), status=status)
+    return forms.done(
+        f"/artifacts/{artifact_id}",
+        f"Relabelled: {view.banner} (label version {len(view.labels)}).",
+    )
 
 
 # --- the label builder -------------------------------------------------------------------
@@ -413,39 +412,23 @@ def _upload_page(
     )
 
 
-def _principal(request: Request) -> Principal | None:
-    token = request.cookies.get(SESSION_COOKIE)
-    if not token:
-        return None
-    try:
-        return node_of(request).auth.authenticate(ctx_of(request), token)
-    except AuthenticationFailed:
-        return None
-
-
 async def uploader(request: Request) -> PageContext:
     """The signed-in page context, without reading the body (it is streamed later)."""
-    principal = await run_in_threadpool(_principal, request)
+    principal = await run_in_threadpool(principal_of, request)
     if principal is None or principal.session_id is None:
         raise LoginRequired("/artifacts/new")
     if principal.must_change_password:
         raise PasswordChangeRequired
-    node = node_of(request)
-    return PageContext(
-        principal=principal,
-        csrf=session_token(node.keys.secret_key(), principal.session_id),
-        idle_seconds=node.settings.session_idle_minutes * 60,
-    )
+    return page_context(request, principal)
 
 
 def _message(exc: CaveatError) -> str:
-    where = f" ({exc.field})" if exc.field else ""
-    hint = f" — {exc.hint}" if exc.hint else ""
+    """The form's message, with the policy requirements a refusal names."""
     failed = exc.data.get("failed")
     also = (
         f" Failed requirements: {', '.join(map(str, failed))}." if isinstance(failed, list) else ""
     )
-    return f"{exc.detail}{where}{hint}{also}"
+    return f"{forms.message(exc)}{also}"
 
 
 def _split(text: str) -> list[str]:
@@ -559,15 +542,8 @@ async def upload(request: Request, page: UploadPage) -> Response:
         check_session_token(secret, session_id, header_token or form.get("csrf"))
         failure = InvalidInput("choose a file to upload", code="file_required", field="file")
     if failure is not None:
-        if failure.code == "csrf_rejected" or failure.kind in (
-            ErrorKind.INTEGRITY,
-            ErrorKind.INTERNAL,
-        ):
+        if failure.code == "csrf_rejected":
             raise failure
-        return _upload_page(
-            request, page, form, error=_message(failure), status=STATUS[failure.kind]
-        )
-    return RedirectResponse(
-        f"/artifacts/{work.artifact_id}?done={quote('Uploaded. The banner shows its label.')}",
-        status_code=303,
-    )
+        status = forms.page_status(failure)  # integrity and internal failures: raised
+        return _upload_page(request, page, form, error=_message(failure), status=status)
+    return forms.done(f"/artifacts/{work.artifact_id}", "Uploaded. The banner shows its label.")

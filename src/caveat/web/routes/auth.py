@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Any
+from typing import Annotated, Any
 from urllib.parse import quote
 
 import segno
@@ -96,6 +96,29 @@ async def login(
     )
     response.delete_cookie(PRE_SESSION_COOKIE, path="/login")
     return response
+
+
+@router.post("/step-up")
+async def step_up(
+    request: Request,
+    page: Page,
+    otp: Annotated[str, Form(max_length=64)] = "",
+    next: Annotated[str, Form(max_length=2000)] = "/",
+) -> Response:
+    """A fresh code from the authenticator, without signing out, then back to the page."""
+    assert page.principal is not None
+    back = _safe_next(next)
+    try:
+        await run_in_threadpool(
+            node_of(request).auth.step_up, page.principal, ctx_of(request), otp=otp
+        )
+    except CaveatError as exc:
+        join = "&" if "?" in back else "?"
+        return RedirectResponse(
+            f"{back}{join}done={quote('Code not accepted: ' + exc.detail)}", status_code=303
+        )
+    join = "&" if "?" in back else "?"
+    return RedirectResponse(f"{back}{join}done={quote('Confirmed.')}", status_code=303)
 
 
 @router.post("/logout")

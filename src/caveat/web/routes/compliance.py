@@ -12,12 +12,10 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date
 from typing import Annotated, Any
-from urllib.parse import quote
 
 from fastapi import APIRouter, File, Form, Request, UploadFile
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.responses import HTMLResponse, Response
 
-from caveat.api.problems import STATUS
 from caveat.domain.compliance import (
     AgreementKind,
     AuthorizationType,
@@ -37,6 +35,7 @@ from caveat.services.authorizations import (
 )
 from caveat.services.embargoes import FILE_COLUMNS, EmbargoDraft
 from caveat.services.screening import ListFormat
+from caveat.web import forms
 from caveat.web.pages import PageContext, render
 from caveat.web.routes.artifacts import level_names
 from caveat.web.session import Page, ctx_of, node_of
@@ -45,21 +44,15 @@ router = APIRouter(include_in_schema=False)
 EXPIRING_DAYS = 30
 MAX_LIST_BYTES = 64 * 1024 * 1024  # as the API: the full OFAC SDN file fits
 # Errors a person can fix in the form; the others (denied, integrity) get their own page.
-_FORM_KINDS = frozenset(
-    {ErrorKind.INVALID, ErrorKind.TOO_LARGE, ErrorKind.CONFLICT, ErrorKind.NOT_FOUND}
-)
+_FORM_KINDS = forms.FIXABLE | {ErrorKind.TOO_LARGE}
 
 
 # --- shared helpers ----------------------------------------------------------------------
 
 
-def _message(exc: CaveatError) -> str:
-    """The service's message for a form: detail, field and what to do."""
-    if exc.kind not in _FORM_KINDS:
-        raise exc
-    where = f" ({exc.field})" if exc.field and exc.field != "file" else ""
-    hint = f" — {exc.hint}" if exc.hint else ""
-    return f"{exc.detail}{where}{hint}"
+def _refusal(exc: CaveatError) -> tuple[str, int]:
+    """The service's message for a form (detail, field, what to do) and its status."""
+    return forms.refusal(exc, _FORM_KINDS, field=exc.field != "file")
 
 
 def _split(text: str) -> tuple[str, ...]:
@@ -73,14 +66,9 @@ def _codes(text: str) -> tuple[str, ...]:
 
 def _day(value: str, name: str, *, required: bool = False) -> date | None:
     value = value.strip()
-    if not value:
-        if required:
-            raise InvalidInput(f"{name.replace('_', ' ')} needs a date", field=name)
-        return None
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        raise InvalidInput(f"{name} must be a date (YYYY-MM-DD)", field=name) from None
+    if not value and required:
+        raise InvalidInput(f"{name.replace('_', ' ')} needs a date", field=name)
+    return forms.optional_date(value, name)
 
 
 def _level(value: str, name: str = "max_level") -> int | None:
@@ -90,10 +78,6 @@ def _level(value: str, name: str = "max_level") -> int | None:
     if not value.isdigit():
         raise InvalidInput("choose a classification level", field=name)
     return int(value)
-
-
-def _done(path: str, message: str) -> RedirectResponse:
-    return RedirectResponse(f"{path}?done={quote(message)}", status_code=303)
 
 
 async def _fields(request: Request, names: Iterable[str]) -> dict[str, str]:
@@ -115,10 +99,6 @@ def _names(request: Request) -> dict[str, str]:
 
 def _today(request: Request) -> date:
     return node_of(request).uow.clock().date()
-
-
-def _has(page: PageContext, role: Role) -> bool:
-    return page.principal is not None and role in page.principal.roles
 
 
 def _levels(request: Request, page: PageContext) -> list[tuple[int, str]]:
@@ -341,7 +321,7 @@ def _agreements_page(
         rows=rows,
         expiring=sum(1 for r in rows if r.days_left is not None),
         window=EXPIRING_DAYS,
-        manager=_has(page, Role.AGREEMENT_MANAGER),
+        manager=page.holds(Role.AGREEMENT_MANAGER),
         form=form,
         error=error,
         levels_by=dict(_levels(request, page)),
@@ -365,8 +345,8 @@ async def create_agreement(request: Request, page: Page) -> Response:
             page.principal, ctx_of(request), agreement_draft(form)
         )
     except CaveatError as exc:
-        return _agreements_page(request, page, form, _message(exc), STATUS[exc.kind])
-    return _done(f"/agreements/{made.id}", f"Recorded {made.name} as a draft.")
+        return _agreements_page(request, page, form, *_refusal(exc))
+    return forms.done(f"/agreements/{made.id}", f"Recorded {made.name} as a draft.")
 
 
 @dataclass(frozen=True, slots=True)
@@ -426,7 +406,7 @@ def _agreement_page(
         versions=_versions(a, names),
         days_left=_expiring(a, _today(request)),
         verbs=[(v, VERB_LABELS[v]) for v in AGREEMENT_VERBS.get(a.status, ())],
-        manager=_has(page, Role.AGREEMENT_MANAGER),
+        manager=page.holds(Role.AGREEMENT_MANAGER),
         form=form or agreement_form(a, names),
         open_amend=form is not None,
         error=error,
@@ -452,10 +432,9 @@ async def amend_agreement(request: Request, ref: str, page: Page) -> Response:
             page.principal, ctx_of(request), ref, agreement_draft(form), note=form["note"]
         )
     except CaveatError as exc:
-        return _agreement_page(
-            request, page, ref, form=form, error=_message(exc), status=STATUS[exc.kind]
-        )
-    return _done(f"/agreements/{made.id}", f"{made.name} is now at version {made.version}.")
+        message, code = _refusal(exc)
+        return _agreement_page(request, page, ref, form=form, error=message, status=code)
+    return forms.done(f"/agreements/{made.id}", f"{made.name} is now at version {made.version}.")
 
 
 @router.post("/agreements/{ref}/move")
@@ -473,11 +452,10 @@ def move_agreement(
             page.principal, ctx_of(request), ref, verb, reason=reason
         )
     except CaveatError as exc:
-        return _agreement_page(
-            request, page, ref, move_error=_message(exc), status=STATUS[exc.kind]
-        )
+        message, code = _refusal(exc)
+        return _agreement_page(request, page, ref, move_error=message, status=code)
     now = moved.status.replace("_", " ")
-    return _done(f"/agreements/{moved.id}", f"{moved.name} is now {now}.")
+    return forms.done(f"/agreements/{moved.id}", f"{moved.name} is now {now}.")
 
 
 # --- export authorizations -----------------------------------------------------------------
@@ -557,7 +535,7 @@ def _authorizations_page(
         status=status,
         authorizations=found,
         end_users={z.id: _end_users(z, names) for z in found},
-        officer=_has(page, Role.EXPORT_CONTROL_OFFICER),
+        officer=page.holds(Role.EXPORT_CONTROL_OFFICER),
         form=form,
         error=error,
         types=list(AuthorizationType),
@@ -582,8 +560,8 @@ async def create_authorization(request: Request, page: Page) -> Response:
             page.principal, ctx_of(request), authorization_draft(form)
         )
     except CaveatError as exc:
-        return _authorizations_page(request, page, form, _message(exc), STATUS[exc.kind])
-    return _done(f"/authorizations/{made.id}", f"Recorded {made.type} {made.number}.")
+        return _authorizations_page(request, page, form, *_refusal(exc))
+    return forms.done(f"/authorizations/{made.id}", f"Recorded {made.type} {made.number}.")
 
 
 def _authorization_page(
@@ -600,7 +578,7 @@ def _authorization_page(
         names=_names(request),
         levels_by=dict(_levels(request, page)),
         verbs=_authorization_verbs(_stored(auth.status)),
-        officer=_has(page, Role.EXPORT_CONTROL_OFFICER),
+        officer=page.holds(Role.EXPORT_CONTROL_OFFICER),
         error=error,
     )
 
@@ -626,8 +604,8 @@ def move_authorization(
             page.principal, ctx_of(request), ref, verb, reason=reason
         )
     except CaveatError as exc:
-        return _authorization_page(request, page, ref, _message(exc), STATUS[exc.kind])
-    return _done(f"/authorizations/{moved.id}", f"{moved.number} is now {moved.status}.")
+        return _authorization_page(request, page, ref, *_refusal(exc))
+    return forms.done(f"/authorizations/{moved.id}", f"{moved.number} is now {moved.status}.")
 
 
 # --- embargoes -------------------------------------------------------------------------------
@@ -697,8 +675,9 @@ async def add_embargo(request: Request, page: Page) -> Response:
             ),
         )
     except CaveatError as exc:
-        return _embargoes_page(request, page, form, _message(exc), "add", STATUS[exc.kind])
-    return _done("/embargoes", f"Recorded the {made.imposed_by} embargo on {made.nation}.")
+        message, code = _refusal(exc)
+        return _embargoes_page(request, page, form, message, "add", code)
+    return forms.done("/embargoes", f"Recorded the {made.imposed_by} embargo on {made.nation}.")
 
 
 def _text_of(upload: UploadFile | None, what: str) -> str:
@@ -733,8 +712,11 @@ def load_embargoes(
             page.principal, ctx_of(request), _text_of(file, "CSV file")
         )
     except CaveatError as exc:
-        return _embargoes_page(request, page, None, _message(exc), "load", STATUS[exc.kind])
-    return _done("/embargoes", f"Recorded {len(made)} embargo{'es' if len(made) != 1 else ''}.")
+        message, code = _refusal(exc)
+        return _embargoes_page(request, page, None, message, "load", code)
+    return forms.done(
+        "/embargoes", f"Recorded {len(made)} embargo{'es' if len(made) != 1 else ''}."
+    )
 
 
 @router.post("/embargoes/{embargo_id}/lift")
@@ -754,8 +736,11 @@ def lift_embargo(
             page.principal, ctx_of(request), embargo_id, on=last, reason=reason
         )
     except CaveatError as exc:
-        return _embargoes_page(request, page, None, _message(exc), embargo_id, STATUS[exc.kind])
-    return _done("/embargoes", f"The {lifted.imposed_by} embargo on {lifted.nation} ends {last}.")
+        message, code = _refusal(exc)
+        return _embargoes_page(request, page, None, message, embargo_id, code)
+    return forms.done(
+        "/embargoes", f"The {lifted.imposed_by} embargo on {lifted.nation} ends {last}."
+    )
 
 
 # --- screening ---------------------------------------------------------------------------------
@@ -788,7 +773,7 @@ def _screening_page(
             reverse=True,
         ),
         names=_names(request),
-        resolver=_has(page, Role.SECURITY_OFFICER),
+        resolver=page.holds(Role.SECURITY_OFFICER),
         formats=list(ListFormat),
         error=error,
         where=where,  # which form the error belongs to: import, run or a hit's id
@@ -821,17 +806,12 @@ def import_list(
             page.principal, ctx_of(request), name=name, fmt=fmt, text=text, alt_text=alt_text
         )
     except CaveatError as exc:
+        message, code = _refusal(exc)
         return _screening_page(
-            request,
-            page,
-            error=_message(exc),
-            where="import",
-            name=name,
-            fmt=fmt,
-            status=STATUS[exc.kind],
+            request, page, error=message, where="import", name=name, fmt=fmt, status=code
         )
     hits = len(report.new_hits)
-    return _done(
+    return forms.done(
         "/screening",
         f"Imported {report.name}: {report.entries} entries; screened {report.screened} people "
         f"and organisations; {hits} new hit{'s' if hits != 1 else ''}.",
@@ -843,7 +823,9 @@ def run_screening(request: Request, page: Page) -> Response:
     """Re-screen every person and organisation against every list now."""
     assert page.principal is not None
     new = node_of(request).screening.run(page.principal, ctx_of(request))
-    return _done("/screening", f"Screening done: {len(new)} new hit{'s' if len(new) != 1 else ''}.")
+    return forms.done(
+        "/screening", f"Screening done: {len(new)} new hit{'s' if len(new) != 1 else ''}."
+    )
 
 
 @router.post("/screening/hits/{hit_id}/resolve")
@@ -861,8 +843,7 @@ def resolve_hit(
             page.principal, ctx_of(request), hit_id, outcome=outcome, reason=reason
         )
     except CaveatError as exc:
-        return _screening_page(
-            request, page, error=_message(exc), where=hit_id, status=STATUS[exc.kind]
-        )
+        message, code = _refusal(exc)
+        return _screening_page(request, page, error=message, where=hit_id, status=code)
     decided = "a false positive" if hit.status == HitStatus.FALSE_POSITIVE.value else "a true match"
-    return _done("/screening", f"The hit on {hit.screened_name} is resolved as {decided}.")
+    return forms.done("/screening", f"The hit on {hit.screened_name} is resolved as {decided}.")

@@ -16,18 +16,16 @@ import json
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
-from urllib.parse import quote, urlencode
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Form, Query, Request
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.responses import HTMLResponse, Response
 
-from caveat.api.problems import STATUS
 from caveat.domain.errors import (
     CaveatError,
     ErrorKind,
     InvalidInput,
     NotFound,
-    PermissionDenied,
 )
 from caveat.domain.events import Outcome
 from caveat.domain.identity import Role
@@ -48,24 +46,17 @@ from caveat.services.audit import EventFilter
 from caveat.services.ledger import ConsistencyProof, StoredCheckpoint, b64
 from caveat.services.ledger_witness import WitnessOutcome
 from caveat.services.monitoring import AlertStatus
+from caveat.web import forms
 from caveat.web.labelling import labels_in
-from caveat.web.pages import PageContext, render, start_of_day
-from caveat.web.session import ctx_of, node_of, signed_in
+from caveat.web.pages import PageContext, render
+from caveat.web.session import ctx_of, node_of, role_gate
 
 router = APIRouter(prefix="/ledger", include_in_schema=False)
 READERS = frozenset({Role.SECURITY_OFFICER, Role.AUDITOR})
 PAGE_SIZE = 50
 
 
-def ledger_reader(page: Annotated[PageContext, Depends(signed_in)]) -> PageContext:
-    """The page context of an auditor or security officer."""
-    if page.principal is None or not page.principal.roles & READERS:
-        raise PermissionDenied(
-            "the ledger explorer is for auditors and security officers", code="role_missing"
-        )
-    return page
-
-
+ledger_reader = role_gate(READERS, "the ledger explorer is for auditors and security officers")
 ReaderPage = Annotated[PageContext, Depends(ledger_reader)]
 
 
@@ -80,7 +71,7 @@ def _event_form(**values: str) -> dict[str, str]:
 
 def _event_filter(form: dict[str, str]) -> EventFilter:
     """The audit filter of the search form (InvalidInput for a malformed date)."""
-    end = start_of_day(form["until"], "until")
+    end = forms.start_of_day(form["until"], "until")
     outcome = form["outcome"]
     return EventFilter(
         actor=form["actor"] or None,
@@ -88,7 +79,7 @@ def _event_filter(form: dict[str, str]) -> EventFilter:
         target_id=form["target_id"] or None,
         action=form["action"] or None,
         outcome=Outcome(outcome) if outcome in {o.value for o in Outcome} else None,
-        since=start_of_day(form["since"], "since"),
+        since=forms.start_of_day(form["since"], "since"),
         until=None if end is None else end + timedelta(days=1),
     )
 
@@ -306,9 +297,7 @@ def publish(
 ) -> Response:
     """Integrate pending events and publish a checkpoint now."""
     checkpoint = node_of(request).ledger.publish_checkpoint()
-    done = quote(f"Published a checkpoint of {checkpoint.size} entries.")
-    target = _back(back)
-    return RedirectResponse(f"{target}?done={done}", status_code=303)
+    return forms.done(_back(back), f"Published a checkpoint of {checkpoint.size} entries.")
 
 
 @router.get("/checkpoints")
@@ -385,13 +374,9 @@ def checkpoint(request: Request, size: int, page: ReaderPage) -> HTMLResponse:
         problem=problem,
         b64=b64,
         newer=latest is not None and latest.size > cp.size,
-        officer=_officer(page),
+        officer=page.holds(Role.SECURITY_OFFICER),
         **_status(request),
     )
-
-
-def _officer(page: PageContext) -> bool:
-    return page.principal is not None and Role.SECURITY_OFFICER in page.principal.roles
 
 
 @router.get("/consistency")
@@ -410,7 +395,7 @@ def consistency(
         try:
             proof = node.ledger.consistency_proof(old, new)
         except (InvalidInput, NotFound) as exc:
-            error, status = exc.detail, STATUS[exc.kind]
+            error, status = exc.detail, forms.page_status(exc)
         else:
             steps, old_signed = _consistency_steps(request, proof)
     return render(
@@ -526,7 +511,7 @@ def _witnesses_page(
         origin=node.ledger.origin,
         log_vkey=node.ledger.verifier().vkey,
         witness_vkey=node.witnesses.cosigner_vkey(),
-        officer=_officer(page),
+        officer=page.holds(Role.SECURITY_OFFICER),
         outcomes=outcomes,
         error=error,
         form=form or {"vkey": "", "url": ""},
@@ -554,12 +539,10 @@ def add_witness(
             page.principal, ctx_of(request), vkey=vkey, url=url.strip()
         )
     except CaveatError as exc:
-        if exc.kind in (ErrorKind.INTEGRITY, ErrorKind.INTERNAL):
-            raise
+        status = forms.page_status(exc)
         form = {"vkey": vkey, "url": url}
-        return _witnesses_page(request, page, error=exc.detail, form=form, status=STATUS[exc.kind])
-    done = quote(f"Witness {added.name} added.")
-    return RedirectResponse(f"/ledger/witnesses?done={done}", status_code=303)
+        return _witnesses_page(request, page, error=exc.detail, form=form, status=status)
+    return forms.done("/ledger/witnesses", f"Witness {added.name} added.")
 
 
 @router.post("/witnesses/request")
@@ -633,7 +616,6 @@ def acknowledge(
             page.principal, ctx_of(request), alert_id, note=note
         )
     except CaveatError as exc:
-        if exc.kind in (ErrorKind.INTEGRITY, ErrorKind.INTERNAL, ErrorKind.NOT_FOUND):
-            raise
-        return _alerts_page(request, page, AlertStatus.OPEN, exc.detail, STATUS[exc.kind])
-    return RedirectResponse("/ledger/alerts?done=" + quote("Alert acknowledged."), status_code=303)
+        status = forms.page_status(exc, forms.PAGE_ERRORS - {ErrorKind.NOT_FOUND})
+        return _alerts_page(request, page, AlertStatus.OPEN, exc.detail, status)
+    return forms.done("/ledger/alerts", "Alert acknowledged.")

@@ -10,14 +10,13 @@ resources the officer may discover.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import timedelta
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from caveat.api.problems import STATUS
-from caveat.domain.errors import CaveatError, ErrorKind, InvalidInput, NotFound, PermissionDenied
+from caveat.domain.errors import CaveatError, InvalidInput, NotFound
 from caveat.domain.identity import CommonLevel, Role
 from caveat.domain.nations import require_nation
 from caveat.domain.policy import (
@@ -36,22 +35,19 @@ from caveat.domain.policy import (
 from caveat.domain.policy import explain as officer_view
 from caveat.services.policy import ResourceView
 from caveat.services.principal import Principal
+from caveat.web import forms
 from caveat.web.labelling import portion, style
-from caveat.web.pages import PageContext, render, start_of_day
-from caveat.web.session import Page, node_of, signed_in
+from caveat.web.pages import PageContext, render
+from caveat.web.session import Page, node_of, role_gate
 
 router = APIRouter(include_in_schema=False)
 PAGE_SIZE = 50
 ACTIONS = [a.value for a in Action]
 
 
-def security_officer(page: Annotated[PageContext, Depends(signed_in)]) -> PageContext:
-    """The page context of a security officer."""
-    if page.principal is None or Role.SECURITY_OFFICER not in page.principal.roles:
-        raise PermissionDenied("this page is for security officers", code="role_missing")
-    return page
-
-
+security_officer = role_gate(
+    frozenset({Role.SECURITY_OFFICER}), "this page is for security officers"
+)
 OfficerPage = Annotated[PageContext, Depends(security_officer)]
 
 
@@ -146,9 +142,7 @@ def explain(
                 officer, person=person, resource_id=resource, action=_action(action)
             )
         except CaveatError as exc:
-            if exc.kind in (ErrorKind.INTEGRITY, ErrorKind.INTERNAL):
-                raise
-            error, status, result = exc.detail, STATUS[exc.kind], None
+            error, status, result = exc.detail, forms.page_status(exc), None
     if chosen is not None and chosen.label is not None and error is None:
         page.labels.append(chosen.label)
     return render(
@@ -183,9 +177,7 @@ def who_can(
             chosen = node.policy.get(officer, resource)
             rows = node.policy.who_can(officer, resource_id=resource, action=_action(action))
         except CaveatError as exc:
-            if exc.kind in (ErrorKind.INTEGRITY, ErrorKind.INTERNAL):
-                raise
-            error, status, chosen = exc.detail, STATUS[exc.kind], None
+            error, status, chosen = exc.detail, forms.page_status(exc), None
     if chosen is not None and chosen.label is not None:
         page.labels.append(chosen.label)
     return render(
@@ -260,14 +252,9 @@ def _changes(form: dict[str, str]) -> list[Change]:
     changes: list[Change] = [AddNationality(n) for n in _nations(form["add_nation"], "add_nation")]
     changes += [RemoveNationality(n) for n in _nations(form["remove_nation"], "remove_nation")]
     if form["clearance"]:
-        expires = None
-        if form["clearance_expires"]:
-            try:
-                expires = date.fromisoformat(form["clearance_expires"])
-            except ValueError:
-                raise InvalidInput(
-                    "the clearance expiry must be a date (YYYY-MM-DD)", field="clearance_expires"
-                ) from None
+        expires = forms.optional_date(
+            form["clearance_expires"], "clearance_expires", "the clearance expiry"
+        )
         if form["clearance"] == "none":
             changes.append(SetClearance(None))
         elif form["clearance"] in {str(c.value) for c in CommonLevel}:
@@ -282,7 +269,7 @@ def _changes(form: dict[str, str]) -> list[Change]:
         changes.append(RemoveMembership(form["leave"]))
     if form["expire"]:
         changes.append(ExpireAgreement(form["expire"]))
-    when = start_of_day(form["on"], "on")
+    when = forms.start_of_day(form["on"], "on")
     if when is not None:
         changes.append(AtTime(when + timedelta(hours=12)))  # midday: the whole day's state
     return changes
@@ -341,9 +328,8 @@ def what_if(
                 changes=changes,
             )
         except CaveatError as exc:
-            if exc.kind in (ErrorKind.INTEGRITY, ErrorKind.INTERNAL):
-                raise
-            error, status, chosen = _problem(exc), STATUS[exc.kind], None
+            error, status = forms.refusal(exc)
+            chosen = None
         else:
             before = officer_view(result.before, Audience.OFFICER)
             after = officer_view(result.after, Audience.OFFICER)
@@ -370,9 +356,3 @@ def what_if(
         chosen=None if chosen is None else _row(chosen),
         error=error,
     )
-
-
-def _problem(exc: CaveatError) -> str:
-    where = f" ({exc.field})" if exc.field else ""
-    hint = f" — {exc.hint}" if exc.hint else ""
-    return f"{exc.detail}{where}{hint}"

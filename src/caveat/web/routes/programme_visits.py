@@ -19,11 +19,12 @@ from caveat.domain.errors import CaveatError, InvalidInput
 from caveat.domain.identity import Role
 from caveat.services.programmes import Visit
 from caveat.services.projects import Member
-from caveat.web import programme_forms as forms
+from caveat.web import forms
 from caveat.web.pages import PageContext, render
 from caveat.web.session import Page, ctx_of, node_of
 
 router = APIRouter(include_in_schema=False)
+MANAGERS = frozenset({Role.PROGRAMME_MANAGER})  # ProgrammeService: creating and running
 Text = Annotated[str, Form(max_length=200)]
 LongText = Annotated[str, Form(max_length=2000)]
 Day = Annotated[str, Form(max_length=10)]
@@ -93,7 +94,7 @@ def _visits(
 ) -> HTMLResponse:
     node, me = node_of(request), page.principal
     assert me is not None
-    orgs, managers = forms.organisations(request), bool(me.roles & forms.MANAGERS)
+    orgs, managers = forms.organisations(request), bool(me.roles & MANAGERS)
     return render(
         request,
         "visits.html",
@@ -148,7 +149,7 @@ def request_visit(
             ends_on=forms.parse_day(ends_on, "ends_on"),
         )
     except CaveatError as exc:
-        message, code = forms.form_error(exc)
+        message, code = forms.refusal(exc, forms.FIXABLE, field=False)
         return _visits(request, page, error=message, error_in="request", values=values, status=code)
     return forms.done("/visits", "Visit requested: the host's security officer decides.")
 
@@ -170,7 +171,7 @@ def decide_visit(
             page.principal, ctx_of(request), visit_id, approve=decision == "approve", reason=reason
         )
     except CaveatError as exc:
-        message, code = forms.form_error(exc)
+        message, code = forms.refusal(exc, forms.FIXABLE, field=False)
         return _visits(
             request,
             page,

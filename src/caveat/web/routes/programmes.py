@@ -22,7 +22,7 @@ from caveat.domain.identity import Person, ProjectRole, Role
 from caveat.services.programmes import Programme
 from caveat.services.projects import Member
 from caveat.services.registry import Organisation
-from caveat.web import programme_forms as forms
+from caveat.web import forms
 from caveat.web.pages import PageContext, render
 from caveat.web.programme_chart import chart, money, share_rows
 from caveat.web.routes import programme_visits
@@ -98,7 +98,7 @@ def _list(
         page,
         status=status,
         programmes=rows,
-        can_create=bool(_roles(page) & forms.MANAGERS),
+        can_create=bool(_roles(page) & programme_visits.MANAGERS),
         error=error,
         form=form or {"name": "", "description": ""},
     )
@@ -115,7 +115,7 @@ def create_programme(
             page.principal, ctx_of(request), name=name, description=description
         )
     except CaveatError as exc:
-        message, code = forms.form_error(exc)
+        message, code = forms.refusal(exc, forms.FIXABLE, field=False)
         form = {"name": name, "description": description}
         return _list(request, page, error=message, form=form, status=code)
     return forms.done(f"/programmes/{made.id}", f"Created programme {made.name}.")
@@ -243,7 +243,7 @@ def _detail(
         programme_roles=list(ProgrammeRole),
         funding_kinds=list(FundingKind),
         activity_kinds=list(ActivityKind),
-        can_manage=bool(roles & forms.MANAGERS),
+        can_manage=bool(roles & programme_visits.MANAGERS),
         can_members=bool(roles & MEMBER_ADMINS),
         project_roles=[r.value for r in ProjectRole if r is not ProjectRole.VISITOR],
         today=now.date().isoformat(),
@@ -268,7 +268,7 @@ def _failed(
     exc: CaveatError,
     values: dict[str, str],
 ) -> HTMLResponse:
-    message, code = forms.form_error(exc)
+    message, code = forms.refusal(exc, forms.FIXABLE, field=False)
     return _detail(request, page, ref, error=message, error_in=where, values=values, status=code)
 
 

@@ -15,12 +15,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Annotated
-from urllib.parse import quote, urlencode
+from urllib.parse import urlencode
 
-from fastapi import APIRouter, Form, Query, Request
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi import APIRouter, Depends, Form, Query, Request
+from fastapi.responses import HTMLResponse, Response
 
-from caveat.api.problems import STATUS
 from caveat.bootstrap.container import Node
 from caveat.domain.compliance import ReleaseStatus
 from caveat.domain.errors import CaveatError, ErrorKind, InvalidInput, NotFound
@@ -30,6 +29,7 @@ from caveat.services.artifacts import ArtifactView
 from caveat.services.export_report import ExportReport, ReportLine
 from caveat.services.principal import Principal
 from caveat.services.releases import OVERSEERS, Release
+from caveat.web import forms
 from caveat.web.labelling import portion
 from caveat.web.pages import PageContext, render
 from caveat.web.session import Page, ctx_of, node_of
@@ -38,31 +38,13 @@ router = APIRouter(include_in_schema=False)
 STATUSES = tuple(s.value for s in ReleaseStatus)
 SHOWN = 200  # the newest requests a list shows; the status filter finds older ones
 READERS = frozenset({Role.SECURITY_OFFICER, Role.AUDITOR})  # the event log's readers
-# Refusals shown in the page; integrity and internal failures get the error page.
-PAGE_ERRORS = frozenset(ErrorKind) - {ErrorKind.INTEGRITY, ErrorKind.INTERNAL}
 Text = Annotated[str, Form(max_length=300)]
 LongText = Annotated[str, Form(max_length=8000)]
 Day = Annotated[str, Query(max_length=10)]
 
 
-def _message(exc: CaveatError) -> str:
-    hint = f" — {exc.hint}" if exc.hint else ""
-    return f"{exc.detail}{hint}"
-
-
-def _refusal(exc: CaveatError) -> tuple[str, int]:
-    """The message and status of a refusal to show in the page; others are raised."""
-    if exc.kind not in PAGE_ERRORS:
-        raise exc
-    return _message(exc), STATUS[exc.kind]
-
-
 def _split(text: str) -> list[str]:
     return [v.strip() for v in text.replace("\n", ",").replace(";", ",").split(",") if v.strip()]
-
-
-def _done(href: str, message: str) -> RedirectResponse:
-    return RedirectResponse(f"{href}?done={quote(message)}", status_code=303)
 
 
 def _at(release: Release, name: str) -> datetime | None:
@@ -267,9 +249,9 @@ def request_release(
             justification=justification,
         )
     except CaveatError as exc:
-        message, code = _refusal(exc)
+        message, code = forms.refusal(exc, field=False)
         return _request_page(request, page, form, message, code)
-    return _done(f"/releases/{made.id}", "Requested. Export control classifies it next.")
+    return forms.done(f"/releases/{made.id}", "Requested. Export control classifies it next.")
 
 
 # --- one request: classification and decision ------------------------------------------------
@@ -399,11 +381,11 @@ def classify(
             dual_use_review=dual_use_review,
         )
     except CaveatError as exc:
-        message, code = _refusal(exc)
+        message, code = forms.refusal(exc, field=False)
         return _detail(
             request, page, release_id, error=message, error_in="classify", form=form, status=code
         )
-    return _done(
+    return forms.done(
         f"/releases/{release_id}", "Classified. The originator's security officer decides next."
     )
 
@@ -429,7 +411,7 @@ def decide(
             reason=reason,
         )
     except CaveatError as exc:
-        message, code = _refusal(exc)
+        message, code = forms.refusal(exc, field=False)
         return _detail(
             request,
             page,
@@ -440,11 +422,11 @@ def decide(
             status=code,
         )
     if decided.status == ReleaseStatus.APPROVED.value:
-        return _done(
+        return forms.done(
             f"/releases/{release_id}",
             "Approved: the label is widened and an export record written.",
         )
-    return _done(f"/releases/{release_id}", "Denied.")
+    return forms.done(f"/releases/{release_id}", "Denied.")
 
 
 # --- awaiting the viewer (the dashboard's panel) ---------------------------------------------
@@ -513,15 +495,6 @@ def _version(look: Lookup, line: ReportLine, subject: Subject) -> int | None:
     return next((v.number for v in view.versions if v.sha256 == line.content_sha256), None)
 
 
-def _day(value: str, name: str) -> date | None:
-    if not value:
-        return None
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        raise InvalidInput(f"{name} must be a date (YYYY-MM-DD)", field=name) from None
-
-
 @dataclass(frozen=True, slots=True)
 class Selection:
     """The report's filters as the service takes them."""
@@ -532,7 +505,23 @@ class Selection:
 
 
 def _selection(authorization: str, since: str, until: str) -> Selection:
-    return Selection(authorization or None, _day(since, "since"), _day(until, "until"))
+    return Selection(
+        authorization or None,
+        forms.optional_date(since, "since"),
+        forms.optional_date(until, "until"),
+    )
+
+
+def _chosen(
+    authorization: Annotated[str, Query(max_length=80)] = "",
+    since: Day = "",
+    until: Day = "",
+) -> Selection:
+    """The downloads' selection from the query (a malformed date: the error page)."""
+    return _selection(authorization, since, until)
+
+
+Chosen = Annotated[Selection, Depends(_chosen)]
 
 
 @router.get("/export-records")
@@ -559,9 +548,7 @@ def export_records(
             until=chosen.until,
         )
     except CaveatError as exc:
-        if exc.kind not in (ErrorKind.INVALID, ErrorKind.NOT_FOUND):
-            raise
-        error, status = _message(exc), STATUS[exc.kind]
+        error, status = forms.refusal(exc, {ErrorKind.INVALID, ErrorKind.NOT_FOUND}, field=False)
     else:
         for line in reversed(report.lines):  # newest first
             subject = look.subject(line.resource_id)
@@ -594,16 +581,9 @@ def _download(request: Request, body: str | bytes, media_type: str, suffix: str)
 
 
 @router.get("/export-records.csv")
-def export_records_csv(
-    request: Request,
-    page: Page,
-    authorization: Annotated[str, Query(max_length=80)] = "",
-    since: Day = "",
-    until: Day = "",
-) -> Response:
+def export_records_csv(request: Request, page: Page, chosen: Chosen) -> Response:
     """The same selection as the service's CSV, as a download."""
     assert page.principal is not None
-    chosen = _selection(authorization, since, until)
     text = node_of(request).releases.export_records_csv(
         page.principal,
         authorization=chosen.authorization,
@@ -614,16 +594,10 @@ def export_records_csv(
 
 
 @router.get("/export-records.pdf")
-def export_records_pdf(
-    request: Request,
-    page: Page,
-    authorization: Annotated[str, Query(max_length=80)] = "",
-    since: Day = "",
-    until: Day = "",
-) -> Response:
+def export_records_pdf(request: Request, page: Page, chosen: Chosen) -> Response:
     """The same selection as the service's PDF report, as a download."""
     assert page.principal is not None
-    node, chosen = node_of(request), _selection(authorization, since, until)
+    node = node_of(request)
     pdf = node.releases.export_report_pdf(
         page.principal,
         node_name=node.settings.node_name,

@@ -196,3 +196,28 @@ def test_members_have_project_roles_and_changeable_end_dates(world: Scenario) ->
     assert [e.data["role"] for e in events] == ["observer", "observer"]
     with pytest.raises(NotFound):
         node.projects.update_member(CONSOLE, ctx(), project, "olga", role="member")
+
+
+def test_grants_and_caveat_holdings_are_listed_for_officers_only(world: Scenario) -> None:
+    ids = setup(world)
+    node = world.node
+    made = node.catalogue.grant(
+        CONSOLE, ctx(), resource=ids["rel"], person="olga", kind=GrantKind.ACCESS
+    )
+    node.catalogue.grant_caveat(CONSOLE, ctx(), person="alice", caveat="SCI:SI")
+    officer = principal(world, "olga")
+    [listed] = node.holdings.grants(officer, ids["rel"])
+    assert (listed.id, listed.username, listed.kind, listed.expired) == (
+        made.id,
+        "olga",
+        "access",
+        False,
+    )
+    [held] = node.holdings.caveats(officer, "alice")
+    assert held.caveat == "SCI:SI"
+    with pytest.raises(PermissionDenied):
+        node.holdings.grants(principal(world, "alice"), ids["rel"])
+    with pytest.raises(PermissionDenied):
+        node.holdings.caveats(principal(world, "bob"), "alice")
+    node.catalogue.revoke_caveat(CONSOLE, ctx(), person="alice", caveat="SCI:SI")
+    assert node.holdings.caveats(officer, "alice") == []

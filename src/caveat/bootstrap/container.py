@@ -44,6 +44,7 @@ from caveat.services.node import NodeIdentity, create_identity, load_identity, n
 from caveat.services.people import NewAccount, PeopleService
 from caveat.services.policy import PolicyService
 from caveat.services.policy_catalogue import CatalogueService
+from caveat.services.policy_holdings import HoldingsService
 from caveat.services.principal import ConsoleOperator
 from caveat.services.programme_records import ProgrammeRecords
 from caveat.services.programmes import ProgrammeService
@@ -92,6 +93,7 @@ class Node:
     embargoes: EmbargoService
     programmes: ProgrammeService
     programme_records: ProgrammeRecords
+    holdings: HoldingsService
     releases: ReleaseService
 
     def close(self) -> None:
@@ -205,6 +207,7 @@ def _build(
         embargoes=EmbargoService(uow=uow),
         programmes=ProgrammeService(uow=uow),
         programme_records=ProgrammeRecords(uow=uow),
+        holdings=HoldingsService(uow=uow, policy=policy),
         releases=ReleaseService(
             uow=uow, catalogue=catalogue, policy=policy, signing_key=keys.signing_key
         ),

@@ -1,5 +1,6 @@
 """Administration pages: people, clearances, organisations and groups (operators,
-security officers), and the node's keys (operators).
+security officers), a person's caveats (security officers), and the node's keys and
+artifact verification (operators).
 
 The keys page shows public keys, key ids, fingerprints and counts only: never a
 private key, the session secret or key-encryption key material.
@@ -10,7 +11,7 @@ from __future__ import annotations
 import base64
 import hashlib
 from dataclasses import dataclass
-from datetime import date
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Annotated, Any
 from urllib.parse import quote
 
@@ -28,6 +29,7 @@ from caveat.domain.identity import (
     PersonStatus,
     Role,
 )
+from caveat.services.artifacts_admin import VerifyReport
 from caveat.services.audit import EventFilter
 from caveat.services.people import MfaSecrets
 from caveat.web import forms
@@ -41,6 +43,10 @@ EXPIRING_DAYS = 90
 
 node_operator = role_gate(frozenset({Role.NODE_OPERATOR}), "this page is for node operators")
 OperatorPage = Annotated[PageContext, Depends(node_operator)]
+caveat_officer = role_gate(
+    frozenset({Role.SECURITY_OFFICER}), "reading people on to caveats is for security officers"
+)
+CaveatPage = Annotated[PageContext, Depends(caveat_officer)]
 
 
 def _codes(text: str) -> list[str]:
@@ -193,6 +199,51 @@ def _secrets(
     )
 
 
+@router.post("/people/{username}/caveats")
+def grant_caveat(
+    request: Request,
+    username: str,
+    page: CaveatPage,
+    caveat: Annotated[str, Form(max_length=120)] = "",
+    until: Annotated[str, Form(max_length=10)] = "",
+) -> Response:
+    """Read a person on to a caveat, until the end of ``until`` when given."""
+    assert page.principal is not None
+    wanted = caveat.strip().upper()
+    try:
+        last = forms.parse_day(until, "until") if until else None
+        expires = None if last is None else datetime.combine(last, time(), UTC) + timedelta(1)
+        node_of(request).catalogue.grant_caveat(
+            page.principal, ctx_of(request), person=username, caveat=wanted, expires_at=expires
+        )
+    except CaveatError as exc:
+        message, status = forms.refusal(exc)
+        values = {"caveat": caveat, "until": until}
+        return _person_page(
+            request, page, username, caveat_error=message, caveat_form=values, status=status
+        )
+    return forms.done(f"/admin/people/{quote(username)}", f"Read {username} on to {wanted}.")
+
+
+@router.post("/people/{username}/caveats/remove")
+def revoke_caveat(
+    request: Request,
+    username: str,
+    page: CaveatPage,
+    caveat: Annotated[str, Form(max_length=120)] = "",
+) -> Response:
+    """Read a person off a caveat; access through it ends now."""
+    assert page.principal is not None
+    try:
+        node_of(request).catalogue.revoke_caveat(
+            page.principal, ctx_of(request), person=username, caveat=caveat
+        )
+    except CaveatError as exc:
+        message, status = forms.refusal(exc)
+        return _person_page(request, page, username, caveat_error=message, status=status)
+    return forms.done(f"/admin/people/{quote(username)}", f"Read {username} off {caveat}.")
+
+
 @router.post("/people/{username}/{action}")
 def person_action(request: Request, username: str, action: str, page: AdminPage) -> Response:
     """Suspend, reactivate, unlock or reset MFA of an account."""
@@ -238,6 +289,8 @@ def _person_page(
     *,
     error: str | None = None,
     form: dict[str, object] | None = None,
+    caveat_error: str | None = None,
+    caveat_form: dict[str, str] | None = None,
     status: int = 200,
 ) -> HTMLResponse:
     node = node_of(request)
@@ -246,7 +299,11 @@ def _person_page(
     history: list[Any] = []
     if page.holds(*AUDIT_READERS):
         history = node.audit.person_history(page.principal, who.id, limit=25).entries
-    today = node.uow.clock().date()
+    now = node.uow.clock()
+    today = now.date()
+    caveats = (
+        node.holdings.caveats(page.principal, who.id) if page.holds(Role.SECURITY_OFFICER) else None
+    )
     return render(
         request,
         "admin_person.html",
@@ -261,6 +318,9 @@ def _person_page(
         projects=node.projects.projects_of(who.id),
         history=history,
         audit_reader=page.holds(*AUDIT_READERS),
+        caveats=caveats,
+        caveat_error=caveat_error,
+        caveat_form=caveat_form or {"caveat": "", "until": ""},
     )
 
 
@@ -406,6 +466,23 @@ def fingerprint(public_key_b64: str) -> str:
 @router.get("/keys")
 def keys(request: Request, page: OperatorPage) -> HTMLResponse:
     """Which keys the node holds and how they stand; public parts and counts only."""
+    return _keys_page(request, page)
+
+
+@router.post("/keys/verify")
+def verify(request: Request, page: OperatorPage) -> HTMLResponse:
+    """Check every artifact's binding, label, keys and bytes; the report names ids only.
+
+    Each problem is also an integrity event (and alert) recorded by the service.
+    """
+    assert page.principal is not None
+    report = node_of(request).artifact_admin.verify(page.principal, ctx_of(request))
+    return _keys_page(request, page, report)
+
+
+def _keys_page(
+    request: Request, page: PageContext, report: VerifyReport | None = None
+) -> HTMLResponse:
     node = node_of(request)
     status = node.artifact_admin.key_status()
     primary = next((k for k in status.keys if k.primary), None)
@@ -433,4 +510,5 @@ def keys(request: Request, page: OperatorPage) -> HTMLResponse:
         rotations=rotations,
         audit_reader=page.holds(*AUDIT_READERS),
         key_directory=str(node.keys.directory),
+        report=report,
     )

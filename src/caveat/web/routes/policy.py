@@ -1,5 +1,6 @@
-"""The policy in the browser: the catalogue you may see, your own "why not", and for
-security officers "explain a person's access", "who can see X" and "what if".
+"""The policy in the browser: the catalogue you may see (and registering entries without
+content), your own "why not", grants on a resource for granters, and for security
+officers "explain a person's access", "who can see X" and "what if".
 
 What each audience sees is the policy service's (ADR 0006): the subject view only for
 resources the subject may discover (anything else is the same "not found" a missing
@@ -10,13 +11,15 @@ resources the officer may discover.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import UTC, datetime, time, timedelta
 from typing import Annotated
+from urllib.parse import quote
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from caveat.domain.errors import CaveatError, InvalidInput, NotFound
+from caveat.domain.export_control import parse_export_classification
 from caveat.domain.identity import CommonLevel, Role
 from caveat.domain.nations import require_nation
 from caveat.domain.policy import (
@@ -28,17 +31,21 @@ from caveat.domain.policy import (
     Change,
     ExpireAgreement,
     Explanation,
+    GrantKind,
     RemoveMembership,
     RemoveNationality,
     SetClearance,
 )
 from caveat.domain.policy import explain as officer_view
+from caveat.domain.resources import ResourceKind
+from caveat.services.artifacts_catalogue import parse_label_text
 from caveat.services.policy import ResourceView
+from caveat.services.policy_catalogue import GRANTERS
 from caveat.services.principal import Principal
 from caveat.web import forms
-from caveat.web.labelling import portion, style
+from caveat.web.labelling import check_label, normalised_text, portion, style
 from caveat.web.pages import PageContext, render
-from caveat.web.session import Page, node_of, role_gate
+from caveat.web.session import Page, ctx_of, node_of, role_gate
 
 router = APIRouter(include_in_schema=False)
 PAGE_SIZE = 50
@@ -49,6 +56,10 @@ security_officer = role_gate(
     frozenset({Role.SECURITY_OFFICER}), "this page is for security officers"
 )
 OfficerPage = Annotated[PageContext, Depends(security_officer)]
+granter = role_gate(
+    frozenset(GRANTERS), "granting access is for security officers and programme managers"
+)
+GranterPage = Annotated[PageContext, Depends(granter)]
 
 
 def _action(value: str) -> Action:
@@ -88,29 +99,209 @@ def resources(
     )
 
 
+# --- register a resource without content ---------------------------------------------
+
+_NEW_FIELDS = ("project", "kind", "title", "label", "originator", "controls", "dual_use")
+
+
+def _split(text: str) -> list[str]:
+    return [v.strip() for v in text.replace("\n", ",").split(",") if v.strip()]
+
+
+def _new_resource_page(
+    request: Request,
+    page: PageContext,
+    form: dict[str, str] | None = None,
+    error: str | None = None,
+    status: int = 200,
+) -> HTMLResponse:
+    node, principal = node_of(request), page.principal
+    assert principal is not None
+    values = {k: (form or {}).get(k, "") for k in _NEW_FIELDS}
+    values["kind"] = values["kind"] or ResourceKind.DOCUMENT.value
+    check = None
+    if values["label"]:
+        check = check_label(node.policy, principal, values["label"], node.uow.clock().date())
+    return render(
+        request,
+        "resource_new.html",
+        page,
+        status=status,
+        form=values,
+        error=error,
+        check=check,
+        projects=node.projects.projects_of(principal.person_id),
+        kinds=list(ResourceKind),
+        organisations=sorted(forms.organisations(request).values(), key=lambda o: o.name),
+    )
+
+
+@router.get("/resources/new")
+def new_resource(request: Request, page: Page) -> HTMLResponse:
+    """The form for a catalogue entry known by its metadata and label only."""
+    return _new_resource_page(request, page)
+
+
+@router.post("/resources/new")
+def register_resource(
+    request: Request,
+    page: Page,
+    project: Annotated[str, Form(max_length=64)] = "",
+    kind: Annotated[str, Form(max_length=40)] = "",
+    title: Annotated[str, Form(max_length=400)] = "",
+    label: Annotated[str, Form(max_length=4000)] = "",
+    originator: Annotated[str, Form(max_length=64)] = "",
+    controls: Annotated[str, Form(max_length=4000)] = "",
+    dual_use: Annotated[str, Form(max_length=8)] = "",
+) -> Response:
+    """Register through the catalogue service; a refusal keeps what was typed."""
+    node, principal = node_of(request), page.principal
+    assert principal is not None
+    now = node.uow.clock()
+    try:
+        made = node.catalogue.register(
+            principal,
+            ctx_of(request),
+            project=project,
+            kind=kind,
+            title=title,
+            label=parse_label_text(
+                normalised_text(node.policy, label, now.date()), node.policy, now
+            ),
+            export=parse_export_classification(_split(controls), dual_use=dual_use == "on"),
+            originator=originator or None,
+        )
+    except CaveatError as exc:
+        message, status = forms.refusal(exc)
+        form = {
+            "project": project,
+            "kind": kind,
+            "title": title,
+            "label": label,
+            "originator": originator,
+            "controls": controls,
+            "dual_use": dual_use,
+        }
+        return _new_resource_page(request, page, form, error=message, status=status)
+    return forms.done(f"/resources/{made.id}", "Registered. The banner shows its label.")
+
+
+# --- one resource, and its grants ------------------------------------------------------
+
+
+def _resource_page(
+    request: Request,
+    page: PageContext,
+    resource_id: str,
+    *,
+    form: dict[str, str] | None = None,
+    error: str | None = None,
+    status: int = 200,
+) -> HTMLResponse:
+    """The resource's label and the viewer's decision; granters also see its grants."""
+    node, principal = node_of(request), page.principal
+    assert principal is not None
+    view = node.policy.get(principal, resource_id)  # not found unless discoverable
+    if view.label is not None:
+        page.labels.append(view.label)
+    read = node.policy.my_decision(principal, resource_id, Action.READ)
+    granter = page.holds(*GRANTERS)
+    everyone = forms.people(request) if granter else {}
+    grants = node.holdings.grants(principal, view.id) if granter else []
+    officer = Role.SECURITY_OFFICER in principal.roles
+    kinds = [GrantKind.ACCESS.value] + ([GrantKind.ORIGINATOR.value] if officer else [])
+    return render(
+        request,
+        "resource.html",
+        page,
+        status=status,
+        r=_row(view),
+        read=read,
+        officer=officer,
+        granter=granter,
+        grant_kinds=kinds,
+        people=sorted(everyone.values(), key=lambda p: p.username),
+        grants=grants,
+        form=form or {"person": "", "kind": GrantKind.ACCESS.value, "until": "", "grant_id": ""},
+        error=error,
+    )
+
+
 @router.get("/resources/{resource_id}")
 def resource(request: Request, resource_id: str, page: Page) -> Response:
     """A resource's label and, for the viewer, why they may or may not read it."""
     node, principal = node_of(request), page.principal
     assert principal is not None
-    view = node.policy.get(principal, resource_id)  # not found unless discoverable
+    node.policy.get(principal, resource_id)  # not found unless discoverable
     try:
         node.artifacts.show(principal, resource_id)
     except NotFound:
         pass  # a catalogue entry without content
     else:
         return RedirectResponse(f"/artifacts/{resource_id}", status_code=303)
-    if view.label is not None:
-        page.labels.append(view.label)
-    mine = {a: node.policy.my_decision(principal, resource_id, a) for a in (Action.READ,)}
-    return render(
-        request,
-        "resource.html",
-        page,
-        r=_row(view),
-        read=mine[Action.READ],
-        officer=Role.SECURITY_OFFICER in principal.roles,
-    )
+    return _resource_page(request, page, resource_id)
+
+
+@router.get("/resources/{resource_id}/grants")
+def grants(request: Request, resource_id: str, page: GranterPage) -> HTMLResponse:
+    """The resource page with its grants, for artifacts too (their page is the artifact's)."""
+    return _resource_page(request, page, resource_id)
+
+
+def _grants_href(resource_id: str) -> str:
+    return f"/resources/{quote(resource_id)}/grants"
+
+
+@router.post("/resources/{resource_id}/grants")
+def add_grant(
+    request: Request,
+    resource_id: str,
+    page: GranterPage,
+    person: Annotated[str, Form(max_length=64)] = "",
+    kind: Annotated[str, Form(max_length=16)] = GrantKind.ACCESS.value,
+    until: Annotated[str, Form(max_length=10)] = "",
+) -> Response:
+    """Grant need-to-know or the originator's permission, until the end of ``until``."""
+    assert page.principal is not None
+    try:
+        if kind not in {k.value for k in GrantKind}:
+            raise InvalidInput("choose access or originator", field="kind")
+        last = forms.parse_day(until, "until") if until else None
+        expires = None if last is None else datetime.combine(last, time(), UTC) + timedelta(1)
+        made = node_of(request).catalogue.grant(
+            page.principal,
+            ctx_of(request),
+            resource=resource_id,
+            person=person,
+            kind=GrantKind(kind),
+            expires_at=expires,
+        )
+    except CaveatError as exc:
+        message, status = forms.refusal(exc)
+        form = {"person": person, "kind": kind, "until": until, "grant_id": ""}
+        return _resource_page(request, page, resource_id, form=form, error=message, status=status)
+    note = f"Granted {kind} to {person} (grant {made.id}); access follows at once."
+    return forms.done(_grants_href(resource_id), note)
+
+
+@router.post("/resources/{resource_id}/grants/revoke")
+def revoke_grant(
+    request: Request,
+    resource_id: str,
+    page: GranterPage,
+    grant_id: Annotated[str, Form(max_length=64)] = "",
+) -> Response:
+    """Withdraw a grant by its id; access through it ends now."""
+    assert page.principal is not None
+    try:
+        node_of(request).catalogue.revoke_grant(
+            page.principal, ctx_of(request), resource=resource_id, grant_id=grant_id.strip()
+        )
+    except CaveatError as exc:
+        message, status = forms.refusal(exc)
+        form = {"person": "", "kind": GrantKind.ACCESS.value, "until": "", "grant_id": grant_id}
+        return _resource_page(request, page, resource_id, form=form, error=message, status=status)
+    return forms.done(_grants_href(resource_id), f"Revoked grant {grant_id.strip()}.")
 
 
 def _choices(request: Request, officer: Principal) -> tuple[list[object], list[ResourceView]]:

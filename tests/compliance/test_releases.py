@@ -460,3 +460,20 @@ def test_the_no_retransfer_proviso_is_checked_by_machine(world: World, onera: st
         to_nations=["DEU"],
     )  # fmt: skip
     assert again.status == "pending"
+
+
+def test_awaiting_lists_each_request_for_whoever_acts_next(
+    http: list[TestClient], world: World, onera: str
+) -> None:
+    alice = client_for(http, world, "alice")
+    asked = alice.request_release(world.controlled, "trial", organisations=["ONERA"])
+    eco, sol, gso = (client_for(http, world, u) for u in ("eco", "sol", "gso"))
+    assert [r["id"] for r in eco.releases(awaiting=True)] == [asked["id"]]
+    assert alice.releases(awaiting=True) == []  # a researcher decides nothing
+    assert sol.releases(awaiting=True) == []  # not classified yet
+    eco.classify_release(asked["id"], authorization=LICENCE)
+    assert eco.releases(awaiting=True) == []  # classified: not the classifier's turn
+    assert [r["id"] for r in sol.releases(awaiting=True)] == [asked["id"]]
+    assert gso.releases(awaiting=True) == []  # another organisation's resource
+    sol.decide_release(asked["id"], True, "the originator agrees")
+    assert sol.releases(awaiting=True) == []

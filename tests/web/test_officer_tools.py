@@ -7,9 +7,12 @@ import re
 from typing import Any
 
 import pytest
+from fastapi.testclient import TestClient
 
+from caveat.api.app import create_app
 from caveat.bootstrap.container import Node
 from caveat.domain.identity import Role
+from caveat.services.audit import EventFilter
 from caveat.services.principal import ConsoleOperator
 from caveat.services.uow import CallContext
 from tests.support import Scenario
@@ -143,7 +146,7 @@ def test_an_operator_verifies_every_artifact(browser: Browser, content: Content)
     browser.sign_in(content.accounts["olga"])
     keys = browser.client.get("/admin/keys")
     assert 'action="/admin/keys/verify"' in keys.text
-    assert "caveat keys rotate" in keys.text  # rotation stays at the console
+    assert 'action="/admin/keys/rotate"' in keys.text
     report: Any = browser.post("/admin/keys/verify")
     assert report.status_code == 200
     assert "Clean: 1 artifact, 1 version" in report.text
@@ -170,6 +173,7 @@ def test_a_researcher_is_refused_each_tool(browser: Browser, content: Content) -
         browser.post("/admin/people/sam/caveats", {"caveat": "SCI:SI"}),
         browser.post("/admin/people/sam/caveats/remove", {"caveat": "SCI:SI"}),
         browser.post("/admin/keys/verify"),
+        browser.post("/admin/keys/rotate", {"confirm": "on"}),
     ]
     for refused in refusals:
         assert refused.status_code == 403
@@ -177,3 +181,38 @@ def test_a_researcher_is_refused_each_tool(browser: Browser, content: Content) -
         assert 'class="error"' not in refused.text  # not a form re-rendered
     browser.sign_in(content.accounts["dora"])
     assert browser.client.get(f"/artifacts/{shock}").status_code == 404
+
+
+def test_an_operator_rotates_the_key_encryption_key(browser: Browser, content: Content) -> None:
+    admin = content.node.artifact_admin
+    before = admin.key_status()
+    browser.sign_in(content.accounts["olga"])
+    unconfirmed: Any = browser.post("/admin/keys/rotate", {})
+    assert unconfirmed.status_code == 422
+    assert admin.key_status().keys == before.keys  # nothing rotated
+    rotated: Any = browser.post("/admin/keys/rotate", {"confirm": "on", "disable_old": "on"})
+    assert rotated.status_code == 200, rotated.text
+    after = admin.key_status()
+    primary = next(k for k in after.keys if k.primary)
+    assert primary.key_id not in {k.key_id for k in before.keys}
+    assert f"New primary key <code>{primary.key_id}</code>: 1 data key rewrapped" in rotated.text
+    assert after.wrapped == {primary.key_id: 1}  # every data key under the new key
+    assert all(k.status == "disabled" for k in after.keys if not k.primary)
+    # Every version still decrypts and verifies under the new key.
+    assert admin.verify(ConsoleOperator(), CallContext.cli()).clean
+    events = content.node.audit.search(ConsoleOperator(), EventFilter(action="kek.rotated"))
+    assert [e.actor_name for e in events.entries] == ["olga"]
+
+
+def test_the_api_rotates_for_operators_only(content: Content, node: Node) -> None:
+    world = content.world
+    with TestClient(create_app(node), raise_server_exceptions=False) as http:
+        for username, status in (("bob", 403), ("olga", 200)):
+            session = world.login(content.accounts[username])
+            done = http.post(
+                "/api/v1/keys/rotate",
+                json={},
+                headers={"Authorization": f"Bearer {session.token}"},
+            )
+            assert done.status_code == status, done.text
+    assert done.json()["rewrapped"] == 1

@@ -98,10 +98,15 @@ def deny(request_id: str, reason: Reason, json_: JsonOpt = False) -> None:
 
 
 @release.command("list")
-def list_requests(json_: JsonOpt = False) -> None:
+def list_requests(
+    awaiting: Annotated[
+        bool, typer.Option("--awaiting", help="only those waiting for your decision")
+    ] = False,
+    json_: JsonOpt = False,
+) -> None:
     """Release requests you may see."""
     with errors(json_), _client() as client:
-        found = client.releases()
+        found = client.releases(awaiting=awaiting)
         show(found, json_, lambda: _rows(found))
 
 

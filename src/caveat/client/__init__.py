@@ -741,9 +741,10 @@ class CaveatClient:
         return dict(self._call("POST", f"/api/v1/embargoes/{embargo_id}/lift", json=body))
 
     # release requests and export records (issue 6)
-    def releases(self) -> list[dict[str, Any]]:
-        """GET /api/v1/releases."""
-        return list(self._call("GET", "/api/v1/releases"))
+    def releases(self, *, awaiting: bool = False) -> list[dict[str, Any]]:
+        """GET /api/v1/releases (``awaiting``: only those waiting for you)."""
+        params = {"awaiting": "true"} if awaiting else None
+        return list(self._call("GET", "/api/v1/releases", params=params))
 
     def request_release(
         self,

@@ -53,8 +53,6 @@ EXAMPLE: dict[Regime, str] = {
     Regime.EU: "EU:5A002.a",
 }
 
-_ROMAN = ("I", "II", "III", "IV", "V", "VI", "VII", "VIII", "IX", "X", "XI",
-          "XII", "XIII", "XIV", "XV", "XVI", "XVII", "XVIII", "XIX", "XX", "XXI")  # fmt: skip
 _USML = re.compile(r"^([IVX]+)((\([a-z]{1,2}\))(\(\d{1,2}\))?(\([ivx]{1,5}\))?(\([A-Z]\))?)?$")
 # Paragraphs alternate letter, number, letter, number ... below the five-character entry.
 _PARAGRAPHS = r"(\.[a-z]{1,2}(\.\d{1,2}(\.[a-z](\.\d{1,2}(\.[a-z])?)?)?)?)?"
@@ -80,23 +78,18 @@ def _fail(regime: Regime | None, text: str, why: str) -> ControlEntryError:
 
 
 def _check_code(regime: Regime, code: str) -> None:
+    """The shape of a code; which numbers exist is the catalogue's (control_lists)."""
     if regime is Regime.ITAR:
-        match = _USML.match(code)
-        if not match or match.group(1) not in _ROMAN:
+        if not _USML.match(code):
             raise _fail(regime, code, "not a USML category I-XXI with paragraphs")
     elif regime is Regime.EAR:
         if code != "EAR99" and not _ECCN.match(code):
             raise _fail(regime, code, "not an ECCN (digit, group A-E, three digits) or EAR99")
     elif regime is Regime.WA:
-        munitions = _WA_MUNITIONS.match(code)
-        if munitions:
-            if not 1 <= int(munitions.group(1)) <= 22:
-                raise _fail(regime, code, "Wassenaar Munitions List runs from ML1 to ML22")
-        elif not _WA_DUAL_USE.match(code):
+        if not (_WA_MUNITIONS.match(code) or _WA_DUAL_USE.match(code)):
             raise _fail(regime, code, "not an ML entry or a dual-use entry (category 1-9)")
     elif regime is Regime.MTCR:
-        match = _MTCR.match(code)
-        if not match or not 1 <= int(match.group(1)) <= 20:
+        if not _MTCR.match(code):
             raise _fail(regime, code, "not an MTCR Annex item 1-20 such as 2.A.1")
     elif not _ECCN.match(code):
         raise _fail(regime, code, "not an Annex I entry (digit, group A-E, three digits)")
@@ -122,15 +115,15 @@ class ControlEntry:
             describe_entry(self.regime.value, self.code)
         except CatalogueError as exc:
             raise ControlEntryError(
-                exc.detail, field="control_entry", hint="see `caveat control-list`"
+                exc.detail,
+                field="control_entry",
+                hint=f"for example {EXAMPLE[self.regime]}; see `caveat control-list`",
             ) from None
 
     @property
     def mtcr_category(self) -> int | None:
         """1 for MTCR Category I items (1-2), 2 for Category II (3-20), else None."""
-        if self.regime is not Regime.MTCR:
-            return None
-        return 1 if int(self.code.split(".", 1)[0]) <= 2 else 2
+        return describe_entry(self.regime.value, self.code).mtcr_category
 
 
 def control_entry(regime: Regime | str, code: str) -> ControlEntry:

@@ -179,13 +179,18 @@ class ArtifactAdmin:
 
     def rotate(
         self,
-        by: ConsoleOperator,
+        by: Acting,
         ctx: CallContext,
         *,
         reencrypt: bool = False,
         disable_old: bool = False,
     ) -> RotationReport:
-        """New primary KEK key, then every data key rewrapped (or content re-encrypted)."""
+        """New primary KEK key, then every data key rewrapped (or content re-encrypted).
+
+        Node operators and the console only. Every worker re-reads the keyset file when
+        it changes (``LocalKekFile``), so the new primary is in use everywhere at once.
+        """
+        require_roles(by, (Role.NODE_OPERATOR,), action="rotating the key-encryption key")
         primary = self._kek.rotate()
         with self._uow(ctx) as uow:
             uow.record(
@@ -196,7 +201,7 @@ class ArtifactAdmin:
         disabled = self.disable_old(by, ctx) if disable_old else []
         return RotationReport(primary, rewrapped, reencrypted, disabled)
 
-    def _rewrap_all(self, by: ConsoleOperator, ctx: CallContext, primary: int) -> int:
+    def _rewrap_all(self, by: Acting, ctx: CallContext, primary: int) -> int:
         total = 0
         # Versions, then open uploads; the version id is the keyset's associated data.
         targets = (
@@ -233,7 +238,7 @@ class ArtifactAdmin:
                     total += len(rows)
         return total
 
-    def _reencrypt_all(self, by: ConsoleOperator, ctx: CallContext) -> int:
+    def _reencrypt_all(self, by: Acting, ctx: CallContext) -> int:
         with self._uow.read() as session:
             ids = list(
                 session.scalars(select(ArtifactVersionRow.id).order_by(ArtifactVersionRow.id))
@@ -242,7 +247,7 @@ class ArtifactAdmin:
             self._reencrypt(by, ctx, version_id)
         return len(ids)
 
-    def _reencrypt(self, by: ConsoleOperator, ctx: CallContext, version_id: str) -> None:
+    def _reencrypt(self, by: Acting, ctx: CallContext, version_id: str) -> None:
         """Decrypt every part under the old key, encrypt under a fresh one as a new generation.
 
         New blobs are committed before the row switches to them; the old generation's
@@ -296,8 +301,9 @@ class ArtifactAdmin:
         for index in range(len(sizes)):
             self._blobs.delete(blob_key(version_id, old_generation, index))
 
-    def disable_old(self, by: ConsoleOperator, ctx: CallContext) -> list[int]:
+    def disable_old(self, by: Acting, ctx: CallContext) -> list[int]:
         """Disable every non-primary KEK key that no data key is wrapped under any more."""
+        require_roles(by, (Role.NODE_OPERATOR,), action="disabling key-encryption keys")
         status = self.key_status()
         old = {k.key_id for k in status.keys if not k.primary and k.status == "enabled"}
         busy = sorted(k for k in old if status.wrapped.get(k))

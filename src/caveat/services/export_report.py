@@ -24,16 +24,6 @@ from caveat.adapters.db.models import EventRow, OrganisationRow, PersonRow
 if TYPE_CHECKING:
     from caveat.services.releases import ExportRecord
 
-# The event fields that must repeat the record exactly.
-_SAME = (
-    "release_request_id",
-    "resource_id",
-    "label_sha256",
-    "content_sha256",
-    "authorization_number",
-    "requested_by",
-)
-
 
 @dataclass(frozen=True, slots=True)
 class ReportLine:
@@ -88,25 +78,31 @@ def _names(session: Session, model: Any, ids: set[str], column: Any) -> dict[str
     return dict(session.execute(select(model.id, column).where(model.id.in_(sorted(ids)))).all())
 
 
-def _agrees(record: ExportRecord, event: EventRow | None) -> bool:
-    if event is None or event.actor_id != record.approved_by:
-        return False
-    data = json.loads(event.body).get("data", {})
-    expected = {
+def export_event_data(record: ExportRecord) -> dict[str, Any]:
+    """The data of a record's ``export.recorded`` event: written with the record, and
+    what the report expects to find in the ledger."""
+    return {
         "release_request_id": record.release_request_id,
         "resource_id": record.resource_id,
         "label_sha256": record.label_sha256,
         "content_sha256": record.content_sha256,
+        "controls": list(record.controls),
+        "recipients": {
+            "nations": list(record.nations),
+            "organisations": list(record.organisations),
+        },
+        "authorization_id": record.authorization_id,
         "authorization_number": record.authorization_number,
         "requested_by": record.requested_by,
+        "retain_until": record.retain_until.isoformat(),
     }
-    return (
-        all(data.get(k) == expected[k] for k in _SAME)
-        and tuple(data.get("controls", ())) == record.controls
-        and data.get("recipients")
-        == {"nations": list(record.nations), "organisations": list(record.organisations)}
-        and data.get("retain_until") == record.retain_until.isoformat()
-    )
+
+
+def _agrees(record: ExportRecord, event: EventRow | None) -> bool:
+    """The ledger event says exactly what the record says, and the approver wrote it."""
+    if event is None or event.actor_id != record.approved_by:
+        return False
+    return bool(json.loads(event.body).get("data") == export_event_data(record))
 
 
 def build_report(

@@ -59,7 +59,12 @@ from caveat.services.artifacts_labelling import write_label_version
 from caveat.services.artifacts_lookup import versions_of
 from caveat.services.audit import csv_cell
 from caveat.services.authorizations import effective_status, find_authorization
-from caveat.services.export_report import ExportReport, build_report, report_pdf
+from caveat.services.export_report import (
+    ExportReport,
+    build_report,
+    export_event_data,
+    report_pdf,
+)
 from caveat.services.people import find_person
 from caveat.services.policy import PolicyService
 from caveat.services.policy_catalogue import CatalogueService
@@ -418,6 +423,43 @@ class ReleaseService:
                 query = query.where(ReleaseRequestRow.requested_by == by.person_id)
             return [_release(r) for r in session.scalars(query)]
 
+    def awaiting(self, by: Principal) -> list[Release]:
+        """Requests waiting for ``by``: pending ones to classify (export control officers
+        who may discover the resource) and classified ones to decide (security officers of
+        the originating organisation); never a request they made or classified."""
+        eco = Role.EXPORT_CONTROL_OFFICER in by.roles
+        officer = Role.SECURITY_OFFICER in by.roles
+        if not (eco or officer):
+            return []
+        with self._uow.read() as session:
+            now = self._uow.clock()
+            rows = session.scalars(
+                select(ReleaseRequestRow)
+                .where(
+                    ReleaseRequestRow.status.in_(
+                        [ReleaseStatus.PENDING.value, ReleaseStatus.CLASSIFIED.value]
+                    )
+                )
+                .order_by(ReleaseRequestRow.requested_at, ReleaseRequestRow.id)
+            )
+            waiting = []
+            for row in rows:
+                if by.person_id in (row.requested_by, row.classified_by):
+                    continue
+                resource = find_resource(session, row.resource_id)
+                if row.status == ReleaseStatus.PENDING.value:
+                    turn = (
+                        eco
+                        and self._policy.decide_row(
+                            session, by, Action.DISCOVER, resource, now
+                        ).permitted
+                    )
+                else:
+                    turn = officer and resource.originator_org_id == by.person.organisation_id
+                if turn:
+                    waiting.append(_release(row))
+            return waiting
+
     def export_records(
         self,
         by: Acting,
@@ -711,16 +753,5 @@ class ReleaseService:
             "export.recorded",
             principal.actor(),
             target_id=record.id,
-            data={
-                "release_request_id": row.id,
-                "resource_id": resource.id,
-                "label_sha256": record.label_sha256,
-                "content_sha256": content_sha256,
-                "controls": list(controls),
-                "recipients": loads(record.recipients_json),
-                "authorization_id": record.authorization_id,
-                "authorization_number": record.authorization_number,
-                "requested_by": row.requested_by,
-                "retain_until": record.retain_until.isoformat(),
-            },
+            data=export_event_data(_record(record)),
         )

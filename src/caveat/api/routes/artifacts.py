@@ -17,7 +17,7 @@ from urllib.parse import quote
 
 from fastapi import APIRouter, Header, Query, Request, Response
 from fastapi.responses import JSONResponse, StreamingResponse
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import ClientDisconnect
 
@@ -456,3 +456,25 @@ def download(
     return StreamingResponse(
         content.chunks, status_code=status, media_type=content.media_type, headers=headers
     )
+
+
+class RotateIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    reencrypt: bool = False
+    disable_old: bool = False
+
+
+@router.post("/keys/rotate")
+def rotate_keys(
+    body: RotateIn, principal: CurrentPrincipal, node: NodeDep, ctx: CtxDep
+) -> dict[str, Any]:
+    """A new primary key-encryption key; every data key rewrapped (node operators)."""
+    done = node.artifact_admin.rotate(
+        principal, ctx, reencrypt=body.reencrypt, disable_old=body.disable_old
+    )
+    return {
+        "primary_key_id": done.primary.key_id,
+        "rewrapped": done.rewrapped,
+        "reencrypted": done.reencrypted,
+        "disabled": done.disabled,
+    }

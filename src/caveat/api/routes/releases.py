@@ -43,8 +43,11 @@ class DecisionIn(_In):
 
 
 @router.get("/releases")
-def list_releases(principal: CurrentPrincipal, node: NodeDep) -> list[Any]:
-    """Release requests: every one for officers and auditors, one's own otherwise."""
+def list_releases(principal: CurrentPrincipal, node: NodeDep, awaiting: bool = False) -> list[Any]:
+    """Release requests: every one for officers and auditors, one's own otherwise;
+    ``awaiting=true``: only those waiting for the caller's classification or decision."""
+    if awaiting:
+        return list(plain(node.releases.awaiting(principal)))
     return list(plain(node.releases.requests(principal)))
 
 

@@ -29,7 +29,7 @@ from caveat.domain.identity import (
     PersonStatus,
     Role,
 )
-from caveat.services.artifacts_admin import VerifyReport
+from caveat.services.artifacts_admin import RotationReport, VerifyReport
 from caveat.services.audit import EventFilter
 from caveat.services.people import MfaSecrets
 from caveat.web import forms
@@ -480,8 +480,41 @@ def verify(request: Request, page: OperatorPage) -> HTMLResponse:
     return _keys_page(request, page, report)
 
 
+@router.post("/keys/rotate")
+def rotate(
+    request: Request,
+    page: OperatorPage,
+    confirm: Annotated[str, Form(max_length=8)] = "",
+    reencrypt: Annotated[str, Form(max_length=8)] = "",
+    disable_old: Annotated[str, Form(max_length=8)] = "",
+) -> HTMLResponse:
+    """A new primary key-encryption key, every data key rewrapped (or re-encrypted)."""
+    assert page.principal is not None
+    if confirm != "on":
+        return _keys_page(
+            request, page, rotate_error="Confirm that keys/ is backed up first.", code=422
+        )
+    try:
+        done = node_of(request).artifact_admin.rotate(
+            page.principal,
+            ctx_of(request),
+            reencrypt=reencrypt == "on",
+            disable_old=disable_old == "on",
+        )
+    except CaveatError as exc:
+        message, status = forms.refusal(exc)
+        return _keys_page(request, page, rotate_error=message, code=status)
+    return _keys_page(request, page, rotated=done)
+
+
 def _keys_page(
-    request: Request, page: PageContext, report: VerifyReport | None = None
+    request: Request,
+    page: PageContext,
+    report: VerifyReport | None = None,
+    *,
+    rotated: RotationReport | None = None,
+    rotate_error: str | None = None,
+    code: int = 200,
 ) -> HTMLResponse:
     node = node_of(request)
     status = node.artifact_admin.key_status()
@@ -511,4 +544,7 @@ def _keys_page(
         audit_reader=page.holds(*AUDIT_READERS),
         key_directory=str(node.keys.directory),
         report=report,
+        rotated=rotated,
+        rotate_error=rotate_error,
+        status=code,
     )

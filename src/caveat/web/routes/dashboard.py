@@ -78,7 +78,8 @@ def _approvals(request: Request, page: PageContext) -> Panel:
         "Pending approvals", "Nothing waits for your decision.", more=("All releases", "/releases")
     )
     for item in awaiting(request, page):
-        text = f"{item.action}: {item.subject.title} to {item.recipients}"
+        title = item.subject.title or "a resource of your organisation you may not see"
+        text = f"{item.action}: {title} to {item.recipients}"
         panel.rows.append(PanelRow(text, f"/releases/{item.release.id}", item.subject.portion))
     if Role.SECURITY_OFFICER in me.roles:
         people = {p.id: p.display_name for p in node.people.list_people()}

@@ -443,32 +443,12 @@ class Awaiting:
 
 
 def awaiting(request: Request, page: PageContext) -> list[Awaiting]:
-    """Requests the viewer may act on now: to classify (export control officers, not their
-    own) and to decide (security officers of the originator, neither asked nor classified)."""
+    """Requests the viewer may act on now (the release service decides whose turn it is)."""
     look = Lookup(request, page)
-    me, roles = look.principal, look.principal.roles
-    eco, officer = Role.EXPORT_CONTROL_OFFICER in roles, Role.SECURITY_OFFICER in roles
-    if not (eco or officer):
-        return []
-    org = look.node.registry.get_organisation(me.person.organisation_id)
-    ours = {org.id, org.name, org.short_name}  # how a label may name its originator
     out = []
-    for r in look.node.releases.requests(me):
-        if me.person_id in (r.requested_by, r.classified_by):
-            continue
-        classify_it = eco and r.status == ReleaseStatus.PENDING.value
-        decide_it = officer and r.status == ReleaseStatus.CLASSIFIED.value
-        if not (classify_it or decide_it):
-            continue
-        subject = look.subject(r.resource_id, shown=False)
-        label = subject.label
-        origin = None if label is None or label.originator is None else label.originator
-        if subject.title is None or (
-            not classify_it and (origin is None or origin.organisation not in ours)
-        ):
-            continue  # the officer could not classify it, or it is not theirs to decide
-        look.show(subject)
-        action = "Classify" if classify_it else "Decide"
+    for r in look.node.releases.awaiting(look.principal):
+        subject = look.subject(r.resource_id)
+        action = "Classify" if r.status == ReleaseStatus.PENDING.value else "Decide"
         out.append(Awaiting(r, subject, action, look.recipients(r.nations, r.organisations)))
     return out
 

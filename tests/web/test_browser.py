@@ -13,13 +13,15 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 from playwright.sync_api import Browser, Page, sync_playwright
 
 from caveat.client import CaveatClient
+from caveat.domain.credentials import TOTP_STEP_SECONDS, totp_code
 from caveat.domain.errors import CaveatError
 from caveat.services.demo import DEMO_PASSWORD
 
@@ -41,8 +43,27 @@ class Demo:
         self.url = url
         self.data_dir = data_dir
         self.env = env
+        self._used: dict[str, str] = {}
 
     def code(self, username: str) -> str:
+        """A code the server has not seen from this person: it refuses a replayed code,
+        so a second sign-in within the same 30-second step waits for the next one."""
+        return self._unused(username, lambda: self._demo_code(username))
+
+    def code_for(self, username: str, secret: str) -> str:
+        """As ``code``, for an account the test made itself (its secret is known)."""
+        return self._unused(username, lambda: totp_code(secret, datetime.now(UTC)))
+
+    def _unused(self, username: str, current: Callable[[], str]) -> str:
+        deadline = time.monotonic() + 2 * TOTP_STEP_SECONDS
+        code = current()
+        while code == self._used.get(username) and time.monotonic() < deadline:
+            time.sleep(1)
+            code = current()
+        self._used[username] = code
+        return code
+
+    def _demo_code(self, username: str) -> str:
         result = subprocess.run(
             [
                 sys.executable,

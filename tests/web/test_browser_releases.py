@@ -20,7 +20,6 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, Page
 
-from caveat.domain.credentials import totp_code
 from caveat.services.demo import DEMO_LICENCE, DEMO_PASSWORD
 
 # The demo server, browser and screenshot folder of test_browser.py (module-scoped: this
@@ -102,7 +101,7 @@ def _sign_in_with(page: Page, server: Demo, username: str, secret: str) -> None:
     page.goto(server.url + "/")
     page.get_by_label("Username").fill(username)
     page.get_by_label("Password").fill(DEMO_PASSWORD)
-    page.get_by_label("One-time code").fill(totp_code(secret, datetime.now(UTC)))
+    page.get_by_label("One-time code").fill(server.code_for(username, secret))
     page.get_by_role("button", name="Sign in").click()
     page.wait_for_url(server.url + "/")
 

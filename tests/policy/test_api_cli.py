@@ -75,6 +75,13 @@ def test_labels_projects_resources_and_decisions_over_http(node: Node, world: Sc
     changed = pmo.what_if("sam", made["id"], [{"kind": "remove_nationality", "nation": "GBR"}])
     assert changed["after"]["permitted"] is True
     assert changed["changed"] == ["releasability"]
+    wider = pmo.what_if(
+        "sam", made["id"], [{"kind": "relabel", "marking": "SECRET//REL TO USA, GBR"}]
+    )
+    assert (wider["before"]["permitted"], wider["after"]["permitted"]) == (False, True)
+    with pytest.raises(InvalidInput) as unmarked:
+        pmo.what_if("sam", made["id"], [{"kind": "relabel"}])
+    assert unmarked.value.field == "marking"
     with pytest.raises(PermissionDenied) as denied:
         sam.register_resource(project=project["id"], title="x", marking="TOP SECRET//NOFORN")
     assert denied.value.code == "policy_denied"
@@ -163,5 +170,22 @@ def test_cli_labels_and_explain(node: Node, world: Scenario, tmp_path: Path) -> 
         env=env,
     )
     assert json.loads(what.stdout)["changed"] == ["releasability"]
+    relabelled = runner.invoke(
+        app,
+        [
+            *data,
+            "policy",
+            "what-if",
+            "--user",
+            "sam",
+            "--resource",
+            "RCS data",
+            "--label",
+            "(S//REL TO USA, GBR)",
+        ],
+        env=env,
+    )
+    assert relabelled.exit_code == 0, relabelled.output
+    assert "what if:  permit read" in relabelled.stdout
     assert ConsoleOperator
     assert CallContext

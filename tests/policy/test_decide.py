@@ -26,6 +26,7 @@ from caveat.domain.policy import (
     MemoryScreening,
     PolicyConfig,
     PolicyEnvironment,
+    Relabel,
     Requirement,
     Resource,
     ScreeningHold,
@@ -193,6 +194,27 @@ def test_what_if_a_nationality_is_added() -> None:
     result = what_if(person("USA"), Action.READ, r, ctx(), [AddNationality("FRA")])
     assert result.before.permitted
     assert result.after.failed_codes == ["releasability"]
+
+
+def test_what_if_the_resource_were_labelled_otherwise() -> None:
+    r = resource("SECRET//NOFORN", org="afrl", nation="USA")
+    bob = person("GBR", org="afrl")
+    wider = parse_marking("SECRET//REL TO USA, GBR", groups=GROUPS, on=DAY)
+    result = what_if(bob, Action.READ, r, ctx(), [Relabel(wider)])
+    assert result.before.failed_codes == ["releasability"]
+    assert result.after.permitted
+    assert result.changed == (Requirement.RELEASABILITY,)
+    # The originator stays: an ORCON marking still names AFRL, so the reader must be its.
+    orcon = parse_marking("SECRET//ORCON/REL TO USA, GBR", groups=GROUPS, on=DAY)
+    outsider = person("GBR", org="dstl", org_nation="GBR")
+    held = what_if(outsider, Action.READ, r, ctx(), [Relabel(orcon)])
+    assert "caveats" not in held.before.failed_codes
+    assert "caveats" in held.after.failed_codes
+    # Higher than the reader's clearance: the hypothetical label is decided like a real one.
+    higher = parse_marking("TOP SECRET//REL TO USA, GBR", groups=GROUPS, on=DAY)
+    assert what_if(bob, Action.READ, r, ctx(), [Relabel(higher)]).after.failed_codes == [
+        "clearance"
+    ]
 
 
 def test_the_subject_view_names_no_compartments_agreements_or_hits() -> None:

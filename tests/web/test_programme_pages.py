@@ -320,6 +320,44 @@ def test_a_visit_is_approved_by_the_hosts_security_officer_only(
     assert "already approved" in again.text
 
 
+def test_an_officer_who_asked_for_a_visit_is_not_offered_its_decision(
+    browser: Browser, people: People, node: Node
+) -> None:
+    world = people.world
+    world.person("max", roles=(Role.PROGRAMME_MANAGER, Role.SECURITY_OFFICER), org=people.afrl)
+    project = node.projects.create_project(ConsoleOperator(), CallContext.cli(), name="Host lab")
+    day = world.clock().date()
+    people.sign_in(browser, "max")
+    asked = _post(
+        browser,
+        "/visits",
+        {
+            "person": "bob",
+            "host": people.afrl,
+            "project": project.id,
+            "purpose": "antenna trials",
+            "starts_on": day.isoformat(),
+            "ends_on": (day + timedelta(days=1)).isoformat(),
+        },
+    )
+    assert asked.status_code == 303, asked.text
+    (visit,) = node.programmes.visits(ConsoleOperator())
+    assert visit.requested_by == world.accounts["max"].person.id
+    # Max is the host's security officer, but he asked: no form, and the service agrees.
+    mine = browser.client.get("/visits").text
+    assert "antenna trials" in mine
+    assert f'action="/visits/{visit.id}/decision"' not in mine
+    assert "waiting for the host" in mine
+    refused = _post(
+        browser, f"/visits/{visit.id}/decision", {"decision": "approve", "reason": "self"}
+    )
+    assert refused.status_code == 403
+    assert "nobody decides a visit they asked for" in refused.text
+    # Another officer of the host gets the form.
+    people.sign_in(browser, "sol")
+    assert f'action="/visits/{visit.id}/decision"' in browser.client.get("/visits").text
+
+
 def test_forms_without_the_csrf_token_are_refused(browser: Browser, people: People) -> None:
     people.sign_in(browser, "pam")
     for token in (None, "forged"):

@@ -75,6 +75,17 @@ def test_what_if_shows_the_decision_before_and_after(browser: Browser, content: 
     assert _cell(joining.text, "before-decision") == "Denied"
     assert _cell(joining.text, "after-decision") == "Permitted"
     assert f"If: joins project {PROJECT}." in joining.text
+    higher = browser.client.get(
+        f"/policy/what-if?person=bob&resource={shock}&clearance=&marking=TOP+SECRET%2F%2FREL+TO+USA%2C+GBR"
+    )
+    assert _cell(higher.text, "before-decision") == "Permitted"
+    assert _cell(higher.text, "after-decision") == "Denied"
+    assert "If: marked TOP SECRET//REL TO USA, GBR." in higher.text
+    assert "<td>none</td><td>clearance</td>" in higher.text
+    unreadable = browser.client.get(
+        f"/policy/what-if?person=bob&resource={shock}&clearance=&marking=SECRET%2F%2FREL+USA"
+    )
+    assert unreadable.status_code == 422
     nothing = browser.client.get(f"/policy/what-if?person=bob&resource={shock}&clearance=")
     assert nothing.status_code == 422
     assert "name at least one change" in nothing.text

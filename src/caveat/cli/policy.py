@@ -38,6 +38,7 @@ from caveat.domain.policy import (
     ExpireAgreement,
     Explanation,
     GrantKind,
+    Relabel,
     RemoveMembership,
     RemoveNationality,
     SetClearance,
@@ -242,6 +243,9 @@ def policy_what_if(
     join_project: Annotated[list[str] | None, typer.Option(help="project id")] = None,
     leave_project: Annotated[list[str] | None, typer.Option(help="project id")] = None,
     clearance: Annotated[str | None, typer.Option(help="common level name, or NONE")] = None,
+    label: Annotated[
+        str | None, typer.Option(help="the resource marked so instead (banner or portion)")
+    ] = None,
     json_: JsonOpt = False,
 ) -> None:
     """Decide now and under hypothetical changes; show which requirements move."""
@@ -259,6 +263,9 @@ def policy_what_if(
                 else CommonLevel[clearance.upper().replace(" ", "_")]
             )
             changes.append(SetClearance(level))
+        if label is not None:
+            groups = node.registry.directory()
+            changes.append(Relabel(parse_marking(label, groups=groups, on=_day(None))))
         result = node.policy.what_if(
             CONSOLE,
             person=user,

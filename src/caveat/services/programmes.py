@@ -75,6 +75,7 @@ class Visit:
     status: str
     decided_by: str | None
     reason: str
+    requested_by: str | None  # None: asked for at the console
 
 
 def _visit(row: VisitRequestRow) -> Visit:
@@ -89,7 +90,26 @@ def _visit(row: VisitRequestRow) -> Visit:
         row.status,
         row.decided_by,
         row.reason,
+        row.requested_by,
     )
+
+
+def visit_decision_refusal(by: Principal, visit: Visit) -> PermissionDenied | None:
+    """Why ``by`` may not decide ``visit``, or None: only a security officer of the host
+    organisation decides, and never a visit they make or asked for. The web asks this
+    before it offers the decision form; ``decide_visit`` raises it."""
+    if Role.SECURITY_OFFICER not in by.roles:
+        return PermissionDenied(
+            "deciding a visit needs the role security_officer", code="role_missing"
+        )
+    if by.person.organisation_id != visit.host_org_id:
+        return PermissionDenied(
+            "the host organisation's security officer decides a visit",
+            code="other_organisation",
+        )
+    if by.person_id in (visit.person_id, visit.requested_by):
+        return PermissionDenied("nobody decides a visit they asked for", code="self_approval")
+    return None
 
 
 def _end_of(day: date) -> datetime:
@@ -470,16 +490,8 @@ class ProgrammeService:
             row = uow.session.get(VisitRequestRow, visit_id)
             if row is None:
                 raise NotFound(f"no visit request {visit_id!r}", code="unknown_visit")
-            if not isinstance(by, ConsoleOperator):
-                if by.person.organisation_id != row.host_org_id:
-                    raise PermissionDenied(
-                        "the host organisation's security officer decides a visit",
-                        code="other_organisation",
-                    )
-                if by.person_id in (row.person_id, row.requested_by):
-                    raise PermissionDenied(
-                        "nobody decides a visit they asked for", code="self_approval"
-                    )
+            if isinstance(by, Principal) and (refusal := visit_decision_refusal(by, _visit(row))):
+                raise refusal
             if row.status != "pending":
                 raise Conflict(f"the visit was already {row.status}", code="visit_decided")
             if approve and row.ends_on < uow.now.date():

@@ -15,6 +15,7 @@ from fastapi import APIRouter, Query
 from pydantic import BaseModel, ConfigDict, Field
 
 from caveat.api.deps import CtxDep, CurrentPrincipal, NodeDep
+from caveat.bootstrap.container import Node
 from caveat.domain.errors import InvalidInput
 from caveat.domain.export_control import parse_export_classification
 from caveat.domain.identity import CommonLevel
@@ -39,6 +40,7 @@ from caveat.domain.policy import (
     Change,
     ExpireAgreement,
     GrantKind,
+    Relabel,
     RemoveMembership,
     RemoveNationality,
     SetClearance,
@@ -366,6 +368,7 @@ class ChangeIn(_In):
         "remove_membership",
         "set_clearance",
         "at_time",
+        "relabel",
     ]
     nation: str | None = None
     agreement: str | None = None
@@ -373,6 +376,9 @@ class ChangeIn(_In):
     level: CommonLevel | None = None
     expires: date | None = None
     when: datetime | None = None
+    marking: str | None = Field(
+        default=None, max_length=4096, description="relabel: a banner or a portion mark"
+    )
 
 
 class WhatIfIn(ExplainIn):
@@ -385,8 +391,12 @@ def _need(value: str | None, name: str) -> str:
     return value
 
 
-def to_change(c: ChangeIn) -> Change:
+def to_change(c: ChangeIn, node: Node) -> Change:
     """A what-if change from its JSON form."""
+    if c.kind == "relabel":
+        day = node.uow.clock().date()
+        marking = _need(c.marking, "marking")
+        return Relabel(parse_marking(marking, groups=node.registry.directory(), on=day))
     if c.kind == "add_nationality":
         return AddNationality(_need(c.nation, "nation"))
     if c.kind == "remove_nationality":
@@ -440,6 +450,6 @@ def what_if(body: WhatIfIn, principal: CurrentPrincipal, node: NodeDep) -> dict[
         person=body.person,
         resource_id=body.resource,
         action=body.action,
-        changes=[to_change(c) for c in body.changes],
+        changes=[to_change(c, node) for c in body.changes],
     )
     return what_if_out(result)

@@ -1,7 +1,8 @@
 """What if: decide again under a hypothetical change and say what it changes.
 
 Changes apply to copies; nothing stored moves. An officer asks, for example,
-"if agreement A expires" or "if she also held Indian nationality".
+"if agreement A expires", "if she also held Indian nationality" or "if this report
+were marked SECRET//REL TO USA, GBR".
 """
 
 from __future__ import annotations
@@ -11,7 +12,9 @@ from dataclasses import dataclass, replace
 from datetime import date, datetime
 
 from caveat.domain.identity import Clearance, CommonLevel
+from caveat.domain.labels import Label
 from caveat.domain.policy.engine import Context, decide
+from caveat.domain.policy.facts import control_facts, label_facts
 from caveat.domain.policy.model import Action, Decision, Requirement, Resource, Subject
 from caveat.domain.policy.ports import Agreements, AgreementTerms
 
@@ -66,6 +69,14 @@ class AtTime:
     when: datetime
 
 
+@dataclass(frozen=True, slots=True)
+class Relabel:
+    """The resource carries this label instead. A label that names no originator keeps
+    the resource's: relabelling does not change who wrote it."""
+
+    label: Label
+
+
 Change = (
     AddNationality
     | RemoveNationality
@@ -74,6 +85,7 @@ Change = (
     | RemoveMembership
     | SetClearance
     | AtTime
+    | Relabel
 )
 
 
@@ -89,13 +101,23 @@ class _WithoutAgreements:
         return [a for a in found if a.id not in self._ended]
 
 
+def _relabelled(resource: Resource, label: Label, context: Context) -> Resource:
+    if label.originator is None and resource.label is not None:
+        label = replace(label, originator=resource.label.originator)
+    facts = label_facts(label, context.env.schemes)
+    controls = control_facts(resource.export, facts.originator_nation)
+    return replace(resource, label=label, facts=facts, controls=controls)
+
+
 def _apply(
-    subject: Subject, context: Context, changes: Iterable[Change]
-) -> tuple[Subject, Context]:
+    subject: Subject, resource: Resource, context: Context, changes: Iterable[Change]
+) -> tuple[Subject, Resource, Context]:
     ended: set[str] = set()
     now = context.now
     for change in changes:
-        if isinstance(change, AddNationality):
+        if isinstance(change, Relabel):
+            resource = _relabelled(resource, change.label, context)
+        elif isinstance(change, AddNationality):
             subject = replace(subject, citizenships=subject.citizenships | {change.nation})
         elif isinstance(change, RemoveNationality):
             subject = replace(subject, citizenships=subject.citizenships - {change.nation})
@@ -122,7 +144,7 @@ def _apply(
     env = context.env
     if ended:
         env = replace(env, agreements=_WithoutAgreements(env.agreements, frozenset(ended)))
-    return subject, Context(now, context.mfa_at, env)
+    return subject, resource, Context(now, context.mfa_at, env)
 
 
 @dataclass(frozen=True, slots=True)
@@ -143,8 +165,8 @@ def what_if(
 ) -> WhatIf:
     """Decide now and under ``changes``; report which requirements changed outcome."""
     before = decide(subject, action, resource, context)
-    hypothetical, moved = _apply(subject, context, changes)
-    after = decide(hypothetical, action, resource, moved)
+    hypothetical, relabelled, moved = _apply(subject, resource, context, changes)
+    after = decide(hypothetical, action, relabelled, moved)
     changed = tuple(
         b.requirement
         for b, a in zip(before.results, after.results, strict=True)

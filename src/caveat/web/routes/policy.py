@@ -11,7 +11,7 @@ resources the officer may discover.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Annotated
 from urllib.parse import quote
 
@@ -20,7 +20,9 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from caveat.domain.errors import CaveatError, InvalidInput, NotFound
 from caveat.domain.export_control import parse_export_classification
+from caveat.domain.groups import GroupDirectory
 from caveat.domain.identity import CommonLevel, Role
+from caveat.domain.labels import parse_marking, render_banner
 from caveat.domain.nations import require_nation
 from caveat.domain.policy import (
     Action,
@@ -32,6 +34,7 @@ from caveat.domain.policy import (
     ExpireAgreement,
     Explanation,
     GrantKind,
+    Relabel,
     RemoveMembership,
     RemoveNationality,
     SetClearance,
@@ -435,10 +438,12 @@ def _described(change: Change, names: dict[str, str]) -> str:
         return f"leaves project {names.get(change.project_id, change.project_id)}"
     if isinstance(change, ExpireAgreement):
         return f"agreement {names.get(change.agreement_id, change.agreement_id)} ends"
+    if isinstance(change, Relabel):
+        return f"marked {render_banner(change.label)}"
     return f"on {change.when.date()}"
 
 
-def _changes(form: dict[str, str]) -> list[Change]:
+def _changes(form: dict[str, str], groups: GroupDirectory, today: date) -> list[Change]:
     """The hypothetical changes the form names (the domain's what-if vocabulary)."""
     changes: list[Change] = [AddNationality(n) for n in _nations(form["add_nation"], "add_nation")]
     changes += [RemoveNationality(n) for n in _nations(form["remove_nation"], "remove_nation")]
@@ -460,6 +465,8 @@ def _changes(form: dict[str, str]) -> list[Change]:
         changes.append(RemoveMembership(form["leave"]))
     if form["expire"]:
         changes.append(ExpireAgreement(form["expire"]))
+    if form["marking"].strip():
+        changes.append(Relabel(parse_marking(form["marking"].strip(), groups=groups, on=today)))
     when = forms.start_of_day(form["on"], "on")
     if when is not None:
         changes.append(AtTime(when + timedelta(hours=12)))  # midday: the whole day's state
@@ -481,8 +488,10 @@ def what_if(
     leave: Annotated[str, Query(max_length=64)] = "",
     expire: Annotated[str, Query(max_length=64)] = "",
     on: Annotated[str, Query(max_length=10)] = "",
+    marking: Annotated[str, Query(max_length=4000)] = "",
 ) -> HTMLResponse:
-    """The decision on a resource now and under hypothetical changes to the person or world."""
+    """The decision on a resource now and under hypothetical changes to the person, the
+    world or the resource's label."""
     node, officer = node_of(request), page.principal
     assert officer is not None
     form = {
@@ -497,6 +506,7 @@ def what_if(
         "leave": leave,
         "expire": expire,
         "on": on,
+        "marking": marking,
     }
     people, visible = _choices(request, officer)
     projects = node.projects.list_projects()
@@ -510,7 +520,7 @@ def what_if(
     if person and resource and "clearance" in request.query_params:
         try:
             chosen = node.policy.get(officer, resource)
-            changes = _changes(form)
+            changes = _changes(form, node.registry.directory(), node.uow.clock().date())
             result = node.policy.what_if(
                 officer,
                 person=person,

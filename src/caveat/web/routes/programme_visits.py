@@ -17,7 +17,7 @@ from fastapi.responses import HTMLResponse, Response
 
 from caveat.domain.errors import CaveatError, InvalidInput
 from caveat.domain.identity import Role
-from caveat.services.programmes import Visit
+from caveat.services.programmes import Visit, visit_decision_refusal
 from caveat.services.projects import Member
 from caveat.web import forms
 from caveat.web.pages import PageContext, render
@@ -39,7 +39,7 @@ class VisitRow:
     visitor_org: str
     host: str
     project: str
-    decidable: bool  # the viewer is the host's security officer and not the visitor
+    decidable: bool  # the viewer's decision is the one the visit waits for
     member_until: datetime | None
     member_now: bool
 
@@ -51,7 +51,6 @@ def _visit_rows(request: Request, page: PageContext, visits: list[Visit]) -> lis
     projects = {p.id: p.name for p in node.projects.list_projects()}
     now = node.uow.clock()
     members: dict[str, dict[str, Member]] = {}
-    officer = Role.SECURITY_OFFICER in me.roles
     rows = []
     for v in reversed(visits):  # newest first
         if v.status == "approved" and v.project_id not in members:
@@ -66,10 +65,7 @@ def _visit_rows(request: Request, page: PageContext, visits: list[Visit]) -> lis
                 person.organisation_name if person else "",
                 orgs[v.host_org_id].name if v.host_org_id in orgs else v.host_org_id,
                 projects.get(v.project_id, v.project_id),
-                officer
-                and v.status == "pending"
-                and v.host_org_id == me.person.organisation_id
-                and v.person_id != me.person_id,
+                v.status == "pending" and visit_decision_refusal(me, v) is None,
                 until,
                 member is not None and (until is None or until > now),
             )

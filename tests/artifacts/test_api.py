@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 
 from caveat.adapters.db.models import EventRow
 from caveat.adapters.db.models.artifacts import ArtifactRow, UploadSessionRow
-from caveat.domain.errors import CaveatError
+from caveat.domain.errors import CaveatError, InvalidInput
 from caveat.services.principal import Principal
 from tests.artifacts.conftest import LABEL, PART, World, client_for, random_bytes, sha
 
@@ -243,7 +243,11 @@ def test_show_gives_both_label_forms_versions_and_why(
     artifact = client.put_content(upload["id"], [b"v1"], sha(b"v1"))["artifact_id"]
     again = client.begin_upload(artifact_id=artifact)
     client.put_content(again["id"], [b"v2!"], sha(b"v2!"))
-    client.relabel(artifact, "SECRET//REL TO USA, AUS, GBR", ["ITAR:USML-XI(c)(1)"])
+    with pytest.raises(InvalidInput):
+        client.relabel(artifact, "SECRET//REL TO USA, AUS, GBR", reason="")
+    client.relabel(
+        artifact, "SECRET//REL TO USA, AUS, GBR", ["ITAR:USML-XI(c)(1)"], reason="AUS joins"
+    )
     shown = client.artifact(artifact)
     assert [v["number"] for v in shown["versions"]] == [1, 2]
     assert [lab["seq"] for lab in shown["labels"]] == [1, 2]

@@ -18,7 +18,7 @@ from caveat.adapters.db.models.policy import ResourceRow
 from caveat.cli import artifacts as cli_artifacts
 from caveat.cli import main as cli_main
 from caveat.client import CaveatClient
-from caveat.domain.errors import CaveatError
+from caveat.domain.errors import CaveatError, InvalidInput
 from caveat.domain.identity import Role
 from caveat.domain.labels import parse_marking
 from caveat.domain.resources import ResourceKind
@@ -47,8 +47,17 @@ def test_artifacts_enter_and_change_the_catalogue_through_its_service(
 ) -> None:
     artifact = _artifact_id(world, alice, b"content")
     assert "resource.registered" in _event_types(world, artifact)
+    with pytest.raises(InvalidInput) as unexplained:
+        world.artifacts.relabel(
+            alice, CallContext.cli(), artifact, label="CONFIDENTIAL//REL TO USA, GBR", reason=" "
+        )
+    assert unexplained.value.code == "reason_required"
     world.artifacts.relabel(
-        alice, CallContext.cli(), artifact, label="CONFIDENTIAL//REL TO USA, GBR"
+        alice,
+        CallContext.cli(),
+        artifact,
+        label="CONFIDENTIAL//REL TO USA, GBR",
+        reason="declassified in part by the originator",
     )
     assert "resource.relabelled" in _event_types(world, artifact)
     with world.node.uow.read() as session:
@@ -162,8 +171,12 @@ def test_caveat_relabel_talks_to_the_server(
         return client_for(http, world, "alice")
 
     monkeypatch.setattr(cli_artifacts, "_client", client)
+    label = ["--label", "CONFIDENTIAL//REL TO USA, GBR"]
+    unexplained = CliRunner().invoke(cli_main.app, ["relabel", artifact, *label, "--json"])
+    assert unexplained.exit_code == 2  # --reason is required
     result = CliRunner().invoke(
-        cli_main.app, ["relabel", artifact, "--label", "CONFIDENTIAL//REL TO USA, GBR", "--json"]
+        cli_main.app,
+        ["relabel", artifact, *label, "--reason", "the originator's review", "--json"],
     )
     assert result.exit_code == 0, result.stdout
     lines = result.stdout.splitlines()

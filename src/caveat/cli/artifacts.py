@@ -248,11 +248,11 @@ def show_artifact(artifact_id: str, json_: JsonOpt = False) -> None:
 def relabel(
     artifact_id: str,
     label: Annotated[str, typer.Option(help='the new label, e.g. "SECRET//REL TO USA, GBR"')],
+    reason: Annotated[str, typer.Option(help="why (3-2000 characters; kept in the ledger)")],
     control: Annotated[
         list[str] | None, typer.Option(help="export-control entry, e.g. ITAR:USML-XI(c)(1)")
     ] = None,
     dual_use: Annotated[bool, typer.Option(help="dual-use item")] = False,
-    reason: Annotated[str, typer.Option(help="why (kept in the ledger)")] = "",
     json_: JsonOpt = False,
 ) -> None:
     """Give an artifact a new label version (every content version is signed anew)."""

@@ -549,9 +549,10 @@ class CaveatClient:
         label: str,
         controls: list[str] | None = None,
         dual_use: bool = False,
-        reason: str = "",
+        *,
+        reason: str,
     ) -> dict[str, Any]:
-        """A new label version (``reason`` is kept in the ledger)."""
+        """A new label version; ``reason`` (3-2000 characters) is kept in the ledger."""
         body = {"label": label, "controls": controls or [], "dual_use": dual_use, "reason": reason}
         return dict(self._call("POST", f"/api/v1/artifacts/{artifact_id}/label", json=body))
 

@@ -253,10 +253,10 @@ class ArtifactService:
         label: str,
         controls: Sequence[str] = (),
         dual_use: bool = False,
-        reason: str = "",
+        reason: str,
     ) -> ArtifactView:
         """A new label version (history kept) and a new binding for every content version;
-        ``reason`` goes into the ledger event."""
+        ``reason`` (required) goes into the ledger event."""
         self.labelling.relabel(
             principal,
             ctx,

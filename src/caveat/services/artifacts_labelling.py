@@ -11,6 +11,7 @@ from collections.abc import Callable, Sequence
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from caveat.adapters.db.models.artifacts import ArtifactLabelRow, ArtifactRow
+from caveat.domain.compliance import require_reason
 from caveat.services.artifacts_binding import binding_row
 from caveat.services.artifacts_catalogue import (
     DraftLabel,
@@ -46,10 +47,13 @@ class Labelling:
         label: str,
         controls: Sequence[str] = (),
         dual_use: bool = False,
-        reason: str = "",
+        reason: str,
     ) -> int:
-        """Sign every content version under a new label version; its number."""
+        """Sign every content version under a new label version; its number. The
+        ``reason`` (3-2000 characters) goes into the ledger: a marking that changes
+        without one cannot be reviewed later."""
         principal.require_scope(Scope.WRITE)
+        reason = require_reason(reason)
         deps = self._deps
         policy = deps.policy
         with deps.uow(ctx) as uow:

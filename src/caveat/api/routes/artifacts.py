@@ -121,7 +121,7 @@ class RelabelIn(BaseModel):
     label: str = Field(max_length=4000)
     controls: list[str] = Field(default_factory=list, max_length=50)
     dual_use: bool = False
-    reason: str = Field(default="", max_length=2000, description="why, kept in the ledger")
+    reason: str = Field(max_length=2000, description="why (3-2000 characters), kept in the ledger")
 
 
 def _artifact_out(view: ArtifactView) -> dict[str, Any]:

@@ -17,13 +17,19 @@ from pathlib import Path
 
 import httpx
 import pytest
+from fastapi.testclient import TestClient
 
+from caveat.api.app import create_app
 from caveat.bootstrap.container import Node
+from caveat.client import CaveatClient
+from caveat.domain.errors import NotFound, PermissionDenied
+from caveat.domain.identity import Role
 from caveat.domain.ledger import open_checkpoint, verifier_from_vkey
 from caveat.services.ledger_witness import request_body
 from caveat.services.principal import ConsoleOperator
 from caveat.services.uow import CallContext
 from tests.ledger.support import add_events, execute
+from tests.support import PASSWORD, FakeClock, Scenario
 
 
 def _caveat(data_dir: Path, *args: str) -> str:
@@ -136,3 +142,31 @@ def test_partner_cosigns_and_refuses_a_fork(node: Node, partner: tuple[Path, str
     )
     outcomes = [e["outcome"] for e in found["entries"]]
     assert outcomes == ["denied", "success", "success"]
+
+
+def test_an_officer_configures_and_asks_one_witness_through_the_api(
+    node: Node, clock: FakeClock, partner: tuple[Path, str, str]
+) -> None:
+    _, url, witness_vkey = partner
+    world = Scenario(node, clock)
+    http = TestClient(create_app(node), raise_server_exceptions=False)
+    officer = world.person("grace", roles=(Role.SECURITY_OFFICER,))
+    client = CaveatClient("http://testserver", http=http)
+    client.login("grace", PASSWORD, world.code(officer))
+    added = client.add_witness(witness_vkey, url)
+    assert added["name"] == "partner-node"
+    assert client.witnesses() == [added]
+    add_events(node, 10)
+    [outcome] = client.request_cosignatures("partner-node")
+    assert outcome["status"] == "cosigned", outcome["detail"]
+    assert client.witnesses()[0]["last_size"] == outcome["size"]
+    with pytest.raises(NotFound) as unknown:
+        client.request_cosignatures("nobody")
+    assert unknown.value.code == "unknown_witness"
+    researcher = world.person("rita")
+    world.clock.advance(seconds=30)
+    other = CaveatClient("http://testserver", http=http)
+    other.login("rita", PASSWORD, world.code(researcher))
+    with pytest.raises(PermissionDenied):
+        other.request_cosignatures()
+    assert len(client.witnesses()) == 1

@@ -244,6 +244,15 @@ def test_witnesses_are_asked_and_cosignatures_listed_per_checkpoint(
     assert asked.status_code == 200
     assert partner.asked == 1
     assert "cosigned" in asked.text
+    (witness,) = node.witnesses.witnesses()
+    assert 'name="witness" value="partner.example/witness"' in asked.text
+    one: Any = browser.post("/ledger/witnesses/request", {"witness": witness.name})
+    assert one.status_code == 200
+    assert partner.asked == 2
+    nobody: Any = browser.post("/ledger/witnesses/request", {"witness": "nobody"})
+    assert nobody.status_code == 404
+    assert "no witness named &#39;nobody&#39;" in nobody.text
+    assert partner.asked == 2
     size = node.ledger.latest_checkpoint().size  # type: ignore[union-attr]
     detail = browser.client.get(f"/ledger/checkpoints/{size}")
     assert detail.status_code == 200

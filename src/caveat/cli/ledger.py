@@ -226,10 +226,18 @@ def witness_list(ctx: typer.Context, json_: JsonOpt = False) -> None:
 
 
 @witness.command("request")
-def witness_request(ctx: typer.Context, json_: JsonOpt = False) -> None:
-    """Ask every configured witness to cosign the latest checkpoint."""
+def witness_request(
+    ctx: typer.Context,
+    witness: Annotated[str | None, typer.Option(help="ask only this witness (by name)")] = None,
+    json_: JsonOpt = False,
+) -> None:
+    """Publish a checkpoint and ask every configured witness (or one) to cosign it."""
     with errors(json_):
-        outcomes = state(ctx).open().witnesses.request_cosignatures(CONSOLE, CallContext.cli())
+        outcomes = (
+            state(ctx)
+            .open()
+            .witnesses.request_cosignatures(CONSOLE, CallContext.cli(), witness=witness)
+        )
         show(
             outcomes,
             json_,

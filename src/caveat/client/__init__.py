@@ -283,6 +283,20 @@ class CaveatClient:
         """Integrate pending events and publish a checkpoint now."""
         return dict(self._call("POST", "/api/v1/ledger/checkpoints"))
 
+    def witnesses(self) -> list[dict[str, Any]]:
+        """The partners that witness this log."""
+        return list(self._call("GET", "/api/v1/ledger/witnesses"))
+
+    def add_witness(self, vkey: str, url: str) -> dict[str, Any]:
+        """Configure a witness by its cosigner key and add-checkpoint URL prefix."""
+        body = {"vkey": vkey, "url": url}
+        return dict(self._call("POST", "/api/v1/ledger/witnesses", json=body))
+
+    def request_cosignatures(self, witness: str | None = None) -> list[dict[str, Any]]:
+        """Publish a checkpoint and ask every witness (or the one named) to cosign it."""
+        body = {"witness": witness}
+        return list(self._call("POST", "/api/v1/ledger/cosignatures", json=body))
+
     def inclusion_proof(
         self, *, index: int | None = None, event_id: str | None = None, size: int | None = None
     ) -> dict[str, Any]:

@@ -383,11 +383,19 @@ class WitnessService:
 
     # --- the log side: asking witnesses -------------------------------------------------
 
-    def request_cosignatures(self, by: Acting, ctx: CallContext) -> list[WitnessOutcome]:
-        """Ask every configured witness to cosign the latest checkpoint."""
+    def request_cosignatures(
+        self, by: Acting, ctx: CallContext, *, witness: str | None = None
+    ) -> list[WitnessOutcome]:
+        """Publish a checkpoint and ask every configured witness (or only the one named
+        ``witness``, e.g. after its outage) to cosign it."""
         require_admin(by, _OPERATORS, action="requesting cosignatures")
+        asked = self.witnesses()
+        if witness is not None:
+            asked = [w for w in asked if w.name == witness]
+            if not asked:
+                raise NotFound(f"no witness named {witness!r}", code="unknown_witness")
         checkpoint = self._ledger.publish_checkpoint()
-        return [self._ask(ctx, witness, checkpoint) for witness in self.witnesses()]
+        return [self._ask(ctx, w, checkpoint) for w in asked]
 
     def _ask(self, ctx: CallContext, witness: Witness, cp: StoredCheckpoint) -> WitnessOutcome:
         bare = self._bare_note(cp)

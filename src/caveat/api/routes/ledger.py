@@ -7,6 +7,7 @@ Outside ``/api/``, three transparency-log protocol endpoints speak the C2SP form
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -274,6 +275,42 @@ def checkpoints(
 def publish(_: CurrentPrincipal, node: NodeDep) -> CheckpointOut:
     """Integrate pending events and publish a checkpoint now."""
     return CheckpointOut.of(node.ledger.publish_checkpoint())
+
+
+class WitnessIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    vkey: str = Field(max_length=400, description="the partner's cosigner key, name+id+key")
+    url: str = Field(max_length=500, description="its add-checkpoint URL prefix")
+
+
+class CosignIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    witness: str | None = Field(default=None, max_length=200, description="one witness only")
+
+
+@router.get("/api/v1/ledger/witnesses")
+def witnesses(_: CurrentPrincipal, node: NodeDep) -> list[dict[str, Any]]:
+    """The partners that witness this log and the size each cosigned last."""
+    return [dataclasses.asdict(w) for w in node.witnesses.witnesses()]
+
+
+@router.post("/api/v1/ledger/witnesses", status_code=201)
+def add_witness(
+    body: WitnessIn, principal: CurrentPrincipal, node: NodeDep, ctx: CtxDep
+) -> dict[str, Any]:
+    """Configure a witness (node operators and security officers)."""
+    added = node.witnesses.add_witness(principal, ctx, vkey=body.vkey, url=body.url)
+    return dataclasses.asdict(added)
+
+
+@router.post("/api/v1/ledger/cosignatures")
+def request_cosignatures(
+    body: CosignIn, principal: CurrentPrincipal, node: NodeDep, ctx: CtxDep
+) -> list[dict[str, Any]]:
+    """Publish a checkpoint and ask every witness, or the one named, to cosign it; what
+    each answered (cosigned, refused, unreachable)."""
+    outcomes = node.witnesses.request_cosignatures(principal, ctx, witness=body.witness)
+    return [dataclasses.asdict(o) for o in outcomes]
 
 
 @router.get("/api/v1/ledger/proofs/inclusion")

@@ -497,6 +497,7 @@ def _witnesses_page(
     *,
     outcomes: list[WitnessOutcome] | None = None,
     error: str | None = None,
+    request_error: str | None = None,
     form: dict[str, str] | None = None,
     status: int = 200,
 ) -> HTMLResponse:
@@ -514,6 +515,7 @@ def _witnesses_page(
         officer=page.holds(Role.SECURITY_OFFICER),
         outcomes=outcomes,
         error=error,
+        request_error=request_error,
         form=form or {"vkey": "", "url": ""},
         **_status(request),
     )
@@ -546,10 +548,19 @@ def add_witness(
 
 
 @router.post("/witnesses/request")
-def request_cosignatures(request: Request, page: ReaderPage) -> HTMLResponse:
-    """Publish a checkpoint and ask every witness to cosign it; show what each answered."""
+def request_cosignatures(
+    request: Request, page: ReaderPage, witness: Annotated[str, Form(max_length=200)] = ""
+) -> HTMLResponse:
+    """Publish a checkpoint and ask every witness (or the one named) to cosign it; show
+    what each answered."""
     assert page.principal is not None
-    outcomes = node_of(request).witnesses.request_cosignatures(page.principal, ctx_of(request))
+    try:
+        outcomes = node_of(request).witnesses.request_cosignatures(
+            page.principal, ctx_of(request), witness=witness or None
+        )
+    except CaveatError as exc:
+        status = forms.page_status(exc)
+        return _witnesses_page(request, page, request_error=exc.detail, status=status)
     return _witnesses_page(request, page, outcomes=outcomes)
 
 

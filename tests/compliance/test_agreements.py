@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 from caveat.adapters.db.models import EventRow
 from caveat.adapters.db.models.compliance import AgreementRow
 from caveat.domain.errors import Conflict, InvalidInput, PermissionDenied
+from caveat.domain.labels import parse_marking
 from tests.compliance.support import CONSOLE, World, ctx
 
 
@@ -127,3 +128,50 @@ def test_overlapping_agreements_conflict_and_final_states(world: World) -> None:
     assert info.value.code == "invalid_agreement_transition"
     node.agreements.move(agnes, ctx(), "Second MoU", "activate", reason="replaces the first")
     assert world.failed("bob", world.plain) == set()
+
+
+def test_the_text_must_be_readable_by_every_party(world: World) -> None:
+    node, agnes = world.node, world.principal("agnes")
+    groups, day = node.registry.directory(), world.clock().date()
+
+    def text(title: str, marking: str) -> str:
+        return node.catalogue.register(
+            CONSOLE,
+            ctx(),
+            project=world.project,
+            kind="document",
+            title=title,
+            label=parse_marking(marking, groups=groups, on=day),
+            originator=world.afrl,
+        ).id
+
+    us_only = text("MoU text, US copy", "SECRET//NOFORN")
+    with pytest.raises(InvalidInput) as barred:
+        node.agreements.create(agnes, ctx(), world.draft(text_resource_id=us_only))
+    assert barred.value.code == "agreement_text_not_releasable"
+    assert "not releasable to GBR" in barred.value.detail
+    fvey = text("MoU text", "CONFIDENTIAL//REL TO USA, FVEY")  # GBR through its group
+    made = node.agreements.create(agnes, ctx(), world.draft(text_resource_id=fvey))
+    assert made.text_resource_id == fvey
+    # An amendment adding a party the text is not released to is refused whole.
+    with pytest.raises(InvalidInput) as amended:
+        node.agreements.amend(
+            agnes,
+            ctx(),
+            "Sensor MoU",
+            world.draft(
+                party_nations=("USA", "GBR", "FRA"), releasability=(), text_resource_id=fvey
+            ),
+            note="France joins",
+        )
+    assert "not releasable to FRA" in amended.value.detail
+    assert node.agreements.get(agnes, "Sensor MoU").version == 1
+    open_text = text("MoU text, public", "UNCLASSIFIED")
+    node.agreements.amend(
+        agnes,
+        ctx(),
+        "Sensor MoU",
+        world.draft(party_nations=("USA", "GBR", "FRA"), text_resource_id=open_text),
+        note="France joins; public text",
+    )
+    assert node.agreements.get(agnes, "Sensor MoU").version == 2

@@ -40,8 +40,11 @@ from caveat.domain.compliance import (
     require_reason,
 )
 from caveat.domain.errors import Conflict, InvalidInput, NotFound
+from caveat.domain.groups import GroupDirectory
 from caveat.domain.identity import Role
-from caveat.domain.policy import AgreementTerms
+from caveat.domain.labels import builtin_schemes, label_from_canonical_json
+from caveat.domain.policy import AgreementTerms, PolicyEnvironment, label_facts
+from caveat.domain.policy.facts import not_released_to
 from caveat.services.agreements_common import (
     actor_id,
     canonical,
@@ -435,14 +438,34 @@ class AgreementService:
                     code="unknown_resource",
                     field="text_resource_id",
                 )
-            if text.label_json is None:  # the text is handled by its label like any artifact
-                raise InvalidInput(
-                    "the agreement text must carry a security label",
-                    code="unlabelled_agreement_text",
-                    field="text_resource_id",
-                )
+            self._check_text(text, party_nations, directory, uow.now.date())
         row.text_resource_id = draft.text_resource_id
         row.updated_at = uow.now
+
+    @staticmethod
+    def _check_text(
+        text: ResourceRow, parties: set[str], directory: GroupDirectory, today: date
+    ) -> None:
+        """The signed text is handled by its label like any artifact, and every party must
+        be able to read its own agreement: the label must release to each party nation."""
+        if text.label_json is None:
+            raise InvalidInput(
+                "the agreement text must carry a security label",
+                code="unlabelled_agreement_text",
+                field="text_resource_id",
+            )
+        schemes = builtin_schemes()
+        label = label_from_canonical_json(text.label_json.encode(), schemes=schemes)
+        env = PolicyEnvironment(groups=directory, schemes=schemes)
+        barred = not_released_to(label_facts(label, schemes), parties, env, today)
+        if barred:
+            raise InvalidInput(
+                f"the agreement text is not releasable to {', '.join(barred)}: every party "
+                "must be able to read its agreement",
+                code="agreement_text_not_releasable",
+                field="text_resource_id",
+                hint="release the text to the parties first, or attach another",
+            )
 
     def _write_children(self, uow: UnitOfWork, row: AgreementRow, draft: AgreementDraft) -> None:
         session = uow.session

@@ -6,8 +6,9 @@ both read the same facts, one in Python, one as a WHERE clause.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 
 from caveat.domain.export_control import ExportClassification, Regime, render_control_entry
 from caveat.domain.labels import (
@@ -95,6 +96,21 @@ def make_resource(
     facts = None if label is None else label_facts(label, schemes)
     controls = control_facts(export, facts.originator_nation if facts else None)
     return Resource(id, project_id, kind, label, facts, export, controls, originator_org_id)
+
+
+def not_released_to(
+    facts: LabelFacts, nations: Iterable[str], env: PolicyEnvironment, on: date
+) -> list[str]:
+    """The nations among ``nations`` this label does not release to on ``on``: the
+    releasability requirement's rule (originator, REL TO nations and groups) per nation."""
+    if facts.rel_mode == "open":
+        return []
+    return sorted(
+        n
+        for n in set(nations)
+        if n != facts.originator_nation
+        and not (facts.rel_mode == "list" and ({n} | env.groups_of(n, on)) & facts.rel_codes)
+    )
 
 
 @dataclass(frozen=True, slots=True)

@@ -86,6 +86,37 @@ def test_migration_keeps_data(empty_engine: Engine) -> None:
     assert [r[0] for r in rows] == ["Dstl"]
 
 
+def test_0007_makes_project_programme_names_follow_the_links(empty_engine: Engine) -> None:
+    schema.upgrade(empty_engine, "0006")
+    now = datetime(2026, 1, 1, tzinfo=UTC)
+    tables = Base.metadata.tables
+    with empty_engine.begin() as conn:
+        conn.execute(
+            tables["programmes"]
+            .insert()
+            .values(id="g1", name="PSP", description="", created_at=now)
+        )
+        conn.execute(
+            tables["projects"].insert(),
+            [
+                {"id": "p1", "name": "Linked, unnamed", "programme": None, "created_at": now},
+                {"id": "p2", "name": "Named, unlinked", "programme": "Old", "created_at": now},
+                {"id": "p3", "name": "Linked, misnamed", "programme": "Old", "created_at": now},
+            ],
+        )
+        conn.execute(
+            tables["programme_projects"].insert(),
+            [
+                {"programme_id": "g1", "project_id": "p1"},
+                {"programme_id": "g1", "project_id": "p3"},
+            ],
+        )
+    schema.upgrade(empty_engine)
+    with empty_engine.connect() as conn:
+        rows = dict(conn.execute(text("SELECT id, programme FROM projects")).all())
+    assert rows == {"p1": "PSP", "p2": None, "p3": "PSP"}
+
+
 def test_refuses_unmigrated_and_newer_databases(empty_engine: Engine) -> None:
     with pytest.raises(schema.SchemaNotCurrent, match="no Caveat schema") as empty:
         schema.require_current(empty_engine)

@@ -99,3 +99,27 @@ def _projects(world: World, username: str) -> set[str]:
         subject = subject_of(session, node.people.get_person(username))
         now = world.clock()
         return set(Context(now, now, node.policy.environment()).facts(subject).projects)
+
+
+def test_a_project_made_in_a_programme_is_both_records_or_neither(world: World) -> None:
+    node = world.node
+    world.scenario.person("pam", nations=("USA",), roles=(Role.PROGRAMME_MANAGER,))
+    pam, sol = world.principal("pam"), world.principal("sol")
+    node.programmes.create(pam, ctx(), name="PSP", description="sensor programme")
+    made = node.programmes.create_project(pam, ctx(), "PSP", "Passive radar")
+    assert made.programme == "PSP"
+    assert made.id in node.programmes.get("PSP").projects
+    # A security officer may create projects, but not put them in a programme: refused
+    # whole, nothing created.
+    with pytest.raises(PermissionDenied):
+        node.programmes.create_project(sol, ctx(), "PSP", "Officer's project")
+    with pytest.raises(Conflict):
+        node.programmes.create_project(pam, ctx(), "PSP", "Passive radar")
+    names = [p.name for p in node.projects.list_projects()]
+    assert "Officer's project" not in names
+    assert names.count("Passive radar") == 1
+    # A project made outside names no programme until it is added to one.
+    loose = node.projects.create_project(sol, ctx(), name="Loose")
+    assert loose.programme is None
+    node.programmes.add_project(pam, ctx(), "PSP", "Loose")
+    assert node.projects.get_project("Loose").programme == "PSP"

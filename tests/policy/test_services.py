@@ -45,7 +45,7 @@ def setup(world: Scenario) -> dict[str, str]:
     world.person("bob", nations=("GBR",), org=world.org("Dstl", "GBR"))
     world.person("sam", nations=("USA", "GBR"))
     world.person("olga", nations=("USA",), roles=(Role.SECURITY_OFFICER,))
-    project = node.projects.create_project(CONSOLE, ctx(), name="Sensor fusion", programme="PSP").id
+    project = node.projects.create_project(CONSOLE, ctx(), name="Sensor fusion").id
     for who in ("alice", "bob", "sam"):
         node.projects.add_member(CONSOLE, ctx(), project, who)
     day = world.clock().date()

@@ -291,15 +291,16 @@ def policy_what_if(
 def project_create(
     ctx: typer.Context,
     name: str,
-    programme: Annotated[str | None, typer.Option(help="programme name")] = None,
+    programme: Annotated[str | None, typer.Option(help="an existing programme's name")] = None,
     json_: JsonOpt = False,
 ) -> None:
-    """Create a project."""
+    """Create a project, in a programme if one is named (one transaction)."""
     with errors(json_):
+        node = state(ctx).open()
         made = (
-            state(ctx)
-            .open()
-            .projects.create_project(CONSOLE, CallContext.cli(), name=name, programme=programme)
+            node.programmes.create_project(CONSOLE, CallContext.cli(), programme, name)
+            if programme
+            else node.projects.create_project(CONSOLE, CallContext.cli(), name=name)
         )
         show(made, json_, lambda: out.print(f"created project {made.name} ({made.id})"))
 

@@ -380,7 +380,7 @@ class CaveatClient:
         return list(self._call("GET", "/api/v1/projects"))
 
     def create_project(self, name: str, programme: str | None = None) -> dict[str, Any]:
-        """Create a project."""
+        """Create a project, in an existing programme if one is named."""
         body = {"name": name, "programme": programme}
         return dict(self._call("POST", "/api/v1/projects", json=body))
 

@@ -82,7 +82,12 @@ _TYPES = [
     EventType("artifact.reencrypted", 1, "artifact", "a version's content got a new data key"),
     EventType("kek.rotated", 1, "node", "a new primary key-encryption key was added"),
     EventType("kek.keys_disabled", 1, "node", "old key-encryption keys were disabled"),
-    EventType("project.created", 1, "project", "a project (need-to-know unit) was created"),
+    EventType(
+        "project.created",
+        2,
+        "project",
+        "a project was created (v2: no programme; see programme.project_added)",
+    ),
     EventType("project.member_added", 2, "project", "a person joined a project (v2: role)"),
     EventType("project.member_updated", 1, "project", "a member's role or end date changed"),
     EventType("project.member_removed", 1, "project", "a person left a project"),

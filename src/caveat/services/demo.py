@@ -288,13 +288,12 @@ def seed(
 
 # Projects and labelled resources: enough for `caveat policy explain` to show real
 # permits and denials (dual nationals, other nations, ORCON, NOFORN, no agreement).
-PROJECTS = [
+PROJECTS = [  # both join the programme in seed_compliance
     (
         "Passive Sensor Fusion",
-        "Multinational Passive Sensor Programme",
         "alice erin victor bob paul claire dieter sam priya hanna oskar".split(),
     ),
-    ("Radar Signature Library", None, ["alice", "erin", "sam"]),
+    ("Radar Signature Library", ["alice", "erin", "sam"]),
 ]
 RESOURCES = [
     ("Sensor fusion test plan", "Passive Sensor Fusion", "SECRET//REL TO USA, GBR", "AFRL", []),
@@ -334,8 +333,8 @@ def seed_policy(
     the resources' ids by title."""
     console = ConsoleOperator("demo-seed")
     ctx = CallContext.cli()
-    for name, programme, members in PROJECTS:
-        projects.create_project(console, ctx, name=name, programme=programme)
+    for name, members in PROJECTS:
+        projects.create_project(console, ctx, name=name)
         for username in members:
             projects.add_member(console, ctx, name, username)
     groups = registry.directory()
@@ -406,7 +405,7 @@ def seed_compliance(
     programmes.create(
         console, ctx, name=PROGRAMME, description="Passive sensing research of five nations"
     )
-    for project, _, _ in PROJECTS:
+    for project, _ in PROJECTS:
         programmes.add_project(console, ctx, PROGRAMME, project)
     for organisation, role, share in PARTICIPANTS:
         programmes.set_participant(

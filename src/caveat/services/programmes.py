@@ -20,7 +20,7 @@ from caveat.adapters.db.models.compliance import (
     ProgrammeRow,
     VisitRequestRow,
 )
-from caveat.adapters.db.models.policy import ProjectMemberRow
+from caveat.adapters.db.models.policy import ProjectMemberRow, ProjectRow
 from caveat.domain.compliance import (
     ActivityKind,
     FundingKind,
@@ -43,8 +43,8 @@ from caveat.services.agreements_common import (
 )
 from caveat.services.people import find_person
 from caveat.services.principal import Acting, ConsoleOperator, Principal
-from caveat.services.projects import find_project
-from caveat.services.uow import CallContext, UnitOfWorkFactory
+from caveat.services.projects import Project, create_project_in, find_project, project_view
+from caveat.services.uow import CallContext, UnitOfWork, UnitOfWorkFactory
 
 MANAGERS = (Role.PROGRAMME_MANAGER,)
 
@@ -146,23 +146,39 @@ class ProgrammeService:
         require(by, MANAGERS, action="adding a project to a programme")
         with self._uow(ctx) as uow:
             prog = find_programme(uow.session, programme)
-            proj = find_project(uow.session, project)
-            if uow.session.scalar(
-                select(ProgrammeProjectRow.programme_id).where(
-                    ProgrammeProjectRow.project_id == proj.id
-                )
-            ):
-                raise Conflict(
-                    f"project {proj.name} already belongs to a programme",
-                    code="project_in_programme",
-                )
-            uow.session.add(ProgrammeProjectRow(programme_id=prog.id, project_id=proj.id))
-            uow.record(
-                "programme.project_added",
-                by.actor(),
-                target_id=prog.id,
-                data={"project_id": proj.id},
+            self._link(uow, by, prog, find_project(uow.session, project))
+
+    def create_project(self, by: Acting, ctx: CallContext, programme: str, name: str) -> Project:
+        """A new project in the programme: both records in one transaction, so a refusal
+        leaves no project outside the programme behind."""
+        require(by, MANAGERS, action="adding a project to a programme")
+        with self._uow(ctx) as uow:
+            prog = find_programme(uow.session, programme)
+            row = create_project_in(uow, by, name=name)
+            uow.session.flush()
+            self._link(uow, by, prog, row)
+            return project_view(row)
+
+    @staticmethod
+    def _link(uow: UnitOfWork, by: Acting, prog: ProgrammeRow, proj: ProjectRow) -> None:
+        """The link and the project's copy of the programme's name, with the event."""
+        if uow.session.scalar(
+            select(ProgrammeProjectRow.programme_id).where(
+                ProgrammeProjectRow.project_id == proj.id
             )
+        ):
+            raise Conflict(
+                f"project {proj.name} already belongs to a programme",
+                code="project_in_programme",
+            )
+        uow.session.add(ProgrammeProjectRow(programme_id=prog.id, project_id=proj.id))
+        proj.programme = prog.name
+        uow.record(
+            "programme.project_added",
+            by.actor(),
+            target_id=prog.id,
+            data={"project_id": proj.id},
+        )
 
     def set_participant(
         self,

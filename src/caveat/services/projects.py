@@ -50,7 +50,8 @@ def require_roles(by: Acting, roles: Iterable[Role], *, action: str) -> None:
     by.require_role(roles, action=action)
 
 
-def _project(row: ProjectRow) -> Project:
+def project_view(row: ProjectRow) -> Project:
+    """A project as services hand it out."""
     return Project(row.id, row.name, row.programme, row.created_at)
 
 
@@ -68,45 +69,40 @@ def find_project(session: Session, ref: str) -> ProjectRow:
     return row
 
 
+def create_project_in(uow: UnitOfWork, by: Acting, *, name: str) -> ProjectRow:
+    """Inside ``uow``: a new project row and its event (the caller checked the role)."""
+    name = name.strip()
+    if not 2 <= len(name) <= 200:
+        raise InvalidInput(
+            "a project name needs 2 to 200 characters", code="invalid_name", field="name"
+        )
+    if uow.session.scalar(select(ProjectRow.id).where(ProjectRow.name == name)):
+        raise Conflict(f"a project called {name!r} exists", code="duplicate_project", field="name")
+    row = ProjectRow(id=str(uuid.uuid4()), name=name, programme=None, created_at=uow.now)
+    uow.session.add(row)
+    uow.record("project.created", by.actor(), target_id=row.id, data={"name": name})
+    return row
+
+
 class ProjectService:
     """Creates projects and manages their members (programme managers, security officers)."""
 
     def __init__(self, *, uow: UnitOfWorkFactory) -> None:
         self._uow = uow
 
-    def create_project(
-        self, by: Acting, ctx: CallContext, *, name: str, programme: str | None = None
-    ) -> Project:
-        """Create a project; names are unique."""
+    def create_project(self, by: Acting, ctx: CallContext, *, name: str) -> Project:
+        """Create a project outside any programme; names are unique. (A project in a
+        programme is created by ``ProgrammeService.create_project``.)"""
         require_roles(by, PROJECT_ADMINS, action="creating a project")
-        name = name.strip()
-        if not 2 <= len(name) <= 200:
-            raise InvalidInput(
-                "a project name needs 2 to 200 characters", code="invalid_name", field="name"
-            )
-        programme = (programme or "").strip() or None
         with self._uow(ctx) as uow:
-            if uow.session.scalar(select(ProjectRow.id).where(ProjectRow.name == name)):
-                raise Conflict(
-                    f"a project called {name!r} exists", code="duplicate_project", field="name"
-                )
-            row = ProjectRow(
-                id=str(uuid.uuid4()), name=name, programme=programme, created_at=uow.now
-            )
-            uow.session.add(row)
-            uow.record(
-                "project.created",
-                by.actor(),
-                target_id=row.id,
-                data={"name": name, "programme": programme},
-            )
-            return _project(row)
+            return project_view(create_project_in(uow, by, name=name))
 
     def list_projects(self) -> list[Project]:
         """Every project, by name (names and programmes are not labelled information)."""
         with self._uow.read() as session:
             return [
-                _project(r) for r in session.scalars(select(ProjectRow).order_by(ProjectRow.name))
+                project_view(r)
+                for r in session.scalars(select(ProjectRow).order_by(ProjectRow.name))
             ]
 
     def projects_of(self, person_id: str, *, now: datetime | None = None) -> list[Project]:
@@ -122,12 +118,12 @@ class ProjectService:
                 )
                 .order_by(ProjectRow.name)
             )
-            return [_project(r) for r in rows]
+            return [project_view(r) for r in rows]
 
     def get_project(self, ref: str) -> Project:
         """One project by id or name."""
         with self._uow.read() as session:
-            return _project(find_project(session, ref))
+            return project_view(find_project(session, ref))
 
     def members(self, ref: str) -> list[Member]:
         """The members of a project, by username."""

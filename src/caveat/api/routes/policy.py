@@ -152,7 +152,9 @@ def roll_up_labels(body: RollUpIn, _: CurrentPrincipal, node: NodeDep) -> dict[s
 
 class ProjectIn(_In):
     name: str = Field(max_length=200)
-    programme: str | None = Field(default=None, max_length=200)
+    programme: str | None = Field(
+        default=None, max_length=200, description="an existing programme (id or name)"
+    )
 
 
 class MemberIn(_In):
@@ -177,8 +179,12 @@ def projects(_: CurrentPrincipal, node: NodeDep) -> list[dict[str, Any]]:
 def create_project(
     body: ProjectIn, principal: CurrentPrincipal, node: NodeDep, ctx: CtxDep
 ) -> dict[str, Any]:
-    """Create a project (programme managers, security officers)."""
-    project = node.projects.create_project(principal, ctx, name=body.name, programme=body.programme)
+    """Create a project (programme managers, security officers); in a programme
+    (programme managers), the project and its link are one transaction."""
+    if body.programme:
+        project = node.programmes.create_project(principal, ctx, body.programme, body.name)
+    else:
+        project = node.projects.create_project(principal, ctx, name=body.name)
     return dict(plain(project))
 
 

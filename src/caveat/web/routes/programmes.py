@@ -313,18 +313,14 @@ def add_project(request: Request, ref: str, page: Page, project: Text = "") -> R
 
 @router.post("/programmes/{ref}/projects/new")
 def new_project(request: Request, ref: str, page: Page, name: Text = "") -> Response:
-    """Create a project and put it in the programme (two services, two records)."""
+    """Create a project in the programme (one transaction: both records or neither)."""
     assert page.principal is not None
-    node, ctx = node_of(request), ctx_of(request)
-    prog = node.programmes.get(ref)
     try:
-        made = node.projects.create_project(page.principal, ctx, name=name, programme=prog.name)
+        made = node_of(request).programmes.create_project(
+            page.principal, ctx_of(request), ref, name
+        )
     except CaveatError as exc:
         return _failed(request, page, ref, "new_project", exc, {"name": name})
-    # The form is offered to programme managers only; a security officer posting it
-    # anyway may create the project but is refused the link (the error page says why),
-    # which leaves an unlinked project that a programme manager can add.
-    node.programmes.add_project(page.principal, ctx, prog.id, made.id)
     return forms.done(f"/programmes/{ref}", f"Created project {made.name}.")
 
 

@@ -47,6 +47,19 @@ def test_init_prints_the_operators_secrets_once_as_json(cli_env: Path) -> None:
     assert code == 5
 
 
+def test_a_refused_init_leaves_no_half_made_node(cli_env: Path) -> None:
+    # The organisation name is refused after the node's identity was written: the whole
+    # init rolls back, so the same command with a good name then succeeds.
+    code, out = run(cli_env, "init", "--nation", "GBR", "--org", "D", "--json")
+    assert code == 2, out
+    assert json.loads(out)["error"]["field"] == "name"
+    code, out = run(cli_env, "init", "--nation", "GBR", "--org", "Dstl", "--json")
+    assert code == 0, out
+    code, out = run(cli_env, "audit", "events", "--action", "node.*", "--json")
+    assert code == 0, out
+    assert [e["type"] for e in json.loads(out)["entries"]] == ["node.initialised"]
+
+
 def test_registry_commands_and_exit_codes(cli_env: Path) -> None:
     assert run(cli_env, "init", "--nation", "GBR", "--json")[0] == 0
     code, out = run(cli_env, "org", "add", "ONERA", "--nation", "FRA", "--short", "ONERA", "--json")

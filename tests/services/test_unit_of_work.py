@@ -101,3 +101,40 @@ def test_events_carry_request_id_node_and_canonical_body(node: Node) -> None:
     assert row.node_id == node.identity.id
     assert row.leaf_index is None  # assigned later by the ledger sequencer
     assert '"request_id":"req-xyz"' in row.body
+
+
+def test_calls_inside_one_transaction_commit_together_or_not_at_all(node: Node) -> None:
+    before = counts(node)
+
+    def two_calls_then_a_failure() -> None:
+        with node.uow.transaction(CallContext.cli()):
+            create_org(node)
+            node.registry.create_organisation(
+                ConsoleOperator(),
+                CallContext.cli(),
+                name="ONERA",
+                nation="FRA",
+                kind=OrganisationKind.GOVERNMENT_LABORATORY,
+            )
+            raise Injected("after two service calls")
+
+    with pytest.raises(Injected):
+        two_calls_then_a_failure()
+    assert counts(node) == before
+    with node.uow.transaction(CallContext.cli()):
+        create_org(node)
+        with (
+            pytest.raises(RuntimeError, match="do not nest"),
+            node.uow.transaction(CallContext.cli()),
+        ):
+            pass
+    assert counts(node) == (before[0] + 1, before[1] + 1)
+    # Outside a transaction, a call is its own unit of work again.
+    node.registry.create_organisation(
+        ConsoleOperator(),
+        CallContext.cli(),
+        name="FFI",
+        nation="NOR",
+        kind=OrganisationKind.GOVERNMENT_LABORATORY,
+    )
+    assert counts(node) == (before[0] + 2, before[1] + 2)

@@ -40,7 +40,13 @@ from caveat.services.ledger_verify import LedgerVerifier
 from caveat.services.ledger_witness import HttpWitnessTransport, WitnessService
 from caveat.services.ledger_worker import LedgerWorker
 from caveat.services.monitoring import MonitoringService, MonitorRules
-from caveat.services.node import NodeIdentity, create_identity, load_identity, new_node_id
+from caveat.services.node import (
+    NodeIdentity,
+    create_identity,
+    load_identity,
+    new_node_id,
+    public_key_b64,
+)
 from caveat.services.people import NewAccount, PeopleService
 from caveat.services.policy import PolicyService
 from caveat.services.policy_catalogue import CatalogueService
@@ -114,11 +120,12 @@ def _build(
     identity: NodeIdentity,
     clock: Clock,
     hashing: PasswordHashing | None = None,
+    *,
+    uow: UnitOfWorkFactory | None = None,
 ) -> Node:
     keys = LocalKeyFiles(settings.data_dir / "keys")
-    writing = make_session_factory(engine)
-    uow = UnitOfWorkFactory(
-        sessions=writing,
+    uow = uow or UnitOfWorkFactory(
+        sessions=make_session_factory(engine),
         read_sessions=make_session_factory(engine, read_only=True),
         node_id=identity.id,
         clock=clock,
@@ -156,7 +163,7 @@ def _build(
         ledger=ledger, monitoring=monitoring, period=settings.ledger_worker_seconds
     )
     # A commit that wrote events wakes the ledger worker (if one runs in this process).
-    event.listen(writing, "after_commit", lambda _session: worker.nudge())
+    event.listen(uow.sessions, "after_commit", lambda _session: worker.nudge())
     catalogue = CatalogueService(uow=uow, policy=policy)
     artifacts, artifact_search, artifact_admin = _artifacts(
         settings, uow, policy, catalogue, keys, clock
@@ -347,29 +354,30 @@ def init_node(
             clock=clock,
         )
         ctx = CallContext.cli()
-        with uow(ctx) as unit:
-            identity = create_identity(
-                unit, name=settings.node_name, public_key=keys.signing_key().public_key()
+        public_key = keys.signing_key().public_key()
+        planned = NodeIdentity(uow.node_id, settings.node_name, public_key_b64(public_key))
+        node = _build(settings, engine, planned, clock, hashing, uow=uow)
+        # One transaction: a node is never left with an identity but no operator.
+        with uow.transaction(ctx) as unit:
+            create_identity(unit, name=settings.node_name, public_key=public_key)
+            console = ConsoleOperator()
+            org = node.registry.create_organisation(
+                console,
+                ctx,
+                name=operator.organisation,
+                nation=operator.nation,
+                kind=operator.organisation_kind,
             )
-        node = _build(settings, engine, identity, clock, hashing)
-        console = ConsoleOperator()
-        org = node.registry.create_organisation(
-            console,
-            ctx,
-            name=operator.organisation,
-            nation=operator.nation,
-            kind=operator.organisation_kind,
-        )
-        account = node.people.create_person(
-            console,
-            ctx,
-            username=operator.username,
-            display_name=operator.display_name,
-            email=operator.email,
-            organisation=org.id,
-            citizenships=[operator.nation],
-            roles=[Role.NODE_OPERATOR, Role.SECURITY_OFFICER],
-        )
+            account = node.people.create_person(
+                console,
+                ctx,
+                username=operator.username,
+                display_name=operator.display_name,
+                email=operator.email,
+                organisation=org.id,
+                citizenships=[operator.nation],
+                roles=[Role.NODE_OPERATOR, Role.SECURITY_OFFICER],
+            )
     except Exception:
         engine.dispose()
         raise

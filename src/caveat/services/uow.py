@@ -4,6 +4,10 @@ Every state-changing service call opens a unit of work, changes rows, calls
 :meth:`UnitOfWork.record` for its event, and leaves; the change and the event commit
 together or not at all. Work that must happen only once the change is durable
 (notifications, publishing) is registered with :meth:`after_commit`.
+
+Where several service calls must succeed or fail together (creating a node: its
+identity, organisation and first operator), :meth:`UnitOfWorkFactory.transaction` opens
+one unit of work that the calls made inside it, on the same thread, join.
 """
 
 from __future__ import annotations
@@ -11,6 +15,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, cast
@@ -145,16 +150,41 @@ class UnitOfWorkFactory:
         node_id: str,
         clock: Clock,
     ) -> None:
-        self._sessions = sessions
+        self.sessions = sessions  # writing sessions (listeners attach here)
         self._read_sessions = read_sessions
         self.node_id = node_id
         self.clock = clock
+        self._joined: ContextVar[UnitOfWork | None] = ContextVar("joined_uow", default=None)
 
     @contextmanager
     def __call__(self, ctx: CallContext) -> Iterator[UnitOfWork]:
-        """A writing unit of work: commits on normal exit, rolls back on any exception."""
+        """A writing unit of work: commits on normal exit, rolls back on any exception.
+        Inside :meth:`transaction` it is that transaction's unit of work."""
+        joined = self._joined.get()
+        if joined is not None:
+            yield joined  # the outer transaction commits, or rolls everything back
+            return
+        with self._open(ctx) as uow:
+            yield uow
+
+    @contextmanager
+    def transaction(self, ctx: CallContext) -> Iterator[UnitOfWork]:
+        """One transaction for every service call made inside it: all of their rows and
+        events commit together at the end, or none do. Reads through :meth:`read` do
+        not see its writes before it commits."""
+        if self._joined.get() is not None:
+            raise RuntimeError("transactions do not nest")
+        with self._open(ctx) as uow:
+            token = self._joined.set(uow)
+            try:
+                yield uow
+            finally:
+                self._joined.reset(token)
+
+    @contextmanager
+    def _open(self, ctx: CallContext) -> Iterator[UnitOfWork]:
         try:
-            with self._sessions() as session, session.begin():
+            with self.sessions() as session, session.begin():
                 uow = UnitOfWork(session, node_id=self.node_id, now=self.clock(), ctx=ctx)
                 yield uow
                 uow.write_events()

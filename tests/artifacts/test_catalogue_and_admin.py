@@ -160,6 +160,47 @@ def test_verify_over_the_api_is_for_operators_and_officers(
     assert report["versions"] == 1
 
 
+def test_verify_walks_every_artifact_in_batches(
+    world: World,
+    alice: Principal,
+    officer: Principal,
+    http: TestClient,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    for n in range(5):
+        _artifact_id(world, alice, bytes([n]) * 10, title=f"Run {n}")
+    client = client_for(http, world, "sofia")
+    seen: list[int] = []
+    cursors: list[str] = []
+    after = None
+    while True:
+        batch = client.verify_artifacts(after=after, limit=2)
+        assert batch["total"] == 5
+        seen.append(batch["artifacts"])
+        after = batch["next_after"]
+        if after is None:
+            break
+        cursors.append(after)
+    assert seen == [2, 2, 1]  # every artifact once, in creation order
+    assert len(set(cursors)) == 2
+    whole = world.node.artifact_admin.verify(ConsoleOperator(), CallContext.cli())
+    assert (whole.artifacts, whole.next_after, whole.total) == (5, None, 5)
+    rest = world.node.artifact_admin.verify(
+        ConsoleOperator(), CallContext.cli(), after=cursors[0], limit=10
+    )
+    assert (rest.artifacts, rest.next_after) == (3, None)
+    # `caveat verify --all` walks the same batches and adds them up.
+    monkeypatch.setattr(cli_artifacts, "VERIFY_BATCH", 2)
+    console = cli_artifacts._verify_all(
+        world.node, ConsoleOperator(), CallContext.cli(), quiet=True
+    )
+    assert (console.artifacts, console.versions, console.total) == (5, 5, 5)
+    with pytest.raises(InvalidInput):
+        client.verify_artifacts(after="no-such-artifact", limit=2)
+    with pytest.raises(InvalidInput):
+        world.node.artifact_admin.verify(ConsoleOperator(), CallContext.cli(), limit=0)
+
+
 def test_caveat_relabel_talks_to_the_server(
     world: World, alice: Principal, http: TestClient, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -15,6 +15,7 @@ from caveat.domain.identity import Role
 from caveat.services.audit import EventFilter
 from caveat.services.principal import ConsoleOperator
 from caveat.services.uow import CallContext
+from caveat.web.routes import admin as admin_routes
 from tests.support import Scenario
 from tests.web.conftest import Browser
 from tests.web.content import PROJECT, UK_LAB, Content
@@ -161,6 +162,39 @@ def test_an_operator_verifies_every_artifact(browser: Browser, content: Content)
     assert found.status_code == 200
     assert "1 problem found in 1 artifact (1 version checked)" in found.text
     assert content.artifact_id(SHOCK) in found.text
+
+
+def test_verification_runs_in_batches_and_shows_its_progress(
+    browser: Browser, content: Content, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(admin_routes, "VERIFY_BATCH", 1)
+    content.put("sam", b"run 8\n", title="Wind tunnel run 8")
+    content.put("sam", b"run 9\n", title="Wind tunnel run 9")
+    browser.sign_in(content.accounts["olga"])
+    # Without script: each step is a page with the progress and a Continue button.
+    first: Any = browser.post("/admin/keys/verify")
+    assert first.status_code == 200
+    assert "Checked 1 of 3 artifacts" in first.text
+    assert '<progress id="verify-progress" max="3" value="1">' in first.text
+    step = dict(re.findall(r'<input type="hidden" name="(\w+)" value="([^"]*)">', first.text))
+    assert step["artifacts"] == "1"
+    assert step["after"]
+    # With htmx: the fragment alone, which asks for the next step when it loads.
+    second: Any = browser.client.post(
+        "/admin/keys/verify", data=step, headers={"HX-Request": "true"}
+    )
+    assert second.status_code == 200
+    assert "<html" not in second.text
+    assert 'hx-trigger="load"' in second.text
+    assert "Checked 2 of 3 artifacts" in second.text
+    step = dict(re.findall(r'<input type="hidden" name="(\w+)" value="([^"]*)">', second.text))
+    last: Any = browser.client.post("/admin/keys/verify", data=step, headers={"HX-Request": "true"})
+    assert "Clean: 3 artifacts, 3 versions" in last.text
+    assert 'hx-trigger="load"' not in last.text
+    # A run cannot continue after an artifact that does not exist.
+    gone: Any = browser.post("/admin/keys/verify", {**step, "after": "no-such-artifact"})
+    assert gone.status_code == 422
+    assert "no artifact" in gone.text
 
 
 def test_a_researcher_is_refused_each_tool(browser: Browser, content: Content) -> None:

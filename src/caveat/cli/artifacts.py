@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Any
@@ -17,6 +17,7 @@ import typer
 from rich.progress import (
     BarColumn,
     DownloadColumn,
+    MofNCompleteColumn,
     Progress,
     TimeRemainingColumn,
     TransferSpeedColumn,
@@ -28,11 +29,13 @@ from caveat.cli.output import Exit, err, errors, out, show, table
 from caveat.cli.remote import _client
 from caveat.domain.errors import CaveatError
 from caveat.domain.resources import ResourceKind
+from caveat.services.artifacts_admin import VerifyReport
 from caveat.services.principal import ConsoleOperator
 from caveat.services.uow import CallContext
 
 keys = typer.Typer(help="The node's key-encryption keys.", no_args_is_help=True)
 JsonOpt = Annotated[bool, typer.Option("--json", help="print JSON for scripts")]
+VERIFY_BATCH = 100  # artifacts per step of `caveat verify --all` (the bar moves per step)
 
 
 @contextmanager
@@ -285,6 +288,44 @@ def sweep_at_start(node: Node) -> None:
         )
 
 
+def _verify_all(
+    node: Node, console: ConsoleOperator, call: CallContext, *, quiet: bool
+) -> VerifyReport:
+    """Every artifact, batch by batch, with a progress bar on stderr."""
+    admin, after, done = node.artifact_admin, None, VerifyReport(0, 0, 0)
+    with _counter("verifying artifacts", quiet) as tick:
+        while True:
+            batch = admin.verify(console, call, after=after, limit=VERIFY_BATCH)
+            done = VerifyReport(
+                done.artifacts + batch.artifacts,
+                done.versions + batch.versions,
+                done.bytes + batch.bytes,
+                done.problems + batch.problems,
+                batch.total,
+            )
+            tick(done.artifacts, batch.total)
+            if batch.next_after is None:
+                return done
+            after = batch.next_after
+
+
+@contextmanager
+def _counter(label: str, quiet: bool) -> Iterator[Callable[[int, int], None]]:
+    """An "n of m" progress bar on stderr (none for --json or when stderr is not a terminal)."""
+    if quiet or not sys.stderr.isatty():
+        yield lambda _done, _total: None
+        return
+    with Progress(
+        "[progress.description]{task.description}",
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeRemainingColumn(),
+        console=err,
+    ) as progress:
+        task = progress.add_task(label, total=None)
+        yield lambda done, total: progress.update(task, completed=done, total=total)
+
+
 def verify(
     ctx: typer.Context,
     artifact_id: Annotated[str | None, typer.Argument(help="one artifact; or --all")] = None,
@@ -298,7 +339,11 @@ def verify(
         node = state(ctx).open()
         console, call = ConsoleOperator(), CallContext.cli()
         cleaned = node.artifact_admin.cleanup(console, call) if all_ else None
-        report = node.artifact_admin.verify(console, call, artifact_id)
+        report = (
+            _verify_all(node, console, call, quiet=json_)
+            if all_
+            else node.artifact_admin.verify(console, call, artifact_id)
+        )
         result = {
             "clean": report.clean,
             "artifacts": report.artifacts,

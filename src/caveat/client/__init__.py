@@ -570,9 +570,12 @@ class CaveatClient:
         body = {"label": label, "controls": controls or [], "dual_use": dual_use, "reason": reason}
         return dict(self._call("POST", f"/api/v1/artifacts/{artifact_id}/label", json=body))
 
-    def verify_artifacts(self, artifact_id: str | None = None) -> dict[str, Any]:
-        """Verify one artifact or all (node operators, security officers)."""
-        body = {"artifact_id": artifact_id}
+    def verify_artifacts(
+        self, artifact_id: str | None = None, *, after: str | None = None, limit: int | None = None
+    ) -> dict[str, Any]:
+        """Verify one artifact or all (node operators, security officers); with ``limit``,
+        one batch: pass its ``next_after`` as ``after`` until it is None."""
+        body = {"artifact_id": artifact_id, "after": after, "limit": limit}
         return dict(self._call("POST", "/api/v1/artifacts/verify", json=body))
 
     def download(

@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import and_, delete, func, or_, select, update
 
 from caveat.adapters.blobstore import BlobStore
 from caveat.adapters.db.models.artifacts import (
@@ -32,7 +32,7 @@ from caveat.adapters.kek import (
     wrapped_key_id,
 )
 from caveat.domain.artifacts import ContentCorrupt
-from caveat.domain.errors import CaveatError, Conflict, NotFound
+from caveat.domain.errors import CaveatError, Conflict, InvalidInput, NotFound
 from caveat.domain.events import Actor, Outcome
 from caveat.domain.identity import Role
 from caveat.services.artifacts import ArtifactService
@@ -58,12 +58,16 @@ class Problem:
 
 @dataclass(frozen=True, slots=True)
 class VerifyReport:
-    """What verify checked and what it found."""
+    """What verify checked and what it found. A report of one batch says how many
+    artifacts the node holds (``total``) and where the next batch starts (``next_after``,
+    None when this batch reached the end)."""
 
     artifacts: int
     versions: int
     bytes: int
     problems: list[Problem] = field(default_factory=list)
+    total: int = 0
+    next_after: str | None = None
 
     @property
     def clean(self) -> bool:
@@ -117,20 +121,48 @@ class ArtifactAdmin:
 
     # verification
 
-    def verify(self, by: Acting, ctx: CallContext, artifact_id: str | None = None) -> VerifyReport:
+    def verify(
+        self,
+        by: Acting,
+        ctx: CallContext,
+        artifact_id: str | None = None,
+        *,
+        after: str | None = None,
+        limit: int | None = None,
+    ) -> VerifyReport:
         """Check every version of one artifact, or of all; each failure is an event.
 
-        The console, node operators and security officers may verify; the report names
-        artifacts by id and failure, never by title or label.
+        Over all artifacts, ``limit`` checks one batch in creation order, starting after
+        the artifact ``after`` (the previous batch's ``next_after``), so a long run can
+        show its progress and no request has to outlast the whole store. The console,
+        node operators and security officers may verify; the report names artifacts by
+        id and failure, never by title or label.
         """
         require_roles(by, VERIFIERS, action="verifying artifacts")
+        if limit is not None and not 1 <= limit <= 10_000:
+            raise InvalidInput("a batch is 1 to 10,000 artifacts", field="limit")
+        order = (ArtifactRow.created_at, ArtifactRow.id)
         with self._uow.read() as session:
-            query = select(ArtifactRow.id).order_by(ArtifactRow.created_at, ArtifactRow.id)
+            query = select(ArtifactRow.id).order_by(*order)
+            total = session.scalar(select(func.count()).select_from(ArtifactRow)) or 0
             if artifact_id is not None:
                 query = query.where(ArtifactRow.id == artifact_id)
-            ids = list(session.scalars(query))
+            if after is not None:
+                start = session.get(ArtifactRow, after)
+                if start is None:
+                    raise InvalidInput(f"no artifact {after!r} to continue after", field="after")
+                # Compared column by column so each bound value takes the column's type.
+                query = query.where(
+                    or_(
+                        ArtifactRow.created_at > start.created_at,
+                        and_(ArtifactRow.created_at == start.created_at, ArtifactRow.id > start.id),
+                    )
+                )
+            ids = list(session.scalars(query.limit(None if limit is None else limit + 1)))
         if artifact_id is not None and not ids:
             raise NotFound(f"no artifact {artifact_id!r}", code="unknown_artifact")
+        more = limit is not None and len(ids) > limit
+        ids = ids[:limit] if more else ids
         problems: list[Problem] = []
         versions = checked = 0
         for current in ids:
@@ -162,7 +194,7 @@ class ArtifactAdmin:
                     except CaveatError as exc:
                         problems.append(Problem(current, row.number, exc.code, exc.detail))
                         self._artifacts.record_integrity_failure(ctx, current, row.number, exc)
-        return VerifyReport(len(ids), versions, checked, problems)
+        return VerifyReport(len(ids), versions, checked, problems, total, ids[-1] if more else None)
 
     # keys
 

@@ -115,6 +115,12 @@ _VERSION_FIELDS = (
 
 class VerifyIn(BaseModel):
     artifact_id: str | None = Field(default=None, max_length=36, description="default: all")
+    after: str | None = Field(
+        default=None, max_length=36, description="continue after this artifact (next_after)"
+    )
+    limit: int | None = Field(
+        default=None, ge=1, le=10_000, description="artifacts per batch; default: all at once"
+    )
 
 
 class RelabelIn(BaseModel):
@@ -390,12 +396,16 @@ def verify(
     body: VerifyIn, principal: CurrentPrincipal, node: NodeDep, ctx: CtxDep
 ) -> dict[str, Any]:
     """Check bindings, labels, keys and every encrypted byte (node operators, officers)."""
-    report = node.artifact_admin.verify(principal, ctx, body.artifact_id)
+    report = node.artifact_admin.verify(
+        principal, ctx, body.artifact_id, after=body.after, limit=body.limit
+    )
     return {
         "clean": report.clean,
         "artifacts": report.artifacts,
         "versions": report.versions,
         "bytes": report.bytes,
+        "total": report.total,
+        "next_after": report.next_after,
         "problems": [
             {"artifact_id": p.artifact_id, "version": p.version, "code": p.code, "detail": p.detail}
             for p in report.problems

@@ -469,15 +469,60 @@ def keys(request: Request, page: OperatorPage) -> HTMLResponse:
     return _keys_page(request, page)
 
 
-@router.post("/keys/verify")
-def verify(request: Request, page: OperatorPage) -> HTMLResponse:
-    """Check every artifact's binding, label, keys and bytes; the report names ids only.
+VERIFY_BATCH = 25  # artifacts per request: each answer comes back in seconds, not minutes
+Count = Annotated[int, Form(ge=0)]
 
-    Each problem is also an integrity event (and alert) recorded by the service.
-    """
+
+@dataclass(frozen=True, slots=True)
+class VerifyRun:
+    """A verification of every artifact as the page shows it: totals so far, where the
+    next batch starts, and this batch's problems."""
+
+    report: VerifyReport  # running totals; problems of the latest batch only
+    problems_so_far: int
+
+    @property
+    def finished(self) -> bool:
+        return self.report.next_after is None
+
+
+@router.post("/keys/verify")
+def verify(
+    request: Request,
+    page: OperatorPage,
+    after: Annotated[str, Form(max_length=36)] = "",
+    artifacts: Count = 0,
+    versions: Count = 0,
+    checked_bytes: Count = 0,
+    problems: Count = 0,
+) -> HTMLResponse:
+    """Check every artifact's binding, label, keys and bytes, one batch per request: the
+    page asks for the next batch itself (htmx) or offers a Continue button, and shows the
+    progress. The report names ids only; each problem is also an integrity event (and
+    alert) recorded by the service. The running totals travel in the form: they only
+    describe this run to the person running it."""
     assert page.principal is not None
-    report = node_of(request).artifact_admin.verify(page.principal, ctx_of(request))
-    return _keys_page(request, page, report)
+    try:
+        batch = node_of(request).artifact_admin.verify(
+            page.principal, ctx_of(request), after=after or None, limit=VERIFY_BATCH
+        )
+    except CaveatError as exc:  # the artifact to continue after has gone: start again
+        message, status = forms.refusal(exc)
+        return _keys_page(request, page, verify_error=message, code=status)
+    run = VerifyRun(
+        VerifyReport(
+            artifacts + batch.artifacts,
+            versions + batch.versions,
+            checked_bytes + batch.bytes,
+            batch.problems,
+            batch.total,
+            batch.next_after,
+        ),
+        problems + len(batch.problems),
+    )
+    if request.headers.get("hx-request"):
+        return render(request, "_verify_run.html", page, run=run, oob=True)
+    return _keys_page(request, page, run)
 
 
 @router.post("/keys/rotate")
@@ -510,10 +555,11 @@ def rotate(
 def _keys_page(
     request: Request,
     page: PageContext,
-    report: VerifyReport | None = None,
+    run: VerifyRun | None = None,
     *,
     rotated: RotationReport | None = None,
     rotate_error: str | None = None,
+    verify_error: str | None = None,
     code: int = 200,
 ) -> HTMLResponse:
     node = node_of(request)
@@ -543,8 +589,11 @@ def _keys_page(
         rotations=rotations,
         audit_reader=page.holds(*AUDIT_READERS),
         key_directory=str(node.keys.directory),
-        report=report,
+        run=run,
         rotated=rotated,
         rotate_error=rotate_error,
+        verify_error=verify_error,
+        verify_batch=VERIFY_BATCH,
+        oob=False,  # the full page lists the step's problems in place
         status=code,
     )

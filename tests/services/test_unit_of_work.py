@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import contextvars
+import threading
+
 import pytest
 from sqlalchemy import func, select
 
 from caveat.adapters.db.models import EventRow, OrganisationRow
 from caveat.bootstrap.container import Node
+from caveat.domain.events import Actor
 from caveat.domain.identity import OrganisationKind
 from caveat.services.principal import ConsoleOperator
-from caveat.services.uow import CallContext, UnitOfWork
+from caveat.services.uow import CallContext, TransactionAborted, UnitOfWork, UnitOfWorkFactory
 
 
 class Injected(RuntimeError):
@@ -138,3 +142,52 @@ def test_calls_inside_one_transaction_commit_together_or_not_at_all(node: Node) 
         kind=OrganisationKind.GOVERNMENT_LABORATORY,
     )
     assert counts(node) == (before[0] + 2, before[1] + 2)
+
+
+def test_a_caught_failure_inside_a_transaction_still_rolls_it_back(node: Node) -> None:
+    before = counts(node)
+
+    def caught_and_carried_on() -> None:
+        with node.uow.transaction(CallContext.cli()):
+            create_org(node)
+            try:
+                with node.uow(CallContext.cli()) as uow:
+                    uow.record("org.created", Actor.system(), target_id="half-done")
+                    raise Injected("the call failed after recording its event")
+            except Injected:
+                pass  # the caller carries on: the transaction must not commit
+
+    with pytest.raises(TransactionAborted):
+        caught_and_carried_on()
+    assert counts(node) == before
+
+
+def test_a_transaction_is_joined_only_on_its_own_thread_and_while_open(node: Node) -> None:
+    before = counts(node)
+    seen: list[BaseException | None] = []
+
+    def in_a_thread() -> None:
+        try:
+            create_org(node)
+            seen.append(None)
+        except BaseException as exc:
+            seen.append(exc)
+
+    with node.uow.transaction(CallContext.cli()):
+        copied = contextvars.copy_context()
+        worker = threading.Thread(target=copied.run, args=(in_a_thread,))
+        worker.start()
+        worker.join()
+        assert isinstance(seen[0], RuntimeError)  # another thread may not share the session
+        other = UnitOfWorkFactory(
+            sessions=node.uow.sessions,
+            read_sessions=node.uow._read_sessions,
+            node_id=node.uow.node_id,
+            clock=node.uow.clock,
+        )
+        with pytest.raises(RuntimeError, match="second database writer"), other(CallContext.cli()):
+            pass
+    assert counts(node) == before
+    # After the transaction, a context copied inside it writes on its own again.
+    copied.run(create_org, node)
+    assert counts(node) == (before[0] + 1, before[1] + 1)

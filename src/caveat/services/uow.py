@@ -12,6 +12,7 @@ one unit of work that the calls made inside it, on the same thread, join.
 
 from __future__ import annotations
 
+import threading
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -139,6 +140,28 @@ class UnitOfWork:
             callback()
 
 
+@dataclass
+class _Joined:
+    """The open transaction that writing units of work on this thread join."""
+
+    uow: UnitOfWork
+    factory: UnitOfWorkFactory
+    thread: int
+    open: bool = True
+    failed: BaseException | None = None
+
+
+# One variable for every factory: a second writer on the same thread is caught, whichever
+# factory it comes from. A copied context (a task or thread started inside) sees the
+# holder too, so the holder says whether it is still open and whose thread it is.
+_JOINED: ContextVar[_Joined | None] = ContextVar("caveat_joined_uow", default=None)
+
+
+class TransactionAborted(RuntimeError):
+    """Raised at the end of a transaction when a call inside it failed: even if the
+    caller caught that error, what the call left half-done must not commit."""
+
+
 class UnitOfWorkFactory:
     """Opens units of work on one database for one node."""
 
@@ -154,32 +177,44 @@ class UnitOfWorkFactory:
         self._read_sessions = read_sessions
         self.node_id = node_id
         self.clock = clock
-        self._joined: ContextVar[UnitOfWork | None] = ContextVar("joined_uow", default=None)
 
     @contextmanager
     def __call__(self, ctx: CallContext) -> Iterator[UnitOfWork]:
         """A writing unit of work: commits on normal exit, rolls back on any exception.
         Inside :meth:`transaction` it is that transaction's unit of work."""
-        joined = self._joined.get()
-        if joined is not None:
-            yield joined  # the outer transaction commits, or rolls everything back
+        joined = _open_transaction()
+        if joined is None:
+            with self._open(ctx) as uow:
+                yield uow
             return
-        with self._open(ctx) as uow:
-            yield uow
+        if joined.factory is not self:
+            raise RuntimeError("a second database writer inside a transaction")
+        try:
+            yield joined.uow  # the transaction commits, or rolls everything back
+        except BaseException as exc:
+            joined.failed = exc
+            raise
 
     @contextmanager
     def transaction(self, ctx: CallContext) -> Iterator[UnitOfWork]:
-        """One transaction for every service call made inside it: all of their rows and
-        events commit together at the end, or none do. Reads through :meth:`read` do
-        not see its writes before it commits."""
-        if self._joined.get() is not None:
+        """One transaction for every service call made inside it, on this thread: all of
+        their rows and events commit together at the end, or none do (also when a call
+        failed and its error was caught). Reads through :meth:`read` do not see its
+        writes before it commits; writes that bypass this factory are refused."""
+        if _open_transaction() is not None:
             raise RuntimeError("transactions do not nest")
         with self._open(ctx) as uow:
-            token = self._joined.set(uow)
+            holder = _Joined(uow, self, threading.get_ident())
+            token = _JOINED.set(holder)
             try:
                 yield uow
+                if holder.failed is not None:
+                    raise TransactionAborted(
+                        "a call inside the transaction failed; nothing was committed"
+                    ) from holder.failed
             finally:
-                self._joined.reset(token)
+                holder.open = False
+                _JOINED.reset(token)
 
     @contextmanager
     def _open(self, ctx: CallContext) -> Iterator[UnitOfWork]:
@@ -219,3 +254,14 @@ class UnitOfWorkFactory:
             raise ServiceUnavailable(
                 "the database is not available", code="database_unavailable"
             ) from exc
+
+
+def _open_transaction() -> _Joined | None:
+    """The transaction this call runs in, if one is open; a call on another thread than
+    the transaction's (a copied context) may not join it."""
+    joined = _JOINED.get()
+    if joined is None or not joined.open:
+        return None
+    if joined.thread != threading.get_ident():
+        raise RuntimeError("a unit of work cannot join another thread's transaction")
+    return joined

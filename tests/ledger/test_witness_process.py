@@ -165,8 +165,10 @@ def test_an_officer_configures_and_asks_one_witness_through_the_api(
     assert unknown.value.code == "unknown_witness"
     researcher = world.person("rita")
     world.clock.advance(seconds=30)
-    other = CaveatClient("http://testserver", http=http)
+    other = CaveatClient("http://testserver", http=TestClient(http.app))  # its own cookies
     other.login("rita", PASSWORD, world.code(researcher))
     with pytest.raises(PermissionDenied):
         other.request_cosignatures()
+    with pytest.raises(PermissionDenied):
+        other.witnesses()  # partner addresses and keys are for operators, officers, auditors
     assert len(client.witnesses()) == 1

@@ -204,7 +204,30 @@ def test_what_if_the_resource_were_labelled_otherwise() -> None:
     assert result.before.failed_codes == ["releasability"]
     assert result.after.permitted
     assert result.changed == (Requirement.RELEASABILITY,)
-    # The originator stays: an ORCON marking still names AFRL, so the reader must be its.
+    # The originator stays: a British report marked NOFORN stays releasable to Britons.
+    british = resource("SECRET//REL TO USA, GBR", org="dstl", nation="GBR")
+    briton = person("GBR", org="dstl", org_nation="GBR")
+    noforn = parse_marking("SECRET//NOFORN", groups=GROUPS, on=DAY)  # names no originator
+    assert what_if(briton, Action.READ, british, ctx(), [Relabel(noforn)]).after.permitted
+    american = person("USA")
+    kept = what_if(american, Action.READ, british, ctx(), [Relabel(noforn)])
+    assert "releasability" not in kept.before.failed_codes
+    assert "releasability" in kept.after.failed_codes
+    # A label whose scheme implied the originator (a British marking naming nobody):
+    # the nation it implied stays, though the new marking is in the US scheme.
+    implied = make_resource(
+        id="r1",
+        project_id="p1",
+        kind="document",
+        label=parse_marking("//GBR SECRET//REL TO USA, GBR", groups=GROUPS, on=DAY),
+        schemes=SCHEMES,
+        originator_org_id="dstl",
+    )
+    assert implied.label is not None
+    assert implied.label.originator is None
+    moved = what_if(briton, Action.READ, implied, ctx(), [Relabel(noforn)])
+    assert moved.after.permitted
+    # An ORCON marking still names the same originating organisation.
     orcon = parse_marking("SECRET//ORCON/REL TO USA, GBR", groups=GROUPS, on=DAY)
     outsider = person("GBR", org="dstl", org_nation="GBR")
     held = what_if(outsider, Action.READ, r, ctx(), [Relabel(orcon)])

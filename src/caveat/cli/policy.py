@@ -265,7 +265,8 @@ def policy_what_if(
             changes.append(SetClearance(level))
         if label is not None:
             groups = node.registry.directory()
-            changes.append(Relabel(parse_marking(label, groups=groups, on=_day(None))))
+            today = node.uow.clock().date()
+            changes.append(Relabel(parse_marking(label, groups=groups, on=today)))
         result = node.policy.what_if(
             CONSOLE,
             person=user,

@@ -48,7 +48,7 @@ from caveat.domain.ledger.merkle import HASH_SIZE
 from caveat.domain.ledger.note import Signature, cosignature_timestamp
 from caveat.services.ledger import LedgerService, StoredCheckpoint, b64
 from caveat.services.monitoring import MonitoringService
-from caveat.services.principal import Acting, require_admin
+from caveat.services.principal import Acting, Principal, require_admin
 from caveat.services.uow import CallContext, UnitOfWorkFactory
 
 MAX_REQUEST_BYTES = 64 * 1024
@@ -291,6 +291,13 @@ class WitnessService:
                 data={"vkey": row.vkey, "url": url},
             )
             return Witness(row.name, row.vkey, row.url, 0)
+
+    def configured(self, by: Acting) -> list[Witness]:
+        """The configured witnesses (their addresses and keys), for node operators,
+        security officers and auditors."""
+        if isinstance(by, Principal):
+            by.require_role(_OPERATORS + (Role.AUDITOR,), action="listing witnesses")
+        return self.witnesses()
 
     def witnesses(self) -> list[Witness]:
         """Configured witnesses, by name."""

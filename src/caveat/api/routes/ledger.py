@@ -289,9 +289,10 @@ class CosignIn(BaseModel):
 
 
 @router.get("/api/v1/ledger/witnesses")
-def witnesses(_: CurrentPrincipal, node: NodeDep) -> list[dict[str, Any]]:
-    """The partners that witness this log and the size each cosigned last."""
-    return [dataclasses.asdict(w) for w in node.witnesses.witnesses()]
+def witnesses(principal: CurrentPrincipal, node: NodeDep) -> list[dict[str, Any]]:
+    """The partners that witness this log and the size each cosigned last (node
+    operators, security officers, auditors)."""
+    return [dataclasses.asdict(w) for w in node.witnesses.configured(principal)]
 
 
 @router.post("/api/v1/ledger/witnesses", status_code=201)

@@ -12,7 +12,7 @@ from dataclasses import dataclass, replace
 from datetime import date, datetime
 
 from caveat.domain.identity import Clearance, CommonLevel
-from caveat.domain.labels import Label
+from caveat.domain.labels import Label, Originator
 from caveat.domain.policy.engine import Context, decide
 from caveat.domain.policy.facts import control_facts, label_facts
 from caveat.domain.policy.model import Action, Decision, Requirement, Resource, Subject
@@ -103,7 +103,13 @@ class _WithoutAgreements:
 
 def _relabelled(resource: Resource, label: Label, context: Context) -> Resource:
     if label.originator is None and resource.label is not None:
-        label = replace(label, originator=resource.label.originator)
+        kept = resource.label.originator
+        if kept is None and resource.facts and resource.facts.originator_nation:
+            # The old label's scheme implied the originator's nation; a marking in another
+            # scheme would imply another, so name it.
+            org = resource.originator_org_id or resource.facts.originator_nation
+            kept = Originator(org, resource.facts.originator_nation)
+        label = replace(label, originator=kept)
     facts = label_facts(label, context.env.schemes)
     controls = control_facts(resource.export, facts.originator_nation)
     return replace(resource, label=label, facts=facts, controls=controls)

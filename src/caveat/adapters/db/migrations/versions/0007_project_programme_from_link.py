@@ -2,7 +2,9 @@
 
 `projects.programme` was free text set at creation, so a project could name a programme
 it does not belong to (or belong to one and name none). It is now a copy of the linked
-programme's name, written with the link; this revision makes existing rows agree.
+programme's name, written with the link; this revision makes existing rows agree. Free
+text that named no programme the project belongs to is dropped (the `project.created`
+v1 event in the ledger still records what was typed); the downgrade cannot restore it.
 
 Revision ID: 0007
 Revises: 0006

@@ -296,7 +296,7 @@ class WitnessService:
         """The configured witnesses (their addresses and keys), for node operators,
         security officers and auditors."""
         if isinstance(by, Principal):
-            by.require_role(_OPERATORS + (Role.AUDITOR,), action="listing witnesses")
+            by.require_role((*_OPERATORS, Role.AUDITOR), action="listing witnesses")
         return self.witnesses()
 
     def witnesses(self) -> list[Witness]:

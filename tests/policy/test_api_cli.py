@@ -153,38 +153,10 @@ def test_cli_labels_and_explain(node: Node, world: Scenario, tmp_path: Path) -> 
     assert "releasability" in human.stdout
     who = runner.invoke(app, [*data, "policy", "who-can", "RCS data", "--json"], env=env)
     assert {w["username"]: w["permitted"] for w in json.loads(who.stdout)}["sam"] is False
-    what = runner.invoke(
-        app,
-        [
-            *data,
-            "policy",
-            "what-if",
-            "--user",
-            "sam",
-            "--resource",
-            "RCS data",
-            "--remove-nationality",
-            "GBR",
-            "--json",
-        ],
-        env=env,
-    )
+    what_if = [*data, "policy", "what-if", "--user", "sam", "--resource", "RCS data"]
+    what = runner.invoke(app, [*what_if, "--remove-nationality", "GBR", "--json"], env=env)
     assert json.loads(what.stdout)["changed"] == ["releasability"]
-    relabelled = runner.invoke(
-        app,
-        [
-            *data,
-            "policy",
-            "what-if",
-            "--user",
-            "sam",
-            "--resource",
-            "RCS data",
-            "--label",
-            "(S//REL TO USA, GBR)",
-        ],
-        env=env,
-    )
+    relabelled = runner.invoke(app, [*what_if, "--label", "(S//REL TO USA, GBR)"], env=env)
     assert relabelled.exit_code == 0, relabelled.output
     assert "what if:  permit read" in relabelled.stdout
     assert ConsoleOperator

@@ -27,12 +27,12 @@ def counts(node: Node) -> tuple[int, int]:
         return orgs, events
 
 
-def create_org(node: Node) -> None:
+def create_org(node: Node, name: str = "Fraunhofer FKIE", nation: str = "DEU") -> None:
     node.registry.create_organisation(
         ConsoleOperator(),
         CallContext.cli(),
-        name="Fraunhofer FKIE",
-        nation="DEU",
+        name=name,
+        nation=nation,
         kind=OrganisationKind.GOVERNMENT_LABORATORY,
     )
 
@@ -113,13 +113,7 @@ def test_calls_inside_one_transaction_commit_together_or_not_at_all(node: Node) 
     def two_calls_then_a_failure() -> None:
         with node.uow.transaction(CallContext.cli()):
             create_org(node)
-            node.registry.create_organisation(
-                ConsoleOperator(),
-                CallContext.cli(),
-                name="ONERA",
-                nation="FRA",
-                kind=OrganisationKind.GOVERNMENT_LABORATORY,
-            )
+            create_org(node, "ONERA", "FRA")
             raise Injected("after two service calls")
 
     with pytest.raises(Injected):
@@ -134,13 +128,7 @@ def test_calls_inside_one_transaction_commit_together_or_not_at_all(node: Node) 
             pass
     assert counts(node) == (before[0] + 1, before[1] + 1)
     # Outside a transaction, a call is its own unit of work again.
-    node.registry.create_organisation(
-        ConsoleOperator(),
-        CallContext.cli(),
-        name="FFI",
-        nation="NOR",
-        kind=OrganisationKind.GOVERNMENT_LABORATORY,
-    )
+    create_org(node, "FFI", "NOR")
     assert counts(node) == (before[0] + 2, before[1] + 2)
 
 

@@ -6,6 +6,7 @@ with CAVEAT_UPDATE_SCREENSHOTS=1.
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
@@ -88,6 +89,7 @@ class Demo:
 def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Demo]:
     tmp = tmp_path_factory.mktemp("browser")
     env = {k: v for k, v in os.environ.items() if not k.startswith("CAVEAT_")}
+    env["CAVEAT_VERIFY_BATCH"] = "2"  # verify-all then takes several steps in the page
     port = _free_port()
     log = (tmp / "server.log").open("w")
     process = subprocess.Popen(
@@ -363,3 +365,43 @@ def test_programme_and_compliance_pages_render_under_the_csp(
     officer.screenshot(path=shots / "screening.png", full_page=True)
     assert problems == []
     assert officer_problems == []
+
+
+def test_the_operator_verifies_every_artifact_step_by_step(
+    browser: Browser, demo: Demo, shots: Path, tmp_path: Path
+) -> None:
+    # Sam shares three small result files through the API (the demo has no content yet).
+    with CaveatClient(demo.url, timeout=30) as sam:
+        sam.login("sam", DEMO_PASSWORD, demo.code("sam"))
+        for n in range(3):
+            result = tmp_path / f"range-{n}.csv"
+            result.write_bytes(f"range_km,pd\n{40 + n},0.9\n".encode())
+            sam.upload_file(
+                result,
+                project="Passive Sensor Fusion",
+                kind="test_data",
+                title=f"Seeker trials, batch {n}",
+                label="SECRET//REL TO USA, GBR",
+            )
+    creds = json.loads((demo.data_dir / "demo-credentials.json").read_text())
+    page, problems = _page(browser)
+    page.goto(demo.url + "/")
+    page.get_by_label("Username").fill("ops")
+    page.get_by_label("Password").fill(creds["operator"]["password"])
+    page.get_by_label("One-time code").fill(demo.code("ops"))
+    page.get_by_role("button", name="Sign in").click()
+    # A one-time password: the operator chooses a password first.
+    page.get_by_label("Current password").fill(creds["operator"]["password"])
+    page.get_by_label("New password").fill("operator keeps the node honest 42")
+    page.get_by_role("button", name="Change password").click()
+    page.wait_for_load_state()
+    page.goto(demo.url + "/admin/keys")
+    page.get_by_role("button", name="Verify every artifact").click()
+    # htmx asks for each next step itself until the summary replaces the progress.
+    summary = page.get_by_text(re.compile(r"^Clean: \d+ artifacts"))
+    summary.wait_for(timeout=60_000)
+    artifacts = int(re.findall(r"Clean: (\d+) artifacts", summary.inner_text())[0])
+    assert artifacts > 2  # more than one step of two
+    assert page.get_by_role("button", name="Continue").count() == 0
+    page.screenshot(path=shots / "verify.png")
+    assert problems == []

@@ -15,7 +15,6 @@ from caveat.domain.identity import Role
 from caveat.services.audit import EventFilter
 from caveat.services.principal import ConsoleOperator
 from caveat.services.uow import CallContext
-from caveat.web.routes import admin as admin_routes
 from tests.support import Scenario
 from tests.web.conftest import Browser
 from tests.web.content import PROJECT, UK_LAB, Content
@@ -167,7 +166,7 @@ def test_an_operator_verifies_every_artifact(browser: Browser, content: Content)
 def test_verification_runs_in_batches_and_shows_its_progress(
     browser: Browser, content: Content, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(admin_routes, "VERIFY_BATCH", 1)
+    monkeypatch.setattr(content.node.settings, "verify_batch", 1)
     content.put("sam", b"run 8\n", title="Wind tunnel run 8")
     content.put("sam", b"run 9\n", title="Wind tunnel run 9")
     browser.sign_in(content.accounts["olga"])

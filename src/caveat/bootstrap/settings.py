@@ -75,6 +75,9 @@ class Settings(BaseSettings):
     s3_bucket: str | None = None
     s3_region: str | None = None
     s3_prefix: str = "caveat/"
+    verify_batch: int = Field(
+        default=25, ge=1, le=10_000, description="artifacts per step of the web's verify-all"
+    )
 
     # The policy (ADR 0006): the §126.18-style dual/third-country national rule is off
     # unless a ceiling (common level 0-4; 126.18 itself covers unclassified: 0) is set.

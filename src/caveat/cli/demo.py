@@ -37,7 +37,8 @@ def _seed(ctx: typer.Context) -> tuple[Node, dict[str, Any]]:
             nation="GBR",
         ),
     )
-    # The demo operator gets the published demo password instead of a one-time one.
+    # The people get the published demo password; the operator keeps a one-time one
+    # (printed with the logins) and chooses its own at the first sign-in.
     accounts = scenario.seed(
         node.registry,
         node.people,

@@ -469,7 +469,6 @@ def keys(request: Request, page: OperatorPage) -> HTMLResponse:
     return _keys_page(request, page)
 
 
-VERIFY_BATCH = 25  # artifacts per request: each answer comes back in seconds, not minutes
 Count = Annotated[int, Form(ge=0)]
 
 
@@ -502,9 +501,10 @@ def verify(
     alert) recorded by the service. The running totals travel in the form: they only
     describe this run to the person running it."""
     assert page.principal is not None
+    node = node_of(request)
     try:
-        batch = node_of(request).artifact_admin.verify(
-            page.principal, ctx_of(request), after=after or None, limit=VERIFY_BATCH
+        batch = node.artifact_admin.verify(
+            page.principal, ctx_of(request), after=after or None, limit=node.settings.verify_batch
         )
     except CaveatError as exc:  # the artifact to continue after has gone: start again
         message, status = forms.refusal(exc)
@@ -593,7 +593,7 @@ def _keys_page(
         rotated=rotated,
         rotate_error=rotate_error,
         verify_error=verify_error,
-        verify_batch=VERIFY_BATCH,
+        verify_batch=node.settings.verify_batch,
         oob=False,  # the full page lists the step's problems in place
         status=code,
     )

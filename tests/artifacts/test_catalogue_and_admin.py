@@ -246,3 +246,34 @@ def test_serve_sweeps_orphan_blobs_once_before_serving(
     cli_main.run_server(world.node.settings, host="127.0.0.1", port=0, workers=2)
     assert served == ["caveat.server:create"]
     assert key not in {b.key for b in blobs.list()}
+
+
+def test_the_sweep_reads_the_store_in_chunks_and_keeps_live_blobs(
+    world: World, alice: Principal, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from datetime import timedelta
+
+    from caveat.services import artifacts_admin
+
+    for n in range(3):
+        _artifact_id(world, alice, bytes([n]) * 10, title=f"Kept {n}")
+    blobs = world.node.artifacts.blobs
+    live_version = next(iter(blobs.list("v/"))).key.split("/")[1]
+    orphans = [
+        f"v/{uuid.uuid4()}/g0/00000",  # a version that no row names
+        f"v/{uuid.uuid4()}/g0/00001",
+        f"v/{live_version}/g9/00000",  # a live version, but a generation it left behind
+    ]
+    for key in orphans:
+        writer = blobs.writer(key)
+        writer.write(b"left by a crash")
+        writer.commit()
+    monkeypatch.setattr(artifacts_admin, "BATCH", 2)  # several chunks of the store
+    report = world.node.artifact_admin.cleanup(
+        ConsoleOperator(), CallContext.cli(), grace=timedelta(0)
+    )
+    assert report.orphan_blobs == 3
+    keys = {b.key for b in blobs.list("v/")}
+    assert not keys & set(orphans)
+    assert len(keys) == 3  # one part per kept artifact
+    assert world.node.artifact_admin.verify(ConsoleOperator(), CallContext.cli()).clean

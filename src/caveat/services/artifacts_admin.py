@@ -9,9 +9,10 @@ the content SHA-256; each failure is an integrity event.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import TypeVar
 
 from sqlalchemy import and_, delete, func, or_, select, update
 
@@ -43,6 +44,7 @@ from caveat.services.projects import require_roles
 from caveat.services.uow import CallContext, UnitOfWorkFactory
 
 BATCH = 200
+T = TypeVar("T")
 VERIFIERS = (Role.NODE_OPERATOR, Role.SECURITY_OFFICER)
 
 
@@ -394,22 +396,50 @@ class ArtifactAdmin:
                     data={"version_id": version_id},
                 )
             expired += 1
+        orphans = 0
+        cutoff = now - grace
+        # The store is read in chunks and only the chunk's versions are looked up, so the
+        # sweep's memory stays flat however many artifacts the node holds.
+        for chunk in _chunks(self._blobs.list("v/"), BATCH):
+            live = self._live_generations({b.key.split("/")[1] for b in chunk if "/" in b.key})
+            for blob in chunk:
+                parts = blob.key.split("/")
+                if len(parts) == 4 and parts[1] in live and parts[2] == f"g{live[parts[1]]}":
+                    continue
+                if blob.modified < cutoff:
+                    self._blobs.delete(blob.key)
+                    orphans += 1
+        temporary = self._blobs.sweep_temporary(cutoff)
+        return CleanupReport(expired, orphans, temporary)
+
+    def _live_generations(self, version_ids: set[str]) -> dict[str, int]:
+        """The generation whose blobs each named version keeps (0 for an upload in
+        progress); versions not in the answer are gone."""
         with self._uow.read() as session:
             live = {
                 vid: gen
                 for vid, gen in session.execute(
-                    select(ArtifactVersionRow.id, ArtifactVersionRow.generation)
+                    select(ArtifactVersionRow.id, ArtifactVersionRow.generation).where(
+                        ArtifactVersionRow.id.in_(version_ids)
+                    )
                 )
             }
-            live.update({vid: 0 for vid in session.scalars(select(UploadSessionRow.version_id))})
-        orphans = 0
-        cutoff = now - grace
-        for blob in list(self._blobs.list("v/")):
-            parts = blob.key.split("/")
-            if len(parts) == 4 and parts[1] in live and parts[2] == f"g{live[parts[1]]}":
-                continue
-            if blob.modified < cutoff:
-                self._blobs.delete(blob.key)
-                orphans += 1
-        temporary = self._blobs.sweep_temporary(cutoff)
-        return CleanupReport(expired, orphans, temporary)
+            uploading = session.scalars(
+                select(UploadSessionRow.version_id).where(
+                    UploadSessionRow.version_id.in_(version_ids)
+                )
+            )
+            live.update({vid: 0 for vid in uploading})
+        return live
+
+
+def _chunks(items: Iterable[T], size: int) -> Iterator[list[T]]:
+    """``items`` in lists of up to ``size`` (itertools.batched arrives in Python 3.12)."""
+    chunk: list[T] = []
+    for item in items:
+        chunk.append(item)
+        if len(chunk) == size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk

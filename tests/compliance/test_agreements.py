@@ -175,3 +175,9 @@ def test_the_text_must_be_readable_by_every_party(world: World) -> None:
         note="France joins; public text",
     )
     assert node.agreements.get(agnes, "Sensor MoU").version == 2
+    assert node.agreements.get(agnes, "Sensor MoU").text_not_released_to == ()
+    # Tightening the text's label later is never refused, but the agreement says so.
+    tighter = parse_marking("CONFIDENTIAL//REL TO USA, GBR", groups=groups, on=day)
+    with node.uow(ctx()) as uow:
+        node.catalogue.relabel_in(uow, CONSOLE, open_text, label=tighter)
+    assert node.agreements.get(agnes, "Sensor MoU").text_not_released_to == ("FRA",)

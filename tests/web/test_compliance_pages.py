@@ -218,6 +218,12 @@ def test_the_signed_text_is_linked(browser: Browser, cast: Cast, node: Node) -> 
     assert made.status_code == 303, made.text
     page = browser.client.get(made.headers["location"])
     assert f'href="/resources/{text.id}"' in page.text
+    assert "no longer releases it" not in page.text
+    noforn = parse_marking("SECRET//NOFORN", groups=node.registry.directory(), on=cast.today)
+    with node.uow(CallContext.cli()) as uow:
+        node.catalogue.relabel_in(uow, CONSOLE, text.id, label=noforn)
+    warned = browser.client.get(made.headers["location"])
+    assert "Its label no longer releases it to GBR" in warned.text
     unknown = _post(
         browser, "/agreements", _agreement_form(cast, name="Other", text_resource_id="x")
     )

@@ -9,13 +9,14 @@ within its effective and expiry dates (inclusive); past its expiry it reads as e
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import delete, or_, select
 from sqlalchemy.orm import Session
 
+from caveat.adapters.db.models import OrganisationRow
 from caveat.adapters.db.models.compliance import (
     AgreementControlRow,
     AgreementCoverageRow,
@@ -124,6 +125,17 @@ class Agreement:
     text_resource_id: str | None
     updated_at: datetime
     versions: tuple[dict[str, Any], ...] = field(default=())
+    text_not_released_to: tuple[str, ...] = ()  # party nations that cannot read the text
+
+
+def _text_barred(
+    label_json: str, parties: set[str], directory: GroupDirectory, today: date
+) -> list[str]:
+    """The party nations the text's label does not release to today."""
+    schemes = builtin_schemes()
+    label = label_from_canonical_json(label_json.encode(), schemes=schemes)
+    env = PolicyEnvironment(groups=directory, schemes=schemes)
+    return not_released_to(label_facts(label, schemes), parties, env, today)
 
 
 def find_agreement(session: Session, ref: str) -> AgreementRow:
@@ -369,7 +381,21 @@ class AgreementService:
         require(by, READERS, action="reading agreements", write=False)
         with self._uow.read() as session:
             row = find_agreement(session, ref)
-            return _view(session, row, self._uow.clock().date(), history=True)
+            today = self._uow.clock().date()
+            found = _view(session, row, today, history=True)
+            text = session.get(ResourceRow, row.text_resource_id or "")
+            if text is None or text.label_json is None:
+                return found
+            # Relabelling the text tighter is never refused (that is the safe direction),
+            # so the agreement says when its parties can no longer read it.
+            orgs = session.scalars(
+                select(OrganisationRow.nation).where(
+                    OrganisationRow.id.in_(found.party_organisations)
+                )
+            )
+            parties = set(found.party_nations) | set(orgs)
+            barred = _text_barred(text.label_json, parties, self._registry.directory(), today)
+            return replace(found, text_not_released_to=tuple(barred))
 
     # helpers
 
@@ -454,10 +480,7 @@ class AgreementService:
                 code="unlabelled_agreement_text",
                 field="text_resource_id",
             )
-        schemes = builtin_schemes()
-        label = label_from_canonical_json(text.label_json.encode(), schemes=schemes)
-        env = PolicyEnvironment(groups=directory, schemes=schemes)
-        barred = not_released_to(label_facts(label, schemes), parties, env, today)
+        barred = _text_barred(text.label_json, parties, directory, today)
         if barred:
             raise InvalidInput(
                 f"the agreement text is not releasable to {', '.join(barred)}: every party "

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from caveat.bootstrap.container import Node
+from caveat.bootstrap.container import Node, seed_demo
 from caveat.domain.policy import Action
 from caveat.services import demo
 from caveat.services.principal import ConsoleOperator, Principal
@@ -16,18 +16,7 @@ READ = Action.READ
 
 
 def test_demo_seeds_programme_agreements_licence_and_a_hit(node: Node, clock: FakeClock) -> None:
-    demo.seed(
-        node.registry,
-        node.people,
-        node.projects,
-        node.catalogue,
-        node.programmes,
-        node.agreements,
-        node.authorizations,
-        node.screening,
-        node.releases,
-        clock=clock,
-    )
+    seed_demo(node)
     programme = node.programmes.get(demo.PROGRAMME)
     assert len(programme.projects) == len(demo.PROJECTS)
     assert len(programme.participants) == len(demo.PARTICIPANTS)
@@ -71,10 +60,7 @@ def test_demo_seeds_programme_agreements_licence_and_a_hit(node: Node, clock: Fa
 
 
 def test_the_demo_release_can_be_completed_by_its_officers(node: Node, clock: FakeClock) -> None:
-    demo.seed(
-        node.registry, node.people, node.projects, node.catalogue, node.programmes,
-        node.agreements, node.authorizations, node.screening, node.releases, clock=clock,
-    )  # fmt: skip
+    seed_demo(node)
     [pending] = node.releases.requests(CONSOLE)
     antenna = node.policy.resolve("Antenna array design")
     assert (

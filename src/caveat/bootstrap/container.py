@@ -26,6 +26,7 @@ from caveat.domain.identity import (
 from caveat.domain.nations import require_nation
 from caveat.domain.policy import DualNationalRule, PolicyConfig
 from caveat.domain.throttle import ThrottlePolicy
+from caveat.services import demo
 from caveat.services.agreements import AgreementService, DbAgreements
 from caveat.services.artifacts import ArtifactService
 from caveat.services.artifacts_admin import ArtifactAdmin
@@ -382,3 +383,20 @@ def init_node(
         engine.dispose()
         raise
     return node, account
+
+
+def seed_demo(node: Node) -> dict[str, NewAccount]:
+    """The demo scenario (``services/demo.py``) on ``node``, through its services and
+    on its clock; the people's accounts by username."""
+    return demo.seed(
+        node.registry,
+        node.people,
+        node.projects,
+        node.catalogue,
+        node.programmes,
+        node.agreements,
+        node.authorizations,
+        node.screening,
+        node.releases,
+        clock=node.uow.clock,
+    )

@@ -10,7 +10,7 @@ from typing import Annotated, Any
 
 import typer
 
-from caveat.bootstrap.container import FirstOperator, Node, init_node
+from caveat.bootstrap.container import FirstOperator, Node, init_node, seed_demo
 from caveat.cli.context import state
 from caveat.cli.output import errors, out, table
 from caveat.domain.credentials import totp_code
@@ -39,18 +39,7 @@ def _seed(ctx: typer.Context) -> tuple[Node, dict[str, Any]]:
     )
     # The people get the published demo password; the operator keeps a one-time one
     # (printed with the logins) and chooses its own at the first sign-in.
-    accounts = scenario.seed(
-        node.registry,
-        node.people,
-        node.projects,
-        node.catalogue,
-        node.programmes,
-        node.agreements,
-        node.authorizations,
-        node.screening,
-        node.releases,
-        clock=node.uow.clock,
-    )
+    accounts = seed_demo(node)
     creds = {
         "note": "DEMO ONLY: these accounts and secrets are public. Never use in production.",
         "password": scenario.DEMO_PASSWORD,

@@ -17,14 +17,9 @@ from sqlalchemy.orm import Session
 from caveat.adapters.db.models import OrganisationRow
 from caveat.adapters.db.models.artifacts import ArtifactIpOwnerRow, ArtifactLabelRow, ArtifactRow
 from caveat.adapters.db.models.policy import ProjectRow
-from caveat.domain.errors import InvalidInput
 from caveat.domain.export_control import export_from_canonical_json, render_export_classification
 from caveat.domain.labels import (
-    Label,
-    NoEquivalentLevel,
-    equivalent,
     label_from_canonical_json,
-    render_banner,
 )
 from caveat.domain.policy import Action, Audience, Context, Explanation, decide, explain
 from caveat.services.artifacts_lookup import discoverable, usernames, versions_of
@@ -162,7 +157,7 @@ def _view(
         summary=artifact.summary,
         keywords=tuple(artifact.keywords.split()),
         banner=current.banner,
-        viewer_banner=_viewer_banner(policy, label, principal),
+        viewer_banner=policy.banner_in(label, policy.viewer_scheme(principal)),
         export=render_export_classification(export),
         originating_organisation=orgs.get(artifact.originating_org_id, artifact.originating_org_id),
         originating_node=artifact.originating_node_id,
@@ -179,15 +174,3 @@ def _view(
         labels=[_label_view(r, names.get(r.created_by, r.created_by)) for r in labels],
         read=read,
     )
-
-
-def _viewer_banner(policy: PolicyService, label: Label, principal: Principal) -> str | None:
-    scheme = policy.environment().scheme_by_nation.get(principal.organisation_nation)
-    if scheme is None:
-        return None
-    try:
-        return render_banner(
-            equivalent(label, scheme, schemes=policy.schemes), schemes=policy.schemes
-        )
-    except (NoEquivalentLevel, InvalidInput):
-        return None

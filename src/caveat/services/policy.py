@@ -27,8 +27,10 @@ from caveat.domain.errors import InvalidInput, PermissionDenied
 from caveat.domain.identity import Person, Role
 from caveat.domain.labels import (
     Label,
+    NoEquivalentLevel,
     SchemeRegistry,
     builtin_schemes,
+    equivalent,
     label_from_canonical_json,
     render_banner,
 )
@@ -149,6 +151,22 @@ class PolicyService:
         self.screening: Screening = screening or MemoryScreening()
         self.embargoes: Embargoes = embargoes or MemoryEmbargoes()
         self.schemes = builtin_schemes()
+
+    def viewer_scheme(self, principal: Principal) -> str | None:
+        """The scheme of the viewer's organisation nation, if the node knows one."""
+        return self.environment().scheme_by_nation.get(principal.organisation_nation)
+
+    def banner_in(self, label: Label, scheme: str | None) -> str | None:
+        """``label``'s banner as ``scheme`` protects it (None: no scheme or no equivalent
+        level): the viewer's national form."""
+        if scheme is None:
+            return None
+        try:
+            return render_banner(
+                equivalent(label, scheme, schemes=self.schemes), schemes=self.schemes
+            )
+        except (NoEquivalentLevel, InvalidInput):
+            return None
 
     def environment(self) -> PolicyEnvironment:
         """Groups (built-in and custom, as stored now), schemes, settings and sources."""

@@ -20,9 +20,7 @@ from caveat.domain.errors import InvalidInput
 from caveat.domain.labels import (
     Label,
     MarkingError,
-    NoEquivalentLevel,
     common_level,
-    equivalent,
     label_from_canonical_json,
     normalise,
     parse_marking,
@@ -63,23 +61,6 @@ def portion(label: Label | None) -> str:
 def style(label: Label | None) -> str:
     """The banner colour class of a label's common level."""
     return LEVEL_STYLE[0 if label is None else common_level(label)]
-
-
-def viewer_scheme(policy: PolicyService, principal: Principal) -> str | None:
-    """The scheme of the viewer's organisation nation, if the node knows one."""
-    return policy.environment().scheme_by_nation.get(principal.organisation_nation)
-
-
-def in_scheme(policy: PolicyService, label: Label, scheme: str | None) -> str | None:
-    """``label``'s banner as ``scheme`` protects it (None: no equivalent level)."""
-    if scheme is None:
-        return None
-    try:
-        return render_banner(
-            equivalent(label, scheme, schemes=policy.schemes), schemes=policy.schemes
-        )
-    except (NoEquivalentLevel, InvalidInput):
-        return None
 
 
 def labels_in(values: Iterable[Mapping[str, Any]]) -> list[Label]:
@@ -132,7 +113,7 @@ def check_label(policy: PolicyService, principal: Principal, text: str, on: date
         normalised=fixed,
         portion=portion(label),
         style=style(label),
-        national=in_scheme(policy, label, viewer_scheme(policy, principal)),
+        national=policy.banner_in(label, policy.viewer_scheme(principal)),
     )
 
 

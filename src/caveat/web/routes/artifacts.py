@@ -41,7 +41,6 @@ from caveat.web.labelling import (
     normalised_text,
     portion,
     style,
-    viewer_scheme,
 )
 from caveat.web.pages import PageContext, render
 from caveat.web.session import (
@@ -64,7 +63,7 @@ BUFFER = 1 << 20
 def level_names(request: Request, principal: Principal) -> list[tuple[int, str]]:
     """The five common levels in the viewer's national words (NATO's otherwise)."""
     policy = node_of(request).policy
-    scheme = policy.schemes.get(viewer_scheme(policy, principal) or "NATO")
+    scheme = policy.schemes.get(policy.viewer_scheme(principal) or "NATO")
     return [(i, scheme.level_for_common(i).name) for i in range(5)]
 
 

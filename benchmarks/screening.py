@@ -1,7 +1,7 @@
 """Denied-party screening: 10,000 names against a 20,000-entry list, with recall and
 precision on a generated, labelled set of perturbed names.
 
-The list is the real OFAC SDN list of 2024-05-03 (shared/data/screening) topped up with
+The list is the real OFAC SDN list of 2024-05-03 (tests/data/screening) topped up with
 synthetic parties to 20,000 entries. Queries: half are real listed names perturbed
 (typos, transliteration variants, reordered tokens, an alias instead of the primary
 name, case and punctuation), half are synthetic names not on the list. Peer in the same
@@ -11,7 +11,6 @@ blocking index must find what brute force finds, faster.
 
 from __future__ import annotations
 
-import os
 import random
 import time
 from pathlib import Path
@@ -20,8 +19,7 @@ from typing import Any
 from benchmarks.common import write_result
 from caveat.domain.screening import ListedParty, Matcher, PartyKind, parse_ofac_sdn
 
-SHARED = Path(os.environ.get("CAVEAT_SHARED_DIR", Path(__file__).parents[2] / "shared"))
-SDN = SHARED / "data" / "screening" / "sdn-2024-05-03.csv"
+SDN = Path(__file__).parents[1] / "tests" / "data" / "screening" / "sdn-2024-05-03.csv"
 
 GIVEN = (
     "Anna Boris Chen Dmitri Elena Farid Giulia Hiroshi Ines Jamal Katarzyna Lars Mei "

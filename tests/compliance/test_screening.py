@@ -3,7 +3,6 @@ name line and column), screening on creation and on import, holds and resolution
 
 from __future__ import annotations
 
-import os
 import time
 from pathlib import Path
 
@@ -17,8 +16,7 @@ from caveat.domain.identity import Role
 from caveat.domain.screening import ScreeningFormatError
 from tests.compliance.support import CONSOLE, World, ctx
 
-SHARED = Path(os.environ.get("CAVEAT_SHARED_DIR", Path(__file__).parents[3] / "shared"))
-SDN = SHARED / "data" / "screening" / "sdn-2024-05-03.csv"
+SDN = Path(__file__).parents[1] / "data" / "screening" / "sdn-2024-05-03.csv"
 
 GENERIC = "id,name,aliases,kind,nations\nG1,Boris Badenov,Natasha Partner,individual,PTV\n"
 CSL = (
@@ -147,7 +145,6 @@ def test_true_match_keeps_the_hold(world: World) -> None:
     assert "screening" in world.failed("bob", world.plain)
 
 
-@pytest.mark.skipif(not SDN.exists(), reason="shared SDN list not present")
 def test_real_sdn_list_imports_and_screens(world: World) -> None:
     node, sol = world.node, world.principal("sol")
     text = SDN.read_text(encoding="utf-8", errors="strict")

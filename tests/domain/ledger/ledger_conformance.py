@@ -1,9 +1,9 @@
-"""Locate the shared Merkle conformance data; a missing file fails the test, never skips it."""
+"""Locate the Merkle conformance data (tests/data/merkle); a missing file fails the test,
+never skips it."""
 
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 from typing import Any
 
@@ -13,9 +13,8 @@ REPO_ROOT = Path(__file__).parents[3]
 
 
 def conformance_dir() -> Path:
-    """``$CAVEAT_SHARED_DIR/conformance/merkle``, else ``<repo>/../shared/conformance/merkle``."""
-    shared = os.environ.get("CAVEAT_SHARED_DIR") or str(REPO_ROOT.parent / "shared")
-    return Path(shared) / "conformance" / "merkle"
+    """``<repo>/tests/data/merkle``: the vectors are in the repository (see its README)."""
+    return REPO_ROOT / "tests" / "data" / "merkle"
 
 
 def load_conformance(name: str) -> Any:
@@ -23,8 +22,8 @@ def load_conformance(name: str) -> Any:
     path = conformance_dir() / name
     if not path.is_file():
         pytest.fail(
-            f"conformance file {path} is missing: CI always provides it; set CAVEAT_SHARED_DIR "
-            "to the folder holding conformance/merkle/",
+            f"conformance file {path} is missing: it is part of the repository "
+            "(tests/data/README.md says where it came from)",
             pytrace=False,
         )
     return json.loads(path.read_text(encoding="utf-8"))

@@ -15,7 +15,7 @@ from caveat.domain.ledger import merkle
 
 TDEV_PROBE_COUNT = 518
 
-# Probes the reference (Go) verifier accepts and we deliberately reject. The shared
+# Probes the reference (Go) verifier accepts and we deliberately reject. The vectors
 # file's notes expected one such case; reading the data we found eight, of two kinds:
 #  - 32-byte rule: our verifiers insist every hash is 32 bytes (DOMAIN.md), so equal
 #    sizes with equal but 12-byte "roots" ("don't care 2") are rejected. The Go code

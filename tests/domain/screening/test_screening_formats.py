@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
@@ -13,13 +12,12 @@ from caveat.domain.screening import (
     parse_ofac_sdn,
 )
 
-SHARED = Path(os.environ.get("CAVEAT_SHARED_DIR", Path(__file__).parents[4] / "shared"))
-SDN = SHARED / "data" / "screening" / "sdn-2024-05-03.csv"
+SDN = Path(__file__).parents[2] / "data" / "screening" / "sdn-2024-05-03.csv"
 
 
 @pytest.fixture(scope="module")
 def sdn_text() -> str:
-    assert SDN.exists(), f"the shared OFAC SDN file is missing: {SDN}"
+    assert SDN.exists(), f"the OFAC SDN file is missing from the repository: {SDN}"
     return SDN.read_text(encoding="latin-1")
 
 

@@ -5,20 +5,13 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
-from enum import StrEnum
 
 from caveat.domain.errors import PermissionDenied
 from caveat.domain.events import Actor, ActorKind
 from caveat.domain.identity import Clearance, Person, Role
+from caveat.domain.permissions import Scope  # what an API token may do; sessions hold all
 
-
-class Scope(StrEnum):
-    """What an API token may do. Sessions hold every scope."""
-
-    READ = "read"  # look things up
-    WRITE = "write"  # change one's own data and shared content
-    ADMIN = "admin"  # administer accounts, organisations and groups
-
+__all__ = ["ALL_SCOPES", "Acting", "ConsoleOperator", "Principal", "Scope", "require_admin"]
 
 ALL_SCOPES = frozenset(Scope)
 

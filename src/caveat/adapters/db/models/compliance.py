@@ -320,6 +320,9 @@ class ReleaseRequestRow(Base):
     decided_by: Mapped[str | None] = mapped_column(ForeignKey("people.id"))
     decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     decision_reason: Mapped[str] = mapped_column(Text, default="")
+    # A loosening relabel asks for exactly this label (canonical JSON); None: widen REL TO.
+    label_json: Mapped[str | None] = mapped_column(Text)
+    export_json: Mapped[str | None] = mapped_column(Text)
 
 
 class ExportRecordRow(Base):

@@ -112,3 +112,42 @@ class CaveatHoldingRow(Base):
     caveat: Mapped[str] = mapped_column(String(120), primary_key=True)
     granted_at: Mapped[datetime] = mapped_column(UTCDateTime())
     expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class RelabelRequestRow(Base):
+    """Someone outside the originating organisation asks for a resource to be marked
+    differently; the originator's security officer decides (a loosening is a release
+    request instead). The proposed label and export classification are canonical JSON."""
+
+    __tablename__ = "relabel_requests"
+    __table_args__ = (Index("ix_relabel_requests_resource_status", "resource_id", "status"),)
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    resource_id: Mapped[str] = mapped_column(ForeignKey("resources.id"))
+    requested_by: Mapped[str] = mapped_column(ForeignKey("people.id"))
+    requested_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    label_json: Mapped[str] = mapped_column(Text)
+    export_json: Mapped[str] = mapped_column(Text)
+    reason: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(12))  # pending|approved|denied
+    decided_by: Mapped[str | None] = mapped_column(ForeignKey("people.id"))
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    decision_reason: Mapped[str] = mapped_column(Text, default="")
+
+
+class ReadOnRequestRow(Base):
+    """A request to read a person on to a compartment (``SCI:…``, ``SAP:…``): one security
+    officer asks, a different one approves; both are ledger events."""
+
+    __tablename__ = "readon_requests"
+    __table_args__ = (Index("ix_readon_requests_person_status", "person_id", "status"),)
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    person_id: Mapped[str] = mapped_column(ForeignKey("people.id"))
+    caveat: Mapped[str] = mapped_column(String(120))
+    expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    requested_by: Mapped[str | None] = mapped_column(ForeignKey("people.id"))  # None: console
+    requested_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    reason: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(12))  # pending|approved|denied
+    decided_by: Mapped[str | None] = mapped_column(ForeignKey("people.id"))
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    decision_reason: Mapped[str] = mapped_column(Text, default="")

@@ -1,0 +1,251 @@
+"""Who may do what: the one declarative permission table (service action -> rule).
+
+Every service method that changes state (and every officer-only read) starts with
+``authorize(by, Act.X, target)``; that function reads this table and nothing else.
+An action the table does not name is denied. The policy engine still decides every
+access to labelled content on top of this: a role here never stands in for it.
+
+Two rules bind every write (docs/threat-model.md, "Who may change what"):
+nobody changes the facts that decide their own access, and loosening is a release.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+from caveat.domain.identity import Role
+from caveat.domain.permissions.rules import (
+    GRANTING_NATION,
+    NOT_REQUESTER,
+    NOT_SELF,
+    ORIGINATOR,
+    OWN_ORGANISATION,
+    PARTY,
+    PROJECT_LEAD,
+    SELF,
+    SIGNED_IN,
+    FreshSecondFactor,
+    NodeConsole,
+    Rule,
+    all_of,
+    any_of,
+    role,
+)
+
+
+class Scope(StrEnum):
+    """What an API token must carry for the action (sessions carry every scope)."""
+
+    READ = "read"
+    WRITE = "write"
+    ADMIN = "admin"
+
+
+class Act(StrEnum):
+    """Every action a service authorizes; the value is the name events and docs use."""
+
+    # registry and accounts
+    ORGANISATION_CREATE = "organisation.create"
+    GROUP_CREATE = "group.create"
+    PERSON_CREATE = "person.create"
+    PERSON_UPDATE = "person.update"  # roles, clearance, nationalities
+    PERSON_SET_STATUS = "person.set_status"  # suspend or reactivate
+    PERSON_UNLOCK = "person.unlock"
+    PERSON_RESET_MFA = "person.reset_mfa"
+    ADDRESS_UNLOCK = "address.unlock"
+    # one's own credentials
+    PASSWORD_CHANGE = "credential.password"  # noqa: S105 (an action name)
+    AUTHENTICATOR_REPLACE = "credential.authenticator"
+    RECOVERY_CODES_RENEW = "credential.recovery_codes"
+    SESSIONS_REVOKE_ALL = "credential.revoke_sessions"
+    TOKEN_CREATE = "token.create"  # noqa: S105 (an action name)
+    TOKEN_REVOKE = "token.revoke"  # noqa: S105 (an action name)
+    # need-to-know
+    PROJECT_CREATE = "project.create"
+    PROJECT_MEMBER_ADD = "project.member_add"
+    PROJECT_MEMBER_UPDATE = "project.member_update"
+    PROJECT_MEMBER_REMOVE = "project.member_remove"
+    GRANT_ACCESS = "resource.grant_access"
+    GRANT_ORIGINATOR = "resource.grant_originator"
+    GRANT_REVOKE = "resource.grant_revoke"
+    READON_REQUEST = "caveat.readon_request"
+    READON_APPROVE = "caveat.readon_approve"
+    READOFF = "caveat.readoff"
+    # labels
+    RESOURCE_REGISTER = "resource.register"
+    RELABEL_TIGHTEN = "resource.relabel"  # direct, only ever tighter
+    RELABEL_REQUEST = "resource.relabel_request"
+    RELABEL_DECIDE = "resource.relabel_decide"
+    # compliance
+    AGREEMENT_CREATE = "agreement.create"
+    AGREEMENT_AMEND = "agreement.amend"
+    AGREEMENT_MOVE = "agreement.move"
+    AGREEMENT_READ = "agreement.read"
+    AUTHORIZATION_WRITE = "authorization.write"
+    AUTHORIZATION_READ = "authorization.read"
+    EMBARGO_WRITE = "embargo.write"
+    EMBARGO_READ = "embargo.read"
+    SCREENING_IMPORT = "screening.import"
+    SCREENING_RUN = "screening.run"
+    SCREENING_READ = "screening.read"
+    SCREENING_RESOLVE = "screening.resolve"
+    RELEASE_REQUEST = "release.request"
+    RELEASE_CLASSIFY = "release.classify"
+    RELEASE_DECIDE = "release.decide"
+    RELEASE_OVERSEE = "release.oversee"  # every request and the export records
+    PROGRAMME_MANAGE = "programme.manage"
+    VISIT_REQUEST_FOR_OTHERS = "visit.request_for_others"
+    VISIT_DECIDE = "visit.decide"
+    # ledger, monitoring, keys
+    AUDIT_READ = "audit.read"
+    CHECKPOINT_PUBLISH = "ledger.checkpoint_publish"
+    WITNESS_CONFIGURE = "ledger.witness_configure"
+    WITNESS_LIST = "ledger.witness_list"
+    ALERT_READ = "alert.read"
+    ALERT_ACKNOWLEDGE = "alert.acknowledge"
+    ARTIFACT_VERIFY = "artifact.verify"
+    KEK_ROTATE = "kek.rotate"
+    # policy tools for officers
+    POLICY_EXPLAIN = "policy.explain"
+    POLICY_WHO_CAN = "policy.who_can"
+
+
+@dataclass(frozen=True, slots=True)
+class Permission:
+    """What an action needs: the token scope and the rule over actor and target."""
+
+    scope: Scope
+    rule: Rule
+
+
+# Credentials change only in a session whose second factor is at most this old.
+STEP_UP_WINDOW_S = 15 * 60
+
+R = Role
+CONSOLE = NodeConsole()
+PERSON = SIGNED_IN
+OPERATOR = role(R.NODE_OPERATOR)
+OFFICER = role(R.SECURITY_OFFICER)
+# A security officer acts for their own organisation only.
+OWN_OFFICER = all_of(OFFICER, OWN_ORGANISATION)
+FRESH = FreshSecondFactor(STEP_UP_WINDOW_S)
+OWN_CREDENTIAL = all_of(SELF, FRESH)
+
+
+def _p(scope: Scope, rule: Rule) -> Permission:
+    return Permission(scope, rule)
+
+
+W, A, RD = Scope.WRITE, Scope.ADMIN, Scope.READ
+
+PERMISSIONS: dict[Act, Permission] = {
+    # -- registry and accounts: operators node-wide, officers within their organisation,
+    #    clearances only by officers of the granting nation, never oneself.
+    Act.ORGANISATION_CREATE: _p(A, any_of(CONSOLE, OPERATOR)),
+    Act.GROUP_CREATE: _p(A, any_of(CONSOLE, OPERATOR)),
+    Act.PERSON_CREATE: _p(A, any_of(CONSOLE, OPERATOR, all_of(OWN_OFFICER, GRANTING_NATION))),
+    Act.PERSON_UPDATE: _p(
+        A,
+        any_of(CONSOLE, all_of(OPERATOR, NOT_SELF), all_of(OWN_OFFICER, GRANTING_NATION, NOT_SELF)),
+    ),
+    Act.PERSON_SET_STATUS: _p(
+        A, any_of(CONSOLE, all_of(OPERATOR, NOT_SELF), all_of(OWN_OFFICER, NOT_SELF))
+    ),
+    Act.PERSON_UNLOCK: _p(
+        A, any_of(CONSOLE, all_of(OPERATOR, NOT_SELF), all_of(OWN_OFFICER, NOT_SELF))
+    ),
+    Act.PERSON_RESET_MFA: _p(
+        A, any_of(CONSOLE, all_of(OPERATOR, NOT_SELF), all_of(OWN_OFFICER, NOT_SELF))
+    ),
+    Act.ADDRESS_UNLOCK: _p(A, any_of(CONSOLE, OPERATOR, OFFICER)),
+    # -- one's own credentials: a fresh second factor in a session, never a token.
+    Act.PASSWORD_CHANGE: _p(W, OWN_CREDENTIAL),
+    Act.AUTHENTICATOR_REPLACE: _p(W, OWN_CREDENTIAL),
+    Act.RECOVERY_CODES_RENEW: _p(W, OWN_CREDENTIAL),
+    Act.SESSIONS_REVOKE_ALL: _p(W, OWN_CREDENTIAL),
+    Act.TOKEN_CREATE: _p(W, OWN_CREDENTIAL),
+    Act.TOKEN_REVOKE: _p(W, OWN_CREDENTIAL),
+    # -- need-to-know: the project's lead or the person's own security officer, never
+    #    oneself; compartment read-ons take two different people.
+    Act.PROJECT_CREATE: _p(W, any_of(CONSOLE, role(R.PROGRAMME_MANAGER, R.SECURITY_OFFICER))),
+    Act.PROJECT_MEMBER_ADD: _p(
+        W, any_of(CONSOLE, all_of(PROJECT_LEAD, NOT_SELF), all_of(OWN_OFFICER, NOT_SELF))
+    ),
+    Act.PROJECT_MEMBER_UPDATE: _p(
+        W, any_of(CONSOLE, all_of(PROJECT_LEAD, NOT_SELF), all_of(OWN_OFFICER, NOT_SELF))
+    ),
+    Act.PROJECT_MEMBER_REMOVE: _p(W, any_of(CONSOLE, PROJECT_LEAD, OWN_OFFICER, SELF)),
+    Act.GRANT_ACCESS: _p(
+        W, any_of(CONSOLE, all_of(PROJECT_LEAD, NOT_SELF), all_of(OWN_OFFICER, NOT_SELF))
+    ),
+    Act.GRANT_ORIGINATOR: _p(W, all_of(OFFICER, ORIGINATOR, NOT_SELF)),
+    Act.GRANT_REVOKE: _p(
+        W, any_of(CONSOLE, PROJECT_LEAD, OWN_OFFICER, all_of(OFFICER, ORIGINATOR))
+    ),
+    Act.READON_REQUEST: _p(W, any_of(CONSOLE, all_of(OWN_OFFICER, NOT_SELF))),
+    Act.READON_APPROVE: _p(W, all_of(OWN_OFFICER, NOT_SELF, NOT_REQUESTER)),
+    Act.READOFF: _p(W, any_of(CONSOLE, OWN_OFFICER)),
+    # -- labels: the originating organisation tightens; others ask; loosening is a
+    #    release (Act.RELEASE_*), decided by the originator's security officer.
+    Act.RESOURCE_REGISTER: _p(W, any_of(CONSOLE, PERSON)),
+    Act.RELABEL_TIGHTEN: _p(W, ORIGINATOR),
+    Act.RELABEL_REQUEST: _p(W, PERSON),
+    Act.RELABEL_DECIDE: _p(W, all_of(OFFICER, ORIGINATOR, NOT_REQUESTER)),
+    # -- compliance
+    Act.AGREEMENT_CREATE: _p(W, any_of(CONSOLE, all_of(role(R.AGREEMENT_MANAGER), PARTY))),
+    Act.AGREEMENT_AMEND: _p(W, any_of(CONSOLE, all_of(role(R.AGREEMENT_MANAGER), PARTY))),
+    Act.AGREEMENT_MOVE: _p(W, any_of(CONSOLE, all_of(role(R.AGREEMENT_MANAGER), PARTY))),
+    Act.AGREEMENT_READ: _p(
+        RD,
+        any_of(
+            CONSOLE,
+            role(
+                R.AGREEMENT_MANAGER,
+                R.SECURITY_OFFICER,
+                R.EXPORT_CONTROL_OFFICER,
+                R.PROGRAMME_MANAGER,
+                R.AUDITOR,
+            ),
+        ),
+    ),
+    Act.AUTHORIZATION_WRITE: _p(W, any_of(CONSOLE, role(R.EXPORT_CONTROL_OFFICER))),
+    Act.AUTHORIZATION_READ: _p(
+        RD, any_of(CONSOLE, role(R.EXPORT_CONTROL_OFFICER, R.SECURITY_OFFICER, R.AUDITOR))
+    ),
+    Act.EMBARGO_WRITE: _p(W, any_of(CONSOLE, role(R.EXPORT_CONTROL_OFFICER, R.NODE_OPERATOR))),
+    Act.EMBARGO_READ: _p(
+        RD,
+        any_of(
+            CONSOLE,
+            role(R.EXPORT_CONTROL_OFFICER, R.SECURITY_OFFICER, R.NODE_OPERATOR, R.AUDITOR),
+        ),
+    ),
+    Act.SCREENING_IMPORT: _p(
+        W, any_of(CONSOLE, role(R.EXPORT_CONTROL_OFFICER, R.SECURITY_OFFICER))
+    ),
+    Act.SCREENING_RUN: _p(W, any_of(CONSOLE, role(R.EXPORT_CONTROL_OFFICER, R.SECURITY_OFFICER))),
+    Act.SCREENING_READ: _p(RD, any_of(CONSOLE, role(R.EXPORT_CONTROL_OFFICER, R.SECURITY_OFFICER))),
+    Act.SCREENING_RESOLVE: _p(W, all_of(OWN_OFFICER, NOT_SELF)),
+    Act.RELEASE_REQUEST: _p(W, PERSON),
+    Act.RELEASE_CLASSIFY: _p(W, all_of(role(R.EXPORT_CONTROL_OFFICER), NOT_REQUESTER)),
+    Act.RELEASE_DECIDE: _p(W, all_of(OFFICER, ORIGINATOR, NOT_REQUESTER)),
+    Act.RELEASE_OVERSEE: _p(
+        RD, any_of(CONSOLE, role(R.EXPORT_CONTROL_OFFICER, R.SECURITY_OFFICER, R.AUDITOR))
+    ),
+    Act.PROGRAMME_MANAGE: _p(W, any_of(CONSOLE, role(R.PROGRAMME_MANAGER))),
+    Act.VISIT_REQUEST_FOR_OTHERS: _p(W, any_of(CONSOLE, role(R.PROGRAMME_MANAGER))),
+    Act.VISIT_DECIDE: _p(W, any_of(CONSOLE, all_of(OFFICER, NOT_REQUESTER))),
+    # -- ledger, monitoring, keys
+    Act.AUDIT_READ: _p(RD, any_of(CONSOLE, role(R.SECURITY_OFFICER, R.AUDITOR))),
+    Act.CHECKPOINT_PUBLISH: _p(A, any_of(CONSOLE, OPERATOR)),
+    Act.WITNESS_CONFIGURE: _p(A, any_of(CONSOLE, role(R.NODE_OPERATOR, R.SECURITY_OFFICER))),
+    Act.WITNESS_LIST: _p(RD, any_of(CONSOLE, role(R.NODE_OPERATOR, R.SECURITY_OFFICER, R.AUDITOR))),
+    Act.ALERT_READ: _p(RD, any_of(CONSOLE, role(R.SECURITY_OFFICER, R.AUDITOR))),
+    Act.ALERT_ACKNOWLEDGE: _p(W, any_of(CONSOLE, OFFICER)),
+    Act.ARTIFACT_VERIFY: _p(W, any_of(CONSOLE, role(R.NODE_OPERATOR, R.SECURITY_OFFICER))),
+    Act.KEK_ROTATE: _p(W, any_of(CONSOLE, OPERATOR)),
+    # -- policy tools
+    Act.POLICY_EXPLAIN: _p(RD, any_of(CONSOLE, OFFICER)),
+    Act.POLICY_WHO_CAN: _p(RD, any_of(CONSOLE, OFFICER)),
+}

@@ -12,6 +12,7 @@ import uuid
 from typing import Any
 
 import structlog
+from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 _SAFE_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
@@ -22,6 +23,11 @@ _CONTENT_UPLOAD = {
     b"PATCH": re.compile(r"^/api/v1/uploads/[A-Za-z0-9-]{1,64}$"),
     b"PUT": re.compile(r"^/api/v1/uploads/[A-Za-z0-9-]{1,64}/content$"),
 }
+
+# Every body but artifact content is small: JSON and forms are capped before they are
+# read, so an unauthenticated client cannot make the server buffer or parse megabytes.
+MAX_SMALL_BODY = 1024 * 1024
+_STREAMED_FORMS = {b"POST": re.compile(r"^/artifacts/new$")}  # the web upload streams its file
 
 API_CSP = "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'"
 DOCS_CSP = (
@@ -90,7 +96,17 @@ class EdgeMiddleware:
             await send(message)
 
         method: bytes = scope["method"].encode()
-        if (
+        limit = _body_limit(method, path, headers)
+        if limit is not None and _declared_length(headers) > limit:
+            await _send_problem(
+                send_with_headers,
+                request_id,
+                413,
+                "body_too_large",
+                f"the request body is larger than {limit} bytes",
+                "send a smaller body; artifact content goes to the upload endpoints",
+            )
+        elif (
             method in _BODY_METHODS
             and path.startswith("/api/")
             and not _json_body(headers)
@@ -106,8 +122,21 @@ class EdgeMiddleware:
                 "application/octet-stream to the upload endpoints)",
             )
         else:
+            if limit is not None:
+                receive = _capped(receive, limit)
             try:
                 await self.app(scope, receive, send_with_headers)
+            except BodyTooLarge:
+                if "status" in status_holder:
+                    raise
+                await _send_problem(
+                    send_with_headers,
+                    request_id,
+                    413,
+                    "body_too_large",
+                    f"the request body is larger than {limit} bytes",
+                    "send a smaller body; artifact content goes to the upload endpoints",
+                )
             except Exception:
                 # The traceback goes to the log only; the client gets the request id.
                 log.exception("unhandled error", path=path, request_id=request_id)
@@ -132,6 +161,49 @@ class EdgeMiddleware:
         )
 
 
+class BodyTooLarge(HTTPException):
+    """Raised by the capped receive channel when a body outgrows its route's limit.
+
+    An HTTPException, so the framework's body parser passes it on as a 413 instead of
+    turning it into a 400 "error parsing the body"."""
+
+    def __init__(self) -> None:
+        super().__init__(413, "the request body is too large")
+
+
+def _body_limit(method: bytes, path: str, headers: dict[bytes, bytes]) -> int | None:
+    """The byte limit for this request's body; None for streamed artifact content."""
+    if method not in _BODY_METHODS or _content_upload(method, path, headers):
+        return None
+    streamed = _STREAMED_FORMS.get(method)
+    if streamed is not None and streamed.match(path):
+        return None
+    return MAX_SMALL_BODY
+
+
+def _declared_length(headers: dict[bytes, bytes]) -> int:
+    try:
+        return int(headers.get(b"content-length", b"0"))
+    except ValueError:
+        return 0  # not a number: the server's own parser refuses it
+
+
+def _capped(receive: Receive, limit: int) -> Receive:
+    """A receive channel that stops a body (chunked or lying about its length) at ``limit``."""
+    seen = 0
+
+    async def capped() -> Message:
+        nonlocal seen
+        message = await receive()
+        if message["type"] == "http.request":
+            seen += len(message.get("body", b""))
+            if seen > limit:
+                raise BodyTooLarge
+        return message
+
+    return capped
+
+
 def _json_body(headers: dict[bytes, bytes]) -> bool:
     length = headers.get(b"content-length")
     if length == b"0" or (length is None and b"transfer-encoding" not in headers):
@@ -150,7 +222,7 @@ def _content_upload(method: bytes, path: str, headers: dict[bytes, bytes]) -> bo
 async def _send_problem(
     send: Any, request_id: str, status: int, code: str, detail: str, hint: str
 ) -> None:
-    titles = {415: "Unsupported media type", 500: "Internal error"}
+    titles = {413: "Body too large", 415: "Unsupported media type", 500: "Internal error"}
     body = json.dumps(
         {
             "type": f"urn:caveat:error:{code}",

@@ -169,6 +169,31 @@ def check_media_type(media_type: str | None) -> str:
     return value
 
 
+# Types a browser renders inertly (nosniff is always sent); anything else, HTML and
+# script above all, is served as opaque bytes so an upload cannot run as this origin.
+SAFE_SERVED_TYPES = frozenset(
+    {
+        "application/pdf",
+        "application/json",
+        "application/zip",
+        "application/octet-stream",
+        "image/png",
+        "image/jpeg",
+        "image/gif",
+        "image/webp",
+        "text/plain",
+        "text/csv",
+    }
+)
+
+
+def served_media_type(declared: str | None) -> str:
+    """The type content is served as: the declared one when it is on the safe list,
+    else ``application/octet-stream`` (the declared type is kept in the record)."""
+    base = (declared or "").split(";")[0].strip().lower()
+    return base if base in SAFE_SERVED_TYPES else "application/octet-stream"
+
+
 def check_sha256(value: str, *, field: str = "sha256") -> bytes:
     """The 32 bytes of a lower-case hex SHA-256."""
     text = value.strip().lower()

@@ -23,7 +23,7 @@ from starlette.requests import ClientDisconnect
 
 from caveat.api.deps import CtxDep, CurrentPrincipal, NodeDep
 from caveat.api.problems import problem
-from caveat.domain.artifacts import IpKind, IpOwner
+from caveat.domain.artifacts import IpKind, IpOwner, served_media_type
 from caveat.domain.errors import CaveatError, InvalidInput
 from caveat.services.artifacts import (
     Appender,
@@ -413,7 +413,19 @@ def verify(
     }
 
 
+# Positions beyond any stored size; longer digit strings are read as this (never parsed
+# whole: a 10,000-digit number would otherwise cost time and fail Python's int limit).
+_FAR = 10**18
+
+
+def _position(digits: str) -> int:
+    return _FAR if len(digits) > 18 else int(digits)
+
+
 def _parse_range(header: str | None) -> tuple[int, int | None] | None:
+    """A single byte range per RFC 9110 §14.1.2, as (first, last or None); a suffix range
+    ``-N`` as (-N, None). None: no Range, or one to ignore (several, malformed, or
+    last < first, which §14.1.1 calls invalid)."""
     if header is None:
         return None
     match = _RANGE.match(header.strip())
@@ -421,8 +433,13 @@ def _parse_range(header: str | None) -> tuple[int, int | None] | None:
         return None  # multiple or malformed ranges: RFC 9110 allows ignoring Range
     first, last = match.groups()
     if first == "":
-        return (-int(last), None)
-    return (int(first), None if last == "" else int(last))
+        suffix = _position(last)
+        # A zero-length suffix selects nothing: unsatisfiable (416), never the whole body.
+        return (_FAR, None) if suffix == 0 else (-suffix, None)
+    start, end = _position(first), None if last == "" else _position(last)
+    if end is not None and end < start:
+        return None
+    return (start, end)
 
 
 @router.get("/artifacts/{artifact_id}/content", response_model=None)
@@ -432,7 +449,7 @@ def download(
     principal: CurrentPrincipal,
     node: NodeDep,
     ctx: CtxDep,
-    version: Annotated[int | None, Query(ge=1)] = None,
+    version: Annotated[int | None, Query(ge=1, le=2**31 - 1)] = None,
 ) -> Response:
     """The content (decrypted as it streams); Range supported; every download is an event."""
     wanted = _parse_range(request.headers.get("range"))
@@ -464,7 +481,10 @@ def download(
         status = 206
         headers["Content-Range"] = f"bytes {content.start}-{content.end - 1}/{content.size}"
     return StreamingResponse(
-        content.chunks, status_code=status, media_type=content.media_type, headers=headers
+        content.chunks,
+        status_code=status,
+        media_type=served_media_type(content.media_type),
+        headers=headers,
     )
 
 

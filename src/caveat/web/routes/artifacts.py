@@ -18,6 +18,7 @@ from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import HTMLResponse, Response, StreamingResponse
 from starlette.concurrency import run_in_threadpool
 
+from caveat.domain.artifacts import served_media_type
 from caveat.domain.compliance import require_reason
 from caveat.domain.errors import (
     CaveatError,
@@ -264,7 +265,7 @@ def download(
     name = content.filename or f"{artifact_id}-v{content.version}"
     return StreamingResponse(
         content.chunks,
-        media_type=content.media_type,
+        media_type=served_media_type(content.media_type),
         headers={
             "Content-Length": str(content.end - content.start),
             "Content-Disposition": f"attachment; filename*=UTF-8''{quote(name, safe='')}",

@@ -12,6 +12,7 @@ from caveat.adapters.blobstore import BlobStore, LocalBlobStore
 from caveat.adapters.blobstore.s3 import S3BlobStore
 from caveat.adapters.db import schema
 from caveat.adapters.db.engine import make_engine, make_session_factory
+from caveat.adapters.files import make_private_dir
 from caveat.adapters.kek import LocalKekFile
 from caveat.adapters.keys import LocalKeyFiles
 from caveat.bootstrap.settings import HashProfile, Settings
@@ -342,7 +343,7 @@ def init_node(
     require_nation(operator.nation)
     if not settings.node_name.strip():
         raise InvalidInput("the node needs a name", code="invalid_name", field="node_name")
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    make_private_dir(settings.data_dir)
     keys = LocalKeyFiles(settings.data_dir / "keys")
     keys.create()
     engine = make_engine(settings.resolved_database_url())

@@ -11,6 +11,7 @@ import typer
 from caveat import __version__
 from caveat.adapters.db import schema
 from caveat.adapters.db.engine import make_engine
+from caveat.adapters.files import require_private, sqlite_files
 from caveat.bootstrap.container import FirstOperator, init_node, open_node
 from caveat.bootstrap.settings import Settings
 from caveat.cli import (
@@ -168,6 +169,9 @@ def run_server(settings: Settings, *, host: str, port: int, workers: int) -> Non
     import uvicorn
 
     with errors(False):
+        if settings.database_url is None:  # the embedded database lives in the data directory
+            database = settings.data_dir / "caveat.db"
+            require_private(settings.data_dir, sqlite_files(database))
         node = open_node(settings)  # refuse to start on a wrong schema, with a clear message
         try:
             artifacts.sweep_at_start(node)

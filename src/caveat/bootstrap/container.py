@@ -287,7 +287,8 @@ def _artifacts(
         upload_ttl=timedelta(hours=settings.upload_expiry_hours),
     )
     admin = ArtifactAdmin(uow=uow, artifacts=artifacts, blobs=blobs, kek=kek, clock=clock)
-    return artifacts, ArtifactSearch(uow=uow, policy=policy), admin
+    search = ArtifactSearch(uow=uow, policy=policy, secret_key=keys.secret_key)
+    return artifacts, search, admin
 
 
 def _monitor_rules(settings: Settings) -> MonitorRules:

@@ -8,12 +8,14 @@ Pages are keyset pages over (created_at, id), newest first.
 
 from __future__ import annotations
 
-import base64
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from sqlalchemy import (
     BigInteger,
     ColumnElement,
@@ -37,6 +39,7 @@ from caveat.domain.export_control import Regime
 from caveat.domain.nations import require_nation
 from caveat.domain.policy import Action, Context
 from caveat.domain.resources import resource_kind
+from caveat.domain.sealing import UnsealFailed, seal, unseal
 from caveat.services import policy_listing
 from caveat.services.policy import PolicyService
 from caveat.services.policy_loader import subject_of
@@ -87,17 +90,28 @@ class ArtifactPage:
     next_after: str | None
 
 
-def _cursor(seq: int) -> str:
-    return base64.urlsafe_b64encode(f"s{seq}".encode()).decode()
+_CURSOR_INFO = b"caveat search cursor v1"
+_CURSOR_AAD = b"cursor:"
 
 
-def _uncursor(value: str) -> int:
+def cursor_key(secret_key: bytes) -> bytes:
+    """The key that seals search cursors, derived from the node's secret key (HKDF, its
+    own label, so a cursor key never opens a sealed TOTP seed and vice versa)."""
+    return HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=_CURSOR_INFO).derive(
+        secret_key
+    )
+
+
+def _cursor(key: bytes, seq: int, person_id: str) -> str:
+    """An opaque cursor: the position sealed (AES-GCM) and bound to who asked, so it says
+    nothing of how many artifacts exist and works for nobody else."""
+    return seal(key, str(seq).encode(), aad=_CURSOR_AAD + person_id.encode())
+
+
+def _uncursor(key: bytes, value: str, person_id: str) -> int:
     try:
-        raw = base64.urlsafe_b64decode(value.encode()).decode()
-        if not raw.startswith("s"):
-            raise ValueError(raw)
-        return int(raw[1:])
-    except ValueError:
+        return int(unseal(key, value, aad=_CURSOR_AAD + person_id.encode()))
+    except (UnsealFailed, ValueError):
         raise InvalidInput(
             "not a cursor from a previous page", code="invalid_cursor", field="after"
         ) from None
@@ -126,9 +140,18 @@ def _pg_full_text(terms: list[str]) -> ColumnElement[bool]:
 class ArtifactSearch:
     """Lists and searches artifacts a principal may discover."""
 
-    def __init__(self, *, uow: UnitOfWorkFactory, policy: PolicyService) -> None:
+    def __init__(
+        self, *, uow: UnitOfWorkFactory, policy: PolicyService, secret_key: Callable[[], bytes]
+    ) -> None:
         self._uow = uow
         self._policy = policy
+        self._secret_key = secret_key
+        self._key: bytes | None = None
+
+    def _cursor_key(self) -> bytes:
+        if self._key is None:
+            self._key = cursor_key(self._secret_key())
+        return self._key
 
     def search(self, principal: Principal, query: SearchQuery) -> ArtifactPage:
         """A keyset page of visible artifacts matching ``query``, newest first."""
@@ -150,8 +173,10 @@ class ArtifactSearch:
             )
             for r in rows[: query.limit]
         )
-        more = len(rows) > query.limit and items
-        return ArtifactPage(items, _cursor(rows[query.limit - 1].seq) if more else None)
+        if not (len(rows) > query.limit and items):
+            return ArtifactPage(items, None)
+        last = rows[query.limit - 1].seq
+        return ArtifactPage(items, _cursor(self._cursor_key(), last, principal.person_id))
 
     def _filters(self, session: Session, query: SearchQuery) -> list[ColumnElement[bool]]:
         where: list[ColumnElement[bool]] = []
@@ -205,7 +230,7 @@ class ArtifactSearch:
             match = " ".join(f'"{t}"' for t in terms)
             where.append(text("artifact_fts MATCH :fts_query").bindparams(fts_query=match))
         if query.after:
-            where.append(order < _uncursor(query.after))
+            where.append(order < _uncursor(self._cursor_key(), query.after, principal.person_id))
         statement = select(
             ArtifactRow.id,
             ArtifactRow.seq,

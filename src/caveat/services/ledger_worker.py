@@ -18,6 +18,8 @@ from caveat.services.uow import CallContext
 
 log = structlog.get_logger("caveat.ledger")
 
+RETRY_FIRST_S = 0.05  # the first retry after a failed run; doubles up to the period
+
 
 class LedgerWorker:
     """Runs the sequencer, scheduled checkpoints and monitoring off the request path."""
@@ -49,18 +51,33 @@ class LedgerWorker:
             self._monitoring.scan(CallContext(request_id="ledger-worker"))
 
     def _loop(self) -> None:
+        failures = 0
         while not self._stop.is_set():
-            self._wake.wait(self._period)
+            if failures:
+                # A failed run (the database busy or down) is retried soon, backing off
+                # to the period: pending events are never left for a whole period.
+                self._stop.wait(min(self._period, RETRY_FIRST_S * 2 ** min(failures - 1, 8)))
+            else:
+                self._wake.wait(self._period)
             if self._stop.is_set():
                 break
             try:
                 self.run_once()
-            except CaveatError as exc:  # the database is down: try again next period
-                log.warning("ledger worker failed", code=exc.code, detail=exc.detail)
+                failures = 0
+            except CaveatError as exc:  # the database is busy or down
+                failures += 1
+                log.warning(
+                    "ledger worker run failed; retrying",
+                    code=exc.code,
+                    detail=exc.detail,
+                    failures=failures,
+                )
             except Exception:
-                log.exception("ledger worker crashed a run")
-            # Cleared after the run: the run's own commits must not wake it again at once.
-            self._wake.clear()
+                failures += 1
+                log.exception("ledger worker crashed a run; retrying", failures=failures)
+            if not failures:
+                # Cleared after a good run: its own commits must not wake it again at once.
+                self._wake.clear()
 
     def start(self) -> None:
         """Start the thread (no-op when the period is 0 or it already runs)."""

@@ -24,6 +24,7 @@ from caveat.cli import (
     releases,
     remote,
 )
+from caveat.cli import backup as backup_cli
 from caveat.cli.context import CliState, state
 from caveat.cli.demo import demo_app
 from caveat.cli.output import emit_json, errors, out
@@ -55,6 +56,8 @@ app.add_typer(compliance.embargoes, name="embargo")
 app.add_typer(compliance.visits, name="visit")
 app.add_typer(releases.release, name="release")
 app.add_typer(control_lists.control_list, name="control-list")
+app.command("backup")(backup_cli.backup_command)
+app.command("restore")(backup_cli.restore_command)
 app.command("export-records")(releases.export_records)
 app.command("login")(remote.login)
 app.command("logout")(remote.logout)

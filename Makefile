@@ -3,20 +3,42 @@ PYTHON ?= python3
 VENV   ?= .venv
 BIN     = $(VENV)/bin
 DEMO_DIR ?= var/demo
+LOCK    = requirements/lock.txt
 
 .DEFAULT_GOAL := help
-.PHONY: help install browser demo serve test test-postgres lint format bench clean
+.PHONY: help install lock audit dist wheel-smoke browser demo serve test test-postgres lint format bench clean
 
 help: ## List the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  \033[36m%-14s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
 
-$(BIN)/caveat: pyproject.toml
+# Exactly the locked, hash-checked set (never an upgrade), then Caveat itself on top.
+$(BIN)/caveat: pyproject.toml $(LOCK)
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[dev]'
+	$(BIN)/python -m pip install --quiet --require-hashes -r $(LOCK)
+	$(BIN)/python -m pip install --quiet --no-deps --no-build-isolation -e .
+	@$(BIN)/python -m pip check >/dev/null || { $(BIN)/python -m pip check; \
+		echo "pyproject.toml needs something $(LOCK) lacks: run 'make lock'"; exit 1; }
 	@touch $@
 
-install: $(BIN)/caveat ## Create .venv with Caveat and its development tools
+install: $(BIN)/caveat ## Create .venv with Caveat and its development tools, as locked
+
+lock: ## Re-resolve requirements/*.txt from pyproject.toml (keeps pins; UPGRADE=1 takes the newest)
+	@test -x $(BIN)/uv || { $(PYTHON) -m venv $(VENV) && $(BIN)/python -m pip install --quiet uv; }
+	$(BIN)/uv pip compile pyproject.toml --extra dev --generate-hashes --quiet \
+		--python-version 3.11 --python-platform x86_64-unknown-linux-gnu \
+		--custom-compile-command "make lock" $(if $(UPGRADE),--upgrade) -o $(LOCK)
+	$(BIN)/uv pip compile pyproject.toml --generate-hashes --quiet --constraint $(LOCK) \
+		--python-version 3.11 --python-platform x86_64-unknown-linux-gnu \
+		--custom-compile-command "make lock" -o requirements/runtime.txt
+
+audit: install ## Known vulnerabilities in the locked set (pip-audit; requirements/audit-ignore.txt)
+	.ci/audit
+
+dist: install ## Build the sdist and wheel into dist/, each wheel with its CycloneDX SBOM
+	.ci/dist
+
+wheel-smoke: dist ## Install the wheel in a clean virtualenv elsewhere and smoke-test it
+	.ci/wheel-smoke
 
 demo: install ## Run a demo node with a multinational scenario at http://127.0.0.1:8000
 	$(BIN)/caveat --data-dir $(DEMO_DIR) demo
@@ -49,4 +71,4 @@ bench: install ## Run the benchmarks (installs wrk) and write benchmarks/results
 		$(BIN)/python -m benchmarks.run
 
 clean: ## Remove the virtualenv, caches and local data
-	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache var build *.egg-info src/*.egg-info
+	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache var build dist *.egg-info src/*.egg-info

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import os
+import shutil
+import subprocess
+from importlib import resources
 from pathlib import Path
 from typing import Annotated
 
@@ -89,10 +92,40 @@ def root(
     ctx.obj = CliState(settings=settings, on_close=ctx.call_on_close)
 
 
+def build_commit() -> str | None:
+    """The git commit this copy of Caveat was built from, or None when nothing says.
+
+    A wheel built by `make dist` carries it in ``caveat/BUILD_COMMIT``; a source checkout
+    (an editable install) asks git, and marks uncommitted changes with ``-dirty``.
+    """
+    recorded = resources.files("caveat").joinpath("BUILD_COMMIT")
+    if recorded.is_file():
+        return recorded.read_text(encoding="ascii").strip() or None
+    checkout = Path(__file__).resolve().parents[3]
+    git = shutil.which("git")
+    if git is None or not (checkout / ".git").exists():
+        return None
+    try:
+        found = subprocess.run(  # noqa: S603 - fixed arguments, no shell
+            [git, "-C", str(checkout), "describe", "--always", "--dirty", "--abbrev=40"],
+            capture_output=True,
+            text=True,
+            timeout=10,
+            check=True,
+        )
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return found.stdout.strip() or None
+
+
 @app.command()
-def version() -> None:
-    """Print Caveat's version."""
-    typer.echo(__version__)
+def version(json_: JsonOpt = False) -> None:
+    """Print Caveat's version and the git commit it was built from."""
+    commit = build_commit()
+    if json_:
+        emit_json({"version": __version__, "commit": commit})
+        return
+    typer.echo(f"caveat {__version__} (commit {commit or 'unknown: not recorded in this build'})")
 
 
 @app.command()
@@ -136,9 +169,18 @@ def init(
 
 
 @db.command("upgrade")
-def db_upgrade(ctx: typer.Context, json_: JsonOpt = False) -> None:
+def db_upgrade(
+    ctx: typer.Context,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="list the migrations that would run; change nothing")
+    ] = False,
+    json_: JsonOpt = False,
+) -> None:
     """Migrate the database to this version's schema (back it up first)."""
     settings = state(ctx).settings
+    if dry_run:
+        _db_upgrade_dry_run(settings, json_)
+        return
     with errors(json_):
         engine = make_engine(settings.resolved_database_url())
         before = schema.current_revision(engine)
@@ -150,6 +192,34 @@ def db_upgrade(ctx: typer.Context, json_: JsonOpt = False) -> None:
             emit_json(result)
         else:
             out.print(f"schema {before or 'empty'} -> {after}")
+
+
+def _db_upgrade_dry_run(settings: Settings, json_: bool) -> None:
+    with errors(json_):
+        engine = make_engine(settings.resolved_database_url())
+        try:
+            current, pending = schema.current_revision(engine), schema.pending_revisions(engine)
+        finally:
+            engine.dispose()
+        head = schema.head_revision()
+        if json_:
+            emit_json(
+                {
+                    "from": current,
+                    "to": head,
+                    "dry_run": True,
+                    "pending": [{"revision": rev, "title": title} for rev, title in pending],
+                }
+            )
+            return
+        if not pending:
+            out.print(f"schema {current} is this version's; nothing to apply")
+            return
+        out.print(
+            f"schema {current or 'empty'} -> {head}: would apply {len(pending)}, oldest first"
+        )
+        for rev, title in pending:
+            out.print(f"  {rev}  {title}", markup=False, highlight=False, soft_wrap=True)
 
 
 @db.command("status")

@@ -49,6 +49,20 @@ def current_revision(engine: Engine) -> str | None:
         ) from exc
 
 
+def pending_revisions(engine: Engine) -> list[tuple[str, str]]:
+    """What ``upgrade`` would apply, oldest first: (revision, title from its docstring)."""
+    current = current_revision(engine)
+    script = ScriptDirectory.from_config(_config())
+    if current is not None and current not in {rev.revision for rev in script.walk_revisions()}:
+        raise SchemaNotCurrent(
+            f"the database schema ({current}) is newer than this version of Caveat "
+            f"({head_revision()})",
+            hint="upgrade Caveat; do not run an older version against a newer database",
+        )
+    revisions = script.iterate_revisions("head", current or "base")  # newest first
+    return [(rev.revision, " ".join((rev.doc or "").split())) for rev in reversed(list(revisions))]
+
+
 def upgrade(engine: Engine, revision: str = "head") -> None:
     """Migrate the database forward to ``revision``."""
     cfg = _config()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -42,3 +43,39 @@ class ThrottlePolicy:
     def is_hard_lock(self, failures: int) -> bool:
         """True when the account needs an operator to unlock it."""
         return failures >= self.hard_lock_after
+
+
+class DenialFolding:
+    """A per-subject budget of recorded denials: the first ``per_minute`` denials of a
+    subject in a clock minute are recorded one by one; the rest are counted and folded
+    into the next recorded denial (its ``folded`` count), so a flood of refused requests
+    costs few ledger writes and loses no count. Thread-safe; time is passed in."""
+
+    def __init__(self, per_minute: int = 10, *, max_subjects: int = 10_000) -> None:
+        self.per_minute = per_minute
+        self._max_subjects = max_subjects
+        self._lock = threading.Lock()
+        # subject -> (minute, recorded in that minute, folded since the last record)
+        self._seen: dict[str, tuple[int, int, int]] = {}
+
+    def admit(self, subject: str, now: datetime) -> int | None:
+        """None: count this denial without recording it. Else record it, carrying the
+        returned number of earlier denials folded into it."""
+        minute = int(now.timestamp() // 60)
+        with self._lock:
+            last_minute, recorded, folded = self._seen.get(subject, (minute, 0, 0))
+            if last_minute != minute:
+                recorded = 0
+            if recorded >= self.per_minute:
+                self._seen[subject] = (minute, recorded, folded + 1)
+                return None
+            self._seen[subject] = (minute, recorded + 1, 0)
+            if len(self._seen) > self._max_subjects:
+                self._forget_before(minute)
+            return folded
+
+    def _forget_before(self, minute: int) -> None:
+        # Subjects idle since an earlier minute with nothing folded hold no state worth
+        # keeping; a subject with folded denials is kept until a record carries them.
+        for subject in [s for s, (m, _, f) in self._seen.items() if m < minute and not f]:
+            del self._seen[subject]

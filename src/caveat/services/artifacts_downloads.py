@@ -17,6 +17,7 @@ from caveat.domain.artifacts import BindingInvalid, ContentCorrupt
 from caveat.domain.errors import CaveatError, InvalidInput, NotFound, PermissionDenied
 from caveat.domain.events import Actor, Outcome
 from caveat.domain.policy import Action
+from caveat.domain.throttle import DenialFolding
 from caveat.services.artifacts_binding import check_binding
 from caveat.services.artifacts_content import read_range
 from caveat.services.artifacts_deps import ArtifactDeps
@@ -40,11 +41,15 @@ class Content:
     chunks: Iterator[bytes] = field(repr=False)
 
 
+DENIALS_RECORDED_PER_MINUTE = 10  # per person; more are folded into the next record
+
+
 class Downloads:
     """Policy-checked, binding-checked streaming reads."""
 
     def __init__(self, deps: ArtifactDeps) -> None:
         self._deps = deps
+        self._denials = DenialFolding(per_minute=DENIALS_RECORDED_PER_MINUTE)
 
     def open_content(
         self,
@@ -101,36 +106,38 @@ class Downloads:
         )
 
     def _require_read(self, principal: Principal, ctx: CallContext, artifact_id: str) -> None:
-        """A refused read is an event too; it commits before the error is raised."""
+        """A refused read is an event too; it commits before the error is raised.
+
+        The decision is read without the write lock; a denial takes one only to record
+        itself, and a flood of denials by one person is folded (counted, not dropped)."""
         deps = self._deps
         denied: CaveatError | None = None
-        with deps.uow(ctx) as uow:
+        with deps.uow.read() as session:
+            now = deps.uow.clock()
             try:
-                _, resource = discoverable(
-                    uow.session, deps.policy, principal, artifact_id, uow.now
-                )
-                decision = deps.policy.decide_row(
-                    uow.session, principal, Action.READ, resource, uow.now
-                )
+                _, resource = discoverable(session, deps.policy, principal, artifact_id, now)
+                decision = deps.policy.decide_row(session, principal, Action.READ, resource, now)
                 failed = decision.failed_codes
             except NotFound as exc:
                 denied, failed = exc, ["discover"]
-            if failed:
+        if not failed:
+            return
+        folded = self._denials.admit(principal.person_id, now)
+        if folded is not None:
+            with deps.uow(ctx) as uow:
                 uow.record(
                     "artifact.downloaded",
                     principal.actor(),
                     target_id=artifact_id,
                     outcome=Outcome.DENIED,
-                    data={"failed": failed},
+                    data={"failed": failed, "folded": folded},
                 )
-                denied = denied or PermissionDenied(
-                    "you may not read this artifact's content",
-                    code="policy_denied",
-                    data={"failed": failed},
-                    hint="`caveat show ID` explains which requirement failed",
-                )
-        if denied is not None:
-            raise denied
+        raise denied or PermissionDenied(
+            "you may not read this artifact's content",
+            code="policy_denied",
+            data={"failed": failed},
+            hint="`caveat show ID` explains which requirement failed",
+        )
 
     def _guarded(
         self,

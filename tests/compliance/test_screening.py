@@ -117,11 +117,12 @@ def test_hit_holds_until_resolved_and_separation_of_duties(world: World) -> None
     assert "screening" in world.failed("rpartridge", world.plain)
     with pytest.raises(PermissionDenied) as info:  # another organisation's officer
         node.screening.resolve(sol, ctx(), hits[0].id, outcome="false_positive", reason="dob")
-    assert info.value.code == "other_organisation"
+    assert info.value.code == "policy_denied"
+    assert info.value.data["rule"] == "of the same organisation"
     me = world.principal("rpartridge")
     with pytest.raises(PermissionDenied) as info:
         node.screening.resolve(me, ctx(), hits[0].id, outcome="false_positive", reason="it's me")
-    assert info.value.code == "self_resolution"
+    assert info.value.code == "self_change"
     gso = world.principal("gso")
     assert [h.id for h in node.screening.hits(gso)] == [hits[0].id]
     node.screening.resolve(

@@ -51,7 +51,7 @@ def auditor(http: TestClient, node: Node, clock: FakeClock) -> CaveatClient:
 
 def test_checkpoint_and_tiles_are_public(http: TestClient, node: Node) -> None:
     add_events(node, 300)
-    node.ledger.publish_checkpoint()
+    node.ledger.publish_now()
     note = http.get("/checkpoint")
     assert note.status_code == 200
     assert note.headers["content-type"].startswith("text/plain")
@@ -66,12 +66,16 @@ def test_checkpoint_and_tiles_are_public(http: TestClient, node: Node) -> None:
 
 
 def test_proofs_through_the_client_verify(
-    http: TestClient, node: Node, auditor: CaveatClient
+    http: TestClient, node: Node, auditor: CaveatClient, clock: FakeClock
 ) -> None:
+    operator = _client(http, Scenario(node, clock), "otto", Role.NODE_OPERATOR)
     add_events(node, 40)
-    first = auditor.publish_checkpoint()
+    with pytest.raises(PermissionDenied) as refused:
+        auditor.publish_checkpoint()  # only operators (and the sequencer) publish
+    assert refused.value.code == "policy_denied"
+    first = operator.publish_checkpoint()
     add_events(node, 9)
-    second = auditor.publish_checkpoint()
+    second = operator.publish_checkpoint()
     p = auditor.inclusion_proof(index=12)
     unb = base64.b64decode
     verify_inclusion(

@@ -21,7 +21,7 @@ from tests.ledger.support import add_events
 @pytest.fixture
 def bundle(node: Node, tmp_path: Path) -> Path:
     add_events(node, 120)
-    node.ledger.publish_checkpoint()
+    node.ledger.publish_now()
     add_events(node, 30)
     path = tmp_path / "ledger.jsonl"
     summary = node.bundles.export(ConsoleOperator(), CallContext.cli(), path)

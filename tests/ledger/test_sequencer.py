@@ -48,14 +48,14 @@ def test_stored_tree_matches_an_in_memory_tree_and_proofs_verify(node: Node) -> 
     memory = MemoryTree()
     for body in _bodies(node):
         memory.append(leaf_hash(body.encode()))
-    cp = node.ledger.publish_checkpoint()
+    cp = node.ledger.publish_now()
     assert cp.root_hash == memory.root()
     for index in (0, 1, 127, 128, cp.size - 1):
         p = node.ledger.inclusion_proof(index)
         verify_inclusion(p.index, p.size, p.leaf_hash, p.proof, p.root_hash)
         assert p.root_hash == cp.root_hash
     add_events(node, 77)
-    new = node.ledger.publish_checkpoint()
+    new = node.ledger.publish_now()
     c = node.ledger.consistency_proof(cp.size)
     assert c.new_size == new.size
     verify_consistency(c.old_size, c.new_size, c.proof, cp.root_hash, new.root_hash)
@@ -63,10 +63,10 @@ def test_stored_tree_matches_an_in_memory_tree_and_proofs_verify(node: Node) -> 
 
 def test_checkpoints_are_signed_notes_of_the_origin(node: Node) -> None:
     add_events(node, 5)
-    cp = node.ledger.publish_checkpoint()
+    cp = node.ledger.publish_now()
     opened = open_checkpoint(cp.note, origin="test-node", log_verifier=node.ledger.verifier())
     assert opened.checkpoint.size == cp.size
-    assert node.ledger.publish_checkpoint().id == cp.id  # nothing new: same checkpoint
+    assert node.ledger.publish_now().id == cp.id  # nothing new: same checkpoint
 
 
 def test_checkpoints_follow_the_schedule(node: Node, clock: FakeClock) -> None:
@@ -84,7 +84,7 @@ def test_checkpoints_follow_the_schedule(node: Node, clock: FakeClock) -> None:
 
 def test_proof_requests_outside_the_tree_are_refused(node: Node) -> None:
     add_events(node, 3)
-    cp = node.ledger.publish_checkpoint()
+    cp = node.ledger.publish_now()
     with pytest.raises(InvalidInput):
         node.ledger.inclusion_proof(cp.size)
     with pytest.raises(NotFound):
@@ -114,7 +114,7 @@ def test_several_sequencers_at_once_build_one_consistent_log(node: Node) -> None
         t.join()
     assert not errors
     assert len(_bodies(node)) == 400 + 3  # the node's own first events too
-    node.ledger.publish_checkpoint()
+    node.ledger.publish_now()
     node.ledger_verifier.verify().require_ok()
 
 

@@ -18,7 +18,7 @@ SIZE = 43  # 40 events and the node's own 3
 @pytest.fixture
 def log(node: Node) -> Node:
     add_events(node, 40)
-    node.ledger.publish_checkpoint()
+    node.ledger.publish_now()
     node.ledger_verifier.verify().require_ok()
     return node
 

@@ -70,7 +70,8 @@ def test_labels_projects_resources_and_decisions_over_http(node: Node, world: Sc
     assert why["permitted"] is False
     assert why["failed"] == ["releasability"]
     assert any(
-        w["username"] == "sam" and w["failed"] == ["releasability"] for w in pmo.who_can(made["id"])
+        w["username"] == "sam" and w["failed"] == ["releasability"]
+        for w in pmo.who_can(made["id"])["people"]
     )
     changed = pmo.what_if("sam", made["id"], [{"kind": "remove_nationality", "nation": "GBR"}])
     assert changed["after"]["permitted"] is True

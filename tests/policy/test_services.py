@@ -128,7 +128,9 @@ def test_officers_explain_for_their_organisation_only(world: Scenario) -> None:
     assert not changed.after.permitted
     who = {
         w.username: w
-        for w in world.node.policy.who_can(CONSOLE, resource_id=ids["rel"], action=Action.READ)
+        for w in world.node.policy.who_can(
+            CONSOLE, resource_id=ids["rel"], action=Action.READ
+        ).people
     }
     assert who["alice"].permitted
     assert "agreement" in who["bob"].failed

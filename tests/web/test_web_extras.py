@@ -174,10 +174,10 @@ def test_relabel_is_refused_for_a_plain_reader(browser: Browser, content: Conten
 def test_a_consistency_proof_is_verified_in_the_page(browser: Browser, content: Content) -> None:
     node = content.node
     node.ledger.integrate()
-    old = node.ledger.publish_checkpoint().size
+    old = node.ledger.publish_now().size
     content.put("bob", title="Second run")
     node.ledger.integrate()
-    new = node.ledger.publish_checkpoint().size
+    new = node.ledger.publish_now().size
     assert new > old
     browser.sign_in(content.accounts["audra"])
     listing = browser.client.get("/ledger/checkpoints")

@@ -9,6 +9,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from caveat import __version__
 from caveat.api import problems
@@ -72,4 +73,10 @@ def create_app(node: Node) -> FastAPI:
         return HTMLResponse(_DOCS_PAGE)
 
     app.add_middleware(EdgeMiddleware)
+    if node.settings.forwarded_allow_ips:
+        # Outermost, so throttling and events see the client behind the trusted proxy;
+        # a forwarded header from anyone else is ignored (never trusted by default).
+        app.add_middleware(
+            ProxyHeadersMiddleware, trusted_hosts=list(node.settings.forwarded_allow_ips)
+        )
     return app

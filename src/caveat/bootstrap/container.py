@@ -201,7 +201,7 @@ def _build(
             engine=engine, origin=ledger.origin, log_verifier=ledger.verifier, clock=clock
         ),
         bundles=BundleExporter(engine=engine, uow=uow, ledger=ledger),
-        audit=AuditService(uow=uow),
+        audit=AuditService(uow=uow, policy=policy),
         monitoring=monitoring,
         ledger_worker=worker,
         projects=ProjectService(uow=uow),

@@ -69,6 +69,14 @@ class Settings(BaseSettings):
         default=256 * 2**30, ge=1, description="largest artifact version, enforced while streaming"
     )
     upload_expiry_hours: int = Field(default=24, ge=1, le=30 * 24)
+    forwarded_allow_ips: list[str] = Field(
+        default_factory=list,
+        description=(
+            "addresses of the TLS proxies in front of the node whose X-Forwarded-For and "
+            "X-Forwarded-Proto are believed (client addresses for throttling and events); "
+            "empty: the peer address is the client"
+        ),
+    )
     blob_store: str = Field(default="local", description="local | s3")
     blob_dir: Path | None = Field(default=None, description="default: <data dir>/blobs")
     s3_endpoint: str | None = None

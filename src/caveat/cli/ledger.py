@@ -51,7 +51,7 @@ def integrate(ctx: typer.Context, json_: JsonOpt = False) -> None:
 def checkpoint(ctx: typer.Context, json_: JsonOpt = False) -> None:
     """Publish a signed checkpoint of the current tree now and print it."""
     with errors(json_):
-        cp = state(ctx).open().ledger.publish_checkpoint()
+        cp = state(ctx).open().ledger.publish_checkpoint(CONSOLE)
         show(
             {"size": cp.size, "root_hash": b64(cp.root_hash), "note": cp.note},
             json_,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -254,6 +255,8 @@ def run_server(settings: Settings, *, host: str, port: int, workers: int) -> Non
     os.environ["CAVEAT_DATA_DIR"] = str(settings.data_dir)
     if settings.database_url is not None:
         os.environ["CAVEAT_DATABASE_URL"] = settings.database_url.get_secret_value()
+    if settings.forwarded_allow_ips:
+        os.environ["CAVEAT_FORWARDED_ALLOW_IPS"] = json.dumps(settings.forwarded_allow_ips)
     out.print(f"serving on http://{host}:{port}  (API docs: http://{host}:{port}/api/docs)")
     uvicorn.run(
         "caveat.server:create",
@@ -273,6 +276,16 @@ def serve(
     host: Annotated[str, typer.Option(help="address to listen on")] = "127.0.0.1",
     port: Annotated[int, typer.Option()] = 8000,
     workers: Annotated[int, typer.Option(min=1, max=64)] = 1,
+    forwarded_allow_ips: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--forwarded-allow-ips",
+            help="a TLS proxy (address or network) whose X-Forwarded-For is believed; repeat",
+        ),
+    ] = None,
 ) -> None:
     """Serve the node's API (127.0.0.1 by default)."""
-    run_server(state(ctx).settings, host=host, port=port, workers=workers)
+    settings = state(ctx).settings
+    if forwarded_allow_ips:
+        settings = settings.model_copy(update={"forwarded_allow_ips": forwarded_allow_ips})
+    run_server(settings, host=host, port=port, workers=workers)

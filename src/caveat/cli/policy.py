@@ -212,10 +212,9 @@ def policy_who_can(
         found = node.policy.who_can(
             CONSOLE, resource_id=node.policy.resolve(resource), action=action
         )
-        show(
-            found,
-            json_,
-            lambda: table(
+
+        def human() -> None:
+            table(
                 f"Who can {action.value} {resource}",
                 ["username", "organisation", "decision", "failed requirements"],
                 [
@@ -225,10 +224,12 @@ def policy_who_can(
                         "permit" if w.permitted else "deny",
                         ", ".join(w.failed),
                     )
-                    for w in found
+                    for w in found.people
                 ],
-            ),
-        )
+            )
+            out.print(found.summary())
+
+        show(found.people, json_, human)
 
 
 @policy.command("what-if")

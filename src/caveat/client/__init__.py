@@ -442,10 +442,11 @@ class CaveatClient:
         body = {"person": person, "resource": resource, "action": action}
         return dict(self._call("POST", "/api/v1/policy/explain", json=body))
 
-    def who_can(self, resource: str, action: str = "read") -> list[dict[str, Any]]:
-        """Every person's decision on a resource (security officers)."""
+    def who_can(self, resource: str, action: str = "read") -> dict[str, Any]:
+        """Who may act on a resource (security officers): ``people`` of your own
+        organisation listed with failed requirements, ``others`` counted per organisation."""
         path = f"/api/v1/policy/who-can/{resource}"
-        return list(self._call("GET", path, params={"action": action}))
+        return dict(self._call("GET", path, params={"action": action}))
 
     def what_if(
         self, person: str, resource: str, changes: list[dict[str, Any]], action: str = "read"

@@ -35,17 +35,16 @@ from caveat.adapters.kek import (
 from caveat.domain.artifacts import ContentCorrupt
 from caveat.domain.errors import CaveatError, Conflict, InvalidInput, NotFound
 from caveat.domain.events import Actor, Outcome
-from caveat.domain.identity import Role
+from caveat.domain.permissions import Act
 from caveat.services.artifacts import ArtifactService
 from caveat.services.artifacts_content import PartWriter, blob_key, decrypt_part, version_prefix
 from caveat.services.artifacts_lookup import part_sizes
+from caveat.services.authorize import authorize
 from caveat.services.principal import Acting, ConsoleOperator
-from caveat.services.projects import require_roles
 from caveat.services.uow import CallContext, UnitOfWorkFactory
 
 BATCH = 200
 T = TypeVar("T")
-VERIFIERS = (Role.NODE_OPERATOR, Role.SECURITY_OFFICER)
 
 
 @dataclass(frozen=True, slots=True)
@@ -140,7 +139,7 @@ class ArtifactAdmin:
         node operators and security officers may verify; the report names artifacts by
         id and failure, never by title or label.
         """
-        require_roles(by, VERIFIERS, action="verifying artifacts")
+        authorize(by, Act.ARTIFACT_VERIFY)
         if limit is not None and not 1 <= limit <= 10_000:
             raise InvalidInput("a batch is 1 to 10,000 artifacts", field="limit")
         order = (ArtifactRow.created_at, ArtifactRow.id)
@@ -224,7 +223,7 @@ class ArtifactAdmin:
         Node operators and the console only. Every worker re-reads the keyset file when
         it changes (``LocalKekFile``), so the new primary is in use everywhere at once.
         """
-        require_roles(by, (Role.NODE_OPERATOR,), action="rotating the key-encryption key")
+        authorize(by, Act.KEK_ROTATE)
         primary = self._kek.rotate()
         with self._uow(ctx) as uow:
             uow.record(
@@ -337,7 +336,7 @@ class ArtifactAdmin:
 
     def disable_old(self, by: Acting, ctx: CallContext) -> list[int]:
         """Disable every non-primary KEK key that no data key is wrapped under any more."""
-        require_roles(by, (Role.NODE_OPERATOR,), action="disabling key-encryption keys")
+        authorize(by, Act.KEK_ROTATE)
         status = self.key_status()
         old = {k.key_id for k in status.keys if not k.primary and k.status == "enabled"}
         busy = sorted(k for k in old if status.wrapped.get(k))
@@ -367,7 +366,9 @@ class ArtifactAdmin:
 
         A blob is kept while a version row (of its generation) or a live upload session
         names its version; anything else older than ``grace`` is an orphan of a crash.
+        Key and store housekeeping: the console (Act.KEK_ROTATE).
         """
+        authorize(by, Act.KEK_ROTATE)
         now = self._clock()
         expired = 0
         with self._uow.read() as session:

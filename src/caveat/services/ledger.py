@@ -20,7 +20,6 @@ from sqlalchemy import Connection, Engine, Row, func, select
 
 from caveat.adapters.db.models import Base
 from caveat.domain.errors import InvalidInput, NotFound
-from caveat.domain.identity import Role
 from caveat.domain.ledger import (
     Checkpoint,
     Ed25519Signer,
@@ -32,8 +31,10 @@ from caveat.domain.ledger import (
     root_hash,
     sign_checkpoint,
 )
+from caveat.domain.permissions import Act
 from caveat.services import ledger_store as store
-from caveat.services.principal import Acting, Principal
+from caveat.services.authorize import authorize
+from caveat.services.principal import Acting
 
 EVENTS = Base.metadata.tables["events"]
 CHECKPOINTS = Base.metadata.tables["ledger_checkpoints"]
@@ -103,12 +104,6 @@ def origin_for(name: str) -> str:
     """A checkpoint origin / key name from a node name (no spaces or '+', C2SP)."""
     cleaned = "".join("-" if c.isspace() or c == "+" or ord(c) < 0x20 else c for c in name)
     return cleaned.strip("-") or "caveat-node"
-
-
-def require_reader(by: Acting, *, action: str) -> None:
-    """Entries are for security officers and auditors (and the node's console)."""
-    if isinstance(by, Principal):
-        by.require_role((Role.SECURITY_OFFICER, Role.AUDITOR), action=action)
 
 
 class LedgerService:
@@ -226,8 +221,16 @@ class LedgerService:
 
     # --- checkpoints ---------------------------------------------------------------
 
-    def publish_checkpoint(self) -> StoredCheckpoint:
-        """Integrate what is pending, then sign the current tree (or return its checkpoint)."""
+    def publish_checkpoint(self, by: Acting) -> StoredCheckpoint:
+        """Integrate what is pending, then sign the current tree (or return its
+        checkpoint), at a person's request: node operators and the console only
+        (Act.CHECKPOINT_PUBLISH). The schedule publishes on its own."""
+        authorize(by, Act.CHECKPOINT_PUBLISH)
+        return self.publish_now()
+
+    def publish_now(self) -> StoredCheckpoint:
+        """The sequencer's own path: integrate and sign now (the first checkpoint of a
+        log, a witness request, a bundle export). Interfaces call ``publish_checkpoint``."""
         self.integrate()
         with self._engine.begin() as conn:
             store.lock_sequencer(conn)
@@ -290,7 +293,7 @@ class LedgerService:
 
     def require_checkpoint(self) -> StoredCheckpoint:
         """The newest checkpoint, publishing one first if none exists yet."""
-        return self.latest_checkpoint() or self.publish_checkpoint()
+        return self.latest_checkpoint() or self.publish_now()
 
     def checkpoint_at(self, size: int) -> StoredCheckpoint:
         """The checkpoint published at exactly ``size`` entries."""
@@ -330,7 +333,7 @@ class LedgerService:
                     return
             if size is not None or attempt:
                 break
-            self.publish_checkpoint()  # a log nobody checkpointed yet
+            self.publish_now()  # a log nobody checkpointed yet
         raise NotFound(f"no checkpoint at size {size}", code="checkpoint_not_found")
 
     def inclusion_proof(self, index: int, size: int | None = None) -> InclusionProof:
@@ -389,20 +392,11 @@ class LedgerService:
             store.source_for(conn, consistency_proof, old_size, size), old_size, size
         )
 
-    # --- entries and tiles (C2SP tlog-tiles) -------------------------------------------
-
-    def entry(self, by: Acting, index: int) -> str:
-        """The canonical event JSON at leaf ``index`` (auditors and security officers)."""
-        require_reader(by, action="reading ledger entries")
-        with self._read.connect() as conn, conn.begin():
-            body = conn.scalar(select(EVENTS.c.body).where(EVENTS.c.leaf_index == index))
-        if body is None:
-            raise NotFound(f"no entry {index}", code="entry_not_found")
-        return str(body)
+    # --- hash tiles (C2SP tlog-tiles; entry bundles are AuditService's) ------------------
 
     def hash_tile(self, tile_level: int, index: int, width: int) -> bytes:
         """Tile (L, N) of ``width`` hashes: level 8L nodes [256N, 256N + width)."""
-        _check_tile(tile_level, index, width)
+        check_tile(tile_level, index, width)
         level, start = 8 * tile_level, index * TILE_WIDTH
         with self._read.connect() as conn, conn.begin():
             rows = conn.execute(
@@ -415,27 +409,8 @@ class LedgerService:
             raise NotFound("no such tile yet", code="tile_not_found")
         return b"".join(bytes(h) for (h,) in rows)
 
-    def entries_tile(self, by: Acting, index: int, width: int) -> bytes:
-        """Entry bundle N: each entry as a big-endian uint16 length and its bytes."""
-        require_reader(by, action="reading ledger entries")
-        _check_tile(0, index, width)
-        start = index * TILE_WIDTH
-        with self._read.connect() as conn, conn.begin():
-            bodies = conn.scalars(
-                select(EVENTS.c.body)
-                .where(EVENTS.c.leaf_index >= start, EVENTS.c.leaf_index < start + width)
-                .order_by(EVENTS.c.leaf_index)
-            ).all()
-        if len(bodies) != width:
-            raise NotFound("no such entry bundle yet", code="tile_not_found")
-        out = bytearray()
-        for body in bodies:
-            data = body.encode("utf-8")
-            out += len(data).to_bytes(2, "big") + data
-        return bytes(out)
 
-
-def _check_tile(level: int, index: int, width: int) -> None:
+def check_tile(level: int, index: int, width: int) -> None:
     if not (0 <= level <= 8 and 0 <= index < 2**56 and 1 <= width <= TILE_WIDTH):
         raise InvalidInput("tile coordinates are out of range", code="bad_tile")
 

@@ -17,13 +17,14 @@ from typing import IO, Any
 from sqlalchemy import Engine, select
 
 from caveat.adapters.db.models import Base
-from caveat.domain.errors import InvalidInput
+from caveat.domain.errors import InvalidInput, PermissionDenied
 from caveat.domain.ledger import NoteVerifier, leaf_hash, verifier_from_vkey
+from caveat.domain.permissions import Act
+from caveat.services.authorize import authorize
 from caveat.services.ledger import LedgerService
 from caveat.services.ledger_store import snapshot
 from caveat.services.ledger_verify import Finding, Levels, VerifyReport, check_checkpoints
-from caveat.services.monitoring import require_reader
-from caveat.services.principal import Acting
+from caveat.services.principal import Acting, ConsoleOperator
 from caveat.services.uow import CallContext, UnitOfWorkFactory
 
 FORMAT = "caveat-ledger-bundle/1"
@@ -55,9 +56,20 @@ class BundleExporter:
         self._ledger = ledger
 
     def export(self, by: Acting, ctx: CallContext, path: Path) -> BundleSummary:
-        """Checkpoint the log, then write every entry it covers and every checkpoint."""
-        require_reader(by, action="exporting the ledger")
-        latest = self._ledger.publish_checkpoint()
+        """Checkpoint the log, then write every entry it covers and every checkpoint.
+
+        A bundle carries every entry's exact bytes, whatever resource it describes, so
+        only the node's console writes one (ADR 0012); auditors and officers read entries
+        through the audit explorer, which withholds what they may not discover."""
+        authorize(by, Act.AUDIT_READ)
+        if not isinstance(by, ConsoleOperator):
+            raise PermissionDenied(
+                "a ledger bundle holds every entry's bytes: only the node's console exports it",
+                code="policy_denied",
+                hint="search the audit log or read entries one by one instead",
+                data={"action": Act.AUDIT_READ.value, "rule": "the node's console"},
+            )
+        latest = self._ledger.publish_now()
         with self._uow(ctx) as uow:
             uow.record("audit.exported", by.actor(), target_id=None, data={"bundle": latest.size})
         checkpoints = [

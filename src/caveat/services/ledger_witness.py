@@ -31,7 +31,6 @@ from caveat.adapters.db.models.ledger import (
 )
 from caveat.domain.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from caveat.domain.events import Actor, Outcome
-from caveat.domain.identity import Role
 from caveat.domain.ledger import (
     EMPTY_ROOT,
     CosignatureV1Signer,
@@ -46,15 +45,16 @@ from caveat.domain.ledger import (
 from caveat.domain.ledger.checkpoint import CheckpointError
 from caveat.domain.ledger.merkle import HASH_SIZE
 from caveat.domain.ledger.note import Signature, cosignature_timestamp
+from caveat.domain.permissions import Act
+from caveat.services.authorize import authorize
 from caveat.services.ledger import LedgerService, StoredCheckpoint, b64
 from caveat.services.monitoring import MonitoringService
-from caveat.services.principal import Acting, Principal, require_admin
+from caveat.services.principal import Acting
 from caveat.services.uow import CallContext, UnitOfWorkFactory
 
 MAX_REQUEST_BYTES = 64 * 1024
 MAX_PROOF_LINES = 63
 _OLD_LINE = re.compile(r"old (0|[1-9][0-9]{0,19})")
-_OPERATORS = (Role.NODE_OPERATOR, Role.SECURITY_OFFICER)
 WITNESS = Actor.system("witness")
 
 
@@ -266,7 +266,7 @@ class WitnessService:
 
     def add_witness(self, by: Acting, ctx: CallContext, *, vkey: str, url: str) -> Witness:
         """Configure a partner (its cosigner vkey and add-checkpoint URL prefix)."""
-        require_admin(by, _OPERATORS, action="configuring witnesses")
+        authorize(by, Act.WITNESS_CONFIGURE)
         verifier = verifier_from_vkey(vkey.strip())
         if not isinstance(verifier, CosignatureV1Verifier):
             raise InvalidInput(
@@ -295,8 +295,7 @@ class WitnessService:
     def configured(self, by: Acting) -> list[Witness]:
         """The configured witnesses (their addresses and keys), for node operators,
         security officers and auditors."""
-        if isinstance(by, Principal):
-            by.require_role((*_OPERATORS, Role.AUDITOR), action="listing witnesses")
+        authorize(by, Act.WITNESS_LIST)
         return self.witnesses()
 
     def witnesses(self) -> list[Witness]:
@@ -309,7 +308,7 @@ class WitnessService:
         self, by: Acting, ctx: CallContext, *, vkey: str, origin: str | None = None
     ) -> WitnessedLog:
         """Agree to witness a partner log whose checkpoints ``vkey`` signs."""
-        require_admin(by, _OPERATORS, action="witnessing a log")
+        authorize(by, Act.WITNESS_CONFIGURE)
         verifier = verifier_from_vkey(vkey.strip())
         if isinstance(verifier, CosignatureV1Verifier):
             raise InvalidInput(
@@ -395,13 +394,13 @@ class WitnessService:
     ) -> list[WitnessOutcome]:
         """Publish a checkpoint and ask every configured witness (or only the one named
         ``witness``, e.g. after its outage) to cosign it."""
-        require_admin(by, _OPERATORS, action="requesting cosignatures")
+        authorize(by, Act.WITNESS_CONFIGURE)
         asked = self.witnesses()
         if witness is not None:
             asked = [w for w in asked if w.name == witness]
             if not asked:
                 raise NotFound(f"no witness named {witness!r}", code="unknown_witness")
-        checkpoint = self._ledger.publish_checkpoint()
+        checkpoint = self._ledger.publish_now()
         return [self._ask(ctx, w, checkpoint) for w in asked]
 
     def _ask(self, ctx: CallContext, witness: Witness, cp: StoredCheckpoint) -> WitnessOutcome:

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -18,10 +17,11 @@ from sqlalchemy import Connection, Row, and_, func, select
 
 from caveat.adapters.db.models import Base
 from caveat.adapters.db.models.ledger import AlertRow, LedgerCursorRow
-from caveat.domain.errors import Conflict, NotFound, PermissionDenied
+from caveat.domain.errors import Conflict, NotFound
 from caveat.domain.events import Actor, ActorKind, Outcome
-from caveat.domain.identity import Role
+from caveat.domain.permissions import Act, Target
 from caveat.services import ledger_store as store
+from caveat.services.authorize import authorize
 from caveat.services.principal import Acting, Principal
 from caveat.services.uow import CallContext, UnitOfWork, UnitOfWorkFactory
 
@@ -30,7 +30,6 @@ ALERTS = Base.metadata.tables["alerts"]
 CURSOR = "monitor"
 BATCH = 5000
 MONITOR = Actor.system("monitor")
-READERS = (Role.SECURITY_OFFICER, Role.AUDITOR)
 _BAD = (Outcome.DENIED.value, Outcome.FAILURE.value)
 
 
@@ -90,12 +89,6 @@ def _alert(row: AlertRow | Row[Any]) -> Alert:
         row.acknowledged_by,
         row.acknowledgement,
     )
-
-
-def require_reader(by: Acting, roles: Iterable[Role] = READERS, *, action: str) -> None:
-    """Security officers and auditors (or the node's console) may read the audit trail."""
-    if isinstance(by, Principal):
-        by.require_role(roles, action=action)
 
 
 class MonitoringService:
@@ -331,7 +324,7 @@ class MonitoringService:
         self, by: Acting, *, status: str | None = None, limit: int = 100, before: str | None = None
     ) -> list[Alert]:
         """Alerts, newest first; ``before`` is the id of the last alert already seen."""
-        require_reader(by, action="reading alerts")
+        authorize(by, Act.ALERT_READ)
         query = select(ALERTS).order_by(ALERTS.c.raised_at.desc(), ALERTS.c.id.desc())
         if status is not None:
             query = query.where(ALERTS.c.status == status)
@@ -348,18 +341,15 @@ class MonitoringService:
             return [_alert(r) for r in rows]
 
     def acknowledge(self, by: Acting, ctx: CallContext, alert_id: str, *, note: str) -> Alert:
-        """Record that a security officer looked at an alert and what they concluded."""
-        require_reader(by, (Role.SECURITY_OFFICER,), action="acknowledging alerts")
+        """Record that a security officer looked at an alert and what they concluded; an
+        alert about an officer is acknowledged by another (Act.ALERT_ACKNOWLEDGE)."""
+        authorize(by, Act.ALERT_ACKNOWLEDGE)  # the role, before anything is looked up
         note = note.strip()[:2000]
         with self._uow(ctx) as uow:
             row = uow.session.get(AlertRow, alert_id, with_for_update=True)
             if row is None:
                 raise NotFound(f"no alert {alert_id!r}", code="alert_not_found")
-            if isinstance(by, Principal) and row.subject_id == by.person_id:
-                raise PermissionDenied(
-                    "an alert about you must be acknowledged by another security officer",
-                    code="self_acknowledgement",
-                )
+            authorize(by, Act.ALERT_ACKNOWLEDGE, Target(person_id=row.subject_id))
             if row.status != AlertStatus.OPEN:
                 raise Conflict("the alert is already acknowledged", code="alert_acknowledged")
             row.status = AlertStatus.ACKNOWLEDGED

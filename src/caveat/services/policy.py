@@ -5,8 +5,14 @@ Who may ask what (ADR 0006):
 - anyone, about themselves: their own decision, subject view, only for resources they
   may discover (anything else is the "not found" of a missing resource);
 - security officers, about people of their own organisation, for resources they may
-  discover themselves: the officer view, what-if; who-can over every person;
+  discover themselves: the officer view, what-if; who-can lists the people of the
+  officer's own organisation with their failed requirements and only counts the people
+  of every other organisation (nobody learns another organisation's screening holds,
+  clearances or caveats from it);
 - the node console (holder of the data directory): the officer view of anything.
+
+Who may ask is the permission table's (Act.POLICY_EXPLAIN, Act.POLICY_WHO_CAN); what
+others learn about a resource follows the policy's discover decision (ADR 0012).
 
 Officer questions assume the subject has just proved MFA (their session is not in
 the question); the subject's own decisions use their real MFA time.
@@ -14,7 +20,7 @@ the question); the subject's own decisions use their real MFA time.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -23,8 +29,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from caveat.adapters.db.models.policy import ResourceRow
-from caveat.domain.errors import InvalidInput, PermissionDenied
-from caveat.domain.identity import Person, Role
+from caveat.domain.errors import InvalidInput
+from caveat.domain.identity import Person
 from caveat.domain.labels import (
     Label,
     NoEquivalentLevel,
@@ -34,6 +40,7 @@ from caveat.domain.labels import (
     label_from_canonical_json,
     render_banner,
 )
+from caveat.domain.permissions import Act, Target
 from caveat.domain.policy import (
     Action,
     Agreements,
@@ -58,6 +65,7 @@ from caveat.domain.policy import (
     what_if,
 )
 from caveat.services import policy_listing
+from caveat.services.authorize import authorize
 from caveat.services.people import find_person, person_view
 from caveat.services.policy_loader import (
     find_resource,
@@ -104,6 +112,50 @@ class WhoCan:
     organisation: str
     permitted: bool
     failed: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Counted:
+    """The people of one other organisation: how many, and how many may act."""
+
+    organisation: str
+    nation: str
+    people: int
+    permitted: int
+
+
+@dataclass(frozen=True, slots=True)
+class WhoCanReport:
+    """Who-can as the asking officer may see it: the people of their own organisation
+    listed with their failed requirements, everyone else counted per organisation (the
+    console lists everyone)."""
+
+    resource_id: str
+    action: str
+    people: tuple[WhoCan, ...]
+    others: tuple[Counted, ...]
+
+    @property
+    def total(self) -> int:
+        """Every person the answer covers, listed or counted."""
+        return len(self.people) + sum(c.people for c in self.others)
+
+    @property
+    def permitted(self) -> int:
+        """How many of them may act."""
+        return sum(w.permitted for w in self.people) + sum(c.permitted for c in self.others)
+
+    def summary(self) -> str:
+        """One line, e.g. "3 of 9 people may read (2 of 5 people in 2 other organisations)"."""
+        line = f"{self.permitted} of {self.total} people may {self.action}"
+        if self.others:
+            counted = sum(c.people for c in self.others)
+            allowed = sum(c.permitted for c in self.others)
+            line += (
+                f" ({allowed} of {counted} people in {len(self.others)} other "
+                f"organisation{'s' if len(self.others) != 1 else ''}, counted, not listed)"
+            )
+        return line
 
 
 def _banner(label: Label | None, schemes: SchemeRegistry) -> str | None:
@@ -254,7 +306,8 @@ class PolicyService:
         with self._uow.read() as session:
             now = self._uow.clock()
             target = person_view(find_person(session, person), now)
-            resource = self._officer_resource(session, by, resource_id, now, target)
+            authorize(by, Act.POLICY_EXPLAIN, _about(target))
+            resource = self._officer_resource(session, by, resource_id, now)
             subject = subject_of(session, target)
             return explain(
                 decide(subject, action, resource, Context(now, now, self.environment())),
@@ -276,32 +329,74 @@ class PolicyService:
         with self._uow.read() as session:
             now = self._uow.clock()
             target = person_view(find_person(session, person), now)
-            resource = self._officer_resource(session, by, resource_id, now, target)
+            authorize(by, Act.POLICY_EXPLAIN, _about(target))
+            resource = self._officer_resource(session, by, resource_id, now)
             subject = subject_of(session, target)
             return what_if(
                 subject, action, resource, Context(now, now, self.environment()), changes
             )
 
-    def who_can(self, by: Acting, *, resource_id: str, action: Action) -> list[WhoCan]:
-        """Every person's decision on the resource (security officers and the console)."""
+    def who_can(self, by: Acting, *, resource_id: str, action: Action) -> WhoCanReport:
+        """Every person's decision on the resource: the officer's own organisation listed
+        (with failed requirements), other organisations counted; the console lists all."""
+        authorize(by, Act.POLICY_WHO_CAN)
         with self._uow.read() as session:
             now = self._uow.clock()
-            resource = self._officer_resource(session, by, resource_id, now, None)
+            resource = self._officer_resource(session, by, resource_id, now)
+            own = None if isinstance(by, ConsoleOperator) else by.person.organisation_id
             ctx = Context(now, now, self.environment())
-            out = []
+            listed: list[WhoCan] = []
+            counted: dict[tuple[str, str], list[int]] = {}
             for row in people_rows(session):
                 person = person_view(row, now)
                 decision = decide(subject_of(session, person), action, resource, ctx)
-                out.append(
-                    WhoCan(
-                        person.id,
-                        person.username,
-                        person.organisation_name,
-                        decision.permitted,
-                        tuple(decision.failed_codes),
+                if own is None or person.organisation_id == own:
+                    listed.append(
+                        WhoCan(
+                            person.id,
+                            person.username,
+                            person.organisation_name,
+                            decision.permitted,
+                            tuple(decision.failed_codes),
+                        )
                     )
-                )
-            return out
+                else:
+                    key = (person.organisation_nation, person.organisation_name)
+                    tally = counted.setdefault(key, [0, 0])
+                    tally[0] += 1
+                    tally[1] += int(decision.permitted)
+            others = tuple(
+                Counted(name, nation, n, allowed)
+                for (nation, name), (n, allowed) in sorted(counted.items())
+            )
+            return WhoCanReport(resource_id, action.value, tuple(listed), others)
+
+    def discoverable_in(
+        self, session: Session, by: Acting, resource_ids: Iterable[str], now: datetime
+    ) -> frozenset[str]:
+        """Which of ``resource_ids`` ``by`` may discover, in one query (the console: all).
+
+        What others learn about a resource (audit events, ledger entries) follows this;
+        an id that names no catalogued resource is never discoverable (fail closed)."""
+        wanted = sorted(set(resource_ids))
+        if not wanted:
+            return frozenset()
+        if isinstance(by, ConsoleOperator):
+            return frozenset(wanted)
+        subject = subject_of(session, by.person)
+        env = self.environment()
+        facts = Context(now, by.mfa_at, env).facts(subject)
+        postgres = session.get_bind().dialect.name == "postgresql"
+        where = policy_listing.visible(subject, facts, Action.DISCOVER, env, postgres=postgres)
+        found: set[str] = set()
+        for start in range(0, len(wanted), 500):
+            chunk = wanted[start : start + 500]
+            found.update(
+                session.scalars(
+                    select(ResourceRow.id).where(ResourceRow.id.in_(chunk)).where(where)
+                ).all()
+            )
+        return frozenset(found)
 
     def resolve(self, ref: str) -> str:
         """A resource id from an id or a unique title (the console's convenience)."""
@@ -341,15 +436,17 @@ class PolicyService:
         return resource
 
     def _officer_resource(
-        self, session: Session, by: Acting, resource_id: str, now: datetime, target: Person | None
+        self, session: Session, by: Acting, resource_id: str, now: datetime
     ) -> Resource:
+        """The resource an officer asks about (after authorize): the console's any
+        resource; an officer's only one they may discover themselves (the officer's view
+        shows the label), else the "not found" of a missing one."""
         if isinstance(by, ConsoleOperator):
             return resource_of(find_resource(session, resource_id), self.schemes)
-        by.require_role((Role.SECURITY_OFFICER,), action="explaining decisions")
-        if target is not None and target.organisation_id != by.person.organisation_id:
-            raise PermissionDenied(
-                "security officers explain decisions for people of their own organisation",
-                code="other_organisation",
-            )
-        # The officer's view shows the label: only of what the officer may discover.
         return self._discoverable(session, by, resource_id, now)
+
+
+def _about(person: Person) -> Target:
+    """The permission target of a question about ``person``: officers explain the
+    decisions of people of their own organisation only."""
+    return Target(person_id=person.id, organisation_id=person.organisation_id)

@@ -35,7 +35,7 @@ from caveat.adapters.db.models.compliance import (
 from caveat.domain.compliance import HitStatus, require_reason
 from caveat.domain.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from caveat.domain.events import Actor
-from caveat.domain.identity import Role
+from caveat.domain.permissions import Act, Code, Target
 from caveat.domain.policy import ScreeningHold
 from caveat.domain.screening import (
     ListedParty,
@@ -45,12 +45,11 @@ from caveat.domain.screening import (
     parse_generic,
     parse_ofac_sdn,
 )
-from caveat.services.agreements_common import actor_id, canonical, loads, new_id, require
+from caveat.services.agreements_common import actor_id, canonical, loads, new_id
+from caveat.services.authorize import authorize
 from caveat.services.principal import Acting, ConsoleOperator
 from caveat.services.uow import CallContext, UnitOfWork, UnitOfWorkFactory
 
-OFFICERS = (Role.SECURITY_OFFICER, Role.EXPORT_CONTROL_OFFICER)
-RESOLVERS = (Role.SECURITY_OFFICER,)
 _INSERT_BATCH = 2000
 
 
@@ -214,7 +213,7 @@ class ScreeningService:
         alt_text: str | None = None,
     ) -> ImportReport:
         """Import (or replace) the list called ``name`` and re-screen everyone against all lists."""
-        require(by, OFFICERS, action="importing a screening list")
+        authorize(by, Act.SCREENING_IMPORT)
         name = name.strip()
         if not 2 <= len(name) <= 120:
             raise InvalidInput(
@@ -269,7 +268,7 @@ class ScreeningService:
 
     def lists(self, by: Acting) -> list[dict[str, object]]:
         """The imported lists."""
-        require(by, OFFICERS, action="reading screening lists", write=False)
+        authorize(by, Act.SCREENING_READ)
         with self._uow.read() as session:
             return [
                 {
@@ -303,7 +302,7 @@ class ScreeningService:
 
     def run(self, by: Acting, ctx: CallContext) -> list[str]:
         """Re-screen every person and organisation against every list; the new hits."""
-        require(by, OFFICERS, action="running screening")
+        authorize(by, Act.SCREENING_RUN)
         with self._uow(ctx) as uow:
             matcher, lists = self._cache.get(uow.session)
             new = []
@@ -378,7 +377,7 @@ class ScreeningService:
 
     def hits(self, by: Acting, *, status: str | None = HitStatus.OPEN.value) -> list[Hit]:
         """Hits the officer may see: on people of their organisation, and on organisations."""
-        require(by, OFFICERS, action="reading screening hits", write=False)
+        authorize(by, Act.SCREENING_READ)
         with self._uow.read() as session:
             query = select(ScreeningHitRow).order_by(ScreeningHitRow.created_at, ScreeningHitRow.id)
             if status is not None:
@@ -398,8 +397,9 @@ class ScreeningService:
     def resolve(
         self, by: Acting, ctx: CallContext, hit_id: str, *, outcome: str, reason: str
     ) -> Hit:
-        """A security officer decides a hit: false positive (hold ends) or true match."""
-        require(by, RESOLVERS, action="resolving a screening hit")
+        """A security officer decides a hit: false positive (hold ends) or true match.
+        A hit on a person is their own organisation's officer's, never their own; a hit
+        on an organisation is an officer's of another organisation (Act.SCREENING_RESOLVE)."""
         try:
             decided = HitStatus(outcome)
         except ValueError:
@@ -410,6 +410,8 @@ class ScreeningService:
                 code="invalid_resolution",
                 field="outcome",
             )
+        # The role first, before anything about the hit is looked up or told.
+        authorize(by, Act.SCREENING_RESOLVE, Target(organisation_id=_own_organisation(by)))
         reason = require_reason(reason)
         with self._uow(ctx) as uow:
             row = uow.session.get(ScreeningHitRow, hit_id)
@@ -439,26 +441,33 @@ class ScreeningService:
     def _require_resolver(session: Session, by: Acting, row: ScreeningHitRow) -> None:
         """Separation of duties: nobody resolves a hold on themselves or their organisation;
         a hit on a person is for their own organisation's security officer."""
-        if isinstance(by, ConsoleOperator):
-            return
         if row.subject_type == "person":
-            if row.subject_id == by.person_id:
-                raise PermissionDenied(
-                    "nobody resolves a screening hit on themselves", code="self_resolution"
-                )
             org = session.scalar(
                 select(PersonRow.organisation_id).where(PersonRow.id == row.subject_id)
             )
-            if org != by.person.organisation_id:
-                raise PermissionDenied(
-                    "a hit on a person is resolved by their organisation's security officer",
-                    code="other_organisation",
-                )
-        elif row.subject_id == by.person.organisation_id:
+            authorize(
+                by, Act.SCREENING_RESOLVE, Target(person_id=row.subject_id, organisation_id=org)
+            )
+            return
+        # A hold on an organisation is decided from outside it: the officer acts for their
+        # own organisation, which must not be the one held.
+        own = _own_organisation(by)
+        authorize(by, Act.SCREENING_RESOLVE, Target(organisation_id=own))
+        if own is not None and own == row.subject_id:
             raise PermissionDenied(
                 "a hit on your own organisation is resolved by another organisation's officer",
-                code="self_resolution",
+                code=Code.SELF_CHANGE.value,
+                hint="ask a security officer of another organisation",
+                data={
+                    "action": Act.SCREENING_RESOLVE.value,
+                    "rule": "not of the organisation held",
+                },
             )
+
+
+def _own_organisation(by: Acting) -> str | None:
+    """The organisation an officer acts for (None for the console)."""
+    return None if isinstance(by, ConsoleOperator) else by.person.organisation_id
 
 
 def _all_subjects(session: Session) -> list[tuple[str, str, tuple[str, ...]]]:

@@ -15,7 +15,7 @@ from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, FastAPI, Query, Request
-from fastapi.responses import PlainTextResponse, Response
+from fastapi.responses import JSONResponse, PlainTextResponse, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from caveat.api.deps import CtxDep, CurrentPrincipal, NodeDep
@@ -137,6 +137,9 @@ class EventOut(BaseModel):
     target_id: str | None
     request_id: str | None
     data: dict[str, Any]
+    withheld: bool = Field(
+        default=False, description="the data concerns a resource you may not discover"
+    )
 
 
 class EventPageOut(BaseModel):
@@ -199,9 +202,10 @@ def _tile_coordinates(path: str) -> tuple[int, int]:
 
 @router.get("/tile/entries/{path:path}")
 def entries_tile(path: str, principal: CurrentPrincipal, node: NodeDep) -> Response:
-    """An entry bundle: event bytes are for auditors and security officers only."""
+    """An entry bundle: event bytes are for auditors and security officers, and only
+    whole (a bundle holding an entry the reader may not discover is refused)."""
     index, width = _tile_coordinates(path)
-    data = node.ledger.entries_tile(principal, index, width)
+    data = node.audit.entries_tile(principal, index, width)
     return Response(data, media_type="application/octet-stream")
 
 
@@ -272,9 +276,10 @@ def checkpoints(
 
 
 @router.post("/api/v1/ledger/checkpoints", status_code=201)
-def publish(_: CurrentPrincipal, node: NodeDep) -> CheckpointOut:
-    """Integrate pending events and publish a checkpoint now."""
-    return CheckpointOut.of(node.ledger.publish_checkpoint())
+def publish(principal: CurrentPrincipal, node: NodeDep) -> CheckpointOut:
+    """Integrate pending events and publish a checkpoint now (node operators; the
+    sequencer publishes on its schedule by itself)."""
+    return CheckpointOut.of(node.ledger.publish_checkpoint(principal))
 
 
 class WitnessIn(BaseModel):
@@ -344,8 +349,13 @@ def consistency(
 
 @router.get("/api/v1/ledger/entries/{index}")
 def entry(index: int, principal: CurrentPrincipal, node: NodeDep) -> Response:
-    """The exact canonical event bytes at ``index`` (what the leaf hash covers)."""
-    return Response(node.ledger.entry(principal, index), media_type="application/json")
+    """The exact canonical event bytes at ``index`` (what the leaf hash covers). An entry
+    about a resource the reader may not discover comes as its event without the data,
+    marked ``withheld``, with its ``leaf_hash``: its inclusion proof still verifies."""
+    found = node.audit.entry(principal, index)
+    if found.body is not None:
+        return Response(found.body, media_type="application/json")
+    return JSONResponse({**found.event, "leaf_hash": b64(found.leaf_hash), "index": index})
 
 
 # --- the audit explorer ------------------------------------------------------------------

@@ -441,11 +441,13 @@ def explain_decision(body: ExplainIn, principal: CurrentPrincipal, node: NodeDep
 @router.get("/policy/who-can/{resource_id}")
 def who_can(
     resource_id: str, principal: CurrentPrincipal, node: NodeDep, action: Action = Action.READ
-) -> list[dict[str, Any]]:
-    """Every person's decision on a resource (security officers)."""
-    return [
-        plain(w) for w in node.policy.who_can(principal, resource_id=resource_id, action=action)
-    ]
+) -> dict[str, Any]:
+    """Who may act on a resource (security officers): ``people`` of the officer's own
+    organisation with their failed requirements; ``others`` counted per organisation."""
+    found = node.policy.who_can(principal, resource_id=resource_id, action=action)
+    out: dict[str, Any] = plain(found)
+    out.update(total=found.total, permitted=found.permitted, summary=found.summary())
+    return out
 
 
 @router.post("/policy/what-if")

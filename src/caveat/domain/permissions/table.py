@@ -226,7 +226,7 @@ PERMISSIONS: dict[Act, Permission] = {
     ),
     Act.SCREENING_RUN: _p(W, any_of(CONSOLE, role(R.EXPORT_CONTROL_OFFICER, R.SECURITY_OFFICER))),
     Act.SCREENING_READ: _p(RD, any_of(CONSOLE, role(R.EXPORT_CONTROL_OFFICER, R.SECURITY_OFFICER))),
-    Act.SCREENING_RESOLVE: _p(W, all_of(OWN_OFFICER, NOT_SELF)),
+    Act.SCREENING_RESOLVE: _p(W, any_of(all_of(OWN_OFFICER, NOT_SELF), CONSOLE)),
     Act.RELEASE_REQUEST: _p(W, PERSON),
     Act.RELEASE_CLASSIFY: _p(W, all_of(role(R.EXPORT_CONTROL_OFFICER), NOT_REQUESTER)),
     Act.RELEASE_DECIDE: _p(W, all_of(OFFICER, ORIGINATOR, NOT_REQUESTER)),
@@ -238,14 +238,16 @@ PERMISSIONS: dict[Act, Permission] = {
     Act.VISIT_DECIDE: _p(W, any_of(CONSOLE, all_of(OFFICER, NOT_REQUESTER))),
     # -- ledger, monitoring, keys
     Act.AUDIT_READ: _p(RD, any_of(CONSOLE, role(R.SECURITY_OFFICER, R.AUDITOR))),
-    Act.CHECKPOINT_PUBLISH: _p(A, any_of(CONSOLE, OPERATOR)),
+    # Publishing at once is the operators'; the sequencer publishes on its schedule.
+    Act.CHECKPOINT_PUBLISH: _p(A, any_of(OPERATOR, CONSOLE)),
     Act.WITNESS_CONFIGURE: _p(A, any_of(CONSOLE, role(R.NODE_OPERATOR, R.SECURITY_OFFICER))),
     Act.WITNESS_LIST: _p(RD, any_of(CONSOLE, role(R.NODE_OPERATOR, R.SECURITY_OFFICER, R.AUDITOR))),
     Act.ALERT_READ: _p(RD, any_of(CONSOLE, role(R.SECURITY_OFFICER, R.AUDITOR))),
-    Act.ALERT_ACKNOWLEDGE: _p(W, any_of(CONSOLE, OFFICER)),
+    Act.ALERT_ACKNOWLEDGE: _p(W, any_of(all_of(OFFICER, NOT_SELF), CONSOLE)),
     Act.ARTIFACT_VERIFY: _p(W, any_of(CONSOLE, role(R.NODE_OPERATOR, R.SECURITY_OFFICER))),
     Act.KEK_ROTATE: _p(W, any_of(CONSOLE, OPERATOR)),
     # -- policy tools
-    Act.POLICY_EXPLAIN: _p(RD, any_of(CONSOLE, OFFICER)),
-    Act.POLICY_WHO_CAN: _p(RD, any_of(CONSOLE, OFFICER)),
+    # Officers explain (and what-if) decisions of people of their own organisation only.
+    Act.POLICY_EXPLAIN: _p(RD, any_of(OWN_OFFICER, CONSOLE)),
+    Act.POLICY_WHO_CAN: _p(RD, any_of(OFFICER, CONSOLE)),
 }

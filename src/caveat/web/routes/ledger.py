@@ -12,7 +12,6 @@ and their acknowledgement.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
@@ -42,7 +41,9 @@ from caveat.domain.ledger import (
     verify_inclusion,
 )
 from caveat.domain.ledger.note import NoteVerifier, cosignature_timestamp
-from caveat.services.audit import EventFilter
+from caveat.domain.permissions import Act
+from caveat.services.audit import WITHHELD, EventFilter
+from caveat.services.authorize import allowed
 from caveat.services.ledger import ConsistencyProof, StoredCheckpoint, b64
 from caveat.services.ledger_witness import WitnessOutcome
 from caveat.services.monitoring import AlertStatus
@@ -195,9 +196,10 @@ def entry(request: Request, index: int, page: ReaderPage) -> HTMLResponse:
     """One entry, its inclusion proof in the latest checkpoint, and the checks, done here."""
     node = node_of(request)
     assert page.principal is not None
-    body = node.ledger.entry(page.principal, index)
-    event = json.loads(body)
+    found = node.audit.entry(page.principal, index)
+    body, event = found.body, found.event
     page.labels.extend(labels_in([event.get("data") or {}]))
+    may_publish = allowed(page.principal, Act.CHECKPOINT_PUBLISH)
     try:
         proof = node.ledger.inclusion_proof(index)
     except InvalidInput as exc:
@@ -216,17 +218,32 @@ def entry(request: Request, index: int, page: ReaderPage) -> HTMLResponse:
             cosigners=[],
             note=None,
             b64=b64,
+            withheld=WITHHELD if body is None else None,
+            leaf=found.leaf_hash,
+            may_publish=may_publish,
             **_status(request),
         )
     steps: list[Step] = []
-    leaf = leaf_hash(body.encode())
-    steps.append(
-        Step(
-            "The entry's exact bytes hash to the leaf hash of the proof",
-            leaf == proof.leaf_hash,
-            f"SHA-256(0x00 ‖ entry) = {b64(leaf)}",
+    if body is not None:
+        leaf = leaf_hash(body.encode())
+        steps.append(
+            Step(
+                "The entry's exact bytes hash to the leaf hash of the proof",
+                leaf == proof.leaf_hash,
+                f"SHA-256(0x00 ‖ entry) = {b64(leaf)}",
+            )
         )
-    )
+    else:
+        # The bytes are withheld from this reader: the node hashed its stored bytes, and
+        # the page checks that hash is the proof's leaf and walks it to the signed root.
+        leaf = found.leaf_hash
+        steps.append(
+            Step(
+                "The entry's stored bytes (withheld from you) hash to the leaf hash of the proof",
+                leaf == proof.leaf_hash,
+                f"leaf hash {b64(leaf)}",
+            )
+        )
     cosigners: list[str] = []
     root = proof.root_hash
     try:
@@ -283,6 +300,9 @@ def entry(request: Request, index: int, page: ReaderPage) -> HTMLResponse:
         cosigners=cosigners,
         note=proof.checkpoint,
         b64=b64,
+        withheld=WITHHELD if body is None else None,
+        leaf=found.leaf_hash,
+        may_publish=may_publish,
         **_status(request),
     )
 
@@ -295,8 +315,10 @@ def _back(value: str) -> str:
 def publish(
     request: Request, page: ReaderPage, back: Annotated[str, Form(max_length=200)] = ""
 ) -> Response:
-    """Integrate pending events and publish a checkpoint now."""
-    checkpoint = node_of(request).ledger.publish_checkpoint()
+    """Integrate pending events and publish a checkpoint now (node operators; the
+    sequencer publishes on its schedule by itself)."""
+    assert page.principal is not None
+    checkpoint = node_of(request).ledger.publish_checkpoint(page.principal)
     return forms.done(_back(back), f"Published a checkpoint of {checkpoint.size} entries.")
 
 
@@ -320,6 +342,7 @@ def checkpoints(
         witness_vkey=node.witnesses.cosigner_vkey(),
         next_below=found[-1].size if len(found) == 20 else None,
         b64=b64,
+        may_publish=page.principal is not None and allowed(page.principal, Act.CHECKPOINT_PUBLISH),
         **_status(request),
     )
 

@@ -361,15 +361,16 @@ def who_can(
     resource: Annotated[str, Query(max_length=64)] = "",
     action: Annotated[str, Query(max_length=16)] = "read",
 ) -> HTMLResponse:
-    """Every person's decision on a resource the officer may discover."""
+    """Who may act on a resource the officer may discover: their own organisation's
+    people listed with failed requirements, other organisations counted."""
     node, officer = node_of(request), page.principal
     assert officer is not None
     _, visible = _choices(request, officer)
-    rows, error, status, chosen = None, None, 200, None
+    report, error, status, chosen = None, None, 200, None
     if resource:
         try:
             chosen = node.policy.get(officer, resource)
-            rows = node.policy.who_can(officer, resource_id=resource, action=_action(action))
+            report = node.policy.who_can(officer, resource_id=resource, action=_action(action))
         except CaveatError as exc:
             error, status, chosen = exc.detail, forms.page_status(exc), None
     if chosen is not None and chosen.label is not None:
@@ -382,7 +383,7 @@ def who_can(
         resources=[_row(v) for v in visible],
         form={"resource": resource, "action": _action(action).value},
         actions=ACTIONS,
-        rows=rows,
+        report=report,
         chosen=None if chosen is None else _row(chosen),
         error=error,
     )

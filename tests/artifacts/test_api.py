@@ -245,13 +245,16 @@ def test_show_gives_both_label_forms_versions_and_why(
     client.put_content(again["id"], [b"v2!"], sha(b"v2!"))
     with pytest.raises(InvalidInput):
         client.relabel(artifact, "SECRET//REL TO USA, AUS, GBR", reason="")
-    client.relabel(
-        artifact, "SECRET//REL TO USA, AUS, GBR", ["ITAR:USML-XI(c)(1)"], reason="AUS joins"
-    )
+    # A wider REL TO is a release, not a relabel: 202 with the release request.
+    widened = client.relabel(artifact, "SECRET//REL TO USA, AUS, GBR", reason="AUS joins")
+    assert widened["outcome"] == "release_requested"
+    # The originator narrows it at once; the entries, not resent, stay.
+    narrowed = client.relabel(artifact, "SECRET//NOFORN", reason="US only for now")
+    assert narrowed["outcome"] == "applied"
     shown = client.artifact(artifact)
     assert [v["number"] for v in shown["versions"]] == [1, 2]
     assert [lab["seq"] for lab in shown["labels"]] == [1, 2]
-    assert shown["banner"] == "SECRET//REL TO USA, AUS, GBR"  # the current label
+    assert shown["banner"] == "SECRET//NOFORN"  # the current label
     assert shown["labels"][0]["banner"] == "SECRET//REL TO USA, GBR"  # history is kept
     assert shown["viewer_banner"]
     assert shown["export"] == ["ITAR:USML-XI(c)(1)"]

@@ -52,19 +52,30 @@ def test_artifacts_enter_and_change_the_catalogue_through_its_service(
             alice, CallContext.cli(), artifact, label="CONFIDENTIAL//REL TO USA, GBR", reason=" "
         )
     assert unexplained.value.code == "reason_required"
-    world.artifacts.relabel(
+    # A lower level loosens the marking: a release request, the catalogue unchanged...
+    lowered = world.artifacts.relabel(
         alice,
         CallContext.cli(),
         artifact,
         label="CONFIDENTIAL//REL TO USA, GBR",
         reason="declassified in part by the originator",
     )
+    assert lowered.outcome.path == "release_requested"
+    assert lowered.outcome.release_id is not None
+    assert "resource.relabelled" not in _event_types(world, artifact)
+    # ...while the originator's narrower release is applied at once.
+    narrowed = world.artifacts.relabel(
+        alice, CallContext.cli(), artifact, label="SECRET//NOFORN", reason="US eyes for now"
+    )
+    assert narrowed.outcome.path == "applied"
+    assert narrowed.view.banner == "SECRET//NOFORN"
     assert "resource.relabelled" in _event_types(world, artifact)
     with world.node.uow.read() as session:
         row = session.get(ResourceRow, artifact)
         assert row is not None
         assert row.kind == ResourceKind.DATASET
-        assert row.common_level == 2
+        assert row.common_level == 3
+        assert row.rel_mode == "noforn"
     assert world.node.artifact_admin.verify(ConsoleOperator(), CallContext.cli()).clean
 
 
@@ -153,7 +164,7 @@ def test_verify_over_the_api_is_for_operators_and_officers(
     artifact = _artifact_id(world, alice, b"abc")
     with pytest.raises(CaveatError) as caught:
         client_for(http, world, "alice").verify_artifacts()
-    assert caught.value.code == "role_missing"
+    assert caught.value.code == "policy_denied"
     report = client_for(http, world, "sofia").verify_artifacts(artifact)
     assert report["clean"] is True
     assert report["artifacts"] == 1
@@ -212,17 +223,32 @@ def test_caveat_relabel_talks_to_the_server(
         return client_for(http, world, "alice")
 
     monkeypatch.setattr(cli_artifacts, "_client", client)
-    label = ["--label", "CONFIDENTIAL//REL TO USA, GBR"]
+    label = ["--label", "SECRET//NOFORN"]
     unexplained = CliRunner().invoke(cli_main.app, ["relabel", artifact, *label, "--json"])
     assert unexplained.exit_code == 2  # --reason is required
+    # The preview first: who would lose read access (nobody here), and no change.
+    dry = CliRunner().invoke(cli_main.app, ["relabel", artifact, *label, "--dry-run"])
+    assert dry.exit_code == 0, dry.stdout
+    assert "applied at once" in dry.stdout
+    assert "would lose read access: 0" in dry.stdout
+    why = ["--reason", "the originator's review"]
+    declined = CliRunner().invoke(cli_main.app, ["relabel", artifact, *label, *why], input="n\n")
+    assert declined.exit_code == 2
+    assert "Go ahead?" in declined.stdout
     result = CliRunner().invoke(
-        cli_main.app,
-        ["relabel", artifact, *label, "--reason", "the originator's review", "--json"],
+        cli_main.app, ["relabel", artifact, *label, *why, "--json", "--yes"]
     )
     assert result.exit_code == 0, result.stdout
     lines = result.stdout.splitlines()
     shown = json.loads("\n".join(lines[lines.index("{") :]))  # after the request log lines
+    assert shown["outcome"] == "applied"
     assert [lab["seq"] for lab in shown["labels"]] == [1, 2]
+    # Leaving out --control keeps the entries; --no-controls would drop them: a release.
+    dropped = CliRunner().invoke(
+        cli_main.app, ["relabel", artifact, *label, *why, "--no-controls", "--json", "--yes"]
+    )
+    assert dropped.exit_code == 0, dropped.stdout
+    assert '"outcome": "applied"' in dropped.stdout  # no entries before: nothing loosens
 
 
 def test_serve_sweeps_orphan_blobs_once_before_serving(

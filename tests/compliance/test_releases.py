@@ -108,7 +108,7 @@ def test_release_of_a_controlled_resource_end_to_end(
     assert request["status"] == "pending"
     assert request["organisations"] == [onera]
     # Separation of duties and roles.
-    refused("role_missing", alice.classify_release, request["id"], authorization=LICENCE)
+    refused("policy_denied", alice.classify_release, request["id"], authorization=LICENCE)
     eco = client_for(http, world, "eco")
     refused("authorization_required", eco.classify_release, request["id"])
     refused(
@@ -136,7 +136,7 @@ def test_release_of_a_controlled_resource_end_to_end(
     assert classified["controls"] == [ITAR]
     refused("release_not_pending", eco.classify_release, request["id"], authorization=LICENCE)
     gso = client_for(http, world, "gso")
-    refused("originator_approval_required", gso.decide_release, request["id"], True, "fine by me")
+    refused("not_originator", gso.decide_release, request["id"], True, "fine by me")
     approved = sol.decide_release(request["id"], True, "the originator agrees")
     assert approved["status"] == "approved"
     refused("release_decided", sol.decide_release, request["id"], False, "changed my mind")
@@ -155,7 +155,7 @@ def test_release_of_a_controlled_resource_end_to_end(
     assert eco.export_records(since=(world.today + timedelta(days=2)).isoformat()) == []
     rows = list(csv.DictReader(io.StringIO(eco.export_records_csv(authorization=LICENCE))))
     assert [(r["record_id"], r["authorization_number"]) for r in rows] == [(record["id"], LICENCE)]
-    refused("role_missing", alice.export_records)
+    refused("policy_denied", alice.export_records)
     # The ledger holds every step, with the record's content.
     events = world.node.audit.search(CONSOLE, EventFilter(since=None), limit=200).entries
     kinds = [e.type for e in events if e.type.startswith(("release.", "export.", "resource.rel"))]
@@ -218,7 +218,7 @@ def test_refusals_nothing_half_applied(http: list[TestClient], world: World, one
     eco2 = client_for(http, world, "eco2")
     request = eco2.request_release(world.plain, "share the plan with France", nations=["FRA"])
     # Nobody classifies their own request.
-    refused("self_approval", eco2.classify_release, request["id"], not_controlled_reason="x")
+    refused("self_change", eco2.classify_release, request["id"], not_controlled_reason="x")
     eco = client_for(http, world, "eco")
     refused("reason_required", eco.classify_release, request["id"], not_controlled_reason="")
     eco.classify_release(request["id"], not_controlled_reason="no technical data: a test schedule")
@@ -226,8 +226,8 @@ def test_refusals_nothing_half_applied(http: list[TestClient], world: World, one
     sol = client_for(http, world, "sol")
     own = sol.request_release(world.plain, "share with France too", nations=["FRA"])
     eco.classify_release(own["id"], not_controlled_reason="no technical data")
-    refused("self_approval", sol.decide_release, own["id"], True, "mine")
-    refused("self_approval", sol.decide_release, own["id"], False, "nor deny it")
+    refused("self_change", sol.decide_release, own["id"], True, "mine")
+    refused("self_change", sol.decide_release, own["id"], False, "nor deny it")
     world.scenario.person("sue", nations=("USA",), roles=(Role.SECURITY_OFFICER,))
     sue = client_for(http, world, "sue")
     assert sue.decide_release(own["id"], False, "one request is enough")["status"] == "denied"
@@ -239,7 +239,7 @@ def test_refusals_nothing_half_applied(http: list[TestClient], world: World, one
     refused("invalid_nation", eco2.request_release, world.plain, "bad", nations=["XXX"])
     # The console takes no part in the workflow.
     refused(
-        "person_required",
+        "policy_denied",
         world.node.releases.decide,
         CONSOLE,
         ctx(),

@@ -101,6 +101,20 @@ def test_what_if_shows_the_decision_before_and_after(browser: Browser, content: 
 # --- relabel -----------------------------------------------------------------------------
 
 
+def _previewed(html: str) -> str:
+    match = re.search(r'name="previewed" value="([0-9a-f]{64})"', html)
+    assert match, "no preview to confirm"
+    return match.group(1)
+
+
+def _relabel(browser: Browser, shock: str, values: dict[str, str]) -> Any:
+    """Preview, then confirm exactly what was previewed."""
+    preview: Any = browser.post(f"/artifacts/{shock}/relabel", values)
+    assert preview.status_code == 200, preview.text
+    confirmed = values | {"confirm": "yes", "previewed": _previewed(preview.text)}
+    return browser.post(f"/artifacts/{shock}/relabel", confirmed)
+
+
 def test_a_member_relabels_and_the_history_keeps_the_old_label(
     browser: Browser, content: Content
 ) -> None:
@@ -117,9 +131,6 @@ def test_a_member_relabels_and_the_history_keeps_the_old_label(
     )
     assert forged.status_code == 403
     why = "classification review"
-    unexplained: Any = browser.post(f"/artifacts/{shock}/relabel", {"label": "UNCLASSIFIED"})
-    assert unexplained.status_code == 422
-    assert "give a reason" in unexplained.text
     wrong: Any = browser.post(
         f"/artifacts/{shock}/relabel", {"label": "SECRET//REL TO ATLANTIS", "reason": why}
     )
@@ -130,13 +141,30 @@ def test_a_member_relabels_and_the_history_keeps_the_old_label(
     )
     assert above.status_code == 403
     assert "labelled above what you may read yourself" in above.text
-    done: Any = browser.post(
+    # The preview says who would lose read access before anything changes.
+    tighter = {"label": "secret//orcon/rel to gbr, usa", "controls": "", "reason": why}
+    preview: Any = browser.post(f"/artifacts/{shock}/relabel", tighter)
+    assert preview.status_code == 200
+    assert "This tightens the label" in preview.text
+    assert "Would lose read access" in preview.text
+    unexplained: Any = browser.post(
         f"/artifacts/{shock}/relabel",
-        {"label": "confidential//rel to gbr, usa", "controls": "", "reason": why},
+        tighter | {"reason": "", "confirm": "yes", "previewed": _previewed(preview.text)},
     )
+    assert unexplained.status_code == 422
+    assert "give a reason" in unexplained.text
+    # A confirmation of something else than what was previewed is previewed again.
+    changed: Any = browser.post(
+        f"/artifacts/{shock}/relabel",
+        tighter
+        | {"label": "UNCLASSIFIED", "confirm": "yes", "previewed": _previewed(preview.text)},
+    )
+    assert changed.status_code == 200
+    assert "This loosens the marking" in changed.text
+    done = _relabel(browser, shock, tighter)
     assert done.status_code == 303, done.text
     page = browser.client.get(done.headers["location"])
-    assert "Relabelled: CONFIDENTIAL//REL TO USA, GBR (label version 2)." in page.text
+    assert "Relabelled: SECRET//ORCON/REL TO USA, GBR (label version 2)." in page.text
     assert "Label history" in page.text
     assert "SECRET//REL TO USA, GBR (sam)" in page.text
     found = content.node.audit.search(
@@ -146,7 +174,9 @@ def test_a_member_relabels_and_the_history_keeps_the_old_label(
     assert found.entries[0].data["reason"] == why
 
 
-def test_relabel_is_refused_for_a_plain_reader(browser: Browser, content: Content) -> None:
+def test_a_reader_outside_the_project_asks_and_the_originators_officer_decides(
+    browser: Browser, content: Content
+) -> None:
     shock = content.artifact_id(SHOCK)
     content.node.catalogue.grant(
         ConsoleOperator(), CallContext.cli(), resource=shock, person="dora", kind=GrantKind.ACCESS
@@ -155,17 +185,16 @@ def test_relabel_is_refused_for_a_plain_reader(browser: Browser, content: Conten
     detail = browser.client.get(f"/artifacts/{shock}")
     assert detail.status_code == 200
     assert "You may download the content." in detail.text  # a reader...
-    assert "/relabel" not in detail.text  # ...who is not offered the change
-    form = browser.client.get(f"/artifacts/{shock}/relabel")
-    assert form.status_code == 403
-    assert "You may not relabel this artifact." in form.text
-    assert "need-to-know" in form.text
-    refused: Any = browser.post(f"/artifacts/{shock}/relabel", {"label": "UNCLASSIFIED"})
-    assert refused.status_code == 403
-    assert "relabel" in refused.text
-    assert content.node.artifacts.show(content.principal("sam"), shock).banner == (
-        "SECRET//REL TO USA, GBR"
+    assert f"/artifacts/{shock}/relabel" in detail.text  # ...who may ask for a relabel
+    preview: Any = browser.post(
+        f"/artifacts/{shock}/relabel", {"label": "SECRET//REL TO USA, GBR", "reason": "check"}
     )
+    assert "asked of the originating organisation" in preview.text
+    asked = _relabel(
+        browser, shock, {"label": "SECRET//REL TO USA, GBR", "reason": "marking check"}
+    )
+    assert asked.status_code == 303
+    assert "Relabel requested" in browser.client.get(asked.headers["location"]).text
 
 
 # --- the ledger ----------------------------------------------------------------------------

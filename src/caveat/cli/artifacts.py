@@ -248,26 +248,91 @@ def show_artifact(artifact_id: str, json_: JsonOpt = False) -> None:
         show(a, json_, human)
 
 
+def _print_preview(preview: dict[str, Any]) -> None:
+    """The path a relabel takes and who gains and who loses read access."""
+    path = {
+        "applied": "it tightens the label: applied at once as a new signed label version",
+        "requested": "it is asked of the originating organisation's security officer",
+        "release_requested": "it loosens the marking: it becomes a release request "
+        "(export control, then the originator's security officer)",
+    }[preview["path"]]
+    entries = ", ".join(preview["export"]) or "no control entries"
+    out.print(f"new label: [bold]{preview['banner']}[/] · {entries}", highlight=False)
+    out.print(f"this relabel: {path}", highlight=False)
+    for name, key, total in (("gain", "gains", "gained"), ("lose", "loses", "lost")):
+        out.print(f"would {name} read access: {preview[total]}", highlight=False)
+        for c in preview[key]:
+            out.print(f"  {c['organisation']} ({c['nation']}): {c['people']}", highlight=False)
+
+
 def relabel(
     artifact_id: str,
     label: Annotated[str, typer.Option(help='the new label, e.g. "SECRET//REL TO USA, GBR"')],
-    reason: Annotated[str, typer.Option(help="why (3-2000 characters; kept in the ledger)")],
+    reason: Annotated[str, typer.Option(help="why (3-2000 characters; kept in the ledger)")] = "",
     control: Annotated[
-        list[str] | None, typer.Option(help="export-control entry, e.g. ITAR:USML-XI(c)(1)")
+        list[str] | None,
+        typer.Option(
+            help="export-control entry, e.g. ITAR:USML-XI(c)(1) (repeat; none given: "
+            "the current entries stay)"
+        ),
     ] = None,
-    dual_use: Annotated[bool, typer.Option(help="dual-use item")] = False,
+    no_controls: Annotated[
+        bool, typer.Option("--no-controls", help="remove every entry (a loosening: a release)")
+    ] = False,
+    dual_use: Annotated[
+        bool | None,
+        typer.Option("--dual-use/--not-dual-use", help="dual-use item (default: unchanged)"),
+    ] = None,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="only show what it would do and who it affects")
+    ] = False,
+    yes: Annotated[bool, typer.Option("--yes", help="do not ask before relabelling")] = False,
     json_: JsonOpt = False,
 ) -> None:
-    """Give an artifact a new label version (every content version is signed anew)."""
+    """Relabel an artifact, after showing who gains and who loses read access.
+
+    The originating organisation tightens directly (a new label version; every content
+    version is signed anew); anyone else's relabel is a request to the originator's
+    security officer; anything that loosens becomes a release request."""
+    if control and no_controls:
+        err.print("[bold red]error:[/] --control and --no-controls exclude each other")
+        raise typer.Exit(int(Exit.USAGE))
+    controls: list[str] | None = [] if no_controls else (control or None)
+    if not dry_run and not reason.strip():
+        err.print("[bold red]error:[/] give --reason (3-2000 characters; kept in the ledger)")
+        raise typer.Exit(int(Exit.USAGE))
     with errors(json_), _client() as client:
-        a = client.relabel(artifact_id, label, control or [], dual_use=dual_use, reason=reason)
-        show(
-            a,
-            json_,
-            lambda: out.print(
-                f"relabelled [bold]{a['id']}[/] as {a['banner']} (label version {len(a['labels'])})"
-            ),
-        )
+        preview = client.preview_relabel(artifact_id, label, controls, dual_use)
+        if dry_run:
+            show(preview, json_, lambda: _print_preview(preview))
+            return
+        if not yes:
+            if json_:
+                err.print("[bold red]error:[/] with --json, confirm with --yes (or --dry-run)")
+                raise typer.Exit(int(Exit.USAGE))
+            _print_preview(preview)
+            if not typer.confirm("Go ahead?", default=False):
+                raise typer.Exit(int(Exit.USAGE))
+        a = client.relabel(artifact_id, label, controls, dual_use, reason=reason)
+
+        def human() -> None:
+            if a["outcome"] == "applied":
+                out.print(
+                    f"relabelled [bold]{a['id']}[/] as {a['banner']} "
+                    f"(label version {len(a['labels'])})"
+                )
+            elif a["outcome"] == "requested":
+                out.print(
+                    f"relabel request [bold]{a['relabel_request']['id']}[/] waits for a security "
+                    "officer of the originating organisation"
+                )
+            else:
+                out.print(
+                    f"it loosens the marking: release request [bold]{a['release_id']}[/] waits "
+                    "for export control (`caveat release list`)"
+                )
+
+        show(a, json_, human)
 
 
 def sweep_at_start(node: Node) -> None:

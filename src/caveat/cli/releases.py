@@ -17,7 +17,8 @@ JsonOpt = Annotated[bool, typer.Option("--json", help="print JSON for scripts")]
 Reason = Annotated[str, typer.Option(help="why (recorded in the ledger)")]
 
 release = typer.Typer(
-    help="Release requests: request, classify, approve, deny.", no_args_is_help=True
+    help="Release requests: request, classify, approve, deny; relabel requests.",
+    no_args_is_help=True,
 )
 
 
@@ -108,6 +109,53 @@ def list_requests(
     with errors(json_), _client() as client:
         found = client.releases(awaiting=awaiting)
         show(found, json_, lambda: _rows(found))
+
+
+@release.command("relabels")
+def relabel_requests(
+    awaiting: Annotated[
+        bool, typer.Option("--awaiting", help="only pending ones waiting for your decision")
+    ] = False,
+    json_: JsonOpt = False,
+) -> None:
+    """Relabel requests: yours, and those your organisation's security officers decide."""
+    with errors(json_), _client() as client:
+        found = client.relabel_requests(awaiting=awaiting)
+        show(
+            found,
+            json_,
+            lambda: table(
+                "Relabel requests",
+                ["id", "resource", "label asked for", "controls", "status", "reason"],
+                [
+                    (
+                        r["id"],
+                        r["resource_id"],
+                        r["banner"],
+                        " ".join(r["export"]),
+                        r["status"],
+                        r["reason"],
+                    )
+                    for r in found
+                ],
+            ),
+        )
+
+
+@release.command("relabel-approve")
+def relabel_approve(request_id: str, reason: Reason, json_: JsonOpt = False) -> None:
+    """The originator's security officer approves a relabel: a new signed label version."""
+    with errors(json_), _client() as client:
+        done = client.decide_relabel_request(request_id, True, reason)
+        show(done, json_, lambda: out.print(f"relabel request {done['id']}: {done['status']}"))
+
+
+@release.command("relabel-deny")
+def relabel_deny(request_id: str, reason: Reason, json_: JsonOpt = False) -> None:
+    """The originator's security officer denies a relabel (the reason is recorded)."""
+    with errors(json_), _client() as client:
+        done = client.decide_relabel_request(request_id, False, reason)
+        show(done, json_, lambda: out.print(f"relabel request {done['id']}: {done['status']}"))
 
 
 def export_records(

@@ -563,13 +563,41 @@ class CaveatClient:
         artifact_id: str,
         label: str,
         controls: list[str] | None = None,
-        dual_use: bool = False,
+        dual_use: bool | None = None,
         *,
         reason: str,
     ) -> dict[str, Any]:
-        """A new label version; ``reason`` (3-2000 characters) is kept in the ledger."""
-        body = {"label": label, "controls": controls or [], "dual_use": dual_use, "reason": reason}
+        """Relabel, or ask for it; ``outcome`` says which: ``applied`` (the artifact, with
+        its new label version), ``requested`` (``relabel_request``, for the originator's
+        security officer) or ``release_requested`` (``release_id``: it loosens).
+        ``controls`` / ``dual_use`` None keep the current ones (``[]``: no entries, a
+        loosening); ``reason`` (3-2000 characters) is kept in the ledger."""
+        body = {"label": label, "controls": controls, "dual_use": dual_use, "reason": reason}
         return dict(self._call("POST", f"/api/v1/artifacts/{artifact_id}/label", json=body))
+
+    def preview_relabel(
+        self,
+        artifact_id: str,
+        label: str,
+        controls: list[str] | None = None,
+        dual_use: bool | None = None,
+    ) -> dict[str, Any]:
+        """What :meth:`relabel` would do (``path``) and who would gain or lose read access
+        (``gains`` / ``loses``: people per organisation); changes nothing."""
+        body = {"label": label, "controls": controls, "dual_use": dual_use}
+        url = f"/api/v1/artifacts/{artifact_id}/label/preview"
+        return dict(self._call("POST", url, json=body))
+
+    def relabel_requests(self, *, awaiting: bool = False) -> list[dict[str, Any]]:
+        """Your relabel requests and those you may decide (``awaiting``: pending ones)."""
+        params = {"awaiting": "true"} if awaiting else None
+        return list(self._call("GET", "/api/v1/relabel-requests", params=params))
+
+    def decide_relabel_request(self, request_id: str, approve: bool, reason: str) -> dict[str, Any]:
+        """Approve or deny a relabel request (the originator's security officers)."""
+        body = {"approve": approve, "reason": reason}
+        url = f"/api/v1/relabel-requests/{request_id}/decision"
+        return dict(self._call("POST", url, json=body))
 
     def verify_artifacts(
         self, artifact_id: str | None = None, *, after: str | None = None, limit: int | None = None

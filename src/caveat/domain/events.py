@@ -127,10 +127,18 @@ _TYPES = [
     EventType("screening.hit_resolved", 1, "screening_hit", "an officer resolved a hit"),
     EventType("embargo.recorded", 1, "embargo", "a dated embargo was recorded"),
     EventType("embargo.lifted", 1, "embargo", "an embargo was given an end date"),
-    EventType("release.requested", 1, "release_request", "a release to further parties"),
+    EventType(
+        "release.requested",
+        2,
+        "release_request",
+        "a release to further parties (v2: the exact label and export a loosening relabel "
+        "asks for, null for a wider REL TO)",
+    ),
     EventType("release.classified", 1, "release_request", "export control classified a release"),
     EventType("release.decided", 1, "release_request", "a release was approved or denied"),
     EventType("export.recorded", 1, "export_record", "an immutable export record was written"),
+    EventType("relabel.requested", 1, "relabel_request", "a relabel asked of the originator"),
+    EventType("relabel.decided", 1, "relabel_request", "the originator decided a relabel request"),
 ]
 
 CATALOG: dict[str, EventType] = {t.name: t for t in _TYPES}

@@ -14,6 +14,7 @@ cohesive modules beside it:
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
 from datetime import timedelta
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
@@ -36,6 +37,7 @@ from caveat.services.artifacts_views import ArtifactView, LabelVersionView, Vers
 from caveat.services.policy import PolicyService
 from caveat.services.policy_catalogue import CatalogueService
 from caveat.services.principal import Principal
+from caveat.services.relabels import RelabelOutcome, RelabelPreview, RelabelRequest
 from caveat.services.uow import CallContext, UnitOfWorkFactory
 
 __all__ = [
@@ -45,9 +47,19 @@ __all__ = [
     "Content",
     "LabelVersionView",
     "NewArtifact",
+    "Relabelled",
     "UploadStatus",
     "VersionView",
 ]
+
+
+@dataclass(frozen=True, slots=True)
+class Relabelled:
+    """What a relabel became (applied, requested, release requested) and the artifact as
+    the relabeller now sees it."""
+
+    outcome: RelabelOutcome
+    view: ArtifactView
 
 
 class ArtifactService:
@@ -251,13 +263,16 @@ class ArtifactService:
         artifact_id: str,
         *,
         label: str,
-        controls: Sequence[str] = (),
-        dual_use: bool = False,
+        controls: Sequence[str] | None = None,
+        dual_use: bool | None = None,
         reason: str,
-    ) -> ArtifactView:
-        """A new label version (history kept) and a new binding for every content version;
-        ``reason`` (required) goes into the ledger event."""
-        self.labelling.relabel(
+    ) -> Relabelled:
+        """Relabel (the originating organisation, tightening: a new label version and a
+        new binding for every content version), or ask for it (anyone else who may read
+        it), or ask for a release (anything that loosens). ``controls`` / ``dual_use``
+        None keep the current export classification; ``reason`` (required) goes into the
+        ledger."""
+        outcome = self.labelling.relabel(
             principal,
             ctx,
             artifact_id,
@@ -266,7 +281,39 @@ class ArtifactService:
             dual_use=dual_use,
             reason=reason,
         )
-        return self.show(principal, artifact_id)
+        return Relabelled(outcome, self.show(principal, artifact_id))
+
+    def preview_relabel(
+        self,
+        principal: Principal,
+        artifact_id: str,
+        *,
+        label: str,
+        controls: Sequence[str] | None = None,
+        dual_use: bool | None = None,
+    ) -> RelabelPreview:
+        """Which path a relabel would take and who would gain or lose read access."""
+        return self.labelling.preview(
+            principal, artifact_id, label=label, controls=controls, dual_use=dual_use
+        )
+
+    def relabel_requests(
+        self, principal: Principal, *, awaiting: bool = False
+    ) -> list[RelabelRequest]:
+        """One's own relabel requests and those one may decide (``awaiting``: pending)."""
+        return self.labelling.requests(principal, awaiting=awaiting)
+
+    def decide_relabel(
+        self,
+        principal: Principal,
+        ctx: CallContext,
+        request_id: str,
+        *,
+        approve: bool,
+        reason: str,
+    ) -> RelabelRequest:
+        """The originator's security officer approves or denies a relabel request."""
+        return self.labelling.decide(principal, ctx, request_id, approve=approve, reason=reason)
 
     # integrity (also used by verify)
 

@@ -88,13 +88,26 @@ def draft_label(
     controls: list[str],
     dual_use: bool,
     now: datetime,
+    originator_org_id: str | None = None,
 ) -> DraftLabel:
-    """Parse the label and controls; the originator is the uploader's organisation."""
+    """Parse the label and controls. The originator is the uploader's organisation for
+    new content, and for a relabel (``originator_org_id``) the resource's originating
+    organisation, whoever relabels: the signed label always names the originator the
+    catalogue keeps, or the binding would no longer verify."""
     label = parse_label_text(text, policy, now)
     export = parse_export_classification(controls, dual_use=dual_use)
-    org = session.get(OrganisationRow, principal.person.organisation_id)
+    org = session.get(OrganisationRow, originator_org_id or principal.person.organisation_id)
     assert org is not None
-    if label.originator is None:
+    if originator_org_id is not None:
+        if label.originator is not None and label.originator.nation != org.nation:
+            raise InvalidInput(
+                f"the label names an originator of {label.originator.nation}; "
+                f"the originator of this artifact is of {org.nation}",
+                code="originator_mismatch",
+                field="label",
+            )
+        label = replace(label, originator=Originator(org.short_name or org.name, org.nation))
+    elif label.originator is None:
         label = replace(label, originator=Originator(org.short_name or org.name, org.nation))
     elif label.originator.nation != org.nation:
         raise InvalidInput(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass, replace
-from datetime import datetime
+from datetime import date, datetime
 
 from sqlalchemy import delete, or_, select
 
@@ -17,22 +17,28 @@ from caveat.adapters.db.models.policy import (
     ResourceReleaseRow,
     ResourceRow,
 )
+from caveat.domain.compliance.release import tightens
 from caveat.domain.errors import Conflict, InvalidInput, NotFound, PermissionDenied
-from caveat.domain.export_control import ExportClassification, export_to_canonical_json
+from caveat.domain.export_control import (
+    ExportClassification,
+    export_from_canonical_json,
+    export_to_canonical_json,
+)
 from caveat.domain.identity import Role
 from caveat.domain.labels import (
     Label,
     Originator,
-    dominates,
     label_from_canonical_json,
     label_to_canonical_json,
 )
+from caveat.domain.permissions import Act, Target
 from caveat.domain.policy import Action, GrantKind, Resource, label_facts, make_resource
 from caveat.domain.resources import resource_kind
+from caveat.services.authorize import authorize
 from caveat.services.people import find_person
 from caveat.services.policy import PolicyService
 from caveat.services.policy_loader import find_resource
-from caveat.services.principal import Acting, Principal, Scope
+from caveat.services.principal import Acting, Principal
 from caveat.services.projects import find_project, require_roles
 from caveat.services.uow import CallContext, UnitOfWork, UnitOfWorkFactory
 
@@ -113,6 +119,7 @@ class CatalogueService:
 
         See :meth:`register_in` for the rules.
         """
+        authorize(by, Act.RESOURCE_REGISTER)
         with self._uow(ctx) as uow:
             return self.register_in(
                 uow,
@@ -145,8 +152,7 @@ class CatalogueService:
         A person may only register what they could themselves discover afterwards.
         ``resource_id`` lets what the row describes (an artifact) share its id.
         """
-        if isinstance(by, Principal):
-            by.require_scope(Scope.WRITE)
+        authorize(by, Act.RESOURCE_REGISTER, now=uow.now)
         kind = resource_kind(kind).value
         title = title.strip()
         if not 1 <= len(title) <= 300:
@@ -195,31 +201,125 @@ class CatalogueService:
         label: Label,
         export: ExportClassification | None = None,
     ) -> Registered:
-        """Give a catalogued resource a new label and export classification.
+        """Tighten a catalogued resource's label directly (the originating organisation).
 
-        The originating organisation stays; a label without an originator gets it. A
-        person must be permitted to modify the resource and to discover it relabelled.
+        Only a change that tightens is direct: the new label dominates the old and the
+        export classification keeps every entry and the dual-use flag (``export`` None:
+        unchanged). Anything that loosens is a release (``ReleaseService``) and is refused
+        here; a person outside the originating organisation asks instead
+        (``Labelling.relabel``). A person must also be permitted to modify the resource
+        and to discover it relabelled. The originator never changes: whoever relabels,
+        the new label names the resource's originating organisation.
         """
-        if isinstance(by, Principal):
-            by.require_scope(Scope.WRITE)
         row = self._visible_row(uow, by, resource)
-        export = export or ExportClassification()
-        # The originator of the information never changes with its label: whoever
-        # relabels, the new label names the resource's originating organisation.
-        label, _ = self._originate(uow, by, replace(label, originator=None), row.originator_org_id)
-        new = self._describe(row, label, export)
+        authorize(by, Act.RELABEL_TIGHTEN, self.label_target(row), now=uow.now)
+        label, export = self._relabelled(uow, by, row, label, export)
+        if not self.tightens(row, label, export, uow.now.date()):
+            raise PermissionDenied(
+                "loosening a label is a release: ask for one (the release workflow decides)",
+                code="policy_denied",
+                hint="relabel through the artifact's relabel form, API or `caveat relabel`; "
+                "a loosening becomes a release request",
+                data={
+                    "action": Act.RELABEL_TIGHTEN.value,
+                    "rule": "the new label dominates the old and the export classification "
+                    "is the same or stricter",
+                },
+            )
         if isinstance(by, Principal):
-            action = self._relabel_action(uow, row, label)
-            current = self._policy.decide_row(uow.session, by, action, row, uow.now)
+            current = self._policy.decide_row(uow.session, by, Action.MODIFY, row, uow.now)
             if not current.permitted:
                 raise PermissionDenied(
-                    "you may not relabel this resource"
-                    if action is Action.MODIFY
-                    else "loosening a label is the originating organisation's decision",
+                    "you may not relabel this resource",
                     code="policy_denied",
                     data={"failed": current.failed_codes},
                 )
-            self._require(uow, by, Action.DISCOVER, new, "relabel to what you could not see")
+            relabelled = make_resource(
+                id=row.id,
+                project_id=row.project_id,
+                kind=row.kind,
+                label=label,
+                schemes=self._schemes,
+                export=export,
+                originator_org_id=row.originator_org_id,
+            )
+            self._require(uow, by, Action.DISCOVER, relabelled, "relabel to what you could not see")
+        return self._write_label(uow, by, row, label, export)
+
+    def apply_decided(
+        self,
+        uow: UnitOfWork,
+        by: Acting,
+        resource: str,
+        *,
+        act: Act,
+        requested_by: str,
+        label: Label,
+        export: ExportClassification,
+    ) -> Registered:
+        """Apply a label a decision approved (``act``: a release or relabel decision, which
+        is authorized again here for ``by`` on the resource): the label exactly as asked
+        for, with the resource's originator; the decision's event names the request."""
+        if act not in (Act.RELEASE_DECIDE, Act.RELABEL_DECIDE):
+            raise InvalidInput(f"{act.value} applies no label", code="invalid_action")
+        row = find_resource(uow.session, resource)
+        target = replace(self.label_target(row), requested_by=requested_by)
+        authorize(by, act, target, now=uow.now)
+        label, export = self._relabelled(uow, by, row, label, export)
+        return self._write_label(uow, by, row, label, export)
+
+    @staticmethod
+    def label_target(row: ResourceRow) -> Target:
+        """The permission rules' view of a resource whose label changes."""
+        return Target(originator_org_id=row.originator_org_id)
+
+    def tightens(
+        self, row: ResourceRow, label: Label, export: ExportClassification, on: date
+    ) -> bool:
+        """Whether ``label`` and ``export`` protect at least as much as the row's current
+        label and export classification (read before anything is written)."""
+        if row.label_json is None:
+            return False
+        current = label_from_canonical_json(row.label_json.encode(), schemes=self._schemes)
+        current_export = export_from_canonical_json(row.export_json.encode())
+        env = self._policy.environment()
+        return tightens(
+            current,
+            current_export,
+            label,
+            export,
+            groups=env.groups,
+            on=on,
+            schemes=env.schemes,
+        )
+
+    def current_export(self, row: ResourceRow) -> ExportClassification:
+        """The row's export classification (what an omitted one means: unchanged)."""
+        return export_from_canonical_json(row.export_json.encode())
+
+    def _relabelled(
+        self,
+        uow: UnitOfWork,
+        by: Acting,
+        row: ResourceRow,
+        label: Label,
+        export: ExportClassification | None,
+    ) -> tuple[Label, ExportClassification]:
+        """The label naming the resource's originator, and the export classification
+        (None: the current one, never "none")."""
+        label, _ = self._originate(uow, by, replace(label, originator=None), row.originator_org_id)
+        return label, self.current_export(row) if export is None else export
+
+    def _write_label(
+        self,
+        uow: UnitOfWork,
+        by: Acting,
+        row: ResourceRow,
+        label: Label,
+        export: ExportClassification,
+    ) -> Registered:
+        """Write the new label's columns and facts, with the event (checks done)."""
+        new = self._describe(row, label, export)
         for table in (ResourceReleaseRow, ResourceCaveatRow, ResourceControlRow):
             uow.session.execute(delete(table).where(table.resource_id == row.id))
         self._write_facts(uow, row, label, new)
@@ -239,22 +339,6 @@ class CatalogueService:
             row.originator_org_id or "",
             row.created_at,
         )
-
-    def _relabel_action(self, uow: UnitOfWork, row: ResourceRow, label: Label) -> Action:
-        """MODIFY when the new label protects at least as much as the old; else RELEASE.
-
-        Any project member may tighten a label; lowering the level, widening the release
-        or dropping a caveat is a release decision, which the policy reserves for the
-        originating organisation.
-        """
-        if row.label_json is None:
-            return Action.RELEASE
-        current = label_from_canonical_json(row.label_json.encode())
-        env = self._policy.environment()
-        tighter = dominates(
-            label, current, groups=env.groups, on=uow.now.date(), schemes=env.schemes
-        )
-        return Action.MODIFY if tighter else Action.RELEASE
 
     def _originate(
         self, uow: UnitOfWork, by: Acting, label: Label, originator: str | None

@@ -16,6 +16,12 @@ record names the content hash of its latest version.
 
 The no-retransfer proviso is checked by machine: what an organisation received under
 an authorization that forbids retransfer cannot be released further at its request.
+
+A loosening relabel (issue 11: a lower level, fewer caveats or control entries, a wider
+REL TO) is a release request too, opened by ``Labelling.relabel``; it carries the exact
+label and export classification asked for (``label_json`` / ``export_json``), and its
+approval applies exactly that label. Who may do what is the permission table's
+(``Act.RELEASE_*``), asked through ``authorize``.
 """
 
 from __future__ import annotations
@@ -49,16 +55,17 @@ from caveat.domain.export_control import (
     parse_export_classification,
     render_control_entry,
 )
-from caveat.domain.identity import Role
-from caveat.domain.labels import InvalidLabel, Label, label_to_canonical_json, render_banner
+from caveat.domain.labels import Label, SchemeRegistry
 from caveat.domain.labels.canonical import label_from_canonical_json
-from caveat.domain.policy import Action
+from caveat.domain.permissions import Act, Target
+from caveat.domain.policy import Action, label_facts
 from caveat.services.agreements_common import canonical, find_organisation, loads, new_id
 from caveat.services.artifacts_catalogue import DraftLabel
-from caveat.services.artifacts_labelling import write_label_version
+from caveat.services.artifacts_labelling import Decided, write_label_version
 from caveat.services.artifacts_lookup import versions_of
 from caveat.services.audit import csv_cell
 from caveat.services.authorizations import effective_status, find_authorization
+from caveat.services.authorize import allowed, authorize
 from caveat.services.export_report import (
     ExportReport,
     build_report,
@@ -69,11 +76,11 @@ from caveat.services.people import find_person
 from caveat.services.policy import PolicyService
 from caveat.services.policy_catalogue import CatalogueService
 from caveat.services.policy_loader import find_resource
-from caveat.services.principal import Acting, Principal, Scope
+from caveat.services.principal import Acting, Principal
+from caveat.services.relabels import banner_of, require_retransfer_allowed
 from caveat.services.uow import CallContext, UnitOfWork, UnitOfWorkFactory
 
 RETENTION_YEARS = 5  # export records are kept at least 5 years after the authorization ends
-OVERSEERS = (Role.EXPORT_CONTROL_OFFICER, Role.SECURITY_OFFICER, Role.AUDITOR)
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,6 +105,10 @@ class Release:
     decision_reason: str
     classified_at: datetime | None = None
     decided_at: datetime | None = None
+    # A loosening relabel: the exact marking and control entries asked for (else None).
+    label: str | None = None
+    label_export: tuple[str, ...] | None = None
+    label_dual_use: bool | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,8 +131,17 @@ class ExportRecord:
     retain_until: date
 
 
-def _release(row: ReleaseRequestRow) -> Release:
+def _release(row: ReleaseRequestRow, schemes: SchemeRegistry | None = None) -> Release:
     controls = loads(row.controls_json)
+    banner = asked = asked_dual = None
+    if row.label_json is not None:
+        banner = banner_of(
+            label_from_canonical_json(row.label_json.encode(), schemes=schemes), schemes
+        )
+    if row.export_json is not None:
+        export = export_from_canonical_json(row.export_json.encode())
+        asked = tuple(render_control_entry(e) for e in export.entries)
+        asked_dual = export.dual_use
     return Release(
         row.id,
         row.resource_id,
@@ -141,6 +161,9 @@ def _release(row: ReleaseRequestRow) -> Release:
         row.decision_reason,
         row.classified_at,
         row.decided_at,
+        banner,
+        asked,
+        asked_dual,
     )
 
 
@@ -164,18 +187,24 @@ def _record(row: ExportRecordRow) -> ExportRecord:
     )
 
 
-def _person(by: Acting, roles: Sequence[Role] | None, action: str) -> Principal:
-    """Releases are decisions of named people: the console takes no part."""
+def _person(by: Acting, action: str) -> Principal:
+    """Releases are decisions of named people: the console takes no part (the
+    permission table already refuses it; this narrows the type)."""
     if not isinstance(by, Principal):
         raise PermissionDenied(
             f"{action} is a named person's decision, not the console's",
             code="person_required",
             hint="sign in as the person who decides (`caveat login`)",
         )
-    by.require_scope(Scope.WRITE)
-    if roles is not None:
-        by.require_role(roles, action=action)
     return by
+
+
+def _target(row: ReleaseRequestRow, resource: ResourceRow | None = None) -> Target:
+    """The permission rules' view of a release request (and its resource)."""
+    return Target(
+        originator_org_id=None if resource is None else resource.originator_org_id,
+        requested_by=row.requested_by,
+    )
 
 
 def _controlled(export: ExportClassification) -> tuple[str, ...]:
@@ -221,13 +250,14 @@ class ReleaseService:
         justification: str,
     ) -> Release:
         """Ask for a resource the requester may read to be released to further parties."""
-        principal = _person(by, None, "requesting a release")
+        authorize(by, Act.RELEASE_REQUEST)
+        principal = _person(by, "requesting a release")
         justification = require_reason(justification, field="justification")
         with self._uow(ctx) as uow:
             row = self._readable(uow, principal, resource)
             label = self._releasable_label(uow, row)
-            self._require_retransfer_allowed(
-                uow, row, principal.person.organisation_id, principal.organisation_nation
+            require_retransfer_allowed(
+                uow.session, row.id, principal.person.organisation_id, principal.organisation_nation
             )
             codes = list(nations(to_nations))
             orgs = [find_organisation(uow.session, o) for o in to_organisations]
@@ -270,9 +300,11 @@ class ReleaseService:
                     "organisations": loads(request.organisations_json),
                     "justification": justification,
                     "lifts": lifted_by_release(label).value,
+                    "label": None,
+                    "export": None,
                 },
             )
-            return _release(request)
+            return _release(request, self._policy.schemes)
 
     def classify(
         self,
@@ -287,14 +319,12 @@ class ReleaseService:
         dual_use_review: str = "",
     ) -> Release:
         """The export control officer's classification (``controls`` None: confirm the
-        resource's entries) with the covering authorization, or why none is needed."""
-        principal = _person(by, (Role.EXPORT_CONTROL_OFFICER,), "classifying a release")
+        resource's entries, or for a loosening relabel the entries it asks for) with the
+        covering authorization, or why none is needed. Nobody classifies their own request."""
         with self._uow(ctx) as uow:
-            row = self._pending(uow, request_id)
-            if principal.person_id == row.requested_by:
-                raise PermissionDenied(
-                    "nobody classifies their own release request", code="self_approval"
-                )
+            row = self._request_row(uow, request_id)
+            authorize(by, Act.RELEASE_CLASSIFY, _target(row), now=uow.now)
+            principal = _person(by, "classifying a release")
             resource = find_resource(uow.session, row.resource_id)
             # An officer never learns a label or its entries through someone else.
             seen = self._policy.decide_row(
@@ -302,7 +332,8 @@ class ReleaseService:
             )
             if not seen.permitted:
                 raise NotFound(f"no release request {request_id!r}", code="unknown_release")
-            current = export_from_canonical_json(resource.export_json.encode())
+            self._require_pending(row)
+            current = export_from_canonical_json((row.export_json or resource.export_json).encode())
             export = (
                 current
                 if controls is None
@@ -334,6 +365,17 @@ class ReleaseService:
                 not_controlled_reason = require_reason(
                     not_controlled_reason, field="not_controlled_reason"
                 )
+            if controlled and row.label_json is not None:
+                asked = label_from_canonical_json(
+                    row.label_json.encode(), schemes=self._policy.schemes
+                )
+                if label_facts(asked, self._policy.schemes).rel_mode == "open":
+                    raise InvalidInput(
+                        "controlled entries cannot be released to every nation: name the "
+                        "nations in the label, or classify it as not controlled",
+                        code="authorization_not_covering",
+                        field="controls",
+                    )
             review = dual_use_review.strip()
             if export.dual_use and len(review) < 3:
                 raise InvalidInput(
@@ -360,30 +402,25 @@ class ReleaseService:
                     "not_controlled_reason": not_controlled_reason,
                 },
             )
-            return _release(row)
+            return _release(row, self._policy.schemes)
 
     def decide(
         self, by: Acting, ctx: CallContext, request_id: str, *, approve: bool, reason: str
     ) -> Release:
         """The originating organisation's security officer approves (new label and an
         export record) or denies; nobody decides a request they made or classified."""
-        principal = _person(by, (Role.SECURITY_OFFICER,), "deciding a release")
         reason = require_reason(reason)
         with self._uow(ctx) as uow:
-            row = uow.session.get(ReleaseRequestRow, request_id)
-            if row is None:
-                raise NotFound(f"no release request {request_id!r}", code="unknown_release")
-            if principal.person_id in (row.requested_by, row.classified_by):
-                raise PermissionDenied(
-                    "nobody approves a release they asked for or classified",
-                    code="self_approval",
-                )
+            row = self._request_row(uow, request_id)
             resource = find_resource(uow.session, row.resource_id)
-            if resource.originator_org_id != principal.person.organisation_id:
+            authorize(by, Act.RELEASE_DECIDE, _target(row, resource), now=uow.now)
+            principal = _person(by, "deciding a release")
+            if principal.person_id == row.classified_by:
                 raise PermissionDenied(
-                    "a security officer of the originating organisation decides a release"
-                    + (" (ORCON)" if resource.originator_controlled else ""),
-                    code="originator_approval_required",
+                    "nobody decides a release they classified (release.decide needs: "
+                    "not who classified it)",
+                    code="self_change",
+                    data={"action": Act.RELEASE_DECIDE.value, "rule": "not who classified it"},
                 )
             if row.status in (ReleaseStatus.APPROVED.value, ReleaseStatus.DENIED.value):
                 raise Conflict(f"the release was already {row.status}", code="release_decided")
@@ -400,8 +437,11 @@ class ReleaseService:
             )
             if approve:
                 requester = find_person(uow.session, row.requested_by)
-                self._require_retransfer_allowed(
-                    uow, resource, requester.organisation_id, requester.organisation.nation
+                require_retransfer_allowed(
+                    uow.session,
+                    resource.id,
+                    requester.organisation_id,
+                    requester.organisation.nation,
                 )
             uow.record(
                 "release.decided",
@@ -411,7 +451,7 @@ class ReleaseService:
             )
             if approve:
                 self._release(uow, principal, row, resource)
-            return _release(row)
+            return _release(row, self._policy.schemes)
 
     def requests(self, by: Acting) -> list[Release]:
         """Officers and auditors see every request; anyone else their own."""
@@ -419,18 +459,14 @@ class ReleaseService:
             query = select(ReleaseRequestRow).order_by(
                 ReleaseRequestRow.requested_at, ReleaseRequestRow.id
             )
-            if isinstance(by, Principal) and not set(by.roles) & set(OVERSEERS):
+            if not allowed(by, Act.RELEASE_OVERSEE) and isinstance(by, Principal):
                 query = query.where(ReleaseRequestRow.requested_by == by.person_id)
-            return [_release(r) for r in session.scalars(query)]
+            return [_release(r, self._policy.schemes) for r in session.scalars(query)]
 
     def awaiting(self, by: Principal) -> list[Release]:
         """Requests waiting for ``by``: pending ones to classify (export control officers
         who may discover the resource) and classified ones to decide (security officers of
         the originating organisation); never a request they made or classified."""
-        eco = Role.EXPORT_CONTROL_OFFICER in by.roles
-        officer = Role.SECURITY_OFFICER in by.roles
-        if not (eco or officer):
-            return []
         with self._uow.read() as session:
             now = self._uow.clock()
             rows = session.scalars(
@@ -449,15 +485,15 @@ class ReleaseService:
                 resource = find_resource(session, row.resource_id)
                 if row.status == ReleaseStatus.PENDING.value:
                     turn = (
-                        eco
+                        allowed(by, Act.RELEASE_CLASSIFY, _target(row), now=now)
                         and self._policy.decide_row(
                             session, by, Action.DISCOVER, resource, now
                         ).permitted
                     )
                 else:
-                    turn = officer and resource.originator_org_id == by.person.organisation_id
+                    turn = allowed(by, Act.RELEASE_DECIDE, _target(row, resource), now=now)
                 if turn:
-                    waiting.append(_release(row))
+                    waiting.append(_release(row, self._policy.schemes))
             return waiting
 
     def export_records(
@@ -469,9 +505,7 @@ class ReleaseService:
         until: date | None = None,
     ) -> list[ExportRecord]:
         """Export records (officers and auditors), per authorization and period."""
-        if isinstance(by, Principal):
-            by.require_scope(Scope.READ)
-            by.require_role(OVERSEERS, action="reading export records")
+        authorize(by, Act.RELEASE_OVERSEE)
         with self._uow.read() as session:
             query = select(ExportRecordRow).order_by(
                 ExportRecordRow.released_at, ExportRecordRow.id
@@ -594,39 +628,16 @@ class ReleaseService:
         return label_from_canonical_json(row.label_json.encode())
 
     @staticmethod
-    def _require_retransfer_allowed(
-        uow: UnitOfWork, row: ResourceRow, organisation_id: str, nation: str
-    ) -> None:
-        """Refuse a release asked for by a recipient of an earlier export made under an
-        authorization with the no-retransfer proviso (its recipients may not pass it on)."""
-        earlier = uow.session.execute(
-            select(ExportRecordRow.recipients_json, AuthorizationRow.number)
-            .join(AuthorizationRow, AuthorizationRow.id == ExportRecordRow.authorization_id)
-            .where(ExportRecordRow.resource_id == row.id, AuthorizationRow.no_retransfer)
-        ).all()
-        for recipients_json, number in earlier:
-            recipients = loads(recipients_json)
-            if nation in recipients["nations"] or organisation_id in recipients["organisations"]:
-                raise PermissionDenied(
-                    f"received under authorization {number}, which forbids retransfer",
-                    code="no_retransfer",
-                    hint="the originator may release it further under a new authorization",
-                )
-
-    def _banner(self, label: Label) -> str:
-        try:
-            return render_banner(label, schemes=self._policy.schemes)
-        except (InvalidInput, InvalidLabel):
-            return label_to_canonical_json(label).decode()[:500]
-
-    @staticmethod
-    def _pending(uow: UnitOfWork, request_id: str) -> ReleaseRequestRow:
+    def _request_row(uow: UnitOfWork, request_id: str) -> ReleaseRequestRow:
         row = uow.session.get(ReleaseRequestRow, request_id)
         if row is None:
             raise NotFound(f"no release request {request_id!r}", code="unknown_release")
+        return row
+
+    @staticmethod
+    def _require_pending(row: ReleaseRequestRow) -> None:
         if row.status != ReleaseStatus.PENDING.value:
             raise Conflict(f"the release is {row.status}", code="release_not_pending")
-        return row
 
     @staticmethod
     def _require_covering(
@@ -690,8 +701,9 @@ class ReleaseService:
     def _release(
         self, uow: UnitOfWork, principal: Principal, row: ReleaseRequestRow, resource: ResourceRow
     ) -> None:
-        """The new label through the catalogue and the export record, in ``uow``."""
-        label = self._releasable_label(uow, resource)
+        """The new label through the catalogue and the export record, in ``uow``: the
+        label a loosening relabel asked for exactly, else the current one with its REL TO
+        widened to the recipients."""
         controls = tuple(loads(row.controls_json) or [])
         export = parse_export_classification(controls, dual_use=row.dual_use)
         auth: AuthorizationRow | None = None
@@ -699,21 +711,36 @@ class ReleaseService:
             # Fail closed: the authorization must still cover the release on approval.
             auth = find_authorization(uow.session, row.authorization_id)
             self._require_covering(uow, auth, resource, _controlled(export), row)
-        added = set(loads(row.nations_json))
-        for org_id in loads(row.organisations_json):
-            added.add(find_organisation(uow.session, org_id).nation)
-        originator = resource.originator_nation or (
-            label.originator.nation if label.originator else principal.organisation_nation
-        )
-        widened = released_label(label, originator, added)
+        if row.label_json is not None:
+            widened = label_from_canonical_json(
+                row.label_json.encode(), schemes=self._policy.schemes
+            )
+        else:
+            label = self._releasable_label(uow, resource)
+            added = set(loads(row.nations_json))
+            for org_id in loads(row.organisations_json):
+                added.add(find_organisation(uow.session, org_id).nation)
+            originator = resource.originator_nation or (
+                label.originator.nation if label.originator else principal.organisation_nation
+            )
+            widened = released_label(label, originator, added)
+        decided = Decided(Act.RELEASE_DECIDE, row.requested_by)
         artifact = uow.session.get(ArtifactRow, resource.id)
         content_sha256: str | None = None
         if artifact is None:
-            self._catalogue.relabel_in(uow, principal, resource.id, label=widened, export=export)
+            self._catalogue.apply_decided(
+                uow,
+                principal,
+                resource.id,
+                act=decided.act,
+                requested_by=decided.requested_by,
+                label=widened,
+                export=export,
+            )
         else:
             # An artifact: a new signed label version and bindings for every content version.
             widened = replace(widened, created_at=uow.now)
-            draft = DraftLabel(widened, export, self._banner(widened))
+            draft = DraftLabel(widened, export, banner_of(widened, self._policy.schemes))
             write_label_version(
                 uow,
                 self._catalogue,
@@ -722,6 +749,7 @@ class ReleaseService:
                 artifact,
                 draft,
                 reason=f"release {row.id} approved: {row.decision_reason}",
+                decided=decided,
             )
             versions = versions_of(uow.session, artifact.id)
             content_sha256 = versions[-1].sha256.hex() if versions else None

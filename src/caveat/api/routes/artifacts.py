@@ -23,7 +23,9 @@ from starlette.requests import ClientDisconnect
 
 from caveat.api.deps import CtxDep, CurrentPrincipal, NodeDep
 from caveat.api.problems import problem
+from caveat.api.routes.policy import plain
 from caveat.domain.artifacts import IpKind, IpOwner, served_media_type
+from caveat.domain.compliance.release import RelabelPath
 from caveat.domain.errors import CaveatError, InvalidInput
 from caveat.services.artifacts import (
     Appender,
@@ -123,10 +125,17 @@ class VerifyIn(BaseModel):
     )
 
 
-class RelabelIn(BaseModel):
+class RelabelPreviewIn(BaseModel):
     label: str = Field(max_length=4000)
-    controls: list[str] = Field(default_factory=list, max_length=50)
-    dual_use: bool = False
+    controls: list[str] | None = Field(
+        default=None,
+        max_length=50,
+        description="export-control entries; omitted or null: unchanged; []: none (a release)",
+    )
+    dual_use: bool | None = Field(default=None, description="omitted or null: unchanged")
+
+
+class RelabelIn(RelabelPreviewIn):
     reason: str = Field(max_length=2000, description="why (3-2000 characters), kept in the ledger")
 
 
@@ -374,12 +383,15 @@ def show(artifact_id: str, principal: CurrentPrincipal, node: NodeDep) -> dict[s
     return _artifact_out(node.artifacts.show(principal, artifact_id))
 
 
-@router.post("/artifacts/{artifact_id}/label")
+@router.post("/artifacts/{artifact_id}/label", response_model=None)
 def relabel(
     artifact_id: str, body: RelabelIn, principal: CurrentPrincipal, node: NodeDep, ctx: CtxDep
-) -> dict[str, Any]:
-    """A new label version; every content version is signed anew under it."""
-    view = node.artifacts.relabel(
+) -> dict[str, Any] | JSONResponse:
+    """Relabel: 200 with the artifact when its originating organisation tightens it (a new
+    label version, every content version signed anew); 202 with the relabel request when
+    someone else asks (the originator's security officer decides), or with the release
+    request when the change loosens (the release workflow decides)."""
+    done = node.artifacts.relabel(
         principal,
         ctx,
         artifact_id,
@@ -388,7 +400,28 @@ def relabel(
         dual_use=body.dual_use,
         reason=body.reason,
     )
-    return _artifact_out(view)
+    outcome = done.outcome
+    if outcome.path is RelabelPath.APPLIED:
+        return {"outcome": outcome.path.value, **_artifact_out(done.view)}
+    answer: dict[str, Any] = {"outcome": outcome.path.value, "artifact_id": artifact_id}
+    if outcome.request is not None:
+        answer["relabel_request"] = plain(outcome.request)
+    if outcome.release_id is not None:
+        answer["release_id"] = outcome.release_id
+    return JSONResponse(answer, status_code=202)
+
+
+@router.post("/artifacts/{artifact_id}/label/preview")
+def relabel_preview(
+    artifact_id: str, body: RelabelPreviewIn, principal: CurrentPrincipal, node: NodeDep
+) -> dict[str, Any]:
+    """What a relabel would do, changing nothing: its path (applied, requested,
+    release_requested), the new marking, and who gains and who loses read access
+    (people counted per organisation)."""
+    preview = node.artifacts.preview_relabel(
+        principal, artifact_id, label=body.label, controls=body.controls, dual_use=body.dual_use
+    )
+    return {**plain(preview), "gained": preview.gained, "lost": preview.lost}
 
 
 @router.post("/artifacts/verify")

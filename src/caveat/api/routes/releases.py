@@ -1,4 +1,5 @@
-"""Release requests and export records (issue 6): request, classify, decide, report.
+"""Release requests and export records (issue 6): request, classify, decide, report;
+relabel requests (issue 11): list, decide.
 
 Thin routes: parse, call one service, render. Errors are typed and become problems.
 """
@@ -83,6 +84,27 @@ def decide_release(
     """The originator's security officer approves (label and export record) or denies."""
     return plain(
         node.releases.decide(principal, ctx, request_id, approve=body.approve, reason=body.reason)
+    )
+
+
+@router.get("/relabel-requests")
+def list_relabel_requests(
+    principal: CurrentPrincipal, node: NodeDep, awaiting: bool = False
+) -> list[Any]:
+    """Relabel requests: one's own, and those a security officer of the originating
+    organisation may decide; ``awaiting=true``: only the pending ones waiting for them."""
+    return list(plain(node.artifacts.relabel_requests(principal, awaiting=awaiting)))
+
+
+@router.post("/relabel-requests/{request_id}/decision")
+def decide_relabel_request(
+    request_id: str, body: DecisionIn, principal: CurrentPrincipal, node: NodeDep, ctx: CtxDep
+) -> Any:
+    """The originator's security officer approves (a new signed label version) or denies."""
+    return plain(
+        node.artifacts.decide_relabel(
+            principal, ctx, request_id, approve=body.approve, reason=body.reason
+        )
     )
 
 

@@ -189,7 +189,7 @@ PERMISSIONS: dict[Act, Permission] = {
     # -- labels: the originating organisation tightens; others ask; loosening is a
     #    release (Act.RELEASE_*), decided by the originator's security officer.
     Act.RESOURCE_REGISTER: _p(W, any_of(CONSOLE, PERSON)),
-    Act.RELABEL_TIGHTEN: _p(W, ORIGINATOR),
+    Act.RELABEL_TIGHTEN: _p(W, any_of(CONSOLE, ORIGINATOR)),  # the service refuses loosening
     Act.RELABEL_REQUEST: _p(W, PERSON),
     Act.RELABEL_DECIDE: _p(W, all_of(OFFICER, ORIGINATOR, NOT_REQUESTER)),
     # -- compliance

@@ -20,6 +20,7 @@ from starlette.concurrency import run_in_threadpool
 
 from caveat.domain.artifacts import served_media_type
 from caveat.domain.compliance import require_reason
+from caveat.domain.compliance.release import RelabelPath
 from caveat.domain.errors import (
     CaveatError,
     ErrorKind,
@@ -29,11 +30,11 @@ from caveat.domain.errors import (
 from caveat.domain.export_control import Regime
 from caveat.domain.identity import Role
 from caveat.domain.labels import Label
-from caveat.domain.policy import Action
 from caveat.domain.resources import ResourceKind
 from caveat.services.artifacts import Appender, ArtifactView, NewArtifact
 from caveat.services.artifacts_search import SearchQuery
 from caveat.services.principal import Principal
+from caveat.services.relabels import RelabelPreview
 from caveat.web import forms
 from caveat.web.csrf import check_session_token
 from caveat.web.labelling import (
@@ -219,7 +220,7 @@ def artifact(request: Request, artifact_id: str, page: Page) -> HTMLResponse:
     """Metadata, the label in both forms, versions, why or why not, access history."""
     detail = _detail(request, page, artifact_id)
     assert page.principal is not None
-    modify = node_of(request).policy.my_decision(page.principal, artifact_id, Action.MODIFY)
+    read = detail.view.read
     return render(
         request,
         "artifact.html",
@@ -228,7 +229,8 @@ def artifact(request: Request, artifact_id: str, page: Page) -> HTMLResponse:
         v=detail.view,
         officer=Role.SECURITY_OFFICER in page.principal.roles,
         reader=bool(page.principal.roles & READERS),
-        may_relabel=modify.permitted,
+        # Anyone who may read it may relabel (the originator, tightening) or ask.
+        may_relabel=read is not None and read.permitted,
     )
 
 
@@ -284,14 +286,16 @@ def _relabel_page(
     form: dict[str, str] | None = None,
     error: str | None = None,
     status: int = 200,
+    preview: RelabelPreview | None = None,
 ) -> HTMLResponse:
-    """The relabel form, or the refusal with the requirements that modify failed."""
+    """The relabel form (with the preview of what it would do), or the refusal with the
+    requirements that reading the artifact failed."""
     node, principal = node_of(request), page.principal
     assert principal is not None
     detail = _detail(request, page, artifact_id)
-    modify = node.policy.my_decision(principal, artifact_id, Action.MODIFY)
-    if not modify.permitted:
-        failed = [r for r in modify.requirements if r.applies and not r.satisfied]
+    read = detail.view.read
+    if read is None or not read.permitted:
+        failed = [r for r in read.requirements if r.applies and not r.satisfied] if read else []
         return render(
             request,
             "error.html",
@@ -299,7 +303,8 @@ def _relabel_page(
             status=403,
             title="Forbidden",
             detail="You may not relabel this artifact.",
-            hint="relabelling needs the right to modify it: ask your security officer",
+            hint="relabelling, or asking for a relabel, needs the right to read it: "
+            "ask your security officer",
             failed=[f"{r.title}: {r.detail}" for r in failed],
             request_id=getattr(request.state, "request_id", None),
         )
@@ -322,12 +327,14 @@ def _relabel_page(
         form=values,
         check=check,
         error=error,
+        preview=preview,
+        originator=detail.view.originating_organisation,
     )
 
 
 @router.get("/artifacts/{artifact_id}/relabel")
 def relabel_form(request: Request, artifact_id: str, page: Page) -> HTMLResponse:
-    """The current label in the label builder, for people who may modify the artifact."""
+    """The current label in the label builder, for people who may read the artifact."""
     return _relabel_page(request, page, artifact_id)
 
 
@@ -340,27 +347,53 @@ def relabel(
     controls: Annotated[str, Form(max_length=4000)] = "",
     dual_use: Annotated[str, Form(max_length=8)] = "",
     reason: Annotated[str, Form(max_length=2000)] = "",
+    confirm: Annotated[str, Form(max_length=8)] = "",
+    previewed: Annotated[str, Form(max_length=64)] = "",
 ) -> Response:
-    """A new label version through the artifact service; a refusal keeps what was typed."""
+    """First the preview (which path the change takes, who gains and who loses read
+    access), then, confirmed, the change through the artifact service: applied,
+    requested of the originator, or a release request. A refusal keeps what was typed."""
     node, principal = node_of(request), page.principal
     assert principal is not None
+    form = {"label": label, "controls": controls, "dual_use": dual_use, "reason": reason}
+    # Only what was previewed is confirmed: a change after the preview is previewed again.
+    form["previewed"] = _fingerprint(label, controls, dual_use)
     try:
-        view = node.artifacts.relabel(
+        text = normalised_text(node.policy, label, node.uow.clock().date())
+        if confirm != "yes" or previewed != form["previewed"]:
+            preview = node.artifacts.preview_relabel(
+                principal,
+                artifact_id,
+                label=text,
+                controls=_split(controls),
+                dual_use=dual_use == "on",
+            )
+            return _relabel_page(request, page, artifact_id, form, preview=preview)
+        done = node.artifacts.relabel(
             principal,
             ctx_of(request),
             artifact_id,
-            label=normalised_text(node.policy, label, node.uow.clock().date()),
+            label=text,
             controls=_split(controls),
             dual_use=dual_use == "on",
             reason=require_reason(reason),
         )
     except CaveatError as exc:
         status = forms.page_status(exc, forms.PAGE_ERRORS - {ErrorKind.NOT_FOUND})
-        form = {"label": label, "controls": controls, "dual_use": dual_use, "reason": reason}
         return _relabel_page(request, page, artifact_id, form, error=_message(exc), status=status)
+    outcome = done.outcome
+    if outcome.path is RelabelPath.APPLIED:
+        note = f"Relabelled: {done.view.banner} (label version {len(done.view.labels)})."
+        return forms.done(f"/artifacts/{artifact_id}", note)
+    if outcome.path is RelabelPath.REQUESTED:
+        return forms.done(
+            f"/artifacts/{artifact_id}",
+            "Relabel requested: a security officer of the originating organisation decides.",
+        )
     return forms.done(
-        f"/artifacts/{artifact_id}",
-        f"Relabelled: {view.banner} (label version {len(view.labels)}).",
+        f"/releases/{outcome.release_id}",
+        "The new label loosens the marking: a release request now goes to export control "
+        "and the originator's security officer.",
     )
 
 
@@ -429,6 +462,12 @@ def _message(exc: CaveatError) -> str:
         f" Failed requirements: {', '.join(map(str, failed))}." if isinstance(failed, list) else ""
     )
     return f"{forms.message(exc)}{also}"
+
+
+def _fingerprint(label: str, controls: str, dual_use: str) -> str:
+    """What a relabel preview showed, so that a confirmation applies only that."""
+    entries = ",".join(_split(controls))
+    return hashlib.sha256(f"{label.strip()}\n{entries}\n{dual_use}".encode()).hexdigest()
 
 
 def _split(text: str) -> list[str]:

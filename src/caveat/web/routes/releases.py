@@ -25,10 +25,13 @@ from caveat.domain.compliance import ReleaseStatus
 from caveat.domain.errors import CaveatError, ErrorKind, InvalidInput, NotFound
 from caveat.domain.identity import Role
 from caveat.domain.labels import Label
+from caveat.domain.permissions import Act
 from caveat.services.artifacts import ArtifactView
+from caveat.services.authorize import allowed
 from caveat.services.export_report import ExportReport, ReportLine
 from caveat.services.principal import Principal
-from caveat.services.releases import OVERSEERS, Release
+from caveat.services.relabels import RelabelRequest
+from caveat.services.releases import Release
 from caveat.web import forms
 from caveat.web.labelling import portion
 from caveat.web.pages import PageContext, render
@@ -168,20 +171,82 @@ def _row(look: Lookup, release: Release) -> Row:
 def releases(
     request: Request, page: Page, status: Annotated[str, Query(max_length=16)] = ""
 ) -> HTMLResponse:
-    """Release requests, newest first: one's own, or every one for officers and auditors."""
+    """Release requests, newest first: one's own, or every one for officers and auditors;
+    below them the relabel requests the viewer asked for or may decide."""
+    return _releases_page(request, page, status)
+
+
+def _releases_page(
+    request: Request, page: PageContext, status: str, error: str | None = None, code: int = 200
+) -> HTMLResponse:
     look = Lookup(request, page)
     shown = status if status in STATUSES else ""
     found = [r for r in look.node.releases.requests(look.principal) if shown in ("", r.status)]
+    relabels = look.node.artifacts.relabel_requests(look.principal)
     return render(
         request,
         "releases.html",
         page,
+        status=code,
         rows=[_row(look, r) for r in reversed(found[-SHOWN:])],
         more=max(0, len(found) - SHOWN),
         shown=shown,
         statuses=STATUSES,
-        overseer=bool(look.principal.roles & frozenset(OVERSEERS)),
+        overseer=allowed(look.principal, Act.RELEASE_OVERSEE),
+        relabels=[_relabel_row(look, r) for r in reversed(relabels[-SHOWN:])],
+        error=error,
     )
+
+
+@dataclass(frozen=True, slots=True)
+class RelabelRow:
+    """A relabel request as the releases page lists it."""
+
+    request: RelabelRequest
+    subject: Subject
+    requested_by: str
+    decided_by: str
+    can_decide: bool
+
+
+def _relabel_row(look: Lookup, request: RelabelRequest) -> RelabelRow:
+    return RelabelRow(
+        request,
+        look.subject(request.resource_id),
+        look.person(request.requested_by),
+        look.person(request.decided_by),
+        request.status == ReleaseStatus.PENDING.value
+        and request.requested_by != look.principal.person_id
+        and Role.SECURITY_OFFICER in look.principal.roles,
+    )
+
+
+@router.post("/relabel-requests/{request_id}/decide")
+def decide_relabel(
+    request: Request,
+    request_id: str,
+    page: Page,
+    decision: Annotated[str, Form(max_length=10)] = "",
+    reason: Annotated[str, Form(max_length=2000)] = "",
+) -> Response:
+    """The originating organisation's security officer approves or denies a relabel."""
+    assert page.principal is not None
+    try:
+        if decision not in ("approve", "deny"):
+            raise InvalidInput("approve or deny the relabel", field="decision")
+        decided = node_of(request).artifacts.decide_relabel(
+            page.principal,
+            ctx_of(request),
+            request_id,
+            approve=decision == "approve",
+            reason=reason,
+        )
+    except CaveatError as exc:
+        message, code = forms.refusal(exc, field=False)
+        return _releases_page(request, page, "", error=message, code=code)
+    if decided.status == ReleaseStatus.APPROVED.value:
+        return forms.done("/releases", "Relabel approved: a new signed label version.")
+    return forms.done("/releases", "Relabel denied.")
 
 
 # --- asking for a release -------------------------------------------------------------------
@@ -305,7 +370,7 @@ def _detail(
     recorded = _recorded(look, release.resource_id) if subject.title is not None else None
     authorizations = (
         look.node.authorizations.list_authorizations(look.principal)
-        if roles & frozenset(OVERSEERS)
+        if allowed(look.principal, Act.RELEASE_OVERSEE)
         else []
     )
     history = (

@@ -3,6 +3,7 @@ expires or stops covering the project; bad agreements are refused whole."""
 
 from __future__ import annotations
 
+import uuid
 from datetime import timedelta
 
 import pytest
@@ -10,8 +11,10 @@ from sqlalchemy import func, select
 
 from caveat.adapters.db.models import EventRow
 from caveat.adapters.db.models.compliance import AgreementRow
-from caveat.domain.errors import Conflict, InvalidInput, PermissionDenied
+from caveat.domain.errors import Conflict, InvalidInput, NotFound, PermissionDenied
+from caveat.domain.identity import Role
 from caveat.domain.labels import parse_marking
+from caveat.services.principal import Principal
 from tests.compliance.support import CONSOLE, World, ctx
 
 
@@ -133,6 +136,8 @@ def test_overlapping_agreements_conflict_and_final_states(world: World) -> None:
 def test_the_text_must_be_readable_by_every_party(world: World) -> None:
     node, agnes = world.node, world.principal("agnes")
     groups, day = node.registry.directory(), world.clock().date()
+    # agnes may discover the project's documents (need-to-know): she learns their labels.
+    node.projects.add_member(CONSOLE, ctx(), world.project, "agnes")
 
     def text(title: str, marking: str) -> str:
         return node.catalogue.register(
@@ -177,7 +182,123 @@ def test_the_text_must_be_readable_by_every_party(world: World) -> None:
     assert node.agreements.get(agnes, "Sensor MoU").version == 2
     assert node.agreements.get(agnes, "Sensor MoU").text_not_released_to == ()
     # Tightening the text's label later is never refused, but the agreement says so.
-    tighter = parse_marking("CONFIDENTIAL//REL TO USA, GBR", groups=groups, on=day)
+    tighter = parse_marking("CONFIDENTIAL//NOFORN", groups=groups, on=day)
     with node.uow(ctx()) as uow:
         node.catalogue.relabel_in(uow, CONSOLE, open_text, label=tighter)
-    assert node.agreements.get(agnes, "Sensor MoU").text_not_released_to == ("FRA",)
+    assert node.agreements.get(agnes, "Sensor MoU").text_not_released_to == ("FRA", "GBR")
+
+
+def _managers(world: World) -> dict[str, Principal]:
+    """Agreement managers of France (ONERA), the UK (Dstl) and Norway (FFI)."""
+    onera = world.scenario.org("ONERA", "FRA")
+    ffi = world.scenario.org("FFI", "NOR")
+    for username, nation, org in (
+        ("amelie", "FRA", onera),
+        ("gareth", "GBR", world.dstl),
+        ("nils", "NOR", ffi),
+    ):
+        world.scenario.person(username, nations=(nation,), roles=(Role.AGREEMENT_MANAGER,), org=org)
+    return {u: world.principal(u) for u in ("amelie", "gareth", "nils")}
+
+
+def test_agreements_are_changed_by_agreement_managers_of_a_party(world: World) -> None:
+    """Issue 11, reproduction 6: agnes of ONERA (France) suspended the GBR-NOR
+    arrangement; France is no party. Now only a party's agreement managers change it."""
+    node = world.node
+    m = _managers(world)
+    gbr_nor = world.draft("GBR-NOR arrangement", party_nations=("GBR", "NOR"))
+    # Nobody records an agreement their organisation or nation is not party to.
+    with pytest.raises(PermissionDenied) as outsider:
+        node.agreements.create(m["amelie"], ctx(), gbr_nor)
+    assert outsider.value.code == "not_a_party"
+    assert outsider.value.data["action"] == "agreement.create"
+    assert "party to the agreement" in outsider.value.data["rule"]
+    made = node.agreements.create(m["gareth"], ctx(), gbr_nor)
+    node.agreements.move(m["nils"], ctx(), made.id, "activate", reason="signed by both")
+    with node.uow.read() as session:
+        events = session.scalar(select(func.count()).select_from(EventRow))
+    # France suspends, amends, or takes the agreement over: refused, nothing changes.
+    for attempt in (
+        lambda: node.agreements.move(m["amelie"], ctx(), made.id, "suspend", reason="under review"),
+        lambda: node.agreements.amend(m["amelie"], ctx(), made.id, gbr_nor, note="new terms"),
+        lambda: node.agreements.amend(
+            m["amelie"],
+            ctx(),
+            made.id,
+            world.draft("GBR-NOR arrangement", party_nations=("GBR", "NOR", "FRA")),
+            note="France joins by itself",
+        ),
+    ):
+        with pytest.raises(PermissionDenied) as refused:
+            attempt()
+        assert refused.value.code == "not_a_party"
+    after = node.agreements.get(m["gareth"], made.id)
+    assert (after.status, after.version) == ("in_force", 1)
+    with node.uow.read() as session:
+        assert session.scalar(select(func.count()).select_from(EventRow)) == events
+    # A party does not hand its agreement over to others either.
+    with pytest.raises(PermissionDenied) as handed:
+        node.agreements.amend(
+            m["gareth"],
+            ctx(),
+            made.id,
+            world.draft("GBR-NOR arrangement", party_nations=("USA", "NOR")),
+            note="the UK leaves, the US joins",
+        )
+    assert handed.value.code == "not_a_party"
+    # Being an organisation party counts as well as one's nation.
+    org_deal = world.draft(
+        "Dstl-FFI data exchange", party_nations=(), party_organisations=("Dstl", "FFI")
+    )
+    with pytest.raises(PermissionDenied):
+        node.agreements.create(m["amelie"], ctx(), org_deal)
+    node.agreements.create(m["nils"], ctx(), org_deal)
+    # Other roles never change agreements; the console (the node's data directory) may.
+    bob = world.principal("bob")
+    with pytest.raises(PermissionDenied) as researcher:
+        node.agreements.move(bob, ctx(), made.id, "suspend", reason="under review")
+    assert researcher.value.code == "policy_denied"
+    node.agreements.move(CONSOLE, ctx(), made.id, "suspend", reason="operator, on request")
+    assert node.agreements.may_change(m["gareth"], after)
+    assert not node.agreements.may_change(m["amelie"], after)
+
+
+def test_a_hidden_text_answers_as_a_missing_one(world: World) -> None:
+    """Issue 11, reproduction 8 (the agreement form): a NOFORN text the actor may not
+    discover and a random id give the same answer, and its releasability is not told."""
+    node = world.node
+    m = _managers(world)
+    groups, day = node.registry.directory(), world.clock().date()
+    node.projects.add_member(CONSOLE, ctx(), world.project, "amelie")  # need-to-know
+    hidden = node.catalogue.register(
+        CONSOLE,
+        ctx(),
+        project=world.project,
+        kind="document",
+        title="US-only annex",
+        label=parse_marking("SECRET//NOFORN", groups=groups, on=day),
+        originator=world.afrl,
+    ).id
+    missing = str(uuid.uuid4())
+    answers = []
+    for ref in (hidden, missing):
+        with pytest.raises(NotFound) as refused:
+            node.agreements.create(
+                m["amelie"],
+                ctx(),
+                world.draft("FRA-GBR MoU", party_nations=("FRA", "GBR"), text_resource_id=ref),
+            )
+        answers.append(
+            (refused.value.code, refused.value.field, refused.value.detail.replace(ref, "?"))
+        )
+    assert answers[0] == answers[1]
+    assert answers[0][0] == "unknown_resource"
+    assert "releasable" not in answers[0][2]
+    # Who may discover it is told why it cannot be the text (not releasable to GBR).
+    node.projects.add_member(CONSOLE, ctx(), world.project, "agnes")
+    with pytest.raises(InvalidInput) as told:
+        node.agreements.create(
+            world.principal("agnes"), ctx(), world.draft(text_resource_id=hidden)
+        )
+    assert told.value.code == "agreement_text_not_releasable"
+    assert "not releasable to GBR" in told.value.detail

@@ -59,7 +59,7 @@ def test_agreement_and_screening_through_the_api(http: TestClient, world: World)
             party_nations=["USA", "GBR"],
             projects=[world.project],
         )
-    assert info.value.code == "role_missing"
+    assert info.value.code == "policy_denied"  # bob is no agreement manager
 
     sol = client_for(http, world, "sol")
     report = sol.import_screening_list("Custom", "generic", "id,name\n1,Bob\n")

@@ -213,6 +213,7 @@ def test_the_signed_text_is_linked(browser: Browser, cast: Cast, node: Node) -> 
         label=parse_marking("UNCLASSIFIED", groups=node.registry.directory(), on=cast.today),
         originator="Air Force Research Laboratory",
     )
+    node.projects.add_member(CONSOLE, CallContext.cli(), PROJECT, "agnes")  # need-to-know
     browser.sign_in(cast["agnes"])
     made = _post(browser, "/agreements", _agreement_form(cast, text_resource_id=text.id))
     assert made.status_code == 303, made.text
@@ -230,6 +231,63 @@ def test_the_signed_text_is_linked(browser: Browser, cast: Cast, node: Node) -> 
     assert unknown.status_code == 404  # the service's not-found, shown in the form
     assert "no resource" in unknown.text
     assert 'id="agreement-error"' in unknown.text
+
+
+def test_only_a_partys_agreement_manager_changes_an_agreement(
+    browser: Browser, cast: Cast, node: Node, world: Scenario
+) -> None:
+    """Issue 11, reproduction 6: agnes of ONERA (France) suspended the GBR-NOR
+    arrangement in the browser; France is no party."""
+    onera = world.org("ONERA", "FRA")
+    amelie = world.person("amelie", nations=("FRA",), roles=(Role.AGREEMENT_MANAGER,), org=onera)
+    browser.sign_in(cast["agnes"])  # agnes (AFRL, USA) is party to a USA-GBR agreement
+    made = _post(browser, "/agreements", _agreement_form(cast))
+    url = made.headers["location"].split("?")[0]
+    assert (
+        _post(browser, f"{url}/move", {"verb": "activate", "reason": "signed"}).status_code == 303
+    )
+    outsider = _post(browser, "/agreements", _agreement_form(cast, name="Not ours"))
+    assert outsider.status_code == 303  # USA is a party: agnes records it
+    browser.sign_in(amelie)
+    page = browser.client.get(url)
+    assert _forms(page.text, "move") == []  # no lifecycle or amendment for outsiders
+    assert f'action="{url}/amend"' not in page.text
+    assert 'id="not-a-party"' in page.text
+    refused = _post(browser, f"{url}/move", {"verb": "suspend", "reason": "we object"})
+    assert refused.status_code == 403
+    assert "only a party to the agreement may change it" in refused.text
+    amended = _post(browser, f"{url}/amend", _agreement_form(cast, note="new terms"))
+    assert amended.status_code == 403
+    recorded = _post(browser, "/agreements", _agreement_form(cast, name="USA-GBR by France"))
+    assert recorded.status_code == 403
+    assert "agreement.create" in _text(recorded.text)
+    assert node.agreements.get(CONSOLE, "Sensor MoU").status == "in_force"
+
+
+def test_the_agreement_form_is_no_existence_oracle(
+    browser: Browser, cast: Cast, node: Node
+) -> None:
+    """Issue 11, reproduction 8: the form answered "not releasable to FRA" for a hidden
+    NOFORN resource and "no resource" for a random id."""
+    hidden = node.catalogue.register(
+        CONSOLE,
+        CallContext.cli(),
+        project=PROJECT,
+        kind="document",
+        title="US-only annex",
+        label=parse_marking("SECRET//NOFORN", groups=node.registry.directory(), on=cast.today),
+        originator="Air Force Research Laboratory",
+    ).id
+    browser.sign_in(cast["agnes"])  # not in the project: she may not discover the annex
+    answers = []
+    for ref in (hidden, "4f0c7e0a-0000-4000-8000-000000000000"):
+        response = _post(browser, "/agreements", _agreement_form(cast, text_resource_id=ref))
+        message = re.search(r'id="agreement-error">([^<]*)<', response.text)
+        assert message, response.text
+        answers.append((response.status_code, message.group(1).replace(ref, "?")))
+    assert answers[0] == answers[1]
+    assert answers[0][0] == 404
+    assert "releasable" not in answers[0][1]
 
 
 # --- export authorizations ----------------------------------------------------------------------

@@ -210,7 +210,7 @@ def _build(
         artifacts=artifacts,
         artifact_search=artifact_search,
         artifact_admin=artifact_admin,
-        agreements=AgreementService(uow=uow, registry=registry),
+        agreements=AgreementService(uow=uow, registry=registry, policy=policy),
         authorizations=AuthorizationService(uow=uow),
         screening=screening,
         embargoes=EmbargoService(uow=uow),

@@ -42,9 +42,9 @@ from caveat.domain.compliance import (
 )
 from caveat.domain.errors import Conflict, InvalidInput, NotFound
 from caveat.domain.groups import GroupDirectory
-from caveat.domain.identity import Role
 from caveat.domain.labels import builtin_schemes, label_from_canonical_json
-from caveat.domain.policy import AgreementTerms, PolicyEnvironment, label_facts
+from caveat.domain.permissions import Act, Target
+from caveat.domain.policy import Action, AgreementTerms, PolicyEnvironment, label_facts
 from caveat.domain.policy.facts import not_released_to
 from caveat.services.agreements_common import (
     actor_id,
@@ -52,24 +52,17 @@ from caveat.services.agreements_common import (
     find_organisation,
     loads,
     new_id,
-    require,
     require_level,
     require_text,
 )
+from caveat.services.authorize import allowed, authorize
 from caveat.services.generations import GenerationCache
-from caveat.services.principal import Acting
+from caveat.services.policy import PolicyService
+from caveat.services.principal import Acting, ConsoleOperator
 from caveat.services.projects import find_project
 from caveat.services.registry import RegistryService
 from caveat.services.uow import CallContext, UnitOfWork, UnitOfWorkFactory
 
-MANAGERS = (Role.AGREEMENT_MANAGER,)
-READERS = (
-    Role.AGREEMENT_MANAGER,
-    Role.SECURITY_OFFICER,
-    Role.EXPORT_CONTROL_OFFICER,
-    Role.PROGRAMME_MANAGER,
-    Role.AUDITOR,
-)
 # Which lifecycle verbs move to which status.
 MOVES = {
     "activate": AgreementStatus.IN_FORCE,
@@ -146,6 +139,26 @@ def find_agreement(session: Session, ref: str) -> AgreementRow:
     if row is None:
         raise NotFound(f"no agreement {ref!r}", code="unknown_agreement")
     return row
+
+
+def parties_of(session: Session, agreement_id: str) -> Target:
+    """An agreement's parties as the permission rules read them (organisation ids and
+    nation codes, as stored)."""
+    c = _children(session, agreement_id)
+    return Target(
+        party_organisations=frozenset(c["party_organisations"]),
+        party_nations=frozenset(c["party_nations"]),
+    )
+
+
+def proposed_parties(session: Session, draft: AgreementDraft) -> Target:
+    """The parties a draft names (organisations resolved to ids, nations checked)."""
+    return Target(
+        party_organisations=frozenset(
+            find_organisation(session, o).id for o in draft.party_organisations
+        ),
+        party_nations=frozenset(nations(draft.party_nations)),
+    )
 
 
 def find_programme(session: Session, ref: str) -> ProgrammeRow:
@@ -249,18 +262,24 @@ def _view(session: Session, row: AgreementRow, today: date, *, history: bool) ->
 
 
 class AgreementService:
-    """Agreement managers record agreements; their status decides requirement 6 at once."""
+    """Agreement managers of a party record, amend and move agreements; their status
+    decides requirement 6 at once."""
 
-    def __init__(self, *, uow: UnitOfWorkFactory, registry: RegistryService) -> None:
+    def __init__(
+        self, *, uow: UnitOfWorkFactory, registry: RegistryService, policy: PolicyService
+    ) -> None:
         self._uow = uow
         self._registry = registry
+        self._policy = policy
 
     # writing
 
     def create(self, by: Acting, ctx: CallContext, draft: AgreementDraft) -> Agreement:
-        """Record a draft agreement (version 1); it has no effect until brought into force."""
-        require(by, MANAGERS, action="recording an agreement")
+        """Record a draft agreement (version 1); it has no effect until brought into force.
+        An agreement manager records only agreements their organisation (or nation) is
+        party to."""
         with self._uow(ctx) as uow:
+            authorize(by, Act.AGREEMENT_CREATE, proposed_parties(uow.session, draft), now=uow.now)
             name = require_text(draft.name, field="name")
             if uow.session.scalar(select(AgreementRow.id).where(AgreementRow.name == name)):
                 raise Conflict(
@@ -272,7 +291,7 @@ class AgreementService:
                 version=1,
                 created_at=uow.now,
             )
-            self._apply(uow, row, draft)
+            self._apply(uow, by, row, draft)
             uow.session.add(row)
             uow.session.flush()
             self._write_children(uow, row, draft)
@@ -285,11 +304,15 @@ class AgreementService:
     def amend(
         self, by: Acting, ctx: CallContext, ref: str, draft: AgreementDraft, *, note: str
     ) -> Agreement:
-        """A new version with the given terms (the old one is kept); checks overlap again."""
-        require(by, MANAGERS, action="amending an agreement")
+        """A new version with the given terms (the old one is kept); checks overlap again.
+        Only a party amends, and the amended agreement must still name the amender's
+        party (nobody hands an agreement over to others)."""
+        authorize(by, Act.AGREEMENT_READ)  # whether it exists is for readers to learn
         note = require_reason(note, field="note")
         with self._uow(ctx) as uow:
             row = find_agreement(uow.session, ref)
+            authorize(by, Act.AGREEMENT_AMEND, parties_of(uow.session, row.id), now=uow.now)
+            authorize(by, Act.AGREEMENT_AMEND, proposed_parties(uow.session, draft), now=uow.now)
             today = uow.now.date()
             status = agreement_status(row.status, row.expires_on, today)
             if status in (AgreementStatus.EXPIRED, AgreementStatus.TERMINATED):
@@ -304,7 +327,7 @@ class AgreementService:
                 raise Conflict(
                     f"an agreement called {name!r} exists", code="duplicate_agreement", field="name"
                 )
-            self._apply(uow, row, draft)
+            self._apply(uow, by, row, draft)
             for table in (AgreementPartyRow, AgreementCoverageRow, AgreementControlRow):
                 uow.session.execute(delete(table).where(table.agreement_id == row.id))
             self._write_children(uow, row, draft)
@@ -321,8 +344,9 @@ class AgreementService:
             return _view(uow.session, row, today, history=False)
 
     def move(self, by: Acting, ctx: CallContext, ref: str, verb: str, *, reason: str) -> Agreement:
-        """activate | suspend | resume | expire | terminate, effective immediately."""
-        require(by, MANAGERS, action="changing an agreement's status")
+        """activate | suspend | resume | expire | terminate, effective immediately; only
+        by an agreement manager of a party."""
+        authorize(by, Act.AGREEMENT_READ)  # whether it exists is for readers to learn
         if verb not in MOVES:
             raise InvalidInput(
                 f"unknown agreement action {verb!r}",
@@ -333,6 +357,7 @@ class AgreementService:
         target = MOVES[verb]
         with self._uow(ctx) as uow:
             row = find_agreement(uow.session, ref)
+            authorize(by, Act.AGREEMENT_MOVE, parties_of(uow.session, row.id), now=uow.now)
             today = uow.now.date()
             current = agreement_status(row.status, row.expires_on, today)
             if verb == "resume" and current is not AgreementStatus.SUSPENDED:
@@ -370,7 +395,7 @@ class AgreementService:
 
     def list_agreements(self, by: Acting) -> list[Agreement]:
         """Every agreement (agreement managers, officers, programme managers, auditors)."""
-        require(by, READERS, action="reading agreements", write=False)
+        authorize(by, Act.AGREEMENT_READ)
         with self._uow.read() as session:
             today = self._uow.clock().date()
             rows = session.scalars(select(AgreementRow).order_by(AgreementRow.name)).all()
@@ -378,7 +403,7 @@ class AgreementService:
 
     def get(self, by: Acting, ref: str) -> Agreement:
         """One agreement with every version."""
-        require(by, READERS, action="reading agreements", write=False)
+        authorize(by, Act.AGREEMENT_READ)
         with self._uow.read() as session:
             row = find_agreement(session, ref)
             today = self._uow.clock().date()
@@ -397,9 +422,18 @@ class AgreementService:
             barred = _text_barred(text.label_json, parties, self._registry.directory(), today)
             return replace(found, text_not_released_to=tuple(barred))
 
+    def may_change(self, by: Acting, agreement: Agreement) -> bool:
+        """Whether ``by`` may amend and move ``agreement`` (an agreement manager of a
+        party): for pages deciding which controls to offer."""
+        parties = Target(
+            party_organisations=frozenset(agreement.party_organisations),
+            party_nations=frozenset(agreement.party_nations),
+        )
+        return allowed(by, Act.AGREEMENT_MOVE, parties, now=self._uow.clock())
+
     # helpers
 
-    def _apply(self, uow: UnitOfWork, row: AgreementRow, draft: AgreementDraft) -> None:
+    def _apply(self, uow: UnitOfWork, by: Acting, row: AgreementRow, draft: AgreementDraft) -> None:
         try:
             kind = AgreementKind(draft.kind)
         except ValueError:
@@ -458,7 +492,10 @@ class AgreementService:
         row.disputes_json = canonical(dispute_terms_from(draft.disputes).document())
         if draft.text_resource_id is not None:
             text = uow.session.get(ResourceRow, draft.text_resource_id)
-            if text is None:
+            # A resource the actor may not discover answers exactly as a missing one, and
+            # its label is never checked (or reported) for them: no existence oracle.
+            kept = draft.text_resource_id == row.text_resource_id  # already on the agreement
+            if text is None or not (kept or self._discoverable(uow, by, text)):
                 raise NotFound(
                     f"no resource {draft.text_resource_id!r} for the agreement text",
                     code="unknown_resource",
@@ -467,6 +504,14 @@ class AgreementService:
             self._check_text(text, party_nations, directory, uow.now.date())
         row.text_resource_id = draft.text_resource_id
         row.updated_at = uow.now
+
+    def _discoverable(self, uow: UnitOfWork, by: Acting, text: ResourceRow) -> bool:
+        """The policy's discover decision on the text for ``by`` (the console, holding
+        the node's data directory, sees the catalogue)."""
+        if isinstance(by, ConsoleOperator):
+            return True
+        decision = self._policy.decide_row(uow.session, by, Action.DISCOVER, text, uow.now)
+        return decision.permitted
 
     @staticmethod
     def _check_text(

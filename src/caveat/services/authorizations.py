@@ -30,21 +30,19 @@ from caveat.domain.compliance import (
     require_reason,
 )
 from caveat.domain.errors import Conflict, InvalidInput, NotFound
-from caveat.domain.identity import Role
+from caveat.domain.permissions import Act
 from caveat.domain.policy import AuthorizationTerms
 from caveat.services.agreements_common import (
     find_organisation,
     new_id,
-    require,
     require_level,
 )
+from caveat.services.authorize import authorize
 from caveat.services.generations import GenerationCache
 from caveat.services.people import find_person
 from caveat.services.principal import Acting
 from caveat.services.uow import CallContext, UnitOfWorkFactory
 
-OFFICERS = (Role.EXPORT_CONTROL_OFFICER,)
-READERS = (Role.EXPORT_CONTROL_OFFICER, Role.SECURITY_OFFICER, Role.AUDITOR)
 ACTIVE, SUSPENDED, REVOKED = "active", "suspended", "revoked"
 _MOVES = {
     "suspend": (ACTIVE, SUSPENDED),
@@ -163,7 +161,7 @@ class AuthorizationService:
 
     def create(self, by: Acting, ctx: CallContext, draft: AuthorizationDraft) -> Authorization:
         """Record an authorization; it is in force from ``valid_from``."""
-        require(by, OFFICERS, action="recording an export authorization")
+        authorize(by, Act.AUTHORIZATION_WRITE)
         try:
             kind = AuthorizationType(draft.type)
         except ValueError:
@@ -259,7 +257,7 @@ class AuthorizationService:
         self, by: Acting, ctx: CallContext, ref: str, verb: str, *, reason: str
     ) -> Authorization:
         """suspend | reinstate | revoke, effective immediately."""
-        require(by, OFFICERS, action="changing an export authorization")
+        authorize(by, Act.AUTHORIZATION_WRITE)
         if verb not in _MOVES:
             raise InvalidInput(
                 f"unknown authorization action {verb!r}",
@@ -286,7 +284,7 @@ class AuthorizationService:
 
     def list_authorizations(self, by: Acting) -> list[Authorization]:
         """Every authorization (export control officers, security officers, auditors)."""
-        require(by, READERS, action="reading export authorizations", write=False)
+        authorize(by, Act.AUTHORIZATION_READ)
         with self._uow.read() as session:
             today = self._uow.clock().date()
             rows = session.scalars(
@@ -298,7 +296,7 @@ class AuthorizationService:
 
     def get(self, by: Acting, ref: str) -> Authorization:
         """One authorization."""
-        require(by, READERS, action="reading export authorizations", write=False)
+        authorize(by, Act.AUTHORIZATION_READ)
         with self._uow.read() as session:
             return authorization_view(
                 session, find_authorization(session, ref), self._uow.clock().date()

@@ -19,16 +19,15 @@ from sqlalchemy.orm import Session
 from caveat.adapters.db.models.compliance import EmbargoRow
 from caveat.domain.compliance import require_dates, require_reason
 from caveat.domain.errors import Conflict, InvalidInput, NotFound
-from caveat.domain.identity import Role
 from caveat.domain.nations import require_nation
+from caveat.domain.permissions import Act
 from caveat.domain.policy import EmbargoTerms
 from caveat.domain.screening import ScreeningFormatError
-from caveat.services.agreements_common import new_id, require, require_text
+from caveat.services.agreements_common import new_id, require_text
+from caveat.services.authorize import authorize
 from caveat.services.principal import Acting
 from caveat.services.uow import CallContext, UnitOfWork, UnitOfWorkFactory
 
-OFFICERS = (Role.EXPORT_CONTROL_OFFICER, Role.NODE_OPERATOR)
-READERS = (Role.EXPORT_CONTROL_OFFICER, Role.SECURITY_OFFICER, Role.NODE_OPERATOR, Role.AUDITOR)
 FILE_COLUMNS = ("imposed_by", "nation", "regime", "valid_from", "valid_to", "source")
 
 
@@ -98,21 +97,21 @@ class EmbargoService:
 
     def add(self, by: Acting, ctx: CallContext, draft: EmbargoDraft) -> Embargo:
         """Record one embargo."""
-        require(by, OFFICERS, action="recording an embargo")
+        authorize(by, Act.EMBARGO_WRITE)
         draft = _check(draft)
         with self._uow(ctx) as uow:
             return self._add(uow, by, draft)
 
     def load(self, by: Acting, ctx: CallContext, text: str) -> list[Embargo]:
         """Record every embargo of a CSV file (``FILE_COLUMNS``), all or nothing."""
-        require(by, OFFICERS, action="recording embargoes")
+        authorize(by, Act.EMBARGO_WRITE)
         drafts = parse_embargo_csv(text)
         with self._uow(ctx) as uow:
             return [self._add(uow, by, d) for d in drafts]
 
     def lift(self, by: Acting, ctx: CallContext, ref: str, *, on: date, reason: str) -> Embargo:
         """End an embargo on ``on`` (its last day)."""
-        require(by, OFFICERS, action="lifting an embargo")
+        authorize(by, Act.EMBARGO_WRITE)
         reason = require_reason(reason)
         with self._uow(ctx) as uow:
             row = uow.session.get(EmbargoRow, ref)
@@ -139,7 +138,7 @@ class EmbargoService:
 
     def list_embargoes(self, by: Acting) -> list[Embargo]:
         """Every embargo, by nation and start."""
-        require(by, READERS, action="reading embargoes", write=False)
+        authorize(by, Act.EMBARGO_READ)
         with self._uow.read() as session:
             rows = session.scalars(
                 select(EmbargoRow).order_by(

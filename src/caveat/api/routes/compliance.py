@@ -244,7 +244,8 @@ def list_agreements(principal: CurrentPrincipal, node: NodeDep) -> list[Any]:
 def create_agreement(
     body: AgreementIn, principal: CurrentPrincipal, node: NodeDep, ctx: CtxDep
 ) -> Any:
-    """Record a draft agreement (agreement managers)."""
+    """Record a draft agreement (agreement managers of a proposed party; else 403
+    ``not_a_party``)."""
     return plain(node.agreements.create(principal, ctx, body.draft()))
 
 
@@ -258,7 +259,7 @@ def get_agreement(ref: str, principal: CurrentPrincipal, node: NodeDep) -> Any:
 def amend_agreement(
     ref: str, body: AmendIn, principal: CurrentPrincipal, node: NodeDep, ctx: CtxDep
 ) -> Any:
-    """A new version of the agreement."""
+    """A new version of the agreement (agreement managers of a party)."""
     draft = AgreementIn(**body.model_dump(exclude={"note"})).draft()
     return plain(node.agreements.amend(principal, ctx, ref, draft, note=body.note))
 
@@ -272,7 +273,8 @@ def move_agreement(
     node: NodeDep,
     ctx: CtxDep,
 ) -> Any:
-    """Lifecycle: effective immediately for every decision."""
+    """Lifecycle: effective immediately for every decision (agreement managers of a
+    party; anyone else gets 403 ``not_a_party``)."""
     return plain(node.agreements.move(principal, ctx, ref, verb, reason=body.reason))
 
 

@@ -395,6 +395,7 @@ def _agreement_page(
     node = node_of(request)
     assert page.principal is not None
     a = node.agreements.get(page.principal, ref)
+    party = node.agreements.may_change(page.principal, a)
     names = _names(request)
     return render(
         request,
@@ -406,7 +407,9 @@ def _agreement_page(
         versions=_versions(a, names),
         days_left=_expiring(a, _today(request)),
         verbs=[(v, VERB_LABELS[v]) for v in AGREEMENT_VERBS.get(a.status, ())],
-        manager=page.holds(Role.AGREEMENT_MANAGER),
+        # Agreements are changed by agreement managers of a party only.
+        manager=party,
+        outsider=page.holds(Role.AGREEMENT_MANAGER) and not party,
         form=form or agreement_form(a, names),
         open_amend=form is not None,
         error=error,

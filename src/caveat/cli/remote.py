@@ -2,21 +2,51 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from collections.abc import Callable
+from typing import Annotated, TypeVar
 
 import typer
 
 from caveat.cli.context import forget_credentials, load_credentials, save_credentials
 from caveat.cli.output import emit_json, errors, out, show, table
 from caveat.client import CaveatClient
+from caveat.domain.errors import PermissionDenied
 
 JsonOpt = Annotated[bool, typer.Option("--json", help="print JSON for scripts")]
+OtpOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--otp",
+        help="a fresh code from your authenticator (needed when you signed in more than "
+        "15 minutes ago)",
+    ),
+]
+T = TypeVar("T")
 tokens = typer.Typer(help="Manage your API tokens on the server.", no_args_is_help=True)
 
 
 def _client() -> CaveatClient:
     creds = load_credentials()
     return CaveatClient(creds["server"], token=creds["token"])
+
+
+def _fresh(client: CaveatClient, otp: str | None, change: Callable[[], T]) -> T:
+    """Credentials change only in a session whose second factor is at most 15 minutes
+    old: with ``--otp`` the session proves it again first; without, a stale session is
+    told how to go on."""
+    if otp:
+        client.step_up(otp)
+    try:
+        return change()
+    except PermissionDenied as exc:
+        if exc.code != "step_up_required":
+            raise
+        raise PermissionDenied(
+            "your sign-in proved its second factor more than 15 minutes ago; credentials "
+            "change only with a fresh one",
+            code=exc.code,
+            hint="run the command again with --otp and a fresh code from your authenticator",
+        ) from None
 
 
 def login(
@@ -79,11 +109,13 @@ def whoami(json_: JsonOpt = False) -> None:
 def passwd(
     current: Annotated[str, typer.Option(prompt=True, hide_input=True)],
     new: Annotated[str, typer.Option(prompt=True, hide_input=True, confirmation_prompt=True)],
+    otp: OtpOpt = None,
     json_: JsonOpt = False,
 ) -> None:
-    """Change your password on the server."""
+    """Change your password on the server (a fresh second factor: within 15 minutes of
+    `caveat login`, or with --otp)."""
     with errors(json_), _client() as client:
-        client.change_password(current, new)
+        _fresh(client, otp, lambda: client.change_password(current, new))
         show({"changed": True}, json_, lambda: out.print("password changed"))
 
 
@@ -92,11 +124,13 @@ def token_create(
     name: str,
     scope: Annotated[list[str], typer.Option(help="read, write or admin (repeat)")],
     days: Annotated[int, typer.Option(help="lifetime in days (1-365)")] = 30,
+    otp: OtpOpt = None,
     json_: JsonOpt = False,
 ) -> None:
-    """Create an API token; the secret is printed once."""
+    """Create an API token; the secret is printed once (a fresh second factor: within
+    15 minutes of `caveat login`, or with --otp)."""
     with errors(json_), _client() as client:
-        issued = client.create_token(name, scope, days)
+        issued = _fresh(client, otp, lambda: client.create_token(name, scope, days))
         if json_:
             emit_json(issued)
         else:
@@ -124,8 +158,9 @@ def token_list(json_: JsonOpt = False) -> None:
 
 
 @tokens.command("revoke")
-def token_revoke(token_id: str, json_: JsonOpt = False) -> None:
-    """Revoke an API token."""
+def token_revoke(token_id: str, otp: OtpOpt = None, json_: JsonOpt = False) -> None:
+    """Revoke an API token (a fresh second factor: within 15 minutes of `caveat login`,
+    or with --otp)."""
     with errors(json_), _client() as client:
-        revoked = client.revoke_token(token_id)
+        revoked = _fresh(client, otp, lambda: client.revoke_token(token_id))
         show(revoked, json_, lambda: out.print(f"revoked {token_id}"))

@@ -52,7 +52,9 @@ def _error(response: httpx.Response) -> CaveatError:
     except ValueError:
         body = {}
     cls = _BY_STATUS.get(response.status_code, RemoteError)
-    extra = {k: v for k, v in body.items() if k in ("errors", "retry_after", "request_id")}
+    # A permission refusal names the action, the failed rule and what the action requires.
+    kept = ("errors", "retry_after", "request_id", "action", "rule", "requires")
+    extra = {k: v for k, v in body.items() if k in kept}
     return cls(
         str(body.get("detail") or f"HTTP {response.status_code}"),
         code=str(body.get("code") or cls.code),
@@ -131,6 +133,11 @@ class CaveatClient:
     def logout(self) -> None:
         """End the current session."""
         self._call("POST", "/api/v1/auth/logout")
+
+    def step_up(self, otp: str) -> dict[str, Any]:
+        """Prove the second factor again in this session (credential changes need one
+        from the last 15 minutes; an API token cannot step up)."""
+        return dict(self._call("POST", "/api/v1/auth/step-up", json={"otp": otp}))
 
     def revoke_all_sessions(self) -> dict[str, Any]:
         """End every session of the signed-in person."""

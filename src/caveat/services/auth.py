@@ -38,8 +38,10 @@ from caveat.domain.errors import AuthenticationFailed, InvalidInput, Throttled
 from caveat.domain.events import Actor, ActorKind, Outcome
 from caveat.domain.identity import PersonStatus, Role
 from caveat.domain.passwords import check_password
+from caveat.domain.permissions import Act, Target
 from caveat.domain.sealing import UnsealFailed, seal, unseal
 from caveat.domain.throttle import ThrottlePolicy
+from caveat.services.authorize import allowed, authorize
 from caveat.services.people import (
     Person,
     person_view,
@@ -425,8 +427,14 @@ class AuthService:
                 row.revoked_at = uow.now
             uow.record("auth.logout", by.actor(), target_id=by.session_id)
 
+    def needs_step_up(self, by: Principal) -> bool:
+        """Whether changing a credential would first need a fresh second factor (for
+        pages deciding to ask for a code with the change)."""
+        return not allowed(by, Act.PASSWORD_CHANGE, _own(by), now=self._uow.clock())
+
     def revoke_all_sessions(self, by: Principal, ctx: CallContext) -> int:
         """End every session of ``by`` (sign out everywhere); returns how many ended."""
+        authorize(by, Act.SESSIONS_REVOKE_ALL, _own(by), now=self._uow.clock())
         with self._uow(ctx) as uow:
             ended = revoke_sessions(uow, by.person_id)
             uow.record(
@@ -438,7 +446,9 @@ class AuthService:
             return ended
 
     def change_password(self, by: Principal, ctx: CallContext, *, current: str, new: str) -> None:
-        """Replace the password after checking the current one; other sessions end."""
+        """Replace the password after checking the current one; other sessions end.
+        A forced change right after sign-in is fresh; later it needs a step-up first."""
+        authorize(by, Act.PASSWORD_CHANGE, _own(by), now=self._uow.clock())
         failure: Exception | None = None
         with self._uow(ctx) as uow:
             row = uow.session.get(PersonRow, by.person_id)
@@ -467,7 +477,9 @@ class AuthService:
             raise failure
 
     def begin_totp_enrolment(self, by: Principal) -> TotpEnrolment:
-        """A new TOTP seed for the person to scan; nothing changes until it is confirmed."""
+        """A new TOTP seed for the person to scan; nothing changes until it is confirmed
+        (asked only of a session that could confirm it)."""
+        authorize(by, Act.AUTHENTICATOR_REPLACE, _own(by), now=self._uow.clock())
         now = self._uow.clock()
         secret = new_totp_secret()
         expires = now + _ENROLMENT_TTL
@@ -481,6 +493,7 @@ class AuthService:
         self, by: Principal, ctx: CallContext, *, ticket: str, code: str
     ) -> None:
         """Switch to the new TOTP seed once the person proves their app shows its codes."""
+        authorize(by, Act.AUTHENTICATOR_REPLACE, _own(by), now=self._uow.clock())
         try:
             raw = unseal(self._secret_key(), ticket, aad=f"totp-enrolment:{by.person_id}".encode())
             payload = json.loads(raw)
@@ -505,6 +518,7 @@ class AuthService:
 
     def new_recovery_codes(self, by: Principal, ctx: CallContext) -> tuple[str, ...]:
         """Replace the person's recovery codes with ten new ones, shown once."""
+        authorize(by, Act.RECOVERY_CODES_RENEW, _own(by), now=self._uow.clock())
         with self._uow(ctx) as uow:
             codes = replace_recovery_codes(uow, by.person_id)
             uow.record("auth.recovery_codes_issued", by.actor(), target_id=by.person_id)
@@ -513,6 +527,12 @@ class AuthService:
     def me(self, by: Principal) -> Person:
         """The signed-in person's own account, as checked with the credential."""
         return by.person
+
+
+def _own(by: Principal) -> Target:
+    """One's own credentials: changed only in a session whose second factor is fresh,
+    never with an API token (the rule's failure is ``step_up_required``)."""
+    return Target(person_id=by.person_id)
 
 
 def _check_session(

@@ -12,6 +12,8 @@ from sqlalchemy import select
 from caveat.adapters.db.models import ApiTokenRow
 from caveat.domain.credentials import TokenKind, digest, new_token
 from caveat.domain.errors import InvalidInput, NotFound, PermissionDenied
+from caveat.domain.permissions import Act, Target
+from caveat.services.authorize import authorize
 from caveat.services.principal import Principal, Scope
 from caveat.services.uow import CallContext, UnitOfWorkFactory
 
@@ -66,13 +68,9 @@ class TokenService:
         scopes: Iterable[Scope],
         lifetime: timedelta,
     ) -> IssuedToken:
-        """Issue a token with ``scopes`` (a subset of the caller's) for ``lifetime``."""
-        if by.session_id is None:
-            # Tokens must trace back to a sign-in with MFA, not to another token.
-            raise PermissionDenied(
-                "API tokens are created from a signed-in session, not with another token",
-                code="session_required",
-            )
+        """Issue a token with ``scopes`` (a subset of the caller's) for ``lifetime``.
+        Tokens trace back to a session with a fresh second factor, never to another token."""
+        authorize(by, Act.TOKEN_CREATE, Target(person_id=by.person_id), now=self._uow.clock())
         wanted = frozenset(scopes)
         if not wanted:
             raise InvalidInput("a token needs at least one scope", code="no_scope", field="scopes")
@@ -126,7 +124,9 @@ class TokenService:
             return [_view(r) for r in rows]
 
     def revoke(self, by: Principal, ctx: CallContext, token_id: str) -> ApiToken:
-        """Revoke one of the caller's tokens (revoking twice is harmless)."""
+        """Revoke one of the caller's tokens (revoking twice is harmless), from a session
+        with a fresh second factor."""
+        authorize(by, Act.TOKEN_REVOKE, Target(person_id=by.person_id), now=self._uow.clock())
         with self._uow(ctx) as uow:
             row = uow.session.get(ApiTokenRow, token_id)
             if row is None or row.person_id != by.person_id:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import timedelta
 from typing import Annotated, Any
 from urllib.parse import quote
@@ -13,7 +14,9 @@ from starlette.concurrency import run_in_threadpool
 
 from caveat.api.deps import SESSION_COOKIE
 from caveat.domain.errors import CaveatError, InvalidInput
+from caveat.domain.permissions import Code
 from caveat.services.principal import Scope
+from caveat.web import forms
 from caveat.web.csrf import PRE_SESSION_COOKIE, check_pre_session_token, new_pre_session_token
 from caveat.web.pages import PageContext, render
 from caveat.web.session import AnyPage, Page, ctx_of, node_of
@@ -131,7 +134,9 @@ async def logout(request: Request, page: AnyPage) -> Response:
     return response
 
 
-def _account(request: Request, page: PageContext, **values: object) -> HTMLResponse:
+def _account(
+    request: Request, page: PageContext, *, status: int = 200, **values: object
+) -> HTMLResponse:
     node = node_of(request)
     assert page.principal is not None
     tokens = [] if page.principal.must_change_password else node.tokens.list(page.principal)
@@ -139,12 +144,35 @@ def _account(request: Request, page: PageContext, **values: object) -> HTMLRespo
         "password_error": None,
         "enrolment": None,
         "enrol_error": None,
+        "codes_error": None,
         "recovery_codes": None,
+        "token_error": None,
         "new_token": None,
         "tokens": tokens,
+        # Credentials change only with a second factor proved in the last 15 minutes:
+        # a stale session types a fresh code with the change itself.
+        "step_up": node.auth.needs_step_up(page.principal),
     }
     defaults.update(values)
-    return render(request, "account.html", page, **defaults)
+    return render(request, "account.html", page, status=status, **defaults)
+
+
+def _fresh(request: Request, page: PageContext, otp: str) -> PageContext:
+    """With a code typed beside a credential change, prove the second factor again first
+    (failures count towards the lockout); the change then runs in the fresh session."""
+    assert page.principal is not None
+    if not otp.strip():
+        return page
+    mfa_at = node_of(request).auth.step_up(page.principal, ctx_of(request), otp=otp)
+    return replace(page, principal=replace(page.principal, mfa_at=mfa_at))
+
+
+def _refused(request: Request, page: PageContext, exc: CaveatError, where: str) -> HTMLResponse:
+    """The account page again with the refusal beside the form that caused it."""
+    hint = f" ({exc.hint})" if exc.hint else ""
+    if exc.code == Code.STEP_UP_REQUIRED.value:
+        hint = " — enter a fresh code from your authenticator with the change"
+    return _account(request, page, status=forms.page_status(exc), **{where: exc.detail + hint})
 
 
 @router.get("/account")
@@ -159,24 +187,32 @@ def change_password(
     page: AnyPage,
     current_password: str = Form(max_length=1024),
     new_password: str = Form(max_length=1024),
+    otp: str = Form("", max_length=64),
 ) -> Response:
-    """Change the password; other sessions end."""
-    assert page.principal is not None
+    """Change the password; other sessions end. Right after sign-in (a forced change of a
+    one-time password included) the session is fresh; later a code comes with it."""
     try:
+        page = _fresh(request, page, otp)
+        assert page.principal is not None
         node_of(request).auth.change_password(
             page.principal, ctx_of(request), current=current_password, new=new_password
         )
     except CaveatError as exc:
-        hint = f" ({exc.hint})" if exc.hint else ""
-        return _account(request, page, password_error=exc.detail + hint)
+        return _refused(request, page, exc, "password_error")
     return RedirectResponse("/?done=" + quote("Password changed."), status_code=303)
 
 
 @router.post("/account/mfa")
-def begin_mfa(request: Request, page: Page) -> HTMLResponse:
+def begin_mfa(
+    request: Request, page: Page, otp: Annotated[str, Form(max_length=64)] = ""
+) -> HTMLResponse:
     """Show a new TOTP seed as a QR code, to be confirmed with a code."""
-    assert page.principal is not None
-    enrolment = node_of(request).auth.begin_totp_enrolment(page.principal)
+    try:
+        page = _fresh(request, page, otp)
+        assert page.principal is not None
+        enrolment = node_of(request).auth.begin_totp_enrolment(page.principal)
+    except CaveatError as exc:
+        return _refused(request, page, exc, "enrol_error")
     qr = segno.make(enrolment.uri, error="m").svg_inline(scale=4)
     return _account(
         request, page, enrolment={"qr": qr, "secret": enrolment.secret, "ticket": enrolment.ticket}
@@ -189,25 +225,34 @@ def confirm_mfa(
     page: Page,
     ticket: str = Form(max_length=1000),
     code: str = Form(max_length=8),
+    otp: str = Form("", max_length=64),
 ) -> Response:
-    """Switch to the new authenticator once it shows a valid code."""
-    assert page.principal is not None
+    """Switch to the new authenticator once it shows a valid code (``otp``, from the
+    current authenticator, only if the session went stale since the enrolment began)."""
     try:
+        page = _fresh(request, page, otp)
+        assert page.principal is not None
         node_of(request).auth.confirm_totp_enrolment(
             page.principal, ctx_of(request), ticket=ticket, code=code
         )
     except CaveatError as exc:
-        return _account(request, page, enrol_error=exc.detail)
+        return _refused(request, page, exc, "enrol_error")
     return RedirectResponse(
         "/account?done=" + quote("New authenticator confirmed."), status_code=303
     )
 
 
 @router.post("/account/recovery-codes")
-def recovery_codes(request: Request, page: Page) -> HTMLResponse:
+def recovery_codes(
+    request: Request, page: Page, otp: Annotated[str, Form(max_length=64)] = ""
+) -> HTMLResponse:
     """Replace the recovery codes and show the new ones once."""
-    assert page.principal is not None
-    codes = node_of(request).auth.new_recovery_codes(page.principal, ctx_of(request))
+    try:
+        page = _fresh(request, page, otp)
+        assert page.principal is not None
+        codes = node_of(request).auth.new_recovery_codes(page.principal, ctx_of(request))
+    except CaveatError as exc:
+        return _refused(request, page, exc, "codes_error")
     return _account(request, page, recovery_codes=codes)
 
 
@@ -218,22 +263,37 @@ def create_token(
     name: str = Form(max_length=100),
     scopes: list[str] = Form(default_factory=list),
     days: int = Form(30, ge=1, le=365),
+    otp: str = Form("", max_length=64),
 ) -> HTMLResponse:
     """Create an API token and show its secret once."""
-    assert page.principal is not None
     try:
         wanted = [Scope(s) for s in scopes]
     except ValueError:
         raise InvalidInput("unknown token scope", field="scopes") from None
-    issued = node_of(request).tokens.create(
-        page.principal, ctx_of(request), name=name, scopes=wanted, lifetime=timedelta(days=days)
-    )
+    try:
+        page = _fresh(request, page, otp)
+        assert page.principal is not None
+        issued = node_of(request).tokens.create(
+            page.principal,
+            ctx_of(request),
+            name=name,
+            scopes=wanted,
+            lifetime=timedelta(days=days),
+        )
+    except CaveatError as exc:
+        return _refused(request, page, exc, "token_error")
     return _account(request, page, new_token=issued.secret)
 
 
 @router.post("/account/tokens/{token_id}/revoke")
-def revoke_token(request: Request, token_id: str, page: Page) -> Response:
+def revoke_token(
+    request: Request, token_id: str, page: Page, otp: Annotated[str, Form(max_length=64)] = ""
+) -> Response:
     """Revoke an API token."""
-    assert page.principal is not None
-    node_of(request).tokens.revoke(page.principal, ctx_of(request), token_id)
+    try:
+        page = _fresh(request, page, otp)
+        assert page.principal is not None
+        node_of(request).tokens.revoke(page.principal, ctx_of(request), token_id)
+    except CaveatError as exc:
+        return _refused(request, page, exc, "token_error")
     return RedirectResponse("/account?done=" + quote("Token revoked."), status_code=303)

@@ -96,8 +96,8 @@ def test_administration_through_the_api(
     assert created["one_time_password"]
     assert len(created["mfa"]["recovery_codes"]) == 10
     assert created["person"]["clearance"]["national_name"] == "GEHEIM"
-    assert admin.suspend("dieter")["status"] == "suspended"
-    assert admin.reactivate("dieter")["status"] == "active"
+    assert admin.suspend("dieter", reason="on leave")["status"] == "suspended"
+    assert admin.reactivate("dieter", reason="back from leave")["status"] == "active"
     assert admin.unlock("dieter")["locked"] is False
     assert admin.reset_mfa("dieter")["totp_secret"] != created["mfa"]["totp_secret"]
     assert "dieter" in {p["username"] for p in admin.people()}

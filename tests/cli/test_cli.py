@@ -112,7 +112,8 @@ def test_registry_commands_and_exit_codes(cli_env: Path) -> None:
         == 5
     )
     assert run(cli_env, "user", "suspend", "nobody", "--json")[0] == 4
-    assert run(cli_env, "user", "suspend", "claire", "--json")[0] == 0
+    assert run(cli_env, "user", "suspend", "claire", "--json")[0] == 2  # no reason
+    assert run(cli_env, "user", "suspend", "claire", "--reason", "left", "--json")[0] == 0
     assert run(cli_env, "user", "unlock", "claire", "--json")[0] == 0
     code, out = run(cli_env, "user", "reset-mfa", "claire", "--json")
     assert code == 0
@@ -164,7 +165,7 @@ def test_user_set_changes_roles_and_clearance(cli_env: Path) -> None:
     assert code == 0, out
     code, out = run(
         cli_env, "user", "set", "paul", "--role", "auditor", "--clearance", "SECRET",
-        "--clearance-expires", "2030-01-31", "--json",
+        "--clearance-expires", "2030-01-31", "--reason", "audit duties", "--json",
     )  # fmt: skip
     assert code == 0, out
     changed = json.loads(out)

@@ -81,7 +81,8 @@ def test_visit_needs_the_hosts_officer_before_membership(world: World) -> None:
         node.programmes.decide_visit(
             world.principal("gso"), ctx(), visit.id, approve=True, reason="fine by us"
         )
-    assert info.value.code == "other_organisation"
+    assert info.value.code == "policy_denied"
+    assert info.value.data["action"] == "visit.decide"
     node.programmes.decide_visit(
         world.principal("sol"), ctx(), visit.id, approve=True, reason="host approves"
     )

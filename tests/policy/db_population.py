@@ -129,7 +129,7 @@ def build(
         for project in rng.sample(out.projects, rng.randint(1, 4)):
             node.projects.add_member(CONSOLE, _ctx(), project, pid, expires_at=expiry())  # type: ignore[arg-type]
         for rid in rng.sample(out.resources, rng.randint(0, 3)):
-            node.catalogue.grant(
+            node.grants.grant(
                 CONSOLE,
                 _ctx(),
                 resource=rid,
@@ -138,8 +138,8 @@ def build(
                 expires_at=expiry(),
             )  # type: ignore[arg-type]
         for caveat in rng.sample(HELD, rng.randint(0, 3)):
-            node.catalogue.grant_caveat(
-                CONSOLE, _ctx(), person=pid, caveat=caveat, expires_at=expiry()
+            node.grants.grant_caveat(
+                CONSOLE, _ctx(), person=pid, caveat=caveat, reason="population", expires_at=expiry()
             )  # type: ignore[arg-type]
     today = clock().date()
     node.policy.agreements = MemoryAgreements(

@@ -54,8 +54,12 @@ def test_labels_projects_resources_and_decisions_over_http(node: Node, world: Sc
     assert pmo.render_label(parsed["label"])["portion"] == "(S//REL TO USA, GBR)"
     assert pmo.roll_up_labels(["(S//NF)", "(C//REL TO USA, GBR)"])["banner"] == "SECRET//NOFORN"
     project = pmo.create_project("Sensor fusion")
-    for who in ("alice", "sam", "pmo"):
+    for who in ("alice", "sam"):  # pmo is their security officer
         pmo.add_project_member(project["id"], who)
+    with pytest.raises(PermissionDenied) as own:  # never oneself
+        pmo.add_project_member(project["id"], "pmo")
+    assert own.value.code == "self_change"
+    node.projects.add_member(ConsoleOperator(), CallContext.cli(), project["id"], "pmo")
     made = pmo.register_resource(project=project["id"], title="plan", marking="SECRET//NOFORN")
     alice = client_for(node, world, "alice")
     assert alice.resources()["total"] == 1

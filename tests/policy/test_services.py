@@ -69,8 +69,8 @@ def setup(world: Scenario) -> dict[str, str]:
 def test_every_change_records_its_event(world: Scenario) -> None:
     ids = setup(world)
     node = world.node
-    node.catalogue.grant(CONSOLE, ctx(), resource=ids["nf"], person="olga", kind=GrantKind.ACCESS)
-    node.catalogue.grant_caveat(CONSOLE, ctx(), person="alice", caveat="SCI:SI")
+    node.grants.grant(CONSOLE, ctx(), resource=ids["nf"], person="olga", kind=GrantKind.ACCESS)
+    node.grants.grant_caveat(CONSOLE, ctx(), person="alice", caveat="SCI:SI", reason="SI work")
     node.projects.remove_member(CONSOLE, ctx(), ids["project"], "sam")
     with node.uow.read() as session:
         types = set(session.scalars(select(EventRow.type)))
@@ -150,14 +150,12 @@ def test_nobody_registers_or_grants_what_they_cannot_see(world: Scenario) -> Non
     assert denied.value.data["failed"] == ["clearance"]  # his own organisation originates it
     olga = principal(world, "olga")
     with pytest.raises(NotFound):
-        node.catalogue.grant(olga, ctx(), resource=ids["nf"], person="olga", kind=GrantKind.ACCESS)
-    node.catalogue.grant(CONSOLE, ctx(), resource=ids["rel"], person="olga", kind=GrantKind.ACCESS)
+        node.grants.grant(olga, ctx(), resource=ids["nf"], person="olga", kind=GrantKind.ACCESS)
+    node.grants.grant(CONSOLE, ctx(), resource=ids["rel"], person="olga", kind=GrantKind.ACCESS)
     with pytest.raises(Conflict):
-        node.catalogue.grant(
-            CONSOLE, ctx(), resource=ids["rel"], person="olga", kind=GrantKind.ACCESS
-        )
+        node.grants.grant(CONSOLE, ctx(), resource=ids["rel"], person="olga", kind=GrantKind.ACCESS)
     with pytest.raises(PermissionDenied):  # researchers do not grant
-        node.catalogue.grant(
+        node.grants.grant(
             principal(world, "alice"),
             ctx(),
             resource=ids["rel"],
@@ -203,10 +201,10 @@ def test_members_have_project_roles_and_changeable_end_dates(world: Scenario) ->
 def test_grants_and_caveat_holdings_are_listed_for_officers_only(world: Scenario) -> None:
     ids = setup(world)
     node = world.node
-    made = node.catalogue.grant(
+    made = node.grants.grant(
         CONSOLE, ctx(), resource=ids["rel"], person="olga", kind=GrantKind.ACCESS
     )
-    node.catalogue.grant_caveat(CONSOLE, ctx(), person="alice", caveat="SCI:SI")
+    node.grants.grant_caveat(CONSOLE, ctx(), person="alice", caveat="SCI:SI", reason="SI work")
     officer = principal(world, "olga")
     [listed] = node.holdings.grants(officer, ids["rel"])
     assert (listed.id, listed.username, listed.kind, listed.expired) == (
@@ -221,5 +219,7 @@ def test_grants_and_caveat_holdings_are_listed_for_officers_only(world: Scenario
         node.holdings.grants(principal(world, "alice"), ids["rel"])
     with pytest.raises(PermissionDenied):
         node.holdings.caveats(principal(world, "bob"), "alice")
-    node.catalogue.revoke_caveat(CONSOLE, ctx(), person="alice", caveat="SCI:SI")
+    node.grants.revoke_caveat(
+        CONSOLE, ctx(), person="alice", caveat="SCI:SI", reason="SI work ended"
+    )
     assert node.holdings.caveats(officer, "alice") == []

@@ -195,7 +195,7 @@ def test_suspended_accounts_cannot_sign_in_and_lose_their_sessions(world: Scenar
     alice = world.person()
     issued = world.login(alice)
     world.node.people.set_status(
-        ConsoleOperator(), CallContext.cli(), "alice", PersonStatus.SUSPENDED
+        ConsoleOperator(), CallContext.cli(), "alice", PersonStatus.SUSPENDED, reason="left"
     )
     with pytest.raises(AuthenticationFailed):
         world.node.auth.authenticate(CTX, issued.token)

@@ -125,9 +125,11 @@ def test_only_operators_and_security_officers_administer(node: Node, clock: Fake
         node.registry.create_organisation(
             principal, CLI, name="Rogue Lab", nation="USA", kind=OrganisationKind.INDUSTRY
         )
-    assert caught.value.code == "role_missing"
-    with pytest.raises(PermissionDenied):
+    assert caught.value.code == "policy_denied"
+    assert caught.value.data["action"] == "organisation.create"
+    with pytest.raises(PermissionDenied) as own:
         node.people.unlock(principal, CLI, "alice")
+    assert own.value.code == "policy_denied"
 
 
 def test_reset_mfa_issues_new_secrets_and_ends_sessions(node: Node, clock: FakeClock) -> None:

@@ -31,6 +31,7 @@ def content(node: Node, world: Scenario) -> Content:
     made.member("bob", nations=("GBR",), lab=UK_LAB)
     made.member("dora", nations=("GBR",), lab=UK_LAB, member=False)
     made.member("grace", nations=("GBR",), lab=UK_LAB, roles=(Role.SECURITY_OFFICER,))
+    made.member("gwen", nations=("GBR",), lab=UK_LAB, roles=(Role.SECURITY_OFFICER,), member=False)
     made.member("olga", nations=("GBR",), lab=UK_LAB, roles=(Role.NODE_OPERATOR,), member=False)
     made.put("sam", title=SHOCK, label="SECRET//REL TO USA, GBR")
     return made
@@ -85,20 +86,43 @@ def test_a_caveat_granted_to_a_person_appears_and_can_be_removed(
     browser.sign_in(content.accounts["grace"])
     person = browser.client.get("/admin/people/bob")
     assert "Not read on to any caveat." in person.text
-    bad: Any = browser.post("/admin/people/bob/caveats", {"caveat": "SI"})
+    bad: Any = browser.post("/admin/people/bob/caveats", {"caveat": "SI", "reason": "SI work"})
     assert bad.status_code == 422
     assert "is not TAG:VALUE" in bad.text
     assert 'value="SI"' in bad.text  # what was typed stays
-    added = _flash(browser.post("/admin/people/bob/caveats", {"caveat": "sci:si", "until": ""}))
+    asked = _flash(
+        browser.post(
+            "/admin/people/bob/caveats", {"caveat": "sci:si", "until": "", "reason": "SI work"}
+        )
+    )
+    shown = browser.client.get(asked)
+    assert "another security officer approves it" in shown.text
+    assert "Not read on to any caveat." in shown.text  # nothing held until approved
+    assert "another security officer decides" in shown.text  # grace asked: not hers to decide
+    [request] = content.node.grants.readon_requests(ConsoleOperator())
+    mine: Any = browser.post(f"/admin/people/bob/readons/{request.id}", {"decision": "approve"})
+    assert mine.status_code == 403
+    assert "not who asked" in mine.text
+    browser.sign_in(content.accounts["gwen"])  # a second officer of bob's organisation
+    assert "Approve SCI:SI for bob" in browser.client.get("/admin/people/bob").text
+    added = _flash(browser.post(f"/admin/people/bob/readons/{request.id}", {"decision": "approve"}))
     shown = browser.client.get(added)
-    assert "Read bob on to SCI:SI." in shown.text
+    assert "SCI:SI: approved" in shown.text
     assert '<th scope="row"><code>SCI:SI</code></th>' in shown.text
-    removed = _flash(browser.post("/admin/people/bob/caveats/remove", {"caveat": "SCI:SI"}))
+    unexplained: Any = browser.post("/admin/people/bob/caveats/remove", {"caveat": "SCI:SI"})
+    assert unexplained.status_code == 422
+    removed = _flash(
+        browser.post(
+            "/admin/people/bob/caveats/remove", {"caveat": "SCI:SI", "reason": "project ended"}
+        )
+    )
     gone = browser.client.get(removed)
     assert "Read bob off SCI:SI." in gone.text
     assert "<code>SCI:SI</code></th>" not in gone.text
     assert "Not read on to any caveat." in gone.text
-    twice: Any = browser.post("/admin/people/bob/caveats/remove", {"caveat": "SCI:SI"})
+    twice: Any = browser.post(
+        "/admin/people/bob/caveats/remove", {"caveat": "SCI:SI", "reason": "again"}
+    )
     assert twice.status_code == 404
     assert "bob does not hold SCI:SI" in twice.text
 
@@ -199,10 +223,15 @@ def test_verification_runs_in_batches_and_shows_its_progress(
 def test_a_researcher_is_refused_each_tool(browser: Browser, content: Content) -> None:
     shock = content.artifact_id(SHOCK)
     browser.sign_in(content.accounts["bob"])
+    # Granting is for the project's lead or the grantee's own officer: bob sees no form,
+    # and the service refuses him naming the rule (the form shows why).
+    page = browser.client.get(f"/resources/{shock}/grants")
+    assert page.status_code == 200
+    assert 'name="grant_id"' not in page.text
+    granted: Any = browser.post(f"/resources/{shock}/grants", {"person": "dora", "kind": "access"})
+    assert granted.status_code == 403
+    assert "resource.grant_access needs" in granted.text
     refusals: list[Any] = [
-        browser.client.get(f"/resources/{shock}/grants"),
-        browser.post(f"/resources/{shock}/grants", {"person": "dora", "kind": "access"}),
-        browser.post(f"/resources/{shock}/grants/revoke", {"grant_id": "x"}),
         browser.post("/admin/people/sam/caveats", {"caveat": "SCI:SI"}),
         browser.post("/admin/people/sam/caveats/remove", {"caveat": "SCI:SI"}),
         browser.post("/admin/keys/verify"),

@@ -178,7 +178,7 @@ def test_a_reader_outside_the_project_asks_and_the_originators_officer_decides(
     browser: Browser, content: Content
 ) -> None:
     shock = content.artifact_id(SHOCK)
-    content.node.catalogue.grant(
+    content.node.grants.grant(
         ConsoleOperator(), CallContext.cli(), resource=shock, person="dora", kind=GrantKind.ACCESS
     )
     browser.sign_in(content.accounts["dora"])
@@ -195,6 +195,20 @@ def test_a_reader_outside_the_project_asks_and_the_originators_officer_decides(
     )
     assert asked.status_code == 303
     assert "Relabel requested" in browser.client.get(asked.headers["location"]).text
+    assert content.node.artifacts.show(content.principal("sam"), shock).banner == (
+        "SECRET//REL TO USA, GBR"
+    )
+    browser.sign_in(content.accounts["grace"])
+    listed = browser.client.get("/releases")
+    assert "marking check" in listed.text
+    [request] = content.node.artifacts.relabel_requests(content.principal("grace"), awaiting=True)
+    decided: Any = browser.post(
+        f"/relabel-requests/{request.id}/decide", {"decision": "approve", "reason": "agreed"}
+    )
+    assert decided.status_code == 303, decided.text
+    shown = content.node.artifacts.show(content.principal("sam"), shock)
+    assert [lab.seq for lab in shown.labels] == [1, 2]
+    assert content.node.artifact_admin.verify(ConsoleOperator(), CallContext.cli()).clean
 
 
 # --- the ledger ----------------------------------------------------------------------------
@@ -403,7 +417,21 @@ def test_an_officer_changes_roles_and_clearance_but_not_their_own(
         "clearance_nation": before.citizenships[0],
         "clearance_expires": "2031-01-31",
     }
-    saved: Any = browser.post(f"/admin/people/{target}/changes", fields)
+    review: Any = browser.post(f"/admin/people/{target}/changes", fields)
+    assert review.status_code == 200, review.text
+    assert 'id="confirm-change"' in review.text  # the effect first, nothing saved yet
+    assert "gains the role auditor" in review.text
+    assert f"{target} will " in review.text
+    assert content.node.people.get_person(target).residencies == ()
+    unexplained: Any = browser.post(
+        f"/admin/people/{target}/changes", {**fields, "confirmed": "yes"}
+    )
+    assert unexplained.status_code == 422
+    assert "give a reason" in unexplained.text
+    saved: Any = browser.post(
+        f"/admin/people/{target}/changes",
+        {**fields, "confirmed": "yes", "reason": "audit duties, moved to France"},
+    )
     assert saved.status_code == 303, saved.text
     after = content.node.people.get_person(target)
     assert {r.value for r in after.roles} == {"researcher", "auditor"}
@@ -415,4 +443,4 @@ def test_an_officer_changes_roles_and_clearance_but_not_their_own(
     assert "nothing to change" in same.text
     own: Any = browser.post(f"/admin/people/{me}/changes", {**fields, "roles": ["node_operator"]})
     assert own.status_code == 403
-    assert "nobody changes their own" in own.text
+    assert "nobody changes the facts that decide their own access" in own.text

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from sqlalchemy import Engine, event
 
@@ -49,9 +50,11 @@ from caveat.services.node import (
     new_node_id,
     public_key_b64,
 )
-from caveat.services.people import NewAccount, PeopleService
+from caveat.services.people import ConductAlert, NewAccount, PeopleService
+from caveat.services.people_effect import AccessEffects
 from caveat.services.policy import PolicyService
 from caveat.services.policy_catalogue import CatalogueService
+from caveat.services.policy_grants import GrantService
 from caveat.services.policy_holdings import HoldingsService
 from caveat.services.principal import ConsoleOperator
 from caveat.services.programme_records import ProgrammeRecords
@@ -61,7 +64,7 @@ from caveat.services.registry import RegistryService
 from caveat.services.releases import ReleaseService
 from caveat.services.screening import DbScreening, ScreeningService
 from caveat.services.tokens import TokenService
-from caveat.services.uow import CallContext, Clock, UnitOfWorkFactory
+from caveat.services.uow import CallContext, Clock, UnitOfWork, UnitOfWorkFactory
 
 
 def utc_now() -> datetime:
@@ -103,6 +106,8 @@ class Node:
     programme_records: ProgrammeRecords
     holdings: HoldingsService
     releases: ReleaseService
+    grants: GrantService
+    effects: AccessEffects
 
     def close(self) -> None:
         """Release database connections."""
@@ -114,6 +119,32 @@ def _hashing(settings: Settings) -> PasswordHashing:
     return PasswordHashing(
         TEST_COST if settings.hash_profile is HashProfile.TEST else PRODUCTION_COST
     )
+
+
+def _conduct_alert(monitoring: MonitoringService) -> ConductAlert:
+    """A conduct alert raised in the caller's unit of work (so the change and its alert
+    commit together): operators' changes of people, the console's read-ons."""
+
+    def raise_in(
+        uow: UnitOfWork,
+        rule: str,
+        subject_id: str | None,
+        subject_name: str | None,
+        summary: str,
+        data: dict[str, Any],
+    ) -> None:
+        # The monitor's own writer (MonitoringService has no public in-transaction one).
+        monitoring._raise(
+            uow,
+            rule=rule,
+            severity="medium",
+            subject_id=subject_id,
+            subject_name=subject_name,
+            summary=summary,
+            data=data,
+        )
+
+    return raise_in
 
 
 def _build(
@@ -172,6 +203,7 @@ def _build(
     )
     people = PeopleService(uow=uow, hashing=hashing, secret_key=secret_key, issuer=issuer)
     people.on_subject_saved = screening.screen_in
+    people.conduct_alert = _conduct_alert(monitoring)
     return Node(
         settings=settings,
         engine=engine,
@@ -220,6 +252,8 @@ def _build(
         releases=ReleaseService(
             uow=uow, catalogue=catalogue, policy=policy, signing_key=keys.signing_key
         ),
+        grants=GrantService(uow=uow, policy=policy, conduct_alert=_conduct_alert(monitoring)),
+        effects=AccessEffects(uow=uow, policy=policy),
     )
 
 
@@ -395,6 +429,7 @@ def seed_demo(node: Node) -> dict[str, NewAccount]:
         node.people,
         node.projects,
         node.catalogue,
+        node.grants,
         node.programmes,
         node.agreements,
         node.authorizations,

@@ -1,7 +1,12 @@
-"""Local administration on the node's data directory: people, organisations, groups."""
+"""Local administration on the node's data directory: people, organisations, groups.
+
+The console keeps the node's powers; every change it makes to an existing person raises
+a conduct alert, and suspension, roles and clearances take ``--reason``. ``--dry-run``
+shows what a change would do to what the person may read, without making it."""
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from datetime import date
 from typing import Annotated
 
@@ -12,10 +17,15 @@ from caveat.cli.output import emit_json, errors, out, show, table
 from caveat.domain.errors import InvalidInput
 from caveat.domain.identity import Clearance, CommonLevel, OrganisationKind, PersonStatus, Role
 from caveat.services.people import MfaSecrets, NewAccount, Person
+from caveat.services.people_effect import Effect
 from caveat.services.principal import ConsoleOperator
 from caveat.services.uow import CallContext
 
 JsonOpt = Annotated[bool, typer.Option("--json", help="print JSON for scripts")]
+ReasonOpt = Annotated[str, typer.Option("--reason", help="why (kept in the ledger)")]
+DryRunOpt = Annotated[
+    bool, typer.Option("--dry-run", help="show the change's effect on access; change nothing")
+]
 
 users = typer.Typer(help="Manage accounts on this node.", no_args_is_help=True)
 orgs = typer.Typer(help="Manage organisations.", no_args_is_help=True)
@@ -124,9 +134,11 @@ def user_set(
         list[str] | None, typer.Option(help="every nationality (repeat)")
     ] = None,
     residency: Annotated[list[str] | None, typer.Option(help="permanent residencies")] = None,
+    reason: ReasonOpt = "",
+    dry_run: DryRunOpt = False,
     json_: JsonOpt = False,
 ) -> None:
-    """Change an account's roles, clearance or nationalities."""
+    """Change an account's roles, clearance or nationalities (with --reason)."""
     with errors(json_):
         node = state(ctx).open()
         granted = None
@@ -139,6 +151,18 @@ def user_set(
                 granting_nation=clearance_nation or (citizenship or current.citizenships)[0],
                 expires=_date(clearance_expires, "clearance_expires"),
             )
+        effect = node.effects.preview(
+            ConsoleOperator(),
+            ref,
+            roles=role,
+            clearance=granted,
+            remove_clearance=no_clearance,
+            citizenships=citizenship,
+            residencies=residency,
+        )
+        if dry_run:
+            _show_effect(effect, json_)
+            return
         person = node.people.update_person(
             ConsoleOperator(),
             CallContext.cli(),
@@ -148,8 +172,22 @@ def user_set(
             remove_clearance=no_clearance,
             citizenships=citizenship,
             residencies=residency,
+            reason=reason,
         )
-        show(person, json_, lambda: out.print(f"updated {person.username}"))
+        show(
+            person,
+            json_,
+            lambda: out.print(f"updated {person.username}: {effect.summary()}"),
+        )
+
+
+def _show_effect(effect: Effect, as_json: bool) -> None:
+    if as_json:
+        emit_json({**asdict(effect), "summary": effect.summary()})
+        return
+    for line in effect.changes:
+        out.print(f"  {line}")
+    out.print(effect.summary() + " (dry run: nothing changed)")
 
 
 def _show_account(account: NewAccount, as_json: bool) -> None:
@@ -198,31 +236,60 @@ def user_show(ctx: typer.Context, ref: str, json_: JsonOpt = False) -> None:
         show(person, json_, lambda: _person_rows([person]))
 
 
-def _status(ctx: typer.Context, ref: str, status: PersonStatus, json_: bool) -> None:
+def _status(
+    ctx: typer.Context, ref: str, status: PersonStatus, reason: str, dry_run: bool, json_: bool
+) -> None:
     with errors(json_):
-        person = (
-            state(ctx).open().people.set_status(ConsoleOperator(), CallContext.cli(), ref, status)
+        node = state(ctx).open()
+        effect = node.effects.preview(ConsoleOperator(), ref, status=status)
+        if dry_run:
+            _show_effect(effect, json_)
+            return
+        person = node.people.set_status(
+            ConsoleOperator(), CallContext.cli(), ref, status, reason=reason
         )
-        show(person, json_, lambda: out.print(f"{person.username}: {person.status.value}"))
+        show(
+            person,
+            json_,
+            lambda: out.print(f"{person.username}: {person.status.value}; {effect.summary()}"),
+        )
 
 
 @users.command("suspend")
-def user_suspend(ctx: typer.Context, ref: str, json_: JsonOpt = False) -> None:
-    """Suspend an account and end its sessions."""
-    _status(ctx, ref, PersonStatus.SUSPENDED, json_)
+def user_suspend(
+    ctx: typer.Context,
+    ref: str,
+    reason: ReasonOpt = "",
+    dry_run: DryRunOpt = False,
+    json_: JsonOpt = False,
+) -> None:
+    """Suspend an account and end its sessions (with --reason)."""
+    _status(ctx, ref, PersonStatus.SUSPENDED, reason, dry_run, json_)
 
 
 @users.command("reactivate")
-def user_reactivate(ctx: typer.Context, ref: str, json_: JsonOpt = False) -> None:
-    """Reactivate a suspended account."""
-    _status(ctx, ref, PersonStatus.ACTIVE, json_)
+def user_reactivate(
+    ctx: typer.Context,
+    ref: str,
+    reason: ReasonOpt = "",
+    dry_run: DryRunOpt = False,
+    json_: JsonOpt = False,
+) -> None:
+    """Reactivate a suspended account (with --reason)."""
+    _status(ctx, ref, PersonStatus.ACTIVE, reason, dry_run, json_)
 
 
 @users.command("unlock")
-def user_unlock(ctx: typer.Context, ref: str, json_: JsonOpt = False) -> None:
+def user_unlock(
+    ctx: typer.Context, ref: str, reason: ReasonOpt = "", json_: JsonOpt = False
+) -> None:
     """Lift a login lockout."""
     with errors(json_):
-        person = state(ctx).open().people.unlock(ConsoleOperator(), CallContext.cli(), ref)
+        person = (
+            state(ctx)
+            .open()
+            .people.unlock(ConsoleOperator(), CallContext.cli(), ref, reason=reason)
+        )
         show(person, json_, lambda: out.print(f"{person.username}: unlocked"))
 
 
@@ -241,10 +308,16 @@ def user_unlock_address(ctx: typer.Context, address: str, json_: JsonOpt = False
 
 
 @users.command("reset-mfa")
-def user_reset_mfa(ctx: typer.Context, ref: str, json_: JsonOpt = False) -> None:
+def user_reset_mfa(
+    ctx: typer.Context, ref: str, reason: ReasonOpt = "", json_: JsonOpt = False
+) -> None:
     """Issue a new TOTP seed and recovery codes (printed once); ends every session."""
     with errors(json_):
-        person, mfa = state(ctx).open().people.reset_mfa(ConsoleOperator(), CallContext.cli(), ref)
+        person, mfa = (
+            state(ctx)
+            .open()
+            .people.reset_mfa(ConsoleOperator(), CallContext.cli(), ref, reason=reason)
+        )
         if json_:
             emit_json({"person": person, "mfa": mfa})
         else:

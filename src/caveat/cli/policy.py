@@ -452,7 +452,7 @@ def resource_grant(
     """Grant a person access (need-to-know) or the originator's permission."""
     with errors(json_):
         node = state(ctx).open()
-        made = node.catalogue.grant(
+        made = node.grants.grant(
             CONSOLE,
             CallContext.cli(),
             resource=node.policy.resolve(resource),
@@ -472,18 +472,90 @@ def resource_read_on(
     ctx: typer.Context,
     user: str,
     caveat: Annotated[str, typer.Argument(help="TAG:VALUE")],
+    reason: Annotated[str, typer.Option(help="why (kept in the ledger)")] = "",
+    expires: Annotated[str | None, typer.Option(help="YYYY-MM-DD[THH:MM]")] = None,
     json_: JsonOpt = False,
 ) -> None:
-    """Read a person on to a caveat (SCI:SI, SAP:SAR-BP)."""
+    """Read a person on to a caveat (SCI:SI, SAP:SAR-BP) directly at the console: recorded
+    as an approved request and raises a conduct alert (people ask and approve instead)."""
     with errors(json_):
-        state(ctx).open().catalogue.grant_caveat(
-            CONSOLE, CallContext.cli(), person=user, caveat=caveat
+        made = (
+            state(ctx)
+            .open()
+            .grants.grant_caveat(
+                CONSOLE,
+                CallContext.cli(),
+                person=user,
+                caveat=caveat,
+                reason=reason,
+                expires_at=_when(expires),
+            )
+        )
+        show(made, json_, lambda: out.print(f"{user} read on to {caveat} ({made.id})"))
+
+
+@resources.command("read-off")
+def resource_read_off(
+    ctx: typer.Context,
+    user: str,
+    caveat: Annotated[str, typer.Argument(help="TAG:VALUE")],
+    reason: Annotated[str, typer.Option(help="why (kept in the ledger)")] = "",
+    json_: JsonOpt = False,
+) -> None:
+    """Read a person off a caveat."""
+    with errors(json_):
+        state(ctx).open().grants.revoke_caveat(
+            CONSOLE, CallContext.cli(), person=user, caveat=caveat, reason=reason
         )
         show(
             {"person": user, "caveat": caveat},
             json_,
-            lambda: out.print(f"{user} read on to {caveat}"),
+            lambda: out.print(f"{user} read off {caveat}"),
         )
+
+
+@resources.command("read-ons")
+def resource_read_ons(
+    ctx: typer.Context,
+    status: Annotated[str, typer.Option(help="pending, approved, denied or all")] = "pending",
+    json_: JsonOpt = False,
+) -> None:
+    """Read-on requests waiting for (or given) a second officer's decision."""
+    with errors(json_):
+        found = (
+            state(ctx)
+            .open()
+            .grants.readon_requests(CONSOLE, status=None if status == "all" else status)
+        )
+        show(
+            found,
+            json_,
+            lambda: table(
+                "Read-on requests",
+                ["id", "person", "caveat", "status", "reason"],
+                [(r.id, r.username, r.caveat, r.status, r.reason) for r in found],
+            ),
+        )
+
+
+@resources.command("decide-read-on")
+def resource_decide_read_on(
+    ctx: typer.Context,
+    request_id: str,
+    approve: Annotated[bool, typer.Option("--approve/--deny")],
+    reason: Annotated[str, typer.Option(help="why (required to deny)")] = "",
+    json_: JsonOpt = False,
+) -> None:
+    """Approve or deny a pending read-on at the console (raises a conduct alert)."""
+    with errors(json_):
+        made = (
+            state(ctx)
+            .open()
+            .grants.decide_readon(
+                CONSOLE, CallContext.cli(), request_id, approve=approve, reason=reason
+            )
+        )
+        show(made, json_, lambda: out.print(f"{made.username} {made.caveat}: {made.status}"))
 
 
 __all__ = ["labels", "policy"]

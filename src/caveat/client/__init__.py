@@ -235,21 +235,36 @@ class CaveatClient:
         """Create an account (fields as in PersonIn)."""
         return dict(self._call("POST", "/api/v1/people", json=fields))
 
-    def suspend(self, ref: str) -> dict[str, Any]:
-        """Suspend an account."""
-        return dict(self._call("POST", f"/api/v1/people/{ref}/suspend"))
+    def suspend(self, ref: str, reason: str = "") -> dict[str, Any]:
+        """Suspend an account, with a reason (never your own)."""
+        body = {"reason": reason}
+        return dict(self._call("POST", f"/api/v1/people/{ref}/suspend", json=body))
 
-    def reactivate(self, ref: str) -> dict[str, Any]:
-        """Reactivate an account."""
-        return dict(self._call("POST", f"/api/v1/people/{ref}/reactivate"))
+    def reactivate(self, ref: str, reason: str = "") -> dict[str, Any]:
+        """Reactivate an account, with a reason."""
+        body = {"reason": reason}
+        return dict(self._call("POST", f"/api/v1/people/{ref}/reactivate", json=body))
 
-    def unlock(self, ref: str) -> dict[str, Any]:
+    def change_person(self, ref: str, reason: str = "", **changes: Any) -> dict[str, Any]:
+        """Change roles, clearance or nationalities (fields as in PersonChangeIn), with a
+        reason."""
+        body = {**changes, "reason": reason}
+        return dict(self._call("PATCH", f"/api/v1/people/{ref}", json=body))
+
+    def preview_person_change(self, ref: str, **changes: Any) -> dict[str, Any]:
+        """What a change would do (``status``, ``roles``, ``clearance``, ``add_caveat`` ...):
+        how many catalogue entries the person may read now and afterwards."""
+        return dict(self._call("POST", f"/api/v1/people/{ref}/preview", json=changes))
+
+    def unlock(self, ref: str, reason: str = "") -> dict[str, Any]:
         """Lift a login lockout."""
-        return dict(self._call("POST", f"/api/v1/people/{ref}/unlock"))
+        body = {"reason": reason}
+        return dict(self._call("POST", f"/api/v1/people/{ref}/unlock", json=body))
 
-    def reset_mfa(self, ref: str) -> dict[str, Any]:
+    def reset_mfa(self, ref: str, reason: str = "") -> dict[str, Any]:
         """Issue a new TOTP seed and recovery codes."""
-        return dict(self._call("POST", f"/api/v1/people/{ref}/reset-mfa"))
+        body = {"reason": reason}
+        return dict(self._call("POST", f"/api/v1/people/{ref}/reset-mfa", json=body))
 
     def unlock_address(self, address: str) -> dict[str, Any]:
         """Lift the sign-in throttle on a client address."""
@@ -396,10 +411,11 @@ class CaveatClient:
         return list(self._call("GET", f"/api/v1/projects/{project}/members"))
 
     def add_project_member(
-        self, project: str, person: str, expires_at: str | None = None
+        self, project: str, person: str, expires_at: str | None = None, role: str = "member"
     ) -> dict[str, Any]:
-        """Add a project member."""
-        body = {"person": person, "expires_at": expires_at}
+        """Add a project member (the project's lead or the person's own security officer;
+        never yourself)."""
+        body = {"person": person, "expires_at": expires_at, "role": role}
         return dict(self._call("POST", f"/api/v1/projects/{project}/members", json=body))
 
     def remove_project_member(self, project: str, person: str) -> None:
@@ -439,10 +455,37 @@ class CaveatClient:
         """Withdraw a grant."""
         self._call("DELETE", f"/api/v1/resources/{resource_id}/grants/{grant_id}")
 
-    def grant_caveat(self, person: str, caveat: str, expires_at: str | None = None) -> None:
-        """Read a person on to a caveat."""
-        body = {"caveat": caveat, "expires_at": expires_at}
-        self._call("POST", f"/api/v1/people/{person}/caveats", json=body)
+    def grants(self, resource_id: str) -> list[dict[str, Any]]:
+        """The explicit grants on a resource."""
+        return list(self._call("GET", f"/api/v1/resources/{resource_id}/grants"))
+
+    def request_readon(
+        self, person: str, caveat: str, reason: str, expires_at: str | None = None
+    ) -> dict[str, Any]:
+        """Ask for a person of your organisation to be read on to a caveat; a second
+        security officer approves (:meth:`decide_readon`)."""
+        body = {"caveat": caveat, "expires_at": expires_at, "reason": reason}
+        return dict(self._call("POST", f"/api/v1/people/{person}/caveats", json=body))
+
+    grant_caveat = request_readon  # reading on is always a request now
+
+    def readon_requests(self, status: str = "pending") -> list[dict[str, Any]]:
+        """Read-on requests (of your organisation's people); ``status`` may be ``all``."""
+        return list(self._call("GET", "/api/v1/readons", params={"status": status}))
+
+    def decide_readon(self, request_id: str, approve: bool, reason: str = "") -> dict[str, Any]:
+        """Approve or deny a read-on someone else asked for (a reason is needed to deny)."""
+        body = {"approve": approve, "reason": reason}
+        return dict(self._call("POST", f"/api/v1/readons/{request_id}", json=body))
+
+    def caveats(self, person: str) -> list[dict[str, Any]]:
+        """The caveats a person holds."""
+        return list(self._call("GET", f"/api/v1/people/{person}/caveats"))
+
+    def read_off(self, person: str, caveat: str, reason: str) -> None:
+        """Read a person off a caveat, with a reason."""
+        path = f"/api/v1/people/{person}/caveats/{caveat}"
+        self._call("DELETE", path, params={"reason": reason})
 
     def explain(self, person: str, resource: str, action: str = "read") -> dict[str, Any]:
         """Why a person may or may not act on a resource (security officers)."""

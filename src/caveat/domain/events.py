@@ -51,11 +51,15 @@ _TYPES = [
     EventType("org.created", 1, "organisation", "an organisation was registered"),
     EventType("group.created", 1, "group", "a custom group of nations was created"),
     EventType("person.created", 1, "person", "an account was created with MFA enrolled"),
-    EventType("person.suspended", 1, "person", "an account was suspended"),
-    EventType("person.updated", 1, "person", "roles, clearance or nationalities changed"),
-    EventType("person.reactivated", 1, "person", "a suspended account was reactivated"),
-    EventType("person.unlocked", 1, "person", "an operator lifted a login lockout"),
-    EventType("person.mfa_reset", 1, "person", "an operator issued a new TOTP secret"),
+    EventType("person.suspended", 2, "person", "an account was suspended (v2: reason)"),
+    EventType(
+        "person.updated", 2, "person", "roles, clearance or nationalities changed (v2: reason)"
+    ),
+    EventType(
+        "person.reactivated", 2, "person", "a suspended account was reactivated (v2: reason)"
+    ),
+    EventType("person.unlocked", 2, "person", "an operator lifted a login lockout (v2: reason)"),
+    EventType("person.mfa_reset", 2, "person", "an operator issued a new TOTP secret (v2: reason)"),
     EventType("person.password_changed", 1, "person", "a password was changed"),
     EventType("auth.login", 1, "person", "a sign-in attempt (success or failure)"),
     EventType("auth.locked", 1, "person", "repeated failures locked an account"),
@@ -95,8 +99,17 @@ _TYPES = [
     EventType("resource.relabelled", 1, "resource", "a catalogued resource got a new label"),
     EventType("resource.grant_added", 1, "resource", "an explicit access or originator grant"),
     EventType("resource.grant_revoked", 1, "resource", "an explicit grant was withdrawn"),
-    EventType("person.caveat_granted", 1, "person", "a person was read on to a caveat"),
-    EventType("person.caveat_revoked", 1, "person", "a person was read off a caveat"),
+    EventType(
+        "person.readon_requested", 1, "person", "an officer asked to read a person on to a caveat"
+    ),
+    EventType("person.readon_denied", 1, "person", "a second officer denied a read-on"),
+    EventType(
+        "person.caveat_granted",
+        2,
+        "person",
+        "a person was read on to a caveat (v2: the approved request, who asked, reasons)",
+    ),
+    EventType("person.caveat_revoked", 2, "person", "a person was read off a caveat (v2: reason)"),
     EventType("ledger.witness_added", 1, "ledger_witness", "a partner was asked to witness us"),
     EventType("ledger.log_trusted", 1, "witnessed_log", "this node agreed to witness a log"),
     EventType("ledger.cosigned", 1, "checkpoint", "a witness cosigned one of our checkpoints"),

@@ -36,7 +36,7 @@ from caveat.domain.credentials import (
 )
 from caveat.domain.errors import AuthenticationFailed, InvalidInput, Throttled
 from caveat.domain.events import Actor, ActorKind, Outcome
-from caveat.domain.identity import PersonStatus, Role
+from caveat.domain.identity import PersonStatus
 from caveat.domain.passwords import check_password
 from caveat.domain.permissions import Act, Target
 from caveat.domain.sealing import UnsealFailed, seal, unseal
@@ -48,7 +48,7 @@ from caveat.services.people import (
     replace_recovery_codes,
     revoke_sessions,
 )
-from caveat.services.principal import Acting, Principal, Scope, require_admin
+from caveat.services.principal import Acting, Principal, Scope
 from caveat.services.principal_loader import build_principal, find_api_token, find_session
 from caveat.services.uow import CallContext, UnitOfWork, UnitOfWorkFactory
 
@@ -308,9 +308,7 @@ class AuthService:
 
     def unlock_address(self, by: Acting, ctx: CallContext, address: str) -> bool:
         """Lift the throttle on a client address; False if it had none."""
-        require_admin(
-            by, (Role.NODE_OPERATOR, Role.SECURITY_OFFICER), action="unlocking an address"
-        )
+        authorize(by, Act.ADDRESS_UNLOCK)
         with self._uow(ctx) as uow:
             row = uow.session.get(AddressThrottleRow, address)
             if row is None:

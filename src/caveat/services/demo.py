@@ -19,6 +19,7 @@ from caveat.services.agreements import AgreementDraft, AgreementService
 from caveat.services.authorizations import AuthorizationDraft, AuthorizationService
 from caveat.services.people import NewAccount, PeopleService
 from caveat.services.policy_catalogue import CatalogueService
+from caveat.services.policy_grants import GrantService
 from caveat.services.principal import ConsoleOperator, Principal
 from caveat.services.programmes import ProgrammeService
 from caveat.services.projects import ProjectService
@@ -226,6 +227,7 @@ def seed(
     people: PeopleService,
     projects: ProjectService,
     catalogue: CatalogueService,
+    grants: GrantService,
     programmes: ProgrammeService,
     agreements: AgreementService,
     authorizations: AuthorizationService,
@@ -271,8 +273,10 @@ def seed(
             password=DEMO_PASSWORD,
         )
         if p.suspended:
-            people.set_status(console, ctx, p.username, PersonStatus.SUSPENDED)
-    resources = seed_policy(registry, projects, catalogue, clock=clock)
+            people.set_status(
+                console, ctx, p.username, PersonStatus.SUSPENDED, reason="demo: a suspended account"
+            )
+    resources = seed_policy(registry, projects, catalogue, grants, clock=clock)
     seed_compliance(programmes, agreements, authorizations, screening, clock=clock)
     # A pending release request for the officers to classify and decide.
     alice = Principal(person=people.get_person("alice"), mfa_at=clock())
@@ -326,6 +330,7 @@ def seed_policy(
     registry: RegistryService,
     projects: ProjectService,
     catalogue: CatalogueService,
+    grants: GrantService,
     *,
     clock: Clock,
 ) -> dict[str, str]:
@@ -352,7 +357,7 @@ def seed_policy(
             originator=originator,
         ).id
     # DSTL lets the dual national at Northwind see its ORCON material.
-    catalogue.grant(
+    grants.grant(
         console,
         ctx,
         resource=ids["Threat emitter parameters"],

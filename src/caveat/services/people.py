@@ -1,4 +1,12 @@
-"""Accounts: create people with MFA enrolled, suspend, unlock, reset MFA."""
+"""Accounts: create people with MFA enrolled, suspend, unlock, reset MFA.
+
+Administration is scoped (the permission table, ``Act.PERSON_*``): a security officer
+administers people of their own organisation only; a clearance is recorded only by an
+officer of the granting nation; nobody suspends, re-roles or re-clears themself; only
+operators give or take the node_operator role. Suspension, roles and clearances take a
+reason, kept in the event. The node's operators keep node-wide powers, and each change
+they (or the console) make to a person raises a conduct alert in the same transaction.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +15,7 @@ import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
@@ -19,6 +28,7 @@ from caveat.adapters.db.models import (
     RecoveryCodeRow,
     SessionRow,
 )
+from caveat.domain.compliance import require_reason
 from caveat.domain.credentials import (
     PasswordHashing,
     digest,
@@ -27,7 +37,7 @@ from caveat.domain.credentials import (
     normalise_recovery_code,
     totp_uri,
 )
-from caveat.domain.errors import Conflict, InvalidInput, NotFound, PermissionDenied
+from caveat.domain.errors import Conflict, InvalidInput, NotFound
 from caveat.domain.identity import (
     Clearance,
     CommonLevel,
@@ -39,13 +49,36 @@ from caveat.domain.identity import (
     validate_username,
 )
 from caveat.domain.passwords import check_password
+from caveat.domain.permissions import Act, Target
 from caveat.domain.sealing import seal
-from caveat.services.principal import Acting, Principal, require_admin
+from caveat.services.authorize import authorize
+from caveat.services.principal import Acting, ConsoleOperator
 from caveat.services.principal_loader import CITIZEN, RESIDENT
 from caveat.services.registry import SubjectHook
 from caveat.services.uow import CallContext, UnitOfWork, UnitOfWorkFactory
 
-_ACCOUNT_ADMINS = (Role.NODE_OPERATOR, Role.SECURITY_OFFICER)
+# Raises a conduct alert inside the caller's unit of work:
+# (unit of work, rule, subject id, subject name, summary, data).
+ConductAlert = Callable[[UnitOfWork, str, str | None, str | None, str, dict[str, Any]], None]
+OPERATOR_CHANGED_PERSON = "operator_changed_person"
+
+
+def person_target(row: PersonRow, *, granting_nation: str | None = None) -> Target:
+    """The facts the administration rules read about the person changed."""
+    return Target(
+        person_id=row.id,
+        beneficiary_id=row.id,
+        organisation_id=row.organisation_id,
+        granting_nation=granting_nation,
+    )
+
+
+def by_operator(by: Acting, organisation_id: str) -> bool:
+    """Whether a change of a person of ``organisation_id`` uses node-wide powers (the
+    console, or an operator who is not that organisation's security officer)."""
+    if isinstance(by, ConsoleOperator):
+        return True
+    return not (Role.SECURITY_OFFICER in by.roles and by.person.organisation_id == organisation_id)
 
 
 @dataclass(frozen=True, slots=True)
@@ -159,6 +192,24 @@ class PeopleService:
         self._issuer = issuer
         # Denied-party screening of a new person, in its transaction (container wires it).
         self.on_subject_saved: SubjectHook | None = None
+        # Conduct alerts on operators' changes of people (container wires monitoring).
+        self.conduct_alert: ConductAlert | None = None
+
+    def _alert(
+        self, uow: UnitOfWork, by: Acting, row: PersonRow, what: str, data: dict[str, Any]
+    ) -> None:
+        """A conduct alert when node-wide powers changed a person (same transaction)."""
+        if self.conduct_alert is None or not by_operator(by, row.organisation_id):
+            return
+        who = by.name if isinstance(by, ConsoleOperator) else by.username
+        self.conduct_alert(
+            uow,
+            OPERATOR_CHANGED_PERSON,
+            row.id,
+            row.username,
+            f"{who} {what} {row.username} with node-wide powers",
+            {"by": who, "change": what, **data},
+        )
 
     def create_person(
         self,
@@ -175,8 +226,11 @@ class PeopleService:
         clearance: Clearance | None = None,
         password: str | None = None,
     ) -> NewAccount:
-        """Create an account with TOTP enrolled; without ``password`` a one-time one is made."""
-        require_admin(by, _ACCOUNT_ADMINS, action="creating an account")
+        """Create an account with TOTP enrolled; without ``password`` a one-time one is made.
+
+        Operators create anyone; a security officer creates people of their own
+        organisation, with a clearance only of their own nation.
+        """
         validate_username(username)
         validate_email(email)
         validate_nationalities(list(citizenships), list(residencies))
@@ -207,6 +261,13 @@ class PeopleService:
                     field="organisation",
                     hint="register it first with `caveat org add`",
                 )
+            target = Target(
+                organisation_id=org.id,
+                granting_nation=None if clearance is None else clearance.granting_nation,
+            )
+            authorize(by, Act.PERSON_CREATE, target, now=uow.now)
+            if Role.NODE_OPERATOR in roles:
+                authorize(by, Act.PERSON_OPERATOR_ROLE, target, now=uow.now)
             if uow.session.scalar(select(PersonRow.id).where(PersonRow.username == username)):
                 raise Conflict(
                     f"the username {username!r} is taken",
@@ -249,6 +310,8 @@ class PeopleService:
             )
             if self.on_subject_saved is not None:
                 self.on_subject_saved(uow, "person", row.id, (display_name,))
+            if not isinstance(by, ConsoleOperator):  # the console sets up the node's accounts
+                self._alert(uow, by, row, "created", {"organisation_id": org.id})
             return NewAccount(person_view(row, uow.now), chosen if one_time else None, mfa)
 
     def list_people(self) -> list[Person]:
@@ -274,14 +337,16 @@ class PeopleService:
         remove_clearance: bool = False,
         citizenships: Sequence[str] | None = None,
         residencies: Sequence[str] | None = None,
+        reason: str = "",
     ) -> Person:
-        """Change roles, clearance or nationalities (a renewal, a new passport, a new job).
+        """Change roles, clearance or nationalities (a renewal, a new passport, a new job),
+        for a stated ``reason`` (kept in the event).
 
-        Nobody changes their own: a security officer cannot raise their own roles or
-        clearance. Every policy decision uses the new facts from the next request on, and
-        a change of nationality is screened like a new person.
+        Nobody changes their own; a security officer changes people of their own
+        organisation, records clearances of their own nation only, and never gives or
+        takes the node_operator role. Every policy decision uses the new facts from the
+        next request on, and a change of nationality is screened like a new person.
         """
-        require_admin(by, _ACCOUNT_ADMINS, action="changing an account")
         if remove_clearance and clearance is not None:
             raise InvalidInput(
                 "give a clearance or remove it, not both",
@@ -294,13 +359,14 @@ class PeopleService:
             )
         with self._uow(ctx) as uow:
             row = find_person(uow.session, ref)
-            if isinstance(by, Principal) and by.person_id == row.id:
-                raise PermissionDenied(
-                    "nobody changes their own roles, clearance or nationalities",
-                    code="self_change",
-                    hint="ask another security officer or the node operator",
-                )
+            nation = None if clearance is None else clearance.granting_nation
+            target = person_target(row, granting_nation=nation)
+            authorize(by, Act.PERSON_UPDATE, target, now=uow.now)
             before = person_view(row, uow.now)
+            if roles is not None and (Role.NODE_OPERATOR in roles) != (
+                Role.NODE_OPERATOR in before.roles
+            ):
+                authorize(by, Act.PERSON_OPERATOR_ROLE, target, now=uow.now)
             changed: dict[str, object] = {}
             if roles is not None and set(roles) != set(before.roles):
                 wanted = {r.value for r in roles}
@@ -323,48 +389,74 @@ class PeopleService:
                 changed["citizenships"], changed["residencies"] = cit, res
             if not changed:
                 raise InvalidInput("nothing to change", code="nothing_to_change")
+            reason = require_reason(reason)  # (the transaction rolls the row back)
             uow.session.flush()
-            uow.record("person.updated", by.actor(), target_id=row.id, data=changed)
+            uow.record(
+                "person.updated", by.actor(), target_id=row.id, data={**changed, "reason": reason}
+            )
+            self._alert(uow, by, row, "changed", {"changed": sorted(changed), "reason": reason})
             if "citizenships" in changed and self.on_subject_saved is not None:
                 self.on_subject_saved(uow, "person", row.id, (row.display_name,))
             return person_view(row, uow.now)
 
-    def set_status(self, by: Acting, ctx: CallContext, ref: str, status: PersonStatus) -> Person:
-        """Suspend (ending every session) or reactivate an account."""
-        require_admin(by, _ACCOUNT_ADMINS, action="changing an account's status")
+    def set_status(
+        self, by: Acting, ctx: CallContext, ref: str, status: PersonStatus, *, reason: str = ""
+    ) -> Person:
+        """Suspend (ending every session) or reactivate an account, for a stated reason
+        (never one's own account)."""
         with self._uow(ctx) as uow:
             row = find_person(uow.session, ref)
+            authorize(by, Act.PERSON_SET_STATUS, person_target(row), now=uow.now)
+            reason = require_reason(reason)
             if row.status != status.value:
                 row.status = status.value
                 ended = revoke_sessions(uow, row.id) if status is PersonStatus.SUSPENDED else 0
                 event = (
                     "person.suspended" if status is PersonStatus.SUSPENDED else "person.reactivated"
                 )
-                uow.record(event, by.actor(), target_id=row.id, data={"sessions_ended": ended})
+                uow.record(
+                    event,
+                    by.actor(),
+                    target_id=row.id,
+                    data={"sessions_ended": ended, "reason": reason},
+                )
+                self._alert(uow, by, row, event.split(".")[1], {"reason": reason})
             return person_view(row, uow.now)
 
-    def unlock(self, by: Acting, ctx: CallContext, ref: str) -> Person:
+    def unlock(self, by: Acting, ctx: CallContext, ref: str, *, reason: str = "") -> Person:
         """Lift a login lockout (backoff or hard lock) and reset the failure count."""
-        require_admin(by, _ACCOUNT_ADMINS, action="unlocking an account")
         with self._uow(ctx) as uow:
             row = find_person(uow.session, ref)
-            data = {"failed_logins": row.failed_logins, "hard_locked": row.hard_locked}
+            authorize(by, Act.PERSON_UNLOCK, person_target(row), now=uow.now)
+            data: dict[str, Any] = {
+                "failed_logins": row.failed_logins,
+                "hard_locked": row.hard_locked,
+                "reason": reason.strip(),
+            }
             row.failed_logins = 0
             row.locked_until = None
             row.hard_locked = False
             uow.record("person.unlocked", by.actor(), target_id=row.id, data=data)
+            self._alert(uow, by, row, "unlocked", {"reason": reason.strip()})
             return person_view(row, uow.now)
 
-    def reset_mfa(self, by: Acting, ctx: CallContext, ref: str) -> tuple[Person, MfaSecrets]:
-        """Issue a new TOTP seed and recovery codes (a lost phone); ends every session."""
-        require_admin(by, _ACCOUNT_ADMINS, action="resetting MFA")
+    def reset_mfa(
+        self, by: Acting, ctx: CallContext, ref: str, *, reason: str = ""
+    ) -> tuple[Person, MfaSecrets]:
+        """Issue a new TOTP seed and recovery codes (a lost phone); ends every session.
+        Never one's own (that is re-enrolment with a fresh second factor)."""
         with self._uow(ctx) as uow:
             row = find_person(uow.session, ref)
+            authorize(by, Act.PERSON_RESET_MFA, person_target(row), now=uow.now)
             mfa = issue_mfa(uow, row, secret_key=self._secret_key(), issuer=self._issuer)
             ended = revoke_sessions(uow, row.id)
             uow.record(
-                "person.mfa_reset", by.actor(), target_id=row.id, data={"sessions_ended": ended}
+                "person.mfa_reset",
+                by.actor(),
+                target_id=row.id,
+                data={"sessions_ended": ended, "reason": reason.strip()},
             )
+            self._alert(uow, by, row, "reset the second factor of", {"reason": reason.strip()})
             return person_view(row, uow.now), mfa
 
 
@@ -386,4 +478,13 @@ def _clearance_data(clearance: Clearance | None) -> dict[str, object] | None:
     }
 
 
-__all__ = ["MfaSecrets", "NewAccount", "PeopleService", "Person"]
+__all__ = [
+    "OPERATOR_CHANGED_PERSON",
+    "ConductAlert",
+    "MfaSecrets",
+    "NewAccount",
+    "PeopleService",
+    "Person",
+    "by_operator",
+    "person_target",
+]

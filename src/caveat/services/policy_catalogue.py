@@ -1,4 +1,5 @@
-"""The labelled-resource catalogue: register resources, grant access, read people on to caveats."""
+"""The labelled-resource catalogue: register and relabel resources (grants and read-ons
+are ``GrantService``'s, services/policy_grants.py)."""
 
 from __future__ import annotations
 
@@ -10,21 +11,18 @@ from sqlalchemy import delete, or_, select
 
 from caveat.adapters.db.models import OrganisationRow
 from caveat.adapters.db.models.policy import (
-    CaveatHoldingRow,
     ResourceCaveatRow,
     ResourceControlRow,
-    ResourceGrantRow,
     ResourceReleaseRow,
     ResourceRow,
 )
 from caveat.domain.compliance.release import tightens
-from caveat.domain.errors import Conflict, InvalidInput, NotFound, PermissionDenied
+from caveat.domain.errors import InvalidInput, NotFound, PermissionDenied
 from caveat.domain.export_control import (
     ExportClassification,
     export_from_canonical_json,
     export_to_canonical_json,
 )
-from caveat.domain.identity import Role
 from caveat.domain.labels import (
     Label,
     Originator,
@@ -32,17 +30,14 @@ from caveat.domain.labels import (
     label_to_canonical_json,
 )
 from caveat.domain.permissions import Act, Target
-from caveat.domain.policy import Action, GrantKind, Resource, label_facts, make_resource
+from caveat.domain.policy import Action, Resource, label_facts, make_resource
 from caveat.domain.resources import resource_kind
 from caveat.services.authorize import authorize
-from caveat.services.people import find_person
 from caveat.services.policy import PolicyService
 from caveat.services.policy_loader import find_resource
 from caveat.services.principal import Acting, Principal
-from caveat.services.projects import find_project, require_roles
+from caveat.services.projects import find_project
 from caveat.services.uow import CallContext, UnitOfWork, UnitOfWorkFactory
-
-GRANTERS = (Role.SECURITY_OFFICER, Role.PROGRAMME_MANAGER)
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,18 +52,6 @@ class Registered:
     export: ExportClassification
     originator_org_id: str
     created_at: datetime
-
-
-@dataclass(frozen=True, slots=True)
-class Grant:
-    """An explicit grant on a resource."""
-
-    id: str
-    resource_id: str
-    person_id: str
-    kind: GrantKind
-    granted_at: datetime
-    expires_at: datetime | None
 
 
 def _organisation(uow: UnitOfWork, ref: str) -> OrganisationRow:
@@ -86,13 +69,6 @@ def _organisation(uow: UnitOfWork, ref: str) -> OrganisationRow:
             f"no organisation {ref!r}", code="unknown_organisation", field="originator"
         )
     return row
-
-
-def _expiry(expires_at: datetime | None, now: datetime) -> None:
-    if expires_at is not None and expires_at <= now:
-        raise InvalidInput(
-            "that would already have expired", code="invalid_expiry", field="expires_at"
-        )
 
 
 class CatalogueService:
@@ -415,146 +391,6 @@ class CatalogueService:
                 f"you may not {what} yourself",
                 code="policy_denied",
                 data={"failed": decision.failed_codes},
-            )
-
-    def grant(
-        self,
-        by: Acting,
-        ctx: CallContext,
-        *,
-        resource: str,
-        person: str,
-        kind: GrantKind,
-        expires_at: datetime | None = None,
-    ) -> Grant:
-        """Grant a person need-to-know (access) or the originator's permission on a resource.
-
-        Granters must be able to discover the resource themselves; originator grants
-        come only from the originating organisation's security officers.
-        """
-        roles = (Role.SECURITY_OFFICER,) if kind is GrantKind.ORIGINATOR else GRANTERS
-        require_roles(by, roles, action=f"granting {kind.value}")
-        with self._uow(ctx) as uow:
-            _expiry(expires_at, uow.now)
-            row = self._visible_row(uow, by, resource)
-            if (
-                kind is GrantKind.ORIGINATOR
-                and isinstance(by, Principal)
-                and by.person.organisation_id != row.originator_org_id
-            ):
-                raise PermissionDenied(
-                    "only the originating organisation grants originator permission",
-                    code="not_originator",
-                )
-            grantee = find_person(uow.session, person)
-            taken = uow.session.scalar(
-                select(ResourceGrantRow.id).where(
-                    ResourceGrantRow.resource_id == row.id,
-                    ResourceGrantRow.person_id == grantee.id,
-                    ResourceGrantRow.kind == kind.value,
-                )
-            )
-            if taken:
-                raise Conflict(
-                    f"{grantee.username} already holds that grant", code="duplicate_grant"
-                )
-            grant = ResourceGrantRow(
-                id=str(uuid.uuid4()),
-                resource_id=row.id,
-                person_id=grantee.id,
-                kind=kind.value,
-                granted_at=uow.now,
-                expires_at=expires_at,
-            )
-            uow.session.add(grant)
-            uow.record(
-                "resource.grant_added",
-                by.actor(),
-                target_id=row.id,
-                data={
-                    "grant_id": grant.id,
-                    "person_id": grantee.id,
-                    "kind": kind.value,
-                    "expires_at": None if expires_at is None else expires_at.isoformat(),
-                },
-            )
-            return Grant(grant.id, row.id, grantee.id, kind, uow.now, expires_at)
-
-    def revoke_grant(self, by: Acting, ctx: CallContext, *, resource: str, grant_id: str) -> None:
-        """Withdraw a grant; access through it ends now."""
-        require_roles(by, GRANTERS, action="revoking a grant")
-        with self._uow(ctx) as uow:
-            row = self._visible_row(uow, by, resource)
-            grant = uow.session.get(ResourceGrantRow, grant_id)
-            if grant is None or grant.resource_id != row.id:
-                raise NotFound(f"no grant {grant_id!r} on this resource", code="unknown_grant")
-            if (
-                grant.kind == GrantKind.ORIGINATOR.value
-                and isinstance(by, Principal)
-                and by.person.organisation_id != row.originator_org_id
-            ):
-                raise PermissionDenied(
-                    "only the originating organisation revokes originator permission",
-                    code="not_originator",
-                )
-            uow.session.delete(grant)
-            uow.record(
-                "resource.grant_revoked",
-                by.actor(),
-                target_id=row.id,
-                data={"grant_id": grant.id, "person_id": grant.person_id, "kind": grant.kind},
-            )
-
-    def grant_caveat(
-        self,
-        by: Acting,
-        ctx: CallContext,
-        *,
-        person: str,
-        caveat: str,
-        expires_at: datetime | None = None,
-    ) -> None:
-        """Read a person on to a caveat such as ``SCI:SI-G ABCD`` (security officers)."""
-        require_roles(by, (Role.SECURITY_OFFICER,), action="reading a person on to a caveat")
-        tag, sep, value = caveat.partition(":")
-        if not sep or not tag or not value or len(caveat) > 120 or caveat != caveat.upper():
-            raise InvalidInput(
-                f"{caveat!r} is not TAG:VALUE",
-                code="invalid_caveat",
-                field="caveat",
-                hint="for example SCI:SI-G ABCD",
-            )
-        with self._uow(ctx) as uow:
-            _expiry(expires_at, uow.now)
-            row = find_person(uow.session, person)
-            if uow.session.get(CaveatHoldingRow, (row.id, caveat)) is not None:
-                raise Conflict(f"{row.username} already holds {caveat}", code="duplicate_caveat")
-            uow.session.add(
-                CaveatHoldingRow(
-                    person_id=row.id, caveat=caveat, granted_at=uow.now, expires_at=expires_at
-                )
-            )
-            uow.record(
-                "person.caveat_granted",
-                by.actor(),
-                target_id=row.id,
-                data={
-                    "caveat": caveat,
-                    "expires_at": None if expires_at is None else expires_at.isoformat(),
-                },
-            )
-
-    def revoke_caveat(self, by: Acting, ctx: CallContext, *, person: str, caveat: str) -> None:
-        """Read a person off a caveat."""
-        require_roles(by, (Role.SECURITY_OFFICER,), action="reading a person off a caveat")
-        with self._uow(ctx) as uow:
-            row = find_person(uow.session, person)
-            holding = uow.session.get(CaveatHoldingRow, (row.id, caveat))
-            if holding is None:
-                raise NotFound(f"{row.username} does not hold {caveat}", code="unknown_caveat")
-            uow.session.delete(holding)
-            uow.record(
-                "person.caveat_revoked", by.actor(), target_id=row.id, data={"caveat": caveat}
             )
 
     def _visible_row(self, uow: UnitOfWork, by: Acting, ref: str) -> ResourceRow:

@@ -1,5 +1,5 @@
 """Who holds what: the explicit grants on a resource and the caveats a person is read on
-to. Read-only views for officers; the writes live in ``CatalogueService``."""
+to. Read-only views; the writes live in ``GrantService`` (services/policy_grants.py)."""
 
 from __future__ import annotations
 
@@ -10,18 +10,15 @@ from sqlalchemy import select
 
 from caveat.adapters.db.models import PersonRow
 from caveat.adapters.db.models.policy import CaveatHoldingRow, ResourceGrantRow
-from caveat.domain.errors import NotFound
-from caveat.domain.identity import Role
+from caveat.domain.permissions import Act, Target
 from caveat.domain.policy import Action
+from caveat.services.authorize import authorize
 from caveat.services.people import find_person
 from caveat.services.policy import PolicyService
-from caveat.services.policy_loader import find_resource
+from caveat.services.policy_loader import find_resource, not_found
 from caveat.services.principal import Acting, Principal
-from caveat.services.projects import require_roles
+from caveat.services.projects import project_leads
 from caveat.services.uow import UnitOfWorkFactory
-
-GRANT_READERS = (Role.SECURITY_OFFICER, Role.PROGRAMME_MANAGER, Role.AUDITOR)
-CAVEAT_READERS = (Role.SECURITY_OFFICER, Role.AUDITOR)
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,8 +45,9 @@ class CaveatView:
 
 
 class HoldingsService:
-    """Lists grants (granters and auditors who may see the resource) and caveat holdings
-    (security officers and auditors)."""
+    """Lists grants (officers, programme managers, auditors and the project's leads, of a
+    resource they may discover) and caveat holdings (the person's own security officers
+    and auditors)."""
 
     def __init__(self, *, uow: UnitOfWorkFactory, policy: PolicyService) -> None:
         self._uow = uow
@@ -57,14 +55,15 @@ class HoldingsService:
 
     def grants(self, by: Acting, resource: str) -> list[GrantView]:
         """The grants on ``resource``, newest first."""
-        require_roles(by, GRANT_READERS, action="listing grants")
         with self._uow.read() as session:
             now = self._uow.clock()
             row = find_resource(session, resource)
             if isinstance(by, Principal):
                 seen = self._policy.decide_row(session, by, Action.DISCOVER, row, now)
                 if not seen.permitted:  # a role never stands in for the policy
-                    raise NotFound(f"no resource {resource!r}", code="unknown_resource")
+                    raise not_found(resource)
+            leads = project_leads(session, row.project_id, now)
+            authorize(by, Act.GRANT_READ, Target(project_leads=leads), now=now)
             found = session.execute(
                 select(ResourceGrantRow, PersonRow.username)
                 .join(PersonRow, PersonRow.id == ResourceGrantRow.person_id)
@@ -86,10 +85,11 @@ class HoldingsService:
 
     def caveats(self, by: Acting, person: str) -> list[CaveatView]:
         """The caveats ``person`` holds, by name."""
-        require_roles(by, CAVEAT_READERS, action="listing a person's caveats")
         with self._uow.read() as session:
             now = self._uow.clock()
             row = find_person(session, person)
+            target = Target(person_id=row.id, organisation_id=row.organisation_id)
+            authorize(by, Act.PERSON_CAVEATS_READ, target, now=now)
             held = session.scalars(
                 select(CaveatHoldingRow)
                 .where(CaveatHoldingRow.person_id == row.id)

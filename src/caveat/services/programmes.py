@@ -33,20 +33,21 @@ from caveat.domain.compliance import (
 )
 from caveat.domain.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from caveat.domain.identity import ProjectRole, Role
+from caveat.domain.permissions import Act, Target
 from caveat.services.agreements import find_programme
 from caveat.services.agreements_common import (
     actor_id,
     find_organisation,
     new_id,
-    require,
     require_text,
 )
+from caveat.services.authorize import authorize
 from caveat.services.people import find_person
 from caveat.services.principal import Acting, ConsoleOperator, Principal
 from caveat.services.projects import Project, create_project_in, find_project, project_view
 from caveat.services.uow import CallContext, UnitOfWork, UnitOfWorkFactory
 
-MANAGERS = (Role.PROGRAMME_MANAGER,)
+MANAGERS = (Role.PROGRAMME_MANAGER,)  # who runs programmes (Act.PROGRAMME_MANAGE)
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,21 +95,26 @@ def _visit(row: VisitRequestRow) -> Visit:
     )
 
 
-def visit_decision_refusal(by: Principal, visit: Visit) -> PermissionDenied | None:
+def visit_target(visit: Visit) -> Target:
+    """The facts ``Act.VISIT_DECIDE`` reads: the host organisation, the visitor, who asked."""
+    return Target(
+        person_id=visit.person_id,
+        beneficiary_id=visit.person_id,
+        organisation_id=visit.host_org_id,
+        requested_by=visit.requested_by,
+    )
+
+
+def visit_decision_refusal(
+    by: Acting, visit: Visit, *, now: datetime | None = None
+) -> PermissionDenied | None:
     """Why ``by`` may not decide ``visit``, or None: only a security officer of the host
     organisation decides, and never a visit they make or asked for. The web asks this
     before it offers the decision form; ``decide_visit`` raises it."""
-    if Role.SECURITY_OFFICER not in by.roles:
-        return PermissionDenied(
-            "deciding a visit needs the role security_officer", code="role_missing"
-        )
-    if by.person.organisation_id != visit.host_org_id:
-        return PermissionDenied(
-            "the host organisation's security officer decides a visit",
-            code="other_organisation",
-        )
-    if by.person_id in (visit.person_id, visit.requested_by):
-        return PermissionDenied("nobody decides a visit they asked for", code="self_approval")
+    try:
+        authorize(by, Act.VISIT_DECIDE, visit_target(visit), now=now)
+    except PermissionDenied as refusal:
+        return refusal
     return None
 
 
@@ -127,7 +133,7 @@ class ProgrammeService:
         self, by: Acting, ctx: CallContext, *, name: str, description: str = ""
     ) -> Programme:
         """A new programme; names are unique."""
-        require(by, MANAGERS, action="creating a programme")
+        authorize(by, Act.PROGRAMME_MANAGE)
         name = require_text(name, field="name")
         with self._uow(ctx) as uow:
             if uow.session.scalar(select(ProgrammeRow.id).where(ProgrammeRow.name == name)):
@@ -143,7 +149,7 @@ class ProgrammeService:
 
     def add_project(self, by: Acting, ctx: CallContext, programme: str, project: str) -> None:
         """Put a project in a programme (a project is in at most one)."""
-        require(by, MANAGERS, action="adding a project to a programme")
+        authorize(by, Act.PROGRAMME_MANAGE)
         with self._uow(ctx) as uow:
             prog = find_programme(uow.session, programme)
             self._link(uow, by, prog, find_project(uow.session, project))
@@ -151,7 +157,8 @@ class ProgrammeService:
     def create_project(self, by: Acting, ctx: CallContext, programme: str, name: str) -> Project:
         """A new project in the programme: both records in one transaction, so a refusal
         leaves no project outside the programme behind."""
-        require(by, MANAGERS, action="adding a project to a programme")
+        authorize(by, Act.PROGRAMME_MANAGE)
+        authorize(by, Act.PROJECT_CREATE)
         with self._uow(ctx) as uow:
             prog = find_programme(uow.session, programme)
             row = create_project_in(uow, by, name=name)
@@ -191,7 +198,7 @@ class ProgrammeService:
         work_share: str | None = None,
     ) -> None:
         """Add or update a participating organisation's role and work share (percent)."""
-        require(by, MANAGERS, action="setting a programme participant")
+        authorize(by, Act.PROGRAMME_MANAGE)
         try:
             kind = ProgrammeRole(role)
         except ValueError:
@@ -251,7 +258,7 @@ class ProgrammeService:
         note: str = "",
     ) -> str:
         """A commitment or contribution of a participating organisation."""
-        require(by, MANAGERS, action="recording funding")
+        authorize(by, Act.PROGRAMME_MANAGE)
         try:
             funding = FundingKind(kind)
         except ValueError:
@@ -353,7 +360,7 @@ class ProgrammeService:
         location: str = "",
     ) -> str:
         """A training course or an exchange placement (who, where, when, host)."""
-        require(by, MANAGERS, action="recording capacity building")
+        authorize(by, Act.PROGRAMME_MANAGE)
         try:
             activity = ActivityKind(kind)
         except ValueError:
@@ -457,8 +464,9 @@ class ProgrammeService:
         """Ask for a foreign national's visit to a host lab (the visitor or a programme manager)."""
         with self._uow(ctx) as uow:
             visitor = find_person(uow.session, person)
-            if isinstance(by, Principal) and by.person_id != visitor.id:
-                require(by, MANAGERS, action="requesting a visit for someone else")
+            if not (isinstance(by, Principal) and by.person_id == visitor.id):
+                target = Target(person_id=visitor.id, organisation_id=visitor.organisation_id)
+                authorize(by, Act.VISIT_REQUEST_FOR_OTHERS, target, now=uow.now)
             host_org = find_organisation(uow.session, host)
             proj = find_project(uow.session, project)
             require_dates(starts_on, ends_on, what="visit", today=uow.now.date())
@@ -499,15 +507,12 @@ class ProgrammeService:
     ) -> Visit:
         """The host's security officer approves (temporary membership until the last day)
         or denies; nobody decides their own visit."""
-        if isinstance(by, Principal):
-            require(by, (Role.SECURITY_OFFICER,), action="deciding a visit")
         reason = require_reason(reason)
         with self._uow(ctx) as uow:
             row = uow.session.get(VisitRequestRow, visit_id)
             if row is None:
                 raise NotFound(f"no visit request {visit_id!r}", code="unknown_visit")
-            if isinstance(by, Principal) and (refusal := visit_decision_refusal(by, _visit(row))):
-                raise refusal
+            authorize(by, Act.VISIT_DECIDE, visit_target(_visit(row)), now=uow.now)
             if row.status != "pending":
                 raise Conflict(f"the visit was already {row.status}", code="visit_decided")
             if approve and row.ends_on < uow.now.date():

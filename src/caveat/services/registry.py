@@ -18,15 +18,15 @@ from caveat.domain.groups import (
     builtin_directory,
     validate_group_code,
 )
-from caveat.domain.identity import OrganisationKind, Role
+from caveat.domain.identity import OrganisationKind
 from caveat.domain.nations import require_nation
-from caveat.services.principal import Acting, require_admin
+from caveat.domain.permissions import Act
+from caveat.services.authorize import authorize
+from caveat.services.principal import Acting
 from caveat.services.uow import CallContext, UnitOfWork, UnitOfWorkFactory
 
 # Called inside the creating transaction: (unit of work, "person"|"organisation", id, names).
 SubjectHook = Callable[[UnitOfWork, str, str, tuple[str, ...]], None]
-
-_REGISTRARS = (Role.NODE_OPERATOR, Role.SECURITY_OFFICER)
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,8 +74,9 @@ class RegistryService:
         kind: OrganisationKind,
         short_name: str | None = None,
     ) -> Organisation:
-        """Register an organisation of ``nation``; names are unique."""
-        require_admin(by, _REGISTRARS, action="registering an organisation")
+        """Register an organisation of ``nation``; names are unique (node operators: an
+        officer would otherwise register a foreign organisation to administer)."""
+        authorize(by, Act.ORGANISATION_CREATE)
         name = name.strip()
         if not 2 <= len(name) <= 200:
             raise InvalidInput(
@@ -147,7 +148,7 @@ class RegistryService:
         source: str = "",
     ) -> Group:
         """Create a custom group of nations (for example a programme's partners)."""
-        require_admin(by, _REGISTRARS, action="creating a group")
+        authorize(by, Act.GROUP_CREATE)
         validate_group_code(code)
         if not members:
             raise InvalidInput(

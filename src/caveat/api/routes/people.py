@@ -1,8 +1,13 @@
-"""Account administration."""
+"""Account administration: scoped to the officer's organisation and the clearance's
+nation, never one's own account; suspension, roles and clearances take a reason, and
+``POST /people/{ref}/preview`` shows a change's effect before it is made."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi import APIRouter
+from pydantic import Field
 
 from caveat.api.deps import CtxDep, CurrentPrincipal, NodeDep
 from caveat.api.schemas import (
@@ -12,14 +17,43 @@ from caveat.api.schemas import (
     PersonChangeIn,
     PersonIn,
     PersonOut,
+    Strict,
 )
 from caveat.domain.identity import Clearance, PersonStatus, Role
 from caveat.services.people import MfaSecrets
+from caveat.services.people_effect import Effect
 from caveat.services.principal import require_admin
 
 router = APIRouter(prefix="/api/v1/people", tags=["people"])
 throttle_router = APIRouter(prefix="/api/v1/throttle", tags=["people"])
 _ADMINS = (Role.NODE_OPERATOR, Role.SECURITY_OFFICER)
+
+
+class PersonChangeWhyIn(PersonChangeIn):
+    reason: str = Field(default="", max_length=2000, description="why (kept in the event)")
+
+
+class ReasonIn(Strict):
+    reason: str = Field(default="", max_length=2000, description="why (kept in the event)")
+
+
+class PreviewIn(PersonChangeIn):
+    status: PersonStatus | None = None
+    add_caveat: str | None = Field(default=None, max_length=120)
+    remove_caveat: str | None = Field(default=None, max_length=120)
+
+
+def _effect(effect: Effect) -> dict[str, Any]:
+    return {
+        "person_id": effect.person_id,
+        "username": effect.username,
+        "changes": list(effect.changes),
+        "readable_before": effect.readable_before,
+        "readable_after": effect.readable_after,
+        "gained": effect.gained,
+        "lost": effect.lost,
+        "summary": effect.summary(),
+    }
 
 
 def _clearance(body: ClearanceIn | None) -> Clearance | None:
@@ -80,9 +114,10 @@ def get_person(ref: str, principal: CurrentPrincipal, node: NodeDep) -> PersonOu
 
 @router.patch("/{ref}")
 def change_person(
-    ref: str, body: PersonChangeIn, principal: CurrentPrincipal, node: NodeDep, ctx: CtxDep
+    ref: str, body: PersonChangeWhyIn, principal: CurrentPrincipal, node: NodeDep, ctx: CtxDep
 ) -> PersonOut:
-    """Change roles, clearance or nationalities (never one's own)."""
+    """Change roles, clearance or nationalities, with a reason (never one's own; a
+    clearance only by an officer of its granting nation)."""
     person = node.people.update_person(
         principal,
         ctx,
@@ -92,32 +127,86 @@ def change_person(
         remove_clearance=body.remove_clearance,
         citizenships=body.citizenships,
         residencies=body.residencies,
+        reason=body.reason,
     )
     return PersonOut.of(person)
 
 
+@router.post("/{ref}/preview")
+def preview_change(
+    ref: str, body: PreviewIn, principal: CurrentPrincipal, node: NodeDep
+) -> dict[str, Any]:
+    """What a change would do: how many catalogue entries the person may read now and
+    afterwards (counts only), and the change in words. Allowed to whoever may make it."""
+    effect = node.effects.preview(
+        principal,
+        ref,
+        status=body.status,
+        roles=body.roles,
+        clearance=_clearance(body.clearance),
+        remove_clearance=body.remove_clearance,
+        citizenships=body.citizenships,
+        residencies=body.residencies,
+        add_caveat=body.add_caveat,
+        remove_caveat=body.remove_caveat,
+    )
+    return _effect(effect)
+
+
 @router.post("/{ref}/suspend")
-def suspend(ref: str, principal: CurrentPrincipal, node: NodeDep, ctx: CtxDep) -> PersonOut:
-    """Suspend an account and end its sessions."""
-    return PersonOut.of(node.people.set_status(principal, ctx, ref, PersonStatus.SUSPENDED))
+def suspend(
+    ref: str,
+    principal: CurrentPrincipal,
+    node: NodeDep,
+    ctx: CtxDep,
+    body: ReasonIn | None = None,
+) -> PersonOut:
+    """Suspend an account and end its sessions, with a reason (never one's own)."""
+    reason = "" if body is None else body.reason
+    return PersonOut.of(
+        node.people.set_status(principal, ctx, ref, PersonStatus.SUSPENDED, reason=reason)
+    )
 
 
 @router.post("/{ref}/reactivate")
-def reactivate(ref: str, principal: CurrentPrincipal, node: NodeDep, ctx: CtxDep) -> PersonOut:
-    """Reactivate a suspended account."""
-    return PersonOut.of(node.people.set_status(principal, ctx, ref, PersonStatus.ACTIVE))
+def reactivate(
+    ref: str,
+    principal: CurrentPrincipal,
+    node: NodeDep,
+    ctx: CtxDep,
+    body: ReasonIn | None = None,
+) -> PersonOut:
+    """Reactivate a suspended account, with a reason."""
+    reason = "" if body is None else body.reason
+    return PersonOut.of(
+        node.people.set_status(principal, ctx, ref, PersonStatus.ACTIVE, reason=reason)
+    )
 
 
 @router.post("/{ref}/unlock")
-def unlock(ref: str, principal: CurrentPrincipal, node: NodeDep, ctx: CtxDep) -> PersonOut:
+def unlock(
+    ref: str,
+    principal: CurrentPrincipal,
+    node: NodeDep,
+    ctx: CtxDep,
+    body: ReasonIn | None = None,
+) -> PersonOut:
     """Lift a login lockout."""
-    return PersonOut.of(node.people.unlock(principal, ctx, ref))
+    reason = "" if body is None else body.reason
+    return PersonOut.of(node.people.unlock(principal, ctx, ref, reason=reason))
 
 
 @router.post("/{ref}/reset-mfa")
-def reset_mfa(ref: str, principal: CurrentPrincipal, node: NodeDep, ctx: CtxDep) -> MfaSecretsOut:
+def reset_mfa(
+    ref: str,
+    principal: CurrentPrincipal,
+    node: NodeDep,
+    ctx: CtxDep,
+    body: ReasonIn | None = None,
+) -> MfaSecretsOut:
     """Issue a new TOTP seed and recovery codes (shown once) and end every session."""
-    _, mfa = node.people.reset_mfa(principal, ctx, ref)
+    reason = "" if body is None else body.reason
+    _, mfa = node.people.reset_mfa(principal, ctx, ref, reason=reason)
     return _mfa(mfa)
 
 

@@ -258,6 +258,12 @@ class GrantIn(_In):
 class CaveatIn(_In):
     caveat: str = Field(max_length=120, description="TAG:VALUE, e.g. SCI:SI-G ABCD")
     expires_at: datetime | None = None
+    reason: str = Field(default="", max_length=2000, description="why (kept in the ledger)")
+
+
+class DecisionIn(_In):
+    approve: bool
+    reason: str = Field(default="", max_length=2000, description="required to deny")
 
 
 @router.post("/resources", status_code=201)
@@ -318,8 +324,9 @@ def my_decision(
 def grant(
     resource_id: str, body: GrantIn, principal: CurrentPrincipal, node: NodeDep, ctx: CtxDep
 ) -> dict[str, Any]:
-    """Grant need-to-know (access) or the originator's permission on a resource."""
-    made = node.catalogue.grant(
+    """Grant need-to-know (access: the project's lead or the grantee's own security
+    officer, never oneself) or the originator's permission (its security officers)."""
+    made = node.grants.grant(
         principal,
         ctx,
         resource=resource_id,
@@ -335,25 +342,70 @@ def revoke_grant(
     resource_id: str, grant_id: str, principal: CurrentPrincipal, node: NodeDep, ctx: CtxDep
 ) -> None:
     """Withdraw a grant."""
-    node.catalogue.revoke_grant(principal, ctx, resource=resource_id, grant_id=grant_id)
+    node.grants.revoke_grant(principal, ctx, resource=resource_id, grant_id=grant_id)
 
 
-@router.post("/people/{ref}/caveats", status_code=204)
-def grant_caveat(
+@router.get("/resources/{resource_id}/grants")
+def list_grants(resource_id: str, principal: CurrentPrincipal, node: NodeDep) -> list[Any]:
+    """The explicit grants on a resource you may discover (officers, leads, auditors)."""
+    return [plain(g) for g in node.holdings.grants(principal, resource_id)]
+
+
+@router.post("/people/{ref}/caveats", status_code=201)
+def request_readon(
     ref: str, body: CaveatIn, principal: CurrentPrincipal, node: NodeDep, ctx: CtxDep
-) -> None:
-    """Read a person on to a caveat (security officers)."""
-    node.catalogue.grant_caveat(
-        principal, ctx, person=ref, caveat=body.caveat, expires_at=body.expires_at
+) -> dict[str, Any]:
+    """Ask for a person to be read on to a caveat: the person's own security officer,
+    never for oneself; a different officer of the organisation approves it."""
+    made = node.grants.request_readon(
+        principal,
+        ctx,
+        person=ref,
+        caveat=body.caveat,
+        reason=body.reason,
+        expires_at=body.expires_at,
     )
+    return dict(plain(made))
+
+
+@router.get("/people/{ref}/caveats")
+def list_caveats(ref: str, principal: CurrentPrincipal, node: NodeDep) -> list[Any]:
+    """The caveats a person holds (their own security officers, auditors)."""
+    return [plain(c) for c in node.holdings.caveats(principal, ref)]
+
+
+@router.get("/readons")
+def readon_requests(
+    principal: CurrentPrincipal, node: NodeDep, status: str | None = "pending"
+) -> list[Any]:
+    """Read-on requests (officers: of their own organisation's people)."""
+    wanted = None if status in (None, "", "all") else status
+    return [plain(r) for r in node.grants.readon_requests(principal, status=wanted)]
+
+
+@router.post("/readons/{request_id}")
+def decide_readon(
+    request_id: str, body: DecisionIn, principal: CurrentPrincipal, node: NodeDep, ctx: CtxDep
+) -> dict[str, Any]:
+    """Approve or deny a read-on: a security officer of the person's organisation other
+    than who asked, never for oneself."""
+    made = node.grants.decide_readon(
+        principal, ctx, request_id, approve=body.approve, reason=body.reason
+    )
+    return dict(plain(made))
 
 
 @router.delete("/people/{ref}/caveats/{caveat}", status_code=204)
 def revoke_caveat(
-    ref: str, caveat: str, principal: CurrentPrincipal, node: NodeDep, ctx: CtxDep
+    ref: str,
+    caveat: str,
+    principal: CurrentPrincipal,
+    node: NodeDep,
+    ctx: CtxDep,
+    reason: str = "",
 ) -> None:
-    """Read a person off a caveat."""
-    node.catalogue.revoke_caveat(principal, ctx, person=ref, caveat=caveat)
+    """Read a person off a caveat (their own security officer), with a ``reason``."""
+    node.grants.revoke_caveat(principal, ctx, person=ref, caveat=caveat, reason=reason)
 
 
 # officers' questions

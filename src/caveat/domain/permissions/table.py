@@ -53,6 +53,8 @@ class Act(StrEnum):
     PERSON_SET_STATUS = "person.set_status"  # suspend or reactivate
     PERSON_UNLOCK = "person.unlock"
     PERSON_RESET_MFA = "person.reset_mfa"
+    PERSON_OPERATOR_ROLE = "person.operator_role"  # give or take the node_operator role
+    PERSON_CAVEATS_READ = "person.caveats_read"  # the compartments a person is read on to
     ADDRESS_UNLOCK = "address.unlock"
     # one's own credentials
     PASSWORD_CHANGE = "credential.password"  # noqa: S105 (an action name)
@@ -69,6 +71,7 @@ class Act(StrEnum):
     GRANT_ACCESS = "resource.grant_access"
     GRANT_ORIGINATOR = "resource.grant_originator"
     GRANT_REVOKE = "resource.grant_revoke"
+    GRANT_READ = "resource.grant_read"  # who holds explicit grants on a resource
     READON_REQUEST = "caveat.readon_request"
     READON_APPROVE = "caveat.readon_approve"
     READOFF = "caveat.readoff"
@@ -158,6 +161,10 @@ PERMISSIONS: dict[Act, Permission] = {
     Act.PERSON_RESET_MFA: _p(
         A, any_of(CONSOLE, all_of(OPERATOR, NOT_SELF), all_of(OWN_OFFICER, NOT_SELF))
     ),
+    # Only the node's operators make or unmake operators (an officer would otherwise
+    # give a puppet account of their organisation node-wide powers).
+    Act.PERSON_OPERATOR_ROLE: _p(A, any_of(CONSOLE, all_of(OPERATOR, NOT_SELF))),
+    Act.PERSON_CAVEATS_READ: _p(RD, any_of(CONSOLE, role(R.AUDITOR), OWN_OFFICER)),
     Act.ADDRESS_UNLOCK: _p(A, any_of(CONSOLE, OPERATOR, OFFICER)),
     # -- one's own credentials: a fresh second factor in a session, never a token.
     Act.PASSWORD_CHANGE: _p(W, OWN_CREDENTIAL),
@@ -179,12 +186,18 @@ PERMISSIONS: dict[Act, Permission] = {
     Act.GRANT_ACCESS: _p(
         W, any_of(CONSOLE, all_of(PROJECT_LEAD, NOT_SELF), all_of(OWN_OFFICER, NOT_SELF))
     ),
-    Act.GRANT_ORIGINATOR: _p(W, all_of(OFFICER, ORIGINATOR, NOT_SELF)),
+    Act.GRANT_ORIGINATOR: _p(W, any_of(CONSOLE, all_of(OFFICER, ORIGINATOR, NOT_SELF))),
     Act.GRANT_REVOKE: _p(
         W, any_of(CONSOLE, PROJECT_LEAD, OWN_OFFICER, all_of(OFFICER, ORIGINATOR))
     ),
     Act.READON_REQUEST: _p(W, any_of(CONSOLE, all_of(OWN_OFFICER, NOT_SELF))),
-    Act.READON_APPROVE: _p(W, all_of(OWN_OFFICER, NOT_SELF, NOT_REQUESTER)),
+    Act.GRANT_READ: _p(
+        RD,
+        any_of(CONSOLE, PROJECT_LEAD, role(R.SECURITY_OFFICER, R.PROGRAMME_MANAGER, R.AUDITOR)),
+    ),
+    # The console's direct read-on is a request and an approval by the same actor:
+    # only the console may do both (it raises a conduct alert).
+    Act.READON_APPROVE: _p(W, any_of(CONSOLE, all_of(OWN_OFFICER, NOT_SELF, NOT_REQUESTER))),
     Act.READOFF: _p(W, any_of(CONSOLE, OWN_OFFICER)),
     # -- labels: the originating organisation tightens; others ask; loosening is a
     #    release (Act.RELEASE_*), decided by the originator's security officer.
@@ -235,7 +248,9 @@ PERMISSIONS: dict[Act, Permission] = {
     ),
     Act.PROGRAMME_MANAGE: _p(W, any_of(CONSOLE, role(R.PROGRAMME_MANAGER))),
     Act.VISIT_REQUEST_FOR_OTHERS: _p(W, any_of(CONSOLE, role(R.PROGRAMME_MANAGER))),
-    Act.VISIT_DECIDE: _p(W, any_of(CONSOLE, all_of(OFFICER, NOT_REQUESTER))),
+    # The host organisation's officer (Target.organisation_id = the host), never for a
+    # visit they make or asked for.
+    Act.VISIT_DECIDE: _p(W, any_of(CONSOLE, all_of(OWN_OFFICER, NOT_SELF, NOT_REQUESTER))),
     # -- ledger, monitoring, keys
     Act.AUDIT_READ: _p(RD, any_of(CONSOLE, role(R.SECURITY_OFFICER, R.AUDITOR))),
     # Publishing at once is the operators'; the sequencer publishes on its schedule.

@@ -2,6 +2,11 @@
 security officers), a person's caveats (security officers), and the node's keys and
 artifact verification (operators).
 
+Risky changes of a person (suspension, roles, clearance, nationalities) are two steps:
+the first submission shows what the change would do to what the person may read and
+asks for a reason; only the confirmation makes it. Reading on is a request a second
+security officer of the person's organisation approves on this page.
+
 The keys page shows public keys, key ids, fingerprints and counts only: never a
 private key, the session secret or key-encryption key material.
 """
@@ -32,6 +37,7 @@ from caveat.domain.identity import (
 from caveat.services.artifacts_admin import RotationReport, VerifyReport
 from caveat.services.audit import EventFilter
 from caveat.services.people import MfaSecrets
+from caveat.services.people_effect import Effect
 from caveat.web import forms
 from caveat.web.pages import PageContext, render
 from caveat.web.session import AdminPage, ctx_of, node_of, role_gate
@@ -160,29 +166,35 @@ _CHANGE_FIELDS = (
 
 @router.post("/people/{username}/changes")
 async def change_person(request: Request, username: str, page: AdminPage) -> Response:
-    """Change roles, clearance or nationalities: only what differs from the account now."""
+    """Change roles, clearance or nationalities: only what differs from the account now.
+    The first submission shows the effect and asks for a reason; the confirmation saves."""
     node, by = node_of(request), page.principal
     assert by is not None
     raw = await request.form()
     form: dict[str, object] = {k: str(raw.get(k, "")).strip() for k in _CHANGE_FIELDS}
     role_values = [str(r) for r in raw.getlist("roles")]
     form["roles"] = role_values
+    reason = str(raw.get("reason", "")).strip()
+    confirmed = str(raw.get("confirmed", "")) == "yes"
     who = node.people.get_person(username)
     try:
         clearance = _clearance_from(form)
         roles = {Role(r) for r in role_values}
         citizenships = _codes(str(form["citizenships"]))
         residencies = _codes(str(form["residencies"]))
-        node.people.update_person(
-            by,
-            ctx_of(request),
-            username,
-            roles=sorted(roles) if roles != set(who.roles) else None,
-            clearance=clearance if clearance not in (None, who.clearance) else None,
-            remove_clearance=clearance is None and who.clearance is not None,
-            citizenships=citizenships if tuple(citizenships) != who.citizenships else None,
-            residencies=residencies if tuple(residencies) != who.residencies else None,
-        )
+        change: dict[str, Any] = {
+            "roles": sorted(roles) if roles != set(who.roles) else None,
+            "clearance": clearance if clearance not in (None, who.clearance) else None,
+            "remove_clearance": clearance is None and who.clearance is not None,
+            "citizenships": citizenships if tuple(citizenships) != who.citizenships else None,
+            "residencies": residencies if tuple(residencies) != who.residencies else None,
+        }
+        if not confirmed:
+            effect = node.effects.preview(by, username, **change)
+            if not effect.changes:
+                raise InvalidInput("nothing to change", code="nothing_to_change")
+            return _person_page(request, page, username, form=form, confirm=effect)
+        node.people.update_person(by, ctx_of(request), username, reason=reason, **change)
     except (CaveatError, ValueError) as exc:
         message = _message(exc)
         status = STATUS[exc.kind] if isinstance(exc, CaveatError) else 422
@@ -200,29 +212,65 @@ def _secrets(
 
 
 @router.post("/people/{username}/caveats")
-def grant_caveat(
+def request_readon(
     request: Request,
     username: str,
     page: CaveatPage,
     caveat: Annotated[str, Form(max_length=120)] = "",
     until: Annotated[str, Form(max_length=10)] = "",
+    reason: Annotated[str, Form(max_length=2000)] = "",
 ) -> Response:
-    """Read a person on to a caveat, until the end of ``until`` when given."""
+    """Ask for a person to be read on to a caveat (until the end of ``until`` when
+    given); another security officer of their organisation approves it."""
     assert page.principal is not None
     wanted = caveat.strip().upper()
     try:
         last = forms.parse_day(until, "until") if until else None
         expires = None if last is None else datetime.combine(last, time(), UTC) + timedelta(1)
-        node_of(request).catalogue.grant_caveat(
-            page.principal, ctx_of(request), person=username, caveat=wanted, expires_at=expires
+        node_of(request).grants.request_readon(
+            page.principal,
+            ctx_of(request),
+            person=username,
+            caveat=wanted,
+            reason=reason,
+            expires_at=expires,
         )
     except CaveatError as exc:
         message, status = forms.refusal(exc)
-        values = {"caveat": caveat, "until": until}
+        values = {"caveat": caveat, "until": until, "reason": reason}
         return _person_page(
             request, page, username, caveat_error=message, caveat_form=values, status=status
         )
-    return forms.done(f"/admin/people/{quote(username)}", f"Read {username} on to {wanted}.")
+    note = f"Asked to read {username} on to {wanted}; another security officer approves it."
+    return forms.done(f"/admin/people/{quote(username)}", note)
+
+
+@router.post("/people/{username}/readons/{request_id}")
+def decide_readon(
+    request: Request,
+    username: str,
+    request_id: str,
+    page: CaveatPage,
+    decision: Annotated[str, Form(max_length=10)] = "",
+    reason: Annotated[str, Form(max_length=2000)] = "",
+) -> Response:
+    """Approve or deny a read-on someone else asked for."""
+    assert page.principal is not None
+    try:
+        if decision not in ("approve", "deny"):
+            raise InvalidInput("approve or deny", field="decision")
+        made = node_of(request).grants.decide_readon(
+            page.principal,
+            ctx_of(request),
+            request_id,
+            approve=decision == "approve",
+            reason=reason,
+        )
+    except CaveatError as exc:
+        message, status = forms.refusal(exc)
+        return _person_page(request, page, username, caveat_error=message, status=status)
+    note = f"Read-on of {made.username} to {made.caveat}: {made.status}."
+    return forms.done(f"/admin/people/{quote(username)}", note)
 
 
 @router.post("/people/{username}/caveats/remove")
@@ -231,12 +279,13 @@ def revoke_caveat(
     username: str,
     page: CaveatPage,
     caveat: Annotated[str, Form(max_length=120)] = "",
+    reason: Annotated[str, Form(max_length=2000)] = "",
 ) -> Response:
-    """Read a person off a caveat; access through it ends now."""
+    """Read a person off a caveat, with a reason; access through it ends now."""
     assert page.principal is not None
     try:
-        node_of(request).catalogue.revoke_caveat(
-            page.principal, ctx_of(request), person=username, caveat=caveat
+        node_of(request).grants.revoke_caveat(
+            page.principal, ctx_of(request), person=username, caveat=caveat, reason=reason
         )
     except CaveatError as exc:
         message, status = forms.refusal(exc)
@@ -244,23 +293,66 @@ def revoke_caveat(
     return forms.done(f"/admin/people/{quote(username)}", f"Read {username} off {caveat}.")
 
 
+_STATUS_ACTIONS = {"suspend": PersonStatus.SUSPENDED, "reactivate": PersonStatus.ACTIVE}
+
+
 @router.post("/people/{username}/{action}")
-def person_action(request: Request, username: str, action: str, page: AdminPage) -> Response:
-    """Suspend, reactivate, unlock or reset MFA of an account."""
+def person_action(
+    request: Request,
+    username: str,
+    action: str,
+    page: AdminPage,
+    reason: Annotated[str, Form(max_length=2000)] = "",
+    confirmed: Annotated[str, Form(max_length=3)] = "",
+) -> Response:
+    """Suspend, reactivate, unlock or reset MFA of an account. Suspending and
+    reactivating first show their effect and ask for a reason; the confirmation acts."""
     node, ctx, by = node_of(request), ctx_of(request), page.principal
     assert by is not None
     if action == "reset-mfa":
-        person, mfa = node.people.reset_mfa(by, ctx, username)
+        person, mfa = node.people.reset_mfa(by, ctx, username, reason=reason)
         return _secrets(request, page, person.username, mfa, None)
-    if action == "suspend":
-        node.people.set_status(by, ctx, username, PersonStatus.SUSPENDED)
-    elif action == "reactivate":
-        node.people.set_status(by, ctx, username, PersonStatus.ACTIVE)
-    elif action == "unlock":
-        node.people.unlock(by, ctx, username)
-    else:
+    if action == "unlock":
+        node.people.unlock(by, ctx, username, reason=reason)
+        return forms.done("/admin/people", f"{username}: {action} done.")
+    if action not in _STATUS_ACTIONS:
         raise InvalidInput(f"unknown action {action!r}", field="action")
+    status = _STATUS_ACTIONS[action]
+    try:
+        if confirmed != "yes":
+            effect = node.effects.preview(by, username, status=status)
+            return _confirm_page(request, page, username, action, effect)
+        node.people.set_status(by, ctx, username, status, reason=reason)
+    except CaveatError as exc:
+        message, code = forms.refusal(exc)
+        if confirmed != "yes":
+            return _person_page(request, page, username, error=message, status=code)
+        effect = node.effects.preview(by, username, status=status)
+        return _confirm_page(request, page, username, action, effect, message, reason, code)
     return forms.done("/admin/people", f"{username}: {action} done.")
+
+
+def _confirm_page(
+    request: Request,
+    page: PageContext,
+    username: str,
+    action: str,
+    effect: Effect,
+    error: str | None = None,
+    reason: str = "",
+    status: int = 200,
+) -> HTMLResponse:
+    return render(
+        request,
+        "admin_person_confirm.html",
+        page,
+        status=status,
+        username=username,
+        action=action,
+        effect=effect,
+        error=error,
+        reason=reason,
+    )
 
 
 @router.get("/people/{username}")
@@ -291,19 +383,26 @@ def _person_page(
     form: dict[str, object] | None = None,
     caveat_error: str | None = None,
     caveat_form: dict[str, str] | None = None,
+    confirm: Effect | None = None,
     status: int = 200,
 ) -> HTMLResponse:
     node = node_of(request)
     assert page.principal is not None
     who = node.people.get_person(username)
+    officer = page.principal
     history: list[Any] = []
     if page.holds(*AUDIT_READERS):
         history = node.audit.person_history(page.principal, who.id, limit=25).entries
     now = node.uow.clock()
     today = now.date()
-    caveats = (
-        node.holdings.caveats(page.principal, who.id) if page.holds(Role.SECURITY_OFFICER) else None
-    )
+    mine = who.organisation_id == officer.person.organisation_id
+    caveats = readons = None
+    if page.holds(Role.SECURITY_OFFICER) and mine:  # officers of the person's organisation
+        caveats = node.holdings.caveats(officer, who.id)
+        readons = [
+            (r, node.grants.may_decide(officer, r))
+            for r in node.grants.readon_requests(officer, person=who.id)
+        ]
     return render(
         request,
         "admin_person.html",
@@ -319,8 +418,10 @@ def _person_page(
         history=history,
         audit_reader=page.holds(*AUDIT_READERS),
         caveats=caveats,
+        readons=readons,
         caveat_error=caveat_error,
-        caveat_form=caveat_form or {"caveat": "", "until": ""},
+        caveat_form=caveat_form or {"caveat": "", "until": "", "reason": ""},
+        confirm=confirm,
     )
 
 

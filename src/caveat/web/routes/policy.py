@@ -18,7 +18,7 @@ from urllib.parse import quote
 from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from caveat.domain.errors import CaveatError, InvalidInput, NotFound
+from caveat.domain.errors import CaveatError, InvalidInput, NotFound, PermissionDenied
 from caveat.domain.export_control import parse_export_classification
 from caveat.domain.groups import GroupDirectory
 from caveat.domain.identity import CommonLevel, Role
@@ -43,7 +43,6 @@ from caveat.domain.policy import explain as officer_view
 from caveat.domain.resources import ResourceKind
 from caveat.services.artifacts_catalogue import parse_label_text
 from caveat.services.policy import ResourceView
-from caveat.services.policy_catalogue import GRANTERS
 from caveat.services.principal import Principal
 from caveat.web import forms
 from caveat.web.labelling import check_label, normalised_text, portion, style
@@ -59,10 +58,9 @@ security_officer = role_gate(
     frozenset({Role.SECURITY_OFFICER}), "this page is for security officers"
 )
 OfficerPage = Annotated[PageContext, Depends(security_officer)]
-granter = role_gate(
-    frozenset(GRANTERS), "granting access is for security officers and programme managers"
-)
-GranterPage = Annotated[PageContext, Depends(granter)]
+# Who may grant on a resource is the permission table's (its project's lead, the
+# grantee's own security officer): the pages offer the form, the service decides.
+GranterPage = Page
 
 
 def _action(value: str) -> Action:
@@ -208,9 +206,12 @@ def _resource_page(
     if view.label is not None:
         page.labels.append(view.label)
     read = node.policy.my_decision(principal, resource_id, Action.READ)
-    granter = page.holds(*GRANTERS)
+    granter = node.grants.may_grant(principal, view.id)
     everyone = forms.people(request) if granter else {}
-    grants = node.holdings.grants(principal, view.id) if granter else []
+    try:
+        grants = node.holdings.grants(principal, view.id) if granter else []
+    except PermissionDenied:
+        grants = []
     officer = Role.SECURITY_OFFICER in principal.roles
     kinds = [GrantKind.ACCESS.value] + ([GrantKind.ORIGINATOR.value] if officer else [])
     return render(
@@ -271,7 +272,7 @@ def add_grant(
             raise InvalidInput("choose access or originator", field="kind")
         last = forms.parse_day(until, "until") if until else None
         expires = None if last is None else datetime.combine(last, time(), UTC) + timedelta(1)
-        made = node_of(request).catalogue.grant(
+        made = node_of(request).grants.grant(
             page.principal,
             ctx_of(request),
             resource=resource_id,
@@ -297,7 +298,7 @@ def revoke_grant(
     """Withdraw a grant by its id; access through it ends now."""
     assert page.principal is not None
     try:
-        node_of(request).catalogue.revoke_grant(
+        node_of(request).grants.revoke_grant(
             page.principal, ctx_of(request), resource=resource_id, grant_id=grant_id.strip()
         )
     except CaveatError as exc:

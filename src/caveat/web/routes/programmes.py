@@ -30,7 +30,9 @@ from caveat.web.session import Page, ctx_of, node_of
 
 router = APIRouter(include_in_schema=False)
 router.include_router(programme_visits.router)  # /visits, under the same "Programmes" nav
-MEMBER_ADMINS = frozenset({Role.PROGRAMME_MANAGER, Role.SECURITY_OFFICER})  # ProjectService
+# Need-to-know is granted by a project's lead or the person's own security officer
+# (Act.PROJECT_MEMBER_ADD); the page offers the form to them, the service decides.
+MEMBER_ADMINS = frozenset({Role.SECURITY_OFFICER})
 Text = Annotated[str, Form(max_length=200)]
 LongText = Annotated[str, Form(max_length=4000)]
 DAY = timedelta(days=1)
@@ -223,6 +225,12 @@ def _detail(
         {o.id: o.short_name for o in orgs.values() if o.short_name},
     )
     roles = _roles(page)
+    me = page.principal
+    leads = me is not None and any(
+        m.person_id == me.person_id and m.role == ProjectRole.LEAD.value
+        for pid in prog.projects
+        for m in node.projects.members(pid)
+    )
     return render(
         request,
         "programme.html",
@@ -244,7 +252,7 @@ def _detail(
         funding_kinds=list(FundingKind),
         activity_kinds=list(ActivityKind),
         can_manage=bool(roles & programme_visits.MANAGERS),
-        can_members=bool(roles & MEMBER_ADMINS),
+        can_members=bool(roles & MEMBER_ADMINS) or leads,
         project_roles=[r.value for r in ProjectRole if r is not ProjectRole.VISITOR],
         today=now.date().isoformat(),
         money=money,

@@ -32,7 +32,7 @@ lock: ## Re-resolve requirements/*.txt from pyproject.toml (keeps pins; UPGRADE=
 		--custom-compile-command "make lock" -o requirements/runtime.txt
 
 audit: install ## Known vulnerabilities in the locked set (pip-audit; requirements/audit-ignore.txt)
-	.ci/audit
+	$(BIN)/python .ci/audit.py
 
 dist: install ## Build the sdist and wheel into dist/, each wheel with its CycloneDX SBOM
 	.ci/dist

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from caveat.domain.identity import Role
 from caveat.domain.permissions import PERMISSIONS, Act, Actor, Code, Target
-from caveat.domain.permissions.rules import NOT_SELF, AllOf, AnyOf, role
+from caveat.domain.permissions.rules import NOT_SELF, AllOf, AnyOf, NodeConsole, role
 from tests.permissions.matrix import render
 
 HERE = Path(__file__).parent
@@ -52,12 +52,22 @@ def test_a_self_change_is_reported_as_such() -> None:
     assert NOT_SELF.check(actor, Target(person_id="other")) is None
 
 
+def test_a_refusal_names_what_a_person_could_satisfy_before_the_console() -> None:
+    """any_of(console, role) refused to a person names the role, not the console."""
+    rule = AnyOf((NodeConsole(), role(Role.SECURITY_OFFICER)))
+    failed = rule.check(Actor(person_id="p", organisation_id="o"), Target())
+    assert failed is not None
+    assert failed.rule == "role security_officer"
+    alone = AnyOf((NodeConsole(),)).check(Actor(person_id="p"), Target())
+    assert alone is not None
+    assert alone.rule == "the node's console"
+
+
 # Methods that write without a permission check, each for a stated reason.
 UNCHECKED_WRITERS = {
     "AuthService.login": "authentication itself: the credentials are the check",
     "AuthService.logout": "ends the caller's own session only",
     "AuthService.step_up": "proves the caller's own second factor again",
-    "AuthService.begin_totp_enrolment": "writes nothing until confirmed",
     "Appends.record_part": "an upload session's owner appends to it (checked by the session)",
     "UploadSessions.begin": "the policy decides the upload's label (label_above_reader)",
     "UploadSessions.abort": "only the session's owner may abort (checked by the session)",

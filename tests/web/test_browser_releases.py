@@ -129,7 +129,7 @@ def test_a_release_request_approved_by_the_right_officer_and_refused_for_the_req
     with page.expect_response(f"{release}/decide") as answer:
         page.get_by_role("button", name="Approve").click()
     assert answer.value.status == 403  # the browser logs the intended 403
-    assert "nobody approves a release they asked for" in page.get_by_role("alert").inner_text()
+    assert "nobody decides a request they made" in page.get_by_role("alert").inner_text()
     # Erin (AFRL export control) finds it on her dashboard and classifies it under the licence.
     eco, eco_problems = _page(browser)
     sign_in(eco, demo, "erin")

@@ -94,8 +94,8 @@ def test_one_time_passwords_lead_to_the_account_page_first(
 
 
 def test_forms_without_the_session_token_are_refused(browser: Browser, world: Scenario) -> None:
-    officer = world.person("ingrid", nations=("NOR",), roles=(Role.SECURITY_OFFICER,))
-    browser.sign_in(officer)
+    operator = world.person("olav", nations=("NOR",), roles=(Role.NODE_OPERATOR,))
+    browser.sign_in(operator)
     refused = browser.client.post(
         "/admin/organisations",
         data={"name": "Rogue", "nation": "GBR", "kind": "industry", "csrf": "wrong"},
@@ -120,9 +120,10 @@ def test_admin_pages_are_for_officers_only(browser: Browser, world: Scenario) ->
 def test_officers_create_people_and_see_their_secrets_once(
     browser: Browser, world: Scenario
 ) -> None:
-    officer = world.person("ingrid", nations=("NOR",), roles=(Role.SECURITY_OFFICER,))
+    # A Norwegian officer administers people of FFI and records Norwegian clearances.
+    org = world.org("Norwegian Defence Research Establishment", "NOR")
+    officer = world.person("ingrid", nations=("NOR",), roles=(Role.SECURITY_OFFICER,), org=org)
     browser.sign_in(officer)
-    org = world.org()
     bad: Any = browser.post(
         "/admin/people/new",
         {

@@ -357,7 +357,7 @@ def test_an_officer_who_asked_for_a_visit_is_not_offered_its_decision(
         browser, f"/visits/{visit.id}/decision", {"decision": "approve", "reason": "self"}
     )
     assert refused.status_code == 403
-    assert "nobody changes the facts that decide their own access" in refused.text
+    assert "nobody decides a request they made" in refused.text
     # Another officer of the host gets the form.
     people.sign_in(browser, "sol")
     assert f'action="/visits/{visit.id}/decision"' in browser.client.get("/visits").text

@@ -126,7 +126,10 @@ def test_request_classify_and_approve_through_the_pages(browser: Browser, rw: Wo
     # The requester cannot approve it, even by posting the form.
     refused = post(browser, f"{href}/decide", {"decision": "approve", "reason": "fine"})
     assert refused.status_code == 403
-    assert error_of(refused.text) == "deciding a release needs the role security_officer"
+    assert (
+        error_of(refused.text)
+        == "you may not do this (release.decide needs: role security_officer)"
+    )
     # Export control classifies: an authorization that does not name ONERA is refused.
     as_(browser, rw, "eco")
     page = browser.client.get(href)
@@ -143,7 +146,7 @@ def test_request_classify_and_approve_through_the_pages(browser: Browser, rw: Wo
     as_(browser, rw, "gso")
     other = post(browser, f"{href}/decide", {"decision": "approve", "reason": "fine by me"})
     assert other.status_code == 403
-    assert "originating organisation decides" in error_of(other.text)
+    assert "release.decide needs: of the originating organisation" in error_of(other.text)
     # The originator's security officer approves.
     as_(browser, rw, "sol")
     approved = post(browser, f"{href}/decide", {"decision": "approve", "reason": "agreed"})
@@ -186,7 +189,7 @@ def test_self_approval_is_refused_and_a_plain_release_needs_a_reason(
     assert "Approve or deny" in page.text  # the role allows the form; the service refuses
     own = post(browser, f"{href}/decide", {"decision": "approve", "reason": "mine"})
     assert own.status_code == 403
-    assert "nobody approves a release they asked for" in error_of(own.text)
+    assert "nobody decides a request they made" in error_of(own.text)
     assert rw.node.releases.requests(CONSOLE)[0].status == "classified"
 
 

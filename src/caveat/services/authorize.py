@@ -61,7 +61,7 @@ def authorize(
     if failed is None:
         return
     raise PermissionDenied(
-        f"{_WHY[failed.code]} ({act.value} needs: {failed.rule})",
+        f"{failed.why or _WHY[failed.code]} ({act.value} needs: {failed.rule})",
         code=failed.code.value,
         hint=_HINT.get(failed.code),
         data={"action": act.value, "rule": failed.rule, "requires": permission.rule.describe()},

@@ -79,6 +79,9 @@ class Failure:
 
     code: Code
     rule: str
+    # Only the console would do: said last, since a person cannot become the console.
+    console_only: bool = False
+    why: str = ""  # the rule's own sentence, where the code's general one says too little
 
 
 class Rule:
@@ -101,7 +104,11 @@ class NodeConsole(Rule):
     name = "node console"
 
     def check(self, actor: Actor, target: Target) -> Failure | None:
-        return None if actor.console else Failure(Code.POLICY_DENIED, "the node's console")
+        return (
+            None
+            if actor.console
+            else Failure(Code.POLICY_DENIED, "the node's console", console_only=True)
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -127,6 +134,7 @@ class _Predicate(Rule):
     label: str
     code: Code
     test: Callable[[Actor, Target], bool]
+    why: str = ""
 
     @property
     def name(self) -> str:  # type: ignore[override]
@@ -136,7 +144,7 @@ class _Predicate(Rule):
         return (
             None
             if (not actor.console and self.test(actor, target))
-            else Failure(self.code, self.label)
+            else Failure(self.code, self.label, why=self.why)
         )
 
 
@@ -182,7 +190,10 @@ PROJECT_LEAD = _Predicate(
     "lead of the project", Code.POLICY_DENIED, lambda a, t: a.person_id in t.project_leads
 )
 NOT_REQUESTER = _Predicate(
-    "not who asked", Code.SELF_CHANGE, lambda a, t: not _is(a.person_id, t.requested_by)
+    "not who asked",
+    Code.SELF_CHANGE,
+    lambda a, t: not _is(a.person_id, t.requested_by),
+    why="nobody decides a request they made",
 )
 
 
@@ -230,7 +241,8 @@ class AllOf(Rule):
 @dataclass(frozen=True, slots=True)
 class AnyOf(Rule):
     """One of the rules holds; an empty AnyOf denies. When all fail, the most telling
-    failure is reported (a self-change before a missing role)."""
+    failure is reported: a self-change before a missing role, and what a person could
+    satisfy before "the node's console"."""
 
     rules: tuple[Rule, ...]
 
@@ -247,7 +259,7 @@ class AnyOf(Rule):
             if failed is None:
                 return None
             failures.append(failed)
-        return min(failures, key=lambda f: _PRIORITY.index(f.code))
+        return min(failures, key=lambda f: (f.console_only, _PRIORITY.index(f.code)))
 
 
 def _bracket(rule: Rule) -> str:

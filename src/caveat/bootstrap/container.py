@@ -133,8 +133,7 @@ def _conduct_alert(monitoring: MonitoringService) -> ConductAlert:
         summary: str,
         data: dict[str, Any],
     ) -> None:
-        # The monitor's own writer (MonitoringService has no public in-transaction one).
-        monitoring._raise(
+        monitoring.raise_within(
             uow,
             rule=rule,
             severity="medium",

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Iterable
 from typing import Any
 
 import rfc8785
@@ -14,8 +13,7 @@ from sqlalchemy.orm import Session
 
 from caveat.adapters.db.models import OrganisationRow
 from caveat.domain.errors import InvalidInput, NotFound
-from caveat.domain.identity import Role
-from caveat.services.principal import Acting, ConsoleOperator, Scope
+from caveat.services.principal import Acting, ConsoleOperator
 
 
 def new_id() -> str:
@@ -31,14 +29,6 @@ def canonical(value: Any) -> str:
 def loads(text: str | None) -> Any:
     """JSON text back to Python (None stays None)."""
     return None if text is None else json.loads(text)
-
-
-def require(by: Acting, roles: Iterable[Role], *, action: str, write: bool = True) -> None:
-    """The console passes; a person needs the scope and one of ``roles``."""
-    if isinstance(by, ConsoleOperator):
-        return
-    by.require_scope(Scope.WRITE if write else Scope.READ)
-    by.require_role(roles, action=action)
 
 
 def actor_id(by: Acting) -> str | None:

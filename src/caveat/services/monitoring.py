@@ -296,6 +296,29 @@ class MonitoringService:
         )
         return _alert(row)
 
+    def raise_within(
+        self,
+        uow: UnitOfWork,
+        *,
+        rule: str,
+        severity: str,
+        subject_id: str | None,
+        subject_name: str | None,
+        summary: str,
+        data: dict[str, Any],
+    ) -> Alert:
+        """Raise an alert inside the caller's unit of work, so that the change it is about
+        and the alert commit together (conduct alerts on operators' changes)."""
+        return self._raise(
+            uow,
+            rule=rule,
+            severity=severity,
+            subject_id=subject_id,
+            subject_name=subject_name,
+            summary=summary,
+            data=data,
+        )
+
     def raise_alert(
         self,
         ctx: CallContext,

@@ -11,7 +11,7 @@ from caveat.domain.events import Actor, ActorKind
 from caveat.domain.identity import Clearance, Person, Role
 from caveat.domain.permissions import Scope  # what an API token may do; sessions hold all
 
-__all__ = ["ALL_SCOPES", "Acting", "ConsoleOperator", "Principal", "Scope", "require_admin"]
+__all__ = ["ALL_SCOPES", "Acting", "ConsoleOperator", "Principal", "Scope"]
 
 ALL_SCOPES = frozenset(Scope)
 
@@ -99,11 +99,3 @@ class ConsoleOperator:
 
 
 Acting = Principal | ConsoleOperator
-
-
-def require_admin(by: Acting, roles: Iterable[Role], *, action: str) -> None:
-    """Administration needs the admin scope and one of ``roles``; the console has both."""
-    if isinstance(by, ConsoleOperator):
-        return
-    by.require_scope(Scope.ADMIN)
-    by.require_role(roles, action=action)

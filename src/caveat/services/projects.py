@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -13,11 +12,11 @@ from sqlalchemy.orm import Session
 from caveat.adapters.db.models import PersonRow
 from caveat.adapters.db.models.policy import ProjectMemberRow, ProjectRow
 from caveat.domain.errors import Conflict, InvalidInput, NotFound
-from caveat.domain.identity import ProjectRole, Role
+from caveat.domain.identity import ProjectRole
 from caveat.domain.permissions import Act, Target
 from caveat.services.authorize import authorize
 from caveat.services.people import find_person
-from caveat.services.principal import Acting, ConsoleOperator, Scope
+from caveat.services.principal import Acting
 from caveat.services.uow import CallContext, UnitOfWork, UnitOfWorkFactory
 
 
@@ -40,15 +39,6 @@ class Member:
     added_at: datetime
     expires_at: datetime | None
     role: str = ProjectRole.MEMBER.value
-
-
-def require_roles(by: Acting, roles: Iterable[Role], *, action: str) -> None:
-    """Content administration: the write scope and one of ``roles``; the console passes.
-    (Kept for callers not yet on the permission table; need-to-know uses ``authorize``.)"""
-    if isinstance(by, ConsoleOperator):
-        return
-    by.require_scope(Scope.WRITE)
-    by.require_role(roles, action=action)
 
 
 def project_view(row: ProjectRow) -> Project:

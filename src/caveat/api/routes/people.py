@@ -19,14 +19,14 @@ from caveat.api.schemas import (
     PersonOut,
     Strict,
 )
-from caveat.domain.identity import Clearance, PersonStatus, Role
+from caveat.domain.identity import Clearance, PersonStatus
+from caveat.domain.permissions import Act
+from caveat.services.authorize import authorize
 from caveat.services.people import MfaSecrets
 from caveat.services.people_effect import Effect
-from caveat.services.principal import require_admin
 
 router = APIRouter(prefix="/api/v1/people", tags=["people"])
 throttle_router = APIRouter(prefix="/api/v1/throttle", tags=["people"])
-_ADMINS = (Role.NODE_OPERATOR, Role.SECURITY_OFFICER)
 
 
 class PersonChangeWhyIn(PersonChangeIn):
@@ -76,7 +76,7 @@ def _mfa(m: MfaSecrets) -> MfaSecretsOut:
 @router.get("")
 def list_people(principal: CurrentPrincipal, node: NodeDep) -> list[PersonOut]:
     """Every account (node operators and security officers)."""
-    require_admin(principal, _ADMINS, action="listing accounts")
+    authorize(principal, Act.PEOPLE_READ)
     return [PersonOut.of(p) for p in node.people.list_people()]
 
 
@@ -108,7 +108,7 @@ def create_person(
 def get_person(ref: str, principal: CurrentPrincipal, node: NodeDep) -> PersonOut:
     """One account by id or username (one's own, or any for administrators)."""
     if ref not in (principal.person_id, principal.username):
-        require_admin(principal, _ADMINS, action="viewing other accounts")
+        authorize(principal, Act.PEOPLE_READ)
     return PersonOut.of(node.people.get_person(ref))
 
 

@@ -55,6 +55,7 @@ class Act(StrEnum):
     PERSON_RESET_MFA = "person.reset_mfa"
     PERSON_OPERATOR_ROLE = "person.operator_role"  # give or take the node_operator role
     PERSON_CAVEATS_READ = "person.caveats_read"  # the compartments a person is read on to
+    PEOPLE_READ = "person.read"  # list accounts, or read another person's account
     ADDRESS_UNLOCK = "address.unlock"
     # one's own credentials
     PASSWORD_CHANGE = "credential.password"  # noqa: S105 (an action name)
@@ -165,6 +166,7 @@ PERMISSIONS: dict[Act, Permission] = {
     # give a puppet account of their organisation node-wide powers).
     Act.PERSON_OPERATOR_ROLE: _p(A, any_of(CONSOLE, all_of(OPERATOR, NOT_SELF))),
     Act.PERSON_CAVEATS_READ: _p(RD, any_of(CONSOLE, role(R.AUDITOR), OWN_OFFICER)),
+    Act.PEOPLE_READ: _p(A, any_of(CONSOLE, OPERATOR, OFFICER)),
     Act.ADDRESS_UNLOCK: _p(A, any_of(CONSOLE, OPERATOR, OFFICER)),
     # -- one's own credentials: a fresh second factor in a session, never a token.
     Act.PASSWORD_CHANGE: _p(W, OWN_CREDENTIAL),

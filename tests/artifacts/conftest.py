@@ -4,6 +4,10 @@ from __future__ import annotations
 
 import hashlib
 import os
+import socket
+import subprocess
+import sys
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
@@ -131,3 +135,39 @@ def client_for(http: TestClient, world: World, username: str) -> CaveatClient:
     return CaveatClient(
         "http://testserver", http=TestClient(http.app), token=world.tokens[username]
     )
+
+
+S3_CREDENTIALS = {"AWS_ACCESS_KEY_ID": "caveat-test", "AWS_SECRET_ACCESS_KEY": "caveat-test"}
+
+
+@pytest.fixture(scope="session")
+def s3_endpoint() -> Iterator[str]:
+    """An S3-compatible server over real HTTP: CAVEAT_TEST_S3_ENDPOINT when given (MinIO,
+    a bucket), else moto's server started here as its own process on a free port."""
+    given = os.environ.get("CAVEAT_TEST_S3_ENDPOINT")
+    if given:
+        yield given
+        return
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    server = subprocess.Popen(
+        [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        env={**os.environ, **S3_CREDENTIALS},
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                break
+            except OSError:
+                if server.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError("moto's S3 server did not start") from None
+                time.sleep(0.1)
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.terminate()
+        server.wait(timeout=10)

@@ -1,7 +1,8 @@
-"""One contract for every blob store: local files always, S3 when an endpoint is given.
+"""One contract for every blob store: local files, and S3 over HTTP.
 
-Set CAVEAT_TEST_S3_ENDPOINT (and AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY, optionally
-CAVEAT_TEST_S3_BUCKET) to run the S3 half, for example against MinIO.
+The S3 half runs against moto's S3 server, started by the tests as its own process, or
+against CAVEAT_TEST_S3_ENDPOINT when given (with AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY
+and optionally CAVEAT_TEST_S3_BUCKET), for example MinIO. Nothing is skipped.
 """
 
 from __future__ import annotations
@@ -19,8 +20,7 @@ import pytest
 from caveat.adapters.blobstore import BlobMissing, BlobStore, LocalBlobStore, StorageFull
 from caveat.adapters.blobstore.s3 import CHUNK_BYTES, S3BlobStore
 from caveat.domain.errors import InvalidInput
-
-S3_ENDPOINT = os.environ.get("CAVEAT_TEST_S3_ENDPOINT")
+from tests.artifacts.conftest import S3_CREDENTIALS
 
 
 @pytest.fixture(params=["local", "s3"])
@@ -28,13 +28,14 @@ def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[BlobStore]
     if request.param == "local":
         yield LocalBlobStore(tmp_path / "blobs")
         return
-    if not S3_ENDPOINT:
-        pytest.skip("S3 contract tests need CAVEAT_TEST_S3_ENDPOINT (e.g. a MinIO URL)")
+    endpoint = request.getfixturevalue("s3_endpoint")
     bucket = os.environ.get("CAVEAT_TEST_S3_BUCKET", "caveat-test")
     s3 = S3BlobStore.connect(
         bucket=bucket,
-        endpoint_url=S3_ENDPOINT,
+        endpoint_url=endpoint,
         region=os.environ.get("AWS_DEFAULT_REGION", "us-east-1"),
+        access_key=os.environ.get("AWS_ACCESS_KEY_ID", S3_CREDENTIALS["AWS_ACCESS_KEY_ID"]),
+        secret_key=os.environ.get("AWS_SECRET_ACCESS_KEY", S3_CREDENTIALS["AWS_SECRET_ACCESS_KEY"]),
         prefix=f"test-{uuid.uuid4().hex[:8]}/",
     )
     with contextlib.suppress(Exception):  # the bucket exists already

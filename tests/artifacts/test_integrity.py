@@ -8,7 +8,7 @@ import stat
 from collections.abc import Callable
 
 import pytest
-from sqlalchemy import select, update
+from sqlalchemy import insert, select, update
 
 from caveat.adapters.db.models import EventRow
 from caveat.adapters.db.models.artifacts import (
@@ -17,7 +17,12 @@ from caveat.adapters.db.models.artifacts import (
     ArtifactPartRow,
     ArtifactVersionRow,
 )
-from caveat.adapters.db.models.policy import ResourceRow
+from caveat.adapters.db.models.policy import (
+    ResourceCaveatRow,
+    ResourceControlRow,
+    ResourceReleaseRow,
+    ResourceRow,
+)
 from caveat.adapters.kek import KEK_FILE
 from caveat.domain.errors import CaveatError, ErrorKind
 from caveat.services.principal import ConsoleOperator, Principal
@@ -80,6 +85,20 @@ TAMPERS: dict[str, Callable[[World, str], None]] = {
     ),
     "catalogue label": lambda w, a: _sql(
         w, update(ResourceRow).where(ResourceRow.id == a).values(common_level=0)
+    ),
+    # Issue 12: a row beside the label, inserted by hand, made a title discoverable to
+    # another nation while verify said clean; every fact the policy reads is compared.
+    "releasability row": lambda w, a: _sql(
+        w, insert(ResourceReleaseRow).values(resource_id=a, code="FRA")
+    ),
+    "caveat row": lambda w, a: _sql(
+        w, insert(ResourceCaveatRow).values(resource_id=a, caveat="SCI:SI")
+    ),
+    "control row": lambda w, a: _sql(
+        w,
+        insert(ResourceControlRow).values(
+            resource_id=a, entry="EAR:3A001.a.1", jurisdiction="USA", exempt=False
+        ),
     ),
     "wrapped key": lambda w, a: _flip_wrapped_key(w),
     "sha256": lambda w, a: _sql(w, update(ArtifactVersionRow).values(sha256=b"\x01" * 32)),

@@ -85,7 +85,7 @@ def check_binding(
     binding.verify(signed.signature, signing_key().public_key())
     resource = session.get(ResourceRow, artifact.id)
     if resource is None or not catalogue_matches(
-        resource, label_row.label_json, label_row.export_json, policy
+        session, resource, label_row.label_json, label_row.export_json, policy
     ):
         raise BindingInvalid(
             f"the catalogue label of {artifact.id} differs from its signed label",

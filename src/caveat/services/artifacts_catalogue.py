@@ -19,11 +19,15 @@ from sqlalchemy.orm import Session
 
 from caveat.adapters.db.models import OrganisationRow
 from caveat.adapters.db.models.policy import (
+    ResourceCaveatRow,
+    ResourceControlRow,
+    ResourceReleaseRow,
     ResourceRow,
 )
 from caveat.domain.errors import InvalidInput, PermissionDenied
 from caveat.domain.export_control import (
     ExportClassification,
+    export_from_canonical_json,
     export_to_canonical_json,
     parse_export_classification,
 )
@@ -169,20 +173,58 @@ def require_readable_draft(
 
 
 def catalogue_matches(
-    row: ResourceRow, label_json: str, export_json: str, policy: PolicyService
+    session: Session, row: ResourceRow, label_json: str, export_json: str, policy: PolicyService
 ) -> bool:
-    """Whether the catalogue row still says what the signed label says."""
+    """Whether the catalogue still says what the signed label says: the label and export
+    classification, and every fact the policy's listing reads beside them (level,
+    releasability mode and REL TO rows, caveats to hold, control entries), each derived
+    again from the signed label and compared."""
     if row.label_json != label_json or row.export_json != export_json:
         return False
     label = label_from_canonical_json(label_json.encode(), schemes=policy.schemes)
-    facts = label_facts(label, policy.schemes)
-    return (
+    resource = make_resource(
+        id=row.id,
+        project_id=row.project_id,
+        kind=row.kind,
+        label=label,
+        schemes=policy.schemes,
+        export=export_from_canonical_json(export_json.encode()),
+    )
+    facts = resource.facts
+    assert facts is not None  # a label was given
+    columns_match = (
         row.common_level == facts.common_level
         and row.rel_mode == facts.rel_mode
         and row.originator_nation == facts.originator_nation
         and row.classification == label.classification
         and row.scheme == label.policy
         and bool(row.originator_controlled) == facts.originator_controlled
+    )
+    return columns_match and _child_rows(session, row.id) == (
+        set(facts.rel_codes),
+        set(facts.held_caveats),
+        {(c.entry, c.jurisdiction, bool(c.exempt)) for c in resource.controls},
+    )
+
+
+def _child_rows(
+    session: Session, resource_id: str
+) -> tuple[set[str], set[str], set[tuple[str, str, bool]]]:
+    """The REL TO codes, caveats and control entries stored beside a resource."""
+    rel = ResourceReleaseRow
+    caveats = ResourceCaveatRow
+    controls = ResourceControlRow
+    return (
+        set(session.scalars(select(rel.code).where(rel.resource_id == resource_id))),
+        set(session.scalars(select(caveats.caveat).where(caveats.resource_id == resource_id))),
+        {
+            (entry, jurisdiction, bool(exempt))
+            for entry, jurisdiction, exempt in session.execute(
+                select(controls.entry, controls.jurisdiction, controls.exempt).where(
+                    controls.resource_id == resource_id
+                )
+            )
+        },
     )
 
 

@@ -40,7 +40,7 @@ from caveat.domain.labels import (
     parse_marking,
     render_banner,
 )
-from caveat.domain.policy import Action, Decision, Resource, label_facts, make_resource
+from caveat.domain.policy import Action, Decision, Resource, make_resource
 from caveat.services.policy import PolicyService
 from caveat.services.policy_loader import subject_of
 from caveat.services.principal import Principal

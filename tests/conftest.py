@@ -98,7 +98,9 @@ def initialised(
             username="operator",
             display_name="Olive Operator",
             email="olive@dstl.example",
-            organisation="Dstl",
+            # The CLI's demo names its operators' organisation the same way; the demo's
+            # own laboratories (DSTL among them) must not clash with it.
+            organisation="Caveat Node Operations (GBR)",
             nation="GBR",
         ),
         clock=clock,

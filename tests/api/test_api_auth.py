@@ -105,7 +105,7 @@ def test_one_time_password_blocks_everything_but_changing_it(
         client.organisations()
     assert blocked.value.code == "password_change_required"
     client.change_password(operator.one_time_password, PASSWORD)
-    assert client.organisations()[0]["name"] == "Dstl"
+    assert client.organisations()[0]["name"] == "Caveat Node Operations (GBR)"
 
 
 def test_totp_enrolment_returns_a_qr_code(signed_in: CaveatClient) -> None:

@@ -74,7 +74,10 @@ def test_csv_export_is_recorded(node: Node, world: Scenario) -> None:
     world.org(name="Fraunhofer", nation="DEU")
     text = node.audit.export_csv(CONSOLE, CallContext.cli(), EventFilter(action="org.created"))
     rows = list(csv.DictReader(io.StringIO(text)))
-    assert {json.loads(r["data"])["name"] for r in rows} == {"Dstl", "Fraunhofer"}
+    assert {json.loads(r["data"])["name"] for r in rows} == {
+        "Caveat Node Operations (GBR)",
+        "Fraunhofer",
+    }
     exported = node.audit.search(CONSOLE, EventFilter(action="audit.exported")).entries
     assert exported
     assert exported[0].data["csv"]["action"] == "org.created"

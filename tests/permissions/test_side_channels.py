@@ -125,7 +125,8 @@ def test_who_can_lists_the_officers_organisation_and_counts_the_others(people: C
     assert listed["alice"].permitted
     assert "need_to_know" in listed["rick"].failed  # own people: with their failed requirements
     assert {(c.organisation, c.nation, c.people) for c in report.others} == {
-        (UK_LAB, "GBR", 4),  # gso, bob, abu and the node's first operator
+        (UK_LAB, "GBR", 3),  # gso, bob and abu
+        ("Caveat Node Operations (GBR)", "GBR", 1),  # the node's first operator
         (NO_LAB, "NOR", 1),
     }
     assert "other organisations" in report.summary()

@@ -7,6 +7,7 @@ raised, so a failed attempt is never lost with a rolled-back transaction.
 
 from __future__ import annotations
 
+import hmac
 import json
 import uuid
 from collections.abc import Callable
@@ -18,6 +19,7 @@ from sqlalchemy import select
 from caveat.adapters.db.models import (
     AddressThrottleRow,
     ApiTokenRow,
+    LoginNameThrottleRow,
     PersonRow,
     RecoveryCodeRow,
     SessionRow,
@@ -34,7 +36,7 @@ from caveat.domain.credentials import (
     totp_uri,
     verify_totp,
 )
-from caveat.domain.errors import AuthenticationFailed, InvalidInput, Throttled
+from caveat.domain.errors import AuthenticationFailed, Conflict, InvalidInput, Throttled
 from caveat.domain.events import Actor, ActorKind, Outcome
 from caveat.domain.identity import PersonStatus
 from caveat.domain.passwords import check_password
@@ -89,6 +91,12 @@ class TotpEnrolment:
     expires_at: datetime
 
 
+@dataclass(frozen=True, slots=True)
+class _StoredCredentials:
+    id: str
+    password_hash: str
+
+
 class AuthService:
     """Sign-in, sign-out, credential changes and resolution of bearer tokens."""
 
@@ -112,17 +120,27 @@ class AuthService:
     # --- sign-in ------------------------------------------------------------------
 
     def login(self, ctx: CallContext, *, username: str, password: str, otp: str) -> IssuedSession:
-        """Check password and TOTP (or a recovery code) and open a session."""
+        """Check password and TOTP (or a recovery code) and open a session.
+
+        The Argon2 hash runs outside any transaction: the write that follows is short, so
+        concurrent sign-ins never hold the embedded database's one write lock for a hash.
+        """
+        found = self._stored_credentials(ctx, username)
+        # Always hash, also for unknown users, so timing does not reveal who exists.
+        password_ok = self._hashing.verify(found.password_hash if found else None, password)
+        rehashed = None
+        if found is not None and password_ok and self._hashing.needs_rehash(found.password_hash):
+            rehashed = self._hashing.hash(password)
         failure: Exception | None = None
         with self._uow(ctx) as uow:
             self._check_address(uow)
-            row = uow.session.scalar(select(PersonRow).where(PersonRow.username == username))
-            # Always hash, also for unknown users, so timing does not reveal who exists.
-            password_ok = self._hashing.verify(row.password_hash if row else None, password)
+            row = uow.session.get(PersonRow, found.id) if found is not None else None
+            if row is not None and found is not None and row.password_hash != found.password_hash:
+                password_ok = False  # changed while we hashed: the old one no longer counts
             if row is None:
-                failure = self._fail(uow, None, username, "unknown_user")
-            elif row.hard_locked or (row.locked_until is not None and row.locked_until > uow.now):
-                failure = _locked_error(row, uow.now)
+                failure = self._fail_unknown_name(uow, username)
+            elif _is_locked(row.hard_locked, row.locked_until, uow.now):
+                failure = _locked_error(row.hard_locked, row.locked_until, uow.now)
                 self._note_address_failure(uow)
                 uow.record(
                     "auth.login",
@@ -151,21 +169,65 @@ class AuthService:
                         data={"username": username, "reason": "suspended"},
                     )
                 else:
-                    return self._open_session(uow, row, password)
+                    if rehashed is not None:
+                        row.password_hash = rehashed
+                    return self._open_session(uow, row)
         assert failure is not None
         raise failure
+
+    def _stored_credentials(self, ctx: CallContext, username: str) -> _StoredCredentials | None:
+        """The account's id and password hash, read without the write lock; an address
+        already throttled is refused here, before any hashing work."""
+        with self._uow.read() as session:
+            address = ctx.client_address
+            throttle = session.get(AddressThrottleRow, address) if address else None
+            if throttle is not None and _is_locked(False, throttle.locked_until, self._uow.clock()):
+                raise _address_throttled(throttle.locked_until, self._uow.clock())
+            found = session.execute(
+                select(PersonRow.id, PersonRow.password_hash).where(PersonRow.username == username)
+            ).first()
+        return None if found is None else _StoredCredentials(found.id, found.password_hash)
+
+    def _fail_unknown_name(self, uow: UnitOfWork, username: str) -> Exception:
+        """A failed sign-in under a username no account has: counted and locked exactly as
+        an account's failures are, so that neither the answer nor its timing tells which
+        usernames exist."""
+        key = hmac.new(self._secret_key(), b"login-name\0" + username.encode(), "sha256")
+        row = uow.session.get(LoginNameThrottleRow, key.hexdigest())
+        if row is None:
+            row = LoginNameThrottleRow(
+                name_hash=key.hexdigest(), failures=0, hard_locked=False, updated_at=uow.now
+            )
+            uow.session.add(row)
+        self._note_address_failure(uow)
+        if _is_locked(row.hard_locked, row.locked_until, uow.now):
+            reason = "locked"
+            failure: Exception = _locked_error(row.hard_locked, row.locked_until, uow.now)
+        else:
+            reason = "unknown_user"
+            row.failures += 1
+            row.updated_at = uow.now
+            if self._throttle.is_hard_lock(row.failures):
+                row.hard_locked = True
+            else:
+                row.locked_until = self._throttle.locked_until(row.failures, uow.now)
+            failure = AuthenticationFailed(_BAD_CREDENTIALS, code="bad_credentials")
+        uow.record(
+            "auth.login",
+            Actor.anonymous(),
+            target_id=None,
+            outcome=Outcome.FAILURE,
+            data={"username": username, "reason": reason, "failed_logins": row.failures},
+        )
+        return failure
 
     def _check_address(self, uow: UnitOfWork) -> None:
         address = uow.ctx.client_address
         if address is None:
             return
         row = uow.session.get(AddressThrottleRow, address)
-        if row is not None and row.locked_until is not None and row.locked_until > uow.now:
-            raise Throttled(
-                "too many failed sign-ins from this address; try again later",
-                code="address_throttled",
-                data={"retry_after": _seconds_until(row.locked_until, uow.now)},
-            )
+        if row is not None and _is_locked(False, row.locked_until, uow.now):
+            raise _address_throttled(row.locked_until, uow.now)
 
     def _note_address_failure(self, uow: UnitOfWork) -> None:
         address = uow.ctx.client_address
@@ -274,11 +336,9 @@ class AuthService:
     def _totp_secret(self, row: PersonRow) -> str:
         return unseal(self._secret_key(), row.totp_secret, aad=row.id.encode()).decode()
 
-    def _open_session(self, uow: UnitOfWork, row: PersonRow, password: str) -> IssuedSession:
+    def _open_session(self, uow: UnitOfWork, row: PersonRow) -> IssuedSession:
         row.failed_logins = 0
         row.locked_until = None
-        if self._hashing.needs_rehash(row.password_hash):
-            row.password_hash = self._hashing.hash(password)
         token = new_token(TokenKind.SESSION)
         session = SessionRow(
             id=str(uuid.uuid4()),
@@ -399,8 +459,8 @@ class AuthService:
             session = uow.session.get(SessionRow, by.session_id)
             if row is None or session is None or session.revoked_at is not None:
                 raise AuthenticationFailed("the session has ended", code="session_ended")
-            if row.hard_locked or (row.locked_until is not None and row.locked_until > uow.now):
-                failure = _locked_error(row, uow.now)
+            if _is_locked(row.hard_locked, row.locked_until, uow.now):
+                failure = _locked_error(row.hard_locked, row.locked_until, uow.now)
             else:
                 reason = self._check_second_factor(uow, row, otp)
                 if reason is None:
@@ -445,23 +505,38 @@ class AuthService:
 
     def change_password(self, by: Principal, ctx: CallContext, *, current: str, new: str) -> None:
         """Replace the password after checking the current one; other sessions end.
-        A forced change right after sign-in is fresh; later it needs a step-up first."""
+        A forced change right after sign-in is fresh; later it needs a step-up first.
+        Both hashes are computed before the short write, never inside it."""
         authorize(by, Act.PASSWORD_CHANGE, _own(by), now=self._uow.clock())
+        with self._uow.read() as session:
+            person = session.get(PersonRow, by.person_id)
+            assert person is not None
+            stored, username = person.password_hash, person.username
+            personal = [person.display_name, person.email]
+        current_ok = self._hashing.verify(stored, current)
+        new_hash = None
+        if current_ok:
+            if current == new:
+                raise InvalidInput(
+                    "the new password must differ from the current one",
+                    code="password_unchanged",
+                    field="new_password",
+                )
+            check_password(new, personal=personal, username=username)
+            new_hash = self._hashing.hash(new)
         failure: Exception | None = None
         with self._uow(ctx) as uow:
             row = uow.session.get(PersonRow, by.person_id)
             assert row is not None
-            if not self._hashing.verify(row.password_hash, current):
+            if new_hash is None:
                 failure = self._fail(uow, row, row.username, "bad_password_on_change")
+            elif row.password_hash != stored:
+                raise Conflict(
+                    "the password was changed meanwhile; sign in again",
+                    code="password_changed_meanwhile",
+                )
             else:
-                if current == new:
-                    raise InvalidInput(
-                        "the new password must differ from the current one",
-                        code="password_unchanged",
-                        field="new_password",
-                    )
-                check_password(new, personal=[row.display_name, row.email], username=row.username)
-                row.password_hash = self._hashing.hash(new)
+                row.password_hash = new_hash
                 row.password_changed_at = uow.now
                 row.must_change_password = False
                 ended = revoke_sessions(uow, row.id, keep=by.session_id)
@@ -555,18 +630,32 @@ def _check_status(status: PersonStatus) -> None:
         raise AuthenticationFailed("this account is suspended", code="account_suspended")
 
 
-def _locked_error(row: PersonRow, now: datetime) -> Throttled:
-    if row.hard_locked:
+def _is_locked(hard_locked: bool, locked_until: datetime | None, now: datetime) -> bool:
+    return hard_locked or (locked_until is not None and locked_until > now)
+
+
+def _locked_error(hard_locked: bool, locked_until: datetime | None, now: datetime) -> Throttled:
+    # The same words for an account and for a name no account has (see _fail_unknown_name).
+    if hard_locked:
         return Throttled(
             "this account is locked after repeated failures",
             code="account_locked",
             hint="ask a node operator to unlock it",
         )
-    assert row.locked_until is not None
+    assert locked_until is not None
     return Throttled(
         "too many failed sign-ins; try again later",
         code="account_throttled",
-        data={"retry_after": _seconds_until(row.locked_until, now)},
+        data={"retry_after": _seconds_until(locked_until, now)},
+    )
+
+
+def _address_throttled(locked_until: datetime | None, now: datetime) -> Throttled:
+    assert locked_until is not None
+    return Throttled(
+        "too many failed sign-ins from this address; try again later",
+        code="address_throttled",
+        data={"retry_after": _seconds_until(locked_until, now)},
     )
 
 

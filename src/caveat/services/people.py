@@ -244,6 +244,7 @@ class PeopleService:
         one_time = password is None
         chosen = password if password is not None else secrets.token_urlsafe(18)
         check_password(chosen, personal=[display_name, email], username=username)
+        password_hash = self._hashing.hash(chosen)  # slow: never inside the write
         with self._uow(ctx) as uow:
             org = uow.session.scalar(
                 select(OrganisationRow).where(
@@ -281,7 +282,7 @@ class PeopleService:
                 email=email,
                 organisation_id=org.id,
                 status=PersonStatus.ACTIVE.value,
-                password_hash=self._hashing.hash(chosen),
+                password_hash=password_hash,
                 password_changed_at=uow.now,
                 must_change_password=one_time,
                 failed_logins=0,

@@ -13,6 +13,7 @@ from caveat.adapters.db.models import PersonRow
 from caveat.adapters.db.models.policy import ProjectMemberRow, ProjectRow
 from caveat.domain.errors import Conflict, InvalidInput, NotFound
 from caveat.domain.identity import ProjectRole
+from caveat.domain.names import clean_name, look_alike
 from caveat.domain.permissions import Act, Target
 from caveat.services.authorize import authorize
 from caveat.services.people import find_person
@@ -89,13 +90,17 @@ def need_to_know_target(
 def create_project_in(uow: UnitOfWork, by: Acting, *, name: str) -> ProjectRow:
     """Inside ``uow``: a new project row and its event (the caller authorized it). A new
     project has no members: the lead's own security officer adds the lead."""
-    name = name.strip()
-    if not 2 <= len(name) <= 200:
-        raise InvalidInput(
-            "a project name needs 2 to 200 characters", code="invalid_name", field="name"
-        )
-    if uow.session.scalar(select(ProjectRow.id).where(ProjectRow.name == name)):
+    name = clean_name(name, field="name", what="a project name", shortest=2, longest=200)
+    clash = look_alike(name, uow.session.scalars(select(ProjectRow.name)))
+    if clash == name:
         raise Conflict(f"a project called {name!r} exists", code="duplicate_project", field="name")
+    if clash is not None:
+        raise Conflict(
+            f"{name!r} could be mistaken for the project {clash!r}",
+            code="confusable_name",
+            field="name",
+            hint="choose a name that reads differently",
+        )
     row = ProjectRow(id=str(uuid.uuid4()), name=name, programme=None, created_at=uow.now)
     uow.session.add(row)
     uow.record("project.created", by.actor(), target_id=row.id, data={"name": name})

@@ -19,6 +19,7 @@ from caveat.domain.groups import (
     validate_group_code,
 )
 from caveat.domain.identity import OrganisationKind
+from caveat.domain.names import clean_name, look_alike
 from caveat.domain.nations import require_nation
 from caveat.domain.permissions import Act
 from caveat.services.authorize import authorize
@@ -77,22 +78,36 @@ class RegistryService:
         """Register an organisation of ``nation``; names are unique (node operators: an
         officer would otherwise register a foreign organisation to administer)."""
         authorize(by, Act.ORGANISATION_CREATE)
-        name = name.strip()
-        if not 2 <= len(name) <= 200:
-            raise InvalidInput(
-                "an organisation name needs 2 to 200 characters", code="invalid_name", field="name"
+        name = clean_name(name, field="name", what="an organisation name", shortest=2, longest=200)
+        if short_name is not None and short_name.strip():
+            short_name = clean_name(
+                short_name, field="short_name", what="a short name", shortest=1, longest=40
             )
+        else:
+            short_name = None
         require_nation(nation)
         with self._uow(ctx) as uow:
-            taken = uow.session.scalar(
-                select(OrganisationRow.id).where(OrganisationRow.name == name)
-            )
-            if taken:
-                raise Conflict(
-                    f"an organisation called {name!r} already exists",
-                    code="duplicate_organisation",
-                    field="name",
-                )
+            taken = uow.session.execute(
+                select(OrganisationRow.name, OrganisationRow.short_name)
+            ).all()
+            existing = [n for row in taken for n in row if n]
+            for field, wanted in (("name", name), ("short_name", short_name)):
+                if wanted is None:
+                    continue
+                clash = look_alike(wanted, existing)
+                if clash == wanted:
+                    raise Conflict(
+                        f"an organisation called {wanted!r} already exists",
+                        code="duplicate_organisation",
+                        field=field,
+                    )
+                if clash is not None:
+                    raise Conflict(
+                        f"{wanted!r} could be mistaken for the organisation {clash!r}",
+                        code="confusable_name",
+                        field=field,
+                        hint="choose a name that reads differently",
+                    )
             row = OrganisationRow(
                 id=str(uuid.uuid4()),
                 name=name,

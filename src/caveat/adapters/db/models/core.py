@@ -32,6 +32,9 @@ class NodeRow(Base):
 
 class OrganisationRow(Base):
     __tablename__ = "organisations"
+    # Short names are looked up like names, so two organisations never share one (many
+    # organisations have none: NULLs do not clash).
+    __table_args__ = (Index("uq_organisations_short_name", "short_name", unique=True),)
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
     name: Mapped[str] = mapped_column(String(200), unique=True)
     short_name: Mapped[str | None] = mapped_column(String(40))
@@ -148,6 +151,19 @@ class AddressThrottleRow(Base):
     address: Mapped[str] = mapped_column(String(64), primary_key=True)
     failures: Mapped[int] = mapped_column(Integer, default=0)
     locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class LoginNameThrottleRow(Base):
+    """Failed sign-ins under a username no account has, counted exactly as an account's
+    are, so a lockout answers alike for real and unknown names. Keyed by a keyed hash
+    of the name: what people type there (sometimes a password) is never stored."""
+
+    __tablename__ = "login_name_throttle"
+    name_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    failures: Mapped[int] = mapped_column(Integer, default=0)
+    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    hard_locked: Mapped[bool] = mapped_column(default=False)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 

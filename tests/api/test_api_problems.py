@@ -59,7 +59,9 @@ def test_missing_and_unknown_fields_are_all_named(http: TestClient) -> None:
         ({"nation": "XXX"}, 422, "invalid_nation", "nation"),
         ({"nation": "GB"}, 422, "invalid_input", "nation"),
         ({"kind": "spaceship"}, 422, "invalid_input", "kind"),
-        ({"name": "Dstl"}, 409, "duplicate_organisation", "name"),
+        ({"name": "Caveat Node Operations (GBR)"}, 409, "duplicate_organisation", "name"),
+        ({"name": "Caveat Node 0perations (GBR)"}, 409, "confusable_name", "name"),
+        ({"name": "Thales\u200bUK"}, 422, "invisible_character", "name"),
     ],
 )
 def test_organisation_input_errors(
@@ -88,7 +90,7 @@ def test_person_input_errors(
         "username": "claire",
         "display_name": "Claire Dubois",
         "email": "claire@onera.example",
-        "organisation": "Dstl",
+        "organisation": "Caveat Node Operations (GBR)",
         "citizenships": ["FRA"],
     } | body
     response = http.post("/api/v1/people", json=payload, headers=_auth(admin))

@@ -72,8 +72,7 @@ def parse_label_text(text: str | None, policy: PolicyService, now: datetime) -> 
             field="label",
             hint='for example --label "SECRET//REL TO USA, GBR"',
         )
-    text = text.strip()
-    try:
+    try:  # no stripping: a marking is refused here exactly as /labels/parse refuses it
         if text.startswith("{"):
             return label_from_canonical_json(text.encode(), schemes=policy.schemes)
         env = policy.environment()

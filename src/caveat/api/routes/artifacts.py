@@ -17,13 +17,14 @@ from urllib.parse import quote
 
 from fastapi import APIRouter, Header, Query, Request, Response
 from fastapi.responses import JSONResponse, StreamingResponse
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import ClientDisconnect
 
 from caveat.api.deps import CtxDep, CurrentPrincipal, NodeDep
 from caveat.api.problems import problem
 from caveat.api.routes.policy import plain
+from caveat.api.schemas import Strict
 from caveat.domain.artifacts import IpKind, IpOwner, served_media_type
 from caveat.domain.compliance.release import RelabelPath
 from caveat.domain.errors import CaveatError, InvalidInput
@@ -41,12 +42,12 @@ BUFFER = 1 << 20
 _RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
 
 
-class IpOwnerIn(BaseModel):
+class IpOwnerIn(Strict):
     organisation: str = Field(max_length=200)
     kind: IpKind
 
 
-class UploadIn(BaseModel):
+class UploadIn(Strict):
     """Open an upload: a new artifact (project, kind, title, label ...) or a new version."""
 
     artifact_id: str | None = Field(default=None, max_length=36)
@@ -89,7 +90,7 @@ class UploadOut(BaseModel):
         )
 
 
-class CompleteIn(BaseModel):
+class CompleteIn(Strict):
     sha256: str = Field(max_length=64)
 
 
@@ -115,7 +116,7 @@ _VERSION_FIELDS = (
 )  # fmt: skip
 
 
-class VerifyIn(BaseModel):
+class VerifyIn(Strict):
     artifact_id: str | None = Field(default=None, max_length=36, description="default: all")
     after: str | None = Field(
         default=None, max_length=36, description="continue after this artifact (next_after)"
@@ -125,7 +126,7 @@ class VerifyIn(BaseModel):
     )
 
 
-class RelabelPreviewIn(BaseModel):
+class RelabelPreviewIn(Strict):
     label: str = Field(max_length=4000)
     controls: list[str] | None = Field(
         default=None,
@@ -521,8 +522,7 @@ def download(
     )
 
 
-class RotateIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class RotateIn(Strict):
     reencrypt: bool = False
     disable_old: bool = False
 

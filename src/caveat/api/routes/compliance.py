@@ -9,10 +9,11 @@ from datetime import date
 from typing import Any, Literal
 
 from fastapi import APIRouter
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
 from caveat.api.deps import CtxDep, CurrentPrincipal, NodeDep
 from caveat.api.routes.policy import plain
+from caveat.api.schemas import Strict
 from caveat.domain.compliance import AgreementKind
 from caveat.services.agreements import AgreementDraft
 from caveat.services.authorizations import AuthorizationDraft
@@ -23,33 +24,29 @@ router = APIRouter(prefix="/api/v1", tags=["compliance"])
 MAX_LIST_BYTES = 64 * 1024 * 1024
 
 
-class _In(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-
-class ReasonIn(_In):
+class ReasonIn(Strict):
     reason: str = Field(max_length=2000)
 
 
 # programmes
 
 
-class ProgrammeIn(_In):
+class ProgrammeIn(Strict):
     name: str = Field(max_length=200)
     description: str = Field(default="", max_length=4000)
 
 
-class ProjectRefIn(_In):
+class ProjectRefIn(Strict):
     project: str = Field(max_length=200)
 
 
-class ParticipantIn(_In):
+class ParticipantIn(Strict):
     organisation: str = Field(max_length=200)
     role: str = Field(max_length=30)
     work_share: str | None = Field(default=None, max_length=10, description="percent")
 
 
-class FundingIn(_In):
+class FundingIn(Strict):
     organisation: str = Field(max_length=200)
     kind: Literal["commitment", "contribution"]
     amount: str = Field(max_length=30)
@@ -58,7 +55,7 @@ class FundingIn(_In):
     note: str = Field(default="", max_length=2000)
 
 
-class ActivityIn(_In):
+class ActivityIn(Strict):
     kind: Literal["course", "placement"]
     title: str = Field(max_length=200)
     host: str = Field(max_length=200)
@@ -156,7 +153,7 @@ def add_activity(
 # visits
 
 
-class VisitIn(_In):
+class VisitIn(Strict):
     person: str = Field(max_length=64)
     host: str = Field(max_length=200)
     project: str = Field(max_length=200)
@@ -165,7 +162,7 @@ class VisitIn(_In):
     ends_on: date
 
 
-class VisitDecisionIn(_In):
+class VisitDecisionIn(Strict):
     approve: bool
     reason: str = Field(max_length=2000)
 
@@ -197,7 +194,7 @@ def decide_visit(
 # agreements
 
 
-class AgreementIn(_In):
+class AgreementIn(Strict):
     name: str = Field(max_length=200)
     kind: AgreementKind
     effective_on: date
@@ -281,7 +278,7 @@ def move_agreement(
 # export authorizations
 
 
-class AuthorizationIn(_In):
+class AuthorizationIn(Strict):
     type: str = Field(max_length=30)
     jurisdiction: str = Field(max_length=3)
     number: str = Field(max_length=80)
@@ -335,14 +332,14 @@ def move_authorization(
 # screening
 
 
-class ListIn(_In):
+class ListIn(Strict):
     name: str = Field(max_length=120)
     format: Literal["sdn", "csl", "generic"]
     text: str = Field(max_length=MAX_LIST_BYTES)
     alt_text: str | None = Field(default=None, max_length=MAX_LIST_BYTES)
 
 
-class ResolveIn(_In):
+class ResolveIn(Strict):
     outcome: Literal["false_positive", "true_match"]
     reason: str = Field(max_length=2000)
 
@@ -392,7 +389,7 @@ def resolve_hit(
 # embargoes
 
 
-class EmbargoIn(_In):
+class EmbargoIn(Strict):
     imposed_by: str = Field(max_length=3)
     nation: str = Field(max_length=3)
     valid_from: date
@@ -401,7 +398,7 @@ class EmbargoIn(_In):
     regime: str = Field(default="", max_length=40)
 
 
-class LiftIn(_In):
+class LiftIn(Strict):
     on: date
     reason: str = Field(max_length=2000)
 

@@ -15,6 +15,7 @@ character position of the fault and a hint.
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from datetime import date
@@ -343,10 +344,36 @@ def parse_portion(
     return _parse(_Context(text, groups, on, registry, portion=True, strict=True, banner=banner))
 
 
+# Space, tab, CR and LF around a marking are refused by the parser with a hint to remove
+# them; inside it no control, format (zero-width, bidi) or separator character has any
+# meaning, and one would make two markings look alike that are not.
+_SURROUNDING = " \t\r\n"
+_INVISIBLE = frozenset({"Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp"})
+
+
+def check_marking_input(text: str) -> str:
+    """The one check of marking text from every entry point (API, web form, CLI, upload),
+    run by :func:`parse_marking`: an invisible or control character is refused with its
+    position, never dropped; surrounding whitespace is left for the parser to refuse."""
+    inner = text.strip(_SURROUNDING)
+    offset = len(text) - len(text.lstrip(_SURROUNDING))
+    for index, char in enumerate(inner):
+        if unicodedata.category(char) in _INVISIBLE:
+            raise MarkingError(
+                f"the invisible character U+{ord(char):04X} is not allowed in a marking",
+                text=text,
+                position=offset + index,
+                hint="retype the marking; text copied from documents can carry hidden characters",
+            )
+    return text
+
+
 def parse_marking(
     text: str, *, groups: GroupDirectory, on: date, schemes: SchemeRegistry | None = None
 ) -> Label:
-    """Parse either form: text in parentheses is a portion mark, anything else a banner."""
+    """Parse either form: text in parentheses is a portion mark, anything else a banner.
+    Every entry point comes here, so every one refuses the same text alike."""
+    check_marking_input(text)
     if text.startswith("("):
         return parse_portion(text, groups=groups, on=on, schemes=schemes)
     return parse_banner(text, groups=groups, on=on, schemes=schemes)

@@ -12,7 +12,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from caveat import __version__
-from caveat.api import problems
+from caveat.api import openapi, problems
 from caveat.api.middleware import EdgeMiddleware
 from caveat.api.routes import (
     artifacts,
@@ -72,6 +72,7 @@ def create_app(node: Node) -> FastAPI:
     def docs() -> HTMLResponse:
         return HTMLResponse(_DOCS_PAGE)
 
+    openapi.install(app)
     app.add_middleware(EdgeMiddleware)
     if node.settings.forwarded_allow_ips:
         # Outermost, so throttling and events see the client behind the trusted proxy;

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Annotated
+from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -14,6 +14,18 @@ from caveat.services.registry import Organisation
 from caveat.services.tokens import ApiToken
 
 NationCode = Annotated[str, Field(min_length=3, max_length=3, examples=["GBR"])]
+
+
+# Leaf indices and tree sizes: far beyond any real log, well inside a database integer
+# (an unbounded number used to reach SQLite as an overflow and answer 500).
+MAX_LOG_SIZE = 2**53
+# A 200 that is a CSV file, for the operations that export one.
+CSV: dict[int | str, dict[str, Any]] = {
+    200: {
+        "description": "CSV, one row per record",
+        "content": {"text/csv": {"schema": {"type": "string"}}},
+    }
+}
 
 
 class Strict(BaseModel):

@@ -14,11 +14,12 @@ from contextlib import asynccontextmanager
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, FastAPI, Query, Request
+from fastapi import APIRouter, FastAPI, Path, Query, Request
 from fastapi.responses import JSONResponse, PlainTextResponse, Response
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 
 from caveat.api.deps import CtxDep, CurrentPrincipal, NodeDep
+from caveat.api.schemas import CSV, MAX_LOG_SIZE, Strict
 from caveat.domain.errors import CaveatError, InvalidInput, NotFound
 from caveat.domain.events import Outcome
 from caveat.services.audit import AuditPage, EventFilter
@@ -175,8 +176,7 @@ class AlertOut(BaseModel):
         return cls.model_validate(alert, from_attributes=True)
 
 
-class AcknowledgeIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class AcknowledgeIn(Strict):
     note: str = Field(min_length=1, max_length=2000)
 
 
@@ -210,7 +210,7 @@ def entries_tile(path: str, principal: CurrentPrincipal, node: NodeDep) -> Respo
 
 
 @router.get("/tile/{level}/{path:path}")
-def hash_tile(level: int, path: str, node: NodeDep) -> Response:
+def hash_tile(level: Annotated[int, Path(ge=0, le=63)], path: str, node: NodeDep) -> Response:
     """A hash tile (c2sp.org/tlog-tiles): hashes only, public like the checkpoint."""
     index, width = _tile_coordinates(path)
     data = node.ledger.hash_tile(level, index, width)
@@ -226,7 +226,14 @@ _WITNESS_STATUS: dict[type[CaveatError], int] = {
 }
 
 
-@router.post("/add-checkpoint", response_class=PlainTextResponse)
+@router.post(
+    "/add-checkpoint",
+    response_class=PlainTextResponse,
+    responses={
+        status: {"description": "tlog-witness refusal", "content": {"text/plain": {}}}
+        for status in sorted(set(_WITNESS_STATUS.values()))
+    },
+)
 async def add_checkpoint(request: Request, node: NodeDep, ctx: CtxDep) -> Response:
     """c2sp.org/tlog-witness: cosign a partner log's checkpoint if it is consistent."""
     body = await request.body()
@@ -268,7 +275,7 @@ def keys(node: NodeDep) -> KeysOut:
 def checkpoints(
     _: CurrentPrincipal,
     node: NodeDep,
-    below: int | None = None,
+    below: Annotated[int | None, Query(ge=0, le=MAX_LOG_SIZE)] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> list[CheckpointOut]:
     """Published checkpoints, newest first; page with ``below`` = the last size seen."""
@@ -282,14 +289,12 @@ def publish(principal: CurrentPrincipal, node: NodeDep) -> CheckpointOut:
     return CheckpointOut.of(node.ledger.publish_checkpoint(principal))
 
 
-class WitnessIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class WitnessIn(Strict):
     vkey: str = Field(max_length=400, description="the partner's cosigner key, name+id+key")
     url: str = Field(max_length=500, description="its add-checkpoint URL prefix")
 
 
-class CosignIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class CosignIn(Strict):
     witness: str | None = Field(default=None, max_length=200, description="one witness only")
 
 
@@ -323,9 +328,9 @@ def request_cosignatures(
 def inclusion(
     _: CurrentPrincipal,
     node: NodeDep,
-    index: Annotated[int | None, Query(ge=0)] = None,
+    index: Annotated[int | None, Query(ge=0, le=MAX_LOG_SIZE)] = None,
     event_id: str | None = None,
-    size: Annotated[int | None, Query(ge=1)] = None,
+    size: Annotated[int | None, Query(ge=1, le=MAX_LOG_SIZE)] = None,
 ) -> InclusionOut:
     """Prove an entry (by leaf index or event id) is in a checkpoint (latest by default)."""
     if (index is None) == (event_id is None):
@@ -340,15 +345,17 @@ def inclusion(
 def consistency(
     _: CurrentPrincipal,
     node: NodeDep,
-    old: Annotated[int, Query(ge=1)],
-    new: Annotated[int | None, Query(ge=1)] = None,
+    old: Annotated[int, Query(ge=1, le=MAX_LOG_SIZE)],
+    new: Annotated[int | None, Query(ge=1, le=MAX_LOG_SIZE)] = None,
 ) -> ConsistencyOut:
     """Prove the checkpoint of ``old`` entries is a prefix of ``new`` (latest by default)."""
     return ConsistencyOut.of(node.ledger.consistency_proof(old, new))
 
 
 @router.get("/api/v1/ledger/entries/{index}")
-def entry(index: int, principal: CurrentPrincipal, node: NodeDep) -> Response:
+def entry(
+    index: Annotated[int, Path(ge=0, le=MAX_LOG_SIZE)], principal: CurrentPrincipal, node: NodeDep
+) -> Response:
     """The exact canonical event bytes at ``index`` (what the leaf hash covers). An entry
     about a resource the reader may not discover comes as its event without the data,
     marked ``withheld``, with its ``leaf_hash``: its inclusion proof still verifies."""
@@ -390,7 +397,7 @@ def events(
     outcome: Outcome | None = None,
     since: datetime | None = None,
     until: datetime | None = None,
-    cursor: int | None = None,
+    cursor: Annotated[int | None, Query(ge=0, le=MAX_LOG_SIZE)] = None,
     limit: Page = 100,
 ) -> EventPageOut:
     """Search events, newest first; pass ``next_cursor`` back as ``cursor`` for more."""
@@ -398,7 +405,7 @@ def events(
     return EventPageOut.of(node.audit.search(principal, f, cursor=cursor, limit=limit))
 
 
-@router.get("/api/v1/audit/events.csv")
+@router.get("/api/v1/audit/events.csv", responses=CSV)
 def events_csv(
     principal: CurrentPrincipal,
     node: NodeDep,
@@ -426,7 +433,7 @@ def target_history(
     target_id: str,
     principal: CurrentPrincipal,
     node: NodeDep,
-    cursor: int | None = None,
+    cursor: Annotated[int | None, Query(ge=0, le=MAX_LOG_SIZE)] = None,
     limit: Page = 100,
 ) -> EventPageOut:
     """Everything that happened to one target (an artifact, an account, a token...)."""
@@ -439,7 +446,7 @@ def person_history(
     person_id: str,
     principal: CurrentPrincipal,
     node: NodeDep,
-    cursor: int | None = None,
+    cursor: Annotated[int | None, Query(ge=0, le=MAX_LOG_SIZE)] = None,
     limit: Page = 100,
 ) -> EventPageOut:
     """Everything one person did, and everything done to their account."""

@@ -11,10 +11,12 @@ from datetime import date, datetime
 from enum import Enum
 from typing import Annotated, Any, Literal
 
+import rfc8785
 from fastapi import APIRouter, Query
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
 from caveat.api.deps import CtxDep, CurrentPrincipal, NodeDep
+from caveat.api.schemas import Strict
 from caveat.bootstrap.container import Node
 from caveat.domain.errors import InvalidInput
 from caveat.domain.export_control import parse_export_classification
@@ -52,10 +54,6 @@ from caveat.domain.policy.explain import Audience
 router = APIRouter(prefix="/api/v1", tags=["policy"])
 
 
-class _In(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-
 def plain(value: Any) -> Any:
     """Dataclasses, enums, sets, labels and dates as JSON-ready values."""
     if isinstance(value, Label):
@@ -78,16 +76,16 @@ def plain(value: Any) -> Any:
 # labels
 
 
-class MarkingIn(_In):
+class MarkingIn(Strict):
     text: str = Field(max_length=4096, description="a banner or a portion mark in parentheses")
     on: date | None = Field(default=None, description="day for group membership; default today")
 
 
-class RenderIn(_In):
+class RenderIn(Strict):
     label: dict[str, Any] = Field(description="a caveat.label/1 object (canonical JSON form)")
 
 
-class RollUpIn(_In):
+class RollUpIn(Strict):
     markings: list[str] = Field(min_length=1, max_length=1000)
     policy: str | None = Field(default=None, description="scheme of the aggregate")
     on: date | None = None
@@ -133,9 +131,15 @@ def normalise_label(body: MarkingIn, _: CurrentPrincipal, node: NodeDep) -> dict
 @router.post("/labels/render")
 def render_label(body: RenderIn, _: CurrentPrincipal) -> dict[str, Any]:
     """Banner and portion mark of a label given as its canonical JSON object."""
-    import rfc8785
-
-    return _label_out(label_from_canonical_json(bytes(rfc8785.dumps(body.label))))
+    try:
+        canonical = bytes(rfc8785.dumps(body.label))
+    except rfc8785.CanonicalizationError as exc:  # a number outside JSON's safe range
+        raise InvalidInput(
+            f"the label cannot be put in canonical form: {exc}",
+            code="invalid_label",
+            field="label",
+        ) from None
+    return _label_out(label_from_canonical_json(canonical))
 
 
 @router.post("/labels/roll-up")
@@ -150,20 +154,20 @@ def roll_up_labels(body: RollUpIn, _: CurrentPrincipal, node: NodeDep) -> dict[s
 # projects
 
 
-class ProjectIn(_In):
+class ProjectIn(Strict):
     name: str = Field(max_length=200)
     programme: str | None = Field(
         default=None, max_length=200, description="an existing programme (id or name)"
     )
 
 
-class MemberIn(_In):
+class MemberIn(Strict):
     person: str = Field(description="person id or username")
     expires_at: datetime | None = None
     role: str = Field(default="member", max_length=20, description="lead, member, observer")
 
 
-class MemberChangeIn(_In):
+class MemberChangeIn(Strict):
     role: str | None = Field(default=None, max_length=20)
     expires_at: datetime | None = None
     open_ended: bool = False
@@ -238,7 +242,7 @@ def remove_member(
 # resources
 
 
-class ResourceIn(_In):
+class ResourceIn(Strict):
     project: str
     kind: str = "document"
     title: str = Field(max_length=300)
@@ -249,19 +253,19 @@ class ResourceIn(_In):
     originator: str | None = Field(default=None, description="originating organisation")
 
 
-class GrantIn(_In):
+class GrantIn(Strict):
     person: str
     kind: GrantKind = GrantKind.ACCESS
     expires_at: datetime | None = None
 
 
-class CaveatIn(_In):
+class CaveatIn(Strict):
     caveat: str = Field(max_length=120, description="TAG:VALUE, e.g. SCI:SI-G ABCD")
     expires_at: datetime | None = None
     reason: str = Field(default="", max_length=2000, description="why (kept in the ledger)")
 
 
-class DecisionIn(_In):
+class DecisionIn(Strict):
     approve: bool
     reason: str = Field(default="", max_length=2000, description="required to deny")
 
@@ -411,13 +415,13 @@ def revoke_caveat(
 # officers' questions
 
 
-class ExplainIn(_In):
+class ExplainIn(Strict):
     person: str
     resource: str
     action: Action = Action.READ
 
 
-class ChangeIn(_In):
+class ChangeIn(Strict):
     kind: Literal[
         "add_nationality",
         "remove_nationality",

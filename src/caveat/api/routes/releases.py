@@ -11,26 +11,23 @@ from typing import Any
 
 from fastapi import APIRouter, Query
 from fastapi.responses import PlainTextResponse, Response
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
 from caveat.api.deps import CtxDep, CurrentPrincipal, NodeDep
 from caveat.api.routes.policy import plain
+from caveat.api.schemas import CSV, Strict
 
 router = APIRouter(prefix="/api/v1", tags=["releases"])
 
 
-class _In(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-
-class ReleaseIn(_In):
+class ReleaseIn(Strict):
     resource: str = Field(max_length=300)
     nations: list[str] = Field(default_factory=list, max_length=300)
     organisations: list[str] = Field(default_factory=list, max_length=300)
     justification: str = Field(max_length=2000)
 
 
-class ClassifyIn(_In):
+class ClassifyIn(Strict):
     controls: list[str] | None = Field(default=None, max_length=1000)
     dual_use: bool | None = None
     authorization: str | None = Field(default=None, max_length=80)
@@ -38,7 +35,7 @@ class ClassifyIn(_In):
     dual_use_review: str = Field(default="", max_length=8000)
 
 
-class DecisionIn(_In):
+class DecisionIn(Strict):
     approve: bool
     reason: str = Field(max_length=2000)
 
@@ -126,7 +123,7 @@ def export_records(
     )
 
 
-@router.get("/export-records.csv", response_class=PlainTextResponse)
+@router.get("/export-records.csv", response_class=PlainTextResponse, responses=CSV)
 def export_records_csv(
     principal: CurrentPrincipal,
     node: NodeDep,

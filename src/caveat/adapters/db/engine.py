@@ -33,7 +33,12 @@ def make_engine(url: str, *, echo: bool = False) -> Engine:
                 make_private_dir(database.parent)
             # SQLite gives its -wal and -shm files the database file's mode: 0600 for all.
             create_private_file(database)
-        engine = create_engine(url, echo=echo)
+        # No cap on connections: a writer holding SQLite's one write lock may need a
+        # second connection to read (policy sources), and with a capped pool every
+        # connection could be held by threads waiting for that lock (a deadlock that
+        # ends in "database is locked" after busy_timeout). Extra connections close on
+        # return; SQLite connections are cheap.
+        engine = create_engine(url, echo=echo, pool_size=10, max_overflow=-1)
         event.listen(engine, "connect", _sqlite_pragmas)
         # pysqlite's own transaction handling defers BEGIN; take control so that
         # writers take the lock at BEGIN IMMEDIATE and never fail mid-transaction.

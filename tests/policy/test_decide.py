@@ -254,6 +254,25 @@ def test_the_subject_view_names_no_compartments_agreements_or_hits() -> None:
     assert explain(d, Audience.SUBJECT).failed == explain(d, Audience.OFFICER).failed
 
 
+def test_the_subject_view_never_names_an_agreement_that_covers_them() -> None:
+    # ADR 0006: agreement ids and titles are for officers, also when the agreement is
+    # the reason a read is permitted.
+    r = resource("SECRET//REL TO USA, GBR")
+    bob = person("GBR", org="dstl", org_nation="GBR")
+    terms = AgreementTerms("mou-hx-7", "Hypersonics MoU", frozenset({"p1"}), 3)
+    covered = env(
+        agreements=MemoryAgreements([DatedAgreement(terms, organisations=frozenset({"dstl"}))])
+    )
+    d = decide(bob, Action.READ, r, ctx(covered))
+    assert d.permitted
+    officer = " ".join(x.detail for x in explain(d, Audience.OFFICER).requirements)
+    subject = " ".join(x.detail for x in explain(d, Audience.SUBJECT).requirements)
+    assert "mou-hx-7" in officer
+    assert "Hypersonics MoU" in officer
+    assert "mou-hx-7" not in subject
+    assert "Hypersonics" not in subject
+
+
 def test_no_role_appears_in_the_policy() -> None:
     import inspect
 

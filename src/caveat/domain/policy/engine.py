@@ -220,7 +220,12 @@ def _agreement(s: Subject, f: SubjectFacts, r: Resource) -> RequirementResult:
             and facts.common_level <= terms.max_common_level
             and (terms.controls is None or entries <= terms.controls)
         ):
-            return _result(req, True, f"covered by agreement {terms.id} ({terms.name})")
+            return _result(
+                req,
+                True,
+                f"covered by agreement {terms.id} ({terms.name})",
+                "an agreement in force covers your organisation for this information",
+            )
     origin = facts.originator_nation or "an unknown nation"
     return _result(
         req,

@@ -170,7 +170,8 @@ def random_subject(rng: random.Random, index: int, resources: list[Resource]) ->
     roll = rng.random()
     if roll < 0.85:
         granting = nation if rng.random() < 0.8 else rng.choice(NATIONS)
-        expires = TODAY + timedelta(days=365) if rng.random() < 0.92 else TODAY - timedelta(days=1)
+        # The expiry day itself is a boundary: it still counts.
+        expires = TODAY + timedelta(days=rng.choice([365, 365, 365, 1, 0, -1]))
         level = CommonLevel(rng.choice([1, 2, 3, 3, 3, 4]))
         clearance = Clearance(level, level.name, granting, expires)
     resource_ids = [r.id for r in resources]
@@ -212,8 +213,10 @@ def random_population(seed: int, *, subjects: int = 40, resources: int = 60) -> 
                 ),
                 organisations=frozenset(_some(rng, list(ORGS), 2)),
                 nations=frozenset(_some(rng, NATIONS, 2)),
-                valid_from=TODAY - timedelta(days=100),
-                valid_to=rng.choice([None, TODAY + timedelta(days=10), TODAY - timedelta(days=1)]),
+                valid_from=TODAY - timedelta(days=rng.choice([100, 100, 0, -1])),
+                valid_to=rng.choice(
+                    [None, TODAY + timedelta(days=10), TODAY, TODAY - timedelta(days=1)]
+                ),
             )
         )
     authorizations = [
@@ -222,7 +225,7 @@ def random_population(seed: int, *, subjects: int = 40, resources: int = 60) -> 
             people=frozenset(s.id for s in rng.sample(people, 3)),
             organisations=frozenset(_some(rng, list(ORGS), 1)),
             nations=frozenset(_some(rng, NATIONS, 1)),
-            valid_to=rng.choice([None, TODAY - timedelta(days=1)]),
+            valid_to=rng.choice([None, TODAY, TODAY - timedelta(days=1)]),
         )
         for i in range(rng.randint(0, 4))
     ]
@@ -233,13 +236,17 @@ def random_population(seed: int, *, subjects: int = 40, resources: int = 60) -> 
     ]
     if rng.random() < 0.3:
         holds.append((rng.choice(list(ORGS)), ScreeningHold("horg", "organisation", "entity list")))
+    # Embargoes often fall on a second nationality or a residence (the subjects' extra
+    # citizenships and residencies come from NATIONS), and end or start around today.
     embargoes = [
         DatedEmbargo(
             EmbargoTerms(
                 f"e{i}", rng.choice(["USA", "EU", "GBR"]), rng.choice(["IND", "SWE", "NOR"]), "test"
-            )
+            ),
+            valid_from=rng.choice([None, None, TODAY, TODAY + timedelta(days=1)]),
+            valid_to=rng.choice([None, None, TODAY, TODAY - timedelta(days=1)]),
         )
-        for i in range(rng.randint(0, 2))
+        for i in range(rng.randint(0, 3))
     ]
     dual = None
     if rng.random() < 0.5:

@@ -49,7 +49,7 @@ def test_decide_agrees_with_cedar(seed: int) -> None:
         if at not in contexts:
             contexts[at] = Context(NOW, at, env)
         cases.append((subject, action, resource, at))
-    requests = [request(s, a, r, context_of(at, env.config)) for s, a, r, at in cases]
+    requests = [request(s, a, r, context_of(at, population)) for s, a, r, at in cases]
     results = cedarpy.is_authorized_batch(requests, policy_set(), entities, schema=schema_text())
     permits = 0
     for (subject, action, resource, at), result in zip(cases, results, strict=True):

@@ -77,7 +77,9 @@ def test_who_can_page_counts_other_organisations_and_explain_refuses_them(
         assert other not in listed
     table = page.text[page.text.index('id="who-h"') :]
     assert "screening" not in table  # no requirement result of another organisation
-    assert re.search(rf'<th scope="row">{UK_LAB}</th><td>GBR</td><td>4</td>', page.text)
+    assert re.search(rf'<th scope="row">{UK_LAB}</th><td>GBR</td><td>3</td>', page.text)
+    operators = re.escape("Caveat Node Operations (GBR)")
+    assert re.search(rf'<th scope="row">{operators}</th><td>GBR</td><td>1</td>', page.text)
     refused = browser.client.get(f"/policy/explain?person=abu&resource={people.shared}")
     assert refused.status_code == 403
 

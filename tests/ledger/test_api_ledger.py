@@ -65,6 +65,39 @@ def test_checkpoint_and_tiles_are_public(http: TestClient, node: Node) -> None:
     assert http.get("/tile/entries/000").status_code == 401  # entries need a signed-in auditor
 
 
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/tile/00/000",  # level with a leading zero
+        "/tile/0/000.p/047",  # width with a leading zero
+        "/tile/0/x000/000",  # an index with a leading x000 element
+        "/tile/0/000.p/256",  # a full tile written as partial
+        "/tile/0/000.p/0",
+        "/tile/0/00",  # elements are three digits
+        "/tile/9/000",  # levels past the tree: no such tile (not 422)
+        "/tile/63/000",
+        "/tile/64/000",
+        "/tile/0/x999/x999/x999/x999/x999/x999/999",  # an index past any log
+    ],
+)
+def test_only_the_canonical_tile_path_is_served(http: TestClient, node: Node, path: str) -> None:
+    add_events(node, 300)
+    node.ledger.publish_now()
+    assert http.get(path).status_code == 404
+
+
+def test_full_tiles_are_immutable_and_partial_ones_cached_briefly(
+    http: TestClient, node: Node
+) -> None:
+    add_events(node, 300)
+    node.ledger.publish_now()
+    full = http.get("/tile/0/000")
+    assert full.headers["cache-control"] == "public, max-age=31536000, immutable"
+    partial = http.get("/tile/0/001.p/47")
+    assert partial.headers["cache-control"] == "public, max-age=60"
+    assert http.get("/checkpoint").headers["cache-control"] == "no-store"  # it moves on
+
+
 def test_proofs_through_the_client_verify(
     http: TestClient, node: Node, auditor: CaveatClient, clock: FakeClock
 ) -> None:

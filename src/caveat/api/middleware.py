@@ -92,7 +92,13 @@ class EdgeMiddleware:
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
                 status_holder["status"] = message["status"]
-                message["headers"] = list(message.get("headers", [])) + extra
+                own = list(message.get("headers", []))
+                # A route that says how to cache its answer (immutable ledger tiles)
+                # keeps its word; everything else is no-store.
+                cached = any(name.lower() == b"cache-control" for name, _ in own)
+                message["headers"] = own + [
+                    h for h in extra if not (cached and h[0] == b"cache-control")
+                ]
             await send(message)
 
         method: bytes = scope["method"].encode()

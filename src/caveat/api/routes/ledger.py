@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import re
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from datetime import datetime
 from typing import Annotated, Any
@@ -54,7 +54,8 @@ async def _worker(app: FastAPI) -> AsyncIterator[None]:
 
 router = APIRouter(tags=["ledger"], lifespan=_worker)
 NOTE_TYPE = "text/plain; charset=utf-8"
-_TILE_PATH = re.compile(r"((?:x\d{3}/)*\d{3})(?:\.p/(\d{1,3}))?")
+_TILE_PATH = re.compile(r"((?:x\d{3}/)*\d{3})(?:\.p/([1-9]\d{0,2}))?")
+_TILE_LEVEL = re.compile(r"0|[1-9]|[1-5]\d|6[0-3]")  # 0-63 in decimal, no leading zero
 
 
 # --- schemas -----------------------------------------------------------------------
@@ -190,14 +191,35 @@ def checkpoint(node: NodeDep) -> PlainTextResponse:
 
 
 def _tile_coordinates(path: str) -> tuple[int, int]:
+    """Index and width from a tile path exactly as c2sp.org/tlog-tiles writes it: 3-digit
+    elements, all but the last prefixed "x", no leading x000 element, and an optional
+    ".p/<W>" with 1 <= W <= 255 in decimal without leading zeros. Any other spelling of
+    the same tile is not found, so every tile has one URL (and one cache entry)."""
     match = _TILE_PATH.fullmatch(path)
-    if not match:
+    if not match or match.group(1).startswith("x000/"):
         raise NotFound("no such tile", code="tile_not_found")
     index = int("".join(part.lstrip("x") for part in match.group(1).split("/")))
     width = int(match.group(2)) if match.group(2) else TILE_WIDTH
-    if match.group(2) and not 0 < width < TILE_WIDTH:
+    if not 0 < width <= TILE_WIDTH or (match.group(2) and width == TILE_WIDTH):
         raise NotFound("no such tile", code="tile_not_found")
     return index, width
+
+
+def _tile(data: bytes, width: int, *, public: bool) -> Response:
+    # A full tile never changes; a partial one is only cached briefly. Entry bundles
+    # hold event bytes for auditors, so only the reader's own cache may keep them.
+    scope = "public" if public else "private"
+    life = "max-age=31536000, immutable" if width == TILE_WIDTH else "max-age=60"
+    return Response(
+        data, media_type="application/octet-stream", headers={"Cache-Control": f"{scope}, {life}"}
+    )
+
+
+def _not_found_if_out_of_range(call: Callable[[], bytes]) -> bytes:
+    try:
+        return call()
+    except InvalidInput as exc:  # coordinates beyond any tile this log can have
+        raise NotFound("no such tile", code="tile_not_found") from exc
 
 
 @router.get("/tile/entries/{path:path}")
@@ -205,16 +227,18 @@ def entries_tile(path: str, principal: CurrentPrincipal, node: NodeDep) -> Respo
     """An entry bundle: event bytes are for auditors and security officers, and only
     whole (a bundle holding an entry the reader may not discover is refused)."""
     index, width = _tile_coordinates(path)
-    data = node.audit.entries_tile(principal, index, width)
-    return Response(data, media_type="application/octet-stream")
+    data = _not_found_if_out_of_range(lambda: node.audit.entries_tile(principal, index, width))
+    return _tile(data, width, public=False)
 
 
 @router.get("/tile/{level}/{path:path}")
-def hash_tile(level: Annotated[int, Path(ge=0, le=63)], path: str, node: NodeDep) -> Response:
+def hash_tile(level: str, path: str, node: NodeDep) -> Response:
     """A hash tile (c2sp.org/tlog-tiles): hashes only, public like the checkpoint."""
+    if not _TILE_LEVEL.fullmatch(level):
+        raise NotFound("no such tile", code="tile_not_found")
     index, width = _tile_coordinates(path)
-    data = node.ledger.hash_tile(level, index, width)
-    return Response(data, media_type="application/octet-stream")
+    data = _not_found_if_out_of_range(lambda: node.ledger.hash_tile(int(level), index, width))
+    return _tile(data, width, public=True)
 
 
 _WITNESS_STATUS: dict[type[CaveatError], int] = {

@@ -109,7 +109,48 @@ def test_an_altered_checkpoint_is_found(bundle: Path) -> None:
 
     _rewrite(bundle, alter)
     report = verify_bundle(bundle)
-    assert [f.kind for f in report.findings] == ["checkpoint_signature"]
+    # The altered checkpoint no longer vouches for anything: what only it covered is
+    # covered by no verified checkpoint.
+    assert [f.kind for f in report.findings] == ["checkpoint_signature", "uncovered_entries"]
+
+
+def _entries(lines: list[str]) -> list[int]:
+    return [i for i, line in enumerate(lines) if '"body"' in line]
+
+
+def test_an_entry_forged_after_the_last_checkpoint_fails_with_the_key_pinned(
+    bundle: Path, node: Node
+) -> None:
+    def forge(lines: list[str]) -> list[str]:
+        last = _entries(lines)[-1]
+        record = json.loads(lines[last])
+        forged = {"i": record["i"] + 1, "body": record["body"].replace('"n":', '"n":9')}
+        return [*lines[: last + 1], json.dumps(forged), *lines[last + 1 :]]
+
+    _rewrite(bundle, forge)
+    done = _offline(bundle, "--log-key", node.ledger.verifier().vkey)
+    assert done.returncode == 1, done.stdout
+    result = json.loads(done.stdout)
+    size = result["entries"] - 1
+    assert result["covered"] == size
+    assert [f["kind"] for f in result["findings"]] == ["uncovered_entries"]
+    assert result["first_bad_index"] == size
+
+
+def test_entries_rewritten_after_an_old_checkpoint_fail(bundle: Path, node: Node) -> None:
+    def keep_only_the_old_checkpoint_and_rewrite(lines: list[str]) -> list[str]:
+        old = json.loads(lines[-2])["checkpoint"].split("\n")[1]
+        lines = lines[:-1]  # the newer checkpoint goes, as a rewriter would drop it
+        target = _entries(lines)[int(old) + 5]
+        record = json.loads(lines[target])
+        record["body"] = record["body"].replace('"n":', '"n":7')
+        lines[target] = json.dumps(record)
+        return lines
+
+    _rewrite(bundle, keep_only_the_old_checkpoint_and_rewrite)
+    report = verify_bundle(bundle, log_vkey=node.ledger.verifier().vkey)
+    assert [f.kind for f in report.findings] == ["uncovered_entries"]
+    assert 100 < report.covered < report.entries
 
 
 def test_garbage_is_not_a_bundle(tmp_path: Path) -> None:

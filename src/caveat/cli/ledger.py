@@ -134,6 +134,7 @@ def _report(report: VerifyReport, json_: bool) -> None:
         "checkpoints": report.checkpoints,
         "cosignatures": report.cosignatures,
         "pending": report.pending,
+        "covered": report.covered,
         "first_bad_index": report.first_bad_index,
         "findings": report.findings,
     }
@@ -149,6 +150,7 @@ def _report(report: VerifyReport, json_: bool) -> None:
     else:
         for finding in report.findings:
             out.print(f"[red]{finding.kind}[/] {finding.detail}", highlight=False)
+        out.print(f"checkpoints vouch for entries [0, {report.covered}) of {report.entries}")
     report.require_ok()
 
 

@@ -152,11 +152,22 @@ def verify_bundle(path: Path, *, log_vkey: str | None = None) -> VerifyReport:
                 raise BundleInvalid("unknown record in bundle")
         levels = Levels(leaves)
         report.entries = levels.size
-        check_checkpoints(
+        covered = check_checkpoints(
             report, levels, notes, origin=origin, log_verifier=log_verifier, cosigners=cosigners
         )
         if not notes:
             report.findings.append(Finding("no_checkpoint", None, "the bundle has no checkpoint"))
+        elif covered < levels.size:
+            # Nothing signed vouches for these: an entry appended (or rewritten) after the
+            # last verified checkpoint is exactly what a forger would add.
+            report.findings.append(
+                Finding(
+                    "uncovered_entries",
+                    covered,
+                    f"entries [{covered}, {levels.size}) are covered by no verified checkpoint",
+                    exact=False,
+                )
+            )
         return report
 
 

@@ -66,6 +66,7 @@ class VerifyReport:
     checkpoints: int = 0
     cosignatures: int = 0
     pending: int = 0
+    covered: int = 0  # entries [0, covered) are committed to by a verified checkpoint
     findings: list[Finding] = field(default_factory=list)
 
     @property
@@ -121,8 +122,10 @@ def check_checkpoints(
     origin: str,
     log_verifier: NoteVerifier,
     cosigners: list[NoteVerifier],
-) -> None:
-    """Check signed checkpoints (label, note) against the recomputed tree."""
+) -> int:
+    """Check signed checkpoints (label, note) against the recomputed tree; returns the
+    size of the largest one that verified (the prefix of the log it vouches for), also
+    kept in ``report.covered``."""
     good_below = 0
     for label, note in notes:
         report.checkpoints += 1
@@ -154,6 +157,8 @@ def check_checkpoints(
             )
         else:
             good_below = max(good_below, cp.size)
+    report.covered = good_below
+    return good_below
 
 
 _COLUMNS = ("id", "type", "type_version", "outcome", "request_id", "node_id")

@@ -6,7 +6,7 @@ DEMO_DIR ?= var/demo
 LOCK    = requirements/lock.txt
 
 .DEFAULT_GOAL := help
-.PHONY: help install lock audit dist wheel-smoke browser demo serve test test-postgres lint format bench clean
+.PHONY: help install lock audit dist wheel-smoke browser demo serve test test-postgres lint format bench mutate clean
 
 help: ## List the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  \033[36m%-14s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -54,6 +54,10 @@ test: install browser ## Run the tests (SQLite; PostgreSQL too when CAVEAT_TEST_
 
 test-postgres: install browser ## Run the tests on the local PostgreSQL
 	CAVEAT_TEST_DATABASE_URL=$${CAVEAT_TEST_DATABASE_URL:-postgresql+psycopg://postgres@127.0.0.1:5432/test} $(BIN)/pytest -q
+
+mutate: install ## Mutation testing of the domain core (ONLY="caveat.domain.ledger*" for one package; docs/testing.md)
+	$(BIN)/mutmut run --max-children $${MUTMUT_CHILDREN:-2} $(ONLY)
+	$(BIN)/python .ci/mutation_report.py
 
 lint: install ## Ruff, mypy (strict) and the import contracts
 	$(BIN)/ruff check src tests benchmarks

@@ -11,6 +11,7 @@ from caveat.domain.labels.banner import (
 )
 from caveat.domain.labels.canonical import (
     LABEL_VERSION,
+    MAX_CANONICAL_BYTES,
     label_from_canonical_json,
     label_to_canonical_json,
     label_to_json_object,
@@ -18,6 +19,7 @@ from caveat.domain.labels.canonical import (
 from caveat.domain.labels.equivalence import common_level, equivalent, with_alternatives
 from caveat.domain.labels.errors import (
     InvalidLabel,
+    LabelRuleError,
     MarkingError,
     NoEquivalentLevel,
     SchemeDataError,
@@ -49,11 +51,13 @@ from caveat.domain.labels.schemes import (
     scheme_from_mapping,
 )
 from caveat.domain.labels.tlp import TLP_LEVELS, parse_tlp, render_tlp
+from caveat.domain.labels.validation import Violation, find_violation, validate_label
 
 __all__ = [
     "COMMON_SCALE",
     "DISSEM",
     "LABEL_VERSION",
+    "MAX_CANONICAL_BYTES",
     "NOFORN",
     "RELIDO",
     "REL_TO",
@@ -65,6 +69,7 @@ __all__ = [
     "CategoryType",
     "InvalidLabel",
     "Label",
+    "LabelRuleError",
     "Level",
     "MarkingError",
     "MissingRule",
@@ -75,11 +80,13 @@ __all__ = [
     "SchemeDataError",
     "SchemeRegistry",
     "UnknownScheme",
+    "Violation",
     "builtin_schemes",
     "category",
     "common_level",
     "dominates",
     "equivalent",
+    "find_violation",
     "join",
     "label_from_canonical_json",
     "label_to_canonical_json",
@@ -95,5 +102,6 @@ __all__ = [
     "render_tlp",
     "roll_up",
     "scheme_from_mapping",
+    "validate_label",
     "with_alternatives",
 ]

@@ -9,7 +9,10 @@ Grammar (CAPCO register 2016, the subset Caveat supports)::
 
 US levels are written bare; NATO, EU and other nations' levels start with "//"
 (``//NATO SECRET``, ``//DEU GEHEIM``). Every error is a MarkingError with the
-character position of the fault and a hint.
+character position of the fault and a hint. What a label may say (combinations of
+controls, REL TO lists) is decided by ``validation``, for canonical JSON alike; the
+parser decides only how it is written, and names a fault of substance before one of
+form (order, spacing, repeats).
 """
 
 from __future__ import annotations
@@ -17,7 +20,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Iterator
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import date
 
 from caveat.domain.groups import GroupDirectory
@@ -39,15 +42,19 @@ from caveat.domain.labels.releasability import (
     rel_to_sort_key,
 )
 from caveat.domain.labels.schemes import Scheme, SchemeRegistry, builtin_schemes
-from caveat.domain.nations import is_nation
+from caveat.domain.labels.validation import (
+    UNKNOWN_VALUE,
+    Spot,
+    Violation,
+    find_violation,
+    known_code,
+)
 
 # Longer than any real banner (the CAPCO register's longest run to a few hundred
 # characters); bounding input keeps parsing linear and small on hostile text.
 MAX_MARKING_LENGTH = 1024
 _SCI, _SAP, _DISSEM = 0, 1, 2
 _BLOCK_NAMES = ("SCI", "SAP", "dissemination")
-# NOFORN forbids any foreign release, so a release list or RELIDO contradicts it.
-_CLASHES = {"NOFORN": ("REL TO", "RELIDO"), "REL TO": ("NOFORN",), "RELIDO": ("NOFORN",)}
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,9 +72,26 @@ class _Context:
     portion: bool
     strict: bool
     banner: Label | None
+    spots: dict[Spot, int] = field(default_factory=dict)  # where each value was written
+    deferred: MarkingError | None = None
 
-    def fail(self, detail: str, at: int, hint: str | None = None) -> MarkingError:
-        return MarkingError(detail, text=self.text, position=at, hint=hint)
+    def fail(
+        self, detail: str, at: int, hint: str | None = None, rule: str | None = None
+    ) -> MarkingError:
+        return MarkingError(detail, text=self.text, position=at, hint=hint, rule=rule)
+
+    def defer(self, detail: str, at: int, hint: str) -> None:
+        """Keep the first fault of form (order, spacing, a repeat) to raise once the
+        label's rules have passed, so a fault of substance is always named first."""
+        if self.deferred is None:
+            self.deferred = self.fail(detail, at, hint)
+
+    def refuse(self, violation: Violation) -> MarkingError:
+        """The validator's verdict pointed at the value written last among its spots."""
+        found = [self.spots[spot] for spot in violation.spots if spot in self.spots]
+        if not found:  # a value not written here (a bare REL): point at its category
+            found = [self.spots.get((violation.spots[0][0], None), 0)]
+        return self.fail(violation.detail, max(found), violation.hint, violation.rule)
 
 
 def _split(piece: _Piece, sep: str) -> Iterator[_Piece]:
@@ -128,6 +152,7 @@ def _block_kind(piece: _Piece) -> int:
 def _parse_compartments(ctx: _Context, piece: _Piece, kind: int) -> frozenset[str]:
     pattern = capco.SCI_VALUE if kind == _SCI else capco.SAP_VALUE
     example = "SI/TK or SI-G ABCD" if kind == _SCI else "SAR-BP"
+    tag = SCI if kind == _SCI else SAP
     seen: list[str] = []
     for value in _split(piece, "/"):
         if not pattern.match(value.text):
@@ -135,27 +160,33 @@ def _parse_compartments(ctx: _Context, piece: _Piece, kind: int) -> frozenset[st
                 f"{value.text!r} is not a valid {_BLOCK_NAMES[kind]} value",
                 value.at,
                 f"write for example {example}; SCI systems are {', '.join(capco.SCI_SYSTEMS)}",
+                UNKNOWN_VALUE,
             )
         if value.text in seen:
-            raise ctx.fail(f"{value.text} is repeated", value.at, "list each value once")
+            ctx.defer(f"{value.text} is repeated", value.at, "list each value once")
+            continue
         if ctx.strict and seen and value.text < seen[-1]:
-            raise ctx.fail(
+            ctx.defer(
                 f"{value.text} is out of order", value.at, "list values in alphabetical order"
             )
         seen.append(value.text)
+        ctx.spots[(tag, value.text)] = value.at
     return frozenset(seen)
 
 
-def _parse_rel_to(ctx: _Context, piece: _Piece, scheme: Scheme) -> frozenset[str]:
-    body = _Piece(piece.text[len("REL TO ") :], piece.at + len("REL TO "))
-    if not piece.text.startswith("REL TO ") or not body.text:
-        raise ctx.fail("REL TO needs a list", piece.at, "write REL TO USA, GBR")
+def _parse_rel_to(ctx: _Context, piece: _Piece, prefix: str) -> frozenset[str]:
+    """The list after ``prefix`` (REL TO)."""
+    lead = prefix + " "
+    body = _Piece(piece.text[len(lead) :], piece.at + len(lead))
+    if not piece.text.startswith(lead) or not body.text:
+        raise ctx.fail(f"{prefix} needs a list", piece.at, "write REL TO USA, GBR")
+    ctx.spots[(REL_TO, None)] = body.at
     codes: list[str] = []
     for index, entry in enumerate(_split(body, ",")):
         code, at = entry.text, entry.at
         if index:
             if ctx.strict and not (code.startswith(" ") and not code.startswith("  ")):
-                raise ctx.fail("separate REL TO entries with comma and space", at, "USA, GBR")
+                ctx.defer("separate REL TO entries with comma and space", at, "USA, GBR")
             stripped = code.lstrip(" ")
             at += len(code) - len(stripped)
             code = stripped
@@ -163,32 +194,26 @@ def _parse_rel_to(ctx: _Context, piece: _Piece, scheme: Scheme) -> frozenset[str
             code = code.strip(" ")
         if not code:
             raise ctx.fail("empty entry in REL TO", at, "remove the extra comma")
-        if not (is_nation(code) or ctx.groups.is_group(code)):
+        if not known_code(code, ctx.groups):
             raise ctx.fail(
                 f"{code!r} is neither a country code nor a known group",
                 at,
                 "use ISO 3166-1 alpha-3 codes (GBR) or a configured group (FVEY)",
+                UNKNOWN_VALUE,
             )
         if code in codes:
             if ctx.strict:
-                raise ctx.fail(f"{code} is repeated in REL TO", at, "list each code once")
+                ctx.defer(f"{code} is repeated in REL TO", at, "list each code once")
             continue
         if ctx.strict and codes and rel_to_sort_key(code) < rel_to_sort_key(codes[-1]):
-            raise ctx.fail(
+            ctx.defer(
                 f"{code} is out of order in REL TO",
                 at,
                 "order: USA first, then trigraphs alphabetically, then groups alphabetically: "
                 + ", ".join(ordered([*codes, code])),
             )
         codes.append(code)
-    if scheme.nation is not None and set(codes) == {scheme.nation}:
-        raise ctx.fail(
-            f"REL TO {scheme.nation} alone is not a release",
-            body.at,
-            "use NOFORN, or add the nations it may be released to",
-        )
-    if scheme.code == LEADING_NATION and LEADING_NATION not in codes:
-        raise ctx.fail("a US REL TO list must include USA", body.at, "start the list with USA")
+        ctx.spots[(REL_TO, code)] = at
     return frozenset(codes)
 
 
@@ -202,22 +227,21 @@ def _banner_rel_to(ctx: _Context, at: int) -> frozenset[str]:
     return ctx.banner.releasable_to
 
 
-def _parse_dissem(
-    ctx: _Context, piece: _Piece, scheme: Scheme
-) -> tuple[set[str], frozenset[str] | None, dict[str, int]]:
+def _parse_dissem(ctx: _Context, piece: _Piece) -> tuple[set[str], frozenset[str] | None]:
     controls: set[str] = set()
     rel_to: frozenset[str] | None = None
-    where: dict[str, int] = {}
+    where: set[str] = set()
     last = -1
     table = capco.BY_PORTION if ctx.portion else capco.BY_NAME
     other = capco.BY_NAME if ctx.portion else capco.BY_PORTION
     for value in _split(piece, "/"):
         if value.text.startswith("REL TO"):
             control = capco.BY_NAME["REL TO"]
-            rel_to = _parse_rel_to(ctx, value, scheme)
+            rel_to = _parse_rel_to(ctx, value, "REL TO")
         elif value.text == "REL" and ctx.portion:
             control = capco.BY_NAME["REL TO"]
             rel_to = _banner_rel_to(ctx, value.at)
+            ctx.spots[(REL_TO, None)] = value.at
         elif value.text in table:
             control = table[value.text]
             controls.add(control.name)
@@ -230,31 +254,28 @@ def _parse_dissem(
             elif not value.text:
                 hint = "remove the extra /"
             else:
-                hint = "known controls: " + ", ".join(table)
-            raise ctx.fail(f"unknown dissemination control {value.text!r}", value.at, hint)
-        for clash in _CLASHES.get(control.name, ()):
-            if clash in where:
-                raise ctx.fail(
-                    f"{control.name} cannot be combined with {clash}", value.at, "keep one of them"
+                hint = "known controls: " + ", ".join(
+                    c.portion if ctx.portion else c.name for c in capco.DISSEM_CONTROLS
                 )
+            raise ctx.fail(
+                f"unknown dissemination control {value.text!r}", value.at, hint, UNKNOWN_VALUE
+            )
         if control.name in where:
-            if ctx.strict or control.name == "REL TO":
+            if control.name == "REL TO":  # two lists: which one was meant cannot be told
                 raise ctx.fail(f"{value.text} is repeated", value.at, "list each control once")
+            if ctx.strict:
+                ctx.defer(f"{value.text} is repeated", value.at, "list each control once")
             continue
         if ctx.strict and control.order < last:
-            raise ctx.fail(
+            ctx.defer(
                 f"{value.text} is out of order",
                 value.at,
                 "register order: " + ", ".join(c.name for c in capco.DISSEM_CONTROLS),
             )
         last = max(last, control.order)
-        where[control.name] = value.at
-    return controls, rel_to, where
-
-
-def _check_fouo(ctx: _Context, scheme: Scheme, ordinal: int, where: dict[str, int]) -> None:
-    if "FOUO" in where and scheme.level(ordinal).common != 0:
-        raise ctx.fail("FOUO marks unclassified information only", where["FOUO"], "drop FOUO")
+        where.add(control.name)
+        ctx.spots[(DISSEM, control.name)] = value.at
+    return controls, rel_to
 
 
 def _bound(text: str) -> None:
@@ -298,7 +319,6 @@ def _parse(ctx: _Context) -> Label:
     categories: list[Category] = []
     controls: set[str] = set()
     rel_to: frozenset[str] | None = None
-    where: dict[str, int] = {}
     last = -1
     for block in blocks[1:]:
         kind = _block_kind(block)
@@ -310,17 +330,23 @@ def _parse(ctx: _Context) -> Label:
             )
         last = kind
         if kind == _DISSEM:
-            controls, rel_to, where = _parse_dissem(ctx, block, scheme)
+            controls, rel_to = _parse_dissem(ctx, block)
         else:
             values = _parse_compartments(ctx, block, kind)
             tag = SCI if kind == _SCI else SAP
             categories.append(Category(tag, CategoryType.RESTRICTIVE, values))
-    _check_fouo(ctx, scheme, ordinal, where)
     if controls:
         categories.append(Category(DISSEM, CategoryType.RESTRICTIVE, frozenset(controls)))
     if rel_to is not None:
         categories.append(Category(REL_TO, CategoryType.PERMISSIVE, rel_to))
-    return Label(policy=scheme.code, classification=ordinal, categories=tuple(categories))
+    label = Label(policy=scheme.code, classification=ordinal, categories=tuple(categories))
+    # The label's rules are the validator's, exactly as for canonical JSON.
+    violation = find_violation(label, schemes=ctx.schemes, groups=ctx.groups)
+    if violation is not None:
+        raise ctx.refuse(violation)
+    if ctx.deferred is not None:
+        raise ctx.deferred
+    return label
 
 
 def parse_banner(

@@ -2,7 +2,9 @@
 
 The form starts with a version marker so the encoding can change later. Parsing
 accepts only canonical bytes: re-encoding the parsed label must give the same
-bytes, so a signature always covers exactly one label.
+bytes, so a signature always covers exactly one label. Parsing is bounded in size and
+ends in the same label validator as the banner parser, so JSON cannot carry a label
+its own banner could not.
 """
 
 from __future__ import annotations
@@ -14,11 +16,17 @@ from typing import Any
 
 import rfc8785
 
+from caveat.domain.groups import GroupDirectory
 from caveat.domain.labels.errors import InvalidLabel
 from caveat.domain.labels.model import Category, CategoryType, Label, Originator
 from caveat.domain.labels.schemes import SchemeRegistry, builtin_schemes
+from caveat.domain.labels.validation import validate_label
 
 LABEL_VERSION = "caveat.label/1"
+# A label with SCI, four controls, a six-code REL TO list and alternatives under all
+# twelve shipped schemes is about 2.3 KiB; the bound refuses hostile input before any
+# parsing (only a REL TO list of some 190 nations, repeated under every scheme, reaches it).
+MAX_CANONICAL_BYTES = 16 * 1024
 _TOP_KEYS = {
     "version", "policy", "classification", "categories", "privacy_mark",
     "originator", "created", "alternatives",
@@ -127,8 +135,22 @@ def _parse_time(text: str) -> datetime:
         raise _fail("created is not an RFC 3339 time") from None
 
 
-def label_from_canonical_json(data: bytes, *, schemes: SchemeRegistry | None = None) -> Label:
-    """Parse canonical label bytes; non-canonical or unknown input is an error."""
+def label_from_canonical_json(
+    data: bytes, *, schemes: SchemeRegistry | None = None, groups: GroupDirectory | None = None
+) -> Label:
+    """Parse canonical label bytes; non-canonical or unknown input is an error, and so is
+    a label that breaks a marking rule (LabelRuleError, see ``validation``).
+
+    ``groups`` (the node's directory) lets REL TO group codes be checked as the banner
+    parser checks them; without it a well-formed group code is let through.
+    """
+    if len(data) > MAX_CANONICAL_BYTES:
+        raise InvalidLabel(
+            f"a canonical label is at most {MAX_CANONICAL_BYTES} bytes; this one has {len(data)}",
+            code="label_too_large",
+            field="label",
+            hint="a label names a level, a few controls and a REL TO list: this is not one",
+        )
     registry = schemes or builtin_schemes()
     try:
         raw = json.loads(data.decode("utf-8"))
@@ -145,4 +167,6 @@ def label_from_canonical_json(data: bytes, *, schemes: SchemeRegistry | None = N
     label = replace(_label(top, registry), alternatives=alternatives)
     if label_to_canonical_json(label) != data:
         raise _fail("bytes are not in RFC 8785 canonical form")
-    return label
+    # Canonical bytes sort categories and values as the label does, so the error's JSON
+    # path points into exactly the bytes given.
+    return validate_label(label, schemes=registry, groups=groups)

@@ -141,9 +141,9 @@ def any_labels(draw: st.DrawFn) -> Label:
     return Label(policy, ordinal, tuple(categories))
 
 
-def raw_marking(label: Label, *, portion: bool = False) -> str:
+def raw_marking(label: Label, *, portion: bool = False, titles: bool = False) -> str:
     """The marking of ``label`` written as the renderer would, without checking a rule:
-    unknown controls last."""
+    unknown controls last; ``titles`` spells controls out by their CAPCO titles."""
     scheme = SCHEMES.get(label.policy)
     level = scheme.level(label.classification)
     parts = [("//" if scheme.capco_foreign else "") + (level.portion if portion else level.banner)]
@@ -156,10 +156,11 @@ def raw_marking(label: Label, *, portion: bool = False) -> str:
         if control is None:
             dissem.append((len(capco.DISSEM_CONTROLS), name))
         else:
-            text = control.portion if portion else control.name
+            text = control.title if titles else control.portion if portion else control.name
             dissem.append((control.order, text))
     if label.releasable_to is not None:
-        dissem.append((capco.REL_TO_ORDER, "REL TO " + ", ".join(ordered(label.releasable_to))))
+        head = capco.REL_TO_TITLE if titles else "REL TO"
+        dissem.append((capco.REL_TO_ORDER, f"{head} " + ", ".join(ordered(label.releasable_to))))
     if dissem:
         parts.append("/".join(text for _, text in sorted(dissem)))
     text = "//".join(parts)

@@ -256,3 +256,66 @@ def test_normalise_is_idempotent_and_keeps_the_release(label: Label) -> None:
         assert GROUPS.expand(after, ON) == GROUPS.expand(before, ON)
     assert again.values(DISSEM) == label.values(DISSEM)
     assert again.category(REL_TO) is None or again.releasable_to is not None
+
+
+# CAPCO marking titles: a banner may spell a dissemination control out (issue 13).
+
+
+@pytest.mark.parametrize(
+    ("spelled", "banner"),
+    [
+        ("SECRET//NOT RELEASABLE TO FOREIGN NATIONALS", "SECRET//NOFORN"),
+        ("UNCLASSIFIED//FOR OFFICIAL USE ONLY", "UNCLASSIFIED//FOUO"),
+        (
+            "TOP SECRET//SI//ORIGINATOR CONTROLLED/NOT RELEASABLE TO FOREIGN NATIONALS",
+            "TOP SECRET//SI//ORCON/NOFORN",
+        ),
+        (
+            "SECRET//CONTROLLED IMAGERY/CAUTION-PROPRIETARY INFORMATION INVOLVED",
+            "SECRET//IMCON/PROPIN",
+        ),
+        (
+            "SECRET//AUTHORIZED FOR RELEASE TO USA, GBR/"
+            "RELEASABLE BY INFORMATION DISCLOSURE OFFICIAL",
+            "SECRET//REL TO USA, GBR/RELIDO",
+        ),
+        ("SECRET//ORCON/NOT RELEASABLE TO FOREIGN NATIONALS", "SECRET//ORCON/NOFORN"),
+        ("//NATO SECRET//AUTHORIZED FOR RELEASE TO USA, NATO", "//NATO SECRET//REL TO USA, NATO"),
+    ],
+)
+def test_titles_parse_to_the_label_of_the_abbreviation(
+    spelled: str, banner: str, groups: GroupDirectory, on: date
+) -> None:
+    label = parse_marking(spelled, groups=groups, on=on)
+    assert label == parse_marking(banner, groups=groups, on=on)
+    assert render_banner(label) == banner  # rendering always writes the banner word
+    assert normalise(spelled.lower(), groups, on) == banner
+
+
+@pytest.mark.parametrize(
+    ("text", "position", "fragment", "rule"),
+    [
+        ("(S//NOT RELEASABLE TO FOREIGN NATIONALS)", 4, "unknown dissemination", "unknown_value"),
+        ("(S//AUTHORIZED FOR RELEASE TO USA, GBR)", 4, "unknown dissemination", "unknown_value"),
+        (
+            "SECRET//NOT RELEASABLE TO FOREIGN NATIONALS/AUTHORIZED FOR RELEASE TO USA, GBR",
+            44,
+            "NOFORN",
+            "noforn_with_release",
+        ),
+        ("SECRET//FOR OFFICIAL USE ONLY", 8, "FOUO", "fouo_classified"),
+        ("SECRET//AUTHORIZED FOR RELEASE TO USA", 34, "alone", "rel_to_owner_alone"),
+        ("SECRET//AUTHORIZED FOR RELEASE TO", 8, "needs a list", None),
+        ("SECRET//NOT RELEASABLE TO FOREIGN NATIONALS/ORCON", 44, "out of order", None),
+    ],
+)
+def test_titles_keep_every_rule(
+    text: str, position: int, fragment: str, rule: str | None, groups: GroupDirectory, on: date
+) -> None:
+    with pytest.raises(MarkingError) as caught:
+        parse_marking(text, groups=groups, on=on)
+    assert (caught.value.position, caught.value.rule) == (position, rule), caught.value.detail
+    assert fragment in caught.value.detail
+    if text.startswith("("):  # portion marks use the abbreviation only, and say which
+        assert caught.value.hint is not None
+        assert "in a portion mark" in caught.value.hint

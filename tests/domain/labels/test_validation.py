@@ -259,6 +259,9 @@ def test_a_label_broken_by_one_rule_is_refused_by_every_path_for_it(
     for text in (raw_marking(value), raw_marking(value, portion=True)):
         as_text = refused_as_text(text)
         assert (as_text.code, as_text.rule) == ("invalid_marking", rule), text
+    with pytest.raises(MarkingError) as titled:
+        parse_banner(raw_marking(value, titles=True), groups=GROUPS, on=ON)
+    assert titled.value.rule == rule
 
 
 @given(any_labels())
@@ -281,6 +284,13 @@ def test_both_paths_accept_and_refuse_alike(value: Label) -> None:
     for text in texts:
         as_text = refused_as_text(text)
         assert (as_text.code, as_text.rule) == ("invalid_marking", verdict.rule), text
+
+
+@given(labels())
+def test_titles_read_as_the_abbreviations(value: Label) -> None:
+    spelled = raw_marking(value, titles=True)
+    assert parse_banner(spelled, groups=GROUPS, on=ON) == value
+    assert render_banner(parse_banner(spelled, groups=GROUPS, on=ON)) == render_banner(value)
 
 
 @given(labels(["USA"]), labels(["USA"]))

@@ -7,6 +7,10 @@ Grammar (CAPCO register 2016, the subset Caveat supports)::
     block   = SCI values | SAP values | dissemination controls, in that order,
               values separated by "/"
 
+A banner may spell a dissemination control out by its CAPCO title
+(``SECRET//NOT RELEASABLE TO FOREIGN NATIONALS``, ``AUTHORIZED FOR RELEASE TO USA,
+GBR``); it reads as the same label, and rendering always writes the banner word.
+
 US levels are written bare; NATO, EU and other nations' levels start with "//"
 (``//NATO SECRET``, ``//DEU GEHEIM``). Every error is a MarkingError with the
 character position of the fault and a hint. What a label may say (combinations of
@@ -175,7 +179,7 @@ def _parse_compartments(ctx: _Context, piece: _Piece, kind: int) -> frozenset[st
 
 
 def _parse_rel_to(ctx: _Context, piece: _Piece, prefix: str) -> frozenset[str]:
-    """The list after ``prefix`` (REL TO)."""
+    """The list after ``prefix`` (REL TO, or its title in a banner)."""
     lead = prefix + " "
     body = _Piece(piece.text[len(lead) :], piece.at + len(lead))
     if not piece.text.startswith(lead) or not body.text:
@@ -232,12 +236,16 @@ def _parse_dissem(ctx: _Context, piece: _Piece) -> tuple[set[str], frozenset[str
     rel_to: frozenset[str] | None = None
     where: set[str] = set()
     last = -1
-    table = capco.BY_PORTION if ctx.portion else capco.BY_NAME
-    other = capco.BY_NAME if ctx.portion else capco.BY_PORTION
+    # A banner may spell a control out by its CAPCO title; a portion mark never does.
+    table = capco.BY_PORTION if ctx.portion else {**capco.BY_NAME, **capco.BY_TITLE}
+    other = {**capco.BY_NAME, **capco.BY_TITLE} if ctx.portion else capco.BY_PORTION
     for value in _split(piece, "/"):
         if value.text.startswith("REL TO"):
             control = capco.BY_NAME["REL TO"]
             rel_to = _parse_rel_to(ctx, value, "REL TO")
+        elif value.text.startswith(capco.REL_TO_TITLE) and not ctx.portion:
+            control = capco.BY_NAME["REL TO"]
+            rel_to = _parse_rel_to(ctx, value, capco.REL_TO_TITLE)
         elif value.text == "REL" and ctx.portion:
             control = capco.BY_NAME["REL TO"]
             rel_to = _banner_rel_to(ctx, value.at)
@@ -246,8 +254,8 @@ def _parse_dissem(ctx: _Context, piece: _Piece) -> tuple[set[str], frozenset[str
             control = table[value.text]
             controls.add(control.name)
         else:
-            if value.text in other:
-                form = other[value.text]
+            if value.text in other or value.text.startswith(capco.REL_TO_TITLE):
+                form = other.get(value.text, capco.BY_NAME["REL TO"])
                 hint = f"write {form.portion if ctx.portion else form.name} in a " + (
                     "portion mark" if ctx.portion else "banner"
                 )

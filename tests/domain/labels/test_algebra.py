@@ -47,7 +47,19 @@ def _rollup(*texts: str, groups: GroupDirectory, on: date, policy: str | None = 
         (["(S//REL TO USA, NATO)", "(S//REL TO USA, FVEY)"], "SECRET//REL TO USA, CAN, GBR"),
         (["(S//REL TO USA, GBR)", "(S//REL TO USA, FRA)"], "SECRET//NOFORN"),
         (["(S//REL TO USA, GBR)", "(S)"], "SECRET//NOFORN"),
-        (["(S//REL TO USA, GBR)", "(U)"], "SECRET//NOFORN"),
+        # Issue 13: this said SECRET//NOFORN. Per IC-ISM (ISM-ID-00088) an unclassified
+        # portion without caveats leaves the REL TO of the others alone in a US roll-up.
+        (["(S//REL TO USA, GBR)", "(U)"], "SECRET//REL TO USA, GBR"),
+        (["(U)", "(S//REL TO USA, FVEY)", "(C//REL TO USA, GBR)"], "SECRET//REL TO USA, GBR"),
+        (["(U)", "(U//REL TO USA, GBR)"], "UNCLASSIFIED//REL TO USA, GBR"),
+        (["(U)", "(S//REL TO USA, GBR/RELIDO)"], "SECRET//REL TO USA, GBR/RELIDO"),
+        (["(U)", "(S//RELIDO)"], "SECRET//RELIDO"),
+        (["(U)", "(S)"], "SECRET"),
+        (["(U)", "(S//NF)"], "SECRET//NOFORN"),
+        (["(U)", "(U)"], "UNCLASSIFIED"),
+        # Unclassified portions with any control are not "no caveats": NOFORN as before.
+        (["(S//REL TO USA, GBR)", "(U//FOUO)"], "SECRET//NOFORN"),
+        (["(S//REL TO USA, GBR)", "(U//OC)"], "SECRET//ORCON/NOFORN"),
         (["(S//REL TO USA, GBR)", "(S//RELIDO)"], "SECRET//NOFORN"),
         (["(S//REL TO USA, GBR/RELIDO)", "(S//REL TO USA, GBR)"], "SECRET//REL TO USA, GBR"),
         (
@@ -66,6 +78,31 @@ def test_capco_roll_up_known_answers(
     portions: list[str], banner: str, groups: GroupDirectory, on: date
 ) -> None:
     assert _rollup(*portions, groups=groups, on=on) == banner
+
+
+def test_the_ism_rule_is_for_us_aggregates_only(groups: GroupDirectory, on: date) -> None:
+    # ISM-ID-00088 is a rule for US (ISM_USGOV_RESOURCE) documents: a NATO aggregate keeps
+    # the conservative rule, an unmarked portion with a REL TO portion gives NOFORN...
+    portions = ["//NATO SECRET//REL TO USA, NATO", "//NATO UNCLASSIFIED"]
+    assert _rollup(*portions, groups=groups, on=on) == "//NATO SECRET//NOFORN"
+    # ...and in a US aggregate every unclassified portion without caveats is neutral,
+    # whatever its scheme, as IC-ISM judges a portion by its classification alone.
+    us = _rollup("(S//REL TO USA, GBR)", "//NATO UNCLASSIFIED", groups=groups, on=on, policy="USA")
+    assert us == "SECRET//REL TO USA, GBR"
+
+
+def test_dominance_knows_an_uncaveated_unclassified_label_is_the_least_release(
+    groups: GroupDirectory, on: date
+) -> None:
+    def p(text: str) -> Label:
+        return parse_marking(text, groups=groups, on=on)
+
+    assert dominates(p("SECRET//REL TO USA, GBR"), p("UNCLASSIFIED"), groups=groups, on=on)
+    assert dominates(p("UNCLASSIFIED//FOUO"), p("UNCLASSIFIED"), groups=groups, on=on)
+    assert not dominates(p("UNCLASSIFIED"), p("UNCLASSIFIED//FOUO"), groups=groups, on=on)
+    assert not dominates(
+        p("SECRET//REL TO USA, GBR"), p("UNCLASSIFIED//FOUO"), groups=groups, on=on
+    )
 
 
 def test_roll_up_across_schemes_needs_a_target(groups: GroupDirectory, on: date) -> None:

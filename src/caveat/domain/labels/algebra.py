@@ -6,7 +6,9 @@ united (any NOFORN portion makes the whole NOFORN); REL TO lists combine to the
 intersection of the nations they name on the given day, and an intersection with
 no foreign nation means NOFORN; REL TO combined with a portion that has no REL TO
 (unmarked, or RELIDO only) gives NOFORN; RELIDO survives only if every portion has
-it. Informative TLP takes the most restrictive colour.
+it. In a US aggregate an unclassified portion without caveats takes no part in
+release (ODNI IC-ISM rules ISM-ID-00088 and ISM-ID-00132, see ``_Kind.NEUTRAL``).
+Informative TLP takes the most restrictive colour.
 """
 
 from __future__ import annotations
@@ -41,6 +43,16 @@ _T = TypeVar("_T")
 
 
 class _Kind(Enum):
+    # ODNI IC-ISM, ISM-ID-00088: "If ISM_USGOV_RESOURCE and @ism:releasableTo is
+    # specified on the resource element then all classified portions must specify
+    # @ism:releasableTo and all Unclass portions must be REL or contain no caveats"
+    # (its test: every portion is U without disseminationControls, or has
+    # releasableTo). So in a US aggregate an unclassified portion with no caveats leaves
+    # the REL TO of the others alone; ISM-ID-00132 likewise asks RELIDO of classified
+    # portions and of U portions with explicit release only. NEUTRAL is therefore the
+    # identity of the release join: REL TO, RELIDO and NOFORN of the rest stand as
+    # they are. Unclassified portions with any control (FOUO, ORCON, ...) stay UNMARKED.
+    NEUTRAL = "neutral"  # US aggregate: unclassified, no caveats (no restrictive value)
     UNMARKED = "unmarked"  # no REL TO and no NOFORN: not released to anyone yet
     REL = "rel"
     NOFORN = "noforn"
@@ -60,9 +72,17 @@ class _Setting:
     on: date
     schemes: SchemeRegistry
     owner: str | None
+    ism: bool  # the aggregate is a US one: the IC-ISM roll-up rules apply
 
 
 def _release(label: Label, setting: _Setting) -> _Release:
+    if (
+        setting.ism
+        and label.releasable_to is None
+        and not label.restrictive
+        and setting.schemes.common(label.policy, label.classification) == 0
+    ):
+        return _Release(_Kind.NEUTRAL)
     dissem = label.values(DISSEM)
     if NOFORN in dissem:
         return _Release(_Kind.NOFORN)
@@ -75,6 +95,10 @@ def _release(label: Label, setting: _Setting) -> _Release:
 
 
 def _join_release(x: _Release, y: _Release, setting: _Setting) -> _Release:
+    if x.kind is _Kind.NEUTRAL:
+        return y
+    if y.kind is _Kind.NEUTRAL:
+        return x
     if _Kind.NOFORN in (x.kind, y.kind) or x.kind is not y.kind:
         return _Release(_Kind.NOFORN)
     relido = x.relido and y.relido
@@ -90,8 +114,10 @@ def _join_release(x: _Release, y: _Release, setting: _Setting) -> _Release:
 
 
 def _release_dominates(a: _Release, b: _Release) -> bool:
-    if a.kind is _Kind.NOFORN:
+    if a.kind is _Kind.NOFORN or b.kind is _Kind.NEUTRAL:
         return True
+    if a.kind is _Kind.NEUTRAL:
+        return False
     if a.kind is not b.kind or (a.relido and not b.relido):
         return False
     return a.kind is _Kind.UNMARKED or a.nations <= b.nations
@@ -134,7 +160,8 @@ def _setting(
     groups: GroupDirectory, on: date, schemes: SchemeRegistry | None, policy: str
 ) -> _Setting:
     registry = schemes or builtin_schemes()
-    return _Setting(groups, on, registry, registry.get(policy).nation)
+    scheme = registry.get(policy)
+    return _Setting(groups, on, registry, scheme.nation, scheme.code == LEADING_NATION)
 
 
 def _join_two(a: Label, b: Label, setting: _Setting, policy: str) -> Label:

@@ -120,15 +120,17 @@ def label_parse(ctx: typer.Context, text: str, on: OnOpt = None, json_: JsonOpt 
 
 @labels.command("render")
 def label_render(
+    ctx: typer.Context,
     label_json: Annotated[str, typer.Argument(help="caveat.label/1 canonical JSON, or @FILE")],
     json_: JsonOpt = False,
 ) -> None:
-    """Render a label's canonical JSON as banner and portion mark."""
+    """Render a label's canonical JSON as banner and portion mark (a label that breaks a
+    marking rule is refused as `caveat label parse` refuses its banner)."""
     with errors(json_):
         raw = (
             Path(label_json[1:]).read_bytes() if label_json.startswith("@") else label_json.encode()
         )
-        result = _label_out(label_from_canonical_json(raw.strip()))
+        result = _label_out(label_from_canonical_json(raw.strip(), groups=_groups(ctx)))
         show(result, json_, lambda: _print_label(result))
 
 

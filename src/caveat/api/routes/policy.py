@@ -129,8 +129,9 @@ def normalise_label(body: MarkingIn, _: CurrentPrincipal, node: NodeDep) -> dict
 
 
 @router.post("/labels/render")
-def render_label(body: RenderIn, _: CurrentPrincipal) -> dict[str, Any]:
-    """Banner and portion mark of a label given as its canonical JSON object."""
+def render_label(body: RenderIn, _: CurrentPrincipal, node: NodeDep) -> dict[str, Any]:
+    """Banner and portion mark of a label given as its canonical JSON object; a label
+    that breaks a marking rule is refused as /labels/parse refuses its banner."""
     try:
         canonical = bytes(rfc8785.dumps(body.label))
     except rfc8785.CanonicalizationError as exc:  # a number outside JSON's safe range
@@ -139,7 +140,7 @@ def render_label(body: RenderIn, _: CurrentPrincipal) -> dict[str, Any]:
             code="invalid_label",
             field="label",
         ) from None
-    return _label_out(label_from_canonical_json(canonical))
+    return _label_out(label_from_canonical_json(canonical, groups=node.registry.directory()))
 
 
 @router.post("/labels/roll-up")

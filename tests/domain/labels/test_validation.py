@@ -7,8 +7,6 @@ properties over labels that keep every rule and labels drawn to break them.
 
 from __future__ import annotations
 
-from datetime import date
-
 import pytest
 from hypothesis import given
 from label_strategies import GROUPS, ON, any_labels, broken_labels, labels, raw_marking
@@ -190,7 +188,7 @@ def test_alternatives_are_checked_by_the_rules_of_their_own() -> None:
     assert error.path == "/alternatives/0/categories/0/values/0"
 
 
-def test_group_codes_are_checked_against_the_directory_when_given(on: date) -> None:
+def test_group_codes_are_checked_against_the_directory_when_given() -> None:
     pair = GroupDirectory(
         [Group("PAIR", "test pair", (Membership("DEU"), Membership("FRA")), source="test")]
     )

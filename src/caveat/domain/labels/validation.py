@@ -120,7 +120,7 @@ def _unknown(label: Label, groups: GroupDirectory | None) -> Iterator[Violation]
                 ((SAP, value),),
             )
     for name in sorted(label.values(DISSEM)):
-        if name not in capco.BY_NAME or name == REL_TO_CONTROL[1]:
+        if name not in capco.BY_NAME or name == REL_TO:  # REL TO is its own category
             yield Violation(
                 UNKNOWN_VALUE,
                 f"unknown dissemination control {name!r}",

@@ -10,19 +10,23 @@ from caveat.domain.screening.formats import (
     parse_generic,
     parse_ofac_sdn,
 )
-from caveat.domain.screening.matcher import Match, Matcher
+from caveat.domain.screening.matcher import Match, Matcher, TokenMatch, score
 from caveat.domain.screening.model import ListedParty, PartyKind
-from caveat.domain.screening.normalise import name_keys, normalise_name
+from caveat.domain.screening.normalise import NameForm, analyse, name_keys, normalise_name
 
 __all__ = [
     "ListedParty",
     "Match",
     "Matcher",
+    "NameForm",
     "PartyKind",
     "ScreeningFormatError",
+    "TokenMatch",
+    "analyse",
     "name_keys",
     "normalise_name",
     "parse_csl",
     "parse_generic",
     "parse_ofac_sdn",
+    "score",
 ]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from caveat.adapters.db.models import EventRow
 from caveat.bootstrap.container import Node
@@ -17,7 +17,7 @@ from caveat.domain.ledger import (
     verify_consistency,
     verify_inclusion,
 )
-from tests.ledger.support import add_events
+from tests.ledger.support import add_events, execute
 from tests.support import FakeClock
 
 
@@ -40,6 +40,41 @@ def test_integration_assigns_gap_free_indices_in_seq_order(node: Node) -> None:
         seqs = session.scalars(select(EventRow.seq).order_by(EventRow.leaf_index)).all()
     assert seqs == sorted(seqs)
     assert node.ledger.integrate().integrated == 0  # idempotent
+
+
+def test_events_after_a_gap_in_seq_get_the_next_indices(node: Node) -> None:
+    # A rolled-back PostgreSQL transaction leaves a hole in seq; the batch after it
+    # cannot be numbered as one range and is numbered row by row, still gap-free.
+    add_events(node, 30)
+    node.ledger.integrate()
+    add_events(node, 40)
+    execute(
+        node.engine,
+        "UPDATE events SET seq = seq + 1000 WHERE seq > (SELECT max(seq) - 15 FROM events)",
+    )
+    done = node.ledger.integrate()
+    assert done.integrated == 40
+    memory = MemoryTree()
+    for body in _bodies(node):
+        memory.append(leaf_hash(body.encode()))
+    assert node.ledger.publish_now().root_hash == memory.root()
+    with node.uow.read() as session:
+        seqs = session.scalars(select(EventRow.seq).order_by(EventRow.leaf_index)).all()
+    assert seqs == sorted(seqs)
+    node.ledger_verifier.verify().require_ok()
+
+
+def test_event_times_are_stored_as_the_column_type_binds_them(node: Node, clock: FakeClock) -> None:
+    # Events are inserted with the driver's executemany, past SQLAlchemy's per-row
+    # processing: the time must still be stored as a bound UTCDateTime is (on SQLite,
+    # text with all six microsecond digits, here all zero), or equality and ranges miss.
+    clock.advance(seconds=5)
+    add_events(node, 3)
+    with node.uow.read() as session:
+        count = session.scalar(
+            select(func.count()).select_from(EventRow).where(EventRow.occurred_at == clock())
+        )
+    assert count == 3
 
 
 def test_stored_tree_matches_an_in_memory_tree_and_proofs_verify(node: Node) -> None:

@@ -48,8 +48,18 @@ def _marker(conn: Connection) -> str:
 
 
 def store_nodes(conn: Connection, nodes: Sequence[tuple[int, int, bytes]]) -> None:
-    """Bulk-insert (level, index, hash) rows with the driver's executemany (the hot path)."""
-    if nodes:
+    """Bulk-insert (level, index, hash) rows (the hot path): one statement over arrays on
+    PostgreSQL, the driver's executemany on SQLite."""
+    if nodes and conn.dialect.name == "postgresql":
+        # psycopg's executemany sends one INSERT per row: 1.5-1.9 times as long for a
+        # batch as this one statement (the same for the UPDATE below).
+        levels, indices, hashes = zip(*nodes, strict=True)
+        conn.exec_driver_sql(
+            "INSERT INTO ledger_nodes (level, idx, hash)"
+            " SELECT * FROM unnest(%s::smallint[], %s::bigint[], %s::bytea[])",
+            (list(levels), list(indices), list(hashes)),
+        )
+    elif nodes:
         m = _marker(conn)
         conn.exec_driver_sql(
             f"INSERT INTO ledger_nodes (level, idx, hash) VALUES ({m}, {m}, {m})",  # noqa: S608
@@ -58,13 +68,31 @@ def store_nodes(conn: Connection, nodes: Sequence[tuple[int, int, bytes]]) -> No
 
 
 def assign_leaves(conn: Connection, assigned: Sequence[tuple[int, int]]) -> None:
-    """Set ``leaf_index`` for (leaf index, seq) pairs with the driver's executemany."""
-    if assigned:
+    """Set ``leaf_index`` for (leaf index, seq) pairs: one statement over arrays on
+    PostgreSQL, the driver's executemany on SQLite."""
+    if assigned and conn.dialect.name == "postgresql":
+        indices, seqs = zip(*assigned, strict=True)
+        conn.exec_driver_sql(
+            "UPDATE events SET leaf_index = a.leaf_index"
+            " FROM unnest(%s::bigint[], %s::bigint[]) AS a(leaf_index, seq)"
+            " WHERE events.seq = a.seq",
+            (list(indices), list(seqs)),
+        )
+    elif assigned:
         m = _marker(conn)
         conn.exec_driver_sql(
             f"UPDATE events SET leaf_index = {m} WHERE seq = {m}",  # noqa: S608
             list(assigned),
         )
+
+
+def assign_range(conn: Connection, first: int, last: int, offset: int) -> None:
+    """Set ``leaf_index = seq + offset`` for every event with seq in [first, last]."""
+    m = _marker(conn)
+    conn.exec_driver_sql(
+        f"UPDATE events SET leaf_index = seq + {m} WHERE seq BETWEEN {m} AND {m}",  # noqa: S608
+        (offset, first, last),
+    )
 
 
 class _Recorder:

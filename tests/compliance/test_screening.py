@@ -1,5 +1,6 @@
 """Screening in the database: imports of all three formats (bad files import nothing and
-name line and column), screening on creation and on import, holds and resolution."""
+name line and column), screening on creation and on import, holds and resolution; the
+ad-hoc check of one name through the service, the API, the web form and the CLI."""
 
 from __future__ import annotations
 
@@ -7,14 +8,25 @@ import time
 from pathlib import Path
 
 import pytest
+from fastapi.testclient import TestClient
 from sqlalchemy import func, select
+from typer.testing import CliRunner
 
 from caveat.adapters.db.models import EventRow
 from caveat.adapters.db.models.compliance import ScreeningEntryRow, ScreeningListRow
-from caveat.domain.errors import Conflict, PermissionDenied
+from caveat.api.app import create_app
+from caveat.cli.main import app
+from caveat.client import CaveatClient
+from caveat.domain.errors import Conflict, InvalidInput, PermissionDenied
 from caveat.domain.identity import Role
-from caveat.domain.screening import ScreeningFormatError
+from caveat.domain.screening import ScreeningFormatError, score
+from caveat.server import create_server
 from tests.compliance.support import CONSOLE, World, ctx
+from tests.compliance.test_cli_compliance import data_dir, error, ok
+from tests.support import PASSWORD
+from tests.web.conftest import Browser
+
+__all__ = ["data_dir"]  # the command-line tests' node, as a fixture here too
 
 SDN = Path(__file__).parents[1] / "data" / "screening" / "sdn-2024-05-03.csv"
 
@@ -166,3 +178,120 @@ def test_real_sdn_list_imports_and_screens(world: World) -> None:
     hits = [h for h in node.screening.hits(CONSOLE) if h.subject_id == account.person.id]
     assert any(h.source == "OFAC SDN" for h in hits)
     assert "screening" in world.failed("zawahiri", world.plain)
+
+
+# --- the ad-hoc check of one name (issue 13) ---------------------------------------------
+
+CHECK_LIST = (
+    "id,name,aliases,kind\n"
+    'Z1,"AL-ZAWAHIRI, Ayman",,individual\n'
+    "G1,GEFEST-M LLC,,entity\n"
+    'I1,"IVANOV, Sergey Borisovich",,individual\n'
+    + "".join(f"T{n},ABU MUHAMMAD,,individual\n" for n in range(6))
+)
+
+
+def _events(world: World) -> list[str]:
+    """Every event but sign-ins (the API and web tests sign in)."""
+    with world.node.uow.read() as session:
+        return list(
+            session.scalars(
+                select(EventRow.id).where(EventRow.type.not_like("auth.%")).order_by(EventRow.id)
+            )
+        )
+
+
+def test_an_officer_checks_a_name_and_nothing_is_recorded(world: World) -> None:
+    node, sol = world.node, world.principal("sol")
+    assert node.screening.check_name(sol, "Ayman al-Zawahiri").lists == ()  # nothing yet
+    node.screening.import_list(sol, ctx(), name="Custom", fmt="generic", text=CHECK_LIST)
+    before, hits = _events(world), node.screening.hits(CONSOLE, status=None)
+    # A transposed letter in the given name, the hyphen typed as a space.
+    found = node.screening.check_name(sol, "Aymna al Zawahiri")
+    assert found.lists == ("Custom",)
+    (match,) = found.matches
+    assert (match.entry_id, match.list_name, match.kind) == ("Z1", "Custom", "individual")
+    assert ("aymna", "ayman") in {(t.query, t.listed) for t in match.tokens}
+    assert any(t.listed.endswith("zawahiri") and t.similarity == 1 for t in match.tokens)
+    assert match.score == score("Aymna al Zawahiri", "AL-ZAWAHIRI, Ayman")
+    # L.L.C. is LLC; an export control officer may check too.
+    eco = world.principal("eco")
+    assert [m.entry_id for m in node.screening.check_name(eco, "Gefest-M L.L.C.").matches] == ["G1"]
+    # Six parties tie on their exact name: all six, past the best five.
+    tied = node.screening.check_name(sol, "Abu Muhammad", limit=5)
+    assert sorted(m.entry_id for m in tied.matches) == [f"T{n}" for n in range(6)]
+    assert node.screening.check_name(sol, "Boris Badenov").matches == ()
+    # A read: no event, no hit, nobody held.
+    assert _events(world) == before
+    assert node.screening.hits(CONSOLE, status=None) == hits
+
+
+@pytest.mark.parametrize(
+    ("name", "limit", "code"),
+    [("", 5, "invalid_name"), ("x" * 201, 5, "invalid_name"), ("Ivanov", 0, "invalid_limit")],
+)
+def test_a_check_refuses_bad_input(world: World, name: str, limit: int, code: str) -> None:
+    with pytest.raises(InvalidInput) as info:
+        world.node.screening.check_name(world.principal("sol"), name, limit=limit)
+    assert info.value.code == code
+
+
+def test_a_check_is_for_officers(world: World) -> None:
+    with pytest.raises(PermissionDenied):
+        world.node.screening.check_name(world.principal("bob"), "Ayman al-Zawahiri")
+
+
+def test_the_check_through_the_api_and_the_web_form(world: World) -> None:
+    node = world.node
+    node.screening.import_list(
+        world.principal("sol"), ctx(), name="Custom", fmt="generic", text=CHECK_LIST
+    )
+    before = _events(world)
+    with TestClient(create_app(node), raise_server_exceptions=False) as http:
+        client = CaveatClient("http://testserver", http=http)
+        world.clock.advance(seconds=30)
+        client.login("sol", PASSWORD, world.scenario.code(world.scenario.accounts["sol"]))
+        answer = http.post("/api/v1/screening/check", json={"name": "Sergei B. Ivanov"})
+        assert answer.status_code == 200, answer.text
+        body = answer.json()
+        assert body["lists"] == ["Custom"]
+        assert [m["entry_id"] for m in body["matches"]] == ["I1"]
+        assert {"query": "sergei", "listed": "sergey", "similarity": 0.95} in body["matches"][0][
+            "tokens"
+        ]
+        refused = http.post("/api/v1/screening/check", json={"name": "x", "unknown": 1})
+        assert refused.status_code == 422
+        world.clock.advance(seconds=30)
+        client.login("bob", PASSWORD, world.scenario.code(world.scenario.accounts["bob"]))
+        denied = http.post("/api/v1/screening/check", json={"name": "Ivanov"})
+        assert denied.status_code == 403
+    with TestClient(create_server(node), raise_server_exceptions=False) as http:
+        browser = Browser(http, world.scenario)
+        browser.sign_in(world.scenario.accounts["sol"])
+        page = browser.post("/screening/check", {"name": "Gefest M Limited Liability Company"})
+        assert page.status_code == 200  # type: ignore[attr-defined]
+        text = page.text  # type: ignore[attr-defined]
+        assert 'id="check-result"' in text
+        assert "GEFEST-M LLC" in text
+        assert "entry G1" in text
+        assert "<code>gefest</code>" in text
+        empty = browser.post("/screening/check", {"name": "  "})
+        assert empty.status_code == 422  # type: ignore[attr-defined]
+        assert 'id="check-error"' in empty.text  # type: ignore[attr-defined]
+    assert _events(world) == before
+
+
+def test_caveat_screen_name_on_the_command_line(data_dir: Path, tmp_path: Path) -> None:
+    listed = tmp_path / "list.csv"
+    listed.write_text(CHECK_LIST)
+    assert ok(data_dir, "screen", "name", "Ayman al-Zawahiri")["lists"] == []
+    ok(data_dir, "screen", "import", str(listed), "--name", "Custom", "--format", "generic")
+    found = ok(data_dir, "screen", "name", "Al Zawahiri Ayman")
+    assert [m["entry_id"] for m in found["matches"]] == ["Z1"]
+    assert found["matches"][0]["score"] == 100
+    tied = ok(data_dir, "screen", "name", "Abu Muhammad", "--limit", "2")
+    assert len(tied["matches"]) == 6
+    assert error(data_dir, 2, "screen", "name", "") == "invalid_name"
+    human = CliRunner().invoke(app, ["--data-dir", str(data_dir), "screen", "name", "Gefest LLC"])
+    assert human.exit_code == 0, human.stdout
+    assert "GEFEST-M LLC" in human.stdout

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from rich.markup import escape
 
 from caveat.cli.context import state
 from caveat.cli.output import errors, out, show, table
@@ -19,7 +20,7 @@ from caveat.services.authorizations import Authorization, AuthorizationDraft
 from caveat.services.embargoes import Embargo, EmbargoDraft
 from caveat.services.principal import ConsoleOperator
 from caveat.services.programmes import Programme, Visit
-from caveat.services.screening import Hit
+from caveat.services.screening import Hit, NameCheck
 from caveat.services.uow import CallContext
 
 JsonOpt = Annotated[bool, typer.Option("--json", help="print JSON for scripts")]
@@ -562,6 +563,46 @@ def _hit_rows(found: list[Hit]) -> None:
             for h in found
         ],
     )
+
+
+def _check_rows(found: NameCheck) -> None:
+    if not found.lists:
+        out.print("no list is imported yet: there is nothing to screen against")
+        return
+    table(
+        escape(f"{found.name!r} against {', '.join(found.lists)}"),
+        ["score", "list", "entry", "listed name", "matched as", "tokens that paired"],
+        [
+            (
+                f"{m.score:.1f}",
+                m.list_name or m.source,
+                f"{m.entry_id} ({m.kind})",
+                m.listed_name,
+                "" if m.matched_name == m.listed_name else m.matched_name,
+                ", ".join(
+                    t.query if t.query == t.listed else f"{t.query}~{t.listed} {t.similarity:.2f}"
+                    for t in m.tokens
+                ),
+            )
+            for m in found.matches
+        ],
+    )
+    if not found.matches:
+        out.print(f"no match at or above {found.threshold:.0f}")
+
+
+@screen.command("name")
+def screen_name(
+    ctx: typer.Context,
+    name: Annotated[str, typer.Argument(help="the name of a person or organisation")],
+    limit: Annotated[int, typer.Option(help="the best this many (ties at the last kept)")] = 5,
+    json_: JsonOpt = False,
+) -> None:
+    """Check one name against every imported list: the matches, with the tokens that paired
+    and the score. Records nothing and holds nobody."""
+    with errors(json_):
+        found = state(ctx).open().screening.check_name(CONSOLE, name, limit=limit)
+        show(found, json_, lambda: _check_rows(found))
 
 
 @screen.command("import")

@@ -41,10 +41,12 @@ from caveat.domain.screening import (
     ListedParty,
     Matcher,
     PartyKind,
+    TokenMatch,
     parse_csl,
     parse_generic,
     parse_ofac_sdn,
 )
+from caveat.domain.screening.matcher import DEFAULT_THRESHOLD
 from caveat.services.agreements_common import actor_id, canonical, loads, new_id
 from caveat.services.authorize import authorize
 from caveat.services.principal import Acting, ConsoleOperator
@@ -93,6 +95,36 @@ class Hit:
     resolved_by: str | None
     resolved_at: datetime | None
     reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class NameMatch:
+    """One match of an ad-hoc name check: the entry, the name of it that matched, the
+    score (0-100) and which tokens paired, with how alike they are (0-1)."""
+
+    list_name: str
+    source: str
+    entry_id: str
+    kind: str
+    listed_name: str
+    matched_name: str
+    score: float
+    programs: tuple[str, ...]
+    tokens: tuple[TokenMatch, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class NameCheck:
+    """An ad-hoc check of one name against every imported list."""
+
+    name: str
+    lists: tuple[str, ...]  # the lists it was screened against
+    threshold: float
+    matches: tuple[NameMatch, ...]
+
+
+MAX_CHECK_NAME = 200  # characters, as a screened name is kept on a hit
+MAX_CHECK_LIMIT = 50
 
 
 def _hit(row: ScreeningHitRow) -> Hit:
@@ -283,6 +315,55 @@ class ScreeningService:
             ]
 
     # screening
+
+    def check_name(self, by: Acting, name: str, *, limit: int = 5) -> NameCheck:
+        """Screen one name against every imported list, ad hoc (an officer asking "is this
+        name listed?" before anyone is registered): the matches, best first, each with the
+        tokens that paired and the score. Ties at the last place are all returned.
+
+        A read like the list of hits (Act.SCREENING_READ): it records nothing and holds
+        nobody. Screening is recorded where it has an effect, as the hits it raises on a
+        person or organisation; a name that is no subject raises none.
+        """
+        authorize(by, Act.SCREENING_READ)
+        name = name.strip()
+        if not 1 <= len(name) <= MAX_CHECK_NAME:
+            raise InvalidInput(
+                f"a name to check needs 1 to {MAX_CHECK_NAME} characters",
+                code="invalid_name",
+                field="name",
+            )
+        if not 1 <= limit <= MAX_CHECK_LIMIT:
+            raise InvalidInput(
+                f"limit is 1 to {MAX_CHECK_LIMIT}", code="invalid_limit", field="limit"
+            )
+        with self._uow.read() as session:
+            imported = tuple(
+                session.scalars(select(ScreeningListRow.name).order_by(ScreeningListRow.name))
+            )
+            if not imported:
+                return NameCheck(name, (), DEFAULT_THRESHOLD, ())
+            matcher, lists = self._cache.get(session)
+        found = matcher.screen(name, limit=limit)
+        return NameCheck(
+            name,
+            imported,
+            matcher.threshold,
+            tuple(
+                NameMatch(
+                    list_name=lists.get((m.party.source, m.party.entry_id), ""),
+                    source=m.party.source,
+                    entry_id=m.party.entry_id,
+                    kind=m.party.kind.value,
+                    listed_name=m.party.name,
+                    matched_name=m.matched_name,
+                    score=m.score,
+                    programs=m.party.programs,
+                    tokens=m.tokens,
+                )
+                for m in found
+            ),
+        )
 
     def screen_in(
         self, uow: UnitOfWork, kind: str, subject_id: str, names: tuple[str, ...]

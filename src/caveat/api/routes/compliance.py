@@ -344,6 +344,19 @@ class ResolveIn(Strict):
     reason: str = Field(max_length=2000)
 
 
+class CheckIn(Strict):
+    name: str = Field(min_length=1, max_length=200, description="a person's or organisation's")
+    limit: int = Field(default=5, ge=1, le=50, description="the best this many; ties all kept")
+
+
+@router.post("/screening/check")
+def check_name(body: CheckIn, principal: CurrentPrincipal, node: NodeDep) -> Any:
+    """Check one name against every imported list (officers): the matches, best first,
+    each with the tokens that paired and the score. A read: records nothing, holds nobody.
+    The name travels in the body, not in the URL, so it stays out of access logs."""
+    return plain(node.screening.check_name(principal, body.name, limit=body.limit))
+
+
 @router.get("/screening/lists")
 def screening_lists(principal: CurrentPrincipal, node: NodeDep) -> list[dict[str, object]]:
     """The imported lists."""

@@ -34,7 +34,7 @@ from caveat.services.authorizations import (
     AuthorizationDraft,
 )
 from caveat.services.embargoes import FILE_COLUMNS, EmbargoDraft
-from caveat.services.screening import ListFormat
+from caveat.services.screening import ListFormat, NameCheck
 from caveat.web import forms
 from caveat.web.pages import PageContext, render
 from caveat.web.routes.artifacts import level_names
@@ -758,6 +758,8 @@ def _screening_page(
     name: str = "",
     fmt: str = ListFormat.GENERIC.value,
     status: int = 200,
+    checked: NameCheck | None = None,
+    check_name: str = "",
 ) -> HTMLResponse:
     node = node_of(request)
     assert page.principal is not None
@@ -779,9 +781,11 @@ def _screening_page(
         resolver=page.holds(Role.SECURITY_OFFICER),
         formats=list(ListFormat),
         error=error,
-        where=where,  # which form the error belongs to: import, run or a hit's id
+        where=where,  # which form the error belongs to: check, import, run or a hit's id
         name=name,
         fmt=fmt,
+        checked=checked,
+        check_name=check_name,
     )
 
 
@@ -789,6 +793,26 @@ def _screening_page(
 def screening(request: Request, page: Page) -> HTMLResponse:
     """Imported lists, open hits to resolve, resolved hits; import and run (officers)."""
     return _screening_page(request, page)
+
+
+@router.post("/screening/check")
+def check_name(
+    request: Request,
+    page: Page,
+    name: Annotated[str, Form(max_length=200)] = "",
+) -> Response:
+    """Check one name against every imported list: the matches with the tokens that paired
+    and the score, on the screening page. A read: records nothing and holds nobody (a POST
+    so that the name stays out of the address bar, history and access logs)."""
+    assert page.principal is not None
+    try:
+        checked = node_of(request).screening.check_name(page.principal, name)
+    except CaveatError as exc:
+        message, code = _refusal(exc)
+        return _screening_page(
+            request, page, error=message, where="check", check_name=name, status=code
+        )
+    return _screening_page(request, page, checked=checked, check_name=name)
 
 
 @router.post("/screening/lists")

@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 import schemathesis
@@ -85,19 +86,9 @@ def test_every_answer_is_documented(conformance_node: tuple[Node, Callable[[], s
         operations += 1
         # A fresh session for each operation: signing out, changing the password or
         # ending every session (all generated too) must not starve the ones after.
-        headers = {"Authorization": f"Bearer {sign_in()}"}
-
-        @given(case=operation.as_strategy())
-        @settings(
-            max_examples=EXAMPLES,
-            deadline=None,
-            database=None,
-            phases=[Phase.explicit, Phase.generate],
-            suppress_health_check=list(HealthCheck),
-        )
-        def run(case: schemathesis.Case) -> None:
-            case.call_and_validate(headers=headers, checks=CHECKS)
-
+        # A fresh session for each operation: signing out, changing the password or
+        # ending every session (all generated too) must not starve the ones after.
+        run = _pass(operation, {"Authorization": f"Bearer {sign_in()}"})
         try:
             run()
         except (KeyboardInterrupt, SystemExit):
@@ -106,6 +97,23 @@ def test_every_answer_is_documented(conformance_node: tuple[Node, Callable[[], s
             failures[operation.label] = _summary(exc)
     assert operations >= 120
     assert failures == {}, "\n".join(f"{k}: {v}" for k, v in failures.items())
+
+
+def _pass(operation: Any, headers: dict[str, str]) -> Callable[[], None]:
+    """A bounded schemathesis pass over one operation with these headers."""
+
+    @given(case=operation.as_strategy())
+    @settings(
+        max_examples=EXAMPLES,
+        deadline=None,
+        database=None,
+        phases=[Phase.explicit, Phase.generate],
+        suppress_health_check=list(HealthCheck),
+    )
+    def run(case: schemathesis.Case) -> None:
+        case.call_and_validate(headers=headers, checks=CHECKS)
+
+    return run  # type: ignore[no-any-return]
 
 
 def _summary(exc: BaseException) -> str:

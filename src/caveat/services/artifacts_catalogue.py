@@ -73,9 +73,11 @@ def parse_label_text(text: str | None, policy: PolicyService, now: datetime) -> 
             hint='for example --label "SECRET//REL TO USA, GBR"',
         )
     try:  # no stripping: a marking is refused here exactly as /labels/parse refuses it
-        if text.startswith("{"):
-            return label_from_canonical_json(text.encode(), schemes=policy.schemes)
         env = policy.environment()
+        if text.startswith("{"):
+            return label_from_canonical_json(
+                text.encode(), schemes=policy.schemes, groups=env.groups
+            )
         return parse_marking(text, groups=env.groups, on=now.date(), schemes=policy.schemes)
     except InvalidInput as exc:  # MarkingError (with position), InvalidLabel, UnknownScheme
         exc.field = "label"
@@ -180,7 +182,9 @@ def catalogue_matches(
     again from the signed label and compared."""
     if row.label_json != label_json or row.export_json != export_json:
         return False
-    label = label_from_canonical_json(label_json.encode(), schemes=policy.schemes)
+    label = label_from_canonical_json(
+        label_json.encode(), schemes=policy.schemes, check_rules=False
+    )
     resource = make_resource(
         id=row.id,
         project_id=row.project_id,

@@ -179,7 +179,9 @@ class VersionCommits:
         session, policy = uow.session, self._deps.policy
         assert upload.new_artifact is not None
         meta = json.loads(upload.new_artifact)
-        label = label_from_canonical_json(upload.label_json.encode(), schemes=policy.schemes)
+        label = label_from_canonical_json(
+            upload.label_json.encode(), schemes=policy.schemes, check_rules=False
+        )
         draft = DraftLabel(
             label, export_from_canonical_json(upload.export_json.encode()), upload.banner
         )

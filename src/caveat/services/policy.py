@@ -172,7 +172,7 @@ def view_of(row: Any, schemes: SchemeRegistry) -> ResourceView:
     label = (
         None
         if row.label_json is None
-        else label_from_canonical_json(row.label_json.encode(), schemes=schemes)
+        else label_from_canonical_json(row.label_json.encode(), schemes=schemes, check_rules=False)
     )
     return ResourceView(
         row.id, row.project_id, row.kind, row.title, _banner(label, schemes), label, row.created_at

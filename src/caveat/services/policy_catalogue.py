@@ -256,7 +256,9 @@ class CatalogueService:
         label and export classification (read before anything is written)."""
         if row.label_json is None:
             return False
-        current = label_from_canonical_json(row.label_json.encode(), schemes=self._schemes)
+        current = label_from_canonical_json(
+            row.label_json.encode(), schemes=self._schemes, check_rules=False
+        )
         current_export = export_from_canonical_json(row.export_json.encode())
         env = self._policy.environment()
         return tightens(

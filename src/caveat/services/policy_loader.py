@@ -68,7 +68,7 @@ def resource_of(row: ResourceRow, schemes: SchemeRegistry) -> Resource:
     label = (
         None
         if row.label_json is None
-        else label_from_canonical_json(row.label_json.encode(), schemes=schemes)
+        else label_from_canonical_json(row.label_json.encode(), schemes=schemes, check_rules=False)
     )
     return make_resource(
         id=row.id,

@@ -136,7 +136,8 @@ def _release(row: ReleaseRequestRow, schemes: SchemeRegistry | None = None) -> R
     banner = asked = asked_dual = None
     if row.label_json is not None:
         banner = banner_of(
-            label_from_canonical_json(row.label_json.encode(), schemes=schemes), schemes
+            label_from_canonical_json(row.label_json.encode(), schemes=schemes, check_rules=False),
+            schemes,
         )
     if row.export_json is not None:
         export = export_from_canonical_json(row.export_json.encode())
@@ -367,7 +368,7 @@ class ReleaseService:
                 )
             if controlled and row.label_json is not None:
                 asked = label_from_canonical_json(
-                    row.label_json.encode(), schemes=self._policy.schemes
+                    row.label_json.encode(), schemes=self._policy.schemes, check_rules=False
                 )
                 if label_facts(asked, self._policy.schemes).rel_mode == "open":
                     raise InvalidInput(
@@ -625,7 +626,7 @@ class ReleaseService:
                 "the resource is unclassified and not restricted to any nation",
                 code="already_releasable",
             )
-        return label_from_canonical_json(row.label_json.encode())
+        return label_from_canonical_json(row.label_json.encode(), check_rules=False)
 
     @staticmethod
     def _request_row(uow: UnitOfWork, request_id: str) -> ReleaseRequestRow:
@@ -713,7 +714,7 @@ class ReleaseService:
             self._require_covering(uow, auth, resource, _controlled(export), row)
         if row.label_json is not None:
             widened = label_from_canonical_json(
-                row.label_json.encode(), schemes=self._policy.schemes
+                row.label_json.encode(), schemes=self._policy.schemes, check_rules=False
             )
         else:
             label = self._releasable_label(uow, resource)

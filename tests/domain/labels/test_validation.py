@@ -299,3 +299,17 @@ def test_roll_up_of_accepted_labels_is_accepted(a: Label, b: Label) -> None:
 @given(labels(["NATO"]), labels(["NATO"]))
 def test_roll_up_of_accepted_labels_is_accepted_without_an_owner(a: Label, b: Label) -> None:
     assert validate_label(roll_up([a, b], groups=GROUPS, on=ON), groups=GROUPS)
+
+
+def test_a_stored_label_that_breaks_a_later_rule_stays_readable() -> None:
+    # Rows the node wrote itself are read with check_rules=False: a rule added later
+    # must not make stored information unreadable (one old row would fail a listing).
+    stored = Label(
+        "USA",
+        2,
+        (Category(DISSEM, CategoryType.RESTRICTIVE, frozenset({"FOUO"})),),
+    )
+    data = label_to_canonical_json(stored)
+    with pytest.raises(LabelRuleError):
+        label_from_canonical_json(data)
+    assert label_from_canonical_json(data, check_rules=False) == stored

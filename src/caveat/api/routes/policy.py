@@ -128,18 +128,24 @@ def normalise_label(body: MarkingIn, _: CurrentPrincipal, node: NodeDep) -> dict
     return {"text": body.text, "normalised": fixed, "changed": fixed != body.text}
 
 
-@router.post("/labels/render")
-def render_label(body: RenderIn, _: CurrentPrincipal, node: NodeDep) -> dict[str, Any]:
-    """Banner and portion mark of a label given as its canonical JSON object; a label
-    that breaks a marking rule is refused as /labels/parse refuses its banner."""
+def _canonical_bytes(label: dict[str, Any]) -> bytes:
+    """RFC 8785 bytes of a label object given as JSON; a value JSON cannot carry exactly
+    (an integer outside the safe range) is invalid input, never a server error."""
     try:
-        canonical = bytes(rfc8785.dumps(body.label))
-    except rfc8785.CanonicalizationError as exc:  # a number outside JSON's safe range
+        return bytes(rfc8785.dumps(label))
+    except rfc8785.CanonicalizationError as exc:
         raise InvalidInput(
             f"the label cannot be put in canonical form: {exc}",
             code="invalid_label",
             field="label",
         ) from None
+
+
+@router.post("/labels/render")
+def render_label(body: RenderIn, _: CurrentPrincipal, node: NodeDep) -> dict[str, Any]:
+    """Banner and portion mark of a label given as its canonical JSON object; a label
+    that breaks a marking rule is refused as /labels/parse refuses its banner."""
+    canonical = _canonical_bytes(body.label)
     return _label_out(label_from_canonical_json(canonical, groups=node.registry.directory()))
 
 
@@ -282,9 +288,10 @@ def register_resource(
         day = node.uow.clock().date()
         label = parse_marking(body.marking, groups=node.registry.directory(), on=day)
     else:
-        import rfc8785
-
-        label = label_from_canonical_json(bytes(rfc8785.dumps(body.label)))
+        assert body.label is not None  # exactly one of the two, checked above
+        label = label_from_canonical_json(
+            _canonical_bytes(body.label), groups=node.registry.directory()
+        )
     registered = node.catalogue.register(
         principal,
         ctx,

@@ -136,13 +136,22 @@ def _parse_time(text: str) -> datetime:
 
 
 def label_from_canonical_json(
-    data: bytes, *, schemes: SchemeRegistry | None = None, groups: GroupDirectory | None = None
+    data: bytes,
+    *,
+    schemes: SchemeRegistry | None = None,
+    groups: GroupDirectory | None = None,
+    check_rules: bool = True,
 ) -> Label:
     """Parse canonical label bytes; non-canonical or unknown input is an error, and so is
     a label that breaks a marking rule (LabelRuleError, see ``validation``).
 
     ``groups`` (the node's directory) lets REL TO group codes be checked as the banner
     parser checks them; without it a well-formed group code is let through.
+
+    ``check_rules=False`` is for labels read back from the node's own rows: they were
+    checked when they came in and are bound to their content by the node's signature,
+    and a rule added later must not make stored information unreadable (a listing page
+    would fail on one old row). Input from anyone is always checked.
     """
     if len(data) > MAX_CANONICAL_BYTES:
         raise InvalidLabel(
@@ -169,4 +178,4 @@ def label_from_canonical_json(
         raise _fail("bytes are not in RFC 8785 canonical form")
     # Canonical bytes sort categories and values as the label does, so the error's JSON
     # path points into exactly the bytes given.
-    return validate_label(label, schemes=registry, groups=groups)
+    return validate_label(label, schemes=registry, groups=groups) if check_rules else label

@@ -47,6 +47,7 @@ from caveat.domain.screening.normalise import (
     WEAK_SPELLINGS,
     NameForm,
     analyse,
+    blocking_keys,
     fold,
     token_keys,
     vowel_key,
@@ -265,7 +266,8 @@ class Matcher:
         # The same by kind of form: several tokens; one token; with initials.
         self._postings_by_kind: tuple[list[list[int]], ...] = ([], [], [])
         self._form_kind: list[int] = []
-        self._keys: dict[str, list[int]] = {}  # blocking key -> tokens
+        self._keys: dict[str, tuple[int, ...]] = {}  # blocking key -> tokens
+        keys: dict[str, list[int]] = {}
         for party in parties:
             for name in party.names:
                 forms = analyse(name)
@@ -273,9 +275,11 @@ class Matcher:
                     continue
                 self._names.append((party, name))
                 for form in forms:
-                    self._add(form, len(self._names) - 1)
+                    self._add(form, len(self._names) - 1, keys)
+        # Tuples hold the same in less memory than the lists they were built in.
+        self._keys = {key: tuple(ids) for key, ids in keys.items()}
 
-    def _add(self, form: NameForm, name: int) -> None:
+    def _add(self, form: NameForm, name: int, keys: dict[str, list[int]]) -> None:
         position = len(self._forms)
         kind = 2 if form.initials else 1 if len(form.tokens) == 1 else 0
         self._form_kind.append(kind)
@@ -292,8 +296,8 @@ class Matcher:
                 self._postings.append([])
                 for postings in self._postings_by_kind:
                     postings.append([])
-                for key in token_keys(token):
-                    self._keys.setdefault(key, []).append(index)
+                for key in blocking_keys(token):
+                    keys.setdefault(key, []).append(index)
             if not self._postings[index] or self._postings[index][-1] != position:
                 self._postings[index].append(position)
                 self._postings_by_kind[kind][index].append(position)

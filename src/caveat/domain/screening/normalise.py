@@ -437,11 +437,18 @@ def vowel_key(token: str) -> str:
     return "~" + _VOWELS.sub("a", folded) if len(folded) >= 4 else ""
 
 
-@lru_cache(maxsize=262144)
+@lru_cache(maxsize=65536)
 def token_keys(token: str) -> frozenset[str]:
     """Blocking keys of one token: the token, its fold, every one-letter deletion of
     either, and its vowel key. Two tokens one edit (insertion, deletion, substitution,
-    transposition) apart always share one, as do two spellings the fold makes equal."""
+    transposition) apart always share one, as do two spellings the fold makes equal.
+    (Remembered for query tokens; an index computes its own once with the uncached
+    :func:`blocking_keys`.)"""
+    return blocking_keys(token)
+
+
+def blocking_keys(token: str) -> frozenset[str]:
+    """:func:`token_keys`, not remembered."""
     folded = fold(token)
     keys = {token, folded}
     if len(token) >= 2:

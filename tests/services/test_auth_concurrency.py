@@ -9,6 +9,7 @@ which usernames exist.
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -17,7 +18,7 @@ from typing import TypeVar
 
 import pytest
 
-from caveat.adapters.db.models import LoginNameThrottleRow
+from caveat.adapters.db.models import LoginNameThrottleRow, PersonRow
 from caveat.bootstrap.container import Node
 from caveat.domain.credentials import PasswordHashing
 from caveat.domain.errors import AuthenticationFailed, Throttled
@@ -38,38 +39,39 @@ def world(node: Node, clock: FakeClock) -> Scenario:
 
 
 @pytest.fixture
-def open_writes(node: Node, monkeypatch: pytest.MonkeyPatch) -> list[int]:
-    """How many writing units of work are open right now (a one-element counter)."""
-    count = [0]
+def open_writes(node: Node, monkeypatch: pytest.MonkeyPatch) -> dict[int, int]:
+    """How many writing units of work each thread has open right now."""
+    count: dict[int, int] = {}
     original = node.uow._open
 
     @contextmanager
     def counted(ctx: CallContext) -> Iterator[UnitOfWork]:
-        count[0] += 1
+        me = threading.get_ident()
+        count[me] = count.get(me, 0) + 1
         try:
             with original(ctx) as uow:
                 yield uow
         finally:
-            count[0] -= 1
+            count[me] -= 1
 
     monkeypatch.setattr(node.uow, "_open", counted)
     return count
 
 
 @pytest.fixture
-def slow_hashing(monkeypatch: pytest.MonkeyPatch, open_writes: list[int]) -> list[int]:
-    """Hashing that takes production time, and records how many writes were open
-    during each hash (there must be none)."""
+def slow_hashing(monkeypatch: pytest.MonkeyPatch, open_writes: dict[int, int]) -> list[int]:
+    """Hashing that takes production time, and records how many writes the hashing
+    thread had open during each hash (there must be none)."""
     during: list[int] = []
     verify, hash_ = PasswordHashing.verify, PasswordHashing.hash
 
     def slow_verify(self: PasswordHashing, stored: str | None, password: str) -> bool:
-        during.append(open_writes[0])
+        during.append(open_writes.get(threading.get_ident(), 0))
         time.sleep(HASH_SECONDS)
         return verify(self, stored, password)
 
     def slow_hash(self: PasswordHashing, password: str) -> str:
-        during.append(open_writes[0])
+        during.append(open_writes.get(threading.get_ident(), 0))
         time.sleep(HASH_SECONDS)
         return hash_(self, password)
 
@@ -187,3 +189,28 @@ def test_unknown_names_are_never_stored_in_clear(world: Scenario) -> None:
     assert len(rows) == 1
     assert typed not in rows[0].name_hash
     assert rows[0].failures == 1
+
+
+def test_parallel_failures_each_count_and_answer_alike(world: Scenario) -> None:
+    # On PostgreSQL parallel failures used to overwrite one another's count (never
+    # reaching the backoff) and a parallel first failure under an unknown name answered
+    # 409: the rows are now locked for the short write, and created in a savepoint.
+    world.person()
+
+    def burst(username: str) -> list[str]:
+        barrier = threading.Barrier(8)
+
+        def attempt(i: int) -> str:
+            barrier.wait()
+            return str(_answer(_fail(world, username))[1])
+
+        with ThreadPoolExecutor(max_workers=8) as pool:
+            return sorted(pool.map(attempt, range(8)))
+
+    expected = ["account_throttled"] * 3 + ["bad_credentials"] * 5
+    assert burst("alice") == expected
+    assert burst("nobody") == expected
+    with world.node.uow.read() as session:
+        alice = session.query(PersonRow).filter_by(username="alice").one()
+        assert alice.failed_logins == 5
+        assert [r.failures for r in session.query(LoginNameThrottleRow)] == [5]

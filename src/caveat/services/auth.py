@@ -13,8 +13,10 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import TypeVar
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError as DatabaseIntegrityError
 
 from caveat.adapters.db.models import (
     AddressThrottleRow,
@@ -55,6 +57,7 @@ from caveat.services.principal_loader import build_principal, find_api_token, fi
 from caveat.services.uow import CallContext, UnitOfWork, UnitOfWorkFactory
 
 # One message for every credential failure: which part was wrong is not revealed.
+T = TypeVar("T")
 _BAD_CREDENTIALS = "the username, password or one-time code is wrong"
 # Writes to last-seen/last-used are coalesced so that reads stay reads.
 _TOUCH_INTERVAL = timedelta(seconds=60)
@@ -129,12 +132,23 @@ class AuthService:
         # Always hash, also for unknown users, so timing does not reveal who exists.
         password_ok = self._hashing.verify(found.password_hash if found else None, password)
         rehashed = None
-        if found is not None and password_ok and self._hashing.needs_rehash(found.password_hash):
-            rehashed = self._hashing.hash(password)
+        if found is not None and self._hashing.needs_rehash(found.password_hash):
+            # A hash made at an older (cheaper) cost verifies faster than the dummy an
+            # unknown name is checked against: pay the current cost too, so the two
+            # cannot be told apart by time.
+            self._hashing.verify(None, password)
+            if password_ok:
+                rehashed = self._hashing.hash(password)
         failure: Exception | None = None
         with self._uow(ctx) as uow:
             self._check_address(uow)
-            row = uow.session.get(PersonRow, found.id) if found is not None else None
+            # Locked for the rest of this short write: parallel failures must each count
+            # (PostgreSQL would otherwise let them overwrite one another).
+            row = (
+                uow.session.get(PersonRow, found.id, with_for_update={"of": PersonRow})
+                if found is not None
+                else None
+            )
             if row is not None and found is not None and row.password_hash != found.password_hash:
                 password_ok = False  # changed while we hashed: the old one no longer counts
             if row is None:
@@ -188,17 +202,24 @@ class AuthService:
             ).first()
         return None if found is None else _StoredCredentials(found.id, found.password_hash)
 
+    def _name_key(self, username: str) -> str:
+        return hmac.new(
+            self._secret_key(), b"login-name\0" + username.encode(), "sha256"
+        ).hexdigest()
+
     def _fail_unknown_name(self, uow: UnitOfWork, username: str) -> Exception:
         """A failed sign-in under a username no account has: counted and locked exactly as
         an account's failures are, so that neither the answer nor its timing tells which
         usernames exist."""
-        key = hmac.new(self._secret_key(), b"login-name\0" + username.encode(), "sha256")
-        row = uow.session.get(LoginNameThrottleRow, key.hexdigest())
-        if row is None:
-            row = LoginNameThrottleRow(
-                name_hash=key.hexdigest(), failures=0, hard_locked=False, updated_at=uow.now
-            )
-            uow.session.add(row)
+        key = self._name_key(username)
+        row = _row_for_update(
+            uow,
+            LoginNameThrottleRow,
+            key,
+            lambda: LoginNameThrottleRow(
+                name_hash=key, failures=0, hard_locked=False, updated_at=uow.now
+            ),
+        )
         self._note_address_failure(uow)
         if _is_locked(row.hard_locked, row.locked_until, uow.now):
             reason = "locked"
@@ -217,7 +238,8 @@ class AuthService:
             Actor.anonymous(),
             target_id=None,
             outcome=Outcome.FAILURE,
-            data={"username": username, "reason": reason, "failed_logins": row.failures},
+            # Never the typed name: it is sometimes a password typed in the wrong box.
+            data={"name_hmac": key[:16], "reason": reason, "failed_logins": row.failures},
         )
         return failure
 
@@ -233,11 +255,13 @@ class AuthService:
         address = uow.ctx.client_address
         if address is None:
             return
-        row = uow.session.get(AddressThrottleRow, address)
-        if row is None:
-            row = AddressThrottleRow(address=address, failures=0, updated_at=uow.now)
-            uow.session.add(row)
-        elif uow.now - row.updated_at > self._throttle.forget_after:
+        row = _row_for_update(
+            uow,
+            AddressThrottleRow,
+            address,
+            lambda: AddressThrottleRow(address=address, failures=0, updated_at=uow.now),
+        )
+        if row.failures and uow.now - row.updated_at > self._throttle.forget_after:
             row.failures = 0
         row.failures += 1
         row.updated_at = uow.now
@@ -526,7 +550,9 @@ class AuthService:
             new_hash = self._hashing.hash(new)
         failure: Exception | None = None
         with self._uow(ctx) as uow:
-            row = uow.session.get(PersonRow, by.person_id)
+            # Locked, so that a parallel change (or a sign-in with the old password)
+            # sees this one committed, or this one sees it.
+            row = uow.session.get(PersonRow, by.person_id, with_for_update={"of": PersonRow})
             assert row is not None
             if new_hash is None:
                 failure = self._fail(uow, row, row.username, "bad_password_on_change")
@@ -628,6 +654,23 @@ def _check_session(
 def _check_status(status: PersonStatus) -> None:
     if status is not PersonStatus.ACTIVE:
         raise AuthenticationFailed("this account is suspended", code="account_suspended")
+
+
+def _row_for_update(uow: UnitOfWork, model: type[T], key: str, make: Callable[[], T]) -> T:
+    """The row ``key`` of ``model``, locked until the unit of work ends, created first if
+    missing; a row created at the same moment by a parallel request is taken, not
+    clashed with (the insert runs in a savepoint)."""
+    row = uow.session.get(model, key, with_for_update=True)
+    if row is not None:
+        return row
+    try:
+        with uow.session.begin_nested():
+            uow.session.add(make())
+    except DatabaseIntegrityError:
+        pass
+    row = uow.session.get(model, key, with_for_update=True, populate_existing=True)
+    assert row is not None
+    return row
 
 
 def _is_locked(hard_locked: bool, locked_until: datetime | None, now: datetime) -> bool:

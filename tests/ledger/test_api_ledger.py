@@ -78,6 +78,10 @@ def test_checkpoint_and_tiles_are_public(http: TestClient, node: Node) -> None:
         "/tile/63/000",
         "/tile/64/000",
         "/tile/0/x999/x999/x999/x999/x999/x999/999",  # an index past any log
+        "/tile/0/\u0660\u0660\u0660",  # Arabic-Indic digits are digits, but not these
+        "/tile/0/\uff10\uff10\uff10",  # full-width digits
+        "/tile/0/x\u0660\u0660\u0660/000",
+        "/tile/0/" + "x001/" * 1500 + "000",  # once a 500 (too many digits for int)
     ],
 )
 def test_only_the_canonical_tile_path_is_served(http: TestClient, node: Node, path: str) -> None:
@@ -184,3 +188,13 @@ def test_witness_endpoint_follows_tlog_witness(http: TestClient, node: Node) -> 
     bigger = sign_checkpoint(Checkpoint("partner.example/log", 9, root), partner)
     proof = base64.b64encode(b"\x02" * 32).decode()
     assert _post(http, f"old 5\n{proof}\n\n{bigger}")[0] == 422
+
+
+def test_entry_bundles_are_never_kept_by_a_cache_without_asking(
+    http: TestClient, node: Node, auditor: CaveatClient
+) -> None:
+    add_events(node, 300)
+    node.ledger.publish_now()
+    bundle = auditor._http.get("/tile/entries/000")
+    assert bundle.status_code == 200
+    assert bundle.headers["cache-control"] == "private, no-cache"

@@ -15,6 +15,7 @@ from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, FastAPI, Path, Query, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse, PlainTextResponse, Response
 from pydantic import BaseModel, Field
 
@@ -54,8 +55,10 @@ async def _worker(app: FastAPI) -> AsyncIterator[None]:
 
 router = APIRouter(tags=["ledger"], lifespan=_worker)
 NOTE_TYPE = "text/plain; charset=utf-8"
-_TILE_PATH = re.compile(r"((?:x\d{3}/)*\d{3})(?:\.p/([1-9]\d{0,2}))?")
-_TILE_LEVEL = re.compile(r"0|[1-9]|[1-5]\d|6[0-3]")  # 0-63 in decimal, no leading zero
+# ASCII digits only (\d would take any script's digits), at most 6 index elements
+# (2^64 leaves): an index is never more than 19 digits.
+_TILE_PATH = re.compile(r"((?:x[0-9]{3}/){0,5}[0-9]{3})(?:\.p/([1-9][0-9]{0,2}))?")
+_TILE_LEVEL = re.compile(r"0|[1-9]|[1-5][0-9]|6[0-3]")  # 0-63 in decimal, no leading zero
 
 
 # --- schemas -----------------------------------------------------------------------
@@ -206,13 +209,17 @@ def _tile_coordinates(path: str) -> tuple[int, int]:
 
 
 def _tile(data: bytes, width: int, *, public: bool) -> Response:
-    # A full tile never changes; a partial one is only cached briefly. Entry bundles
-    # hold event bytes for auditors, so only the reader's own cache may keep them.
-    scope = "public" if public else "private"
-    life = "max-age=31536000, immutable" if width == TILE_WIDTH else "max-age=60"
-    return Response(
-        data, media_type="application/octet-stream", headers={"Cache-Control": f"{scope}, {life}"}
-    )
+    # A full hash tile never changes; a partial one is only cached briefly. Entry
+    # bundles hold event bytes for auditors: no shared cache keeps them, and the
+    # reader's own cache asks again each time, so a reader who lost the role (or the
+    # next person at the same browser) gets nothing from it.
+    if not public:
+        control = "private, no-cache"
+    elif width == TILE_WIDTH:
+        control = "public, max-age=31536000, immutable"
+    else:
+        control = "public, max-age=60"
+    return Response(data, media_type="application/octet-stream", headers={"Cache-Control": control})
 
 
 def _not_found_if_out_of_range(call: Callable[[], bytes]) -> bytes:
@@ -262,7 +269,9 @@ async def add_checkpoint(request: Request, node: NodeDep, ctx: CtxDep) -> Respon
     """c2sp.org/tlog-witness: cosign a partner log's checkpoint if it is consistent."""
     body = await request.body()
     try:
-        lines = node.witnesses.add_checkpoint(ctx, body)
+        # The database work runs on a worker thread: on the event loop, one request
+        # waiting for the write lock would stall every other request of the server.
+        lines = await run_in_threadpool(node.witnesses.add_checkpoint, ctx, body)
     except WitnessStaleSize as exc:
         # Exactly this media type, without a charset parameter: clients compare it whole.
         return Response(

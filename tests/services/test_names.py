@@ -83,3 +83,30 @@ def test_a_project_that_looks_like_another_is_refused(node: Node) -> None:
     assert refused.value.code == "confusable_name"
     with pytest.raises(InvalidInput):
         node.projects.create_project(ConsoleOperator(), CallContext.cli(), name="Radar\u200b")
+
+
+@pytest.mark.parametrize(
+    "hidden",
+    ["\u3164", "\u034f", "\u115f", "\uffa0", "\u17b4", "\u180b", "\ufe0f", "\U000e0100", "\u2800"],
+)
+def test_default_ignorable_characters_are_refused(node: Node, hidden: str) -> None:
+    # Each renders as nothing: AFRL plus one of them looked exactly like AFRL.
+    _org(node, "Air Force Research Laboratory", "AFRL")
+    with pytest.raises(InvalidInput) as refused:
+        _org(node, "Advanced Flight Research Lab", f"AFRL{hidden}")
+    assert refused.value.code == "invisible_character"
+
+
+def test_a_name_spelled_as_another_rows_id_cannot_stand_in_for_it(node: Node) -> None:
+    real = node.projects.create_project(ConsoleOperator(), CallContext.cli(), name="Radar")
+    with pytest.raises(InvalidInput) as refused:
+        node.projects.create_project(ConsoleOperator(), CallContext.cli(), name=real.id)
+    assert refused.value.code == "invalid_name"
+    assert node.projects.get_project(real.id).name == "Radar"
+
+
+def test_programme_names_are_checked_like_the_others(node: Node) -> None:
+    node.programmes.create(ConsoleOperator(), CallContext.cli(), name="Sensor Programme")
+    with pytest.raises(Conflict) as refused:
+        node.programmes.create(ConsoleOperator(), CallContext.cli(), name="S\u0435nsor Programme")
+    assert refused.value.code == "confusable_name"

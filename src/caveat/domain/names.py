@@ -12,6 +12,7 @@ and ``AFRI`` are all one name. Lookups by name then find one row, never "the fir
 from __future__ import annotations
 
 import json
+import re
 import unicodedata
 from collections.abc import Iterable
 from functools import cache
@@ -20,6 +21,25 @@ from importlib import resources
 from caveat.domain.errors import InvalidInput
 
 _INVISIBLE = frozenset({"Cc", "Cf", "Co", "Cn", "Cs", "Zl", "Zp"})
+# Unicode's Default_Ignorable_Code_Point ranges (DerivedCoreProperties.txt): characters
+# that render as nothing whatever their category (Hangul fillers are letters, variation
+# selectors and the grapheme joiner are marks), plus the blank braille pattern.
+_IGNORABLE = (
+    (0x00AD, 0x00AD), (0x034F, 0x034F), (0x061C, 0x061C), (0x115F, 0x1160),
+    (0x17B4, 0x17B5), (0x180B, 0x180F), (0x200B, 0x200F), (0x202A, 0x202E),
+    (0x2060, 0x206F), (0x2800, 0x2800), (0x3164, 0x3164), (0xFE00, 0xFE0F),
+    (0xFEFF, 0xFEFF), (0xFFA0, 0xFFA0), (0xFFF0, 0xFFF8), (0x1BCA0, 0x1BCA3),
+    (0x1D173, 0x1D17A), (0xE0000, 0xE0FFF),
+)  # fmt: skip
+_UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
+
+
+def invisible(char: str) -> bool:
+    """True for a character that shows nothing (or nothing of its own) in a name."""
+    point = ord(char)
+    return unicodedata.category(char) in _INVISIBLE or any(
+        low <= point <= high for low, high in _IGNORABLE
+    )
 
 
 @cache
@@ -35,7 +55,7 @@ def clean_name(text: str, *, field: str, what: str, shortest: int, longest: int)
     """``text`` as it will be stored: NFKC, single spaces, no invisible characters."""
     normal = " ".join(unicodedata.normalize("NFKC", text).split())
     for position, char in enumerate(normal):
-        if unicodedata.category(char) in _INVISIBLE:
+        if invisible(char):
             raise InvalidInput(
                 f"{what} may not contain the invisible character U+{ord(char):04X}",
                 code="invisible_character",
@@ -47,6 +67,10 @@ def clean_name(text: str, *, field: str, what: str, shortest: int, longest: int)
         raise InvalidInput(
             f"{what} needs {shortest} to {longest} characters", code="invalid_name", field=field
         )
+    if _UUID.fullmatch(normal):
+        # Lookups accept an id or a name: a name spelled as an id could stand in for
+        # the row that has that id.
+        raise InvalidInput(f"{what} may not look like an id", code="invalid_name", field=field)
     return normal
 
 

@@ -57,6 +57,7 @@ from caveat.services.agreements_common import (
 )
 from caveat.services.authorize import allowed, authorize
 from caveat.services.generations import GenerationCache
+from caveat.services.lookup import by_reference
 from caveat.services.policy import PolicyService
 from caveat.services.principal import Acting, ConsoleOperator
 from caveat.services.projects import find_project
@@ -133,9 +134,7 @@ def _text_barred(
 
 def find_agreement(session: Session, ref: str) -> AgreementRow:
     """An agreement by id or name."""
-    row = session.scalar(
-        select(AgreementRow).where(or_(AgreementRow.id == ref, AgreementRow.name == ref))
-    )
+    row = by_reference(session, AgreementRow, ref, AgreementRow.name)
     if row is None:
         raise NotFound(f"no agreement {ref!r}", code="unknown_agreement")
     return row
@@ -163,9 +162,7 @@ def proposed_parties(session: Session, draft: AgreementDraft) -> Target:
 
 def find_programme(session: Session, ref: str) -> ProgrammeRow:
     """A programme by id or name."""
-    row = session.scalar(
-        select(ProgrammeRow).where(or_(ProgrammeRow.id == ref, ProgrammeRow.name == ref))
-    )
+    row = by_reference(session, ProgrammeRow, ref, ProgrammeRow.name)
     if row is None:
         raise NotFound(
             f"no programme {ref!r}",

@@ -8,11 +8,11 @@ import uuid
 from typing import Any
 
 import rfc8785
-from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from caveat.adapters.db.models import OrganisationRow
 from caveat.domain.errors import InvalidInput, NotFound
+from caveat.services.lookup import by_reference
 from caveat.services.principal import Acting, ConsoleOperator
 
 
@@ -38,14 +38,8 @@ def actor_id(by: Acting) -> str | None:
 
 def find_organisation(session: Session, ref: str) -> OrganisationRow:
     """An organisation by id, name or short name."""
-    row = session.scalar(
-        select(OrganisationRow).where(
-            or_(
-                OrganisationRow.id == ref,
-                OrganisationRow.name == ref,
-                OrganisationRow.short_name == ref,
-            )
-        )
+    row = by_reference(
+        session, OrganisationRow, ref, OrganisationRow.name, OrganisationRow.short_name
     )
     if row is None:
         raise NotFound(

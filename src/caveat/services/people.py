@@ -52,6 +52,7 @@ from caveat.domain.passwords import check_password
 from caveat.domain.permissions import Act, Target
 from caveat.domain.sealing import seal
 from caveat.services.authorize import authorize
+from caveat.services.lookup import by_reference
 from caveat.services.principal import Acting, ConsoleOperator
 from caveat.services.principal_loader import CITIZEN, RESIDENT
 from caveat.services.registry import SubjectHook
@@ -246,14 +247,12 @@ class PeopleService:
         check_password(chosen, personal=[display_name, email], username=username)
         password_hash = self._hashing.hash(chosen)  # slow: never inside the write
         with self._uow(ctx) as uow:
-            org = uow.session.scalar(
-                select(OrganisationRow).where(
-                    or_(
-                        OrganisationRow.id == organisation,
-                        OrganisationRow.name == organisation,
-                        OrganisationRow.short_name == organisation,
-                    )
-                )
+            org = by_reference(
+                uow.session,
+                OrganisationRow,
+                organisation,
+                OrganisationRow.name,
+                OrganisationRow.short_name,
             )
             if org is None:
                 raise InvalidInput(

@@ -33,6 +33,7 @@ from caveat.domain.compliance import (
 )
 from caveat.domain.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from caveat.domain.identity import ProjectRole, Role
+from caveat.domain.names import clean_name, look_alike
 from caveat.domain.permissions import Act, Target
 from caveat.services.agreements import find_programme
 from caveat.services.agreements_common import (
@@ -134,11 +135,19 @@ class ProgrammeService:
     ) -> Programme:
         """A new programme; names are unique."""
         authorize(by, Act.PROGRAMME_MANAGE)
-        name = require_text(name, field="name")
+        name = clean_name(name, field="name", what="a programme name", shortest=2, longest=200)
         with self._uow(ctx) as uow:
-            if uow.session.scalar(select(ProgrammeRow.id).where(ProgrammeRow.name == name)):
+            clash = look_alike(name, uow.session.scalars(select(ProgrammeRow.name)))
+            if clash == name:
                 raise Conflict(
                     f"a programme called {name!r} exists", code="duplicate_programme", field="name"
+                )
+            if clash is not None:
+                raise Conflict(
+                    f"{name!r} could be mistaken for the programme {clash!r}",
+                    code="confusable_name",
+                    field="name",
+                    hint="choose a name that reads differently",
                 )
             row = ProgrammeRow(
                 id=new_id(), name=name, description=description.strip(), created_at=uow.now

@@ -16,6 +16,7 @@ from caveat.domain.identity import ProjectRole
 from caveat.domain.names import clean_name, look_alike
 from caveat.domain.permissions import Act, Target
 from caveat.services.authorize import authorize
+from caveat.services.lookup import by_reference
 from caveat.services.people import find_person
 from caveat.services.principal import Acting
 from caveat.services.uow import CallContext, UnitOfWork, UnitOfWorkFactory
@@ -49,9 +50,7 @@ def project_view(row: ProjectRow) -> Project:
 
 def find_project(session: Session, ref: str) -> ProjectRow:
     """A project by id or exact name; NotFound otherwise."""
-    row = session.scalar(
-        select(ProjectRow).where(or_(ProjectRow.id == ref, ProjectRow.name == ref))
-    )
+    row = by_reference(session, ProjectRow, ref, ProjectRow.name)
     if row is None:
         raise NotFound(
             f"no project {ref!r}",

@@ -23,6 +23,7 @@ from caveat.domain.names import clean_name, look_alike
 from caveat.domain.nations import require_nation
 from caveat.domain.permissions import Act
 from caveat.services.authorize import authorize
+from caveat.services.lookup import by_reference
 from caveat.services.principal import Acting
 from caveat.services.uow import CallContext, UnitOfWork, UnitOfWorkFactory
 
@@ -136,12 +137,8 @@ class RegistryService:
     def get_organisation(self, ref: str) -> Organisation:
         """An organisation by id, exact name or short name."""
         with self._uow.read() as session:
-            row = session.scalar(
-                select(OrganisationRow).where(
-                    (OrganisationRow.id == ref)
-                    | (OrganisationRow.name == ref)
-                    | (OrganisationRow.short_name == ref)
-                )
+            row = by_reference(
+                session, OrganisationRow, ref, OrganisationRow.name, OrganisationRow.short_name
             )
             if row is None:
                 raise NotFound(

@@ -115,3 +115,16 @@ def test_a_marking_is_refused_alike_by_every_entry_point(
         assert answer.status_code == 422, answer.text
         assert answer.json()["code"] == "invalid_marking"
         assert answer.json()["position"] == position
+
+
+def test_a_nul_character_is_invalid_input_everywhere(
+    http: TestClient, signed_in: CaveatClient
+) -> None:
+    # PostgreSQL refuses NUL in text: it used to answer 500, even before signing in.
+    login = http.post(
+        "/api/v1/auth/login", json={"username": "a\u0000b", "password": "x" * 12, "otp": "1"}
+    )
+    assert login.status_code == 422
+    assert http.post("/api/v1/projects", json={"name": "Ra\u0000dar"}).status_code == 422
+    assert http.get("/api/v1/people/%00").status_code == 422
+    assert http.get("/api/v1/audit/events?actor=%00").status_code == 422

@@ -103,7 +103,18 @@ class EdgeMiddleware:
 
         method: bytes = scope["method"].encode()
         limit = _body_limit(method, path, headers)
-        if limit is not None and _declared_length(headers) > limit:
+        if "\x00" in path or b"%00" in scope.get("query_string", b""):
+            # No name, id or query holds a NUL; PostgreSQL refuses it in text, which
+            # used to surface as a 500.
+            await _send_problem(
+                send_with_headers,
+                request_id,
+                422,
+                "invalid_input",
+                "the NUL character is not allowed in a path or query",
+                "remove it; no name or id contains one",
+            )
+        elif limit is not None and _declared_length(headers) > limit:
             await _send_problem(
                 send_with_headers,
                 request_id,
@@ -228,7 +239,12 @@ def _content_upload(method: bytes, path: str, headers: dict[bytes, bytes]) -> bo
 async def _send_problem(
     send: Any, request_id: str, status: int, code: str, detail: str, hint: str
 ) -> None:
-    titles = {413: "Body too large", 415: "Unsupported media type", 500: "Internal error"}
+    titles = {
+        413: "Body too large",
+        415: "Unsupported media type",
+        422: "Invalid input",
+        500: "Internal error",
+    }
     body = json.dumps(
         {
             "type": f"urn:caveat:error:{code}",

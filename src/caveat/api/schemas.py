@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from caveat.domain.identity import CommonLevel, OrganisationKind, PersonStatus, Role
 from caveat.services.people import Person
@@ -29,9 +29,27 @@ CSV: dict[int | str, dict[str, Any]] = {
 
 
 class Strict(BaseModel):
-    """Unknown fields are errors: a typo must not be silently ignored."""
+    """Unknown fields are errors: a typo must not be silently ignored. No text holds a
+    NUL character (PostgreSQL refuses it in text: it used to surface as a 500)."""
 
     model_config = ConfigDict(extra="forbid")
+
+    @field_validator("*", mode="after")
+    @classmethod
+    def _no_nul(cls, value: Any) -> Any:
+        if _holds_nul(value):
+            raise ValueError("the NUL character is not allowed")
+        return value
+
+
+def _holds_nul(value: Any) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_holds_nul(k) or _holds_nul(v) for k, v in value.items())
+    if isinstance(value, list | tuple | set | frozenset):
+        return any(_holds_nul(v) for v in value)
+    return False  # numbers, dates, enums; nested models check themselves
 
 
 class LoginIn(Strict):

@@ -133,7 +133,7 @@ def test_an_entry_forged_after_the_last_checkpoint_fails_with_the_key_pinned(
     result = json.loads(done.stdout)
     size = result["entries"] - 1
     assert result["covered"] == size
-    assert [f["kind"] for f in result["findings"]] == ["uncovered_entries"]
+    assert [f["kind"] for f in result["findings"]] == ["size_mismatch", "uncovered_entries"]
     assert result["first_bad_index"] == size
 
 
@@ -158,3 +158,13 @@ def test_garbage_is_not_a_bundle(tmp_path: Path) -> None:
     path.write_text("hello\n")
     with pytest.raises(BundleInvalid):
         verify_bundle(path)
+
+
+def test_a_bundle_cut_back_to_an_old_checkpoint_fails(bundle: Path, node: Node) -> None:
+    def cut(lines: list[str]) -> list[str]:
+        old = int(json.loads(lines[-2])["checkpoint"].split("\n")[1])
+        return lines[: 1 + old] + [lines[-2]]  # header, the entries it covers, itself
+
+    _rewrite(bundle, cut)
+    report = verify_bundle(bundle, log_vkey=node.ledger.verifier().vkey)
+    assert [f.kind for f in report.findings] == ["size_mismatch"]

@@ -163,7 +163,7 @@ def test_garbage_is_not_a_bundle(tmp_path: Path) -> None:
 def test_a_bundle_cut_back_to_an_old_checkpoint_fails(bundle: Path, node: Node) -> None:
     def cut(lines: list[str]) -> list[str]:
         old = int(json.loads(lines[-2])["checkpoint"].split("\n")[1])
-        return lines[: 1 + old] + [lines[-2]]  # header, the entries it covers, itself
+        return [*lines[: 1 + old], lines[-2]]  # header, the entries it covers, itself
 
     _rewrite(bundle, cut)
     report = verify_bundle(bundle, log_vkey=node.ledger.verifier().vkey)

@@ -8,8 +8,9 @@ node. Changing an event type's fields means a new ``version``, never an edit.
 
 from __future__ import annotations
 
+import hashlib
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
@@ -307,3 +308,42 @@ def _plain(value: Any) -> bool:
     if kind is list or kind is tuple:
         return all(_plain(item) for item in value)
     return isinstance(value, str)  # floats (ECMAScript number form) and the rest: no
+
+
+# A ledger entry travels in tlog-tiles entry bundles with a 16-bit length prefix, so it
+# can never exceed 65,535 bytes; Caveat keeps entries far below that. A field of an
+# event's data larger than FIELD_BYTES (a long label, a long reason) is committed to by
+# its SHA-256 instead: the value itself is in the row the event is about.
+ENTRY_BYTES = 16 * 1024
+FIELD_BYTES = 2 * 1024
+
+
+class EventTooLarge(InvalidInput):
+    """Raised when an event cannot be brought under the ledger's entry size."""
+
+    code = "event_too_large"
+
+
+def bounded(event: Event) -> tuple[Event, str]:
+    """``event`` and its canonical text when that fits a ledger entry; otherwise the
+    same event with each large data field replaced by ``{"sha256": ..., "bytes": ...}``
+    (the hash of the field's canonical JSON), and its text."""
+    text = event.canonical_text()
+    # UTF-8 takes at most 4 bytes a character: short texts need no encoding to check.
+    if len(text) * 4 <= ENTRY_BYTES or len(text.encode()) <= ENTRY_BYTES:
+        return event, text
+    data: dict[str, Any] = {}
+    for key, value in event.data.items():
+        raw = bytes(rfc8785.dumps(value))
+        if len(raw) > FIELD_BYTES:
+            data[key] = {"sha256": hashlib.sha256(raw).hexdigest(), "bytes": len(raw)}
+        else:
+            data[key] = value
+    smaller = replace(event, data=data)
+    text = smaller.canonical_text()
+    if len(text.encode()) > ENTRY_BYTES:
+        raise EventTooLarge(
+            f"the {event.type.name} event is too large for the ledger even with its large "
+            "fields stored by hash",
+        )
+    return smaller, text

@@ -31,7 +31,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from caveat.adapters.db.models import EventRow
 from caveat.adapters.db.models.compliance import PolicyGenerationRow
 from caveat.domain.errors import Conflict, ServiceUnavailable
-from caveat.domain.events import Actor, Event, Outcome, event_type
+from caveat.domain.events import Actor, Event, Outcome, bounded, event_type
 
 Clock = Callable[[], datetime]
 _EVENTS = cast(Table, EventRow.__table__)
@@ -107,16 +107,18 @@ class UnitOfWork:
     ) -> Event:
         """Append an event to this transaction; it commits with the change or not at all."""
         kind = event_type(type_name)
-        event = Event(
-            id=new_event_id(),
-            type=kind,
-            actor=actor,
-            target_id=target_id,
-            outcome=outcome,
-            occurred_at=self.now,
-            request_id=self.ctx.request_id,
-            node_id=self.node_id,
-            data=data or {},
+        event, text = bounded(
+            Event(
+                id=new_event_id(),
+                type=kind,
+                actor=actor,
+                target_id=target_id,
+                outcome=outcome,
+                occurred_at=self.now,
+                request_id=self.ctx.request_id,
+                node_id=self.node_id,
+                data=data or {},
+            )
         )
         # Rows are inserted together, in one executemany, when the unit of work ends:
         # building ORM objects per event would cost more than writing them. The order
@@ -134,7 +136,7 @@ class UnitOfWork:
                 outcome.value,
                 event.request_id,
                 self.node_id,
-                event.canonical_text(),
+                text,
             )
         )
         if kind.name.startswith(_TRIGGER_PREFIXES):

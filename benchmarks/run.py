@@ -12,6 +12,7 @@ from benchmarks import (
     compliance,
     http_me,
     ledger,
+    load,
     policy,
     screening,
     web_list,
@@ -30,6 +31,7 @@ def main() -> None:
         "artifacts": artifacts.run(postgres),
         "compliance": compliance.run(postgres),
         "web_list": web_list.run(postgres),
+        "load": load.run(postgres),  # three configurations of CAVEAT_BENCH_LOAD_SECONDS each
     }
     print(json.dumps(results, indent=2))
 

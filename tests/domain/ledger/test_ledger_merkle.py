@@ -153,8 +153,8 @@ def test_hash_sizes_and_proof_length_are_bounded() -> None:
         merkle.verify_inclusion(0, 1, leaf[:31], [], leaf)
     with pytest.raises(merkle.ProofError, match="32 bytes"):
         merkle.verify_inclusion(0, 2, leaf, [b"short"], leaf)
-    with pytest.raises(merkle.ProofError, match="at most 64"):
-        merkle.verify_inclusion(0, 2**64 - 1, leaf, [leaf] * 65, leaf)
+    with pytest.raises(merkle.ProofError, match="at most 65"):
+        merkle.verify_inclusion(0, 2**64 - 1, leaf, [leaf] * 66, leaf)
     with pytest.raises(InvalidInput):
         merkle.MemoryTree().append(b"not a hash")
 

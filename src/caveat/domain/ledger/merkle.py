@@ -21,9 +21,10 @@ from caveat.domain.errors import IntegrityError, InvalidInput
 
 HASH_SIZE = 32
 # A tree of at most 2**64 - 1 leaves (RFC 9162 tree sizes are uint64) never needs
-# more than 64 hashes in any proof; refuse longer ones before hashing anything.
+# more than 65 hashes in any proof (an inclusion proof at most 64, a consistency proof
+# one more: up to ceil(log2 size) + 1); refuse longer ones before hashing anything.
 MAX_TREE_SIZE = 2**64 - 1
-MAX_PROOF_LENGTH = 64
+MAX_PROOF_LENGTH = 65
 
 EMPTY_ROOT = hashlib.sha256(b"").digest()
 

@@ -67,6 +67,7 @@ def test_database_down_gives_503_not_a_crash(
         me = client.get("/api/v1/me", headers={"Authorization": f"Bearer {issued.token}"})
         assert me.status_code == 503
         assert me.json()["code"] == "database_unavailable"
+        assert me.headers["Retry-After"] == "1"
         assert client.get("/healthz").status_code == 200  # the process itself is fine
     dead.dispose()
 

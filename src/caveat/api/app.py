@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from importlib import resources
 
+import anyio.to_thread
 from fastapi import FastAPI
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse
@@ -39,7 +42,18 @@ _DOCS_PAGE = """<!doctype html>
 
 def create_app(node: Node) -> FastAPI:
     """An app serving ``node``; the node's lifetime is the caller's business."""
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        # Requests run on worker threads (sync handlers, streamed bodies); the database
+        # pool is sized for this many (engine.CONNECTIONS_PER_THREAD each), so more
+        # requests queue here instead of starving the pool.
+        limiter = anyio.to_thread.current_default_thread_limiter()
+        limiter.total_tokens = node.settings.request_threads
+        yield
+
     app = FastAPI(
+        lifespan=lifespan,
         title="Caveat",
         version=__version__,
         summary="Labelled, export-controlled, auditable research sharing between nations",

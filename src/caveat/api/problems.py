@@ -81,6 +81,8 @@ async def caveat_error_handler(request: Request, exc: Exception) -> JSONResponse
     retry = exc.data.get("retry_after")
     if exc.kind is ErrorKind.THROTTLED and isinstance(retry, int):
         headers["Retry-After"] = str(retry)
+    elif exc.kind is ErrorKind.UNAVAILABLE:
+        headers["Retry-After"] = "1"  # a busy or restarting database: worth a quick retry
     if exc.kind in (ErrorKind.INTEGRITY, ErrorKind.INTERNAL):
         # Details of integrity failures are for the logs and the ledger, not the client.
         return problem(status, exc.code, "the server could not complete the request", request)

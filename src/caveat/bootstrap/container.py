@@ -339,7 +339,9 @@ def open_node(
     settings: Settings, *, clock: Clock = utc_now, hashing: PasswordHashing | None = None
 ) -> Node:
     """Open an initialised node; refuses a database whose schema is not this code's."""
-    engine = make_engine(settings.resolved_database_url())
+    engine = make_engine(
+        settings.resolved_database_url(), request_threads=settings.request_threads
+    )
     try:
         schema.require_current(engine)
         with make_session_factory(engine, read_only=True)() as session:
@@ -380,7 +382,9 @@ def init_node(
     make_private_dir(settings.data_dir)
     keys = LocalKeyFiles(settings.data_dir / "keys")
     keys.create()
-    engine = make_engine(settings.resolved_database_url())
+    engine = make_engine(
+        settings.resolved_database_url(), request_threads=settings.request_threads
+    )
     try:
         schema.upgrade(engine)
         uow = UnitOfWorkFactory(

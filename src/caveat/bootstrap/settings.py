@@ -83,6 +83,12 @@ class Settings(BaseSettings):
     s3_bucket: str | None = None
     s3_region: str | None = None
     s3_prefix: str = "caveat/"
+    request_threads: int = Field(
+        default=20,
+        ge=1,
+        le=200,
+        description="requests a worker runs at once (threads; PostgreSQL pool: 2 per thread)",
+    )
     verify_batch: int = Field(
         default=25, ge=1, le=10_000, description="artifacts per step of the web's verify-all"
     )

@@ -26,8 +26,10 @@ from typing import Any, cast
 from sqlalchemy import Connection, Table, update
 from sqlalchemy.exc import IntegrityError as DatabaseIntegrityError
 from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.orm import Session, sessionmaker
 
+from caveat.adapters.db.engine import WriteQueueTimeoutError
 from caveat.adapters.db.models import EventRow
 from caveat.adapters.db.models.compliance import PolicyGenerationRow
 from caveat.domain.errors import Conflict, ServiceUnavailable
@@ -258,10 +260,8 @@ class UnitOfWorkFactory:
                 uow = UnitOfWork(session, node_id=self.node_id, now=self.clock(), ctx=ctx)
                 yield uow
                 uow.write_events()
-        except OperationalError as exc:
-            raise ServiceUnavailable(
-                "the database is not available", code="database_unavailable"
-            ) from exc
+        except _UNAVAILABLE as exc:
+            raise _unavailable() from exc
         except DatabaseIntegrityError as exc:
             # Services check uniqueness first; this is the race that slipped past them.
             raise Conflict("the change clashes with data written at the same time") from exc
@@ -274,10 +274,8 @@ class UnitOfWorkFactory:
         try:
             with bind.connect() as connection, connection.begin():
                 yield connection
-        except OperationalError as exc:
-            raise ServiceUnavailable(
-                "the database is not available", code="database_unavailable"
-            ) from exc
+        except _UNAVAILABLE as exc:
+            raise _unavailable() from exc
 
     @contextmanager
     def read(self) -> Iterator[Session]:
@@ -285,10 +283,17 @@ class UnitOfWorkFactory:
         try:
             with self._read_sessions() as session, session.begin():
                 yield session
-        except OperationalError as exc:
-            raise ServiceUnavailable(
-                "the database is not available", code="database_unavailable"
-            ) from exc
+        except _UNAVAILABLE as exc:
+            raise _unavailable() from exc
+
+
+# The database down or locked, the pool's wait for a connection over, or the SQLite
+# write queue's: each is "try again", never a 500.
+_UNAVAILABLE = (OperationalError, PoolTimeout, WriteQueueTimeoutError)
+
+
+def _unavailable() -> ServiceUnavailable:
+    return ServiceUnavailable("the database is not available", code="database_unavailable")
 
 
 def _open_transaction() -> _Joined | None:

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import threading
+from collections import deque
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -23,8 +25,94 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
-def make_engine(url: str, *, echo: bool = False) -> Engine:
-    """An engine for ``url``; SQLite files get their directory and pragmas."""
+# How long a writer waits for its turn at SQLite's one write lock before the call is
+# refused as ``database_unavailable`` (the same bound as SQLite's own busy_timeout).
+WRITE_QUEUE_TIMEOUT_S = 10.0
+
+# Database connections a PostgreSQL engine keeps per request thread: a writing unit of
+# work may open a read beside it, so each thread can hold two at once. With fewer, every
+# pooled connection can be held by threads waiting for their second (a starvation that
+# ends at the pool timeout; the 2026-12-04 load run found it at 40 threads, 20 connections).
+CONNECTIONS_PER_THREAD = 2
+# The ledger worker's thread and a request that is between threads.
+SPARE_CONNECTIONS = 4
+
+
+class WriteQueueTimeoutError(Exception):
+    """A writer waited longer than :data:`WRITE_QUEUE_TIMEOUT_S` for the SQLite write lock."""
+
+
+class WriteQueue:
+    """First come, first served turns at SQLite's write lock within one process.
+
+    SQLite's busy handler polls with growing sleeps (up to 100 ms), so among many waiting
+    writers a newcomer often wins and an early one can wait out busy_timeout: the load
+    benchmark saw 503s after 10 s while the lock was free most of the time. Writers of a
+    process queue here instead, in order; only the head of the queue asks SQLite (and
+    only waits for writers in other processes)."""
+
+    def __init__(self, timeout: float) -> None:
+        self._timeout = timeout
+        self._cond = threading.Condition()
+        self._waiting: deque[object] = deque()
+        self._held = False
+
+    def acquire(self) -> None:
+        """Wait for this thread's turn; :class:`WriteQueueTimeoutError` after the timeout."""
+        ticket = object()
+        with self._cond:
+            self._waiting.append(ticket)
+            turn = self._cond.wait_for(
+                lambda: not self._held and self._waiting[0] is ticket, self._timeout
+            )
+            if not turn:
+                self._waiting.remove(ticket)
+                self._cond.notify_all()  # the next in line may be the head now
+                raise WriteQueueTimeoutError("the database is busy with other writers")
+            self._waiting.popleft()
+            self._held = True
+
+    @property
+    def waiting(self) -> int:
+        """Writers in line (the one holding the turn not counted)."""
+        with self._cond:
+            return len(self._waiting)
+
+    def release(self) -> None:
+        """Hand the turn to the next writer in line."""
+        with self._cond:
+            self._held = False
+            self._cond.notify_all()
+
+
+def _queue_writers(engine: Engine, queue: WriteQueue) -> None:
+    # A writer takes its turn just before BEGIN IMMEDIATE and gives it up at COMMIT or
+    # ROLLBACK (the events fire just before the statement: the next writer's BEGIN may
+    # wait a millisecond for the COMMIT to finish, in SQLite's own busy handler).
+    def begin(connection: Connection) -> None:
+        if connection.get_execution_options().get("caveat_read_only"):
+            connection.exec_driver_sql("BEGIN")
+            return
+        queue.acquire()
+        try:
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
+        except BaseException:
+            queue.release()
+            raise
+        connection.info["caveat_write_turn"] = True
+
+    def end(connection: Connection) -> None:
+        if connection.info.pop("caveat_write_turn", False):
+            queue.release()
+
+    event.listen(engine, "begin", begin)
+    event.listen(engine, "commit", end)
+    event.listen(engine, "rollback", end)
+
+
+def make_engine(url: str, *, echo: bool = False, request_threads: int = 20) -> Engine:
+    """An engine for ``url``; SQLite files get their directory, pragmas and a queue for
+    writers; PostgreSQL gets a pool sized for ``request_threads`` concurrent requests."""
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
@@ -43,21 +131,21 @@ def make_engine(url: str, *, echo: bool = False) -> Engine:
         # pysqlite's own transaction handling defers BEGIN; take control so that
         # writers take the lock at BEGIN IMMEDIATE and never fail mid-transaction.
         event.listen(engine, "connect", _disable_pysqlite_begin)
-        event.listen(engine, "begin", _begin_immediate)
+        _queue_writers(engine, WriteQueue(WRITE_QUEUE_TIMEOUT_S))
         return engine
-    return create_engine(url, echo=echo, pool_pre_ping=True, pool_size=10, max_overflow=10)
+    pooled = request_threads * CONNECTIONS_PER_THREAD + SPARE_CONNECTIONS
+    return create_engine(
+        url,
+        echo=echo,
+        pool_pre_ping=True,
+        pool_size=pooled // 2,
+        max_overflow=pooled - pooled // 2,
+        pool_timeout=WRITE_QUEUE_TIMEOUT_S,  # the same bound on waiting for the database
+    )
 
 
 def _disable_pysqlite_begin(dbapi_connection: Any, _record: Any) -> None:
     dbapi_connection.isolation_level = None
-
-
-def _begin_immediate(connection: Any) -> None:
-    # Read-only units of work start deferred so they never wait for the write lock.
-    if connection.get_execution_options().get("caveat_read_only"):
-        connection.exec_driver_sql("BEGIN")
-    else:
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 def make_session_factory(engine: Engine, *, read_only: bool = False) -> sessionmaker[Session]:

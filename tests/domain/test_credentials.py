@@ -1,6 +1,8 @@
 from __future__ import annotations
 
 import base64
+import threading
+import time
 from datetime import UTC, datetime
 
 import pytest
@@ -93,3 +95,47 @@ def test_tokens_carry_their_kind_and_are_stored_as_sha256() -> None:
     assert len(token) > 40
     assert digest(token) != token
     assert len(digest(token)) == 64
+
+
+class _SlowHasher:
+    """Stands in for argon2's hasher to count hashes running at the same moment."""
+
+    def __init__(self) -> None:
+        self.running = 0
+        self.most = 0
+        self._lock = threading.Lock()
+
+    def _run(self) -> None:
+        with self._lock:
+            self.running += 1
+            self.most = max(self.most, self.running)
+        time.sleep(0.05)
+        with self._lock:
+            self.running -= 1
+
+    def hash(self, password: str) -> str:
+        self._run()
+        return "hashed"
+
+    def verify(self, stored: str, password: str) -> bool:
+        self._run()
+        return True
+
+
+@pytest.mark.parametrize("at_once", [1, 2])
+def test_no_more_hashes_run_at_once_than_allowed(at_once: int) -> None:
+    hashing = PasswordHashing(TEST_COST, at_once=at_once)
+    spy = _SlowHasher()
+    hashing._hasher = spy  # type: ignore[assignment]
+    calls = [lambda: hashing.verify(None, "pw"), lambda: hashing.hash("pw")] * 4
+    threads = [threading.Thread(target=call) for call in calls]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(5)
+    assert spy.most == at_once  # 64 MiB each in production: memory grows with this, not load
+
+
+def test_hashing_needs_at_least_one_turn() -> None:
+    with pytest.raises(ValueError, match="at least one"):
+        PasswordHashing(TEST_COST, at_once=0)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -117,7 +118,8 @@ class Node:
 
 def _hashing(settings: Settings) -> PasswordHashing:
     return PasswordHashing(
-        TEST_COST if settings.hash_profile is HashProfile.TEST else PRODUCTION_COST
+        TEST_COST if settings.hash_profile is HashProfile.TEST else PRODUCTION_COST,
+        at_once=os.cpu_count() or 1,  # CPU-bound: one per core is all the throughput
     )
 
 
@@ -339,9 +341,7 @@ def open_node(
     settings: Settings, *, clock: Clock = utc_now, hashing: PasswordHashing | None = None
 ) -> Node:
     """Open an initialised node; refuses a database whose schema is not this code's."""
-    engine = make_engine(
-        settings.resolved_database_url(), request_threads=settings.request_threads
-    )
+    engine = make_engine(settings.resolved_database_url(), request_threads=settings.request_threads)
     try:
         schema.require_current(engine)
         with make_session_factory(engine, read_only=True)() as session:
@@ -382,9 +382,7 @@ def init_node(
     make_private_dir(settings.data_dir)
     keys = LocalKeyFiles(settings.data_dir / "keys")
     keys.create()
-    engine = make_engine(
-        settings.resolved_database_url(), request_threads=settings.request_threads
-    )
+    engine = make_engine(settings.resolved_database_url(), request_threads=settings.request_threads)
     try:
         schema.upgrade(engine)
         uow = UnitOfWorkFactory(

@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
+import threading
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
@@ -45,9 +46,16 @@ TEST_COST = Argon2Cost(time_cost=1, memory_cost=8 * 1024, parallelism=1)
 
 
 class PasswordHashing:
-    """argon2id hashing with a fixed cost and a dummy hash for unknown users."""
+    """argon2id hashing with a fixed cost and a dummy hash for unknown users.
 
-    def __init__(self, cost: Argon2Cost) -> None:
+    At most ``at_once`` hashes run together: each holds ``memory_cost`` (64 MiB in
+    production) while it runs, and they are CPU-bound, so more at once only adds memory
+    (fifty simultaneous sign-ins would otherwise ask for 3 GiB) and no throughput."""
+
+    def __init__(self, cost: Argon2Cost, *, at_once: int = 2) -> None:
+        if at_once < 1:
+            raise ValueError("at least one hash must be allowed to run")
+        self._turns = threading.BoundedSemaphore(at_once)
         self._hasher = PasswordHasher(
             time_cost=cost.time_cost,
             memory_cost=cost.memory_cost,
@@ -62,12 +70,14 @@ class PasswordHashing:
 
     def hash(self, password: str) -> str:
         """A PHC-format argon2id hash of ``password`` with a fresh salt."""
-        return self._hasher.hash(password)
+        with self._turns:
+            return self._hasher.hash(password)
 
     def verify(self, stored: str | None, password: str) -> bool:
         """True when ``password`` matches ``stored``; None stands for an unknown user."""
         try:
-            matched = self._hasher.verify(stored or self._dummy, password)
+            with self._turns:
+                matched = self._hasher.verify(stored or self._dummy, password)
         except (VerifyMismatchError, VerificationError, InvalidHashError):
             return False
         return matched and stored is not None

@@ -6,7 +6,7 @@ DEMO_DIR ?= var/demo
 LOCK    = requirements/lock.txt
 
 .DEFAULT_GOAL := help
-.PHONY: help install lock audit dist wheel-smoke browser demo serve test test-postgres lint format bench mutate clean
+.PHONY: help install lock audit dist wheel-smoke browser demo serve test test-postgres lint format errors-doc bench mutate clean
 
 help: ## List the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  \033[36m%-14s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -68,6 +68,9 @@ lint: install ## Ruff, mypy (strict) and the import contracts
 format: install ## Format and autofix
 	$(BIN)/ruff format src tests benchmarks
 	$(BIN)/ruff check --fix src tests benchmarks
+
+errors-doc: install ## Regenerate docs/errors.md from the error catalogue
+	$(BIN)/python scripts/error_docs.py
 
 bench: install ## Run the benchmarks (installs wrk) and write benchmarks/results/*.json
 	@command -v wrk >/dev/null || (apt-get update -qq && apt-get install -y -qq wrk)

@@ -4,7 +4,7 @@ from datetime import date
 
 import pytest
 
-from caveat.domain.errors import InvalidInput, NotFound
+from caveat.domain.errors import Conflict, InvalidInput, NotFound
 from caveat.domain.groups import (
     Group,
     Membership,
@@ -58,8 +58,10 @@ def test_custom_groups_join_the_directory_but_cannot_shadow() -> None:
     )
     directory = builtin_directory().with_groups([custom])
     assert directory.members("SENSORPROG", date(2026, 1, 1)) == {"USA", "NOR"}
-    with pytest.raises(InvalidInput, match="twice"):
+    # The same code and kind as the registry's refusal of a taken group code (409).
+    with pytest.raises(Conflict, match="twice") as shadowed:
         directory.with_groups([Group("FVEY", "again", (), "", builtin=False)])
+    assert shadowed.value.code == "duplicate_group"
 
 
 @pytest.mark.parametrize("code", ["GBR", "a", "lower", "X", "TOO_LONG_GROUP_CODE_X", "1ABC"])

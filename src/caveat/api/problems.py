@@ -1,4 +1,9 @@
-"""RFC 9457 problem+json: the one place where error kinds become HTTP statuses."""
+"""RFC 9457 problem+json: the one place where error kinds become HTTP statuses.
+
+A code's status follows from its kind (``STATUS``), except for the few codes the HTTP
+edge answers with a status of the protocol's own (``EDGE_STATUS``); ``http_status`` gives
+either, and ``docs/errors.md`` lists them (``caveat.domain.error_catalogue``).
+"""
 
 from __future__ import annotations
 
@@ -9,6 +14,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from caveat.domain.error_catalogue import ErrorCode
 from caveat.domain.errors import CaveatError, ErrorKind
 
 PROBLEM_JSON = "application/problem+json"
@@ -25,6 +31,21 @@ STATUS: dict[ErrorKind, int] = {
     ErrorKind.INTEGRITY: 500,
     ErrorKind.INTERNAL: 500,
 }
+
+# Codes whose status HTTP itself names, not their kind; None: the framework's status.
+EDGE_STATUS: dict[ErrorCode, int | None] = {
+    ErrorCode.MALFORMED_JSON: 400,
+    ErrorCode.METHOD_NOT_ALLOWED: 405,
+    ErrorCode.UNSUPPORTED_MEDIA_TYPE: 415,
+    ErrorCode.RANGE_NOT_SATISFIABLE: 416,
+    ErrorCode.HTTP_ERROR: None,
+}
+
+
+def http_status(code: ErrorCode) -> int | None:
+    """The HTTP status a problem with ``code`` has (None: whatever the framework gave)."""
+    return EDGE_STATUS[code] if code in EDGE_STATUS else STATUS[code.kind]
+
 
 TITLES: dict[int, str] = {
     400: "Bad request",

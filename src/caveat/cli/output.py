@@ -13,9 +13,11 @@ from typing import Any, NoReturn
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from caveat.domain.errors import CaveatError, ErrorKind
+from caveat.domain.labels.errors import marking_caret, marking_diagnostics
 
 out = Console()
 err = Console(stderr=True)
@@ -32,7 +34,7 @@ class Exit(IntEnum):
     CONFLICT = 5  # clashes with existing state (a taken name)
 
 
-_EXIT_BY_KIND = {
+EXIT_BY_KIND: dict[ErrorKind, Exit] = {
     ErrorKind.INVALID: Exit.USAGE,
     ErrorKind.TOO_LARGE: Exit.USAGE,
     ErrorKind.NOT_FOUND: Exit.NOT_FOUND,
@@ -46,21 +48,37 @@ _EXIT_BY_KIND = {
 }
 
 
+# Where a marking breaks a rule (MarkingError, LabelRuleError): kept in --json errors.
+_MARKING_DATA = ("rule", "position", "path")
+
+
 def fail(exc: CaveatError, *, as_json: bool) -> NoReturn:
-    """Report ``exc`` as one clear line and a hint (or JSON) and exit with its code."""
-    code = _EXIT_BY_KIND[exc.kind]
+    """Report ``exc`` as one clear line and a hint (or JSON) and exit with its code. A
+    marking error also shows the marking with a caret under the fault (docs/errors.md)."""
+    code = EXIT_BY_KIND[exc.kind]
     if as_json:
-        payload = {
-            "error": {"code": exc.code, "detail": exc.detail, "field": exc.field, "hint": exc.hint}
+        error: dict[str, Any] = {
+            "code": exc.code,
+            "detail": exc.detail,
+            "field": exc.field,
+            "hint": exc.hint,
         }
-        sys.stdout.write(json.dumps(payload) + "\n")
+        error.update({k: exc.data[k] for k in _MARKING_DATA if k in exc.data})
+        diagnostics = marking_diagnostics(exc)
+        if diagnostics is not None:
+            error["diagnostics"] = diagnostics
+        sys.stdout.write(json.dumps({"error": error}) + "\n")
     else:
         where = f" ({exc.field})" if exc.field else ""
         err.print(
-            f"[bold red]error:[/] {exc.detail}{where} [dim]\\[{exc.code}][/]", highlight=False
+            f"[bold red]error:[/] {escape(exc.detail)}{where} [dim]\\[{exc.code}][/]",
+            highlight=False,
         )
+        caret = marking_caret(exc)
+        if caret is not None:  # never wrapped: the caret must stay under its character
+            err.print(caret, markup=False, highlight=False, soft_wrap=True)
         if exc.hint:
-            err.print(f"[yellow]hint:[/] {exc.hint}", highlight=False)
+            err.print(f"[yellow]hint:[/] {escape(exc.hint)}", highlight=False)
     raise typer.Exit(int(code))
 
 

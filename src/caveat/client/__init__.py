@@ -31,9 +31,11 @@ _BY_STATUS: dict[int, type[CaveatError]] = {
     401: AuthenticationFailed,
     403: PermissionDenied,
     404: NotFound,
+    405: InvalidInput,  # the codes HTTP names itself are invalid input (docs/errors.md)
     409: Conflict,
     413: InvalidInput,
     415: InvalidInput,
+    416: InvalidInput,
     422: InvalidInput,
     429: Throttled,
     503: ServiceUnavailable,
@@ -52,8 +54,19 @@ def _error(response: httpx.Response) -> CaveatError:
     except ValueError:
         body = {}
     cls = _BY_STATUS.get(response.status_code, RemoteError)
-    # A permission refusal names the action, the failed rule and what the action requires.
-    kept = ("errors", "retry_after", "request_id", "action", "rule", "requires")
+    # A permission refusal names the action, the failed rule and what the action requires;
+    # a marking error the marking as read, where it breaks which rule (for the caret view).
+    kept = (
+        "errors",
+        "retry_after",
+        "request_id",
+        "action",
+        "rule",
+        "requires",
+        "text",
+        "position",
+        "path",
+    )
     extra = {k: v for k, v in body.items() if k in kept}
     return cls(
         str(body.get("detail") or f"HTTP {response.status_code}"),

@@ -16,7 +16,7 @@ from datetime import date
 from importlib import resources
 from typing import Any
 
-from caveat.domain.errors import InvalidInput, NotFound
+from caveat.domain.errors import Conflict, InvalidInput, NotFound
 from caveat.domain.nations import is_nation, require_nation
 
 _GROUP_CODE = re.compile(r"^[A-Z][A-Z0-9_]{1,15}$")
@@ -82,7 +82,7 @@ class GroupDirectory:
         self._groups: dict[str, Group] = {}
         for group in groups:
             if group.code in self._groups:
-                raise InvalidInput(f"group {group.code} is defined twice", code="duplicate_group")
+                raise Conflict(f"group {group.code} is defined twice", code="duplicate_group")
             self._groups[group.code] = group
 
     def __contains__(self, code: object) -> bool:

@@ -88,6 +88,7 @@ class LabelCheck:
     error: str = ""
     hint: str | None = None
     position: int | None = None
+    caret: str = ""  # the marking as read, a caret under the fault (MarkingError.caret)
 
 
 def check_label(policy: PolicyService, principal: Principal, text: str, on: date) -> LabelCheck:
@@ -103,7 +104,9 @@ def check_label(policy: PolicyService, principal: Principal, text: str, on: date
             fixed = normalise(text, env.groups, on, schemes=policy.schemes)
             label = parse_marking(fixed, groups=env.groups, on=on, schemes=policy.schemes)
     except MarkingError as exc:
-        return LabelCheck(text, False, error=exc.detail, hint=exc.hint, position=exc.position)
+        return LabelCheck(
+            text, False, error=exc.detail, hint=exc.hint, position=exc.position, caret=exc.caret()
+        )
     except (InvalidInput, json.JSONDecodeError) as exc:
         detail = exc.detail if isinstance(exc, InvalidInput) else str(exc)
         return LabelCheck(text, False, error=detail)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from caveat.domain.errors import InvalidInput, PermissionDenied
+from caveat.domain.errors import CaveatError, InvalidInput, PermissionDenied
 
 
 class MarkingError(InvalidInput):
@@ -31,11 +31,22 @@ class MarkingError(InvalidInput):
         self.position = position
         self.rule = rule
 
+    def caret(self) -> str:
+        """The marking as read, with a caret under the character where the fault starts."""
+        return caret_view(self.text, self.position)
+
     def diagnostics(self) -> str:
         """The message, the marking with a caret under the fault, and the hint."""
-        caret = f"  {self.text}\n  {' ' * self.position}^"
-        text = f"{self.detail}\n{caret}"
-        return f"{text}\nhint: {self.hint}" if self.hint else text
+        return _diagnostics(self.detail, self.caret(), self.hint)
+
+
+def caret_view(text: str, position: int) -> str:
+    """Two lines: ``text`` indented, and a caret under its character at ``position``.
+
+    ``text`` is the marking as the parser read it (normalised spacing and case), which
+    is what ``position`` counts in: a caret under what the person typed could miss.
+    """
+    return f"  {text}\n  {' ' * position}^"
 
 
 class LabelRuleError(InvalidInput):
@@ -78,3 +89,29 @@ class NoEquivalentLevel(PermissionDenied):
     """Raised when a level has no equivalent in the receiving scheme and the rule is deny."""
 
     code = "no_equivalent_level"
+
+
+def marking_caret(exc: CaveatError) -> str | None:
+    """The caret view of a marking error, None for any other error.
+
+    Also for an ``invalid_marking`` error rebuilt from a node's problem+json (by the
+    Python client), which carries the marking and the position in its data.
+    """
+    if isinstance(exc, MarkingError):
+        return exc.caret()
+    text, position = exc.data.get("text"), exc.data.get("position")
+    if exc.code == MarkingError.code and isinstance(text, str) and isinstance(position, int):
+        return caret_view(text, position)
+    return None
+
+
+def marking_diagnostics(exc: CaveatError) -> str | None:
+    """:meth:`MarkingError.diagnostics` (message, caret view, hint) of a marking error,
+    rebuilt ones included; None for any other error."""
+    caret = marking_caret(exc)
+    return None if caret is None else _diagnostics(exc.detail, caret, exc.hint)
+
+
+def _diagnostics(detail: str, caret: str, hint: str | None) -> str:
+    text = f"{detail}\n{caret}"
+    return f"{text}\nhint: {hint}" if hint else text

@@ -30,6 +30,7 @@ from caveat.domain.errors import (
 from caveat.domain.export_control import Regime
 from caveat.domain.identity import Role
 from caveat.domain.labels import Label
+from caveat.domain.labels.errors import marking_caret
 from caveat.domain.resources import ResourceKind
 from caveat.services.artifacts import Appender, ArtifactView, NewArtifact
 from caveat.services.artifacts_search import SearchQuery
@@ -287,6 +288,7 @@ def _relabel_page(
     error: str | None = None,
     status: int = 200,
     preview: RelabelPreview | None = None,
+    caret: str | None = None,
 ) -> HTMLResponse:
     """The relabel form (with the preview of what it would do), or the refusal with the
     requirements that reading the artifact failed."""
@@ -327,6 +329,7 @@ def _relabel_page(
         form=values,
         check=check,
         error=error,
+        caret=caret,
         preview=preview,
         originator=detail.view.originating_organisation,
     )
@@ -380,7 +383,15 @@ def relabel(
         )
     except CaveatError as exc:
         status = forms.page_status(exc, forms.PAGE_ERRORS - {ErrorKind.NOT_FOUND})
-        return _relabel_page(request, page, artifact_id, form, error=_message(exc), status=status)
+        return _relabel_page(
+            request,
+            page,
+            artifact_id,
+            form,
+            error=_message(exc),
+            status=status,
+            caret=marking_caret(exc),
+        )
     outcome = done.outcome
     if outcome.path is RelabelPath.APPLIED:
         note = f"Relabelled: {done.view.banner} (label version {len(done.view.labels)})."
@@ -422,6 +433,7 @@ def _upload_page(
     form: dict[str, str],
     error: str | None = None,
     status: int = 200,
+    caret: str | None = None,
 ) -> HTMLResponse:
     node, principal = node_of(request), page.principal
     assert principal is not None
@@ -438,6 +450,7 @@ def _upload_page(
         status=status,
         form=values,
         error=error,
+        caret=caret,
         check=check,
         projects=node.projects.projects_of(principal.person_id),
         kinds=list(ResourceKind),
@@ -584,5 +597,12 @@ async def upload(request: Request, page: UploadPage) -> Response:
         if failure.code == "csrf_rejected":
             raise failure
         status = forms.page_status(failure)  # integrity and internal failures: raised
-        return _upload_page(request, page, form, error=_message(failure), status=status)
+        return _upload_page(
+            request,
+            page,
+            form,
+            error=_message(failure),
+            status=status,
+            caret=marking_caret(failure),
+        )
     return forms.done(f"/artifacts/{work.artifact_id}", "Uploaded. The banner shows its label.")

@@ -23,6 +23,7 @@ from caveat.domain.export_control import parse_export_classification
 from caveat.domain.groups import GroupDirectory
 from caveat.domain.identity import CommonLevel, Role
 from caveat.domain.labels import parse_marking, render_banner
+from caveat.domain.labels.errors import marking_caret
 from caveat.domain.nations import require_nation
 from caveat.domain.policy import (
     Action,
@@ -115,6 +116,7 @@ def _new_resource_page(
     form: dict[str, str] | None = None,
     error: str | None = None,
     status: int = 200,
+    caret: str | None = None,
 ) -> HTMLResponse:
     node, principal = node_of(request), page.principal
     assert principal is not None
@@ -130,6 +132,7 @@ def _new_resource_page(
         status=status,
         form=values,
         error=error,
+        caret=caret,
         check=check,
         projects=node.projects.projects_of(principal.person_id),
         kinds=list(ResourceKind),
@@ -183,7 +186,9 @@ def register_resource(
             "controls": controls,
             "dual_use": dual_use,
         }
-        return _new_resource_page(request, page, form, error=message, status=status)
+        return _new_resource_page(
+            request, page, form, error=message, status=status, caret=marking_caret(exc)
+        )
     return forms.done(f"/resources/{made.id}", "Registered. The banner shows its label.")
 
 

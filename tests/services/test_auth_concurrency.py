@@ -181,6 +181,44 @@ def test_a_lockout_answers_alike_for_an_account_and_an_unknown_name(world: Scena
     assert _answer(real) == _answer(unknown)
 
 
+def test_the_owner_signing_in_does_not_tell_a_real_account_from_an_unknown_name(
+    world: Scenario,
+) -> None:
+    # Review finding (2026-12-04): five failures on a name, the owner signs in (which
+    # reset an account's count, never an unknown name's), one more failure: the account
+    # answered 401 and the unknown name 429.
+    alice = world.person()
+    for _ in range(5):
+        assert _answer(_fail(world, "alice")) == _answer(_fail(world, "nobody"))
+    world.clock.advance(seconds=31)  # the backoff is over
+    world.login(alice, ctx=NO_ADDRESS)
+    for _ in range(3):
+        real, unknown = _fail(world, "alice"), _fail(world, "nobody")
+        assert _answer(real) == _answer(unknown)
+    assert isinstance(real, Throttled)  # the count went on from five: backing off again
+
+
+def test_failures_are_forgotten_after_a_quiet_day_for_accounts_and_names_alike(
+    world: Scenario,
+) -> None:
+    world.person()
+    for _ in range(4):
+        assert _answer(_fail(world, "alice")) == _answer(_fail(world, "nobody"))
+    world.clock.advance(hours=23)
+    real, unknown = _fail(world, "alice"), _fail(world, "nobody")  # the fifth: backoff
+    assert _answer(real) == _answer(unknown)
+    world.clock.advance(hours=1)  # a day since the fourth failure, not since the fifth
+    for _ in range(2):  # the sixth failure backs off again, the next attempt waits
+        real, unknown = _fail(world, "alice"), _fail(world, "nobody")
+        assert _answer(real) == _answer(unknown)
+    assert isinstance(real, Throttled)
+    world.clock.advance(hours=24)
+    for _ in range(4):  # a quiet day: counting starts again, four failures before a wait
+        real, unknown = _fail(world, "alice"), _fail(world, "nobody")
+        assert getattr(real, "code", None) == "bad_credentials"
+        assert _answer(real) == _answer(unknown)
+
+
 def test_unknown_names_are_never_stored_in_clear(world: Scenario) -> None:
     typed = "my-password-typed-in-the-wrong-box"
     _fail(world, typed)

@@ -20,6 +20,9 @@ class ThrottlePolicy:
     max_wait: timedelta = timedelta(hours=1)
     hard_lock_after: int = 20
     forget_after: timedelta = timedelta(hours=1)  # an address's old failures stop counting
+    # An account's or an unknown name's failures stop counting after this long without
+    # another failure; a successful sign-in never clears them (below).
+    forget_name_failures_after: timedelta = timedelta(hours=24)
     # Addresses are shared (NAT, proxies), so they start backing off later than accounts.
     address_threshold: int = 20
 
@@ -39,6 +42,18 @@ class ThrottlePolicy:
     def address_locked_until(self, failures: int, now: datetime) -> datetime | None:
         """The end of the backoff an address earns with ``failures`` recent failures."""
         return self.locked_until(failures - self.address_threshold + self.threshold, now)
+
+    def remembered(self, failures: int, last_failure: datetime | None, now: datetime) -> int:
+        """The failures of an account or a username that still count at ``now``: all of
+        them until ``forget_name_failures_after`` passes without another, then none.
+
+        Time is the only thing that forgets. If the owner's successful sign-in reset the
+        count, an attacker could fail five times on a name, wait, and fail again: a count
+        that had dropped back would mark a real account (an unknown name has no owner to
+        sign in), and the lockout would again tell which usernames exist."""
+        if last_failure is not None and now - last_failure >= self.forget_name_failures_after:
+            return 0
+        return failures
 
     def is_hard_lock(self, failures: int) -> bool:
         """True when the account needs an operator to unlock it."""

@@ -226,7 +226,7 @@ class AuthService:
             failure: Exception = _locked_error(row.hard_locked, row.locked_until, uow.now)
         else:
             reason = "unknown_user"
-            row.failures += 1
+            row.failures = self._throttle.remembered(row.failures, row.updated_at, uow.now) + 1
             row.updated_at = uow.now
             if self._throttle.is_hard_lock(row.failures):
                 row.hard_locked = True
@@ -289,7 +289,11 @@ class AuthService:
         self._note_address_failure(uow)
         data: dict[str, object] = {"username": username, "reason": reason}
         if row is not None:
-            row.failed_logins += 1
+            remembered = self._throttle.remembered(
+                row.failed_logins, row.last_failed_login_at, uow.now
+            )
+            row.failed_logins = remembered + 1
+            row.last_failed_login_at = uow.now
             data["failed_logins"] = row.failed_logins
             if self._throttle.is_hard_lock(row.failed_logins) and not row.hard_locked:
                 row.hard_locked = True
@@ -361,8 +365,7 @@ class AuthService:
         return unseal(self._secret_key(), row.totp_secret, aad=row.id.encode()).decode()
 
     def _open_session(self, uow: UnitOfWork, row: PersonRow) -> IssuedSession:
-        row.failed_logins = 0
-        row.locked_until = None
+        # The failure count stays (ThrottlePolicy.remembered): only time forgets it.
         token = new_token(TokenKind.SESSION)
         session = SessionRow(
             id=str(uuid.uuid4()),

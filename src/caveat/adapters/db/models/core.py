@@ -80,6 +80,7 @@ class PersonRow(Base):
     totp_last_step: Mapped[int] = mapped_column(BigInteger, default=0)
     mfa_enrolled_at: Mapped[datetime] = mapped_column(UTCDateTime())
     failed_logins: Mapped[int] = mapped_column(Integer, default=0)
+    last_failed_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
     hard_locked: Mapped[bool] = mapped_column(default=False)
     clearance_level: Mapped[int | None] = mapped_column(Integer)

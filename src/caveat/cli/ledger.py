@@ -181,15 +181,32 @@ def verify_bundle_command(
     log_key: Annotated[
         str | None, typer.Option(help="pin the log's verifier key (obtained out of band)")
     ] = None,
+    witness_key: Annotated[
+        list[str] | None,
+        typer.Option(help="pin a witness's cosigner key (obtained out of band); repeat"),
+    ] = None,
+    min_cosignatures: Annotated[
+        int | None,
+        typer.Option(min=0, help="cosignatures of pinned witnesses a checkpoint needs (default 1)"),
+    ] = None,
     json_: JsonOpt = False,
 ) -> None:
     """Check a bundle offline: no database, no server."""
     with errors(json_):
-        report = verify_bundle(file, log_vkey=log_key)
-        if log_key is None and not json_:
-            out.print(
-                "[yellow]note:[/] the log key was taken from the bundle; pin it with --log-key"
-            )
+        witnesses = witness_key or []
+        report = verify_bundle(
+            file, log_vkey=log_key, witness_vkeys=witnesses, min_cosignatures=min_cosignatures
+        )
+        if not json_:
+            if log_key is None:
+                out.print(
+                    "[yellow]note:[/] the log key was taken from the bundle; pin it with --log-key"
+                )
+            if not witnesses:
+                out.print(
+                    "[yellow]note:[/] cosignatures were checked against the witness keys in "
+                    "the bundle and none were required; pin them with --witness-key"
+                )
         _report(report, json_)
 
 

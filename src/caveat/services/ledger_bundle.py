@@ -9,7 +9,7 @@ of band): no database, no server.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
@@ -114,12 +114,24 @@ def _records(handle: IO[str]) -> Iterator[dict[str, Any]]:
         yield record
 
 
-def verify_bundle(path: Path, *, log_vkey: str | None = None) -> VerifyReport:
+def verify_bundle(
+    path: Path,
+    *,
+    log_vkey: str | None = None,
+    witness_vkeys: Sequence[str] = (),
+    min_cosignatures: int | None = None,
+) -> VerifyReport:
     """Recompute the tree from the bundle's entries and check every checkpoint in it.
 
     ``log_vkey`` pins the log's key (recommended: taken from the partner out of band);
     without it the key inside the bundle is trusted and the report says so.
+    ``witness_vkeys`` pins the witnesses' keys instead of the bundle's list, and then a
+    checkpoint vouches for entries only with ``min_cosignatures`` of them (default 1):
+    whoever holds the log key could otherwise re-sign rewritten history and cosign it
+    with a witness key of their own, listed in the bundle's header.
     """
+    required = _required_cosignatures(witness_vkeys, min_cosignatures)
+    pinned = [verifier_from_vkey(key.strip()) for key in witness_vkeys]
     with path.open(encoding="utf-8") as handle:
         records = _records(handle)
         header = next(records, None)
@@ -133,7 +145,7 @@ def verify_bundle(path: Path, *, log_vkey: str | None = None) -> VerifyReport:
             )
             return report
         log_verifier = verifier_from_vkey(log_vkey or bundled_key)
-        cosigners: list[NoteVerifier] = [
+        cosigners: list[NoteVerifier] = list(pinned) or [
             verifier_from_vkey(str(w["vkey"])) for w in header.get("witnesses", [])
         ]
         leaves: list[bytes] = []
@@ -153,7 +165,13 @@ def verify_bundle(path: Path, *, log_vkey: str | None = None) -> VerifyReport:
         levels = Levels(leaves)
         report.entries = levels.size
         covered = check_checkpoints(
-            report, levels, notes, origin=origin, log_verifier=log_verifier, cosigners=cosigners
+            report,
+            levels,
+            notes,
+            origin=origin,
+            log_verifier=log_verifier,
+            cosigners=cosigners,
+            min_cosignatures=required,
         )
         declared = header.get("size")
         if declared != levels.size:
@@ -181,6 +199,23 @@ def verify_bundle(path: Path, *, log_vkey: str | None = None) -> VerifyReport:
                 )
             )
         return report
+
+
+def _required_cosignatures(witness_vkeys: Sequence[str], wanted: int | None) -> int:
+    if wanted is None:
+        return 1 if witness_vkeys else 0
+    if wanted < 0:
+        raise InvalidInput(
+            "the number of cosignatures cannot be negative", field="min_cosignatures"
+        )
+    if wanted > len(witness_vkeys):
+        raise InvalidInput(
+            f"{wanted} cosignatures are required but {len(witness_vkeys)} witness keys "
+            "are pinned: only cosignatures of pinned keys count",
+            code="witness_keys_needed",
+            hint="pin each witness's key with --witness-key (obtained out of band)",
+        )
+    return wanted
 
 
 def entries_of(path: Path) -> Iterable[str]:

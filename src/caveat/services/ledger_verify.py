@@ -122,10 +122,12 @@ def check_checkpoints(
     origin: str,
     log_verifier: NoteVerifier,
     cosigners: list[NoteVerifier],
+    min_cosignatures: int = 0,
 ) -> int:
     """Check signed checkpoints (label, note) against the recomputed tree; returns the
     size of the largest one that verified (the prefix of the log it vouches for), also
-    kept in ``report.covered``."""
+    kept in ``report.covered``. A checkpoint with fewer than ``min_cosignatures``
+    verified cosignatures (from ``cosigners``) vouches for nothing."""
     good_below = 0
     for label, note in notes:
         report.checkpoints += 1
@@ -137,6 +139,16 @@ def check_checkpoints(
             report.findings.append(Finding("checkpoint_signature", None, f"{label}: {exc.detail}"))
             continue
         report.cosignatures += len(verified.cosignatures)
+        if len(verified.cosignatures) < min_cosignatures:
+            report.findings.append(
+                Finding(
+                    "too_few_cosignatures",
+                    None,
+                    f"{label}: {len(verified.cosignatures)} of the {min_cosignatures} "
+                    "cosignatures required from the pinned witnesses",
+                )
+            )
+            continue
         cp = verified.checkpoint
         if cp.size > levels.size:
             report.findings.append(

@@ -28,7 +28,9 @@ from caveat.web.routes import (
 )
 from caveat.web.session import LoginRequired, PasswordChangeRequired
 
-_API_PREFIXES = ("/api/", "/healthz", "/readyz")
+# Paths the API answers (problem+json errors, never the web's HTML page): its own, the
+# health checks, and the C2SP log protocols served at the root for partners' tools.
+_API_PREFIXES = ("/api/", "/healthz", "/readyz", "/checkpoint", "/tile/", "/add-checkpoint")
 _WHAT_TO_DO = {
     401: "sign in again",
     403: "ask your security officer if you believe you should have access",

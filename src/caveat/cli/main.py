@@ -257,6 +257,14 @@ def run_server(settings: Settings, *, host: str, port: int, workers: int) -> Non
         os.environ["CAVEAT_DATABASE_URL"] = settings.database_url.get_secret_value()
     if settings.forwarded_allow_ips:
         os.environ["CAVEAT_FORWARDED_ALLOW_IPS"] = json.dumps(settings.forwarded_allow_ips)
+    if workers > 1 and settings.resolved_database_url().startswith("sqlite"):
+        # Writers of one process take turns in order; between processes SQLite's polling
+        # busy handler decides, and under heavy load a writer can wait out its 10 s.
+        out.print(
+            "[yellow]note:[/] several workers share one SQLite file: under heavy load a few "
+            "writes may answer 503 (docs/benchmarks.md, Load); use PostgreSQL for more "
+            "than one worker"
+        )
     out.print(f"serving on http://{host}:{port}  (API docs: http://{host}:{port}/api/docs)")
     uvicorn.run(
         "caveat.server:create",

@@ -272,3 +272,97 @@ def test_add_signatures_fills_a_note_up_to_the_cap_and_no_further() -> None:
     with pytest.raises(InvalidInput) as caught:
         note.add_signatures(message, [a, b])  # one past the cap
     assert caught.value.detail == "too many signatures on one note"
+
+
+def test_every_subtree_consistency_proof_of_small_trees_verifies() -> None:
+    # Exhaustive where the Hypothesis law samples: e.g. [16, 29) in 30 leaves climbs
+    # past a left child with start and end apart, which the sampled sizes rarely meet.
+    tree = _tree(40)
+    for size in range(1, 41):
+        root = merkle.root_hash(tree, size)
+        for start in range(size):
+            for end in range(start + 1, size + 1):
+                if not merkle.is_valid_subtree(start, end):
+                    continue
+                proof = merkle.subtree_consistency_proof(tree, start, end, size)
+                sub_root = merkle.root_from_leaf_hashes(
+                    [tree.stored_hash(0, i) for i in range(start, end)]
+                )
+                merkle.verify_subtree_consistency(start, end, size, proof, sub_root, root)
+
+
+def _proof_detail(verify: object, *args: object) -> str:
+    with pytest.raises(merkle.ProofError) as caught:
+        verify(*args)  # type: ignore[operator]
+    return caught.value.detail
+
+
+def test_consistency_path_refusals_name_the_failed_check() -> None:
+    root5, root8 = merkle.root_hash(TREE, 5), merkle.root_hash(TREE, 8)
+    proof = merkle.consistency_proof(TREE, 5, 8)
+    merkle.verify_consistency(5, 8, proof, root5, root8)
+    flip = bytes([root5[0] ^ 1]) + root5[1:]
+    check = merkle.verify_consistency
+    assert _proof_detail(check, 5, 8, [*proof, LEAF], root5, root8) == (
+        "consistency proof is too long"
+    )
+    assert _proof_detail(check, 5, 8, proof[:-1], root5, root8) == (
+        "consistency proof is too short"
+    )
+    assert _proof_detail(check, 5, 8, proof, flip, root8) == (
+        "consistency proof does not lead to the first root hash"
+    )
+    assert _proof_detail(check, 5, 8, proof, root5, flip) == (
+        "consistency proof does not lead to the second root hash"
+    )
+    # A subtree that is not a perfect one has no root of its own in the path: the
+    # proof must start with it, so an empty proof is refused as empty.
+    sub_root = merkle.root_from_leaf_hashes([TREE.stored_hash(0, i) for i in range(8, 14)])
+    root = merkle.root_hash(TREE, 16)
+    assert _proof_detail(merkle.verify_subtree_consistency, 8, 14, 16, [], sub_root, root) == (
+        "consistency proof is empty"
+    )
+    with pytest.raises(InvalidInput) as caught:
+        merkle.consistency_proof(TREE, 5, 3)
+    assert caught.value.detail == "no consistency proof from size 5 to size 3"
+
+
+def test_inclusion_refusals_name_the_failed_check() -> None:
+    root = merkle.root_hash(TREE, 6)
+    leaf = TREE.stored_hash(0, 2)
+    proof = merkle.inclusion_proof(TREE, 2, 6)
+    merkle.verify_inclusion(2, 6, leaf, proof, root)
+    check = merkle.verify_inclusion
+    assert _proof_detail(check, 0, 0, leaf, [], root) == "an empty tree contains no leaves"
+    assert _proof_detail(check, 2, 6, leaf, [*proof, leaf], root) == ("inclusion proof is too long")
+    assert _proof_detail(check, 2, 6, leaf, proof[:-1], root) == "inclusion proof is too short"
+    assert _proof_detail(check, 2, 6, leaf, proof, root[:31]) == "root must be 32 bytes, got 31"
+    assert _proof_detail(check, 2, 6, leaf[:31], proof, root) == "leaf must be 32 bytes, got 31"
+    assert _proof_detail(check, 2, 6, leaf, proof, LEAF) == (
+        "inclusion proof does not lead to the root hash"
+    )
+
+
+def test_cosignature_refusals_name_the_failed_check() -> None:
+    witness = note.CosignatureV1Signer("w", Ed25519PrivateKey.generate(), timestamp=5)
+    signature = witness.sign("body\n")
+    verifier = witness.verifier()
+    verifier.verify("body\n", signature)
+    with pytest.raises(note.NoteVerificationError) as caught:
+        verifier.verify("body\n", signature[:-1])
+    assert caught.value.detail == "cosignature has the wrong length"
+    too_late = (note.MAX_TIMESTAMP + 1).to_bytes(8, "big") + signature[8:]
+    with pytest.raises(note.NoteVerificationError) as caught:
+        verifier.verify("body\n", too_late)
+    assert caught.value.detail == "cosignature timestamp is out of range"
+    assert note.cosignature_timestamp(signature) == 5
+    assert note.cosignature_timestamp(bytes(8) + signature[8:]) == 0
+
+
+def test_inclusion_proof_generation_names_the_index_outside_the_tree() -> None:
+    with pytest.raises(InvalidInput) as caught:
+        merkle.inclusion_proof(TREE, 16, 16)
+    assert caught.value.detail == "leaf index 16 is outside a tree of 16 leaves"
+    with pytest.raises(InvalidInput) as caught:
+        merkle.inclusion_proof(TREE, -1, 16)
+    assert caught.value.detail == "leaf index -1 is outside a tree of 16 leaves"

@@ -36,13 +36,14 @@ from caveat.domain.compliance import (
     ip_terms_from,
     nations,
     overlaps,
-    require_agreement_move,
     require_dates,
     require_reason,
 )
 from caveat.domain.errors import Conflict, InvalidInput, NotFound
 from caveat.domain.groups import GroupDirectory
 from caveat.domain.labels import builtin_schemes, label_from_canonical_json
+from caveat.domain.lifecycle import require_move
+from caveat.domain.lifecycles import AGREEMENT
 from caveat.domain.permissions import Act, Target
 from caveat.domain.policy import Action, AgreementTerms, PolicyEnvironment, label_facts
 from caveat.domain.policy.facts import not_released_to
@@ -63,15 +64,6 @@ from caveat.services.principal import Acting, ConsoleOperator
 from caveat.services.projects import find_project
 from caveat.services.registry import RegistryService
 from caveat.services.uow import CallContext, UnitOfWork, UnitOfWorkFactory
-
-# Which lifecycle verbs move to which status.
-MOVES = {
-    "activate": AgreementStatus.IN_FORCE,
-    "resume": AgreementStatus.IN_FORCE,
-    "suspend": AgreementStatus.SUSPENDED,
-    "expire": AgreementStatus.EXPIRED,
-    "terminate": AgreementStatus.TERMINATED,
-}
 
 
 @dataclass(frozen=True, slots=True)
@@ -284,7 +276,7 @@ class AgreementService:
                 )
             row = AgreementRow(
                 id=new_id(),
-                status=AgreementStatus.DRAFT.value,
+                status=AGREEMENT.initial.value,
                 version=1,
                 created_at=uow.now,
             )
@@ -312,7 +304,7 @@ class AgreementService:
             authorize(by, Act.AGREEMENT_AMEND, proposed_parties(uow.session, draft), now=uow.now)
             today = uow.now.date()
             status = agreement_status(row.status, row.expires_on, today)
-            if status in (AgreementStatus.EXPIRED, AgreementStatus.TERMINATED):
+            if AGREEMENT.is_terminal(status):
                 raise Conflict(
                     f"agreement {row.name} is {status.value}: it can no longer be amended",
                     code="agreement_closed",
@@ -344,30 +336,21 @@ class AgreementService:
         """activate | suspend | resume | expire | terminate, effective immediately; only
         by an agreement manager of a party."""
         authorize(by, Act.AGREEMENT_READ)  # whether it exists is for readers to learn
-        if verb not in MOVES:
+        move = AGREEMENT.find(verb)
+        if move is None:
             raise InvalidInput(
                 f"unknown agreement action {verb!r}",
                 code="invalid_agreement_action",
-                hint=", ".join(MOVES),
+                hint=", ".join(AGREEMENT.verbs),
             )
         reason = require_reason(reason)
-        target = MOVES[verb]
+        target = move.to
         with self._uow(ctx) as uow:
             row = find_agreement(uow.session, ref)
-            authorize(by, Act.AGREEMENT_MOVE, parties_of(uow.session, row.id), now=uow.now)
+            authorize(by, move.act, parties_of(uow.session, row.id), now=uow.now)
             today = uow.now.date()
             current = agreement_status(row.status, row.expires_on, today)
-            if verb == "resume" and current is not AgreementStatus.SUSPENDED:
-                raise Conflict(
-                    f"agreement {row.name} is {current.value}, not suspended",
-                    code="invalid_agreement_transition",
-                )
-            if verb == "activate" and current is not AgreementStatus.DRAFT:
-                raise Conflict(
-                    f"agreement {row.name} is {current.value}, not a draft",
-                    code="invalid_agreement_transition",
-                )
-            require_agreement_move(current, target)
+            require_move(AGREEMENT, verb, current, subject=f"agreement {row.name}")
             if target is AgreementStatus.IN_FORCE:
                 require_dates(row.effective_on, row.expires_on, what="agreement", today=today)
                 self._require_no_overlap(uow.session, row)

@@ -35,6 +35,8 @@ from caveat.domain.errors import InvalidInput, NotFound
 from caveat.domain.events import Outcome
 from caveat.domain.export_control import export_from_canonical_json
 from caveat.domain.labels import label_from_canonical_json
+from caveat.domain.lifecycle import require_move
+from caveat.domain.lifecycles import UPLOAD, UploadState, upload_state
 from caveat.domain.resources import resource_kind
 from caveat.services.artifacts_catalogue import (
     DraftLabel,
@@ -225,18 +227,29 @@ class UploadSessions:
         return artifact.id, artifact.project_id, DraftLabel(label, export, label_row.banner)
 
     def owned(
-        self, session: Session, principal: Principal, upload_id: str, now: datetime
+        self,
+        session: Session,
+        principal: Principal,
+        upload_id: str,
+        now: datetime,
+        *,
+        verb: str | None = None,
     ) -> UploadSessionRow:
-        """The principal's own, unexpired upload session (``unknown_upload`` otherwise)."""
+        """The principal's own, unexpired upload session (``unknown_upload`` otherwise:
+        only an open session has a row, and only its owner sees it); with ``verb``, the
+        move the upload lifecycle must allow from its state."""
         row = session.get(UploadSessionRow, upload_id)
         if row is None or row.created_by != principal.person_id:
             raise NotFound(f"no upload {upload_id!r}", code=UPLOAD_NOT_FOUND)
-        if row.expires_at <= now:
+        state = upload_state(row.expires_at, now)
+        if state is UploadState.LAPSED:  # to its owner, a lapsed upload is gone
             raise NotFound(
                 f"upload {upload_id} has expired",
                 code="upload_expired",
                 hint="start the upload again",
             )
+        if verb is not None:
+            require_move(UPLOAD, verb, state, subject=f"upload {upload_id}")
         return row
 
     def status(self, row: UploadSessionRow) -> UploadStatus:
@@ -268,6 +281,9 @@ class UploadSessions:
             row = session.get(UploadSessionRow, upload_id)
             if row is None or row.created_by != principal.person_id:
                 raise NotFound(f"no upload {upload_id!r}", code=UPLOAD_NOT_FOUND)
+            # Open or lapsed (not yet swept): the owner may always abandon it.
+            state = upload_state(row.expires_at, deps.uow.clock())
+            require_move(UPLOAD, "abort", state, subject=f"upload {upload_id}")
             version_id = row.version_id
         for blob in list(deps.blobs.list(version_prefix(version_id))):
             deps.blobs.delete(blob.key)

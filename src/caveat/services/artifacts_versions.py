@@ -67,7 +67,9 @@ class VersionCommits:
         claimed = None if sha256 is None else check_sha256(sha256)
         uow_factory = self._deps.uow
         with uow_factory.read() as session:
-            row = self._sessions.owned(session, principal, upload_id, uow_factory.clock())
+            row = self._sessions.owned(
+                session, principal, upload_id, uow_factory.clock(), verb="complete"
+            )
             parts = list(
                 session.execute(
                     select(UploadPartRow.idx, UploadPartRow.plain_size, UploadPartRow.cipher_size)
@@ -100,7 +102,7 @@ class VersionCommits:
                 data={"offset": row.received},
             )
         with uow_factory(ctx) as uow:
-            live = self._sessions.owned(uow.session, principal, upload_id, uow.now)
+            live = self._sessions.owned(uow.session, principal, upload_id, uow.now, verb="complete")
             if live.received != row.received or live.part_count != len(parts):
                 raise OffsetMismatch("the upload changed while it was being completed")
             view = self._commit(uow, principal, live, digest, parts)

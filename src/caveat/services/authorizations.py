@@ -30,6 +30,8 @@ from caveat.domain.compliance import (
     require_reason,
 )
 from caveat.domain.errors import Conflict, InvalidInput, NotFound
+from caveat.domain.lifecycle import require_move
+from caveat.domain.lifecycles import AUTHORIZATION, AuthorizationStatus
 from caveat.domain.permissions import Act
 from caveat.domain.policy import AuthorizationTerms
 from caveat.services.agreements_common import (
@@ -43,12 +45,7 @@ from caveat.services.people import find_person
 from caveat.services.principal import Acting
 from caveat.services.uow import CallContext, UnitOfWorkFactory
 
-ACTIVE, SUSPENDED, REVOKED = "active", "suspended", "revoked"
-_MOVES = {
-    "suspend": (ACTIVE, SUSPENDED),
-    "reinstate": (SUSPENDED, ACTIVE),
-    "revoke": (None, REVOKED),
-}
+ACTIVE = AuthorizationStatus.ACTIVE.value  # the one status in force (by its dates)
 
 
 @dataclass(frozen=True, slots=True)
@@ -204,7 +201,7 @@ class AuthorizationService:
                 type=kind.value,
                 jurisdiction=draft.jurisdiction,
                 number=number,
-                status=ACTIVE,
+                status=AUTHORIZATION.initial.value,
                 valid_from=draft.valid_from,
                 valid_to=draft.valid_to,
                 max_common_level=draft.max_level,
@@ -257,28 +254,26 @@ class AuthorizationService:
         self, by: Acting, ctx: CallContext, ref: str, verb: str, *, reason: str
     ) -> Authorization:
         """suspend | reinstate | revoke, effective immediately."""
-        authorize(by, Act.AUTHORIZATION_WRITE)
-        if verb not in _MOVES:
+        move = AUTHORIZATION.find(verb)
+        if move is None:
+            authorize(by, Act.AUTHORIZATION_WRITE)
             raise InvalidInput(
                 f"unknown authorization action {verb!r}",
                 code="invalid_authorization_action",
-                hint=", ".join(_MOVES),
+                hint=", ".join(AUTHORIZATION.verbs),
             )
+        authorize(by, move.act)
         reason = require_reason(reason)
-        needed, target = _MOVES[verb]
         with self._uow(ctx) as uow:
             row = find_authorization(uow.session, ref)
-            if row.status == REVOKED or (needed is not None and row.status != needed):
-                raise Conflict(
-                    f"authorization {row.number} is {row.status}: cannot {verb}",
-                    code="invalid_authorization_transition",
-                )
-            previous, row.status, row.updated_at = row.status, target, uow.now
+            current = AuthorizationStatus(row.status)
+            require_move(AUTHORIZATION, verb, current, subject=f"authorization {row.number}")
+            previous, row.status, row.updated_at = row.status, move.to.value, uow.now
             uow.record(
                 "authorization.status_changed",
                 by.actor(),
                 target_id=row.id,
-                data={"from": previous, "to": target, "reason": reason},
+                data={"from": previous, "to": move.to.value, "reason": reason},
             )
             return authorization_view(uow.session, row, uow.now.date())
 

@@ -33,6 +33,8 @@ from caveat.domain.compliance import (
 )
 from caveat.domain.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from caveat.domain.identity import ProjectRole, Role
+from caveat.domain.lifecycle import require_move
+from caveat.domain.lifecycles import VISIT, VisitStatus
 from caveat.domain.names import clean_name, look_alike
 from caveat.domain.permissions import Act, Target
 from caveat.services.agreements import find_programme
@@ -491,7 +493,7 @@ class ProgrammeService:
                 purpose=require_text(purpose, field="purpose", low=3, high=2000),
                 starts_on=starts_on,
                 ends_on=ends_on,
-                status="pending",
+                status=VISIT.initial.value,
                 requested_by=actor_id(by),
                 requested_at=uow.now,
                 reason="",
@@ -521,12 +523,12 @@ class ProgrammeService:
             row = uow.session.get(VisitRequestRow, visit_id)
             if row is None:
                 raise NotFound(f"no visit request {visit_id!r}", code="unknown_visit")
-            authorize(by, Act.VISIT_DECIDE, visit_target(_visit(row)), now=uow.now)
-            if row.status != "pending":
-                raise Conflict(f"the visit was already {row.status}", code="visit_decided")
+            move = VISIT.transition("approve" if approve else "deny")
+            authorize(by, move.act, visit_target(_visit(row)), now=uow.now)
+            require_move(VISIT, move.verb, VisitStatus(row.status), subject=f"visit {row.id}")
             if approve and row.ends_on < uow.now.date():
                 raise InvalidInput("the visit is over", code="expired_dates", field="ends_on")
-            row.status = "approved" if approve else "denied"
+            row.status = move.to.value
             row.decided_by, row.decided_at, row.reason = actor_id(by), uow.now, reason
             uow.record(
                 "visit.decided",

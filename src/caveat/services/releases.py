@@ -57,6 +57,8 @@ from caveat.domain.export_control import (
 )
 from caveat.domain.labels import Label, SchemeRegistry
 from caveat.domain.labels.canonical import label_from_canonical_json
+from caveat.domain.lifecycle import require_move
+from caveat.domain.lifecycles import RELEASE
 from caveat.domain.permissions import Act, Target
 from caveat.domain.policy import Action, label_facts
 from caveat.services.agreements_common import canonical, find_organisation, loads, new_id
@@ -81,6 +83,8 @@ from caveat.services.relabels import banner_of, require_retransfer_allowed
 from caveat.services.uow import CallContext, UnitOfWork, UnitOfWorkFactory
 
 RETENTION_YEARS = 5  # export records are kept at least 5 years after the authorization ends
+# Requests still waiting for someone: every state a move leaves from.
+_OPEN = tuple(s for s in RELEASE.states if not RELEASE.is_terminal(s))
 
 
 @dataclass(frozen=True, slots=True)
@@ -200,6 +204,10 @@ def _person(by: Acting, action: str) -> Principal:
     return by
 
 
+def _of(row: ReleaseRequestRow) -> str:
+    return f"release request {row.id}"
+
+
 def _target(row: ReleaseRequestRow, resource: ResourceRow | None = None) -> Target:
     """The permission rules' view of a release request (and its resource)."""
     return Target(
@@ -283,7 +291,7 @@ class ReleaseService:
                 nations_json=canonical(sorted(set(codes))),
                 organisations_json=canonical(sorted({o.id for o in orgs})),
                 justification=justification,
-                status=ReleaseStatus.PENDING.value,
+                status=RELEASE.initial.value,
                 controls_json=None,
                 dual_use=False,
                 dual_use_review="",
@@ -333,7 +341,9 @@ class ReleaseService:
             )
             if not seen.permitted:
                 raise NotFound(f"no release request {request_id!r}", code="unknown_release")
-            self._require_pending(row)
+            classify = require_move(
+                RELEASE, "classify", ReleaseStatus(row.status), subject=_of(row)
+            )
             current = export_from_canonical_json((row.export_json or resource.export_json).encode())
             export = (
                 current
@@ -390,7 +400,7 @@ class ReleaseService:
             row.not_controlled_reason = not_controlled_reason
             row.authorization_id = None if auth is None else auth.id
             row.classified_by, row.classified_at = principal.person_id, uow.now
-            row.status = ReleaseStatus.CLASSIFIED.value
+            row.status = classify.to.value
             uow.record(
                 "release.classified",
                 principal.actor(),
@@ -423,14 +433,9 @@ class ReleaseService:
                     code="self_change",
                     data={"action": Act.RELEASE_DECIDE.value, "rule": "not who classified it"},
                 )
-            if row.status in (ReleaseStatus.APPROVED.value, ReleaseStatus.DENIED.value):
-                raise Conflict(f"the release was already {row.status}", code="release_decided")
-            if approve and row.status != ReleaseStatus.CLASSIFIED.value:
-                raise Conflict(
-                    "export control has not classified this release yet",
-                    code="release_not_classified",
-                )
-            row.status = (ReleaseStatus.APPROVED if approve else ReleaseStatus.DENIED).value
+            verb = "approve" if approve else "deny"
+            move = require_move(RELEASE, verb, ReleaseStatus(row.status), subject=_of(row))
+            row.status = move.to.value
             row.decided_by, row.decided_at, row.decision_reason = (
                 principal.person_id,
                 uow.now,
@@ -472,11 +477,7 @@ class ReleaseService:
             now = self._uow.clock()
             rows = session.scalars(
                 select(ReleaseRequestRow)
-                .where(
-                    ReleaseRequestRow.status.in_(
-                        [ReleaseStatus.PENDING.value, ReleaseStatus.CLASSIFIED.value]
-                    )
-                )
+                .where(ReleaseRequestRow.status.in_([s.value for s in _OPEN]))
                 .order_by(ReleaseRequestRow.requested_at, ReleaseRequestRow.id)
             )
             waiting = []
@@ -484,7 +485,7 @@ class ReleaseService:
                 if by.person_id in (row.requested_by, row.classified_by):
                     continue
                 resource = find_resource(session, row.resource_id)
-                if row.status == ReleaseStatus.PENDING.value:
+                if RELEASE.allows("classify", ReleaseStatus(row.status)):
                     turn = (
                         allowed(by, Act.RELEASE_CLASSIFY, _target(row), now=now)
                         and self._policy.decide_row(
@@ -634,11 +635,6 @@ class ReleaseService:
         if row is None:
             raise NotFound(f"no release request {request_id!r}", code="unknown_release")
         return row
-
-    @staticmethod
-    def _require_pending(row: ReleaseRequestRow) -> None:
-        if row.status != ReleaseStatus.PENDING.value:
-            raise Conflict(f"the release is {row.status}", code="release_not_pending")
 
     @staticmethod
     def _require_covering(

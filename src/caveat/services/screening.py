@@ -33,8 +33,10 @@ from caveat.adapters.db.models.compliance import (
     ScreeningListRow,
 )
 from caveat.domain.compliance import HitStatus, require_reason
-from caveat.domain.errors import Conflict, InvalidInput, NotFound, PermissionDenied
+from caveat.domain.errors import InvalidInput, NotFound, PermissionDenied
 from caveat.domain.events import Actor
+from caveat.domain.lifecycle import require_move
+from caveat.domain.lifecycles import SCREENING_HIT
 from caveat.domain.permissions import Act, Code, Target
 from caveat.domain.policy import ScreeningHold
 from caveat.domain.screening import (
@@ -432,7 +434,7 @@ class ScreeningService:
                     listed_name=match.party.name,
                     matched_name=key[2],
                     score=round(match.score, 2),
-                    status=HitStatus.OPEN.value,
+                    status=SCREENING_HIT.initial.value,
                     created_at=uow.now,
                     reason="",
                 )
@@ -481,29 +483,23 @@ class ScreeningService:
         """A security officer decides a hit: false positive (hold ends) or true match.
         A hit on a person is their own organisation's officer's, never their own; a hit
         on an organisation is an officer's of another organisation (Act.SCREENING_RESOLVE)."""
-        try:
-            decided = HitStatus(outcome)
-        except ValueError:
-            decided = HitStatus.OPEN
-        if decided is HitStatus.OPEN:
+        move = SCREENING_HIT.find(outcome)  # the verbs are the outcomes
+        if move is None:
             raise InvalidInput(
                 f"a hit is resolved as false_positive or true_match, not {outcome!r}",
                 code="invalid_resolution",
                 field="outcome",
             )
         # The role first, before anything about the hit is looked up or told.
-        authorize(by, Act.SCREENING_RESOLVE, Target(organisation_id=_own_organisation(by)))
+        authorize(by, move.act, Target(organisation_id=_own_organisation(by)))
         reason = require_reason(reason)
         with self._uow(ctx) as uow:
             row = uow.session.get(ScreeningHitRow, hit_id)
             if row is None:
                 raise NotFound(f"no screening hit {hit_id!r}", code="unknown_hit")
             self._require_resolver(uow.session, by, row)
-            if row.status != HitStatus.OPEN.value:
-                raise Conflict(
-                    f"the hit was already resolved as {row.status}", code="hit_already_resolved"
-                )
-            row.status, row.reason = decided.value, reason
+            require_move(SCREENING_HIT, move.verb, HitStatus(row.status), subject=_of(row))
+            row.status, row.reason = move.to.value, reason
             row.resolved_by, row.resolved_at = actor_id(by), uow.now
             uow.record(
                 "screening.hit_resolved",
@@ -512,7 +508,7 @@ class ScreeningService:
                 data={
                     "subject_type": row.subject_type,
                     "subject_id": row.subject_id,
-                    "outcome": decided.value,
+                    "outcome": move.to.value,
                     "reason": reason,
                 },
             )
@@ -544,6 +540,10 @@ class ScreeningService:
                     "rule": "not of the organisation held",
                 },
             )
+
+
+def _of(row: ScreeningHitRow) -> str:
+    return f"the hit on {row.screened_name}"
 
 
 def _own_organisation(by: Acting) -> str | None:

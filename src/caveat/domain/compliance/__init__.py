@@ -15,7 +15,7 @@ from decimal import Decimal, InvalidOperation
 from enum import StrEnum
 from typing import Any
 
-from caveat.domain.errors import Conflict, InvalidInput
+from caveat.domain.errors import InvalidInput
 from caveat.domain.export_control import parse_control_entry, render_control_entry
 from caveat.domain.nations import require_nation
 
@@ -33,26 +33,13 @@ class AgreementKind(StrEnum):
 
 
 class AgreementStatus(StrEnum):
-    """Lifecycle: draft -> in force -> suspended -> (in force) ... -> expired / terminated."""
+    """An agreement's status; its moves are ``domain.lifecycles.AGREEMENT``."""
 
     DRAFT = "draft"
     IN_FORCE = "in_force"
     SUSPENDED = "suspended"
     EXPIRED = "expired"
     TERMINATED = "terminated"
-
-
-_AGREEMENT_MOVES: dict[AgreementStatus, frozenset[AgreementStatus]] = {
-    AgreementStatus.DRAFT: frozenset({AgreementStatus.IN_FORCE, AgreementStatus.TERMINATED}),
-    AgreementStatus.IN_FORCE: frozenset(
-        {AgreementStatus.SUSPENDED, AgreementStatus.EXPIRED, AgreementStatus.TERMINATED}
-    ),
-    AgreementStatus.SUSPENDED: frozenset(
-        {AgreementStatus.IN_FORCE, AgreementStatus.EXPIRED, AgreementStatus.TERMINATED}
-    ),
-    AgreementStatus.EXPIRED: frozenset(),
-    AgreementStatus.TERMINATED: frozenset(),
-}
 
 
 def agreement_status(stored: str, expires_on: date | None, today: date) -> AgreementStatus:
@@ -65,18 +52,6 @@ def agreement_status(stored: str, expires_on: date | None, today: date) -> Agree
     ):
         return AgreementStatus.EXPIRED
     return status
-
-
-def require_agreement_move(current: AgreementStatus, target: AgreementStatus) -> None:
-    """Refuse a lifecycle move the agreement cannot make."""
-    if target not in _AGREEMENT_MOVES[current]:
-        allowed = ", ".join(sorted(_AGREEMENT_MOVES[current])) or "none (final)"
-        raise Conflict(
-            f"an agreement that is {current.value} cannot become {target.value}",
-            code="invalid_agreement_transition",
-            field="status",
-            hint=f"allowed from {current.value}: {allowed}",
-        )
 
 
 class ForegroundRule(StrEnum):
@@ -402,7 +377,8 @@ class ActivityKind(StrEnum):
 
 
 class HitStatus(StrEnum):
-    """A screening hit: open (holds), false positive (released), true match (stays held)."""
+    """A screening hit: open (holds), false positive (released), true match (stays held);
+    its moves are ``domain.lifecycles.SCREENING_HIT``."""
 
     OPEN = "open"
     FALSE_POSITIVE = "false_positive"
@@ -410,7 +386,7 @@ class HitStatus(StrEnum):
 
 
 class ReleaseStatus(StrEnum):
-    """A release request's progress."""
+    """A release request's progress; its moves are ``domain.lifecycles.RELEASE``."""
 
     PENDING = "pending"
     CLASSIFIED = "classified"

@@ -25,14 +25,14 @@ from caveat.domain.compliance import (
 )
 from caveat.domain.errors import CaveatError, ErrorKind, InvalidInput
 from caveat.domain.identity import Role
-from caveat.services.agreements import Agreement, AgreementDraft
-from caveat.services.authorizations import (
-    ACTIVE,
-    REVOKED,
-    SUSPENDED,
-    Authorization,
-    AuthorizationDraft,
+from caveat.domain.lifecycles import (
+    AGREEMENT,
+    AUTHORIZATION,
+    SCREENING_HIT,
+    AuthorizationStatus,
 )
+from caveat.services.agreements import Agreement, AgreementDraft
+from caveat.services.authorizations import Authorization, AuthorizationDraft
 from caveat.services.embargoes import FILE_COLUMNS, EmbargoDraft
 from caveat.services.screening import ListFormat, NameCheck
 from caveat.web import forms
@@ -139,12 +139,6 @@ _EMPTY_AGREEMENT: dict[str, str] = {k: "" for k in _AGREEMENT_FIELDS} | {
     "foreground": ForegroundRule.GENERATING_PARTY.value,
     "review_days": "30",
     "mechanism": DisputeMechanism.CONSULTATION.value,
-}
-# Lifecycle verbs offered from each effective status (the service checks them again).
-AGREEMENT_VERBS: dict[str, tuple[str, ...]] = {
-    "draft": ("activate", "terminate"),
-    "in_force": ("suspend", "expire", "terminate"),
-    "suspended": ("resume", "expire", "terminate"),
 }
 KIND_NAMES = {
     AgreementKind.MOU.value: "MoU",
@@ -406,7 +400,8 @@ def _agreement_page(
         names=names,
         versions=_versions(a, names),
         days_left=_expiring(a, _today(request)),
-        verbs=[(v, VERB_LABELS[v]) for v in AGREEMENT_VERBS.get(a.status, ())],
+        # The lifecycle's verbs from the effective status (the service checks them again).
+        verbs=[(v, VERB_LABELS[v]) for v in AGREEMENT.verbs_from(a.status)],
         # Agreements are changed by agreement managers of a party only.
         manager=party,
         outsider=page.holds(Role.AGREEMENT_MANAGER) and not party,
@@ -504,13 +499,13 @@ def authorization_draft(form: Mapping[str, str]) -> AuthorizationDraft:
 
 
 def _authorization_verbs(stored_status: str) -> list[tuple[str, str]]:
-    verbs = {ACTIVE: ("suspend", "revoke"), SUSPENDED: ("reinstate", "revoke"), REVOKED: ()}
-    return [(v, VERB_LABELS[v]) for v in verbs.get(stored_status, ())]
+    return [(v, VERB_LABELS[v]) for v in AUTHORIZATION.verbs_from(stored_status)]
 
 
 def _stored(status: str) -> str:
     """The stored status behind an effective one (expired and not yet valid are active)."""
-    return status if status in (SUSPENDED, REVOKED) else ACTIVE
+    stopped = (AuthorizationStatus.SUSPENDED, AuthorizationStatus.REVOKED)
+    return status if status in stopped else AuthorizationStatus.ACTIVE.value
 
 
 def _end_users(z: Authorization, names: Mapping[str, str]) -> str:
@@ -771,9 +766,10 @@ def _screening_page(
         page,
         status=status,
         lists=lists,
-        open_hits=[h for h in hits if h.status == HitStatus.OPEN.value],
+        # Hits the lifecycle still lets an officer resolve, and the final ones.
+        open_hits=[h for h in hits if SCREENING_HIT.verbs_from(h.status)],
         resolved=sorted(
-            (h for h in hits if h.status != HitStatus.OPEN.value),
+            (h for h in hits if not SCREENING_HIT.verbs_from(h.status)),
             key=lambda h: h.resolved_at or h.created_at,
             reverse=True,
         ),

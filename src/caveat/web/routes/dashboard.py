@@ -8,6 +8,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
 from caveat.domain.identity import Role
+from caveat.domain.lifecycles import VISIT
 from caveat.services.artifacts_search import SearchQuery
 from caveat.services.monitoring import AlertStatus
 from caveat.web.labelling import label_of, portion
@@ -85,7 +86,7 @@ def _approvals(request: Request, page: PageContext) -> Panel:
         people = {p.id: p.display_name for p in node.people.list_people()}
         for visit in node.programmes.visits(me):
             if (
-                visit.status == "pending"
+                VISIT.verbs_from(visit.status)
                 and visit.host_org_id == me.person.organisation_id
                 and visit.person_id != me.person_id
             ):

@@ -17,6 +17,7 @@ from fastapi.responses import HTMLResponse, Response
 
 from caveat.domain.errors import CaveatError, InvalidInput
 from caveat.domain.identity import Role
+from caveat.domain.lifecycles import VISIT, VisitStatus
 from caveat.services.programmes import Visit, visit_decision_refusal
 from caveat.services.projects import Member
 from caveat.web import forms
@@ -53,7 +54,7 @@ def _visit_rows(request: Request, page: PageContext, visits: list[Visit]) -> lis
     members: dict[str, dict[str, Member]] = {}
     rows = []
     for v in reversed(visits):  # newest first
-        if v.status == "approved" and v.project_id not in members:
+        if v.status == VisitStatus.APPROVED and v.project_id not in members:
             members[v.project_id] = {m.person_id: m for m in node.projects.members(v.project_id)}
         member = members.get(v.project_id, {}).get(v.person_id)
         until = member.expires_at if member else None
@@ -65,7 +66,7 @@ def _visit_rows(request: Request, page: PageContext, visits: list[Visit]) -> lis
                 person.organisation_name if person else "",
                 orgs[v.host_org_id].name if v.host_org_id in orgs else v.host_org_id,
                 projects.get(v.project_id, v.project_id),
-                v.status == "pending" and visit_decision_refusal(me, v) is None,
+                bool(VISIT.verbs_from(v.status)) and visit_decision_refusal(me, v) is None,
                 until,
                 member is not None and (until is None or until > now),
             )
@@ -176,7 +177,7 @@ def decide_visit(
             values={"reason": reason},
             status=code,
         )
-    if visit.status == "approved":
+    if visit.status == VisitStatus.APPROVED:
         return forms.done(
             "/visits",
             f"Visit approved: a project member until the end of {visit.ends_on.isoformat()}.",

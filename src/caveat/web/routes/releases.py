@@ -25,6 +25,7 @@ from caveat.domain.compliance import ReleaseStatus
 from caveat.domain.errors import CaveatError, ErrorKind, InvalidInput, NotFound
 from caveat.domain.identity import Role
 from caveat.domain.labels import Label
+from caveat.domain.lifecycles import RELEASE
 from caveat.domain.permissions import Act
 from caveat.services.artifacts import ArtifactView
 from caveat.services.authorize import allowed
@@ -362,10 +363,9 @@ def _detail(
     look = Lookup(request, page)
     release = _find(look, release_id)
     roles = look.principal.roles
-    open_ = release.status in (ReleaseStatus.PENDING.value, ReleaseStatus.CLASSIFIED.value)
-    can_classify = (
-        Role.EXPORT_CONTROL_OFFICER in roles and release.status == ReleaseStatus.PENDING.value
-    )
+    # The moves the release's lifecycle allows from here (the service checks them again).
+    verbs = set(RELEASE.verbs_from(release.status))
+    can_classify = Role.EXPORT_CONTROL_OFFICER in roles and "classify" in verbs
     subject = look.subject(release.resource_id)
     recorded = _recorded(look, release.resource_id) if subject.title is not None else None
     authorizations = (
@@ -391,7 +391,7 @@ def _detail(
         authorizations=authorizations,
         numbers={a.id: a.number for a in authorizations},
         can_classify=can_classify,
-        can_decide=Role.SECURITY_OFFICER in roles and open_,
+        can_decide=Role.SECURITY_OFFICER in roles and bool(verbs & {"approve", "deny"}),
         history=history,
         form=values | (form or {}),
         error=error,
@@ -513,7 +513,7 @@ def awaiting(request: Request, page: PageContext) -> list[Awaiting]:
     out = []
     for r in look.node.releases.awaiting(look.principal):
         subject = look.subject(r.resource_id)
-        action = "Classify" if r.status == ReleaseStatus.PENDING.value else "Decide"
+        action = "Classify" if "classify" in RELEASE.verbs_from(r.status) else "Decide"
         out.append(Awaiting(r, subject, action, look.recipients(r.nations, r.organisations)))
     return out
 

@@ -49,11 +49,16 @@ serve: install ## Serve the node in $$CAVEAT_DATA_DIR (default var/caveat)
 browser: ## Make sure Debian's Chromium is there for the browser tests (installs it if not)
 	@command -v chromium >/dev/null || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium)
 
+# Every core (a file's tests stay on one worker, so its module fixtures are built once),
+# in a new random order each run (pytest-randomly prints the seed: -p randomly
+# --randomly-seed=N repeats it; PYTEST_ARGS="-p no:randomly" keeps file order).
+PYTEST = $(BIN)/pytest -q -n auto --dist loadfile $(PYTEST_ARGS)
+
 test: install browser ## Run the tests (SQLite; PostgreSQL too when CAVEAT_TEST_DATABASE_URL is set)
-	$(BIN)/pytest -q
+	$(PYTEST)
 
 test-postgres: install browser ## Run the tests on the local PostgreSQL
-	CAVEAT_TEST_DATABASE_URL=$${CAVEAT_TEST_DATABASE_URL:-postgresql+psycopg://postgres@127.0.0.1:5432/test} $(BIN)/pytest -q
+	CAVEAT_TEST_DATABASE_URL=$${CAVEAT_TEST_DATABASE_URL:-postgresql+psycopg://postgres@127.0.0.1:5432/test} $(PYTEST)
 
 mutate: install ## Mutation testing of the domain core (ONLY="caveat.domain.ledger*" for one package; docs/testing.md)
 	$(BIN)/mutmut run --max-children $${MUTMUT_CHILDREN:-2} $(ONLY)

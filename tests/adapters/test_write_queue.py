@@ -51,10 +51,8 @@ def test_writers_get_their_turn_in_the_order_they_asked() -> None:
 def test_a_writer_that_waits_too_long_gives_up_and_leaves_the_line() -> None:
     queue = WriteQueue(0.2)
     queue.acquire()
-    started = time.monotonic()
     with pytest.raises(WriteQueueTimeoutError):
         queue.acquire()
-    assert 0.15 < time.monotonic() - started < 2
     assert queue.waiting == 0
     queue.release()
     queue.acquire()  # the turn is free again at once
@@ -113,11 +111,11 @@ def test_a_write_waiting_past_the_queue_bound_is_database_unavailable(
     holder = threading.Thread(target=hold_the_lock)
     holder.start()
     held.wait(5)
-    started = time.monotonic()
     with pytest.raises(ServiceUnavailable) as caught, uow(CallContext.cli()) as unit:
         unit.session.execute(text("SELECT 1"))  # sessions connect (and BEGIN) when first used
     assert caught.value.code == "database_unavailable"
-    assert time.monotonic() - started < 5  # the queue's bound, not SQLite's 10 s busy_timeout
+    # The queue's bound ran out, not SQLite's busy_timeout behind it.
+    assert isinstance(caught.value.__cause__, WriteQueueTimeoutError)
     with uow.read() as session:  # readers never queue
         assert session.execute(text("SELECT 1")).scalar() == 1
     done.set()

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import time
 from datetime import date
 
 import pytest
@@ -38,9 +37,10 @@ def test_parsers_raise_only_their_typed_error(text: str) -> None:
     _only_marking_errors(lambda: normalise(text, GROUPS, ON))
 
 
-def test_huge_input_is_refused_at_once() -> None:
+def test_huge_input_is_refused_at_the_length_limit() -> None:
+    # Refused at MAX_MARKING_LENGTH, before any parsing: how fast that is is measured in
+    # benchmarks (tests assert behaviour, not time).
     text = "SECRET//REL TO USA, " + "GBR, " * 200_000
-    start = time.perf_counter()
     for call in (
         lambda: parse_banner(text, groups=GROUPS, on=ON),
         lambda: normalise(text, GROUPS, ON),
@@ -48,12 +48,9 @@ def test_huge_input_is_refused_at_once() -> None:
         with pytest.raises(MarkingError) as refused:
             call()
         assert refused.value.position == MAX_MARKING_LENGTH
-    assert time.perf_counter() - start < 0.5
 
 
 @settings(max_examples=100, deadline=None)
 @given(st.lists(PIECES, min_size=50, max_size=200).map("".join))
-def test_long_near_valid_text_parses_quickly(text: str) -> None:
-    start = time.perf_counter()
+def test_long_near_valid_text_parses_or_raises_a_marking_error(text: str) -> None:
     _only_marking_errors(lambda: parse_marking(text[:MAX_MARKING_LENGTH], groups=GROUPS, on=ON))
-    assert time.perf_counter() - start < 0.5

@@ -15,6 +15,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -240,15 +241,26 @@ def test_researchers_get_a_readable_refusal(browser: Browser, demo: Demo) -> Non
 
 
 CAVEAT = (sys.executable, "-m", "caveat")
-SHARED: dict[str, str] = {}  # what one browser test leaves for the next (file order)
+
+
 ITAR = "ITAR:USML-XI(c)(1)"
 
 
-def test_upload_a_labelled_file_and_see_its_banner(
-    browser: Browser, demo: Demo, shots: Path
-) -> None:
+@dataclass
+class Uploaded:
+    """An artifact uploaded through the form, and the page that did it (left on the
+    artifact's page)."""
+
+    url: str
+    page: Page
+    problems: list[str]
+
+
+@pytest.fixture(scope="module")
+def seeker_trials(browser: Browser, demo: Demo, shots: Path) -> Uploaded:
+    """Sam (GBR and USA, Northwind Sensors) uploads ITAR test data for the UK project
+    members through the upload form, once for the tests that read it (in any order)."""
     page, problems = _page(browser)
-    # Sam (GBR and USA, Northwind Sensors) shares ITAR data with the UK project members.
     sign_in(page, demo, "sam")
     page.get_by_role("link", name="Artifacts", exact=True).click()
     page.get_by_role("link", name="Upload an artifact").click()
@@ -274,6 +286,12 @@ def test_upload_a_labelled_file_and_see_its_banner(
     page.screenshot(path=shots / "upload.png", full_page=True)
     page.get_by_role("button", name="Upload", exact=True).click()
     page.wait_for_url(re.compile(r".*/artifacts/[0-9a-f-]{36}\?done=.*"))
+    return Uploaded(page.url.split("?")[0], page, problems)
+
+
+def test_upload_a_labelled_file_and_see_its_banner(shots: Path, seeker_trials: Uploaded) -> None:
+    page, problems = seeker_trials.page, seeker_trials.problems
+    page.goto(seeker_trials.url)  # the page the upload ended on
     banners = page.locator(".banner")
     assert banners.first.inner_text() == "SECRET"
     assert "banner-secret" in (banners.first.get_attribute("class") or "")
@@ -281,7 +299,6 @@ def test_upload_a_labelled_file_and_see_its_banner(
         "heading", name="(S//REL TO USA, GBR) Seeker trials, range B"
     ).is_visible()
     assert page.get_by_text("You may download the content.").is_visible()
-    SHARED["artifact"] = page.url.split("?")[0]
     page.screenshot(path=shots / "artifact-detail.png", full_page=True)
     page.get_by_role("link", name="Artifacts", exact=True).click()
     assert page.get_by_role("link", name="Seeker trials, range B").is_visible()
@@ -291,10 +308,9 @@ def test_upload_a_labelled_file_and_see_its_banner(
 
 
 def test_a_user_of_another_nation_is_denied_with_the_explanation(
-    browser: Browser, demo: Demo, shots: Path
+    browser: Browser, demo: Demo, shots: Path, seeker_trials: Uploaded
 ) -> None:
-    url = SHARED.get("artifact")
-    assert url, "the upload test runs first"
+    url = seeker_trials.url
     page, problems = _page(browser)
     # Bob (GBR only, DSTL) may see the entry but not the ITAR-controlled content.
     sign_in(page, demo, "bob")
@@ -318,8 +334,9 @@ def test_a_user_of_another_nation_is_denied_with_the_explanation(
 
 
 def test_the_auditor_verifies_an_entrys_inclusion_proof(
-    browser: Browser, demo: Demo, shots: Path
+    browser: Browser, demo: Demo, shots: Path, seeker_trials: Uploaded
 ) -> None:
+    # The newest artifact.created entry is Sam's ITAR upload, which Audra may not discover.
     page, problems = _page(browser)
     sign_in(page, demo, "audra")
     page.get_by_role("link", name="Ledger").click()
@@ -419,10 +436,9 @@ def test_the_operator_verifies_every_artifact_step_by_step(
 
 
 def test_a_widening_relabel_is_previewed_then_becomes_a_release_request(
-    browser: Browser, demo: Demo, shots: Path
+    browser: Browser, demo: Demo, shots: Path, seeker_trials: Uploaded
 ) -> None:
-    url = SHARED.get("artifact")
-    assert url, "the upload test runs first"
+    url = seeker_trials.url
     page, problems = _page(browser)
     # Sam's organisation originated the artifact; widening it to FRA is still a release.
     sign_in(page, demo, "sam")

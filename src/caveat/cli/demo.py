@@ -13,6 +13,7 @@ import typer
 from caveat.bootstrap.container import FirstOperator, Node, init_node, seed_demo
 from caveat.cli.context import state
 from caveat.cli.output import errors, out, table
+from caveat.cli.serving import run_server
 from caveat.domain.credentials import totp_code
 from caveat.domain.errors import NotFound
 from caveat.services import demo as scenario
@@ -97,8 +98,6 @@ def demo(
     """Create (first time) and serve a demo node, printing the demo logins."""
     if ctx.invoked_subcommand is not None:
         return
-    from caveat.cli.main import run_server
-
     settings = state(ctx).settings
     with errors(False):
         if _credentials_path(settings.data_dir).exists():

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import json
-import os
 import shutil
 import subprocess
 from importlib import resources
@@ -15,8 +13,7 @@ import typer
 from caveat import __version__
 from caveat.adapters.db import schema
 from caveat.adapters.db.engine import make_engine
-from caveat.adapters.files import require_private, sqlite_files
-from caveat.bootstrap.container import FirstOperator, init_node, open_node
+from caveat.bootstrap.container import FirstOperator, init_node
 from caveat.bootstrap.settings import Settings
 from caveat.cli import (
     admin,
@@ -32,6 +29,7 @@ from caveat.cli import backup as backup_cli
 from caveat.cli.context import CliState, state
 from caveat.cli.demo import demo_app
 from caveat.cli.output import emit_json, errors, out
+from caveat.cli.serving import run_server
 from caveat.domain.identity import OrganisationKind
 
 app = typer.Typer(
@@ -236,46 +234,6 @@ def db_status(ctx: typer.Context, json_: JsonOpt = False) -> None:
             emit_json(result)
         else:
             out.print(f"database at {current or 'empty'}; this code at {head}")
-
-
-def run_server(settings: Settings, *, host: str, port: int, workers: int) -> None:
-    """Check the node opens (schema, keys), sweep crash leftovers once, then serve it."""
-    import uvicorn
-
-    with errors(False):
-        if settings.database_url is None:  # the embedded database lives in the data directory
-            database = settings.data_dir / "caveat.db"
-            require_private(settings.data_dir, sqlite_files(database))
-        node = open_node(settings)  # refuse to start on a wrong schema, with a clear message
-        try:
-            artifacts.sweep_at_start(node)
-        finally:
-            node.close()
-    # Workers re-read settings from the environment in caveat.server:create.
-    os.environ["CAVEAT_DATA_DIR"] = str(settings.data_dir)
-    if settings.database_url is not None:
-        os.environ["CAVEAT_DATABASE_URL"] = settings.database_url.get_secret_value()
-    if settings.forwarded_allow_ips:
-        os.environ["CAVEAT_FORWARDED_ALLOW_IPS"] = json.dumps(settings.forwarded_allow_ips)
-    if workers > 1 and settings.resolved_database_url().startswith("sqlite"):
-        # Writers of one process take turns in order; between processes SQLite's polling
-        # busy handler decides, and under heavy load a writer can wait out its 10 s.
-        out.print(
-            "[yellow]note:[/] several workers share one SQLite file: under heavy load a few "
-            "writes may answer 503 (docs/benchmarks.md, Load); use PostgreSQL for more "
-            "than one worker"
-        )
-    out.print(f"serving on http://{host}:{port}  (API docs: http://{host}:{port}/api/docs)")
-    uvicorn.run(
-        "caveat.server:create",
-        factory=True,
-        host=host,
-        port=port,
-        workers=workers,
-        access_log=False,
-        proxy_headers=False,
-        server_header=False,
-    )
 
 
 @app.command()

@@ -12,7 +12,7 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from fpdf import FPDF
 from fpdf.enums import XPos, YPos
@@ -21,8 +21,25 @@ from sqlalchemy.orm import Session
 
 from caveat.adapters.db.models import EventRow, OrganisationRow, PersonRow
 
-if TYPE_CHECKING:
-    from caveat.services.releases import ExportRecord
+
+@dataclass(frozen=True, slots=True)
+class ExportRecord:
+    """Who released what to whom, under which authorization, approved by whom, when."""
+
+    id: str
+    release_request_id: str
+    resource_id: str
+    label_sha256: str
+    content_sha256: str | None
+    controls: tuple[str, ...]
+    nations: tuple[str, ...]
+    organisations: tuple[str, ...]
+    authorization_id: str | None
+    authorization_number: str | None
+    requested_by: str
+    approved_by: str
+    released_at: datetime
+    retain_until: date
 
 
 @dataclass(frozen=True, slots=True)

@@ -69,6 +69,7 @@ from caveat.services.audit import csv_cell
 from caveat.services.authorizations import effective_status, find_authorization
 from caveat.services.authorize import allowed, authorize
 from caveat.services.export_report import (
+    ExportRecord,
     ExportReport,
     build_report,
     export_event_data,
@@ -113,26 +114,6 @@ class Release:
     label: str | None = None
     label_export: tuple[str, ...] | None = None
     label_dual_use: bool | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class ExportRecord:
-    """Who released what to whom, under which authorization, approved by whom, when."""
-
-    id: str
-    release_request_id: str
-    resource_id: str
-    label_sha256: str
-    content_sha256: str | None
-    controls: tuple[str, ...]
-    nations: tuple[str, ...]
-    organisations: tuple[str, ...]
-    authorization_id: str | None
-    authorization_number: str | None
-    requested_by: str
-    approved_by: str
-    released_at: datetime
-    retain_until: date
 
 
 def _release(row: ReleaseRequestRow, schemes: SchemeRegistry | None = None) -> Release:

@@ -20,7 +20,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, Page, sync_playwright
+from playwright.sync_api import Browser, Page, expect, sync_playwright
 
 from caveat.client import CaveatClient
 from caveat.domain.credentials import TOTP_STEP_SECONDS, totp_code
@@ -187,7 +187,7 @@ def test_sign_in_with_totp_and_keyboard_only(browser: Browser, demo: Demo, shots
     page.keyboard.type(demo.code("claire"))
     page.keyboard.press("Enter")
     page.wait_for_url(demo.url + "/")
-    assert page.get_by_role("heading", name="Welcome, Claire Dubois").is_visible()
+    expect(page.get_by_role("heading", name="Welcome, Claire Dubois")).to_be_visible()
     banners = page.locator(".banner")
     assert banners.count() == 2
     assert banners.first.inner_text() == "NON PROTÉGÉ"  # a French viewer reads French words
@@ -221,11 +221,12 @@ def test_an_officer_adds_a_person_and_gets_the_qr_code(
     )
     page.get_by_label("Citizenships").fill("NOR")
     page.get_by_role("button", name="Create account").click()
-    assert page.get_by_role("heading", name="One-time secrets for nora").is_visible()
+    # The answer is a new page after an Argon2 hash: wait for it (auto-retrying assertion).
+    expect(page.get_by_role("heading", name="One-time secrets for nora")).to_be_visible()
     assert page.locator(".qr svg").count() == 1
     page.screenshot(path=shots / "new-person-secrets.png", full_page=True)
     page.get_by_role("link", name="Groups").click()
-    assert page.get_by_role("cell", name="SENSORPROG").is_visible()
+    expect(page.get_by_role("cell", name="SENSORPROG")).to_be_visible()
     page.screenshot(path=shots / "groups.png", full_page=True)
     assert problems == []
 
@@ -236,8 +237,8 @@ def test_researchers_get_a_readable_refusal(browser: Browser, demo: Demo) -> Non
     response = page.goto(demo.url + "/admin/people")
     assert response is not None
     assert response.status == 403
-    assert page.get_by_role("heading", name="Forbidden").is_visible()
-    assert page.get_by_text("What to do").is_visible()
+    expect(page.get_by_role("heading", name="Forbidden")).to_be_visible()
+    expect(page.get_by_text("What to do")).to_be_visible()
 
 
 CAVEAT = (sys.executable, "-m", "caveat")
@@ -295,13 +296,13 @@ def test_upload_a_labelled_file_and_see_its_banner(shots: Path, seeker_trials: U
     banners = page.locator(".banner")
     assert banners.first.inner_text() == "SECRET"
     assert "banner-secret" in (banners.first.get_attribute("class") or "")
-    assert page.get_by_role(
-        "heading", name="(S//REL TO USA, GBR) Seeker trials, range B"
-    ).is_visible()
-    assert page.get_by_text("You may download the content.").is_visible()
+    expect(
+        page.get_by_role("heading", name="(S//REL TO USA, GBR) Seeker trials, range B")
+    ).to_be_visible()
+    expect(page.get_by_text("You may download the content.")).to_be_visible()
     page.screenshot(path=shots / "artifact-detail.png", full_page=True)
     page.get_by_role("link", name="Artifacts", exact=True).click()
-    assert page.get_by_role("link", name="Seeker trials, range B").is_visible()
+    expect(page.get_by_role("link", name="Seeker trials, range B")).to_be_visible()
     assert page.locator(".banner").first.inner_text() == "SECRET"  # the list's roll-up
     page.screenshot(path=shots / "artifact-list.png", full_page=True)
     assert problems == []
@@ -315,15 +316,15 @@ def test_a_user_of_another_nation_is_denied_with_the_explanation(
     # Bob (GBR only, DSTL) may see the entry but not the ITAR-controlled content.
     sign_in(page, demo, "bob")
     page.goto(url)
-    assert page.get_by_role("heading", name="Why can't I download this?").is_visible()
-    assert page.get_by_text("export authorization", exact=False).first.is_visible()
-    assert page.get_by_text("need an authorization that covers you").is_visible()
+    expect(page.get_by_role("heading", name="Why can't I download this?")).to_be_visible()
+    expect(page.get_by_text("export authorization", exact=False).first).to_be_visible()
+    expect(page.get_by_text("need an authorization that covers you")).to_be_visible()
     page.screenshot(path=shots / "explanation.png", full_page=True)
     assert problems == []
     response = page.goto(url + "/download")  # the browser logs the intended 403
     assert response is not None
     assert response.status == 403
-    assert page.get_by_role("heading", name="What stands in the way").is_visible()
+    expect(page.get_by_role("heading", name="What stands in the way")).to_be_visible()
     # Dieter (DEU) may not even know it exists: the same page as for no artifact at all.
     other, _ = _page(browser)
     sign_in(other, demo, "dieter")
@@ -359,7 +360,7 @@ def test_the_auditor_verifies_an_entrys_inclusion_proof(
     assert page.get_by_text("✔ passed").count() == 4
     # Audra may not discover the ITAR artifact: its title and label are withheld and the
     # page's banner does not echo the label, yet the proof still verifies the entry.
-    assert page.locator("p.withheld").is_visible()
+    expect(page.locator("p.withheld")).to_be_visible()
     assert page.locator(".banner").first.inner_text() != "SECRET"
     page.screenshot(path=shots / "ledger-entry.png", full_page=True)
     page.get_by_role("link", name="Verify").click()
@@ -376,20 +377,20 @@ def test_programme_and_compliance_pages_render_under_the_csp(
     page.get_by_role("link", name="Programmes").first.click()
     page.get_by_role("link", name="Multinational Passive Sensor Programme").click()
     chart = page.locator("svg[role=img]").first
-    assert chart.is_visible()
+    expect(chart).to_be_visible()
     page.screenshot(path=shots / "programme.png", full_page=True)
     page.get_by_role("link", name="Agreements").first.click()
-    assert page.get_by_text("ends in").first.is_visible()  # the arrangement about to expire
+    expect(page.get_by_text("ends in").first).to_be_visible()  # the arrangement about to expire
     page.screenshot(path=shots / "agreements.png", full_page=True)
     page.get_by_role("link", name="Control lists").click()
     page.get_by_role("textbox", name="Control entry").fill("MTCR:2.A.1")
     page.get_by_role("button", name="Check").click()
-    assert page.get_by_text("MTCR Category I").is_visible()
+    expect(page.get_by_text("MTCR Category I")).to_be_visible()
     page.screenshot(path=shots / "control-lists.png")
     officer, officer_problems = _page(browser)
     sign_in(officer, demo, "ingrid")  # security officer: the screening hit to resolve
     officer.get_by_role("link", name="Screening").click()
-    assert officer.get_by_text("Oskar Lind").first.is_visible()
+    expect(officer.get_by_text("Oskar Lind").first).to_be_visible()
     officer.screenshot(path=shots / "screening.png", full_page=True)
     assert problems == []
     assert officer_problems == []
@@ -451,9 +452,9 @@ def test_a_widening_relabel_is_previewed_then_becomes_a_release_request(
     page.screenshot(path=shots / "relabel-preview.png", full_page=True)
     page.get_by_role("button", name="Request a release").click()
     page.wait_for_url(re.compile(r".*/releases/[0-9a-f-]{36}.*"))
-    assert page.get_by_text("SECRET//REL TO USA, FRA, GBR").first.is_visible()
+    expect(page.get_by_text("SECRET//REL TO USA, FRA, GBR").first).to_be_visible()
     page.goto(url)  # nothing changed until the release is decided
-    assert page.get_by_role(
-        "heading", name="(S//REL TO USA, GBR) Seeker trials, range B"
-    ).is_visible()
+    expect(
+        page.get_by_role("heading", name="(S//REL TO USA, GBR) Seeker trials, range B")
+    ).to_be_visible()
     assert problems == []

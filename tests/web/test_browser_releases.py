@@ -18,7 +18,7 @@ from hashlib import sha256
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, Page
+from playwright.sync_api import Browser, Page, expect
 
 from caveat.services.demo import DEMO_LICENCE, DEMO_PASSWORD
 
@@ -116,7 +116,7 @@ def test_a_release_request_approved_by_the_right_officer_and_refused_for_the_req
     page, problems = _page(browser)
     _sign_in_with(page, demo, "sol", seeded["sol"])
     page.goto(f"{demo.url}/releases/new?resource={seeded['artifact']}")
-    assert page.get_by_text(f"(S//REL TO USA, GBR) {TITLE}").is_visible()
+    expect(page.get_by_text(f"(S//REL TO USA, GBR) {TITLE}")).to_be_visible()
     page.get_by_label("Release to organisations").fill("ONERA")
     page.get_by_label("Justification").fill("ONERA runs the range C trials with us")
     page.get_by_role("button", name="Request the release").click()
@@ -150,15 +150,15 @@ def test_a_release_request_approved_by_the_right_officer_and_refused_for_the_req
     officer.screenshot(path=shots / "releases.png", full_page=True)
     officer.get_by_role("link", name="Export records").click()
     row = officer.get_by_role("row").filter(has_text=TITLE)
-    assert row.get_by_role("cell", name=DEMO_LICENCE).is_visible()
-    assert row.get_by_role("cell", name="ONERA - The French Aerospace Lab").is_visible()
+    expect(row.get_by_role("cell", name=DEMO_LICENCE)).to_be_visible()
+    expect(row.get_by_role("cell", name="ONERA - The French Aerospace Lab")).to_be_visible()
     assert "v1" in row.inner_text()
     assert officer.locator(".banner").first.inner_text() == "SECRET"
     officer.screenshot(path=shots / "export-records.png", full_page=True)
     # Printed: the report and its banners, without menus or the filter form.
     officer.emulate_media(media="print")
-    assert officer.get_by_text("Report of ").is_visible()
+    expect(officer.get_by_text("Report of ")).to_be_visible()
     assert not officer.get_by_role("search").is_visible()
     assert not officer.get_by_role("navigation", name="Main").is_visible()
-    assert officer.locator(".banner").last.is_visible()
+    expect(officer.locator(".banner").last).to_be_visible()
     assert officer_problems == []

@@ -366,3 +366,25 @@ def test_inclusion_proof_generation_names_the_index_outside_the_tree() -> None:
     with pytest.raises(InvalidInput) as caught:
         merkle.inclusion_proof(TREE, -1, 16)
     assert caught.value.detail == "leaf index -1 is outside a tree of 16 leaves"
+
+
+def test_memory_tree_refuses_levels_and_indices_it_does_not_hold() -> None:
+    assert TREE.stored_hash(4, 0) == merkle.root_hash(TREE, 16)
+    for level, index in ((5, 0), (4, 1), (0, 16), (-1, 0), (0, -1)):
+        with pytest.raises(InvalidInput) as caught:
+            TREE.stored_hash(level, index)
+        assert caught.value.detail == f"no stored subtree at level {level}, index {index}"
+
+
+def test_a_short_proof_hash_is_named() -> None:
+    root = merkle.root_hash(TREE, 2)
+    with pytest.raises(merkle.ProofError) as caught:
+        merkle.verify_inclusion(0, 2, TREE.stored_hash(0, 0), [b"short"], root)
+    assert caught.value.detail == "proof hash must be 32 bytes, got 5"
+
+
+def test_tree_sizes_out_of_range_are_named() -> None:
+    for size in (-1, MAX + 1):
+        with pytest.raises(InvalidInput) as caught:
+            merkle.root_hash(TREE, size)
+        assert caught.value.detail == f"tree size {size} is out of range"

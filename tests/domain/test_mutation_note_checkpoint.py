@@ -328,3 +328,23 @@ def test_cosignatures_are_the_trusted_signatures_other_than_the_log() -> None:
             cosigners=[impostor.verifier()],
         )
     assert caught.value.detail == "checkpoint is not signed by its log"
+
+
+def test_stray_characters_in_key_base64_are_bad_base64() -> None:
+    # A character outside the alphabet is refused as such, not skipped (validate=True):
+    # skipping it would leave a well-formed key one character shorter.
+    with pytest.raises(note.InvalidKey) as caught:
+        note.verifier_from_vkey(GO_VKEY.replace("+ARpc", "+AR!pc"))
+    assert caught.value.detail == "malformed verifier key: bad base64"
+    skey = "PRIVATE+KEY+PeterNeumann+c74f20a3+AYEKFALVFGyNhPJEMzD1QIDr+Y7hfZx09iUvxdXHKDFz"
+    with pytest.raises(note.InvalidKey) as caught:
+        note.Ed25519Signer.from_skey(skey.replace("+AYEK", "+AY!EK"))
+    assert caught.value.detail == "malformed signer key: bad base64"
+
+
+def test_a_note_whose_text_is_one_empty_line_round_trips() -> None:
+    # The signature block then starts at index 0 of "\n\n": still a block, not none.
+    signer = note.Ed25519Signer.generate("n")
+    message = note.sign_note("\n", [signer])
+    assert message.startswith("\n\n\u2014 n ")
+    assert note.open_note(message, [signer.verifier()]).text == "\n"

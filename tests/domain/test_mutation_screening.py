@@ -54,3 +54,16 @@ def test_shared_legal_forms_count_half_and_are_explained() -> None:
         TokenMatch("gefest", "gefest", 1.0),
         TokenMatch("lmited", "ltd", 0.929),
     )
+
+
+def test_a_mistyped_three_letter_abbreviation_is_closed_up() -> None:
+    # S.AA. is one letter from the legal form sa and has no particle: closed to "saa".
+    assert [f.tokens for f in analyse("Gefest S.AA.")] == [("gefest", "saa")]
+
+
+def test_particles_join_only_words_that_can_be_joined() -> None:
+    # A particle before a generic word or a number stays apart: one form only.
+    assert [(f.tokens, f.weak) for f in analyse("Gefest Al Trading")] == [
+        (("gefest",), ("al", "trading"))
+    ]
+    assert [f.tokens for f in analyse("Abu 7 Gefest")] == [("abu", "7", "gefest")]

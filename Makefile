@@ -61,7 +61,8 @@ test-postgres: install browser ## Run the tests on the local PostgreSQL
 	CAVEAT_TEST_DATABASE_URL=$${CAVEAT_TEST_DATABASE_URL:-postgresql+psycopg://postgres@127.0.0.1:5432/test} $(PYTEST)
 
 mutate: install ## Mutation testing of the domain core (ONLY="caveat.domain.ledger*" for one package; docs/testing.md)
-	$(BIN)/mutmut run --max-children $${MUTMUT_CHILDREN:-2} $(ONLY)
+	# Tests that start `python -m caveat` must import the mutated tree, not src/.
+	PYTHONPATH=$(CURDIR)/mutants/src $(BIN)/mutmut run --max-children $${MUTMUT_CHILDREN:-2} $(ONLY)
 	$(BIN)/python .ci/mutation_report.py
 
 lint: install ## Ruff, mypy (strict) and the import contracts

@@ -21,7 +21,7 @@ from caveat.domain.identity import Role
 from caveat.services.artifacts import ArtifactService, NewArtifact, VersionView
 from caveat.services.principal import ConsoleOperator, Principal
 from caveat.services.uow import CallContext
-from tests.support import FakeClock, Scenario
+from tests.support import FakeClock, Scenario, die_with_parent
 
 PART = 64 * 1024  # small parts so tests cross part boundaries with little data
 LABEL = "SECRET//REL TO USA, GBR"
@@ -156,6 +156,7 @@ def s3_endpoint() -> Iterator[str]:
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
         env={**os.environ, **S3_CREDENTIALS},
+        preexec_fn=die_with_parent,
     )
     try:
         deadline = time.monotonic() + 30

@@ -17,6 +17,7 @@ import pytest
 from caveat.client import CaveatClient
 from caveat.domain.errors import AuthenticationFailed, CaveatError
 from caveat.services.demo import DEMO_PASSWORD
+from tests.support import die_with_parent
 
 
 def free_port() -> int:
@@ -48,6 +49,7 @@ def demo_server(tmp_path: Path) -> Iterator[tuple[str, dict[str, str], Path]]:
         stdout=log,
         stderr=subprocess.STDOUT,
         text=True,
+        preexec_fn=die_with_parent,
     )
     url = f"http://127.0.0.1:{port}"
     try:

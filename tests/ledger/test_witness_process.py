@@ -29,7 +29,7 @@ from caveat.services.ledger_witness import request_body
 from caveat.services.principal import ConsoleOperator
 from caveat.services.uow import CallContext
 from tests.ledger.support import add_events, execute
-from tests.support import PASSWORD, FakeClock, Scenario
+from tests.support import PASSWORD, FakeClock, Scenario, die_with_parent
 
 
 def _caveat(data_dir: Path, *args: str) -> str:
@@ -67,6 +67,7 @@ def partner(tmp_path: Path, node: Node) -> Iterator[tuple[Path, str, str]]:
         env=env,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
+        preexec_fn=die_with_parent,
     )
     url = f"http://127.0.0.1:{port}"
     try:

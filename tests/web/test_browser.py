@@ -26,6 +26,7 @@ from caveat.client import CaveatClient
 from caveat.domain.credentials import TOTP_STEP_SECONDS, totp_code
 from caveat.domain.errors import CaveatError
 from caveat.services.demo import DEMO_PASSWORD
+from tests.support import die_with_parent
 
 CHROMIUM = os.environ.get("CAVEAT_CHROMIUM", "/usr/bin/chromium")
 REPO = Path(__file__).parents[2]
@@ -107,6 +108,7 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Demo]:
         env=env,
         stdout=log,
         stderr=subprocess.STDOUT,
+        preexec_fn=die_with_parent,
     )
     url = f"http://127.0.0.1:{port}"
     try:

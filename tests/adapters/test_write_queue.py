@@ -60,7 +60,9 @@ def test_a_writer_that_waits_too_long_gives_up_and_leaves_the_line() -> None:
 
 
 def test_a_writer_giving_up_at_the_head_does_not_block_the_one_behind() -> None:
-    queue = WriteQueue(1.0)
+    # The one behind asks half-way through the head's wait, so it still has 1.5 s of
+    # its own when the head gives up and the turn is handed on.
+    queue = WriteQueue(3.0)
     queue.acquire()
     outcome: dict[str, object] = {}
 
@@ -76,10 +78,10 @@ def test_a_writer_giving_up_at_the_head_does_not_block_the_one_behind() -> None:
     head = threading.Thread(target=ask, args=("head",))
     head.start()
     _wait_until(lambda: queue.waiting == 1)
-    time.sleep(0.5)
+    time.sleep(1.5)
     behind = threading.Thread(target=ask, args=("behind",))
     behind.start()
-    head.join(5)  # gives up 1 s after asking, while the turn is still held
+    head.join(10)  # gives up 3 s after asking, while the turn is still held
     assert isinstance(outcome["head"], WriteQueueTimeoutError)
     assert queue.waiting == 1
     queue.release()

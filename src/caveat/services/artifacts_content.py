@@ -1,25 +1,30 @@
 """The content pipeline: plaintext in, encrypted parts out, and back, never buffered whole.
 
-Writing: each part (≤ 64 MiB of plaintext) is one Tink stream into one blob writer;
-the blob is committed (fsync, rename) before the database row that names it. Reading:
-each part is decrypted from its start (Tink streams are not seekable), so a range read
-decrypts at most one part's prefix before the first byte it returns.
+Writing: each part (≤ 64 MiB of plaintext) is one stream (Tink's AES-GCM-HKDF format,
+:mod:`caveat.adapters.streaming_aead`) into one blob writer; the blob is committed
+(fsync, rename) before the database row that names it. Reading: a range read starts at
+the segment holding its first byte; the segments before it are not decrypted.
+
+Both directions use the second core (ADR 0015): while a write's bytes are encrypted,
+another thread hashes them; while a reader hashes or sends one segment, the next is
+read and decrypted. AES-GCM and SHA-256 both release the GIL.
 """
 
 from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import Future
 from dataclasses import dataclass
-from typing import Any, BinaryIO, cast
-
-import tink
+from typing import Any
 
 from caveat.adapters.blobstore import BlobMissing, BlobStore, BlobWriter
-from caveat.adapters.kek import DataKey, PlainSink
+from caveat.adapters.kek import DataKey
+from caveat.adapters.streaming_aead import StreamCorrupt
+from caveat.adapters.workers import crypto_workers
 from caveat.domain.artifacts import PART_BYTES, ContentCorrupt, part_associated_data
 
-READ_BYTES = 1 << 20  # Tink's segment size: one decrypted segment per read
+OVERLAP_BYTES = 64 * 1024  # below this, a second thread costs more than it saves
 
 
 def blob_key(version_id: str, generation: int, index: int) -> str:
@@ -50,10 +55,9 @@ class PartWriter:
         self.index = index
         self.plain_size = 0
         self._blob: BlobWriter = blobs.writer(blob_key(version_id, generation, index))
-        self._sink = PlainSink(self._blob.write)
         try:
             self._stream = key.encrypting(
-                cast(BinaryIO, self._sink), part_associated_data(version_id, generation, index)
+                self._blob.write, part_associated_data(version_id, generation, index)
             )
         except BaseException:
             self._blob.abort()
@@ -135,12 +139,25 @@ class PartedWriter:
                 )
             room = self._part_bytes - self._part.plain_size
             piece = view[:room]
-            self._part.write(piece)
-            self.hasher.update(piece)
+            self._encrypt_and_hash(self._part, piece)
             self.written += len(piece)
             view = view[len(piece) :]
             if self._part.plain_size >= self._part_bytes:
                 self._close_part()
+
+    def _encrypt_and_hash(self, part: PartWriter, piece: memoryview) -> None:
+        """Encrypt on this thread while another hashes; both done before returning.
+
+        Waiting keeps the caller free to reuse its buffer once ``write`` returns."""
+        if len(piece) < OVERLAP_BYTES:
+            part.write(piece)
+            self.hasher.update(piece)
+            return
+        hashed: Future[None] = crypto_workers().submit(self.hasher.update, piece)
+        try:
+            part.write(piece)
+        finally:
+            hashed.result()
 
     def _close_part(self) -> None:
         part = self._part
@@ -186,26 +203,17 @@ def decrypt_part(
     remaining = take
     total = 0
     try:
-        with (
-            blobs.open(blob_key(version_id, generation, index)) as source,
-            key.decrypting(source, part_associated_data(version_id, generation, index)) as plain,
-        ):
-            while skip:
-                dropped = plain.read(min(skip, READ_BYTES))
-                if not dropped:
-                    raise ContentCorrupt(f"{where} ends before its recorded size")
-                skip -= len(dropped)
-                total += len(dropped)
-            while remaining is None or remaining > 0:
-                want = READ_BYTES if remaining is None else min(READ_BYTES, remaining)
-                chunk = plain.read(want)
-                if not chunk:
-                    break
-                total += len(chunk)
+        with blobs.open(blob_key(version_id, generation, index)) as source:
+            associated = part_associated_data(version_id, generation, index)
+            for chunk in key.decrypting(source, associated, start=skip):
                 if remaining is not None:
+                    chunk = chunk[:remaining]
                     remaining -= len(chunk)
+                total += len(chunk)
                 yield chunk
-    except tink.TinkError as exc:
+                if remaining == 0:
+                    break
+    except StreamCorrupt as exc:
         raise ContentCorrupt(
             f"{where} failed authenticated decryption",
             hint="the stored blob was changed, truncated or swapped; restore it from backup",
@@ -227,7 +235,19 @@ def read_range(
     start: int,
     end: int,
 ) -> Iterator[bytes]:
-    """Plaintext bytes [start, end) across parts."""
+    """Plaintext bytes [start, end) across parts, the next segment decrypted ahead."""
+    return read_ahead(_range_chunks(blobs, key, version_id, generation, part_sizes, start, end))
+
+
+def _range_chunks(
+    blobs: BlobStore,
+    key: DataKey,
+    version_id: str,
+    generation: int,
+    part_sizes: Sequence[int],
+    start: int,
+    end: int,
+) -> Iterator[bytes]:
     offset = 0
     for index, size in enumerate(part_sizes):
         part_start, part_end = offset, offset + size
@@ -254,7 +274,27 @@ def hash_parts(
 ) -> Any:
     """A SHA-256 object fed with the plaintext of every part (each authenticated)."""
     hasher = hashlib.sha256()
-    for index, size in enumerate(part_sizes):
-        for chunk in decrypt_part(blobs, key, version_id, generation, index, expected=size):
-            hasher.update(chunk)
+    total = sum(part_sizes)
+    for chunk in read_range(blobs, key, version_id, generation, part_sizes, 0, total):
+        hasher.update(chunk)
     return hasher
+
+
+def read_ahead(chunks: Iterator[bytes]) -> Iterator[bytes]:
+    """``chunks``, each next one produced on a worker while the caller uses the current.
+
+    At most one item is in flight, so the iterator is never advanced by two threads at
+    once; closing early waits for it and then closes ``chunks`` (its files with it).
+    """
+    pool = crypto_workers()
+    pending: Future[bytes | None] = pool.submit(next, chunks, None)
+    try:
+        while (chunk := pending.result()) is not None:
+            pending = pool.submit(next, chunks, None)
+            yield chunk
+    finally:
+        if not pending.cancel():
+            pending.exception()  # wait for the item in flight before closing its source
+        close = getattr(chunks, "close", None)
+        if close is not None:
+            close()

@@ -56,8 +56,8 @@ class BlobInfo:
 class BlobWriter(Protocol):
     """An unfinished blob: nothing is visible under its key until ``commit``."""
 
-    def write(self, data: bytes) -> None:
-        """Append ``data``."""
+    def write(self, data: bytes | memoryview) -> None:
+        """Append ``data`` (written or copied before returning: callers reuse buffers)."""
         ...
 
     def commit(self) -> int:

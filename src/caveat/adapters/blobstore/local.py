@@ -58,7 +58,7 @@ class LocalBlobWriter:
             raise storage_error(exc, "creating a blob") from exc
         self._size = 0
 
-    def write(self, data: bytes) -> None:
+    def write(self, data: bytes | memoryview) -> None:
         """Append ``data`` (all of it, or a typed error and the temp file is gone)."""
         if self._fd is None:
             raise StorageFailed("write after commit or abort")

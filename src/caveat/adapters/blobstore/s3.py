@@ -56,7 +56,7 @@ class S3BlobWriter:
         self._parts.append({"PartNumber": number, "ETag": answer["ETag"]})
         self._buffer.clear()
 
-    def write(self, data: bytes) -> None:
+    def write(self, data: bytes | memoryview) -> None:
         """Append ``data``; full chunks go to S3 at once."""
         if self._done:
             raise StorageFailed("write after commit or abort")

@@ -17,6 +17,7 @@ from caveat.adapters.db.models.artifacts import ArtifactRow, ArtifactVersionRow
 from caveat.adapters.db.models.policy import ResourceRow
 from caveat.cli import artifacts as cli_artifacts
 from caveat.cli import main as cli_main
+from caveat.cli.serving import run_server
 from caveat.client import CaveatClient
 from caveat.domain.errors import CaveatError, InvalidInput
 from caveat.domain.identity import Role
@@ -269,7 +270,7 @@ def test_serve_sweeps_orphan_blobs_once_before_serving(
     # run_server exports these for its workers; monkeypatch restores them afterwards.
     monkeypatch.setenv("CAVEAT_DATA_DIR", "")
     monkeypatch.setenv("CAVEAT_DATABASE_URL", "")
-    cli_main.run_server(world.node.settings, host="127.0.0.1", port=0, workers=2)
+    run_server(world.node.settings, host="127.0.0.1", port=0, workers=2)
     assert served == ["caveat.server:create"]
     assert key not in {b.key for b in blobs.list()}
 

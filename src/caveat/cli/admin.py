@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import asdict
 from datetime import date
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -16,10 +16,10 @@ from caveat.cli.context import state
 from caveat.cli.output import emit_json, errors, out, show, table
 from caveat.domain.errors import InvalidInput
 from caveat.domain.identity import Clearance, CommonLevel, OrganisationKind, PersonStatus, Role
-from caveat.services.people import MfaSecrets, NewAccount, Person
-from caveat.services.people_effect import Effect
-from caveat.services.principal import ConsoleOperator
-from caveat.services.uow import CallContext
+
+if TYPE_CHECKING:
+    from caveat.services.people import MfaSecrets, NewAccount, Person
+    from caveat.services.people_effect import Effect
 
 JsonOpt = Annotated[bool, typer.Option("--json", help="print JSON for scripts")]
 ReasonOpt = Annotated[str, typer.Option("--reason", help="why (kept in the ledger)")]
@@ -89,6 +89,9 @@ def user_add(
     json_: JsonOpt = False,
 ) -> None:
     """Create an account; prints a one-time password and TOTP enrolment once."""
+    from caveat.services.principal import ConsoleOperator
+    from caveat.services.uow import CallContext
+
     with errors(json_):
         node = state(ctx).open()
         granted = None
@@ -139,6 +142,9 @@ def user_set(
     json_: JsonOpt = False,
 ) -> None:
     """Change an account's roles, clearance or nationalities (with --reason)."""
+    from caveat.services.principal import ConsoleOperator
+    from caveat.services.uow import CallContext
+
     with errors(json_):
         node = state(ctx).open()
         granted = None
@@ -239,6 +245,9 @@ def user_show(ctx: typer.Context, ref: str, json_: JsonOpt = False) -> None:
 def _status(
     ctx: typer.Context, ref: str, status: PersonStatus, reason: str, dry_run: bool, json_: bool
 ) -> None:
+    from caveat.services.principal import ConsoleOperator
+    from caveat.services.uow import CallContext
+
     with errors(json_):
         node = state(ctx).open()
         effect = node.effects.preview(ConsoleOperator(), ref, status=status)
@@ -284,6 +293,9 @@ def user_unlock(
     ctx: typer.Context, ref: str, reason: ReasonOpt = "", json_: JsonOpt = False
 ) -> None:
     """Lift a login lockout."""
+    from caveat.services.principal import ConsoleOperator
+    from caveat.services.uow import CallContext
+
     with errors(json_):
         person = (
             state(ctx)
@@ -296,6 +308,9 @@ def user_unlock(
 @users.command("unlock-address")
 def user_unlock_address(ctx: typer.Context, address: str, json_: JsonOpt = False) -> None:
     """Lift the sign-in throttle on a client address (after repeated failures from it)."""
+    from caveat.services.principal import ConsoleOperator
+    from caveat.services.uow import CallContext
+
     with errors(json_):
         lifted = (
             state(ctx).open().auth.unlock_address(ConsoleOperator(), CallContext.cli(), address)
@@ -312,6 +327,9 @@ def user_reset_mfa(
     ctx: typer.Context, ref: str, reason: ReasonOpt = "", json_: JsonOpt = False
 ) -> None:
     """Issue a new TOTP seed and recovery codes (printed once); ends every session."""
+    from caveat.services.principal import ConsoleOperator
+    from caveat.services.uow import CallContext
+
     with errors(json_):
         person, mfa = (
             state(ctx)
@@ -334,6 +352,9 @@ def org_add(
     json_: JsonOpt = False,
 ) -> None:
     """Register an organisation."""
+    from caveat.services.principal import ConsoleOperator
+    from caveat.services.uow import CallContext
+
     with errors(json_):
         org = (
             state(ctx)
@@ -377,6 +398,9 @@ def group_add(
     json_: JsonOpt = False,
 ) -> None:
     """Create a custom group of nations."""
+    from caveat.services.principal import ConsoleOperator
+    from caveat.services.uow import CallContext
+
     with errors(json_):
         group = (
             state(ctx)

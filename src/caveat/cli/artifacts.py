@@ -11,27 +11,21 @@ import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from rich.progress import (
-    BarColumn,
-    DownloadColumn,
-    MofNCompleteColumn,
-    Progress,
-    TimeRemainingColumn,
-    TransferSpeedColumn,
-)
 
-from caveat.bootstrap.container import Node
 from caveat.cli.context import state
 from caveat.cli.output import Exit, err, errors, out, show, table
 from caveat.cli.remote import _client
 from caveat.domain.errors import CaveatError
 from caveat.domain.resources import ResourceKind
-from caveat.services.artifacts_admin import VerifyReport
-from caveat.services.principal import ConsoleOperator
-from caveat.services.uow import CallContext
+
+if TYPE_CHECKING:
+    from caveat.bootstrap.container import Node
+    from caveat.services.artifacts_admin import VerifyReport
+    from caveat.services.principal import ConsoleOperator
+    from caveat.services.uow import CallContext
 
 keys = typer.Typer(help="The node's key-encryption keys.", no_args_is_help=True)
 JsonOpt = Annotated[bool, typer.Option("--json", help="print JSON for scripts")]
@@ -41,6 +35,14 @@ VERIFY_BATCH = 100  # artifacts per step of `caveat verify --all` (the bar moves
 @contextmanager
 def _bar(label: str, total: int | None, quiet: bool) -> Iterator[Any]:
     """A progress bar on stderr (none for --json or when stderr is not a terminal)."""
+    from rich.progress import (
+        BarColumn,
+        DownloadColumn,
+        Progress,
+        TimeRemainingColumn,
+        TransferSpeedColumn,
+    )
+
     if quiet or not sys.stderr.isatty():
         yield lambda _done: None
         return
@@ -341,6 +343,9 @@ def sweep_at_start(node: Node) -> None:
     Only expired sessions and blobs no row names that are older than an hour go, so it
     is safe beside uploads in progress; a failing blob store only warns.
     """
+    from caveat.services.principal import ConsoleOperator
+    from caveat.services.uow import CallContext
+
     try:
         report = node.artifact_admin.cleanup(ConsoleOperator("serve"), CallContext.cli())
     except (CaveatError, OSError) as exc:
@@ -357,6 +362,8 @@ def _verify_all(
     node: Node, console: ConsoleOperator, call: CallContext, *, quiet: bool
 ) -> VerifyReport:
     """Every artifact, batch by batch, with a progress bar on stderr."""
+    from caveat.services.artifacts_admin import VerifyReport
+
     admin, after, done = node.artifact_admin, None, VerifyReport(0, 0, 0)
     with _counter("verifying artifacts", quiet) as tick:
         while True:
@@ -377,6 +384,8 @@ def _verify_all(
 @contextmanager
 def _counter(label: str, quiet: bool) -> Iterator[Callable[[int, int], None]]:
     """An "n of m" progress bar on stderr (none for --json or when stderr is not a terminal)."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
+
     if quiet or not sys.stderr.isatty():
         yield lambda _done, _total: None
         return
@@ -398,6 +407,9 @@ def verify(
     json_: JsonOpt = False,
 ) -> None:
     """Check bindings, labels, keys and every encrypted byte on this node (needs its keys)."""
+    from caveat.services.principal import ConsoleOperator
+    from caveat.services.uow import CallContext
+
     if (artifact_id is None) == (not all_):
         raise typer.BadParameter("give an artifact id or --all")
     with errors(json_):
@@ -469,6 +481,9 @@ def keys_rotate(
     json_: JsonOpt = False,
 ) -> None:
     """Add a new primary KEK key and rewrap every data key (content stays as it is)."""
+    from caveat.services.principal import ConsoleOperator
+    from caveat.services.uow import CallContext
+
     with errors(json_):
         report = (
             state(ctx)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 from datetime import date
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.markup import escape
@@ -15,13 +15,14 @@ from caveat.cli.context import state
 from caveat.cli.output import errors, out, show, table
 from caveat.domain.compliance import AgreementKind
 from caveat.domain.errors import InvalidInput
-from caveat.services.agreements import Agreement, AgreementDraft
-from caveat.services.authorizations import Authorization, AuthorizationDraft
-from caveat.services.embargoes import Embargo, EmbargoDraft
 from caveat.services.principal import ConsoleOperator
-from caveat.services.programmes import Programme, Visit
-from caveat.services.screening import Hit, NameCheck
-from caveat.services.uow import CallContext
+
+if TYPE_CHECKING:
+    from caveat.services.agreements import Agreement
+    from caveat.services.authorizations import Authorization
+    from caveat.services.embargoes import Embargo
+    from caveat.services.programmes import Programme, Visit
+    from caveat.services.screening import Hit, NameCheck
 
 JsonOpt = Annotated[bool, typer.Option("--json", help="print JSON for scripts")]
 Many = Annotated[list[str] | None, typer.Option()]
@@ -108,6 +109,8 @@ def programme_create(
     json_: JsonOpt = False,
 ) -> None:
     """Create a programme."""
+    from caveat.services.uow import CallContext
+
     with errors(json_):
         prog = (
             state(ctx)
@@ -138,6 +141,8 @@ def programme_add_project(
     ctx: typer.Context, programme: str, project: str, json_: JsonOpt = False
 ) -> None:
     """Put a project in a programme."""
+    from caveat.services.uow import CallContext
+
     with errors(json_):
         node = state(ctx).open()
         node.programmes.add_project(CONSOLE, CallContext.cli(), programme, project)
@@ -155,6 +160,8 @@ def programme_participant(
     json_: JsonOpt = False,
 ) -> None:
     """Add or update a participating organisation."""
+    from caveat.services.uow import CallContext
+
     with errors(json_):
         node = state(ctx).open()
         node.programmes.set_participant(
@@ -177,6 +184,8 @@ def programme_funding(
     json_: JsonOpt = False,
 ) -> None:
     """Record a commitment or contribution."""
+    from caveat.services.uow import CallContext
+
     with errors(json_):
         entry = (
             state(ctx)
@@ -223,6 +232,8 @@ def programme_activity(
     json_: JsonOpt = False,
 ) -> None:
     """Record a training course or an exchange placement."""
+    from caveat.services.uow import CallContext
+
     with errors(json_):
         activity = (
             state(ctx)
@@ -289,6 +300,9 @@ def agreement_create(
     json_: JsonOpt = False,
 ) -> None:
     """Record a draft agreement (no effect until activated)."""
+    from caveat.services.agreements import AgreementDraft
+    from caveat.services.uow import CallContext
+
     with errors(json_):
         draft = AgreementDraft(
             name=name,
@@ -362,6 +376,9 @@ def agreement_amend(
     json_: JsonOpt = False,
 ) -> None:
     """A new version: the current terms with the options given replaced."""
+    from caveat.services.agreements import AgreementDraft
+    from caveat.services.uow import CallContext
+
     with errors(json_):
         node = state(ctx).open()
         now = node.agreements.get(CONSOLE, ref)
@@ -389,6 +406,8 @@ def agreement_amend(
 
 
 def _move(ctx: typer.Context, ref: str, verb: str, reason: str, json_: bool) -> None:
+    from caveat.services.uow import CallContext
+
     with errors(json_):
         moved = (
             state(ctx).open().agreements.move(CONSOLE, CallContext.cli(), ref, verb, reason=reason)
@@ -474,6 +493,9 @@ def authorization_create(
     json_: JsonOpt = False,
 ) -> None:
     """Record an export authorization."""
+    from caveat.services.authorizations import AuthorizationDraft
+    from caveat.services.uow import CallContext
+
     with errors(json_):
         draft = AuthorizationDraft(
             type=type_,
@@ -510,6 +532,8 @@ def authorization_show(ctx: typer.Context, ref: str, json_: JsonOpt = False) -> 
 
 
 def _authorization_move(ctx: typer.Context, ref: str, verb: str, reason: str, json_: bool) -> None:
+    from caveat.services.uow import CallContext
+
     with errors(json_):
         moved = (
             state(ctx)
@@ -615,6 +639,8 @@ def screen_import(
     json_: JsonOpt = False,
 ) -> None:
     """Import a list (all or nothing) and re-screen everyone."""
+    from caveat.services.uow import CallContext
+
     with errors(json_):
         report = (
             state(ctx)
@@ -660,6 +686,8 @@ def screen_lists(ctx: typer.Context, json_: JsonOpt = False) -> None:
 @screen.command("run")
 def screen_run(ctx: typer.Context, json_: JsonOpt = False) -> None:
     """Re-screen every person and organisation against every list."""
+    from caveat.services.uow import CallContext
+
     with errors(json_):
         new = state(ctx).open().screening.run(CONSOLE, CallContext.cli())
         show({"new_hits": new}, json_, lambda: out.print(f"{len(new)} new hit(s)"))
@@ -688,6 +716,8 @@ def screen_resolve(
     json_: JsonOpt = False,
 ) -> None:
     """Resolve a hit as a false positive (hold ends) or a true match."""
+    from caveat.services.uow import CallContext
+
     with errors(json_):
         done = (
             state(ctx)
@@ -723,6 +753,9 @@ def embargo_add(
     json_: JsonOpt = False,
 ) -> None:
     """Record one embargo."""
+    from caveat.services.embargoes import EmbargoDraft
+    from caveat.services.uow import CallContext
+
     with errors(json_):
         draft = EmbargoDraft(
             imposed_by=imposed_by,
@@ -739,6 +772,8 @@ def embargo_add(
 @embargoes.command("import")
 def embargo_import(ctx: typer.Context, path: Path, json_: JsonOpt = False) -> None:
     """Record every embargo of a CSV file (all or nothing)."""
+    from caveat.services.uow import CallContext
+
     with errors(json_):
         made = state(ctx).open().embargoes.load(CONSOLE, CallContext.cli(), _read(path, "path"))
         show(made, json_, lambda: out.print(f"recorded {len(made)} embargo(es)"))
@@ -761,6 +796,8 @@ def embargo_lift(
     json_: JsonOpt = False,
 ) -> None:
     """End an embargo on a day."""
+    from caveat.services.uow import CallContext
+
     with errors(json_):
         lifted = (
             state(ctx)
@@ -805,6 +842,8 @@ def visit_request(
     json_: JsonOpt = False,
 ) -> None:
     """Ask for a visit to a host laboratory."""
+    from caveat.services.uow import CallContext
+
     with errors(json_):
         made = (
             state(ctx)
@@ -832,6 +871,8 @@ def visit_decide(
     json_: JsonOpt = False,
 ) -> None:
     """Approve (temporary membership) or deny a visit."""
+    from caveat.services.uow import CallContext
+
     with errors(json_):
         done = (
             state(ctx)

@@ -7,26 +7,44 @@ import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
 
-from caveat.bootstrap.container import Node, open_node
-from caveat.bootstrap.settings import Settings
 from caveat.domain.errors import AuthenticationFailed
+
+if TYPE_CHECKING:
+    from caveat.bootstrap.container import Node
+    from caveat.bootstrap.settings import Settings
 
 
 @dataclass
 class CliState:
-    """Settings resolved from --data-dir and CAVEAT_* variables, and the opened node."""
+    """The --data-dir given, the settings it and CAVEAT_* variables resolve to, and the
+    opened node. Settings are read when a command first needs them: reading them imports
+    pydantic, which `caveat --help`, `version` and the remote commands do without."""
 
-    settings: Settings
+    data_dir: Path | None
     on_close: Callable[[Callable[[], None]], object]
+    _settings: Settings | None = None
     _node: Node | None = None
+
+    @property
+    def settings(self) -> Settings:
+        """Settings from --data-dir (when given) and CAVEAT_* variables."""
+        if self._settings is None:
+            from caveat.bootstrap.settings import Settings
+
+            self._settings = (
+                Settings() if self.data_dir is None else Settings(data_dir=self.data_dir)
+            )
+        return self._settings
 
     def open(self) -> Node:
         """The local node in the data directory (refuses a wrong schema); closed on exit."""
         if self._node is None:
+            from caveat.bootstrap.container import open_node
+
             self._node = open_node(self.settings)
             self.on_close(self._node.close)
         return self._node

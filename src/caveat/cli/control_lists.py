@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from caveat.cli.output import errors, out, show, table
-from caveat.domain.control_lists import EntryDescription, control_lists, describe_entry
 from caveat.domain.export_control import Regime, parse_control_entry, render_control_entry
+
+if TYPE_CHECKING:
+    from caveat.domain.control_lists import EntryDescription
 
 JsonOpt = Annotated[bool, typer.Option("--json", help="print JSON for scripts")]
 control_list = typer.Typer(
@@ -23,6 +25,8 @@ def show_lists(
     json_: JsonOpt = False,
 ) -> None:
     """The lists with their sources, editions and top-level headings."""
+    from caveat.domain.control_lists import control_lists
+
     rows = [r for r in control_lists().rows() if regime is None or r["regime"] == regime]
 
     def human() -> None:
@@ -46,6 +50,8 @@ def describe(
     json_: JsonOpt = False,
 ) -> None:
     """Check entries against the catalogue and say what each is about."""
+    from caveat.domain.control_lists import describe_entry
+
     with errors(json_):
         found: list[tuple[str, EntryDescription]] = []
         for text in entries:

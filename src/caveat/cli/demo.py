@@ -6,17 +6,17 @@ import json
 import os
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from caveat.bootstrap.container import FirstOperator, Node, init_node, seed_demo
 from caveat.cli.context import state
 from caveat.cli.output import errors, out, table
 from caveat.cli.serving import run_server
-from caveat.domain.credentials import totp_code
 from caveat.domain.errors import NotFound
-from caveat.services import demo as scenario
+
+if TYPE_CHECKING:
+    from caveat.bootstrap.container import Node
 
 demo_app = typer.Typer(help="Run a demo node with a multinational scenario.")
 _CREDENTIALS = "demo-credentials.json"
@@ -27,6 +27,9 @@ def _credentials_path(data_dir: Path) -> Path:
 
 
 def _seed(ctx: typer.Context) -> tuple[Node, dict[str, Any]]:
+    from caveat.bootstrap.container import FirstOperator, init_node, seed_demo
+    from caveat.services import demo as scenario
+
     settings = state(ctx).settings
     node, operator = init_node(
         settings,
@@ -74,6 +77,8 @@ def _load(data_dir: Path) -> dict[str, Any]:
 
 
 def _print_logins(creds: dict[str, Any], url: str, data_dir: Path) -> None:
+    from caveat.services import demo as scenario
+
     table(
         f"Demo logins (password for all: {creds['password']})",
         ["username", "who"],
@@ -115,6 +120,8 @@ def demo(
 @demo_app.command("code")
 def code(ctx: typer.Context, username: str) -> None:
     """Print the current TOTP code of a demo account (stands in for their phone)."""
+    from caveat.domain.credentials import totp_code
+
     with errors(False):
         creds = _load(state(ctx).settings.data_dir)
         if username == "ops":

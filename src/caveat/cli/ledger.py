@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -16,12 +16,11 @@ from caveat.cli.context import state
 from caveat.cli.output import emit_json, errors, out, show, table
 from caveat.domain.errors import InvalidInput
 from caveat.domain.events import Outcome
-from caveat.services.audit import AuditPage, EventFilter
-from caveat.services.ledger import b64
-from caveat.services.ledger_bundle import verify_bundle
-from caveat.services.ledger_verify import VerifyReport
 from caveat.services.principal import ConsoleOperator
-from caveat.services.uow import CallContext
+
+if TYPE_CHECKING:
+    from caveat.services.audit import AuditPage
+    from caveat.services.ledger_verify import VerifyReport
 
 audit = typer.Typer(help="Verify and explore the tamper-evident ledger.", no_args_is_help=True)
 witness = typer.Typer(help="Witnesses of this log, and logs this node witnesses.")
@@ -34,6 +33,8 @@ CONSOLE = ConsoleOperator()
 @audit.command("integrate")
 def integrate(ctx: typer.Context, json_: JsonOpt = False) -> None:
     """Integrate pending events into the tree, publish a checkpoint if due, run monitoring."""
+    from caveat.services.uow import CallContext
+
     with errors(json_):
         node = state(ctx).open()
         done = node.ledger.integrate()
@@ -50,6 +51,8 @@ def integrate(ctx: typer.Context, json_: JsonOpt = False) -> None:
 @audit.command("checkpoint")
 def checkpoint(ctx: typer.Context, json_: JsonOpt = False) -> None:
     """Publish a signed checkpoint of the current tree now and print it."""
+    from caveat.services.ledger import b64
+
     with errors(json_):
         cp = state(ctx).open().ledger.publish_checkpoint(CONSOLE)
         show(
@@ -88,6 +91,8 @@ def prove(
     json_: JsonOpt = False,
 ) -> None:
     """Print an inclusion proof for an entry (by leaf index or event id)."""
+    from caveat.services.ledger import b64
+
     with errors(json_):
         if (index is None) == (event is None):
             raise InvalidInput("give exactly one of --index and --event", field="index")
@@ -115,6 +120,8 @@ def consistency(
     json_: JsonOpt = False,
 ) -> None:
     """Print a consistency proof from checkpoint size OLD to a newer one."""
+    from caveat.services.ledger import b64
+
     with errors(json_):
         proof = state(ctx).open().ledger.consistency_proof(old, new)
         result = {
@@ -164,6 +171,8 @@ def verify(ctx: typer.Context, json_: JsonOpt = False) -> None:
 @audit.command("export")
 def export(ctx: typer.Context, file: Path, json_: JsonOpt = False) -> None:
     """Write a self-contained bundle (entries, checkpoints, public keys) to FILE."""
+    from caveat.services.uow import CallContext
+
     with errors(json_):
         summary = state(ctx).open().bundles.export(CONSOLE, CallContext.cli(), file)
         show(
@@ -192,6 +201,8 @@ def verify_bundle_command(
     json_: JsonOpt = False,
 ) -> None:
     """Check a bundle offline: no database, no server."""
+    from caveat.services.ledger_bundle import verify_bundle
+
     with errors(json_):
         witnesses = witness_key or []
         report = verify_bundle(
@@ -221,6 +232,8 @@ def witness_add(
     json_: JsonOpt = False,
 ) -> None:
     """Configure a partner to witness this node's log."""
+    from caveat.services.uow import CallContext
+
     with errors(json_):
         added = (
             state(ctx).open().witnesses.add_witness(CONSOLE, CallContext.cli(), vkey=vkey, url=url)
@@ -251,6 +264,8 @@ def witness_request(
     json_: JsonOpt = False,
 ) -> None:
     """Publish a checkpoint and ask every configured witness (or one) to cosign it."""
+    from caveat.services.uow import CallContext
+
     with errors(json_):
         outcomes = (
             state(ctx)
@@ -278,6 +293,8 @@ def witness_trust_log(
     json_: JsonOpt = False,
 ) -> None:
     """Agree to witness a partner log (its add-checkpoint requests are then accepted)."""
+    from caveat.services.uow import CallContext
+
     with errors(json_):
         log = (
             state(ctx)
@@ -343,6 +360,8 @@ def events(
     json_: JsonOpt = False,
 ) -> None:
     """Search the event log, newest first."""
+    from caveat.services.audit import EventFilter
+
     with errors(json_):
         f = EventFilter(actor, target_type, target_id, action, outcome, _utc(since), _utc(until))
         _page(state(ctx).open().audit.search(CONSOLE, f, cursor=cursor, limit=limit), json_)
@@ -385,6 +404,9 @@ def csv_export(
     json_: JsonOpt = False,
 ) -> None:
     """Export matching events (oldest first) as CSV to FILE; the export is recorded."""
+    from caveat.services.audit import EventFilter
+    from caveat.services.uow import CallContext
+
     with errors(json_):
         f = EventFilter(actor=actor, action=action, since=_utc(since), until=_utc(until))
         text = state(ctx).open().audit.export_csv(CONSOLE, CallContext.cli(), f)
@@ -435,6 +457,8 @@ def acknowledge(
     json_: JsonOpt = False,
 ) -> None:
     """Acknowledge an alert with a note."""
+    from caveat.services.uow import CallContext
+
     with errors(json_):
         done = (
             state(ctx)

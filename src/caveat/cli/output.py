@@ -14,10 +14,8 @@ from typing import Any, NoReturn
 import typer
 from rich.console import Console
 from rich.markup import escape
-from rich.table import Table
 
 from caveat.domain.errors import CaveatError, ErrorKind
-from caveat.domain.labels.errors import marking_caret, marking_diagnostics
 
 out = Console()
 err = Console(stderr=True)
@@ -55,6 +53,9 @@ _MARKING_DATA = ("rule", "position", "path")
 def fail(exc: CaveatError, *, as_json: bool) -> NoReturn:
     """Report ``exc`` as one clear line and a hint (or JSON) and exit with its code. A
     marking error also shows the marking with a caret under the fault (docs/errors.md)."""
+    # Imported here: the label package is large, and most commands never fail on a marking.
+    from caveat.domain.labels.errors import marking_caret, marking_diagnostics
+
     code = EXIT_BY_KIND[exc.kind]
     if as_json:
         error: dict[str, Any] = {
@@ -113,6 +114,8 @@ def emit_json(value: Any) -> None:
 
 def table(title: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
     """Print a table for people."""
+    from rich.table import Table
+
     t = Table(title=title, title_justify="left")
     for column in columns:
         t.add_column(column)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -16,37 +16,14 @@ from caveat.cli.context import state
 from caveat.cli.output import errors, out, show, table
 from caveat.domain.errors import CaveatError, InvalidInput
 from caveat.domain.export_control import parse_export_classification
-from caveat.domain.groups import GroupDirectory, builtin_directory
 from caveat.domain.identity import CommonLevel, ProjectRole
-from caveat.domain.labels import (
-    Label,
-    common_level,
-    label_from_canonical_json,
-    label_to_canonical_json,
-    label_to_json_object,
-    normalise,
-    parse_marking,
-    render_banner,
-    render_portion,
-    roll_up,
-)
-from caveat.domain.policy import (
-    Action,
-    AddMembership,
-    AddNationality,
-    Change,
-    ExpireAgreement,
-    Explanation,
-    GrantKind,
-    Relabel,
-    RemoveMembership,
-    RemoveNationality,
-    SetClearance,
-    explain,
-)
-from caveat.domain.policy.explain import Audience
+from caveat.domain.policy import Action, GrantKind
 from caveat.services.principal import ConsoleOperator
-from caveat.services.uow import CallContext
+
+if TYPE_CHECKING:
+    from caveat.domain.groups import GroupDirectory
+    from caveat.domain.labels import Label
+    from caveat.domain.policy import Explanation
 
 JsonOpt = Annotated[bool, typer.Option("--json", help="print JSON for scripts")]
 OnOpt = Annotated[str | None, typer.Option("--on", help="day for group membership, YYYY-MM-DD")]
@@ -84,6 +61,8 @@ def _when(text: str | None) -> datetime | None:
 
 def _groups(ctx: typer.Context) -> GroupDirectory:
     """Built-in and custom groups when a node is at hand, else the built-in ones."""
+    from caveat.domain.groups import builtin_directory
+
     cli = state(ctx)
     if cli.settings.database_url is None and not (cli.settings.data_dir / "caveat.db").exists():
         return builtin_directory()  # no node here: label commands still work
@@ -94,6 +73,14 @@ def _groups(ctx: typer.Context) -> GroupDirectory:
 
 
 def _label_out(label: Label) -> dict[str, Any]:
+    from caveat.domain.labels import (
+        common_level,
+        label_to_canonical_json,
+        label_to_json_object,
+        render_banner,
+        render_portion,
+    )
+
     return {
         "label": label_to_json_object(label),
         "canonical": label_to_canonical_json(label).decode(),
@@ -113,6 +100,8 @@ def _print_label(result: dict[str, Any]) -> None:
 @labels.command("parse")
 def label_parse(ctx: typer.Context, text: str, on: OnOpt = None, json_: JsonOpt = False) -> None:
     """Parse a banner (SECRET//REL TO USA, GBR) or portion mark ((S//NF)) strictly."""
+    from caveat.domain.labels import parse_marking
+
     with errors(json_):
         result = _label_out(parse_marking(text, groups=_groups(ctx), on=_day(on)))
         show(result, json_, lambda: _print_label(result))
@@ -126,6 +115,8 @@ def label_render(
 ) -> None:
     """Render a label's canonical JSON as banner and portion mark (a label that breaks a
     marking rule is refused as `caveat label parse` refuses its banner)."""
+    from caveat.domain.labels import label_from_canonical_json
+
     with errors(json_):
         raw = (
             Path(label_json[1:]).read_bytes() if label_json.startswith("@") else label_json.encode()
@@ -139,6 +130,8 @@ def label_normalise(
     ctx: typer.Context, text: str, on: OnOpt = None, json_: JsonOpt = False
 ) -> None:
     """Print the corrected form of a marking (order, spacing, case, group collapse)."""
+    from caveat.domain.labels import normalise
+
     with errors(json_):
         fixed = normalise(text, _groups(ctx), _day(on))
         result = {"text": text, "normalised": fixed, "changed": fixed != text}
@@ -154,6 +147,8 @@ def label_roll_up(
     json_: JsonOpt = False,
 ) -> None:
     """The banner of an aggregate of several markings."""
+    from caveat.domain.labels import parse_marking, roll_up
+
     with errors(json_):
         groups, day = _groups(ctx), _day(on)
         parsed = [parse_marking(m, groups=groups, on=day) for m in markings]
@@ -252,6 +247,20 @@ def policy_what_if(
     json_: JsonOpt = False,
 ) -> None:
     """Decide now and under hypothetical changes; show which requirements move."""
+    from caveat.domain.labels import parse_marking
+    from caveat.domain.policy import (
+        AddMembership,
+        AddNationality,
+        Change,
+        ExpireAgreement,
+        Relabel,
+        RemoveMembership,
+        RemoveNationality,
+        SetClearance,
+        explain,
+    )
+    from caveat.domain.policy.explain import Audience
+
     with errors(json_):
         node = state(ctx).open()
         changes: list[Change] = [AddNationality(n) for n in add_nationality or []]
@@ -299,6 +308,8 @@ def project_create(
     json_: JsonOpt = False,
 ) -> None:
     """Create a project, in a programme if one is named (one transaction)."""
+    from caveat.services.uow import CallContext
+
     with errors(json_):
         node = state(ctx).open()
         made = (
@@ -337,6 +348,8 @@ def project_add_member(
     json_: JsonOpt = False,
 ) -> None:
     """Add a person to a project (need-to-know)."""
+    from caveat.services.uow import CallContext
+
     with errors(json_):
         member = (
             state(ctx)
@@ -359,6 +372,8 @@ def project_change_member(
     json_: JsonOpt = False,
 ) -> None:
     """Change a member's role or end date."""
+    from caveat.services.uow import CallContext
+
     with errors(json_):
         member = (
             state(ctx)
@@ -382,6 +397,8 @@ def project_remove_member(
     ctx: typer.Context, project: str, user: str, json_: JsonOpt = False
 ) -> None:
     """Remove a person from a project."""
+    from caveat.services.uow import CallContext
+
     with errors(json_):
         state(ctx).open().projects.remove_member(CONSOLE, CallContext.cli(), project, user)
         show(
@@ -406,6 +423,9 @@ def resource_add(
     json_: JsonOpt = False,
 ) -> None:
     """Register a labelled resource."""
+    from caveat.domain.labels import parse_marking, render_banner
+    from caveat.services.uow import CallContext
+
     with errors(json_):
         node = state(ctx).open()
         label = parse_marking(marking, groups=node.registry.directory(), on=_day(None))
@@ -452,6 +472,8 @@ def resource_grant(
     json_: JsonOpt = False,
 ) -> None:
     """Grant a person access (need-to-know) or the originator's permission."""
+    from caveat.services.uow import CallContext
+
     with errors(json_):
         node = state(ctx).open()
         made = node.grants.grant(
@@ -480,6 +502,8 @@ def resource_read_on(
 ) -> None:
     """Read a person on to a caveat (SCI:SI, SAP:SAR-BP) directly at the console: recorded
     as an approved request and raises a conduct alert (people ask and approve instead)."""
+    from caveat.services.uow import CallContext
+
     with errors(json_):
         made = (
             state(ctx)
@@ -505,6 +529,8 @@ def resource_read_off(
     json_: JsonOpt = False,
 ) -> None:
     """Read a person off a caveat."""
+    from caveat.services.uow import CallContext
+
     with errors(json_):
         state(ctx).open().grants.revoke_caveat(
             CONSOLE, CallContext.cli(), person=user, caveat=caveat, reason=reason
@@ -549,6 +575,8 @@ def resource_decide_read_on(
     json_: JsonOpt = False,
 ) -> None:
     """Approve or deny a pending read-on at the console (raises a conduct alert)."""
+    from caveat.services.uow import CallContext
+
     with errors(json_):
         made = (
             state(ctx)

@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Annotated, TypeVar
+from typing import TYPE_CHECKING, Annotated, TypeVar
 
 import typer
 
 from caveat.cli.context import forget_credentials, load_credentials, save_credentials
 from caveat.cli.output import emit_json, errors, out, show, table
-from caveat.client import CaveatClient
 from caveat.domain.errors import PermissionDenied
+
+if TYPE_CHECKING:
+    from caveat.client import CaveatClient
 
 JsonOpt = Annotated[bool, typer.Option("--json", help="print JSON for scripts")]
 OtpOpt = Annotated[
@@ -26,6 +28,8 @@ tokens = typer.Typer(help="Manage your API tokens on the server.", no_args_is_he
 
 
 def _client() -> CaveatClient:
+    from caveat.client import CaveatClient
+
     creds = load_credentials()
     return CaveatClient(creds["server"], token=creds["token"])
 
@@ -59,6 +63,8 @@ def login(
     json_: JsonOpt = False,
 ) -> None:
     """Sign in to a server and keep the session token in your config (mode 0600)."""
+    from caveat.client import CaveatClient
+
     with errors(json_), CaveatClient(server) as client:
         session = client.login(username, password, otp)
         path = save_credentials(server, username, session["token"])

@@ -5,17 +5,21 @@ from __future__ import annotations
 
 import json
 import os
+from typing import TYPE_CHECKING
 
-from caveat.adapters.files import require_private, sqlite_files
-from caveat.bootstrap.container import open_node
-from caveat.bootstrap.settings import Settings
 from caveat.cli import artifacts
 from caveat.cli.output import errors, out
+
+if TYPE_CHECKING:
+    from caveat.bootstrap.settings import Settings
 
 
 def run_server(settings: Settings, *, host: str, port: int, workers: int) -> None:
     """Check the node opens (schema, keys), sweep crash leftovers once, then serve it."""
     import uvicorn
+
+    from caveat.adapters.files import require_private, sqlite_files
+    from caveat.bootstrap.container import open_node
 
     with errors(False):
         if settings.database_url is None:  # the embedded database lives in the data directory

@@ -1,0 +1,49 @@
+"""Every command and group answers `--help`: the commands are imported lazily (issue 16),
+so a name that points nowhere or an option type that no longer resolves shows up here,
+not in front of a user."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import typer
+from typer.core import TyperGroup
+from typer.testing import CliRunner
+
+from caveat.cli.main import CaveatCommands, app
+
+
+def command_paths() -> Iterator[tuple[list[str], list[str]]]:
+    """Every command path, with the names of its subcommands (empty for a command)."""
+    root = typer.main.get_command(app)
+    pending: list[tuple[list[str], object, typer.Context]] = [([], root, typer.Context(root))]
+    while pending:
+        path, command, ctx = pending.pop()
+        if not isinstance(command, TyperGroup):
+            yield path, []
+            continue
+        names = command.list_commands(ctx)
+        yield path, names
+        for name in names:
+            sub = command.get_command(ctx, name)
+            assert sub is not None, [*path, name]
+            pending.append(([*path, name], sub, typer.Context(sub, parent=ctx, info_name=name)))
+
+
+def test_every_command_answers_help_and_lists_its_subcommands() -> None:
+    runner = CliRunner()
+    seen = 0
+    for path, names in command_paths():
+        result = runner.invoke(app, [*path, "--help"], env={"COLUMNS": "200"})
+        assert result.exit_code == 0, (path, result.output)
+        assert "Usage: caveat" in result.output, path
+        for name in names:
+            assert f" {name} " in result.output, (path, name)
+        seen += 1
+    assert seen > 100  # the tree really was walked (144 paths when this was written)
+
+
+def test_the_root_lists_every_lazily_registered_command_in_order() -> None:
+    root = typer.main.get_command(app)
+    assert isinstance(root, CaveatCommands)
+    assert root.list_commands(typer.Context(root)) == list(CaveatCommands.lazy_commands)

@@ -62,7 +62,7 @@ test-postgres: install browser ## Run the tests on the local PostgreSQL
 
 mutate: install ## Mutation testing of the domain core (ONLY="caveat.domain.ledger*" for one package; docs/testing.md)
 	# Tests that start `python -m caveat` must import the mutated tree, not src/.
-	PYTHONPATH=$(CURDIR)/mutants/src $(BIN)/mutmut run --max-children $${MUTMUT_CHILDREN:-2} $(ONLY)
+	CAVEAT_HYPOTHESIS_PROFILE=mutation PYTHONPATH=$(CURDIR)/mutants/src $(BIN)/mutmut run --max-children $${MUTMUT_CHILDREN:-2} $(ONLY)
 	$(BIN)/python .ci/mutation_report.py
 
 lint: install ## Ruff, mypy (strict) and the import contracts

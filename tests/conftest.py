@@ -13,6 +13,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from hypothesis import settings as hypothesis_settings
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
@@ -25,6 +26,11 @@ from caveat.bootstrap.container import FirstOperator, Node, init_node
 from caveat.bootstrap.settings import HashProfile, Settings
 from caveat.services.people import NewAccount
 from tests.support import FakeClock
+
+# `make mutate` runs every test under mutmut's tracing, several times slower: no deadline
+# there, and a fixed seed so a mutant is killed or not by the same examples every time.
+hypothesis_settings.register_profile("mutation", deadline=None, derandomize=True)
+hypothesis_settings.load_profile(os.environ.get("CAVEAT_HYPOTHESIS_PROFILE", "default"))
 
 
 @pytest.fixture(scope="session")

@@ -477,3 +477,18 @@ def test_awaiting_lists_each_request_for_whoever_acts_next(
     assert gso.releases(awaiting=True) == []  # another organisation's resource
     sol.decide_release(asked["id"], True, "the originator agrees")
     assert sol.releases(awaiting=True) == []
+
+
+def test_a_release_to_the_originating_nation_alone_is_refused(world: World) -> None:
+    """A NOFORN US resource "released" to USA would become REL TO USA, which the marking
+    rules refuse: the originating nation already holds it, so there is nothing to ask."""
+    resource = _register(world, "SECRET//NOFORN", "us only")
+    with pytest.raises(CaveatError) as refused:
+        world.node.releases.request(
+            world.principal("alice"),
+            ctx(),
+            resource=resource,
+            justification="joint trial at home",
+            to_nations=["USA"],
+        )
+    assert refused.value.code == "already_releasable"

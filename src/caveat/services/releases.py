@@ -257,7 +257,10 @@ class ReleaseService:
                     code="release_recipients_required",
                     field="nations",
                 )
-            already = label.releasable_to or frozenset()
+            # The originating nation always holds its own resource: naming it alone
+            # releases nothing (and would leave a REL TO list with no foreign nation).
+            own = {row.originator_nation} if row.originator_nation else set()
+            already = (label.releasable_to or frozenset()) | own
             wanted = set(codes) | {o.nation for o in orgs}
             if wanted <= already and not orgs:
                 raise Conflict(

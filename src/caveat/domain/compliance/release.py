@@ -26,6 +26,7 @@ from dataclasses import replace
 from datetime import date
 from enum import StrEnum
 
+from caveat.domain.errors import Conflict
 from caveat.domain.export_control import ExportClassification
 from caveat.domain.groups import GroupDirectory
 from caveat.domain.labels import (
@@ -38,6 +39,7 @@ from caveat.domain.labels import (
     SchemeRegistry,
     dominates,
 )
+from caveat.domain.labels.releasability import LEADING_NATION
 
 
 class Lifted(StrEnum):
@@ -70,6 +72,13 @@ def _released(one: Label, originator_nation: str, add: frozenset[str]) -> Label:
             continue
         categories.append(c)
     base = before if before is not None else frozenset({originator_nation})
+    if one.policy == LEADING_NATION:  # CAPCO: a US REL TO list always names USA
+        base |= {LEADING_NATION}
+    if not (base | add) - {originator_nation}:
+        raise Conflict(
+            "a release only to the originating nation releases nothing",
+            code="already_releasable",
+        )
     categories.append(Category(REL_TO, CategoryType.PERMISSIVE, base | add))
     return one.with_categories(categories)
 

@@ -8,9 +8,6 @@ start without them (tests/cli/test_startup_imports.py keeps it so).
 
 from __future__ import annotations
 
-import shutil
-import subprocess
-from importlib import resources
 from pathlib import Path
 from typing import Annotated
 
@@ -95,6 +92,10 @@ def build_commit() -> str | None:
     A wheel built by `make dist` carries it in ``caveat/BUILD_COMMIT``; a source checkout
     (an editable install) asks git, and marks uncommitted changes with ``-dirty``.
     """
+    import shutil
+    import subprocess
+    from importlib import resources
+
     recorded = resources.files("caveat").joinpath("BUILD_COMMIT")
     if recorded.is_file():
         return recorded.read_text(encoding="ascii").strip() or None

@@ -7,6 +7,7 @@ import random
 import pytest
 
 from caveat.domain.policy import Action
+from caveat.services import policy_listing
 from caveat.services.artifacts_search import SearchQuery
 from caveat.services.policy_loader import resource_of
 from caveat.services.principal import Principal
@@ -69,7 +70,12 @@ def _decided(world: World, who: Principal, ids: list[str]) -> set[str]:
     return permitted
 
 
-def test_listing_equals_per_row_decisions(world: World, alice: Principal) -> None:
+# A window of 2 never holds a page of 4: every page then comes from the per-project walks.
+@pytest.mark.parametrize("probe", [policy_listing.PROBE, 2])
+def test_listing_equals_per_row_decisions(
+    world: World, alice: Principal, probe: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(policy_listing, "PROBE", probe)
     _populate(world, alice, 18)
     viewers = [
         alice,

@@ -63,6 +63,7 @@ def test_labels_projects_resources_and_decisions_over_http(node: Node, world: Sc
     made = pmo.register_resource(project=project["id"], title="plan", marking="SECRET//NOFORN")
     alice = client_for(node, world, "alice")
     assert alice.resources()["total"] == 1
+    assert alice.resources()["total_exact"] is True
     assert alice.resource(made["id"])["banner"] == "SECRET//NOFORN"
     assert alice.my_decision(made["id"])["permitted"] is True
     sam = client_for(node, world, "sam")

@@ -40,14 +40,22 @@ def _all_pages(node: Node, principal: Principal, action: Action) -> tuple[list[s
 
 
 @pytest.mark.parametrize("long_list", [0, 16])  # 0: every list as a PostgreSQL array
+# A window of 3 never holds a page of 7: every page then comes from the per-project walks.
+@pytest.mark.parametrize("probe", [policy_listing.PROBE, 3])
 @settings(
     max_examples=4, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
 @given(seed=st.integers(0, 2**31))
 def test_listing_equals_per_row_decisions(
-    node: Node, clock: FakeClock, seed: int, long_list: int, monkeypatch: pytest.MonkeyPatch
+    node: Node,
+    clock: FakeClock,
+    seed: int,
+    long_list: int,
+    probe: int,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setattr(policy_listing, "_LONG_LIST", long_list)
+    monkeypatch.setattr(policy_listing, "PROBE", probe)
     built = build(node, clock, seed + next(_seeds))
     clock.advance(minutes=10)  # some memberships, grants and holdings lapse
     rng = random.Random(seed)

@@ -13,6 +13,7 @@ from caveat.domain.errors import Conflict, InvalidInput, NotFound, PermissionDen
 from caveat.domain.identity import Role
 from caveat.domain.labels import parse_marking
 from caveat.domain.policy import Action, AddNationality, GrantKind
+from caveat.services import policy_listing
 from caveat.services.audit import EventFilter
 from caveat.services.principal import ConsoleOperator, Principal
 from caveat.services.uow import CallContext
@@ -91,6 +92,7 @@ def test_listing_and_decisions_for_the_subject(world: Scenario) -> None:
     assert world.node.policy.list_visible(sam).total == 1  # NOFORN hides from a dual national
     # bob (GBR) shares no agreement with the US originator: nothing to discover at all
     assert world.node.policy.list_visible(bob).total == 0
+    assert world.node.policy.list_visible(alice).total_exact
     with pytest.raises(NotFound) as missing:
         world.node.policy.my_decision(bob, ids["rel"], Action.READ)
     with pytest.raises(NotFound) as absent:
@@ -223,3 +225,15 @@ def test_grants_and_caveat_holdings_are_listed_for_officers_only(world: Scenario
         CONSOLE, ctx(), person="alice", caveat="SCI:SI", reason="SI work ended"
     )
     assert node.holdings.caveats(officer, "alice") == []
+
+
+def test_the_count_stops_at_its_cap(world: Scenario, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Beyond the cap the total is the cap and says it is a lower bound ("more than")."""
+    setup(world)
+    alice = principal(world, "alice")
+    monkeypatch.setattr(policy_listing, "COUNT_CAP", 1)
+    page = world.node.policy.list_visible(alice)
+    assert (page.total, page.total_exact, len(page.items)) == (1, False, 2)
+    monkeypatch.setattr(policy_listing, "COUNT_CAP", 2)
+    page = world.node.policy.list_visible(alice)
+    assert (page.total, page.total_exact) == (2, True)

@@ -11,6 +11,7 @@ from caveat.bootstrap.container import Node
 from caveat.domain.export_control import parse_export_classification
 from caveat.domain.identity import Role
 from caveat.domain.labels import parse_marking
+from caveat.services import policy_listing
 from caveat.services.audit import EventFilter
 from caveat.services.principal import ConsoleOperator
 from caveat.services.uow import CallContext
@@ -37,7 +38,7 @@ def content(node: Node, world: Scenario) -> Content:
 
 
 def test_the_catalogue_lists_visible_resources_and_explains_to_the_subject(
-    browser: Browser, content: Content
+    browser: Browser, content: Content, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     node = content.node
     entry = node.catalogue.register(
@@ -59,6 +60,9 @@ def test_the_catalogue_lists_visible_resources_and_explains_to_the_subject(
     assert "Range safety plan" in listing.text
     assert "Seeker trials" in listing.text
     assert "2 in all" in listing.text
+    monkeypatch.setattr(policy_listing, "COUNT_CAP", 1)  # the count says where it stopped
+    assert "More than 1 (counted no further)." in browser.client.get("/resources").text
+    monkeypatch.undo()
     assert banner_of(listing.text) == "secret:SECRET"
     page = browser.client.get(f"/resources/{entry.id}")
     assert page.status_code == 200

@@ -442,7 +442,8 @@ class CaveatClient:
     def resources(
         self, action: str = "discover", after: str | None = None, limit: int = 50
     ) -> dict[str, Any]:
-        """A page of the resources you may ``action`` and the exact total."""
+        """A page of the resources you may ``action`` and ``total`` (exact when
+        ``total_exact``, else "more than ``total``")."""
         params: dict[str, Any] = {"action": action, "limit": limit}
         if after:
             params["after"] = after

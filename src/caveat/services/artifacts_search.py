@@ -20,14 +20,15 @@ from sqlalchemy import (
     BigInteger,
     ColumnElement,
     String,
-    and_,
     column,
     exists,
+    false,
     func,
     literal_column,
     select,
     table,
     text,
+    union_all,
 )
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import TextClause
@@ -158,8 +159,11 @@ class ArtifactSearch:
         if not 1 <= query.limit <= MAX_PAGE:
             raise InvalidInput(f"limit must be 1-{MAX_PAGE}", code="invalid_limit", field="limit")
         with self._uow.read() as session:
-            statement = self._statement(session, principal, query)
-            rows = session.execute(statement).all()
+            policy_listing.steer(session)
+            first, instead = self._statements(session, principal, query)
+            rows = session.execute(first).all()
+            if instead is not None and len(rows) <= query.limit:
+                rows = session.execute(instead).all()
         items = tuple(
             ArtifactSummary(
                 r.id,
@@ -178,21 +182,25 @@ class ArtifactSearch:
         last = rows[query.limit - 1].seq
         return ArtifactPage(items, _cursor(self._cursor_key(), last, principal.person_id))
 
-    def _filters(self, session: Session, query: SearchQuery) -> list[ColumnElement[bool]]:
-        where: list[ColumnElement[bool]] = []
+    def _filters(
+        self, session: Session, query: SearchQuery
+    ) -> tuple[list[ColumnElement[bool]], list[ColumnElement[bool]]]:
+        """The filters on the artifact row and those on its catalogue row."""
+        on_artifact: list[ColumnElement[bool]] = []
+        on_resource: list[ColumnElement[bool]] = []
         if query.project:
-            where.append(ArtifactRow.project_id == find_project(session, query.project).id)
+            on_artifact.append(ArtifactRow.project_id == find_project(session, query.project).id)
         if query.kind:
-            where.append(ArtifactRow.kind == resource_kind(query.kind).value)
+            on_artifact.append(ArtifactRow.kind == resource_kind(query.kind).value)
         if query.level is not None:
             if not 0 <= query.level <= 4:
                 raise InvalidInput(
                     "level is 0-4 on the common scale", code="invalid_level", field="level"
                 )
-            where.append(ResourceRow.common_level == query.level)
+            on_resource.append(ResourceRow.common_level == query.level)
         if query.nation:
             nation = require_nation(query.nation.upper(), field="nation")
-            where.append(ResourceRow.originator_nation == nation)
+            on_resource.append(ResourceRow.originator_nation == nation)
         if query.regime:
             try:
                 regime = Regime(query.regime.upper())
@@ -200,27 +208,45 @@ class ArtifactSearch:
                 raise InvalidInput(
                     f"unknown regime {query.regime!r}", code="invalid_regime", field="regime"
                 ) from None
-            where.append(
+            on_resource.append(
                 exists().where(
                     ResourceControlRow.resource_id == ResourceRow.id,
                     ResourceControlRow.entry.like(f"{regime.value}:%"),
                 )
             )
         if query.created_from is not None:
-            where.append(ArtifactRow.created_at >= query.created_from)
+            on_artifact.append(ArtifactRow.created_at >= query.created_from)
         if query.created_to is not None:
-            where.append(ArtifactRow.created_at < query.created_to)
-        return where
+            on_artifact.append(ArtifactRow.created_at < query.created_to)
+        return on_artifact, on_resource
 
-    def _statement(self, session: Session, principal: Principal, query: SearchQuery) -> Any:
+    def _statements(
+        self, session: Session, principal: Principal, query: SearchQuery
+    ) -> tuple[Any, Any]:
+        """The page's query and, when it may come up short, the query to run instead.
+
+        Every shape leaves the planner one plan at every table size: a walk newest first
+        down an index (``seq``, the FTS5 rowid, a project's ``(project_id, seq)``) that
+        checks the policy per row in a correlated EXISTS on ``resources`` by primary key
+        and stops after a page. Without text or project, the first query walks the newest
+        ``policy_listing.PROBE`` artifacts; if fewer than a page there are visible, the
+        second walks each member project and merges (docs/adr/0017-listing-plans.md).
+        PostgreSQL full text is left to the planner: the GIN index and a sort for rare
+        words, or the ``seq`` walk with a filter for common ones.
+        """
         now = self._uow.clock()
         subject = subject_of(session, principal.person)
         env = self._policy.environment()
         facts = Context(now, principal.mfa_at, env).facts(subject)
+        on_artifact, on_resource = self._filters(session, query)
         where: list[ColumnElement[bool] | TextClause] = [
-            policy_listing.visible(subject, facts, Action.DISCOVER, env)
+            exists().where(
+                ResourceRow.id == ArtifactRow.id,
+                policy_listing.visible(subject, facts, Action.DISCOVER, env),
+                *on_resource,
+            ),
+            *on_artifact,
         ]
-        where += self._filters(session, query)
         terms = words(query.text) if query.text else []
         sqlite_text = bool(terms) and session.get_bind().dialect.name == "sqlite"
         order = _FTS.c.rowid if sqlite_text else ArtifactRow.seq
@@ -229,36 +255,64 @@ class ArtifactSearch:
         if sqlite_text:
             match = " ".join(f'"{t}"' for t in terms)
             where.append(text("artifact_fts MATCH :fts_query").bindparams(fts_query=match))
+        after = None
         if query.after:
-            where.append(order < _uncursor(self._cursor_key(), query.after, principal.person_id))
-        statement = select(
+            after = _uncursor(self._cursor_key(), query.after, principal.person_id)
+            where.append(order < after)
+        label = ArtifactLabelRow
+        current = (label.artifact_id == ArtifactRow.id, label.seq == ArtifactRow.label_seq)
+        columns = (
             ArtifactRow.id,
             ArtifactRow.seq,
             ArtifactRow.project_id,
             ArtifactRow.kind,
             ArtifactRow.title,
-            ArtifactLabelRow.banner,
+            select(label.banner).where(*current).scalar_subquery().label("banner"),
             ArtifactRow.latest_version,
             ArtifactRow.created_at,
-            ArtifactLabelRow.label_json,
+            select(label.label_json).where(*current).scalar_subquery().label("label_json"),
         )
-        if sqlite_text:
-            statement = statement.select_from(_FTS).join(
-                ArtifactRow, ArtifactRow.seq == _FTS.c.rowid
-            )
-        return (
-            statement.join(ResourceRow, ResourceRow.id == ArtifactRow.id)
-            .join(
-                ArtifactLabelRow,
-                and_(
-                    ArtifactLabelRow.artifact_id == ArtifactRow.id,
-                    ArtifactLabelRow.seq == ArtifactRow.label_seq,
-                ),
-            )
-            .where(*where)
-            .order_by(order.desc())
+
+        def walk(*more: ColumnElement[bool]) -> Any:
+            statement = select(*columns)
+            if sqlite_text:
+                statement = statement.select_from(_FTS).join(
+                    ArtifactRow, ArtifactRow.seq == _FTS.c.rowid
+                )
+            return statement.where(*where, *more).order_by(order.desc()).limit(query.limit + 1)
+
+        if terms or query.project:
+            return walk(), None
+        window = select(ArtifactRow.seq).order_by(ArtifactRow.seq.desc())
+        if after is not None:
+            window = window.where(ArtifactRow.seq < after)
+        floor = session.execute(window.offset(policy_listing.PROBE - 1).limit(1)).scalar()
+        if floor is None:  # the window reaches the oldest artifact: its answer is whole
+            return walk(), None
+        arms = policy_listing.arms_of(
+            ArtifactRow.project_id, ArtifactRow.id, facts, Action.DISCOVER
+        )
+        if arms is None:
+            return walk(ArtifactRow.seq >= floor), walk()
+        walks = [
+            select(ArtifactRow.seq)
+            .where(*where, arm)
+            .order_by(ArtifactRow.seq.desc())
+            .limit(query.limit + 1)
+            .subquery()
+            for arm in arms or [false()]
+        ]
+        merged = (
+            walks[0] if len(walks) == 1 else union_all(*[select(w.c.seq) for w in walks]).subquery()
+        )
+        by_project = (
+            select(*columns)
+            .select_from(merged)
+            .join(ArtifactRow, ArtifactRow.seq == merged.c.seq)
+            .order_by(merged.c.seq.desc())
             .limit(query.limit + 1)
         )
+        return walk(ArtifactRow.seq >= floor), by_project
 
 
 def index_for_search(session: Session, artifact: ArtifactRow) -> None:

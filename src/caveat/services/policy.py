@@ -96,11 +96,14 @@ class ResourceView:
 
 @dataclass(frozen=True, slots=True)
 class Page:
-    """One keyset page of a listing and the exact number of visible resources."""
+    """One keyset page of a listing and the number of visible resources: exact up to
+    ``policy_listing.COUNT_CAP``; beyond it ``total`` is the cap, ``total_exact`` false,
+    and the answer reads "more than {total}" (counting on would read every candidate)."""
 
     items: tuple[ResourceView, ...]
     total: int
     next_after: str | None
+    total_exact: bool = True
 
 
 @dataclass(frozen=True, slots=True)
@@ -283,7 +286,8 @@ class PolicyService:
         after: str | None = None,
         limit: int = 50,
     ) -> Page:
-        """The resources the principal may ``action``, a keyset page and the exact total."""
+        """The resources the principal may ``action``: a keyset page and the total, exact
+        up to ``policy_listing.COUNT_CAP`` (see ``Page``)."""
         if not 1 <= limit <= MAX_PAGE:
             raise InvalidInput(f"limit must be 1-{MAX_PAGE}", code="invalid_limit", field="limit")
         with self._uow.read() as session:
@@ -293,11 +297,22 @@ class PolicyService:
             facts = Context(now, principal.mfa_at, env).facts(subject)
             postgres = session.get_bind().dialect.name == "postgresql"
             where = policy_listing.visible(subject, facts, action, env, postgres=postgres)
-            rows = session.execute(policy_listing.page_query(where, after=after, limit=limit)).all()
-            total = int(session.execute(policy_listing.count_query(where)).scalar_one())
+            resources = ResourceRow.__table__.c
+            arms = policy_listing.arms_of(
+                resources.project_id, resources.id, facts, action, postgres=postgres
+            )
+            policy_listing.steer(session)
+            window, instead = policy_listing.first_page(
+                session, where, arms, after=after, limit=limit
+            )
+            rows = session.execute(window).all()
+            if len(rows) < limit and instead is not None:  # few visible here: by project
+                rows = session.execute(instead).all()
+            cap = policy_listing.COUNT_CAP
+            counted = session.execute(policy_listing.capped_count_query(where, cap)).scalar_one()
             items = tuple(view_of(row, self.schemes) for row in rows)
             following = items[-1].id if len(items) == limit else None
-            return Page(items, total, following)
+            return Page(items, min(int(counted), cap), following, total_exact=counted <= cap)
 
     # officers' questions
 

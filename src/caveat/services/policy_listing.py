@@ -26,9 +26,12 @@ from sqlalchemy import (
     not_,
     or_,
     select,
+    text,
     true,
+    union_all,
 )
 from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.orm import Session
 
 from caveat.adapters.db.models.policy import (
     ResourceCaveatRow,
@@ -183,17 +186,124 @@ def visible(
     return and_(*conjuncts)
 
 
-def page_query(where: ColumnElement[bool], *, after: str | None, limit: int) -> Select[Any]:
-    """Keyset page: the next ``limit`` visible rows after ``after`` by id."""
+# A listing's first page is found one of two ways, each in a shape that leaves the
+# planner one plan at every table size (docs/adr/0017-listing-plans.md):
+# 1. the window: walk the order key over at most PROBE rows, checking the policy per row
+#    by primary key; when the subject sees much of the table, a page is there.
+# 2. otherwise the arms: walk each member project's (project, order key) index, stop at a
+#    page, merge. Need-to-know bounds everything anyone may see, so this costs what the
+#    subject's projects hold, never what the table holds.
+PROBE = 2000
+MAX_ARMS = 64  # member projects walked one by one; beyond this, the window is the answer
+
+
+def steer(session: Session) -> None:
+    """PostgreSQL, for the rest of this read transaction: no sequential scans and only
+    nested-loop joins. On small tables the planner would read a whole table, hash or
+    materialise it and sort; the indexed walks cost about the same there and are the
+    plans that hold at a million rows. Bitmap scans stay (the GIN full-text index has
+    no other path). SQLite needs no setting: the listing shapes offer it one path."""
+    if session.get_bind().dialect.name == "postgresql":
+        for setting in ("seqscan", "material", "hashjoin", "mergejoin"):
+            session.execute(text(f"SET LOCAL enable_{setting} = off"))
+
+
+def arms_of(
+    project: Any, resource: Any, facts: SubjectFacts, action: Action, *, postgres: bool = False
+) -> list[ColumnElement[bool]] | None:
+    """Disjoint conditions whose union holds every resource ``visible`` can select: one
+    per member project and one for the resources granted outside them; ``project`` and
+    ``resource`` are the columns holding their ids. None beyond ``MAX_ARMS`` projects."""
+    projects = sorted(facts.projects)
+    if len(projects) > MAX_ARMS:
+        return None
+    out: list[ColumnElement[bool]] = [project == p for p in projects]
+    if facts.access_grants and action in (Action.DISCOVER, Action.READ):
+        granted = _in(resource, facts.access_grants, postgres)
+        out.append(and_(granted, project.not_in(projects)) if projects else granted)
+    return out
+
+
+def window_end(session: Session, after: str | None) -> str | None:
+    """The id ``PROBE`` rows after ``after`` (None: fewer rows are left)."""
+    query = select(_r.id).order_by(_r.id).offset(PROBE - 1).limit(1)
+    if after is not None:
+        query = query.where(_r.id > after)
+    return session.execute(query).scalar()
+
+
+def first_page(
+    session: Session,
+    where: ColumnElement[bool],
+    arms: list[ColumnElement[bool]] | None,
+    *,
+    after: str | None,
+    limit: int,
+) -> tuple[Select[Any], Select[Any] | None]:
+    """The window's page query and, if the window ends before the listing does, the
+    query to run instead when the window holds less than a page (the arms)."""
+    until = window_end(session, after)
+    window = page_query(where, after=after, limit=limit, window=True, until=until)
+    if until is None:
+        return window, None
+    return window, page_query(where, after=after, limit=limit, arms=arms)
+
+
+def page_query(
+    where: ColumnElement[bool],
+    *,
+    after: str | None,
+    limit: int,
+    arms: list[ColumnElement[bool]] | None = None,
+    window: bool = False,
+    until: str | None = None,
+) -> Select[Any]:
+    """Keyset page: the next ``limit`` visible rows after ``after`` by id.
+
+    ``window``: walk ids in order (up to ``until``, if given). ``arms`` (see
+    ``arms_of()``): each arm walks its project's (project_id, id) index in order and
+    stops at ``limit``; the page is the first ``limit`` of their union. Neither: one
+    sorted read of every visible row (the planner's choice of path).
+    """
+    if arms is not None:
+        walks = []
+        for arm in arms or [false()]:
+            walk = select(_r.id).where(arm, where)
+            if after is not None:
+                walk = walk.where(_r.id > after)
+            walks.append(walk.order_by(_r.id).limit(limit).subquery())
+        ids = (
+            walks[0] if len(walks) == 1 else union_all(*[select(w.c.id) for w in walks]).subquery()
+        )
+        return (
+            select(ResourceRow.__table__)
+            .join(ids, ids.c.id == _r.id)
+            .order_by(ids.c.id)
+            .limit(limit)
+        )
     query = select(ResourceRow.__table__).where(where)
     if after is not None:
         query = query.where(_r.id > after)
+    if window:
+        if until is not None:
+            query = query.where(_r.id <= until)
+        return query.order_by(_r.id).limit(limit)
     # Sorting on an expression keeps planners from walking the primary key in order and
     # filtering (slow when few rows are visible): they start from the subject's projects
     # and grants (indexed IN lists) and sort the few candidates. Same order as by id.
     return query.order_by(_r.id.concat("")).limit(limit)
 
 
+COUNT_CAP = 1000  # counted exactly up to here; beyond, "more than COUNT_CAP"
+
+
 def count_query(where: ColumnElement[bool]) -> Select[int]:
-    """The exact number of visible rows."""
+    """The exact number of visible rows (reads every candidate: slow on large listings)."""
     return select(func.count()).select_from(ResourceRow.__table__).where(where)
+
+
+def capped_count_query(where: ColumnElement[bool], cap: int = COUNT_CAP) -> Select[int]:
+    """The number of visible rows, counting no further than ``cap + 1``: a result above
+    ``cap`` means "more than ``cap``". Stops after ``cap + 1`` hits, whatever the size."""
+    hits = select(_r.id).where(where).limit(cap + 1).subquery()
+    return select(func.count()).select_from(hits)

@@ -313,7 +313,8 @@ def list_resources(
     after: str | None = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
 ) -> dict[str, Any]:
-    """The resources you may ``action``: a keyset page and the exact total."""
+    """The resources you may ``action``: a keyset page and ``total``, exact when
+    ``total_exact``; otherwise there are more than ``total`` (counting stops there)."""
     page = node.policy.list_visible(principal, action=action, after=after, limit=limit)
     return dict(plain(page))
 

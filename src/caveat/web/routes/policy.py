@@ -96,6 +96,7 @@ def resources(
         page,
         rows=[_row(v) for v in listing.items],
         total=listing.total,
+        total_exact=listing.total_exact,
         paged=after is not None,
         next_after=listing.next_after,
     )

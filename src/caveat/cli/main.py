@@ -15,7 +15,6 @@ import typer
 
 from caveat.cli.context import CliState
 from caveat.cli.lazy import LazyGroup
-from caveat.cli.output import emit_json
 
 
 class CaveatCommands(LazyGroup):
@@ -122,6 +121,8 @@ def version(json_: JsonOpt = False) -> None:
 
     commit = build_commit()
     if json_:
+        from caveat.cli.output import emit_json
+
         emit_json({"version": __version__, "commit": commit})
         return
     typer.echo(f"caveat {__version__} (commit {commit or 'unknown: not recorded in this build'})")

@@ -69,3 +69,4 @@ def test_ls_takes_only_the_client_path(tmp_path: Path) -> None:
     found = imported("-m", "caveat", "ls", env={"CAVEAT_CONFIG_DIR": str(tmp_path)})
     assert "httpx" in found  # it did reach the client
     assert found & HEAVY == set()
+    assert found & {"pygments", "click"} == set()  # httpx's own command line stays out

@@ -8,6 +8,7 @@ start without them (tests/cli/test_startup_imports.py keeps it so).
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 from typing import Annotated
 
@@ -15,6 +16,11 @@ import typer
 
 from caveat.cli.context import CliState
 from caveat.cli.lazy import LazyGroup
+
+# httpx imports its own command line (Click, Pygments, Rich's syntax highlighting) when
+# those are installed, as they are beside Typer: about 25 ms of every remote command, for
+# a tool `caveat` never runs. Without that module httpx defines a stub `httpx.main`.
+sys.modules.setdefault("httpx._main", None)  # type: ignore[arg-type]
 
 
 class CaveatCommands(LazyGroup):

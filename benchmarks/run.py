@@ -13,6 +13,7 @@ from benchmarks import (
     http_me,
     ledger,
     load,
+    plans,
     policy,
     screening,
     web_list,
@@ -31,6 +32,7 @@ def main() -> None:
         "artifacts": artifacts.run(postgres),
         "compliance": compliance.run(postgres),
         "web_list": web_list.run(postgres),
+        "plans": plans.run(postgres),  # populates 1M rows per database: minutes
         "load": load.run(postgres),  # three configurations of CAVEAT_BENCH_LOAD_SECONDS each
     }
     print(json.dumps(results, indent=2))

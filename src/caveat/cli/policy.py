@@ -14,10 +14,10 @@ import typer
 
 from caveat.cli.context import state
 from caveat.cli.output import errors, out, show, table
+from caveat.domain.access import Action, GrantKind
 from caveat.domain.errors import CaveatError, InvalidInput
 from caveat.domain.export_control import parse_export_classification
 from caveat.domain.identity import CommonLevel, ProjectRole
-from caveat.domain.policy import Action, GrantKind
 from caveat.services.principal import ConsoleOperator
 
 if TYPE_CHECKING:

@@ -10,21 +10,13 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from enum import IntEnum, StrEnum
+from enum import IntEnum
 
+from caveat.domain.access import Action as Action
+from caveat.domain.access import GrantKind as GrantKind
 from caveat.domain.export_control import ExportClassification
 from caveat.domain.identity import Clearance
 from caveat.domain.labels import Label
-
-
-class Action(StrEnum):
-    """What the subject wants to do with a labelled resource."""
-
-    DISCOVER = "discover"  # see that it exists and its metadata (title, label)
-    READ = "read"  # obtain its content
-    MODIFY = "modify"  # add a version or change its metadata
-    RELEASE = "release"  # pass it on beyond its project (originator's decision)
-    RECALL = "recall"  # withdraw a release (originator's decision)
 
 
 class Requirement(IntEnum):
@@ -64,13 +56,6 @@ _TITLES = {
     Requirement.EMBARGO: "no applicable embargo",
     Requirement.MFA_FRESHNESS: "MFA fresh enough",
 }
-
-
-class GrantKind(StrEnum):
-    """Explicit per-resource grants."""
-
-    ACCESS = "access"  # need-to-know without project membership (discover, read)
-    ORIGINATOR = "originator"  # the originator's permission for ORCON/IMCON/PROPIN
 
 
 @dataclass(frozen=True, slots=True)

@@ -9,6 +9,7 @@ from benchmarks import (
     argon2_cost,
     artifacts,
     auth_overhead,
+    cli_startup,
     compliance,
     http_me,
     ledger,
@@ -26,6 +27,7 @@ def main() -> None:
         "argon2_cost": argon2_cost.run(),
         "auth_overhead": auth_overhead.run(postgres),
         "http_me": http_me.run(),
+        "cli_startup": cli_startup.run(),  # fresh processes: wants a quiet machine
         "ledger": ledger.run(postgres),
         "screening": screening.run(),
         "policy": policy.run(postgres),

@@ -152,8 +152,14 @@ class StreamEncryptor:
         view = memoryview(data).cast("B")
         while view:
             if self._filled == len(self._buffer):
-                self._seal(last=False)
-            take = min(len(self._buffer) - self._filled, len(view))
+                self._seal_buffered(last=False)
+            size = len(self._buffer)
+            if not self._filled and len(view) > size:
+                # A whole segment with more after it: sealed from the caller's bytes, no copy.
+                self._seal(view[:size], last=False)
+                view = view[size:]
+                continue
+            take = min(size - self._filled, len(view))
             self._buffer[self._filled : self._filled + take] = view[:take]
             self._filled += take
             view = view[take:]
@@ -161,18 +167,20 @@ class StreamEncryptor:
     def close(self) -> None:
         """Seal what is buffered as the last segment (empty for an empty stream)."""
         if not self._closed:
-            self._seal(last=True)
+            self._seal_buffered(last=True)
             self._closed = True
 
-    def _seal(self, *, last: bool) -> None:
-        plain = memoryview(self._buffer)[: self._filled]
-        sealed = memoryview(self._sealed)[: self._filled + TAG]
+    def _seal_buffered(self, *, last: bool) -> None:
+        self._seal(memoryview(self._buffer)[: self._filled], last=last)
+        self._filled = 0
+
+    def _seal(self, plain: memoryview, *, last: bool) -> None:
+        sealed = memoryview(self._sealed)[: len(plain) + TAG]
         self._aead.encrypt_into(_nonce(self._prefix, self._index, last), plain, None, sealed)
         self._emit(sealed)
         self._index += 1
-        if self._index == 1:
+        if self._index == 1:  # later segments hold more: the header is only in the first
             self._buffer = bytearray(self._key.plain_size(1))
-        self._filled = 0
 
 
 def _fill(source: BinaryIO, view: memoryview) -> int:

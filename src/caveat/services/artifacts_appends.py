@@ -83,7 +83,7 @@ class Appender:
             self._principal, self._ctx, self._session_id, part, self._writer.hasher
         )
 
-    def write(self, data: bytes | memoryview) -> None:
+    def write(self, data: bytes | bytearray | memoryview) -> None:
         """Hash and encrypt ``data``; completed parts are stored as they fill."""
         try:
             self._writer.write(data)

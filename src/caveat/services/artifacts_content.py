@@ -64,7 +64,7 @@ class PartWriter:
             raise
         self._open = True
 
-    def write(self, data: bytes | memoryview) -> None:
+    def write(self, data: bytes | bytearray | memoryview) -> None:
         """Encrypt ``data`` into the part."""
         try:
             self._stream.write(data)
@@ -122,7 +122,7 @@ class PartedWriter:
         self._part: PartWriter | None = None
         self.written = 0
 
-    def write(self, data: bytes | memoryview) -> None:
+    def write(self, data: bytes | bytearray | memoryview) -> None:
         """Hash and encrypt ``data``; raises (and drops the open part) past the limit."""
         view = memoryview(data)
         if not view:
@@ -236,10 +236,10 @@ def read_range(
     end: int,
 ) -> Iterator[bytes]:
     """Plaintext bytes [start, end) across parts, the next segment decrypted ahead."""
-    return read_ahead(_range_chunks(blobs, key, version_id, generation, part_sizes, start, end))
+    return read_ahead(range_chunks(blobs, key, version_id, generation, part_sizes, start, end))
 
 
-def _range_chunks(
+def range_chunks(
     blobs: BlobStore,
     key: DataKey,
     version_id: str,
@@ -248,6 +248,7 @@ def _range_chunks(
     start: int,
     end: int,
 ) -> Iterator[bytes]:
+    """Plaintext bytes [start, end) across parts, decrypted as they are asked for."""
     offset = 0
     for index, size in enumerate(part_sizes):
         part_start, part_end = offset, offset + size

@@ -19,7 +19,7 @@ from caveat.domain.events import Actor, Outcome
 from caveat.domain.policy import Action
 from caveat.domain.throttle import DenialFolding
 from caveat.services.artifacts_binding import check_binding
-from caveat.services.artifacts_content import read_range
+from caveat.services.artifacts_content import range_chunks, read_ahead
 from caveat.services.artifacts_deps import ArtifactDeps
 from caveat.services.artifacts_lookup import discoverable, part_sizes, version_row
 from caveat.services.principal import Principal
@@ -89,8 +89,10 @@ class Downloads:
                     "bytes": end - start,
                 },
             )
-        chunks = read_range(deps.blobs, key, row.id, row.generation, sizes, start, end)
+        chunks = range_chunks(deps.blobs, key, row.id, row.generation, sizes, start, end)
         whole = start == 0 and end == row.size
+        # Decryption and the SHA-256 check of the next chunk run on a worker while the
+        # current one is sent (ADR 0015).
         return Content(
             artifact_id=artifact_id,
             version=row.number,
@@ -100,8 +102,8 @@ class Downloads:
             filename=row.filename,
             start=start,
             end=end,
-            chunks=self._guarded(
-                ctx, artifact_id, row.number, chunks, row.sha256 if whole else None
+            chunks=read_ahead(
+                self._guarded(ctx, artifact_id, row.number, chunks, row.sha256 if whole else None)
             ),
         )
 

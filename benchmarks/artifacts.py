@@ -42,10 +42,10 @@ from caveat.domain.errors import CaveatError
 from caveat.domain.identity import Clearance, CommonLevel, OrganisationKind, Role
 from caveat.domain.labels import label_to_canonical_json, parse_banner
 from caveat.domain.policy import label_facts
-from caveat.services.artifacts_content import PartedWriter, read_range
-from caveat.services.artifacts_search import SearchQuery
-from caveat.services.principal import ConsoleOperator, Principal
-from caveat.services.uow import CallContext
+from caveat.services.artifacts._content import PartedWriter, read_range
+from caveat.services.artifacts._search import SearchQuery
+from caveat.services.kernel.principal import ConsoleOperator, Principal
+from caveat.services.kernel.uow import CallContext
 
 MiB = 2**20
 PIPELINE_BYTES = int(os.environ.get("CAVEAT_BENCH_PIPELINE_MIB", "512")) * MiB

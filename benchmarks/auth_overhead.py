@@ -17,8 +17,8 @@ from benchmarks.common import scratch_node, time_calls, write_result
 from caveat.api.app import create_app
 from caveat.domain.credentials import digest, totp_code
 from caveat.domain.identity import OrganisationKind
-from caveat.services.principal import ConsoleOperator, Scope
-from caveat.services.uow import CallContext
+from caveat.services.kernel.principal import ConsoleOperator, Scope
+from caveat.services.kernel.uow import CallContext
 
 PASSWORD = "violet-harbour-lantern-42"
 

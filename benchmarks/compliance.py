@@ -7,7 +7,7 @@ parties, 1-5 projects, half scoped to control entries) and 5,000 authorizations
 request does: deriving the subject's facts through the database-backed ports (the
 four queries of requirements 6-9) once on a cold cache and then as later requests do,
 with agreement and authorization terms from the generation-checked cache
-(services/generations.py); beside it, in
+(services/kernel/generations.py); beside it, in
 the same run, the same subject with the in-memory ports holding the same terms (the
 ports' cost is the difference).
 """
@@ -46,9 +46,9 @@ from caveat.domain.policy import (
     MemoryAgreements,
     MemoryAuthorizations,
 )
-from caveat.services.policy_loader import people_rows, subject_of
-from caveat.services.principal import ConsoleOperator
-from caveat.services.uow import CallContext
+from caveat.services.kernel.principal import ConsoleOperator
+from caveat.services.kernel.uow import CallContext
+from caveat.services.policy._loader import people_rows, subject_of
 
 NATIONS = (
     "USA GBR FRA DEU ITA ESP NLD NOR DNK SWE FIN POL CZE CAN AUS NZL JPN KOR BEL PRT"
@@ -188,7 +188,7 @@ def run(postgres_url: str | None = None, subjects: int = 40) -> dict[str, Any]:
 
 
 def _measure(node: Any, subjects: int) -> dict[str, Any]:
-    from caveat.services.people import person_view
+    from caveat.services.identity._people import person_view
 
     env = node.policy.environment()
     db_facts: list[float] = []

@@ -47,7 +47,7 @@ from caveat.bootstrap.container import FirstOperator, init_node
 from caveat.bootstrap.settings import HashProfile, Settings
 from caveat.client import CaveatClient
 from caveat.domain.credentials import totp_code
-from caveat.services.artifacts_content import PartedWriter, read_range
+from caveat.services.artifacts._content import PartedWriter, read_range
 
 MiB = 2**20
 TOTAL = int(os.environ.get("CAVEAT_BENCH_PIPELINE_MIB", "512")) * MiB

@@ -26,7 +26,7 @@ from benchmarks.common import scratch_node, time_calls, write_result
 from caveat.bootstrap.container import Node
 from caveat.domain.events import Actor
 from caveat.domain.ledger import node_hash, verify_consistency, verify_inclusion
-from caveat.services.uow import CallContext
+from caveat.services.kernel.uow import CallContext
 
 APPENDS = 20_000
 PER_TRANSACTION = 1_000

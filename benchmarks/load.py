@@ -48,8 +48,8 @@ from caveat.client import CaveatClient
 from caveat.domain.credentials import totp_code
 from caveat.domain.errors import CaveatError
 from caveat.domain.identity import Clearance, CommonLevel, Role
-from caveat.services.principal import ConsoleOperator
-from caveat.services.uow import CallContext
+from caveat.services.kernel.principal import ConsoleOperator
+from caveat.services.kernel.uow import CallContext
 
 USERS = 50
 ACCOUNTS_PER_USER = 4  # a TOTP step is accepted once per person: 4 sign-ins / 30 s a user

@@ -36,9 +36,9 @@ from caveat.adapters.db.models.policy import ResourceRow
 from caveat.bootstrap.container import FirstOperator, Node, init_node
 from caveat.bootstrap.settings import HashProfile, Settings
 from caveat.domain.policy import Action, Context
-from caveat.services import policy_listing
-from caveat.services.artifacts_search import SearchQuery
-from caveat.services.policy_loader import subject_of
+from caveat.services.artifacts._search import SearchQuery
+from caveat.services.policy import listing as policy_listing
+from caveat.services.policy._loader import subject_of
 
 SIZES = tuple(
     int(n) for n in os.environ.get("CAVEAT_BENCH_PLAN_ROWS", "1000,20000,1000000").split(",")

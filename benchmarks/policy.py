@@ -46,9 +46,9 @@ from caveat.domain.policy import (
     decide,
     label_facts,
 )
-from caveat.services import policy_listing
-from caveat.services.policy_loader import resource_of, subject_of
-from caveat.services.principal import Principal
+from caveat.services.kernel.principal import Principal
+from caveat.services.policy import listing as policy_listing
+from caveat.services.policy._loader import resource_of, subject_of
 
 RESOURCES = int(os.environ.get("CAVEAT_BENCH_POLICY_RESOURCES", "1000000"))
 PEOPLE = 10_000

@@ -49,9 +49,9 @@ from caveat.bootstrap.logging import configure_logging
 from caveat.bootstrap.settings import HashProfile, Settings
 from caveat.domain.credentials import totp_code
 from caveat.server import create_server
-from caveat.services.artifacts_search import SearchQuery
-from caveat.services.principal import ConsoleOperator, Principal
-from caveat.services.uow import CallContext
+from caveat.services.artifacts._search import SearchQuery
+from caveat.services.kernel.principal import ConsoleOperator, Principal
+from caveat.services.kernel.uow import CallContext
 from caveat.web.routes import artifacts as artifact_pages
 
 ROUNDS = int(os.environ.get("CAVEAT_BENCH_WEB_ROUNDS", "300"))

@@ -24,7 +24,7 @@ from caveat.adapters.db.models.artifacts import SEARCH_TABLES
 from caveat.adapters.db.models.compliance import POLICY_SOURCES, PolicyGenerationRow
 from caveat.bootstrap.container import FirstOperator, Node, init_node
 from caveat.bootstrap.settings import HashProfile, Settings
-from caveat.services.people import NewAccount
+from caveat.services.identity._people import NewAccount
 from tests.support import FakeClock
 
 # `make mutate` runs every test under mutmut's tracing, several times slower: no deadline

@@ -10,10 +10,10 @@ from datetime import date, datetime, timedelta
 from caveat.bootstrap.container import Node
 from caveat.domain.credentials import totp_code
 from caveat.domain.identity import Clearance, CommonLevel, OrganisationKind, Role
-from caveat.services.auth import IssuedSession
-from caveat.services.people import NewAccount
-from caveat.services.principal import ConsoleOperator
-from caveat.services.uow import CallContext
+from caveat.services.identity._auth import IssuedSession
+from caveat.services.identity._people import NewAccount
+from caveat.services.kernel.principal import ConsoleOperator
+from caveat.services.kernel.uow import CallContext
 
 PASSWORD = "violet-harbour-lantern-42"
 

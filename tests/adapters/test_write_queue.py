@@ -16,7 +16,7 @@ from caveat.adapters.db import engine as engine_module
 from caveat.adapters.db.engine import WriteQueue, WriteQueueTimeoutError, make_engine
 from caveat.adapters.db.engine import make_session_factory as sessions_for
 from caveat.domain.errors import ServiceUnavailable
-from caveat.services.uow import CallContext, UnitOfWorkFactory
+from caveat.services.kernel.uow import CallContext, UnitOfWorkFactory
 
 
 def _wait_until(condition: Callable[[], bool], seconds: float = 5.0) -> None:

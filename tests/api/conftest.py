@@ -8,7 +8,7 @@ from fastapi.testclient import TestClient
 from caveat.api.app import create_app
 from caveat.bootstrap.container import Node
 from caveat.client import CaveatClient
-from caveat.services.people import NewAccount
+from caveat.services.identity._people import NewAccount
 from tests.support import PASSWORD, FakeClock, Scenario
 
 

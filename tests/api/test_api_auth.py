@@ -5,7 +5,7 @@ from fastapi.testclient import TestClient
 
 from caveat.client import CaveatClient
 from caveat.domain.errors import AuthenticationFailed, NotFound, PermissionDenied
-from caveat.services.people import NewAccount
+from caveat.services.identity._people import NewAccount
 from tests.support import PASSWORD, Scenario
 
 

@@ -14,7 +14,7 @@ from caveat.bootstrap.container import Node
 from caveat.bootstrap.logging import configure_logging
 from caveat.client import CaveatClient
 from caveat.domain.errors import PermissionDenied
-from caveat.services.people import NewAccount
+from caveat.services.identity._people import NewAccount
 from tests.support import PASSWORD, FakeClock, Scenario
 
 

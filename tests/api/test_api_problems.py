@@ -133,7 +133,7 @@ def test_unauthenticated_requests_get_401_with_a_challenge(http: TestClient) -> 
 def test_unexpected_errors_are_500_problems_without_traces(
     http: TestClient, admin: CaveatClient, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from caveat.services.registry import RegistryService
+    from caveat.services.identity._registry import RegistryService
 
     def boom(self: RegistryService) -> None:
         raise ZeroDivisionError("secret internal detail")

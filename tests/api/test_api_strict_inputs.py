@@ -17,8 +17,8 @@ from starlette.routing import BaseRoute
 from caveat.api.app import create_app
 from caveat.bootstrap.container import Node
 from caveat.client import CaveatClient
-from caveat.services.principal import ConsoleOperator
-from caveat.services.uow import CallContext
+from caveat.services.kernel.principal import ConsoleOperator
+from caveat.services.kernel.uow import CallContext
 
 
 def _models(annotation: object) -> Iterator[type[BaseModel]]:

@@ -25,8 +25,8 @@ from caveat.api.app import create_app
 from caveat.bootstrap.container import FirstOperator, Node, init_node
 from caveat.bootstrap.settings import HashProfile, Settings
 from caveat.domain.identity import Role
-from caveat.services.principal import ConsoleOperator
-from caveat.services.uow import CallContext
+from caveat.services.kernel.principal import ConsoleOperator
+from caveat.services.kernel.uow import CallContext
 from tests.conftest import empty_tables
 from tests.support import FakeClock, Scenario
 

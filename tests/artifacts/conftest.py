@@ -18,9 +18,9 @@ from caveat.api.app import create_app
 from caveat.bootstrap.container import Node
 from caveat.client import CaveatClient
 from caveat.domain.identity import Role
-from caveat.services.artifacts import ArtifactService, NewArtifact, VersionView
-from caveat.services.principal import ConsoleOperator, Principal
-from caveat.services.uow import CallContext
+from caveat.services.artifacts._service import ArtifactService, NewArtifact, VersionView
+from caveat.services.kernel.principal import ConsoleOperator, Principal
+from caveat.services.kernel.uow import CallContext
 from tests.support import FakeClock, Scenario, die_with_parent
 
 PART = 64 * 1024  # small parts so tests cross part boundaries with little data

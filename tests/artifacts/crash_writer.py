@@ -11,8 +11,8 @@ import random
 
 from caveat.bootstrap.container import open_node
 from caveat.bootstrap.settings import Settings
-from caveat.services.artifacts import NewArtifact
-from caveat.services.uow import CallContext
+from caveat.services.artifacts._service import NewArtifact
+from caveat.services.kernel.uow import CallContext
 from tests.artifacts.conftest import LABEL, PART, chunks, sha
 
 

@@ -20,8 +20,8 @@ from caveat.domain.credentials import totp_code
 from caveat.domain.identity import Clearance, CommonLevel, OrganisationKind, Role
 from caveat.domain.labels import Originator, label_to_canonical_json, parse_banner
 from caveat.domain.policy import label_facts
-from caveat.services.principal import ConsoleOperator, Principal
-from caveat.services.uow import CallContext
+from caveat.services.kernel.principal import ConsoleOperator, Principal
+from caveat.services.kernel.uow import CallContext
 
 WORDS = (
     "hypersonic scramjet radar telemetry sled plasma inlet thermal lidar sonar gnss "

@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 from caveat.adapters.db.models import EventRow
 from caveat.adapters.db.models.artifacts import ArtifactRow, UploadSessionRow
 from caveat.domain.errors import CaveatError, InvalidInput
-from caveat.services.principal import Principal
+from caveat.services.kernel.principal import Principal
 from tests.artifacts.conftest import LABEL, PART, World, client_for, random_bytes, sha
 
 NEW = {"project": "Hypersonics", "kind": "dataset", "title": "Sled test 4", "label": LABEL}

@@ -6,7 +6,7 @@ import httpx
 import pytest
 from fastapi.testclient import TestClient
 
-from caveat.services.principal import Principal
+from caveat.services.kernel.principal import Principal
 from tests.artifacts.conftest import LABEL, World, client_for, sha
 
 NEW = {"project": "Hypersonics", "kind": "dataset", "title": "Edge cases", "label": LABEL}

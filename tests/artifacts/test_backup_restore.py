@@ -24,8 +24,8 @@ from caveat.adapters.backup import KeysUnsealFailed
 from caveat.bootstrap.backup import BackupIncomplete, RestoreRefused, backup, restore
 from caveat.bootstrap.container import open_node
 from caveat.bootstrap.settings import HashProfile, Settings
-from caveat.services.principal import ConsoleOperator
-from caveat.services.uow import CallContext
+from caveat.services.kernel.principal import ConsoleOperator
+from caveat.services.kernel.uow import CallContext
 from tests.artifacts.conftest import World
 
 PASSPHRASE = "correct horse battery staple"

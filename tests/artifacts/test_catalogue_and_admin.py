@@ -23,9 +23,9 @@ from caveat.domain.errors import CaveatError, InvalidInput
 from caveat.domain.identity import Role
 from caveat.domain.labels import parse_marking
 from caveat.domain.resources import ResourceKind
-from caveat.services.artifacts import NewArtifact
-from caveat.services.principal import ConsoleOperator, Principal
-from caveat.services.uow import CallContext
+from caveat.services.artifacts._service import NewArtifact
+from caveat.services.kernel.principal import ConsoleOperator, Principal
+from caveat.services.kernel.uow import CallContext
 from tests.artifacts.conftest import LABEL, World, chunks, client_for, sha
 from tests.conftest import empty_tables
 
@@ -280,7 +280,7 @@ def test_the_sweep_reads_the_store_in_chunks_and_keeps_live_blobs(
 ) -> None:
     from datetime import timedelta
 
-    from caveat.services import artifacts_admin
+    from caveat.services.artifacts import _admin as artifacts_admin
 
     for n in range(3):
         _artifact_id(world, alice, bytes([n]) * 10, title=f"Kept {n}")

@@ -20,9 +20,9 @@ from sqlalchemy import select
 
 from caveat.adapters.db.models.artifacts import UploadSessionRow
 from caveat.bootstrap.settings import Settings
-from caveat.services.artifacts_search import SearchQuery
-from caveat.services.principal import ConsoleOperator, Principal
-from caveat.services.uow import CallContext
+from caveat.services.artifacts._search import SearchQuery
+from caveat.services.kernel.principal import ConsoleOperator, Principal
+from caveat.services.kernel.uow import CallContext
 from tests.artifacts.conftest import World, content
 from tests.artifacts.crash_writer import payload
 

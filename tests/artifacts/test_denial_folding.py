@@ -13,9 +13,9 @@ from sqlalchemy import select
 from caveat.adapters.db.models import EventRow
 from caveat.domain.errors import NotFound
 from caveat.domain.throttle import DenialFolding
-from caveat.services.artifacts_downloads import DENIALS_RECORDED_PER_MINUTE
-from caveat.services.principal import Principal
-from caveat.services.uow import CallContext
+from caveat.services.artifacts._downloads import DENIALS_RECORDED_PER_MINUTE
+from caveat.services.kernel.principal import Principal
+from caveat.services.kernel.uow import CallContext
 from tests.artifacts.conftest import World
 
 

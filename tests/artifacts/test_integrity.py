@@ -25,8 +25,8 @@ from caveat.adapters.db.models.policy import (
 )
 from caveat.adapters.kek import KEK_FILE
 from caveat.domain.errors import CaveatError, ErrorKind
-from caveat.services.principal import ConsoleOperator, Principal
-from caveat.services.uow import CallContext
+from caveat.services.kernel.principal import ConsoleOperator, Principal
+from caveat.services.kernel.uow import CallContext
 from tests.artifacts.conftest import PART, World, content, random_bytes
 
 

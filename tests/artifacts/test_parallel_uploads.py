@@ -6,8 +6,8 @@ from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
 
-from caveat.services.artifacts import VersionView
-from caveat.services.artifacts_search import SearchQuery
+from caveat.services.artifacts._search import SearchQuery
+from caveat.services.artifacts._service import VersionView
 from tests.artifacts.conftest import World, content, random_bytes
 
 UPLOADS = 20

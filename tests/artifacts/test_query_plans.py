@@ -36,9 +36,9 @@ from sqlalchemy import bindparam, text
 from caveat.adapters.db.models.policy import ResourceRow
 from caveat.bootstrap.container import Node
 from caveat.domain.policy import Action, Context
-from caveat.services import policy_listing
-from caveat.services.artifacts_search import SearchQuery
-from caveat.services.policy_loader import subject_of
+from caveat.services.artifacts._search import SearchQuery
+from caveat.services.policy import listing as policy_listing
+from caveat.services.policy._loader import subject_of
 from tests.artifacts.population import Catalogue, explain, populate, researcher
 
 TABLES = ("resources", "resource_releasability", "artifacts", "artifact_labels")

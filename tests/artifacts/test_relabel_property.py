@@ -17,9 +17,9 @@ from caveat.adapters.db.models.artifacts import ArtifactVersionRow
 from caveat.bootstrap.container import Node
 from caveat.domain.compliance.release import RelabelPath
 from caveat.domain.errors import CaveatError
-from caveat.services.artifacts import NewArtifact
-from caveat.services.authorizations import AuthorizationDraft
-from caveat.services.uow import CallContext
+from caveat.services.artifacts._service import NewArtifact
+from caveat.services.compliance._authorizations import AuthorizationDraft
+from caveat.services.kernel.uow import CallContext
 from tests.compliance.support import CONSOLE, World, build
 from tests.support import FakeClock
 

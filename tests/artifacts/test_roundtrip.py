@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from caveat.services.principal import Principal
+from caveat.services.kernel.principal import Principal
 from tests.artifacts.conftest import PART, World, content, random_bytes
 
 
@@ -19,7 +19,7 @@ def test_round_trip_is_bit_exact(world: World, alice: Principal, size: int) -> N
 
 
 def _only(world: World, who: Principal) -> str:
-    from caveat.services.artifacts_search import SearchQuery
+    from caveat.services.artifacts._search import SearchQuery
 
     page = world.node.artifact_search.search(who, SearchQuery())
     assert len(page.items) == 1

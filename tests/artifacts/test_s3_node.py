@@ -13,8 +13,8 @@ import pytest
 
 from caveat.adapters.blobstore.s3 import S3BlobStore
 from caveat.bootstrap.settings import HashProfile, Settings
-from caveat.services.principal import ConsoleOperator, Principal
-from caveat.services.uow import CallContext
+from caveat.services.kernel.principal import ConsoleOperator, Principal
+from caveat.services.kernel.uow import CallContext
 from tests.artifacts.conftest import PART, S3_CREDENTIALS, World, content, random_bytes
 
 BUCKET = "caveat-node-test"

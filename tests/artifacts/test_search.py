@@ -7,10 +7,10 @@ import random
 import pytest
 
 from caveat.domain.policy import Action
-from caveat.services import policy_listing
-from caveat.services.artifacts_search import SearchQuery
-from caveat.services.policy_loader import resource_of
-from caveat.services.principal import Principal
+from caveat.services.artifacts._search import SearchQuery
+from caveat.services.kernel.principal import Principal
+from caveat.services.policy import listing as policy_listing
+from caveat.services.policy._loader import resource_of
 from tests.artifacts.conftest import World
 
 LABELS = [

@@ -8,8 +8,8 @@ import base64
 import pytest
 
 from caveat.domain.errors import InvalidInput
-from caveat.services.artifacts_search import SearchQuery
-from caveat.services.principal import Principal
+from caveat.services.artifacts._search import SearchQuery
+from caveat.services.kernel.principal import Principal
 from tests.artifacts.conftest import World
 
 

@@ -11,9 +11,9 @@ from caveat.domain.export_control import parse_export_classification
 from caveat.domain.identity import Role
 from caveat.domain.labels import parse_marking
 from caveat.domain.policy import Action
-from caveat.services.agreements import AgreementDraft
-from caveat.services.principal import ConsoleOperator, Principal
-from caveat.services.uow import CallContext
+from caveat.services.compliance._agreements import AgreementDraft
+from caveat.services.kernel.principal import ConsoleOperator, Principal
+from caveat.services.kernel.uow import CallContext
 from tests.support import FakeClock, Scenario
 
 CONSOLE = ConsoleOperator()

@@ -14,7 +14,7 @@ from caveat.adapters.db.models.compliance import AgreementRow
 from caveat.domain.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from caveat.domain.identity import Role
 from caveat.domain.labels import parse_marking
-from caveat.services.principal import Principal
+from caveat.services.kernel.principal import Principal
 from tests.compliance.support import CONSOLE, World, ctx
 
 

@@ -9,8 +9,8 @@ import pytest
 
 from caveat.domain.errors import Conflict, InvalidInput
 from caveat.domain.screening import ScreeningFormatError
-from caveat.services.authorizations import AuthorizationDraft
-from caveat.services.embargoes import EmbargoDraft
+from caveat.services.compliance._authorizations import AuthorizationDraft
+from caveat.services.compliance._embargoes import EmbargoDraft
 from tests.compliance.support import World, ctx
 
 

@@ -6,9 +6,9 @@ from datetime import timedelta
 
 from caveat.bootstrap.container import Node, seed_demo
 from caveat.domain.policy import Action
-from caveat.services import demo
-from caveat.services.principal import ConsoleOperator, Principal
-from caveat.services.uow import CallContext
+from caveat.services import demo as demo
+from caveat.services.kernel.principal import ConsoleOperator, Principal
+from caveat.services.kernel.uow import CallContext
 from tests.support import FakeClock
 
 CONSOLE = ConsoleOperator()

@@ -12,7 +12,7 @@ from caveat.adapters.db.models.compliance import PolicyGenerationRow
 from caveat.bootstrap.container import Node, open_node
 from caveat.bootstrap.settings import Settings
 from caveat.domain.policy import Action
-from caveat.services.principal import ConsoleOperator
+from caveat.services.kernel.principal import ConsoleOperator
 from tests.compliance.support import World, ctx
 from tests.compliance.test_authorizations_embargoes import licence
 

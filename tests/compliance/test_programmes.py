@@ -93,7 +93,7 @@ def test_visit_needs_the_hosts_officer_before_membership(world: World) -> None:
 
 def _projects(world: World, username: str) -> set[str]:
     from caveat.domain.policy import Context
-    from caveat.services.policy_loader import subject_of
+    from caveat.services.policy._loader import subject_of
 
     node = world.node
     with node.uow.read() as session:

@@ -22,8 +22,8 @@ from caveat.domain.errors import CaveatError
 from caveat.domain.export_control import parse_export_classification
 from caveat.domain.identity import Role
 from caveat.domain.labels import parse_marking
-from caveat.services.audit import EventFilter
-from caveat.services.authorizations import AuthorizationDraft
+from caveat.services.compliance._authorizations import AuthorizationDraft
+from caveat.services.ledger._audit import EventFilter
 from tests.compliance.support import CONSOLE, World, ctx
 from tests.support import PASSWORD
 
@@ -332,7 +332,7 @@ def test_releasing_an_artifact_signs_a_new_label_version(
     http: list[TestClient], world: World, onera: str
 ) -> None:
     from caveat.adapters.db.models.artifacts import ArtifactVersionRow
-    from caveat.services.artifacts import NewArtifact
+    from caveat.services.artifacts._service import NewArtifact
     from tests.artifacts.conftest import chunks, sha
 
     data = b"range_km,pd\n40,0.9\n"

@@ -36,7 +36,7 @@ def _lifecycle_codes(scan: Scan) -> frozenset[str]:
 # Codes given as an expression the scanner cannot read, with the codes each can be.
 KNOWN_DYNAMIC: dict[tuple[str, str], Callable[[Scan], frozenset[str]]] = {
     # The permission table's failure codes (a StrEnum in the domain).
-    ("caveat/services/authorize.py", "failed.code.value"): lambda _: frozenset(
+    ("caveat/services/kernel/authorize.py", "failed.code.value"): lambda _: frozenset(
         c.value for c in Code
     ),
     # A refused lifecycle move raises the code its table gives for the verb and state.
@@ -51,16 +51,16 @@ KNOWN_KIND_EXCEPTIONS: dict[tuple[str, str], str] = {
     # looking one up by reference is not found (404).
     (
         "unknown_organisation",
-        "caveat/services/artifacts_catalogue.py",
+        "caveat/services/artifacts/_catalogue.py",
     ): "organisation named in a field",
-    ("unknown_organisation", "caveat/services/people.py"): "organisation named in a field",
+    ("unknown_organisation", "caveat/services/identity/_people.py"): "organisation named in a field",
     (
         "unknown_organisation",
-        "caveat/services/policy_catalogue.py",
+        "caveat/services/policy/_catalogue.py",
     ): "organisation named in a field",
     # "A release is a named person's decision, not the console's": a denial that shares
     # its code with "a placement names its person" (invalid input).
-    ("person_required", "caveat/services/releases.py"): "console may not decide releases",
+    ("person_required", "caveat/services/compliance/_releases.py"): "console may not decide releases",
     # A refused upload move (appending to a completed upload) is a conflict (409) under
     # the lifecycle table's code, while an expired session is not found (404).
     ("upload_expired", "caveat/domain/lifecycle.py"): "refused upload move",

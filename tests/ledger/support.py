@@ -6,7 +6,7 @@ from sqlalchemy import Engine, text
 
 from caveat.bootstrap.container import Node
 from caveat.domain.events import Actor
-from caveat.services.uow import CallContext
+from caveat.services.kernel.uow import CallContext
 
 
 def add_events(node: Node, count: int, *, per_transaction: int = 200) -> None:

@@ -22,8 +22,8 @@ from caveat.domain.ledger import (
     verify_consistency,
     verify_inclusion,
 )
-from caveat.services.principal import ConsoleOperator
-from caveat.services.uow import CallContext
+from caveat.services.kernel.principal import ConsoleOperator
+from caveat.services.kernel.uow import CallContext
 from tests.ledger.support import add_events
 from tests.support import PASSWORD, FakeClock, Scenario
 

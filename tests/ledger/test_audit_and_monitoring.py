@@ -12,10 +12,10 @@ import pytest
 from caveat.bootstrap.container import Node
 from caveat.domain.errors import AuthenticationFailed, Conflict, PermissionDenied
 from caveat.domain.identity import Role
-from caveat.services.audit import EventFilter, csv_cell
-from caveat.services.monitoring import MonitorRules
-from caveat.services.principal import ConsoleOperator, Scope
-from caveat.services.uow import CallContext
+from caveat.services.kernel.principal import ConsoleOperator, Scope
+from caveat.services.kernel.uow import CallContext
+from caveat.services.ledger._audit import EventFilter, csv_cell
+from caveat.services.ledger._monitoring import MonitorRules
 from tests.support import FakeClock, Scenario
 
 CONSOLE = ConsoleOperator()

@@ -12,9 +12,9 @@ import pytest
 
 from caveat.bootstrap.container import Node
 from caveat.domain.ledger import Ed25519Signer
-from caveat.services.ledger_bundle import BundleInvalid, verify_bundle
-from caveat.services.principal import ConsoleOperator
-from caveat.services.uow import CallContext
+from caveat.services.kernel.principal import ConsoleOperator
+from caveat.services.kernel.uow import CallContext
+from caveat.services.ledger._bundle import BundleInvalid, verify_bundle
 from tests.ledger.support import add_events
 
 

@@ -15,9 +15,9 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from caveat.bootstrap.container import Node
 from caveat.domain.errors import InvalidInput
 from caveat.domain.ledger.note import CosignatureV1Signer, add_signatures
-from caveat.services.ledger_bundle import verify_bundle
-from caveat.services.principal import ConsoleOperator
-from caveat.services.uow import CallContext
+from caveat.services.kernel.principal import ConsoleOperator
+from caveat.services.kernel.uow import CallContext
+from caveat.services.ledger._bundle import verify_bundle
 from tests.ledger.support import add_events
 from tests.ledger.test_bundle import _offline
 

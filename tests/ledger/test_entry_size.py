@@ -14,8 +14,8 @@ from sqlalchemy import select
 from caveat.adapters.db.models import EventRow
 from caveat.bootstrap.container import Node
 from caveat.domain.events import ENTRY_BYTES, Actor, EventTooLarge
-from caveat.services.principal import ConsoleOperator
-from caveat.services.uow import CallContext
+from caveat.services.kernel.principal import ConsoleOperator
+from caveat.services.kernel.uow import CallContext
 
 
 def test_a_large_field_is_stored_by_its_hash(node: Node) -> None:

@@ -24,7 +24,7 @@ import sys
 from caveat.bootstrap.container import open_node
 from caveat.bootstrap.settings import Settings
 from caveat.domain.events import Actor
-from caveat.services.uow import CallContext
+from caveat.services.kernel.uow import CallContext
 
 node = open_node(Settings())
 print("ready", flush=True)

@@ -9,7 +9,7 @@ from sqlalchemy import bindparam, text
 
 from caveat.adapters.db.types import UTCDateTime
 from caveat.bootstrap.container import Node
-from caveat.services.ledger_verify import LedgerTampered, VerifyReport
+from caveat.services.ledger._verify import LedgerTampered, VerifyReport
 from tests.ledger.support import add_events, execute
 
 SIZE = 43  # 40 events and the node's own 3

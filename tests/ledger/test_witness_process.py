@@ -25,9 +25,9 @@ from caveat.client import CaveatClient
 from caveat.domain.errors import NotFound, PermissionDenied
 from caveat.domain.identity import Role
 from caveat.domain.ledger import open_checkpoint, verifier_from_vkey
-from caveat.services.ledger_witness import request_body
-from caveat.services.principal import ConsoleOperator
-from caveat.services.uow import CallContext
+from caveat.services.kernel.principal import ConsoleOperator
+from caveat.services.kernel.uow import CallContext
+from caveat.services.ledger._witness import request_body
 from tests.ledger.support import add_events, execute
 from tests.support import PASSWORD, FakeClock, Scenario, die_with_parent
 

@@ -7,8 +7,8 @@ import time
 
 from caveat.bootstrap.container import Node
 from caveat.domain.errors import ServiceUnavailable
-from caveat.services.ledger import Integration, LedgerService
-from caveat.services.ledger_worker import LedgerWorker
+from caveat.services.ledger._service import Integration, LedgerService
+from caveat.services.ledger._worker import LedgerWorker
 
 
 class BusyAtFirst:

@@ -27,7 +27,7 @@ from caveat.bootstrap.container import Node
 from caveat.domain.errors import CaveatError
 from caveat.domain.lifecycle import Lifecycle, RefusedMove
 from caveat.domain.permissions import Code
-from caveat.services.uow import CallContext
+from caveat.services.kernel.uow import CallContext
 
 M = TypeVar("M", bound="LifecycleMachine")
 # Modest: each machine runs in seconds on SQLite and on PostgreSQL.

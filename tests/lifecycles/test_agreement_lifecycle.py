@@ -10,7 +10,7 @@ from sqlalchemy import select
 from caveat.adapters.db.models.compliance import AgreementRow
 from caveat.domain.compliance import AgreementStatus
 from caveat.domain.lifecycles import AGREEMENT
-from caveat.services.principal import Acting
+from caveat.services.kernel.principal import Acting
 from tests.compliance.support import CONSOLE, World
 from tests.lifecycles.support import REASON, LifecycleMachine, ctx, run, unique
 

@@ -11,8 +11,8 @@ from sqlalchemy import select
 
 from caveat.adapters.db.models.compliance import AuthorizationRow
 from caveat.domain.lifecycles import AUTHORIZATION, AuthorizationStatus
-from caveat.services.authorizations import AuthorizationDraft
-from caveat.services.principal import Acting
+from caveat.services.compliance._authorizations import AuthorizationDraft
+from caveat.services.kernel.principal import Acting
 from tests.compliance.support import CONSOLE, World
 from tests.lifecycles.support import REASON, LifecycleMachine, ctx, run, unique
 

@@ -12,7 +12,7 @@ from caveat.adapters.db.models.compliance import ScreeningHitRow
 from caveat.domain.compliance import HitStatus
 from caveat.domain.identity import Role
 from caveat.domain.lifecycles import SCREENING_HIT
-from caveat.services.principal import Acting
+from caveat.services.kernel.principal import Acting
 from tests.compliance.support import CONSOLE, World
 from tests.lifecycles.support import REASON, LifecycleMachine, ctx, run, unique
 

@@ -13,7 +13,7 @@ from sqlalchemy import select
 
 from caveat.adapters.db.models.artifacts import UploadSessionRow
 from caveat.domain.lifecycles import UPLOAD, UploadState, upload_state
-from caveat.services.artifacts import NewArtifact
+from caveat.services.artifacts._service import NewArtifact
 from tests.compliance.support import CONSOLE, World
 from tests.lifecycles.support import LifecycleMachine, ctx, run, unique
 

@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from caveat.adapters.db.models.compliance import VisitRequestRow
 from caveat.domain.lifecycles import VISIT, VisitStatus
-from caveat.services.principal import Acting
+from caveat.services.kernel.principal import Acting
 from tests.compliance.support import CONSOLE, World
 from tests.lifecycles.support import REASON, LifecycleMachine, ctx, run, unique
 

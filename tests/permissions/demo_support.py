@@ -14,10 +14,10 @@ from caveat.bootstrap.container import Node, seed_demo
 from caveat.client import CaveatClient
 from caveat.domain.identity import Clearance, CommonLevel, Role
 from caveat.server import create_server
-from caveat.services import demo
-from caveat.services.people import NewAccount
-from caveat.services.principal import ConsoleOperator, Principal
-from caveat.services.uow import CallContext
+from caveat.services import demo as demo
+from caveat.services.identity._people import NewAccount
+from caveat.services.kernel.principal import ConsoleOperator, Principal
+from caveat.services.kernel.uow import CallContext
 from tests.support import FakeClock, Scenario
 from tests.web.conftest import Browser
 

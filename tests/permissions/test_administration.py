@@ -14,8 +14,8 @@ import pytest
 from caveat.bootstrap.container import Node
 from caveat.domain.errors import InvalidInput, PermissionDenied
 from caveat.domain.identity import Clearance, CommonLevel, PersonStatus, Role
-from caveat.services.audit import EventFilter
-from caveat.services.uow import CallContext
+from caveat.services.kernel.uow import CallContext
+from caveat.services.ledger._audit import EventFilter
 from tests.permissions.demo_support import CONSOLE, Demo, demo_node
 from tests.support import FakeClock
 

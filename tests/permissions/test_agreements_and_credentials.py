@@ -23,9 +23,9 @@ from caveat.domain.errors import CaveatError, PermissionDenied
 from caveat.domain.identity import Role
 from caveat.domain.labels import parse_marking
 from caveat.domain.permissions import STEP_UP_WINDOW_S
-from caveat.services.people import NewAccount
-from caveat.services.principal import ConsoleOperator
-from caveat.services.uow import CallContext
+from caveat.services.identity._people import NewAccount
+from caveat.services.kernel.principal import ConsoleOperator
+from caveat.services.kernel.uow import CallContext
 from tests.support import PASSWORD, FakeClock, Scenario
 
 CONSOLE = ConsoleOperator()

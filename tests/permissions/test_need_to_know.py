@@ -12,9 +12,9 @@ import pytest
 from caveat.bootstrap.container import Node
 from caveat.domain.errors import PermissionDenied
 from caveat.domain.identity import Role
-from caveat.services.audit import EventFilter
-from caveat.services.monitoring import AlertStatus
-from caveat.services.uow import CallContext
+from caveat.services.kernel.uow import CallContext
+from caveat.services.ledger._audit import EventFilter
+from caveat.services.ledger._monitoring import AlertStatus
 from tests.permissions.demo_support import CONSOLE, Demo, demo_node
 from tests.support import FakeClock
 

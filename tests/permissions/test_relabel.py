@@ -19,8 +19,8 @@ from caveat.api.app import create_app
 from caveat.bootstrap.container import Node
 from caveat.client import CaveatClient
 from caveat.domain.errors import CaveatError
-from caveat.services.artifacts import NewArtifact
-from caveat.services.audit import EventFilter
+from caveat.services.artifacts._service import NewArtifact
+from caveat.services.ledger._audit import EventFilter
 from tests.compliance.support import CONSOLE, World, build, ctx
 from tests.support import PASSWORD, FakeClock
 

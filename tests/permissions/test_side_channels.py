@@ -23,9 +23,9 @@ from caveat.domain.identity import Role
 from caveat.domain.labels import parse_marking
 from caveat.domain.ledger import leaf_hash, verify_inclusion
 from caveat.domain.policy import Action
-from caveat.services.audit import WITHHELD, EventFilter
-from caveat.services.principal import ConsoleOperator, Principal
-from caveat.services.uow import CallContext
+from caveat.services.kernel.principal import ConsoleOperator, Principal
+from caveat.services.kernel.uow import CallContext
+from caveat.services.ledger._audit import WITHHELD, EventFilter
 from tests.support import PASSWORD, FakeClock, Scenario
 
 CONSOLE = ConsoleOperator()

@@ -26,8 +26,8 @@ from caveat.domain.policy import (
     PolicyConfig,
     ScreeningHold,
 )
-from caveat.services.principal import ConsoleOperator
-from caveat.services.uow import CallContext
+from caveat.services.kernel.principal import ConsoleOperator
+from caveat.services.kernel.uow import CallContext
 from tests.policy.population import ENTRIES, HELD, NATIONS, ORGS, random_label
 from tests.support import FakeClock
 

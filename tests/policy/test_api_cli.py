@@ -15,8 +15,8 @@ from caveat.cli.main import app
 from caveat.client import CaveatClient
 from caveat.domain.errors import InvalidInput, NotFound, PermissionDenied
 from caveat.domain.identity import Role
-from caveat.services.principal import ConsoleOperator
-from caveat.services.uow import CallContext
+from caveat.services.kernel.principal import ConsoleOperator
+from caveat.services.kernel.uow import CallContext
 from tests.support import PASSWORD, FakeClock, Scenario
 
 

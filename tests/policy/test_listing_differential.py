@@ -14,9 +14,9 @@ from sqlalchemy import select
 from caveat.adapters.db.models.policy import ResourceRow
 from caveat.bootstrap.container import Node
 from caveat.domain.policy import Action, Context, decide
-from caveat.services import policy_listing
-from caveat.services.policy_loader import resource_of, subject_of
-from caveat.services.principal import Principal
+from caveat.services.kernel.principal import Principal
+from caveat.services.policy import listing as policy_listing
+from caveat.services.policy._loader import resource_of, subject_of
 from tests.policy.db_population import build
 from tests.support import FakeClock
 

@@ -13,10 +13,10 @@ from caveat.domain.errors import Conflict, InvalidInput, NotFound, PermissionDen
 from caveat.domain.identity import Role
 from caveat.domain.labels import parse_marking
 from caveat.domain.policy import Action, AddNationality, GrantKind
-from caveat.services import policy_listing
-from caveat.services.audit import EventFilter
-from caveat.services.principal import ConsoleOperator, Principal
-from caveat.services.uow import CallContext
+from caveat.services.kernel.principal import ConsoleOperator, Principal
+from caveat.services.kernel.uow import CallContext
+from caveat.services.ledger._audit import EventFilter
+from caveat.services.policy import listing as policy_listing
 from tests.support import FakeClock, Scenario
 
 CONSOLE = ConsoleOperator()

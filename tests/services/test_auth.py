@@ -11,8 +11,8 @@ from caveat.bootstrap.settings import Settings
 from caveat.domain.credentials import Argon2Cost, PasswordHashing
 from caveat.domain.errors import AuthenticationFailed, Throttled
 from caveat.domain.identity import PersonStatus
-from caveat.services.principal import ConsoleOperator
-from caveat.services.uow import CallContext
+from caveat.services.kernel.principal import ConsoleOperator
+from caveat.services.kernel.uow import CallContext
 from tests.support import PASSWORD, FakeClock, Scenario
 
 CTX = CallContext("test", "10.0.0.1")

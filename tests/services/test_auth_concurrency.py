@@ -22,8 +22,8 @@ from caveat.adapters.db.models import LoginNameThrottleRow, PersonRow
 from caveat.bootstrap.container import Node
 from caveat.domain.credentials import PasswordHashing
 from caveat.domain.errors import AuthenticationFailed, Throttled
-from caveat.services.principal import Principal
-from caveat.services.uow import CallContext, UnitOfWork
+from caveat.services.kernel.principal import Principal
+from caveat.services.kernel.uow import CallContext, UnitOfWork
 from tests.support import PASSWORD, FakeClock, Scenario
 
 T = TypeVar("T")

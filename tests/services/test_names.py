@@ -10,8 +10,8 @@ from caveat.bootstrap.container import Node
 from caveat.domain.errors import Conflict, InvalidInput
 from caveat.domain.identity import OrganisationKind
 from caveat.domain.names import clean_name, look_alike, skeleton
-from caveat.services.principal import ConsoleOperator
-from caveat.services.uow import CallContext
+from caveat.services.kernel.principal import ConsoleOperator
+from caveat.services.kernel.uow import CallContext
 
 LAB = OrganisationKind.GOVERNMENT_LABORATORY
 

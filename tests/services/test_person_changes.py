@@ -12,9 +12,9 @@ from caveat.api.app import create_app
 from caveat.bootstrap.container import Node
 from caveat.domain.errors import InvalidInput, PermissionDenied
 from caveat.domain.identity import Clearance, CommonLevel, Role
-from caveat.services.audit import EventFilter
-from caveat.services.principal import ConsoleOperator, Principal
-from caveat.services.uow import CallContext
+from caveat.services.kernel.principal import ConsoleOperator, Principal
+from caveat.services.kernel.uow import CallContext
+from caveat.services.ledger._audit import EventFilter
 from tests.support import FakeClock, Scenario
 
 CONSOLE = ConsoleOperator()

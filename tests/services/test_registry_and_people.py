@@ -7,8 +7,8 @@ import pytest
 from caveat.bootstrap.container import Node
 from caveat.domain.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from caveat.domain.identity import OrganisationKind, Role
-from caveat.services.principal import ConsoleOperator
-from caveat.services.uow import CallContext
+from caveat.services.kernel.principal import ConsoleOperator
+from caveat.services.kernel.uow import CallContext
 from tests.support import FakeClock, Scenario
 
 CLI = CallContext.cli()

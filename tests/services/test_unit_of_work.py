@@ -12,8 +12,13 @@ from caveat.adapters.db.models import EventRow, OrganisationRow
 from caveat.bootstrap.container import Node
 from caveat.domain.events import Actor
 from caveat.domain.identity import OrganisationKind
-from caveat.services.principal import ConsoleOperator
-from caveat.services.uow import CallContext, TransactionAborted, UnitOfWork, UnitOfWorkFactory
+from caveat.services.kernel.principal import ConsoleOperator
+from caveat.services.kernel.uow import (
+    CallContext,
+    TransactionAborted,
+    UnitOfWork,
+    UnitOfWorkFactory,
+)
 
 
 class Injected(RuntimeError):

@@ -8,7 +8,7 @@ from fastapi.testclient import TestClient
 
 from caveat.bootstrap.container import Node
 from caveat.server import create_server
-from caveat.services.people import NewAccount
+from caveat.services.identity._people import NewAccount
 from tests.support import PASSWORD, FakeClock, Scenario
 
 _HIDDEN = re.compile(r'name="csrf" value="([^"]*)"')

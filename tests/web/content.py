@@ -7,10 +7,10 @@ from dataclasses import dataclass, field
 
 from caveat.bootstrap.container import Node
 from caveat.domain.identity import Role
-from caveat.services.artifacts import NewArtifact, VersionView
-from caveat.services.people import NewAccount
-from caveat.services.principal import ConsoleOperator, Principal
-from caveat.services.uow import CallContext
+from caveat.services.artifacts._service import NewArtifact, VersionView
+from caveat.services.identity._people import NewAccount
+from caveat.services.kernel.principal import ConsoleOperator, Principal
+from caveat.services.kernel.uow import CallContext
 from tests.support import Scenario
 
 PROJECT = "Hypersonics"

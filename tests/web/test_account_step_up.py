@@ -8,8 +8,8 @@ from typing import Any
 
 from caveat.bootstrap.container import Node
 from caveat.domain.permissions import STEP_UP_WINDOW_S
-from caveat.services.audit import EventFilter
-from caveat.services.principal import ConsoleOperator
+from caveat.services.kernel.principal import ConsoleOperator
+from caveat.services.ledger._audit import EventFilter
 from tests.support import PASSWORD, Scenario
 from tests.web.conftest import Browser
 

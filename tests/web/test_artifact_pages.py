@@ -9,9 +9,9 @@ import pytest
 
 from caveat.bootstrap.container import Node
 from caveat.domain.identity import Role
-from caveat.services.audit import EventFilter
-from caveat.services.principal import ConsoleOperator
-from caveat.services.uow import CallContext
+from caveat.services.kernel.principal import ConsoleOperator
+from caveat.services.kernel.uow import CallContext
+from caveat.services.ledger._audit import EventFilter
 from caveat.web.routes import artifacts as artifact_routes
 from tests.support import Scenario
 from tests.web.conftest import Browser

@@ -38,9 +38,9 @@ def seed(data_dir: str) -> dict[str, str]:
     from caveat.bootstrap.container import open_node
     from caveat.bootstrap.settings import Settings
     from caveat.domain.identity import Clearance, CommonLevel, Role
-    from caveat.services.artifacts import NewArtifact
-    from caveat.services.principal import ConsoleOperator, Principal
-    from caveat.services.uow import CallContext
+    from caveat.services.artifacts._service import NewArtifact
+    from caveat.services.kernel.principal import ConsoleOperator, Principal
+    from caveat.services.kernel.uow import CallContext
 
     node = open_node(Settings(data_dir=Path(data_dir)))
     console, ctx, out = ConsoleOperator("browser-test"), CallContext.cli(), {}

@@ -12,9 +12,9 @@ import pytest
 from caveat.bootstrap.container import Node
 from caveat.domain.identity import Role
 from caveat.domain.labels import parse_marking
-from caveat.services.people import NewAccount
-from caveat.services.principal import ConsoleOperator
-from caveat.services.uow import CallContext
+from caveat.services.identity._people import NewAccount
+from caveat.services.kernel.principal import ConsoleOperator
+from caveat.services.kernel.uow import CallContext
 from tests.support import PASSWORD, Scenario
 from tests.web.conftest import Browser
 

@@ -10,8 +10,8 @@ import pytest
 
 from caveat.bootstrap.container import Node
 from caveat.domain.labels import MarkingError
-from caveat.services.principal import ConsoleOperator
-from caveat.services.uow import CallContext
+from caveat.services.kernel.principal import ConsoleOperator
+from caveat.services.kernel.uow import CallContext
 from tests.support import Scenario
 from tests.web.conftest import Browser
 from tests.web.content import FR_LAB, PROJECT, UK_LAB, Content

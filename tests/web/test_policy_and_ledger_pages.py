@@ -11,10 +11,10 @@ from caveat.bootstrap.container import Node
 from caveat.domain.export_control import parse_export_classification
 from caveat.domain.identity import Role
 from caveat.domain.labels import parse_marking
-from caveat.services import policy_listing
-from caveat.services.audit import EventFilter
-from caveat.services.principal import ConsoleOperator
-from caveat.services.uow import CallContext
+from caveat.services.kernel.principal import ConsoleOperator
+from caveat.services.kernel.uow import CallContext
+from caveat.services.ledger._audit import EventFilter
+from caveat.services.policy import listing as policy_listing
 from tests.support import Scenario
 from tests.web.conftest import Browser
 from tests.web.content import PROJECT, UK_LAB, Content

@@ -13,8 +13,8 @@ import pytest
 
 from caveat.bootstrap.container import Node
 from caveat.domain.identity import Role
-from caveat.services.principal import ConsoleOperator
-from caveat.services.uow import CallContext
+from caveat.services.kernel.principal import ConsoleOperator
+from caveat.services.kernel.uow import CallContext
 from tests.support import Scenario
 from tests.web.conftest import Browser
 

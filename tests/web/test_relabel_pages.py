@@ -12,9 +12,9 @@ import pytest
 
 from caveat.bootstrap.container import Node
 from caveat.domain.compliance import AgreementKind
-from caveat.services.agreements import AgreementDraft
-from caveat.services.principal import ConsoleOperator
-from caveat.services.uow import CallContext
+from caveat.services.compliance._agreements import AgreementDraft
+from caveat.services.kernel.principal import ConsoleOperator
+from caveat.services.kernel.uow import CallContext
 from tests.support import Scenario
 from tests.web.conftest import Browser
 from tests.web.content import FR_LAB, PROJECT, Content

@@ -14,8 +14,8 @@ import pytest
 
 from caveat.bootstrap.container import Node
 from caveat.domain.identity import Role
-from caveat.services.artifacts import NewArtifact
-from caveat.services.authorizations import AuthorizationDraft
+from caveat.services.artifacts._service import NewArtifact
+from caveat.services.compliance._authorizations import AuthorizationDraft
 from tests.compliance.support import CONSOLE, World, build, ctx
 from tests.support import FakeClock
 from tests.web.conftest import Browser

@@ -11,8 +11,8 @@ from typing import Any
 import pytest
 
 from caveat.bootstrap.container import Node
-from caveat.services.audit import WITHHELD, EventFilter
-from caveat.services.principal import ConsoleOperator
+from caveat.services.kernel.principal import ConsoleOperator
+from caveat.services.ledger._audit import WITHHELD, EventFilter
 from tests.permissions.test_side_channels import SECRET_TITLE, UK_LAB, Cast, cast
 from tests.support import FakeClock
 from tests.web.conftest import Browser

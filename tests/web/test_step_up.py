@@ -10,9 +10,9 @@ from fastapi.testclient import TestClient
 
 from caveat.api.app import create_app
 from caveat.bootstrap.container import Node
-from caveat.services.audit import EventFilter
-from caveat.services.principal import ConsoleOperator, Scope
-from caveat.services.uow import CallContext
+from caveat.services.kernel.principal import ConsoleOperator, Scope
+from caveat.services.kernel.uow import CallContext
+from caveat.services.ledger._audit import EventFilter
 from tests.support import Scenario
 from tests.web.conftest import Browser
 from tests.web.content import PROJECT, UK_LAB, Content

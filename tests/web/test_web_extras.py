@@ -16,10 +16,10 @@ from caveat.domain.identity import Role
 from caveat.domain.ledger import CosignatureV1Signer, open_note
 from caveat.domain.ledger.note import Signature
 from caveat.domain.policy import GrantKind
-from caveat.services.audit import EventFilter
-from caveat.services.ledger_witness import WitnessReply, WitnessService, parse_add_checkpoint
-from caveat.services.principal import ConsoleOperator
-from caveat.services.uow import CallContext
+from caveat.services.kernel.principal import ConsoleOperator
+from caveat.services.kernel.uow import CallContext
+from caveat.services.ledger._audit import EventFilter
+from caveat.services.ledger._witness import WitnessReply, WitnessService, parse_add_checkpoint
 from tests.support import Scenario
 from tests.web.conftest import Browser
 from tests.web.content import PROJECT, UK_LAB, Content

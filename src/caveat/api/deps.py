@@ -8,8 +8,8 @@ from fastapi import Depends, Request
 
 from caveat.bootstrap.container import Node
 from caveat.domain.errors import AuthenticationFailed, PermissionDenied
-from caveat.services.principal import Principal, Scope
-from caveat.services.uow import CallContext
+from caveat.services.kernel.principal import Principal, Scope
+from caveat.services.kernel.uow import CallContext
 
 SESSION_COOKIE = "caveat_session"
 CSRF_HEADER = "x-requested-with"

@@ -8,10 +8,8 @@ from typing import Annotated, Any
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from caveat.domain.identity import CommonLevel, OrganisationKind, PersonStatus, Role
-from caveat.services.people import Person
-from caveat.services.principal import Scope
-from caveat.services.registry import Organisation
-from caveat.services.tokens import ApiToken
+from caveat.services.identity import ApiToken, Organisation, Person
+from caveat.services.kernel.principal import Scope
 
 NationCode = Annotated[str, Field(min_length=3, max_length=3, examples=["GBR"])]
 

@@ -38,7 +38,7 @@ from caveat.adapters.files import make_private_dir
 from caveat.bootstrap.container import Node, open_node
 from caveat.bootstrap.settings import Settings
 from caveat.domain.errors import CaveatError, Conflict, ErrorKind, InvalidInput
-from caveat.services.principal import ConsoleOperator
+from caveat.services.kernel.principal import ConsoleOperator
 
 MANIFEST = "manifest.json"
 FORMAT = "caveat-backup-v1"

@@ -29,21 +29,43 @@ from caveat.domain.identity import (
 from caveat.domain.nations import require_nation
 from caveat.domain.policy import DualNationalRule, PolicyConfig
 from caveat.domain.throttle import ThrottlePolicy
-from caveat.services import demo
-from caveat.services.agreements import AgreementService, DbAgreements
-from caveat.services.artifacts import ArtifactService
-from caveat.services.artifacts_admin import ArtifactAdmin
-from caveat.services.artifacts_search import ArtifactSearch
-from caveat.services.audit import AuditService
-from caveat.services.auth import AuthService, SessionPolicy
-from caveat.services.authorizations import AuthorizationService, DbAuthorizations
-from caveat.services.embargoes import DbEmbargoes, EmbargoService
-from caveat.services.ledger import CheckpointSchedule, LedgerService, origin_for
-from caveat.services.ledger_bundle import BundleExporter
-from caveat.services.ledger_verify import LedgerVerifier
-from caveat.services.ledger_witness import HttpWitnessTransport, WitnessService
-from caveat.services.ledger_worker import LedgerWorker
-from caveat.services.monitoring import MonitoringService, MonitorRules
+from caveat.services import demo as demo
+from caveat.services.artifacts import ArtifactAdmin, ArtifactSearch, ArtifactService
+from caveat.services.compliance import (
+    AgreementService,
+    AuthorizationService,
+    DbAgreements,
+    DbAuthorizations,
+    DbEmbargoes,
+    DbScreening,
+    EmbargoService,
+    ReleaseService,
+    ScreeningService,
+)
+from caveat.services.identity import (
+    AuthService,
+    ConductAlert,
+    NewAccount,
+    PeopleService,
+    RegistryService,
+    SessionPolicy,
+    TokenService,
+)
+from caveat.services.kernel.principal import ConsoleOperator
+from caveat.services.kernel.uow import CallContext, Clock, UnitOfWork, UnitOfWorkFactory
+from caveat.services.ledger import (
+    AuditService,
+    BundleExporter,
+    CheckpointSchedule,
+    HttpWitnessTransport,
+    LedgerService,
+    LedgerVerifier,
+    LedgerWorker,
+    MonitoringService,
+    MonitorRules,
+    WitnessService,
+    origin_for,
+)
 from caveat.services.node import (
     NodeIdentity,
     create_identity,
@@ -51,21 +73,15 @@ from caveat.services.node import (
     new_node_id,
     public_key_b64,
 )
-from caveat.services.people import ConductAlert, NewAccount, PeopleService
-from caveat.services.people_effect import AccessEffects
-from caveat.services.policy import PolicyService
-from caveat.services.policy_catalogue import CatalogueService
-from caveat.services.policy_grants import GrantService
-from caveat.services.policy_holdings import HoldingsService
-from caveat.services.principal import ConsoleOperator
-from caveat.services.programme_records import ProgrammeRecords
-from caveat.services.programmes import ProgrammeService
+from caveat.services.policy import (
+    AccessEffects,
+    CatalogueService,
+    GrantService,
+    HoldingsService,
+    PolicyService,
+)
+from caveat.services.programmes import ProgrammeRecords, ProgrammeService
 from caveat.services.projects import ProjectService
-from caveat.services.registry import RegistryService
-from caveat.services.releases import ReleaseService
-from caveat.services.screening import DbScreening, ScreeningService
-from caveat.services.tokens import TokenService
-from caveat.services.uow import CallContext, Clock, UnitOfWork, UnitOfWorkFactory
 
 
 def utc_now() -> datetime:

@@ -18,8 +18,8 @@ from caveat.domain.errors import InvalidInput
 from caveat.domain.identity import Clearance, CommonLevel, OrganisationKind, PersonStatus, Role
 
 if TYPE_CHECKING:
-    from caveat.services.people import MfaSecrets, NewAccount, Person
-    from caveat.services.people_effect import Effect
+    from caveat.services.identity import MfaSecrets, NewAccount, Person
+    from caveat.services.policy import Effect
 
 JsonOpt = Annotated[bool, typer.Option("--json", help="print JSON for scripts")]
 ReasonOpt = Annotated[str, typer.Option("--reason", help="why (kept in the ledger)")]
@@ -89,8 +89,8 @@ def user_add(
     json_: JsonOpt = False,
 ) -> None:
     """Create an account; prints a one-time password and TOTP enrolment once."""
-    from caveat.services.principal import ConsoleOperator
-    from caveat.services.uow import CallContext
+    from caveat.services.kernel.principal import ConsoleOperator
+    from caveat.services.kernel.uow import CallContext
 
     with errors(json_):
         node = state(ctx).open()
@@ -142,8 +142,8 @@ def user_set(
     json_: JsonOpt = False,
 ) -> None:
     """Change an account's roles, clearance or nationalities (with --reason)."""
-    from caveat.services.principal import ConsoleOperator
-    from caveat.services.uow import CallContext
+    from caveat.services.kernel.principal import ConsoleOperator
+    from caveat.services.kernel.uow import CallContext
 
     with errors(json_):
         node = state(ctx).open()
@@ -245,8 +245,8 @@ def user_show(ctx: typer.Context, ref: str, json_: JsonOpt = False) -> None:
 def _status(
     ctx: typer.Context, ref: str, status: PersonStatus, reason: str, dry_run: bool, json_: bool
 ) -> None:
-    from caveat.services.principal import ConsoleOperator
-    from caveat.services.uow import CallContext
+    from caveat.services.kernel.principal import ConsoleOperator
+    from caveat.services.kernel.uow import CallContext
 
     with errors(json_):
         node = state(ctx).open()
@@ -293,8 +293,8 @@ def user_unlock(
     ctx: typer.Context, ref: str, reason: ReasonOpt = "", json_: JsonOpt = False
 ) -> None:
     """Lift a login lockout."""
-    from caveat.services.principal import ConsoleOperator
-    from caveat.services.uow import CallContext
+    from caveat.services.kernel.principal import ConsoleOperator
+    from caveat.services.kernel.uow import CallContext
 
     with errors(json_):
         person = (
@@ -308,8 +308,8 @@ def user_unlock(
 @users.command("unlock-address")
 def user_unlock_address(ctx: typer.Context, address: str, json_: JsonOpt = False) -> None:
     """Lift the sign-in throttle on a client address (after repeated failures from it)."""
-    from caveat.services.principal import ConsoleOperator
-    from caveat.services.uow import CallContext
+    from caveat.services.kernel.principal import ConsoleOperator
+    from caveat.services.kernel.uow import CallContext
 
     with errors(json_):
         lifted = (
@@ -327,8 +327,8 @@ def user_reset_mfa(
     ctx: typer.Context, ref: str, reason: ReasonOpt = "", json_: JsonOpt = False
 ) -> None:
     """Issue a new TOTP seed and recovery codes (printed once); ends every session."""
-    from caveat.services.principal import ConsoleOperator
-    from caveat.services.uow import CallContext
+    from caveat.services.kernel.principal import ConsoleOperator
+    from caveat.services.kernel.uow import CallContext
 
     with errors(json_):
         person, mfa = (
@@ -352,8 +352,8 @@ def org_add(
     json_: JsonOpt = False,
 ) -> None:
     """Register an organisation."""
-    from caveat.services.principal import ConsoleOperator
-    from caveat.services.uow import CallContext
+    from caveat.services.kernel.principal import ConsoleOperator
+    from caveat.services.kernel.uow import CallContext
 
     with errors(json_):
         org = (
@@ -398,8 +398,8 @@ def group_add(
     json_: JsonOpt = False,
 ) -> None:
     """Create a custom group of nations."""
-    from caveat.services.principal import ConsoleOperator
-    from caveat.services.uow import CallContext
+    from caveat.services.kernel.principal import ConsoleOperator
+    from caveat.services.kernel.uow import CallContext
 
     with errors(json_):
         group = (

@@ -23,9 +23,9 @@ from caveat.domain.resources import ResourceKind
 
 if TYPE_CHECKING:
     from caveat.bootstrap.container import Node
-    from caveat.services.artifacts_admin import VerifyReport
-    from caveat.services.principal import ConsoleOperator
-    from caveat.services.uow import CallContext
+    from caveat.services.artifacts import VerifyReport
+    from caveat.services.kernel.principal import ConsoleOperator
+    from caveat.services.kernel.uow import CallContext
 
 keys = typer.Typer(help="The node's key-encryption keys.", no_args_is_help=True)
 JsonOpt = Annotated[bool, typer.Option("--json", help="print JSON for scripts")]
@@ -343,8 +343,8 @@ def sweep_at_start(node: Node) -> None:
     Only expired sessions and blobs no row names that are older than an hour go, so it
     is safe beside uploads in progress; a failing blob store only warns.
     """
-    from caveat.services.principal import ConsoleOperator
-    from caveat.services.uow import CallContext
+    from caveat.services.kernel.principal import ConsoleOperator
+    from caveat.services.kernel.uow import CallContext
 
     try:
         report = node.artifact_admin.cleanup(ConsoleOperator("serve"), CallContext.cli())
@@ -362,7 +362,7 @@ def _verify_all(
     node: Node, console: ConsoleOperator, call: CallContext, *, quiet: bool
 ) -> VerifyReport:
     """Every artifact, batch by batch, with a progress bar on stderr."""
-    from caveat.services.artifacts_admin import VerifyReport
+    from caveat.services.artifacts import VerifyReport
 
     admin, after, done = node.artifact_admin, None, VerifyReport(0, 0, 0)
     with _counter("verifying artifacts", quiet) as tick:
@@ -407,8 +407,8 @@ def verify(
     json_: JsonOpt = False,
 ) -> None:
     """Check bindings, labels, keys and every encrypted byte on this node (needs its keys)."""
-    from caveat.services.principal import ConsoleOperator
-    from caveat.services.uow import CallContext
+    from caveat.services.kernel.principal import ConsoleOperator
+    from caveat.services.kernel.uow import CallContext
 
     if (artifact_id is None) == (not all_):
         raise typer.BadParameter("give an artifact id or --all")
@@ -481,8 +481,8 @@ def keys_rotate(
     json_: JsonOpt = False,
 ) -> None:
     """Add a new primary KEK key and rewrap every data key (content stays as it is)."""
-    from caveat.services.principal import ConsoleOperator
-    from caveat.services.uow import CallContext
+    from caveat.services.kernel.principal import ConsoleOperator
+    from caveat.services.kernel.uow import CallContext
 
     with errors(json_):
         report = (

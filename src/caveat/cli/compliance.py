@@ -15,14 +15,11 @@ from caveat.cli.context import state
 from caveat.cli.output import errors, out, show, table
 from caveat.domain.compliance import AgreementKind
 from caveat.domain.errors import InvalidInput
-from caveat.services.principal import ConsoleOperator
+from caveat.services.kernel.principal import ConsoleOperator
 
 if TYPE_CHECKING:
-    from caveat.services.agreements import Agreement
-    from caveat.services.authorizations import Authorization
-    from caveat.services.embargoes import Embargo
+    from caveat.services.compliance import Agreement, Authorization, Embargo, Hit, NameCheck
     from caveat.services.programmes import Programme, Visit
-    from caveat.services.screening import Hit, NameCheck
 
 JsonOpt = Annotated[bool, typer.Option("--json", help="print JSON for scripts")]
 Many = Annotated[list[str] | None, typer.Option()]
@@ -109,7 +106,7 @@ def programme_create(
     json_: JsonOpt = False,
 ) -> None:
     """Create a programme."""
-    from caveat.services.uow import CallContext
+    from caveat.services.kernel.uow import CallContext
 
     with errors(json_):
         prog = (
@@ -141,7 +138,7 @@ def programme_add_project(
     ctx: typer.Context, programme: str, project: str, json_: JsonOpt = False
 ) -> None:
     """Put a project in a programme."""
-    from caveat.services.uow import CallContext
+    from caveat.services.kernel.uow import CallContext
 
     with errors(json_):
         node = state(ctx).open()
@@ -160,7 +157,7 @@ def programme_participant(
     json_: JsonOpt = False,
 ) -> None:
     """Add or update a participating organisation."""
-    from caveat.services.uow import CallContext
+    from caveat.services.kernel.uow import CallContext
 
     with errors(json_):
         node = state(ctx).open()
@@ -184,7 +181,7 @@ def programme_funding(
     json_: JsonOpt = False,
 ) -> None:
     """Record a commitment or contribution."""
-    from caveat.services.uow import CallContext
+    from caveat.services.kernel.uow import CallContext
 
     with errors(json_):
         entry = (
@@ -232,7 +229,7 @@ def programme_activity(
     json_: JsonOpt = False,
 ) -> None:
     """Record a training course or an exchange placement."""
-    from caveat.services.uow import CallContext
+    from caveat.services.kernel.uow import CallContext
 
     with errors(json_):
         activity = (
@@ -300,8 +297,8 @@ def agreement_create(
     json_: JsonOpt = False,
 ) -> None:
     """Record a draft agreement (no effect until activated)."""
-    from caveat.services.agreements import AgreementDraft
-    from caveat.services.uow import CallContext
+    from caveat.services.compliance import AgreementDraft
+    from caveat.services.kernel.uow import CallContext
 
     with errors(json_):
         draft = AgreementDraft(
@@ -376,8 +373,8 @@ def agreement_amend(
     json_: JsonOpt = False,
 ) -> None:
     """A new version: the current terms with the options given replaced."""
-    from caveat.services.agreements import AgreementDraft
-    from caveat.services.uow import CallContext
+    from caveat.services.compliance import AgreementDraft
+    from caveat.services.kernel.uow import CallContext
 
     with errors(json_):
         node = state(ctx).open()
@@ -406,7 +403,7 @@ def agreement_amend(
 
 
 def _move(ctx: typer.Context, ref: str, verb: str, reason: str, json_: bool) -> None:
-    from caveat.services.uow import CallContext
+    from caveat.services.kernel.uow import CallContext
 
     with errors(json_):
         moved = (
@@ -493,8 +490,8 @@ def authorization_create(
     json_: JsonOpt = False,
 ) -> None:
     """Record an export authorization."""
-    from caveat.services.authorizations import AuthorizationDraft
-    from caveat.services.uow import CallContext
+    from caveat.services.compliance import AuthorizationDraft
+    from caveat.services.kernel.uow import CallContext
 
     with errors(json_):
         draft = AuthorizationDraft(
@@ -532,7 +529,7 @@ def authorization_show(ctx: typer.Context, ref: str, json_: JsonOpt = False) -> 
 
 
 def _authorization_move(ctx: typer.Context, ref: str, verb: str, reason: str, json_: bool) -> None:
-    from caveat.services.uow import CallContext
+    from caveat.services.kernel.uow import CallContext
 
     with errors(json_):
         moved = (
@@ -639,7 +636,7 @@ def screen_import(
     json_: JsonOpt = False,
 ) -> None:
     """Import a list (all or nothing) and re-screen everyone."""
-    from caveat.services.uow import CallContext
+    from caveat.services.kernel.uow import CallContext
 
     with errors(json_):
         report = (
@@ -686,7 +683,7 @@ def screen_lists(ctx: typer.Context, json_: JsonOpt = False) -> None:
 @screen.command("run")
 def screen_run(ctx: typer.Context, json_: JsonOpt = False) -> None:
     """Re-screen every person and organisation against every list."""
-    from caveat.services.uow import CallContext
+    from caveat.services.kernel.uow import CallContext
 
     with errors(json_):
         new = state(ctx).open().screening.run(CONSOLE, CallContext.cli())
@@ -716,7 +713,7 @@ def screen_resolve(
     json_: JsonOpt = False,
 ) -> None:
     """Resolve a hit as a false positive (hold ends) or a true match."""
-    from caveat.services.uow import CallContext
+    from caveat.services.kernel.uow import CallContext
 
     with errors(json_):
         done = (
@@ -753,8 +750,8 @@ def embargo_add(
     json_: JsonOpt = False,
 ) -> None:
     """Record one embargo."""
-    from caveat.services.embargoes import EmbargoDraft
-    from caveat.services.uow import CallContext
+    from caveat.services.compliance import EmbargoDraft
+    from caveat.services.kernel.uow import CallContext
 
     with errors(json_):
         draft = EmbargoDraft(
@@ -772,7 +769,7 @@ def embargo_add(
 @embargoes.command("import")
 def embargo_import(ctx: typer.Context, path: Path, json_: JsonOpt = False) -> None:
     """Record every embargo of a CSV file (all or nothing)."""
-    from caveat.services.uow import CallContext
+    from caveat.services.kernel.uow import CallContext
 
     with errors(json_):
         made = state(ctx).open().embargoes.load(CONSOLE, CallContext.cli(), _read(path, "path"))
@@ -796,7 +793,7 @@ def embargo_lift(
     json_: JsonOpt = False,
 ) -> None:
     """End an embargo on a day."""
-    from caveat.services.uow import CallContext
+    from caveat.services.kernel.uow import CallContext
 
     with errors(json_):
         lifted = (
@@ -842,7 +839,7 @@ def visit_request(
     json_: JsonOpt = False,
 ) -> None:
     """Ask for a visit to a host laboratory."""
-    from caveat.services.uow import CallContext
+    from caveat.services.kernel.uow import CallContext
 
     with errors(json_):
         made = (
@@ -871,7 +868,7 @@ def visit_decide(
     json_: JsonOpt = False,
 ) -> None:
     """Approve (temporary membership) or deny a visit."""
-    from caveat.services.uow import CallContext
+    from caveat.services.kernel.uow import CallContext
 
     with errors(json_):
         done = (

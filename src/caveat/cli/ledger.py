@@ -16,11 +16,10 @@ from caveat.cli.context import state
 from caveat.cli.output import emit_json, errors, out, show, table
 from caveat.domain.errors import InvalidInput
 from caveat.domain.events import Outcome
-from caveat.services.principal import ConsoleOperator
+from caveat.services.kernel.principal import ConsoleOperator
 
 if TYPE_CHECKING:
-    from caveat.services.audit import AuditPage
-    from caveat.services.ledger_verify import VerifyReport
+    from caveat.services.ledger import AuditPage, VerifyReport
 
 audit = typer.Typer(help="Verify and explore the tamper-evident ledger.", no_args_is_help=True)
 witness = typer.Typer(help="Witnesses of this log, and logs this node witnesses.")
@@ -33,7 +32,7 @@ CONSOLE = ConsoleOperator()
 @audit.command("integrate")
 def integrate(ctx: typer.Context, json_: JsonOpt = False) -> None:
     """Integrate pending events into the tree, publish a checkpoint if due, run monitoring."""
-    from caveat.services.uow import CallContext
+    from caveat.services.kernel.uow import CallContext
 
     with errors(json_):
         node = state(ctx).open()
@@ -171,7 +170,7 @@ def verify(ctx: typer.Context, json_: JsonOpt = False) -> None:
 @audit.command("export")
 def export(ctx: typer.Context, file: Path, json_: JsonOpt = False) -> None:
     """Write a self-contained bundle (entries, checkpoints, public keys) to FILE."""
-    from caveat.services.uow import CallContext
+    from caveat.services.kernel.uow import CallContext
 
     with errors(json_):
         summary = state(ctx).open().bundles.export(CONSOLE, CallContext.cli(), file)
@@ -201,7 +200,7 @@ def verify_bundle_command(
     json_: JsonOpt = False,
 ) -> None:
     """Check a bundle offline: no database, no server."""
-    from caveat.services.ledger_bundle import verify_bundle
+    from caveat.services.ledger import verify_bundle
 
     with errors(json_):
         witnesses = witness_key or []
@@ -232,7 +231,7 @@ def witness_add(
     json_: JsonOpt = False,
 ) -> None:
     """Configure a partner to witness this node's log."""
-    from caveat.services.uow import CallContext
+    from caveat.services.kernel.uow import CallContext
 
     with errors(json_):
         added = (
@@ -264,7 +263,7 @@ def witness_request(
     json_: JsonOpt = False,
 ) -> None:
     """Publish a checkpoint and ask every configured witness (or one) to cosign it."""
-    from caveat.services.uow import CallContext
+    from caveat.services.kernel.uow import CallContext
 
     with errors(json_):
         outcomes = (
@@ -293,7 +292,7 @@ def witness_trust_log(
     json_: JsonOpt = False,
 ) -> None:
     """Agree to witness a partner log (its add-checkpoint requests are then accepted)."""
-    from caveat.services.uow import CallContext
+    from caveat.services.kernel.uow import CallContext
 
     with errors(json_):
         log = (
@@ -360,7 +359,7 @@ def events(
     json_: JsonOpt = False,
 ) -> None:
     """Search the event log, newest first."""
-    from caveat.services.audit import EventFilter
+    from caveat.services.ledger import EventFilter
 
     with errors(json_):
         f = EventFilter(actor, target_type, target_id, action, outcome, _utc(since), _utc(until))
@@ -404,8 +403,8 @@ def csv_export(
     json_: JsonOpt = False,
 ) -> None:
     """Export matching events (oldest first) as CSV to FILE; the export is recorded."""
-    from caveat.services.audit import EventFilter
-    from caveat.services.uow import CallContext
+    from caveat.services.kernel.uow import CallContext
+    from caveat.services.ledger import EventFilter
 
     with errors(json_):
         f = EventFilter(actor=actor, action=action, since=_utc(since), until=_utc(until))
@@ -457,7 +456,7 @@ def acknowledge(
     json_: JsonOpt = False,
 ) -> None:
     """Acknowledge an alert with a note."""
-    from caveat.services.uow import CallContext
+    from caveat.services.kernel.uow import CallContext
 
     with errors(json_):
         done = (

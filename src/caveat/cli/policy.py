@@ -18,7 +18,7 @@ from caveat.domain.access import Action, GrantKind
 from caveat.domain.errors import CaveatError, InvalidInput
 from caveat.domain.export_control import parse_export_classification
 from caveat.domain.identity import CommonLevel, ProjectRole
-from caveat.services.principal import ConsoleOperator
+from caveat.services.kernel.principal import ConsoleOperator
 
 if TYPE_CHECKING:
     from caveat.domain.groups import GroupDirectory
@@ -308,7 +308,7 @@ def project_create(
     json_: JsonOpt = False,
 ) -> None:
     """Create a project, in a programme if one is named (one transaction)."""
-    from caveat.services.uow import CallContext
+    from caveat.services.kernel.uow import CallContext
 
     with errors(json_):
         node = state(ctx).open()
@@ -348,7 +348,7 @@ def project_add_member(
     json_: JsonOpt = False,
 ) -> None:
     """Add a person to a project (need-to-know)."""
-    from caveat.services.uow import CallContext
+    from caveat.services.kernel.uow import CallContext
 
     with errors(json_):
         member = (
@@ -372,7 +372,7 @@ def project_change_member(
     json_: JsonOpt = False,
 ) -> None:
     """Change a member's role or end date."""
-    from caveat.services.uow import CallContext
+    from caveat.services.kernel.uow import CallContext
 
     with errors(json_):
         member = (
@@ -397,7 +397,7 @@ def project_remove_member(
     ctx: typer.Context, project: str, user: str, json_: JsonOpt = False
 ) -> None:
     """Remove a person from a project."""
-    from caveat.services.uow import CallContext
+    from caveat.services.kernel.uow import CallContext
 
     with errors(json_):
         state(ctx).open().projects.remove_member(CONSOLE, CallContext.cli(), project, user)
@@ -424,7 +424,7 @@ def resource_add(
 ) -> None:
     """Register a labelled resource."""
     from caveat.domain.labels import parse_marking, render_banner
-    from caveat.services.uow import CallContext
+    from caveat.services.kernel.uow import CallContext
 
     with errors(json_):
         node = state(ctx).open()
@@ -472,7 +472,7 @@ def resource_grant(
     json_: JsonOpt = False,
 ) -> None:
     """Grant a person access (need-to-know) or the originator's permission."""
-    from caveat.services.uow import CallContext
+    from caveat.services.kernel.uow import CallContext
 
     with errors(json_):
         node = state(ctx).open()
@@ -502,7 +502,7 @@ def resource_read_on(
 ) -> None:
     """Read a person on to a caveat (SCI:SI, SAP:SAR-BP) directly at the console: recorded
     as an approved request and raises a conduct alert (people ask and approve instead)."""
-    from caveat.services.uow import CallContext
+    from caveat.services.kernel.uow import CallContext
 
     with errors(json_):
         made = (
@@ -529,7 +529,7 @@ def resource_read_off(
     json_: JsonOpt = False,
 ) -> None:
     """Read a person off a caveat."""
-    from caveat.services.uow import CallContext
+    from caveat.services.kernel.uow import CallContext
 
     with errors(json_):
         state(ctx).open().grants.revoke_caveat(
@@ -575,7 +575,7 @@ def resource_decide_read_on(
     json_: JsonOpt = False,
 ) -> None:
     """Approve or deny a pending read-on at the console (raises a conduct alert)."""
-    from caveat.services.uow import CallContext
+    from caveat.services.kernel.uow import CallContext
 
     with errors(json_):
         made = (

@@ -15,18 +15,20 @@ from caveat.domain.export_control import parse_export_classification
 from caveat.domain.identity import Clearance, CommonLevel, OrganisationKind, PersonStatus, Role
 from caveat.domain.labels import parse_marking
 from caveat.domain.policy import GrantKind
-from caveat.services.agreements import AgreementDraft, AgreementService
-from caveat.services.authorizations import AuthorizationDraft, AuthorizationService
-from caveat.services.people import NewAccount, PeopleService
-from caveat.services.policy_catalogue import CatalogueService
-from caveat.services.policy_grants import GrantService
-from caveat.services.principal import ConsoleOperator, Principal
+from caveat.services.compliance import (
+    AgreementDraft,
+    AgreementService,
+    AuthorizationDraft,
+    AuthorizationService,
+    ReleaseService,
+    ScreeningService,
+)
+from caveat.services.identity import NewAccount, PeopleService, RegistryService
+from caveat.services.kernel.principal import ConsoleOperator, Principal
+from caveat.services.kernel.uow import CallContext, Clock
+from caveat.services.policy import CatalogueService, GrantService
 from caveat.services.programmes import ProgrammeService
 from caveat.services.projects import ProjectService
-from caveat.services.registry import RegistryService
-from caveat.services.releases import ReleaseService
-from caveat.services.screening import ScreeningService
-from caveat.services.uow import CallContext, Clock
 
 DEMO_PASSWORD = "caveat-demo-sensor-2026"  # noqa: S105 - published demo credential
 

@@ -17,7 +17,7 @@ from fastapi.responses import RedirectResponse
 from caveat.api.problems import STATUS
 from caveat.domain.errors import CaveatError, ErrorKind, InvalidInput
 from caveat.domain.identity import Person
-from caveat.services.registry import Organisation
+from caveat.services.identity import Organisation
 from caveat.web.session import node_of
 
 # Integrity and internal failures always get the error page.

@@ -27,8 +27,8 @@ from caveat.domain.labels import (
     render_banner,
     render_portion,
 )
+from caveat.services.kernel.principal import Principal
 from caveat.services.policy import PolicyService
-from caveat.services.principal import Principal
 
 LEVEL_STYLE = {0: "unclassified", 1: "restricted", 2: "confidential", 3: "secret", 4: "top-secret"}
 

@@ -12,7 +12,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 
 from caveat.domain.identity import Role
 from caveat.domain.labels import Label
-from caveat.services.principal import Principal
+from caveat.services.kernel.principal import Principal
 from caveat.web.banners import page_banner
 
 _TEMPLATES = str(resources.files("caveat.web").joinpath("templates"))

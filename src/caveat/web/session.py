@@ -13,8 +13,8 @@ from caveat.api.deps import SESSION_COOKIE
 from caveat.bootstrap.container import Node
 from caveat.domain.errors import AuthenticationFailed, PermissionDenied
 from caveat.domain.identity import Role
-from caveat.services.principal import Principal
-from caveat.services.uow import CallContext
+from caveat.services.kernel.principal import Principal
+from caveat.services.kernel.uow import CallContext
 from caveat.web.csrf import check_session_token, session_token
 from caveat.web.pages import ADMIN_ROLES, PageContext
 

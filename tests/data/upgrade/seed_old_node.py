@@ -14,8 +14,8 @@ from pathlib import Path
 from caveat.bootstrap.container import open_node
 from caveat.bootstrap.settings import Settings
 from caveat.domain.credentials import totp_code
-from caveat.services.artifacts import NewArtifact
-from caveat.services.uow import CallContext
+from caveat.services.artifacts._service import NewArtifact
+from caveat.services.kernel.uow import CallContext
 
 data_dir = Path(sys.argv[1])
 creds = json.loads((data_dir / "demo-credentials.json").read_text())

@@ -26,8 +26,8 @@ from caveat.domain.labels import (
     label_to_canonical_json,
     label_to_json_object,
 )
-from caveat.services.principal import ConsoleOperator
-from caveat.services.uow import CallContext
+from caveat.services.kernel.principal import ConsoleOperator
+from caveat.services.kernel.uow import CallContext
 
 P, R = CategoryType.PERMISSIVE, CategoryType.RESTRICTIVE
 BROKEN = [

@@ -31,12 +31,13 @@ from caveat.domain.compliance.release import RelabelPath
 from caveat.domain.errors import CaveatError, InvalidInput
 from caveat.services.artifacts import (
     Appender,
+    ArtifactPage,
     ArtifactView,
     NewArtifact,
+    SearchQuery,
     UploadStatus,
     VersionView,
 )
-from caveat.services.artifacts_search import ArtifactPage, SearchQuery
 
 router = APIRouter(prefix="/api/v1", tags=["artifacts"])
 BUFFER = 4 << 20  # whole segments are encrypted from it directly (ADR 0015)

@@ -15,9 +15,7 @@ from caveat.api.deps import CtxDep, CurrentPrincipal, NodeDep
 from caveat.api.routes.policy import plain
 from caveat.api.schemas import Strict
 from caveat.domain.compliance import AgreementKind
-from caveat.services.agreements import AgreementDraft
-from caveat.services.authorizations import AuthorizationDraft
-from caveat.services.embargoes import EmbargoDraft
+from caveat.services.compliance import AgreementDraft, AuthorizationDraft, EmbargoDraft
 
 router = APIRouter(prefix="/api/v1", tags=["compliance"])
 

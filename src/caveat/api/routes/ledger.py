@@ -23,23 +23,22 @@ from caveat.api.deps import CtxDep, CurrentPrincipal, NodeDep
 from caveat.api.schemas import CSV, MAX_LOG_SIZE, Strict
 from caveat.domain.errors import CaveatError, InvalidInput, NotFound
 from caveat.domain.events import Outcome
-from caveat.services.audit import AuditPage, EventFilter
 from caveat.services.ledger import (
     TILE_WIDTH,
+    Alert,
+    AuditPage,
     ConsistencyProof,
+    EventFilter,
     InclusionProof,
     StoredCheckpoint,
-    b64,
-)
-from caveat.services.ledger_witness import (
     WitnessBadProof,
     WitnessBadRequest,
     WitnessBadSignature,
     WitnessRootMismatch,
     WitnessStaleSize,
     WitnessUnknownLog,
+    b64,
 )
-from caveat.services.monitoring import Alert
 
 
 @asynccontextmanager

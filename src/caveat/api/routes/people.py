@@ -21,9 +21,9 @@ from caveat.api.schemas import (
 )
 from caveat.domain.identity import Clearance, PersonStatus
 from caveat.domain.permissions import Act
-from caveat.services.authorize import authorize
-from caveat.services.people import MfaSecrets
-from caveat.services.people_effect import Effect
+from caveat.services.identity import MfaSecrets
+from caveat.services.kernel.authorize import authorize
+from caveat.services.policy import Effect
 
 router = APIRouter(prefix="/api/v1/people", tags=["people"])
 throttle_router = APIRouter(prefix="/api/v1/throttle", tags=["people"])

@@ -34,10 +34,10 @@ from caveat.domain.identity import (
     PersonStatus,
     Role,
 )
-from caveat.services.artifacts_admin import RotationReport, VerifyReport
-from caveat.services.audit import EventFilter
-from caveat.services.people import MfaSecrets
-from caveat.services.people_effect import Effect
+from caveat.services.artifacts import RotationReport, VerifyReport
+from caveat.services.identity import MfaSecrets
+from caveat.services.ledger import EventFilter
+from caveat.services.policy import Effect
 from caveat.web import forms
 from caveat.web.pages import PageContext, render
 from caveat.web.session import AdminPage, ctx_of, node_of, role_gate

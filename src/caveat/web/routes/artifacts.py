@@ -32,10 +32,14 @@ from caveat.domain.identity import Role
 from caveat.domain.labels import Label
 from caveat.domain.labels.errors import marking_caret
 from caveat.domain.resources import ResourceKind
-from caveat.services.artifacts import Appender, ArtifactView, NewArtifact
-from caveat.services.artifacts_search import SearchQuery
-from caveat.services.principal import Principal
-from caveat.services.relabels import RelabelPreview
+from caveat.services.artifacts import (
+    Appender,
+    ArtifactView,
+    NewArtifact,
+    RelabelPreview,
+    SearchQuery,
+)
+from caveat.services.kernel.principal import Principal
 from caveat.web import forms
 from caveat.web.csrf import check_session_token
 from caveat.web.labelling import (

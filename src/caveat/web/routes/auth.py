@@ -15,7 +15,7 @@ from starlette.concurrency import run_in_threadpool
 from caveat.api.deps import SESSION_COOKIE
 from caveat.domain.errors import CaveatError, InvalidInput
 from caveat.domain.permissions import Code
-from caveat.services.principal import Scope
+from caveat.services.kernel.principal import Scope
 from caveat.web import forms
 from caveat.web.csrf import PRE_SESSION_COOKIE, check_pre_session_token, new_pre_session_token
 from caveat.web.pages import PageContext, render

@@ -31,10 +31,16 @@ from caveat.domain.lifecycles import (
     SCREENING_HIT,
     AuthorizationStatus,
 )
-from caveat.services.agreements import Agreement, AgreementDraft
-from caveat.services.authorizations import Authorization, AuthorizationDraft
-from caveat.services.embargoes import FILE_COLUMNS, EmbargoDraft
-from caveat.services.screening import ListFormat, NameCheck
+from caveat.services.compliance import (
+    FILE_COLUMNS,
+    Agreement,
+    AgreementDraft,
+    Authorization,
+    AuthorizationDraft,
+    EmbargoDraft,
+    ListFormat,
+    NameCheck,
+)
 from caveat.web import forms
 from caveat.web.pages import PageContext, render
 from caveat.web.routes.artifacts import level_names

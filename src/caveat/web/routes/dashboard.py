@@ -9,8 +9,8 @@ from fastapi.responses import HTMLResponse
 
 from caveat.domain.identity import Role
 from caveat.domain.lifecycles import VISIT
-from caveat.services.artifacts_search import SearchQuery
-from caveat.services.monitoring import AlertStatus
+from caveat.services.artifacts import SearchQuery
+from caveat.services.ledger import AlertStatus
 from caveat.web.labelling import label_of, portion
 from caveat.web.pages import PageContext, render
 from caveat.web.routes.releases import awaiting

@@ -42,11 +42,16 @@ from caveat.domain.ledger import (
 )
 from caveat.domain.ledger.note import NoteVerifier, cosignature_timestamp
 from caveat.domain.permissions import Act
-from caveat.services.audit import WITHHELD, EventFilter
-from caveat.services.authorize import allowed
-from caveat.services.ledger import ConsistencyProof, StoredCheckpoint, b64
-from caveat.services.ledger_witness import WitnessOutcome
-from caveat.services.monitoring import AlertStatus
+from caveat.services.kernel.authorize import allowed
+from caveat.services.ledger import (
+    WITHHELD,
+    AlertStatus,
+    ConsistencyProof,
+    EventFilter,
+    StoredCheckpoint,
+    WitnessOutcome,
+    b64,
+)
 from caveat.web import forms
 from caveat.web.labelling import labels_in
 from caveat.web.pages import PageContext, render

@@ -42,9 +42,9 @@ from caveat.domain.policy import (
 )
 from caveat.domain.policy import explain as officer_view
 from caveat.domain.resources import ResourceKind
-from caveat.services.artifacts_catalogue import parse_label_text
+from caveat.services.artifacts import parse_label_text
+from caveat.services.kernel.principal import Principal
 from caveat.services.policy import ResourceView
-from caveat.services.principal import Principal
 from caveat.web import forms
 from caveat.web.labelling import check_label, normalised_text, portion, style
 from caveat.web.pages import PageContext, render

@@ -19,9 +19,9 @@ from fastapi.responses import HTMLResponse, Response
 from caveat.domain.compliance import ActivityKind, FundingKind, ProgrammeRole
 from caveat.domain.errors import CaveatError, NotFound
 from caveat.domain.identity import Person, ProjectRole, Role
+from caveat.services.identity import Organisation
 from caveat.services.programmes import Programme
 from caveat.services.projects import Member
-from caveat.services.registry import Organisation
 from caveat.web import forms
 from caveat.web.pages import PageContext, render
 from caveat.web.programme_chart import chart, money, share_rows

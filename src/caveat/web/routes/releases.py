@@ -27,12 +27,10 @@ from caveat.domain.identity import Role
 from caveat.domain.labels import Label
 from caveat.domain.lifecycles import RELEASE
 from caveat.domain.permissions import Act
-from caveat.services.artifacts import ArtifactView
-from caveat.services.authorize import allowed
-from caveat.services.export_report import ExportReport, ReportLine
-from caveat.services.principal import Principal
-from caveat.services.relabels import RelabelRequest
-from caveat.services.releases import Release
+from caveat.services.artifacts import ArtifactView, RelabelRequest
+from caveat.services.compliance import ExportReport, Release, ReportLine
+from caveat.services.kernel.authorize import allowed
+from caveat.services.kernel.principal import Principal
 from caveat.web import forms
 from caveat.web.labelling import portion
 from caveat.web.pages import PageContext, render

@@ -1,0 +1,66 @@
+"""Artifacts: catalogue entries, encrypted content, uploads, downloads, versions, labels and search.
+
+The entry point of the feature: other features, the API, the web app and the CLI import
+from here only (an import-linter contract keeps the modules beside it private)."""
+
+from __future__ import annotations
+
+from caveat.services.artifacts._admin import (
+    ArtifactAdmin,
+    RotationReport,
+    VerifyReport,
+)
+from caveat.services.artifacts._catalogue import (
+    DraftLabel,
+    parse_label_text,
+)
+from caveat.services.artifacts._labelling import (
+    Decided,
+    write_label_version,
+)
+from caveat.services.artifacts._lookup import (
+    versions_of,
+)
+from caveat.services.artifacts._relabels import (
+    RelabelPreview,
+    RelabelRequest,
+    banner_of,
+    require_retransfer_allowed,
+)
+from caveat.services.artifacts._search import (
+    ArtifactPage,
+    ArtifactSearch,
+    SearchQuery,
+)
+from caveat.services.artifacts._service import (
+    Appender,
+    ArtifactService,
+    ArtifactView,
+    NewArtifact,
+    UploadStatus,
+    VersionView,
+)
+
+__all__ = [
+    "Appender",
+    "ArtifactAdmin",
+    "ArtifactPage",
+    "ArtifactSearch",
+    "ArtifactService",
+    "ArtifactView",
+    "Decided",
+    "DraftLabel",
+    "NewArtifact",
+    "RelabelPreview",
+    "RelabelRequest",
+    "RotationReport",
+    "SearchQuery",
+    "UploadStatus",
+    "VerifyReport",
+    "VersionView",
+    "banner_of",
+    "parse_label_text",
+    "require_retransfer_allowed",
+    "versions_of",
+    "write_label_version",
+]

@@ -1,0 +1,86 @@
+"""The ledger: events, checkpoints, tiles, bundles, witnesses, audit queries and monitoring alerts.
+
+The entry point of the feature: other features, the API, the web app and the CLI import
+from here only (an import-linter contract keeps the modules beside it private)."""
+
+from __future__ import annotations
+
+from caveat.services.ledger._audit import (
+    WITHHELD,
+    AuditPage,
+    AuditService,
+    EventFilter,
+    csv_cell,
+)
+from caveat.services.ledger._bundle import (
+    BundleExporter,
+    verify_bundle,
+)
+from caveat.services.ledger._monitoring import (
+    Alert,
+    AlertStatus,
+    MonitoringService,
+    MonitorRules,
+)
+from caveat.services.ledger._service import (
+    TILE_WIDTH,
+    CheckpointSchedule,
+    ConsistencyProof,
+    InclusionProof,
+    LedgerService,
+    StoredCheckpoint,
+    b64,
+    origin_for,
+)
+from caveat.services.ledger._verify import (
+    LedgerVerifier,
+    VerifyReport,
+)
+from caveat.services.ledger._witness import (
+    HttpWitnessTransport,
+    WitnessBadProof,
+    WitnessBadRequest,
+    WitnessBadSignature,
+    WitnessOutcome,
+    WitnessRootMismatch,
+    WitnessService,
+    WitnessStaleSize,
+    WitnessUnknownLog,
+)
+from caveat.services.ledger._worker import (
+    LedgerWorker,
+)
+
+__all__ = [
+    "TILE_WIDTH",
+    "WITHHELD",
+    "Alert",
+    "AlertStatus",
+    "AuditPage",
+    "AuditService",
+    "BundleExporter",
+    "CheckpointSchedule",
+    "ConsistencyProof",
+    "EventFilter",
+    "HttpWitnessTransport",
+    "InclusionProof",
+    "LedgerService",
+    "LedgerVerifier",
+    "LedgerWorker",
+    "MonitorRules",
+    "MonitoringService",
+    "StoredCheckpoint",
+    "VerifyReport",
+    "WitnessBadProof",
+    "WitnessBadRequest",
+    "WitnessBadSignature",
+    "WitnessOutcome",
+    "WitnessRootMismatch",
+    "WitnessService",
+    "WitnessStaleSize",
+    "WitnessUnknownLog",
+    "b64",
+    "csv_cell",
+    "origin_for",
+    "verify_bundle",
+]

@@ -1,0 +1,44 @@
+"""The policy service: decisions, explanations, grants, holdings, listings and catalogues.
+
+The entry point of the feature: other features, the API, the web app and the CLI import
+from here only (an import-linter contract keeps the modules beside it private)."""
+
+from __future__ import annotations
+
+from caveat.services.policy._catalogue import (
+    CatalogueService,
+)
+from caveat.services.policy._effects import (
+    AccessEffects,
+    Effect,
+)
+from caveat.services.policy._grants import (
+    GrantService,
+)
+from caveat.services.policy._holdings import (
+    HoldingsService,
+)
+from caveat.services.policy._loader import (
+    find_resource,
+    people_rows,
+    resource_of,
+    subject_of,
+)
+from caveat.services.policy._service import (
+    PolicyService,
+    ResourceView,
+)
+
+__all__ = [
+    "AccessEffects",
+    "CatalogueService",
+    "Effect",
+    "GrantService",
+    "HoldingsService",
+    "PolicyService",
+    "ResourceView",
+    "find_resource",
+    "people_rows",
+    "resource_of",
+    "subject_of",
+]

@@ -76,14 +76,14 @@ def test_demo_comes_up_and_a_demo_user_signs_in(
     demo_server: tuple[str, dict[str, str], Path],
 ) -> None:
     url, env, data_dir = demo_server
-    code = caveat("--data-dir", str(data_dir), "demo", "code", "sam", env=env)
+    code = caveat("--data-dir", str(data_dir), "demo", "code", "priya", env=env)
     assert code.returncode == 0, code.stderr
     otp = code.stdout.strip()
     assert len(otp) == 6
     with CaveatClient(url) as client:
-        client.login("sam", DEMO_PASSWORD, otp)
+        client.login("priya", DEMO_PASSWORD, otp)
         me = client.me()
-        assert me["citizenships"] == ["GBR", "USA"]  # the dual national
+        assert me["citizenships"] == ["GBR", "IND"]  # a dual national
         assert me["organisation_name"] == "Northwind Sensors Ltd"
     # The CLI's remote commands go through the SDK and keep the token in a 0600 file.
     config = data_dir.parent / "config"
@@ -107,6 +107,19 @@ def test_demo_comes_up_and_a_demo_user_signs_in(
     assert json.loads(whoami.stdout)["username"] == "alice"
     assert caveat("logout", "--json", env=env).returncode == 0
     assert caveat("whoami", "--json", env=env).returncode == 3
+    # The demo holds content: the dual national lists what he may read (not NOFORN).
+    sam_otp = caveat("--data-dir", str(data_dir), "demo", "code", "sam", env=env).stdout.strip()
+    login = caveat(
+        "login", "--server", url, "--username", "sam", "--password", DEMO_PASSWORD,
+        "--otp", sam_otp, "--json", env=env,
+    )  # fmt: skip
+    assert login.returncode == 0, login.stdout + login.stderr
+    listed = caveat("ls", "--json", env=env)
+    assert listed.returncode == 0, listed.stdout + listed.stderr
+    titles = {item["title"] for item in json.loads(listed.stdout)["items"]}
+    assert "Passive sensor trial report, phase 1" in titles
+    assert "Radar cross-section measurements, X band" not in titles
+    assert caveat("logout", "--json", env=env).returncode == 0
     with CaveatClient(url) as client, pytest.raises(AuthenticationFailed):
         client.login(
             "mallory",

@@ -440,8 +440,10 @@ def init_node(
 
 def seed_demo(node: Node) -> dict[str, NewAccount]:
     """The demo scenario (``services/demo.py``) on ``node``, through its services and
-    on its clock; the people's accounts by username."""
-    return demo.seed(
+    on its clock, with the demo's files uploaded; the people's accounts by username."""
+    from caveat.bootstrap import demo_content
+
+    accounts = demo.seed(
         node.registry,
         node.people,
         node.projects,
@@ -454,3 +456,5 @@ def seed_demo(node: Node) -> dict[str, NewAccount]:
         node.releases,
         clock=node.uow.clock,
     )
+    demo.seed_content(node.artifacts, node.people, demo_content.files(), clock=node.uow.clock)
+    return accounts

@@ -7,6 +7,8 @@ own nations (one expired), every role, and one suspended account.
 
 from __future__ import annotations
 
+import hashlib
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 
@@ -15,6 +17,7 @@ from caveat.domain.export_control import parse_export_classification
 from caveat.domain.identity import Clearance, CommonLevel, OrganisationKind, PersonStatus, Role
 from caveat.domain.labels import parse_marking
 from caveat.domain.policy import GrantKind
+from caveat.services.artifacts import ArtifactService, NewArtifact
 from caveat.services.compliance import (
     AgreementDraft,
     AgreementService,
@@ -503,3 +506,53 @@ def seed_compliance(
         ),
     )
     screening.import_list(console, ctx, name=DEMO_LIST_NAME, fmt="generic", text=DEMO_LIST)
+
+
+@dataclass(frozen=True, slots=True)
+class DemoFile:
+    """One artifact of the demo with its content, uploaded by ``uploader``."""
+
+    uploader: str
+    project: str
+    kind: str
+    title: str
+    marking: str
+    filename: str
+    media_type: str
+    content: Callable[[], bytes]
+    summary: str = ""
+    keywords: Sequence[str] = ()
+    controls: Sequence[str] = ()
+
+
+def seed_content(
+    artifacts: ArtifactService,
+    people: PeopleService,
+    files: Sequence[DemoFile],
+    *,
+    clock: Clock,
+) -> None:
+    """Upload ``files``, each by its uploader through the ordinary upload path (label
+    checked against what the uploader may read, content encrypted, events written)."""
+    ctx = CallContext.cli()
+    for file in files:
+        uploader = Principal(person=people.get_person(file.uploader), mfa_at=clock())
+        data = file.content()
+        artifacts.put(
+            uploader,
+            ctx,
+            [data],
+            sha256=hashlib.sha256(data).hexdigest(),
+            new=NewArtifact(
+                project=file.project,
+                kind=file.kind,
+                title=file.title,
+                label=file.marking,
+                summary=file.summary,
+                keywords=file.keywords,
+                controls=file.controls,
+            ),
+            filename=file.filename,
+            media_type=file.media_type,
+            size=len(data),
+        )

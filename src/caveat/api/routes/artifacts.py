@@ -24,8 +24,8 @@ from starlette.requests import ClientDisconnect
 
 from caveat.api.deps import CtxDep, CurrentPrincipal, NodeDep
 from caveat.api.problems import problem
-from caveat.api.routes.policy import plain
 from caveat.api.schemas import Strict
+from caveat.api.views import plain
 from caveat.domain.artifacts import IpKind, IpOwner, served_media_type
 from caveat.domain.compliance.release import RelabelPath
 from caveat.domain.errors import CaveatError, InvalidInput

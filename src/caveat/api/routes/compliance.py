@@ -12,8 +12,8 @@ from fastapi import APIRouter
 from pydantic import Field
 
 from caveat.api.deps import CtxDep, CurrentPrincipal, NodeDep
-from caveat.api.routes.policy import plain
 from caveat.api.schemas import Strict
+from caveat.api.views import plain
 from caveat.domain.compliance import AgreementKind
 from caveat.services.compliance import AgreementDraft, AuthorizationDraft, EmbargoDraft
 

@@ -6,17 +6,16 @@ grants and caveat holdings. Every deny carries ``failed``: the requirement codes
 
 from __future__ import annotations
 
-import dataclasses
 from datetime import date, datetime
-from enum import Enum
 from typing import Annotated, Any, Literal
 
 import rfc8785
 from fastapi import APIRouter, Query
-from pydantic import Field
+from pydantic import BaseModel, Field
 
 from caveat.api.deps import CtxDep, CurrentPrincipal, NodeDep
 from caveat.api.schemas import Strict
+from caveat.api.views import LabelObject, view_model
 from caveat.bootstrap.container import Node
 from caveat.domain.errors import InvalidInput
 from caveat.domain.export_control import parse_export_classification
@@ -49,28 +48,20 @@ from caveat.domain.policy import (
     WhatIf,
     explain,
 )
-from caveat.domain.policy.explain import Audience
+from caveat.domain.policy.explain import Audience, Explanation
+from caveat.services.policy import (
+    CaveatView,
+    Grant,
+    GrantView,
+    Page,
+    ReadOnRequest,
+    Registered,
+    ResourceView,
+    WhoCanReport,
+)
+from caveat.services.projects import Member, Project
 
 router = APIRouter(prefix="/api/v1", tags=["policy"])
-
-
-def plain(value: Any) -> Any:
-    """Dataclasses, enums, sets, labels and dates as JSON-ready values."""
-    if isinstance(value, Label):
-        return label_to_json_object(value)
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return {f.name: plain(getattr(value, f.name)) for f in dataclasses.fields(value)}
-    if isinstance(value, dict):
-        return {str(k): plain(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [plain(v) for v in value]
-    if isinstance(value, frozenset | set):
-        return sorted(plain(v) for v in value)
-    if isinstance(value, Enum):
-        return value.value
-    if isinstance(value, datetime | date):
-        return value.isoformat()
-    return value
 
 
 # labels
@@ -91,41 +82,71 @@ class RollUpIn(Strict):
     on: date | None = None
 
 
-def _label_out(label: Label) -> dict[str, Any]:
-    return {
-        "label": label_to_json_object(label),
-        "canonical": label_to_canonical_json(label).decode(),
-        "banner": render_banner(label),
-        "portion": render_portion(label),
-        "common_level": common_level(label),
-    }
+class LabelOut(BaseModel):
+    """A label in every form: its object, canonical JSON, banner and portion mark."""
+
+    label: LabelObject
+    canonical: str = Field(description="RFC 8785 canonical JSON of the label")
+    banner: str
+    portion: str
+    common_level: int
+
+
+class MarkingProblem(BaseModel):
+    code: str
+    detail: str
+    position: int
+    hint: str | None
+
+
+class ValidityOut(BaseModel):
+    valid: bool
+    error: MarkingProblem | None
+
+
+class NormalisedOut(BaseModel):
+    text: str
+    normalised: str
+    changed: bool
+
+
+def _label_out(label: Label) -> LabelOut:
+    return LabelOut(
+        label=label_to_json_object(label),
+        canonical=label_to_canonical_json(label).decode(),
+        banner=render_banner(label),
+        portion=render_portion(label),
+        common_level=common_level(label),
+    )
 
 
 @router.post("/labels/parse")
-def parse_label(body: MarkingIn, _: CurrentPrincipal, node: NodeDep) -> dict[str, Any]:
+def parse_label(body: MarkingIn, _: CurrentPrincipal, node: NodeDep) -> LabelOut:
     """Parse a banner or portion mark strictly; errors carry the position and a hint."""
     day = body.on or node.uow.clock().date()
     return _label_out(parse_marking(body.text, groups=node.registry.directory(), on=day))
 
 
 @router.post("/labels/validate")
-def validate_label(body: MarkingIn, _: CurrentPrincipal, node: NodeDep) -> dict[str, Any]:
+def validate_label(body: MarkingIn, _: CurrentPrincipal, node: NodeDep) -> ValidityOut:
     """Whether a marking is valid; an invalid one is reported, not raised."""
     day = body.on or node.uow.clock().date()
     try:
         parse_marking(body.text, groups=node.registry.directory(), on=day)
     except MarkingError as exc:
-        error = {"code": exc.code, "detail": exc.detail, "position": exc.position, "hint": exc.hint}
-        return {"valid": False, "error": error}
-    return {"valid": True, "error": None}
+        error = MarkingProblem(
+            code=exc.code, detail=exc.detail, position=exc.position, hint=exc.hint
+        )
+        return ValidityOut(valid=False, error=error)
+    return ValidityOut(valid=True, error=None)
 
 
 @router.post("/labels/normalise")
-def normalise_label(body: MarkingIn, _: CurrentPrincipal, node: NodeDep) -> dict[str, Any]:
+def normalise_label(body: MarkingIn, _: CurrentPrincipal, node: NodeDep) -> NormalisedOut:
     """The corrected form of a marking (order, spacing, case, group collapse)."""
     day = body.on or node.uow.clock().date()
     fixed = normalise(body.text, node.registry.directory(), day)
-    return {"text": body.text, "normalised": fixed, "changed": fixed != body.text}
+    return NormalisedOut(text=body.text, normalised=fixed, changed=fixed != body.text)
 
 
 def _canonical_bytes(label: dict[str, Any]) -> bytes:
@@ -142,7 +163,7 @@ def _canonical_bytes(label: dict[str, Any]) -> bytes:
 
 
 @router.post("/labels/render")
-def render_label(body: RenderIn, _: CurrentPrincipal, node: NodeDep) -> dict[str, Any]:
+def render_label(body: RenderIn, _: CurrentPrincipal, node: NodeDep) -> LabelOut:
     """Banner and portion mark of a label given as its canonical JSON object; a label
     that breaks a marking rule is refused as /labels/parse refuses its banner."""
     canonical = _canonical_bytes(body.label)
@@ -150,7 +171,7 @@ def render_label(body: RenderIn, _: CurrentPrincipal, node: NodeDep) -> dict[str
 
 
 @router.post("/labels/roll-up")
-def roll_up_labels(body: RollUpIn, _: CurrentPrincipal, node: NodeDep) -> dict[str, Any]:
+def roll_up_labels(body: RollUpIn, _: CurrentPrincipal, node: NodeDep) -> LabelOut:
     """The label of an aggregate of several markings."""
     day = body.on or node.uow.clock().date()
     groups = node.registry.directory()
@@ -180,43 +201,42 @@ class MemberChangeIn(Strict):
     open_ended: bool = False
 
 
-@router.get("/projects")
-def projects(_: CurrentPrincipal, node: NodeDep) -> list[dict[str, Any]]:
+@router.get("/projects", response_model=list[view_model(Project)])  # type: ignore[misc]
+def projects(_: CurrentPrincipal, node: NodeDep) -> list[Project]:
     """Every project."""
-    return [plain(p) for p in node.projects.list_projects()]
+    return list(node.projects.list_projects())
 
 
-@router.post("/projects", status_code=201)
+@router.post("/projects", status_code=201, response_model=view_model(Project))
 def create_project(
     body: ProjectIn, principal: CurrentPrincipal, node: NodeDep, ctx: CtxDep
-) -> dict[str, Any]:
+) -> Project:
     """Create a project (programme managers, security officers); in a programme
     (programme managers), the project and its link are one transaction."""
     if body.programme:
         project = node.programmes.create_project(principal, ctx, body.programme, body.name)
     else:
         project = node.projects.create_project(principal, ctx, name=body.name)
-    return dict(plain(project))
+    return project
 
 
-@router.get("/projects/{ref}/members")
-def project_members(ref: str, _: CurrentPrincipal, node: NodeDep) -> list[dict[str, Any]]:
+@router.get("/projects/{ref}/members", response_model=list[view_model(Member)])  # type: ignore[misc]
+def project_members(ref: str, _: CurrentPrincipal, node: NodeDep) -> list[Member]:
     """A project's members."""
-    return [plain(m) for m in node.projects.members(ref)]
+    return list(node.projects.members(ref))
 
 
-@router.post("/projects/{ref}/members", status_code=201)
+@router.post("/projects/{ref}/members", status_code=201, response_model=view_model(Member))
 def add_member(
     ref: str, body: MemberIn, principal: CurrentPrincipal, node: NodeDep, ctx: CtxDep
-) -> dict[str, Any]:
+) -> Member:
     """Add a member (need-to-know), optionally until ``expires_at``."""
-    member = node.projects.add_member(
+    return node.projects.add_member(
         principal, ctx, ref, body.person, expires_at=body.expires_at, role=body.role
     )
-    return dict(plain(member))
 
 
-@router.patch("/projects/{ref}/members/{person}")
+@router.patch("/projects/{ref}/members/{person}", response_model=view_model(Member))
 def change_member(
     ref: str,
     person: str,
@@ -224,9 +244,9 @@ def change_member(
     principal: CurrentPrincipal,
     node: NodeDep,
     ctx: CtxDep,
-) -> dict[str, Any]:
+) -> Member:
     """Change a member's project role or end date."""
-    member = node.projects.update_member(
+    return node.projects.update_member(
         principal,
         ctx,
         ref,
@@ -235,7 +255,6 @@ def change_member(
         expires_at=body.expires_at,
         open_ended=body.open_ended,
     )
-    return dict(plain(member))
 
 
 @router.delete("/projects/{ref}/members/{person}", status_code=204)
@@ -277,10 +296,10 @@ class DecisionIn(Strict):
     reason: str = Field(default="", max_length=2000, description="required to deny")
 
 
-@router.post("/resources", status_code=201)
+@router.post("/resources", status_code=201, response_model=view_model(Registered))
 def register_resource(
     body: ResourceIn, principal: CurrentPrincipal, node: NodeDep, ctx: CtxDep
-) -> dict[str, Any]:
+) -> Registered:
     """Register a labelled resource in a project you belong to."""
     if (body.marking is None) == (body.label is None):
         raise InvalidInput("give either marking or label", code="label_required", field="marking")
@@ -292,7 +311,7 @@ def register_resource(
         label = label_from_canonical_json(
             _canonical_bytes(body.label), groups=node.registry.directory()
         )
-    registered = node.catalogue.register(
+    return node.catalogue.register(
         principal,
         ctx,
         project=body.project,
@@ -302,44 +321,42 @@ def register_resource(
         export=parse_export_classification(body.controls, dual_use=body.dual_use),
         originator=body.originator,
     )
-    return dict(plain(registered))
 
 
-@router.get("/resources")
+@router.get("/resources", response_model=view_model(Page))
 def list_resources(
     principal: CurrentPrincipal,
     node: NodeDep,
     action: Action = Action.DISCOVER,
     after: str | None = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
-) -> dict[str, Any]:
+) -> Page:
     """The resources you may ``action``: a keyset page and ``total``, exact when
     ``total_exact``; otherwise there are more than ``total`` (counting stops there)."""
-    page = node.policy.list_visible(principal, action=action, after=after, limit=limit)
-    return dict(plain(page))
+    return node.policy.list_visible(principal, action=action, after=after, limit=limit)
 
 
-@router.get("/resources/{resource_id}")
-def get_resource(resource_id: str, principal: CurrentPrincipal, node: NodeDep) -> dict[str, Any]:
+@router.get("/resources/{resource_id}", response_model=view_model(ResourceView))
+def get_resource(resource_id: str, principal: CurrentPrincipal, node: NodeDep) -> ResourceView:
     """A resource's metadata and label (404 unless you may discover it)."""
-    return dict(plain(node.policy.get(principal, resource_id)))
+    return node.policy.get(principal, resource_id)
 
 
-@router.get("/resources/{resource_id}/decision")
+@router.get("/resources/{resource_id}/decision", response_model=view_model(Explanation))
 def my_decision(
     resource_id: str, principal: CurrentPrincipal, node: NodeDep, action: Action = Action.READ
-) -> dict[str, Any]:
+) -> Explanation:
     """Your own decision on a resource, with every requirement (subject view)."""
-    return dict(plain(node.policy.my_decision(principal, resource_id, action)))
+    return node.policy.my_decision(principal, resource_id, action)
 
 
-@router.post("/resources/{resource_id}/grants", status_code=201)
+@router.post("/resources/{resource_id}/grants", status_code=201, response_model=view_model(Grant))
 def grant(
     resource_id: str, body: GrantIn, principal: CurrentPrincipal, node: NodeDep, ctx: CtxDep
-) -> dict[str, Any]:
+) -> Grant:
     """Grant need-to-know (access: the project's lead or the grantee's own security
     officer, never oneself) or the originator's permission (its security officers)."""
-    made = node.grants.grant(
+    return node.grants.grant(
         principal,
         ctx,
         resource=resource_id,
@@ -347,7 +364,6 @@ def grant(
         kind=body.kind,
         expires_at=body.expires_at,
     )
-    return dict(plain(made))
 
 
 @router.delete("/resources/{resource_id}/grants/{grant_id}", status_code=204)
@@ -358,19 +374,22 @@ def revoke_grant(
     node.grants.revoke_grant(principal, ctx, resource=resource_id, grant_id=grant_id)
 
 
-@router.get("/resources/{resource_id}/grants")
-def list_grants(resource_id: str, principal: CurrentPrincipal, node: NodeDep) -> list[Any]:
+@router.get(
+    "/resources/{resource_id}/grants",
+    response_model=list[view_model(GrantView)],  # type: ignore[misc]
+)
+def list_grants(resource_id: str, principal: CurrentPrincipal, node: NodeDep) -> list[GrantView]:
     """The explicit grants on a resource you may discover (officers, leads, auditors)."""
-    return [plain(g) for g in node.holdings.grants(principal, resource_id)]
+    return list(node.holdings.grants(principal, resource_id))
 
 
-@router.post("/people/{ref}/caveats", status_code=201)
+@router.post("/people/{ref}/caveats", status_code=201, response_model=view_model(ReadOnRequest))
 def request_readon(
     ref: str, body: CaveatIn, principal: CurrentPrincipal, node: NodeDep, ctx: CtxDep
-) -> dict[str, Any]:
+) -> ReadOnRequest:
     """Ask for a person to be read on to a caveat: the person's own security officer,
     never for oneself; a different officer of the organisation approves it."""
-    made = node.grants.request_readon(
+    return node.grants.request_readon(
         principal,
         ctx,
         person=ref,
@@ -378,34 +397,32 @@ def request_readon(
         reason=body.reason,
         expires_at=body.expires_at,
     )
-    return dict(plain(made))
 
 
-@router.get("/people/{ref}/caveats")
-def list_caveats(ref: str, principal: CurrentPrincipal, node: NodeDep) -> list[Any]:
+@router.get("/people/{ref}/caveats", response_model=list[view_model(CaveatView)])  # type: ignore[misc]
+def list_caveats(ref: str, principal: CurrentPrincipal, node: NodeDep) -> list[CaveatView]:
     """The caveats a person holds (their own security officers, auditors)."""
-    return [plain(c) for c in node.holdings.caveats(principal, ref)]
+    return list(node.holdings.caveats(principal, ref))
 
 
-@router.get("/readons")
+@router.get("/readons", response_model=list[view_model(ReadOnRequest)])  # type: ignore[misc]
 def readon_requests(
     principal: CurrentPrincipal, node: NodeDep, status: str | None = "pending"
-) -> list[Any]:
+) -> list[ReadOnRequest]:
     """Read-on requests (officers: of their own organisation's people)."""
     wanted = None if status in (None, "", "all") else status
-    return [plain(r) for r in node.grants.readon_requests(principal, status=wanted)]
+    return list(node.grants.readon_requests(principal, status=wanted))
 
 
-@router.post("/readons/{request_id}")
+@router.post("/readons/{request_id}", response_model=view_model(ReadOnRequest))
 def decide_readon(
     request_id: str, body: DecisionIn, principal: CurrentPrincipal, node: NodeDep, ctx: CtxDep
-) -> dict[str, Any]:
+) -> ReadOnRequest:
     """Approve or deny a read-on: a security officer of the person's organisation other
     than who asked, never for oneself."""
-    made = node.grants.decide_readon(
+    return node.grants.decide_readon(
         principal, ctx, request_id, approve=body.approve, reason=body.reason
     )
-    return dict(plain(made))
 
 
 @router.delete("/people/{ref}/caveats/{caveat}", status_code=204)
@@ -485,44 +502,58 @@ def to_change(c: ChangeIn, node: Node) -> Change:
     return AtTime(c.when)
 
 
-def what_if_out(result: WhatIf) -> dict[str, Any]:
-    """A what-if result (officer view) as JSON."""
-    return {
-        "before": plain(explain(result.before, Audience.OFFICER)),
-        "after": plain(explain(result.after, Audience.OFFICER)),
-        "changed": [r.code for r in result.changed],
-    }
+ExplanationOut = view_model(Explanation)
 
 
-@router.post("/policy/explain")
-def explain_decision(body: ExplainIn, principal: CurrentPrincipal, node: NodeDep) -> dict[str, Any]:
+class WhatIfOut(BaseModel):
+    """The officer's view of the decision before and after the changes, and the codes of
+    the requirements whose outcome changed."""
+
+    before: ExplanationOut  # type: ignore[valid-type]
+    after: ExplanationOut  # type: ignore[valid-type]
+    changed: list[str]
+
+
+@router.post("/policy/explain", response_model=ExplanationOut)
+def explain_decision(body: ExplainIn, principal: CurrentPrincipal, node: NodeDep) -> Explanation:
     """Why a person may or may not act on a resource (security officers; officer view)."""
-    found = node.policy.explain(
+    return node.policy.explain(
         principal, person=body.person, resource_id=body.resource, action=body.action
     )
-    return dict(plain(found))
 
 
-@router.get("/policy/who-can/{resource_id}")
+WhoCanOut = view_model(
+    WhoCanReport,
+    name="WhoCanReport",
+    extras={
+        "total": (int, lambda r: r.total),
+        "permitted": (int, lambda r: r.permitted),
+        "summary": (str, lambda r: r.summary()),
+    },
+)
+
+
+@router.get("/policy/who-can/{resource_id}", response_model=WhoCanOut)
 def who_can(
     resource_id: str, principal: CurrentPrincipal, node: NodeDep, action: Action = Action.READ
-) -> dict[str, Any]:
+) -> WhoCanReport:
     """Who may act on a resource (security officers): ``people`` of the officer's own
     organisation with their failed requirements; ``others`` counted per organisation."""
-    found = node.policy.who_can(principal, resource_id=resource_id, action=action)
-    out: dict[str, Any] = plain(found)
-    out.update(total=found.total, permitted=found.permitted, summary=found.summary())
-    return out
+    return node.policy.who_can(principal, resource_id=resource_id, action=action)
 
 
 @router.post("/policy/what-if")
-def what_if(body: WhatIfIn, principal: CurrentPrincipal, node: NodeDep) -> dict[str, Any]:
+def what_if(body: WhatIfIn, principal: CurrentPrincipal, node: NodeDep) -> WhatIfOut:
     """The decision now and under hypothetical changes (security officers)."""
-    result = node.policy.what_if(
+    result: WhatIf = node.policy.what_if(
         principal,
         person=body.person,
         resource_id=body.resource,
         action=body.action,
         changes=[to_change(c, node) for c in body.changes],
     )
-    return what_if_out(result)
+    return WhatIfOut(
+        before=explain(result.before, Audience.OFFICER),
+        after=explain(result.after, Audience.OFFICER),
+        changed=[r.code for r in result.changed],
+    )

@@ -7,17 +7,25 @@ Thin routes: parse, call one service, render. Errors are typed and become proble
 from __future__ import annotations
 
 from datetime import date
-from typing import Any
 
 from fastapi import APIRouter, Query
 from fastapi.responses import PlainTextResponse, Response
 from pydantic import Field
 
 from caveat.api.deps import CtxDep, CurrentPrincipal, NodeDep
-from caveat.api.routes.policy import plain
 from caveat.api.schemas import CSV, Strict
+from caveat.api.views import response_of, view_model
+from caveat.services.artifacts import RelabelRequest
+from caveat.services.compliance import ExportReport, Release, ReleaseService
 
 router = APIRouter(prefix="/api/v1", tags=["releases"])
+ReleaseOut = view_model(Release)
+RelabelRequestOut = view_model(RelabelRequest)
+ExportReportOut = view_model(
+    ExportReport,
+    name="ExportReport",
+    extras={"disagreements": (int, lambda r: r.disagreements)},
+)
 
 
 class ReleaseIn(Strict):
@@ -40,86 +48,80 @@ class DecisionIn(Strict):
     reason: str = Field(max_length=2000)
 
 
-@router.get("/releases")
-def list_releases(principal: CurrentPrincipal, node: NodeDep, awaiting: bool = False) -> list[Any]:
+@router.get("/releases", response_model=list[ReleaseOut])  # type: ignore[valid-type]
+def list_releases(
+    principal: CurrentPrincipal, node: NodeDep, awaiting: bool = False
+) -> list[Release]:
     """Release requests: every one for officers and auditors, one's own otherwise;
     ``awaiting=true``: only those waiting for the caller's classification or decision."""
     if awaiting:
-        return list(plain(node.releases.awaiting(principal)))
-    return list(plain(node.releases.requests(principal)))
+        return node.releases.awaiting(principal)
+    return node.releases.requests(principal)
 
 
-@router.post("/releases", status_code=201)
+@router.post("/releases", status_code=201, response_model=ReleaseOut)
 def request_release(
     body: ReleaseIn, principal: CurrentPrincipal, node: NodeDep, ctx: CtxDep
-) -> Any:
+) -> Release:
     """Ask for a resource to be released to further nations or organisations."""
-    return plain(
-        node.releases.request(
-            principal,
-            ctx,
-            resource=body.resource,
-            to_nations=body.nations,
-            to_organisations=body.organisations,
-            justification=body.justification,
-        )
+    return node.releases.request(
+        principal,
+        ctx,
+        resource=body.resource,
+        to_nations=body.nations,
+        to_organisations=body.organisations,
+        justification=body.justification,
     )
 
 
-@router.post("/releases/{request_id}/classification")
+@router.post("/releases/{request_id}/classification", response_model=ReleaseOut)
 def classify_release(
     request_id: str, body: ClassifyIn, principal: CurrentPrincipal, node: NodeDep, ctx: CtxDep
-) -> Any:
+) -> Release:
     """The export control officer's classification and covering authorization."""
-    return plain(node.releases.classify(principal, ctx, request_id, **body.model_dump()))
+    return node.releases.classify(principal, ctx, request_id, **body.model_dump())
 
 
-@router.post("/releases/{request_id}/decision")
+@router.post("/releases/{request_id}/decision", response_model=ReleaseOut)
 def decide_release(
     request_id: str, body: DecisionIn, principal: CurrentPrincipal, node: NodeDep, ctx: CtxDep
-) -> Any:
+) -> Release:
     """The originator's security officer approves (label and export record) or denies."""
-    return plain(
-        node.releases.decide(principal, ctx, request_id, approve=body.approve, reason=body.reason)
+    return node.releases.decide(
+        principal, ctx, request_id, approve=body.approve, reason=body.reason
     )
 
 
-@router.get("/relabel-requests")
+@router.get("/relabel-requests", response_model=list[RelabelRequestOut])  # type: ignore[valid-type]
 def list_relabel_requests(
     principal: CurrentPrincipal, node: NodeDep, awaiting: bool = False
-) -> list[Any]:
+) -> list[RelabelRequest]:
     """Relabel requests: one's own, and those a security officer of the originating
     organisation may decide; ``awaiting=true``: only the pending ones waiting for them."""
-    return list(plain(node.artifacts.relabel_requests(principal, awaiting=awaiting)))
+    return node.artifacts.relabel_requests(principal, awaiting=awaiting)
 
 
-@router.post("/relabel-requests/{request_id}/decision")
+@router.post("/relabel-requests/{request_id}/decision", response_model=RelabelRequestOut)
 def decide_relabel_request(
     request_id: str, body: DecisionIn, principal: CurrentPrincipal, node: NodeDep, ctx: CtxDep
-) -> Any:
+) -> RelabelRequest:
     """The originator's security officer approves (a new signed label version) or denies."""
-    return plain(
-        node.artifacts.decide_relabel(
-            principal, ctx, request_id, approve=body.approve, reason=body.reason
-        )
+    return node.artifacts.decide_relabel(
+        principal, ctx, request_id, approve=body.approve, reason=body.reason
     )
 
 
-@router.get("/export-records")
+@router.get("/export-records", response_model=response_of(ReleaseService.export_records))
 def export_records(
     principal: CurrentPrincipal,
     node: NodeDep,
     authorization: str | None = Query(default=None, max_length=80),
     since: date | None = None,
     until: date | None = None,
-) -> list[Any]:
+) -> object:
     """Export records per authorization and period (officers and auditors)."""
-    return list(
-        plain(
-            node.releases.export_records(
-                principal, authorization=authorization, since=since, until=until
-            )
-        )
+    return node.releases.export_records(
+        principal, authorization=authorization, since=since, until=until
     )
 
 
@@ -138,22 +140,30 @@ def export_records_csv(
     return PlainTextResponse(text, media_type="text/csv; charset=utf-8")
 
 
-@router.get("/export-records/report")
+@router.get("/export-records/report", response_model=ExportReportOut)
 def export_report(
     principal: CurrentPrincipal,
     node: NodeDep,
     authorization: str | None = Query(default=None, max_length=80),
     since: date | None = None,
     until: date | None = None,
-) -> Any:
+) -> ExportReport:
     """The readable report: names, totals per authorization, ledger agreement per record."""
-    report = node.releases.export_report(
+    return node.releases.export_report(
         principal, authorization=authorization, since=since, until=until
     )
-    return {**plain(report), "disagreements": report.disagreements}
 
 
-@router.get("/export-records.pdf", response_class=Response)
+@router.get(
+    "/export-records.pdf",
+    response_class=Response,
+    responses={
+        200: {
+            "description": "The report as a PDF",
+            "content": {"application/pdf": {"schema": {"type": "string", "format": "binary"}}},
+        }
+    },
+)
 def export_records_pdf(
     principal: CurrentPrincipal,
     node: NodeDep,

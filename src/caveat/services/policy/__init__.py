@@ -7,15 +7,20 @@ from __future__ import annotations
 
 from caveat.services.policy._catalogue import (
     CatalogueService,
+    Registered,
 )
 from caveat.services.policy._effects import (
     AccessEffects,
     Effect,
 )
 from caveat.services.policy._grants import (
+    Grant,
     GrantService,
+    ReadOnRequest,
 )
 from caveat.services.policy._holdings import (
+    CaveatView,
+    GrantView,
     HoldingsService,
 )
 from caveat.services.policy._loader import (
@@ -25,18 +30,27 @@ from caveat.services.policy._loader import (
     subject_of,
 )
 from caveat.services.policy._service import (
+    Page,
     PolicyService,
     ResourceView,
+    WhoCanReport,
 )
 
 __all__ = [
     "AccessEffects",
     "CatalogueService",
+    "CaveatView",
     "Effect",
+    "Grant",
     "GrantService",
+    "GrantView",
     "HoldingsService",
+    "Page",
     "PolicyService",
+    "ReadOnRequest",
+    "Registered",
     "ResourceView",
+    "WhoCanReport",
     "find_resource",
     "people_rows",
     "resource_of",

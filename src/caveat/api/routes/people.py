@@ -4,10 +4,8 @@ nation, never one's own account; suspension, roles and clearances take a reason,
 
 from __future__ import annotations
 
-from typing import Any
-
 from fastapi import APIRouter
-from pydantic import Field
+from pydantic import BaseModel, Field
 
 from caveat.api.deps import CtxDep, CurrentPrincipal, NodeDep
 from caveat.api.schemas import (
@@ -19,6 +17,7 @@ from caveat.api.schemas import (
     PersonOut,
     Strict,
 )
+from caveat.api.views import view_model
 from caveat.domain.identity import Clearance, PersonStatus
 from caveat.domain.permissions import Act
 from caveat.services.identity import MfaSecrets
@@ -43,17 +42,12 @@ class PreviewIn(PersonChangeIn):
     remove_caveat: str | None = Field(default=None, max_length=120)
 
 
-def _effect(effect: Effect) -> dict[str, Any]:
-    return {
-        "person_id": effect.person_id,
-        "username": effect.username,
-        "changes": list(effect.changes),
-        "readable_before": effect.readable_before,
-        "readable_after": effect.readable_after,
-        "gained": effect.gained,
-        "lost": effect.lost,
-        "summary": effect.summary(),
-    }
+EffectOut = view_model(Effect, name="Effect", extras={"summary": (str, lambda e: e.summary())})
+
+
+class AddressUnlockedOut(BaseModel):
+    address: str
+    unlocked: bool = Field(description="whether the address was throttled")
 
 
 def _clearance(body: ClearanceIn | None) -> Clearance | None:
@@ -132,13 +126,11 @@ def change_person(
     return PersonOut.of(person)
 
 
-@router.post("/{ref}/preview")
-def preview_change(
-    ref: str, body: PreviewIn, principal: CurrentPrincipal, node: NodeDep
-) -> dict[str, Any]:
+@router.post("/{ref}/preview", response_model=EffectOut)
+def preview_change(ref: str, body: PreviewIn, principal: CurrentPrincipal, node: NodeDep) -> Effect:
     """What a change would do: how many catalogue entries the person may read now and
     afterwards (counts only), and the change in words. Allowed to whoever may make it."""
-    effect = node.effects.preview(
+    return node.effects.preview(
         principal,
         ref,
         status=body.status,
@@ -150,7 +142,6 @@ def preview_change(
         add_caveat=body.add_caveat,
         remove_caveat=body.remove_caveat,
     )
-    return _effect(effect)
 
 
 @router.post("/{ref}/suspend")
@@ -213,6 +204,7 @@ def reset_mfa(
 @throttle_router.delete("/addresses/{address}")
 def unlock_address(
     address: str, principal: CurrentPrincipal, node: NodeDep, ctx: CtxDep
-) -> dict[str, object]:
+) -> AddressUnlockedOut:
     """Lift the sign-in throttle on a client address."""
-    return {"address": address, "unlocked": node.auth.unlock_address(principal, ctx, address)}
+    unlocked = node.auth.unlock_address(principal, ctx, address)
+    return AddressUnlockedOut(address=address, unlocked=unlocked)

@@ -7,7 +7,6 @@ Outside ``/api/``, three transparency-log protocol endpoints speak the C2SP form
 
 from __future__ import annotations
 
-import dataclasses
 import re
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
@@ -17,10 +16,11 @@ from typing import Annotated, Any
 from fastapi import APIRouter, FastAPI, Path, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse, PlainTextResponse, Response
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from caveat.api.deps import CtxDep, CurrentPrincipal, NodeDep
 from caveat.api.schemas import CSV, MAX_LOG_SIZE, Strict
+from caveat.api.views import response_of, view_model
 from caveat.domain.errors import CaveatError, InvalidInput, NotFound
 from caveat.domain.events import Outcome
 from caveat.services.ledger import (
@@ -34,7 +34,9 @@ from caveat.services.ledger import (
     WitnessBadProof,
     WitnessBadRequest,
     WitnessBadSignature,
+    WitnessOutcome,
     WitnessRootMismatch,
+    WitnessService,
     WitnessStaleSize,
     WitnessUnknownLog,
     b64,
@@ -127,56 +129,42 @@ class KeysOut(BaseModel):
     witness_vkey: str
 
 
-class EventOut(BaseModel):
-    seq: int
-    leaf_index: int | None
+EventPageOut = view_model(AuditPage)  # AuditEntry: one event as the explorer shows it
+AlertOut = view_model(Alert)
+WitnessOut = response_of(WitnessService.add_witness)
+
+
+class EventActor(BaseModel):
+    kind: str
+    id: str | None
+    name: str | None
+
+
+class EventTarget(BaseModel):
+    type: str
+    id: str | None
+
+
+class LedgerEventOut(BaseModel):
+    """An event document exactly as the leaf hash covers it (RFC 8785 bytes). Withheld
+    (about a resource the reader may not discover): ``data`` is empty, ``withheld`` says
+    why, and ``leaf_hash`` and ``index`` let its inclusion proof still be checked."""
+
+    model_config = ConfigDict(populate_by_name=True)
+    schema_: str = Field(alias="schema", examples=["caveat.event/1"])
     id: str
     type: str
-    occurred_at: datetime
+    type_version: int
+    actor: EventActor
+    target: EventTarget
     outcome: str
-    actor_kind: str
-    actor_id: str | None
-    actor_name: str | None
-    target_type: str
-    target_id: str | None
+    occurred_at: str
     request_id: str | None
+    node_id: str
     data: dict[str, Any]
-    withheld: bool = Field(
-        default=False, description="the data concerns a resource you may not discover"
-    )
-
-
-class EventPageOut(BaseModel):
-    entries: list[EventOut]
-    next_cursor: int | None
-
-    @classmethod
-    def of(cls, page: AuditPage) -> EventPageOut:
-        return cls(
-            entries=[EventOut.model_validate(e, from_attributes=True) for e in page.entries],
-            next_cursor=page.next_cursor,
-        )
-
-
-class AlertOut(BaseModel):
-    id: str
-    rule: str
-    severity: str
-    subject_id: str | None
-    subject_name: str | None
-    summary: str
-    data: dict[str, Any]
-    first_index: int | None
-    last_index: int | None
-    raised_at: datetime
-    status: str
-    acknowledged_at: datetime | None
-    acknowledged_by: str | None
-    acknowledgement: str | None
-
-    @classmethod
-    def of(cls, alert: Alert) -> AlertOut:
-        return cls.model_validate(alert, from_attributes=True)
+    withheld: str | None = None
+    leaf_hash: str | None = None
+    index: int | None = None
 
 
 class AcknowledgeIn(Strict):
@@ -228,7 +216,15 @@ def _not_found_if_out_of_range(call: Callable[[], bytes]) -> bytes:
         raise NotFound("no such tile", code="tile_not_found") from exc
 
 
-@router.get("/tile/entries/{path:path}")
+TILE: dict[int | str, dict[str, Any]] = {
+    200: {
+        "description": "A tile (c2sp.org/tlog-tiles)",
+        "content": {"application/octet-stream": {"schema": {"type": "string", "format": "binary"}}},
+    }
+}
+
+
+@router.get("/tile/entries/{path:path}", response_class=Response, responses=TILE)
 def entries_tile(path: str, principal: CurrentPrincipal, node: NodeDep) -> Response:
     """An entry bundle: event bytes are for auditors and security officers, and only
     whole (a bundle holding an entry the reader may not discover is refused)."""
@@ -237,7 +233,7 @@ def entries_tile(path: str, principal: CurrentPrincipal, node: NodeDep) -> Respo
     return _tile(data, width, public=False)
 
 
-@router.get("/tile/{level}/{path:path}")
+@router.get("/tile/{level}/{path:path}", response_class=Response, responses=TILE)
 def hash_tile(level: str, path: str, node: NodeDep) -> Response:
     """A hash tile (c2sp.org/tlog-tiles): hashes only, public like the checkpoint."""
     if not _TILE_LEVEL.fullmatch(level):
@@ -330,30 +326,29 @@ class CosignIn(Strict):
     witness: str | None = Field(default=None, max_length=200, description="one witness only")
 
 
-@router.get("/api/v1/ledger/witnesses")
-def witnesses(principal: CurrentPrincipal, node: NodeDep) -> list[dict[str, Any]]:
+@router.get("/api/v1/ledger/witnesses", response_model=list[WitnessOut])  # type: ignore[valid-type]
+def witnesses(principal: CurrentPrincipal, node: NodeDep) -> list[object]:
     """The partners that witness this log and the size each cosigned last (node
     operators, security officers, auditors)."""
-    return [dataclasses.asdict(w) for w in node.witnesses.configured(principal)]
+    return list(node.witnesses.configured(principal))
 
 
-@router.post("/api/v1/ledger/witnesses", status_code=201)
-def add_witness(
-    body: WitnessIn, principal: CurrentPrincipal, node: NodeDep, ctx: CtxDep
-) -> dict[str, Any]:
+@router.post("/api/v1/ledger/witnesses", status_code=201, response_model=WitnessOut)
+def add_witness(body: WitnessIn, principal: CurrentPrincipal, node: NodeDep, ctx: CtxDep) -> object:
     """Configure a witness (node operators and security officers)."""
-    added = node.witnesses.add_witness(principal, ctx, vkey=body.vkey, url=body.url)
-    return dataclasses.asdict(added)
+    return node.witnesses.add_witness(principal, ctx, vkey=body.vkey, url=body.url)
 
 
-@router.post("/api/v1/ledger/cosignatures")
+@router.post(
+    "/api/v1/ledger/cosignatures",
+    response_model=list[view_model(WitnessOutcome)],  # type: ignore[misc]
+)
 def request_cosignatures(
     body: CosignIn, principal: CurrentPrincipal, node: NodeDep, ctx: CtxDep
-) -> list[dict[str, Any]]:
+) -> list[WitnessOutcome]:
     """Publish a checkpoint and ask every witness, or the one named, to cosign it; what
     each answered (cosigned, refused, unreachable)."""
-    outcomes = node.witnesses.request_cosignatures(principal, ctx, witness=body.witness)
-    return [dataclasses.asdict(o) for o in outcomes]
+    return node.witnesses.request_cosignatures(principal, ctx, witness=body.witness)
 
 
 @router.get("/api/v1/ledger/proofs/inclusion")
@@ -384,7 +379,11 @@ def consistency(
     return ConsistencyOut.of(node.ledger.consistency_proof(old, new))
 
 
-@router.get("/api/v1/ledger/entries/{index}")
+@router.get(
+    "/api/v1/ledger/entries/{index}",
+    response_class=Response,
+    responses={200: {"model": LedgerEventOut, "description": "The event document"}},
+)
 def entry(
     index: Annotated[int, Path(ge=0, le=MAX_LOG_SIZE)], principal: CurrentPrincipal, node: NodeDep
 ) -> Response:
@@ -418,7 +417,7 @@ def _filter(
 Page = Annotated[int, Query(ge=1, le=1000)]
 
 
-@router.get("/api/v1/audit/events")
+@router.get("/api/v1/audit/events", response_model=EventPageOut)
 def events(
     principal: CurrentPrincipal,
     node: NodeDep,
@@ -431,13 +430,13 @@ def events(
     until: datetime | None = None,
     cursor: Annotated[int | None, Query(ge=0, le=MAX_LOG_SIZE)] = None,
     limit: Page = 100,
-) -> EventPageOut:
+) -> AuditPage:
     """Search events, newest first; pass ``next_cursor`` back as ``cursor`` for more."""
     f = _filter(actor, target_type, target_id, action, outcome, since, until)
-    return EventPageOut.of(node.audit.search(principal, f, cursor=cursor, limit=limit))
+    return node.audit.search(principal, f, cursor=cursor, limit=limit)
 
 
-@router.get("/api/v1/audit/events.csv", responses=CSV)
+@router.get("/api/v1/audit/events.csv", response_class=Response, responses=CSV)
 def events_csv(
     principal: CurrentPrincipal,
     node: NodeDep,
@@ -459,7 +458,7 @@ def events_csv(
     )
 
 
-@router.get("/api/v1/audit/targets/{target_type}/{target_id}")
+@router.get("/api/v1/audit/targets/{target_type}/{target_id}", response_model=EventPageOut)
 def target_history(
     target_type: str,
     target_id: str,
@@ -467,44 +466,41 @@ def target_history(
     node: NodeDep,
     cursor: Annotated[int | None, Query(ge=0, le=MAX_LOG_SIZE)] = None,
     limit: Page = 100,
-) -> EventPageOut:
+) -> AuditPage:
     """Everything that happened to one target (an artifact, an account, a token...)."""
-    page = node.audit.target_history(principal, target_type, target_id, cursor=cursor, limit=limit)
-    return EventPageOut.of(page)
+    return node.audit.target_history(principal, target_type, target_id, cursor=cursor, limit=limit)
 
 
-@router.get("/api/v1/audit/people/{person_id}")
+@router.get("/api/v1/audit/people/{person_id}", response_model=EventPageOut)
 def person_history(
     person_id: str,
     principal: CurrentPrincipal,
     node: NodeDep,
     cursor: Annotated[int | None, Query(ge=0, le=MAX_LOG_SIZE)] = None,
     limit: Page = 100,
-) -> EventPageOut:
+) -> AuditPage:
     """Everything one person did, and everything done to their account."""
-    page = node.audit.person_history(principal, person_id, cursor=cursor, limit=limit)
-    return EventPageOut.of(page)
+    return node.audit.person_history(principal, person_id, cursor=cursor, limit=limit)
 
 
 # --- alerts ---------------------------------------------------------------------------------
 
 
-@router.get("/api/v1/alerts")
+@router.get("/api/v1/alerts", response_model=list[AlertOut])  # type: ignore[valid-type]
 def alerts(
     principal: CurrentPrincipal,
     node: NodeDep,
     status: str | None = None,
     before: str | None = None,
     limit: Page = 100,
-) -> list[AlertOut]:
+) -> list[Alert]:
     """Conduct-monitoring alerts, newest first (security officers and auditors)."""
-    found = node.monitoring.alerts(principal, status=status, limit=limit, before=before)
-    return [AlertOut.of(a) for a in found]
+    return node.monitoring.alerts(principal, status=status, limit=limit, before=before)
 
 
-@router.post("/api/v1/alerts/{alert_id}/acknowledge")
+@router.post("/api/v1/alerts/{alert_id}/acknowledge", response_model=AlertOut)
 def acknowledge(
     alert_id: str, body: AcknowledgeIn, principal: CurrentPrincipal, node: NodeDep, ctx: CtxDep
-) -> AlertOut:
+) -> Alert:
     """Acknowledge an alert with what was concluded (security officers)."""
-    return AlertOut.of(node.monitoring.acknowledge(principal, ctx, alert_id, note=body.note))
+    return node.monitoring.acknowledge(principal, ctx, alert_id, note=body.note)

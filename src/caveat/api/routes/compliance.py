@@ -9,17 +9,57 @@ from datetime import date
 from typing import Any, Literal
 
 from fastapi import APIRouter
-from pydantic import Field
+from pydantic import BaseModel, Field
 
 from caveat.api.deps import CtxDep, CurrentPrincipal, NodeDep
 from caveat.api.schemas import Strict
-from caveat.api.views import plain
+from caveat.api.views import response_of
 from caveat.domain.compliance import AgreementKind
-from caveat.services.compliance import AgreementDraft, AuthorizationDraft, EmbargoDraft
+from caveat.services.compliance import (
+    AgreementDraft,
+    AgreementService,
+    AuthorizationDraft,
+    AuthorizationService,
+    EmbargoDraft,
+    EmbargoService,
+    ScreeningService,
+)
+from caveat.services.programmes import ProgrammeService
 
 router = APIRouter(prefix="/api/v1", tags=["compliance"])
 
 MAX_LIST_BYTES = 64 * 1024 * 1024
+
+
+class CreatedOut(BaseModel):
+    id: str
+
+
+class FundingLineOut(BaseModel):
+    """One partner's funding in one currency: committed, contributed, outstanding (decimal
+    strings) and its shares of the programme's commitments and work."""
+
+    organisation_id: str
+    role: str | None
+    currency: str
+    committed: str
+    contributed: str
+    outstanding: str
+    funding_share_percent: int | float
+    work_share_percent: int | float | None
+
+
+class ScreeningListOut(BaseModel):
+    id: str
+    name: str
+    format: str
+    entries: int
+    sha256: str
+    imported_at: str
+
+
+class ScreeningRunOut(BaseModel):
+    new_hits: list[str] = Field(description="ids of the hits this run raised")
 
 
 class ReasonIn(Strict):
@@ -63,26 +103,24 @@ class ActivityIn(Strict):
     location: str = Field(default="", max_length=200)
 
 
-@router.get("/programmes")
-def list_programmes(_: CurrentPrincipal, node: NodeDep) -> list[Any]:
+@router.get("/programmes", response_model=response_of(ProgrammeService.list_programmes))
+def list_programmes(_: CurrentPrincipal, node: NodeDep) -> object:
     """Every programme with projects and participants."""
-    return list(plain(node.programmes.list_programmes()))
+    return node.programmes.list_programmes()
 
 
-@router.post("/programmes", status_code=201)
+@router.post("/programmes", status_code=201, response_model=response_of(ProgrammeService.create))
 def create_programme(
     body: ProgrammeIn, principal: CurrentPrincipal, node: NodeDep, ctx: CtxDep
-) -> Any:
+) -> object:
     """Create a programme (programme managers)."""
-    return plain(
-        node.programmes.create(principal, ctx, name=body.name, description=body.description)
-    )
+    return node.programmes.create(principal, ctx, name=body.name, description=body.description)
 
 
-@router.get("/programmes/{ref}")
-def get_programme(ref: str, _: CurrentPrincipal, node: NodeDep) -> Any:
+@router.get("/programmes/{ref}", response_model=response_of(ProgrammeService.get))
+def get_programme(ref: str, _: CurrentPrincipal, node: NodeDep) -> object:
     """One programme."""
-    return plain(node.programmes.get(ref))
+    return node.programmes.get(ref)
 
 
 @router.post("/programmes/{ref}/projects", status_code=204)
@@ -106,7 +144,7 @@ def set_programme_participant(
 @router.post("/programmes/{ref}/funding", status_code=201)
 def record_funding(
     ref: str, body: FundingIn, principal: CurrentPrincipal, node: NodeDep, ctx: CtxDep
-) -> dict[str, str]:
+) -> CreatedOut:
     """Record a commitment or a contribution."""
     entry = node.programmes.record_funding(
         principal,
@@ -119,19 +157,19 @@ def record_funding(
         on=body.on,
         note=body.note,
     )
-    return {"id": entry}
+    return CreatedOut(id=entry)
 
 
 @router.get("/programmes/{ref}/funding")
-def funding_summary(ref: str, _: CurrentPrincipal, node: NodeDep) -> list[dict[str, Any]]:
+def funding_summary(ref: str, _: CurrentPrincipal, node: NodeDep) -> list[FundingLineOut]:
     """Shares against commitments per partner and currency."""
-    return node.programmes.funding_summary(ref)
+    return [FundingLineOut(**line) for line in node.programmes.funding_summary(ref)]
 
 
 @router.post("/programmes/{ref}/activities", status_code=201)
 def add_activity(
     ref: str, body: ActivityIn, principal: CurrentPrincipal, node: NodeDep, ctx: CtxDep
-) -> dict[str, str]:
+) -> CreatedOut:
     """A training course or an exchange placement."""
     activity = node.programmes.add_activity(
         principal,
@@ -145,7 +183,7 @@ def add_activity(
         person=body.person,
         location=body.location,
     )
-    return {"id": activity}
+    return CreatedOut(id=activity)
 
 
 # visits
@@ -165,27 +203,27 @@ class VisitDecisionIn(Strict):
     reason: str = Field(max_length=2000)
 
 
-@router.get("/visits")
-def list_visits(principal: CurrentPrincipal, node: NodeDep) -> list[Any]:
+@router.get("/visits", response_model=response_of(ProgrammeService.visits))
+def list_visits(principal: CurrentPrincipal, node: NodeDep) -> object:
     """Visits the caller may see."""
-    return list(plain(node.programmes.visits(principal)))
+    return node.programmes.visits(principal)
 
 
-@router.post("/visits", status_code=201)
-def request_visit(body: VisitIn, principal: CurrentPrincipal, node: NodeDep, ctx: CtxDep) -> Any:
+@router.post("/visits", status_code=201, response_model=response_of(ProgrammeService.request_visit))
+def request_visit(body: VisitIn, principal: CurrentPrincipal, node: NodeDep, ctx: CtxDep) -> object:
     """Ask for a visit to a host organisation."""
-    return plain(node.programmes.request_visit(principal, ctx, **body.model_dump()))
+    return node.programmes.request_visit(principal, ctx, **body.model_dump())
 
 
-@router.post("/visits/{visit_id}/decision")
+@router.post(
+    "/visits/{visit_id}/decision", response_model=response_of(ProgrammeService.decide_visit)
+)
 def decide_visit(
     visit_id: str, body: VisitDecisionIn, principal: CurrentPrincipal, node: NodeDep, ctx: CtxDep
-) -> Any:
+) -> object:
     """The host's security officer approves or denies."""
-    return plain(
-        node.programmes.decide_visit(
-            principal, ctx, visit_id, approve=body.approve, reason=body.reason
-        )
+    return node.programmes.decide_visit(
+        principal, ctx, visit_id, approve=body.approve, reason=body.reason
     )
 
 
@@ -229,37 +267,37 @@ class AmendIn(AgreementIn):
     note: str = Field(max_length=2000)
 
 
-@router.get("/agreements")
-def list_agreements(principal: CurrentPrincipal, node: NodeDep) -> list[Any]:
+@router.get("/agreements", response_model=response_of(AgreementService.list_agreements))
+def list_agreements(principal: CurrentPrincipal, node: NodeDep) -> object:
     """Every agreement (agreement managers, officers, programme managers, auditors)."""
-    return list(plain(node.agreements.list_agreements(principal)))
+    return node.agreements.list_agreements(principal)
 
 
-@router.post("/agreements", status_code=201)
+@router.post("/agreements", status_code=201, response_model=response_of(AgreementService.create))
 def create_agreement(
     body: AgreementIn, principal: CurrentPrincipal, node: NodeDep, ctx: CtxDep
-) -> Any:
+) -> object:
     """Record a draft agreement (agreement managers of a proposed party; else 403
     ``not_a_party``)."""
-    return plain(node.agreements.create(principal, ctx, body.draft()))
+    return node.agreements.create(principal, ctx, body.draft())
 
 
-@router.get("/agreements/{ref}")
-def get_agreement(ref: str, principal: CurrentPrincipal, node: NodeDep) -> Any:
+@router.get("/agreements/{ref}", response_model=response_of(AgreementService.get))
+def get_agreement(ref: str, principal: CurrentPrincipal, node: NodeDep) -> object:
     """One agreement with its versions."""
-    return plain(node.agreements.get(principal, ref))
+    return node.agreements.get(principal, ref)
 
 
-@router.post("/agreements/{ref}/amend")
+@router.post("/agreements/{ref}/amend", response_model=response_of(AgreementService.amend))
 def amend_agreement(
     ref: str, body: AmendIn, principal: CurrentPrincipal, node: NodeDep, ctx: CtxDep
-) -> Any:
+) -> object:
     """A new version of the agreement (agreement managers of a party)."""
     draft = AgreementIn(**body.model_dump(exclude={"note"})).draft()
-    return plain(node.agreements.amend(principal, ctx, ref, draft, note=body.note))
+    return node.agreements.amend(principal, ctx, ref, draft, note=body.note)
 
 
-@router.post("/agreements/{ref}/{verb}")
+@router.post("/agreements/{ref}/{verb}", response_model=response_of(AgreementService.move))
 def move_agreement(
     ref: str,
     verb: Literal["activate", "suspend", "resume", "expire", "terminate"],
@@ -267,10 +305,10 @@ def move_agreement(
     principal: CurrentPrincipal,
     node: NodeDep,
     ctx: CtxDep,
-) -> Any:
+) -> object:
     """Lifecycle: effective immediately for every decision (agreement managers of a
     party; anyone else gets 403 ``not_a_party``)."""
-    return plain(node.agreements.move(principal, ctx, ref, verb, reason=body.reason))
+    return node.agreements.move(principal, ctx, ref, verb, reason=body.reason)
 
 
 # export authorizations
@@ -291,30 +329,32 @@ class AuthorizationIn(Strict):
     provisos: str = Field(default="", max_length=8000)
 
 
-@router.get("/authorizations")
-def list_authorizations(principal: CurrentPrincipal, node: NodeDep) -> list[Any]:
+@router.get("/authorizations", response_model=response_of(AuthorizationService.list_authorizations))
+def list_authorizations(principal: CurrentPrincipal, node: NodeDep) -> object:
     """Every export authorization."""
-    return list(plain(node.authorizations.list_authorizations(principal)))
+    return node.authorizations.list_authorizations(principal)
 
 
-@router.post("/authorizations", status_code=201)
+@router.post(
+    "/authorizations", status_code=201, response_model=response_of(AuthorizationService.create)
+)
 def create_authorization(
     body: AuthorizationIn, principal: CurrentPrincipal, node: NodeDep, ctx: CtxDep
-) -> Any:
+) -> object:
     """Record an export authorization (export control officers)."""
     values = body.model_dump()
     for key in ("entries", "organisations", "nations", "people"):
         values[key] = tuple(values[key])
-    return plain(node.authorizations.create(principal, ctx, AuthorizationDraft(**values)))
+    return node.authorizations.create(principal, ctx, AuthorizationDraft(**values))
 
 
-@router.get("/authorizations/{ref}")
-def get_authorization(ref: str, principal: CurrentPrincipal, node: NodeDep) -> Any:
+@router.get("/authorizations/{ref}", response_model=response_of(AuthorizationService.get))
+def get_authorization(ref: str, principal: CurrentPrincipal, node: NodeDep) -> object:
     """One authorization."""
-    return plain(node.authorizations.get(principal, ref))
+    return node.authorizations.get(principal, ref)
 
 
-@router.post("/authorizations/{ref}/{verb}")
+@router.post("/authorizations/{ref}/{verb}", response_model=response_of(AuthorizationService.move))
 def move_authorization(
     ref: str,
     verb: Literal["suspend", "reinstate", "revoke"],
@@ -322,9 +362,9 @@ def move_authorization(
     principal: CurrentPrincipal,
     node: NodeDep,
     ctx: CtxDep,
-) -> Any:
+) -> object:
     """Suspend, reinstate or revoke."""
-    return plain(node.authorizations.move(principal, ctx, ref, verb, reason=body.reason))
+    return node.authorizations.move(principal, ctx, ref, verb, reason=body.reason)
 
 
 # screening
@@ -347,54 +387,54 @@ class CheckIn(Strict):
     limit: int = Field(default=5, ge=1, le=50, description="the best this many; ties all kept")
 
 
-@router.post("/screening/check")
-def check_name(body: CheckIn, principal: CurrentPrincipal, node: NodeDep) -> Any:
+@router.post("/screening/check", response_model=response_of(ScreeningService.check_name))
+def check_name(body: CheckIn, principal: CurrentPrincipal, node: NodeDep) -> object:
     """Check one name against every imported list (officers): the matches, best first,
     each with the tokens that paired and the score. A read: records nothing, holds nobody.
     The name travels in the body, not in the URL, so it stays out of access logs."""
-    return plain(node.screening.check_name(principal, body.name, limit=body.limit))
+    return node.screening.check_name(principal, body.name, limit=body.limit)
 
 
 @router.get("/screening/lists")
-def screening_lists(principal: CurrentPrincipal, node: NodeDep) -> list[dict[str, object]]:
+def screening_lists(principal: CurrentPrincipal, node: NodeDep) -> list[ScreeningListOut]:
     """The imported lists."""
-    return node.screening.lists(principal)
+    return [ScreeningListOut.model_validate(row) for row in node.screening.lists(principal)]
 
 
-@router.post("/screening/lists", status_code=201)
-def import_list(body: ListIn, principal: CurrentPrincipal, node: NodeDep, ctx: CtxDep) -> Any:
+@router.post(
+    "/screening/lists", status_code=201, response_model=response_of(ScreeningService.import_list)
+)
+def import_list(body: ListIn, principal: CurrentPrincipal, node: NodeDep, ctx: CtxDep) -> object:
     """Import a list (all or nothing) and re-screen everyone."""
-    return plain(
-        node.screening.import_list(
-            principal, ctx, name=body.name, fmt=body.format, text=body.text, alt_text=body.alt_text
-        )
+    return node.screening.import_list(
+        principal, ctx, name=body.name, fmt=body.format, text=body.text, alt_text=body.alt_text
     )
 
 
 @router.post("/screening/run")
-def run_screening(principal: CurrentPrincipal, node: NodeDep, ctx: CtxDep) -> dict[str, Any]:
+def run_screening(principal: CurrentPrincipal, node: NodeDep, ctx: CtxDep) -> ScreeningRunOut:
     """Re-screen every person and organisation."""
-    return {"new_hits": node.screening.run(principal, ctx)}
+    return ScreeningRunOut(new_hits=node.screening.run(principal, ctx))
 
 
-@router.get("/screening/hits")
+@router.get("/screening/hits", response_model=response_of(ScreeningService.hits))
 def screening_hits(
     principal: CurrentPrincipal,
     node: NodeDep,
     status: Literal["open", "false_positive", "true_match", "all"] = "open",
-) -> list[Any]:
+) -> object:
     """Hits the officer may see."""
-    return list(plain(node.screening.hits(principal, status=None if status == "all" else status)))
+    return node.screening.hits(principal, status=None if status == "all" else status)
 
 
-@router.post("/screening/hits/{hit_id}/resolve")
+@router.post(
+    "/screening/hits/{hit_id}/resolve", response_model=response_of(ScreeningService.resolve)
+)
 def resolve_hit(
     hit_id: str, body: ResolveIn, principal: CurrentPrincipal, node: NodeDep, ctx: CtxDep
-) -> Any:
+) -> object:
     """Resolve a hit as false positive or true match, with the reason."""
-    return plain(
-        node.screening.resolve(principal, ctx, hit_id, outcome=body.outcome, reason=body.reason)
-    )
+    return node.screening.resolve(principal, ctx, hit_id, outcome=body.outcome, reason=body.reason)
 
 
 # embargoes
@@ -414,21 +454,21 @@ class LiftIn(Strict):
     reason: str = Field(max_length=2000)
 
 
-@router.get("/embargoes")
-def list_embargoes(principal: CurrentPrincipal, node: NodeDep) -> list[Any]:
+@router.get("/embargoes", response_model=response_of(EmbargoService.list_embargoes))
+def list_embargoes(principal: CurrentPrincipal, node: NodeDep) -> object:
     """Every recorded embargo."""
-    return list(plain(node.embargoes.list_embargoes(principal)))
+    return node.embargoes.list_embargoes(principal)
 
 
-@router.post("/embargoes", status_code=201)
-def add_embargo(body: EmbargoIn, principal: CurrentPrincipal, node: NodeDep, ctx: CtxDep) -> Any:
+@router.post("/embargoes", status_code=201, response_model=response_of(EmbargoService.add))
+def add_embargo(body: EmbargoIn, principal: CurrentPrincipal, node: NodeDep, ctx: CtxDep) -> object:
     """Record a dated, sourced embargo."""
-    return plain(node.embargoes.add(principal, ctx, EmbargoDraft(**body.model_dump())))
+    return node.embargoes.add(principal, ctx, EmbargoDraft(**body.model_dump()))
 
 
-@router.post("/embargoes/{embargo_id}/lift")
+@router.post("/embargoes/{embargo_id}/lift", response_model=response_of(EmbargoService.lift))
 def lift_embargo(
     embargo_id: str, body: LiftIn, principal: CurrentPrincipal, node: NodeDep, ctx: CtxDep
-) -> Any:
+) -> object:
     """End an embargo on a day."""
-    return plain(node.embargoes.lift(principal, ctx, embargo_id, on=body.on, reason=body.reason))
+    return node.embargoes.lift(principal, ctx, embargo_id, on=body.on, reason=body.reason)

@@ -15,7 +15,7 @@ from __future__ import annotations
 import dataclasses
 import types
 import typing
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from datetime import date, datetime
 from enum import Enum
 from typing import Annotated, Any, Union
@@ -77,6 +77,7 @@ IsoDatetime = Annotated[datetime, PlainSerializer(_iso, return_type=str, when_us
 JsonValue = Annotated[Any, BeforeValidator(plain)]
 
 _MODELS: dict[type[Any], type[BaseModel]] = {}
+RESERVED_NAMES = frozenset({"Problem"})
 
 
 class ViewModel(BaseModel):
@@ -85,14 +86,17 @@ class ViewModel(BaseModel):
 
     model_config = ConfigDict(frozen=True)
     view_type: typing.ClassVar[type[Any] | None] = None
+    view_fields: typing.ClassVar[tuple[str, ...]] = ()
     view_extras: typing.ClassVar[dict[str, Callable[[Any], Any]]] = {}
 
     @model_validator(mode="before")
     @classmethod
     def _read_view(cls, value: Any) -> Any:
         if cls.view_type is not None and isinstance(value, cls.view_type):
-            out = {f.name: getattr(value, f.name) for f in dataclasses.fields(value)}
-            out.update({k: f(value) for k, f in cls.view_extras.items()})
+            out = {k: f(value) for k, f in cls.view_extras.items()}
+            for name in cls.view_fields:
+                if name not in out and hasattr(value, name):
+                    out[name] = getattr(value, name)
             return out
         return value
 
@@ -134,28 +138,38 @@ def view_model(
     *,
     name: str | None = None,
     extras: Mapping[str, tuple[Any, Callable[[Any], Any] | None]] | None = None,
+    exclude: Iterable[str] = (),
 ) -> type[BaseModel]:
-    """The response model of the dataclass ``view`` (one per view; ``name`` renames it in
-    the document, ``extras`` adds fields: name -> (type, function of the view), or
-    (type, None) for a field the handler adds to the view's ``plain`` form)."""
-    if extras is None and name is None and view in _MODELS:
+    """The response model of the dataclass ``view``: one per view unless renamed,
+    extended or narrowed. ``extras`` adds (or replaces) fields: name -> (type, function of
+    the view), or (type, None) for a field the handler supplies itself; ``exclude`` leaves
+    view fields out of the answer."""
+    plain_view = extras is None and name is None and not exclude
+    if plain_view and view in _MODELS:
         return _MODELS[view]
     hints = typing.get_type_hints(view, include_extras=True)
+    left_out = set(exclude)
     fields: dict[str, Any] = {
-        f.name: (_json_type(hints[f.name]), ...) for f in dataclasses.fields(view)
+        f.name: (_json_type(hints[f.name]), ...)
+        for f in dataclasses.fields(view)
+        if f.name not in left_out
     }
     computed = dict(extras or {})
     fields.update({k: (_json_type(t), ...) for k, (t, _) in computed.items()})
+    title = name or view.__name__
+    if title in RESERVED_NAMES:  # the document's own schemas (openapi.PROBLEM_SCHEMA)
+        title = view.__module__.split(".")[2].title() + title
     model: type[ViewModel] = _create_model(
-        name or view.__name__,
+        title,
         __base__=ViewModel,
         __doc__=(view.__doc__ or "").strip() or None,
         __module__=view.__module__,
         **fields,
     )
     model.view_type = view
+    model.view_fields = tuple(fields)
     model.view_extras = {k: f for k, (_, f) in computed.items() if f is not None}
-    if extras is None and name is None:
+    if plain_view:
         _MODELS[view] = model
     return model
 

@@ -25,17 +25,22 @@ from starlette.requests import ClientDisconnect
 from caveat.api.deps import CtxDep, CurrentPrincipal, NodeDep
 from caveat.api.problems import problem
 from caveat.api.schemas import Strict
-from caveat.api.views import plain
-from caveat.domain.artifacts import IpKind, IpOwner, served_media_type
+from caveat.api.views import view_model
+from caveat.domain.artifacts import SAFE_SERVED_TYPES, IpKind, IpOwner, served_media_type
 from caveat.domain.compliance.release import RelabelPath
 from caveat.domain.errors import CaveatError, InvalidInput
+from caveat.domain.policy.explain import Explanation
 from caveat.services.artifacts import (
     Appender,
     ArtifactPage,
+    ArtifactSummary,
     ArtifactView,
     NewArtifact,
+    RelabelPreview,
+    RelabelRequest,
     SearchQuery,
     UploadStatus,
+    VerifyReport,
     VersionView,
 )
 
@@ -142,70 +147,92 @@ class RelabelIn(RelabelPreviewIn):
     reason: str = Field(max_length=2000, description="why (3-2000 characters), kept in the ledger")
 
 
-def _artifact_out(view: ArtifactView) -> dict[str, Any]:
-    read = view.read
-    return {
-        "id": view.id,
-        "project_id": view.project_id,
-        "project": view.project,
-        "kind": view.kind,
-        "title": view.title,
-        "summary": view.summary,
-        "keywords": list(view.keywords),
-        "banner": view.banner,
-        "viewer_banner": view.viewer_banner,
-        "export": view.export,
-        "originating_organisation": view.originating_organisation,
-        "originating_node": view.originating_node,
-        "ip_owners": view.ip_owners,
-        "created_by": view.created_by,
-        "created_at": view.created_at.isoformat(),
-        "versions": [
-            {**{k: getattr(v, k) for k in _VERSION_FIELDS}, "created_at": v.created_at.isoformat()}
-            for v in view.versions
+class RequirementOut(BaseModel):
+    code: str
+    title: str
+    satisfied: bool
+    detail: str
+
+
+class ReadOut(BaseModel):
+    """Whether the viewer may read the content: the requirements that apply, and the
+    codes of the obligations a read carries."""
+
+    permitted: bool
+    requirements: list[RequirementOut]
+    obligations: list[str]
+
+
+def _read(view: ArtifactView) -> ReadOut | None:
+    read: Explanation | None = view.read
+    if read is None:
+        return None
+    return ReadOut(
+        permitted=read.permitted,
+        requirements=[
+            RequirementOut(code=r.code, title=r.title, satisfied=r.satisfied, detail=r.detail)
+            for r in read.requirements
+            if r.applies
         ],
-        "labels": [
-            {
-                "seq": lab.seq,
-                "banner": lab.banner,
-                "label": lab.label,
-                "export": lab.export,
-                "dual_use": lab.dual_use,
-                "created_by": lab.created_by,
-                "created_at": lab.created_at.isoformat(),
-            }
-            for lab in view.labels
-        ],
-        "read": None
-        if read is None
-        else {
-            "permitted": read.permitted,
-            "requirements": [
-                {"code": r.code, "title": r.title, "satisfied": r.satisfied, "detail": r.detail}
-                for r in read.requirements
-                if r.applies
-            ],
-            "obligations": [o.code for o in read.obligations],
+        obligations=[o.code for o in read.obligations],
+    )
+
+
+ArtifactOut = view_model(ArtifactView, extras={"read": (ReadOut | None, _read)})
+RelabelledOut = view_model(
+    ArtifactView,
+    name="RelabelledArtifact",
+    extras={"read": (ReadOut | None, _read), "outcome": (str, lambda _: RelabelPath.APPLIED.value)},
+)
+# label_json is for the web's roll-ups, not part of the API's answer
+SummaryOut = view_model(ArtifactSummary, exclude=("label_json",))
+ArtifactPageOut = view_model(
+    ArtifactPage,
+    extras={"items": (list[SummaryOut], lambda p: list(p.items))},  # type: ignore[valid-type]
+)
+RelabelRequestOut = view_model(RelabelRequest)
+
+
+class RelabelPendingOut(BaseModel):
+    """A relabel that waits for a decision: the relabel request (the originator's security
+    officer decides) or the release request it became (the release workflow decides)."""
+
+    outcome: str
+    artifact_id: str
+    relabel_request: RelabelRequestOut | None = None  # type: ignore[valid-type]
+    release_id: str | None = None
+
+
+RelabelPreviewOut = view_model(
+    RelabelPreview,
+    name="RelabelPreview",
+    extras={"gained": (int, lambda p: p.gained), "lost": (int, lambda p: p.lost)},
+)
+VerifyReportOut = view_model(
+    VerifyReport, name="ArtifactVerifyReport", extras={"clean": (bool, lambda r: r.clean)}
+)
+
+
+class RotationOut(BaseModel):
+    """The new primary key-encryption key and what was rewrapped, re-encrypted, disabled."""
+
+    primary_key_id: int
+    rewrapped: int
+    reencrypted: int
+    disabled: list[int]
+
+
+_OCTETS = "application/octet-stream"
+_BINARY = {"schema": {"type": "string", "format": "binary"}}
+CONTENT: dict[int | str, dict[str, Any]] = {
+    status: {
+        "description": description,
+        "content": {
+            media: _BINARY for media in sorted({*SAFE_SERVED_TYPES, "application/octet-stream"})
         },
     }
-
-
-def _page_out(page: ArtifactPage) -> dict[str, Any]:
-    return {
-        "items": [
-            {
-                "id": a.id,
-                "project_id": a.project_id,
-                "kind": a.kind,
-                "title": a.title,
-                "banner": a.banner,
-                "latest_version": a.latest_version,
-                "created_at": a.created_at.isoformat(),
-            }
-            for a in page.items
-        ],
-        "next_after": page.next_after,
-    }
+    for status, description in ((200, "The content"), (206, "The range asked for"))
+}
 
 
 async def _pump(request: Request, appender: Appender) -> None:
@@ -275,7 +302,11 @@ def upload_status(upload_id: str, principal: CurrentPrincipal, node: NodeDep) ->
     return UploadOut.of(node.artifacts.upload_status(principal, upload_id))
 
 
-@router.patch("/uploads/{upload_id}")
+@router.patch(
+    "/uploads/{upload_id}",
+    response_model=None,
+    responses={200: {"model": UploadOut, "description": "Where the upload now stands"}},
+)
 async def append(
     upload_id: str,
     request: Request,
@@ -300,7 +331,12 @@ async def append(
     return JSONResponse(UploadOut.of(status).model_dump(mode="json"))
 
 
-@router.put("/uploads/{upload_id}/content", status_code=201)
+@router.put(
+    "/uploads/{upload_id}/content",
+    status_code=201,
+    response_model=None,
+    responses={201: {"model": VersionOut, "description": "The version, complete"}},
+)
 async def put_content(
     upload_id: str,
     request: Request,
@@ -346,7 +382,7 @@ def abort_upload(upload_id: str, principal: CurrentPrincipal, node: NodeDep, ctx
     node.artifacts.abort_upload(principal, ctx, upload_id)
 
 
-@router.get("/artifacts")
+@router.get("/artifacts", response_model=ArtifactPageOut)
 def search(
     principal: CurrentPrincipal,
     node: NodeDep,
@@ -360,9 +396,9 @@ def search(
     created_to: datetime | None = None,
     after: Annotated[str | None, Query(max_length=200)] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
-) -> dict[str, Any]:
+) -> ArtifactPage:
     """Artifacts you may discover: full text over title, summary, keywords; filters."""
-    page = node.artifact_search.search(
+    return node.artifact_search.search(
         principal,
         SearchQuery(
             text=q,
@@ -377,19 +413,25 @@ def search(
             limit=limit,
         ),
     )
-    return _page_out(page)
 
 
-@router.get("/artifacts/{artifact_id}")
-def show(artifact_id: str, principal: CurrentPrincipal, node: NodeDep) -> dict[str, Any]:
+@router.get("/artifacts/{artifact_id}", response_model=ArtifactOut)
+def show(artifact_id: str, principal: CurrentPrincipal, node: NodeDep) -> ArtifactView:
     """Metadata, label in your national form and the originator's, versions, why/why not."""
-    return _artifact_out(node.artifacts.show(principal, artifact_id))
+    return node.artifacts.show(principal, artifact_id)
 
 
-@router.post("/artifacts/{artifact_id}/label", response_model=None)
+@router.post(
+    "/artifacts/{artifact_id}/label",
+    response_model=None,
+    responses={
+        200: {"model": RelabelledOut, "description": "Applied: the artifact relabelled"},
+        202: {"model": RelabelPendingOut, "description": "Waiting for a decision"},
+    },
+)
 def relabel(
     artifact_id: str, body: RelabelIn, principal: CurrentPrincipal, node: NodeDep, ctx: CtxDep
-) -> dict[str, Any] | JSONResponse:
+) -> BaseModel | JSONResponse:
     """Relabel: 200 with the artifact when its originating organisation tightens it (a new
     label version, every content version signed anew); 202 with the relabel request when
     someone else asks (the originator's security officer decides), or with the release
@@ -405,48 +447,34 @@ def relabel(
     )
     outcome = done.outcome
     if outcome.path is RelabelPath.APPLIED:
-        return {"outcome": outcome.path.value, **_artifact_out(done.view)}
-    answer: dict[str, Any] = {"outcome": outcome.path.value, "artifact_id": artifact_id}
-    if outcome.request is not None:
-        answer["relabel_request"] = plain(outcome.request)
-    if outcome.release_id is not None:
-        answer["release_id"] = outcome.release_id
-    return JSONResponse(answer, status_code=202)
+        return RelabelledOut.model_validate(done.view)
+    pending = RelabelPendingOut(
+        outcome=outcome.path.value,
+        artifact_id=artifact_id,
+        relabel_request=outcome.request,
+        release_id=outcome.release_id,
+    )
+    return JSONResponse(pending.model_dump(mode="json", exclude_none=True), status_code=202)
 
 
-@router.post("/artifacts/{artifact_id}/label/preview")
+@router.post("/artifacts/{artifact_id}/label/preview", response_model=RelabelPreviewOut)
 def relabel_preview(
     artifact_id: str, body: RelabelPreviewIn, principal: CurrentPrincipal, node: NodeDep
-) -> dict[str, Any]:
+) -> RelabelPreview:
     """What a relabel would do, changing nothing: its path (applied, requested,
     release_requested), the new marking, and who gains and who loses read access
     (people counted per organisation)."""
-    preview = node.artifacts.preview_relabel(
+    return node.artifacts.preview_relabel(
         principal, artifact_id, label=body.label, controls=body.controls, dual_use=body.dual_use
     )
-    return {**plain(preview), "gained": preview.gained, "lost": preview.lost}
 
 
-@router.post("/artifacts/verify")
-def verify(
-    body: VerifyIn, principal: CurrentPrincipal, node: NodeDep, ctx: CtxDep
-) -> dict[str, Any]:
+@router.post("/artifacts/verify", response_model=VerifyReportOut)
+def verify(body: VerifyIn, principal: CurrentPrincipal, node: NodeDep, ctx: CtxDep) -> VerifyReport:
     """Check bindings, labels, keys and every encrypted byte (node operators, officers)."""
-    report = node.artifact_admin.verify(
+    return node.artifact_admin.verify(
         principal, ctx, body.artifact_id, after=body.after, limit=body.limit
     )
-    return {
-        "clean": report.clean,
-        "artifacts": report.artifacts,
-        "versions": report.versions,
-        "bytes": report.bytes,
-        "total": report.total,
-        "next_after": report.next_after,
-        "problems": [
-            {"artifact_id": p.artifact_id, "version": p.version, "code": p.code, "detail": p.detail}
-            for p in report.problems
-        ],
-    }
 
 
 # Positions beyond any stored size; longer digit strings are read as this (never parsed
@@ -478,7 +506,12 @@ def _parse_range(header: str | None) -> tuple[int, int | None] | None:
     return (start, end)
 
 
-@router.get("/artifacts/{artifact_id}/content", response_model=None)
+@router.get(
+    "/artifacts/{artifact_id}/content",
+    response_class=StreamingResponse,
+    response_model=None,
+    responses=CONTENT,
+)
 def download(
     artifact_id: str,
     request: Request,
@@ -532,14 +565,14 @@ class RotateIn(Strict):
 @router.post("/keys/rotate")
 def rotate_keys(
     body: RotateIn, principal: CurrentPrincipal, node: NodeDep, ctx: CtxDep
-) -> dict[str, Any]:
+) -> RotationOut:
     """A new primary key-encryption key; every data key rewrapped (node operators)."""
     done = node.artifact_admin.rotate(
         principal, ctx, reencrypt=body.reencrypt, disable_old=body.disable_old
     )
-    return {
-        "primary_key_id": done.primary.key_id,
-        "rewrapped": done.rewrapped,
-        "reencrypted": done.reencrypted,
-        "disabled": done.disabled,
-    }
+    return RotationOut(
+        primary_key_id=done.primary.key_id,
+        rewrapped=done.rewrapped,
+        reencrypted=done.reencrypted,
+        disabled=done.disabled,
+    )

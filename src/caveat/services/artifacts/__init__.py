@@ -30,6 +30,7 @@ from caveat.services.artifacts._relabels import (
 from caveat.services.artifacts._search import (
     ArtifactPage,
     ArtifactSearch,
+    ArtifactSummary,
     SearchQuery,
 )
 from caveat.services.artifacts._service import (
@@ -47,6 +48,7 @@ __all__ = [
     "ArtifactPage",
     "ArtifactSearch",
     "ArtifactService",
+    "ArtifactSummary",
     "ArtifactView",
     "Decided",
     "DraftLabel",

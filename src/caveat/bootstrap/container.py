@@ -17,6 +17,7 @@ from caveat.adapters.db.engine import make_engine, make_session_factory
 from caveat.adapters.files import make_private_dir
 from caveat.adapters.kek import LocalKekFile
 from caveat.adapters.keys import LocalKeyFiles
+from caveat.adapters.pdf_report import PdfReports
 from caveat.bootstrap.settings import HashProfile, Settings
 from caveat.domain.credentials import PRODUCTION_COST, TEST_COST, PasswordHashing
 from caveat.domain.errors import InvalidInput
@@ -267,7 +268,11 @@ def _build(
         programme_records=ProgrammeRecords(uow=uow),
         holdings=HoldingsService(uow=uow, policy=policy),
         releases=ReleaseService(
-            uow=uow, catalogue=catalogue, policy=policy, signing_key=keys.signing_key
+            uow=uow,
+            catalogue=catalogue,
+            policy=policy,
+            signing_key=keys.signing_key,
+            reports=PdfReports(),
         ),
         grants=GrantService(uow=uow, policy=policy, conduct_alert=_conduct_alert(monitoring)),
         effects=AccessEffects(uow=uow, policy=policy),

@@ -5,6 +5,7 @@ from here only (an import-linter contract keeps the modules beside it private)."
 
 from __future__ import annotations
 
+from caveat.domain.compliance.export_report import ExportReport, ReportLine
 from caveat.services.compliance._agreements import (
     Agreement,
     AgreementDraft,
@@ -24,10 +25,6 @@ from caveat.services.compliance._embargoes import (
     Embargo,
     EmbargoDraft,
     EmbargoService,
-)
-from caveat.services.compliance._export_report import (
-    ExportReport,
-    ReportLine,
 )
 from caveat.services.compliance._releases import (
     Release,

@@ -46,6 +46,7 @@ from caveat.adapters.db.models.compliance import (
 )
 from caveat.adapters.db.models.policy import ResourceRow
 from caveat.domain.compliance import ReleaseStatus, nations, require_reason
+from caveat.domain.compliance.export_report import ExportReport
 from caveat.domain.compliance.release import lifted_by_release, released_label
 from caveat.domain.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from caveat.domain.export_control import (
@@ -72,13 +73,12 @@ from caveat.services.artifacts import (
 from caveat.services.compliance._authorizations import effective_status, find_authorization
 from caveat.services.compliance._export_report import (
     ExportRecord,
-    ExportReport,
     build_report,
     export_event_data,
-    report_pdf,
 )
 from caveat.services.identity import find_person
 from caveat.services.kernel.authorize import allowed, authorize
+from caveat.services.kernel.ports import ReportRenderer
 from caveat.services.kernel.principal import Acting, Principal
 from caveat.services.kernel.records import canonical, find_organisation, loads, new_id
 from caveat.services.kernel.uow import CallContext, UnitOfWork, UnitOfWorkFactory
@@ -225,11 +225,13 @@ class ReleaseService:
         catalogue: CatalogueService,
         policy: PolicyService,
         signing_key: Callable[[], Ed25519PrivateKey],
+        reports: ReportRenderer,
     ) -> None:
         self._uow = uow
         self._catalogue = catalogue
         self._policy = policy
         self._signing_key = signing_key
+        self._reports = reports
 
     def request(
         self,
@@ -541,7 +543,7 @@ class ReleaseService:
     ) -> bytes:
         """The report as a PDF for inspectors and the file."""
         report = self.export_report(by, authorization=authorization, since=since, until=until)
-        return report_pdf(report, node_name=node_name)
+        return self._reports.export_records(report, node_name=node_name)
 
     def export_records_csv(
         self,

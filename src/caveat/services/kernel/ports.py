@@ -1,0 +1,22 @@
+"""The Protocols services use to reach adapters (ADR 0018).
+
+Services name these, never a driver, an HTTP client or a rendering library; bootstrap
+passes the adapter that implements each one (``caveat.adapters``). Adapters sit below
+services, so they fit these Protocols structurally without importing them, and what
+crosses a port is a domain value or a plain one; mypy checks the fit where bootstrap
+passes an adapter to a parameter typed with its port.
+"""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+from caveat.domain.compliance.export_report import ExportReport
+
+
+class ReportRenderer(Protocol):
+    """Draws reports as documents (``adapters.pdf_report.PdfReports``: PDF with fpdf2)."""
+
+    def export_records(self, report: ExportReport, *, node_name: str) -> bytes:
+        """The export-records report as a document's bytes."""
+        ...

@@ -6,12 +6,15 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from caveat.cli.output import errors, out, show, table
 from caveat.cli.remote import _client
+
+if TYPE_CHECKING:
+    from caveat.client.releases import RelabelRequest, Release
 
 JsonOpt = Annotated[bool, typer.Option("--json", help="print JSON for scripts")]
 Reason = Annotated[str, typer.Option(help="why (recorded in the ledger)")]
@@ -22,26 +25,30 @@ release = typer.Typer(
 )
 
 
-def _rows(found: list[dict[str, Any]]) -> None:
+def _rows(found: list[Release]) -> None:
     table(
         "Release requests",
         ["id", "resource", "to", "status", "controls", "authorization"],
         [
             (
-                r["id"],
-                r["resource_id"],
-                " ".join([*r["nations"], *(o[:8] for o in r["organisations"])]),
-                r["status"],
-                " ".join(r["controls"] or []),
-                r["authorization_id"] or r["not_controlled_reason"],
+                r.id,
+                r.resource_id,
+                " ".join([*r.nations, *(o[:8] for o in r.organisations)]),
+                r.status,
+                " ".join(r.controls or ()),
+                r.authorization_id or r.not_controlled_reason,
             )
             for r in found
         ],
     )
 
 
-def _one(done: dict[str, Any], as_json: bool) -> None:
-    show(done, as_json, lambda: out.print(f"release {done['id']}: {done['status']}"))
+def _one(done: Release, as_json: bool) -> None:
+    show(done, as_json, lambda: out.print(f"release {done.id}: {done.status}"))
+
+
+def _decided(done: RelabelRequest, as_json: bool) -> None:
+    show(done, as_json, lambda: out.print(f"relabel request {done.id}: {done.status}"))
 
 
 @release.command("request")
@@ -54,7 +61,7 @@ def request(
 ) -> None:
     """Ask for a resource to be released to further nations or organisations."""
     with errors(json_), _client() as client:
-        _one(client.request_release(resource, justification, nation or [], org or []), json_)
+        _one(client.releases.request(resource, justification, nation or (), org or ()), json_)
 
 
 @release.command("classify")
@@ -73,7 +80,7 @@ def classify(
 ) -> None:
     """Export control: classify (or confirm) and name the authorization."""
     with errors(json_), _client() as client:
-        done = client.classify_release(
+        done = client.releases.classify(
             request_id,
             controls=control,
             dual_use=dual_use,
@@ -88,14 +95,14 @@ def classify(
 def approve(request_id: str, reason: Reason, json_: JsonOpt = False) -> None:
     """The originator's security officer approves: new label and an export record."""
     with errors(json_), _client() as client:
-        _one(client.decide_release(request_id, True, reason), json_)
+        _one(client.releases.decide(request_id, approve=True, reason=reason), json_)
 
 
 @release.command("deny")
 def deny(request_id: str, reason: Reason, json_: JsonOpt = False) -> None:
     """The originator's security officer denies."""
     with errors(json_), _client() as client:
-        _one(client.decide_release(request_id, False, reason), json_)
+        _one(client.releases.decide(request_id, approve=False, reason=reason), json_)
 
 
 @release.command("list")
@@ -107,7 +114,7 @@ def list_requests(
 ) -> None:
     """Release requests you may see."""
     with errors(json_), _client() as client:
-        found = client.releases(awaiting=awaiting)
+        found = client.releases.requests(awaiting=awaiting)
         show(found, json_, lambda: _rows(found))
 
 
@@ -120,23 +127,16 @@ def relabel_requests(
 ) -> None:
     """Relabel requests: yours, and those your organisation's security officers decide."""
     with errors(json_), _client() as client:
-        found = client.relabel_requests(awaiting=awaiting)
+        requested = client.releases.relabel_requests(awaiting=awaiting)
         show(
-            found,
+            requested,
             json_,
             lambda: table(
                 "Relabel requests",
                 ["id", "resource", "label asked for", "controls", "status", "reason"],
                 [
-                    (
-                        r["id"],
-                        r["resource_id"],
-                        r["banner"],
-                        " ".join(r["export"]),
-                        r["status"],
-                        r["reason"],
-                    )
-                    for r in found
+                    (r.id, r.resource_id, r.banner, " ".join(r.export), r.status, r.reason)
+                    for r in requested
                 ],
             ),
         )
@@ -146,16 +146,14 @@ def relabel_requests(
 def relabel_approve(request_id: str, reason: Reason, json_: JsonOpt = False) -> None:
     """The originator's security officer approves a relabel: a new signed label version."""
     with errors(json_), _client() as client:
-        done = client.decide_relabel_request(request_id, True, reason)
-        show(done, json_, lambda: out.print(f"relabel request {done['id']}: {done['status']}"))
+        _decided(client.releases.decide_relabel(request_id, approve=True, reason=reason), json_)
 
 
 @release.command("relabel-deny")
 def relabel_deny(request_id: str, reason: Reason, json_: JsonOpt = False) -> None:
     """The originator's security officer denies a relabel (the reason is recorded)."""
     with errors(json_), _client() as client:
-        done = client.decide_relabel_request(request_id, False, reason)
-        show(done, json_, lambda: out.print(f"relabel request {done['id']}: {done['status']}"))
+        _decided(client.releases.decide_relabel(request_id, approve=False, reason=reason), json_)
 
 
 def export_records(
@@ -170,17 +168,21 @@ def export_records(
 ) -> None:
     """Export records per authorization and period (officers and auditors)."""
     with errors(json_), _client() as client:
-        params = {"authorization": authorization, "since": since, "until": until}
+        releases = client.releases
         if csv:
-            sys.stdout.write(client.export_records_csv(**params))
+            sys.stdout.write(
+                releases.export_records_csv(authorization=authorization, since=since, until=until)
+            )
             return
         if pdf is not None:
-            report = client.export_report(**params)
-            pdf.write_bytes(client.export_records_pdf(**params))
+            report = releases.export_report(authorization=authorization, since=since, until=until)
+            pdf.write_bytes(
+                releases.export_records_pdf(authorization=authorization, since=since, until=until)
+            )
             summary = {
                 "file": str(pdf),
-                "records": len(report["lines"]),
-                "disagreements": report["disagreements"],
+                "records": len(report.lines),
+                "disagreements": report.disagreements,
             }
             show(
                 summary,
@@ -191,26 +193,26 @@ def export_records(
                     highlight=False,
                 ),
             )
-            if report["disagreements"]:
+            if report.disagreements:
                 raise typer.Exit(1)
             return
-        found = client.export_records(**params)
+        records = releases.export_records(authorization=authorization, since=since, until=until)
         show(
-            found,
+            records,
             json_,
             lambda: table(
                 "Export records",
                 ["released", "resource", "to", "controls", "authorization", "retain until"],
                 [
                     (
-                        r["released_at"],
-                        r["resource_id"],
-                        " ".join([*r["nations"], *(o[:8] for o in r["organisations"])]),
-                        " ".join(r["controls"]),
-                        r["authorization_number"] or "not controlled",
-                        r["retain_until"],
+                        r.released_at,
+                        r.resource_id,
+                        " ".join([*r.nations, *(o[:8] for o in r.organisations)]),
+                        " ".join(r.controls),
+                        r.authorization_number or "not controlled",
+                        r.retain_until,
                     )
-                    for r in found
+                    for r in records
                 ],
             ),
         )

@@ -153,7 +153,12 @@ def test_release_of_a_controlled_resource_end_to_end(
     )
     assert eco.export_records(authorization="DSP5-OTHER") == []
     assert eco.export_records(since=(world.today + timedelta(days=2)).isoformat()) == []
-    rows = list(csv.DictReader(io.StringIO(eco.export_records_csv(authorization=LICENCE))))
+    text = eco.export_records_csv(authorization=LICENCE)
+    lines = text.splitlines()
+    # Marked at its first and last line with the roll-up of what it concerns (issue 16).
+    assert lines[0].strip('"').startswith("MARKING: SECRET")
+    assert lines[-1] == lines[0]
+    rows = list(csv.DictReader(io.StringIO("\n".join(lines[1:-1]))))
     assert [(r["record_id"], r["authorization_number"]) for r in rows] == [(record["id"], LICENCE)]
     refused("policy_denied", alice.export_records)
     # The ledger holds every step, with the record's content.
@@ -177,7 +182,7 @@ def test_release_of_a_controlled_resource_end_to_end(
     assert report["disagreements"] == 0
     [line] = report["lines"]
     assert (line["record_id"], line["ledger_agrees"]) == (record["id"], True)
-    assert line["recipients"] == ["ONERA"]
+    assert line["recipients"] == ["ONERA (organisation, FRA)"]  # not "FRA" (issue 16)
     assert line["approved_by"] == world.scenario.accounts["sol"].person.display_name
     assert report["totals"] == [
         {
@@ -192,6 +197,8 @@ def test_release_of_a_controlled_resource_end_to_end(
     assert pdf.startswith(b"%PDF-")
     assert LICENCE in _pdf_text(pdf)
     assert "Every record matches its ledger event." in _pdf_text(pdf)
+    marking = lines[0].strip('"').removeprefix("MARKING: ")
+    assert _pdf_text(pdf).count(f"({marking})") == 2  # head and foot of its one page
     # ...and a record changed behind the ledger's back is flagged.
     with world.node.uow(ctx()) as uow:
         uow.session.execute(update(ExportRecordRow).values(content_sha256="0" * 64))
@@ -322,7 +329,8 @@ def test_release_commands_talk_to_the_server(
         "approved"
     ]
     report = as_user("eco", "export-records", "--authorization", LICENCE, "--csv")
-    assert LICENCE in report.splitlines()[-1]
+    assert LICENCE in report.splitlines()[-2]
+    assert report.splitlines()[-1] == '"MARKING: SECRET//REL TO USA, FRA, GBR"'  # the CLI's too
     records = parsed(as_user("eco", "export-records", "--json"))
     assert records[0]["release_request_id"] == made["id"]
     as_user("eco", "export-records")  # the table for people

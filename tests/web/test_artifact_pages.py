@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html as html_lib
 import re
 from typing import Any
 
@@ -41,9 +42,22 @@ def _main(html: str, artifact_id: str) -> str:
 
 
 def banner_of(html: str) -> str:
-    match = re.search(r'<div class="banner banner-([a-z-]+)"[^>]*>([^<]+)</div>', html)
-    assert match, "no banner"
-    return f"{match.group(1)}:{match.group(2)}"
+    """The top banner as ``colour:marking``; the bottom one must say the same."""
+    found = re.findall(
+        r'<div class="banner banner-(top|bottom) banner-([a-z-]+)[^"]*" data-marking="([^"]*)"',
+        html,
+    )
+    assert [where for where, _, _ in found] == ["top", "bottom"], "no top and bottom banner"
+    assert found[0][1:] == found[1][1:], "the bottom banner differs from the top"
+    return f"{found[0][1]}:{html_lib.unescape(found[0][2])}"
+
+
+def note_of(html: str) -> str:
+    """The top banner's note (the originators' levels behind a stand-in), or ""."""
+    top = re.search(r'<div class="banner banner-top[^>]*>(.*?)</div>', html, re.S)
+    assert top, "no top banner"
+    note = re.search(r'<span class="banner-note">\((.*?)\)</span>', top.group(1))
+    return html_lib.unescape(note.group(1)) if note else ""
 
 
 def test_the_list_shows_what_the_viewer_may_see_and_rolls_up_its_labels(
@@ -59,7 +73,7 @@ def test_the_list_shows_what_the_viewer_may_see_and_rolls_up_its_labels(
     assert "Open notes" in page.text
     assert "Seeker trials" not in page.text  # GBR originator: no agreement for a US lab
     assert "(S//REL TO USA, GBR)" in page.text  # portion marks beside titles
-    assert banner_of(page.text) == "secret:SECRET"
+    assert banner_of(page.text) == "secret:SECRET//REL TO USA, GBR"
     only_open = browser.client.get("/artifacts?level=0")
     assert "Shock tube data" not in only_open.text
     assert (
@@ -75,7 +89,9 @@ def test_the_banner_is_in_the_viewers_national_words(browser: Browser, content: 
     browser.sign_in(content.accounts["bob"])
     page = browser.client.get("/artifacts")
     assert "Seeker trials" in page.text
-    assert banner_of(page.text) == "secret:SECRET"  # UK words for the common level 3
+    assert (
+        banner_of(page.text) == "secret:SECRET//REL TO USA, GBR"
+    )  # UK words for the common level 3
 
 
 def test_keyset_pages_carry_the_filters(
@@ -108,7 +124,7 @@ def test_the_detail_page_shows_both_label_forms_portion_marks_and_versions(
     browser.sign_in(content.accounts["sam"])
     page = browser.client.get(f"/artifacts/{artifact_id}")
     assert page.status_code == 200
-    assert banner_of(page.text) == "secret:SECRET"
+    assert banner_of(page.text) == "secret:SECRET//REL TO USA, GBR"
     assert "In your national form" in page.text
     assert "Originator's form" in page.text
     assert "SECRET//REL TO USA, GBR" in page.text
@@ -136,7 +152,7 @@ def test_a_person_of_another_nation_sees_why_without_leaks(
     assert denied.status_code == 403
     assert "What stands in the way" in denied.text
     assert "export authorization" in denied.text
-    assert banner_of(denied.text) == "secret:SECRET"
+    assert banner_of(denied.text) == "secret:SECRET//REL TO USA, GBR"
 
 
 def test_hidden_artifacts_look_exactly_like_missing_ones(
@@ -200,7 +216,7 @@ def test_upload_streams_a_labelled_file_into_the_artifact_service(
     made = _upload(browser, content)
     assert made.status_code == 303, made.text
     detail = browser.client.get(made.headers["location"])
-    assert banner_of(detail.text) == "secret:SECRET"
+    assert banner_of(detail.text) == "secret:SECRET//REL TO USA, GBR"
     assert "SECRET//REL TO USA, GBR" in detail.text  # normalised
     assert "flutter.csv" in detail.text
     artifact_id = made.headers["location"].split("/")[2].split("?")[0]
@@ -293,5 +309,5 @@ def test_the_dashboard_lists_projects_recent_artifacts_and_rolls_up_their_labels
     assert f'href="/artifacts?project={content.node.projects.get_project(PROJECT).id}"' in page.text
     assert "Shock tube data" in page.text
     assert "(C//REL TO USA, GBR)" in page.text
-    assert banner_of(page.text) == "confidential:CONFIDENTIAL"
+    assert banner_of(page.text) == "confidential:CONFIDENTIAL//REL TO USA, GBR"
     assert "Pending alerts" not in page.text

@@ -23,8 +23,8 @@ def test_sign_in_with_password_and_totp_shows_the_dashboard(
     page = browser.client.get("/")
     assert page.status_code == 200
     assert "Welcome, Alice" in page.text
-    assert page.text.count('class="banner banner-unclassified"') == 2  # top and bottom
-    assert ">UNCLASSIFIED</div>" in page.text  # a US viewer reads US words
+    assert page.text.count(' banner-unclassified" data-marking="UNCLASSIFIED"') == 2  # top, bottom
+    assert '<span class="banner-text">UNCLASSIFIED</span>' in page.text  # US words for a US viewer
 
 
 def test_wrong_credentials_say_so_without_saying_which(browser: Browser, world: Scenario) -> None:

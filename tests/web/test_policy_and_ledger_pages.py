@@ -18,7 +18,7 @@ from caveat.services.policy import listing as policy_listing
 from tests.support import Scenario
 from tests.web.conftest import Browser
 from tests.web.content import PROJECT, UK_LAB, Content
-from tests.web.test_artifact_pages import ITAR, banner_of
+from tests.web.test_artifact_pages import ITAR, banner_of, note_of
 
 
 @pytest.fixture
@@ -63,13 +63,15 @@ def test_the_catalogue_lists_visible_resources_and_explains_to_the_subject(
     monkeypatch.setattr(policy_listing, "COUNT_CAP", 1)  # the count says where it stopped
     assert "More than 1 (counted no further)." in browser.client.get("/resources").text
     monkeypatch.undo()
-    assert banner_of(listing.text) == "secret:SECRET"
+    assert banner_of(listing.text) == "secret:SECRET//REL TO USA, GBR"
     page = browser.client.get(f"/resources/{entry.id}")
     assert page.status_code == 200
     assert "Why can't I read this?" in page.text
     assert "export authorization" in page.text
     assert "no authorization covers" not in page.text  # subject view only
-    assert banner_of(page.text) == "confidential:SECRET"  # UK words for common level 2
+    # UK SECRET protects US CONFIDENTIAL (the UK has no CONFIDENTIAL): the note says so.
+    assert banner_of(page.text) == "secret:SECRET//REL TO USA, GBR"
+    assert note_of(page.text) == "as marked: USA CONFIDENTIAL"
     artifact = browser.client.get(
         f"/resources/{content.artifact_id('Seeker trials')}", follow_redirects=False
     )
@@ -102,7 +104,7 @@ def test_an_officer_explains_a_colleagues_access_in_full(
     assert page.status_code == 200
     assert "Denied — failed: export_authorization" in page.text
     assert f"no authorization covers {ITAR}" in page.text  # the officer's detail
-    assert banner_of(page.text) == "secret:SECRET"
+    assert banner_of(page.text) == "secret:SECRET//REL TO USA, GBR"
     other = browser.client.get(f"/policy/explain?person=alice&resource={artifact_id}")
     assert other.status_code == 403  # alice is of another organisation
     assert "policy.explain" in other.text
@@ -127,7 +129,7 @@ def test_who_can_lists_the_officers_organisation_and_counts_the_others(
     assert re.search(
         r"<th scope=\"row\">Air Force Research Laboratory</th><td>USA</td><td>1</td>", page.text
     )
-    assert banner_of(page.text) == "secret:SECRET"
+    assert banner_of(page.text) == "secret:SECRET//REL TO USA, GBR"
 
 
 # --- the ledger explorer ----------------------------------------------------------------
@@ -185,7 +187,9 @@ def test_an_entry_proof_is_verified_against_the_signed_checkpoint(
     assert f"Verified: entry #{created.leaf_index} is in the signed checkpoint" in page.text
     assert page.text.count("✔ passed") == 4
     assert node.ledger.origin in page.text
-    assert banner_of(page.text) == "secret:SECRET"  # the entry's data carries the label
+    assert (
+        banner_of(page.text) == "secret:SECRET//REL TO USA, GBR"
+    )  # the entry's data carries the label
     assert browser.client.get("/ledger/entries/999999").status_code == 404
 
 

@@ -86,7 +86,7 @@ def error_of(html: str) -> str:
 
 
 def banner_of(html: str) -> str:
-    match = re.search(r'<div class="banner banner-([a-z-]+)"', html)
+    match = re.search(r'<div class="banner banner-top banner-([a-z-]+)', html)
     assert match, "no banner"
     return match.group(1)
 
@@ -236,7 +236,9 @@ def test_the_export_records_report_and_its_csv(browser: Browser, rw: World) -> N
     assert download.status_code == 200
     assert download.headers["content-type"].startswith("text/csv")
     assert download.headers["content-disposition"].startswith('attachment; filename="export-')
-    rows = list(csv.DictReader(io.StringIO(download.text)))
+    marked = download.text.splitlines()  # the marking first and last (issue 16)
+    assert marked[0] == marked[-1] == '"MARKING: SECRET//REL TO USA, FRA, GBR"'
+    rows = list(csv.DictReader(io.StringIO("\n".join(marked[1:-1]))))
     assert [(r["record_id"], r["authorization_number"]) for r in rows] == [(record.id, LICENCE)]
 
 

@@ -68,7 +68,7 @@ def test_what_if_shows_the_decision_before_and_after(browser: Browser, content: 
     assert "<strong>clearance dominates the classification</strong>" in lower.text  # moved
     assert "<td>none</td><td>clearance</td>" in lower.text  # failed requirements, both sides
     assert "If: clearance CONFIDENTIAL." in lower.text
-    assert banner_of(lower.text) == "secret:SECRET"
+    assert banner_of(lower.text) == "secret:SECRET//REL TO USA, GBR"
     joining = browser.client.get(
         f"/policy/what-if?person=dora&resource={shock}&clearance=&join={project}"
     )
@@ -321,7 +321,8 @@ def test_the_event_search_downloads_as_csv(browser: Browser, content: Content) -
     assert csv.headers["content-type"].startswith("text/csv")
     assert "attachment" in csv.headers["content-disposition"]
     lines = csv.text.splitlines()
-    assert lines[0].startswith("leaf_index,seq,id,occurred_at,type")
+    assert lines[0] == lines[-1] == "MARKING: OFFICIAL"  # marked first and last (issue 16)
+    assert lines[1].startswith("leaf_index,seq,id,occurred_at,type")
     assert any(",artifact.created," in line for line in lines)
     assert not any(",person.created," in line for line in lines)
     exported = content.node.audit.search(ConsoleOperator(), EventFilter(action="audit.exported"))

@@ -18,9 +18,10 @@ from caveat.domain.compliance.export_report import ExportReport
 class PdfReports:
     """The reports as PDF documents (implements ``ports.ReportRenderer``)."""
 
-    def export_records(self, report: ExportReport, *, node_name: str) -> bytes:
-        """The export-records report for an inspector or the file."""
-        return report_pdf(report, node_name=node_name)
+    def export_records(self, report: ExportReport, *, node_name: str, marking: str) -> bytes:
+        """The export-records report for an inspector or the file, ``marking`` at the
+        head and foot of every page."""
+        return report_pdf(report, node_name=node_name, marking=marking)
 
 
 def _latin(text: str) -> str:
@@ -36,12 +37,39 @@ def _selection(report: ExportReport) -> str:
     return ", ".join(parts)
 
 
-def report_pdf(report: ExportReport, *, node_name: str) -> bytes:
-    """The export-records report as an A4 landscape PDF."""
-    pdf = FPDF(orientation="L", unit="mm", format="A4")
+class _MarkedPDF(FPDF):
+    """A PDF whose every page carries the marking at its head and foot (fpdf2 calls
+    ``header`` and ``footer`` for each page, the pages a long table adds included)."""
+
+    def __init__(self, marking: str) -> None:
+        super().__init__(orientation="L", unit="mm", format="A4")
+        self.marking = _latin(marking)
+
+    def header(self) -> None:
+        with self.local_context():
+            self.set_font("Helvetica", "B", 10)
+            self.cell(0, 6, self.marking, align="C", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+        self.ln(1)
+
+    def footer(self) -> None:
+        with self.local_context():
+            self.set_y(-11)
+            self.set_font("Helvetica", "B", 10)
+            self.cell(0, 6, self.marking, align="C")
+            self.set_y(-11)
+            self.set_font("Helvetica", "", 7)
+            self.cell(0, 6, f"page {self.page_no()} of {{nb}}", align="R")
+
+
+def report_pdf(report: ExportReport, *, node_name: str, marking: str) -> bytes:
+    """The report as an A4 landscape PDF (fpdf2, core fonts, no external resources),
+    ``marking`` (the roll-up of what it concerns, as the reader reads it) at the head
+    and foot of every page."""
+    pdf = _MarkedPDF(marking)
     pdf.set_title("Caveat export records")
+    pdf.set_subject(_latin(marking))
     pdf.set_creator("Caveat")
-    pdf.set_auto_page_break(auto=True, margin=12)
+    pdf.set_auto_page_break(auto=True, margin=14)
     pdf.add_page()
     pdf.set_font("Helvetica", "B", 15)
     pdf.cell(0, 9, "Export records", new_x=XPos.LMARGIN, new_y=YPos.NEXT)

@@ -27,6 +27,14 @@ class Settings(BaseSettings):
         description="SQLAlchemy URL; default: SQLite file caveat.db in the data directory",
     )
     node_name: str = Field(default="caveat-node", description="origin name of this node")
+    node_nation: str | None = Field(
+        default=None,
+        pattern=r"^[A-Z]{3}$",
+        description=(
+            "ISO alpha-3 nation whose scheme marks the pages nobody has signed in to (sign-in, "
+            "errors); default: the nation of the node operators' organisation"
+        ),
+    )
     host: str = "127.0.0.1"
     port: int = 8000
     hash_profile: HashProfile = HashProfile.PRODUCTION

@@ -1369,6 +1369,13 @@ class ErrorCode(StrEnum):
         ErrorKind.INTEGRITY,
         "The ledger is inconsistent with itself or its checkpoints.",
     )
+    MARKING_INCOMPLETE = (
+        "marking_incomplete",
+        ErrorKind.INTEGRITY,
+        "A download's content could not be rolled up into one marking (a label that cannot be "
+        "read, or one the reader's scheme cannot write); the file is refused rather than "
+        "under-marked.",
+    )
     MERKLE_PROOF_INVALID = (
         "merkle_proof_invalid",
         ErrorKind.INTEGRITY,

@@ -16,6 +16,7 @@ from typing import Any
 
 import rfc8785
 
+from caveat.bootstrap.marking import event_labels
 from caveat.domain.errors import InvalidInput
 from caveat.domain.labels import (
     Label,
@@ -63,15 +64,12 @@ def style(label: Label | None) -> str:
     return LEVEL_STYLE[0 if label is None else common_level(label)]
 
 
-def labels_in(values: Iterable[Mapping[str, Any]]) -> list[Label]:
-    """Labels named in event data (``label`` holds canonical JSON): what a page shows."""
-    found = []
+def labels_in(values: Iterable[Mapping[str, Any]]) -> list[Label | None]:
+    """Labels named in event data (``label`` holds canonical JSON): what a page shows;
+    ``None`` for one that cannot be read (the banner then fails closed)."""
+    found: list[Label | None] = []
     for data in values:
-        raw = data.get("label")
-        if isinstance(raw, str) and raw.startswith("{"):
-            label = label_of(raw)
-            if label is not None:
-                found.append(label)
+        found.extend(event_labels(data))
     return found
 
 

@@ -10,6 +10,7 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
+from caveat.bootstrap.container import Node
 from caveat.domain.identity import Role
 from caveat.domain.labels import Label
 from caveat.services.kernel.principal import Principal
@@ -32,8 +33,13 @@ class PageContext:
 
     principal: Principal | None
     csrf: str
-    labels: list[Label] = field(default_factory=list)
+    labels: list[Label | None] = field(default_factory=list)  # None: shown, unreadable
     idle_seconds: int = 0
+
+    def show(self, label: Label | None) -> None:
+        """Count an item the page displays in its banner; ``None`` (its label could not
+        be read) marks the page at the highest level the viewer may see."""
+        self.labels.append(label)
 
     def holds(self, *roles: Role) -> bool:
         """Whether the viewer holds any of ``roles``."""
@@ -48,13 +54,11 @@ def render(
     request: Request, template: str, page: PageContext, *, status: int = 200, **values: Any
 ) -> HTMLResponse:
     """Render ``template`` with the page context, banner and flash message."""
-    nation = page.principal.organisation_nation if page.principal else None
-    if page.principal and page.principal.citizenships:
-        nation = page.principal.citizenships[0]
+    node: Node = request.app.state.node
     html = ENV.get_template(template).render(
         page=page,
         me=page.principal,
-        banner=page_banner(page.labels, nation),
+        banner=page_banner(node, page.principal, page.labels),
         flash=request.query_params.get("done"),
         path=request.url.path,
         **values,

@@ -21,6 +21,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from caveat.api.deps import CtxDep, CurrentPrincipal, NodeDep
 from caveat.api.schemas import CSV, MAX_LOG_SIZE, Strict
 from caveat.api.views import response_of, view_model
+from caveat.bootstrap.marking import events_csv_labels, export_marking, mark_csv
 from caveat.domain.errors import CaveatError, InvalidInput, NotFound
 from caveat.domain.events import Outcome
 from caveat.services.ledger import (
@@ -449,10 +450,12 @@ def events_csv(
     since: datetime | None = None,
     until: datetime | None = None,
 ) -> Response:
-    """Matching events, oldest first, as CSV (the export is itself recorded)."""
+    """Matching events, oldest first, as CSV (the export is itself recorded); its first
+    and last line the marking (``MARKING: ...``, the roll-up of the labels it carries)."""
     f = _filter(actor, target_type, target_id, action, outcome, since, until)
+    text = node.audit.export_csv(principal, ctx, f)
     return Response(
-        node.audit.export_csv(principal, ctx, f),
+        mark_csv(text, export_marking(node, principal, events_csv_labels(text))),
         media_type="text/csv; charset=utf-8",
         headers={"content-disposition": 'attachment; filename="caveat-events.csv"'},
     )

@@ -15,6 +15,7 @@ from pydantic import Field
 from caveat.api.deps import CtxDep, CurrentPrincipal, NodeDep
 from caveat.api.schemas import CSV, Strict
 from caveat.api.views import response_of, view_model
+from caveat.bootstrap.marking import mark_csv, report_marking
 from caveat.services.artifacts import RelabelRequest
 from caveat.services.compliance import ExportReport, Release, ReleaseService
 
@@ -133,11 +134,16 @@ def export_records_csv(
     since: date | None = None,
     until: date | None = None,
 ) -> PlainTextResponse:
-    """The same report as CSV."""
+    """The same report as CSV, its first and last line the marking (``MARKING: ...``, the
+    roll-up of the resources it concerns that you may discover)."""
+    report = node.releases.export_report(
+        principal, authorization=authorization, since=since, until=until
+    )
     text = node.releases.export_records_csv(
         principal, authorization=authorization, since=since, until=until
     )
-    return PlainTextResponse(text, media_type="text/csv; charset=utf-8")
+    marked = mark_csv(text, report_marking(node, principal, report))
+    return PlainTextResponse(marked, media_type="text/csv; charset=utf-8")
 
 
 @router.get("/export-records/report", response_model=ExportReportOut)
@@ -175,6 +181,7 @@ def export_records_pdf(
     pdf = node.releases.export_report_pdf(
         principal,
         node_name=node.settings.node_name,
+        marking=lambda report: report_marking(node, principal, report).line,
         authorization=authorization,
         since=since,
         until=until,

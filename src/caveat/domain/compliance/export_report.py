@@ -20,7 +20,7 @@ class ReportLine:
     label_sha256: str
     content_sha256: str | None
     controls: tuple[str, ...]
-    recipients: tuple[str, ...]  # nation codes and organisation names
+    recipients: tuple[str, ...]  # nation codes, and "<name> (organisation, <nation>)"
     authorization: str  # number, or "not controlled"
     requested_by: str
     approved_by: str

@@ -91,12 +91,16 @@ def build_report(
         {r.requested_by for r in records} | {r.approved_by for r in records},
         PersonRow.display_name,
     )
-    orgs = _names(
-        session,
-        OrganisationRow,
-        {o for r in records for o in r.organisations},
-        OrganisationRow.name,
-    )
+    # A release to an organisation reads as one: the label's REL TO can name only its
+    # nation, the record names the organisation.
+    orgs = {
+        org_id: f"{name} (organisation, {nation})"
+        for org_id, name, nation in session.execute(
+            select(OrganisationRow.id, OrganisationRow.name, OrganisationRow.nation).where(
+                OrganisationRow.id.in_(sorted({o for r in records for o in r.organisations}))
+            )
+        ).all()
+    }
     events = {
         e.target_id: e
         for e in session.scalars(

@@ -537,13 +537,15 @@ class ReleaseService:
         by: Acting,
         *,
         node_name: str,
+        marking: Callable[[ExportReport], str],
         authorization: str | None = None,
         since: date | None = None,
         until: date | None = None,
     ) -> bytes:
-        """The report as a PDF for inspectors and the file."""
+        """The report as a PDF for inspectors and the file; ``marking`` gives the line
+        each page is marked with for the report's content, as the reader reads it."""
         report = self.export_report(by, authorization=authorization, since=since, until=until)
-        return self._reports.export_records(report, node_name=node_name)
+        return self._reports.export_records(report, node_name=node_name, marking=marking(report))
 
     def export_records_csv(
         self,

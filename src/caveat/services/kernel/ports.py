@@ -17,6 +17,6 @@ from caveat.domain.compliance.export_report import ExportReport
 class ReportRenderer(Protocol):
     """Draws reports as documents (``adapters.pdf_report.PdfReports``: PDF with fpdf2)."""
 
-    def export_records(self, report: ExportReport, *, node_name: str) -> bytes:
-        """The export-records report as a document's bytes."""
+    def export_records(self, report: ExportReport, *, node_name: str, marking: str) -> bytes:
+        """The export-records report as a document's bytes, ``marking`` on every page."""
         ...

@@ -146,8 +146,7 @@ def artifacts(
     else:
         for item in result.items:
             label = label_of(item.label_json)
-            if label is not None:
-                page.labels.append(label)
+            page.show(label)
             rows.append(
                 Row(
                     item.id,
@@ -202,8 +201,7 @@ def _detail(request: Request, page: PageContext, artifact_id: str) -> Detail:
     view = node.artifacts.show(principal, artifact_id)
     current = max(view.labels, key=lambda lab: lab.seq) if view.labels else None
     label = label_of(current.label) if current else None
-    if label is not None:
-        page.labels.append(label)
+    page.show(label)  # an artifact always has a label: one unread marks the page high
     detail = Detail(view, label, portion(label), style(label))
     if view.read is not None:
         detail.failed = [r for r in view.read.requirements if r.applies and not r.satisfied]

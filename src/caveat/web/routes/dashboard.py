@@ -56,8 +56,7 @@ def dashboard(request: Request, page: Page) -> HTMLResponse:
     # Newest artifacts the policy lets this person see; their labels set the banner.
     for item in node.artifact_search.search(principal, SearchQuery(limit=RECENT)).items:
         label = label_of(item.label_json)
-        if label is not None:
-            page.labels.append(label)
+        page.show(label)
         recent.rows.append(PanelRow(item.title, f"/artifacts/{item.id}", portion(label)))
     panels = [projects, recent]
     if principal.roles & READERS:

@@ -20,6 +20,7 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import HTMLResponse, Response
 
+from caveat.bootstrap.marking import events_csv_labels, export_marking, mark_csv
 from caveat.domain.errors import (
     CaveatError,
     ErrorKind,
@@ -168,7 +169,10 @@ def events_csv(
         since=since,
         until=until,
     )
-    text = node_of(request).audit.export_csv(page.principal, ctx_of(request), _event_filter(form))
+    node = node_of(request)
+    text = node.audit.export_csv(page.principal, ctx_of(request), _event_filter(form))
+    # Marked with the roll-up of the labels in the data it carries (withheld data: none).
+    text = mark_csv(text, export_marking(node, page.principal, events_csv_labels(text)))
     stamp = node_of(request).uow.clock().strftime("%Y%m%dT%H%M%SZ")
     return Response(
         text,
@@ -203,7 +207,8 @@ def entry(request: Request, index: int, page: ReaderPage) -> HTMLResponse:
     assert page.principal is not None
     found = node.audit.entry(page.principal, index)
     body, event = found.body, found.event
-    page.labels.extend(labels_in([event.get("data") or {}]))
+    for label in labels_in([event.get("data") or {}]):
+        page.show(label)
     may_publish = allowed(page.principal, Act.CHECKPOINT_PUBLISH)
     try:
         proof = node.ledger.inclusion_proof(index)

@@ -89,7 +89,8 @@ def resources(
     """Every catalogue entry (documents, datasets, artifacts) the viewer may discover."""
     assert page.principal is not None
     listing = node_of(request).policy.list_visible(page.principal, after=after, limit=PAGE_SIZE)
-    page.labels.extend(v.label for v in listing.items if v.label is not None)
+    for v in listing.items:
+        page.show(v.label)  # listed entries are labelled: None is an unreadable label
     return render(
         request,
         "resources.html",
@@ -209,8 +210,7 @@ def _resource_page(
     node, principal = node_of(request), page.principal
     assert principal is not None
     view = node.policy.get(principal, resource_id)  # not found unless discoverable
-    if view.label is not None:
-        page.labels.append(view.label)
+    page.show(view.label)
     read = node.policy.my_decision(principal, resource_id, Action.READ)
     granter = node.grants.may_grant(principal, view.id)
     everyone = forms.people(request) if granter else {}
@@ -344,8 +344,8 @@ def explain(
             )
         except CaveatError as exc:
             error, status, result = exc.detail, forms.page_status(exc), None
-    if chosen is not None and chosen.label is not None and error is None:
-        page.labels.append(chosen.label)
+    if chosen is not None and error is None:
+        page.show(chosen.label)
     return render(
         request,
         "policy_explain.html",
@@ -380,8 +380,8 @@ def who_can(
             report = node.policy.who_can(officer, resource_id=resource, action=_action(action))
         except CaveatError as exc:
             error, status, chosen = exc.detail, forms.page_status(exc), None
-    if chosen is not None and chosen.label is not None:
-        page.labels.append(chosen.label)
+    if chosen is not None:
+        page.show(chosen.label)
     return render(
         request,
         "policy_who_can.html",
@@ -544,8 +544,8 @@ def what_if(
             after = officer_view(result.after, Audience.OFFICER)
             rows = _compare(before, after)
             asked = [_described(c, names) for c in changes]
-    if chosen is not None and chosen.label is not None:
-        page.labels.append(chosen.label)
+    if chosen is not None:
+        page.show(chosen.label)
     return render(
         request,
         "policy_what_if.html",

@@ -21,6 +21,7 @@ from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import HTMLResponse, Response
 
 from caveat.bootstrap.container import Node
+from caveat.bootstrap.marking import mark_csv, report_marking
 from caveat.domain.compliance import ReleaseStatus
 from caveat.domain.errors import CaveatError, ErrorKind, InvalidInput, NotFound
 from caveat.domain.identity import Role
@@ -90,8 +91,11 @@ class Lookup:
         return self._people.get(person_id, person_id)
 
     def recipients(self, nations: tuple[str, ...], organisations: tuple[str, ...]) -> str:
-        if self._orgs is None:
-            self._orgs = {o.id: o.name for o in self.node.registry.list_organisations()}
+        if self._orgs is None:  # an organisation reads as one, not as its nation
+            self._orgs = {
+                o.id: f"{o.name} (organisation, {o.nation})"
+                for o in self.node.registry.list_organisations()
+            }
         orgs = self._orgs
         return ", ".join([*nations, *(orgs.get(o, o) for o in organisations)])
 
@@ -116,7 +120,7 @@ class Lookup:
         """Count the subject's label in the page's banner (once)."""
         if subject.label is not None and subject.id not in self._shown:
             self._shown.add(subject.id)
-            self.page.labels.append(subject.label)
+            self.page.show(subject.label)
 
     def artifact(self, resource_id: str) -> ArtifactView | None:
         """The artifact's view (export entries, versions); None for other resources."""
@@ -625,15 +629,18 @@ def _download(request: Request, body: str | bytes, media_type: str, suffix: str)
 
 @router.get("/export-records.csv")
 def export_records_csv(request: Request, page: Page, chosen: Chosen) -> Response:
-    """The same selection as the service's CSV, as a download."""
+    """The same selection as the service's CSV, as a download, marked at its first and
+    last line."""
     assert page.principal is not None
-    text = node_of(request).releases.export_records_csv(
-        page.principal,
-        authorization=chosen.authorization,
-        since=chosen.since,
-        until=chosen.until,
+    node = node_of(request)
+    report = node.releases.export_report(
+        page.principal, authorization=chosen.authorization, since=chosen.since, until=chosen.until
     )
-    return _download(request, text, "text/csv; charset=utf-8", "csv")
+    text = node.releases.export_records_csv(
+        page.principal, authorization=chosen.authorization, since=chosen.since, until=chosen.until
+    )
+    marked = mark_csv(text, report_marking(node, page.principal, report))
+    return _download(request, marked, "text/csv; charset=utf-8", "csv")
 
 
 @router.get("/export-records.pdf")
@@ -641,9 +648,11 @@ def export_records_pdf(request: Request, page: Page, chosen: Chosen) -> Response
     """The same selection as the service's PDF report, as a download."""
     assert page.principal is not None
     node = node_of(request)
+    principal = page.principal
     pdf = node.releases.export_report_pdf(
-        page.principal,
+        principal,
         node_name=node.settings.node_name,
+        marking=lambda report: report_marking(node, principal, report).line,
         authorization=chosen.authorization,
         since=chosen.since,
         until=chosen.until,

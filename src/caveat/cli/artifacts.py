@@ -23,6 +23,7 @@ from caveat.domain.resources import ResourceKind
 
 if TYPE_CHECKING:
     from caveat.bootstrap.container import Node
+    from caveat.client.artifacts import RelabelPreview
     from caveat.services.artifacts import VerifyReport
     from caveat.services.kernel.principal import ConsoleOperator
     from caveat.services.kernel.uow import CallContext
@@ -91,13 +92,13 @@ def put(
         else:
             fields["artifact_id"] = to
         with _bar(f"put {file.name}", file.stat().st_size, json_) as tick:
-            version = client.upload_file(file, progress=tick, **fields)
+            version = client.artifacts.upload(file, progress=tick, **fields)
         show(
             version,
             json_,
             lambda: out.print(
-                f"stored [bold]{version['artifact_id']}[/] version {version['number']} "
-                f"({version['size']} bytes, sha256 {version['sha256'][:16]}…)"
+                f"stored [bold]{version.artifact_id}[/] version {version.number} "
+                f"({version.size} bytes, sha256 {version.sha256[:16]}…)"
             ),
         )
 
@@ -110,23 +111,25 @@ def get(
 ) -> None:
     """Download an artifact's content (checked against its signed SHA-256)."""
     with errors(json_), _client() as client:
-        meta = client.artifact(artifact_id)
-        wanted = meta["versions"][-1] if version is None else meta["versions"][version - 1]
+        meta = client.artifacts.get(artifact_id)
+        wanted = meta.versions[-1] if version is None else meta.versions[version - 1]
         if output is None:
-            info = client.download(artifact_id, sys.stdout.buffer, version=version)
+            info = client.artifacts.download(artifact_id, sys.stdout.buffer, version=version)
         else:
             partial = output.with_name(f".{output.name}.part")
             try:
                 with (
                     partial.open("wb") as handle,
-                    _bar(f"get {output.name}", wanted["size"], json_) as tick,
+                    _bar(f"get {output.name}", wanted.size, json_) as tick,
                 ):
-                    info = client.download(artifact_id, handle, version=version, progress=tick)
+                    info = client.artifacts.download(
+                        artifact_id, handle, version=version, progress=tick
+                    )
                 os.replace(partial, output)
             finally:
                 partial.unlink(missing_ok=True)
         if json_ or output is not None:
-            show(info, json_, lambda: err.print(f"wrote {output} ({info['bytes']} bytes)"))
+            show(info, json_, lambda: err.print(f"wrote {output} ({info.bytes} bytes)"))
 
 
 def ls(
@@ -167,26 +170,19 @@ def search(
 
 def _list(q: str | None, *, json_: bool, **params: Any) -> None:
     with errors(json_), _client() as client:
-        page = client.search_artifacts(q=q, **params)
+        page = client.artifacts.search(q, **params)
 
         def human() -> None:
             table(
                 "Artifacts",
                 ["id", "kind", "title", "label", "v", "created"],
                 [
-                    (
-                        a["id"],
-                        a["kind"],
-                        a["title"],
-                        a["banner"],
-                        a["latest_version"],
-                        a["created_at"],
-                    )
-                    for a in page["items"]
+                    (a.id, a.kind, a.title, a.banner, a.latest_version, a.created_at)
+                    for a in page.items
                 ],
             )
-            if page["next_after"]:
-                out.print(f"more: --after {page['next_after']}")
+            if page.next_after:
+                out.print(f"more: --after {page.next_after}")
 
         show(page, json_, human)
 
@@ -194,77 +190,72 @@ def _list(q: str | None, *, json_: bool, **params: Any) -> None:
 def show_artifact(artifact_id: str, json_: JsonOpt = False) -> None:
     """An artifact: label in your national form and the originator's, versions, why/why not."""
     with errors(json_), _client() as client:
-        a = client.artifact(artifact_id)
+        a = client.artifacts.get(artifact_id)
 
         def human() -> None:
-            out.print(f"[bold]{a['title']}[/] ({a['kind']}) in {a['project']}  id {a['id']}")
-            out.print(f"label (originator): [bold]{a['banner']}[/]")
-            out.print(f"label (your form):  {a['viewer_banner'] or 'no equivalent in your scheme'}")
-            if a["export"]:
-                out.print("export control: " + ", ".join(a["export"]))
+            out.print(f"[bold]{a.title}[/] ({a.kind}) in {a.project}  id {a.id}")
+            out.print(f"label (originator): [bold]{a.banner}[/]")
+            out.print(f"label (your form):  {a.viewer_banner or 'no equivalent in your scheme'}")
+            if a.export:
+                out.print("export control: " + ", ".join(a.export))
             out.print(
-                f"from {a['originating_organisation']} on node {a['originating_node']}, "
-                f"by {a['created_by']} at {a['created_at']}"
+                f"from {a.originating_organisation} on node {a.originating_node}, "
+                f"by {a.created_by} at {a.created_at}"
             )
             table(
                 "Versions",
                 ["v", "size", "sha256", "type", "by", "at"],
                 [
                     (
-                        v["number"],
-                        v["size"],
-                        v["sha256"][:16] + "…",
-                        v["media_type"],
-                        v["created_by"],
-                        v["created_at"],
+                        v.number,
+                        v.size,
+                        v.sha256[:16] + "…",
+                        v.media_type,
+                        v.created_by,
+                        v.created_at,
                     )
-                    for v in a["versions"]
+                    for v in a.versions
                 ],
             )
             table(
                 "Label history",
                 ["#", "banner", "export", "by", "at"],
                 [
-                    (
-                        lab["seq"],
-                        lab["banner"],
-                        ", ".join(lab["export"]),
-                        lab["created_by"],
-                        lab["created_at"],
-                    )
-                    for lab in a["labels"]
+                    (lab.seq, lab.banner, ", ".join(lab.export), lab.created_by, lab.created_at)
+                    for lab in a.labels
                 ],
             )
-            read = a["read"]
+            read = a.read
             if read is not None:
                 verdict = (
-                    "[green]you may read it[/]"
-                    if read["permitted"]
-                    else "[red]you may not read it[/]"
+                    "[green]you may read it[/]" if read.permitted else "[red]you may not read it[/]"
                 )
                 out.print(verdict)
-                for r in read["requirements"]:
-                    mark = "[green]✓[/]" if r["satisfied"] else "[red]✗[/]"
-                    out.print(f"  {mark} {r['title']}: {r['detail']}")
+                for r in read.requirements:
+                    mark = "[green]✓[/]" if r.satisfied else "[red]✗[/]"
+                    out.print(f"  {mark} {r.title}: {r.detail}")
 
         show(a, json_, human)
 
 
-def _print_preview(preview: dict[str, Any]) -> None:
+def _print_preview(preview: RelabelPreview) -> None:
     """The path a relabel takes and who gains and who loses read access."""
     path = {
         "applied": "it tightens the label: applied at once as a new signed label version",
         "requested": "it is asked of the originating organisation's security officer",
         "release_requested": "it loosens the marking: it becomes a release request "
         "(export control, then the originator's security officer)",
-    }[preview["path"]]
-    entries = ", ".join(preview["export"]) or "no control entries"
-    out.print(f"new label: [bold]{preview['banner']}[/] · {entries}", highlight=False)
+    }[preview.path]
+    entries = ", ".join(preview.export) or "no control entries"
+    out.print(f"new label: [bold]{preview.banner}[/] · {entries}", highlight=False)
     out.print(f"this relabel: {path}", highlight=False)
-    for name, key, total in (("gain", "gains", "gained"), ("lose", "loses", "lost")):
-        out.print(f"would {name} read access: {preview[total]}", highlight=False)
-        for c in preview[key]:
-            out.print(f"  {c['organisation']} ({c['nation']}): {c['people']}", highlight=False)
+    for name, changes, total in (
+        ("gain", preview.gains, preview.gained),
+        ("lose", preview.loses, preview.lost),
+    ):
+        out.print(f"would {name} read access: {total}", highlight=False)
+        for c in changes:
+            out.print(f"  {c.organisation} ({c.nation}): {c.people}", highlight=False)
 
 
 def relabel(
@@ -304,7 +295,7 @@ def relabel(
         err.print("[bold red]error:[/] give --reason (3-2000 characters; kept in the ledger)")
         raise typer.Exit(int(Exit.USAGE))
     with errors(json_), _client() as client:
-        preview = client.preview_relabel(artifact_id, label, controls, dual_use)
+        preview = client.artifacts.preview_relabel(artifact_id, label, controls, dual_use)
         if dry_run:
             show(preview, json_, lambda: _print_preview(preview))
             return

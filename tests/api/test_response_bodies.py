@@ -112,6 +112,12 @@ QUERIES: dict[str, dict[str, Any]] = {
     "/api/v1/ledger/proofs/inclusion": {"index": 0},
     "/api/v1/ledger/proofs/consistency": {"old": 1},
     "/api/v1/control-lists/describe": {"entry": ["EAR:3A001.a.1"]},
+    "/api/v1/federation/descriptor": {
+        "name": "caveat-usa",
+        "nation": "USA",
+        "organisation": "AFRL",
+        "endpoint": "https://caveat.afrl.example",
+    },
 }
 
 

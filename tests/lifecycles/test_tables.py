@@ -9,11 +9,13 @@ import pytest
 
 from caveat.domain.compliance import AgreementStatus, HitStatus, ReleaseStatus
 from caveat.domain.errors import Conflict
+from caveat.domain.federation import PeerStatus
 from caveat.domain.lifecycle import Lifecycle, RefusedMove, Transition, Who, require_move
 from caveat.domain.lifecycles import (
     AGREEMENT,
     AUTHORIZATION,
     LIFECYCLES,
+    PEER,
     RELEASE,
     SCREENING_HIT,
     UPLOAD,
@@ -24,6 +26,7 @@ from caveat.domain.lifecycles import (
 )
 from caveat.domain.permissions import PERMISSIONS, Act
 
+P = PeerStatus
 A, Z, R, V, H, U = (
     AgreementStatus,
     AuthorizationStatus,
@@ -66,6 +69,13 @@ EXPECTED: dict[str, dict[str, tuple[set[Any], Any, Act | Who]]] = {
         "abort": ({U.OPEN, U.LAPSED}, U.ABORTED, Who.OWNER),
         "expire": ({U.LAPSED}, U.EXPIRED, Act.KEK_ROTATE),
     },
+    "peer": {
+        "accept": ({P.PROPOSED}, P.ACTIVE, Act.PEER_ACCEPT),
+        "rotate_keys": ({P.ACTIVE}, P.ROTATING, Act.PEER_PROPOSE),
+        "accept_keys": ({P.ROTATING}, P.ACTIVE, Act.PEER_ACCEPT),
+        "discard_keys": ({P.ROTATING}, P.ACTIVE, Act.PEER_REVOKE),
+        "revoke": ({P.PROPOSED, P.ACTIVE, P.ROTATING}, P.REVOKED, Act.PEER_REVOKE),
+    },
 }
 TERMINAL = {
     "agreement": {A.EXPIRED, A.TERMINATED},
@@ -74,6 +84,7 @@ TERMINAL = {
     "visit": {V.APPROVED, V.DENIED},
     "screening hit": {H.FALSE_POSITIVE, H.TRUE_MATCH},
     "upload": {U.COMPLETED, U.ABORTED, U.EXPIRED},
+    "peer": {P.REVOKED},
 }
 INITIAL = {
     "agreement": A.DRAFT,
@@ -82,6 +93,7 @@ INITIAL = {
     "visit": V.PENDING,
     "screening hit": H.OPEN,
     "upload": U.OPEN,
+    "peer": P.PROPOSED,
 }
 # (verb, state) -> code of the refusal; every other refused move: the lifecycle's code.
 CODES: dict[str, tuple[str, dict[tuple[str, StrEnum], str]]] = {
@@ -99,6 +111,7 @@ CODES: dict[str, tuple[str, dict[tuple[str, StrEnum], str]]] = {
     "visit": ("visit_decided", {}),
     "screening hit": ("hit_already_resolved", {}),
     "upload": ("upload_expired", {}),
+    "peer": ("invalid_peer_transition", {}),
 }
 
 IDS = [lc.name for lc in LIFECYCLES]
@@ -113,6 +126,7 @@ def test_there_is_one_table_per_lifecycle() -> None:
         "visit": VISIT,
         "screening hit": SCREENING_HIT,
         "upload": UPLOAD,
+        "peer": PEER,
     }
 
 

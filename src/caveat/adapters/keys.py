@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Protocol
 
 from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from caveat.domain.errors import IntegrityError, ServiceUnavailable
@@ -29,6 +30,11 @@ class KeyProvider(Protocol):
         """The node's Ed25519 signing key."""
         ...
 
+    def federation_keys(self) -> tuple[Ed25519PrivateKey, ec.EllipticCurvePrivateKey]:
+        """The keys this node shows partner nodes: Ed25519 for signing requests, P-256
+        for unwrapping the data keys of packages released to it."""
+        ...
+
 
 class InsecureKeyFile(IntegrityError):
     """Raised when a key file can be read or written by other users."""
@@ -41,6 +47,8 @@ class LocalKeyFiles:
 
     SECRET = "secrets.key"  # noqa: S105 - a file name, not a secret
     SIGNING = "node-signing.pem"
+    FEDERATION_SIGNING = "federation-signing.pem"
+    FEDERATION_WRAPPING = "federation-wrapping.pem"
 
     def __init__(self, directory: Path) -> None:
         self.directory = directory
@@ -56,6 +64,7 @@ class LocalKeyFiles:
             serialization.NoEncryption(),
         )
         self._write_new(self.SIGNING, pem)
+        self.federation_keys()
         # The key-encryption key that wraps every artifact version's data key (ADR 0007).
         from caveat.adapters.kek import create_kek_file
 
@@ -102,3 +111,45 @@ class LocalKeyFiles:
         if not isinstance(key, Ed25519PrivateKey):
             raise IntegrityError("the node signing key is not Ed25519", code="bad_key")
         return key
+
+    def federation_keys(self) -> tuple[Ed25519PrivateKey, ec.EllipticCurvePrivateKey]:
+        """The federation keys, made on first use for nodes created before federation
+        (each file appears whole or not at all, whichever process makes it first)."""
+        self._create_once(self.FEDERATION_SIGNING, _pem(Ed25519PrivateKey.generate()))
+        self._create_once(self.FEDERATION_WRAPPING, _pem(ec.generate_private_key(ec.SECP256R1())))
+        signing = serialization.load_pem_private_key(
+            self._read(self.FEDERATION_SIGNING), password=None
+        )
+        wrapping = serialization.load_pem_private_key(
+            self._read(self.FEDERATION_WRAPPING), password=None
+        )
+        if not isinstance(signing, Ed25519PrivateKey) or not (
+            isinstance(wrapping, ec.EllipticCurvePrivateKey) and wrapping.curve.name == "secp256r1"
+        ):
+            raise IntegrityError("a federation key has the wrong type", code="bad_key")
+        return signing, wrapping
+
+    def _create_once(self, name: str, data: bytes) -> None:
+        path = self.directory / name
+        if path.exists():
+            return
+        temporary = self.directory / f".{name}.{os.getpid()}.tmp"
+        fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        try:
+            os.link(temporary, path)  # atomic; fails if another process was first
+        except FileExistsError:
+            pass
+        finally:
+            temporary.unlink()
+
+
+def _pem(key: Ed25519PrivateKey | ec.EllipticCurvePrivateKey) -> bytes:
+    return key.private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption(),
+    )

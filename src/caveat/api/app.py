@@ -22,6 +22,7 @@ from caveat.api.routes import (
     auth,
     compliance,
     control_lists,
+    federation,
     health,
     ledger,
     people,
@@ -77,6 +78,7 @@ def create_app(node: Node) -> FastAPI:
         compliance.router,
         control_lists.router,
         releases.router,
+        federation.router,
     ):
         app.include_router(router)
     static = resources.files("caveat.api").joinpath("static/swagger")

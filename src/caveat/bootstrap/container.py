@@ -43,6 +43,7 @@ from caveat.services.compliance import (
     ReleaseService,
     ScreeningService,
 )
+from caveat.services.federation import FederationService
 from caveat.services.identity import (
     AuthService,
     ConductAlert,
@@ -120,6 +121,7 @@ class Node:
     authorizations: AuthorizationService
     screening: ScreeningService
     embargoes: EmbargoService
+    federation: FederationService
     programmes: ProgrammeService
     programme_records: ProgrammeRecords
     holdings: HoldingsService
@@ -264,6 +266,7 @@ def _build(
         authorizations=AuthorizationService(uow=uow),
         screening=screening,
         embargoes=EmbargoService(uow=uow),
+        federation=FederationService(uow=uow, keys=keys),
         programmes=ProgrammeService(uow=uow),
         programme_records=ProgrammeRecords(uow=uow),
         holdings=HoldingsService(uow=uow, policy=policy),

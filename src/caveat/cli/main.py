@@ -62,6 +62,7 @@ class CaveatCommands(LazyGroup):
         "visit": "caveat.cli.compliance:visits",
         "release": "caveat.cli.releases:release",
         "control-list": "caveat.cli.control_lists:control_list",
+        "federation": "caveat.cli.federation:federation",
     }
 
 

@@ -1398,6 +1398,50 @@ class ErrorCode(StrEnum):
     )
 
     # --- INTERNAL: a failure without a more specific code
+    # -- federation (issue 18)
+    INVALID_DESCRIPTOR = (
+        "invalid_descriptor",
+        ErrorKind.INVALID,
+        "A partner node's descriptor is not one this node accepts (the field says which).",
+    )
+    INVALID_FINGERPRINT = (
+        "invalid_fingerprint",
+        ErrorKind.INVALID,
+        "A fingerprint is 64 hexadecimal digits (spaces and colons are ignored).",
+    )
+    SELF_PEERING = ("self_peering", ErrorKind.INVALID, "A node does not peer with itself.")
+    PEER_EXISTS = (
+        "peer_exists",
+        ErrorKind.CONFLICT,
+        "The node is already a peer (revoked peerings are kept for the record).",
+    )
+    PEER_MISMATCH = (
+        "peer_mismatch",
+        ErrorKind.INVALID,
+        "New keys for a peer came in another node's descriptor.",
+    )
+    PEER_UNCHANGED = ("peer_unchanged", ErrorKind.CONFLICT, "The descriptor is the one in use.")
+    FINGERPRINT_MISMATCH = (
+        "fingerprint_mismatch",
+        ErrorKind.CONFLICT,
+        "The fingerprint typed is not that of the descriptor; nothing changed (recorded).",
+    )
+    UNKNOWN_PEER = ("unknown_peer", ErrorKind.NOT_FOUND, "No such peer.")
+    AGREEMENT_NOT_IN_FORCE = (
+        "agreement_not_in_force",
+        ErrorKind.CONFLICT,
+        "A peering names only agreements in force.",
+    )
+    PEER_NOT_A_PARTY = (
+        "peer_not_a_party",
+        ErrorKind.CONFLICT,
+        "The peer's nation is not a party to the agreement named.",
+    )
+    INVALID_PEER_TRANSITION = (
+        "invalid_peer_transition",
+        ErrorKind.CONFLICT,
+        "The peering is not in a state that allows this move.",
+    )
     CAVEAT_ERROR = (
         "caveat_error",
         ErrorKind.INTERNAL,

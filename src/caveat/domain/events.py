@@ -163,6 +163,14 @@ _TYPES = [
     EventType("export.recorded", 1, "export_record", "an immutable export record was written"),
     EventType("relabel.requested", 1, "relabel_request", "a relabel asked of the originator"),
     EventType("relabel.decided", 1, "relabel_request", "the originator decided a relabel request"),
+    EventType("peer.proposed", 1, "peer", "a partner node's descriptor was recorded"),
+    EventType("peer.accepted", 1, "peer", "an officer confirmed a peer's fingerprint"),
+    EventType("peer.fingerprint_refused", 1, "peer", "a fingerprint did not match the keys"),
+    EventType("peer.keys_proposed", 1, "peer", "new keys of a peer wait for confirmation"),
+    EventType("peer.keys_accepted", 1, "peer", "a peer's new keys were confirmed and used"),
+    EventType("peer.keys_discarded", 1, "peer", "a peer's proposed keys were discarded"),
+    EventType("peer.revoked", 1, "peer", "a peering was ended"),
+    EventType("peer.agreements_set", 1, "peer", "the agreements a peering is under changed"),
 ]
 
 CATALOG: dict[str, EventType] = {t.name: t for t in _TYPES}

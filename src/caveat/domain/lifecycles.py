@@ -15,6 +15,7 @@ from enum import StrEnum
 from typing import Any
 
 from caveat.domain.compliance import AgreementStatus, HitStatus, ReleaseStatus
+from caveat.domain.federation import PeerStatus
 from caveat.domain.lifecycle import Lifecycle, Refusal, Transition, Who
 from caveat.domain.permissions import Act
 
@@ -179,6 +180,28 @@ def upload_state(expires_at: datetime, now: datetime) -> UploadState:
     return UploadState.OPEN if now < expires_at else UploadState.LAPSED
 
 
+# -- federation peers: recorded by an operator, accepted by an officer who compares the
+#    fingerprint out of band (not the one who recorded it); new keys the same way -------
+
+_P = PeerStatus
+PEER: Lifecycle[PeerStatus] = Lifecycle(
+    name="peer",
+    initial=_P.PROPOSED,
+    transitions=(
+        Transition("accept", frozenset({_P.PROPOSED}), _P.ACTIVE, Act.PEER_ACCEPT),
+        Transition("rotate_keys", frozenset({_P.ACTIVE}), _P.ROTATING, Act.PEER_PROPOSE),
+        Transition("accept_keys", frozenset({_P.ROTATING}), _P.ACTIVE, Act.PEER_ACCEPT),
+        Transition("discard_keys", frozenset({_P.ROTATING}), _P.ACTIVE, Act.PEER_REVOKE),
+        Transition(
+            "revoke", frozenset({_P.PROPOSED, _P.ACTIVE, _P.ROTATING}), _P.REVOKED, Act.PEER_REVOKE
+        ),
+    ),
+    terminal=frozenset({_P.REVOKED}),
+    code="invalid_peer_transition",
+    labels={_P.ROTATING: "waiting for its new keys to be confirmed"},
+)
+
+
 LIFECYCLES: tuple[Lifecycle[Any], ...] = (
     AGREEMENT,
     AUTHORIZATION,
@@ -186,4 +209,5 @@ LIFECYCLES: tuple[Lifecycle[Any], ...] = (
     VISIT,
     SCREENING_HIT,
     UPLOAD,
+    PEER,
 )

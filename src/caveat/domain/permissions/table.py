@@ -110,6 +110,11 @@ class Act(StrEnum):
     ALERT_ACKNOWLEDGE = "alert.acknowledge"
     ARTIFACT_VERIFY = "artifact.verify"
     KEK_ROTATE = "kek.rotate"
+    # federation: peering with partner nodes
+    PEER_PROPOSE = "peer.propose"
+    PEER_ACCEPT = "peer.accept"
+    PEER_REVOKE = "peer.revoke"
+    PEER_READ = "peer.read"
     # policy tools for officers
     POLICY_EXPLAIN = "policy.explain"
     POLICY_WHO_CAN = "policy.who_can"
@@ -263,6 +268,12 @@ PERMISSIONS: dict[Act, Permission] = {
     Act.ALERT_ACKNOWLEDGE: _p(W, any_of(all_of(OFFICER, NOT_SELF), CONSOLE)),
     Act.ARTIFACT_VERIFY: _p(W, any_of(CONSOLE, role(R.NODE_OPERATOR, R.SECURITY_OFFICER))),
     Act.KEK_ROTATE: _p(W, any_of(CONSOLE, OPERATOR)),
+    # -- federation: an operator records a partner's descriptor (or new keys); a security
+    #    officer who did not record it confirms the fingerprint; either may end a peering.
+    Act.PEER_PROPOSE: _p(A, any_of(CONSOLE, OPERATOR)),
+    Act.PEER_ACCEPT: _p(A, any_of(CONSOLE, all_of(OFFICER, NOT_REQUESTER))),
+    Act.PEER_REVOKE: _p(A, any_of(CONSOLE, OPERATOR, OFFICER)),
+    Act.PEER_READ: _p(RD, any_of(CONSOLE, role(R.NODE_OPERATOR, R.SECURITY_OFFICER, R.AUDITOR))),
     # -- policy tools
     # Officers explain (and what-if) decisions of people of their own organisation only.
     Act.POLICY_EXPLAIN: _p(RD, any_of(OWN_OFFICER, CONSOLE)),

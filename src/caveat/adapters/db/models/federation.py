@@ -1,0 +1,42 @@
+"""Tables of federation: the partner nodes this node peers with (issue 18, ADR 0019)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from caveat.adapters.db.models.base import Base
+from caveat.adapters.db.types import UTCDateTime
+
+
+class PeerRow(Base):
+    """A partner node: its descriptor's fields, fingerprint and the peering's status.
+
+    New keys of an active peer wait in ``pending_descriptor`` (canonical JSON) until an
+    officer confirms their fingerprint; the keys in use never change before that."""
+
+    __tablename__ = "federation_peers"
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    node_id: Mapped[str] = mapped_column(String(36), unique=True)
+    name: Mapped[str] = mapped_column(String(120))
+    nation: Mapped[str] = mapped_column(String(3))
+    organisation: Mapped[str] = mapped_column(String(120))
+    endpoint: Mapped[str] = mapped_column(String(300))
+    signing_key: Mapped[str] = mapped_column(String(64))
+    wrapping_key: Mapped[str] = mapped_column(String(200))
+    fingerprint: Mapped[str] = mapped_column(String(79))
+    status: Mapped[str] = mapped_column(String(16))
+    pending_descriptor: Mapped[str | None] = mapped_column(Text)
+    proposed_by: Mapped[str | None] = mapped_column(ForeignKey("people.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    changed_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class PeerAgreementRow(Base):
+    """An agreement under which this node exchanges with a peer."""
+
+    __tablename__ = "federation_peer_agreements"
+    peer_id: Mapped[str] = mapped_column(ForeignKey("federation_peers.id"), primary_key=True)
+    agreement_id: Mapped[str] = mapped_column(ForeignKey("agreements.id"), primary_key=True)

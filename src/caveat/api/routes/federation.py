@@ -1,0 +1,118 @@
+"""Federation: this node's descriptor and its partner nodes (issue 18, ADR 0019).
+
+Thin routes: parse, call one service, render. A descriptor travels as the JSON object
+operators exchange; its fields are checked by the domain, not here, so a refusal names
+the field the same way as at the console.
+"""
+
+from __future__ import annotations
+
+import json
+
+from fastapi import APIRouter, Query
+from pydantic import BaseModel, Field
+
+from caveat.api.deps import CtxDep, CurrentPrincipal, NodeDep
+from caveat.api.schemas import Strict
+from caveat.services.federation import Peer
+
+router = APIRouter(prefix="/api/v1/federation", tags=["federation"])
+
+
+class DescriptorOut(BaseModel):
+    descriptor: dict[str, str]
+    fingerprint: str
+
+
+class FingerprintIn(Strict):
+    fingerprint: str = Field(max_length=200)
+
+
+class ReasonIn(Strict):
+    reason: str = Field(max_length=2000)
+
+
+class AgreementsIn(Strict):
+    agreements: list[str] = Field(max_length=50)
+
+
+@router.get("/descriptor", response_model=DescriptorOut)
+def descriptor(
+    principal: CurrentPrincipal,
+    node: NodeDep,
+    name: str = Query(max_length=120),
+    nation: str = Query(max_length=3),
+    organisation: str = Query(max_length=120),
+    endpoint: str = Query(max_length=300),
+) -> DescriptorOut:
+    """This node's descriptor for a partner, and the fingerprint to read out to them."""
+    made = node.federation.descriptor(
+        principal, name=name, nation=nation, organisation=organisation, endpoint=endpoint
+    )
+    return DescriptorOut(descriptor=made.to_json(), fingerprint=made.fingerprint())
+
+
+@router.get("/peers", response_model=list[Peer])
+def peers(principal: CurrentPrincipal, node: NodeDep) -> list[Peer]:
+    """Every partner node, revoked ones too."""
+    return node.federation.peers(principal)
+
+
+@router.get("/peers/{peer}", response_model=Peer)
+def peer(peer: str, principal: CurrentPrincipal, node: NodeDep) -> Peer:
+    """One partner node by id, node id or name."""
+    return node.federation.peer(principal, peer)
+
+
+@router.post("/peers", status_code=201, response_model=Peer)
+def propose(body: dict[str, str], principal: CurrentPrincipal, node: NodeDep, ctx: CtxDep) -> Peer:
+    """Record a partner's descriptor (the JSON object its operator handed over)."""
+    return node.federation.propose(principal, ctx, json.dumps(body))
+
+
+@router.post("/peers/{peer}/accept", response_model=Peer)
+def accept(
+    peer: str, body: FingerprintIn, principal: CurrentPrincipal, node: NodeDep, ctx: CtxDep
+) -> Peer:
+    """Accept a proposed peer by the fingerprint compared with its operator."""
+    return node.federation.accept(principal, ctx, peer, body.fingerprint)
+
+
+@router.post("/peers/{peer}/rotate", response_model=Peer)
+def rotate(
+    peer: str, body: dict[str, str], principal: CurrentPrincipal, node: NodeDep, ctx: CtxDep
+) -> Peer:
+    """Record a peer's new descriptor; the old one stays in use until confirmed."""
+    return node.federation.rotate_keys(principal, ctx, peer, json.dumps(body))
+
+
+@router.post("/peers/{peer}/accept-keys", response_model=Peer)
+def accept_keys(
+    peer: str, body: FingerprintIn, principal: CurrentPrincipal, node: NodeDep, ctx: CtxDep
+) -> Peer:
+    """Confirm a peer's new descriptor by its fingerprint."""
+    return node.federation.accept_keys(principal, ctx, peer, body.fingerprint)
+
+
+@router.post("/peers/{peer}/discard-keys", response_model=Peer)
+def discard_keys(
+    peer: str, body: ReasonIn, principal: CurrentPrincipal, node: NodeDep, ctx: CtxDep
+) -> Peer:
+    """Drop a peer's proposed descriptor."""
+    return node.federation.discard_keys(principal, ctx, peer, reason=body.reason)
+
+
+@router.post("/peers/{peer}/revoke", response_model=Peer)
+def revoke(
+    peer: str, body: ReasonIn, principal: CurrentPrincipal, node: NodeDep, ctx: CtxDep
+) -> Peer:
+    """End a peering for good."""
+    return node.federation.revoke(principal, ctx, peer, reason=body.reason)
+
+
+@router.put("/peers/{peer}/agreements", response_model=Peer)
+def set_agreements(
+    peer: str, body: AgreementsIn, principal: CurrentPrincipal, node: NodeDep, ctx: CtxDep
+) -> Peer:
+    """The agreements (in force, with the peer's nation a party) exchange happens under."""
+    return node.federation.set_agreements(principal, ctx, peer, body.agreements)

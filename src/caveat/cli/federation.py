@@ -1,0 +1,198 @@
+"""`caveat federation`: this node's descriptor and its partner nodes (issue 18).
+
+Console commands: they run at the node with its data directory, as the node's operator.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+from rich.markup import escape
+
+from caveat.cli.context import state
+from caveat.cli.output import errors, out, show, table
+from caveat.services.kernel.principal import ConsoleOperator
+
+if TYPE_CHECKING:
+    from caveat.services.federation import Peer
+
+federation = typer.Typer(
+    help="Partner nodes: this node's descriptor, peering, key rotation (at the node's console).",
+    no_args_is_help=True,
+)
+JsonOpt = Annotated[bool, typer.Option("--json", help="print JSON for scripts")]
+Reason = Annotated[str, typer.Option(help="why (recorded in the ledger)")]
+Fingerprint = Annotated[
+    str, typer.Option(help="the fingerprint the partner's operator read out to you")
+]
+CONSOLE = ConsoleOperator()
+
+
+@federation.command("descriptor")
+def descriptor(
+    ctx: typer.Context,
+    name: Annotated[str, typer.Option(help="this node's name as partners will see it")],
+    nation: Annotated[str, typer.Option(help="this node's nation (ISO alpha-3)")],
+    organisation: Annotated[str, typer.Option(help="the organisation that runs this node")],
+    endpoint: Annotated[str, typer.Option(help="the https:// URL partners reach it at")],
+    output: Annotated[Path | None, typer.Option(help="write the descriptor here")] = None,
+    json_: JsonOpt = False,
+) -> None:
+    """Print this node's descriptor (to hand over) and its fingerprint (to read out)."""
+    with errors(json_):
+        made = (
+            state(ctx)
+            .open()
+            .federation.descriptor(
+                CONSOLE, name=name, nation=nation, organisation=organisation, endpoint=endpoint
+            )
+        )
+        text = json.dumps(made.to_json(), indent=2) + "\n"
+        if output is not None:
+            output.write_text(text, encoding="utf-8")
+        answer = {"descriptor": made.to_json(), "fingerprint": made.fingerprint()}
+
+        def human() -> None:
+            if output is None:
+                out.print(escape(text), end="")
+            else:
+                out.print(f"descriptor written to {escape(str(output))}")
+            out.print(f"fingerprint: {made.fingerprint()}")
+
+        show(answer, json_, human)
+
+
+@federation.command("peers")
+def peers(ctx: typer.Context, json_: JsonOpt = False) -> None:
+    """List the partner nodes, revoked ones too."""
+    with errors(json_):
+        found = state(ctx).open().federation.peers(CONSOLE)
+        show(found, json_, lambda: _rows(found))
+
+
+@federation.command("propose")
+def propose(
+    ctx: typer.Context,
+    descriptor_file: Annotated[Path, typer.Argument(help="the partner's descriptor (JSON)")],
+    json_: JsonOpt = False,
+) -> None:
+    """Record a partner's descriptor; an officer then confirms its fingerprint."""
+    from caveat.services.kernel.uow import CallContext
+
+    with errors(json_):
+        text = _read(descriptor_file)
+        made = state(ctx).open().federation.propose(CONSOLE, CallContext.cli(), text)
+        show(made, json_, lambda: _said(made, "recorded; compare this fingerprint"))
+
+
+@federation.command("accept")
+def accept(ctx: typer.Context, peer: str, fingerprint: Fingerprint, json_: JsonOpt = False) -> None:
+    """Accept a proposed peer whose fingerprint you compared with its operator."""
+    from caveat.services.kernel.uow import CallContext
+
+    with errors(json_):
+        made = state(ctx).open().federation.accept(CONSOLE, CallContext.cli(), peer, fingerprint)
+        show(made, json_, lambda: _said(made, "accepted"))
+
+
+@federation.command("rotate")
+def rotate(
+    ctx: typer.Context,
+    peer: str,
+    descriptor_file: Annotated[Path, typer.Argument(help="the peer's new descriptor (JSON)")],
+    json_: JsonOpt = False,
+) -> None:
+    """Record a peer's new descriptor; the old keys stay in use until it is confirmed."""
+    from caveat.services.kernel.uow import CallContext
+
+    with errors(json_):
+        text = _read(descriptor_file)
+        made = state(ctx).open().federation.rotate_keys(CONSOLE, CallContext.cli(), peer, text)
+        show(made, json_, lambda: _said(made, f"new keys wait: {made.pending_fingerprint}"))
+
+
+@federation.command("accept-keys")
+def accept_keys(
+    ctx: typer.Context, peer: str, fingerprint: Fingerprint, json_: JsonOpt = False
+) -> None:
+    """Confirm a peer's new descriptor by its fingerprint."""
+    from caveat.services.kernel.uow import CallContext
+
+    with errors(json_):
+        node = state(ctx).open()
+        made = node.federation.accept_keys(CONSOLE, CallContext.cli(), peer, fingerprint)
+        show(made, json_, lambda: _said(made, "new keys in use"))
+
+
+@federation.command("discard-keys")
+def discard_keys(ctx: typer.Context, peer: str, reason: Reason, json_: JsonOpt = False) -> None:
+    """Drop a peer's proposed descriptor; the one in use stays."""
+    from caveat.services.kernel.uow import CallContext
+
+    with errors(json_):
+        node = state(ctx).open()
+        made = node.federation.discard_keys(CONSOLE, CallContext.cli(), peer, reason=reason)
+        show(made, json_, lambda: _said(made, "proposed keys discarded"))
+
+
+@federation.command("revoke")
+def revoke(ctx: typer.Context, peer: str, reason: Reason, json_: JsonOpt = False) -> None:
+    """End a peering for good."""
+    from caveat.services.kernel.uow import CallContext
+
+    with errors(json_):
+        made = state(ctx).open().federation.revoke(CONSOLE, CallContext.cli(), peer, reason=reason)
+        show(made, json_, lambda: _said(made, "revoked"))
+
+
+@federation.command("agreements")
+def agreements(
+    ctx: typer.Context,
+    peer: str,
+    agreement: Annotated[
+        list[str] | None, typer.Argument(help="agreements in force (none: stop exchange)")
+    ] = None,
+    json_: JsonOpt = False,
+) -> None:
+    """Set the agreements exchange with a peer happens under."""
+    from caveat.services.kernel.uow import CallContext
+
+    with errors(json_):
+        node = state(ctx).open()
+        made = node.federation.set_agreements(CONSOLE, CallContext.cli(), peer, agreement or [])
+        show(made, json_, lambda: _said(made, "under " + (", ".join(made.agreements) or "none")))
+
+
+def _read(path: Path) -> bytes:
+    from caveat.domain.errors import InvalidInput
+
+    try:
+        return path.read_bytes()[:65536]
+    except OSError as exc:
+        raise InvalidInput(f"cannot read {path}: {exc.strerror}", code="invalid_input") from None
+
+
+def _said(peer: Peer, what: str) -> None:
+    out.print(f"peer {escape(peer.name)} ({peer.nation}, {peer.status}): {escape(what)}")
+    out.print(f"fingerprint: {peer.fingerprint}")
+
+
+def _rows(found: list[Peer]) -> None:
+    table(
+        "Peers",
+        ["name", "nation", "status", "endpoint", "fingerprint", "agreements"],
+        [
+            (
+                escape(p.name),
+                p.nation,
+                p.status,
+                escape(p.endpoint),
+                p.fingerprint,
+                escape(", ".join(p.agreements)),
+            )
+            for p in found
+        ],
+    )

@@ -1,0 +1,349 @@
+"""Peering with partner nodes: record a descriptor, confirm its fingerprint, rotate its
+keys the same way, name the agreements exchange happens under, end it (ADR 0019).
+
+Accepting a peer (or its new keys) is a trust decision, so it takes two people: an
+operator records what arrived, a security officer who did not record it compares the
+fingerprint with the partner by another channel and types it. A mismatch is refused and
+recorded; it may be an attacker's descriptor.
+"""
+
+from __future__ import annotations
+
+import base64
+import hmac
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session
+
+from caveat.adapters.db.models.compliance import AgreementPartyRow, AgreementRow
+from caveat.adapters.db.models.federation import PeerAgreementRow, PeerRow
+from caveat.adapters.keys import KeyProvider
+from caveat.domain.compliance import require_reason
+from caveat.domain.errors import Conflict, InvalidInput, NotFound
+from caveat.domain.events import Outcome
+from caveat.domain.federation import (
+    PeerDescriptor,
+    PeerStatus,
+    normalise_fingerprint,
+    parse_descriptor,
+    require_endpoint,
+)
+from caveat.domain.lifecycle import require_move
+from caveat.domain.lifecycles import PEER
+from caveat.domain.nations import require_nation
+from caveat.domain.permissions import Act, Target
+from caveat.services.kernel.authorize import authorize
+from caveat.services.kernel.principal import Acting, Principal
+from caveat.services.kernel.records import canonical, new_id
+from caveat.services.kernel.uow import CallContext, UnitOfWorkFactory
+
+
+@dataclass(frozen=True, slots=True)
+class Peer:
+    """A partner node as officers see it."""
+
+    id: str
+    node_id: str
+    name: str
+    nation: str
+    organisation: str
+    endpoint: str
+    fingerprint: str
+    status: PeerStatus
+    pending_fingerprint: str | None
+    agreements: tuple[str, ...]  # names, in force or not
+    created_at: datetime
+    changed_at: datetime
+
+
+class FederationService:
+    """This node's descriptor and its peers (operators, security officers, auditors)."""
+
+    def __init__(self, *, uow: UnitOfWorkFactory, keys: KeyProvider) -> None:
+        self._uow = uow
+        self._keys = keys
+
+    def descriptor(
+        self, by: Acting, *, name: str, nation: str, organisation: str, endpoint: str
+    ) -> PeerDescriptor:
+        """What to hand a partner's operator: this node's id and public keys, with where
+        it answers and whose it is (checked as a partner would check them)."""
+        authorize(by, Act.PEER_READ)
+        signing, wrapping = self._keys.federation_keys()
+        text = PeerDescriptor(
+            node_id=self._uow.node_id,
+            name=name,
+            nation=require_nation(nation),
+            organisation=organisation,
+            endpoint=require_endpoint(endpoint),
+            signing_key=_b64(signing.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)),
+            wrapping_key=_b64(
+                wrapping.public_key().public_bytes(Encoding.DER, PublicFormat.SubjectPublicKeyInfo)
+            ),
+        ).to_json()
+        return parse_descriptor(canonical(text))
+
+    def propose(self, by: Acting, ctx: CallContext, text: bytes | str) -> Peer:
+        """Record a partner's descriptor; it does nothing until an officer accepts it."""
+        authorize(by, Act.PEER_PROPOSE)
+        descriptor = parse_descriptor(text)
+        if descriptor.node_id == self._uow.node_id:
+            raise InvalidInput(
+                "this is this node's own descriptor", code="self_peering", field="node_id"
+            )
+        with self._uow(ctx) as uow:
+            session = uow.session
+            if session.scalar(select(PeerRow).where(PeerRow.node_id == descriptor.node_id)):
+                raise Conflict(
+                    f"node {descriptor.node_id} is already a peer (or was: a revoked "
+                    "peering is kept for the record)",
+                    code="peer_exists",
+                    hint="to change its keys or endpoint, `caveat federation rotate`",
+                )
+            now = uow.now
+            row = PeerRow(
+                id=new_id(),
+                node_id=descriptor.node_id,
+                status=PeerStatus.PROPOSED.value,
+                proposed_by=_person(by),
+                created_at=now,
+                changed_at=now,
+            )
+            _apply(row, descriptor)
+            session.add(row)
+            uow.record(
+                "peer.proposed",
+                by.actor(),
+                target_id=row.id,
+                data={**_facts(descriptor), "fingerprint": row.fingerprint},
+            )
+            session.flush()
+            return _view(session, row)
+
+    def accept(self, by: Acting, ctx: CallContext, ref: str, fingerprint: str) -> Peer:
+        """Confirm a proposed peer: ``fingerprint`` is what its operator read out."""
+        return self._confirm(by, ctx, ref, fingerprint, verb="accept")
+
+    def rotate_keys(self, by: Acting, ctx: CallContext, ref: str, text: bytes | str) -> Peer:
+        """Record a peer's new descriptor (keys, endpoint or names); the old one stays
+        in use until an officer confirms the new fingerprint."""
+        authorize(by, Act.PEER_PROPOSE)
+        descriptor = parse_descriptor(text)
+        with self._uow(ctx) as uow:
+            row = _find(uow.session, ref)
+            require_move(PEER, "rotate_keys", PeerStatus(row.status), subject=_subject(row))
+            if descriptor.node_id != row.node_id:
+                raise InvalidInput(
+                    f"the descriptor is for node {descriptor.node_id}, not {row.node_id}",
+                    code="peer_mismatch",
+                    field="node_id",
+                )
+            fingerprint = descriptor.fingerprint()
+            if fingerprint == row.fingerprint:
+                raise Conflict("the descriptor is the one in use", code="peer_unchanged")
+            row.status = PeerStatus.ROTATING.value
+            row.pending_descriptor = canonical(descriptor.to_json())
+            row.proposed_by = _person(by)
+            row.changed_at = uow.now
+            uow.record(
+                "peer.keys_proposed",
+                by.actor(),
+                target_id=row.id,
+                data={**_facts(descriptor), "fingerprint": fingerprint},
+            )
+            return _view(uow.session, row)
+
+    def accept_keys(self, by: Acting, ctx: CallContext, ref: str, fingerprint: str) -> Peer:
+        """Confirm a peer's new descriptor by its fingerprint; it replaces the old one."""
+        return self._confirm(by, ctx, ref, fingerprint, verb="accept_keys")
+
+    def discard_keys(self, by: Acting, ctx: CallContext, ref: str, *, reason: str) -> Peer:
+        """Drop a peer's proposed descriptor; the one in use stays."""
+        reason = require_reason(reason)
+        with self._uow(ctx) as uow:
+            row = _find(uow.session, ref)
+            authorize(by, Act.PEER_REVOKE)
+            require_move(PEER, "discard_keys", PeerStatus(row.status), subject=_subject(row))
+            row.status = PeerStatus.ACTIVE.value
+            row.pending_descriptor = None
+            row.changed_at = uow.now
+            uow.record("peer.keys_discarded", by.actor(), target_id=row.id, data={"reason": reason})
+            return _view(uow.session, row)
+
+    def revoke(self, by: Acting, ctx: CallContext, ref: str, *, reason: str) -> Peer:
+        """End a peering for good (the record stays; a new one needs a new node id)."""
+        reason = require_reason(reason)
+        with self._uow(ctx) as uow:
+            row = _find(uow.session, ref)
+            authorize(by, Act.PEER_REVOKE)
+            require_move(PEER, "revoke", PeerStatus(row.status), subject=_subject(row))
+            row.status = PeerStatus.REVOKED.value
+            row.pending_descriptor = None
+            row.changed_at = uow.now
+            uow.record("peer.revoked", by.actor(), target_id=row.id, data={"reason": reason})
+            return _view(uow.session, row)
+
+    def set_agreements(
+        self, by: Acting, ctx: CallContext, ref: str, agreements: Sequence[str]
+    ) -> Peer:
+        """The agreements exchange with a peer happens under: each in force today and
+        naming the peer's nation as a party (an empty list stops exchange)."""
+        authorize(by, Act.PEER_PROPOSE)
+        with self._uow(ctx) as uow:
+            session = uow.session
+            row = _find(session, ref)
+            if PeerStatus(row.status) is PeerStatus.REVOKED:
+                raise Conflict(f"{_subject(row)} is revoked", code="invalid_peer_transition")
+            today = uow.now.date()
+            chosen = sorted({_agreement(session, a, row.nation, today).id for a in agreements})
+            session.execute(delete(PeerAgreementRow).where(PeerAgreementRow.peer_id == row.id))
+            session.add_all(PeerAgreementRow(peer_id=row.id, agreement_id=a) for a in chosen)
+            row.changed_at = uow.now
+            uow.record(
+                "peer.agreements_set", by.actor(), target_id=row.id, data={"agreements": chosen}
+            )
+            session.flush()
+            return _view(session, row)
+
+    def peers(self, by: Acting) -> list[Peer]:
+        """Every peer, revoked ones too, by name."""
+        authorize(by, Act.PEER_READ)
+        with self._uow.read() as session:
+            rows = session.scalars(select(PeerRow).order_by(PeerRow.name, PeerRow.id)).all()
+            return [_view(session, r) for r in rows]
+
+    def peer(self, by: Acting, ref: str) -> Peer:
+        """One peer by id, node id or name."""
+        authorize(by, Act.PEER_READ)
+        with self._uow.read() as session:
+            return _view(session, _find(session, ref))
+
+    def _confirm(
+        self, by: Acting, ctx: CallContext, ref: str, fingerprint: str, *, verb: str
+    ) -> Peer:
+        typed = normalise_fingerprint(fingerprint)
+        with self._uow(ctx) as uow:
+            row = _find(uow.session, ref)
+            authorize(by, Act.PEER_ACCEPT, Target(requested_by=row.proposed_by))
+            require_move(PEER, verb, PeerStatus(row.status), subject=_subject(row))
+            pending = None if verb == "accept" else parse_descriptor(row.pending_descriptor or "")
+            expected = row.fingerprint if pending is None else pending.fingerprint()
+            subject = _subject(row)
+            if hmac.compare_digest(typed, expected):
+                if pending is not None:
+                    _apply(row, pending)
+                    row.pending_descriptor = None
+                row.status = PeerStatus.ACTIVE.value
+                row.changed_at = uow.now
+                uow.record(
+                    "peer.accepted" if verb == "accept" else "peer.keys_accepted",
+                    by.actor(),
+                    target_id=row.id,
+                    data={"fingerprint": expected},
+                )
+                return _view(uow.session, row)
+            peer_id = row.id
+        self._refuse_fingerprint(by, ctx, peer_id, typed)
+        raise Conflict(
+            f"the fingerprint does not match {subject}'s descriptor; nothing changed",
+            code="fingerprint_mismatch",
+            field="fingerprint",
+            hint="compare it again with the partner's operator, by a channel other than "
+            "the one the descriptor came by; a mismatch may mean a forged descriptor",
+        )
+
+    def _refuse_fingerprint(self, by: Acting, ctx: CallContext, peer_id: str, typed: str) -> None:
+        """A wrong fingerprint is an event of its own (its transaction commits)."""
+        with self._uow(ctx) as uow:
+            uow.record(
+                "peer.fingerprint_refused",
+                by.actor(),
+                target_id=peer_id,
+                outcome=Outcome.DENIED,
+                data={"typed": typed},
+            )
+
+
+def _apply(row: PeerRow, d: PeerDescriptor) -> None:
+    row.name, row.nation, row.organisation, row.endpoint = (
+        d.name,
+        d.nation,
+        d.organisation,
+        d.endpoint,
+    )
+    row.signing_key, row.wrapping_key, row.fingerprint = (
+        d.signing_key,
+        d.wrapping_key,
+        d.fingerprint(),
+    )
+
+
+def _facts(d: PeerDescriptor) -> dict[str, str]:
+    return {"node_id": d.node_id, "name": d.name, "nation": d.nation, "endpoint": d.endpoint}
+
+
+def _find(session: Session, ref: str) -> PeerRow:
+    for column in (PeerRow.id, PeerRow.node_id, PeerRow.name):
+        row = session.scalar(select(PeerRow).where(column == ref))
+        if row is not None:
+            return row
+    raise NotFound(f"no peer {ref!r}", code="unknown_peer", field="peer")
+
+
+def _agreement(session: Session, ref: str, nation: str, today: date) -> AgreementRow:
+    row = session.get(AgreementRow, ref) or session.scalar(
+        select(AgreementRow).where(AgreementRow.name == ref)
+    )
+    if row is None:
+        raise NotFound(f"no agreement {ref!r}", code="unknown_agreement", field="agreements")
+    in_force = row.status == "in_force" and row.effective_on <= today
+    if not in_force or (row.expires_on is not None and row.expires_on < today):
+        raise Conflict(f"agreement {row.name!r} is not in force", code="agreement_not_in_force")
+    party = session.get(AgreementPartyRow, (row.id, "nation", nation))
+    if party is None:
+        raise Conflict(
+            f"{nation} is not a party to agreement {row.name!r}", code="peer_not_a_party"
+        )
+    return row
+
+
+def _view(session: Session, row: PeerRow) -> Peer:
+    names = session.scalars(
+        select(AgreementRow.name)
+        .join(PeerAgreementRow, PeerAgreementRow.agreement_id == AgreementRow.id)
+        .where(PeerAgreementRow.peer_id == row.id)
+        .order_by(AgreementRow.name)
+    ).all()
+    pending = (
+        parse_descriptor(row.pending_descriptor).fingerprint() if row.pending_descriptor else None
+    )
+    return Peer(
+        id=row.id,
+        node_id=row.node_id,
+        name=row.name,
+        nation=row.nation,
+        organisation=row.organisation,
+        endpoint=row.endpoint,
+        fingerprint=row.fingerprint,
+        status=PeerStatus(row.status),
+        pending_fingerprint=pending,
+        agreements=tuple(names),
+        created_at=row.created_at,
+        changed_at=row.changed_at,
+    )
+
+
+def _subject(row: PeerRow) -> str:
+    return f"peer {row.name}"
+
+
+def _person(by: Acting) -> str | None:
+    return by.person_id if isinstance(by, Principal) else None
+
+
+def _b64(raw: bytes) -> str:
+    return base64.b64encode(raw).decode()

@@ -1,0 +1,90 @@
+"""`caveat federation` at two nodes' consoles: each hands the other its descriptor, each
+accepts the other by the fingerprint read out, and a wrong fingerprint changes nothing."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from typer.testing import CliRunner
+
+from caveat.cli.main import app
+from tests.conftest import empty_tables
+
+
+def run(data_dir: Path, *args: str) -> tuple[int, Any]:
+    result = CliRunner().invoke(app, ["--data-dir", str(data_dir), *args, "--json"])
+    try:
+        return result.exit_code, json.loads(result.stdout)
+    except ValueError:
+        return result.exit_code, result.stdout
+
+
+def ok(data_dir: Path, *args: str) -> Any:
+    code, out = run(data_dir, *args)
+    assert code == 0, out
+    return out
+
+
+@pytest.fixture
+def nodes(tmp_path: Path, database_url: str, monkeypatch: pytest.MonkeyPatch) -> list[Path]:
+    """Two nodes; each its own SQLite database (a PostgreSQL run gives the first the
+    test database and the second SQLite: two nodes never share a database)."""
+    empty_tables(database_url)
+    monkeypatch.setenv("CAVEAT_HASH_PROFILE", "test")
+    monkeypatch.setenv("CAVEAT_CONFIG_DIR", str(tmp_path / "config"))
+    made = []
+    for name, nation, org, url in [
+        ("us", "USA", "AFRL", database_url),
+        ("uk", "GBR", "Dstl", f"sqlite:///{tmp_path / 'uk.db'}"),
+    ]:
+        monkeypatch.setenv("CAVEAT_DATABASE_URL", url)
+        directory = tmp_path / name
+        ok(directory, "init", "--nation", nation, "--org", org)
+        made.append(directory)
+    monkeypatch.delenv("CAVEAT_DATABASE_URL")
+    return made
+
+
+def test_two_nodes_peer_by_descriptor_and_fingerprint(
+    nodes: list[Path], tmp_path: Path, database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    us, uk = nodes
+    urls = {us: database_url, uk: f"sqlite:///{tmp_path / 'uk.db'}"}
+
+    def at(node: Path, *args: str) -> tuple[int, Any]:
+        monkeypatch.setenv("CAVEAT_DATABASE_URL", urls[node])
+        return run(node, "federation", *args)
+
+    handed = {}
+    for node, nation, org, host in [
+        (us, "USA", "Air Force Research Laboratory", "caveat.afrl.example"),
+        (uk, "GBR", "Defence Science and Technology Laboratory", "caveat.dstl.example"),
+    ]:
+        path = tmp_path / f"{nation}.json"
+        code, made = at(
+            node, "descriptor", "--name", f"{nation} node", "--nation", nation,
+            "--organisation", org, "--endpoint", f"https://{host}", "--output", str(path),
+        )  # fmt: skip
+        assert code == 0, made
+        assert json.loads(path.read_text()) == made["descriptor"]
+        handed[node] = (path, made["fingerprint"])
+    # Each records the other's descriptor ...
+    code, proposed = at(us, "propose", str(handed[uk][0]))
+    assert code == 0, proposed
+    assert (proposed["status"], proposed["nation"]) == ("proposed", "GBR")
+    assert proposed["fingerprint"] == handed[uk][1]
+    # ... a fingerprint misheard is refused (exit 5, conflict) ...
+    misheard = handed[us][1]
+    code, refused = at(us, "accept", "GBR node", "--fingerprint", misheard)
+    assert code == 5
+    assert refused["error"]["code"] == "fingerprint_mismatch"
+    # ... and the one read out by the partner's operator is accepted.
+    code, accepted = at(us, "accept", "GBR node", "--fingerprint", handed[uk][1])
+    assert (code, accepted["status"]) == (0, "active")
+    code, listed = at(us, "peers")
+    assert [(p["name"], p["status"]) for p in listed] == [("GBR node", "active")]
+    code, revoked = at(us, "revoke", "GBR node", "--reason", "end of the trial")
+    assert (code, revoked["status"]) == (0, "revoked")

@@ -6,6 +6,7 @@ verify and keys work on the node's own data directory (they need its keys).
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import sys
 from collections.abc import Callable, Iterator
@@ -23,7 +24,7 @@ from caveat.domain.resources import ResourceKind
 
 if TYPE_CHECKING:
     from caveat.bootstrap.container import Node
-    from caveat.client.artifacts import RelabelPreview
+    from caveat.client.artifacts import Relabelled, RelabelPreview
     from caveat.services.artifacts import VerifyReport
     from caveat.services.kernel.principal import ConsoleOperator
     from caveat.services.kernel.uow import CallContext
@@ -306,26 +307,40 @@ def relabel(
             _print_preview(preview)
             if not typer.confirm("Go ahead?", default=False):
                 raise typer.Exit(int(Exit.USAGE))
-        a = client.relabel(artifact_id, label, controls, dual_use, reason=reason)
+        done = client.artifacts.relabel(artifact_id, label, controls, dual_use, reason=reason)
 
         def human() -> None:
-            if a["outcome"] == "applied":
+            if done.artifact is not None:
+                relabelled = done.artifact
                 out.print(
-                    f"relabelled [bold]{a['id']}[/] as {a['banner']} "
-                    f"(label version {len(a['labels'])})"
+                    f"relabelled [bold]{relabelled.id}[/] as {relabelled.banner} "
+                    f"(label version {len(relabelled.labels)})"
                 )
-            elif a["outcome"] == "requested":
+            elif done.relabel_request is not None:
                 out.print(
-                    f"relabel request [bold]{a['relabel_request']['id']}[/] waits for a security "
+                    f"relabel request [bold]{done.relabel_request.id}[/] waits for a security "
                     "officer of the originating organisation"
                 )
             else:
                 out.print(
-                    f"it loosens the marking: release request [bold]{a['release_id']}[/] waits "
+                    f"it loosens the marking: release request [bold]{done.release_id}[/] waits "
                     "for export control (`caveat release list`)"
                 )
 
-        show(a, json_, human)
+        show(_relabel_json(done), json_, human)
+
+
+def _relabel_json(done: Relabelled) -> dict[str, Any]:
+    """The API's answer: the artifact with ``outcome``, or the pending request."""
+    if done.artifact is not None:
+        return {"outcome": done.outcome, **dataclasses.asdict(done.artifact)}
+    pending = {
+        "outcome": done.outcome,
+        "artifact_id": done.artifact_id,
+        "relabel_request": done.relabel_request,
+        "release_id": done.release_id,
+    }
+    return {k: v for k, v in pending.items() if v is not None}
 
 
 def sweep_at_start(node: Node) -> None:

@@ -39,7 +39,7 @@ def _fresh(client: CaveatClient, otp: str | None, change: Callable[[], T]) -> T:
     old: with ``--otp`` the session proves it again first; without, a stale session is
     told how to go on."""
     if otp:
-        client.step_up(otp)
+        client.account.step_up(otp)
     try:
         return change()
     except PermissionDenied as exc:
@@ -66,23 +66,23 @@ def login(
     from caveat.client import CaveatClient
 
     with errors(json_), CaveatClient(server) as client:
-        session = client.login(username, password, otp)
-        path = save_credentials(server, username, session["token"])
+        session = client.account.login(username, password, otp)
+        path = save_credentials(server, username, session.token)
         summary = {
             "server": server,
             "username": username,
-            "expires_at": session["expires_at"],
-            "must_change_password": session["must_change_password"],
+            "expires_at": session.expires_at,
+            "must_change_password": session.must_change_password,
             "credentials": str(path),
         }
         show(
             summary,
             json_,
             lambda: out.print(
-                f"signed in to {server} as [bold]{username}[/] until {session['expires_at']}"
+                f"signed in to {server} as [bold]{username}[/] until {session.expires_at}"
                 + (
                     "\n[yellow]change your one-time password now: `caveat passwd`[/]"
-                    if session["must_change_password"]
+                    if session.must_change_password
                     else ""
                 )
             ),
@@ -93,7 +93,7 @@ def logout(json_: JsonOpt = False) -> None:
     """End the session on the server and forget it locally."""
     with errors(json_):
         with _client() as client:
-            client.logout()
+            client.account.logout()
         forget_credentials()
         show({"signed_out": True}, json_, lambda: out.print("signed out"))
 
@@ -101,13 +101,13 @@ def logout(json_: JsonOpt = False) -> None:
 def whoami(json_: JsonOpt = False) -> None:
     """Show who you are signed in as."""
     with errors(json_), _client() as client:
-        me = client.me()
+        me = client.account.me()
         show(
             me,
             json_,
             lambda: out.print(
-                f"[bold]{me['username']}[/] ({me['display_name']}), {me['organisation_name']}; "
-                f"nationalities {', '.join(me['citizenships'])}; roles {', '.join(me['roles'])}"
+                f"[bold]{me.username}[/] ({me.display_name}), {me.organisation_name}; "
+                f"nationalities {', '.join(me.citizenships)}; roles {', '.join(me.roles)}"
             ),
         )
 
@@ -121,7 +121,7 @@ def passwd(
     """Change your password on the server (a fresh second factor: within 15 minutes of
     `caveat login`, or with --otp)."""
     with errors(json_), _client() as client:
-        _fresh(client, otp, lambda: client.change_password(current, new))
+        _fresh(client, otp, lambda: client.account.change_password(current, new))
         show({"changed": True}, json_, lambda: out.print("password changed"))
 
 
@@ -136,29 +136,26 @@ def token_create(
     """Create an API token; the secret is printed once (a fresh second factor: within
     15 minutes of `caveat login`, or with --otp)."""
     with errors(json_), _client() as client:
-        issued = _fresh(client, otp, lambda: client.create_token(name, scope, days))
+        issued = _fresh(client, otp, lambda: client.account.create_token(name, scope, days))
         if json_:
             emit_json(issued)
         else:
-            out.print(f"token {issued['token']['id']} expires {issued['token']['expires_at']}")
-            out.print(f"secret (shown once): [bold]{issued['secret']}[/]")
+            out.print(f"token {issued.token.id} expires {issued.token.expires_at}")
+            out.print(f"secret (shown once): [bold]{issued.secret}[/]")
 
 
 @tokens.command("list")
 def token_list(json_: JsonOpt = False) -> None:
     """List your API tokens."""
     with errors(json_), _client() as client:
-        found = client.tokens()
+        found = client.account.tokens()
         show(
             found,
             json_,
             lambda: table(
                 "API tokens",
                 ["id", "name", "scopes", "expires", "revoked"],
-                [
-                    (t["id"], t["name"], " ".join(t["scopes"]), t["expires_at"], t["revoked_at"])
-                    for t in found
-                ],
+                [(t.id, t.name, " ".join(t.scopes), t.expires_at, t.revoked_at) for t in found],
             ),
         )
 
@@ -168,5 +165,5 @@ def token_revoke(token_id: str, otp: OtpOpt = None, json_: JsonOpt = False) -> N
     """Revoke an API token (a fresh second factor: within 15 minutes of `caveat login`,
     or with --otp)."""
     with errors(json_), _client() as client:
-        revoked = _fresh(client, otp, lambda: client.revoke_token(token_id))
+        revoked = _fresh(client, otp, lambda: client.account.revoke_token(token_id))
         show(revoked, json_, lambda: out.print(f"revoked {token_id}"))

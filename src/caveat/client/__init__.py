@@ -15,6 +15,7 @@ from typing import Any, BinaryIO
 
 import httpx
 
+from caveat.client.account import Account
 from caveat.client.artifacts import Artifacts
 from caveat.client.releases import Releases
 from caveat.domain.errors import (
@@ -82,8 +83,8 @@ def _error(response: httpx.Response) -> CaveatError:
 
 class CaveatClient:
     """A thin client: one method per endpoint, JSON in and out; resources split out as
-    typed sub-objects (``client.artifacts``, ``client.releases``) as the SDK moves to them
-    (issue 15)."""
+    typed sub-objects (``client.account``, ``client.artifacts``, ``client.releases``) as
+    the SDK moves to them (issue 15)."""
 
     def __init__(
         self,
@@ -101,6 +102,7 @@ class CaveatClient:
             # none: paths are relative and redirects are not followed) would fail closed.
             transport = httpx.HTTPTransport(verify=ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT))
         self._http = http or httpx.Client(base_url=base_url, transport=transport, timeout=timeout)
+        self.account = Account(self)
         self.artifacts = Artifacts(self)
         self.releases = Releases(self)
         if token:

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, BinaryIO
 
 from caveat.client._parse import parse
+from caveat.client.releases import RelabelRequest
 
 if TYPE_CHECKING:
     from caveat.client import CaveatClient
@@ -159,6 +160,26 @@ class Download:
     bytes: int
 
 
+@dataclass(frozen=True, slots=True)
+class Relabelled:
+    """What a relabel became: ``applied`` (``artifact``, with its new label version),
+    ``requested`` (``relabel_request``, for the originator's security officer) or
+    ``release_requested`` (``release_id``: it loosens)."""
+
+    outcome: str
+    artifact_id: str
+    artifact: Artifact | None = None
+    relabel_request: RelabelRequest | None = None
+    release_id: str | None = None
+
+    @classmethod
+    def of(cls, answer: dict[str, Any]) -> Relabelled:
+        """From the API's answer: the artifact (200) or the pending request (202)."""
+        if answer["outcome"] == "applied":
+            return cls("applied", answer["id"], artifact=parse(Artifact, answer))
+        return parse(cls, answer)
+
+
 class Artifacts:
     """Artifacts as the signed-in person may see them."""
 
@@ -195,6 +216,21 @@ class Artifacts:
     def get(self, artifact_id: str) -> Artifact:
         """One artifact: metadata, labels, versions, and why you may or may not read it."""
         return parse(Artifact, self._client.artifact(artifact_id))
+
+    def relabel(
+        self,
+        artifact_id: str,
+        label: str,
+        controls: Sequence[str] | None = None,
+        dual_use: bool | None = None,
+        *,
+        reason: str,
+    ) -> Relabelled:
+        """Relabel, or ask for it (``outcome`` says which); ``controls`` / ``dual_use``
+        None keep the current ones; ``reason`` (3-2000 characters) is kept in the ledger."""
+        wanted = None if controls is None else list(controls)
+        answer = self._client.relabel(artifact_id, label, wanted, dual_use, reason=reason)
+        return Relabelled.of(answer)
 
     def preview_relabel(
         self,

@@ -94,8 +94,8 @@ def pipelines() -> dict[str, Any]:
         encrypt_s = time.perf_counter() - started
         started = time.perf_counter()
         check = hashlib.sha256()
-        for chunk in read_range(store, key, "v1", 0, sizes, 0, PIPELINE_BYTES):
-            check.update(chunk)
+        for plain in read_range(store, key, "v1", 0, sizes, 0, PIPELINE_BYTES):
+            check.update(plain)
         decrypt_s = time.perf_counter() - started
         assert check.digest() == hasher.digest()
 
@@ -358,7 +358,7 @@ def search(database_url: str | None) -> dict[str, Any]:
         settings = Settings(
             data_dir=Path(tmp), hash_profile=HashProfile.TEST, node_name="bench",
             database_url=url, ledger_worker_seconds=0,
-        )  # type: ignore[arg-type]  # fmt: skip
+        )  # fmt: skip
         node, _ = init_node(
             settings,
             FirstOperator("operator", "Bench Operator", "ops@bench.example", "Bench Lab", "GBR"),

@@ -74,7 +74,7 @@ def scratch_node(
     with tempfile.TemporaryDirectory(prefix="caveat-bench-") as tmp:
         settings = Settings(
             data_dir=Path(tmp), hash_profile=profile, node_name="bench", database_url=database_url
-        )  # type: ignore[arg-type]
+        )
         node, _ = init_node(
             settings,
             FirstOperator("operator", "Bench Operator", "ops@bench.example", "Bench Lab", "GBR"),

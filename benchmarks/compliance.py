@@ -166,7 +166,7 @@ def run(postgres_url: str | None = None, subjects: int = 40) -> dict[str, Any]:
     with tempfile.TemporaryDirectory() as tmp:
         settings = Settings(
             data_dir=Path(tmp) / "node",
-            database_url=postgres_url,  # type: ignore[arg-type]
+            database_url=postgres_url,
             hash_profile=HashProfile.TEST,
             node_name="bench",
         )

@@ -91,7 +91,7 @@ def run() -> dict[str, Any]:
                     totp_code(operator.mfa.totp_secret, node.uow.clock()),
                 )
             token = session["token"]
-            result = {
+            result: dict[str, Any] = {
                 "server": "uvicorn, 2 workers, SQLite (WAL)",
                 "load": f"wrk -t2 -c{CONNECTIONS} -d{DURATION_S}s on the same 2 cores",
                 "get_me": _wrk(f"{url}/api/v1/me", {"Authorization": f"Bearer {token}"}),

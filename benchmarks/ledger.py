@@ -129,7 +129,7 @@ def proofs(size: int = BIG) -> dict[str, Any]:
     result: dict[str, Any] = {"size": size}
     with scratch_node() as node:
         node.ledger.integrate()
-        node.ledger.publish_checkpoint()
+        node.ledger.publish_now()
         path = node.settings.resolved_database_url().removeprefix("sqlite:///")
         with node.engine.begin() as conn:
             conn.exec_driver_sql("DELETE FROM ledger_nodes")
@@ -138,7 +138,7 @@ def proofs(size: int = BIG) -> dict[str, Any]:
         started = time.perf_counter()
         _bulk_tree(path, size)
         result["build_seconds"] = round(time.perf_counter() - started, 1)
-        size = node.ledger.publish_checkpoint().size
+        size = node.ledger.publish_now().size
 
         def inclusion() -> None:
             p = node.ledger.inclusion_proof(rng.randrange(size))
@@ -184,7 +184,7 @@ def full_verification() -> dict[str, Any]:
     with scratch_node() as node:
         _write(node, VERIFY_SIZE)
         node.ledger.integrate()
-        node.ledger.publish_checkpoint()
+        node.ledger.publish_now()
         started = time.perf_counter()
         report = node.ledger_verifier.verify()
         elapsed = time.perf_counter() - started

@@ -230,7 +230,7 @@ class Researcher(FastHttpUser):
         }
         with self.client.put(
             f"/api/v1/uploads/{upload['id']}/content",
-            data=content,
+            data=content,  # type: ignore[arg-type]  # sent as is; the annotation omits bytes
             headers=headers,
             name="upload_content",
             catch_response=True,

@@ -77,7 +77,7 @@ def _node(postgres: str | None) -> Iterator[Node]:
             settings = Settings(
                 data_dir=Path(tmp), hash_profile=HashProfile.TEST, node_name="bench",
                 database_url=url, ledger_worker_seconds=0,
-            )  # type: ignore[arg-type]  # fmt: skip
+            )  # fmt: skip
             node, _ = init_node(
                 settings,
                 FirstOperator("operator", "Bench Operator", "ops@bench.example", "Lab", "GBR"),
@@ -109,12 +109,16 @@ def _search(node: Node, catalogue: Catalogue) -> dict[str, Any]:
         def call(q: SearchQuery = query) -> None:
             node.artifact_search.search(catalogue.principal, q)
 
-        result = _median_ms(call)
+        result: dict[str, Any] = _median_ms(call)
         with node.uow.read() as session:
             policy_listing.steer(session)
             first, instead = node.artifact_search._statements(session, catalogue.principal, query)
             result["plan"] = _plan(explain(session.connection(), first))
-            result["query_alone"] = _median_ms(lambda s=first: session.execute(s).all())
+
+            def alone(statement: Any = first) -> None:
+                session.execute(statement).all()
+
+            result["query_alone"] = _median_ms(alone)
             hits = len(session.execute(first).all())
             result["fell_back_to_projects"] = instead is not None and hits <= query.limit
         out[name] = result

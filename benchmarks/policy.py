@@ -26,7 +26,7 @@ from typing import Any
 
 import casbin
 import cedarpy
-from sqlalchemy import Engine, create_engine, select, text
+from sqlalchemy import Engine, create_engine, insert, select, text
 from sqlalchemy.engine import make_url
 from tests.policy.cedar_model import context_of, entities_of, policy_set, request, schema_text
 from tests.policy.population import NOW, SCHEMES, mfa_at, random_label, random_population
@@ -113,7 +113,7 @@ def single_decisions(cases: int = 20_000) -> dict[str, Any]:
     entities = entities_of(population)
     policies = policy_set()
     schema = cedarpy.Schema.from_str(schema_text())
-    context = context_of(at, env.config)
+    context = context_of(at, population)
     requests = [request(s, a, r, context) for s, a, r in picks]
     cedar_single = []
     for req in requests[:5000]:
@@ -313,7 +313,7 @@ def _populate(node: Node, rng: random.Random) -> list[str]:
             rels += [{"resource_id": rid, "code": c} for c in facts.rel_codes]
             cavs += [{"resource_id": rid, "caveat": c} for c in facts.held_caveats]
         with engine.begin() as conn:
-            conn.execute(ResourceRow.__table__.insert(), rows)
+            conn.execute(insert(ResourceRow), rows)
             if rels:
                 conn.execute(ResourceRow.metadata.tables["resource_releasability"].insert(), rels)
             if cavs:
@@ -331,7 +331,7 @@ def _listing(postgres_url: str | None, samples: int = 25) -> dict[str, Any]:
             node_name="bench",
             database_url=url,
             ledger_worker_seconds=0,
-        )  # type: ignore[arg-type]
+        )
         node, _ = init_node(settings, FirstOperator("operator", "Op", "o@b.example", "Ops", "GBR"))
         try:
             started = time.perf_counter()

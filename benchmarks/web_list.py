@@ -69,7 +69,7 @@ def loaded(database_url: str | None) -> Iterator[tuple[Node, Settings, Principal
         settings = Settings(
             data_dir=Path(tmp), hash_profile=HashProfile.TEST, node_name="bench",
             database_url=url, ledger_worker_seconds=0,
-        )  # type: ignore[arg-type]  # fmt: skip
+        )  # fmt: skip
         node, _ = init_node(
             settings,
             FirstOperator("operator", "Bench Operator", "ops@bench.example", "Bench Lab", "GBR"),
@@ -225,7 +225,7 @@ def through_uvicorn(settings: Settings, token: str) -> dict[str, Any]:
 def measure(database_url: str | None) -> dict[str, Any]:
     """Both modes over one freshly loaded database."""
     with loaded(database_url) as (node, settings, principal, token):
-        result = {
+        result: dict[str, Any] = {
             "rows": SEARCH_ROWS,
             "page_size": PAGE,
             "asgi": in_process(node, principal, token),

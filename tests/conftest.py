@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 from hypothesis import settings as hypothesis_settings
-from sqlalchemy import create_engine, text
+from sqlalchemy import Table, create_engine, text
 from sqlalchemy.engine import make_url
 
 from caveat.adapters.db import schema
@@ -71,6 +71,7 @@ def empty_tables(url: str) -> None:
                 conn.execute(table.delete())
         # Reference rows the migrations seed are part of the schema.
         generations = PolicyGenerationRow.__table__
+        assert isinstance(generations, Table)
         conn.execute(generations.insert(), [{"name": n, "value": 0} for n in POLICY_SOURCES])
     engine.dispose()
 
@@ -86,7 +87,7 @@ def settings(tmp_path: Path, database_url: str) -> Settings:
     """Settings for a node in a fresh data directory on the session's database."""
     return Settings(
         data_dir=tmp_path / "node",
-        database_url=database_url,  # type: ignore[arg-type]
+        database_url=database_url,
         hash_profile=HashProfile.TEST,
         node_name="test-node",
     )

@@ -287,7 +287,11 @@ class Scanner:
             found.unresolved.append(Unresolved(ast.unparse(node)[:120], where))
             return
         status_node, code_node = node.args[at_status], node.args[at_code]
-        status = status_node.value if isinstance(status_node, ast.Constant) else None
+        status = (
+            status_node.value
+            if isinstance(status_node, ast.Constant) and isinstance(status_node.value, int)
+            else None
+        )
         if isinstance(code_node, ast.Attribute) and code_node.attr == "code":
             return  # an error's own code, written out
         text = _const_str(code_node)
@@ -395,9 +399,11 @@ class Scanner:
             table: list[tuple[str, int | None]] = []
             for key, item in zip(getter.value.keys, getter.value.values, strict=True):
                 text = _const_str(item)
-                if not isinstance(key, ast.Constant) or text is None:
+                if not isinstance(key, ast.Constant) or not isinstance(key.value, int):
                     return None
-                table.append((text, int(key.value)))
+                if text is None:
+                    return None
+                table.append((text, key.value))
             default = _const_str(assigned.args[1])
             if default is None:
                 return None

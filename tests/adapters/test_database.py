@@ -113,7 +113,9 @@ def test_0007_makes_project_programme_names_follow_the_links(empty_engine: Engin
         )
     schema.upgrade(empty_engine)
     with empty_engine.connect() as conn:
-        rows = dict(conn.execute(text("SELECT id, programme FROM projects")).all())
+        rows: dict[str, str | None] = {
+            r.id: r.programme for r in conn.execute(text("SELECT id, programme FROM projects"))
+        }
     assert rows == {"p1": "PSP", "p2": None, "p3": "PSP"}
 
 
@@ -130,7 +132,7 @@ def test_refuses_unmigrated_and_newer_databases(empty_engine: Engine) -> None:
 
 
 def test_open_node_refuses_an_unmigrated_database(tmp_path: Path) -> None:
-    settings = Settings(data_dir=tmp_path, database_url=f"sqlite:///{tmp_path / 'x.db'}")  # type: ignore[arg-type]
+    settings = Settings(data_dir=tmp_path, database_url=f"sqlite:///{tmp_path / 'x.db'}")
     with pytest.raises(ServiceUnavailable) as caught:
         open_node(settings)
     assert caught.value.code == "schema_not_current"

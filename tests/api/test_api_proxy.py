@@ -16,7 +16,7 @@ from caveat.bootstrap.container import Node
 def _fail(http: TestClient, i: int, address: str) -> int:
     body = {"username": f"nobody{i}", "password": "wrong-password-1234", "otp": "000000"}
     answer = http.post("/api/v1/auth/login", json=body, headers={"X-Forwarded-For": address})
-    return answer.status_code
+    return int(answer.status_code)
 
 
 @pytest.fixture

@@ -46,7 +46,7 @@ def conformance_node(
     clock = FakeClock(datetime.now(UTC).replace(microsecond=0))
     settings_ = Settings(
         data_dir=Path(tmp_path_factory.mktemp("conformance")) / "node",
-        database_url=database_url,  # type: ignore[arg-type]
+        database_url=database_url,
         hash_profile=HashProfile.TEST,
         node_name="conformance",
     )
@@ -82,10 +82,8 @@ def test_every_answer_is_documented(conformance_node: tuple[Node, Callable[[], s
     failures: dict[str, str] = {}
     operations = 0
     for loaded in schema.get_all_operations():
-        operation = loaded.ok()
+        operation = loaded.ok()  # type: ignore[union-attr]  # an Err raises here, as wanted
         operations += 1
-        # A fresh session for each operation: signing out, changing the password or
-        # ending every session (all generated too) must not starve the ones after.
         # A fresh session for each operation: signing out, changing the password or
         # ending every session (all generated too) must not starve the ones after.
         run = _pass(operation, {"Authorization": f"Bearer {sign_in()}"})
@@ -110,10 +108,10 @@ def _pass(operation: Any, headers: dict[str, str]) -> Callable[[], None]:
         phases=[Phase.explicit, Phase.generate],
         suppress_health_check=list(HealthCheck),
     )
-    def run(case: schemathesis.Case) -> None:
+    def run(case: schemathesis.Case[Any]) -> None:
         case.call_and_validate(headers=headers, checks=CHECKS)
 
-    return run  # type: ignore[no-any-return]
+    return run
 
 
 def _summary(exc: BaseException) -> str:

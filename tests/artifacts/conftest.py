@@ -10,6 +10,7 @@ import sys
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
@@ -69,7 +70,7 @@ class World:
         label: str = LABEL,
         title: str = "Wind tunnel run 7",
         controls: tuple[str, ...] = (),
-        **extra: object,
+        **extra: Any,
     ) -> VersionView:
         new = NewArtifact(
             project=self.project,
@@ -79,7 +80,7 @@ class World:
             controls=controls,
             summary=str(extra.pop("summary", "")),
             keywords=tuple(extra.pop("keywords", ())),
-        )  # type: ignore[arg-type]
+        )
         return self.artifacts.put(
             who,
             CallContext.cli(),
@@ -88,7 +89,7 @@ class World:
             new=new,
             filename="run7.bin",
             **extra,
-        )  # type: ignore[arg-type]
+        )
 
 
 def sha(data: bytes) -> str:

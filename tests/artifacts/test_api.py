@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import io
 import json
+from collections.abc import Iterator
+from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
@@ -15,7 +17,12 @@ from caveat.domain.errors import CaveatError, InvalidInput
 from caveat.services.kernel.principal import Principal
 from tests.artifacts.conftest import LABEL, PART, World, client_for, random_bytes, sha
 
-NEW = {"project": "Hypersonics", "kind": "dataset", "title": "Sled test 4", "label": LABEL}
+NEW: dict[str, Any] = {
+    "project": "Hypersonics",
+    "kind": "dataset",
+    "title": "Sled test 4",
+    "label": LABEL,
+}
 
 
 def _count(world: World, model: type) -> int:
@@ -94,7 +101,7 @@ def test_resumable_upload_after_a_dropped_connection(
     data = random_bytes(3 * PART + 123)
     upload = client.begin_upload(**NEW, size=len(data), sha256=sha(data))
 
-    def dropping() -> object:
+    def dropping() -> Iterator[bytes]:
         yield data[: PART + 500]
         raise ConnectionResetError("the cable was pulled")
 

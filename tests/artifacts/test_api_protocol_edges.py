@@ -19,10 +19,11 @@ def _stored(http: TestClient, world: World, data: bytes, **extra: str) -> str:
 
 
 def _get(http: TestClient, world: World, artifact: str, **headers: str) -> httpx.Response:
-    return http.get(
+    response: httpx.Response = http.get(
         f"/api/v1/artifacts/{artifact}/content",
         headers={"Authorization": f"Bearer {world.tokens['alice']}", **headers},
     )
+    return response
 
 
 def test_a_zero_length_suffix_range_is_416_not_the_whole_body(

@@ -55,7 +55,7 @@ def target_url(tmp_path: Path, database_url: str) -> Iterator[str]:
 def _target(tmp_path: Path, url: str, name: str = "restored") -> Settings:
     return Settings(
         data_dir=tmp_path / name,
-        database_url=url,  # type: ignore[arg-type]
+        database_url=url,
         hash_profile=HashProfile.TEST,
         node_name="test-node",
     )

@@ -62,6 +62,7 @@ def test_kill_9_mid_upload_leaves_complete_artifacts_or_nothing(
         )
         try:
             assert writer.stdout is not None
+            assert writer.stderr is not None
             assert writer.stdout.readline() == b"ready\n", writer.stderr.read().decode()[-2000:]
             if kill == KILLS - 1:
                 # However slow the machine, the last round lets one upload complete, so

@@ -44,7 +44,7 @@ def test_a_flood_of_denied_downloads_is_counted_not_written_one_by_one(
     denials = _denials(world)
     assert len(denials) == DENIALS_RECORDED_PER_MINUTE + 1
     assert denials[-1]["folded"] == 30 - DENIALS_RECORDED_PER_MINUTE
-    assert sum(1 + int(d["folded"]) for d in denials) == 31  # every refusal is counted
+    assert sum(1 + int(str(d["folded"])) for d in denials) == 31  # every refusal is counted
 
 
 def test_folding_is_per_person_and_per_minute() -> None:

@@ -33,7 +33,7 @@ def settings(
         client.create_bucket(Bucket=BUCKET)
     return Settings(
         data_dir=tmp_path / "node",
-        database_url=database_url,  # type: ignore[arg-type]
+        database_url=database_url,
         hash_profile=HashProfile.TEST,
         node_name="s3-node",
         blob_store="s3",

@@ -4,6 +4,7 @@ expires or stops covering the project; bad agreements are refused whole."""
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from datetime import timedelta
 
 import pytest
@@ -218,7 +219,7 @@ def test_agreements_are_changed_by_agreement_managers_of_a_party(world: World) -
     with node.uow.read() as session:
         events = session.scalar(select(func.count()).select_from(EventRow))
     # France suspends, amends, or takes the agreement over: refused, nothing changes.
-    for attempt in (
+    attempts: tuple[Callable[[], object], ...] = (
         lambda: node.agreements.move(m["amelie"], ctx(), made.id, "suspend", reason="under review"),
         lambda: node.agreements.amend(m["amelie"], ctx(), made.id, gbr_nor, note="new terms"),
         lambda: node.agreements.amend(
@@ -228,7 +229,8 @@ def test_agreements_are_changed_by_agreement_managers_of_a_party(world: World) -
             world.draft("GBR-NOR arrangement", party_nations=("GBR", "NOR", "FRA")),
             note="France joins by itself",
         ),
-    ):
+    )
+    for attempt in attempts:
         with pytest.raises(PermissionDenied) as refused:
             attempt()
         assert refused.value.code == "not_a_party"

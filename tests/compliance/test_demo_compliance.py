@@ -55,8 +55,8 @@ def test_demo_seeds_programme_agreements_licence_and_a_hit(node: Node, clock: Fa
     )
     # Once the arrangement lapses, the GBR-NOR coverage is gone while the MoU stays.
     clock.advance(days=40)
-    statuses = {a.name: a.status for a in node.agreements.list_agreements(CONSOLE)}
-    assert statuses == {demo.SENSOR_MOU: "in_force", demo.EXPIRING: "expired"}
+    lapsed = {a.name: a.status for a in node.agreements.list_agreements(CONSOLE)}
+    assert lapsed == {demo.SENSOR_MOU: "in_force", demo.EXPIRING: "expired"}
 
 
 def test_the_demo_release_can_be_completed_by_its_officers(node: Node, clock: FakeClock) -> None:

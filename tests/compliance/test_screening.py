@@ -17,7 +17,7 @@ from caveat.api.app import create_app
 from caveat.cli.main import app
 from caveat.client import CaveatClient
 from caveat.domain.errors import Conflict, InvalidInput, PermissionDenied
-from caveat.domain.identity import Role
+from caveat.domain.identity import OrganisationKind, Role
 from caveat.domain.screening import ScreeningFormatError, score
 from caveat.server import create_server
 from tests.compliance.support import CONSOLE, World, ctx
@@ -76,9 +76,7 @@ def test_imports_all_three_formats_and_screens_on_import(world: World) -> None:
     assert types.count("screening.hit_raised") == len(node.screening.hits(CONSOLE))
 
 
-def _kind():  # type: ignore[no-untyped-def]
-    from caveat.domain.identity import OrganisationKind
-
+def _kind() -> OrganisationKind:
     return OrganisationKind.INDUSTRY
 
 
@@ -269,15 +267,15 @@ def test_the_check_through_the_api_and_the_web_form(world: World) -> None:
         browser = Browser(http, world.scenario)
         browser.sign_in(world.scenario.accounts["sol"])
         page = browser.post("/screening/check", {"name": "Gefest M Limited Liability Company"})
-        assert page.status_code == 200  # type: ignore[attr-defined]
-        text = page.text  # type: ignore[attr-defined]
+        assert page.status_code == 200
+        text = page.text
         assert 'id="check-result"' in text
         assert "GEFEST-M LLC" in text
         assert "entry G1" in text
         assert "<code>gefest</code>" in text
         empty = browser.post("/screening/check", {"name": "  "})
-        assert empty.status_code == 422  # type: ignore[attr-defined]
-        assert 'id="check-error"' in empty.text  # type: ignore[attr-defined]
+        assert empty.status_code == 422
+        assert 'id="check-error"' in empty.text
     assert _events(world) == before
 
 

@@ -53,14 +53,20 @@ KNOWN_KIND_EXCEPTIONS: dict[tuple[str, str], str] = {
         "unknown_organisation",
         "caveat/services/artifacts/_catalogue.py",
     ): "organisation named in a field",
-    ("unknown_organisation", "caveat/services/identity/_people.py"): "organisation named in a field",
+    (
+        "unknown_organisation",
+        "caveat/services/identity/_people.py",
+    ): "organisation named in a field",
     (
         "unknown_organisation",
         "caveat/services/policy/_catalogue.py",
     ): "organisation named in a field",
     # "A release is a named person's decision, not the console's": a denial that shares
     # its code with "a placement names its person" (invalid input).
-    ("person_required", "caveat/services/compliance/_releases.py"): "console may not decide releases",
+    (
+        "person_required",
+        "caveat/services/compliance/_releases.py",
+    ): "console may not decide releases",
     # A refused upload move (appending to a completed upload) is a conflict (409) under
     # the lifecycle table's code, while an expired session is not found (404).
     ("upload_expired", "caveat/domain/lifecycle.py"): "refused upload move",

@@ -56,7 +56,12 @@ _JSON = st.recursive(
 # (RFC 8785 refuses it), now and then: either takes the reference encoder's path.
 _ODD_TARGET = st.sampled_from([None] * 6 + [1, 2.0, 2**60])
 _BROKEN = st.sampled_from([{}] * 6 + [{"s": "\ud800"}, {"\udfff": 1}, {"l": ["a\udc00"]}])
-_SAME = {"broken": {}, "odd_target": None, "kind": ActorKind.PERSON, "outcome": Outcome.SUCCESS}
+_SAME: dict[str, object] = {
+    "broken": {},
+    "odd_target": None,
+    "kind": ActorKind.PERSON,
+    "outcome": Outcome.SUCCESS,
+}
 
 
 @given(

@@ -200,9 +200,9 @@ def test_open_note_refuses_ambiguous_trust_and_untrusted_notes() -> None:
         note.open_note(GO_NOTE, [GO, note.verifier_from_vkey(GO_VKEY)])
     assert caught.value.detail == "two trusted keys share the name and ID of PeterNeumann"
     other = note.Ed25519Signer.generate("other").verifier()
-    with pytest.raises(note.NoteVerificationError) as caught:
+    with pytest.raises(note.NoteVerificationError) as unverified:
         note.open_note(GO_NOTE, [other])
-    assert caught.value.detail == "note has no signature from a trusted key"
+    assert unverified.value.detail == "note has no signature from a trusted key"
     opened = note.open_note(GO_NOTE, [other, GO])
     assert opened == note.OpenedNote(GO_TEXT, opened.verified, ())
     assert opened.verified[0].line() == GO_NOTE.split("\n\n")[1][:-1]
@@ -281,7 +281,7 @@ def test_checkpoint_constructor_refusals_name_the_field() -> None:
         (("o", 1, ROOT, ("",)), "checkpoint extension lines must be non-empty lines"),
     ]:
         with pytest.raises(InvalidInput) as caught:
-            cp.Checkpoint(*args)  # type: ignore[arg-type]
+            cp.Checkpoint(*args)
         assert caught.value.detail == detail
 
 

@@ -12,7 +12,7 @@ from caveat.domain.compliance import AgreementStatus
 from caveat.domain.lifecycles import AGREEMENT
 from caveat.services.kernel.principal import Acting
 from tests.compliance.support import CONSOLE, World
-from tests.lifecycles.support import REASON, LifecycleMachine, ctx, run, unique
+from tests.lifecycles.support import REASON, LifecycleMachine, ctx, one, run, unique
 
 # Who may move an agreement: an agreement manager of a party (USA or GBR), or the console;
 # not one of another nation, nor a researcher or a security officer.
@@ -33,7 +33,7 @@ class AgreementMachine(LifecycleMachine):
 
     @initialize(target=agreements)
     def first(self) -> str:
-        return self.create()
+        return one(self.create())
 
     @precondition(lambda self: self.all_final())
     @rule(target=agreements)
@@ -67,7 +67,7 @@ class AgreementMachine(LifecycleMachine):
     @rule(record=agreements)
     def final_is_final(self, record: str) -> None:
         """From a final state every verb is refused, even for the console."""
-        if AGREEMENT.is_terminal(self.states[record]):
+        if self.is_final(record):
             for verb in AGREEMENT.verbs:
                 self.move(record, verb, "console")
 

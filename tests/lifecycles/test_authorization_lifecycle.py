@@ -14,7 +14,7 @@ from caveat.domain.lifecycles import AUTHORIZATION, AuthorizationStatus
 from caveat.services.compliance._authorizations import AuthorizationDraft
 from caveat.services.kernel.principal import Acting
 from tests.compliance.support import CONSOLE, World
-from tests.lifecycles.support import REASON, LifecycleMachine, ctx, run, unique
+from tests.lifecycles.support import REASON, LifecycleMachine, ctx, one, run, unique
 
 # Who may move an authorization: an export control officer, or the console; not a
 # security officer or a researcher.
@@ -35,7 +35,7 @@ class AuthorizationMachine(LifecycleMachine):
 
     @initialize(target=authorizations)
     def first(self) -> str:
-        return self.create()
+        return one(self.create())
 
     @precondition(lambda self: self.all_final())
     @rule(target=authorizations)
@@ -77,7 +77,7 @@ class AuthorizationMachine(LifecycleMachine):
 
     @rule(record=authorizations)
     def final_is_final(self, record: str) -> None:
-        if AUTHORIZATION.is_terminal(self.states[record]):
+        if self.is_final(record):
             for verb in AUTHORIZATION.verbs:
                 self.move(record, verb, "console")
 

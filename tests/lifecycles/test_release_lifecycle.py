@@ -16,7 +16,7 @@ from caveat.domain.compliance import ReleaseStatus
 from caveat.domain.labels import parse_marking
 from caveat.domain.lifecycles import RELEASE
 from tests.compliance.support import CONSOLE, World
-from tests.lifecycles.support import REASON, LifecycleMachine, ctx, run, unique
+from tests.lifecycles.support import REASON, LifecycleMachine, ctx, one, run, unique
 
 REQUESTERS = ("duo", "sol", "eco", "alice")  # officers who may not act on their own
 CLASSIFIERS = frozenset({"eco", "ema", "duo"})  # export control officers who see the resource
@@ -42,7 +42,7 @@ class ReleaseMachine(LifecycleMachine):
 
     @initialize(target=releases, requester=st.sampled_from(REQUESTERS))
     def first(self, requester: str) -> str:
-        return self.request(requester)
+        return one(self.request(requester))
 
     @precondition(lambda self: self.all_final())
     @rule(target=releases, requester=st.sampled_from(REQUESTERS))
@@ -125,7 +125,7 @@ class ReleaseMachine(LifecycleMachine):
 
     @rule(record=releases)
     def final_is_final(self, record: str) -> None:
-        if not RELEASE.is_terminal(self.states[record]):
+        if not self.is_final(record):
             return
         asked = self.requests[record]
         self.classify(record, next(iter(sorted(CLASSIFIERS - {asked.requested_by}))))

@@ -14,7 +14,7 @@ from caveat.domain.identity import Role
 from caveat.domain.lifecycles import SCREENING_HIT
 from caveat.services.kernel.principal import Acting
 from tests.compliance.support import CONSOLE, World
-from tests.lifecycles.support import REASON, LifecycleMachine, ctx, run, unique
+from tests.lifecycles.support import REASON, LifecycleMachine, ctx, one, run, unique
 
 LISTED = ("Robert Partridge", "Vladimir Kurbatov")
 RESOLVERS = frozenset({"gso", "console"})  # Dstl's officer (the held people are Dstl's)
@@ -35,7 +35,7 @@ class HitMachine(LifecycleMachine):
 
     @initialize(target=hits)
     def first(self) -> str:
-        return self.hold(LISTED[0], officer=True)
+        return one(self.hold(LISTED[0], officer=True))
 
     @precondition(lambda self: self.all_final())
     @rule(target=hits, name=st.sampled_from(LISTED), officer=st.booleans())
@@ -81,7 +81,7 @@ class HitMachine(LifecycleMachine):
 
     @rule(record=hits)
     def final_is_final(self, record: str) -> None:
-        if SCREENING_HIT.is_terminal(self.states[record]):
+        if self.is_final(record):
             for verb in SCREENING_HIT.verbs:
                 self.resolve(record, "gso", verb)
 

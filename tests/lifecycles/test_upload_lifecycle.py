@@ -15,7 +15,7 @@ from caveat.adapters.db.models.artifacts import UploadSessionRow
 from caveat.domain.lifecycles import UPLOAD, UploadState, upload_state
 from caveat.services.artifacts._service import NewArtifact
 from tests.compliance.support import CONSOLE, World
-from tests.lifecycles.support import LifecycleMachine, ctx, run, unique
+from tests.lifecycles.support import LifecycleMachine, ctx, one, run, unique
 
 OWNERS = ("alice", "sol")  # members of the project who may label at this level
 ACTORS = ("alice", "sol", "bob")
@@ -35,7 +35,7 @@ class UploadMachine(LifecycleMachine):
 
     @initialize(target=uploads)
     def first(self) -> str:
-        return self.begin("alice")
+        return one(self.begin("alice"))
 
     @precondition(lambda self: self.all_final())
     @rule(target=uploads, owner=st.sampled_from(OWNERS))
@@ -143,7 +143,7 @@ class UploadMachine(LifecycleMachine):
             self.tally["accepted expire"] += 1
 
     def expected(self) -> dict[str, str]:
-        return {r: GONE if UPLOAD.is_terminal(s) else s.value for r, s in self.states.items()}
+        return {r: GONE if self.is_final(r) else s.value for r, s in self.states.items()}
 
     def stored(self) -> dict[str, str]:
         now = self.world.clock()

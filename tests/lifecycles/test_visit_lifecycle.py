@@ -14,7 +14,7 @@ from caveat.adapters.db.models.compliance import VisitRequestRow
 from caveat.domain.lifecycles import VISIT, VisitStatus
 from caveat.services.kernel.principal import Acting
 from tests.compliance.support import CONSOLE, World
-from tests.lifecycles.support import REASON, LifecycleMachine, ctx, run, unique
+from tests.lifecycles.support import REASON, LifecycleMachine, ctx, one, run, unique
 
 VISITORS = ("bob", "gso")  # of Dstl, visiting AFRL
 # The visitor, or a programme manager for them (one who is also a host officer).
@@ -37,7 +37,7 @@ class VisitMachine(LifecycleMachine):
 
     @initialize(target=visits, visitor=st.sampled_from(VISITORS), asker=st.sampled_from(REQUESTERS))
     def first(self, visitor: str, asker: str) -> str:
-        return self.request(visitor, asker)
+        return one(self.request(visitor, asker))
 
     @precondition(lambda self: self.all_final())
     @rule(target=visits, visitor=st.sampled_from(VISITORS), asker=st.sampled_from(REQUESTERS))
@@ -89,7 +89,7 @@ class VisitMachine(LifecycleMachine):
 
     @rule(record=visits)
     def final_is_final(self, record: str) -> None:
-        if VISIT.is_terminal(self.states[record]):
+        if self.is_final(record):
             self.decide(record, "console", True)
             self.decide(record, "sam", False)
 

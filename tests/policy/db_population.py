@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import random
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 from caveat.bootstrap.container import Node
 from caveat.domain.export_control import ExportClassification, parse_control_entry
@@ -72,7 +72,7 @@ def build(
     out = Built()
     soon = clock() + timedelta(minutes=5)  # callers advance the clock past this
 
-    def expiry() -> object:
+    def expiry() -> datetime | None:
         return rng.choice([None, None, clock() + timedelta(days=30), soon])
 
     for i in range(4):
@@ -127,7 +127,7 @@ def build(
         pid = account.person.id
         out.people.append(pid)
         for project in rng.sample(out.projects, rng.randint(1, 4)):
-            node.projects.add_member(CONSOLE, _ctx(), project, pid, expires_at=expiry())  # type: ignore[arg-type]
+            node.projects.add_member(CONSOLE, _ctx(), project, pid, expires_at=expiry())
         for rid in rng.sample(out.resources, rng.randint(0, 3)):
             node.grants.grant(
                 CONSOLE,
@@ -136,11 +136,11 @@ def build(
                 person=pid,
                 kind=rng.choice(list(GrantKind)),
                 expires_at=expiry(),
-            )  # type: ignore[arg-type]
+            )
         for caveat in rng.sample(HELD, rng.randint(0, 3)):
             node.grants.grant_caveat(
                 CONSOLE, _ctx(), person=pid, caveat=caveat, reason="population", expires_at=expiry()
-            )  # type: ignore[arg-type]
+            )
     today = clock().date()
     node.policy.agreements = MemoryAgreements(
         DatedAgreement(

@@ -165,5 +165,3 @@ def test_cli_labels_and_explain(node: Node, world: Scenario, tmp_path: Path) -> 
     relabelled = runner.invoke(app, [*what_if, "--label", "(S//REL TO USA, GBR)"], env=env)
     assert relabelled.exit_code == 0, relabelled.output
     assert "what if:  permit read" in relabelled.stdout
-    assert ConsoleOperator
-    assert CallContext

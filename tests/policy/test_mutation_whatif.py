@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import date, timedelta
+from typing import Any
 
 from caveat.domain.groups import builtin_directory
 from caveat.domain.identity import Clearance, CommonLevel
@@ -165,7 +166,7 @@ def test_deciding_at_another_time() -> None:
     assert "clearance" in later.after.failed_codes
 
 
-def _agreements(**parties: frozenset[str]) -> MemoryAgreements:
+def _agreements(**parties: Any) -> MemoryAgreements:
     terms = AgreementTerms("mou-1", "MoU", frozenset({"p1"}), 3)
     return MemoryAgreements([DatedAgreement(terms, valid_from=DAY - timedelta(days=9), **parties)])
 

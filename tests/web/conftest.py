@@ -1,7 +1,8 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
+from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
@@ -47,9 +48,9 @@ class Browser:
         self.csrf = csrf_of(page.text)
         return str(response.headers["location"])
 
-    def post(self, path: str, data: dict[str, object] | None = None, **kwargs: object) -> object:
+    def post(self, path: str, data: Mapping[str, object] | None = None, **kwargs: Any) -> Any:
         payload = {"csrf": self.csrf, **(data or {})}
-        return self.client.post(path, data=payload, follow_redirects=False, **kwargs)  # type: ignore[arg-type]
+        return self.client.post(path, data=payload, follow_redirects=False, **kwargs)
 
 
 @pytest.fixture

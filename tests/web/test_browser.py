@@ -20,7 +20,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Browser, FilePayload, Page, expect, sync_playwright
 
 from caveat.client import CaveatClient
 from caveat.domain.credentials import TOTP_STEP_SECONDS, totp_code
@@ -279,11 +279,9 @@ def seeker_trials(browser: Browser, demo: Demo, shots: Path) -> Uploaded:
     page.get_by_label("Export-control entries").fill(ITAR)
     page.get_by_label("File").set_input_files(
         files=[
-            {
-                "name": "seeker-range-b.csv",
-                "mimeType": "text/csv",
-                "buffer": b"range_km,pd\n40,0.9\n",
-            }
+            FilePayload(
+                name="seeker-range-b.csv", mimeType="text/csv", buffer=b"range_km,pd\n40,0.9\n"
+            )
         ]
     )
     page.screenshot(path=shots / "upload.png", full_page=True)

@@ -277,7 +277,7 @@ def test_witnesses_are_asked_and_cosignatures_listed_per_checkpoint(
     assert page.status_code == 200
     assert node.witnesses.cosigner_vkey() in page.text
     assert "Add a witness" not in page.text  # auditors look; officers act
-    assert browser.post("/ledger/witnesses/request").status_code == 403  # type: ignore[attr-defined]
+    assert browser.post("/ledger/witnesses/request").status_code == 403
     browser.sign_in(content.accounts["grace"])
     bad: Any = browser.post("/ledger/witnesses", {"vkey": "nonsense", "url": "https://p.example"})
     assert bad.status_code == 422
@@ -328,7 +328,7 @@ def test_the_event_search_downloads_as_csv(browser: Browser, content: Content) -
     exported = content.node.audit.search(ConsoleOperator(), EventFilter(action="audit.exported"))
     assert len(exported.entries) == 1
     browser.sign_in(content.accounts["bob"])
-    assert browser.post("/ledger/events.csv", {}).status_code == 403  # type: ignore[attr-defined]
+    assert browser.post("/ledger/events.csv", {}).status_code == 403
 
 
 # --- administration ------------------------------------------------------------------------

@@ -6,7 +6,7 @@ from datetime import date
 
 import pytest
 from hypothesis import given
-from label_strategies import GROUPS, ON, labels
+from tests.domain.labels.label_strategies import GROUPS, ON, labels
 
 from caveat.domain.errors import InvalidInput
 from caveat.domain.groups import GroupDirectory

@@ -6,7 +6,7 @@ from datetime import date
 
 import pytest
 from hypothesis import given
-from label_strategies import GROUPS, ON, labels
+from tests.domain.labels.label_strategies import GROUPS, ON, labels
 
 from caveat.domain.groups import Group, GroupDirectory, Membership
 from caveat.domain.labels import (

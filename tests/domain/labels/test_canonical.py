@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 from hypothesis import given
-from label_strategies import labels
+from tests.domain.labels.label_strategies import labels
 
 from caveat.domain.errors import InvalidInput
 from caveat.domain.labels import (

@@ -9,7 +9,14 @@ from __future__ import annotations
 
 import pytest
 from hypothesis import given
-from label_strategies import GROUPS, ON, any_labels, broken_labels, labels, raw_marking
+from tests.domain.labels.label_strategies import (
+    GROUPS,
+    ON,
+    any_labels,
+    broken_labels,
+    labels,
+    raw_marking,
+)
 
 from caveat.domain.groups import Group, GroupDirectory, Membership
 from caveat.domain.labels import (

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from ledger_conformance import TDEV_FILE, conformance_dir
+from tests.domain.ledger.ledger_conformance import TDEV_FILE, conformance_dir
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:

@@ -9,7 +9,7 @@ import base64
 from typing import Any
 
 import pytest
-from ledger_conformance import CORE_FILE, TDEV_FILE, load_conformance
+from tests.domain.ledger.ledger_conformance import CORE_FILE, TDEV_FILE, load_conformance
 
 from caveat.domain.ledger import merkle
 

@@ -23,6 +23,7 @@ from caveat.api.routes import (
     compliance,
     control_lists,
     federation,
+    federation_protocol,
     health,
     ledger,
     people,
@@ -79,6 +80,7 @@ def create_app(node: Node) -> FastAPI:
         control_lists.router,
         releases.router,
         federation.router,
+        federation_protocol.router,
     ):
         app.include_router(router)
     static = resources.files("caveat.api").joinpath("static/swagger")

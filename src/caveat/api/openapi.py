@@ -73,8 +73,8 @@ def _problem_response(status: int) -> dict[str, Any]:
 
 def _error_statuses(method: str, path: str, operation: dict[str, Any], signed: bool) -> list[int]:
     statuses = list(EVERY_OPERATION)
-    if signed or path.startswith("/api/v1/auth/"):  # signing in answers 401 when it fails
-        statuses.append(401)
+    if signed or path.startswith(("/api/v1/auth/", "/federation/")):
+        statuses.append(401)  # signing in, or a peer's signature, refused
     ranged = any(
         p.get("in") == "header" and p.get("name", "").lower() == "range"
         for p in operation.get("parameters", [])

@@ -14,6 +14,7 @@ from caveat.adapters.blobstore import BlobStore, LocalBlobStore
 from caveat.adapters.blobstore.s3 import S3BlobStore
 from caveat.adapters.db import schema
 from caveat.adapters.db.engine import make_engine, make_session_factory
+from caveat.adapters.federation_transport import HttpPeerTransport
 from caveat.adapters.files import make_private_dir
 from caveat.adapters.kek import LocalKekFile
 from caveat.adapters.keys import LocalKeyFiles
@@ -43,7 +44,7 @@ from caveat.services.compliance import (
     ReleaseService,
     ScreeningService,
 )
-from caveat.services.federation import FederationService
+from caveat.services.federation import FederationService, PeerRequests
 from caveat.services.identity import (
     AuthService,
     ConductAlert,
@@ -266,7 +267,15 @@ def _build(
         authorizations=AuthorizationService(uow=uow),
         screening=screening,
         embargoes=EmbargoService(uow=uow),
-        federation=FederationService(uow=uow, keys=keys),
+        federation=FederationService(
+            uow=uow,
+            keys=keys,
+            requests=PeerRequests(uow=uow, monitoring=monitoring),
+            transport=HttpPeerTransport(
+                timeout=settings.federation_timeout_seconds,
+                ca_bundle=settings.federation_ca_bundle,
+            ),
+        ),
         programmes=ProgrammeService(uow=uow),
         programme_records=ProgrammeRecords(uow=uow),
         holdings=HoldingsService(uow=uow, policy=policy),

@@ -61,6 +61,11 @@ class Settings(BaseSettings):
     checkpoint_every_entries: int = Field(default=1000, ge=1)
     checkpoint_every_seconds: int = Field(default=300, ge=1)
     witness_timeout_seconds: float = Field(default=10.0, gt=0)
+    # Federation: requests to partner nodes (issue 18).
+    federation_timeout_seconds: float = Field(default=10.0, gt=0)
+    federation_ca_bundle: str | None = Field(
+        default=None, description="CA certificates partner nodes' TLS is checked against"
+    )
     # Conduct monitoring: thresholds over the event stream.
     monitor_failure_threshold: int = Field(default=5, ge=2, description="denials or failures")
     monitor_failure_window_minutes: int = Field(default=15, ge=1)

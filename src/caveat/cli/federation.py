@@ -148,6 +148,24 @@ def revoke(ctx: typer.Context, peer: str, reason: Reason, json_: JsonOpt = False
         show(made, json_, lambda: _said(made, "revoked"))
 
 
+@federation.command("hello")
+def hello(ctx: typer.Context, peer: str, json_: JsonOpt = False) -> None:
+    """Ask a peer who it is over the signed protocol: checks that its endpoint answers
+    as the node you accepted and that it accepts this node's signature."""
+    with errors(json_):
+        answer = state(ctx).open().federation.hello(CONSOLE, peer)
+
+        def human() -> None:
+            out.print(
+                f"{escape(answer.name)} ({answer.node_id}) answered; it knows this node as "
+                f"{escape(answer.you_are)}"
+            )
+            if answer.checkpoint:
+                out.print(escape(answer.checkpoint), end="")
+
+        show(answer, json_, human)
+
+
 @federation.command("agreements")
 def agreements(
     ctx: typer.Context,

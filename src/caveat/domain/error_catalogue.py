@@ -1442,6 +1442,27 @@ class ErrorCode(StrEnum):
         ErrorKind.CONFLICT,
         "The peering is not in a state that allows this move.",
     )
+    PEER_REQUEST_REFUSED = (
+        "peer_request_refused",
+        ErrorKind.UNAUTHENTICATED,
+        "A request on the federation protocol was refused (the same answer for every "
+        "reason; the reason is in this node's ledger, and a known peer's refusal is an alert).",
+    )
+    PEER_REFUSED_REQUEST = (
+        "peer_refused_request",
+        ErrorKind.CONFLICT,
+        "A peer refused this node's signed request; its operators see why in their ledger.",
+    )
+    PEER_UNAVAILABLE = (
+        "peer_unavailable",
+        ErrorKind.UNAVAILABLE,
+        "A peer could not be reached or answered with an error.",
+    )
+    PEER_ANSWER_INVALID = (
+        "peer_answer_invalid",
+        ErrorKind.INTEGRITY,
+        "A peer's answer was malformed or came from another node than the one peered.",
+    )
     CAVEAT_ERROR = (
         "caveat_error",
         ErrorKind.INTERNAL,

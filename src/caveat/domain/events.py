@@ -171,6 +171,12 @@ _TYPES = [
     EventType("peer.keys_discarded", 1, "peer", "a peer's proposed keys were discarded"),
     EventType("peer.revoked", 1, "peer", "a peering was ended"),
     EventType("peer.agreements_set", 1, "peer", "the agreements a peering is under changed"),
+    EventType(
+        "peer.request_refused",
+        1,
+        "peer",
+        "a request on the federation protocol was refused (why; floods folded into counts)",
+    ),
 ]
 
 CATALOG: dict[str, EventType] = {t.name: t for t in _TYPES}

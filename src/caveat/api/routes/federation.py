@@ -14,7 +14,7 @@ from pydantic import BaseModel, Field
 
 from caveat.api.deps import CtxDep, CurrentPrincipal, NodeDep
 from caveat.api.schemas import Strict
-from caveat.services.federation import Peer
+from caveat.services.federation import Peer, PeerHello
 
 router = APIRouter(prefix="/api/v1/federation", tags=["federation"])
 
@@ -62,6 +62,12 @@ def peers(principal: CurrentPrincipal, node: NodeDep) -> list[Peer]:
 def peer(peer: str, principal: CurrentPrincipal, node: NodeDep) -> Peer:
     """One partner node by id, node id or name."""
     return node.federation.peer(principal, peer)
+
+
+@router.get("/peers/{peer}/hello", response_model=PeerHello)
+def hello(peer: str, principal: CurrentPrincipal, node: NodeDep) -> PeerHello:
+    """Ask a peer who it is over the signed protocol (and so check the peering works)."""
+    return node.federation.hello(principal, peer)
 
 
 @router.post("/peers", status_code=201, response_model=Peer)

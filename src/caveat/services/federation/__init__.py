@@ -5,6 +5,22 @@ from here only (an import-linter contract keeps the modules beside it private)."
 
 from __future__ import annotations
 
+from caveat.services.federation._outbound import PROTOCOL_ROOT, PeerHello
 from caveat.services.federation._peers import FederationService, Peer
+from caveat.services.federation._requests import (
+    PeerCaller,
+    PeerRequests,
+    SignedRequest,
+    header_lines,
+)
 
-__all__ = ["FederationService", "Peer"]
+__all__ = [
+    "PROTOCOL_ROOT",
+    "FederationService",
+    "Peer",
+    "PeerCaller",
+    "PeerHello",
+    "PeerRequests",
+    "SignedRequest",
+    "header_lines",
+]

@@ -23,7 +23,7 @@ from caveat.adapters.db.models.compliance import AgreementPartyRow, AgreementRow
 from caveat.adapters.db.models.federation import PeerAgreementRow, PeerRow
 from caveat.adapters.keys import KeyProvider
 from caveat.domain.compliance import require_reason
-from caveat.domain.errors import Conflict, InvalidInput, NotFound
+from caveat.domain.errors import Conflict, InvalidInput, NotFound, ServiceUnavailable
 from caveat.domain.events import Outcome
 from caveat.domain.federation import (
     PeerDescriptor,
@@ -36,7 +36,16 @@ from caveat.domain.lifecycle import require_move
 from caveat.domain.lifecycles import PEER
 from caveat.domain.nations import require_nation
 from caveat.domain.permissions import Act, Target
+from caveat.services.federation._outbound import (
+    Outbound,
+    PeerHello,
+    answer_json,
+    hello_of,
+    url_of,
+)
+from caveat.services.federation._requests import PeerRequests
 from caveat.services.kernel.authorize import authorize
+from caveat.services.kernel.ports import PeerTransport
 from caveat.services.kernel.principal import Acting, Principal
 from caveat.services.kernel.records import canonical, new_id
 from caveat.services.kernel.uow import CallContext, UnitOfWorkFactory
@@ -63,9 +72,18 @@ class Peer:
 class FederationService:
     """This node's descriptor and its peers (operators, security officers, auditors)."""
 
-    def __init__(self, *, uow: UnitOfWorkFactory, keys: KeyProvider) -> None:
+    def __init__(
+        self,
+        *,
+        uow: UnitOfWorkFactory,
+        keys: KeyProvider,
+        requests: PeerRequests,
+        transport: PeerTransport,
+    ) -> None:
         self._uow = uow
         self._keys = keys
+        self._transport = transport
+        self.requests = requests  # authenticates what peers send (the protocol's routes)
 
     def descriptor(
         self, by: Acting, *, name: str, nation: str, organisation: str, endpoint: str
@@ -221,6 +239,28 @@ class FederationService:
         authorize(by, Act.PEER_READ)
         with self._uow.read() as session:
             return _view(session, _find(session, ref))
+
+    def hello(self, by: Acting, ref: str) -> PeerHello:
+        """Ask a peer who it is, over the signed protocol: proves both ways that the
+        peering works (its endpoint answers as the node accepted here, and it accepts
+        this node's signature) and brings its latest checkpoint."""
+        authorize(by, Act.PEER_READ)
+        with self._uow.read() as session:
+            row = _find(session, ref)
+            if row.status not in (PeerStatus.ACTIVE.value, PeerStatus.ROTATING.value):
+                raise Conflict(f"{_subject(row)} is {row.status}", code="invalid_peer_transition")
+            name, node_id, url = row.name, row.node_id, url_of(row.endpoint, "/hello")
+        signing, _ = self._keys.federation_keys()
+        signer = Outbound(self._uow.node_id, signing, self._uow.clock())
+        try:
+            status, body = self._transport.send(
+                "GET", url, signer.headers("GET", url, b"", to=node_id), b""
+            )
+        except ConnectionError as exc:
+            raise ServiceUnavailable(
+                f"peer {name} cannot be reached: {exc}", code="peer_unavailable"
+            ) from exc
+        return hello_of(name, node_id, answer_json(name, status, body))
 
     def _confirm(
         self, by: Acting, ctx: CallContext, ref: str, fingerprint: str, *, verb: str

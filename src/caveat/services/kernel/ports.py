@@ -20,3 +20,15 @@ class ReportRenderer(Protocol):
     def export_records(self, report: ExportReport, *, node_name: str, marking: str) -> bytes:
         """The export-records report as a document's bytes, ``marking`` on every page."""
         ...
+
+
+class PeerTransport(Protocol):
+    """Carries a signed request to a partner node (``adapters.federation_transport``:
+    HTTPS with httpx) and brings back its answer."""
+
+    def send(
+        self, method: str, url: str, headers: dict[str, str], body: bytes
+    ) -> tuple[int, bytes]:
+        """The answer's status and body; ``ConnectionError`` when the peer cannot be
+        reached (refused, timed out, TLS failed)."""
+        ...

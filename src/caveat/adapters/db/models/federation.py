@@ -40,3 +40,13 @@ class PeerAgreementRow(Base):
     __tablename__ = "federation_peer_agreements"
     peer_id: Mapped[str] = mapped_column(ForeignKey("federation_peers.id"), primary_key=True)
     agreement_id: Mapped[str] = mapped_column(ForeignKey("agreements.id"), primary_key=True)
+
+
+class PeerNonceRow(Base):
+    """A signed request a peer made, kept until its signature expires so that the same
+    request (same nonce) is refused if it comes again."""
+
+    __tablename__ = "federation_nonces"
+    peer_id: Mapped[str] = mapped_column(ForeignKey("federation_peers.id"), primary_key=True)
+    nonce: Mapped[str] = mapped_column(String(64), primary_key=True)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)

@@ -1,0 +1,41 @@
+"""HTTPS to partner nodes (the ``PeerTransport`` port): one pooled httpx client that
+verifies the peer's certificate against the system's trust store (or a bundle the
+operator names), follows no redirects and reads at most a bounded answer."""
+
+from __future__ import annotations
+
+import httpx
+
+MAX_ANSWER_BYTES = 1 << 20  # federation answers are small documents, not content
+
+
+class HttpPeerTransport:
+    """Sends signed requests over HTTPS."""
+
+    def __init__(
+        self,
+        *,
+        timeout: float = 10.0,
+        ca_bundle: str | None = None,
+        http: httpx.Client | None = None,
+    ) -> None:
+        self._http = http or httpx.Client(
+            timeout=timeout, verify=ca_bundle or True, follow_redirects=False
+        )
+
+    def send(
+        self, method: str, url: str, headers: dict[str, str], body: bytes
+    ) -> tuple[int, bytes]:
+        try:
+            with self._http.stream(method, url, headers=headers, content=body) as answer:
+                received = bytearray()
+                for chunk in answer.iter_bytes():
+                    received += chunk
+                    if len(received) > MAX_ANSWER_BYTES:
+                        raise ConnectionError(f"{url} answered more than {MAX_ANSWER_BYTES} bytes")
+                return answer.status_code, bytes(received)
+        except httpx.HTTPError as exc:
+            raise ConnectionError(f"{url}: {type(exc).__name__}") from exc
+
+    def close(self) -> None:
+        self._http.close()

@@ -1,0 +1,61 @@
+"""The protocol partner nodes speak to this one (``/federation/v1``, issue 18, ADR 0019).
+
+Nothing here takes a person's session or token: every request is signed by a peer's
+federation key (RFC 9421), and the caller is the peer the signature proves. A refused
+request answers 401 with one body whatever the reason; the reason is in this node's
+ledger.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Request
+from pydantic import BaseModel
+
+from caveat.api.deps import CtxDep, NodeDep
+from caveat.services.federation import PROTOCOL_ROOT, PeerCaller, SignedRequest, header_lines
+
+router = APIRouter(prefix=PROTOCOL_ROOT, tags=["federation protocol"])
+
+
+async def _body(request: Request) -> bytes:
+    return await request.body()
+
+
+def signed_peer(
+    request: Request, node: NodeDep, ctx: CtxDep, body: Annotated[bytes, Depends(_body)]
+) -> PeerCaller:
+    """The peer that signed this request (else 401, ``peer_request_refused``)."""
+    signed = SignedRequest(
+        method=request.method,
+        url=str(request.url),
+        headers=header_lines(request.headers.items()),
+        body=body,
+    )
+    return node.federation.requests.authenticate(ctx, signed)
+
+
+SignedPeer = Annotated[PeerCaller, Depends(signed_peer)]
+
+
+class HelloOut(BaseModel):
+    """Who answers: this node's id and name, the name it knows the caller by, and its
+    ledger's latest checkpoint (a C2SP signed note), if it has one yet."""
+
+    node_id: str
+    name: str
+    you_are: str
+    checkpoint: str | None
+
+
+@router.get("/hello")
+def hello(peer: SignedPeer, node: NodeDep) -> HelloOut:
+    """A peer asks who this node is (and proves the peering works both ways)."""
+    latest = node.ledger.latest_checkpoint()
+    return HelloOut(
+        node_id=node.uow.node_id,
+        name=node.settings.node_name,
+        you_are=peer.name,
+        checkpoint=None if latest is None else latest.note,
+    )

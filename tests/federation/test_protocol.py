@@ -1,0 +1,253 @@
+"""The signed protocol between nodes (``/federation/v1``): two real nodes, each with
+its own database and keys, peered both ways; one speaks to the other through the
+other's ASGI app. Every refusal answers alike, lands in the receiver's ledger with its
+reason, and a known peer's refusal raises an alert."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from fastapi.testclient import TestClient
+from sqlalchemy import select
+
+from caveat.adapters.db.models import EventRow
+from caveat.adapters.db.models.ledger import AlertRow
+from caveat.adapters.federation_signatures import sign_request
+from caveat.adapters.federation_transport import HttpPeerTransport
+from caveat.api.app import create_app
+from caveat.bootstrap.container import FirstOperator, Node, init_node
+from caveat.bootstrap.settings import HashProfile, Settings
+from caveat.domain.errors import Conflict, IntegrityError, ServiceUnavailable
+from caveat.services.federation import FederationService
+from caveat.services.kernel.principal import ConsoleOperator
+from caveat.services.kernel.uow import CallContext
+from tests.support import FakeClock
+
+CONSOLE = ConsoleOperator()
+HELLO = "https://b.example/federation/v1/hello"
+
+
+@dataclass
+class Pair:
+    """Node A (the session's database) and node B (SQLite), peered both ways; ``b_http``
+    is B's API, ``a_link`` A's federation service speaking to it."""
+
+    a: Node
+    b: Node
+    b_http: TestClient
+    a_link: FederationService
+    a_key: Ed25519PrivateKey
+
+
+def _peer(at: Node, other: Node, name: str, nation: str, endpoint: str) -> None:
+    """``at`` records and accepts ``other``'s descriptor (the console may do both)."""
+    made = other.federation.descriptor(
+        CONSOLE, name=name, nation=nation, organisation=f"{name} lab", endpoint=endpoint
+    )
+    ctx = CallContext.cli()
+    peer = at.federation.propose(CONSOLE, ctx, json.dumps(made.to_json()))
+    at.federation.accept(CONSOLE, ctx, peer.id, made.fingerprint())
+
+
+@pytest.fixture
+def pair(node: Node, clock: FakeClock, tmp_path: Path) -> Iterator[Pair]:
+    b, _ = init_node(
+        Settings(
+            data_dir=tmp_path / "b",
+            database_url=f"sqlite:///{tmp_path / 'b.db'}",
+            hash_profile=HashProfile.TEST,
+            node_name="node-b",
+        ),
+        FirstOperator(
+            username="bob",
+            display_name="Bob B",
+            email="bob@b.example",
+            organisation="Node B Operations",
+            nation="USA",
+        ),
+        clock=clock,
+    )
+    _peer(node, b, "node-b", "USA", "https://b.example")
+    _peer(b, node, "node-a", "GBR", "https://a.example")
+    b_http = TestClient(create_app(b), base_url="https://b.example")
+    link = FederationService(
+        uow=node.uow,
+        keys=node.keys,
+        requests=node.federation.requests,
+        transport=HttpPeerTransport(http=b_http),
+    )
+    yield Pair(node, b, b_http, link, node.keys.federation_keys()[0])
+    b.close()
+
+
+def _signed(pair: Pair, clock: FakeClock, **overrides: Any) -> dict[str, str]:
+    """Headers of a request A signs for B (``overrides`` change what is signed)."""
+    signing: dict[str, Any] = {
+        "key_id": pair.a.uow.node_id,
+        "key": pair.a_key,
+        "audience": pair.b.uow.node_id,
+        "created": clock(),
+        "nonce": "n" + Ed25519PrivateKey.generate().public_key().public_bytes_raw().hex()[:40],
+    }
+    url = overrides.pop("url", HELLO)
+    body = overrides.pop("body", b"")
+    return sign_request("GET", url, body, **{**signing, **overrides})
+
+
+def _refusals(node: Node) -> list[dict[str, Any]]:
+    with node.uow.read() as session:
+        rows = session.scalars(
+            select(EventRow).where(EventRow.type == "peer.request_refused").order_by(EventRow.seq)
+        )
+        return [json.loads(r.body)["data"] for r in rows]
+
+
+def _alerts(node: Node) -> list[AlertRow]:
+    with node.uow.read() as session:
+        return list(
+            session.scalars(select(AlertRow).where(AlertRow.rule == "peer_request_refused"))
+        )
+
+
+def test_hello_goes_both_ways_over_signed_requests(pair: Pair) -> None:
+    answer = pair.a_link.hello(CONSOLE, "node-b")
+    assert answer.node_id == pair.b.uow.node_id
+    assert answer.name == "node-b"
+    assert answer.you_are == "node-a"
+    assert _refusals(pair.b) == []
+
+
+def test_a_signed_request_is_accepted_once(pair: Pair, clock: FakeClock) -> None:
+    headers = _signed(pair, clock)
+    first = pair.b_http.get("/federation/v1/hello", headers=headers)
+    assert first.status_code == 200, first.text
+    again = pair.b_http.get("/federation/v1/hello", headers=headers)
+    assert again.status_code == 401
+    assert again.json()["code"] == "peer_request_refused"
+    assert [r["refusal"] for r in _refusals(pair.b)] == ["replay"]
+    assert len(_alerts(pair.b)) == 1
+
+
+@pytest.mark.parametrize(
+    ("change", "refusal"),
+    [
+        ({"key": Ed25519PrivateKey.generate()}, "bad_signature"),
+        ({"url": "https://b.example/federation/v1/hello?also=1"}, "bad_signature"),
+        ({"audience": "9d1f5a52-0000-4000-8000-000000000000"}, "wrong_audience"),
+        ({"body": b"something else"}, "digest_mismatch"),
+        ({"created": "later"}, "not_yet_valid"),
+        ({"created": "earlier"}, "expired"),
+        ({"lifetime": timedelta(hours=1)}, "too_long"),
+    ],
+)
+def test_a_known_peer_s_bad_request_is_refused_recorded_and_alerted(
+    pair: Pair, clock: FakeClock, change: dict[str, Any], refusal: str
+) -> None:
+    shifts = {"later": timedelta(minutes=5), "earlier": -timedelta(minutes=10)}
+    if change.get("created") in shifts:
+        change = {"created": clock() + shifts[change["created"]]}
+    headers = _signed(pair, clock, **change)
+    answer = pair.b_http.get("/federation/v1/hello", headers=headers)
+    assert answer.status_code == 401
+    assert answer.json()["code"] == "peer_request_refused"
+    assert answer.json()["detail"] == "the request was refused"  # never the reason
+    assert [r["refusal"] for r in _refusals(pair.b)] == [refusal]
+    [alert] = _alerts(pair.b)
+    assert refusal in alert.summary
+
+
+def test_strangers_and_unsigned_requests_are_refused_without_an_alert(
+    pair: Pair, clock: FakeClock
+) -> None:
+    stranger = _signed(pair, clock, key_id="5c0ffee0-0000-4000-8000-000000000000")
+    assert pair.b_http.get("/federation/v1/hello", headers=stranger).status_code == 401
+    assert pair.b_http.get("/federation/v1/hello").status_code == 401
+    garbage = {"Signature-Input": "caveat=((", "Signature": "caveat=:AA==:"}
+    assert pair.b_http.get("/federation/v1/hello", headers=garbage).status_code == 401
+    assert [r["refusal"] for r in _refusals(pair.b)] == ["unknown_peer", "unsigned", "malformed"]
+    assert _alerts(pair.b) == []
+
+
+def test_a_flood_of_refused_requests_is_folded_into_counts(pair: Pair, clock: FakeClock) -> None:
+    clock.advance(seconds=60 - clock().second)  # the start of a minute
+    for _ in range(25):
+        assert pair.b_http.get("/federation/v1/hello").status_code == 401
+    assert len(_refusals(pair.b)) == 10
+    clock.advance(minutes=1)
+    assert pair.b_http.get("/federation/v1/hello").status_code == 401
+    recorded = _refusals(pair.b)
+    assert len(recorded) == 11
+    assert recorded[-1]["folded"] == 15  # nothing lost: the flood is counted
+
+
+def test_a_revoked_peer_is_refused(pair: Pair, clock: FakeClock) -> None:
+    pair.b.federation.revoke(CONSOLE, CallContext.cli(), "node-a", reason="agreement ended")
+    answer = pair.b_http.get("/federation/v1/hello", headers=_signed(pair, clock))
+    assert answer.status_code == 401
+    assert [r["refusal"] for r in _refusals(pair.b)] == ["peer_not_active"]
+    with pytest.raises(Conflict) as refused:
+        pair.a_link.hello(CONSOLE, "node-b")
+    assert refused.value.code == "peer_refused_request"
+
+
+def test_a_request_signed_for_one_node_is_worthless_at_another(pair: Pair) -> None:
+    # A records a third node C whose endpoint is really B's address: A signs for C, and
+    # B refuses what was not signed for B.
+    imposter = pair.b.federation.descriptor(
+        CONSOLE, name="node-c", nation="FRA", organisation="C lab", endpoint="https://b.example"
+    ).to_json()
+    imposter["node_id"] = "0c0c0c0c-0000-4000-8000-000000000000"
+    imposter["name"] = "node-c"
+    ctx = CallContext.cli()
+    peer = pair.a.federation.propose(CONSOLE, ctx, json.dumps(imposter))
+    pair.a.federation.accept(CONSOLE, ctx, peer.id, peer.fingerprint)
+    with pytest.raises(Conflict) as refused:
+        pair.a_link.hello(CONSOLE, "node-c")
+    assert refused.value.code == "peer_refused_request"
+    assert [r["refusal"] for r in _refusals(pair.b)] == ["wrong_audience"]
+
+
+def test_a_peer_that_cannot_be_reached_says_so(pair: Pair) -> None:
+    link = FederationService(
+        uow=pair.a.uow,
+        keys=pair.a.keys,
+        requests=pair.a.federation.requests,
+        transport=HttpPeerTransport(timeout=2.0),
+    )
+    descriptor = pair.b.federation.descriptor(
+        CONSOLE,
+        name="node-d",
+        nation="CAN",
+        organisation="D lab",
+        endpoint="https://127.0.0.1:9",  # discard port: nothing listens
+    ).to_json()
+    descriptor["node_id"] = "0d0d0d0d-0000-4000-8000-000000000000"
+    ctx = CallContext.cli()
+    peer = pair.a.federation.propose(CONSOLE, ctx, json.dumps(descriptor))
+    pair.a.federation.accept(CONSOLE, ctx, peer.id, peer.fingerprint)
+    with pytest.raises(ServiceUnavailable) as refused:
+        link.hello(CONSOLE, "node-d")
+    assert refused.value.code == "peer_unavailable"
+
+
+def test_an_answer_from_the_wrong_node_is_an_integrity_failure(pair: Pair) -> None:
+    class Liar:
+        def send(
+            self, method: str, url: str, headers: dict[str, str], body: bytes
+        ) -> tuple[int, bytes]:
+            answer = {"node_id": "not-b", "name": "node-b", "you_are": "node-a"}
+            return 200, json.dumps(answer).encode()
+
+    link = FederationService(
+        uow=pair.a.uow, keys=pair.a.keys, requests=pair.a.federation.requests, transport=Liar()
+    )
+    with pytest.raises(IntegrityError) as refused:
+        link.hello(CONSOLE, "node-b")
+    assert refused.value.code == "peer_answer_invalid"

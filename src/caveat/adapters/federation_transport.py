@@ -4,6 +4,8 @@ operator names), follows no redirects and reads at most a bounded answer."""
 
 from __future__ import annotations
 
+import ssl
+
 import httpx
 
 MAX_ANSWER_BYTES = 1 << 20  # federation answers are small documents, not content
@@ -19,9 +21,8 @@ class HttpPeerTransport:
         ca_bundle: str | None = None,
         http: httpx.Client | None = None,
     ) -> None:
-        self._http = http or httpx.Client(
-            timeout=timeout, verify=ca_bundle or True, follow_redirects=False
-        )
+        trust = ssl.create_default_context(cafile=ca_bundle)  # TLS 1.2+, host names checked
+        self._http = http or httpx.Client(timeout=timeout, verify=trust, follow_redirects=False)
 
     def send(
         self, method: str, url: str, headers: dict[str, str], body: bytes

@@ -3,6 +3,7 @@ and `caveat serve`."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
@@ -150,11 +151,22 @@ def serve(
             help="a TLS proxy (address or network) whose X-Forwarded-For is believed; repeat",
         ),
     ] = None,
+    tls_cert: Annotated[
+        Path | None,
+        typer.Option(help="serve HTTPS with this certificate chain (PEM); needs --tls-key"),
+    ] = None,
+    tls_key: Annotated[
+        Path | None, typer.Option(help="the certificate's private key (PEM, mode 600)")
+    ] = None,
 ) -> None:
-    """Serve the node's API (127.0.0.1 by default)."""
+    """Serve the node's API (127.0.0.1 by default; HTTPS with --tls-cert and --tls-key,
+    as partner nodes need)."""
     from caveat.cli.serving import run_server
 
+    if (tls_cert is None) != (tls_key is None):
+        raise typer.BadParameter("--tls-cert and --tls-key go together")
     settings = state(ctx).settings
     if forwarded_allow_ips:
         settings = settings.model_copy(update={"forwarded_allow_ips": forwarded_allow_ips})
-    run_server(settings, host=host, port=port, workers=workers)
+    tls = None if tls_cert is None or tls_key is None else (tls_cert, tls_key)
+    run_server(settings, host=host, port=port, workers=workers, tls=tls)

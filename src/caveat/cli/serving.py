@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from caveat.cli import artifacts
@@ -14,8 +15,16 @@ if TYPE_CHECKING:
     from caveat.bootstrap.settings import Settings
 
 
-def run_server(settings: Settings, *, host: str, port: int, workers: int) -> None:
-    """Check the node opens (schema, keys), sweep crash leftovers once, then serve it."""
+def run_server(
+    settings: Settings,
+    *,
+    host: str,
+    port: int,
+    workers: int,
+    tls: tuple[Path, Path] | None = None,
+) -> None:
+    """Check the node opens (schema, keys), sweep crash leftovers once, then serve it
+    (over TLS with ``tls`` = certificate chain and private key, both PEM)."""
     import uvicorn
 
     from caveat.adapters.files import require_private, sqlite_files
@@ -25,6 +34,8 @@ def run_server(settings: Settings, *, host: str, port: int, workers: int) -> Non
         if settings.database_url is None:  # the embedded database lives in the data directory
             database = settings.data_dir / "caveat.db"
             require_private(settings.data_dir, sqlite_files(database))
+        if tls is not None:
+            _require_tls_files(*tls)
         node = open_node(settings)  # refuse to start on a wrong schema, with a clear message
         try:
             artifacts.sweep_at_start(node)
@@ -44,7 +55,8 @@ def run_server(settings: Settings, *, host: str, port: int, workers: int) -> Non
             "writes may answer 503 (docs/benchmarks.md, Load); use PostgreSQL for more "
             "than one worker"
         )
-    out.print(f"serving on http://{host}:{port}  (API docs: http://{host}:{port}/api/docs)")
+    scheme = "https" if tls else "http"
+    out.print(f"serving on {scheme}://{host}:{port}  (API docs: {scheme}://{host}:{port}/api/docs)")
     uvicorn.run(
         "caveat.server:create",
         factory=True,
@@ -54,4 +66,20 @@ def run_server(settings: Settings, *, host: str, port: int, workers: int) -> Non
         access_log=False,
         proxy_headers=False,
         server_header=False,
+        ssl_certfile=None if tls is None else str(tls[0]),
+        ssl_keyfile=None if tls is None else str(tls[1]),
     )
+
+
+def _require_tls_files(certificate: Path, key: Path) -> None:
+    """Both files readable PEM, the key private to this account; refused otherwise
+    before anything listens."""
+    from caveat.adapters.files import require_private
+    from caveat.domain.errors import InvalidInput
+
+    for path, field in ((certificate, "tls_cert"), (key, "tls_key")):
+        if not path.is_file():
+            raise InvalidInput(f"no file {path}", code="tls_file_missing", field=field)
+        if b"-----BEGIN " not in path.read_bytes()[:4096]:
+            raise InvalidInput(f"{path} is not PEM", code="tls_file_invalid", field=field)
+    require_private(key, [])  # the key only: its directory may be a shared one

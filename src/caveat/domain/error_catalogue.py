@@ -1442,6 +1442,16 @@ class ErrorCode(StrEnum):
         ErrorKind.CONFLICT,
         "The peering is not in a state that allows this move.",
     )
+    TLS_FILE_MISSING = (
+        "tls_file_missing",
+        ErrorKind.INVALID,
+        "A file named by `caveat serve --tls-cert` or `--tls-key` does not exist.",
+    )
+    TLS_FILE_INVALID = (
+        "tls_file_invalid",
+        ErrorKind.INVALID,
+        "A TLS certificate or key file is not PEM.",
+    )
     PEER_REQUEST_REFUSED = (
         "peer_request_refused",
         ErrorKind.UNAUTHENTICATED,

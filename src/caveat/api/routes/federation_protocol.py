@@ -41,21 +41,20 @@ SignedPeer = Annotated[PeerCaller, Depends(signed_peer)]
 
 class HelloOut(BaseModel):
     """Who answers: this node's id and name, the name it knows the caller by, and its
-    ledger's latest checkpoint (a C2SP signed note), if it has one yet."""
+    ledger's latest checkpoint (a C2SP signed note)."""
 
     node_id: str
     name: str
     you_are: str
-    checkpoint: str | None
+    checkpoint: str
 
 
 @router.get("/hello")
 def hello(peer: SignedPeer, node: NodeDep) -> HelloOut:
     """A peer asks who this node is (and proves the peering works both ways)."""
-    latest = node.ledger.latest_checkpoint()
     return HelloOut(
         node_id=node.uow.node_id,
-        name=node.settings.node_name,
+        name=node.identity.name,
         you_are=peer.name,
-        checkpoint=None if latest is None else latest.note,
+        checkpoint=node.ledger.require_checkpoint().note,  # as GET /checkpoint answers
     )

@@ -1442,6 +1442,29 @@ class ErrorCode(StrEnum):
         ErrorKind.CONFLICT,
         "The peering is not in a state that allows this move.",
     )
+    INVALID_STIX = (
+        "invalid_stix",
+        ErrorKind.INVALID,
+        "Not well-formed STIX 2.1: bad JSON, duplicate keys, a malformed id or timestamp, "
+        "another spec version, refused by the stix2 library, or one version given twice "
+        "with different content.",
+    )
+    STIX_TOO_LARGE = (
+        "stix_too_large",
+        ErrorKind.TOO_LARGE,
+        "More bytes or objects than a STIX import accepts (checked before parsing).",
+    )
+    UNKNOWN_MARKING_DEFINITION = (
+        "unknown_marking_definition",
+        ErrorKind.INVALID,
+        "A STIX marking that is neither a Caveat label nor a readable TLP colour "
+        "(statements, PAP, ACS, unknown colours, undefined references, disagreeing readings).",
+    )
+    UNMARKED_STIX_OBJECT = (
+        "unmarked_stix_object",
+        ErrorKind.INVALID,
+        "A STIX object without a Caveat label, and no default label was configured.",
+    )
     TLS_FILE_MISSING = (
         "tls_file_missing",
         ErrorKind.INVALID,

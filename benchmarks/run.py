@@ -16,6 +16,7 @@ from benchmarks import (
     load,
     plans,
     policy,
+    proficiency,
     screening,
     web_list,
 )
@@ -30,6 +31,7 @@ def main() -> None:
         "cli_startup": cli_startup.run(),  # fresh processes: wants a quiet machine
         "ledger": ledger.run(postgres),
         "screening": screening.run(),
+        "proficiency": proficiency.run(),
         "policy": policy.run(postgres),
         "artifacts": artifacts.run(postgres),
         "compliance": compliance.run(postgres),

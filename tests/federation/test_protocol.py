@@ -82,6 +82,7 @@ def pair(node: Node, clock: FakeClock, tmp_path: Path) -> Iterator[Pair]:
         keys=node.keys,
         requests=node.federation.requests,
         transport=HttpPeerTransport(http=b_http),
+        policy=node.policy,
     )
     yield Pair(node, b, b_http, link, node.keys.federation_keys()[0])
     b.close()
@@ -220,6 +221,7 @@ def test_a_peer_that_cannot_be_reached_says_so(pair: Pair) -> None:
         keys=pair.a.keys,
         requests=pair.a.federation.requests,
         transport=HttpPeerTransport(timeout=2.0),
+        policy=pair.a.policy,
     )
     descriptor = pair.b.federation.descriptor(
         CONSOLE,
@@ -246,7 +248,11 @@ def test_an_answer_from_the_wrong_node_is_an_integrity_failure(pair: Pair) -> No
             return 200, json.dumps(answer).encode()
 
     link = FederationService(
-        uow=pair.a.uow, keys=pair.a.keys, requests=pair.a.federation.requests, transport=Liar()
+        uow=pair.a.uow,
+        keys=pair.a.keys,
+        requests=pair.a.federation.requests,
+        transport=Liar(),
+        policy=pair.a.policy,
     )
     with pytest.raises(IntegrityError) as refused:
         link.hello(CONSOLE, "node-b")

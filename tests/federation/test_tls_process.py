@@ -202,7 +202,11 @@ def partner(tmp_path: Path, node: Node) -> Iterator[Partner]:
 
 def _link(node: Node, transport: HttpPeerTransport) -> FederationService:
     return FederationService(
-        uow=node.uow, keys=node.keys, requests=node.federation.requests, transport=transport
+        uow=node.uow,
+        keys=node.keys,
+        requests=node.federation.requests,
+        transport=transport,
+        policy=node.policy,
     )
 
 

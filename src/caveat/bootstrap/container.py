@@ -275,6 +275,7 @@ def _build(
                 timeout=settings.federation_timeout_seconds,
                 ca_bundle=settings.federation_ca_bundle,
             ),
+            policy=policy,
         ),
         programmes=ProgrammeService(uow=uow),
         programme_records=ProgrammeRecords(uow=uow),

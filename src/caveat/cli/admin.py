@@ -15,7 +15,14 @@ import typer
 from caveat.cli.context import state
 from caveat.cli.output import emit_json, errors, out, show, table
 from caveat.domain.errors import InvalidInput
-from caveat.domain.identity import Clearance, CommonLevel, OrganisationKind, PersonStatus, Role
+from caveat.domain.identity import (
+    Clearance,
+    CommonLevel,
+    OrganisationKind,
+    PersonStatus,
+    Role,
+    parse_common_level,
+)
 
 if TYPE_CHECKING:
     from caveat.services.identity import MfaSecrets, NewAccount, Person
@@ -205,14 +212,7 @@ def _show_account(account: NewAccount, as_json: bool) -> None:
 
 
 def _level(name: str) -> CommonLevel:
-    try:
-        return CommonLevel[name.strip().upper().replace(" ", "_").replace("-", "_")]
-    except KeyError:
-        raise InvalidInput(
-            f"{name!r} is not a level of the common scale",
-            field="clearance",
-            hint="one of " + ", ".join(level.name for level in CommonLevel),
-        ) from None
+    return parse_common_level(name)
 
 
 def _date(text: str | None, field: str) -> date:

@@ -184,6 +184,70 @@ def agreements(
         show(made, json_, lambda: _said(made, "under " + (", ".join(made.agreements) or "none")))
 
 
+@federation.command("recipient")
+def recipient(
+    ctx: typer.Context,
+    peer: str,
+    organisation: Annotated[str, typer.Option(help="the registered organisation running it")],
+    accredited: Annotated[str, typer.Option(help="highest level it may hold, e.g. SECRET")],
+    json_: JsonOpt = False,
+) -> None:
+    """Say which organisation receives what is released to a peer, and to which level the
+    node is accredited."""
+    from caveat.services.kernel.uow import CallContext
+
+    with errors(json_):
+        made = (
+            state(ctx)
+            .open()
+            .federation.set_recipient(
+                CONSOLE, CallContext.cli(), peer, organisation=organisation, accredited=accredited
+            )
+        )
+        show(
+            made,
+            json_,
+            lambda: _said(
+                made,
+                f"releases go to {made.recipient_organisation}, up to {made.accredited_level}",
+            ),
+        )
+
+
+@federation.command("preview")
+def preview(
+    ctx: typer.Context,
+    peer: str,
+    after: Annotated[str | None, typer.Option(help="continue after this resource id")] = None,
+    limit: Annotated[int, typer.Option(min=1, max=500)] = 200,
+    json_: JsonOpt = False,
+) -> None:
+    """What a peer would receive of the catalogue, and why not the rest (a dry run)."""
+    with errors(json_):
+        found = state(ctx).open().federation.preview(CONSOLE, peer, after=after, limit=limit)
+
+        def human() -> None:
+            table(
+                f"Release to {escape(found.peer)} ({found.nation}, accredited to "
+                f"{found.accredited_level}): {found.releasable} would go, "
+                f"{found.withheld} withheld",
+                ["item", "banner", "goes", "why not"],
+                [
+                    (
+                        escape(i.title),
+                        escape(i.banner or "unlabelled"),
+                        "yes" if i.releasable else "no",
+                        escape("; ".join(i.reasons)),
+                    )
+                    for i in found.items
+                ],
+            )
+            if found.next_after:
+                out.print(f"more: --after {found.next_after}")
+
+        show(found, json_, human)
+
+
 def _read(path: Path) -> bytes:
     from caveat.domain.errors import InvalidInput
 

@@ -1475,6 +1475,12 @@ class ErrorCode(StrEnum):
         ErrorKind.INVALID,
         "A TLS certificate or key file is not PEM.",
     )
+    PEER_RECIPIENT_UNSET = (
+        "peer_recipient_unset",
+        ErrorKind.CONFLICT,
+        "Nobody has said which organisation receives what is released to the peer, or "
+        "to which level the node is accredited.",
+    )
     PEER_REQUEST_REFUSED = (
         "peer_request_refused",
         ErrorKind.UNAUTHENTICATED,

@@ -172,6 +172,12 @@ _TYPES = [
     EventType("peer.revoked", 1, "peer", "a peering was ended"),
     EventType("peer.agreements_set", 1, "peer", "the agreements a peering is under changed"),
     EventType(
+        "peer.recipient_set",
+        1,
+        "peer",
+        "the organisation receiving a peer's releases, or its accreditation, changed",
+    ),
+    EventType(
         "peer.request_refused",
         1,
         "peer",

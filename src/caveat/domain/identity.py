@@ -66,6 +66,18 @@ class CommonLevel(IntEnum):
     TOP_SECRET = 4
 
 
+def parse_common_level(name: str, *, field: str = "clearance") -> CommonLevel:
+    """A level of the common scale by its name (``secret``, ``TOP SECRET``, ``top-secret``)."""
+    try:
+        return CommonLevel[name.strip().upper().replace(" ", "_").replace("-", "_")]
+    except KeyError:
+        raise InvalidInput(
+            f"{name!r} is not a level of the common scale",
+            field=field,
+            hint="one of " + ", ".join(level.name for level in CommonLevel),
+        ) from None
+
+
 @dataclass(frozen=True, slots=True)
 class Clearance:
     """A personnel security clearance granted by one nation, valid until ``expires``."""

@@ -14,7 +14,7 @@ from pydantic import BaseModel, Field
 
 from caveat.api.deps import CtxDep, CurrentPrincipal, NodeDep
 from caveat.api.schemas import Strict
-from caveat.services.federation import Peer, PeerHello
+from caveat.services.federation import Peer, PeerHello, ReleasePreview
 
 router = APIRouter(prefix="/api/v1/federation", tags=["federation"])
 
@@ -30,6 +30,11 @@ class FingerprintIn(Strict):
 
 class ReasonIn(Strict):
     reason: str = Field(max_length=2000)
+
+
+class RecipientIn(Strict):
+    organisation: str = Field(max_length=200)
+    accredited: str = Field(max_length=20, description="a common level: SECRET, TOP SECRET, ...")
 
 
 class AgreementsIn(Strict):
@@ -122,3 +127,27 @@ def set_agreements(
 ) -> Peer:
     """The agreements (in force, with the peer's nation a party) exchange happens under."""
     return node.federation.set_agreements(principal, ctx, peer, body.agreements)
+
+
+@router.put("/peers/{peer}/recipient", response_model=Peer)
+def set_recipient(
+    peer: str, body: RecipientIn, principal: CurrentPrincipal, node: NodeDep, ctx: CtxDep
+) -> Peer:
+    """Which organisation receives what is released to the peer, and to which level the
+    node is accredited (a security officer who did not record the peer)."""
+    return node.federation.set_recipient(
+        principal, ctx, peer, organisation=body.organisation, accredited=body.accredited
+    )
+
+
+@router.get("/peers/{peer}/preview", response_model=ReleasePreview)
+def preview(
+    peer: str,
+    principal: CurrentPrincipal,
+    node: NodeDep,
+    after: str | None = Query(default=None, max_length=36),
+    limit: int = Query(default=200, ge=1, le=500),
+) -> ReleasePreview:
+    """What the peer would receive of what you may see, and why not the rest (a dry run:
+    nothing is sent)."""
+    return node.federation.preview(principal, peer, after=after, limit=limit)

@@ -7,7 +7,7 @@ decides under hypothetical changes. Requirements 6-9 read the Protocols in
 """
 
 from caveat.domain.policy.config import DualNationalRule, PolicyConfig, PolicyEnvironment
-from caveat.domain.policy.engine import Context, decide, level_name
+from caveat.domain.policy.engine import Context, decide, decide_node_release, level_name
 from caveat.domain.policy.explain import Audience, ExplainedRequirement, Explanation, explain
 from caveat.domain.policy.facts import (
     ORIGINATOR_CONTROLS,
@@ -24,6 +24,7 @@ from caveat.domain.policy.model import (
     Decision,
     GrantKind,
     LabelFacts,
+    NodeRecipient,
     Obligation,
     Requirement,
     RequirementResult,
@@ -91,6 +92,7 @@ __all__ = [
     "MemoryAuthorizations",
     "MemoryEmbargoes",
     "MemoryScreening",
+    "NodeRecipient",
     "Obligation",
     "PolicyConfig",
     "PolicyEnvironment",
@@ -109,6 +111,7 @@ __all__ = [
     "cleared_levels",
     "control_facts",
     "decide",
+    "decide_node_release",
     "explain",
     "label_facts",
     "level_name",

@@ -9,7 +9,7 @@ satisfy a requirement.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 from caveat.domain.errors import InvalidInput
@@ -18,6 +18,7 @@ from caveat.domain.policy.facts import SubjectFacts, subject_facts
 from caveat.domain.policy.model import (
     Action,
     Decision,
+    NodeRecipient,
     Obligation,
     Requirement,
     RequirementResult,
@@ -351,5 +352,67 @@ def decide(subject: Subject, action: Action, resource: Resource, context: Contex
         permitted=permitted,
         results=tuple(results),
         obligations=obligations,
+        at=context.now,
+    )
+
+
+def decide_node_release(node: NodeRecipient, resource: Resource, context: Context) -> Decision:
+    """Whether ``resource`` may be released to a partner node, by the same requirements
+    that decide a person's read: the node's accreditation for clearance, its nation for
+    releasability and embargoes, the organisation that runs it for screening and export
+    authorizations, and only the agreements its peering names. A node holds no caveats
+    and no originator grant, so caveated and originator-controlled items go back to
+    their originator; need-to-know and MFA are a person's and do not apply."""
+    subject = Subject(
+        id=f"peer:{node.peer_id}",
+        username=node.name,
+        organisation_id=node.organisation_id,
+        organisation_nation=node.nation,
+        active=True,
+        mfa_enrolled=True,
+        citizenships=frozenset({node.nation}),
+    )
+    f = context.facts(subject)
+    f = replace(f, agreements=tuple(a for a in f.agreements if a.id in node.agreement_ids))
+    facts = resource.facts
+    results = [_result(Requirement.ACCOUNT, True, f"an active peer node ({node.name})")]
+    if facts is None:
+        results += [_unlabelled(Requirement(n)) for n in range(2, 5)]
+    else:
+        level = facts.common_level
+        results += [
+            _result(
+                Requirement.CLEARANCE,
+                level <= node.accredited_level,
+                f"the node is accredited to {level_name(node.accredited_level)}; "
+                f"the resource is {level_name(level)}",
+            ),
+            _releasability(subject, f, resource, context.env),
+            _caveats(subject, f, resource),
+        ]
+    results.append(
+        _result(
+            Requirement.NEED_TO_KNOW,
+            True,
+            "a release to a node is scoped by the agreements its peering names",
+            applies=False,
+        )
+    )
+    if facts is None:
+        results += [_unlabelled(Requirement.AGREEMENT), _export(f, resource), _screening(f)]
+        results.append(_unlabelled(Requirement.EMBARGO))
+    else:
+        results += [_agreement(subject, f, resource), _export(f, resource), _screening(f)]
+        results.append(_embargo(f, resource))
+    results.append(
+        _result(Requirement.MFA_FRESHNESS, True, "a node proves itself by signature", applies=False)
+    )
+    return Decision(
+        subject_id=subject.id,
+        resource_id=resource.id,
+        action=Action.READ,
+        permitted=all(r.satisfied for r in results if r.applies),
+        results=tuple(results),
+        obligations=(),
         at=context.now,
     )

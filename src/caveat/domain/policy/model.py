@@ -77,6 +77,20 @@ class Subject:
 
 
 @dataclass(frozen=True, slots=True)
+class NodeRecipient:
+    """A partner node as the recipient of a release (issue 18): the local organisation
+    that runs it and its nation, the highest common level it is accredited to hold, and
+    the agreements its peering names (the only ones a release to it may rest on)."""
+
+    peer_id: str
+    name: str
+    organisation_id: str
+    nation: str
+    accredited_level: int
+    agreement_ids: frozenset[str]
+
+
+@dataclass(frozen=True, slots=True)
 class ControlFact:
     """One export-control entry as the policy uses it."""
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from caveat.services.federation._outbound import PROTOCOL_ROOT, PeerHello
 from caveat.services.federation._peers import FederationService, Peer
+from caveat.services.federation._preview import PreviewItem, ReleasePreview
 from caveat.services.federation._requests import (
     PeerCaller,
     PeerRequests,
@@ -21,6 +22,8 @@ __all__ = [
     "PeerCaller",
     "PeerHello",
     "PeerRequests",
+    "PreviewItem",
+    "ReleasePreview",
     "SignedRequest",
     "header_lines",
 ]

@@ -32,10 +32,12 @@ from caveat.domain.federation import (
     parse_descriptor,
     require_endpoint,
 )
+from caveat.domain.identity import parse_common_level
 from caveat.domain.lifecycle import require_move
 from caveat.domain.lifecycles import PEER
 from caveat.domain.nations import require_nation
 from caveat.domain.permissions import Act, Target
+from caveat.domain.policy import level_name
 from caveat.services.federation._outbound import (
     Outbound,
     PeerHello,
@@ -43,12 +45,14 @@ from caveat.services.federation._outbound import (
     hello_of,
     url_of,
 )
+from caveat.services.federation._preview import ReleasePreview, preview_page
 from caveat.services.federation._requests import PeerRequests
 from caveat.services.kernel.authorize import authorize
 from caveat.services.kernel.ports import PeerTransport
 from caveat.services.kernel.principal import Acting, Principal
-from caveat.services.kernel.records import canonical, new_id
+from caveat.services.kernel.records import canonical, find_organisation, new_id
 from caveat.services.kernel.uow import CallContext, UnitOfWorkFactory
+from caveat.services.policy import PolicyService
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,6 +69,8 @@ class Peer:
     status: PeerStatus
     pending_fingerprint: str | None
     agreements: tuple[str, ...]  # names, in force or not
+    recipient_organisation: str | None  # the local organisation releases to it go to
+    accredited_level: str  # the highest common level it may be sent
     created_at: datetime
     changed_at: datetime
 
@@ -79,8 +85,10 @@ class FederationService:
         keys: KeyProvider,
         requests: PeerRequests,
         transport: PeerTransport,
+        policy: PolicyService,
     ) -> None:
         self._uow = uow
+        self._policy = policy
         self._keys = keys
         self._transport = transport
         self.requests = requests  # authenticates what peers send (the protocol's routes)
@@ -227,6 +235,56 @@ class FederationService:
             session.flush()
             return _view(session, row)
 
+    def set_recipient(
+        self, by: Acting, ctx: CallContext, ref: str, *, organisation: str, accredited: str
+    ) -> Peer:
+        """Who receives what is released to a peer: the registered organisation that runs
+        it (of the peer's nation) and the highest level the node is accredited to hold.
+        It decides what may be sent, so it is an officer's decision, and not that of the
+        operator who recorded the peer."""
+        level = parse_common_level(accredited)
+        with self._uow(ctx) as uow:
+            session = uow.session
+            row = _find(session, ref)
+            authorize(by, Act.PEER_ACCEPT, Target(requested_by=row.proposed_by))
+            if PeerStatus(row.status) is PeerStatus.REVOKED:
+                raise Conflict(f"{_subject(row)} is revoked", code="invalid_peer_transition")
+            org = find_organisation(session, organisation)
+            if org.nation != row.nation:
+                raise Conflict(
+                    f"{org.name} is an organisation of {org.nation}; "
+                    f"peer {row.name} is {row.nation}",
+                    code="peer_not_a_party",
+                    field="organisation",
+                )
+            before = {"organisation_id": row.organisation_id, "level": row.accredited_level}
+            row.organisation_id, row.accredited_level = org.id, int(level)
+            row.changed_at = uow.now
+            uow.record(
+                "peer.recipient_set",
+                by.actor(),
+                target_id=row.id,
+                data={
+                    "organisation_id": org.id,
+                    "accredited_level": int(level),
+                    "before": before,
+                },
+            )
+            session.flush()
+            return _view(session, row)
+
+    def preview(
+        self, by: Acting, ref: str, *, after: str | None = None, limit: int = 200
+    ) -> ReleasePreview:
+        """What the peer would receive of the catalogue, and why not the rest: the policy
+        decides each item for the node (a page by resource id; nothing is sent)."""
+        authorize(by, Act.PEER_READ)
+        with self._uow.read() as session:
+            row = _find(session, ref)
+            return preview_page(
+                session, self._policy, by, row, self._uow.clock(), after=after, limit=limit
+            )
+
     def peers(self, by: Acting) -> list[Peer]:
         """Every peer, revoked ones too, by name."""
         authorize(by, Act.PEER_READ)
@@ -372,6 +430,10 @@ def _view(session: Session, row: PeerRow) -> Peer:
         status=PeerStatus(row.status),
         pending_fingerprint=pending,
         agreements=tuple(names),
+        recipient_organisation=None
+        if row.organisation_id is None
+        else find_organisation(session, row.organisation_id).name,
+        accredited_level=level_name(row.accredited_level),
         created_at=row.created_at,
         changed_at=row.changed_at,
     )

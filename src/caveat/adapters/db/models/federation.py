@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, String, Text
+from sqlalchemy import ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from caveat.adapters.db.models.base import Base
@@ -30,6 +30,11 @@ class PeerRow(Base):
     status: Mapped[str] = mapped_column(String(16))
     pending_descriptor: Mapped[str | None] = mapped_column(Text)
     proposed_by: Mapped[str | None] = mapped_column(ForeignKey("people.id"))
+    # Who receives what is released to the node: the local organisation that runs it
+    # (its agreements, authorizations and screening) and the highest common level the
+    # node is accredited to hold. None / 0 until a security officer sets them.
+    organisation_id: Mapped[str | None] = mapped_column(ForeignKey("organisations.id"))
+    accredited_level: Mapped[int] = mapped_column(Integer, server_default="0")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     changed_at: Mapped[datetime] = mapped_column(UTCDateTime())
 

@@ -219,6 +219,12 @@ def test_hello_over_real_tls_to_a_partner_process(node: Node, partner: Partner) 
     assert answer.you_are == "node-gbr"
     assert answer.checkpoint is not None
     assert answer.checkpoint.startswith("partner-node\n")
+    # The served app answers the protocol in problem+json, never the web's error page.
+    trusting = ssl.create_default_context(cafile=str(partner.ca))
+    unsigned = httpx.get(f"{partner.url}/federation/v1/hello", verify=trusting, timeout=5)
+    assert unsigned.status_code == 401
+    assert unsigned.headers["content-type"].startswith("application/problem+json")
+    assert unsigned.json()["code"] == "peer_request_refused"
 
 
 def test_a_certificate_nobody_vouched_for_is_refused(node: Node, partner: Partner) -> None:

@@ -21,6 +21,7 @@ from caveat.web.routes import (
     compliance,
     control_lists,
     dashboard,
+    federation,
     ledger,
     policy,
     programmes,
@@ -30,7 +31,15 @@ from caveat.web.session import LoginRequired, PasswordChangeRequired
 
 # Paths the API answers (problem+json errors, never the web's HTML page): its own, the
 # health checks, and the C2SP log protocols served at the root for partners' tools.
-_API_PREFIXES = ("/api/", "/healthz", "/readyz", "/checkpoint", "/tile/", "/add-checkpoint")
+_API_PREFIXES = (
+    "/api/",
+    "/healthz",
+    "/readyz",
+    "/checkpoint",
+    "/tile/",
+    "/add-checkpoint",
+    "/federation/v1/",  # partner nodes' signed protocol (ADR 0019)
+)
 _WHAT_TO_DO = {
     401: "sign in again",
     403: "ask your security officer if you believe you should have access",
@@ -82,6 +91,7 @@ def install_web(app: FastAPI) -> None:
         compliance.router,
         control_lists.router,
         releases.router,
+        federation.router,
     ):
         app.include_router(router)
 

@@ -1,0 +1,188 @@
+"""Partner nodes: peering by descriptor and fingerprint, who receives releases, the dry
+run of a release, and a signed hello (issue 18, ADR 0019).
+
+Every change is the federation service's, with its permission check: an operator
+records a descriptor, a security officer who did not record it accepts it by the
+fingerprint compared out of band and says who receives what is released to it.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Form, Query, Request
+from fastapi.responses import HTMLResponse, Response
+
+from caveat.domain.errors import CaveatError, ErrorKind, PermissionDenied
+from caveat.domain.identity import CommonLevel
+from caveat.services.compliance import Agreement
+from caveat.services.kernel.principal import Principal
+from caveat.web import forms
+from caveat.web.pages import PageContext, render
+from caveat.web.session import Page, ctx_of, node_of
+
+router = APIRouter(include_in_schema=False)
+Short = Annotated[str, Form(max_length=200)]
+Reason = Annotated[str, Form(max_length=2000)]
+# A peer that cannot be reached is something to show in the page, not an error page.
+_SHOWN = forms.FIXABLE | {ErrorKind.UNAVAILABLE, ErrorKind.INTEGRITY}
+
+
+def _me(page: PageContext) -> Principal:
+    assert page.principal is not None
+    return page.principal
+
+
+@router.get("/federation")
+def peers(request: Request, page: Page) -> HTMLResponse:
+    """Every partner node with what can be done to it by the viewer's roles."""
+    return _peers(request, page)
+
+
+def _peers(
+    request: Request,
+    page: PageContext,
+    *,
+    error: str | None = None,
+    error_in: str | None = None,
+    values: dict[str, str] | None = None,
+    status: int = 200,
+) -> HTMLResponse:
+    node, me = node_of(request), _me(page)
+    found = node.federation.peers(me)
+    nations = {p.nation for p in found}
+    return render(
+        request,
+        "federation.html",
+        page,
+        status=status,
+        peers=found,
+        organisations=sorted(
+            (o for o in forms.organisations(request).values() if o.nation in nations),
+            key=lambda o: (o.nation, o.name),
+        ),
+        agreements=_agreements_in_force(request, me),
+        levels=[level.name.replace("_", " ") for level in CommonLevel],
+        error=error,
+        error_in=error_in,
+        values=values or {},
+    )
+
+
+def _agreements_in_force(request: Request, me: Principal) -> list[Agreement] | None:
+    """The agreements to choose from, or None for a viewer who may not list them (an
+    operator names them instead)."""
+    try:
+        listed = node_of(request).agreements.list_agreements(me)
+    except PermissionDenied:
+        return None
+    return [a for a in listed if a.status == "in_force"]
+
+
+def _refused(
+    request: Request, page: PageContext, exc: CaveatError, where: str, values: dict[str, str]
+) -> HTMLResponse:
+    message, code = forms.refusal(exc, _SHOWN, field=False)
+    return _peers(request, page, error=message, error_in=where, values=values, status=code)
+
+
+@router.post("/federation")
+def propose(
+    request: Request, page: Page, descriptor: Annotated[str, Form(max_length=8192)] = ""
+) -> Response:
+    """Record a partner's descriptor (pasted as its operator handed it over)."""
+    try:
+        made = node_of(request).federation.propose(_me(page), ctx_of(request), descriptor)
+    except CaveatError as exc:
+        return _refused(request, page, exc, "propose", {"descriptor": descriptor})
+    return forms.done(
+        "/federation",
+        f"Peer {made.name} recorded. A security officer compares fingerprint "
+        f"{made.fingerprint} with its operator by another channel, then accepts it.",
+    )
+
+
+@router.post("/federation/{peer}/accept")
+def accept(request: Request, peer: str, page: Page, fingerprint: Short = "") -> Response:
+    """Accept a proposed peer, or a peer's new keys, by the fingerprint compared."""
+    service = node_of(request).federation
+    try:
+        current = service.peer(_me(page), peer)
+        confirm = service.accept_keys if current.status == "rotating" else service.accept
+        made = confirm(_me(page), ctx_of(request), peer, fingerprint)
+    except CaveatError as exc:
+        return _refused(request, page, exc, peer, {"fingerprint": fingerprint})
+    return forms.done("/federation", f"Peer {made.name} is active.")
+
+
+@router.post("/federation/{peer}/recipient")
+def recipient(
+    request: Request, peer: str, page: Page, organisation: Short = "", accredited: Short = ""
+) -> Response:
+    """Say which organisation receives what is released to the peer, and how high."""
+    try:
+        made = node_of(request).federation.set_recipient(
+            _me(page), ctx_of(request), peer, organisation=organisation, accredited=accredited
+        )
+    except CaveatError as exc:
+        values = {"organisation": organisation, "accredited": accredited}
+        return _refused(request, page, exc, peer, values)
+    return forms.done(
+        "/federation",
+        f"Releases to {made.name} go to {made.recipient_organisation}, "
+        f"up to {made.accredited_level.upper()}.",
+    )
+
+
+@router.post("/federation/{peer}/agreements")
+def agreements(
+    request: Request,
+    peer: str,
+    page: Page,
+    agreement: Annotated[list[str] | None, Form(max_length=50)] = None,
+) -> Response:
+    """The agreements exchange with the peer happens under (none: exchange stops)."""
+    try:
+        made = node_of(request).federation.set_agreements(
+            _me(page), ctx_of(request), peer, [a for a in agreement or [] if a.strip()]
+        )
+    except CaveatError as exc:
+        return _refused(request, page, exc, peer, {})
+    named = ", ".join(made.agreements) or "no agreement: nothing can be released to it"
+    return forms.done("/federation", f"Peer {made.name} is under {named}.")
+
+
+@router.post("/federation/{peer}/revoke")
+def revoke(request: Request, peer: str, page: Page, reason: Reason = "") -> Response:
+    """End a peering for good."""
+    try:
+        made = node_of(request).federation.revoke(_me(page), ctx_of(request), peer, reason=reason)
+    except CaveatError as exc:
+        return _refused(request, page, exc, peer, {"reason": reason})
+    return forms.done("/federation", f"Peering with {made.name} ended.")
+
+
+@router.post("/federation/{peer}/hello")
+def hello(request: Request, peer: str, page: Page) -> Response:
+    """Send the peer a signed hello and say who answered."""
+    try:
+        answer = node_of(request).federation.hello(_me(page), peer)
+    except CaveatError as exc:
+        return _refused(request, page, exc, peer, {})
+    return forms.done(
+        "/federation",
+        f"{answer.name} answered as the node peered ({answer.node_id}); it knows this node "
+        f"as {answer.you_are}.",
+    )
+
+
+@router.get("/federation/{peer}/preview")
+def preview(
+    request: Request,
+    peer: str,
+    page: Page,
+    after: Annotated[str | None, Query(max_length=36)] = None,
+) -> HTMLResponse:
+    """What the peer would receive of what the viewer may see, and why not the rest."""
+    found = node_of(request).federation.preview(_me(page), peer, after=after)
+    return render(request, "federation_preview.html", page, preview=found, peer_ref=peer)

@@ -1,0 +1,85 @@
+"""The partner-node pages over the real services: an operator records a descriptor, a
+security officer who did not record it accepts it by its fingerprint (a wrong one is
+refused in the page), says who receives releases, and reads the dry run item by item."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from caveat.bootstrap.container import Node
+from caveat.domain.identity import Role
+from caveat.domain.labels import parse_marking
+from caveat.services.kernel.principal import ConsoleOperator
+from caveat.services.kernel.uow import CallContext
+from tests.federation.test_peers import descriptor, fingerprint
+from tests.support import Scenario
+from tests.web.conftest import Browser
+
+CONSOLE = ConsoleOperator()
+
+
+def _peer_id(node: Node, name: str) -> str:
+    [peer] = [p for p in node.federation.peers(CONSOLE) if p.name == name]
+    return peer.id
+
+
+def test_peering_recipient_and_preview_in_the_browser(
+    browser: Browser, world: Scenario, node: Node
+) -> None:
+    afrl = world.org("Air Force Research Laboratory", "USA")
+    dstl = world.org("Defence Science and Technology Laboratory", "GBR")
+    world.person("olga", roles=(Role.NODE_OPERATOR,), org=afrl)
+    world.person("sol", roles=(Role.SECURITY_OFFICER,), org=afrl)
+    world.person("rita", org=afrl)
+    project = node.projects.create_project(CONSOLE, CallContext.cli(), name="Radar").id
+    node.projects.add_member(CONSOLE, CallContext.cli(), project, "sol")
+    label = parse_marking(
+        "SECRET//REL TO USA, GBR", groups=node.registry.directory(), on=world.clock().date()
+    )
+    node.catalogue.register(
+        CONSOLE,
+        CallContext.cli(),
+        project=project,
+        kind="document",
+        title="Trial plan",
+        label=label,
+        originator=afrl,
+    )
+    text = descriptor(nation="GBR", name="DSTL node")
+
+    # A researcher has no Partners link and the page refuses her.
+    browser.sign_in(world.accounts["rita"])
+    assert 'href="/federation"' not in browser.client.get("/").text
+    assert browser.client.get("/federation").status_code == 403
+
+    browser.sign_in(world.accounts["olga"])
+    assert 'href="/federation"' in browser.client.get("/").text
+    bad = browser.post("/federation", {"descriptor": '{"protocol": "caveat.federation/1"}'})
+    assert bad.status_code == 422
+    assert 'role="alert"' in bad.text
+    made = browser.post("/federation", {"descriptor": json.dumps(text)})
+    assert made.status_code == 303, made.text
+    peer = _peer_id(node, "DSTL node")
+
+    browser.sign_in(world.accounts["sol"])
+    page = browser.client.get("/federation").text
+    assert fingerprint(text) in page
+    wrong = browser.post(f"/federation/{peer}/accept", {"fingerprint": "0000 " * 16})
+    assert wrong.status_code == 409
+    assert "does not match" in wrong.text
+    right = browser.post(f"/federation/{peer}/accept", {"fingerprint": fingerprint(text)})
+    assert right.status_code == 303, right.text
+    unset = browser.client.get(f"/federation/{peer}/preview")
+    assert unset.status_code == 409  # nobody has said who receives it yet
+    set_ = browser.post(
+        f"/federation/{peer}/recipient", {"organisation": dstl, "accredited": "SECRET"}
+    )
+    assert set_.status_code == 303, set_.text
+    assert "up to SECRET" in browser.client.get(set_.headers["location"]).text
+    preview = browser.client.get(f"/federation/{peer}/preview")
+    assert preview.status_code == 200
+    html: Any = preview.text
+    assert "Trial plan" in html
+    assert "agreement:" in html  # no agreement is named yet: the reason is shown
+    assert "0</strong> would go" in html

@@ -22,6 +22,7 @@ from caveat.domain.compliance import AgreementKind
 from caveat.domain.errors import CaveatError, Conflict, InvalidInput, PermissionDenied
 from caveat.domain.federation import PeerStatus, parse_descriptor
 from caveat.domain.identity import Role
+from caveat.domain.ledger import CosignatureV1Signer, Ed25519Signer
 from caveat.services.compliance import AgreementDraft
 from caveat.services.kernel.principal import ConsoleOperator, Principal
 from caveat.services.kernel.uow import CallContext
@@ -34,6 +35,9 @@ def descriptor(node_id: str | None = None, **changes: str) -> dict[str, Any]:
     """A partner's descriptor with fresh keys."""
     signing = Ed25519PrivateKey.generate().public_key()
     wrapping = ec.generate_private_key(ec.SECP256R1()).public_key()
+    origin = f"caveat-{uuid.uuid4().hex[:12]}"
+    log = Ed25519Signer(origin, Ed25519PrivateKey.generate()).verifier().vkey
+    cosigner = CosignatureV1Signer(origin, Ed25519PrivateKey.generate(), timestamp=0)
     text = {
         "protocol": "caveat.federation/1",
         "node_id": node_id or str(uuid.uuid4()),
@@ -47,6 +51,8 @@ def descriptor(node_id: str | None = None, **changes: str) -> dict[str, Any]:
         "wrapping_key": base64.b64encode(
             wrapping.public_bytes(Encoding.DER, PublicFormat.SubjectPublicKeyInfo)
         ).decode(),
+        "log_key": log,
+        "witness_key": cosigner.verifier().vkey,
     }
     return {**text, **changes}
 

@@ -25,9 +25,12 @@ from caveat.api.app import create_app
 from caveat.bootstrap.container import FirstOperator, Node, init_node
 from caveat.bootstrap.settings import HashProfile, Settings
 from caveat.domain.errors import Conflict, IntegrityError, ServiceUnavailable
+from caveat.domain.ledger import Ed25519Signer, sign_note
 from caveat.services.federation import FederationService
 from caveat.services.kernel.principal import ConsoleOperator
 from caveat.services.kernel.uow import CallContext
+from caveat.services.ledger import WitnessReply, WitnessService
+from tests.federation.support import linked
 from tests.support import FakeClock
 
 CONSOLE = ConsoleOperator()
@@ -77,13 +80,7 @@ def pair(node: Node, clock: FakeClock, tmp_path: Path) -> Iterator[Pair]:
     _peer(node, b, "node-b", "USA", "https://b.example")
     _peer(b, node, "node-a", "GBR", "https://a.example")
     b_http = TestClient(create_app(b), base_url="https://b.example")
-    link = FederationService(
-        uow=node.uow,
-        keys=node.keys,
-        requests=node.federation.requests,
-        transport=HttpPeerTransport(http=b_http),
-        policy=node.policy,
-    )
+    link = linked(node, HttpPeerTransport(http=b_http))
     yield Pair(node, b, b_http, link, node.keys.federation_keys()[0])
     b.close()
 
@@ -216,13 +213,7 @@ def test_a_request_signed_for_one_node_is_worthless_at_another(pair: Pair) -> No
 
 
 def test_a_peer_that_cannot_be_reached_says_so(pair: Pair) -> None:
-    link = FederationService(
-        uow=pair.a.uow,
-        keys=pair.a.keys,
-        requests=pair.a.federation.requests,
-        transport=HttpPeerTransport(timeout=2.0),
-        policy=pair.a.policy,
-    )
+    link = linked(pair.a, HttpPeerTransport(timeout=2.0))
     descriptor = pair.b.federation.descriptor(
         CONSOLE,
         name="node-d",
@@ -247,13 +238,61 @@ def test_an_answer_from_the_wrong_node_is_an_integrity_failure(pair: Pair) -> No
             answer = {"node_id": "not-b", "name": "node-b", "you_are": "node-a"}
             return 200, json.dumps(answer).encode()
 
-    link = FederationService(
-        uow=pair.a.uow,
-        keys=pair.a.keys,
-        requests=pair.a.federation.requests,
-        transport=Liar(),
-        policy=pair.a.policy,
-    )
+    link = linked(pair.a, Liar())
     with pytest.raises(IntegrityError) as refused:
         link.hello(CONSOLE, "node-b")
     assert refused.value.code == "peer_answer_invalid"
+
+
+class _InProcessWitness:
+    """C2SP add-checkpoint requests carried to a partner's app in this process."""
+
+    def __init__(self, http: TestClient) -> None:
+        self._http = http
+
+    def add_checkpoint(self, url: str, body: str) -> WitnessReply:
+        assert url == "https://b.example"  # the endpoint the peering names
+        answer = self._http.post("/add-checkpoint", content=body.encode())
+        media = answer.headers.get("content-type", "").split(";")[0]
+        return WitnessReply(answer.status_code, media, answer.text)
+
+
+def test_peering_makes_each_node_witness_the_other(pair: Pair) -> None:
+    a, b = pair.a, pair.b
+    b_origin = b.ledger.origin
+    assert [w.name for w in a.witnesses.witnesses()] == [b_origin]
+    assert [log.origin for log in a.witnesses.witnessed_logs()] == [b_origin]
+    assert [log.origin for log in b.witnesses.witnessed_logs()] == [a.ledger.origin]
+    asking = WitnessService(
+        uow=a.uow,
+        ledger=a.ledger,
+        monitoring=a.monitoring,
+        transport=_InProcessWitness(pair.b_http),
+        clock=a.uow.clock,
+    )
+    [outcome] = asking.request_cosignatures(CONSOLE, CallContext.cli())
+    assert outcome.status == "cosigned", outcome
+    [logged] = b.witnesses.witnessed_logs()
+    assert logged.size == outcome.size > 0
+
+
+def test_a_hello_whose_checkpoint_another_key_signed_is_not_believed(pair: Pair) -> None:
+    forged = Ed25519Signer(pair.b.ledger.origin, Ed25519PrivateKey.generate())
+    note = sign_note(f"{pair.b.ledger.origin}\n1\n{'A' * 43}=\n", [forged])
+
+    class Forger:
+        def send(
+            self, method: str, url: str, headers: dict[str, str], body: bytes
+        ) -> tuple[int, bytes]:
+            answer = {
+                "node_id": pair.b.uow.node_id,
+                "name": "node-b",
+                "you_are": "node-a",
+                "checkpoint": note,
+            }
+            return 200, json.dumps(answer).encode()
+
+    with pytest.raises(IntegrityError) as refused:
+        linked(pair.a, Forger()).hello(CONSOLE, "node-b")
+    assert refused.value.code == "peer_answer_invalid"
+    assert "log key" in str(refused.value)

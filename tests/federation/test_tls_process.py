@@ -31,6 +31,8 @@ from caveat.domain.errors import ServiceUnavailable
 from caveat.services.federation import FederationService
 from caveat.services.kernel.principal import ConsoleOperator
 from caveat.services.kernel.uow import CallContext
+from caveat.services.ledger import HttpWitnessTransport, WitnessService
+from tests.federation.support import linked
 from tests.support import die_with_parent
 
 CONSOLE = ConsoleOperator()
@@ -201,13 +203,7 @@ def partner(tmp_path: Path, node: Node) -> Iterator[Partner]:
 
 
 def _link(node: Node, transport: HttpPeerTransport) -> FederationService:
-    return FederationService(
-        uow=node.uow,
-        keys=node.keys,
-        requests=node.federation.requests,
-        transport=transport,
-        policy=node.policy,
-    )
+    return linked(node, transport)
 
 
 def test_hello_over_real_tls_to_a_partner_process(node: Node, partner: Partner) -> None:
@@ -234,3 +230,25 @@ def test_a_certificate_nobody_vouched_for_is_refused(node: Node, partner: Partne
     transport.close()
     assert refused.value.code == "peer_unavailable"
     assert "ConnectError" in str(refused.value)
+
+
+def test_the_partner_process_cosigns_our_checkpoint_over_tls(node: Node, partner: Partner) -> None:
+    """Peering made the partner a witness of our log (and us of its): it cosigns."""
+    asking = WitnessService(
+        uow=node.uow,
+        ledger=node.ledger,
+        monitoring=node.monitoring,
+        transport=HttpWitnessTransport(ca_bundle=str(partner.ca)),
+        clock=node.uow.clock,
+    )
+    [outcome] = asking.request_cosignatures(CONSOLE, CallContext.cli())
+    assert outcome.status == "cosigned", outcome
+    untrusting = WitnessService(
+        uow=node.uow,
+        ledger=node.ledger,
+        monitoring=node.monitoring,
+        transport=HttpWitnessTransport(timeout=5.0),
+        clock=node.uow.clock,
+    )
+    [refused] = untrusting.request_cosignatures(CONSOLE, CallContext.cli())
+    assert refused.status == "unreachable"  # a certificate nobody vouched for

@@ -225,6 +225,15 @@ def _build(
     people = PeopleService(uow=uow, hashing=hashing, secret_key=secret_key, issuer=issuer)
     people.on_subject_saved = screening.screen_in
     people.conduct_alert = _conduct_alert(monitoring)
+    witnesses = WitnessService(
+        uow=uow,
+        ledger=ledger,
+        monitoring=monitoring,
+        transport=HttpWitnessTransport(
+            timeout=settings.witness_timeout_seconds, ca_bundle=settings.federation_ca_bundle
+        ),
+        clock=clock,
+    )
     return Node(
         settings=settings,
         engine=engine,
@@ -243,13 +252,7 @@ def _build(
         ),
         tokens=TokenService(uow=uow),
         ledger=ledger,
-        witnesses=WitnessService(
-            uow=uow,
-            ledger=ledger,
-            monitoring=monitoring,
-            transport=HttpWitnessTransport(timeout=settings.witness_timeout_seconds),
-            clock=clock,
-        ),
+        witnesses=witnesses,
         ledger_verifier=LedgerVerifier(
             engine=engine, origin=ledger.origin, log_verifier=ledger.verifier, clock=clock
         ),
@@ -276,6 +279,8 @@ def _build(
                 ca_bundle=settings.federation_ca_bundle,
             ),
             policy=policy,
+            ledger=ledger,
+            witnesses=witnesses,
         ),
         programmes=ProgrammeService(uow=uow),
         programme_records=ProgrammeRecords(uow=uow),

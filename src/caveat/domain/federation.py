@@ -2,8 +2,9 @@
 fingerprint (issue 18, ADR 0019).
 
 A descriptor names a node (id, name, nation, organisation), where it answers and its
-two public keys: Ed25519 for signing federation requests and P-256 for wrapping data
-keys in release packages. Operators exchange descriptors by any channel and compare
+public keys: Ed25519 for signing federation requests, P-256 for wrapping data keys in
+release packages, and the C2SP keys of its ledger's checkpoints and of its cosignatures,
+so that peers witness each other's logs. Operators exchange descriptors by any channel and compare
 fingerprints by another (a call, a letter) before accepting a peer: the fingerprint is
 the SHA-256 of the descriptor's canonical JSON (RFC 8785), so any change to any field
 changes it.
@@ -28,6 +29,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from cryptography.hazmat.primitives.serialization import load_der_public_key
 
 from caveat.domain.errors import InvalidInput
+from caveat.domain.ledger import CosignatureV1Verifier, InvalidKey, verifier_from_vkey
 from caveat.domain.nations import require_nation
 
 PROTOCOL = "caveat.federation/1"
@@ -55,6 +57,8 @@ class PeerDescriptor:
     endpoint: str
     signing_key: str  # base64 of the raw 32-byte Ed25519 public key
     wrapping_key: str  # base64 of the DER SubjectPublicKeyInfo of a P-256 key
+    log_key: str  # the verifier key of its ledger's checkpoints (C2SP note, Ed25519)
+    witness_key: str  # the key its cosignatures of partners' checkpoints verify with
 
     def to_json(self) -> dict[str, Any]:
         """The descriptor as a JSON object (what operators exchange)."""
@@ -67,6 +71,8 @@ class PeerDescriptor:
             "endpoint": self.endpoint,
             "signing_key": self.signing_key,
             "wrapping_key": self.wrapping_key,
+            "log_key": self.log_key,
+            "witness_key": self.witness_key,
         }
 
     def fingerprint(self) -> str:
@@ -115,6 +121,8 @@ def parse_descriptor(data: bytes | str) -> PeerDescriptor:
         endpoint=require_endpoint(value["endpoint"]),
         signing_key=_signing_key(value["signing_key"]),
         wrapping_key=_wrapping_key(value["wrapping_key"]),
+        log_key=_note_key(value["log_key"], "log_key", cosigner=False),
+        witness_key=_note_key(value["witness_key"], "witness_key", cosigner=True),
     )
 
 
@@ -179,6 +187,18 @@ def _wrapping_key(text: str) -> str:
         raise _invalid("wrapping_key is not a DER public key", "wrapping_key") from None
     if not isinstance(key, ec.EllipticCurvePublicKey) or key.curve.name != "secp256r1":
         raise _invalid("wrapping_key is a P-256 public key", "wrapping_key")
+    return text
+
+
+def _note_key(text: str, field: str, *, cosigner: bool) -> str:
+    """A C2SP verifier key: the log's (Ed25519, type 0x01) or a witness's (0x04)."""
+    try:
+        verifier = verifier_from_vkey(text)
+    except (InvalidKey, InvalidInput):
+        raise _invalid(f"{field} is not a C2SP verifier key", field) from None
+    if isinstance(verifier, CosignatureV1Verifier) != cosigner:
+        kind = "a cosignature/v1 (0x04)" if cosigner else "an Ed25519 (0x01)"
+        raise _invalid(f"{field} is {kind} verifier key", field)
     return text
 
 

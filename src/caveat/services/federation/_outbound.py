@@ -12,7 +12,8 @@ from typing import Any
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from caveat.adapters.federation_signatures import sign_request
-from caveat.domain.errors import Conflict, IntegrityError, ServiceUnavailable
+from caveat.domain.errors import Conflict, IntegrityError, InvalidInput, ServiceUnavailable
+from caveat.domain.ledger import NoteVerificationError, open_note, verifier_from_vkey
 
 PROTOCOL_ROOT = "/federation/v1"
 
@@ -24,7 +25,7 @@ class PeerHello:
     node_id: str
     name: str
     you_are: str  # the name the peer knows this node by
-    checkpoint: str | None  # its ledger's latest checkpoint (a C2SP signed note)
+    checkpoint: str  # its ledger's latest checkpoint (a C2SP note signed by its log key)
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,8 +75,9 @@ def answer_json(peer: str, status: int, body: bytes) -> dict[str, Any]:
     return value
 
 
-def hello_of(peer: str, node_id: str, value: dict[str, Any]) -> PeerHello:
-    """The ``hello`` answer, checked: it must come from the node the peering names."""
+def hello_of(peer: str, node_id: str, log_key: str, value: dict[str, Any]) -> PeerHello:
+    """The ``hello`` answer, checked: it must come from the node the peering names, and
+    its checkpoint must be signed by that node's log key."""
     fields = {k: value.get(k) for k in ("node_id", "name", "you_are")}
     if not all(isinstance(v, str) for v in fields.values()):
         raise IntegrityError(f"peer {peer} answered a malformed hello", code="peer_answer_invalid")
@@ -86,9 +88,17 @@ def hello_of(peer: str, node_id: str, value: dict[str, Any]) -> PeerHello:
             hint="another node answers at that address; check the endpoint with its operators",
         )
     checkpoint = value.get("checkpoint")
+    if not isinstance(checkpoint, str):
+        raise IntegrityError(f"peer {peer} answered no checkpoint", code="peer_answer_invalid")
+    try:
+        open_note(checkpoint, [verifier_from_vkey(log_key)])
+    except (NoteVerificationError, InvalidInput) as exc:
+        raise IntegrityError(
+            f"peer {peer}'s checkpoint is not signed by its log key", code="peer_answer_invalid"
+        ) from exc
     return PeerHello(
         node_id=node_id,
         name=str(fields["name"]),
         you_are=str(fields["you_are"]),
-        checkpoint=checkpoint if isinstance(checkpoint, str) else None,
+        checkpoint=checkpoint,
     )

@@ -52,6 +52,7 @@ from caveat.services.kernel.ports import PeerTransport
 from caveat.services.kernel.principal import Acting, Principal
 from caveat.services.kernel.records import canonical, find_organisation, new_id
 from caveat.services.kernel.uow import CallContext, UnitOfWorkFactory
+from caveat.services.ledger import LedgerService, WitnessService
 from caveat.services.policy import PolicyService
 
 
@@ -86,9 +87,13 @@ class FederationService:
         requests: PeerRequests,
         transport: PeerTransport,
         policy: PolicyService,
+        ledger: LedgerService,
+        witnesses: WitnessService,
     ) -> None:
         self._uow = uow
         self._policy = policy
+        self._ledger = ledger
+        self._witnesses = witnesses
         self._keys = keys
         self._transport = transport
         self.requests = requests  # authenticates what peers send (the protocol's routes)
@@ -110,6 +115,8 @@ class FederationService:
             wrapping_key=_b64(
                 wrapping.public_key().public_bytes(Encoding.DER, PublicFormat.SubjectPublicKeyInfo)
             ),
+            log_key=self._ledger.verifier().vkey,
+            witness_key=self._witnesses.cosigner_vkey(),
         ).to_json()
         return parse_descriptor(canonical(text))
 
@@ -308,6 +315,7 @@ class FederationService:
             if row.status not in (PeerStatus.ACTIVE.value, PeerStatus.ROTATING.value):
                 raise Conflict(f"{_subject(row)} is {row.status}", code="invalid_peer_transition")
             name, node_id, url = row.name, row.node_id, url_of(row.endpoint, "/hello")
+            log_key = row.log_key
         signing, _ = self._keys.federation_keys()
         signer = Outbound(self._uow.node_id, signing, self._uow.clock())
         try:
@@ -318,7 +326,7 @@ class FederationService:
             raise ServiceUnavailable(
                 f"peer {name} cannot be reached: {exc}", code="peer_unavailable"
             ) from exc
-        return hello_of(name, node_id, answer_json(name, status, body))
+        return hello_of(name, node_id, log_key, answer_json(name, status, body))
 
     def _confirm(
         self, by: Acting, ctx: CallContext, ref: str, fingerprint: str, *, verb: str
@@ -337,6 +345,14 @@ class FederationService:
                     row.pending_descriptor = None
                 row.status = PeerStatus.ACTIVE.value
                 row.changed_at = uow.now
+                # Confirmed keys: each node now witnesses the other's log (ADR 0019).
+                self._witnesses.witness_each_other_in(
+                    uow,
+                    by.actor(),
+                    log_vkey=row.log_key,
+                    witness_vkey=row.witness_key,
+                    url=row.endpoint,
+                )
                 uow.record(
                     "peer.accepted" if verb == "accept" else "peer.keys_accepted",
                     by.actor(),
@@ -378,6 +394,7 @@ def _apply(row: PeerRow, d: PeerDescriptor) -> None:
         d.wrapping_key,
         d.fingerprint(),
     )
+    row.log_key, row.witness_key = d.log_key, d.witness_key
 
 
 def _facts(d: PeerDescriptor) -> dict[str, str]:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import binascii
 import re
+import ssl
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -48,7 +49,7 @@ from caveat.domain.ledger.note import Signature, cosignature_timestamp
 from caveat.domain.permissions import Act
 from caveat.services.kernel.authorize import authorize
 from caveat.services.kernel.principal import Acting
-from caveat.services.kernel.uow import CallContext, UnitOfWorkFactory
+from caveat.services.kernel.uow import CallContext, UnitOfWork, UnitOfWorkFactory
 from caveat.services.ledger._monitoring import MonitoringService
 from caveat.services.ledger._service import LedgerService, StoredCheckpoint, b64
 
@@ -139,8 +140,10 @@ class WitnessTransport(Protocol):
 class HttpWitnessTransport:
     """add-checkpoint over HTTP(S) with httpx."""
 
-    def __init__(self, *, timeout: float = 10.0) -> None:
+    def __init__(self, *, timeout: float = 10.0, ca_bundle: str | None = None) -> None:
         self._timeout = timeout
+        # Partners' certificates: the system's trust store, or the federation's CA bundle.
+        self._trust = ssl.create_default_context(cafile=ca_bundle)
 
     def add_checkpoint(self, url: str, body: str) -> WitnessReply:
         """POST the request; the reply is capped at 64 KiB."""
@@ -150,6 +153,7 @@ class HttpWitnessTransport:
                 content=body.encode("utf-8"),
                 headers={"content-type": "text/plain; charset=utf-8"},
                 timeout=self._timeout,
+                verify=self._trust,
             )
         except httpx.HTTPError as exc:
             raise ConnectionError(str(exc)) from exc
@@ -291,6 +295,42 @@ class WitnessService:
                 data={"vkey": row.vkey, "url": url},
             )
             return Witness(row.name, row.vkey, row.url, 0)
+
+    def witness_each_other_in(
+        self, uow: UnitOfWork, actor: Actor, *, log_vkey: str, witness_vkey: str, url: str
+    ) -> None:
+        """Inside a peering's acceptance (its own authorization): witness the peer's log
+        and ask the peer to witness ours. The keys are the peer descriptor's, confirmed by
+        its fingerprint; a peer's new keys replace the old ones (the log continues, so
+        what was cosigned stays the starting point)."""
+        log = verifier_from_vkey(log_vkey)
+        cosigner = verifier_from_vkey(witness_vkey)
+        session = uow.session
+        logged = session.get(WitnessedLogRow, log.name)
+        if logged is None:
+            session.add(
+                WitnessedLogRow(
+                    origin=log.name, vkey=log_vkey, size=0, root_hash=EMPTY_ROOT, updated_at=uow.now
+                )
+            )
+        else:
+            logged.vkey, logged.updated_at = log_vkey, uow.now
+        uow.record("ledger.log_trusted", actor, target_id=log.name, data={"vkey": log_vkey})
+        witness = session.get(LedgerWitnessRow, cosigner.name)
+        if witness is None:
+            session.add(
+                LedgerWitnessRow(
+                    name=cosigner.name, vkey=witness_vkey, url=url, last_size=0, created_at=uow.now
+                )
+            )
+        else:
+            witness.vkey, witness.url = witness_vkey, url
+        uow.record(
+            "ledger.witness_added",
+            actor,
+            target_id=cosigner.name,
+            data={"vkey": witness_vkey, "url": url},
+        )
 
     def configured(self, by: Acting) -> list[Witness]:
         """The configured witnesses (their addresses and keys), for node operators,

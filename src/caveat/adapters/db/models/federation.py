@@ -26,6 +26,8 @@ class PeerRow(Base):
     endpoint: Mapped[str] = mapped_column(String(300))
     signing_key: Mapped[str] = mapped_column(String(64))
     wrapping_key: Mapped[str] = mapped_column(String(200))
+    log_key: Mapped[str] = mapped_column(String(300), server_default="")
+    witness_key: Mapped[str] = mapped_column(String(300), server_default="")
     fingerprint: Mapped[str] = mapped_column(String(79))
     status: Mapped[str] = mapped_column(String(16))
     pending_descriptor: Mapped[str | None] = mapped_column(Text)

@@ -1,4 +1,5 @@
-"""peer recipients: the organisation that runs a peer node and its accreditation
+"""peer recipients and log keys: the organisation that runs a peer node, its
+accreditation, and the C2SP keys of its ledger and of its cosignatures
 
 Revision ID: 0013
 Revises: 0012
@@ -22,6 +23,10 @@ def upgrade() -> None:
         batch.add_column(
             sa.Column("accredited_level", sa.Integer(), nullable=False, server_default="0")
         )
+        batch.add_column(sa.Column("log_key", sa.String(300), nullable=False, server_default=""))
+        batch.add_column(
+            sa.Column("witness_key", sa.String(300), nullable=False, server_default="")
+        )
         batch.create_foreign_key(
             op.f("fk_federation_peers_organisation_id_organisations"),
             "organisations",
@@ -35,5 +40,7 @@ def downgrade() -> None:
         batch.drop_constraint(
             op.f("fk_federation_peers_organisation_id_organisations"), type_="foreignkey"
         )
+        batch.drop_column("witness_key")
+        batch.drop_column("log_key")
         batch.drop_column("accredited_level")
         batch.drop_column("organisation_id")

@@ -166,3 +166,29 @@ def test_the_api_and_the_cli_show_the_same_dry_run(
     # sol (a project member cleared SECRET) sees what the console sees but the TOP SECRET item.
     assert cli_view == {**api_view, "top": ["clearance", "agreement"]}
     assert api_view["plain"] == []
+
+
+def test_nobody_learns_of_a_hold_on_their_own_organisation_from_a_dry_run(
+    world: World, peered: dict[str, Any]
+) -> None:
+    node = world.node
+    node.federation.set_recipient(
+        CONSOLE, ctx(), peered["peer"], organisation=world.dstl, accredited="SECRET"
+    )
+    sol = world.principal("sol")
+    node.screening.import_list(sol, ctx(), name="Custom", fmt="generic", text="id,name\n1,Dstl\n")
+    [hit] = node.screening.hits(CONSOLE)
+    officer = _by_title(node.federation.preview(CONSOLE, peered["peer"]))["plain"]
+    assert officer.failed == ("screening",)
+    assert hit.id in " ".join(officer.reasons)
+    # Dstl's own officer: the hold on their organisation holds them too, so the dry run
+    # shows them nothing to learn it from.
+    node.projects.add_member(CONSOLE, ctx(), world.project, "gso")
+    assert node.federation.preview(world.principal("gso"), peered["peer"]).items == ()
+    # An operator is not compliance staff: the subject's words, never the hold's id.
+    world.scenario.person("olga", nations=("USA",), roles=(Role.NODE_OPERATOR,))
+    node.projects.add_member(CONSOLE, ctx(), world.project, "olga")
+    told = _by_title(node.federation.preview(world.principal("olga"), peered["peer"]))["plain"]
+    assert told.failed == ("screening",)
+    assert hit.id not in " ".join(told.reasons)
+    assert "compliance check is open" in " ".join(told.reasons)

@@ -15,7 +15,9 @@ from caveat.adapters.db.models.federation import PeerAgreementRow, PeerRow
 from caveat.adapters.db.models.policy import ResourceRow
 from caveat.domain.errors import Conflict, InvalidInput
 from caveat.domain.federation import PeerStatus
+from caveat.domain.identity import Role
 from caveat.domain.labels import render_banner
+from caveat.domain.permissions import Act
 from caveat.domain.policy import (
     Audience,
     Context,
@@ -24,7 +26,8 @@ from caveat.domain.policy import (
     explain,
     level_name,
 )
-from caveat.services.kernel.principal import Acting
+from caveat.services.kernel.authorize import allowed
+from caveat.services.kernel.principal import Acting, ConsoleOperator
 from caveat.services.policy import PolicyService, resource_of
 
 MAX_PREVIEW = 500  # items per page: a dry run decides each one
@@ -84,6 +87,19 @@ def recipient_of(session: Session, row: PeerRow) -> NodeRecipient:
     )
 
 
+def _audience(by: Acting, node: NodeRecipient) -> Audience:
+    """Officers' words (agreements, control entries, screening holds) for compliance
+    staff; the words a subject reads for everyone else, and always for a member of the
+    organisation the node belongs to, so that nobody learns of a screening hold on their
+    own organisation from a dry run (never tip off a screened party)."""
+    if isinstance(by, ConsoleOperator):
+        return Audience.OFFICER
+    if by.person.organisation_id == node.organisation_id:
+        return Audience.SUBJECT
+    staff = by.roles & {Role.SECURITY_OFFICER, Role.EXPORT_CONTROL_OFFICER}
+    return Audience.OFFICER if staff and allowed(by, Act.SCREENING_READ) else Audience.SUBJECT
+
+
 def preview_page(
     session: Session,
     policy: PolicyService,
@@ -104,13 +120,14 @@ def preview_page(
     rows = session.scalars(query).all()
     seen = policy.discoverable_in(session, by, [r.id for r in rows], now)
     context = Context(now, None, policy.environment())
+    audience = _audience(by, node)
     items = []
     for resource_row in rows:
         if resource_row.id not in seen:
             continue
         resource = resource_of(resource_row, policy.schemes)
         decision = decide_node_release(node, resource, context)
-        told = explain(decision, Audience.OFFICER)
+        told = explain(decision, audience)
         banner = (
             None
             if resource.label is None

@@ -6,83 +6,28 @@ reason, and a known peer's refusal raises an alert."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
-from dataclasses import dataclass
 from datetime import timedelta
-from pathlib import Path
 from typing import Any
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from caveat.adapters.db.models import EventRow
 from caveat.adapters.db.models.ledger import AlertRow
 from caveat.adapters.federation_signatures import sign_request
 from caveat.adapters.federation_transport import HttpPeerTransport
-from caveat.api.app import create_app
-from caveat.bootstrap.container import FirstOperator, Node, init_node
-from caveat.bootstrap.settings import HashProfile, Settings
+from caveat.bootstrap.container import Node
 from caveat.domain.errors import Conflict, IntegrityError, ServiceUnavailable
 from caveat.domain.ledger import Ed25519Signer, sign_note
-from caveat.services.federation import FederationService
 from caveat.services.kernel.principal import ConsoleOperator
 from caveat.services.kernel.uow import CallContext
-from caveat.services.ledger import WitnessReply, WitnessService
-from tests.federation.support import linked
+from caveat.services.ledger import WitnessService
+from tests.federation.support import InProcessWitness, Pair, linked
 from tests.support import FakeClock
 
 CONSOLE = ConsoleOperator()
 HELLO = "https://b.example/federation/v1/hello"
-
-
-@dataclass
-class Pair:
-    """Node A (the session's database) and node B (SQLite), peered both ways; ``b_http``
-    is B's API, ``a_link`` A's federation service speaking to it."""
-
-    a: Node
-    b: Node
-    b_http: TestClient
-    a_link: FederationService
-    a_key: Ed25519PrivateKey
-
-
-def _peer(at: Node, other: Node, name: str, nation: str, endpoint: str) -> None:
-    """``at`` records and accepts ``other``'s descriptor (the console may do both)."""
-    made = other.federation.descriptor(
-        CONSOLE, name=name, nation=nation, organisation=f"{name} lab", endpoint=endpoint
-    )
-    ctx = CallContext.cli()
-    peer = at.federation.propose(CONSOLE, ctx, json.dumps(made.to_json()))
-    at.federation.accept(CONSOLE, ctx, peer.id, made.fingerprint())
-
-
-@pytest.fixture
-def pair(node: Node, clock: FakeClock, tmp_path: Path) -> Iterator[Pair]:
-    b, _ = init_node(
-        Settings(
-            data_dir=tmp_path / "b",
-            database_url=f"sqlite:///{tmp_path / 'b.db'}",
-            hash_profile=HashProfile.TEST,
-            node_name="node-b",
-        ),
-        FirstOperator(
-            username="bob",
-            display_name="Bob B",
-            email="bob@b.example",
-            organisation="Node B Operations",
-            nation="USA",
-        ),
-        clock=clock,
-    )
-    _peer(node, b, "node-b", "USA", "https://b.example")
-    _peer(b, node, "node-a", "GBR", "https://a.example")
-    b_http = TestClient(create_app(b), base_url="https://b.example")
-    link = linked(node, HttpPeerTransport(http=b_http))
-    yield Pair(node, b, b_http, link, node.keys.federation_keys()[0])
-    b.close()
 
 
 def _signed(pair: Pair, clock: FakeClock, **overrides: Any) -> dict[str, str]:
@@ -244,19 +189,6 @@ def test_an_answer_from_the_wrong_node_is_an_integrity_failure(pair: Pair) -> No
     assert refused.value.code == "peer_answer_invalid"
 
 
-class _InProcessWitness:
-    """C2SP add-checkpoint requests carried to a partner's app in this process."""
-
-    def __init__(self, http: TestClient) -> None:
-        self._http = http
-
-    def add_checkpoint(self, url: str, body: str) -> WitnessReply:
-        assert url == "https://b.example"  # the endpoint the peering names
-        answer = self._http.post("/add-checkpoint", content=body.encode())
-        media = answer.headers.get("content-type", "").split(";")[0]
-        return WitnessReply(answer.status_code, media, answer.text)
-
-
 def test_peering_makes_each_node_witness_the_other(pair: Pair) -> None:
     a, b = pair.a, pair.b
     b_origin = b.ledger.origin
@@ -267,7 +199,7 @@ def test_peering_makes_each_node_witness_the_other(pair: Pair) -> None:
         uow=a.uow,
         ledger=a.ledger,
         monitoring=a.monitoring,
-        transport=_InProcessWitness(pair.b_http),
+        transport=InProcessWitness(pair.b_http),
         clock=a.uow.clock,
     )
     [outcome] = asking.request_cosignatures(CONSOLE, CallContext.cli())

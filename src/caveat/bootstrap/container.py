@@ -44,7 +44,7 @@ from caveat.services.compliance import (
     ReleaseService,
     ScreeningService,
 )
-from caveat.services.federation import FederationService, PeerRequests
+from caveat.services.federation import FederationService, PeerRequests, PeerSync
 from caveat.services.identity import (
     AuthService,
     ConductAlert,
@@ -54,6 +54,7 @@ from caveat.services.identity import (
     SessionPolicy,
     TokenService,
 )
+from caveat.services.kernel.periodic import PeriodicWorker
 from caveat.services.kernel.principal import ConsoleOperator
 from caveat.services.kernel.uow import CallContext, Clock, UnitOfWork, UnitOfWorkFactory
 from caveat.services.ledger import (
@@ -123,6 +124,8 @@ class Node:
     screening: ScreeningService
     embargoes: EmbargoService
     federation: FederationService
+    federation_sync: PeerSync
+    federation_worker: PeriodicWorker
     programmes: ProgrammeService
     programme_records: ProgrammeRecords
     holdings: HoldingsService
@@ -133,6 +136,7 @@ class Node:
     def close(self) -> None:
         """Release database connections."""
         self.ledger_worker.stop()
+        self.federation_worker.stop()
         self.engine.dispose()
 
 
@@ -234,6 +238,25 @@ def _build(
         ),
         clock=clock,
     )
+    federation = FederationService(
+        uow=uow,
+        keys=keys,
+        requests=PeerRequests(uow=uow, monitoring=monitoring),
+        transport=HttpPeerTransport(
+            timeout=settings.federation_timeout_seconds,
+            ca_bundle=settings.federation_ca_bundle,
+        ),
+        policy=policy,
+        ledger=ledger,
+        witnesses=witnesses,
+    )
+    sync = PeerSync(
+        uow=uow,
+        federation=federation,
+        witnesses=witnesses,
+        monitoring=monitoring,
+        period=timedelta(seconds=settings.federation_sync_seconds or 60),
+    )
     return Node(
         settings=settings,
         engine=engine,
@@ -270,17 +293,12 @@ def _build(
         authorizations=AuthorizationService(uow=uow),
         screening=screening,
         embargoes=EmbargoService(uow=uow),
-        federation=FederationService(
-            uow=uow,
-            keys=keys,
-            requests=PeerRequests(uow=uow, monitoring=monitoring),
-            transport=HttpPeerTransport(
-                timeout=settings.federation_timeout_seconds,
-                ca_bundle=settings.federation_ca_bundle,
-            ),
-            policy=policy,
-            ledger=ledger,
-            witnesses=witnesses,
+        federation=federation,
+        federation_sync=sync,
+        federation_worker=PeriodicWorker(
+            name="federation-sync",
+            period=settings.federation_sync_seconds,
+            run_once=lambda: sync.run_due(CallContext(request_id="federation-sync")),
         ),
         programmes=ProgrammeService(uow=uow),
         programme_records=ProgrammeRecords(uow=uow),

@@ -63,6 +63,9 @@ class Settings(BaseSettings):
     witness_timeout_seconds: float = Field(default=10.0, gt=0)
     # Federation: requests to partner nodes (issue 18).
     federation_timeout_seconds: float = Field(default=10.0, gt=0)
+    federation_sync_seconds: float = Field(
+        default=60.0, ge=0, description="how often to sync with each peer; 0 turns it off"
+    )
     federation_ca_bundle: str | None = Field(
         default=None, description="CA certificates partner nodes' TLS is checked against"
     )

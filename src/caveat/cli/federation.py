@@ -17,7 +17,9 @@ from caveat.cli.output import errors, out, show, table
 from caveat.services.kernel.principal import ConsoleOperator
 
 if TYPE_CHECKING:
-    from caveat.services.federation import Peer
+    from datetime import datetime
+
+    from caveat.services.federation import LinkStatus, Peer
 
 federation = typer.Typer(
     help="Partner nodes: this node's descriptor, peering, key rotation (at the node's console).",
@@ -246,6 +248,56 @@ def preview(
                 out.print(f"more: --after {found.next_after}")
 
         show(found, json_, human)
+
+
+@federation.command("sync")
+def sync(
+    ctx: typer.Context,
+    peer: Annotated[
+        str | None, typer.Argument(help="one peer now (default: every peer due)")
+    ] = None,
+    json_: JsonOpt = False,
+) -> None:
+    """Sync with peers: a signed hello, then each peer's cosignature of our checkpoint."""
+    from caveat.services.kernel.uow import CallContext
+
+    with errors(json_):
+        node = state(ctx).open()
+        if peer is None:
+            done = node.federation_sync.run_due(CallContext.cli())
+        else:
+            done = [node.federation_sync.sync_now(CONSOLE, CallContext.cli(), peer)]
+        show(done, json_, lambda: _links(done))
+
+
+@federation.command("links")
+def links(ctx: typer.Context, json_: JsonOpt = False) -> None:
+    """How the link to each peer is doing."""
+    with errors(json_):
+        found = state(ctx).open().federation_sync.links(CONSOLE)
+        show(found, json_, lambda: _links(found))
+
+
+def _links(found: list[LinkStatus]) -> None:
+    def when(at: datetime | None) -> str:
+        return "never" if at is None else at.strftime("%Y-%m-%d %H:%M:%S UTC")
+
+    table(
+        "Links to peers",
+        ["peer", "up", "last success", "failures", "last error", "next try", "cosigned"],
+        [
+            (
+                escape(link.peer),
+                "yes" if link.up else "no",
+                when(link.last_success_at),
+                str(link.failures),
+                escape(link.last_error),
+                when(link.next_attempt_at),
+                str(link.cosigned_size),
+            )
+            for link in found
+        ],
+    )
 
 
 def _read(path: Path) -> bytes:

@@ -177,6 +177,8 @@ _TYPES = [
         "peer",
         "the organisation receiving a peer's releases, or its accreditation, changed",
     ),
+    EventType("peer.link_down", 1, "peer", "syncs with a peer failed three times in a row"),
+    EventType("peer.link_up", 1, "peer", "a peer whose link was down synced again"),
     EventType(
         "peer.request_refused",
         1,

@@ -14,7 +14,7 @@ from pydantic import BaseModel, Field
 
 from caveat.api.deps import CtxDep, CurrentPrincipal, NodeDep
 from caveat.api.schemas import Strict
-from caveat.services.federation import Peer, PeerHello, ReleasePreview
+from caveat.services.federation import LinkStatus, Peer, PeerHello, ReleasePreview
 
 router = APIRouter(prefix="/api/v1/federation", tags=["federation"])
 
@@ -151,3 +151,15 @@ def preview(
     """What the peer would receive of what you may see, and why not the rest (a dry run:
     nothing is sent)."""
     return node.federation.preview(principal, peer, after=after, limit=limit)
+
+
+@router.get("/links", response_model=list[LinkStatus])
+def links(principal: CurrentPrincipal, node: NodeDep) -> list[LinkStatus]:
+    """How the link to each peer is doing: last sync, failures and why, next attempt."""
+    return node.federation_sync.links(principal)
+
+
+@router.post("/peers/{peer}/sync", response_model=LinkStatus)
+def sync(peer: str, principal: CurrentPrincipal, node: NodeDep, ctx: CtxDep) -> LinkStatus:
+    """Sync with a peer now (a signed hello, then its cosignature of our checkpoint)."""
+    return node.federation_sync.sync_now(principal, ctx, peer)

@@ -8,15 +8,29 @@ ledger.
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, FastAPI, Request
 from pydantic import BaseModel
 
 from caveat.api.deps import CtxDep, NodeDep
 from caveat.services.federation import PROTOCOL_ROOT, PeerCaller, SignedRequest, header_lines
 
-router = APIRouter(prefix=PROTOCOL_ROOT, tags=["federation protocol"])
+
+@asynccontextmanager
+async def _sync_worker(app: FastAPI) -> AsyncIterator[None]:
+    """Sync with peers for as long as the app serves (CAVEAT_FEDERATION_SYNC_SECONDS)."""
+    worker = app.state.node.federation_worker
+    worker.start()
+    try:
+        yield
+    finally:
+        worker.stop()
+
+
+router = APIRouter(prefix=PROTOCOL_ROOT, tags=["federation protocol"], lifespan=_sync_worker)
 
 
 async def _body(request: Request) -> bytes:

@@ -14,14 +14,17 @@ from caveat.services.federation._requests import (
     SignedRequest,
     header_lines,
 )
+from caveat.services.federation._sync import LinkStatus, PeerSync
 
 __all__ = [
     "PROTOCOL_ROOT",
     "FederationService",
+    "LinkStatus",
     "Peer",
     "PeerCaller",
     "PeerHello",
     "PeerRequests",
+    "PeerSync",
     "PreviewItem",
     "ReleasePreview",
     "SignedRequest",

@@ -13,7 +13,13 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from caveat.adapters.federation_signatures import sign_request
 from caveat.domain.errors import Conflict, IntegrityError, InvalidInput, ServiceUnavailable
-from caveat.domain.ledger import NoteVerificationError, open_note, verifier_from_vkey
+from caveat.domain.ledger import (
+    CheckpointError,
+    NoteVerificationError,
+    open_note,
+    parse_checkpoint,
+    verifier_from_vkey,
+)
 
 PROTOCOL_ROOT = "/federation/v1"
 
@@ -26,6 +32,7 @@ class PeerHello:
     name: str
     you_are: str  # the name the peer knows this node by
     checkpoint: str  # its ledger's latest checkpoint (a C2SP note signed by its log key)
+    checkpoint_size: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,8 +98,8 @@ def hello_of(peer: str, node_id: str, log_key: str, value: dict[str, Any]) -> Pe
     if not isinstance(checkpoint, str):
         raise IntegrityError(f"peer {peer} answered no checkpoint", code="peer_answer_invalid")
     try:
-        open_note(checkpoint, [verifier_from_vkey(log_key)])
-    except (NoteVerificationError, InvalidInput) as exc:
+        size = parse_checkpoint(open_note(checkpoint, [verifier_from_vkey(log_key)]).text).size
+    except (NoteVerificationError, InvalidInput, CheckpointError) as exc:
         raise IntegrityError(
             f"peer {peer}'s checkpoint is not signed by its log key", code="peer_answer_invalid"
         ) from exc
@@ -101,4 +108,5 @@ def hello_of(peer: str, node_id: str, log_key: str, value: dict[str, Any]) -> Pe
         name=str(fields["name"]),
         you_are=str(fields["you_are"]),
         checkpoint=checkpoint,
+        checkpoint_size=size,
     )

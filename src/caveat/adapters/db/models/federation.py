@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Integer, String, Text
+from sqlalchemy import BigInteger, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from caveat.adapters.db.models.base import Base
@@ -57,3 +57,19 @@ class PeerNonceRow(Base):
     peer_id: Mapped[str] = mapped_column(ForeignKey("federation_peers.id"), primary_key=True)
     nonce: Mapped[str] = mapped_column(String(64), primary_key=True)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+
+
+class PeerLinkRow(Base):
+    """How the link to a peer is doing: the last sync and its outcome, consecutive
+    failures with the last reason, when to try next (backing off), and the checkpoint
+    sizes exchanged (the peer's latest seen; ours it last cosigned)."""
+
+    __tablename__ = "federation_links"
+    peer_id: Mapped[str] = mapped_column(ForeignKey("federation_peers.id"), primary_key=True)
+    last_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    last_success_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    failures: Mapped[int] = mapped_column(Integer, server_default="0")
+    last_error: Mapped[str] = mapped_column(String(500), server_default="")
+    next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    peer_size: Mapped[int] = mapped_column(BigInteger, server_default="0")
+    cosigned_size: Mapped[int] = mapped_column(BigInteger, server_default="0")

@@ -1,5 +1,6 @@
-"""peer recipients and log keys: the organisation that runs a peer node, its
-accreditation, and the C2SP keys of its ledger and of its cosignatures
+"""peer recipients, log keys and links: the organisation that runs a peer node, its
+accreditation, the C2SP keys of its ledger and of its cosignatures, and how the link
+to it is doing
 
 Revision ID: 0013
 Revises: 0012
@@ -10,6 +11,8 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 from alembic import op
+
+from caveat.adapters.db.types import UTCDateTime
 
 revision = "0013"
 down_revision = "0012"
@@ -34,8 +37,27 @@ def upgrade() -> None:
             ["id"],
         )
 
+    op.create_table(
+        "federation_links",
+        sa.Column("peer_id", sa.String(36), nullable=False),
+        sa.Column("last_attempt_at", UTCDateTime(), nullable=True),
+        sa.Column("last_success_at", UTCDateTime(), nullable=True),
+        sa.Column("failures", sa.Integer(), nullable=False, server_default="0"),
+        sa.Column("last_error", sa.String(500), nullable=False, server_default=""),
+        sa.Column("next_attempt_at", UTCDateTime(), nullable=True),
+        sa.Column("peer_size", sa.BigInteger(), nullable=False, server_default="0"),
+        sa.Column("cosigned_size", sa.BigInteger(), nullable=False, server_default="0"),
+        sa.PrimaryKeyConstraint("peer_id", name=op.f("pk_federation_links")),
+        sa.ForeignKeyConstraint(
+            ["peer_id"],
+            ["federation_peers.id"],
+            name=op.f("fk_federation_links_peer_id_federation_peers"),
+        ),
+    )
+
 
 def downgrade() -> None:
+    op.drop_table("federation_links")
     with op.batch_alter_table("federation_peers") as batch:
         batch.drop_constraint(
             op.f("fk_federation_peers_organisation_id_organisations"), type_="foreignkey"

@@ -1,0 +1,1 @@
+"""The OpenTDF manifest JSON schema, copied unchanged from opentdf/spec (PROVENANCE.md)."""

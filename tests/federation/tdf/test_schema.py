@@ -1,0 +1,91 @@
+"""Every package validates against the OpenTDF manifest schema, copied unchanged from the
+specification (and against the reference SDK's own, stricter-in-places copy)."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+from typing import Any
+
+import jsonschema  # type: ignore[import-untyped]
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from caveat.adapters.tdf import Assertion, Statement, schema_bytes, schema_errors
+from tests.federation.tdf.support import SMALL, Parties, manifest_of, package
+
+HERE = Path(__file__).parent
+DATA = Path(__file__).parents[3] / "src" / "caveat" / "data" / "opentdf"
+SDK_SCHEMA = json.loads((HERE / "reference" / "sdk-manifest.schema.json").read_bytes())
+
+
+def _git_blob(data: bytes) -> str:
+    return hashlib.sha1(b"blob %d\x00" % len(data) + data, usedforsecurity=False).hexdigest()
+
+
+def test_the_schema_is_the_specifications_file_unchanged() -> None:
+    data = schema_bytes()
+    provenance = (DATA / "PROVENANCE.md").read_text(encoding="utf-8")
+    assert _git_blob(data) == "b2929ba0b885b8b8feaa005b72ebacef36fc32e2"
+    assert hashlib.sha256(data).hexdigest() == (
+        "acbec136bf9194ebb2f63078243802e3946622b3db0854c30b9cfef993db77ce"
+    )
+    assert _git_blob(data) in provenance
+    assert hashlib.sha256(data).hexdigest() in provenance
+    assert "7a4ed269a65f8485495178d6072f697602f05598" in provenance
+    assert (DATA / "LICENSE").read_text(encoding="utf-8").startswith("The Clear BSD License")
+
+
+def test_the_reference_sdks_schema_is_its_file_unchanged() -> None:
+    data = (HERE / "reference" / "sdk-manifest.schema.json").read_bytes()
+    assert _git_blob(data) == "8a0e47ac940b0716b4f36a4ce7da52edf4d5bafb"
+
+
+def _sdk_errors(manifest: Any) -> list[str]:
+    validator = jsonschema.Draft202012Validator(SDK_SCHEMA)
+    return [e.message for e in validator.iter_errors(manifest)]
+
+
+NOTE = Assertion("note", "other", "tdo", Statement("string", "unlabelled note"))
+
+
+@settings(max_examples=25, deadline=None)
+@given(
+    size=st.integers(min_value=0, max_value=4 * SMALL + 3),
+    signed=st.booleans(),
+    labelled=st.booleans(),
+)
+def test_every_package_validates_against_both_schemas(
+    parties: Parties, size: int, signed: bool, labelled: bool
+) -> None:
+    manifest = manifest_of(
+        package(b"\x01" * size, parties, signed=signed, assertions=None if labelled else [NOTE])
+    )
+    assert schema_errors(manifest) == []
+    assert _sdk_errors(manifest) == []
+
+
+def test_the_schema_is_enforced() -> None:
+    assert schema_errors({"payload": {}}) != []
+    assert schema_errors([]) != []
+
+
+def test_the_specifications_schema_has_no_ec_wrapped_type(parties: Parties) -> None:
+    """Why the key access object's type is "wrapped" (ADR 0022): the specification's
+    schema allows only wrapped and remote, where both reference SDKs write ec-wrapped."""
+    manifest = manifest_of(package(b"x", parties))
+    manifest["encryptionInformation"]["keyAccess"][0]["type"] = "ec-wrapped"
+    assert any("ec-wrapped" in error for error in schema_errors(manifest))
+    assert _sdk_errors(manifest) == []
+
+
+@pytest.mark.parametrize("name", ["mimeType", "tdf_spec_version"])
+def test_the_specifications_schema_requires_what_the_sdk_leaves_out(
+    parties: Parties, name: str
+) -> None:
+    manifest = manifest_of(package(b"x", parties))
+    del manifest["payload"][name]
+    assert schema_errors(manifest) != []
+    assert _sdk_errors(manifest) == []

@@ -1465,6 +1465,39 @@ class ErrorCode(StrEnum):
         ErrorKind.INVALID,
         "A STIX object without a Caveat label, and no default label was configured.",
     )
+    TDF_INVALID = (
+        "tdf_invalid",
+        ErrorKind.INTEGRITY,
+        "Not a release package in Caveat's profile of OpenTDF: ZIP layout, JSON, the spec's "
+        "schema or a fixed value.",
+    )
+    TDF_TAMPERED = (
+        "tdf_tampered",
+        ErrorKind.INTEGRITY,
+        "A release package failed a cryptographic check (wrapped key, policy binding, CRC, "
+        "segment hash, root signature, an assertion or manifest binding, decryption).",
+    )
+    TDF_NOT_RECIPIENT = (
+        "tdf_not_recipient",
+        ErrorKind.INTEGRITY,
+        "A release package's key access object names another key or key access URL.",
+    )
+    TDF_UNTRUSTED_SIGNER = (
+        "tdf_untrusted_signer",
+        ErrorKind.INTEGRITY,
+        "A release package's assertions are not bound by a key this node trusts for it.",
+    )
+    TDF_TOO_LARGE = (
+        "tdf_too_large",
+        ErrorKind.TOO_LARGE,
+        "A release package is over a size limit (payload, manifest, segments, policy).",
+    )
+    TDF_LABEL_INVALID = (
+        "tdf_label_invalid",
+        ErrorKind.INTEGRITY,
+        "A release package's label or export assertion is missing, unreadable, or its two "
+        "forms disagree.",
+    )
     TLS_FILE_MISSING = (
         "tls_file_missing",
         ErrorKind.INVALID,

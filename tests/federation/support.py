@@ -15,7 +15,7 @@ from caveat.adapters.federation_transport import HttpPeerTransport
 from caveat.api.app import create_app
 from caveat.bootstrap.container import FirstOperator, Node, init_node
 from caveat.bootstrap.settings import HashProfile, Settings
-from caveat.services.federation import FederationService
+from caveat.services.federation import FederationService, PeerReleases
 from caveat.services.kernel.ports import PeerTransport
 from caveat.services.kernel.principal import ConsoleOperator
 from caveat.services.kernel.uow import CallContext
@@ -60,7 +60,9 @@ def _peer(at: Node, other: Node, name: str, nation: str, endpoint: str) -> None:
     at.federation.accept(CONSOLE, ctx, peer.id, made.fingerprint())
 
 
-def make_pair(node: Node, clock: FakeClock, tmp_path: Path) -> Iterator[Pair]:
+def make_pair(
+    node: Node, clock: FakeClock, tmp_path: Path, *, b_nation: str = "USA"
+) -> Iterator[Pair]:
     b, _ = init_node(
         Settings(
             data_dir=tmp_path / "b",
@@ -77,7 +79,7 @@ def make_pair(node: Node, clock: FakeClock, tmp_path: Path) -> Iterator[Pair]:
         ),
         clock=clock,
     )
-    _peer(node, b, "node-b", "USA", "https://b.example")
+    _peer(node, b, "node-b", b_nation, "https://b.example")
     _peer(b, node, "node-a", "GBR", "https://a.example")
     b_http = TestClient(create_app(b), base_url="https://b.example")
     link = linked(node, HttpPeerTransport(http=b_http))
@@ -96,3 +98,15 @@ class InProcessWitness:
         answer = self._http.post("/add-checkpoint", content=body.encode())
         media = answer.headers.get("content-type", "").split(";")[0]
         return WitnessReply(answer.status_code, media, answer.text)
+
+
+def releases(node: Node, transport: PeerTransport) -> PeerReleases:
+    """``node``'s sending and receiving, its requests carried by ``transport``."""
+    return PeerReleases(
+        uow=node.uow,
+        keys=node.keys,
+        policy=node.policy,
+        artifacts=node.artifacts,
+        transport=transport,
+        monitoring=node.monitoring,
+    )

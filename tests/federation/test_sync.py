@@ -12,6 +12,7 @@ from sqlalchemy import select
 
 from caveat.adapters.db.models import EventRow
 from caveat.adapters.db.models.ledger import AlertRow
+from caveat.adapters.federation_transport import HttpPeerTransport
 from caveat.domain.errors import PermissionDenied
 from caveat.domain.identity import Role
 from caveat.services.federation import PeerSync
@@ -19,7 +20,7 @@ from caveat.services.federation._sync import backoff
 from caveat.services.kernel.principal import ConsoleOperator, Principal
 from caveat.services.kernel.uow import CallContext
 from caveat.services.ledger import WitnessService
-from tests.federation.support import InProcessWitness, Pair, linked
+from tests.federation.support import InProcessWitness, Pair, linked, releases
 from tests.support import FakeClock, Scenario
 
 CONSOLE = ConsoleOperator()
@@ -39,6 +40,7 @@ def _sync(pair: Pair, *, down: bool = False) -> PeerSync:
     return PeerSync(
         uow=a.uow,
         federation=linked(a, Down()) if down else pair.a_link,
+        releases=releases(a, Down() if down else HttpPeerTransport(http=pair.b_http)),
         witnesses=WitnessService(
             uow=a.uow,
             ledger=a.ledger,

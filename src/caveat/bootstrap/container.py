@@ -44,7 +44,12 @@ from caveat.services.compliance import (
     ReleaseService,
     ScreeningService,
 )
-from caveat.services.federation import FederationService, PeerRequests, PeerSync
+from caveat.services.federation import (
+    FederationService,
+    PeerReleases,
+    PeerRequests,
+    PeerSync,
+)
 from caveat.services.identity import (
     AuthService,
     ConductAlert,
@@ -125,6 +130,7 @@ class Node:
     embargoes: EmbargoService
     federation: FederationService
     federation_sync: PeerSync
+    federation_releases: PeerReleases
     federation_worker: PeriodicWorker
     programmes: ProgrammeService
     programme_records: ProgrammeRecords
@@ -238,21 +244,30 @@ def _build(
         ),
         clock=clock,
     )
+    peers_transport = HttpPeerTransport(
+        timeout=settings.federation_timeout_seconds, ca_bundle=settings.federation_ca_bundle
+    )
     federation = FederationService(
         uow=uow,
         keys=keys,
         requests=PeerRequests(uow=uow, monitoring=monitoring),
-        transport=HttpPeerTransport(
-            timeout=settings.federation_timeout_seconds,
-            ca_bundle=settings.federation_ca_bundle,
-        ),
+        transport=peers_transport,
         policy=policy,
         ledger=ledger,
         witnesses=witnesses,
     )
+    releases = PeerReleases(
+        uow=uow,
+        keys=keys,
+        policy=policy,
+        artifacts=artifacts,
+        transport=peers_transport,
+        monitoring=monitoring,
+    )
     sync = PeerSync(
         uow=uow,
         federation=federation,
+        releases=releases,
         witnesses=witnesses,
         monitoring=monitoring,
         period=timedelta(seconds=settings.federation_sync_seconds or 60),
@@ -295,6 +310,7 @@ def _build(
         embargoes=EmbargoService(uow=uow),
         federation=federation,
         federation_sync=sync,
+        federation_releases=releases,
         federation_worker=PeriodicWorker(
             name="federation-sync",
             period=settings.federation_sync_seconds,

@@ -1465,6 +1465,17 @@ class ErrorCode(StrEnum):
         ErrorKind.INVALID,
         "A STIX object without a Caveat label, and no default label was configured.",
     )
+    NODE_RELEASE_DENIED = (
+        "node_release_denied",
+        ErrorKind.DENIED,
+        "The policy does not let the peer node receive the item (``failed`` names the "
+        "requirements; the release preview says why).",
+    )
+    RELEASE_TOO_LARGE = (
+        "release_too_large",
+        ErrorKind.TOO_LARGE,
+        "The item is larger than a release to a peer can carry yet (64 MiB).",
+    )
     TDF_INVALID = (
         "tdf_invalid",
         ErrorKind.INTEGRITY,

@@ -177,6 +177,11 @@ _TYPES = [
         "peer",
         "the organisation receiving a peer's releases, or its accreditation, changed",
     ),
+    EventType("peer.released", 1, "peer", "an officer put an item in a peer's outbox, packaged"),
+    EventType("peer.received", 1, "received", "a peer's package was verified and kept"),
+    EventType(
+        "peer.package_refused", 1, "peer", "a package from a peer failed a check and was refused"
+    ),
     EventType("peer.link_down", 1, "peer", "syncs with a peer failed three times in a row"),
     EventType("peer.link_up", 1, "peer", "a peer whose link was down synced again"),
     EventType(

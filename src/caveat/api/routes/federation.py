@@ -14,7 +14,14 @@ from pydantic import BaseModel, Field
 
 from caveat.api.deps import CtxDep, CurrentPrincipal, NodeDep
 from caveat.api.schemas import Strict
-from caveat.services.federation import LinkStatus, Peer, PeerHello, ReleasePreview
+from caveat.services.federation import (
+    LinkStatus,
+    Peer,
+    PeerHello,
+    ReceivedItem,
+    ReleasePreview,
+    SentRelease,
+)
 
 router = APIRouter(prefix="/api/v1/federation", tags=["federation"])
 
@@ -35,6 +42,10 @@ class ReasonIn(Strict):
 class RecipientIn(Strict):
     organisation: str = Field(max_length=200)
     accredited: str = Field(max_length=20, description="a common level: SECRET, TOP SECRET, ...")
+
+
+class ReleaseIn(Strict):
+    artifact_id: str = Field(max_length=36)
 
 
 class AgreementsIn(Strict):
@@ -163,3 +174,18 @@ def links(principal: CurrentPrincipal, node: NodeDep) -> list[LinkStatus]:
 def sync(peer: str, principal: CurrentPrincipal, node: NodeDep, ctx: CtxDep) -> LinkStatus:
     """Sync with a peer now (a signed hello, then its cosignature of our checkpoint)."""
     return node.federation_sync.sync_now(principal, ctx, peer)
+
+
+@router.post("/peers/{peer}/releases", status_code=201, response_model=SentRelease)
+def release(
+    peer: str, body: ReleaseIn, principal: CurrentPrincipal, node: NodeDep, ctx: CtxDep
+) -> SentRelease:
+    """Release an artifact to a peer (the originating organisation's security officer;
+    the policy must permit it for the node). It waits in the outbox until the peer pulls."""
+    return node.federation_releases.send(principal, ctx, peer, body.artifact_id)
+
+
+@router.get("/received", response_model=list[ReceivedItem])
+def received(principal: CurrentPrincipal, node: NodeDep) -> list[ReceivedItem]:
+    """What peers released to this node, verified, with provenance (newest first)."""
+    return node.federation_releases.received(principal)

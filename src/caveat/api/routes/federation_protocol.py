@@ -12,11 +12,17 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, FastAPI, Request
+from fastapi import APIRouter, Depends, FastAPI, Query, Request
 from pydantic import BaseModel
 
 from caveat.api.deps import CtxDep, NodeDep
-from caveat.services.federation import PROTOCOL_ROOT, PeerCaller, SignedRequest, header_lines
+from caveat.services.federation import (
+    PROTOCOL_ROOT,
+    PeerCaller,
+    SignedRequest,
+    header_lines,
+    outbox_json,
+)
 
 
 @asynccontextmanager
@@ -72,3 +78,14 @@ def hello(peer: SignedPeer, node: NodeDep) -> HelloOut:
         you_are=peer.name,
         checkpoint=node.ledger.require_checkpoint().note,  # as GET /checkpoint answers
     )
+
+
+@router.get("/outbox")
+def outbox(
+    peer: SignedPeer,
+    node: NodeDep,
+    after: int = Query(default=0, ge=0),
+    limit: int = Query(default=8, ge=1, le=8),
+) -> dict[str, object]:
+    """What waits for the calling peer after its cursor: sealed packages, in order."""
+    return outbox_json(node.federation_releases.outbox(peer, after=after, limit=limit))

@@ -115,6 +115,7 @@ class Act(StrEnum):
     PEER_ACCEPT = "peer.accept"
     PEER_REVOKE = "peer.revoke"
     PEER_READ = "peer.read"
+    PEER_RELEASE = "peer.release"  # send an item to a partner node
     # policy tools for officers
     POLICY_EXPLAIN = "policy.explain"
     POLICY_WHO_CAN = "policy.who_can"
@@ -274,6 +275,9 @@ PERMISSIONS: dict[Act, Permission] = {
     Act.PEER_ACCEPT: _p(A, any_of(CONSOLE, all_of(OFFICER, NOT_REQUESTER))),
     Act.PEER_REVOKE: _p(A, any_of(CONSOLE, OPERATOR, OFFICER)),
     Act.PEER_READ: _p(RD, any_of(CONSOLE, role(R.NODE_OPERATOR, R.SECURITY_OFFICER, R.AUDITOR))),
+    # Sending to a partner node is the originating organisation's officer's decision, and
+    # only for what the policy lets the node receive (a named person: not the console).
+    Act.PEER_RELEASE: _p(W, all_of(OFFICER, ORIGINATOR)),
     # -- policy tools
     # Officers explain (and what-if) decisions of people of their own organisation only.
     Act.POLICY_EXPLAIN: _p(RD, any_of(OWN_OFFICER, CONSOLE)),

@@ -8,6 +8,12 @@ from __future__ import annotations
 from caveat.services.federation._outbound import PROTOCOL_ROOT, PeerHello
 from caveat.services.federation._peers import FederationService, Peer
 from caveat.services.federation._preview import PreviewItem, ReleasePreview
+from caveat.services.federation._releasing import (
+    PeerReleases,
+    ReceivedItem,
+    SentRelease,
+    outbox_json,
+)
 from caveat.services.federation._requests import (
     PeerCaller,
     PeerRequests,
@@ -23,10 +29,14 @@ __all__ = [
     "Peer",
     "PeerCaller",
     "PeerHello",
+    "PeerReleases",
     "PeerRequests",
     "PeerSync",
     "PreviewItem",
+    "ReceivedItem",
     "ReleasePreview",
+    "SentRelease",
     "SignedRequest",
     "header_lines",
+    "outbox_json",
 ]

@@ -1,6 +1,7 @@
 """Keeping in touch with peers (issue 18, ADR 0019): on every sync a node says a signed
-hello (the peer's latest checkpoint, checked against its log key) and asks the peer to
-cosign this node's latest checkpoint (the C2SP witness protocol). Each link keeps its
+hello (the peer's latest checkpoint, checked against its log key), asks the peer to
+cosign this node's latest checkpoint (the C2SP witness protocol) and pulls what the peer
+released to it. Each link keeps its
 state: last attempt and success, consecutive failures with the last reason, and when to
 try again, backing off exponentially. A link that fails three times in a row raises an
 alert, and coming back is recorded; routine syncs write no events (they would grow the
@@ -19,6 +20,7 @@ from caveat.domain.events import Actor
 from caveat.domain.federation import PeerStatus
 from caveat.domain.permissions import Act
 from caveat.services.federation._peers import FederationService, _find
+from caveat.services.federation._releasing import PeerReleases
 from caveat.services.kernel.authorize import authorize
 from caveat.services.kernel.principal import Acting, ConsoleOperator
 from caveat.services.kernel.uow import CallContext, UnitOfWorkFactory
@@ -66,12 +68,14 @@ class PeerSync:
         *,
         uow: UnitOfWorkFactory,
         federation: FederationService,
+        releases: PeerReleases,
         witnesses: WitnessService,
         monitoring: MonitoringService,
         period: timedelta,
     ) -> None:
         self._uow = uow
         self._federation = federation
+        self._releases = releases
         self._witnesses = witnesses
         self._monitoring = monitoring
         self._period = period
@@ -117,6 +121,7 @@ class PeerSync:
                 cosigned = outcome.size
             else:
                 error = f"witness {outcome.status}: {outcome.detail}"
+            self._releases.pull(ctx, peer_id)  # what it released to us, from our cursor
         except CaveatError as exc:
             error = f"{exc.code}: {exc.detail}"
         return self._record(ctx, peer_id, error[:500], peer_size, cosigned)

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import BigInteger, ForeignKey, Integer, String, Text
+from sqlalchemy import BigInteger, ForeignKey, Integer, LargeBinary, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from caveat.adapters.db.models.base import Base
+from caveat.adapters.db.models.base import Base, BigId
 from caveat.adapters.db.types import UTCDateTime
 
 
@@ -73,3 +73,36 @@ class PeerLinkRow(Base):
     next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     peer_size: Mapped[int] = mapped_column(BigInteger, server_default="0")
     cosigned_size: Mapped[int] = mapped_column(BigInteger, server_default="0")
+    pulled_seq: Mapped[int] = mapped_column(BigInteger, server_default="0")  # its outbox, read
+
+
+class PeerOutboxRow(Base):
+    """A release package waiting for a peer to pull it (in order of ``seq``)."""
+
+    __tablename__ = "federation_outbox"
+    seq: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    peer_id: Mapped[str] = mapped_column(ForeignKey("federation_peers.id"), index=True)
+    resource_id: Mapped[str] = mapped_column(ForeignKey("resources.id"))
+    package: Mapped[bytes] = mapped_column(LargeBinary)
+    sha256: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class PeerReceivedRow(Base):
+    """A package a peer released to this node, verified, with its provenance: who sent
+    it, the label in the originator's scheme and the content's hash."""
+
+    __tablename__ = "federation_received"
+    __table_args__ = (UniqueConstraint("peer_id", "seq", name="uq_federation_received_peer_seq"),)
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    peer_id: Mapped[str] = mapped_column(ForeignKey("federation_peers.id"))
+    seq: Mapped[int] = mapped_column(BigInteger)  # in the sender's outbox
+    origin_resource_id: Mapped[str] = mapped_column(String(36))
+    banner: Mapped[str] = mapped_column(String(500))
+    label_json: Mapped[str] = mapped_column(Text)
+    export_json: Mapped[str] = mapped_column(Text)
+    media_type: Mapped[str] = mapped_column(String(200))
+    size: Mapped[int] = mapped_column(BigInteger)
+    content_sha256: Mapped[str] = mapped_column(String(64))
+    package: Mapped[bytes] = mapped_column(LargeBinary)  # kept sealed; opened when read
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime())

@@ -1,0 +1,364 @@
+"""Releasing to a partner node and receiving from one (issue 18, ADRs 0019 and 0022).
+
+Sending is a named officer's act of the originating organisation: they read the content
+with their own rights (the read is recorded as theirs), the policy decides the item for
+the node (``decide_node_release``), and the content goes into an OpenTDF package that
+only the peer can open, its label and export classification bound to it and signed with
+this node's federation key. The package waits in the outbox until the peer pulls it over
+the signed protocol; the pull resumes from a cursor, so nothing is lost or taken twice.
+
+Receiving checks every part of a package before keeping it (the signer must be the
+peer's key, the key wrapping ours, the label readable): a package that fails is refused,
+recorded and alerted, and the cursor moves past it so one bad package cannot stop the
+rest. Received packages are kept sealed with their provenance.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+from cryptography.hazmat.primitives.serialization import load_der_public_key
+from sqlalchemy import func, select
+
+from caveat.adapters.db.models.federation import (
+    PeerLinkRow,
+    PeerOutboxRow,
+    PeerReceivedRow,
+    PeerRow,
+)
+from caveat.adapters.keys import KeyProvider
+from caveat.adapters.tdf import (
+    TdfError,
+    caveat_assertions,
+    policy_object,
+    read_markings,
+    read_package,
+    write_package,
+)
+from caveat.domain.artifacts import ContentTooLarge
+from caveat.domain.errors import IntegrityError, PermissionDenied, ServiceUnavailable
+from caveat.domain.events import Actor, Outcome
+from caveat.domain.export_control import export_to_canonical_json
+from caveat.domain.labels import render_banner
+from caveat.domain.labels.canonical import label_to_canonical_json
+from caveat.domain.permissions import Act, Target
+from caveat.domain.policy import Context, decide_node_release
+from caveat.services.artifacts import ArtifactService
+from caveat.services.federation._outbound import Outbound, answer_json, url_of
+from caveat.services.federation._peers import _find
+from caveat.services.federation._preview import recipient_of
+from caveat.services.federation._requests import PeerCaller
+from caveat.services.kernel.authorize import authorize
+from caveat.services.kernel.ports import PeerTransport
+from caveat.services.kernel.principal import Acting, Principal
+from caveat.services.kernel.records import new_id
+from caveat.services.kernel.uow import CallContext, UnitOfWorkFactory
+from caveat.services.ledger import MonitoringService
+from caveat.services.policy import PolicyService, find_resource, resource_of
+
+MAX_RELEASE_BYTES = 64 << 20  # packages are built in memory and kept in the database
+PULL_BATCH = 8  # packages per pull request
+RECEIVER = Actor.system("federation-receiver")
+
+
+@dataclass(frozen=True, slots=True)
+class SentRelease:
+    """A package put in a peer's outbox."""
+
+    seq: int
+    peer: str
+    resource_id: str
+    content_sha256: str
+    package_sha256: str
+    package_bytes: int
+
+
+@dataclass(frozen=True, slots=True)
+class ReceivedItem:
+    """A package a peer released to this node, with its provenance."""
+
+    id: str
+    peer: str
+    origin_resource_id: str
+    banner: str
+    media_type: str
+    size: int
+    content_sha256: str
+    received_at: datetime
+
+
+def kas_url(node_id: str) -> str:
+    """The key access URL a package names: the receiving node, by its id (both sides
+    know it, whatever addresses and proxies are in between)."""
+    return f"caveat:node:{node_id}"
+
+
+class PeerReleases:
+    """Sends items to peers and takes in what peers send."""
+
+    def __init__(
+        self,
+        *,
+        uow: UnitOfWorkFactory,
+        keys: KeyProvider,
+        policy: PolicyService,
+        artifacts: ArtifactService,
+        transport: PeerTransport,
+        monitoring: MonitoringService,
+    ) -> None:
+        self._uow = uow
+        self._keys = keys
+        self._policy = policy
+        self._artifacts = artifacts
+        self._transport = transport
+        self._monitoring = monitoring
+
+    # --- sending ------------------------------------------------------------------
+
+    def send(self, by: Principal, ctx: CallContext, peer_ref: str, artifact_id: str) -> SentRelease:
+        """Release an artifact to a peer: the policy must permit it for the node."""
+        now = self._uow.clock()
+        with self._uow.read() as session:
+            peer = _find(session, peer_ref)
+            node = recipient_of(session, peer)
+            row = find_resource(session, artifact_id)
+            authorize(by, Act.PEER_RELEASE, Target(originator_org_id=row.originator_org_id))
+            resource = resource_of(row, self._policy.schemes)
+            decision = decide_node_release(
+                node, resource, Context(now, None, self._policy.environment())
+            )
+            peer_id, peer_name, peer_node = peer.id, peer.name, peer.node_id
+            wrapping = load_der_public_key(base64.b64decode(peer.wrapping_key))
+        if not decision.permitted:
+            raise PermissionDenied(
+                f"{row.title!r} may not be released to peer {peer_name}",
+                code="node_release_denied",
+                data={"failed": list(decision.failed_codes)},
+                hint="`caveat federation preview PEER` says why, item by item",
+            )
+        assert isinstance(wrapping, ec.EllipticCurvePublicKey)
+        assert resource.label is not None  # a permitted decision needs a label
+        content = self._artifacts.open_content(by, ctx, artifact_id)  # the officer's read
+        if content.size > MAX_RELEASE_BYTES:
+            raise ContentTooLarge(
+                f"releases to peers are at most {MAX_RELEASE_BYTES >> 20} MiB for now",
+                code="release_too_large",
+            )
+        plaintext = b"".join(content.chunks)
+        signing, _ = self._keys.federation_keys()
+        package = write_package(
+            plaintext,
+            recipient_key=wrapping,
+            kas_url=kas_url(peer_node),
+            policy=policy_object(uuid=str(uuid.uuid4()), dissem=[peer_node]),
+            assertions=caveat_assertions(
+                resource.label, resource.export, schemes=self._policy.schemes
+            ),
+            signing_key=signing,
+            mime_type=content.media_type,
+        )
+        digest = hashlib.sha256(package).hexdigest()
+        with self._uow(ctx) as uow:
+            queued = PeerOutboxRow(
+                peer_id=peer_id,
+                resource_id=artifact_id,
+                package=package,
+                sha256=digest,
+                created_at=uow.now,
+            )
+            uow.session.add(queued)
+            uow.session.flush()
+            uow.record(
+                "peer.released",
+                by.actor(),
+                target_id=peer_id,
+                data={
+                    "resource_id": artifact_id,
+                    "version": content.version,
+                    "content_sha256": content.sha256,
+                    "package_sha256": digest,
+                    "seq": queued.seq,
+                },
+            )
+            return SentRelease(
+                queued.seq, peer_name, artifact_id, content.sha256, digest, len(package)
+            )
+
+    def outbox(self, caller: PeerCaller, *, after: int, limit: int) -> list[PeerOutboxRow]:
+        """What waits for the calling peer after its cursor, in order (a bounded batch)."""
+        with self._uow.read() as session:
+            rows = session.scalars(
+                select(PeerOutboxRow)
+                .where(PeerOutboxRow.peer_id == caller.peer_id, PeerOutboxRow.seq > after)
+                .order_by(PeerOutboxRow.seq)
+                .limit(max(1, min(limit, PULL_BATCH)))
+            ).all()
+            for row in rows:
+                session.expunge(row)
+            return list(rows)
+
+    # --- receiving ----------------------------------------------------------------
+
+    def pull(self, ctx: CallContext, peer_id: str) -> int:
+        """Take what the peer's outbox holds for this node, from the stored cursor on;
+        the number of packages kept. Raises when the peer cannot be asked."""
+        with self._uow.read() as session:
+            peer = session.get(PeerRow, peer_id)
+            assert peer is not None
+            link = session.get(PeerLinkRow, peer_id)
+            after = 0 if link is None else link.pulled_seq
+            name, endpoint, node = peer.name, peer.endpoint, peer.node_id
+            trusted = Ed25519PublicKey.from_public_bytes(base64.b64decode(peer.signing_key))
+        signing, _ = self._keys.federation_keys()
+        url = url_of(endpoint, f"/outbox?after={after}&limit={PULL_BATCH}")
+        signer = Outbound(self._uow.node_id, signing, self._uow.clock())
+        try:
+            status, body = self._transport.send(
+                "GET", url, signer.headers("GET", url, b"", to=node), b""
+            )
+        except ConnectionError as exc:
+            raise ServiceUnavailable(
+                f"peer {name} cannot be reached: {exc}", code="peer_unavailable"
+            ) from exc
+        items = answer_json(name, status, body).get("items")
+        kept = 0
+        for item in items if isinstance(items, list) else []:
+            kept += self._take(ctx, peer_id, name, trusted, item)
+        return kept
+
+    def _take(
+        self, ctx: CallContext, peer_id: str, name: str, trusted: Ed25519PublicKey, item: object
+    ) -> int:
+        seq, data = _item(item)
+        _, wrapping = self._keys.federation_keys()
+        problem = None
+        try:
+            opened = read_package(
+                data,
+                recipient_key=wrapping,
+                kas_url=kas_url(self._uow.node_id),
+                trusted_assertion_keys=[trusted],
+            )
+            marks = read_markings(opened, schemes=self._policy.schemes)
+        except TdfError as exc:
+            problem = exc
+        with self._uow(ctx) as uow:
+            session = uow.session
+            link = session.get(PeerLinkRow, peer_id, with_for_update=True)
+            if link is None:
+                link = PeerLinkRow(peer_id=peer_id, failures=0, last_error="")
+                link.peer_size = link.cosigned_size = link.pulled_seq = 0
+                session.add(link)
+            if seq <= link.pulled_seq:
+                return 0  # taken already (a retried pull)
+            link.pulled_seq = seq
+            if problem is not None:
+                data_out = {"seq": seq, "code": problem.code, "detail": problem.detail[:300]}
+                uow.record(
+                    "peer.package_refused",
+                    RECEIVER,
+                    target_id=peer_id,
+                    outcome=Outcome.DENIED,
+                    data=data_out,
+                )
+                self._monitoring.raise_within(
+                    uow,
+                    rule="peer_package_refused",
+                    severity="critical",
+                    subject_id=peer_id,
+                    subject_name=name,
+                    summary=f"a package from peer {name} was refused: {problem.code}",
+                    data=data_out,
+                )
+                return 0
+            origin = str(opened.policy.get("uuid", ""))
+            content_sha = hashlib.sha256(opened.payload).hexdigest()
+            received = PeerReceivedRow(
+                id=new_id(),
+                peer_id=peer_id,
+                seq=seq,
+                origin_resource_id=origin[:36],
+                banner=render_banner(marks.label, schemes=self._policy.schemes)[:500],
+                label_json=label_to_canonical_json(marks.label).decode(),
+                export_json=export_to_canonical_json(marks.export).decode(),
+                media_type=opened.mime_type[:200],
+                size=len(opened.payload),
+                content_sha256=content_sha,
+                package=data,
+                received_at=uow.now,
+            )
+            session.add(received)
+            uow.record(
+                "peer.received",
+                RECEIVER,
+                target_id=received.id,
+                data={"peer_id": peer_id, "seq": seq, "content_sha256": content_sha},
+            )
+            return 1
+
+    def received(self, by: Acting) -> list[ReceivedItem]:
+        """What peers have released to this node, newest first."""
+        authorize(by, Act.PEER_READ)
+        with self._uow.read() as session:
+            rows = session.execute(
+                select(PeerReceivedRow, PeerRow.name)
+                .join(PeerRow, PeerRow.id == PeerReceivedRow.peer_id)
+                .order_by(PeerReceivedRow.received_at.desc(), PeerReceivedRow.id)
+            ).all()
+            return [
+                ReceivedItem(
+                    r.id,
+                    peer,
+                    r.origin_resource_id,
+                    r.banner,
+                    r.media_type,
+                    r.size,
+                    r.content_sha256,
+                    r.received_at,
+                )
+                for r, peer in rows
+            ]
+
+    def waiting(self, peer_id: str) -> int:
+        """How many packages wait in the outbox of a peer (its lag)."""
+        with self._uow.read() as session:
+            return int(
+                session.scalar(
+                    select(func.count())
+                    .select_from(PeerOutboxRow)
+                    .where(PeerOutboxRow.peer_id == peer_id)
+                )
+                or 0
+            )
+
+
+def _item(item: object) -> tuple[int, bytes]:
+    """An outbox entry as the peer sent it: its sequence number and package bytes."""
+    if not isinstance(item, dict):
+        raise IntegrityError("a peer's outbox entry is not an object", code="peer_answer_invalid")
+    seq, package = item.get("seq"), item.get("package")
+    if not isinstance(seq, int) or seq < 1 or not isinstance(package, str):
+        raise IntegrityError("a peer's outbox entry is malformed", code="peer_answer_invalid")
+    try:
+        return seq, base64.b64decode(package, validate=True)
+    except ValueError as exc:
+        raise IntegrityError(
+            "a peer's outbox entry is not base64", code="peer_answer_invalid"
+        ) from exc
+
+
+def outbox_json(rows: list[PeerOutboxRow]) -> dict[str, object]:
+    """The protocol's answer for an outbox page."""
+    return {
+        "items": [
+            {"seq": r.seq, "package": base64.b64encode(r.package).decode(), "sha256": r.sha256}
+            for r in rows
+        ],
+        "next": rows[-1].seq if rows else None,
+    }

@@ -1,0 +1,172 @@
+"""Releasing to a partner node, end to end between two real nodes: an originating
+officer releases an artifact the policy lets the node receive; the package waits in the
+outbox; the partner pulls it over the signed protocol from its cursor, verifies every
+part and keeps it with its provenance. What the policy refuses is never packaged, and a
+package changed on the way is refused, recorded and alerted without blocking the rest."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterator
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import select
+
+from caveat.adapters.db.models import EventRow
+from caveat.adapters.db.models.artifacts import ArtifactVersionRow
+from caveat.adapters.db.models.federation import PeerOutboxRow
+from caveat.adapters.db.models.ledger import AlertRow
+from caveat.adapters.federation_transport import HttpPeerTransport
+from caveat.api.app import create_app
+from caveat.bootstrap.container import Node
+from caveat.domain.errors import PermissionDenied
+from caveat.services.artifacts import NewArtifact
+from caveat.services.federation import PeerReleases
+from caveat.services.kernel.principal import ConsoleOperator
+from caveat.services.kernel.uow import CallContext
+from tests.compliance.support import World
+from tests.federation.support import Pair, make_pair, releases
+from tests.support import FakeClock
+
+CONSOLE = ConsoleOperator()
+DATA = b"range_km,pd\n40,0.91\n60,0.74\n"
+
+
+def ctx() -> CallContext:
+    return CallContext.cli()
+
+
+@pytest.fixture
+def gbr(node: Node, clock: FakeClock, tmp_path: Path, world: World) -> Iterator[Pair]:
+    """The world's US node (A) peered with a British node (B) under the Sensor MoU, the
+    peer's releases going to Dstl up to SECRET."""
+    for made in make_pair(node, clock, tmp_path, b_nation="GBR"):
+        mou = node.agreements.create(CONSOLE, ctx(), world.draft(name="Sensor MoU"))
+        node.agreements.move(CONSOLE, ctx(), mou.id, "activate", reason="signed")
+        node.federation.set_agreements(CONSOLE, ctx(), "node-b", ["Sensor MoU"])
+        node.federation.set_recipient(
+            CONSOLE, ctx(), "node-b", organisation=world.dstl, accredited="SECRET"
+        )
+        yield made
+
+
+def _upload(world: World, title: str, label: str, data: bytes = DATA) -> str:
+    version = world.node.artifacts.put(
+        world.principal("alice"),
+        ctx(),
+        [data],
+        sha256=hashlib.sha256(data).hexdigest(),
+        new=NewArtifact(project=world.project, kind="dataset", title=title, label=label),
+        filename=f"{title}.csv",
+        media_type="text/csv",
+    )
+    with world.node.uow.read() as session:
+        row = session.get(ArtifactVersionRow, version.id)
+        assert row is not None
+        return row.artifact_id
+
+
+def _b_pulls_from(pair: Pair) -> PeerReleases:
+    a_http = TestClient(create_app(pair.a), base_url="https://a.example")
+    return releases(pair.b, HttpPeerTransport(http=a_http))
+
+
+def _a_at_b(pair: Pair) -> str:
+    [peer] = pair.b.federation.peers(CONSOLE)
+    return peer.id
+
+
+def _events(node: Node, kind: str) -> list[dict[str, Any]]:
+    with node.uow.read() as session:
+        rows = session.scalars(select(EventRow).where(EventRow.type == kind).order_by(EventRow.seq))
+        return [json.loads(r.body)["data"] for r in rows]
+
+
+def test_a_release_travels_sealed_and_is_kept_with_its_provenance(gbr: Pair, world: World) -> None:
+    artifact = _upload(world, "trials", "SECRET//REL TO USA, GBR")
+    sent = world.node.federation_releases.send(world.principal("sol"), ctx(), "node-b", artifact)
+    assert sent.seq >= 1
+    assert sent.content_sha256 == hashlib.sha256(DATA).hexdigest()
+    assert (
+        DATA not in world.node.federation_releases.outbox(_caller(gbr), after=0, limit=8)[0].package
+    )  # sealed: the plaintext is nowhere in the package
+    [released] = _events(world.node, "peer.released")
+    assert released["resource_id"] == artifact
+    pulling = _b_pulls_from(gbr)
+    assert pulling.pull(ctx(), _a_at_b(gbr)) == 1
+    assert pulling.pull(ctx(), _a_at_b(gbr)) == 0  # from the cursor: nothing twice
+    [kept] = gbr.b.federation_releases.received(CONSOLE)
+    assert kept.peer == "node-a"
+    assert kept.banner == "SECRET//REL TO USA, GBR"
+    assert kept.media_type == "text/csv"
+    assert kept.size == len(DATA)
+    assert kept.content_sha256 == sent.content_sha256
+    assert len(_events(gbr.b, "peer.received")) == 1
+
+
+def test_what_the_policy_refuses_is_never_packaged(gbr: Pair, world: World) -> None:
+    noforn = _upload(world, "noforn", "SECRET//NOFORN")
+    with pytest.raises(PermissionDenied) as refused:
+        world.node.federation_releases.send(world.principal("sol"), ctx(), "node-b", noforn)
+    assert refused.value.code == "node_release_denied"
+    assert refused.value.data["failed"] == ["releasability"]
+    # Only the originating organisation's security officer sends: not the author.
+    allowed = _upload(world, "ok", "SECRET//REL TO USA, GBR")
+    with pytest.raises(PermissionDenied):
+        world.node.federation_releases.send(world.principal("alice"), ctx(), "node-b", allowed)
+    with world.node.uow.read() as session:
+        assert session.scalars(select(PeerOutboxRow)).all() == []
+
+
+def test_a_package_changed_on_the_way_is_refused_without_blocking_the_rest(
+    gbr: Pair, world: World
+) -> None:
+    sol = world.principal("sol")
+    first = _upload(world, "first", "SECRET//REL TO USA, GBR")
+    second = _upload(world, "second", "SECRET//REL TO USA, GBR", b"second,file\n")
+    bad = world.node.federation_releases.send(sol, ctx(), "node-b", first)
+    world.node.federation_releases.send(sol, ctx(), "node-b", second)
+    with world.node.uow(ctx()) as uow:  # a relay (or the database) changes one byte
+        row = uow.session.get(PeerOutboxRow, bad.seq)
+        assert row is not None
+        changed = bytearray(row.package)
+        changed[len(changed) // 2] ^= 1
+        row.package = bytes(changed)
+    pulling = _b_pulls_from(gbr)
+    assert pulling.pull(ctx(), _a_at_b(gbr)) == 1
+    [kept] = gbr.b.federation_releases.received(CONSOLE)
+    assert kept.size == len(b"second,file\n")
+    [refusal] = _events(gbr.b, "peer.package_refused")
+    assert refusal["seq"] == bad.seq
+    assert refusal["code"].startswith("tdf_")
+    with gbr.b.uow.read() as session:
+        alerts = session.scalars(select(AlertRow).where(AlertRow.rule == "peer_package_refused"))
+        assert len(list(alerts)) == 1
+
+
+def test_the_outbox_answers_only_the_peer_it_holds_packages_for(gbr: Pair, world: World) -> None:
+    artifact = _upload(world, "trials", "SECRET//REL TO USA, GBR")
+    world.node.federation_releases.send(world.principal("sol"), ctx(), "node-b", artifact)
+    assert len(world.node.federation_releases.outbox(_caller(gbr), after=0, limit=8)) == 1
+    other = replace(_caller(gbr), peer_id="00000000-0000-4000-8000-000000000000")
+    assert world.node.federation_releases.outbox(other, after=0, limit=8) == []
+    # B holds nothing for A: A's pull from B keeps nothing.
+    pulling = releases(world.node, HttpPeerTransport(http=gbr.b_http))
+    assert pulling.pull(ctx(), _b_id_at_a(world)) == 0
+
+
+def _b_id_at_a(world: World) -> str:
+    [peer] = world.node.federation.peers(CONSOLE)
+    return peer.id
+
+
+def _caller(pair: Pair) -> Any:
+    from caveat.services.federation import PeerCaller
+
+    [peer] = pair.a.federation.peers(CONSOLE)
+    return PeerCaller(peer.id, peer.node_id, peer.name, peer.nation, peer.organisation)

@@ -83,3 +83,11 @@ def test_peering_recipient_and_preview_in_the_browser(
     assert "Trial plan" in html
     assert "agreement:" in html  # no agreement is named yet: the reason is shown
     assert "0</strong> would go" in html
+    listing = browser.client.get("/federation").text
+    assert "not synced yet" in listing
+    assert "Nothing received yet" in listing
+    # No agreement is named yet: the release is refused by the policy, nothing is sent.
+    [item] = [i for i in node.federation.preview(CONSOLE, peer).items]
+    refused = browser.post(f"/federation/{peer}/release", {"artifact": item.resource_id})
+    assert refused.status_code == 403
+    assert "may not be released" in refused.text

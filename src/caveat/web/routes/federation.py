@@ -51,6 +51,7 @@ def _peers(
     node, me = node_of(request), _me(page)
     found = node.federation.peers(me)
     nations = {p.nation for p in found}
+    links = {link.peer_id: link for link in node.federation_sync.links(me)}
     return render(
         request,
         "federation.html",
@@ -63,6 +64,8 @@ def _peers(
         ),
         agreements=_agreements_in_force(request, me),
         levels=[level.name.replace("_", " ") for level in CommonLevel],
+        links=links,
+        received=node.federation_releases.received(me),
         error=error,
         error_in=error_in,
         values=values or {},
@@ -186,3 +189,30 @@ def preview(
     """What the peer would receive of what the viewer may see, and why not the rest."""
     found = node_of(request).federation.preview(_me(page), peer, after=after)
     return render(request, "federation_preview.html", page, preview=found, peer_ref=peer)
+
+
+@router.post("/federation/{peer}/sync")
+def sync(request: Request, peer: str, page: Page) -> Response:
+    """Sync with the peer now: a signed hello, its cosignature, what it released to us."""
+    try:
+        link = node_of(request).federation_sync.sync_now(_me(page), ctx_of(request), peer)
+    except CaveatError as exc:
+        return _refused(request, page, exc, peer, {})
+    if link.up:
+        return forms.done("/federation", f"Synced with {link.peer}.")
+    return forms.done("/federation", f"Sync with {link.peer} failed: {link.last_error}")
+
+
+@router.post("/federation/{peer}/release")
+def release(request: Request, peer: str, page: Page, artifact: Short = "") -> Response:
+    """Release an artifact to the peer (the originating organisation's officer)."""
+    try:
+        sent = node_of(request).federation_releases.send(
+            _me(page), ctx_of(request), peer, artifact.strip()
+        )
+    except CaveatError as exc:
+        return _refused(request, page, exc, peer, {"artifact": artifact})
+    return forms.done(
+        "/federation",
+        f"Packaged for {sent.peer}: it waits in the outbox until the peer pulls it.",
+    )

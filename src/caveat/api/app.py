@@ -30,6 +30,7 @@ from caveat.api.routes import (
     policy,
     registry,
     releases,
+    taxii,
 )
 from caveat.bootstrap.container import Node
 from caveat.domain.errors import CaveatError
@@ -81,6 +82,8 @@ def create_app(node: Node) -> FastAPI:
         releases.router,
         federation.router,
         federation_protocol.router,
+        taxii.router,
+        taxii.admin,
     ):
         app.include_router(router)
     static = resources.files("caveat.api").joinpath("static/swagger")

@@ -15,6 +15,8 @@ import structlog
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from caveat.services.intel import MAX_CONTENT_LENGTH
+
 _SAFE_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
 _BODY_METHODS = {b"POST", b"PUT", b"PATCH"}
 # Artifact content travels as raw bytes, on the upload endpoints only (PATCH appends,
@@ -28,6 +30,11 @@ _CONTENT_UPLOAD = {
 # read, so an unauthenticated client cannot make the server buffer or parse megabytes.
 MAX_SMALL_BODY = 1024 * 1024
 _STREAMED_FORMS = {b"POST": re.compile(r"^/artifacts/new$")}  # the web upload streams its file
+# TAXII add requests carry STIX envelopes up to the API root's max_content_length.
+_TAXII_OBJECTS = re.compile(
+    r"^/taxii2/[A-Za-z0-9_-]{1,64}/collections/[A-Za-z0-9-]{1,64}/objects/?$"
+)
+_TAXII = re.compile(r"^/taxii2(?:/|$)")
 
 API_CSP = "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'"
 DOCS_CSP = (
@@ -113,6 +120,7 @@ class EdgeMiddleware:
                 "invalid_input",
                 "the NUL character is not allowed in a path or query",
                 "remove it; no name or id contains one",
+                path=path,
             )
         elif limit is not None and _declared_length(headers) > limit:
             await _send_problem(
@@ -122,6 +130,7 @@ class EdgeMiddleware:
                 "body_too_large",
                 f"the request body is larger than {limit} bytes",
                 "send a smaller body; artifact content goes to the upload endpoints",
+                path=path,
             )
         elif (
             method in _BODY_METHODS
@@ -137,6 +146,7 @@ class EdgeMiddleware:
                 "the request body must be JSON",
                 "send Content-Type: application/json (artifact content: "
                 "application/octet-stream to the upload endpoints)",
+                path=path,
             )
         else:
             if limit is not None:
@@ -153,6 +163,7 @@ class EdgeMiddleware:
                     "body_too_large",
                     f"the request body is larger than {limit} bytes",
                     "send a smaller body; artifact content goes to the upload endpoints",
+                    path=path,
                 )
             except Exception:
                 # The traceback goes to the log only; the client gets the request id.
@@ -166,6 +177,7 @@ class EdgeMiddleware:
                     "internal_error",
                     "the server hit an unexpected error",
                     "report the request_id to the node operator",
+                    path=path,
                 )
         # Method, path and status only: never headers, bodies, tokens or query strings.
         log.info(
@@ -195,6 +207,8 @@ def _body_limit(method: bytes, path: str, headers: dict[bytes, bytes]) -> int | 
     streamed = _STREAMED_FORMS.get(method)
     if streamed is not None and streamed.match(path):
         return None
+    if method == b"POST" and _TAXII_OBJECTS.match(path):
+        return MAX_CONTENT_LENGTH
     return MAX_SMALL_BODY
 
 
@@ -237,7 +251,7 @@ def _content_upload(method: bytes, path: str, headers: dict[bytes, bytes]) -> bo
 
 
 async def _send_problem(
-    send: Any, request_id: str, status: int, code: str, detail: str, hint: str
+    send: Any, request_id: str, status: int, code: str, detail: str, hint: str, path: str = ""
 ) -> None:
     titles = {
         413: "Body too large",
@@ -245,23 +259,32 @@ async def _send_problem(
         422: "Invalid input",
         500: "Internal error",
     }
-    body = json.dumps(
-        {
-            "type": f"urn:caveat:error:{code}",
+    media = b"application/problem+json"
+    document: dict[str, Any] = {
+        "type": f"urn:caveat:error:{code}",
+        "title": titles.get(status, "Error"),
+        "status": status,
+        "detail": detail,
+        "code": code,
+        "request_id": request_id,
+        "hint": hint,
+    }
+    if _TAXII.match(path):  # the TAXII server's own error message (TAXII 2.1 §3.6.1)
+        media = b"application/taxii+json;version=2.1"
+        document = {
             "title": titles.get(status, "Error"),
-            "status": status,
-            "detail": detail,
-            "code": code,
-            "request_id": request_id,
-            "hint": hint,
+            "description": detail,
+            "error_code": code,
+            "http_status": str(status),
+            "details": {"hint": hint},
         }
-    ).encode()
+    body = json.dumps(document).encode()
     await send(
         {
             "type": "http.response.start",
             "status": status,
             "headers": [
-                (b"content-type", b"application/problem+json"),
+                (b"content-type", media),
                 (b"content-length", str(len(body)).encode()),
             ],
         }

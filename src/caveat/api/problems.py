@@ -14,10 +14,12 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from caveat.domain.error_catalogue import ErrorCode
+from caveat.domain.error_catalogue import ErrorCode, lookup
 from caveat.domain.errors import CaveatError, ErrorKind
 
 PROBLEM_JSON = "application/problem+json"
+TAXII_JSON = "application/taxii+json;version=2.1"
+TAXII_PREFIX = "/taxii2"  # the TAXII 2.1 server answers errors as TAXII error messages
 
 STATUS: dict[ErrorKind, int] = {
     ErrorKind.INVALID: 422,
@@ -36,6 +38,7 @@ STATUS: dict[ErrorKind, int] = {
 EDGE_STATUS: dict[ErrorCode, int | None] = {
     ErrorCode.MALFORMED_JSON: 400,
     ErrorCode.METHOD_NOT_ALLOWED: 405,
+    ErrorCode.NOT_ACCEPTABLE: 406,
     ErrorCode.UNSUPPORTED_MEDIA_TYPE: 415,
     ErrorCode.RANGE_NOT_SATISFIABLE: 416,
     ErrorCode.HTTP_ERROR: None,
@@ -53,6 +56,7 @@ TITLES: dict[int, str] = {
     403: "Forbidden",
     404: "Not found",
     405: "Method not allowed",
+    406: "Not acceptable",
     409: "Conflict",
     413: "Content too large",
     415: "Unsupported media type",
@@ -74,7 +78,12 @@ def problem(
     extra: dict[str, Any] | None = None,
     headers: dict[str, str] | None = None,
 ) -> JSONResponse:
-    """A problem+json response with Caveat's stable ``code`` and the request id."""
+    """A problem+json response with Caveat's stable ``code`` and the request id (on the
+    TAXII server, a TAXII error message with the same facts)."""
+    if is_taxii(request.url.path):
+        details = dict(extra or {})
+        details.update({k: v for k, v in (("field", field), ("hint", hint)) if v is not None})
+        return taxii_error(status, code, detail, details=details, headers=headers)
     body: dict[str, Any] = {
         "type": f"urn:caveat:error:{code}",
         "title": TITLES.get(status, "Error"),
@@ -92,13 +101,46 @@ def problem(
     return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
 
 
+def is_taxii(path: str) -> bool:
+    """Whether ``path`` is on the TAXII 2.1 server (``/taxii2/``)."""
+    return path == TAXII_PREFIX or path.startswith(TAXII_PREFIX + "/")
+
+
+def taxii_error(
+    status: int,
+    code: str,
+    detail: str,
+    *,
+    details: dict[str, Any] | None = None,
+    headers: dict[str, str] | None = None,
+) -> JSONResponse:
+    """A TAXII 2.1 error message (§3.6.1): title, description, Caveat's code as
+    ``error_code`` and the status as text. No request id in the body (it is in the
+    X-Request-Id header): the same refusal is the same body, byte for byte."""
+    body: dict[str, Any] = {
+        "title": TITLES.get(status, "Error"),
+        "description": detail,
+        "error_code": code,
+        "http_status": str(status),
+    }
+    if details:
+        body["details"] = details
+    return JSONResponse(body, status_code=status, media_type=TAXII_JSON, headers=headers)
+
+
 async def caveat_error_handler(request: Request, exc: Exception) -> JSONResponse:
-    """Render a CaveatError; its kind alone decides the status."""
+    """Render a CaveatError; its kind alone decides the status (on the TAXII server, the
+    status HTTP names for a code of its own: 406 and 415 for media types)."""
     assert isinstance(exc, CaveatError)
     status = STATUS[exc.kind]
+    edge = lookup(exc.code)
+    if is_taxii(request.url.path) and edge in EDGE_STATUS:
+        status = EDGE_STATUS[edge] or status
     headers: dict[str, str] = {}
     if exc.kind is ErrorKind.UNAUTHENTICATED:
         headers["WWW-Authenticate"] = 'Bearer realm="caveat"'
+        if is_taxii(request.url.path):  # an API token as Basic's password
+            headers["WWW-Authenticate"] += ', Basic realm="caveat-taxii"'
     retry = exc.data.get("retry_after")
     if exc.kind is ErrorKind.THROTTLED and isinstance(retry, int):
         headers["Retry-After"] = str(retry)

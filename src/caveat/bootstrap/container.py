@@ -59,6 +59,7 @@ from caveat.services.identity import (
     SessionPolicy,
     TokenService,
 )
+from caveat.services.intel import TaxiiService
 from caveat.services.kernel.periodic import PeriodicWorker
 from caveat.services.kernel.principal import ConsoleOperator
 from caveat.services.kernel.uow import CallContext, Clock, UnitOfWork, UnitOfWorkFactory
@@ -138,6 +139,7 @@ class Node:
     releases: ReleaseService
     grants: GrantService
     effects: AccessEffects
+    taxii: TaxiiService
 
     def close(self) -> None:
         """Release database connections."""
@@ -328,6 +330,7 @@ def _build(
         ),
         grants=GrantService(uow=uow, policy=policy, conduct_alert=_conduct_alert(monitoring)),
         effects=AccessEffects(uow=uow, policy=policy),
+        taxii=TaxiiService(uow=uow, policy=policy, catalogue=catalogue),
     )
 
 

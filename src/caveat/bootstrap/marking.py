@@ -135,7 +135,7 @@ def events_csv_labels(text: str) -> list[Label | None]:
     """The labels in the ``data`` column (the last) of the audit CSV; withheld data
     carries none."""
     found: list[Label | None] = []
-    rows = csv.reader(io.StringIO(text))
+    rows = csv.reader(io.StringIO(text, newline=""))  # the CSV's own \r\n line ends
     next(rows, None)  # the header
     for row in rows:
         cell = row[-1] if row else ""

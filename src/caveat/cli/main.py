@@ -63,6 +63,7 @@ class CaveatCommands(LazyGroup):
         "release": "caveat.cli.releases:release",
         "control-list": "caveat.cli.control_lists:control_list",
         "federation": "caveat.cli.federation:federation",
+        "taxii": "caveat.cli.taxii:taxii",
     }
 
 

@@ -18,6 +18,7 @@ import httpx
 from caveat.client.account import Account
 from caveat.client.artifacts import Artifacts
 from caveat.client.releases import Releases
+from caveat.client.taxii import Taxii
 from caveat.domain.errors import (
     AuthenticationFailed,
     CaveatError,
@@ -36,6 +37,7 @@ _BY_STATUS: dict[int, type[CaveatError]] = {
     403: PermissionDenied,
     404: NotFound,
     405: InvalidInput,  # the codes HTTP names itself are invalid input (docs/errors.md)
+    406: InvalidInput,
     409: Conflict,
     413: InvalidInput,
     415: InvalidInput,
@@ -105,6 +107,7 @@ class CaveatClient:
         self.account = Account(self)
         self.artifacts = Artifacts(self)
         self.releases = Releases(self)
+        self.taxii = Taxii(self)
         if token:
             self.use_token(token)
 
@@ -125,17 +128,38 @@ class CaveatClient:
     def _call(
         self, method: str, path: str, *, json: Any = None, params: dict[str, Any] | None = None
     ) -> Any:
+        response = self._send(method, path, json=json, params=params)
+        if response.status_code >= 400:
+            raise _error(response)
+        return None if response.status_code == 204 else response.json()
+
+    def _send(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
+        """One request; an unreachable server is ``server_unreachable``."""
         try:
-            response = self._http.request(method, path, json=json, params=params)
+            return self._http.request(method, path, **kwargs)
         except httpx.TransportError as exc:
             raise ServiceUnavailable(
                 f"cannot reach the Caveat server at {self._http.base_url}",
                 code="server_unreachable",
                 hint="check the URL and that `caveat serve` is running",
             ) from exc
-        if response.status_code >= 400:
-            raise _error(response)
-        return None if response.status_code == 204 else response.json()
+
+    @staticmethod
+    def _taxii_error(response: httpx.Response) -> CaveatError:
+        """The typed error of a TAXII error message (its ``error_code`` is Caveat's)."""
+        try:
+            body: dict[str, Any] = response.json()
+        except ValueError:
+            body = {}
+        cls = _BY_STATUS.get(response.status_code, RemoteError)
+        found = body.get("details")
+        details: dict[str, Any] = found if isinstance(found, dict) else {}
+        return cls(
+            str(body.get("description") or f"HTTP {response.status_code}"),
+            code=str(body.get("error_code") or cls.code),
+            field=details.get("field"),
+            hint=details.get("hint"),
+        )
 
     # health
     def health(self) -> dict[str, Any]:

@@ -1546,6 +1546,43 @@ class ErrorCode(StrEnum):
         ErrorKind.INTEGRITY,
         "A peer's answer was malformed or came from another node than the one peered.",
     )
+    # -- the TAXII 2.1 server (issue 20, ADR 0023)
+    UNKNOWN_TAXII_COLLECTION = (
+        "unknown_taxii_collection",
+        ErrorKind.NOT_FOUND,
+        "No TAXII collection with that id, or none the caller may see (members of its "
+        "project see it).",
+    )
+    UNKNOWN_TAXII_OBJECT = (
+        "unknown_taxii_object",
+        ErrorKind.NOT_FOUND,
+        "No version of that STIX object in the collection that the caller may read: a "
+        "hidden object answers exactly as a missing one.",
+    )
+    UNKNOWN_TAXII_STATUS = (
+        "unknown_taxii_status",
+        ErrorKind.NOT_FOUND,
+        "No status of an add request with that id made by the caller.",
+    )
+    INVALID_TAXII_FILTER = (
+        "invalid_taxii_filter",
+        ErrorKind.INVALID,
+        "A TAXII query parameter is malformed: `added_after` or a `match[version]` "
+        "timestamp, `match[id]`, `match[type]`, `limit` or a `next` this server did not give.",
+    )
+    NOT_ACCEPTABLE = (
+        "not_acceptable",
+        ErrorKind.INVALID,
+        "The Accept header names no media type this endpoint answers with (TAXII: "
+        "application/taxii+json;version=2.1).",
+    )
+    BASIC_NEEDS_API_TOKEN = (
+        "basic_needs_api_token",
+        ErrorKind.UNAUTHENTICATED,
+        "HTTP Basic on the TAXII server takes a username and one of that person's API "
+        "tokens as the password, never the account password (which would skip the second "
+        "factor).",
+    )
     CAVEAT_ERROR = (
         "caveat_error",
         ErrorKind.INTERNAL,

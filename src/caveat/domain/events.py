@@ -190,6 +190,22 @@ _TYPES = [
         "peer",
         "a request on the federation protocol was refused (why; floods folded into counts)",
     ),
+    EventType("taxii.collection_created", 1, "taxii_collection", "a TAXII collection was created"),
+    EventType(
+        "taxii.objects_added",
+        1,
+        "taxii_collection",
+        "STIX objects were posted to a TAXII collection (the status: added and refused)",
+    ),
+    EventType(
+        "taxii.objects_read",
+        1,
+        "taxii_collection",
+        "a TAXII client read object versions or their manifest (one event per request)",
+    ),
+    EventType(
+        "taxii.object_deleted", 1, "taxii_collection", "versions of a STIX object were deleted"
+    ),
 ]
 
 CATALOG: dict[str, EventType] = {t.name: t for t in _TYPES}

@@ -80,12 +80,29 @@ def hello(peer: SignedPeer, node: NodeDep) -> HelloOut:
     )
 
 
+class OutboxItemOut(BaseModel):
+    """A sealed package: its place in the outbox, its bytes (base64) and their SHA-256."""
+
+    seq: int
+    package: str
+    sha256: str
+
+
+class OutboxOut(BaseModel):
+    """A batch of the outbox after the caller's cursor; ``next`` is the last seq given."""
+
+    items: list[OutboxItemOut]
+    next: int | None
+
+
 @router.get("/outbox")
 def outbox(
     peer: SignedPeer,
     node: NodeDep,
     after: int = Query(default=0, ge=0),
     limit: int = Query(default=8, ge=1, le=8),
-) -> dict[str, object]:
+) -> OutboxOut:
     """What waits for the calling peer after its cursor: sealed packages, in order."""
-    return outbox_json(node.federation_releases.outbox(peer, after=after, limit=limit))
+    return OutboxOut.model_validate(
+        outbox_json(node.federation_releases.outbox(peer, after=after, limit=limit))
+    )

@@ -116,6 +116,11 @@ class Act(StrEnum):
     PEER_REVOKE = "peer.revoke"
     PEER_READ = "peer.read"
     PEER_RELEASE = "peer.release"  # send an item to a partner node
+    # threat intelligence: the TAXII 2.1 server (what is read is the policy's decision)
+    TAXII_COLLECTION_CREATE = "taxii.collection_create"
+    TAXII_READ = "taxii.read"
+    TAXII_ADD = "taxii.add"
+    TAXII_DELETE = "taxii.delete"
     # policy tools for officers
     POLICY_EXPLAIN = "policy.explain"
     POLICY_WHO_CAN = "policy.who_can"
@@ -278,6 +283,15 @@ PERMISSIONS: dict[Act, Permission] = {
     # Sending to a partner node is the originating organisation's officer's decision, and
     # only for what the policy lets the node receive (a named person: not the console).
     Act.PEER_RELEASE: _p(W, all_of(OFFICER, ORIGINATOR)),
+    # -- threat intelligence (TAXII 2.1): programme managers and officers open a project's
+    #    collection; its members read and add what the policy lets them read (nobody
+    #    labels above what they may read); deleting is the originating organisation's.
+    Act.TAXII_COLLECTION_CREATE: _p(
+        W, any_of(CONSOLE, role(R.PROGRAMME_MANAGER, R.SECURITY_OFFICER))
+    ),
+    Act.TAXII_READ: _p(RD, PERSON),
+    Act.TAXII_ADD: _p(W, PERSON),
+    Act.TAXII_DELETE: _p(W, any_of(CONSOLE, ORIGINATOR)),
     # -- policy tools
     # Officers explain (and what-if) decisions of people of their own organisation only.
     Act.POLICY_EXPLAIN: _p(RD, any_of(OWN_OFFICER, CONSOLE)),

@@ -4,7 +4,7 @@ Every table module is imported here so that ``Base.metadata`` is complete for
 migrations and schema comparisons.
 """
 
-from caveat.adapters.db.models import artifacts, compliance, federation, ledger, policy
+from caveat.adapters.db.models import artifacts, compliance, federation, ledger, policy, taxii
 from caveat.adapters.db.models.base import NAMING, Base, BigId
 from caveat.adapters.db.models.core import (
     AddressThrottleRow,
@@ -44,4 +44,5 @@ __all__ = [
     "federation",
     "ledger",
     "policy",
+    "taxii",
 ]

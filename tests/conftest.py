@@ -2,6 +2,8 @@
 
 Set CAVEAT_TEST_DATABASE_URL=postgresql+psycopg://user@host/db to run every database
 test on PostgreSQL: a fresh database is created beside the given one and dropped after.
+Tests that use no database (pure domain code, formats) run only without it: on
+PostgreSQL they would repeat the SQLite run's work exactly.
 """
 
 from __future__ import annotations
@@ -37,6 +39,24 @@ hypothesis_settings.register_profile("default", _NOT_TIMED)
 # there, so a mutant is killed or not by the same examples every time.
 hypothesis_settings.register_profile("mutation", _NOT_TIMED, derandomize=True)
 hypothesis_settings.load_profile(os.environ.get("CAVEAT_HYPOTHESIS_PROFILE", "default"))
+
+
+# The fixtures through which a test reaches the database under test.
+DATABASE_FIXTURES = frozenset({"database_url", "empty_engine"})
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """On PostgreSQL, only the tests that use a database."""
+    if not os.environ.get("CAVEAT_TEST_DATABASE_URL"):
+        return
+    keep: list[pytest.Item] = []
+    drop: list[pytest.Item] = []
+    for item in items:
+        uses = DATABASE_FIXTURES & set(getattr(item, "fixturenames", ()))
+        (keep if uses else drop).append(item)
+    if drop:
+        config.hook.pytest_deselected(items=drop)
+        items[:] = keep
 
 
 @pytest.fixture(scope="session")

@@ -3,9 +3,14 @@
 from __future__ import annotations
 
 import ctypes
+import os
 import signal
+import socket
+import subprocess
+import sys
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from pathlib import Path
 
 from caveat.bootstrap.container import Node
 from caveat.domain.credentials import totp_code
@@ -107,3 +112,33 @@ def die_with_parent() -> None:
     mutation run's timeout left partner nodes serving for an hour)."""
     libc = ctypes.CDLL(None, use_errno=True)
     libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+
+
+def caveat_env() -> dict[str, str]:
+    """This environment without CAVEAT_* settings, hashing at the test cost: what a
+    `caveat` subprocess of a test runs under (its own data directory and database)."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CAVEAT_")}
+    env["CAVEAT_HASH_PROFILE"] = "test"
+    return env
+
+
+def caveat_cli(data_dir: Path, *args: str) -> str:
+    """Run `caveat --data-dir DIR ARGS` in a subprocess; its standard output (it must
+    succeed)."""
+    done = subprocess.run(
+        [sys.executable, "-m", "caveat", "--data-dir", str(data_dir), *args],
+        env=caveat_env(),
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr + done.stdout
+    return done.stdout
+
+
+def free_port() -> int:
+    """A TCP port nothing listens on now (on 127.0.0.1)."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])

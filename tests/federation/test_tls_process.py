@@ -7,8 +7,6 @@ from __future__ import annotations
 
 import ipaddress
 import json
-import os
-import socket
 import ssl
 import subprocess
 import sys
@@ -33,7 +31,7 @@ from caveat.services.kernel.principal import ConsoleOperator
 from caveat.services.kernel.uow import CallContext
 from caveat.services.ledger import HttpWitnessTransport, WitnessService
 from tests.federation.support import linked
-from tests.support import die_with_parent
+from tests.support import caveat_cli, caveat_env, die_with_parent, free_port
 
 CONSOLE = ConsoleOperator()
 
@@ -112,31 +110,6 @@ def make_tls(directory: Path) -> tuple[Path, Path, Path]:
     return paths
 
 
-def _env() -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("CAVEAT_")}
-    env["CAVEAT_HASH_PROFILE"] = "test"
-    return env
-
-
-def _caveat(data_dir: Path, *args: str) -> str:
-    done = subprocess.run(
-        [sys.executable, "-m", "caveat", "--data-dir", str(data_dir), *args],
-        env=_env(),
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
-    assert done.returncode == 0, done.stderr + done.stdout
-    return done.stdout
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @dataclass
 class Partner:
     url: str
@@ -149,11 +122,11 @@ def partner(tmp_path: Path, node: Node) -> Iterator[Partner]:
     """A partner node serving HTTPS on a free port, peered with ours both ways."""
     data = tmp_path / "partner"
     ca, cert, key = make_tls(tmp_path)
-    port = _free_port()
+    port = free_port()
     url = f"https://127.0.0.1:{port}"
-    _caveat(data, "init", "--nation", "FRA", "--node-name", "partner-node", "--json")
+    caveat_cli(data, "init", "--nation", "FRA", "--node-name", "partner-node", "--json")
     made = json.loads(
-        _caveat(
+        caveat_cli(
             data,
             *("federation", "descriptor", "--name", "node-fra", "--nation", "FRA"),
             *("--organisation", "ONERA", "--endpoint", url, "--json"),
@@ -166,15 +139,15 @@ def partner(tmp_path: Path, node: Node) -> Iterator[Partner]:
         CONSOLE, name="node-gbr", nation="GBR", organisation="DSTL", endpoint="https://a.example"
     )
     (tmp_path / "ours.json").write_text(json.dumps(ours.to_json()), encoding="utf-8")
-    _caveat(data, "federation", "propose", str(tmp_path / "ours.json"))
-    _caveat(data, "federation", "accept", "node-gbr", "--fingerprint", ours.fingerprint())
+    caveat_cli(data, "federation", "propose", str(tmp_path / "ours.json"))
+    caveat_cli(data, "federation", "accept", "node-gbr", "--fingerprint", ours.fingerprint())
     log = (tmp_path / "partner.log").open("wb")
     server = subprocess.Popen(
         [
             *(sys.executable, "-m", "caveat", "--data-dir", str(data), "serve"),
             *("--port", str(port), "--tls-cert", str(cert), "--tls-key", str(key)),
         ],
-        env=_env(),
+        env=caveat_env(),
         stdout=log,
         stderr=subprocess.STDOUT,
         preexec_fn=die_with_parent,
@@ -206,14 +179,23 @@ def _link(node: Node, transport: HttpPeerTransport) -> FederationService:
     return linked(node, transport)
 
 
-def test_hello_over_real_tls_to_a_partner_process(node: Node, partner: Partner) -> None:
+# One partner process serves every check below: starting it (its CLI setup and
+# `caveat serve`) is most of the cost, so the steps share it.
+
+
+def test_a_partner_process_over_real_tls(node: Node, partner: Partner) -> None:
+    _hello_over_tls(node, partner)
+    _a_certificate_nobody_vouched_for_is_refused(node)
+    _the_partner_cosigns_our_checkpoint_over_tls(node, partner)
+
+
+def _hello_over_tls(node: Node, partner: Partner) -> None:
     transport = HttpPeerTransport(ca_bundle=str(partner.ca))
     answer = _link(node, transport).hello(CONSOLE, "node-fra")
     transport.close()
     assert answer.node_id == partner.node_id
     assert answer.name == "partner-node"
     assert answer.you_are == "node-gbr"
-    assert answer.checkpoint is not None
     assert answer.checkpoint.startswith("partner-node\n")
     # The served app answers the protocol in problem+json, never the web's error page.
     trusting = ssl.create_default_context(cafile=str(partner.ca))
@@ -223,7 +205,7 @@ def test_hello_over_real_tls_to_a_partner_process(node: Node, partner: Partner) 
     assert unsigned.json()["code"] == "peer_request_refused"
 
 
-def test_a_certificate_nobody_vouched_for_is_refused(node: Node, partner: Partner) -> None:
+def _a_certificate_nobody_vouched_for_is_refused(node: Node) -> None:
     transport = HttpPeerTransport(timeout=5.0)
     with pytest.raises(ServiceUnavailable) as refused:
         _link(node, transport).hello(CONSOLE, "node-fra")
@@ -232,23 +214,23 @@ def test_a_certificate_nobody_vouched_for_is_refused(node: Node, partner: Partne
     assert "ConnectError" in str(refused.value)
 
 
-def test_the_partner_process_cosigns_our_checkpoint_over_tls(node: Node, partner: Partner) -> None:
+def _the_partner_cosigns_our_checkpoint_over_tls(node: Node, partner: Partner) -> None:
     """Peering made the partner a witness of our log (and us of its): it cosigns."""
-    asking = WitnessService(
-        uow=node.uow,
-        ledger=node.ledger,
-        monitoring=node.monitoring,
-        transport=HttpWitnessTransport(ca_bundle=str(partner.ca)),
-        clock=node.uow.clock,
+
+    def asking(transport: HttpWitnessTransport) -> WitnessService:
+        return WitnessService(
+            uow=node.uow,
+            ledger=node.ledger,
+            monitoring=node.monitoring,
+            transport=transport,
+            clock=node.uow.clock,
+        )
+
+    [outcome] = asking(HttpWitnessTransport(ca_bundle=str(partner.ca))).request_cosignatures(
+        CONSOLE, CallContext.cli()
     )
-    [outcome] = asking.request_cosignatures(CONSOLE, CallContext.cli())
     assert outcome.status == "cosigned", outcome
-    untrusting = WitnessService(
-        uow=node.uow,
-        ledger=node.ledger,
-        monitoring=node.monitoring,
-        transport=HttpWitnessTransport(timeout=5.0),
-        clock=node.uow.clock,
+    [refused] = asking(HttpWitnessTransport(timeout=5.0)).request_cosignatures(
+        CONSOLE, CallContext.cli()
     )
-    [refused] = untrusting.request_cosignatures(CONSOLE, CallContext.cli())
     assert refused.status == "unreachable"  # a certificate nobody vouched for

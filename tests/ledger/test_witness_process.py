@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -29,38 +28,24 @@ from caveat.services.kernel.principal import ConsoleOperator
 from caveat.services.kernel.uow import CallContext
 from caveat.services.ledger._witness import request_body
 from tests.ledger.support import add_events, execute
-from tests.support import PASSWORD, FakeClock, Scenario, die_with_parent
-
-
-def _caveat(data_dir: Path, *args: str) -> str:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("CAVEAT_")}
-    env["CAVEAT_HASH_PROFILE"] = "test"
-    done = subprocess.run(
-        [sys.executable, "-m", "caveat", "--data-dir", str(data_dir), *args],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
-    assert done.returncode == 0, done.stderr + done.stdout
-    return done.stdout
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+from tests.support import (
+    PASSWORD,
+    FakeClock,
+    Scenario,
+    caveat_cli,
+    die_with_parent,
+    free_port,
+)
 
 
 @pytest.fixture
 def partner(tmp_path: Path, node: Node) -> Iterator[tuple[Path, str, str]]:
     """A second node serving on a free port that witnesses our log: (dir, url, vkey)."""
     data = tmp_path / "partner"
-    _caveat(data, "init", "--nation", "FRA", "--node-name", "partner-node", "--json")
-    _caveat(data, "audit", "witness", "trust-log", node.ledger.verifier().vkey)
-    keys = json.loads(_caveat(data, "audit", "keys", "--json"))
-    port = _free_port()
+    caveat_cli(data, "init", "--nation", "FRA", "--node-name", "partner-node", "--json")
+    caveat_cli(data, "audit", "witness", "trust-log", node.ledger.verifier().vkey)
+    keys = json.loads(caveat_cli(data, "audit", "keys", "--json"))
+    port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("CAVEAT_")}
     server = subprocess.Popen(
         [sys.executable, "-m", "caveat", "--data-dir", str(data), "serve", "--port", str(port)],
@@ -139,7 +124,7 @@ def test_partner_cosigns_and_refuses_a_fork(node: Node, partner: tuple[Path, str
 
     # The partner kept the refusal in its own ledger.
     found = json.loads(
-        _caveat(data, "audit", "events", "--action", "ledger.checkpoint_witnessed", "--json")
+        caveat_cli(data, "audit", "events", "--action", "ledger.checkpoint_witnessed", "--json")
     )
     outcomes = [e["outcome"] for e in found["entries"]]
     assert outcomes == ["denied", "success", "success"]

@@ -8,13 +8,12 @@ ledger.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, FastAPI, Query, Request
+from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel
 
+from caveat.api.background import while_serving
 from caveat.api.deps import CtxDep, NodeDep
 from caveat.services.federation import (
     PROTOCOL_ROOT,
@@ -24,19 +23,12 @@ from caveat.services.federation import (
     outbox_json,
 )
 
-
-@asynccontextmanager
-async def _sync_worker(app: FastAPI) -> AsyncIterator[None]:
-    """Sync with peers for as long as the app serves (CAVEAT_FEDERATION_SYNC_SECONDS)."""
-    worker = app.state.node.federation_worker
-    worker.start()
-    try:
-        yield
-    finally:
-        worker.stop()
-
-
-router = APIRouter(prefix=PROTOCOL_ROOT, tags=["federation protocol"], lifespan=_sync_worker)
+# Syncs with peers run for as long as the app serves (CAVEAT_FEDERATION_SYNC_SECONDS).
+router = APIRouter(
+    prefix=PROTOCOL_ROOT,
+    tags=["federation protocol"],
+    lifespan=while_serving(lambda app: app.state.node.federation_worker),
+)
 
 
 async def _body(request: Request) -> bytes:

@@ -8,16 +8,16 @@ Outside ``/api/``, three transparency-log protocol endpoints speak the C2SP form
 from __future__ import annotations
 
 import re
-from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
+from collections.abc import Callable
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, FastAPI, Path, Query, Request
+from fastapi import APIRouter, Path, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse, PlainTextResponse, Response
 from pydantic import BaseModel, ConfigDict, Field
 
+from caveat.api.background import while_serving
 from caveat.api.deps import CtxDep, CurrentPrincipal, NodeDep
 from caveat.api.schemas import CSV, MAX_LOG_SIZE, Strict
 from caveat.api.views import response_of, view_model
@@ -43,19 +43,10 @@ from caveat.services.ledger import (
     b64,
 )
 
-
-@asynccontextmanager
-async def _worker(app: FastAPI) -> AsyncIterator[None]:
-    """Run the ledger worker for as long as the app serves."""
-    worker = app.state.node.ledger_worker
-    worker.start()
-    try:
-        yield
-    finally:
-        worker.stop()
-
-
-router = APIRouter(tags=["ledger"], lifespan=_worker)
+# The ledger worker runs for as long as the app serves.
+router = APIRouter(
+    tags=["ledger"], lifespan=while_serving(lambda app: app.state.node.ledger_worker)
+)
 NOTE_TYPE = "text/plain; charset=utf-8"
 # ASCII digits only (\d would take any script's digits), at most 6 index elements
 # (2^64 leaves): an index is never more than 19 digits.

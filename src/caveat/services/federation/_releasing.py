@@ -25,6 +25,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from cryptography.hazmat.primitives.serialization import load_der_public_key
 from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 
 from caveat.adapters.db.models.federation import (
     PeerLinkRow,
@@ -250,11 +251,7 @@ class PeerReleases:
             problem = exc
         with self._uow(ctx) as uow:
             session = uow.session
-            link = session.get(PeerLinkRow, peer_id, with_for_update=True)
-            if link is None:
-                link = PeerLinkRow(peer_id=peer_id, failures=0, last_error="")
-                link.peer_size = link.cosigned_size = link.pulled_seq = 0
-                session.add(link)
+            link = locked_link(session, peer_id)
             if seq <= link.pulled_seq:
                 return 0  # taken already (a retried pull)
             link.pulled_seq = seq
@@ -336,6 +333,16 @@ class PeerReleases:
                 )
                 or 0
             )
+
+
+def locked_link(session: Session, peer_id: str) -> PeerLinkRow:
+    """The link row of a peer, locked for this transaction (made on first use)."""
+    link = session.get(PeerLinkRow, peer_id, with_for_update=True)
+    if link is None:
+        link = PeerLinkRow(peer_id=peer_id, failures=0, last_error="")
+        link.peer_size = link.cosigned_size = link.pulled_seq = 0
+        session.add(link)
+    return link
 
 
 def _item(item: object) -> tuple[int, bytes]:

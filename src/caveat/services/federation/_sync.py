@@ -20,7 +20,7 @@ from caveat.domain.events import Actor
 from caveat.domain.federation import PeerStatus
 from caveat.domain.permissions import Act
 from caveat.services.federation._peers import FederationService, _find
-from caveat.services.federation._releasing import PeerReleases
+from caveat.services.federation._releasing import PeerReleases, locked_link
 from caveat.services.kernel.authorize import authorize
 from caveat.services.kernel.principal import Acting, ConsoleOperator
 from caveat.services.kernel.uow import CallContext, UnitOfWorkFactory
@@ -145,11 +145,7 @@ class PeerSync:
             session = uow.session
             peer = session.get(PeerRow, peer_id)
             assert peer is not None
-            link = session.get(PeerLinkRow, peer_id, with_for_update=True)
-            if link is None:
-                link = PeerLinkRow(peer_id=peer_id, failures=0, last_error="")
-                link.peer_size = link.cosigned_size = 0
-                session.add(link)
+            link = locked_link(session, peer_id)
             was_down = link.failures >= ALERT_AFTER
             link.last_attempt_at = uow.now
             if peer_size is not None:

@@ -170,3 +170,21 @@ def _caller(pair: Pair) -> Any:
 
     [peer] = pair.a.federation.peers(CONSOLE)
     return PeerCaller(peer.id, peer.node_id, peer.name, peer.nation, peer.organisation)
+
+
+def test_large_packages_travel_one_page_at_a_time(gbr: Pair, world: World) -> None:
+    """Pages hold at most 16 MiB of packages (one larger package goes alone), and an
+    answer of several MiB is read whole."""
+    sol = world.principal("sol")
+    big = [bytes([i]) * (9 << 20) for i in (1, 2)]
+    for i, data in enumerate(big):
+        artifact = _upload(world, f"big{i}", "SECRET//REL TO USA, GBR", data)
+        world.node.federation_releases.send(sol, ctx(), "node-b", artifact)
+    pulling = _b_pulls_from(gbr)
+    assert pulling.pull(ctx(), _a_at_b(gbr)) == 1
+    assert pulling.pull(ctx(), _a_at_b(gbr)) == 1
+    assert pulling.pull(ctx(), _a_at_b(gbr)) == 0
+    kept = gbr.b.federation_releases.received(CONSOLE)
+    assert sorted(k.content_sha256 for k in kept) == sorted(
+        hashlib.sha256(d).hexdigest() for d in big
+    )

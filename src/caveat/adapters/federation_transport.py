@@ -8,7 +8,9 @@ import ssl
 
 import httpx
 
-MAX_ANSWER_BYTES = 1 << 20  # federation answers are small documents, not content
+# The largest answer is an outbox page with one release package of up to 64 MiB, in
+# base64 inside JSON (about 86 MiB); anything larger from a peer is refused.
+MAX_ANSWER_BYTES = 96 << 20
 
 
 class HttpPeerTransport:

@@ -65,6 +65,7 @@ from caveat.services.policy import PolicyService, find_resource, resource_of
 
 MAX_RELEASE_BYTES = 64 << 20  # packages are built in memory and kept in the database
 PULL_BATCH = 8  # packages per pull request
+PAGE_BYTES = 16 << 20  # and at most this much of them (one larger package goes alone)
 RECEIVER = Actor.system("federation-receiver")
 
 
@@ -192,7 +193,8 @@ class PeerReleases:
             )
 
     def outbox(self, caller: PeerCaller, *, after: int, limit: int) -> list[PeerOutboxRow]:
-        """What waits for the calling peer after its cursor, in order (a bounded batch)."""
+        """What waits for the calling peer after its cursor, in order: a batch of at most
+        ``limit`` packages and ``PAGE_BYTES`` (always at least one package)."""
         with self._uow.read() as session:
             rows = session.scalars(
                 select(PeerOutboxRow)
@@ -200,9 +202,15 @@ class PeerReleases:
                 .order_by(PeerOutboxRow.seq)
                 .limit(max(1, min(limit, PULL_BATCH)))
             ).all()
+            page: list[PeerOutboxRow] = []
+            size = 0
             for row in rows:
+                size += len(row.package)
+                if page and size > PAGE_BYTES:
+                    break
                 session.expunge(row)
-            return list(rows)
+                page.append(row)
+            return page
 
     # --- receiving ----------------------------------------------------------------
 

@@ -154,12 +154,14 @@ def partner(tmp_path: Path, node: Node) -> Iterator[Partner]:
     )
     trusting = ssl.create_default_context(cafile=str(ca))
     try:
-        for _ in range(150):
+        # Up to a minute: on a loaded CI machine a fresh interpreter takes its time.
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
             try:
-                if httpx.get(f"{url}/healthz", timeout=1, verify=trusting).status_code == 200:
+                if httpx.get(f"{url}/healthz", timeout=2, verify=trusting).status_code == 200:
                     break
             except httpx.HTTPError:
-                time.sleep(0.1)
+                time.sleep(0.2)
         else:
             server.kill()
             server.wait(timeout=10)

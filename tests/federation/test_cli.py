@@ -42,7 +42,8 @@ def nodes(tmp_path: Path, database_url: str, monkeypatch: pytest.MonkeyPatch) ->
     ]:
         monkeypatch.setenv("CAVEAT_DATABASE_URL", url)
         directory = tmp_path / name
-        ok(directory, "init", "--nation", nation, "--org", org)
+        # Each node its own name: a node's log is known to its peers by it.
+        ok(directory, "init", "--nation", nation, "--org", org, "--node-name", f"caveat-{name}")
         made.append(directory)
     monkeypatch.delenv("CAVEAT_DATABASE_URL")
     return made

@@ -24,6 +24,7 @@ from caveat.services.kernel.principal import ConsoleOperator
 from caveat.services.kernel.uow import CallContext
 from caveat.services.ledger import WitnessService
 from tests.federation.support import InProcessWitness, Pair, linked
+from tests.federation.test_peers import descriptor
 from tests.support import FakeClock
 
 CONSOLE = ConsoleOperator()
@@ -90,7 +91,7 @@ def test_a_signed_request_is_accepted_once(pair: Pair, clock: FakeClock) -> None
         ({"lifetime": timedelta(hours=1)}, "too_long"),
     ],
 )
-def test_a_known_peer_s_bad_request_is_refused_recorded_and_alerted(
+def test_a_bad_request_is_refused_recorded_and_alerted_once_the_peer_signed_it(
     pair: Pair, clock: FakeClock, change: dict[str, Any], refusal: str
 ) -> None:
     shifts = {"later": timedelta(minutes=5), "earlier": -timedelta(minutes=10)}
@@ -102,6 +103,9 @@ def test_a_known_peer_s_bad_request_is_refused_recorded_and_alerted(
     assert answer.json()["code"] == "peer_request_refused"
     assert answer.json()["detail"] == "the request was refused"  # never the reason
     assert [r["refusal"] for r in _refusals(pair.b)] == [refusal]
+    if refusal == "bad_signature":  # not the peer's signature: a stranger, no alert
+        assert _alerts(pair.b) == []
+        return
     [alert] = _alerts(pair.b)
     assert refusal in alert.summary
 
@@ -143,11 +147,7 @@ def test_a_revoked_peer_is_refused(pair: Pair, clock: FakeClock) -> None:
 def test_a_request_signed_for_one_node_is_worthless_at_another(pair: Pair) -> None:
     # A records a third node C whose endpoint is really B's address: A signs for C, and
     # B refuses what was not signed for B.
-    imposter = pair.b.federation.descriptor(
-        CONSOLE, name="node-c", nation="FRA", organisation="C lab", endpoint="https://b.example"
-    ).to_json()
-    imposter["node_id"] = "0c0c0c0c-0000-4000-8000-000000000000"
-    imposter["name"] = "node-c"
+    imposter = descriptor(name="node-c", nation="FRA", endpoint="https://b.example")
     ctx = CallContext.cli()
     peer = pair.a.federation.propose(CONSOLE, ctx, json.dumps(imposter))
     pair.a.federation.accept(CONSOLE, ctx, peer.id, peer.fingerprint)
@@ -159,16 +159,9 @@ def test_a_request_signed_for_one_node_is_worthless_at_another(pair: Pair) -> No
 
 def test_a_peer_that_cannot_be_reached_says_so(pair: Pair) -> None:
     link = linked(pair.a, HttpPeerTransport(timeout=2.0))
-    descriptor = pair.b.federation.descriptor(
-        CONSOLE,
-        name="node-d",
-        nation="CAN",
-        organisation="D lab",
-        endpoint="https://127.0.0.1:9",  # discard port: nothing listens
-    ).to_json()
-    descriptor["node_id"] = "0d0d0d0d-0000-4000-8000-000000000000"
+    unreachable = descriptor(name="node-d", nation="CAN", endpoint="https://127.0.0.1:9")
     ctx = CallContext.cli()
-    peer = pair.a.federation.propose(CONSOLE, ctx, json.dumps(descriptor))
+    peer = pair.a.federation.propose(CONSOLE, ctx, json.dumps(unreachable))
     pair.a.federation.accept(CONSOLE, ctx, peer.id, peer.fingerprint)
     with pytest.raises(ServiceUnavailable) as refused:
         link.hello(CONSOLE, "node-d")
@@ -178,7 +171,7 @@ def test_a_peer_that_cannot_be_reached_says_so(pair: Pair) -> None:
 def test_an_answer_from_the_wrong_node_is_an_integrity_failure(pair: Pair) -> None:
     class Liar:
         def send(
-            self, method: str, url: str, headers: dict[str, str], body: bytes
+            self, method: str, url: str, headers: dict[str, str], body: bytes, *, limit: int = 0
         ) -> tuple[int, bytes]:
             answer = {"node_id": "not-b", "name": "node-b", "you_are": "node-a"}
             return 200, json.dumps(answer).encode()
@@ -214,7 +207,7 @@ def test_a_hello_whose_checkpoint_another_key_signed_is_not_believed(pair: Pair)
 
     class Forger:
         def send(
-            self, method: str, url: str, headers: dict[str, str], body: bytes
+            self, method: str, url: str, headers: dict[str, str], body: bytes, *, limit: int = 0
         ) -> tuple[int, bytes]:
             answer = {
                 "node_id": pair.b.uow.node_id,

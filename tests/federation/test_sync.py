@@ -30,7 +30,7 @@ class Down:
     """A peer that cannot be reached (as a closed port or a failed TLS handshake)."""
 
     def send(
-        self, method: str, url: str, headers: dict[str, str], body: bytes
+        self, method: str, url: str, headers: dict[str, str], body: bytes, *, limit: int = 0
     ) -> tuple[int, bytes]:
         raise ConnectionError("connection refused")
 

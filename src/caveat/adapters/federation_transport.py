@@ -27,15 +27,21 @@ class HttpPeerTransport:
         self._http = http or httpx.Client(timeout=timeout, verify=trust, follow_redirects=False)
 
     def send(
-        self, method: str, url: str, headers: dict[str, str], body: bytes
+        self,
+        method: str,
+        url: str,
+        headers: dict[str, str],
+        body: bytes,
+        *,
+        limit: int = MAX_ANSWER_BYTES,
     ) -> tuple[int, bytes]:
         try:
             with self._http.stream(method, url, headers=headers, content=body) as answer:
                 received = bytearray()
                 for chunk in answer.iter_bytes():
                     received += chunk
-                    if len(received) > MAX_ANSWER_BYTES:
-                        raise ConnectionError(f"{url} answered more than {MAX_ANSWER_BYTES} bytes")
+                    if len(received) > min(limit, MAX_ANSWER_BYTES):
+                        raise ConnectionError(f"{url} answered more than {limit} bytes")
                 return answer.status_code, bytes(received)
         except httpx.HTTPError as exc:
             raise ConnectionError(f"{url}: {type(exc).__name__}") from exc

@@ -182,6 +182,12 @@ _TYPES = [
     EventType(
         "peer.package_refused", 1, "peer", "a package from a peer failed a check and was refused"
     ),
+    EventType(
+        "peer.release_withheld",
+        1,
+        "peer",
+        "a queued package was taken out of the outbox: it may no longer go (why)",
+    ),
     EventType("peer.link_down", 1, "peer", "syncs with a peer failed three times in a row"),
     EventType("peer.link_up", 1, "peer", "a peer whose link was down synced again"),
     EventType(

@@ -15,6 +15,7 @@ from __future__ import annotations
 import base64
 import binascii
 import hashlib
+import ipaddress
 import json
 import re
 import uuid
@@ -142,7 +143,28 @@ def require_endpoint(url: str) -> str:
             "a peer's endpoint is an https:// URL without credentials, query or fragment",
             "endpoint",
         )
+    host = parts.hostname.strip("[]")
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        return url.rstrip("/")
+    if (
+        address.is_link_local
+        or address.is_unspecified
+        or address.is_multicast
+        or address in _METADATA
+    ):
+        # A partner must not point this node at its own infrastructure (cloud metadata,
+        # link-local services, "this host").
+        raise _invalid(
+            "a peer's endpoint may not be a link-local, metadata or unspecified address", "endpoint"
+        )
     return url.rstrip("/")
+
+
+_METADATA = frozenset(
+    {ipaddress.ip_address("169.254.169.254"), ipaddress.ip_address("fd00:ec2::254")}
+)
 
 
 def _node_id(text: str) -> str:

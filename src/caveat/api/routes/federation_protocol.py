@@ -15,6 +15,7 @@ from pydantic import BaseModel
 
 from caveat.api.background import while_serving
 from caveat.api.deps import CtxDep, NodeDep
+from caveat.domain.artifacts import ContentTooLarge
 from caveat.services.federation import (
     PROTOCOL_ROOT,
     PeerCaller,
@@ -31,8 +32,30 @@ router = APIRouter(
 )
 
 
+MAX_PROTOCOL_BODY = 64 << 10  # the protocol's requests carry small documents at most
+
+
 async def _body(request: Request) -> bytes:
-    return await request.body()
+    """The body, read only for a request that carries a signature and at most
+    MAX_PROTOCOL_BODY of it: nobody makes this node buffer data before it knows who
+    is asking (an unsigned request is refused by the signature check, unread)."""
+    if "signature-input" not in request.headers:
+        return b""
+    declared = request.headers.get("content-length", "0")
+    if not declared.isdigit() or int(declared) > MAX_PROTOCOL_BODY:
+        raise ContentTooLarge(
+            f"a federation request body is at most {MAX_PROTOCOL_BODY} bytes",
+            code="content_too_large",
+        )
+    body = bytearray()
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > MAX_PROTOCOL_BODY:
+            raise ContentTooLarge(
+                f"a federation request body is at most {MAX_PROTOCOL_BODY} bytes",
+                code="content_too_large",
+            )
+    return bytes(body)
 
 
 def signed_peer(
@@ -91,7 +114,7 @@ class OutboxOut(BaseModel):
 def outbox(
     peer: SignedPeer,
     node: NodeDep,
-    after: int = Query(default=0, ge=0),
+    after: int = Query(default=0, ge=0, le=2**63 - 1),
     limit: int = Query(default=8, ge=1, le=8),
 ) -> OutboxOut:
     """What waits for the calling peer after its cursor: sealed packages, in order."""

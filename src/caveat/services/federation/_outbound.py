@@ -22,6 +22,7 @@ from caveat.domain.ledger import (
 )
 
 PROTOCOL_ROOT = "/federation/v1"
+HELLO_BYTES = 64 << 10  # a hello answer is a few hundred bytes and a checkpoint
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,7 +76,7 @@ def answer_json(peer: str, status: int, body: bytes) -> dict[str, Any]:
         raise ServiceUnavailable(f"peer {peer} answered HTTP {status}", code="peer_unavailable")
     try:
         value = json.loads(body)
-    except ValueError as exc:
+    except (ValueError, RecursionError) as exc:  # nesting too deep is a hostile answer too
         raise IntegrityError(f"peer {peer} answered no JSON", code="peer_answer_invalid") from exc
     if not isinstance(value, dict):
         raise IntegrityError(f"peer {peer} answered no object", code="peer_answer_invalid")

@@ -16,14 +16,20 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
-from sqlalchemy import delete, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from caveat.adapters.db.models.compliance import AgreementPartyRow, AgreementRow
 from caveat.adapters.db.models.federation import PeerAgreementRow, PeerRow
 from caveat.adapters.keys import KeyProvider
 from caveat.domain.compliance import require_reason
-from caveat.domain.errors import Conflict, InvalidInput, NotFound, ServiceUnavailable
+from caveat.domain.errors import (
+    Conflict,
+    IntegrityError,
+    InvalidInput,
+    NotFound,
+    ServiceUnavailable,
+)
 from caveat.domain.events import Outcome
 from caveat.domain.federation import (
     PeerDescriptor,
@@ -39,6 +45,7 @@ from caveat.domain.nations import require_nation
 from caveat.domain.permissions import Act, Target
 from caveat.domain.policy import level_name
 from caveat.services.federation._outbound import (
+    HELLO_BYTES,
     Outbound,
     PeerHello,
     answer_json,
@@ -137,6 +144,7 @@ class FederationService:
                     code="peer_exists",
                     hint="to change its keys or endpoint, `caveat federation rotate`",
                 )
+            _require_free_name(session, descriptor.name, None)
             now = uow.now
             row = PeerRow(
                 id=new_id(),
@@ -175,6 +183,16 @@ class FederationService:
                     code="peer_mismatch",
                     field="node_id",
                 )
+            if (descriptor.nation, descriptor.organisation) != (row.nation, row.organisation):
+                # What a peer may receive was decided for its nation and organisation:
+                # another of either is a new peering, never a key rotation.
+                raise Conflict(
+                    f"the new descriptor names {descriptor.organisation} "
+                    f"({descriptor.nation}), not {row.organisation} ({row.nation})",
+                    code="peer_identity_changed",
+                    hint="end this peering and propose the new node as a peer of its own",
+                )
+            _require_free_name(uow.session, descriptor.name, row.id)
             fingerprint = descriptor.fingerprint()
             if fingerprint == row.fingerprint:
                 raise Conflict("the descriptor is the one in use", code="peer_unchanged")
@@ -320,12 +338,16 @@ class FederationService:
         signer = Outbound(self._uow.node_id, signing, self._uow.clock())
         try:
             status, body = self._transport.send(
-                "GET", url, signer.headers("GET", url, b"", to=node_id), b""
+                "GET", url, signer.headers("GET", url, b"", to=node_id), b"", limit=HELLO_BYTES
             )
         except ConnectionError as exc:
             raise ServiceUnavailable(
                 f"peer {name} cannot be reached: {exc}", code="peer_unavailable"
             ) from exc
+        if len(body) > HELLO_BYTES:  # whatever the transport let through
+            raise IntegrityError(
+                f"peer {name} answered an oversized hello", code="peer_answer_invalid"
+            )
         return hello_of(name, node_id, log_key, answer_json(name, status, body))
 
     def _confirm(
@@ -340,6 +362,7 @@ class FederationService:
             expected = row.fingerprint if pending is None else pending.fingerprint()
             subject = _subject(row)
             if hmac.compare_digest(typed, expected):
+                in_use = None if pending is None else (row.log_key, row.witness_key)
                 if pending is not None:
                     _apply(row, pending)
                     row.pending_descriptor = None
@@ -352,6 +375,7 @@ class FederationService:
                     log_vkey=row.log_key,
                     witness_vkey=row.witness_key,
                     url=row.endpoint,
+                    replacing=in_use,
                 )
                 uow.record(
                     "peer.accepted" if verb == "accept" else "peer.keys_accepted",
@@ -399,6 +423,17 @@ def _apply(row: PeerRow, d: PeerDescriptor) -> None:
 
 def _facts(d: PeerDescriptor) -> dict[str, str]:
     return {"node_id": d.node_id, "name": d.name, "nation": d.nation, "endpoint": d.endpoint}
+
+
+def _require_free_name(session: Session, name: str, peer_id: str | None) -> None:
+    """Peers are found by name: no two may share one (case aside)."""
+    taken = session.scalar(
+        select(PeerRow.id).where(
+            func.lower(PeerRow.name) == name.lower(), PeerRow.id != (peer_id or "")
+        )
+    )
+    if taken is not None:
+        raise Conflict(f"another peer is named {name!r}", code="peer_name_taken", field="name")
 
 
 def _find(session: Session, ref: str) -> PeerRow:

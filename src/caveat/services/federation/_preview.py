@@ -114,17 +114,10 @@ def preview_page(
     if not 1 <= limit <= MAX_PREVIEW:
         raise InvalidInput(f"limit must be 1-{MAX_PREVIEW}", code="invalid_limit", field="limit")
     node = recipient_of(session, row)
-    query = select(ResourceRow).order_by(ResourceRow.id).limit(limit)
-    if after is not None:
-        query = query.where(ResourceRow.id > after)
-    rows = session.scalars(query).all()
-    seen = policy.discoverable_in(session, by, [r.id for r in rows], now)
     context = Context(now, None, policy.environment())
     audience = _audience(by, node)
-    items = []
-    for resource_row in rows:
-        if resource_row.id not in seen:
-            continue
+    items: list[PreviewItem] = []
+    for resource_row in _discoverable_rows(session, policy, by, now, after=after, limit=limit):
         resource = resource_of(resource_row, policy.schemes)
         decision = decide_node_release(node, resource, context)
         told = explain(decision, audience)
@@ -159,5 +152,34 @@ def preview_page(
         items=tuple(items),
         releasable=going,
         withheld=len(items) - going,
-        next_after=rows[-1].id if len(rows) == limit else None,
+        # The cursor is the last item shown, never a row the asker may not discover.
+        next_after=items[-1].resource_id if len(items) == limit else None,
     )
+
+
+def _discoverable_rows(
+    session: Session,
+    policy: PolicyService,
+    by: Acting,
+    now: datetime,
+    *,
+    after: str | None,
+    limit: int,
+) -> list[ResourceRow]:
+    """The next ``limit`` catalogue rows after ``after`` that ``by`` may discover,
+    reading on past hidden ones."""
+    found: list[ResourceRow] = []
+    cursor = after
+    while len(found) < limit:
+        query = select(ResourceRow).order_by(ResourceRow.id).limit(limit)
+        if cursor is not None:
+            query = query.where(ResourceRow.id > cursor)
+        rows = session.scalars(query).all()
+        if not rows:
+            break
+        seen = policy.discoverable_in(session, by, [r.id for r in rows], now)
+        found += [r for r in rows if r.id in seen][: limit - len(found)]
+        cursor = rows[-1].id
+        if len(rows) < limit:
+            break
+    return found

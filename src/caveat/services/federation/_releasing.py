@@ -43,7 +43,7 @@ from caveat.adapters.tdf import (
     write_package,
 )
 from caveat.domain.artifacts import ContentTooLarge
-from caveat.domain.errors import IntegrityError, PermissionDenied, ServiceUnavailable
+from caveat.domain.errors import Conflict, IntegrityError, PermissionDenied, ServiceUnavailable
 from caveat.domain.events import Actor, Outcome
 from caveat.domain.export_control import export_to_canonical_json
 from caveat.domain.labels import render_banner
@@ -61,12 +61,13 @@ from caveat.services.kernel.principal import Acting, Principal
 from caveat.services.kernel.records import new_id
 from caveat.services.kernel.uow import CallContext, UnitOfWorkFactory
 from caveat.services.ledger import MonitoringService
-from caveat.services.policy import PolicyService, find_resource, resource_of
+from caveat.services.policy import PolicyService, find_resource, not_found, resource_of
 
 MAX_RELEASE_BYTES = 64 << 20  # packages are built in memory and kept in the database
 PULL_BATCH = 8  # packages per pull request
 PAGE_BYTES = 16 << 20  # and at most this much of them (one larger package goes alone)
-RECEIVER = Actor.system("federation-receiver")
+OUTBOX_BYTES = 96 << 20  # an outbox answer: one 64 MiB package in base64, with room
+RECEIVER = Actor.system("federation")
 
 
 @dataclass(frozen=True, slots=True)
@@ -130,6 +131,8 @@ class PeerReleases:
             peer = _find(session, peer_ref)
             node = recipient_of(session, peer)
             row = find_resource(session, artifact_id)
+            if artifact_id not in self._policy.discoverable_in(session, by, [row.id], now):
+                raise not_found(artifact_id)  # as for an id that names nothing
             authorize(by, Act.PEER_RELEASE, Target(originator_org_id=row.originator_org_id))
             resource = resource_of(row, self._policy.schemes)
             decision = decide_node_release(
@@ -195,6 +198,8 @@ class PeerReleases:
     def outbox(self, caller: PeerCaller, *, after: int, limit: int) -> list[PeerOutboxRow]:
         """What waits for the calling peer after its cursor, in order: a batch of at most
         ``limit`` packages and ``PAGE_BYTES`` (always at least one package)."""
+        now = self._uow.clock()
+        withheld: dict[int, list[str]] = {}
         with self._uow.read() as session:
             rows = session.scalars(
                 select(PeerOutboxRow)
@@ -205,12 +210,45 @@ class PeerReleases:
             page: list[PeerOutboxRow] = []
             size = 0
             for row in rows:
+                failed = self._still_releasable(session, row, now)
+                if failed:  # the grounds for it are gone (agreement, label, hold...)
+                    withheld[row.seq] = failed
+                    continue
                 size += len(row.package)
                 if page and size > PAGE_BYTES:
                     break
                 session.expunge(row)
                 page.append(row)
-            return page
+        if withheld:
+            self._withhold(caller, withheld)
+        return page
+
+    def _still_releasable(self, session: Session, row: PeerOutboxRow, now: datetime) -> list[str]:
+        """What a queued package fails now, decided again as when it was queued."""
+        peer = session.get(PeerRow, row.peer_id)
+        assert peer is not None
+        try:
+            node = recipient_of(session, peer)
+        except Conflict:
+            return ["peering"]
+        resource = resource_of(find_resource(session, row.resource_id), self._policy.schemes)
+        context = Context(now, None, self._policy.environment())
+        return list(decide_node_release(node, resource, context).failed_codes)
+
+    def _withhold(self, caller: PeerCaller, withheld: dict[int, list[str]]) -> None:
+        """Queued packages that may no longer go are taken out of the outbox, on record."""
+        with self._uow(CallContext(request_id="federation-outbox")) as uow:
+            for seq, failed in withheld.items():
+                row = uow.session.get(PeerOutboxRow, seq)
+                if row is None:
+                    continue
+                uow.record(
+                    "peer.release_withheld",
+                    RECEIVER,
+                    target_id=caller.peer_id,
+                    data={"seq": seq, "resource_id": row.resource_id, "failed": failed},
+                )
+                uow.session.delete(row)
 
     # --- receiving ----------------------------------------------------------------
 
@@ -229,7 +267,7 @@ class PeerReleases:
         signer = Outbound(self._uow.node_id, signing, self._uow.clock())
         try:
             status, body = self._transport.send(
-                "GET", url, signer.headers("GET", url, b"", to=node), b""
+                "GET", url, signer.headers("GET", url, b"", to=node), b"", limit=OUTBOX_BYTES
             )
         except ConnectionError as exc:
             raise ServiceUnavailable(
@@ -283,6 +321,14 @@ class PeerReleases:
                 )
                 return 0
             origin = str(opened.policy.get("uuid", ""))
+            again = session.scalar(
+                select(PeerReceivedRow.id).where(
+                    PeerReceivedRow.peer_id == peer_id,
+                    PeerReceivedRow.origin_resource_id == origin[:36],
+                )
+            )
+            if again is not None:  # the same package served again (a relay, a resend)
+                return 0
             content_sha = hashlib.sha256(opened.payload).hexdigest()
             received = PeerReceivedRow(
                 id=new_id(),
@@ -358,7 +404,7 @@ def _item(item: object) -> tuple[int, bytes]:
     if not isinstance(item, dict):
         raise IntegrityError("a peer's outbox entry is not an object", code="peer_answer_invalid")
     seq, package = item.get("seq"), item.get("package")
-    if not isinstance(seq, int) or seq < 1 or not isinstance(package, str):
+    if not isinstance(seq, int) or not 1 <= seq < 2**53 or not isinstance(package, str):
         raise IntegrityError("a peer's outbox entry is malformed", code="peer_answer_invalid")
     try:
         return seq, base64.b64decode(package, validate=True)

@@ -5,9 +5,10 @@ A request is a peer's when the key id it names is an active peer's node id, its 
 signature verifies with that peer's key, it was signed for this node (``Caveat-To``), its
 body matches the signed digest, it is inside its validity window by this node's clock
 and its nonce is new. Anything else is refused with one answer for every reason (the
-caller learns only "refused"), while this node's ledger keeps the reason and a known
-peer's failure raises an alert: a wrong key, a replay or a tampered body from a partner
-is what an attack, or a compromised partner, looks like.
+caller learns only "refused"), while this node's ledger keeps the reason. A refusal after
+the peer's signature verified raises an alert: a replay, a request signed for another
+node or a body changed under a partner's own signature is what a compromised partner
+looks like. Before it verifies, the caller is a stranger (node ids are public).
 """
 
 from __future__ import annotations
@@ -110,8 +111,11 @@ class PeerRequests:
         row = session.scalar(select(PeerRow).where(PeerRow.node_id == params.key_id))
         if row is None:
             raise _Refused(Refusal.UNKNOWN_PEER, "no peer has this node id", None)
+        # Until the signature verifies, the caller is a stranger using a peer's node id
+        # (node ids are in descriptors): its refusals spend the strangers' budget and
+        # raise no alert naming the peer, so nobody can drown a partner's real refusals.
         if row.status not in _SPEAKING:
-            raise _Refused(Refusal.PEER_NOT_ACTIVE, f"the peering is {row.status}", row)
+            raise _Refused(Refusal.PEER_NOT_ACTIVE, f"the peering is {row.status}", None)
         try:
             signed = verify_request(
                 request.method,
@@ -121,7 +125,7 @@ class PeerRequests:
                 key=Ed25519PublicKey.from_public_bytes(base64.b64decode(row.signing_key)),
             )
         except SignatureRefused as exc:
-            raise _Refused(exc.refusal, str(exc), row) from exc
+            raise _Refused(exc.refusal, str(exc), None) from exc
         if signed.get(AUDIENCE_HEADER) != uow.node_id:
             raise _Refused(Refusal.WRONG_AUDIENCE, "signed for another node", row)
         if not digest_matches(signed.get("content-digest"), request.body):

@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+import structlog
 from sqlalchemy import select
 
 from caveat.adapters.db.models.federation import PeerLinkRow, PeerRow
@@ -25,6 +26,8 @@ from caveat.services.kernel.authorize import authorize
 from caveat.services.kernel.principal import Acting, ConsoleOperator
 from caveat.services.kernel.uow import CallContext, UnitOfWorkFactory
 from caveat.services.ledger import MonitoringService, WitnessService
+
+log = structlog.get_logger("caveat.federation")
 
 BACKOFF_FIRST = timedelta(seconds=30)
 BACKOFF_MAX = timedelta(hours=1)
@@ -124,6 +127,9 @@ class PeerSync:
             self._releases.pull(ctx, peer_id)  # what it released to us, from our cursor
         except CaveatError as exc:
             error = f"{exc.code}: {exc.detail}"
+        except Exception as exc:  # a hostile or broken peer must not stop the round
+            log.exception("sync with a peer failed unexpectedly", peer_id=peer_id)
+            error = f"internal_error: {type(exc).__name__}"
         return self._record(ctx, peer_id, error[:500], peer_size, cosigned)
 
     def _witness_name(self, peer_id: str) -> str:

@@ -27,8 +27,8 @@ class PeerTransport(Protocol):
     HTTPS with httpx) and brings back its answer."""
 
     def send(
-        self, method: str, url: str, headers: dict[str, str], body: bytes
+        self, method: str, url: str, headers: dict[str, str], body: bytes, *, limit: int
     ) -> tuple[int, bytes]:
-        """The answer's status and body; ``ConnectionError`` when the peer cannot be
-        reached (refused, timed out, TLS failed)."""
+        """The answer's status and body of at most ``limit`` bytes; ``ConnectionError``
+        when the peer cannot be reached (refused, timed out, TLS failed) or answers more."""
         ...

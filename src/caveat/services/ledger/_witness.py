@@ -297,16 +297,36 @@ class WitnessService:
             return Witness(row.name, row.vkey, row.url, 0)
 
     def witness_each_other_in(
-        self, uow: UnitOfWork, actor: Actor, *, log_vkey: str, witness_vkey: str, url: str
+        self,
+        uow: UnitOfWork,
+        actor: Actor,
+        *,
+        log_vkey: str,
+        witness_vkey: str,
+        url: str,
+        replacing: tuple[str, str] | None = None,
     ) -> None:
         """Inside a peering's acceptance (its own authorization): witness the peer's log
         and ask the peer to witness ours. The keys are the peer descriptor's, confirmed by
-        its fingerprint; a peer's new keys replace the old ones (the log continues, so
-        what was cosigned stays the starting point)."""
+        its fingerprint. A peer's new keys replace only its own old ones (``replacing``:
+        its log and witness keys in use; the log continues, so what was cosigned stays
+        the starting point): a log or witness of that name held by anyone else, or this
+        node's own, is refused, so no partner takes over another's entries."""
         log = verifier_from_vkey(log_vkey)
         cosigner = verifier_from_vkey(witness_vkey)
         session = uow.session
+        if log.name == self._ledger.origin or cosigner.name == self.cosigner().name:
+            raise Conflict("the peer's keys carry this node's own name", code="peer_key_name_taken")
         logged = session.get(WitnessedLogRow, log.name)
+        witness_row = session.get(LedgerWitnessRow, cosigner.name)
+        for row, mine in ((logged, 0), (witness_row, 1)):
+            if row is not None and (replacing is None or row.vkey != replacing[mine]):
+                raise Conflict(
+                    f"a log or witness named {row.vkey.split('+', 1)[0]!r} is already known "
+                    "with other keys",
+                    code="peer_key_name_taken",
+                    hint="the partner's node needs a name no other node here uses",
+                )
         if logged is None:
             session.add(
                 WitnessedLogRow(
@@ -316,7 +336,7 @@ class WitnessService:
         else:
             logged.vkey, logged.updated_at = log_vkey, uow.now
         uow.record("ledger.log_trusted", actor, target_id=log.name, data={"vkey": log_vkey})
-        witness = session.get(LedgerWitnessRow, cosigner.name)
+        witness = witness_row
         if witness is None:
             session.add(
                 LedgerWitnessRow(

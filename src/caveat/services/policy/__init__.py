@@ -25,6 +25,7 @@ from caveat.services.policy._holdings import (
 )
 from caveat.services.policy._loader import (
     find_resource,
+    not_found,
     people_rows,
     resource_of,
     subject_of,
@@ -52,6 +53,7 @@ __all__ = [
     "ResourceView",
     "WhoCanReport",
     "find_resource",
+    "not_found",
     "people_rows",
     "resource_of",
     "subject_of",

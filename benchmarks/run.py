@@ -18,6 +18,7 @@ from benchmarks import (
     policy,
     proficiency,
     screening,
+    taxii,
     web_list,
 )
 
@@ -37,6 +38,7 @@ def main() -> None:
         "compliance": compliance.run(postgres),
         "web_list": web_list.run(postgres),
         "plans": plans.run(postgres),  # populates 1M rows per database: minutes
+        "taxii": taxii.run(postgres),  # 100,000 STIX objects beside medallion: minutes
         "load": load.run(postgres),  # three configurations of CAVEAT_BENCH_LOAD_SECONDS each
     }
     print(json.dumps(results, indent=2))

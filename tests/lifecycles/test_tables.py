@@ -16,17 +16,22 @@ from caveat.domain.lifecycles import (
     AUTHORIZATION,
     LIFECYCLES,
     PEER,
+    PROCEDURE,
     RELEASE,
+    ROUND,
     SCREENING_HIT,
     UPLOAD,
     VISIT,
     AuthorizationStatus,
+    ProcedureStatus,
+    RoundStatus,
     UploadState,
     VisitStatus,
 )
 from caveat.domain.permissions import PERMISSIONS, Act
 
 P = PeerStatus
+T, N = ProcedureStatus, RoundStatus
 A, Z, R, V, H, U = (
     AgreementStatus,
     AuthorizationStatus,
@@ -76,6 +81,15 @@ EXPECTED: dict[str, dict[str, tuple[set[Any], Any, Act | Who]]] = {
         "discard_keys": ({P.ROTATING}, P.ACTIVE, Act.PEER_REVOKE),
         "revoke": ({P.PROPOSED, P.ACTIVE, P.ROTATING}, P.REVOKED, Act.PEER_REVOKE),
     },
+    "procedure": {
+        "approve": ({T.DRAFT}, T.APPROVED, Act.PROFICIENCY_PROCEDURE_APPROVE),
+        "supersede": ({T.APPROVED}, T.SUPERSEDED, Act.PROFICIENCY_PROCEDURE_APPROVE),
+    },
+    "round": {
+        "submit": ({N.OPEN}, N.OPEN, Act.PROFICIENCY_SUBMIT),
+        "close": ({N.OPEN}, N.CLOSED, Act.PROFICIENCY_ROUND_CLOSE),
+        "cancel": ({N.OPEN}, N.CANCELLED, Act.PROFICIENCY_ROUND_CLOSE),
+    },
 }
 TERMINAL = {
     "agreement": {A.EXPIRED, A.TERMINATED},
@@ -85,6 +99,8 @@ TERMINAL = {
     "screening hit": {H.FALSE_POSITIVE, H.TRUE_MATCH},
     "upload": {U.COMPLETED, U.ABORTED, U.EXPIRED},
     "peer": {P.REVOKED},
+    "procedure": {T.SUPERSEDED},
+    "round": {N.CLOSED, N.CANCELLED},
 }
 INITIAL = {
     "agreement": A.DRAFT,
@@ -94,6 +110,8 @@ INITIAL = {
     "screening hit": H.OPEN,
     "upload": U.OPEN,
     "peer": P.PROPOSED,
+    "procedure": T.DRAFT,
+    "round": N.OPEN,
 }
 # (verb, state) -> code of the refusal; every other refused move: the lifecycle's code.
 CODES: dict[str, tuple[str, dict[tuple[str, StrEnum], str]]] = {
@@ -112,6 +130,8 @@ CODES: dict[str, tuple[str, dict[tuple[str, StrEnum], str]]] = {
     "screening hit": ("hit_already_resolved", {}),
     "upload": ("upload_expired", {}),
     "peer": ("invalid_peer_transition", {}),
+    "procedure": ("procedure_not_draft", {}),
+    "round": ("round_not_open", {}),
 }
 
 IDS = [lc.name for lc in LIFECYCLES]
@@ -127,6 +147,8 @@ def test_there_is_one_table_per_lifecycle() -> None:
         "screening hit": SCREENING_HIT,
         "upload": UPLOAD,
         "peer": PEER,
+        "procedure": PROCEDURE,
+        "round": ROUND,
     }
 
 

@@ -45,6 +45,11 @@ TARGETS: dict[str, Target] = {
     "lead-of-project": Target(
         person_id=PEER, organisation_id=OTHER_ORG, project_leads=frozenset({ME})
     ),
+    "other-lab,round-open": Target(organisation_id=OTHER_ORG, round_coordinator=PEER),
+    "other-lab,round-closed": Target(
+        organisation_id=OTHER_ORG, round_coordinator=PEER, round_closed=True
+    ),
+    "other-lab,coordinated-round": Target(organisation_id=OTHER_ORG, round_coordinator=ME),
 }
 
 

@@ -28,6 +28,7 @@ from caveat.api.routes import (
     ledger,
     people,
     policy,
+    proficiency,
     registry,
     releases,
     taxii,
@@ -84,6 +85,7 @@ def create_app(node: Node) -> FastAPI:
         federation_protocol.router,
         taxii.router,
         taxii.admin,
+        proficiency.router,
     ):
         app.include_router(router)
     static = resources.files("caveat.api").joinpath("static/swagger")

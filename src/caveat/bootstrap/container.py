@@ -19,6 +19,7 @@ from caveat.adapters.files import make_private_dir
 from caveat.adapters.kek import LocalKekFile
 from caveat.adapters.keys import LocalKeyFiles
 from caveat.adapters.pdf_report import PdfReports
+from caveat.adapters.proficiency_plots import SvgPlots
 from caveat.bootstrap.settings import HashProfile, Settings
 from caveat.domain.credentials import PRODUCTION_COST, TEST_COST, PasswordHashing
 from caveat.domain.errors import InvalidInput
@@ -90,6 +91,7 @@ from caveat.services.policy import (
     HoldingsService,
     PolicyService,
 )
+from caveat.services.proficiency import ProficiencyService
 from caveat.services.programmes import ProgrammeRecords, ProgrammeService
 from caveat.services.projects import ProjectService
 
@@ -140,6 +142,7 @@ class Node:
     grants: GrantService
     effects: AccessEffects
     taxii: TaxiiService
+    proficiency: ProficiencyService
 
     def close(self) -> None:
         """Release database connections."""
@@ -331,6 +334,9 @@ def _build(
         grants=GrantService(uow=uow, policy=policy, conduct_alert=_conduct_alert(monitoring)),
         effects=AccessEffects(uow=uow, policy=policy),
         taxii=TaxiiService(uow=uow, policy=policy, catalogue=catalogue),
+        proficiency=ProficiencyService(
+            uow=uow, policy=policy, catalogue=catalogue, plots=SvgPlots()
+        ),
     )
 
 
@@ -517,4 +523,11 @@ def seed_demo(node: Node) -> dict[str, NewAccount]:
         clock=node.uow.clock,
     )
     demo.seed_content(node.artifacts, node.people, demo_content.files(), clock=node.uow.clock)
+    demo.seed_proficiency(
+        node.proficiency,
+        node.projects,
+        node.people,
+        results_csv=demo_content.proficiency_results_csv(),
+        clock=node.uow.clock,
+    )
     return accounts

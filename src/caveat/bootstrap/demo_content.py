@@ -136,6 +136,14 @@ def trial_report() -> bytes:
     return bytes(pdf.output())
 
 
+def proficiency_results_csv() -> bytes:
+    """ONERA's results for the demo's proficiency rounds, as a laboratory would upload them."""
+    return (
+        b"item,value,unit,standard_uncertainty,coverage_factor,replicates,notes\r\n"
+        b"Sphere S-01,0.1009,m^2,0.0021,2,0.1006;0.1010;0.1011,chamber CH2 at Fauga\r\n"
+    )
+
+
 def rcs_csv(marking: str) -> bytes:
     """Radar cross-section by azimuth and frequency (a smooth synthetic body)."""
     lines = [f"# {marking}", "azimuth_deg,frequency_ghz,rcs_dbsm"]

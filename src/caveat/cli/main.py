@@ -64,6 +64,7 @@ class CaveatCommands(LazyGroup):
         "control-list": "caveat.cli.control_lists:control_list",
         "federation": "caveat.cli.federation:federation",
         "taxii": "caveat.cli.taxii:taxii",
+        "proficiency": "caveat.cli.proficiency:proficiency",
     }
 
 

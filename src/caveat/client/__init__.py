@@ -17,6 +17,7 @@ import httpx
 
 from caveat.client.account import Account
 from caveat.client.artifacts import Artifacts
+from caveat.client.proficiency import Proficiency
 from caveat.client.releases import Releases
 from caveat.client.taxii import Taxii
 from caveat.domain.errors import (
@@ -108,6 +109,7 @@ class CaveatClient:
         self.artifacts = Artifacts(self)
         self.releases = Releases(self)
         self.taxii = Taxii(self)
+        self.proficiency = Proficiency(self)
         if token:
             self.use_token(token)
 

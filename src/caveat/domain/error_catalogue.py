@@ -1397,6 +1397,92 @@ class ErrorCode(StrEnum):
         "A sealed value is malformed, altered, or sealed under another key.",
     )
 
+    # -- standardized test and evaluation (issue 19)
+    UNKNOWN_PROCEDURE = (
+        "unknown_procedure",
+        ErrorKind.NOT_FOUND,
+        "No such test procedure or procedure version (or none you may see).",
+    )
+    UNKNOWN_ROUND = (
+        "unknown_round",
+        ErrorKind.NOT_FOUND,
+        "No such proficiency round (or none you may see: rounds are their project's).",
+    )
+    UNKNOWN_PLOT = (
+        "unknown_plot",
+        ErrorKind.NOT_FOUND,
+        "The round has no such plot: no item of that id, a kind other than results, scores "
+        "or mandel, or a round not closed yet.",
+    )
+    UNKNOWN_ROUND_ITEM = (
+        "unknown_round_item",
+        ErrorKind.INVALID,
+        "The round has no item of that name; `field` (and the row, in a file) says where.",
+    )
+    UNKNOWN_UNIT = (
+        "unknown_unit",
+        ErrorKind.INVALID,
+        "The unit is not one Caveat's unit library (pint) knows; `field` names it.",
+    )
+    INCOMPATIBLE_UNIT = (
+        "incompatible_unit",
+        ErrorKind.INVALID,
+        "The unit reported measures another quantity than the procedure's unit (or is not "
+        "linear), so it cannot be converted; `field` names it.",
+    )
+    INVALID_RESULTS_FILE = (
+        "invalid_results_file",
+        ErrorKind.INVALID,
+        "A results file (CSV or XLSX) was refused whole: `errors` lists each row and column "
+        "at fault; nothing was submitted.",
+    )
+    NOT_A_ROUND_LABORATORY = (
+        "not_a_round_laboratory",
+        ErrorKind.DENIED,
+        "Your organisation is not a laboratory of this round; only participants submit.",
+    )
+    COORDINATOR_NOT_MEMBER = (
+        "coordinator_not_member",
+        ErrorKind.INVALID,
+        "A round's coordinator must be a current member of the round's project.",
+    )
+    DUPLICATE_PROCEDURE = (
+        "duplicate_procedure",
+        ErrorKind.CONFLICT,
+        "The project has a procedure of that name; a change is a new version of it.",
+    )
+    PROCEDURE_NOT_APPROVED = (
+        "procedure_not_approved",
+        ErrorKind.CONFLICT,
+        "A round follows an approved procedure version; this one is a draft or superseded.",
+    )
+    PROCEDURE_NOT_DRAFT = (
+        "procedure_not_draft",
+        ErrorKind.CONFLICT,
+        "Only a draft procedure version is approved; this one is approved or superseded.",
+    )
+    ROUND_NOT_OPEN = (
+        "round_not_open",
+        ErrorKind.CONFLICT,
+        "The round is closed or cancelled: it takes no more results and cannot move again.",
+    )
+    DEADLINE_PASSED = (
+        "deadline_passed",
+        ErrorKind.CONFLICT,
+        "The round's deadline for results has passed.",
+    )
+    ALREADY_SUBMITTED = (
+        "already_submitted",
+        ErrorKind.CONFLICT,
+        "Your laboratory has submitted a result for this item already (one per item).",
+    )
+    ROUND_NOT_EVALUABLE = (
+        "round_not_evaluable",
+        ErrorKind.CONFLICT,
+        "The round cannot be scored as it stands (too few results for an item, results "
+        "without spread, an uncertainty of zero); `reason` and the item say which.",
+    )
+
     # --- INTERNAL: a failure without a more specific code
     # -- federation (issue 18)
     INVALID_DESCRIPTOR = (
@@ -1464,6 +1550,23 @@ class ErrorCode(StrEnum):
         "unmarked_stix_object",
         ErrorKind.INVALID,
         "A STIX object without a Caveat label, and no default label was configured.",
+    )
+    PEER_IDENTITY_CHANGED = (
+        "peer_identity_changed",
+        ErrorKind.CONFLICT,
+        "A peer's new descriptor names another nation or organisation: that is a new "
+        "peering, not a key rotation.",
+    )
+    PEER_NAME_TAKEN = (
+        "peer_name_taken",
+        ErrorKind.CONFLICT,
+        "Another peer already has this name (peers are found by name).",
+    )
+    PEER_KEY_NAME_TAKEN = (
+        "peer_key_name_taken",
+        ErrorKind.CONFLICT,
+        "A peer's log or witness key carries a name another peer, witness or this node "
+        "already holds with other keys.",
     )
     NODE_RELEASE_DENIED = (
         "node_release_denied",

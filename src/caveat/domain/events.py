@@ -212,6 +212,43 @@ _TYPES = [
     EventType(
         "taxii.object_deleted", 1, "taxii_collection", "versions of a STIX object were deleted"
     ),
+    EventType(
+        "proficiency.procedure_created", 1, "procedure", "a test procedure was created (draft v1)"
+    ),
+    EventType(
+        "proficiency.procedure_version_added", 1, "procedure", "a new draft procedure version"
+    ),
+    EventType(
+        "proficiency.procedure_approved",
+        1,
+        "procedure",
+        "a procedure version was approved (the one it supersedes named)",
+    ),
+    EventType(
+        "proficiency.round_opened",
+        1,
+        "proficiency_round",
+        "a proficiency round was opened: laboratories, items, deadline, method choices",
+    ),
+    EventType(
+        "proficiency.results_submitted",
+        1,
+        "proficiency_round",
+        "a laboratory submitted results (one event per form, request or file)",
+    ),
+    EventType(
+        "proficiency.round_closed",
+        1,
+        "proficiency_round",
+        "a round was closed and scored: x_pt, u(x_pt), sigma_pt per item and every score",
+    ),
+    EventType("proficiency.round_cancelled", 1, "proficiency_round", "a round was cancelled"),
+    EventType(
+        "proficiency.results_read",
+        1,
+        "proficiency_round",
+        "someone read other laboratories' results of a round (one event per request)",
+    ),
 ]
 
 CATALOG: dict[str, EventType] = {t.name: t for t in _TYPES}

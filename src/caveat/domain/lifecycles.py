@@ -1,5 +1,5 @@
 """The lifecycle tables: agreement, export authorization, release request, visit,
-screening hit and upload session (ADR 0014).
+screening hit, upload session, peer, procedure version and proficiency round (ADR 0014).
 
 Each table is the one statement of which verb moves a record from which state to which,
 and who may make the move; services call ``require_move`` with it, pages offer the verbs
@@ -202,6 +202,61 @@ PEER: Lifecycle[PeerStatus] = Lifecycle(
 )
 
 
+# -- standardized test and evaluation (issue 19): a procedure version is approved by a
+#    programme manager who did not write it, and superseded when a later one is approved;
+#    a round takes submissions while open and is closed (scored) or cancelled by its
+#    coordinator -------------------------------------------------------------------------
+
+
+class ProcedureStatus(StrEnum):
+    """Where a procedure version stands."""
+
+    DRAFT = "draft"
+    APPROVED = "approved"
+    SUPERSEDED = "superseded"
+
+
+_T = ProcedureStatus
+PROCEDURE: Lifecycle[ProcedureStatus] = Lifecycle(
+    name="procedure",
+    initial=_T.DRAFT,
+    transitions=(
+        Transition(
+            "approve", frozenset({_T.DRAFT}), _T.APPROVED, Act.PROFICIENCY_PROCEDURE_APPROVE
+        ),
+        # Made by the approval of a later version, in the same transaction.
+        Transition(
+            "supersede", frozenset({_T.APPROVED}), _T.SUPERSEDED, Act.PROFICIENCY_PROCEDURE_APPROVE
+        ),
+    ),
+    terminal=frozenset({_T.SUPERSEDED}),
+    code="procedure_not_draft",
+    labels={_T.DRAFT: "a draft"},
+)
+
+
+class RoundStatus(StrEnum):
+    """Where a proficiency round stands: results are blind until it is closed."""
+
+    OPEN = "open"
+    CLOSED = "closed"
+    CANCELLED = "cancelled"
+
+
+_O = RoundStatus
+ROUND: Lifecycle[RoundStatus] = Lifecycle(
+    name="round",
+    initial=_O.OPEN,
+    transitions=(
+        Transition("submit", frozenset({_O.OPEN}), _O.OPEN, Act.PROFICIENCY_SUBMIT),
+        Transition("close", frozenset({_O.OPEN}), _O.CLOSED, Act.PROFICIENCY_ROUND_CLOSE),
+        Transition("cancel", frozenset({_O.OPEN}), _O.CANCELLED, Act.PROFICIENCY_ROUND_CLOSE),
+    ),
+    terminal=frozenset({_O.CLOSED, _O.CANCELLED}),
+    code="round_not_open",
+)
+
+
 LIFECYCLES: tuple[Lifecycle[Any], ...] = (
     AGREEMENT,
     AUTHORIZATION,
@@ -210,4 +265,6 @@ LIFECYCLES: tuple[Lifecycle[Any], ...] = (
     SCREENING_HIT,
     UPLOAD,
     PEER,
+    PROCEDURE,
+    ROUND,
 )

@@ -30,6 +30,13 @@ from caveat.services.identity import NewAccount, PeopleService, RegistryService
 from caveat.services.kernel.principal import ConsoleOperator, Principal
 from caveat.services.kernel.uow import CallContext, Clock
 from caveat.services.policy import CatalogueService, GrantService
+from caveat.services.proficiency import (
+    ItemDraft,
+    ProcedureDraft,
+    ProficiencyService,
+    ResultDraft,
+    RoundDraft,
+)
 from caveat.services.programmes import ProgrammeService
 from caveat.services.projects import ProjectService
 
@@ -556,3 +563,85 @@ def seed_content(
             media_type=file.media_type,
             size=len(data),
         )
+
+
+# Standardized test and evaluation (issue 19): a procedure written by AFRL and approved
+# by DSTL's programme manager, who coordinates two rounds among the five nations'
+# laboratories. The first is closed and scored (WTD 81 is the outlier); the second is
+# still open and blind: each laboratory sees its own result only.
+PROFICIENCY_PROCEDURE = "Radar cross-section of a calibration sphere"
+PROFICIENCY_CLOSED = "Calibration sphere RCS, round 2026-1"
+PROFICIENCY_OPEN = "Calibration sphere RCS, round 2026-2"
+PROFICIENCY_LABS = ("AFRL", "DSTL", "ONERA", "WTD81", "FFI")
+# (submitter, value, unit, standard uncertainty, replicates): the measured RCS of the
+# 0.1 m² sphere; DSTL reports in cm², WTD 81 is off by a fifth.
+PROFICIENCY_RESULTS = (
+    ("alice", 0.1003, "m^2", 0.0018, (0.1001, 0.1004, 0.1004)),
+    ("bob", 998.0, "cm^2", 16.0, (996.0, 999.0, 999.0)),
+    ("dieter", 0.1196, "m^2", 0.0025, (0.1189, 0.1199, 0.1200)),
+    ("ingrid", 0.0991, "m^2", 0.0020, (0.0988, 0.0992, 0.0993)),
+)
+
+
+def seed_proficiency(
+    proficiency: ProficiencyService,
+    projects: ProjectService,
+    people: PeopleService,
+    *,
+    results_csv: bytes,
+    clock: Clock,
+) -> None:
+    """A procedure, a closed and scored round and an open, blind one, through the
+    services as the people named (ONERA's results come as a CSV file)."""
+    ctx = CallContext.cli()
+
+    def who(username: str) -> Principal:
+        return Principal(person=people.get_person(username), mfa_at=clock())
+
+    # FFI's security officer submits for her laboratory: she needs the project.
+    projects.add_member(ConsoleOperator("demo-seed"), ctx, "Passive Sensor Fusion", "ingrid")
+    draft = proficiency.create_procedure(
+        who("alice"),
+        ctx,
+        project="Passive Sensor Fusion",
+        name=PROFICIENCY_PROCEDURE,
+        draft=ProcedureDraft(
+            measurand="monostatic radar cross-section of the 0.1 m² sphere at 10 GHz, HH",
+            unit="m^2",
+            method="anechoic chamber, stepped-frequency, background subtracted, three sweeps",
+            equipment="vector network analyser, standard gain horns, the circulated sphere",
+            acceptance_criteria="|z| ≤ 2 satisfactory, |z| ≥ 3 unsatisfactory",
+            uncertainty_reporting="standard uncertainty with its coverage factor (k = 2)",
+        ),
+        label="UNCLASSIFIED",
+    )
+    version = proficiency.approve(who("paul"), ctx, draft.id)
+    for title, days in ((PROFICIENCY_CLOSED, 14), (PROFICIENCY_OPEN, 30)):
+        opened = proficiency.open_round(
+            who("paul"),
+            ctx,
+            RoundDraft(
+                project="Passive Sensor Fusion",
+                procedure_version=version.id,
+                title=title,
+                deadline=clock() + timedelta(days=days),
+                laboratories=PROFICIENCY_LABS,
+                items=(ItemDraft("Sphere S-01"),),
+                label="UNCLASSIFIED",
+            ),
+        )
+        closing = title == PROFICIENCY_CLOSED
+        for username, value, unit, u, replicates in PROFICIENCY_RESULTS:
+            if not closing and username in ("dieter", "ingrid"):
+                continue  # the open round is waiting for two laboratories
+            proficiency.submit(
+                who(username),
+                ctx,
+                opened.id,
+                [ResultDraft("Sphere S-01", value, unit, u, 2.0, replicates)],
+            )
+        proficiency.upload(
+            who("claire"), ctx, opened.id, filename="onera-results.csv", content=results_csv
+        )
+        if closing:
+            proficiency.close(who("paul"), ctx, opened.id)

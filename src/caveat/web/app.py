@@ -22,8 +22,10 @@ from caveat.web.routes import (
     control_lists,
     dashboard,
     federation,
+    intel,
     ledger,
     policy,
+    proficiency,
     programmes,
     releases,
 )
@@ -92,6 +94,8 @@ def install_web(app: FastAPI) -> None:
         control_lists.router,
         releases.router,
         federation.router,
+        intel.router,
+        proficiency.router,
     ):
         app.include_router(router)
 

@@ -70,6 +70,8 @@ class Target:
     project_leads: frozenset[str] = frozenset()  # person ids leading the project
     requested_by: str | None = None  # who asked for what is being decided
     beneficiary_id: str | None = None  # who gains access by the change (grants, read-ons)
+    round_coordinator: str | None = None  # the person coordinating a proficiency round
+    round_closed: bool = False  # a proficiency round's results are no longer blind
     extra: dict[str, str] = field(default_factory=dict)
 
 
@@ -188,6 +190,17 @@ ORIGINATOR = _Predicate(
 )
 PROJECT_LEAD = _Predicate(
     "lead of the project", Code.POLICY_DENIED, lambda a, t: a.person_id in t.project_leads
+)
+COORDINATOR = _Predicate(
+    "coordinator of the round",
+    Code.POLICY_DENIED,
+    lambda a, t: _is(a.person_id, t.round_coordinator),
+)
+ROUND_CLOSED = _Predicate(
+    "the round is closed",
+    Code.POLICY_DENIED,
+    lambda a, t: a.person_id is not None and t.round_closed,
+    why="other laboratories' results stay blind until the round closes",
 )
 NOT_REQUESTER = _Predicate(
     "not who asked",

@@ -16,6 +16,7 @@ from enum import StrEnum
 
 from caveat.domain.identity import Role
 from caveat.domain.permissions.rules import (
+    COORDINATOR,
     GRANTING_NATION,
     NOT_REQUESTER,
     NOT_SELF,
@@ -23,6 +24,7 @@ from caveat.domain.permissions.rules import (
     OWN_ORGANISATION,
     PARTY,
     PROJECT_LEAD,
+    ROUND_CLOSED,
     SELF,
     SIGNED_IN,
     FreshSecondFactor,
@@ -121,6 +123,14 @@ class Act(StrEnum):
     TAXII_READ = "taxii.read"
     TAXII_ADD = "taxii.add"
     TAXII_DELETE = "taxii.delete"
+    # standardized test and evaluation: procedures and proficiency rounds (issue 19)
+    PROFICIENCY_PROCEDURE_WRITE = "proficiency.procedure_write"  # a procedure or new version
+    PROFICIENCY_PROCEDURE_APPROVE = "proficiency.procedure_approve"
+    PROFICIENCY_ROUND_OPEN = "proficiency.round_open"
+    PROFICIENCY_ROUND_CLOSE = "proficiency.round_close"  # close (and score) or cancel
+    PROFICIENCY_SUBMIT = "proficiency.submit"  # a laboratory's results
+    PROFICIENCY_READ = "proficiency.read"  # procedures, rounds, one's own laboratory's results
+    PROFICIENCY_RESULT_READ = "proficiency.result_read"  # a laboratory's submission and scores
     # policy tools for officers
     POLICY_EXPLAIN = "policy.explain"
     POLICY_WHO_CAN = "policy.who_can"
@@ -292,6 +302,19 @@ PERMISSIONS: dict[Act, Permission] = {
     Act.TAXII_READ: _p(RD, PERSON),
     Act.TAXII_ADD: _p(W, PERSON),
     Act.TAXII_DELETE: _p(W, any_of(CONSOLE, ORIGINATOR)),
+    # -- standardized test and evaluation (issue 19): anyone drafts a procedure version, a
+    #    programme manager who did not write it approves it; programme managers open
+    #    rounds, their coordinator closes them; a laboratory's own people submit its
+    #    results. Results are blind: another laboratory's are read only once the round is
+    #    closed (its coordinator reads them all); what is read is still the policy's
+    #    decision on each submission's label.
+    Act.PROFICIENCY_PROCEDURE_WRITE: _p(W, any_of(CONSOLE, PERSON)),
+    Act.PROFICIENCY_PROCEDURE_APPROVE: _p(W, all_of(role(R.PROGRAMME_MANAGER), NOT_REQUESTER)),
+    Act.PROFICIENCY_ROUND_OPEN: _p(W, any_of(CONSOLE, role(R.PROGRAMME_MANAGER))),
+    Act.PROFICIENCY_ROUND_CLOSE: _p(W, COORDINATOR),
+    Act.PROFICIENCY_SUBMIT: _p(W, OWN_ORGANISATION),
+    Act.PROFICIENCY_READ: _p(RD, PERSON),
+    Act.PROFICIENCY_RESULT_READ: _p(RD, any_of(OWN_ORGANISATION, COORDINATOR, ROUND_CLOSED)),
     # -- policy tools
     # Officers explain (and what-if) decisions of people of their own organisation only.
     Act.POLICY_EXPLAIN: _p(RD, any_of(OWN_OFFICER, CONSOLE)),

@@ -12,6 +12,7 @@ from here only (an import-linter contract keeps the modules beside it private)."
 
 from __future__ import annotations
 
+from caveat.services.intel._browse import Entry, Link, Listing, ObjectPage
 from caveat.services.intel._filters import (
     DEFAULT_LIMIT,
     MAX_LIMIT,
@@ -43,7 +44,11 @@ __all__ = [
     "MEDIA_TAXII",
     "Collection",
     "Endpoint",
+    "Entry",
     "Filters",
+    "Link",
+    "Listing",
+    "ObjectPage",
     "Outcome",
     "Page",
     "Status",

@@ -40,6 +40,7 @@ class Endpoint(StrEnum):
     OBJECT = "object"
     VERSIONS = "versions"
     DELETE = "delete"
+    WEB = "web"  # the web pages (they take no TAXII parameters)
 
 
 # §5.3-5.8: which parameters each endpoint supports.

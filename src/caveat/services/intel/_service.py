@@ -17,11 +17,12 @@ from typing import Any
 from sqlalchemy import Row, select
 
 from caveat.adapters.db.models.taxii import TaxiiCollectionRow, TaxiiStatusRow
-from caveat.domain.errors import NotFound
+from caveat.domain.errors import InvalidInput, NotFound
 from caveat.domain.labels import TLP, Label
 from caveat.domain.permissions import Act, Target
+from caveat.services.intel._browse import Listing, ObjectPage, listing, object_page
 from caveat.services.intel._collections import create_in, not_found, view, visible_row, visible_rows
-from caveat.services.intel._filters import Endpoint, Filters, cursor
+from caveat.services.intel._filters import Endpoint, Filters, cursor, parse_timestamp, read_filters
 from caveat.services.intel._query import any_readable, fetch_page, readable_labels, reader
 from caveat.services.intel._views import Collection, Page, Status, Version
 from caveat.services.intel._writes import (
@@ -276,18 +277,89 @@ class TaxiiService:
                 raise _object_missing(object_id)
         items = self._versions(rows, content)
         page = Page(items, more, cursor(items[-1].date_added) if more and items else None)
-        if items:
-            with self._uow(ctx) as uow:
-                uow.record(
-                    "taxii.objects_read",
-                    by.actor(),
-                    target_id=collection_id,
-                    data={
-                        "endpoint": endpoint.value,
-                        "count": len(items),
-                        "resources": [item.resource_id for item in items],
-                    },
-                )
+        self._record_read(by, ctx, collection_id, endpoint, [i.resource_id for i in items])
+        return page
+
+    def _record_read(
+        self,
+        by: Principal,
+        ctx: CallContext,
+        collection_id: str,
+        endpoint: Endpoint,
+        resources: list[str],
+    ) -> None:
+        """The request's one ``taxii.objects_read`` event, when it returned anything."""
+        if not resources:
+            return
+        with self._uow(ctx) as uow:
+            uow.record(
+                "taxii.objects_read",
+                by.actor(),
+                target_id=collection_id,
+                data={"endpoint": endpoint.value, "count": len(resources), "resources": resources},
+            )
+
+    # web pages: the same reads, shaped for people (``_browse.py``)
+
+    def browse(
+        self,
+        by: Principal,
+        ctx: CallContext,
+        collection_id: str,
+        *,
+        types: tuple[str, ...] = (),
+        level: int | None = None,
+        source: str | None = None,
+        next: str | None = None,
+    ) -> Listing:
+        """A page of the last version of each object the caller may read, newest first,
+        filtered by STIX type, classification level (0-4, the common scale) and source (the
+        originating organisation's id); ``next`` is the previous page's ``Listing.next``."""
+        authorize(by, Act.TAXII_READ)
+        params = [("match[type]", t) for t in types] + ([("next", next)] if next else [])
+        filters = read_filters(params, Endpoint.OBJECTS)  # the same checks as TAXII's
+        if level is not None and not 0 <= level <= 4:
+            raise InvalidInput(
+                "level is 0-4 on the common scale", code="invalid_taxii_filter", field="level"
+            )
+        with self._uow.read() as session:
+            caller = reader(session, self._policy, by, self._uow.clock())
+            visible_row(session, caller, collection_id)
+            page = listing(
+                session,
+                caller.visible,
+                collection_id,
+                types=filters.types,
+                level=level,
+                source=source,
+                before=filters.after,
+                cursor_of=cursor,
+            )
+        self._record_read(by, ctx, collection_id, Endpoint.WEB, [e.resource_id for e in page.items])
+        return page
+
+    def object_page(
+        self,
+        by: Principal,
+        ctx: CallContext,
+        collection_id: str,
+        object_id: str,
+        version: str | None = None,
+    ) -> ObjectPage:
+        """One object as the caller may read it: a version (default the last they may
+        read), its readable versions, contents and neighbourhood. An object, or a
+        version, they may not read answers exactly as one not stored."""
+        authorize(by, Act.TAXII_READ)
+        at = None if version is None else parse_timestamp(version, "version")
+        with self._uow.read() as session:
+            caller = reader(session, self._policy, by, self._uow.clock())
+            visible_row(session, caller, collection_id)
+            page = object_page(session, caller.visible, collection_id, object_id, at)
+        if page is None:
+            raise _object_missing(object_id)
+        self._record_read(
+            by, ctx, collection_id, Endpoint.WEB, [e.resource_id for e in page.entries]
+        )
         return page
 
     def _versions(self, rows: Sequence[Row[Any]], content: bool) -> tuple[Version, ...]:

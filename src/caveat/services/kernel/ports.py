@@ -9,6 +9,7 @@ passes an adapter to a parameter typed with its port.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Protocol
 
 from caveat.domain.compliance.export_report import ExportReport
@@ -31,4 +32,48 @@ class PeerTransport(Protocol):
     ) -> tuple[int, bytes]:
         """The answer's status and body of at most ``limit`` bytes; ``ConnectionError``
         when the peer cannot be reached (refused, timed out, TLS failed) or answers more."""
+        ...
+
+
+class PlotRenderer(Protocol):
+    """Draws a proficiency round's plots as SVG documents
+    (``adapters.proficiency_plots.SvgPlots``: matplotlib, imported when first drawing).
+    Laboratories come as the viewer may see them (codes or names) with plain numbers."""
+
+    def results(
+        self,
+        *,
+        title: str,
+        unit: str,
+        labels: Sequence[str],
+        values: Sequence[float],
+        expanded: Sequence[float | None],
+        assigned: float,
+        assigned_expanded: float,
+    ) -> str:
+        """Results in ascending order with their expanded-uncertainty bars, and the band
+        x_pt ± U(x_pt)."""
+        ...
+
+    def scores(
+        self,
+        *,
+        title: str,
+        labels: Sequence[str],
+        series: Sequence[tuple[str, Sequence[float | None], float, float]],
+    ) -> str:
+        """One bar chart per score kind: (name, values, warning limit, action limit)."""
+        ...
+
+    def mandel(
+        self,
+        *,
+        title: str,
+        labels: Sequence[str],
+        h: Sequence[float],
+        h_critical: tuple[float, float],
+        k: Sequence[float] | None,
+        k_critical: tuple[float, float] | None,
+    ) -> str:
+        """Mandel's h (and k) by laboratory with the 5 % and 1 % critical values."""
         ...

@@ -4,7 +4,15 @@ Every table module is imported here so that ``Base.metadata`` is complete for
 migrations and schema comparisons.
 """
 
-from caveat.adapters.db.models import artifacts, compliance, federation, ledger, policy, taxii
+from caveat.adapters.db.models import (
+    artifacts,
+    compliance,
+    federation,
+    ledger,
+    policy,
+    proficiency,
+    taxii,
+)
 from caveat.adapters.db.models.base import NAMING, Base, BigId
 from caveat.adapters.db.models.core import (
     AddressThrottleRow,
@@ -44,5 +52,6 @@ __all__ = [
     "federation",
     "ledger",
     "policy",
+    "proficiency",
     "taxii",
 ]

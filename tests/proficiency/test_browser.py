@@ -1,0 +1,48 @@
+"""The demo's proficiency rounds in a real browser (Chromium, Playwright) against a real
+`caveat demo` server: the scores and plots render under the page's CSP with no console
+error, the open round is blind to a laboratory, and the coordinator closes it from the
+page. Screenshots land beside the others (docs/screenshots/ with
+CAVEAT_UPDATE_SCREENSHOTS=1)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Browser, expect
+
+from caveat.services import demo as scenario
+from tests.web.test_browser import Demo, _page, browser, demo, shots, sign_in
+
+__all__ = ["browser", "demo", "shots"]  # the fixtures, from the browser tests
+pytestmark = pytest.mark.slow
+
+
+def test_rounds_scores_and_plots_in_the_browser(browser: Browser, demo: Demo, shots: Path) -> None:
+    page, problems = _page(browser)
+    sign_in(page, demo, "bob")  # DSTL
+    page.get_by_role("link", name="Proficiency").first.click()
+    page.get_by_role("link", name=scenario.PROFICIENCY_CLOSED).click()
+    expect(page.get_by_role("heading", name="Sphere S-01: scores")).to_be_visible()
+    plots = page.locator("svg[role=img]")
+    expect(plots).to_have_count(3)
+    expect(page.get_by_role("rowheader", name="DSTL (yours)")).to_be_visible()
+    expect(page.get_by_text("unsatisfactory").first).to_be_visible()
+    page.screenshot(path=shots / "proficiency-round.png", full_page=True)
+    page.get_by_role("link", name="Proficiency testing").click()
+    page.get_by_role("link", name=scenario.PROFICIENCY_OPEN).click()
+    expect(page.get_by_role("heading", name="Your laboratory's results")).to_be_visible()
+    rows = page.locator("section[aria-labelledby=mine-h] tbody tr")
+    expect(rows).to_have_count(1)  # DSTL's only: blind until close
+    expect(page.locator("svg[role=img]")).to_have_count(0)
+    assert problems == []
+    coordinator, coordinator_problems = _page(browser)
+    sign_in(coordinator, demo, "paul")
+    coordinator.goto(page.url)
+    expect(coordinator.locator("section[aria-labelledby=mine-h] tbody tr")).to_have_count(3)
+    coordinator.get_by_role("button", name="Close and score the round").click()
+    expect(coordinator.get_by_text("round closed and scored")).to_be_visible()
+    page.reload()
+    expect(page.locator("svg[role=img]")).to_have_count(3)
+    assert coordinator_problems == []
+    assert problems == []

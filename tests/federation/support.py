@@ -71,7 +71,7 @@ def make_pair(
             node_name="node-b",
         ),
         FirstOperator(
-            username="bob",
+            username="operatorb",  # a short name can be drawn into the one-time password
             display_name="Bob B",
             email="bob@b.example",
             organisation="Node B Operations",

@@ -2,7 +2,12 @@ from __future__ import annotations
 
 import pytest
 
-from caveat.domain.passwords import MAX_LENGTH, WeakPassword, check_password
+from caveat.domain.passwords import (
+    MAX_LENGTH,
+    WeakPassword,
+    check_password,
+    draw_one_time_password,
+)
 
 
 @pytest.mark.parametrize(
@@ -36,3 +41,16 @@ def test_the_username_may_not_appear_in_the_password() -> None:
 @pytest.mark.parametrize("password", ["violet-harbour-lantern-42", "correct horse battery staple"])
 def test_passphrases_pass(password: str) -> None:
     check_password(password)
+
+
+def test_a_one_time_password_containing_the_username_is_drawn_again() -> None:
+    # A random draw may contain a three-letter username ("bob" in "x8Bob..."); it is
+    # discarded and the next draw taken, never offered to the person and refused.
+    draws = iter(["Zq8bobR2vL0kPw7mXc4Ty9", "Hn3Jd9Qx7Lp2Vw5Kz8Rt1M"])
+    drawn = draw_one_time_password(lambda: next(draws), username="bob")
+    assert drawn == "Hn3Jd9Qx7Lp2Vw5Kz8Rt1M"
+
+
+def test_drawing_gives_up_rather_than_accept_a_weak_password() -> None:
+    with pytest.raises(RuntimeError):
+        draw_one_time_password(lambda: "short", attempts=3)

@@ -7,7 +7,7 @@ estimate of guessability with the person's own names counted as known words.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from zxcvbn import zxcvbn
 
@@ -54,3 +54,25 @@ def check_password(
             field="password",
             hint=str(hint),
         )
+
+
+def draw_one_time_password(
+    draw: Callable[[], str],
+    *,
+    personal: Sequence[str] = (),
+    username: str | None = None,
+    attempts: int = 64,
+) -> str:
+    """The first of ``draw()``'s passwords that meets the policy itself.
+
+    A random draw can still be refused: it may contain a short username or a word of
+    the person's name. Such a draw is discarded, never weakened into acceptance.
+    """
+    for _ in range(attempts):
+        candidate = draw()
+        try:
+            check_password(candidate, personal=personal, username=username)
+        except WeakPassword:
+            continue
+        return candidate
+    raise RuntimeError(f"no acceptable one-time password in {attempts} draws")

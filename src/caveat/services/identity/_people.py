@@ -48,7 +48,7 @@ from caveat.domain.identity import (
     validate_nationalities,
     validate_username,
 )
-from caveat.domain.passwords import check_password
+from caveat.domain.passwords import check_password, draw_one_time_password
 from caveat.domain.permissions import Act, Target
 from caveat.domain.sealing import seal
 from caveat.services.identity._principal_loader import CITIZEN, RESIDENT
@@ -62,6 +62,10 @@ from caveat.services.kernel.uow import CallContext, UnitOfWork, UnitOfWorkFactor
 # (unit of work, rule, subject id, subject name, summary, data).
 ConductAlert = Callable[[UnitOfWork, str, str | None, str | None, str, dict[str, Any]], None]
 OPERATOR_CHANGED_PERSON = "operator_changed_person"
+
+
+def _random_password() -> str:
+    return secrets.token_urlsafe(18)
 
 
 def person_target(row: PersonRow, *, granting_nation: str | None = None) -> Target:
@@ -243,8 +247,12 @@ class PeopleService:
                 field="display_name",
             )
         one_time = password is None
-        chosen = password if password is not None else secrets.token_urlsafe(18)
-        check_password(chosen, personal=[display_name, email], username=username)
+        personal = [display_name, email]
+        if password is None:
+            chosen = draw_one_time_password(_random_password, personal=personal, username=username)
+        else:
+            chosen = password
+            check_password(chosen, personal=personal, username=username)
         password_hash = self._hashing.hash(chosen)  # slow: never inside the write
         with self._uow(ctx) as uow:
             org = by_reference(

@@ -46,8 +46,16 @@ demo: install ## Run a demo node with a multinational scenario at http://127.0.0
 serve: install ## Serve the node in $$CAVEAT_DATA_DIR (default var/caveat)
 	$(BIN)/caveat serve
 
-browser: ## Make sure Debian's Chromium is there for the browser tests (installs it if not)
+AXE = tests/web/axe/node_modules/axe-core/axe.min.js
+
+browser: $(AXE) ## Make sure Debian's Chromium is there for the browser tests (installs it if not), and axe-core
 	@command -v chromium >/dev/null || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium)
+
+# axe-core for the accessibility test, exactly as locked (integrity-checked) by npm.
+$(AXE): tests/web/axe/package-lock.json
+	@command -v npm >/dev/null || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq npm)
+	npm ci --prefix tests/web/axe --no-audit --no-fund --silent
+	@touch $@
 
 # Every core (a file's tests stay on one worker, so its module fixtures are built once),
 # in a new random order each run (pytest-randomly prints the seed: -p randomly
@@ -84,4 +92,4 @@ bench: install ## Run the benchmarks (installs wrk) and write benchmarks/results
 		$(BIN)/python -m benchmarks.run
 
 clean: ## Remove the virtualenv, caches and local data
-	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache var build dist *.egg-info src/*.egg-info
+	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache var build dist *.egg-info src/*.egg-info tests/web/axe/node_modules

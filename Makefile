@@ -11,10 +11,14 @@ LOCK    = requirements/lock.txt
 help: ## List the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  \033[36m%-14s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
 
-# Exactly the locked, hash-checked set (never an upgrade), then Caveat itself on top.
+# Exactly the locked, hash-checked set (never an upgrade), then Caveat itself on top. pip
+# installs uv alone from the lock (its hashes checked), and uv the whole set: about 10 s
+# where pip took over 3 minutes. `uv pip sync` also removes what the lock does not list.
 $(BIN)/caveat: pyproject.toml $(LOCK)
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --require-hashes -r $(LOCK)
+	sed -n '/^uv==/,/[^\\]$$/p' $(LOCK) >$(VENV)/uv-requirement.txt
+	$(BIN)/python -m pip install --quiet --require-hashes -r $(VENV)/uv-requirement.txt
+	$(BIN)/uv pip sync --quiet --require-hashes --python $(BIN)/python $(LOCK)
 	$(BIN)/python -m pip install --quiet --no-deps --no-build-isolation -e .
 	@$(BIN)/python -m pip check >/dev/null || { $(BIN)/python -m pip check; \
 		echo "pyproject.toml needs something $(LOCK) lacks: run 'make lock'"; exit 1; }

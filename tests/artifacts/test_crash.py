@@ -26,7 +26,7 @@ from caveat.services.kernel.uow import CallContext
 from tests.artifacts.conftest import World, content
 from tests.artifacts.crash_writer import payload
 
-KILLS = 8
+KILLS = 5
 ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -48,7 +48,8 @@ def _env(settings: Settings, token: str, start: int) -> dict[str, str]:
 def test_kill_9_mid_upload_leaves_complete_artifacts_or_nothing(
     world: World, alice: Principal, settings: Settings
 ) -> None:
-    rng = random.Random(4)
+    # New kill moments in every run (pytest-randomly seeds `random`; its seed repeats a run).
+    rng = random.Random(random.random())
     admin, console, ctx = world.node.artifact_admin, ConsoleOperator(), CallContext.cli()
     seen_partial_uploads = 0
     start = 0

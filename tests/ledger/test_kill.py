@@ -47,9 +47,10 @@ def test_sigkill_during_integration_never_breaks_the_log(node: Node, settings: S
         "CAVEAT_LEDGER_BATCH_SIZE": "97",  # many transactions per integration
         "CAVEAT_CHECKPOINT_EVERY_ENTRIES": "500",
     }
-    rng = random.Random(9)
+    # New kill moments in every run (pytest-randomly seeds `random`; its seed repeats a run).
+    rng = random.Random(random.random())
     sizes = []
-    for _ in range(12):
+    for _ in range(6):
         proc = subprocess.Popen(
             [sys.executable, "-c", WORKER], env=env, stdout=subprocess.PIPE, text=True
         )

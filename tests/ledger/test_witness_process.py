@@ -56,14 +56,16 @@ def partner(tmp_path: Path, node: Node) -> Iterator[tuple[Path, str, str]]:
     )
     url = f"http://127.0.0.1:{port}"
     try:
-        for _ in range(100):
+        # A minute, as for the TLS partner: a loaded CI machine takes tens of seconds.
+        deadline = time.monotonic() + 60
+        while True:
             try:
                 if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
                     break
             except httpx.HTTPError:
-                time.sleep(0.1)
-        else:
-            pytest.fail("the partner node did not start")
+                if server.poll() is not None or time.monotonic() > deadline:
+                    pytest.fail("the partner node did not start")
+                time.sleep(0.2)
         yield data, url, keys["witness_vkey"]
     finally:
         server.terminate()

@@ -112,7 +112,7 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Demo]:
     )
     url = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 90
+        deadline = time.monotonic() + 180  # seeding the demo is slow on a loaded machine
         while True:
             try:
                 with CaveatClient(url, timeout=2) as client:

@@ -65,6 +65,8 @@ def test_peering_recipient_and_preview_in_the_browser(
     browser.sign_in(world.accounts["sol"])
     page = browser.client.get("/federation").text
     assert fingerprint(text) in page
+    assert f"/federation/{peer}/recipient" not in page  # not the operating organisation's
+    assert f"/federation/{peer}/revoke" not in page
     wrong = browser.post(f"/federation/{peer}/accept", {"fingerprint": "0000 " * 16})
     assert wrong.status_code == 409
     assert "does not match" in wrong.text
@@ -80,6 +82,7 @@ def test_peering_recipient_and_preview_in_the_browser(
     operating = world.org("Caveat Node Operations (GBR)", "GBR")
     world.person("nso", nations=("GBR",), roles=(Role.SECURITY_OFFICER,), org=operating)
     browser.sign_in(world.accounts["nso"])
+    assert f"/federation/{peer}/recipient" in browser.client.get("/federation").text
     set_ = browser.post(f"/federation/{peer}/recipient", chosen)
     assert set_.status_code == 303, set_.text
     assert "up to SECRET" in browser.client.get(set_.headers["location"]).text

@@ -30,7 +30,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from cryptography.hazmat.primitives.serialization import load_der_public_key
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, defer
 
 from caveat.adapters.db.models.core import OrganisationRow
 from caveat.adapters.db.models.federation import (
@@ -448,6 +448,7 @@ class PeerReleases:
             rows = session.execute(
                 select(PeerReceivedRow, PeerRow.name)
                 .join(PeerRow, PeerRow.id == PeerReceivedRow.peer_id)
+                .options(defer(PeerReceivedRow.package))  # up to 64 MiB each, not listed
                 .order_by(PeerReceivedRow.received_at.desc(), PeerReceivedRow.id)
             ).all()
             readable = self._readable(session, by, [r for r, _ in rows], now)
@@ -470,8 +471,8 @@ class PeerReleases:
     def _readable(
         self, session: Session, by: Acting, rows: list[PeerReceivedRow], now: datetime
     ) -> set[str]:
-        """The received items ``by`` may read under the local policy (the console: all,
-        as it discovers the whole catalogue)."""
+        """The received items ``by`` may discover under the local policy, as a catalogue
+        listing decides (the console: all, as it discovers the whole catalogue)."""
         if not isinstance(by, Principal):
             return {r.id for r in rows}
         subject = subject_of(session, by.person)

@@ -165,3 +165,166 @@ def test_key_files_are_private_and_refused_when_not(tmp_path: Path) -> None:
     os.chmod(tmp_path / "keys" / LocalKeyFiles.SECRET, 0o644)
     with pytest.raises(InsecureKeyFile):
         keys.secret_key()
+
+
+def test_0016_records_the_operating_organisation_proposers_origins_and_peer_numbers(
+    empty_engine: Engine,
+) -> None:
+    schema.upgrade(empty_engine, "0015")
+    now = datetime(2026, 1, 1, tzinfo=UTC)
+    tables = Base.metadata.tables
+
+    def event(
+        seq: int, kind: str, target: str, request: str, actor: str | None = None
+    ) -> dict[str, object]:
+        return {
+            "seq": seq,
+            "id": str(uuid.uuid4()),
+            "type": kind,
+            "type_version": 1,
+            "occurred_at": now,
+            "actor_kind": "person" if actor else "system",
+            "actor_id": actor,
+            "actor_name": None,
+            "target_type": "x",
+            "target_id": target,
+            "outcome": "success",
+            "request_id": request,
+            "node_id": "n1",
+            "body": "{}",
+        }
+
+    def peer(peer_id: str, status: str, proposed_by: str | None) -> dict[str, object]:
+        return {
+            "id": peer_id,
+            "node_id": str(uuid.uuid4()),
+            "name": peer_id,
+            "nation": "USA",
+            "organisation": "AFRL",
+            "endpoint": "https://x.example",
+            "signing_key": "k",
+            "wrapping_key": "w",
+            "fingerprint": "f",
+            "status": status,
+            "proposed_by": proposed_by,
+            "created_at": now,
+            "changed_at": now,
+        }
+
+    with empty_engine.begin() as conn:
+        conn.execute(
+            tables["node"]
+            .insert()
+            .values(id="n1", name="n", signing_public_key="k", created_at=now)
+        )
+        conn.execute(
+            tables["organisations"].insert(),
+            [
+                {"id": o, "name": o, "nation": "GBR", "kind": "company", "created_at": now}
+                for o in ("ops", "dstl")
+            ],
+        )
+        conn.execute(
+            tables["people"].insert(),
+            [
+                {
+                    "id": p,
+                    "username": p,
+                    "display_name": p,
+                    "email": f"{p}@x.example",
+                    "organisation_id": "ops",
+                    "status": "active",
+                    "password_hash": "h",
+                    "password_changed_at": now,
+                    "totp_secret": "s",
+                    "mfa_enrolled_at": now,
+                    "created_at": now,
+                }
+                for p in ("recorder", "rotator")
+            ],
+        )
+        conn.execute(
+            tables["events"].insert(),
+            [
+                event(1, "node.initialised", "n1", "init"),
+                event(2, "org.created", "ops", "init"),
+                event(3, "org.created", "dstl", "later"),
+                event(4, "peer.proposed", "p1", "r1", actor="recorder"),
+                event(5, "peer.proposed", "p2", "r2", actor="recorder"),
+            ],
+        )
+        # p1 is rotating: before 0016 its proposed_by became who proposed the keys.
+        conn.execute(
+            tables["federation_peers"].insert(),
+            [peer("p1", "rotating", "rotator"), peer("p2", "active", "recorder")],
+        )
+        conn.execute(tables["projects"].insert().values(id="j", name="j", created_at=now))
+        conn.execute(
+            tables["resources"]
+            .insert()
+            .values(
+                id="r", project_id="j", kind="document", title="t", export_json="{}", created_at=now
+            )
+        )
+        # Global numbers: 1 and 3 went to p1, 2 to p2 (cursors peers hold are these).
+        conn.execute(
+            tables["federation_outbox"].insert(),
+            [
+                {
+                    "seq": seq,
+                    "peer_id": peer_id,
+                    "resource_id": "r",
+                    "package": b"p",
+                    "sha256": "0" * 64,
+                    "created_at": now,
+                }
+                for seq, peer_id in ((1, "p1"), (2, "p2"), (3, "p1"))
+            ],
+        )
+        conn.execute(
+            tables["federation_received"]
+            .insert()
+            .values(
+                id="rx",
+                peer_id="p2",
+                seq=3,
+                origin_resource_id="policy-uuid",
+                banner="b",
+                label_json="{}",
+                export_json="{}",
+                media_type="text/plain",
+                size=1,
+                content_sha256="0" * 64,
+                package=b"p",
+                received_at=now,
+            )
+        )
+    schema.upgrade(empty_engine)
+    with empty_engine.connect() as conn:
+        assert conn.execute(text("SELECT organisation_id FROM node")).scalar() == "ops"
+        peers = {
+            r.id: (r.proposed_by, r.keys_proposed_by)
+            for r in conn.execute(
+                text("SELECT id, proposed_by, keys_proposed_by FROM federation_peers")
+            )
+        }
+        assert peers == {"p1": ("recorder", "rotator"), "p2": ("recorder", None)}
+        received = conn.execute(
+            text(
+                "SELECT origin_node_id, origin_resource_id, package_uuid, peer_id"
+                " FROM federation_received"
+            )
+        ).one()
+        p2_node = conn.execute(
+            text("SELECT node_id FROM federation_peers WHERE id = 'p2'")
+        ).scalar()
+        assert tuple(received) == (p2_node, "", "policy-uuid", "p2")
+        numbers = conn.execute(
+            text("SELECT seq, peer_seq FROM federation_outbox ORDER BY seq")
+        ).all()
+        assert [tuple(r) for r in numbers] == [(1, 1), (2, 2), (3, 3)]
+        counters = {
+            r.id: r.outbox_seq
+            for r in conn.execute(text("SELECT id, outbox_seq FROM federation_peers"))
+        }
+        assert counters == {"p1": 3, "p2": 2}

@@ -75,7 +75,7 @@ def make_pair(
             display_name="Bob B",
             email="bob@b.example",
             organisation="Node B Operations",
-            nation="USA",
+            nation=b_nation,  # B's operating organisation: the nation it receives as
         ),
         clock=clock,
     )

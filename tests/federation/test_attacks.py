@@ -24,14 +24,17 @@ from cryptography.hazmat.primitives.serialization import (
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
+from caveat.adapters.db.models import EventRow
 from caveat.adapters.db.models.federation import PeerOutboxRow, PeerRow
+from caveat.adapters.db.models.ledger import AlertRow
 from caveat.adapters.db.models.policy import ResourceRow
 from caveat.adapters.federation_transport import HttpPeerTransport
 from caveat.adapters.tdf import caveat_assertions, policy_object, write_package
 from caveat.api.app import create_app
 from caveat.bootstrap.container import Node
-from caveat.domain.errors import CaveatError
+from caveat.domain.errors import CaveatError, PermissionDenied
 from caveat.domain.export_control import parse_export_classification
+from caveat.domain.identity import Role
 from caveat.domain.labels import parse_marking
 from caveat.domain.ledger import (
     Checkpoint,
@@ -39,16 +42,16 @@ from caveat.domain.ledger import (
     Ed25519Signer,
     sign_checkpoint,
 )
-from caveat.services.federation import PeerSync
+from caveat.services.federation import PeerCaller, PeerSync, outbox_json
 from caveat.services.federation._releasing import kas_url
-from caveat.services.kernel.principal import ConsoleOperator
+from caveat.services.kernel.principal import ConsoleOperator, Principal
 from caveat.services.kernel.uow import CallContext
 from caveat.services.ledger import WitnessService
 from tests.compliance.support import World
 from tests.federation.support import InProcessWitness, Pair, linked, make_pair, releases
 from tests.federation.test_protocol import _refusals, _signed
 from tests.federation.test_releasing import _a_at_b, _b_pulls_from, _upload
-from tests.support import FakeClock
+from tests.support import FakeClock, Scenario
 
 CONSOLE = ConsoleOperator()
 
@@ -304,13 +307,96 @@ def test_an_outbox_seq_out_of_range_is_refused_not_a_crashed_round(pair: Pair) -
 # --- F7: the recipient organisation's own officer decides what its node receives -----
 
 
+def _node_officer(world: World, username: str = "nso") -> Any:
+    """A security officer of the organisation operating A (the one ``caveat init`` made)."""
+    [operating] = [
+        o.id
+        for o in world.node.registry.list_organisations()
+        if o.name == "Caveat Node Operations (GBR)"
+    ]
+    world.scenario.person(username, nations=("GBR",), roles=(Role.SECURITY_OFFICER,), org=operating)
+    return world.principal(username)
+
+
+def test_the_recipient_organisation_s_officer_cannot_widen_what_its_node_receives(
+    gbr: Pair, world: World
+) -> None:
+    gso = world.principal("gso")  # Dstl's officer: Dstl receives what goes to node-b
+    with pytest.raises(PermissionDenied) as refused:
+        world.node.federation.set_recipient(
+            gso, ctx(), "node-b", organisation=world.dstl, accredited="TOP SECRET"
+        )
+    assert "operating this node" in refused.value.detail
+    assert world.node.federation.peer(CONSOLE, "node-b").accredited_level == "secret"
+
+
+@pytest.mark.parametrize("who", ["sol", "gso"])
+def test_only_the_node_s_own_organisation_ends_a_peering(gbr: Pair, world: World, who: str) -> None:
+    with pytest.raises(PermissionDenied):
+        world.node.federation.revoke(world.principal(who), ctx(), "node-b", reason="not ours")
+    assert world.node.federation.peer(CONSOLE, "node-b").status == "active"
+    nso = _node_officer(world)
+    assert world.node.federation.revoke(nso, ctx(), "node-b", reason="ended").status == "revoked"
+
+
+def test_the_node_s_officer_sets_the_recipient_and_the_node_records_its_organisation(
+    gbr: Pair, world: World
+) -> None:
+    operating = world.node.federation.node_organisation(CONSOLE)
+    assert operating is not None
+    assert operating.name == "Caveat Node Operations (GBR)"
+    with pytest.raises(CaveatError) as again:  # settable once
+        world.node.federation.set_node_organisation(CONSOLE, ctx(), world.afrl)
+    assert again.value.code == "node_organisation_set"
+    nso = _node_officer(world)
+    made = world.node.federation.set_recipient(
+        nso, ctx(), "node-b", organisation=world.dstl, accredited="CONFIDENTIAL"
+    )
+    assert made.accredited_level == "confidential"
+
+
 # --- F8: outbox sequence numbers are global: a peer learns what others are sent ------
+
+
+def test_a_peer_s_cursor_counts_only_its_own_packages(gbr: Pair, world: World) -> None:
+    a = gbr.a
+    text = partner_descriptor(log_origin="node-c", witness_name="node-c", nation="GBR")
+    made = a.federation.propose(CONSOLE, ctx(), json.dumps(text))
+    a.federation.accept(CONSOLE, ctx(), made.id, made.fingerprint)
+    a.federation.set_agreements(CONSOLE, ctx(), "node-c", ["Sensor MoU"])
+    a.federation.set_recipient(
+        CONSOLE, ctx(), "node-c", organisation=world.dstl, accredited="SECRET"
+    )
+    sol = world.principal("sol")
+    for i in range(3):  # three packages for C first
+        item = _upload(world, f"for-c-{i}", "SECRET//REL TO USA, GBR")
+        a.federation_releases.send(sol, ctx(), "node-c", item)
+    mine = _upload(world, "for-b", "SECRET//REL TO USA, GBR")
+    sent = a.federation_releases.send(sol, ctx(), "node-b", mine)
+    assert sent.seq == 1
+    page = outbox_json(a.federation_releases.outbox(_caller_b(gbr), after=0, limit=8))
+    items = page["items"]
+    assert isinstance(items, list)
+    assert [i["seq"] for i in items] == [1]
+    assert _b_pulls_from(gbr).pull(ctx(), _a_at_b(gbr)) == 1
+
+
+def _caller_b(pair: Pair) -> PeerCaller:
+    peer = pair.a.federation.peer(CONSOLE, "node-b")
+    return PeerCaller(peer.id, peer.node_id, peer.name, peer.nation, peer.organisation)
 
 
 # --- F9: the receiver keeps a package whose label says it may not be here ------------
 
 
-def _queue_crafted(pair: Pair, world: World, marking: str) -> None:
+def _queue_crafted(
+    pair: Pair,
+    world: World,
+    marking: str,
+    *,
+    provenance: bool = True,
+    origin_node: str | None = None,
+) -> None:
     """A (compromised, or its policy bypassed) puts a package for B in its outbox."""
     a, b = pair.a, pair.b
     peer = a.federation.peer(CONSOLE, "node-b")
@@ -319,18 +405,31 @@ def _queue_crafted(pair: Pair, world: World, marking: str) -> None:
         assert row is not None
         wrapping = load_der_public_key(base64.b64decode(row.wrapping_key))
     label = parse_marking(marking, groups=a.registry.directory(), on=world.today)
+    assertions = caveat_assertions(label, parse_export_classification([]))
+    if provenance:
+        from caveat.adapters.tdf import provenance_assertion
+
+        assertions.append(
+            provenance_assertion(
+                node_id=origin_node or a.uow.node_id, resource_id=world.plain, version=1
+            )
+        )
     package = write_package(
         b"spilled\n",
         recipient_key=wrapping,  # type: ignore[arg-type]
         kas_url=kas_url(b.uow.node_id),
         policy=policy_object(uuid=str(uuid.uuid4()), dissem=[b.uow.node_id]),
-        assertions=caveat_assertions(label, parse_export_classification([])),
+        assertions=assertions,
         signing_key=a.keys.federation_keys()[0],
     )
     with a.uow(ctx()) as uow:
+        counter = uow.session.get(PeerRow, peer.id)
+        assert counter is not None
+        counter.outbox_seq += 1
         uow.session.add(
             PeerOutboxRow(
                 peer_id=peer.id,
+                peer_seq=counter.outbox_seq,
                 resource_id=world.plain,
                 package=package,
                 sha256=hashlib.sha256(package).hexdigest(),
@@ -339,7 +438,105 @@ def _queue_crafted(pair: Pair, world: World, marking: str) -> None:
         )
 
 
+def _package_refusals(node: Node) -> list[dict[str, Any]]:
+    with node.uow.read() as session:
+        rows = session.scalars(
+            select(EventRow).where(EventRow.type == "peer.package_refused").order_by(EventRow.seq)
+        )
+        return [json.loads(r.body)["data"] for r in rows]
+
+
+def _alerts(node: Node, rule: str) -> int:
+    with node.uow.read() as session:
+        return len(list(session.scalars(select(AlertRow).where(AlertRow.rule == rule))))
+
+
+def test_a_package_not_releasable_to_the_receiver_s_nation_is_refused(
+    gbr: Pair, world: World
+) -> None:
+    # B is British; A's policy would never send this, but a compromised A could.
+    _queue_crafted(gbr, world, "SECRET//REL TO USA, FRA")
+    good = _upload(world, "trials", "SECRET//REL TO USA, GBR")
+    world.node.federation_releases.send(world.principal("sol"), ctx(), "node-b", good)
+    assert _b_pulls_from(gbr).pull(ctx(), _a_at_b(gbr)) == 1  # the rest of the page syncs
+    [kept] = gbr.b.federation_releases.received(CONSOLE)
+    assert kept.banner == "SECRET//REL TO USA, GBR"
+    [refusal] = _package_refusals(gbr.b)
+    assert refusal["code"] == "peer_package_not_releasable"
+    assert "GBR" in refusal["detail"]
+    assert _alerts(gbr.b, "peer_package_refused") == 1
+
+
+# --- F9b: a received item cannot be traced to the artifact it came from --------------
+
+
+def test_a_received_item_names_the_artifact_and_node_it_came_from(gbr: Pair, world: World) -> None:
+    artifact = _upload(world, "trials", "SECRET//REL TO USA, GBR")
+    world.node.federation_releases.send(world.principal("sol"), ctx(), "node-b", artifact)
+    assert _b_pulls_from(gbr).pull(ctx(), _a_at_b(gbr)) == 1
+    [kept] = gbr.b.federation_releases.received(CONSOLE)
+    assert kept.origin_resource_id == artifact
+    assert kept.origin_node_id == world.node.uow.node_id
+    with gbr.b.uow.read() as session:
+        [event] = session.scalars(select(EventRow).where(EventRow.type == "peer.received"))
+    data = json.loads(event.body)["data"]
+    assert (data["origin_resource_id"], data["origin_node_id"]) == (
+        artifact,
+        world.node.uow.node_id,
+    )
+
+
+@pytest.mark.parametrize("origin", ["missing", "another node"])
+def test_a_package_without_a_valid_provenance_is_refused(
+    gbr: Pair, world: World, origin: str
+) -> None:
+    if origin == "missing":
+        _queue_crafted(gbr, world, "SECRET//REL TO USA, GBR", provenance=False)
+    else:  # A passes off a third node's item as its own release, or the other way round
+        _queue_crafted(gbr, world, "SECRET//REL TO USA, GBR", origin_node=str(uuid.uuid4()))
+    assert _b_pulls_from(gbr).pull(ctx(), _a_at_b(gbr)) == 0
+    [refusal] = _package_refusals(gbr.b)
+    assert refusal["code"] in ("tdf_provenance_invalid", "peer_package_not_origin")
+    assert _alerts(gbr.b, "peer_package_refused") == 1
+
+
 # --- F10: the peer's recorder becomes "not who recorded it" after any rotation -------
+
+
+def test_a_discarded_rotation_does_not_forget_who_recorded_the_peer(
+    pair: Pair, world: World
+) -> None:
+    a = pair.a
+    operator = world.principal("operator")  # A's first operator: operator and officer
+    nso = _node_officer(world)
+    world.scenario.org("C lab", "FRA")
+    text = partner_descriptor(log_origin="node-c", witness_name="node-c")
+    made = a.federation.propose(operator, ctx(), json.dumps(text))
+    a.federation.accept(nso, ctx(), made.id, made.fingerprint)
+    rotated = {**text, "endpoint": "https://c2.example"}
+    a.federation.rotate_keys(CONSOLE, ctx(), "node-c", json.dumps(rotated))
+    a.federation.discard_keys(CONSOLE, ctx(), "node-c", reason="not from C")
+    # The operator recorded the peer in use: they still may not decide who receives it.
+    with pytest.raises(PermissionDenied) as refused:
+        a.federation.set_recipient(
+            operator, ctx(), "node-c", organisation="C lab", accredited="SECRET"
+        )
+    assert refused.value.code == "self_change"
+    # And new keys are confirmed by someone other than who proposed them.
+    a.federation.rotate_keys(operator, ctx(), "node-c", json.dumps(rotated))
+    with pytest.raises(PermissionDenied):
+        a.federation.accept_keys(
+            operator,
+            ctx(),
+            "node-c",
+            a.federation.peer(CONSOLE, "node-c").pending_fingerprint or "",
+        )
+    assert (
+        a.federation.accept_keys(
+            nso, ctx(), "node-c", a.federation.peer(CONSOLE, "node-c").pending_fingerprint or ""
+        ).endpoint
+        == "https://c2.example"
+    )
 
 
 # --- F11: two peers may carry the same name; names resolve peers everywhere ----------
@@ -450,6 +647,32 @@ def test_an_out_of_range_cursor_is_a_validation_error_not_a_500(pair: Pair) -> N
 
 
 # --- F14: received banners are shown to every peer reader, cleared or not -----------
+
+
+def test_a_received_item_is_listed_only_to_readers_the_policy_lets_read_it(
+    gbr: Pair, world: World
+) -> None:
+    artifact = _upload(world, "trials", "SECRET//REL TO USA, GBR")
+    world.node.federation_releases.send(world.principal("sol"), ctx(), "node-b", artifact)
+    assert _b_pulls_from(gbr).pull(ctx(), _a_at_b(gbr)) == 1
+    b = Scenario(gbr.b, world.clock)
+    b.person("brit", nations=("GBR",), roles=(Role.SECURITY_OFFICER,), org=b.org("Dstl", "GBR"))
+    b.person("french", nations=("FRA",), roles=(Role.AUDITOR,), org=b.org("DGA", "FRA"))
+
+    def reader(username: str) -> Principal:
+        return Principal(person=gbr.b.people.get_person(username), mfa_at=world.clock())
+
+    [seen] = gbr.b.federation_releases.received(reader("brit"))
+    assert seen.origin_resource_id == artifact
+    # Not releasable to a French national: the item is not listed, as if never received.
+    assert gbr.b.federation_releases.received(reader("french")) == []
+    http = TestClient(create_app(gbr.b), base_url="https://b.example")
+    session = b.login(b.accounts["french"])
+    answer = http.get(
+        "/api/v1/federation/received", headers={"authorization": f"Bearer {session.token}"}
+    )
+    assert answer.status_code == 200
+    assert answer.json() == []
 
 
 # --- F15: anyone can spend a partner's refusal budget and hide its real refusals ----

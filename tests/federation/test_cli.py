@@ -89,3 +89,17 @@ def test_two_nodes_peer_by_descriptor_and_fingerprint(
     assert [(p["name"], p["status"]) for p in listed] == [("GBR node", "active")]
     code, revoked = at(us, "revoke", "GBR node", "--reason", "end of the trial")
     assert (code, revoked["status"]) == (0, "revoked")
+
+
+def test_init_records_the_organisation_operating_the_node_once(
+    nodes: list[Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    uk = nodes[1]
+    monkeypatch.setenv("CAVEAT_DATABASE_URL", f"sqlite:///{tmp_path / 'uk.db'}")
+    shown = ok(uk, "federation", "organisation")
+    assert (shown["name"], shown["nation"]) == ("Dstl", "GBR")
+    ok(uk, "org", "add", "Another lab", "--nation", "GBR")
+    code, refused = run(uk, "federation", "organisation", "Another lab")
+    assert code == 5, refused  # a conflict: set once
+    assert refused["error"]["code"] == "node_organisation_set"
+    assert ok(uk, "federation", "received") == []

@@ -63,7 +63,9 @@ def fingerprint(text: dict[str, Any]) -> str:
 
 @pytest.fixture
 def people(node: Node, clock: FakeClock) -> dict[str, Principal]:
+    """Operators and officers of the organisation operating the node (`caveat init`'s)."""
     world = Scenario(node, clock)
+    operating = world.org("Caveat Node Operations (GBR)", "GBR")
     out = {}
     for name, roles in [
         ("olga", (Role.NODE_OPERATOR,)),
@@ -71,7 +73,7 @@ def people(node: Node, clock: FakeClock) -> dict[str, Principal]:
         ("both", (Role.NODE_OPERATOR, Role.SECURITY_OFFICER)),
         ("rita", (Role.RESEARCHER,)),
     ]:
-        world.person(name, roles=roles)
+        world.person(name, roles=roles, nations=("GBR",), org=operating)
         out[name] = Principal(person=node.people.get_person(name), mfa_at=clock())
     return out
 

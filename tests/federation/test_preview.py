@@ -128,7 +128,12 @@ def test_an_officer_sees_only_what_they_may_discover(world: World, peered: dict[
 
 def test_the_recipient_is_not_set_by_who_recorded_the_peer(world: World) -> None:
     node = world.node
-    world.scenario.person("olga", roles=(Role.NODE_OPERATOR, Role.SECURITY_OFFICER))
+    world.scenario.person(
+        "olga",
+        nations=("GBR",),
+        roles=(Role.NODE_OPERATOR, Role.SECURITY_OFFICER),
+        org=world.scenario.org("Caveat Node Operations (GBR)", "GBR"),  # operating the node
+    )
     olga = world.principal("olga")
     text = descriptor(nation="GBR", name="Another node")
     peer = node.federation.propose(olga, ctx(), json.dumps(text))
@@ -146,11 +151,20 @@ def test_the_api_and_the_cli_show_the_same_dry_run(
     sol = world.scenario.login(world.scenario.accounts["sol"]).token
     http = TestClient(create_app(world.node), raise_server_exceptions=False)
     headers = {"Authorization": f"Bearer {sol}"}
-    answer = http.put(
-        f"/api/v1/federation/peers/{peered['peer']}/recipient",
-        json={"organisation": "Dstl", "accredited": "SECRET"},
-        headers=headers,
+    recipient = f"/api/v1/federation/peers/{peered['peer']}/recipient"
+    chosen = {"organisation": "Dstl", "accredited": "SECRET"}
+    # sol is AFRL's officer: who receives releases is the node's operating organisation's.
+    refused = http.put(recipient, json=chosen, headers=headers)
+    assert refused.status_code == 403
+    assert refused.json()["rule"] == "of the organisation operating this node"
+    nso = world.scenario.person(
+        "nso",
+        nations=("GBR",),
+        roles=(Role.SECURITY_OFFICER,),
+        org=world.scenario.org("Caveat Node Operations (GBR)", "GBR"),
     )
+    officer = {"Authorization": f"Bearer {world.scenario.login(nso).token}"}
+    answer = http.put(recipient, json=chosen, headers=officer)
     assert answer.status_code == 200, answer.text
     shown = http.get(f"/api/v1/federation/peers/{peered['peer']}/preview", headers=headers)
     assert shown.status_code == 200, shown.text

@@ -132,7 +132,7 @@ def test_a_package_changed_on_the_way_is_refused_without_blocking_the_rest(
     bad = world.node.federation_releases.send(sol, ctx(), "node-b", first)
     world.node.federation_releases.send(sol, ctx(), "node-b", second)
     with world.node.uow(ctx()) as uow:  # a relay (or the database) changes one byte
-        row = uow.session.get(PeerOutboxRow, bad.seq)
+        row = uow.session.scalar(select(PeerOutboxRow).where(PeerOutboxRow.peer_seq == bad.seq))
         assert row is not None
         changed = bytearray(row.package)
         changed[len(changed) // 2] ^= 1

@@ -50,6 +50,28 @@ TARGETS: dict[str, Target] = {
         organisation_id=OTHER_ORG, round_coordinator=PEER, round_closed=True
     ),
     "other-lab,coordinated-round": Target(organisation_id=OTHER_ORG, round_coordinator=ME),
+    # A peer of this node: who operates the node, who receives what goes to the peer,
+    # and who recorded the peer.
+    "peer,own-node": Target(
+        node_organisation_id=OWN_ORG,
+        recipient_organisations=frozenset({OTHER_ORG}),
+        requested_by=PEER,
+    ),
+    "peer,own-node,own-record": Target(
+        node_organisation_id=OWN_ORG,
+        recipient_organisations=frozenset({OTHER_ORG}),
+        requested_by=ME,
+    ),
+    "peer,own-node,own-recipient": Target(
+        node_organisation_id=OWN_ORG,
+        recipient_organisations=frozenset({OWN_ORG}),
+        requested_by=PEER,
+    ),
+    "peer,other-node": Target(
+        node_organisation_id=OTHER_ORG,
+        recipient_organisations=frozenset({OWN_ORG}),
+        requested_by=PEER,
+    ),
 }
 
 

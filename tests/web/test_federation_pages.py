@@ -65,6 +65,8 @@ def test_peering_recipient_and_preview_in_the_browser(
     browser.sign_in(world.accounts["sol"])
     page = browser.client.get("/federation").text
     assert fingerprint(text) in page
+    assert f"/federation/{peer}/recipient" not in page  # not the operating organisation's
+    assert f"/federation/{peer}/revoke" not in page
     wrong = browser.post(f"/federation/{peer}/accept", {"fingerprint": "0000 " * 16})
     assert wrong.status_code == 409
     assert "does not match" in wrong.text
@@ -72,11 +74,19 @@ def test_peering_recipient_and_preview_in_the_browser(
     assert right.status_code == 303, right.text
     unset = browser.client.get(f"/federation/{peer}/preview")
     assert unset.status_code == 409  # nobody has said who receives it yet
-    set_ = browser.post(
-        f"/federation/{peer}/recipient", {"organisation": dstl, "accredited": "SECRET"}
-    )
+    # sol is AFRL's officer: who receives releases is the operating organisation's call.
+    chosen = {"organisation": dstl, "accredited": "SECRET"}
+    not_sol = browser.post(f"/federation/{peer}/recipient", chosen)
+    assert not_sol.status_code == 403
+    assert "organisation operating this node" in not_sol.text
+    operating = world.org("Caveat Node Operations (GBR)", "GBR")
+    world.person("nso", nations=("GBR",), roles=(Role.SECURITY_OFFICER,), org=operating)
+    browser.sign_in(world.accounts["nso"])
+    assert f"/federation/{peer}/recipient" in browser.client.get("/federation").text
+    set_ = browser.post(f"/federation/{peer}/recipient", chosen)
     assert set_.status_code == 303, set_.text
     assert "up to SECRET" in browser.client.get(set_.headers["location"]).text
+    browser.sign_in(world.accounts["sol"])
     preview = browser.client.get(f"/federation/{peer}/preview")
     assert preview.status_code == 200
     html: Any = preview.text
@@ -85,7 +95,7 @@ def test_peering_recipient_and_preview_in_the_browser(
     assert "0</strong> would go" in html
     listing = browser.client.get("/federation").text
     assert "not synced yet" in listing
-    assert "Nothing received yet" in listing
+    assert "Nothing received that you may read" in listing
     # No agreement is named yet: the release is refused by the policy, nothing is sent.
     [item] = [i for i in node.federation.preview(CONSOLE, peer).items]
     refused = browser.post(f"/federation/{peer}/release", {"artifact": item.resource_id})

@@ -83,6 +83,7 @@ from caveat.services.node import (
     load_identity,
     new_node_id,
     public_key_b64,
+    record_operating_organisation,
 )
 from caveat.services.policy import (
     AccessEffects,
@@ -498,6 +499,7 @@ def init_node(
                 citizenships=[operator.nation],
                 roles=[Role.NODE_OPERATOR, Role.SECURITY_OFFICER],
             )
+            record_operating_organisation(unit, console.actor(), org.id)
     except Exception:
         engine.dispose()
         raise

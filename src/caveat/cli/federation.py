@@ -67,6 +67,62 @@ def descriptor(
         show(answer, json_, human)
 
 
+@federation.command("organisation")
+def organisation(
+    ctx: typer.Context,
+    name: Annotated[
+        str | None, typer.Argument(help="record this registered organisation (once)")
+    ] = None,
+    json_: JsonOpt = False,
+) -> None:
+    """Show (or record, once) the organisation operating this node: its security officers
+    say who receives what goes to a peer, and its nation is the one packages received must
+    be releasable to. `caveat init` records it; an upgraded node may need it set here."""
+    from caveat.services.kernel.uow import CallContext
+
+    with errors(json_):
+        service = state(ctx).open().federation
+        found = (
+            service.node_organisation(CONSOLE)
+            if name is None
+            else service.set_node_organisation(CONSOLE, CallContext.cli(), name)
+        )
+        show(
+            found,
+            json_,
+            lambda: out.print(
+                "not recorded: `caveat federation organisation NAME`"
+                if found is None
+                else f"{escape(found.name)} ({found.nation}) operates this node"
+            ),
+        )
+
+
+@federation.command("received")
+def received(ctx: typer.Context, json_: JsonOpt = False) -> None:
+    """What peers released to this node (verified, kept sealed), with its origin."""
+    with errors(json_):
+        found = state(ctx).open().federation_releases.received(CONSOLE)
+        show(
+            found,
+            json_,
+            lambda: table(
+                "Received from peers",
+                ["from", "origin artifact", "marking", "size", "received"],
+                [
+                    (
+                        escape(r.peer),
+                        r.origin_resource_id or "unknown",
+                        escape(r.banner),
+                        str(r.size),
+                        r.received_at.strftime("%Y-%m-%d %H:%M UTC"),
+                    )
+                    for r in found
+                ],
+            ),
+        )
+
+
 @federation.command("peers")
 def peers(ctx: typer.Context, json_: JsonOpt = False) -> None:
     """List the partner nodes, revoked ones too."""

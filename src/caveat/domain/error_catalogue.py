@@ -994,6 +994,11 @@ class ErrorCode(StrEnum):
         ErrorKind.CONFLICT,
         "The database already holds a node.",
     )
+    NODE_ORGANISATION_SET = (
+        "node_organisation_set",
+        ErrorKind.CONFLICT,
+        "The organisation operating this node is recorded already; it is set once.",
+    )
     OVERLAPPING_AGREEMENT = (
         "overlapping_agreement",
         ErrorKind.CONFLICT,
@@ -1611,6 +1616,24 @@ class ErrorCode(StrEnum):
         ErrorKind.INTEGRITY,
         "A release package's label or export assertion is missing, unreadable, or its two "
         "forms disagree.",
+    )
+    TDF_PROVENANCE_INVALID = (
+        "tdf_provenance_invalid",
+        ErrorKind.INTEGRITY,
+        "A release package carries no valid provenance assertion (the originating node "
+        "and artifact, signed by the sender and bound to the payload).",
+    )
+    PEER_PACKAGE_NOT_ORIGIN = (
+        "peer_package_not_origin",
+        ErrorKind.INTEGRITY,
+        "A package's provenance names another originating node than the peer that sent "
+        "it; re-release goes through the originator, so it was refused.",
+    )
+    PEER_PACKAGE_NOT_RELEASABLE = (
+        "peer_package_not_releasable",
+        ErrorKind.INTEGRITY,
+        "A package's label is not releasable to this node's nation (or the node's "
+        "operating organisation is not recorded); it was refused and alerted.",
     )
     TLS_FILE_MISSING = (
         "tls_file_missing",

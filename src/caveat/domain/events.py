@@ -59,6 +59,9 @@ class EventType:
 
 _TYPES = [
     EventType("node.initialised", 1, "node", "a node was created with its signing key"),
+    EventType(
+        "node.organisation_set", 1, "node", "the organisation operating the node was recorded"
+    ),
     EventType("org.created", 1, "organisation", "an organisation was registered"),
     EventType("group.created", 1, "group", "a custom group of nations was created"),
     EventType("person.created", 1, "person", "an account was created with MFA enrolled"),

@@ -6,7 +6,8 @@
   classification assertions a release carries.
 - :func:`read_package` verifies every part of a package before it returns any plaintext
   (:class:`Opened`); :func:`read_markings` gives the label and export classification of
-  an opened package.
+  an opened package; :func:`provenance_assertion` and :func:`read_provenance` say which
+  node and artifact a package comes from.
 - Every refusal is a :class:`TdfError` (an IntegrityError) with a stable code.
 """
 
@@ -17,6 +18,7 @@ from caveat.adapters.tdf._errors import (
     TdfInvalid,
     TdfLabelInvalid,
     TdfNotRecipient,
+    TdfProvenanceInvalid,
     TdfTampered,
     TdfTooLarge,
     TdfUntrustedSigner,
@@ -46,6 +48,13 @@ from caveat.adapters.tdf._profile import (
     MIN_SEGMENT_SIZE,
     PAYLOAD_NAME,
 )
+from caveat.adapters.tdf._provenance import (
+    PROVENANCE_ASSERTION_ID,
+    PROVENANCE_SCHEMA,
+    Provenance,
+    provenance_assertion,
+    read_provenance,
+)
 from caveat.adapters.tdf._schema import schema_bytes, schema_errors
 
 __all__ = [
@@ -59,14 +68,18 @@ __all__ = [
     "MAX_SEGMENT_SIZE",
     "MIN_SEGMENT_SIZE",
     "PAYLOAD_NAME",
+    "PROVENANCE_ASSERTION_ID",
+    "PROVENANCE_SCHEMA",
     "Assertion",
     "Markings",
     "Opened",
+    "Provenance",
     "Statement",
     "TdfError",
     "TdfInvalid",
     "TdfLabelInvalid",
     "TdfNotRecipient",
+    "TdfProvenanceInvalid",
     "TdfTampered",
     "TdfTooLarge",
     "TdfUntrustedSigner",
@@ -76,8 +89,10 @@ __all__ = [
     "key_id",
     "label_assertion",
     "policy_object",
+    "provenance_assertion",
     "read_markings",
     "read_package",
+    "read_provenance",
     "schema_bytes",
     "schema_errors",
     "write_package",

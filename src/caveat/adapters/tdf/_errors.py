@@ -3,7 +3,7 @@
 A receiving node records the code; the detail says which check failed, never any key or
 plaintext. Codes (to be catalogued in ``domain/error_catalogue.py``): ``tdf_invalid``,
 ``tdf_tampered``, ``tdf_not_recipient``, ``tdf_untrusted_signer``, ``tdf_too_large``,
-``tdf_label_invalid``.
+``tdf_label_invalid``, ``tdf_provenance_invalid``.
 """
 
 from __future__ import annotations
@@ -58,3 +58,10 @@ class TdfLabelInvalid(TdfError):
     export classification, or they do not parse, or their two forms disagree."""
 
     code = "tdf_label_invalid"
+
+
+class TdfProvenanceInvalid(TdfError):
+    """Raised when an opened package carries no provenance assertion (the originating
+    node and artifact), or one not in its schema's exact form."""
+
+    code = "tdf_provenance_invalid"

@@ -72,6 +72,8 @@ class Target:
     beneficiary_id: str | None = None  # who gains access by the change (grants, read-ons)
     round_coordinator: str | None = None  # the person coordinating a proficiency round
     round_closed: bool = False  # a proficiency round's results are no longer blind
+    node_organisation_id: str | None = None  # the organisation operating this node
+    recipient_organisations: frozenset[str] = frozenset()  # who receives a peer's releases
     extra: dict[str, str] = field(default_factory=dict)
 
 
@@ -201,6 +203,21 @@ ROUND_CLOSED = _Predicate(
     Code.POLICY_DENIED,
     lambda a, t: a.person_id is not None and t.round_closed,
     why="other laboratories' results stay blind until the round closes",
+)
+NODE_ORGANISATION = _Predicate(
+    "of the organisation operating this node",
+    Code.POLICY_DENIED,
+    lambda a, t: _is(a.organisation_id, t.node_organisation_id),
+    why="who receives what goes to a partner node, and ending a peering, are decided by "
+    "the organisation operating this node",
+)
+NOT_RECIPIENT = _Predicate(
+    "not of the organisation receiving the peer's releases",
+    Code.SELF_CHANGE,
+    lambda a, t: (
+        a.organisation_id is not None and a.organisation_id not in t.recipient_organisations
+    ),
+    why="an organisation does not decide what its own node may receive",
 )
 NOT_REQUESTER = _Predicate(
     "not who asked",

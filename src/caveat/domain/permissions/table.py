@@ -18,6 +18,8 @@ from caveat.domain.identity import Role
 from caveat.domain.permissions.rules import (
     COORDINATOR,
     GRANTING_NATION,
+    NODE_ORGANISATION,
+    NOT_RECIPIENT,
     NOT_REQUESTER,
     NOT_SELF,
     ORIGINATOR,
@@ -115,7 +117,9 @@ class Act(StrEnum):
     # federation: peering with partner nodes
     PEER_PROPOSE = "peer.propose"
     PEER_ACCEPT = "peer.accept"
-    PEER_REVOKE = "peer.revoke"
+    PEER_REVOKE = "peer.revoke"  # end a peering, or drop a peer's proposed keys
+    PEER_SET_RECIPIENT = "peer.set_recipient"  # who receives releases to it, how high
+    NODE_ORGANISATION_SET = "node.organisation_set"  # record who operates this node (once)
     PEER_READ = "peer.read"
     PEER_RELEASE = "peer.release"  # send an item to a partner node
     # threat intelligence: the TAXII 2.1 server (what is read is the policy's decision)
@@ -154,6 +158,10 @@ OPERATOR = role(R.NODE_OPERATOR)
 OFFICER = role(R.SECURITY_OFFICER)
 # A security officer acts for their own organisation only.
 OWN_OFFICER = all_of(OFFICER, OWN_ORGANISATION)
+# A security officer of the organisation operating this node, who is not of the
+# organisation receiving what goes to the peer (Target.node_organisation_id and
+# Target.recipient_organisations).
+NODE_OFFICER = all_of(OFFICER, NODE_ORGANISATION, NOT_RECIPIENT)
 FRESH = FreshSecondFactor(STEP_UP_WINDOW_S)
 OWN_CREDENTIAL = all_of(SELF, FRESH)
 
@@ -285,10 +293,17 @@ PERMISSIONS: dict[Act, Permission] = {
     Act.ARTIFACT_VERIFY: _p(W, any_of(CONSOLE, role(R.NODE_OPERATOR, R.SECURITY_OFFICER))),
     Act.KEK_ROTATE: _p(W, any_of(CONSOLE, OPERATOR)),
     # -- federation: an operator records a partner's descriptor (or new keys); a security
-    #    officer who did not record it confirms the fingerprint; either may end a peering.
+    #    officer who did not record them confirms the fingerprint. Who receives what goes
+    #    to a peer (organisation, accreditation) widens what leaves this node: an officer
+    #    of the organisation operating it, never one of the receiving organisation, and
+    #    not who recorded the peer. Ending a peering (or dropping proposed keys) only
+    #    stops exchange, so one such officer may do it at once (a compromised partner).
     Act.PEER_PROPOSE: _p(A, any_of(CONSOLE, OPERATOR)),
     Act.PEER_ACCEPT: _p(A, any_of(CONSOLE, all_of(OFFICER, NOT_REQUESTER))),
-    Act.PEER_REVOKE: _p(A, any_of(CONSOLE, OPERATOR, OFFICER)),
+    Act.PEER_SET_RECIPIENT: _p(A, any_of(CONSOLE, all_of(NODE_OFFICER, NOT_REQUESTER))),
+    Act.PEER_REVOKE: _p(A, any_of(CONSOLE, NODE_OFFICER)),
+    # Holding the data directory is holding the node: the console says who operates it.
+    Act.NODE_ORGANISATION_SET: _p(A, CONSOLE),
     Act.PEER_READ: _p(RD, any_of(CONSOLE, role(R.NODE_OPERATOR, R.SECURITY_OFFICER, R.AUDITOR))),
     # Sending to a partner node is the originating organisation's officer's decision, and
     # only for what the policy lets the node receive (a named person: not the console).

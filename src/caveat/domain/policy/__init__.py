@@ -7,7 +7,13 @@ decides under hypothetical changes. Requirements 6-9 read the Protocols in
 """
 
 from caveat.domain.policy.config import DualNationalRule, PolicyConfig, PolicyEnvironment
-from caveat.domain.policy.engine import Context, decide, decide_node_release, level_name
+from caveat.domain.policy.engine import (
+    Context,
+    decide,
+    decide_node_release,
+    decide_received,
+    level_name,
+)
 from caveat.domain.policy.explain import Audience, ExplainedRequirement, Explanation, explain
 from caveat.domain.policy.facts import (
     ORIGINATOR_CONTROLS,
@@ -16,6 +22,7 @@ from caveat.domain.policy.facts import (
     control_facts,
     label_facts,
     make_resource,
+    not_released_to,
     subject_facts,
 )
 from caveat.domain.policy.model import (
@@ -112,10 +119,12 @@ __all__ = [
     "control_facts",
     "decide",
     "decide_node_release",
+    "decide_received",
     "explain",
     "label_facts",
     "level_name",
     "make_resource",
+    "not_released_to",
     "subject_facts",
     "what_if",
 ]

@@ -356,6 +356,36 @@ def decide(subject: Subject, action: Action, resource: Resource, context: Contex
     )
 
 
+# A received item is in no project of this node: need-to-know (project membership and
+# grants) and agreements (which cover projects and programmes) have nothing to bind to.
+_NOT_FOR_RECEIVED = frozenset({Requirement.NEED_TO_KNOW, Requirement.AGREEMENT})
+
+
+def decide_received(
+    subject: Subject, action: Action, resource: Resource, context: Context
+) -> Decision:
+    """Whether ``subject`` may ``action`` an item a partner node released to this node.
+
+    The item is in no project here, so need-to-know and agreements do not apply (the
+    release itself rested on the agreements its peering names, decided at the sender);
+    every other requirement decides as for a catalogue item: clearance, releasability to
+    every nationality, caveats, export authorization, screening, embargoes, MFA."""
+    decided = decide(subject, action, resource, context)
+    results = tuple(
+        replace(
+            r,
+            applies=False,
+            detail="a received item is in no project: " + r.requirement.code + " does not apply",
+        )
+        if r.requirement in _NOT_FOR_RECEIVED
+        else r
+        for r in decided.results
+    )
+    return replace(
+        decided, results=results, permitted=all(r.satisfied for r in results if r.applies)
+    )
+
+
 def decide_node_release(node: NodeRecipient, resource: Resource, context: Context) -> Decision:
     """Whether ``resource`` may be released to a partner node, by the same requirements
     that decide a person's read: the node's accreditation for clearance, its nation for

@@ -6,7 +6,7 @@ from here only (an import-linter contract keeps the modules beside it private)."
 from __future__ import annotations
 
 from caveat.services.federation._outbound import PROTOCOL_ROOT, PeerHello
-from caveat.services.federation._peers import FederationService, Peer
+from caveat.services.federation._peers import FederationService, NodeOrganisation, Peer
 from caveat.services.federation._preview import PreviewItem, ReleasePreview
 from caveat.services.federation._releasing import (
     PeerReleases,
@@ -26,6 +26,7 @@ __all__ = [
     "PROTOCOL_ROOT",
     "FederationService",
     "LinkStatus",
+    "NodeOrganisation",
     "Peer",
     "PeerCaller",
     "PeerHello",

@@ -60,6 +60,7 @@ from caveat.services.kernel.principal import Acting, Principal
 from caveat.services.kernel.records import canonical, find_organisation, new_id
 from caveat.services.kernel.uow import CallContext, UnitOfWorkFactory
 from caveat.services.ledger import LedgerService, WitnessService
+from caveat.services.node import operating_organisation, record_operating_organisation
 from caveat.services.policy import PolicyService
 
 
@@ -81,6 +82,15 @@ class Peer:
     accredited_level: str  # the highest common level it may be sent
     created_at: datetime
     changed_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class NodeOrganisation:
+    """The organisation operating this node."""
+
+    id: str
+    name: str
+    nation: str
 
 
 class FederationService:
@@ -198,7 +208,9 @@ class FederationService:
                 raise Conflict("the descriptor is the one in use", code="peer_unchanged")
             row.status = PeerStatus.ROTATING.value
             row.pending_descriptor = canonical(descriptor.to_json())
-            row.proposed_by = _person(by)
+            # Who recorded the peering stays recorded: it decides who may set its
+            # recipient; who proposed these keys decides who may confirm them.
+            row.keys_proposed_by = _person(by)
             row.changed_at = uow.now
             uow.record(
                 "peer.keys_proposed",
@@ -217,10 +229,11 @@ class FederationService:
         reason = require_reason(reason)
         with self._uow(ctx) as uow:
             row = _find(uow.session, ref)
-            authorize(by, Act.PEER_REVOKE)
+            authorize(by, Act.PEER_REVOKE, _node_target(uow.session, row))
             require_move(PEER, "discard_keys", PeerStatus(row.status), subject=_subject(row))
             row.status = PeerStatus.ACTIVE.value
             row.pending_descriptor = None
+            row.keys_proposed_by = None
             row.changed_at = uow.now
             uow.record("peer.keys_discarded", by.actor(), target_id=row.id, data={"reason": reason})
             return _view(uow.session, row)
@@ -230,10 +243,11 @@ class FederationService:
         reason = require_reason(reason)
         with self._uow(ctx) as uow:
             row = _find(uow.session, ref)
-            authorize(by, Act.PEER_REVOKE)
+            authorize(by, Act.PEER_REVOKE, _node_target(uow.session, row))
             require_move(PEER, "revoke", PeerStatus(row.status), subject=_subject(row))
             row.status = PeerStatus.REVOKED.value
             row.pending_descriptor = None
+            row.keys_proposed_by = None
             row.changed_at = uow.now
             uow.record("peer.revoked", by.actor(), target_id=row.id, data={"reason": reason})
             return _view(uow.session, row)
@@ -265,16 +279,18 @@ class FederationService:
     ) -> Peer:
         """Who receives what is released to a peer: the registered organisation that runs
         it (of the peer's nation) and the highest level the node is accredited to hold.
-        It decides what may be sent, so it is an officer's decision, and not that of the
-        operator who recorded the peer."""
+        It decides what may leave this node, so it is the decision of a security officer
+        of the organisation operating the node: not of the organisation receiving (before
+        or after the change), and not the person who recorded the peer."""
         level = parse_common_level(accredited)
         with self._uow(ctx) as uow:
             session = uow.session
             row = _find(session, ref)
-            authorize(by, Act.PEER_ACCEPT, Target(requested_by=row.proposed_by))
+            authorize(by, Act.PEER_SET_RECIPIENT, _node_target(session, row))
+            org = find_organisation(session, organisation)
+            authorize(by, Act.PEER_SET_RECIPIENT, _node_target(session, row, org.id))
             if PeerStatus(row.status) is PeerStatus.REVOKED:
                 raise Conflict(f"{_subject(row)} is revoked", code="invalid_peer_transition")
-            org = find_organisation(session, organisation)
             if org.nation != row.nation:
                 raise Conflict(
                     f"{org.name} is an organisation of {org.nation}; "
@@ -297,6 +313,27 @@ class FederationService:
             )
             session.flush()
             return _view(session, row)
+
+    def node_organisation(self, by: Acting) -> NodeOrganisation | None:
+        """The organisation operating this node (None until recorded)."""
+        authorize(by, Act.PEER_READ)
+        with self._uow.read() as session:
+            found = operating_organisation(session)
+            if found is None:
+                return None
+            org = find_organisation(session, found)
+            return NodeOrganisation(org.id, org.name, org.nation)
+
+    def set_node_organisation(
+        self, by: Acting, ctx: CallContext, organisation: str
+    ) -> NodeOrganisation:
+        """Record, once, which registered organisation operates this node (a node made
+        before `caveat init` recorded it, where the upgrade could not tell)."""
+        authorize(by, Act.NODE_ORGANISATION_SET)
+        with self._uow(ctx) as uow:
+            org = find_organisation(uow.session, organisation)
+            record_operating_organisation(uow, by.actor(), org.id)
+            return NodeOrganisation(org.id, org.name, org.nation)
 
     def preview(
         self, by: Acting, ref: str, *, after: str | None = None, limit: int = 200
@@ -356,7 +393,8 @@ class FederationService:
         typed = normalise_fingerprint(fingerprint)
         with self._uow(ctx) as uow:
             row = _find(uow.session, ref)
-            authorize(by, Act.PEER_ACCEPT, Target(requested_by=row.proposed_by))
+            proposer = row.proposed_by if verb == "accept" else row.keys_proposed_by
+            authorize(by, Act.PEER_ACCEPT, Target(requested_by=proposer))
             require_move(PEER, verb, PeerStatus(row.status), subject=_subject(row))
             pending = None if verb == "accept" else parse_descriptor(row.pending_descriptor or "")
             expected = row.fingerprint if pending is None else pending.fingerprint()
@@ -366,6 +404,7 @@ class FederationService:
                 if pending is not None:
                     _apply(row, pending)
                     row.pending_descriptor = None
+                    row.keys_proposed_by = None
                 row.status = PeerStatus.ACTIVE.value
                 row.changed_at = uow.now
                 # Confirmed keys: each node now witnesses the other's log (ADR 0019).
@@ -488,6 +527,18 @@ def _view(session: Session, row: PeerRow) -> Peer:
         accredited_level=level_name(row.accredited_level),
         created_at=row.created_at,
         changed_at=row.changed_at,
+    )
+
+
+def _node_target(session: Session, row: PeerRow, *also: str) -> Target:
+    """The facts the rules on a peer's recipient and ending look at: the organisation
+    operating this node, the organisations receiving (now, and ``also`` after the
+    change) and who recorded the peer."""
+    receiving = {o for o in (row.organisation_id, *also) if o is not None}
+    return Target(
+        node_organisation_id=operating_organisation(session),
+        recipient_organisations=frozenset(receiving),
+        requested_by=row.proposed_by,
     )
 
 

@@ -8,9 +8,14 @@ this node's federation key. The package waits in the outbox until the peer pulls
 the signed protocol; the pull resumes from a cursor, so nothing is lost or taken twice.
 
 Receiving checks every part of a package before keeping it (the signer must be the
-peer's key, the key wrapping ours, the label readable): a package that fails is refused,
-recorded and alerted, and the cursor moves past it so one bad package cannot stop the
-rest. Received packages are kept sealed with their provenance.
+peer's key, the key wrapping ours, the label readable, the provenance naming the peer as
+the originating node, the label releasable to this node's nation): a package that fails
+is refused, recorded and alerted, and the cursor moves past it so one bad package cannot
+stop the rest. Received packages are kept sealed with their provenance, and listed only
+to readers the local policy lets read them (absent to everyone else).
+
+Sequence numbers in the outbox count per peer (``peer_seq``): a peer's cursor says
+nothing of how many packages went to other peers.
 """
 
 from __future__ import annotations
@@ -25,8 +30,9 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from cryptography.hazmat.primitives.serialization import load_der_public_key
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, defer
 
+from caveat.adapters.db.models.core import OrganisationRow
 from caveat.adapters.db.models.federation import (
     PeerLinkRow,
     PeerOutboxRow,
@@ -35,21 +41,32 @@ from caveat.adapters.db.models.federation import (
 )
 from caveat.adapters.keys import KeyProvider
 from caveat.adapters.tdf import (
+    Markings,
     TdfError,
     caveat_assertions,
     policy_object,
+    provenance_assertion,
     read_markings,
     read_package,
+    read_provenance,
     write_package,
 )
 from caveat.domain.artifacts import ContentTooLarge
 from caveat.domain.errors import Conflict, IntegrityError, PermissionDenied, ServiceUnavailable
 from caveat.domain.events import Actor, Outcome
-from caveat.domain.export_control import export_to_canonical_json
+from caveat.domain.export_control import export_from_canonical_json, export_to_canonical_json
 from caveat.domain.labels import render_banner
-from caveat.domain.labels.canonical import label_to_canonical_json
+from caveat.domain.labels.canonical import label_from_canonical_json, label_to_canonical_json
 from caveat.domain.permissions import Act, Target
-from caveat.domain.policy import Context, decide_node_release
+from caveat.domain.policy import (
+    Action,
+    Context,
+    decide_node_release,
+    decide_received,
+    label_facts,
+    make_resource,
+    not_released_to,
+)
 from caveat.services.artifacts import ArtifactService
 from caveat.services.federation._outbound import Outbound, answer_json, url_of
 from caveat.services.federation._peers import _find
@@ -61,7 +78,14 @@ from caveat.services.kernel.principal import Acting, Principal
 from caveat.services.kernel.records import new_id
 from caveat.services.kernel.uow import CallContext, UnitOfWorkFactory
 from caveat.services.ledger import MonitoringService
-from caveat.services.policy import PolicyService, find_resource, not_found, resource_of
+from caveat.services.node import operating_organisation
+from caveat.services.policy import (
+    PolicyService,
+    find_resource,
+    not_found,
+    resource_of,
+    subject_of,
+)
 
 MAX_RELEASE_BYTES = 64 << 20  # packages are built in memory and kept in the database
 PULL_BATCH = 8  # packages per pull request
@@ -88,7 +112,8 @@ class ReceivedItem:
 
     id: str
     peer: str
-    origin_resource_id: str
+    origin_node_id: str  # the node it was released from (signed provenance)
+    origin_resource_id: str  # the artifact there ('' if received before migration 0016)
     banner: str
     media_type: str
     size: int
@@ -162,16 +187,23 @@ class PeerReleases:
             recipient_key=wrapping,
             kas_url=kas_url(peer_node),
             policy=policy_object(uuid=str(uuid.uuid4()), dissem=[peer_node]),
-            assertions=caveat_assertions(
-                resource.label, resource.export, schemes=self._policy.schemes
-            ),
+            assertions=[
+                *caveat_assertions(resource.label, resource.export, schemes=self._policy.schemes),
+                provenance_assertion(
+                    node_id=self._uow.node_id, resource_id=artifact_id, version=content.version
+                ),
+            ],
             signing_key=signing,
             mime_type=content.media_type,
         )
         digest = hashlib.sha256(package).hexdigest()
         with self._uow(ctx) as uow:
+            counter = uow.session.get(PeerRow, peer_id, with_for_update=True)
+            assert counter is not None
+            counter.outbox_seq = (counter.outbox_seq or 0) + 1
             queued = PeerOutboxRow(
                 peer_id=peer_id,
+                peer_seq=counter.outbox_seq,
                 resource_id=artifact_id,
                 package=package,
                 sha256=digest,
@@ -188,11 +220,11 @@ class PeerReleases:
                     "version": content.version,
                     "content_sha256": content.sha256,
                     "package_sha256": digest,
-                    "seq": queued.seq,
+                    "seq": queued.peer_seq,
                 },
             )
             return SentRelease(
-                queued.seq, peer_name, artifact_id, content.sha256, digest, len(package)
+                queued.peer_seq, peer_name, artifact_id, content.sha256, digest, len(package)
             )
 
     def outbox(self, caller: PeerCaller, *, after: int, limit: int) -> list[PeerOutboxRow]:
@@ -203,8 +235,8 @@ class PeerReleases:
         with self._uow.read() as session:
             rows = session.scalars(
                 select(PeerOutboxRow)
-                .where(PeerOutboxRow.peer_id == caller.peer_id, PeerOutboxRow.seq > after)
-                .order_by(PeerOutboxRow.seq)
+                .where(PeerOutboxRow.peer_id == caller.peer_id, PeerOutboxRow.peer_seq > after)
+                .order_by(PeerOutboxRow.peer_seq)
                 .limit(max(1, min(limit, PULL_BATCH)))
             ).all()
             page: list[PeerOutboxRow] = []
@@ -246,7 +278,11 @@ class PeerReleases:
                     "peer.release_withheld",
                     RECEIVER,
                     target_id=caller.peer_id,
-                    data={"seq": seq, "resource_id": row.resource_id, "failed": failed},
+                    data={
+                        "seq": row.peer_seq,
+                        "resource_id": row.resource_id,
+                        "failed": failed,
+                    },
                 )
                 uow.session.delete(row)
 
@@ -276,15 +312,21 @@ class PeerReleases:
         items = answer_json(name, status, body).get("items")
         kept = 0
         for item in items if isinstance(items, list) else []:
-            kept += self._take(ctx, peer_id, name, trusted, item)
+            kept += self._take(ctx, peer_id, name, node, trusted, item)
         return kept
 
     def _take(
-        self, ctx: CallContext, peer_id: str, name: str, trusted: Ed25519PublicKey, item: object
+        self,
+        ctx: CallContext,
+        peer_id: str,
+        name: str,
+        peer_node: str,
+        trusted: Ed25519PublicKey,
+        item: object,
     ) -> int:
         seq, data = _item(item)
         _, wrapping = self._keys.federation_keys()
-        problem = None
+        problem: IntegrityError | None = None
         try:
             opened = read_package(
                 data,
@@ -293,7 +335,16 @@ class PeerReleases:
                 trusted_assertion_keys=[trusted],
             )
             marks = read_markings(opened, schemes=self._policy.schemes)
-        except TdfError as exc:
+            origin = read_provenance(opened)
+            if origin.node_id != peer_node:
+                # Re-release to a third node goes through the originator: a peer sends
+                # only what originated with it.
+                raise IntegrityError(
+                    f"the package names node {origin.node_id} as its origin, not the peer "
+                    "that sent it",
+                    code="peer_package_not_origin",
+                )
+        except (TdfError, IntegrityError) as exc:
             problem = exc
         with self._uow(ctx) as uow:
             session = uow.session
@@ -301,6 +352,8 @@ class PeerReleases:
             if seq <= link.pulled_seq:
                 return 0  # taken already (a retried pull)
             link.pulled_seq = seq
+            if problem is None:
+                problem = self._not_for_here(session, marks, uow.now)
             if problem is not None:
                 data_out = {"seq": seq, "code": problem.code, "detail": problem.detail[:300]}
                 uow.record(
@@ -320,11 +373,11 @@ class PeerReleases:
                     data=data_out,
                 )
                 return 0
-            origin = str(opened.policy.get("uuid", ""))
+            package_uuid = str(opened.policy.get("uuid", ""))[:36]
             again = session.scalar(
                 select(PeerReceivedRow.id).where(
                     PeerReceivedRow.peer_id == peer_id,
-                    PeerReceivedRow.origin_resource_id == origin[:36],
+                    PeerReceivedRow.package_uuid == package_uuid,
                 )
             )
             if again is not None:  # the same package served again (a relay, a resend)
@@ -334,7 +387,9 @@ class PeerReleases:
                 id=new_id(),
                 peer_id=peer_id,
                 seq=seq,
-                origin_resource_id=origin[:36],
+                origin_node_id=origin.node_id,
+                origin_resource_id=origin.resource_id,
+                package_uuid=package_uuid,
                 banner=render_banner(marks.label, schemes=self._policy.schemes)[:500],
                 label_json=label_to_canonical_json(marks.label).decode(),
                 export_json=export_to_canonical_json(marks.export).decode(),
@@ -349,23 +404,59 @@ class PeerReleases:
                 "peer.received",
                 RECEIVER,
                 target_id=received.id,
-                data={"peer_id": peer_id, "seq": seq, "content_sha256": content_sha},
+                data={
+                    "peer_id": peer_id,
+                    "seq": seq,
+                    "content_sha256": content_sha,
+                    "origin_node_id": origin.node_id,
+                    "origin_resource_id": origin.resource_id,
+                    "origin_version": origin.version,
+                },
             )
             return 1
 
+    def _not_for_here(
+        self, session: Session, marks: Markings, now: datetime
+    ) -> IntegrityError | None:
+        """Why a verified package may not be kept here: its label does not release it to
+        this node's nation (the nation of the organisation operating it). The sender's
+        policy should never have sent it; a compromised or misconfigured sender might."""
+        org_id = operating_organisation(session)
+        org = None if org_id is None else session.get(OrganisationRow, org_id)
+        if org is None:
+            return IntegrityError(
+                "this node's operating organisation is not recorded, so no package can be "
+                "judged releasable to its nation",
+                code="peer_package_not_releasable",
+            )
+        facts = label_facts(marks.label, self._policy.schemes)
+        if not_released_to(facts, [org.nation], self._policy.environment(), now.date()):
+            return IntegrityError(
+                f"the package's label does not release it to {org.nation}, this node's nation",
+                code="peer_package_not_releasable",
+            )
+        return None
+
     def received(self, by: Acting) -> list[ReceivedItem]:
-        """What peers have released to this node, newest first."""
+        """What peers have released to this node and the reader may read, newest first.
+
+        Each item is decided by the local policy on its label (``decide_received``): an
+        item the reader may not read is left out, as if it had never been received."""
         authorize(by, Act.PEER_READ)
+        now = self._uow.clock()
         with self._uow.read() as session:
             rows = session.execute(
                 select(PeerReceivedRow, PeerRow.name)
                 .join(PeerRow, PeerRow.id == PeerReceivedRow.peer_id)
+                .options(defer(PeerReceivedRow.package))  # up to 64 MiB each, not listed
                 .order_by(PeerReceivedRow.received_at.desc(), PeerReceivedRow.id)
             ).all()
+            readable = self._readable(session, by, [r for r, _ in rows], now)
             return [
                 ReceivedItem(
                     r.id,
                     peer,
+                    r.origin_node_id,
                     r.origin_resource_id,
                     r.banner,
                     r.media_type,
@@ -374,7 +465,34 @@ class PeerReleases:
                     r.received_at,
                 )
                 for r, peer in rows
+                if r.id in readable
             ]
+
+    def _readable(
+        self, session: Session, by: Acting, rows: list[PeerReceivedRow], now: datetime
+    ) -> set[str]:
+        """The received items ``by`` may discover under the local policy, as a catalogue
+        listing decides (the console: all, as it discovers the whole catalogue)."""
+        if not isinstance(by, Principal):
+            return {r.id for r in rows}
+        subject = subject_of(session, by.person)
+        context = Context(now, by.mfa_at, self._policy.environment())
+        schemes = self._policy.schemes
+        found = set()
+        for row in rows:
+            resource = make_resource(
+                id=row.id,
+                project_id="",  # in no project of this node
+                kind="received",
+                label=label_from_canonical_json(
+                    row.label_json.encode(), schemes=schemes, check_rules=False
+                ),
+                schemes=schemes,
+                export=export_from_canonical_json(row.export_json.encode()),
+            )
+            if decide_received(subject, Action.DISCOVER, resource, context).permitted:
+                found.add(row.id)
+        return found
 
     def waiting(self, peer_id: str) -> int:
         """How many packages wait in the outbox of a peer (its lag)."""
@@ -418,8 +536,12 @@ def outbox_json(rows: list[PeerOutboxRow]) -> dict[str, object]:
     """The protocol's answer for an outbox page."""
     return {
         "items": [
-            {"seq": r.seq, "package": base64.b64encode(r.package).decode(), "sha256": r.sha256}
+            {
+                "seq": r.peer_seq,
+                "package": base64.b64encode(r.package).decode(),
+                "sha256": r.sha256,
+            }
             for r in rows
         ],
-        "next": rows[-1].seq if rows else None,
+        "next": rows[-1].peer_seq if rows else None,
     }

@@ -11,7 +11,9 @@ from caveat.services.node._service import (
     create_identity,
     load_identity,
     new_node_id,
+    operating_organisation,
     public_key_b64,
+    record_operating_organisation,
 )
 
 __all__ = [
@@ -19,5 +21,7 @@ __all__ = [
     "create_identity",
     "load_identity",
     "new_node_id",
+    "operating_organisation",
     "public_key_b64",
+    "record_operating_organisation",
 ]

@@ -73,6 +73,37 @@ def create_identity(
     return NodeIdentity(row.id, row.name, row.signing_public_key)
 
 
+def operating_organisation(session: Session) -> str | None:
+    """The id of the organisation operating this node, if recorded."""
+    return session.scalar(select(NodeRow.organisation_id))
+
+
+def record_operating_organisation(uow: UnitOfWork, actor: Actor, organisation_id: str) -> None:
+    """Record, once, the organisation that operates this node (``node.organisation_set``).
+
+    It decides who may say what a partner node receives and the nation received packages
+    must be releasable to, so it is never changed once set: a node that changes hands
+    is a new node (new keys, new peerings)."""
+    row = uow.session.scalar(select(NodeRow).with_for_update())
+    if row is None:
+        raise NodeNotInitialised(
+            "this database holds no Caveat node", hint="run `caveat init` first"
+        )
+    if row.organisation_id is not None:
+        raise Conflict(
+            "the organisation operating this node is already recorded",
+            code="node_organisation_set",
+            hint="it is set once; a node that changes hands is set up anew",
+        )
+    row.organisation_id = organisation_id
+    uow.record(
+        "node.organisation_set",
+        actor,
+        target_id=row.id,
+        data={"organisation_id": organisation_id},
+    )
+
+
 def new_node_id() -> str:
     """A fresh node id."""
     return str(uuid.uuid4())

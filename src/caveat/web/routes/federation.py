@@ -14,7 +14,7 @@ from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import HTMLResponse, Response
 
 from caveat.domain.errors import CaveatError, ErrorKind, PermissionDenied
-from caveat.domain.identity import CommonLevel
+from caveat.domain.identity import CommonLevel, Role
 from caveat.services.compliance import Agreement
 from caveat.services.kernel.principal import Principal
 from caveat.web import forms
@@ -52,6 +52,14 @@ def _peers(
     found = node.federation.peers(me)
     nations = {p.nation for p in found}
     links = {link.peer_id: link for link in node.federation_sync.links(me)}
+    operating = node.federation.node_organisation(me)
+    # Who receives releases and ending a peering are for the operating organisation's
+    # officers: offer those forms to them only (the service decides either way).
+    node_officer = (
+        operating is not None
+        and me.person.organisation_id == operating.id
+        and Role.SECURITY_OFFICER in me.roles
+    )
     return render(
         request,
         "federation.html",
@@ -65,6 +73,7 @@ def _peers(
         agreements=_agreements_in_force(request, me),
         levels=[level.name.replace("_", " ") for level in CommonLevel],
         links=links,
+        node_officer=node_officer,
         received=node.federation_releases.received(me),
         error=error,
         error_in=error_in,

@@ -28,6 +28,10 @@ class NodeRow(Base):
     name: Mapped[str] = mapped_column(String(200))
     signing_public_key: Mapped[str] = mapped_column(String(100))  # base64 Ed25519
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    # The organisation that operates this node (made by `caveat init`; migration 0016):
+    # its officers decide who receives what goes to a peer, and its nation is the one a
+    # received package must be releasable to. None until recorded (fail closed).
+    organisation_id: Mapped[str | None] = mapped_column(ForeignKey("organisations.id"))
 
 
 class OrganisationRow(Base):

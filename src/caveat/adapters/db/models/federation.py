@@ -31,7 +31,13 @@ class PeerRow(Base):
     fingerprint: Mapped[str] = mapped_column(String(79))
     status: Mapped[str] = mapped_column(String(16))
     pending_descriptor: Mapped[str | None] = mapped_column(Text)
+    # Who recorded the peering (kept for good: the four-eyes rule of its acceptance and
+    # of its recipient) and who proposed the keys waiting in ``pending_descriptor``.
     proposed_by: Mapped[str | None] = mapped_column(ForeignKey("people.id"))
+    keys_proposed_by: Mapped[str | None] = mapped_column(ForeignKey("people.id"))
+    # The last outbox sequence number given to a package for this peer: numbers count
+    # per peer, so a peer's cursor says nothing of what others are sent.
+    outbox_seq: Mapped[int] = mapped_column(BigInteger, server_default="0")
     # Who receives what is released to the node: the local organisation that runs it
     # (its agreements, authorizations and screening) and the highest common level the
     # node is accredited to hold. None / 0 until a security officer sets them.
@@ -77,11 +83,16 @@ class PeerLinkRow(Base):
 
 
 class PeerOutboxRow(Base):
-    """A release package waiting for a peer to pull it (in order of ``seq``)."""
+    """A release package waiting for a peer to pull it (in order of ``peer_seq``, the
+    number the peer sees; ``seq`` is this node's own row id and never leaves it)."""
 
     __tablename__ = "federation_outbox"
+    __table_args__ = (
+        UniqueConstraint("peer_id", "peer_seq", name="uq_federation_outbox_peer_seq"),
+    )
     seq: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
     peer_id: Mapped[str] = mapped_column(ForeignKey("federation_peers.id"), index=True)
+    peer_seq: Mapped[int] = mapped_column(BigInteger)
     resource_id: Mapped[str] = mapped_column(ForeignKey("resources.id"))
     package: Mapped[bytes] = mapped_column(LargeBinary)
     sha256: Mapped[str] = mapped_column(String(64))
@@ -97,7 +108,11 @@ class PeerReceivedRow(Base):
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
     peer_id: Mapped[str] = mapped_column(ForeignKey("federation_peers.id"))
     seq: Mapped[int] = mapped_column(BigInteger)  # in the sender's outbox
+    # Where it came from, as the sender signed it (the caveat-provenance assertion): the
+    # originating node and its artifact id ('' for items received before migration 0016).
+    origin_node_id: Mapped[str] = mapped_column(String(36), server_default="")
     origin_resource_id: Mapped[str] = mapped_column(String(36))
+    package_uuid: Mapped[str] = mapped_column(String(36), server_default="")  # its policy uuid
     banner: Mapped[str] = mapped_column(String(500))
     label_json: Mapped[str] = mapped_column(Text)
     export_json: Mapped[str] = mapped_column(Text)

@@ -45,6 +45,7 @@ from caveat.services.compliance import (
     ReleaseService,
     ScreeningService,
 )
+from caveat.services.discussions import DiscussionService
 from caveat.services.federation import (
     FederationService,
     PeerReleases,
@@ -143,6 +144,7 @@ class Node:
     effects: AccessEffects
     taxii: TaxiiService
     proficiency: ProficiencyService
+    discussions: DiscussionService
 
     def close(self) -> None:
         """Release database connections."""
@@ -337,6 +339,7 @@ def _build(
         proficiency=ProficiencyService(
             uow=uow, policy=policy, catalogue=catalogue, plots=SvgPlots()
         ),
+        discussions=DiscussionService(uow=uow, policy=policy),
     )
 
 

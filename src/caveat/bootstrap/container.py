@@ -533,4 +533,5 @@ def seed_demo(node: Node) -> dict[str, NewAccount]:
         results_csv=demo_content.proficiency_results_csv(),
         clock=node.uow.clock,
     )
+    demo.seed_discussions(node.discussions, node.people, clock=node.uow.clock)
     return accounts

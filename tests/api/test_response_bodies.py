@@ -85,7 +85,11 @@ def _known(node: Node) -> dict[str, dict[str, Any]]:
     agreement = node.agreements.list_agreements(officer)[0].id
     authorization = node.authorizations.list_authorizations(officer)[0].id
     person = node.people.get_person(OFFICER).id
+    discussion = node.discussions.discussions(officer)[0].id
+    message = node.discussions.discussion(officer, discussion).messages[0].id
     return {
+        "/api/v1/discussions/{discussion_id}": {"discussion_id": discussion},
+        "/api/v1/discussions/messages/{message_id}/versions": {"message_id": message},
         "/api/v1/artifacts/{artifact_id}": {"artifact_id": artifact},
         "/api/v1/resources/{resource_id}": {"resource_id": resource},
         "/api/v1/resources/{resource_id}/decision": {"resource_id": resource},

@@ -22,6 +22,7 @@ from caveat.api.routes import (
     auth,
     compliance,
     control_lists,
+    discussions,
     federation,
     federation_protocol,
     health,
@@ -86,6 +87,7 @@ def create_app(node: Node) -> FastAPI:
         taxii.router,
         taxii.admin,
         proficiency.router,
+        discussions.router,
     ):
         app.include_router(router)
     static = resources.files("caveat.api").joinpath("static/swagger")

@@ -45,6 +45,7 @@ from caveat.services.compliance import (
     ReleaseService,
     ScreeningService,
 )
+from caveat.services.discussions import DiscussionService
 from caveat.services.federation import (
     FederationService,
     PeerReleases,
@@ -144,6 +145,7 @@ class Node:
     effects: AccessEffects
     taxii: TaxiiService
     proficiency: ProficiencyService
+    discussions: DiscussionService
 
     def close(self) -> None:
         """Release database connections."""
@@ -338,6 +340,7 @@ def _build(
         proficiency=ProficiencyService(
             uow=uow, policy=policy, catalogue=catalogue, plots=SvgPlots()
         ),
+        discussions=DiscussionService(uow=uow, policy=policy),
     )
 
 
@@ -532,4 +535,5 @@ def seed_demo(node: Node) -> dict[str, NewAccount]:
         results_csv=demo_content.proficiency_results_csv(),
         clock=node.uow.clock,
     )
+    demo.seed_discussions(node.discussions, node.people, clock=node.uow.clock)
     return accounts

@@ -463,6 +463,13 @@ class ErrorCode(StrEnum):
         "An upload gives neither a new artifact's full metadata nor an existing artifact's id "
         "(or both).",
     )
+    MENTION_REFUSED = (
+        "mention_refused",
+        ErrorKind.INVALID,
+        "A message may mention only people who may read it; the one named may not (or is not "
+        "known here: the answer is the same). Remove the mention or post a message they may "
+        "read.",
+    )
     INVALID_USERNAME = (
         "invalid_username",
         ErrorKind.INVALID,
@@ -729,6 +736,16 @@ class ErrorCode(StrEnum):
         "unknown_agreement",
         ErrorKind.NOT_FOUND,
         "No such agreement.",
+    )
+    UNKNOWN_DISCUSSION = (
+        "unknown_discussion",
+        ErrorKind.NOT_FOUND,
+        "No such discussion, or none you may read (its title, its project or its artifact).",
+    )
+    UNKNOWN_DISCUSSION_MESSAGE = (
+        "unknown_discussion_message",
+        ErrorKind.NOT_FOUND,
+        "No such message in the discussion, or none you may read.",
     )
     UNKNOWN_ARTIFACT = (
         "unknown_artifact",
@@ -1162,6 +1179,12 @@ class ErrorCode(StrEnum):
         "csrf_rejected",
         ErrorKind.DENIED,
         "The form was not sent with the token of the session that served it; reload the page.",
+    )
+    EDIT_LOOSENS_LABEL = (
+        "edit_loosens_label",
+        ErrorKind.DENIED,
+        "An edit keeps the message's label or tightens it; a looser label is a release and "
+        "goes through the release workflow.",
     )
     LABEL_ABOVE_READER = (
         "label_above_reader",

@@ -247,6 +247,25 @@ _TYPES = [
     ),
     EventType("proficiency.round_cancelled", 1, "proficiency_round", "a round was cancelled"),
     EventType(
+        "discussion.started",
+        1,
+        "discussion",
+        "a discussion was started (project or artifact; the title's and first message's "
+        "labels and text hashes, never the text)",
+    ),
+    EventType(
+        "discussion.message_posted",
+        1,
+        "discussion",
+        "a message was posted (its label, the hash of its text, the people it mentions)",
+    ),
+    EventType(
+        "discussion.message_edited",
+        1,
+        "discussion",
+        "a message was edited: a new version, its label no looser, the hash of its text",
+    ),
+    EventType(
         "proficiency.results_read",
         1,
         "proficiency_round",

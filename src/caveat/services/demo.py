@@ -26,6 +26,7 @@ from caveat.services.compliance import (
     ReleaseService,
     ScreeningService,
 )
+from caveat.services.discussions import DiscussionService
 from caveat.services.identity import NewAccount, PeopleService, RegistryService
 from caveat.services.kernel.principal import ConsoleOperator, Principal
 from caveat.services.kernel.uow import CallContext, Clock
@@ -645,3 +646,50 @@ def seed_proficiency(
         )
         if closing:
             proficiency.close(who("paul"), ctx, opened.id)
+
+
+# Discussions (issue 21): one thread of the sensor fusion project whose messages carry
+# different labels, so each reader sees a different part of it under a different banner:
+# Alice (USA) reads all four (SECRET//NOFORN), Bob (GBR) three (SECRET//REL TO USA, GBR),
+# Claire (FRA) the unclassified opening only.
+DISCUSSION_TITLE = "First joint trial window"
+DISCUSSION = (
+    (
+        "alice",
+        "UNCLASSIFIED",
+        "Proposing weeks 14-15 for the first joint trial. @bob can DSTL bring the passive array?",
+    ),
+    (
+        "bob",
+        "CONFIDENTIAL//REL TO USA, GBR",
+        "Yes: the array ships in week 12; DSTL holds the range booking.",
+    ),
+    (
+        "alice",
+        "SECRET//REL TO USA, GBR",
+        "Emitter set for the trial as in section 4 of the fusion test plan; @bob please confirm.",
+    ),
+    ("alice", "SECRET//NOFORN", "US only: the tracker's trial firmware stays on AFRL hardware."),
+)
+
+
+def seed_discussions(discussions: DiscussionService, people: PeopleService, *, clock: Clock) -> str:
+    """The demo's discussion, posted by its people through the service: its id."""
+    ctx = CallContext.cli()
+
+    def who(username: str) -> Principal:
+        return Principal(person=people.get_person(username), mfa_at=clock())
+
+    (first, label, text), *rest = DISCUSSION
+    started = discussions.start(
+        who(first),
+        ctx,
+        project="Passive Sensor Fusion",
+        title=DISCUSSION_TITLE,
+        title_label="UNCLASSIFIED",
+        text=text,
+        label=label,
+    )
+    for username, label, text in rest:
+        discussions.post(who(username), ctx, started.id, text=text, label=label)
+    return started.id

@@ -21,6 +21,7 @@ from caveat.web.routes import (
     compliance,
     control_lists,
     dashboard,
+    discussions,
     federation,
     intel,
     ledger,
@@ -96,6 +97,7 @@ def install_web(app: FastAPI) -> None:
         federation.router,
         intel.router,
         proficiency.router,
+        discussions.router,
     ):
         app.include_router(router)
 

@@ -135,6 +135,10 @@ class Act(StrEnum):
     PROFICIENCY_SUBMIT = "proficiency.submit"  # a laboratory's results
     PROFICIENCY_READ = "proficiency.read"  # procedures, rounds, one's own laboratory's results
     PROFICIENCY_RESULT_READ = "proficiency.result_read"  # a laboratory's submission and scores
+    # discussions: labelled messages per project and per artifact (issue 21)
+    DISCUSSION_READ = "discussion.read"
+    DISCUSSION_POST = "discussion.post"  # start a discussion or post a message
+    DISCUSSION_EDIT = "discussion.edit"  # a new version of one's own message
     # policy tools for officers
     POLICY_EXPLAIN = "policy.explain"
     POLICY_WHO_CAN = "policy.who_can"
@@ -330,6 +334,12 @@ PERMISSIONS: dict[Act, Permission] = {
     Act.PROFICIENCY_SUBMIT: _p(W, OWN_ORGANISATION),
     Act.PROFICIENCY_READ: _p(RD, PERSON),
     Act.PROFICIENCY_RESULT_READ: _p(RD, any_of(OWN_ORGANISATION, COORDINATOR, ROUND_CLOSED)),
+    # -- discussions (issue 21): any signed-in person reads and posts where the policy lets
+    #    them (need-to-know, each message's label); only the author edits a message, and
+    #    the service refuses an edit that loosens its label (loosening is a release).
+    Act.DISCUSSION_READ: _p(RD, PERSON),
+    Act.DISCUSSION_POST: _p(W, PERSON),
+    Act.DISCUSSION_EDIT: _p(W, SELF),
     # -- policy tools
     # Officers explain (and what-if) decisions of people of their own organisation only.
     Act.POLICY_EXPLAIN: _p(RD, any_of(OWN_OFFICER, CONSOLE)),

@@ -7,6 +7,7 @@ migrations and schema comparisons.
 from caveat.adapters.db.models import (
     artifacts,
     compliance,
+    discussions,
     federation,
     ledger,
     policy,
@@ -49,6 +50,7 @@ __all__ = [
     "SessionRow",
     "artifacts",
     "compliance",
+    "discussions",
     "federation",
     "ledger",
     "policy",

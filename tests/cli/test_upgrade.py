@@ -97,3 +97,8 @@ def test_a_node_made_by_the_previous_version_upgrades_and_verifies(old_node: Pat
     checked = json.loads(out)
     assert checked["artifacts"] == 2, checked  # both artifacts the old version stored
     assert not checked.get("problems"), checked
+
+    # Migration 0016 found the organisation `caveat init` created (the same request).
+    code, out = run(old_node, "federation", "organisation", "--json")
+    assert code == 0, out
+    assert json.loads(out)["name"] == "Caveat Node Operations (GBR)", out

@@ -326,7 +326,8 @@ def test_the_recipient_organisation_s_officer_cannot_widen_what_its_node_receive
         world.node.federation.set_recipient(
             gso, ctx(), "node-b", organisation=world.dstl, accredited="TOP SECRET"
         )
-    assert "operating this node" in refused.value.detail
+    assert refused.value.code == "self_change"
+    assert "its own node may receive" in refused.value.detail
     assert world.node.federation.peer(CONSOLE, "node-b").accredited_level == "secret"
 
 

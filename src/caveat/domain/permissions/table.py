@@ -165,7 +165,8 @@ OWN_OFFICER = all_of(OFFICER, OWN_ORGANISATION)
 # A security officer of the organisation operating this node, who is not of the
 # organisation receiving what goes to the peer (Target.node_organisation_id and
 # Target.recipient_organisations).
-NODE_OFFICER = all_of(OFFICER, NODE_ORGANISATION, NOT_RECIPIENT)
+# The receiving organisation's officer hears the more telling reason (a self-change).
+NODE_OFFICER = all_of(OFFICER, NOT_RECIPIENT, NODE_ORGANISATION)
 FRESH = FreshSecondFactor(STEP_UP_WINDOW_S)
 OWN_CREDENTIAL = all_of(SELF, FRESH)
 

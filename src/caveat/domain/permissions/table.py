@@ -131,6 +131,10 @@ class Act(StrEnum):
     PROFICIENCY_SUBMIT = "proficiency.submit"  # a laboratory's results
     PROFICIENCY_READ = "proficiency.read"  # procedures, rounds, one's own laboratory's results
     PROFICIENCY_RESULT_READ = "proficiency.result_read"  # a laboratory's submission and scores
+    # live channels (issue 21): what each reader receives is the policy's decision per message
+    CHANNEL_CREATE = "channel.create"
+    CHANNEL_PUBLISH = "channel.publish"
+    CHANNEL_READ = "channel.read"
     # policy tools for officers
     POLICY_EXPLAIN = "policy.explain"
     POLICY_WHO_CAN = "policy.who_can"
@@ -315,6 +319,12 @@ PERMISSIONS: dict[Act, Permission] = {
     Act.PROFICIENCY_SUBMIT: _p(W, OWN_ORGANISATION),
     Act.PROFICIENCY_READ: _p(RD, PERSON),
     Act.PROFICIENCY_RESULT_READ: _p(RD, any_of(OWN_ORGANISATION, COORDINATOR, ROUND_CLOSED)),
+    # -- live channels (issue 21): programme managers and officers open a project's or a
+    #    programme's channel; its members publish (nobody labels above what they may read)
+    #    and read what the policy lets them read, decided per message.
+    Act.CHANNEL_CREATE: _p(W, any_of(CONSOLE, role(R.PROGRAMME_MANAGER, R.SECURITY_OFFICER))),
+    Act.CHANNEL_PUBLISH: _p(W, PERSON),
+    Act.CHANNEL_READ: _p(RD, PERSON),
     # -- policy tools
     # Officers explain (and what-if) decisions of people of their own organisation only.
     Act.POLICY_EXPLAIN: _p(RD, any_of(OWN_OFFICER, CONSOLE)),

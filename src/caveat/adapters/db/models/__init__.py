@@ -6,6 +6,7 @@ migrations and schema comparisons.
 
 from caveat.adapters.db.models import (
     artifacts,
+    channels,
     compliance,
     federation,
     ledger,
@@ -48,6 +49,7 @@ __all__ = [
     "RecoveryCodeRow",
     "SessionRow",
     "artifacts",
+    "channels",
     "compliance",
     "federation",
     "ledger",

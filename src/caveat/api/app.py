@@ -20,6 +20,7 @@ from caveat.api.middleware import EdgeMiddleware
 from caveat.api.routes import (
     artifacts,
     auth,
+    channels,
     compliance,
     control_lists,
     federation,
@@ -86,6 +87,7 @@ def create_app(node: Node) -> FastAPI:
         taxii.router,
         taxii.admin,
         proficiency.router,
+        channels.router,
     ):
         app.include_router(router)
     static = resources.files("caveat.api").joinpath("static/swagger")

@@ -65,6 +65,7 @@ class CaveatCommands(LazyGroup):
         "federation": "caveat.cli.federation:federation",
         "taxii": "caveat.cli.taxii:taxii",
         "proficiency": "caveat.cli.proficiency:proficiency",
+        "channel": "caveat.cli.channels:channel",
     }
 
 

@@ -17,6 +17,7 @@ import httpx
 
 from caveat.client.account import Account
 from caveat.client.artifacts import Artifacts
+from caveat.client.channels import Channels
 from caveat.client.proficiency import Proficiency
 from caveat.client.releases import Releases
 from caveat.client.taxii import Taxii
@@ -110,6 +111,7 @@ class CaveatClient:
         self.releases = Releases(self)
         self.taxii = Taxii(self)
         self.proficiency = Proficiency(self)
+        self.channels = Channels(self)
         if token:
             self.use_token(token)
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -83,7 +83,7 @@ class Channels:
         after: int | None = None,
         reconnect: bool = True,
         retry_seconds: float = 1.0,
-    ) -> Iterator[ServerEvent]:
+    ) -> Generator[ServerEvent]:
         """The channel's events (``message``, and notices such as ``lagging``), resuming
         after event id ``after``; reconnects with the last id seen while ``reconnect``."""
         last = after

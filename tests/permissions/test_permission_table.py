@@ -81,6 +81,7 @@ UNCHECKED_WRITERS = {
     "AuditService.export_csv": "reads through AuditService.search, which authorizes",
     "ReleaseService.request": "any reader may ask; the policy decides what they see",
     "BundleExporter.export": "reads the ledger as an auditor; records the export",
+    "ChannelLedger.flush": "the system records channel activity authorized when it happened",
 }
 
 

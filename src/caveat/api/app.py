@@ -20,6 +20,7 @@ from caveat.api.middleware import EdgeMiddleware
 from caveat.api.routes import (
     artifacts,
     auth,
+    channels,
     compliance,
     control_lists,
     discussions,
@@ -88,6 +89,7 @@ def create_app(node: Node) -> FastAPI:
         taxii.admin,
         proficiency.router,
         discussions.router,
+        channels.router,
     ):
         app.include_router(router)
     static = resources.files("caveat.api").joinpath("static/swagger")

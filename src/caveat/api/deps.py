@@ -50,6 +50,11 @@ def _bearer(request: Request) -> str:
     )
 
 
+def bearer_token(request: Request) -> str:
+    """The credential the request carries (header, or cookie with the CSRF rule)."""
+    return _bearer(request)
+
+
 def principal_any(
     request: Request,
     node: Annotated[Node, Depends(get_node)],

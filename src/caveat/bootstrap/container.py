@@ -34,6 +34,7 @@ from caveat.domain.policy import DualNationalRule, PolicyConfig
 from caveat.domain.throttle import ThrottlePolicy
 from caveat.services import demo as demo
 from caveat.services.artifacts import ArtifactAdmin, ArtifactSearch, ArtifactService
+from caveat.services.channels import ChannelLedger, ChannelService
 from caveat.services.compliance import (
     AgreementService,
     AuthorizationService,
@@ -63,6 +64,7 @@ from caveat.services.identity import (
 )
 from caveat.services.intel import TaxiiService
 from caveat.services.kernel.periodic import PeriodicWorker
+from caveat.services.kernel.ports import ChannelBroker
 from caveat.services.kernel.principal import ConsoleOperator
 from caveat.services.kernel.uow import CallContext, Clock, UnitOfWork, UnitOfWorkFactory
 from caveat.services.ledger import (
@@ -146,12 +148,18 @@ class Node:
     taxii: TaxiiService
     proficiency: ProficiencyService
     discussions: DiscussionService
+    channels: ChannelService
+    channel_worker: PeriodicWorker
 
     def close(self) -> None:
-        """Release database connections."""
+        """Release database connections (channel activity still counted is recorded)."""
         self.ledger_worker.stop()
         self.federation_worker.stop()
-        self.engine.dispose()
+        self.channel_worker.stop()
+        try:
+            self.channels.ledger.flush()
+        finally:
+            self.engine.dispose()
 
 
 def _hashing(settings: Settings) -> PasswordHashing:
@@ -280,6 +288,15 @@ def _build(
         monitoring=monitoring,
         period=timedelta(seconds=settings.federation_sync_seconds or 60),
     )
+    channels = ChannelService(
+        uow=uow,
+        policy=policy,
+        broker=channel_broker(settings, clock),
+        secret_key=secret_key,
+        ledger=ChannelLedger(uow=uow),
+        refresh_seconds=settings.channel_refresh_seconds,
+        queue_size=settings.channel_queue_size,
+    )
     return Node(
         settings=settings,
         engine=engine,
@@ -341,7 +358,27 @@ def _build(
             uow=uow, policy=policy, catalogue=catalogue, plots=SvgPlots()
         ),
         discussions=DiscussionService(uow=uow, policy=policy),
+        channels=channels,
+        channel_worker=PeriodicWorker(
+            name="channel-ledger",
+            period=settings.channel_ledger_seconds,
+            run_once=channels.ledger.flush,
+        ),
     )
+
+
+def channel_broker(settings: Settings, clock: Clock) -> ChannelBroker:
+    """NATS JetStream when a server is configured, else the in-process broker."""
+    if settings.channel_nats_url:
+        from caveat.adapters.channels.nats import NatsBroker
+
+        return NatsBroker(
+            servers=[u.strip() for u in settings.channel_nats_url.split(",") if u.strip()],
+            replicas=settings.channel_nats_replicas,
+        )
+    from caveat.adapters.channels.memory import MemoryBroker
+
+    return MemoryBroker(clock=clock)
 
 
 def _policy_config(settings: Settings) -> PolicyConfig:

@@ -109,6 +109,27 @@ class Settings(BaseSettings):
         default=25, ge=1, le=10_000, description="artifacts per step of the web's verify-all"
     )
 
+    # Live channels (issue 21, ADR 0025).
+    channel_nats_url: str | None = Field(
+        default=None,
+        description=(
+            "NATS server(s) with JetStream carrying live channels, comma-separated "
+            "(nats://host:4222); default: the in-process broker (one process serves the node)"
+        ),
+    )
+    channel_nats_replicas: int = Field(
+        default=1, ge=1, le=5, description="JetStream replicas of each channel's stream"
+    )
+    channel_refresh_seconds: float = Field(
+        default=5.0, gt=0, le=60, description="how often a reader's policy facts are read again"
+    )
+    channel_queue_size: int = Field(
+        default=256, ge=1, le=100_000, description="messages a reader may fall behind live"
+    )
+    channel_ledger_seconds: float = Field(
+        default=5.0, ge=0, description="how often channel activity is written to the ledger"
+    )
+
     # The policy (ADR 0006): the §126.18-style dual/third-country national rule is off
     # unless a ceiling (common level 0-4; 126.18 itself covers unclassified: 0) is set.
     policy_dual_national_max_level: int | None = Field(default=None, ge=0, le=4)

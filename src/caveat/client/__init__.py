@@ -18,6 +18,7 @@ import httpx
 from caveat.client.account import Account
 from caveat.client.artifacts import Artifacts
 from caveat.client.discussions import Discussions
+from caveat.client.channels import Channels
 from caveat.client.proficiency import Proficiency
 from caveat.client.releases import Releases
 from caveat.client.taxii import Taxii
@@ -112,6 +113,7 @@ class CaveatClient:
         self.taxii = Taxii(self)
         self.proficiency = Proficiency(self)
         self.discussions = Discussions(self)
+        self.channels = Channels(self)
         if token:
             self.use_token(token)
 

@@ -1732,6 +1732,45 @@ class ErrorCode(StrEnum):
         "tokens as the password, never the account password (which would skip the second "
         "factor).",
     )
+    # -- live channels (issue 21, ADR 0025)
+    UNKNOWN_CHANNEL = (
+        "unknown_channel",
+        ErrorKind.NOT_FOUND,
+        "No channel with that id or name, or none the caller may see (members of its "
+        "project, or of a project of its programme, see it).",
+    )
+    CHANNEL_NAME_TAKEN = (
+        "channel_name_taken",
+        ErrorKind.CONFLICT,
+        "Another channel has that name already; channel names are unique on a node.",
+    )
+    CHANNEL_SCOPE_REQUIRED = (
+        "channel_scope_required",
+        ErrorKind.INVALID,
+        "A channel belongs to exactly one project or one programme: name one of them.",
+    )
+    INVALID_RETENTION = (
+        "invalid_retention",
+        ErrorKind.INVALID,
+        "A channel keeps between 1 and 100,000 messages, each for between one second and 30 days.",
+    )
+    INVALID_EVENT_ID = (
+        "invalid_event_id",
+        ErrorKind.INVALID,
+        "The `Last-Event-ID` header (or `after`) is the whole-number id of the last event "
+        "received.",
+    )
+    MESSAGE_TOO_LARGE = (
+        "message_too_large",
+        ErrorKind.INVALID,
+        "A channel message has at most 16,384 characters; share larger content as an artifact.",
+    )
+    MESSAGE_TAMPERED = (
+        "message_tampered",
+        ErrorKind.INTEGRITY,
+        "A message on the channel broker failed authentication (injected into the broker, "
+        "altered, or copied from another channel); it is dropped, never delivered.",
+    )
     CAVEAT_ERROR = (
         "caveat_error",
         ErrorKind.INTERNAL,

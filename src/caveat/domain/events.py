@@ -215,6 +215,27 @@ _TYPES = [
     EventType(
         "taxii.object_deleted", 1, "taxii_collection", "versions of a STIX object were deleted"
     ),
+    EventType("channel.created", 1, "channel", "a live channel was opened"),
+    EventType(
+        "channel.published",
+        1,
+        "channel",
+        "messages one person published on a channel since the last such event (count, "
+        "first and last event ids, SHA-256 over the messages' hashes): never one per message",
+    ),
+    EventType(
+        "channel.subscribed",
+        1,
+        "channel",
+        "one reader's subscriptions to a channel since the last such event (connections, "
+        "messages delivered and withheld, drops as lagging)",
+    ),
+    EventType(
+        "channel.message_rejected",
+        1,
+        "channel",
+        "messages on the channel's broker that failed authentication were dropped (a count)",
+    ),
     EventType(
         "proficiency.procedure_created", 1, "procedure", "a test procedure was created (draft v1)"
     ),

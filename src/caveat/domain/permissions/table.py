@@ -139,6 +139,10 @@ class Act(StrEnum):
     DISCUSSION_READ = "discussion.read"
     DISCUSSION_POST = "discussion.post"  # start a discussion or post a message
     DISCUSSION_EDIT = "discussion.edit"  # a new version of one's own message
+    # live channels (issue 21): what each reader receives is the policy's decision per message
+    CHANNEL_CREATE = "channel.create"
+    CHANNEL_PUBLISH = "channel.publish"
+    CHANNEL_READ = "channel.read"
     # policy tools for officers
     POLICY_EXPLAIN = "policy.explain"
     POLICY_WHO_CAN = "policy.who_can"
@@ -341,6 +345,12 @@ PERMISSIONS: dict[Act, Permission] = {
     Act.DISCUSSION_READ: _p(RD, PERSON),
     Act.DISCUSSION_POST: _p(W, PERSON),
     Act.DISCUSSION_EDIT: _p(W, SELF),
+    # -- live channels (issue 21): programme managers and officers open a project's or a
+    #    programme's channel; its members publish (nobody labels above what they may read)
+    #    and read what the policy lets them read, decided per message.
+    Act.CHANNEL_CREATE: _p(W, any_of(CONSOLE, role(R.PROGRAMME_MANAGER, R.SECURITY_OFFICER))),
+    Act.CHANNEL_PUBLISH: _p(W, PERSON),
+    Act.CHANNEL_READ: _p(RD, PERSON),
     # -- policy tools
     # Officers explain (and what-if) decisions of people of their own organisation only.
     Act.POLICY_EXPLAIN: _p(RD, any_of(OWN_OFFICER, CONSOLE)),

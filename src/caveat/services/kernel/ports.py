@@ -9,9 +9,10 @@ passes an adapter to a parameter typed with its port.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
 from typing import Protocol
 
+from caveat.domain.channels import Retention, Stored
 from caveat.domain.compliance.export_report import ExportReport
 
 
@@ -76,4 +77,39 @@ class PlotRenderer(Protocol):
         k_critical: tuple[float, float] | None,
     ) -> str:
         """Mandel's h (and k) by laboratory with the 5 % and 1 % critical values."""
+        ...
+
+
+class ChannelBroker(Protocol):
+    """Keeps and carries live channels' sealed messages (issue 21, ADR 0025): the
+    in-process broker (``adapters.channels.memory``, the embedded default) or NATS
+    JetStream (``adapters.channels.nats``) shared by several workers and hosts.
+
+    Event ids are the broker's own per-channel sequence: 1, 2, 3, ... in publication
+    order, never reused; retention may drop the oldest. Methods run on the caller's event
+    loop. The broker sees sealed bytes only; the service opens and decides them."""
+
+    async def open(self, channel_id: str, retention: Retention) -> None:
+        """Make the channel's store ready (idempotent; a new retention replaces the old)."""
+        ...
+
+    async def publish(self, channel_id: str, payload: bytes) -> int:
+        """Append ``payload``; its event id once the broker holds it."""
+        ...
+
+    async def bounds(self, channel_id: str) -> tuple[int, int]:
+        """(the oldest kept event id, the newest ever): ``(last + 1, last)`` when none is kept."""
+        ...
+
+    async def read(self, channel_id: str, after: int, limit: int) -> list[Stored]:
+        """At most ``limit`` kept messages with event ids above ``after``, in order."""
+        ...
+
+    def follow(self, channel_id: str, after: int) -> AsyncIterator[Stored]:
+        """Every message with an event id above ``after``, in order, then each new one as
+        it is published, with no gap and no duplicate, until the caller stops reading."""
+        ...
+
+    async def close(self) -> None:
+        """Release connections (the broker may be used again after, reconnecting)."""
         ...

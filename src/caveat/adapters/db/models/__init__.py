@@ -6,6 +6,7 @@ migrations and schema comparisons.
 
 from caveat.adapters.db.models import (
     artifacts,
+    channels,
     compliance,
     discussions,
     federation,
@@ -49,6 +50,7 @@ __all__ = [
     "RecoveryCodeRow",
     "SessionRow",
     "artifacts",
+    "channels",
     "compliance",
     "discussions",
     "federation",

@@ -1,0 +1,66 @@
+"""A reader's policy facts for one channel, and a message opened once for every reader.
+
+Each message is decided for each reader by the policy engine itself (``decide()``,
+READ) as a resource of the channel's project, labelled with the message's label and
+originated by the publisher's organisation. A programme's channel is read through the
+reader's own projects in that programme: a message reaches them when the policy permits
+it through any of them. Facts are derived once per refresh (a few seconds), so a
+revoked clearance, an ended membership or a suspended account stops delivery soon.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from caveat.domain.channels import Envelope
+from caveat.domain.labels import Label, SchemeRegistry
+from caveat.domain.policy import Action, Context, Resource, Subject, decide, make_resource
+from caveat.services.kernel.principal import Principal
+
+KIND = "channel_message"
+
+
+@dataclass(slots=True)
+class OpenMessage:
+    """A message whose authentication passed, with its label read once."""
+
+    seq: int
+    envelope: Envelope
+    label: Label
+    banner: str
+    schemes: SchemeRegistry
+    _resources: dict[str, Resource] = field(default_factory=dict)
+
+    def resource(self, project_id: str) -> Resource:
+        """The message as a policy resource of ``project_id`` (derived once per project)."""
+        found = self._resources.get(project_id)
+        if found is None:
+            found = self._resources[project_id] = make_resource(
+                id=f"channel:{self.envelope.channel_id}:{self.seq}",
+                project_id=project_id,
+                kind=KIND,
+                label=self.label,
+                schemes=self.schemes,
+                originator_org_id=self.envelope.publisher_org_id,
+            )
+        return found
+
+
+@dataclass(frozen=True, slots=True)
+class ReaderFacts:
+    """A reader at one moment: who, their subject and context, and the projects through
+    which they read the channel (their current ones in its scope)."""
+
+    principal: Principal
+    subject: Subject
+    context: Context
+    projects: tuple[str, ...]
+    at: datetime
+
+    def may_read(self, message: OpenMessage) -> bool:
+        """Whether the policy lets this reader READ the message."""
+        return any(
+            decide(self.subject, Action.READ, message.resource(p), self.context).permitted
+            for p in self.projects
+        )

@@ -1,0 +1,464 @@
+"""The channel service: open channels, publish labelled messages, follow a channel.
+
+Every method takes the principal first and checks the permission table first
+(``Act.CHANNEL_*``). Publishing needs the publisher to be a reader of the channel who
+may read the message's label themselves (``label_above_reader``); the message is sealed
+(``domain.channels.seal``) and handed to the broker, which assigns its event id. A
+reader's subscription replays what the broker keeps after their last event id at their
+own pace, then joins the live fan-out of their process (``_hub.py``); each message is
+decided for that reader by ``decide()`` as they take it (``_reader.py``), with facts
+refreshed every ``refresh_seconds``. Activity reaches the ledger in batches
+(``_ledger.py``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import uuid
+from collections.abc import AsyncIterator, Callable
+from dataclasses import replace
+
+import anyio.to_thread
+
+from caveat.adapters.db.models import OrganisationRow
+from caveat.domain.channels import (
+    Envelope,
+    Retention,
+    Stored,
+    TamperedMessage,
+    channel_key,
+    check_body,
+    open_sealed,
+    seal,
+)
+from caveat.domain.errors import (
+    AuthenticationFailed,
+    InvalidInput,
+    NotFound,
+    PermissionDenied,
+)
+from caveat.domain.labels import (
+    Originator,
+    label_from_canonical_json,
+    label_to_canonical_json,
+    render_banner,
+    validate_label,
+)
+from caveat.domain.permissions import Act
+from caveat.domain.policy import Context
+from caveat.services.artifacts import parse_label_text
+from caveat.services.channels._hub import Hub, Inbox
+from caveat.services.channels._ledger import ChannelLedger
+from caveat.services.channels._reader import OpenMessage, ReaderFacts
+from caveat.services.channels._store import (
+    ChannelInfo,
+    create_in,
+    find_row,
+    info_of,
+    not_found,
+    scope_projects,
+    visible_rows,
+)
+from caveat.services.channels._views import Channel, Delivery, Notice, Published
+from caveat.services.identity import find_person, person_view
+from caveat.services.kernel.authorize import allowed, authorize
+from caveat.services.kernel.ports import ChannelBroker
+from caveat.services.kernel.principal import Acting, Principal
+from caveat.services.kernel.uow import CallContext, UnitOfWorkFactory
+from caveat.services.policy import PolicyService, subject_of
+
+Reauthenticate = Callable[[], Principal]
+Item = Delivery | Notice
+
+
+class ChannelService:
+    """Live labelled channels over a broker (``ChannelBroker``)."""
+
+    def __init__(
+        self,
+        *,
+        uow: UnitOfWorkFactory,
+        policy: PolicyService,
+        broker: ChannelBroker,
+        secret_key: Callable[[], bytes],
+        ledger: ChannelLedger,
+        refresh_seconds: float = 5.0,
+        queue_size: int = 256,
+        page_size: int = 500,
+    ) -> None:
+        self._uow = uow
+        self._policy = policy
+        self.broker = broker
+        self._secret_key = secret_key
+        self.ledger = ledger
+        self.refresh_seconds = refresh_seconds
+        self.queue_size = queue_size
+        self._page = page_size
+        self._keys: dict[str, bytes] = {}
+        self._opened: set[str] = set()
+        self._hubs: dict[tuple[asyncio.AbstractEventLoop, str], Hub] = {}
+
+    # channels
+
+    def create(
+        self,
+        by: Acting,
+        ctx: CallContext,
+        *,
+        name: str,
+        project: str | None = None,
+        programme: str | None = None,
+        description: str = "",
+        retention: Retention | None = None,
+    ) -> Channel:
+        """A new channel of ``project`` or ``programme``."""
+        authorize(by, Act.CHANNEL_CREATE, now=self._uow.clock())
+        with self._uow(ctx) as uow:
+            row = create_in(
+                uow,
+                by,
+                name=name,
+                description=description,
+                project=project,
+                programme=programme,
+                retention=retention or Retention(),
+            )
+            return self._view(info_of(row), by)
+
+    def channels(self, by: Principal) -> list[Channel]:
+        """The channels the caller may read (of their current projects and programmes)."""
+        authorize(by, Act.CHANNEL_READ)
+        with self._uow.read() as session:
+            subject = subject_of(session, by.person)
+            now = self._uow.clock()
+            facts = Context(now, by.mfa_at, self._policy.environment()).facts(subject)
+            projects = facts.projects if facts.account_ok else frozenset()
+            return [self._view(info_of(row), by) for row in visible_rows(session, projects)]
+
+    def channel(self, by: Principal, ref: str) -> Channel:
+        """One channel, if the caller may read it."""
+        authorize(by, Act.CHANNEL_READ)
+        info, _ = self._reader(by, ref, None)
+        return self._view(info, by)
+
+    def _view(self, info: ChannelInfo, by: Acting) -> Channel:
+        return Channel(
+            id=info.id,
+            name=info.name,
+            description=info.description,
+            project_id=info.project_id,
+            programme_id=info.programme_id,
+            max_messages=info.retention.max_messages,
+            max_age_seconds=info.retention.max_age_seconds,
+            created_at=info.created_at,
+            can_publish=isinstance(by, Principal)
+            and allowed(by, Act.CHANNEL_PUBLISH, now=self._uow.clock()),
+        )
+
+    # readers' facts
+
+    def _reader(
+        self, by: Principal, ref: str, reauthenticate: Reauthenticate | None
+    ) -> tuple[ChannelInfo, ReaderFacts]:
+        """The channel and the caller's facts now; "not found" unless they may read it
+        (a current member of a project in its scope, with an account in order)."""
+        principal = by if reauthenticate is None else reauthenticate()
+        with self._uow.read() as session:
+            now = self._uow.clock()
+            if reauthenticate is None:
+                person = person_view(find_person(session, by.person_id), now)
+                principal = replace(by, person=person)
+            row = find_row(session, ref)
+            subject = subject_of(session, principal.person)
+            context = Context(now, principal.mfa_at, self._policy.environment())
+            facts = context.facts(subject)
+            scope = scope_projects(session, row)
+            projects = tuple(sorted(scope & facts.projects)) if facts.account_ok else ()
+            if not projects:
+                raise not_found(ref)
+            return info_of(row), ReaderFacts(principal, subject, context, projects, now)
+
+    # publishing
+
+    async def publish(
+        self, by: Principal, ctx: CallContext, ref: str, *, label: str, body: str
+    ) -> Published:
+        """Publish ``body`` under ``label`` (banner, portion or canonical JSON)."""
+        authorize(by, Act.CHANNEL_PUBLISH, now=self._uow.clock())
+        check_body(body)
+        info, payload, envelope, banner = await anyio.to_thread.run_sync(
+            self._prepare, by, ref, label, body
+        )
+        await self._ensure(info)
+        seq = await self.broker.publish(info.id, payload)
+        self.ledger.published(info.id, by.actor(), seq, payload)
+        return Published(info.id, seq, envelope.message_id, banner)
+
+    def _prepare(
+        self, by: Principal, ref: str, text: str, body: str
+    ) -> tuple[ChannelInfo, bytes, Envelope, str]:
+        info, facts = self._reader(by, ref, None)
+        now = facts.at
+        label = parse_label_text(text, self._policy, now)
+        with self._uow.read() as session:
+            org = session.get(OrganisationRow, facts.principal.person.organisation_id)
+            assert org is not None
+            if label.originator is None:
+                label = replace(
+                    label, originator=Originator(org.short_name or org.name, org.nation)
+                )
+            elif label.originator.nation != org.nation:
+                raise InvalidInput(
+                    f"the label names an originator of {label.originator.nation}; "
+                    f"your organisation is of {org.nation}",
+                    code="originator_mismatch",
+                    field="label",
+                )
+        env = facts.context.env
+        label = validate_label(label, schemes=self._policy.schemes, groups=env.groups)
+        envelope = Envelope(
+            channel_id=info.id,
+            message_id=str(uuid.uuid4()),
+            label_json=label_to_canonical_json(label).decode(),
+            body=body,
+            publisher_id=by.person_id,
+            publisher_name=by.username,
+            publisher_org_id=org.id,
+            published_at=now,
+        )
+        banner = render_banner(label, schemes=self._policy.schemes)
+        draft = OpenMessage(0, envelope, label, banner, self._policy.schemes)
+        if not facts.may_read(draft):
+            raise PermissionDenied(
+                "you may not publish a message labelled above what you may read yourself",
+                code="label_above_reader",
+                field="label",
+            )
+        return info, seal(envelope, self._key(info.id)), envelope, banner
+
+    # reading
+
+    async def subscribe(
+        self,
+        by: Principal,
+        ctx: CallContext,
+        ref: str,
+        *,
+        after: int = 0,
+        reauthenticate: Reauthenticate | None = None,
+    ) -> AsyncIterator[Item]:
+        """The messages of the channel the caller may read, after event id ``after``:
+        those the broker keeps, then each new one, until the caller stops, loses access
+        (checked every ``refresh_seconds``; ``reauthenticate`` re-checks the credential),
+        or is dropped as lagging (a Notice says so; resume from its ``last_id``)."""
+        authorize(by, Act.CHANNEL_READ)
+        info, facts = await anyio.to_thread.run_sync(self._reader, by, ref, reauthenticate)
+        await self._ensure(info)
+        self.ledger.reading(info.id, by.actor(), after)
+        return self._stream(info, facts, after, ref, reauthenticate)
+
+    async def _stream(
+        self,
+        info: ChannelInfo,
+        facts: ReaderFacts,
+        after: int,
+        ref: str,
+        reauthenticate: Reauthenticate | None,
+    ) -> AsyncIterator[Item]:
+        loop = asyncio.get_running_loop()
+        reading = _Reading(self, info, facts, ref, reauthenticate, loop.time())
+        inbox = Inbox(self.queue_size)
+        hub: Hub | None = None
+        last = after
+        first, _ = await self.broker.bounds(info.id)
+        if after and after + 1 < first:
+            # Retention dropped messages after the resume point: say so, never a silent gap.
+            yield Notice("trimmed", last_id=after, first_id=first)
+        try:
+            # Catch up from the broker's store at this reader's pace, then join the live
+            # fan-out at the point reached (no gap: the hub has not passed it; no
+            # duplicate: anything at or before it is skipped).
+            while True:
+                page = await self.broker.read(info.id, last, self._page)
+                for stored in page:
+                    if stored.seq <= last:
+                        continue
+                    last = stored.seq
+                    message = self._open_or_none(info.id, stored)
+                    if message is not None and await reading.decide(message):
+                        yield reading.delivery(message)
+                    if reading.ended:
+                        return
+                if page:
+                    continue
+                hub = await self._hub(info.id)
+                if hub.position <= last:
+                    hub.join(inbox)
+                    break
+            while not reading.ended:
+                if inbox.items:
+                    message = inbox.items.popleft()
+                    if message.seq <= last:
+                        continue
+                    if message.seq > last + 1:  # the hub moved on before this reader joined
+                        for stored in await self.broker.read(info.id, last, message.seq - last - 1):
+                            last = stored.seq
+                            missed = self._open_or_none(info.id, stored)
+                            if missed is not None and await reading.decide(missed):
+                                yield reading.delivery(missed)
+                    last = message.seq
+                    if await reading.decide(message):
+                        yield reading.delivery(message)
+                    continue
+                if inbox.lagging:
+                    reading.lagging = 1
+                    yield Notice("lagging", last_id=last)
+                    return
+                if inbox.broken:
+                    yield Notice("reconnect", last_id=last)
+                    return
+                inbox.wake.clear()
+                wait = reading.refresh_due - loop.time()
+                if wait <= 0:
+                    await reading.refresh()
+                    continue
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(inbox.wake.wait(), wait)
+        finally:
+            if hub is not None:
+                hub.leave(inbox)
+            reading.report()
+
+    # the broker
+
+    def _key(self, channel_id: str) -> bytes:
+        key = self._keys.get(channel_id)
+        if key is None:
+            key = self._keys[channel_id] = channel_key(self._secret_key(), channel_id)
+        return key
+
+    def _open(self, channel_id: str, stored: Stored) -> OpenMessage:
+        """The message in ``stored`` once its authentication passes (TamperedMessage)."""
+        envelope = open_sealed(stored.payload, self._key(channel_id), channel_id)
+        schemes = self._policy.schemes
+        try:
+            label = label_from_canonical_json(
+                envelope.label_json.encode(), schemes=schemes, check_rules=False
+            )
+        except InvalidInput as exc:  # sealed by this node, so never; fail closed anyway
+            raise TamperedMessage from exc
+        return OpenMessage(
+            stored.seq, envelope, label, render_banner(label, schemes=schemes), schemes
+        )
+
+    def _open_or_none(self, channel_id: str, stored: Stored) -> OpenMessage | None:
+        try:
+            return self._open(channel_id, stored)
+        except TamperedMessage:
+            return None  # the hub counts it for the ledger; a replay only skips it
+
+    async def _ensure(self, info: ChannelInfo) -> None:
+        if info.id not in self._opened:
+            await self.broker.open(info.id, info.retention)
+            self._opened.add(info.id)
+
+    async def _hub(self, channel_id: str) -> Hub:
+        """This event loop's hub of the channel, started at the broker's newest id."""
+        loop = asyncio.get_running_loop()
+        key = (loop, channel_id)
+        hub = self._hubs.get(key)
+        if hub is not None:
+            return hub
+        _, newest = await self.broker.bounds(channel_id)
+        hub = self._hubs.get(key)
+        if hub is None:
+
+            def forget(gone: Hub) -> None:
+                if self._hubs.get(key) is gone:
+                    del self._hubs[key]
+
+            hub = Hub(
+                broker=self.broker,
+                channel_id=channel_id,
+                position=newest,
+                opener=lambda stored: self._open(channel_id, stored),
+                on_rejected=lambda: self.ledger.rejected(channel_id),
+                on_empty=forget,
+            )
+            self._hubs[key] = hub
+            hub.start()
+        return hub
+
+
+class _Reading:
+    """One connection's reader: current facts, refreshes and what it was given."""
+
+    def __init__(
+        self,
+        service: ChannelService,
+        info: ChannelInfo,
+        facts: ReaderFacts,
+        ref: str,
+        reauthenticate: Reauthenticate | None,
+        started: float,
+    ) -> None:
+        self._service = service
+        self._info = info
+        self.facts = facts
+        self._ref = ref
+        self._reauthenticate = reauthenticate
+        self._actor = facts.principal.actor()
+        self.refresh_due = started + service.refresh_seconds
+        self.ended = False
+        self.delivered = 0
+        self.withheld = 0
+        self.lagging = 0
+
+    async def decide(self, message: OpenMessage) -> bool:
+        """Whether this reader may read ``message`` now (refreshing facts when due)."""
+        if asyncio.get_running_loop().time() >= self.refresh_due:
+            await self.refresh()
+        if self.ended:
+            return False
+        if self.facts.may_read(message):
+            self.delivered += 1
+            return True
+        self.withheld += 1
+        return False
+
+    def delivery(self, message: OpenMessage) -> Delivery:
+        e = message.envelope
+        return Delivery(
+            id=message.seq,
+            channel_id=e.channel_id,
+            message_id=e.message_id,
+            banner=message.banner,
+            label_json=e.label_json,
+            body=e.body,
+            publisher=e.publisher_name,
+            published_at=e.published_at,
+        )
+
+    async def refresh(self) -> None:
+        """Facts afresh; a reader who lost access (membership, account, credential) ends."""
+        service = self._service
+        self.refresh_due = asyncio.get_running_loop().time() + service.refresh_seconds
+        self.report()
+        try:
+            _, self.facts = await anyio.to_thread.run_sync(
+                service._reader, self.facts.principal, self._info.id, self._reauthenticate
+            )
+        except (NotFound, AuthenticationFailed, PermissionDenied):
+            self.ended = True
+
+    def report(self) -> None:
+        """Hand the counts so far to the ledger's batch."""
+        self._service.ledger.count(
+            self._info.id,
+            self._actor,
+            delivered=self.delivered,
+            withheld=self.withheld,
+            lagging=self.lagging,
+        )
+        self.delivered = self.withheld = self.lagging = 0

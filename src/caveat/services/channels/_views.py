@@ -1,0 +1,75 @@
+"""What the channel service hands out: channels as a caller sees them, deliveries and
+the notices that end or qualify a subscription."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Channel:
+    """A channel as its caller sees it."""
+
+    id: str
+    name: str
+    description: str
+    project_id: str | None
+    programme_id: str | None
+    max_messages: int
+    max_age_seconds: int
+    created_at: datetime
+    can_publish: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Published:
+    """A message accepted by the broker: its event id and its label's banner."""
+
+    channel_id: str
+    id: int
+    message_id: str
+    banner: str
+
+
+@dataclass(frozen=True, slots=True)
+class Delivery:
+    """One message a reader may read: its event id (the SSE ``id``), label and body."""
+
+    id: int
+    channel_id: str
+    message_id: str
+    banner: str
+    label_json: str
+    body: str
+    publisher: str
+    published_at: datetime
+
+    def document(self) -> dict[str, object]:
+        return {
+            "id": self.id,
+            "channel_id": self.channel_id,
+            "message_id": self.message_id,
+            "label": self.banner,
+            "label_json": self.label_json,
+            "body": self.body,
+            "publisher": self.publisher,
+            "published_at": self.published_at.isoformat(),
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class Notice:
+    """Not a message: ``trimmed`` (retention dropped messages after the resume point;
+    ``first_id`` is the oldest kept), ``lagging`` (the reader fell too far behind and is
+    dropped; resume from ``last_id``), ``reconnect`` (the broker feed broke; resume)."""
+
+    kind: str
+    last_id: int
+    first_id: int | None = None
+
+    def document(self) -> dict[str, object]:
+        doc: dict[str, object] = {"last_id": self.last_id}
+        if self.first_id is not None:
+            doc["first_id"] = self.first_id
+        return doc

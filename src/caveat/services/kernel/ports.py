@@ -9,10 +9,12 @@ passes an adapter to a parameter typed with its port.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import Protocol
+from collections.abc import Iterator, Sequence
+from datetime import datetime
+from typing import Any, Protocol
 
 from caveat.domain.compliance.export_report import ExportReport
+from caveat.domain.taxii_feeds import FeedCredentials, FeedPage
 
 
 class ReportRenderer(Protocol):
@@ -76,4 +78,27 @@ class PlotRenderer(Protocol):
         k_critical: tuple[float, float] | None,
     ) -> str:
         """Mandel's h (and k) by laboratory with the 5 % and 1 % critical values."""
+        ...
+
+
+class FeedSource(Protocol):
+    """Reads partners' TAXII 2.1 collections (``adapters.taxii_source.TaxiiSource``: the
+    OASIS ``taxii2-client`` over guarded HTTP). Raises ``ConnectionError`` when the
+    partner cannot be reached, refuses, answers too much or at an address refused."""
+
+    def pages(
+        self,
+        url: str,
+        credentials: FeedCredentials,
+        *,
+        added_after: datetime | None,
+        per_page: int,
+    ) -> Iterator[FeedPage]:
+        """The collection's objects added after ``added_after``, a page at a time."""
+        ...
+
+    def definitions(
+        self, url: str, credentials: FeedCredentials, ids: Sequence[str]
+    ) -> list[dict[str, Any]]:
+        """The marking definitions ``ids`` as the partner gives them (those it has)."""
         ...

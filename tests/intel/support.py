@@ -53,10 +53,12 @@ class Bearer(requests.auth.AuthBase):
 
 
 @contextmanager
-def serving(node: Node) -> Iterator[str]:
-    """``node``'s app served by uvicorn on a free loopback port, in a thread: its URL."""
+def serving(node: Node, port: int = 0) -> Iterator[str]:
+    """``node``'s app served by uvicorn on a loopback port (default: a free one), in a
+    thread: its URL. Serving again on the port of a stopped server brings it back."""
     sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind(("127.0.0.1", port))
     port = sock.getsockname()[1]
     config = uvicorn.Config(create_app(node), log_config=None, access_log=False, lifespan="on")
     server = uvicorn.Server(config)

@@ -34,6 +34,7 @@ from caveat.api.routes import (
     registry,
     releases,
     taxii,
+    taxii_subscriptions,
 )
 from caveat.bootstrap.container import Node
 from caveat.domain.errors import CaveatError
@@ -87,6 +88,7 @@ def create_app(node: Node) -> FastAPI:
         federation_protocol.router,
         taxii.router,
         taxii.admin,
+        taxii_subscriptions.router,
         proficiency.router,
         discussions.router,
         channels.router,

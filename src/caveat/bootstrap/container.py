@@ -20,6 +20,7 @@ from caveat.adapters.kek import LocalKekFile
 from caveat.adapters.keys import LocalKeyFiles
 from caveat.adapters.pdf_report import PdfReports
 from caveat.adapters.proficiency_plots import SvgPlots
+from caveat.adapters.taxii_source import TaxiiSource
 from caveat.bootstrap.settings import HashProfile, Settings
 from caveat.domain.credentials import PRODUCTION_COST, TEST_COST, PasswordHashing
 from caveat.domain.errors import InvalidInput
@@ -62,7 +63,7 @@ from caveat.services.identity import (
     SessionPolicy,
     TokenService,
 )
-from caveat.services.intel import TaxiiService
+from caveat.services.intel import SubscriptionService, TaxiiService
 from caveat.services.kernel.periodic import PeriodicWorker
 from caveat.services.kernel.ports import ChannelBroker
 from caveat.services.kernel.principal import ConsoleOperator
@@ -146,6 +147,8 @@ class Node:
     grants: GrantService
     effects: AccessEffects
     taxii: TaxiiService
+    taxii_subscriptions: SubscriptionService
+    taxii_worker: PeriodicWorker
     proficiency: ProficiencyService
     discussions: DiscussionService
     channels: ChannelService
@@ -156,6 +159,7 @@ class Node:
         self.ledger_worker.stop()
         self.federation_worker.stop()
         self.channel_worker.stop()
+        self.taxii_worker.stop()
         try:
             self.channels.ledger.flush()
         finally:
@@ -297,6 +301,19 @@ def _build(
         refresh_seconds=settings.channel_refresh_seconds,
         queue_size=settings.channel_queue_size,
     )
+    subscriptions = SubscriptionService(
+        uow=uow,
+        policy=policy,
+        catalogue=catalogue,
+        source=TaxiiSource(
+            timeout=settings.taxii_timeout_seconds,
+            max_bytes=settings.taxii_max_response_bytes,
+            ca_bundle=settings.federation_ca_bundle,
+            unsafe_local=settings.taxii_unsafe_local_endpoints,
+        ),
+        secret_key=secret_key,
+        unsafe_local=settings.taxii_unsafe_local_endpoints,
+    )
     return Node(
         settings=settings,
         engine=engine,
@@ -354,6 +371,12 @@ def _build(
         grants=GrantService(uow=uow, policy=policy, conduct_alert=_conduct_alert(monitoring)),
         effects=AccessEffects(uow=uow, policy=policy),
         taxii=TaxiiService(uow=uow, policy=policy, catalogue=catalogue),
+        taxii_subscriptions=subscriptions,
+        taxii_worker=PeriodicWorker(
+            name="taxii-poller",
+            period=settings.taxii_poll_seconds,
+            run_once=lambda: subscriptions.run_due(CallContext(request_id="taxii-poller")),
+        ),
         proficiency=ProficiencyService(
             uow=uow, policy=policy, catalogue=catalogue, plots=SvgPlots()
         ),

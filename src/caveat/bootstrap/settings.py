@@ -69,6 +69,18 @@ class Settings(BaseSettings):
     federation_ca_bundle: str | None = Field(
         default=None, description="CA certificates partner nodes' TLS is checked against"
     )
+    # Subscriptions to partners' TAXII collections (issue 20, ADR 0023 addendum).
+    taxii_poll_seconds: float = Field(
+        default=30.0, ge=0, description="how often the poller looks for due subscriptions; 0: off"
+    )
+    taxii_timeout_seconds: float = Field(default=30.0, gt=0)
+    taxii_max_response_bytes: int = Field(
+        default=16 << 20, ge=1 << 16, description="the largest answer read from a partner"
+    )
+    taxii_unsafe_local_endpoints: bool = Field(
+        default=False,
+        description="TESTS ONLY: let subscriptions reach loopback addresses over plain HTTP",
+    )
     # Conduct monitoring: thresholds over the event stream.
     monitor_failure_threshold: int = Field(default=5, ge=2, description="denials or failures")
     monitor_failure_window_minutes: int = Field(default=15, ge=1)

@@ -17,8 +17,8 @@ import httpx
 
 from caveat.client.account import Account
 from caveat.client.artifacts import Artifacts
-from caveat.client.discussions import Discussions
 from caveat.client.channels import Channels
+from caveat.client.discussions import Discussions
 from caveat.client.proficiency import Proficiency
 from caveat.client.releases import Releases
 from caveat.client.taxii import Taxii

@@ -48,6 +48,54 @@ class TaxiiStatus:
     failures: tuple[dict[str, str], ...] = ()
 
 
+@dataclass(frozen=True, slots=True)
+class TaxiiRefusal:
+    """An object a poll did not ingest, and why."""
+
+    object_id: str
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class TaxiiSubscription:
+    """A subscription to a partner's collection and its status (never its credentials)."""
+
+    id: str
+    url: str
+    collection_id: str
+    label: str
+    auth: str
+    state: str
+    owner: str = ""
+    collection_title: str = ""
+    interval_seconds: int = 0
+    last_attempt_at: str | None = None
+    last_success_at: str | None = None
+    next_poll_at: str | None = None
+    lag_seconds: int | None = None
+    failures: int = 0
+    last_error: str = ""
+    ingested: int = 0
+    refused: int = 0
+    last_refusals: tuple[TaxiiRefusal, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class TaxiiPoll:
+    """What one poll did."""
+
+    subscription_id: str
+    ingested: int
+    held: int
+    refused: int
+    pages: int
+    caught_up: bool
+    error: str
+
+
+SUBSCRIPTIONS = "/api/v1/taxii/subscriptions"
+
+
 class Taxii:
     """TAXII 2.1 through the client's session (bearer token)."""
 
@@ -134,3 +182,52 @@ class Taxii:
             path += f"{object_id}/"
         envelope: dict[str, Any] = self._taxii("GET", path, params=params)
         return envelope
+
+    # subscriptions to partners' collections
+
+    def subscribe(
+        self,
+        url: str,
+        collection: str,
+        label: str,
+        *,
+        auth: str = "none",
+        username: str = "",
+        secret: str = "",
+        interval_seconds: int = 900,
+    ) -> TaxiiSubscription:
+        """POST /api/v1/taxii/subscriptions: ingest the partner's collection at ``url``
+        into ``collection``; unmarked objects take ``label``, wider-marked are refused."""
+        body = {
+            "url": url,
+            "collection": collection,
+            "label": label,
+            "auth": auth,
+            "username": username,
+            "secret": secret,
+            "interval_seconds": interval_seconds,
+        }
+        return parse(TaxiiSubscription, self._client._call("POST", SUBSCRIPTIONS, json=body))
+
+    def subscriptions(self, *, removed: bool = False) -> list[TaxiiSubscription]:
+        """GET /api/v1/taxii/subscriptions: those of the collections the caller sees."""
+        params = {"removed": "true"} if removed else None
+        return parse_list(
+            TaxiiSubscription, self._client._call("GET", SUBSCRIPTIONS, params=params)
+        )
+
+    def subscription(self, subscription_id: str) -> TaxiiSubscription:
+        """GET /api/v1/taxii/subscriptions/{id}: one, with its status."""
+        return parse(
+            TaxiiSubscription, self._client._call("GET", f"{SUBSCRIPTIONS}/{subscription_id}")
+        )
+
+    def poll(self, subscription_id: str) -> TaxiiPoll:
+        """POST .../{id}/poll: poll now, whatever the backoff."""
+        return parse(
+            TaxiiPoll, self._client._call("POST", f"{SUBSCRIPTIONS}/{subscription_id}/poll")
+        )
+
+    def unsubscribe(self, subscription_id: str) -> None:
+        """DELETE .../{id}: stop polling; the credentials are erased."""
+        self._client._call("DELETE", f"{SUBSCRIPTIONS}/{subscription_id}")

@@ -1719,6 +1719,25 @@ class ErrorCode(StrEnum):
         "A TAXII query parameter is malformed: `added_after` or a `match[version]` "
         "timestamp, `match[id]`, `match[type]`, `limit` or a `next` this server did not give.",
     )
+    UNKNOWN_TAXII_SUBSCRIPTION = (
+        "unknown_taxii_subscription",
+        ErrorKind.NOT_FOUND,
+        "No subscription to a partner's TAXII collection with that id, or none the caller "
+        "may see (members of the project of the collection it ingests into see it).",
+    )
+    INVALID_TAXII_ENDPOINT = (
+        "invalid_taxii_endpoint",
+        ErrorKind.INVALID,
+        "A partner's TAXII collection URL is not https://host/.../collections/{id}/ without "
+        "credentials, query or fragment, or names a loopback, link-local, metadata, "
+        "unspecified or multicast address this node refuses to reach.",
+    )
+    TAXII_OWNER_DENIED = (
+        "taxii_owner_denied",
+        ErrorKind.DENIED,
+        "A subscription's poll stopped: its owner, on whose behalf it ingests, may no longer "
+        "add to the collection (account, role or project membership changed).",
+    )
     NOT_ACCEPTABLE = (
         "not_acceptable",
         ErrorKind.INVALID,

@@ -237,6 +237,36 @@ _TYPES = [
         "messages on the channel's broker that failed authentication were dropped (a count)",
     ),
     EventType(
+        "taxii.subscription_added",
+        1,
+        "taxii_subscription",
+        "a collection was subscribed to a partner's TAXII collection (never its credentials)",
+    ),
+    EventType(
+        "taxii.subscription_removed",
+        1,
+        "taxii_subscription",
+        "a subscription to a partner's TAXII collection was removed, its credentials erased",
+    ),
+    EventType(
+        "taxii.subscription_ingested",
+        1,
+        "taxii_subscription",
+        "a page of a partner's collection was ingested (one event per page: added, held, refused)",
+    ),
+    EventType(
+        "taxii.subscription_down",
+        1,
+        "taxii_subscription",
+        "polls of a partner's TAXII collection failed three times in a row",
+    ),
+    EventType(
+        "taxii.subscription_up",
+        1,
+        "taxii_subscription",
+        "a partner's TAXII collection that was down was polled again",
+    ),
+    EventType(
         "proficiency.procedure_created", 1, "procedure", "a test procedure was created (draft v1)"
     ),
     EventType(

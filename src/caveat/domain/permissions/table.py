@@ -127,6 +127,7 @@ class Act(StrEnum):
     TAXII_READ = "taxii.read"
     TAXII_ADD = "taxii.add"
     TAXII_DELETE = "taxii.delete"
+    TAXII_SUBSCRIBE = "taxii.subscribe"  # add, poll or remove a subscription to a partner
     # standardized test and evaluation: procedures and proficiency rounds (issue 19)
     PROFICIENCY_PROCEDURE_WRITE = "proficiency.procedure_write"  # a procedure or new version
     PROFICIENCY_PROCEDURE_APPROVE = "proficiency.procedure_approve"
@@ -326,6 +327,12 @@ PERMISSIONS: dict[Act, Permission] = {
     Act.TAXII_READ: _p(RD, PERSON),
     Act.TAXII_ADD: _p(W, PERSON),
     Act.TAXII_DELETE: _p(W, any_of(CONSOLE, ORIGINATOR)),
+    # A subscription ingests a partner's feed on behalf of its owner (a named person,
+    # never the console): programme managers and officers subscribe for their own
+    # organisation, and manage its subscriptions.
+    Act.TAXII_SUBSCRIBE: _p(
+        W, all_of(role(R.PROGRAMME_MANAGER, R.SECURITY_OFFICER), OWN_ORGANISATION)
+    ),
     # -- standardized test and evaluation (issue 19): anyone drafts a procedure version, a
     #    programme manager who did not write it approves it; programme managers open
     #    rounds, their coordinator closes them; a laboratory's own people submit its

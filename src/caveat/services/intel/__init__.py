@@ -23,6 +23,12 @@ from caveat.services.intel._filters import (
     stix_time,
 )
 from caveat.services.intel._service import TaxiiService
+from caveat.services.intel._subscriptions import (
+    PollResult,
+    Refusal,
+    Subscription,
+    SubscriptionService,
+)
 from caveat.services.intel._views import (
     API_ROOT,
     MAX_CONTENT_LENGTH,
@@ -51,7 +57,11 @@ __all__ = [
     "ObjectPage",
     "Outcome",
     "Page",
+    "PollResult",
+    "Refusal",
     "Status",
+    "Subscription",
+    "SubscriptionService",
     "TaxiiService",
     "Version",
     "added_time",

@@ -116,8 +116,10 @@ class Adder:
         policy: PolicyService,
         catalogue: CatalogueService,
         collection: TaxiiCollectionRow,
+        subscription_id: str | None = None,
     ) -> None:
         self._uow = uow
+        self._subscription_id = subscription_id  # provenance of ingested versions
         self._by = by
         self._policy = policy
         self._catalogue = catalogue
@@ -223,6 +225,7 @@ class Adder:
                 date_added=added,
                 content=item.stix.content.decode(),
                 added_by=self._by.person_id,
+                subscription_id=self._subscription_id,
             )
         )
         return resource_id

@@ -9,11 +9,13 @@ passes an adapter to a parameter typed with its port.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Sequence
-from typing import Protocol
+from collections.abc import AsyncIterator, Iterator, Sequence
+from datetime import datetime
+from typing import Any, Protocol
 
 from caveat.domain.channels import Retention, Stored
 from caveat.domain.compliance.export_report import ExportReport
+from caveat.domain.taxii_feeds import FeedCredentials, FeedPage
 
 
 class ReportRenderer(Protocol):
@@ -112,4 +114,26 @@ class ChannelBroker(Protocol):
 
     async def close(self) -> None:
         """Release connections (the broker may be used again after, reconnecting)."""
+
+
+class FeedSource(Protocol):
+    """Reads partners' TAXII 2.1 collections (``adapters.taxii_source.TaxiiSource``: the
+    OASIS ``taxii2-client`` over guarded HTTP). Raises ``ConnectionError`` when the
+    partner cannot be reached, refuses, answers too much or at an address refused."""
+
+    def pages(
+        self,
+        url: str,
+        credentials: FeedCredentials,
+        *,
+        added_after: datetime | None,
+        per_page: int,
+    ) -> Iterator[FeedPage]:
+        """The collection's objects added after ``added_after``, a page at a time."""
+        ...
+
+    def definitions(
+        self, url: str, credentials: FeedCredentials, ids: Sequence[str]
+    ) -> list[dict[str, Any]]:
+        """The marking definitions ``ids`` as the partner gives them (those it has)."""
         ...

@@ -58,6 +58,11 @@ class TaxiiObjectRow(Base):
     date_added: Mapped[datetime] = mapped_column(UTCDateTime())
     content: Mapped[str] = mapped_column(Text)  # RFC 8785 JSON, no data markings
     added_by: Mapped[str | None] = mapped_column(ForeignKey("people.id"))
+    # Provenance of an ingested version: the subscription it came through (its URL is
+    # the source); None for versions posted to this node.
+    subscription_id: Mapped[str | None] = mapped_column(
+        ForeignKey("taxii_subscriptions.id"), index=True
+    )
 
 
 class TaxiiStatusRow(Base):
@@ -75,3 +80,39 @@ class TaxiiStatusRow(Base):
     failure_count: Mapped[int] = mapped_column(Integer)
     pending_count: Mapped[int] = mapped_column(Integer)
     details_json: Mapped[str] = mapped_column(Text)
+
+
+class TaxiiSubscriptionRow(Base):
+    """A subscription to a partner's TAXII 2.1 collection, ingested into one of this
+    node's collections on behalf of its owner, and how its polls are going.
+
+    The credentials are sealed with the node's secret key, bound to the row's id
+    (``domain.sealing``); nothing reads them but the poller. A removed subscription
+    keeps its row (the provenance of what it ingested) without its credentials."""
+
+    __tablename__ = "taxii_subscriptions"
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    url: Mapped[str] = mapped_column(String(500))  # the partner's collection
+    collection_id: Mapped[str] = mapped_column(ForeignKey("taxii_collections.id"), index=True)
+    organisation_id: Mapped[str] = mapped_column(ForeignKey("organisations.id"))
+    owner_id: Mapped[str] = mapped_column(ForeignKey("people.id"))
+    label_json: Mapped[str] = mapped_column(Text)  # canonical JSON: unmarked objects' label
+    auth: Mapped[str] = mapped_column(String(16))  # basic | bearer | none
+    credentials_sealed: Mapped[str | None] = mapped_column(Text)
+    interval_seconds: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    removed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # The partner's X-TAXII-Date-Added-Last of the last page ingested: the next poll's
+    # added_after.
+    cursor: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    next_poll_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), index=True)
+    lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime())  # a poll runs
+    last_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    last_success_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    caught_up_at: Mapped[datetime | None] = mapped_column(UTCDateTime())  # read to the end
+    failures: Mapped[int] = mapped_column(Integer, server_default="0")
+    last_error: Mapped[str] = mapped_column(String(500), server_default="")
+    ingested: Mapped[int] = mapped_column(Integer, server_default="0")
+    refused: Mapped[int] = mapped_column(Integer, server_default="0")
+    # The last refusals (JSON list of {"id", "reason"}), newest last, at most 20.
+    last_refusals: Mapped[str] = mapped_column(Text, server_default="[]")

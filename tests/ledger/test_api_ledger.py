@@ -56,7 +56,7 @@ def test_checkpoint_and_tiles_are_public(http: TestClient, node: Node) -> None:
     assert note.status_code == 200
     assert note.headers["content-type"].startswith("text/plain")
     cp = open_checkpoint(note.text, origin="test-node", log_verifier=node.ledger.verifier())
-    assert cp.checkpoint.size == 303
+    assert cp.checkpoint.size == 304
     tile = http.get("/tile/0/000")
     assert tile.status_code == 200
     assert len(tile.content) == 256 * 32

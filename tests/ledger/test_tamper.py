@@ -12,7 +12,7 @@ from caveat.bootstrap.container import Node
 from caveat.services.ledger._verify import LedgerTampered, VerifyReport
 from tests.ledger.support import add_events, execute
 
-SIZE = 43  # 40 events and the node's own 3
+SIZE = 44  # 40 events and the node's own 4
 
 
 @pytest.fixture
@@ -40,7 +40,7 @@ def test_editing_an_event_body_is_found(log: Node) -> None:
     execute(
         log.engine,
         "UPDATE events SET body = replace(body, :a, :b) WHERE leaf_index = 17",
-        a='"n":14',
+        a='"n":13',  # leaf 17 = event 13 after the node's own 4
         b='"n":99',
     )
     report = _failed(log)
@@ -115,10 +115,10 @@ def test_altering_a_stored_subtree_hash_is_found(log: Node) -> None:
 
 
 def test_altering_a_checkpoint_note_is_found(log: Node) -> None:
-    execute(log.engine, "UPDATE ledger_checkpoints SET note = replace(note, '\n43\n', '\n42\n')")
+    execute(log.engine, "UPDATE ledger_checkpoints SET note = replace(note, '\n44\n', '\n43\n')")
     report = _failed(log)
     assert report.findings[0].kind == "checkpoint_signature"
-    assert "size 43" in report.findings[0].detail
+    assert "size 44" in report.findings[0].detail
 
 
 def test_altering_a_checkpoint_row_is_found(log: Node) -> None:
@@ -131,7 +131,7 @@ def test_rewriting_history_with_matching_hashes_is_found_by_the_checkpoint(log: 
     execute(
         log.engine,
         "UPDATE events SET body = replace(body, :a, :b) WHERE leaf_index = 6",
-        a='"n":3',
+        a='"n":2',  # leaf 6 = event 2
         b='"n":4',
     )
     execute(log.engine, "DELETE FROM ledger_nodes")
@@ -139,4 +139,4 @@ def test_rewriting_history_with_matching_hashes_is_found_by_the_checkpoint(log: 
     log.ledger.integrate()  # recomputes every stored hash from the edited rows
     report = _failed(log)
     assert [f.kind for f in report.findings] == ["checkpoint_root"]
-    assert report.first_bad_index == 0  # the signed root bounds the damage to [0, 43)
+    assert report.first_bad_index == 0  # the signed root bounds the damage to [0, 44)

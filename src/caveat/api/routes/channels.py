@@ -148,7 +148,13 @@ def event_of(item: Item) -> dict[str, Any]:
 @router.get(
     "/{channel_id}/events",
     response_class=EventSourceResponse,
-    responses={200: {"content": {"text/event-stream": {}}, "description": "server-sent events"}},
+    responses={
+        200: {
+            # Each event: `id` (the channel's event id), `event: message`, `data` a JSON message.
+            "content": {"text/event-stream": {"schema": {"type": "string"}}},
+            "description": "server-sent events",
+        }
+    },
 )
 async def follow(
     channel_id: str,

@@ -9,6 +9,7 @@ from benchmarks import (
     argon2_cost,
     artifacts,
     auth_overhead,
+    channels,
     cli_startup,
     compliance,
     http_me,
@@ -39,6 +40,7 @@ def main() -> None:
         "web_list": web_list.run(postgres),
         "plans": plans.run(postgres),  # populates 1M rows per database: minutes
         "taxii": taxii.run(postgres),  # 100,000 STIX objects beside medallion: minutes
+        "channels": channels.run(os.environ.get("CAVEAT_BENCH_NATS_URL")),  # 1,000 readers
         "load": load.run(postgres),  # three configurations of CAVEAT_BENCH_LOAD_SECONDS each
     }
     print(json.dumps(results, indent=2))

@@ -1,0 +1,254 @@
+"""Live-channel fan-out on one node: 1,000 subscribers, 100 messages/s (issue 21).
+
+One node (SQLite, the in-process broker; NATS JetStream too when
+``CAVEAT_BENCH_NATS_URL`` names a server) with the small alliance the channel tests use:
+alice (USA, SECRET), bob (GBR, SECRET) and carol (USA, CONFIDENTIAL) in one project under
+a USA-GBR agreement. ``SUBSCRIBERS`` subscriptions are opened through
+``ChannelService.subscribe``, spread over the three readers, all in the one event loop
+that also publishes; then ``RATE`` messages a second are published through
+``ChannelService.publish`` for ``SECONDS`` seconds, their labels taken in turn from the
+channel tests' six markings (so each reader may read a known share of them). Each
+delivery's latency is the time from the start of ``publish`` to the moment the
+subscriber's ``async for`` gets the message (the body carries the start time).
+
+- **Caveat**: every message decided per subscriber by the policy (``ReaderFacts.may_read``,
+  the same ``decide()`` every read goes through).
+- **Peer**: the same fan-out with no policy filter: ``may_read`` answers True without
+  deciding, so every subscriber gets every message. Same broker, hub, queues, publisher
+  and clock; only the decision differs.
+
+A subscriber dropped as lagging (its queue of ``queue_size`` filled) resumes from its last
+event id, as the SDK does; the count of such resumptions is reported.
+The cost of one decision alone is timed beside a call that does nothing.
+
+    python -m benchmarks.channels
+    # a quick run:
+    CAVEAT_BENCH_CHANNEL_SUBSCRIBERS=100 CAVEAT_BENCH_CHANNEL_SECONDS=3 \
+        python -m benchmarks.channels
+
+Results: ``benchmarks/results/channels.json``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import os
+import resource
+import time
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from tempfile import TemporaryDirectory
+from typing import Any
+
+from tests.channels.support import MARKINGS, Alliance, build
+from tests.support import FakeClock
+
+from benchmarks.common import machine, percentile, time_calls, write_result
+from caveat.bootstrap.container import FirstOperator, Node, init_node
+from caveat.bootstrap.logging import configure_logging
+from caveat.bootstrap.settings import HashProfile, Settings
+from caveat.services.channels import Delivery, Notice
+from caveat.services.channels._reader import ReaderFacts
+from caveat.services.kernel.uow import CallContext
+
+SUBSCRIBERS = int(os.environ.get("CAVEAT_BENCH_CHANNEL_SUBSCRIBERS", "1000"))
+RATE = int(os.environ.get("CAVEAT_BENCH_CHANNEL_RATE", "100"))
+SECONDS = float(os.environ.get("CAVEAT_BENCH_CHANNEL_SECONDS", "10"))
+READERS = ("alice", "bob", "carol")
+
+
+@contextlib.contextmanager
+def alliance_node(nats_url: str | None) -> Iterator[Alliance]:
+    """A fresh node with the channel tests' alliance and its channel."""
+    configure_logging(json=True, level="WARNING")
+    clock = FakeClock(datetime.now(UTC).replace(microsecond=0))
+    with TemporaryDirectory(prefix="caveat-bench-") as tmp:
+        settings = Settings(data_dir=Path(tmp), hash_profile=HashProfile.TEST, node_name="bench")
+        node, _ = init_node(
+            settings,
+            FirstOperator("operator", "Bench Operator", "ops@bench.example", "Bench Ops", "GBR"),
+            clock=clock,
+        )
+        try:
+            if nats_url:
+                from caveat.adapters.channels.nats import NatsBroker
+
+                node.channels.broker = NatsBroker(servers=[nats_url])
+            yield build(node, clock)
+        finally:
+            node.close()
+
+
+class _Run:
+    """One fan-out run: subscribers, the publisher and what they measured."""
+
+    def __init__(self, alliance: Alliance) -> None:
+        self.alliance = alliance
+        self.node: Node = alliance.node
+        self.latencies_ms: list[float] = []
+        self.received = [0] * SUBSCRIBERS
+        self.resumed = 0
+        self.ready = 0
+        self.warm = asyncio.Event()
+        self.done = asyncio.Event()
+        self.last_seq = 0
+
+    async def subscriber(self, index: int) -> None:
+        who = READERS[index % len(READERS)]
+        principal = self.alliance.principal(who)
+        service = self.node.channels
+        after = 0
+        warmed = False
+        while not self.done.is_set():
+            stream = await service.subscribe(
+                principal, CallContext.cli(), self.alliance.channel, after=after
+            )
+            try:
+                async for item in stream:
+                    if isinstance(item, Notice):
+                        after = item.last_id
+                        self.resumed += 1
+                        break
+                    assert isinstance(item, Delivery)
+                    after = item.id
+                    if item.body == "warm-up":
+                        if not warmed:
+                            warmed = True
+                            self.ready += 1
+                            if self.ready == SUBSCRIBERS:
+                                self.warm.set()
+                        continue
+                    sent_ns = int(item.body.split()[1])
+                    self.latencies_ms.append((time.perf_counter_ns() - sent_ns) / 1e6)
+                    self.received[index] += 1
+                    if item.id >= self.last_seq > 0:
+                        return
+            finally:
+                await stream.aclose()  # type: ignore[attr-defined]
+
+    async def publish(self, label: str, body: str) -> int:
+        published = await self.node.channels.publish(
+            self.alliance.principal("alice"),
+            CallContext.cli(),
+            self.alliance.channel,
+            label=label,
+            body=body,
+        )
+        return published.id
+
+    async def run(self) -> dict[str, Any]:
+        loop = asyncio.get_running_loop()
+        tasks = [loop.create_task(self.subscriber(i)) for i in range(SUBSCRIBERS)]
+        started = time.perf_counter()
+        await self.publish("UNCLASSIFIED", "warm-up")
+        await asyncio.wait_for(self.warm.wait(), 600)
+        subscribe_s = time.perf_counter() - started
+        count = int(RATE * SECONDS)
+        cpu0 = resource.getrusage(resource.RUSAGE_SELF)
+        t0 = time.perf_counter()
+        behind = 0
+        for i in range(count):
+            due = t0 + i / RATE
+            wait = due - time.perf_counter()
+            if wait > 0:
+                await asyncio.sleep(wait)
+            elif wait < -1 / RATE:
+                behind += 1
+            seq = await self.publish(MARKINGS[i % len(MARKINGS)], f"{i} {time.perf_counter_ns()}")
+        self.last_seq = seq
+        publish_s = time.perf_counter() - t0
+        # The last message reaches the readers who may read it; the others (carol may
+        # not read SECRET) end on the next message they may read: one for everyone.
+        await self.publish("UNCLASSIFIED", f"end {time.perf_counter_ns()}")
+        self.last_seq = seq + 1
+        await asyncio.wait_for(asyncio.gather(*tasks), 600)
+        drained_s = time.perf_counter() - t0
+        cpu1 = resource.getrusage(resource.RUSAGE_SELF)
+        self.done.set()
+        cpu_s = (cpu1.ru_utime - cpu0.ru_utime) + (cpu1.ru_stime - cpu0.ru_stime)
+        deliveries = len(self.latencies_ms)
+        return {
+            "subscribers": SUBSCRIBERS,
+            "messages": count,
+            "target_rate_per_s": RATE,
+            "achieved_rate_per_s": round(count / publish_s, 1),
+            "publishes_behind_schedule": behind,
+            "subscribe_s": round(subscribe_s, 2),
+            "drained_s": round(drained_s, 2),
+            "deliveries": deliveries,
+            "deliveries_per_s": round(deliveries / drained_s),
+            "lagging_resumptions": self.resumed,
+            "latency_ms": {
+                "p50": round(percentile(self.latencies_ms, 50), 2),
+                "p99": round(percentile(self.latencies_ms, 99), 2),
+                "max": round(max(self.latencies_ms), 2),
+            },
+            "cpu_s": round(cpu_s, 2),
+            "cpu_us_per_delivery": round(cpu_s * 1e6 / max(1, deliveries), 1),
+        }
+
+
+def _fan_out(nats_url: str | None, *, filtered: bool) -> dict[str, Any]:
+    with alliance_node(nats_url) as alliance:
+        if filtered:
+            return asyncio.run(_Run(alliance).run())
+        decide = ReaderFacts.may_read
+        ReaderFacts.may_read = lambda self, message: True  # type: ignore[method-assign]
+        try:
+            return asyncio.run(_Run(alliance).run())
+        finally:
+            ReaderFacts.may_read = decide  # type: ignore[method-assign]
+
+
+def _decision_cost() -> dict[str, Any]:
+    """One reader's decision on one message, beside a call that does nothing."""
+
+    async def facts_and_message() -> tuple[ReaderFacts, Any]:
+        with alliance_node(None) as alliance:
+            service = alliance.node.channels
+            await service.publish(
+                alliance.principal("alice"),
+                CallContext.cli(),
+                alliance.channel,
+                label=MARKINGS[2],
+                body="probe",
+            )
+            _, facts = service._reader(alliance.principal("bob"), alliance.channel, None)
+            stored = (await service.broker.read(alliance.channel, 0, 1))[0]
+            return facts, service._open(alliance.channel, stored)
+
+    facts, message = asyncio.run(facts_and_message())
+    assert facts.may_read(message)
+    decide = time_calls(lambda: facts.may_read(message), n=20_000)
+    nothing = time_calls(lambda: None, n=20_000)
+    return {"may_read_us": decide, "no_op_us": nothing}
+
+
+def run(nats_url: str | None = None) -> dict[str, Any]:
+    """The policy-filtered fan-out beside the unfiltered one, per broker."""
+    result: dict[str, Any] = {"machine": machine(), "decision": _decision_cost()}
+    brokers: dict[str, str | None] = {"memory": None}
+    if nats_url:
+        brokers["nats"] = nats_url
+    for name, url in brokers.items():
+        caveat = _fan_out(url, filtered=True)
+        print(f"caveat {name}: {json.dumps(caveat)}", flush=True)
+        peer = _fan_out(url, filtered=False)
+        print(f"no filter {name}: {json.dumps(peer)}", flush=True)
+        result[name] = {
+            "caveat": caveat,
+            "no_filter": peer,
+            "ratio_p99": round(caveat["latency_ms"]["p99"] / peer["latency_ms"]["p99"], 2),
+            "ratio_cpu_per_delivery": round(
+                caveat["cpu_us_per_delivery"] / peer["cpu_us_per_delivery"], 2
+            ),
+        }
+    write_result("channels", result)
+    return result
+
+
+if __name__ == "__main__":
+    print(json.dumps(run(os.environ.get("CAVEAT_BENCH_NATS_URL")), indent=2))

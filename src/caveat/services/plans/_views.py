@@ -113,6 +113,16 @@ class Plan:
     shares: tuple[Share, ...]
     may_edit: bool
 
+    def labels(self) -> list[Label]:
+        """The labels of everything the plan shows (for the page's marking)."""
+        found: list[Label] = []
+        for w in self.work_packages:
+            found.append(w.label)
+            found.extend(t.label for t in w.tasks)
+            found.extend(m.label for m in w.milestones)
+            found.extend(d.label for d in w.deliverables)
+        return found
+
 
 @dataclass(frozen=True, slots=True)
 class AgendaItem:

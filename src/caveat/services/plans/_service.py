@@ -690,6 +690,7 @@ class PlanService:
             projects.get(row.project_id, row.project_id),
             wp.number,
             row.title,
+            label,
             banner_of(label, self._policy.schemes),
             row.due_on,
             due_state(row.due_on, closed=False, today=today, horizon=horizon).value,

@@ -134,10 +134,10 @@ class AgendaItem:
     project: str
     work_package: int
     title: str
+    label: Label
     marking: str
     due_on: date
     due: str  # overdue | upcoming
-    assignee: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

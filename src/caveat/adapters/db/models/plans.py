@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import Boolean, Date, ForeignKey, Integer, String, Text
+from sqlalchemy import Boolean, Date, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from caveat.adapters.db.models.base import Base
@@ -21,6 +21,7 @@ class WorkPackageRow(Base):
     as going beyond a partner's agreed work share."""
 
     __tablename__ = "work_packages"
+    __table_args__ = (UniqueConstraint("project_id", "number", name="uq_work_packages_number"),)
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
     project_id: Mapped[str] = mapped_column(ForeignKey("projects.id"), index=True)
     number: Mapped[int] = mapped_column(Integer)

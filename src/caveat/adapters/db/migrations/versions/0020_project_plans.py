@@ -53,6 +53,7 @@ def upgrade() -> None:
         sa.Column("effort_json", sa.Text(), nullable=False),
         sa.Column("exceeds_agreement", sa.Boolean(), nullable=False),
         _fk(t, "lead_org_id", "organisations.id"),
+        sa.UniqueConstraint("project_id", "number", name=op.f("uq_work_packages_number")),
     )
     op.create_index(op.f(f"ix_{t}_project_id"), t, ["project_id"])
 

@@ -12,7 +12,10 @@ from sqlalchemy import func, select
 from caveat.adapters.db.models import EventRow
 from caveat.domain.errors import CaveatError, InvalidInput, NotFound, PermissionDenied
 from caveat.domain.identity import ProjectRole
+from caveat.domain.labels import parse_marking
+from caveat.domain.policy import Action, Context, decide, make_resource
 from caveat.services.kernel.principal import ConsoleOperator
+from caveat.services.policy import subject_of
 from tests.plans.support import PROJECT, World, ctx
 
 SECRET = "SECRET//REL TO USA, GBR"
@@ -305,3 +308,50 @@ def test_milestone_achieved_once(world: World) -> None:
             .where(EventRow.type == "plan.milestone_achieved")
         )
     assert n == 1
+
+
+def test_the_listing_agrees_with_decide_for_every_reader(world: World) -> None:
+    """Each reader's plan holds exactly the items decide() lets them read (their work
+    package too), asked of the policy directly."""
+    wp = world.work_packages[0]
+    markings = ("UNCLASSIFIED", SECRET, "SECRET//NOFORN", "CONFIDENTIAL//REL TO USA, FRA, GBR")
+    for marking in markings:
+        world.node.plans.add_task(
+            world.who("alice"), ctx(), wp, title=f"t {marking}", label=marking,
+            due_on=world.clock().date(),
+        )  # fmt: skip
+    policy = world.node.policy
+    alice_org = world.node.people.get_person("alice").organisation_id
+    project = world.node.plans.plan(world.who("alice"), PROJECT).project_id
+    for who in ("alice", "bob", "claire", "dieter", "priya", "hanna"):
+        me = world.who(who)
+        seen = {
+            t.title
+            for w in world.node.plans.plan(me, PROJECT).work_packages
+            for t in w.tasks
+            if t.title.startswith("t ")
+        }
+        with world.node.uow.read() as session:
+            subject = subject_of(session, me.person)
+        context = Context(world.clock(), me.mfa_at, policy.environment())
+        expected = set()
+        for marking in markings:
+            label = parse_marking(marking, groups=context.env.groups, on=world.clock().date())
+            r = make_resource(
+                id="x", project_id=project, kind="plan_item", label=label,
+                schemes=policy.schemes, originator_org_id=alice_org,
+            )  # fmt: skip
+            if decide(subject, Action.READ, r, context).permitted:
+                expected.add(f"t {marking}")
+        assert seen == expected, who
+
+
+def test_the_ledger_carries_no_title(world: World) -> None:
+    world.node.plans.add_task(
+        world.who("alice"), ctx(), world.work_packages[0], title="Codeword BLUEFIN trial",
+        label=SECRET, due_on=world.clock().date(),
+    )  # fmt: skip
+    with world.node.uow.read() as session:
+        bodies = [e.body for e in session.scalars(select(EventRow)) if e.type.startswith("plan.")]
+    assert bodies
+    assert not any("BLUEFIN" in b or "Sensor integration" in b for b in bodies)

@@ -14,12 +14,14 @@ from caveat.domain.lifecycle import Lifecycle, RefusedMove, Transition, Who, req
 from caveat.domain.lifecycles import (
     AGREEMENT,
     AUTHORIZATION,
+    DELIVERABLE,
     LIFECYCLES,
     PEER,
     PROCEDURE,
     RELEASE,
     ROUND,
     SCREENING_HIT,
+    TASK,
     UPLOAD,
     VISIT,
     AuthorizationStatus,
@@ -29,8 +31,10 @@ from caveat.domain.lifecycles import (
     VisitStatus,
 )
 from caveat.domain.permissions import PERMISSIONS, Act
+from caveat.domain.plans import DeliverableStatus, TaskStatus
 
 P = PeerStatus
+K, D = TaskStatus, DeliverableStatus
 T, N = ProcedureStatus, RoundStatus
 A, Z, R, V, H, U = (
     AgreementStatus,
@@ -90,6 +94,16 @@ EXPECTED: dict[str, dict[str, tuple[set[Any], Any, Act | Who]]] = {
         "close": ({N.OPEN}, N.CLOSED, Act.PROFICIENCY_ROUND_CLOSE),
         "cancel": ({N.OPEN}, N.CANCELLED, Act.PROFICIENCY_ROUND_CLOSE),
     },
+    "task": {
+        "start": ({K.OPEN}, K.IN_PROGRESS, Act.PLAN_TASK_MOVE),
+        "pause": ({K.IN_PROGRESS}, K.OPEN, Act.PLAN_TASK_MOVE),
+        "finish": ({K.OPEN, K.IN_PROGRESS}, K.DONE, Act.PLAN_TASK_MOVE),
+        "cancel": ({K.OPEN, K.IN_PROGRESS}, K.CANCELLED, Act.PLAN_TASK_MOVE),
+    },
+    "deliverable": {
+        "deliver": ({D.PLANNED}, D.DELIVERED, Act.PLAN_EDIT),
+        "cancel": ({D.PLANNED}, D.CANCELLED, Act.PLAN_EDIT),
+    },
 }
 TERMINAL = {
     "agreement": {A.EXPIRED, A.TERMINATED},
@@ -101,6 +115,8 @@ TERMINAL = {
     "peer": {P.REVOKED},
     "procedure": {T.SUPERSEDED},
     "round": {N.CLOSED, N.CANCELLED},
+    "task": {K.DONE, K.CANCELLED},
+    "deliverable": {D.DELIVERED, D.CANCELLED},
 }
 INITIAL = {
     "agreement": A.DRAFT,
@@ -112,6 +128,8 @@ INITIAL = {
     "peer": P.PROPOSED,
     "procedure": T.DRAFT,
     "round": N.OPEN,
+    "task": K.OPEN,
+    "deliverable": D.PLANNED,
 }
 # (verb, state) -> code of the refusal; every other refused move: the lifecycle's code.
 CODES: dict[str, tuple[str, dict[tuple[str, StrEnum], str]]] = {
@@ -132,6 +150,8 @@ CODES: dict[str, tuple[str, dict[tuple[str, StrEnum], str]]] = {
     "peer": ("invalid_peer_transition", {}),
     "procedure": ("procedure_not_draft", {}),
     "round": ("round_not_open", {}),
+    "task": ("task_closed", {}),
+    "deliverable": ("deliverable_closed", {}),
 }
 
 IDS = [lc.name for lc in LIFECYCLES]
@@ -149,6 +169,8 @@ def test_there_is_one_table_per_lifecycle() -> None:
         "peer": PEER,
         "procedure": PROCEDURE,
         "round": ROUND,
+        "task": TASK,
+        "deliverable": DELIVERABLE,
     }
 
 

@@ -29,6 +29,7 @@ from caveat.api.routes import (
     health,
     ledger,
     people,
+    plans,
     policy,
     proficiency,
     registry,
@@ -91,6 +92,7 @@ def create_app(node: Node) -> FastAPI:
         taxii_subscriptions.router,
         proficiency.router,
         discussions.router,
+        plans.router,
         channels.router,
     ):
         app.include_router(router)

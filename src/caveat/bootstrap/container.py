@@ -89,6 +89,7 @@ from caveat.services.node import (
     public_key_b64,
     record_operating_organisation,
 )
+from caveat.services.plans import PlanService
 from caveat.services.policy import (
     AccessEffects,
     CatalogueService,
@@ -151,6 +152,7 @@ class Node:
     taxii_worker: PeriodicWorker
     proficiency: ProficiencyService
     discussions: DiscussionService
+    plans: PlanService
     channels: ChannelService
     channel_worker: PeriodicWorker
 
@@ -381,6 +383,7 @@ def _build(
             uow=uow, policy=policy, catalogue=catalogue, plots=SvgPlots()
         ),
         discussions=DiscussionService(uow=uow, policy=policy),
+        plans=PlanService(uow=uow, policy=policy),
         channels=channels,
         channel_worker=PeriodicWorker(
             name="channel-ledger",
@@ -596,4 +599,5 @@ def seed_demo(node: Node) -> dict[str, NewAccount]:
         clock=node.uow.clock,
     )
     demo.seed_discussions(node.discussions, node.people, clock=node.uow.clock)
+    demo.seed_plans(node.plans, node.projects, node.people, clock=node.uow.clock)
     return accounts

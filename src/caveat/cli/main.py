@@ -66,6 +66,7 @@ class CaveatCommands(LazyGroup):
         "taxii": "caveat.cli.taxii:taxii",
         "proficiency": "caveat.cli.proficiency:proficiency",
         "discuss": "caveat.cli.discussions:discuss",
+        "plan": "caveat.cli.plans:plan",
         "channel": "caveat.cli.channels:channel",
     }
 

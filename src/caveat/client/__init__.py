@@ -19,6 +19,7 @@ from caveat.client.account import Account
 from caveat.client.artifacts import Artifacts
 from caveat.client.channels import Channels
 from caveat.client.discussions import Discussions
+from caveat.client.plans import Plans
 from caveat.client.proficiency import Proficiency
 from caveat.client.releases import Releases
 from caveat.client.taxii import Taxii
@@ -113,6 +114,7 @@ class CaveatClient:
         self.taxii = Taxii(self)
         self.proficiency = Proficiency(self)
         self.discussions = Discussions(self)
+        self.plans = Plans(self)
         self.channels = Channels(self)
         if token:
             self.use_token(token)

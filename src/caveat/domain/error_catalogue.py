@@ -689,6 +689,29 @@ class ErrorCode(StrEnum):
         "pinned keys count.",
     )
 
+    INVALID_EFFORT = (
+        "invalid_effort",
+        ErrorKind.INVALID,
+        "Planned effort is a number of person-months from 0 up, with at most one decimal.",
+    )
+    WORK_SHARE_OVER_AGREEMENT = (
+        "work_share_over_agreement",
+        ErrorKind.INVALID,
+        "The plan would give a partner a larger share of the work than the programme's "
+        "agreement gives it (`data.partners` names them); change the efforts, or flag the "
+        "excess (`exceed_agreement`) so that it is recorded in the ledger.",
+    )
+    ASSIGNEE_REFUSED = (
+        "assignee_refused",
+        ErrorKind.INVALID,
+        "A task is assigned only to a current member of the project who may read it; the one "
+        "named is not (or is not known here: the answer is the same).",
+    )
+    ARTIFACT_NOT_IN_PROJECT = (
+        "artifact_not_in_project",
+        ErrorKind.INVALID,
+        "A deliverable is delivered by an artifact of its own project.",
+    )
     # --- TOO_LARGE: the input is bigger than the node accepts
     BODY_TOO_LARGE = (
         "body_too_large",
@@ -864,6 +887,11 @@ class ErrorCode(StrEnum):
         " 404 in plain text).",
     )
 
+    UNKNOWN_PLAN_ITEM = (
+        "unknown_plan_item",
+        ErrorKind.NOT_FOUND,
+        "No such work package, task, milestone or deliverable, or none you may read.",
+    )
     # --- CONFLICT: the change clashes with existing state
     CONFLICT = (
         "conflict",
@@ -1097,6 +1125,21 @@ class ErrorCode(StrEnum):
         "answers 409).",
     )
 
+    TASK_CLOSED = (
+        "task_closed",
+        ErrorKind.CONFLICT,
+        "The task is done or cancelled, or the move is not allowed from its status.",
+    )
+    DELIVERABLE_CLOSED = (
+        "deliverable_closed",
+        ErrorKind.CONFLICT,
+        "The deliverable is already delivered or cancelled.",
+    )
+    MILESTONE_ACHIEVED = (
+        "milestone_achieved",
+        ErrorKind.CONFLICT,
+        "The milestone is already marked achieved.",
+    )
     # --- UNAUTHENTICATED: no valid credentials
     AUTHENTICATION_FAILED = (
         "authentication_failed",

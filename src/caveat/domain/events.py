@@ -322,6 +322,24 @@ _TYPES = [
         "proficiency_round",
         "someone read other laboratories' results of a round (one event per request)",
     ),
+    EventType(
+        "plan.work_package_added",
+        1,
+        "project",
+        "a work package was added to a project's plan (its label, lead, dates, each "
+        "partner's effort, and whether an excess over an agreed work share was flagged)",
+    ),
+    EventType("plan.task_added", 1, "project", "a task was added to a work package"),
+    EventType("plan.task_moved", 1, "project", "a task moved in its lifecycle"),
+    EventType("plan.milestone_added", 1, "project", "a milestone was added to a work package"),
+    EventType("plan.milestone_achieved", 1, "project", "a milestone was marked achieved"),
+    EventType("plan.deliverable_added", 1, "project", "a deliverable was added to a work package"),
+    EventType(
+        "plan.deliverable_moved",
+        1,
+        "project",
+        "a deliverable was delivered (by an artifact of the project) or cancelled",
+    ),
 ]
 
 CATALOG: dict[str, EventType] = {t.name: t for t in _TYPES}

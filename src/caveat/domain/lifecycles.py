@@ -18,6 +18,7 @@ from caveat.domain.compliance import AgreementStatus, HitStatus, ReleaseStatus
 from caveat.domain.federation import PeerStatus
 from caveat.domain.lifecycle import Lifecycle, Refusal, Transition, Who
 from caveat.domain.permissions import Act
+from caveat.domain.plans import DeliverableStatus, TaskStatus
 
 # -- agreements: status changes take effect at once (requirement 6 reads them) --------
 
@@ -257,6 +258,38 @@ ROUND: Lifecycle[RoundStatus] = Lifecycle(
 )
 
 
+# -- project plans (issue 21): a task is worked on by its assignee or the plan's editors;
+#    a deliverable is delivered (linked to an artifact) or cancelled by the editors -----
+
+_K = TaskStatus
+TASK: Lifecycle[TaskStatus] = Lifecycle(
+    name="task",
+    initial=_K.OPEN,
+    transitions=(
+        Transition("start", frozenset({_K.OPEN}), _K.IN_PROGRESS, Act.PLAN_TASK_MOVE),
+        Transition("pause", frozenset({_K.IN_PROGRESS}), _K.OPEN, Act.PLAN_TASK_MOVE),
+        Transition("finish", frozenset({_K.OPEN, _K.IN_PROGRESS}), _K.DONE, Act.PLAN_TASK_MOVE),
+        Transition(
+            "cancel", frozenset({_K.OPEN, _K.IN_PROGRESS}), _K.CANCELLED, Act.PLAN_TASK_MOVE
+        ),
+    ),
+    terminal=frozenset({_K.DONE, _K.CANCELLED}),
+    code="task_closed",
+)
+
+_D = DeliverableStatus
+DELIVERABLE: Lifecycle[DeliverableStatus] = Lifecycle(
+    name="deliverable",
+    initial=_D.PLANNED,
+    transitions=(
+        Transition("deliver", frozenset({_D.PLANNED}), _D.DELIVERED, Act.PLAN_EDIT),
+        Transition("cancel", frozenset({_D.PLANNED}), _D.CANCELLED, Act.PLAN_EDIT),
+    ),
+    terminal=frozenset({_D.DELIVERED, _D.CANCELLED}),
+    code="deliverable_closed",
+)
+
+
 LIFECYCLES: tuple[Lifecycle[Any], ...] = (
     AGREEMENT,
     AUTHORIZATION,
@@ -267,4 +300,6 @@ LIFECYCLES: tuple[Lifecycle[Any], ...] = (
     PEER,
     PROCEDURE,
     ROUND,
+    TASK,
+    DELIVERABLE,
 )

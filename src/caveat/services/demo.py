@@ -14,7 +14,14 @@ from datetime import date, timedelta
 
 from caveat.domain.compliance import AgreementKind
 from caveat.domain.export_control import parse_export_classification
-from caveat.domain.identity import Clearance, CommonLevel, OrganisationKind, PersonStatus, Role
+from caveat.domain.identity import (
+    Clearance,
+    CommonLevel,
+    OrganisationKind,
+    PersonStatus,
+    ProjectRole,
+    Role,
+)
 from caveat.domain.labels import parse_marking
 from caveat.domain.policy import GrantKind
 from caveat.services.artifacts import ArtifactService, NewArtifact
@@ -30,6 +37,7 @@ from caveat.services.discussions import DiscussionService
 from caveat.services.identity import NewAccount, PeopleService, RegistryService
 from caveat.services.kernel.principal import ConsoleOperator, Principal
 from caveat.services.kernel.uow import CallContext, Clock
+from caveat.services.plans import PlanService
 from caveat.services.policy import CatalogueService, GrantService
 from caveat.services.proficiency import (
     ItemDraft,
@@ -693,3 +701,87 @@ def seed_discussions(discussions: DiscussionService, people: PeopleService, *, c
     for username, label, text in rest:
         discussions.post(who(username), ctx, started.id, text=text, label=label)
     return started.id
+
+
+# The plan of the sensor fusion project (ADR 0027): Alice coordinates it (its lead); two
+# work packages whose efforts follow the programme's agreed shares, one of them SECRET,
+# with tasks, a milestone and deliverables due around the day the demo is made.
+PLAN_PROJECT = "Passive Sensor Fusion"
+PLAN_COORDINATOR = "alice"
+
+
+def seed_plans(
+    plans: PlanService, projects: ProjectService, people: PeopleService, *, clock: Clock
+) -> list[str]:
+    """The demo's plan, made through the services: the work packages' ids."""
+    ctx = CallContext.cli()
+    projects.update_member(
+        ConsoleOperator("demo-seed"), ctx, PLAN_PROJECT, PLAN_COORDINATOR, role=ProjectRole.LEAD
+    )
+    alice = Principal(person=people.get_person(PLAN_COORDINATOR), mfa_at=clock())
+    today = clock().date()
+    shares = {org: share for org, _, share in PARTICIPANTS}
+    first = plans.add_work_package(
+        alice,
+        ctx,
+        PLAN_PROJECT,
+        title="Sensor integration",
+        label="UNCLASSIFIED",
+        lead_organisation="AFRL",
+        starts_on=today - timedelta(days=60),
+        ends_on=today + timedelta(days=120),
+        efforts=shares,
+    )
+    second = plans.add_work_package(
+        alice,
+        ctx,
+        PLAN_PROJECT,
+        title="Joint trial campaign",
+        label="SECRET//REL TO USA, GBR",
+        lead_organisation="DSTL",
+        starts_on=today + timedelta(days=30),
+        ends_on=today + timedelta(days=210),
+        efforts={org: str(int(share) / 2) for org, share in shares.items()},
+    )
+    plans.add_task(
+        alice,
+        ctx,
+        first.id,
+        title="Calibrate the passive array",
+        label="UNCLASSIFIED",
+        due_on=today - timedelta(days=3),
+        assignee="bob",
+    )
+    plans.add_task(
+        alice,
+        ctx,
+        first.id,
+        title="Integrate the tracker firmware",
+        label="UNCLASSIFIED",
+        due_on=today + timedelta(days=5),
+    )
+    plans.add_milestone(
+        alice,
+        ctx,
+        first.id,
+        title="Integrated sensor suite ready",
+        label="UNCLASSIFIED",
+        due_on=today + timedelta(days=10),
+    )
+    plans.add_deliverable(
+        alice,
+        ctx,
+        first.id,
+        title="Integration report",
+        label="UNCLASSIFIED",
+        due_on=today + timedelta(days=40),
+    )
+    plans.add_deliverable(
+        alice,
+        ctx,
+        second.id,
+        title="Trial data package",
+        label="SECRET//REL TO USA, GBR",
+        due_on=today + timedelta(days=200),
+    )
+    return [first.id, second.id]

@@ -25,6 +25,7 @@ from caveat.web.routes import (
     federation,
     intel,
     ledger,
+    plans,
     policy,
     proficiency,
     programmes,
@@ -98,6 +99,7 @@ def install_web(app: FastAPI) -> None:
         intel.router,
         proficiency.router,
         discussions.router,
+        plans.router,
     ):
         app.include_router(router)
 

@@ -68,6 +68,7 @@ class Target:
     party_nations: frozenset[str] = frozenset()
     originator_org_id: str | None = None  # a resource's originating organisation
     project_leads: frozenset[str] = frozenset()  # person ids leading the project
+    project_members: frozenset[str] = frozenset()  # person ids of the project's current members
     requested_by: str | None = None  # who asked for what is being decided
     beneficiary_id: str | None = None  # who gains access by the change (grants, read-ons)
     round_coordinator: str | None = None  # the person coordinating a proficiency round
@@ -192,6 +193,9 @@ ORIGINATOR = _Predicate(
 )
 PROJECT_LEAD = _Predicate(
     "lead of the project", Code.POLICY_DENIED, lambda a, t: a.person_id in t.project_leads
+)
+PROJECT_MEMBER = _Predicate(
+    "member of the project", Code.POLICY_DENIED, lambda a, t: a.person_id in t.project_members
 )
 COORDINATOR = _Predicate(
     "coordinator of the round",

@@ -26,6 +26,7 @@ from caveat.domain.permissions.rules import (
     OWN_ORGANISATION,
     PARTY,
     PROJECT_LEAD,
+    PROJECT_MEMBER,
     ROUND_CLOSED,
     SELF,
     SIGNED_IN,
@@ -144,6 +145,10 @@ class Act(StrEnum):
     CHANNEL_CREATE = "channel.create"
     CHANNEL_PUBLISH = "channel.publish"
     CHANNEL_READ = "channel.read"
+    # project plans (issue 21): work packages, tasks, milestones, deliverables
+    PLAN_READ = "plan.read"
+    PLAN_EDIT = "plan.edit"  # add work packages, tasks, milestones, deliverables; deliver
+    PLAN_TASK_MOVE = "plan.task_move"  # start, finish, cancel or reopen a task
     # policy tools for officers
     POLICY_EXPLAIN = "policy.explain"
     POLICY_WHO_CAN = "policy.who_can"
@@ -358,6 +363,13 @@ PERMISSIONS: dict[Act, Permission] = {
     Act.CHANNEL_CREATE: _p(W, any_of(CONSOLE, role(R.PROGRAMME_MANAGER, R.SECURITY_OFFICER))),
     Act.CHANNEL_PUBLISH: _p(W, PERSON),
     Act.CHANNEL_READ: _p(RD, PERSON),
+    # -- project plans (issue 21): the project's lead (its coordinator) or a security
+    #    officer who is a member of the project edits the plan; a task's assignee moves
+    #    their own task. Membership is never changed through the plan; what each reader
+    #    sees is the policy's decision on each item's label.
+    Act.PLAN_READ: _p(RD, PERSON),
+    Act.PLAN_EDIT: _p(W, any_of(PROJECT_LEAD, all_of(OFFICER, PROJECT_MEMBER))),
+    Act.PLAN_TASK_MOVE: _p(W, any_of(PROJECT_LEAD, all_of(OFFICER, PROJECT_MEMBER), SELF)),
     # -- policy tools
     # Officers explain (and what-if) decisions of people of their own organisation only.
     Act.POLICY_EXPLAIN: _p(RD, any_of(OWN_OFFICER, CONSOLE)),

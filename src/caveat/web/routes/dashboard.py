@@ -58,7 +58,7 @@ def dashboard(request: Request, page: Page) -> HTMLResponse:
         label = label_of(item.label_json)
         page.show(label)
         recent.rows.append(PanelRow(item.title, f"/artifacts/{item.id}", portion(label)))
-    panels = [projects, recent]
+    panels = [projects, recent, _plan_items(request, page)]
     if principal.roles & READERS:
         alerts = Panel("Pending alerts", "No open alerts.", more=("All alerts", "/ledger/alerts"))
         for alert in node.monitoring.alerts(principal, status=AlertStatus.OPEN, limit=5):
@@ -68,6 +68,29 @@ def dashboard(request: Request, page: Page) -> HTMLResponse:
     if principal.roles & APPROVERS:
         panels.append(_approvals(request, page))
     return render(request, "dashboard.html", page, panels=panels)
+
+
+def _plan_items(request: Request, page: PageContext) -> Panel:
+    """The viewer's plan items overdue or due in the next 14 days, that they may read."""
+    node, me = node_of(request), page.principal
+    assert me is not None
+    panel = Panel(
+        "Plan items due",
+        "Nothing of your projects' plans is overdue or due soon.",
+        more=("All plans", "/plans"),
+    )
+    agenda = node.plans.agenda(me, today=node.uow.clock().date())
+    for state, items in (("overdue", agenda.overdue), ("due", agenda.upcoming)):
+        for item in items:
+            page.show(item.label)
+            panel.rows.append(
+                PanelRow(
+                    f"{state} {item.due_on} · {item.kind}: {item.title} ({item.project})",
+                    f"/plans/{item.project_id}",
+                    portion(item.label),
+                )
+            )
+    return panel
 
 
 def _approvals(request: Request, page: PageContext) -> Panel:

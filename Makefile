@@ -13,12 +13,13 @@ help: ## List the targets
 
 # Exactly the locked, hash-checked set (never an upgrade), then Caveat itself on top. pip
 # installs uv alone from the lock (its hashes checked), and uv the whole set: about 10 s
-# where pip took over 3 minutes. `uv pip sync` also removes what the lock does not list.
+# where pip took over 3 minutes. `uv pip sync` also removes what the lock does not list,
+# and compiles the bytecode once (every test process would otherwise compile its imports).
 $(BIN)/caveat: pyproject.toml $(LOCK)
 	$(PYTHON) -m venv $(VENV)
 	sed -n '/^uv==/,/[^\\]$$/p' $(LOCK) >$(VENV)/uv-requirement.txt
 	$(BIN)/python -m pip install --quiet --require-hashes -r $(VENV)/uv-requirement.txt
-	$(BIN)/uv pip sync --quiet --require-hashes --python $(BIN)/python $(LOCK)
+	$(BIN)/uv pip sync --quiet --require-hashes --compile-bytecode --python $(BIN)/python $(LOCK)
 	$(BIN)/python -m pip install --quiet --no-deps --no-build-isolation -e .
 	@$(BIN)/python -m pip check >/dev/null || { $(BIN)/python -m pip check; \
 		echo "pyproject.toml needs something $(LOCK) lacks: run 'make lock'"; exit 1; }

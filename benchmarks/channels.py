@@ -17,8 +17,11 @@ subscriber's ``async for`` gets the message (the body carries the start time).
   deciding, so every subscriber gets every message. Same broker, hub, queues, publisher
   and clock; only the decision differs.
 
-A subscriber dropped as lagging (its queue of ``queue_size`` filled) resumes from its last
-event id, as the SDK does; the count of such resumptions is reported.
+Each load runs for ``SECONDS``; a node that has not delivered everything ``DRAIN_S``
+seconds later is stopped and reports what it delivered by then (``complete`` false; the
+latencies are those of the deliveries made). A subscriber dropped as lagging (its queue
+of ``queue_size`` filled) resumes from its last event id, as the SDK does; the count of
+such resumptions is reported.
 The cost of one decision alone is timed beside a call that does nothing.
 
     python -m benchmarks.channels
@@ -57,6 +60,10 @@ from caveat.services.kernel.uow import CallContext
 SUBSCRIBERS = int(os.environ.get("CAVEAT_BENCH_CHANNEL_SUBSCRIBERS", "1000"))
 RATE = int(os.environ.get("CAVEAT_BENCH_CHANNEL_RATE", "100"))
 SECONDS = float(os.environ.get("CAVEAT_BENCH_CHANNEL_SECONDS", "10"))
+# (subscribers, messages/s): the issue's load last, with two lighter ones beside it to
+# show where one node's event loop stops keeping up.
+LOADS = ((100, RATE), (SUBSCRIBERS, RATE // 10), (SUBSCRIBERS, RATE))
+DRAIN_S = float(os.environ.get("CAVEAT_BENCH_CHANNEL_DRAIN", "120"))
 READERS = ("alice", "bob", "carol")
 
 
@@ -85,11 +92,13 @@ def alliance_node(nats_url: str | None) -> Iterator[Alliance]:
 class _Run:
     """One fan-out run: subscribers, the publisher and what they measured."""
 
-    def __init__(self, alliance: Alliance) -> None:
+    def __init__(self, alliance: Alliance, subscribers: int, rate: int) -> None:
         self.alliance = alliance
         self.node: Node = alliance.node
+        self.subscribers = subscribers
+        self.rate = rate
         self.latencies_ms: list[float] = []
-        self.received = [0] * SUBSCRIBERS
+        self.received = [0] * subscribers
         self.resumed = 0
         self.ready = 0
         self.warm = asyncio.Event()
@@ -118,7 +127,7 @@ class _Run:
                         if not warmed:
                             warmed = True
                             self.ready += 1
-                            if self.ready == SUBSCRIBERS:
+                            if self.ready == self.subscribers:
                                 self.warm.set()
                         continue
                     sent_ns = int(item.body.split()[1])
@@ -141,21 +150,21 @@ class _Run:
 
     async def run(self) -> dict[str, Any]:
         loop = asyncio.get_running_loop()
-        tasks = [loop.create_task(self.subscriber(i)) for i in range(SUBSCRIBERS)]
+        tasks = [loop.create_task(self.subscriber(i)) for i in range(self.subscribers)]
         started = time.perf_counter()
         await self.publish("UNCLASSIFIED", "warm-up")
         await asyncio.wait_for(self.warm.wait(), 600)
         subscribe_s = time.perf_counter() - started
-        count = int(RATE * SECONDS)
+        count = int(self.rate * SECONDS)
         cpu0 = resource.getrusage(resource.RUSAGE_SELF)
         t0 = time.perf_counter()
         behind = 0
         for i in range(count):
-            due = t0 + i / RATE
+            due = t0 + i / self.rate
             wait = due - time.perf_counter()
             if wait > 0:
                 await asyncio.sleep(wait)
-            elif wait < -1 / RATE:
+            elif wait < -1 / self.rate:
                 behind += 1
             seq = await self.publish(MARKINGS[i % len(MARKINGS)], f"{i} {time.perf_counter_ns()}")
         self.last_seq = seq
@@ -164,16 +173,25 @@ class _Run:
         # not read SECRET) end on the next message they may read: one for everyone.
         await self.publish("UNCLASSIFIED", f"end {time.perf_counter_ns()}")
         self.last_seq = seq + 1
-        await asyncio.wait_for(asyncio.gather(*tasks), 600)
+        # A node that cannot keep up is stopped after DRAIN_S: what it delivered by then
+        # is reported (``complete`` false), not waited for.
+        finished, pending = await asyncio.wait(tasks, timeout=DRAIN_S + SECONDS)
+        for task in pending:
+            task.cancel()
+        await asyncio.gather(*pending, return_exceptions=True)
+        for task in finished:
+            task.result()
         drained_s = time.perf_counter() - t0
         cpu1 = resource.getrusage(resource.RUSAGE_SELF)
         self.done.set()
         cpu_s = (cpu1.ru_utime - cpu0.ru_utime) + (cpu1.ru_stime - cpu0.ru_stime)
         deliveries = len(self.latencies_ms)
+        samples = self.latencies_ms or [float("nan")]
         return {
-            "subscribers": SUBSCRIBERS,
+            "subscribers": self.subscribers,
+            "complete": not pending,
             "messages": count,
-            "target_rate_per_s": RATE,
+            "target_rate_per_s": self.rate,
             "achieved_rate_per_s": round(count / publish_s, 1),
             "publishes_behind_schedule": behind,
             "subscribe_s": round(subscribe_s, 2),
@@ -182,23 +200,25 @@ class _Run:
             "deliveries_per_s": round(deliveries / drained_s),
             "lagging_resumptions": self.resumed,
             "latency_ms": {
-                "p50": round(percentile(self.latencies_ms, 50), 2),
-                "p99": round(percentile(self.latencies_ms, 99), 2),
-                "max": round(max(self.latencies_ms), 2),
+                "p50": round(percentile(samples, 50), 2),
+                "p99": round(percentile(samples, 99), 2),
+                "max": round(max(samples), 2),
             },
             "cpu_s": round(cpu_s, 2),
             "cpu_us_per_delivery": round(cpu_s * 1e6 / max(1, deliveries), 1),
         }
 
 
-def _fan_out(nats_url: str | None, *, filtered: bool) -> dict[str, Any]:
+def _fan_out(
+    nats_url: str | None, subscribers: int, rate: int, *, filtered: bool
+) -> dict[str, Any]:
     with alliance_node(nats_url) as alliance:
         if filtered:
-            return asyncio.run(_Run(alliance).run())
+            return asyncio.run(_Run(alliance, subscribers, rate).run())
         decide = ReaderFacts.may_read
         ReaderFacts.may_read = lambda self, message: True  # type: ignore[method-assign]
         try:
-            return asyncio.run(_Run(alliance).run())
+            return asyncio.run(_Run(alliance, subscribers, rate).run())
         finally:
             ReaderFacts.may_read = decide  # type: ignore[method-assign]
 
@@ -234,18 +254,20 @@ def run(nats_url: str | None = None) -> dict[str, Any]:
     if nats_url:
         brokers["nats"] = nats_url
     for name, url in brokers.items():
-        caveat = _fan_out(url, filtered=True)
-        print(f"caveat {name}: {json.dumps(caveat)}", flush=True)
-        peer = _fan_out(url, filtered=False)
-        print(f"no filter {name}: {json.dumps(peer)}", flush=True)
-        result[name] = {
-            "caveat": caveat,
-            "no_filter": peer,
-            "ratio_p99": round(caveat["latency_ms"]["p99"] / peer["latency_ms"]["p99"], 2),
-            "ratio_cpu_per_delivery": round(
-                caveat["cpu_us_per_delivery"] / peer["cpu_us_per_delivery"], 2
-            ),
-        }
+        for subscribers, rate in LOADS:
+            key = f"{name} {subscribers}x{rate}/s"
+            caveat = _fan_out(url, subscribers, rate, filtered=True)
+            print(f"caveat {key}: {json.dumps(caveat)}", flush=True)
+            peer = _fan_out(url, subscribers, rate, filtered=False)
+            print(f"no filter {key}: {json.dumps(peer)}", flush=True)
+            result[key] = {
+                "caveat": caveat,
+                "no_filter": peer,
+                "ratio_p99": round(caveat["latency_ms"]["p99"] / peer["latency_ms"]["p99"], 2),
+                "ratio_cpu_per_delivery": round(
+                    caveat["cpu_us_per_delivery"] / peer["cpu_us_per_delivery"], 2
+                ),
+            }
     write_result("channels", result)
     return result
 

@@ -120,7 +120,9 @@ def cli(url: str, local: Population, tmp_path: Path) -> Cli:
     return Cli(url, local, tmp_path)
 
 
-def test_add_list_show_poll_remove(cli: Cli, local: Population, partner: Population, feed: str):
+def test_add_list_show_poll_remove(
+    cli: Cli, local: Population, partner: Population, feed: str
+) -> None:
     secret = partner.tokens["alice"]
     made = cli.json(
         "paula",

@@ -28,7 +28,7 @@ from caveat.bootstrap.settings import HashProfile, Settings
 from caveat.domain.errors import InvalidInput, NotFound, PermissionDenied
 from caveat.domain.labels import TLP, label_from_canonical_json, render_banner
 from caveat.domain.taxii_feeds import FeedCredentials, FeedPage, credentials
-from caveat.services.intel import Subscription, SubscriptionService
+from caveat.services.intel import PollResult, Subscription, SubscriptionService
 from caveat.services.kernel.uow import CallContext
 from tests.intel.support import (
     CONSOLE,
@@ -481,9 +481,9 @@ class _Racing:
     """The partner's pages, and before the first one ``meanwhile()``: another poller
     (an API worker, `caveat worker`) running while this poll holds the lease."""
 
-    def __init__(self, inner: TaxiiSource, meanwhile: Callable[[], object]) -> None:
+    def __init__(self, inner: TaxiiSource, meanwhile: Callable[[], list[PollResult]]) -> None:
         self._inner, self._meanwhile = inner, meanwhile
-        self.seen: list[object] = []
+        self.seen: list[list[PollResult]] = []
 
     def pages(
         self, url: str, creds: FeedCredentials, *, added_after: datetime | None, per_page: int

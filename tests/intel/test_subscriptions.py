@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -28,7 +28,7 @@ from caveat.bootstrap.settings import HashProfile, Settings
 from caveat.domain.errors import InvalidInput, NotFound, PermissionDenied
 from caveat.domain.labels import TLP, label_from_canonical_json, render_banner
 from caveat.domain.taxii_feeds import FeedCredentials, FeedPage, credentials
-from caveat.services.intel import Subscription, SubscriptionService
+from caveat.services.intel import PollResult, Subscription, SubscriptionService
 from caveat.services.kernel.uow import CallContext
 from tests.intel.support import (
     CONSOLE,
@@ -475,3 +475,68 @@ def test_refused_subscription_urls(local: Population) -> None:
                 credentials=credentials("none"),
             )
         assert refused.value.code == "invalid_taxii_endpoint", url
+
+
+class _Racing:
+    """The partner's pages, and before the first one ``meanwhile()``: another poller
+    (an API worker, `caveat worker`) running while this poll holds the lease."""
+
+    def __init__(self, inner: TaxiiSource, meanwhile: Callable[[], list[PollResult]]) -> None:
+        self._inner, self._meanwhile = inner, meanwhile
+        self.seen: list[list[PollResult]] = []
+
+    def pages(
+        self, url: str, creds: FeedCredentials, *, added_after: datetime | None, per_page: int
+    ) -> Iterator[FeedPage]:
+        self.seen.append(self._meanwhile())
+        yield from self._inner.pages(url, creds, added_after=added_after, per_page=per_page)
+
+    def definitions(
+        self, url: str, creds: FeedCredentials, ids: Sequence[str]
+    ) -> list[dict[str, Any]]:
+        return self._inner.definitions(url, creds, ids)
+
+
+def test_two_pollers_never_ingest_one_subscription_at_once(
+    local: Population, partner: Population, partner_url: str, clock: FakeClock
+) -> None:
+    """Pollers in several processes (API workers beside `caveat worker`) claim a due
+    subscription in one conditional UPDATE: one polls, the other finds it busy, and one
+    that read the due list before the first finished finds it no longer due."""
+    node = local.node
+    posted = _post(partner, range(8))
+    sub = _subscribe(local, partner, partner_url)
+    other = node.taxii_subscriptions
+
+    def service(source: Any) -> SubscriptionService:
+        return SubscriptionService(
+            uow=node.uow,
+            policy=node.policy,
+            catalogue=node.catalogue,
+            source=source,
+            secret_key=node.keys.secret_key,
+            unsafe_local=True,
+        )
+
+    racing = _Racing(TaxiiSource(unsafe_local=True), lambda: other.run_due(CTX))
+    [first] = service(racing).run_due(CTX)
+    assert first.error == ""
+    assert first.ingested == 6
+    [[busy]] = racing.seen  # the other poller, while the first held the lease
+    assert (busy.error, busy.ingested, busy.pages) == ("busy: another poll runs", 0, 0)
+
+    # A poller that read the due list just before the first poll finished: its claim
+    # finds the subscription no longer due and leaves it alone.
+    stale = clock()
+    clock.advance(seconds=5)
+    late = service(_Pages([indicator(900)]))
+    assert late._claim(CTX, sub.id, due_by=stale) is None
+    # A person's "poll now" still polls (whatever the schedule), on their name.
+    clock.advance(seconds=1)
+    again = other.poll_now(local.principal("paula"), CTX, sub.id)
+    assert (again.error, again.ingested) == ("", 0)
+    [asked] = _events(node, "taxii.subscription_polled")
+    assert asked["url"] == _feed_url(partner_url, partner)
+    wanted = {i: (m, sub.id) for i, m in posted.items() if m != WIDER}
+    assert _ingested(node, local.collection) == wanted
+    assert len(_events(node, "taxii.subscription_ingested")) == 1

@@ -507,3 +507,18 @@ def test_the_banners_stay_in_view_on_the_longest_page(
     assert box["y"] + box["height"] <= 860 + 1
     page.screenshot(path=shots / "banner-bottom.png")
     assert problems == []
+
+
+def test_the_subscriptions_page_under_the_csp(browser: Browser, demo: Demo) -> None:
+    """The subscriptions status page and its add form load under the strict CSP with no
+    console error (the label field's check runs from the page's own script file)."""
+    page, problems = _page(browser)
+    sign_in(page, demo, "paul")  # a programme manager: the add form is offered
+    page.goto(demo.url + "/intel")
+    page.get_by_role("link", name="Subscriptions").click()
+    page.wait_for_url(demo.url + "/intel/subscriptions")
+    expect(page.get_by_role("heading", name="Subscriptions", exact=True)).to_be_visible()
+    if page.get_by_label("Subscription label").count():
+        page.get_by_label("Subscription label").fill("SECRET//REL TO USA, GBR")
+        page.wait_for_timeout(600)
+    assert problems == []

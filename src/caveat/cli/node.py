@@ -1,5 +1,5 @@
-"""Creating, migrating and serving the node at its console: `caveat init`, `caveat db`
-and `caveat serve`."""
+"""Creating, migrating and serving the node at its console: `caveat init`, `caveat db`,
+`caveat serve` and `caveat worker`."""
 
 from __future__ import annotations
 
@@ -170,3 +170,50 @@ def serve(
         settings = settings.model_copy(update={"forwarded_allow_ips": forwarded_allow_ips})
     tls = None if tls_cert is None or tls_key is None else (tls_cert, tls_key)
     run_server(settings, host=host, port=port, workers=workers, tls=tls)
+
+
+def worker(
+    ctx: typer.Context,
+    once: Annotated[
+        bool, typer.Option("--once", help="run each job once in turn and exit (cron, tests)")
+    ] = False,
+) -> None:
+    """Run the node's background jobs without serving HTTP: the ledger sequencer and
+    monitoring, the federation sync and the TAXII subscription poller, until SIGINT or
+    SIGTERM. Safe beside `caveat serve`: the jobs take turns through the database."""
+    import signal
+    import threading
+
+    with errors(False):
+        node = state(ctx).open()
+        jobs = (node.ledger_worker, node.federation_worker, node.taxii_worker)
+        if once:
+            for job in jobs:
+                out.print(f"{job.name}: one run")
+                job.run_now()
+            out.print("done")
+            return
+        stop = threading.Event()
+
+        def request_stop(signum: int, _frame: object) -> None:
+            out.print(f"{signal.Signals(signum).name}: stopping after the current runs")
+            stop.set()
+
+        previous = {s: signal.signal(s, request_stop) for s in (signal.SIGINT, signal.SIGTERM)}
+        try:
+            for job in jobs:
+                job.start()
+                state_text = f"every {job.period:g} s" if job.period > 0 else "off (period 0)"
+                out.print(f"{job.name}: {state_text}")
+            if not any(job.running for job in jobs):
+                out.print("[yellow]nothing to run:[/] every job's period is 0")
+                return
+            out.print("running; SIGINT or SIGTERM stops")
+            while not stop.wait(1.0):
+                pass
+        finally:
+            for job in jobs:
+                job.stop()
+            for sig, handler in previous.items():
+                signal.signal(sig, handler)
+        out.print("stopped")

@@ -249,6 +249,12 @@ _TYPES = [
         "a subscription to a partner's TAXII collection was removed, its credentials erased",
     ),
     EventType(
+        "taxii.subscription_polled",
+        1,
+        "taxii_subscription",
+        "a person asked for a poll of a partner's TAXII collection now (whatever its backoff)",
+    ),
+    EventType(
         "taxii.subscription_ingested",
         1,
         "taxii_subscription",

@@ -314,7 +314,7 @@ class SubscriptionService:
         )
         if removed:
             raise _missing(subscription_id)
-        return self._poll(ctx, subscription_id)
+        return self._poll(ctx, subscription_id, by=by)
 
     def run_due(self, ctx: CallContext) -> list[PollResult]:
         """Poll every subscription that is due (the background worker)."""
@@ -330,7 +330,9 @@ class SubscriptionService:
                     .order_by(TaxiiSubscriptionRow.next_poll_at)
                 )
             )
-        return [self._poll(ctx, subscription_id) for subscription_id in due]
+        # Another process may have polled one of them since the read: each claim takes
+        # it only if it is still due, in the same UPDATE that takes the lease.
+        return [self._poll(ctx, subscription_id, due_by=now) for subscription_id in due]
 
     # reads
 
@@ -385,22 +387,35 @@ class SubscriptionService:
     # polling
 
     def _claim(
-        self, ctx: CallContext, subscription_id: str
+        self,
+        ctx: CallContext,
+        subscription_id: str,
+        *,
+        due_by: datetime | None = None,
+        by: Principal | None = None,
     ) -> tuple[str, FeedCredentials, datetime | None] | None:
-        """Take the subscription's lease (None: removed, or another poll holds it) and
-        what the poll needs: URL, credentials, cursor."""
+        """Take the subscription's lease (None: removed, another poll holds it, or, with
+        ``due_by``, no longer due) and what the poll needs: URL, credentials, cursor.
+
+        One conditional UPDATE decides, so of several pollers (API workers, `caveat
+        worker`) on SQLite or PostgreSQL exactly one wins: the loser's UPDATE matches no
+        row once the winner's committed (PostgreSQL re-checks the row after waiting for
+        the winner's lock; SQLite writes one transaction at a time)."""
         with self._uow(ctx) as uow:
             now = uow.now
+            conditions = [
+                TaxiiSubscriptionRow.id == subscription_id,
+                TaxiiSubscriptionRow.removed_at.is_(None),
+                or_(
+                    TaxiiSubscriptionRow.lease_until.is_(None),
+                    TaxiiSubscriptionRow.lease_until < now,
+                ),
+            ]
+            if due_by is not None:
+                conditions.append(TaxiiSubscriptionRow.next_poll_at <= due_by)
             taken = uow.session.execute(
                 update(TaxiiSubscriptionRow)
-                .where(
-                    TaxiiSubscriptionRow.id == subscription_id,
-                    TaxiiSubscriptionRow.removed_at.is_(None),
-                    or_(
-                        TaxiiSubscriptionRow.lease_until.is_(None),
-                        TaxiiSubscriptionRow.lease_until < now,
-                    ),
-                )
+                .where(*conditions)
                 .values(lease_until=now + LEASE, last_attempt_at=now)
             )
             if taken.rowcount != 1:  # type: ignore[attr-defined]
@@ -408,6 +423,13 @@ class SubscriptionService:
             row = uow.session.get(TaxiiSubscriptionRow, subscription_id)
             assert row is not None
             uow.session.refresh(row)
+            if by is not None:  # a person asked for this poll: theirs, on the record
+                uow.record(
+                    "taxii.subscription_polled",
+                    by.actor(),
+                    target_id=row.id,
+                    data={"url": row.url, "collection": row.collection_id},
+                )
             return row.url, self._credentials(row), row.cursor
 
     def _credentials(self, row: TaxiiSubscriptionRow) -> FeedCredentials:
@@ -416,8 +438,15 @@ class SubscriptionService:
         opened = json.loads(unseal(self._secret_key(), row.credentials_sealed, aad=_aad(row.id)))
         return FeedCredentials(FeedAuth(row.auth), opened["u"], opened["s"])
 
-    def _poll(self, ctx: CallContext, subscription_id: str) -> PollResult:
-        claimed = self._claim(ctx, subscription_id)
+    def _poll(
+        self,
+        ctx: CallContext,
+        subscription_id: str,
+        *,
+        due_by: datetime | None = None,
+        by: Principal | None = None,
+    ) -> PollResult:
+        claimed = self._claim(ctx, subscription_id, due_by=due_by, by=by)
         if claimed is None:
             return PollResult(subscription_id, error="busy: another poll runs")
         url, credentials, cursor = claimed
@@ -495,6 +524,7 @@ class SubscriptionService:
             )
             if sub is None or sub.removed_at is not None:
                 raise _missing(subscription_id)
+            sub.lease_until = uow.now + LEASE  # a long poll keeps its lease page by page
             collection = session.scalar(
                 select(TaxiiCollectionRow)
                 .where(TaxiiCollectionRow.id == sub.collection_id)

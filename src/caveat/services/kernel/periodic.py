@@ -26,6 +26,25 @@ class PeriodicWorker:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
+    @property
+    def name(self) -> str:
+        """The job's name (its thread is ``caveat-<name>``)."""
+        return self._name
+
+    @property
+    def period(self) -> float:
+        """Seconds between runs; 0: the worker is off and ``start`` does nothing."""
+        return self._period
+
+    @property
+    def running(self) -> bool:
+        """Whether its thread runs."""
+        return self._thread is not None and self._thread.is_alive()
+
+    def run_now(self) -> object:
+        """One run in the calling thread (``caveat worker --once``)."""
+        return self._run_once()
+
     def nudge(self) -> None:
         """Ask for a run soon (called after commits; costs one flag set)."""
         self._wake.set()

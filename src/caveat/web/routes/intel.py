@@ -1,5 +1,6 @@
-"""Threat intelligence in the browser: TAXII collections, their objects, and one object
-with its label, TLP, versions and neighbourhood (issue 20).
+"""Threat intelligence in the browser: TAXII collections, their objects, one object
+with its label, TLP, versions and neighbourhood, and the subscriptions to partners'
+collections with their status (issue 20).
 
 Every page reads through ``TaxiiService`` (``browse``, ``object_page``), which filters by
 the policy inside its queries: a page lists, draws and counts only versions the viewer
@@ -23,13 +24,19 @@ import math
 from dataclasses import dataclass
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Request
-from fastapi.responses import HTMLResponse
+from fastapi import APIRouter, Form, Query, Request
+from fastapi.responses import HTMLResponse, Response
 
+from caveat.domain.errors import CaveatError, ErrorKind, InvalidInput
 from caveat.domain.labels import TLP, Label, render_banner
+from caveat.domain.permissions import Act, Target
+from caveat.domain.taxii_feeds import credentials as feed_credentials
+from caveat.services.artifacts import parse_label_text
 from caveat.services.intel import Entry, Listing, ObjectPage, stix_time
+from caveat.services.kernel.authorize import allowed
 from caveat.services.kernel.principal import Principal
-from caveat.web.labelling import label_of, portion, style
+from caveat.web import forms
+from caveat.web.labelling import label_of, normalised_text, portion, style
 from caveat.web.pages import PageContext, render
 from caveat.web.session import Page, ctx_of, node_of
 
@@ -425,4 +432,143 @@ def stix_object_page(
         current_version=stix_time(found.shown.version),
         latest=found.versions[0].version == found.shown.version,
         added=found.shown.date_added,
+    )
+
+
+# --- subscriptions to partners' collections ------------------------------------------
+
+_SUB_FIELDS = ("url", "collection", "label", "auth", "username", "interval_seconds")
+Short = Annotated[str, Form(max_length=500)]
+
+
+def _subscriptions_page(
+    request: Request,
+    page: PageContext,
+    *,
+    form: dict[str, str] | None = None,
+    error: str | None = None,
+    error_in: str | None = None,
+    status: int = 200,
+) -> HTMLResponse:
+    """Every subscription of the viewer's collections with how its polls go; the add
+    form, poll and remove only where the permission table would let the viewer act (the
+    service decides either way)."""
+    node, me = node_of(request), _me(page)
+    now = node.uow.clock()
+    found = node.taxii_subscriptions.subscriptions(me)
+    own = Target(organisation_id=me.person.organisation_id)
+    may_add = allowed(me, Act.TAXII_SUBSCRIBE, own, now=now) and allowed(me, Act.TAXII_ADD, now=now)
+    manages = {
+        s.id
+        for s in found
+        if allowed(me, Act.TAXII_SUBSCRIBE, Target(organisation_id=s.organisation_id), now=now)
+    }
+    values = {k: (form or {}).get(k, "") for k in _SUB_FIELDS}
+    values["auth"] = values["auth"] or "none"
+    values["interval_seconds"] = values["interval_seconds"] or "900"
+    return render(
+        request,
+        "intel_subscriptions.html",
+        page,
+        status=status,
+        subscriptions=found,
+        manages=manages,
+        may_add=may_add,
+        collections=[c for c in node.taxii.collections(me) if c.can_write] if may_add else [],
+        form=values,
+        error=error,
+        error_in=error_in,
+    )
+
+
+def _sub_refused(
+    request: Request,
+    page: PageContext,
+    exc: CaveatError,
+    where: str,
+    form: dict[str, str] | None = None,
+) -> HTMLResponse:
+    message, code = forms.refusal(exc, forms.FIXABLE | {ErrorKind.DENIED})
+    return _subscriptions_page(request, page, form=form, error=message, error_in=where, status=code)
+
+
+@router.get("/intel/subscriptions")
+def subscriptions(request: Request, page: Page) -> HTMLResponse:
+    """Subscriptions to partners' TAXII collections and their status."""
+    return _subscriptions_page(request, page)
+
+
+@router.post("/intel/subscriptions")
+def subscribe(
+    request: Request,
+    page: Page,
+    url: Short = "",
+    collection: Annotated[str, Form(max_length=200)] = "",
+    label: Annotated[str, Form(max_length=4000)] = "",
+    auth: Annotated[str, Form(max_length=10)] = "none",
+    username: Annotated[str, Form(max_length=300)] = "",
+    secret: Annotated[str, Form(max_length=4000)] = "",
+    interval_seconds: Annotated[str, Form(max_length=10)] = "900",
+) -> Response:
+    """Subscribe one of the viewer's collections; a refusal keeps what was typed (never
+    the secret, which is asked for again)."""
+    node, me = node_of(request), _me(page)
+    typed = {
+        "url": url,
+        "collection": collection,
+        "label": label,
+        "auth": auth,
+        "username": username,
+        "interval_seconds": interval_seconds,
+    }
+    now = node.uow.clock()
+    try:
+        if not interval_seconds.strip().isdigit():
+            raise InvalidInput(
+                "the schedule must be a whole number of seconds", field="interval_seconds"
+            )
+        made = node.taxii_subscriptions.subscribe(
+            me,
+            ctx_of(request),
+            url=url.strip(),
+            collection=collection,
+            label=parse_label_text(
+                normalised_text(node.policy, label, now.date()), node.policy, now
+            ),
+            credentials=feed_credentials(auth, username, secret),
+            interval_seconds=int(interval_seconds),
+        )
+    except CaveatError as exc:
+        return _sub_refused(request, page, exc, "add", typed)
+    return forms.done(
+        "/intel/subscriptions", f"Subscribed to {made.url}; the first poll is due now."
+    )
+
+
+@router.post("/intel/subscriptions/{subscription_id}/poll")
+def poll_subscription(request: Request, subscription_id: str, page: Page) -> Response:
+    """Poll now, whatever the schedule or backoff."""
+    try:
+        done = node_of(request).taxii_subscriptions.poll_now(
+            _me(page), ctx_of(request), subscription_id
+        )
+    except CaveatError as exc:
+        return _sub_refused(request, page, exc, subscription_id)
+    if done.error:
+        return forms.done("/intel/subscriptions", f"The poll failed: {done.error}")
+    return forms.done(
+        "/intel/subscriptions",
+        f"Polled: {done.ingested} ingested, {done.held} held already, {done.refused} refused.",
+    )
+
+
+@router.post("/intel/subscriptions/{subscription_id}/remove")
+def remove_subscription(request: Request, subscription_id: str, page: Page) -> Response:
+    """Stop polling and erase the credentials; what was ingested stays."""
+    try:
+        node_of(request).taxii_subscriptions.remove(_me(page), ctx_of(request), subscription_id)
+    except CaveatError as exc:
+        return _sub_refused(request, page, exc, subscription_id)
+    return forms.done(
+        "/intel/subscriptions", "Removed: no more polls, and its credentials are erased."
     )

@@ -18,6 +18,7 @@ from caveat.web.routes import (
     admin,
     artifacts,
     auth,
+    channels,
     compliance,
     control_lists,
     dashboard,
@@ -98,6 +99,7 @@ def install_web(app: FastAPI) -> None:
         intel.router,
         proficiency.router,
         discussions.router,
+        channels.router,
     ):
         app.include_router(router)
 

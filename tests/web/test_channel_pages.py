@@ -77,14 +77,17 @@ def test_each_viewer_sees_their_messages_and_a_banner_rolling_them_up(
     _sign_in(browser, alliance, "bob")
     page = browser.client.get(f"/channels/{alliance.channel}")
     assert page.status_code == 200
-    assert "range open" in page.text and "wind 12 kt" in page.text
+    assert "range open" in page.text
+    assert "wind 12 kt" in page.text
     assert "seeker serial 7" not in page.text  # NOFORN: not for a GBR reader
-    assert "(C//REL TO USA, GBR)" in page.text and "(U)" in page.text
+    assert "(C//REL TO USA, GBR)" in page.text
+    assert "(U)" in page.text
     marking = page.text.split('data-marking="')[1].split('"')[0]
     assert marking.endswith("//REL TO USA, GBR")  # in bob's national form (no NOFORN)
     assert 'src="/static/channel.js"' in page.text
     assert 'data-after="0" data-upto="3"' in page.text
-    assert 'id="label"' in page.text and 'hx-post="/labels/check"' in page.text  # the partial
+    assert 'id="label"' in page.text
+    assert 'hx-post="/labels/check"' in page.text
     # The banner the live script asks for: of (after, upto], for this viewer, decided now.
     only_first = browser.client.get(f"/channels/{alliance.channel}/banner?after=0&upto=1")
     assert only_first.json()["text"] == "OFFICIAL"  # bob's words for UNCLASSIFIED
@@ -98,7 +101,8 @@ def test_each_viewer_sees_their_messages_and_a_banner_rolling_them_up(
     # A range wider than one read marks at the viewer's highest level, never lower.
     monkeypatch.setattr(channel_pages, "SPAN", 1)
     wide = browser.client.get(f"/channels/{alliance.channel}/banner?after=0&upto=4").json()
-    assert wide["text"].startswith("SECRET") and not wide["complete"]
+    assert wide["text"].startswith("SECRET")
+    assert not wide["complete"]
     negative = browser.client.get(f"/channels/{alliance.channel}/banner?after=-1&upto=2")
     assert negative.status_code == 422
 
@@ -111,14 +115,16 @@ def test_publishing_through_the_form(browser: Browser, alliance: Alliance) -> No
     )
     assert sent.status_code == 303, sent.text
     page = browser.client.get(sent.headers["location"])
-    assert "target acquired" in page.text and "(S//REL TO USA, GBR)" in page.text
+    assert "target acquired" in page.text
+    assert "(S//REL TO USA, GBR)" in page.text
     assert 'data-marking="SECRET//REL TO USA, GBR"' in page.text  # alice is of the USA
     too_high = browser.post(
         f"/channels/{alliance.channel}/messages", {"body": "x", "label": "TOP SECRET"}
     )
     assert too_high.status_code in (403, 422)
     bad = browser.post(f"/channels/{alliance.channel}/messages", {"body": "x", "label": "BOGUS"})
-    assert bad.status_code == 422 and 'role="alert"' in bad.text
+    assert bad.status_code == 422
+    assert 'role="alert"' in bad.text
     missing_csrf = browser.client.post(
         f"/channels/{alliance.channel}/messages", data={"body": "x", "label": "UNCLASSIFIED"}
     )

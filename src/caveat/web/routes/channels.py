@@ -153,9 +153,7 @@ async def publish(
     except CaveatError as exc:
         message, status = forms.refusal(exc, forms.FIXABLE)
         form = {"body": body, "label": label}
-        return await _channel(
-            request, page, channel_id, error=message, form=form, status=status
-        )
+        return await _channel(request, page, channel_id, error=message, form=form, status=status)
     return forms.done(f"{BASE}/{channel_id}", "message published")
 
 

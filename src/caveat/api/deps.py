@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends, Request, WebSocket
 
 from caveat.bootstrap.container import Node
 from caveat.domain.errors import AuthenticationFailed, PermissionDenied
@@ -53,6 +53,47 @@ def _bearer(request: Request) -> str:
 def bearer_token(request: Request) -> str:
     """The credential the request carries (header, or cookie with the CSRF rule)."""
     return _bearer(request)
+
+
+def same_origin(websocket: WebSocket) -> bool:
+    """Whether the handshake's Origin is this node's own (scheme, host and port)."""
+    origin = websocket.headers.get("origin")
+    host = websocket.headers.get("host")
+    if not origin or not host:
+        return False
+    scheme = "https" if websocket.url.scheme in ("wss", "https") else "http"
+    return origin.rstrip("/").lower() == f"{scheme}://{host}".lower()
+
+
+def websocket_token(websocket: WebSocket) -> str:
+    """The credential of a WebSocket handshake: a bearer header, or the session cookie.
+
+    Browsers send cookies with a cross-site WebSocket handshake and no CORS preflight
+    protects it, so any handshake naming an Origin must name this node's own, and a
+    cookie is only believed with one (a browser always sends it)."""
+    origin = websocket.headers.get("origin")
+    if origin is not None and not same_origin(websocket):
+        raise PermissionDenied(
+            "WebSocket connections are accepted from this node's own pages only",
+            code="cross_origin_refused",
+        )
+    header = websocket.headers.get("authorization", "")
+    scheme, _, value = header.partition(" ")
+    if scheme.lower() == "bearer" and value.strip():
+        return value.strip()
+    cookie = websocket.cookies.get(SESSION_COOKIE)
+    if cookie:
+        if origin is None:
+            raise PermissionDenied(
+                "a cookie-authenticated WebSocket handshake must name this node as its Origin",
+                code="cross_origin_refused",
+            )
+        return cookie
+    raise AuthenticationFailed(
+        "sign in first",
+        code="not_authenticated",
+        hint="send Authorization: Bearer <token> with the handshake",
+    )
 
 
 def principal_any(

@@ -1218,6 +1218,12 @@ class ErrorCode(StrEnum):
         ErrorKind.DENIED,
         "A change authenticated by cookie needs the X-Requested-With header.",
     )
+    CROSS_ORIGIN_REFUSED = (
+        "cross_origin_refused",
+        ErrorKind.DENIED,
+        "A WebSocket handshake from another origin (or a cookie-authenticated one without "
+        "an Origin) is refused: browsers connect from the node's own pages only.",
+    )
     CSRF_REJECTED = (
         "csrf_rejected",
         ErrorKind.DENIED,

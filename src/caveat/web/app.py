@@ -18,6 +18,7 @@ from caveat.web.routes import (
     admin,
     artifacts,
     auth,
+    channels,
     compliance,
     control_lists,
     dashboard,
@@ -100,6 +101,7 @@ def install_web(app: FastAPI) -> None:
         proficiency.router,
         discussions.router,
         plans.router,
+        channels.router,
     ):
         app.include_router(router)
 

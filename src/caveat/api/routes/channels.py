@@ -1,5 +1,6 @@
 """Live channels (issue 21, ADR 0025): open, list and publish at ``/api/v1/channels``,
-and follow one as server-sent events at ``/api/v1/channels/{id}/events``.
+and follow one as server-sent events at ``/api/v1/channels/{id}/events`` or over a
+WebSocket at ``/api/v1/channels/{id}/ws``.
 
 The event stream honours ``Last-Event-ID`` (or ``?after=``): it replays what the broker
 keeps after that id, then goes on live, so a client that reconnects with its last id
@@ -8,28 +9,46 @@ event id; ``lagging`` (the reader fell too far behind) and ``reconnect`` (the br
 broke) end the stream with the id to resume from, ``trimmed`` says retention dropped
 messages after the resume point. The credential is checked again at every refresh of
 the reader's facts, so a revoked session or clearance stops delivery within seconds.
+
+The WebSocket carries the same stream, decided by the same service per message and per
+reader: each text frame is ``{"event", "id", "data"}`` like one server-sent event. The
+resume point is the ``last_event_id`` (or ``after``) query parameter, or else the
+client's first message, ``{"last_event_id": N}`` (``{}`` for all that is kept), within
+``HELLO_SECONDS``. The handshake authenticates like the other routes (a bearer header,
+or the session cookie); one naming another Origin is refused, as is a cookie without
+one. A refused handshake gets HTTP 403 and nothing else, whatever the reason.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import json
+import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, FastAPI, Header, Query, Request
+import anyio.to_thread
+from fastapi import APIRouter, FastAPI, Header, Query, Request, WebSocket
 from pydantic import BaseModel, Field
 from sse_starlette import EventSourceResponse
+from starlette.websockets import WebSocketState
 
-from caveat.api.deps import CtxDep, CurrentPrincipal, NodeDep, bearer_token
+from caveat.api.deps import CtxDep, CurrentPrincipal, NodeDep, bearer_token, websocket_token
 from caveat.api.schemas import Strict
+from caveat.bootstrap.container import Node
 from caveat.domain.channels import MAX_AGE, MAX_BODY_CHARS, MAX_RETAINED, Retention, parse_event_id
+from caveat.domain.errors import CaveatError, InvalidInput, PermissionDenied
 from caveat.services.channels import Channel, Delivery, Item, Notice
 from caveat.services.kernel.principal import Principal, Scope
+from caveat.services.kernel.uow import CallContext
 
 PING_SECONDS = 15  # a comment line keeps proxies from closing a quiet stream
 SEND_TIMEOUT_SECONDS = 30  # a client that takes nothing for this long is let go
+HELLO_SECONDS = 10  # a WebSocket client without a resume parameter says where, this soon
+POLICY_VIOLATION = 1008  # the WebSocket close code of a refused handshake or hello
 
 
 @asynccontextmanager
@@ -186,3 +205,106 @@ async def follow(
             await stream.aclose()  # type: ignore[attr-defined]
 
     return EventSourceResponse(events(), ping=PING_SECONDS, send_timeout=SEND_TIMEOUT_SECONDS)
+
+
+def _ws_principal(node: Node, ctx: CallContext, token: str) -> Principal:
+    """The principal of a WebSocket handshake's credential, as ``principal_ready``."""
+    principal = node.auth.authenticate(ctx, token)
+    principal.require_scope(Scope.READ)
+    if principal.must_change_password:
+        raise PermissionDenied(
+            "change the one-time password before doing anything else",
+            code="password_change_required",
+        )
+    return principal
+
+
+def frame_of(item: Item) -> str:
+    """One WebSocket text frame: the server-sent event's fields as a JSON object."""
+    event = event_of(item)
+    return json.dumps(
+        {
+            "event": event["event"],
+            "id": int(event["id"]) if "id" in event else None,
+            "data": json.loads(event["data"]),
+        }
+    )
+
+
+async def _hello(websocket: WebSocket) -> int:
+    """The resume point in the client's first message (InvalidInput if none fits)."""
+    try:
+        text = await asyncio.wait_for(websocket.receive_text(), HELLO_SECONDS)
+        hello = json.loads(text)
+    except (TimeoutError, ValueError, KeyError) as exc:
+        raise InvalidInput(
+            'say where to resume first: {"last_event_id": N}', code="invalid_event_id"
+        ) from exc
+    if not isinstance(hello, dict):
+        raise InvalidInput('the first message is {"last_event_id": N}', code="invalid_event_id")
+    value = hello.get("last_event_id")
+    if value is not None and not isinstance(value, int | str):
+        raise InvalidInput("an event id is a whole number", code="invalid_event_id")
+    return parse_event_id(None if value is None else str(value))
+
+
+@router.websocket("/{channel_id}/ws")
+async def follow_ws(websocket: WebSocket, channel_id: str) -> None:
+    """The channel's messages the caller may read, live, over a WebSocket."""
+    node: Node = websocket.app.state.node
+    client = websocket.client.host if websocket.client else None
+    ctx = CallContext(request_id=str(uuid.uuid4()), client_address=client)
+    query = websocket.query_params
+    resume = query.get("last_event_id", query.get("after"))
+    try:
+        token = websocket_token(websocket)
+        principal = await anyio.to_thread.run_sync(_ws_principal, node, ctx, token)
+        start = parse_event_id(resume) if resume is not None else None
+        await anyio.to_thread.run_sync(node.channels.channel, principal, channel_id)
+    except CaveatError:
+        await websocket.close(code=POLICY_VIOLATION)  # before accepting: HTTP 403
+        return
+    await websocket.accept()
+
+    def reauthenticate() -> Principal:
+        return _ws_principal(node, ctx, token)
+
+    try:
+        if start is None:
+            start = await _hello(websocket)
+        stream = await node.channels.subscribe(
+            principal, ctx, channel_id, after=start, reauthenticate=reauthenticate
+        )
+    except CaveatError as exc:
+        await websocket.close(code=POLICY_VIOLATION, reason=exc.code)
+        return
+    await _pump(websocket, stream)
+
+
+async def _pump(websocket: WebSocket, stream: AsyncIterator[Item]) -> None:
+    """Send ``stream`` to the socket until it ends, the client goes, or the client takes
+    nothing for SEND_TIMEOUT_SECONDS. Only this connection waits on its socket: the
+    hub hands messages to this reader's bounded queue without waiting (ADR 0025)."""
+
+    async def send() -> None:
+        async for item in stream:
+            await asyncio.wait_for(websocket.send_text(frame_of(item)), SEND_TIMEOUT_SECONDS)
+
+    async def listen() -> None:  # the client says nothing more; notice when it goes
+        while (await websocket.receive())["type"] != "websocket.disconnect":
+            pass
+
+    sending = asyncio.ensure_future(send())
+    listening = asyncio.ensure_future(listen())
+    try:
+        await asyncio.wait({sending, listening}, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for task in (sending, listening):
+            task.cancel()
+        for task in (sending, listening):
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+        await stream.aclose()  # type: ignore[attr-defined]
+        if websocket.application_state == WebSocketState.CONNECTED and not listening.done():
+            with contextlib.suppress(Exception):
+                await websocket.close()

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from caveat.services.channels._ledger import ChannelLedger
 from caveat.services.channels._service import ChannelService, Item, Reauthenticate
-from caveat.services.channels._views import Channel, Delivery, Notice, Published
+from caveat.services.channels._views import Channel, Delivery, Notice, Published, Window
 
 __all__ = [
     "Channel",
@@ -20,4 +20,5 @@ __all__ = [
     "Notice",
     "Published",
     "Reauthenticate",
+    "Window",
 ]

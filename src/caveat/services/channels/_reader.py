@@ -30,6 +30,7 @@ class OpenMessage:
     label: Label
     banner: str
     schemes: SchemeRegistry
+    portion: str = ""
     _resources: dict[str, Resource] = field(default_factory=dict)
 
     def resource(self, project_id: str) -> Resource:

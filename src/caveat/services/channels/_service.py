@@ -43,6 +43,7 @@ from caveat.domain.labels import (
     label_from_canonical_json,
     label_to_canonical_json,
     render_banner,
+    render_portion,
     validate_label,
 )
 from caveat.domain.permissions import Act
@@ -60,7 +61,7 @@ from caveat.services.channels._store import (
     scope_projects,
     visible_rows,
 )
-from caveat.services.channels._views import Channel, Delivery, Notice, Published
+from caveat.services.channels._views import Channel, Delivery, Notice, Published, Window
 from caveat.services.identity import find_person, person_view
 from caveat.services.kernel.authorize import allowed, authorize
 from caveat.services.kernel.ports import ChannelBroker
@@ -141,6 +142,46 @@ class ChannelService:
         authorize(by, Act.CHANNEL_READ)
         info, _ = self._reader(by, ref, None)
         return self._view(info, by)
+
+    async def window(
+        self,
+        by: Principal,
+        ref: str,
+        *,
+        after: int | None = None,
+        upto: int | None = None,
+        span: int = 200,
+    ) -> Window:
+        """The kept messages the caller may read with event ids in (``after``, ``upto``]
+        (``upto`` defaults to the newest; ``after`` to ``span`` ids before it), each
+        decided by the policy now. At most ``span`` event ids are read: a wider range
+        reads its newest part and says it is incomplete."""
+        authorize(by, Act.CHANNEL_READ)
+        info, facts = await anyio.to_thread.run_sync(self._reader, by, ref, None)
+        await self._ensure(info)
+        first, newest = await self.broker.bounds(info.id)
+        top = newest if upto is None else max(0, min(upto, newest))
+        start = max(top - span, 0) if after is None else max(after, 0)
+        # Retention dropped part of the range, or it is wider than one window.
+        complete = top - start <= span and (after is None or after >= first - 1)
+        start = max(start, top - span, first - 1, 0)
+        found: list[Delivery] = []
+        reading = _Reading(self, info, facts, ref, None, asyncio.get_running_loop().time())
+        last = start
+        while last < top:
+            page = await self.broker.read(info.id, last, min(self._page, top - last))
+            if not page:
+                break
+            for stored in page:
+                if stored.seq <= last or stored.seq > top:
+                    continue
+                last = stored.seq
+                message = self._open_or_none(info.id, stored)
+                if message is not None and facts.may_read(message):
+                    found.append(reading.delivery(message))
+            if page[-1].seq >= top:
+                break
+        return Window(self._view(info, by), tuple(found), start, top, complete)
 
     def _view(self, info: ChannelInfo, by: Acting) -> Channel:
         return Channel(
@@ -348,9 +389,12 @@ class ChannelService:
             )
         except InvalidInput as exc:  # sealed by this node, so never; fail closed anyway
             raise TamperedMessage from exc
-        return OpenMessage(
-            stored.seq, envelope, label, render_banner(label, schemes=schemes), schemes
-        )
+        banner = render_banner(label, schemes=schemes)
+        try:
+            portion = render_portion(label)
+        except InvalidInput:  # a scheme without a portion form: the banner in brackets
+            portion = f"({banner})"
+        return OpenMessage(stored.seq, envelope, label, banner, schemes, portion)
 
     def _open_or_none(self, channel_id: str, stored: Stored) -> OpenMessage | None:
         try:
@@ -438,6 +482,7 @@ class _Reading:
             body=e.body,
             publisher=e.publisher_name,
             published_at=e.published_at,
+            portion=message.portion,
         )
 
     async def refresh(self) -> None:

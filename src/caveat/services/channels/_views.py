@@ -44,6 +44,7 @@ class Delivery:
     body: str
     publisher: str
     published_at: datetime
+    portion: str = ""
 
     def document(self) -> dict[str, object]:
         return {
@@ -51,6 +52,7 @@ class Delivery:
             "channel_id": self.channel_id,
             "message_id": self.message_id,
             "label": self.banner,
+            "portion": self.portion,
             "label_json": self.label_json,
             "body": self.body,
             "publisher": self.publisher,
@@ -73,3 +75,17 @@ class Notice:
         if self.first_id is not None:
             doc["first_id"] = self.first_id
         return doc
+
+
+@dataclass(frozen=True, slots=True)
+class Window:
+    """The kept messages of a channel its reader may read with event ids in
+    (``after``, ``upto``]: what a page shows, and rolls up in its banner. ``complete``
+    is False when the range was wider than one window (only its newest part was read;
+    a banner must then not read lower than the reader's highest level)."""
+
+    channel: Channel
+    messages: tuple[Delivery, ...]
+    after: int
+    upto: int
+    complete: bool

@@ -1,0 +1,94 @@
+"""Channels across a NATS cluster: two nats-server processes with JetStream, routed to
+each other on loopback, each with its own store. A message published by a Caveat worker
+connected to server A reaches a reader whose worker is connected to server B, decided
+for that reader as anywhere else.
+
+Two servers suffice for the channels' R1 streams: the JetStream meta group of two needs
+both servers up to elect its leader (and to create a stream), and then each stream
+lives on one server and is reached through the other over the route. A cluster that
+must survive the loss of a server needs three (and ``CAVEAT_CHANNEL_NATS_REPLICAS=3``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from caveat.adapters.channels.nats import NatsBroker
+from caveat.bootstrap.container import Node
+from caveat.domain.channels import Retention
+from caveat.services.channels import ChannelLedger, ChannelService
+from tests.channels.nats_server import NatsServer, nats_server_binary
+from tests.channels.support import Alliance, build, collect, ctx, ids
+from tests.support import FakeClock, free_port
+
+pytestmark = pytest.mark.skipif(nats_server_binary() is None, reason="nats-server is not installed")
+
+
+@pytest.fixture
+def cluster(tmp_path: Path) -> Iterator[tuple[NatsServer, NatsServer]]:
+    ports = free_port(), free_port()
+    a = NatsServer(tmp_path, name="a", cluster_port=ports[0], routes=[ports[1]])
+    b = NatsServer(tmp_path, name="b", cluster_port=ports[1], routes=[ports[0]])
+    with a, b:
+        yield a, b
+
+
+@pytest.fixture
+def alliance(node: Node, clock: FakeClock) -> Alliance:
+    node.channels.refresh_seconds = 0.3
+    return build(node, clock)
+
+
+async def _ready(broker: NatsBroker, channel: str) -> None:
+    """Open the channel's stream once the cluster's JetStream has elected its leader."""
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            await broker.open(channel, Retention())
+            return
+        except Exception:
+            if time.monotonic() > deadline:
+                raise
+            await asyncio.sleep(0.5)
+
+
+def test_a_message_published_through_one_server_reaches_a_reader_on_the_other(
+    alliance: Alliance, cluster: tuple[NatsServer, NatsServer]
+) -> None:
+    a, b = cluster
+    node = alliance.node
+    on_a = NatsBroker(servers=[a.url])
+    on_b = NatsBroker(servers=[b.url])
+    node.channels.broker = on_a  # this worker publishes through server A
+    other_worker = ChannelService(  # another worker of the node, connected to server B
+        uow=node.uow,
+        policy=node.policy,
+        broker=on_b,
+        secret_key=node.keys.secret_key,
+        ledger=ChannelLedger(uow=node.uow),
+        refresh_seconds=0.3,
+    )
+    channel = alliance.channel
+
+    async def main() -> list[int]:
+        try:
+            await _ready(on_a, channel)
+            stream = await other_worker.subscribe(alliance.principal("bob"), ctx(), channel)
+            reading = asyncio.ensure_future(collect(stream, until=lambda got: 2 in ids(got)))
+            await asyncio.sleep(0.3)  # bob follows the stream through B before anything is sent
+            sent = (("SECRET//NOFORN", "not for bob"), ("SECRET//REL TO USA, GBR", "hi"))
+            for label, body in sent:
+                await node.channels.publish(
+                    alliance.principal("alice"), ctx(), channel, label=label, body=body
+                )
+            return ids(await reading)
+        finally:
+            await on_a.close()
+            await on_b.close()
+
+    assert asyncio.run(main()) == [2]

@@ -116,7 +116,12 @@ class Cli:
 
 
 @pytest.fixture
-def cli(url: str, local: Population, tmp_path: Path) -> Cli:
+def cli(url: str, local: Population, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Cli:
+    # The CLI's console reads COLUMNS when it is first imported, which in a shared test
+    # worker may be before this test: give it the width the tables need here.
+    from caveat.cli import output
+
+    monkeypatch.setattr(output.out, "_width", 250)
     return Cli(url, local, tmp_path)
 
 

@@ -6,6 +6,11 @@ message once (authentication, label) and offers it to every reader's
 resumes from its last event id, reading the broker's retained messages at its own pace),
 so a slow reader never delays the others. Decisions are made by each reader as it takes
 a message, with its own current facts.
+
+Waking a reader is the hot path of a busy channel (one per reader and message): a reader
+waits on a bare future the hub resolves, with no timer of its own; the hub nudges every
+reader once per ``tick`` seconds instead, so idle readers still notice when their facts
+are due for a refresh.
 """
 
 from __future__ import annotations
@@ -30,19 +35,36 @@ class Inbox:
     def __init__(self, capacity: int) -> None:
         self.capacity = capacity
         self.items: deque[OpenMessage] = deque()
-        self.wake = asyncio.Event()
         self.lagging = False  # dropped: the queue was full when a message came
         self.broken = False  # the hub's broker feed failed
+        self._waiter: asyncio.Future[None] | None = None
 
     def offer(self, message: OpenMessage) -> bool:
         """Queue ``message``; False (and lagging) when the queue is full."""
         if len(self.items) >= self.capacity:
             self.lagging = True
-            self.wake.set()
+            self.nudge()
             return False
         self.items.append(message)
-        self.wake.set()
+        self.nudge()
         return True
+
+    def nudge(self) -> None:
+        """Wake the reader if it waits."""
+        waiter = self._waiter
+        if waiter is not None and not waiter.done():
+            waiter.set_result(None)
+
+    async def wait(self) -> None:
+        """Until a message comes, the state changes or the hub nudges (at once when
+        something is already waiting)."""
+        if self.items or self.lagging or self.broken:
+            return
+        waiter = self._waiter = asyncio.get_running_loop().create_future()
+        try:
+            await waiter
+        finally:
+            self._waiter = None
 
 
 class Hub:
@@ -58,6 +80,7 @@ class Hub:
         opener: Callable[[Stored], OpenMessage],
         on_rejected: Callable[[], None],
         on_empty: Callable[[Hub], None],
+        tick: float,
     ) -> None:
         self.channel_id = channel_id
         self.position = position  # the event id of the last message fanned out
@@ -66,10 +89,14 @@ class Hub:
         self._opener = opener
         self._on_rejected = on_rejected
         self._on_empty = on_empty
+        self._tick = tick
         self._task: asyncio.Task[None] | None = None
+        self._ticker: asyncio.Task[None] | None = None
 
     def start(self) -> None:
-        self._task = asyncio.get_running_loop().create_task(self._run())
+        loop = asyncio.get_running_loop()
+        self._task = loop.create_task(self._run())
+        self._ticker = loop.create_task(self._nudge_every_tick())
 
     def join(self, inbox: Inbox) -> None:
         self.inboxes.add(inbox)
@@ -81,8 +108,15 @@ class Hub:
 
     def stop(self) -> None:
         self._on_empty(self)
-        if self._task is not None and not self._task.done():
-            self._task.cancel()
+        for task in (self._task, self._ticker):
+            if task is not None and not task.done():
+                task.cancel()
+
+    async def _nudge_every_tick(self) -> None:
+        while True:
+            await asyncio.sleep(self._tick)
+            for inbox in list(self.inboxes):
+                inbox.nudge()
 
     async def _run(self) -> None:
         try:
@@ -104,7 +138,7 @@ class Hub:
             _log.exception("channel feed failed", channel=self.channel_id)
             for inbox in self.inboxes:
                 inbox.broken = True
-                inbox.wake.set()
+                inbox.nudge()
             self.inboxes.clear()
             with contextlib.suppress(Exception):
                 self._on_empty(self)

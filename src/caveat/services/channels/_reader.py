@@ -6,6 +6,10 @@ originated by the publisher's organisation. A programme's channel is read throug
 reader's own projects in that programme: a message reaches them when the policy permits
 it through any of them. Facts are derived once per refresh (a few seconds), so a
 revoked clearance, an ended membership or a suspended account stops delivery soon.
+
+Facts are immutable and carry their moment, so a decision made with them is the same
+each time it is asked: one facts object (shared by a reader's connections, ``_facts.py``)
+decides each message once and remembers the answer for as long as it lives.
 """
 
 from __future__ import annotations
@@ -14,11 +18,12 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from caveat.domain.channels import Envelope
-from caveat.domain.labels import Label, SchemeRegistry
+from caveat.domain.labels import Label, Originator, SchemeRegistry
 from caveat.domain.policy import Action, Context, Resource, Subject, decide, make_resource
 from caveat.services.kernel.principal import Principal
 
 KIND = "channel_message"
+_REMEMBERED = 4096  # decisions one facts object keeps before it starts afresh
 
 
 @dataclass(slots=True)
@@ -58,10 +63,20 @@ class ReaderFacts:
     context: Context
     projects: tuple[str, ...]
     at: datetime
+    originator: Originator  # the reader's organisation, as messages they publish name it
+    _decided: dict[tuple[int, str], bool] = field(default_factory=dict, compare=False, repr=False)
 
     def may_read(self, message: OpenMessage) -> bool:
         """Whether the policy lets this reader READ the message."""
-        return any(
-            decide(self.subject, Action.READ, message.resource(p), self.context).permitted
-            for p in self.projects
-        )
+        # Keyed by the event id and the sealed message id: the resource decided is a
+        # function of both (its id and the authenticated envelope).
+        key = (message.seq, message.envelope.message_id)
+        found = self._decided.get(key)
+        if found is None:
+            if len(self._decided) >= _REMEMBERED:
+                self._decided.clear()
+            found = self._decided[key] = any(
+                decide(self.subject, Action.READ, message.resource(p), self.context).permitted
+                for p in self.projects
+            )
+        return found

@@ -7,14 +7,14 @@ may read the message's label themselves (``label_above_reader``); the message is
 reader's subscription replays what the broker keeps after their last event id at their
 own pace, then joins the live fan-out of their process (``_hub.py``); each message is
 decided for that reader by ``decide()`` as they take it (``_reader.py``), with facts
-refreshed every ``refresh_seconds``. Activity reaches the ledger in batches
-(``_ledger.py``).
+refreshed every ``refresh_seconds``. A reader's connections, and a publisher's messages,
+share one derivation of their facts at most half a refresh old (``_facts.py``).
+Activity reaches the ledger in batches (``_ledger.py``).
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import uuid
 from collections.abc import AsyncIterator, Callable
 from dataclasses import replace
@@ -49,6 +49,7 @@ from caveat.domain.labels import (
 from caveat.domain.permissions import Act
 from caveat.domain.policy import Context
 from caveat.services.artifacts import parse_label_text
+from caveat.services.channels._facts import SharedDerivations
 from caveat.services.channels._hub import Hub, Inbox
 from caveat.services.channels._ledger import ChannelLedger
 from caveat.services.channels._reader import OpenMessage, ReaderFacts
@@ -99,6 +100,9 @@ class ChannelService:
         self._keys: dict[str, bytes] = {}
         self._opened: set[str] = set()
         self._hubs: dict[tuple[asyncio.AbstractEventLoop, str], Hub] = {}
+        self._derivations: SharedDerivations[tuple[ChannelInfo, ReaderFacts]] = SharedDerivations(
+            lambda: self.refresh_seconds / 2
+        )
 
     # channels
 
@@ -157,7 +161,7 @@ class ChannelService:
         decided by the policy now. At most ``span`` event ids are read: a wider range
         reads its newest part and says it is incomplete."""
         authorize(by, Act.CHANNEL_READ)
-        info, facts = await anyio.to_thread.run_sync(self._reader, by, ref, None)
+        info, facts = await self._facts(by, ref, None)
         await self._ensure(info)
         first, newest = await self.broker.bounds(info.id)
         top = newest if upto is None else max(0, min(upto, newest))
@@ -218,7 +222,30 @@ class ChannelService:
             projects = tuple(sorted(scope & facts.projects)) if facts.account_ok else ()
             if not projects:
                 raise not_found(ref)
-            return info_of(row), ReaderFacts(principal, subject, context, projects, now)
+            org = session.get(OrganisationRow, principal.person.organisation_id)
+            assert org is not None  # a person's organisation is never deleted
+            originator = Originator(org.short_name or org.name, org.nation)
+            reader = ReaderFacts(principal, subject, context, projects, now, originator)
+            return info_of(row), reader
+
+    async def _facts(
+        self, by: Principal, ref: str, reauthenticate: Reauthenticate | None
+    ) -> tuple[ChannelInfo, ReaderFacts]:
+        """``_reader`` on a worker thread, shared with the caller's other connections
+        that ask within half a refresh (``_facts.py``)."""
+        if reauthenticate is not None and by.session_id is None and by.token_id is None:
+            # A credential re-checked but not named: nothing tells two callers apart.
+            return await anyio.to_thread.run_sync(self._reader, by, ref, reauthenticate)
+        key = (
+            ref,
+            by.person_id,
+            by.session_id,
+            by.token_id,
+            by.mfa_at,
+            by.scopes,
+            reauthenticate is not None,
+        )
+        return await self._derivations.get(key, lambda: self._reader(by, ref, reauthenticate))
 
     # publishing
 
@@ -228,8 +255,9 @@ class ChannelService:
         """Publish ``body`` under ``label`` (banner, portion or canonical JSON)."""
         authorize(by, Act.CHANNEL_PUBLISH, now=self._uow.clock())
         check_body(body)
-        info, payload, envelope, banner = await anyio.to_thread.run_sync(
-            self._prepare, by, ref, label, body
+        info, facts = await self._facts(by, ref, None)
+        payload, envelope, banner = await anyio.to_thread.run_sync(
+            self._prepare, by, info, facts, label, body
         )
         await self._ensure(info)
         seq = await self.broker.publish(info.id, payload)
@@ -237,25 +265,20 @@ class ChannelService:
         return Published(info.id, seq, envelope.message_id, banner)
 
     def _prepare(
-        self, by: Principal, ref: str, text: str, body: str
-    ) -> tuple[ChannelInfo, bytes, Envelope, str]:
-        info, facts = self._reader(by, ref, None)
-        now = facts.at
+        self, by: Principal, info: ChannelInfo, facts: ReaderFacts, text: str, body: str
+    ) -> tuple[bytes, Envelope, str]:
+        now = self._uow.clock()  # the facts may be a moment older: the message is not
         label = parse_label_text(text, self._policy, now)
-        with self._uow.read() as session:
-            org = session.get(OrganisationRow, facts.principal.person.organisation_id)
-            assert org is not None
-            if label.originator is None:
-                label = replace(
-                    label, originator=Originator(org.short_name or org.name, org.nation)
-                )
-            elif label.originator.nation != org.nation:
-                raise InvalidInput(
-                    f"the label names an originator of {label.originator.nation}; "
-                    f"your organisation is of {org.nation}",
-                    code="originator_mismatch",
-                    field="label",
-                )
+        nation = facts.originator.nation
+        if label.originator is None:
+            label = replace(label, originator=facts.originator)
+        elif label.originator.nation != nation:
+            raise InvalidInput(
+                f"the label names an originator of {label.originator.nation}; "
+                f"your organisation is of {nation}",
+                code="originator_mismatch",
+                field="label",
+            )
         env = facts.context.env
         label = validate_label(label, schemes=self._policy.schemes, groups=env.groups)
         envelope = Envelope(
@@ -265,7 +288,7 @@ class ChannelService:
             body=body,
             publisher_id=by.person_id,
             publisher_name=by.username,
-            publisher_org_id=org.id,
+            publisher_org_id=facts.subject.organisation_id,
             published_at=now,
         )
         banner = render_banner(label, schemes=self._policy.schemes)
@@ -276,7 +299,7 @@ class ChannelService:
                 code="label_above_reader",
                 field="label",
             )
-        return info, seal(envelope, self._key(info.id)), envelope, banner
+        return seal(envelope, self._key(info.id)), envelope, banner
 
     # reading
 
@@ -294,7 +317,7 @@ class ChannelService:
         (checked every ``refresh_seconds``; ``reauthenticate`` re-checks the credential),
         or is dropped as lagging (a Notice says so; resume from its ``last_id``)."""
         authorize(by, Act.CHANNEL_READ)
-        info, facts = await anyio.to_thread.run_sync(self._reader, by, ref, reauthenticate)
+        info, facts = await self._facts(by, ref, reauthenticate)
         await self._ensure(info)
         self.ledger.reading(info.id, by.actor(), after)
         return self._stream(info, facts, after, ref, reauthenticate)
@@ -359,13 +382,10 @@ class ChannelService:
                 if inbox.broken:
                     yield Notice("reconnect", last_id=last)
                     return
-                inbox.wake.clear()
-                wait = reading.refresh_due - loop.time()
-                if wait <= 0:
+                if loop.time() >= reading.refresh_due:
                     await reading.refresh()
                     continue
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(inbox.wake.wait(), wait)
+                await inbox.wait()  # a message, or the hub's tick (refreshes when due)
         finally:
             if hub is not None:
                 hub.leave(inbox)
@@ -429,6 +449,7 @@ class ChannelService:
                 opener=lambda stored: self._open(channel_id, stored),
                 on_rejected=lambda: self.ledger.rejected(channel_id),
                 on_empty=forget,
+                tick=self.refresh_seconds / 2,
             )
             self._hubs[key] = hub
             hub.start()
@@ -491,8 +512,8 @@ class _Reading:
         self.refresh_due = asyncio.get_running_loop().time() + service.refresh_seconds
         self.report()
         try:
-            _, self.facts = await anyio.to_thread.run_sync(
-                service._reader, self.facts.principal, self._info.id, self._reauthenticate
+            _, self.facts = await service._facts(
+                self.facts.principal, self._info.id, self._reauthenticate
             )
         except (NotFound, AuthenticationFailed, PermissionDenied):
             self.ended = True

@@ -1,0 +1,79 @@
+"""One derivation of a reader's facts shared by all their connections at one moment.
+
+Deriving a reader's facts reads a dozen tables (a few milliseconds). A person with a
+thousand open connections to a channel (tabs, dashboards, a fleet of SDK tails) or a
+publisher sending a hundred messages a second would otherwise derive them a thousand
+times per refresh. Callers that ask with the same key within ``max_age`` seconds of a
+derivation's start share it, including one still under way; an older one is derived
+again. The key names everything the derivation reads from the caller: the channel, the
+person, the credential (session or token, its MFA time and scopes) and whether the
+credential is checked again, so two callers share only what each would have derived
+alike. A failed derivation is shared by those already waiting for it and then
+forgotten, so the next caller tries again rather than inheriting an old refusal.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Hashable
+from dataclasses import dataclass
+from typing import Generic, TypeVar
+
+import anyio.to_thread
+
+T = TypeVar("T")
+
+_SWEEP_AT = 4096  # entries kept before old ones are swept
+
+
+@dataclass(slots=True)
+class _Derivation(Generic[T]):
+    started: float
+    task: asyncio.Task[T]
+
+
+class SharedDerivations(Generic[T]):
+    """Derivations (run on a worker thread) shared by callers asking with one key."""
+
+    def __init__(self, max_age: Callable[[], float]) -> None:
+        self._max_age = max_age
+        self._entries: dict[tuple[asyncio.AbstractEventLoop, Hashable], _Derivation[T]] = {}
+
+    async def get(self, key: Hashable, derive: Callable[[], T]) -> T:
+        """The value of a derivation with ``key`` started at most ``max_age`` seconds
+        ago, or of ``derive`` run now."""
+        loop = asyncio.get_running_loop()
+        now = loop.time()
+        full = (loop, key)
+        entry = self._entries.get(full)
+        if entry is None or now - entry.started > self._max_age():
+            if len(self._entries) >= _SWEEP_AT:
+                self._sweep(now)
+            task = loop.create_task(self._derive(full, derive))
+            task.add_done_callback(_retrieve)
+            entry = self._entries[full] = _Derivation(now, task)
+        # Shielded: one caller giving up does not cancel the others' derivation.
+        return await asyncio.shield(entry.task)
+
+    async def _derive(
+        self, key: tuple[asyncio.AbstractEventLoop, Hashable], derive: Callable[[], T]
+    ) -> T:
+        try:
+            return await anyio.to_thread.run_sync(derive)
+        except BaseException:
+            entry = self._entries.get(key)
+            if entry is not None and entry.task is asyncio.current_task():
+                del self._entries[key]
+            raise
+
+    def _sweep(self, now: float) -> None:
+        limit = self._max_age()
+        for key, entry in list(self._entries.items()):
+            if now - entry.started > limit or entry.task.get_loop().is_closed():
+                del self._entries[key]
+
+
+def _retrieve(task: asyncio.Task[object]) -> None:
+    """Mark a failure as seen: its waiters got it, or all of them had left."""
+    if not task.cancelled():
+        task.exception()

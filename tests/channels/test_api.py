@@ -125,3 +125,34 @@ def test_refusals_over_http(url: str, alliance: Alliance) -> None:
     paula = _client(url, alliance, "paula")
     made = paula.channels.create("Sensor feed", project="Range telemetry", max_messages=50)
     assert made["max_messages"] == 50
+
+
+def test_the_sdk_tails_over_the_websocket_as_over_events(url: str, alliance: Alliance) -> None:
+    """The same events, decided alike, on either transport; resumes after an event id;
+    a reader who may not see the channel is refused before the handshake completes."""
+    alice, bob = _client(url, alliance, "alice"), _client(url, alliance, "bob")
+    for marking in ("UNCLASSIFIED", "SECRET//NOFORN", "SECRET//REL TO USA, GBR", "UNCLASSIFIED"):
+        alice.channels.publish(alliance.channel, f"status {marking}", label=marking)
+
+    def first(n: int, transport: str, after: int | None = None) -> list[ServerEvent]:
+        got: list[ServerEvent] = []
+        with closing(
+            bob.channels.tail(alliance.channel, after=after, transport=transport)  # type: ignore[arg-type]
+        ) as events:
+            for event in events:
+                got.append(event)
+                if len(got) == n:
+                    break
+        return got
+
+    over_ws = first(3, "websocket")
+    over_sse = first(3, "sse")
+    assert [(e.id, e.data["body"]) for e in over_ws] == [(e.id, e.data["body"]) for e in over_sse]
+    assert [e.id for e in over_ws] == ["1", "3", "4"]  # bob (GBR) never gets the NOFORN one
+    assert [e.id for e in first(1, "websocket", after=3)] == ["4"]
+    eve = _client(url, alliance, "eve")
+    with (
+        pytest.raises(PermissionDenied),
+        closing(eve.channels.tail(alliance.channel, reconnect=False, transport="websocket")) as ev,
+    ):
+        next(ev)

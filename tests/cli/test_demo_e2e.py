@@ -119,6 +119,23 @@ def test_demo_comes_up_and_a_demo_user_signs_in(
     titles = {item["title"] for item in json.loads(listed.stdout)["items"]}
     assert "Passive sensor trial report, phase 1" in titles
     assert "Radar cross-section measurements, X band" not in titles
+    # The demo's live channel: published to and followed over the WebSocket from the CLI.
+    sent = caveat(
+        "channel", "publish", "Trial status", "range clear at 14:00",
+        "--label", "UNCLASSIFIED", "--json", env=env,
+    )  # fmt: skip
+    assert sent.returncode == 0, sent.stdout + sent.stderr
+    tailed = caveat(
+        "channel", "tail", "Trial status", "--after", "0", "--count", "1",
+        "--websocket", "--json", env=env,
+    )  # fmt: skip
+    assert tailed.returncode == 0, tailed.stdout + tailed.stderr
+    [message] = [json.loads(line) for line in tailed.stdout.splitlines()]
+    assert (message["event"], message["body"], message["publisher"]) == (
+        "message",
+        "range clear at 14:00",
+        "sam",
+    )
     assert caveat("logout", "--json", env=env).returncode == 0
     with CaveatClient(url) as client, pytest.raises(AuthenticationFailed):
         client.login(

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 import sys
-from typing import Annotated
+from typing import Annotated, Literal
 
 import typer
 
@@ -92,12 +92,16 @@ def tail(
     count: Annotated[
         int | None, typer.Option(help="stop after this many messages (default: follow)")
     ] = None,
+    websocket: Annotated[
+        bool, typer.Option("--websocket", help="follow over the WebSocket, not server-sent events")
+    ] = False,
     json_: JsonOpt = False,
 ) -> None:
     """Follow a channel: the messages you may read, live; reconnects and resumes by itself."""
     seen = 0
+    transport: Literal["sse", "websocket"] = "websocket" if websocket else "sse"
     with errors(json_), _client() as client:
-        for event in client.channels.tail(channel_ref, after=after):
+        for event in client.channels.tail(channel_ref, after=after, transport=transport):
             if json_:
                 sys.stdout.write(json.dumps({"event": event.event, **event.data}) + "\n")
                 sys.stdout.flush()

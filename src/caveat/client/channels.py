@@ -1,16 +1,20 @@
 """``client.channels``: live labelled channels (``/api/v1/channels``). ``tail`` follows a
-channel's server-sent events and, when the connection drops or the server lets a lagging
-reader go, reconnects with ``Last-Event-ID`` so nothing is missed or seen twice."""
+channel's server-sent events (or its WebSocket, ``transport="websocket"``) and, when the
+connection drops or the server lets a lagging reader go, reconnects after the last event
+id seen so nothing is missed or seen twice."""
 
 from __future__ import annotations
 
 import json
+import ssl
 import time
 from collections.abc import Generator, Iterator
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 import httpx
+
+from caveat.domain.errors import PermissionDenied
 
 if TYPE_CHECKING:
     from caveat.client import CaveatClient
@@ -83,9 +87,16 @@ class Channels:
         after: int | None = None,
         reconnect: bool = True,
         retry_seconds: float = 1.0,
+        transport: Literal["sse", "websocket"] = "sse",
     ) -> Generator[ServerEvent]:
         """The channel's events (``message``, and notices such as ``lagging``), resuming
-        after event id ``after``; reconnects with the last id seen while ``reconnect``."""
+        after event id ``after``; reconnects with the last id seen while ``reconnect``.
+        Both transports carry the same events, decided alike by the server."""
+        if transport == "websocket":
+            yield from self._tail_websocket(
+                channel, after=after, reconnect=reconnect, retry_seconds=retry_seconds
+            )
+            return
         last = after
         while True:
             headers = {"Last-Event-ID": str(last)} if last else {}
@@ -106,6 +117,55 @@ class Channels:
                             last = int(event.id)
                         yield event
             except httpx.TransportError:
+                if not reconnect:
+                    raise
+            if not reconnect:
+                return
+            time.sleep(retry_seconds)
+
+    def _tail_websocket(
+        self, channel: str, *, after: int | None, reconnect: bool, retry_seconds: float
+    ) -> Generator[ServerEvent]:
+        """``tail`` over ``/channels/{id}/ws``: one JSON frame per event."""
+        from websockets.exceptions import ConnectionClosed, InvalidStatus
+        from websockets.sync.client import connect
+
+        base = self._client._http.base_url
+        secure = base.scheme == "https"
+        root = base.copy_with(scheme="wss" if secure else "ws", query=None, fragment=None)
+        headers = {}
+        if authorization := self._client._http.headers.get("Authorization"):
+            headers["Authorization"] = authorization
+        last = after
+        while True:
+            url = str(root.join(f"{BASE}/{channel}/ws"))
+            url += f"?last_event_id={last or 0}"
+            try:
+                with connect(
+                    url,
+                    additional_headers=headers,
+                    ssl=ssl.create_default_context() if secure else None,
+                    open_timeout=30,
+                    max_size=2**20,
+                ) as socket:
+                    for frame in socket:
+                        event = json.loads(frame)
+                        event_id = event.get("id")
+                        if event_id is not None:
+                            last = int(event_id)
+                        yield ServerEvent(
+                            str(event["event"]),
+                            None if event_id is None else str(event_id),
+                            dict(event["data"]),
+                        )
+            except InvalidStatus as exc:
+                # Refused before the handshake completed: the server says no more than
+                # the status, whatever the reason (hidden channels look missing).
+                raise PermissionDenied(
+                    f"the server refused the channel's WebSocket ({exc.response.status_code})",
+                    code="permission_denied",
+                ) from exc
+            except (ConnectionClosed, OSError, TimeoutError):
                 if not reconnect:
                     raise
             if not reconnect:

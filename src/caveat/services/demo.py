@@ -33,6 +33,7 @@ from caveat.services.compliance import (
     ReleaseService,
     ScreeningService,
 )
+from caveat.services.channels import ChannelService
 from caveat.services.discussions import DiscussionService
 from caveat.services.identity import NewAccount, PeopleService, RegistryService
 from caveat.services.kernel.principal import ConsoleOperator, Principal
@@ -701,6 +702,27 @@ def seed_discussions(discussions: DiscussionService, people: PeopleService, *, c
     for username, label, text in rest:
         discussions.post(who(username), ctx, started.id, text=text, label=label)
     return started.id
+
+
+# The sensor fusion project's live channel (ADR 0025). Its messages live on the broker
+# (in memory for the embedded default), so the demo opens the channel and leaves the
+# publishing to whoever tries it: `caveat channel publish "Trial status" ...` or the page.
+CHANNEL_NAME = "Trial status"
+CHANNEL_DESCRIPTION = (
+    "Joint trial status from the range: each message carries its own label, and each "
+    "reader receives only those the policy lets them read."
+)
+
+
+def seed_channels(channels: ChannelService) -> str:
+    """The demo's channel, opened by the node's console: its id."""
+    return channels.create(
+        ConsoleOperator("demo-seed"),
+        CallContext.cli(),
+        name=CHANNEL_NAME,
+        project="Passive Sensor Fusion",
+        description=CHANNEL_DESCRIPTION,
+    ).id
 
 
 # The plan of the sensor fusion project (ADR 0027): Alice coordinates it (its lead); two

@@ -25,6 +25,7 @@ from caveat.domain.identity import (
 from caveat.domain.labels import parse_marking
 from caveat.domain.policy import GrantKind
 from caveat.services.artifacts import ArtifactService, NewArtifact
+from caveat.services.channels import ChannelService
 from caveat.services.compliance import (
     AgreementDraft,
     AgreementService,
@@ -33,7 +34,6 @@ from caveat.services.compliance import (
     ReleaseService,
     ScreeningService,
 )
-from caveat.services.channels import ChannelService
 from caveat.services.discussions import DiscussionService
 from caveat.services.identity import NewAccount, PeopleService, RegistryService
 from caveat.services.kernel.principal import ConsoleOperator, Principal

@@ -40,7 +40,7 @@ from caveat.domain.labels import (
     parse_marking,
     render_banner,
 )
-from caveat.domain.policy import Action, Decision, Resource, make_resource
+from caveat.domain.policy import Action, Decision, PolicyEnvironment, Resource, make_resource
 from caveat.services.kernel.principal import Principal
 from caveat.services.policy import PolicyService, subject_of
 
@@ -62,8 +62,15 @@ class DraftLabel:
         return export_to_canonical_json(self.export).decode()
 
 
-def parse_label_text(text: str | None, policy: PolicyService, now: datetime) -> Label:
-    """A label from banner or portion text, or canonical JSON; missing or bad: InvalidInput."""
+def parse_label_text(
+    text: str | None,
+    policy: PolicyService,
+    now: datetime,
+    *,
+    environment: PolicyEnvironment | None = None,
+) -> Label:
+    """A label from banner or portion text, or canonical JSON; missing or bad: InvalidInput.
+    Groups come from ``environment`` when given (one already read), else are read now."""
     if text is None or not text.strip():
         raise InvalidInput(
             "every artifact needs a security label",
@@ -72,7 +79,7 @@ def parse_label_text(text: str | None, policy: PolicyService, now: datetime) -> 
             hint='for example --label "SECRET//REL TO USA, GBR"',
         )
     try:  # no stripping: a marking is refused here exactly as /labels/parse refuses it
-        env = policy.environment()
+        env = environment or policy.environment()
         if text.startswith("{"):
             return label_from_canonical_json(
                 text.encode(), schemes=policy.schemes, groups=env.groups

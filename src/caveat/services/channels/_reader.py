@@ -20,6 +20,7 @@ from datetime import datetime
 from caveat.domain.channels import Envelope
 from caveat.domain.labels import Label, Originator, SchemeRegistry
 from caveat.domain.policy import Action, Context, Resource, Subject, decide, make_resource
+from caveat.services.channels._views import Delivery
 from caveat.services.kernel.principal import Principal
 
 KIND = "channel_message"
@@ -37,6 +38,24 @@ class OpenMessage:
     schemes: SchemeRegistry
     portion: str = ""
     _resources: dict[str, Resource] = field(default_factory=dict)
+    _delivery: Delivery | None = None
+
+    def delivery(self) -> Delivery:
+        """The message as delivered (the same for every reader who may read it)."""
+        if self._delivery is None:
+            e = self.envelope
+            self._delivery = Delivery(
+                id=self.seq,
+                channel_id=e.channel_id,
+                message_id=e.message_id,
+                banner=self.banner,
+                label_json=e.label_json,
+                body=e.body,
+                publisher=e.publisher_name,
+                published_at=e.published_at,
+                portion=self.portion,
+            )
+        return self._delivery
 
     def resource(self, project_id: str) -> Resource:
         """The message as a policy resource of ``project_id`` (derived once per project)."""

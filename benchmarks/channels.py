@@ -5,7 +5,10 @@ One node (SQLite, the in-process broker; NATS JetStream too when
 alice (USA, SECRET), bob (GBR, SECRET) and carol (USA, CONFIDENTIAL) in one project under
 a USA-GBR agreement. ``SUBSCRIBERS`` subscriptions are opened through
 ``ChannelService.subscribe``, spread over the three readers, all in the one event loop
-that also publishes; then ``RATE`` messages a second are published through
+that also publishes (so connections share three people's facts and decisions, as many
+tabs, dashboards and tails of a few people do); the *distinct* loads give every
+subscription a credential of its own (its own facts, refreshes and decisions: the cost of
+as many different people); then ``RATE`` messages a second are published through
 ``ChannelService.publish`` for ``SECONDS`` seconds, their labels taken in turn from the
 channel tests' six markings (so each reader may read a known share of them). Each
 delivery's latency is the time from the start of ``publish`` to the moment the
@@ -44,6 +47,7 @@ import os
 import resource
 import time
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 from tempfile import TemporaryDirectory
@@ -66,6 +70,8 @@ SECONDS = float(os.environ.get("CAVEAT_BENCH_CHANNEL_SECONDS", "10"))
 # (subscribers, messages/s): the issue's load last, with two lighter ones beside it to
 # show where one node's event loop stops keeping up.
 LOADS = ((100, RATE), (SUBSCRIBERS, RATE // 10), (SUBSCRIBERS, RATE))
+# (subscribers, messages/s) with a credential each, on the in-process broker only.
+DISTINCT_LOADS = ((100, RATE), (SUBSCRIBERS, RATE // 10), (SUBSCRIBERS, RATE))
 DRAIN_S = float(os.environ.get("CAVEAT_BENCH_CHANNEL_DRAIN", "120"))
 READERS = ("alice", "bob", "carol")
 
@@ -95,8 +101,11 @@ def alliance_node(nats_url: str | None) -> Iterator[Alliance]:
 class _Run:
     """One fan-out run: subscribers, the publisher and what they measured."""
 
-    def __init__(self, alliance: Alliance, subscribers: int, rate: int) -> None:
+    def __init__(
+        self, alliance: Alliance, subscribers: int, rate: int, *, distinct: bool = False
+    ) -> None:
         self.alliance = alliance
+        self.distinct = distinct
         self.node: Node = alliance.node
         self.subscribers = subscribers
         self.rate = rate
@@ -111,6 +120,8 @@ class _Run:
     async def subscriber(self, index: int) -> None:
         who = READERS[index % len(READERS)]
         principal = self.alliance.principal(who)
+        if self.distinct:  # a credential of its own: its own facts and decisions
+            principal = replace(principal, session_id=f"bench-session-{index}")
         service = self.node.channels
         after = 0
         warmed = False
@@ -218,15 +229,15 @@ class _Run:
 
 
 def _fan_out(
-    nats_url: str | None, subscribers: int, rate: int, *, filtered: bool
+    nats_url: str | None, subscribers: int, rate: int, *, filtered: bool, distinct: bool = False
 ) -> dict[str, Any]:
     with alliance_node(nats_url) as alliance:
         if filtered:
-            return asyncio.run(_Run(alliance, subscribers, rate).run())
+            return asyncio.run(_Run(alliance, subscribers, rate, distinct=distinct).run())
         decide = ReaderFacts.may_read
         ReaderFacts.may_read = lambda self, message: True  # type: ignore[method-assign]
         try:
-            return asyncio.run(_Run(alliance, subscribers, rate).run())
+            return asyncio.run(_Run(alliance, subscribers, rate, distinct=distinct).run())
         finally:
             ReaderFacts.may_read = decide  # type: ignore[method-assign]
 
@@ -262,6 +273,23 @@ def _decision_cost() -> dict[str, Any]:
     return {"may_read_us": decide, "remembered_us": again, "no_op_us": nothing}
 
 
+def _side_by_side(
+    key: str, url: str | None, subscribers: int, rate: int, *, distinct: bool
+) -> dict[str, Any]:
+    caveat = _fan_out(url, subscribers, rate, filtered=True, distinct=distinct)
+    print(f"caveat {key}: {json.dumps(caveat)}", flush=True)
+    peer = _fan_out(url, subscribers, rate, filtered=False, distinct=distinct)
+    print(f"no filter {key}: {json.dumps(peer)}", flush=True)
+    return {
+        "caveat": caveat,
+        "no_filter": peer,
+        "ratio_p99": round(caveat["latency_ms"]["p99"] / peer["latency_ms"]["p99"], 2),
+        "ratio_cpu_per_delivery": round(
+            caveat["cpu_us_per_delivery"] / peer["cpu_us_per_delivery"], 2
+        ),
+    }
+
+
 def run(nats_url: str | None = None) -> dict[str, Any]:
     """The policy-filtered fan-out beside the unfiltered one, per broker."""
     result: dict[str, Any] = {"machine": machine(), "decision": _decision_cost()}
@@ -271,18 +299,10 @@ def run(nats_url: str | None = None) -> dict[str, Any]:
     for name, url in brokers.items():
         for subscribers, rate in LOADS:
             key = f"{name} {subscribers}x{rate}/s"
-            caveat = _fan_out(url, subscribers, rate, filtered=True)
-            print(f"caveat {key}: {json.dumps(caveat)}", flush=True)
-            peer = _fan_out(url, subscribers, rate, filtered=False)
-            print(f"no filter {key}: {json.dumps(peer)}", flush=True)
-            result[key] = {
-                "caveat": caveat,
-                "no_filter": peer,
-                "ratio_p99": round(caveat["latency_ms"]["p99"] / peer["latency_ms"]["p99"], 2),
-                "ratio_cpu_per_delivery": round(
-                    caveat["cpu_us_per_delivery"] / peer["cpu_us_per_delivery"], 2
-                ),
-            }
+            result[key] = _side_by_side(key, url, subscribers, rate, distinct=False)
+    for subscribers, rate in DISTINCT_LOADS:
+        key = f"memory {subscribers}x{rate}/s distinct"
+        result[key] = _side_by_side(key, None, subscribers, rate, distinct=True)
     write_result("channels", result)
     return result
 

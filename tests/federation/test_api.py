@@ -9,6 +9,7 @@ from fastapi.testclient import TestClient
 from caveat.api.app import create_app
 from caveat.bootstrap.container import Node
 from caveat.domain.identity import Role
+from caveat.services.kernel.principal import ConsoleOperator
 from tests.federation.test_peers import descriptor, fingerprint
 from tests.support import FakeClock, Scenario
 
@@ -26,7 +27,14 @@ def _bearer(world: Scenario, username: str, *roles: Role) -> dict[str, str]:
 def test_record_accept_list_and_refusals(http: TestClient, node: Node, clock: FakeClock) -> None:
     world = Scenario(node, clock)
     olga = _bearer(world, "olga", Role.NODE_OPERATOR)
-    sid = _bearer(world, "sid", Role.SECURITY_OFFICER)
+    operating = node.federation.node_organisation(ConsoleOperator())
+    assert operating is not None
+    # The operating organisation's officer accepts peers; another organisation's may not.
+    officer = world.person(
+        "sid", nations=(operating.nation,), roles=(Role.SECURITY_OFFICER,), org=operating.id
+    )
+    sid = {"Authorization": f"Bearer {world.login(officer).token}"}
+    oscar = _bearer(world, "oscar", Role.SECURITY_OFFICER)
     rita = _bearer(world, "rita", Role.RESEARCHER)
     text = descriptor()
     assert http.post("/api/v1/federation/peers", json=text, headers=rita).status_code == 403
@@ -42,6 +50,12 @@ def test_record_accept_list_and_refusals(http: TestClient, node: Node, clock: Fa
     assert (wrong.status_code, wrong.json()["code"]) == (409, "fingerprint_mismatch")
     bad = http.post("/api/v1/federation/peers", json={**text, "nation": "XX"}, headers=olga)
     assert (bad.status_code, bad.json()["code"]) == (422, "invalid_nation")
+    foreign = http.post(
+        f"/api/v1/federation/peers/{peer['id']}/accept",
+        json={"fingerprint": peer["fingerprint"]},
+        headers=oscar,
+    )
+    assert foreign.status_code == 403
     done = http.post(
         f"/api/v1/federation/peers/{peer['id']}/accept",
         json={"fingerprint": peer["fingerprint"]},

@@ -340,6 +340,20 @@ def test_only_the_node_s_own_organisation_ends_a_peering(gbr: Pair, world: World
     assert world.node.federation.revoke(nso, ctx(), "node-b", reason="ended").status == "revoked"
 
 
+@pytest.mark.parametrize("who", ["sol", "gso"])
+def test_only_the_node_s_own_organisation_accepts_a_peer(gbr: Pair, world: World, who: str) -> None:
+    """Trusting a partner node's keys is the operating organisation's call: an officer of
+    another organisation (here the one the peer's releases would go to) may not."""
+    federation = world.node.federation
+    text = partner_descriptor(log_origin="node-c", witness_name="node-c", nation="GBR")
+    made = federation.propose(CONSOLE, ctx(), json.dumps(text))
+    with pytest.raises(PermissionDenied):
+        federation.accept(world.principal(who), ctx(), made.id, made.fingerprint)
+    assert federation.peer(CONSOLE, "node-c").status == "proposed"
+    nso = _node_officer(world)
+    assert federation.accept(nso, ctx(), made.id, made.fingerprint).status == "active"
+
+
 def test_the_node_s_officer_sets_the_recipient_and_the_node_records_its_organisation(
     gbr: Pair, world: World
 ) -> None:

@@ -62,11 +62,21 @@ def test_peering_recipient_and_preview_in_the_browser(
     assert made.status_code == 303, made.text
     peer = _peer_id(node, "DSTL node")
 
+    # sol is AFRL's officer: trusting a partner's keys and who receives releases are the
+    # operating organisation's calls.
     browser.sign_in(world.accounts["sol"])
     page = browser.client.get("/federation").text
     assert fingerprint(text) in page
+    assert f"/federation/{peer}/accept" not in page
     assert f"/federation/{peer}/recipient" not in page  # not the operating organisation's
     assert f"/federation/{peer}/revoke" not in page
+    not_sol = browser.post(f"/federation/{peer}/accept", {"fingerprint": fingerprint(text)})
+    assert not_sol.status_code == 403
+    assert "organisation operating this node" in not_sol.text
+    operating = world.org("Caveat Node Operations (GBR)", "GBR")
+    world.person("nso", nations=("GBR",), roles=(Role.SECURITY_OFFICER,), org=operating)
+    browser.sign_in(world.accounts["nso"])
+    assert f"/federation/{peer}/accept" in browser.client.get("/federation").text
     wrong = browser.post(f"/federation/{peer}/accept", {"fingerprint": "0000 " * 16})
     assert wrong.status_code == 409
     assert "does not match" in wrong.text
@@ -74,14 +84,7 @@ def test_peering_recipient_and_preview_in_the_browser(
     assert right.status_code == 303, right.text
     unset = browser.client.get(f"/federation/{peer}/preview")
     assert unset.status_code == 409  # nobody has said who receives it yet
-    # sol is AFRL's officer: who receives releases is the operating organisation's call.
     chosen = {"organisation": dstl, "accredited": "SECRET"}
-    not_sol = browser.post(f"/federation/{peer}/recipient", chosen)
-    assert not_sol.status_code == 403
-    assert "organisation operating this node" in not_sol.text
-    operating = world.org("Caveat Node Operations (GBR)", "GBR")
-    world.person("nso", nations=("GBR",), roles=(Role.SECURITY_OFFICER,), org=operating)
-    browser.sign_in(world.accounts["nso"])
     assert f"/federation/{peer}/recipient" in browser.client.get("/federation").text
     set_ = browser.post(f"/federation/{peer}/recipient", chosen)
     assert set_.status_code == 303, set_.text

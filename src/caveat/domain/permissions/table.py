@@ -314,7 +314,7 @@ PERMISSIONS: dict[Act, Permission] = {
     #    not who recorded the peer. Ending a peering (or dropping proposed keys) only
     #    stops exchange, so one such officer may do it at once (a compromised partner).
     Act.PEER_PROPOSE: _p(A, any_of(CONSOLE, OPERATOR)),
-    Act.PEER_ACCEPT: _p(A, any_of(CONSOLE, all_of(OFFICER, NOT_REQUESTER))),
+    Act.PEER_ACCEPT: _p(A, any_of(CONSOLE, all_of(NODE_OFFICER, NOT_REQUESTER))),
     Act.PEER_SET_RECIPIENT: _p(A, any_of(CONSOLE, all_of(NODE_OFFICER, NOT_REQUESTER))),
     Act.PEER_REVOKE: _p(A, any_of(CONSOLE, NODE_OFFICER)),
     # Holding the data directory is holding the node: the console says who operates it.

@@ -12,7 +12,7 @@ from __future__ import annotations
 import base64
 import hmac
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
@@ -394,7 +394,10 @@ class FederationService:
         with self._uow(ctx) as uow:
             row = _find(uow.session, ref)
             proposer = row.proposed_by if verb == "accept" else row.keys_proposed_by
-            authorize(by, Act.PEER_ACCEPT, Target(requested_by=proposer))
+            # Trusting a partner's keys is the operating organisation's decision, like
+            # who receives what and ending a peering; never the recipient's own officer.
+            target = replace(_node_target(uow.session, row), requested_by=proposer)
+            authorize(by, Act.PEER_ACCEPT, target)
             require_move(PEER, verb, PeerStatus(row.status), subject=_subject(row))
             pending = None if verb == "accept" else parse_descriptor(row.pending_descriptor or "")
             expected = row.fingerprint if pending is None else pending.fingerprint()

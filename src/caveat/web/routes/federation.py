@@ -53,8 +53,9 @@ def _peers(
     nations = {p.nation for p in found}
     links = {link.peer_id: link for link in node.federation_sync.links(me)}
     operating = node.federation.node_organisation(me)
-    # Who receives releases and ending a peering are for the operating organisation's
-    # officers: offer those forms to them only (the service decides either way).
+    # Accepting a peer's keys, who receives releases and ending a peering are for the
+    # operating organisation's officers: offer those forms to them only (the service
+    # decides either way).
     node_officer = (
         operating is not None
         and me.person.organisation_id == operating.id

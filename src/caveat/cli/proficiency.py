@@ -201,6 +201,67 @@ def submit(
         show(made, json_, lambda: _submissions_table(made))
 
 
+@proficiency.command("resubmit")
+def resubmit(
+    round_id: Annotated[str, typer.Argument(metavar="ROUND")],
+    item: Annotated[str, typer.Option(help="the test item")],
+    value: Annotated[float, typer.Option(help="the corrected result")],
+    unit: Annotated[str, typer.Option(help="its unit (converted to the procedure's)")],
+    u: Annotated[float | None, typer.Option("--u", help="standard uncertainty")] = None,
+    k: Annotated[float | None, typer.Option("--k", help="coverage factor")] = None,
+    replicate: Annotated[list[float] | None, typer.Option(help="a replicate (repeat)")] = None,
+    notes: Annotated[str, typer.Option(help="method notes")] = "",
+    label: Annotated[
+        str | None, typer.Option(help="default: the result's; may tighten, never loosen")
+    ] = None,
+    json_: JsonOpt = False,
+) -> None:
+    """Replace your laboratory's result for one item while the round is open (the
+    replaced revision is kept as history)."""
+    with errors(json_), _client() as client:
+        result: dict[str, Any] = {
+            "item": item,
+            "value": value,
+            "unit": unit,
+            "standard_uncertainty": u,
+            "coverage_factor": k,
+            "replicates": replicate or [],
+            "notes": notes,
+        }
+        made = client.proficiency.resubmit(round_id, result, label=label)
+        show(made, json_, lambda: _submissions_table([made]))
+
+
+@proficiency.command("history")
+def history(
+    submission: Annotated[str, typer.Argument(metavar="SUBMISSION", help="a result's id")],
+    json_: JsonOpt = False,
+) -> None:
+    """Every revision of a result you may read, oldest first."""
+    with errors(json_), _client() as client:
+        found = client.proficiency.submission_history(submission)
+        show(
+            found,
+            json_,
+            lambda: table(
+                "Revisions",
+                ["revision", "value", "u", "reported", "submitted by", "at", "replaced by"],
+                [
+                    (
+                        f"{v['revision']}{' (current)' if v['current'] else ''}",
+                        _number(v["value"]),
+                        _number(v["standard_uncertainty"]),
+                        f"{_number(v['reported_value'])} {v['reported_unit']}",
+                        v["submitted_by"],
+                        v["submitted_at"],
+                        v["replaced_by"],
+                    )
+                    for v in found
+                ],
+            ),
+        )
+
+
 @proficiency.command("upload")
 def upload(
     round_id: Annotated[str, typer.Argument(metavar="ROUND")],

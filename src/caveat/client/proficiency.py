@@ -59,6 +59,18 @@ class Proficiency:
         body = {"results": list(results), "label": label}
         return list(self._call("POST", f"/rounds/{round_id}/submissions", json=body))
 
+    def resubmit(
+        self, round_id: str, result: dict[str, Any], *, label: str | None = None
+    ) -> dict[str, Any]:
+        """PUT /rounds/{id}/submissions: replace your laboratory's result for one item
+        while the round is open (the label may tighten, never loosen)."""
+        body = {"result": result, "label": label}
+        return dict(self._call("PUT", f"/rounds/{round_id}/submissions", json=body))
+
+    def submission_history(self, submission_id: str) -> list[dict[str, Any]]:
+        """GET /submissions/{id}/history: every revision of a result you may read."""
+        return list(self._call("GET", f"/submissions/{submission_id}/history"))
+
     def upload(
         self, round_id: str, filename: str, content: bytes, *, label: str | None = None
     ) -> list[dict[str, Any]]:

@@ -220,6 +220,7 @@ class SubmissionOut(BaseModel):
     submitted_by: str
     submitted_at: datetime
     marking: str
+    revision: int = 1
 
 
 class ScoreOut(BaseModel):
@@ -368,6 +369,7 @@ def _submission(s: Submission) -> SubmissionOut:
         submitted_by=s.submitted_by,
         submitted_at=s.submitted_at,
         marking=s.marking,
+        revision=s.revision,
     )
 
 

@@ -39,6 +39,7 @@ from caveat.services.proficiency._views import (
     RowError,
     Submission,
 )
+from caveat.services.proficiency._workflow_views import SubmissionVersion
 
 __all__ = [
     "ASSIGNED_METHODS",
@@ -64,4 +65,5 @@ __all__ = [
     "RoundResults",
     "RowError",
     "Submission",
+    "SubmissionVersion",
 ]

@@ -48,10 +48,12 @@ from caveat.services.proficiency._views import (
     RoundResults,
     Submission,
 )
+from caveat.services.proficiency._workflows import Workflows
 
 
-class ProficiencyService:
-    """Standardized test and evaluation: procedures, interlaboratory rounds, scores."""
+class ProficiencyService(Workflows):
+    """Standardized test and evaluation: procedures, interlaboratory rounds, scores (the
+    workflows beside them, replacing results and the rest, in ``_workflows.py``)."""
 
     def __init__(
         self,

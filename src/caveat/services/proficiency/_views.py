@@ -200,6 +200,7 @@ class Submission:
     submitted_at: datetime
     label: Label
     marking: str
+    revision: int = 1  # 2 and more: replaced while the round was open (history kept)
 
 
 @dataclass(frozen=True, slots=True)

@@ -135,6 +135,9 @@ class SubmissionRow(Base):
     notes: Mapped[str] = mapped_column(Text)
     submitted_by: Mapped[str] = mapped_column(ForeignKey("people.id"))
     submitted_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    # 1 for the first result; each replacement while the round is open adds one, and the
+    # version it replaced is kept in proficiency_submission_versions (migration 0021).
+    revision: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
 
 
 class ItemResultRow(Base):
@@ -171,3 +174,30 @@ class ScoreRow(Base):
     en_verdict: Mapped[str | None] = mapped_column(String(16))
     mandel_h: Mapped[float | None] = mapped_column(Float)
     mandel_k: Mapped[float | None] = mapped_column(Float)
+
+
+class SubmissionVersionRow(Base):
+    """A result a laboratory replaced while the round was open: the submission's content
+    as it stood at ``revision``, kept so the history of a result can be read back (under
+    the same blindness rule and label as the submission itself)."""
+
+    __tablename__ = "proficiency_submission_versions"
+    __table_args__ = (
+        UniqueConstraint("submission_id", "revision", name="uq_proficiency_submission_versions"),
+    )
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    submission_id: Mapped[str] = mapped_column(ForeignKey("proficiency_submissions.id"), index=True)
+    revision: Mapped[int] = mapped_column(Integer)
+    value: Mapped[float] = mapped_column(Float)
+    standard_uncertainty: Mapped[float | None] = mapped_column(Float)
+    coverage_factor: Mapped[float | None] = mapped_column(Float)
+    replicates_json: Mapped[str] = mapped_column(Text)
+    unit: Mapped[str] = mapped_column(String(60))
+    reported_value: Mapped[float] = mapped_column(Float)
+    reported_uncertainty: Mapped[float | None] = mapped_column(Float)
+    reported_replicates_json: Mapped[str] = mapped_column(Text)
+    notes: Mapped[str] = mapped_column(Text)
+    submitted_by: Mapped[str] = mapped_column(ForeignKey("people.id"))
+    submitted_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    replaced_by: Mapped[str] = mapped_column(ForeignKey("people.id"))
+    replaced_at: Mapped[datetime] = mapped_column(UTCDateTime())

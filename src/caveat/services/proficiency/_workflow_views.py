@@ -1,0 +1,29 @@
+"""What the proficiency workflows beside the round hand out: a result's history, a
+laboratory's declared procedure version, the items' homogeneity and stability checks,
+and a precision study's statistics (ISO 5725-2)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+
+@dataclass(frozen=True, slots=True)
+class SubmissionVersion:
+    """One revision of a laboratory's result (``current``: the one in force), in the
+    procedure's unit and as reported."""
+
+    submission_id: str
+    revision: int
+    current: bool
+    value: float
+    standard_uncertainty: float | None
+    coverage_factor: float | None
+    replicates: tuple[float, ...]
+    reported_value: float
+    reported_unit: str
+    notes: str
+    submitted_by: str
+    submitted_at: datetime
+    replaced_by: str
+    replaced_at: datetime | None

@@ -1,0 +1,94 @@
+"""The proficiency service's workflows beside submitting and closing (issue 19, ADR 0024
+addendum): replacing a result while the round is open, with its history.
+
+``ProficiencyService`` takes these methods from :class:`Workflows`, which leans on the
+service's own unit of work, policy, catalogue and helpers (declared below for the type
+checker only); every method asks the permission table first and every change commits
+with its ledger event.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from caveat.domain.permissions import Act, Target
+from caveat.services.kernel.authorize import authorize
+from caveat.services.kernel.principal import Principal
+from caveat.services.kernel.uow import CallContext
+from caveat.services.proficiency import _resubmission, _submissions
+from caveat.services.proficiency._views import ResultDraft, Submission
+from caveat.services.proficiency._workflow_views import SubmissionVersion
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
+    from caveat.adapters.db.models.proficiency import RoundRow
+    from caveat.domain.labels import Label
+    from caveat.services.kernel.uow import UnitOfWork, UnitOfWorkFactory
+    from caveat.services.policy import CatalogueService, PolicyService
+    from caveat.services.proficiency._access import Viewer
+
+
+class Workflows:
+    """Replacing results (and the round's other workflows)."""
+
+    if TYPE_CHECKING:  # provided by ProficiencyService
+        _uow: UnitOfWorkFactory
+        _policy: PolicyService
+        _catalogue: CatalogueService
+
+        def _label(self, text: str) -> Label: ...
+        def _viewer(self, session: Session, by: Principal) -> Viewer: ...
+        def _locked(
+            self, uow: UnitOfWork, by: Principal, round_id: str
+        ) -> tuple[Viewer, RoundRow]: ...
+        def _views(
+            self, session: Session, who: Viewer, row: RoundRow, ids: list[str], unit: str
+        ) -> list[Submission]: ...
+        def _record_read(
+            self, by: Principal, ctx: CallContext, round_id: str, ids: list[str]
+        ) -> None: ...
+
+    # -- replacing a result -----------------------------------------------------------
+
+    def resubmit(
+        self,
+        by: Principal,
+        ctx: CallContext,
+        round_id: str,
+        result: ResultDraft,
+        *,
+        label: str | None = None,
+    ) -> Submission:
+        """Replace the caller's laboratory's result for ``result.item`` while the round
+        is open and before its deadline; the replaced revision is kept. ``label`` may keep
+        or tighten the result's label, never loosen it (``edit_loosens_label``)."""
+        authorize(
+            by,
+            Act.PROFICIENCY_SUBMIT,
+            Target(organisation_id=by.person.organisation_id),
+            now=self._uow.clock(),
+        )
+        marked = None if label is None else self._label(label)
+        with self._uow(ctx) as uow:
+            who, row = self._locked(uow, by, round_id)
+            lab = _submissions.submitting_lab(uow, by, row)
+            preparer = _submissions.Preparer(uow.session, row, lab)
+            prepared = preparer.prepare(result, replacing=True)
+            sub = _resubmission.replace_in(
+                uow, by, self._catalogue, who, row, lab, prepared, marked
+            )
+            return self._views(uow.session, who, row, [sub.id], preparer.unit)[0]
+
+    def submission_history(
+        self, by: Principal, ctx: CallContext, submission_id: str
+    ) -> list[SubmissionVersion]:
+        """Every revision of a result the caller may read, oldest first (reading another
+        laboratory's is recorded as any read of its results)."""
+        authorize(by, Act.PROFICIENCY_READ)
+        with self._uow.read() as session:
+            who = self._viewer(session, by)
+            round_row, organisation, found = _resubmission.history(session, who, submission_id)
+        if organisation != by.person.organisation_id:
+            self._record_read(by, ctx, round_row.id, [submission_id])
+        return found

@@ -1,0 +1,120 @@
+"""The proficiency workflows through the edges people use: the SDK against the API, the
+command line and the round page's forms (the service's rules are in test_workflows.py)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+
+import pytest
+from fastapi.testclient import TestClient
+
+from caveat.bootstrap.container import Node
+from caveat.client import CaveatClient
+from caveat.domain.errors import Conflict, NotFound, PermissionDenied
+from caveat.server import create_server
+from caveat.services.proficiency import ResultDraft
+from tests.proficiency.support import Trials, ctx
+from tests.proficiency.test_cli import As
+from tests.web.conftest import Browser, csrf_of
+
+SignIn = Callable[[str], CaveatClient]
+
+
+@pytest.fixture
+def run(http: TestClient, signed_in: SignIn, monkeypatch: pytest.MonkeyPatch) -> As:
+    return As(http, signed_in, monkeypatch)
+
+
+@pytest.fixture
+def browser(node: Node, trials: Trials) -> Iterator[Browser]:
+    with TestClient(create_server(node), raise_server_exceptions=False) as client:
+        yield Browser(client, trials.world)
+
+
+def _page(browser: Browser, trials: Trials, who: str, path: str) -> str:
+    browser.client.cookies.clear()
+    browser.sign_in(trials.world.accounts[who])
+    page = browser.client.get(path)
+    assert page.status_code == 200, page.text
+    browser.csrf = csrf_of(page.text)
+    return str(page.text)
+
+
+# -- replacing a result ---------------------------------------------------------------
+
+
+def test_replacing_through_the_api(trials: Trials, signed_in: SignIn) -> None:
+    round_id = trials.open().id
+    alice, nadia = signed_in("alice"), signed_in("nadia")
+    result = {"item": "Sphere A", "value": 0.1102, "unit": "m^2"}
+    (first,) = alice.proficiency.submit(round_id, [result])
+    assert first["revision"] == 1
+    replaced = alice.proficiency.resubmit(round_id, {**result, "value": 0.1002})
+    assert (replaced["id"], replaced["revision"]) == (first["id"], 2)
+    history = alice.proficiency.submission_history(first["id"])
+    assert [h["value"] for h in history] == [0.1102, 0.1002]
+    with pytest.raises(NotFound):  # blind: NRL does not learn AFRL's result exists
+        nadia.proficiency.submission_history(first["id"])
+    with pytest.raises(Conflict) as info:
+        nadia.proficiency.resubmit(round_id, result)
+    assert info.value.code == "nothing_to_replace"
+    alice.proficiency.resubmit(round_id, result, label="SECRET//NOFORN")
+    with pytest.raises(PermissionDenied) as denied:
+        alice.proficiency.resubmit(round_id, result, label="UNCLASSIFIED")
+    assert denied.value.code == "edit_loosens_label"
+
+
+def test_replacing_on_the_command_line(trials: Trials, run: As) -> None:
+    round_id = trials.open().id
+    trials.node.proficiency.submit(
+        trials.principal("alice"), ctx(), round_id, [ResultDraft("Sphere A", 0.11, "m^2")]
+    )
+    made = run(
+        "alice", "resubmit", round_id, "--item", "Sphere A", "--value", "1002", "--unit", "cm^2"
+    )
+    assert made["revision"] == 2
+    history = run("alice", "history", made["id"])
+    assert [h["current"] for h in history] == [False, True]
+    refused = run(
+        "nadia",
+        "resubmit",
+        round_id,
+        "--item",
+        "Sphere A",
+        "--value",
+        "1",
+        "--unit",
+        "m^2",
+        code=5,
+    )
+    assert refused["error"]["code"] == "nothing_to_replace"
+
+
+def test_replacing_on_the_round_page(browser: Browser, trials: Trials) -> None:
+    round_id = trials.open().id
+    base = f"/proficiency/rounds/{round_id}"
+    trials.node.proficiency.submit(
+        trials.principal("alice"), ctx(), round_id, [ResultDraft("Sphere A", 0.11, "m^2")]
+    )
+    page = _page(browser, trials, "alice", base)
+    assert "Replace a result" in page
+    assert "revision 1" in page
+    sent = browser.post(
+        f"{base}/results/replace", {"item": "Sphere A", "value": "0.1002", "unit": "m^2"}
+    )
+    assert sent.status_code == 303, sent.text
+    assert "revision 2" in _page(browser, trials, "alice", base)
+    loosened = browser.post(
+        f"{base}/results/replace",
+        {"item": "Sphere A", "value": "0.1", "unit": "m^2", "label": "SECRET//NOFORN"},
+    )
+    assert loosened.status_code == 303
+    _page(browser, trials, "alice", base)
+    refused = browser.post(
+        f"{base}/results/replace",
+        {"item": "Sphere A", "value": "0.1", "unit": "m^2", "label": "UNCLASSIFIED"},
+    )
+    assert refused.status_code == 403
+    assert "never loosens" in refused.text
+    # Nadia's laboratory has nothing to replace: no form for her.
+    assert "Replace a result" not in _page(browser, trials, "nadia", base)

@@ -118,3 +118,34 @@ def test_replacing_on_the_round_page(browser: Browser, trials: Trials) -> None:
     assert "never loosens" in refused.text
     # Nadia's laboratory has nothing to replace: no form for her.
     assert "Replace a result" not in _page(browser, trials, "nadia", base)
+
+
+# -- declaring the procedure version followed -----------------------------------------
+
+
+def test_declaring_through_api_cli_and_page(
+    trials: Trials, signed_in: SignIn, run: As, browser: Browser
+) -> None:
+    from tests.proficiency.test_workflows import _second_version
+
+    opened = trials.open()
+    second = _second_version(trials)
+    nadia = signed_in("nadia")
+    seen = nadia.proficiency.declare_procedure(opened.id, second)
+    (mine,) = [lab for lab in seen["laboratories"] if lab["own"]]
+    assert (mine["declared_version"], mine["deviates"]) == (2, True)
+    made = signed_in("alice").proficiency.submit(
+        opened.id,
+        [{"item": "Sphere A", "value": 0.1, "unit": "m^2"}],
+        procedure_version=opened.procedure_version_id,
+    )
+    assert made[0]["own"]
+    declared = run("arlo", "declare", opened.id, "--version", second)
+    assert [lab["deviates"] for lab in declared["laboratories"] if lab["own"]] == [True]
+    base = f"/proficiency/rounds/{opened.id}"
+    page = _page(browser, trials, "sandy", base)
+    assert "Your laboratory follows" in page
+    sent = browser.post(f"{base}/declaration", {"version": opened.procedure_version_id})
+    assert sent.status_code == 303, sent.text
+    coordinator = _page(browser, trials, "pam", base)
+    assert coordinator.count("not the round's version</strong>") == 2

@@ -13,7 +13,7 @@ from sqlalchemy import select
 from caveat.adapters.db.models import EventRow
 from caveat.bootstrap.container import Node
 from caveat.domain.errors import Conflict, NotFound, PermissionDenied
-from caveat.services.proficiency import ResultDraft
+from caveat.services.proficiency import ProcedureDraft, ResultDraft
 from tests.proficiency.support import VALUES, Trials, ctx
 
 
@@ -101,3 +101,73 @@ def test_replacing_keeps_or_tightens_the_label(trials: Trials) -> None:
     assert still.value == pytest.approx(0.1001)
     assert "SECRET" in still.marking
     assert first.id == still.id
+
+
+# -- declaring the procedure version followed -----------------------------------------
+
+
+def _second_version(trials: Trials) -> str:
+    """Version 2 of the round's procedure, approved (version 1, the round's, superseded)."""
+    node = trials.node
+    first = trials.procedure()
+    procedure = node.proficiency.procedures(trials.principal("walt"))[0]
+    assert procedure.versions[-1].id == first or procedure.versions[0].id == first
+    second = node.proficiency.add_version(
+        trials.principal("walt"),
+        ctx(),
+        procedure.id,
+        ProcedureDraft(measurand="RCS, revised", unit="m^2", method="bistatic"),
+        label="UNCLASSIFIED",
+    )
+    return node.proficiency.approve(trials.principal("pam"), ctx(), second.id).id
+
+
+def test_laboratories_declare_the_version_they_follow(trials: Trials) -> None:
+    node = trials.node
+    opened = trials.open()
+    first = opened.procedure_version_id
+    second = _second_version(trials)
+    alice, nadia = trials.principal("alice"), trials.principal("nadia")
+    # Alice declares the round's version when she submits; Nadia declares version 2.
+    node.proficiency.submit(
+        alice, ctx(), opened.id, [_result(VALUES["alice"])], procedure_version=first
+    )
+    seen = node.proficiency.declare_procedure(nadia, ctx(), opened.id, second)
+    (nrl,) = [lab for lab in seen.laboratories if lab.own]
+    assert (nrl.declared_version, nrl.deviates) == (2, True)
+    # Blind until close: Nadia does not see what AFRL declared; the coordinator does.
+    assert all(lab.declared_version is None for lab in seen.laboratories if not lab.own)
+    coordinator = node.proficiency.round(trials.principal("pam"), opened.id)
+    declared = {lab.name.split()[1]: lab for lab in coordinator.laboratories}
+    assert (declared["AFRL"].declared_version, declared["AFRL"].deviates) == (1, False)
+    assert declared["NRL"].deviates
+    assert declared["ARL"].declared_version is None
+    events = _events(node, "proficiency.procedure_declared")
+    assert [e["deviates"] for e in events] == [False, True]
+    # A version of another procedure is not this round's to follow: refused as missing.
+    other = trials.procedure(unit="GHz")
+    with pytest.raises(NotFound) as info:
+        node.proficiency.declare_procedure(nadia, ctx(), opened.id, other)
+    assert info.value.code == "unknown_procedure"
+    with pytest.raises(NotFound):  # eve is NRL's but no project member: no such round
+        node.proficiency.declare_procedure(trials.principal("eve"), ctx(), opened.id, first)
+    # At close: flagged in the event and beside the scores, for everyone.
+    for who in ("nadia", "arlo", "sandy", "jolene"):
+        node.proficiency.submit(
+            trials.principal(who),
+            ctx(),
+            opened.id,
+            [_result(VALUES[who], standard_uncertainty=0.002)],
+        )
+    node.proficiency.close(trials.principal("pam"), ctx(), opened.id)
+    (closed,) = _events(node, "proficiency.round_closed")
+    assert len(closed["procedures"]["deviating"]) == 1
+    assert len(closed["procedures"]["undeclared"]) == 3
+    (item,) = node.proficiency.results(trials.principal("arlo"), ctx(), opened.id).items
+    assert sorted((s.declared_version, s.deviates) for s in item.scores if s.declared_version) == [
+        (1, False),
+        (2, True),
+    ]
+    with pytest.raises(Conflict) as refused:  # no declaring after close
+        node.proficiency.declare_procedure(nadia, ctx(), opened.id, first)
+    assert refused.value.code == "round_not_open"

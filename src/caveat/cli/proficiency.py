@@ -184,6 +184,9 @@ def submit(
     replicate: Annotated[list[float] | None, typer.Option(help="a replicate (repeat)")] = None,
     notes: Annotated[str, typer.Option(help="method notes")] = "",
     label: Annotated[str | None, typer.Option(help="default: the round's label")] = None,
+    procedure_version: Annotated[
+        str | None, typer.Option(help="the procedure version your laboratory followed")
+    ] = None,
     json_: JsonOpt = False,
 ) -> None:
     """Submit your laboratory's result for one item."""
@@ -197,7 +200,9 @@ def submit(
             "replicates": replicate or [],
             "notes": notes,
         }
-        made = client.proficiency.submit(round_id, [result], label=label)
+        made = client.proficiency.submit(
+            round_id, [result], label=label, procedure_version=procedure_version
+        )
         show(made, json_, lambda: _submissions_table(made))
 
 
@@ -258,6 +263,27 @@ def history(
                     )
                     for v in found
                 ],
+            ),
+        )
+
+
+@proficiency.command("declare")
+def declare(
+    round_id: Annotated[str, typer.Argument(metavar="ROUND")],
+    version: Annotated[str, typer.Option(help="the procedure version's id")],
+    json_: JsonOpt = False,
+) -> None:
+    """Declare which version of the round's procedure your laboratory follows (another
+    version than the round's is recorded and flagged)."""
+    with errors(json_), _client() as client:
+        made = client.proficiency.declare_procedure(round_id, version)
+        mine = next((lab for lab in made["laboratories"] if lab["own"]), None)
+        flag = " (not the round's version: flagged)" if mine and mine["deviates"] else ""
+        show(
+            made,
+            json_,
+            lambda: out.print(
+                f"{made['my_code']} follows version {mine and mine['declared_version']}{flag}"
             ),
         )
 

@@ -53,10 +53,18 @@ class Proficiency:
         return dict(self._call("POST", "/rounds", json=body))
 
     def submit(
-        self, round_id: str, results: Sequence[dict[str, Any]], *, label: str | None = None
+        self,
+        round_id: str,
+        results: Sequence[dict[str, Any]],
+        *,
+        label: str | None = None,
+        procedure_version: str | None = None,
     ) -> list[dict[str, Any]]:
-        """POST /rounds/{id}/submissions: your laboratory's results, all or none."""
-        body = {"results": list(results), "label": label}
+        """POST /rounds/{id}/submissions: your laboratory's results, all or none (and,
+        with ``procedure_version``, the procedure version it followed)."""
+        body: dict[str, Any] = {"results": list(results), "label": label}
+        if procedure_version is not None:
+            body["procedure_version"] = procedure_version
         return list(self._call("POST", f"/rounds/{round_id}/submissions", json=body))
 
     def resubmit(
@@ -70,6 +78,11 @@ class Proficiency:
     def submission_history(self, submission_id: str) -> list[dict[str, Any]]:
         """GET /submissions/{id}/history: every revision of a result you may read."""
         return list(self._call("GET", f"/submissions/{submission_id}/history"))
+
+    def declare_procedure(self, round_id: str, procedure_version: str) -> dict[str, Any]:
+        """POST /rounds/{id}/declaration: the procedure version your laboratory follows."""
+        body = {"procedure_version": procedure_version}
+        return dict(self._call("POST", f"/rounds/{round_id}/declaration", json=body))
 
     def upload(
         self, round_id: str, filename: str, content: bytes, *, label: str | None = None

@@ -110,6 +110,9 @@ class ResultIn(Strict):
 class SubmissionIn(Strict):
     results: list[ResultIn] = Field(min_length=1, max_length=50)
     label: str | None = Field(None, max_length=2000, description="default: the round's label")
+    procedure_version: str | None = Field(
+        None, max_length=36, description="the procedure version your laboratory followed"
+    )
 
 
 class UploadIn(Strict):
@@ -164,6 +167,10 @@ class LaboratoryOut(BaseModel):
     name: str = Field(description="the code, or code and name where the caller may know it")
     organisation_id: str | None
     own: bool
+    declared_version: int | None = Field(
+        None, description="the procedure version it declared (blind until close)"
+    )
+    deviates: bool = Field(False, description="it declared a version other than the round's")
 
 
 class MethodsOut(BaseModel):
@@ -241,6 +248,8 @@ class ScoreOut(BaseModel):
     mandel_h: float | None
     mandel_k: float | None
     marking: str
+    declared_version: int | None = None
+    deviates: bool = False
 
 
 class ItemResultsOut(BaseModel):
@@ -337,7 +346,12 @@ def _round(r: Round) -> RoundOut:
         ],
         laboratories=[
             LaboratoryOut(
-                code=lab.code, name=lab.name, organisation_id=lab.organisation_id, own=lab.own
+                code=lab.code,
+                name=lab.name,
+                organisation_id=lab.organisation_id,
+                own=lab.own,
+                declared_version=lab.declared_version,
+                deviates=lab.deviates,
             )
             for lab in r.laboratories
         ],
@@ -392,6 +406,8 @@ def _score(s: LabScore) -> ScoreOut:
         mandel_h=s.mandel_h,
         mandel_k=s.mandel_k,
         marking=s.marking,
+        declared_version=s.declared_version,
+        deviates=s.deviates,
     )
 
 
@@ -549,7 +565,14 @@ def submit(
         )
         for r in body.results
     ]
-    made = node.proficiency.submit(principal, ctx, round_id, drafts, label=body.label)
+    made = node.proficiency.submit(
+        principal,
+        ctx,
+        round_id,
+        drafts,
+        label=body.label,
+        procedure_version=body.procedure_version,
+    )
     return [_submission(s) for s in made]
 
 

@@ -1,6 +1,6 @@
 """The proficiency workflows beside submitting and closing (issue 19, ADR 0024
 addendum), under ``/api/v1/proficiency``: replacing a result while the round is open and
-reading a result's history.
+reading a result's history; declaring the procedure version a laboratory follows.
 
 Thin routes, as in ``proficiency.py``: parse, call one service method, render.
 """
@@ -13,7 +13,7 @@ from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
 from caveat.api.deps import CtxDep, CurrentPrincipal, NodeDep
-from caveat.api.routes.proficiency import ResultIn, SubmissionOut, _submission
+from caveat.api.routes.proficiency import ResultIn, RoundOut, SubmissionOut, _round, _submission
 from caveat.api.schemas import Strict
 from caveat.services.proficiency import ResultDraft, SubmissionVersion
 
@@ -26,6 +26,12 @@ class ResubmissionIn(Strict):
         None,
         max_length=2000,
         description="default: the result's label; may tighten it, never loosen it",
+    )
+
+
+class DeclarationIn(Strict):
+    procedure_version: str = Field(
+        max_length=36, description="a version of the round's procedure (flagged if not its own)"
     )
 
 
@@ -90,3 +96,14 @@ def submission_history(
 ) -> list[SubmissionVersionOut]:
     """Every revision of a result you may read, oldest first."""
     return [_version(v) for v in node.proficiency.submission_history(principal, ctx, submission_id)]
+
+
+@router.post("/rounds/{round_id}/declaration", response_model=RoundOut)
+def declare_procedure(
+    round_id: str, body: DeclarationIn, principal: CurrentPrincipal, node: NodeDep, ctx: CtxDep
+) -> RoundOut:
+    """Declare which version of the round's procedure your laboratory follows (another
+    version than the round's is recorded and flagged in the results)."""
+    return _round(
+        node.proficiency.declare_procedure(principal, ctx, round_id, body.procedure_version)
+    )

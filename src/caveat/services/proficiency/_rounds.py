@@ -351,6 +351,7 @@ def round_view(session: Session, row: RoundRow, policy: PolicyService, who: View
     assert coordinator is not None
     labs = []
     mine = None
+    version_numbers: dict[str, int] = {}
     for participant, org in participants_of(session, row.id):
         own = who is not None and org.id == who.principal.person.organisation_id
         if own:
@@ -359,7 +360,18 @@ def round_view(session: Session, row: RoundRow, policy: PolicyService, who: View
             name, known = f"{participant.code} {org.short_name or org.name}", True
         else:
             name, known = who.shown(row, org, participant.code)
-        labs.append(Laboratory(participant.code, name, org.id if known else None, own))
+        declared, deviates = None, False
+        if participant.declared_version_id is not None and (
+            who is None or who.sees_results_of(row, org.id)
+        ):
+            vid = participant.declared_version_id
+            if vid not in version_numbers:
+                found = session.get(ProcedureVersionRow, vid)
+                version_numbers[vid] = found.version if found is not None else 0
+            declared, deviates = version_numbers[vid], vid != row.procedure_version_id
+        labs.append(
+            Laboratory(participant.code, name, org.id if known else None, own, declared, deviates)
+        )
     is_coordinator = who is not None and who.principal.person_id == row.coordinator_id
     submitted = None
     if who is None or is_coordinator:

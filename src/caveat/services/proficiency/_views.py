@@ -146,6 +146,10 @@ class Laboratory:
     name: str
     organisation_id: str | None
     own: bool
+    # The procedure version it declared it follows (shown to the laboratory, the
+    # coordinator, and everyone after close); ``deviates``: not the round's version.
+    declared_version: int | None = None
+    deviates: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -225,6 +229,8 @@ class LabScore:
     mandel_k: float | None
     label: Label
     marking: str
+    declared_version: int | None = None  # the procedure version the laboratory declared
+    deviates: bool = False  # it declared a version other than the round's
 
 
 @dataclass(frozen=True, slots=True)

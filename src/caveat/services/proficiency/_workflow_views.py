@@ -27,3 +27,21 @@ class SubmissionVersion:
     submitted_at: datetime
     replaced_by: str
     replaced_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class VersionChoice:
+    """A version of the round's procedure the caller may read, to declare."""
+
+    id: str
+    version: int
+    status: str
+    is_rounds: bool
+
+
+@dataclass(frozen=True, slots=True)
+class RoundWorkflow:
+    """What the round page shows of the workflows beside results and scores."""
+
+    round_id: str
+    versions: tuple[VersionChoice, ...]

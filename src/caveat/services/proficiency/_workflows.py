@@ -1,5 +1,6 @@
 """The proficiency service's workflows beside submitting and closing (issue 19, ADR 0024
-addendum): replacing a result while the round is open, with its history.
+addendum): replacing a result while the round is open, with its history; declaring the
+procedure version a laboratory follows.
 
 ``ProficiencyService`` takes these methods from :class:`Workflows`, which leans on the
 service's own unit of work, policy, catalogue and helpers (declared below for the type
@@ -15,9 +16,14 @@ from caveat.domain.permissions import Act, Target
 from caveat.services.kernel.authorize import authorize
 from caveat.services.kernel.principal import Principal
 from caveat.services.kernel.uow import CallContext
-from caveat.services.proficiency import _resubmission, _submissions
-from caveat.services.proficiency._views import ResultDraft, Submission
-from caveat.services.proficiency._workflow_views import SubmissionVersion
+from caveat.services.proficiency import _declarations, _resubmission, _rounds, _submissions
+from caveat.services.proficiency._access import visible_round
+from caveat.services.proficiency._views import ResultDraft, Round, Submission
+from caveat.services.proficiency._workflow_views import (
+    RoundWorkflow,
+    SubmissionVersion,
+    VersionChoice,
+)
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
@@ -27,6 +33,7 @@ if TYPE_CHECKING:
     from caveat.services.kernel.uow import UnitOfWork, UnitOfWorkFactory
     from caveat.services.policy import CatalogueService, PolicyService
     from caveat.services.proficiency._access import Viewer
+    from caveat.services.proficiency._submissions import Lab
 
 
 class Workflows:
@@ -92,3 +99,50 @@ class Workflows:
         if organisation != by.person.organisation_id:
             self._record_read(by, ctx, round_row.id, [submission_id])
         return found
+
+    # -- declaring the procedure version followed -------------------------------------
+
+    def declare_procedure(
+        self, by: Principal, ctx: CallContext, round_id: str, version_id: str
+    ) -> Round:
+        """Declare which version of the round's procedure the caller's laboratory
+        follows (while the round is open); a version other than the round's is recorded
+        and flagged, as ISO/IEC 17043 has a provider report each participant's method."""
+        authorize(
+            by,
+            Act.PROFICIENCY_SUBMIT,
+            Target(organisation_id=by.person.organisation_id),
+            now=self._uow.clock(),
+        )
+        with self._uow(ctx) as uow:
+            who, row = self._locked(uow, by, round_id)
+            lab = _submissions.submitting_lab(uow, by, row)
+            self._declare_in(uow, by, who, row, lab, version_id)
+            return _rounds.round_view(uow.session, row, self._policy, who)
+
+    def _declare_in(
+        self, uow: UnitOfWork, by: Principal, who: Viewer, row: RoundRow, lab: Lab, version: str
+    ) -> None:
+        _declarations.declare_in(uow, by, who, row, lab, version)
+
+    # -- what the close records beside the scores -------------------------------------
+
+    def _closing_records(self, uow: UnitOfWork, row: RoundRow) -> dict[str, object]:
+        """What the round's close event carries beside the scores: the laboratories'
+        declared procedure versions (those that deviate flagged)."""
+        return {"procedures": _declarations.summary(uow.session, row)}
+
+    # -- the round page's view of the workflows ---------------------------------------
+
+    def workflow(self, by: Principal, round_id: str) -> RoundWorkflow:
+        """What the round page shows beside results and scores: the versions of the
+        round's procedure the caller may declare."""
+        authorize(by, Act.PROFICIENCY_READ)
+        with self._uow.read() as session:
+            who = self._viewer(session, by)
+            row = visible_round(session, who, round_id)
+            versions = tuple(
+                VersionChoice(v.id, v.version, v.status, v.id == row.procedure_version_id)
+                for v in _declarations.versions_of(session, who, row)
+            )
+            return RoundWorkflow(row.id, versions)

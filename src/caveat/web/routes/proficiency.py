@@ -321,6 +321,7 @@ def _round_page(
         r=shown,
         items=results.items,
         plots=plots,
+        workflow=node.proficiency.workflow(me, round_id),
         submissions=submissions,
         can_submit=shown.status == "open" and shown.my_code is not None,
         error=error,

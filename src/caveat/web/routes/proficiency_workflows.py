@@ -1,5 +1,5 @@
 """The proficiency workflows in the browser (issue 19, ADR 0024 addendum): a laboratory
-replaces its result while the round is open.
+replaces its result while the round is open, or declares the procedure version it follows.
 
 The forms live on the round page (``proficiency_round_workflows.html``, included by
 ``proficiency_round.html``); a refusal shows the round page again with the service's
@@ -70,3 +70,21 @@ def resubmit(
         message, status = forms.refusal(exc, SHOWN)
         return _round_page(request, page, round_id, error=message, status=status)
     return forms.done(f"{BASE}/rounds/{round_id}", f"result for {item} replaced")
+
+
+@router.post(f"{BASE}/rounds/{{round_id}}/declaration")
+def declare(
+    request: Request,
+    page: Page,
+    round_id: str,
+    version: Annotated[str, Form(max_length=36)] = "",
+) -> Response:
+    """Declare the procedure version your laboratory follows (flagged if not the round's)."""
+    try:
+        node_of(request).proficiency.declare_procedure(
+            _principal(page), ctx_of(request), round_id, version
+        )
+    except CaveatError as exc:
+        message, status = forms.refusal(exc, SHOWN)
+        return _round_page(request, page, round_id, error=message, status=status)
+    return forms.done(f"{BASE}/rounds/{round_id}", "procedure version declared")

@@ -109,6 +109,14 @@ class ParticipantRow(Base):
     round_id: Mapped[str] = mapped_column(ForeignKey("proficiency_rounds.id"), primary_key=True)
     organisation_id: Mapped[str] = mapped_column(ForeignKey("organisations.id"), primary_key=True)
     code: Mapped[str] = mapped_column(String(8))
+    # The procedure version the laboratory declares it follows (ISO/IEC 17043 7.2: the
+    # method each participant used is recorded and reported); None until it declares.
+    # A version other than the round's is recorded and flagged, not refused (migration 0022).
+    declared_version_id: Mapped[str | None] = mapped_column(
+        ForeignKey("proficiency_procedure_versions.id")
+    )
+    declared_by: Mapped[str | None] = mapped_column(ForeignKey("people.id"))
+    declared_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
 
 class SubmissionRow(Base):

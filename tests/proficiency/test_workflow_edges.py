@@ -149,3 +149,53 @@ def test_declaring_through_api_cli_and_page(
     assert sent.status_code == 303, sent.text
     coordinator = _page(browser, trials, "pam", base)
     assert coordinator.count("not the round's version</strong>") == 2
+
+
+# -- homogeneity and stability of the items -------------------------------------------
+
+
+def test_checks_through_api_cli_and_page(
+    trials: Trials, signed_in: SignIn, run: As, browser: Browser
+) -> None:
+    from tests.proficiency.test_workflows import HOMOGENEOUS, UNEVEN
+
+    round_id = trials.open().id
+    pam = signed_in("pam")
+    made = pam.proficiency.record_homogeneity(round_id, "Sphere A", HOMOGENEOUS, sigma_pt=0.005)
+    assert made["passed"]
+    assert made["statistic_name"] == "s_s"
+    with pytest.raises(PermissionDenied):
+        signed_in("alice").proficiency.record_stability(
+            round_id, "Sphere A", [0.1], [0.1], sigma_pt=0.005
+        )
+    rows = [f"--row={a};{b}" for a, b in UNEVEN]
+    failed = run(
+        "pam", "check-homogeneity", round_id, "--item", "Sphere A", *rows, "--sigma-pt", "0.005"
+    )
+    assert failed["passed"] is False
+    listed = run("nadia", "checks", round_id)
+    assert listed["failing"] == ["Sphere A: homogeneity"]
+    assert listed["unchecked"] == ["Sphere A: stability"]
+    base = f"/proficiency/rounds/{round_id}"
+    page = _page(browser, trials, "pam", base)
+    assert "Record a stability check" in page
+    assert "Failing: Sphere A: homogeneity" in page
+    sent = browser.post(
+        f"{base}/checks",
+        {
+            "kind": "stability",
+            "item": "Sphere A",
+            "before": "0.1;0.1002",
+            "after": "0.1001",
+            "sigma_pt": "0.005",
+        },
+    )
+    assert sent.status_code == 303, sent.text
+    assert "passes" in sent.headers["location"]
+    refused = browser.post(
+        f"{base}/checks", {"kind": "homogeneity", "item": "Sphere A", "results": "0.1"}
+    )
+    assert refused.status_code == 422
+    nadia_page = _page(browser, trials, "nadia", base)
+    assert "Item checks" in nadia_page
+    assert "Record a stability check" not in nadia_page

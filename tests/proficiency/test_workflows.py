@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from caveat.adapters.db.models import EventRow
 from caveat.bootstrap.container import Node
-from caveat.domain.errors import Conflict, NotFound, PermissionDenied
+from caveat.domain.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from caveat.services.proficiency import ProcedureDraft, ResultDraft
 from tests.proficiency.support import VALUES, Trials, ctx
 
@@ -171,3 +171,86 @@ def test_laboratories_declare_the_version_they_follow(trials: Trials) -> None:
     with pytest.raises(Conflict) as refused:  # no declaring after close
         node.proficiency.declare_procedure(nadia, ctx(), opened.id, first)
     assert refused.value.code == "round_not_open"
+
+
+# -- homogeneity and stability of the items -------------------------------------------
+
+# Ten spheres measured twice (m^2): alike within 0.3 sigma_pt for sigma_pt = 0.005.
+HOMOGENEOUS = [[0.1000 + d, 0.1002 + d] for d in (0, 1e-4, -1e-4, 2e-4, 0, -2e-4, 1e-4, 0, 0, 1e-4)]
+UNEVEN = [[0.1000 + d, 0.1001 + d] for d in (0, 0.004, -0.004, 0.006, 0, -0.005, 0.003, 0, 0, 0)]
+
+
+def test_the_coordinator_checks_homogeneity_and_stability(trials: Trials) -> None:
+    node = trials.node
+    opened = trials.open()
+    pam = trials.principal("pam")
+    with pytest.raises(PermissionDenied):  # a laboratory does not check the items
+        node.proficiency.record_homogeneity(
+            trials.principal("alice"), ctx(), opened.id, item="Sphere A", results=HOMOGENEOUS
+        )
+    with pytest.raises(InvalidInput) as info:  # sigma_pt comes from the results: give one
+        node.proficiency.record_homogeneity(
+            pam, ctx(), opened.id, item="Sphere A", results=HOMOGENEOUS
+        )
+    assert info.value.field == "sigma_pt"
+    with pytest.raises(InvalidInput) as info:
+        node.proficiency.record_homogeneity(
+            pam, ctx(), opened.id, item="Sphere B", results=HOMOGENEOUS, sigma_pt=0.005
+        )
+    assert info.value.code == "unknown_round_item"
+    good = node.proficiency.record_homogeneity(
+        pam, ctx(), opened.id, item="Sphere A", results=HOMOGENEOUS, sigma_pt=0.005
+    )
+    assert good.passed
+    assert good.criterion == pytest.approx(0.0015)
+    assert good.statistic < good.criterion
+    assert json.loads(good.outcome)["items"] == 10
+    bad = node.proficiency.record_homogeneity(
+        pam, ctx(), opened.id, item="Sphere A", results=UNEVEN, sigma_pt=0.005
+    )
+    assert not bad.passed
+    moved = node.proficiency.record_stability(
+        pam,
+        ctx(),
+        opened.id,
+        item="Sphere A",
+        before=[0.1, 0.1002],
+        after=[0.1030, 0.1034],
+        sigma_pt=0.005,
+    )
+    assert not moved.passed
+    assert moved.statistic == pytest.approx(0.0031)
+    # The newest of each kind is in force; the page names what fails.
+    seen = node.proficiency.workflow(trials.principal("nadia"), opened.id)
+    assert [(c.kind, c.in_force) for c in seen.checks] == [
+        ("stability", True),
+        ("homogeneity", True),
+        ("homogeneity", False),
+    ]
+    assert seen.failing == ("Sphere A: homogeneity", "Sphere A: stability")
+    events = _events(node, "proficiency.item_check_recorded")
+    assert [e["passed"] for e in events] == [True, False, False]
+    # A failing check does not refuse the close: it is flagged in the close's event.
+    trials.submit_all(opened.id)
+    node.proficiency.close(pam, ctx(), opened.id)
+    (closed,) = _events(node, "proficiency.round_closed")
+    assert closed["item_checks"]["failing"] == ["Sphere A: homogeneity", "Sphere A: stability"]
+    with pytest.raises(Conflict) as refused:
+        node.proficiency.record_stability(
+            pam, ctx(), opened.id, item="Sphere A", before=[0.1], after=[0.1], sigma_pt=0.005
+        )
+    assert refused.value.code == "round_not_open"
+
+
+def test_a_prescribed_sigma_is_the_checks_own(trials: Trials) -> None:
+    from caveat.services.proficiency import Methods
+
+    node = trials.node
+    opened = trials.open(methods=Methods(sigma_method="prescribed", sigma_value=0.005))
+    made = node.proficiency.record_stability(
+        trials.principal("pam"), ctx(), opened.id, item="Sphere A", before=[0.1], after=[0.1001]
+    )
+    assert made.passed
+    assert made.sigma_pt == 0.005
+    unchecked = node.proficiency.workflow(trials.principal("pam"), opened.id).unchecked
+    assert unchecked == ("Sphere A: homogeneity",)

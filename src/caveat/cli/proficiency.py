@@ -288,6 +288,78 @@ def declare(
         )
 
 
+def _series(text: str, name: str) -> list[float]:
+    try:
+        return [float(p) for p in text.replace(",", ";").split(";") if p.strip()]
+    except ValueError:
+        raise typer.BadParameter(f"{name}: numbers separated by ;") from None
+
+
+def _checks_table(found: dict[str, Any]) -> None:
+    table(
+        "Item checks (ISO 13528 Annex B)",
+        ["item", "kind", "outcome", "statistic", "criterion", "sigma_pt", "in force"],
+        [
+            (
+                c["item"],
+                c["kind"],
+                "pass" if c["passed"] else "FAIL",
+                f"{c['statistic_name']} = {_number(c['statistic'])}",
+                _number(c["criterion"]),
+                _number(c["sigma_pt"]),
+                "yes" if c["in_force"] else "",
+            )
+            for c in found["checks"]
+        ],
+    )
+    for flag in found["failing"]:
+        out.print(f"failing: {flag}")
+
+
+@proficiency.command("check-homogeneity")
+def check_homogeneity(
+    round_id: Annotated[str, typer.Argument(metavar="ROUND")],
+    item: Annotated[str, typer.Option(help="the round's item")],
+    row: Annotated[
+        list[str], typer.Option(help="one test item's replicates, separated by ; (repeat)")
+    ],
+    sigma_pt: Annotated[float | None, typer.Option(help="default: the round's")] = None,
+    json_: JsonOpt = False,
+) -> None:
+    """Record a homogeneity check (the coordinator): s_s against 0.3 sigma_pt."""
+    results = [_series(r, "row") for r in row]
+    with errors(json_), _client() as client:
+        made = client.proficiency.record_homogeneity(round_id, item, results, sigma_pt=sigma_pt)
+        show(made, json_, lambda: _checks_table({"checks": [made], "failing": []}))
+
+
+@proficiency.command("check-stability")
+def check_stability(
+    round_id: Annotated[str, typer.Argument(metavar="ROUND")],
+    item: Annotated[str, typer.Option(help="the round's item")],
+    before: Annotated[str, typer.Option(help="results before, separated by ;")],
+    after: Annotated[str, typer.Option(help="results after, separated by ;")],
+    sigma_pt: Annotated[float | None, typer.Option(help="default: the round's")] = None,
+    json_: JsonOpt = False,
+) -> None:
+    """Record a stability check (the coordinator): |mean before - mean after| against
+    0.3 sigma_pt."""
+    first, second = _series(before, "before"), _series(after, "after")
+    with errors(json_), _client() as client:
+        made = client.proficiency.record_stability(round_id, item, first, second, sigma_pt=sigma_pt)
+        show(made, json_, lambda: _checks_table({"checks": [made], "failing": []}))
+
+
+@proficiency.command("checks")
+def checks(
+    round_id: Annotated[str, typer.Argument(metavar="ROUND")], json_: JsonOpt = False
+) -> None:
+    """The round's homogeneity and stability checks, failing ones named."""
+    with errors(json_), _client() as client:
+        found = client.proficiency.workflow(round_id)
+        show(found, json_, lambda: _checks_table(found))
+
+
 @proficiency.command("upload")
 def upload(
     round_id: Annotated[str, typer.Argument(metavar="ROUND")],

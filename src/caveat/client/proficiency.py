@@ -84,6 +84,35 @@ class Proficiency:
         body = {"procedure_version": procedure_version}
         return dict(self._call("POST", f"/rounds/{round_id}/declaration", json=body))
 
+    def record_homogeneity(
+        self,
+        round_id: str,
+        item: str,
+        results: Sequence[Sequence[float]],
+        *,
+        sigma_pt: float | None = None,
+    ) -> dict[str, Any]:
+        """POST /rounds/{id}/checks/homogeneity (the coordinator): g rows of m replicates."""
+        body = {"item": item, "results": [list(r) for r in results], "sigma_pt": sigma_pt}
+        return dict(self._call("POST", f"/rounds/{round_id}/checks/homogeneity", json=body))
+
+    def record_stability(
+        self,
+        round_id: str,
+        item: str,
+        before: Sequence[float],
+        after: Sequence[float],
+        *,
+        sigma_pt: float | None = None,
+    ) -> dict[str, Any]:
+        """POST /rounds/{id}/checks/stability (the coordinator): results before and after."""
+        body = {"item": item, "before": list(before), "after": list(after), "sigma_pt": sigma_pt}
+        return dict(self._call("POST", f"/rounds/{round_id}/checks/stability", json=body))
+
+    def workflow(self, round_id: str) -> dict[str, Any]:
+        """GET /rounds/{id}/workflow: checks (failing ones named), declarable versions."""
+        return dict(self._call("GET", f"/rounds/{round_id}/workflow"))
+
     def upload(
         self, round_id: str, filename: str, content: bytes, *, label: str | None = None
     ) -> list[dict[str, Any]]:

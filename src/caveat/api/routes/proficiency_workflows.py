@@ -1,6 +1,7 @@
 """The proficiency workflows beside submitting and closing (issue 19, ADR 0024
 addendum), under ``/api/v1/proficiency``: replacing a result while the round is open and
-reading a result's history; declaring the procedure version a laboratory follows.
+reading a result's history; declaring the procedure version a laboratory follows; the
+coordinator's homogeneity and stability checks of the items (ISO 13528 Annex B).
 
 Thin routes, as in ``proficiency.py``: parse, call one service method, render.
 """
@@ -15,7 +16,7 @@ from pydantic import BaseModel, Field
 from caveat.api.deps import CtxDep, CurrentPrincipal, NodeDep
 from caveat.api.routes.proficiency import ResultIn, RoundOut, SubmissionOut, _round, _submission
 from caveat.api.schemas import Strict
-from caveat.services.proficiency import ResultDraft, SubmissionVersion
+from caveat.services.proficiency import ItemCheck, ResultDraft, RoundWorkflow, SubmissionVersion
 
 router = APIRouter(prefix="/api/v1/proficiency", tags=["proficiency"])
 
@@ -107,3 +108,121 @@ def declare_procedure(
     return _round(
         node.proficiency.declare_procedure(principal, ctx, round_id, body.procedure_version)
     )
+
+
+class HomogeneityIn(Strict):
+    item: str = Field(max_length=120, description="the round's item the check is of")
+    results: list[list[float]] = Field(
+        min_length=2, max_length=100, description="one row per test item, its m replicates"
+    )
+    sigma_pt: float | None = Field(
+        None, description="default: the round's prescribed (or fitness-for-purpose) sigma_pt"
+    )
+
+
+class StabilityIn(Strict):
+    item: str = Field(max_length=120)
+    before: list[float] = Field(min_length=1, max_length=100)
+    after: list[float] = Field(min_length=1, max_length=100)
+    sigma_pt: float | None = None
+
+
+class ItemCheckOut(BaseModel):
+    id: str
+    item: str
+    kind: str
+    passed: bool
+    sigma_pt: float
+    criterion: float
+    statistic: float
+    statistic_name: str
+    passes_expanded: bool | None
+    clause: str
+    outcome: str = Field(description="every number the check computed, as JSON")
+    recorded_by: str
+    recorded_at: datetime
+    in_force: bool
+
+
+class VersionChoiceOut(BaseModel):
+    id: str
+    version: int
+    status: str
+    is_rounds: bool
+
+
+class RoundWorkflowOut(BaseModel):
+    round_id: str
+    versions: list[VersionChoiceOut]
+    checks: list[ItemCheckOut]
+    failing: list[str]
+    unchecked: list[str]
+
+
+def _check(c: ItemCheck) -> ItemCheckOut:
+    return ItemCheckOut(
+        id=c.id,
+        item=c.item,
+        kind=c.kind,
+        passed=c.passed,
+        sigma_pt=c.sigma_pt,
+        criterion=c.criterion,
+        statistic=c.statistic,
+        statistic_name=c.statistic_name,
+        passes_expanded=c.passes_expanded,
+        clause=c.clause,
+        outcome=c.outcome,
+        recorded_by=c.recorded_by,
+        recorded_at=c.recorded_at,
+        in_force=c.in_force,
+    )
+
+
+def _workflow(w: RoundWorkflow) -> RoundWorkflowOut:
+    return RoundWorkflowOut(
+        round_id=w.round_id,
+        versions=[
+            VersionChoiceOut(id=v.id, version=v.version, status=v.status, is_rounds=v.is_rounds)
+            for v in w.versions
+        ],
+        checks=[_check(c) for c in w.checks],
+        failing=list(w.failing),
+        unchecked=list(w.unchecked),
+    )
+
+
+@router.post("/rounds/{round_id}/checks/homogeneity", status_code=201, response_model=ItemCheckOut)
+def record_homogeneity(
+    round_id: str, body: HomogeneityIn, principal: CurrentPrincipal, node: NodeDep, ctx: CtxDep
+) -> ItemCheckOut:
+    """Record a homogeneity check of an item (the round's coordinator, while it is open)."""
+    return _check(
+        node.proficiency.record_homogeneity(
+            principal, ctx, round_id, item=body.item, results=body.results, sigma_pt=body.sigma_pt
+        )
+    )
+
+
+@router.post("/rounds/{round_id}/checks/stability", status_code=201, response_model=ItemCheckOut)
+def record_stability(
+    round_id: str, body: StabilityIn, principal: CurrentPrincipal, node: NodeDep, ctx: CtxDep
+) -> ItemCheckOut:
+    """Record a stability check of an item (the round's coordinator, while it is open)."""
+    return _check(
+        node.proficiency.record_stability(
+            principal,
+            ctx,
+            round_id,
+            item=body.item,
+            before=body.before,
+            after=body.after,
+            sigma_pt=body.sigma_pt,
+        )
+    )
+
+
+@router.get("/rounds/{round_id}/workflow", response_model=RoundWorkflowOut)
+def workflow(round_id: str, principal: CurrentPrincipal, node: NodeDep) -> RoundWorkflowOut:
+    """The round's checks (failing and missing ones named) and the versions of its
+    procedure you may declare."""
+    return _workflow(node.proficiency.workflow(principal, round_id))

@@ -39,7 +39,12 @@ from caveat.services.proficiency._views import (
     RowError,
     Submission,
 )
-from caveat.services.proficiency._workflow_views import SubmissionVersion
+from caveat.services.proficiency._workflow_views import (
+    ItemCheck,
+    RoundWorkflow,
+    SubmissionVersion,
+    VersionChoice,
+)
 
 __all__ = [
     "ASSIGNED_METHODS",
@@ -48,6 +53,7 @@ __all__ = [
     "MAX_FILE_BYTES",
     "ROBUST_METHODS",
     "SIGMA_METHODS",
+    "ItemCheck",
     "ItemDraft",
     "ItemResults",
     "LabScore",
@@ -63,7 +69,9 @@ __all__ = [
     "RoundDraft",
     "RoundItem",
     "RoundResults",
+    "RoundWorkflow",
     "RowError",
     "Submission",
     "SubmissionVersion",
+    "VersionChoice",
 ]

@@ -40,8 +40,35 @@ class VersionChoice:
 
 
 @dataclass(frozen=True, slots=True)
+class ItemCheck:
+    """A homogeneity or stability check of a round's item (ISO 13528:2022 Annex B):
+    ``statistic`` (s_s, or the difference of the means) against ``criterion`` (0.3·sigma_pt);
+    ``outcome`` holds every number the domain computed, as JSON. ``in_force``: the
+    newest check of its item and kind."""
+
+    id: str
+    item: str
+    kind: str
+    passed: bool
+    sigma_pt: float
+    criterion: float
+    statistic: float
+    statistic_name: str
+    passes_expanded: bool | None  # homogeneity only: the Table B.1 criterion
+    clause: str
+    outcome: str
+    recorded_by: str
+    recorded_at: datetime
+    in_force: bool
+
+
+@dataclass(frozen=True, slots=True)
 class RoundWorkflow:
-    """What the round page shows of the workflows beside results and scores."""
+    """What the round page shows of the workflows beside results and scores:
+    ``failing`` names the checks in force that fail (flagged when the round closes)."""
 
     round_id: str
     versions: tuple[VersionChoice, ...]
+    checks: tuple[ItemCheck, ...] = ()
+    failing: tuple[str, ...] = ()
+    unchecked: tuple[str, ...] = ()

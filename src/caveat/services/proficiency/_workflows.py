@@ -1,6 +1,6 @@
 """The proficiency service's workflows beside submitting and closing (issue 19, ADR 0024
 addendum): replacing a result while the round is open, with its history; declaring the
-procedure version a laboratory follows.
+procedure version a laboratory follows; the items' homogeneity and stability checks.
 
 ``ProficiencyService`` takes these methods from :class:`Workflows`, which leans on the
 service's own unit of work, policy, catalogue and helpers (declared below for the type
@@ -10,16 +10,24 @@ with its ledger event.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
 
 from caveat.domain.permissions import Act, Target
 from caveat.services.kernel.authorize import authorize
 from caveat.services.kernel.principal import Principal
 from caveat.services.kernel.uow import CallContext
-from caveat.services.proficiency import _declarations, _resubmission, _rounds, _submissions
+from caveat.services.proficiency import (
+    _checks,
+    _declarations,
+    _resubmission,
+    _rounds,
+    _submissions,
+)
 from caveat.services.proficiency._access import visible_round
 from caveat.services.proficiency._views import ResultDraft, Round, Submission
 from caveat.services.proficiency._workflow_views import (
+    ItemCheck,
     RoundWorkflow,
     SubmissionVersion,
     VersionChoice,
@@ -129,8 +137,12 @@ class Workflows:
 
     def _closing_records(self, uow: UnitOfWork, row: RoundRow) -> dict[str, object]:
         """What the round's close event carries beside the scores: the laboratories'
-        declared procedure versions (those that deviate flagged)."""
-        return {"procedures": _declarations.summary(uow.session, row)}
+        declared procedure versions (those that deviate flagged) and the items' checks
+        in force (failing and missing ones flagged; neither refuses the close)."""
+        return {
+            "procedures": _declarations.summary(uow.session, row),
+            "item_checks": _checks.summary(uow.session, row),
+        }
 
     # -- the round page's view of the workflows ---------------------------------------
 
@@ -145,4 +157,75 @@ class Workflows:
                 VersionChoice(v.id, v.version, v.status, v.id == row.procedure_version_id)
                 for v in _declarations.versions_of(session, who, row)
             )
-            return RoundWorkflow(row.id, versions)
+            checks = _checks.checks_of(session, row)
+            flags = _checks.summary(session, row)
+            return RoundWorkflow(
+                row.id,
+                versions,
+                tuple(checks),
+                tuple(flags["failing"]),
+                tuple(flags["unchecked"]),
+            )
+
+    # -- homogeneity and stability of the items (ISO 13528 Annex B) --------------------
+
+    def record_homogeneity(
+        self,
+        by: Principal,
+        ctx: CallContext,
+        round_id: str,
+        *,
+        item: str,
+        results: Sequence[Sequence[float]],
+        sigma_pt: float | None = None,
+    ) -> ItemCheck:
+        """The coordinator records a homogeneity check of ``item``: g items (rows) x m
+        replicates; the outcome (s_s against 0.3·sigma_pt) is stored with its event."""
+        return self._check(by, ctx, round_id, item, ("h", results, (), sigma_pt))
+
+    def record_stability(
+        self,
+        by: Principal,
+        ctx: CallContext,
+        round_id: str,
+        *,
+        item: str,
+        before: Sequence[float],
+        after: Sequence[float],
+        sigma_pt: float | None = None,
+    ) -> ItemCheck:
+        """The coordinator records a stability check of ``item``: results before and
+        after; the outcome (|ȳ1 - ȳ2| against 0.3·sigma_pt) is stored with its event."""
+        return self._check(by, ctx, round_id, item, ("s", before, after, sigma_pt))
+
+    def _check(
+        self,
+        by: Principal,
+        ctx: CallContext,
+        round_id: str,
+        item: str,
+        what: tuple[str, Sequence[Any], Sequence[float], float | None],
+    ) -> ItemCheck:
+        authorize(by, Act.PROFICIENCY_READ, now=self._uow.clock())
+        kind, first, second, sigma = what
+        with self._uow(ctx) as uow:
+            _, row = self._locked(uow, by, round_id)
+            authorize(
+                by,
+                Act.PROFICIENCY_ITEM_CHECK,
+                Target(round_coordinator=row.coordinator_id),
+                now=uow.now,
+            )
+            _checks.require_open(row)
+            if kind == "h":
+                made = _checks.homogeneity_in(uow, by, row, item, first, sigma)
+            else:
+                made = _checks.stability_in(uow, by, row, item, first, second, sigma)
+            return next(c for c in _checks.checks_of(uow.session, row) if c.id == made.id)
+
+    def item_checks(self, by: Principal, round_id: str) -> list[ItemCheck]:
+        """The round's checks, newest first (every member of its project reads them)."""
+        authorize(by, Act.PROFICIENCY_READ)
+        with self._uow.read() as session:
+            row = visible_round(session, self._viewer(session, by), round_id)
+            return _checks.checks_of(session, row)

@@ -1,5 +1,6 @@
 """The proficiency workflows in the browser (issue 19, ADR 0024 addendum): a laboratory
-replaces its result while the round is open, or declares the procedure version it follows.
+replaces its result while the round is open, or declares the procedure version it follows;
+the coordinator records the items' homogeneity and stability checks.
 
 The forms live on the round page (``proficiency_round_workflows.html``, included by
 ``proficiency_round.html``); a refusal shows the round page again with the service's
@@ -88,3 +89,54 @@ def declare(
         message, status = forms.refusal(exc, SHOWN)
         return _round_page(request, page, round_id, error=message, status=status)
     return forms.done(f"{BASE}/rounds/{round_id}", "procedure version declared")
+
+
+def _table(text: str) -> list[tuple[float, ...]]:
+    """Rows of numbers: one line per test item, replicates separated by ;."""
+    return [_floats(line, "results") for line in text.splitlines() if line.strip()]
+
+
+@router.post(f"{BASE}/rounds/{{round_id}}/checks")
+def record_check(
+    request: Request,
+    page: Page,
+    round_id: str,
+    kind: Annotated[str, Form(max_length=12)] = "",
+    item: Text = "",
+    results: Annotated[str, Form(max_length=20_000)] = "",
+    before: Annotated[str, Form(max_length=4000)] = "",
+    after: Annotated[str, Form(max_length=4000)] = "",
+    sigma_pt: Number = "",
+) -> Response:
+    """Record a homogeneity or stability check (the round's coordinator)."""
+    service = node_of(request).proficiency
+    try:
+        sigma = _optional_number(sigma_pt, "sigma_pt")
+        if kind == "homogeneity":
+            made = service.record_homogeneity(
+                _principal(page),
+                ctx_of(request),
+                round_id,
+                item=item,
+                results=_table(results),
+                sigma_pt=sigma,
+            )
+        elif kind == "stability":
+            made = service.record_stability(
+                _principal(page),
+                ctx_of(request),
+                round_id,
+                item=item,
+                before=_floats(before, "before"),
+                after=_floats(after, "after"),
+                sigma_pt=sigma,
+            )
+        else:
+            raise InvalidInput(
+                "kind is homogeneity or stability", code="invalid_input", field="kind"
+            )
+    except CaveatError as exc:
+        message, status = forms.refusal(exc, forms.FIXABLE)
+        return _round_page(request, page, round_id, error=message, status=status)
+    verdict = "passes" if made.passed else "fails"
+    return forms.done(f"{BASE}/rounds/{round_id}", f"{made.kind} check of {item} {verdict}")

@@ -209,3 +209,24 @@ class SubmissionVersionRow(Base):
     submitted_at: Mapped[datetime] = mapped_column(UTCDateTime())
     replaced_by: Mapped[str] = mapped_column(ForeignKey("people.id"))
     replaced_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class ItemCheckRow(Base):
+    """A homogeneity or stability check of a round's items (ISO 13528:2022 Annex B),
+    recorded by the coordinator: the measurements, the sigma_pt checked against, and the
+    outcome the domain computed (``outcome_json``: s_x, s_w, s_s, the criteria...).
+    The latest check of each kind for an item is the one in force."""
+
+    __tablename__ = "proficiency_item_checks"
+    __table_args__ = (UniqueConstraint("round_id", "number", name="uq_proficiency_item_checks"),)
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    round_id: Mapped[str] = mapped_column(ForeignKey("proficiency_rounds.id"), index=True)
+    number: Mapped[int] = mapped_column(Integer)  # 1, 2, ... in the order recorded
+    item_id: Mapped[str] = mapped_column(ForeignKey("proficiency_round_items.id"))
+    kind: Mapped[str] = mapped_column(String(12))  # homogeneity | stability
+    measurements_json: Mapped[str] = mapped_column(Text)
+    sigma_pt: Mapped[float] = mapped_column(Float)
+    passed: Mapped[bool] = mapped_column(Boolean)
+    outcome_json: Mapped[str] = mapped_column(Text)
+    recorded_by: Mapped[str] = mapped_column(ForeignKey("people.id"))
+    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime())

@@ -199,3 +199,50 @@ def test_checks_through_api_cli_and_page(
     nadia_page = _page(browser, trials, "nadia", base)
     assert "Item checks" in nadia_page
     assert "Record a stability check" not in nadia_page
+
+
+# -- precision studies ----------------------------------------------------------------
+
+
+def test_a_precision_study_through_api_cli_and_page(
+    trials: Trials, signed_in: SignIn, run: As, browser: Browser
+) -> None:
+    from tests.proficiency.test_workflows import _precision_round
+
+    round_id = _precision_round(trials)
+    pam = signed_in("pam")
+    assert pam.proficiency.round(round_id)["kind"] == "precision_study"
+    assert pam.proficiency.precision(round_id) == []
+    base = f"/proficiency/rounds/{round_id}"
+    assert "Precision study (ISO 5725-2)" in _page(browser, trials, "alice", base)
+    pam.proficiency.close(round_id)
+    (level,) = signed_in("nadia").proficiency.precision(round_id)
+    assert len(level["outliers"]) == 1
+    assert level["tests"][0]["kind"] == "cochran"
+    listed = run("arlo", "precision", round_id)
+    assert listed[0]["s_r"] == pytest.approx(level["s_r"])
+    page = _page(browser, trials, "alice", base)
+    assert "Outlier tests in the order run" in page
+    assert "outlier</td>" in page
+
+
+def test_opening_a_precision_study_in_the_form(browser: Browser, trials: Trials) -> None:
+    version = trials.procedure()
+    page = _page(browser, trials, "pam", "/proficiency/rounds/new")
+    assert 'value="precision_study"' in page
+    sent = browser.post(
+        "/proficiency/rounds",
+        {
+            "project": trials.project,
+            "version": version,
+            "title": "Sphere precision 2026",
+            "deadline": "2099-01-01",
+            "items": "Level 1\nLevel 2",
+            "label": "UNCLASSIFIED",
+            "labs": [trials.orgs["AFRL"], trials.orgs["NRL"], trials.orgs["ARL"]],
+            "kind": "precision_study",
+        },
+    )
+    assert sent.status_code == 303, sent.text
+    (made,) = trials.node.proficiency.rounds(trials.principal("pam"))
+    assert made.kind == "precision_study"

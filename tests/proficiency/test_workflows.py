@@ -254,3 +254,69 @@ def test_a_prescribed_sigma_is_the_checks_own(trials: Trials) -> None:
     assert made.sigma_pt == 0.005
     unchecked = node.proficiency.workflow(trials.principal("pam"), opened.id).unchecked
     assert unchecked == ("Sphere A: homogeneity",)
+
+
+# -- precision studies (ISO 5725-2) ---------------------------------------------------
+
+
+def _precision_round(trials: Trials) -> str:
+    from caveat.services.proficiency import ItemDraft
+
+    opened = trials.open(items=(ItemDraft("Sphere A"),), kind="precision_study")
+    assert opened.kind == "precision_study"
+    for who, value in VALUES.items():
+        trials.node.proficiency.submit(
+            trials.principal(who),
+            ctx(),
+            opened.id,
+            [_result(value, replicates=(value - 0.0002, value + 0.0002))],
+        )
+    return opened.id
+
+
+def test_a_precision_study_closes_with_iso_5725_statistics(trials: Trials) -> None:
+    node = trials.node
+    round_id = _precision_round(trials)
+    alice = trials.principal("alice")
+    assert node.proficiency.precision(alice, ctx(), round_id) == ()  # nothing before close
+    closed = node.proficiency.close(trials.principal("pam"), ctx(), round_id)
+    assert closed.round.status == "closed"
+    assert closed.items == ()  # no ISO 13528 scores in a precision study
+    (level,) = node.proficiency.precision(alice, ctx(), round_id)
+    arl = next(lab.code for lab in closed.round.laboratories if lab.name.endswith("ARL"))
+    # ARL's mean is Grubbs' outlier (G = 1.79 > 1.764 at 1 % for p = 5): set aside.
+    assert level.outliers == (arl,)
+    assert level.laboratories == 5
+    assert level.s_r == pytest.approx(0.0004 / 2**0.5)
+    assert level.r == pytest.approx(2.8 * level.s_r)
+    assert pytest.approx(2.8 * level.s_R) == level.R
+    assert level.s_R >= level.s_r
+    assert level.all_s_R > level.s_R  # the outlier widened reproducibility
+    kinds = [t.kind for t in level.tests]
+    assert kinds[0] == "cochran"
+    assert "grubbs_high" in kinds
+    assert level.mandel_h_critical[1] > level.mandel_h_critical[0]
+    flags = {c.code: c.flag for c in level.cells}
+    assert flags[arl] == "outlier"
+    assert len(level.cells) == 5  # every result is readable after close
+    assert all(c.mandel_k is not None for c in level.cells)
+    (closed_event,) = _events(node, "proficiency.round_closed")
+    assert closed_event["kind"] == "precision_study"
+    assert closed_event["levels"][0]["outliers"] == [arl]
+    assert closed_event["levels"][0]["s_r"] == pytest.approx(level.s_r)
+    # A round kind that is not one is refused, the field named.
+    with pytest.raises(InvalidInput) as info:
+        trials.open(kind="survey")
+    assert info.value.field == "kind"
+
+
+def test_a_precision_study_without_enough_laboratories_stays_open(trials: Trials) -> None:
+    node = trials.node
+    opened = trials.open(kind="precision_study")
+    node.proficiency.submit(
+        trials.principal("alice"), ctx(), opened.id, [_result(0.1, replicates=(0.1, 0.1002))]
+    )
+    with pytest.raises(Conflict) as info:
+        node.proficiency.close(trials.principal("pam"), ctx(), opened.id)
+    assert info.value.code == "round_not_evaluable"
+    assert node.proficiency.round(trials.principal("pam"), opened.id).status == "open"

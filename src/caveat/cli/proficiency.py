@@ -149,9 +149,12 @@ def open_round(
     reveal_identities: Annotated[
         bool, typer.Option(help="show laboratories by name after close, not by code")
     ] = False,
+    kind: Annotated[
+        str, typer.Option(help="proficiency (ISO 13528) or precision_study (ISO 5725-2)")
+    ] = "proficiency",
     json_: JsonOpt = False,
 ) -> None:
-    """Open a proficiency round (programme managers)."""
+    """Open a proficiency round or precision study (programme managers)."""
     with errors(json_), _client() as client:
         when = datetime.fromisoformat(deadline.replace("Z", "+00:00"))
         made = client.proficiency.open_round(
@@ -169,6 +172,7 @@ def open_round(
                 "sigma_value": sigma_value,
             },
             reveal_identities=reveal_identities,
+            kind=kind,
         )
         show(made, json_, lambda: out.print(f"round {made['id']}: {made['title']} (open)"))
 
@@ -358,6 +362,46 @@ def checks(
     with errors(json_), _client() as client:
         found = client.proficiency.workflow(round_id)
         show(found, json_, lambda: _checks_table(found))
+
+
+@proficiency.command("precision")
+def precision(
+    round_id: Annotated[str, typer.Argument(metavar="ROUND")], json_: JsonOpt = False
+) -> None:
+    """A closed precision study's statistics per level (ISO 5725-2): s_r, s_L, s_R, r, R,
+    outliers and stragglers, the laboratories' cells with Mandel's h and k."""
+    with errors(json_), _client() as client:
+        found = client.proficiency.precision(round_id)
+
+        def tables() -> None:
+            if not found:
+                out.print("no precision statistics: not a closed precision study")
+            for level in found:
+                out.print(
+                    f"{level['item']}: s_r = {_number(level['s_r'])}, "
+                    f"s_L = {_number(level['s_L'])}, s_R = {_number(level['s_R'])}, "
+                    f"r = {_number(level['r'])}, R = {_number(level['R'])}; outliers: "
+                    f"{', '.join(level['outliers']) or 'none'}; stragglers: "
+                    f"{', '.join(level['stragglers']) or 'none'}"
+                )
+                table(
+                    f"Cells, {level['item']}",
+                    ["laboratory", "n", "mean", "sd", "h", "k", "flag"],
+                    [
+                        (
+                            c["laboratory"],
+                            c["count"],
+                            _number(c["mean"]),
+                            _number(c["sd"]),
+                            _number(c["mandel_h"]),
+                            _number(c["mandel_k"]),
+                            c["flag"],
+                        )
+                        for c in level["cells"]
+                    ],
+                )
+
+        show(found, json_, tables)
 
 
 @proficiency.command("upload")

@@ -109,6 +109,10 @@ class Proficiency:
         body = {"item": item, "before": list(before), "after": list(after), "sigma_pt": sigma_pt}
         return dict(self._call("POST", f"/rounds/{round_id}/checks/stability", json=body))
 
+    def precision(self, round_id: str) -> list[dict[str, Any]]:
+        """GET /rounds/{id}/precision: a closed precision study's statistics per level."""
+        return list(self._call("GET", f"/rounds/{round_id}/precision"))
+
     def workflow(self, round_id: str) -> dict[str, Any]:
         """GET /rounds/{id}/workflow: checks (failing ones named), declarable versions."""
         return dict(self._call("GET", f"/rounds/{round_id}/workflow"))

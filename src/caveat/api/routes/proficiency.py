@@ -95,6 +95,11 @@ class RoundIn(Strict):
     coordinator: str | None = Field(None, max_length=120)
     methods: MethodsIn = Field(default_factory=MethodsIn)
     reveal_identities: bool = False
+    kind: str = Field(
+        "proficiency",
+        max_length=20,
+        description="proficiency (ISO 13528 scores) or precision_study (ISO 5725-2)",
+    )
 
 
 class ResultIn(Strict):
@@ -204,6 +209,7 @@ class RoundOut(BaseModel):
     my_code: str | None
     is_coordinator: bool
     submitted: int | None
+    kind: str = "proficiency"
 
 
 class SubmissionOut(BaseModel):
@@ -358,6 +364,7 @@ def _round(r: Round) -> RoundOut:
         my_code=r.my_code,
         is_coordinator=r.is_coordinator,
         submitted=r.submitted,
+        kind=r.kind,
     )
 
 
@@ -529,6 +536,7 @@ def open_round(body: RoundIn, principal: CurrentPrincipal, node: NodeDep, ctx: C
             m.en_boundary,
         ),
         reveal_identities=body.reveal_identities,
+        kind=body.kind,
     )
     return _round(node.proficiency.open_round(principal, ctx, draft))
 

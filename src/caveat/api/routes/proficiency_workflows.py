@@ -1,7 +1,8 @@
 """The proficiency workflows beside submitting and closing (issue 19, ADR 0024
 addendum), under ``/api/v1/proficiency``: replacing a result while the round is open and
 reading a result's history; declaring the procedure version a laboratory follows; the
-coordinator's homogeneity and stability checks of the items (ISO 13528 Annex B).
+coordinator's homogeneity and stability checks of the items (ISO 13528 Annex B); what
+closing a precision study computed (ISO 5725-2).
 
 Thin routes, as in ``proficiency.py``: parse, call one service method, render.
 """
@@ -16,7 +17,13 @@ from pydantic import BaseModel, Field
 from caveat.api.deps import CtxDep, CurrentPrincipal, NodeDep
 from caveat.api.routes.proficiency import ResultIn, RoundOut, SubmissionOut, _round, _submission
 from caveat.api.schemas import Strict
-from caveat.services.proficiency import ItemCheck, ResultDraft, RoundWorkflow, SubmissionVersion
+from caveat.services.proficiency import (
+    ItemCheck,
+    PrecisionLevel,
+    ResultDraft,
+    RoundWorkflow,
+    SubmissionVersion,
+)
 
 router = APIRouter(prefix="/api/v1/proficiency", tags=["proficiency"])
 
@@ -226,3 +233,108 @@ def workflow(round_id: str, principal: CurrentPrincipal, node: NodeDep) -> Round
     """The round's checks (failing and missing ones named) and the versions of its
     procedure you may declare."""
     return _workflow(node.proficiency.workflow(principal, round_id))
+
+
+class PrecisionCellOut(BaseModel):
+    submission_id: str
+    laboratory: str
+    code: str
+    own: bool
+    count: int
+    mean: float
+    sd: float | None
+    mandel_h: float | None
+    mandel_k: float | None
+    flag: str = Field(description="correct, straggler or outlier")
+
+
+class PrecisionTestOut(BaseModel):
+    kind: str
+    laboratories: list[str]
+    statistic: float
+    critical_straggler: float
+    critical_outlier: float
+    flag: str
+    clause: str
+
+
+class PrecisionLevelOut(BaseModel):
+    item_id: str
+    item: str
+    laboratories: int
+    general_mean: float
+    s_r: float
+    s_L: float  # noqa: N815 (the standard's symbol)
+    s_R: float  # noqa: N815
+    r: float
+    R: float
+    all_s_r: float
+    all_s_R: float  # noqa: N815
+    outliers: list[str]
+    stragglers: list[str]
+    mandel_h_critical: tuple[float, float]
+    mandel_k_critical: tuple[float, float] | None
+    tests: list[PrecisionTestOut]
+    cells: list[PrecisionCellOut]
+    withheld: int
+    notes: list[str]
+    record: str = Field(description="every computation of the level, as stored (JSON)")
+
+
+def _level(v: PrecisionLevel) -> PrecisionLevelOut:
+    return PrecisionLevelOut(
+        item_id=v.item_id,
+        item=v.item,
+        laboratories=v.laboratories,
+        general_mean=v.general_mean,
+        s_r=v.s_r,
+        s_L=v.s_L,
+        s_R=v.s_R,
+        r=v.r,
+        R=v.R,
+        all_s_r=v.all_s_r,
+        all_s_R=v.all_s_R,
+        outliers=list(v.outliers),
+        stragglers=list(v.stragglers),
+        mandel_h_critical=v.mandel_h_critical,
+        mandel_k_critical=v.mandel_k_critical,
+        tests=[
+            PrecisionTestOut(
+                kind=t.kind,
+                laboratories=list(t.laboratories),
+                statistic=t.statistic,
+                critical_straggler=t.critical_straggler,
+                critical_outlier=t.critical_outlier,
+                flag=t.flag,
+                clause=t.clause,
+            )
+            for t in v.tests
+        ],
+        cells=[
+            PrecisionCellOut(
+                submission_id=c.submission_id,
+                laboratory=c.laboratory,
+                code=c.code,
+                own=c.own,
+                count=c.count,
+                mean=c.mean,
+                sd=c.sd,
+                mandel_h=c.mandel_h,
+                mandel_k=c.mandel_k,
+                flag=c.flag,
+            )
+            for c in v.cells
+        ],
+        withheld=v.withheld,
+        notes=list(v.notes),
+        record=v.record,
+    )
+
+
+@router.get("/rounds/{round_id}/precision", response_model=list[PrecisionLevelOut])
+def precision(
+    round_id: str, principal: CurrentPrincipal, node: NodeDep, ctx: CtxDep
+) -> list[PrecisionLevelOut]:
+    """What closing a precision study computed per level (ISO 5725-2): s_r, s_L, s_R, r,
+    R, the outlier tests in order, Mandel's h and k; nothing before close."""
+    return [_level(v) for v in node.proficiency.precision(principal, ctx, round_id)]

@@ -17,6 +17,7 @@ from caveat.services.proficiency._rounds import (
     ASSIGNED_METHODS,
     EN_BOUNDARIES,
     ROBUST_METHODS,
+    ROUND_KINDS,
     SIGMA_METHODS,
 )
 from caveat.services.proficiency._service import ProficiencyService
@@ -41,6 +42,9 @@ from caveat.services.proficiency._views import (
 )
 from caveat.services.proficiency._workflow_views import (
     ItemCheck,
+    PrecisionCell,
+    PrecisionLevel,
+    PrecisionTest,
     RoundWorkflow,
     SubmissionVersion,
     VersionChoice,
@@ -52,6 +56,7 @@ __all__ = [
     "EN_BOUNDARIES",
     "MAX_FILE_BYTES",
     "ROBUST_METHODS",
+    "ROUND_KINDS",
     "SIGMA_METHODS",
     "ItemCheck",
     "ItemDraft",
@@ -60,6 +65,9 @@ __all__ = [
     "Laboratory",
     "Methods",
     "Plots",
+    "PrecisionCell",
+    "PrecisionLevel",
+    "PrecisionTest",
     "Procedure",
     "ProcedureDraft",
     "ProcedureVersion",

@@ -50,6 +50,7 @@ ROBUST_METHODS = ("algorithm_a", "q_hampel", "median_niqr", "median_made")
 ASSIGNED_METHODS = ("consensus", "reference_value", "certified_value", "formulation")
 SIGMA_METHODS = ("robust_sd_of_round", "prescribed", "fitness_for_purpose")
 EN_BOUNDARIES = ("satisfactory_at_limit", "unsatisfactory_at_limit")
+ROUND_KINDS = ("proficiency", "precision_study")
 MINIMUM_LABORATORIES = 3  # ISO 13528's robust statistics need three results at least
 MAXIMUM_LABORATORIES = 2000
 MAXIMUM_ITEMS = 50
@@ -221,6 +222,7 @@ def open_in(uow: UnitOfWork, by: Acting, draft: RoundDraft, label: Label) -> Rou
             field="deadline",
         )
     methods = check_methods(draft.methods)
+    kind = _choice(draft.kind, ROUND_KINDS, "kind")
     items = _items(draft.items, methods.assigned_method)
     coordinator = _coordinator(uow, by, draft.coordinator, project.id)
     labs = _laboratories(uow, draft.laboratories)
@@ -245,6 +247,7 @@ def open_in(uow: UnitOfWork, by: Acting, draft: RoundDraft, label: Label) -> Rou
         opened_by=by.person_id if isinstance(by, Principal) else None,
         opened_at=uow.now,
         closed_at=None,
+        kind=kind,
     )
     uow.session.add(row)
     uow.session.flush()
@@ -290,6 +293,7 @@ def open_in(uow: UnitOfWork, by: Acting, draft: RoundDraft, label: Label) -> Rou
             },
             "reveal_identities": draft.reveal_identities,
             "label": row.label_json,
+            "kind": kind,
         },
     )
     return row
@@ -408,6 +412,7 @@ def round_view(session: Session, row: RoundRow, policy: PolicyService, who: View
         my_code=mine,
         is_coordinator=is_coordinator,
         submitted=submitted,
+        kind=row.kind or "proficiency",
     )
 
 

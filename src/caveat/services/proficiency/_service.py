@@ -353,7 +353,10 @@ class ProficiencyService(Workflows):
                 now=uow.now,
             )
             require_move(ROUND, "close", RoundStatus(row.status), subject=f"round {row.title!r}")
-            data = _evaluation.close_in(uow, row, _rounds.items_of(uow.session, row.id))
+            if self._is_precision_study(row):
+                data = self._close_precision_study(uow, row)
+            else:
+                data = _evaluation.close_in(uow, row, _rounds.items_of(uow.session, row.id))
             data.update(self._closing_records(uow, row))
             row.status = RoundStatus.CLOSED.value
             row.closed_at = uow.now

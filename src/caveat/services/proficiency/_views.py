@@ -75,6 +75,8 @@ class RoundDraft:
     coordinator: str | None = None  # default: whoever opens it (a person)
     methods: Methods = field(default_factory=Methods)
     reveal_identities: bool = False
+    # "proficiency" (ISO 13528 scores at close) or "precision_study" (ISO 5725-2 at close)
+    kind: str = "proficiency"
 
 
 @dataclass(frozen=True, slots=True)
@@ -177,6 +179,7 @@ class Round:
     my_code: str | None
     is_coordinator: bool
     submitted: int | None
+    kind: str = "proficiency"  # or "precision_study"
 
 
 @dataclass(frozen=True, slots=True)

@@ -72,3 +72,62 @@ class RoundWorkflow:
     checks: tuple[ItemCheck, ...] = ()
     failing: tuple[str, ...] = ()
     unchecked: tuple[str, ...] = ()
+    precision: tuple[PrecisionLevel, ...] = ()  # a closed precision study's levels
+
+
+@dataclass(frozen=True, slots=True)
+class PrecisionCell:
+    """One laboratory's cell at one level of a precision study, as the caller may read
+    it: count, mean, standard deviation, Mandel's h and k, and its flag (correct,
+    straggler or outlier)."""
+
+    submission_id: str
+    laboratory: str
+    code: str
+    own: bool
+    count: int
+    mean: float
+    sd: float | None
+    mandel_h: float | None
+    mandel_k: float | None
+    flag: str
+
+
+@dataclass(frozen=True, slots=True)
+class PrecisionTest:
+    """One test of ISO 5725-2's iterative procedure, in the order it ran."""
+
+    kind: str
+    laboratories: tuple[str, ...]  # codes
+    statistic: float
+    critical_straggler: float  # 5 %
+    critical_outlier: float  # 1 %
+    flag: str
+    clause: str
+
+
+@dataclass(frozen=True, slots=True)
+class PrecisionLevel:
+    """What closing a precision study computed for one level (ISO 5725-2 7.3, 7.4):
+    s_r, s_L, s_R, r and R without the outliers (``all_*``: with every laboratory)."""
+
+    item_id: str
+    item: str
+    laboratories: int
+    general_mean: float
+    s_r: float
+    s_L: float  # noqa: N815 (the standard's symbol)
+    s_R: float  # noqa: N815
+    r: float
+    R: float
+    all_s_r: float
+    all_s_R: float  # noqa: N815
+    outliers: tuple[str, ...]
+    stragglers: tuple[str, ...]
+    mandel_h_critical: tuple[float, float]
+    mandel_k_critical: tuple[float, float] | None
+    tests: tuple[PrecisionTest, ...]
+    cells: tuple[PrecisionCell, ...]
+    withheld: int
+    notes: tuple[str, ...]
+    record: str  # the stored JSON

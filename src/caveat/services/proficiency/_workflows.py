@@ -1,6 +1,7 @@
 """The proficiency service's workflows beside submitting and closing (issue 19, ADR 0024
 addendum): replacing a result while the round is open, with its history; declaring the
-procedure version a laboratory follows; the items' homogeneity and stability checks.
+procedure version a laboratory follows; the items' homogeneity and stability checks;
+closing a precision study (ISO 5725-2) and reading what it computed.
 
 ``ProficiencyService`` takes these methods from :class:`Workflows`, which leans on the
 service's own unit of work, policy, catalogue and helpers (declared below for the type
@@ -11,6 +12,7 @@ with its ledger event.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from caveat.domain.permissions import Act, Target
@@ -20,6 +22,7 @@ from caveat.services.kernel.uow import CallContext
 from caveat.services.proficiency import (
     _checks,
     _declarations,
+    _precision_study,
     _resubmission,
     _rounds,
     _submissions,
@@ -28,6 +31,7 @@ from caveat.services.proficiency._access import visible_round
 from caveat.services.proficiency._views import ResultDraft, Round, Submission
 from caveat.services.proficiency._workflow_views import (
     ItemCheck,
+    PrecisionLevel,
     RoundWorkflow,
     SubmissionVersion,
     VersionChoice,
@@ -146,9 +150,13 @@ class Workflows:
 
     # -- the round page's view of the workflows ---------------------------------------
 
-    def workflow(self, by: Principal, round_id: str) -> RoundWorkflow:
+    def workflow(
+        self, by: Principal, round_id: str, ctx: CallContext | None = None
+    ) -> RoundWorkflow:
         """What the round page shows beside results and scores: the versions of the
-        round's procedure the caller may declare."""
+        round's procedure the caller may declare, the items' checks (failing and missing
+        ones named) and, with ``ctx`` (reading others' cells is recorded under it), a
+        closed precision study's levels."""
         authorize(by, Act.PROFICIENCY_READ)
         with self._uow.read() as session:
             who = self._viewer(session, by)
@@ -159,13 +167,16 @@ class Workflows:
             )
             checks = _checks.checks_of(session, row)
             flags = _checks.summary(session, row)
-            return RoundWorkflow(
+            shown = RoundWorkflow(
                 row.id,
                 versions,
                 tuple(checks),
                 tuple(flags["failing"]),
                 tuple(flags["unchecked"]),
             )
+        if ctx is None or not self._is_precision_study(row):
+            return shown
+        return replace(shown, precision=self.precision(by, ctx, round_id))
 
     # -- homogeneity and stability of the items (ISO 13528 Annex B) --------------------
 
@@ -229,3 +240,28 @@ class Workflows:
         with self._uow.read() as session:
             row = visible_round(session, self._viewer(session, by), round_id)
             return _checks.checks_of(session, row)
+
+    # -- precision studies (ISO 5725-2) ------------------------------------------------
+
+    @staticmethod
+    def _is_precision_study(row: RoundRow) -> bool:
+        return row.kind == _precision_study.PRECISION_STUDY
+
+    def _close_precision_study(self, uow: UnitOfWork, row: RoundRow) -> dict[str, Any]:
+        """A precision study's close: every level screened and estimated and stored; the
+        close event's data (the caller moves the round and records it)."""
+        return _precision_study.close_in(uow, row)
+
+    def precision(
+        self, by: Principal, ctx: CallContext, round_id: str
+    ) -> tuple[PrecisionLevel, ...]:
+        """What closing a precision study computed, per level (nothing before close),
+        with the laboratories' cells the caller may read; reading others' is recorded."""
+        authorize(by, Act.PROFICIENCY_READ)
+        with self._uow.read() as session:
+            row = visible_round(session, self._viewer(session, by), round_id)
+            found = _precision_study.levels(session, self._viewer(session, by), row)
+        others = [c.submission_id for level in found for c in level.cells if not c.own]
+        if others:
+            self._record_read(by, ctx, round_id, others)
+        return found

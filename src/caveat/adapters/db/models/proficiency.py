@@ -84,6 +84,11 @@ class RoundRow(Base):
     opened_by: Mapped[str | None] = mapped_column(ForeignKey("people.id"))
     opened_at: Mapped[datetime] = mapped_column(UTCDateTime())
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # proficiency (ISO 13528 scores at close) or precision_study (ISO 5725-2: s_r, s_L,
+    # s_R, r, R with the outlier screening at close); migration 0024.
+    kind: Mapped[str] = mapped_column(
+        String(20), default="proficiency", server_default="proficiency"
+    )
 
 
 class RoundItemRow(Base):
@@ -230,3 +235,26 @@ class ItemCheckRow(Base):
     outcome_json: Mapped[str] = mapped_column(Text)
     recorded_by: Mapped[str] = mapped_column(ForeignKey("people.id"))
     recorded_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class PrecisionResultRow(Base):
+    """What closing a precision study computed for one level (item): ISO 5725-2's
+    repeatability and reproducibility without the statistical outliers, and in
+    ``screening_json`` every test of the iterative procedure (Cochran, Grubbs single and
+    double), Mandel's h and k, the cells, and the estimates with every laboratory."""
+
+    __tablename__ = "proficiency_precision_results"
+    item_id: Mapped[str] = mapped_column(ForeignKey("proficiency_round_items.id"), primary_key=True)
+    round_id: Mapped[str] = mapped_column(ForeignKey("proficiency_rounds.id"), index=True)
+    laboratories: Mapped[int] = mapped_column(Integer)
+    general_mean: Mapped[float] = mapped_column(Float)
+    # s_r, s_L, s_R (named in words: SQLite's column names ignore case)
+    repeatability_sd: Mapped[float] = mapped_column(Float)
+    between_laboratory_sd: Mapped[float] = mapped_column(Float)
+    reproducibility_sd: Mapped[float] = mapped_column(Float)
+    repeatability_limit: Mapped[float] = mapped_column(Float)
+    reproducibility_limit: Mapped[float] = mapped_column(Float)
+    outliers_json: Mapped[str] = mapped_column(Text)  # laboratory codes
+    stragglers_json: Mapped[str] = mapped_column(Text)
+    screening_json: Mapped[str] = mapped_column(Text)
+    computed_at: Mapped[datetime] = mapped_column(UTCDateTime())

@@ -259,8 +259,8 @@ class Workflows:
         with the laboratories' cells the caller may read; reading others' is recorded."""
         authorize(by, Act.PROFICIENCY_READ)
         with self._uow.read() as session:
-            row = visible_round(session, self._viewer(session, by), round_id)
-            found = _precision_study.levels(session, self._viewer(session, by), row)
+            who = self._viewer(session, by)
+            found = _precision_study.levels(session, who, visible_round(session, who, round_id))
         others = [c.submission_id for level in found for c in level.cells if not c.own]
         if others:
             self._record_read(by, ctx, round_id, others)

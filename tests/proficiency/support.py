@@ -92,6 +92,7 @@ class Trials:
         reveal: bool = False,
         label: str = "UNCLASSIFIED",
         days: int = 14,
+        kind: str = "proficiency",
     ) -> Round:
         return self.node.proficiency.open_round(
             self.principal("pam"),
@@ -106,6 +107,7 @@ class Trials:
                 label=label,
                 methods=methods or Methods(),
                 reveal_identities=reveal,
+                kind=kind,
             ),
         )
 

@@ -149,9 +149,12 @@ def open_round(
     reveal_identities: Annotated[
         bool, typer.Option(help="show laboratories by name after close, not by code")
     ] = False,
+    kind: Annotated[
+        str, typer.Option(help="proficiency (ISO 13528) or precision_study (ISO 5725-2)")
+    ] = "proficiency",
     json_: JsonOpt = False,
 ) -> None:
-    """Open a proficiency round (programme managers)."""
+    """Open a proficiency round or precision study (programme managers)."""
     with errors(json_), _client() as client:
         when = datetime.fromisoformat(deadline.replace("Z", "+00:00"))
         made = client.proficiency.open_round(
@@ -169,6 +172,7 @@ def open_round(
                 "sigma_value": sigma_value,
             },
             reveal_identities=reveal_identities,
+            kind=kind,
         )
         show(made, json_, lambda: out.print(f"round {made['id']}: {made['title']} (open)"))
 
@@ -184,6 +188,9 @@ def submit(
     replicate: Annotated[list[float] | None, typer.Option(help="a replicate (repeat)")] = None,
     notes: Annotated[str, typer.Option(help="method notes")] = "",
     label: Annotated[str | None, typer.Option(help="default: the round's label")] = None,
+    procedure_version: Annotated[
+        str | None, typer.Option(help="the procedure version your laboratory followed")
+    ] = None,
     json_: JsonOpt = False,
 ) -> None:
     """Submit your laboratory's result for one item."""
@@ -197,8 +204,204 @@ def submit(
             "replicates": replicate or [],
             "notes": notes,
         }
-        made = client.proficiency.submit(round_id, [result], label=label)
+        made = client.proficiency.submit(
+            round_id, [result], label=label, procedure_version=procedure_version
+        )
         show(made, json_, lambda: _submissions_table(made))
+
+
+@proficiency.command("resubmit")
+def resubmit(
+    round_id: Annotated[str, typer.Argument(metavar="ROUND")],
+    item: Annotated[str, typer.Option(help="the test item")],
+    value: Annotated[float, typer.Option(help="the corrected result")],
+    unit: Annotated[str, typer.Option(help="its unit (converted to the procedure's)")],
+    u: Annotated[float | None, typer.Option("--u", help="standard uncertainty")] = None,
+    k: Annotated[float | None, typer.Option("--k", help="coverage factor")] = None,
+    replicate: Annotated[list[float] | None, typer.Option(help="a replicate (repeat)")] = None,
+    notes: Annotated[str, typer.Option(help="method notes")] = "",
+    label: Annotated[
+        str | None, typer.Option(help="default: the result's; may tighten, never loosen")
+    ] = None,
+    json_: JsonOpt = False,
+) -> None:
+    """Replace your laboratory's result for one item while the round is open (the
+    replaced revision is kept as history)."""
+    with errors(json_), _client() as client:
+        result: dict[str, Any] = {
+            "item": item,
+            "value": value,
+            "unit": unit,
+            "standard_uncertainty": u,
+            "coverage_factor": k,
+            "replicates": replicate or [],
+            "notes": notes,
+        }
+        made = client.proficiency.resubmit(round_id, result, label=label)
+        show(made, json_, lambda: _submissions_table([made]))
+
+
+@proficiency.command("history")
+def history(
+    submission: Annotated[str, typer.Argument(metavar="SUBMISSION", help="a result's id")],
+    json_: JsonOpt = False,
+) -> None:
+    """Every revision of a result you may read, oldest first."""
+    with errors(json_), _client() as client:
+        found = client.proficiency.submission_history(submission)
+        show(
+            found,
+            json_,
+            lambda: table(
+                "Revisions",
+                ["revision", "value", "u", "reported", "submitted by", "at", "replaced by"],
+                [
+                    (
+                        f"{v['revision']}{' (current)' if v['current'] else ''}",
+                        _number(v["value"]),
+                        _number(v["standard_uncertainty"]),
+                        f"{_number(v['reported_value'])} {v['reported_unit']}",
+                        v["submitted_by"],
+                        v["submitted_at"],
+                        v["replaced_by"],
+                    )
+                    for v in found
+                ],
+            ),
+        )
+
+
+@proficiency.command("declare")
+def declare(
+    round_id: Annotated[str, typer.Argument(metavar="ROUND")],
+    version: Annotated[str, typer.Option(help="the procedure version's id")],
+    json_: JsonOpt = False,
+) -> None:
+    """Declare which version of the round's procedure your laboratory follows (another
+    version than the round's is recorded and flagged)."""
+    with errors(json_), _client() as client:
+        made = client.proficiency.declare_procedure(round_id, version)
+        mine = next((lab for lab in made["laboratories"] if lab["own"]), None)
+        flag = " (not the round's version: flagged)" if mine and mine["deviates"] else ""
+        show(
+            made,
+            json_,
+            lambda: out.print(
+                f"{made['my_code']} follows version {mine and mine['declared_version']}{flag}"
+            ),
+        )
+
+
+def _series(text: str, name: str) -> list[float]:
+    try:
+        return [float(p) for p in text.replace(",", ";").split(";") if p.strip()]
+    except ValueError:
+        raise typer.BadParameter(f"{name}: numbers separated by ;") from None
+
+
+def _checks_table(found: dict[str, Any]) -> None:
+    table(
+        "Item checks (ISO 13528 Annex B)",
+        ["item", "kind", "outcome", "statistic", "criterion", "sigma_pt", "in force"],
+        [
+            (
+                c["item"],
+                c["kind"],
+                "pass" if c["passed"] else "FAIL",
+                f"{c['statistic_name']} = {_number(c['statistic'])}",
+                _number(c["criterion"]),
+                _number(c["sigma_pt"]),
+                "yes" if c["in_force"] else "",
+            )
+            for c in found["checks"]
+        ],
+    )
+    for flag in found["failing"]:
+        out.print(f"failing: {flag}")
+
+
+@proficiency.command("check-homogeneity")
+def check_homogeneity(
+    round_id: Annotated[str, typer.Argument(metavar="ROUND")],
+    item: Annotated[str, typer.Option(help="the round's item")],
+    row: Annotated[
+        list[str], typer.Option(help="one test item's replicates, separated by ; (repeat)")
+    ],
+    sigma_pt: Annotated[float | None, typer.Option(help="default: the round's")] = None,
+    json_: JsonOpt = False,
+) -> None:
+    """Record a homogeneity check (the coordinator): s_s against 0.3 sigma_pt."""
+    results = [_series(r, "row") for r in row]
+    with errors(json_), _client() as client:
+        made = client.proficiency.record_homogeneity(round_id, item, results, sigma_pt=sigma_pt)
+        show(made, json_, lambda: _checks_table({"checks": [made], "failing": []}))
+
+
+@proficiency.command("check-stability")
+def check_stability(
+    round_id: Annotated[str, typer.Argument(metavar="ROUND")],
+    item: Annotated[str, typer.Option(help="the round's item")],
+    before: Annotated[str, typer.Option(help="results before, separated by ;")],
+    after: Annotated[str, typer.Option(help="results after, separated by ;")],
+    sigma_pt: Annotated[float | None, typer.Option(help="default: the round's")] = None,
+    json_: JsonOpt = False,
+) -> None:
+    """Record a stability check (the coordinator): |mean before - mean after| against
+    0.3 sigma_pt."""
+    first, second = _series(before, "before"), _series(after, "after")
+    with errors(json_), _client() as client:
+        made = client.proficiency.record_stability(round_id, item, first, second, sigma_pt=sigma_pt)
+        show(made, json_, lambda: _checks_table({"checks": [made], "failing": []}))
+
+
+@proficiency.command("checks")
+def checks(
+    round_id: Annotated[str, typer.Argument(metavar="ROUND")], json_: JsonOpt = False
+) -> None:
+    """The round's homogeneity and stability checks, failing ones named."""
+    with errors(json_), _client() as client:
+        found = client.proficiency.workflow(round_id)
+        show(found, json_, lambda: _checks_table(found))
+
+
+@proficiency.command("precision")
+def precision(
+    round_id: Annotated[str, typer.Argument(metavar="ROUND")], json_: JsonOpt = False
+) -> None:
+    """A closed precision study's statistics per level (ISO 5725-2): s_r, s_L, s_R, r, R,
+    outliers and stragglers, the laboratories' cells with Mandel's h and k."""
+    with errors(json_), _client() as client:
+        found = client.proficiency.precision(round_id)
+
+        def tables() -> None:
+            if not found:
+                out.print("no precision statistics: not a closed precision study")
+            for level in found:
+                out.print(
+                    f"{level['item']}: s_r = {_number(level['s_r'])}, "
+                    f"s_L = {_number(level['s_L'])}, s_R = {_number(level['s_R'])}, "
+                    f"r = {_number(level['r'])}, R = {_number(level['R'])}; outliers: "
+                    f"{', '.join(level['outliers']) or 'none'}; stragglers: "
+                    f"{', '.join(level['stragglers']) or 'none'}"
+                )
+                table(
+                    f"Cells, {level['item']}",
+                    ["laboratory", "n", "mean", "sd", "h", "k", "flag"],
+                    [
+                        (
+                            c["laboratory"],
+                            c["count"],
+                            _number(c["mean"]),
+                            _number(c["sd"]),
+                            _number(c["mandel_h"]),
+                            _number(c["mandel_k"]),
+                            c["flag"],
+                        )
+                        for c in level["cells"]
+                    ],
+                )
+
+        show(found, json_, tables)
 
 
 @proficiency.command("upload")

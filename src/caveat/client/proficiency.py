@@ -53,11 +53,69 @@ class Proficiency:
         return dict(self._call("POST", "/rounds", json=body))
 
     def submit(
-        self, round_id: str, results: Sequence[dict[str, Any]], *, label: str | None = None
+        self,
+        round_id: str,
+        results: Sequence[dict[str, Any]],
+        *,
+        label: str | None = None,
+        procedure_version: str | None = None,
     ) -> list[dict[str, Any]]:
-        """POST /rounds/{id}/submissions: your laboratory's results, all or none."""
-        body = {"results": list(results), "label": label}
+        """POST /rounds/{id}/submissions: your laboratory's results, all or none (and,
+        with ``procedure_version``, the procedure version it followed)."""
+        body: dict[str, Any] = {"results": list(results), "label": label}
+        if procedure_version is not None:
+            body["procedure_version"] = procedure_version
         return list(self._call("POST", f"/rounds/{round_id}/submissions", json=body))
+
+    def resubmit(
+        self, round_id: str, result: dict[str, Any], *, label: str | None = None
+    ) -> dict[str, Any]:
+        """PUT /rounds/{id}/submissions: replace your laboratory's result for one item
+        while the round is open (the label may tighten, never loosen)."""
+        body = {"result": result, "label": label}
+        return dict(self._call("PUT", f"/rounds/{round_id}/submissions", json=body))
+
+    def submission_history(self, submission_id: str) -> list[dict[str, Any]]:
+        """GET /submissions/{id}/history: every revision of a result you may read."""
+        return list(self._call("GET", f"/submissions/{submission_id}/history"))
+
+    def declare_procedure(self, round_id: str, procedure_version: str) -> dict[str, Any]:
+        """POST /rounds/{id}/declaration: the procedure version your laboratory follows."""
+        body = {"procedure_version": procedure_version}
+        return dict(self._call("POST", f"/rounds/{round_id}/declaration", json=body))
+
+    def record_homogeneity(
+        self,
+        round_id: str,
+        item: str,
+        results: Sequence[Sequence[float]],
+        *,
+        sigma_pt: float | None = None,
+    ) -> dict[str, Any]:
+        """POST /rounds/{id}/checks/homogeneity (the coordinator): g rows of m replicates."""
+        body = {"item": item, "results": [list(r) for r in results], "sigma_pt": sigma_pt}
+        return dict(self._call("POST", f"/rounds/{round_id}/checks/homogeneity", json=body))
+
+    def record_stability(
+        self,
+        round_id: str,
+        item: str,
+        before: Sequence[float],
+        after: Sequence[float],
+        *,
+        sigma_pt: float | None = None,
+    ) -> dict[str, Any]:
+        """POST /rounds/{id}/checks/stability (the coordinator): results before and after."""
+        body = {"item": item, "before": list(before), "after": list(after), "sigma_pt": sigma_pt}
+        return dict(self._call("POST", f"/rounds/{round_id}/checks/stability", json=body))
+
+    def precision(self, round_id: str) -> list[dict[str, Any]]:
+        """GET /rounds/{id}/precision: a closed precision study's statistics per level."""
+        return list(self._call("GET", f"/rounds/{round_id}/precision"))
+
+    def workflow(self, round_id: str) -> dict[str, Any]:
+        """GET /rounds/{id}/workflow: checks (failing ones named), declarable versions."""
+        return dict(self._call("GET", f"/rounds/{round_id}/workflow"))
 
     def upload(
         self, round_id: str, filename: str, content: bytes, *, label: str | None = None

@@ -1232,8 +1232,9 @@ class ErrorCode(StrEnum):
     EDIT_LOOSENS_LABEL = (
         "edit_loosens_label",
         ErrorKind.DENIED,
-        "An edit keeps the message's label or tightens it; a looser label is a release and "
-        "goes through the release workflow.",
+        "An edit (of a message, or a laboratory's replaced proficiency result) keeps the "
+        "label or tightens it; a looser label is a release and goes through the release "
+        "workflow.",
     )
     LABEL_ABOVE_READER = (
         "label_above_reader",
@@ -1485,6 +1486,12 @@ class ErrorCode(StrEnum):
         ErrorKind.NOT_FOUND,
         "No such proficiency round (or none you may see: rounds are their project's).",
     )
+    UNKNOWN_SUBMISSION = (
+        "unknown_submission",
+        ErrorKind.NOT_FOUND,
+        "No such proficiency result (or none you may read: another laboratory's stays "
+        "blind until the round closes).",
+    )
     UNKNOWN_PLOT = (
         "unknown_plot",
         ErrorKind.NOT_FOUND,
@@ -1551,7 +1558,13 @@ class ErrorCode(StrEnum):
     ALREADY_SUBMITTED = (
         "already_submitted",
         ErrorKind.CONFLICT,
-        "Your laboratory has submitted a result for this item already (one per item).",
+        "Your laboratory has submitted a result for this item already (one per item); "
+        "replace it instead while the round is open.",
+    )
+    NOTHING_TO_REPLACE = (
+        "nothing_to_replace",
+        ErrorKind.CONFLICT,
+        "Your laboratory has no result for this item to replace (submit one first).",
     )
     ROUND_NOT_EVALUABLE = (
         "round_not_evaluable",

@@ -329,6 +329,27 @@ _TYPES = [
         "someone read other laboratories' results of a round (one event per request)",
     ),
     EventType(
+        "proficiency.result_replaced",
+        1,
+        "proficiency_round",
+        "a laboratory replaced its result for an item while the round was open (the "
+        "replaced revision kept as history)",
+    ),
+    EventType(
+        "proficiency.procedure_declared",
+        1,
+        "proficiency_round",
+        "a laboratory declared which procedure version it follows in a round (flagged when "
+        "it is not the round's)",
+    ),
+    EventType(
+        "proficiency.item_check_recorded",
+        1,
+        "proficiency_round",
+        "the coordinator recorded a homogeneity or stability check of a round's items "
+        "(ISO 13528 Annex B) and its outcome",
+    ),
+    EventType(
         "plan.work_package_added",
         1,
         "project",

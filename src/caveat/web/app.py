@@ -29,6 +29,7 @@ from caveat.web.routes import (
     plans,
     policy,
     proficiency,
+    proficiency_workflows,
     programmes,
     releases,
 )
@@ -99,6 +100,7 @@ def install_web(app: FastAPI) -> None:
         federation.router,
         intel.router,
         proficiency.router,
+        proficiency_workflows.router,
         discussions.router,
         plans.router,
         channels.router,

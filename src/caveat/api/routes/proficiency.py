@@ -95,6 +95,11 @@ class RoundIn(Strict):
     coordinator: str | None = Field(None, max_length=120)
     methods: MethodsIn = Field(default_factory=MethodsIn)
     reveal_identities: bool = False
+    kind: str = Field(
+        "proficiency",
+        max_length=20,
+        description="proficiency (ISO 13528 scores) or precision_study (ISO 5725-2)",
+    )
 
 
 class ResultIn(Strict):
@@ -110,6 +115,9 @@ class ResultIn(Strict):
 class SubmissionIn(Strict):
     results: list[ResultIn] = Field(min_length=1, max_length=50)
     label: str | None = Field(None, max_length=2000, description="default: the round's label")
+    procedure_version: str | None = Field(
+        None, max_length=36, description="the procedure version your laboratory followed"
+    )
 
 
 class UploadIn(Strict):
@@ -164,6 +172,10 @@ class LaboratoryOut(BaseModel):
     name: str = Field(description="the code, or code and name where the caller may know it")
     organisation_id: str | None
     own: bool
+    declared_version: int | None = Field(
+        None, description="the procedure version it declared (blind until close)"
+    )
+    deviates: bool = Field(False, description="it declared a version other than the round's")
 
 
 class MethodsOut(BaseModel):
@@ -197,6 +209,7 @@ class RoundOut(BaseModel):
     my_code: str | None
     is_coordinator: bool
     submitted: int | None
+    kind: str = "proficiency"
 
 
 class SubmissionOut(BaseModel):
@@ -220,6 +233,7 @@ class SubmissionOut(BaseModel):
     submitted_by: str
     submitted_at: datetime
     marking: str
+    revision: int = 1
 
 
 class ScoreOut(BaseModel):
@@ -240,6 +254,8 @@ class ScoreOut(BaseModel):
     mandel_h: float | None
     mandel_k: float | None
     marking: str
+    declared_version: int | None = None
+    deviates: bool = False
 
 
 class ItemResultsOut(BaseModel):
@@ -336,13 +352,19 @@ def _round(r: Round) -> RoundOut:
         ],
         laboratories=[
             LaboratoryOut(
-                code=lab.code, name=lab.name, organisation_id=lab.organisation_id, own=lab.own
+                code=lab.code,
+                name=lab.name,
+                organisation_id=lab.organisation_id,
+                own=lab.own,
+                declared_version=lab.declared_version,
+                deviates=lab.deviates,
             )
             for lab in r.laboratories
         ],
         my_code=r.my_code,
         is_coordinator=r.is_coordinator,
         submitted=r.submitted,
+        kind=r.kind,
     )
 
 
@@ -368,6 +390,7 @@ def _submission(s: Submission) -> SubmissionOut:
         submitted_by=s.submitted_by,
         submitted_at=s.submitted_at,
         marking=s.marking,
+        revision=s.revision,
     )
 
 
@@ -390,6 +413,8 @@ def _score(s: LabScore) -> ScoreOut:
         mandel_h=s.mandel_h,
         mandel_k=s.mandel_k,
         marking=s.marking,
+        declared_version=s.declared_version,
+        deviates=s.deviates,
     )
 
 
@@ -511,6 +536,7 @@ def open_round(body: RoundIn, principal: CurrentPrincipal, node: NodeDep, ctx: C
             m.en_boundary,
         ),
         reveal_identities=body.reveal_identities,
+        kind=body.kind,
     )
     return _round(node.proficiency.open_round(principal, ctx, draft))
 
@@ -547,7 +573,14 @@ def submit(
         )
         for r in body.results
     ]
-    made = node.proficiency.submit(principal, ctx, round_id, drafts, label=body.label)
+    made = node.proficiency.submit(
+        principal,
+        ctx,
+        round_id,
+        drafts,
+        label=body.label,
+        procedure_version=body.procedure_version,
+    )
     return [_submission(s) for s in made]
 
 

@@ -137,6 +137,7 @@ class Act(StrEnum):
     PROFICIENCY_SUBMIT = "proficiency.submit"  # a laboratory's results
     PROFICIENCY_READ = "proficiency.read"  # procedures, rounds, one's own laboratory's results
     PROFICIENCY_RESULT_READ = "proficiency.result_read"  # a laboratory's submission and scores
+    PROFICIENCY_ITEM_CHECK = "proficiency.item_check"  # homogeneity/stability of the items
     # discussions: labelled messages per project and per artifact (issue 21)
     DISCUSSION_READ = "discussion.read"
     DISCUSSION_POST = "discussion.post"  # start a discussion or post a message
@@ -351,6 +352,7 @@ PERMISSIONS: dict[Act, Permission] = {
     Act.PROFICIENCY_SUBMIT: _p(W, OWN_ORGANISATION),
     Act.PROFICIENCY_READ: _p(RD, PERSON),
     Act.PROFICIENCY_RESULT_READ: _p(RD, any_of(OWN_ORGANISATION, COORDINATOR, ROUND_CLOSED)),
+    Act.PROFICIENCY_ITEM_CHECK: _p(W, COORDINATOR),
     # -- discussions (issue 21): any signed-in person reads and posts where the policy lets
     #    them (need-to-know, each message's label); only the author edits a message, and
     #    the service refuses an edit that loosens its label (loosening is a release).

@@ -17,6 +17,7 @@ from caveat.services.proficiency._rounds import (
     ASSIGNED_METHODS,
     EN_BOUNDARIES,
     ROBUST_METHODS,
+    ROUND_KINDS,
     SIGMA_METHODS,
 )
 from caveat.services.proficiency._service import ProficiencyService
@@ -39,6 +40,15 @@ from caveat.services.proficiency._views import (
     RowError,
     Submission,
 )
+from caveat.services.proficiency._workflow_views import (
+    ItemCheck,
+    PrecisionCell,
+    PrecisionLevel,
+    PrecisionTest,
+    RoundWorkflow,
+    SubmissionVersion,
+    VersionChoice,
+)
 
 __all__ = [
     "ASSIGNED_METHODS",
@@ -46,13 +56,18 @@ __all__ = [
     "EN_BOUNDARIES",
     "MAX_FILE_BYTES",
     "ROBUST_METHODS",
+    "ROUND_KINDS",
     "SIGMA_METHODS",
+    "ItemCheck",
     "ItemDraft",
     "ItemResults",
     "LabScore",
     "Laboratory",
     "Methods",
     "Plots",
+    "PrecisionCell",
+    "PrecisionLevel",
+    "PrecisionTest",
     "Procedure",
     "ProcedureDraft",
     "ProcedureVersion",
@@ -62,6 +77,9 @@ __all__ = [
     "RoundDraft",
     "RoundItem",
     "RoundResults",
+    "RoundWorkflow",
     "RowError",
     "Submission",
+    "SubmissionVersion",
+    "VersionChoice",
 ]

@@ -26,6 +26,7 @@ from caveat.domain.errors import Conflict
 from caveat.services.kernel.records import canonical
 from caveat.services.kernel.uow import UnitOfWork
 from caveat.services.proficiency._access import Viewer, label_of, marking
+from caveat.services.proficiency._declarations import declarations
 from caveat.services.proficiency._submissions import DEFAULT_COVERAGE, Stored, readable, stored
 from caveat.services.proficiency._views import ItemResults, LabScore
 
@@ -293,6 +294,7 @@ def item_results(session: Session, who: Viewer, round_row: RoundRow) -> tuple[It
         for s in session.scalars(select(ScoreRow).where(ScoreRow.round_id == round_row.id))
     }
     visible, _ = readable(session, who, round_row)
+    declared = declarations(session, round_row)
     counted: dict[str, int] = {}
     for entry in stored(session, round_row):
         counted[entry.item.id] = counted.get(entry.item.id, 0) + 1
@@ -337,6 +339,12 @@ def item_results(session: Session, who: Viewer, round_row: RoundRow) -> tuple[It
                     mandel_k=s.mandel_k,
                     label=label,
                     marking=marking(label, who.policy),
+                    declared_version=(
+                        declared[e.organisation.id].version
+                        if e.organisation.id in declared
+                        else None
+                    ),
+                    deviates=e.organisation.id in declared and declared[e.organisation.id].deviates,
                 )
             )
         mandel = record.get("mandel")

@@ -50,6 +50,7 @@ ROBUST_METHODS = ("algorithm_a", "q_hampel", "median_niqr", "median_made")
 ASSIGNED_METHODS = ("consensus", "reference_value", "certified_value", "formulation")
 SIGMA_METHODS = ("robust_sd_of_round", "prescribed", "fitness_for_purpose")
 EN_BOUNDARIES = ("satisfactory_at_limit", "unsatisfactory_at_limit")
+ROUND_KINDS = ("proficiency", "precision_study")
 MINIMUM_LABORATORIES = 3  # ISO 13528's robust statistics need three results at least
 MAXIMUM_LABORATORIES = 2000
 MAXIMUM_ITEMS = 50
@@ -221,6 +222,7 @@ def open_in(uow: UnitOfWork, by: Acting, draft: RoundDraft, label: Label) -> Rou
             field="deadline",
         )
     methods = check_methods(draft.methods)
+    kind = _choice(draft.kind, ROUND_KINDS, "kind")
     items = _items(draft.items, methods.assigned_method)
     coordinator = _coordinator(uow, by, draft.coordinator, project.id)
     labs = _laboratories(uow, draft.laboratories)
@@ -245,6 +247,7 @@ def open_in(uow: UnitOfWork, by: Acting, draft: RoundDraft, label: Label) -> Rou
         opened_by=by.person_id if isinstance(by, Principal) else None,
         opened_at=uow.now,
         closed_at=None,
+        kind=kind,
     )
     uow.session.add(row)
     uow.session.flush()
@@ -290,6 +293,7 @@ def open_in(uow: UnitOfWork, by: Acting, draft: RoundDraft, label: Label) -> Rou
             },
             "reveal_identities": draft.reveal_identities,
             "label": row.label_json,
+            "kind": kind,
         },
     )
     return row
@@ -351,6 +355,7 @@ def round_view(session: Session, row: RoundRow, policy: PolicyService, who: View
     assert coordinator is not None
     labs = []
     mine = None
+    version_numbers: dict[str, int] = {}
     for participant, org in participants_of(session, row.id):
         own = who is not None and org.id == who.principal.person.organisation_id
         if own:
@@ -359,7 +364,18 @@ def round_view(session: Session, row: RoundRow, policy: PolicyService, who: View
             name, known = f"{participant.code} {org.short_name or org.name}", True
         else:
             name, known = who.shown(row, org, participant.code)
-        labs.append(Laboratory(participant.code, name, org.id if known else None, own))
+        declared, deviates = None, False
+        if participant.declared_version_id is not None and (
+            who is None or who.sees_results_of(row, org.id)
+        ):
+            vid = participant.declared_version_id
+            if vid not in version_numbers:
+                found = session.get(ProcedureVersionRow, vid)
+                version_numbers[vid] = found.version if found is not None else 0
+            declared, deviates = version_numbers[vid], vid != row.procedure_version_id
+        labs.append(
+            Laboratory(participant.code, name, org.id if known else None, own, declared, deviates)
+        )
     is_coordinator = who is not None and who.principal.person_id == row.coordinator_id
     submitted = None
     if who is None or is_coordinator:
@@ -396,6 +412,7 @@ def round_view(session: Session, row: RoundRow, policy: PolicyService, who: View
         my_code=mine,
         is_coordinator=is_coordinator,
         submitted=submitted,
+        kind=row.kind or "proficiency",
     )
 
 

@@ -48,10 +48,12 @@ from caveat.services.proficiency._views import (
     RoundResults,
     Submission,
 )
+from caveat.services.proficiency._workflows import Workflows
 
 
-class ProficiencyService:
-    """Standardized test and evaluation: procedures, interlaboratory rounds, scores."""
+class ProficiencyService(Workflows):
+    """Standardized test and evaluation: procedures, interlaboratory rounds, scores (the
+    workflows beside them, replacing results and the rest, in ``_workflows.py``)."""
 
     def __init__(
         self,
@@ -212,9 +214,11 @@ class ProficiencyService:
         results: Sequence[ResultDraft],
         *,
         label: str | None = None,
+        procedure_version: str | None = None,
     ) -> list[Submission]:
         """Submit the caller's laboratory's results (all or none), each a labelled
-        resource under ``label`` or else the round's."""
+        resource under ``label`` or else the round's; ``procedure_version``: the version
+        the laboratory declares it followed (recorded, flagged when not the round's)."""
         authorize(
             by,
             Act.PROFICIENCY_SUBMIT,
@@ -244,6 +248,8 @@ class ProficiencyService:
                 prepared,
                 marked or _rounds.round_label(row, self._policy),
             )
+            if procedure_version is not None:
+                self._declare_in(uow, by, who, row, lab, procedure_version)
             return self._views(uow.session, who, row, [s.id for s in stored], preparer.unit)
 
     def upload(
@@ -347,7 +353,11 @@ class ProficiencyService:
                 now=uow.now,
             )
             require_move(ROUND, "close", RoundStatus(row.status), subject=f"round {row.title!r}")
-            data = _evaluation.close_in(uow, row, _rounds.items_of(uow.session, row.id))
+            if self._is_precision_study(row):
+                data = self._close_precision_study(uow, row)
+            else:
+                data = _evaluation.close_in(uow, row, _rounds.items_of(uow.session, row.id))
+            data.update(self._closing_records(uow, row))
             row.status = RoundStatus.CLOSED.value
             row.closed_at = uow.now
             uow.record("proficiency.round_closed", by.actor(), target_id=row.id, data=data)

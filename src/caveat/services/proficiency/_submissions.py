@@ -126,8 +126,9 @@ class Preparer:
             )
         )
 
-    def prepare(self, draft: ResultDraft, where: str = "") -> Prepared:
-        """One result checked and converted; the error names the field at fault."""
+    def prepare(self, draft: ResultDraft, where: str = "", *, replacing: bool = False) -> Prepared:
+        """One result checked and converted; the error names the field at fault. With
+        ``replacing``, the laboratory's result for the item must exist (it is replaced)."""
         item = self._items.get(draft.item.strip())
         if item is None:
             raise InvalidInput(
@@ -136,7 +137,13 @@ class Preparer:
                 field=f"{where}item",
                 hint="items: " + ", ".join(sorted(self._items)),
             )
-        if item.id in self._done:
+        if replacing and item.id not in self._done:
+            raise Conflict(
+                f"your laboratory has no result for {item.name!r} to replace",
+                code="nothing_to_replace",
+                field=f"{where}item",
+            )
+        if not replacing and item.id in self._done:
             raise Conflict(
                 f"your laboratory has submitted a result for {item.name!r} already",
                 code="already_submitted",
@@ -312,4 +319,5 @@ def submission_view(
         submitted_at=sub.submitted_at,
         label=label,
         marking=marking(label, who.policy),
+        revision=sub.revision or 1,
     )

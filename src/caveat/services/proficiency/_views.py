@@ -75,6 +75,8 @@ class RoundDraft:
     coordinator: str | None = None  # default: whoever opens it (a person)
     methods: Methods = field(default_factory=Methods)
     reveal_identities: bool = False
+    # "proficiency" (ISO 13528 scores at close) or "precision_study" (ISO 5725-2 at close)
+    kind: str = "proficiency"
 
 
 @dataclass(frozen=True, slots=True)
@@ -146,6 +148,10 @@ class Laboratory:
     name: str
     organisation_id: str | None
     own: bool
+    # The procedure version it declared it follows (shown to the laboratory, the
+    # coordinator, and everyone after close); ``deviates``: not the round's version.
+    declared_version: int | None = None
+    deviates: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -173,6 +179,7 @@ class Round:
     my_code: str | None
     is_coordinator: bool
     submitted: int | None
+    kind: str = "proficiency"  # or "precision_study"
 
 
 @dataclass(frozen=True, slots=True)
@@ -200,6 +207,7 @@ class Submission:
     submitted_at: datetime
     label: Label
     marking: str
+    revision: int = 1  # 2 and more: replaced while the round was open (history kept)
 
 
 @dataclass(frozen=True, slots=True)
@@ -224,6 +232,8 @@ class LabScore:
     mandel_k: float | None
     label: Label
     marking: str
+    declared_version: int | None = None  # the procedure version the laboratory declared
+    deviates: bool = False  # it declared a version other than the round's
 
 
 @dataclass(frozen=True, slots=True)

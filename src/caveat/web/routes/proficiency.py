@@ -201,6 +201,7 @@ def _new_round(
             "sigma_method": "robust_sd_of_round",
             "sigma_value": "",
             "reveal": "",
+            "kind": "proficiency",
         },
     )
 
@@ -230,6 +231,7 @@ def open_round(
     sigma_value: Number = "",
     reveal: Annotated[str, Form(max_length=3)] = "",
     labs: Annotated[list[str] | None, Form(max_length=2000)] = None,
+    kind: Annotated[str, Form(max_length=20)] = "proficiency",
 ) -> Response:
     """Open a round; the deadline is the end of the day named (UTC)."""
     form = {
@@ -243,6 +245,7 @@ def open_round(
         "sigma_method": sigma_method,
         "sigma_value": sigma_value,
         "reveal": reveal,
+        "kind": kind,
     }
     try:
         day = forms.parse_day(deadline, "deadline")
@@ -263,6 +266,7 @@ def open_round(
                     sigma_value=_optional_number(sigma_value, "sigma_value"),
                 ),
                 reveal_identities=reveal == "on",
+                kind=kind,
             ),
         )
     except CaveatError as exc:
@@ -321,6 +325,7 @@ def _round_page(
         r=shown,
         items=results.items,
         plots=plots,
+        workflow=node.proficiency.workflow(me, round_id, ctx),
         submissions=submissions,
         can_submit=shown.status == "open" and shown.my_code is not None,
         error=error,

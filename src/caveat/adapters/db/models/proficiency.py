@@ -84,6 +84,11 @@ class RoundRow(Base):
     opened_by: Mapped[str | None] = mapped_column(ForeignKey("people.id"))
     opened_at: Mapped[datetime] = mapped_column(UTCDateTime())
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # proficiency (ISO 13528 scores at close) or precision_study (ISO 5725-2: s_r, s_L,
+    # s_R, r, R with the outlier screening at close); migration 0024.
+    kind: Mapped[str] = mapped_column(
+        String(20), default="proficiency", server_default="proficiency"
+    )
 
 
 class RoundItemRow(Base):
@@ -109,6 +114,14 @@ class ParticipantRow(Base):
     round_id: Mapped[str] = mapped_column(ForeignKey("proficiency_rounds.id"), primary_key=True)
     organisation_id: Mapped[str] = mapped_column(ForeignKey("organisations.id"), primary_key=True)
     code: Mapped[str] = mapped_column(String(8))
+    # The procedure version the laboratory declares it follows (ISO/IEC 17043 7.2: the
+    # method each participant used is recorded and reported); None until it declares.
+    # A version other than the round's is recorded and flagged, not refused (migration 0022).
+    declared_version_id: Mapped[str | None] = mapped_column(
+        ForeignKey("proficiency_procedure_versions.id")
+    )
+    declared_by: Mapped[str | None] = mapped_column(ForeignKey("people.id"))
+    declared_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
 
 class SubmissionRow(Base):
@@ -135,6 +148,9 @@ class SubmissionRow(Base):
     notes: Mapped[str] = mapped_column(Text)
     submitted_by: Mapped[str] = mapped_column(ForeignKey("people.id"))
     submitted_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    # 1 for the first result; each replacement while the round is open adds one, and the
+    # version it replaced is kept in proficiency_submission_versions (migration 0021).
+    revision: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
 
 
 class ItemResultRow(Base):
@@ -171,3 +187,74 @@ class ScoreRow(Base):
     en_verdict: Mapped[str | None] = mapped_column(String(16))
     mandel_h: Mapped[float | None] = mapped_column(Float)
     mandel_k: Mapped[float | None] = mapped_column(Float)
+
+
+class SubmissionVersionRow(Base):
+    """A result a laboratory replaced while the round was open: the submission's content
+    as it stood at ``revision``, kept so the history of a result can be read back (under
+    the same blindness rule and label as the submission itself)."""
+
+    __tablename__ = "proficiency_submission_versions"
+    __table_args__ = (
+        UniqueConstraint("submission_id", "revision", name="uq_proficiency_submission_versions"),
+    )
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    submission_id: Mapped[str] = mapped_column(ForeignKey("proficiency_submissions.id"), index=True)
+    revision: Mapped[int] = mapped_column(Integer)
+    value: Mapped[float] = mapped_column(Float)
+    standard_uncertainty: Mapped[float | None] = mapped_column(Float)
+    coverage_factor: Mapped[float | None] = mapped_column(Float)
+    replicates_json: Mapped[str] = mapped_column(Text)
+    unit: Mapped[str] = mapped_column(String(60))
+    reported_value: Mapped[float] = mapped_column(Float)
+    reported_uncertainty: Mapped[float | None] = mapped_column(Float)
+    reported_replicates_json: Mapped[str] = mapped_column(Text)
+    notes: Mapped[str] = mapped_column(Text)
+    submitted_by: Mapped[str] = mapped_column(ForeignKey("people.id"))
+    submitted_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    replaced_by: Mapped[str] = mapped_column(ForeignKey("people.id"))
+    replaced_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class ItemCheckRow(Base):
+    """A homogeneity or stability check of a round's items (ISO 13528:2022 Annex B),
+    recorded by the coordinator: the measurements, the sigma_pt checked against, and the
+    outcome the domain computed (``outcome_json``: s_x, s_w, s_s, the criteria...).
+    The latest check of each kind for an item is the one in force."""
+
+    __tablename__ = "proficiency_item_checks"
+    __table_args__ = (UniqueConstraint("round_id", "number", name="uq_proficiency_item_checks"),)
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    round_id: Mapped[str] = mapped_column(ForeignKey("proficiency_rounds.id"), index=True)
+    number: Mapped[int] = mapped_column(Integer)  # 1, 2, ... in the order recorded
+    item_id: Mapped[str] = mapped_column(ForeignKey("proficiency_round_items.id"))
+    kind: Mapped[str] = mapped_column(String(12))  # homogeneity | stability
+    measurements_json: Mapped[str] = mapped_column(Text)
+    sigma_pt: Mapped[float] = mapped_column(Float)
+    passed: Mapped[bool] = mapped_column(Boolean)
+    outcome_json: Mapped[str] = mapped_column(Text)
+    recorded_by: Mapped[str] = mapped_column(ForeignKey("people.id"))
+    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class PrecisionResultRow(Base):
+    """What closing a precision study computed for one level (item): ISO 5725-2's
+    repeatability and reproducibility without the statistical outliers, and in
+    ``screening_json`` every test of the iterative procedure (Cochran, Grubbs single and
+    double), Mandel's h and k, the cells, and the estimates with every laboratory."""
+
+    __tablename__ = "proficiency_precision_results"
+    item_id: Mapped[str] = mapped_column(ForeignKey("proficiency_round_items.id"), primary_key=True)
+    round_id: Mapped[str] = mapped_column(ForeignKey("proficiency_rounds.id"), index=True)
+    laboratories: Mapped[int] = mapped_column(Integer)
+    general_mean: Mapped[float] = mapped_column(Float)
+    # s_r, s_L, s_R (named in words: SQLite's column names ignore case)
+    repeatability_sd: Mapped[float] = mapped_column(Float)
+    between_laboratory_sd: Mapped[float] = mapped_column(Float)
+    reproducibility_sd: Mapped[float] = mapped_column(Float)
+    repeatability_limit: Mapped[float] = mapped_column(Float)
+    reproducibility_limit: Mapped[float] = mapped_column(Float)
+    outliers_json: Mapped[str] = mapped_column(Text)  # laboratory codes
+    stragglers_json: Mapped[str] = mapped_column(Text)
+    screening_json: Mapped[str] = mapped_column(Text)
+    computed_at: Mapped[datetime] = mapped_column(UTCDateTime())

@@ -25,7 +25,7 @@ def test_rounds_scores_and_plots_in_the_browser(browser: Browser, demo: Demo, sh
     page.get_by_role("link", name=scenario.PROFICIENCY_CLOSED).click()
     expect(page.get_by_role("heading", name="Sphere S-01: scores")).to_be_visible()
     plots = page.locator("svg[role=img]")
-    expect(plots).to_have_count(3)
+    expect(plots).to_have_count(5)  # results, scores, Mandel, density, control
     expect(page.get_by_role("rowheader", name="DSTL (yours)")).to_be_visible()
     expect(page.get_by_text("unsatisfactory").first).to_be_visible()
     page.screenshot(path=shots / "proficiency-round.png", full_page=True)
@@ -43,6 +43,6 @@ def test_rounds_scores_and_plots_in_the_browser(browser: Browser, demo: Demo, sh
     coordinator.get_by_role("button", name="Close and score the round").click()
     expect(coordinator.get_by_text("round closed and scored")).to_be_visible()
     page.reload()
-    expect(page.locator("svg[role=img]")).to_have_count(3)
+    expect(page.locator("svg[role=img]")).to_have_count(5)
     assert coordinator_problems == []
     assert problems == []

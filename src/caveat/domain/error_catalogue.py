@@ -1488,8 +1488,8 @@ class ErrorCode(StrEnum):
     UNKNOWN_PLOT = (
         "unknown_plot",
         ErrorKind.NOT_FOUND,
-        "The round has no such plot: no item of that id, a kind other than results, scores "
-        "or mandel, or a round not closed yet.",
+        "The round has no such plot: no item of that id, a kind other than results, scores, "
+        "mandel or density, or a round not closed yet.",
     )
     UNKNOWN_ROUND_ITEM = (
         "unknown_round_item",

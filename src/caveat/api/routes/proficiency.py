@@ -606,12 +606,18 @@ def plot(
     node: NodeDep,
     ctx: CtxDep,
 ) -> Response:
-    """One item's plot as SVG: ``results``, ``scores`` or ``mandel`` (of what you may read)."""
+    """One item's plot as SVG: ``results``, ``scores``, ``mandel`` or ``density`` (of what
+    you may read)."""
     drawn = node.proficiency.results(principal, ctx, round_id, plots=True).plots
     found = next((p for p in drawn if p.item_id == item_id), None)
     svg = None
     if found is not None:
-        svg = {"results": found.results, "scores": found.scores, "mandel": found.mandel}.get(kind)
+        svg = {
+            "results": found.results,
+            "scores": found.scores,
+            "mandel": found.mandel,
+            "density": found.density,
+        }.get(kind)
     if svg is None:
         raise NotFound(f"no {kind!r} plot of item {item_id!r}", code="unknown_plot")
     return Response(svg, media_type=SVG)

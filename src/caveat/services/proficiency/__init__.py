@@ -22,11 +22,13 @@ from caveat.services.proficiency._rounds import (
 from caveat.services.proficiency._service import ProficiencyService
 from caveat.services.proficiency._upload import COLUMNS, MAX_FILE_BYTES
 from caveat.services.proficiency._views import (
+    ControlPlot,
     ItemDraft,
     ItemResults,
     Laboratory,
     LabScore,
     Methods,
+    PairPlot,
     Plots,
     Procedure,
     ProcedureDraft,
@@ -47,11 +49,13 @@ __all__ = [
     "MAX_FILE_BYTES",
     "ROBUST_METHODS",
     "SIGMA_METHODS",
+    "ControlPlot",
     "ItemDraft",
     "ItemResults",
     "LabScore",
     "Laboratory",
     "Methods",
+    "PairPlot",
     "Plots",
     "Procedure",
     "ProcedureDraft",

@@ -27,7 +27,14 @@ from caveat.services.kernel.ports import PlotRenderer
 from caveat.services.kernel.principal import Acting, Principal
 from caveat.services.kernel.uow import CallContext, UnitOfWork, UnitOfWorkFactory
 from caveat.services.policy import CatalogueService, PolicyService
-from caveat.services.proficiency import _evaluation, _procedures, _rounds, _submissions, _upload
+from caveat.services.proficiency import (
+    _charts,
+    _evaluation,
+    _procedures,
+    _rounds,
+    _submissions,
+    _upload,
+)
 from caveat.services.proficiency._access import (
     Viewer,
     procedure_missing,
@@ -394,11 +401,18 @@ class ProficiencyService:
             row = visible_round(session, who, round_id)
             shown = _rounds.round_view(session, row, self._policy, who)
             items = _evaluation.item_results(session, who, row)
+            control = _charts.control_of(session, who, row) if plots and items else None
         drawn = tuple(self._draw(shown, item) for item in items) if plots else ()
         self._record_read(
             by, ctx, round_id, [s.submission_id for i in items for s in i.scores if not s.own]
         )
-        return RoundResults(shown, items, drawn)
+        if control is None:
+            return RoundResults(shown, items, drawn)
+        for other, ids in control.read.items():
+            if other != round_id:
+                self._record_read(by, ctx, other, ids)
+        pairs, charts = _charts.draw(self._plots, shown, items, control)
+        return RoundResults(shown, items, drawn, pairs, charts)
 
     def _draw(self, shown: Round, item: ItemResults) -> Plots:
         scores = item.scores
@@ -436,4 +450,10 @@ class ProficiencyService:
                 k=[float(v or 0.0) for v in k] if has_k else None,
                 k_critical=item.mandel_k_critical if has_k else None,
             )
-        return Plots(item.item_id, item.item, results, drawn_scores, mandel)
+        density = _charts.density_of(item)
+        drawn_density = None
+        if density is not None:
+            drawn_density = self._plots.density(
+                title=f"{title}, kernel density", unit=unit, data=density
+            )
+        return Plots(item.item_id, item.item, results, drawn_scores, mandel, drawn_density)

@@ -310,9 +310,16 @@ def _round_page(
             "results": Markup(p.results),  # noqa: S704 - SVG the server drew and cleaned
             "scores": Markup(p.scores),  # noqa: S704
             "mandel": None if p.mandel is None else Markup(p.mandel),  # noqa: S704
+            "density": None if p.density is None else Markup(p.density),  # noqa: S704
         }
         for p in results.plots
     }
+    youden = [(y.first, y.second, Markup(y.svg)) for y in results.youden]  # noqa: S704
+    control = []
+    for c in results.control:
+        for label in c.labels:
+            page.show(label)
+        control.append((c.laboratory, c.own, Markup(c.svg)))  # noqa: S704
     return render(
         request,
         "proficiency_round.html",
@@ -321,6 +328,8 @@ def _round_page(
         r=shown,
         items=results.items,
         plots=plots,
+        youden=youden,
+        control=control,
         submissions=submissions,
         can_submit=shown.status == "open" and shown.my_code is not None,
         error=error,

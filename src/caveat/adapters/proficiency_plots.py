@@ -405,7 +405,9 @@ class Drawings:
             xs = [position[p.round_id] for p in data.points]
             zs = [p.z for p in data.points]
             colours = [_verdict_colour(z, data.warning, data.action) for z in zs]
-            axes.plot(xs, zs, color=GRID, linewidth=1.0)
+            for name in dict.fromkeys(p.item for p in data.points):  # a line per item name
+                same = [(x, p.z) for x, p in zip(xs, data.points, strict=True) if p.item == name]
+                axes.plot([x for x, _ in same], [z for _, z in same], color=GRID, linewidth=1.0)
             axes.scatter(xs, zs, c=colours, s=22, zorder=3, gid="points")
             axes.axhline(0, color=INK, linewidth=0.8)
             for limit, style in ((data.warning, "--"), (data.action, "-")):

@@ -197,11 +197,13 @@ class ReportItem:
 
 @dataclass(frozen=True, slots=True)
 class ProficiencyReport:
-    """A round's report (``laboratory`` None) or one laboratory's (its name as the
-    reader sees it). ``labels`` are those of everything it shows (the round's results
-    label, the procedure version's, each result's), for the roll-up it is marked with.
-    ``constants`` are the robust algorithm's, as applied; ``en_boundary`` is the |En| = 1
-    rule (ISO 13528 or ISO/IEC 17043)."""
+    """A round's report (``laboratory`` None) or one laboratory's: its name as the
+    reader sees it and its code; the items' scores are still every one the reader may
+    read (the plots show them) and the table shows the laboratory's rows. ``labels``
+    are those of everything it shows (the round's results label, the procedure
+    version's, each result's), for the roll-up it is marked with. ``constants`` are the
+    robust algorithm's, as applied; ``en_boundary`` is the |En| = 1 rule (ISO 13528 or
+    ISO/IEC 17043)."""
 
     standard: str
     round_id: str
@@ -224,7 +226,8 @@ class ProficiencyReport:
     action_limit: float
     en_limit: float
     en_boundary: str
-    laboratory: str | None
+    laboratory: str | None  # a laboratory's report: its name as the reader sees it
+    laboratory_code: str | None
     laboratories: tuple[str, ...]
     items: tuple[ReportItem, ...]
     youden: tuple[YoudenData, ...]

@@ -10,7 +10,7 @@ laboratories' results is an event too (one per request that returned any).
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -21,9 +21,10 @@ from caveat.domain.labels import Label
 from caveat.domain.lifecycle import require_move
 from caveat.domain.lifecycles import ROUND, RoundStatus
 from caveat.domain.permissions import Act, Target
+from caveat.domain.proficiency_report import ProficiencyReport
 from caveat.services.artifacts import parse_label_text
 from caveat.services.kernel.authorize import authorize
-from caveat.services.kernel.ports import PlotRenderer
+from caveat.services.kernel.ports import PlotRenderer, ProficiencyReportRenderer
 from caveat.services.kernel.principal import Acting, Principal
 from caveat.services.kernel.uow import CallContext, UnitOfWork, UnitOfWorkFactory
 from caveat.services.policy import CatalogueService, PolicyService
@@ -31,6 +32,7 @@ from caveat.services.proficiency import (
     _charts,
     _evaluation,
     _procedures,
+    _reports,
     _rounds,
     _submissions,
     _upload,
@@ -67,11 +69,13 @@ class ProficiencyService:
         policy: PolicyService,
         catalogue: CatalogueService,
         plots: PlotRenderer,
+        reports: ProficiencyReportRenderer | None = None,
     ) -> None:
         self._uow = uow
         self._policy = policy
         self._catalogue = catalogue
         self._plots = plots
+        self._reports = reports
 
     def _label(self, text: str) -> Label:
         return parse_label_text(text, self._policy, self._uow.clock())
@@ -457,3 +461,51 @@ class ProficiencyService:
                 title=f"{title}, kernel density", unit=unit, data=density
             )
         return Plots(item.item_id, item.item, results, drawn_scores, mandel, drawn_density)
+
+    # -- reports --------------------------------------------------------------------
+
+    def report(
+        self, by: Principal, ctx: CallContext, round_id: str, *, laboratory: str | None = None
+    ) -> ProficiencyReport:
+        """The round's report (or one laboratory's, by its code) as data, from what
+        closing the round stored and under the round page's access decisions: a blind
+        round's only for its coordinator (else ``report_not_available``), other
+        laboratories under codes unless the round reveals them. Reading other
+        laboratories' results through it is recorded as any read of them."""
+        authorize(by, Act.PROFICIENCY_READ)
+        with self._uow.read() as session:
+            who = self._viewer(session, by)
+            row = visible_round(session, who, round_id)
+            shown = _rounds.round_view(session, row, self._policy, who)
+            report, reads = _reports.build(
+                session, who, row, shown, laboratory=laboratory, now=self._uow.clock()
+            )
+        for read_round, ids in reads.items():
+            self._record_read(by, ctx, read_round, ids)
+        return report
+
+    def report_document(
+        self,
+        by: Principal,
+        ctx: CallContext,
+        round_id: str,
+        *,
+        fmt: str,
+        marking: Callable[[ProficiencyReport], str],
+        laboratory: str | None = None,
+    ) -> bytes:
+        """The report as a document: ``fmt`` "pdf" or "html" (UTF-8), ``marking`` giving
+        the line every page is marked with for the report's content, as the reader
+        reads it (the roll-up of ``report.labels``)."""
+        if fmt not in ("pdf", "html"):
+            from caveat.domain.errors import InvalidInput
+
+            raise InvalidInput(
+                f"no report format {fmt!r}: pdf or html", code="invalid_input", field="format"
+            )
+        assert self._reports is not None, "the node builds the service with a report renderer"
+        report = self.report(by, ctx, round_id, laboratory=laboratory)
+        line = marking(report)
+        if fmt == "pdf":
+            return self._reports.pdf(report, marking=line)
+        return self._reports.html(report, marking=line).encode("utf-8")

@@ -16,11 +16,12 @@ from __future__ import annotations
 from datetime import UTC, datetime, time
 from typing import Annotated
 
-from fastapi import APIRouter, File, Form, Request, UploadFile
+from fastapi import APIRouter, File, Form, Query, Request, UploadFile
 from fastapi.responses import HTMLResponse, Response
 from markupsafe import Markup
 
-from caveat.domain.errors import CaveatError, InvalidInput
+from caveat.bootstrap.marking import export_marking
+from caveat.domain.errors import CaveatError, InvalidInput, NotFound
 from caveat.domain.identity import Role
 from caveat.services.kernel.principal import Principal
 from caveat.services.proficiency import (
@@ -468,3 +469,39 @@ def cancel(
         message, status = forms.refusal(exc, forms.FIXABLE)
         return _round_page(request, page, round_id, error=message, status=status)
     return forms.done(f"{BASE}/rounds/{round_id}", "round cancelled")
+
+
+# --- reports -----------------------------------------------------------------------------
+
+REPORT_TYPES = {"pdf": "application/pdf", "html": "text/html; charset=utf-8"}
+
+
+@router.get(f"{BASE}/rounds/{{round_id}}/report.{{fmt}}")
+def report(
+    request: Request,
+    page: Page,
+    round_id: str,
+    fmt: str,
+    laboratory: Annotated[str, Query(max_length=8, pattern="^[A-Za-z0-9]*$")] = "",
+) -> Response:
+    """The round's report (or one laboratory's, by its code) as PDF or HTML, through the
+    same service and access decisions as the round page, marked with the roll-up of
+    what it shows."""
+    if fmt not in REPORT_TYPES:
+        raise NotFound(f"no report format {fmt!r}", code="not_found")
+    node = node_of(request)
+    me = _principal(page)
+    body = node.proficiency.report_document(
+        me,
+        ctx_of(request),
+        round_id,
+        fmt=fmt,
+        laboratory=laboratory or None,
+        marking=lambda r: export_marking(node, me, r.labels).line,
+    )
+    name = f"proficiency-{round_id[:8]}{'-' + laboratory.upper() if laboratory else ''}.{fmt}"
+    return Response(
+        body,
+        media_type=REPORT_TYPES[fmt],
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+    )

@@ -3,8 +3,8 @@
 Built by the proficiency service from what closing a round stored (results, scores,
 the evaluation record) and only what the reader may read; drawn by adapters (SVG for
 the page, PNG inside the PDF; the report as HTML or PDF). Nothing here reads, writes or
-draws. numpy is imported inside the one function that computes (a kernel density), so
-importing this module at start-up costs nothing.
+draws. The statistics core (numpy) is imported inside the functions that compute (a
+kernel density), so importing this module at start-up costs nothing.
 """
 
 from __future__ import annotations
@@ -18,9 +18,6 @@ from caveat.domain.labels import Label
 
 STANDARD = "ISO 13528:2022"
 PRECISION_STANDARD = "ISO 5725-2:2019"
-DENSITY_POINTS = 200  # grid points of a kernel density curve
-DENSITY_REACH = 4.0  # the curve runs this many bandwidths beyond the extreme results
-SILVERMAN = 0.9  # h = 0.9 · s · p^(-1/5) (Silverman's rule of thumb)
 
 
 # -- plot data -------------------------------------------------------------------------
@@ -78,9 +75,12 @@ class ControlSeries:
 
 
 def bandwidth(values: Sequence[float], scale: float | None) -> float:
-    """Silverman's rule with a robust spread: h = 0.9 · s · p^(-1/5), where s is the
-    round's robust s* when given and positive, else the standard deviation, else (all
-    results equal) a thousandth of their magnitude (or 1 for zeros)."""
+    """Silverman's rule with the round's robust spread, h = 0.9 · s* · p^(-1/5), as the
+    statistics core draws a round's density; s* as stored at close when positive, else
+    the results' standard deviation, else (all equal) a thousandth of their magnitude
+    (or 1 for zeros), so a density is always drawable."""
+    from caveat.domain.proficiency.round_evaluation import silverman_bandwidth
+
     p = len(values)
     spread = scale if scale is not None and scale > 0 and math.isfinite(scale) else 0.0
     if spread == 0.0 and p > 1:
@@ -90,28 +90,21 @@ def bandwidth(values: Sequence[float], scale: float | None) -> float:
         spread = max(abs(v) for v in values) * 1e-3 if values else 0.0
     if spread == 0.0:
         spread = 1.0
-    return float(SILVERMAN * spread * p ** (-0.2))
+    return float(silverman_bandwidth(spread, p))
 
 
 def kernel_density(
     values: Sequence[float], *, assigned: float, scale: float | None = None
 ) -> Density | None:
-    """The Gaussian kernel density of ``values`` on an even grid (None without values)."""
+    """The statistics core's Gaussian kernel density (``round_evaluation.kernel_density``)
+    of the results the reader may read (None without any)."""
     if not values:
         return None
-    import numpy as np
+    from caveat.domain.proficiency.round_evaluation import kernel_density as core_density
 
-    x = np.asarray(values, dtype=np.float64)
-    h = bandwidth(values, scale)
-    grid = np.linspace(x.min() - DENSITY_REACH * h, x.max() + DENSITY_REACH * h, DENSITY_POINTS)
-    u = (grid[:, None] - x[None, :]) / h
-    density = np.exp(-0.5 * u * u).sum(axis=1) / (x.size * h * math.sqrt(2 * math.pi))
+    drawn = core_density(values, bandwidth(values, scale), rule="Silverman: 0.9 s* p^(-1/5)")
     return Density(
-        tuple(float(g) for g in grid),
-        tuple(float(d) for d in density),
-        h,
-        tuple(float(v) for v in values),
-        assigned,
+        drawn.grid, drawn.density, drawn.bandwidth, tuple(float(v) for v in values), assigned
     )
 
 

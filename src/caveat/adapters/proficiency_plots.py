@@ -415,7 +415,8 @@ class Drawings:
                     axes.axhline(sign * limit, color=BAD, linestyle=style, linewidth=0.9)
             top = max([abs(z) for z in zs] + [data.action]) * 1.15
             axes.set_ylim(-top, top)
-            _ticks(axes, [name[:24] for _, name in rounds])
+            # Titles of one procedure's rounds share their start: keep their ends.
+            _ticks(axes, [name if len(name) <= 24 else "…" + name[-23:] for _, name in rounds])
             axes.set_ylabel("z")
             axes.set_title(title)
             axes.grid(axis="y", color=GRID, linewidth=0.6)

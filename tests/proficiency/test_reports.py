@@ -185,3 +185,22 @@ def test_reports_download_from_the_round_page(browser: Browser, trials: Trials) 
     browser.client.cookies.clear()
     browser.sign_in(trials.world.accounts["eve"])  # not in the project
     assert browser.client.get(f"{base}/report.pdf").status_code == 404
+
+
+def test_a_refused_marking_hands_out_nothing_and_records_no_read(trials: Trials) -> None:
+    from caveat.domain.errors import IntegrityError
+
+    round_id = _closed(trials)
+
+    def incomplete(_: object) -> str:
+        raise IntegrityError("cannot roll up", code="marking_incomplete")
+
+    with pytest.raises(IntegrityError):
+        trials.node.proficiency.report_document(
+            trials.principal("alice"), ctx(), round_id, fmt="pdf", marking=incomplete
+        )
+    with trials.node.uow.read() as session:
+        reads = session.scalars(
+            select(EventRow.id).where(EventRow.type == "proficiency.results_read")
+        ).all()
+    assert reads == []

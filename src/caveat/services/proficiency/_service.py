@@ -472,17 +472,25 @@ class ProficiencyService:
         round's only for its coordinator (else ``report_not_available``), other
         laboratories under codes unless the round reveals them. Reading other
         laboratories' results through it is recorded as any read of them."""
+        report, reads = self._report(by, round_id, laboratory)
+        self._record_reads(by, ctx, reads)
+        return report
+
+    def _report(
+        self, by: Principal, round_id: str, laboratory: str | None
+    ) -> tuple[ProficiencyReport, dict[str, list[str]]]:
         authorize(by, Act.PROFICIENCY_READ)
         with self._uow.read() as session:
             who = self._viewer(session, by)
             row = visible_round(session, who, round_id)
             shown = _rounds.round_view(session, row, self._policy, who)
-            report, reads = _reports.build(
+            return _reports.build(
                 session, who, row, shown, laboratory=laboratory, now=self._uow.clock()
             )
+
+    def _record_reads(self, by: Principal, ctx: CallContext, reads: dict[str, list[str]]) -> None:
         for read_round, ids in reads.items():
             self._record_read(by, ctx, read_round, ids)
-        return report
 
     def report_document(
         self,
@@ -504,8 +512,11 @@ class ProficiencyService:
                 f"no report format {fmt!r}: pdf or html", code="invalid_input", field="format"
             )
         assert self._reports is not None, "the node builds the service with a report renderer"
-        report = self.report(by, ctx, round_id, laboratory=laboratory)
-        line = marking(report)
+        report, reads = self._report(by, round_id, laboratory)
+        line = marking(report)  # refused (marking_incomplete): nothing handed out
         if fmt == "pdf":
-            return self._reports.pdf(report, marking=line)
-        return self._reports.html(report, marking=line).encode("utf-8")
+            body = self._reports.pdf(report, marking=line)
+        else:
+            body = self._reports.html(report, marking=line).encode("utf-8")
+        self._record_reads(by, ctx, reads)  # what the document reveals, once it exists
+        return body

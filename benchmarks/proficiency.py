@@ -209,6 +209,153 @@ def peer_round(data: dict[str, Array]) -> dict[str, Any]:
     return out
 
 
+# --- through the service: what closing a round runs, and the plots' data it draws ------------
+
+
+def service_inputs(data: dict[str, Array]) -> tuple[Any, list[tuple[Any, list[Any]]]]:
+    """The round as the proficiency service holds it at close: a round row with its
+    choices (Algorithm A, consensus, sigma_pt from the round, limits 2/3, En 1), two item
+    rows and each laboratory's stored submission (value, u, k = 2, replicates as JSON),
+    in code order. Transient rows: no database in the timed path."""
+    import json
+
+    from caveat.adapters.db.models import OrganisationRow
+    from caveat.adapters.db.models.policy import ResourceRow
+    from caveat.adapters.db.models.proficiency import RoundItemRow, RoundRow, SubmissionRow
+    from caveat.services.proficiency._submissions import Stored
+
+    row = RoundRow(
+        id="bench",
+        robust_method="algorithm_a",
+        assigned_method="consensus",
+        sigma_method="robust_sd_of_round",
+        sigma_value=None,
+        warning_limit=2.0,
+        action_limit=3.0,
+        en_limit=1.0,
+        en_boundary="satisfactory_at_limit",
+    )
+    items = []
+    for position, name in enumerate(("a", "b")):
+        item = RoundItemRow(id=f"item-{name}", round_id="bench", position=position, name=name)
+        cells, u = data[name], data["u"]
+        entries = [
+            Stored(
+                SubmissionRow(
+                    id=f"{name}-{i}",
+                    value=float(cells[i].mean()),
+                    standard_uncertainty=float(u[i]),
+                    coverage_factor=2.0,
+                    replicates_json=json.dumps([float(v) for v in cells[i]]),
+                ),
+                ResourceRow(),
+                OrganisationRow(),
+                f"L{i + 1:04d}",
+                item,
+            )
+            for i in range(cells.shape[0])
+        ]
+        items.append((item, entries))
+    return row, items
+
+
+def service_round(inputs: tuple[Any, list[tuple[Any, list[Any]]]]) -> dict[str, Any]:
+    """Scores and every plot's data for the round, by the service's own code: per item
+    ``_evaluation.evaluate_item`` (the round's choices, every score, Mandel's h and k
+    from the stored replicates) and the evaluation record closing stores (canonical
+    JSON); then what the round page draws: results in ascending order with U bars, the
+    score series, the kernel density (``proficiency_report.kernel_density``) and the
+    Youden pairs (``proficiency_report.youden``). A control chart draws stored z values
+    of earlier rounds: a query, no computation."""
+    from caveat.domain.proficiency_report import kernel_density, youden
+    from caveat.services.kernel.records import canonical
+    from caveat.services.proficiency._evaluation import _record, evaluate_item
+
+    row, items = inputs
+    out: dict[str, Any] = {}
+    pairs = []
+    for item, entries in items:
+        evaluated = evaluate_item(row, item, entries)
+        ev = evaluated.evaluation
+        record = canonical(_record(evaluated, row))
+        values = [e.submission.value for e in entries]
+        codes = [e.code for e in entries]
+        expanded = [2.0 * e.submission.standard_uncertainty for e in entries]
+        order = sorted(range(len(values)), key=lambda i: (values[i], codes[i]))
+        series = {kind.value: ev.score(kind) for kind in ScoreKind}
+        density = kernel_density(values, assigned=ev.assigned.value, scale=ev.robust.scale)
+        out[item.name] = {
+            "evaluation": ev,
+            "mandel": evaluated.mandel,
+            "record_bytes": len(record),
+            "results_plot": ([values[i] for i in order], [expanded[i] for i in order]),
+            "scores_plot": series,
+            "density": density,
+        }
+        pairs.append(
+            (
+                (item.name, ev.assigned.value, ev.sigma_pt.value),
+                [(c, c, v) for c, v in zip(codes, values, strict=True)],
+            )
+        )
+    (first, a), (second, b) = pairs
+    out["youden"] = youden(first, second, a, b)
+    return out
+
+
+def peer_service_round(data: dict[str, Array]) -> dict[str, Any]:
+    """The same estimators as ``service_round`` in plain numpy: per item Algorithm A,
+    the four scores with verdicts, the ascending order, the density, Mandel's h and k;
+    the Youden pairs."""
+    u = data["u"]
+    out: dict[str, Any] = {}
+    for item in ("a", "b"):
+        cells = data[item]
+        x = cells.mean(axis=1)
+        location, scale = peer_algorithm_a(x)
+        u_pt = 1.25 * scale / math.sqrt(x.size)
+        means, sds = x, cells.std(axis=1, ddof=1)
+        out[item] = {
+            "x_pt": location,
+            "s_star": scale,
+            "scores": peer_scores(x, location, u_pt, scale, u),
+            "ascending": np.argsort(x, kind="stable"),
+            "density": peer_density(x, 0.9 * scale * x.size**-0.2),
+            "h": (means - means.mean()) / means.std(ddof=1),
+            "k": sds / math.sqrt(float(np.mean(sds**2))),
+        }
+    out["youden"] = np.column_stack([data["a"].mean(axis=1), data["b"].mean(axis=1)])
+    return out
+
+
+def _service_agreement(ours: dict[str, Any], peer: dict[str, Any]) -> dict[str, float]:
+    """Largest absolute differences between the service's path and the peer."""
+    worst: dict[str, float] = {}
+    for item in ("a", "b"):
+        ev: RoundEvaluation = ours[item]["evaluation"]
+        theirs = peer[item]
+        worst[f"{item}_x_pt"] = abs(ev.assigned.value - theirs["x_pt"])
+        worst[f"{item}_sigma_pt"] = abs(ev.sigma_pt.value - theirs["s_star"])
+        for kind in ScoreKind:
+            score_set = ev.score(kind)
+            assert score_set is not None
+            worst[f"{item}_{kind.value}"] = float(
+                np.max(np.abs(np.array(score_set.values) - theirs["scores"][kind.value]))
+            )
+        density = ours[item]["density"]
+        worst[f"{item}_density"] = float(
+            np.max(np.abs(np.array(density.density) - theirs["density"]))
+        )
+        mandel_stats = ours[item]["mandel"]
+        worst[f"{item}_h"] = float(np.max(np.abs(np.array(mandel_stats.h) - theirs["h"])))
+        worst[f"{item}_k"] = float(np.max(np.abs(np.array(mandel_stats.k) - theirs["k"])))
+    youden_data = ours["youden"]
+    worst["youden"] = float(
+        np.max(np.abs(np.column_stack([youden_data.xs, youden_data.ys]) - peer["youden"]))
+    )
+    return {name: float(f"{value:.3g}") for name, value in worst.items()}
+
+
 # --- measuring ---------------------------------------------------------------------------
 
 
@@ -315,6 +462,23 @@ def run() -> dict[str, Any]:
             "z_unsatisfactory": _z_count(a, Verdict.UNSATISFACTORY),
             "z_questionable": _z_count(a, Verdict.QUESTIONABLE),
         },
+    }
+    inputs = service_inputs(data)
+    service = service_round(inputs)
+    service_times = _times(lambda: service_round(inputs))
+    service_peer_times = _times(lambda: peer_service_round(data))
+    result["through_the_service"] = {
+        "what": "per item: _evaluation.evaluate_item (Algorithm A, z, z', zeta, En with "
+        "verdicts, Mandel h and k from the stored replicates), the evaluation record as "
+        "canonical JSON, the results plot's order and U bars, the score series, the "
+        "kernel density; the Youden pairs",
+        "service_round": service_times,
+        "peer_plain_numpy": service_peer_times,
+        "ratio_service_to_peer": round(
+            service_times["median_ms"] / service_peer_times["median_ms"], 2
+        ),
+        "ratio_service_to_goal": round(service_times["median_ms"] / GOAL_MS, 2),
+        "agreement_max_abs_difference": _service_agreement(service, peer_service_round(data)),
     }
     write_result("proficiency", result)
     return result

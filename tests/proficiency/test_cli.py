@@ -99,3 +99,11 @@ def test_a_round_on_the_command_line(trials: Trials, run: As, tmp_path: Path) ->
     written = run("alice", "plot", round_id, item, "scores", "--output", str(svg))
     assert written["bytes"] > 1000
     assert svg.read_text().startswith("<svg")
+    report = tmp_path / "round.pdf"
+    wrote = run("alice", "report", round_id, "--output", str(report))
+    assert wrote["format"] == "pdf"
+    assert report.read_bytes().startswith(b"%PDF")
+    page = tmp_path / "mine.html"
+    code = next(s["laboratory"].split()[0] for s in scores if s["own"])
+    run("alice", "report", round_id, "--laboratory", code, "--output", str(page))
+    assert "ISO 13528:2022" in page.read_text()

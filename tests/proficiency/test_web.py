@@ -76,7 +76,11 @@ def test_blind_then_coded_with_plots(browser: Browser, trials: Trials) -> None:
     others = re.findall(r"<th scope=\"row\">(L0\d)</th>", html)
     assert len(others) == 4  # the others by code only
     assert "Army Research Laboratory" not in html
-    assert html.count("<svg") == 3  # results, scores and Mandel plots
+    # results, scores, Mandel, kernel density and alice's own control chart (no Youden:
+    # one item; no chart for another laboratory: she knows none of them)
+    assert html.count("<svg") == 5
+    assert "z-scores across rounds of this procedure" in html
+    assert "L0" in html.split('id="control-h"', 1)[1]
     assert 'role="img"' in html
     assert "style=" not in html
     assert "<script>" not in html

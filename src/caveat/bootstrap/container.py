@@ -20,6 +20,7 @@ from caveat.adapters.kek import LocalKekFile
 from caveat.adapters.keys import LocalKeyFiles
 from caveat.adapters.pdf_report import PdfReports
 from caveat.adapters.proficiency_plots import SvgPlots
+from caveat.adapters.proficiency_report import ProficiencyReports
 from caveat.adapters.taxii_source import TaxiiSource
 from caveat.bootstrap.settings import HashProfile, Settings
 from caveat.domain.credentials import PRODUCTION_COST, TEST_COST, PasswordHashing
@@ -380,7 +381,11 @@ def _build(
             run_once=lambda: subscriptions.run_due(CallContext(request_id="taxii-poller")),
         ),
         proficiency=ProficiencyService(
-            uow=uow, policy=policy, catalogue=catalogue, plots=SvgPlots()
+            uow=uow,
+            policy=policy,
+            catalogue=catalogue,
+            plots=SvgPlots(),
+            reports=ProficiencyReports(),
         ),
         discussions=DiscussionService(uow=uow, policy=policy),
         plans=PlanService(uow=uow, policy=policy),

@@ -513,7 +513,7 @@ def results(
 def plot(
     round_id: Annotated[str, typer.Argument(metavar="ROUND")],
     item: Annotated[str, typer.Argument(help="the item's id (see `results --json`)")],
-    kind: Annotated[str, typer.Argument(help="results, scores or mandel")],
+    kind: Annotated[str, typer.Argument(help="results, scores, mandel or density")],
     output: Annotated[Path, typer.Option("--output", "-o", help="where to write the SVG")],
     json_: JsonOpt = False,
 ) -> None:
@@ -525,3 +525,28 @@ def plot(
             emit_json({"written": str(output), "bytes": len(svg.encode())})
         else:
             out.print(f"wrote {output}")
+
+
+@proficiency.command("report")
+def report(
+    round_id: Annotated[str, typer.Argument(metavar="ROUND")],
+    output: Annotated[Path, typer.Option("--output", "-o", help="where to write the report")],
+    laboratory: Annotated[
+        str | None, typer.Option(help="one laboratory's report, by its code (L01, ...)")
+    ] = None,
+    format_: Annotated[
+        str | None,
+        typer.Option("--format", help="pdf or html (default: from the file's suffix, else pdf)"),
+    ] = None,
+    json_: JsonOpt = False,
+) -> None:
+    """Write the round's report (or one laboratory's) as PDF or HTML, marked with the
+    roll-up of what it shows."""
+    chosen = (format_ or ("html" if output.suffix.lower() in (".html", ".htm") else "pdf")).lower()
+    with errors(json_), _client() as client:
+        body = client.proficiency.report(round_id, format=chosen, laboratory=laboratory)
+        output.write_bytes(body)
+        if json_:
+            emit_json({"written": str(output), "format": chosen, "bytes": len(body)})
+        else:
+            out.print(f"wrote {output} ({chosen}, {len(body)} bytes)")

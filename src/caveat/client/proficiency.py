@@ -152,3 +152,11 @@ class Proficiency:
         if response.status_code >= 400:
             raise _error(response)
         return response.text
+
+    def report(self, round_id: str, *, format: str = "pdf", laboratory: str | None = None) -> bytes:
+        """GET /rounds/{id}/report: the round's report (or one laboratory's, by its
+        code) as PDF or HTML bytes, marked with the roll-up of what it shows."""
+        params = {"format": format}
+        if laboratory is not None:
+            params["laboratory"] = laboratory
+        return self._client._body(f"{BASE}/rounds/{round_id}/report", params=params)

@@ -1495,8 +1495,14 @@ class ErrorCode(StrEnum):
     UNKNOWN_PLOT = (
         "unknown_plot",
         ErrorKind.NOT_FOUND,
-        "The round has no such plot: no item of that id, a kind other than results, scores "
-        "or mandel, or a round not closed yet.",
+        "The round has no such plot: no item of that id, a kind other than results, scores, "
+        "mandel or density, or a round not closed yet.",
+    )
+    UNKNOWN_ROUND_LABORATORY = (
+        "unknown_round_laboratory",
+        ErrorKind.NOT_FOUND,
+        "The round has no laboratory of that code, or none whose results you may read "
+        "(a report of one laboratory names it by its code: L01, L02, ...).",
     )
     UNKNOWN_ROUND_ITEM = (
         "unknown_round_item",
@@ -1565,6 +1571,12 @@ class ErrorCode(StrEnum):
         "nothing_to_replace",
         ErrorKind.CONFLICT,
         "Your laboratory has no result for this item to replace (submit one first).",
+    )
+    REPORT_NOT_AVAILABLE = (
+        "report_not_available",
+        ErrorKind.DENIED,
+        "The round is not closed: its results are blind, so only its coordinator has a "
+        "report of it before it closes.",
     )
     ROUND_NOT_EVALUABLE = (
         "round_not_evaluable",

@@ -19,6 +19,7 @@ from pydantic import BaseModel, Field
 
 from caveat.api.deps import CtxDep, CurrentPrincipal, NodeDep
 from caveat.api.schemas import Strict
+from caveat.bootstrap.marking import export_marking
 from caveat.domain.errors import InvalidInput, NotFound
 from caveat.services.proficiency import (
     ItemDraft,
@@ -639,12 +640,62 @@ def plot(
     node: NodeDep,
     ctx: CtxDep,
 ) -> Response:
-    """One item's plot as SVG: ``results``, ``scores`` or ``mandel`` (of what you may read)."""
+    """One item's plot as SVG: ``results``, ``scores``, ``mandel`` or ``density`` (of what
+    you may read)."""
     drawn = node.proficiency.results(principal, ctx, round_id, plots=True).plots
     found = next((p for p in drawn if p.item_id == item_id), None)
     svg = None
     if found is not None:
-        svg = {"results": found.results, "scores": found.scores, "mandel": found.mandel}.get(kind)
+        svg = {
+            "results": found.results,
+            "scores": found.scores,
+            "mandel": found.mandel,
+            "density": found.density,
+        }.get(kind)
     if svg is None:
         raise NotFound(f"no {kind!r} plot of item {item_id!r}", code="unknown_plot")
     return Response(svg, media_type=SVG)
+
+
+REPORT_TYPES = {"pdf": "application/pdf", "html": "text/html; charset=utf-8"}
+
+
+@router.get(
+    "/rounds/{round_id}/report",
+    response_class=Response,
+    responses={
+        200: {
+            "description": "The report as PDF or HTML",
+            "content": {
+                "application/pdf": {"schema": {"type": "string", "format": "binary"}},
+                "text/html": {"schema": {"type": "string"}},
+            },
+        }
+    },
+)
+def report(
+    round_id: str,
+    principal: CurrentPrincipal,
+    node: NodeDep,
+    ctx: CtxDep,
+    format: str = Query(default="pdf", pattern="^(pdf|html)$"),
+    laboratory: str | None = Query(default=None, max_length=8, pattern="^[A-Za-z0-9]+$"),
+) -> Response:
+    """The round's report, or one laboratory's (by its code): the method choices, the
+    standard's edition, x_pt, sigma_pt and the scores you may read, the plots; marked
+    on every page with the roll-up of what it shows. A round not closed yet: its
+    coordinator's only (``report_not_available``)."""
+    body = node.proficiency.report_document(
+        principal,
+        ctx,
+        round_id,
+        fmt=format,
+        laboratory=laboratory,
+        marking=lambda r: export_marking(node, principal, r.labels).line,
+    )
+    name = f"proficiency-{round_id[:8]}{'-' + laboratory.upper() if laboratory else ''}"
+    return Response(
+        body,
+        media_type=REPORT_TYPES[format],
+        headers={"Content-Disposition": f'attachment; filename="{name}.{format}"'},
+    )

@@ -15,6 +15,12 @@ from typing import Any, Protocol
 
 from caveat.domain.channels import Retention, Stored
 from caveat.domain.compliance.export_report import ExportReport
+from caveat.domain.proficiency_report import (
+    ControlSeries,
+    Density,
+    ProficiencyReport,
+    YoudenData,
+)
 from caveat.domain.taxii_feeds import FeedCredentials, FeedPage
 
 
@@ -79,6 +85,32 @@ class PlotRenderer(Protocol):
         k_critical: tuple[float, float] | None,
     ) -> str:
         """Mandel's h (and k) by laboratory with the 5 % and 1 % critical values."""
+        ...
+
+    def density(self, *, title: str, unit: str, data: Density) -> str:
+        """One item's results as a kernel density, the results marked, x_pt a line."""
+        ...
+
+    def youden(self, *, title: str, unit: str, data: YoudenData) -> str:
+        """Two items' results, one point per laboratory, x_pt and 2/3 sigma_pt boxes."""
+        ...
+
+    def control(self, *, title: str, data: ControlSeries) -> str:
+        """One laboratory's z-scores across the closed rounds of a procedure."""
+        ...
+
+
+class ProficiencyReportRenderer(Protocol):
+    """Draws a proficiency round's report (``adapters.proficiency_report``): HTML with
+    SVG plots, or PDF (fpdf2) with PNG plots, ``marking`` at the head and foot of every
+    page."""
+
+    def html(self, report: ProficiencyReport, *, marking: str) -> str:
+        """The report as a standalone HTML document (no script, no external resource)."""
+        ...
+
+    def pdf(self, report: ProficiencyReport, *, marking: str) -> bytes:
+        """The report as a PDF."""
         ...
 
 

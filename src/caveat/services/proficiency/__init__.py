@@ -23,11 +23,13 @@ from caveat.services.proficiency._rounds import (
 from caveat.services.proficiency._service import ProficiencyService
 from caveat.services.proficiency._upload import COLUMNS, MAX_FILE_BYTES
 from caveat.services.proficiency._views import (
+    ControlPlot,
     ItemDraft,
     ItemResults,
     Laboratory,
     LabScore,
     Methods,
+    PairPlot,
     Plots,
     Procedure,
     ProcedureDraft,
@@ -58,12 +60,14 @@ __all__ = [
     "ROBUST_METHODS",
     "ROUND_KINDS",
     "SIGMA_METHODS",
+    "ControlPlot",
     "ItemCheck",
     "ItemDraft",
     "ItemResults",
     "LabScore",
     "Laboratory",
     "Methods",
+    "PairPlot",
     "Plots",
     "PrecisionCell",
     "PrecisionLevel",

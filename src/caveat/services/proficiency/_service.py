@@ -10,7 +10,7 @@ laboratories' results is an event too (one per request that returned any).
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -21,13 +21,22 @@ from caveat.domain.labels import Label
 from caveat.domain.lifecycle import require_move
 from caveat.domain.lifecycles import ROUND, RoundStatus
 from caveat.domain.permissions import Act, Target
+from caveat.domain.proficiency_report import ProficiencyReport
 from caveat.services.artifacts import parse_label_text
 from caveat.services.kernel.authorize import authorize
-from caveat.services.kernel.ports import PlotRenderer
+from caveat.services.kernel.ports import PlotRenderer, ProficiencyReportRenderer
 from caveat.services.kernel.principal import Acting, Principal
 from caveat.services.kernel.uow import CallContext, UnitOfWork, UnitOfWorkFactory
 from caveat.services.policy import CatalogueService, PolicyService
-from caveat.services.proficiency import _evaluation, _procedures, _rounds, _submissions, _upload
+from caveat.services.proficiency import (
+    _charts,
+    _evaluation,
+    _procedures,
+    _reports,
+    _rounds,
+    _submissions,
+    _upload,
+)
 from caveat.services.proficiency._access import (
     Viewer,
     procedure_missing,
@@ -62,11 +71,13 @@ class ProficiencyService(Workflows):
         policy: PolicyService,
         catalogue: CatalogueService,
         plots: PlotRenderer,
+        reports: ProficiencyReportRenderer | None = None,
     ) -> None:
         self._uow = uow
         self._policy = policy
         self._catalogue = catalogue
         self._plots = plots
+        self._reports = reports
 
     def _label(self, text: str) -> Label:
         return parse_label_text(text, self._policy, self._uow.clock())
@@ -404,11 +415,18 @@ class ProficiencyService(Workflows):
             row = visible_round(session, who, round_id)
             shown = _rounds.round_view(session, row, self._policy, who)
             items = _evaluation.item_results(session, who, row)
+            control = _charts.control_of(session, who, row) if plots and items else None
         drawn = tuple(self._draw(shown, item) for item in items) if plots else ()
         self._record_read(
             by, ctx, round_id, [s.submission_id for i in items for s in i.scores if not s.own]
         )
-        return RoundResults(shown, items, drawn)
+        if control is None:
+            return RoundResults(shown, items, drawn)
+        for other, ids in control.read.items():
+            if other != round_id:
+                self._record_read(by, ctx, other, ids)
+        pairs, charts = _charts.draw(self._plots, shown, items, control)
+        return RoundResults(shown, items, drawn, pairs, charts)
 
     def _draw(self, shown: Round, item: ItemResults) -> Plots:
         scores = item.scores
@@ -446,4 +464,69 @@ class ProficiencyService(Workflows):
                 k=[float(v or 0.0) for v in k] if has_k else None,
                 k_critical=item.mandel_k_critical if has_k else None,
             )
-        return Plots(item.item_id, item.item, results, drawn_scores, mandel)
+        density = _charts.density_of(item)
+        drawn_density = None
+        if density is not None:
+            drawn_density = self._plots.density(
+                title=f"{title}, kernel density", unit=unit, data=density
+            )
+        return Plots(item.item_id, item.item, results, drawn_scores, mandel, drawn_density)
+
+    # -- reports --------------------------------------------------------------------
+
+    def report(
+        self, by: Principal, ctx: CallContext, round_id: str, *, laboratory: str | None = None
+    ) -> ProficiencyReport:
+        """The round's report (or one laboratory's, by its code) as data, from what
+        closing the round stored and under the round page's access decisions: a blind
+        round's only for its coordinator (else ``report_not_available``), other
+        laboratories under codes unless the round reveals them. Reading other
+        laboratories' results through it is recorded as any read of them."""
+        report, reads = self._report(by, round_id, laboratory)
+        self._record_reads(by, ctx, reads)
+        return report
+
+    def _report(
+        self, by: Principal, round_id: str, laboratory: str | None
+    ) -> tuple[ProficiencyReport, dict[str, list[str]]]:
+        authorize(by, Act.PROFICIENCY_READ)
+        with self._uow.read() as session:
+            who = self._viewer(session, by)
+            row = visible_round(session, who, round_id)
+            shown = _rounds.round_view(session, row, self._policy, who)
+            return _reports.build(
+                session, who, row, shown, laboratory=laboratory, now=self._uow.clock()
+            )
+
+    def _record_reads(self, by: Principal, ctx: CallContext, reads: dict[str, list[str]]) -> None:
+        for read_round, ids in reads.items():
+            self._record_read(by, ctx, read_round, ids)
+
+    def report_document(
+        self,
+        by: Principal,
+        ctx: CallContext,
+        round_id: str,
+        *,
+        fmt: str,
+        marking: Callable[[ProficiencyReport], str],
+        laboratory: str | None = None,
+    ) -> bytes:
+        """The report as a document: ``fmt`` "pdf" or "html" (UTF-8), ``marking`` giving
+        the line every page is marked with for the report's content, as the reader
+        reads it (the roll-up of ``report.labels``)."""
+        if fmt not in ("pdf", "html"):
+            from caveat.domain.errors import InvalidInput
+
+            raise InvalidInput(
+                f"no report format {fmt!r}: pdf or html", code="invalid_input", field="format"
+            )
+        assert self._reports is not None, "the node builds the service with a report renderer"
+        report, reads = self._report(by, round_id, laboratory)
+        line = marking(report)  # refused (marking_incomplete): nothing handed out
+        if fmt == "pdf":
+            body = self._reports.pdf(report, marking=line)
+        else:
+            body = self._reports.html(report, marking=line).encode("utf-8")
+        self._record_reads(by, ctx, reads)  # what the document reveals, once it exists
+        return body

@@ -270,6 +270,7 @@ class Plots:
     results: str
     scores: str
     mandel: str | None
+    density: str | None = None  # the kernel density of its results
 
 
 @dataclass(frozen=True, slots=True)
@@ -279,6 +280,8 @@ class RoundResults:
     round: Round
     items: tuple[ItemResults, ...]
     plots: tuple[Plots, ...] = ()
+    youden: tuple[PairPlot, ...] = ()  # consecutive items paired: (1, 2), (3, 4), ...
+    control: tuple[ControlPlot, ...] = ()  # z across the procedure's rounds, per laboratory
 
 
 @dataclass(frozen=True, slots=True)
@@ -288,3 +291,23 @@ class RowError:
     row: int
     column: str
     message: str
+
+
+@dataclass(frozen=True, slots=True)
+class PairPlot:
+    """The Youden plot of two items of a round (SVG)."""
+
+    first: str
+    second: str
+    svg: str
+
+
+@dataclass(frozen=True, slots=True)
+class ControlPlot:
+    """A laboratory's z-score control chart across the closed rounds of the round's
+    procedure (SVG): the reader's own laboratory, or one whose identity they know."""
+
+    laboratory: str
+    own: bool
+    svg: str
+    labels: tuple[Label, ...] = ()  # of the results it shows, for the page's banner

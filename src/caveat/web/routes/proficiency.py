@@ -16,11 +16,12 @@ from __future__ import annotations
 from datetime import UTC, datetime, time
 from typing import Annotated
 
-from fastapi import APIRouter, File, Form, Request, UploadFile
+from fastapi import APIRouter, File, Form, Query, Request, UploadFile
 from fastapi.responses import HTMLResponse, Response
 from markupsafe import Markup
 
-from caveat.domain.errors import CaveatError, InvalidInput
+from caveat.bootstrap.marking import export_marking
+from caveat.domain.errors import CaveatError, InvalidInput, NotFound
 from caveat.domain.identity import Role
 from caveat.services.kernel.principal import Principal
 from caveat.services.proficiency import (
@@ -314,9 +315,16 @@ def _round_page(
             "results": Markup(p.results),  # noqa: S704 - SVG the server drew and cleaned
             "scores": Markup(p.scores),  # noqa: S704
             "mandel": None if p.mandel is None else Markup(p.mandel),  # noqa: S704
+            "density": None if p.density is None else Markup(p.density),  # noqa: S704
         }
         for p in results.plots
     }
+    youden = [(y.first, y.second, Markup(y.svg)) for y in results.youden]  # noqa: S704
+    control = []
+    for c in results.control:
+        for label in c.labels:
+            page.show(label)
+        control.append((c.laboratory, c.own, Markup(c.svg)))  # noqa: S704
     return render(
         request,
         "proficiency_round.html",
@@ -326,6 +334,8 @@ def _round_page(
         items=results.items,
         plots=plots,
         workflow=node.proficiency.workflow(me, round_id, ctx),
+        youden=youden,
+        control=control,
         submissions=submissions,
         can_submit=shown.status == "open" and shown.my_code is not None,
         error=error,
@@ -464,3 +474,39 @@ def cancel(
         message, status = forms.refusal(exc, forms.FIXABLE)
         return _round_page(request, page, round_id, error=message, status=status)
     return forms.done(f"{BASE}/rounds/{round_id}", "round cancelled")
+
+
+# --- reports -----------------------------------------------------------------------------
+
+REPORT_TYPES = {"pdf": "application/pdf", "html": "text/html; charset=utf-8"}
+
+
+@router.get(f"{BASE}/rounds/{{round_id}}/report.{{fmt}}")
+def report(
+    request: Request,
+    page: Page,
+    round_id: str,
+    fmt: str,
+    laboratory: Annotated[str, Query(max_length=8, pattern="^[A-Za-z0-9]*$")] = "",
+) -> Response:
+    """The round's report (or one laboratory's, by its code) as PDF or HTML, through the
+    same service and access decisions as the round page, marked with the roll-up of
+    what it shows."""
+    if fmt not in REPORT_TYPES:
+        raise NotFound(f"no report format {fmt!r}", code="not_found")
+    node = node_of(request)
+    me = _principal(page)
+    body = node.proficiency.report_document(
+        me,
+        ctx_of(request),
+        round_id,
+        fmt=fmt,
+        laboratory=laboratory or None,
+        marking=lambda r: export_marking(node, me, r.labels).line,
+    )
+    name = f"proficiency-{round_id[:8]}{'-' + laboratory.upper() if laboratory else ''}.{fmt}"
+    return Response(
+        body,
+        media_type=REPORT_TYPES[fmt],
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+    )

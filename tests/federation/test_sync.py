@@ -5,18 +5,20 @@ alert after three failures in a row and records the link coming back."""
 from __future__ import annotations
 
 import json
+import threading
 from datetime import timedelta
 
 import pytest
 from sqlalchemy import select
 
 from caveat.adapters.db.models import EventRow
+from caveat.adapters.db.models.federation import PeerLinkRow
 from caveat.adapters.db.models.ledger import AlertRow
 from caveat.adapters.federation_transport import HttpPeerTransport
-from caveat.domain.errors import PermissionDenied
+from caveat.domain.errors import Conflict, PermissionDenied
 from caveat.domain.identity import Role
 from caveat.services.federation import PeerSync
-from caveat.services.federation._sync import backoff
+from caveat.services.federation._sync import LEASE, backoff
 from caveat.services.kernel.principal import ConsoleOperator, Principal
 from caveat.services.kernel.uow import CallContext
 from caveat.services.ledger import WitnessService
@@ -111,3 +113,72 @@ def test_only_operators_sync_on_demand(pair: Pair, clock: FakeClock) -> None:
     done = _sync(pair).sync_now(CONSOLE, CallContext.cli(), "node-b")
     assert done.up
     assert json.loads(json.dumps(done.last_error)) == ""
+
+
+class _Held:
+    """A peer that answers only when let go (a slow peer while another process syncs)."""
+
+    def __init__(self, inner: HttpPeerTransport) -> None:
+        self.inner = inner
+        self.entered = threading.Event()
+        self.go = threading.Event()
+
+    def send(
+        self, method: str, url: str, headers: dict[str, str], body: bytes, *, limit: int = 0
+    ) -> tuple[int, bytes]:
+        self.entered.set()
+        assert self.go.wait(30)
+        return self.inner.send(method, url, headers, body, limit=limit)
+
+
+def _held_sync(pair: Pair, held: _Held) -> PeerSync:
+    sync = _sync(pair)
+    sync._federation = linked(pair.a, held)
+    return sync
+
+
+def test_one_process_syncs_with_a_peer_at_a_time(pair: Pair, clock: FakeClock) -> None:
+    """A second process finds the link leased: it neither talks to the peer nor records
+    an outcome, and an operator's "sync now" says one is running."""
+    held = _Held(HttpPeerTransport(http=pair.b_http))
+    first = _held_sync(pair, held)
+    outcome: list[object] = []
+    running = threading.Thread(target=lambda: outcome.extend(first.run_due(CallContext.cli())))
+    running.start()
+    assert held.entered.wait(10)
+    try:
+        assert _sync(pair).run_due(CallContext.cli()) == []
+        with pytest.raises(Conflict) as busy:
+            _sync(pair).sync_now(CONSOLE, CallContext.cli(), "node-b")
+        assert busy.value.code == "sync_running"
+    finally:
+        held.go.set()
+        running.join(30)
+    [link] = outcome
+    assert link.up  # type: ignore[attr-defined]
+    clock.advance(minutes=2)
+    assert len(_sync(pair).run_due(CallContext.cli())) == 1  # the lease went with the sync
+
+
+def test_a_sync_that_outlives_its_lease_leaves_the_link_to_the_next(
+    pair: Pair, clock: FakeClock
+) -> None:
+    held = _Held(HttpPeerTransport(http=pair.b_http))
+    stalled = _held_sync(pair, held)
+    outcome: list[object] = []
+    running = threading.Thread(target=lambda: outcome.extend(stalled.run_due(CallContext.cli())))
+    running.start()
+    assert held.entered.wait(10)
+    clock.advance(seconds=LEASE.total_seconds() + 1)  # the stalled sync's lease lapses
+    try:
+        [taken] = _sync(pair).run_due(CallContext.cli())
+        assert taken.up
+    finally:
+        held.go.set()
+        running.join(30)
+    assert outcome == []  # the stalled sync recorded nothing over the newer outcome
+    with pair.a.uow.read() as session:
+        link = session.get(PeerLinkRow, taken.peer_id)
+        assert link is not None
+        assert (link.lease_until, link.lease_token) == (None, None)
+        assert link.last_attempt_at == taken.last_attempt_at

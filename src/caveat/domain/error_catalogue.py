@@ -1096,6 +1096,12 @@ class ErrorCode(StrEnum):
         ErrorKind.CONFLICT,
         "The release request is not waiting for this step.",
     )
+    SYNC_RUNNING = (
+        "sync_running",
+        ErrorKind.CONFLICT,
+        "Another process is syncing with this peer now; its outcome shows on the link when it "
+        "ends.",
+    )
     TARGET_NOT_EMPTY = (
         "target_not_empty",
         ErrorKind.CONFLICT,

@@ -5,10 +5,16 @@ released to it. Each link keeps its
 state: last attempt and success, consecutive failures with the last reason, and when to
 try again, backing off exponentially. A link that fails three times in a row raises an
 alert, and coming back is recorded; routine syncs write no events (they would grow the
-ledger they witness)."""
+ledger they witness).
+
+Several processes may run the sync (``caveat serve`` workers, ``caveat worker``): a sync
+first takes the link's lease (with a token of its own, still due unless asked for now),
+so one process talks to a peer at a time; the outcome is recorded only under the
+token that took it, and a crashed sync's lease lapses after ``LEASE``."""
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -16,7 +22,7 @@ import structlog
 from sqlalchemy import select
 
 from caveat.adapters.db.models.federation import PeerLinkRow, PeerRow
-from caveat.domain.errors import CaveatError
+from caveat.domain.errors import CaveatError, Conflict, ServiceUnavailable
 from caveat.domain.events import Actor
 from caveat.domain.federation import PeerStatus
 from caveat.domain.permissions import Act
@@ -32,6 +38,7 @@ log = structlog.get_logger("caveat.federation")
 BACKOFF_FIRST = timedelta(seconds=30)
 BACKOFF_MAX = timedelta(hours=1)
 ALERT_AFTER = 3  # consecutive failures before the link is reported down
+LEASE = timedelta(minutes=10)  # longer than any sync; a crashed sync's lease lapses
 SYNC = Actor.system("federation-sync")
 _NODE = ConsoleOperator()  # the node acting for itself
 
@@ -93,14 +100,28 @@ class PeerSync:
                 .where(PeerRow.status.in_((PeerStatus.ACTIVE.value, PeerStatus.ROTATING.value)))
                 .order_by(PeerRow.id)
             ).all()
-        return [self._sync(ctx, peer) for peer, due in rows if due is None or due <= now]
+        synced = []
+        for peer, due in rows:
+            if due is None or due <= now:
+                status = self._sync(ctx, peer, due_only=True)
+                if status is not None:
+                    synced.append(status)
+        return synced
 
     def sync_now(self, by: Acting, ctx: CallContext, ref: str) -> LinkStatus:
-        """Sync with one peer now, whatever its backoff (an operator after a repair)."""
+        """Sync with one peer now, whatever its backoff (an operator after a repair);
+        ``sync_running`` while another process is syncing with it."""
         authorize(by, Act.PEER_PROPOSE)
         with self._uow.read() as session:
-            peer_id = _find(session, ref).id
-        return self._sync(ctx, peer_id)
+            peer = _find(session, ref)
+            peer_id, name = peer.id, peer.name
+        status = self._sync(ctx, peer_id, due_only=False)
+        if status is None:
+            raise Conflict(
+                f"a sync with {name} is running now; its outcome shows when it ends",
+                code="sync_running",
+            )
+        return status
 
     def links(self, by: Acting) -> list[LinkStatus]:
         """Every peer's link, revoked ones too, by name."""
@@ -113,7 +134,30 @@ class PeerSync:
             ).all()
             return [_status(peer, link) for peer, link in rows]
 
-    def _sync(self, ctx: CallContext, peer_id: str) -> LinkStatus:
+    def _claim(self, ctx: CallContext, peer_id: str, *, due_only: bool) -> str | None:
+        """Take the link's lease: its token, or None when another sync holds it (or,
+        with ``due_only``, when another process synced meanwhile and it is not due)."""
+        token = str(uuid.uuid4())
+        try:
+            with self._uow(ctx) as uow:
+                link = locked_link(uow.session, peer_id)
+                now = uow.now
+                if link.lease_until is not None and link.lease_until > now:
+                    return None
+                if due_only and link.next_attempt_at is not None and link.next_attempt_at > now:
+                    return None
+                link.lease_until, link.lease_token = now + LEASE, token
+        except Conflict:  # another process made the link row at the same moment
+            return None
+        return token
+
+    def _sync(self, ctx: CallContext, peer_id: str, *, due_only: bool) -> LinkStatus | None:
+        try:
+            token = self._claim(ctx, peer_id, due_only=due_only)
+        except ServiceUnavailable:
+            return None  # the database is busy: the next round tries again
+        if token is None:
+            return None
         error, peer_size, cosigned = "", None, None
         try:
             hello = self._federation.hello(_NODE, peer_id)
@@ -130,7 +174,7 @@ class PeerSync:
         except Exception as exc:  # a hostile or broken peer must not stop the round
             log.exception("sync with a peer failed unexpectedly", peer_id=peer_id)
             error = f"internal_error: {type(exc).__name__}"
-        return self._record(ctx, peer_id, error[:500], peer_size, cosigned)
+        return self._record(ctx, peer_id, token, error[:500], peer_size, cosigned)
 
     def _witness_name(self, peer_id: str) -> str:
         with self._uow.read() as session:
@@ -143,15 +187,22 @@ class PeerSync:
         self,
         ctx: CallContext,
         peer_id: str,
+        token: str,
         error: str,
         peer_size: int | None,
         cosigned: int | None,
-    ) -> LinkStatus:
+    ) -> LinkStatus | None:
         with self._uow(ctx) as uow:
             session = uow.session
             peer = session.get(PeerRow, peer_id)
             assert peer is not None
             link = locked_link(session, peer_id)
+            if link.lease_token != token:
+                # This sync outlived its lease and another took the link: that one
+                # records its own outcome and keeps its lease.
+                log.warning("a sync outlived its lease", peer_id=peer_id)
+                return None
+            link.lease_until = link.lease_token = None
             was_down = link.failures >= ALERT_AFTER
             link.last_attempt_at = uow.now
             if peer_size is not None:

@@ -80,6 +80,9 @@ class PeerLinkRow(Base):
     peer_size: Mapped[int] = mapped_column(BigInteger, server_default="0")
     cosigned_size: Mapped[int] = mapped_column(BigInteger, server_default="0")
     pulled_seq: Mapped[int] = mapped_column(BigInteger, server_default="0")  # its outbox, read
+    # Held by the process syncing with the peer now (one at a time); its token says whose.
+    lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    lease_token: Mapped[str | None] = mapped_column(String(36))
 
 
 class PeerOutboxRow(Base):

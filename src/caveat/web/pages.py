@@ -15,6 +15,7 @@ from caveat.domain.identity import Role
 from caveat.domain.labels import Label
 from caveat.services.kernel.principal import Principal
 from caveat.web.banners import page_banner
+from caveat.web.nav import navigation_for
 
 _TEMPLATES = str(resources.files("caveat.web").joinpath("templates"))
 ENV = Environment(
@@ -53,12 +54,13 @@ class PageContext:
 def render(
     request: Request, template: str, page: PageContext, *, status: int = 200, **values: Any
 ) -> HTMLResponse:
-    """Render ``template`` with the page context, banner and flash message."""
+    """Render ``template`` with the page context, banner, navigation and flash message."""
     node: Node = request.app.state.node
     html = ENV.get_template(template).render(
         page=page,
         me=page.principal,
         banner=page_banner(node, page.principal, page.labels),
+        nav=navigation_for(page.principal, node.uow.clock()),
         flash=request.query_params.get("done"),
         path=request.url.path,
         **values,

@@ -172,3 +172,20 @@ def test_the_banner_of_a_listing_rolls_up_noforn(world: Demo) -> None:
             page = alice.client.get(path)
             assert "SECRET//NOFORN" in page.text.split("<main", 1)[1]
             assert banner_of(page.text) == "secret:SECRET//NOFORN", path
+
+
+def test_an_artifact_an_officer_may_not_read_tells_them_who_else_decides(world: Demo) -> None:
+    """ingrid (a Norwegian security officer) opens the catalogue's artifacts she may
+    discover but not read: no page tells her to ask her security officer."""
+    with world.browser("ingrid") as ingrid:
+        listing = ingrid.client.get("/resources").text
+        ids = dict.fromkeys(re.findall(r'href="/resources/([0-9a-f-]{36})"', listing))
+        refused = [
+            page.text
+            for page in (ingrid.client.get(f"/artifacts/{i}") for i in ids)
+            if "believe you should have access" in page.text
+        ]
+    assert refused, "the demo shows ingrid no artifact she may not read"
+    for text in refused:
+        assert "your security officer" not in text
+        assert "another security officer of your organisation, or the node operator" in text

@@ -14,8 +14,6 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from caveat.api import problems
 from caveat.api.problems import STATUS, TITLES
 from caveat.domain.errors import CaveatError, ErrorKind
-from caveat.domain.identity import Role
-from caveat.services.kernel.principal import Principal
 from caveat.web.pages import PageContext, render
 from caveat.web.routes import (
     admin,
@@ -68,18 +66,6 @@ def _is_api(request: Request) -> bool:
     return request.url.path.startswith(_API_PREFIXES)
 
 
-# An officer is who others ask: tell them who else decides (issue 16).
-_OFFICER_ASKS = "another security officer of your organisation, or the node operator"
-
-
-def advice(hint: str | None, principal: Principal | None) -> str | None:
-    """``hint`` worded for the viewer: a security officer is not told to ask their
-    security officer, but who else can decide."""
-    if hint and principal is not None and Role.SECURITY_OFFICER in principal.roles:
-        return hint.replace("your security officer", _OFFICER_ASKS)
-    return hint
-
-
 def _viewer(request: Request) -> PageContext:
     """The page context of whoever is signed in, so an error page keeps their
     navigation and banner; nobody (or a session that cannot be read): a bare page."""
@@ -109,7 +95,7 @@ async def error_page(
         status=status,
         title=TITLES.get(status, "Error"),
         detail=detail,
-        hint=advice(hint or _WHAT_TO_DO.get(status), page.principal),
+        hint=hint or _WHAT_TO_DO.get(status),  # worded for the viewer by the template
         failed=failed or [],
         request_id=getattr(request.state, "request_id", None),
     )

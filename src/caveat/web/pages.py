@@ -26,6 +26,19 @@ ENV = Environment(
     lstrip_blocks=True,
 )
 ADMIN_ROLES = frozenset({Role.NODE_OPERATOR, Role.SECURITY_OFFICER})
+# An officer is who others ask: they are told who else decides (issue 16).
+_OFFICER_ASKS = "another security officer of your organisation, or the node operator"
+
+
+def advice(hint: str | None, principal: Principal | None) -> str | None:
+    """``hint`` worded for the viewer: a security officer is not told to ask "your
+    security officer", but who else can decide."""
+    if hint and principal is not None and Role.SECURITY_OFFICER in principal.roles:
+        return hint.replace("your security officer", _OFFICER_ASKS)
+    return hint
+
+
+ENV.globals["advice"] = advice
 
 
 @dataclass

@@ -120,3 +120,20 @@ def test_every_page_a_role_reaches_has_no_violations(
     assert visited >= 1
     assert len(checked_shapes) >= 10, f"only {len(checked_shapes)} kinds of page reached"
     assert found == {}, "\n".join(f"{path}: {problems}" for path, problems in found.items())
+
+
+@pytest.mark.parametrize("path", ["/", "/admin/keys", "/no-such-page"])
+def test_the_navigation_with_more_open_has_no_violations(
+    browser: Browser, demo: Demo, axe_source: str, path: str
+) -> None:
+    """The "More" disclosure opened (its links are then judged too), on a page, a 403
+    and a 404 page that keep the navigation (issue 16)."""
+    context = browser.new_context(bypass_csp=True, viewport={"width": 1366, "height": 768})
+    page = context.new_page()
+    sign_in(page, demo, "victor")  # a security officer: the most links
+    page.goto(demo.url + path)
+    page.locator("details.nav-more summary").click()
+    assert page.locator("details.nav-more ul").is_visible()
+    found = _violations(page, axe_source)
+    context.close()
+    assert found == []

@@ -227,6 +227,7 @@ def test_an_officer_adds_a_person_and_gets_the_qr_code(
     expect(page.get_by_role("heading", name="One-time secrets for nora")).to_be_visible()
     assert page.locator(".qr svg").count() == 1
     page.screenshot(path=shots / "new-person-secrets.png", full_page=True)
+    page.locator("details.nav-more summary").click()  # less-used links sit under More
     page.get_by_role("link", name="Groups").click()
     expect(page.get_by_role("cell", name="SENSORPROG")).to_be_visible()
     page.screenshot(path=shots / "groups.png", full_page=True)
@@ -522,3 +523,30 @@ def test_the_subscriptions_page_under_the_csp(browser: Browser, demo: Demo) -> N
         page.get_by_label("Subscription label").fill("SECRET//REL TO USA, GBR")
         page.wait_for_timeout(600)
     assert problems == []
+
+
+@pytest.mark.parametrize("username", ["victor", "ingrid", "erin", "alice"])
+def test_the_navigation_fits_one_line_at_1366_px(
+    browser: Browser, demo: Demo, username: str
+) -> None:
+    """The bar wrapped to two lines at 14 links (issue 16): less-used links sit under a
+    "More" disclosure, opened from the keyboard with no script."""
+    page = browser.new_page(viewport={"width": 1366, "height": 768})
+    sign_in(page, demo, username)
+    tops = page.eval_on_selector_all(
+        'header.top nav[aria-label="Main"] > a, header.top nav[aria-label="Main"] > details',
+        "items => items.map(e => Math.round(e.getBoundingClientRect().top))",
+    )
+    assert len(tops) > 5
+    assert max(tops) - min(tops) <= 2, tops  # every link on one line
+    more = page.locator("details.nav-more")
+    assert not more.locator("ul").is_visible()
+    more.locator("summary").focus()
+    page.keyboard.press("Enter")
+    inside = more.get_by_role("link", name="Discussions")
+    expect(inside).to_be_visible()
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.closest('details.nav-more') !== null")
+    inside.click()
+    page.wait_for_url(demo.url + "/discussions")
+    page.close()

@@ -8,6 +8,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
+from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from caveat.api import problems
@@ -33,7 +34,12 @@ from caveat.web.routes import (
     programmes,
     releases,
 )
-from caveat.web.session import LoginRequired, PasswordChangeRequired
+from caveat.web.session import (
+    LoginRequired,
+    PasswordChangeRequired,
+    page_context,
+    principal_of,
+)
 
 # Paths the API answers (problem+json errors, never the web's HTML page): its own, the
 # health checks, and the C2SP log protocols served at the root for partners' tools.
@@ -61,22 +67,36 @@ def _is_api(request: Request) -> bool:
     return request.url.path.startswith(_API_PREFIXES)
 
 
-def error_page(
+def _viewer(request: Request) -> PageContext:
+    """The page context of whoever is signed in, so an error page keeps their
+    navigation and banner; nobody (or a session that cannot be read): a bare page."""
+    try:
+        principal = principal_of(request)
+    except Exception:  # an error page must render even if the session store fails
+        return PageContext(principal=None, csrf="")
+    if principal is None or principal.session_id is None:
+        return PageContext(principal=None, csrf="")
+    return page_context(request, principal)
+
+
+async def error_page(
     request: Request,
     status: int,
     detail: str,
     hint: str | None = None,
     failed: list[str] | None = None,
 ) -> HTMLResponse:
-    """A friendly page saying what went wrong and what to do."""
+    """A friendly page saying what went wrong and what to do, with the viewer's
+    navigation and banner when someone is signed in."""
+    page = await run_in_threadpool(_viewer, request)
     return render(
         request,
         "error.html",
-        PageContext(principal=None, csrf=""),
+        page,
         status=status,
         title=TITLES.get(status, "Error"),
         detail=detail,
-        hint=hint or _WHAT_TO_DO.get(status),
+        hint=hint or _WHAT_TO_DO.get(status),  # worded for the viewer by the template
         failed=failed or [],
         request_id=getattr(request.state, "request_id", None),
     )
@@ -120,9 +140,9 @@ def install_web(app: FastAPI) -> None:
         assert isinstance(exc, CaveatError)
         status = STATUS[exc.kind]
         if exc.kind in (ErrorKind.INTEGRITY, ErrorKind.INTERNAL):
-            return error_page(request, status, "The server could not complete the request.")
+            return await error_page(request, status, "The server could not complete the request.")
         failed = exc.data.get("failed")
-        return error_page(
+        return await error_page(
             request,
             status,
             exc.detail,
@@ -135,14 +155,14 @@ def install_web(app: FastAPI) -> None:
             return await problems.http_error_handler(request, exc)
         assert isinstance(exc, StarletteHTTPException)
         detail = "There is no such page." if exc.status_code == 404 else str(exc.detail)
-        return error_page(request, exc.status_code, detail)
+        return await error_page(request, exc.status_code, detail)
 
     async def validation_error(request: Request, exc: Exception) -> Response:
         if _is_api(request):
             return await problems.validation_error_handler(request, exc)
         assert isinstance(exc, RequestValidationError)
         fields = ", ".join(".".join(str(p) for p in e["loc"][1:]) for e in exc.errors())
-        return error_page(request, 422, f"Some fields need fixing: {fields}.")
+        return await error_page(request, 422, f"Some fields need fixing: {fields}.")
 
     app.add_exception_handler(LoginRequired, login_required)
     app.add_exception_handler(PasswordChangeRequired, password_first)

@@ -15,6 +15,7 @@ from caveat.domain.identity import Role
 from caveat.domain.labels import Label
 from caveat.services.kernel.principal import Principal
 from caveat.web.banners import page_banner
+from caveat.web.nav import navigation_for
 
 _TEMPLATES = str(resources.files("caveat.web").joinpath("templates"))
 ENV = Environment(
@@ -25,6 +26,19 @@ ENV = Environment(
     lstrip_blocks=True,
 )
 ADMIN_ROLES = frozenset({Role.NODE_OPERATOR, Role.SECURITY_OFFICER})
+# An officer is who others ask: they are told who else decides (issue 16).
+_OFFICER_ASKS = "another security officer of your organisation, or the node operator"
+
+
+def advice(hint: str | None, principal: Principal | None) -> str | None:
+    """``hint`` worded for the viewer: a security officer is not told to ask "your
+    security officer", but who else can decide."""
+    if hint and principal is not None and Role.SECURITY_OFFICER in principal.roles:
+        return hint.replace("your security officer", _OFFICER_ASKS)
+    return hint
+
+
+ENV.globals["advice"] = advice
 
 
 @dataclass
@@ -53,12 +67,13 @@ class PageContext:
 def render(
     request: Request, template: str, page: PageContext, *, status: int = 200, **values: Any
 ) -> HTMLResponse:
-    """Render ``template`` with the page context, banner and flash message."""
+    """Render ``template`` with the page context, banner, navigation and flash message."""
     node: Node = request.app.state.node
     html = ENV.get_template(template).render(
         page=page,
         me=page.principal,
         banner=page_banner(node, page.principal, page.labels),
+        nav=navigation_for(page.principal, node.uow.clock()),
         flash=request.query_params.get("done"),
         path=request.url.path,
         **values,

@@ -13,10 +13,12 @@ from caveat.api.deps import SESSION_COOKIE
 from caveat.bootstrap.container import Node
 from caveat.domain.errors import AuthenticationFailed, PermissionDenied
 from caveat.domain.identity import Role
+from caveat.domain.permissions import Act
 from caveat.services.kernel.principal import Principal
 from caveat.services.kernel.uow import CallContext
 from caveat.web.csrf import check_session_token, session_token
-from caveat.web.pages import ADMIN_ROLES, PageContext
+from caveat.web.nav import permits
+from caveat.web.pages import PageContext
 
 
 class LoginRequired(Exception):
@@ -101,7 +103,28 @@ def role_gate(roles: frozenset[Role], refusal: str) -> Callable[[PageContext], P
     return gate
 
 
-administrator = role_gate(ADMIN_ROLES, "this page is for node operators and security officers")
+def permission_gate(
+    act: Act, refusal: str, *, own_organisation: bool = False
+) -> Callable[..., PageContext]:
+    """A page dependency: the signed-in person's context if the permission table lets
+    them do ``act`` (the navigation shows the page's link on the same question),
+    otherwise PermissionDenied with ``refusal`` (the error page)."""
+
+    def gate(request: Request, page: Annotated[PageContext, Depends(signed_in)]) -> PageContext:
+        who = page.principal
+        now = node_of(request).uow.clock()
+        if who is None or not permits(who, act, own_organisation=own_organisation, now=now):
+            raise PermissionDenied(refusal, code="role_missing")
+        return page
+
+    return gate
+
+
+# The administration pages read the people of the node (operators) or of one's own
+# organisation (security officers).
+administrator = permission_gate(
+    Act.PEOPLE_READ, "this page is for node operators and security officers"
+)
 
 
 AnyPage = Annotated[PageContext, Depends(signed_in_any)]

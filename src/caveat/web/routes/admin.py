@@ -34,20 +34,21 @@ from caveat.domain.identity import (
     PersonStatus,
     Role,
 )
+from caveat.domain.permissions import Act
 from caveat.services.artifacts import RotationReport, VerifyReport
 from caveat.services.identity import MfaSecrets
 from caveat.services.ledger import EventFilter
 from caveat.services.policy import Effect
 from caveat.web import forms
 from caveat.web.pages import PageContext, render
-from caveat.web.session import AdminPage, ctx_of, node_of, role_gate
+from caveat.web.session import AdminPage, ctx_of, node_of, permission_gate, role_gate
 
 router = APIRouter(prefix="/admin", include_in_schema=False)
 AUDIT_READERS = frozenset({Role.SECURITY_OFFICER, Role.AUDITOR})
 EXPIRING_DAYS = 90
 
 
-node_operator = role_gate(frozenset({Role.NODE_OPERATOR}), "this page is for node operators")
+node_operator = permission_gate(Act.KEK_ROTATE, "this page is for node operators")
 OperatorPage = Annotated[PageContext, Depends(node_operator)]
 caveat_officer = role_gate(
     frozenset({Role.SECURITY_OFFICER}), "reading people on to caveats is for security officers"

@@ -56,14 +56,15 @@ from caveat.services.ledger import (
 from caveat.web import forms
 from caveat.web.labelling import labels_in
 from caveat.web.pages import PageContext, render
-from caveat.web.session import ctx_of, node_of, role_gate
+from caveat.web.session import ctx_of, node_of, permission_gate
 
 router = APIRouter(prefix="/ledger", include_in_schema=False)
-READERS = frozenset({Role.SECURITY_OFFICER, Role.AUDITOR})
 PAGE_SIZE = 50
 
 
-ledger_reader = role_gate(READERS, "the ledger explorer is for auditors and security officers")
+ledger_reader = permission_gate(
+    Act.AUDIT_READ, "the ledger explorer is for auditors and security officers"
+)
 ReaderPage = Annotated[PageContext, Depends(ledger_reader)]
 
 

@@ -25,6 +25,7 @@ from caveat.domain.identity import CommonLevel, Role
 from caveat.domain.labels import parse_marking, render_banner
 from caveat.domain.labels.errors import marking_caret
 from caveat.domain.nations import require_nation
+from caveat.domain.permissions import Act
 from caveat.domain.policy import (
     Action,
     AddMembership,
@@ -48,15 +49,17 @@ from caveat.services.policy import ResourceView
 from caveat.web import forms
 from caveat.web.labelling import check_label, normalised_text, portion, style
 from caveat.web.pages import PageContext, render
-from caveat.web.session import Page, ctx_of, node_of, role_gate
+from caveat.web.session import Page, ctx_of, node_of, permission_gate
 
 router = APIRouter(include_in_schema=False)
 PAGE_SIZE = 50
 ACTIONS = [a.value for a in Action]
 
 
-security_officer = role_gate(
-    frozenset({Role.SECURITY_OFFICER}), "this page is for security officers"
+# Officers ask about the people of their own organisation (the navigation's Access link
+# asks the same question of the permission table).
+security_officer = permission_gate(
+    Act.POLICY_EXPLAIN, "this page is for security officers", own_organisation=True
 )
 OfficerPage = Annotated[PageContext, Depends(security_officer)]
 # Who may grant on a resource is the permission table's (its project's lead, the

@@ -29,6 +29,7 @@ from caveat.domain.errors import InvalidInput, NotFound, PermissionDenied
 from caveat.domain.labels import TLP, label_from_canonical_json, render_banner
 from caveat.domain.taxii_feeds import FeedCredentials, FeedPage, credentials
 from caveat.services.intel import PollResult, Subscription, SubscriptionService
+from caveat.services.intel._subscriptions import LEASE
 from caveat.services.kernel.uow import CallContext
 from tests.intel.support import (
     CONSOLE,
@@ -540,3 +541,87 @@ def test_two_pollers_never_ingest_one_subscription_at_once(
     wanted = {i: (m, sub.id) for i, m in posted.items() if m != WIDER}
     assert _ingested(node, local.collection) == wanted
     assert len(_events(node, "taxii.subscription_ingested")) == 1
+
+
+def test_a_poll_that_outlives_its_lease_writes_nothing_and_leaves_the_lease_alone(
+    local: Population, partner: Population, partner_url: str, clock: FakeClock
+) -> None:
+    """A poll stalled past its lease: another poller takes the subscription; the first
+    then writes no page and, finishing, does not free the lease the other now holds."""
+    node = local.node
+    _post(partner, range(4))
+    sub = _subscribe(local, partner, partner_url)
+    taken: list[object] = []
+
+    def lapse_and_take() -> list[PollResult]:
+        clock.advance(seconds=LEASE.total_seconds() + 1)
+        taken.append(node.taxii_subscriptions._claim(CTX, sub.id))  # holds it, polls later
+        return []
+
+    stalled = SubscriptionService(
+        uow=node.uow,
+        policy=node.policy,
+        catalogue=node.catalogue,
+        source=_Racing(TaxiiSource(unsafe_local=True), lapse_and_take),
+        secret_key=node.keys.secret_key,
+        unsafe_local=True,
+    )
+    done = stalled.poll_now(local.principal("paula"), CTX, sub.id)
+    assert (done.error, done.ingested, done.pages) == ("busy: another poll took over", 0, 0)
+    [claim] = taken
+    assert claim is not None
+    assert _ingested(node, local.collection) == {}
+    assert len(_events(node, "taxii.subscription_ingested")) == 0
+    with node.uow.read() as session:
+        row = session.get(TaxiiSubscriptionRow, sub.id)
+        assert row is not None
+        assert row.lease_token == claim[3]  # type: ignore[index]
+        assert row.lease_until is not None
+
+
+class _LapsesThenFails:
+    """A partner that stalls past the poll's lease (another poller takes it) and then
+    fails."""
+
+    def __init__(self, meanwhile: Callable[[], object]) -> None:
+        self._meanwhile = meanwhile
+
+    def pages(
+        self, url: str, creds: FeedCredentials, *, added_after: datetime | None, per_page: int
+    ) -> Iterator[FeedPage]:
+        self._meanwhile()
+        raise ConnectionError("partner reset the connection")
+        yield  # a generator, as a source's pages are
+
+    def definitions(
+        self, url: str, creds: FeedCredentials, ids: Sequence[str]
+    ) -> list[dict[str, Any]]:
+        return []
+
+
+def test_a_failed_poll_past_its_lease_records_nothing_over_the_new_holder(
+    local: Population, partner: Population, partner_url: str, clock: FakeClock
+) -> None:
+    node = local.node
+    sub = _subscribe(local, partner, partner_url)
+    taken: list[Any] = []
+
+    def lapse_and_take() -> None:
+        clock.advance(seconds=LEASE.total_seconds() + 1)
+        taken.append(node.taxii_subscriptions._claim(CTX, sub.id))
+
+    failing = SubscriptionService(
+        uow=node.uow,
+        policy=node.policy,
+        catalogue=node.catalogue,
+        source=_LapsesThenFails(lapse_and_take),
+        secret_key=node.keys.secret_key,
+        unsafe_local=True,
+    )
+    done = failing.poll_now(local.principal("paula"), CTX, sub.id)
+    assert done.error.startswith("partner_unavailable")
+    with node.uow.read() as session:
+        row = session.get(TaxiiSubscriptionRow, sub.id)
+        assert row is not None
+        assert row.lease_token == taken[0][3]  # the new holder keeps its lease
+        assert row.failures == 0  # and the stalled poll's failure is not counted over it

@@ -18,7 +18,9 @@ Each poll fetches with ``added_after`` from the subscription's cursor and pages 
 ``X-TAXII-Date-Added-Last``, the counters, one ``taxii.subscription_ingested`` event),
 so a poll cut short resumes where the last page committed, and a version held already
 is "held" again, never stored twice. Failures back off 30 s doubling to 6 h; a lease on
-the row keeps two processes from polling one subscription at once.
+the row keeps two processes from polling one subscription at once, and its token keeps a
+poll that outlived its lease (a stalled partner) from writing a page or recording its end
+over the poll that took the lease after it.
 """
 
 from __future__ import annotations
@@ -393,7 +395,7 @@ class SubscriptionService:
         *,
         due_by: datetime | None = None,
         by: Principal | None = None,
-    ) -> tuple[str, FeedCredentials, datetime | None] | None:
+    ) -> tuple[str, FeedCredentials, datetime | None, str] | None:
         """Take the subscription's lease (None: removed, another poll holds it, or, with
         ``due_by``, no longer due) and what the poll needs: URL, credentials, cursor.
 
@@ -401,6 +403,7 @@ class SubscriptionService:
         worker`) on SQLite or PostgreSQL exactly one wins: the loser's UPDATE matches no
         row once the winner's committed (PostgreSQL re-checks the row after waiting for
         the winner's lock; SQLite writes one transaction at a time)."""
+        token = str(uuid.uuid4())
         with self._uow(ctx) as uow:
             now = uow.now
             conditions = [
@@ -416,7 +419,7 @@ class SubscriptionService:
             taken = uow.session.execute(
                 update(TaxiiSubscriptionRow)
                 .where(*conditions)
-                .values(lease_until=now + LEASE, last_attempt_at=now)
+                .values(lease_until=now + LEASE, lease_token=token, last_attempt_at=now)
             )
             if taken.rowcount != 1:  # type: ignore[attr-defined]
                 return None
@@ -430,7 +433,7 @@ class SubscriptionService:
                     target_id=row.id,
                     data={"url": row.url, "collection": row.collection_id},
                 )
-            return row.url, self._credentials(row), row.cursor
+            return row.url, self._credentials(row), row.cursor, token
 
     def _credentials(self, row: TaxiiSubscriptionRow) -> FeedCredentials:
         if row.credentials_sealed is None:
@@ -449,13 +452,19 @@ class SubscriptionService:
         claimed = self._claim(ctx, subscription_id, due_by=due_by, by=by)
         if claimed is None:
             return PollResult(subscription_id, error="busy: another poll runs")
-        url, credentials, cursor = claimed
+        url, credentials, cursor, token = claimed
         totals = PollResult(subscription_id)
         error = ""
         try:
             for page in self._source.pages(url, credentials, added_after=cursor, per_page=PER_PAGE):
                 definitions = self._definitions(url, credentials, page)
-                done = self._ingest(ctx, subscription_id, page, definitions)
+                done = self._ingest(ctx, subscription_id, token, page, definitions)
+                if done is None:  # the lease lapsed and another poll holds it now
+                    log.warning("a TAXII poll outlived its lease", subscription_id=subscription_id)
+                    return PollResult(
+                        subscription_id, totals.ingested, totals.held, totals.refused,
+                        totals.pages, error="busy: another poll took over",
+                    )  # fmt: skip
                 totals = PollResult(
                     subscription_id,
                     ingested=totals.ingested + done.ingested,
@@ -471,7 +480,9 @@ class SubscriptionService:
         except Exception as exc:  # a broken partner must not stop the poller
             # No traceback: its frames' locals hold the credentials.
             error = f"internal_error: {type(exc).__name__}"
-        self._finish(ctx, subscription_id, error[:500], caught_up=totals.caught_up and not error)
+        self._finish(
+            ctx, subscription_id, token, error[:500], caught_up=totals.caught_up and not error
+        )
         if error:
             log.warning("TAXII poll failed", subscription_id=subscription_id, error=error[:500])
         return PollResult(
@@ -508,9 +519,10 @@ class SubscriptionService:
         self,
         ctx: CallContext,
         subscription_id: str,
+        token: str,
         page: FeedPage,
         definitions: Sequence[dict[str, Any]],
-    ) -> PollResult:
+    ) -> PollResult | None:
         """One page, in one transaction: its objects as the owner adds them, the cursor,
         the counters and the page's one event."""
         from caveat.domain.stix import ImportRules, import_objects
@@ -524,6 +536,8 @@ class SubscriptionService:
             )
             if sub is None or sub.removed_at is not None:
                 raise _missing(subscription_id)
+            if sub.lease_token != token:
+                return None  # nothing of this page is written: the lease holder polls
             sub.lease_until = uow.now + LEASE  # a long poll keeps its lease page by page
             collection = session.scalar(
                 select(TaxiiCollectionRow)
@@ -631,7 +645,7 @@ class SubscriptionService:
         return owner
 
     def _finish(
-        self, ctx: CallContext, subscription_id: str, error: str, *, caught_up: bool
+        self, ctx: CallContext, subscription_id: str, token: str, error: str, *, caught_up: bool
     ) -> None:
         """Release the lease and record how the poll went; the next poll's time."""
         with self._uow(ctx) as uow:
@@ -640,9 +654,9 @@ class SubscriptionService:
                 .where(TaxiiSubscriptionRow.id == subscription_id)
                 .with_for_update()
             )
-            if sub is None:
-                return
-            sub.lease_until = None
+            if sub is None or sub.lease_token != token:
+                return  # removed, or another poll took the lapsed lease: it records its own
+            sub.lease_until = sub.lease_token = None
             if sub.removed_at is not None:
                 return
             was_down = sub.failures >= DOWN_AFTER

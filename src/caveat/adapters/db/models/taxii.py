@@ -107,6 +107,7 @@ class TaxiiSubscriptionRow(Base):
     cursor: Mapped[datetime | None] = mapped_column(UTCDateTime())
     next_poll_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), index=True)
     lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime())  # a poll runs
+    lease_token: Mapped[str | None] = mapped_column(String(36))  # whose poll it is
     last_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     last_success_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     caught_up_at: Mapped[datetime | None] = mapped_column(UTCDateTime())  # read to the end

@@ -21,6 +21,7 @@ pytestmark = pytest.mark.slow
 def test_rounds_scores_and_plots_in_the_browser(browser: Browser, demo: Demo, shots: Path) -> None:
     page, problems = _page(browser)
     sign_in(page, demo, "bob")  # DSTL
+    page.locator("details.nav-more summary").click()  # less-used links sit under More
     page.get_by_role("link", name="Proficiency").first.click()
     page.get_by_role("link", name=scenario.PROFICIENCY_CLOSED).click()
     expect(page.get_by_role("heading", name="Sphere S-01: scores")).to_be_visible()
@@ -58,6 +59,7 @@ def test_the_round_page_and_its_report_pass_axe(browser: Browser, demo: Demo) ->
     context = browser.new_context(bypass_csp=True, viewport={"width": 1280, "height": 860})
     page = context.new_page()
     sign_in(page, demo, "bob")
+    page.locator("details.nav-more summary").click()  # less-used links sit under More
     page.get_by_role("link", name="Proficiency").first.click()
     page.get_by_role("link", name=scenario.PROFICIENCY_CLOSED).click()
     expect(page.get_by_role("heading", name="Reports")).to_be_visible()

@@ -46,14 +46,17 @@ DATABASE_FIXTURES = frozenset({"database_url", "empty_engine"})
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """On PostgreSQL, only the tests that use a database."""
+    """On PostgreSQL, only the tests that use a database, and not those whose subject
+    is the API's contract whatever the database (``one_database``: schemathesis walks of
+    every operation, a minute of CI each)."""
     if not os.environ.get("CAVEAT_TEST_DATABASE_URL"):
         return
     keep: list[pytest.Item] = []
     drop: list[pytest.Item] = []
     for item in items:
         uses = DATABASE_FIXTURES & set(getattr(item, "fixturenames", ()))
-        (keep if uses else drop).append(item)
+        once = item.get_closest_marker("one_database") is not None
+        (keep if uses and not once else drop).append(item)
     if drop:
         config.hook.pytest_deselected(items=drop)
         items[:] = keep

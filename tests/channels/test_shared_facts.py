@@ -123,6 +123,7 @@ def test_many_connections_of_one_reader_derive_their_facts_once(
     alliance: Alliance, derivations: list[str]
 ) -> None:
     service = alliance.node.channels
+    service.refresh_seconds = 60  # one sharing window for the whole test, however slow
 
     async def main() -> None:
         streams = await asyncio.gather(
@@ -159,6 +160,7 @@ def test_each_message_is_decided_once_for_facts_many_connections_share(
         return decide(subject, action, resource, context)
 
     monkeypatch.setattr(reader_module, "decide", counting)
+    service.refresh_seconds = 60  # one sharing window for the whole test, however slow
 
     async def read(stream: object) -> list[Item]:
         got: list[Item] = []

@@ -18,6 +18,9 @@ from caveat.services.kernel.principal import Principal
 from caveat.services.kernel.uow import CallContext
 from tests.support import FakeClock
 
+# The demo's content, not the database: seeded on SQLite only (the whole demo each time).
+pytestmark = pytest.mark.one_database
+
 FILES = {f.title: f for f in demo_content.files()}
 
 

@@ -5,11 +5,16 @@ from __future__ import annotations
 
 import asyncio
 
+import pytest
+
 from caveat.bootstrap.container import Node, seed_demo
 from caveat.services import demo
 from caveat.services.kernel.principal import Principal
 from caveat.services.kernel.uow import CallContext
 from tests.support import FakeClock
+
+# The demo's content, not the database: seeded on SQLite only (the whole demo each time).
+pytestmark = pytest.mark.one_database
 
 
 def test_the_demo_channel_is_read_through_the_policy(node: Node, clock: FakeClock) -> None:

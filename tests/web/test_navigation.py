@@ -22,6 +22,10 @@ from tests.web.conftest import Browser
 from tests.web.test_artifact_pages import banner_of
 
 # Every demo person who can sign in: one or more of each role.
+# Which links a role's pages offer is decided by the permission table, not the database:
+# walked on SQLite only (each test seeds the whole demo, about 15 s on PostgreSQL).
+pytestmark = pytest.mark.one_database
+
 PEOPLE = [p.username for p in demo.PEOPLE if not p.suspended]
 _MAIN_NAV = re.compile(r'<nav aria-label="Main">(.*?)</nav>', re.S)
 _HREF = re.compile(r'href="([^"]+)"')

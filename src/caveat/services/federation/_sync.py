@@ -103,7 +103,10 @@ class PeerSync:
         synced = []
         for peer, due in rows:
             if due is None or due <= now:
-                status = self._sync(ctx, peer, due_only=True)
+                try:
+                    status = self._sync(ctx, peer, due_only=True)
+                except ServiceUnavailable:
+                    continue  # the database is busy: the next round tries again
                 if status is not None:
                     synced.append(status)
         return synced
@@ -152,10 +155,7 @@ class PeerSync:
         return token
 
     def _sync(self, ctx: CallContext, peer_id: str, *, due_only: bool) -> LinkStatus | None:
-        try:
-            token = self._claim(ctx, peer_id, due_only=due_only)
-        except ServiceUnavailable:
-            return None  # the database is busy: the next round tries again
+        token = self._claim(ctx, peer_id, due_only=due_only)
         if token is None:
             return None
         error, peer_size, cosigned = "", None, None

@@ -32,16 +32,19 @@ def empty_engine(tmp_path: Path) -> Iterator[Engine]:
         yield engine
         engine.dispose()
         return
+    # A new schema, first on the search path, rather than a new database: PostgreSQL
+    # makes DROP DATABASE wait for a checkpoint, which under CI's load took a minute.
     base = make_url(given)
     name = f"caveat_mig_{uuid.uuid4().hex[:10]}"
     admin = create_engine(base, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    engine = make_engine(base.set(database=name).render_as_string(hide_password=False))
+        conn.execute(text(f'CREATE SCHEMA "{name}"'))
+    url = base.update_query_dict({"options": f"-csearch_path={name}"})
+    engine = make_engine(url.render_as_string(hide_password=False))
     yield engine
     engine.dispose()
     with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        conn.execute(text(f'DROP SCHEMA IF EXISTS "{name}" CASCADE'))
     admin.dispose()
 
 

@@ -34,6 +34,9 @@ from tests.support import FakeClock, Scenario
 EXAMPLES = int(os.environ.get("CAVEAT_SCHEMATHESIS_EXAMPLES", "5"))
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance]
 
+# The API's documented contract: the same on either database, so walked on SQLite only.
+pytestmark = pytest.mark.one_database
+
 
 @pytest.fixture(scope="module")
 def conformance_node(

@@ -33,6 +33,10 @@ from caveat.services.ledger import HttpWitnessTransport, WitnessService
 from tests.federation.support import linked
 from tests.support import caveat_cli, caveat_env, die_with_parent, free_port
 
+# The subject is the transport between two processes, the same whatever the database:
+# run on SQLite only (each starts processes, a minute of CI on PostgreSQL).
+pytestmark = pytest.mark.one_database
+
 CONSOLE = ConsoleOperator()
 
 

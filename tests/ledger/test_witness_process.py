@@ -37,6 +37,10 @@ from tests.support import (
     free_port,
 )
 
+# The subject is the transport between two processes, the same whatever the database:
+# run on SQLite only (each starts processes, a minute of CI on PostgreSQL).
+pytestmark = pytest.mark.one_database
+
 
 @pytest.fixture
 def partner(tmp_path: Path, node: Node) -> Iterator[tuple[Path, str, str]]:

@@ -154,6 +154,7 @@ def test_a_screening_hold_is_told_to_the_person_and_the_officers_who_see_it(
     assert "Lindh" not in told.text
     assert "DEMO" not in told.text
     [hit] = world.node.screening.hits(CONSOLE)
+    world.clock.advance(seconds=1)  # newest first: a later time, not a tie
     world.node.screening.resolve(
         world.who("ingrid"), ctx(), hit.id, outcome="false_positive", reason="other person"
     )

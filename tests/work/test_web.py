@@ -112,3 +112,22 @@ def test_marking_read_needs_the_forms_csrf_token(browser: Browser, world: World)
     browser.csrf = "forged"
     assert browser.post(f"/notifications/{note.id}/read").status_code == 403
     assert world.node.notifications.unread_count(world.who("oskar")) == 1
+
+
+def test_every_notification_links_to_a_page_its_recipient_opens(
+    browser: Browser, world: World
+) -> None:
+    """A notification never points at a page that would refuse its reader."""
+    [pending] = world.node.releases.requests(world.who("erin"))
+    world.node.releases.classify(
+        world.who("erin"), ctx(), pending.id, authorization=demo.DEMO_EAR_LICENCE
+    )
+    world.node.releases.decide(
+        world.who("victor"), ctx(), pending.id, approve=False, reason="no go"
+    )
+    for who in ("alice", "oskar", "ingrid"):
+        notes = world.node.notifications.list_notifications(world.who(who))
+        assert notes, who
+        _as(browser, world, who)
+        for note in notes:
+            assert browser.client.get(note.link).status_code == 200, (who, note.link)

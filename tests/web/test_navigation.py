@@ -29,7 +29,7 @@ pytestmark = pytest.mark.one_database
 PEOPLE = [p.username for p in demo.PEOPLE if not p.suspended]
 _MAIN_NAV = re.compile(r'<nav aria-label="Main">(.*?)</nav>', re.S)
 _HREF = re.compile(r'href="([^"]+)"')
-TARGETS = [link.href for link in (*nav.MAIN, nav.ACCOUNT)]
+TARGETS = [link.href for link in (*nav.MAIN, nav.BELL, nav.ACCOUNT)]
 SECTION_PAGES = ["/agreements", "/admin/people"]  # pages whose own bar lists sections
 
 

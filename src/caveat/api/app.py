@@ -37,6 +37,7 @@ from caveat.api.routes import (
     releases,
     taxii,
     taxii_subscriptions,
+    work,
 )
 from caveat.bootstrap.container import Node
 from caveat.domain.errors import CaveatError
@@ -96,6 +97,7 @@ def create_app(node: Node) -> FastAPI:
         discussions.router,
         plans.router,
         channels.router,
+        work.router,
     ):
         app.include_router(router)
     static = resources.files("caveat.api").joinpath("static/swagger")

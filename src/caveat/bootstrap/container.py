@@ -90,6 +90,7 @@ from caveat.services.node import (
     public_key_b64,
     record_operating_organisation,
 )
+from caveat.services.notifications import NotificationService
 from caveat.services.plans import PlanService
 from caveat.services.policy import (
     AccessEffects,
@@ -101,6 +102,7 @@ from caveat.services.policy import (
 from caveat.services.proficiency import ProficiencyService
 from caveat.services.programmes import ProgrammeRecords, ProgrammeService
 from caveat.services.projects import ProjectService
+from caveat.services.work import WorkService
 
 
 def utc_now() -> datetime:
@@ -156,6 +158,21 @@ class Node:
     plans: PlanService
     channels: ChannelService
     channel_worker: PeriodicWorker
+    notifications: NotificationService
+
+    @property
+    def work(self) -> WorkService:
+        """The work queue: it keeps no state, only asks the services that own the work."""
+        return WorkService(
+            uow=self.uow,
+            releases=self.releases,
+            screening=self.screening,
+            programmes=self.programmes,
+            agreements=self.agreements,
+            authorizations=self.authorizations,
+            plans=self.plans,
+            people=self.people,
+        )
 
     def close(self) -> None:
         """Release database connections (channel activity still counted is recorded)."""
@@ -395,6 +412,7 @@ def _build(
             period=settings.channel_ledger_seconds,
             run_once=channels.ledger.flush,
         ),
+        notifications=NotificationService(uow=uow),
     )
 
 

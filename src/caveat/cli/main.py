@@ -70,6 +70,8 @@ class CaveatCommands(LazyGroup):
         "discuss": "caveat.cli.discussions:discuss",
         "plan": "caveat.cli.plans:plan",
         "channel": "caveat.cli.channels:channel",
+        "work": "caveat.cli.work:work",
+        "notifications": "caveat.cli.work:notifications",
     }
 
 

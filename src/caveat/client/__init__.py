@@ -23,6 +23,7 @@ from caveat.client.plans import Plans
 from caveat.client.proficiency import Proficiency
 from caveat.client.releases import Releases
 from caveat.client.taxii import Taxii
+from caveat.client.work import Notifications, Work
 from caveat.domain.errors import (
     AuthenticationFailed,
     CaveatError,
@@ -116,6 +117,8 @@ class CaveatClient:
         self.discussions = Discussions(self)
         self.plans = Plans(self)
         self.channels = Channels(self)
+        self.work = Work(self)
+        self.notifications = Notifications(self)
         if token:
             self.use_token(token)
 

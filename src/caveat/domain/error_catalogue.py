@@ -892,6 +892,11 @@ class ErrorCode(StrEnum):
         ErrorKind.NOT_FOUND,
         "No such work package, task, milestone or deliverable, or none you may read.",
     )
+    UNKNOWN_NOTIFICATION = (
+        "unknown_notification",
+        ErrorKind.NOT_FOUND,
+        "No such notification of yours (another person's answers exactly as a missing one).",
+    )
     # --- CONFLICT: the change clashes with existing state
     CONFLICT = (
         "conflict",

@@ -33,6 +33,7 @@ from caveat.web.routes import (
     proficiency_workflows,
     programmes,
     releases,
+    work,
 )
 from caveat.web.session import (
     LoginRequired,
@@ -123,6 +124,7 @@ def install_web(app: FastAPI) -> None:
         proficiency_workflows.router,
         discussions.router,
         plans.router,
+        work.router,
         channels.router,
     ):
         app.include_router(router)

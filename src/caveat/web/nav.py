@@ -56,6 +56,7 @@ MAIN: tuple[NavLink, ...] = (
     NavLink("/intel", "Threat intel", Act.TAXII_READ, ("/intel",), more=True),
     NavLink("/proficiency", "Proficiency", Act.PROFICIENCY_READ, ("/proficiency",), more=True),
     NavLink("/discussions", "Discussions", Act.DISCUSSION_READ, ("/discussions",), more=True),
+    NavLink("/work", "Work", Act.WORK_READ, ("/work",), more=True),
     NavLink("/plans", "Plans", Act.PLAN_READ, ("/plans",), more=True),
     NavLink("/channels", "Channels", Act.CHANNEL_READ, ("/channels",), more=True),
     NavLink("/control-lists", "Control lists", None, ("/control-lists",), more=True),
@@ -72,6 +73,8 @@ MAIN: tuple[NavLink, ...] = (
 )
 # Closes the bar, after "More": every signed-in person's own account.
 ACCOUNT = NavLink("/account", "Account", None, ("/account",))
+# Before it: the bell, every signed-in person's own notifications with the unread count.
+BELL = NavLink("/notifications", "Notifications", Act.NOTIFICATION_READ, ("/notifications",))
 
 # Links of the sections' own bars (sub-navigation), decided the same way.
 SECTIONS: tuple[NavLink, ...] = (
@@ -110,6 +113,7 @@ class Navigation:
     more: tuple[NavLink, ...] = ()
     opens: frozenset[str] = frozenset()
     account: NavLink = ACCOUNT
+    bell: NavLink | None = None
 
     def more_current(self, path: str) -> bool:
         """Whether the page shown is one under "More" (its summary is marked)."""
@@ -125,8 +129,10 @@ def navigation_for(principal: Principal | None, now: datetime | None = None) -> 
         return NOBODY
     shown = tuple(link for link in MAIN if may_open(principal, link, now))
     sections = (link.href for link in SECTIONS if may_open(principal, link, now))
+    bell = [BELL.href] if may_open(principal, BELL, now) else []
     return Navigation(
         main=tuple(link for link in shown if not link.more),
         more=tuple(link for link in shown if link.more),
-        opens=frozenset({*(link.href for link in shown), ACCOUNT.href, *sections}),
+        opens=frozenset({*(link.href for link in shown), ACCOUNT.href, *sections, *bell}),
+        bell=BELL if bell else None,
     )

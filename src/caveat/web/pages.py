@@ -11,6 +11,7 @@ from fastapi.responses import HTMLResponse
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
 from caveat.bootstrap.container import Node
+from caveat.domain.errors import CaveatError
 from caveat.domain.identity import Role
 from caveat.domain.labels import Label
 from caveat.services.kernel.principal import Principal
@@ -64,6 +65,17 @@ class PageContext:
         return self.holds(*ADMIN_ROLES)
 
 
+def _unread(node: Node, principal: Principal | None) -> int | None:
+    """The bell's count of the viewer's unread notifications; None when nobody is signed
+    in or the count cannot be read (an error page must still render)."""
+    if principal is None:
+        return None
+    try:
+        return node.notifications.unread_count(principal)
+    except CaveatError:
+        return None
+
+
 def render(
     request: Request, template: str, page: PageContext, *, status: int = 200, **values: Any
 ) -> HTMLResponse:
@@ -74,6 +86,7 @@ def render(
         me=page.principal,
         banner=page_banner(node, page.principal, page.labels),
         nav=navigation_for(page.principal, node.uow.clock()),
+        unread=_unread(node, page.principal),
         flash=request.query_params.get("done"),
         path=request.url.path,
         **values,

@@ -150,6 +150,10 @@ class Act(StrEnum):
     PLAN_READ = "plan.read"
     PLAN_EDIT = "plan.edit"  # add work packages, tasks, milestones, deliverables; deliver
     PLAN_TASK_MOVE = "plan.task_move"  # start, finish, cancel or reopen a task
+    # work queues and notifications (issues 16 and 21)
+    WORK_READ = "work.read"  # one's own work queue
+    NOTIFICATION_READ = "notification.read"  # one's own notifications
+    NOTIFICATION_MARK = "notification.mark"  # mark one's own notification read
     # policy tools for officers
     POLICY_EXPLAIN = "policy.explain"
     POLICY_WHO_CAN = "policy.who_can"
@@ -372,6 +376,13 @@ PERMISSIONS: dict[Act, Permission] = {
     Act.PLAN_READ: _p(RD, PERSON),
     Act.PLAN_EDIT: _p(W, any_of(PROJECT_LEAD, all_of(OFFICER, PROJECT_MEMBER))),
     Act.PLAN_TASK_MOVE: _p(W, any_of(PROJECT_LEAD, all_of(OFFICER, PROJECT_MEMBER), SELF)),
+    # -- work queues and notifications (issues 16 and 21, ADR 0028): a person reads their
+    #    own queue and notifications and marks their own read; the queue's items are each
+    #    still the owning feature's rule and the policy's decision. The service looks a
+    #    notification up by recipient first, so another's answers as a missing one.
+    Act.WORK_READ: _p(RD, PERSON),
+    Act.NOTIFICATION_READ: _p(RD, PERSON),
+    Act.NOTIFICATION_MARK: _p(W, SELF),
     # -- policy tools
     # Officers explain (and what-if) decisions of people of their own organisation only.
     Act.POLICY_EXPLAIN: _p(RD, any_of(OWN_OFFICER, CONSOLE)),

@@ -76,6 +76,7 @@ from caveat.services.compliance._export_report import (
     build_report,
     export_event_data,
 )
+from caveat.services.compliance._notices import release_decided
 from caveat.services.identity import find_person
 from caveat.services.kernel.authorize import allowed, authorize
 from caveat.services.kernel.ports import ReportRenderer
@@ -443,6 +444,7 @@ class ReleaseService:
                 target_id=row.id,
                 data={"approved": approve, "reason": reason},
             )
+            release_decided(uow, row, approved=approve)  # the requester, same transaction
             if approve:
                 self._release(uow, principal, row, resource)
             return _release(row, self._policy.schemes)

@@ -49,7 +49,8 @@ from caveat.domain.screening import (
     parse_ofac_sdn,
 )
 from caveat.domain.screening.matcher import DEFAULT_THRESHOLD
-from caveat.services.kernel.authorize import authorize
+from caveat.services.compliance._notices import hit_raised, hit_resolved
+from caveat.services.kernel.authorize import allowed, authorize
 from caveat.services.kernel.principal import Acting, ConsoleOperator
 from caveat.services.kernel.records import actor_id, canonical, loads, new_id
 from caveat.services.kernel.uow import CallContext, UnitOfWork, UnitOfWorkFactory
@@ -453,6 +454,7 @@ class ScreeningService:
                         "score": row.score,
                     },
                 )
+                hit_raised(uow, row)  # same transaction as the hit and its event
                 raised.append(row.id)
         return raised
 
@@ -476,6 +478,24 @@ class ScreeningService:
                     )
                 )
             return [_hit(r) for r in session.scalars(query)]
+
+    def awaiting(self, by: Acting) -> list[Hit]:
+        """Open hits waiting for ``by`` (the work queue): those ``hits`` shows them that
+        ``resolve`` would let them decide, by the same rule it applies."""
+        if not allowed(by, Act.SCREENING_READ):
+            return []
+        open_hits = self.hits(by)
+        with self._uow.read() as session:
+            mine = []
+            for hit in open_hits:
+                row = session.get(ScreeningHitRow, hit.id)
+                try:
+                    if row is not None:
+                        self._require_resolver(session, by, row)
+                        mine.append(hit)
+                except PermissionDenied:
+                    continue
+            return mine
 
     def resolve(
         self, by: Acting, ctx: CallContext, hit_id: str, *, outcome: str, reason: str
@@ -512,6 +532,7 @@ class ScreeningService:
                     "reason": reason,
                 },
             )
+            hit_resolved(uow, row, resolver=actor_id(by))
             return _hit(row)
 
     @staticmethod

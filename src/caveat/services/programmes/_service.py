@@ -48,6 +48,7 @@ from caveat.services.kernel.records import (
     require_text,
 )
 from caveat.services.kernel.uow import CallContext, UnitOfWork, UnitOfWorkFactory
+from caveat.services.notifications import notify
 from caveat.services.projects import Project, create_project_in, find_project, project_view
 
 MANAGERS = (Role.PROGRAMME_MANAGER,)  # who runs programmes (Act.PROGRAMME_MANAGE)
@@ -119,6 +120,20 @@ def visit_decision_refusal(
     except PermissionDenied as refusal:
         return refusal
     return None
+
+
+def _tell_visit_decided(uow: UnitOfWork, row: VisitRequestRow, *, approved: bool) -> None:
+    """The visitor and whoever asked for the visit learn the decision, in the deciding
+    transaction. Both see the visit already (``visits``); the text names its dates only."""
+    outcome = "approved" if approved else "refused"
+    notify(
+        uow,
+        [row.person_id, row.requested_by],
+        f"visit.{outcome}",
+        f"The visit request V-{row.id[:8]} ({row.starts_on} to {row.ends_on}) was {outcome}.",
+        link="/visits",
+        subject_id=row.id,
+    )
 
 
 def _end_of(day: date) -> datetime:
@@ -536,6 +551,7 @@ class ProgrammeService:
                 target_id=row.id,
                 data={"approved": approve, "reason": reason},
             )
+            _tell_visit_decided(uow, row, approved=approve)
             if approve:
                 self._grant_membership(uow, by, row)
             return _visit(row)

@@ -14,6 +14,7 @@ from caveat.services.ledger import AlertStatus
 from caveat.web.labelling import label_of, portion
 from caveat.web.pages import PageContext, render
 from caveat.web.routes.releases import awaiting
+from caveat.web.routes.work import KIND_NAMES
 from caveat.web.session import Page, node_of
 
 router = APIRouter(include_in_schema=False)
@@ -58,7 +59,7 @@ def dashboard(request: Request, page: Page) -> HTMLResponse:
         label = label_of(item.label_json)
         page.show(label)
         recent.rows.append(PanelRow(item.title, f"/artifacts/{item.id}", portion(label)))
-    panels = [projects, recent, _plan_items(request, page)]
+    panels = [_work(request, page), projects, recent, _plan_items(request, page)]
     if principal.roles & READERS:
         alerts = Panel("Pending alerts", "No open alerts.", more=("All alerts", "/ledger/alerts"))
         for alert in node.monitoring.alerts(principal, status=AlertStatus.OPEN, limit=5):
@@ -68,6 +69,23 @@ def dashboard(request: Request, page: Page) -> HTMLResponse:
     if principal.roles & APPROVERS:
         panels.append(_approvals(request, page))
     return render(request, "dashboard.html", page, panels=panels)
+
+
+def _work(request: Request, page: PageContext) -> Panel:
+    """The viewer's work queue as counts per kind (no titles: the counts are the point,
+    and /work shows the items with their markings)."""
+    node, me = node_of(request), page.principal
+    assert me is not None
+    queue = node.work.queue(me)
+    panel = Panel(
+        f"Work waiting for you ({queue.total})",
+        "Nothing waits for your act.",
+        more=("All work", "/work"),
+    )
+    for kind, count in queue.counts.items():
+        if count:
+            panel.rows.append(PanelRow(f"{KIND_NAMES[kind]}: {count}", "/work"))
+    return panel
 
 
 def _plan_items(request: Request, page: PageContext) -> Panel:

@@ -370,6 +370,25 @@ def test_the_node_s_officer_sets_the_recipient_and_the_node_records_its_organisa
     assert made.accredited_level == "confidential"
 
 
+@pytest.mark.parametrize("who", ["operator", "gso"])
+def test_naming_a_peering_s_agreements_is_the_node_officer_s_decision(
+    gbr: Pair, world: World, who: str
+) -> None:
+    """Naming an agreement widens what may leave the node: neither the operator who
+    recorded the peer alone nor the receiving organisation's officer may do it."""
+    a = gbr.a
+    operator = world.principal("operator")
+    nso = _node_officer(world)
+    text = partner_descriptor(log_origin="node-c", witness_name="node-c", nation="GBR")
+    made = a.federation.propose(operator, ctx(), json.dumps(text))
+    a.federation.accept(nso, ctx(), made.id, made.fingerprint)
+    with pytest.raises(PermissionDenied):
+        a.federation.set_agreements(world.principal(who), ctx(), "node-c", ["Sensor MoU"])
+    assert a.federation.peer(CONSOLE, "node-c").agreements == ()
+    named = a.federation.set_agreements(nso, ctx(), "node-c", ["Sensor MoU"])
+    assert named.agreements == ("Sensor MoU",)
+
+
 # --- F8: outbox sequence numbers are global: a peer learns what others are sent ------
 
 

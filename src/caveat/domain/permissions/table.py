@@ -120,6 +120,7 @@ class Act(StrEnum):
     PEER_ACCEPT = "peer.accept"
     PEER_REVOKE = "peer.revoke"  # end a peering, or drop a peer's proposed keys
     PEER_SET_RECIPIENT = "peer.set_recipient"  # who receives releases to it, how high
+    PEER_SET_AGREEMENTS = "peer.set_agreements"  # the agreements exchange happens under
     NODE_ORGANISATION_SET = "node.organisation_set"  # record who operates this node (once)
     PEER_READ = "peer.read"
     PEER_RELEASE = "peer.release"  # send an item to a partner node
@@ -321,6 +322,9 @@ PERMISSIONS: dict[Act, Permission] = {
     Act.PEER_PROPOSE: _p(A, any_of(CONSOLE, OPERATOR)),
     Act.PEER_ACCEPT: _p(A, any_of(CONSOLE, all_of(NODE_OFFICER, NOT_REQUESTER))),
     Act.PEER_SET_RECIPIENT: _p(A, any_of(CONSOLE, all_of(NODE_OFFICER, NOT_REQUESTER))),
+    # Naming an agreement widens what may leave the node, as the recipient does: the same
+    # officers' decision, never the operator who recorded the peer alone.
+    Act.PEER_SET_AGREEMENTS: _p(A, any_of(CONSOLE, all_of(NODE_OFFICER, NOT_REQUESTER))),
     Act.PEER_REVOKE: _p(A, any_of(CONSOLE, NODE_OFFICER)),
     # Holding the data directory is holding the node: the console says who operates it.
     Act.NODE_ORGANISATION_SET: _p(A, CONSOLE),

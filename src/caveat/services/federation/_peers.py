@@ -256,11 +256,12 @@ class FederationService:
         self, by: Acting, ctx: CallContext, ref: str, agreements: Sequence[str]
     ) -> Peer:
         """The agreements exchange with a peer happens under: each in force today and
-        naming the peer's nation as a party (an empty list stops exchange)."""
-        authorize(by, Act.PEER_PROPOSE)
+        naming the peer's nation as a party (an empty list stops exchange). Naming one
+        widens what may leave this node, so it is decided as the recipient is."""
         with self._uow(ctx) as uow:
             session = uow.session
             row = _find(session, ref)
+            authorize(by, Act.PEER_SET_AGREEMENTS, _node_target(session, row))
             if PeerStatus(row.status) is PeerStatus.REVOKED:
                 raise Conflict(f"{_subject(row)} is revoked", code="invalid_peer_transition")
             today = uow.now.date()

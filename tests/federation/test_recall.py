@@ -26,6 +26,7 @@ from caveat.adapters.db.models.ledger import AlertRow
 from caveat.adapters.federation_transport import HttpPeerTransport
 from caveat.api.app import create_app
 from caveat.bootstrap.container import Node
+from caveat.client import CaveatClient
 from caveat.domain.errors import (
     Conflict,
     IntegrityError,
@@ -39,12 +40,14 @@ from caveat.domain.federation_recalls import (
     open_recall,
     sign_recall,
 )
+from caveat.domain.identity import Role
 from caveat.services.artifacts import NewArtifact
 from caveat.services.federation import PeerReleases
 from caveat.services.kernel.principal import ConsoleOperator
 from caveat.services.kernel.uow import CallContext
 from tests.compliance.support import World
 from tests.federation.support import Pair, make_pair, releases
+from tests.federation.test_cli import nodes, ok, run  # noqa: F401 (nodes: a fixture)
 from tests.support import FakeClock
 
 CONSOLE = ConsoleOperator()
@@ -278,3 +281,44 @@ def test_a_received_item_is_not_released_onwards_from_here(gbr: Pair, world: Wor
         gbr.b.federation_releases.send(CONSOLE, ctx(), "node-a", item)  # type: ignore[arg-type]
     assert refused.value.code == "re_release_not_originator"
     assert "node-a" in refused.value.detail
+
+
+def test_the_api_and_sdk_recall_and_list_recalls(gbr: Pair, world: World) -> None:
+    artifact, _ = _released_and_pulled(gbr, world)
+    officer = world.scenario.person("sam", nations=("USA",), roles=(Role.SECURITY_OFFICER,))
+    world.node.projects.add_member(CONSOLE, ctx(), world.project, "sam")
+    reader = world.scenario.person("rita", nations=("USA",))
+    http = TestClient(create_app(world.node), raise_server_exceptions=False)
+
+    def client(account: Any) -> CaveatClient:
+        token = world.scenario.login(account).token
+        return CaveatClient("http://testserver", token=token, http=http)
+
+    with pytest.raises(NotFound):  # as for an id that names nothing: rita cannot see it
+        client(reader).federation.recall("node-b", artifact, reason="mis_release")
+    sam = client(officer)
+    with pytest.raises(InvalidInput):
+        sam.federation.recall("node-b", artifact, reason="bored")
+    made = sam.federation.recall("node-b", artifact, reason="licence_revoked", detail="DSP-5")
+    assert made["reason"] == "licence_revoked"
+    assert made["confirmed_at"] is None
+    assert _b_pulls_from(gbr).pull(ctx(), _a_at_b(gbr)) == 0
+    [listed] = sam.federation.recalls(peer="node-b")
+    assert listed["id"] == made["id"]
+    assert listed["outcome"] == "hidden"
+    assert listed["confirmed_at"] is not None
+    with pytest.raises(PermissionDenied):
+        client(reader).federation.recalls()
+
+
+def test_the_cli_lists_recalls_and_refuses_a_bad_reason(
+    nodes: list[Path],  # noqa: F811 (the fixture)
+    database_url: str,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    us, _ = nodes
+    monkeypatch.setenv("CAVEAT_DATABASE_URL", database_url)
+    assert ok(us, "federation", "recalls") == []
+    code, answer = run(us, "federation", "recall", "node-x", "a1", "--reason", "bored")
+    assert code != 0
+    assert answer["error"]["code"] == "invalid_recall_reason"

@@ -77,6 +77,8 @@ UNCHECKED_WRITERS = {
     "MonitoringService.raise_alert": "the system raises alerts",
     "WitnessService.add_checkpoint": "a peer's signed checkpoint, verified by signature",
     "PeerRequests.authenticate": "a peer's signed request: the signature is the check",
+    "PeerRecalls.confirm": "a peer's signed request, and only for recalls sent to that peer",
+    "PeerRecalls.acknowledge": "the node's sync marks the confirmations the peer took",
     "WitnessService.witness_each_other_in": "inside a peering's acceptance (peer.accept)",
     "AuditService.export_csv": "reads through AuditService.search, which authorizes",
     "ReleaseService.request": "any reader may ask; the policy decides what they see",

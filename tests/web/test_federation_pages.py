@@ -104,3 +104,13 @@ def test_peering_recipient_and_preview_in_the_browser(
     refused = browser.post(f"/federation/{peer}/release", {"artifact": item.resource_id})
     assert refused.status_code == 403
     assert "may not be released" in refused.text
+    # The officer's Recall form: what was never released is refused in the page, and the
+    # Recalls section says there are none.
+    assert f'action="/federation/{peer}/recall"' in listing
+    assert "No recalls." in listing
+    never = browser.post(
+        f"/federation/{peer}/recall", {"artifact": item.resource_id, "reason": "mis_release"}
+    )
+    assert never.status_code == 404
+    assert "nothing of" in never.text
+    assert node.federation_releases.recalls.recalls(CONSOLE) == []

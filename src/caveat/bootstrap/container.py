@@ -304,6 +304,9 @@ def _build(
         transport=peers_transport,
         monitoring=monitoring,
     )
+    agreements = AgreementService(uow=uow, registry=registry, policy=policy)
+    # An agreement taken out of force recalls, in that transaction, what it covered.
+    agreements.when_ended(releases.recalls.recall_uncovered)
     sync = PeerSync(
         uow=uow,
         federation=federation,
@@ -366,7 +369,7 @@ def _build(
         artifacts=artifacts,
         artifact_search=artifact_search,
         artifact_admin=artifact_admin,
-        agreements=AgreementService(uow=uow, registry=registry, policy=policy),
+        agreements=agreements,
         authorizations=AuthorizationService(uow=uow),
         screening=screening,
         embargoes=EmbargoService(uow=uow),

@@ -123,6 +123,68 @@ def received(ctx: typer.Context, json_: JsonOpt = False) -> None:
         )
 
 
+@federation.command("recall")
+def recall(
+    ctx: typer.Context,
+    peer: Annotated[str, typer.Argument(help="the peer's name or id")],
+    artifact: Annotated[str, typer.Argument(help="the artifact released to it")],
+    reason: Annotated[
+        str, typer.Option(help="mis_release, agreement_ended, licence_revoked or other")
+    ],
+    text: Annotated[str, typer.Option(help="why, in words (required for other)")] = "",
+    json_: JsonOpt = False,
+) -> None:
+    """Recall what was released of an artifact to a peer: it hides it on its next pull."""
+    from caveat.services.kernel.uow import CallContext
+
+    with errors(json_):
+        service = state(ctx).open().federation_releases.recalls
+        made = service.recall(
+            CONSOLE, CallContext.cli(), peer, artifact, reason=reason, detail=text
+        )
+        show(
+            made,
+            json_,
+            lambda: out.print(
+                f"Recall {made.id} waits in {escape(made.peer)}'s outbox; it confirms "
+                "after its next sync (`caveat federation recalls`)."
+            ),
+        )
+
+
+@federation.command("recalls")
+def recalls(
+    ctx: typer.Context,
+    peer: Annotated[str | None, typer.Option(help="only this peer's")] = None,
+    json_: JsonOpt = False,
+) -> None:
+    """Recalls sent and received, and whether each is confirmed."""
+    with errors(json_):
+        found = state(ctx).open().federation_releases.recalls.recalls(CONSOLE, peer=peer)
+        show(
+            found,
+            json_,
+            lambda: table(
+                "Recalls",
+                ["", "peer", "artifact (origin)", "reason", "recalled", "outcome", "confirmed"],
+                [
+                    (
+                        r.direction,
+                        escape(r.peer),
+                        r.resource_id,
+                        escape(r.reason + (f": {r.detail}" if r.detail else "")),
+                        r.recalled_at.strftime("%Y-%m-%d %H:%M UTC"),
+                        r.outcome or "-",
+                        "-"
+                        if r.confirmed_at is None
+                        else r.confirmed_at.strftime("%Y-%m-%d %H:%M UTC"),
+                    )
+                    for r in found
+                ],
+            ),
+        )
+
+
 @federation.command("peers")
 def peers(ctx: typer.Context, json_: JsonOpt = False) -> None:
     """List the partner nodes, revoked ones too."""

@@ -19,6 +19,7 @@ from caveat.client.account import Account
 from caveat.client.artifacts import Artifacts
 from caveat.client.channels import Channels
 from caveat.client.discussions import Discussions
+from caveat.client.federation import Federation
 from caveat.client.plans import Plans
 from caveat.client.proficiency import Proficiency
 from caveat.client.releases import Releases
@@ -112,6 +113,7 @@ class CaveatClient:
         self.account = Account(self)
         self.artifacts = Artifacts(self)
         self.releases = Releases(self)
+        self.federation = Federation(self)
         self.taxii = Taxii(self)
         self.proficiency = Proficiency(self)
         self.discussions = Discussions(self)

@@ -1737,6 +1737,40 @@ class ErrorCode(StrEnum):
         "A package's provenance names another originating node than the peer that sent "
         "it; re-release goes through the originator, so it was refused.",
     )
+    INVALID_RECALL_REASON = (
+        "invalid_recall_reason",
+        ErrorKind.INVALID,
+        "A recall's reason is mis_release, agreement_ended, licence_revoked or other "
+        "(with a text saying why), its text at most 500 characters.",
+    )
+    RELEASE_NOT_SENT = (
+        "release_not_sent",
+        ErrorKind.NOT_FOUND,
+        "Nothing of the artifact was released to the peer, so there is nothing to recall.",
+    )
+    RELEASE_ALREADY_RECALLED = (
+        "release_already_recalled",
+        ErrorKind.CONFLICT,
+        "What was released of the artifact to the peer is recalled already.",
+    )
+    PEER_RECALL_INVALID = (
+        "peer_recall_invalid",
+        ErrorKind.INTEGRITY,
+        "A recall from a peer is not signed by its key, is malformed, or names another "
+        "originating or receiving node; it was refused and alerted.",
+    )
+    INVALID_RECALL_CONFIRMATION = (
+        "invalid_recall_confirmation",
+        ErrorKind.INVALID,
+        "A peer's confirmation of recalls is not {confirmations: [{recall_id, outcome, "
+        "hidden}]} with at most 100 entries.",
+    )
+    RE_RELEASE_NOT_ORIGINATOR = (
+        "re_release_not_originator",
+        ErrorKind.DENIED,
+        "A received item is released onwards, or widened, only by the node it "
+        "originated from: ask its originating node.",
+    )
     PEER_PACKAGE_NOT_RELEASABLE = (
         "peer_package_not_releasable",
         ErrorKind.INTEGRITY,

@@ -191,6 +191,22 @@ _TYPES = [
         "peer",
         "a queued package was taken out of the outbox: it may no longer go (why)",
     ),
+    EventType(
+        "peer.recalled",
+        1,
+        "peer",
+        "a release to a peer was recalled (who or which agreement, why); the recall waits "
+        "in its outbox",
+    ),
+    EventType(
+        "peer.recall_received",
+        1,
+        "peer",
+        "a peer recalled what it had released here: the items were hidden (or none held)",
+    ),
+    EventType(
+        "peer.recall_confirmed", 1, "peer", "a peer confirmed it acted on a recall sent to it"
+    ),
     EventType("peer.link_down", 1, "peer", "syncs with a peer failed three times in a row"),
     EventType("peer.link_up", 1, "peer", "a peer whose link was down synced again"),
     EventType(

@@ -18,6 +18,7 @@ from caveat.services.federation import (
     LinkStatus,
     Peer,
     PeerHello,
+    Recall,
     ReceivedItem,
     ReleasePreview,
     SentRelease,
@@ -46,6 +47,14 @@ class RecipientIn(Strict):
 
 class ReleaseIn(Strict):
     artifact_id: str = Field(max_length=36)
+
+
+class RecallIn(Strict):
+    artifact_id: str = Field(max_length=36)
+    reason: str = Field(
+        max_length=20, description="mis_release, agreement_ended, licence_revoked or other"
+    )
+    detail: str = Field(default="", max_length=500, description="why (required for other)")
 
 
 class AgreementsIn(Strict):
@@ -189,3 +198,24 @@ def release(
 def received(principal: CurrentPrincipal, node: NodeDep) -> list[ReceivedItem]:
     """What peers released to this node, verified, with provenance (newest first)."""
     return node.federation_releases.received(principal)
+
+
+@router.post("/peers/{peer}/recalls", status_code=201, response_model=Recall)
+def recall(
+    peer: str, body: RecallIn, principal: CurrentPrincipal, node: NodeDep, ctx: CtxDep
+) -> Recall:
+    """Recall what was released of an artifact to a peer (the originating organisation's
+    security officer, or this node's): the peer hides it on its next pull and confirms."""
+    return node.federation_releases.recalls.recall(
+        principal, ctx, peer, body.artifact_id, reason=body.reason, detail=body.detail
+    )
+
+
+@router.get("/recalls", response_model=list[Recall])
+def recalls(
+    principal: CurrentPrincipal,
+    node: NodeDep,
+    peer: str | None = Query(default=None, max_length=120),
+) -> list[Recall]:
+    """Recalls this node sent and received, newest first, with their confirmation."""
+    return node.federation_releases.recalls.recalls(principal, peer=peer)

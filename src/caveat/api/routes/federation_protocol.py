@@ -99,6 +99,7 @@ class OutboxItemOut(BaseModel):
     """A sealed package: its place in the outbox, its bytes (base64) and their SHA-256."""
 
     seq: int
+    kind: str = "package"  # or recall: a recall statement signed by this node
     package: str
     sha256: str
 
@@ -121,3 +122,19 @@ def outbox(
     return OutboxOut.model_validate(
         outbox_json(node.federation_releases.outbox(peer, after=after, limit=limit))
     )
+
+
+class RecallConfirmationsOut(BaseModel):
+    """The recalls this node sent the caller that it now holds confirmed."""
+
+    confirmed: list[str]
+
+
+@router.post("/recalls/confirmations")
+def confirm_recalls(
+    peer: SignedPeer, node: NodeDep, ctx: CtxDep, body: Annotated[bytes, Depends(_body)]
+) -> RecallConfirmationsOut:
+    """The calling peer confirms it acted on recalls this node sent it (the signed body:
+    ``{confirmations: [{recall_id, outcome, hidden}]}``)."""
+    known = node.federation_releases.recalls.confirm(peer, ctx, body)
+    return RecallConfirmationsOut(confirmed=known)

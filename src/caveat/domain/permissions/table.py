@@ -124,6 +124,7 @@ class Act(StrEnum):
     NODE_ORGANISATION_SET = "node.organisation_set"  # record who operates this node (once)
     PEER_READ = "peer.read"
     PEER_RELEASE = "peer.release"  # send an item to a partner node
+    PEER_RECALL = "peer.recall"  # recall what was sent to a partner node
     # threat intelligence: the TAXII 2.1 server (what is read is the policy's decision)
     TAXII_COLLECTION_CREATE = "taxii.collection_create"
     TAXII_READ = "taxii.read"
@@ -332,6 +333,9 @@ PERMISSIONS: dict[Act, Permission] = {
     # Sending to a partner node is the originating organisation's officer's decision, and
     # only for what the policy lets the node receive (a named person: not the console).
     Act.PEER_RELEASE: _p(W, all_of(OFFICER, ORIGINATOR)),
+    # Recalling only narrows: the originating organisation's officer, or at once the
+    # node's own officer (a mis-release found by the node) or the console.
+    Act.PEER_RECALL: _p(W, any_of(CONSOLE, all_of(OFFICER, ORIGINATOR), NODE_OFFICER)),
     # -- threat intelligence (TAXII 2.1): programme managers and officers open a project's
     #    collection; its members read and add what the policy lets them read (nobody
     #    labels above what they may read); deleting is the originating organisation's.

@@ -12,6 +12,7 @@ from caveat.services.compliance._agreements import (
     AgreementService,
     DbAgreements,
     find_programme,
+    terms_in_force,
 )
 from caveat.services.compliance._authorizations import (
     Authorization,
@@ -62,4 +63,5 @@ __all__ = [
     "ReportLine",
     "ScreeningService",
     "find_programme",
+    "terms_in_force",
 ]

@@ -8,7 +8,7 @@ within its effective and expiry dates (inclusive); past its expiry it reads as e
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from typing import Any
@@ -40,6 +40,7 @@ from caveat.domain.compliance import (
     require_reason,
 )
 from caveat.domain.errors import Conflict, InvalidInput, NotFound
+from caveat.domain.events import Actor
 from caveat.domain.groups import GroupDirectory
 from caveat.domain.labels import builtin_schemes, label_from_canonical_json
 from caveat.domain.lifecycle import require_move
@@ -260,6 +261,13 @@ class AgreementService:
         self._uow = uow
         self._registry = registry
         self._policy = policy
+        self._when_ended: list[Callable[[UnitOfWork, str, Actor], None]] = []
+
+    def when_ended(self, hook: Callable[[UnitOfWork, str, Actor], None]) -> None:
+        """Call ``hook`` in the unit of work that takes an agreement out of force
+        (suspended, expired, terminated), with its id and who did it: federation
+        recalls what the agreement covered there."""
+        self._when_ended.append(hook)
 
     # writing
 
@@ -369,6 +377,9 @@ class AgreementService:
                     "version": row.version,
                 },
             )
+            if current is AgreementStatus.IN_FORCE and target is not AgreementStatus.IN_FORCE:
+                for hook in self._when_ended:
+                    hook(uow, row.id, by.actor())
             return _view(uow.session, row, today, history=False)
 
     # reading

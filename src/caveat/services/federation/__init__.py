@@ -8,6 +8,7 @@ from __future__ import annotations
 from caveat.services.federation._outbound import PROTOCOL_ROOT, PeerHello
 from caveat.services.federation._peers import FederationService, NodeOrganisation, Peer
 from caveat.services.federation._preview import PreviewItem, ReleasePreview
+from caveat.services.federation._recalls import PeerRecalls, Recall
 from caveat.services.federation._releasing import (
     PeerReleases,
     ReceivedItem,
@@ -30,10 +31,12 @@ __all__ = [
     "Peer",
     "PeerCaller",
     "PeerHello",
+    "PeerRecalls",
     "PeerReleases",
     "PeerRequests",
     "PeerSync",
     "PreviewItem",
+    "Recall",
     "ReceivedItem",
     "ReleasePreview",
     "SentRelease",

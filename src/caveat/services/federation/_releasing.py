@@ -71,12 +71,13 @@ from caveat.services.artifacts import ArtifactService
 from caveat.services.federation._outbound import Outbound, answer_json, url_of
 from caveat.services.federation._peers import _find
 from caveat.services.federation._preview import recipient_of
+from caveat.services.federation._recalls import PeerRecalls, recalled_since, take_recall
 from caveat.services.federation._requests import PeerCaller
 from caveat.services.kernel.authorize import authorize
 from caveat.services.kernel.ports import PeerTransport
 from caveat.services.kernel.principal import Acting, Principal
 from caveat.services.kernel.records import new_id
-from caveat.services.kernel.uow import CallContext, UnitOfWorkFactory
+from caveat.services.kernel.uow import CallContext, UnitOfWork, UnitOfWorkFactory
 from caveat.services.ledger import MonitoringService
 from caveat.services.node import operating_organisation
 from caveat.services.policy import (
@@ -146,6 +147,7 @@ class PeerReleases:
         self._artifacts = artifacts
         self._transport = transport
         self._monitoring = monitoring
+        self.recalls = PeerRecalls(uow=uow, keys=keys, policy=policy, transport=transport)
 
     # --- sending ------------------------------------------------------------------
 
@@ -154,6 +156,7 @@ class PeerReleases:
         now = self._uow.clock()
         with self._uow.read() as session:
             peer = _find(session, peer_ref)
+            self._refuse_re_release(session, by, artifact_id, now)
             node = recipient_of(session, peer)
             row = find_resource(session, artifact_id)
             if artifact_id not in self._policy.discoverable_in(session, by, [row.id], now):
@@ -227,6 +230,28 @@ class PeerReleases:
                 queued.peer_seq, peer_name, artifact_id, content.sha256, digest, len(package)
             )
 
+    def _refuse_re_release(
+        self, session: Session, by: Principal, item_id: str, now: datetime
+    ) -> None:
+        """A received item goes on to another node only by its originating node's
+        decision: refused here, naming that node (to a reader who may see the item; to
+        others it does not exist, as a recalled item does not)."""
+        received = session.get(PeerReceivedRow, item_id, options=[defer(PeerReceivedRow.package)])
+        if received is None:
+            return
+        if received.recalled_at is not None or item_id not in self._readable(
+            session, by, [received], now
+        ):
+            raise not_found(item_id)
+        origin = session.scalar(select(PeerRow.name).where(PeerRow.id == received.peer_id))
+        raise PermissionDenied(
+            f"this item was released to this node by {origin}: releasing it to another "
+            "node, or widening it, is decided by its originating node",
+            code="re_release_not_originator",
+            data={"origin_node_id": received.origin_node_id},
+            hint=f"ask {origin}'s security officers to release it to that node",
+        )
+
     def outbox(self, caller: PeerCaller, *, after: int, limit: int) -> list[PeerOutboxRow]:
         """What waits for the calling peer after its cursor, in order: a batch of at most
         ``limit`` packages and ``PAGE_BYTES`` (always at least one package)."""
@@ -256,7 +281,12 @@ class PeerReleases:
         return page
 
     def _still_releasable(self, session: Session, row: PeerOutboxRow, now: datetime) -> list[str]:
-        """What a queued package fails now, decided again as when it was queued."""
+        """What a queued package fails now, decided again as when it was queued (a
+        recall always goes)."""
+        if row.kind == "recall":
+            return []
+        if recalled_since(session, row):
+            return ["recalled"]
         peer = session.get(PeerRow, row.peer_id)
         assert peer is not None
         try:
@@ -313,6 +343,7 @@ class PeerReleases:
         kept = 0
         for item in items if isinstance(items, list) else []:
             kept += self._take(ctx, peer_id, name, node, trusted, item)
+        self.recalls.acknowledge(peer_id)  # confirm the recalls acted on, signed
         return kept
 
     def _take(
@@ -324,7 +355,9 @@ class PeerReleases:
         trusted: Ed25519PublicKey,
         item: object,
     ) -> int:
-        seq, data = _item(item)
+        seq, data, kind = _item(item)
+        if kind == "recall":
+            return self._take_recall(ctx, peer_id, name, peer_node, trusted, seq, data)
         _, wrapping = self._keys.federation_keys()
         problem: IntegrityError | None = None
         try:
@@ -355,23 +388,7 @@ class PeerReleases:
             if problem is None:
                 problem = self._not_for_here(session, marks, uow.now)
             if problem is not None:
-                data_out = {"seq": seq, "code": problem.code, "detail": problem.detail[:300]}
-                uow.record(
-                    "peer.package_refused",
-                    RECEIVER,
-                    target_id=peer_id,
-                    outcome=Outcome.DENIED,
-                    data=data_out,
-                )
-                self._monitoring.raise_within(
-                    uow,
-                    rule="peer_package_refused",
-                    severity="critical",
-                    subject_id=peer_id,
-                    subject_name=name,
-                    summary=f"a package from peer {name} was refused: {problem.code}",
-                    data=data_out,
-                )
+                self._refuse(uow, peer_id, name, seq, problem)
                 return 0
             package_uuid = str(opened.policy.get("uuid", ""))[:36]
             again = session.scalar(
@@ -415,6 +432,58 @@ class PeerReleases:
             )
             return 1
 
+    def _refuse(
+        self, uow: UnitOfWork, peer_id: str, name: str, seq: int, problem: IntegrityError
+    ) -> None:
+        data_out = {"seq": seq, "code": problem.code, "detail": problem.detail[:300]}
+        uow.record(
+            "peer.package_refused",
+            RECEIVER,
+            target_id=peer_id,
+            outcome=Outcome.DENIED,
+            data=data_out,
+        )
+        self._monitoring.raise_within(
+            uow,
+            rule="peer_package_refused",
+            severity="critical",
+            subject_id=peer_id,
+            subject_name=name,
+            summary=f"a package from peer {name} was refused: {problem.code}",
+            data=data_out,
+        )
+
+    def _take_recall(
+        self,
+        ctx: CallContext,
+        peer_id: str,
+        name: str,
+        peer_node: str,
+        trusted: Ed25519PublicKey,
+        seq: int,
+        data: bytes,
+    ) -> int:
+        """A recall from the peer's outbox: the items hidden in the same transaction as
+        the cursor moves past it; one that fails its checks is refused and alerted."""
+        with self._uow(ctx) as uow:
+            link = locked_link(uow.session, peer_id)
+            if seq <= link.pulled_seq:
+                return 0
+            link.pulled_seq = seq
+            try:  # the statement is checked before anything is written
+                take_recall(
+                    uow,
+                    peer_id=peer_id,
+                    peer_node=peer_node,
+                    trusted=trusted,
+                    this_node=self._uow.node_id,
+                    seq=seq,
+                    data=data,
+                )
+            except IntegrityError as exc:
+                self._refuse(uow, peer_id, name, seq, exc)
+            return 0
+
     def _not_for_here(
         self, session: Session, marks: Markings, now: datetime
     ) -> IntegrityError | None:
@@ -448,6 +517,7 @@ class PeerReleases:
             rows = session.execute(
                 select(PeerReceivedRow, PeerRow.name)
                 .join(PeerRow, PeerRow.id == PeerReceivedRow.peer_id)
+                .where(PeerReceivedRow.recalled_at.is_(None))  # recalled: gone for everyone
                 .options(defer(PeerReceivedRow.package))  # up to 64 MiB each, not listed
                 .order_by(PeerReceivedRow.received_at.desc(), PeerReceivedRow.id)
             ).all()
@@ -517,15 +587,21 @@ def locked_link(session: Session, peer_id: str) -> PeerLinkRow:
     return link
 
 
-def _item(item: object) -> tuple[int, bytes]:
-    """An outbox entry as the peer sent it: its sequence number and package bytes."""
+def _item(item: object) -> tuple[int, bytes, str]:
+    """An outbox entry as the peer sent it: its sequence number, bytes and kind
+    (``package``, or ``recall``: a signed recall statement)."""
     if not isinstance(item, dict):
         raise IntegrityError("a peer's outbox entry is not an object", code="peer_answer_invalid")
-    seq, package = item.get("seq"), item.get("package")
-    if not isinstance(seq, int) or not 1 <= seq < 2**53 or not isinstance(package, str):
+    seq, package, kind = item.get("seq"), item.get("package"), item.get("kind", "package")
+    if (
+        not isinstance(seq, int)
+        or not 1 <= seq < 2**53
+        or not isinstance(package, str)
+        or kind not in ("package", "recall")
+    ):
         raise IntegrityError("a peer's outbox entry is malformed", code="peer_answer_invalid")
     try:
-        return seq, base64.b64decode(package, validate=True)
+        return seq, base64.b64decode(package, validate=True), str(kind)
     except ValueError as exc:
         raise IntegrityError(
             "a peer's outbox entry is not base64", code="peer_answer_invalid"
@@ -538,6 +614,7 @@ def outbox_json(rows: list[PeerOutboxRow]) -> dict[str, object]:
         "items": [
             {
                 "seq": r.peer_seq,
+                "kind": r.kind,
                 "package": base64.b64encode(r.package).decode(),
                 "sha256": r.sha256,
             }

@@ -76,6 +76,7 @@ def _peers(
         links=links,
         node_officer=node_officer,
         received=node.federation_releases.received(me),
+        recalls=node.federation_releases.recalls.recalls(me),
         error=error,
         error_in=error_in,
         values=values or {},
@@ -225,4 +226,27 @@ def release(request: Request, peer: str, page: Page, artifact: Short = "") -> Re
     return forms.done(
         "/federation",
         f"Packaged for {sent.peer}: it waits in the outbox until the peer pulls it.",
+    )
+
+
+@router.post("/federation/{peer}/recall")
+def recall(
+    request: Request,
+    peer: str,
+    page: Page,
+    artifact: Short = "",
+    reason: Short = "",
+    detail: Annotated[str, Form(max_length=500)] = "",
+) -> Response:
+    """Recall what was released of an artifact to the peer, with the reason."""
+    try:
+        made = node_of(request).federation_releases.recalls.recall(
+            _me(page), ctx_of(request), peer, artifact.strip(), reason=reason, detail=detail
+        )
+    except CaveatError as exc:
+        values = {"artifact": artifact, "reason": reason, "detail": detail}
+        return _refused(request, page, exc, peer, values)
+    return forms.done(
+        "/federation",
+        f"Recalled from {made.peer}: it hides the item on its next sync and confirms.",
     )

@@ -4,7 +4,16 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import BigInteger, ForeignKey, Integer, LargeBinary, String, Text, UniqueConstraint
+from sqlalchemy import (
+    BigInteger,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from caveat.adapters.db.models.base import Base, BigId
@@ -97,6 +106,8 @@ class PeerOutboxRow(Base):
     peer_id: Mapped[str] = mapped_column(ForeignKey("federation_peers.id"), index=True)
     peer_seq: Mapped[int] = mapped_column(BigInteger)
     resource_id: Mapped[str] = mapped_column(ForeignKey("resources.id"))
+    # package: an OpenTDF package; recall: a signed recall statement (migration 0027)
+    kind: Mapped[str] = mapped_column(String(16), server_default="package")
     package: Mapped[bytes] = mapped_column(LargeBinary)
     sha256: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
@@ -124,3 +135,30 @@ class PeerReceivedRow(Base):
     content_sha256: Mapped[str] = mapped_column(String(64))
     package: Mapped[bytes] = mapped_column(LargeBinary)  # kept sealed; opened when read
     received_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    # Set when the originator recalled it: hidden from every reader from then on.
+    recalled_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    recall_id: Mapped[str | None] = mapped_column(String(36))
+
+
+class PeerRecallRow(Base):
+    """A recall of a release: one this node sent a peer (``sent``, confirmed when the
+    peer acknowledges it) or one a peer sent this node (``received``, acknowledged back
+    once the peer took the confirmation). ``resource_id`` is the artifact on the
+    originating node; ``peer_seq`` the recall's place in the originator's outbox for
+    that peer (it recalls the packages of the artifact sent before it)."""
+
+    __tablename__ = "federation_recalls"
+    __table_args__ = (Index("ix_federation_recalls_resource", "peer_id", "resource_id"),)
+    peer_id: Mapped[str] = mapped_column(ForeignKey("federation_peers.id"), primary_key=True)
+    direction: Mapped[str] = mapped_column(String(8), primary_key=True)  # sent | received
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    resource_id: Mapped[str] = mapped_column(String(36))
+    peer_seq: Mapped[int] = mapped_column(BigInteger)
+    reason: Mapped[str] = mapped_column(String(20))
+    detail: Mapped[str] = mapped_column(String(500), server_default="")
+    recalled_by: Mapped[str | None] = mapped_column(String(36))  # a person, or None
+    recalled_at: Mapped[datetime] = mapped_column(UTCDateTime())  # by the originator's clock
+    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime())  # by this node's
+    outcome: Mapped[str] = mapped_column(String(20), server_default="")
+    hidden: Mapped[int] = mapped_column(Integer, server_default="0")
+    confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

@@ -43,7 +43,7 @@ _GENERATIONS = cast(Table, PolicyGenerationRow.__table__)
 # What a subject's facts are read from (services/channels/_subjects.py caches them):
 # people, credentials' MFA enrolment and locks, memberships, programmes' projects,
 # grants, caveat holdings, organisations, groups, agreements, authorizations, screening,
-# embargoes, visits. tests/kernel/test_subject_generation.py classifies every event type,
+# embargoes, visits. tests/services/test_subject_generation.py classifies every event type,
 # so a new one must be placed on one side or the other.
 SUBJECT_TRIGGERS = (
     "person.", "auth.totp_enrolled", "auth.locked", "auth.sessions_revoked", "token.",

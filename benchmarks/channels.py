@@ -383,7 +383,7 @@ def run(nats_url: str | None = None) -> dict[str, Any]:
     brokers: dict[str, str | None] = {}
     if "shared" in POPULATIONS:
         brokers["memory"] = None
-    if nats_url and "nats" in POPULATIONS | {"shared"}:
+    if nats_url and POPULATIONS & {"shared", "nats"}:
         brokers["nats"] = nats_url
     for name, url in brokers.items():
         for subscribers, rate in LOADS:

@@ -7,8 +7,13 @@ a USA-GBR agreement. ``SUBSCRIBERS`` subscriptions are opened through
 ``ChannelService.subscribe``, spread over the three readers, all in the one event loop
 that also publishes (so connections share three people's facts and decisions, as many
 tabs, dashboards and tails of a few people do); the *distinct* loads give every
-subscription a credential of its own (its own facts, refreshes and decisions: the cost of
-as many different people); then ``RATE`` messages a second are published through
+subscription a credential of its own of those three people (its own facts and
+refreshes); the *people* loads give every subscription a person of its own: 1,000
+different people of the two organisations (American and British, a realistic mixture
+of SECRET, CONFIDENTIAL and TOP SECRET clearances and a few dual nationals), each with
+their own facts, refreshes and subject-cache entries, sharing decisions only with people
+whose decision-relevant facts are equal (``_subjects.py``); then ``RATE`` messages a
+second are published through
 ``ChannelService.publish`` for ``SECONDS`` seconds, their labels taken in turn from the
 channel tests' six markings (so each reader may read a known share of them). Each
 delivery's latency is the time from the start of ``publish`` to the moment the
@@ -34,6 +39,8 @@ every further connection of that reader).
     # a quick run:
     CAVEAT_BENCH_CHANNEL_SUBSCRIBERS=100 CAVEAT_BENCH_CHANNEL_SECONDS=3 \
         python -m benchmarks.channels
+    # only some of the populations (shared, credentials, people; nats when its URL is set):
+    CAVEAT_BENCH_CHANNEL_POPULATIONS=people python -m benchmarks.channels
 
 Results: ``benchmarks/results/channels.json``.
 """
@@ -44,22 +51,24 @@ import asyncio
 import contextlib
 import json
 import os
+import random
 import resource
 import time
 from collections.abc import Iterator
 from dataclasses import replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from tempfile import TemporaryDirectory
 from typing import Any
 
-from tests.channels.support import MARKINGS, Alliance, build
+from tests.channels.support import CONSOLE, MARKINGS, Alliance, build
 from tests.support import FakeClock
 
 from benchmarks.common import machine, percentile, time_calls, write_result
 from caveat.bootstrap.container import FirstOperator, Node, init_node
 from caveat.bootstrap.logging import configure_logging
 from caveat.bootstrap.settings import HashProfile, Settings
+from caveat.domain.identity import Clearance, CommonLevel
 from caveat.services.channels import Delivery, Notice
 from caveat.services.channels._reader import ReaderFacts
 from caveat.services.kernel.uow import CallContext
@@ -72,6 +81,11 @@ SECONDS = float(os.environ.get("CAVEAT_BENCH_CHANNEL_SECONDS", "10"))
 LOADS = ((100, RATE), (SUBSCRIBERS, RATE // 10), (SUBSCRIBERS, RATE))
 # (subscribers, messages/s) with a credential each, on the in-process broker only.
 DISTINCT_LOADS = ((100, RATE), (SUBSCRIBERS, RATE // 10), (SUBSCRIBERS, RATE))
+# (subscribers, messages/s) with a person each, on the in-process broker only.
+PEOPLE_LOADS = ((SUBSCRIBERS, RATE // 10), (SUBSCRIBERS, RATE))
+POPULATIONS = frozenset(
+    os.environ.get("CAVEAT_BENCH_CHANNEL_POPULATIONS", "shared,credentials,people").split(",")
+)
 DRAIN_S = float(os.environ.get("CAVEAT_BENCH_CHANNEL_DRAIN", "120"))
 READERS = ("alice", "bob", "carol")
 
@@ -102,10 +116,17 @@ class _Run:
     """One fan-out run: subscribers, the publisher and what they measured."""
 
     def __init__(
-        self, alliance: Alliance, subscribers: int, rate: int, *, distinct: bool = False
+        self,
+        alliance: Alliance,
+        subscribers: int,
+        rate: int,
+        *,
+        distinct: bool = False,
+        people: list[str] | None = None,
     ) -> None:
         self.alliance = alliance
         self.distinct = distinct
+        self.people = people
         self.node: Node = alliance.node
         self.subscribers = subscribers
         self.rate = rate
@@ -118,7 +139,7 @@ class _Run:
         self.last_seq = 0
 
     async def subscriber(self, index: int) -> None:
-        who = READERS[index % len(READERS)]
+        who = READERS[index % len(READERS)] if self.people is None else self.people[index]
         principal = self.alliance.principal(who)
         if self.distinct:  # a credential of its own: its own facts and decisions
             principal = replace(principal, session_id=f"bench-session-{index}")
@@ -207,6 +228,8 @@ class _Run:
         samples = self.latencies_ms or [float("nan")]
         return {
             "subscribers": self.subscribers,
+            "people": len(set(self.people)) if self.people else len(READERS),
+            "decision_tables": len(self.node.channels._decisions),
             "complete": not pending,
             "messages": published,
             "messages_planned": count,
@@ -228,18 +251,77 @@ class _Run:
         }
 
 
+# The people loads' mixture: (share, organisation, citizenships, clearance level).
+MIXTURE = (
+    (0.40, "afrl", ("USA",), CommonLevel.SECRET),
+    (0.15, "afrl", ("USA",), CommonLevel.CONFIDENTIAL),
+    (0.05, "afrl", ("USA",), CommonLevel.TOP_SECRET),
+    (0.25, "dstl", ("GBR",), CommonLevel.SECRET),
+    (0.10, "dstl", ("GBR",), CommonLevel.CONFIDENTIAL),
+    (0.03, "dstl", ("GBR", "USA"), CommonLevel.SECRET),
+    (0.02, "afrl", ("USA", "GBR"), CommonLevel.SECRET),
+)
+
+
+def _people(alliance: Alliance, count: int) -> list[str]:
+    """``count`` different people of the mixture, members of the channel's project."""
+    node = alliance.node
+    expires = alliance.world.clock().date() + timedelta(days=365)
+    shares = [round(share * count) for share, *_ in MIXTURE]
+    shares[0] += count - sum(shares)
+    names: list[str] = []
+    for (_, org, nations, level), n in zip(MIXTURE, shares, strict=True):
+        for _ in range(n):
+            name = f"reader{len(names):04d}"
+            node.people.create_person(
+                CONSOLE,
+                CallContext.cli(),
+                username=name,
+                display_name=f"Reader {len(names)}",
+                email=f"{name}@bench.example",
+                organisation=getattr(alliance, org),
+                citizenships=list(nations),
+                clearance=Clearance(level, level.name, nations[0], expires),
+            )
+            node.projects.add_member(CONSOLE, CallContext.cli(), alliance.project, name)
+            names.append(name)
+    random.Random(21).shuffle(names)
+    return names
+
+
 def _fan_out(
-    nats_url: str | None, subscribers: int, rate: int, *, filtered: bool, distinct: bool = False
+    nats_url: str | None,
+    subscribers: int,
+    rate: int,
+    *,
+    filtered: bool,
+    distinct: bool = False,
+    people: bool = False,
 ) -> dict[str, Any]:
     with alliance_node(nats_url) as alliance:
+        readers = _people(alliance, subscribers) if people else None
+        run = _Run(alliance, subscribers, rate, distinct=distinct, people=readers)
         if filtered:
-            return asyncio.run(_Run(alliance, subscribers, rate, distinct=distinct).run())
+            return asyncio.run(run.run())
         decide = ReaderFacts.may_read
         ReaderFacts.may_read = lambda self, message: True  # type: ignore[method-assign]
         try:
-            return asyncio.run(_Run(alliance, subscribers, rate, distinct=distinct).run())
+            return asyncio.run(run.run())
         finally:
             ReaderFacts.may_read = decide  # type: ignore[method-assign]
+
+
+def _derivation_cost() -> dict[str, Any]:
+    """One reader's facts derived (``ChannelService._reader``): first, and again with
+    nothing changed (the subject cache answering; one primary-key read)."""
+    with alliance_node(None) as alliance:
+        service = alliance.node.channels
+        bob = alliance.principal("bob")
+        first = time.perf_counter()
+        service._reader(bob, alliance.channel, None)
+        first_ms = (time.perf_counter() - first) * 1e3
+        again = time_calls(lambda: service._reader(bob, alliance.channel, None), n=2_000)
+        return {"first_ms": round(first_ms, 2), "again_us": again}
 
 
 def _decision_cost() -> dict[str, Any]:
@@ -274,11 +356,11 @@ def _decision_cost() -> dict[str, Any]:
 
 
 def _side_by_side(
-    key: str, url: str | None, subscribers: int, rate: int, *, distinct: bool
+    key: str, url: str | None, subscribers: int, rate: int, *, distinct: bool, people: bool = False
 ) -> dict[str, Any]:
-    caveat = _fan_out(url, subscribers, rate, filtered=True, distinct=distinct)
+    caveat = _fan_out(url, subscribers, rate, filtered=True, distinct=distinct, people=people)
     print(f"caveat {key}: {json.dumps(caveat)}", flush=True)
-    peer = _fan_out(url, subscribers, rate, filtered=False, distinct=distinct)
+    peer = _fan_out(url, subscribers, rate, filtered=False, distinct=distinct, people=people)
     print(f"no filter {key}: {json.dumps(peer)}", flush=True)
     return {
         "caveat": caveat,
@@ -292,17 +374,29 @@ def _side_by_side(
 
 def run(nats_url: str | None = None) -> dict[str, Any]:
     """The policy-filtered fan-out beside the unfiltered one, per broker."""
-    result: dict[str, Any] = {"machine": machine(), "decision": _decision_cost()}
-    brokers: dict[str, str | None] = {"memory": None}
-    if nats_url:
+    result: dict[str, Any] = {
+        "machine": machine(),
+        "decision": _decision_cost(),
+        "derivation": _derivation_cost(),
+    }
+    print(json.dumps({k: result[k] for k in ("decision", "derivation")}), flush=True)
+    brokers: dict[str, str | None] = {}
+    if "shared" in POPULATIONS:
+        brokers["memory"] = None
+    if nats_url and POPULATIONS & {"shared", "nats"}:
         brokers["nats"] = nats_url
     for name, url in brokers.items():
         for subscribers, rate in LOADS:
             key = f"{name} {subscribers}x{rate}/s"
             result[key] = _side_by_side(key, url, subscribers, rate, distinct=False)
-    for subscribers, rate in DISTINCT_LOADS:
-        key = f"memory {subscribers}x{rate}/s distinct"
-        result[key] = _side_by_side(key, None, subscribers, rate, distinct=True)
+    if "credentials" in POPULATIONS:
+        for subscribers, rate in DISTINCT_LOADS:
+            key = f"memory {subscribers}x{rate}/s distinct"
+            result[key] = _side_by_side(key, None, subscribers, rate, distinct=True)
+    if "people" in POPULATIONS:
+        for subscribers, rate in PEOPLE_LOADS:
+            key = f"memory {subscribers}x{rate}/s people"
+            result[key] = _side_by_side(key, None, subscribers, rate, distinct=False, people=True)
     write_result("channels", result)
     return result
 

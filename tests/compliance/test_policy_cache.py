@@ -66,6 +66,7 @@ def test_only_changes_to_a_source_raise_its_generation(world: World) -> None:
     assert after_licence == {
         "agreements": before["agreements"],
         "authorizations": before["authorizations"] + 1,
+        "subjects": before["subjects"] + 1,  # a subject's facts are read from it too
     }
     _failed(world.node, "bob", world.plain)  # decisions and their events change nothing
     assert _generations(world.node) == after_licence

@@ -9,7 +9,9 @@ revoked clearance, an ended membership or a suspended account stops delivery soo
 
 Facts are immutable and carry their moment, so a decision made with them is the same
 each time it is asked: one facts object (shared by a reader's connections, ``_facts.py``)
-decides each message once and remembers the answer for as long as it lives.
+decides each message once and remembers the answer. The table it remembers in is that
+of its fingerprint (``_subjects.SharedDecisions``): every reader whose decision-relevant
+facts are equal, whoever they are, shares it.
 """
 
 from __future__ import annotations
@@ -24,6 +26,13 @@ from caveat.services.channels._views import Delivery
 from caveat.services.kernel.principal import Principal
 
 KIND = "channel_message"
+
+
+def resource_prefix(channel_id: str) -> str:
+    """How the policy resource ids of a channel's messages begin."""
+    return f"channel:{channel_id}:"
+
+
 _REMEMBERED = 4096  # decisions one facts object keeps before it starts afresh
 
 
@@ -62,7 +71,7 @@ class OpenMessage:
         found = self._resources.get(project_id)
         if found is None:
             found = self._resources[project_id] = make_resource(
-                id=f"channel:{self.envelope.channel_id}:{self.seq}",
+                id=f"{resource_prefix(self.envelope.channel_id)}{self.seq}",
                 project_id=project_id,
                 kind=KIND,
                 label=self.label,
@@ -83,6 +92,7 @@ class ReaderFacts:
     projects: tuple[str, ...]
     at: datetime
     originator: Originator  # the reader's organisation, as messages they publish name it
+    # The decisions of every reader with this fingerprint (a table of its own if none).
     _decided: dict[tuple[int, str], bool] = field(default_factory=dict, compare=False, repr=False)
 
     def may_read(self, message: OpenMessage) -> bool:

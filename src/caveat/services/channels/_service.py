@@ -15,13 +15,13 @@ Activity reaches the ledger in batches (``_ledger.py``).
 from __future__ import annotations
 
 import asyncio
+import random
 import uuid
 from collections.abc import AsyncIterator, Callable
 from dataclasses import replace
 
 import anyio.to_thread
 
-from caveat.adapters.db.models import OrganisationRow
 from caveat.domain.channels import (
     Envelope,
     Retention,
@@ -39,7 +39,6 @@ from caveat.domain.errors import (
     PermissionDenied,
 )
 from caveat.domain.labels import (
-    Originator,
     label_from_canonical_json,
     label_to_canonical_json,
     render_banner,
@@ -48,22 +47,21 @@ from caveat.domain.labels import (
 )
 from caveat.domain.permissions import Act
 from caveat.domain.policy import Context
+from caveat.domain.policy.fingerprint import Scope, decision_fingerprint
 from caveat.services.artifacts import parse_label_text
 from caveat.services.channels._facts import SharedDerivations
 from caveat.services.channels._hub import Hub, Inbox
 from caveat.services.channels._ledger import ChannelLedger
-from caveat.services.channels._reader import OpenMessage, ReaderFacts
+from caveat.services.channels._reader import OpenMessage, ReaderFacts, resource_prefix
 from caveat.services.channels._store import (
     ChannelInfo,
     create_in,
-    find_row,
     info_of,
     not_found,
-    scope_projects,
     visible_rows,
 )
+from caveat.services.channels._subjects import SharedDecisions, SubjectCache
 from caveat.services.channels._views import Channel, Delivery, Notice, Published, Window
-from caveat.services.identity import find_person, person_view
 from caveat.services.kernel.authorize import allowed, authorize
 from caveat.services.kernel.ports import ChannelBroker
 from caveat.services.kernel.principal import Acting, Principal
@@ -100,6 +98,8 @@ class ChannelService:
         self._keys: dict[str, bytes] = {}
         self._opened: set[str] = set()
         self._hubs: dict[tuple[asyncio.AbstractEventLoop, str], Hub] = {}
+        self._subjects = SubjectCache(uow, policy)
+        self._decisions = SharedDecisions()
         self._derivations: SharedDerivations[tuple[ChannelInfo, ReaderFacts]] = SharedDerivations(
             lambda: self.refresh_seconds / 2
         )
@@ -206,26 +206,31 @@ class ChannelService:
         self, by: Principal, ref: str, reauthenticate: Reauthenticate | None
     ) -> tuple[ChannelInfo, ReaderFacts]:
         """The channel and the caller's facts now; "not found" unless they may read it
-        (a current member of a project in its scope, with an account in order)."""
+        (a current member of a project in its scope, with an account in order). One read
+        transaction: what it reads of the person and the channel is cached under the
+        subjects generation (``_subjects.py``), and the policy sources join it."""
         principal = by if reauthenticate is None else reauthenticate()
-        with self._uow.read() as session:
+        with self._uow.read(shared=True) as session:
             now = self._uow.clock()
+            base = self._subjects.base(session, by.person_id, ref)
             if reauthenticate is None:
-                person = person_view(find_person(session, by.person_id), now)
-                principal = replace(by, person=person)
-            row = find_row(session, ref)
-            subject = subject_of(session, principal.person)
-            context = Context(now, principal.mfa_at, self._policy.environment())
-            facts = context.facts(subject)
-            scope = scope_projects(session, row)
-            projects = tuple(sorted(scope & facts.projects)) if facts.account_ok else ()
+                principal = replace(by, person=base.person)
+            elif principal.person != base.person:  # the credential's view is newer
+                base = SubjectCache.base_of(session, principal.person, ref)
+            env = self._subjects.environment(session)
+            context = Context(now, principal.mfa_at, env)
+            facts = context.facts(base.subject)
+            projects = tuple(sorted(base.scope & facts.projects)) if facts.account_ok else ()
             if not projects:
                 raise not_found(ref)
-            org = session.get(OrganisationRow, principal.person.organisation_id)
-            assert org is not None  # a person's organisation is never deleted
-            originator = Originator(org.short_name or org.name, org.nation)
-            reader = ReaderFacts(principal, subject, context, projects, now, originator)
-            return info_of(row), reader
+            scope = Scope(frozenset(projects), resource_prefix(base.info.id))
+            decided = self._decisions.of(
+                (base.info.id, decision_fingerprint(base.subject, facts, env.config, scope))
+            )
+            reader = ReaderFacts(
+                principal, base.subject, context, projects, now, base.originator, decided
+            )
+            return base.info, reader
 
     async def _facts(
         self, by: Principal, ref: str, reauthenticate: Reauthenticate | None
@@ -478,7 +483,11 @@ class _Reading:
         self._ref = ref
         self._reauthenticate = reauthenticate
         self._actor = facts.principal.actor()
-        self.refresh_due = started + service.refresh_seconds
+        # The first refresh at a random point of the first period (never later than a
+        # full one): a thousand readers who subscribed together refresh spread over the
+        # period rather than all at once; each refreshes a full period apart afterwards.
+        spread = random.random()  # noqa: S311 (when to refresh, not a secret)
+        self.refresh_due = started + service.refresh_seconds * (1.0 - spread)
         self.ended = False
         self.delivered = 0
         self.withheld = 0

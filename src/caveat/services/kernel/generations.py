@@ -28,6 +28,7 @@ class GenerationCache(Generic[V]):
 
     def __init__(self, uow: UnitOfWorkFactory, source: str, *, size: int = 4096) -> None:
         self._uow = uow
+        self._source = source
         self._query = select(PolicyGenerationRow.value).where(PolicyGenerationRow.name == source)
         self._size = size
         self._generation: int | None = None
@@ -41,18 +42,29 @@ class GenerationCache(Generic[V]):
         it is stored under; a change committed meanwhile raises the generation again.
         """
         with self._uow.read() as session:
-            generation = session.scalar(self._query)
-            if generation is None:  # no counter (a database not yet upgraded): no cache
-                return compute(session)
-            with self._lock:
-                if generation != self._generation:
-                    self._generation, self._answers = generation, {}
-                elif key in self._answers:
-                    return self._answers[key]
-            answer = compute(session)
-            with self._lock:
-                if generation == self._generation:
-                    if len(self._answers) >= self._size:
-                        self._answers.clear()
-                    self._answers[key] = answer
-            return answer
+            return self.get_in(session, key, compute)
+
+    def get_in(self, session: Session, key: Hashable, compute: Callable[[Session], V]) -> V:
+        """``get`` in the caller's read transaction (the generation read first in it).
+
+        The generation is read once per transaction: what the transaction reads after
+        it is at least as new, so every answer it stores stays under the one it read."""
+        seen = session.info.setdefault("policy_generations", {})
+        if self._source in seen:
+            generation = seen[self._source]
+        else:
+            generation = seen[self._source] = session.scalar(self._query)
+        if generation is None:  # no counter (a database not yet upgraded): no cache
+            return compute(session)
+        with self._lock:
+            if generation != self._generation:
+                self._generation, self._answers = generation, {}
+            elif key in self._answers:
+                return self._answers[key]
+        answer = compute(session)
+        with self._lock:
+            if generation == self._generation:
+                if len(self._answers) >= self._size:
+                    self._answers.clear()
+                self._answers[key] = answer
+        return answer

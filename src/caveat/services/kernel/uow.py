@@ -40,10 +40,21 @@ _EVENTS = cast(Table, EventRow.__table__)
 _GENERATIONS = cast(Table, PolicyGenerationRow.__table__)
 # Events that change what a cached policy source returns (services/kernel/generations.py):
 # any state change has its event, so no write path can forget to invalidate.
+# What a subject's facts are read from (services/channels/_subjects.py caches them):
+# people, credentials' MFA enrolment and locks, memberships, programmes' projects,
+# grants, caveat holdings, organisations, groups, agreements, authorizations, screening,
+# embargoes, visits. tests/services/test_subject_generation.py classifies every event type,
+# so a new one must be placed on one side or the other.
+SUBJECT_TRIGGERS = (
+    "person.", "auth.totp_enrolled", "auth.locked", "auth.sessions_revoked", "token.",
+    "project.", "programme.", "resource.grant_", "org.", "node.organisation_set", "group.",
+    "agreement.", "authorization.", "screening.", "embargo.", "visit.",
+)  # fmt: skip
 GENERATION_TRIGGERS = (
     ("agreement.", "agreements"),
     ("programme.project_added", "agreements"),  # programme coverage widens
     ("authorization.", "authorizations"),
+    *((prefix, "subjects") for prefix in SUBJECT_TRIGGERS),
 )
 _TRIGGER_PREFIXES = tuple(prefix for prefix, _ in GENERATION_TRIGGERS)
 _EVENT_COLUMNS = (
@@ -51,6 +62,24 @@ _EVENT_COLUMNS = (
     "target_id", "outcome", "request_id", "node_id", "body", "occurred_at",
 )  # fmt: skip
 _OCCURRED_AT = _EVENTS.c.occurred_at.type
+
+
+_UPSERTED = "subjects"
+
+
+def _raise_upserted(dialect: str) -> Any:
+    """Raise the subjects counter by one, creating it at 1 if its row is missing."""
+    if dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+        insert: Any = pg_insert(_GENERATIONS)
+    else:
+        from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+        insert = sqlite_insert(_GENERATIONS)
+    return insert.values(name=_UPSERTED, value=1).on_conflict_do_update(
+        index_elements=["name"], set_={"value": _GENERATIONS.c.value + 1}
+    )
 
 
 @functools.cache
@@ -161,11 +190,17 @@ class UnitOfWork:
             )
             self._event_rows = []
         if self._changed:
-            self.session.execute(
-                update(_GENERATIONS)
-                .where(_GENERATIONS.c.name.in_(sorted(self._changed)))
-                .values(value=_GENERATIONS.c.value + 1)
-            )
+            names = sorted(self._changed - {_UPSERTED})
+            if names:
+                self.session.execute(
+                    update(_GENERATIONS)
+                    .where(_GENERATIONS.c.name.in_(names))
+                    .values(value=_GENERATIONS.c.value + 1)
+                )
+            if _UPSERTED in self._changed:
+                # A source added after the counters' migration: its row begins with its
+                # first change, atomically (PostgreSQL and SQLite both take ON CONFLICT).
+                self.session.execute(_raise_upserted(self.session.get_bind().dialect.name))
             self._changed = set()
 
     def after_commit(self, callback: Callable[[], None]) -> None:
@@ -192,6 +227,10 @@ class _Joined:
 # factory it comes from. A copied context (a task or thread started inside) sees the
 # holder too, so the holder says whether it is still open and whose thread it is.
 _JOINED: ContextVar[_Joined | None] = ContextVar("caveat_joined_uow", default=None)
+# The shared read transaction open on this thread (``read(shared=True)``), if any.
+_SHARED_READ: ContextVar[tuple[UnitOfWorkFactory, int, Session] | None] = ContextVar(
+    "caveat_shared_read", default=None
+)
 
 
 class TransactionAborted(RuntimeError):
@@ -278,11 +317,26 @@ class UnitOfWorkFactory:
             raise _unavailable() from exc
 
     @contextmanager
-    def read(self) -> Iterator[Session]:
-        """A read-only session for queries (never takes the SQLite write lock)."""
+    def read(self, *, shared: bool = False) -> Iterator[Session]:
+        """A read-only session for queries (never takes the SQLite write lock).
+
+        ``shared``: reads this thread opens inside this one (policy sources a derivation
+        calls) join its transaction: one snapshot, one connection, instead of one each.
+        """
+        joined = _SHARED_READ.get()
+        if joined is not None and joined[0] is self and joined[1] == threading.get_ident():
+            yield joined[2]
+            return
         try:
             with self._read_sessions() as session, session.begin():
-                yield session
+                if not shared:
+                    yield session
+                    return
+                token = _SHARED_READ.set((self, threading.get_ident(), session))
+                try:
+                    yield session
+                finally:
+                    _SHARED_READ.reset(token)
         except _UNAVAILABLE as exc:
             raise _unavailable() from exc
 

@@ -91,7 +91,7 @@ from caveat.services.node import (
     record_operating_organisation,
 )
 from caveat.services.notifications import NotificationService
-from caveat.services.plans import PlanService
+from caveat.services.plans import PlanReminders, PlanService
 from caveat.services.policy import (
     AccessEffects,
     CatalogueService,
@@ -156,6 +156,7 @@ class Node:
     proficiency: ProficiencyService
     discussions: DiscussionService
     plans: PlanService
+    plan_reminder_worker: PeriodicWorker
     channels: ChannelService
     channel_worker: PeriodicWorker
     notifications: NotificationService
@@ -180,6 +181,7 @@ class Node:
         self.federation_worker.stop()
         self.channel_worker.stop()
         self.taxii_worker.stop()
+        self.plan_reminder_worker.stop()
         try:
             self.channels.ledger.flush()
         finally:
@@ -324,6 +326,7 @@ def _build(
         refresh_seconds=settings.channel_refresh_seconds,
         queue_size=settings.channel_queue_size,
     )
+    reminders = PlanReminders(uow=uow, policy=policy)
     subscriptions = SubscriptionService(
         uow=uow,
         policy=policy,
@@ -409,6 +412,11 @@ def _build(
         ),
         discussions=DiscussionService(uow=uow, policy=policy),
         plans=PlanService(uow=uow, policy=policy),
+        plan_reminder_worker=PeriodicWorker(
+            name="plan-reminders",
+            period=settings.plan_reminder_seconds,
+            run_once=lambda: reminders.run_due(CallContext(request_id="plan-reminders")),
+        ),
         channels=channels,
         channel_worker=PeriodicWorker(
             name="channel-ledger",

@@ -141,6 +141,11 @@ class Settings(BaseSettings):
     channel_ledger_seconds: float = Field(
         default=5.0, ge=0, description="how often channel activity is written to the ledger"
     )
+    plan_reminder_seconds: float = Field(
+        default=900.0,
+        ge=0,
+        description="how often assignees are reminded of tasks due soon or overdue; 0: off",
+    )
 
     # The policy (ADR 0006): the §126.18-style dual/third-country national rule is off
     # unless a ceiling (common level 0-4; 126.18 itself covers unclassified: 0) is set.

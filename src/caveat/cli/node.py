@@ -179,14 +179,20 @@ def worker(
     ] = False,
 ) -> None:
     """Run the node's background jobs without serving HTTP: the ledger sequencer and
-    monitoring, the federation sync and the TAXII subscription poller, until SIGINT or
-    SIGTERM. Safe beside `caveat serve`: the jobs take turns through the database."""
+    monitoring, the federation sync, the TAXII subscription poller and plan reminders,
+    until SIGINT or SIGTERM. Safe beside `caveat serve`: the jobs take turns through the
+    database."""
     import signal
     import threading
 
     with errors(False):
         node = state(ctx).open()
-        jobs = (node.ledger_worker, node.federation_worker, node.taxii_worker)
+        jobs = (
+            node.ledger_worker,
+            node.federation_worker,
+            node.taxii_worker,
+            node.plan_reminder_worker,
+        )
         if once:
             for job in jobs:
                 out.print(f"{job.name}: one run")

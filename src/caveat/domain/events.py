@@ -376,6 +376,13 @@ _TYPES = [
     EventType("plan.task_moved", 1, "project", "a task moved in its lifecycle"),
     EventType("plan.milestone_added", 1, "project", "a milestone was added to a work package"),
     EventType("plan.milestone_achieved", 1, "project", "a milestone was marked achieved"),
+    EventType(
+        "plan.reminders_sent",
+        1,
+        "node",
+        "assignees were told their tasks are due soon or overdue (task, person, due date "
+        "and state of each reminder sent in one run)",
+    ),
     EventType("plan.deliverable_added", 1, "project", "a deliverable was added to a work package"),
     EventType(
         "plan.deliverable_moved",

@@ -13,6 +13,7 @@ from datetime import date
 from fastapi import APIRouter, Query
 from pydantic import BaseModel, Field
 
+from caveat.api.background import while_serving
 from caveat.api.deps import CtxDep, CurrentPrincipal, NodeDep
 from caveat.api.schemas import Strict
 from caveat.bootstrap.marking import marking_for
@@ -27,7 +28,11 @@ from caveat.services.plans import (
     WorkPackage,
 )
 
-router = APIRouter(prefix="/api/v1/plans", tags=["plans"])
+router = APIRouter(
+    prefix="/api/v1/plans",
+    tags=["plans"],
+    lifespan=while_serving(lambda app: app.state.node.plan_reminder_worker),
+)
 
 LABEL = Field(max_length=2000, description="a security label: banner text or canonical JSON")
 REF = Field(max_length=200)

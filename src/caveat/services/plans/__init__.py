@@ -10,6 +10,7 @@ from here only (an import-linter contract keeps the modules beside it private)."
 
 from __future__ import annotations
 
+from caveat.services.plans._reminders import PlanReminders
 from caveat.services.plans._service import PlanService
 from caveat.services.plans._views import (
     Agenda,
@@ -30,6 +31,7 @@ __all__ = [
     "Effort",
     "Milestone",
     "Plan",
+    "PlanReminders",
     "PlanService",
     "Share",
     "Task",

@@ -88,3 +88,15 @@ class DeliverableRow(Base):
     originator_org_id: Mapped[str] = mapped_column(ForeignKey("organisations.id"))
     created_by: Mapped[str] = mapped_column(ForeignKey("people.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class PlanReminderRow(Base):
+    """That a task's assignee was told it is due soon or overdue, for one due date: a
+    reminder goes once per (task, person, due date, state), and again if the date moves."""
+
+    __tablename__ = "plan_reminders"
+    task_id: Mapped[str] = mapped_column(ForeignKey("work_tasks.id"), primary_key=True)
+    person_id: Mapped[str] = mapped_column(ForeignKey("people.id"), primary_key=True)
+    due_on: Mapped[date] = mapped_column(Date, primary_key=True)
+    due: Mapped[str] = mapped_column(String(10), primary_key=True)  # upcoming | overdue
+    sent_at: Mapped[datetime] = mapped_column(UTCDateTime())

@@ -12,6 +12,7 @@ import hashlib
 import socket
 import ssl
 import subprocess
+import sys
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -246,3 +247,23 @@ def test_the_federated_demo_releases_refuses_and_resumes(demo: Running) -> None:
     assert link["last_error"] == ""
     again = _received(hugh)
     assert len({r["id"] for r in again}) == len(again) == 2
+
+
+def test_a_half_made_demo_is_refused_not_built_upon(tmp_path: Path) -> None:
+    """A seeding that stopped part-way leaves nodes without peers: the next run says so
+    instead of failing on the node already there."""
+    (tmp_path / "demo" / "usa").mkdir(parents=True)
+    done = subprocess.run(
+        [
+            *(sys.executable, "-m", "caveat", "--data-dir", str(tmp_path / "demo")),
+            *("demo", "--federation", "--no-serve"),
+        ],
+        env=caveat_env(),
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 5, done.stderr + done.stdout
+    assert "demo_incomplete" in done.stderr + done.stdout
+    assert not (tmp_path / "demo" / "gbr").exists()

@@ -9,6 +9,8 @@ down gets what waited for it when it comes back, once."""
 from __future__ import annotations
 
 import hashlib
+import os
+import signal
 import socket
 import ssl
 import subprocess
@@ -47,40 +49,69 @@ WAIT = 60.0  # seconds, for a process to start or a sync to bring a package
 
 @dataclass
 class Running:
-    """The seeded demo and its three servers (by node code)."""
+    """The seeded demo served by `caveat demo --federation` (its nodes' server pids by
+    node code), and servers the test starts itself."""
 
     federation: Federation
-    env: dict[str, str]
     logs: Path
+    demo: subprocess.Popen[bytes] | None = None
+    under_demo: dict[str, int] = field(default_factory=dict)
     servers: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
     clients: list[CaveatClient] = field(default_factory=list)
+    tokens: dict[str, str] = field(default_factory=dict)
 
-    def start(self, *codes: str) -> None:
-        """Start the nodes' servers at once, then wait until each answers."""
-        for code in codes:
-            self._launch(code)
-        for code in codes:
-            self._wait(code)
+    def serve_demo(self) -> None:
+        """`caveat demo --federation`, until it says the three nodes are up."""
+        log_path = self.logs / "demo.log"
+        with log_path.open("wb") as log:
+            self.demo = subprocess.Popen(
+                [
+                    *(sys.executable, "-m", "caveat", "--data-dir", str(self.federation.root)),
+                    *("demo", "--federation"),
+                ],
+                env=caveat_env(),
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                preexec_fn=die_with_parent,
+            )
+        demo = self.demo
 
-    def _launch(self, code: str) -> None:
+        def up() -> bool:
+            if demo.poll() is not None:
+                pytest.fail(f"the demo ended:\n{log_path.read_text()}")
+            return b"three nodes up" in log_path.read_bytes()
+
+        _until(up, "the demo's three nodes")
+        for child in _children(demo.pid):
+            argv = Path(f"/proc/{child}/cmdline").read_bytes().split(b"\0")
+            data_dir = Path(argv[argv.index(b"--data-dir") + 1].decode())
+            self.under_demo[data_dir.name] = child
+        assert sorted(self.under_demo) == ["fra", "gbr", "usa"]
+
+    def stop_demo(self) -> int:
+        """SIGTERM to `caveat demo --federation`: its exit status."""
+        assert self.demo is not None
+        self.demo.send_signal(signal.SIGTERM)
+        return self.demo.wait(timeout=60)
+
+    def start(self, code: str) -> None:
+        """The node's server started by the test (as the demo starts it)."""
         node = self.federation.node(code)
-        log = (self.logs / f"{code}.log").open("ab")
-        self.servers[code] = subprocess.Popen(
-            self.federation.serve_command(node),
-            env=self.env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            preexec_fn=die_with_parent,
-        )
-        log.close()
-
-    def _wait(self, code: str) -> None:
-        node = self.federation.node(code)
+        log_path = self.logs / f"{code}.log"
+        with log_path.open("ab") as log:
+            server = subprocess.Popen(
+                self.federation.serve_command(node),
+                env=self.federation.serve_env(caveat_env()),
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                preexec_fn=die_with_parent,
+            )
+        self.servers[code] = server
         trusting = ssl.create_default_context(cafile=str(self.federation.ca))
 
         def up() -> bool:
-            if self.servers[code].poll() is not None:
-                pytest.fail(f"{code} stopped:\n{(self.logs / f'{code}.log').read_text()}")
+            if server.poll() is not None:
+                pytest.fail(f"{code} stopped:\n{log_path.read_text()}")
             try:
                 return httpx.get(f"{node.url}/readyz", verify=trusting, timeout=2).is_success
             except httpx.HTTPError:
@@ -88,28 +119,46 @@ class Running:
 
         _until(up, f"the {code} node to start")
 
-    def stop(self, *codes: str) -> None:
-        """SIGTERM to the nodes' servers at once, then wait for each (SIGKILL at last)."""
-        stopping = [self.servers.pop(code) for code in codes]
-        for server in stopping:
-            server.terminate()
-        for server in stopping:
-            try:
-                server.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                server.kill()
-                server.wait(timeout=10)
+    def stop(self, code: str) -> None:
+        """SIGTERM to the node's server, wherever it was started; until it has ended."""
+        if code in self.under_demo:
+            pid = self.under_demo.pop(code)
+            os.kill(pid, signal.SIGTERM)
+            _until(lambda: _gone(pid), f"the {code} node to stop")
+            return
+        server = self.servers.pop(code)
+        server.terminate()
+        try:
+            server.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait(timeout=10)
 
-    def client(self, code: str, username: str) -> CaveatClient:
-        """``username`` signed in to the node (the demo's password and TOTP secret),
-        closed with the module's processes."""
+    def client(self, code: str, username: str, *, token: str | None = None) -> CaveatClient:
+        """``username`` signed in to the node (the demo's password and TOTP secret), or
+        a client with ``token`` (a session of theirs); closed with the processes."""
         node = self.federation.node(code)
         trusting = ssl.create_default_context(cafile=str(self.federation.ca))
-        client = CaveatClient(node.url, transport=httpx.HTTPTransport(verify=trusting))
-        secret = credentials(node)["people"][username]["totp_secret"]
+        client = CaveatClient(node.url, token=token, transport=httpx.HTTPTransport(verify=trusting))
         self.clients.append(client)
-        client.login(username, DEMO_PASSWORD, totp_code(secret, datetime.now(UTC)))
+        if token is None:
+            secret = credentials(node)["people"][username]["totp_secret"]
+            session = client.login(username, DEMO_PASSWORD, totp_code(secret, datetime.now(UTC)))
+            self.tokens[username] = session["token"]
         return client
+
+
+def _children(pid: int) -> list[int]:
+    text = Path(f"/proc/{pid}/task/{pid}/children").read_text()
+    return [int(c) for c in text.split()]
+
+
+def _gone(pid: int) -> bool:
+    """Whether the process has ended (reaped, or a zombie waiting to be)."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().split(") ", 1)[1].startswith("Z")
+    except FileNotFoundError:
+        return True
 
 
 def _three_free_ports() -> int:
@@ -143,14 +192,18 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Running]:
     caveat_cli(root, "demo", "--federation", "--no-serve", "--base-port", str(_three_free_ports()))
     federation = load(root)
     assert federation is not None
-    running = Running(federation, federation.serve_env(caveat_env()), root.parent)
+    running = Running(federation, root.parent)
     try:
-        running.start("usa", "gbr", "fra")
+        running.serve_demo()
         yield running
     finally:
         for client in running.clients:
             client.close()
-        running.stop(*running.servers)
+        if running.demo is not None and running.demo.poll() is None:
+            running.demo.kill()  # its nodes get SIGTERM from the kernel (die with parent)
+            running.demo.wait(timeout=10)
+        for code in list(running.servers):
+            running.stop(code)
 
 
 def _call(client: CaveatClient, method: str, path: str, **body: Any) -> Any:
@@ -216,6 +269,9 @@ def test_the_federated_demo_releases_refuses_and_resumes(demo: Running) -> None:
     assert arrived["viewer_banner"] == "//GBR SECRET//REL TO USA, GBR"
 
     # GBR goes down; what is released to it meanwhile waits, and FRA is not held up.
+    # (A server over TLS waits out asyncio's 30 s TLS shutdown for each idle keep-alive
+    # connection a client holds open: close the reader's before stopping it.)
+    hugh.close()
     demo.stop("gbr")
     _call(victor, "POST", "/peers/gbr-node/releases", artifact_id=ids[TO_BOTH])
     _call(victor, "POST", "/peers/fra-node/releases", artifact_id=ids[TO_BOTH])
@@ -225,6 +281,7 @@ def test_the_federated_demo_releases_refuses_and_resumes(demo: Running) -> None:
 
     # GBR comes back: its sync resumes from its cursor, and nothing is lost or twice.
     demo.start("gbr")
+    hugh = demo.client("gbr", "hugh", token=demo.tokens["hugh"])  # the same session
 
     def two() -> list[dict[str, Any]] | None:
         found = _received(hugh)
@@ -247,6 +304,19 @@ def test_the_federated_demo_releases_refuses_and_resumes(demo: Running) -> None:
     assert link["last_error"] == ""
     again = _received(hugh)
     assert len({r["id"] for r in again}) == len(again) == 2
+
+    # SIGTERM (or Ctrl-C) to `caveat demo --federation` stops the nodes it started,
+    # leaving no orphans (GBR's server now is the test's own).
+    for client in demo.clients:  # (as for GBR above: no 30 s TLS shutdown each)
+        client.close()
+    left = list(demo.under_demo.values())
+    assert len(left) == 2
+    assert demo.stop_demo() == 0
+    assert all(_gone(pid) for pid in left)
+    trusting = ssl.create_default_context(cafile=str(demo.federation.ca))
+    for code in ("usa", "fra"):
+        with pytest.raises(httpx.ConnectError):
+            httpx.get(f"{demo.federation.node(code).url}/healthz", verify=trusting, timeout=5)
 
 
 def test_a_half_made_demo_is_refused_not_built_upon(tmp_path: Path) -> None:

@@ -18,7 +18,9 @@ if TYPE_CHECKING:
     from caveat.bootstrap.settings import Settings
 
 START_SECONDS = 60.0  # a fresh interpreter on a loaded machine takes its time
-STOP_SECONDS = 15.0  # then a node that has not stopped is killed
+# A node serving TLS waits up to 30 s (asyncio's TLS shutdown) for a client, such as a
+# browser, holding a keep-alive connection: then a node still running is killed.
+STOP_SECONDS = 40.0
 
 
 def run(settings: Settings, *, base_port: int, serve: bool) -> None:
@@ -98,14 +100,27 @@ def serve_all(federation: Federation) -> None:
         out.print("[bold green]three nodes up:[/] " + ", ".join(
             f"{n.nation} {n.url}" for n in federation.nodes))  # fmt: skip
         out.print("Ctrl-C stops all three.")
-        while all(p.poll() is None for p in started):
-            time.sleep(0.5)
-        out.print("[yellow]a node stopped; stopping the others[/]")
+        _watch(federation, started)
     except KeyboardInterrupt:
-        out.print("stopping the three nodes ...")
+        out.print("stopping the three nodes (up to 30 s while browsers hold connections) ...")
     finally:
         _stop(started)
         signal.signal(signal.SIGTERM, previous)
+
+
+def _watch(federation: Federation, started: list[subprocess.Popen[bytes]]) -> None:
+    """Until every node has ended: a node that ends is reported, the others keep
+    running (a partner node down is part of the demo; its packages wait)."""
+    ended: set[int] = set()
+    while len(ended) < len(started):
+        for i, (node, process) in enumerate(zip(federation.nodes, started, strict=True)):
+            if i not in ended and process.poll() is not None:
+                ended.add(i)
+                out.print(
+                    f"[yellow]the {node.nation} node stopped (exit {process.returncode})[/]; "
+                    "the others keep running until Ctrl-C"
+                )
+        time.sleep(0.5)
 
 
 def _wait_ready(federation: Federation, started: list[subprocess.Popen[bytes]]) -> None:

@@ -3,13 +3,15 @@ PYTHON ?= python3
 VENV   ?= .venv
 BIN     = $(VENV)/bin
 DEMO_DIR ?= var/demo
+FEDERATION_DIR ?= var/demo-federation
+FEDERATION_PORT ?= 8443
 LOCK    = requirements/lock.txt
 
 .DEFAULT_GOAL := help
-.PHONY: help install lock audit dist wheel-smoke browser demo serve test test-postgres lint format errors-doc bench mutate clean
+.PHONY: help install lock audit dist wheel-smoke browser demo demo-federation serve test test-postgres lint format errors-doc bench mutate clean
 
 help: ## List the targets
-	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  \033[36m%-14s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  \033[36m%-16s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
 
 # Exactly the locked, hash-checked set (never an upgrade), then Caveat itself on top. pip
 # installs uv alone from the lock (its hashes checked), and uv the whole set: about 10 s
@@ -47,6 +49,9 @@ wheel-smoke: dist ## Install the wheel in a clean virtualenv elsewhere and smoke
 
 demo: install ## Run a demo node with a multinational scenario at http://127.0.0.1:8000
 	$(BIN)/caveat --data-dir $(DEMO_DIR) demo
+
+demo-federation: install ## Three peered demo nodes (USA, GBR, FRA) at https://127.0.0.1:8443-8445
+	$(BIN)/caveat --data-dir $(FEDERATION_DIR) demo --federation --base-port $(FEDERATION_PORT)
 
 serve: install ## Serve the node in $$CAVEAT_DATA_DIR (default var/caveat)
 	$(BIN)/caveat serve

@@ -10,6 +10,7 @@ import hashlib
 import json
 from collections.abc import Iterator
 from dataclasses import replace
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -25,9 +26,10 @@ from caveat.adapters.federation_transport import HttpPeerTransport
 from caveat.api.app import create_app
 from caveat.bootstrap.container import Node
 from caveat.domain.errors import PermissionDenied
+from caveat.domain.identity import Clearance, CommonLevel, Role
 from caveat.services.artifacts import NewArtifact
 from caveat.services.federation import PeerReleases
-from caveat.services.kernel.principal import ConsoleOperator
+from caveat.services.kernel.principal import ConsoleOperator, Principal
 from caveat.services.kernel.uow import CallContext
 from tests.compliance.support import World
 from tests.federation.support import Pair, make_pair, releases
@@ -188,3 +190,29 @@ def test_large_packages_travel_one_page_at_a_time(gbr: Pair, world: World) -> No
     assert sorted(k.content_sha256 for k in kept) == sorted(
         hashlib.sha256(d).hexdigest() for d in big
     )
+
+
+def test_a_received_item_is_shown_to_its_reader_in_their_national_form(
+    gbr: Pair, world: World, clock: FakeClock
+) -> None:
+    artifact = _upload(world, "plan", "SECRET//REL TO USA, GBR")
+    world.node.federation_releases.send(world.principal("sol"), ctx(), "node-b", artifact)
+    assert _b_pulls_from(gbr).pull(ctx(), _a_at_b(gbr)) == 1
+    [operating] = [o for o in gbr.b.registry.list_organisations() if o.nation == "GBR"]
+    gbr.b.people.create_person(
+        CONSOLE,
+        ctx(),
+        username="hugh",
+        display_name="Hugh P",
+        email="hugh@b.example",
+        organisation=operating.id,
+        citizenships=["GBR"],
+        roles=[Role.SECURITY_OFFICER],
+        clearance=Clearance(CommonLevel.SECRET, "SECRET", "GBR", date(2030, 1, 1)),
+    )
+    hugh = Principal(person=gbr.b.people.get_person("hugh"), mfa_at=clock())
+    [seen] = gbr.b.federation_releases.received(hugh)
+    assert seen.banner == "SECRET//REL TO USA, GBR"  # as its originator marked it
+    assert seen.viewer_banner == "//GBR SECRET//REL TO USA, GBR"
+    [at_console] = gbr.b.federation_releases.received(CONSOLE)
+    assert at_console.viewer_banner is None  # the console has no nation of its own

@@ -99,11 +99,26 @@ def demo(
     host: Annotated[str, typer.Option(help="address to listen on")] = "127.0.0.1",
     port: Annotated[int, typer.Option()] = 8000,
     serve: Annotated[bool, typer.Option(help="start the server after seeding")] = True,
+    federation: Annotated[
+        bool,
+        typer.Option(
+            "--federation",
+            help="three peered nodes (USA, GBR, FRA) over HTTPS on three ports instead",
+        ),
+    ] = False,
+    base_port: Annotated[
+        int, typer.Option(help="with --federation: the USA node's port; GBR and FRA the next")
+    ] = 8443,
 ) -> None:
     """Create (first time) and serve a demo node, printing the demo logins."""
     if ctx.invoked_subcommand is not None:
         return
     settings = state(ctx).settings
+    if federation:
+        from caveat.cli.demo_federation import run
+
+        run(settings, base_port=base_port, serve=serve)
+        return
     with errors(False):
         if _credentials_path(settings.data_dir).exists():
             creds = _load(settings.data_dir)

@@ -78,6 +78,7 @@ def _error(response: httpx.Response) -> CaveatError:
         "text",
         "position",
         "path",
+        "failed",  # the requirements a refused release to a partner node fails
     )
     extra = {k: v for k, v in body.items() if k in kept}
     return cls(

@@ -908,6 +908,12 @@ class ErrorCode(StrEnum):
         ErrorKind.CONFLICT,
         "The agreement is terminated or expired and can no longer be changed.",
     )
+    DEMO_INCOMPLETE = (
+        "demo_incomplete",
+        ErrorKind.CONFLICT,
+        "The directory holds part of a federated demo whose seeding did not finish; remove it "
+        "and run the demo again.",
+    )
     ALERT_ACKNOWLEDGED = (
         "alert_acknowledged",
         ErrorKind.CONFLICT,

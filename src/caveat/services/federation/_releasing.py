@@ -120,6 +120,7 @@ class ReceivedItem:
     size: int
     content_sha256: str
     received_at: datetime
+    viewer_banner: str | None = None  # the label in the reader's national form, if any
 
 
 def kas_url(node_id: str) -> str:
@@ -522,6 +523,7 @@ class PeerReleases:
                 .order_by(PeerReceivedRow.received_at.desc(), PeerReceivedRow.id)
             ).all()
             readable = self._readable(session, by, [r for r, _ in rows], now)
+            scheme = self._policy.viewer_scheme(by) if isinstance(by, Principal) else None
             return [
                 ReceivedItem(
                     r.id,
@@ -533,10 +535,21 @@ class PeerReleases:
                     r.size,
                     r.content_sha256,
                     r.received_at,
+                    self._in_scheme(r, scheme),
                 )
                 for r, peer in rows
                 if r.id in readable
             ]
+
+    def _in_scheme(self, row: PeerReceivedRow, scheme: str | None) -> str | None:
+        """A received item's label in the scheme of the reader's nation."""
+        if scheme is None:
+            return None
+        schemes = self._policy.schemes
+        label = label_from_canonical_json(
+            row.label_json.encode(), schemes=schemes, check_rules=False
+        )
+        return self._policy.banner_in(label, scheme)
 
     def _readable(
         self, session: Session, by: Acting, rows: list[PeerReceivedRow], now: datetime

@@ -208,6 +208,8 @@ def test_a_request_travels_is_approved_there_and_the_answer_comes_back(three: Th
     sol = three.world.principal("sol")
     assert sol.person_id in _notified(three.a, "re_release_request")
     assert [p.id for p in three.a.federation_releases.re_releases.pending_for(sol)] == [asked.id]
+    assert three.a.work.queue(sol).counts["re_release_decide"] == 1  # sol's queue
+    assert three.a.work.queue(three.world.principal("alice")).counts["re_release_decide"] == 0
     # Only an officer of the originating organisation decides.
     with pytest.raises(PermissionDenied):
         three.a.federation_releases.re_releases.decide(
@@ -316,6 +318,23 @@ def test_only_the_receiving_organisation_s_officer_asks(three: Three) -> None:
             three.b_principal("brit"), ctx(), str(uuid.uuid4()), nation="AUS", justification="x"
         )
     assert _events(three.b, "peer.re_release_requested") == []
+
+
+def test_a_request_crossing_a_recall_is_rejected_there_and_answered(three: Three) -> None:
+    artifact, item = _held_at_b(three)
+    sol = three.world.principal("sol")
+    three.a.federation_releases.recalls.recall(sol, ctx(), "node-b", artifact, reason="mis_release")
+    # B asks before its next pull brings the recall: A refuses the request itself.
+    made = three.b_link().re_releases.request(
+        three.b_principal("brit"), ctx(), item, nation="AUS", justification="x"
+    )
+    assert made.status == "rejected"
+    assert made.reason == "re_release_not_sent"
+    [answered] = _events(three.b, "peer.re_release_answered")
+    assert answered["decision"] == "rejected"
+    assert three.b_principal("brit").person_id in _notified(three.b, "re_release_answered")
+    assert _alerts(three.a, "peer_re_release_invalid") == 1
+    assert three.a.federation_releases.re_releases.requests(CONSOLE) == []
 
 
 def test_b_never_releases_to_c_directly(three: Three) -> None:
@@ -550,3 +569,60 @@ def test_the_partners_pages_ask_on_b_and_decide_on_a(three: Three) -> None:
     after = a_browser.client.get("/federation").text
     assert f"/federation/re-releases/{made.id}/approve" not in after
     assert "refused: not now" in after
+
+
+def _cli(
+    monkeypatch: pytest.MonkeyPatch, node: Node, people: Scenario, who: str, *args: str
+) -> tuple[int, Any]:
+    """`caveat federation re-release ...` as ``who`` signed in to ``node``'s server (its
+    API in this process), answering JSON."""
+    import re
+
+    from typer.testing import CliRunner
+
+    from caveat.cli import main as cli_main
+    from caveat.cli import remote
+
+    monkeypatch.setattr(remote, "_client", lambda: _client(node, people, who))
+    result = CliRunner().invoke(cli_main.app, ["federation", "re-release", *args, "--json"])
+    log = re.compile(r"^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2} \[")
+    lines = [line for line in result.stdout.splitlines() if not log.match(line)]
+    return result.exit_code, json.loads("\n".join(lines))
+
+
+def test_the_cli_asks_lists_and_decides(three: Three, monkeypatch: pytest.MonkeyPatch) -> None:
+    _, item = _held_at_b(three)
+    code, made = _cli(
+        monkeypatch,
+        three.b,
+        three.b_people,
+        "brit",
+        "request",
+        item,
+        "--nation",
+        "AUS",
+        "--justification",
+        "trials",
+    )
+    assert code == 0, made
+    assert made["status"] == "pending"
+    code, refused = _cli(
+        monkeypatch, three.b, three.b_people, "reader", "request", item, "--nation", "AUS",
+        "--justification", "x",
+    )  # fmt: skip
+    assert code != 0
+    assert refused["error"]["code"] == "policy_denied"  # a reader, not an officer
+    three.b_link().pull(ctx(), three.a_at_b())
+    a_people = three.world.scenario
+    code, pending = _cli(monkeypatch, three.a, a_people, "sol", "list", "--status", "pending")
+    assert code == 0
+    assert [p["id"] for p in pending] == [made["id"]]
+    code, bad = _cli(monkeypatch, three.a, a_people, "sol", "decide", made["id"], "--refuse")
+    assert code != 0
+    assert bad["error"]["code"] == "invalid_re_release_request"
+    code, done = _cli(
+        monkeypatch, three.a, a_people, "sol", "decide", made["id"], "--refuse",
+        "--reason", "not now",
+    )  # fmt: skip
+    assert code == 0, done
+    assert done["status"] == "refused"

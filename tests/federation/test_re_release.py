@@ -281,19 +281,6 @@ def test_an_approval_the_policy_refuses_fails_with_its_reasons(three: Three) -> 
     }
 
 
-def test_a_noforn_item_is_never_re_released(three: Three) -> None:
-    """A NOFORN item never left A; even a request naming one A released is decided by
-    A's policy: here the third node's nation is not among those it is released to."""
-    _, item = _held_at_b(three, label="SECRET//REL TO USA, GBR")
-    asked = three.b_link().re_releases.request(
-        three.b_principal("brit"), ctx(), item, nation="AUS", justification="x"
-    )
-    with pytest.raises(PermissionDenied):
-        three.a.federation_releases.re_releases.decide(
-            three.world.principal("sol"), ctx(), asked.id, approve=True
-        )
-
-
 def test_only_the_receiving_organisation_s_officer_asks(three: Three) -> None:
     _, item = _held_at_b(three)
     link = three.b_link()

@@ -106,8 +106,9 @@ class PeerOutboxRow(Base):
     peer_id: Mapped[str] = mapped_column(ForeignKey("federation_peers.id"), index=True)
     peer_seq: Mapped[int] = mapped_column(BigInteger)
     resource_id: Mapped[str] = mapped_column(ForeignKey("resources.id"))
-    # package: an OpenTDF package; recall: a signed recall statement (migration 0027)
-    kind: Mapped[str] = mapped_column(String(16), server_default="package")
+    # package: an OpenTDF package; recall: a signed recall statement (migration 0027);
+    # re_release_decision: a signed decision on a peer's re-release request (0028)
+    kind: Mapped[str] = mapped_column(String(32), server_default="package")
     package: Mapped[bytes] = mapped_column(LargeBinary)
     sha256: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())

@@ -1,4 +1,5 @@
-"""federation re-release requests: asked of the originating node, decided there
+"""federation re-release requests: asked of the originating node, decided there; outbox
+entry kinds up to 32 characters (re_release_decision)
 
 Revision ID: 0028
 Revises: 0027
@@ -19,6 +20,14 @@ depends_on = None
 
 
 def upgrade() -> None:
+    with op.batch_alter_table("federation_outbox") as batch:
+        batch.alter_column(
+            "kind",
+            existing_type=sa.String(16),
+            type_=sa.String(32),
+            existing_nullable=False,
+            existing_server_default="package",
+        )
     t = "federation_re_releases"
     op.create_table(
         t,
@@ -54,3 +63,12 @@ def upgrade() -> None:
 def downgrade() -> None:
     op.drop_index("ix_federation_re_releases_status", table_name="federation_re_releases")
     op.drop_table("federation_re_releases")
+    op.execute("DELETE FROM federation_outbox WHERE kind = 're_release_decision'")
+    with op.batch_alter_table("federation_outbox") as batch:
+        batch.alter_column(
+            "kind",
+            existing_type=sa.String(32),
+            type_=sa.String(16),
+            existing_nullable=False,
+            existing_server_default="package",
+        )

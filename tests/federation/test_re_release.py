@@ -348,14 +348,14 @@ def test_an_unreachable_originator_gets_the_request_on_the_next_sync(three: Thre
     assert here.delivered
 
 
-def _signed_post(three: Three, body: bytes) -> Any:
-    """B's node posting ``body`` to A's protocol, signed with B's key."""
+def _signed_post(three: Three, body: bytes, by: Node | None = None) -> Any:
+    """B's node (or ``by``) posting ``body`` to A's protocol, signed with its key."""
+    sender = by or three.b
     a_http = TestClient(create_app(three.a), base_url="https://a.example")
-    [a_at_b] = three.b.federation.peers(CONSOLE)
     url = url_of("https://a.example", "/re-release-requests")
-    signing, _ = three.b.keys.federation_keys()
-    signer = Outbound(three.b.uow.node_id, signing, three.a.uow.clock())
-    headers = signer.headers("POST", url, body, to=a_at_b.node_id)
+    signing, _ = sender.keys.federation_keys()
+    signer = Outbound(sender.uow.node_id, signing, three.a.uow.clock())
+    headers = signer.headers("POST", url, body, to=three.a.uow.node_id)
     headers["content-type"] = "application/json"
     return a_http, url, headers
 
@@ -420,8 +420,12 @@ def test_a_replayed_request_is_idempotent(three: Three) -> None:
     other = _ask(artifact, request_id=ask.request_id, nation="NZL").to_body()
     http, url, headers = _signed_post(three, other)
     assert http.post(url, content=other, headers=headers).status_code == 409
+    # Another peer (C) cannot take B's request id: officers here decide by id.
+    http, url, headers = _signed_post(three, body, by=three.c)
+    assert http.post(url, content=body, headers=headers).status_code == 409
     [only] = three.a.federation_releases.re_releases.requests(CONSOLE)
     assert only.nation == "AUS"
+    assert only.peer == "node-b"
 
 
 def test_a_decision_not_signed_by_the_originator_is_refused_and_alerted(three: Three) -> None:

@@ -348,6 +348,16 @@ class PeerReReleases:
                         code="re_release_request_conflict",
                     )
                 return known.id, known.status  # the same request again: nothing changes
+            taken = session.scalar(
+                select(PeerReReleaseRow.peer_id).where(
+                    PeerReReleaseRow.direction == RECEIVED, PeerReReleaseRow.id == ask.request_id
+                )
+            )
+            if taken is not None:  # another peer's id: an officer here decides by id alone
+                raise Conflict(
+                    f"re-release request {ask.request_id} was received before with other content",
+                    code="re_release_request_conflict",
+                )
             package, recall = _last_seqs(session, caller.peer_id, ask.resource_id)
             if package is None or (recall is not None and recall > package):
                 refused = True

@@ -173,6 +173,7 @@ class Node:
             authorizations=self.authorizations,
             plans=self.plans,
             people=self.people,
+            re_releases=self.federation_releases.re_releases,
         )
 
     def close(self) -> None:

@@ -448,3 +448,89 @@ def _rows(found: list[Peer]) -> None:
             for p in found
         ],
     )
+
+
+# --- re-release: as the signed-in officer, through the server (the SDK) ----------------
+
+re_release = typer.Typer(
+    help="Re-release a received item to a third nation: asked of its originating node and "
+    "decided there (as the signed-in officer, through the server).",
+    no_args_is_help=True,
+)
+federation.add_typer(re_release, name="re-release")
+
+
+@re_release.command("request")
+def re_release_request(
+    item: Annotated[str, typer.Argument(help="the received item's id (federation received)")],
+    nation: Annotated[str, typer.Option(help="the third nation (ISO alpha-3)")],
+    justification: Annotated[str, typer.Option(help="why it should go there")],
+    peer: Annotated[str, typer.Option(help="the third node as the originator knows it")] = "",
+    json_: JsonOpt = False,
+) -> None:
+    """Ask the item's originating node to release it to a third nation."""
+    from caveat.cli.remote import _client
+
+    with errors(json_), _client() as client:
+        made = client.federation.re_release(
+            item, nation=nation, justification=justification, peer=peer
+        )
+        sent = "sent" if made["delivered"] else "kept; it is sent on the next sync"
+        show(
+            made,
+            json_,
+            lambda: out.print(f"Re-release request {made['id']} to {made['nation']}: {sent}."),
+        )
+
+
+@re_release.command("list")
+def re_release_list(
+    status: Annotated[
+        str | None, typer.Option(help="pending, approved, refused or rejected")
+    ] = None,
+    json_: JsonOpt = False,
+) -> None:
+    """Re-release requests sent and received (a received one's asker is as the asking
+    node states it: not verified)."""
+    from caveat.cli.remote import _client
+
+    with errors(json_), _client() as client:
+        found = client.federation.re_releases(status=status)
+        show(
+            found,
+            json_,
+            lambda: table(
+                "Re-release requests",
+                ["id", "", "peer", "artifact (origin)", "to", "asked by (stated)", "status"],
+                [
+                    (
+                        r["id"],
+                        r["direction"],
+                        escape(r["peer"]),
+                        r["resource_id"],
+                        r["nation"] + (f" ({escape(r['to_peer'])})" if r["to_peer"] else ""),
+                        escape(r["requested_by_stated"]),
+                        r["status"] + (f": {escape(r['reason'])}" if r["reason"] else ""),
+                    )
+                    for r in found
+                ],
+            ),
+        )
+
+
+@re_release.command("decide")
+def re_release_decide(
+    request: Annotated[str, typer.Argument(help="the request's id")],
+    approve: Annotated[
+        bool, typer.Option("--approve/--refuse", help="release it to the third node, or not")
+    ],
+    reason: Annotated[str, typer.Option(help="why (required to refuse)")] = "",
+    json_: JsonOpt = False,
+) -> None:
+    """Decide a peer's re-release request (the originating organisation's officer): an
+    approval releases the item to the third node if the policy permits it."""
+    from caveat.cli.remote import _client
+
+    with errors(json_), _client() as client:
+        made = client.federation.decide_re_release(request, approve=approve, reason=reason)
+        show(made, json_, lambda: out.print(f"Re-release request {made['id']}: {made['status']}."))

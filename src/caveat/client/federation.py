@@ -35,6 +35,30 @@ class Federation:
         params = {"peer": peer} if peer else {}
         return list(self._client._call("GET", "/api/v1/federation/recalls", params=params))
 
+    def re_release(
+        self, item_id: str, *, nation: str, justification: str, peer: str = ""
+    ) -> dict[str, Any]:
+        """POST /federation/received/{item}/re-release-requests: ask the item's originating
+        node to release it to a third nation (optionally the peer it knows by ``peer``)."""
+        path = f"/api/v1/federation/received/{quote(item_id, safe='')}/re-release-requests"
+        body = {"nation": nation, "peer": peer, "justification": justification}
+        return dict(self._client._call("POST", path, json=body))
+
+    def re_releases(self, *, status: str | None = None) -> list[dict[str, Any]]:
+        """GET /federation/re-release-requests: sent and received (``status``: pending,
+        approved, refused, rejected)."""
+        params = {"status": status} if status else {}
+        path = "/api/v1/federation/re-release-requests"
+        return list(self._client._call("GET", path, params=params))
+
+    def decide_re_release(
+        self, request_id: str, *, approve: bool, reason: str = ""
+    ) -> dict[str, Any]:
+        """POST /federation/re-release-requests/{id}/decision: approve (this node releases
+        the item to the third node, the policy deciding) or refuse with a reason."""
+        path = f"/api/v1/federation/re-release-requests/{quote(request_id, safe='')}/decision"
+        return dict(self._client._call("POST", path, json={"approve": approve, "reason": reason}))
+
     def received(self) -> list[dict[str, Any]]:
         """GET /federation/received: what peers released here that you may see."""
         return list(self._client._call("GET", "/api/v1/federation/received"))

@@ -1777,6 +1777,52 @@ class ErrorCode(StrEnum):
         "A received item is released onwards, or widened, only by the node it "
         "originated from: ask its originating node.",
     )
+    INVALID_RE_RELEASE_REQUEST = (
+        "invalid_re_release_request",
+        ErrorKind.INVALID,
+        "A re-release request names a third nation (an ISO 3166-1 alpha-3 code), optionally "
+        "the third node as the originating node knows it, and a justification (at most 500 "
+        "characters); a refusal says why.",
+    )
+    RE_RELEASE_NOT_SENT = (
+        "re_release_not_sent",
+        ErrorKind.NOT_FOUND,
+        "The originating node did not release the item to the node asking (or recalled it): "
+        "there is nothing of it there to re-release. Refused and alerted.",
+    )
+    RE_RELEASE_REQUEST_CONFLICT = (
+        "re_release_request_conflict",
+        ErrorKind.CONFLICT,
+        "A re-release request with this id was received before with other content.",
+    )
+    UNKNOWN_RE_RELEASE_REQUEST = (
+        "unknown_re_release_request",
+        ErrorKind.NOT_FOUND,
+        "No re-release request with this id is waiting here for you.",
+    )
+    RE_RELEASE_DECIDED = (
+        "re_release_decided",
+        ErrorKind.CONFLICT,
+        "The re-release request is decided already.",
+    )
+    RE_RELEASE_NO_PEER = (
+        "re_release_no_peer",
+        ErrorKind.CONFLICT,
+        "No active peer of this node is of the requested nation (and name), or only the node "
+        "that asked is: peer with the third node first, or refuse the request.",
+    )
+    RE_RELEASE_PEER_AMBIGUOUS = (
+        "re_release_peer_ambiguous",
+        ErrorKind.CONFLICT,
+        "Several active peers are of the requested nation: name the one to release to.",
+    )
+    PEER_RE_RELEASE_INVALID = (
+        "peer_re_release_invalid",
+        ErrorKind.INTEGRITY,
+        "A re-release decision from a peer is not signed by its key, is malformed, names "
+        "another deciding or asking node, or answers no request this node made; it was "
+        "refused and alerted.",
+    )
     PEER_PACKAGE_NOT_RELEASABLE = (
         "peer_package_not_releasable",
         ErrorKind.INTEGRITY,

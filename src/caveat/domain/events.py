@@ -207,6 +207,38 @@ _TYPES = [
     EventType(
         "peer.recall_confirmed", 1, "peer", "a peer confirmed it acted on a recall sent to it"
     ),
+    EventType(
+        "peer.re_release_requested",
+        1,
+        "peer",
+        "an officer asked a received item's originating node to release it to a third nation",
+    ),
+    EventType(
+        "peer.re_release_received",
+        1,
+        "peer",
+        "a peer asked this node to re-release an item it originated to a third nation "
+        "(pending; the asking officer as the peer states it)",
+    ),
+    EventType(
+        "peer.re_release_rejected",
+        1,
+        "peer",
+        "a peer asked to re-release an item this node did not release to it: refused",
+    ),
+    EventType(
+        "peer.re_release_decided",
+        1,
+        "peer",
+        "an originating officer approved (released to the third node) or refused a peer's "
+        "re-release request; the decision waits in its outbox",
+    ),
+    EventType(
+        "peer.re_release_answered",
+        1,
+        "peer",
+        "the originating node's decision on a re-release request this node made arrived",
+    ),
     EventType("peer.link_down", 1, "peer", "syncs with a peer failed three times in a row"),
     EventType("peer.link_up", 1, "peer", "a peer whose link was down synced again"),
     EventType(

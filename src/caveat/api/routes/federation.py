@@ -21,6 +21,7 @@ from caveat.services.federation import (
     Recall,
     ReceivedItem,
     ReleasePreview,
+    ReRelease,
     SentRelease,
 )
 
@@ -55,6 +56,19 @@ class RecallIn(Strict):
         max_length=20, description="mis_release, agreement_ended, licence_revoked or other"
     )
     detail: str = Field(default="", max_length=500, description="why (required for other)")
+
+
+class ReReleaseRequestIn(Strict):
+    nation: str = Field(max_length=3, description="the third nation (ISO 3166-1 alpha-3)")
+    peer: str = Field(
+        default="", max_length=120, description="the third node as the originator knows it"
+    )
+    justification: str = Field(max_length=500)
+
+
+class ReReleaseDecisionIn(Strict):
+    approve: bool
+    reason: str = Field(default="", max_length=500, description="why (required to refuse)")
 
 
 class AgreementsIn(Strict):
@@ -219,3 +233,51 @@ def recalls(
 ) -> list[Recall]:
     """Recalls this node sent and received, newest first, with their confirmation."""
     return node.federation_releases.recalls.recalls(principal, peer=peer)
+
+
+@router.post("/received/{item_id}/re-release-requests", status_code=201, response_model=ReRelease)
+def request_re_release(
+    item_id: str,
+    body: ReReleaseRequestIn,
+    principal: CurrentPrincipal,
+    node: NodeDep,
+    ctx: CtxDep,
+) -> ReRelease:
+    """Ask a received item's originating node to release it to a third nation (a security
+    officer of the organisation receiving its releases). It is sent at once, or on the
+    next sync when the originator cannot be reached."""
+    return node.federation_releases.re_releases.request(
+        principal,
+        ctx,
+        item_id,
+        nation=body.nation,
+        peer=body.peer,
+        justification=body.justification,
+    )
+
+
+@router.get("/re-release-requests", response_model=list[ReRelease])
+def re_release_requests(
+    principal: CurrentPrincipal,
+    node: NodeDep,
+    status: str | None = Query(default=None, max_length=16),
+) -> list[ReRelease]:
+    """Re-release requests sent and received, newest first (only those about what you
+    may see); a received request's asker is as the asking node states it."""
+    return node.federation_releases.re_releases.requests(principal, status=status)
+
+
+@router.post("/re-release-requests/{request_id}/decision", response_model=ReRelease)
+def decide_re_release(
+    request_id: str,
+    body: ReReleaseDecisionIn,
+    principal: CurrentPrincipal,
+    node: NodeDep,
+    ctx: CtxDep,
+) -> ReRelease:
+    """Decide a peer's re-release request (the originating organisation's security
+    officer): approving releases the item to the third node if the policy permits it
+    (else the policy's reasons, and the request stays pending); refusing says why."""
+    return node.federation_releases.re_releases.decide(
+        principal, ctx, request_id, approve=body.approve, reason=body.reason
+    )

@@ -99,7 +99,8 @@ class OutboxItemOut(BaseModel):
     """A sealed package: its place in the outbox, its bytes (base64) and their SHA-256."""
 
     seq: int
-    kind: str = "package"  # or recall: a recall statement signed by this node
+    # or recall / re_release_decision: a statement signed by this node
+    kind: str = "package"
     package: str
     sha256: str
 
@@ -138,3 +139,22 @@ def confirm_recalls(
     ``{confirmations: [{recall_id, outcome, hidden}]}``)."""
     known = node.federation_releases.recalls.confirm(peer, ctx, body)
     return RecallConfirmationsOut(confirmed=known)
+
+
+class ReReleaseTakenOut(BaseModel):
+    """The re-release request this node holds under the caller's id, and where it stands."""
+
+    request_id: str
+    status: str
+
+
+@router.post("/re-release-requests")
+def re_release_request(
+    peer: SignedPeer, node: NodeDep, ctx: CtxDep, body: Annotated[bytes, Depends(_body)]
+) -> ReReleaseTakenOut:
+    """The calling peer asks this node to release an artifact it originated, and released
+    to the caller, to a third nation (the signed body: ``{request_id, resource_id, nation,
+    peer, justification, requested_by, requested_at}``); kept pending for its officers.
+    The same request again answers the same."""
+    request_id, status = node.federation_releases.re_releases.receive(peer, ctx, body)
+    return ReReleaseTakenOut(request_id=request_id, status=status)

@@ -125,6 +125,8 @@ class Act(StrEnum):
     PEER_READ = "peer.read"
     PEER_RELEASE = "peer.release"  # send an item to a partner node
     PEER_RECALL = "peer.recall"  # recall what was sent to a partner node
+    PEER_RE_RELEASE_REQUEST = "peer.re_release_request"  # ask an originator to send onwards
+    PEER_RE_RELEASE_DECIDE = "peer.re_release_decide"  # decide such a request, as originator
     # threat intelligence: the TAXII 2.1 server (what is read is the policy's decision)
     TAXII_COLLECTION_CREATE = "taxii.collection_create"
     TAXII_READ = "taxii.read"
@@ -336,6 +338,12 @@ PERMISSIONS: dict[Act, Permission] = {
     # Recalling only narrows: the originating organisation's officer, or at once the
     # node's own officer (a mis-release found by the node) or the console.
     Act.PEER_RECALL: _p(W, any_of(CONSOLE, all_of(OFFICER, ORIGINATOR), NODE_OFFICER)),
+    # A received item never goes on from here: a security officer of the organisation
+    # receiving the originator's releases (Target.organisation_id) asks the originating
+    # node to send it to a third nation; that node's originating organisation's officer
+    # decides, approving only what the policy lets it release (a named person each).
+    Act.PEER_RE_RELEASE_REQUEST: _p(W, OWN_OFFICER),
+    Act.PEER_RE_RELEASE_DECIDE: _p(W, all_of(OFFICER, ORIGINATOR)),
     # -- threat intelligence (TAXII 2.1): programme managers and officers open a project's
     #    collection; its members read and add what the policy lets them read (nobody
     #    labels above what they may read); deleting is the originating organisation's.

@@ -71,6 +71,7 @@ from caveat.services.artifacts import ArtifactService
 from caveat.services.federation._outbound import Outbound, answer_json, url_of
 from caveat.services.federation._peers import _find
 from caveat.services.federation._preview import recipient_of
+from caveat.services.federation._re_releases import PeerReReleases, Within, take_decision
 from caveat.services.federation._recalls import PeerRecalls, recalled_since, take_recall
 from caveat.services.federation._requests import PeerCaller
 from caveat.services.kernel.authorize import authorize
@@ -149,11 +150,30 @@ class PeerReleases:
         self._transport = transport
         self._monitoring = monitoring
         self.recalls = PeerRecalls(uow=uow, keys=keys, policy=policy, transport=transport)
+        self.re_releases = PeerReReleases(
+            uow=uow,
+            keys=keys,
+            policy=policy,
+            transport=transport,
+            monitoring=monitoring,
+            send=self.send,
+            readable=self._readable,
+        )
 
     # --- sending ------------------------------------------------------------------
 
-    def send(self, by: Principal, ctx: CallContext, peer_ref: str, artifact_id: str) -> SentRelease:
-        """Release an artifact to a peer: the policy must permit it for the node."""
+    def send(
+        self,
+        by: Principal,
+        ctx: CallContext,
+        peer_ref: str,
+        artifact_id: str,
+        *,
+        within: Within | None = None,
+    ) -> SentRelease:
+        """Release an artifact to a peer: the policy must permit it for the node.
+        ``within`` runs in the release's unit of work with its outbox number (an approved
+        re-release request records its decision there)."""
         now = self._uow.clock()
         with self._uow.read() as session:
             peer = _find(session, peer_ref)
@@ -227,6 +247,8 @@ class PeerReleases:
                     "seq": queued.peer_seq,
                 },
             )
+            if within is not None:
+                within(uow, queued.peer_seq)
             return SentRelease(
                 queued.peer_seq, peer_name, artifact_id, content.sha256, digest, len(package)
             )
@@ -250,7 +272,9 @@ class PeerReleases:
             "node, or widening it, is decided by its originating node",
             code="re_release_not_originator",
             data={"origin_node_id": received.origin_node_id},
-            hint=f"ask {origin}'s security officers to release it to that node",
+            hint=f"ask {origin} to release it to that node's nation: `caveat federation "
+            "re-release request ITEM --nation NATION --justification TEXT` (a security "
+            "officer of the organisation receiving its releases)",
         )
 
     def outbox(self, caller: PeerCaller, *, after: int, limit: int) -> list[PeerOutboxRow]:
@@ -284,7 +308,7 @@ class PeerReleases:
     def _still_releasable(self, session: Session, row: PeerOutboxRow, now: datetime) -> list[str]:
         """What a queued package fails now, decided again as when it was queued (a
         recall always goes)."""
-        if row.kind == "recall":
+        if row.kind != "package":  # a recall, a re-release decision: always go
             return []
         if recalled_since(session, row):
             return ["recalled"]
@@ -345,6 +369,7 @@ class PeerReleases:
         for item in items if isinstance(items, list) else []:
             kept += self._take(ctx, peer_id, name, node, trusted, item)
         self.recalls.acknowledge(peer_id)  # confirm the recalls acted on, signed
+        self.re_releases.deliver(peer_id)  # re-release requests it has not taken yet
         return kept
 
     def _take(
@@ -357,8 +382,8 @@ class PeerReleases:
         item: object,
     ) -> int:
         seq, data, kind = _item(item)
-        if kind == "recall":
-            return self._take_recall(ctx, peer_id, name, peer_node, trusted, seq, data)
+        if kind in ("recall", "re_release_decision"):
+            return self._take_statement(ctx, peer_id, name, peer_node, trusted, seq, data, kind)
         _, wrapping = self._keys.federation_keys()
         problem: IntegrityError | None = None
         try:
@@ -454,7 +479,7 @@ class PeerReleases:
             data=data_out,
         )
 
-    def _take_recall(
+    def _take_statement(
         self,
         ctx: CallContext,
         peer_id: str,
@@ -463,24 +488,38 @@ class PeerReleases:
         trusted: Ed25519PublicKey,
         seq: int,
         data: bytes,
+        kind: str,
     ) -> int:
-        """A recall from the peer's outbox: the items hidden in the same transaction as
-        the cursor moves past it; one that fails its checks is refused and alerted."""
+        """A recall (or a re-release decision) from the peer's outbox: acted on in the
+        same transaction as the cursor moves past it; one that fails its checks is
+        refused and alerted."""
         with self._uow(ctx) as uow:
             link = locked_link(uow.session, peer_id)
             if seq <= link.pulled_seq:
                 return 0
             link.pulled_seq = seq
             try:  # the statement is checked before anything is written
-                take_recall(
-                    uow,
-                    peer_id=peer_id,
-                    peer_node=peer_node,
-                    trusted=trusted,
-                    this_node=self._uow.node_id,
-                    seq=seq,
-                    data=data,
-                )
+                if kind == "recall":
+                    take_recall(
+                        uow,
+                        peer_id=peer_id,
+                        peer_node=peer_node,
+                        trusted=trusted,
+                        this_node=self._uow.node_id,
+                        seq=seq,
+                        data=data,
+                    )
+                else:
+                    take_decision(
+                        uow,
+                        peer_id=peer_id,
+                        peer_name=name,
+                        peer_node=peer_node,
+                        trusted=trusted,
+                        this_node=self._uow.node_id,
+                        seq=seq,
+                        data=data,
+                    )
             except IntegrityError as exc:
                 self._refuse(uow, peer_id, name, seq, exc)
             return 0
@@ -602,7 +641,7 @@ def locked_link(session: Session, peer_id: str) -> PeerLinkRow:
 
 def _item(item: object) -> tuple[int, bytes, str]:
     """An outbox entry as the peer sent it: its sequence number, bytes and kind
-    (``package``, or ``recall``: a signed recall statement)."""
+    (``package``, ``recall``: a signed recall statement, or ``re_release_decision``)."""
     if not isinstance(item, dict):
         raise IntegrityError("a peer's outbox entry is not an object", code="peer_answer_invalid")
     seq, package, kind = item.get("seq"), item.get("package"), item.get("kind", "package")
@@ -610,7 +649,7 @@ def _item(item: object) -> tuple[int, bytes, str]:
         not isinstance(seq, int)
         or not 1 <= seq < 2**53
         or not isinstance(package, str)
-        or kind not in ("package", "recall")
+        or kind not in ("package", "recall", "re_release_decision")
     ):
         raise IntegrityError("a peer's outbox entry is malformed", code="peer_answer_invalid")
     try:

@@ -5,9 +5,11 @@ and the policy (ADR 0028): releases (``ReleaseService.awaiting``: the right offi
 never one's own request, and an export control officer only for resources they may
 discover), screening hits (``ScreeningService.awaiting``: what ``resolve`` would let
 them decide), visits (``visit_decision_refusal``), agreements they may amend and
-licences they may write that end within 30 days, and their plan agenda
-(``PlanService.agenda``: only items they may read). Nothing is counted here that was
-not first listed for this person, so a count can never include what the policy hides.
+licences they may write that end within 30 days, their plan agenda
+(``PlanService.agenda``: only items they may read), and partner nodes' re-release
+requests (``PeerReReleases.pending_for``: the originating organisation's officers, for
+artifacts they may discover). Nothing is counted here that was not first listed for this
+person, so a count can never include what the policy hides.
 
 Texts name a release or hit by reference only: a release's subject title is shown by
 its own page, to whoever may discover it, not repeated here.
@@ -29,6 +31,7 @@ from caveat.services.compliance import (
     ReleaseService,
     ScreeningService,
 )
+from caveat.services.federation import PeerReReleases
 from caveat.services.identity import PeopleService
 from caveat.services.kernel.authorize import allowed, authorize
 from caveat.services.kernel.principal import Principal
@@ -44,6 +47,7 @@ KINDS = (
     "release_decide",
     "screening_hit",
     "visit_decide",
+    "re_release_decide",
     "agreement_expiring",
     "licence_expiring",
     "plan_overdue",
@@ -95,6 +99,7 @@ class WorkService:
         authorizations: AuthorizationService,
         plans: PlanService,
         people: PeopleService,
+        re_releases: PeerReReleases | None = None,
     ) -> None:
         self._uow = uow
         self._releases = releases
@@ -104,6 +109,7 @@ class WorkService:
         self._authorizations = authorizations
         self._plans = plans
         self._people = people
+        self._re_releases = re_releases
 
     def queue(self, by: Principal, *, today: date | None = None) -> WorkQueue:
         """What waits for ``by``'s act today."""
@@ -113,6 +119,7 @@ class WorkService:
             *self._release_items(by),
             *self._hit_items(by),
             *self._visit_items(by),
+            *self._re_release_items(by),
             *self._expiring(by, day),
             *self._plan_items(by, day),
         ]
@@ -156,6 +163,21 @@ class WorkService:
             text = f"Decide the visit of {who}, {v.starts_on} to {v.ends_on}"
             out.append(WorkItem("visit_decide", v.id, text, "/visits", v.starts_on))
         return out
+
+    def _re_release_items(self, by: Principal) -> list[WorkItem]:
+        """Peers' re-release requests this officer may decide (about what they may
+        discover, of their originating organisation): by request id and nation only."""
+        if self._re_releases is None:
+            return []
+        return [
+            WorkItem(
+                "re_release_decide",
+                r.id,
+                f"Decide {r.peer}'s re-release request {r.id[:8]} to {r.nation}",
+                "/federation#re-releases",
+            )
+            for r in self._re_releases.pending_for(by)
+        ]
 
     def _expiring(self, by: Principal, today: date) -> list[WorkItem]:
         until = today + timedelta(days=EXPIRY_DAYS)

@@ -77,6 +77,7 @@ def _peers(
         node_officer=node_officer,
         received=node.federation_releases.received(me),
         recalls=node.federation_releases.recalls.recalls(me),
+        re_releases=node.federation_releases.re_releases.requests(me),
         error=error,
         error_in=error_in,
         values=values or {},
@@ -249,4 +250,61 @@ def recall(
     return forms.done(
         "/federation",
         f"Recalled from {made.peer}: it hides the item on its next sync and confirms.",
+    )
+
+
+@router.post("/federation/received/{item}/re-release")
+def request_re_release(
+    request: Request,
+    item: str,
+    page: Page,
+    nation: Annotated[str, Form(max_length=3)] = "",
+    peer: Annotated[str, Form(max_length=120)] = "",
+    justification: Annotated[str, Form(max_length=500)] = "",
+) -> Response:
+    """Ask a received item's originating node to release it to a third nation."""
+    try:
+        made = node_of(request).federation_releases.re_releases.request(
+            _me(page), ctx_of(request), item, nation=nation, peer=peer, justification=justification
+        )
+    except CaveatError as exc:
+        values = {"nation": nation, "peer": peer, "justification": justification}
+        return _refused(request, page, exc, item, values)
+    sent = "it has the request" if made.delivered else "the request goes on the next sync"
+    return forms.done(
+        "/federation",
+        f"Asked {made.peer} to re-release the item to {made.nation}: {sent}; it decides.",
+    )
+
+
+@router.post("/federation/re-releases/{request_id}/approve")
+def approve_re_release(request: Request, request_id: str, page: Page) -> Response:
+    """Approve a peer's re-release request: this node releases the item to the third
+    node, if the policy permits it."""
+    try:
+        made = node_of(request).federation_releases.re_releases.decide(
+            _me(page), ctx_of(request), request_id, approve=True
+        )
+    except CaveatError as exc:
+        return _refused(request, page, exc, "re-release", {})
+    return forms.done(
+        "/federation",
+        f"Released to {made.released_to}; {made.peer} learns the decision on its next sync.",
+    )
+
+
+@router.post("/federation/re-releases/{request_id}/refuse")
+def refuse_re_release(
+    request: Request, request_id: str, page: Page, reason: Annotated[str, Form(max_length=500)] = ""
+) -> Response:
+    """Refuse a peer's re-release request, saying why."""
+    try:
+        made = node_of(request).federation_releases.re_releases.decide(
+            _me(page), ctx_of(request), request_id, approve=False, reason=reason
+        )
+    except CaveatError as exc:
+        return _refused(request, page, exc, "re-release", {})
+    return forms.done(
+        "/federation",
+        f"Refused; {made.peer} learns the decision on its next sync.",
     )

@@ -26,6 +26,7 @@ KIND_NAMES = {
     "release_decide": "Releases to decide",
     "screening_hit": "Screening hits to adjudicate",
     "visit_decide": "Visits to decide",
+    "re_release_decide": "Re-release requests from partner nodes",
     "agreement_expiring": "Agreements expiring within 30 days",
     "licence_expiring": "Licences expiring within 30 days",
     "plan_overdue": "Plan items overdue",

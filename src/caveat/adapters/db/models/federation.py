@@ -106,8 +106,9 @@ class PeerOutboxRow(Base):
     peer_id: Mapped[str] = mapped_column(ForeignKey("federation_peers.id"), index=True)
     peer_seq: Mapped[int] = mapped_column(BigInteger)
     resource_id: Mapped[str] = mapped_column(ForeignKey("resources.id"))
-    # package: an OpenTDF package; recall: a signed recall statement (migration 0027)
-    kind: Mapped[str] = mapped_column(String(16), server_default="package")
+    # package: an OpenTDF package; recall: a signed recall statement (migration 0027);
+    # re_release_decision: a signed decision on a peer's re-release request (0028)
+    kind: Mapped[str] = mapped_column(String(32), server_default="package")
     package: Mapped[bytes] = mapped_column(LargeBinary)
     sha256: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
@@ -162,3 +163,35 @@ class PeerRecallRow(Base):
     outcome: Mapped[str] = mapped_column(String(20), server_default="")
     hidden: Mapped[int] = mapped_column(Integer, server_default="0")
     confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class PeerReReleaseRow(Base):
+    """A request to release a received item to a third nation, decided by the item's
+    originating node: one this node sent (``sent``: ``peer_id`` is the originator, the
+    request waits for delivery until ``delivered_at``) or one a peer sent this node
+    (``received``: ``peer_id`` is the node that asked). ``resource_id`` is the artifact
+    on the originating node; the requester's name is as the requesting node states it."""
+
+    __tablename__ = "federation_re_releases"
+    __table_args__ = (Index("ix_federation_re_releases_status", "direction", "status"),)
+    peer_id: Mapped[str] = mapped_column(ForeignKey("federation_peers.id"), primary_key=True)
+    direction: Mapped[str] = mapped_column(String(8), primary_key=True)  # sent | received
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    resource_id: Mapped[str] = mapped_column(String(36))
+    received_id: Mapped[str | None] = mapped_column(String(36))  # sent: the item held here
+    nation: Mapped[str] = mapped_column(String(3))
+    to_peer: Mapped[str] = mapped_column(String(120), server_default="")
+    justification: Mapped[str] = mapped_column(String(500))
+    requested_by: Mapped[str | None] = mapped_column(String(36))  # sent: the officer here
+    requester_name: Mapped[str] = mapped_column(String(200))
+    requested_at: Mapped[datetime] = mapped_column(UTCDateTime())  # by the asking node
+    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime())  # by this node's clock
+    body_sha256: Mapped[str] = mapped_column(String(64))  # the request as it travels
+    delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    status: Mapped[str] = mapped_column(String(16))  # pending|approved|refused|rejected
+    reason: Mapped[str] = mapped_column(String(500), server_default="")
+    decided_by: Mapped[str | None] = mapped_column(String(36))  # received: the officer here
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    released_to: Mapped[str] = mapped_column(String(120), server_default="")  # the peer
+    release_seq: Mapped[int | None] = mapped_column(BigInteger)
+    answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime())  # sent: decision in

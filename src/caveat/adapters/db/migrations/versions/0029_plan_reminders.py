@@ -1,7 +1,7 @@
 """plan_reminders: which due-soon and overdue reminders a task's assignee was sent
 
 Revision ID: 0029
-Revises: 0027
+Revises: 0028
 Create Date: 2026-12-06
 """
 
@@ -13,7 +13,7 @@ from alembic import op
 from caveat.adapters.db.types import UTCDateTime
 
 revision = "0029"
-down_revision = "0027"
+down_revision = "0028"
 branch_labels = None
 depends_on = None
 

@@ -79,6 +79,7 @@ UNCHECKED_WRITERS = {
     "PeerRequests.authenticate": "a peer's signed request: the signature is the check",
     "PeerRecalls.confirm": "a peer's signed request, and only for recalls sent to that peer",
     "PeerRecalls.acknowledge": "the node's sync marks the confirmations the peer took",
+    "PlanReminders.run_due": "the node's periodic job; it tells only assignees who may still read",
     "PeerReReleases.receive": "a peer's signed request, only about what was released to it",
     "WitnessService.witness_each_other_in": "inside a peering's acceptance (peer.accept)",
     "AuditService.export_csv": "reads through AuditService.search, which authorizes",

@@ -302,8 +302,8 @@ def test_the_federated_demo_releases_refuses_and_resumes(demo: Running) -> None:
     link = _until(synced_since, "GBR's next sync with USA")
     assert link["failures"] == 0
     assert link["last_error"] == ""
-    again = _received(hugh)
-    assert len({r["id"] for r in again}) == len(again) == 2
+    after_sync = _received(hugh)
+    assert len({r["id"] for r in after_sync}) == len(after_sync) == 2
 
     # SIGTERM (or Ctrl-C) to `caveat demo --federation` stops the nodes it started,
     # leaving no orphans (GBR's server now is the test's own).

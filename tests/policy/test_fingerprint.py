@@ -110,7 +110,8 @@ def test_subjects_differing_in_one_fact_never_share_a_fingerprint(
 @pytest.mark.parametrize("name", SUBJECT_FIELDS)
 def test_the_subject_fields_decide_reads_are_in_the_fingerprint(name: str) -> None:
     subject, facts, _ = _facts(3)[0]
-    other = replace(subject, **{name: "somewhere-else"})
+    changes: dict[str, Any] = {name: "somewhere-else"}
+    other = replace(subject, **changes)
     assert decision_fingerprint(subject, facts, CONFIG, SCOPE) != decision_fingerprint(
         other, facts, CONFIG, SCOPE
     )

@@ -22,7 +22,9 @@ from tests.artifacts.conftest import World
 def _denials(world: World) -> list[dict[str, object]]:
     with world.node.uow.read() as session:
         bodies = session.scalars(
-            select(EventRow.body).where(EventRow.type == "artifact.downloaded")
+            select(EventRow.body)
+            .where(EventRow.type == "artifact.downloaded")
+            .order_by(EventRow.seq)
         )
         return [json.loads(b)["data"] for b in bodies]
 

@@ -255,10 +255,10 @@ def test_agreements_named_must_be_in_force_with_the_peers_nation(
     codes = []
     for refused in (draft, other, "no such agreement"):
         with pytest.raises(CaveatError) as caught:
-            node.federation.set_agreements(people["olga"], ctx, peer.id, [refused])
+            node.federation.set_agreements(people["sid"], ctx, peer.id, [refused])
         codes.append(caught.value.code)
     assert codes == ["agreement_not_in_force", "peer_not_a_party", "unknown_agreement"]
-    named = node.federation.set_agreements(people["olga"], ctx, peer.id, [mou, "US-UK sensor MoU"])
+    named = node.federation.set_agreements(people["sid"], ctx, peer.id, [mou, "US-UK sensor MoU"])
     assert named.agreements == ("US-UK sensor MoU",)
-    assert node.federation.set_agreements(people["olga"], ctx, peer.id, []).agreements == ()
+    assert node.federation.set_agreements(people["sid"], ctx, peer.id, []).agreements == ()
     assert len(_events(node, "peer.agreements_set")) == 2

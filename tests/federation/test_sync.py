@@ -57,7 +57,9 @@ def _sync(pair: Pair, *, down: bool = False) -> PeerSync:
 
 def _types(pair: Pair) -> list[str]:
     with pair.a.uow.read() as session:
-        rows = session.scalars(select(EventRow.type).where(EventRow.type.like("peer.link_%")))
+        rows = session.scalars(
+            select(EventRow.type).where(EventRow.type.like("peer.link_%")).order_by(EventRow.seq)
+        )
         return list(rows)
 
 

@@ -391,7 +391,7 @@ def test_programme_and_compliance_pages_render_under_the_csp(
     page.screenshot(path=shots / "control-lists.png")
     officer, officer_problems = _page(browser)
     sign_in(officer, demo, "ingrid")  # security officer: the screening hit to resolve
-    officer.get_by_role("link", name="Screening").click()
+    officer.get_by_role("link", name="Screening", exact=True).click()
     expect(officer.get_by_text("Oskar Lind").first).to_be_visible()
     officer.screenshot(path=shots / "screening.png", full_page=True)
     assert problems == []

@@ -9,21 +9,18 @@ it made, and only if it names it as the recipient."""
 
 from __future__ import annotations
 
-import base64
-import binascii
 import json
 import re
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
-from typing import Any
 
 import rfc8785
-from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
 from caveat.domain.errors import IntegrityError, InvalidInput
+from caveat.domain.signed_statements import require_addressed, seal, unseal
 
 STATEMENT = "caveat.re-release-decision/1"
 MAX_TEXT = 500  # a justification or a refusal's reason
@@ -158,7 +155,7 @@ class DecisionStatement:
     reason: str  # a refusal's reason ('' for an approval)
     decided_at: datetime
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self) -> dict[str, str]:
         return {
             "statement": STATEMENT,
             "request_id": self.request_id,
@@ -173,26 +170,17 @@ class DecisionStatement:
 
 def sign_decision(statement: DecisionStatement, key: Ed25519PrivateKey) -> bytes:
     """The outbox entry's bytes: the statement and its signature over the canonical form."""
-    body = statement.to_json()
-    signature = key.sign(rfc8785.dumps(body))
-    return json.dumps(
-        {"decision": body, "signature": base64.b64encode(signature).decode()},
-        separators=(",", ":"),
-    ).encode()
+    return seal("decision", statement.to_json(), key)
 
 
 def open_decision(data: bytes, key: Ed25519PublicKey, *, origin: str, to: str) -> DecisionStatement:
     """A decision statement, believed only if ``key`` (the sending peer's) signed it and
     it names the sending peer ``origin`` as the deciding node and this node ``to`` as the
     one that asked; ``peer_re_release_invalid`` otherwise."""
+    body = unseal(
+        data, key, kind="decision", statement=STATEMENT, fields=_DECISION_FIELDS, refuse=_invalid
+    )
     try:
-        value = json.loads(data)
-        body, signature = value["decision"], base64.b64decode(value["signature"], validate=True)
-        if not isinstance(body, dict) or set(body) != set(_DECISION_FIELDS):
-            raise ValueError("fields")
-        if not all(isinstance(body[k], str) for k in _DECISION_FIELDS):
-            raise ValueError("types")
-        key.verify(signature, rfc8785.dumps(body))
         statement = DecisionStatement(
             request_id=str(uuid.UUID(body["request_id"])),
             origin_node_id=body["origin_node_id"],
@@ -202,25 +190,18 @@ def open_decision(data: bytes, key: Ed25519PublicKey, *, origin: str, to: str) -
             reason=body["reason"][:MAX_TEXT],
             decided_at=datetime.fromisoformat(body["decided_at"]),
         )
-    except InvalidSignature:
-        raise _invalid("the decision is not signed by the peer's key") from None
-    except (
-        ValueError,
-        KeyError,
-        TypeError,
-        RecursionError,
-        binascii.Error,
-        rfc8785.CanonicalizationError,
-    ):
+    except ValueError:
         raise _invalid("the decision is malformed") from None
-    if body["statement"] != STATEMENT:
-        raise _invalid(f"the decision is not a {STATEMENT} statement")
-    if statement.origin_node_id != origin:
-        raise _invalid("the decision names another deciding node than the peer that sent it")
-    if statement.to_node_id != to:
-        raise _invalid("the decision is addressed to another node")
-    if statement.decided_at.tzinfo is None:
-        raise _invalid("the decision's time has no time zone")
+    require_addressed(
+        "decision",
+        origin_role="deciding",
+        named_origin=statement.origin_node_id,
+        origin=origin,
+        named_to=statement.to_node_id,
+        to=to,
+        at=statement.decided_at,
+        refuse=_invalid,
+    )
     return statement
 
 

@@ -10,20 +10,15 @@ recipient, so a peer can never recall what another node sent."""
 
 from __future__ import annotations
 
-import base64
-import binascii
-import json
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
-from typing import Any
 
-import rfc8785
-from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
 from caveat.domain.errors import IntegrityError, InvalidInput
+from caveat.domain.signed_statements import require_addressed, seal, unseal
 
 STATEMENT = "caveat.recall/1"
 MAX_DETAIL = 500
@@ -84,7 +79,7 @@ class RecallStatement:
     detail: str
     recalled_at: datetime
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self) -> dict[str, str]:
         return {
             "statement": STATEMENT,
             "recall_id": self.recall_id,
@@ -99,26 +94,15 @@ class RecallStatement:
 
 def sign_recall(statement: RecallStatement, key: Ed25519PrivateKey) -> bytes:
     """The outbox entry's bytes: the statement and its signature over the canonical form."""
-    body = statement.to_json()
-    signature = key.sign(rfc8785.dumps(body))
-    return json.dumps(
-        {"recall": body, "signature": base64.b64encode(signature).decode()},
-        separators=(",", ":"),
-    ).encode()
+    return seal("recall", statement.to_json(), key)
 
 
 def open_recall(data: bytes, key: Ed25519PublicKey, *, origin: str, to: str) -> RecallStatement:
     """A recall statement, believed only if ``key`` (the sending peer's) signed it, it
     names the sending peer ``origin`` as the originating node and this node ``to`` as
     the recipient; ``peer_recall_invalid`` otherwise."""
+    body = unseal(data, key, kind="recall", statement=STATEMENT, fields=_FIELDS, refuse=_invalid)
     try:
-        value = json.loads(data)
-        body, signature = value["recall"], base64.b64decode(value["signature"], validate=True)
-        if not isinstance(body, dict) or set(body) != set(_FIELDS):
-            raise ValueError("fields")
-        if not all(isinstance(body[k], str) for k in _FIELDS):
-            raise ValueError("types")
-        key.verify(signature, rfc8785.dumps(body))
         statement = RecallStatement(
             recall_id=str(uuid.UUID(body["recall_id"])),
             origin_node_id=body["origin_node_id"],
@@ -128,25 +112,18 @@ def open_recall(data: bytes, key: Ed25519PublicKey, *, origin: str, to: str) -> 
             detail=body["detail"][:MAX_DETAIL],
             recalled_at=datetime.fromisoformat(body["recalled_at"]),
         )
-    except InvalidSignature:
-        raise _invalid("the recall is not signed by the peer's key") from None
-    except (
-        ValueError,
-        KeyError,
-        TypeError,
-        RecursionError,
-        binascii.Error,
-        rfc8785.CanonicalizationError,
-    ):
+    except ValueError:
         raise _invalid("the recall is malformed") from None
-    if body["statement"] != STATEMENT:
-        raise _invalid(f"the recall is not a {STATEMENT} statement")
-    if statement.origin_node_id != origin:
-        raise _invalid("the recall names another originating node than the peer that sent it")
-    if statement.to_node_id != to:
-        raise _invalid("the recall is addressed to another node")
-    if statement.recalled_at.tzinfo is None:
-        raise _invalid("the recall's time has no time zone")
+    require_addressed(
+        "recall",
+        origin_role="originating",
+        named_origin=statement.origin_node_id,
+        origin=origin,
+        named_to=statement.to_node_id,
+        to=to,
+        at=statement.recalled_at,
+        refuse=_invalid,
+    )
     return statement
 
 

@@ -113,14 +113,16 @@ def emit_json(value: Any) -> None:
 
 
 def table(title: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
-    """Print a table for people."""
+    """Print a table for people. Cells are plain text: a name, title or reason someone
+    typed is never read as Rich markup (``[link=…]`` would otherwise become a link)."""
     from rich.table import Table
+    from rich.text import Text
 
     t = Table(title=title, title_justify="left")
     for column in columns:
         t.add_column(column)
     for row in rows:
-        t.add_row(*("" if v is None else str(_plain(v)) for v in row))
+        t.add_row(*(Text("" if v is None else str(_plain(v))) for v in row))
     out.print(t)
 
 

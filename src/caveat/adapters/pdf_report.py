@@ -2,7 +2,8 @@
 export-records report.
 
 The compliance service reaches this through ``services.kernel.ports.ReportRenderer``
-(bootstrap passes :class:`PdfReports`), so fpdf2 stays out of the services. What every
+(bootstrap passes ``adapters.documents.PdfReports``, which imports this module when
+first drawing), so fpdf2 stays out of the services and out of start-up. What every
 page carries at its head and foot belongs in an ``FPDF`` subclass's ``header`` and
 ``footer``, which fpdf2 calls for each page, the pages a long table adds included.
 """
@@ -13,15 +14,6 @@ from fpdf import FPDF
 from fpdf.enums import XPos, YPos
 
 from caveat.domain.compliance.export_report import ExportReport
-
-
-class PdfReports:
-    """The reports as PDF documents (implements ``ports.ReportRenderer``)."""
-
-    def export_records(self, report: ExportReport, *, node_name: str, marking: str) -> bytes:
-        """The export-records report for an inspector or the file, ``marking`` at the
-        head and foot of every page."""
-        return report_pdf(report, node_name=node_name, marking=marking)
 
 
 def _latin(text: str) -> str:

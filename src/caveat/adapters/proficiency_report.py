@@ -6,7 +6,8 @@ it) at the head and foot: the HTML at the top and bottom of the document, the PD
 every page (``_MarkedPDF``'s header and footer, which fpdf2 calls for each page). Both
 record the standard's edition and every method choice (robust algorithm and its
 constants, assigned value, sigma_pt, limits, the |En| = 1 boundary). The services
-reach this through ``services.kernel.ports.ProficiencyReportRenderer``.
+reach this through ``services.kernel.ports.ProficiencyReportRenderer``
+(``adapters.documents.ProficiencyReports``, which imports this module when first drawing).
 """
 
 from __future__ import annotations
@@ -226,7 +227,7 @@ def _dl(rows: list[tuple[str, str]]) -> str:
     )
 
 
-def _html(report: ProficiencyReport, marking: str) -> str:
+def report_html(report: ProficiencyReport, marking: str) -> str:
     e = html.escape
     unit = report.unit or ""
     parts = [
@@ -297,7 +298,7 @@ def _image(pdf: _MarkedPDF, drawing: Drawing, caption: str) -> None:
     pdf.ln(2)
 
 
-def _pdf(report: ProficiencyReport, marking: str) -> bytes:
+def report_pdf(report: ProficiencyReport, marking: str) -> bytes:
     pdf = _MarkedPDF(marking)
     pdf.set_title(_latin(f"{report.title}: {report.scope}"))
     pdf.set_subject(_latin(marking))
@@ -337,15 +338,3 @@ def _pdf(report: ProficiencyReport, marking: str) -> bytes:
         _heading(pdf, heading)
         _image(pdf, drawing, caption)
     return bytes(pdf.output())
-
-
-class ProficiencyReports:
-    """The reports as documents (implements ``ports.ProficiencyReportRenderer``)."""
-
-    def html(self, report: ProficiencyReport, *, marking: str) -> str:
-        """The report as one HTML document, ``marking`` at its head and foot."""
-        return _html(report, marking)
-
-    def pdf(self, report: ProficiencyReport, *, marking: str) -> bytes:
-        """The report as a PDF, ``marking`` at the head and foot of every page."""
-        return _pdf(report, marking)

@@ -14,13 +14,12 @@ from caveat.adapters.blobstore import BlobStore, LocalBlobStore
 from caveat.adapters.blobstore.s3 import S3BlobStore
 from caveat.adapters.db import schema
 from caveat.adapters.db.engine import make_engine, make_session_factory
+from caveat.adapters.documents import PdfReports, ProficiencyReports
 from caveat.adapters.federation_transport import HttpPeerTransport
 from caveat.adapters.files import make_private_dir
 from caveat.adapters.kek import LocalKekFile
 from caveat.adapters.keys import LocalKeyFiles
-from caveat.adapters.pdf_report import PdfReports
 from caveat.adapters.proficiency_plots import SvgPlots
-from caveat.adapters.proficiency_report import ProficiencyReports
 from caveat.adapters.taxii_source import TaxiiSource
 from caveat.bootstrap.settings import HashProfile, Settings
 from caveat.domain.credentials import PRODUCTION_COST, TEST_COST, PasswordHashing

@@ -8,8 +8,6 @@ from functools import cache
 from importlib import resources
 from typing import Any
 
-import jsonschema  # type: ignore[import-untyped]  # ships no type information
-
 from caveat.adapters.tdf._errors import TdfInvalid
 
 SCHEMA_PACKAGE = "caveat.data.opentdf"
@@ -23,6 +21,10 @@ def schema_bytes() -> bytes:
 
 @cache
 def _validator() -> Any:
+    # Imported on first use: jsonschema builds ~40 grammars for its format checks at
+    # import (rfc3987-syntax), a second or more that every process opening a node paid.
+    import jsonschema  # type: ignore[import-untyped]  # ships no type information
+
     schema = json.loads(schema_bytes())
     jsonschema.Draft202012Validator.check_schema(schema)
     return jsonschema.Draft202012Validator(schema)

@@ -25,7 +25,7 @@ from caveat.domain.taxii_feeds import FeedCredentials, FeedPage
 
 
 class ReportRenderer(Protocol):
-    """Draws reports as documents (``adapters.pdf_report.PdfReports``: PDF with fpdf2)."""
+    """Draws reports as documents (``adapters.documents.PdfReports``: PDF with fpdf2)."""
 
     def export_records(self, report: ExportReport, *, node_name: str, marking: str) -> bytes:
         """The export-records report as a document's bytes, ``marking`` on every page."""
@@ -101,7 +101,7 @@ class PlotRenderer(Protocol):
 
 
 class ProficiencyReportRenderer(Protocol):
-    """Draws a proficiency round's report (``adapters.proficiency_report``): HTML with
+    """Draws a proficiency round's report (``adapters.documents.ProficiencyReports``): HTML with
     SVG plots, or PDF (fpdf2) with PNG plots, ``marking`` at the head and foot of every
     page."""
 

@@ -51,6 +51,7 @@ class CaveatCommands(LazyGroup):
         "org": "caveat.cli.admin:orgs",
         "group": "caveat.cli.admin:groups",
         "token": "caveat.cli.remote:tokens",
+        "recover": "caveat.cli.recover:recover",
         "demo": "caveat.cli.demo:demo_app",
         "label": "caveat.cli.policy:labels",
         "policy": "caveat.cli.policy:policy",

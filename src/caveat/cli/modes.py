@@ -4,8 +4,8 @@ A remote command acts as the signed-in person through the server's API, with tha
 person's rights and under their name in the ledger; a console command opens the node's
 data directory and acts as the node's console, for node operations only; a local command
 needs no server (`caveat label` reads a node's own groups of nations when its data
-directory is at hand, and acts on nothing). The root group tags every command and group from ``MODES`` when it
-builds them, so no help text can forget to say it.
+directory is at hand, and acts on nothing). The root group tags every command and group
+from ``MODES`` when it builds them, so no help text can forget to say it.
 """
 
 from __future__ import annotations
@@ -30,6 +30,7 @@ MODES: Final[dict[str, str]] = {
     "backup": CONSOLE,
     "restore": CONSOLE,
     "demo": CONSOLE,
+    "recover": CONSOLE,
     # the signed-in person
     "login": REMOTE,
     "logout": REMOTE,

@@ -15,7 +15,7 @@ from typer.testing import CliRunner
 
 from caveat.cli.main import app
 from tests.intel.support import serving
-from tests.support import Scenario
+from tests.support import PASSWORD, Scenario
 
 # Lines the server's logging may write into the captured output of an in-process run.
 LOG_LINE = re.compile(r"^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2} \[")
@@ -24,15 +24,16 @@ LOG_LINE = re.compile(r"^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2} \[")
 class RemoteCli:
     """`caveat ... --json` signed in to ``url`` as a person of ``world``."""
 
-    def __init__(self, url: str, world: Scenario, config: Path) -> None:
-        self.url, self.world, self.config = url, world, config
+    def __init__(self, url: str, world: Scenario, config: Path, password: str) -> None:
+        self.url, self.world, self.config, self.password = url, world, config, password
         self.tokens: dict[str, str] = {}
         config.mkdir(parents=True, exist_ok=True)
 
     def sign_in(self, who: str) -> None:
         """Store ``who``'s session as `caveat login` would (a fresh sign-in the first time)."""
         if who not in self.tokens:
-            self.tokens[who] = self.world.login(self.world.accounts[who]).token
+            account = self.world.accounts[who]
+            self.tokens[who] = self.world.login(account, password=self.password).token
         credentials = {"server": self.url, "username": who, "token": self.tokens[who]}
         (self.config / "credentials.json").write_text(json.dumps(credentials))
 
@@ -71,7 +72,7 @@ class RemoteCli:
 
 
 @contextmanager
-def remote_cli(world: Scenario, tmp_path: Path) -> Iterator[RemoteCli]:
+def remote_cli(world: Scenario, tmp_path: Path, *, password: str = PASSWORD) -> Iterator[RemoteCli]:
     """A RemoteCli on ``world``'s node, served while the context is open."""
     # The CLI's console reads COLUMNS when it is first imported, which in a shared test
     # worker may be before this test: give it the width the tables need here.
@@ -81,6 +82,6 @@ def remote_cli(world: Scenario, tmp_path: Path) -> Iterator[RemoteCli]:
     output.out._width = 250
     try:
         with serving(world.node) as url:
-            yield RemoteCli(url, world, tmp_path / "config")
+            yield RemoteCli(url, world, tmp_path / "config", password)
     finally:
         output.out._width = width

@@ -66,14 +66,22 @@ MODES: Final[dict[str, str]] = {
     "work": REMOTE,
     "notifications": REMOTE,
     "version": LOCAL,
+    # mixed groups: the ledger's verification is the console's, its explorer the auditors'
+    "audit": MIXED,
+    "audit events": REMOTE,
+    "audit history": REMOTE,
+    "audit person": REMOTE,
+    "audit csv": REMOTE,
+    "audit alerts": REMOTE,
+    "audit ack": REMOTE,
+    "audit verify-bundle": LOCAL,
     # not yet moved to the API (ADR 0029 lists them): the console until they are
-    "audit": CONSOLE,
     "federation": MIXED,
     "federation re-release": REMOTE,
 }
 
 # The mode of a mixed group's commands that ``MODES`` does not name.
-MIXED_REST: Final[dict[str, str]] = {"federation": CONSOLE}
+MIXED_REST: Final[dict[str, str]] = {"audit": CONSOLE, "federation": CONSOLE}
 
 
 def mode_of(path: list[str]) -> str | None:

@@ -315,7 +315,7 @@ def policy_what_if(
             changes.append({"kind": "relabel", "marking": label})
         if not changes:
             raise InvalidInput(
-                "give at least one change", code="no_change", hint="e.g. --remove-nationality GBR"
+                "give at least one change", code="no_changes", hint="e.g. --remove-nationality GBR"
             )
         result = client.what_if(user, resource_id(client, resource), changes, action.value)
 

@@ -246,6 +246,11 @@ def _user_set(cli_env: Path) -> None:
         "--org", "Dstl", "--citizenship", "GBR", "--json",
     )  # fmt: skip
     assert code == 0, out
+    code, out = run(cli_env, "user", "set", "paul", "--role", "auditor", "--dry-run", "--json")
+    assert code == 0, out
+    assert json.loads(out)["username"] == "paul"  # the effect, nothing changed yet
+    code, out = run(cli_env, "user", "show", "paul", "--json")
+    assert json.loads(out)["roles"] == ["researcher"]
     code, out = run(
         cli_env, "user", "set", "paul", "--role", "auditor", "--clearance", "SECRET",
         "--clearance-expires", "2030-01-31", "--reason", "audit duties", "--json",

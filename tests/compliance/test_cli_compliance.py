@@ -420,6 +420,7 @@ def test_embargoes(cli: RemoteCli, tmp_path: Path) -> None:
         "imposed_by,nation,regime,valid_from,valid_to,source\n"
         "EU,PRK,arms,2020-01-01,,SAMPLE test data\n"
     )
+    assert cli.error("alice", 3, "embargo", "import", str(sample)) == "policy_denied"
     assert len(cli.ok(EXPORTS, "embargo", "import", str(sample))) == 1
     sample.write_text(
         "imposed_by,nation,regime,valid_from,valid_to,source\nEU,PRK,arms,not-a-date,,SAMPLE\n"

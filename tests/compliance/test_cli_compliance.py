@@ -480,6 +480,10 @@ def test_tables_for_people(cli: RemoteCli) -> None:
         result = cli.invoke(who, *args)
         assert result.exit_code == 0, (args, result.stdout)
     assert "Agreements" in cli.invoke(AGREEMENTS, "agreement", "list").stdout
+    # A name from the server is printed as typed, never read as Rich markup.
+    named = cli.invoke(PROGRAMMES, "programme", "create", "[link=https://x.example]Lure[/link]")
+    assert named.exit_code == 0, named.output
+    assert "created programme [link=https://x.example]Lure[/link]" in named.stdout
 
 
 def test_a_researcher_is_refused_what_the_console_may_do(

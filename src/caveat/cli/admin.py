@@ -12,8 +12,9 @@ from datetime import date
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
+from rich.markup import escape
 
-from caveat.cli.output import emit_json, errors, out, show, table
+from caveat.cli.output import emit_json, errors, out, say, show, table
 from caveat.cli.remote import _client
 from caveat.domain.errors import InvalidInput
 from caveat.domain.identity import CommonLevel, OrganisationKind, Role, parse_common_level
@@ -47,12 +48,14 @@ def _print_secrets(
 ) -> None:
     import segno
 
-    out.print(f"[bold]One-time secrets for {account_name}[/] (shown once; hand them over safely)")
+    out.print(
+        f"[bold]One-time secrets for {escape(account_name)}[/] (shown once; hand them over safely)"
+    )
     if password is not None:
         out.print(f"  one-time password: [bold]{password}[/]  (must be changed at first sign-in)")
-    out.print(f"  TOTP secret:       {totp_secret}")
-    out.print(f"  TOTP URI:          {totp_uri}")
-    out.print("  recovery codes:    " + "  ".join(recovery_codes))
+    say(f"  TOTP secret:       {totp_secret}")
+    say(f"  TOTP URI:          {totp_uri}")
+    say("  recovery codes:    " + "  ".join(recovery_codes))
     if out.is_terminal:
         segno.make(totp_uri, error="m").terminal(compact=True)
 
@@ -119,8 +122,8 @@ def _show_effect(effect: Row, as_json: bool) -> None:
         emit_json(effect)
         return
     for line in effect["changes"]:
-        out.print(f"  {line}")
-    out.print(effect["summary"] + " (dry run: nothing changed)")
+        say(f"  {line}")
+    say(effect["summary"] + " (dry run: nothing changed)")
 
 
 CLEARANCE_HELP = "level on the common scale: " + ", ".join(lv.name for lv in CommonLevel)
@@ -165,7 +168,7 @@ def user_add(
             emit_json(account)
             return
         person = account["person"]
-        out.print(f"created [bold]{person['username']}[/] ({person['id']})")
+        out.print(f"created [bold]{escape(person['username'])}[/] ({person['id']})")
         _print_mfa(person["username"], account["mfa"], account["one_time_password"])
 
 
@@ -210,7 +213,7 @@ def user_set(
         show(
             person,
             json_,
-            lambda: out.print(f"updated {person['username']}: {effect['summary']}"),
+            lambda: say(f"updated {person['username']}: {effect['summary']}"),
         )
 
 
@@ -243,7 +246,7 @@ def _status(ref: str, status: str, reason: str, dry_run: bool, json_: bool) -> N
         show(
             person,
             json_,
-            lambda: out.print(f"{person['username']}: {person['status']}; {effect['summary']}"),
+            lambda: say(f"{person['username']}: {person['status']}; {effect['summary']}"),
         )
 
 
@@ -268,7 +271,7 @@ def user_unlock(ref: str, reason: ReasonOpt = "", json_: JsonOpt = False) -> Non
     """Lift a login lockout."""
     with errors(json_), _client() as client:
         person = client.unlock(ref, reason)
-        show(person, json_, lambda: out.print(f"{person['username']}: unlocked"))
+        show(person, json_, lambda: say(f"{person['username']}: unlocked"))
 
 
 @users.command("unlock-address")
@@ -279,9 +282,7 @@ def user_unlock_address(address: str, json_: JsonOpt = False) -> None:
         show(
             lifted,
             json_,
-            lambda: out.print(
-                f"{address}: {'unlocked' if lifted['unlocked'] else 'was not throttled'}"
-            ),
+            lambda: say(f"{address}: {'unlocked' if lifted['unlocked'] else 'was not throttled'}"),
         )
 
 
@@ -307,7 +308,7 @@ def org_add(
     """Register an organisation (node operators)."""
     with errors(json_), _client() as client:
         org = client.create_organisation(name, nation, kind.value, short)
-        show(org, json_, lambda: out.print(f"registered {org['name']} ({org['id']})"))
+        show(org, json_, lambda: say(f"registered {org['name']} ({org['id']})"))
 
 
 @orgs.command("list")
@@ -340,7 +341,7 @@ def group_add(
         since = _date(valid_from, "from").isoformat() if valid_from else None
         with _client() as client:
             group = client.create_group(code, name, member, valid_from=since, source=source)
-        show(group, json_, lambda: out.print(f"created group {group['code']}"))
+        show(group, json_, lambda: say(f"created group {group['code']}"))
 
 
 @groups.command("list")

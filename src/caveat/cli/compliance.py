@@ -12,7 +12,7 @@ from typing import Annotated, Any
 import typer
 from rich.markup import escape
 
-from caveat.cli.output import errors, out, show, table
+from caveat.cli.output import errors, say, show, table
 from caveat.cli.remote import _client
 from caveat.domain.compliance import AgreementKind
 from caveat.domain.errors import InvalidInput
@@ -102,7 +102,7 @@ def programme_create(
     """Create a programme (programme managers)."""
     with errors(json_), _client() as client:
         prog = client.create_programme(name, description)
-        show(prog, json_, lambda: out.print(f"created programme {prog['name']} ({prog['id']})"))
+        show(prog, json_, lambda: say(f"created programme {prog['name']} ({prog['id']})"))
 
 
 @programmes.command("list")
@@ -127,7 +127,7 @@ def programme_add_project(programme: str, project: str, json_: JsonOpt = False) 
     with errors(json_), _client() as client:
         client.add_programme_project(programme, project)
         prog = client.programme(programme)
-        show(prog, json_, lambda: out.print(f"{project} is now in {prog['name']}"))
+        show(prog, json_, lambda: say(f"{project} is now in {prog['name']}"))
 
 
 @programmes.command("participant")
@@ -144,7 +144,7 @@ def programme_participant(
             programme, organisation=organisation, role=role, work_share=work_share
         )
         prog = client.programme(programme)
-        show(prog, json_, lambda: out.print(f"{organisation}: {role} in {prog['name']}"))
+        show(prog, json_, lambda: say(f"{organisation}: {role} in {prog['name']}"))
 
 
 @programmes.command("funding")
@@ -169,7 +169,7 @@ def programme_funding(
             on=_required_day(on, "on"),
             note=note,
         )
-        show(entry, json_, lambda: out.print(f"recorded {kind} {entry['id']}"))
+        show(entry, json_, lambda: say(f"recorded {kind} {entry['id']}"))
 
 
 @programmes.command("summary")
@@ -209,7 +209,7 @@ def programme_activity(
             person=person,
             location=location,
         )
-        show(activity, json_, lambda: out.print(f"recorded {kind} {activity['id']}"))
+        show(activity, json_, lambda: say(f"recorded {kind} {activity['id']}"))
 
 
 # agreements
@@ -281,7 +281,7 @@ def agreement_create(
         show(
             made,
             json_,
-            lambda: out.print(f"recorded draft agreement {made['name']} ({made['id']})"),
+            lambda: say(f"recorded draft agreement {made['name']} ({made['id']})"),
         )
 
 
@@ -380,13 +380,13 @@ def agreement_amend(
         if unscoped:
             terms["controls"] = None
         made = client.amend_agreement(now["id"], note=note, **terms)
-        show(made, json_, lambda: out.print(f"{made['name']}: version {made['version']}"))
+        show(made, json_, lambda: say(f"{made['name']}: version {made['version']}"))
 
 
 def _move(ref: str, verb: str, reason: str, json_: bool) -> None:
     with errors(json_), _client() as client:
         moved = client.move_agreement(ref, verb, reason)
-        show(moved, json_, lambda: out.print(f"{moved['name']}: {moved['status']}"))
+        show(moved, json_, lambda: say(f"{moved['name']}: {moved['status']}"))
 
 
 @agreements.command("activate")
@@ -479,7 +479,7 @@ def authorization_create(
         show(
             made,
             json_,
-            lambda: out.print(f"recorded {made['type']} {made['number']} ({made['id']})"),
+            lambda: say(f"recorded {made['type']} {made['number']} ({made['id']})"),
         )
 
 
@@ -502,7 +502,7 @@ def authorization_show(ref: str, json_: JsonOpt = False) -> None:
 def _authorization_move(ref: str, verb: str, reason: str, json_: bool) -> None:
     with errors(json_), _client() as client:
         moved = client.move_authorization(ref, verb, reason)
-        show(moved, json_, lambda: out.print(f"{moved['number']}: {moved['status']}"))
+        show(moved, json_, lambda: say(f"{moved['number']}: {moved['status']}"))
 
 
 @authorizations.command("suspend")
@@ -547,7 +547,7 @@ def _hit_rows(found: list[Row]) -> None:
 
 def _check_rows(found: Row) -> None:
     if not found["lists"]:
-        out.print("no list is imported yet: there is nothing to screen against")
+        say("no list is imported yet: there is nothing to screen against")
         return
     table(
         escape(f"{found['name']!r} against {', '.join(found['lists'])}"),
@@ -570,7 +570,7 @@ def _check_rows(found: Row) -> None:
         ],
     )
     if not found["matches"]:
-        out.print(f"no match at or above {found['threshold']:.0f}")
+        say(f"no match at or above {found['threshold']:.0f}")
 
 
 @screen.command("name")
@@ -603,7 +603,7 @@ def screen_import(
         show(
             report,
             json_,
-            lambda: out.print(
+            lambda: say(
                 f"imported {report['entries']} entries into {report['name']}; screened "
                 f"{report['screened']}, {len(report['new_hits'])} new hit(s)"
             ),
@@ -634,7 +634,7 @@ def screen_run(json_: JsonOpt = False) -> None:
     """Re-screen every person and organisation against every list."""
     with errors(json_), _client() as client:
         done = client.run_screening()
-        show(done, json_, lambda: out.print(f"{len(done['new_hits'])} new hit(s)"))
+        show(done, json_, lambda: say(f"{len(done['new_hits'])} new hit(s)"))
 
 
 @screen.command("hits")
@@ -658,7 +658,7 @@ def screen_resolve(
     """Resolve a hit as a false positive (hold ends) or a true match."""
     with errors(json_), _client() as client:
         done = client.resolve_hit(hit, outcome, reason)
-        show(done, json_, lambda: out.print(f"hit {done['id']}: {done['status']}"))
+        show(done, json_, lambda: say(f"hit {done['id']}: {done['status']}"))
 
 
 # embargoes
@@ -705,7 +705,7 @@ def embargo_add(
         }
         with _client() as client:
             made = client.add_embargo(**terms)
-        show(made, json_, lambda: out.print(f"recorded embargo {made['id']} on {made['nation']}"))
+        show(made, json_, lambda: say(f"recorded embargo {made['id']} on {made['nation']}"))
 
 
 @embargoes.command("import")
@@ -715,7 +715,7 @@ def embargo_import(path: Path, json_: JsonOpt = False) -> None:
         text = _read(path, "path")
         with _client() as client:
             made = client.import_embargoes(text)
-        show(made, json_, lambda: out.print(f"recorded {len(made)} embargo(es)"))
+        show(made, json_, lambda: say(f"recorded {len(made)} embargo(es)"))
 
 
 @embargoes.command("list")
@@ -741,7 +741,7 @@ def embargo_lift(
         show(
             lifted,
             json_,
-            lambda: out.print(f"embargo {lifted['id']} ends on {lifted['valid_to']}"),
+            lambda: say(f"embargo {lifted['id']} ends on {lifted['valid_to']}"),
         )
 
 
@@ -788,7 +788,7 @@ def visit_request(
         }
         with _client() as client:
             made = client.request_visit(**terms)
-        show(made, json_, lambda: out.print(f"visit request {made['id']}: {made['status']}"))
+        show(made, json_, lambda: say(f"visit request {made['id']}: {made['status']}"))
 
 
 @visits.command("decide")
@@ -801,7 +801,7 @@ def visit_decide(
     """Approve (temporary membership) or deny a visit (the host's security officer)."""
     with errors(json_), _client() as client:
         done = client.decide_visit(visit, approve=approve, reason=reason)
-        show(done, json_, lambda: out.print(f"visit {done['id']}: {done['status']}"))
+        show(done, json_, lambda: say(f"visit {done['id']}: {done['status']}"))
 
 
 @visits.command("list")

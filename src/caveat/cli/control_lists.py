@@ -10,8 +10,9 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 import typer
+from rich.markup import escape
 
-from caveat.cli.output import errors, out, show, table
+from caveat.cli.output import errors, out, say, show, table
 from caveat.cli.remote import _client
 from caveat.domain.export_control import Regime
 
@@ -33,15 +34,15 @@ def show_lists(
 
     def human() -> None:
         for row in rows:
-            out.print(f"[bold]{row['regime']}[/] {row['name']}", highlight=False)
-            out.print(f"  source: {row['source']} (as of {row['as_of']})", highlight=False)
+            out.print(f"[bold]{escape(row['regime'])}[/] {escape(row['name'])}", highlight=False)
+            say(f"  source: {row['source']} (as of {row['as_of']})")
             for key in ("categories", "munitions"):
                 for heading in row.get(key, []):
-                    out.print(f"  {heading['code']:>6}  {heading['title']}", highlight=False)
+                    say(f"  {heading['code']:>6}  {heading['title']}")
             for item in row.get("items", []):
                 title = "(reserved)" if item["reserved"] else item["title"]
                 cat = "I" if item["category"] == 1 else "II"
-                out.print(f"  item {item['item']:>2}  Cat {cat:<2} {title}", highlight=False)
+                say(f"  item {item['item']:>2}  Cat {cat:<2} {title}")
 
     show(rows, json_, human)
 

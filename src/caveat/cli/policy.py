@@ -15,9 +15,10 @@ from typing import TYPE_CHECKING, Annotated, Any
 from uuid import UUID
 
 import typer
+from rich.markup import escape
 
 from caveat.cli.context import state
-from caveat.cli.output import errors, out, show, table
+from caveat.cli.output import errors, out, say, show, table
 from caveat.cli.remote import _client
 from caveat.domain.access import Action, GrantKind
 from caveat.domain.errors import CaveatError, InvalidInput, NotFound
@@ -95,10 +96,10 @@ def _label_out(label: Label) -> dict[str, Any]:
 
 
 def _print_label(result: dict[str, Any]) -> None:
-    out.print(f"banner   {result['banner']}", highlight=False)
-    out.print(f"portion  {result['portion']}", highlight=False)
-    out.print(f"level    {result['common_level']} on the common scale", highlight=False)
-    out.print(f"json     {result['canonical']}", highlight=False)
+    say(f"banner   {result['banner']}")
+    say(f"portion  {result['portion']}")
+    say(f"level    {result['common_level']} on the common scale")
+    say(f"json     {result['canonical']}")
 
 
 @labels.command("parse")
@@ -139,7 +140,7 @@ def label_normalise(
     with errors(json_):
         fixed = normalise(text, _groups(ctx), _day(on))
         result = {"text": text, "normalised": fixed, "changed": fixed != text}
-        show(result, json_, lambda: out.print(fixed, highlight=False))
+        show(result, json_, lambda: say(fixed))
 
 
 @labels.command("roll-up")
@@ -164,7 +165,8 @@ def print_explanation(found: Row, who: str, what: str) -> None:
     """A decision for people: the verdict, then every requirement."""
     verdict = "[green]PERMIT[/]" if found["permitted"] else "[bold red]DENY[/]"
     failed = "" if found["permitted"] else f" — failed: {', '.join(found['failed'])}"
-    out.print(f"{verdict} {found['action']} of {what} for {who}{failed}")
+    what_for = f"{found['action']} of {what} for {who}{failed}"
+    out.print(f"{verdict} {escape(what_for)}")
     table(
         "Requirements",
         ["#", "requirement", "result", "detail"],
@@ -179,7 +181,7 @@ def print_explanation(found: Row, who: str, what: str) -> None:
         ],
     )
     for obligation in found["obligations"]:
-        out.print(f"obligation: {obligation['code']}: {obligation['detail']}")
+        say(f"obligation: {obligation['code']}: {obligation['detail']}")
 
 
 def _summary(found: Row) -> str:
@@ -272,7 +274,7 @@ def policy_who_can(
                         for c in found["others"]
                     ],
                 )
-            out.print(found["summary"])
+            say(found["summary"])
 
         show(found, json_, human)
 
@@ -320,9 +322,9 @@ def policy_what_if(
         result = client.what_if(user, resource_id(client, resource), changes, action.value)
 
         def human() -> None:
-            out.print(f"now:      {_summary(result['before'])}")
-            out.print(f"what if:  {_summary(result['after'])}")
-            out.print("changed:  " + (", ".join(result["changed"]) or "nothing"))
+            say(f"now:      {_summary(result['before'])}")
+            say(f"what if:  {_summary(result['after'])}")
+            say("changed:  " + (", ".join(result["changed"]) or "nothing"))
 
         show(result, json_, human)
 
@@ -352,7 +354,7 @@ def project_create(
     managers and security officers)."""
     with errors(json_), _client() as client:
         made = client.create_project(name, programme)
-        show(made, json_, lambda: out.print(f"created project {made['name']} ({made['id']})"))
+        show(made, json_, lambda: say(f"created project {made['name']} ({made['id']})"))
 
 
 @projects.command("list")
@@ -390,7 +392,7 @@ def project_add_member(
         show(
             member,
             json_,
-            lambda: out.print(f"{member['username']} joined {project} as {role.value}"),
+            lambda: say(f"{member['username']} joined {project} as {role.value}"),
         )
 
 
@@ -415,7 +417,7 @@ def project_change_member(
                 open_ended=open_ended,
             )
         ends = member["expires_at"] or "no end date"
-        show(member, json_, lambda: out.print(f"{member['username']}: {member['role']}, {ends}"))
+        show(member, json_, lambda: say(f"{member['username']}: {member['role']}, {ends}"))
 
 
 @projects.command("remove-member")
@@ -426,7 +428,7 @@ def project_remove_member(project: str, user: str, json_: JsonOpt = False) -> No
         show(
             {"removed": user, "project": project},
             json_,
-            lambda: out.print(f"{user} left {project}"),
+            lambda: say(f"{user} left {project}"),
         )
 
 
@@ -454,7 +456,7 @@ def resource_add(
             dual_use=dual_use,
             originator=originator,
         )
-        show(made, json_, lambda: out.print(f"registered {made['title']} ({made['id']})"))
+        show(made, json_, lambda: say(f"registered {made['title']} ({made['id']})"))
 
 
 @resources.command("list")
@@ -475,9 +477,9 @@ def resource_list(
                 [(r["id"], r["title"], r["kind"], r["banner"]) for r in page["items"]],
             )
             more = "" if page["total_exact"] else "more than "
-            out.print(f"{more}{page['total']} in all")
+            say(f"{more}{page['total']} in all")
             if page.get("next_after"):
-                out.print(f"next page: --after {page['next_after']}")
+                say(f"next page: --after {page['next_after']}")
 
         show(page, json_, human)
 
@@ -499,7 +501,7 @@ def resource_grant(
         show(
             made,
             json_,
-            lambda: out.print(f"granted {kind.value} on {resource} to {user} ({made['id']})"),
+            lambda: say(f"granted {kind.value} on {resource} to {user} ({made['id']})"),
         )
 
 
@@ -520,7 +522,7 @@ def resource_read_on(
         show(
             made,
             json_,
-            lambda: out.print(f"read-on of {user} to {caveat} requested ({made['id']})"),
+            lambda: say(f"read-on of {user} to {caveat} requested ({made['id']})"),
         )
 
 
@@ -537,7 +539,7 @@ def resource_read_off(
         show(
             {"person": user, "caveat": caveat},
             json_,
-            lambda: out.print(f"{user} read off {caveat}"),
+            lambda: say(f"{user} read off {caveat}"),
         )
 
 
@@ -574,7 +576,7 @@ def resource_decide_read_on(
         show(
             made,
             json_,
-            lambda: out.print(f"{made['username']} {made['caveat']}: {made['status']}"),
+            lambda: say(f"{made['username']} {made['caveat']}: {made['status']}"),
         )
 
 

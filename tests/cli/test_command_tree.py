@@ -47,3 +47,37 @@ def test_the_root_lists_every_lazily_registered_command_in_order() -> None:
     root = typer.main.get_command(app)
     assert isinstance(root, CaveatCommands)
     assert root.list_commands(typer.Context(root)) == list(CaveatCommands.lazy_commands)
+
+
+MODE_TAGS = (
+    "[remote: as the signed-in user]",
+    "[console: node data directory]",
+    "[local: no server needed]",
+    "[mixed: each command says its mode]",
+)
+
+
+def test_every_command_and_group_says_where_it_acts() -> None:
+    """ADR 0029: each help starts with its mode, so nobody mistakes a console command for
+    one that acts as them (or the reverse)."""
+    runner = CliRunner()
+    for path, _ in command_paths():
+        if not path:
+            continue
+        result = runner.invoke(app, [*path, "--help"], env={"COLUMNS": "200"})
+        assert any(tag in result.output for tag in MODE_TAGS), path
+
+
+def test_the_officers_commands_are_remote_and_node_operations_the_console() -> None:
+    runner = CliRunner()
+    remote = ["agreement", "authorization", "screen", "embargo", "programme", "visit", "policy"]
+    remote += ["control-list", "user", "org", "group", "release"]
+    console = ["init", "db", "keys", "serve", "worker", "verify", "backup", "restore", "recover"]
+    for name in remote:
+        listed = runner.invoke(app, [name, "--help"], env={"COLUMNS": "200"}).output
+        assert "[remote: as the signed-in user]" in listed, name
+    for name in console:
+        listed = runner.invoke(app, [name, "--help"], env={"COLUMNS": "200"}).output
+        assert "[console: node data directory]" in listed, name
+    audit_verify = runner.invoke(app, ["audit", "verify", "--help"], env={"COLUMNS": "200"})
+    assert "[console: node data directory]" in audit_verify.output

@@ -53,12 +53,18 @@ def test_help_and_version_start_without_the_heavy_stacks(args: list[str]) -> Non
     assert imported("-m", "caveat", *args) & (HEAVY | {"httpx"}) == set()
 
 
-@pytest.mark.parametrize("group", ["user", "policy", "release", "audit", "demo", "db"])
+@pytest.mark.parametrize(
+    "group", ["user", "policy", "release", "audit", "demo", "db", "agreement", "screen", "recover"]
+)
 def test_a_groups_help_starts_without_the_heavy_stacks(group: str) -> None:
     assert imported("-m", "caveat", group, "--help") & (HEAVY | {"httpx"}) == set()
 
 
-def test_ls_takes_only_the_client_path(tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    "command",
+    [["ls"], ["agreement", "list"], ["policy", "project", "list"], ["user", "list"]],
+)
+def test_remote_commands_take_only_the_client_path(tmp_path: Path, command: list[str]) -> None:
     # Signed in to a server that is not there: the command gets as far as the request.
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
@@ -66,7 +72,7 @@ def test_ls_takes_only_the_client_path(tmp_path: Path) -> None:
     (tmp_path / "credentials.json").write_text(
         json.dumps({"server": f"http://127.0.0.1:{port}", "username": "u", "token": "t"})
     )
-    found = imported("-m", "caveat", "ls", env={"CAVEAT_CONFIG_DIR": str(tmp_path)})
+    found = imported("-m", "caveat", *command, env={"CAVEAT_CONFIG_DIR": str(tmp_path)})
     assert "httpx" in found  # it did reach the client
     assert found & HEAVY == set()
     assert found & {"pygments", "click"} == set()  # httpx's own command line stays out

@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
-from typer.testing import CliRunner
 
 from caveat.api.app import create_app
-from caveat.cli.main import app as cli
 from caveat.client import CaveatClient
 from caveat.server import create_server
+from tests.cli.remote_support import remote_cli
 from tests.compliance.support import World
 from tests.support import PASSWORD
 
@@ -47,15 +46,17 @@ def test_api_lists_and_describes_entries(http: TestClient, world: World) -> None
     assert "reserved" in bad.json()["detail"]
 
 
-def test_cli_describes_and_refuses_with_usage_exit() -> None:
-    runner = CliRunner()
-    result = runner.invoke(cli, ["control-list", "describe", "ITAR:USML-XV(a)", "--json"])
-    assert result.exit_code == 0, result.output
-    assert json.loads(result.output)[0]["headings"][0]["title"] == "Spacecraft and related articles"
-    result = runner.invoke(cli, ["control-list", "describe", "WA:1A101"])
-    assert result.exit_code == 2
-    shown = runner.invoke(cli, ["control-list", "show", "WA", "--json"])
-    assert [r["regime"] for r in json.loads(shown.output)] == ["WA"]
+def test_cli_describes_and_refuses_with_usage_exit(world: World, tmp_path: Path) -> None:
+    """The CLI asks the signed-in server: its catalogue is the one its node checks."""
+    with remote_cli(world.scenario, tmp_path) as cli:
+        assert cli.error(None, 3, "control-list", "show") == "not_logged_in"
+        found = cli.ok("bob", "control-list", "describe", "ITAR:USML-XV(a)")
+        assert found[0]["headings"][0]["title"] == "Spacecraft and related articles"
+        assert cli.error("bob", 2, "control-list", "describe", "WA:1A101").startswith("invalid_")
+        assert [r["regime"] for r in cli.ok("bob", "control-list", "show", "WA")] == ["WA"]
+        table = cli.invoke("bob", "control-list", "describe", "EAR:3A001.a.1")
+        assert table.exit_code == 0
+        assert "National security" in table.stdout
 
 
 def test_web_page_checks_an_entry(world: World) -> None:

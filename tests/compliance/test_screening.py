@@ -9,23 +9,22 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
-from typer.testing import CliRunner
 
 from caveat.adapters.db.models import EventRow
 from caveat.adapters.db.models.compliance import ScreeningEntryRow, ScreeningListRow
 from caveat.api.app import create_app
-from caveat.cli.main import app
 from caveat.client import CaveatClient
 from caveat.domain.errors import Conflict, InvalidInput, PermissionDenied
 from caveat.domain.identity import OrganisationKind, Role
 from caveat.domain.screening import ScreeningFormatError, score
 from caveat.server import create_server
+from tests.cli.remote_support import RemoteCli
 from tests.compliance.support import CONSOLE, World, ctx
-from tests.compliance.test_cli_compliance import data_dir, error, ok
+from tests.compliance.test_cli_compliance import EXPORTS, cli
 from tests.support import PASSWORD
 from tests.web.conftest import Browser
 
-__all__ = ["data_dir"]  # the command-line tests' node, as a fixture here too
+__all__ = ["cli"]  # the command-line tests' served node, as a fixture here too
 
 SDN = Path(__file__).parents[1] / "data" / "screening" / "sdn-2024-05-03.csv"
 
@@ -279,17 +278,19 @@ def test_the_check_through_the_api_and_the_web_form(world: World) -> None:
     assert _events(world) == before
 
 
-def test_caveat_screen_name_on_the_command_line(data_dir: Path, tmp_path: Path) -> None:
+def test_caveat_screen_name_on_the_command_line(cli: RemoteCli, tmp_path: Path) -> None:
     listed = tmp_path / "list.csv"
     listed.write_text(CHECK_LIST)
-    assert ok(data_dir, "screen", "name", "Ayman al-Zawahiri")["lists"] == []
-    ok(data_dir, "screen", "import", str(listed), "--name", "Custom", "--format", "generic")
-    found = ok(data_dir, "screen", "name", "Al Zawahiri Ayman")
+    assert cli.ok(EXPORTS, "screen", "name", "Ayman al-Zawahiri")["lists"] == []
+    cli.ok(EXPORTS, "screen", "import", str(listed), "--name", "Custom", "--format", "generic")
+    found = cli.ok(EXPORTS, "screen", "name", "Al Zawahiri Ayman")
     assert [m["entry_id"] for m in found["matches"]] == ["Z1"]
     assert found["matches"][0]["score"] == 100
-    tied = ok(data_dir, "screen", "name", "Abu Muhammad", "--limit", "2")
+    tied = cli.ok(EXPORTS, "screen", "name", "Abu Muhammad", "--limit", "2")
     assert len(tied["matches"]) == 6
-    assert error(data_dir, 2, "screen", "name", "") == "invalid_name"
-    human = CliRunner().invoke(app, ["--data-dir", str(data_dir), "screen", "name", "Gefest LLC"])
+    assert cli.error(EXPORTS, 2, "screen", "name", "") == "invalid_input"
+    # A researcher may not check names.
+    assert cli.error("alice", 3, "screen", "name", "Gefest LLC") == "policy_denied"
+    human = cli.invoke(EXPORTS, "screen", "name", "Gefest LLC")
     assert human.exit_code == 0, human.stdout
     assert "GEFEST-M LLC" in human.stdout

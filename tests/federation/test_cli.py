@@ -10,7 +10,12 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner
 
+from caveat.bootstrap.container import open_node
+from caveat.bootstrap.settings import Settings
 from caveat.cli.main import app
+from caveat.domain.identity import OrganisationKind
+from caveat.services.kernel.principal import ConsoleOperator
+from caveat.services.kernel.uow import CallContext
 from tests.conftest import empty_tables
 
 
@@ -98,7 +103,19 @@ def test_init_records_the_organisation_operating_the_node_once(
     monkeypatch.setenv("CAVEAT_DATABASE_URL", f"sqlite:///{tmp_path / 'uk.db'}")
     shown = ok(uk, "federation", "organisation")
     assert (shown["name"], shown["nation"]) == ("Dstl", "GBR")
-    ok(uk, "org", "add", "Another lab", "--nation", "GBR")
+    # Another organisation of the node (`caveat org add` is the signed-in operator's act,
+    # through the server: here straight through the service).
+    node = open_node(Settings(data_dir=uk))
+    try:
+        node.registry.create_organisation(
+            ConsoleOperator(),
+            CallContext.cli(),
+            name="Another lab",
+            nation="GBR",
+            kind=OrganisationKind.GOVERNMENT_LABORATORY,
+        )
+    finally:
+        node.close()
     code, refused = run(uk, "federation", "organisation", "Another lab")
     assert code == 5, refused  # a conflict: set once
     assert refused["error"]["code"] == "node_organisation_set"

@@ -19,13 +19,15 @@ import pytest
 from fastapi.testclient import TestClient
 
 from caveat.api.app import create_app
-from caveat.bootstrap.container import Node
+from caveat.bootstrap.container import Node, open_node
+from caveat.bootstrap.settings import HashProfile, Settings
 from caveat.client import CaveatClient
 from caveat.domain.errors import NotFound, PermissionDenied
 from caveat.domain.identity import Role
 from caveat.domain.ledger import open_checkpoint, verifier_from_vkey
 from caveat.services.kernel.principal import ConsoleOperator
 from caveat.services.kernel.uow import CallContext
+from caveat.services.ledger import EventFilter
 from caveat.services.ledger._witness import request_body
 from tests.ledger.support import add_events, execute
 from tests.support import (
@@ -128,11 +130,22 @@ def test_partner_cosigns_and_refuses_a_fork(node: Node, partner: tuple[Path, str
     assert alert.rule == "witness_refused"
     assert alert.subject_id == "partner-node"
 
-    # The partner kept the refusal in its own ledger.
-    found = json.loads(
-        caveat_cli(data, "audit", "events", "--action", "ledger.checkpoint_witnessed", "--json")
+    # The partner kept the refusal in its own ledger (read through its services: the
+    # audit explorer of the CLI is a signed-in auditor's).
+    partner_node = open_node(
+        Settings(
+            data_dir=data,
+            database_url=f"sqlite:///{data / 'caveat.db'}",
+            hash_profile=HashProfile.TEST,
+        )
     )
-    outcomes = [e["outcome"] for e in found["entries"]]
+    try:
+        found = partner_node.audit.search(
+            ConsoleOperator(), EventFilter(action="ledger.checkpoint_witnessed")
+        )
+    finally:
+        partner_node.close()
+    outcomes = [e.outcome for e in found.entries]
     assert outcomes == ["denied", "success", "success"]
 
 

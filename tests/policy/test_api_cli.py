@@ -17,6 +17,7 @@ from caveat.domain.errors import InvalidInput, NotFound, PermissionDenied
 from caveat.domain.identity import Role
 from caveat.services.kernel.principal import ConsoleOperator
 from caveat.services.kernel.uow import CallContext
+from tests.cli.remote_support import remote_cli
 from tests.support import PASSWORD, FakeClock, Scenario
 
 
@@ -112,56 +113,51 @@ def test_cli_labels_and_explain(node: Node, world: Scenario, tmp_path: Path) -> 
     )
     assert json.loads(rolled.stdout)["banner"] == "SECRET//REL TO USA, GBR"
 
+    # The policy commands act as the signed-in person through the server (issue 16).
+    world.person("alice")
     world.person("sam", nations=("USA", "GBR"))
-    data = ["--data-dir", str(node.settings.data_dir)]
-    env = {
-        "CAVEAT_DATABASE_URL": node.settings.resolved_database_url(),
-        "CAVEAT_HASH_PROFILE": "test",
-    }
-    assert runner.invoke(app, [*data, "policy", "project", "create", "PSF"], env=env).exit_code == 0
-    assert (
-        runner.invoke(
-            app, [*data, "policy", "project", "add-member", "PSF", "sam"], env=env
-        ).exit_code
-        == 0
-    )
-    added = runner.invoke(
-        app,
-        [
-            *data,
-            "policy",
-            "resource",
-            "add",
-            "--project",
-            "PSF",
-            "--title",
-            "RCS data",
-            "--marking",
-            "SECRET//NOFORN",
-            "--originator",
-            "Air Force Research Laboratory",
-            "--json",
-        ],
-        env=env,
-    )
-    assert added.exit_code == 0, added.output
-    explained = runner.invoke(
-        app,
-        [*data, "policy", "explain", "--user", "sam", "--resource", "RCS data", "--json"],
-        env=env,
-    )
-    assert explained.exit_code == 3
-    assert json.loads(explained.stdout)["failed"] == ["releasability"]
-    human = runner.invoke(
-        app, [*data, "policy", "explain", "--user", "sam", "--resource", "RCS data"], env=env
-    )
-    assert "DENY" in human.stdout
-    assert "releasability" in human.stdout
-    who = runner.invoke(app, [*data, "policy", "who-can", "RCS data", "--json"], env=env)
-    assert {w["username"]: w["permitted"] for w in json.loads(who.stdout)}["sam"] is False
-    what_if = [*data, "policy", "what-if", "--user", "sam", "--resource", "RCS data"]
-    what = runner.invoke(app, [*what_if, "--remove-nationality", "GBR", "--json"], env=env)
-    assert json.loads(what.stdout)["changed"] == ["releasability"]
-    relabelled = runner.invoke(app, [*what_if, "--label", "(S//REL TO USA, GBR)"], env=env)
-    assert relabelled.exit_code == 0, relabelled.output
-    assert "what if:  permit read" in relabelled.stdout
+    world.person("pmo", roles=(Role.PROGRAMME_MANAGER, Role.SECURITY_OFFICER))
+    with remote_cli(world, tmp_path) as cli:
+        assert cli.error("alice", 3, "policy", "project", "create", "PSF") == "policy_denied"
+        assert cli.ok("pmo", "policy", "project", "create", "PSF")["name"] == "PSF"
+        for who in ("alice", "sam"):  # pmo is their security officer
+            cli.ok("pmo", "policy", "project", "add-member", "PSF", who)
+        assert cli.error("pmo", 3, "policy", "project", "add-member", "PSF", "pmo") == (
+            "self_change"  # never oneself
+        )
+        changed = cli.ok(
+            "pmo", "policy", "project", "change-member", "PSF", "sam", "--role", "lead"
+        )
+        assert changed["role"] == "lead"
+        added = cli.ok(
+            "alice", "policy", "resource", "add", "--project", "PSF", "--title", "RCS data",
+            "--marking", "SECRET//NOFORN", "--originator", "Air Force Research Laboratory",
+        )  # fmt: skip
+        assert [r["title"] for r in cli.ok("alice", "policy", "resource", "list")["items"]] == [
+            "RCS data"
+        ]
+        # An officer asks only about resources they may discover themselves (the console
+        # could ask about any): pmo is no member of PSF, and neither its title nor its id
+        # tells pmo anything until sam, its lead now, adds pmo.
+        explain = ("policy", "explain", "--user", "sam", "--resource", "RCS data")
+        assert cli.error("pmo", 4, *explain) == "unknown_resource"
+        by_id = ("policy", "explain", "--user", "sam", "--resource", added["id"])
+        assert cli.error("pmo", 4, *by_id) == "unknown_resource"
+        cli.ok("sam", "policy", "project", "add-member", "PSF", "pmo")
+        code, explained = cli.run("pmo", *explain)
+        assert code == 3
+        assert explained["failed"] == ["releasability"]
+        human = cli.invoke("pmo", *explain)
+        assert "DENY" in human.stdout
+        assert "releasability" in human.stdout
+        # A researcher is no officer: the question itself is refused.
+        assert cli.error("alice", 3, *explain) == "policy_denied"
+        who = cli.ok("pmo", "policy", "who-can", added["id"])
+        assert {w["username"]: w["permitted"] for w in who["people"]}["sam"] is False
+        what_if = ("policy", "what-if", "--user", "sam", "--resource", "RCS data")
+        what = cli.ok("pmo", *what_if, "--remove-nationality", "GBR")
+        assert what["changed"] == ["releasability"]
+        relabelled = cli.invoke("pmo", *what_if, "--label", "(S//REL TO USA, GBR)")
+        assert relabelled.exit_code == 0, relabelled.output
+        assert "what if:  permit read" in relabelled.stdout
+        assert cli.error(None, 3, "policy", "project", "list") == "not_logged_in"

@@ -87,7 +87,9 @@ def load_credentials() -> dict[str, Any]:
         raise AuthenticationFailed(
             "not signed in to a Caveat server",
             code="not_logged_in",
-            hint="run `caveat login --server URL`",
+            # Remote commands act with a person's rights: never the console's in their stead.
+            hint="run `caveat login --server URL`; this command acts as the signed-in person, "
+            "never as the node's console, whatever --data-dir says",
         ) from None
     return data
 

@@ -1,16 +1,20 @@
-"""`caveat control-list`: the shipped control-list catalogue, offline."""
+"""`caveat control-list`: the control-list catalogue of the server you are signed in to.
+
+The server's catalogue is the edition its node checks control entries against; a copy
+of the CLI from another release may ship another edition, so the CLI asks the server
+rather than reading its own (ADR 0029).
+"""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Annotated
+from typing import Annotated, Any
 
 import typer
+from rich.markup import escape
 
-from caveat.cli.output import errors, out, show, table
-from caveat.domain.export_control import Regime, parse_control_entry, render_control_entry
-
-if TYPE_CHECKING:
-    from caveat.domain.control_lists import EntryDescription
+from caveat.cli.output import errors, out, say, show, table
+from caveat.cli.remote import _client
+from caveat.domain.export_control import Regime
 
 JsonOpt = Annotated[bool, typer.Option("--json", help="print JSON for scripts")]
 control_list = typer.Typer(
@@ -25,21 +29,20 @@ def show_lists(
     json_: JsonOpt = False,
 ) -> None:
     """The lists with their sources, editions and top-level headings."""
-    from caveat.domain.control_lists import control_lists
-
-    rows = [r for r in control_lists().rows() if regime is None or r["regime"] == regime]
+    with errors(json_), _client() as client:
+        rows = [r for r in client.control_lists() if regime is None or r["regime"] == regime]
 
     def human() -> None:
         for row in rows:
-            out.print(f"[bold]{row['regime']}[/] {row['name']}", highlight=False)
-            out.print(f"  source: {row['source']} (as of {row['as_of']})", highlight=False)
+            out.print(f"[bold]{escape(row['regime'])}[/] {escape(row['name'])}", highlight=False)
+            say(f"  source: {row['source']} (as of {row['as_of']})")
             for key in ("categories", "munitions"):
                 for heading in row.get(key, []):
-                    out.print(f"  {heading['code']:>6}  {heading['title']}", highlight=False)
+                    say(f"  {heading['code']:>6}  {heading['title']}")
             for item in row.get("items", []):
                 title = "(reserved)" if item["reserved"] else item["title"]
                 cat = "I" if item["category"] == 1 else "II"
-                out.print(f"  item {item['item']:>2}  Cat {cat:<2} {title}", highlight=False)
+                say(f"  item {item['item']:>2}  Cat {cat:<2} {title}")
 
     show(rows, json_, human)
 
@@ -50,32 +53,21 @@ def describe(
     json_: JsonOpt = False,
 ) -> None:
     """Check entries against the catalogue and say what each is about."""
-    from caveat.domain.control_lists import describe_entry
-
-    with errors(json_):
-        found: list[tuple[str, EntryDescription]] = []
-        for text in entries:
-            entry = parse_control_entry(text.strip())
-            found.append(
-                (render_control_entry(entry), describe_entry(entry.regime.value, entry.code))
-            )
+    with errors(json_), _client() as client:
+        found: list[dict[str, Any]] = client.describe_entries([e.strip() for e in entries])
 
         def human() -> None:
             table(
                 "Control entries",
                 ["entry", "on the list", "MTCR category"],
-                [(e, d.summary, d.mtcr_category or "") for e, d in found],
+                [
+                    (
+                        d["entry"],
+                        " / ".join(h["title"] for h in d["headings"]),
+                        d["mtcr_category"] or "",
+                    )
+                    for d in found
+                ],
             )
 
-        show([{"entry": e, **_as_dict(d)} for e, d in found], json_, human)
-
-
-def _as_dict(d: EntryDescription) -> dict[str, object]:
-    return {
-        "list_name": d.list_name,
-        "source": d.source,
-        "as_of": d.as_of,
-        "headings": [{"code": h.code, "title": h.title} for h in d.headings],
-        "mtcr_category": d.mtcr_category,
-        "note": d.note,
-    }
+        show(found, json_, human)

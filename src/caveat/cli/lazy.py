@@ -26,6 +26,16 @@ if TYPE_CHECKING:
     from typer._click import Command, Context
 
 
+def _path(ctx: Context, name: str) -> list[str]:
+    """The names from below the root down to ``name`` in the group ``ctx`` is of."""
+    names = [name]
+    while ctx.parent is not None:
+        assert ctx.info_name is not None
+        names.append(ctx.info_name)
+        ctx = ctx.parent
+    return names[::-1]
+
+
 class LazyGroup(TyperGroup):
     """A TyperGroup whose commands are built on first use, in the order help lists them.
 
@@ -51,8 +61,17 @@ class LazyGroup(TyperGroup):
         command = super().get_command(ctx, cmd_name)
         if command is None and cmd_name in self.builders:
             command = self.builders[cmd_name]()
+            root = ctx.find_root().command
+            tag = root.mode_tag(_path(ctx, cmd_name)) if isinstance(root, LazyGroup) else None
+            if tag:
+                command.help = f"{tag} {command.help or ''}".rstrip()
             self.add_command(command, cmd_name)
         return command
+
+    def mode_tag(self, path: list[str]) -> str | None:
+        """What the help of the command at ``path`` (below the root) starts with: where it
+        acts. The root overrides this; none by default."""
+        return None
 
     def _import(self, name: str) -> Command:
         module, _, attribute = self.lazy_commands[name].partition(":")

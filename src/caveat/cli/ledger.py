@@ -1,6 +1,10 @@
-"""`caveat audit ...`: the ledger from the command line (on the node's data directory).
+"""`caveat audit ...`: the ledger from the command line.
 
-Everything here runs as the node's console except ``verify-bundle``, which needs no
+The audit explorer and alerts (``events``, ``history``, ``person``, ``csv``, ``alerts``,
+``ack``) are the auditors' and security officers' acts: they ask the server as the
+signed-in person, who sees titles and labels only where they may discover the resource
+(ADR 0012, ADR 0029). Verifying the ledger, its checkpoints, proofs, bundles and
+witnesses runs on the node's data directory as its console; ``verify-bundle`` needs no
 node at all: an inspector runs it on a bundle file.
 """
 
@@ -8,18 +12,19 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from caveat.cli.context import state
 from caveat.cli.output import emit_json, errors, out, show, table
+from caveat.cli.remote import _client
 from caveat.domain.errors import InvalidInput
 from caveat.domain.events import Outcome
 from caveat.services.kernel.principal import ConsoleOperator
 
 if TYPE_CHECKING:
-    from caveat.services.ledger import AuditPage, VerifyReport
+    from caveat.services.ledger import VerifyReport
 
 audit = typer.Typer(help="Verify and explore the tamper-evident ledger.", no_args_is_help=True)
 witness = typer.Typer(help="Witnesses of this log, and logs this node witnesses.")
@@ -319,10 +324,10 @@ def witness_logs(ctx: typer.Context, json_: JsonOpt = False) -> None:
         )
 
 
-# --- audit explorer and alerts -----------------------------------------------------------
+# --- audit explorer and alerts: as the signed-in auditor or officer ---------------------
 
 
-def _page(page: AuditPage, json_: bool) -> None:
+def _page(page: dict[str, Any], json_: bool) -> None:
     show(
         page,
         json_,
@@ -331,22 +336,25 @@ def _page(page: AuditPage, json_: bool) -> None:
             ["leaf", "time", "type", "outcome", "actor", "target"],
             [
                 (
-                    e.leaf_index,
-                    e.occurred_at.isoformat(timespec="seconds"),
-                    e.type,
-                    e.outcome,
-                    e.actor_name or e.actor_id,
-                    f"{e.target_type}:{e.target_id}",
+                    e["leaf_index"],
+                    e["occurred_at"],
+                    e["type"],
+                    e["outcome"],
+                    e["actor_name"] or e["actor_id"],
+                    f"{e['target_type']}:{e['target_id']}",
                 )
-                for e in page.entries
+                for e in page["entries"]
             ],
         ),
     )
 
 
+def _when(value: datetime | None) -> str | None:
+    return None if value is None else value.replace(tzinfo=value.tzinfo or UTC).isoformat()
+
+
 @audit.command("events")
 def events(
-    ctx: typer.Context,
     actor: Annotated[str | None, typer.Option(help="person id or username")] = None,
     target_type: Annotated[str | None, typer.Option()] = None,
     target_id: Annotated[str | None, typer.Option()] = None,
@@ -358,43 +366,49 @@ def events(
     limit: Annotated[int, typer.Option(min=1, max=1000)] = 50,
     json_: JsonOpt = False,
 ) -> None:
-    """Search the event log, newest first."""
-    from caveat.services.ledger import EventFilter
-
-    with errors(json_):
-        f = EventFilter(actor, target_type, target_id, action, outcome, _utc(since), _utc(until))
-        _page(state(ctx).open().audit.search(CONSOLE, f, cursor=cursor, limit=limit), json_)
+    """Search the event log, newest first (auditors and security officers)."""
+    with errors(json_), _client() as client:
+        page = client.audit_events(
+            actor=actor,
+            target_type=target_type,
+            target_id=target_id,
+            action=action,
+            outcome=None if outcome is None else outcome.value,
+            since=_when(since),
+            until=_when(until),
+            cursor=cursor,
+            limit=limit,
+        )
+        _page(page, json_)
 
 
 @audit.command("history")
 def history(
-    ctx: typer.Context,
     target_type: str,
     target_id: str,
     cursor: Annotated[int | None, typer.Option()] = None,
     json_: JsonOpt = False,
 ) -> None:
     """Everything that happened to one target (artifact, person, token...)."""
-    with errors(json_):
-        audit_ = state(ctx).open().audit
-        _page(audit_.target_history(CONSOLE, target_type, target_id, cursor=cursor), json_)
+    with errors(json_), _client() as client:
+        page = {} if cursor is None else {"cursor": cursor}
+        _page(client.target_history(target_type, target_id, **page), json_)
 
 
 @audit.command("person")
 def person(
-    ctx: typer.Context,
     person_id: str,
     cursor: Annotated[int | None, typer.Option()] = None,
     json_: JsonOpt = False,
 ) -> None:
     """Everything one person did, and everything done to their account."""
-    with errors(json_):
-        _page(state(ctx).open().audit.person_history(CONSOLE, person_id, cursor=cursor), json_)
+    with errors(json_), _client() as client:
+        page = {} if cursor is None else {"cursor": cursor}
+        _page(client.person_history(person_id, **page), json_)
 
 
 @audit.command("csv")
 def csv_export(
-    ctx: typer.Context,
     file: Path,
     action: Annotated[str | None, typer.Option()] = None,
     actor: Annotated[str | None, typer.Option()] = None,
@@ -403,30 +417,23 @@ def csv_export(
     json_: JsonOpt = False,
 ) -> None:
     """Export matching events (oldest first) as CSV to FILE; the export is recorded."""
-    from caveat.services.kernel.uow import CallContext
-    from caveat.services.ledger import EventFilter
-
-    with errors(json_):
-        f = EventFilter(actor=actor, action=action, since=_utc(since), until=_utc(until))
-        text = state(ctx).open().audit.export_csv(CONSOLE, CallContext.cli(), f)
+    with errors(json_), _client() as client:
+        text = client.audit_events_csv(
+            action=action, actor=actor, since=_when(since), until=_when(until)
+        )
         file.write_text(text, encoding="utf-8")
         rows = text.count("\n") - 1
         show({"file": str(file), "rows": rows}, json_, lambda: out.print(f"wrote {rows} events"))
 
 
-def _utc(value: datetime | None) -> datetime | None:
-    return None if value is None else value.replace(tzinfo=value.tzinfo or UTC)
-
-
 @audit.command("alerts")
 def alerts(
-    ctx: typer.Context,
     status: Annotated[str | None, typer.Option(help="open or acknowledged")] = None,
     json_: JsonOpt = False,
 ) -> None:
     """List conduct-monitoring alerts, newest first."""
-    with errors(json_):
-        found = state(ctx).open().monitoring.alerts(CONSOLE, status=status)
+    with errors(json_), _client() as client:
+        found = client.alerts(status=status)
         show(
             found,
             json_,
@@ -434,14 +441,7 @@ def alerts(
                 "Alerts",
                 ["id", "raised", "rule", "severity", "status", "summary"],
                 [
-                    (
-                        a.id,
-                        a.raised_at.isoformat(timespec="seconds"),
-                        a.rule,
-                        a.severity,
-                        a.status,
-                        a.summary,
-                    )
+                    (a["id"], a["raised_at"], a["rule"], a["severity"], a["status"], a["summary"])
                     for a in found
                 ],
             ),
@@ -450,18 +450,11 @@ def alerts(
 
 @audit.command("ack")
 def acknowledge(
-    ctx: typer.Context,
     alert_id: str,
     note: Annotated[str, typer.Option(help="what was found and done")],
     json_: JsonOpt = False,
 ) -> None:
-    """Acknowledge an alert with a note."""
-    from caveat.services.kernel.uow import CallContext
-
-    with errors(json_):
-        done = (
-            state(ctx)
-            .open()
-            .monitoring.acknowledge(CONSOLE, CallContext.cli(), alert_id, note=note)
-        )
-        show(done, json_, lambda: out.print(f"acknowledged {done.id}"))
+    """Acknowledge an alert with a note (an officer other than the one it is about)."""
+    with errors(json_), _client() as client:
+        done = client.acknowledge_alert(alert_id, note)
+        show(done, json_, lambda: out.print(f"acknowledged {done['id']}"))

@@ -16,6 +16,7 @@ import typer
 
 from caveat.cli.context import CliState
 from caveat.cli.lazy import LazyGroup
+from caveat.cli.modes import mode_of
 
 # httpx imports its own command line (Click, Pygments, Rich's syntax highlighting) when
 # those are installed, as they are beside Typer: about 25 ms of every remote command, for
@@ -50,6 +51,7 @@ class CaveatCommands(LazyGroup):
         "org": "caveat.cli.admin:orgs",
         "group": "caveat.cli.admin:groups",
         "token": "caveat.cli.remote:tokens",
+        "recover": "caveat.cli.recover:recover",
         "demo": "caveat.cli.demo:demo_app",
         "label": "caveat.cli.policy:labels",
         "policy": "caveat.cli.policy:policy",
@@ -74,11 +76,18 @@ class CaveatCommands(LazyGroup):
         "notifications": "caveat.cli.work:notifications",
     }
 
+    def mode_tag(self, path: list[str]) -> str | None:
+        """Remote, console or local (ADR 0029), from caveat.cli.modes."""
+        return mode_of(path)
+
 
 app = typer.Typer(
     name="caveat",
     cls=CaveatCommands,
     help="Caveat: labelled, export-controlled, auditable research sharing between nations.\n\n"
+    "Each command says where it acts: \\[remote: as the signed-in user] through a server's "
+    "API with your rights (sign in with `caveat login`); \\[console: node data directory] "
+    "on this node's data directory, for node operations only (ADR 0029).\n\n"
     "Exit codes: 0 ok, 1 failure, 2 usage or invalid input, 3 denied, 4 not found, 5 conflict.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,  # tracebacks may hold secrets: never pretty-print locals

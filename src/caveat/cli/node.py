@@ -59,6 +59,12 @@ def init(
             return
         out.print(f"node [bold]{node.identity.name}[/] ({node.identity.id}) in {settings.data_dir}")
         admin.print_secrets(account.person.username, account.mfa, account.one_time_password)
+        out.print(
+            f"next: `caveat --data-dir {settings.data_dir} serve`, then sign in with "
+            f"`caveat login --username {account.person.username}` and change the password "
+            "(`caveat passwd`); accounts and organisations are added signed in (ADR 0029)",
+            highlight=False,
+        )
 
 
 @db.command("upgrade")

@@ -132,3 +132,9 @@ def show(value: Any, as_json: bool, human: Callable[[], None]) -> None:
         emit_json(value)
     else:
         human()
+
+
+def say(text: str) -> None:
+    """Print one line for people as plain text: names, titles and reasons from a server
+    are never read as Rich markup (a ``[link=…]`` in a name would become a link)."""
+    out.print(text, markup=False, highlight=False)

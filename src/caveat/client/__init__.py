@@ -483,6 +483,20 @@ class CaveatClient:
         body = {"person": person, "expires_at": expires_at, "role": role}
         return dict(self._call("POST", f"/api/v1/projects/{project}/members", json=body))
 
+    def change_project_member(
+        self,
+        project: str,
+        person: str,
+        *,
+        role: str | None = None,
+        expires_at: str | None = None,
+        open_ended: bool = False,
+    ) -> dict[str, Any]:
+        """Change a member's project role or end date (``open_ended`` removes it)."""
+        body = {"role": role, "expires_at": expires_at, "open_ended": open_ended}
+        path = f"/api/v1/projects/{project}/members/{person}"
+        return dict(self._call("PATCH", path, json=body))
+
     def remove_project_member(self, project: str, person: str) -> None:
         """Remove a project member."""
         self._call("DELETE", f"/api/v1/projects/{project}/members/{person}")
@@ -781,6 +795,16 @@ class CaveatClient:
             )
         return info
 
+    # the control-list catalogue
+    def control_lists(self) -> list[dict[str, Any]]:
+        """GET /api/v1/control-lists: every regime with its source, edition and headings."""
+        return list(self._call("GET", "/api/v1/control-lists"))
+
+    def describe_entries(self, entries: list[str]) -> list[dict[str, Any]]:
+        """GET /api/v1/control-lists/describe: where each entry sits on its list."""
+        path = "/api/v1/control-lists/describe"
+        return list(self._call("GET", path, params={"entry": entries}))
+
     # programmes, agreements, export control, screening, embargoes (issue 6)
     def programmes(self) -> list[dict[str, Any]]:
         """GET /api/v1/programmes."""
@@ -877,6 +901,12 @@ class CaveatClient:
         body = {"name": name, "format": fmt, "text": text, "alt_text": alt_text}
         return dict(self._call("POST", "/api/v1/screening/lists", json=body))
 
+    def check_name(self, name: str, *, limit: int = 5) -> dict[str, Any]:
+        """POST /api/v1/screening/check: one name against every imported list (the name
+        travels in the body, out of access logs)."""
+        body = {"name": name, "limit": limit}
+        return dict(self._call("POST", "/api/v1/screening/check", json=body))
+
     def run_screening(self) -> dict[str, Any]:
         """POST /api/v1/screening/run."""
         return dict(self._call("POST", "/api/v1/screening/run"))
@@ -897,6 +927,10 @@ class CaveatClient:
     def add_embargo(self, **fields: Any) -> dict[str, Any]:
         """POST /api/v1/embargoes."""
         return dict(self._call("POST", "/api/v1/embargoes", json=fields))
+
+    def import_embargoes(self, text: str) -> list[dict[str, Any]]:
+        """POST /api/v1/embargoes/import: every embargo of a CSV file, all or nothing."""
+        return list(self._call("POST", "/api/v1/embargoes/import", json={"text": text}))
 
     def lift_embargo(self, embargo_id: str, on: str, reason: str) -> dict[str, Any]:
         """POST /api/v1/embargoes/{id}/lift."""

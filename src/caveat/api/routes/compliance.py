@@ -29,6 +29,7 @@ from caveat.services.programmes import ProgrammeService
 router = APIRouter(prefix="/api/v1", tags=["compliance"])
 
 MAX_LIST_BYTES = 64 * 1024 * 1024
+MAX_EMBARGO_FILE = 4 * 1024 * 1024  # characters; a regime's list is a few hundred rows
 
 
 class CreatedOut(BaseModel):
@@ -449,6 +450,13 @@ class EmbargoIn(Strict):
     regime: str = Field(default="", max_length=40)
 
 
+class EmbargoFileIn(Strict):
+    text: str = Field(
+        max_length=MAX_EMBARGO_FILE,
+        description="CSV with the columns imposed_by, nation, regime, valid_from, valid_to, source",
+    )
+
+
 class LiftIn(Strict):
     on: date
     reason: str = Field(max_length=2000)
@@ -464,6 +472,14 @@ def list_embargoes(principal: CurrentPrincipal, node: NodeDep) -> object:
 def add_embargo(body: EmbargoIn, principal: CurrentPrincipal, node: NodeDep, ctx: CtxDep) -> object:
     """Record a dated, sourced embargo."""
     return node.embargoes.add(principal, ctx, EmbargoDraft(**body.model_dump()))
+
+
+@router.post("/embargoes/import", status_code=201, response_model=response_of(EmbargoService.load))
+def import_embargoes(
+    body: EmbargoFileIn, principal: CurrentPrincipal, node: NodeDep, ctx: CtxDep
+) -> object:
+    """Record every embargo of a CSV file, all or nothing (export control officers)."""
+    return node.embargoes.load(principal, ctx, body.text)
 
 
 @router.post("/embargoes/{embargo_id}/lift", response_model=response_of(EmbargoService.lift))

@@ -5,6 +5,7 @@ operator names), follows no redirects and reads at most a bounded answer."""
 from __future__ import annotations
 
 import ssl
+from functools import cached_property
 
 import httpx
 
@@ -23,8 +24,16 @@ class HttpPeerTransport:
         ca_bundle: str | None = None,
         http: httpx.Client | None = None,
     ) -> None:
-        trust = ssl.create_default_context(cafile=ca_bundle)  # TLS 1.2+, host names checked
-        self._http = http or httpx.Client(timeout=timeout, verify=trust, follow_redirects=False)
+        self._timeout, self._ca_bundle, self._given = timeout, ca_bundle, http
+
+    @cached_property
+    def _http(self) -> httpx.Client:
+        # Made on first use: loading the trust store costs a noticeable fraction of a
+        # second, and most processes that open a node never call a peer.
+        if self._given is not None:
+            return self._given
+        trust = ssl.create_default_context(cafile=self._ca_bundle)  # TLS 1.2+, names checked
+        return httpx.Client(timeout=self._timeout, verify=trust, follow_redirects=False)
 
     def send(
         self,
@@ -47,4 +56,5 @@ class HttpPeerTransport:
             raise ConnectionError(f"{url}: {type(exc).__name__}") from exc
 
     def close(self) -> None:
-        self._http.close()
+        if "_http" in self.__dict__:  # never made: nothing to close
+            self._http.close()

@@ -42,7 +42,7 @@ class Argon2Cost:
 # on the reference 2-core machine (docs/benchmarks.md), inside the 50-500 ms budget.
 PRODUCTION_COST = Argon2Cost(time_cost=3, memory_cost=64 * 1024, parallelism=4)
 # Only for test suites: fast, and deliberately different so rehash-on-login is exercised.
-TEST_COST = Argon2Cost(time_cost=1, memory_cost=8 * 1024, parallelism=1)
+TEST_COST = Argon2Cost(time_cost=1, memory_cost=1024, parallelism=1)
 
 
 class PasswordHashing:

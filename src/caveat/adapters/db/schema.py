@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import cache
 from pathlib import Path
 
 from alembic import command
@@ -28,8 +29,10 @@ def _config() -> Config:
     return cfg
 
 
+@cache
 def head_revision() -> str:
-    """The newest migration this code knows."""
+    """The newest migration this code knows (read once: Alembic compiles every migration
+    script to find it, and the scripts do not change under a running process)."""
     head = ScriptDirectory.from_config(_config()).get_current_head()
     if head is None:
         raise RuntimeError("no migrations are packaged")
@@ -65,6 +68,8 @@ def pending_revisions(engine: Engine) -> list[tuple[str, str]]:
 
 def upgrade(engine: Engine, revision: str = "head") -> None:
     """Migrate the database forward to ``revision``."""
+    if revision == "head" and current_revision(engine) == head_revision():
+        return  # nothing to apply; Alembic would still load every migration to see that
     cfg = _config()
     with engine.begin() as conn:
         cfg.attributes["connection"] = conn

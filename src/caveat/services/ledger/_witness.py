@@ -15,6 +15,7 @@ import ssl
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import cached_property
 from typing import Protocol
 from urllib.parse import urlparse
 
@@ -141,9 +142,13 @@ class HttpWitnessTransport:
     """add-checkpoint over HTTP(S) with httpx."""
 
     def __init__(self, *, timeout: float = 10.0, ca_bundle: str | None = None) -> None:
-        self._timeout = timeout
-        # Partners' certificates: the system's trust store, or the federation's CA bundle.
-        self._trust = ssl.create_default_context(cafile=ca_bundle)
+        self._timeout, self._ca_bundle = timeout, ca_bundle
+
+    @cached_property
+    def _trust(self) -> ssl.SSLContext:
+        # Partners' certificates: the system's trust store, or the federation's CA bundle,
+        # loaded on the first request (most processes that open a node never send one).
+        return ssl.create_default_context(cafile=self._ca_bundle)
 
     def add_checkpoint(self, url: str, body: str) -> WitnessReply:
         """POST the request; the reply is capped at 64 KiB."""

@@ -40,6 +40,13 @@
 
   form.addEventListener("submit", function (event) {
     event.preventDefault();
+    // The live check found that the uploader could not read the result: the server
+    // would refuse it, so say so now rather than after sending the whole file.
+    const unreadable = document.querySelector("#label-result [data-unreadable]");
+    if (unreadable) {
+      showError("You could not read content with this label yourself, so the upload would be refused. Choose a label you may read.");
+      return;
+    }
     const request = new XMLHttpRequest();
     request.open("POST", form.action);
     request.setRequestHeader("X-Requested-With", "XMLHttpRequest");

@@ -1,8 +1,9 @@
 """A label's checks before any content is sent: what an upload or a relabel would refuse.
 
 An upload opens its session only when the whole request has arrived, so a label the
-uploader could not read (TOP SECRET for a SECRET-cleared person, a REL TO list without
-their nation) used to be refused after the file had been sent. Here the same parse
+uploader could not read (TOP SECRET for a SECRET-cleared person, an export-controlled
+entry no authorization of theirs covers) used to be refused after the file had been
+sent. Here the same parse
 (``draft_label``) and the same "nobody labels above what they may read" decision
 (``policy.decide_in`` for READ on the draft resource) run read-only, as the person
 builds the label. It changes nothing and is advice only: the upload or relabel itself

@@ -47,6 +47,7 @@ def test_a_label_built_with_chips_is_warned_when_unreadable_and_uploaded(
     # SECRET, released to the USA: a chip added with Enter; GBR is kept as the originator's.
     page.get_by_label("Level", exact=True).select_option(label="SECRET")
     expect(warning).to_have_count(0)
+    expect(page.locator("#upload-error")).to_have_count(0)  # the refusal went with it
     page.get_by_label("REL TO: release to the nations and groups listed").check()
     page.get_by_label("Add a nation or group").fill("usa")
     page.get_by_label("Add a nation or group").press("Enter")

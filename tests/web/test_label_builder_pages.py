@@ -118,18 +118,31 @@ def test_a_level_above_the_uploader_is_warned_before_the_upload(
     # The typed form is warned alike, and so is a release that leaves the reader out.
     headers = {"X-CSRF-Token": browser.csrf, "HX-Request": "true"}
     typed = browser.client.post(
-        "/labels/check", data={"label": "TOP SECRET", "project": project}, headers=headers
+        "/labels/check",
+        data={"label": "TOP SECRET", "project": project, "lb_read": "1"},
+        headers=headers,
     )
     assert "data-unreadable" in typed.text
     readable = browser.client.post(
-        "/labels/check", data={"label": "SECRET", "project": project}, headers=headers
+        "/labels/check",
+        data={"label": "SECRET", "project": project, "lb_read": "1"},
+        headers=headers,
     )
     assert "data-unreadable" not in readable.text
+    # Forms with rules of their own (resources, channels) do not ask for it.
+    elsewhere = browser.client.post(
+        "/labels/check", data={"label": "TOP SECRET", "project": project}, headers=headers
+    )
+    assert "data-unreadable" not in elsewhere.text
+    page = browser.client.get("/artifacts/new").text
+    assert """hx-vals='{"lb_read": "1"}'""" in page
 
 
 def test_unknown_codes_and_forged_values_are_refused(browser: Browser, content: Content) -> None:
     browser.sign_in(content.accounts["alice"])
     unknown = _build(browser, lb_level="USA:2", lb_rel_on="on", lb_rel_new="XXQ", lb_act="add_rel")
+    odd = _build(browser, lb_level="USA:2", lb_sci="SI!", lb_dissem="NO FORN")
+    assert _written(odd) == ""  # a value no category may hold builds nothing, and no 500
     assert "is neither a country code nor a known group" in unknown
     assert 'name="lb_rel" value="XXQ"' not in unknown
     forged = _build(browser, lb_level="USA:9", lb_dissem="NOFORN")

@@ -20,6 +20,7 @@ from caveat.domain.errors import InvalidInput
 from caveat.domain.groups import GroupDirectory
 from caveat.domain.labels import capco
 from caveat.domain.labels.banner import render_banner, render_portion
+from caveat.domain.labels.errors import InvalidLabel
 from caveat.domain.labels.marking import national_text
 from caveat.domain.labels.model import (
     DISSEM,
@@ -34,6 +35,7 @@ from caveat.domain.labels.schemes import COMMON_SCALE, SchemeRegistry
 from caveat.domain.labels.validation import (
     FOUO_CLASSIFIED,
     NOFORN_WITH_RELEASE,
+    UNKNOWN_VALUE,
     Violation,
     find_violation,
     known_code,
@@ -161,7 +163,11 @@ def compose(choice: Choice) -> Label:
 
 
 def _violation(choice: Choice, schemes: SchemeRegistry, groups: GroupDirectory) -> Violation | None:
-    return find_violation(compose(choice), schemes=schemes, groups=groups)
+    try:
+        label = compose(choice)
+    except InvalidLabel as exc:  # a value no category may hold (a forged post)
+        return Violation(UNKNOWN_VALUE, exc.detail, "choose from the options shown", ())
+    return find_violation(label, schemes=schemes, groups=groups)
 
 
 def _blocked(

@@ -338,6 +338,7 @@ def _relabel_page(
         page,
         status=status,
         b=view_from_text(node.policy, principal, values["label"], values["controls"], today),
+        readability=True,
         artifact_id=artifact_id,
         d=detail,
         v=detail.view,
@@ -435,21 +436,25 @@ def label_check(
     controls: Annotated[str, Form(max_length=4000)] = "",
     dual_use: Annotated[str, Form(max_length=8)] = "",
     lb_artifact: Annotated[str, Form(max_length=200)] = "",
+    lb_read: Annotated[str, Form(max_length=1)] = "",
 ) -> HTMLResponse:
-    """The normalised banner of what is typed so far, or the error and its position, and
-    whether the author could read content so labelled (in ``project``, or as a relabel
-    of ``lb_artifact``), before any file is sent."""
+    """The normalised banner of what is typed so far, or the error and its position; on
+    the upload and relabel forms (``lb_read``) also whether the author could read
+    content so labelled (in ``project``, or as a relabel of ``lb_artifact``), before any
+    file is sent. Other forms (resources, channels) decide that with their own rules."""
     node, principal = node_of(request), page.principal
     assert principal is not None
-    result = with_readability(
-        check_label(node.policy, principal, label, node.uow.clock().date()),
-        node.artifacts,
-        principal,
-        controls=_split(controls),
-        dual_use=dual_use == "on",
-        project=project,
-        artifact_id=lb_artifact,
-    )
+    result = check_label(node.policy, principal, label, node.uow.clock().date())
+    if lb_read == "1":
+        result = with_readability(
+            result,
+            node.artifacts,
+            principal,
+            controls=_split(controls),
+            dual_use=dual_use == "on",
+            project=project,
+            artifact_id=lb_artifact,
+        )
     return render(request, "label_check.html", page, check=result)
 
 
@@ -488,6 +493,7 @@ def _upload_page(
         page,
         status=status,
         b=view_from_text(node.policy, principal, values["label"], values["controls"], today),
+        readability=True,
         form=values,
         error=error,
         caret=caret,

@@ -86,6 +86,7 @@ def build_label(
         check=check,
         form={"label": view.text, "controls": view.controls_text},
         artifact_id=lb_artifact,
+        readability=True,
         # The text field keeps an expert's entries until the builder's own list changes.
         controls_changed=lb_act in {"add_control", "drop_control"},
     )

@@ -56,3 +56,27 @@ def test_put_ls_show_get_use_the_artifacts_resource(
     got = run("get", artifact, "-o", str(target))
     assert (got["bytes"], got["sha256"], got["version"]) == (len(data), sha(data), 1)
     assert target.read_bytes() == data
+
+
+def test_put_check_says_whether_the_label_could_be_read_and_sends_nothing(
+    world: World,
+    alice: Principal,
+    http: TestClient,
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+) -> None:
+    monkeypatch.setattr(cli_artifacts, "_client", lambda: client_for(http, world, "alice"))
+    source = tmp_path / "trial.csv"
+    source.write_bytes(b"range_km,pd\n40,0.9\n")
+
+    def check(label: str) -> Any:
+        args = ["put", str(source), "--project", world.project, "--label", label, "--check"]
+        return CliRunner().invoke(cli_main.app, [*args, "--json"])
+
+    fine = check(LABEL)
+    assert fine.exit_code == 0, fine.stdout
+    assert '"readable": true' in fine.stdout
+    above = check("TOP SECRET")
+    assert above.exit_code == 1  # scripts can stop before sending the file
+    assert '"readable": false' in above.stdout
+    assert client_for(http, world, "alice").artifacts.search().items == ()  # nothing stored

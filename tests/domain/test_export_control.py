@@ -223,3 +223,17 @@ def test_union_is_commutative_and_contains_both(a: list[str], b: list[str], flag
     y = parse_export_classification(b)
     assert union(x, y) == union(y, x)
     assert set(x.entries) | set(y.entries) == set(union(x, y).entries)
+
+
+def test_catalogue_lookup_suggests_entries_by_code_or_heading_words() -> None:
+    from caveat.domain.export_control import suggest_entries
+
+    [exact] = suggest_entries("EAR:3A001.a.1")
+    assert exact.entry == "EAR:3A001.a.1"
+    assert exact.summary.startswith("Electronics")
+    aircraft = [s.entry for s in suggest_entries("Aircraft")]
+    assert aircraft == ["ITAR:USML-VIII", "WA:ML10"]
+    for entry in aircraft:  # every suggestion is an entry the label accepts
+        assert render_control_entry(parse_control_entry(entry)) == entry
+    assert suggest_entries("ab") == []  # too short to search
+    assert suggest_entries("EAR:9Z999") == []  # not on the list: nothing offered

@@ -74,10 +74,21 @@ def put(
     keyword: Annotated[list[str] | None, typer.Option(help="keyword (repeat)")] = None,
     media_type: Annotated[str | None, typer.Option(help="e.g. application/pdf")] = None,
     to: Annotated[str | None, typer.Option(help="add a version to this artifact instead")] = None,
+    check: Annotated[
+        bool, typer.Option("--check", help="only check that you could read the label; send nothing")
+    ] = False,
     json_: JsonOpt = False,
 ) -> None:
     """Upload a file (encrypted at rest, resumable, SHA-256 checked by the server)."""
     with errors(json_), _client() as client:
+        if check:
+            found = client.precheck_label(
+                label, controls=control or [], dual_use=dual_use, project=project
+            )
+            show(found, json_, lambda: _print_precheck(found))
+            if not found["readable"]:
+                raise typer.Exit(1)
+            return
         fields: dict[str, Any] = {"media_type": media_type}
         if to is None:
             fields.update(
@@ -102,6 +113,15 @@ def put(
                 f"({version.size} bytes, sha256 {version.sha256[:16]}…)"
             ),
         )
+
+
+def _print_precheck(found: dict[str, Any]) -> None:
+    if found["readable"]:
+        out.print(f"[bold]{found['banner']}[/]: you could read content so labelled")
+        return
+    err.print(f"[bold]{found['banner']}[/]: you could not read content so labelled:")
+    for why in found["failed"]:
+        err.print(f"  - {why}")
 
 
 def get(

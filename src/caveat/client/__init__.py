@@ -453,6 +453,26 @@ class CaveatClient:
         """The corrected form of a marking."""
         return dict(self._call("POST", "/api/v1/labels/normalise", json={"text": text}))
 
+    def precheck_label(
+        self,
+        label: str,
+        *,
+        controls: list[str] | None = None,
+        dual_use: bool = False,
+        project: str | None = None,
+        artifact_id: str | None = None,
+    ) -> dict[str, Any]:
+        """Whether you could read content under this label (before uploading to
+        ``project`` or relabelling ``artifact_id``): banner, readable, failed."""
+        body = {
+            "label": label,
+            "controls": controls or [],
+            "dual_use": dual_use,
+            "project": project,
+            "artifact_id": artifact_id,
+        }
+        return dict(self._call("POST", "/api/v1/labels/precheck", json=body))
+
     def render_label(self, label: dict[str, Any]) -> dict[str, Any]:
         """Banner and portion of a caveat.label/1 object."""
         return dict(self._call("POST", "/api/v1/labels/render", json={"label": label}))

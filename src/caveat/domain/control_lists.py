@@ -199,3 +199,8 @@ def control_lists() -> ControlLists:
     if document.get("schema") != SCHEMA:
         raise InvalidInput("control_lists.json has an unknown schema", code="bad_package_data")
     return ControlLists(document)
+
+
+def heading_titles(regime: str, key: str) -> dict[str, str]:
+    """A list's headings of one kind (``categories``, ``munitions``) by code."""
+    return dict(_table(regime, key, "code"))

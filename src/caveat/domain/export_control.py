@@ -21,7 +21,7 @@ from typing import Any
 
 import rfc8785
 
-from caveat.domain.control_lists import CatalogueError, describe_entry
+from caveat.domain.control_lists import CatalogueError, describe_entry, heading_titles
 from caveat.domain.errors import InvalidInput
 
 EXPORT_VERSION = "caveat.export/1"
@@ -237,3 +237,42 @@ def export_from_canonical_json(data: bytes) -> ExportClassification:
     if export_to_canonical_json(result) != data:
         raise _bad_json("bytes are not in RFC 8785 canonical form")
     return result
+
+
+@dataclass(frozen=True, slots=True)
+class Suggestion:
+    """An entry the catalogue offers for what was typed, and what it is about."""
+
+    entry: str  # REGIME:CODE, as a label's control entries are written
+    summary: str
+
+
+MIN_QUERY = 3
+
+
+def suggest_entries(query: str, limit: int = 8) -> list[Suggestion]:
+    """Entries for a label's control list from what a person typed: the entry itself
+    when it is one on its list, else headings whose title holds every word typed and
+    that are entries in their own right (USML categories, Wassenaar munitions; a CCL
+    category needs a full ECCN and is not offered)."""
+    text = query.strip()
+    try:
+        entry = parse_control_entry(text)
+    except InvalidInput:
+        entry = None
+    if entry is not None:
+        described = describe_entry(entry.regime.value, entry.code)
+        return [Suggestion(render_control_entry(entry), described.summary)]
+    if len(text) < MIN_QUERY:
+        return []
+    words = text.lower().split()
+    found = [
+        Suggestion(f"{prefix}{code}", title)
+        for regime, key, prefix in (
+            ("ITAR", "categories", "ITAR:USML-"),
+            ("WA", "munitions", "WA:"),
+        )
+        for code, title in heading_titles(regime, key).items()
+        if all(word in title.lower() for word in words)
+    ]
+    return found[:limit]

@@ -469,6 +469,44 @@ def relabel_preview(
     )
 
 
+class LabelPrecheckIn(Strict):
+    """A label and control entries to check before uploading (``project``) or
+    relabelling (``artifact_id``): nothing is sent or stored."""
+
+    label: str = Field(max_length=4000)
+    controls: list[str] = Field(default_factory=list, max_length=50)
+    dual_use: bool = False
+    project: str | None = Field(default=None, max_length=200)
+    artifact_id: str | None = Field(default=None, max_length=36)
+
+
+class LabelPrecheckOut(BaseModel):
+    """The label as it would be stored, and whether its author could read content so
+    labelled (``failed``: what they lack, as the policy tells its subject)."""
+
+    banner: str
+    readable: bool
+    failed: list[str]
+
+
+@router.post("/labels/precheck", response_model=LabelPrecheckOut)
+def precheck_label(
+    body: LabelPrecheckIn, principal: CurrentPrincipal, node: NodeDep
+) -> LabelPrecheckOut:
+    """Whether an upload or relabel with this label would pass "nobody labels above
+    what they may read", asked before any content is sent; a bad label or entry is
+    refused as the upload would refuse it (422 with the position)."""
+    found = node.artifacts.precheck_label(
+        principal,
+        label=body.label,
+        controls=body.controls,
+        dual_use=body.dual_use,
+        project=body.project,
+        artifact_id=body.artifact_id,
+    )
+    return LabelPrecheckOut(banner=found.banner, readable=found.readable, failed=list(found.failed))
+
+
 @router.post("/artifacts/verify", response_model=VerifyReportOut)
 def verify(body: VerifyIn, principal: CurrentPrincipal, node: NodeDep, ctx: CtxDep) -> VerifyReport:
     """Check bindings, labels, keys and every encrypted byte (node operators, officers)."""

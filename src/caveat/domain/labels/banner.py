@@ -453,13 +453,40 @@ def render_portion(
     return "(" + _render(label, schemes or builtin_schemes(), portion=True, banner=banner) + ")"
 
 
+def _lead_level(text: str, registry: SchemeRegistry, writer: str | None) -> str:
+    """A banner whose level lacks its leading ``//`` (``NATO SECRET``) or is in the
+    writer's own words (``OFFICIAL-SENSITIVE`` from a British writer), in the form the
+    parser reads. A level US banners use bare (``SECRET``) always stays the US level:
+    CAPCO reads it so, and a guess from the writer's nation must not change that."""
+    if text.startswith(("(", "//")):
+        return text
+    head, sep, rest = text.partition("//")
+    if head in _level_table(registry, portion=False, foreign=False):
+        return text
+    if head in _level_table(registry, portion=False, foreign=True):
+        return "//" + text
+    if writer is not None and writer in registry:
+        for level in registry.get(writer).levels:
+            if head in (level.name.upper(), level.id):
+                return "//" + level.banner + sep + rest
+    return text
+
+
 def normalise(
-    text: str, groups: GroupDirectory, on: date, *, schemes: SchemeRegistry | None = None
+    text: str,
+    groups: GroupDirectory,
+    on: date,
+    *,
+    schemes: SchemeRegistry | None = None,
+    writer: str | None = None,
 ) -> str:
     """The corrected form of a marking: capitals, register order, groups collapsed.
 
-    Fixes order, spacing, duplicates and case; a marking that is wrong in substance
-    (REL TO with NOFORN, unknown codes) still raises MarkingError.
+    Fixes order, spacing, duplicates and case, and writes a foreign level its leading
+    ``//`` (``NATO SECRET`` reads as ``//NATO SECRET``; with ``writer``, the scheme of
+    the person writing, ``OFFICIAL-SENSITIVE`` reads as ``//GBR OFFICIAL-SENSITIVE``).
+    A marking that is wrong in substance (REL TO with NOFORN, unknown codes) still
+    raises MarkingError.
     """
     registry = schemes or builtin_schemes()
     _bound(text)
@@ -467,6 +494,7 @@ def normalise(
     # Spacing is the one thing a reader cannot misjudge, so it is repaired silently.
     cleaned = re.sub(r"\s*(/+)\s*", r"\1", cleaned)
     cleaned = re.sub(r"\s*,\s*", ", ", re.sub(r"\s+", " ", cleaned))
+    cleaned = _lead_level(cleaned, registry, writer)
     portion = cleaned.startswith("(")
     ctx = _Context(cleaned, groups, on, registry, portion=portion, strict=False, banner=None)
     label = _parse(ctx)

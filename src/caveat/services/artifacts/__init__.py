@@ -21,6 +21,7 @@ from caveat.services.artifacts._labelling import (
 from caveat.services.artifacts._lookup import (
     versions_of,
 )
+from caveat.services.artifacts._precheck import LabelPrecheck
 from caveat.services.artifacts._relabels import (
     RelabelPreview,
     RelabelRequest,
@@ -52,6 +53,7 @@ __all__ = [
     "ArtifactView",
     "Decided",
     "DraftLabel",
+    "LabelPrecheck",
     "NewArtifact",
     "RelabelPreview",
     "RelabelRequest",

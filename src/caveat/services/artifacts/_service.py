@@ -31,6 +31,7 @@ from caveat.services.artifacts._deps import ArtifactDeps
 from caveat.services.artifacts._downloads import Content, Downloads
 from caveat.services.artifacts._hashes import UploadHashes
 from caveat.services.artifacts._labelling import Labelling
+from caveat.services.artifacts._precheck import LabelPrecheck, precheck_label
 from caveat.services.artifacts._relabels import RelabelOutcome, RelabelPreview, RelabelRequest
 from caveat.services.artifacts._uploads import NewArtifact, UploadSessions, UploadStatus
 from caveat.services.artifacts._versions import VersionCommits
@@ -130,6 +131,28 @@ class ArtifactService:
         self._deps.part_bytes = value
 
     # uploads
+
+    def precheck_label(
+        self,
+        principal: Principal,
+        *,
+        label: str,
+        controls: Sequence[str] = (),
+        dual_use: bool = False,
+        project: str | None = None,
+        artifact_id: str | None = None,
+    ) -> LabelPrecheck:
+        """Whether ``principal`` could read content under this label, before sending any
+        (read-only advice: the upload or relabel checks again)."""
+        return precheck_label(
+            self._deps,
+            principal,
+            label=label,
+            controls=controls,
+            dual_use=dual_use,
+            project=project,
+            artifact_id=artifact_id,
+        )
 
     def begin_upload(
         self,

@@ -30,6 +30,7 @@ from caveat.domain.errors import (
 from caveat.domain.export_control import Regime
 from caveat.domain.identity import Role
 from caveat.domain.labels import Label
+from caveat.domain.labels.builder import common_level_names
 from caveat.domain.labels.errors import marking_caret
 from caveat.domain.resources import ResourceKind
 from caveat.services.artifacts import (
@@ -42,12 +43,14 @@ from caveat.services.artifacts import (
 from caveat.services.kernel.principal import Principal
 from caveat.web import forms
 from caveat.web.csrf import check_session_token
+from caveat.web.label_builder import view_from_text
 from caveat.web.labelling import (
     check_label,
     label_of,
     normalised_text,
     portion,
     style,
+    with_readability,
 )
 from caveat.web.pages import PageContext, render
 from caveat.web.session import (
@@ -68,10 +71,10 @@ BUFFER = 1 << 20
 
 
 def level_names(request: Request, principal: Principal) -> list[tuple[int, str]]:
-    """The five common levels in the viewer's national words (NATO's otherwise)."""
+    """The five common levels in the viewer's national words, each named once (NATO's
+    word for a step the viewer's scheme has no level of)."""
     policy = node_of(request).policy
-    scheme = policy.schemes.get(policy.viewer_scheme(principal) or "NATO")
-    return [(i, scheme.level_for_common(i).name) for i in range(5)]
+    return common_level_names(policy.schemes, policy.viewer_scheme(principal))
 
 
 # --- browse and search ---------------------------------------------------------------
@@ -319,13 +322,24 @@ def _relabel_page(
         "dual_use": "on" if current and current.dual_use else "",
     }
     check = None
+    today = node.uow.clock().date()
     if values["label"]:
-        check = check_label(node.policy, principal, values["label"], node.uow.clock().date())
+        check = with_readability(
+            check_label(node.policy, principal, values["label"], today),
+            node.artifacts,
+            principal,
+            controls=_split(values["controls"]),
+            dual_use=values["dual_use"] == "on",
+            artifact_id=artifact_id,
+        )
     return render(
         request,
         "artifact_relabel.html",
         page,
         status=status,
+        b=view_from_text(node.policy, principal, values["label"], values["controls"], today),
+        readability=True,
+        artifact_id=artifact_id,
         d=detail,
         v=detail.view,
         form=values,
@@ -364,7 +378,7 @@ def relabel(
     # Only what was previewed is confirmed: a change after the preview is previewed again.
     form["previewed"] = _fingerprint(label, controls, dual_use)
     try:
-        text = normalised_text(node.policy, label, node.uow.clock().date())
+        text = normalised_text(node.policy, label, node.uow.clock().date(), principal)
         if confirm != "yes" or previewed != form["previewed"]:
             preview = node.artifacts.preview_relabel(
                 principal,
@@ -415,12 +429,32 @@ def relabel(
 
 @router.post("/labels/check")
 def label_check(
-    request: Request, page: Page, label: Annotated[str, Form(max_length=4000)] = ""
+    request: Request,
+    page: Page,
+    label: Annotated[str, Form(max_length=4000)] = "",
+    project: Annotated[str, Form(max_length=200)] = "",
+    controls: Annotated[str, Form(max_length=4000)] = "",
+    dual_use: Annotated[str, Form(max_length=8)] = "",
+    lb_artifact: Annotated[str, Form(max_length=200)] = "",
+    lb_read: Annotated[str, Form(max_length=1)] = "",
 ) -> HTMLResponse:
-    """The normalised banner of what is typed so far, or the error and its position."""
+    """The normalised banner of what is typed so far, or the error and its position; on
+    the upload and relabel forms (``lb_read``) also whether the author could read
+    content so labelled (in ``project``, or as a relabel of ``lb_artifact``), before any
+    file is sent. Other forms (resources, channels) decide that with their own rules."""
     node, principal = node_of(request), page.principal
     assert principal is not None
     result = check_label(node.policy, principal, label, node.uow.clock().date())
+    if lb_read == "1":
+        result = with_readability(
+            result,
+            node.artifacts,
+            principal,
+            controls=_split(controls),
+            dual_use=dual_use == "on",
+            project=project,
+            artifact_id=lb_artifact,
+        )
     return render(request, "label_check.html", page, check=result)
 
 
@@ -443,13 +477,23 @@ def _upload_page(
     values["kind"] = values["kind"] or ResourceKind.DOCUMENT.value
     values["dual_use"] = form.get("dual_use", "")
     check = None
+    today = node.uow.clock().date()
     if values["label"]:
-        check = check_label(node.policy, principal, values["label"], node.uow.clock().date())
+        check = with_readability(
+            check_label(node.policy, principal, values["label"], today),
+            node.artifacts,
+            principal,
+            controls=_split(values["controls"]),
+            dual_use=values["dual_use"] == "on",
+            project=values["project"],
+        )
     return render(
         request,
         "artifact_new.html",
         page,
         status=status,
+        b=view_from_text(node.policy, principal, values["label"], values["controls"], today),
+        readability=True,
         form=values,
         error=error,
         caret=caret,
@@ -511,7 +555,10 @@ class _Upload:
             kind=form.get("kind", ""),
             title=form.get("title", ""),
             label=normalised_text(
-                self.node.policy, form.get("label", ""), self.node.uow.clock().date()
+                self.node.policy,
+                form.get("label", ""),
+                self.node.uow.clock().date(),
+                self.principal,
             ),
             summary=form.get("summary", ""),
             keywords=_split(form.get("keywords", "")),

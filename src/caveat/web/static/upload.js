@@ -38,8 +38,24 @@
     note.scrollIntoView({ block: "center" });
   }
 
+  // That refusal goes once the live check finds a label the uploader may read.
+  document.addEventListener("htmx:afterSettle", function () {
+    const note = document.getElementById("upload-error");
+    if (note && note.dataset.fromCheck && !document.querySelector("#label-result [data-unreadable]")) {
+      note.remove();
+    }
+  });
+
   form.addEventListener("submit", function (event) {
     event.preventDefault();
+    // The live check found that the uploader could not read the result: the server
+    // would refuse it, so say so now rather than after sending the whole file.
+    const unreadable = document.querySelector("#label-result [data-unreadable]");
+    if (unreadable) {
+      showError("You could not read content with this label yourself, so the upload would be refused. Choose a label you may read.");
+      document.getElementById("upload-error").dataset.fromCheck = "1";
+      return;
+    }
     const request = new XMLHttpRequest();
     request.open("POST", form.action);
     request.setRequestHeader("X-Requested-With", "XMLHttpRequest");

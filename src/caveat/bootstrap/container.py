@@ -35,7 +35,12 @@ from caveat.domain.nations import require_nation
 from caveat.domain.policy import DualNationalRule, PolicyConfig
 from caveat.domain.throttle import ThrottlePolicy
 from caveat.services import demo as demo
-from caveat.services.artifacts import ArtifactAdmin, ArtifactSearch, ArtifactService
+from caveat.services.artifacts import (
+    ArtifactAdmin,
+    ArtifactSearch,
+    ArtifactService,
+    ArtifactTables,
+)
 from caveat.services.channels import ChannelLedger, ChannelService
 from caveat.services.compliance import (
     AgreementService,
@@ -135,6 +140,7 @@ class Node:
     catalogue: CatalogueService
     artifacts: ArtifactService
     artifact_search: ArtifactSearch
+    artifact_tables: ArtifactTables
     artifact_admin: ArtifactAdmin
     agreements: AgreementService
     authorizations: AuthorizationService
@@ -372,6 +378,7 @@ def _build(
         catalogue=catalogue,
         artifacts=artifacts,
         artifact_search=artifact_search,
+        artifact_tables=ArtifactTables(uow=uow, policy=policy),
         artifact_admin=artifact_admin,
         agreements=agreements,
         authorizations=AuthorizationService(uow=uow),

@@ -5,6 +5,8 @@ facets and page numbers work under the strict CSP with no console error."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
@@ -28,7 +30,7 @@ def _overflow(page: Page) -> int:
 def test_the_tables_fit_the_window(
     browser: Browser,  # noqa: F811
     demo: Demo,  # noqa: F811
-    shots,  # noqa: ANN001, F811
+    shots: Path,  # noqa: F811
     width: int,
     username: str,
 ) -> None:

@@ -9,6 +9,7 @@ from collections import Counter
 from dataclasses import dataclass
 
 import pytest
+from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from caveat.adapters.db.models.artifacts import ArtifactVersionRow
@@ -17,7 +18,7 @@ from caveat.domain.errors import InvalidInput
 from caveat.services.artifacts import ArtifactSummary, NewArtifact, SearchQuery, TableQuery
 from caveat.services.kernel.principal import ConsoleOperator, Principal
 from caveat.services.kernel.uow import CallContext
-from tests.artifacts.conftest import World, chunks, sha
+from tests.artifacts.conftest import World, chunks, client_for, sha
 from tests.artifacts.test_search import _decided
 
 LABELS = [
@@ -179,3 +180,29 @@ def test_bad_table_queries_are_refused(world: World, alice: Principal) -> None:
     for query in (TableQuery(sort="label_json"), TableQuery(page=0), TableQuery(page=10_000)):
         with pytest.raises(InvalidInput):
             world.node.artifact_tables.table(alice, query)
+
+
+def test_the_api_and_sdk_serve_the_same_table(
+    world: World, alice: Principal, http: TestClient
+) -> None:
+    fixture = _populate(world, alice, random.Random(5), 9)
+    bob = fixture.viewers[3]
+    sdk = client_for(http, world, "bob")
+    visible = _decided(world, bob, fixture.ids)
+    answer = sdk.artifacts.table(sort="title", descending=False, limit=3)
+    service = world.node.artifact_tables.table(
+        bob, TableQuery(sort="title", descending=False), limit=3
+    )
+    assert answer.total == service.total == len(visible)
+    assert [a.id for a in answer.items] == [a.id for a in service.items]
+    assert {f: {c.value: c.count for c in cs} for f, cs in answer.facets.items()} == {
+        f: {c.value: c.count for c in cs} for f, cs in service.facets.items()
+    }
+    second = sdk.artifacts.table(sort="title", descending=False, page=2, limit=3)
+    assert second.page == 2
+    raw = http.get(
+        "/api/v1/artifacts/table?sort=nonsense",
+        headers={"Authorization": f"Bearer {world.tokens['bob']}"},
+    )
+    assert raw.status_code == 422
+    assert raw.json()["code"] == "invalid_sort"

@@ -187,6 +187,14 @@ def test_the_event_table_sorts_counts_and_filters_by_facet(
     listed = re.findall(r'<td data-label="Action">([^<]+)</td>', by_type.text)
     assert listed == sorted(listed)
     assert browser.client.get("/ledger?sort=body").status_code == 422
+    # Targets by name only for who may discover them: audra may not see Seeker trials.
+    created = browser.client.get("/ledger?action=artifact.created")
+    assert "Seeker trials" not in created.text
+    artifact_id = content.artifact_id("Seeker trials")
+    assert f'title="{artifact_id}">{artifact_id[:8]}</code>' in created.text
+    browser.sign_in(content.accounts["grace"])  # a member of its project: may discover it
+    named = browser.client.get("/ledger?action=artifact.created")
+    assert f'<a href="/artifacts/{artifact_id}">Seeker trials</a>' in named.text
 
 
 def node_events(content: Content) -> list[Any]:

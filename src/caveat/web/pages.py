@@ -91,7 +91,7 @@ def render(
         flash=request.query_params.get("done"),
         path=request.url.path,
         # Ids in explanations and listings as names, for what this viewer may see.
-        names=None if page.principal is None else Names(node, page.principal),
+        readable=None if page.principal is None else Names(node, page.principal),
         **values,
     )
     return HTMLResponse(html, status_code=status)

@@ -49,6 +49,10 @@ def test_put_ls_show_get_use_the_artifacts_resource(
     page = run("ls")
     assert [a["id"] for a in page["items"]] == [artifact]
     assert set(page) == {"items", "next_after"}
+    numbered = run("ls", "--sort", "title", "--asc")
+    assert numbered["total"] == 1
+    assert numbered["pages"] == 1
+    assert [c["count"] for c in numbered["facets"]["kind"]] == [1]
     shown = run("show", artifact)
     raw = client().artifact(artifact)
     assert shown == raw  # every field of the API's answer, in JSON form

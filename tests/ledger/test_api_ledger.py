@@ -154,6 +154,26 @@ def test_explorer_csv_and_alerts_through_the_client(
     assert officer.alerts()[0]["status"] == done.status == "acknowledged"
 
 
+def test_the_events_table_through_the_client(auditor: CaveatClient, node: Node) -> None:
+    table = auditor.audit_table(sort="type", dir="asc", limit=2, actor_kind="person")
+    types = [e["type"] for e in table["entries"]]
+    assert types == sorted(types)
+    kinds = {f["value"]: f["count"] for f in table["facets"]["actor_kind"]}
+    assert kinds["person"] == table["total"]  # the facet leaves its own filter out
+    assert table["pages"] == -(-table["total"] // 2)
+    logins = auditor.audit_table(action="person.created")
+    by_type = {f["value"]: f["count"] for f in logins["facets"]["type"]}
+    assert logins["total"] == by_type["person.created"]
+    day = logins["facets"]["day"][0]["value"]
+    assert auditor.audit_table(day=day)["total"] == sum(
+        f["count"] for f in logins["facets"]["day"] if f["value"] == day
+    ) + sum(
+        f["count"]
+        for f in auditor.audit_table(day=day)["facets"]["type"]
+        if f["value"] != "person.created"
+    )
+
+
 def test_researchers_cannot_explore(http: TestClient, node: Node, clock: FakeClock) -> None:
     rita = _client(http, Scenario(node, clock), "rita", Role.RESEARCHER)
     with pytest.raises(PermissionDenied):

@@ -94,26 +94,39 @@ def test_the_banner_is_in_the_viewers_national_words(browser: Browser, content: 
     )  # UK words for the common level 3
 
 
-def test_keyset_pages_carry_the_filters(
+def test_numbered_pages_sorts_and_facets_carry_the_filters(
     browser: Browser, content: Content, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(artifact_routes, "PAGE_SIZE", 2)
     for n in range(3):
         content.put("alice", title=f"Run {n}", label="UNCLASSIFIED")
+    content.put("sam", title="Seeker trials", label="CONFIDENTIAL//REL TO USA, GBR")
     browser.sign_in(content.accounts["alice"])
     first = browser.client.get("/artifacts?kind=dataset")
+    assert "<strong>3</strong> artifacts" in first.text  # Seeker trials is not alice's to see
     assert "Run 2" in first.text
     assert "Run 0" not in first.text
-    link = re.search(r'href="(/artifacts\?[^"]*after=[^"]+)" rel="next"', first.text)
+    link = re.search(r'href="(/artifacts\?[^"]*page=2)" rel="next"', first.text)
     assert link
     assert "kind=dataset" in link.group(1)
     second = browser.client.get(link.group(1).replace("&amp;", "&"))
     assert "Run 0" in second.text
     assert "Run 2" not in second.text
     assert 'rel="next"' not in second.text
-    bad = browser.client.get("/artifacts?after=nonsense")
-    assert bad.status_code == 422
-    assert "not a cursor" in bad.text
+    assert 'aria-current="page"><span class="visually-hidden">Page </span>2' in second.text
+    # Sorted by title ascending: a click on the header, and a second one reverses it.
+    by_title = browser.client.get("/artifacts?sort=title&dir=asc")
+    assert by_title.text.index("Run 0") < by_title.text.index("Run 1")
+    assert 'aria-sort="ascending"' in by_title.text
+    assert 'href="/artifacts?sort=title&amp;dir=desc"' in by_title.text
+    # Facets count what alice may see: 3 UNCLASSIFIED, and no CONFIDENTIAL entry at all.
+    facets = re.search(r'<nav class="facets".*?</nav>', first.text, re.S)
+    assert facets
+    assert re.search(r'UNCLASSIFIED <span class="count">3</span>', facets.group(0))
+    assert "CONFIDENTIAL" not in facets.group(0)
+    for bad in ("/artifacts?sort=label_json", "/artifacts?dir=up", "/artifacts?page=999"):
+        refused = browser.client.get(bad)
+        assert refused.status_code == 422, bad
 
 
 def test_the_detail_page_shows_both_label_forms_portion_marks_and_versions(

@@ -173,7 +173,7 @@ def test_the_export_records_downloads_carry_their_marking(browser: Browser, rw: 
     assert onera in browser.client.get(f"/releases/{release_id}").text
     assert onera in browser.client.get("/releases").text
     page = browser.client.get("/export-records").text
-    assert f"<td>{onera}</td>" in page
+    assert f'<td data-label="Recipients">{onera}</td>' in page
     expected = "SECRET//REL TO USA, FRA, GBR"
     assert banner_of(page) == f"secret:{expected}"
     download = browser.client.get("/export-records.csv").text

@@ -240,6 +240,18 @@ def test_the_export_records_report_and_its_csv(browser: Browser, rw: World) -> N
     assert marked[0] == marked[-1] == '"MARKING: SECRET//REL TO USA, FRA, GBR"'
     rows = list(csv.DictReader(io.StringIO("\n".join(marked[1:-1]))))
     assert [(r["record_id"], r["authorization_number"]) for r in rows] == [(record.id, LICENCE)]
+    # Names beside the ids: the title (eco may discover it), the people, the organisation.
+    assert rows[0]["resource_title"] == "Seeker trials"
+    assert rows[0]["requested_by_name"].startswith("Alice")
+    assert "ONERA" in rows[0]["recipient_names"]
+    # Facets: counted per regime and destination; choosing one narrows the records.
+    assert re.search(r'regime=ITAR">ITAR <span class="count">1</span>', body)
+    org = record.organisations[0]
+    assert f'destination={org}">' in body  # the organisation by id in the link, named in text
+    none_itar = browser.client.get("/export-records?regime=EAR")
+    assert "No export records match" in none_itar.text
+    assert 'aria-sort="descending"' in body  # newest first by default
+    assert browser.client.get("/export-records?sort=title").status_code == 422
 
 
 def test_the_dashboard_lists_what_waits_for_the_viewer(browser: Browser, rw: World) -> None:

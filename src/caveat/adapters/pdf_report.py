@@ -122,7 +122,7 @@ def report_pdf(report: ExportReport, *, node_name: str, marking: str) -> bytes:
                 [
                     line.released_at.strftime("%Y-%m-%d %H:%M"),
                     line.record_id[:8],
-                    line.resource_id[:8],
+                    _latin(line.resource_title or "not shown to you"),
                     _latin(", ".join(line.controls) or "-"),
                     _latin(", ".join(line.recipients)),
                     _latin(line.authorization),

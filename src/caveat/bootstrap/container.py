@@ -34,7 +34,12 @@ from caveat.domain.nations import require_nation
 from caveat.domain.policy import DualNationalRule, PolicyConfig
 from caveat.domain.throttle import ThrottlePolicy
 from caveat.services import demo as demo
-from caveat.services.artifacts import ArtifactAdmin, ArtifactSearch, ArtifactService
+from caveat.services.artifacts import (
+    ArtifactAdmin,
+    ArtifactSearch,
+    ArtifactService,
+    ArtifactTables,
+)
 from caveat.services.channels import ChannelLedger, ChannelService
 from caveat.services.compliance import (
     AgreementService,
@@ -134,6 +139,7 @@ class Node:
     catalogue: CatalogueService
     artifacts: ArtifactService
     artifact_search: ArtifactSearch
+    artifact_tables: ArtifactTables
     artifact_admin: ArtifactAdmin
     agreements: AgreementService
     authorizations: AuthorizationService
@@ -371,6 +377,7 @@ def _build(
         catalogue=catalogue,
         artifacts=artifacts,
         artifact_search=artifact_search,
+        artifact_tables=ArtifactTables(uow=uow, policy=policy),
         artifact_admin=artifact_admin,
         agreements=agreements,
         authorizations=AuthorizationService(uow=uow),

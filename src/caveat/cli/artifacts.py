@@ -158,10 +158,45 @@ def ls(
     kind: Annotated[str | None, typer.Option()] = None,
     after: Annotated[str | None, typer.Option(help="the cursor printed under a page")] = None,
     limit: Annotated[int, typer.Option(min=1, max=200)] = 50,
+    sort: Annotated[
+        str | None,
+        typer.Option(help="created, title, kind, project, level or version: numbered pages"),
+    ] = None,
+    ascending: Annotated[bool, typer.Option("--asc", help="with --sort: ascending")] = False,
+    page: Annotated[int | None, typer.Option(min=1, help="a numbered page (with --sort)")] = None,
     json_: JsonOpt = False,
 ) -> None:
-    """List the artifacts you may see, newest first."""
-    _list(None, project=project, kind=kind, after=after, limit=limit, json_=json_)
+    """List the artifacts you may see, newest first; with --sort or --page, a numbered
+    page with the total and the counts per level, nation, project, kind and regime."""
+    if sort is None and page is None:
+        _list(None, project=project, kind=kind, after=after, limit=limit, json_=json_)
+        return
+    with errors(json_), _client() as client:
+        found = client.artifacts.table(
+            sort=sort or "created",
+            descending=not ascending if sort else True,
+            page=page or 1,
+            project=project,
+            kind=kind,
+            limit=limit,
+        )
+
+        def human() -> None:
+            table(
+                "Artifacts",
+                ["id", "kind", "title", "label", "v", "created"],
+                [
+                    (a.id, a.kind, a.title, a.banner, a.latest_version, a.created_at)
+                    for a in found.items
+                ],
+            )
+            more = "" if found.total_exact else "more than "
+            out.print(f"{more}{found.total} artifacts; page {found.page} of {found.pages}")
+            for facet, counts in found.facets.items():
+                listed = ", ".join(f"{c.name} {c.count}" for c in counts)
+                out.print(f"  {facet}: {listed or 'none'}")
+
+        show(found, json_, human)
 
 
 def search(

@@ -411,6 +411,13 @@ class CaveatClient:
         params = {k: v for k, v in filters.items() if v is not None}
         return dict(self._call("GET", "/api/v1/audit/events", params=params))
 
+    def audit_table(self, **filters: Any) -> dict[str, Any]:
+        """The events table: the search's filters and actor_kind, day; sort (seq, type,
+        outcome, actor, target), dir (asc, desc), page, limit; total and facet counts
+        per event type, actor kind and UTC day."""
+        params = {k: v for k, v in filters.items() if v is not None}
+        return dict(self._call("GET", "/api/v1/audit/events/table", params=params))
+
     def audit_events_csv(self, **filters: Any) -> str:
         """Matching events as CSV (the export is recorded on the server)."""
         return self._text(
@@ -704,6 +711,12 @@ class CaveatClient:
         query = {k: v for k, v in params.items() if v is not None}
         return dict(self._call("GET", "/api/v1/artifacts", params=query))
 
+    def artifact_table(self, **params: Any) -> dict[str, Any]:
+        """The artifacts table (the search's filters; sort, dir, page, limit): a numbered
+        page, the total and facet counts over what you may discover."""
+        query = {k: v for k, v in params.items() if v is not None}
+        return dict(self._call("GET", "/api/v1/artifacts/table", params=query))
+
     def artifact(self, artifact_id: str) -> dict[str, Any]:
         """One artifact: metadata, labels, versions, and why you may or may not read it."""
         return dict(self._call("GET", f"/api/v1/artifacts/{artifact_id}"))
@@ -986,7 +999,7 @@ class CaveatClient:
         return dict(self._call("POST", f"/api/v1/releases/{request_id}/decision", json=body))
 
     def export_records(self, **params: Any) -> list[dict[str, Any]]:
-        """GET /api/v1/export-records (authorization, since, until)."""
+        """GET /api/v1/export-records (authorization, since, until, regime, destination)."""
         query = {k: v for k, v in params.items() if v is not None}
         return list(self._call("GET", "/api/v1/export-records", params=query))
 

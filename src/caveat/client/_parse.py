@@ -47,4 +47,6 @@ def _value(hint: Any, value: Any) -> Any:
         return tuple(_value(item, v) for v in value)
     if origin is list:
         return [_value(args[0], v) for v in value]
+    if origin is dict and len(args) == 2:
+        return {k: _value(args[1], v) for k, v in value.items()}
     return value

@@ -126,6 +126,30 @@ class ArtifactPage:
 
 
 @dataclass(frozen=True, slots=True)
+class FacetCount:
+    """One facet value (what the filter takes), its name and how many you may see."""
+
+    value: str
+    name: str
+    count: int
+
+
+@dataclass(frozen=True, slots=True)
+class ArtifactTable:
+    """A numbered, sorted page, the total ("more than" when not ``total_exact``) and
+    the facet counts (level, nation, project, kind, regime) over what you may see."""
+
+    items: tuple[ArtifactSummary, ...]
+    total: int
+    total_exact: bool
+    page: int
+    pages: int
+    facets: dict[str, tuple[FacetCount, ...]]
+    facets_exact: bool
+    project_names: dict[str, str]
+
+
+@dataclass(frozen=True, slots=True)
 class AccessChange:
     """How many people of one organisation gain or lose read access."""
 
@@ -212,6 +236,23 @@ class Artifacts:
     def search(self, q: str | None = None, **params: Any) -> ArtifactPage:
         """Artifacts you may discover (q, project, kind, level, nation, regime, after, limit)."""
         return parse(ArtifactPage, self._client.search_artifacts(q=q, **params))
+
+    def table(
+        self,
+        q: str | None = None,
+        *,
+        sort: str = "created",
+        descending: bool = True,
+        page: int = 1,
+        **filters: Any,
+    ) -> ArtifactTable:
+        """A numbered page of the artifacts you may discover, sorted by ``sort``
+        (created, title, kind, project, level, version), with the total and facet counts;
+        ``filters``: project, kind, level, nation, regime, created_from, created_to, limit."""
+        answer = self._client.artifact_table(
+            q=q, sort=sort, dir="desc" if descending else "asc", page=page, **filters
+        )
+        return parse(ArtifactTable, answer)
 
     def get(self, artifact_id: str) -> Artifact:
         """One artifact: metadata, labels, versions, and why you may or may not read it."""

@@ -387,6 +387,11 @@ class ErrorCode(StrEnum):
         ErrorKind.INVALID,
         "A nation is not an ISO 3166-1 alpha-3 country code.",
     )
+    INVALID_PAGE = (
+        "invalid_page",
+        ErrorKind.INVALID,
+        "A page number is outside the numbered pages of a listing.",
+    )
     INVALID_POLICY_CONFIG = (
         "invalid_policy_config",
         ErrorKind.INVALID,
@@ -431,6 +436,11 @@ class ErrorCode(StrEnum):
         "invalid_sha256",
         ErrorKind.INVALID,
         "A SHA-256 is 64 hexadecimal characters.",
+    )
+    INVALID_SORT = (
+        "invalid_sort",
+        ErrorKind.INVALID,
+        "A listing was asked to sort by a column it cannot sort by.",
     )
     INVALID_SOURCE = (
         "invalid_source",

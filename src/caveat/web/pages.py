@@ -16,6 +16,7 @@ from caveat.domain.identity import Role
 from caveat.domain.labels import Label
 from caveat.services.kernel.principal import Principal
 from caveat.web.banners import page_banner
+from caveat.web.names import Names
 from caveat.web.nav import navigation_for
 
 _TEMPLATES = str(resources.files("caveat.web").joinpath("templates"))
@@ -89,6 +90,8 @@ def render(
         unread=_unread(node, page.principal),
         flash=request.query_params.get("done"),
         path=request.url.path,
+        # Ids in explanations and listings as names, for what this viewer may see.
+        readable=None if page.principal is None else Names(node, page.principal),
         **values,
     )
     return HTMLResponse(html, status_code=status)

@@ -13,7 +13,7 @@ import asyncio
 import contextlib
 import re
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 from urllib.parse import quote
 
 from fastapi import APIRouter, Header, Query, Request, Response
@@ -34,11 +34,13 @@ from caveat.services.artifacts import (
     Appender,
     ArtifactPage,
     ArtifactSummary,
+    ArtifactTable,
     ArtifactView,
     NewArtifact,
     RelabelPreview,
     RelabelRequest,
     SearchQuery,
+    TableQuery,
     UploadStatus,
     VerifyReport,
     VersionView,
@@ -189,6 +191,10 @@ SummaryOut = view_model(ArtifactSummary, exclude=("label_json",))
 ArtifactPageOut = view_model(
     ArtifactPage,
     extras={"items": (list[SummaryOut], lambda p: list(p.items))},  # type: ignore[valid-type]
+)
+ArtifactTableOut = view_model(
+    ArtifactTable,
+    extras={"items": (list[SummaryOut], lambda t: list(t.items))},  # type: ignore[valid-type]
 )
 RelabelRequestOut = view_model(RelabelRequest)
 
@@ -412,6 +418,48 @@ def search(
             after=after,
             limit=limit,
         ),
+    )
+
+
+@router.get("/artifacts/table", response_model=ArtifactTableOut)
+def table(
+    principal: CurrentPrincipal,
+    node: NodeDep,
+    q: Annotated[str | None, Query(max_length=200)] = None,
+    project: str | None = None,
+    kind: str | None = None,
+    level: Annotated[int | None, Query(ge=0, le=4)] = None,
+    nation: Annotated[str | None, Query(max_length=3)] = None,
+    regime: Annotated[str | None, Query(max_length=8)] = None,
+    created_from: datetime | None = None,
+    created_to: datetime | None = None,
+    sort: Annotated[str, Query(max_length=16)] = "created",
+    dir: Annotated[Literal["asc", "desc"], Query()] = "desc",
+    page: Annotated[int, Query(ge=1, le=1000)] = 1,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+) -> ArtifactTable:
+    """The artifacts table: a numbered page sorted by ``sort`` (created, title, kind,
+    project, level, version), the total (exact up to 1000, see ``total_exact``) and
+    counts per level, nation, project, kind and regime, every number counted over what
+    you may discover only (each facet with the other filters applied)."""
+    return node.artifact_tables.table(
+        principal,
+        TableQuery(
+            SearchQuery(
+                text=q,
+                project=project,
+                kind=kind,
+                level=level,
+                nation=nation,
+                regime=regime,
+                created_from=created_from,
+                created_to=created_to,
+            ),
+            sort=sort,
+            descending=dir == "desc",
+            page=page,
+        ),
+        limit=limit,
     )
 
 

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from datetime import datetime
-from typing import Annotated, Any
+from dataclasses import replace
+from datetime import date, datetime
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Path, Query, Request
 from fastapi.concurrency import run_in_threadpool
@@ -28,6 +29,7 @@ from caveat.services.ledger import (
     TILE_WIDTH,
     Alert,
     AuditPage,
+    AuditTable,
     ConsistencyProof,
     EventFilter,
     InclusionProof,
@@ -121,6 +123,7 @@ class KeysOut(BaseModel):
     witness_vkey: str
 
 
+AuditTableOut = view_model(AuditTable)
 EventPageOut = view_model(AuditPage)  # AuditEntry: one event as the explorer shows it
 AlertOut = view_model(Alert)
 WitnessOut = response_of(WitnessService.add_witness)
@@ -426,6 +429,38 @@ def events(
     """Search events, newest first; pass ``next_cursor`` back as ``cursor`` for more."""
     f = _filter(actor, target_type, target_id, action, outcome, since, until)
     return node.audit.search(principal, f, cursor=cursor, limit=limit)
+
+
+@router.get("/api/v1/audit/events/table", response_model=AuditTableOut)
+def events_table(
+    principal: CurrentPrincipal,
+    node: NodeDep,
+    actor: str | None = None,
+    target_type: str | None = None,
+    target_id: str | None = None,
+    action: str | None = None,
+    outcome: Outcome | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    actor_kind: Annotated[str | None, Query(max_length=16)] = None,
+    day: date | None = None,
+    sort: Annotated[str, Query(max_length=16)] = "seq",
+    dir: Annotated[Literal["asc", "desc"], Query()] = "desc",
+    page: Annotated[int, Query(ge=1, le=10_000)] = 1,
+    limit: Page = 50,
+) -> AuditTable:
+    """The events table: a numbered page sorted by ``sort`` (seq, type, outcome, actor,
+    target), the total (exact up to 10,000) and counts per event type, actor kind and
+    UTC day (each facet with the other filters applied); ``action`` filters the type,
+    ``day`` a UTC day. Data you may not discover is withheld, as in the search."""
+    f = replace(
+        _filter(actor, target_type, target_id, action, outcome, since, until),
+        actor_kind=actor_kind,
+        day=day,
+    )
+    return node.audit.table(
+        principal, f, sort=sort, descending=dir == "desc", page=page, limit=limit
+    )
 
 
 @router.get("/api/v1/audit/events.csv", response_class=Response, responses=CSV)

@@ -119,10 +119,17 @@ def export_records(
     authorization: str | None = Query(default=None, max_length=80),
     since: date | None = None,
     until: date | None = None,
+    regime: str | None = Query(default=None, max_length=8),
+    destination: str | None = Query(default=None, max_length=64),
 ) -> object:
     """Export records per authorization and period (officers and auditors)."""
     return node.releases.export_records(
-        principal, authorization=authorization, since=since, until=until
+        principal,
+        authorization=authorization,
+        since=since,
+        until=until,
+        regime=regime,
+        destination=destination,
     )
 
 
@@ -133,14 +140,26 @@ def export_records_csv(
     authorization: str | None = Query(default=None, max_length=80),
     since: date | None = None,
     until: date | None = None,
+    regime: str | None = Query(default=None, max_length=8),
+    destination: str | None = Query(default=None, max_length=64),
 ) -> PlainTextResponse:
     """The same report as CSV, its first and last line the marking (``MARKING: ...``, the
     roll-up of the resources it concerns that you may discover)."""
     report = node.releases.export_report(
-        principal, authorization=authorization, since=since, until=until
+        principal,
+        authorization=authorization,
+        since=since,
+        until=until,
+        regime=regime,
+        destination=destination,
     )
     text = node.releases.export_records_csv(
-        principal, authorization=authorization, since=since, until=until
+        principal,
+        authorization=authorization,
+        since=since,
+        until=until,
+        regime=regime,
+        destination=destination,
     )
     marked = mark_csv(text, report_marking(node, principal, report))
     return PlainTextResponse(marked, media_type="text/csv; charset=utf-8")
@@ -153,10 +172,17 @@ def export_report(
     authorization: str | None = Query(default=None, max_length=80),
     since: date | None = None,
     until: date | None = None,
+    regime: str | None = Query(default=None, max_length=8),
+    destination: str | None = Query(default=None, max_length=64),
 ) -> ExportReport:
     """The readable report: names, totals per authorization, ledger agreement per record."""
     return node.releases.export_report(
-        principal, authorization=authorization, since=since, until=until
+        principal,
+        authorization=authorization,
+        since=since,
+        until=until,
+        regime=regime,
+        destination=destination,
     )
 
 
@@ -176,6 +202,8 @@ def export_records_pdf(
     authorization: str | None = Query(default=None, max_length=80),
     since: date | None = None,
     until: date | None = None,
+    regime: str | None = Query(default=None, max_length=8),
+    destination: str | None = Query(default=None, max_length=64),
 ) -> Response:
     """The report as a PDF for inspectors and the file."""
     pdf = node.releases.export_report_pdf(
@@ -185,6 +213,8 @@ def export_records_pdf(
         authorization=authorization,
         since=since,
         until=until,
+        regime=regime,
+        destination=destination,
     )
     return Response(
         pdf,

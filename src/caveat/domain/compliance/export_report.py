@@ -6,7 +6,7 @@ event) and rendered by an adapter (the PDF) or a page; nothing here reads or wri
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 
 
@@ -27,6 +27,8 @@ class ReportLine:
     retain_until: date
     ledger_leaf: int | None  # None until the sequencer integrates the event
     ledger_agrees: bool
+    resource_title: str | None = None  # None: the reader may not discover the resource
+    destinations: tuple[str, ...] = ()  # nation codes and organisation ids (the filter's values)
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,8 +52,70 @@ class ExportReport:
     until: date | None
     lines: tuple[ReportLine, ...]
     totals: tuple[AuthorizationTotal, ...]
+    # Records per regime and per destination over the selection, each facet without
+    # its own filter (see ``facet_counts``); the filters chosen, if any.
+    facets: dict[str, dict[str, int]] = field(default_factory=dict)
+    regime: str | None = None
+    destination: str | None = None
 
     @property
     def disagreements(self) -> int:
         """Records the ledger does not confirm (should be zero)."""
         return sum(1 for line in self.lines if not line.ledger_agrees)
+
+
+def regimes_of(controls: tuple[str, ...]) -> frozenset[str]:
+    """The export-control regimes of a record's entries (``ITAR:...`` is ITAR);
+    "none" for a record without entries, so every record has a regime to count."""
+    return frozenset(c.split(":", 1)[0] for c in controls) or frozenset({"none"})
+
+
+def matches(line: ReportLine, *, regime: str | None, destination: str | None) -> bool:
+    """Whether a line is under ``regime`` and went to ``destination`` (None: any)."""
+    return (regime is None or regime in regimes_of(line.controls)) and (
+        destination is None or destination in line.destinations
+    )
+
+
+def facet_counts(
+    lines: tuple[ReportLine, ...], *, regime: str | None, destination: str | None
+) -> dict[str, dict[str, int]]:
+    """Records per regime (with the destination filter applied) and per destination
+    (with the regime filter applied): each facet leaves out its own filter."""
+    regimes: dict[str, int] = {}
+    destinations: dict[str, int] = {}
+    for line in lines:
+        if matches(line, regime=None, destination=destination):
+            for r in regimes_of(line.controls):
+                regimes[r] = regimes.get(r, 0) + 1
+        if matches(line, regime=regime, destination=None):
+            for d in set(line.destinations):
+                destinations[d] = destinations.get(d, 0) + 1
+    return {"regime": regimes, "destination": destinations}
+
+
+def destination_names(lines: tuple[ReportLine, ...]) -> dict[str, str]:
+    """Destination value -> what a person reads (a nation code, or the organisation's
+    name and nation): ``recipients`` names ``destinations`` in the same order."""
+    return {
+        d: name
+        for line in lines
+        for d, name in zip(line.destinations, line.recipients, strict=False)
+    }
+
+
+def totals_of(lines: tuple[ReportLine, ...]) -> tuple[AuthorizationTotal, ...]:
+    """Records per authorization, first and last release, the latest retention date."""
+    by_authorization: dict[str, list[ReportLine]] = {}
+    for line in lines:
+        by_authorization.setdefault(line.authorization, []).append(line)
+    return tuple(
+        AuthorizationTotal(
+            authorization=name,
+            records=len(group),
+            first=min(g.released_at for g in group),
+            last=max(g.released_at for g in group),
+            retain_until=max(g.retain_until for g in group),
+        )
+        for name, group in sorted(by_authorization.items())
+    )

@@ -137,6 +137,45 @@ def _pg_full_text(terms: list[str]) -> ColumnElement[bool]:
     )
 
 
+def filters_of(
+    session: Session, query: SearchQuery
+) -> tuple[list[ColumnElement[bool]], list[ColumnElement[bool]]]:
+    """The filters on the artifact row and those on its catalogue row."""
+    on_artifact: list[ColumnElement[bool]] = []
+    on_resource: list[ColumnElement[bool]] = []
+    if query.project:
+        on_artifact.append(ArtifactRow.project_id == find_project(session, query.project).id)
+    if query.kind:
+        on_artifact.append(ArtifactRow.kind == resource_kind(query.kind).value)
+    if query.level is not None:
+        if not 0 <= query.level <= 4:
+            raise InvalidInput(
+                "level is 0-4 on the common scale", code="invalid_level", field="level"
+            )
+        on_resource.append(ResourceRow.common_level == query.level)
+    if query.nation:
+        nation = require_nation(query.nation.upper(), field="nation")
+        on_resource.append(ResourceRow.originator_nation == nation)
+    if query.regime:
+        try:
+            regime = Regime(query.regime.upper())
+        except ValueError:
+            raise InvalidInput(
+                f"unknown regime {query.regime!r}", code="invalid_regime", field="regime"
+            ) from None
+        on_resource.append(
+            exists().where(
+                ResourceControlRow.resource_id == ResourceRow.id,
+                ResourceControlRow.entry.like(f"{regime.value}:%"),
+            )
+        )
+    if query.created_from is not None:
+        on_artifact.append(ArtifactRow.created_at >= query.created_from)
+    if query.created_to is not None:
+        on_artifact.append(ArtifactRow.created_at < query.created_to)
+    return on_artifact, on_resource
+
+
 class ArtifactSearch:
     """Lists and searches artifacts a principal may discover."""
 
@@ -184,40 +223,7 @@ class ArtifactSearch:
     def _filters(
         self, session: Session, query: SearchQuery
     ) -> tuple[list[ColumnElement[bool]], list[ColumnElement[bool]]]:
-        """The filters on the artifact row and those on its catalogue row."""
-        on_artifact: list[ColumnElement[bool]] = []
-        on_resource: list[ColumnElement[bool]] = []
-        if query.project:
-            on_artifact.append(ArtifactRow.project_id == find_project(session, query.project).id)
-        if query.kind:
-            on_artifact.append(ArtifactRow.kind == resource_kind(query.kind).value)
-        if query.level is not None:
-            if not 0 <= query.level <= 4:
-                raise InvalidInput(
-                    "level is 0-4 on the common scale", code="invalid_level", field="level"
-                )
-            on_resource.append(ResourceRow.common_level == query.level)
-        if query.nation:
-            nation = require_nation(query.nation.upper(), field="nation")
-            on_resource.append(ResourceRow.originator_nation == nation)
-        if query.regime:
-            try:
-                regime = Regime(query.regime.upper())
-            except ValueError:
-                raise InvalidInput(
-                    f"unknown regime {query.regime!r}", code="invalid_regime", field="regime"
-                ) from None
-            on_resource.append(
-                exists().where(
-                    ResourceControlRow.resource_id == ResourceRow.id,
-                    ResourceControlRow.entry.like(f"{regime.value}:%"),
-                )
-            )
-        if query.created_from is not None:
-            on_artifact.append(ArtifactRow.created_at >= query.created_from)
-        if query.created_to is not None:
-            on_artifact.append(ArtifactRow.created_at < query.created_to)
-        return on_artifact, on_resource
+        return filters_of(session, query)
 
     def _statements(
         self, session: Session, principal: Principal, query: SearchQuery

@@ -19,7 +19,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from caveat.adapters.db.models import EventRow, OrganisationRow, PersonRow
-from caveat.domain.compliance.export_report import AuthorizationTotal, ExportReport, ReportLine
+from caveat.domain.compliance.export_report import ExportReport, ReportLine, totals_of
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,8 +83,11 @@ def build_report(
     authorization: str | None,
     since: date | None,
     until: date | None,
+    titles: dict[str, str] | None = None,
 ) -> ExportReport:
-    """The report over ``records``, read in ``session``."""
+    """The report over ``records``, read in ``session``; ``titles``: the titles of the
+    resources the reader may discover (the others stay unnamed)."""
+    titles = titles or {}
     people = _names(
         session,
         PersonRow,
@@ -125,20 +128,9 @@ def build_report(
             retain_until=r.retain_until,
             ledger_leaf=None if r.id not in events else events[r.id].leaf_index,
             ledger_agrees=_agrees(r, events.get(r.id)),
+            resource_title=titles.get(r.resource_id),
+            destinations=tuple(r.nations) + tuple(r.organisations),
         )
         for r in records
     )
-    by_authorization: dict[str, list[ReportLine]] = {}
-    for line in lines:
-        by_authorization.setdefault(line.authorization, []).append(line)
-    totals = tuple(
-        AuthorizationTotal(
-            authorization=name,
-            records=len(group),
-            first=min(g.released_at for g in group),
-            last=max(g.released_at for g in group),
-            retain_until=max(g.retain_until for g in group),
-        )
-        for name, group in sorted(by_authorization.items())
-    )
-    return ExportReport(generated_at, authorization, since, until, lines, totals)
+    return ExportReport(generated_at, authorization, since, until, lines, totals_of(lines))

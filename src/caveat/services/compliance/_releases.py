@@ -46,7 +46,13 @@ from caveat.adapters.db.models.compliance import (
 )
 from caveat.adapters.db.models.policy import ResourceRow
 from caveat.domain.compliance import ReleaseStatus, nations, require_reason
-from caveat.domain.compliance.export_report import ExportReport
+from caveat.domain.compliance.export_report import (
+    ExportReport,
+    facet_counts,
+    matches,
+    regimes_of,
+    totals_of,
+)
 from caveat.domain.compliance.release import lifted_by_release, released_label
 from caveat.domain.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from caveat.domain.export_control import (
@@ -495,8 +501,12 @@ class ReleaseService:
         authorization: str | None = None,
         since: date | None = None,
         until: date | None = None,
+        regime: str | None = None,
+        destination: str | None = None,
     ) -> list[ExportRecord]:
-        """Export records (officers and auditors), per authorization and period."""
+        """Export records (officers and auditors), per authorization and period, under
+        a regime ("none": records without entries) and to a destination (a nation code
+        or an organisation id)."""
         authorize(by, Act.RELEASE_OVERSEE)
         with self._uow.read() as session:
             query = select(ExportRecordRow).order_by(
@@ -511,7 +521,13 @@ class ReleaseService:
                 if (since is None or r.released_at.date() >= since)
                 and (until is None or r.released_at.date() <= until)
             ]
-            return [_record(r) for r in rows]
+            records = [_record(r) for r in rows]
+        return [
+            r
+            for r in records
+            if (regime is None or regime in regimes_of(r.controls))
+            and (destination is None or destination in r.nations + r.organisations)
+        ]
 
     def export_report(
         self,
@@ -520,19 +536,43 @@ class ReleaseService:
         authorization: str | None = None,
         since: date | None = None,
         until: date | None = None,
+        regime: str | None = None,
+        destination: str | None = None,
     ) -> ExportReport:
         """The readable report: names, totals per authorization, each record checked
-        against its ledger event."""
+        against its ledger event, counts per regime and destination. A resource is
+        named only if the reader may discover it."""
         records = self.export_records(by, authorization=authorization, since=since, until=until)
         with self._uow.read() as session:
-            return build_report(
+            wanted = {r.resource_id for r in records}
+            seen = self._policy.discoverable_in(session, by, wanted, self._uow.clock())
+            titles = dict(
+                session.execute(
+                    select(ResourceRow.id, ResourceRow.title).where(
+                        ResourceRow.id.in_(sorted(seen))
+                    )
+                ).all()
+            )
+            whole = build_report(
                 session,
                 records,
                 generated_at=self._uow.clock(),
                 authorization=authorization,
                 since=since,
                 until=until,
+                titles=titles,
             )
+        lines = tuple(
+            line for line in whole.lines if matches(line, regime=regime, destination=destination)
+        )
+        return replace(
+            whole,
+            lines=lines,
+            totals=totals_of(lines),
+            facets=facet_counts(whole.lines, regime=regime, destination=destination),
+            regime=regime,
+            destination=destination,
+        )
 
     def export_report_pdf(
         self,
@@ -543,10 +583,19 @@ class ReleaseService:
         authorization: str | None = None,
         since: date | None = None,
         until: date | None = None,
+        regime: str | None = None,
+        destination: str | None = None,
     ) -> bytes:
         """The report as a PDF for inspectors and the file; ``marking`` gives the line
         each page is marked with for the report's content, as the reader reads it."""
-        report = self.export_report(by, authorization=authorization, since=since, until=until)
+        report = self.export_report(
+            by,
+            authorization=authorization,
+            since=since,
+            until=until,
+            regime=regime,
+            destination=destination,
+        )
         return self._reports.export_records(report, node_name=node_name, marking=marking(report))
 
     def export_records_csv(
@@ -556,9 +605,23 @@ class ReleaseService:
         authorization: str | None = None,
         since: date | None = None,
         until: date | None = None,
+        regime: str | None = None,
+        destination: str | None = None,
     ) -> str:
-        """The export-records report as CSV (one line per record)."""
-        records = self.export_records(by, authorization=authorization, since=since, until=until)
+        """The export-records report as CSV (one line per record): the ids, and the
+        names a person reads (the resource's title only if the reader may discover it)."""
+        report = self.export_report(
+            by,
+            authorization=authorization,
+            since=since,
+            until=until,
+            regime=regime,
+            destination=destination,
+        )
+        records = {
+            r.id: r
+            for r in self.export_records(by, authorization=authorization, since=since, until=until)
+        }
         buffer = io.StringIO()
         writer = csv.writer(buffer, lineterminator="\n")
         writer.writerow(
@@ -576,9 +639,14 @@ class ReleaseService:
                 "requested_by",
                 "approved_by",
                 "retain_until",
+                "resource_title",
+                "recipient_names",
+                "requested_by_name",
+                "approved_by_name",
             ]
         )
-        for r in records:
+        for line in report.lines:
+            r = records[line.record_id]
             writer.writerow(
                 csv_cell(v)
                 for v in [
@@ -595,6 +663,10 @@ class ReleaseService:
                     r.requested_by,
                     r.approved_by,
                     r.retain_until.isoformat(),
+                    line.resource_title or "[not shown to you]",
+                    "; ".join(line.recipients),
+                    line.requested_by,
+                    line.approved_by,
                 ]
             )
         return buffer.getvalue()

@@ -6,9 +6,14 @@ from here only (an import-linter contract keeps the modules beside it private)."
 from __future__ import annotations
 
 from caveat.services.ledger._audit import (
+    EVENT_FACETS,
+    EVENT_SORTS,
+    TABLE_COUNT_CAP,
     WITHHELD,
     AuditPage,
     AuditService,
+    AuditTable,
+    EventFacet,
     EventFilter,
     csv_cell,
 )
@@ -53,15 +58,20 @@ from caveat.services.ledger._worker import (
 )
 
 __all__ = [
+    "EVENT_FACETS",
+    "EVENT_SORTS",
+    "TABLE_COUNT_CAP",
     "TILE_WIDTH",
     "WITHHELD",
     "Alert",
     "AlertStatus",
     "AuditPage",
     "AuditService",
+    "AuditTable",
     "BundleExporter",
     "CheckpointSchedule",
     "ConsistencyProof",
+    "EventFacet",
     "EventFilter",
     "HttpWitnessTransport",
     "InclusionProof",

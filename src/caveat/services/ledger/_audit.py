@@ -21,11 +21,11 @@ import csv
 import io
 import json
 from collections.abc import Iterable, Sequence
-from dataclasses import asdict, dataclass
-from datetime import datetime
+from dataclasses import asdict, dataclass, replace
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import Select, or_, select
+from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import Session
 
 from caveat.adapters.db.models import Base
@@ -86,6 +86,8 @@ class EventFilter:
     since: datetime | None = None
     until: datetime | None = None  # exclusive
     involving: str | None = None  # a person as actor or as target
+    actor_kind: str | None = None  # person, service, console, peer...
+    day: date | None = None  # events of this UTC day
 
 
 @dataclass(frozen=True, slots=True)
@@ -132,6 +134,54 @@ class AuditPage:
     next_cursor: int | None
 
 
+# The events table: sortable columns (seq, the order of recording, breaks ties), a
+# total counted up to TABLE_COUNT_CAP, numbered pages within it, facet counts.
+EVENT_SORTS: dict[str, Any] = {
+    "seq": EVENTS.c.seq,
+    "type": EVENTS.c.type,
+    "outcome": EVENTS.c.outcome,
+    "actor": EVENTS.c.actor_name,
+    "target": EVENTS.c.target_type,
+}
+EVENT_FACETS = ("type", "actor_kind", "day")
+TABLE_COUNT_CAP = 10_000
+FACET_VALUES = 31  # at most this many values per facet (the most frequent; days: newest)
+
+
+@dataclass(frozen=True, slots=True)
+class EventFacet:
+    """One facet value (an event type, an actor kind, a UTC day) and its event count."""
+
+    value: str
+    count: int
+
+
+@dataclass(frozen=True, slots=True)
+class AuditTable:
+    """A numbered page of events in the chosen order, the total and the facet counts."""
+
+    entries: list[AuditEntry]
+    total: int
+    total_exact: bool
+    page: int
+    pages: int
+    facets: dict[str, tuple[EventFacet, ...]]
+
+
+def _day(session: Session) -> Any:
+    """The UTC day of an event as YYYY-MM-DD on either database."""
+    if session.get_bind().dialect.name == "sqlite":  # stored as naive UTC text
+        return func.substr(EVENTS.c.occurred_at, 1, 10)
+    return func.to_char(func.timezone("UTC", EVENTS.c.occurred_at), "YYYY-MM-DD")
+
+
+def _facet_filter(f: EventFilter, facet: str) -> EventFilter:
+    """``f`` without its own filter on ``facet`` (its other values stay choosable)."""
+    field = {"type": "action", "actor_kind": "actor_kind", "day": "day"}[facet]
+    cleared: dict[str, Any] = {field: None}
+    return replace(f, **cleared)
+
+
 def _query(f: EventFilter) -> Select[Any]:
     query = select(EVENTS)
     if f.actor:
@@ -154,6 +204,13 @@ def _query(f: EventFilter) -> Select[Any]:
         query = query.where(EVENTS.c.occurred_at >= f.since)
     if f.until:
         query = query.where(EVENTS.c.occurred_at < f.until)
+    if f.actor_kind:
+        query = query.where(EVENTS.c.actor_kind == f.actor_kind)
+    if f.day:
+        start = datetime.combine(f.day, time(), UTC)
+        query = query.where(
+            EVENTS.c.occurred_at >= start, EVENTS.c.occurred_at < start + timedelta(days=1)
+        )
     if f.involving:
         query = query.where(
             or_(EVENTS.c.actor_id == f.involving, EVENTS.c.target_id == f.involving)
@@ -291,6 +348,68 @@ class AuditService:
         more = len(rows) > limit
         return AuditPage(entries, entries[-1].seq if more and entries else None)
 
+    def table(
+        self,
+        by: Acting,
+        f: EventFilter,
+        *,
+        sort: str = "seq",
+        descending: bool = True,
+        page: int = 1,
+        limit: int = 50,
+    ) -> AuditTable:
+        """Page ``page`` of the events matching ``f`` sorted by ``sort``, the total and
+        counts per event type, actor kind and day. Every event row is the reader's to
+        see (data they may not discover is withheld, as in ``search``), so counting rows
+        reveals nothing the list does not."""
+        authorize(by, Act.AUDIT_READ)
+        if sort not in EVENT_SORTS:
+            raise InvalidInput(
+                f"sort is one of {', '.join(EVENT_SORTS)}", code="invalid_sort", field="sort"
+            )
+        limit = max(1, min(limit, MAX_PAGE))
+        last = -(-TABLE_COUNT_CAP // limit)
+        if not 1 <= page <= last:
+            raise InvalidInput(
+                f"page is 1-{last}; narrow the search to see further",
+                code="invalid_page",
+                field="page",
+            )
+        key = EVENT_SORTS[sort]
+        order = (key.desc(), EVENTS.c.seq.desc()) if descending else (key, EVENTS.c.seq)
+        with self._uow.read() as session:
+            matching = _query(f).with_only_columns(EVENTS.c.seq).limit(TABLE_COUNT_CAP + 1)
+            counted = session.execute(
+                select(func.count()).select_from(matching.subquery())
+            ).scalar_one()
+            rows = session.execute(
+                _query(f).order_by(*order).offset((page - 1) * limit).limit(limit)
+            ).all()
+            entries = self._as_seen(session, by, [_entry(r) for r in rows])
+            facets = {facet: self._facet(session, f, facet) for facet in EVENT_FACETS}
+        total = min(int(counted), TABLE_COUNT_CAP)
+        return AuditTable(
+            entries,
+            total,
+            counted <= TABLE_COUNT_CAP,
+            page,
+            max(1, -(-total // limit)),
+            facets,
+        )
+
+    @staticmethod
+    def _facet(session: Session, f: EventFilter, facet: str) -> tuple[EventFacet, ...]:
+        column = _day(session) if facet == "day" else EVENTS.c[facet]
+        hits = _query(_facet_filter(f, facet)).with_only_columns(column.label("v")).subquery()
+        n = func.count().label("n")
+        grouped = select(hits.c.v, n).group_by(hits.c.v)
+        ordered = grouped.order_by(hits.c.v.desc() if facet == "day" else n.desc(), hits.c.v)
+        return tuple(
+            EventFacet(str(v), int(count))
+            for v, count in session.execute(ordered.limit(FACET_VALUES)).all()
+            if v is not None
+        )
+
     def target_history(
         self,
         by: Acting,
@@ -318,9 +437,7 @@ class AuditService:
         """Matching events oldest first as CSV; the export is recorded as an event first.
         Data the reader may not discover is withheld, as in search."""
         authorize(by, Act.AUDIT_READ)
-        criteria = {
-            k: (v.isoformat() if isinstance(v, datetime) else v) for k, v in asdict(f).items()
-        }
+        criteria = {k: (v.isoformat() if isinstance(v, date) else v) for k, v in asdict(f).items()}
         with self._uow(ctx) as uow:
             uow.record("audit.exported", by.actor(), target_id=None, data={"csv": criteria})
         buffer = io.StringIO()

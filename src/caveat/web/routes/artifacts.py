@@ -9,10 +9,10 @@ labels of what the page displays: the listed items, or the artifact on its page.
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Annotated, Any
-from urllib.parse import quote, urlencode
+from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import HTMLResponse, Response, StreamingResponse
@@ -25,6 +25,7 @@ from caveat.domain.errors import (
     CaveatError,
     ErrorKind,
     InvalidInput,
+    NotFound,
     PermissionDenied,
 )
 from caveat.domain.export_control import Regime
@@ -34,14 +35,19 @@ from caveat.domain.labels.builder import common_level_names
 from caveat.domain.labels.errors import marking_caret
 from caveat.domain.resources import ResourceKind
 from caveat.services.artifacts import (
+    FACET_SCAN,
+    FACETS,
+    SORTS,
     Appender,
+    ArtifactTable,
     ArtifactView,
     NewArtifact,
     RelabelPreview,
     SearchQuery,
+    TableQuery,
 )
 from caveat.services.kernel.principal import Principal
-from caveat.web import forms
+from caveat.web import forms, tables
 from caveat.web.csrf import check_session_token
 from caveat.web.label_builder import view_from_text
 from caveat.web.labelling import (
@@ -93,6 +99,37 @@ class Row:
     project: str
     version: int
     created_at: datetime
+    project_id: str
+
+
+FACET_TITLES = {
+    "level": "Classification",
+    "nation": "Originator's nation",
+    "project": "Project",
+    "kind": "Kind",
+    "regime": "Export-control regime",
+}
+
+
+def _facet_groups(table: ArtifactTable, levels: dict[int, str]) -> tuple[tables.FacetGroup, ...]:
+    """The service's facet counts with the names a person reads (levels in the viewer's
+    national words; projects by name, only those the viewer sees something in)."""
+
+    def name(facet: str, value: str) -> str:
+        if facet == "level":
+            return levels.get(int(value), value)
+        if facet == "kind":
+            return value.replace("_", " ")
+        return value
+
+    return tuple(
+        tables.FacetGroup(
+            facet,
+            FACET_TITLES[facet],
+            tuple(tables.Facet(c.value, name(facet, c.name), c.count) for c in table.facets[facet]),
+        )
+        for facet in FACETS
+    )
 
 
 @router.get("/artifacts")
@@ -107,9 +144,12 @@ def artifacts(
     regime: Annotated[str, Query(max_length=8)] = "",
     created_from: Annotated[str, Query(max_length=10)] = "",
     created_to: Annotated[str, Query(max_length=10)] = "",
-    after: Annotated[str, Query(max_length=200)] = "",
+    sort: Annotated[str, Query(max_length=16)] = "",
+    dir: Annotated[str, Query(max_length=4)] = "",
+    page_number: Annotated[int, Query(alias="page", ge=1, le=10_000)] = 1,
 ) -> HTMLResponse:
-    """Artifacts the viewer may discover, newest first: full text, filters, keyset pages."""
+    """Artifacts the viewer may discover: full text, filters with counts, sortable
+    columns, a total and numbered pages, every number counted inside the policy."""
     node, principal = node_of(request), page.principal
     assert principal is not None
     filters = {
@@ -122,32 +162,39 @@ def artifacts(
         "created_from": created_from,
         "created_to": created_to,
     }
-    projects = {p.id: p.name for p in node.projects.list_projects()}
+    levels = dict(level_names(request, principal))
     rows: list[Row] = []
-    error, next_href, status = None, None, 200
+    error, status, facets_note = None, 200, ""
+    state = tables.TableState("/artifacts", filters, "created", "desc", "created")
     try:
+        chosen, direction = tables.sort_of(sort, dir, SORTS, "created")
+        state = replace(state, sort=chosen, direction=direction)
         until = forms.start_of_day(created_to, "created_to")
-        result = node.artifact_search.search(
+        table = node.artifact_tables.table(
             principal,
-            SearchQuery(
-                text=q or None,
-                project=project or None,
-                kind=kind or None,
-                level=int(level) if level.isdigit() else None,
-                nation=nation or None,
-                regime=regime or None,
-                created_from=forms.start_of_day(created_from, "created_from"),
-                created_to=None if until is None else until + timedelta(days=1),
-                after=after or None,
-                limit=PAGE_SIZE,
+            TableQuery(
+                SearchQuery(
+                    text=q or None,
+                    project=project or None,
+                    kind=kind or None,
+                    level=int(level) if level.isdigit() else None,
+                    nation=nation or None,
+                    regime=regime or None,
+                    created_from=forms.start_of_day(created_from, "created_from"),
+                    created_to=None if until is None else until + timedelta(days=1),
+                ),
+                sort=chosen,
+                descending=direction == tables.DESCENDING,
+                page=page_number,
             ),
+            limit=PAGE_SIZE,
         )
     except CaveatError as exc:
-        if not isinstance(exc, InvalidInput):
+        if not isinstance(exc, InvalidInput | NotFound):
             raise
         error, status = exc.detail, 422
     else:
-        for item in result.items:
+        for item in table.items:
             label = label_of(item.label_json)
             page.show(label)
             rows.append(
@@ -158,14 +205,25 @@ def artifacts(
                     item.banner,
                     style(label),
                     item.kind.replace("_", " "),
-                    projects.get(item.project_id, item.project_id),
+                    table.project_names.get(item.project_id, "another project"),
                     item.latest_version,
                     item.created_at,
+                    item.project_id,
                 )
             )
-        if result.next_after:
-            kept = {k: v for k, v in filters.items() if v}
-            next_href = "/artifacts?" + urlencode({**kept, "after": result.next_after})
+        state = replace(
+            state,
+            page=table.page,
+            pages=table.pages,
+            total=table.total,
+            total_exact=table.total_exact,
+            facets=_facet_groups(table, levels),
+        )
+        facets_note = (
+            ""
+            if table.facets_exact
+            else f"Counts cover the newest {FACET_SCAN} matching artifacts you may see."
+        )
     return render(
         request,
         "artifacts.html",
@@ -174,11 +232,10 @@ def artifacts(
         rows=rows,
         error=error,
         filters=filters,
-        paged=bool(after),
-        next_href=next_href,
-        projects=sorted(projects.items(), key=lambda p: p[1]),
+        table=state,
+        facets_note=facets_note,
+        levels=sorted(levels.items()),
         kinds=list(ResourceKind),
-        levels=level_names(request, principal),
         regimes=list(Regime),
     )
 

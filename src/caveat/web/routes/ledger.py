@@ -12,10 +12,9 @@ and their acknowledgement.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
-from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import HTMLResponse, Response
@@ -45,6 +44,8 @@ from caveat.domain.ledger.note import NoteVerifier, cosignature_timestamp
 from caveat.domain.permissions import Act
 from caveat.services.kernel.authorize import allowed
 from caveat.services.ledger import (
+    EVENT_FACETS,
+    EVENT_SORTS,
     WITHHELD,
     AlertStatus,
     ConsistencyProof,
@@ -53,8 +54,9 @@ from caveat.services.ledger import (
     WitnessOutcome,
     b64,
 )
-from caveat.web import forms
+from caveat.web import forms, tables
 from caveat.web.labelling import labels_in
+from caveat.web.names import Names
 from caveat.web.pages import PageContext, render
 from caveat.web.session import ctx_of, node_of, permission_gate
 
@@ -89,7 +91,13 @@ def _event_filter(form: dict[str, str]) -> EventFilter:
         outcome=Outcome(outcome) if outcome in {o.value for o in Outcome} else None,
         since=forms.start_of_day(form["since"], "since"),
         until=None if end is None else end + timedelta(days=1),
+        actor_kind=form.get("actor_kind") or None,
+        day=forms.optional_date(form.get("day", ""), "day"),
     )
+
+
+FACET_TITLES = {"type": "Event type", "actor_kind": "Actor kind", "day": "Day (UTC)"}
+FACET_PARAMS = {"type": "action", "actor_kind": "actor_kind", "day": "day"}
 
 
 @router.get("")
@@ -103,9 +111,13 @@ def events(
     target_id: Annotated[str, Query(max_length=64)] = "",
     since: Annotated[str, Query(max_length=10)] = "",
     until: Annotated[str, Query(max_length=10)] = "",
-    cursor: Annotated[int | None, Query(ge=0)] = None,
+    actor_kind: Annotated[str, Query(max_length=16)] = "",
+    day: Annotated[str, Query(max_length=10)] = "",
+    sort: Annotated[str, Query(max_length=16)] = "",
+    dir: Annotated[str, Query(max_length=4)] = "",
+    page_number: Annotated[int, Query(alias="page", ge=1, le=100_000)] = 1,
 ) -> HTMLResponse:
-    """Search the event log, newest first."""
+    """Search the event log: sortable columns, a total, numbered pages, facet counts."""
     node = node_of(request)
     assert page.principal is not None
     form = _event_form(
@@ -116,19 +128,43 @@ def events(
         target_id=target_id,
         since=since,
         until=until,
+        actor_kind=actor_kind,
+        day=day,
     )
     entries: list[Any] = []
-    error, next_href, status = None, None, 200
+    error, status = None, 200
+    state = tables.TableState("/ledger", form, "seq", "desc", "seq")
     try:
-        f = _event_filter(form)
-        found = node.audit.search(page.principal, f, cursor=cursor, limit=PAGE_SIZE)
+        chosen, direction = tables.sort_of(sort, dir, EVENT_SORTS, "seq")
+        state = replace(state, sort=chosen, direction=direction)
+        found = node.audit.table(
+            page.principal,
+            _event_filter(form),
+            sort=chosen,
+            descending=direction == tables.DESCENDING,
+            page=page_number,
+            limit=PAGE_SIZE,
+        )
     except InvalidInput as exc:
         error, status = exc.detail, 422
     else:
         entries = found.entries
-        if found.next_cursor is not None:
-            kept = {k: v for k, v in form.items() if v}
-            next_href = "/ledger?" + urlencode({**kept, "cursor": found.next_cursor})
+        state = replace(
+            state,
+            page=found.page,
+            pages=found.pages,
+            total=found.total,
+            total_exact=found.total_exact,
+            facets=tuple(
+                tables.FacetGroup(
+                    FACET_PARAMS[facet],
+                    FACET_TITLES[facet],
+                    tuple(tables.Facet(f.value, f.value, f.count) for f in found.facets[facet]),
+                )
+                for facet in EVENT_FACETS
+            ),
+        )
+    names = Names(node, page.principal)
     return render(
         request,
         "ledger_events.html",
@@ -137,9 +173,9 @@ def events(
         form=form,
         outcomes=[o.value for o in Outcome],
         entries=entries,
+        targets={e.id: names.target(e.target_type, e.target_id) for e in entries},
+        table=state,
         error=error,
-        paged=cursor is not None,
-        next_href=next_href,
         **_status(request),
     )
 
@@ -155,6 +191,8 @@ def events_csv(
     target_id: Annotated[str, Form(max_length=64)] = "",
     since: Annotated[str, Form(max_length=10)] = "",
     until: Annotated[str, Form(max_length=10)] = "",
+    actor_kind: Annotated[str, Form(max_length=16)] = "",
+    day: Annotated[str, Form(max_length=10)] = "",
 ) -> Response:
     """Every matching event, oldest first, as CSV; the export is itself recorded.
 
@@ -169,6 +207,8 @@ def events_csv(
         target_id=target_id,
         since=since,
         until=until,
+        actor_kind=actor_kind,
+        day=day,
     )
     node = node_of(request)
     text = node.audit.export_csv(page.principal, ctx_of(request), _event_filter(form))

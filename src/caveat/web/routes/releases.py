@@ -12,9 +12,10 @@ those labels set the banner.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, replace
 from datetime import date, datetime
-from typing import Annotated
+from typing import Annotated, Any
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Form, Query, Request
@@ -23,6 +24,7 @@ from fastapi.responses import HTMLResponse, Response
 from caveat.bootstrap.container import Node
 from caveat.bootstrap.marking import mark_csv, report_marking
 from caveat.domain.compliance import ReleaseStatus
+from caveat.domain.compliance.export_report import destination_names
 from caveat.domain.errors import CaveatError, ErrorKind, InvalidInput, NotFound
 from caveat.domain.identity import Role
 from caveat.domain.labels import Label
@@ -32,7 +34,7 @@ from caveat.services.artifacts import ArtifactView, RelabelRequest
 from caveat.services.compliance import ExportReport, Release, ReportLine
 from caveat.services.kernel.authorize import allowed
 from caveat.services.kernel.principal import Principal
-from caveat.web import forms
+from caveat.web import forms, tables
 from caveat.web.labelling import portion
 from caveat.web.pages import PageContext, render
 from caveat.web.session import Page, ctx_of, node_of
@@ -549,13 +551,19 @@ class Selection:
     authorization: str | None
     since: date | None
     until: date | None
+    regime: str | None = None
+    destination: str | None = None
 
 
-def _selection(authorization: str, since: str, until: str) -> Selection:
+def _selection(
+    authorization: str, since: str, until: str, regime: str = "", destination: str = ""
+) -> Selection:
     return Selection(
         authorization or None,
         forms.optional_date(since, "since"),
         forms.optional_date(until, "until"),
+        regime or None,
+        destination or None,
     )
 
 
@@ -563,9 +571,22 @@ def _chosen(
     authorization: Annotated[str, Query(max_length=80)] = "",
     since: Day = "",
     until: Day = "",
+    regime: Annotated[str, Query(max_length=8)] = "",
+    destination: Annotated[str, Query(max_length=64)] = "",
 ) -> Selection:
     """The downloads' selection from the query (a malformed date: the error page)."""
-    return _selection(authorization, since, until)
+    return _selection(authorization, since, until, regime, destination)
+
+
+# Sort keys over report lines; the release time and the record id make the order total.
+RECORD_SORTS: dict[str, Callable[[ReportLine], tuple[object, ...]]] = {
+    "released": lambda line: (line.released_at, line.record_id),
+    "authorization": lambda line: (line.authorization, line.released_at, line.record_id),
+    "requested": lambda line: (line.requested_by.lower(), line.released_at, line.record_id),
+    "approved": lambda line: (line.approved_by.lower(), line.released_at, line.record_id),
+    "retain": lambda line: (line.retain_until, line.released_at, line.record_id),
+}
+RECORDS_PAGE = 50
 
 
 Chosen = Annotated[Selection, Depends(_chosen)]
@@ -578,28 +599,61 @@ def export_records(
     authorization: Annotated[str, Query(max_length=80)] = "",
     since: Day = "",
     until: Day = "",
+    regime: Annotated[str, Query(max_length=8)] = "",
+    destination: Annotated[str, Query(max_length=64)] = "",
+    sort: Annotated[str, Query(max_length=16)] = "",
+    dir: Annotated[str, Query(max_length=4)] = "",
+    page_number: Annotated[int, Query(alias="page", ge=1, le=100_000)] = 1,
 ) -> HTMLResponse:
     """Who released what to whom under which authorization, each record checked against
-    its ledger event (officers and auditors); CSV and PDF of the same selection."""
+    its ledger event (officers and auditors): sortable, counted per regime and
+    destination, in numbered pages; CSV and PDF of the same selection."""
     look = Lookup(request, page)
-    filters = {"authorization": authorization, "since": since, "until": until}
+    filters = {
+        "authorization": authorization,
+        "since": since,
+        "until": until,
+        "regime": regime,
+        "destination": destination,
+    }
     report: ExportReport | None = None
     rows: list[RecordRow] = []
     error, status = None, 200
+    state = tables.TableState("/export-records", filters, "released", "desc", "released")
     try:
-        chosen = _selection(authorization, since, until)
+        chosen_sort, direction = tables.sort_of(sort, dir, RECORD_SORTS, "released")
+        state = replace(state, sort=chosen_sort, direction=direction)
+        chosen = _selection(authorization, since, until, regime, destination)
         report = look.node.releases.export_report(
             look.principal,
             authorization=chosen.authorization,
             since=chosen.since,
             until=chosen.until,
+            regime=chosen.regime,
+            destination=chosen.destination,
         )
     except CaveatError as exc:
         error, status = forms.refusal(exc, {ErrorKind.INVALID, ErrorKind.NOT_FOUND}, field=False)
     else:
-        for line in reversed(report.lines):  # newest first
+        ordered = sorted(
+            report.lines, key=RECORD_SORTS[chosen_sort], reverse=direction == tables.DESCENDING
+        )
+        pages = max(1, -(-len(ordered) // RECORDS_PAGE))
+        number = min(page_number, pages)
+        for line in ordered[(number - 1) * RECORDS_PAGE : number * RECORDS_PAGE]:
             subject = look.subject(line.resource_id)
             rows.append(RecordRow(line, subject, _version(look, line, subject)))
+        names = destination_names(report.lines)
+        state = replace(
+            state,
+            page=number,
+            pages=pages,
+            total=len(ordered),
+            facets=(
+                _facet_group("regime", "Control regime", report.facets["regime"], {}),
+                _facet_group("destination", "Destination", report.facets["destination"], names),
+            ),
+        )
     # Refused (the error page) unless the viewer reads export authorizations and records.
     authorizations = look.node.authorizations.list_authorizations(look.principal)
     query = urlencode({k: v for k, v in filters.items() if v})
@@ -610,11 +664,21 @@ def export_records(
         status=status,
         report=report,
         rows=rows,
+        table=state,
         authorizations=authorizations,
         filters=filters,
         error=error,
         csv_href="/export-records.csv" + (f"?{query}" if query else ""),
         pdf_href="/export-records.pdf" + (f"?{query}" if query else ""),
+    )
+
+
+def _facet_group(
+    param: str, title: str, counts: dict[str, int], names: dict[str, str]
+) -> tables.FacetGroup:
+    values = sorted(counts.items(), key=lambda vc: (-vc[1], names.get(vc[0], vc[0])))
+    return tables.FacetGroup(
+        param, title, tuple(tables.Facet(v, names.get(v, v), n) for v, n in values)
     )
 
 
@@ -633,12 +697,15 @@ def export_records_csv(request: Request, page: Page, chosen: Chosen) -> Response
     last line."""
     assert page.principal is not None
     node = node_of(request)
-    report = node.releases.export_report(
-        page.principal, authorization=chosen.authorization, since=chosen.since, until=chosen.until
-    )
-    text = node.releases.export_records_csv(
-        page.principal, authorization=chosen.authorization, since=chosen.since, until=chosen.until
-    )
+    selection: dict[str, Any] = {
+        "authorization": chosen.authorization,
+        "since": chosen.since,
+        "until": chosen.until,
+        "regime": chosen.regime,
+        "destination": chosen.destination,
+    }
+    report = node.releases.export_report(page.principal, **selection)
+    text = node.releases.export_records_csv(page.principal, **selection)
     marked = mark_csv(text, report_marking(node, page.principal, report))
     return _download(request, marked, "text/csv; charset=utf-8", "csv")
 
@@ -656,5 +723,7 @@ def export_records_pdf(request: Request, page: Page, chosen: Chosen) -> Response
         authorization=chosen.authorization,
         since=chosen.since,
         until=chosen.until,
+        regime=chosen.regime,
+        destination=chosen.destination,
     )
     return _download(request, pdf, "application/pdf", "pdf")

@@ -1,0 +1,94 @@
+"""The listing tables in a real browser (Debian's Chromium) against a `caveat demo`
+server: the artifacts list, the ledger's events and the export records fit a 390 px
+phone and a 1366 px laptop without the page scrolling sideways, and their sort links,
+facets and page numbers work under the strict CSP with no console error."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Browser, Page, expect
+
+# The demo server, browser and screenshot folder of test_browser.py (module-scoped: this
+# module gets a demo node of its own).
+from tests.web.test_browser import Demo, browser, demo, shots, sign_in  # noqa: F401
+
+pytestmark = pytest.mark.slow
+TABLES = {"alice": ("/artifacts",), "victor": ("/ledger", "/export-records")}
+
+
+def _overflow(page: Page) -> int:
+    """How far the page reaches past the window's right edge (0: no sideways scroll)."""
+    return int(
+        page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
+    )
+
+
+@pytest.mark.parametrize("width", [390, 1366])
+@pytest.mark.parametrize("username", sorted(TABLES))
+def test_the_tables_fit_the_window(
+    browser: Browser,  # noqa: F811
+    demo: Demo,  # noqa: F811
+    shots: Path,  # noqa: F811
+    width: int,
+    username: str,
+) -> None:
+    page = browser.new_page(viewport={"width": width, "height": 800})
+    problems: list[str] = []
+    page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda e: problems.append(str(e)))
+    sign_in(page, demo, username)
+    for path in TABLES[username]:
+        page.goto(demo.url + path)
+        expect(page.locator(".table-total")).to_be_visible()
+        assert _overflow(page) <= 0, (path, width)
+        name = path.strip("/").replace("/", "-")
+        page.screenshot(path=shots / f"table-{name}-{width}.png", full_page=True)
+    assert problems == []
+    page.close()
+
+
+def test_sorting_faceting_and_paging_in_the_browser(
+    browser: Browser,  # noqa: F811
+    demo: Demo,  # noqa: F811
+) -> None:
+    page = browser.new_page(viewport={"width": 390, "height": 800})
+    problems: list[str] = []
+    page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
+    sign_in(page, demo, "alice")
+    page.goto(demo.url + "/artifacts")
+    total = page.locator(".table-total strong").inner_text()
+    assert int(total) > 0  # the demo has content for alice
+    # Sort by title: the header link, then its reverse.
+    page.get_by_role("link", name="Title").click()
+    page.wait_for_url("**/artifacts?sort=title&dir=asc")
+    titles = page.locator('td[data-label="Title"] a').all_inner_texts()
+    assert titles == sorted(titles, key=str.lower)
+    expect(page.locator('th[aria-sort="ascending"]')).to_have_count(1)
+    # A facet: the first kind; the total becomes its count.
+    kind = page.locator("#facet-kind + ul li a").first
+    count = kind.locator(".count").inner_text()
+    kind.click()
+    page.wait_for_url("**kind=**")
+    assert page.locator(".table-total strong").inner_text() == count
+    assert _overflow(page) <= 0
+    # The ledger: a day facet narrows the events and the page numbers work.
+    page.close()
+    page = browser.new_page(viewport={"width": 390, "height": 800})
+    page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
+    sign_in(page, demo, "victor")
+    page.goto(demo.url + "/ledger")
+    pages = page.locator("nav.pager.numbered")
+    if pages.count():
+        pages.get_by_role("link", name="Next").click()
+        page.wait_for_url("**page=2**")
+        expect(page.locator('nav.pager a[aria-current="page"]')).to_contain_text("2")
+    day = page.locator("#facet-day + ul li a").first
+    count = day.locator(".count").inner_text()
+    day.click()
+    page.wait_for_url("**day=**")
+    assert page.locator(".table-total strong").inner_text() == count
+    assert _overflow(page) <= 0
+    assert problems == []
+    page.close()

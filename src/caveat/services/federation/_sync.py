@@ -27,6 +27,7 @@ from caveat.domain.events import Actor
 from caveat.domain.federation import PeerStatus
 from caveat.domain.permissions import Act
 from caveat.services.federation._peers import FederationService, _find
+from caveat.services.federation._proofs import ReleaseProofs
 from caveat.services.federation._releasing import PeerReleases, locked_link
 from caveat.services.kernel.authorize import authorize
 from caveat.services.kernel.principal import Acting, ConsoleOperator
@@ -82,8 +83,10 @@ class PeerSync:
         witnesses: WitnessService,
         monitoring: MonitoringService,
         period: timedelta,
+        proofs: ReleaseProofs | None = None,
     ) -> None:
         self._uow = uow
+        self._proofs = proofs
         self._federation = federation
         self._releases = releases
         self._witnesses = witnesses
@@ -169,6 +172,8 @@ class PeerSync:
             else:
                 error = f"witness {outcome.status}: {outcome.detail}"
             self._releases.pull(ctx, peer_id)  # what it released to us, from our cursor
+            if self._proofs is not None:  # the proofs of what came before, now cosigned
+                self._proofs.prove(ctx, peer_id)
         except CaveatError as exc:
             error = f"{exc.code}: {exc.detail}"
         except Exception as exc:  # a hostile or broken peer must not stop the round

@@ -25,7 +25,7 @@ carried (each outbox page's JSON body, written to a file) as static files
 encryption, no database. The ratio is Caveat's rate over the peer's.
 
 Run: ``PYTHONPATH=$PWD python -m benchmarks.federation`` (``CAVEAT_BENCH_FED_ITEMS``,
-default 1000; ``CAVEAT_BENCH_FED_MIB``, default 32; at most 64, the package cap).
+default 500; ``CAVEAT_BENCH_FED_MIB``, default 32; at most 64, the package cap).
 """
 
 from __future__ import annotations
@@ -57,7 +57,7 @@ from caveat.services.federation import outbox_json
 from caveat.services.kernel.principal import ConsoleOperator, Principal
 from caveat.services.kernel.uow import CallContext
 
-ITEMS = int(os.environ.get("CAVEAT_BENCH_FED_ITEMS", "1000"))
+ITEMS = int(os.environ.get("CAVEAT_BENCH_FED_ITEMS", "500"))
 CONTENT_MIB = min(64, int(os.environ.get("CAVEAT_BENCH_FED_MIB", "32")))
 ITEM_BYTES = 1024
 PULL_BATCH = 8  # the outbox page the pull asks for (services/federation/_releasing.py)
@@ -134,7 +134,11 @@ def _node(federation: Federation, code: str) -> Node:
     os.environ.clear()
     os.environ.update(env)  # each node its own database, whatever the shell says
     return open_node(
-        Settings(data_dir=federation.node(code).data_dir, federation_ca_bundle=str(federation.ca))
+        Settings(
+            data_dir=federation.node(code).data_dir,
+            federation_ca_bundle=str(federation.ca),
+            federation_timeout_seconds=120,  # a shared, loaded machine
+        )
     )
 
 
@@ -172,6 +176,9 @@ def release_side(federation: Federation) -> dict[str, Any]:
         started = time.perf_counter()
         sent = usa.federation_releases.send(victor, ctx, "gbr-node", large)
         large_s = time.perf_counter() - started
+        # The server starts with its log integrated, as a node in steady state does.
+        usa.ledger.integrate()
+        usa.ledger.publish_now()
         return {
             "items": ITEMS,
             "item_bytes": ITEM_BYTES,

@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import json
 from collections.abc import Callable, Iterator
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -31,12 +32,12 @@ from caveat.domain.federation_proofs import (
     judge,
 )
 from caveat.domain.ledger import MemoryTree, leaf_hash
-from caveat.services.federation import ProofRound, ReleaseProofs
+from caveat.services.federation import PeerSync, ProofRound, ReleaseProofs
 from caveat.services.kernel.principal import ConsoleOperator
 from caveat.services.kernel.uow import CallContext
-from caveat.services.ledger import WitnessService
+from caveat.services.ledger import WitnessReply, WitnessService
 from tests.compliance.support import World
-from tests.federation.support import InProcessWitness, Pair, make_pair, releases
+from tests.federation.support import InProcessWitness, Pair, linked, make_pair, releases
 from tests.federation.test_releasing import _a_at_b, _upload
 from tests.support import FakeClock
 
@@ -283,3 +284,53 @@ def test_the_judgement_of_a_proof() -> None:
     assert verdict(proof(1, size=2), 2, "b" * 64) == ProofVerdict.NOT_YET  # not cosigned
     wrong_index = ReleaseProof(2, entries[1], 0, 3, proof(1).path)
     assert verdict(wrong_index, 2, "b" * 64) == ProofVerdict.INVALID
+
+
+class _WitnessA:
+    """B's add-checkpoint requests carried to A's app in this process."""
+
+    def __init__(self, http: TestClient) -> None:
+        self._http = http
+
+    def add_checkpoint(self, url: str, body: str) -> WitnessReply:
+        assert url == "https://a.example"
+        answer = self._http.post("/add-checkpoint", content=body.encode())
+        media = answer.headers.get("content-type", "").split(";")[0]
+        return WitnessReply(answer.status_code, media, answer.text)
+
+
+def test_one_sync_drains_the_backlog_and_a_later_one_brings_the_proofs(
+    gbr: Pair, world: World
+) -> None:
+    """Nine packages are two outbox pages: one sync takes both (it pulls while the
+    cursor moves); their proofs wait for A's checkpoint that B cosigns, and the next
+    sync brings and verifies them."""
+    sol = world.principal("sol")
+    for n in range(9):
+        artifact = _upload(world, f"item {n}", "SECRET//REL TO USA, GBR")
+        world.node.federation_releases.send(sol, ctx(), "node-b", artifact)
+    a_http = TestClient(create_app(gbr.a), base_url="https://a.example")
+    b = gbr.b
+    sync = PeerSync(
+        uow=b.uow,
+        federation=linked(b, HttpPeerTransport(http=a_http)),
+        releases=releases(b, HttpPeerTransport(http=a_http)),
+        witnesses=WitnessService(
+            uow=b.uow,
+            ledger=b.ledger,
+            monitoring=b.monitoring,
+            transport=_WitnessA(a_http),
+            clock=b.uow.clock,
+        ),
+        monitoring=b.monitoring,
+        period=timedelta(minutes=1),
+        proofs=_proofs_at_b(gbr),
+    )
+    assert sync.sync_now(CONSOLE, ctx(), "node-a").up
+    items = b.federation_releases.received(CONSOLE)
+    assert len(items) == 9
+    assert {b.federation_proofs.status(i.id) for i in items} == {"waiting"}
+    _b_cosigns_a(gbr)
+    assert sync.sync_now(CONSOLE, ctx(), "node-a").up
+    assert {b.federation_proofs.status(i.id) for i in items} == {"verified"}
+    assert len(_events(b, "peer.release_proved")) == 9

@@ -103,8 +103,9 @@ class ReleaseProofs:
                 # by "version"; the match is confirmed on the parsed body below.
                 rows = session.execute(
                     select(EventRow.body, EventRow.leaf_index).where(
-                        EventRow.type == RELEASE_EVENT,
+                        EventRow.target_type == "peer",  # ix_events_target
                         EventRow.target_id == caller.peer_id,
+                        EventRow.type == RELEASE_EVENT,
                         EventRow.body.contains(f'"seq":{seq},'),
                     )
                 ).all()

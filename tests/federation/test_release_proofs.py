@@ -132,10 +132,12 @@ def _alerts(node: Node) -> list[str]:
 
 
 def test_the_proof_waits_for_the_cosigned_checkpoint_then_verifies(gbr: Pair, world: World) -> None:
+    _b_cosigns_a(gbr)  # B witnesses A's log from before the release
     item = _released_and_pulled(gbr, world)
     proofs = _proofs_at_b(gbr)
     # The package was kept on its own checks; A's log does not hold its release at a
-    # checkpoint B cosigned yet, so the proof waits (nothing recorded, nothing alerted).
+    # checkpoint B cosigned yet: A answers pending, and the proof waits (nothing
+    # recorded, nothing alerted).
     assert proofs.prove(ctx(), _a_at_b(gbr)) == ProofRound(
         asked=1, verified=0, refused=0, waiting=1
     )
@@ -173,6 +175,13 @@ def _changed_entry(p: dict[str, Any]) -> dict[str, Any]:
 
 def _denied(p: dict[str, Any]) -> dict[str, Any]:
     return {"seq": p["seq"], "status": "unknown"}
+
+
+def test_nothing_is_asked_before_this_node_cosigned_the_originators_log(
+    gbr: Pair, world: World
+) -> None:
+    _released_and_pulled(gbr, world)
+    assert _proofs_at_b(gbr).prove(ctx(), _a_at_b(gbr)) == ProofRound(0, 0, 0, waiting=1)
 
 
 def _malformed(p: dict[str, Any]) -> dict[str, Any]:

@@ -98,20 +98,19 @@ class ReleaseProofs:
             witness = session.get(LedgerWitnessRow, _name_of(peer.witness_key))
             cosigned = 0 if witness is None else int(witness.last_size or 0)
             found: dict[int, tuple[str, int | None]] = {}
-            for seq in seqs:
-                # The canonical body orders the release's data keys: "seq" is followed
-                # by "version"; the match is confirmed on the parsed body below.
-                rows = session.execute(
-                    select(EventRow.body, EventRow.leaf_index).where(
-                        EventRow.target_type == "peer",  # ix_events_target
-                        EventRow.target_id == caller.peer_id,
-                        EventRow.type == RELEASE_EVENT,
-                        EventRow.body.contains(f'"seq":{seq},'),
-                    )
-                ).all()
-                for body_text, index in rows:
-                    if json.loads(body_text).get("data", {}).get("seq") == seq:
-                        found[seq] = (body_text, index)
+            wanted = set(seqs)
+            # One pass over the release events about the caller (ix_events_target).
+            rows = session.execute(
+                select(EventRow.body, EventRow.leaf_index).where(
+                    EventRow.target_type == "peer",
+                    EventRow.target_id == caller.peer_id,
+                    EventRow.type == RELEASE_EVENT,
+                )
+            )
+            for body_text, index in rows:
+                seq = json.loads(body_text).get("data", {}).get("seq")
+                if seq in wanted:
+                    found[seq] = (body_text, index)
         answers: list[dict[str, Any]] = []
         for seq in seqs:
             if seq not in found:
@@ -156,8 +155,10 @@ class ReleaseProofs:
                 .order_by(PeerReceivedRow.seq)
                 .limit(MAX_ASKED)
             ).all()
-        if not waiting:
-            return ProofRound(0, 0, 0, 0)
+            logged = session.get(WitnessedLogRow, origin)
+            cosigned = 0 if logged is None else int(logged.size)
+        if not waiting or cosigned == 0:  # nothing waits, or nothing can be proved yet
+            return ProofRound(0, 0, 0, len(waiting))
         by_seq = {int(seq): item_id for item_id, seq in waiting}
         body = json.dumps({"seqs": sorted(by_seq)}).encode()
         signing, _ = self._keys.federation_keys()

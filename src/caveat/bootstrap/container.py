@@ -58,6 +58,7 @@ from caveat.services.federation import (
     PeerReleases,
     PeerRequests,
     PeerSync,
+    ReleaseProofs,
 )
 from caveat.services.identity import (
     AuthService,
@@ -148,6 +149,7 @@ class Node:
     federation: FederationService
     federation_sync: PeerSync
     federation_releases: PeerReleases
+    federation_proofs: ReleaseProofs
     federation_worker: PeriodicWorker
     programmes: ProgrammeService
     programme_records: ProgrammeRecords
@@ -315,6 +317,9 @@ def _build(
     agreements = AgreementService(uow=uow, registry=registry, policy=policy)
     # An agreement taken out of force recalls, in that transaction, what it covered.
     agreements.when_ended(releases.recalls.recall_uncovered)
+    proofs = ReleaseProofs(
+        uow=uow, keys=keys, ledger=ledger, transport=peers_transport, monitoring=monitoring
+    )
     sync = PeerSync(
         uow=uow,
         federation=federation,
@@ -322,6 +327,7 @@ def _build(
         witnesses=witnesses,
         monitoring=monitoring,
         period=timedelta(seconds=settings.federation_sync_seconds or 60),
+        proofs=proofs,
     )
     channels = ChannelService(
         uow=uow,
@@ -386,6 +392,7 @@ def _build(
         federation=federation,
         federation_sync=sync,
         federation_releases=releases,
+        federation_proofs=proofs,
         federation_worker=PeriodicWorker(
             name="federation-sync",
             period=settings.federation_sync_seconds,

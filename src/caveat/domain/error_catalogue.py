@@ -1775,6 +1775,11 @@ class ErrorCode(StrEnum):
         "A recall from a peer is not signed by its key, is malformed, or names another "
         "originating or receiving node; it was refused and alerted.",
     )
+    INVALID_RELEASE_PROOF_REQUEST = (
+        "invalid_release_proof_request",
+        ErrorKind.INVALID,
+        "A peer's request for release proofs is not {seqs: [int]} with 1 to 100 entries.",
+    )
     INVALID_RECALL_CONFIRMATION = (
         "invalid_recall_confirmation",
         ErrorKind.INVALID,

@@ -208,6 +208,20 @@ _TYPES = [
         "peer.recall_confirmed", 1, "peer", "a peer confirmed it acted on a recall sent to it"
     ),
     EventType(
+        "peer.release_proved",
+        1,
+        "received",
+        "a received item's release event was proved in its originator's log, at a "
+        "checkpoint this node cosigned",
+    ),
+    EventType(
+        "peer.release_proof_refused",
+        1,
+        "received",
+        "a received item's release proof did not verify, named another entry, or the "
+        "originator denied the release: the item is flagged and alerted",
+    ),
+    EventType(
         "peer.re_release_requested",
         1,
         "peer",

@@ -158,3 +158,31 @@ def re_release_request(
     The same request again answers the same."""
     request_id, status = node.federation_releases.re_releases.receive(peer, ctx, body)
     return ReReleaseTakenOut(request_id=request_id, status=status)
+
+
+class ReleaseProofOut(BaseModel):
+    """One asked seq: ``proved`` (the release event's canonical body, its leaf index and
+    inclusion path in the tree of ``size`` leaves, the caller's latest cosigned size),
+    ``pending`` (not integrated or not cosigned yet) or ``unknown`` (nothing released to
+    the caller at that seq)."""
+
+    seq: int
+    status: str
+    entry: str | None = None
+    index: int | None = None
+    size: int | None = None
+    proof: list[str] | None = None
+
+
+class ReleaseProofsOut(BaseModel):
+    proofs: list[ReleaseProofOut]
+
+
+@router.post("/release-proofs", response_model_exclude_none=True)
+def release_proofs(
+    peer: SignedPeer, node: NodeDep, body: Annotated[bytes, Depends(_body)]
+) -> ReleaseProofsOut:
+    """The calling peer asks for the inclusion proofs of the release events of what this
+    node released to it (the signed body: ``{seqs: [int]}``, at most 100)."""
+    answers = node.federation_proofs.answer(peer, body)
+    return ReleaseProofsOut.model_validate({"proofs": answers})

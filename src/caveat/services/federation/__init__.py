@@ -8,6 +8,7 @@ from __future__ import annotations
 from caveat.services.federation._outbound import PROTOCOL_ROOT, PeerHello
 from caveat.services.federation._peers import FederationService, NodeOrganisation, Peer
 from caveat.services.federation._preview import PreviewItem, ReleasePreview
+from caveat.services.federation._proofs import ProofRound, ReleaseProofs
 from caveat.services.federation._re_releases import PeerReReleases, ReRelease
 from caveat.services.federation._recalls import PeerRecalls, Recall
 from caveat.services.federation._releasing import (
@@ -38,10 +39,12 @@ __all__ = [
     "PeerRequests",
     "PeerSync",
     "PreviewItem",
+    "ProofRound",
     "ReRelease",
     "Recall",
     "ReceivedItem",
     "ReleasePreview",
+    "ReleaseProofs",
     "SentRelease",
     "SignedRequest",
     "header_lines",

@@ -27,6 +27,7 @@ from caveat.domain.events import Actor
 from caveat.domain.federation import PeerStatus
 from caveat.domain.permissions import Act
 from caveat.services.federation._peers import FederationService, _find
+from caveat.services.federation._proofs import ReleaseProofs
 from caveat.services.federation._releasing import PeerReleases, locked_link
 from caveat.services.kernel.authorize import authorize
 from caveat.services.kernel.principal import Acting, ConsoleOperator
@@ -39,6 +40,8 @@ BACKOFF_FIRST = timedelta(seconds=30)
 BACKOFF_MAX = timedelta(hours=1)
 ALERT_AFTER = 3  # consecutive failures before the link is reported down
 LEASE = timedelta(minutes=10)  # longer than any sync; a crashed sync's lease lapses
+PULL_PAGES = 64  # outbox pages one sync takes at most (8 packages, 16 MiB each), well
+# inside the lease; the next round continues from the cursor
 SYNC = Actor.system("federation-sync")
 _NODE = ConsoleOperator()  # the node acting for itself
 
@@ -82,8 +85,10 @@ class PeerSync:
         witnesses: WitnessService,
         monitoring: MonitoringService,
         period: timedelta,
+        proofs: ReleaseProofs | None = None,
     ) -> None:
         self._uow = uow
+        self._proofs = proofs
         self._federation = federation
         self._releases = releases
         self._witnesses = witnesses
@@ -168,13 +173,29 @@ class PeerSync:
                 cosigned = outcome.size
             else:
                 error = f"witness {outcome.status}: {outcome.detail}"
-            self._releases.pull(ctx, peer_id)  # what it released to us, from our cursor
+            self._pull(ctx, peer_id)  # what it released to us, from our cursor
+            if self._proofs is not None:  # the proofs of what came before, now cosigned
+                self._proofs.prove(ctx, peer_id)
         except CaveatError as exc:
             error = f"{exc.code}: {exc.detail}"
         except Exception as exc:  # a hostile or broken peer must not stop the round
             log.exception("sync with a peer failed unexpectedly", peer_id=peer_id)
             error = f"internal_error: {type(exc).__name__}"
         return self._record(ctx, peer_id, token, error[:500], peer_size, cosigned)
+
+    def _pull(self, ctx: CallContext, peer_id: str) -> None:
+        """Pull page after page while the cursor moves (a backlog drains in one sync,
+        not one page a period), at most ``PULL_PAGES``."""
+        for _ in range(PULL_PAGES):
+            before = self._cursor(peer_id)
+            self._releases.pull(ctx, peer_id)
+            if self._cursor(peer_id) == before:
+                return
+
+    def _cursor(self, peer_id: str) -> int:
+        with self._uow.read() as session:
+            link = session.get(PeerLinkRow, peer_id)
+            return 0 if link is None else int(link.pulled_seq or 0)
 
     def _witness_name(self, peer_id: str) -> str:
         with self._uow.read() as session:

@@ -195,3 +195,21 @@ class PeerReReleaseRow(Base):
     released_to: Mapped[str] = mapped_column(String(120), server_default="")  # the peer
     release_seq: Mapped[int | None] = mapped_column(BigInteger)
     answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime())  # sent: decision in
+
+
+class PeerReleaseProofRow(Base):
+    """What this node made of the originator's proof that a received item's release is in
+    the originator's log (ADR 0019 addendum): ``verified`` (the leaf ``leaf_index`` of
+    the tree of ``tree_size`` leaves this node cosigned is the release event
+    ``entry_id``) or ``refused`` (with the reason; alerted). A received item without a
+    row is still waiting for its proof."""
+
+    __tablename__ = "federation_release_proofs"
+    received_id: Mapped[str] = mapped_column(ForeignKey("federation_received.id"), primary_key=True)
+    peer_id: Mapped[str] = mapped_column(ForeignKey("federation_peers.id"), index=True)
+    status: Mapped[str] = mapped_column(String(10))
+    leaf_index: Mapped[int | None] = mapped_column(BigInteger)
+    tree_size: Mapped[int | None] = mapped_column(BigInteger)
+    entry_id: Mapped[str] = mapped_column(String(36), server_default="")
+    reason: Mapped[str] = mapped_column(String(300), server_default="")
+    checked_at: Mapped[datetime] = mapped_column(UTCDateTime())

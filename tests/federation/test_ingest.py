@@ -301,3 +301,64 @@ def test_the_receiving_project_needs_the_peers_organisation(
         with pytest.raises(Conflict) as refused:
             pair.b.federation.set_receiving_project(CONSOLE, ctx(), "node-a", "Partner trials")
         assert refused.value.code == "receiving_project_invalid"
+
+
+def test_the_session_database_ingests_too(
+    node: Node, clock: FakeClock, tmp_path: Path, world: World
+) -> None:
+    """The other way round, so the receiving side runs on the session's database
+    (PostgreSQL in its run): B releases one of its own items to A, whose peering names
+    the world's project; A's reader opens it, and a relabel wider is refused."""
+    for pair in make_pair(node, clock, tmp_path, b_nation="GBR", a_nation="GBR"):
+        b, people = pair.b, Scenario(pair.b, clock)
+        lab = people.org("Node B Operations", "GBR")
+        olive = people.org("Olive Lab", "GBR")  # B's record of the organisation running A
+        project = b.projects.create_project(CONSOLE, ctx(), name="Trials at B").id
+        people.person("author", nations=("GBR",), org=lab)
+        people.person("officer", nations=("GBR",), roles=(Role.SECURITY_OFFICER,), org=lab)
+        for who in ("author", "officer"):
+            b.projects.add_member(CONSOLE, ctx(), project, who)
+        mou = b.agreements.create(CONSOLE, ctx(), world.draft(projects=(project,)))
+        b.agreements.move(CONSOLE, ctx(), mou.id, "activate", reason="signed")
+        b.federation.set_agreements(CONSOLE, ctx(), "node-a", ["Sensor MoU"])
+        b.federation.set_recipient(
+            CONSOLE, ctx(), "node-a", organisation=olive, accredited="SECRET"
+        )
+        author = Principal(person=b.people.get_person("author"), mfa_at=clock())
+        version = b.artifacts.put(
+            author,
+            ctx(),
+            [DATA],
+            sha256=hashlib.sha256(DATA).hexdigest(),
+            new=NewArtifact(project=project, kind="dataset", title="b trials", label=LABEL),
+            media_type="text/csv",
+        )
+        with b.uow.read() as session:
+            row = session.get(ArtifactVersionRow, version.id)
+            assert row is not None
+            origin = row.artifact_id
+        officer = Principal(person=b.people.get_person("officer"), mfa_at=clock())
+        b.federation_releases.send(officer, ctx(), "node-a", origin)
+
+        node.federation.set_recipient(
+            CONSOLE, ctx(), "node-b", organisation=world.dstl, accredited="SECRET"
+        )
+        node.federation.set_receiving_project(CONSOLE, ctx(), "node-b", world.project)
+        link = releases(node, HttpPeerTransport(http=pair.b_http))
+        peer = node.federation.peer(CONSOLE, "node-b")
+        assert link.pull(ctx(), peer.id) == 1
+        with node.uow.read() as session:
+            [ingested] = session.scalars(select(PeerIngestedRow)).all()
+            artifact = ingested.artifact_id
+        assert ingested.origin_resource_id == origin
+        bob = world.principal("bob")
+        assert b"".join(node.artifacts.open_content(bob, ctx(), artifact).chunks) == DATA
+        with pytest.raises(PermissionDenied) as refused:
+            node.artifacts.relabel(
+                bob,
+                ctx(),
+                artifact,
+                label="SECRET//REL TO USA, GBR, FRA",
+                reason="widen it",
+            )
+        assert refused.value.code == "received_label_fixed"

@@ -20,7 +20,8 @@ from sqlalchemy import select
 
 from caveat.adapters.db.models import EventRow
 from caveat.adapters.db.models.artifacts import ArtifactVersionRow
-from caveat.adapters.db.models.federation import PeerIngestedRow
+from caveat.adapters.db.models.core import OrganisationRow
+from caveat.adapters.db.models.federation import PeerIngestedRow, PeerRow
 from caveat.adapters.db.models.ledger import AlertRow
 from caveat.adapters.federation_transport import HttpPeerTransport
 from caveat.api.app import create_app
@@ -208,6 +209,9 @@ def test_no_local_flow_widens_a_received_artifact(at_b: AtB) -> None:
         lambda: at_b.b.grants.grant(
             aso, ctx(), resource=artifact, person="outsider", kind=GrantKind.ORIGINATOR
         ),
+        lambda: at_b.b.grants.grant(  # need-to-know beyond the project the officers chose
+            CONSOLE, ctx(), resource=artifact, person="outsider", kind=GrantKind.ACCESS
+        ),
         lambda: at_b.b.artifacts.put(
             aso,
             ctx(),
@@ -262,6 +266,13 @@ def test_who_may_name_the_receiving_project(at_b: AtB) -> None:
     assert event["project_id"] == at_b.project
     cleared = b.federation.set_receiving_project(at_b.principal("bso"), ctx(), "node-a", None)
     assert cleared.receiving_project is None
+    # Not the officer who recorded the peer: the four-eyes rule of its recipient.
+    with b.uow(ctx()) as uow:
+        row = uow.session.get(PeerRow, named.id)
+        assert row is not None
+        row.proposed_by = at_b.principal("bso").person_id
+    with pytest.raises(PermissionDenied):
+        b.federation.set_receiving_project(at_b.principal("bso"), ctx(), "node-a", "Partner trials")
 
 
 def test_without_a_receiving_project_items_stay_sealed(at_b: AtB) -> None:
@@ -278,8 +289,6 @@ def test_an_item_that_cannot_become_an_artifact_stays_sealed_and_is_alerted(
     # B's record of A's organisation is of another nation than the label's originator.
     at_b.b.federation.set_receiving_project(CONSOLE, ctx(), "node-a", "Partner trials")
     with at_b.b.uow(ctx()) as uow:
-        from caveat.adapters.db.models.core import OrganisationRow
-
         org = uow.session.get(OrganisationRow, at_b.afrl)
         assert org is not None
         org.nation = "CAN"

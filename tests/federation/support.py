@@ -61,7 +61,12 @@ def _peer(at: Node, other: Node, name: str, nation: str, endpoint: str) -> None:
 
 
 def make_pair(
-    node: Node, clock: FakeClock, tmp_path: Path, *, b_nation: str = "USA"
+    node: Node,
+    clock: FakeClock,
+    tmp_path: Path,
+    *,
+    b_nation: str = "USA",
+    a_nation: str = "GBR",  # as B records A (its descriptor names a nation)
 ) -> Iterator[Pair]:
     b, _ = init_node(
         Settings(
@@ -80,7 +85,7 @@ def make_pair(
         clock=clock,
     )
     _peer(node, b, "node-b", b_nation, "https://b.example")
-    _peer(b, node, "node-a", "GBR", "https://a.example")
+    _peer(b, node, "node-a", a_nation, "https://a.example")
     b_http = TestClient(create_app(b), base_url="https://b.example")
     link = linked(node, HttpPeerTransport(http=b_http))
     yield Pair(node, b, b_http, link, node.keys.federation_keys()[0])

@@ -10,6 +10,7 @@ from caveat.api.app import create_app
 from caveat.bootstrap.container import Node
 from caveat.domain.identity import Role
 from caveat.services.kernel.principal import ConsoleOperator
+from caveat.services.kernel.uow import CallContext
 from tests.federation.test_peers import descriptor, fingerprint
 from tests.support import FakeClock, Scenario
 
@@ -62,6 +63,18 @@ def test_record_accept_list_and_refusals(http: TestClient, node: Node, clock: Fa
         headers=sid,
     )
     assert (done.status_code, done.json()["status"]) == (200, "active")
+    # Where received items go: the same officer, once the peer's organisation is set.
+    node.projects.create_project(ConsoleOperator(), CallContext.cli(), name="Partner trials")
+    receiving = f"/api/v1/federation/peers/{peer['id']}/receiving-project"
+    early = http.put(receiving, json={"project": "Partner trials"}, headers=sid)
+    assert (early.status_code, early.json()["code"]) == (409, "receiving_project_invalid")
+    dstl = world.org("Dstl", "GBR")
+    recipient = {"organisation": dstl, "accredited": "SECRET"}
+    set_ = http.put(f"/api/v1/federation/peers/{peer['id']}/recipient", json=recipient, headers=sid)
+    assert set_.status_code == 200, set_.text
+    assert http.put(receiving, json={"project": "Partner trials"}, headers=oscar).status_code == 403
+    named = http.put(receiving, json={"project": "Partner trials"}, headers=sid)
+    assert (named.status_code, named.json()["receiving_project"]) == (200, "Partner trials")
     listed = http.get("/api/v1/federation/peers", headers=sid).json()
     assert [p["node_id"] for p in listed] == [text["node_id"]]
     assert http.get("/api/v1/federation/peers", headers=rita).status_code == 403

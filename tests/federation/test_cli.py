@@ -90,6 +90,11 @@ def test_two_nodes_peer_by_descriptor_and_fingerprint(
     # ... and the one read out by the partner's operator is accepted.
     code, accepted = at(us, "accept", "GBR node", "--fingerprint", handed[uk][1])
     assert (code, accepted["status"]) == (0, "active")
+    # Received items go into a project of this node (none named: they stay sealed).
+    code, unknown = at(us, "receiving-project", "GBR node", "No such project")
+    assert (code, unknown["error"]["code"]) == (4, "unknown_project")
+    code, sealed = at(us, "receiving-project", "GBR node")
+    assert (code, sealed["receiving_project"]) == (0, None)
     code, listed = at(us, "peers")
     assert [(p["name"], p["status"]) for p in listed] == [("GBR node", "active")]
     code, revoked = at(us, "revoke", "GBR node", "--reason", "end of the trial")

@@ -9,6 +9,7 @@ down gets what waited for it when it comes back, once."""
 from __future__ import annotations
 
 import hashlib
+import io
 import os
 import signal
 import socket
@@ -267,11 +268,19 @@ def test_the_federated_demo_releases_refuses_and_resumes(demo: Running) -> None:
     assert arrived["content_sha256"] == _sha256(RELEASABLE_TO_GBR)
     assert arrived["banner"] == "SECRET//REL TO USA, GBR"
     assert arrived["viewer_banner"] == "//GBR SECRET//REL TO USA, GBR"
+    # It became an artifact of GBR's trials project (the peering names it): a GBR
+    # researcher opens it under GBR's policy, its label as received.
+    bob = demo.client("gbr", "bob")
+    held = io.BytesIO()
+    bob.artifacts.download(arrived["artifact_id"], held)
+    assert hashlib.sha256(held.getvalue()).hexdigest() == _sha256(RELEASABLE_TO_GBR)
+    assert bob.artifacts.get(arrived["artifact_id"]).banner == "SECRET//REL TO USA, GBR"
 
     # GBR goes down; what is released to it meanwhile waits, and FRA is not held up.
     # (A server over TLS waits out asyncio's 30 s TLS shutdown for each idle keep-alive
     # connection a client holds open: close the reader's before stopping it.)
     hugh.close()
+    bob.close()
     demo.stop("gbr")
     _call(victor, "POST", "/peers/gbr-node/releases", artifact_id=ids[TO_BOTH])
     _call(victor, "POST", "/peers/fra-node/releases", artifact_id=ids[TO_BOTH])

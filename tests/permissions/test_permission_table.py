@@ -86,6 +86,8 @@ UNCHECKED_WRITERS = {
     "ReleaseService.request": "any reader may ask; the policy decides what they see",
     "BundleExporter.export": "reads the ledger as an auditor; records the export",
     "ChannelLedger.flush": "the system records channel activity authorized when it happened",
+    "PeerIngest.ingest_in": "inside the pull that keeps a verified package (the node's sync)",
+    "ReceivedArtifacts.commit_in": "inside PeerIngest.ingest_in: a verified partner release",
 }
 
 

@@ -89,7 +89,19 @@ def test_peering_recipient_and_preview_in_the_browser(
     set_ = browser.post(f"/federation/{peer}/recipient", chosen)
     assert set_.status_code == 303, set_.text
     assert "up to SECRET" in browser.client.get(set_.headers["location"]).text
+    # The same officer names the project received items go into (an unknown one is
+    # refused in the page); an officer of another organisation may not.
+    assert f"/federation/{peer}/receiving-project" in browser.client.get("/federation").text
+    unknown = browser.post(f"/federation/{peer}/receiving-project", {"project": "Nowhere"})
+    assert unknown.status_code == 404
+    named = browser.post(f"/federation/{peer}/receiving-project", {"project": "Radar"})
+    assert named.status_code == 303, named.text
+    assert "goes into Radar" in browser.client.get(named.headers["location"]).text
+    assert node.federation.peer(CONSOLE, peer).receiving_project == "Radar"
     browser.sign_in(world.accounts["sol"])
+    assert f"/federation/{peer}/receiving-project" not in browser.client.get("/federation").text
+    not_hers = browser.post(f"/federation/{peer}/receiving-project", {"project": ""})
+    assert not_hers.status_code == 403
     preview = browser.client.get(f"/federation/{peer}/preview")
     assert preview.status_code == 200
     html: Any = preview.text

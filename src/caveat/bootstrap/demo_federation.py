@@ -37,6 +37,7 @@ from caveat.services.demo_federation import (
     AGREEMENT,
     DEMO_PASSWORD,
     NATIONS,
+    PROJECT,
     DemoNation,
     seed_files,
     seed_nation,
@@ -258,12 +259,14 @@ def _peer(at: Node, other: Node, where: DemoNode) -> None:
 
 def _open(at: Node, other: DemoNation) -> None:
     """Who receives what ``at`` releases to ``other``'s node, how high, and under which
-    agreement."""
+    agreement; and the project what ``other`` releases to ``at`` becomes artifacts of
+    (the trials project, whose researchers then read it under ``at``'s policy)."""
     ctx = CallContext.cli()
     at.federation.set_recipient(
         _SEED, ctx, other.node_name, organisation=other.organisation, accredited="SECRET"
     )
     at.federation.set_agreements(_SEED, ctx, other.node_name, [AGREEMENT])
+    at.federation.set_receiving_project(_SEED, ctx, other.node_name, PROJECT)
 
 
 # --- the demo CA and the nodes' certificates ---------------------------------------------

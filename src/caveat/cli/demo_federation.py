@@ -73,7 +73,9 @@ def _print_logins(federation: Federation) -> None:
     out.print(
         "Try it:      sign in to the USA node as victor, open Partners and release "
         "'Joint trial plan, range week 14' to gbr-node; within seconds it is listed on the "
-        "GBR node's Partners page for hugh (docs/operator-guide.md, 'The federated demo')"
+        "GBR node's Partners page for hugh, and bob (a GBR researcher) opens it among the "
+        "artifacts of 'Tri-national Sensor Trials' (docs/operator-guide.md, 'The federated "
+        "demo')"
     )
 
 

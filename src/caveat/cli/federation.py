@@ -304,6 +304,25 @@ def agreements(
         show(made, json_, lambda: _said(made, "under " + (", ".join(made.agreements) or "none")))
 
 
+@federation.command("receiving-project")
+def receiving_project(
+    ctx: typer.Context,
+    peer: str,
+    project: Annotated[
+        str | None, typer.Argument(help="a local project; none: received items stay sealed")
+    ] = None,
+    json_: JsonOpt = False,
+) -> None:
+    """Say which local project what a peer releases here becomes artifacts of."""
+    from caveat.services.kernel.uow import CallContext
+
+    with errors(json_):
+        node = state(ctx).open()
+        made = node.federation.set_receiving_project(CONSOLE, CallContext.cli(), peer, project)
+        where = made.receiving_project or "nowhere: received items stay sealed"
+        show(made, json_, lambda: _said(made, f"received items go into {where}"))
+
+
 @federation.command("recipient")
 def recipient(
     ctx: typer.Context,

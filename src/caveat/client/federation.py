@@ -16,6 +16,12 @@ class Federation:
     def __init__(self, client: CaveatClient) -> None:
         self._client = client
 
+    def set_receiving_project(self, peer: str, project: str | None) -> dict[str, Any]:
+        """PUT /federation/peers/{peer}/receiving-project: the local project the peer's
+        releases become artifacts of (None: they stay sealed, listed to officers)."""
+        path = f"/api/v1/federation/peers/{quote(peer, safe='')}/receiving-project"
+        return dict(self._client._call("PUT", path, json={"project": project}))
+
     def release(self, peer: str, artifact_id: str) -> dict[str, Any]:
         """POST /federation/peers/{peer}/releases: package an artifact for the peer."""
         path = f"/api/v1/federation/peers/{quote(peer, safe='')}/releases"

@@ -1792,6 +1792,19 @@ class ErrorCode(StrEnum):
         "A received item is released onwards, or widened, only by the node it "
         "originated from: ask its originating node.",
     )
+    RECEIVED_LABEL_FIXED = (
+        "received_label_fixed",
+        ErrorKind.DENIED,
+        "An artifact a partner node released here keeps its label as received: it is "
+        "not relabelled, released, granted, exported or given new versions here; its "
+        "originating node decides any release onwards.",
+    )
+    RECEIVING_PROJECT_INVALID = (
+        "receiving_project_invalid",
+        ErrorKind.CONFLICT,
+        "A peering's receiving project must be an active project of this node, and the "
+        "peer's organisation must be recorded first (it originates what is received).",
+    )
     INVALID_RE_RELEASE_REQUEST = (
         "invalid_re_release_request",
         ErrorKind.INVALID,

@@ -183,6 +183,24 @@ _TYPES = [
     EventType("peer.released", 1, "peer", "an officer put an item in a peer's outbox, packaged"),
     EventType("peer.received", 1, "received", "a peer's package was verified and kept"),
     EventType(
+        "peer.ingested",
+        1,
+        "received",
+        "a received item became an artifact of the peering's receiving project",
+    ),
+    EventType(
+        "peer.ingest_failed",
+        1,
+        "received",
+        "a received item could not become a local artifact and stays sealed",
+    ),
+    EventType(
+        "peer.receiving_project_set",
+        1,
+        "peer",
+        "the local project a peer's releases become artifacts of changed",
+    ),
+    EventType(
         "peer.package_refused", 1, "peer", "a package from a peer failed a check and was refused"
     ),
     EventType(

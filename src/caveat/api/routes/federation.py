@@ -75,6 +75,12 @@ class AgreementsIn(Strict):
     agreements: list[str] = Field(max_length=50)
 
 
+class ReceivingProjectIn(Strict):
+    project: str | None = Field(
+        max_length=200, description="a local project (id or name); null: items stay sealed"
+    )
+
+
 @router.get("/descriptor", response_model=DescriptorOut)
 def descriptor(
     principal: CurrentPrincipal,
@@ -161,6 +167,15 @@ def set_agreements(
 ) -> Peer:
     """The agreements (in force, with the peer's nation a party) exchange happens under."""
     return node.federation.set_agreements(principal, ctx, peer, body.agreements)
+
+
+@router.put("/peers/{peer}/receiving-project", response_model=Peer)
+def set_receiving_project(
+    peer: str, body: ReceivingProjectIn, principal: CurrentPrincipal, node: NodeDep, ctx: CtxDep
+) -> Peer:
+    """The local project what the peer releases here becomes artifacts of (a security
+    officer of the operating organisation who did not record the peer)."""
+    return node.federation.set_receiving_project(principal, ctx, peer, body.project)
 
 
 @router.put("/peers/{peer}/recipient", response_model=Peer)

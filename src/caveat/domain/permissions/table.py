@@ -121,6 +121,7 @@ class Act(StrEnum):
     PEER_REVOKE = "peer.revoke"  # end a peering, or drop a peer's proposed keys
     PEER_SET_RECIPIENT = "peer.set_recipient"  # who receives releases to it, how high
     PEER_SET_AGREEMENTS = "peer.set_agreements"  # the agreements exchange happens under
+    PEER_SET_RECEIVING_PROJECT = "peer.set_receiving_project"  # where received items go
     NODE_ORGANISATION_SET = "node.organisation_set"  # record who operates this node (once)
     PEER_READ = "peer.read"
     PEER_RELEASE = "peer.release"  # send an item to a partner node
@@ -328,6 +329,9 @@ PERMISSIONS: dict[Act, Permission] = {
     # Naming an agreement widens what may leave the node, as the recipient does: the same
     # officers' decision, never the operator who recorded the peer alone.
     Act.PEER_SET_AGREEMENTS: _p(A, any_of(CONSOLE, all_of(NODE_OFFICER, NOT_REQUESTER))),
+    # The receiving project decides which local readers a partner's releases reach (its
+    # members, by the local policy): the same officers' decision as the recipient.
+    Act.PEER_SET_RECEIVING_PROJECT: _p(A, any_of(CONSOLE, all_of(NODE_OFFICER, NOT_REQUESTER))),
     Act.PEER_REVOKE: _p(A, any_of(CONSOLE, NODE_OFFICER)),
     # Holding the data directory is holding the node: the console says who operates it.
     Act.NODE_ORGANISATION_SET: _p(A, CONSOLE),

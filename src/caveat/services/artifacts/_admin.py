@@ -24,6 +24,7 @@ from caveat.adapters.db.models.artifacts import (
     UploadPartRow,
     UploadSessionRow,
 )
+from caveat.adapters.db.models.federation import PeerIngestedRow
 from caveat.adapters.kek import (
     KekKey,
     KekProvider,
@@ -144,7 +145,12 @@ class ArtifactAdmin:
             raise InvalidInput("a batch is 1 to 10,000 artifacts", field="limit")
         order = (ArtifactRow.created_at, ArtifactRow.id)
         with self._uow.read() as session:
-            query = select(ArtifactRow.id).order_by(*order)
+            # A received artifact its originator recalled is hidden (its catalogue label
+            # withdrawn on purpose, ADR 0019): not an integrity failure.
+            recalled = select(PeerIngestedRow.artifact_id).where(
+                PeerIngestedRow.recalled_at.is_not(None)
+            )
+            query = select(ArtifactRow.id).where(ArtifactRow.id.not_in(recalled)).order_by(*order)
             total = session.scalar(select(func.count()).select_from(ArtifactRow)) or 0
             if artifact_id is not None:
                 query = query.where(ArtifactRow.id == artifact_id)

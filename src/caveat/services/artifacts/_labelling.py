@@ -56,7 +56,7 @@ from caveat.services.identity import find_person
 from caveat.services.kernel.authorize import allowed, authorize
 from caveat.services.kernel.principal import Principal
 from caveat.services.kernel.uow import CallContext, UnitOfWork
-from caveat.services.policy import CatalogueService, find_resource, resource_of
+from caveat.services.policy import CatalogueService, find_resource, refuse_received, resource_of
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,6 +104,8 @@ class Labelling:
             artifact, resource = discoverable(
                 uow.session, deps.policy, principal, artifact_id, uow.now
             )
+            # Refused before any request is made of a local "originator" who is not one.
+            refuse_received(uow.session, artifact.id, "relabel")
             plan = self._plan(uow.session, principal, resource, label, controls, dual_use, uow.now)
             if plan.path is RelabelPath.APPLIED:
                 authorize(principal, Act.RELABEL_TIGHTEN, plan.target, now=uow.now)

@@ -32,6 +32,7 @@ from caveat.services.artifacts._downloads import Content, Downloads
 from caveat.services.artifacts._hashes import UploadHashes
 from caveat.services.artifacts._labelling import Labelling
 from caveat.services.artifacts._precheck import LabelPrecheck, precheck_label
+from caveat.services.artifacts._received import Provenance, ReceivedArtifacts, StagedContent
 from caveat.services.artifacts._relabels import RelabelOutcome, RelabelPreview, RelabelRequest
 from caveat.services.artifacts._uploads import NewArtifact, UploadSessions, UploadStatus
 from caveat.services.artifacts._versions import VersionCommits
@@ -47,7 +48,10 @@ __all__ = [
     "Content",
     "LabelVersionView",
     "NewArtifact",
+    "Provenance",
+    "ReceivedArtifacts",
     "Relabelled",
+    "StagedContent",
     "UploadStatus",
     "VersionView",
 ]
@@ -95,6 +99,7 @@ class ArtifactService:
         self.versions = VersionCommits(self._deps, self.uploads, hashes)
         self.downloads = Downloads(self._deps)
         self.labelling = Labelling(self._deps)
+        self.received = ReceivedArtifacts(self._deps)  # a partner's releases (federation)
 
     # collaborators and limits (shared by every part)
 

@@ -53,6 +53,7 @@ from caveat.services.artifacts._hashes import UploadHashes
 from caveat.services.artifacts._lookup import current_label, discoverable, require_modify
 from caveat.services.kernel.principal import Principal, Scope
 from caveat.services.kernel.uow import CallContext, UnitOfWork
+from caveat.services.policy import refuse_received
 from caveat.services.projects import find_project
 
 UPLOAD_NOT_FOUND = "unknown_upload"
@@ -219,6 +220,8 @@ class UploadSessions:
             uow.now,
             "you may not add versions to this artifact",
         )
+        # Content under a partner's label is the partner's: new versions come from it.
+        refuse_received(uow.session, artifact.id, "add versions to")
         label_row = current_label(uow.session, artifact)
         label = label_from_canonical_json(
             label_row.label_json.encode(), schemes=policy.schemes, check_rules=False

@@ -44,6 +44,7 @@ from caveat.services.artifacts._uploads import UploadSessions
 from caveat.services.artifacts._views import VersionView, version_view
 from caveat.services.kernel.principal import Principal, Scope
 from caveat.services.kernel.uow import CallContext, UnitOfWork
+from caveat.services.policy import refuse_received
 
 
 class VersionCommits:
@@ -256,6 +257,7 @@ class VersionCommits:
             uow.now,
             "you may no longer add versions to this artifact",
         )
+        refuse_received(session, artifact.id, "add versions to")
         label_row = current_label(session, artifact)
         artifact.latest_version += 1
         return artifact, label_row

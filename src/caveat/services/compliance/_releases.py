@@ -90,7 +90,12 @@ from caveat.services.kernel.principal import Acting, Principal
 from caveat.services.kernel.records import canonical, find_organisation, loads, new_id
 from caveat.services.kernel.uow import CallContext, UnitOfWork, UnitOfWorkFactory
 from caveat.services.ledger import csv_cell
-from caveat.services.policy import CatalogueService, PolicyService, find_resource
+from caveat.services.policy import (
+    CatalogueService,
+    PolicyService,
+    find_resource,
+    refuse_received,
+)
 
 RETENTION_YEARS = 5  # export records are kept at least 5 years after the authorization ends
 # Requests still waiting for someone: every state a move leaves from.
@@ -256,6 +261,7 @@ class ReleaseService:
         justification = require_reason(justification, field="justification")
         with self._uow(ctx) as uow:
             row = self._readable(uow, principal, resource)
+            refuse_received(uow.session, row.id, "release")
             label = self._releasable_label(uow, row)
             require_retransfer_allowed(
                 uow.session, row.id, principal.person.organisation_id, principal.organisation_nation

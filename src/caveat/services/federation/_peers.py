@@ -62,6 +62,7 @@ from caveat.services.kernel.uow import CallContext, UnitOfWorkFactory
 from caveat.services.ledger import LedgerService, WitnessService
 from caveat.services.node import operating_organisation, record_operating_organisation
 from caveat.services.policy import PolicyService
+from caveat.services.projects import find_project
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,6 +83,7 @@ class Peer:
     accredited_level: str  # the highest common level it may be sent
     created_at: datetime
     changed_at: datetime
+    receiving_project: str | None = None  # the local project its releases become artifacts of
 
 
 @dataclass(frozen=True, slots=True)
@@ -315,6 +317,42 @@ class FederationService:
             session.flush()
             return _view(session, row)
 
+    def set_receiving_project(
+        self, by: Acting, ctx: CallContext, ref: str, project: str | None
+    ) -> Peer:
+        """The local project what the peer releases here becomes artifacts of (None:
+        received items stay sealed, listed to officers). It decides which local readers
+        a partner's releases reach, so it is decided as the recipient is: a security
+        officer of the organisation operating the node who did not record the peer. The
+        peer's organisation must be recorded first: it is the artifacts' originator."""
+        with self._uow(ctx) as uow:
+            session = uow.session
+            row = _find(session, ref)
+            authorize(by, Act.PEER_SET_RECEIVING_PROJECT, _node_target(session, row))
+            if PeerStatus(row.status) is PeerStatus.REVOKED:
+                raise Conflict(f"{_subject(row)} is revoked", code="invalid_peer_transition")
+            chosen = None if project is None else find_project(session, project).id
+            if chosen is not None and row.organisation_id is None:
+                raise Conflict(
+                    f"record the organisation receiving {_subject(row)}'s releases first: "
+                    "it originates what is received from it",
+                    code="receiving_project_invalid",
+                    field="project",
+                    hint="`caveat federation recipient PEER --organisation ORG --accredited LEVEL`",
+                )
+            before = row.receiving_project_id
+            row.receiving_project_id = chosen
+            row.receiving_set_by = _person(by) if chosen is not None else None
+            row.changed_at = uow.now
+            uow.record(
+                "peer.receiving_project_set",
+                by.actor(),
+                target_id=row.id,
+                data={"project_id": chosen, "before": before},
+            )
+            session.flush()
+            return _view(session, row)
+
     def node_organisation(self, by: Acting) -> NodeOrganisation | None:
         """The organisation operating this node (None until recorded)."""
         authorize(by, Act.PEER_READ)
@@ -531,6 +569,9 @@ def _view(session: Session, row: PeerRow) -> Peer:
         accredited_level=level_name(row.accredited_level),
         created_at=row.created_at,
         changed_at=row.changed_at,
+        receiving_project=None
+        if row.receiving_project_id is None
+        else find_project(session, row.receiving_project_id).name,
     )
 
 

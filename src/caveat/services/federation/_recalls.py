@@ -51,6 +51,7 @@ from caveat.domain.federation_recalls import (
 from caveat.domain.permissions import Act, Target
 from caveat.domain.policy import Context, Requirement, decide_node_release
 from caveat.services.compliance import terms_in_force
+from caveat.services.federation._ingest import withdraw_recalled
 from caveat.services.federation._outbound import Outbound, answer_json, url_of
 from caveat.services.federation._peers import _find
 from caveat.services.federation._preview import recipient_of
@@ -404,6 +405,7 @@ def take_recall(
         outcome = RecallOutcome.NOT_HELD
     for row in live:
         row.recalled_at, row.recall_id = uow.now, statement.recall_id
+    withdrawn = withdraw_recalled(uow, live)  # the artifacts made of them: hidden now
     session.add(
         PeerRecallRow(
             peer_id=peer_id,
@@ -432,6 +434,7 @@ def take_recall(
             "detail": statement.detail,
             "outcome": outcome.value,
             "hidden": sorted(r.id for r in live),
+            "withdrawn_artifacts": withdrawn,
         },
     )
 

@@ -34,6 +34,7 @@ from sqlalchemy.orm import Session, defer
 
 from caveat.adapters.db.models.core import OrganisationRow
 from caveat.adapters.db.models.federation import (
+    PeerIngestedRow,
     PeerLinkRow,
     PeerOutboxRow,
     PeerReceivedRow,
@@ -68,6 +69,7 @@ from caveat.domain.policy import (
     not_released_to,
 )
 from caveat.services.artifacts import ArtifactService
+from caveat.services.federation._ingest import PeerIngest
 from caveat.services.federation._outbound import Outbound, answer_json, url_of
 from caveat.services.federation._peers import _find
 from caveat.services.federation._preview import recipient_of
@@ -85,6 +87,7 @@ from caveat.services.policy import (
     PolicyService,
     find_resource,
     not_found,
+    refuse_received,
     resource_of,
     subject_of,
 )
@@ -122,6 +125,7 @@ class ReceivedItem:
     content_sha256: str
     received_at: datetime
     viewer_banner: str | None = None  # the label in the reader's national form, if any
+    artifact_id: str | None = None  # the local artifact it became (a receiving project)
 
 
 def kas_url(node_id: str) -> str:
@@ -149,6 +153,7 @@ class PeerReleases:
         self._artifacts = artifacts
         self._transport = transport
         self._monitoring = monitoring
+        self.ingest = PeerIngest(policy=policy, artifacts=artifacts, monitoring=monitoring)
         self.recalls = PeerRecalls(uow=uow, keys=keys, policy=policy, transport=transport)
         self.re_releases = PeerReReleases(
             uow=uow,
@@ -182,6 +187,7 @@ class PeerReleases:
             row = find_resource(session, artifact_id)
             if artifact_id not in self._policy.discoverable_in(session, by, [row.id], now):
                 raise not_found(artifact_id)  # as for an id that names nothing
+            refuse_received(session, artifact_id, "release to another node")
             authorize(by, Act.PEER_RELEASE, Target(originator_org_id=row.originator_org_id))
             resource = resource_of(row, self._policy.schemes)
             decision = decide_node_release(
@@ -405,58 +411,72 @@ class PeerReleases:
                 )
         except (TdfError, IntegrityError) as exc:
             problem = exc
-        with self._uow(ctx) as uow:
-            session = uow.session
-            link = locked_link(session, peer_id)
-            if seq <= link.pulled_seq:
-                return 0  # taken already (a retried pull)
-            link.pulled_seq = seq
-            if problem is None:
-                problem = self._not_for_here(session, marks, uow.now)
-            if problem is not None:
-                self._refuse(uow, peer_id, name, seq, problem)
-                return 0
-            package_uuid = str(opened.policy.get("uuid", ""))[:36]
-            again = session.scalar(
-                select(PeerReceivedRow.id).where(
-                    PeerReceivedRow.peer_id == peer_id,
-                    PeerReceivedRow.package_uuid == package_uuid,
+        staged = None
+        if problem is None:  # re-encrypted before the transaction, if it is to be ingested
+            with self._uow.read() as session:
+                staged = self.ingest.stage(session, peer_id, opened.payload, opened.mime_type)
+        committed = kept = False
+        try:
+            with self._uow(ctx) as uow:
+                session = uow.session
+                link = locked_link(session, peer_id)
+                if seq <= link.pulled_seq:
+                    return 0  # taken already (a retried pull)
+                link.pulled_seq = seq
+                if problem is None:
+                    problem = self._not_for_here(session, marks, uow.now)
+                if problem is not None:
+                    self._refuse(uow, peer_id, name, seq, problem)
+                    return 0
+                package_uuid = str(opened.policy.get("uuid", ""))[:36]
+                again = session.scalar(
+                    select(PeerReceivedRow.id).where(
+                        PeerReceivedRow.peer_id == peer_id,
+                        PeerReceivedRow.package_uuid == package_uuid,
+                    )
                 )
-            )
-            if again is not None:  # the same package served again (a relay, a resend)
-                return 0
-            content_sha = hashlib.sha256(opened.payload).hexdigest()
-            received = PeerReceivedRow(
-                id=new_id(),
-                peer_id=peer_id,
-                seq=seq,
-                origin_node_id=origin.node_id,
-                origin_resource_id=origin.resource_id,
-                package_uuid=package_uuid,
-                banner=render_banner(marks.label, schemes=self._policy.schemes)[:500],
-                label_json=label_to_canonical_json(marks.label).decode(),
-                export_json=export_to_canonical_json(marks.export).decode(),
-                media_type=opened.mime_type[:200],
-                size=len(opened.payload),
-                content_sha256=content_sha,
-                package=data,
-                received_at=uow.now,
-            )
-            session.add(received)
-            uow.record(
-                "peer.received",
-                RECEIVER,
-                target_id=received.id,
-                data={
-                    "peer_id": peer_id,
-                    "seq": seq,
-                    "content_sha256": content_sha,
-                    "origin_node_id": origin.node_id,
-                    "origin_resource_id": origin.resource_id,
-                    "origin_version": origin.version,
-                },
-            )
+                if again is not None:  # the same package served again (a relay, a resend)
+                    return 0
+                content_sha = hashlib.sha256(opened.payload).hexdigest()
+                received = PeerReceivedRow(
+                    id=new_id(),
+                    peer_id=peer_id,
+                    seq=seq,
+                    origin_node_id=origin.node_id,
+                    origin_resource_id=origin.resource_id,
+                    package_uuid=package_uuid,
+                    banner=render_banner(marks.label, schemes=self._policy.schemes)[:500],
+                    label_json=label_to_canonical_json(marks.label).decode(),
+                    export_json=export_to_canonical_json(marks.export).decode(),
+                    media_type=opened.mime_type[:200],
+                    size=len(opened.payload),
+                    content_sha256=content_sha,
+                    package=data,
+                    received_at=uow.now,
+                )
+                session.add(received)
+                uow.record(
+                    "peer.received",
+                    RECEIVER,
+                    target_id=received.id,
+                    data={
+                        "peer_id": peer_id,
+                        "seq": seq,
+                        "content_sha256": content_sha,
+                        "origin_node_id": origin.node_id,
+                        "origin_resource_id": origin.resource_id,
+                        "origin_version": origin.version,
+                    },
+                )
+                if staged is not None:
+                    session.flush()
+                    title = f"{opened.mime_type or 'item'} from {name} ({origin.resource_id[:8]})"
+                    kept = self.ingest.ingest_in(uow, received, marks, staged, title)
+            committed = kept  # the transaction that keeps the artifact committed
             return 1
+        finally:
+            if staged is not None and not committed:
+                self.ingest.discard(staged)
 
     def _refuse(
         self, uow: UnitOfWork, peer_id: str, name: str, seq: int, problem: IntegrityError
@@ -562,6 +582,13 @@ class PeerReleases:
                 .order_by(PeerReceivedRow.received_at.desc(), PeerReceivedRow.id)
             ).all()
             readable = self._readable(session, by, [r for r, _ in rows], now)
+            ingested = dict(
+                session.execute(
+                    select(PeerIngestedRow.received_id, PeerIngestedRow.artifact_id).where(
+                        PeerIngestedRow.received_id.in_(list(readable))
+                    )
+                ).all()
+            )
             scheme = self._policy.viewer_scheme(by) if isinstance(by, Principal) else None
             return [
                 ReceivedItem(
@@ -575,6 +602,7 @@ class PeerReleases:
                     r.content_sha256,
                     r.received_at,
                     self._in_scheme(r, scheme),
+                    ingested.get(r.id),
                 )
                 for r, peer in rows
                 if r.id in readable

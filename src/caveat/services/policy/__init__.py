@@ -30,6 +30,7 @@ from caveat.services.policy._loader import (
     resource_of,
     subject_of,
 )
+from caveat.services.policy._received import received_from, refuse_received
 from caveat.services.policy._service import (
     Page,
     PolicyService,
@@ -55,6 +56,8 @@ __all__ = [
     "find_resource",
     "not_found",
     "people_rows",
+    "received_from",
+    "refuse_received",
     "resource_of",
     "subject_of",
 ]

@@ -36,6 +36,7 @@ from caveat.services.kernel.authorize import authorize
 from caveat.services.kernel.principal import Acting, Principal
 from caveat.services.kernel.uow import CallContext, UnitOfWork, UnitOfWorkFactory
 from caveat.services.policy._loader import find_resource
+from caveat.services.policy._received import refuse_received
 from caveat.services.policy._service import PolicyService
 from caveat.services.projects import find_project
 
@@ -296,7 +297,10 @@ class CatalogueService:
         label: Label,
         export: ExportClassification,
     ) -> Registered:
-        """Write the new label's columns and facts, with the event (checks done)."""
+        """Write the new label's columns and facts, with the event (checks done).
+        A received artifact's label is never rewritten here (the last check for every
+        relabel, release and relabel decision)."""
+        refuse_received(uow.session, row.id, "relabel")
         new = self._describe(row, label, export)
         for table in (ResourceReleaseRow, ResourceCaveatRow, ResourceControlRow):
             uow.session.execute(delete(table).where(table.resource_id == row.id))

@@ -38,6 +38,7 @@ from caveat.services.kernel.authorize import allowed, authorize
 from caveat.services.kernel.principal import Acting, ConsoleOperator, Principal
 from caveat.services.kernel.uow import CallContext, UnitOfWork, UnitOfWorkFactory
 from caveat.services.policy._loader import find_resource, not_found
+from caveat.services.policy._received import refuse_received
 from caveat.services.policy._service import PolicyService
 from caveat.services.projects import project_leads
 
@@ -168,6 +169,9 @@ class GrantService:
             target = self._grant_target(uow, row, grantee)
             act = Act.GRANT_ORIGINATOR if kind is GrantKind.ORIGINATOR else Act.GRANT_ACCESS
             authorize(by, act, target, now=uow.now)
+            # A grant reaches past the receiving project the node's officers chose, or
+            # stands in for the originator's own permission: neither is this node's.
+            refuse_received(uow.session, row.id, "grant access to")
             _expiry(expires_at, uow.now)
             taken = uow.session.scalar(
                 select(ResourceGrantRow.id).where(

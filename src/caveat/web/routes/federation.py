@@ -149,6 +149,19 @@ def recipient(
     )
 
 
+@router.post("/federation/{peer}/receiving-project")
+def receiving_project(request: Request, peer: str, page: Page, project: Short = "") -> Response:
+    """The local project what the peer releases here becomes artifacts of (empty: none)."""
+    try:
+        made = node_of(request).federation.set_receiving_project(
+            _me(page), ctx_of(request), peer, project.strip() or None
+        )
+    except CaveatError as exc:
+        return _refused(request, page, exc, peer, {"project": project})
+    where = made.receiving_project or "no project: received items stay sealed"
+    return forms.done("/federation", f"What {made.name} releases here goes into {where}.")
+
+
 @router.post("/federation/{peer}/agreements")
 def agreements(
     request: Request,

@@ -52,6 +52,11 @@ class PeerRow(Base):
     # node is accredited to hold. None / 0 until a security officer sets them.
     organisation_id: Mapped[str | None] = mapped_column(ForeignKey("organisations.id"))
     accredited_level: Mapped[int] = mapped_column(Integer, server_default="0")
+    # The local project what the peer releases here becomes artifacts of (migration
+    # 0030), and the security officer who named it (the ingested artifacts' creator).
+    # None: received items stay sealed, listed to the officers only.
+    receiving_project_id: Mapped[str | None] = mapped_column(ForeignKey("projects.id"))
+    receiving_set_by: Mapped[str | None] = mapped_column(ForeignKey("people.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     changed_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
@@ -139,6 +144,25 @@ class PeerReceivedRow(Base):
     # Set when the originator recalled it: hidden from every reader from then on.
     recalled_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     recall_id: Mapped[str | None] = mapped_column(String(36))
+
+
+class PeerIngestedRow(Base):
+    """A received item made a local artifact (migration 0031): its provenance, kept
+    beside the artifact. An artifact with a row here keeps its label as received: no
+    local flow relabels, releases, grants or exports it (the originating node decides);
+    a recall from the originator hides it (``recalled_at``)."""
+
+    __tablename__ = "federation_ingested"
+    artifact_id: Mapped[str] = mapped_column(ForeignKey("artifacts.id"), primary_key=True)
+    received_id: Mapped[str] = mapped_column(ForeignKey("federation_received.id"), unique=True)
+    peer_id: Mapped[str] = mapped_column(ForeignKey("federation_peers.id"))
+    origin_node_id: Mapped[str] = mapped_column(String(36))
+    origin_resource_id: Mapped[str] = mapped_column(String(36))
+    origin_organisation: Mapped[str] = mapped_column(String(120))  # as the peering names it
+    origin_banner: Mapped[str] = mapped_column(String(500))  # in the originator's scheme
+    national_banner: Mapped[str] = mapped_column(String(500))  # in this node's nation's form
+    ingested_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    recalled_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
 
 class PeerRecallRow(Base):

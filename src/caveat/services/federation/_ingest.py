@@ -1,0 +1,178 @@
+"""Received items become local artifacts (issue 18, ADR 0019 addendum "Ingest").
+
+A peering names the local project what the peer releases here goes into (a security
+officer of the operating organisation who did not record the peer: the receiving
+project decides who may read, as the recipient decides what may leave). Each package
+then becomes, in the transaction that keeps it, an artifact of that project: its content
+re-encrypted under this node's content pipeline, its label exactly as received (never
+wider), its provenance kept beside it (originating node and organisation, the label in
+the originator's scheme and in this node's national form). Local readers see and open
+it by the same ``decide()`` as every artifact; no local flow relabels, releases, grants
+or exports it (``refuse_received``). A recall from the originator withdraws its catalogue
+label in the recall's transaction: unlabelled, it is shown to no one and opened by no one.
+
+An item that cannot be made an artifact (a label this node cannot hold, an originator
+organisation of another nation) stays sealed and officer-only, recorded and alerted;
+it never stops the pull.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from caveat.adapters.db.models import PersonRow
+from caveat.adapters.db.models.core import OrganisationRow
+from caveat.adapters.db.models.federation import PeerIngestedRow, PeerReceivedRow, PeerRow
+from caveat.adapters.db.models.policy import ResourceRow
+from caveat.adapters.tdf import Markings
+from caveat.domain.errors import CaveatError
+from caveat.domain.events import Actor, Outcome
+from caveat.services.artifacts import ArtifactService, Provenance, StagedContent
+from caveat.services.kernel.uow import UnitOfWork
+from caveat.services.ledger import MonitoringService
+from caveat.services.node import operating_organisation
+from caveat.services.policy import PolicyService
+
+RECEIVER = Actor.system("federation")
+
+
+class PeerIngest:
+    """Makes received packages local artifacts of the peering's receiving project."""
+
+    def __init__(
+        self, *, policy: PolicyService, artifacts: ArtifactService, monitoring: MonitoringService
+    ) -> None:
+        self._policy = policy
+        self._artifacts = artifacts
+        self._monitoring = monitoring
+
+    def stage(
+        self, session: Session, peer_id: str, payload: bytes, media_type: str
+    ) -> StagedContent | None:
+        """Encrypt a package's content for ingest, before the transaction that keeps it
+        (None: the peering names no receiving project; the item stays sealed)."""
+        peer = session.get(PeerRow, peer_id)
+        if peer is None or peer.receiving_project_id is None:
+            return None
+        return self._artifacts.received.stage(payload, media_type)
+
+    def discard(self, staged: StagedContent | None) -> None:
+        """Delete staged content the transaction did not keep."""
+        if staged is not None:
+            self._artifacts.received.discard(staged)
+
+    def ingest_in(
+        self,
+        uow: UnitOfWork,
+        received: PeerReceivedRow,
+        marks: Markings,
+        staged: StagedContent,
+        title: str,
+    ) -> bool:
+        """Make ``received`` an artifact of its peering's receiving project, in the unit
+        of work that keeps it; False (recorded and alerted) if it cannot be."""
+        session = uow.session
+        peer = session.get(PeerRow, received.peer_id)
+        assert peer is not None
+        project = peer.receiving_project_id
+        if project is None or peer.organisation_id is None:  # changed since staged
+            return False
+        made = Provenance(
+            project_id=project,
+            title=title,
+            kind="document",
+            label=marks.label,
+            export=marks.export,
+            originator_org_id=peer.organisation_id,
+            origin_node_id=received.origin_node_id,
+            created_by=peer.receiving_set_by or _console_holder(session),
+        )
+        try:
+            with session.begin_nested():  # a failure leaves the item kept, sealed
+                artifact_id = self._artifacts.received.commit_in(uow, staged, made, RECEIVER)
+                session.add(
+                    PeerIngestedRow(
+                        artifact_id=artifact_id,
+                        received_id=received.id,
+                        peer_id=peer.id,
+                        origin_node_id=received.origin_node_id,
+                        origin_resource_id=received.origin_resource_id,
+                        origin_organisation=peer.organisation[:120],
+                        origin_banner=received.banner,
+                        national_banner=(self._national_banner(session, marks) or "")[:500],
+                        ingested_at=uow.now,
+                    )
+                )
+                session.flush()
+        except CaveatError as exc:
+            data = {"received_id": received.id, "code": exc.code, "detail": exc.detail[:300]}
+            uow.record(
+                "peer.ingest_failed",
+                RECEIVER,
+                target_id=received.id,
+                outcome=Outcome.FAILURE,
+                data=data,
+            )
+            self._monitoring.raise_within(
+                uow,
+                rule="peer_ingest_failed",
+                severity="warning",
+                subject_id=peer.id,
+                subject_name=peer.name,
+                summary=f"an item from peer {peer.name} stays sealed: {exc.code}",
+                data=data,
+            )
+            return False
+        uow.record(
+            "peer.ingested",
+            RECEIVER,
+            target_id=received.id,
+            data={
+                "artifact_id": artifact_id,
+                "project_id": project,
+                "peer_id": peer.id,
+                "origin_node_id": received.origin_node_id,
+                "origin_resource_id": received.origin_resource_id,
+                "label": received.label_json,
+            },
+        )
+        return True
+
+    def _national_banner(self, session: Session, marks: Markings) -> str | None:
+        """The label in the national form of the nation operating this node."""
+        org_id = operating_organisation(session)
+        org = None if org_id is None else session.get(OrganisationRow, org_id)
+        if org is None:
+            return None
+        scheme = self._policy.environment().scheme_by_nation.get(org.nation)
+        return self._policy.banner_in(marks.label, scheme)
+
+
+def withdraw_recalled(uow: UnitOfWork, hidden: list[PeerReceivedRow]) -> list[str]:
+    """A recall hid ``hidden``: withdraw the catalogue label of each artifact made of
+    them, in the recall's unit of work. An unlabelled resource is listed to no one and
+    decided for no one (the policy's rule for unlabelled data), so its content is opened
+    by no one; its label history and content stay for the record. The artifact ids."""
+    if not hidden:
+        return []
+    session = uow.session
+    rows = session.scalars(
+        select(PeerIngestedRow)
+        .where(PeerIngestedRow.received_id.in_([r.id for r in hidden]))
+        .with_for_update()
+    ).all()
+    for row in rows:
+        row.recalled_at = uow.now
+        resource = session.get(ResourceRow, row.artifact_id, with_for_update=True)
+        if resource is not None:
+            resource.label_json = None
+    return sorted(r.artifact_id for r in rows)
+
+
+def _console_holder(session: Session) -> str:
+    """The first account of the node (the operator `caveat init` made, who holds its
+    console): the creator of record when the console named the receiving project."""
+    first = session.scalar(select(PersonRow.id).order_by(PersonRow.created_at, PersonRow.id))
+    assert first is not None  # a node always has its first operator
+    return first

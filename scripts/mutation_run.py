@@ -24,6 +24,7 @@ import argparse
 import fnmatch
 import json
 import os
+import random
 import signal
 import sys
 import time
@@ -127,14 +128,36 @@ def _clean_run(tests: list[str]) -> _TestsByFunction | None:
     from mutmut.mutation import trampoline
 
     plugin = _TestsByFunction()
-    trampoline.record_trampoline_hit = plugin.record  # type: ignore[assignment]
+    trampoline.record_trampoline_hit = plugin.record  # type: ignore[attr-defined]
     os.environ["MUTANT_UNDER_TEST"] = "stats"
     code = pytest.main([*PYTEST_ARGS, *tests], plugins=[plugin])
     os.environ["MUTANT_UNDER_TEST"] = ""
     return None if code else plugin
 
 
-def run(pattern: str, tests: list[str], timeout: float, recheck: bool) -> int:
+def _within(tests: list[str], seconds: dict[str, float], budget: float | None) -> list[str]:
+    """The fastest tests first, as many as fit in ``budget`` seconds of the clean run."""
+    if budget is None:
+        return tests
+    kept: list[str] = []
+    spent = 0.0
+    for test in tests:
+        spent += seconds[test]
+        if kept and spent > budget:
+            break
+        kept.append(test)
+    return kept
+
+
+def run(
+    pattern: str,
+    tests: list[str],
+    timeout: float,
+    recheck: bool,
+    budget: float | None,
+    seed: int | None,
+    only: frozenset[str] = frozenset(),
+) -> int:
     os.chdir(ROOT)
     sys.path[:0] = [str(MUTANTS / "src"), str(ROOT)]
     os.environ["PYTHONPATH"] = os.pathsep.join([str(MUTANTS / "src"), str(ROOT)])
@@ -153,8 +176,10 @@ def run(pattern: str, tests: list[str], timeout: float, recheck: bool) -> int:
         (meta, data, name)
         for meta, data in _records()
         for name, code in data["exit_code_by_key"].items()  # type: ignore[attr-defined]
-        if fnmatch.fnmatchcase(name, pattern) and (code is None or recheck)
+        if (fnmatch.fnmatchcase(name, pattern) or name in only) and (code is None or recheck)
     ]
+    if seed is not None:  # a run that may not finish checks a fair sample first
+        random.Random(seed).shuffle(todo)  # noqa: S311 (an order, not a secret)
     print(f"{len(todo)} mutants to check", flush=True)
     for count, (meta, data, name) in enumerate(todo, 1):
         function = name.partition("__mutmut_")[0]
@@ -162,6 +187,7 @@ def run(pattern: str, tests: list[str], timeout: float, recheck: bool) -> int:
             (test for test, hits in clean.functions_by_test.items() if function in hits),
             key=clean.seconds.__getitem__,
         )
+        selected = _within(selected, clean.seconds, budget)
         code, elapsed = _check(name, selected, timeout) if selected else (NO_TESTS, 0.0)
         data["exit_code_by_key"][name] = code  # type: ignore[index]
         _save(meta, data)
@@ -178,10 +204,23 @@ def main() -> int:
     runner.add_argument("tests", nargs="+", help="test files or node ids to run per mutant")
     runner.add_argument("--timeout", type=float, default=120.0, help="seconds per mutant")
     runner.add_argument("--recheck", action="store_true", help="check checked mutants again")
+    runner.add_argument(
+        "--budget",
+        type=float,
+        help="seconds of the clean run's tests per mutant (fastest first); a mutant that "
+        "survives them is recorded as a survivor, to be checked again without a budget",
+    )
+    runner.add_argument(
+        "--only", type=Path, help="a file of mutant names (one a line) to check besides"
+    )
+    runner.add_argument("--shuffle", type=int, metavar="SEED", help="check in a seeded order")
     args = parser.parse_args()
     if args.command == "generate":
         return generate()
-    return run(args.pattern, args.tests, args.timeout, args.recheck)
+    only = frozenset(args.only.read_text().split()) if args.only else frozenset()
+    return run(
+        args.pattern, args.tests, args.timeout, args.recheck, args.budget, args.shuffle, only
+    )
 
 
 if __name__ == "__main__":

@@ -1,0 +1,126 @@
+"""What each requirement tells the officer and the subject, and the helpers around it.
+
+Written against the survivors of the 2026-12-06 mutation run of ``policy.engine`` and
+``policy.facts``: the subject's wording of a satisfied agreement or a missing caveat,
+an explanation kept for requirements a discovery does not apply, and the date
+``not_released_to`` judges group membership on were not checked.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import date
+
+from caveat.domain.labels import parse_marking
+from caveat.domain.policy import (
+    Action,
+    AgreementTerms,
+    Context,
+    DatedAgreement,
+    Decision,
+    MemoryAgreements,
+    Requirement,
+    RequirementResult,
+    decide,
+    decide_node_release,
+    label_facts,
+    not_released_to,
+)
+from tests.policy.population import NOW
+from tests.policy.test_decide import GROUPS, SCHEMES, env, person, resource
+from tests.policy.test_node_release import COVERED, dstl
+
+MOU = AgreementTerms("mou-1", "Sensor MoU", frozenset({"p1"}), 3)
+
+
+def _result(decision: Decision, requirement: Requirement) -> RequirementResult:
+    (found,) = [r for r in decision.results if r.requirement is requirement]
+    return found
+
+
+def test_a_subject_is_told_an_agreement_covers_them_but_not_which() -> None:
+    agreements = MemoryAgreements([DatedAgreement(MOU, organisations=frozenset({"dstl"}))])
+    briton = person("GBR", org="dstl", org_nation="GBR")
+    item = resource("SECRET//REL TO USA, GBR")
+    decision = decide(briton, Action.READ, item, Context(NOW, NOW, env(agreements=agreements)))
+    assert decision.permitted
+    agreement = _result(decision, Requirement.AGREEMENT)
+    assert agreement.subject_detail == (
+        "an agreement in force covers your organisation for this information"
+    )
+    assert "mou-1" in agreement.detail
+    assert "mou-1" not in agreement.subject_detail
+    assert "Sensor MoU" not in agreement.subject_detail
+
+
+def test_a_subject_outside_the_project_is_not_told_which_project() -> None:
+    outsider = replace(person("USA"), memberships={"p9": None})
+    decision = decide(outsider, Action.READ, resource("SECRET//REL TO USA, GBR"), _ctx())
+    need = _result(decision, Requirement.NEED_TO_KNOW)
+    assert not need.satisfied
+    assert need.subject_detail == (
+        "you are not a member of the resource's project and hold no grant"
+    )
+    assert "p1" in need.detail
+
+
+def test_missing_caveats_are_named_to_the_officer_and_counted_to_the_subject() -> None:
+    item = resource("TOP SECRET//SI//NOFORN")
+    uncleared = person("USA", level=4)
+    caveats = _result(decide(uncleared, Action.READ, item, _ctx()), Requirement.CAVEATS)
+    assert not caveats.satisfied
+    assert caveats.detail == "not read on to SCI:SI"
+    assert caveats.subject_detail == "you do not hold 1 of the restrictive caveats"
+    read_on = person("USA", level=4, caveats={"SCI:SI": None})
+    held = _result(decide(read_on, Action.READ, item, _ctx()), Requirement.CAVEATS)
+    assert held.satisfied
+    assert held.detail == held.subject_detail == "every restrictive caveat is held"
+
+
+def test_a_discovery_keeps_the_explanation_of_what_it_does_not_require() -> None:
+    outsider = replace(person("USA"), memberships={"p9": None})
+    item = resource("SECRET//REL TO USA, GBR")
+    read = decide(outsider, Action.READ, item, _ctx())
+    discover = decide(outsider, Action.DISCOVER, item, _ctx())
+    for before, after in zip(read.results, discover.results, strict=True):
+        if not after.applies:
+            assert (after.satisfied, after.detail, after.subject_detail) == (
+                before.satisfied,
+                before.detail,
+                before.subject_detail,
+            )
+    assert any(not r.applies for r in discover.results)
+
+
+def test_every_requirement_of_a_permitted_node_release_reads_satisfied() -> None:
+    item = resource("SECRET//REL TO USA, GBR")
+    decision = decide_node_release(dstl(), item, Context(NOW, None, COVERED))
+    assert decision.permitted
+    assert all(r.satisfied is True for r in decision.results)
+
+
+def test_not_released_to_judges_groups_on_the_day_asked() -> None:
+    label = parse_marking("SECRET//REL TO USA, NATO", groups=GROUPS, on=date(2025, 1, 1))
+    facts = label_facts(label, SCHEMES)
+    environment = env()
+    # Finland and Sweden joined NATO in 2023 and 2024.
+    assert not_released_to(facts, ["FIN", "SWE", "GBR"], environment, date(2022, 1, 1)) == [
+        "FIN",
+        "SWE",
+    ]
+    assert not_released_to(facts, ["FIN", "SWE", "GBR"], environment, date(2025, 1, 1)) == []
+
+
+def _ctx() -> Context:
+    return Context(NOW, NOW, env())
+
+
+def test_every_action_is_explained_by_the_ten_requirements_in_order() -> None:
+    item = resource("SECRET//REL TO USA, GBR")
+    for subject in (person("USA"), person("USA", org="lockheed")):
+        for action in Action:
+            decision = decide(subject, action, item, _ctx())
+            assert [r.requirement for r in decision.results] == list(Requirement)
+    originator = _result(decide(person("USA"), Action.RELEASE, item, _ctx()), Requirement(5))
+    assert originator.satisfied
+    assert originator.detail == "project member of the originating organisation"

@@ -9,8 +9,9 @@ an explanation kept for requirements a discovery does not apply, and the date
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import date
+from datetime import date, timedelta
 
+from caveat.domain.identity import Clearance, CommonLevel
 from caveat.domain.labels import parse_marking
 from caveat.domain.policy import (
     Action,
@@ -19,10 +20,12 @@ from caveat.domain.policy import (
     DatedAgreement,
     Decision,
     MemoryAgreements,
+    Obligation,
     Requirement,
     RequirementResult,
     decide,
     decide_node_release,
+    decide_received,
     label_facts,
     not_released_to,
 )
@@ -124,3 +127,55 @@ def test_every_action_is_explained_by_the_ten_requirements_in_order() -> None:
     originator = _result(decide(person("USA"), Action.RELEASE, item, _ctx()), Requirement(5))
     assert originator.satisfied
     assert originator.detail == "project member of the originating organisation"
+
+
+def test_a_received_item_needs_no_project_or_agreement_but_every_other_requirement() -> None:
+    briton = replace(person("GBR", org="dstl", org_nation="GBR"), memberships={})
+    item = resource("SECRET//REL TO USA, GBR")
+    assert set(decide(briton, Action.READ, item, _ctx()).failed_codes) == {
+        "need_to_know",
+        "agreement",
+    }
+    received = decide_received(briton, Action.READ, item, _ctx())
+    assert received.permitted
+    assert [r.requirement for r in received.results] == list(Requirement)
+    for r in received.results:
+        if r.requirement in (Requirement.NEED_TO_KNOW, Requirement.AGREEMENT):
+            assert not r.applies
+            assert r.detail == f"a received item is in no project: {r.code} does not apply"
+        else:
+            assert r.applies
+            assert r.satisfied
+    refused = decide_received(briton, Action.READ, resource("SECRET//NOFORN"), _ctx())
+    assert not refused.permitted
+    assert refused.failed_codes == ["releasability"]
+
+
+def test_an_account_s_problems_are_all_named() -> None:
+    lapsed = Clearance(CommonLevel.SECRET, "SECRET", "USA", date(2020, 1, 1))
+    broken = replace(person("USA"), active=False, mfa_enrolled=False, clearance=lapsed)
+    account = _result(
+        decide(broken, Action.READ, resource("SECRET//REL TO USA, GBR"), _ctx()),
+        Requirement.ACCOUNT,
+    )
+    assert not account.satisfied
+    assert account.detail == (
+        "the account is suspended; no MFA is enrolled; the clearance expired on 2020-01-01"
+    )
+
+
+def test_a_stale_mfa_proof_asks_for_a_step_up() -> None:
+    item = resource("SECRET//REL TO USA, GBR")
+    stale = Context(NOW, NOW - timedelta(hours=2), env())
+    decision = decide(person("USA"), Action.READ, item, stale)
+    assert decision.failed_codes == ["mfa_freshness"]
+    assert decision.obligations == (Obligation("step_up_mfa", "prove MFA again, then retry", 3600),)
+
+
+def test_a_change_by_an_outsider_names_no_project_to_them() -> None:
+    outsider = replace(person("USA"), memberships={"p9": None})
+    item = resource("SECRET//REL TO USA, GBR")
+    need = _result(decide(outsider, Action.MODIFY, item, _ctx()), Requirement.NEED_TO_KNOW)
+    assert not need.satisfied
+    assert need.detail == "modify needs membership of project p1"
+    assert need.subject_detail == "modify needs membership of the resource's project"

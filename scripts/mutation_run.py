@@ -176,10 +176,11 @@ def run(
         (meta, data, name)
         for meta, data in _records()
         for name, code in data["exit_code_by_key"].items()  # type: ignore[attr-defined]
-        if (fnmatch.fnmatchcase(name, pattern) or name in only) and (code is None or recheck)
+        if name in only or (fnmatch.fnmatchcase(name, pattern) and (code is None or recheck))
     ]
     if seed is not None:  # a run that may not finish checks a fair sample first
         random.Random(seed).shuffle(todo)  # noqa: S311 (an order, not a secret)
+    todo.sort(key=lambda item: item[2] not in only)  # the names given first
     print(f"{len(todo)} mutants to check", flush=True)
     for count, (meta, data, name) in enumerate(todo, 1):
         function = name.partition("__mutmut_")[0]
@@ -211,7 +212,9 @@ def main() -> int:
         "survives them is recorded as a survivor, to be checked again without a budget",
     )
     runner.add_argument(
-        "--only", type=Path, help="a file of mutant names (one a line) to check besides"
+        "--only",
+        type=Path,
+        help="a file of mutant names (one a line) to check first, checked or not",
     )
     runner.add_argument("--shuffle", type=int, metavar="SEED", help="check in a seeded order")
     args = parser.parse_args()

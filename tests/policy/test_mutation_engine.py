@@ -11,6 +11,9 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import date, timedelta
 
+import pytest
+
+from caveat.domain.errors import InvalidInput
 from caveat.domain.identity import Clearance, CommonLevel
 from caveat.domain.labels import parse_marking
 from caveat.domain.policy import (
@@ -179,3 +182,10 @@ def test_a_change_by_an_outsider_names_no_project_to_them() -> None:
     assert not need.satisfied
     assert need.detail == "modify needs membership of project p1"
     assert need.subject_detail == "modify needs membership of the resource's project"
+
+
+def test_a_decision_time_without_a_time_zone_is_refused() -> None:
+    with pytest.raises(InvalidInput) as refused:
+        Context(NOW.replace(tzinfo=None), None, env())
+    assert refused.value.code == "naive_time"
+    assert refused.value.detail == "decision time must be timezone-aware"

@@ -1,4 +1,4 @@
-"""Every requirement's explanation, for the officer and for the subject, in seven cases.
+"""Every requirement's explanation, for the officer and for the subject, in nine cases.
 
 Written against the survivors of the 2026-12-06 mutation run of ``policy.engine`` and
 ``policy.facts``: the wording of most explanations was not checked. These are what an
@@ -12,7 +12,18 @@ from __future__ import annotations
 
 import pytest
 
-from caveat.domain.policy import Action, Context, DualNationalRule, PolicyConfig, decide
+from caveat.domain.policy import (
+    Action,
+    Context,
+    DatedEmbargo,
+    DualNationalRule,
+    EmbargoTerms,
+    MemoryEmbargoes,
+    MemoryScreening,
+    PolicyConfig,
+    ScreeningHold,
+    decide,
+)
 from tests.policy.population import NOW
 from tests.policy.test_decide import env, person, resource
 
@@ -39,6 +50,21 @@ CASES = {
     "a foreign organisation on open information": (
         person("FRA", org="thales", org_nation="FRA"),
         resource("UNCLASSIFIED"),
+        env(),
+    ),
+    "a screening hold and an embargo": (
+        person("GBR", "IRN", org="dstl", org_nation="GBR"),
+        resource("SECRET//REL TO USA, GBR"),
+        env(
+            screening=MemoryScreening([("s1", ScreeningHold("hit-77", "person", "OFAC SDN"))]),
+            embargoes=MemoryEmbargoes(
+                [DatedEmbargo(EmbargoTerms("e1", "USA", "IRN", "ITAR 126.1"))]
+            ),
+        ),
+    ),
+    "caveats not held, originator control": (
+        person("USA", org="lockheed", level=4),
+        resource("TOP SECRET//SI/TK//ORCON/NOFORN"),
         env(),
     ),
 }
@@ -241,6 +267,75 @@ EXPLAINED = {
         ("screening", True, "no screening hold", "no screening hold"),
         ("embargo", True, "no applicable embargo", "no applicable embargo"),
         ("mfa_freshness", True, "no MFA freshness needed", "no MFA freshness needed"),
+    ],
+    "a screening hold and an embargo": [
+        (
+            "account",
+            True,
+            "account active, MFA enrolled, clearance in date",
+            "account active, MFA enrolled, clearance in date",
+        ),
+        ("clearance", True, "clearance covers secret", "clearance covers secret"),
+        (
+            "releasability",
+            False,
+            "nationality IRN is not covered by REL TO GBR, USA",
+            "not releasable to your nationality IRN",
+        ),
+        ("caveats", True, "every restrictive caveat is held", "every restrictive caveat is held"),
+        ("need_to_know", True, "member of project p1", "member of project p1"),
+        (
+            "agreement",
+            False,
+            "no agreement in force covers GBR organisation dstl for project p1 at secret (originator USA; 0 agreements considered)",
+            "no agreement in force covers your organisation for this information",
+        ),
+        ("export_authorization", True, "no export-control entries", "no export-control entries"),
+        (
+            "screening",
+            False,
+            "screening hold: hit-77 on person: OFAC SDN",
+            "a compliance check is open; ask your security officer",
+        ),
+        (
+            "embargo",
+            False,
+            "embargo e1: USA on IRN (ITAR 126.1)",
+            "an embargo on one of your nations applies to this information",
+        ),
+        ("mfa_freshness", True, "MFA within 3600 s", "MFA within 3600 s"),
+    ],
+    "caveats not held, originator control": [
+        (
+            "account",
+            True,
+            "account active, MFA enrolled, clearance in date",
+            "account active, MFA enrolled, clearance in date",
+        ),
+        ("clearance", True, "clearance covers top secret", "clearance covers top secret"),
+        (
+            "releasability",
+            True,
+            "NOFORN: every nationality is USA",
+            "NOFORN: every nationality is USA",
+        ),
+        (
+            "caveats",
+            False,
+            "not read on to SCI:SI, SCI:TK; originator-controlled (ORCON/IMCON/PROPIN) and no originator grant",
+            "you do not hold 2 of the restrictive caveats; the originator has not granted you access",
+        ),
+        ("need_to_know", True, "member of project p1", "member of project p1"),
+        (
+            "agreement",
+            True,
+            "domestic: organisation and originator are both USA",
+            "domestic: organisation and originator are both USA",
+        ),
+        ("export_authorization", True, "no export-control entries", "no export-control entries"),
+        ("screening", True, "no screening hold", "no screening hold"),
+        ("embargo", True, "no applicable embargo", "no applicable embargo"),
+        ("mfa_freshness", True, "MFA within 900 s", "MFA within 900 s"),
     ],
 }
 

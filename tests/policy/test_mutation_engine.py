@@ -89,7 +89,8 @@ def test_a_discovery_keeps_the_explanation_of_what_it_does_not_require() -> None
     read = decide(outsider, Action.READ, item, _ctx())
     discover = decide(outsider, Action.DISCOVER, item, _ctx())
     for before, after in zip(read.results, discover.results, strict=True):
-        if not after.applies:
+        if after.applies is not True:
+            assert after.applies is False
             assert (after.satisfied, after.detail, after.subject_detail) == (
                 before.satisfied,
                 before.detail,
@@ -189,3 +190,23 @@ def test_a_decision_time_without_a_time_zone_is_refused() -> None:
         Context(NOW.replace(tzinfo=None), None, env())
     assert refused.value.code == "naive_time"
     assert refused.value.detail == "decision time must be timezone-aware"
+
+
+def test_a_release_by_a_member_of_another_organisation_is_the_originator_s_call() -> None:
+    contractor = person("USA", org="lockheed")
+    item = resource("SECRET//REL TO USA, GBR")
+    need = _result(decide(contractor, Action.RELEASE, item, _ctx()), Requirement.NEED_TO_KNOW)
+    assert not need.satisfied
+    assert need.detail == "release is the originator's decision (organisation afrl)"
+    assert need.subject_detail == "only the originating organisation may release it"
+
+
+def test_every_uncovered_control_entry_is_named() -> None:
+    controls = ("ITAR:USML-XI(c)(1)", "ITAR:USML-XII(e)", "EAR:EAR99")
+    item = resource("SECRET//REL TO USA, GBR", controls=controls)
+    briton = person("GBR", org="dstl", org_nation="GBR")
+    export = _result(decide(briton, Action.READ, item, _ctx()), Requirement(7))
+    assert export.detail == "no authorization covers ITAR:USML-XI(c)(1), ITAR:USML-XII(e)"
+    assert export.subject_detail == (
+        "2 export-control entries need an authorization that covers you"
+    )

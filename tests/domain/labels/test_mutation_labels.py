@@ -3,15 +3,29 @@ found unchecked (each test names what it pins down)."""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 
 import pytest
 from tests.domain.labels.own_schemes import OWN
 
 from caveat.domain.errors import InvalidInput
 from caveat.domain.groups import builtin_directory
-from caveat.domain.labels import Label, builtin_schemes, parse_marking, roll_up
-from caveat.domain.labels.errors import MarkingError, SchemeDataError
+from caveat.domain.labels import (
+    Category,
+    CategoryType,
+    Label,
+    Originator,
+    builtin_schemes,
+    parse_marking,
+    roll_up,
+)
+from caveat.domain.labels.errors import (
+    InvalidLabel,
+    MarkingError,
+    SchemeDataError,
+    UnknownScheme,
+)
+from caveat.domain.labels.validation import find_violation
 
 GROUPS = builtin_directory()
 DAY = date(2025, 1, 1)
@@ -21,6 +35,7 @@ def test_a_banner_is_validated_under_the_registry_it_is_read_with() -> None:
     # AAA is only in the node's own registry: judged under the shipped one it is unknown.
     label = parse_marking("//AAA GUARDED//REL TO USA, ISL", schemes=OWN, groups=GROUPS, on=DAY)
     assert (label.policy, label.classification) == ("AAA", 1)
+    assert [set(c.values) for c in label.categories] == [{"USA", "ISL"}]
     assert parse_marking("(//AAA H)", schemes=OWN, groups=GROUPS, on=DAY) == Label("AAA", 2)
 
 
@@ -56,3 +71,46 @@ def test_labels_of_two_schemes_roll_up_only_into_a_named_one() -> None:
     assert refused.value.code == "invalid_label"
     assert refused.value.detail == "labels under different schemes need a target scheme"
     assert refused.value.hint == "pass policy= the scheme of the aggregate"
+
+
+def test_an_unknown_scheme_is_refused_with_the_known_ones() -> None:
+    with pytest.raises(UnknownScheme) as refused:
+        OWN.get("ZZZ")
+    assert refused.value.detail == "unknown classification scheme 'ZZZ'"
+    assert refused.value.hint == "known schemes: AAA, BBB"
+
+
+def test_a_label_s_own_faults_name_their_field() -> None:
+    with pytest.raises(InvalidLabel) as naive:
+        Label("USA", 1, created_at=datetime(2025, 1, 1))
+    assert naive.value.field == "created_at"
+    assert naive.value.detail == "created_at must carry a time zone"
+    for organisation in ("", "x" * 129):
+        with pytest.raises(InvalidLabel) as unnamed:
+            Originator(organisation, "USA")
+        assert unnamed.value.detail == "originator organisation must be 1-128 characters"
+    assert Originator("x" * 128, "USA").organisation == "x" * 128
+
+
+def test_a_privacy_mark_survives_a_roll_up_only_when_every_part_carries_it() -> None:
+    personal = [Label("USA", 1, privacy_mark="PERSONAL"), Label("USA", 2, privacy_mark="PERSONAL")]
+    assert roll_up(personal, groups=GROUPS, on=DAY).privacy_mark == "PERSONAL"
+    mixed = [Label("USA", 1, privacy_mark="PERSONAL"), Label("USA", 2)]
+    assert roll_up(mixed, groups=GROUPS, on=DAY).privacy_mark is None
+
+
+def test_an_empty_rel_to_entry_is_pointed_at() -> None:
+    for text, position in (("SECRET//REL TO USA, , GBR", 20), ("(S//REL TO USA, , GBR)", 16)):
+        with pytest.raises(MarkingError) as empty:
+            parse_marking(text, groups=GROUPS, on=DAY)
+        assert empty.value.detail == f"empty entry in REL TO at position {position}"
+        assert empty.value.hint == "remove the extra comma"
+
+
+def test_a_category_of_the_wrong_type_is_named_with_the_right_one() -> None:
+    rel_to = Category("REL TO", CategoryType.RESTRICTIVE, frozenset({"USA", "GBR"}))
+    violation = find_violation(Label("USA", 2, categories=(rel_to,)))
+    assert violation is not None
+    assert violation.rule == "category_type"
+    assert violation.detail == "category REL TO must be PERMISSIVE"
+    assert violation.hint == "give REL TO the type PERMISSIVE"

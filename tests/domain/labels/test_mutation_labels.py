@@ -16,6 +16,7 @@ from caveat.domain.labels import (
     Label,
     Originator,
     builtin_schemes,
+    parse_banner,
     parse_marking,
     roll_up,
 )
@@ -114,3 +115,28 @@ def test_a_category_of_the_wrong_type_is_named_with_the_right_one() -> None:
     assert violation.rule == "category_type"
     assert violation.detail == "category REL TO must be PERMISSIVE"
     assert violation.hint == "give REL TO the type PERMISSIVE"
+
+
+def test_empty_categories_and_bad_originator_nations_name_their_field() -> None:
+    with pytest.raises(InvalidLabel) as empty:
+        Category("SCI", CategoryType.RESTRICTIVE, frozenset())
+    assert empty.value.field == "categories"
+    with pytest.raises(InvalidInput) as nation:
+        Originator("afrl", "XX1")
+    assert nation.value.field == "originator.nation"
+
+
+def test_a_banner_in_parentheses_is_sent_to_the_portion_parser() -> None:
+    with pytest.raises(MarkingError) as refused:
+        parse_banner("(S)", groups=GROUPS, on=DAY)
+    assert refused.value.position == 0
+    assert refused.value.hint == "parse it as a portion mark"
+
+
+def test_an_alternative_s_violation_keeps_its_wording_and_says_which() -> None:
+    rel_to = Category("REL TO", CategoryType.RESTRICTIVE, frozenset({"USA", "GBR"}))
+    violation = find_violation(
+        Label("USA", 2, alternatives=(Label("GBR", 2, categories=(rel_to,)),))
+    )
+    assert violation is not None
+    assert (violation.alternative, violation.detail) == (0, "category REL TO must be PERMISSIVE")

@@ -5,15 +5,20 @@ costs several seconds before the first test runs. This runner uses mutmut's muta
 (``mutants/src``) and its trampoline, but imports pytest, Caveat and the selected test
 modules once, then forks one child per mutant: the child names the mutant
 (``MUTANT_UNDER_TEST``, which mutmut's trampoline reads on every call) and runs
-``pytest -x`` on the given tests. The result goes into mutmut's own ``.meta`` records,
+``pytest -x`` on those of the given tests that call the mutated function (found by one
+clean run in the trampoline's "stats" mode), fastest first; none: "no tests" (33).
+The result goes into mutmut's own ``.meta`` records,
 with mutmut's exit codes, so ``.ci/mutation_report.py`` and ``mutmut results`` read it.
 
     python scripts/mutation_run.py generate
     nice -n 19 python scripts/mutation_run.py run "caveat.domain.policy.*" \\
         tests/policy/test_decide.py tests/policy/test_cedar_oracle.py
 
-``run`` checks only mutants not yet checked (``--recheck`` checks the named ones again)
-and saves after each one, so it can be stopped and started again. A failure of the
+``run`` checks only mutants not yet checked (``--recheck``: every matching one again;
+``--only FILE``: the named ones first, checked or not) and saves after each one, so it
+can be stopped and started again. ``--shuffle SEED`` makes a stopped run a fair sample;
+``--budget S`` caps the clean-run seconds of tests per mutant (survivors can only be
+overcounted). A failure of the
 given tests is a failure of ``make mutate``'s wider selection too, so a kill here is a
 kill there; a survivor here may be killed by a slower test outside the given ones.
 """

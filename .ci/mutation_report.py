@@ -54,10 +54,16 @@ def main() -> int:
     if not counts:
         print("no mutation results under mutants/: run `make mutate` first")
         return 1
+    out = ROOT / "benchmarks" / "results" / "mutation.json"
+    # A package with nothing checked in this tree keeps its last report (runs are long and
+    # done one package at a time, sometimes on different days).
+    previous = json.loads(out.read_text(encoding="utf-8")) if out.exists() else {}
     report = {}
     for package in PACKAGES:
         c = counts.get(package)
-        if not c:
+        if not c or c["not checked"] == sum(c.values()):
+            if package in previous:
+                report[package] = previous[package]
             continue
         checked = c["killed"] + c["timeout"] + c["survived"] + c["no tests or skipped"]
         score = (c["killed"] + c["timeout"]) / checked if checked else 0.0
@@ -68,7 +74,6 @@ def main() -> int:
             f" (survived {c['survived']}, unreached {c['no tests or skipped']},"
             f" not yet checked {c['not checked']})"
         )
-    out = ROOT / "benchmarks" / "results" / "mutation.json"
     out.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
     print(f"survivors listed in {out.relative_to(ROOT)}")
     return 0

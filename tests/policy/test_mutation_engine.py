@@ -1,0 +1,212 @@
+"""What each requirement tells the officer and the subject, and the helpers around it.
+
+Written against the survivors of the 2026-12-06 mutation run of ``policy.engine`` and
+``policy.facts``: the subject's wording of a satisfied agreement or a missing caveat,
+an explanation kept for requirements a discovery does not apply, and the date
+``not_released_to`` judges group membership on were not checked.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import date, timedelta
+
+import pytest
+
+from caveat.domain.errors import InvalidInput
+from caveat.domain.identity import Clearance, CommonLevel
+from caveat.domain.labels import parse_marking
+from caveat.domain.policy import (
+    Action,
+    AgreementTerms,
+    Context,
+    DatedAgreement,
+    Decision,
+    MemoryAgreements,
+    Obligation,
+    Requirement,
+    RequirementResult,
+    decide,
+    decide_node_release,
+    decide_received,
+    label_facts,
+    not_released_to,
+)
+from tests.policy.population import NOW
+from tests.policy.test_decide import GROUPS, SCHEMES, env, person, resource
+from tests.policy.test_node_release import COVERED, dstl
+
+MOU = AgreementTerms("mou-1", "Sensor MoU", frozenset({"p1"}), 3)
+
+
+def _result(decision: Decision, requirement: Requirement) -> RequirementResult:
+    (found,) = [r for r in decision.results if r.requirement is requirement]
+    return found
+
+
+def test_a_subject_is_told_an_agreement_covers_them_but_not_which() -> None:
+    agreements = MemoryAgreements([DatedAgreement(MOU, organisations=frozenset({"dstl"}))])
+    briton = person("GBR", org="dstl", org_nation="GBR")
+    item = resource("SECRET//REL TO USA, GBR")
+    decision = decide(briton, Action.READ, item, Context(NOW, NOW, env(agreements=agreements)))
+    assert decision.permitted
+    agreement = _result(decision, Requirement.AGREEMENT)
+    assert agreement.subject_detail == (
+        "an agreement in force covers your organisation for this information"
+    )
+    assert "mou-1" in agreement.detail
+    assert "mou-1" not in agreement.subject_detail
+    assert "Sensor MoU" not in agreement.subject_detail
+
+
+def test_a_subject_outside_the_project_is_not_told_which_project() -> None:
+    outsider = replace(person("USA"), memberships={"p9": None})
+    decision = decide(outsider, Action.READ, resource("SECRET//REL TO USA, GBR"), _ctx())
+    need = _result(decision, Requirement.NEED_TO_KNOW)
+    assert not need.satisfied
+    assert need.subject_detail == (
+        "you are not a member of the resource's project and hold no grant"
+    )
+    assert "p1" in need.detail
+
+
+def test_missing_caveats_are_named_to_the_officer_and_counted_to_the_subject() -> None:
+    item = resource("TOP SECRET//SI//NOFORN")
+    uncleared = person("USA", level=4)
+    caveats = _result(decide(uncleared, Action.READ, item, _ctx()), Requirement.CAVEATS)
+    assert not caveats.satisfied
+    assert caveats.detail == "not read on to SCI:SI"
+    assert caveats.subject_detail == "you do not hold 1 of the restrictive caveats"
+    read_on = person("USA", level=4, caveats={"SCI:SI": None})
+    held = _result(decide(read_on, Action.READ, item, _ctx()), Requirement.CAVEATS)
+    assert held.satisfied
+    assert held.detail == held.subject_detail == "every restrictive caveat is held"
+
+
+def test_a_discovery_keeps_the_explanation_of_what_it_does_not_require() -> None:
+    outsider = replace(person("USA"), memberships={"p9": None})
+    item = resource("SECRET//REL TO USA, GBR")
+    read = decide(outsider, Action.READ, item, _ctx())
+    discover = decide(outsider, Action.DISCOVER, item, _ctx())
+    for before, after in zip(read.results, discover.results, strict=True):
+        if after.applies is not True:
+            assert after.applies is False
+            assert (after.satisfied, after.detail, after.subject_detail) == (
+                before.satisfied,
+                before.detail,
+                before.subject_detail,
+            )
+    assert any(not r.applies for r in discover.results)
+
+
+def test_every_requirement_of_a_permitted_node_release_reads_satisfied() -> None:
+    item = resource("SECRET//REL TO USA, GBR")
+    decision = decide_node_release(dstl(), item, Context(NOW, None, COVERED))
+    assert decision.permitted
+    assert all(r.satisfied is True for r in decision.results)
+
+
+def test_not_released_to_judges_groups_on_the_day_asked() -> None:
+    label = parse_marking("SECRET//REL TO USA, NATO", groups=GROUPS, on=date(2025, 1, 1))
+    facts = label_facts(label, SCHEMES)
+    environment = env()
+    # Finland and Sweden joined NATO in 2023 and 2024.
+    assert not_released_to(facts, ["FIN", "SWE", "GBR"], environment, date(2022, 1, 1)) == [
+        "FIN",
+        "SWE",
+    ]
+    assert not_released_to(facts, ["FIN", "SWE", "GBR"], environment, date(2025, 1, 1)) == []
+
+
+def _ctx() -> Context:
+    return Context(NOW, NOW, env())
+
+
+def test_every_action_is_explained_by_the_ten_requirements_in_order() -> None:
+    item = resource("SECRET//REL TO USA, GBR")
+    for subject in (person("USA"), person("USA", org="lockheed")):
+        for action in Action:
+            decision = decide(subject, action, item, _ctx())
+            assert [r.requirement for r in decision.results] == list(Requirement)
+    originator = _result(decide(person("USA"), Action.RELEASE, item, _ctx()), Requirement(5))
+    assert originator.satisfied
+    assert originator.detail == "project member of the originating organisation"
+
+
+def test_a_received_item_needs_no_project_or_agreement_but_every_other_requirement() -> None:
+    briton = replace(person("GBR", org="dstl", org_nation="GBR"), memberships={})
+    item = resource("SECRET//REL TO USA, GBR")
+    assert set(decide(briton, Action.READ, item, _ctx()).failed_codes) == {
+        "need_to_know",
+        "agreement",
+    }
+    received = decide_received(briton, Action.READ, item, _ctx())
+    assert received.permitted
+    assert [r.requirement for r in received.results] == list(Requirement)
+    for r in received.results:
+        if r.requirement in (Requirement.NEED_TO_KNOW, Requirement.AGREEMENT):
+            assert not r.applies
+            assert r.detail == f"a received item is in no project: {r.code} does not apply"
+        else:
+            assert r.applies
+            assert r.satisfied
+    refused = decide_received(briton, Action.READ, resource("SECRET//NOFORN"), _ctx())
+    assert not refused.permitted
+    assert refused.failed_codes == ["releasability"]
+
+
+def test_an_account_s_problems_are_all_named() -> None:
+    lapsed = Clearance(CommonLevel.SECRET, "SECRET", "USA", date(2020, 1, 1))
+    broken = replace(person("USA"), active=False, mfa_enrolled=False, clearance=lapsed)
+    account = _result(
+        decide(broken, Action.READ, resource("SECRET//REL TO USA, GBR"), _ctx()),
+        Requirement.ACCOUNT,
+    )
+    assert not account.satisfied
+    assert account.detail == (
+        "the account is suspended; no MFA is enrolled; the clearance expired on 2020-01-01"
+    )
+
+
+def test_a_stale_mfa_proof_asks_for_a_step_up() -> None:
+    item = resource("SECRET//REL TO USA, GBR")
+    stale = Context(NOW, NOW - timedelta(hours=2), env())
+    decision = decide(person("USA"), Action.READ, item, stale)
+    assert decision.failed_codes == ["mfa_freshness"]
+    assert decision.obligations == (Obligation("step_up_mfa", "prove MFA again, then retry", 3600),)
+
+
+def test_a_change_by_an_outsider_names_no_project_to_them() -> None:
+    outsider = replace(person("USA"), memberships={"p9": None})
+    item = resource("SECRET//REL TO USA, GBR")
+    need = _result(decide(outsider, Action.MODIFY, item, _ctx()), Requirement.NEED_TO_KNOW)
+    assert not need.satisfied
+    assert need.detail == "modify needs membership of project p1"
+    assert need.subject_detail == "modify needs membership of the resource's project"
+
+
+def test_a_decision_time_without_a_time_zone_is_refused() -> None:
+    with pytest.raises(InvalidInput) as refused:
+        Context(NOW.replace(tzinfo=None), None, env())
+    assert refused.value.code == "naive_time"
+    assert refused.value.detail == "decision time must be timezone-aware"
+
+
+def test_a_release_by_a_member_of_another_organisation_is_the_originator_s_call() -> None:
+    contractor = person("USA", org="lockheed")
+    item = resource("SECRET//REL TO USA, GBR")
+    need = _result(decide(contractor, Action.RELEASE, item, _ctx()), Requirement.NEED_TO_KNOW)
+    assert not need.satisfied
+    assert need.detail == "release is the originator's decision (organisation afrl)"
+    assert need.subject_detail == "only the originating organisation may release it"
+
+
+def test_every_uncovered_control_entry_is_named() -> None:
+    controls = ("ITAR:USML-XI(c)(1)", "ITAR:USML-XII(e)", "EAR:EAR99")
+    item = resource("SECRET//REL TO USA, GBR", controls=controls)
+    briton = person("GBR", org="dstl", org_nation="GBR")
+    export = _result(decide(briton, Action.READ, item, _ctx()), Requirement(7))
+    assert export.detail == "no authorization covers ITAR:USML-XI(c)(1), ITAR:USML-XII(e)"
+    assert export.subject_detail == (
+        "2 export-control entries need an authorization that covers you"
+    )

@@ -176,7 +176,7 @@ EXPLAINED = {
             "export_authorization",
             False,
             "no authorization covers ITAR:USML-XI(c)(1)",
-            "1 export-control entries need an authorization that covers you",
+            "1 export-control entry needs an authorization that covers you",
         ),
         ("screening", True, "no screening hold", "no screening hold"),
         ("embargo", True, "no applicable embargo", "no applicable embargo"),

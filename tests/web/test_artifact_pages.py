@@ -158,7 +158,7 @@ def test_a_person_of_another_nation_sees_why_without_leaks(
     assert page.status_code == 200
     assert "Why can't I download this?" in page.text
     assert "export authorization" in page.text
-    assert "1 export-control entries need an authorization that covers you" in page.text
+    assert "1 export-control entry needs an authorization that covers you" in page.text
     assert "no authorization covers" not in page.text  # the officer's wording stays hidden
     assert f"/artifacts/{artifact_id}/download" not in page.text
     denied = browser.client.get(f"/artifacts/{artifact_id}/download")

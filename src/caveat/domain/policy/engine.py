@@ -253,7 +253,9 @@ def _export(f: SubjectFacts, r: Resource) -> RequirementResult:
         req,
         False,
         "no authorization covers " + ", ".join(uncovered),
-        f"{len(uncovered)} export-control entries need an authorization that covers you",
+        f"{len(uncovered)} export-control "
+        + ("entry needs" if len(uncovered) == 1 else "entries need")
+        + " an authorization that covers you",
     )
 
 

@@ -32,7 +32,9 @@ def _count(world: World, model: type) -> int:
 
 def _events(world: World, type_name: str) -> list[dict[str, object]]:
     with world.node.uow.read() as session:
-        bodies = session.scalars(select(EventRow.body).where(EventRow.type == type_name))
+        bodies = session.scalars(
+            select(EventRow.body).where(EventRow.type == type_name).order_by(EventRow.seq)
+        )
         return [json.loads(b) for b in bodies]
 
 

@@ -40,7 +40,11 @@ def _artifact_id(world: World, alice: Principal, data: bytes, title: str = "Run"
 
 def _event_types(world: World, target: str) -> list[str]:
     with world.node.uow.read() as session:
-        return list(session.scalars(select(EventRow.type).where(EventRow.target_id == target)))
+        return list(
+            session.scalars(
+                select(EventRow.type).where(EventRow.target_id == target).order_by(EventRow.seq)
+            )
+        )
 
 
 def test_artifacts_enter_and_change_the_catalogue_through_its_service(

@@ -123,7 +123,9 @@ def test_tampering_is_detected_by_download_and_verify(
     with world.node.uow.read() as session:
         events = list(
             session.scalars(
-                select(EventRow.body).where(EventRow.type == "artifact.integrity_failed")
+                select(EventRow.body)
+                .where(EventRow.type == "artifact.integrity_failed")
+                .order_by(EventRow.seq)
             )
         )
     assert len(events) >= 2

@@ -118,7 +118,9 @@ def test_messages_injected_into_the_broker_reach_no_reader(
     node.channels.ledger.flush()
     with node.uow.read() as session:
         rows = session.scalars(
-            select(EventRow).where(EventRow.type == "channel.message_rejected")
+            select(EventRow)
+            .where(EventRow.type == "channel.message_rejected")
+            .order_by(EventRow.seq)
         ).all()
     assert sum(json.loads(r.body)["data"]["count"] for r in rows) == 5  # by bob's live feed
     assert {r.target_id for r in rows} == {channel}

@@ -39,7 +39,11 @@ def test_lifecycle_flips_requirement_6(world: World) -> None:
     assert node.agreements.get(agnes, "Sensor MoU").status == "expired"
     with node.uow.read() as session:
         types = list(
-            session.scalars(select(EventRow.type).where(EventRow.type.like("agreement.%")))
+            session.scalars(
+                select(EventRow.type)
+                .where(EventRow.type.like("agreement.%"))
+                .order_by(EventRow.seq)
+            )
         )
     assert types.count("agreement.status_changed") == 3
     assert "agreement.created" in types

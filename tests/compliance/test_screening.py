@@ -66,7 +66,11 @@ def test_imports_all_three_formats_and_screens_on_import(world: World) -> None:
         assert session.scalar(select(func.count()).select_from(ScreeningListRow)) == 3
         assert session.scalar(select(func.count()).select_from(ScreeningEntryRow)) == 5
         types = list(
-            session.scalars(select(EventRow.type).where(EventRow.type.like("screening.%")))
+            session.scalars(
+                select(EventRow.type)
+                .where(EventRow.type.like("screening.%"))
+                .order_by(EventRow.seq)
+            )
         )
     assert any(h.screened_name == "Abu" for h in node.screening.hits(CONSOLE))
     assert report.screened >= 8

@@ -80,7 +80,9 @@ def people(node: Node, clock: FakeClock) -> dict[str, Principal]:
 
 def _events(node: Node, kind: str) -> list[EventRow]:
     with node.uow.read() as session:
-        return list(session.scalars(select(EventRow).where(EventRow.type == kind)))
+        return list(
+            session.scalars(select(EventRow).where(EventRow.type == kind).order_by(EventRow.seq))
+        )
 
 
 def test_a_peer_needs_an_operator_and_another_officer_with_the_right_fingerprint(

@@ -137,7 +137,9 @@ def _ingested(node: Node, collection: str) -> dict[str, tuple[str, str | None]]:
 
 def _events(node: Node, type_: str) -> list[dict[str, Any]]:
     with node.uow.read() as session:
-        bodies = session.scalars(select(EventRow.body).where(EventRow.type == type_))
+        bodies = session.scalars(
+            select(EventRow.body).where(EventRow.type == type_).order_by(EventRow.seq)
+        )
         return [json.loads(b)["data"] for b in bodies]
 
 
@@ -299,7 +301,7 @@ def test_credentials_never_leave_the_node(
         assert row is not None
         assert row.credentials_sealed is not None
         assert secret not in row.credentials_sealed
-        bodies = list(session.scalars(select(EventRow.body)))
+        bodies = list(session.scalars(select(EventRow.body).order_by(EventRow.seq)))
     assert not any(secret in body for body in bodies)
     captured = capsys.readouterr()
     assert secret not in captured.out + captured.err + caplog.text

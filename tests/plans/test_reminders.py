@@ -28,7 +28,13 @@ def _told(world: World, username: str) -> list[tuple[str, str]]:
 
 def _events(world: World) -> list[EventRow]:
     with world.node.uow.read() as session:
-        return list(session.scalars(select(EventRow).where(EventRow.type == "plan.reminders_sent")))
+        return list(
+            session.scalars(
+                select(EventRow)
+                .where(EventRow.type == "plan.reminders_sent")
+                .order_by(EventRow.seq)
+            )
+        )
 
 
 def test_an_assignee_is_told_once_and_again_when_overdue(world: World) -> None:

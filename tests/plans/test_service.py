@@ -23,7 +23,9 @@ SECRET = "SECRET//REL TO USA, GBR"
 
 def _events(world: World, kind: str) -> list[EventRow]:
     with world.node.uow.read() as session:
-        return list(session.scalars(select(EventRow).where(EventRow.type == kind)))
+        return list(
+            session.scalars(select(EventRow).where(EventRow.type == kind).order_by(EventRow.seq))
+        )
 
 
 def _missing(exc: CaveatError, ref: str) -> tuple[str, str, str]:
@@ -352,6 +354,10 @@ def test_the_ledger_carries_no_title(world: World) -> None:
         label=SECRET, due_on=world.clock().date(),
     )  # fmt: skip
     with world.node.uow.read() as session:
-        bodies = [e.body for e in session.scalars(select(EventRow)) if e.type.startswith("plan.")]
+        bodies = [
+            e.body
+            for e in session.scalars(select(EventRow).order_by(EventRow.seq))
+            if e.type.startswith("plan.")
+        ]
     assert bodies
     assert not any("BLUEFIN" in b or "Sensor integration" in b for b in bodies)

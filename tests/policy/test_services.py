@@ -74,7 +74,7 @@ def test_every_change_records_its_event(world: Scenario) -> None:
     node.grants.grant_caveat(CONSOLE, ctx(), person="alice", caveat="SCI:SI", reason="SI work")
     node.projects.remove_member(CONSOLE, ctx(), ids["project"], "sam")
     with node.uow.read() as session:
-        types = set(session.scalars(select(EventRow.type)))
+        types = set(session.scalars(select(EventRow.type).order_by(EventRow.seq)))
     assert {
         "project.created",
         "project.member_added",

@@ -79,9 +79,9 @@ def test_the_coordinator_charts_every_laboratory_and_reads_are_recorded(trials: 
     assert sum(c.own for c in seen.control) == 1  # pam is of AFRL
     with node.uow.read() as session:
         reads = session.execute(
-            select(EventRow.target_id, EventRow.body).where(
-                EventRow.type == "proficiency.results_read"
-            )
+            select(EventRow.target_id, EventRow.body)
+            .where(EventRow.type == "proficiency.results_read")
+            .order_by(EventRow.seq)
         ).all()
     # The first round's other laboratories were read through the charts: recorded, as
     # the four others' submissions of that round.

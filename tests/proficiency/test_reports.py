@@ -156,9 +156,9 @@ def test_the_pdf_is_marked_on_every_page_and_reads_are_recorded(
         reads = [
             json.loads(b)["data"]
             for b in session.scalars(
-                select(EventRow.body).where(
-                    EventRow.type == "proficiency.results_read", EventRow.target_id == round_id
-                )
+                select(EventRow.body)
+                .where(EventRow.type == "proficiency.results_read", EventRow.target_id == round_id)
+                .order_by(EventRow.seq)
             )
         ]
     assert len(reads) == 2  # one per report, the four others' results each time
@@ -201,6 +201,8 @@ def test_a_refused_marking_hands_out_nothing_and_records_no_read(trials: Trials)
         )
     with trials.node.uow.read() as session:
         reads = session.scalars(
-            select(EventRow.id).where(EventRow.type == "proficiency.results_read")
+            select(EventRow.id)
+            .where(EventRow.type == "proficiency.results_read")
+            .order_by(EventRow.seq)
         ).all()
     assert reads == []

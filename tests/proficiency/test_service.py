@@ -19,7 +19,9 @@ from tests.proficiency.support import VALUES, Trials, ctx
 
 def _events(node: Node, kind: str) -> list[dict[str, Any]]:
     with node.uow.read() as session:
-        bodies = session.scalars(select(EventRow.body).where(EventRow.type == kind)).all()
+        bodies = session.scalars(
+            select(EventRow.body).where(EventRow.type == kind).order_by(EventRow.seq)
+        ).all()
     return [json.loads(b)["data"] for b in bodies]
 
 

@@ -68,7 +68,9 @@ def _as(client: TestClient, people: Population, who: str) -> Browser:
 
 def _events(node: Node, type_: str) -> list[dict[str, Any]]:
     with node.uow.read() as session:
-        bodies = session.scalars(select(EventRow.body).where(EventRow.type == type_))
+        bodies = session.scalars(
+            select(EventRow.body).where(EventRow.type == type_).order_by(EventRow.seq)
+        )
         return [json.loads(b) for b in bodies]
 
 

@@ -88,6 +88,7 @@ UNCHECKED_WRITERS = {
     "ChannelLedger.flush": "the system records channel activity authorized when it happened",
     "PeerIngest.ingest_in": "inside the pull that keeps a verified package (the node's sync)",
     "ReceivedArtifacts.commit_in": "inside PeerIngest.ingest_in: a verified partner release",
+    "ReleaseProofs.prove": "the node's sync asks a peer for proofs and records their verdicts",
 }
 
 

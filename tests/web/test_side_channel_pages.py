@@ -71,7 +71,8 @@ def test_who_can_page_counts_other_organisations_and_explain_refuses_them(
     browser.sign_in(people.world.accounts["sol"])
     page = browser.client.get(f"/policy/who-can?resource={people.shared}&action=read")
     assert page.status_code == 200
-    listed = set(re.findall(r"<tr><td>(\w+)</td>", page.text))
+    # Each listed person is a link to their explanation, with the username beside the name.
+    listed = set(re.findall(r'<span class="muted small">\((\w+)\)</span></td>', page.text))
     assert {"sol", "alice", "rick", "audrey"} <= listed
     for other in ("bob", "abu", "gso", "ingrid"):
         assert other not in listed

@@ -320,7 +320,9 @@ def test_a_user_of_another_nation_is_denied_with_the_explanation(
     page.goto(url)
     expect(page.get_by_role("heading", name="Why can't I download this?")).to_be_visible()
     expect(page.get_by_text("export authorization", exact=False).first).to_be_visible()
-    expect(page.get_by_text("need an authorization that covers you")).to_be_visible()
+    expect(
+        page.get_by_text("1 export-control entry needs an authorization that covers you")
+    ).to_be_visible()
     page.screenshot(path=shots / "explanation.png", full_page=True)
     assert problems == []
     response = page.goto(url + "/download")  # the browser logs the intended 403

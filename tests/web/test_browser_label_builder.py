@@ -70,7 +70,7 @@ def test_a_label_built_with_chips_is_warned_when_unreadable_and_uploaded(
     expect(page.get_by_role("list", name="Entries chosen")).to_contain_text("ITAR:USML-VIII")
     expect(page.locator("#controls")).to_have_value("ITAR:USML-VIII")
     # A British reader needs an export authorization for ITAR content: warned again.
-    expect(warning).to_contain_text("export-control entries need an authorization")
+    expect(warning).to_contain_text("1 export-control entry needs an authorization")
     # caret "initial": hiding the caret leaves style="" on the inputs, which htmx's
     # settling then copies onto their replacements (a CSP violation of the test's own).
     page.screenshot(path=shots / "label-builder.png", full_page=True, caret="initial")

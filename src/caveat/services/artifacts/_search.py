@@ -81,6 +81,20 @@ class ArtifactSummary:
     created_at: datetime
     label_json: str = ""  # the current label's canonical JSON (for roll-ups and portion marks)
 
+    @classmethod
+    def of_row(cls, r: Any) -> ArtifactSummary:
+        """From a listing row (search and the table select the same columns)."""
+        return cls(
+            r.id,
+            r.project_id,
+            r.kind,
+            r.title,
+            r.banner,
+            r.latest_version,
+            r.created_at,
+            r.label_json,
+        )
+
 
 @dataclass(frozen=True, slots=True)
 class ArtifactPage:
@@ -202,19 +216,7 @@ class ArtifactSearch:
             rows = session.execute(first).all()
             if instead is not None and len(rows) <= query.limit:
                 rows = session.execute(instead).all()
-        items = tuple(
-            ArtifactSummary(
-                r.id,
-                r.project_id,
-                r.kind,
-                r.title,
-                r.banner,
-                r.latest_version,
-                r.created_at,
-                r.label_json,
-            )
-            for r in rows[: query.limit]
-        )
+        items = tuple(ArtifactSummary.of_row(r) for r in rows[: query.limit])
         if not (len(rows) > query.limit and items):
             return ArtifactPage(items, None)
         last = rows[query.limit - 1].seq

@@ -182,19 +182,7 @@ class ArtifactTables:
         facets["project"] = tuple(
             replace(f, name=names.get(f.value, f.value)) for f in facets["project"]
         )
-        items = tuple(
-            ArtifactSummary(
-                r.id,
-                r.project_id,
-                r.kind,
-                r.title,
-                r.banner,
-                r.latest_version,
-                r.created_at,
-                r.label_json,
-            )
-            for r in rows
-        )
+        items = tuple(ArtifactSummary.of_row(r) for r in rows)
         return ArtifactTable(
             items=items,
             total=total,

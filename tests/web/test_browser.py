@@ -20,6 +20,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from filelock import FileLock
 from playwright.sync_api import Browser, FilePayload, Page, expect, sync_playwright
 
 from caveat.client import CaveatClient
@@ -67,24 +68,36 @@ class Demo:
         return code
 
     def _demo_code(self, username: str) -> str:
-        result = subprocess.run(
-            [
-                sys.executable,
-                "-m",
-                "caveat",
-                "--data-dir",
-                str(self.data_dir),
-                "demo",
-                "code",
-                username,
-            ],
-            env=self.env,
-            capture_output=True,
-            text=True,
-            check=True,
-            timeout=60,
-        )
-        return result.stdout.strip()
+        # What `caveat demo code` prints (tests/cli/test_demo_e2e.py runs the command),
+        # read here without starting a Python process for every sign-in.
+        creds = json.loads((self.data_dir / "demo-credentials.json").read_text())
+        account = creds["operator"] if username == "ops" else creds["people"][username]
+        return totp_code(account["totp_secret"], datetime.now(UTC))
+
+
+def _demo_template(tmp_path_factory: pytest.TempPathFactory, env: dict[str, str]) -> Path:
+    """One seeded demo data directory for the whole run, made by the first module that
+    asks (across pytest-xdist workers, under a file lock): seeding costs about 9 s of
+    CPU (production argon2 for 18 people), and each module serves its own copy."""
+    base = tmp_path_factory.getbasetemp()
+    root = base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
+    template = root / "demo-template"
+    ready = root / "demo-template.ready"
+    with FileLock(str(root / "demo-template.lock")):
+        if not ready.exists():
+            shutil.rmtree(template, ignore_errors=True)
+            seeded = subprocess.run(
+                [sys.executable, "-m", "caveat", "--data-dir", str(template), "demo"]
+                + ["--no-serve"],
+                env=env,
+                capture_output=True,
+                text=True,
+                timeout=300,  # seeding is slow on a loaded machine
+                check=False,
+            )
+            assert seeded.returncode == 0, seeded.stdout + seeded.stderr
+            ready.touch()
+    return template
 
 
 @pytest.fixture(scope="module")
@@ -92,6 +105,7 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Demo]:
     tmp = tmp_path_factory.mktemp("browser")
     env = {k: v for k, v in os.environ.items() if not k.startswith("CAVEAT_")}
     env["CAVEAT_VERIFY_BATCH"] = "2"  # verify-all then takes several steps in the page
+    shutil.copytree(_demo_template(tmp_path_factory, env), tmp / "demo")
     port = _free_port()
     log = (tmp / "server.log").open("w")
     process = subprocess.Popen(
@@ -112,7 +126,7 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Demo]:
     )
     url = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 180  # seeding the demo is slow on a loaded machine
+        deadline = time.monotonic() + 180  # starting is slow on a loaded machine
         while True:
             try:
                 with CaveatClient(url, timeout=2) as client:

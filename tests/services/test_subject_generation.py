@@ -16,7 +16,8 @@ from tests.support import FakeClock, Scenario
 # Event types that change nothing a subject's facts or a channel's scope are read from.
 NOT_SUBJECT_PREFIXES = (
     "alert.", "artifact.", "audit.", "channel.", "discussion.", "export.", "kek.",
-    "ledger.", "node.initialised", "peer.", "plan.", "proficiency.", "relabel.",
+    "ledger.", "mail.", "node.initialised", "notification.", "peer.", "plan.", "proficiency.",
+    "relabel.",
     "release.", "resource.registered", "resource.relabelled", "taxii.", "upload.",
     "auth.address_locked", "auth.address_unlocked", "auth.login", "auth.logout",
     "auth.recovery_code_used", "auth.recovery_codes_issued", "auth.step_up",

@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Engine, event
+from sqlalchemy.orm import Session
 
 from caveat.adapters.blobstore import BlobStore, LocalBlobStore
 from caveat.adapters.blobstore.s3 import S3BlobStore
@@ -19,9 +20,10 @@ from caveat.adapters.federation_transport import HttpPeerTransport
 from caveat.adapters.files import make_private_dir
 from caveat.adapters.kek import LocalKekFile
 from caveat.adapters.keys import LocalKeyFiles
+from caveat.adapters.mail import SmtpMailer
 from caveat.adapters.proficiency_plots import SvgPlots
 from caveat.adapters.taxii_source import TaxiiSource
-from caveat.bootstrap.settings import HashProfile, Settings
+from caveat.bootstrap.settings import HashProfile, Settings, SmtpSecurity
 from caveat.domain.credentials import PRODUCTION_COST, TEST_COST, PasswordHashing
 from caveat.domain.errors import InvalidInput
 from caveat.domain.identity import (
@@ -30,6 +32,7 @@ from caveat.domain.identity import (
     validate_email,
     validate_username,
 )
+from caveat.domain.labels import FALLBACK_SCHEME, aggregate_marking
 from caveat.domain.nations import require_nation
 from caveat.domain.policy import DualNationalRule, PolicyConfig
 from caveat.domain.throttle import ThrottlePolicy
@@ -95,7 +98,12 @@ from caveat.services.node import (
     public_key_b64,
     record_operating_organisation,
 )
-from caveat.services.notifications import NotificationService
+from caveat.services.notifications import (
+    MAIL_QUEUED,
+    MailDelivery,
+    NotificationService,
+    queue_mail,
+)
 from caveat.services.plans import PlanReminders, PlanService
 from caveat.services.policy import (
     AccessEffects,
@@ -167,6 +175,8 @@ class Node:
     channels: ChannelService
     channel_worker: PeriodicWorker
     notifications: NotificationService
+    mail: MailDelivery
+    mail_worker: PeriodicWorker
 
     @property
     def work(self) -> WorkService:
@@ -190,6 +200,7 @@ class Node:
         self.channel_worker.stop()
         self.taxii_worker.stop()
         self.plan_reminder_worker.stop()
+        self.mail_worker.stop()
         try:
             self.channels.ledger.flush()
         finally:
@@ -339,6 +350,7 @@ def _build(
         queue_size=settings.channel_queue_size,
     )
     reminders = PlanReminders(uow=uow, policy=policy)
+    mail, mail_worker = _mail(settings, uow, identity)
     subscriptions = SubscriptionService(
         uow=uow,
         policy=policy,
@@ -352,7 +364,7 @@ def _build(
         secret_key=secret_key,
         unsafe_local=settings.taxii_unsafe_local_endpoints,
     )
-    return Node(
+    node = Node(
         settings=settings,
         engine=engine,
         identity=identity,
@@ -437,8 +449,124 @@ def _build(
             period=settings.channel_ledger_seconds,
             run_once=channels.ledger.flush,
         ),
-        notifications=NotificationService(uow=uow),
+        notifications=NotificationService(uow=uow, mails=mail.enabled),
+        mail=mail,
+        mail_worker=mail_worker,
     )
+    mail.marking = lambda: _floor_marking(node)
+    return node
+
+
+def mailer(settings: Settings) -> SmtpMailer | None:
+    """The SMTP server notifications are mailed through, or None when none is set
+    (the embedded default). A half-made configuration is refused at start, in words
+    that never hold the password."""
+    if not settings.mail_enabled:
+        return None
+    assert settings.smtp_host is not None
+    missing = [
+        name
+        for name, value in (
+            ("CAVEAT_SMTP_FROM", settings.smtp_from),
+            ("CAVEAT_MAIL_BASE_URL", settings.mail_base_url),
+        )
+        if not value
+    ]
+    if missing:
+        raise InvalidInput(
+            f"mail is configured (CAVEAT_SMTP_HOST) without {' and '.join(missing)}",
+            code="mail_misconfigured",
+        )
+    sender = validate_email(settings.smtp_from or "")
+    base = settings.mail_base_url or ""
+    if not base.startswith(("https://", "http://")):
+        raise InvalidInput(
+            "CAVEAT_MAIL_BASE_URL must be the node's web address (https://...)",
+            code="mail_misconfigured",
+        )
+    try:
+        password = settings.resolved_smtp_password()
+    except OSError:
+        raise InvalidInput(
+            "the SMTP password file cannot be read",
+            code="mail_misconfigured",
+            hint="check CAVEAT_SMTP_PASSWORD_FILE and its permissions",
+        ) from None
+    if password is not None and not settings.smtp_username:
+        raise InvalidInput(
+            "an SMTP password is set without CAVEAT_SMTP_USERNAME", code="mail_misconfigured"
+        )
+    if settings.smtp_username and settings.smtp_security is SmtpSecurity.NONE:
+        # A login in the clear would hand the password to anyone on the path.
+        raise InvalidInput(
+            "an SMTP login needs TLS: CAVEAT_SMTP_SECURITY=none is for a local relay without one",
+            code="mail_misconfigured",
+        )
+    return SmtpMailer(
+        host=settings.smtp_host,
+        port=settings.smtp_port,
+        security=settings.smtp_security.value,
+        sender=sender,
+        username=settings.smtp_username,
+        password=password,
+        ca_bundle=settings.smtp_ca_bundle,
+        timeout=settings.smtp_timeout_seconds,
+    )
+
+
+def _mail(
+    settings: Settings, uow: UnitOfWorkFactory, identity: NodeIdentity
+) -> tuple[MailDelivery, PeriodicWorker]:
+    """Mail of notifications and its worker: each notification queues its mail in its
+    own transaction, and a commit that queued one wakes the worker (ADR 0030)."""
+    smtp = mailer(settings)
+    delivery = MailDelivery(
+        uow=uow,
+        mailer=smtp,
+        node_name=identity.name,
+        base_url=settings.mail_base_url or "",
+        marking=lambda: "UNCLASSIFIED",  # replaced by the node's own floor once it is built
+        max_attempts=settings.mail_max_attempts,
+        retry_first=timedelta(seconds=settings.mail_retry_seconds),
+        server=f"{smtp.host}:{smtp.port} ({smtp.security})" if smtp else None,
+    )
+    worker = PeriodicWorker(
+        name="mail",
+        period=settings.mail_worker_seconds if smtp else 0,
+        run_once=lambda: delivery.run_due(CallContext(request_id="mail")),
+    )
+    if smtp is not None:
+        event.listen(uow.sessions, "after_flush", queue_mail)
+
+        def wake(session: Session) -> None:
+            if session.info.pop(MAIL_QUEUED, False):
+                worker.nudge()
+
+        event.listen(uow.sessions, "after_commit", wake)
+    return delivery, worker
+
+
+def _floor_marking(node: Node) -> str:
+    """The lowest level of the node's own scheme, as the pages nobody has signed in to
+    are marked (``bootstrap.marking.node_scheme``: CAVEAT_NODE_NATION, else the nation
+    of the node operators' organisation, else NATO's): the marking of every mail, which
+    holds no labelled content."""
+    env = node.policy.environment()
+    nation = node.settings.node_nation
+    if nation is None:
+        operators = {
+            p.organisation_nation
+            for p in node.people.list_people()
+            if Role.NODE_OPERATOR in p.roles
+        }
+        nation = operators.pop() if len(operators) == 1 else None
+    return aggregate_marking(
+        [],
+        scheme=env.scheme_by_nation.get(nation or "", FALLBACK_SCHEME),
+        groups=env.groups,
+        on=node.uow.clock().date(),
+        schemes=node.policy.schemes,
+    ).text
 
 
 def channel_broker(settings: Settings, clock: Clock) -> ChannelBroker:

@@ -16,6 +16,14 @@ class HashProfile(StrEnum):
     TEST = "test"
 
 
+class SmtpSecurity(StrEnum):
+    """How the connection to the SMTP server is protected."""
+
+    STARTTLS = "starttls"  # plain connect, then STARTTLS before anything is said (587)
+    TLS = "tls"  # TLS from the first byte (implicit TLS, 465)
+    NONE = "none"  # TESTS OR A LOCAL RELAY ONLY: mail and login in the clear
+
+
 class Settings(BaseSettings):
     """Everything a node needs to know about its surroundings."""
 
@@ -147,12 +155,65 @@ class Settings(BaseSettings):
         description="how often assignees are reminded of tasks due soon or overdue; 0: off",
     )
 
+    # E-mail of notifications (issue 16, ADR 0030): off unless a host is set. A mail says
+    # only what kind of thing happened and links to the page; never a title or label.
+    smtp_host: str | None = Field(
+        default=None,
+        description="SMTP server that notifications are mailed through; unset: no mail",
+    )
+    smtp_port: int | None = Field(
+        default=None, ge=1, le=65535, description="default: 587 with starttls, 465 with tls, 25"
+    )
+    smtp_security: SmtpSecurity = Field(
+        default=SmtpSecurity.STARTTLS, description="starttls | tls (implicit) | none (tests only)"
+    )
+    smtp_username: str | None = Field(default=None, description="SMTP login, if the server asks")
+    smtp_password: SecretStr | None = Field(
+        default=None, description="SMTP password (CAVEAT_SMTP_PASSWORD); never logged"
+    )
+    smtp_password_file: Path | None = Field(
+        default=None, description="a file holding the SMTP password (first line), instead"
+    )
+    smtp_from: str | None = Field(default=None, description="the From address of every mail")
+    smtp_ca_bundle: str | None = Field(
+        default=None, description="CA certificates the SMTP server's TLS is checked against"
+    )
+    smtp_timeout_seconds: float = Field(default=20.0, gt=0, le=300)
+    mail_base_url: str | None = Field(
+        default=None,
+        description="the node's web address as its people reach it (https://caveat.example.org);"
+        " the links in mails start with it",
+    )
+    mail_worker_seconds: float = Field(
+        default=30.0, ge=0, description="how often waiting mail is looked for; 0: off"
+    )
+    mail_max_attempts: int = Field(
+        default=8, ge=1, le=50, description="tries of one mail before it is given up"
+    )
+    mail_retry_seconds: float = Field(
+        default=60.0, gt=0, description="the wait after a first failed try; doubles each time"
+    )
+
     # The policy (ADR 0006): the §126.18-style dual/third-country national rule is off
     # unless a ceiling (common level 0-4; 126.18 itself covers unclassified: 0) is set.
     policy_dual_national_max_level: int | None = Field(default=None, ge=0, le=4)
     policy_dual_national_organisations: list[str] = Field(
         default=[], description="organisation ids the rule applies to; empty: any"
     )
+
+    @property
+    def mail_enabled(self) -> bool:
+        """Whether notifications are mailed: an SMTP host is configured."""
+        return bool(self.smtp_host)
+
+    def resolved_smtp_password(self) -> str | None:
+        """The SMTP password from CAVEAT_SMTP_PASSWORD or the first line of its file."""
+        if self.smtp_password is not None:
+            return self.smtp_password.get_secret_value()
+        if self.smtp_password_file is not None:
+            lines = self.smtp_password_file.read_text(encoding="utf-8").splitlines()
+            return lines[0] if lines else ""
+        return None
 
     def resolved_database_url(self) -> str:
         """The database URL, defaulting to the embedded SQLite file."""

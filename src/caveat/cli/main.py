@@ -74,6 +74,7 @@ class CaveatCommands(LazyGroup):
         "channel": "caveat.cli.channels:channel",
         "work": "caveat.cli.work:work",
         "notifications": "caveat.cli.work:notifications",
+        "mail": "caveat.cli.mail:mail",
     }
 
     def mode_tag(self, path: list[str]) -> str | None:

@@ -31,6 +31,7 @@ MODES: Final[dict[str, str]] = {
     "restore": CONSOLE,
     "demo": CONSOLE,
     "recover": CONSOLE,
+    "mail": CONSOLE,
     # the signed-in person
     "login": REMOTE,
     "logout": REMOTE,

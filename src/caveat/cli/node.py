@@ -185,7 +185,8 @@ def worker(
     ] = False,
 ) -> None:
     """Run the node's background jobs without serving HTTP: the ledger sequencer and
-    monitoring, the federation sync, the TAXII subscription poller and plan reminders,
+    monitoring, the federation sync, the TAXII subscription poller, plan reminders and
+    the mail of notifications,
     until SIGINT or SIGTERM. Safe beside `caveat serve`: the jobs take turns through the
     database."""
     import signal
@@ -198,6 +199,7 @@ def worker(
             node.federation_worker,
             node.taxii_worker,
             node.plan_reminder_worker,
+            node.mail_worker,
         )
         if once:
             for job in jobs:

@@ -76,3 +76,28 @@ def mark_read(notification_id: str, json_: JsonOpt = False) -> None:
     with errors(json_), _client() as client:
         done = client.notifications.mark_read(notification_id)
         show(done, json_, lambda: out.print(f"read: {done['text']}", highlight=False))
+
+
+@notifications.command("email")
+def email(
+    setting: Annotated[
+        str | None, typer.Argument(help="on or off; without it, show the current setting")
+    ] = None,
+    json_: JsonOpt = False,
+) -> None:
+    """Whether your notifications are mailed to you (their kind and a link only), or
+    turn it on or off."""
+    with errors(json_), _client() as client:
+        if setting is None:
+            found = client.notifications.email()
+        elif setting in ("on", "off"):
+            found = client.notifications.set_email(setting == "on")
+        else:
+            raise typer.BadParameter("on or off", param_hint="SETTING")
+
+        def render() -> None:
+            mine = "on" if found["email"] else "off"
+            node = "" if found["node_mails"] else " (this node sends no mail)"
+            out.print(f"e-mail of your notifications: {mine}{node}", highlight=False)
+
+        show(found, json_, render)

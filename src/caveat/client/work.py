@@ -38,3 +38,11 @@ class Notifications:
         """POST /notifications/{id}/read."""
         path = f"/api/v1/notifications/{quote(notification_id, safe='')}/read"
         return dict(self._client._call("POST", path))
+
+    def email(self) -> dict[str, Any]:
+        """GET /notifications/email: whether yours are mailed, and whether the node mails."""
+        return dict(self._client._call("GET", "/api/v1/notifications/email"))
+
+    def set_email(self, on: bool) -> dict[str, Any]:
+        """PUT /notifications/email: turn the mailing of yours on or off."""
+        return dict(self._client._call("PUT", "/api/v1/notifications/email", json={"email": on}))

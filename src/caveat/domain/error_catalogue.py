@@ -288,6 +288,23 @@ class ErrorCode(StrEnum):
         ErrorKind.INVALID,
         "An e-mail address is not valid.",
     )
+    MAIL_REFUSED = (
+        "mail_refused",
+        ErrorKind.INVALID,
+        "The SMTP server refused the message for good (a 5xx reply to its sender or recipient);"
+        " it is not tried again.",
+    )
+    MAIL_NOT_CONFIGURED = (
+        "mail_not_configured",
+        ErrorKind.INVALID,
+        "This node sends no mail: set CAVEAT_SMTP_HOST, CAVEAT_SMTP_FROM and CAVEAT_MAIL_BASE_URL.",
+    )
+    MAIL_MISCONFIGURED = (
+        "mail_misconfigured",
+        ErrorKind.INVALID,
+        "The mail settings are incomplete or unsafe (no From address or web address, a"
+        " password without a username, a login without TLS, an unreadable password file).",
+    )
     INVALID_EMBARGO = (
         "invalid_embargo",
         ErrorKind.INVALID,
@@ -1375,6 +1392,12 @@ class ErrorCode(StrEnum):
         "database_unavailable",
         ErrorKind.UNAVAILABLE,
         "The database cannot be reached or is too busy; try again shortly.",
+    )
+    MAIL_UNAVAILABLE = (
+        "mail_unavailable",
+        ErrorKind.UNAVAILABLE,
+        "The SMTP server could not be reached, TLS or the login failed, or it asked to try"
+        " later; a notification's mail is tried again.",
     )
     KEK_MISSING = (
         "kek_missing",

@@ -447,6 +447,26 @@ _TYPES = [
         "assignees were told their tasks are due soon or overdue (task, person, due date "
         "and state of each reminder sent in one run)",
     ),
+    EventType(
+        "mail.sent",
+        1,
+        "node",
+        "notifications were mailed (notification, recipient and kind of each mail handed to "
+        "the SMTP server in one run; the mail holds only the kind and a link)",
+    ),
+    EventType(
+        "mail.failed",
+        1,
+        "node",
+        "a notification's mail was given up (its notification, recipient, tries and the "
+        "last failure in the node's own words); the notification itself stays in the app",
+    ),
+    EventType(
+        "notification.mail_set",
+        1,
+        "person",
+        "a person turned the mailing of their own notifications on or off",
+    ),
     EventType("plan.deliverable_added", 1, "project", "a deliverable was added to a work package"),
     EventType(
         "plan.deliverable_moved",

@@ -13,11 +13,18 @@ from datetime import date, datetime
 from fastapi import APIRouter, Query
 from pydantic import BaseModel, Field
 
+from caveat.api.background import while_serving
 from caveat.api.deps import CtxDep, CurrentPrincipal, NodeDep
+from caveat.api.schemas import Strict
 from caveat.services.notifications import Notification
 from caveat.services.work import WorkQueue
 
-router = APIRouter(prefix="/api/v1", tags=["work"])
+# The mail worker (ADR 0030) runs while the API serves; with no SMTP host its period is 0.
+router = APIRouter(
+    prefix="/api/v1",
+    tags=["work"],
+    lifespan=while_serving(lambda app: app.state.node.mail_worker),
+)
 
 
 class WorkItemOut(BaseModel):
@@ -48,6 +55,15 @@ class NotificationOut(BaseModel):
 class NotificationsOut(BaseModel):
     unread: int
     notifications: list[NotificationOut]
+
+
+class MailSettingOut(BaseModel):
+    email: bool = Field(description="whether your notifications are mailed to you")
+    node_mails: bool = Field(description="whether this node mails notifications at all")
+
+
+class MailSettingIn(Strict):
+    email: bool = Field(description="true: mail my notifications to me; false: do not")
 
 
 def work_out(q: WorkQueue) -> WorkOut:
@@ -93,6 +109,23 @@ def notifications(
         unread=node.notifications.unread_count(principal),
         notifications=[notification_out(n) for n in found],
     )
+
+
+@router.get("/notifications/email", response_model=MailSettingOut)
+def mail_setting(principal: CurrentPrincipal, node: NodeDep) -> MailSettingOut:
+    """Whether your notifications are mailed to you (ADR 0030): only their kind and a link."""
+    return MailSettingOut(
+        email=node.notifications.mail_wanted(principal), node_mails=node.notifications.mails
+    )
+
+
+@router.put("/notifications/email", response_model=MailSettingOut)
+def set_mail_setting(
+    body: MailSettingIn, principal: CurrentPrincipal, node: NodeDep, ctx: CtxDep
+) -> MailSettingOut:
+    """Turn the mailing of your own notifications on or off."""
+    wanted = node.notifications.set_mail(principal, ctx, wanted=body.email)
+    return MailSettingOut(email=wanted, node_mails=node.notifications.mails)
 
 
 @router.post("/notifications/{notification_id}/read", response_model=NotificationOut)

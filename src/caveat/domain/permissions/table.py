@@ -159,6 +159,7 @@ class Act(StrEnum):
     WORK_READ = "work.read"  # one's own work queue
     NOTIFICATION_READ = "notification.read"  # one's own notifications
     NOTIFICATION_MARK = "notification.mark"  # mark one's own notification read
+    NOTIFICATION_PREFER = "notification.prefer"  # turn mailing of one's own on or off
     # policy tools for officers
     POLICY_EXPLAIN = "policy.explain"
     POLICY_WHO_CAN = "policy.who_can"
@@ -403,6 +404,7 @@ PERMISSIONS: dict[Act, Permission] = {
     Act.WORK_READ: _p(RD, PERSON),
     Act.NOTIFICATION_READ: _p(RD, PERSON),
     Act.NOTIFICATION_MARK: _p(W, SELF),
+    Act.NOTIFICATION_PREFER: _p(W, SELF),
     # -- policy tools
     # Officers explain (and what-if) decisions of people of their own organisation only.
     Act.POLICY_EXPLAIN: _p(RD, any_of(OWN_OFFICER, CONSOLE)),

@@ -10,6 +10,7 @@ passes an adapter to a parameter typed with its port.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator, Sequence
+from contextlib import AbstractContextManager
 from datetime import datetime
 from typing import Any, Protocol
 
@@ -168,4 +169,20 @@ class FeedSource(Protocol):
         self, url: str, credentials: FeedCredentials, ids: Sequence[str]
     ) -> list[dict[str, Any]]:
         """The marking definitions ``ids`` as the partner gives them (those it has)."""
+        ...
+
+
+class MailConnection(Protocol):
+    """An open connection to the mail server (``adapters.mail``)."""
+
+    def send(self, *, to: str, subject: str, body: str) -> None:
+        """Hand one message over (``mail_refused``: for good; ``mail_unavailable``: later)."""
+        ...
+
+
+class Mailer(Protocol):
+    """Sends mail (``adapters.mail.SmtpMailer``: smtplib); what crosses is plain text."""
+
+    def session(self) -> AbstractContextManager[MailConnection]:
+        """A connection, closed at the end (``mail_unavailable`` when none can be had)."""
         ...

@@ -15,7 +15,7 @@ from datetime import datetime
 
 from sqlalchemy import func, select
 
-from caveat.adapters.db.models.notifications import NotificationRow
+from caveat.adapters.db.models.notifications import NotificationPreferenceRow, NotificationRow
 from caveat.domain.errors import NotFound
 from caveat.domain.permissions import Act, Target
 from caveat.services.kernel.authorize import authorize
@@ -53,8 +53,9 @@ class NotificationService:
     """Reads and marks the caller's own notifications; other features write them with
     ``notify`` inside their own units of work."""
 
-    def __init__(self, *, uow: UnitOfWorkFactory) -> None:
+    def __init__(self, *, uow: UnitOfWorkFactory, mails: bool = False) -> None:
         self._uow = uow
+        self.mails = mails  # whether the node mails notifications at all (ADR 0030)
 
     def list_notifications(
         self, by: Principal, *, unread_only: bool = False, limit: int = 50
@@ -101,3 +102,38 @@ class NotificationService:
             if row.read_at is None:
                 row.read_at = uow.now
             return _view(row)
+
+    def mail_wanted(self, by: Principal) -> bool:
+        """Whether the caller has their notifications mailed (on unless turned off)."""
+        authorize(by, Act.NOTIFICATION_READ)
+        with self._uow.read() as session:
+            wanted = session.scalar(
+                select(NotificationPreferenceRow.email).where(
+                    NotificationPreferenceRow.person_id == by.person_id
+                )
+            )
+            return wanted is not False
+
+    def set_mail(self, by: Principal, ctx: CallContext, *, wanted: bool) -> bool:
+        """Turn the mailing of the caller's own notifications on or off (a
+        ``notification.mail_set`` event when it changes); the new setting."""
+        with self._uow(ctx) as uow:
+            authorize(by, Act.NOTIFICATION_PREFER, Target(person_id=by.person_id), now=uow.now)
+            row = uow.session.get(NotificationPreferenceRow, by.person_id)
+            if (row.email if row is not None else True) == wanted:
+                return wanted
+            if row is None:
+                uow.session.add(
+                    NotificationPreferenceRow(
+                        person_id=by.person_id, email=wanted, updated_at=uow.now
+                    )
+                )
+            else:
+                row.email, row.updated_at = wanted, uow.now
+            uow.record(
+                "notification.mail_set",
+                by.actor(),
+                target_id=by.person_id,
+                data={"email": wanted},
+            )
+            return wanted

@@ -139,7 +139,8 @@ def _account(
 ) -> HTMLResponse:
     node = node_of(request)
     assert page.principal is not None
-    tokens = [] if page.principal.must_change_password else node.tokens.list(page.principal)
+    fresh = page.principal.must_change_password
+    tokens = [] if fresh else node.tokens.list(page.principal)
     defaults: dict[str, Any] = {
         "password_error": None,
         "enrolment": None,
@@ -149,6 +150,14 @@ def _account(
         "token_error": None,
         "new_token": None,
         "tokens": tokens,
+        "mail_error": None,
+        # Whether the node mails notifications and whether this person has them mailed.
+        "mail": None
+        if fresh
+        else {
+            "node_mails": node.notifications.mails,
+            "wanted": node.notifications.mail_wanted(page.principal),
+        },
         # Credentials change only with a second factor proved in the last 15 minutes:
         # a stale session types a fresh code with the change itself.
         "step_up": node.auth.needs_step_up(page.principal),
@@ -254,6 +263,27 @@ def recovery_codes(
     except CaveatError as exc:
         return _refused(request, page, exc, "codes_error")
     return _account(request, page, recovery_codes=codes)
+
+
+@router.post("/account/email")
+def set_email(
+    request: Request, page: Page, email: Annotated[str, Form(pattern="^(on|off)$")]
+) -> Response:
+    """Turn the mailing of one's own notifications on or off (no second factor: it
+    changes no credential and nobody's access)."""
+    try:
+        assert page.principal is not None
+        node_of(request).notifications.set_mail(
+            page.principal, ctx_of(request), wanted=email == "on"
+        )
+    except CaveatError as exc:
+        return _refused(request, page, exc, "mail_error")
+    said = (
+        "Notifications will be mailed to you."
+        if email == "on"
+        else "No more mail of notifications."
+    )
+    return RedirectResponse("/account?done=" + quote(said), status_code=303)
 
 
 @router.post("/account/tokens")

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, String
+from sqlalchemy import Boolean, ForeignKey, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from caveat.adapters.db.models.base import Base
@@ -32,3 +32,33 @@ class NotificationRow(Base):
     subject_id: Mapped[str | None] = mapped_column(String(36))  # the release, hit or visit
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     read_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class MailOutboxRow(Base):
+    """A notification waiting to be mailed (ADR 0030): written in the notification's own
+    transaction when the node mails, sent after commit by the mail worker.
+
+    ``state``: ``pending`` (to be tried at ``next_attempt_at``), ``sent``, ``failed``
+    (given up after the last try or refused for good) or ``skipped`` (the recipient has
+    no address, turned mail off or is suspended at sending time). ``last_error`` is the
+    mailer's own words (a reply code, an exception's class), never the server's text."""
+
+    __tablename__ = "mail_outbox"
+    # The worker asks for what is due: one index on (state, next_attempt_at) serves it.
+    __table_args__ = (Index("ix_mail_outbox_state_next", "state", "next_attempt_at"),)
+    notification_id: Mapped[str] = mapped_column(ForeignKey("notifications.id"), primary_key=True)
+    state: Mapped[str] = mapped_column(String(10))
+    attempts: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    done_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    last_error: Mapped[str | None] = mapped_column(String(200))
+
+
+class NotificationPreferenceRow(Base):
+    """A person's own choice about their notifications; no row: the defaults (mail on)."""
+
+    __tablename__ = "notification_preferences"
+    person_id: Mapped[str] = mapped_column(ForeignKey("people.id"), primary_key=True)
+    email: Mapped[bool] = mapped_column(Boolean)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())

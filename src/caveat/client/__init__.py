@@ -874,6 +874,10 @@ class CaveatClient:
         """GET /api/v1/programmes/{ref}/funding."""
         return list(self._call("GET", f"/api/v1/programmes/{programme}/funding"))
 
+    def funding_by_nation(self) -> list[dict[str, Any]]:
+        """GET /api/v1/funding/nations: every programme's funding per partner nation."""
+        return list(self._call("GET", "/api/v1/funding/nations"))
+
     def add_activity(self, programme: str, **fields: Any) -> dict[str, Any]:
         """POST /api/v1/programmes/{ref}/activities."""
         return dict(self._call("POST", f"/api/v1/programmes/{programme}/activities", json=fields))

@@ -69,3 +69,15 @@ def fills(prefix: str, count: int) -> tuple[Fill, ...]:
         Fill(f"{prefix}-{i}", colour, name, shapes)
         for i, (name, colour, shapes) in ((i, _TILES[i % len(_TILES)]) for i in range(count))
     )
+
+
+def nice_step(most: int) -> int:
+    """A round tick step (1, 2, 2.5 or 5 times a power of ten) giving at most five steps
+    up to ``most``."""
+    magnitude = 1
+    while True:
+        steps = (magnitude, 2 * magnitude, magnitude * 25 // 10, 5 * magnitude)
+        for step in steps if magnitude >= 10 else (magnitude, 2 * magnitude, 5 * magnitude):
+            if most <= 5 * step:
+                return step
+        magnitude *= 10

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from caveat.services.ledger import FAMILY_NAMES, Activity, Period
-from caveat.web.chart_fills import Fill, fills
+from caveat.web.chart_fills import Fill, fills, nice_step
 
 WIDTH = 760
 LEFT = 52  # where the bars start; the count axis is written just before
@@ -82,17 +82,6 @@ class Timeline:
     total: int
 
 
-def _step(most: int) -> int:
-    """A round tick step giving at most five steps up to ``most``."""
-    for step in (1, 2, 5, 10, 20, 25, 50, 100, 200, 250, 500):
-        if most <= 5 * step:
-            return step
-    magnitude = 1000
-    while most > 5 * magnitude:
-        magnitude *= 10
-    return magnitude
-
-
 def _short(period: Period, text: str, previous: str | None) -> str:
     """The label under a bar: an hour as 23:00 (with its date when the date changes)."""
     if period is Period.HOUR:
@@ -129,7 +118,7 @@ def draw(activity: Activity) -> Timeline | None:
     top = 14 + (-(-len(keys) // columns)) * LEGEND_ROW
     bottom = top + PLOT
     most = max(b.total for b in activity.bars)
-    step = _step(most)
+    step = nice_step(most)
     scale_top = step * -(-most // step)
     per_unit = PLOT / scale_top
     slot = (WIDTH - LEFT - RIGHT) / len(activity.bars)

@@ -23,6 +23,7 @@ PLOT = 170  # the height of the tallest bar
 LEGEND_ROW = 18
 LEGEND_COLUMNS = 3
 MAX_LABELS = 12  # period labels under the bars, at most
+MAX_BAR = 40  # the widest bar (a few periods do not make slabs)
 
 _PERIOD_WORDS = {Period.HOUR: "hour", Period.DAY: "day", Period.MONTH: "month"}
 
@@ -122,7 +123,7 @@ def draw(activity: Activity) -> Timeline | None:
     scale_top = step * -(-most // step)
     per_unit = PLOT / scale_top
     slot = (WIDTH - LEFT - RIGHT) / len(activity.bars)
-    width = max(round(slot * 0.8, 1), 1.0)
+    width = min(max(round(slot * 0.8, 1), 1.0), MAX_BAR)
     bars = []
     for i, b in enumerate(activity.bars):
         y: float = bottom

@@ -41,6 +41,9 @@ def test_the_auditor_explores_the_log_as_herself(
         assert page["entries"]
         assert all(e["type"].startswith("agreement.") for e in page["entries"])
         assert isinstance(cli.ok("audra", "audit", "alerts"), list)
+        activity = cli.ok("audra", "audit", "activity", "--action", "agreement.*")
+        assert activity["total"] > 0
+        assert activity["families"] == ["release"]
         written = cli.ok("audra", "audit", "csv", str(tmp_path / "events.csv"))
         assert written["rows"] > 0
         # Her export is recorded under her own name, not the console's.

@@ -118,6 +118,9 @@ def test_programme_participants_funding_activities(cli: RemoteCli) -> None:
     )
     summary = cli.ok(PROGRAMMES, "programme", "summary", "Sensor Programme")
     assert any(row.get("work_share_percent") == 40 for row in summary)
+    by_nation = cli.ok(PROGRAMMES, "programme", "nations")
+    eur = [r for r in by_nation if r["programme"] == "Sensor Programme" and r["currency"] == "EUR"]
+    assert [(r["committed"], r["contributed"]) for r in eur] == [("1000.00", "250.00")]
     assert (
         cli.error(
             PROGRAMMES,
@@ -470,6 +473,7 @@ def test_tables_for_people(cli: RemoteCli) -> None:
         (AGREEMENTS, "agreement", "show", "Sensor MoU"),
         (PROGRAMMES, "programme", "list"),
         (PROGRAMMES, "programme", "summary", "Sensor Programme"),
+        (PROGRAMMES, "programme", "nations"),
         (EXPORTS, "authorization", "list"),
         (EXPORTS, "screen", "hits"),
         (EXPORTS, "screen", "lists"),

@@ -124,3 +124,47 @@ def test_a_project_made_in_a_programme_is_both_records_or_neither(world: World) 
     assert loose.programme is None
     node.programmes.add_project(pam, ctx(), "PSP", "Loose")
     assert node.projects.get_project("Loose").programme == "PSP"
+
+
+def test_funding_across_programmes_per_partner_nation(world: World) -> None:
+    node = world.node
+    world.scenario.person("pam", nations=("USA",), roles=(Role.PROGRAMME_MANAGER,))
+    pam = world.principal("pam")
+    saab = world.scenario.org("Saab", "SWE")
+    qinetiq = world.scenario.org("QinetiQ", "GBR")
+    day = world.today
+    for name, lines in {
+        "PSP": [
+            (world.afrl, "commitment", "600000.00", "USD"),
+            (world.dstl, "commitment", "300000", "USD"),
+            (qinetiq, "commitment", "100000", "USD"),  # a second GBR partner: one GBR line
+            (world.dstl, "contribution", "150000.50", "USD"),
+            (qinetiq, "contribution", "0.50", "USD"),
+            (world.dstl, "commitment", "20000", "GBP"),
+        ],
+        "Arctic": [(saab, "contribution", "5000", "USD")],
+        "Idle": [],
+    }.items():
+        node.programmes.create(pam, ctx(), name=name, description="")
+        for org in {org for org, *_ in lines}:
+            node.programmes.set_participant(pam, ctx(), name, org, role="partner")
+        for org, kind, amount, currency in lines:
+            node.programmes.record_funding(
+                pam, ctx(), name, org, kind=kind, amount=amount, currency=currency, on=day
+            )
+    found = [
+        (f.programme, f.currency, f.nation, f.committed, f.contributed)
+        for f in node.programme_records.funding_by_nation()
+    ]
+    assert found == [
+        ("Arctic", "USD", "SWE", "0.00", "5000.00"),
+        ("PSP", "GBP", "GBR", "20000.00", "0.00"),
+        ("PSP", "USD", "GBR", "400000.00", "150001.00"),
+        ("PSP", "USD", "USA", "600000.00", "0.00"),
+    ]
+    [gbr] = [
+        f
+        for f in node.programme_records.funding_by_nation()
+        if f.nation == "GBR" and f.currency == "USD"
+    ]
+    assert (gbr.committed_minor, gbr.contributed_minor) == (40_000_000, 15_000_100)

@@ -174,10 +174,24 @@ def test_the_events_table_through_the_client(auditor: CaveatClient, node: Node) 
     )
 
 
+def test_the_activity_through_the_client(auditor: CaveatClient, node: Node) -> None:
+    for filters in ({}, {"action": "person.*"}, {"actor_kind": "person"}):
+        activity = auditor.audit_activity(**filters)
+        table = auditor.audit_table(**filters)
+        assert activity["total"] == table["total"] > 0
+        assert sum(sum(b["counts"].values()) for b in activity["bars"]) == activity["total"]
+        assert activity["period"] in ("hour", "day", "month")
+    assert auditor.audit_activity(action="person.*")["families"] == ["access"]
+    day = auditor.audit_table()["facets"]["day"][0]["value"]
+    assert len(auditor.audit_activity(day=day)["bars"]) == 24
+
+
 def test_researchers_cannot_explore(http: TestClient, node: Node, clock: FakeClock) -> None:
     rita = _client(http, Scenario(node, clock), "rita", Role.RESEARCHER)
     with pytest.raises(PermissionDenied):
         rita.audit_events()
+    with pytest.raises(PermissionDenied):
+        rita.audit_activity()
     assert rita.inclusion_proof(index=0)["size"] >= 1  # proofs reveal only hashes
 
 

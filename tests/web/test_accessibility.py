@@ -137,3 +137,28 @@ def test_the_navigation_with_more_open_has_no_violations(
     found = _violations(page, axe_source)
     context.close()
     assert found == []
+
+
+@pytest.mark.parametrize(
+    ("username", "path", "figure"),
+    [
+        ("audra", "/ledger", "#ledger-activity"),
+        ("audra", "/ledger?action=auth.*", "#ledger-activity"),
+        ("paul", "/programmes", "#funding figure"),
+    ],
+)
+def test_the_charts_and_their_tables_have_no_violations(
+    browser: Browser, demo: Demo, axe_source: str, username: str, path: str, figure: str
+) -> None:
+    """The ledger timeline and the funding across programmes, with their tables opened
+    (the crawl judges them closed)."""
+    context = browser.new_context(bypass_csp=True, viewport={"width": 1280, "height": 860})
+    page = context.new_page()
+    sign_in(page, demo, username)
+    page.goto(demo.url + path)
+    assert page.locator(figure).first.is_visible()
+    for summary in page.locator("figure + details > summary").all():
+        summary.click()
+    found = _violations(page, axe_source)
+    context.close()
+    assert found == []

@@ -14,6 +14,7 @@ from caveat.domain.identity import Role
 from caveat.domain.labels import parse_marking
 from caveat.services.kernel.principal import ConsoleOperator
 from caveat.services.kernel.uow import CallContext
+from caveat.services.ledger import FAMILY_NAMES, family_of
 from caveat.services.ledger._audit import EventFilter
 from caveat.services.policy import listing as policy_listing
 from tests.support import Scenario
@@ -162,7 +163,7 @@ def test_the_ledger_is_for_auditors_and_security_officers(
 
 
 def _table_of(html: str) -> str:
-    found = re.search(r"<table.*?</table>", html, re.S)
+    found = re.search(r'<table class="listing.*?</table>', html, re.S)
     assert found
     return found.group(0)
 
@@ -299,3 +300,45 @@ def test_alerts_are_acknowledged_by_officers_only(browser: Browser, content: Con
     again: Any = browser.post(f"/ledger/alerts/{alert.id}/acknowledge", {"note": "again"})
     assert again.status_code == 409
     assert "already acknowledged" in again.text
+
+
+def _chart_of(html: str) -> str:
+    found = re.search(r'<figure [^>]*id="ledger-activity">.*?</details>', html, re.S)
+    assert found, "no activity timeline on the page"
+    return found.group(0)
+
+
+def _tfoot(chart: str) -> list[int]:
+    found = re.search(r"<tfoot>(.*?)</tfoot>", chart, re.S)
+    assert found
+    return [int(n.replace(",", "")) for n in re.findall(r"<td[^>]*>([\d,]+)</td>", found.group(1))]
+
+
+def test_the_timeline_counts_exactly_the_listed_events(browser: Browser, content: Content) -> None:
+    # audra may not discover Seeker trials: its events are listed withheld, and counted.
+    browser.sign_in(content.accounts["audra"])
+    every = node_events(content)
+    page = browser.client.get("/ledger")
+    assert f"<strong>{len(every)}</strong> events" in page.text
+    chart = _chart_of(page.text)
+    assert f'<td id="activity-total">{len(every):,}</td>' in chart
+    families = Counter(family_of(e.type) for e in every)
+    order = [f for f in ("access", "content", "release", "programme", "federation", "admin",
+                         "other") if f in families]  # fmt: skip
+    assert _tfoot(chart) == [families[f] for f in order] + [len(every)]
+    for f in order:  # the legend names each family with its total, beside its pattern
+        assert f"{FAMILY_NAMES[f]} ({families[f]:,})</text>" in chart
+    assert 'role="img"' in chart
+    assert '<title id="activity-title">Ledger activity per' in chart
+    assert f"{len(every):,} events per" in chart  # the <desc> summary
+    assert "<script" not in chart
+    assert "style=" not in chart
+    assert "Seeker trials" not in chart
+    # A narrower search: the chart follows the same filter as the listing.
+    created = browser.client.get("/ledger?action=artifact.*")
+    listed = [e for e in every if e.type.startswith("artifact.")]
+    assert f'<td id="activity-total">{len(listed):,}</td>' in _chart_of(created.text)
+    day = every[-1].occurred_at.date().isoformat()
+    on_day = _chart_of(browser.client.get(f"/ledger?day={day}").text)
+    assert '<th scope="col">Hour (UTC)</th>' in on_day
+    assert 'id="ledger-activity"' not in browser.client.get("/ledger?actor=nobody").text

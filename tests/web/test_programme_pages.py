@@ -371,3 +371,69 @@ def test_forms_without_the_csrf_token_are_refused(browser: Browser, people: Peop
         assert refused.status_code == 403
         assert "the form has expired or did not come from this site" in refused.text
     assert people.world.node.programmes.list_programmes() == []
+
+
+def test_the_programmes_list_charts_every_programmes_funding_per_nation(
+    browser: Browser, people: People, node: Node
+) -> None:
+    console, ctx = ConsoleOperator(), CallContext.cli()
+    day = people.world.clock().date()
+    saab = people.world.org("Saab", "SWE")
+    for name, lines in {
+        "Passive Sensors": [
+            (people.afrl, "commitment", "600000", "USD"),
+            (people.dstl, "commitment", "300000", "USD"),
+            (people.dstl, "contribution", "150000.50", "USD"),
+            (people.dstl, "commitment", "1000", "EUR"),
+        ],
+        "Arctic Radar": [(saab, "contribution", "300000", "USD")],
+    }.items():
+        node.programmes.create(console, ctx, name=name, description="")
+        for org in {org for org, *_ in lines}:
+            node.programmes.set_participant(console, ctx, name, org, role="partner")
+        for org, kind, amount, currency in lines:
+            node.programmes.record_funding(
+                console, ctx, name, org, kind=kind, amount=amount, currency=currency, on=day
+            )
+    people.sign_in(browser, "alice")  # programme data is not labelled: anyone reads it
+    html = browser.client.get("/programmes").text
+    assert "Joint funding across programmes" in html
+    usd = html[html.index('<figure class="summary spaced" id="funding-usd">') :]
+    usd = usd[: usd.index("</details>")]
+    assert 'id="funding-eur"' in html
+    svg = usd[usd.index("<svg") : usd.index("</svg>")]
+    assert 'role="img"' in svg
+    assert '<title id="funding-usd-title">Funding of every programme in USD' in svg
+    assert (
+        "Passive Sensors: committed 900,000.00, contributed 150,000.50 "
+        "(USA 600,000.00 / 0.00, GBR 300,000.00 / 150,000.50)" in svg
+    )
+    # One money scale: 900,000 committed is the longest bar; nations by weight, each its
+    # own pattern (USA 600k, GBR 450k, SWE 300k).
+    assert [t for t in re.findall(r'font-size="12" fill="#1b1f24">([A-Z]{3})</text>', svg)] == [
+        "USA",
+        "GBR",
+        "SWE",
+    ]
+    segments = re.findall(
+        r'<rect x="([\d.]+)" y="([\d.]+)" width="([\d.]+)" height="14" '
+        r'fill="url\(#funding-usd-(\d)\)" stroke="#1b1f24"',
+        svg,
+    )
+    widths = {(float(y), int(p)): float(w) for _, y, w, p in segments}
+    scale = 330 / 1_000_000  # ticks every 200 k up to 1 M
+    arctic_contributed, *_ = (w for (_, p), w in widths.items() if p == 2)
+    assert arctic_contributed == round(300_000 * scale, 1)
+    assert sorted(widths.values()) == sorted(
+        round(v * scale, 1) for v in (300_000, 600_000, 300_000, 150_000.50)
+    )
+    assert "<title>Passive Sensors: GBR contributed 150,000.50 USD</title>" in svg
+    assert "900,000.00 committed</text>" in svg
+    # The table: every line, and the totals.
+    assert "<td>SWE</td><td>0.00 USD</td><td>300,000.00 USD</td>" in usd
+    assert (
+        '<th scope="row" colspan="2">Total</th><td>900,000.00 USD</td><td>450,000.50 USD</td>'
+        in usd
+    )
+    assert "style=" not in html
+    assert "<script>" not in html

@@ -185,6 +185,25 @@ def programme_summary(programme: str, json_: JsonOpt = False) -> None:
         )
 
 
+@programmes.command("nations")
+def programme_nations(json_: JsonOpt = False) -> None:
+    """Every programme's funding per partner nation and currency (committed, contributed)."""
+    with errors(json_), _client() as client:
+        rows = client.funding_by_nation()
+        show(
+            rows,
+            json_,
+            lambda: table(
+                "Funding per programme and partner nation",
+                ["programme", "currency", "nation", "committed", "contributed"],
+                [
+                    (r["programme"], r["currency"], r["nation"], r["committed"], r["contributed"])
+                    for r in rows
+                ],
+            ),
+        )
+
+
 @programmes.command("activity")
 def programme_activity(
     programme: str,

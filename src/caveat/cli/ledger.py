@@ -382,6 +382,48 @@ def events(
         _page(page, json_)
 
 
+@audit.command("activity")
+def activity(
+    actor: Annotated[str | None, typer.Option(help="person id or username")] = None,
+    target_type: Annotated[str | None, typer.Option()] = None,
+    target_id: Annotated[str | None, typer.Option()] = None,
+    action: Annotated[str | None, typer.Option(help="event type; may end in *")] = None,
+    outcome: Annotated[Outcome | None, typer.Option()] = None,
+    since: Annotated[datetime | None, typer.Option(help="UTC")] = None,
+    until: Annotated[datetime | None, typer.Option(help="UTC, exclusive")] = None,
+    json_: JsonOpt = False,
+) -> None:
+    """Matching events per UTC hour, day or month and event family (the web's timeline)."""
+    with errors(json_), _client() as client:
+        found = client.audit_activity(
+            actor=actor,
+            target_type=target_type,
+            target_id=target_id,
+            action=action,
+            outcome=None if outcome is None else outcome.value,
+            since=_when(since),
+            until=_when(until),
+        )
+        families = list(found["families"])
+        show(
+            found,
+            json_,
+            lambda: table(
+                f"Events per {found['period']} (UTC): {found['total']}",
+                [found["period"], *families, "total"],
+                [
+                    (
+                        b["period"],
+                        *(b["counts"].get(f, 0) for f in families),
+                        sum(b["counts"].values()),
+                    )
+                    for b in found["bars"]
+                    if b["counts"]
+                ],
+            ),
+        )
+
+
 @audit.command("history")
 def history(
     target_type: str,

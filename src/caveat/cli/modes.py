@@ -70,6 +70,7 @@ MODES: Final[dict[str, str]] = {
     # mixed groups: the ledger's verification is the console's, its explorer the auditors'
     "audit": MIXED,
     "audit events": REMOTE,
+    "audit activity": REMOTE,
     "audit history": REMOTE,
     "audit person": REMOTE,
     "audit csv": REMOTE,

@@ -418,6 +418,12 @@ class CaveatClient:
         params = {k: v for k, v in filters.items() if v is not None}
         return dict(self._call("GET", "/api/v1/audit/events/table", params=params))
 
+    def audit_activity(self, **filters: Any) -> dict[str, Any]:
+        """The matching events per UTC hour, day or month and event family (the table's
+        filters): period, bars (period, counts per family), families, total."""
+        params = {k: v for k, v in filters.items() if v is not None}
+        return dict(self._call("GET", "/api/v1/audit/events/activity", params=params))
+
     def audit_events_csv(self, **filters: Any) -> str:
         """Matching events as CSV (the export is recorded on the server)."""
         return self._text(
@@ -867,6 +873,10 @@ class CaveatClient:
     def funding_summary(self, programme: str) -> list[dict[str, Any]]:
         """GET /api/v1/programmes/{ref}/funding."""
         return list(self._call("GET", f"/api/v1/programmes/{programme}/funding"))
+
+    def funding_by_nation(self) -> list[dict[str, Any]]:
+        """GET /api/v1/funding/nations: every programme's funding per partner nation."""
+        return list(self._call("GET", "/api/v1/funding/nations"))
 
     def add_activity(self, programme: str, **fields: Any) -> dict[str, Any]:
         """POST /api/v1/programmes/{ref}/activities."""

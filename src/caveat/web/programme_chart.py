@@ -1,10 +1,14 @@
-"""The joint-funding chart of a programme page: shares per partner as a server-drawn SVG.
+"""The joint-funding charts, drawn on the server as SVG: shares per partner on a
+programme page, and every programme's funding per partner nation on the programmes list.
 
-Three shares of the whole are compared per partner and currency: of the commitments, of
-the contributions paid so far, and of the work (juste retour at a glance). Everything is
+On a programme page, three shares of the whole are compared per partner and currency: of
+the commitments, of the contributions paid so far, and of the work (juste retour at a
+glance). On the list, one chart per currency puts the programmes side by side: what was
+committed and what was contributed, each bar split by partner nation. Everything is
 placed here in Python so the template only writes attributes: no script, no inline style
 (the page's CSP forbids both); colours are SVG presentation attributes. Each bar carries
-its value as text too, so the chart does not rely on colour alone.
+its value as text too, and nations differ by pattern as well as colour, so the charts do
+not rely on colour alone.
 """
 
 from __future__ import annotations
@@ -14,6 +18,10 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
+
+from caveat.domain.compliance import format_minor
+from caveat.services.programmes import NationFunding
+from caveat.web.chart_fills import Fill, fills, nice_step
 
 LEFT = 230  # where the bars start; partner names end just before
 SPAN = 330  # the width of 100 %
@@ -184,3 +192,192 @@ def chart(currency: str, rows: Sequence[ShareRow]) -> Chart:
         legend=legend,
         desc=desc + ".",
     )
+
+
+# --- every programme's funding per partner nation (the programmes list) ----------------------
+
+MAX_NATIONS = 7  # nations drawn each with their own pattern; the rest as one "other nations"
+OTHER_NATIONS = "Other nations"
+LEGEND_COLUMN = 170
+LEGEND_PER_ROW = 4
+KINDS = (("committed", "committed"), ("contributed", "contributed"))
+
+
+@dataclass(frozen=True, slots=True)
+class Segment:
+    """One nation's part of a bar."""
+
+    x: float
+    width: float
+    fill: str
+    text: str  # "PSP: USA contributed 1,000.00 USD"
+
+
+@dataclass(frozen=True, slots=True)
+class Stack:
+    """One bar (committed or contributed) of a programme, split by nation."""
+
+    y: float
+    segments: tuple[Segment, ...]
+    text: str
+    text_x: float
+
+
+@dataclass(frozen=True, slots=True)
+class ProgrammeGroup:
+    name: str
+    short: str
+    label_y: float
+    stacks: tuple[Stack, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class NationRow:
+    """One line of the table beside the chart."""
+
+    programme_id: str
+    programme: str
+    nation: str
+    committed: str
+    contributed: str
+
+
+@dataclass(frozen=True, slots=True)
+class Combined:
+    """One currency's chart of every programme's funding per nation, laid out."""
+
+    key: str
+    currency: str
+    left: int
+    bar: int
+    width: int
+    height: float
+    top: float
+    bottom: float
+    fills: tuple[Fill, ...]
+    legend: tuple[tuple[float, float, Fill, str], ...]
+    groups: tuple[ProgrammeGroup, ...]
+    ticks: tuple[tuple[float, str], ...]
+    desc: str
+    rows: tuple[NationRow, ...]
+    committed: str
+    contributed: str
+
+
+def _compact(minor: int) -> str:
+    """An axis label: ``1.5 M``, ``250 k``, ``900``."""
+    major = minor / 100
+    for size, unit in ((1_000_000_000, " bn"), (1_000_000, " M"), (1_000, " k")):
+        if major >= size:
+            return f"{major / size:,.4g}{unit}"
+    return f"{major:,.4g}"
+
+
+def _minor(amount: int) -> str:
+    return money(format_minor(amount))
+
+
+def combined(currency: str, lines: Sequence[NationFunding]) -> Combined:
+    """Lay out one currency's programmes: a committed and a contributed bar each, split
+    by partner nation on one money scale (the nations with most funding first)."""
+    weight: dict[str, int] = defaultdict(int)
+    for f in lines:
+        weight[f.nation] += f.committed_minor + f.contributed_minor
+    ranked = sorted(weight, key=lambda n: (-weight[n], n))
+    drawn = ranked if len(ranked) <= MAX_NATIONS + 1 else ranked[:MAX_NATIONS]
+    shown = drawn + ([OTHER_NATIONS] if len(drawn) < len(ranked) else [])
+    palette = dict(zip(shown, fills(f"funding-{currency.lower()}", len(shown)), strict=True))
+    programmes: dict[str, dict[str, dict[str, int]]] = {}  # name -> kind -> nation -> minor
+    for f in lines:
+        nation = f.nation if f.nation in drawn else OTHER_NATIONS
+        kinds = programmes.setdefault(f.programme, {"committed": {}, "contributed": {}})
+        for kind, value in (("committed", f.committed_minor), ("contributed", f.contributed_minor)):
+            kinds[kind][nation] = kinds[kind].get(nation, 0) + value
+    most = max(
+        (sum(by.values()) for kinds in programmes.values() for by in kinds.values()), default=0
+    )
+    step = nice_step(max(-(-most // 100), 1)) * 100
+    scale = step * max(-(-most // step), 1)
+    legend_rows = -(-len(shown) // LEGEND_PER_ROW)
+    top = 12 + legend_rows * 18 + 12
+    step_y = BAR + GAP
+    group_height = len(KINDS) * step_y + GROUP_GAP
+    groups = []
+    for i, (name, kinds) in enumerate(sorted(programmes.items())):
+        y0 = top + i * group_height
+        stacks = []
+        for j, (kind, word) in enumerate(KINDS):
+            x: float = LEFT
+            segments = []
+            for nation in shown:
+                value = kinds[kind].get(nation, 0)
+                if not value:
+                    continue
+                width = round(SPAN * value / scale, 1)
+                segments.append(
+                    Segment(
+                        x,
+                        width,
+                        palette[nation].url,
+                        f"{name}: {nation} {word} {_minor(value)} {currency}",
+                    )
+                )
+                x = round(x + width, 1)
+            total = sum(kinds[kind].values())
+            stacks.append(Stack(y0 + j * step_y, tuple(segments), f"{_minor(total)} {word}", x + 6))
+        groups.append(
+            ProgrammeGroup(
+                name, _label(name, None), y0 + (len(KINDS) * step_y) / 2 + 4, tuple(stacks)
+            )
+        )
+    bottom = top + len(programmes) * group_height - GROUP_GAP + 4
+    ticks = tuple(
+        (round(LEFT + SPAN * v / scale, 1), _compact(v)) for v in range(0, scale + 1, step)
+    )
+    legend = tuple(
+        (10 + (i % LEGEND_PER_ROW) * LEGEND_COLUMN, 6 + (i // LEGEND_PER_ROW) * 18, palette[n], n)
+        for i, n in enumerate(shown)
+    )
+    rows = tuple(
+        NationRow(f.programme_id, f.programme, f.nation, money(f.committed), money(f.contributed))
+        for f in lines
+    )
+    committed = sum(f.committed_minor for f in lines)
+    contributed = sum(f.contributed_minor for f in lines)
+    desc = "; ".join(
+        f"{name}: committed {_minor(sum(k['committed'].values()))}, contributed "
+        f"{_minor(sum(k['contributed'].values()))} ("
+        + ", ".join(
+            f"{n} {_minor(k['committed'].get(n, 0))} / {_minor(k['contributed'].get(n, 0))}"
+            for n in shown
+            if k["committed"].get(n) or k["contributed"].get(n)
+        )
+        + ")"
+        for name, k in sorted(programmes.items())
+    )
+    return Combined(
+        key=currency.lower(),
+        currency=currency,
+        left=LEFT,
+        bar=BAR,
+        width=WIDTH,
+        height=bottom + 22,
+        top=top,
+        bottom=bottom,
+        fills=tuple(palette.values()),
+        legend=legend,
+        groups=tuple(groups),
+        ticks=ticks,
+        desc=f"In {currency}, per programme, committed / contributed by nation: {desc}.",
+        rows=rows,
+        committed=_minor(committed),
+        contributed=_minor(contributed),
+    )
+
+
+def combined_charts(lines: Sequence[NationFunding]) -> list[Combined]:
+    """One combined chart per currency, by currency code."""
+    by_currency: dict[str, list[NationFunding]] = defaultdict(list)
+    for f in lines:
+        by_currency[f.currency].append(f)
+    return [combined(currency, found) for currency, found in sorted(by_currency.items())]

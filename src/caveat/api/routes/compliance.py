@@ -24,7 +24,7 @@ from caveat.services.compliance import (
     EmbargoService,
     ScreeningService,
 )
-from caveat.services.programmes import ProgrammeService
+from caveat.services.programmes import ProgrammeRecords, ProgrammeService
 
 router = APIRouter(prefix="/api/v1", tags=["compliance"])
 
@@ -116,6 +116,13 @@ def create_programme(
 ) -> object:
     """Create a programme (programme managers)."""
     return node.programmes.create(principal, ctx, name=body.name, description=body.description)
+
+
+@router.get("/funding/nations", response_model=response_of(ProgrammeRecords.funding_by_nation))
+def funding_by_nation(_: CurrentPrincipal, node: NodeDep) -> object:
+    """Every programme's funding per partner nation and currency: committed and
+    contributed (decimal strings, and minor units), by programme, currency, nation."""
+    return node.programme_records.funding_by_nation()
 
 
 @router.get("/programmes/{ref}", response_model=response_of(ProgrammeService.get))

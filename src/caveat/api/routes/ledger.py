@@ -27,6 +27,7 @@ from caveat.domain.errors import CaveatError, InvalidInput, NotFound
 from caveat.domain.events import Outcome
 from caveat.services.ledger import (
     TILE_WIDTH,
+    Activity,
     Alert,
     AuditPage,
     AuditTable,
@@ -124,6 +125,7 @@ class KeysOut(BaseModel):
 
 
 AuditTableOut = view_model(AuditTable)
+ActivityOut = view_model(Activity)
 EventPageOut = view_model(AuditPage)  # AuditEntry: one event as the explorer shows it
 AlertOut = view_model(Alert)
 WitnessOut = response_of(WitnessService.add_witness)
@@ -461,6 +463,32 @@ def events_table(
     return node.audit.table(
         principal, f, sort=sort, descending=dir == "desc", page=page, limit=limit
     )
+
+
+@router.get("/api/v1/audit/events/activity", response_model=ActivityOut)
+def events_activity(
+    principal: CurrentPrincipal,
+    node: NodeDep,
+    actor: str | None = None,
+    target_type: str | None = None,
+    target_id: str | None = None,
+    action: str | None = None,
+    outcome: Outcome | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    actor_kind: Annotated[str | None, Query(max_length=16)] = None,
+    day: date | None = None,
+) -> Activity:
+    """The matching events per UTC period (``hour`` for a day or a span under 48 hours,
+    ``day`` up to 92 days, else ``month``) and event family (access, content, release,
+    programme, federation, admin, other), every period from the first to the last: the
+    same events the table lists to you for the same filters, counted by the database."""
+    f = replace(
+        _filter(actor, target_type, target_id, action, outcome, since, until),
+        actor_kind=actor_kind,
+        day=day,
+    )
+    return node.audit.activity(principal, f)
 
 
 @router.get("/api/v1/audit/events.csv", response_class=Response, responses=CSV)

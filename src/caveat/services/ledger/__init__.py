@@ -5,6 +5,13 @@ from here only (an import-linter contract keeps the modules beside it private)."
 
 from __future__ import annotations
 
+from caveat.services.ledger._activity import (
+    FAMILY_NAMES,
+    Activity,
+    ActivityBar,
+    Period,
+    family_of,
+)
 from caveat.services.ledger._audit import (
     EVENT_FACETS,
     EVENT_SORTS,
@@ -60,9 +67,12 @@ from caveat.services.ledger._worker import (
 __all__ = [
     "EVENT_FACETS",
     "EVENT_SORTS",
+    "FAMILY_NAMES",
     "TABLE_COUNT_CAP",
     "TILE_WIDTH",
     "WITHHELD",
+    "Activity",
+    "ActivityBar",
     "Alert",
     "AlertStatus",
     "AuditPage",
@@ -80,6 +90,7 @@ __all__ = [
     "LedgerWorker",
     "MonitorRules",
     "MonitoringService",
+    "Period",
     "StoredCheckpoint",
     "VerifyReport",
     "WitnessBadProof",
@@ -93,6 +104,7 @@ __all__ = [
     "WitnessUnknownLog",
     "b64",
     "csv_cell",
+    "family_of",
     "origin_for",
     "verify_bundle",
 ]

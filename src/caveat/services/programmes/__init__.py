@@ -6,6 +6,7 @@ from here only (an import-linter contract keeps the modules beside it private)."
 from __future__ import annotations
 
 from caveat.services.programmes._records import (
+    NationFunding,
     ProgrammeRecords,
 )
 from caveat.services.programmes._service import (
@@ -16,6 +17,7 @@ from caveat.services.programmes._service import (
 )
 
 __all__ = [
+    "NationFunding",
     "Programme",
     "ProgrammeRecords",
     "ProgrammeService",

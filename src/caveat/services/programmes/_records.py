@@ -10,10 +10,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
-from caveat.adapters.db.models.compliance import CapacityActivityRow, FundingEntryRow
-from caveat.domain.compliance import format_minor
+from caveat.adapters.db.models.compliance import (
+    CapacityActivityRow,
+    FundingEntryRow,
+    ProgrammeRow,
+)
+from caveat.adapters.db.models.core import OrganisationRow
+from caveat.domain.compliance import FundingKind, format_minor
 from caveat.services.compliance import find_programme
 from caveat.services.kernel.uow import UnitOfWorkFactory
 
@@ -30,6 +35,21 @@ class FundingEntry:
     on: date
     note: str
     created_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class NationFunding:
+    """What the partners of one nation committed and contributed to one programme, in
+    one currency (decimal strings, and the same in minor units for charts)."""
+
+    programme_id: str
+    programme: str
+    nation: str
+    currency: str
+    committed: str
+    contributed: str
+    committed_minor: int
+    contributed_minor: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,6 +94,48 @@ class ProgrammeRecords:
                 )
                 for r in rows
             ]
+
+    def funding_by_nation(self) -> list[NationFunding]:
+        """Every programme's funding per partner nation and currency, summed by the
+        database in one query (by programme name, then currency and nation)."""
+        amount = func.sum(FundingEntryRow.amount_minor)
+        query = (
+            select(
+                ProgrammeRow.id,
+                ProgrammeRow.name,
+                OrganisationRow.nation,
+                FundingEntryRow.currency,
+                FundingEntryRow.kind,
+                amount,
+            )
+            .join(ProgrammeRow, ProgrammeRow.id == FundingEntryRow.programme_id)
+            .join(OrganisationRow, OrganisationRow.id == FundingEntryRow.organisation_id)
+            .group_by(
+                ProgrammeRow.id,
+                ProgrammeRow.name,
+                OrganisationRow.nation,
+                FundingEntryRow.currency,
+                FundingEntryRow.kind,
+            )
+        )
+        sums: dict[tuple[str, str, str, str], dict[str, int]] = {}
+        with self._uow.read() as session:
+            for pid, name, nation, currency, kind, total in session.execute(query):
+                key = (name, currency, nation, pid)
+                sums.setdefault(key, dict.fromkeys(FundingKind, 0))[kind] = int(total)
+        return [
+            NationFunding(
+                pid,
+                name,
+                nation,
+                currency,
+                format_minor(s[FundingKind.COMMITMENT]),
+                format_minor(s[FundingKind.CONTRIBUTION]),
+                s[FundingKind.COMMITMENT],
+                s[FundingKind.CONTRIBUTION],
+            )
+            for (name, currency, nation, pid), s in sorted(sums.items())
+        ]
 
     def activities(self, programme: str) -> list[Activity]:
         """Courses and placements, by start date."""

@@ -54,7 +54,7 @@ from caveat.services.ledger import (
     WitnessOutcome,
     b64,
 )
-from caveat.web import forms, tables
+from caveat.web import forms, ledger_chart, tables
 from caveat.web.labelling import labels_in
 from caveat.web.names import Names
 from caveat.web.pages import PageContext, render
@@ -117,7 +117,8 @@ def events(
     dir: Annotated[str, Query(max_length=4)] = "",
     page_number: Annotated[int, Query(alias="page", ge=1, le=100_000)] = 1,
 ) -> HTMLResponse:
-    """Search the event log: sortable columns, a total, numbered pages, facet counts."""
+    """Search the event log: sortable columns, a total, numbered pages, facet counts, and
+    the timeline of the matching events."""
     node = node_of(request)
     assert page.principal is not None
     form = _event_form(
@@ -134,17 +135,21 @@ def events(
     entries: list[Any] = []
     error, status = None, 200
     state = tables.TableState("/ledger", form, "seq", "desc", "seq")
+    activity = None
     try:
         chosen, direction = tables.sort_of(sort, dir, EVENT_SORTS, "seq")
         state = replace(state, sort=chosen, direction=direction)
+        wanted = _event_filter(form)
         found = node.audit.table(
             page.principal,
-            _event_filter(form),
+            wanted,
             sort=chosen,
             descending=direction == tables.DESCENDING,
             page=page_number,
             limit=PAGE_SIZE,
         )
+        # The timeline counts the same filter's rows for the same reader as the listing.
+        activity = ledger_chart.draw(node.audit.activity(page.principal, wanted))
     except InvalidInput as exc:
         error, status = exc.detail, 422
     else:
@@ -175,6 +180,7 @@ def events(
         entries=entries,
         targets={e.id: names.target(e.target_type, e.target_id) for e in entries},
         table=state,
+        activity=activity,
         error=error,
         **_status(request),
     )

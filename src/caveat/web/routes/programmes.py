@@ -24,7 +24,7 @@ from caveat.services.programmes import Programme
 from caveat.services.projects import Member
 from caveat.web import forms
 from caveat.web.pages import PageContext, render
-from caveat.web.programme_chart import chart, money, share_rows
+from caveat.web.programme_chart import chart, combined_charts, money, share_rows
 from caveat.web.routes import programme_visits
 from caveat.web.session import Page, ctx_of, node_of
 
@@ -61,7 +61,8 @@ class Listed:
 
 @router.get("/programmes")
 def programmes(request: Request, page: Page) -> HTMLResponse:
-    """Every programme, and the form for a new one (programme managers)."""
+    """Every programme, their funding per partner nation in one chart per currency, and
+    the form for a new one (programme managers)."""
     return _list(request, page)
 
 
@@ -100,6 +101,7 @@ def _list(
         page,
         status=status,
         programmes=rows,
+        funding=combined_charts(node.programme_records.funding_by_nation()),
         can_create=bool(_roles(page) & programme_visits.MANAGERS),
         error=error,
         form=form or {"name": "", "description": ""},

@@ -58,6 +58,7 @@ from caveat.services.federation import (
     PeerReleases,
     PeerRequests,
     PeerSync,
+    ReceivedItems,
     ReleaseProofs,
 )
 from caveat.services.identity import (
@@ -150,6 +151,7 @@ class Node:
     federation_sync: PeerSync
     federation_releases: PeerReleases
     federation_proofs: ReleaseProofs
+    federation_received: ReceivedItems  # what peers released here, with its proof status
     federation_worker: PeriodicWorker
     programmes: ProgrammeService
     programme_records: ProgrammeRecords
@@ -393,6 +395,7 @@ def _build(
         federation_sync=sync,
         federation_releases=releases,
         federation_proofs=proofs,
+        federation_received=ReceivedItems(uow=uow, releases=releases),
         federation_worker=PeriodicWorker(
             name="federation-sync",
             period=settings.federation_sync_seconds,

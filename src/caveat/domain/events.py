@@ -237,7 +237,8 @@ _TYPES = [
         1,
         "received",
         "a received item's release proof did not verify, named another entry, or the "
-        "originator denied the release: the item is flagged and alerted",
+        "originator denied the release: the item is hidden (the artifact made of it "
+        "withdrawn) and alerted",
     ),
     EventType(
         "peer.re_release_requested",

@@ -60,6 +60,7 @@ from caveat.services.federation import (
     PeerSync,
     ReceivedItems,
     ReleaseProofs,
+    ReReleaseLimits,
 )
 from caveat.services.identity import (
     AuthService,
@@ -315,6 +316,11 @@ def _build(
         artifacts=artifacts,
         transport=peers_transport,
         monitoring=monitoring,
+    )
+    # How many re-release requests one peer may have pending, and send in an hour.
+    releases.re_releases.limits = ReReleaseLimits(
+        pending=settings.federation_re_release_pending_max,
+        per_hour=settings.federation_re_release_per_hour,
     )
     agreements = AgreementService(uow=uow, registry=registry, policy=policy)
     # An agreement taken out of force recalls, in that transaction, what it covered.

@@ -260,6 +260,13 @@ _TYPES = [
         "a peer asked to re-release an item this node did not release to it: refused",
     ),
     EventType(
+        "peer.re_release_throttled",
+        1,
+        "peer",
+        "a peer over this node's limit of re-release requests (pending or in the last hour) "
+        "asked again: refused with HTTP 429 and when to ask again",
+    ),
+    EventType(
         "peer.re_release_decided",
         1,
         "peer",

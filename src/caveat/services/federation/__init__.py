@@ -10,7 +10,7 @@ from caveat.services.federation._peers import FederationService, NodeOrganisatio
 from caveat.services.federation._preview import PreviewItem, ReleasePreview
 from caveat.services.federation._proof_status import CheckedItem, ProofStatus, ReceivedItems
 from caveat.services.federation._proofs import ProofRound, ReleaseProofs
-from caveat.services.federation._re_releases import PeerReReleases, ReRelease
+from caveat.services.federation._re_releases import PeerReReleases, ReRelease, ReReleaseLimits
 from caveat.services.federation._recalls import PeerRecalls, Recall
 from caveat.services.federation._releasing import (
     PeerReleases,
@@ -44,6 +44,7 @@ __all__ = [
     "ProofRound",
     "ProofStatus",
     "ReRelease",
+    "ReReleaseLimits",
     "Recall",
     "ReceivedItem",
     "ReceivedItems",

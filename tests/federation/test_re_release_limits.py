@@ -91,6 +91,18 @@ def test_the_limit_is_the_services_typed_error(three: Three) -> None:
         service.receive(caller, ctx(), _ask(artifact).to_body())
     assert refused.value.code == "re_release_rate_limited"
     assert refused.value.data["retry_after"] == PENDING_RETRY
+    # A flood past the limit: ten records a minute, the rest counted into the next one.
+    for _ in range(14):
+        with pytest.raises(Throttled):
+            service.receive(caller, ctx(), _ask(artifact).to_body())
+    assert len(_events(three.a, "peer.re_release_throttled")) == 10
+    three.world.clock.advance(seconds=60)
+    with pytest.raises(Throttled):
+        service.receive(caller, ctx(), _ask(artifact).to_body())
+    recorded = _events(three.a, "peer.re_release_throttled")
+    assert len(recorded) == 11
+    assert recorded[-1]["folded"] == 5
+    assert len(service.requests(CONSOLE)) == 1
 
 
 def _caller(three: Three) -> PeerCaller:

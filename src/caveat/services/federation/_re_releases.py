@@ -72,6 +72,7 @@ from caveat.domain.federation_re_releases import (
 )
 from caveat.domain.identity import Role
 from caveat.domain.permissions import Act, Target
+from caveat.domain.throttle import DenialFolding
 from caveat.services.federation._outbound import Outbound, url_of
 from caveat.services.federation._recalls import _last_seqs
 from caveat.services.federation._requests import PeerCaller
@@ -93,6 +94,7 @@ WINDOW = timedelta(hours=1)  # the per-hour limit counts requests recorded in th
 PENDING_RETRY = 900  # seconds a peer over its pending limit is told to wait (officers decide)
 MAX_RETRY = 86_400  # the longest wait a throttling originator is believed about
 THROTTLED = "re_release_rate_limited"
+THROTTLES_RECORDED_PER_MINUTE = 10  # per peer; the rest are counted into the next record
 
 
 @dataclass(frozen=True, slots=True)
@@ -171,6 +173,8 @@ class PeerReReleases:
         # When each throttling originator said to ask again (this process only: the
         # originator enforces its limits whatever this node believes).
         self._not_before: dict[str, datetime] = {}
+        # A flood past the limit costs few ledger writes and loses no count.
+        self._throttles = DenialFolding(per_minute=THROTTLES_RECORDED_PER_MINUTE)
 
     # --- the node holding the item ----------------------------------------------------
 
@@ -482,10 +486,11 @@ class PeerReReleases:
     def _over_limit(
         self, uow: UnitOfWork, caller: PeerCaller, ask: ReReleaseAsk
     ) -> Throttled | None:
-        """The error to answer a peer over its limits with (recorded, in ``uow``), or
-        None. The peer's row is locked first, so one peer's requests are counted one at a
-        time; a request already held answers as before whatever the limits (the caller
-        checked it), so a resend is never throttled."""
+        """The error to answer a peer over its limits with (recorded, in ``uow``: past ten
+        a minute, counted into the next record's ``folded``), or None. The peer's row is
+        locked first, so one peer's requests are counted one at a time; a request already
+        held answers as before whatever the limits (the caller checked it), so a resend is
+        never throttled."""
         session = uow.session
         session.get(PeerRow, caller.peer_id, with_for_update=True)
         mine = (PeerReReleaseRow.peer_id == caller.peer_id, PeerReReleaseRow.direction == RECEIVED)
@@ -509,23 +514,25 @@ class PeerReReleases:
             limit, retry = f"{limits.per_hour} an hour", max(1, math.ceil(left))
         else:
             return None
-        data = {
-            "request_id": ask.request_id,
-            "resource_id": ask.resource_id,
-            "nation": ask.nation,
-            "code": THROTTLED,
-            "limit": limit,
-            "pending": int(pending or 0),
-            "last_hour": int(recent or 0),
-            "retry_after": retry,
-        }
-        uow.record(
-            "peer.re_release_throttled",
-            caller.actor(),
-            target_id=caller.peer_id,
-            outcome=Outcome.DENIED,
-            data=data,
-        )
+        folded = self._throttles.admit(caller.peer_id, uow.now)
+        if folded is not None:
+            uow.record(
+                "peer.re_release_throttled",
+                caller.actor(),
+                target_id=caller.peer_id,
+                outcome=Outcome.DENIED,
+                data={
+                    "request_id": ask.request_id,
+                    "resource_id": ask.resource_id,
+                    "nation": ask.nation,
+                    "code": THROTTLED,
+                    "limit": limit,
+                    "pending": int(pending or 0),
+                    "last_hour": int(recent or 0),
+                    "retry_after": retry,
+                    "folded": folded,
+                },
+            )
         return Throttled(
             f"peer {caller.name} is over this node's limit of re-release requests ({limit})",
             code=THROTTLED,

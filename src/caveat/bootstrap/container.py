@@ -61,7 +61,9 @@ from caveat.services.federation import (
     PeerReleases,
     PeerRequests,
     PeerSync,
+    ReceivedItems,
     ReleaseProofs,
+    ReReleaseLimits,
 )
 from caveat.services.identity import (
     AuthService,
@@ -158,6 +160,7 @@ class Node:
     federation_sync: PeerSync
     federation_releases: PeerReleases
     federation_proofs: ReleaseProofs
+    federation_received: ReceivedItems  # what peers released here, with its proof status
     federation_worker: PeriodicWorker
     programmes: ProgrammeService
     programme_records: ProgrammeRecords
@@ -325,6 +328,11 @@ def _build(
         transport=peers_transport,
         monitoring=monitoring,
     )
+    # How many re-release requests one peer may have pending, and send in an hour.
+    releases.re_releases.limits = ReReleaseLimits(
+        pending=settings.federation_re_release_pending_max,
+        per_hour=settings.federation_re_release_per_hour,
+    )
     agreements = AgreementService(uow=uow, registry=registry, policy=policy)
     # An agreement taken out of force recalls, in that transaction, what it covered.
     agreements.when_ended(releases.recalls.recall_uncovered)
@@ -405,6 +413,7 @@ def _build(
         federation_sync=sync,
         federation_releases=releases,
         federation_proofs=proofs,
+        federation_received=ReceivedItems(uow=uow, releases=releases),
         federation_worker=PeriodicWorker(
             name="federation-sync",
             period=settings.federation_sync_seconds,

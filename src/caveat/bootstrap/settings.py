@@ -77,6 +77,13 @@ class Settings(BaseSettings):
     federation_ca_bundle: str | None = Field(
         default=None, description="CA certificates partner nodes' TLS is checked against"
     )
+    # A peer's re-release requests (ADR 0022 addendum): more are refused with HTTP 429.
+    federation_re_release_pending_max: int = Field(
+        default=20, ge=1, le=10_000, description="requests one peer may have waiting here"
+    )
+    federation_re_release_per_hour: int = Field(
+        default=60, ge=1, le=100_000, description="requests one peer may send in an hour"
+    )
     # Subscriptions to partners' TAXII collections (issue 20, ADR 0023 addendum).
     taxii_poll_seconds: float = Field(
         default=30.0, ge=0, description="how often the poller looks for due subscriptions; 0: off"

@@ -19,7 +19,7 @@ from caveat.services.kernel.principal import ConsoleOperator
 if TYPE_CHECKING:
     from datetime import datetime
 
-    from caveat.services.federation import LinkStatus, Peer
+    from caveat.services.federation import LinkStatus, Peer, ProofStatus
 
 federation = typer.Typer(
     help="Partner nodes: this node's descriptor, peering, key rotation (at the node's console).",
@@ -100,15 +100,16 @@ def organisation(
 
 @federation.command("received")
 def received(ctx: typer.Context, json_: JsonOpt = False) -> None:
-    """What peers released to this node (verified, kept sealed), with its origin."""
+    """What peers released to this node (verified, kept sealed), with its origin and
+    where its release proof stands (proved, pending, or refused and hidden)."""
     with errors(json_):
-        found = state(ctx).open().federation_releases.received(CONSOLE)
+        found = state(ctx).open().federation_received.list(CONSOLE)
         show(
             found,
             json_,
             lambda: table(
                 "Received from peers",
-                ["from", "origin artifact", "marking", "size", "received"],
+                ["from", "origin artifact", "marking", "size", "received", "release proof"],
                 [
                     (
                         escape(r.peer),
@@ -116,11 +117,22 @@ def received(ctx: typer.Context, json_: JsonOpt = False) -> None:
                         escape(r.banner),
                         str(r.size),
                         r.received_at.strftime("%Y-%m-%d %H:%M UTC"),
+                        escape(_proof_text(r.proof)),
                     )
                     for r in found
                 ],
             ),
         )
+
+
+def _proof_text(proof: ProofStatus) -> str:
+    """One line for a received item's release proof."""
+    when = "" if proof.checked_at is None else proof.checked_at.strftime(" %Y-%m-%d %H:%M UTC")
+    if proof.state == "proved":
+        return f"proved at size {proof.tree_size} (leaf {proof.leaf_index}),{when}"
+    if proof.state == "refused":
+        return f"REFUSED{when}: {proof.reason} (hidden)"
+    return "pending: awaiting a checkpoint this node cosigned"
 
 
 @federation.command("recall")

@@ -1841,6 +1841,13 @@ class ErrorCode(StrEnum):
         "The originating node did not release the item to the node asking (or recalled it): "
         "there is nothing of it there to re-release. Refused and alerted.",
     )
+    RE_RELEASE_RATE_LIMITED = (
+        "re_release_rate_limited",
+        ErrorKind.THROTTLED,
+        "The asking peer has as many re-release requests pending here, or sent as many in the "
+        "last hour, as this node allows (`limit` says which); `retry_after` (and the "
+        "Retry-After header) says when to ask again. Recorded.",
+    )
     RE_RELEASE_REQUEST_CONFLICT = (
         "re_release_request_conflict",
         ErrorKind.CONFLICT,

@@ -237,7 +237,8 @@ _TYPES = [
         1,
         "received",
         "a received item's release proof did not verify, named another entry, or the "
-        "originator denied the release: the item is flagged and alerted",
+        "originator denied the release: the item is hidden (the artifact made of it "
+        "withdrawn) and alerted",
     ),
     EventType(
         "peer.re_release_requested",
@@ -257,6 +258,13 @@ _TYPES = [
         1,
         "peer",
         "a peer asked to re-release an item this node did not release to it: refused",
+    ),
+    EventType(
+        "peer.re_release_throttled",
+        1,
+        "peer",
+        "a peer over this node's limit of re-release requests (pending or in the last hour) "
+        "asked again: refused with HTTP 429 and when to ask again",
     ),
     EventType(
         "peer.re_release_decided",

@@ -15,11 +15,11 @@ from pydantic import BaseModel, Field
 from caveat.api.deps import CtxDep, CurrentPrincipal, NodeDep
 from caveat.api.schemas import Strict
 from caveat.services.federation import (
+    CheckedItem,
     LinkStatus,
     Peer,
     PeerHello,
     Recall,
-    ReceivedItem,
     ReleasePreview,
     ReRelease,
     SentRelease,
@@ -223,10 +223,13 @@ def release(
     return node.federation_releases.send(principal, ctx, peer, body.artifact_id)
 
 
-@router.get("/received", response_model=list[ReceivedItem])
-def received(principal: CurrentPrincipal, node: NodeDep) -> list[ReceivedItem]:
-    """What peers released to this node, verified, with provenance (newest first)."""
-    return node.federation_releases.received(principal)
+@router.get("/received", response_model=list[CheckedItem])
+def received(principal: CurrentPrincipal, node: NodeDep) -> list[CheckedItem]:
+    """What peers released to this node, verified, with provenance (newest first), and
+    where each item's release proof stands: ``proved`` (at a checkpoint of the originator's
+    log this node cosigned), ``pending`` or ``refused`` (hidden: listed to the console and
+    security officers only, with the reason)."""
+    return node.federation_received.list(principal)
 
 
 @router.post("/peers/{peer}/recalls", status_code=201, response_model=Recall)

@@ -124,6 +124,7 @@ class Act(StrEnum):
     PEER_SET_RECEIVING_PROJECT = "peer.set_receiving_project"  # where received items go
     NODE_ORGANISATION_SET = "node.organisation_set"  # record who operates this node (once)
     PEER_READ = "peer.read"
+    PEER_PROOF_REFUSED_READ = "peer.proof_refused_read"  # see items whose proof was refused
     PEER_RELEASE = "peer.release"  # send an item to a partner node
     PEER_RECALL = "peer.recall"  # recall what was sent to a partner node
     PEER_RE_RELEASE_REQUEST = "peer.re_release_request"  # ask an originator to send onwards
@@ -337,6 +338,9 @@ PERMISSIONS: dict[Act, Permission] = {
     # Holding the data directory is holding the node: the console says who operates it.
     Act.NODE_ORGANISATION_SET: _p(A, CONSOLE),
     Act.PEER_READ: _p(RD, any_of(CONSOLE, role(R.NODE_OPERATOR, R.SECURITY_OFFICER, R.AUDITOR))),
+    # A received item whose release proof was refused is hidden (its originator's log does
+    # not hold the release): listed only to the officers who review the alert it raised.
+    Act.PEER_PROOF_REFUSED_READ: _p(RD, any_of(CONSOLE, OFFICER)),
     # Sending to a partner node is the originating organisation's officer's decision, and
     # only for what the policy lets the node receive (a named person: not the console).
     Act.PEER_RELEASE: _p(W, all_of(OFFICER, ORIGINATOR)),

@@ -24,7 +24,7 @@ from caveat.adapters.db.models.artifacts import (
     UploadPartRow,
     UploadSessionRow,
 )
-from caveat.adapters.db.models.federation import PeerIngestedRow
+from caveat.adapters.db.models.federation import PeerIngestedRow, PeerReleaseProofRow
 from caveat.adapters.kek import (
     KekKey,
     KekProvider,
@@ -145,10 +145,18 @@ class ArtifactAdmin:
             raise InvalidInput("a batch is 1 to 10,000 artifacts", field="limit")
         order = (ArtifactRow.created_at, ArtifactRow.id)
         with self._uow.read() as session:
-            # A received artifact its originator recalled is hidden (its catalogue label
-            # withdrawn on purpose, ADR 0019): not an integrity failure.
+            # A received artifact its originator recalled, or whose release proof was
+            # refused, is hidden (its catalogue label withdrawn on purpose, ADRs 0019 and
+            # 0022): not an integrity failure.
             recalled = select(PeerIngestedRow.artifact_id).where(
-                PeerIngestedRow.recalled_at.is_not(None)
+                or_(
+                    PeerIngestedRow.recalled_at.is_not(None),
+                    PeerIngestedRow.received_id.in_(
+                        select(PeerReleaseProofRow.received_id).where(
+                            PeerReleaseProofRow.status == "refused"
+                        )
+                    ),
+                )
             )
             query = select(ArtifactRow.id).where(ArtifactRow.id.not_in(recalled)).order_by(*order)
             total = session.scalar(select(func.count()).select_from(ArtifactRow)) or 0

@@ -8,8 +8,9 @@ from __future__ import annotations
 from caveat.services.federation._outbound import PROTOCOL_ROOT, PeerHello
 from caveat.services.federation._peers import FederationService, NodeOrganisation, Peer
 from caveat.services.federation._preview import PreviewItem, ReleasePreview
+from caveat.services.federation._proof_status import CheckedItem, ProofStatus, ReceivedItems
 from caveat.services.federation._proofs import ProofRound, ReleaseProofs
-from caveat.services.federation._re_releases import PeerReReleases, ReRelease
+from caveat.services.federation._re_releases import PeerReReleases, ReRelease, ReReleaseLimits
 from caveat.services.federation._recalls import PeerRecalls, Recall
 from caveat.services.federation._releasing import (
     PeerReleases,
@@ -27,6 +28,7 @@ from caveat.services.federation._sync import LinkStatus, PeerSync
 
 __all__ = [
     "PROTOCOL_ROOT",
+    "CheckedItem",
     "FederationService",
     "LinkStatus",
     "NodeOrganisation",
@@ -40,9 +42,12 @@ __all__ = [
     "PeerSync",
     "PreviewItem",
     "ProofRound",
+    "ProofStatus",
     "ReRelease",
+    "ReReleaseLimits",
     "Recall",
     "ReceivedItem",
+    "ReceivedItems",
     "ReleasePreview",
     "ReleaseProofs",
     "SentRelease",

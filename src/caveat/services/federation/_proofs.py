@@ -12,7 +12,7 @@ its inclusion path in the tree of the size the asker last cosigned, or ``pending
 the asker). The receiver checks the path against the root it witnessed and that the leaf
 is the release of exactly that package (its seq and package hash); a proof that does not
 verify, a leaf that is another entry, or an originator denying the release is refused,
-recorded and alerted, and the item is flagged."""
+recorded and alerted, and the item is hidden (``_proof_status``)."""
 
 from __future__ import annotations
 
@@ -42,6 +42,7 @@ from caveat.domain.federation_proofs import (
     parse_proof,
 )
 from caveat.services.federation._outbound import Outbound, answer_json, url_of
+from caveat.services.federation._proof_status import withhold_refused
 from caveat.services.federation._requests import PeerCaller
 from caveat.services.kernel.ports import PeerTransport
 from caveat.services.kernel.uow import CallContext, UnitOfWork, UnitOfWorkFactory
@@ -280,12 +281,14 @@ class ReleaseProofs:
                 checked_at=uow.now,
             )
         )
+        # Fail closed: what the originator's log does not prove is hidden at once.
+        withdrawn = withhold_refused(uow, received.id)
         uow.record(
             "peer.release_proof_refused",
             RECEIVER,
             target_id=received.id,
             outcome=Outcome.DENIED,
-            data=data,
+            data={**data, "withdrawn_artifacts": withdrawn},
         )
         self._monitoring.raise_within(
             uow,

@@ -29,14 +29,15 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
+import math
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Protocol
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session, defer
 
 from caveat.adapters.db.models.federation import (
@@ -53,6 +54,7 @@ from caveat.domain.errors import (
     InvalidInput,
     NotFound,
     ServiceUnavailable,
+    Throttled,
 )
 from caveat.domain.events import Actor, Outcome
 from caveat.domain.federation import PeerStatus
@@ -70,6 +72,7 @@ from caveat.domain.federation_re_releases import (
 )
 from caveat.domain.identity import Role
 from caveat.domain.permissions import Act, Target
+from caveat.domain.throttle import DenialFolding
 from caveat.services.federation._outbound import Outbound, url_of
 from caveat.services.federation._recalls import _last_seqs
 from caveat.services.federation._requests import PeerCaller
@@ -87,6 +90,21 @@ DELIVER_BATCH = 20  # requests sent per sync
 ANSWER_BYTES = 64 << 10
 LINK = "/federation#re-releases"
 _SPEAKING = (PeerStatus.ACTIVE.value, PeerStatus.ROTATING.value)
+WINDOW = timedelta(hours=1)  # the per-hour limit counts requests recorded in the last hour
+PENDING_RETRY = 900  # seconds a peer over its pending limit is told to wait (officers decide)
+MAX_RETRY = 86_400  # the longest wait a throttling originator is believed about
+THROTTLED = "re_release_rate_limited"
+THROTTLES_RECORDED_PER_MINUTE = 10  # per peer; the rest are counted into the next record
+
+
+@dataclass(frozen=True, slots=True)
+class ReReleaseLimits:
+    """How much one peer may ask of this node: requests waiting for its officers, and
+    requests recorded in the last hour (settings ``federation_re_release_*``)."""
+
+    pending: int = 20
+    per_hour: int = 60
+
 
 # Within the release's unit of work, with its outbox sequence number: what an approval
 # records (a refusal there rolls the release back).
@@ -151,6 +169,12 @@ class PeerReReleases:
         self._monitoring = monitoring
         self._send = send
         self._readable = readable
+        self.limits = ReReleaseLimits()  # bootstrap sets the node's settings
+        # When each throttling originator said to ask again (this process only: the
+        # originator enforces its limits whatever this node believes).
+        self._not_before: dict[str, datetime] = {}
+        # A flood past the limit costs few ledger writes and loses no count.
+        self._throttles = DenialFolding(per_minute=THROTTLES_RECORDED_PER_MINUTE)
 
     # --- the node holding the item ----------------------------------------------------
 
@@ -243,7 +267,12 @@ class PeerReReleases:
 
     def deliver(self, peer_id: str) -> int:
         """Send the originator the requests it has not acknowledged yet (each a signed
-        request); how many it took. Raises when it cannot be asked (the sync records it)."""
+        request); how many it took. Raises when it cannot be asked (the sync records it).
+        An originator that throttles this node (429) is not asked again before the time it
+        named; the requests wait, undelivered, and nothing is lost."""
+        wait = self._not_before.get(peer_id)
+        if wait is not None and wait > self._uow.clock():
+            return 0
         with self._uow.read() as session:
             peer = session.get(PeerRow, peer_id)
             assert peer is not None
@@ -277,8 +306,18 @@ class PeerReReleases:
                 raise ServiceUnavailable(
                     f"peer {name} cannot be reached: {exc}", code="peer_unavailable"
                 ) from exc
+            if status == 429:  # over the originator's limit: the rest wait with this one
+                self._throttled(peer_id, answer)
+                break
             taken += self._delivered(peer_id, name, request_id, status, answer)
         return taken
+
+    def _throttled(self, peer_id: str, answer: bytes) -> None:
+        """Remember when a throttling originator said to ask again (its problem's
+        ``retry_after``, else a minute; at most a day)."""
+        retry = _problem_retry(answer)
+        seconds = min(max(retry if retry is not None else 60, 1), MAX_RETRY)
+        self._not_before[peer_id] = self._uow.clock() + timedelta(seconds=seconds)
 
     def _delivered(
         self, peer_id: str, name: str, request_id: str, status: int, answer: bytes
@@ -337,6 +376,7 @@ class PeerReReleases:
         ask = read_ask(body)
         digest = hashlib.sha256(body).hexdigest()
         refused = False
+        limited: Throttled | None = None
         with self._uow(ctx) as uow:
             session = uow.session
             key = (caller.peer_id, RECEIVED, ask.request_id)
@@ -358,8 +398,11 @@ class PeerReReleases:
                     f"re-release request {ask.request_id} was received before with other content",
                     code="re_release_request_conflict",
                 )
+            limited = self._over_limit(uow, caller, ask)  # recorded if so
             package, recall = _last_seqs(session, caller.peer_id, ask.resource_id)
-            if package is None or (recall is not None and recall > package):
+            if limited is not None:
+                pass  # refused and recorded; raised once the record is committed
+            elif package is None or (recall is not None and recall > package):
                 refused = True
                 data: dict[str, object] = {
                     "request_id": ask.request_id,
@@ -431,12 +474,71 @@ class PeerReReleases:
                     link=LINK,
                     subject_id=ask.request_id,
                 )
+        if limited is not None:
+            raise limited
         if refused:
             raise NotFound(
                 f"this node released nothing of {ask.resource_id} to {caller.name}",
                 code="re_release_not_sent",
             )
         return ask.request_id, ReReleaseStatus.PENDING.value
+
+    def _over_limit(
+        self, uow: UnitOfWork, caller: PeerCaller, ask: ReReleaseAsk
+    ) -> Throttled | None:
+        """The error to answer a peer over its limits with (recorded, in ``uow``: past ten
+        a minute, counted into the next record's ``folded``), or None. The peer's row is
+        locked first, so one peer's requests are counted one at a time; a request already
+        held answers as before whatever the limits (the caller checked it), so a resend is
+        never throttled."""
+        session = uow.session
+        session.get(PeerRow, caller.peer_id, with_for_update=True)
+        mine = (PeerReReleaseRow.peer_id == caller.peer_id, PeerReReleaseRow.direction == RECEIVED)
+        pending = session.scalar(
+            select(func.count())
+            .select_from(PeerReReleaseRow)
+            .where(*mine, PeerReReleaseRow.status == ReReleaseStatus.PENDING.value)
+        )
+        since = uow.now - WINDOW
+        recent, oldest = session.execute(
+            select(func.count(), func.min(PeerReReleaseRow.recorded_at)).where(
+                *mine, PeerReReleaseRow.recorded_at > since
+            )
+        ).one()
+        limits = self.limits
+        if int(pending or 0) >= limits.pending:
+            limit, retry = f"{limits.pending} pending", PENDING_RETRY
+        elif int(recent or 0) >= limits.per_hour:
+            assert oldest is not None
+            left = (oldest + WINDOW - uow.now).total_seconds()
+            limit, retry = f"{limits.per_hour} an hour", max(1, math.ceil(left))
+        else:
+            return None
+        folded = self._throttles.admit(caller.peer_id, uow.now)
+        if folded is not None:
+            uow.record(
+                "peer.re_release_throttled",
+                caller.actor(),
+                target_id=caller.peer_id,
+                outcome=Outcome.DENIED,
+                data={
+                    "request_id": ask.request_id,
+                    "resource_id": ask.resource_id,
+                    "nation": ask.nation,
+                    "code": THROTTLED,
+                    "limit": limit,
+                    "pending": int(pending or 0),
+                    "last_hour": int(recent or 0),
+                    "retry_after": retry,
+                    "folded": folded,
+                },
+            )
+        return Throttled(
+            f"peer {caller.name} is over this node's limit of re-release requests ({limit})",
+            code=THROTTLED,
+            data={"retry_after": retry, "limit": limit},
+            hint="ask again after retry_after seconds; pending requests free as officers decide",
+        )
 
     def decide(
         self,
@@ -730,6 +832,16 @@ def _problem_code(answer: bytes) -> str:
     code = value.get("code") if isinstance(value, dict) else None
     known = ("re_release_not_sent", "re_release_request_conflict", "invalid_re_release_request")
     return code if code in known else ""
+
+
+def _problem_retry(answer: bytes) -> int | None:
+    """The ``retry_after`` seconds of a throttling originator's problem answer."""
+    try:
+        value = json.loads(answer)
+    except (ValueError, RecursionError):
+        return None
+    retry = value.get("retry_after") if isinstance(value, dict) else None
+    return retry if isinstance(retry, int) and not isinstance(retry, bool) else None
 
 
 def _view(row: PeerReReleaseRow, peer: str) -> ReRelease:

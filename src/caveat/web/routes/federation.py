@@ -75,7 +75,7 @@ def _peers(
         levels=[level.name.replace("_", " ") for level in CommonLevel],
         links=links,
         node_officer=node_officer,
-        received=node.federation_releases.received(me),
+        received=node.federation_received.list(me),
         recalls=node.federation_releases.recalls.recalls(me),
         re_releases=node.federation_releases.re_releases.requests(me),
         error=error,

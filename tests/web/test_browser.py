@@ -86,9 +86,9 @@ def _demo_template(tmp_path_factory: pytest.TempPathFactory, env: dict[str, str]
     with FileLock(str(root / "demo-template.lock")):
         if not ready.exists():
             shutil.rmtree(template, ignore_errors=True)
+            command = ["-m", "caveat", "--data-dir", str(template), "demo", "--no-serve"]
             seeded = subprocess.run(
-                [sys.executable, "-m", "caveat", "--data-dir", str(template), "demo"]
-                + ["--no-serve"],
+                [sys.executable, *command],
                 env=env,
                 capture_output=True,
                 text=True,

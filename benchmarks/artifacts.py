@@ -85,7 +85,7 @@ def pipelines() -> dict[str, Any]:
         hasher = hashlib.sha256()
         writer = PartedWriter(
             blobs=store, key=key, version_id="v1", generation=0, first_index=0, hasher=hasher,
-            on_part=lambda p: sizes.append(p.plain_size), limit=lambda _n: None,
+            on_part=lambda p, _h: sizes.append(p.plain_size), limit=lambda _n: None,
         )  # fmt: skip
         started = time.perf_counter()
         for chunk in _plaintext(PIPELINE_BYTES):

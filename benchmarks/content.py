@@ -84,7 +84,7 @@ def caveat_pipeline(root: Path) -> tuple[float, float]:
         hasher = hashlib.sha256()
         writer = PartedWriter(
             blobs=store, key=key, version_id="v1", generation=0, first_index=0, hasher=hasher,
-            on_part=lambda p: sizes.append(p.plain_size), limit=lambda _n: None,
+            on_part=lambda p, _h: sizes.append(p.plain_size), limit=lambda _n: None,
         )  # fmt: skip
         started = time.perf_counter()
         for chunk in _chunks(TOTAL):

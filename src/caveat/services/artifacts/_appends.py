@@ -78,10 +78,8 @@ class Appender:
                 data={"declared": self._limit_at},
             )
 
-    def _on_part(self, part: StoredPart) -> None:
-        self._appends.record_part(
-            self._principal, self._ctx, self._session_id, part, self._writer.hasher
-        )
+    def _on_part(self, part: StoredPart, hashed: Any) -> None:
+        self._appends.record_part(self._principal, self._ctx, self._session_id, part, hashed)
 
     def write(self, data: bytes | bytearray | memoryview) -> None:
         """Hash and encrypt ``data``; completed parts are stored as they fill."""

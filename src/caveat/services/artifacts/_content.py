@@ -7,14 +7,19 @@ the segment holding its first byte; the segments before it are not decrypted.
 
 Both directions use the second core (ADR 0015): while a write's bytes are encrypted,
 another thread hashes them; while a reader hashes or sends one segment, the next is
-read and decrypted. AES-GCM and SHA-256 both release the GIL.
+read and decrypted. AES-GCM and SHA-256 both release the GIL. A full part's blob is
+fsynced on a commit thread while the next part is encrypted (at most
+``COMMITS_IN_FLIGHT`` parts of a write in flight); its row is recorded only once that
+commit has returned.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
+from collections import deque
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import Future
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
@@ -25,6 +30,7 @@ from caveat.adapters.workers import crypto_workers
 from caveat.domain.artifacts import PART_BYTES, ContentCorrupt, part_associated_data
 
 OVERLAP_BYTES = 64 * 1024  # below this, a second thread costs more than it saves
+COMMITS_IN_FLIGHT = 2  # sealed parts of one write waiting on the disk; more holds more buffers
 
 
 def blob_key(version_id: str, generation: int, index: int) -> str:
@@ -47,7 +53,12 @@ class StoredPart:
 
 
 class PartWriter:
-    """Encrypts one part into one blob; ``commit`` makes it durable, ``abort`` removes it."""
+    """Encrypts one part into one blob; ``commit`` makes it durable, ``abort`` removes it.
+
+    ``commit`` is ``seal`` (the final segment, on the writing thread) then ``store`` (the
+    blob's fsync and rename, which may run on another thread: after ``seal`` nothing else
+    touches the part, and a failed ``store`` removes the blob itself).
+    """
 
     def __init__(
         self, blobs: BlobStore, key: DataKey, version_id: str, generation: int, index: int
@@ -73,16 +84,28 @@ class PartWriter:
             raise
         self.plain_size += len(data)
 
-    def commit(self) -> StoredPart:
-        """Finish the stream (final segment), fsync and rename the blob."""
+    def seal(self) -> None:
+        """Finish the stream (final segment); the blob is written but not yet durable."""
         try:
             self._stream.close()
+        except BaseException:
+            self.abort()
+            raise
+
+    def store(self) -> StoredPart:
+        """fsync and rename the sealed blob; on failure it is removed and the error raised."""
+        try:
             size = self._blob.commit()
         except BaseException:
             self.abort()
             raise
         self._open = False
         return StoredPart(self.index, self.plain_size, size)
+
+    def commit(self) -> StoredPart:
+        """Finish the stream, fsync and rename the blob."""
+        self.seal()
+        return self.store()
 
     def abort(self) -> None:
         """Drop the part; nothing stays under its key."""
@@ -91,10 +114,26 @@ class PartWriter:
             self._blob.abort()
 
 
+@dataclass(slots=True)
+class _Storing:
+    """A sealed part whose blob is being made durable on the commit thread."""
+
+    done: Future[StoredPart]
+    hashed: Any  # the SHA-256 of the content up to the part's end (a copy)
+
+
 class PartedWriter:
     """Plaintext in, parts out: rolls to a new part at ``PART_BYTES``; hashes as it goes.
 
-    ``on_part`` runs after each part's blob is committed (the caller records the row).
+    A full part's blob is committed (fsync, rename, directory fsync) on the writer's own
+    commit thread, in part order, while the next part is encrypted; at most
+    ``COMMITS_IN_FLIGHT`` parts are in flight, so memory stays flat. ``on_part(part,
+    hashed)`` runs on the writing thread, in part order, only after the part's blob is
+    durable (the caller records the row); ``hashed`` is the SHA-256 of the content up to
+    the part's end. A failed commit fails the next ``write`` or ``finish``; neither it
+    nor any part after it is reported, and the blobs of those after it are deleted. When
+    ``finish`` returns, every part is durable and reported; ``abort`` waits for the parts
+    in flight, so nothing is renamed into place after it returns.
     """
 
     def __init__(
@@ -106,7 +145,7 @@ class PartedWriter:
         generation: int,
         first_index: int,
         hasher: Any,
-        on_part: Callable[[StoredPart], None],
+        on_part: Callable[[StoredPart, Any], None],
         limit: Callable[[int], None],
         part_bytes: int = PART_BYTES,
     ) -> None:
@@ -120,30 +159,34 @@ class PartedWriter:
         self._limit = limit  # raises when the running total passes the size limit
         self._part_bytes = part_bytes
         self._part: PartWriter | None = None
+        self._storing: deque[_Storing] = deque()
+        self._committer: ThreadPoolExecutor | None = None  # started by the first full part
         self.written = 0
 
     def write(self, data: bytes | bytearray | memoryview) -> None:
-        """Hash and encrypt ``data``; raises (and drops the open part) past the limit."""
+        """Hash and encrypt ``data``; raises (and drops the open part) past the limit or
+        when a part's commit failed."""
         view = memoryview(data)
         if not view:
             return
         try:
             self._limit(self.written + len(view))
+            self._settle()
+            while view:
+                if self._part is None:
+                    self._part = PartWriter(
+                        self._blobs, self._key, self._version_id, self._generation, self._next_index
+                    )
+                room = self._part_bytes - self._part.plain_size
+                piece = view[:room]
+                self._encrypt_and_hash(self._part, piece)
+                self.written += len(piece)
+                view = view[len(piece) :]
+                if self._part.plain_size >= self._part_bytes:
+                    self._close_part(in_background=True)
         except BaseException:
             self.abort()
             raise
-        while view:
-            if self._part is None:
-                self._part = PartWriter(
-                    self._blobs, self._key, self._version_id, self._generation, self._next_index
-                )
-            room = self._part_bytes - self._part.plain_size
-            piece = view[:room]
-            self._encrypt_and_hash(self._part, piece)
-            self.written += len(piece)
-            view = view[len(piece) :]
-            if self._part.plain_size >= self._part_bytes:
-                self._close_part()
 
     def _encrypt_and_hash(self, part: PartWriter, piece: memoryview) -> None:
         """Encrypt on this thread while another hashes; both done before returning.
@@ -159,28 +202,86 @@ class PartedWriter:
         finally:
             hashed.result()
 
-    def _close_part(self) -> None:
+    def _close_part(self, *, in_background: bool) -> None:
+        """Seal the open part; store it on the commit thread, or here (the last part)."""
         part = self._part
         assert part is not None
         self._part = None
-        stored = part.commit()
+        part.seal()
+        hashed = self.hasher.copy()
         self._next_index += 1
-        self._on_part(stored)
+        try:
+            self._settle(keep=COMMITS_IN_FLIGHT - 1 if in_background else 0)
+        except BaseException:
+            part.abort()
+            raise
+        if in_background:
+            try:
+                if self._committer is None:
+                    self._committer = ThreadPoolExecutor(1, thread_name_prefix="caveat-commit")
+                done = self._committer.submit(part.store)
+            except BaseException:
+                part.abort()
+                raise
+            self._storing.append(_Storing(done, hashed))
+        else:
+            self._on_part(part.store(), hashed)
+
+    def _settle(self, *, keep: int | None = None) -> None:
+        """Report parts in flight, in order, once their commits are done (raising the
+        first failure). With ``keep``, wait until at most ``keep`` remain in flight."""
+        while self._storing:
+            head = self._storing[0]
+            if not head.done.done() and (keep is None or len(self._storing) <= keep):
+                return
+            self._storing.popleft()
+            try:
+                self._on_part(head.done.result(), head.hashed)
+            except BaseException:
+                self._drop_in_flight()
+                raise
+
+    def _drop_in_flight(self) -> None:
+        """Wait for the parts still in flight and delete those that were committed: a
+        part before them failed, so they can never be reported."""
+        while self._storing:
+            done = self._storing.popleft().done
+            with contextlib.suppress(Exception):  # the failure being raised is the first
+                stored = done.result()
+                self._blobs.delete(blob_key(self._version_id, self._generation, stored.index))
 
     def finish(self) -> None:
-        """Close the open part, if it holds any bytes."""
-        if self._part is not None:
-            if self._part.plain_size:
-                self._close_part()
+        """Close the open part, if it holds any bytes; every part is durable on return."""
+        try:
+            if self._part is not None and self._part.plain_size:
+                self._close_part(in_background=False)
             else:
-                self._part.abort()
-                self._part = None
+                if self._part is not None:
+                    self._part.abort()
+                    self._part = None
+                self._settle(keep=0)
+        except BaseException:
+            self.abort()
+            raise
+        self._stop_committer()
 
     def abort(self) -> None:
-        """Drop the open part (committed parts stay; their rows are the caller's)."""
+        """Drop the open part and wait for the parts in flight: those committed before
+        the failure that led here are still reported, in order, as they would have been
+        without the overlap; a part after one that fails is deleted, not reported (that
+        error is dropped: the caller is handling the failure that led here)."""
         if self._part is not None:
             self._part.abort()
             self._part = None
+        with contextlib.suppress(Exception):  # the failure being handled is the caller's
+            self._settle(keep=0)
+        self._stop_committer()
+
+    def _stop_committer(self) -> None:
+        """End the commit thread (nothing is in flight any more)."""
+        if self._committer is not None:
+            self._committer.shutdown()
+            self._committer = None
 
 
 def decrypt_part(

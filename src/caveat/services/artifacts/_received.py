@@ -86,7 +86,7 @@ class ReceivedArtifacts:
             generation=0,
             first_index=0,
             hasher=hasher,
-            on_part=parts.append,
+            on_part=lambda part, _hashed: parts.append(part),
             limit=lambda _total: None,  # the package's size was bounded when received
             part_bytes=deps.part_bytes,
         )

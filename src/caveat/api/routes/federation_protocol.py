@@ -18,6 +18,8 @@ from caveat.api.deps import CtxDep, NodeDep
 from caveat.domain.artifacts import ContentTooLarge
 from caveat.services.federation import (
     PROTOCOL_ROOT,
+    PULL_BATCH,
+    V1_PULL_BATCH,
     PeerCaller,
     SignedRequest,
     header_lines,
@@ -117,9 +119,10 @@ def outbox(
     peer: SignedPeer,
     node: NodeDep,
     after: int = Query(default=0, ge=0, le=2**63 - 1),
-    limit: int = Query(default=8, ge=1, le=8),
+    limit: int = Query(default=V1_PULL_BATCH, ge=1, le=PULL_BATCH),
 ) -> OutboxOut:
-    """What waits for the calling peer after its cursor: sealed packages, in order."""
+    """What waits for the calling peer after its cursor: sealed packages, in order (a
+    page of up to 64; peers of the first release ask for 8)."""
     return OutboxOut.model_validate(
         outbox_json(node.federation_releases.outbox(peer, after=after, limit=limit))
     )

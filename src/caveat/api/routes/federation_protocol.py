@@ -8,9 +8,10 @@ ledger.
 
 from __future__ import annotations
 
+import json
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Query, Request, Response
 from pydantic import BaseModel
 
 from caveat.api.background import while_serving
@@ -114,18 +115,19 @@ class OutboxOut(BaseModel):
     next: int | None
 
 
-@router.get("/outbox")
+@router.get("/outbox", response_model=OutboxOut)
 def outbox(
     peer: SignedPeer,
     node: NodeDep,
     after: int = Query(default=0, ge=0, le=2**63 - 1),
     limit: int = Query(default=V1_PULL_BATCH, ge=1, le=PULL_BATCH),
-) -> OutboxOut:
+) -> Response:
     """What waits for the calling peer after its cursor: sealed packages, in order (a
-    page of up to 64; peers of the first release ask for 8)."""
-    return OutboxOut.model_validate(
-        outbox_json(node.federation_releases.outbox(peer, after=after, limit=limit))
-    )
+    page of up to 64; peers of the first release ask for 8). The answer is written
+    once, as ``OutboxOut`` documents it: a page may carry a 64 MiB package in base64,
+    which validating and serialising again would copy several times over."""
+    page = outbox_json(node.federation_releases.outbox(peer, after=after, limit=limit))
+    return Response(json.dumps(page).encode(), media_type="application/json")
 
 
 class RecallConfirmationsOut(BaseModel):

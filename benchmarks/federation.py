@@ -25,7 +25,8 @@ carried (each outbox page's JSON body, written to a file) as static files
 encryption, no database. The ratio is Caveat's rate over the peer's.
 
 Run: ``PYTHONPATH=$PWD python -m benchmarks.federation`` (``CAVEAT_BENCH_FED_ITEMS``,
-default 500; ``CAVEAT_BENCH_FED_MIB``, default 32; at most 64, the package cap).
+default 500; ``CAVEAT_BENCH_FED_MIB``, default 32; at most 64, the package cap, and at
+least 17, so that the large item is a page of its own: a page holds 16 MiB).
 """
 
 from __future__ import annotations
@@ -58,7 +59,7 @@ from caveat.services.kernel.principal import ConsoleOperator, Principal
 from caveat.services.kernel.uow import CallContext
 
 ITEMS = int(os.environ.get("CAVEAT_BENCH_FED_ITEMS", "500"))
-CONTENT_MIB = min(64, int(os.environ.get("CAVEAT_BENCH_FED_MIB", "32")))
+CONTENT_MIB = min(64, max(17, int(os.environ.get("CAVEAT_BENCH_FED_MIB", "32"))))
 ITEM_BYTES = 1024
 LABEL = "CONFIDENTIAL//REL TO USA, FRA, GBR"
 MiB = 2**20

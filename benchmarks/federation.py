@@ -8,7 +8,7 @@ packages it (OpenTDF, ADR 0022) into the GBR node's outbox; then the USA node se
 `caveat serve` over TLS (one uvicorn worker) and the GBR node, in this process, pulls
 through ``PeerReleases.pull`` over HTTPS: every request signed (RFC 9421), every package
 checked (signature, binding, key unwrap, label, provenance, releasability), decrypted and
-kept with its ``peer.received`` event, each in its own transaction.
+kept with its ``peer.received`` event, a page's packages in one transaction.
 
 - metadata sync: items/s for the small items, pulled as the sync loop pulls them (pages
   of ``PULL_BATCH``), from the first request to the last item kept;
@@ -25,7 +25,8 @@ carried (each outbox page's JSON body, written to a file) as static files
 encryption, no database. The ratio is Caveat's rate over the peer's.
 
 Run: ``PYTHONPATH=$PWD python -m benchmarks.federation`` (``CAVEAT_BENCH_FED_ITEMS``,
-default 500; ``CAVEAT_BENCH_FED_MIB``, default 32; at most 64, the package cap).
+default 500; ``CAVEAT_BENCH_FED_MIB``, default 32; at most 64, the package cap, and at
+least 17, so that the large item is a page of its own: a page holds 16 MiB).
 """
 
 from __future__ import annotations
@@ -53,14 +54,13 @@ from caveat.bootstrap.demo_federation import Federation, load
 from caveat.bootstrap.settings import Settings
 from caveat.services.artifacts import NewArtifact
 from caveat.services.demo_federation import PROJECT
-from caveat.services.federation import outbox_json
+from caveat.services.federation import PULL_BATCH, outbox_json
 from caveat.services.kernel.principal import ConsoleOperator, Principal
 from caveat.services.kernel.uow import CallContext
 
 ITEMS = int(os.environ.get("CAVEAT_BENCH_FED_ITEMS", "500"))
-CONTENT_MIB = min(64, int(os.environ.get("CAVEAT_BENCH_FED_MIB", "32")))
+CONTENT_MIB = min(64, max(17, int(os.environ.get("CAVEAT_BENCH_FED_MIB", "32"))))
 ITEM_BYTES = 1024
-PULL_BATCH = 8  # the outbox page the pull asks for (services/federation/_releasing.py)
 LABEL = "CONFIDENTIAL//REL TO USA, FRA, GBR"
 MiB = 2**20
 CONSOLE = ConsoleOperator()

@@ -17,18 +17,20 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from caveat.adapters.db.models import EventRow
 from caveat.adapters.db.models.artifacts import ArtifactVersionRow
-from caveat.adapters.db.models.federation import PeerOutboxRow
+from caveat.adapters.db.models.federation import PeerLinkRow, PeerOutboxRow
 from caveat.adapters.db.models.ledger import AlertRow
 from caveat.adapters.federation_transport import HttpPeerTransport
 from caveat.api.app import create_app
 from caveat.bootstrap.container import Node
 from caveat.domain.errors import PermissionDenied
 from caveat.domain.identity import Clearance, CommonLevel, Role
+from caveat.domain.labels import render_banner
 from caveat.services.artifacts import NewArtifact
-from caveat.services.federation import PeerReleases
+from caveat.services.federation import PULL_BATCH, V1_PULL_BATCH, PeerReleases, _releasing
 from caveat.services.kernel.principal import ConsoleOperator, Principal
 from caveat.services.kernel.uow import CallContext
 from tests.compliance.support import World
@@ -216,3 +218,103 @@ def test_a_received_item_is_shown_to_its_reader_in_their_national_form(
     assert seen.viewer_banner == "//GBR SECRET//REL TO USA, GBR"
     [at_console] = gbr.b.federation_releases.received(CONSOLE)
     assert at_console.viewer_banner is None  # the console has no nation of its own
+
+
+def _send_items(world: World, count: int) -> list[int]:
+    sol = world.principal("sol")
+    return [
+        world.node.federation_releases.send(
+            sol,
+            ctx(),
+            "node-b",
+            _upload(world, f"item{i}", "SECRET//REL TO USA, GBR", f"item,{i}\n".encode()),
+        ).seq
+        for i in range(count)
+    ]
+
+
+def _cursor(pair: Pair) -> int:
+    with pair.b.uow.read() as session:
+        link = session.get(PeerLinkRow, _a_at_b(pair))
+        return 0 if link is None else link.pulled_seq
+
+
+def test_a_page_of_packages_is_kept_in_one_transaction(
+    gbr: Pair, world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """One lock of the link and one commit for a page, each package still with its
+    ``peer.received`` event; ten packages come in one page (the protocol's page is 64)."""
+    seqs = _send_items(world, 10)
+    locks: list[str] = []
+    original = _releasing.locked_link
+
+    def counted(session: Session, peer_id: str) -> PeerLinkRow:
+        locks.append(peer_id)
+        return original(session, peer_id)
+
+    monkeypatch.setattr(_releasing, "locked_link", counted)
+    assert _b_pulls_from(gbr).pull(ctx(), _a_at_b(gbr)) == 10
+    assert len(locks) == 1
+    assert sorted(e["seq"] for e in _events(gbr.b, "peer.received")) == seqs
+    assert _cursor(gbr) == seqs[-1]
+
+
+class Injected(RuntimeError):
+    pass
+
+
+def test_a_package_that_fails_unexpectedly_is_undone_alone(
+    gbr: Pair, world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The packages before it in its page are kept (their transaction commits), the
+    cursor stops before it and nothing of it is recorded; the next pull takes it."""
+    seqs = _send_items(world, 3)
+    calls: list[int] = []
+    original = render_banner
+
+    def fails_second(*args: Any, **kwargs: Any) -> str:
+        calls.append(1)
+        if len(calls) == 2:
+            raise Injected
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(_releasing, "render_banner", fails_second)
+    pulling = _b_pulls_from(gbr)
+    with pytest.raises(Injected):
+        pulling.pull(ctx(), _a_at_b(gbr))
+    assert [e["seq"] for e in _events(gbr.b, "peer.received")] == seqs[:1]
+    assert len(gbr.b.federation_releases.received(CONSOLE)) == 1
+    assert _cursor(gbr) == seqs[0]
+    monkeypatch.setattr(_releasing, "render_banner", original)
+    assert pulling.pull(ctx(), _a_at_b(gbr)) == 2
+    assert [e["seq"] for e in _events(gbr.b, "peer.received")] == seqs
+
+
+class _FirstProtocolPeer:
+    """A peer of the protocol's first release: it refuses a page larger than 8 (422)."""
+
+    def __init__(self, inner: HttpPeerTransport) -> None:
+        self.inner = inner
+        self.limits: list[int] = []
+
+    def send(
+        self, method: str, url: str, headers: dict[str, str], body: bytes, *, limit: int
+    ) -> tuple[int, bytes]:
+        if "/outbox?" in url:
+            self.limits.append(int(url.rsplit("limit=", 1)[1]))
+            if self.limits[-1] > V1_PULL_BATCH:
+                return 422, b'{"detail": "limit"}'
+        return self.inner.send(method, url, headers, body, limit=limit)
+
+
+def test_a_peer_of_the_first_protocol_is_asked_for_its_page_of_eight(
+    gbr: Pair, world: World
+) -> None:
+    seqs = _send_items(world, 10)
+    a_http = TestClient(create_app(gbr.a), base_url="https://a.example")
+    old = _FirstProtocolPeer(HttpPeerTransport(http=a_http))
+    pulling = releases(gbr.b, old)
+    assert pulling.pull(ctx(), _a_at_b(gbr)) == V1_PULL_BATCH
+    assert pulling.pull(ctx(), _a_at_b(gbr)) == 2
+    assert old.limits == [PULL_BATCH, V1_PULL_BATCH, PULL_BATCH, V1_PULL_BATCH]
+    assert sorted(e["seq"] for e in _events(gbr.b, "peer.received")) == seqs

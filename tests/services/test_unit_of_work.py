@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextvars
 import threading
+import uuid
 
 import pytest
 from sqlalchemy import func, select
@@ -96,6 +97,45 @@ def test_after_commit_hooks_do_not_run_on_rollback(node: Node) -> None:
     with pytest.raises(Injected):
         fail_after_registering()
     assert ran == []
+
+
+def test_a_failed_savepoint_undoes_its_rows_events_and_hooks_alone(node: Node) -> None:
+    """One item of a batch fails: its rows, its events and its after-commit hooks go;
+    what the unit of work did before it (and after it) commits."""
+    before = counts(node)
+    ran: list[str] = []
+
+    def organisation(uow: UnitOfWork, name: str) -> None:
+        row = OrganisationRow(
+            id=str(uuid.uuid4()),
+            name=name,
+            nation="DEU",
+            kind=OrganisationKind.GOVERNMENT_LABORATORY.value,
+            created_at=uow.now,
+        )
+        uow.session.add(row)
+        uow.record("org.created", ConsoleOperator().actor(), target_id=row.id, data={})
+        uow.after_commit(lambda: ran.append(name))
+
+    def fails(unit: UnitOfWork) -> None:
+        with unit.savepoint():
+            organisation(unit, "Undone")
+            unit.session.flush()  # the row reached the database inside the savepoint
+            unit.write_events()  # and so did the events pending before it
+            raise Injected
+
+    with node.uow(CallContext.cli()) as unit:
+        with unit.savepoint():
+            organisation(unit, "Kept before")
+        with pytest.raises(Injected):
+            fails(unit)
+        organisation(unit, "Kept after")
+    assert counts(node) == (before[0] + 2, before[1] + 2)
+    assert ran == ["Kept before", "Kept after"]
+    with node.uow.read() as session:
+        names = set(session.scalars(select(OrganisationRow.name)))
+    assert {"Kept before", "Kept after"} <= names
+    assert "Undone" not in names
 
 
 def test_events_carry_request_id_node_and_canonical_body(node: Node) -> None:

@@ -8,9 +8,10 @@ ledger.
 
 from __future__ import annotations
 
+import json
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Query, Request, Response
 from pydantic import BaseModel
 
 from caveat.api.background import while_serving
@@ -18,6 +19,8 @@ from caveat.api.deps import CtxDep, NodeDep
 from caveat.domain.artifacts import ContentTooLarge
 from caveat.services.federation import (
     PROTOCOL_ROOT,
+    PULL_BATCH,
+    V1_PULL_BATCH,
     PeerCaller,
     SignedRequest,
     header_lines,
@@ -112,17 +115,19 @@ class OutboxOut(BaseModel):
     next: int | None
 
 
-@router.get("/outbox")
+@router.get("/outbox", response_model=OutboxOut)
 def outbox(
     peer: SignedPeer,
     node: NodeDep,
     after: int = Query(default=0, ge=0, le=2**63 - 1),
-    limit: int = Query(default=8, ge=1, le=8),
-) -> OutboxOut:
-    """What waits for the calling peer after its cursor: sealed packages, in order."""
-    return OutboxOut.model_validate(
-        outbox_json(node.federation_releases.outbox(peer, after=after, limit=limit))
-    )
+    limit: int = Query(default=V1_PULL_BATCH, ge=1, le=PULL_BATCH),
+) -> Response:
+    """What waits for the calling peer after its cursor: sealed packages, in order (a
+    page of up to 64; peers of the first release ask for 8). The answer is written
+    once, as ``OutboxOut`` documents it: a page may carry a 64 MiB package in base64,
+    which validating and serialising again would copy several times over."""
+    page = outbox_json(node.federation_releases.outbox(peer, after=after, limit=limit))
+    return Response(json.dumps(page).encode(), media_type="application/json")
 
 
 class RecallConfirmationsOut(BaseModel):

@@ -13,6 +13,8 @@ from caveat.services.federation._proofs import ProofRound, ReleaseProofs
 from caveat.services.federation._re_releases import PeerReReleases, ReRelease, ReReleaseLimits
 from caveat.services.federation._recalls import PeerRecalls, Recall
 from caveat.services.federation._releasing import (
+    PULL_BATCH,
+    V1_PULL_BATCH,
     PeerReleases,
     ReceivedItem,
     SentRelease,
@@ -28,6 +30,8 @@ from caveat.services.federation._sync import LinkStatus, PeerSync
 
 __all__ = [
     "PROTOCOL_ROOT",
+    "PULL_BATCH",
+    "V1_PULL_BATCH",
     "CheckedItem",
     "FederationService",
     "LinkStatus",

@@ -18,6 +18,8 @@ it never stops the pull.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -28,6 +30,7 @@ from caveat.adapters.db.models.policy import ResourceRow
 from caveat.adapters.tdf import Markings
 from caveat.domain.errors import CaveatError
 from caveat.domain.events import Actor, Outcome
+from caveat.domain.policy import PolicyEnvironment
 from caveat.services.artifacts import ArtifactService, Provenance, StagedContent
 from caveat.services.kernel.uow import UnitOfWork
 from caveat.services.ledger import MonitoringService
@@ -35,6 +38,24 @@ from caveat.services.node import operating_organisation
 from caveat.services.policy import PolicyService
 
 RECEIVER = Actor.system("federation")
+
+
+@dataclass(frozen=True, slots=True)
+class NodeNation:
+    """The nation of the organisation operating this node (None: not recorded) and the
+    label scheme of that nation, read once for a page of packages."""
+
+    nation: str | None
+    scheme: str | None
+
+
+def node_nation(session: Session, environment: PolicyEnvironment) -> NodeNation:
+    """This node's nation and national scheme, as the session sees them now."""
+    org_id = operating_organisation(session)
+    org = None if org_id is None else session.get(OrganisationRow, org_id)
+    if org is None:
+        return NodeNation(None, None)
+    return NodeNation(org.nation, environment.scheme_by_nation.get(org.nation))
 
 
 class PeerIngest:
@@ -47,14 +68,15 @@ class PeerIngest:
         self._artifacts = artifacts
         self._monitoring = monitoring
 
-    def stage(
-        self, session: Session, peer_id: str, payload: bytes, media_type: str
-    ) -> StagedContent | None:
-        """Encrypt a package's content for ingest, before the transaction that keeps it
-        (None: the peering names no receiving project; the item stays sealed)."""
+    def receiving(self, session: Session, peer_id: str) -> bool:
+        """Whether the peering names a receiving project (otherwise what the peer sends
+        stays sealed and nothing is staged)."""
         peer = session.get(PeerRow, peer_id)
-        if peer is None or peer.receiving_project_id is None:
-            return None
+        return peer is not None and peer.receiving_project_id is not None
+
+    def stage(self, payload: bytes, media_type: str) -> StagedContent:
+        """Encrypt a package's content for ingest, before the transaction that keeps it
+        (when ``receiving`` says the peering names a receiving project)."""
         return self._artifacts.received.stage(payload, media_type)
 
     def discard(self, staged: StagedContent | None) -> None:
@@ -69,9 +91,11 @@ class PeerIngest:
         marks: Markings,
         staged: StagedContent,
         title: str,
+        here: NodeNation,
     ) -> bool:
         """Make ``received`` an artifact of its peering's receiving project, in the unit
-        of work that keeps it; False (recorded and alerted) if it cannot be."""
+        of work that keeps it (``here``: read in that unit of work); False (recorded and
+        alerted) if it cannot be."""
         session = uow.session
         peer = session.get(PeerRow, received.peer_id)
         assert peer is not None
@@ -89,7 +113,7 @@ class PeerIngest:
             created_by=peer.receiving_set_by or _console_holder(session),
         )
         try:
-            with session.begin_nested():  # a failure leaves the item kept, sealed
+            with uow.savepoint():  # a failure leaves the item kept, sealed
                 artifact_id = self._artifacts.received.commit_in(uow, staged, made, RECEIVER)
                 session.add(
                     PeerIngestedRow(
@@ -100,7 +124,9 @@ class PeerIngest:
                         origin_resource_id=received.origin_resource_id,
                         origin_organisation=peer.organisation[:120],
                         origin_banner=received.banner,
-                        national_banner=(self._national_banner(session, marks) or "")[:500],
+                        national_banner=(self._policy.banner_in(marks.label, here.scheme) or "")[
+                            :500
+                        ],
                         ingested_at=uow.now,
                     )
                 )
@@ -138,15 +164,6 @@ class PeerIngest:
             },
         )
         return True
-
-    def _national_banner(self, session: Session, marks: Markings) -> str | None:
-        """The label in the national form of the nation operating this node."""
-        org_id = operating_organisation(session)
-        org = None if org_id is None else session.get(OrganisationRow, org_id)
-        if org is None:
-            return None
-        scheme = self._policy.environment().scheme_by_nation.get(org.nation)
-        return self._policy.banner_in(marks.label, scheme)
 
 
 def withdraw_recalled(uow: UnitOfWork, hidden: list[PeerReceivedRow]) -> list[str]:

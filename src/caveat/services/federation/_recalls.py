@@ -439,16 +439,25 @@ def take_recall(
     )
 
 
-def recalled_since(session: Session, row: PeerOutboxRow) -> bool:
-    """Whether a package waiting in the outbox was recalled after it was queued."""
-    later = session.scalar(
-        select(func.max(PeerRecallRow.peer_seq)).where(
-            PeerRecallRow.peer_id == row.peer_id,
-            PeerRecallRow.direction == SENT,
-            PeerRecallRow.resource_id == row.resource_id,
-        )
-    )
-    return later is not None and later > row.peer_seq
+def recalled_after(session: Session, peer_id: str, resource_ids: set[str]) -> dict[str, int]:
+    """The outbox number of the latest recall sent to the peer of each of these
+    artifacts (absent: never recalled), for a page of queued packages at once: a
+    package queued before that number was recalled since."""
+    if not resource_ids:
+        return {}
+    return {
+        resource_id: int(seq)
+        for resource_id, seq in session.execute(
+            select(PeerRecallRow.resource_id, func.max(PeerRecallRow.peer_seq))
+            .where(
+                PeerRecallRow.peer_id == peer_id,
+                PeerRecallRow.direction == SENT,
+                PeerRecallRow.resource_id.in_(sorted(resource_ids)),
+            )
+            .group_by(PeerRecallRow.resource_id)
+        ).all()
+        if seq is not None
+    }
 
 
 def _last_seqs(session: Session, peer_id: str, resource_id: str) -> tuple[int | None, int | None]:

@@ -27,12 +27,11 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from cryptography.hazmat.primitives.serialization import load_der_public_key
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, defer
 
-from caveat.adapters.db.models.core import OrganisationRow
 from caveat.adapters.db.models.federation import (
     PeerIngestedRow,
     PeerLinkRow,
@@ -40,9 +39,12 @@ from caveat.adapters.db.models.federation import (
     PeerReceivedRow,
     PeerRow,
 )
+from caveat.adapters.db.models.policy import ResourceRow
 from caveat.adapters.keys import KeyProvider
 from caveat.adapters.tdf import (
     Markings,
+    Opened,
+    Provenance,
     TdfError,
     caveat_assertions,
     policy_object,
@@ -56,25 +58,26 @@ from caveat.domain.artifacts import ContentTooLarge
 from caveat.domain.errors import Conflict, IntegrityError, PermissionDenied, ServiceUnavailable
 from caveat.domain.events import Actor, Outcome
 from caveat.domain.export_control import export_from_canonical_json, export_to_canonical_json
-from caveat.domain.labels import render_banner
+from caveat.domain.labels import SchemeRegistry, render_banner
 from caveat.domain.labels.canonical import label_from_canonical_json, label_to_canonical_json
 from caveat.domain.permissions import Act, Target
 from caveat.domain.policy import (
     Action,
     Context,
+    PolicyEnvironment,
     decide_node_release,
     decide_received,
     label_facts,
     make_resource,
     not_released_to,
 )
-from caveat.services.artifacts import ArtifactService
-from caveat.services.federation._ingest import PeerIngest
+from caveat.services.artifacts import ArtifactService, StagedContent
+from caveat.services.federation._ingest import NodeNation, PeerIngest, node_nation
 from caveat.services.federation._outbound import Outbound, answer_json, url_of
 from caveat.services.federation._peers import _find
 from caveat.services.federation._preview import recipient_of
 from caveat.services.federation._re_releases import PeerReReleases, Within, take_decision
-from caveat.services.federation._recalls import PeerRecalls, recalled_since, take_recall
+from caveat.services.federation._recalls import PeerRecalls, recalled_after, take_recall
 from caveat.services.federation._requests import PeerCaller
 from caveat.services.kernel.authorize import authorize
 from caveat.services.kernel.ports import PeerTransport
@@ -82,7 +85,6 @@ from caveat.services.kernel.principal import Acting, Principal
 from caveat.services.kernel.records import new_id
 from caveat.services.kernel.uow import CallContext, UnitOfWork, UnitOfWorkFactory
 from caveat.services.ledger import MonitoringService
-from caveat.services.node import operating_organisation
 from caveat.services.policy import (
     PolicyService,
     find_resource,
@@ -93,7 +95,8 @@ from caveat.services.policy import (
 )
 
 MAX_RELEASE_BYTES = 64 << 20  # packages are built in memory and kept in the database
-PULL_BATCH = 8  # packages per pull request
+PULL_BATCH = 64  # packages per pull request (and per transaction of the receiver)
+V1_PULL_BATCH = 8  # the page of the protocol's first version, which peers still accept
 PAGE_BYTES = 16 << 20  # and at most this much of them (one larger package goes alone)
 OUTBOX_BYTES = 96 << 20  # an outbox answer: one 64 MiB package in base64, with room
 RECEIVER = Actor.system("federation")
@@ -285,48 +288,90 @@ class PeerReleases:
 
     def outbox(self, caller: PeerCaller, *, after: int, limit: int) -> list[PeerOutboxRow]:
         """What waits for the calling peer after its cursor, in order: a batch of at most
-        ``limit`` packages and ``PAGE_BYTES`` (always at least one package)."""
+        ``limit`` packages and ``PAGE_BYTES`` (always at least one package). Each queued
+        package is decided again first; one whose grounds have gone is withheld."""
         now = self._uow.clock()
         withheld: dict[int, list[str]] = {}
         with self._uow.read() as session:
-            rows = session.scalars(
-                select(PeerOutboxRow)
+            queued = session.execute(
+                select(
+                    PeerOutboxRow.seq,
+                    PeerOutboxRow.peer_seq,
+                    PeerOutboxRow.kind,
+                    PeerOutboxRow.resource_id,
+                    func.length(PeerOutboxRow.package),  # not the bytes: only the page's
+                )
                 .where(PeerOutboxRow.peer_id == caller.peer_id, PeerOutboxRow.peer_seq > after)
                 .order_by(PeerOutboxRow.peer_seq)
                 .limit(max(1, min(limit, PULL_BATCH)))
             ).all()
-            page: list[PeerOutboxRow] = []
+            failed = self._still_releasable(
+                session, caller.peer_id, [_Queued(*q[:4]) for q in queued], now
+            )
+            chosen: list[int] = []
             size = 0
-            for row in rows:
-                failed = self._still_releasable(session, row, now)
-                if failed:  # the grounds for it are gone (agreement, label, hold...)
-                    withheld[row.seq] = failed
+            for seq, _, _, _, length in queued:
+                if seq in failed:  # the grounds for it are gone (agreement, label, hold...)
+                    withheld[seq] = failed[seq]
                     continue
-                size += len(row.package)
-                if page and size > PAGE_BYTES:
+                size += int(length or 0)
+                if chosen and size > PAGE_BYTES:
                     break
+                chosen.append(seq)
+            page = list(
+                session.scalars(
+                    select(PeerOutboxRow)
+                    .where(PeerOutboxRow.seq.in_(chosen))
+                    .order_by(PeerOutboxRow.peer_seq)
+                )
+            )
+            for row in page:
                 session.expunge(row)
-                page.append(row)
         if withheld:
             self._withhold(caller, withheld)
         return page
 
-    def _still_releasable(self, session: Session, row: PeerOutboxRow, now: datetime) -> list[str]:
-        """What a queued package fails now, decided again as when it was queued (a
-        recall always goes)."""
-        if row.kind != "package":  # a recall, a re-release decision: always go
-            return []
-        if recalled_since(session, row):
-            return ["recalled"]
-        peer = session.get(PeerRow, row.peer_id)
+    def _still_releasable(
+        self, session: Session, peer_id: str, queued: list[_Queued], now: datetime
+    ) -> dict[int, list[str]]:
+        """What each queued package fails now (by ``seq``; absent: nothing), decided
+        again as when it was queued, for a page at once: the peer as recipient, the
+        policy environment, the recalls and the resources are read once (a recall or
+        another signed statement always goes)."""
+        packages = [q for q in queued if q.kind == "package"]
+        if not packages:
+            return {}
+        recalled = recalled_after(session, peer_id, {q.resource_id for q in packages})
+        failed: dict[int, list[str]] = {}
+        live = []
+        for q in packages:
+            if recalled.get(q.resource_id, 0) > q.peer_seq:
+                failed[q.seq] = ["recalled"]
+            else:
+                live.append(q)
+        if not live:
+            return failed
+        peer = session.get(PeerRow, peer_id)
         assert peer is not None
         try:
             node = recipient_of(session, peer)
         except Conflict:
-            return ["peering"]
-        resource = resource_of(find_resource(session, row.resource_id), self._policy.schemes)
+            return failed | {q.seq: ["peering"] for q in live}
+        ids = {q.resource_id for q in live}
+        rows = {
+            r.id: r for r in session.scalars(select(ResourceRow).where(ResourceRow.id.in_(ids)))
+        }
+        resources = {}
+        for resource_id in ids:
+            if resource_id not in rows:
+                raise not_found(resource_id)  # as find_resource: the catalogue keeps them
+            resources[resource_id] = resource_of(rows[resource_id], self._policy.schemes)
         context = Context(now, None, self._policy.environment())
-        return list(decide_node_release(node, resource, context).failed_codes)
+        for q in live:
+            codes = list(decide_node_release(node, resources[q.resource_id], context).failed_codes)
+            if codes:
+                failed[q.seq] = codes
+        return failed
 
     def _withhold(self, caller: PeerCaller, withheld: dict[int, list[str]]) -> None:
         """Queued packages that may no longer go are taken out of the outbox, on record."""
@@ -359,49 +404,68 @@ class PeerReleases:
             after = 0 if link is None else link.pulled_seq
             name, endpoint, node = peer.name, peer.endpoint, peer.node_id
             trusted = Ed25519PublicKey.from_public_bytes(base64.b64decode(peer.signing_key))
-        signing, _ = self._keys.federation_keys()
-        url = url_of(endpoint, f"/outbox?after={after}&limit={PULL_BATCH}")
-        signer = Outbound(self._uow.node_id, signing, self._uow.clock())
-        try:
-            status, body = self._transport.send(
-                "GET", url, signer.headers("GET", url, b"", to=node), b"", limit=OUTBOX_BYTES
-            )
-        except ConnectionError as exc:
-            raise ServiceUnavailable(
-                f"peer {name} cannot be reached: {exc}", code="peer_unavailable"
-            ) from exc
-        items = answer_json(name, status, body).get("items")
+        signing, wrapping = self._keys.federation_keys()
+        source = _Source(peer_id, name, node, trusted)
+        items = self._page(source, endpoint, after, signing, PULL_BATCH)
         kept = 0
-        for item in items if isinstance(items, list) else []:
-            kept += self._take(ctx, peer_id, name, node, trusted, item)
+        run: list[_Checked] = []  # packages in a row, kept in one transaction
+        try:
+            for item in items:
+                seq, data, kind = _item(item)
+                if kind == "package":
+                    run.append(self._check(source, wrapping, seq, data))
+                    continue
+                taking, run = run, []
+                kept += self._take_packages(ctx, source, taking)
+                kept += self._take_statement(ctx, peer_id, name, node, trusted, seq, data, kind)
+        except BaseException:
+            self._take_packages(ctx, source, run)  # what came before the failure stands
+            raise
+        kept += self._take_packages(ctx, source, run)
         self.recalls.acknowledge(peer_id)  # confirm the recalls acted on, signed
         self.re_releases.deliver(peer_id)  # re-release requests it has not taken yet
         return kept
 
-    def _take(
-        self,
-        ctx: CallContext,
-        peer_id: str,
-        name: str,
-        peer_node: str,
-        trusted: Ed25519PublicKey,
-        item: object,
-    ) -> int:
-        seq, data, kind = _item(item)
-        if kind in ("recall", "re_release_decision"):
-            return self._take_statement(ctx, peer_id, name, peer_node, trusted, seq, data, kind)
-        _, wrapping = self._keys.federation_keys()
-        problem: IntegrityError | None = None
+    def _page(
+        self, source: _Source, endpoint: str, after: int, signing: Ed25519PrivateKey, limit: int
+    ) -> list[object]:
+        """One outbox page from the peer, signed for it. A peer that accepts only the
+        first protocol's page of ``V1_PULL_BATCH`` (a 422 for a larger one) is asked
+        again for that."""
+        url = url_of(endpoint, f"/outbox?after={after}&limit={limit}")
+        signer = Outbound(self._uow.node_id, signing, self._uow.clock())
+        try:
+            status, body = self._transport.send(
+                "GET",
+                url,
+                signer.headers("GET", url, b"", to=source.node),
+                b"",
+                limit=OUTBOX_BYTES,
+            )
+        except ConnectionError as exc:
+            raise ServiceUnavailable(
+                f"peer {source.name} cannot be reached: {exc}", code="peer_unavailable"
+            ) from exc
+        if status == 422 and limit > V1_PULL_BATCH:
+            return self._page(source, endpoint, after, signing, V1_PULL_BATCH)
+        items = answer_json(source.name, status, body).get("items")
+        return items if isinstance(items, list) else []
+
+    def _check(
+        self, source: _Source, wrapping: ec.EllipticCurvePrivateKey, seq: int, data: bytes
+    ) -> _Checked:
+        """Every check of a package that needs no database: schema, signatures, binding,
+        key unwrap, segments, label and provenance (the problem that refuses it)."""
         try:
             opened = read_package(
                 data,
                 recipient_key=wrapping,
                 kas_url=kas_url(self._uow.node_id),
-                trusted_assertion_keys=[trusted],
+                trusted_assertion_keys=[source.trusted],
             )
             marks = read_markings(opened, schemes=self._policy.schemes)
             origin = read_provenance(opened)
-            if origin.node_id != peer_node:
+            if origin.node_id != source.node:
                 # Re-release to a third node goes through the originator: a peer sends
                 # only what originated with it.
                 raise IntegrityError(
@@ -410,73 +474,141 @@ class PeerReleases:
                     code="peer_package_not_origin",
                 )
         except (TdfError, IntegrityError) as exc:
-            problem = exc
-        staged = None
-        if problem is None:  # re-encrypted before the transaction, if it is to be ingested
-            with self._uow.read() as session:
-                staged = self.ingest.stage(session, peer_id, opened.payload, opened.mime_type)
-        committed = kept = False
+            return _Checked(seq, data, problem=exc)
+        return _Checked(seq, data, opened, marks, origin)
+
+    def _take_packages(self, ctx: CallContext, source: _Source, run: list[_Checked]) -> int:
+        """Keep or refuse checked packages in one transaction (one lock of the link, one
+        commit), in order; the number kept. Each goes in a savepoint of its own, so a
+        refusal (recorded and alerted, the cursor moving past it) leaves the others
+        kept; a package that fails unexpectedly is undone alone and its error raised
+        after the ones before it commit, the cursor stopping before it (as when each
+        package had its own transaction)."""
+        if not run:
+            return 0
+        staged: dict[int, StagedContent] = {}  # re-encrypted before the transaction
+        committed: set[int] = set()
         try:
-            with self._uow(ctx) as uow:
-                session = uow.session
-                link = locked_link(session, peer_id)
-                if seq <= link.pulled_seq:
-                    return 0  # taken already (a retried pull)
-                link.pulled_seq = seq
-                if problem is None:
-                    problem = self._not_for_here(session, marks, uow.now)
-                if problem is not None:
-                    self._refuse(uow, peer_id, name, seq, problem)
-                    return 0
-                package_uuid = str(opened.policy.get("uuid", ""))[:36]
-                again = session.scalar(
-                    select(PeerReceivedRow.id).where(
-                        PeerReceivedRow.peer_id == peer_id,
-                        PeerReceivedRow.package_uuid == package_uuid,
+            good = [c for c in run if c.opened is not None]
+            if good:
+                with self._uow.read() as session:
+                    receiving = self.ingest.receiving(session, source.peer_id)
+                for checked in good if receiving else []:
+                    assert checked.opened is not None
+                    staged[checked.seq] = self.ingest.stage(
+                        checked.opened.payload, checked.opened.mime_type
                     )
-                )
-                if again is not None:  # the same package served again (a relay, a resend)
-                    return 0
-                content_sha = hashlib.sha256(opened.payload).hexdigest()
-                received = PeerReceivedRow(
-                    id=new_id(),
-                    peer_id=peer_id,
-                    seq=seq,
-                    origin_node_id=origin.node_id,
-                    origin_resource_id=origin.resource_id,
-                    package_uuid=package_uuid,
-                    banner=render_banner(marks.label, schemes=self._policy.schemes)[:500],
-                    label_json=label_to_canonical_json(marks.label).decode(),
-                    export_json=export_to_canonical_json(marks.export).decode(),
-                    media_type=opened.mime_type[:200],
-                    size=len(opened.payload),
-                    content_sha256=content_sha,
-                    package=data,
-                    received_at=uow.now,
-                )
-                session.add(received)
-                uow.record(
-                    "peer.received",
-                    RECEIVER,
-                    target_id=received.id,
-                    data={
-                        "peer_id": peer_id,
-                        "seq": seq,
-                        "content_sha256": content_sha,
-                        "origin_node_id": origin.node_id,
-                        "origin_resource_id": origin.resource_id,
-                        "origin_version": origin.version,
-                    },
-                )
-                if staged is not None:
-                    session.flush()
-                    title = f"{opened.mime_type or 'item'} from {name} ({origin.resource_id[:8]})"
-                    kept = self.ingest.ingest_in(uow, received, marks, staged, title)
-            committed = kept  # the transaction that keeps the artifact committed
-            return 1
+            kept, ingested, failure = 0, set(), None
+            with self._uow(ctx) as uow:
+                link = locked_link(uow.session, source.peer_id)
+                here = self._here(uow.session)
+                held = self._held(uow.session, source.peer_id, run)
+                for checked in run:
+                    if checked.seq <= link.pulled_seq:
+                        continue  # taken already (a retried pull)
+                    try:
+                        with uow.savepoint():
+                            took, made = self._keep(
+                                uow, source, here, held, checked, staged.get(checked.seq)
+                            )
+                    except Exception as exc:
+                        failure = exc
+                        break
+                    link.pulled_seq = checked.seq
+                    kept += took
+                    if made:
+                        ingested.add(checked.seq)
+            committed = ingested  # the artifacts of these are kept
+            if failure is not None:
+                raise failure
+            return kept
         finally:
-            if staged is not None and not committed:
-                self.ingest.discard(staged)
+            for seq, content in staged.items():
+                if seq not in committed:
+                    self.ingest.discard(content)
+
+    def _here(self, session: Session) -> _Here:
+        """What a page's packages are judged against, read once in its transaction."""
+        environment = self._policy.environment()
+        return _Here(node_nation(session, environment), environment)
+
+    @staticmethod
+    def _held(session: Session, peer_id: str, run: list[_Checked]) -> set[str]:
+        """Which of these packages (by their policy's uuid) the peer sent here before."""
+        uuids = {_package_uuid(c.opened) for c in run if c.opened is not None}
+        return set(
+            session.scalars(
+                select(PeerReceivedRow.package_uuid).where(
+                    PeerReceivedRow.peer_id == peer_id,
+                    PeerReceivedRow.package_uuid.in_(sorted(uuids)),
+                )
+            )
+        )
+
+    def _keep(
+        self,
+        uow: UnitOfWork,
+        source: _Source,
+        here: _Here,
+        held: set[str],
+        checked: _Checked,
+        staged: StagedContent | None,
+    ) -> tuple[int, bool]:
+        """Keep one checked package (with its ``peer.received`` event) or refuse it:
+        (kept, made an artifact). ``held``: the package uuids kept from the peer, this
+        one added when kept."""
+        session = uow.session
+        problem = checked.problem
+        if problem is None:
+            assert checked.marks is not None
+            problem = _not_for_here(here, checked.marks, self._policy.schemes, uow.now)
+        if problem is not None:
+            self._refuse(uow, source.peer_id, source.name, checked.seq, problem)
+            return 0, False
+        opened, marks, origin = checked.opened, checked.marks, checked.origin
+        assert opened is not None
+        assert marks is not None
+        assert origin is not None
+        package_uuid = _package_uuid(opened)
+        if package_uuid in held:  # the same package served again (a relay, a resend)
+            return 0, False
+        held.add(package_uuid)
+        content_sha = hashlib.sha256(opened.payload).hexdigest()
+        received = PeerReceivedRow(
+            id=new_id(),
+            peer_id=source.peer_id,
+            seq=checked.seq,
+            origin_node_id=origin.node_id,
+            origin_resource_id=origin.resource_id,
+            package_uuid=package_uuid,
+            banner=render_banner(marks.label, schemes=self._policy.schemes)[:500],
+            label_json=label_to_canonical_json(marks.label).decode(),
+            export_json=export_to_canonical_json(marks.export).decode(),
+            media_type=opened.mime_type[:200],
+            size=len(opened.payload),
+            content_sha256=content_sha,
+            package=checked.data,
+            received_at=uow.now,
+        )
+        session.add(received)
+        uow.record(
+            "peer.received",
+            RECEIVER,
+            target_id=received.id,
+            data={
+                "peer_id": source.peer_id,
+                "seq": checked.seq,
+                "content_sha256": content_sha,
+                "origin_node_id": origin.node_id,
+                "origin_resource_id": origin.resource_id,
+                "origin_version": origin.version,
+            },
+        )
+        if staged is None:
+            return 1, False
+        session.flush()
+        title = f"{opened.mime_type or 'item'} from {source.name} ({origin.resource_id[:8]})"
+        return 1, self.ingest.ingest_in(uow, received, marks, staged, title, here.node)
 
     def _refuse(
         self, uow: UnitOfWork, peer_id: str, name: str, seq: int, problem: IntegrityError
@@ -543,28 +675,6 @@ class PeerReleases:
             except IntegrityError as exc:
                 self._refuse(uow, peer_id, name, seq, exc)
             return 0
-
-    def _not_for_here(
-        self, session: Session, marks: Markings, now: datetime
-    ) -> IntegrityError | None:
-        """Why a verified package may not be kept here: its label does not release it to
-        this node's nation (the nation of the organisation operating it). The sender's
-        policy should never have sent it; a compromised or misconfigured sender might."""
-        org_id = operating_organisation(session)
-        org = None if org_id is None else session.get(OrganisationRow, org_id)
-        if org is None:
-            return IntegrityError(
-                "this node's operating organisation is not recorded, so no package can be "
-                "judged releasable to its nation",
-                code="peer_package_not_releasable",
-            )
-        facts = label_facts(marks.label, self._policy.schemes)
-        if not_released_to(facts, [org.nation], self._policy.environment(), now.date()):
-            return IntegrityError(
-                f"the package's label does not release it to {org.nation}, this node's nation",
-                code="peer_package_not_releasable",
-            )
-        return None
 
     def received(self, by: Acting) -> list[ReceivedItem]:
         """What peers have released to this node and the reader may read, newest first.
@@ -655,6 +765,74 @@ class PeerReleases:
                 )
                 or 0
             )
+
+
+@dataclass(frozen=True, slots=True)
+class _Queued:
+    """A row of a peer's outbox, without its bytes."""
+
+    seq: int
+    peer_seq: int
+    kind: str
+    resource_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class _Source:
+    """The peer a pull takes packages from."""
+
+    peer_id: str
+    name: str
+    node: str  # its node id
+    trusted: Ed25519PublicKey  # its federation signing key
+
+
+@dataclass(frozen=True, slots=True)
+class _Checked:
+    """A package of an outbox page, read and verified before its transaction; or the
+    problem that refuses it."""
+
+    seq: int
+    data: bytes
+    opened: Opened | None = None
+    marks: Markings | None = None
+    origin: Provenance | None = None
+    problem: IntegrityError | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class _Here:
+    """This node as a page's packages are judged against it: its nation and national
+    scheme, and the policy environment."""
+
+    node: NodeNation
+    environment: PolicyEnvironment
+
+
+def _not_for_here(
+    here: _Here, marks: Markings, schemes: SchemeRegistry, now: datetime
+) -> IntegrityError | None:
+    """Why a verified package may not be kept here: its label does not release it to
+    this node's nation (the nation of the organisation operating it). The sender's
+    policy should never have sent it; a compromised or misconfigured sender might."""
+    nation = here.node.nation
+    if nation is None:
+        return IntegrityError(
+            "this node's operating organisation is not recorded, so no package can be "
+            "judged releasable to its nation",
+            code="peer_package_not_releasable",
+        )
+    facts = label_facts(marks.label, schemes)
+    if not_released_to(facts, [nation], here.environment, now.date()):
+        return IntegrityError(
+            f"the package's label does not release it to {nation}, this node's nation",
+            code="peer_package_not_releasable",
+        )
+    return None
+
+
+def _package_uuid(opened: Opened) -> str:
+    return str(opened.policy.get("uuid", ""))[:36]
 
 
 def locked_link(session: Session, peer_id: str) -> PeerLinkRow:

@@ -40,7 +40,7 @@ BACKOFF_FIRST = timedelta(seconds=30)
 BACKOFF_MAX = timedelta(hours=1)
 ALERT_AFTER = 3  # consecutive failures before the link is reported down
 LEASE = timedelta(minutes=10)  # longer than any sync; a crashed sync's lease lapses
-PULL_PAGES = 64  # outbox pages one sync takes at most (8 packages, 16 MiB each), well
+PULL_PAGES = 16  # outbox pages one sync takes at most (64 packages, 16 MiB each), well
 # inside the lease; the next round continues from the cursor
 SYNC = Actor.system("federation-sync")
 _NODE = ConsoleOperator()  # the node acting for itself

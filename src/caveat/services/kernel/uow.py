@@ -203,6 +203,23 @@ class UnitOfWork:
                 self.session.execute(_raise_upserted(self.session.get_bind().dialect.name))
             self._changed = set()
 
+    @contextmanager
+    def savepoint(self) -> Iterator[None]:
+        """A part of this unit of work that may fail alone: on an exception, the rows it
+        wrote and the events and after-commit callbacks it recorded are undone (a
+        database savepoint), and the exception goes on; what came before it stands.
+        A failure the caller catches then commits nothing of the part with the rest."""
+        events, rows = len(self.events), list(self._event_rows)
+        changed, after = set(self._changed), len(self._after_commit)
+        try:
+            with self.session.begin_nested():
+                yield
+        except BaseException:
+            del self.events[events:]
+            self._event_rows, self._changed = rows, changed
+            del self._after_commit[after:]
+            raise
+
     def after_commit(self, callback: Callable[[], None]) -> None:
         """Run ``callback`` once the transaction has committed (never on rollback)."""
         self._after_commit.append(callback)

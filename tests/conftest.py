@@ -25,10 +25,10 @@ from caveat.adapters.db.engine import make_engine
 from caveat.adapters.db.models import Base
 from caveat.adapters.db.models.artifacts import SEARCH_TABLES
 from caveat.adapters.db.models.compliance import POLICY_SOURCES, PolicyGenerationRow
-from caveat.bootstrap.container import FirstOperator, Node, init_node
+from caveat.bootstrap.container import Node, init_node
 from caveat.bootstrap.settings import HashProfile, Settings
 from caveat.services.identity._people import NewAccount
-from tests.support import FakeClock
+from tests.support import FIRST_OPERATOR, FakeClock
 
 # Tests assert behaviour, not speed: on a shared two-core machine (CI runs SQLite and
 # PostgreSQL side by side) how fast examples are generated or run says nothing about
@@ -57,8 +57,13 @@ def _one_database(item: pytest.Item) -> bool:
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """On PostgreSQL, only the tests that use a database, and not those whose subject
-    is the same whatever the database (a minute of CI for some of each)."""
+    """Modules with a slow test first (in pytest-randomly's shuffled order otherwise), so
+    pytest-xdist hands them out at the start instead of leaving one worker running a
+    browser or multi-process module after the others finished. On PostgreSQL, only the
+    tests that use a database, and not those whose subject is the same whatever the
+    database (a minute of CI for some of each)."""
+    slow_modules = {item.path for item in items if item.get_closest_marker("slow") is not None}
+    items.sort(key=lambda item: item.path not in slow_modules)  # stable: keeps the shuffle
     if not os.environ.get("CAVEAT_TEST_DATABASE_URL"):
         return
     keep: list[pytest.Item] = []
@@ -146,19 +151,7 @@ def initialised(
 ) -> Iterator[tuple[Node, NewAccount]]:
     """A fresh node and its first operator."""
     empty_tables(database_url)
-    node, operator = init_node(
-        settings,
-        FirstOperator(
-            username="operator",
-            display_name="Olive Operator",
-            email="olive@dstl.example",
-            # The CLI's demo names its operators' organisation the same way; the demo's
-            # own laboratories (DSTL among them) must not clash with it.
-            organisation="Caveat Node Operations (GBR)",
-            nation="GBR",
-        ),
-        clock=clock,
-    )
+    node, operator = init_node(settings, FIRST_OPERATOR, clock=clock)
     yield node, operator
     node.close()
 

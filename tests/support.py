@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
+import atexit
 import ctypes
 import os
+import shutil
 import signal
 import socket
 import subprocess
 import sys
+import tempfile
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from functools import cache
 from pathlib import Path
 
-from caveat.bootstrap.container import Node
+from caveat.bootstrap.container import FirstOperator, Node
 from caveat.domain.credentials import totp_code
 from caveat.domain.identity import Clearance, CommonLevel, OrganisationKind, Role
 from caveat.services.identity._auth import IssuedSession
@@ -21,6 +25,17 @@ from caveat.services.kernel.principal import ConsoleOperator
 from caveat.services.kernel.uow import CallContext
 
 PASSWORD = "violet-harbour-lantern-42"
+
+
+FIRST_OPERATOR = FirstOperator(
+    username="operator",
+    display_name="Olive Operator",
+    email="olive@dstl.example",
+    # The CLI's demo names its operators' organisation the same way; the demo's own
+    # laboratories (DSTL among them) must not clash with it.
+    organisation="Caveat Node Operations (GBR)",
+    nation="GBR",
+)
 
 
 class FakeClock:
@@ -142,3 +157,29 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
+
+
+@cache
+def _migrated_template() -> Path:
+    """An empty SQLite database at the head migration, made once per test process."""
+    from caveat.adapters.db import schema
+    from caveat.adapters.db.engine import make_engine
+
+    folder = Path(tempfile.mkdtemp(prefix="caveat-schema-"))
+    atexit.register(shutil.rmtree, folder, ignore_errors=True)
+    template = folder / "head.db"
+    engine = make_engine(f"sqlite:///{template}")
+    schema.upgrade(engine)
+    engine.dispose()  # the last connection closes: its write-ahead log is merged and gone
+    assert not template.with_name("head.db-wal").exists()
+    return template
+
+
+def migrated_sqlite(path: Path) -> str:
+    """The URL of a new SQLite database at ``path`` already at the head migration: a
+    copy of one migrated database, since running the migrations for each extra node a
+    test makes cost a third of a second each (tests/adapters/test_database.py runs them
+    from empty)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(_migrated_template(), path)
+    return f"sqlite:///{path}"

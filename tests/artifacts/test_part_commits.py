@@ -64,7 +64,11 @@ def _count(world: World, model: type) -> int:
 
 def _appended_parts(world: World) -> list[int]:
     with world.node.uow.read() as session:
-        rows = session.scalars(select(EventRow.body).where(EventRow.type == "upload.appended"))
+        rows = session.scalars(
+            select(EventRow.body)
+            .where(EventRow.type == "upload.appended")
+            .order_by(EventRow.seq)  # PostgreSQL returns rows in any order without one
+        )
         return [int(json.loads(body)["data"]["part"]) for body in rows]
 
 

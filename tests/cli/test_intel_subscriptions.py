@@ -38,7 +38,7 @@ from tests.intel.support import (
     populate,
     serving,
 )
-from tests.support import FakeClock, die_with_parent
+from tests.support import FakeClock, die_with_parent, migrated_sqlite
 
 LOG_LINE = re.compile(r"^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2} \[")
 CTX = CallContext("test", "10.0.0.1")
@@ -58,7 +58,7 @@ def partner(tmp_path: Path, clock: FakeClock) -> Iterator[Population]:
     node, _ = init_node(
         Settings(
             data_dir=tmp_path / "partner",
-            database_url=f"sqlite:///{tmp_path / 'partner.db'}",
+            database_url=migrated_sqlite(tmp_path / "partner.db"),
             hash_profile=HashProfile.TEST,
             node_name="partner-node",
         ),

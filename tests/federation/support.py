@@ -20,7 +20,7 @@ from caveat.services.kernel.ports import PeerTransport
 from caveat.services.kernel.principal import ConsoleOperator
 from caveat.services.kernel.uow import CallContext
 from caveat.services.ledger import WitnessReply
-from tests.support import FakeClock
+from tests.support import FakeClock, migrated_sqlite
 
 CONSOLE = ConsoleOperator()
 
@@ -71,7 +71,7 @@ def make_pair(
     b, _ = init_node(
         Settings(
             data_dir=tmp_path / "b",
-            database_url=f"sqlite:///{tmp_path / 'b.db'}",
+            database_url=migrated_sqlite(tmp_path / "b.db"),
             hash_profile=HashProfile.TEST,
             node_name="node-b",
         ),

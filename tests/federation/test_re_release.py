@@ -50,7 +50,7 @@ from caveat.services.kernel.principal import ConsoleOperator, Principal
 from caveat.services.kernel.uow import CallContext
 from tests.compliance.support import World
 from tests.federation.support import Pair, _peer, make_pair, releases
-from tests.support import FakeClock, Scenario
+from tests.support import FakeClock, Scenario, migrated_sqlite
 
 CONSOLE = ConsoleOperator()
 DATA = b"range_km,pd\n40,0.91\n60,0.74\n"
@@ -94,7 +94,7 @@ def three(node: Node, clock: FakeClock, tmp_path: Path, world: World) -> Iterato
         c, _ = init_node(
             Settings(
                 data_dir=tmp_path / "c",
-                database_url=f"sqlite:///{tmp_path / 'c.db'}",
+                database_url=migrated_sqlite(tmp_path / "c.db"),
                 hash_profile=HashProfile.TEST,
                 node_name="node-c",
             ),

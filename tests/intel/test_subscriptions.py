@@ -41,7 +41,7 @@ from tests.intel.support import (
     populate,
     serving,
 )
-from tests.support import FakeClock
+from tests.support import FakeClock, migrated_sqlite
 
 CTX = CallContext("test", "10.0.0.1")
 ALLOWED = "CONFIDENTIAL//REL TO USA, GBR"
@@ -60,7 +60,7 @@ def partner(tmp_path: Path, clock: FakeClock) -> Iterator[Population]:
     node, _ = init_node(
         Settings(
             data_dir=tmp_path / "partner",
-            database_url=f"sqlite:///{tmp_path / 'partner.db'}",
+            database_url=migrated_sqlite(tmp_path / "partner.db"),
             hash_profile=HashProfile.TEST,
             node_name="partner-node",
         ),

@@ -6,11 +6,14 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
 
 from fastapi.testclient import TestClient
 
 from caveat.api.app import create_app
-from caveat.bootstrap.container import Node, seed_demo
+from caveat.bootstrap.container import Node, init_node, seed_demo
+from caveat.bootstrap.settings import HashProfile, Settings
 from caveat.client import CaveatClient
 from caveat.domain.identity import Clearance, CommonLevel, Role
 from caveat.server import create_server
@@ -18,7 +21,7 @@ from caveat.services import demo as demo
 from caveat.services.identity._people import NewAccount
 from caveat.services.kernel.principal import ConsoleOperator, Principal
 from caveat.services.kernel.uow import CallContext
-from tests.support import FakeClock, Scenario
+from tests.support import FIRST_OPERATOR, FakeClock, Scenario, migrated_sqlite
 from tests.web.conftest import Browser
 
 CONSOLE = ConsoleOperator()
@@ -74,3 +77,21 @@ def demo_node(node: Node, clock: FakeClock) -> Demo:
     made = Demo(node, world, dict(seed_demo(node)))
     world.accounts.update(made.accounts)
     return made
+
+
+@contextmanager
+def separate_demo(root: Path) -> Iterator[Demo]:
+    """A seeded demo node on a SQLite database of its own in ``root``, for a module whose
+    tests only read the demo: seeding costs seconds of CPU, paid once, not per test."""
+    clock = FakeClock(datetime.now(UTC).replace(microsecond=0))
+    settings = Settings(
+        data_dir=root / "node",
+        database_url=migrated_sqlite(root / "demo.db"),
+        hash_profile=HashProfile.TEST,
+        node_name="test-node",
+    )
+    node, _ = init_node(settings, FIRST_OPERATOR, clock=clock)
+    try:
+        yield demo_node(node, clock)
+    finally:
+        node.close()

@@ -105,6 +105,9 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Demo]:
     tmp = tmp_path_factory.mktemp("browser")
     env = {k: v for k, v in os.environ.items() if not k.startswith("CAVEAT_")}
     env["CAVEAT_VERIFY_BATCH"] = "2"  # verify-all then takes several steps in the page
+    # Passwords hashed at the test cost: the pages, not argon2's production cost, are under
+    # test here (the wheel's smoke test and tests/cli/test_demo_e2e.py seed at that cost).
+    env["CAVEAT_HASH_PROFILE"] = "test"
     shutil.copytree(_demo_template(tmp_path_factory, env), tmp / "demo")
     port = _free_port()
     log = (tmp / "server.log").open("w")

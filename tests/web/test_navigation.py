@@ -5,25 +5,25 @@ the viewer's navigation and banner, and word their advice by the viewer's roles.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from caveat.bootstrap.container import Node
 from caveat.domain.errors import Conflict
 from caveat.server import create_server
 from caveat.services import demo
 from caveat.web import nav
-from tests.permissions.demo_support import Demo, demo_node
-from tests.support import FakeClock
+from tests.permissions.demo_support import Demo, separate_demo
 from tests.web.conftest import Browser
 from tests.web.test_artifact_pages import banner_of
 
 # Every demo person who can sign in: one or more of each role.
 # Which links a role's pages offer is decided by the permission table, not the database:
-# walked on SQLite only (each test seeds the whole demo, about 15 s on PostgreSQL).
+# walked on SQLite only. The tests only read the demo (signing in aside), so the module
+# seeds it once.
 pytestmark = pytest.mark.one_database
 
 PEOPLE = [p.username for p in demo.PEOPLE if not p.suspended]
@@ -33,9 +33,10 @@ TARGETS = [link.href for link in (*nav.MAIN, nav.BELL, nav.ACCOUNT)]
 SECTION_PAGES = ["/agreements", "/admin/people"]  # pages whose own bar lists sections
 
 
-@pytest.fixture
-def world(node: Node, clock: FakeClock) -> Demo:
-    return demo_node(node, clock)
+@pytest.fixture(scope="module")
+def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Demo]:
+    with separate_demo(tmp_path_factory.mktemp("navigation")) as seeded:
+        yield seeded
 
 
 def nav_links(html: str) -> list[str]:
@@ -134,8 +135,8 @@ def test_error_pages_keep_the_navigation_and_the_viewers_banner(world: Demo, use
             assert "Sign out" in page.text
 
 
-def test_a_conflict_page_keeps_the_navigation(world: Demo, node: Node) -> None:
-    app: FastAPI = create_server(node)
+def test_a_conflict_page_keeps_the_navigation(world: Demo) -> None:
+    app: FastAPI = create_server(world.node)
 
     def clash() -> None:
         raise Conflict("that already exists")
@@ -149,8 +150,8 @@ def test_a_conflict_page_keeps_the_navigation(world: Demo, node: Node) -> None:
         assert nav_links(page.text) == nav_links(client.get("/account").text)
 
 
-def test_nobody_signed_in_gets_a_bare_error_page(world: Demo, node: Node) -> None:
-    with TestClient(create_server(node), raise_server_exceptions=False) as client:
+def test_nobody_signed_in_gets_a_bare_error_page(world: Demo) -> None:
+    with TestClient(create_server(world.node), raise_server_exceptions=False) as client:
         page = client.get("/no-such-page")
         assert page.status_code == 404
         assert '<nav aria-label="Main">' not in page.text

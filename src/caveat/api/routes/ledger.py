@@ -13,7 +13,7 @@ from dataclasses import replace
 from datetime import date, datetime
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Path, Query, Request
+from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse, PlainTextResponse, Response
 from pydantic import BaseModel, ConfigDict, Field
@@ -411,6 +411,20 @@ def _filter(
     return EventFilter(actor, target_type, target_id, action, outcome, since, until)
 
 
+# The search's filters as query parameters, declared once for every route that takes them.
+Filter = Annotated[EventFilter, Depends(_filter)]
+
+
+def _table_filter(
+    f: Filter,
+    actor_kind: Annotated[str | None, Query(max_length=16)] = None,
+    day: date | None = None,
+) -> EventFilter:
+    return replace(f, actor_kind=actor_kind, day=day)
+
+
+# The table's filters: the search's, an actor kind and a UTC day.
+TableFilter = Annotated[EventFilter, Depends(_table_filter)]
 Page = Annotated[int, Query(ge=1, le=1000)]
 
 
@@ -418,18 +432,11 @@ Page = Annotated[int, Query(ge=1, le=1000)]
 def events(
     principal: CurrentPrincipal,
     node: NodeDep,
-    actor: str | None = None,
-    target_type: str | None = None,
-    target_id: str | None = None,
-    action: str | None = None,
-    outcome: Outcome | None = None,
-    since: datetime | None = None,
-    until: datetime | None = None,
+    f: Filter,
     cursor: Annotated[int | None, Query(ge=0, le=MAX_LOG_SIZE)] = None,
     limit: Page = 100,
 ) -> AuditPage:
     """Search events, newest first; pass ``next_cursor`` back as ``cursor`` for more."""
-    f = _filter(actor, target_type, target_id, action, outcome, since, until)
     return node.audit.search(principal, f, cursor=cursor, limit=limit)
 
 
@@ -437,15 +444,7 @@ def events(
 def events_table(
     principal: CurrentPrincipal,
     node: NodeDep,
-    actor: str | None = None,
-    target_type: str | None = None,
-    target_id: str | None = None,
-    action: str | None = None,
-    outcome: Outcome | None = None,
-    since: datetime | None = None,
-    until: datetime | None = None,
-    actor_kind: Annotated[str | None, Query(max_length=16)] = None,
-    day: date | None = None,
+    f: TableFilter,
     sort: Annotated[str, Query(max_length=16)] = "seq",
     dir: Annotated[Literal["asc", "desc"], Query()] = "desc",
     page: Annotated[int, Query(ge=1, le=10_000)] = 1,
@@ -455,11 +454,6 @@ def events_table(
     target), the total (exact up to 10,000) and counts per event type, actor kind and
     UTC day (each facet with the other filters applied); ``action`` filters the type,
     ``day`` a UTC day. Data you may not discover is withheld, as in the search."""
-    f = replace(
-        _filter(actor, target_type, target_id, action, outcome, since, until),
-        actor_kind=actor_kind,
-        day=day,
-    )
     return node.audit.table(
         principal, f, sort=sort, descending=dir == "desc", page=page, limit=limit
     )
@@ -469,25 +463,12 @@ def events_table(
 def events_activity(
     principal: CurrentPrincipal,
     node: NodeDep,
-    actor: str | None = None,
-    target_type: str | None = None,
-    target_id: str | None = None,
-    action: str | None = None,
-    outcome: Outcome | None = None,
-    since: datetime | None = None,
-    until: datetime | None = None,
-    actor_kind: Annotated[str | None, Query(max_length=16)] = None,
-    day: date | None = None,
+    f: TableFilter,
 ) -> Activity:
     """The matching events per UTC period (``hour`` for a day or a span under 48 hours,
     ``day`` up to 92 days, else ``month``) and event family (access, content, release,
     programme, federation, admin, other), every period from the first to the last: the
     same events the table lists to you for the same filters, counted by the database."""
-    f = replace(
-        _filter(actor, target_type, target_id, action, outcome, since, until),
-        actor_kind=actor_kind,
-        day=day,
-    )
     return node.audit.activity(principal, f)
 
 
@@ -496,17 +477,10 @@ def events_csv(
     principal: CurrentPrincipal,
     node: NodeDep,
     ctx: CtxDep,
-    actor: str | None = None,
-    target_type: str | None = None,
-    target_id: str | None = None,
-    action: str | None = None,
-    outcome: Outcome | None = None,
-    since: datetime | None = None,
-    until: datetime | None = None,
+    f: Filter,
 ) -> Response:
     """Matching events, oldest first, as CSV (the export is itself recorded); its first
     and last line the marking (``MARKING: ...``, the roll-up of the labels it carries)."""
-    f = _filter(actor, target_type, target_id, action, outcome, since, until)
     text = node.audit.export_csv(principal, ctx, f)
     return Response(
         mark_csv(text, export_marking(node, principal, events_csv_labels(text))),

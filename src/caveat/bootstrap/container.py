@@ -13,8 +13,9 @@ from sqlalchemy.orm import Session
 
 from caveat.adapters.blobstore import BlobStore, LocalBlobStore
 from caveat.adapters.blobstore.s3 import S3BlobStore
+from caveat.adapters.db import engine as engines
 from caveat.adapters.db import schema
-from caveat.adapters.db.engine import make_engine, make_session_factory
+from caveat.adapters.db.engine import make_session_factory
 from caveat.adapters.documents import PdfReports, ProficiencyReports
 from caveat.adapters.federation_transport import HttpPeerTransport
 from caveat.adapters.files import make_private_dir
@@ -675,7 +676,11 @@ def open_node(
     settings: Settings, *, clock: Clock = utc_now, hashing: PasswordHashing | None = None
 ) -> Node:
     """Open an initialised node; refuses a database whose schema is not this code's."""
-    engine = make_engine(settings.resolved_database_url(), request_threads=settings.request_threads)
+    # `engines.make_engine`, looked up when called: a test process shares one engine per
+    # database (tests/support.py, share_engines).
+    engine = engines.make_engine(
+        settings.resolved_database_url(), request_threads=settings.request_threads
+    )
     try:
         schema.require_current(engine)
         with make_session_factory(engine, read_only=True)() as session:
@@ -716,7 +721,9 @@ def init_node(
     make_private_dir(settings.data_dir)
     keys = LocalKeyFiles(settings.data_dir / "keys")
     keys.create()
-    engine = make_engine(settings.resolved_database_url(), request_threads=settings.request_threads)
+    engine = engines.make_engine(
+        settings.resolved_database_url(), request_threads=settings.request_threads
+    )
     try:
         schema.upgrade(engine)
         uow = UnitOfWorkFactory(

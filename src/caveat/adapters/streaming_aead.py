@@ -139,8 +139,11 @@ class StreamEncryptor:
         self._aead = key.segment_aead(salt, associated_data)
         self._emit = emit
         self._index = 0
-        self._buffer = bytearray(key.plain_size(0))
-        self._sealed = bytearray(key.cipher_size(1))
+        # Buffers grow to what the stream needs, at most a segment: a small item does
+        # not zero two or three segments' worth of memory (a received page of 64 did).
+        self._capacity = key.plain_size(0)
+        self._buffer = bytearray()
+        self._sealed = bytearray()
         self._filled = 0
         self._closed = False
         emit(memoryview(bytes([key.header_size]) + salt + self._prefix))
@@ -151,17 +154,23 @@ class StreamEncryptor:
             raise ValueError("write to a closed encrypting stream")
         view = memoryview(data).cast("B")
         while view:
-            if self._filled == len(self._buffer):
+            size = self._capacity
+            if self._filled == size:
                 self._seal_buffered(last=False)
-            size = len(self._buffer)
+                size = self._capacity
             if not self._filled and len(view) > size:
                 # A whole segment with more after it: sealed from the caller's bytes, no copy.
                 self._seal(view[:size], last=False)
                 view = view[size:]
                 continue
             take = min(size - self._filled, len(view))
-            self._buffer[self._filled : self._filled + take] = view[:take]
-            self._filled += take
+            end = self._filled + take
+            if len(self._buffer) < end:  # grown as needed, to a segment at most
+                self._buffer.extend(
+                    bytes(min(size, max(end, 2 * len(self._buffer))) - len(self._buffer))
+                )
+            self._buffer[self._filled : end] = view[:take]
+            self._filled = end
             view = view[take:]
 
     def close(self) -> None:
@@ -175,12 +184,15 @@ class StreamEncryptor:
         self._filled = 0
 
     def _seal(self, plain: memoryview, *, last: bool) -> None:
-        sealed = memoryview(self._sealed)[: len(plain) + TAG]
+        need = len(plain) + TAG
+        if len(self._sealed) < need:
+            self._sealed = bytearray(need if last else self._key.cipher_size(1))
+        sealed = memoryview(self._sealed)[:need]
         self._aead.encrypt_into(_nonce(self._prefix, self._index, last), plain, None, sealed)
         self._emit(sealed)
         self._index += 1
         if self._index == 1:  # later segments hold more: the header is only in the first
-            self._buffer = bytearray(self._key.plain_size(1))
+            self._capacity = self._key.plain_size(1)
 
 
 def _fill(source: BinaryIO, view: memoryview) -> int:

@@ -21,10 +21,10 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
-import rfc8785
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
+from caveat.domain.canonical_json import canonical_json
 from caveat.domain.errors import Conflict, ErrorKind, IntegrityError, InvalidInput
 
 BINDING_VERSION = "caveat.binding/1"
@@ -227,7 +227,7 @@ def keyset_associated_data(version_id: str) -> bytes:
 
 def layout_digest(part_sizes: Sequence[int]) -> bytes:
     """SHA-256 of the canonical JSON list of the parts' plaintext sizes."""
-    return hashlib.sha256(bytes(rfc8785.dumps(list(part_sizes)))).digest()
+    return hashlib.sha256(canonical_json(list(part_sizes))).digest()
 
 
 def part_for_offset(part_sizes: Sequence[int], offset: int) -> tuple[int, int]:
@@ -271,7 +271,7 @@ class Binding:
 
     def canonical_bytes(self) -> bytes:
         """RFC 8785 canonical JSON of :meth:`document`: the signed message."""
-        return bytes(rfc8785.dumps(self.document()))
+        return canonical_json(self.document())
 
     def sign(self, key: Ed25519PrivateKey) -> bytes:
         """The node's Ed25519 signature over the canonical bytes."""

@@ -19,8 +19,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
-import rfc8785
-
+from caveat.domain.canonical_json import canonical_json
 from caveat.domain.control_lists import CatalogueError, describe_entry, heading_titles
 from caveat.domain.errors import InvalidInput
 
@@ -200,7 +199,7 @@ def export_to_canonical_json(classification: ExportClassification) -> bytes:
             for e in classification.entries
         ],
     }
-    return bytes(rfc8785.dumps(document))
+    return canonical_json(document)
 
 
 def _bad_json(why: str) -> ControlEntryError:

@@ -13,9 +13,10 @@ import binascii
 import json
 from typing import Any
 
-import rfc8785
-
 from caveat.adapters.tdf._errors import TdfError, TdfInvalid
+from caveat.domain.canonical_json import canonical_json
+
+__all__ = ["canonical_json"]  # the fast RFC 8785 path, from the domain (signed bytes)
 
 
 def b64encode(data: bytes) -> str:
@@ -52,59 +53,6 @@ def b64url_decode(text: str, what: str, *, error: type[TdfError]) -> bytes:
     if b64url_encode(data) != text:
         raise error(f"{what} is not canonical base64url")
     return data
-
-
-def canonical_json(value: Any) -> bytes:
-    """RFC 8785 canonical bytes of a JSON value.
-
-    The values packages sign hold only strings, integers, booleans, null, arrays and
-    objects: for those the standard library's C serialiser writes the same bytes, since
-    it escapes strings exactly as RFC 8785 section 3.2.2.2 does (``"``, ``\\``, the
-    two-letter escapes, ``\\u00xx`` for other controls, the rest as UTF-8), writes
-    integers in decimal, and sorts names by code point, which is RFC 8785's UTF-16 order
-    for names within the Basic Multilingual Plane. Anything else (a float, an integer
-    outside the IEEE 754 safe range, a subclass, a name beyond the BMP, a lone
-    surrogate) goes to ``rfc8785``, which also raises its errors."""
-    if _plain(value):
-        try:
-            return json.dumps(
-                value,
-                ensure_ascii=False,
-                separators=(",", ":"),
-                sort_keys=True,
-                check_circular=False,
-            ).encode("utf-8")
-        except (UnicodeEncodeError, RecursionError):
-            pass  # a lone surrogate: rfc8785 says so in its own words
-    return bytes(rfc8785.dumps(value))
-
-
-_SAFE_INT = 2**53 - 1  # RFC 8785 numbers are IEEE 754 doubles: integers up to 2**53 - 1
-
-
-def _plain(value: Any) -> bool:
-    """Whether the fast path writes ``value`` exactly as RFC 8785 does."""
-    stack = [value]
-    while stack:
-        item = stack.pop()
-        kind = type(item)
-        if kind is str or kind is bool or item is None:
-            continue
-        if kind is int:
-            if not -_SAFE_INT <= item <= _SAFE_INT:
-                return False
-        elif kind is list or kind is tuple:
-            stack.extend(item)
-        elif kind is dict:
-            for name in item:
-                if type(name) is not str or (
-                    not name.isascii() and any(ord(c) > 0xFFFF for c in name)
-                ):
-                    return False
-            stack.extend(item.values())
-        else:
-            return False
-    return True
 
 
 def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:

@@ -8,7 +8,6 @@ ledger.
 
 from __future__ import annotations
 
-import json
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request, Response
@@ -24,7 +23,7 @@ from caveat.services.federation import (
     PeerCaller,
     SignedRequest,
     header_lines,
-    outbox_json,
+    outbox_body,
 )
 
 # Syncs with peers run for as long as the app serves (CAVEAT_FEDERATION_SYNC_SECONDS).
@@ -126,8 +125,8 @@ def outbox(
     page of up to 64; peers of the first release ask for 8). The answer is written
     once, as ``OutboxOut`` documents it: a page may carry a 64 MiB package in base64,
     which validating and serialising again would copy several times over."""
-    page = outbox_json(node.federation_releases.outbox(peer, after=after, limit=limit))
-    return Response(json.dumps(page).encode(), media_type="application/json")
+    page = outbox_body(node.federation_releases.outbox(peer, after=after, limit=limit))
+    return Response(page, media_type="application/json")
 
 
 class RecallConfirmationsOut(BaseModel):

@@ -14,8 +14,7 @@ from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
-import rfc8785
-
+from caveat.domain.canonical_json import canonical_json
 from caveat.domain.groups import GroupDirectory
 from caveat.domain.labels.errors import InvalidLabel
 from caveat.domain.labels.model import Category, CategoryType, Label, Originator
@@ -65,7 +64,7 @@ def label_to_json_object(label: Label) -> dict[str, Any]:
 
 def label_to_canonical_json(label: Label) -> bytes:
     """The RFC 8785 canonical bytes of ``label``."""
-    return bytes(rfc8785.dumps(label_to_json_object(label)))
+    return canonical_json(label_to_json_object(label))
 
 
 def _fail(why: str) -> InvalidLabel:

@@ -268,4 +268,10 @@ class DbEmbargoes:
 
     def in_force(self, *, nations: frozenset[str], on: date) -> Sequence[EmbargoTerms]:
         with self._uow.read() as session:
-            return embargoes_in_force(session, nations=nations, on=on)
+            # Within a shared read (a page of decisions, one snapshot) each question is
+            # asked of the database once; a read of its own is a new session each time.
+            asked = session.info.setdefault("embargoes_in_force", {})
+            if (nations, on) not in asked:
+                asked[nations, on] = tuple(embargoes_in_force(session, nations=nations, on=on))
+            answer: tuple[EmbargoTerms, ...] = asked[nations, on]
+            return answer

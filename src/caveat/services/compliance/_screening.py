@@ -619,4 +619,11 @@ class DbScreening:
 
     def holds(self, *, person_id: str, organisation_id: str) -> Sequence[ScreeningHold]:
         with self._uow.read() as session:
-            return holds_of(session, (person_id, organisation_id))
+            # Within a shared read (a page of decisions, one snapshot) each question is
+            # asked of the database once; a read of its own is a new session each time.
+            asked = session.info.setdefault("screening_holds", {})
+            key = (person_id, organisation_id)
+            if key not in asked:
+                asked[key] = tuple(holds_of(session, key))
+            answer: tuple[ScreeningHold, ...] = asked[key]
+            return answer

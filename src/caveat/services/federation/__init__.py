@@ -18,6 +18,7 @@ from caveat.services.federation._releasing import (
     PeerReleases,
     ReceivedItem,
     SentRelease,
+    outbox_body,
     outbox_json,
 )
 from caveat.services.federation._requests import (
@@ -57,5 +58,6 @@ __all__ = [
     "SentRelease",
     "SignedRequest",
     "header_lines",
+    "outbox_body",
     "outbox_json",
 ]

@@ -18,6 +18,8 @@ it never stops the pull.
 
 from __future__ import annotations
 
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 from sqlalchemy import select
@@ -58,6 +60,20 @@ def node_nation(session: Session, environment: PolicyEnvironment) -> NodeNation:
     return NodeNation(org.nation, environment.scheme_by_nation.get(org.nation))
 
 
+STAGING_THREADS = 8  # contents of a page staged at once (their fsyncs overlap)
+_stage_pool: ThreadPoolExecutor | None = None
+_stage_pool_lock = threading.Lock()
+
+
+def _stagers() -> ThreadPoolExecutor:
+    """The process's threads that stage received content (made on first use)."""
+    global _stage_pool
+    with _stage_pool_lock:
+        if _stage_pool is None:
+            _stage_pool = ThreadPoolExecutor(STAGING_THREADS, thread_name_prefix="caveat-stage")
+        return _stage_pool
+
+
 class PeerIngest:
     """Makes received packages local artifacts of the peering's receiving project."""
 
@@ -78,6 +94,32 @@ class PeerIngest:
         """Encrypt a package's content for ingest, before the transaction that keeps it
         (when ``receiving`` says the peering names a receiving project)."""
         return self._artifacts.received.stage(payload, media_type)
+
+    def stage_all(
+        self, contents: dict[int, tuple[bytes, str]], *, into: dict[int, StagedContent]
+    ) -> None:
+        """``stage`` a page's contents (by sequence number) into ``into``, several at a
+        time: each is still encrypted into its own blobs and made durable (fsync of the
+        file and its directory) before the transaction that keeps it, but their fsyncs
+        overlap, so the disk's journal commits them together instead of one by one.
+        Whatever was staged is in ``into`` even when one fails (the caller discards
+        what it does not keep); the first failure is raised."""
+        if len(contents) <= 1:
+            for seq, (payload, media_type) in contents.items():
+                into[seq] = self.stage(payload, media_type)
+            return
+        running = {
+            seq: _stagers().submit(self.stage, payload, media_type)
+            for seq, (payload, media_type) in contents.items()
+        }
+        failure: BaseException | None = None
+        for seq, done in running.items():
+            try:
+                into[seq] = done.result()
+            except BaseException as exc:  # the others are still collected, to discard
+                failure = failure or exc
+        if failure is not None:
+            raise failure
 
     def discard(self, staged: StagedContent | None) -> None:
         """Delete staged content the transaction did not keep."""
@@ -190,6 +232,12 @@ def withdraw_recalled(uow: UnitOfWork, hidden: list[PeerReceivedRow]) -> list[st
 def _console_holder(session: Session) -> str:
     """The first account of the node (the operator `caveat init` made, who holds its
     console): the creator of record when the console named the receiving project."""
-    first = session.scalar(select(PersonRow.id).order_by(PersonRow.created_at, PersonRow.id))
-    assert first is not None  # a node always has its first operator
-    return first
+    held = session.info.get(_CONSOLE_HOLDER)  # asked once per transaction, not per item
+    if held is None:
+        held = session.scalar(select(PersonRow.id).order_by(PersonRow.created_at, PersonRow.id))
+        assert held is not None  # a node always has its first operator
+        session.info[_CONSOLE_HOLDER] = held
+    return str(held)
+
+
+_CONSOLE_HOLDER = "federation_console_holder"

@@ -26,6 +26,11 @@ def test_demo_seeds_programme_agreements_licence_and_a_hit(node: Node, clock: Fa
     assert expiring.status == "in_force"
     assert expiring.expires_on is not None
     assert expiring.expires_on - clock().date() <= timedelta(days=30)
+    renewal = statuses[demo.RENEWAL]  # ONERA's agreement manager has it to renew
+    assert renewal.status == "in_force"
+    assert renewal.expires_on is not None
+    assert renewal.expires_on - clock().date() <= timedelta(days=30)
+    assert "FRA" in renewal.party_nations
     licences = {a.number: a for a in node.authorizations.list_authorizations(CONSOLE)}
     assert set(licences) == {demo.DEMO_LICENCE, demo.DEMO_EAR_LICENCE}
     assert licences[demo.DEMO_LICENCE].status == "active"
@@ -56,7 +61,11 @@ def test_demo_seeds_programme_agreements_licence_and_a_hit(node: Node, clock: Fa
     # Once the arrangement lapses, the GBR-NOR coverage is gone while the MoU stays.
     clock.advance(days=40)
     lapsed = {a.name: a.status for a in node.agreements.list_agreements(CONSOLE)}
-    assert lapsed == {demo.SENSOR_MOU: "in_force", demo.EXPIRING: "expired"}
+    assert lapsed == {
+        demo.SENSOR_MOU: "in_force",
+        demo.EXPIRING: "expired",
+        demo.RENEWAL: "expired",
+    }
 
 
 def test_the_demo_release_can_be_completed_by_its_officers(node: Node, clock: FakeClock) -> None:

@@ -99,6 +99,19 @@ def test_repeated_failed_logins_raise_one_alert(node: Node, world: Scenario) -> 
     assert "repeated_failures" not in _scan(node)  # the same failures are not counted twice
 
 
+def test_an_alert_on_failed_sign_ins_names_the_account_by_its_username(
+    node: Node, world: Scenario
+) -> None:
+    alice = world.person("alice")
+    for _ in range(5):
+        with pytest.raises(AuthenticationFailed):
+            world.login(alice, password="wrong-password-entirely")
+    node.ledger.integrate()
+    [alert] = node.monitoring.scan(CallContext.cli())
+    assert (alert.subject_id, alert.subject_name) == (alice.person.id, "alice")
+    assert alert.summary == "5 denied or failed actions by alice within 15 minutes"
+
+
 def test_bulk_access_rule_is_generic_over_event_types(node: Node, world: Scenario) -> None:
     node.monitoring.rules = MonitorRules(bulk_types=frozenset({"token.created"}), bulk_threshold=3)
     alice = _signed_in(world, "alice", (Role.RESEARCHER,))

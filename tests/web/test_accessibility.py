@@ -57,6 +57,7 @@ def axe_source() -> str:
 
 
 def _violations(page: Page, axe_source: str) -> list[dict[str, Any]]:
+    settled(page)
     page.add_script_tag(content=axe_source)
     found: list[dict[str, Any]] = page.evaluate(
         """async () => (await axe.run(document, {resultTypes: ['violations']}))
@@ -64,6 +65,13 @@ def _violations(page: Page, axe_source: str) -> list[dict[str, Any]]:
                                    where: v.nodes.slice(0, 3).map(n => n.target.join(' '))}))"""
     )
     return found
+
+
+def settled(page: Page) -> None:
+    """Wait until no htmx request is in flight (htmx marks the element that asked with
+    ``htmx-request``): an answer swapped in while axe walks the page would judge half
+    of one state and half of the next."""
+    page.wait_for_function("() => !document.querySelector('.htmx-request')")
 
 
 def _links(page: Page, here: str, origin: str) -> Iterator[str]:

@@ -49,6 +49,7 @@ def test_a_label_built_with_chips_is_warned_when_unreadable_and_uploaded(
     expect(warning).to_have_count(0)
     expect(page.locator("#upload-error")).to_have_count(0)  # the refusal went with it
     page.get_by_label("REL TO: release to the nations and groups listed").check()
+    expect(page.locator("#label")).to_have_value("")  # the builder came back: REL TO, no nation
     page.get_by_label("Add a nation or group").fill("usa")
     page.get_by_label("Add a nation or group").press("Enter")
     chips = page.get_by_role("list", name="Nations and groups chosen").get_by_role("listitem")
@@ -86,11 +87,18 @@ def test_a_label_built_with_chips_is_warned_when_unreadable_and_uploaded(
 
 
 def _open_builder(page: Page) -> None:
+    """Each step waits for the builder the server sends back (it replaces the whole
+    fieldset): acting before it lands would act on the form it is about to replace, so
+    a nation typed into the old one would be lost on a slow machine."""
+    label = page.locator("#label")
     page.get_by_label("Level", exact=True).select_option(label="SECRET")
+    expect(label).to_have_value("//GBR SECRET")
     page.get_by_label("REL TO: release to the nations and groups listed").check()
+    expect(label).to_have_value("")  # REL TO without a nation yet is no label
     page.get_by_label("Add a nation or group").fill("FRA")
     page.get_by_role("button", name="Add", exact=True).first.click()
     expect(page.get_by_role("button", name="Remove FRA")).to_be_visible()
+    expect(label).to_have_value("//GBR SECRET//REL TO FRA, GBR")
     page.get_by_label("Find an entry in the control lists").press_sequentially("aircraft")
     expect(page.get_by_role("button", name="Add WA:ML10")).to_be_visible()
 

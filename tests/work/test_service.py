@@ -115,11 +115,12 @@ def test_agreements_and_licences_ending_soon_wait_for_who_renews_them(world: Wor
             organisations=("ONERA",),
         ),
     )
-    # agnes manages agreements for ONERA (FRA): the FRA-GBR one is hers to renew, the
-    # demo's GBR-NOR arrangement (ending in 21 days) is not.
+    # agnes manages agreements for ONERA (FRA): the FRA-GBR ones are hers to renew (this
+    # one and the demo's), the demo's GBR-NOR arrangement (ending in 21 days) is not.
     agnes = world.node.work.queue(world.who("agnes"))
     assert [i.text for i in agnes.items if i.kind == "agreement_expiring"] == [
-        f"Agreement FRA-GBR radar exchange expires on {today + timedelta(days=10)}"
+        f"Agreement FRA-GBR radar exchange expires on {today + timedelta(days=10)}",
+        f"Agreement {demo.RENEWAL} expires on {today + timedelta(days=14)}",
     ]
     assert _count(world, "erin", "licence_expiring") == 1  # an export control officer
     assert _count(world, "victor", "licence_expiring") == 0  # reads licences, writes none

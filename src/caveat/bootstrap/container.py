@@ -793,4 +793,5 @@ def seed_demo(node: Node) -> dict[str, NewAccount]:
     demo.seed_discussions(node.discussions, node.people, clock=node.uow.clock)
     demo.seed_plans(node.plans, node.projects, node.people, clock=node.uow.clock)
     demo.seed_channels(node.channels)
+    demo.seed_conduct(node.auth)
     return accounts

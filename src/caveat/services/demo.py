@@ -7,12 +7,14 @@ own nations (one expired), every role, and one suspended account.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 
 from caveat.domain.compliance import AgreementKind
+from caveat.domain.errors import AuthenticationFailed
 from caveat.domain.export_control import parse_export_classification
 from caveat.domain.identity import (
     Clearance,
@@ -35,7 +37,7 @@ from caveat.services.compliance import (
     ScreeningService,
 )
 from caveat.services.discussions import DiscussionService
-from caveat.services.identity import NewAccount, PeopleService, RegistryService
+from caveat.services.identity import AuthService, NewAccount, PeopleService, RegistryService
 from caveat.services.kernel.principal import ConsoleOperator, Principal
 from caveat.services.kernel.uow import CallContext, Clock
 from caveat.services.plans import PlanService
@@ -406,6 +408,8 @@ PARTICIPANTS = [
 PARTNER_NATIONS = ("USA", "GBR", "FRA", "DEU", "NOR")
 SENSOR_MOU = "Passive Sensor Programme MoU"
 EXPIRING = "GBR-NOR calibration data exchange arrangement"
+# Ends soon too, and ONERA is a party: agnes (ONERA's agreement manager) has it to renew.
+RENEWAL = "FRA-GBR radar signature exchange arrangement"
 DEMO_LICENCE = "DEMO-DSP5-0001"
 DEMO_EAR_LICENCE = "DEMO-EAR-D123456"
 DEMO_LIST_NAME = "DEMO screening list"
@@ -488,6 +492,21 @@ def seed_compliance(
         ),
     )
     agreements.move(console, ctx, expiring.id, "activate", reason="signed")
+    renewal = agreements.create(
+        console,
+        ctx,
+        AgreementDraft(
+            name=RENEWAL,
+            kind=AgreementKind.DATA_EXCHANGE,
+            effective_on=today - timedelta(days=351),
+            expires_on=today + timedelta(days=14),
+            max_level=2,
+            party_nations=("FRA", "GBR"),
+            projects=("Radar Signature Library",),
+            technology_areas=("radar signatures",),
+        ),
+    )
+    agreements.move(console, ctx, renewal.id, "activate", reason="signed")
     # A US licence lets ONERA receive the ITAR-controlled radar data (within SECRET).
     authorizations.create(
         console,
@@ -707,6 +726,25 @@ def seed_discussions(discussions: DiscussionService, people: PeopleService, *, c
 # The sensor fusion project's live channel (ADR 0025). Its messages live on the broker
 # (in memory for the embedded default), so the demo opens the channel and leaves the
 # publishing to whoever tries it: `caveat channel publish "Trial status" ...` or the page.
+# Mallory, suspended, tries an old password this often: the conduct monitor's default
+# threshold of failures within 15 minutes, so the security officers and the auditor find an
+# open alert on their first screen whatever the hour (issue 16).
+SUSPENDED_TRIES = 5
+
+
+def seed_conduct(auth: AuthService) -> None:
+    """Failed sign-ins by the suspended account, through the ordinary sign-in path (each
+    one an ``auth.login`` failure in the ledger, as from the login page)."""
+    for _ in range(SUSPENDED_TRIES):
+        with contextlib.suppress(AuthenticationFailed):
+            auth.login(
+                CallContext.cli(),
+                username="mallory",
+                password="an old password",  # noqa: S106 - a wrong guess, on purpose
+                otp="000000",
+            )
+
+
 CHANNEL_NAME = "Trial status"
 CHANNEL_DESCRIPTION = (
     "Joint trial status from the range: each message carries its own label, and each "

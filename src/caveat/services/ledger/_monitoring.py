@@ -91,6 +91,17 @@ def _alert(row: AlertRow | Row[Any]) -> Alert:
     )
 
 
+def _signed_in_as(e: Row[Any]) -> str | None:
+    """The username a sign-in entry's data names, if any."""
+    try:
+        document = json.loads(e.body)
+    except (TypeError, ValueError):
+        return None
+    data = document.get("data") if isinstance(document, dict) else None
+    name = data.get("username") if isinstance(data, dict) else None
+    return name if isinstance(name, str) and name else None
+
+
 class MonitoringService:
     """Runs the rules over new entries, and lists and acknowledges alerts."""
 
@@ -159,7 +170,9 @@ class MonitoringService:
         if e.actor_id:
             subject, name, match = e.actor_id, e.actor_name, EVENTS.c.actor_id == e.actor_id
         elif e.target_id and e.type == "auth.login":
-            subject, name = e.target_id, e.target_id
+            # Named by the account's username the sign-in gave (a person reads the
+            # alert), by its id when the entry has none.
+            subject, name = e.target_id, _signed_in_as(e) or e.target_id
             match = and_(EVENTS.c.type == "auth.login", EVENTS.c.target_id == e.target_id)
         else:
             return []

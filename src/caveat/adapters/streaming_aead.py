@@ -128,16 +128,26 @@ class StreamEncryptor:
     then is it known whether it is the last: a stream that fills its last segment
     exactly ends with that segment, as Tink's own writers do. ``emit`` receives a view
     of a buffer reused for the next segment: it must write or copy it before returning.
+
+    With ``reserve``, a segment is encrypted straight into the sink's own buffer:
+    ``reserve(n)`` returns a writable view of the sink's next ``n`` bytes (or None, and
+    the segment goes through ``emit`` as above), and that very view is then passed to
+    ``emit``, which takes it in place.
     """
 
     def __init__(
-        self, key: StreamKey, associated_data: bytes, emit: Callable[[memoryview], Any]
+        self,
+        key: StreamKey,
+        associated_data: bytes,
+        emit: Callable[[memoryview], Any],
+        reserve: Callable[[int], memoryview | None] | None = None,
     ) -> None:
         salt = os.urandom(key.derived_key_size)
         self._prefix = os.urandom(NONCE_PREFIX)
         self._key = key
         self._aead = key.segment_aead(salt, associated_data)
         self._emit = emit
+        self._reserve = reserve
         self._index = 0
         self._buffer = bytearray(key.plain_size(0))
         self._sealed = bytearray(key.cipher_size(1))
@@ -175,7 +185,10 @@ class StreamEncryptor:
         self._filled = 0
 
     def _seal(self, plain: memoryview, *, last: bool) -> None:
-        sealed = memoryview(self._sealed)[: len(plain) + TAG]
+        size = len(plain) + TAG
+        sealed = self._reserve(size) if self._reserve is not None else None
+        if sealed is None:
+            sealed = memoryview(self._sealed)[:size]
         self._aead.encrypt_into(_nonce(self._prefix, self._index, last), plain, None, sealed)
         self._emit(sealed)
         self._index += 1

@@ -68,7 +68,9 @@ class PartWriter:
         self._blob: BlobWriter = blobs.writer(blob_key(version_id, generation, index))
         try:
             self._stream = key.encrypting(
-                self._blob.write, part_associated_data(version_id, generation, index)
+                self._blob.write,
+                part_associated_data(version_id, generation, index),
+                getattr(self._blob, "reserve", None),  # local store: encrypt into its buffer
             )
         except BaseException:
             self._blob.abort()

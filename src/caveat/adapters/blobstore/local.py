@@ -282,13 +282,17 @@ class LocalBlobStore:
         return LocalBlobWriter(self, check_key(key))
 
     def open(self, key: str) -> BinaryIO:
-        """The blob's file, opened for reading."""
+        """The blob's file, opened for reading (sequentially: a doubled read-ahead
+        window, since blobs written O_DIRECT are read from the disk, not the cache)."""
         try:
-            return self._path(key).open("rb", buffering=0)
+            handle = self._path(key).open("rb", buffering=0)
         except FileNotFoundError:
             raise BlobMissing(f"blob {key} is missing from the local store") from None
         except OSError as exc:
             raise storage_error(exc, "reading a blob") from exc
+        with contextlib.suppress(OSError):  # advice only
+            os.posix_fadvise(handle.fileno(), 0, 0, os.POSIX_FADV_SEQUENTIAL)
+        return handle
 
     def size(self, key: str) -> int:
         """The blob's size."""

@@ -6,7 +6,8 @@ SQLite) with its data directory on the disk (or tmpfs), uploads the same file ``
 times with ``curl -T`` (``PUT /api/v1/uploads/{id}/content``), and reports for each:
 wall rate, the server's user and system CPU seconds per GiB (``/proc/<pid>/stat``, all
 threads), curl's CPU, and the server's RSS growth (VmHWM against the RSS before the
-first upload). With ``CAVEAT_BENCH_PERF=<file>`` the server is also sampled by
+first upload); then the download of what was just uploaded (``GET .../content``), its
+rate and the server's CPU per GiB. With ``CAVEAT_BENCH_PERF=<file>`` the server is also sampled by
 ``perf record -g`` for the uploads.
 
 Run: ``python -m benchmarks.upload_cpu`` (``CAVEAT_BENCH_HTTP_MIB``, default 1024;
@@ -98,7 +99,7 @@ def measure(source: Path, digest: str) -> dict[str, Any]:
                     user0, sys0 = _cpu(server.pid)
                     cuser0, csys0 = _children_cpu()
                     started = time.perf_counter()
-                    _curl(
+                    answer = _curl(
                         "-X", "PUT", "-T", str(source), "-H", auth, "-H", "Expect:",
                         "-H", "Content-Type: application/octet-stream",
                         "-H", f"X-Content-SHA256: {digest}",
@@ -107,9 +108,19 @@ def measure(source: Path, digest: str) -> dict[str, Any]:
                     wall = time.perf_counter() - started
                     user1, sys1 = _cpu(server.pid)
                     cuser1, csys1 = _children_cpu()
+                    artifact = json.loads(answer)["artifact_id"]
+                    started = time.perf_counter()
+                    content = f"{url}/api/v1/artifacts/{artifact}/content"
+                    _curl("-H", auth, "-o", "/dev/null", content)
+                    down_wall = time.perf_counter() - started
+                    user2, sys2 = _cpu(server.pid)
                     per_gib = GiB / TOTAL
                     runs.append(
                         {
+                            "download_MBps": round(TOTAL / down_wall / 1e6, 1),
+                            "download_server_cpu_s_per_GiB": round(
+                                (user2 - user1 + sys2 - sys1) * per_gib, 2
+                            ),
                             "MBps": round(TOTAL / wall / 1e6, 1),
                             "server_user_s_per_GiB": round((user1 - user0) * per_gib, 2),
                             "server_sys_s_per_GiB": round((sys1 - sys0) * per_gib, 2),

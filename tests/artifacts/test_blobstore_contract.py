@@ -17,7 +17,14 @@ from pathlib import Path
 
 import pytest
 
-from caveat.adapters.blobstore import BlobMissing, BlobStore, LocalBlobStore, StorageFull
+from caveat.adapters.blobstore import (
+    BlobMissing,
+    BlobStore,
+    LocalBlobStore,
+    StorageFailed,
+    StorageFull,
+)
+from caveat.adapters.blobstore.local import STAGE_BYTES
 from caveat.adapters.blobstore.s3 import CHUNK_BYTES, S3BlobStore
 from caveat.domain.errors import InvalidInput
 from tests.artifacts.conftest import S3_CREDENTIALS
@@ -108,18 +115,28 @@ def test_bad_keys_are_refused(store: BlobStore, key: str) -> None:
         store.writer(key)
 
 
+@pytest.mark.parametrize("size", [1, 3 * STAGE_BYTES])
 def test_a_full_disk_is_a_typed_error_and_leaves_nothing(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, size: int
 ) -> None:
+    # A small blob meets the full disk at commit (its bytes are only staged until
+    # then); a large one at the write that waits for the failed write before it.
     store = LocalBlobStore(tmp_path / "blobs")
     writer = store.writer("v/g/g0/p000000")
 
-    def full(fd: int, data: object) -> int:
+    def full(fd: int, data: object, offset: int) -> int:
         raise OSError(errno.ENOSPC, "No space left on device")
 
-    monkeypatch.setattr(os, "write", full)
-    with pytest.raises(StorageFull):
-        writer.write(b"x")
+    monkeypatch.setattr(os, "pwrite", full)
+    if size < STAGE_BYTES:
+        writer.write(b"x" * size)  # only staged so far
+        with pytest.raises(StorageFull):
+            writer.commit()
+    else:
+        with pytest.raises(StorageFull):
+            writer.write(b"x" * size)
     monkeypatch.undo()
     assert list(store.list()) == []
     assert list(store.tmp.iterdir()) == []
+    with pytest.raises(StorageFailed):
+        writer.commit()

@@ -252,10 +252,14 @@ class DataKey:
             raise IntegrityError(str(exc), code="bad_key") from exc
 
     def encrypting(
-        self, emit: Callable[[memoryview], Any], associated_data: bytes
+        self,
+        emit: Callable[[memoryview], Any],
+        associated_data: bytes,
+        reserve: Callable[[int], memoryview | None] | None = None,
     ) -> StreamEncryptor:
-        """An encrypting stream whose ciphertext goes to ``emit`` (``close`` finishes it)."""
-        return StreamEncryptor(self.stream_key, associated_data, emit)
+        """An encrypting stream whose ciphertext goes to ``emit`` (``close`` finishes it);
+        with ``reserve``, segments are encrypted in place into the sink's buffer."""
+        return StreamEncryptor(self.stream_key, associated_data, emit, reserve)
 
     def decrypting(
         self, source: BinaryIO, associated_data: bytes, *, start: int = 0

@@ -128,16 +128,26 @@ class StreamEncryptor:
     then is it known whether it is the last: a stream that fills its last segment
     exactly ends with that segment, as Tink's own writers do. ``emit`` receives a view
     of a buffer reused for the next segment: it must write or copy it before returning.
+
+    With ``reserve``, a segment is encrypted straight into the sink's own buffer:
+    ``reserve(n)`` returns a writable view of the sink's next ``n`` bytes (or None, and
+    the segment goes through ``emit`` as above), and that very view is then passed to
+    ``emit``, which takes it in place.
     """
 
     def __init__(
-        self, key: StreamKey, associated_data: bytes, emit: Callable[[memoryview], Any]
+        self,
+        key: StreamKey,
+        associated_data: bytes,
+        emit: Callable[[memoryview], Any],
+        reserve: Callable[[int], memoryview | None] | None = None,
     ) -> None:
         salt = os.urandom(key.derived_key_size)
         self._prefix = os.urandom(NONCE_PREFIX)
         self._key = key
         self._aead = key.segment_aead(salt, associated_data)
         self._emit = emit
+        self._reserve = reserve
         self._index = 0
         # Buffers grow to what the stream needs, at most a segment: a small item does
         # not zero two or three segments' worth of memory (a received page of 64 did).
@@ -184,10 +194,12 @@ class StreamEncryptor:
         self._filled = 0
 
     def _seal(self, plain: memoryview, *, last: bool) -> None:
-        need = len(plain) + TAG
-        if len(self._sealed) < need:
-            self._sealed = bytearray(need if last else self._key.cipher_size(1))
-        sealed = memoryview(self._sealed)[:need]
+        size = len(plain) + TAG
+        sealed = self._reserve(size) if self._reserve is not None else None
+        if sealed is None:
+            if len(self._sealed) < size:
+                self._sealed = bytearray(size if last else self._key.cipher_size(1))
+            sealed = memoryview(self._sealed)[:size]
         self._aead.encrypt_into(_nonce(self._prefix, self._index, last), plain, None, sealed)
         self._emit(sealed)
         self._index += 1

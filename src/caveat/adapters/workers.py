@@ -1,8 +1,9 @@
-"""The process's pool of threads for CPU work that releases the GIL (AES-GCM, SHA-256).
+"""The process's pools of threads for work that releases the GIL.
 
-One shared pool, created on first use (never before a fork), sized like the standard
-library's default; a task in it never waits for another task in it, so it cannot
-deadlock, only queue.
+``crypto_workers``: CPU work (AES-GCM, SHA-256). ``blob_io_workers``: blob writes to
+the disk (``caveat.adapters.blobstore.local``), kept apart so a slow disk never holds up
+hashing. Each is one shared pool, created on first use (never before a fork); a task in
+either never waits for another task, so neither can deadlock, only queue.
 """
 
 from __future__ import annotations
@@ -12,6 +13,8 @@ from concurrent.futures import ThreadPoolExecutor
 
 _lock = threading.Lock()
 _pool: ThreadPoolExecutor | None = None
+_io_pool: ThreadPoolExecutor | None = None
+BLOB_IO_THREADS = 4  # each blob writer has at most one write in flight
 
 
 def crypto_workers() -> ThreadPoolExecutor:
@@ -21,3 +24,12 @@ def crypto_workers() -> ThreadPoolExecutor:
         if _pool is None:
             _pool = ThreadPoolExecutor(thread_name_prefix="caveat-crypto")
         return _pool
+
+
+def blob_io_workers() -> ThreadPoolExecutor:
+    """The shared pool for blob writes (threads named ``caveat-blob-io``)."""
+    global _io_pool
+    with _lock:
+        if _io_pool is None:
+            _io_pool = ThreadPoolExecutor(BLOB_IO_THREADS, thread_name_prefix="caveat-blob-io")
+        return _io_pool

@@ -242,22 +242,35 @@ CONTENT: dict[int | str, dict[str, Any]] = {
 
 
 async def _pump(request: Request, appender: Appender) -> None:
-    """Receive the body into ~1 MiB buffers; encrypt one while the next arrives."""
+    """Receive the body into two reused buffers of ``BUFFER`` bytes (at most the declared
+    length); encrypt one while the other fills. Made once per request, the second only
+    when the first is handed over, so a small body costs a small buffer."""
+    declared = request.headers.get("content-length", "")
+    size = min(BUFFER, int(declared)) if declared.isdigit() and int(declared) else BUFFER
+    buffers = [bytearray(size)]
+    current, filled = 0, 0
     pending: asyncio.Future[None] | None = None
-    buffer = bytearray()
     try:
         async for chunk in request.stream():
-            buffer += chunk
-            if len(buffer) >= BUFFER:
-                if pending is not None:
-                    await pending
-                full, buffer = buffer, bytearray()
-                pending = asyncio.ensure_future(run_in_threadpool(appender.write, full))
+            view = memoryview(chunk)
+            while view:
+                take = min(len(view), size - filled)
+                buffers[current][filled : filled + take] = view[:take]
+                filled += take
+                view = view[take:]
+                if filled == size:
+                    if pending is not None:
+                        await pending  # the other buffer is free again
+                    full = buffers[current]
+                    pending = asyncio.ensure_future(run_in_threadpool(appender.write, full))
+                    if len(buffers) == 1:
+                        buffers.append(bytearray(size))
+                    current, filled = 1 - current, 0
         if pending is not None:
             await pending
             pending = None
-        if buffer:
-            await run_in_threadpool(appender.write, buffer)
+        if filled:
+            await run_in_threadpool(appender.write, memoryview(buffers[current])[:filled])
     except BaseException:
         if pending is not None:
             with contextlib.suppress(BaseException):  # the first error is the one to report

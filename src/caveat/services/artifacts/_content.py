@@ -10,7 +10,9 @@ another thread hashes them; while a reader hashes or sends one segment, the next
 read and decrypted. AES-GCM and SHA-256 both release the GIL. A full part's blob is
 fsynced on a commit thread while the next part is encrypted (at most
 ``COMMITS_IN_FLIGHT`` parts of a write in flight); its row is recorded only once that
-commit has returned.
+commit has returned. A local blob store takes each segment's ciphertext in place (the
+encryptor seals it into the store's staging buffer) and writes it from another thread,
+``O_DIRECT`` where it can (ADR 0031).
 """
 
 from __future__ import annotations
@@ -68,7 +70,9 @@ class PartWriter:
         self._blob: BlobWriter = blobs.writer(blob_key(version_id, generation, index))
         try:
             self._stream = key.encrypting(
-                self._blob.write, part_associated_data(version_id, generation, index)
+                self._blob.write,
+                part_associated_data(version_id, generation, index),
+                getattr(self._blob, "reserve", None),  # local store: encrypt into its buffer
             )
         except BaseException:
             self._blob.abort()

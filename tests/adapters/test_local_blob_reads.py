@@ -148,6 +148,26 @@ def test_a_device_that_refuses_the_alignment_falls_back_to_buffered_reads(
     assert len(refused) <= local.READ_AHEAD + 1  # the reads already in flight, then none
 
 
+def test_a_range_after_the_header_reads_only_the_blocks_it_needs(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    size = 6 * B + 40
+    store, blobs = _store(tmp_path / "blobs", [size], direct=True)
+    real = os.preadv
+    offsets: list[int] = []
+
+    def watching(fd: int, buffers: list[memoryview], offset: int) -> int:
+        offsets.append(offset)
+        return real(fd, buffers, offset)
+
+    monkeypatch.setattr(os, "preadv", watching)
+    with _open(store, size) as handle:
+        assert handle.read(40) == blobs[size][:40]
+        handle.seek(4 * B + 1, os.SEEK_CUR)
+        assert handle.read(B) == blobs[size][4 * B + 41 : 5 * B + 41]
+    assert sorted(set(offsets)) == [0, 4 * B, 5 * B, 6 * B]
+
+
 class _Counting(local._StageBuffers):
     def __init__(self) -> None:
         super().__init__(STAGE_BYTES, keep=8)
@@ -170,6 +190,8 @@ def test_close_returns_every_buffer_after_a_partial_read_an_error_or_a_read_in_f
     monkeypatch.setattr(local, "_STAGES", counting)
     with _open(store, 3 * B + 40) as handle:
         assert handle.read(10) == blobs[3 * B + 40][:10]
+        assert counting.out == 1  # a small read (a header) starts no read-ahead
+        assert handle.read(ALIGN) == blobs[3 * B + 40][10 : 10 + ALIGN]
         assert counting.out == 1 + local.READ_AHEAD  # the block being read, then those ahead
     assert counting.out == 0
 

@@ -297,7 +297,8 @@ class LocalBlobReader(io.RawIOBase):
     whose fresh pages cost more CPU than the read), up to ``READ_AHEAD`` blocks ahead on
     the blob I/O pool, so the caller decrypts one block while the next is read.
 
-    A file-like object for one thread: ``readinto``/``read`` copy from the current block,
+    A file-like object for one thread: ``readinto``/``read`` copy from the current block
+    (a read of less than ``ALIGN``, such as the stream header, starts no read-ahead),
     ``seek`` anywhere (the blocks ahead are kept when the new position is among them).
     A device that refuses the alignment (``EINVAL``) gets the rest of the file buffered.
     ``close`` waits for the reads in flight and returns the buffers.
@@ -342,8 +343,9 @@ class LocalBlobReader(io.RawIOBase):
             raise ValueError("read from a closed blob")
         view = memoryview(target).cast("B")
         got = 0
+        ahead = READ_AHEAD if len(view) >= ALIGN else 0  # not for a header before a seek
         while got < len(view):
-            block = self._block_at(self._pos)
+            block = self._block_at(self._pos, ahead)
             if block is None:
                 break
             length = self._result(block)
@@ -356,8 +358,8 @@ class LocalBlobReader(io.RawIOBase):
             self._pos += take
         return got
 
-    def _block_at(self, pos: int) -> _Block | None:
-        """The block holding ``pos`` (its read started), the ones after it in flight."""
+    def _block_at(self, pos: int, ahead: int) -> _Block | None:
+        """The block holding ``pos`` (its read started), ``ahead`` after it in flight."""
         blocks = self._blocks
         while blocks and blocks[0].offset + STAGE_BYTES <= pos:
             self._drop(blocks.popleft())
@@ -368,7 +370,7 @@ class LocalBlobReader(io.RawIOBase):
             if aligned >= self._size or (self._end is not None and aligned >= self._end):
                 return None
             self._submit(aligned)
-        while len(blocks) <= READ_AHEAD:
+        while len(blocks) <= ahead:
             after = blocks[-1].offset + STAGE_BYTES
             if after >= self._size or (self._end is not None and after >= self._end):
                 break

@@ -358,6 +358,12 @@ class LocalBlobReader(io.RawIOBase):
             self._pos += take
         return got
 
+    def readall(self) -> bytes:
+        """The rest of the blob, in one buffer."""
+        buffer = bytearray(max(0, self._size - self._pos))
+        got = self.readinto(buffer)
+        return bytes(buffer[:got]) if got < len(buffer) else bytes(buffer)
+
     def _block_at(self, pos: int, ahead: int) -> _Block | None:
         """The block holding ``pos`` (its read started), ``ahead`` after it in flight."""
         blocks = self._blocks

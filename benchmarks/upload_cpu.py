@@ -7,8 +7,9 @@ times with ``curl -T`` (``PUT /api/v1/uploads/{id}/content``), and reports for e
 wall rate, the server's user and system CPU seconds per GiB (``/proc/<pid>/stat``, all
 threads), curl's CPU, and the server's RSS growth (VmHWM against the RSS before the
 first upload); then the download of what was just uploaded (``GET .../content``), its
-rate and the server's CPU per GiB. With ``CAVEAT_BENCH_PERF=<file>`` the server is also sampled by
-``perf record -g`` for the uploads.
+rate and the server's CPU per GiB (in all, user and system). With
+``CAVEAT_BENCH_PERF=<file>`` the server is also sampled by ``perf record -g`` for the
+uploads.
 
 Run: ``python -m benchmarks.upload_cpu`` (``CAVEAT_BENCH_HTTP_MIB``, default 1024;
 ``CAVEAT_BENCH_RUNS``, default 3; ``CAVEAT_BENCH_ROOT``, default the temp directory,
@@ -121,6 +122,8 @@ def measure(source: Path, digest: str) -> dict[str, Any]:
                             "download_server_cpu_s_per_GiB": round(
                                 (user2 - user1 + sys2 - sys1) * per_gib, 2
                             ),
+                            "download_server_user_s_per_GiB": round((user2 - user1) * per_gib, 2),
+                            "download_server_sys_s_per_GiB": round((sys2 - sys1) * per_gib, 2),
                             "MBps": round(TOTAL / wall / 1e6, 1),
                             "server_user_s_per_GiB": round((user1 - user0) * per_gib, 2),
                             "server_sys_s_per_GiB": round((sys1 - sys0) * per_gib, 2),

@@ -70,6 +70,25 @@ def _save(meta: Path, data: dict[str, object]) -> None:
     partial.replace(meta)
 
 
+def _forget_clean_run() -> None:
+    """In the child: drop what the parent's clean run computed with the unmutated code.
+
+    Caveat's memoised functions (``functools.cache``/``lru_cache``: the screening
+    normaliser's ``analyse`` and ``fold``, the shipped label schemes) would answer from
+    the clean run and hide a mutant in anything they call, and a test module's
+    module-level values (schemes and directories built at import) were built by the
+    unmutated code too: clear the caches and let pytest import the test modules again.
+    """
+    for module_name, module in list(sys.modules.items()):
+        if module_name == "caveat" or module_name.startswith("caveat."):
+            for value in list(vars(module).values()):
+                clear = getattr(value, "cache_clear", None)
+                if callable(clear) and getattr(value, "__module__", None) == module_name:
+                    clear()
+        elif module_name == "tests" or module_name.startswith("tests."):
+            del sys.modules[module_name]
+
+
 def _check(name: str, tests: list[str], timeout: float) -> tuple[int, float]:
     """Run the tests against one mutant in a forked child; mutmut's exit code for it."""
     started = time.monotonic()
@@ -79,6 +98,7 @@ def _check(name: str, tests: list[str], timeout: float) -> tuple[int, float]:
             from mutmut.mutation.trampoline import set_mutant_under_test
 
             set_mutant_under_test(name)
+            _forget_clean_run()
             devnull = os.open(os.devnull, os.O_WRONLY)
             os.dup2(devnull, 1)
             os.dup2(devnull, 2)

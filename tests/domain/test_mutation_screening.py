@@ -2,9 +2,16 @@
 
 from __future__ import annotations
 
-from caveat.domain.screening import ListedParty, Matcher, PartyKind, analyse, score
-from caveat.domain.screening.matcher import TokenMatch, combine
-from caveat.domain.screening.normalise import NameForm
+from caveat.domain.screening import (
+    ListedParty,
+    Matcher,
+    PartyKind,
+    analyse,
+    normalise_name,
+    score,
+)
+from caveat.domain.screening.matcher import TokenMatch, combine, token_similarity
+from caveat.domain.screening.normalise import NameForm, vowel_key
 
 
 def test_tokens_pair_most_similar_first() -> None:
@@ -67,3 +74,94 @@ def test_particles_join_only_words_that_can_be_joined() -> None:
         (("gefest",), ("al", "trading"))
     ]
     assert [f.tokens for f in analyse("Abu 7 Gefest")] == [("abu", "7", "gefest")]
+
+
+def test_a_listed_initial_is_explained_as_half_a_query_token() -> None:
+    # SERGEY in the query is explained by the initial S. of the listed IVANOV, S.
+    query, listed = analyse("Ivanov Sergey")[0], analyse("Ivanov, S.")[0]
+    assert listed.initials == ("s",)
+    assert combine(query, listed, [(1.0, 0, 0)], explain=True) == (
+        80.0,
+        (TokenMatch("ivanov", "ivanov", 1.0), TokenMatch("sergey", "s", 0.5)),
+    )
+
+
+def test_a_form_s_reach_counts_its_longest_tokens_first() -> None:
+    # One query token can explain at most the listed form's longest token (8 of 10
+    # letters here): bounding by its shortest (2 of 10) would skip a 90 above the
+    # threshold of 88.
+    matcher = Matcher([ListedParty("T", "1", "XU ZAWAHIRI", PartyKind.INDIVIDUAL)])
+    assert score("Zawahiri", "Xu Zawahiri") == 90.0
+    assert [(m.score, m.tokens) for m in matcher.screen("Zawahiri")] == [
+        (90.0, (TokenMatch("zawahiri", "zawahiri", 1.0),))
+    ]
+
+
+def test_a_name_of_initials_only_is_one_token_of_its_letters() -> None:
+    assert analyse("J. K.") == (NameForm(("jk",)),)
+    assert analyse("Al J K") == (NameForm(("jk",), ("al",)),)
+
+
+def test_tokens_below_the_floor_do_not_pair_even_when_they_share_a_key() -> None:
+    # ABC and BCA share the blocking key "bc" but are two edits apart (0.5 < 0.75).
+    assert token_similarity("abc", "bca") == 0.0
+    assert score("Gefest Abc", "Gefest Bca") == 0.0
+    assert score("Abc Gefest Ivanov", "Bca Gefest Ivanov") == 80.0
+
+
+def test_a_listed_initial_counts_in_the_index_bound() -> None:
+    # At a threshold of 78, IVANOV alone (6 of the query's 12 letters) is below what a
+    # form needs; the initial S. explaining half of SERGEY lifts the bound above it, and
+    # the name scores 80.
+    matcher = Matcher([ListedParty("T", "1", "IVANOV, S.", PartyKind.INDIVIDUAL)], threshold=78)
+    assert [m.score for m in matcher.screen("Ivanov Sergey")] == [80.0]
+
+
+def test_a_name_with_no_words_is_skipped_not_the_party_s_other_names() -> None:
+    party = ListedParty("T", "1", "!!!", PartyKind.ENTITY, aliases=("GEFEST",))
+    matcher = Matcher([party])
+    assert len(matcher) == 1
+    assert [(m.matched_name, m.score) for m in matcher.screen("Gefest")] == [("GEFEST", 100.0)]
+
+
+def test_screening_returns_the_best_five_by_default() -> None:
+    names = ["GEFEST IVANOV", "GEFEST IVANOVA", "GEFEST IVNOV", "GEFEST IVANOB"]
+    names += ["GEFEST IVANOVAA", "GEFEST IBANOVV"]
+    matcher = Matcher(
+        [ListedParty("T", str(i), n, PartyKind.ENTITY) for i, n in enumerate(names)],
+        threshold=50,
+    )
+    assert [m.score for m in matcher.screen("Gefest Ivanov", limit=0)][-2:] == [93.94, 93.44]
+    assert [m.matched_name for m in matcher.screen("Gefest Ivanov")] == names[:5]
+
+
+def test_the_vowel_key_is_the_fold_with_every_vowel_a() -> None:
+    assert vowel_key("mohammed") == vowel_key("muhammad") == "~mahamad"
+    assert vowel_key("husayn") == "~hasaan"
+    assert vowel_key("abc") == ""
+
+
+def test_a_name_with_no_words_normalises_to_nothing() -> None:
+    assert normalise_name("!!!") == normalise_name("") == ""
+    assert normalise_name("Gefest LLC") == "gefest"
+
+
+def test_an_explanation_lists_only_tokens_that_are_alike() -> None:
+    # QQQ and ZZZ share no key: they did not pair, and the explanation does not say so.
+    matcher = Matcher([ListedParty("T", "1", "GEFEST IVANOV ZZZ", PartyKind.ENTITY)], threshold=50)
+    assert [(m.score, m.tokens) for m in matcher.screen("Gefest Ivanov Qqq")] == [
+        (80.0, (TokenMatch("gefest", "gefest", 1.0), TokenMatch("ivanov", "ivanov", 1.0)))
+    ]
+
+
+def test_a_word_of_a_legal_phrase_shorter_than_four_letters_is_never_read_as_mistyped() -> None:
+    # OPN is one letter from OPEN, but too short to be taken for it: it stays a token,
+    # and only JOINT STOCK COMPANY is read as the legal form.
+    assert analyse("Gefest Opn Joint Stock Company") == (NameForm(("gefest", "opn"), ("jsc",)),)
+    assert analyse("Gefest Open Joint Stock Company") == (NameForm(("gefest",), ("jsc",)),)
+
+
+def test_four_letter_tokens_that_differ_in_their_vowels_are_alike() -> None:
+    # AMIR and EMER are two edits apart and share no other key: the vowel key pairs them.
+    assert token_similarity("amir", "emer") == 0.85
+    assert score("Amir Gefest", "Emer Gefest") == 94.0

@@ -210,3 +210,17 @@ def test_every_uncovered_control_entry_is_named() -> None:
     assert export.subject_detail == (
         "2 export-control entries need an authorization that covers you"
     )
+
+
+def test_a_decision_answers_for_one_requirement_and_an_agreement_can_be_expired() -> None:
+    agreements = MemoryAgreements([DatedAgreement(MOU, organisations=frozenset({"dstl"}))])
+    briton = person("GBR", org="dstl", org_nation="GBR")
+    item = resource("SECRET//REL TO USA, GBR")
+    decision = decide(briton, Action.READ, item, Context(NOW, NOW, env(agreements=agreements)))
+    for requirement in Requirement:
+        assert decision.result(requirement) == _result(decision, requirement)
+    day = NOW.date()
+    expired = agreements.expire("mou-1", day)
+    assert [a.valid_to for a in expired.agreements] == [day - timedelta(days=1)]
+    assert [a.terms for a in expired.agreements] == [MOU]
+    assert agreements.expire("other", day).agreements == agreements.agreements

@@ -46,7 +46,7 @@ def test_a_caller_may_reuse_its_buffer_once_write_returns(tmp_path: Path) -> Non
     writer = store.writer("v/b/g0/p000000")
     for fill in range(3):
         buffer[:] = bytes([fill]) * STAGE_BYTES
-        writer.write(buffer)
+        writer.write(memoryview(buffer))
     writer.commit()
     assert _read(store, "v/b/g0/p000000") == b"".join(bytes([i]) * STAGE_BYTES for i in range(3))
 

@@ -73,11 +73,13 @@ def _finish_task(title: str) -> Callable[[Page], None]:
 
 def _achieve_milestone(title: str) -> Callable[[Page], None]:
     def act(page: Page) -> None:
-        item = page.get_by_role("listitem").filter(has_text=title)
+        # the work package's list of milestones: "title, due: not yet achieved [button]"
+        listed = re.escape(title) + r", \d{4}-\d{2}-\d{2}: "
+        item = page.get_by_role("listitem").filter(has_text=re.compile(listed))
         item.get_by_role("button", name="Mark achieved").click()
         expect(page.get_by_role("status")).to_be_visible()
-        done = re.compile(r"achieved \d{4}-\d{2}-\d{2}")  # not "not yet achieved"
-        expect(page.get_by_role("listitem").filter(has_text=title)).to_contain_text(done)
+        done = re.compile(listed + r"achieved \d{4}-\d{2}-\d{2}")  # not "not yet achieved"
+        expect(page.get_by_role("listitem").filter(has_text=done)).to_have_count(1)
 
     return act
 

@@ -26,7 +26,7 @@ import pytest
 from PIL import Image
 from playwright.sync_api import Browser, Page, Route, expect
 
-from caveat.services.demo import DEMO_EAR_LICENCE, PROFICIENCY_CLOSED
+from caveat.services.demo import DEMO_EAR_LICENCE, OVERDUE_MILESTONE, PROFICIENCY_CLOSED
 from tests.web.test_accessibility import AXE, settled
 from tests.web.test_browser import Demo, browser, demo, sign_in  # noqa: F401
 from tests.web.test_markings import csv_marking, pdf_pages
@@ -50,9 +50,9 @@ class Download:
 @dataclass(frozen=True)
 class Walk:
     """What one role's first hour does: the dashboard panel that must list something,
-    the /work section whose
-    first item is acted on by ``act`` on the item's page (None: the role may not act on
-    its queue's items; the item's page must show it), and the role's downloads."""
+    the /work section whose first item is acted on by ``act`` on the item's page (a
+    queue holds only what its reader may act on; None: nothing waits for the role), and
+    the role's downloads."""
 
     username: str
     first_screen: str
@@ -67,6 +67,19 @@ def _finish_task(title: str) -> Callable[[Page], None]:
         row = page.get_by_role("row").filter(has=page.get_by_role("rowheader", name=title))
         row.get_by_role("button", name="finish").click()
         expect(page.get_by_role("status")).to_be_visible()
+
+    return act
+
+
+def _achieve_milestone(title: str) -> Callable[[Page], None]:
+    def act(page: Page) -> None:
+        # the work package's list of milestones: "title, due: not yet achieved [button]"
+        listed = re.escape(title) + r", \d{4}-\d{2}-\d{2}: "
+        item = page.get_by_role("listitem").filter(has_text=re.compile(listed))
+        item.get_by_role("button", name="Mark achieved").click()
+        expect(page.get_by_role("status")).to_be_visible()
+        done = re.compile(listed + r"achieved \d{4}-\d{2}-\d{2}")  # not "not yet achieved"
+        expect(page.get_by_role("listitem").filter(has_text=done)).to_have_count(1)
 
     return act
 
@@ -158,10 +171,14 @@ WALKS = {
     "security officer": Walk(
         "ingrid", "Work waiting for you", "Screening hits to adjudicate", _resolve_hit, _ledger_csv
     ),
-    # The plan items in the programme manager's queue are the plan lead's or their
-    # assignee's to move: paul opens them but may not act on them.
+    # The programme manager is the demo plan's second lead: its overdue milestone is his
+    # to mark achieved.
     "programme manager": Walk(
-        "paul", "Plan items due", "Plan items due soon", None, _proficiency_report
+        "paul",
+        "Plan items due",
+        "Plan items overdue",
+        _achieve_milestone(OVERDUE_MILESTONE),
+        _proficiency_report,
     ),
     # The agreement manager's pages offer no download (agreements have none).
     "agreement manager": Walk(
@@ -292,16 +309,12 @@ def test_a_roles_first_hour(browser: Browser, demo: Demo, role: str) -> None:  #
         assert waiting >= 1, f"nothing waits for {walk.username} under {walk.queue}"
         text = items.first.inner_text()
         items.first.click()
-        if walk.act is None:  # the item's page shows it, without a way to act
-            title = re.sub(r"^\w+ (.*) \(.*$", r"\1", text)
-            expect(page.get_by_role("rowheader", name=re.compile(re.escape(title)))).to_be_visible()
-        else:
-            walk.act(page)
+        assert walk.act is not None, f"{walk.username}'s queue holds what they may not do"
+        walk.act(page)
         judge()
         page.goto(demo.url + "/work")
-        if walk.act is not None:
-            expect(page.get_by_role("link", name=text, exact=True)).to_have_count(0)
-            assert _section(page, walk.queue).get_by_role("link").count() == waiting - 1
+        expect(page.get_by_role("link", name=text, exact=True)).to_have_count(0)
+        assert _section(page, walk.queue).get_by_role("link").count() == waiting - 1
         judge()
 
     # The banner at the bottom of the longest page stays in view, whole.

@@ -130,16 +130,74 @@ def test_agreements_and_licences_ending_soon_wait_for_who_renews_them(world: Wor
     assert later.counts["agreement_expiring"] == 0
 
 
-def test_plan_items_come_from_the_readers_agenda(world: World) -> None:
+def _plan_queue(world: World, username: str) -> dict[str, set[str]]:
+    """The titles of the plan items in ``username``'s queue, by kind (overdue, upcoming):
+    each item also in their agenda, with the agenda's marking."""
+    me = world.who(username)
     today = world.clock().date()
-    for username in ("alice", "bob", "claire"):
-        me = world.who(username)
-        agenda = world.node.plans.agenda(me, today=today)
-        queue = world.node.work.queue(me, today=today)
-        assert queue.counts["plan_overdue"] == len(agenda.overdue)
-        assert queue.counts["plan_upcoming"] == len(agenda.upcoming)
-        shown = {i.id: i.marking for i in queue.items if i.kind.startswith("plan_")}
-        assert shown == {i.id: i.marking for i in agenda.overdue + agenda.upcoming}
+    agenda = {i.id: i for i in world.node.plans.agenda(me, today=today).overdue}
+    agenda |= {i.id: i for i in world.node.plans.agenda(me, today=today).upcoming}
+    found: dict[str, set[str]] = {"plan_overdue": set(), "plan_upcoming": set()}
+    for item in world.node.work.queue(me, today=today).items:
+        if item.kind.startswith("plan_"):
+            assert item.marking == agenda[item.id].marking  # in the agenda, marked alike
+            found[item.kind].add(agenda[item.id].title)
+    return found
+
+
+def test_a_plans_milestones_wait_for_its_leads_and_a_task_for_its_assignee(
+    world: World,
+) -> None:
+    firmware, suite = "Integrate the tracker firmware", "Integrated sensor suite ready"
+    # The plan's leads (alice, and paul its second lead) and victor, a security officer
+    # who is a member, may mark the milestones achieved and move the unassigned task:
+    # those wait for them; bob's own task does not.
+    for lead in ("alice", "paul", "victor"):
+        assert _plan_queue(world, lead) == {
+            "plan_overdue": {demo.OVERDUE_MILESTONE},
+            "plan_upcoming": {firmware, suite},
+        }, lead
+    # bob, a member who is not a lead, is told of the milestones in his agenda but may not
+    # act on them: only the task assigned to him waits for him.
+    today = world.clock().date()
+    agenda = world.node.plans.agenda(world.who("bob"), today=today)
+    assert demo.OVERDUE_MILESTONE in {i.title for i in agenda.overdue}
+    assert suite in {i.title for i in agenda.upcoming}
+    assert _plan_queue(world, "bob") == {
+        "plan_overdue": {"Calibrate the passive array"},
+        "plan_upcoming": set(),
+    }
+    assert _plan_queue(world, "claire") == {"plan_overdue": set(), "plan_upcoming": set()}
+    # A task assigned to claire waits for her, and no longer for the leads.
+    [first, _] = world.work_packages
+    world.node.plans.add_task(
+        world.who("paul"),
+        ctx(),
+        first,
+        title="Ship the array to the range",
+        label="UNCLASSIFIED",
+        due_on=today + timedelta(days=3),
+        assignee="claire",
+    )
+    assert _plan_queue(world, "claire")["plan_upcoming"] == {"Ship the array to the range"}
+    assert "Ship the array to the range" not in _plan_queue(world, "paul")["plan_upcoming"]
+
+
+def test_a_milestone_leaves_the_queue_when_achieved_or_its_reader_no_longer_leads(
+    world: World,
+) -> None:
+    today = world.clock().date()
+    [overdue] = [
+        i
+        for i in world.node.plans.agenda(world.who("paul"), today=today).overdue
+        if i.title == demo.OVERDUE_MILESTONE
+    ]
+    # paul leads no more: the decision is taken on the project's current leads.
+    world.node.projects.update_member(CONSOLE, ctx(), demo.PLAN_PROJECT, "paul", role="member")
+    assert _plan_queue(world, "paul") == {"plan_overdue": set(), "plan_upcoming": set()}
+    assert demo.OVERDUE_MILESTONE in _plan_queue(world, "alice")["plan_overdue"]
+    world.node.plans.achieve_milestone(world.who("alice"), ctx(), overdue.id)
+    assert demo.OVERDUE_MILESTONE not in _plan_queue(world, "alice")["plan_overdue"]
 
 
 # -- notifications ---------------------------------------------------------------------

@@ -763,11 +763,16 @@ def seed_channels(channels: ChannelService) -> str:
     ).id
 
 
-# The plan of the sensor fusion project (ADR 0027): Alice coordinates it (its lead); two
-# work packages whose efforts follow the programme's agreed shares, one of them SECRET,
-# with tasks, a milestone and deliverables due around the day the demo is made.
+# The plan of the sensor fusion project (ADR 0027): Alice coordinates it (its lead), with
+# Paul, DSTL's programme manager, as its second lead for the trial campaign DSTL leads;
+# two work packages whose efforts follow the programme's agreed shares, one of them
+# SECRET, with tasks, milestones and deliverables due around the day the demo is made.
+# Paul's milestone, the trial range's safety case, is overdue: it waits in the queue of
+# the plan's leads (who may mark it achieved), not in the other members' queues.
 PLAN_PROJECT = "Passive Sensor Fusion"
 PLAN_COORDINATOR = "alice"
+PLAN_CO_LEAD = "paul"
+OVERDUE_MILESTONE = "Trial range safety case agreed"
 
 
 def seed_plans(
@@ -775,10 +780,12 @@ def seed_plans(
 ) -> list[str]:
     """The demo's plan, made through the services: the work packages' ids."""
     ctx = CallContext.cli()
-    projects.update_member(
-        ConsoleOperator("demo-seed"), ctx, PLAN_PROJECT, PLAN_COORDINATOR, role=ProjectRole.LEAD
-    )
+    for lead in (PLAN_COORDINATOR, PLAN_CO_LEAD):
+        projects.update_member(
+            ConsoleOperator("demo-seed"), ctx, PLAN_PROJECT, lead, role=ProjectRole.LEAD
+        )
     alice = Principal(person=people.get_person(PLAN_COORDINATOR), mfa_at=clock())
+    paul = Principal(person=people.get_person(PLAN_CO_LEAD), mfa_at=clock())
     today = clock().date()
     shares = {org: share for org, _, share in PARTICIPANTS}
     first = plans.add_work_package(
@@ -827,6 +834,14 @@ def seed_plans(
         title="Integrated sensor suite ready",
         label="UNCLASSIFIED",
         due_on=today + timedelta(days=10),
+    )
+    plans.add_milestone(
+        paul,
+        ctx,
+        first.id,
+        title=OVERDUE_MILESTONE,
+        label="UNCLASSIFIED",
+        due_on=today - timedelta(days=2),
     )
     plans.add_deliverable(
         alice,

@@ -67,7 +67,7 @@ from caveat.domain.plans import (
 from caveat.domain.policy import Action, Context, Resource, Subject, decide, make_resource
 from caveat.services.artifacts import banner_of, parse_label_text
 from caveat.services.identity import find_person, person_view
-from caveat.services.kernel.authorize import authorize
+from caveat.services.kernel.authorize import allowed, authorize
 from caveat.services.kernel.principal import Principal
 from caveat.services.kernel.records import find_organisation
 from caveat.services.kernel.uow import CallContext, UnitOfWork, UnitOfWorkFactory
@@ -608,10 +608,33 @@ class PlanService:
     def agenda(self, by: Principal, *, today: date, horizon: int = 14) -> Agenda:
         """The open tasks, milestones and deliverables the caller may read in their
         projects that are overdue or due within ``horizon`` days of ``today``. Tasks
-        assigned to someone else are left out; unassigned tasks are everyone's."""
+        assigned to someone else are left out; unassigned tasks are everyone's. This is
+        what a member should know of; :meth:`waiting` is what they may act on."""
+        return self._due(by, today=today, horizon=horizon, acting=False)
+
+    def waiting(self, by: Principal, *, today: date, horizon: int = 14) -> Agenda:
+        """The part of :meth:`agenda` that waits for the caller's act, for their work
+        queue: a task they may move (``Act.PLAN_TASK_MOVE``: their own, or an unassigned
+        one where they edit the plan) and a milestone or deliverable only where they may
+        edit the plan (``Act.PLAN_EDIT``: the project's lead, or a security officer who is
+        a member), decided by the permission table on each project's current facts."""
+        return self._due(by, today=today, horizon=horizon, acting=True)
+
+    def _due(self, by: Principal, *, today: date, horizon: int, acting: bool) -> Agenda:
         authorize(by, Act.PLAN_READ)
         with self._uow.read() as session:
-            reader = self._reader(session, by, self._uow.clock())
+            now = self._uow.clock()
+            reader = self._reader(session, by, now)
+            targets: dict[str, Target] = {}
+
+            def may(act: Act, project_id: str, assignee: str | None = None) -> bool:
+                if not acting:
+                    return True
+                if project_id not in targets:
+                    targets[project_id] = plan_target(session, project_id, now)
+                target = replace(targets[project_id], person_id=assignee)
+                return allowed(by, act, target, now=now)
+
             projects = sorted(reader.projects)
             if not projects:
                 return Agenda(today, (), ())
@@ -642,6 +665,8 @@ class PlanService:
                 wp = wps.get(t.work_package_id)
                 if wp is None or not reader.may_read(t):
                     continue
+                if not may(Act.PLAN_TASK_MOVE, t.project_id, t.assignee_id):
+                    continue
                 items.append(self._item(reader, "task", t, wp, names, today, horizon))
             for m in session.scalars(
                 select(MilestoneRow).where(
@@ -651,7 +676,7 @@ class PlanService:
                 )
             ):
                 wp = wps.get(m.work_package_id)
-                if wp is not None and reader.may_read(m):
+                if wp is not None and reader.may_read(m) and may(Act.PLAN_EDIT, m.project_id):
                     items.append(self._item(reader, "milestone", m, wp, names, today, horizon))
             for d in session.scalars(
                 select(DeliverableRow).where(
@@ -661,7 +686,7 @@ class PlanService:
                 )
             ):
                 wp = wps.get(d.work_package_id)
-                if wp is not None and reader.may_read(d):
+                if wp is not None and reader.may_read(d) and may(Act.PLAN_EDIT, d.project_id):
                     items.append(self._item(reader, "deliverable", d, wp, names, today, horizon))
             items.sort(key=lambda i: (i.due_on, i.project, i.work_package, i.kind, i.id))
             return Agenda(

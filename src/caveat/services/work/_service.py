@@ -5,8 +5,10 @@ and the policy (ADR 0028): releases (``ReleaseService.awaiting``: the right offi
 never one's own request, and an export control officer only for resources they may
 discover), screening hits (``ScreeningService.awaiting``: what ``resolve`` would let
 them decide), visits (``visit_decision_refusal``), agreements they may amend and
-licences they may write that end within 30 days, their plan agenda
-(``PlanService.agenda``: only items they may read), and partner nodes' re-release
+licences they may write that end within 30 days, the part of their plan agenda they
+may act on (``PlanService.waiting``: items they may read, and of those the tasks they may
+move and the milestones and deliverables of plans they may edit; the rest of the agenda
+is for knowing, on the dashboard and /plans), and partner nodes' re-release
 requests (``PeerReReleases.pending_for``: the originating organisation's officers, for
 artifacts they may discover). Nothing is counted here that was not first listed for this
 person, so a count can never include what the policy hides.
@@ -204,7 +206,7 @@ class WorkService:
         return out
 
     def _plan_items(self, by: Principal, today: date) -> list[WorkItem]:
-        agenda = self._plans.agenda(by, today=today)
+        agenda = self._plans.waiting(by, today=today)
         out = []
         for state, items in (("overdue", agenda.overdue), ("upcoming", agenda.upcoming)):
             for i in items:

@@ -270,6 +270,8 @@ def _is_marked(download: Download) -> None:
 
 @pytest.mark.parametrize("role", sorted(WALKS))
 def test_a_roles_first_hour(browser: Browser, demo: Demo, role: str) -> None:  # noqa: F811
+    # A route that raised would leave the page waiting for axe with no error.
+    assert AXE.exists(), f"{AXE} is missing: run `make browser` (npm ci in tests/web/axe)"
     walk = WALKS[role]
     context = browser.new_context(viewport={"width": 1280, "height": HEIGHT})
     context.route(f"{demo.url}{_AXE_URL}", _serve_axe)

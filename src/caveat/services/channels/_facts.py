@@ -42,6 +42,12 @@ class SharedDerivations(Generic[T]):
     async def get(self, key: Hashable, derive: Callable[[], T]) -> T:
         """The value of a derivation with ``key`` started at most ``max_age`` seconds
         ago, or of ``derive`` run now."""
+        _, value = await self.get_dated(key, derive)
+        return value
+
+    async def get_dated(self, key: Hashable, derive: Callable[[], T]) -> tuple[float, T]:
+        """``get``, with the event-loop time at which the derivation started (what the
+        value is as old as)."""
         loop = asyncio.get_running_loop()
         now = loop.time()
         full = (loop, key)
@@ -53,7 +59,7 @@ class SharedDerivations(Generic[T]):
             task.add_done_callback(_retrieve)
             entry = self._entries[full] = _Derivation(now, task)
         # Shielded: one caller giving up does not cancel the others' derivation.
-        return await asyncio.shield(entry.task)
+        return entry.started, await asyncio.shield(entry.task)
 
     async def _derive(
         self, key: tuple[asyncio.AbstractEventLoop, Hashable], derive: Callable[[], T]

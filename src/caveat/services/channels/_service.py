@@ -7,7 +7,8 @@ may read the message's label themselves (``label_above_reader``); the message is
 reader's subscription replays what the broker keeps after their last event id at their
 own pace, then joins the live fan-out of their process (``_hub.py``); each message is
 decided for that reader by ``decide()`` as they take it (``_reader.py``), with facts
-refreshed every ``refresh_seconds``. A reader's connections, and a publisher's messages,
+refreshed every ``refresh_seconds`` beside the deliveries and never used past one and a
+half periods (``_Reading``). A reader's connections, and a publisher's messages,
 share one derivation of their facts at most half a refresh old (``_facts.py``).
 Activity reaches the ledger in batches (``_ledger.py``).
 """
@@ -237,9 +238,18 @@ class ChannelService:
     ) -> tuple[ChannelInfo, ReaderFacts]:
         """``_reader`` on a worker thread, shared with the caller's other connections
         that ask within half a refresh (``_facts.py``)."""
+        _, found = await self._dated_facts(by, ref, reauthenticate)
+        return found
+
+    async def _dated_facts(
+        self, by: Principal, ref: str, reauthenticate: Reauthenticate | None
+    ) -> tuple[float, tuple[ChannelInfo, ReaderFacts]]:
+        """``_facts`` with the event-loop time their derivation started (their age)."""
         if reauthenticate is not None and by.session_id is None and by.token_id is None:
             # A credential re-checked but not named: nothing tells two callers apart.
-            return await anyio.to_thread.run_sync(self._reader, by, ref, reauthenticate)
+            started = asyncio.get_running_loop().time()
+            found = await anyio.to_thread.run_sync(self._reader, by, ref, reauthenticate)
+            return started, found
         key = (
             ref,
             by.person_id,
@@ -249,7 +259,7 @@ class ChannelService:
             by.scopes,
             reauthenticate is not None,
         )
-        return await self._derivations.get(key, lambda: self._reader(by, ref, reauthenticate))
+        return await self._derivations.get_dated(key, lambda: self._reader(by, ref, reauthenticate))
 
     # publishing
 
@@ -320,22 +330,23 @@ class ChannelService:
         (checked every ``refresh_seconds``; ``reauthenticate`` re-checks the credential),
         or is dropped as lagging (a Notice says so; resume from its ``last_id``)."""
         authorize(by, Act.CHANNEL_READ)
-        info, facts = await self._facts(by, ref, reauthenticate)
+        derived, (info, facts) = await self._dated_facts(by, ref, reauthenticate)
         await self._ensure(info)
         self.ledger.reading(info.id, by.actor(), after)
-        return self._stream(info, facts, after, ref, reauthenticate)
+        return self._stream(info, facts, derived, after, ref, reauthenticate)
 
     async def _stream(
         self,
         info: ChannelInfo,
         facts: ReaderFacts,
+        derived: float,
         after: int,
         ref: str,
         reauthenticate: Reauthenticate | None,
     ) -> AsyncIterator[Item]:
         loop = asyncio.get_running_loop()
-        reading = _Reading(self, info, facts, ref, reauthenticate, loop.time())
         inbox = Inbox(self.queue_size)
+        reading = _Reading(self, info, facts, derived, ref, reauthenticate, inbox.nudge)
         hub: Hub | None = None
         last = after
         first, _ = await self.broker.bounds(info.id)
@@ -376,7 +387,8 @@ class ChannelService:
                                 yield missed.delivery()
                     last = message.seq
                     # The hot path (one per reader and message): no coroutine unless
-                    # the facts are due for a refresh.
+                    # the facts are due for a refresh (which waits only for facts
+                    # about to pass the bound, ``_Reading``).
                     if loop.time() >= reading.refresh_due:
                         await reading.refresh()
                         if reading.ended:
@@ -394,11 +406,12 @@ class ChannelService:
                 if loop.time() >= reading.refresh_due:
                     await reading.refresh()
                     continue
-                await inbox.wait()  # a message, or the hub's tick (refreshes when due)
+                # A message, the hub's tick (refreshes when due) or a refresh's end.
+                await inbox.wait()
         finally:
             if hub is not None:
                 hub.leave(inbox)
-            reading.report()
+            reading.close()
 
     # the broker
 
@@ -466,28 +479,48 @@ class ChannelService:
 
 
 class _Reading:
-    """One connection's reader: current facts, refreshes and what it was given."""
+    """One connection's reader: current facts, refreshes and what it was given.
+
+    Facts are used for at most one and a half refresh periods from the start of their
+    derivation (a derivation shared with other connections may be half a period old
+    when it is handed over; then a full period between refreshes): the bound within
+    which a revoked clearance, an ended membership, a suspended account or a revoked
+    credential stops delivery. A refresh is due a period after its facts were derived
+    and runs beside the delivery: the reader goes on deciding messages with the facts
+    it has while they are inside the bound, and waits for the new ones only when they
+    are not (a refresh slower than half a period). So a thousand readers refreshing on
+    worker threads never hold up each other's deliveries, and no message is decided
+    with facts older than the bound unless a refresh was waited for first.
+    """
 
     def __init__(
         self,
         service: ChannelService,
         info: ChannelInfo,
         facts: ReaderFacts,
+        derived: float,
         ref: str,
         reauthenticate: Reauthenticate | None,
-        started: float,
+        wake: Callable[[], None],
     ) -> None:
         self._service = service
         self._info = info
         self.facts = facts
         self._ref = ref
         self._reauthenticate = reauthenticate
+        self._wake = wake
         self._actor = facts.principal.actor()
+        period = service.refresh_seconds
+        self.expires = derived + period * 1.5
         # The first refresh at a random point of the first period (never later than a
-        # full one): a thousand readers who subscribed together refresh spread over the
-        # period rather than all at once; each refreshes a full period apart afterwards.
+        # full one after the facts' derivation): a thousand readers who subscribed
+        # together refresh spread over the period rather than all at once; each
+        # refreshes a full period after its facts afterwards.
         spread = random.random()  # noqa: S311 (when to refresh, not a secret)
-        self.refresh_due = started + service.refresh_seconds * (1.0 - spread)
+        started = asyncio.get_running_loop().time()
+        self.refresh_due = min(started + period * (1.0 - spread), derived + period)
+        self._pending: asyncio.Task[None] | None = None
+        self._failure: Exception | None = None
         self.ended = False
         self.delivered = 0
         self.withheld = 0
@@ -508,16 +541,48 @@ class _Reading:
         return False
 
     async def refresh(self) -> None:
-        """Facts afresh; a reader who lost access (membership, account, credential) ends."""
+        """Start a refresh when none runs; wait for it when the facts in hand have
+        reached the bound. A reader who lost access (membership, account, credential)
+        ends; any other failure of a refresh is raised here."""
+        if self._failure is not None:
+            raise self._failure
+        loop = asyncio.get_running_loop()
+        pending = self._pending
+        if pending is None:
+            self.report()
+            pending = self._pending = loop.create_task(self._derive())
+            self.refresh_due = self.expires  # come back then, if it has not ended
+        if loop.time() >= self.expires:
+            await asyncio.shield(pending)
+            if self._failure is not None:
+                raise self._failure
+
+    async def _derive(self) -> None:
         service = self._service
-        self.refresh_due = asyncio.get_running_loop().time() + service.refresh_seconds
-        self.report()
         try:
-            _, self.facts = await service._facts(
+            derived, (_, facts) = await service._dated_facts(
                 self.facts.principal, self._info.id, self._reauthenticate
             )
         except (NotFound, AuthenticationFailed, PermissionDenied):
             self.ended = True
+        except Exception as exc:  # a failed read: the stream fails, as it would inline
+            self._failure = exc
+            self.refresh_due = float("-inf")
+        else:
+            self.facts = facts
+            period = service.refresh_seconds
+            self.expires = derived + period * 1.5
+            self.refresh_due = derived + period
+        finally:
+            self._pending = None
+            self._wake()
+
+    def close(self) -> None:
+        """The connection ended: a refresh under way is abandoned, the counts reported."""
+        if self._pending is not None:
+            self._pending.cancel()
+            self._pending = None
+        self.report()
 
     def report(self) -> None:
         """Hand the counts so far to the ledger's batch."""

@@ -174,6 +174,12 @@ def view_model(
     return model
 
 
+def fields_of(view: Any) -> dict[str, Any]:
+    """A view's fields as they are, for a model that adds fields the handler supplies
+    (``extras`` with no function)."""
+    return {f.name: getattr(view, f.name) for f in dataclasses.fields(view)}
+
+
 def response_of(method: Callable[..., Any]) -> Any:
     """The response type of what a service ``method`` returns (its annotation), for views
     a feature hands out without naming them in its entry point."""

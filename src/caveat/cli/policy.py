@@ -175,7 +175,7 @@ def print_explanation(found: Row, who: str, what: str) -> None:
                 r["number"],
                 r["code"],
                 "n/a" if not r["applies"] else ("ok" if r["satisfied"] else "FAILED"),
-                r["detail"],
+                r.get("worded", r["detail"]),
             )
             for r in found["requirements"]
         ],

@@ -32,8 +32,8 @@ def _rows(found: list[Release]) -> None:
         [
             (
                 r.id,
-                r.resource_id,
-                " ".join([*r.nations, *(o[:8] for o in r.organisations)]),
+                r.resource_title or f"{r.resource_id[:8]}…",
+                ", ".join([*r.nations, *(r.organisation_names or r.organisations)]),
                 r.status,
                 " ".join(r.controls or ()),
                 r.authorization_id or r.not_controlled_reason,

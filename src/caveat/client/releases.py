@@ -41,6 +41,11 @@ class Release:
     label: str | None = None
     label_export: tuple[str, ...] | None = None
     label_dual_use: bool | None = None
+    # Names for people (the list only): the title when the caller may discover the
+    # resource, the requester's display name, each recipient organisation's name.
+    resource_title: str | None = None
+    requested_by_name: str | None = None
+    organisation_names: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

@@ -15,7 +15,7 @@ from pydantic import BaseModel, Field
 
 from caveat.api.deps import CtxDep, CurrentPrincipal, NodeDep
 from caveat.api.schemas import Strict
-from caveat.api.views import LabelObject, view_model
+from caveat.api.views import LabelObject, fields_of, view_model
 from caveat.bootstrap.container import Node
 from caveat.domain.errors import InvalidInput
 from caveat.domain.export_control import parse_export_classification
@@ -48,7 +48,7 @@ from caveat.domain.policy import (
     WhatIf,
     explain,
 )
-from caveat.domain.policy.explain import Audience, Explanation
+from caveat.domain.policy.explain import Audience, ExplainedRequirement, Explanation
 from caveat.services.policy import (
     CaveatView,
     Grant,
@@ -60,6 +60,7 @@ from caveat.services.policy import (
     WhoCanReport,
 )
 from caveat.services.projects import Member, Project
+from caveat.services.readable import Names
 
 router = APIRouter(prefix="/api/v1", tags=["policy"])
 
@@ -514,12 +515,33 @@ class WhatIfOut(BaseModel):
     changed: list[str]
 
 
-@router.post("/policy/explain", response_model=ExplanationOut)
-def explain_decision(body: ExplainIn, principal: CurrentPrincipal, node: NodeDep) -> Explanation:
-    """Why a person may or may not act on a resource (security officers; officer view)."""
-    return node.policy.explain(
+WordedRequirementOut = view_model(
+    ExplainedRequirement, name="WordedRequirement", extras={"worded": (str, None)}
+)
+WordedExplanationOut = view_model(
+    Explanation,
+    name="WordedExplanation",
+    extras={"requirements": (list[WordedRequirementOut], None)},  # type: ignore[valid-type]
+)
+
+
+@router.post("/policy/explain", response_model=WordedExplanationOut)
+def explain_decision(body: ExplainIn, principal: CurrentPrincipal, node: NodeDep) -> BaseModel:
+    """Why a person may or may not act on a resource (security officers; officer view).
+    Each requirement's ``worded`` detail is for people: projects by name where the caller
+    may learn them (a member, or the resource's own project when the caller may discover
+    it; a shortened id otherwise), durations in hours and minutes; ``detail`` stays the
+    machine text."""
+    found = node.policy.explain(
         principal, person=body.person, resource_id=body.resource, action=body.action
     )
+    names = Names(node, principal)
+    names.resource(found.resource_id)  # its project may be named if the caller sees it
+    requirements = [
+        WordedRequirementOut.model_validate({**fields_of(r), "worded": names.explain(r.detail)})
+        for r in found.requirements
+    ]
+    return WordedExplanationOut.model_validate({**fields_of(found), "requirements": requirements})
 
 
 WhoCanOut = view_model(

@@ -10,14 +10,15 @@ from datetime import date
 
 from fastapi import APIRouter, Query
 from fastapi.responses import PlainTextResponse, Response
-from pydantic import Field
+from pydantic import BaseModel, Field
 
 from caveat.api.deps import CtxDep, CurrentPrincipal, NodeDep
 from caveat.api.schemas import CSV, Strict
-from caveat.api.views import response_of, view_model
+from caveat.api.views import fields_of, response_of, view_model
 from caveat.bootstrap.marking import mark_csv, report_marking
 from caveat.services.artifacts import RelabelRequest
 from caveat.services.compliance import ExportReport, Release, ReleaseService
+from caveat.services.readable import Names
 
 router = APIRouter(prefix="/api/v1", tags=["releases"])
 ReleaseOut = view_model(Release)
@@ -49,15 +50,41 @@ class DecisionIn(Strict):
     reason: str = Field(max_length=2000)
 
 
-@router.get("/releases", response_model=list[ReleaseOut])  # type: ignore[valid-type]
+NamedReleaseOut = view_model(
+    Release,
+    name="NamedRelease",
+    extras={
+        "resource_title": (str | None, None),
+        "requested_by_name": (str | None, None),
+        "organisation_names": (list[str], None),
+    },
+)
+
+
+@router.get("/releases", response_model=list[NamedReleaseOut])  # type: ignore[valid-type]
 def list_releases(
     principal: CurrentPrincipal, node: NodeDep, awaiting: bool = False
-) -> list[Release]:
+) -> list[BaseModel]:
     """Release requests: every one for officers and auditors, one's own otherwise;
-    ``awaiting=true``: only those waiting for the caller's classification or decision."""
-    if awaiting:
-        return node.releases.awaiting(principal)
-    return node.releases.requests(principal)
+    ``awaiting=true``: only those waiting for the caller's classification or decision.
+    Beside the ids, names for people to read: ``resource_title`` only when the caller may
+    discover the resource (else null), the requester's display name, and each recipient
+    organisation's name (its id when unknown), in the order of ``organisations``."""
+    found = node.releases.awaiting(principal) if awaiting else node.releases.requests(principal)
+    names = Names(node, principal)
+
+    def named(release: Release) -> BaseModel:
+        title = names.resource(release.resource_id)
+        return NamedReleaseOut.model_validate(
+            {
+                **fields_of(release),
+                "resource_title": None if title is None else title.text,
+                "requested_by_name": names.person(release.requested_by),
+                "organisation_names": [names.organisation(o) or o for o in release.organisations],
+            }
+        )
+
+    return [named(r) for r in found]
 
 
 @router.post("/releases", status_code=201, response_model=ReleaseOut)

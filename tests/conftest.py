@@ -28,11 +28,17 @@ from caveat.adapters.db.models import Base
 from caveat.adapters.db.models.artifacts import SEARCH_TABLES
 from caveat.adapters.db.models.compliance import POLICY_SOURCES, PolicyGenerationRow
 from caveat.bootstrap.container import Node, init_node
+from caveat.bootstrap.logging import configure_logging
 from caveat.bootstrap.settings import HashProfile, Settings
 from caveat.services.identity._people import NewAccount
 from tests.support import FIRST_OPERATOR, FakeClock, share_engines
 
 share_engines()
+# Logs as a node writes them (JSON lines, tracebacks as plain text): structlog's unconfigured
+# default draws tracebacks with every local variable, which took minutes for a request
+# whose locals held megabytes of upload buffers, and would print whatever secrets the
+# locals held.
+configure_logging(json=True)
 
 # Tests assert behaviour, not speed: on a shared two-core machine (CI runs SQLite and
 # PostgreSQL side by side) how fast examples are generated or run says nothing about

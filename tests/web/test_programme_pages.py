@@ -99,7 +99,8 @@ def test_a_programme_manager_creates_a_programme_and_sees_the_funding_chart(
     assert "249,999.50 USD" in html
     assert "Funding summary in USD" in html
     # The chart: an accessible inline SVG, sized by attributes (no style, no script).
-    svg = html[html.index("<svg") : html.index("</svg>")]
+    start = html.index("<svg", html.index("</nav>"))  # past the bell icon
+    svg = html[start : html.index("</svg>", start)]
     assert 'role="img"' in svg
     assert 'aria-labelledby="chart-usd-title"' in svg
     assert '<title id="chart-usd-title">' in svg

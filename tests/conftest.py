@@ -27,10 +27,11 @@ from caveat.adapters.db.engine import make_engine
 from caveat.adapters.db.models import Base
 from caveat.adapters.db.models.artifacts import SEARCH_TABLES
 from caveat.adapters.db.models.compliance import POLICY_SOURCES, PolicyGenerationRow
-from caveat.bootstrap.container import Node, init_node
+from caveat.bootstrap.container import Node, init_node, seed_demo
 from caveat.bootstrap.logging import configure_logging
 from caveat.bootstrap.settings import HashProfile, Settings
 from caveat.services.identity._people import NewAccount
+from tests.snapshots import Seeded, seeded
 from tests.support import FIRST_OPERATOR, FakeClock, share_engines
 
 share_engines()
@@ -116,7 +117,7 @@ def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 
 @functools.cache
-def _emptying_script(dialect: str) -> str:
+def emptying_script(dialect: str) -> str:
     """Every row deleted (keeping the schema), children first, and the search index: one
     script, sent in one round trip. DELETE, not TRUNCATE: on tables of a few rows it is
     several times faster than PostgreSQL's TRUNCATE, which makes new files for every
@@ -135,7 +136,7 @@ def _emptying_script(dialect: str) -> str:
 def empty_tables(url: str) -> None:
     """Delete every row and put back the reference rows the migrations seed."""
     engine = engines.make_engine(url)  # the process's one engine for it (share_engines)
-    script = _emptying_script(engine.dialect.name)
+    script = emptying_script(engine.dialect.name)
     with engine.begin() as conn:
         if engine.dialect.name == "sqlite":
             # sqlite3 runs one statement per execute; executescript would commit first.
@@ -177,6 +178,13 @@ def initialised(
     node, operator = init_node(settings, FIRST_OPERATOR, clock=clock)
     yield node, operator
     node.close()
+
+
+@pytest.fixture
+def seeded_demo(settings: Settings, clock: FakeClock) -> Iterator[Seeded[dict[str, NewAccount]]]:
+    """The whole demo, files included, restored from a snapshot after the first test; a
+    module takes it by overriding ``initialised`` with it (tests/permissions)."""
+    yield from seeded("demo", seed_demo, settings, clock)
 
 
 @pytest.fixture

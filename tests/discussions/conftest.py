@@ -1,21 +1,37 @@
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 
 import pytest
 from fastapi.testclient import TestClient
 
 from caveat.api.app import create_app
 from caveat.bootstrap.container import Node
+from caveat.bootstrap.settings import Settings
 from caveat.client import CaveatClient
 from caveat.services import demo
-from tests.discussions.support import World, build
+from caveat.services.identity._people import NewAccount
+from tests.discussions.support import World, seed, world_of
+from tests.snapshots import Seeded, seeded
 from tests.support import FakeClock
 
 
 @pytest.fixture
-def world(node: Node, clock: FakeClock) -> World:
-    return build(node, clock)
+def seeded_discussions(
+    settings: Settings, clock: FakeClock
+) -> Iterator[Seeded[Mapping[str, NewAccount]]]:
+    """The demo's people and projects (restored from a snapshot after the first test)."""
+    yield from seeded("discussions", seed, settings, clock)
+
+
+@pytest.fixture
+def initialised(seeded_discussions: Seeded[Mapping[str, NewAccount]]) -> tuple[Node, NewAccount]:
+    return seeded_discussions.node, seeded_discussions.operator
+
+
+@pytest.fixture
+def world(seeded_discussions: Seeded[Mapping[str, NewAccount]], clock: FakeClock) -> World:
+    return world_of(seeded_discussions.node, clock, seeded_discussions.made)
 
 
 @pytest.fixture

@@ -4,6 +4,7 @@ and a small artifact of the sensor fusion project to discuss."""
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from caveat.adapters.db.models.artifacts import ArtifactVersionRow
@@ -12,6 +13,7 @@ from caveat.domain.policy import Action, Context, decide
 from caveat.services import demo
 from caveat.services.artifacts import NewArtifact
 from caveat.services.discussions import Discussion
+from caveat.services.identity._people import NewAccount
 from caveat.services.kernel.principal import Principal
 from caveat.services.kernel.uow import CallContext
 from caveat.services.policy import subject_of
@@ -88,8 +90,9 @@ class World:
         return decide(subject, Action.READ, resource, context).permitted
 
 
-def build(node: Node, clock: FakeClock) -> World:
-    accounts = demo.seed(
+def seed(node: Node) -> Mapping[str, NewAccount]:
+    """The demo's people and projects (no files, no plan): the accounts by username."""
+    return demo.seed(
         node.registry,
         node.people,
         node.projects,
@@ -102,4 +105,7 @@ def build(node: Node, clock: FakeClock) -> World:
         node.releases,
         clock=node.uow.clock,
     )
-    return World(node, clock, Scenario(node, clock, accounts))
+
+
+def world_of(node: Node, clock: FakeClock, accounts: Mapping[str, NewAccount]) -> World:
+    return World(node, clock, Scenario(node, clock, dict(accounts)))

@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -73,10 +73,13 @@ class Demo:
 
 
 def demo_node(node: Node, clock: FakeClock) -> Demo:
-    world = Scenario(node, clock)
-    made = Demo(node, world, dict(seed_demo(node)))
-    world.accounts.update(made.accounts)
-    return made
+    return demo_of(node, clock, seed_demo(node))
+
+
+def demo_of(node: Node, clock: FakeClock, accounts: Mapping[str, NewAccount]) -> Demo:
+    """The demo whose people are ``accounts``, seeded on ``node`` already."""
+    world = Scenario(node, clock, dict(accounts))
+    return Demo(node, world, dict(accounts))
 
 
 @contextmanager

@@ -14,9 +14,11 @@ import pytest
 from caveat.bootstrap.container import Node
 from caveat.domain.errors import InvalidInput, PermissionDenied
 from caveat.domain.identity import Clearance, CommonLevel, PersonStatus, Role
+from caveat.services.identity._people import NewAccount
 from caveat.services.kernel.uow import CallContext
 from caveat.services.ledger._audit import EventFilter
-from tests.permissions.demo_support import CONSOLE, Demo, demo_node
+from tests.permissions.demo_support import CONSOLE, Demo, demo_of
+from tests.snapshots import Seeded
 from tests.support import FakeClock
 
 US_SECRET = {
@@ -28,8 +30,13 @@ US_SECRET = {
 
 
 @pytest.fixture
-def world(node: Node, clock: FakeClock) -> Demo:
-    return demo_node(node, clock)
+def initialised(seeded_demo: Seeded[dict[str, NewAccount]]) -> tuple[Node, NewAccount]:
+    return seeded_demo.node, seeded_demo.operator
+
+
+@pytest.fixture
+def world(seeded_demo: Seeded[dict[str, NewAccount]], clock: FakeClock) -> Demo:
+    return demo_of(seeded_demo.node, clock, seeded_demo.made)
 
 
 def _puppet(**overrides: Any) -> dict[str, Any]:

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from caveat.adapters.db.models.artifacts import ArtifactVersionRow
 from caveat.bootstrap.container import Node
 from caveat.services import demo
 from caveat.services.artifacts import NewArtifact
+from caveat.services.identity._people import NewAccount
 from caveat.services.kernel.principal import Principal
 from caveat.services.kernel.uow import CallContext
 from tests.support import FakeClock, Scenario
@@ -52,7 +54,15 @@ class World:
             return row.artifact_id
 
 
-def build(node: Node, clock: FakeClock) -> World:
+@dataclass(frozen=True)
+class Seed:
+    """What seeding the demo's people, projects and plan made."""
+
+    accounts: Mapping[str, NewAccount]
+    work_packages: tuple[str, ...]
+
+
+def seed(node: Node) -> Seed:
     accounts = demo.seed(
         node.registry,
         node.people,
@@ -67,4 +77,13 @@ def build(node: Node, clock: FakeClock) -> World:
         clock=node.uow.clock,
     )
     wps = demo.seed_plans(node.plans, node.projects, node.people, clock=node.uow.clock)
-    return World(node, clock, Scenario(node, clock, accounts), wps)
+    return Seed(accounts, tuple(wps))
+
+
+def world_of(node: Node, clock: FakeClock, seeded: Seed) -> World:
+    scenario = Scenario(node, clock, dict(seeded.accounts))
+    return World(node, clock, scenario, list(seeded.work_packages))
+
+
+def build(node: Node, clock: FakeClock) -> World:
+    return world_of(node, clock, seed(node))

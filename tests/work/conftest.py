@@ -7,15 +7,29 @@ from fastapi.testclient import TestClient
 
 from caveat.api.app import create_app
 from caveat.bootstrap.container import Node
+from caveat.bootstrap.settings import Settings
 from caveat.client import CaveatClient
 from caveat.services import demo
-from tests.plans.support import World, build  # the demo, as the plan tests build it
+from caveat.services.identity._people import NewAccount
+from tests.plans.support import Seed, World, seed, world_of
+from tests.snapshots import Seeded, seeded
 from tests.support import FakeClock
 
 
 @pytest.fixture
-def world(node: Node, clock: FakeClock) -> World:
-    return build(node, clock)
+def seeded_plans(settings: Settings, clock: FakeClock) -> Iterator[Seeded[Seed]]:
+    """The demo's people, projects and plan (restored from a snapshot after the first test)."""
+    yield from seeded("plans", seed, settings, clock)
+
+
+@pytest.fixture
+def initialised(seeded_plans: Seeded[Seed]) -> tuple[Node, NewAccount]:
+    return seeded_plans.node, seeded_plans.operator
+
+
+@pytest.fixture
+def world(seeded_plans: Seeded[Seed], clock: FakeClock) -> World:
+    return world_of(seeded_plans.node, clock, seeded_plans.made)
 
 
 @pytest.fixture

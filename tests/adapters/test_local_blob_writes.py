@@ -1,5 +1,6 @@
 """The local blob store's writes: staged, written by the I/O pool, O_DIRECT where the file
-system takes it (the last unaligned bytes buffered), fsynced before the rename."""
+system takes it (the last unaligned bytes buffered); straight to the file, buffered, where it
+does not or is memory (tmpfs); fsynced before the rename either way."""
 
 from __future__ import annotations
 
@@ -7,12 +8,14 @@ import errno
 import fcntl
 import os
 import random
+import tempfile
 import threading
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from caveat.adapters.blobstore import LocalBlobStore, StorageFailed
+from caveat.adapters.blobstore import LocalBlobStore, StorageFailed, StorageFull, local
 from caveat.adapters.blobstore.local import ALIGN, STAGE_BYTES
 
 SIZES = [0, 1, ALIGN - 1, ALIGN, ALIGN + 1, STAGE_BYTES - 1, STAGE_BYTES, 2 * STAGE_BYTES + 40]
@@ -21,6 +24,17 @@ SIZES = [0, 1, ALIGN - 1, ALIGN, ALIGN + 1, STAGE_BYTES - 1, STAGE_BYTES, 2 * ST
 def _read(store: LocalBlobStore, key: str) -> bytes:
     with store.open(key) as handle:
         return handle.read()
+
+
+def _staged_store(root: Path, monkeypatch: pytest.MonkeyPatch) -> LocalBlobStore:
+    """A store whose writers stage (``O_DIRECT``), wherever the temp directory is."""
+    monkeypatch.setattr(local, "_in_memory_file_system", lambda path: False)
+    store = LocalBlobStore(root)
+    probe = store.writer("v/probe/g0/p000000")
+    probe.abort()
+    if not probe.staged:
+        pytest.skip("the temp directory's file system refuses O_DIRECT")
+    return store
 
 
 @pytest.mark.parametrize("direct", [True, False])
@@ -40,8 +54,10 @@ def test_any_size_in_any_pieces_reads_back(tmp_path: Path, direct: bool, size: i
     assert list(store.tmp.iterdir()) == []
 
 
-def test_a_caller_may_reuse_its_buffer_once_write_returns(tmp_path: Path) -> None:
-    store = LocalBlobStore(tmp_path / "blobs")
+def test_a_caller_may_reuse_its_buffer_once_write_returns(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store = _staged_store(tmp_path / "blobs", monkeypatch)
     buffer = bytearray(STAGE_BYTES)
     writer = store.writer("v/b/g0/p000000")
     for fill in range(3):
@@ -63,8 +79,8 @@ def test_a_device_that_refuses_the_alignment_falls_back_to_buffered_writes(
             raise OSError(errno.EINVAL, "Invalid argument")
         return real(fd, data, offset)
 
+    store = _staged_store(tmp_path / "blobs", monkeypatch)
     monkeypatch.setattr(os, "pwrite", picky)
-    store = LocalBlobStore(tmp_path / "blobs")
     data = os.urandom(3 * STAGE_BYTES + 5)
     writer = store.writer("v/c/g0/p000000")
     writer.write(data)
@@ -89,9 +105,9 @@ def test_commit_fsyncs_only_after_every_write_and_abort_waits_for_the_write_in_f
         events.append("fsync")
         real_fsync(fd)
 
+    store = _staged_store(tmp_path / "blobs", monkeypatch)
     monkeypatch.setattr(os, "pwrite", slow)
     monkeypatch.setattr(os, "fsync", fsync)
-    store = LocalBlobStore(tmp_path / "blobs")
     writer = store.writer("v/d/g0/p000000")
     writer.write(os.urandom(STAGE_BYTES + 1))  # one write in flight, held
     threading.Timer(0.2, release.set).start()
@@ -112,8 +128,10 @@ def test_commit_fsyncs_only_after_every_write_and_abort_waits_for_the_write_in_f
         aborted.write(b"x")
 
 
-def test_reserved_bytes_are_taken_in_place_between_copied_ones(tmp_path: Path) -> None:
-    store = LocalBlobStore(tmp_path / "blobs")
+def test_reserved_bytes_are_taken_in_place_between_copied_ones(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store = _staged_store(tmp_path / "blobs", monkeypatch)
     writer = store.writer("v/f/g0/p000000")
     expected = bytearray()
     rng = random.Random(7)
@@ -131,3 +149,120 @@ def test_reserved_bytes_are_taken_in_place_between_copied_ones(tmp_path: Path) -
     assert writer.commit() == len(expected)
     assert _read(store, "v/f/g0/p000000") == expected
     assert writer.reserve(1) is None  # nothing to reserve after commit
+
+
+def _tmpfs_mounted(path: str) -> bool:
+    with open("/proc/mounts") as mounts:
+        return any(line.split()[1:3] == [path, "tmpfs"] for line in mounts)
+
+
+SHM = "/dev/shm"  # noqa: S108 - a private temporary directory is made under it
+
+
+@pytest.fixture
+def tmpfs_dir() -> Iterator[Path]:
+    if not os.path.exists("/proc/mounts") or not _tmpfs_mounted(SHM):
+        pytest.skip("no tmpfs at /dev/shm")
+    with tempfile.TemporaryDirectory(prefix="caveat-test-", dir=SHM) as tmp:
+        yield Path(tmp)
+
+
+def test_memory_file_systems_are_told_apart(tmpfs_dir: Path) -> None:
+    assert local._in_memory_file_system(tmpfs_dir)
+    assert not local._in_memory_file_system(Path("/proc"))
+
+
+def _unstaged_round_trip(store: LocalBlobStore, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Writes go straight to the file on the caller's thread: no reserve, no staging
+    buffer, no I/O pool, no pwrite; fsync before the rename; the bytes read back."""
+
+    def no_pool() -> None:
+        raise AssertionError("an unstaged write used the blob I/O pool")
+
+    def no_pwrite(*args: object) -> int:
+        raise AssertionError("an unstaged write used pwrite")
+
+    events: list[str] = []
+    real_write, real_fsync, real_replace = os.write, os.fsync, os.replace
+
+    def write(fd: int, data: memoryview) -> int:
+        events.append("write")
+        return real_write(fd, data)
+
+    def fsync(fd: int) -> None:
+        events.append("fsync")
+        real_fsync(fd)
+
+    def replace(src: str, dst: str) -> None:
+        events.append("rename")
+        real_replace(src, dst)
+
+    monkeypatch.setattr(local, "blob_io_workers", no_pool)
+    monkeypatch.setattr(os, "pwrite", no_pwrite)
+    monkeypatch.setattr(os, "write", write)
+    monkeypatch.setattr(os, "fsync", fsync)
+    monkeypatch.setattr(os, "replace", replace)
+    data = random.Random(3).randbytes(2 * STAGE_BYTES + 40)
+    writer = store.writer("v/u/g0/p000000")
+    assert not writer.staged
+    assert writer.reserve(ALIGN) is None
+    buffer = bytearray(ALIGN + 3)
+    for offset in range(0, len(data), len(buffer)):
+        piece = data[offset : offset + len(buffer)]
+        buffer[: len(piece)] = piece
+        writer.write(memoryview(buffer)[: len(piece)])  # the caller reuses its buffer
+    assert events
+    assert set(events) == {"write"}  # written before each write returned
+    assert writer.commit() == len(data)
+    assert events[-3:] == ["fsync", "rename", "fsync"]  # the file, then its directory
+    monkeypatch.undo()
+    assert _read(store, "v/u/g0/p000000") == data
+    assert list(store.tmp.iterdir()) == []
+
+
+def test_on_tmpfs_blobs_are_written_straight_to_the_file(
+    tmpfs_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store = LocalBlobStore(tmpfs_dir / "blobs")
+    assert not store.stage_writes  # tmpfs takes O_DIRECT, but copies into memory anyway
+    _unstaged_round_trip(store, monkeypatch)
+
+
+def test_a_file_system_that_refuses_o_direct_at_open_is_written_straight_to_the_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(local, "_in_memory_file_system", lambda path: False)
+    monkeypatch.setattr(local, "_O_DIRECT", local._O_DIRECT or 0o40000)
+    real_open = os.open
+    refused: list[str] = []
+
+    def refuse_direct(path: Path, flags: int, mode: int = 0o777) -> int:
+        if flags & local._O_DIRECT:
+            refused.append(str(path))
+            raise OSError(errno.EINVAL, "Invalid argument")
+        return real_open(path, flags, mode)
+
+    monkeypatch.setattr(os, "open", refuse_direct)
+    store = LocalBlobStore(tmp_path / "blobs")
+    assert store.stage_writes
+    _unstaged_round_trip(store, monkeypatch)
+    assert len(refused) == 1  # tried once, at open
+
+
+def test_a_failed_unstaged_write_is_typed_and_leaves_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store = LocalBlobStore(tmp_path / "blobs", direct=False)
+    writer = store.writer("v/w/g0/p000000")
+    assert not writer.staged
+
+    def full(fd: int, data: object) -> int:
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(os, "write", full)
+    with pytest.raises(StorageFull):
+        writer.write(b"x" * 10)
+    monkeypatch.undo()
+    assert list(store.tmp.iterdir()) == []
+    with pytest.raises(StorageFailed):
+        writer.commit()

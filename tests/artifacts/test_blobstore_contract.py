@@ -23,6 +23,7 @@ from caveat.adapters.blobstore import (
     LocalBlobStore,
     StorageFailed,
     StorageFull,
+    local,
 )
 from caveat.adapters.blobstore.local import STAGE_BYTES
 from caveat.adapters.blobstore.s3 import CHUNK_BYTES, S3BlobStore
@@ -120,7 +121,9 @@ def test_a_full_disk_is_a_typed_error_and_leaves_nothing(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, size: int
 ) -> None:
     # A small blob meets the full disk at commit (its bytes are only staged until
-    # then); a large one at the write that waits for the failed write before it.
+    # then); a large one at the write that waits for the failed write before it. Staged
+    # writes even where the temp directory is tmpfs (unstaged ones: test_local_blob_writes).
+    monkeypatch.setattr(local, "_in_memory_file_system", lambda path: False)
     store = LocalBlobStore(tmp_path / "blobs")
     writer = store.writer("v/g/g0/p000000")
 

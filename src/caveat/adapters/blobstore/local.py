@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import collections
 import contextlib
+import ctypes
 import errno
 import fcntl
 import io
 import mmap
 import os
+import sys
 import threading
 import uuid
 from collections.abc import Iterator
@@ -87,6 +89,25 @@ _STAGES = _StageBuffers(
 _O_DIRECT = getattr(os, "O_DIRECT", 0)
 
 
+# statfs f_type of file systems whose files are page-cache pages: tmpfs takes O_DIRECT
+# (Linux >= 6.6) but copies every write into its pages all the same.
+_MEMORY_FILE_SYSTEMS = frozenset({0x01021994, 0x858458F6})  # TMPFS_MAGIC, RAMFS_MAGIC
+
+
+def _in_memory_file_system(path: Path) -> bool:
+    """Whether ``path`` is on tmpfs or ramfs (Linux; False where it cannot be told)."""
+    if not sys.platform.startswith("linux"):
+        return False
+    buffer = ctypes.create_string_buffer(256)  # struct statfs is 120 bytes on 64-bit Linux
+    try:
+        if ctypes.CDLL(None, use_errno=True).statfs(os.fsencode(path), buffer) != 0:
+            return False
+    except (OSError, AttributeError):
+        return False
+    # f_type comes first, a C long (__fsword_t) on the 64-bit ABIs and i386.
+    return ctypes.c_long.from_buffer(buffer).value & 0xFFFFFFFF in _MEMORY_FILE_SYSTEMS
+
+
 def _open_for_writing(path: Path, *, direct: bool) -> tuple[int, bool]:
     """A new temp file; with O_DIRECT (bypassing the page cache) where the file system
     takes it, else buffered. Returns the descriptor and whether it is direct."""
@@ -103,26 +124,32 @@ def _open_for_writing(path: Path, *, direct: bool) -> tuple[int, bool]:
 class LocalBlobWriter:
     """A temp file that becomes the blob on commit.
 
-    Bytes go into a ``STAGE_BYTES`` staging buffer (copied, or encrypted straight into it
-    through ``reserve``); a full buffer is written by the shared blob I/O pool while the
-    caller fills the other one (at most one write in flight), so encrypting, hashing and
-    writing run at once. Where the file system
-    allows, the file is opened ``O_DIRECT``: the disk reads the staging buffer itself,
-    and nothing is copied into (freshly allocated) page-cache pages, which cost more CPU
-    than encrypting them. The last, unaligned bytes are written buffered. ``commit``
-    waits for every write, then fsyncs: the blob is durable before it is visible. A
-    failed write surfaces (typed) from the next ``write`` or ``commit``, and the temp
-    file is gone.
+    Where the file system takes ``O_DIRECT`` and is not memory (tmpfs, ramfs), the writes
+    are staged: bytes go into a ``STAGE_BYTES`` staging buffer (copied, or encrypted
+    straight into it through ``reserve``); a full buffer is written by the shared blob
+    I/O pool while the caller fills the other one (at most one write in flight), so
+    encrypting, hashing and writing run at once. The disk reads the staging buffer
+    itself, and nothing is copied into (freshly allocated) page-cache pages, which cost
+    more CPU than encrypting them. The last, unaligned bytes are written buffered.
+
+    Elsewhere each ``write`` goes straight to the file, buffered, on the caller's thread:
+    the kernel copies the bytes into the page cache whatever the writer does, so a
+    staging buffer and a thread hand-off would only add to it (``reserve`` returns None).
+
+    ``commit`` waits for every write, then fsyncs: the blob is durable before it is
+    visible. A failed write surfaces (typed) from the next ``write`` or ``commit``, and
+    the temp file is gone.
     """
 
     def __init__(self, store: LocalBlobStore, key: str) -> None:
         self._final = store.objects / key
         self._tmp = store.tmp / f"{uuid.uuid4().hex}.part"
         try:
-            fd, self._direct = _open_for_writing(self._tmp, direct=store.direct)
+            fd, self._direct = _open_for_writing(self._tmp, direct=store.stage_writes)
         except OSError as exc:
             raise storage_error(exc, "creating a blob") from exc
         self._fd: int | None = fd
+        self._staged = self._direct  # stays so if the device later refuses the alignment
         self._size = 0  # bytes accepted
         self._flushed = 0  # file offset of the staging buffer
         self._stage: mmap.mmap | None = None
@@ -132,11 +159,17 @@ class LocalBlobWriter:
         self._pending: Future[None] | None = None
         self._reserved: memoryview | None = None
 
+    @property
+    def staged(self) -> bool:
+        """Whether writes go through staging buffers and the I/O pool (``O_DIRECT``)."""
+        return self._staged
+
     def reserve(self, size: int) -> memoryview | None:
         """The next ``size`` bytes of the staging buffer, to fill in place and then pass
         to ``write`` (which takes them without a copy); None when they do not fit in what
-        is left of the buffer (then ``write`` copies as usual)."""
-        if self._fd is None or size > STAGE_BYTES - self._filled:
+        is left of the buffer, or the writes are not staged (then ``write`` copies as
+        usual)."""
+        if not self._staged or self._fd is None or size > STAGE_BYTES - self._filled:
             return None
         if self._stage is None:
             self._stage, self._spare = self._spare or _STAGES.take(), None
@@ -151,6 +184,9 @@ class LocalBlobWriter:
             raise StorageFailed("write after commit or abort")
         reserved, self._reserved = self._reserved, None
         try:
+            if not self._staged:
+                self._write_through(memoryview(data).cast("B"))
+                return
             if reserved is not None and data is reserved:
                 self._filled += len(reserved)
                 self._size += len(reserved)
@@ -161,6 +197,17 @@ class LocalBlobWriter:
         except OSError as exc:
             self.abort()
             raise storage_error(exc, "writing a blob") from exc
+
+    def _write_through(self, view: memoryview) -> None:
+        """Write ``view`` to the file now (buffered, unstaged)."""
+        fd = self._fd
+        assert fd is not None
+        while view:
+            written = os.write(fd, view)
+            if not written:
+                raise OSError(errno.EIO, "the file system took no bytes")
+            self._size += written
+            view = view[written:]
 
     def _copy(self, view: memoryview) -> None:
         while view:
@@ -463,6 +510,10 @@ class LocalBlobStore:
         self.tmp = root / "tmp"
         for directory in (root, self.objects, self.tmp):
             directory.mkdir(parents=True, exist_ok=True, mode=0o700)
+        # Staged O_DIRECT writes only where they keep bytes out of the page cache: tmpfs
+        # takes O_DIRECT but copies into its pages all the same, so there staging and the
+        # I/O pool would add only a thread hand-off per buffer (ADR 0031).
+        self.stage_writes = direct and bool(_O_DIRECT) and not _in_memory_file_system(self.tmp)
 
     def _path(self, key: str) -> Path:
         return self.objects / check_key(key)

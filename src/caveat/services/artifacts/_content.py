@@ -10,9 +10,10 @@ another thread hashes them; while a reader hashes or sends one segment, the next
 read and decrypted. AES-GCM and SHA-256 both release the GIL. A full part's blob is
 fsynced on a commit thread while the next part is encrypted (at most
 ``COMMITS_IN_FLIGHT`` parts of a write in flight); its row is recorded only once that
-commit has returned. A local blob store takes each segment's ciphertext in place (the
-encryptor seals it into the store's staging buffer) and writes it from another thread,
-``O_DIRECT`` where it can (ADR 0031).
+commit has returned. A local blob store on a disk takes each segment's ciphertext in
+place (the encryptor seals it into the store's staging buffer) and writes it ``O_DIRECT``
+from another thread; on tmpfs, or where ``O_DIRECT`` is refused, it writes each segment
+straight away (ADR 0031).
 """
 
 from __future__ import annotations

@@ -84,6 +84,12 @@ class ExportRecord:
     approved_by: str
     released_at: str
     retain_until: str
+    # Names for people (the list): the title when the caller may discover the resource,
+    # the requester's and approver's display names, each recipient organisation's name.
+    resource_title: str | None = None
+    requested_by_name: str | None = None
+    approved_by_name: str | None = None
+    organisation_names: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

@@ -181,6 +181,12 @@ def test_export_records_name_what_the_reader_may_know_and_hide_the_rest(
     assert kestrel not in table
     machine = _json(_cli(monkeypatch, cli_releases, http, world, "eco", "export-records", "--json"))
     assert machine[0]["resource_id"] == kestrel
+    [line] = eco.releases.export_report().lines
+    assert (line.resource_title, line.approved_by, line.approved_by_id) == (
+        SECRET_TITLE,
+        "Sol",
+        world.principal("sol").person_id,
+    )
     assert SECRET_TITLE in eco.releases.export_records_csv()
     assert SECRET_TITLE in flow._pdf_text(eco.releases.export_records_pdf())
 
@@ -192,6 +198,8 @@ def test_export_records_name_what_the_reader_may_know_and_hide_the_rest(
     assert his.approved_by_name == "Sol"
     assert SECRET_TITLE not in _raw(gso, "/api/v1/export-records")
     assert SECRET_TITLE not in _raw(gso, "/api/v1/export-records/report")
+    [his_line] = gso.releases.export_report().lines
+    assert (his_line.resource_id, his_line.resource_title) == (kestrel, None)
     csv_text = gso.releases.export_records_csv()
     assert kestrel in csv_text
     assert "Sol" in csv_text

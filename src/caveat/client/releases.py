@@ -109,6 +109,9 @@ class ReportLine:
     retain_until: str
     ledger_leaf: int | None
     ledger_agrees: bool
+    resource_title: str | None = None  # None: the caller may not discover the resource
+    requested_by_id: str = ""
+    approved_by_id: str = ""
 
 
 @dataclass(frozen=True, slots=True)

@@ -132,13 +132,13 @@ def resource_labels(
 
 
 def events_csv_labels(text: str) -> list[Label | None]:
-    """The labels in the ``data`` column (the last) of the audit CSV; withheld data
-    carries none."""
+    """The labels in the ``data`` column of the audit CSV; withheld data carries none."""
     found: list[Label | None] = []
     rows = csv.reader(io.StringIO(text, newline=""))  # the CSV's own \r\n line ends
-    next(rows, None)  # the header
+    header = next(rows, None) or []
+    column = header.index("data") if "data" in header else -1
     for row in rows:
-        cell = row[-1] if row else ""
+        cell = row[column] if len(row) > column else ""
         if cell.startswith("{"):
             try:
                 data = json.loads(cell)

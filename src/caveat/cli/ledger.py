@@ -327,6 +327,23 @@ def witness_logs(ctx: typer.Context, json_: JsonOpt = False) -> None:
 # --- audit explorer and alerts: as the signed-in auditor or officer ---------------------
 
 
+def _actor(e: dict[str, Any]) -> str:
+    """The actor as a person reads it: display name (username), else what the event says."""
+    name, recorded = e.get("actor_display_name"), e["actor_name"] or e["actor_id"]
+    if name and recorded and name != recorded:
+        return f"{name} ({recorded})"
+    return str(name or recorded or e["actor_kind"])
+
+
+def _target(e: dict[str, Any]) -> str:
+    """The target by name where the server names it to you, else its type and id."""
+    if e.get("target_name"):
+        return f"{e['target_type']} “{e['target_name']}”"
+    if not e["target_id"]:
+        return str(e["target_type"])
+    return f"{e['target_type']}:{e['target_id']}"
+
+
 def _page(page: dict[str, Any], json_: bool) -> None:
     show(
         page,
@@ -340,8 +357,8 @@ def _page(page: dict[str, Any], json_: bool) -> None:
                     e["occurred_at"],
                     e["type"],
                     e["outcome"],
-                    e["actor_name"] or e["actor_id"],
-                    f"{e['target_type']}:{e['target_id']}",
+                    _actor(e),
+                    _target(e),
                 )
                 for e in page["entries"]
             ],

@@ -252,15 +252,18 @@ def policy_who_can(
         found = client.who_can(resource_id(client, resource), action.value)
 
         def human() -> None:
+            title = found.get("resource_title") or resource
+            project = found.get("project_name")
             table(
-                f"Who can {action.value} {resource}",
-                ["username", "organisation", "decision", "failed requirements"],
+                f"Who can {action.value} “{title}”"
+                + (f" (project “{project}”)" if project else ""),
+                ["person", "organisation", "decision", "failed requirements"],
                 [
                     (
-                        w["username"],
+                        f"{w['name']} ({w['username']})" if w.get("name") else w["username"],
                         w["organisation"],
                         "permit" if w["permitted"] else "deny",
-                        ", ".join(w["failed"]),
+                        ", ".join(f.replace("_", " ") for f in w["failed"]),
                     )
                     for w in found["people"]
                 ],
@@ -325,6 +328,17 @@ def policy_what_if(
             say(f"now:      {_summary(result['before'])}")
             say(f"what if:  {_summary(result['after'])}")
             say("changed:  " + (", ".join(result["changed"]) or "nothing"))
+            moved = set(result["changed"])
+            pairs = zip(
+                result["before"]["requirements"], result["after"]["requirements"], strict=True
+            )
+            rows = [
+                (b["code"], b.get("worded", b["detail"]), a.get("worded", a["detail"]))
+                for b, a in pairs
+                if b["code"] in moved
+            ]
+            if rows:
+                table("Requirements that change", ["requirement", "now", "what if"], rows)
 
         show(result, json_, human)
 

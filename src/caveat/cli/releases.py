@@ -202,14 +202,23 @@ def export_records(
             json_,
             lambda: table(
                 "Export records",
-                ["released", "resource", "to", "controls", "authorization", "retain until"],
+                [
+                    "released",
+                    "resource",
+                    "to",
+                    "controls",
+                    "authorization",
+                    "approved by",
+                    "retain until",
+                ],
                 [
                     (
                         r.released_at,
-                        r.resource_id,
-                        " ".join([*r.nations, *(o[:8] for o in r.organisations)]),
+                        r.resource_title or f"{r.resource_id[:8]}…",
+                        ", ".join([*r.nations, *(r.organisation_names or r.organisations)]),
                         " ".join(r.controls),
                         r.authorization_number or "not controlled",
+                        r.approved_by_name or r.approved_by,
                         r.retain_until,
                     )
                     for r in records

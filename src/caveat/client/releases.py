@@ -84,6 +84,12 @@ class ExportRecord:
     approved_by: str
     released_at: str
     retain_until: str
+    # Names for people (the list): the title when the caller may discover the resource,
+    # the requester's and approver's display names, each recipient organisation's name.
+    resource_title: str | None = None
+    requested_by_name: str | None = None
+    approved_by_name: str | None = None
+    organisation_names: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,6 +109,9 @@ class ReportLine:
     retain_until: str
     ledger_leaf: int | None
     ledger_agrees: bool
+    resource_title: str | None = None  # None: the caller may not discover the resource
+    requested_by_id: str = ""
+    approved_by_id: str = ""
 
 
 @dataclass(frozen=True, slots=True)

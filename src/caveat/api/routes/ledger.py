@@ -21,14 +21,17 @@ from pydantic import BaseModel, ConfigDict, Field
 from caveat.api.background import while_serving
 from caveat.api.deps import CtxDep, CurrentPrincipal, NodeDep
 from caveat.api.schemas import CSV, MAX_LOG_SIZE, Strict
-from caveat.api.views import response_of, view_model
+from caveat.api.views import fields_of, response_of, view_model
+from caveat.bootstrap.container import Node
 from caveat.bootstrap.marking import events_csv_labels, export_marking, mark_csv
 from caveat.domain.errors import CaveatError, InvalidInput, NotFound
 from caveat.domain.events import Outcome
+from caveat.services.kernel.principal import Principal
 from caveat.services.ledger import (
     TILE_WIDTH,
     Activity,
     Alert,
+    AuditEntry,
     AuditPage,
     AuditTable,
     ConsistencyProof,
@@ -45,6 +48,7 @@ from caveat.services.ledger import (
     WitnessUnknownLog,
     b64,
 )
+from caveat.services.readable import Names
 
 # The ledger worker runs for as long as the app serves.
 router = APIRouter(
@@ -124,9 +128,24 @@ class KeysOut(BaseModel):
     witness_vkey: str
 
 
-AuditTableOut = view_model(AuditTable)
 ActivityOut = view_model(Activity)
-EventPageOut = view_model(AuditPage)  # AuditEntry: one event as the explorer shows it
+# One event as the explorer shows it, with names for people beside the ids: the acting
+# person's display name, and the target's name on services.readable's rule (a resource's
+# title only when the reader may discover it, a project's name only for its members or
+# where the answer shows something in it, a person's display name), else null.
+NamedAuditEntryOut = view_model(
+    AuditEntry,
+    name="NamedAuditEntry",
+    extras={"actor_display_name": (str | None, None), "target_name": (str | None, None)},
+)
+EventPageOut = view_model(
+    AuditPage,
+    extras={"entries": (list[NamedAuditEntryOut], None)},  # type: ignore[valid-type]
+)
+AuditTableOut = view_model(
+    AuditTable,
+    extras={"entries": (list[NamedAuditEntryOut], None)},  # type: ignore[valid-type]
+)
 AlertOut = view_model(Alert)
 WitnessOut = response_of(WitnessService.add_witness)
 
@@ -411,6 +430,23 @@ def _filter(
     return EventFilter(actor, target_type, target_id, action, outcome, since, until)
 
 
+def _named(node: Node, principal: Principal, entries: list[AuditEntry]) -> list[BaseModel]:
+    """The entries with the names their reader may know (see NamedAuditEntryOut)."""
+    names = Names(node, principal).events(entries)
+    return [
+        NamedAuditEntryOut.model_validate(
+            {**fields_of(e), "actor_display_name": actor, "target_name": target}
+        )
+        for e, (actor, target) in zip(entries, names, strict=True)
+    ]
+
+
+def _page_out(node: Node, principal: Principal, page: AuditPage) -> BaseModel:
+    return EventPageOut.model_validate(
+        {**fields_of(page), "entries": _named(node, principal, page.entries)}
+    )
+
+
 # The search's filters as query parameters, declared once for every route that takes them.
 Filter = Annotated[EventFilter, Depends(_filter)]
 
@@ -435,9 +471,11 @@ def events(
     f: Filter,
     cursor: Annotated[int | None, Query(ge=0, le=MAX_LOG_SIZE)] = None,
     limit: Page = 100,
-) -> AuditPage:
-    """Search events, newest first; pass ``next_cursor`` back as ``cursor`` for more."""
-    return node.audit.search(principal, f, cursor=cursor, limit=limit)
+) -> BaseModel:
+    """Search events, newest first; pass ``next_cursor`` back as ``cursor`` for more.
+    Each event carries names beside its ids: ``actor_display_name`` and ``target_name``
+    (null where the reader may not learn the name)."""
+    return _page_out(node, principal, node.audit.search(principal, f, cursor=cursor, limit=limit))
 
 
 @router.get("/api/v1/audit/events/table", response_model=AuditTableOut)
@@ -449,13 +487,16 @@ def events_table(
     dir: Annotated[Literal["asc", "desc"], Query()] = "desc",
     page: Annotated[int, Query(ge=1, le=10_000)] = 1,
     limit: Page = 50,
-) -> AuditTable:
+) -> BaseModel:
     """The events table: a numbered page sorted by ``sort`` (seq, type, outcome, actor,
     target), the total (exact up to 10,000) and counts per event type, actor kind and
     UTC day (each facet with the other filters applied); ``action`` filters the type,
     ``day`` a UTC day. Data you may not discover is withheld, as in the search."""
-    return node.audit.table(
+    found = node.audit.table(
         principal, f, sort=sort, descending=dir == "desc", page=page, limit=limit
+    )
+    return AuditTableOut.model_validate(
+        {**fields_of(found), "entries": _named(node, principal, found.entries)}
     )
 
 
@@ -481,7 +522,7 @@ def events_csv(
 ) -> Response:
     """Matching events, oldest first, as CSV (the export is itself recorded); its first
     and last line the marking (``MARKING: ...``, the roll-up of the labels it carries)."""
-    text = node.audit.export_csv(principal, ctx, f)
+    text = node.audit.export_csv(principal, ctx, f, Names(node, principal).events)
     return Response(
         mark_csv(text, export_marking(node, principal, events_csv_labels(text))),
         media_type="text/csv; charset=utf-8",
@@ -497,9 +538,10 @@ def target_history(
     node: NodeDep,
     cursor: Annotated[int | None, Query(ge=0, le=MAX_LOG_SIZE)] = None,
     limit: Page = 100,
-) -> AuditPage:
+) -> BaseModel:
     """Everything that happened to one target (an artifact, an account, a token...)."""
-    return node.audit.target_history(principal, target_type, target_id, cursor=cursor, limit=limit)
+    found = node.audit.target_history(principal, target_type, target_id, cursor=cursor, limit=limit)
+    return _page_out(node, principal, found)
 
 
 @router.get("/api/v1/audit/people/{person_id}", response_model=EventPageOut)
@@ -509,9 +551,10 @@ def person_history(
     node: NodeDep,
     cursor: Annotated[int | None, Query(ge=0, le=MAX_LOG_SIZE)] = None,
     limit: Page = 100,
-) -> AuditPage:
+) -> BaseModel:
     """Everything one person did, and everything done to their account."""
-    return node.audit.person_history(principal, person_id, cursor=cursor, limit=limit)
+    found = node.audit.person_history(principal, person_id, cursor=cursor, limit=limit)
+    return _page_out(node, principal, found)
 
 
 # --- alerts ---------------------------------------------------------------------------------

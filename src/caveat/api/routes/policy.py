@@ -57,6 +57,7 @@ from caveat.services.policy import (
     ReadOnRequest,
     Registered,
     ResourceView,
+    WhoCan,
     WhoCanReport,
 )
 from caveat.services.projects import Member, Project
@@ -503,18 +504,6 @@ def to_change(c: ChangeIn, node: Node) -> Change:
     return AtTime(c.when)
 
 
-ExplanationOut = view_model(Explanation)
-
-
-class WhatIfOut(BaseModel):
-    """The officer's view of the decision before and after the changes, and the codes of
-    the requirements whose outcome changed."""
-
-    before: ExplanationOut  # type: ignore[valid-type]
-    after: ExplanationOut  # type: ignore[valid-type]
-    changed: list[str]
-
-
 WordedRequirementOut = view_model(
     ExplainedRequirement, name="WordedRequirement", extras={"worded": (str, None)}
 )
@@ -523,6 +512,26 @@ WordedExplanationOut = view_model(
     name="WordedExplanation",
     extras={"requirements": (list[WordedRequirementOut], None)},  # type: ignore[valid-type]
 )
+
+
+class WhatIfOut(BaseModel):
+    """The officer's view of the decision before and after the changes, and the codes of
+    the requirements whose outcome changed. Each requirement's ``worded`` detail is for
+    people, on the rule of ``/policy/explain``; ``detail`` stays the machine text."""
+
+    before: WordedExplanationOut  # type: ignore[valid-type]
+    after: WordedExplanationOut  # type: ignore[valid-type]
+    changed: list[str]
+
+
+def _worded(found: Explanation, names: Names) -> BaseModel:
+    """An explanation with each requirement's detail worded for the caller."""
+    names.resource(found.resource_id)  # its project may be named if the caller sees it
+    requirements = [
+        WordedRequirementOut.model_validate({**fields_of(r), "worded": names.explain(r.detail)})
+        for r in found.requirements
+    ]
+    return WordedExplanationOut.model_validate({**fields_of(found), "requirements": requirements})
 
 
 @router.post("/policy/explain", response_model=WordedExplanationOut)
@@ -535,38 +544,61 @@ def explain_decision(body: ExplainIn, principal: CurrentPrincipal, node: NodeDep
     found = node.policy.explain(
         principal, person=body.person, resource_id=body.resource, action=body.action
     )
-    names = Names(node, principal)
-    names.resource(found.resource_id)  # its project may be named if the caller sees it
-    requirements = [
-        WordedRequirementOut.model_validate({**fields_of(r), "worded": names.explain(r.detail)})
-        for r in found.requirements
-    ]
-    return WordedExplanationOut.model_validate({**fields_of(found), "requirements": requirements})
+    return _worded(found, Names(node, principal))
 
 
-WhoCanOut = view_model(
+NamedWhoCanOut = view_model(WhoCan, name="NamedWhoCan", extras={"name": (str | None, None)})
+NamedWhoCanReportOut = view_model(
     WhoCanReport,
     name="WhoCanReport",
     extras={
+        "people": (list[NamedWhoCanOut], None),  # type: ignore[valid-type]
         "total": (int, lambda r: r.total),
         "permitted": (int, lambda r: r.permitted),
         "summary": (str, lambda r: r.summary()),
+        "resource_title": (str | None, None),
+        "project_id": (str | None, None),
+        "project_name": (str | None, None),
     },
 )
 
 
-@router.get("/policy/who-can/{resource_id}", response_model=WhoCanOut)
+@router.get("/policy/who-can/{resource_id}", response_model=NamedWhoCanReportOut)
 def who_can(
     resource_id: str, principal: CurrentPrincipal, node: NodeDep, action: Action = Action.READ
-) -> WhoCanReport:
+) -> BaseModel:
     """Who may act on a resource (security officers): ``people`` of the officer's own
-    organisation with their failed requirements; ``others`` counted per organisation."""
-    return node.policy.who_can(principal, resource_id=resource_id, action=action)
+    organisation with their failed requirements; ``others`` counted per organisation.
+    Beside the ids, names for people to read: each listed person's display ``name``, the
+    resource's title and its project's id and name (only as the caller may discover the
+    resource: null otherwise), organisations by name with their ids."""
+    report = node.policy.who_can(principal, resource_id=resource_id, action=action)
+    names = Names(node, principal)
+    title = names.resource(report.resource_id)
+    project_id = names.project_of(report.resource_id)
+    names.prefetch_people(w.person_id for w in report.people)
+    people = [
+        NamedWhoCanOut.model_validate({**fields_of(w), "name": names.person(w.person_id)})
+        for w in report.people
+    ]
+    return NamedWhoCanReportOut.model_validate(
+        {
+            **fields_of(report),
+            "people": people,
+            "total": report.total,
+            "permitted": report.permitted,
+            "summary": report.summary(),
+            "resource_title": None if title is None else title.text,
+            "project_id": project_id,
+            "project_name": None if project_id is None else names.project(project_id),
+        }
+    )
 
 
-@router.post("/policy/what-if")
+@router.post("/policy/what-if", response_model=WhatIfOut)
 def what_if(body: WhatIfIn, principal: CurrentPrincipal, node: NodeDep) -> WhatIfOut:
-    """The decision now and under hypothetical changes (security officers)."""
+    """The decision now and under hypothetical changes (security officers); each
+    requirement worded for people beside its machine ``detail``, as ``/policy/explain``."""
     result: WhatIf = node.policy.what_if(
         principal,
         person=body.person,
@@ -574,8 +606,9 @@ def what_if(body: WhatIfIn, principal: CurrentPrincipal, node: NodeDep) -> WhatI
         action=body.action,
         changes=[to_change(c, node) for c in body.changes],
     )
+    names = Names(node, principal)
     return WhatIfOut(
-        before=explain(result.before, Audience.OFFICER),
-        after=explain(result.after, Audience.OFFICER),
+        before=_worded(explain(result.before, Audience.OFFICER), names),
+        after=_worded(explain(result.after, Audience.OFFICER), names),
         changed=[r.code for r in result.changed],
     )

@@ -14,10 +14,10 @@ from pydantic import BaseModel, Field
 
 from caveat.api.deps import CtxDep, CurrentPrincipal, NodeDep
 from caveat.api.schemas import CSV, Strict
-from caveat.api.views import fields_of, response_of, view_model
+from caveat.api.views import fields_of, view_model
 from caveat.bootstrap.marking import mark_csv, report_marking
 from caveat.services.artifacts import RelabelRequest
-from caveat.services.compliance import ExportReport, Release, ReleaseService
+from caveat.services.compliance import ExportRecord, ExportReport, Release
 from caveat.services.readable import Names
 
 router = APIRouter(prefix="/api/v1", tags=["releases"])
@@ -72,6 +72,8 @@ def list_releases(
     organisation's name (its id when unknown), in the order of ``organisations``."""
     found = node.releases.awaiting(principal) if awaiting else node.releases.requests(principal)
     names = Names(node, principal)
+    names.prefetch(r.resource_id for r in found)
+    names.prefetch_people(r.requested_by for r in found)
 
     def named(release: Release) -> BaseModel:
         title = names.resource(release.resource_id)
@@ -139,7 +141,19 @@ def decide_relabel_request(
     )
 
 
-@router.get("/export-records", response_model=response_of(ReleaseService.export_records))
+NamedExportRecordOut = view_model(
+    ExportRecord,
+    name="NamedExportRecord",
+    extras={
+        "resource_title": (str | None, None),
+        "requested_by_name": (str | None, None),
+        "approved_by_name": (str | None, None),
+        "organisation_names": (list[str], None),
+    },
+)
+
+
+@router.get("/export-records", response_model=list[NamedExportRecordOut])  # type: ignore[valid-type]
 def export_records(
     principal: CurrentPrincipal,
     node: NodeDep,
@@ -148,9 +162,12 @@ def export_records(
     until: date | None = None,
     regime: str | None = Query(default=None, max_length=8),
     destination: str | None = Query(default=None, max_length=64),
-) -> object:
-    """Export records per authorization and period (officers and auditors)."""
-    return node.releases.export_records(
+) -> list[BaseModel]:
+    """Export records per authorization and period (officers and auditors). Beside the
+    ids, names for people to read: ``resource_title`` only when the caller may discover
+    the resource (else null), the requester's and approver's display names, and each
+    recipient organisation's name (its id when unknown), in the order of ``organisations``."""
+    found = node.releases.export_records(
         principal,
         authorization=authorization,
         since=since,
@@ -158,6 +175,23 @@ def export_records(
         regime=regime,
         destination=destination,
     )
+    names = Names(node, principal)
+    names.prefetch(r.resource_id for r in found)
+    names.prefetch_people([p for r in found for p in (r.requested_by, r.approved_by)])
+
+    def named(record: ExportRecord) -> BaseModel:
+        title = names.resource(record.resource_id)
+        return NamedExportRecordOut.model_validate(
+            {
+                **fields_of(record),
+                "resource_title": None if title is None else title.text,
+                "requested_by_name": names.person(record.requested_by),
+                "approved_by_name": names.person(record.approved_by),
+                "organisation_names": [names.organisation(o) or o for o in record.organisations],
+            }
+        )
+
+    return [named(r) for r in found]
 
 
 @router.get("/export-records.csv", response_class=PlainTextResponse, responses=CSV)

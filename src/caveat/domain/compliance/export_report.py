@@ -22,13 +22,15 @@ class ReportLine:
     controls: tuple[str, ...]
     recipients: tuple[str, ...]  # nation codes, and "<name> (organisation, <nation>)"
     authorization: str  # number, or "not controlled"
-    requested_by: str
+    requested_by: str  # the display name (the id when unknown)
     approved_by: str
     retain_until: date
     ledger_leaf: int | None  # None until the sequencer integrates the event
     ledger_agrees: bool
     resource_title: str | None = None  # None: the reader may not discover the resource
     destinations: tuple[str, ...] = ()  # nation codes and organisation ids (the filter's values)
+    requested_by_id: str = ""  # the ids beside the names above, for scripts
+    approved_by_id: str = ""
 
 
 @dataclass(frozen=True, slots=True)

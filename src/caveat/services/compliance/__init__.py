@@ -27,6 +27,7 @@ from caveat.services.compliance._embargoes import (
     EmbargoDraft,
     EmbargoService,
 )
+from caveat.services.compliance._export_report import ExportRecord
 from caveat.services.compliance._releases import (
     Release,
     ReleaseService,
@@ -54,6 +55,7 @@ __all__ = [
     "Embargo",
     "EmbargoDraft",
     "EmbargoService",
+    "ExportRecord",
     "ExportReport",
     "Hit",
     "ListFormat",

@@ -130,6 +130,8 @@ def build_report(
             ledger_agrees=_agrees(r, events.get(r.id)),
             resource_title=titles.get(r.resource_id),
             destinations=tuple(r.nations) + tuple(r.organisations),
+            requested_by_id=r.requested_by,
+            approved_by_id=r.approved_by,
         )
         for r in records
     )

@@ -329,6 +329,21 @@ class PeopleService:
             now = self._uow.clock()
             return [person_view(r, now) for r in rows]
 
+    def display_names(self, person_ids: Sequence[str]) -> dict[str, str]:
+        """The display names of the accounts among ``person_ids`` (one read, no roles or
+        clearances loaded: for listings that name many rows)."""
+        wanted = sorted(set(person_ids))
+        found: dict[str, str] = {}
+        with self._uow.read() as session:
+            for start in range(0, len(wanted), 500):
+                rows = session.execute(
+                    select(PersonRow.id, PersonRow.display_name).where(
+                        PersonRow.id.in_(wanted[start : start + 500])
+                    )
+                ).all()
+                found.update({r.id: r.display_name for r in rows})
+        return found
+
     def get_person(self, ref: str) -> Person:
         """One account by id or username."""
         with self._uow.read() as session:

@@ -20,7 +20,7 @@ from __future__ import annotations
 import csv
 import io
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass, replace
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
@@ -72,7 +72,13 @@ CSV_COLUMNS = (
     "target_id",
     "request_id",
     "data",
+    # Added after ``data`` (columns keep their places): names for people, filled by the
+    # caller's ``names`` (the readable rule, which the ledger does not know), else empty.
+    "actor_display_name",
+    "target_name",
 )
+# The names of a chunk of exported entries, (actor display name, target name) per entry.
+EntryNames = Callable[[list["AuditEntry"]], list[tuple[str | None, str | None]]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -441,9 +447,12 @@ class AuditService:
         """Everything a person did, and everything done to their account."""
         return self.search(by, EventFilter(involving=person_id), cursor=cursor, limit=limit)
 
-    def export_csv(self, by: Acting, ctx: CallContext, f: EventFilter) -> str:
+    def export_csv(
+        self, by: Acting, ctx: CallContext, f: EventFilter, names: EntryNames | None = None
+    ) -> str:
         """Matching events oldest first as CSV; the export is recorded as an event first.
-        Data the reader may not discover is withheld, as in search."""
+        Data the reader may not discover is withheld, as in search. ``names``: the names
+        the reader may know for each chunk of entries (else those columns stay empty)."""
         authorize(by, Act.AUDIT_READ)
         criteria = {k: (v.isoformat() if isinstance(v, date) else v) for k, v in asdict(f).items()}
         with self._uow(ctx) as uow:
@@ -454,7 +463,9 @@ class AuditService:
         with self._uow.read() as session:
             result = session.execute(_query(f).order_by(EVENTS.c.seq).limit(MAX_EXPORT))
             for rows in result.partitions(EXPORT_CHUNK):
-                for e in self._as_seen(session, by, [_entry(r) for r in rows]):
+                seen = self._as_seen(session, by, [_entry(r) for r in rows])
+                named = names(seen) if names is not None else [(None, None)] * len(seen)
+                for e, (actor_display, target_name) in zip(seen, named, strict=True):
                     data = (
                         WITHHELD
                         if e.withheld
@@ -477,6 +488,8 @@ class AuditService:
                                 e.target_id,
                                 e.request_id,
                                 data,
+                                actor_display,
+                                target_name,
                             )
                         ]
                     )

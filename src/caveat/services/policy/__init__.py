@@ -35,6 +35,7 @@ from caveat.services.policy._service import (
     Page,
     PolicyService,
     ResourceView,
+    WhoCan,
     WhoCanReport,
 )
 
@@ -52,6 +53,7 @@ __all__ = [
     "ReadOnRequest",
     "Registered",
     "ResourceView",
+    "WhoCan",
     "WhoCanReport",
     "find_resource",
     "not_found",

@@ -111,9 +111,10 @@ class WhoCan:
 
     person_id: str
     username: str
-    organisation: str
+    organisation: str  # its name (organisations are not labelled information)
     permitted: bool
     failed: tuple[str, ...]
+    organisation_id: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -124,6 +125,7 @@ class Counted:
     nation: str
     people: int
     permitted: int
+    organisation_id: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -360,7 +362,7 @@ class PolicyService:
             own = None if isinstance(by, ConsoleOperator) else by.person.organisation_id
             ctx = Context(now, now, self.environment())
             listed: list[WhoCan] = []
-            counted: dict[tuple[str, str], list[int]] = {}
+            counted: dict[tuple[str, str, str], list[int]] = {}
             for row in people_rows(session):
                 person = person_view(row, now)
                 decision = decide(subject_of(session, person), action, resource, ctx)
@@ -372,16 +374,21 @@ class PolicyService:
                             person.organisation_name,
                             decision.permitted,
                             tuple(decision.failed_codes),
+                            person.organisation_id,
                         )
                     )
                 else:
-                    key = (person.organisation_nation, person.organisation_name)
+                    key = (
+                        person.organisation_nation,
+                        person.organisation_name,
+                        person.organisation_id,
+                    )
                     tally = counted.setdefault(key, [0, 0])
                     tally[0] += 1
                     tally[1] += int(decision.permitted)
             others = tuple(
-                Counted(name, nation, n, allowed)
-                for (nation, name), (n, allowed) in sorted(counted.items())
+                Counted(name, nation, n, allowed, org_id)
+                for (nation, name, org_id), (n, allowed) in sorted(counted.items())
             )
             return WhoCanReport(resource_id, action.value, tuple(listed), others)
 
@@ -411,6 +418,24 @@ class PolicyService:
                 ).all()
             )
         return frozenset(found)
+
+    def discoverable_titles(
+        self, principal: Principal, resource_ids: Iterable[str]
+    ) -> dict[str, tuple[str, str]]:
+        """The title and project id of each of ``resource_ids`` the principal may
+        discover, in one read (as ``get`` decides, without a read per resource); the
+        others are absent (fail closed)."""
+        with self._uow.read() as session:
+            seen = sorted(self.discoverable_in(session, principal, resource_ids, self._uow.clock()))
+            found: dict[str, tuple[str, str]] = {}
+            for start in range(0, len(seen), 500):
+                rows = session.execute(
+                    select(ResourceRow.id, ResourceRow.title, ResourceRow.project_id).where(
+                        ResourceRow.id.in_(seen[start : start + 500])
+                    )
+                ).all()
+                found.update({r.id: (r.title, r.project_id) for r in rows})
+            return found
 
     def resolve(self, ref: str) -> str:
         """A resource id from an id or a unique title (the console's convenience)."""

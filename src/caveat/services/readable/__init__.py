@@ -12,12 +12,14 @@ same rule, and MFA ages in seconds become hours and minutes.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
 from caveat.domain.errors import CaveatError
 from caveat.services.identity import PeopleService, RegistryService
 from caveat.services.kernel.principal import Principal
+from caveat.services.ledger import AuditEntry
 from caveat.services.policy import PolicyService
 from caveat.services.projects import ProjectService
 
@@ -82,6 +84,8 @@ class Names:
     _seen_projects: set[str] = field(default_factory=set)
     _all: dict[str, str] = field(default_factory=dict)
     _organisations: dict[str, str] | None = None
+    _people: dict[str, str | None] = field(default_factory=dict)
+    _projects_of: dict[str, str] = field(default_factory=dict)  # discovered resource -> project
 
     def _member_projects(self) -> set[str]:
         if self._members_of is None:
@@ -103,6 +107,7 @@ class Names:
                 path = "artifacts" if artifact else "resources"  # /resources/ redirects
                 self._resources[resource_id] = Named(view.title, f"/{path}/{view.id}")
                 self._seen_projects.add(view.project_id)
+                self._projects_of[resource_id] = view.project_id
         return self._resources[resource_id]
 
     def project(self, project_id: str) -> str | None:
@@ -112,11 +117,42 @@ class Names:
             return self._all.get(project_id)
         return None
 
+    def prefetch(self, resource_ids: Iterable[str], *, artifact: bool = False) -> None:
+        """Look up many resources at once (one read, as ``resource`` decides one by one),
+        so that naming a long listing does not cost a read per row."""
+        wanted = {r for r in resource_ids if r and r not in self._resources}
+        if not wanted:
+            return
+        found = self.node.policy.discoverable_titles(self.principal, wanted)
+        path = "artifacts" if artifact else "resources"
+        for resource_id in wanted:
+            if resource_id not in found:
+                self._resources[resource_id] = None
+                continue
+            title, project_id = found[resource_id]
+            self._resources[resource_id] = Named(title, f"/{path}/{resource_id}")
+            self._seen_projects.add(project_id)
+            self._projects_of[resource_id] = project_id
+
+    def project_of(self, resource_id: str) -> str | None:
+        """The id of the project a resource belongs to, when the viewer may discover the
+        resource (else None: its project is not the viewer's to learn from it)."""
+        self.resource(resource_id)
+        return self._projects_of.get(resource_id)
+
     def person(self, person_id: str) -> str | None:
-        try:
-            return self.node.people.get_person(person_id).display_name
-        except CaveatError:
-            return None
+        """A person's display name (people's names are not labelled information); None
+        for an id that names nobody."""
+        if person_id not in self._people:
+            self.prefetch_people([person_id])
+        return self._people[person_id]
+
+    def prefetch_people(self, person_ids: Iterable[str]) -> None:
+        """Look up many people's display names at once (one read)."""
+        wanted = sorted({p for p in person_ids if p and p not in self._people})
+        if wanted:
+            found = self.node.people.display_names(wanted)
+            self._people.update({p: found.get(p) for p in wanted})
 
     def organisation(self, organisation_id: str) -> str | None:
         """The organisation's name (organisations are not labelled information)."""
@@ -137,6 +173,25 @@ class Names:
             name = self.project(target_id)
             return None if name is None else Named(name, f"/artifacts?project={target_id}")
         return None
+
+    def events(self, entries: Sequence[AuditEntry]) -> list[tuple[str | None, str | None]]:
+        """(the acting person's display name, the target's name) for each audit entry,
+        on the rules above (None: show the id); the resources looked up at once."""
+        for kind in ("artifact", "resource"):
+            self.prefetch(
+                (e.target_id for e in entries if e.target_type == kind and e.target_id),
+                artifact=kind == "artifact",
+            )
+        self.prefetch_people(
+            [e.actor_id for e in entries if e.actor_kind == "person" and e.actor_id]
+            + [e.target_id for e in entries if e.target_type == "person" and e.target_id]
+        )
+        named = []
+        for e in entries:
+            actor = self.person(e.actor_id) if e.actor_kind == "person" and e.actor_id else None
+            target = self.target(e.target_type, e.target_id)
+            named.append((actor, None if target is None else target.text))
+        return named
 
     def explain(self, text: str, about: str | None = None) -> str:
         """A policy explanation worded for a person: project names for the projects the

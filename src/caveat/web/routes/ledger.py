@@ -170,6 +170,11 @@ def events(
             ),
         )
     names = Names(node, page.principal)
+    for kind in ("artifact", "resource"):  # one read each, not one per row
+        names.prefetch(
+            (e.target_id for e in entries if e.target_type == kind and e.target_id),
+            artifact=kind == "artifact",
+        )
     return render(
         request,
         "ledger_events.html",
@@ -217,7 +222,9 @@ def events_csv(
         day=day,
     )
     node = node_of(request)
-    text = node.audit.export_csv(page.principal, ctx_of(request), _event_filter(form))
+    text = node.audit.export_csv(
+        page.principal, ctx_of(request), _event_filter(form), Names(node, page.principal).events
+    )
     # Marked with the roll-up of the labels in the data it carries (withheld data: none).
     text = mark_csv(text, export_marking(node, page.principal, events_csv_labels(text)))
     stamp = node_of(request).uow.clock().strftime("%Y%m%dT%H%M%SZ")

@@ -1,9 +1,11 @@
 """The local blob store's reads: aligned blocks, O_DIRECT where the file system takes it
-(buffered where it is refused), read ahead on the blob I/O pool; every size and range
-reads back exactly, tampering still fails authentication, close returns the buffers."""
+(buffered where it is refused), read ahead on the blob I/O pool; on tmpfs plain preads on
+the caller's thread. Every size and range reads back exactly either way, tampering still
+fails authentication, errors are typed, close returns the buffers."""
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import fcntl
 import hashlib
@@ -19,11 +21,17 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from caveat.adapters.blobstore import LocalBlobStore, StorageFailed, local
-from caveat.adapters.blobstore.local import ALIGN, STAGE_BYTES, LocalBlobReader
+from caveat.adapters.blobstore import BlobMissing, LocalBlobStore, StorageFailed, local
+from caveat.adapters.blobstore.local import (
+    ALIGN,
+    STAGE_BYTES,
+    LocalBlobReader,
+    MemoryBlobReader,
+)
 from caveat.adapters.kek import LocalKekFile, create_kek_file, new_data_key
 from caveat.domain.artifacts import ContentCorrupt
 from caveat.services.artifacts._content import PartedWriter, blob_key, read_range
+from tests.tmpfs import tmpfs_directory
 
 _O_DIRECT = getattr(os, "O_DIRECT", 0)
 B = STAGE_BYTES
@@ -31,9 +39,14 @@ SIZES = [0, 1, ALIGN - 1, ALIGN, ALIGN + 1, B - 1, B, B + 1, 2 * B + ALIGN - 3, 
 
 
 def _store(
-    root: Path, sizes: list[int], *, direct: bool
+    root: Path, sizes: list[int], *, direct: bool, memory: bool = False
 ) -> tuple[LocalBlobStore, dict[int, bytes]]:
+    """Blobs of ``sizes``; read ahead on the pool (even where the temp directory is tmpfs)
+    unless ``memory``, where ``root`` must be on tmpfs."""
     store = LocalBlobStore(root, direct=direct)
+    if memory:
+        assert not store.read_ahead  # tmpfs is told apart when the store opens
+    store.read_ahead = not memory
     blobs = {}
     for size in sizes:
         data = random.Random(size).randbytes(size)
@@ -44,10 +57,14 @@ def _store(
     return store, blobs
 
 
-@pytest.fixture(scope="module", params=[True, False], ids=["direct", "buffered"])
+@pytest.fixture(scope="module", params=["direct", "buffered", "memory"])
 def stored(request: pytest.FixtureRequest) -> Iterator[tuple[LocalBlobStore, dict[int, bytes]]]:
+    if request.param == "memory":
+        with tmpfs_directory() as root:
+            yield _store(root, SIZES, direct=True, memory=True)
+        return
     with tempfile.TemporaryDirectory(dir=os.environ.get("TMPDIR")) as root:
-        yield _store(Path(root), SIZES, direct=request.param)
+        yield _store(Path(root), SIZES, direct=request.param == "direct")
 
 
 def _open(store: LocalBlobStore, size: int) -> LocalBlobReader:
@@ -56,16 +73,23 @@ def _open(store: LocalBlobStore, size: int) -> LocalBlobReader:
     return handle
 
 
+def _open_either(store: LocalBlobStore, size: int) -> LocalBlobReader | MemoryBlobReader:
+    """The reader the store chose: read ahead on the pool, or preads on tmpfs."""
+    handle = store.open(f"v/s/g0/p{size:06d}")
+    assert isinstance(handle, LocalBlobReader if store.read_ahead else MemoryBlobReader)
+    return handle
+
+
 @pytest.mark.parametrize("size", SIZES)
 def test_every_size_reads_back_whole_and_in_any_pieces(
     stored: tuple[LocalBlobStore, dict[int, bytes]], size: int
 ) -> None:
     store, blobs = stored
-    with _open(store, size) as handle:
+    with _open_either(store, size) as handle:
         assert handle.read() == blobs[size]
         assert handle.read() == b""
     rng = random.Random(size)
-    with _open(store, size) as handle:
+    with _open_either(store, size) as handle:
         pieces = []
         while piece := handle.read(rng.choice([1, ALIGN - 1, ALIGN + 1, B - 1, B + 7])):
             pieces.append(piece)
@@ -84,7 +108,7 @@ def test_any_range_and_seek_reads_exactly_those_bytes(
 ) -> None:
     store, blobs = stored
     data = blobs[which]
-    with _open(store, which) as handle:
+    with _open_either(store, which) as handle:
         assert handle.seek(start) == start
         assert handle.read(length) == data[start : start + length]
         assert handle.tell() == start + len(data[start : start + length])
@@ -168,6 +192,84 @@ def test_a_range_after_the_header_reads_only_the_blocks_it_needs(
     assert sorted(set(offsets)) == [0, 4 * B, 5 * B, 6 * B]
 
 
+def test_on_tmpfs_blobs_are_read_by_pread_straight_into_the_callers_buffer(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    size = 3 * B + 40
+    with tmpfs_directory() as root:
+        store, blobs = _store(root / "blobs", [size], direct=True, memory=True)
+        data = blobs[size]
+        caller = threading.get_ident()
+        real = os.preadv
+        reads: list[tuple[int, int]] = []
+
+        def on_the_caller(fd: int, buffers: list[memoryview], offset: int) -> int:
+            assert threading.get_ident() == caller
+            reads.append((offset, len(buffers[0])))
+            return real(fd, buffers, offset)
+
+        def no_pool() -> None:
+            raise AssertionError("a tmpfs read used the blob I/O pool")
+
+        class NoStaging(local._StageBuffers):
+            def take(self) -> Any:
+                raise AssertionError("a tmpfs read took a staging buffer")
+
+        monkeypatch.setattr(local, "blob_io_workers", no_pool)
+        monkeypatch.setattr(local, "_STAGES", NoStaging(STAGE_BYTES, keep=0))
+        monkeypatch.setattr(os, "preadv", on_the_caller)
+        with store.open(f"v/s/g0/p{size:06d}") as handle:
+            assert isinstance(handle, MemoryBlobReader)
+            assert not fcntl.fcntl(handle.fileno(), fcntl.F_GETFL) & _O_DIRECT
+            header = bytearray(40)
+            assert handle.readinto(header) == 40
+            segment = bytearray(B + 1)  # a decryptor's segment and one byte: one pread
+            assert handle.readinto(segment) == B + 1
+            assert bytes(header + segment) == data[: 40 + B + 1]
+            assert reads == [(0, 40), (40, B + 1)]
+            handle.seek(B - 1)
+            assert handle.read(2) == data[B - 1 : B + 1]  # across a block boundary
+            handle.seek(-3, os.SEEK_END)
+            assert handle.read(10) == data[-3:]  # short at the end of the file
+            assert handle.read(10) == b""
+            assert handle.readinto(bytearray(5)) == 0
+            handle.seek(size + 7)
+            assert handle.read() == b""
+            handle.seek(2 * B + 1)
+            assert handle.read() == data[2 * B + 1 :]
+        assert handle.closed
+        handle.close()  # again: nothing
+        with pytest.raises(ValueError, match="closed"):
+            handle.readinto(bytearray(1))
+
+
+def test_on_tmpfs_errors_stay_typed(monkeypatch: pytest.MonkeyPatch) -> None:
+    with tmpfs_directory() as root:
+        store, blobs = _store(root / "blobs", [B + 1], direct=True, memory=True)
+        with pytest.raises(BlobMissing):
+            store.open("v/s/g0/p999999")
+        real_open = os.open
+
+        def denied(path: Any, flags: int, *args: Any) -> int:
+            if str(path).startswith(str(store.objects)):
+                raise OSError(errno.EACCES, "Permission denied")
+            return real_open(path, flags, *args)
+
+        monkeypatch.setattr(os, "open", denied)
+        with pytest.raises(StorageFailed):
+            store.open(f"v/s/g0/p{B + 1:06d}")
+        monkeypatch.undo()
+
+        def failing(fd: int, buffers: list[memoryview], offset: int) -> int:
+            raise OSError(errno.EIO, "Input/output error")
+
+        with store.open(f"v/s/g0/p{B + 1:06d}") as handle:
+            assert handle.read(10) == blobs[B + 1][:10]
+            monkeypatch.setattr(os, "preadv", failing)
+            with pytest.raises(StorageFailed):
+                handle.read(10)
+
+
 class _Counting(local._StageBuffers):
     def __init__(self) -> None:
         super().__init__(STAGE_BYTES, keep=8)
@@ -227,11 +329,14 @@ def test_close_returns_every_buffer_after_a_partial_read_an_error_or_a_read_in_f
 
 
 def _encrypted(
-    tmp_path: Path, data: bytes, part: int, *, direct: bool
+    root: Path, data: bytes, part: int, *, direct: bool, memory: bool
 ) -> tuple[Any, Any, list[int]]:
-    create_kek_file(tmp_path / "keys")
-    key, _ = new_data_key(LocalKekFile(tmp_path / "keys"), "v1")
-    store = LocalBlobStore(tmp_path / "blobs", direct=direct)
+    create_kek_file(root / "keys")
+    key, _ = new_data_key(LocalKekFile(root / "keys"), "v1")
+    store = LocalBlobStore(root / "blobs", direct=direct)
+    if memory:
+        assert not store.read_ahead
+    store.read_ahead = not memory
     sizes: list[int] = []
     writer = PartedWriter(
         blobs=store,
@@ -249,16 +354,29 @@ def _encrypted(
     return store, key, sizes
 
 
-@pytest.mark.parametrize("direct", [True, False], ids=["direct", "buffered"])
+@pytest.mark.parametrize("mode", ["direct", "buffered", "memory"])
 def test_ranges_of_encrypted_parts_decrypt_exactly_and_tampering_fails(
-    tmp_path: Path, direct: bool
+    tmp_path: Path, mode: str
 ) -> None:
+    with contextlib.ExitStack() as stack:
+        root = stack.enter_context(tmpfs_directory()) if mode == "memory" else tmp_path
+        _ranges_decrypt_exactly_and_tampering_fails(root, mode)
+
+
+def _ranges_decrypt_exactly_and_tampering_fails(root: Path, mode: str) -> None:
     part = 5 * B + 3
     data = os.urandom(2 * part + B + 11)
-    store, key, sizes = _encrypted(tmp_path, data, part, direct=direct)
+    store, key, sizes = _encrypted(
+        root, data, part, direct=mode == "direct", memory=mode == "memory"
+    )
     assert sum(sizes) == len(data)
+    with store.open(blob_key("v1", 0, 0)) as handle:
+        assert isinstance(handle, MemoryBlobReader if mode == "memory" else LocalBlobReader)
     segment = 1 << 20
+    first, later = key.stream_key.plain_size(0), key.stream_key.plain_size(1)
     edges = [0, 1, ALIGN - 1, ALIGN + 1, segment - 17, segment, B - 1, B + 1, part - 1, part + 1]
+    # plaintext segment boundaries, and the end of the content
+    edges += [first - 1, first, first + 1, first + later - 1, first + later, len(data) - 1]
     rng = random.Random(7)
     for start in edges + [rng.randrange(len(data)) for _ in range(6)]:
         for length in (1, ALIGN + 1, segment + 1, 2 * B + 5, len(data)):

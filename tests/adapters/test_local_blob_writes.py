@@ -8,7 +8,6 @@ import errno
 import fcntl
 import os
 import random
-import tempfile
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -17,6 +16,7 @@ import pytest
 
 from caveat.adapters.blobstore import LocalBlobStore, StorageFailed, StorageFull, local
 from caveat.adapters.blobstore.local import ALIGN, STAGE_BYTES
+from tests.tmpfs import tmpfs_directory
 
 SIZES = [0, 1, ALIGN - 1, ALIGN, ALIGN + 1, STAGE_BYTES - 1, STAGE_BYTES, 2 * STAGE_BYTES + 40]
 
@@ -151,20 +151,10 @@ def test_reserved_bytes_are_taken_in_place_between_copied_ones(
     assert writer.reserve(1) is None  # nothing to reserve after commit
 
 
-def _tmpfs_mounted(path: str) -> bool:
-    with open("/proc/mounts") as mounts:
-        return any(line.split()[1:3] == [path, "tmpfs"] for line in mounts)
-
-
-SHM = "/dev/shm"  # noqa: S108 - a private temporary directory is made under it
-
-
 @pytest.fixture
 def tmpfs_dir() -> Iterator[Path]:
-    if not os.path.exists("/proc/mounts") or not _tmpfs_mounted(SHM):
-        pytest.skip("no tmpfs at /dev/shm")
-    with tempfile.TemporaryDirectory(prefix="caveat-test-", dir=SHM) as tmp:
-        yield Path(tmp)
+    with tmpfs_directory() as tmp:
+        yield tmp
 
 
 def test_memory_file_systems_are_told_apart(tmpfs_dir: Path) -> None:

@@ -29,12 +29,20 @@ from caveat.adapters.blobstore.local import STAGE_BYTES
 from caveat.adapters.blobstore.s3 import CHUNK_BYTES, S3BlobStore
 from caveat.domain.errors import InvalidInput
 from tests.artifacts.conftest import S3_CREDENTIALS
+from tests.tmpfs import tmpfs_directory
 
 
-@pytest.fixture(params=["local", "s3"])
+@pytest.fixture(params=["local", "local-tmpfs", "s3"])
 def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[BlobStore]:
     if request.param == "local":
         yield LocalBlobStore(tmp_path / "blobs")
+        return
+    if request.param == "local-tmpfs":  # straight writes, plain preads (ADR 0031, 0032)
+        with tmpfs_directory() as root:
+            local_store = LocalBlobStore(root / "blobs")
+            assert not local_store.stage_writes
+            assert not local_store.read_ahead
+            yield local_store
         return
     endpoint = request.getfixturevalue("s3_endpoint")
     bucket = os.environ.get("CAVEAT_TEST_S3_BUCKET", "caveat-test")

@@ -338,33 +338,16 @@ class _Block:
         self.done = done
 
 
-class LocalBlobReader(io.RawIOBase):
-    """A blob read in ``STAGE_BYTES`` blocks at aligned offsets into page-aligned buffers,
-    ``O_DIRECT`` where the file system takes it (nothing goes through the page cache,
-    whose fresh pages cost more CPU than the read), up to ``READ_AHEAD`` blocks ahead on
-    the blob I/O pool, so the caller decrypts one block while the next is read.
+class _BlobFile(io.RawIOBase):
+    """What both local readers share: a raw, seekable file object over ``fd`` for one
+    thread (``readinto``/``read``, ``seek``, ``tell``, ``close``), positioned by its own
+    offset (every read is a ``pread``)."""
 
-    A file-like object for one thread: ``readinto``/``read`` copy from the current block
-    (a read of less than ``ALIGN``, such as the stream header, starts no read-ahead),
-    ``seek`` anywhere (the blocks ahead are kept when the new position is among them).
-    A device that refuses the alignment (``EINVAL``) gets the rest of the file buffered.
-    ``close`` waits for the reads in flight and returns the buffers.
-    """
-
-    def __init__(self, fd: int, *, direct: bool) -> None:
+    def __init__(self, fd: int) -> None:
         super().__init__()
         self._fd = fd
-        self._direct = direct
-        self._lock = threading.Lock()  # fcntl on the descriptor from the I/O threads
-        self._size = os.fstat(fd).st_size  # how far to read ahead; a short read ends it
+        self._size = os.fstat(fd).st_size
         self._pos = 0
-        self._blocks: collections.deque[_Block] = collections.deque()
-        self._end: int | None = None  # file offset where a short read found the end
-
-    @property
-    def direct(self) -> bool:
-        """Whether reads still bypass the page cache."""
-        return self._direct
 
     def readable(self) -> bool:
         return True
@@ -385,6 +368,75 @@ class LocalBlobReader(io.RawIOBase):
         self._pos = base + offset
         return self._pos
 
+    def readall(self) -> bytes:
+        """The rest of the blob, in one buffer."""
+        buffer = bytearray(max(0, self._size - self._pos))
+        got = self.readinto(buffer)
+        return bytes(buffer[:got]) if got < len(buffer) else bytes(buffer)
+
+
+class MemoryBlobReader(_BlobFile):
+    """A blob on a memory file system (tmpfs, ramfs), read by ``pread`` straight into the
+    caller's buffer on the caller's thread.
+
+    The file's pages are the page cache: there is no disk to overlap with decryption and
+    no cache to keep clear, so the blocks, read-ahead on the I/O pool and staging copy of
+    :class:`LocalBlobReader` would only add a copy and a thread hand-off per block.
+    ``readinto`` fills the buffer unless the file ends first; a failed read is typed.
+    """
+
+    def readinto(self, target: Any) -> int:
+        if self.closed:
+            raise ValueError("read from a closed blob")
+        view = memoryview(target).cast("B")
+        got = 0
+        while got < len(view):
+            try:
+                n = os.preadv(self._fd, [view[got:]], self._pos)
+            except OSError as exc:
+                raise storage_error(exc, "reading a blob") from exc
+            if not n:
+                break
+            got += n
+            self._pos += n
+        return got
+
+    def close(self) -> None:
+        """Close the file (idempotent)."""
+        if self.closed:
+            return
+        try:
+            with contextlib.suppress(OSError):
+                os.close(self._fd)
+        finally:
+            super().close()
+
+
+class LocalBlobReader(_BlobFile):
+    """A blob read in ``STAGE_BYTES`` blocks at aligned offsets into page-aligned buffers,
+    ``O_DIRECT`` where the file system takes it (nothing goes through the page cache,
+    whose fresh pages cost more CPU than the read), up to ``READ_AHEAD`` blocks ahead on
+    the blob I/O pool, so the caller decrypts one block while the next is read.
+
+    A file-like object for one thread: ``readinto``/``read`` copy from the current block
+    (a read of less than ``ALIGN``, such as the stream header, starts no read-ahead),
+    ``seek`` anywhere (the blocks ahead are kept when the new position is among them).
+    A device that refuses the alignment (``EINVAL``) gets the rest of the file buffered.
+    ``close`` waits for the reads in flight and returns the buffers.
+    """
+
+    def __init__(self, fd: int, *, direct: bool) -> None:
+        super().__init__(fd)  # _size: how far to read ahead; a short read ends it
+        self._direct = direct
+        self._lock = threading.Lock()  # fcntl on the descriptor from the I/O threads
+        self._blocks: collections.deque[_Block] = collections.deque()
+        self._end: int | None = None  # file offset where a short read found the end
+
+    @property
+    def direct(self) -> bool:
+        """Whether reads still bypass the page cache."""
+        return self._direct
+
     def readinto(self, target: Any) -> int:
         if self.closed:
             raise ValueError("read from a closed blob")
@@ -404,12 +456,6 @@ class LocalBlobReader(io.RawIOBase):
             got += take
             self._pos += take
         return got
-
-    def readall(self) -> bytes:
-        """The rest of the blob, in one buffer."""
-        buffer = bytearray(max(0, self._size - self._pos))
-        got = self.readinto(buffer)
-        return bytes(buffer[:got]) if got < len(buffer) else bytes(buffer)
 
     def _block_at(self, pos: int, ahead: int) -> _Block | None:
         """The block holding ``pos`` (its read started), ``ahead`` after it in flight."""
@@ -510,10 +556,14 @@ class LocalBlobStore:
         self.tmp = root / "tmp"
         for directory in (root, self.objects, self.tmp):
             directory.mkdir(parents=True, exist_ok=True, mode=0o700)
-        # Staged O_DIRECT writes only where they keep bytes out of the page cache: tmpfs
-        # takes O_DIRECT but copies into its pages all the same, so there staging and the
-        # I/O pool would add only a thread hand-off per buffer (ADR 0031).
-        self.stage_writes = direct and bool(_O_DIRECT) and not _in_memory_file_system(self.tmp)
+        # Staged O_DIRECT writes and reads ahead on the I/O pool only where they keep
+        # bytes out of the page cache: tmpfs takes O_DIRECT but its files are page-cache
+        # pages all the same, so there staging, blocks and the pool would add only a copy
+        # and a thread hand-off per buffer (ADR 0031, ADR 0032). Told once, from tmp/:
+        # objects/ is on the same file system (a commit renames from one to the other).
+        memory = _in_memory_file_system(self.tmp)
+        self.stage_writes = direct and bool(_O_DIRECT) and not memory
+        self.read_ahead = not memory
 
     def _path(self, key: str) -> Path:
         return self.objects / check_key(key)
@@ -524,17 +574,20 @@ class LocalBlobStore:
 
     def open(self, key: str) -> BinaryIO:
         """The blob, for reading: a :class:`LocalBlobReader` (O_DIRECT where the file
-        system takes it, blocks read ahead on the blob I/O pool)."""
+        system takes it, blocks read ahead on the blob I/O pool), or on tmpfs and ramfs a
+        :class:`MemoryBlobReader` (plain ``pread`` on the caller's thread)."""
         try:
-            fd, direct = _open_for_reading(self._path(key), direct=self.direct)
+            fd, direct = _open_for_reading(self._path(key), direct=self.direct and self.read_ahead)
         except FileNotFoundError:
             raise BlobMissing(f"blob {key} is missing from the local store") from None
         except OSError as exc:
             raise storage_error(exc, "reading a blob") from exc
-        if not direct:
-            with contextlib.suppress(OSError):  # advice only: a doubled read-ahead window
-                os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_SEQUENTIAL)
         try:
+            if not self.read_ahead:
+                return cast(BinaryIO, MemoryBlobReader(fd))
+            if not direct:
+                with contextlib.suppress(OSError):  # advice only: a doubled read-ahead window
+                    os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_SEQUENTIAL)
             return cast(BinaryIO, LocalBlobReader(fd, direct=direct))
         except OSError as exc:
             os.close(fd)

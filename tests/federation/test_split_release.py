@@ -31,6 +31,7 @@ from caveat.domain.errors import Conflict, InvalidInput, PermissionDenied
 from caveat.services.federation._outbound import Outbound, url_of
 from caveat.services.kernel.principal import ConsoleOperator
 from caveat.services.kernel.uow import CallContext
+from tests.federation.test_ingest import AtB, at_b  # noqa: F401 (a fixture)
 from tests.federation.test_re_release import DATA, Three, _upload, three  # noqa: F401 (a fixture)
 
 CONSOLE = ConsoleOperator()
@@ -141,8 +142,8 @@ def test_a_recall_before_the_first_open_makes_it_unopenable_and_says_why(
     assert "mis_release" in refused.value.detail
     [at_a] = _events(nodes.a, "peer.split_refused")
     assert at_a["code"] == "split_recalled"
-    [at_b] = _events(nodes.b, "peer.split_denied")
-    assert at_b["code"] == "split_recalled"
+    [denied] = _events(nodes.b, "peer.split_denied")
+    assert denied["code"] == "split_recalled"
     [listed] = nodes.b.federation_releases.received(CONSOLE)
     assert (listed.split, listed.content_sha256) == ("refused", "")
     with nodes.b.uow.read() as session:
@@ -235,3 +236,42 @@ def test_an_unknown_key_mode_is_refused(nodes: Three) -> None:
             nodes.world.principal("sol"), ctx(), "node-b", artifact, key_mode="escrow"
         )
     assert caught.value.code == "invalid_key_mode"
+
+
+def test_the_api_releases_split_and_the_protocol_route_is_documented(nodes: Three) -> None:
+    world = nodes.world
+    artifact = _upload(world, "api trials", LABEL)
+    token = world.scenario.login(world.scenario.accounts["sol"]).token
+    http = TestClient(create_app(nodes.a), raise_server_exceptions=False)
+    path = "/api/v1/federation/peers/node-b/releases"
+    headers = {"Authorization": f"Bearer {token}"}
+    bad = http.post(path, json={"artifact_id": artifact, "key_mode": "escrow"}, headers=headers)
+    assert bad.status_code == 422
+    made = http.post(path, json={"artifact_id": artifact, "key_mode": "split"}, headers=headers)
+    assert made.status_code == 201, made.text
+    assert made.json()["key_mode"] == "split"
+    assert _events(nodes.a, "peer.released")[-1]["key_mode"] == "split"
+    spec = http.get("/api/v1/openapi.json").json()["paths"]
+    assert "/federation/v1/splits/{release}" in spec
+    assert "/api/v1/federation/received/{item_id}/open" in spec
+
+
+def test_a_split_item_becomes_a_local_artifact_on_its_first_open(
+    at_b: AtB,  # noqa: F811 (the fixture)
+) -> None:
+    b = at_b.b
+    b.federation.set_receiving_project(at_b.principal("bso"), ctx(), "node-a", "Partner trials")
+    artifact = _upload(at_b.world, "split trials", LABEL)
+    at_b.world.node.federation_releases.send(
+        at_b.world.principal("sol"), ctx(), "node-b", artifact, key_mode="split"
+    )
+    assert at_b.pull() == 1
+    assert at_b.ingested() == []  # nothing to ingest before the split: it stays sealed
+    [item] = b.federation_releases.received(CONSOLE)
+    opened = at_b.link().open_split(CONSOLE, ctx(), item.id)
+    [ingested] = at_b.ingested()
+    assert opened.artifact_id == ingested.artifact_id
+    assert ingested.origin_resource_id == artifact
+    content = b.artifacts.open_content(at_b.principal("reader"), ctx(), ingested.artifact_id)
+    assert b"".join(content.chunks) == DATA
+    assert len(_events(b, "peer.ingested")) == 1

@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import io
 import json
+import os
 import zipfile
 from typing import Any
 
@@ -28,11 +29,18 @@ from caveat.adapters.tdf import TdfError, unwrap_split
 from caveat.api.app import create_app
 from caveat.bootstrap.container import Node
 from caveat.domain.errors import Conflict, InvalidInput, PermissionDenied
+from caveat.domain.sealing import seal
 from caveat.services.federation._outbound import Outbound, url_of
 from caveat.services.kernel.principal import ConsoleOperator
 from caveat.services.kernel.uow import CallContext
 from tests.federation.test_ingest import AtB, at_b  # noqa: F401 (a fixture)
-from tests.federation.test_re_release import DATA, Three, _upload, three  # noqa: F401 (a fixture)
+from tests.federation.test_re_release import (  # noqa: F401 (three: a fixture)
+    DATA,
+    Three,
+    _alerts,
+    _upload,
+    three,
+)
 
 CONSOLE = ConsoleOperator()
 LABEL = "SECRET//REL TO USA, GBR"
@@ -181,6 +189,7 @@ def test_a_third_node_or_a_relay_cannot_fetch_the_split(nodes: Three) -> None:
     assert answer.json()["code"] == "split_unknown"
     assert "split" not in answer.json()
     assert _events(nodes.a, "peer.split_refused")[-1]["code"] == "split_unknown"
+    assert _alerts(nodes.a, "peer_split_unknown") == 1
     # A relay posing as B (B's node id, another key) is refused before anything is read.
     forged = Outbound(nodes.b.uow.node_id, Ed25519PrivateKey.generate(), nodes.a.uow.clock())
     headers = forged.headers("POST", url, b"", to=nodes.a.uow.node_id)
@@ -275,3 +284,24 @@ def test_a_split_item_becomes_a_local_artifact_on_its_first_open(
     content = b.artifacts.open_content(at_b.principal("reader"), ctx(), ingested.artifact_id)
     assert b"".join(content.chunks) == DATA
     assert len(_events(b, "peer.ingested")) == 1
+
+
+def test_a_split_that_does_not_open_the_package_is_refused_and_alerted(nodes: Three) -> None:
+    _, item = _sent_and_pulled(nodes)
+    # The originator's stored split replaced (a misbehaving originator, or an answer
+    # altered on the way): the receiver checks it against its key access object.
+    with nodes.a.uow(ctx()) as uow:
+        [row] = uow.session.scalars(select(PeerKeySplitRow)).all()
+        row.sealed_split = seal(
+            nodes.a.keys.secret_key(),
+            os.urandom(32),
+            aad=f"caveat:federation:split:{row.release_id}".encode(),
+        )
+    with pytest.raises(PermissionDenied) as refused:
+        nodes.b_link().open_split(CONSOLE, ctx(), item)
+    assert "does not open the package" in refused.value.detail
+    [denied] = _events(nodes.b, "peer.split_denied")
+    assert denied["code"] == "tdf_tampered"
+    assert _alerts(nodes.b, "peer_split_invalid") == 1
+    [listed] = nodes.b.federation_releases.received(CONSOLE)
+    assert (listed.split, listed.content_sha256) == ("refused", "")

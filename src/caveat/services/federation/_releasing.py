@@ -174,7 +174,9 @@ class PeerReleases:
         self._monitoring = monitoring
         self.ingest = PeerIngest(policy=policy, artifacts=artifacts, monitoring=monitoring)
         self.recalls = PeerRecalls(uow=uow, keys=keys, policy=policy, transport=transport)
-        self.splits = PeerSplits(uow=uow, keys=keys, policy=policy, transport=transport)
+        self.splits = PeerSplits(
+            uow=uow, keys=keys, policy=policy, transport=transport, monitoring=monitoring
+        )
         self.re_releases = PeerReReleases(
             uow=uow,
             keys=keys,

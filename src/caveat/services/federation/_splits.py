@@ -67,6 +67,7 @@ from caveat.services.federation._recalls import SENT, recalled_after
 from caveat.services.federation._requests import PeerCaller
 from caveat.services.kernel.ports import PeerTransport
 from caveat.services.kernel.uow import CallContext, UnitOfWork, UnitOfWorkFactory
+from caveat.services.ledger import MonitoringService
 from caveat.services.policy import PolicyService, find_resource, not_found, resource_of
 
 OFFLINE, SPLIT = "offline", "split"
@@ -145,7 +146,7 @@ class OpenedSplit:
     artifact_id: str | None
 
 
-class Refusal(Exception):
+class _Refusal(Exception):
     """Why this node refuses a split (code, words): the answer, and its ledger event."""
 
     def __init__(self, code: str, reason: str) -> None:
@@ -164,11 +165,13 @@ class PeerSplits:
         keys: KeyProvider,
         policy: PolicyService,
         transport: PeerTransport,
+        monitoring: MonitoringService,
     ) -> None:
         self._uow = uow
         self._keys = keys
         self._policy = policy
         self._transport = transport
+        self._monitoring = monitoring
 
     # --- the originator -------------------------------------------------------------
 
@@ -181,18 +184,30 @@ class PeerSplits:
         with self._uow(ctx) as uow:
             try:
                 row, wrapped = self._grant(uow, caller, release_id)
-            except Refusal as refused:
+            except _Refusal as refused:
+                data = {
+                    "release_id": release_id[:36],
+                    "code": refused.code,
+                    "reason": refused.reason[:300],
+                }
                 uow.record(
                     "peer.split_refused",
                     caller.actor(),
                     target_id=caller.peer_id,
                     outcome=Outcome.DENIED,
-                    data={
-                        "release_id": release_id[:36],
-                        "code": refused.code,
-                        "reason": refused.reason[:300],
-                    },
+                    data=data,
                 )
+                if refused.code == "split_unknown":  # asking for what it was not sent
+                    self._monitoring.raise_within(
+                        uow,
+                        rule="peer_split_unknown",
+                        severity="critical",
+                        subject_id=caller.peer_id,
+                        subject_name=caller.name,
+                        summary=f"peer {caller.name} asked for a key split of a release "
+                        "this node did not make to it",
+                        data=data,
+                    )
                 return SplitAnswer(False, code=refused.code, reason=refused.reason)
             row.grants += 1
             if row.granted_at is None:
@@ -217,7 +232,7 @@ class PeerSplits:
         row = session.get(PeerKeySplitRow, release_id[:36], with_for_update=True)
         if row is None or row.peer_id != caller.peer_id:
             # A third node asking for another's split learns no more than of an unknown id.
-            raise Refusal("split_unknown", "this node released nothing to your node by that id")
+            raise _Refusal("split_unknown", "this node released nothing to your node by that id")
         recall = _recall_of(session, row)
         if row.sealed_split is None or recall is not None:
             words = "the originating node recalled this release and destroyed its key split"
@@ -225,13 +240,13 @@ class PeerSplits:
                 words += (
                     f" (reason: {recall.reason}{'; ' + recall.detail if recall.detail else ''})"
                 )
-            raise Refusal("split_recalled", words)
+            raise _Refusal("split_recalled", words)
         peer = session.get(PeerRow, row.peer_id)
         assert peer is not None
         try:
             node = recipient_of(session, peer)
         except Conflict as exc:
-            raise Refusal(
+            raise _Refusal(
                 "split_peering", f"the peering does not allow it now: {exc.detail}"
             ) from None
         resource = resource_of(find_resource(session, row.resource_id), self._policy.schemes)
@@ -239,7 +254,7 @@ class PeerSplits:
             node, resource, Context(uow.now, None, self._policy.environment())
         )
         if not decision.permitted:
-            raise Refusal(
+            raise _Refusal(
                 "split_not_releasable",
                 "the policy no longer permits this release to your node: "
                 + ", ".join(decision.failed_codes),
@@ -247,7 +262,7 @@ class PeerSplits:
         try:
             split = unseal(self._keys.secret_key(), row.sealed_split, aad=_aad(row.release_id))
         except UnsealFailed:
-            raise Refusal("split_unavailable", "this node cannot unseal its split") from None
+            raise _Refusal("split_unavailable", "this node cannot unseal its split") from None
         wrapping = load_der_public_key(base64.b64decode(peer.wrapping_key))
         assert isinstance(wrapping, ec.EllipticCurvePublicKey)
         return row, wrap_split(wrapping, split)
@@ -309,7 +324,15 @@ class PeerSplits:
                 problem = (exc.code, f"the split it gave does not open the package: {exc.detail}")
         if problem is not None or opened is None:
             code, reason = problem or ("split_refused", "refused")
-            self._denied(ctx, item_id, peer_id, code, reason)
+            self._denied(
+                ctx,
+                item_id,
+                peer_id,
+                name,
+                code,
+                reason,
+                alert=opened is None and bool(answer.get("granted")),
+            )
             raise PermissionDenied(
                 f"peer {name} refused its key split of this item, so it cannot be opened: {reason}",
                 code="split_refused",
@@ -393,7 +416,20 @@ class PeerSplits:
             )
         return value
 
-    def _denied(self, ctx: CallContext, item_id: str, peer_id: str, code: str, reason: str) -> None:
+    def _denied(
+        self,
+        ctx: CallContext,
+        item_id: str,
+        peer_id: str,
+        name: str,
+        code: str,
+        reason: str,
+        *,
+        alert: bool,
+    ) -> None:
+        """Record the refusal (state ``refused``, ``peer.split_denied``); a split given
+        that does not open the package is also an alert (an altered answer, or a
+        misbehaving originator)."""
         with self._uow(ctx) as uow:
             wait = uow.session.get(PeerReceivedSplitRow, item_id, with_for_update=True)
             if wait is None or wait.state == OBTAINED:
@@ -412,6 +448,16 @@ class PeerSplits:
                     "reason": reason[:300],
                 },
             )
+            if alert:
+                self._monitoring.raise_within(
+                    uow,
+                    rule="peer_split_invalid",
+                    severity="critical",
+                    subject_id=peer_id,
+                    subject_name=name,
+                    summary=f"the key split peer {name} gave does not open its package: {code}",
+                    data={"received_id": item_id, "code": code},
+                )
 
     @staticmethod
     def awaiting(session: Session, ids: list[str]) -> dict[str, PeerReceivedSplitRow]:

@@ -12,12 +12,14 @@ import io
 import json
 import os
 import zipfile
+from dataclasses import replace
 from typing import Any
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from fastapi.testclient import TestClient
 from sqlalchemy import select
+from typer.testing import CliRunner
 
 from caveat.adapters.db.models import EventRow
 from caveat.adapters.db.models.federation import (
@@ -28,19 +30,25 @@ from caveat.adapters.db.models.federation import (
 from caveat.adapters.tdf import TdfError, unwrap_split
 from caveat.api.app import create_app
 from caveat.bootstrap.container import Node
+from caveat.cli import main as cli_main
+from caveat.cli import remote
 from caveat.domain.errors import Conflict, InvalidInput, PermissionDenied
+from caveat.domain.identity import Role
 from caveat.domain.sealing import seal
 from caveat.services.federation._outbound import Outbound, url_of
 from caveat.services.kernel.principal import ConsoleOperator
 from caveat.services.kernel.uow import CallContext
+from tests.cli.remote_support import LOG_LINE
 from tests.federation.test_ingest import AtB, at_b  # noqa: F401 (a fixture)
 from tests.federation.test_re_release import (  # noqa: F401 (three: a fixture)
     DATA,
     Three,
     _alerts,
+    _client,
     _upload,
     three,
 )
+from tests.support import Scenario
 
 CONSOLE = ConsoleOperator()
 LABEL = "SECRET//REL TO USA, GBR"
@@ -305,3 +313,39 @@ def test_a_split_that_does_not_open_the_package_is_refused_and_alerted(nodes: Th
     assert _alerts(nodes.b, "peer_split_invalid") == 1
     [listed] = nodes.b.federation_releases.received(CONSOLE)
     assert (listed.split, listed.content_sha256) == ("refused", "")
+
+
+def _cli(
+    monkeypatch: pytest.MonkeyPatch, node: Node, people: Scenario, who: str, *args: str
+) -> tuple[int, Any]:
+    """`caveat federation ...` as ``who`` signed in to ``node``'s API (in this process)."""
+    monkeypatch.setattr(remote, "_client", lambda: _client(node, people, who))
+    result = CliRunner().invoke(cli_main.app, ["federation", *args, "--json"])
+    lines = [line for line in result.stdout.splitlines() if not LOG_LINE.match(line)]
+    return result.exit_code, json.loads("\n".join(lines))
+
+
+def test_the_cli_releases_split_and_opens(nodes: Three, monkeypatch: pytest.MonkeyPatch) -> None:
+    artifact = _upload(nodes.world, "cli trials", LABEL)
+    a_people = nodes.world.scenario
+    code, sent = _cli(
+        monkeypatch, nodes.a, a_people, "sol", "release", "node-b", artifact, "--key-mode", "split"
+    )
+    assert code == 0, sent
+    assert sent["key_mode"] == "split"
+    code, bad = _cli(
+        monkeypatch, nodes.a, a_people, "sol", "release", "node-b", artifact, "--key-mode", "x"
+    )
+    assert code != 0
+    assert bad["error"]["code"] == "invalid_input"  # the API allows offline or split only
+    assert nodes.b_link().pull(ctx(), nodes.a_at_b()) == 1
+    [item] = nodes.b.federation_releases.received(CONSOLE)
+    # B's API, its split requests carried to A's app in this process.
+    b = replace(nodes.b, federation_releases=nodes.b_link())
+    nodes.b_people.person("bop", nations=("GBR",), roles=(Role.NODE_OPERATOR,))
+    code, opened = _cli(monkeypatch, b, nodes.b_people, "bop", "open", item.id)
+    assert code == 0, opened
+    assert opened["content_sha256"] == hashlib.sha256(DATA).hexdigest()
+    code, again = _cli(monkeypatch, b, nodes.b_people, "bop", "open", item.id)
+    assert code != 0
+    assert again["error"]["code"] == "split_obtained_already"

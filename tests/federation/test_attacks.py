@@ -43,7 +43,7 @@ from caveat.domain.ledger import (
     sign_checkpoint,
 )
 from caveat.services.federation import PeerCaller, PeerSync, outbox_json
-from caveat.services.federation._releasing import kas_url
+from caveat.services.federation._outbound import kas_url
 from caveat.services.kernel.principal import ConsoleOperator, Principal
 from caveat.services.kernel.uow import CallContext
 from caveat.services.ledger import WitnessService

@@ -116,6 +116,15 @@ def test_peering_recipient_and_preview_in_the_browser(
     refused = browser.post(f"/federation/{peer}/release", {"artifact": item.resource_id})
     assert refused.status_code == 403
     assert "may not be released" in refused.text
+    # The release form offers the key mode (offline by default); a split release is
+    # decided by the same policy.
+    assert 'name="key_mode"' in listing
+    assert '<option value="offline">' in listing
+    split = browser.post(
+        f"/federation/{peer}/release", {"artifact": item.resource_id, "key_mode": "split"}
+    )
+    assert split.status_code == 403
+    assert "may not be released" in split.text
     # The officer's Recall form: what was never released is refused in the page, and the
     # Recalls section says there are none.
     assert f'action="/federation/{peer}/recall"' in listing

@@ -109,7 +109,7 @@ def received(ctx: typer.Context, json_: JsonOpt = False) -> None:
             json_,
             lambda: table(
                 "Received from peers",
-                ["from", "origin artifact", "marking", "size", "received", "release proof"],
+                ["from", "origin artifact", "marking", "size", "received", "release proof", "key"],
                 [
                     (
                         escape(r.peer),
@@ -118,6 +118,7 @@ def received(ctx: typer.Context, json_: JsonOpt = False) -> None:
                         str(r.size),
                         r.received_at.strftime("%Y-%m-%d %H:%M UTC"),
                         escape(_proof_text(r.proof)),
+                        "offline" if r.split is None else f"split: {r.split}",
                     )
                     for r in found
                 ],
@@ -482,6 +483,61 @@ def _rows(found: list[Peer]) -> None:
 
 
 # --- re-release: as the signed-in officer, through the server (the SDK) ----------------
+
+
+@federation.command("release")
+def release(
+    peer: Annotated[str, typer.Argument(help="the peer's name or id")],
+    artifact: Annotated[str, typer.Argument(help="the artifact to release")],
+    key_mode: Annotated[
+        str,
+        typer.Option(
+            help="offline: the package carries the whole key (disconnected partners); "
+            "split: this node keeps a key split the peer must obtain before its first open, "
+            "and a recall destroys it"
+        ),
+    ] = "offline",
+    json_: JsonOpt = False,
+) -> None:
+    """Release an artifact to a peer (the originating organisation's security officer,
+    through the server): it waits in the peer's outbox until the peer pulls it."""
+    from caveat.cli.remote import _client
+
+    with errors(json_), _client() as client:
+        sent = client.federation.release(peer, artifact, key_mode=key_mode)
+        split = " Split key: it opens there only after the peer obtains this node's split."
+        show(
+            sent,
+            json_,
+            lambda: out.print(
+                f"Packaged for {escape(sent['peer'])} (outbox #{sent['seq']}); it waits until "
+                "the peer pulls it." + (split if sent.get("key_mode") == "split" else "")
+            ),
+        )
+
+
+@federation.command("open")
+def open_item(
+    item: Annotated[str, typer.Argument(help="the received item's id (federation received)")],
+    json_: JsonOpt = False,
+) -> None:
+    """First open of a split-mode item a peer released here: obtain its originating node's
+    key split, open and verify it (through the server, as an operator)."""
+    from caveat.cli.remote import _client
+
+    with errors(json_), _client() as client:
+        made = client.federation.open_split(item)
+        where = (
+            f"artifact {made['artifact_id']}"
+            if made.get("artifact_id")
+            else "kept sealed (no receiving project)"
+        )
+        show(
+            made,
+            json_,
+            lambda: out.print(f"Opened {made['item_id']}: {made['size']} bytes, {where}."),
+        )
+
 
 re_release = typer.Typer(
     help="Re-release a received item to a third nation: asked of its originating node and "

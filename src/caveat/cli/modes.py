@@ -80,6 +80,8 @@ MODES: Final[dict[str, str]] = {
     # not yet moved to the API (ADR 0029 lists them): the console until they are
     "federation": MIXED,
     "federation re-release": REMOTE,
+    "federation release": REMOTE,
+    "federation open": REMOTE,
 }
 
 # The mode of a mixed group's commands that ``MODES`` does not name.

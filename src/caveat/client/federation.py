@@ -22,10 +22,19 @@ class Federation:
         path = f"/api/v1/federation/peers/{quote(peer, safe='')}/receiving-project"
         return dict(self._client._call("PUT", path, json={"project": project}))
 
-    def release(self, peer: str, artifact_id: str) -> dict[str, Any]:
-        """POST /federation/peers/{peer}/releases: package an artifact for the peer."""
+    def release(self, peer: str, artifact_id: str, *, key_mode: str = "offline") -> dict[str, Any]:
+        """POST /federation/peers/{peer}/releases: package an artifact for the peer
+        (``key_mode``: offline, or split: the peer must obtain this node's key split
+        before its first open, and a recall destroys it)."""
         path = f"/api/v1/federation/peers/{quote(peer, safe='')}/releases"
-        return dict(self._client._call("POST", path, json={"artifact_id": artifact_id}))
+        body = {"artifact_id": artifact_id, "key_mode": key_mode}
+        return dict(self._client._call("POST", path, json=body))
+
+    def open_split(self, item_id: str) -> dict[str, Any]:
+        """POST /federation/received/{item}/open: the first open of a split-mode item
+        (its originating node's key split obtained, or its refusal in words)."""
+        path = f"/api/v1/federation/received/{quote(item_id, safe='')}/open"
+        return dict(self._client._call("POST", path))
 
     def recall(
         self, peer: str, artifact_id: str, *, reason: str, detail: str = ""

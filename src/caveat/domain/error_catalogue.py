@@ -1770,6 +1770,40 @@ class ErrorCode(StrEnum):
         "A release package carries no valid provenance assertion (the originating node "
         "and artifact, signed by the sender and bound to the payload).",
     )
+    TDF_SPLIT_MISSING = (
+        "tdf_split_missing",
+        ErrorKind.INTEGRITY,
+        "A split-mode release package was opened without its originating node's key "
+        "split; its first open must obtain that split (ADR 0033).",
+    )
+    INVALID_KEY_MODE = (
+        "invalid_key_mode",
+        ErrorKind.INVALID,
+        "A release to a peer is offline (the package carries its whole key) or split (this "
+        "node keeps a key split the peer must obtain before its first open).",
+    )
+    SPLIT_REFUSED = (
+        "split_refused",
+        ErrorKind.DENIED,
+        "The originating node refused its key split of a split-mode item (recalled, not "
+        "released to this node, or its policy no longer permits it): the item cannot be "
+        "opened; the detail gives the originator's reason in words.",
+    )
+    SPLIT_NOT_NEEDED = (
+        "split_not_needed",
+        ErrorKind.CONFLICT,
+        "The received item was released offline: it needs no key split from its originator.",
+    )
+    SPLIT_OBTAINED_ALREADY = (
+        "split_obtained_already",
+        ErrorKind.CONFLICT,
+        "The received item was opened already: its originator's key split is held here.",
+    )
+    SPLIT_RACED = (
+        "split_raced",
+        ErrorKind.CONFLICT,
+        "The received item was opened, or recalled, while its key split was being obtained.",
+    )
     PEER_PACKAGE_NOT_ORIGIN = (
         "peer_package_not_origin",
         ErrorKind.INTEGRITY,

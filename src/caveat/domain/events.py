@@ -226,6 +226,33 @@ _TYPES = [
         "peer.recall_confirmed", 1, "peer", "a peer confirmed it acted on a recall sent to it"
     ),
     EventType(
+        "peer.split_granted",
+        1,
+        "peer",
+        "this node gave a peer its key split of a split-mode release, on the peer's signed "
+        "request (the release stood, the peering and the policy still allowed it)",
+    ),
+    EventType(
+        "peer.split_refused",
+        1,
+        "peer",
+        "this node refused a peer its key split of a split-mode release (recalled, not "
+        "released to that peer, or the policy no longer allows it: why)",
+    ),
+    EventType(
+        "peer.split_obtained",
+        1,
+        "received",
+        "the originating node gave this node its split of a received package: opened",
+    ),
+    EventType(
+        "peer.split_denied",
+        1,
+        "received",
+        "the originating node refused its split of a received package, or its split did "
+        "not open it: the package stays unopened (why)",
+    ),
+    EventType(
         "peer.release_proved",
         1,
         "received",

@@ -8,6 +8,9 @@
   (:class:`Opened`); :func:`read_markings` gives the label and export classification of
   an opened package; :func:`provenance_assertion` and :func:`read_provenance` say which
   node and artifact a package comes from.
+- Split mode (the spec's key splits): :func:`write_split_package` keeps one split of the
+  payload key for the originating node; :func:`inspect_package` checks everything the
+  recipient can check alone and :func:`open_package` opens with the originator's split.
 - Every refusal is a :class:`TdfError` (an IntegrityError) with a stable code.
 """
 
@@ -19,6 +22,7 @@ from caveat.adapters.tdf._errors import (
     TdfLabelInvalid,
     TdfNotRecipient,
     TdfProvenanceInvalid,
+    TdfSplitMissing,
     TdfTampered,
     TdfTooLarge,
     TdfUntrustedSigner,
@@ -35,8 +39,15 @@ from caveat.adapters.tdf._markings import (
 from caveat.adapters.tdf._package import (
     DEFAULT_MIME_TYPE,
     Opened,
+    Sealed,
+    SplitPackage,
+    inspect_package,
+    open_package,
     read_package,
+    unwrap_split,
+    wrap_split,
     write_package,
+    write_split_package,
 )
 from caveat.adapters.tdf._policy import policy_object
 from caveat.adapters.tdf._profile import (
@@ -74,20 +85,25 @@ __all__ = [
     "Markings",
     "Opened",
     "Provenance",
+    "Sealed",
+    "SplitPackage",
     "Statement",
     "TdfError",
     "TdfInvalid",
     "TdfLabelInvalid",
     "TdfNotRecipient",
     "TdfProvenanceInvalid",
+    "TdfSplitMissing",
     "TdfTampered",
     "TdfTooLarge",
     "TdfUntrustedSigner",
     "VerifiedAssertion",
     "caveat_assertions",
     "export_assertion",
+    "inspect_package",
     "key_id",
     "label_assertion",
+    "open_package",
     "policy_object",
     "provenance_assertion",
     "read_markings",
@@ -95,5 +111,8 @@ __all__ = [
     "read_provenance",
     "schema_bytes",
     "schema_errors",
+    "unwrap_split",
+    "wrap_split",
     "write_package",
+    "write_split_package",
 ]

@@ -51,6 +51,14 @@ def new_key() -> bytes:
     return AESGCM.generate_key(bit_length=256)
 
 
+def xor_splits(a: bytes, b: bytes) -> bytes:
+    """The XOR of two key splits (the spec's split scheme; platform ``sdk/tdf.go``
+    computes the payload key so)."""
+    if len(a) != len(b):
+        raise ValueError("key splits differ in length")
+    return bytes(x ^ y for x, y in zip(a, b, strict=True))
+
+
 def seal(key: bytes, plaintext: bytes) -> bytes:
     """AES-256-GCM with a random nonce, as ``nonce || ciphertext || tag``."""
     nonce = os.urandom(NONCE_SIZE)

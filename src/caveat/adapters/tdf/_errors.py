@@ -3,7 +3,7 @@
 A receiving node records the code; the detail says which check failed, never any key or
 plaintext. Codes (to be catalogued in ``domain/error_catalogue.py``): ``tdf_invalid``,
 ``tdf_tampered``, ``tdf_not_recipient``, ``tdf_untrusted_signer``, ``tdf_too_large``,
-``tdf_label_invalid``, ``tdf_provenance_invalid``.
+``tdf_label_invalid``, ``tdf_provenance_invalid``, ``tdf_split_missing``.
 """
 
 from __future__ import annotations
@@ -65,3 +65,10 @@ class TdfProvenanceInvalid(TdfError):
     node and artifact), or one not in its schema's exact form."""
 
     code = "tdf_provenance_invalid"
+
+
+class TdfSplitMissing(TdfError):
+    """Raised when a split package is opened without its originating node's key split
+    (split mode: the receiver must obtain that split before the first open)."""
+
+    code = "tdf_split_missing"

@@ -24,7 +24,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from caveat.adapters.tdf._assertions import Assertion, Statement
 from caveat.adapters.tdf._encoding import canonical_json
 from caveat.adapters.tdf._errors import TdfLabelInvalid
-from caveat.adapters.tdf._package import Opened
+from caveat.adapters.tdf._package import Opened, Sealed
 from caveat.domain.errors import CaveatError
 from caveat.domain.export_control import (
     ExportClassification,
@@ -122,7 +122,7 @@ def caveat_assertions(
     return [label_assertion(label, schemes=schemes), export_assertion(export)]
 
 
-def _carried(opened: Opened, assertion_id: str, name: str) -> tuple[Assertion, Any]:
+def _carried(opened: Opened | Sealed, assertion_id: str, name: str) -> tuple[Assertion, Any]:
     found = opened.assertion(assertion_id)
     if found is None:
         raise TdfLabelInvalid(f"the package carries no {assertion_id!r} assertion")
@@ -133,7 +133,7 @@ def _carried(opened: Opened, assertion_id: str, name: str) -> tuple[Assertion, A
 
 
 def read_markings(
-    opened: Opened,
+    opened: Opened | Sealed,
     *,
     schemes: SchemeRegistry | None = None,
     groups: GroupDirectory | None = None,

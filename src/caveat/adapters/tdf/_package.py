@@ -13,7 +13,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from cryptography.exceptions import InvalidTag
@@ -35,6 +35,7 @@ from caveat.adapters.tdf._assertions import (
     verify_binding,
 )
 from caveat.adapters.tdf._crypto import (
+    KEY_SIZE,
     SEGMENT_OVERHEAD,
     UnwrapFailed,
     hmac_sha256,
@@ -48,17 +49,21 @@ from caveat.adapters.tdf._crypto import (
     segment_hash,
     unwrap_key,
     wrap_key,
+    xor_splits,
 )
 from caveat.adapters.tdf._encoding import b64decode, b64encode, canonical_json, parse_json
 from caveat.adapters.tdf._errors import (
     TdfInvalid,
     TdfNotRecipient,
+    TdfSplitMissing,
     TdfTampered,
     TdfTooLarge,
+    TdfUntrustedSigner,
 )
 from caveat.adapters.tdf._policy import policy_problem
 from caveat.adapters.tdf._profile import (
     DEFAULT_SEGMENT_SIZE,
+    HOLDER_SID,
     KEY_ACCESS_SCHEMA_VERSION,
     MANIFEST_BINDING_ID,
     MAX_ASSERTIONS,
@@ -69,9 +74,12 @@ from caveat.adapters.tdf._profile import (
     MAX_SEGMENTS,
     MIN_SEGMENT_SIZE,
     PAYLOAD_NAME,
+    RECIPIENT_SID,
     SPEC_VERSION,
+    HeldSplit,
     ManifestView,
     check_profile,
+    ephemeral_key,
     valid_assertion_id,
     valid_kas_url,
     valid_mime_type,
@@ -173,6 +181,15 @@ def _plaintext_segments(payload: bytes | Iterable[bytes], size: int) -> Iterator
         yield bytes(pending)
 
 
+@dataclass(frozen=True, slots=True)
+class SplitPackage:
+    """A split-mode package and the split its originator keeps (never in the package:
+    without it, the recipient's split alone opens nothing)."""
+
+    package: bytes
+    held_split: bytes = field(repr=False)
+
+
 def write_package(
     payload: bytes | Iterable[bytes],
     *,
@@ -191,6 +208,78 @@ def write_package(
     assertion, and Caveat's manifest binding after them, is bound to the payload with
     ``signing_key`` (Ed25519) or, without one, with the payload key (HS256).
     """
+    package, _ = _write(
+        payload, recipient_key, kas_url, policy, assertions, segment_size, signing_key,
+        mime_type, None,
+    )  # fmt: skip
+    return package
+
+
+def write_split_package(
+    payload: bytes | Iterable[bytes],
+    *,
+    recipient_key: ec.EllipticCurvePublicKey,
+    kas_url: str,
+    holder_kas_url: str,
+    holder_kid: str,
+    policy: dict[str, Any],
+    assertions: Sequence[Assertion],
+    signing_key: Ed25519PrivateKey,
+    segment_size: int = DEFAULT_SEGMENT_SIZE,
+    mime_type: str = DEFAULT_MIME_TYPE,
+) -> SplitPackage:
+    """A package whose payload key is split in two, as the spec's key splits are: the
+    XOR of a split wrapped for ``recipient_key`` (sid 1) and a split the originating node
+    keeps (sid 2, a ``remote`` key access object naming ``holder_kas_url`` and
+    ``holder_kid``). Each split's policy binding is under that split, so either key
+    access object altered is refused. Assertions must be signed (the recipient verifies
+    them before it can hold the payload key)."""
+    if not valid_kas_url(holder_kas_url) or holder_kas_url == kas_url:
+        raise InvalidInput("the holder's key access URL must be another service's")
+    if not valid_kas_url(holder_kid):
+        raise InvalidInput("the holder's key id must be printable ASCII")
+    package, held = _write(
+        payload, recipient_key, kas_url, policy, assertions, segment_size, signing_key,
+        mime_type, (holder_kas_url, holder_kid),
+    )  # fmt: skip
+    assert held is not None
+    return SplitPackage(package, held)
+
+
+def wrap_split(recipient: ec.EllipticCurvePublicKey, split: bytes) -> dict[str, str]:
+    """A key split wrapped for ``recipient`` alone, as a key access object wraps one
+    (``ec-wrapped``): what an originating node answers a split request with, so that
+    nothing between the two nodes (a relay, a TLS-terminating proxy) can read it."""
+    if not isinstance(recipient, ec.EllipticCurvePublicKey) or not is_p256(recipient):
+        raise InvalidInput("the recipient's key must be a P-256 public key")
+    wrapped, ephemeral = wrap_key(recipient, split)
+    return {"wrappedKey": b64encode(wrapped), "ephemeralPublicKey": ephemeral}
+
+
+def unwrap_split(recipient: ec.EllipticCurvePrivateKey, value: object) -> bytes:
+    """The split of :func:`wrap_split`'s answer; TdfTampered if it is not one for this
+    key (its binding to the package is checked when the package is opened)."""
+    if not isinstance(value, dict) or set(value) != {"wrappedKey", "ephemeralPublicKey"}:
+        raise TdfInvalid("a wrapped split has exactly wrappedKey and ephemeralPublicKey")
+    wrapped = b64decode(value["wrappedKey"], "the wrapped split")
+    ephemeral = ephemeral_key(value["ephemeralPublicKey"])
+    try:
+        return unwrap_key(recipient, wrapped, ephemeral)
+    except UnwrapFailed:
+        raise TdfTampered("the wrapped split does not open under this node's key") from None
+
+
+def _write(
+    payload: bytes | Iterable[bytes],
+    recipient_key: ec.EllipticCurvePublicKey,
+    kas_url: str,
+    policy: dict[str, Any],
+    assertions: Sequence[Assertion],
+    segment_size: int,
+    signing_key: Ed25519PrivateKey | None,
+    mime_type: str,
+    holder: tuple[str, str] | None,
+) -> tuple[bytes, bytes | None]:
     if not isinstance(recipient_key, ec.EllipticCurvePublicKey) or not is_p256(recipient_key):
         raise InvalidInput("the recipient's key must be a P-256 public key")
     if not valid_kas_url(kas_url) or not valid_mime_type(mime_type):
@@ -207,7 +296,11 @@ def write_package(
     policy_b64 = b64encode(policy_json)
 
     key = new_key()
-    wrapped, ephemeral = wrap_key(recipient_key, key)
+    # Split mode: the recipient's split wrapped, the holder's kept; the key is their XOR
+    # (platform sdk/tdf.go: a random key per split, the payload key their XOR).
+    mine = new_key() if holder is not None else key
+    held = xor_splits(key, mine) if holder is not None else None
+    wrapped, ephemeral = wrap_key(recipient_key, mine)
     segments: list[dict[str, Any]] = []
     hashes: list[bytes] = []
 
@@ -230,6 +323,32 @@ def write_package(
             )
             yield part
 
+    def key_access() -> list[dict[str, Any]]:
+        recipient: dict[str, Any] = {
+            "type": "wrapped",
+            "url": kas_url,
+            "protocol": "kas",
+            "wrappedKey": b64encode(wrapped),
+            "policyBinding": {"alg": "HS256", "hash": policy_binding(mine, policy_b64)},
+            "kid": key_id(recipient_key),
+            "schemaVersion": KEY_ACCESS_SCHEMA_VERSION,
+            "ephemeralPublicKey": ephemeral,
+        }
+        if holder is None or held is None:
+            return [recipient]
+        return [
+            {**recipient, "sid": RECIPIENT_SID},
+            {
+                "type": "remote",
+                "url": holder[0],
+                "protocol": "kas",
+                "sid": HOLDER_SID,
+                "kid": holder[1],
+                "policyBinding": {"alg": "HS256", "hash": policy_binding(held, policy_b64)},
+                "schemaVersion": KEY_ACCESS_SCHEMA_VERSION,
+            },
+        ]
+
     def manifest() -> bytes:
         aggregate = b"".join(hashes)
         root = b64encode(hmac_sha256(key, aggregate))
@@ -245,18 +364,7 @@ def write_package(
             },
             "encryptionInformation": {
                 "type": "split",
-                "keyAccess": [
-                    {
-                        "type": "wrapped",
-                        "url": kas_url,
-                        "protocol": "kas",
-                        "wrappedKey": b64encode(wrapped),
-                        "policyBinding": {"alg": "HS256", "hash": policy_binding(key, policy_b64)},
-                        "kid": key_id(recipient_key),
-                        "schemaVersion": KEY_ACCESS_SCHEMA_VERSION,
-                        "ephemeralPublicKey": ephemeral,
-                    }
-                ],
+                "keyAccess": key_access(),
                 "method": {"algorithm": "AES-256-GCM", "isStreamable": True, "iv": ""},
                 "integrityInformation": {
                     "rootSignature": {"alg": "HS256", "sig": root},
@@ -281,7 +389,7 @@ def write_package(
             raise TdfTooLarge(f"a manifest is at most {MAX_MANIFEST_BYTES} bytes")
         return encoded
 
-    return write_zip(sealed(), manifest)
+    return write_zip(sealed(), manifest), held
 
 
 def _unwrap(view: ManifestView, recipient: ec.EllipticCurvePrivateKey, kas_url: str) -> bytes:
@@ -314,6 +422,39 @@ def _sealed_segments(view: ManifestView, payload: memoryview) -> list[memoryview
     return parts
 
 
+@dataclass(frozen=True, slots=True)
+class Sealed:
+    """A package that passed every check its recipient can make before it holds the
+    payload key: layout, schema, profile, addressee, its own split and that split's
+    policy binding, every segment hash, every assertion's signature and the manifest
+    binding. Its label and provenance can be read; its payload cannot until
+    :func:`open_package` (with the originator's split, for a split package)."""
+
+    manifest: dict[str, Any]
+    policy: dict[str, Any]
+    assertions: tuple[VerifiedAssertion, ...]
+    _view: ManifestView = field(repr=False)
+    _parts: tuple[memoryview, ...] = field(repr=False)
+    _split: bytes = field(repr=False)  # this node's split (the whole key offline)
+
+    @property
+    def mime_type(self) -> str:
+        return str(self.manifest["payload"]["mimeType"])
+
+    @property
+    def size(self) -> int:
+        """The payload's size once opened, as the (bound) manifest gives it."""
+        return self._view.plaintext_size
+
+    @property
+    def held(self) -> HeldSplit | None:
+        """Split mode: the split the originating node holds (its service and key id)."""
+        return self._view.held
+
+    def assertion(self, assertion_id: str) -> VerifiedAssertion | None:
+        return next((a for a in self.assertions if a.assertion.id == assertion_id), None)
+
+
 def read_package(
     data: bytes,
     *,
@@ -323,13 +464,37 @@ def read_package(
     max_payload_bytes: int = MAX_PAYLOAD_BYTES,
 ) -> Opened:
     """Verify every part of a package made for ``recipient_key`` at ``kas_url`` and open
-    it; raises a TdfError subclass, and returns no plaintext, if any check fails.
+    it; raises a TdfError subclass, and returns no plaintext, if any check fails (a
+    split package: TdfSplitMissing, see :func:`inspect_package`).
 
     ``trusted_assertion_keys`` are the Ed25519 keys whose signatures bind assertions
     (the originating peer's federation keys; two while it rotates). Given any, every
     assertion must be signed by one of them; given none, every assertion must be bound
     with the payload key (HS256), as a package written without a signing key is.
     """
+    sealed = inspect_package(
+        data,
+        recipient_key=recipient_key,
+        kas_url=kas_url,
+        trusted_assertion_keys=trusted_assertion_keys,
+        max_payload_bytes=max_payload_bytes,
+    )
+    return open_package(sealed)
+
+
+def inspect_package(
+    data: bytes,
+    *,
+    recipient_key: ec.EllipticCurvePrivateKey,
+    kas_url: str,
+    trusted_assertion_keys: Sequence[Ed25519PublicKey],
+    max_payload_bytes: int = MAX_PAYLOAD_BYTES,
+) -> Sealed:
+    """Every check of :func:`read_package` that needs no split but this node's: a
+    package that passes is genuine, addressed here and unaltered (as far as anything
+    but the payload key can tell); one that fails raises, as :func:`read_package`. A
+    split package's assertions must be signed by a trusted key (their HS256 form would
+    need the payload key)."""
     if not isinstance(recipient_key, ec.EllipticCurvePrivateKey) or not is_p256(recipient_key):
         raise InvalidInput("the recipient's key must be a P-256 private key")
     if not 0 <= max_payload_bytes <= MAX_PAYLOAD_BYTES:
@@ -347,22 +512,26 @@ def read_package(
     view = check_profile(manifest)
     if view.plaintext_size > max_payload_bytes:
         raise TdfTooLarge(f"the payload is larger than {max_payload_bytes} bytes")
+    if view.held is not None and not trusted_assertion_keys:
+        raise TdfUntrustedSigner(
+            "a split package's assertions are verified only under a trusted signer's key"
+        )
 
-    key = _unwrap(view, recipient_key, kas_url)
+    split = _unwrap(view, recipient_key, kas_url)
     policy = parse_json(b64decode(view.policy_b64, "the policy"), "the policy")
     problem = policy_problem(policy)
     if problem:
         raise TdfInvalid(f"policy: {problem}")
     parts = _sealed_segments(view, payload)
     aggregate = b"".join(s.hash for s in view.segments)
-    if not hmac_sha256_matches(key, aggregate, view.root_signature):
-        raise TdfTampered("the root signature does not match the segment hashes")
+    if view.held is None:  # offline: this node's split is the key, checked now
+        _check_root(view, split, aggregate)
 
     verified = tuple(
         VerifiedAssertion(
             Assertion.from_json(raw),
             verify_binding(
-                raw, aggregate, trusted_keys=tuple(trusted_assertion_keys), payload_key=key
+                raw, aggregate, trusted_keys=tuple(trusted_assertion_keys), payload_key=split
             ),
         )
         for raw in view.assertions
@@ -371,11 +540,36 @@ def read_package(
     expected = _manifest_binding(manifest, others).to_json()
     if {k: v for k, v in last.items() if k != "binding"} != expected:
         raise TdfTampered("the manifest binding does not match the manifest")
+    return Sealed(manifest, policy, verified, view, tuple(parts), split)
 
+
+def open_package(sealed: Sealed, held_split: bytes | None = None) -> Opened:
+    """The plaintext of an inspected package: offline, with this node's key alone; a
+    split package, with ``held_split``, the split its originator gave (checked against
+    that split's policy binding before it is used)."""
+    view = sealed._view
+    key = sealed._split
+    if view.held is not None:
+        if held_split is None:
+            raise TdfSplitMissing(
+                "the package's key is split: the originating node's split is needed to open it",
+                hint="its first open asks the originating node for that split",
+            )
+        if len(held_split) != KEY_SIZE or not hmac.compare_digest(
+            policy_binding(held_split, view.policy_b64), view.held.policy_binding
+        ):
+            raise TdfTampered("the originator's split does not match its key access object")
+        key = xor_splits(key, held_split)
+        _check_root(view, key, b"".join(s.hash for s in view.segments))
     plaintext = []
-    for index, part in enumerate(parts):
+    for index, part in enumerate(sealed._parts):
         try:
             plaintext.append(open_sealed(key, part))
         except InvalidTag:
             raise TdfTampered(f"segment {index} fails authenticated decryption") from None
-    return Opened(b"".join(plaintext), manifest, policy, verified)
+    return Opened(b"".join(plaintext), sealed.manifest, sealed.policy, sealed.assertions)
+
+
+def _check_root(view: ManifestView, key: bytes, aggregate: bytes) -> None:
+    if not hmac_sha256_matches(key, aggregate, view.root_signature):
+        raise TdfTampered("the root signature does not match the segment hashes")

@@ -50,6 +50,11 @@ _KEY_ACCESS = {
     "type", "url", "protocol", "wrappedKey", "policyBinding", "kid", "schemaVersion",
     "ephemeralPublicKey",
 }  # fmt: skip
+_KEY_ACCESS_SPLIT = _KEY_ACCESS | {"sid"}  # the recipient's split of a split package
+_KEY_ACCESS_HELD = {
+    "type", "url", "protocol", "sid", "kid", "policyBinding", "schemaVersion",
+}  # fmt: skip  # the originator's split: "remote", its key held by that node alone
+RECIPIENT_SID, HOLDER_SID = "1", "2"  # the split ids (``sid``) of a split package
 _INTEGRITY = {
     "rootSignature", "segmentHashAlg", "segmentSizeDefault", "encryptedSegmentSizeDefault",
     "segments",
@@ -74,6 +79,16 @@ class Segment:
 
 
 @dataclass(frozen=True, slots=True)
+class HeldSplit:
+    """The key access object of a split the originating node holds (``remote``): the
+    node's key access URL, its key id and the split's policy binding."""
+
+    kas_url: str
+    kid: str
+    policy_binding: str  # base64 of the hex HMAC under the held split
+
+
+@dataclass(frozen=True, slots=True)
 class ManifestView:
     """A manifest that passed the profile, with its values decoded."""
 
@@ -88,6 +103,7 @@ class ManifestView:
     segments: tuple[Segment, ...]
     root_signature: bytes
     assertions: tuple[dict[str, Any], ...]
+    held: HeldSplit | None = None  # split mode: the split the originator keeps
 
     @property
     def plaintext_size(self) -> int:
@@ -142,27 +158,52 @@ def _string(raw: Any, where: str) -> str:
     return raw
 
 
-def _key_access(manifest: Mapping[str, Any]) -> Mapping[str, Any]:
-    objects = manifest["encryptionInformation"]["keyAccess"]
-    if not isinstance(objects, list) or len(objects) != 1:
-        raise TdfInvalid("a package has exactly one key access object, for its recipient")
-    kao = _object(objects[0], _KEY_ACCESS, "keyAccess[0]")
-    _fixed(kao, "type", "wrapped", "keyAccess[0]")
-    _fixed(kao, "protocol", "kas", "keyAccess[0]")
-    _fixed(kao, "schemaVersion", KEY_ACCESS_SCHEMA_VERSION, "keyAccess[0]")
-    if not valid_kas_url(kao["url"]) or not isinstance(kao["kid"], str):
-        raise TdfInvalid("keyAccess[0].url and .kid must be strings of printable ASCII")
-    binding = _object(kao["policyBinding"], {"alg", "hash"}, "keyAccess[0].policyBinding")
-    _fixed(binding, "alg", "HS256", "keyAccess[0].policyBinding")
-    hex_text = b64decode(binding["hash"], "keyAccess[0].policyBinding.hash")
+def _binding_hash(kao: Mapping[str, Any], where: str) -> str:
+    binding = _object(kao["policyBinding"], {"alg", "hash"}, f"{where}.policyBinding")
+    _fixed(binding, "alg", "HS256", f"{where}.policyBinding")
+    hex_text = b64decode(binding["hash"], f"{where}.policyBinding.hash")
     if _HEX64.match(hex_text.decode("latin-1")) is None:
-        raise TdfInvalid("keyAccess[0].policyBinding.hash must be base64 of a hex HMAC-SHA256")
+        raise TdfInvalid(f"{where}.policyBinding.hash must be base64 of a hex HMAC-SHA256")
+    return str(binding["hash"])
+
+
+def _common(kao: Mapping[str, Any], kind: str, where: str) -> None:
+    _fixed(kao, "type", kind, where)
+    _fixed(kao, "protocol", "kas", where)
+    _fixed(kao, "schemaVersion", KEY_ACCESS_SCHEMA_VERSION, where)
+    if not valid_kas_url(kao["url"]) or not isinstance(kao["kid"], str):
+        raise TdfInvalid(f"{where}.url and .kid must be strings of printable ASCII")
+    _binding_hash(kao, where)
+
+
+def _key_access(manifest: Mapping[str, Any]) -> tuple[Mapping[str, Any], HeldSplit | None]:
+    """The recipient's key access object and, in split mode, the originator's split.
+
+    Offline mode: one ``wrapped`` object holding the whole key. Split mode (the spec's
+    key splits): the recipient's ``wrapped`` object with sid 1, then a ``remote`` object
+    with sid 2 naming the originating node's key access service, whose split the package
+    does not carry; the payload key is the XOR of the two."""
+    objects = manifest["encryptionInformation"]["keyAccess"]
+    if not isinstance(objects, list) or len(objects) not in (1, 2):
+        raise TdfInvalid("a package has one key access object for its recipient, or two key splits")
+    split = len(objects) == 2
+    kao = _object(objects[0], _KEY_ACCESS_SPLIT if split else _KEY_ACCESS, "keyAccess[0]")
+    _common(kao, "wrapped", "keyAccess[0]")
     if len(b64decode(kao["wrappedKey"], "keyAccess[0].wrappedKey")) != WRAPPED_KEY_SIZE:
         raise TdfInvalid(f"keyAccess[0].wrappedKey must be {WRAPPED_KEY_SIZE} bytes")
-    return kao
+    if not split:
+        return kao, None
+    _fixed(kao, "sid", RECIPIENT_SID, "keyAccess[0]")
+    held = _object(objects[1], _KEY_ACCESS_HELD, "keyAccess[1]")
+    _common(held, "remote", "keyAccess[1]")
+    _fixed(held, "sid", HOLDER_SID, "keyAccess[1]")
+    if held["url"] == kao["url"]:
+        raise TdfInvalid("the two key splits must be held by different key access services")
+    return kao, HeldSplit(held["url"], held["kid"], _binding_hash(held, "keyAccess[1]"))
 
 
-def _ephemeral_key(text: Any) -> ec.EllipticCurvePublicKey:
+def ephemeral_key(text: Any) -> ec.EllipticCurvePublicKey:
+    """An ephemeral P-256 public key from its canonical SPKI PEM; TdfInvalid if not."""
     pem = _string(text, "keyAccess[0].ephemeralPublicKey")
     try:
         key = load_pem_public_key(pem.encode("ascii"))
@@ -275,17 +316,18 @@ def check_profile(manifest: Any) -> ManifestView:
     policy = encryption["policy"]
     if len(b64decode(policy, "encryptionInformation.policy")) > MAX_POLICY_BYTES:
         raise TdfTooLarge(f"a policy is at most {MAX_POLICY_BYTES} bytes")
-    kao = _key_access(top)
+    kao, held = _key_access(top)
     return ManifestView(
         mime_type=payload["mimeType"],
         kas_url=kao["url"],
         kid=kao["kid"],
         wrapped_key=b64decode(kao["wrappedKey"], "keyAccess[0].wrappedKey"),
-        ephemeral_key=_ephemeral_key(kao["ephemeralPublicKey"]),
+        ephemeral_key=ephemeral_key(kao["ephemeralPublicKey"]),
         policy_b64=policy,
         policy_binding=kao["policyBinding"]["hash"],
         segment_size=segment_size,
         segments=segments,
         root_signature=signature,
         assertions=_assertions(top["assertions"]),
+        held=held,
     )

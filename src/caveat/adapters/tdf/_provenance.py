@@ -16,7 +16,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from caveat.adapters.tdf._assertions import Assertion, Statement
 from caveat.adapters.tdf._errors import TdfProvenanceInvalid
-from caveat.adapters.tdf._package import Opened
+from caveat.adapters.tdf._package import Opened, Sealed
 
 PROVENANCE_ASSERTION_ID = "caveat-provenance"
 PROVENANCE_SCHEMA = "urn:caveat:provenance:1"
@@ -57,7 +57,7 @@ def _uuid(value: object) -> str | None:
         return None
 
 
-def read_provenance(opened: Opened) -> Provenance:
+def read_provenance(opened: Opened | Sealed) -> Provenance:
     """The provenance of a verified package. Raises TdfProvenanceInvalid when it carries
     none, or one not exactly in the form :func:`provenance_assertion` writes."""
     found = opened.assertion(PROVENANCE_ASSERTION_ID)

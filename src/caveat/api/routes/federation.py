@@ -8,6 +8,7 @@ the field the same way as at the console.
 from __future__ import annotations
 
 import json
+from typing import Literal
 
 from fastapi import APIRouter, Query
 from pydantic import BaseModel, Field
@@ -17,6 +18,7 @@ from caveat.api.schemas import Strict
 from caveat.services.federation import (
     CheckedItem,
     LinkStatus,
+    OpenedSplit,
     Peer,
     PeerHello,
     Recall,
@@ -48,6 +50,12 @@ class RecipientIn(Strict):
 
 class ReleaseIn(Strict):
     artifact_id: str = Field(max_length=36)
+    key_mode: Literal["offline", "split"] = Field(
+        default="offline",
+        description="offline: the package carries the whole key (partners that may be "
+        "disconnected); split: this node keeps a key split the peer must obtain before its "
+        "first open, and a recall destroys it (ADR 0033)",
+    )
 
 
 class RecallIn(Strict):
@@ -220,7 +228,20 @@ def release(
 ) -> SentRelease:
     """Release an artifact to a peer (the originating organisation's security officer;
     the policy must permit it for the node). It waits in the outbox until the peer pulls."""
-    return node.federation_releases.send(principal, ctx, peer, body.artifact_id)
+    return node.federation_releases.send(
+        principal, ctx, peer, body.artifact_id, key_mode=body.key_mode
+    )
+
+
+@router.post("/received/{item_id}/open", response_model=OpenedSplit)
+def open_split(
+    item_id: str, principal: CurrentPrincipal, node: NodeDep, ctx: CtxDep
+) -> OpenedSplit:
+    """The first open of a split-mode item a peer released here: obtain its originating
+    node's key split (a signed request), open and verify it, and make it an artifact of
+    the peering's receiving project. Refused (403, ``split_refused``, the originator's
+    reason in words) if the release was recalled or may no longer go."""
+    return node.federation_releases.open_split(principal, ctx, item_id)
 
 
 @router.get("/received", response_model=list[CheckedItem])

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi import APIRouter, Depends, Path, Query, Request, Response
 from pydantic import BaseModel
 
 from caveat.api.background import while_serving
@@ -162,6 +162,32 @@ def re_release_request(
     The same request again answers the same."""
     request_id, status = node.federation_releases.re_releases.receive(peer, ctx, body)
     return ReReleaseTakenOut(request_id=request_id, status=status)
+
+
+class SplitOut(BaseModel):
+    """This node's key split of a split-mode release (``split``: wrapped for the caller's
+    key, ``ec-wrapped``), or why not (``code`` and ``reason`` in words; HTTP 403)."""
+
+    granted: bool
+    split: dict[str, str] | None = None
+    code: str | None = None
+    reason: str | None = None
+
+
+@router.post("/splits/{release}", response_model=SplitOut, response_model_exclude_none=True)
+def split(
+    release: Annotated[str, Path(max_length=36)],
+    peer: SignedPeer,
+    node: NodeDep,
+    ctx: CtxDep,
+) -> Response:
+    """The calling peer asks for this node's split of a split-mode release it was sent
+    (``release``: the package's policy uuid), before its first open. Given only to the
+    peer it was released to, while the release is not recalled, the peering is in
+    force and the policy still permits it; a grant or a refusal is in both ledgers."""
+    answer = node.federation_releases.splits.answer(peer, ctx, release)
+    body = SplitOut.model_validate(answer.to_json()).model_dump_json(exclude_none=True)
+    return Response(body, status_code=200 if answer.granted else 403, media_type="application/json")
 
 
 class ReleaseProofOut(BaseModel):

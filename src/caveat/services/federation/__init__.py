@@ -27,16 +27,21 @@ from caveat.services.federation._requests import (
     SignedRequest,
     header_lines,
 )
+from caveat.services.federation._splits import KEY_MODES, OFFLINE, SPLIT, OpenedSplit, SplitAnswer
 from caveat.services.federation._sync import LinkStatus, PeerSync
 
 __all__ = [
+    "KEY_MODES",
+    "OFFLINE",
     "PROTOCOL_ROOT",
     "PULL_BATCH",
+    "SPLIT",
     "V1_PULL_BATCH",
     "CheckedItem",
     "FederationService",
     "LinkStatus",
     "NodeOrganisation",
+    "OpenedSplit",
     "Peer",
     "PeerCaller",
     "PeerHello",
@@ -57,6 +62,7 @@ __all__ = [
     "ReleaseProofs",
     "SentRelease",
     "SignedRequest",
+    "SplitAnswer",
     "header_lines",
     "outbox_body",
     "outbox_json",

@@ -58,6 +58,13 @@ class Outbound:
         )
 
 
+def kas_url(node_id: str) -> str:
+    """The key access URL a package names: the receiving node (or, for a key split, the
+    originating node), by its id (both sides know it, whatever addresses and proxies are
+    in between)."""
+    return f"caveat:node:{node_id}"
+
+
 def url_of(endpoint: str, path: str) -> str:
     """The URL of a protocol path on a peer's endpoint."""
     return f"{endpoint.rstrip('/')}{PROTOCOL_ROOT}{path}"

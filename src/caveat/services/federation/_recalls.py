@@ -14,7 +14,8 @@ peer's key and only for items that peer originated; the items are marked recalle
 every reader loses them at once (``peer.recall_received``, with what was hidden, or
 that nothing was held). On each later exchange the receiver confirms the recalls the
 originator has not acknowledged yet, in a signed request; the originator records each
-confirmation once (``peer.recall_confirmed``)."""
+confirmation once (``peer.recall_confirmed``). A recall also destroys this node's key
+splits of the split-mode releases it covers, in its transaction (ADR 0033)."""
 
 from __future__ import annotations
 
@@ -26,11 +27,12 @@ from datetime import date, datetime
 from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from caveat.adapters.db.models.federation import (
     PeerAgreementRow,
+    PeerKeySplitRow,
     PeerOutboxRow,
     PeerRecallRow,
     PeerReceivedRow,
@@ -269,6 +271,9 @@ class PeerRecalls:
             "detail": detail,
             "seq": counter.outbox_seq,
         }
+        destroyed = destroy_splits(uow, peer.id, resource_id, recall_id)
+        if destroyed:
+            data["splits_destroyed"] = destroyed  # split-mode releases: unopenable now
         if agreement_id is not None:
             data["agreement_id"] = agreement_id
         uow.record("peer.recalled", actor, target_id=peer.id, data=data)
@@ -437,6 +442,32 @@ def take_recall(
             "withdrawn_artifacts": withdrawn,
         },
     )
+
+
+def recall_words(session: Session, received: PeerReceivedRow) -> str:
+    """Why a received item is gone, in words: the recall its originator sent."""
+    recall = session.get(PeerRecallRow, (received.peer_id, RECEIVED, received.recall_id or ""))
+    if recall is None:
+        return "its originating node recalled it"
+    detail = f"; {recall.detail}" if recall.detail else ""
+    return f"its originating node recalled it (reason: {recall.reason}{detail})"
+
+
+def destroy_splits(uow: UnitOfWork, peer_id: str, resource_id: str, recall_id: str) -> int:
+    """A recall destroys this node's splits of what it recalls, in its unit of work: the
+    split-mode packages of the artifact released to the peer can no longer be opened
+    where they were not yet. The number destroyed."""
+    result = uow.session.execute(
+        update(PeerKeySplitRow)
+        .where(
+            PeerKeySplitRow.peer_id == peer_id,
+            PeerKeySplitRow.resource_id == resource_id,
+            PeerKeySplitRow.sealed_split.is_not(None),
+        )
+        .values(sealed_split=None, destroyed_at=uow.now, recall_id=recall_id)
+        .execution_options(synchronize_session=False)
+    )
+    return int(getattr(result, "rowcount", 0) or 0)
 
 
 def recalled_after(session: Session, peer_id: str, resource_ids: set[str]) -> dict[str, int]:

@@ -38,6 +38,7 @@ from caveat.adapters.db.models.federation import (
     PeerLinkRow,
     PeerOutboxRow,
     PeerReceivedRow,
+    PeerReceivedSplitRow,
     PeerRow,
 )
 from caveat.adapters.db.models.policy import ResourceRow
@@ -46,14 +47,18 @@ from caveat.adapters.tdf import (
     Markings,
     Opened,
     Provenance,
+    Sealed,
     TdfError,
     caveat_assertions,
+    inspect_package,
+    key_id,
+    open_package,
     policy_object,
     provenance_assertion,
     read_markings,
-    read_package,
     read_provenance,
     write_package,
+    write_split_package,
 )
 from caveat.domain.artifacts import ContentTooLarge
 from caveat.domain.errors import Conflict, IntegrityError, PermissionDenied, ServiceUnavailable
@@ -74,12 +79,26 @@ from caveat.domain.policy import (
 )
 from caveat.services.artifacts import ArtifactService, StagedContent
 from caveat.services.federation._ingest import NodeNation, PeerIngest, node_nation
-from caveat.services.federation._outbound import Outbound, answer_json, url_of
+from caveat.services.federation._outbound import Outbound, answer_json, kas_url, url_of
 from caveat.services.federation._peers import _find
 from caveat.services.federation._preview import recipient_of
 from caveat.services.federation._re_releases import PeerReReleases, Within, take_decision
-from caveat.services.federation._recalls import PeerRecalls, recalled_after, take_recall
+from caveat.services.federation._recalls import (
+    PeerRecalls,
+    recall_words,
+    recalled_after,
+    take_recall,
+)
 from caveat.services.federation._requests import PeerCaller
+from caveat.services.federation._splits import (
+    AWAITING,
+    OFFLINE,
+    SPLIT,
+    OpenedSplit,
+    PeerSplits,
+    keep_split,
+    require_key_mode,
+)
 from caveat.services.kernel.authorize import authorize
 from caveat.services.kernel.ports import PeerTransport
 from caveat.services.kernel.principal import Acting, Principal
@@ -113,6 +132,7 @@ class SentRelease:
     content_sha256: str
     package_sha256: str
     package_bytes: int
+    key_mode: str = OFFLINE  # split: the peer must obtain this node's split to open it
 
 
 @dataclass(frozen=True, slots=True)
@@ -130,12 +150,7 @@ class ReceivedItem:
     received_at: datetime
     viewer_banner: str | None = None  # the label in the reader's national form, if any
     artifact_id: str | None = None  # the local artifact it became (a receiving project)
-
-
-def kas_url(node_id: str) -> str:
-    """The key access URL a package names: the receiving node, by its id (both sides
-    know it, whatever addresses and proxies are in between)."""
-    return f"caveat:node:{node_id}"
+    split: str | None = None  # split mode: awaiting | obtained | refused (None: offline)
 
 
 class PeerReleases:
@@ -159,6 +174,9 @@ class PeerReleases:
         self._monitoring = monitoring
         self.ingest = PeerIngest(policy=policy, artifacts=artifacts, monitoring=monitoring)
         self.recalls = PeerRecalls(uow=uow, keys=keys, policy=policy, transport=transport)
+        self.splits = PeerSplits(
+            uow=uow, keys=keys, policy=policy, transport=transport, monitoring=monitoring
+        )
         self.re_releases = PeerReReleases(
             uow=uow,
             keys=keys,
@@ -179,10 +197,14 @@ class PeerReleases:
         artifact_id: str,
         *,
         within: Within | None = None,
+        key_mode: str = OFFLINE,
     ) -> SentRelease:
         """Release an artifact to a peer: the policy must permit it for the node.
         ``within`` runs in the release's unit of work with its outbox number (an approved
-        re-release request records its decision there)."""
+        re-release request records its decision there). ``key_mode`` ``split`` keeps a
+        split of the payload key here: the peer obtains it before its first open, and a
+        recall destroys it (ADR 0033); ``offline`` (the default) sends the whole key."""
+        key_mode = require_key_mode(key_mode)
         now = self._uow.clock()
         with self._uow.read() as session:
             peer = _find(session, peer_ref)
@@ -215,21 +237,39 @@ class PeerReleases:
                 code="release_too_large",
             )
         plaintext = b"".join(content.chunks)
-        signing, _ = self._keys.federation_keys()
-        package = write_package(
-            plaintext,
-            recipient_key=wrapping,
-            kas_url=kas_url(peer_node),
-            policy=policy_object(uuid=str(uuid.uuid4()), dissem=[peer_node]),
-            assertions=[
-                *caveat_assertions(resource.label, resource.export, schemes=self._policy.schemes),
-                provenance_assertion(
-                    node_id=self._uow.node_id, resource_id=artifact_id, version=content.version
-                ),
-            ],
-            signing_key=signing,
-            mime_type=content.media_type,
-        )
+        signing, own_wrapping = self._keys.federation_keys()
+        release_id = str(uuid.uuid4())  # the policy's uuid: names the release to the peer
+        policy = policy_object(uuid=release_id, dissem=[peer_node])
+        assertions = [
+            *caveat_assertions(resource.label, resource.export, schemes=self._policy.schemes),
+            provenance_assertion(
+                node_id=self._uow.node_id, resource_id=artifact_id, version=content.version
+            ),
+        ]
+        held: bytes | None = None
+        if key_mode == SPLIT:
+            made = write_split_package(
+                plaintext,
+                recipient_key=wrapping,
+                kas_url=kas_url(peer_node),
+                holder_kas_url=kas_url(self._uow.node_id),
+                holder_kid=key_id(own_wrapping.public_key()),
+                policy=policy,
+                assertions=assertions,
+                signing_key=signing,
+                mime_type=content.media_type,
+            )
+            package, held = made.package, made.held_split
+        else:
+            package = write_package(
+                plaintext,
+                recipient_key=wrapping,
+                kas_url=kas_url(peer_node),
+                policy=policy,
+                assertions=assertions,
+                signing_key=signing,
+                mime_type=content.media_type,
+            )
         digest = hashlib.sha256(package).hexdigest()
         with self._uow(ctx) as uow:
             counter = uow.session.get(PeerRow, peer_id, with_for_update=True)
@@ -245,6 +285,16 @@ class PeerReleases:
             )
             uow.session.add(queued)
             uow.session.flush()
+            if held is not None:
+                keep_split(
+                    uow,
+                    self._keys,
+                    release_id=release_id,
+                    peer_id=peer_id,
+                    peer_seq=queued.peer_seq,
+                    resource_id=artifact_id,
+                    split=held,
+                )
             uow.record(
                 "peer.released",
                 by.actor(),
@@ -255,12 +305,19 @@ class PeerReleases:
                     "content_sha256": content.sha256,
                     "package_sha256": digest,
                     "seq": queued.peer_seq,
+                    "key_mode": key_mode,
                 },
             )
             if within is not None:
                 within(uow, queued.peer_seq)
             return SentRelease(
-                queued.peer_seq, peer_name, artifact_id, content.sha256, digest, len(package)
+                queued.peer_seq,
+                peer_name,
+                artifact_id,
+                content.sha256,
+                digest,
+                len(package),
+                key_mode,
             )
 
     def _refuse_re_release(
@@ -458,14 +515,18 @@ class PeerReleases:
         self, source: _Source, wrapping: ec.EllipticCurvePrivateKey, seq: int, data: bytes
     ) -> _Checked:
         """Every check of a package that needs no database: schema, signatures, binding,
-        key unwrap, segments, label and provenance (the problem that refuses it)."""
+        key unwrap, segments, label and provenance (the problem that refuses it). A
+        split-mode package passes every check but its payload key's (which needs the
+        originator's split) and stays sealed."""
         try:
-            opened = read_package(
+            sealed = inspect_package(
                 data,
                 recipient_key=wrapping,
                 kas_url=kas_url(self._uow.node_id),
                 trusted_assertion_keys=[source.trusted],
             )
+            # Split mode: kept sealed until its first open obtains the originator's split.
+            opened = sealed if sealed.held is not None else open_package(sealed)
             marks = read_markings(opened, schemes=self._policy.schemes)
             origin = read_provenance(opened)
             if origin.node_id != source.node:
@@ -498,7 +559,11 @@ class PeerReleases:
                     receiving = self.ingest.receiving(session, source.peer_id)
                 if receiving:
                     self.ingest.stage_all(
-                        {c.seq: (c.opened.payload, c.opened.mime_type) for c in good if c.opened},
+                        {
+                            c.seq: (c.opened.payload, c.opened.mime_type)
+                            for c in good
+                            if isinstance(c.opened, Opened)
+                        },
                         into=staged,
                     )
             kept, ingested, failure = 0, set(), None
@@ -576,7 +641,8 @@ class PeerReleases:
         if package_uuid in held:  # the same package served again (a relay, a resend)
             return 0, False
         held.add(package_uuid)
-        content_sha = hashlib.sha256(opened.payload).hexdigest()
+        split = isinstance(opened, Sealed)  # its content is unknown until its first open
+        content_sha = "" if isinstance(opened, Sealed) else _sha256(opened.payload)
         received = PeerReceivedRow(
             id=new_id(),
             peer_id=source.peer_id,
@@ -588,7 +654,7 @@ class PeerReleases:
             label_json=label_to_canonical_json(marks.label).decode(),
             export_json=export_to_canonical_json(marks.export).decode(),
             media_type=opened.mime_type[:200],
-            size=len(opened.payload),
+            size=opened.size if isinstance(opened, Sealed) else len(opened.payload),
             content_sha256=content_sha,
             package=checked.data,
             received_at=uow.now,
@@ -605,8 +671,20 @@ class PeerReleases:
                 "origin_node_id": origin.node_id,
                 "origin_resource_id": origin.resource_id,
                 "origin_version": origin.version,
+                "key_mode": SPLIT if split else OFFLINE,
             },
         )
+        if split:
+            session.add(
+                PeerReceivedSplitRow(
+                    received_id=received.id,
+                    peer_id=source.peer_id,
+                    release_id=package_uuid,
+                    state=AWAITING,
+                    changed_at=uow.now,
+                )
+            )
+            return 1, False
         if staged is None:
             return 1, False
         session.flush()
@@ -679,6 +757,55 @@ class PeerReleases:
                 self._refuse(uow, peer_id, name, seq, exc)
             return 0
 
+    def open_split(self, by: Acting, ctx: CallContext, item_id: str) -> OpenedSplit:
+        """The first open of a received split-mode item: obtain its originator's split
+        (a signed request, refused if the release was recalled or may no longer go),
+        open and verify the package, and make it an artifact of the peering's receiving
+        project as an offline release is on pull (otherwise it stays sealed, its split
+        held). Operators and the console, as a sync; the item must be one ``by`` may
+        see. A refusal is recorded and raised in the originator's words."""
+        authorize(by, Act.PEER_PROPOSE)
+        now = self._uow.clock()
+        with self._uow.read() as session:
+            row = session.get(PeerReceivedRow, item_id, options=[defer(PeerReceivedRow.package)])
+            if row is None or item_id not in self._readable(session, by, [row], now):
+                raise not_found(item_id)
+            if row.recalled_at is not None:  # the recall was pulled: say so, in words
+                raise PermissionDenied(
+                    f"this item cannot be opened: {recall_words(session, row)}",
+                    code="split_refused",
+                    data={"origin_code": "split_recalled"},
+                )
+            peer_id = row.peer_id
+            receiving = self.ingest.receiving(session, peer_id)
+            name = session.scalar(select(PeerRow.name).where(PeerRow.id == peer_id)) or ""
+
+        def stage(opened: Opened) -> StagedContent | None:
+            return self.ingest.stage(opened.payload, opened.mime_type) if receiving else None
+
+        def keep(
+            uow: UnitOfWork, received: PeerReceivedRow, opened: Opened, staged: object
+        ) -> str | None:
+            if not isinstance(staged, StagedContent):
+                return None
+            marks = read_markings(opened, schemes=self._policy.schemes)
+            uow.session.flush()
+            title = f"{opened.mime_type or 'item'} from {name} ({received.origin_resource_id[:8]})"
+            here = node_nation(uow.session, self._policy.environment())
+            if not self.ingest.ingest_in(uow, received, marks, staged, title, here):
+                return None
+            return uow.session.scalar(
+                select(PeerIngestedRow.artifact_id).where(
+                    PeerIngestedRow.received_id == received.id
+                )
+            )
+
+        def discard(staged: object) -> None:
+            if isinstance(staged, StagedContent):
+                self.ingest.discard(staged)
+
+        return self.splits.open_received(ctx, item_id, stage=stage, keep=keep, discard=discard)
+
     def received(self, by: Acting) -> list[ReceivedItem]:
         """What peers have released to this node and the reader may read, newest first.
 
@@ -703,6 +830,7 @@ class PeerReleases:
                 ).all()
             )
             scheme = self._policy.viewer_scheme(by) if isinstance(by, Principal) else None
+            splits = PeerSplits.awaiting(session, sorted(readable))
             return [
                 ReceivedItem(
                     r.id,
@@ -716,6 +844,7 @@ class PeerReleases:
                     r.received_at,
                     self._in_scheme(r, scheme),
                     ingested.get(r.id),
+                    splits[r.id].state if r.id in splits else None,
                 )
                 for r, peer in rows
                 if r.id in readable
@@ -797,7 +926,7 @@ class _Checked:
 
     seq: int
     data: bytes
-    opened: Opened | None = None
+    opened: Opened | Sealed | None = None  # Sealed: split mode, until its first open
     marks: Markings | None = None
     origin: Provenance | None = None
     problem: IntegrityError | None = None
@@ -834,7 +963,11 @@ def _not_for_here(
     return None
 
 
-def _package_uuid(opened: Opened) -> str:
+def _sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def _package_uuid(opened: Opened | Sealed) -> str:
     return str(opened.policy.get("uuid", ""))[:36]
 
 

@@ -229,18 +229,37 @@ def sync(request: Request, peer: str, page: Page) -> Response:
 
 
 @router.post("/federation/{peer}/release")
-def release(request: Request, peer: str, page: Page, artifact: Short = "") -> Response:
-    """Release an artifact to the peer (the originating organisation's officer)."""
+def release(
+    request: Request, peer: str, page: Page, artifact: Short = "", key_mode: Short = "offline"
+) -> Response:
+    """Release an artifact to the peer (the originating organisation's officer), offline
+    (the default) or with a key split this node keeps (ADR 0033)."""
     try:
         sent = node_of(request).federation_releases.send(
-            _me(page), ctx_of(request), peer, artifact.strip()
+            _me(page), ctx_of(request), peer, artifact.strip(), key_mode=key_mode
         )
     except CaveatError as exc:
-        return _refused(request, page, exc, peer, {"artifact": artifact})
+        return _refused(request, page, exc, peer, {"artifact": artifact, "key_mode": key_mode})
+    split = (
+        " Split key: it opens there only after the peer obtains this node's split."
+        if sent.key_mode == "split"
+        else ""
+    )
     return forms.done(
         "/federation",
-        f"Packaged for {sent.peer}: it waits in the outbox until the peer pulls it.",
+        f"Packaged for {sent.peer}: it waits in the outbox until the peer pulls it.{split}",
     )
+
+
+@router.post("/federation/received/{item}/open")
+def open_split(request: Request, item: str, page: Page) -> Response:
+    """First open of a split-mode item: obtain its originating node's key split."""
+    try:
+        made = node_of(request).federation_releases.open_split(_me(page), ctx_of(request), item)
+    except CaveatError as exc:
+        return _refused(request, page, exc, item, {})
+    where = "it is now a local artifact" if made.artifact_id else "it stays sealed here"
+    return forms.done("/federation", f"Opened with its originator's key split: {where}.")
 
 
 @router.post("/federation/{peer}/recall")

@@ -237,3 +237,38 @@ class PeerReleaseProofRow(Base):
     entry_id: Mapped[str] = mapped_column(String(36), server_default="")
     reason: Mapped[str] = mapped_column(String(300), server_default="")
     checked_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class PeerKeySplitRow(Base):
+    """The originating node's split of a split-mode release (migration 0033, ADR 0033):
+    sealed at rest under the node's secret key, given to the peer it was released to on
+    its signed request while the release stands, and destroyed (``sealed_split`` NULL)
+    by a recall, so a receiver that has not opened the package never can."""
+
+    __tablename__ = "federation_key_splits"
+    release_id: Mapped[str] = mapped_column(String(36), primary_key=True)  # the policy uuid
+    peer_id: Mapped[str] = mapped_column(ForeignKey("federation_peers.id"), index=True)
+    peer_seq: Mapped[int] = mapped_column(BigInteger)  # the package's place in the outbox
+    resource_id: Mapped[str] = mapped_column(ForeignKey("resources.id"))
+    sealed_split: Mapped[str | None] = mapped_column(Text)  # domain.sealing; NULL: destroyed
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    granted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())  # the first grant
+    grants: Mapped[int] = mapped_column(Integer, server_default="0")
+    destroyed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    recall_id: Mapped[str | None] = mapped_column(String(36))  # the recall that destroyed it
+
+
+class PeerReceivedSplitRow(Base):
+    """A received split-mode package's wait for its originator's split (migration 0033):
+    ``awaiting`` until its first open asks the originator, then ``obtained`` (the split
+    kept, sealed at rest) or ``refused`` (the originator's reason, in words)."""
+
+    __tablename__ = "federation_received_splits"
+    received_id: Mapped[str] = mapped_column(ForeignKey("federation_received.id"), primary_key=True)
+    peer_id: Mapped[str] = mapped_column(ForeignKey("federation_peers.id"), index=True)
+    release_id: Mapped[str] = mapped_column(String(36))
+    state: Mapped[str] = mapped_column(String(16))  # awaiting | obtained | refused
+    sealed_split: Mapped[str | None] = mapped_column(Text)
+    refusal_code: Mapped[str] = mapped_column(String(64), server_default="")
+    refusal: Mapped[str] = mapped_column(String(500), server_default="")
+    changed_at: Mapped[datetime] = mapped_column(UTCDateTime())

@@ -230,6 +230,9 @@ def test_an_officer_adds_a_person_and_gets_the_qr_code(
     page, problems = _page(browser)
     sign_in(page, demo, "ingrid")
     page.get_by_role("link", name="People").click()
+    # Wait for the whole list: a full-page shot taken mid-load is cut short.
+    page.wait_for_url(demo.url + "/admin/people")
+    expect(page.get_by_role("link", name="oskar", exact=True)).to_be_visible()
     page.screenshot(path=shots / "people.png", full_page=True)
     page.get_by_role("link", name="Add a person").click()
     page.get_by_label("Username").fill("nora")
@@ -364,6 +367,9 @@ def test_the_auditor_verifies_an_entrys_inclusion_proof(
     page.get_by_role("link", name="Ledger").click()
     page.get_by_label("Action").fill("artifact.created")
     page.get_by_role("button", name="Search").click()
+    # The filtered page, loaded: a shot taken mid-load has the unfiltered page's height.
+    page.wait_for_url(re.compile(r".*/ledger\?.*action=artifact\.created.*"))
+    page.wait_for_load_state()
     page.screenshot(path=shots / "ledger.png", full_page=True)
     # Only operators publish at once; the console stands in for the sequencer's schedule.
     assert page.get_by_role("button", name="Publish a checkpoint now").count() == 0

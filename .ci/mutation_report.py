@@ -3,8 +3,9 @@
 Reads the ``.meta`` files mutmut leaves under ``mutants/`` and prints, per package, how
 many mutants the tests killed, how many survived, and the score (killed or timed out
 over everything checked). Survivors are listed by name so each can be killed by a new
-test or recorded as equivalent in docs/testing.md. Writes the same as JSON to
-``benchmarks/results/mutation.json``.
+test or recorded as equivalent in docs/testing.md; so are crashes (a child ended by a
+signal nobody's timeout sent), which count as checked and not killed until checked
+again. Writes the same as JSON to ``benchmarks/results/mutation.json``.
 """
 
 from __future__ import annotations
@@ -17,7 +18,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 PACKAGES = ("policy", "labels", "ledger", "screening")
 # mutmut's exit codes: 1 and 3 killed, 0 survived, 36/24/152/255/-24 timed out (a kill:
-# the mutant made the tests hang), 33/5 no test reached it, 34 skipped, 37 type check.
+# the mutant made the tests hang; mutmut's own runner sets a CPU limit, so SIGXCPU is its
+# timeout), 33/5 no test reached it, 34 skipped, 37 type check. Any other negative code
+# is a child ended by that signal (mutmut: -11, -9 "segfault"): crashed, which is not a
+# kill, since a shared machine's OOM killer ends a child whatever the mutant.
 KILLED = {1, 3, 37}
 TIMEOUT = {36, 24, 152, 255, -24}
 SURVIVED = {0}
@@ -34,6 +38,7 @@ def _package(meta: Path) -> str | None:
 def main() -> int:
     counts: dict[str, Counter[str]] = defaultdict(Counter)
     survivors: dict[str, list[str]] = defaultdict(list)
+    crashed: dict[str, list[str]] = defaultdict(list)
     for meta in sorted((ROOT / "mutants").rglob("*.py.meta")):
         package = _package(meta)
         if package is None:
@@ -49,6 +54,9 @@ def main() -> int:
             elif code in SURVIVED:
                 counts[package]["survived"] += 1
                 survivors[package].append(name)
+            elif code < 0:
+                counts[package]["crashed"] += 1
+                crashed[package].append(f"{name} (signal {-code})")
             else:
                 counts[package]["no tests or skipped"] += 1
     if not counts:
@@ -65,14 +73,18 @@ def main() -> int:
             if package in previous:
                 report[package] = previous[package]
             continue
-        checked = c["killed"] + c["timeout"] + c["survived"] + c["no tests or skipped"]
+        checked = (
+            c["killed"] + c["timeout"] + c["survived"] + c["crashed"] + c["no tests or skipped"]
+        )
         score = (c["killed"] + c["timeout"]) / checked if checked else 0.0
         report[package] = {**c, "checked": checked, "score": round(score, 4)}
         report[package]["survivors"] = sorted(survivors[package])
+        if crashed[package]:
+            report[package]["crashes"] = sorted(crashed[package])
         print(
             f"{package:10} {score:7.1%} killed {c['killed'] + c['timeout']} of {checked}"
-            f" (survived {c['survived']}, unreached {c['no tests or skipped']},"
-            f" not yet checked {c['not checked']})"
+            f" (survived {c['survived']}, crashed {c['crashed']},"
+            f" unreached {c['no tests or skipped']}, not yet checked {c['not checked']})"
         )
     out.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
     print(f"survivors listed in {out.relative_to(ROOT)}")

@@ -16,9 +16,11 @@ with mutmut's exit codes, so ``.ci/mutation_report.py`` and ``mutmut results`` r
 
 ``run`` checks only mutants not yet checked (``--recheck``: every matching one again;
 ``--only FILE``: the named ones first, checked or not) and saves after each one, so it
-can be stopped and started again. ``--shuffle SEED`` makes a stopped run a fair sample;
-``--budget S`` caps the clean-run seconds of tests per mutant (survivors can only be
-overcounted). A failure of the
+can be stopped and started again; saves are atomic and locked, so runners sharing one
+``mutants/`` tree lose none of each other's results. A child that our timeout killed is
+a timeout; one ended by another signal is recorded as minus its number (a crash).
+``--shuffle SEED`` makes a stopped run a fair sample; ``--budget S`` caps the clean-run
+seconds of tests per mutant (survivors can only be overcounted). A failure of the
 given tests is a failure of ``make mutate``'s wider selection too, so a kill here is a
 kill there; a survivor here may be killed by a slower test outside the given ones.
 """
@@ -26,20 +28,32 @@ kill there; a survivor here may be killed by a slower test outside the given one
 from __future__ import annotations
 
 import argparse
+import contextlib
+import fcntl
 import fnmatch
 import json
 import os
 import random
 import signal
 import sys
+import tempfile
 import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 MUTANTS = ROOT / "mutants"
-# mutmut's exit codes (mutmut.stats.status_by_exit_code).
+# mutmut's exit codes (mutmut.stats.status_by_exit_code). A child ended by a signal we
+# did not send is recorded as minus the signal's number, as mutmut does (its stats call
+# -9 and -11 "segfault"); .ci/mutation_report.py counts those as "crashed", not killed.
 KILLED, SURVIVED, TIMEOUT, NO_TESTS = 1, 0, 36, 33
 PYTEST_ARGS = ["-q", "-n", "0", "-p", "no:randomly", "-p", "no:cacheprovider"]
+# pytest's exit code in the child -> mutmut's: 0 passed, 1 a test failed, 2 a collection
+# error (the mutant broke an import), 3 an internal error, 5 no test selected, and 4 a
+# "usage error": the child names tests by the node ids the clean run collected, so a node
+# id not found means the mutant broke the import of that test's module (pytest reports
+# "found no collectors" rather than a collection error when given node ids).
+MUTMUT_CODE_BY_PYTEST_CODE = {0: SURVIVED, 1: KILLED, 2: KILLED, 3: KILLED, 4: KILLED, 5: NO_TESTS}
 
 
 def generate() -> int:
@@ -64,10 +78,54 @@ def _records() -> list[tuple[Path, dict[str, object]]]:
     ]
 
 
-def _save(meta: Path, data: dict[str, object]) -> None:
-    partial = meta.with_suffix(".partial")
-    partial.write_text(json.dumps(data, indent=4), encoding="utf-8")
-    partial.replace(meta)
+@contextlib.contextmanager
+def _locked(meta: Path) -> Iterator[None]:
+    """Hold ``meta``'s lock file (``<name>.lock`` beside it) for a read-modify-write.
+
+    Runners on the same tree (two shells, two worktrees' scripts on one ``mutants/``) each
+    read a record, set their mutant and write it back; without the lock the second write
+    drops the first one's result. ``flock`` is released when the process dies, so a
+    stopped runner leaves no stale lock.
+    """
+    with open(meta.with_name(meta.name + ".lock"), "a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
+
+
+def _write_atomic(path: Path, text: str) -> None:
+    """Replace ``path`` by ``text`` at once: a reader (mutmut, the report, a stopped run)
+    sees the old file or the new one, never half of one. The temporary file is unique, so
+    two writers never write into the same one."""
+    fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=path.name + ".", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as out:
+            out.write(text)
+            out.flush()
+            os.fsync(out.fileno())
+        os.replace(temporary, path)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(temporary)
+        raise
+
+
+def _result_of(meta: Path, name: str) -> int | None:
+    """``name``'s result as recorded now (another runner may have checked it meanwhile)."""
+    with _locked(meta):
+        codes = json.loads(meta.read_text(encoding="utf-8"))["exit_code_by_key"]
+    return codes.get(name)  # type: ignore[no-any-return]
+
+
+def _record(meta: Path, name: str, code: int) -> None:
+    """Set ``name``'s result in ``meta`` and keep every other runner's results: the record
+    is read again under the lock, not written from the copy read when the run began."""
+    with _locked(meta):
+        data = json.loads(meta.read_text(encoding="utf-8"))
+        data["exit_code_by_key"][name] = code
+        _write_atomic(meta, json.dumps(data, indent=4))
 
 
 def _forget_clean_run() -> None:
@@ -89,41 +147,65 @@ def _forget_clean_run() -> None:
             del sys.modules[module_name]
 
 
-def _check(name: str, tests: list[str], timeout: float) -> tuple[int, float]:
-    """Run the tests against one mutant in a forked child; mutmut's exit code for it."""
+def _exit_code(status: int, timed_out: bool) -> int:
+    """mutmut's exit code for a child's wait status.
+
+    Only our own SIGKILL after the timeout is a timeout (a kill in mutmut's score: the
+    mutant made the tests hang). Any other signal (SIGSEGV, SIGABRT, the kernel's OOM
+    killer's SIGKILL) is recorded as minus its number: a crash, which may be the mutant's
+    doing or the machine's, so it is reported apart and checked again.
+    """
+    if os.WIFSIGNALED(status):
+        if timed_out and os.WTERMSIG(status) == signal.SIGKILL:
+            return TIMEOUT
+        return -os.WTERMSIG(status)
+    code = os.WEXITSTATUS(status)
+    return MUTMUT_CODE_BY_PYTEST_CODE.get(code, code)
+
+
+def _in_child(work: Callable[[], int], timeout: float) -> tuple[int, float]:
+    """Run ``work`` in a forked child, killed after ``timeout`` seconds; mutmut's exit
+    code for how it ended (``work`` returns pytest's exit code) and the seconds taken."""
     started = time.monotonic()
     pid = os.fork()
-    if pid == 0:  # the child: name the mutant, run pytest, never return
+    if pid == 0:  # the child: never return into the parent's code
         try:
-            from mutmut.mutation.trampoline import set_mutant_under_test
-
-            set_mutant_under_test(name)
-            _forget_clean_run()
-            devnull = os.open(os.devnull, os.O_WRONLY)
-            os.dup2(devnull, 1)
-            os.dup2(devnull, 2)
-            import pytest
-
-            code = int(pytest.main(["-x", *PYTEST_ARGS, *tests]))
+            code = work()
         except BaseException:
             code = 3
         os._exit(code)
+    timed_out = False
     while True:
         done, status = os.waitpid(pid, os.WNOHANG)
         if done:
             break
         if time.monotonic() - started > timeout:
+            # The child may end on its own between the check and the kill: the status
+            # then says how, and only a death by our SIGKILL is counted as the timeout.
+            timed_out = True
             os.kill(pid, signal.SIGKILL)
-            os.waitpid(pid, 0)
-            return TIMEOUT, time.monotonic() - started
+            _, status = os.waitpid(pid, 0)
+            break
         time.sleep(0.02)
-    elapsed = time.monotonic() - started
-    if os.WIFSIGNALED(status):
-        return TIMEOUT, elapsed
-    code = os.WEXITSTATUS(status)
-    # pytest: 0 passed, 1 a test failed, 2 a collection error (the mutant broke an import),
-    # 3 an internal error, 5 no test selected.
-    return {0: SURVIVED, 1: KILLED, 2: KILLED, 3: KILLED, 5: NO_TESTS}.get(code, code), elapsed
+    return _exit_code(status, timed_out), time.monotonic() - started
+
+
+def _check(name: str, tests: list[str], timeout: float) -> tuple[int, float]:
+    """Run the tests against one mutant in a forked child; mutmut's exit code for it."""
+
+    def work() -> int:  # in the child: name the mutant, run pytest
+        from mutmut.mutation.trampoline import set_mutant_under_test
+
+        set_mutant_under_test(name)
+        _forget_clean_run()
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, 1)
+        os.dup2(devnull, 2)
+        import pytest
+
+        return int(pytest.main(["-x", *PYTEST_ARGS, *tests]))
+
+    return _in_child(work, timeout)
 
 
 class _TestsByFunction:
@@ -207,7 +289,10 @@ def run(
         random.Random(seed).shuffle(todo)  # noqa: S311 (an order, not a secret)
     todo.sort(key=lambda item: item[2] not in only)  # the names given first
     print(f"{len(todo)} mutants to check", flush=True)
-    for count, (meta, data, name) in enumerate(todo, 1):
+    for count, (meta, _, name) in enumerate(todo, 1):
+        if name not in only and not recheck and _result_of(meta, name) is not None:
+            print(f"{count}/{len(todo)} {name} checked by another runner", flush=True)
+            continue
         function = name.partition("__mutmut_")[0]
         selected = sorted(
             (test for test, hits in clean.functions_by_test.items() if function in hits),
@@ -215,8 +300,7 @@ def run(
         )
         selected = _within(selected, clean.seconds, budget)
         code, elapsed = _check(name, selected, timeout) if selected else (NO_TESTS, 0.0)
-        data["exit_code_by_key"][name] = code  # type: ignore[index]
-        _save(meta, data)
+        _record(meta, name, code)
         print(f"{count}/{len(todo)} {name} {code} {elapsed:.1f}s {len(selected)} tests", flush=True)
     return 0
 

@@ -1804,6 +1804,38 @@ class ErrorCode(StrEnum):
         ErrorKind.CONFLICT,
         "The received item was opened, or recalled, while its key split was being obtained.",
     )
+    # What an originating node answers a peer that asks for a key split (403), and the
+    # receiving node then reports inside split_refused's detail.
+    SPLIT_UNKNOWN = (
+        "split_unknown",
+        ErrorKind.DENIED,
+        "The originating node released nothing to the asking node by that id (a third node "
+        "asking for another's split learns no more than of an unknown id); alerted.",
+    )
+    SPLIT_RECALLED = (
+        "split_recalled",
+        ErrorKind.DENIED,
+        "The originating node recalled the release and destroyed its key split: the item "
+        "can never be opened.",
+    )
+    SPLIT_PEERING = (
+        "split_peering",
+        ErrorKind.DENIED,
+        "The peering between the two nodes does not allow the split now (suspended, "
+        "revoked, or no agreement in force).",
+    )
+    SPLIT_NOT_RELEASABLE = (
+        "split_not_releasable",
+        ErrorKind.DENIED,
+        "The originating node's policy no longer permits the release to the asking node; "
+        "the detail names the failed requirements.",
+    )
+    SPLIT_UNAVAILABLE = (
+        "split_unavailable",
+        ErrorKind.DENIED,
+        "The originating node cannot unseal its own split (its node key changed or the row "
+        "is damaged); its operator must look.",
+    )
     PEER_PACKAGE_NOT_ORIGIN = (
         "peer_package_not_origin",
         ErrorKind.INTEGRITY,

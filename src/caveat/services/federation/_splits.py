@@ -146,10 +146,10 @@ class OpenedSplit:
     artifact_id: str | None
 
 
-class _Refusal(Exception):
+class _Refusal(PermissionDenied):
     """Why this node refuses a split (code, words): the answer, and its ledger event."""
 
-    def __init__(self, code: str, reason: str) -> None:
+    def __init__(self, *, code: str, reason: str) -> None:
         super().__init__(reason)
         self.code, self.reason = code, reason
 
@@ -232,7 +232,9 @@ class PeerSplits:
         row = session.get(PeerKeySplitRow, release_id[:36], with_for_update=True)
         if row is None or row.peer_id != caller.peer_id:
             # A third node asking for another's split learns no more than of an unknown id.
-            raise _Refusal("split_unknown", "this node released nothing to your node by that id")
+            raise _Refusal(
+                code="split_unknown", reason="this node released nothing to your node by that id"
+            )
         recall = _recall_of(session, row)
         if row.sealed_split is None or recall is not None:
             words = "the originating node recalled this release and destroyed its key split"
@@ -240,14 +242,14 @@ class PeerSplits:
                 words += (
                     f" (reason: {recall.reason}{'; ' + recall.detail if recall.detail else ''})"
                 )
-            raise _Refusal("split_recalled", words)
+            raise _Refusal(code="split_recalled", reason=words)
         peer = session.get(PeerRow, row.peer_id)
         assert peer is not None
         try:
             node = recipient_of(session, peer)
         except Conflict as exc:
             raise _Refusal(
-                "split_peering", f"the peering does not allow it now: {exc.detail}"
+                code="split_peering", reason=f"the peering does not allow it now: {exc.detail}"
             ) from None
         resource = resource_of(find_resource(session, row.resource_id), self._policy.schemes)
         decision = decide_node_release(
@@ -255,14 +257,16 @@ class PeerSplits:
         )
         if not decision.permitted:
             raise _Refusal(
-                "split_not_releasable",
-                "the policy no longer permits this release to your node: "
+                code="split_not_releasable",
+                reason="the policy no longer permits this release to your node: "
                 + ", ".join(decision.failed_codes),
             )
         try:
             split = unseal(self._keys.secret_key(), row.sealed_split, aad=_aad(row.release_id))
         except UnsealFailed:
-            raise _Refusal("split_unavailable", "this node cannot unseal its split") from None
+            raise _Refusal(
+                code="split_unavailable", reason="this node cannot unseal its split"
+            ) from None
         wrapping = load_der_public_key(base64.b64decode(peer.wrapping_key))
         assert isinstance(wrapping, ec.EllipticCurvePublicKey)
         return row, wrap_split(wrapping, split)

@@ -27,12 +27,12 @@ from caveat.adapters.db.engine import make_engine
 from caveat.adapters.db.models import Base
 from caveat.adapters.db.models.artifacts import SEARCH_TABLES
 from caveat.adapters.db.models.compliance import POLICY_SOURCES, PolicyGenerationRow
-from caveat.bootstrap.container import Node, init_node, seed_demo
+from caveat.bootstrap.container import Node, seed_demo
 from caveat.bootstrap.logging import configure_logging
 from caveat.bootstrap.settings import HashProfile, Settings
 from caveat.services.identity._people import NewAccount
 from tests.snapshots import Seeded, seeded
-from tests.support import FIRST_OPERATOR, FakeClock, share_engines
+from tests.support import FakeClock, share_engines
 
 share_engines()
 # Logs as a node writes them (JSON lines, tracebacks as plain text): structlog's unconfigured
@@ -170,21 +170,24 @@ def settings(tmp_path: Path, database_url: str) -> Settings:
 
 
 @pytest.fixture
-def initialised(
-    settings: Settings, clock: FakeClock, database_url: str
-) -> Iterator[tuple[Node, NewAccount]]:
-    """A fresh node and its first operator."""
-    empty_tables(database_url)
-    node, operator = init_node(settings, FIRST_OPERATOR, clock=clock)
-    yield node, operator
-    node.close()
+def initialised(settings: Settings, clock: FakeClock) -> Iterator[tuple[Node, NewAccount]]:
+    """A fresh node and its first operator: initialised by the process's first test (and
+    every 30 s), restored from a snapshot of that for the others, which costs about
+    half as much (tests/snapshots.py)."""
+    with seeded("node", _nothing, settings, clock) as made:
+        yield made.node, made.operator
+
+
+def _nothing(node: Node) -> None:
+    """No seeding: the node as ``init_node`` leaves it."""
 
 
 @pytest.fixture
 def seeded_demo(settings: Settings, clock: FakeClock) -> Iterator[Seeded[dict[str, NewAccount]]]:
     """The whole demo, files included, restored from a snapshot after the first test; a
     module takes it by overriding ``initialised`` with it (tests/permissions)."""
-    yield from seeded("demo", seed_demo, settings, clock)
+    with seeded("demo", seed_demo, settings, clock) as made:
+        yield made
 
 
 @pytest.fixture

@@ -6,8 +6,7 @@ permission tests each start from it. The first such test in a process
 seeds a node and takes a snapshot of it: its database (SQLite's backup API; PostgreSQL
 tables in COPY's binary form with their sequences) and its data directory (keys, blobs).
 Later tests restore the snapshot into their own empty database and data directory and
-open the node there, on the clock the snapshot was taken at, so each test starts where
-a freshly seeded one would. The seeding itself is still tested: the first test of each
+open the node there, so each test starts where a freshly seeded one would. The seeding itself is still tested: the first test of each
 kind in each process runs it, and the demo's own tests (tests/*/test_demo*.py) seed it
 from empty.
 """
@@ -17,10 +16,13 @@ from __future__ import annotations
 import atexit
 import dataclasses
 import functools
+import json
 import shutil
 import sqlite3
 import tempfile
+import time
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -52,6 +54,7 @@ class Seeded(Generic[Made]):
 @dataclass(frozen=True)
 class _Snapshot:
     taken_at: datetime
+    taken_monotonic: float
     data_dir: Path
     operator: NewAccount
     made: Any
@@ -60,7 +63,7 @@ class _Snapshot:
     sequences: tuple[tuple[str, int | None], ...] = ()
 
 
-_SNAPSHOTS: dict[tuple[str, str], _Snapshot] = {}
+_SNAPSHOTS: dict[tuple[str, str, str], _Snapshot] = {}
 
 
 @functools.cache
@@ -71,21 +74,31 @@ def _store() -> Path:
     return folder
 
 
+@contextmanager
 def seeded(
     kind: str,
     seed: Callable[[Node], Made],
     settings: Settings,
     clock: FakeClock,
 ) -> Iterator[Seeded[Made]]:
-    """A node seeded by ``seed`` in ``settings``' data directory and database: seeded
-    there by the first test of ``kind`` in this process, restored from its snapshot for
-    the others; closed after the test. What ``seed`` returns is shared by every test of
-    the kind, so it must not be changed."""
-    node = _seeded(kind, seed, settings, clock)
+    """A node seeded by ``seed`` in ``settings``' data directory and database, closed
+    after the test: seeded there by the first test of ``kind`` in this process (and again
+    once its snapshot is ``FRESH_FOR_S`` old), restored from the snapshot for the others.
+    What ``seed`` returns is shared by every test of the kind, so it must not be changed.
+    """
+    made = _seeded(kind, seed, settings, clock)
     try:
-        yield node
+        yield made
     finally:
-        node.node.close()
+        made.node.close()
+
+
+# A test's clock starts at the real time or the snapshot's, whichever is later: never
+# behind the rows it restores, nor behind the real clock that file times, certificates
+# and other processes' signed requests use. The rows are at most this old then, so a
+# snapshot is taken again at this age: a fresh node's periodic work (a checkpoint every
+# five minutes) is not brought forward by more than this.
+FRESH_FOR_S = 30.0
 
 
 def _seeded(
@@ -94,16 +107,19 @@ def _seeded(
     from tests.conftest import empty_tables
 
     url = settings.resolved_database_url()
-    key = (kind, url)
+    # Settings other than the data directory may shape what seeding writes (mail, blob
+    # store, intel feeds): a snapshot serves only nodes with the same ones.
+    shape = json.dumps(settings.model_dump(mode="json", exclude={"data_dir"}), sort_keys=True)
+    key = (kind, url, shape)
     snapshot = _SNAPSHOTS.get(key)
-    if snapshot is None:
+    if snapshot is None or time.monotonic() - snapshot.taken_monotonic > FRESH_FOR_S:
         empty_tables(url)
         node, operator = init_node(settings, FIRST_OPERATOR, clock=clock)
         made = seed(node)
         _SNAPSHOTS[key] = _take(kind, node, settings, clock, operator, made)
         return Seeded(node, operator, made)
     _restore(snapshot, settings, url)
-    clock.now = snapshot.taken_at
+    clock.now = max(clock.now, snapshot.taken_at)
     return Seeded(open_node(settings, clock=clock), snapshot.operator, snapshot.made)
 
 
@@ -118,7 +134,7 @@ def _take(
     folder = Path(tempfile.mkdtemp(prefix=f"{kind}-", dir=_store()))
     node.channels.ledger.flush()  # what a closing node would still write
     shutil.copytree(settings.data_dir, folder / "node")
-    snapshot = _Snapshot(clock(), folder / "node", operator, made)
+    snapshot = _Snapshot(clock(), time.monotonic(), folder / "node", operator, made)
     engine = node.engine
     if engine.dialect.name == "sqlite":
         copy = folder / "caveat.db"
@@ -163,8 +179,14 @@ def _copy_out(engine: Engine) -> tuple[tuple[str, bytes], ...]:
         cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
         for name in _tables():
             with cursor.copy(f'COPY "{name}" TO STDOUT (FORMAT BINARY)') as copy:
-                tables.append((name, b"".join(bytes(block) for block in copy)))
+                data = b"".join(bytes(block) for block in copy)
+            if len(data) > _EMPTY_COPY:  # restored tables start empty: copy only rows
+                tables.append((name, data))
     return tuple(tables)
+
+
+# COPY's binary form of a table without rows: the 19-byte header and the 2-byte trailer.
+_EMPTY_COPY = 21
 
 
 def _sequences(engine: Engine) -> tuple[tuple[str, int | None], ...]:
@@ -185,6 +207,7 @@ def _copy_in(engine: Engine, snapshot: _Snapshot) -> None:
         for name, data in snapshot.tables:
             with cursor.copy(f'COPY "{name}" FROM STDIN (FORMAT BINARY)') as copy:
                 copy.write(data)
-        for sequence, value in snapshot.sequences:
-            if value is not None:
-                cursor.execute("SELECT setval(%s::regclass, %s, true)", (sequence, value))
+        used = [(sequence, value) for sequence, value in snapshot.sequences if value is not None]
+        if used:  # the others were reset by the emptying script
+            calls = ", ".join("setval(%s::regclass, %s, true)" for _ in used)
+            cursor.execute(f"SELECT {calls}", [x for pair in used for x in pair])

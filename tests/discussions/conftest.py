@@ -21,7 +21,8 @@ def seeded_discussions(
     settings: Settings, clock: FakeClock
 ) -> Iterator[Seeded[Mapping[str, NewAccount]]]:
     """The demo's people and projects (restored from a snapshot after the first test)."""
-    yield from seeded("discussions", seed, settings, clock)
+    with seeded("discussions", seed, settings, clock) as made:
+        yield made
 
 
 @pytest.fixture

@@ -89,6 +89,8 @@ UNCHECKED_WRITERS = {
     "PeerIngest.ingest_in": "inside the pull that keeps a verified package (the node's sync)",
     "ReceivedArtifacts.commit_in": "inside PeerIngest.ingest_in: a verified partner release",
     "ReleaseProofs.prove": "the node's sync asks a peer for proofs and records their verdicts",
+    "PeerSplits.answer": "a peer's signed request, only for a split released to that peer",
+    "PeerSplits.open_received": "inside PeerReleases.open_split, which authorizes",
 }
 
 

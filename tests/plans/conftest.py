@@ -19,7 +19,8 @@ from tests.support import FakeClock
 @pytest.fixture
 def seeded_plans(settings: Settings, clock: FakeClock) -> Iterator[Seeded[Seed]]:
     """The demo's people, projects and plan (restored from a snapshot after the first test)."""
-    yield from seeded("plans", seed, settings, clock)
+    with seeded("plans", seed, settings, clock) as made:
+        yield made
 
 
 @pytest.fixture

@@ -88,6 +88,7 @@ def _pull(federation: Federation, items: int, profile: str | None) -> dict[str, 
         for phase in ("items", "content"):
             server = federation_server_pid
             before, sbefore, wall = _self_cpu(), _cpu(server), time.perf_counter()
+            sys_before = os.times().system
             if profiler:
                 profiler.enable()
             kept = 0
@@ -103,6 +104,7 @@ def _pull(federation: Federation, items: int, profile: str | None) -> dict[str, 
                 profiler = cProfile.Profile()
             phases[phase] = {
                 "receiver_cpu_s": round(_self_cpu() - before, 3),
+                "receiver_sys_s": round(os.times().system - sys_before, 3),  # of which
                 "server_cpu_s": round(_cpu(server) - sbefore, 3),
                 "wall_s": round(time.perf_counter() - wall, 3),
             }

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -21,15 +21,15 @@ from sqlalchemy import select
 from caveat.adapters.db.models import EventRow
 from caveat.adapters.db.models.artifacts import ArtifactVersionRow
 from caveat.adapters.db.models.core import OrganisationRow
-from caveat.adapters.db.models.federation import PeerIngestedRow, PeerRow
+from caveat.adapters.db.models.federation import PeerIngestedRow, PeerOutboxRow, PeerRow
 from caveat.adapters.db.models.ledger import AlertRow
 from caveat.adapters.federation_transport import HttpPeerTransport
 from caveat.api.app import create_app
 from caveat.bootstrap.container import Node
-from caveat.domain.errors import Conflict, NotFound, PermissionDenied
+from caveat.domain.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from caveat.domain.identity import Role
 from caveat.domain.policy import Action, GrantKind
-from caveat.services.artifacts import NewArtifact
+from caveat.services.artifacts import NewArtifact, SearchQuery
 from caveat.services.federation import PeerReleases
 from caveat.services.kernel.principal import ConsoleOperator, Principal
 from caveat.services.kernel.uow import CallContext
@@ -313,11 +313,17 @@ def test_the_receiving_project_needs_the_peers_organisation(
 
 
 def test_the_session_database_ingests_too(
-    node: Node, clock: FakeClock, tmp_path: Path, world: World
+    node: Node,
+    clock: FakeClock,
+    tmp_path: Path,
+    world: World,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """The other way round, so the receiving side runs on the session's database
-    (PostgreSQL in its run): B releases one of its own items to A, whose peering names
-    the world's project; A's reader opens it, and a relabel wider is refused."""
+    (PostgreSQL in its run): B releases its own items to A, whose peering names the
+    world's project; A's reader opens them, and a relabel wider is refused. A page is
+    written at once; one with an item that cannot become an artifact is redone item
+    by item, that item alone left sealed."""
     for pair in make_pair(node, clock, tmp_path, b_nation="GBR", a_nation="GBR"):
         b, people = pair.b, Scenario(pair.b, clock)
         lab = people.org("Node B Operations", "GBR")
@@ -334,20 +340,9 @@ def test_the_session_database_ingests_too(
             CONSOLE, ctx(), "node-a", organisation=olive, accredited="SECRET"
         )
         author = Principal(person=b.people.get_person("author"), mfa_at=clock())
-        version = b.artifacts.put(
-            author,
-            ctx(),
-            [DATA],
-            sha256=hashlib.sha256(DATA).hexdigest(),
-            new=NewArtifact(project=project, kind="dataset", title="b trials", label=LABEL),
-            media_type="text/csv",
-        )
-        with b.uow.read() as session:
-            row = session.get(ArtifactVersionRow, version.id)
-            assert row is not None
-            origin = row.artifact_id
         officer = Principal(person=b.people.get_person("officer"), mfa_at=clock())
-        b.federation_releases.send(officer, ctx(), "node-a", origin)
+
+        origins = [_send(b, author, officer, project, f"b trials {i}") for i in range(2)]
 
         node.federation.set_recipient(
             CONSOLE, ctx(), "node-b", organisation=world.dstl, accredited="SECRET"
@@ -355,13 +350,17 @@ def test_the_session_database_ingests_too(
         node.federation.set_receiving_project(CONSOLE, ctx(), "node-b", world.project)
         link = releases(node, HttpPeerTransport(http=pair.b_http))
         peer = node.federation.peer(CONSOLE, "node-b")
-        assert link.pull(ctx(), peer.id) == 1
+        pages = _pages(monkeypatch)
+        assert link.pull(ctx(), peer.id) == 2
+        assert pages == [True]
         with node.uow.read() as session:
-            [ingested] = session.scalars(select(PeerIngestedRow)).all()
-            artifact = ingested.artifact_id
-        assert ingested.origin_resource_id == origin
+            ingested = session.scalars(select(PeerIngestedRow)).all()
+        assert sorted(i.origin_resource_id for i in ingested) == sorted(origins)
         bob = world.principal("bob")
-        assert b"".join(node.artifacts.open_content(bob, ctx(), artifact).chunks) == DATA
+        for row in ingested:
+            content = node.artifacts.open_content(bob, ctx(), row.artifact_id)
+            assert b"".join(content.chunks) == DATA
+        artifact = ingested[0].artifact_id
         with pytest.raises(PermissionDenied) as refused:
             node.artifacts.relabel(
                 bob,
@@ -371,3 +370,182 @@ def test_the_session_database_ingests_too(
                 reason="widen it",
             )
         assert refused.value.code == "received_label_fixed"
+
+        more = [_send(b, author, officer, project, f"b trials {i}") for i in range(2, 5)]
+        received = node.artifacts.received
+        original = received.commit_in
+        monkeypatch.setattr(received, "commit_in", _refusing(original, more[1]))
+        assert link.pull(ctx(), peer.id) == 3
+        assert pages == [True, False]
+        monkeypatch.setattr(received, "commit_in", original)
+        assert link.pull(ctx(), peer.id) == 0
+        with node.uow.read() as session:
+            ingested = session.scalars(select(PeerIngestedRow)).all()
+            failed = session.scalars(select(EventRow).where(EventRow.type == "peer.ingest_failed"))
+            assert len(list(failed)) == 1
+        assert sorted(i.origin_resource_id for i in ingested) == sorted(
+            [*origins, more[0], more[2]]
+        )
+        assert len(node.federation_releases.received(CONSOLE)) == 5
+
+
+def _send(b: Node, author: Principal, officer: Principal, project: str, title: str) -> str:
+    """An artifact of B (its id) that B's officer released to A."""
+    version = b.artifacts.put(
+        author,
+        ctx(),
+        [DATA],
+        sha256=hashlib.sha256(DATA).hexdigest(),
+        new=NewArtifact(project=project, kind="dataset", title=title, label=LABEL),
+        media_type="text/csv",
+    )
+    with b.uow.read() as session:
+        row = session.get(ArtifactVersionRow, version.id)
+        assert row is not None
+        origin = row.artifact_id
+    b.federation_releases.send(officer, ctx(), "node-a", origin)
+    return origin
+
+
+def _refusing(commit_in: Callable[..., str], origin: str) -> Callable[..., str]:
+    """``commit_in`` that fails for the item made of ``origin`` (its title names it),
+    after writing its rows (undone with it)."""
+
+    def refuses_one(uow: Any, staged: Any, made: Any, actor: Any, **kwargs: Any) -> str:
+        artifact_id = commit_in(uow, staged, made, actor, **kwargs)
+        if origin[:8] in made.title:
+            raise InvalidInput("this item's title is refused here", code="invalid_title")
+        return artifact_id
+
+    return refuses_one
+
+
+def _pages(monkeypatch: pytest.MonkeyPatch) -> list[bool]:
+    """Whether each page of the pulls that follow was written at once (True) or
+    redone item by item (False)."""
+    pages: list[bool] = []
+    original = PeerReleases._keep_page
+
+    def spy(self: PeerReleases, *args: Any, **kwargs: Any) -> tuple[int, set[int]] | None:
+        result = original(self, *args, **kwargs)
+        pages.append(result is not None)
+        return result
+
+    monkeypatch.setattr(PeerReleases, "_keep_page", spy)
+    return pages
+
+
+_ITEM_EVENTS = ("peer.received", "resource.registered", "artifact.created", "peer.ingested")
+
+
+def _item_events(node: Node) -> list[str]:
+    with node.uow.read() as session:
+        return list(
+            session.scalars(
+                select(EventRow.type)
+                .where(EventRow.type.in_([*_ITEM_EVENTS, "peer.ingest_failed"]))
+                .order_by(EventRow.seq)
+            )
+        )
+
+
+def test_a_page_of_items_becomes_artifacts_at_once(
+    at_b: AtB, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A page is written with one flush: each item still has its rows and its events,
+    in the item's order, as item by item; the artifacts open, verify and are found."""
+    at_b.b.federation.set_receiving_project(
+        at_b.principal("bso"), ctx(), "node-a", "Partner trials"
+    )
+    origins = [at_b.release(f"trials {i}") for i in range(5)]
+    pages = _pages(monkeypatch)
+    assert at_b.pull() == 5
+    assert pages == [True]
+    ingested = at_b.ingested()
+    assert sorted(r.origin_resource_id for r in ingested) == sorted(origins)
+    assert _item_events(at_b.b) == list(_ITEM_EVENTS) * 5
+    reader = at_b.principal("reader")
+    for row in ingested:
+        content = at_b.b.artifacts.open_content(reader, ctx(), row.artifact_id)
+        assert b"".join(content.chunks) == DATA  # its parts, binding and label
+    report = at_b.b.artifact_admin.verify(CONSOLE, ctx())
+    assert report.clean
+    assert report.artifacts == 5
+    found = at_b.b.artifact_search.search(reader, SearchQuery(text="node-a", limit=50))
+    assert {a.id for a in found.items} == {r.artifact_id for r in ingested}
+    assert at_b.pull() == 0  # a re-sync takes nothing twice
+    assert len(at_b.ingested()) == 5
+    assert len(at_b.b.federation_releases.received(CONSOLE)) == 5
+
+
+def test_one_bad_item_is_refused_alone_and_the_page_redone_item_by_item(
+    at_b: AtB, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An item whose artifact cannot be written fails the page written at once; the
+    page is redone item by item, where that item alone stays sealed (recorded with its
+    reason and alerted) and the others become artifacts; a re-sync duplicates nothing
+    and leaves no staged content behind."""
+    at_b.b.federation.set_receiving_project(
+        at_b.principal("bso"), ctx(), "node-a", "Partner trials"
+    )
+    origins = [at_b.release(f"trials {i}") for i in range(4)]
+    bad = origins[2]
+    received = at_b.b.artifacts.received
+    original = received.commit_in
+    monkeypatch.setattr(received, "commit_in", _refusing(original, bad))
+    pages = _pages(monkeypatch)
+    assert at_b.pull() == 4  # all kept: three artifacts and one sealed
+    assert pages == [False]
+    ingested = at_b.ingested()
+    assert sorted(r.origin_resource_id for r in ingested) == sorted(set(origins) - {bad})
+    [failed] = _events(at_b.b, "peer.ingest_failed")
+    assert failed["code"] == "invalid_title"
+    assert "refused here" in failed["detail"]
+    with at_b.b.uow.read() as session:
+        [alert] = session.scalars(select(AlertRow).where(AlertRow.rule == "peer_ingest_failed"))
+        assert alert.subject_id == at_b.b.federation.peers(CONSOLE)[0].id
+    expected = [*_ITEM_EVENTS] * 2 + ["peer.received", "peer.ingest_failed", *_ITEM_EVENTS]
+    assert _item_events(at_b.b) == expected
+    # One version's blobs for each artifact: the sealed item's staged content is gone.
+    with at_b.b.uow.read() as session:
+        versions = set(session.scalars(select(ArtifactVersionRow.id)))
+    assert len(versions) == 3
+    stored = {blob.key.split("/")[1] for blob in at_b.b.artifacts.blobs.list("v/")}
+    assert stored <= versions
+    monkeypatch.setattr(received, "commit_in", original)
+    assert at_b.pull() == 0  # the cursor moved past every item: nothing twice
+    assert len(at_b.b.federation_releases.received(CONSOLE)) == 4
+    assert len(at_b.ingested()) == 3
+    assert len(_events(at_b.b, "peer.received")) == 4
+
+
+def test_a_tampered_package_in_a_page_is_refused_alone_at_once(
+    at_b: AtB, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A package that fails its checks is refused (recorded with its reason and
+    alerted) within the page written at once; the items before and after it become
+    artifacts; a re-sync duplicates nothing."""
+    at_b.b.federation.set_receiving_project(
+        at_b.principal("bso"), ctx(), "node-a", "Partner trials"
+    )
+    origins = [at_b.release(f"trials {i}") for i in range(3)]
+    with at_b.world.node.uow(ctx()) as uow:  # a relay changes one byte of the middle one
+        row = uow.session.scalar(
+            select(PeerOutboxRow).where(PeerOutboxRow.resource_id == origins[1])
+        )
+        assert row is not None
+        changed = bytearray(row.package)
+        changed[len(changed) // 2] ^= 1
+        row.package = bytes(changed)
+    pages = _pages(monkeypatch)
+    assert at_b.pull() == 2
+    assert pages == [True]
+    assert sorted(r.origin_resource_id for r in at_b.ingested()) == sorted([origins[0], origins[2]])
+    [refusal] = _events(at_b.b, "peer.package_refused")
+    assert refusal["code"].startswith("tdf_")
+    with at_b.b.uow.read() as session:
+        [alert] = session.scalars(select(AlertRow).where(AlertRow.rule == "peer_package_refused"))
+        assert alert.severity == "critical"
+    assert at_b.pull() == 0
+    assert len(at_b.ingested()) == 2
+    assert len(_events(at_b.b, "peer.received")) == 2

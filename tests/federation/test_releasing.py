@@ -28,7 +28,6 @@ from caveat.api.app import create_app
 from caveat.bootstrap.container import Node
 from caveat.domain.errors import PermissionDenied
 from caveat.domain.identity import Clearance, CommonLevel, Role
-from caveat.domain.labels import render_banner
 from caveat.services.artifacts import NewArtifact
 from caveat.services.federation import PULL_BATCH, V1_PULL_BATCH, PeerReleases, _releasing
 from caveat.services.kernel.principal import ConsoleOperator, Principal
@@ -128,7 +127,7 @@ def test_what_the_policy_refuses_is_never_packaged(gbr: Pair, world: World) -> N
 
 
 def test_a_package_changed_on_the_way_is_refused_without_blocking_the_rest(
-    gbr: Pair, world: World
+    gbr: Pair, world: World, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     sol = world.principal("sol")
     first = _upload(world, "first", "SECRET//REL TO USA, GBR")
@@ -142,7 +141,17 @@ def test_a_package_changed_on_the_way_is_refused_without_blocking_the_rest(
         changed[len(changed) // 2] ^= 1
         row.package = bytes(changed)
     pulling = _b_pulls_from(gbr)
+    pages: list[bool] = []
+    at_once = PeerReleases._keep_page
+
+    def spy(self: PeerReleases, *args: Any, **kwargs: Any) -> tuple[int, set[int]] | None:
+        result = at_once(self, *args, **kwargs)
+        pages.append(result is not None)
+        return result
+
+    monkeypatch.setattr(PeerReleases, "_keep_page", spy)
     assert pulling.pull(ctx(), _a_at_b(gbr)) == 1
+    assert pages == [True]  # refused within the page written at once
     [kept] = gbr.b.federation_releases.received(CONSOLE)
     assert kept.size == len(b"second,file\n")
     [refusal] = _events(gbr.b, "peer.package_refused")
@@ -151,6 +160,9 @@ def test_a_package_changed_on_the_way_is_refused_without_blocking_the_rest(
     with gbr.b.uow.read() as session:
         alerts = session.scalars(select(AlertRow).where(AlertRow.rule == "peer_package_refused"))
         assert len(list(alerts)) == 1
+    assert pulling.pull(ctx(), _a_at_b(gbr)) == 0  # a re-sync takes nothing twice
+    assert len(gbr.b.federation_releases.received(CONSOLE)) == 1
+    assert len(_events(gbr.b, "peer.package_refused")) == 1
 
 
 def test_the_outbox_answers_only_the_peer_it_holds_packages_for(gbr: Pair, world: World) -> None:
@@ -267,27 +279,29 @@ def test_a_package_that_fails_unexpectedly_is_undone_alone(
     gbr: Pair, world: World, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The packages before it in its page are kept (their transaction commits), the
-    cursor stops before it and nothing of it is recorded; the next pull takes it."""
+    cursor stops before it and nothing of it is recorded; the next pull takes it. The
+    page, first written at once, is undone whole and redone item by item."""
     seqs = _send_items(world, 3)
-    calls: list[int] = []
-    original = render_banner
+    original = PeerReleases._keep
 
-    def fails_second(*args: Any, **kwargs: Any) -> str:
-        calls.append(1)
-        if len(calls) == 2:
+    def fails_second(self: PeerReleases, *args: Any, **kwargs: Any) -> tuple[int, bool]:
+        kept = original(self, *args, **kwargs)  # its rows and event written, then undone
+        if args[4].seq == seqs[1]:  # checked
             raise Injected
-        return original(*args, **kwargs)
+        return kept
 
-    monkeypatch.setattr(_releasing, "render_banner", fails_second)
+    monkeypatch.setattr(PeerReleases, "_keep", fails_second)
     pulling = _b_pulls_from(gbr)
     with pytest.raises(Injected):
         pulling.pull(ctx(), _a_at_b(gbr))
     assert [e["seq"] for e in _events(gbr.b, "peer.received")] == seqs[:1]
     assert len(gbr.b.federation_releases.received(CONSOLE)) == 1
     assert _cursor(gbr) == seqs[0]
-    monkeypatch.setattr(_releasing, "render_banner", original)
+    monkeypatch.setattr(PeerReleases, "_keep", original)
     assert pulling.pull(ctx(), _a_at_b(gbr)) == 2
     assert [e["seq"] for e in _events(gbr.b, "peer.received")] == seqs
+    assert pulling.pull(ctx(), _a_at_b(gbr)) == 0  # nothing taken twice
+    assert len(gbr.b.federation_releases.received(CONSOLE)) == 3
 
 
 class _FirstProtocolPeer:

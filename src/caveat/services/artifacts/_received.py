@@ -11,9 +11,14 @@ the search index. What is staged but not committed is deleted (``discard``).
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
 
-from sqlalchemy import insert
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from sqlalchemy import Table, insert, inspect
+from sqlalchemy.orm import Session, object_mapper
+from sqlalchemy.schema import sort_tables
 
 from caveat.adapters.db.models.artifacts import (
     ArtifactLabelRow,
@@ -66,6 +71,60 @@ class Provenance:
     created_by: str  # the officer who named the receiving project
 
 
+@dataclass
+class ReceivedPage:
+    """The artifacts of a page of received items written at once (``commit_in`` with
+    ``page``): nothing is flushed per item; the node signing key is read once for the
+    page, and what needs the rows in the database (their parts, the search index of an
+    artifact's generated ``seq``) waits for ``finish``, after the page's flush.
+    ``rows`` holds what the page reads again, so the session's weak identity map keeps
+    it instead of loading it again for every item."""
+
+    read_signing_key: Callable[[], Ed25519PrivateKey]
+    parts: list[dict[str, Any]] = field(default_factory=list)
+    artifacts: list[ArtifactRow] = field(default_factory=list)
+    rows: dict[object, object] = field(default_factory=dict)
+    _signing_key: Ed25519PrivateKey | None = None
+
+    def signing_key(self) -> Ed25519PrivateKey:
+        """The node signing key, read on first use."""
+        if self._signing_key is None:
+            self._signing_key = self.read_signing_key()
+        return self._signing_key
+
+    def flush(self, uow: UnitOfWork) -> None:
+        """Flush what the page has added so far, referenced tables first (before
+        another service flushes on its own, as an alert does)."""
+        flush_by_table(uow.session)
+
+    def finish(self, uow: UnitOfWork) -> None:
+        """Flush the page's rows, then write what needed them."""
+        session = uow.session
+        flush_by_table(session)
+        if self.parts:
+            session.execute(insert(ArtifactPartRow), self.parts)
+        for artifact in self.artifacts:
+            index_for_search(session, artifact)
+
+
+def flush_by_table(session: Session) -> None:
+    """Flush the session's new rows a table at a time, referenced tables first. The
+    rows have no ``relationship()`` between them, so one flush would not order the
+    tables by their foreign keys: each flush here is still one batch of a table's rows
+    (in the order they were added), instead of several flushes per item."""
+    pending: dict[Table, list[object]] = {}
+    for row in sorted(session.new, key=lambda r: inspect(r).insert_order):
+        pending.setdefault(object_mapper(row).local_table, []).append(row)  # type: ignore[arg-type]
+    if len(pending) > 1:
+        for rows in pending.values():  # taken out, then added back a table at a time
+            for row in rows:
+                session.expunge(row)
+        for table in sort_tables(pending):
+            session.add_all(pending[table])
+            session.flush()
+    session.flush()  # anything changed besides
+
+
 class ReceivedArtifacts:
     """Stores a partner's released content as a local artifact."""
 
@@ -111,10 +170,21 @@ class ReceivedArtifacts:
         """Delete the parts of content that was staged but not committed."""
         self._delete(staged.version_id)
 
+    def page(self) -> ReceivedPage:
+        """A page to ``commit_in`` several artifacts at once."""
+        return ReceivedPage(self._deps.signing_key)
+
     def commit_in(
-        self, uow: UnitOfWork, staged: StagedContent, made: Provenance, actor: Actor
+        self,
+        uow: UnitOfWork,
+        staged: StagedContent,
+        made: Provenance,
+        actor: Actor,
+        *,
+        page: ReceivedPage | None = None,
     ) -> str:
-        """The artifact's rows, in the caller's unit of work; its id."""
+        """The artifact's rows, in the caller's unit of work; its id. With ``page``,
+        nothing is flushed: ``page.finish`` writes the rest once the page is built."""
         session = uow.session
         registered = self._deps.catalogue.register_in(
             uow,
@@ -126,6 +196,7 @@ class ReceivedArtifacts:
             export=made.export,
             originator=made.originator_org_id,
             resource_id=staged.artifact_id,
+            flush=page is None,
         )
         artifact = ArtifactRow(
             id=staged.artifact_id,
@@ -142,7 +213,8 @@ class ReceivedArtifacts:
             label_seq=1,
         )
         session.add(artifact)
-        session.flush()
+        if page is None:
+            session.flush()
         label_row = ArtifactLabelRow(
             id=new_id(),
             artifact_id=artifact.id,
@@ -170,25 +242,28 @@ class ReceivedArtifacts:
             created_at=uow.now,
         )
         session.add(version)
-        session.flush()
-        if staged.parts:
-            session.execute(
-                insert(ArtifactPartRow),
-                [
-                    {
-                        "version_id": version.id,
-                        "idx": p.index,
-                        "plain_size": p.plain_size,
-                        "cipher_size": p.cipher_size,
-                    }
-                    for p in staged.parts
-                ],
-            )
+        parts = [
+            {
+                "version_id": version.id,
+                "idx": p.index,
+                "plain_size": p.plain_size,
+                "cipher_size": p.cipher_size,
+            }
+            for p in staged.parts
+        ]
+        signing_key: Callable[[], Ed25519PrivateKey] = self._deps.signing_key
+        if page is None:
+            session.flush()
+            if parts:
+                session.execute(insert(ArtifactPartRow), parts)
+        else:
+            page.parts += parts
+            page.artifacts.append(artifact)
+            signing_key = page.signing_key  # read once for the page
         sizes = [p.plain_size for p in staged.parts]
-        session.add(
-            binding_row(self._deps.signing_key, artifact, version, sizes, label_row, uow.now)
-        )
-        index_for_search(session, artifact)
+        session.add(binding_row(signing_key, artifact, version, sizes, label_row, uow.now))
+        if page is None:
+            index_for_search(session, artifact)
         uow.record(
             "artifact.created",
             actor,

@@ -32,7 +32,12 @@ from caveat.services.artifacts._downloads import Content, Downloads
 from caveat.services.artifacts._hashes import UploadHashes
 from caveat.services.artifacts._labelling import Labelling
 from caveat.services.artifacts._precheck import LabelPrecheck, precheck_label
-from caveat.services.artifacts._received import Provenance, ReceivedArtifacts, StagedContent
+from caveat.services.artifacts._received import (
+    Provenance,
+    ReceivedArtifacts,
+    ReceivedPage,
+    StagedContent,
+)
 from caveat.services.artifacts._relabels import RelabelOutcome, RelabelPreview, RelabelRequest
 from caveat.services.artifacts._uploads import NewArtifact, UploadSessions, UploadStatus
 from caveat.services.artifacts._versions import VersionCommits
@@ -50,6 +55,7 @@ __all__ = [
     "NewArtifact",
     "Provenance",
     "ReceivedArtifacts",
+    "ReceivedPage",
     "Relabelled",
     "StagedContent",
     "UploadStatus",

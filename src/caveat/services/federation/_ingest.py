@@ -28,12 +28,12 @@ from sqlalchemy.orm import Session
 from caveat.adapters.db.models import PersonRow
 from caveat.adapters.db.models.core import OrganisationRow
 from caveat.adapters.db.models.federation import PeerIngestedRow, PeerReceivedRow, PeerRow
-from caveat.adapters.db.models.policy import ResourceRow
+from caveat.adapters.db.models.policy import ProjectRow, ResourceRow
 from caveat.adapters.tdf import Markings
 from caveat.domain.errors import CaveatError
 from caveat.domain.events import Actor, Outcome
 from caveat.domain.policy import PolicyEnvironment
-from caveat.services.artifacts import ArtifactService, Provenance, StagedContent
+from caveat.services.artifacts import ArtifactService, Provenance, ReceivedPage, StagedContent
 from caveat.services.kernel.uow import UnitOfWork
 from caveat.services.ledger import MonitoringService
 from caveat.services.node import operating_organisation
@@ -126,6 +126,10 @@ class PeerIngest:
         if staged is not None:
             self._artifacts.received.discard(staged)
 
+    def page(self) -> ReceivedPage:
+        """A page of items to ``ingest_in`` at once (``ReceivedPage``)."""
+        return self._artifacts.received.page()
+
     def ingest_in(
         self,
         uow: UnitOfWork,
@@ -134,16 +138,25 @@ class PeerIngest:
         staged: StagedContent,
         title: str,
         here: NodeNation,
+        *,
+        page: ReceivedPage | None = None,
     ) -> bool:
         """Make ``received`` an artifact of its peering's receiving project, in the unit
         of work that keeps it (``here``: read in that unit of work); False (recorded and
-        alerted) if it cannot be."""
+        alerted) if it cannot be. With ``page``, nothing is flushed and a failure is
+        raised, not recorded: the caller then redoes the page item by item, where this
+        item fails alone (in a savepoint) and stays sealed."""
         session = uow.session
         peer = session.get(PeerRow, received.peer_id)
         assert peer is not None
         project = peer.receiving_project_id
         if project is None or peer.organisation_id is None:  # changed since staged
             return False
+        if page is not None and (PeerRow, peer.id) not in page.rows:
+            page.rows[(PeerRow, peer.id)] = peer  # kept in the identity map for the page
+            page.rows[(ProjectRow, project)] = session.get(ProjectRow, project)
+            org = peer.organisation_id
+            page.rows[(OrganisationRow, org)] = session.get(OrganisationRow, org)
         made = Provenance(
             project_id=project,
             title=title,
@@ -154,24 +167,15 @@ class PeerIngest:
             origin_node_id=received.origin_node_id,
             created_by=peer.receiving_set_by or _console_holder(session),
         )
+        if page is not None:
+            artifact_id = self._artifacts.received.commit_in(uow, staged, made, RECEIVER, page=page)
+            session.add(self._ingested_row(uow, received, peer, artifact_id, marks, here))
+            self._record_ingested(uow, received, peer.id, project, artifact_id)
+            return True
         try:
             with uow.savepoint():  # a failure leaves the item kept, sealed
                 artifact_id = self._artifacts.received.commit_in(uow, staged, made, RECEIVER)
-                session.add(
-                    PeerIngestedRow(
-                        artifact_id=artifact_id,
-                        received_id=received.id,
-                        peer_id=peer.id,
-                        origin_node_id=received.origin_node_id,
-                        origin_resource_id=received.origin_resource_id,
-                        origin_organisation=peer.organisation[:120],
-                        origin_banner=received.banner,
-                        national_banner=(self._policy.banner_in(marks.label, here.scheme) or "")[
-                            :500
-                        ],
-                        ingested_at=uow.now,
-                    )
-                )
+                session.add(self._ingested_row(uow, received, peer, artifact_id, marks, here))
                 session.flush()
         except CaveatError as exc:
             data = {"received_id": received.id, "code": exc.code, "detail": exc.detail[:300]}
@@ -192,6 +196,34 @@ class PeerIngest:
                 data=data,
             )
             return False
+        self._record_ingested(uow, received, peer.id, project, artifact_id)
+        return True
+
+    def _ingested_row(
+        self,
+        uow: UnitOfWork,
+        received: PeerReceivedRow,
+        peer: PeerRow,
+        artifact_id: str,
+        marks: Markings,
+        here: NodeNation,
+    ) -> PeerIngestedRow:
+        return PeerIngestedRow(
+            artifact_id=artifact_id,
+            received_id=received.id,
+            peer_id=peer.id,
+            origin_node_id=received.origin_node_id,
+            origin_resource_id=received.origin_resource_id,
+            origin_organisation=peer.organisation[:120],
+            origin_banner=received.banner,
+            national_banner=(self._policy.banner_in(marks.label, here.scheme) or "")[:500],
+            ingested_at=uow.now,
+        )
+
+    @staticmethod
+    def _record_ingested(
+        uow: UnitOfWork, received: PeerReceivedRow, peer_id: str, project: str, artifact_id: str
+    ) -> None:
         uow.record(
             "peer.ingested",
             RECEIVER,
@@ -199,13 +231,12 @@ class PeerIngest:
             data={
                 "artifact_id": artifact_id,
                 "project_id": project,
-                "peer_id": peer.id,
+                "peer_id": peer_id,
                 "origin_node_id": received.origin_node_id,
                 "origin_resource_id": received.origin_resource_id,
                 "label": received.label_json,
             },
         )
-        return True
 
 
 def withdraw_recalled(uow: UnitOfWork, hidden: list[PeerReceivedRow]) -> list[str]:

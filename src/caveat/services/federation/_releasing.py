@@ -27,6 +27,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime
 
+import structlog
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from cryptography.hazmat.primitives.serialization import load_der_public_key
@@ -77,7 +78,7 @@ from caveat.domain.policy import (
     make_resource,
     not_released_to,
 )
-from caveat.services.artifacts import ArtifactService, StagedContent
+from caveat.services.artifacts import ArtifactService, ReceivedPage, StagedContent
 from caveat.services.federation._ingest import NodeNation, PeerIngest, node_nation
 from caveat.services.federation._outbound import Outbound, answer_json, kas_url, url_of
 from caveat.services.federation._peers import _find
@@ -120,6 +121,7 @@ V1_PULL_BATCH = 8  # the page of the protocol's first version, which peers still
 PAGE_BYTES = 16 << 20  # and at most this much of them (one larger package goes alone)
 OUTBOX_BYTES = 96 << 20  # an outbox answer: one 64 MiB package in base64, with room
 RECEIVER = Actor.system("federation")
+log = structlog.get_logger("caveat.federation")
 
 
 @dataclass(frozen=True, slots=True)
@@ -543,11 +545,14 @@ class PeerReleases:
 
     def _take_packages(self, ctx: CallContext, source: _Source, run: list[_Checked]) -> int:
         """Keep or refuse checked packages in one transaction (one lock of the link, one
-        commit), in order; the number kept. Each goes in a savepoint of its own, so a
-        refusal (recorded and alerted, the cursor moving past it) leaves the others
-        kept; a package that fails unexpectedly is undone alone and its error raised
-        after the ones before it commit, the cursor stopping before it (as when each
-        package had its own transaction)."""
+        commit), in order; the number kept. The page is first written at once (one
+        flush, ``_keep_page``); if anything in it fails, that attempt is undone whole
+        and the page redone item by item, each package in a savepoint of its own, so a
+        refusal (recorded and alerted, the cursor moving past it) or an item that cannot
+        become an artifact (kept sealed, recorded and alerted) leaves the others kept;
+        a package that fails unexpectedly is undone alone and its error raised after
+        the ones before it commit, the cursor stopping before it (as when each package
+        had its own transaction)."""
         if not run:
             return 0
         staged: dict[int, StagedContent] = {}  # re-encrypted before the transaction
@@ -566,14 +571,19 @@ class PeerReleases:
                         },
                         into=staged,
                     )
-            kept, ingested, failure = 0, set(), None
+            kept, failure = 0, None
+            ingested: set[int] = set()
             with self._uow(ctx) as uow:
                 link = locked_link(uow.session, source.peer_id)
                 here = self._here(uow.session)
                 held = self._held(uow.session, source.peer_id, run)
-                for checked in run:
-                    if checked.seq <= link.pulled_seq:
-                        continue  # taken already (a retried pull)
+                todo = [c for c in run if c.seq > link.pulled_seq]  # others: taken already
+                at_once = self._keep_page(uow, source, here, held, todo, staged)
+                if at_once is not None:
+                    kept, ingested = at_once
+                    if todo:
+                        link.pulled_seq = todo[-1].seq
+                for checked in [] if at_once is not None else todo:
                     try:
                         with uow.savepoint():
                             took, made = self._keep(
@@ -594,6 +604,46 @@ class PeerReleases:
             for seq, content in staged.items():
                 if seq not in committed:
                     self.ingest.discard(content)
+
+    def _keep_page(
+        self,
+        uow: UnitOfWork,
+        source: _Source,
+        here: _Here,
+        held: set[str],
+        todo: list[_Checked],
+        staged: dict[int, StagedContent],
+    ) -> tuple[int, set[int]] | None:
+        """Keep or refuse a page's packages at once, in one savepoint with one flush
+        (the same rows and events, in the same order, as ``_keep`` item by item):
+        (kept, the seqs made artifacts); None, with nothing of it written, when any
+        item fails (the caller redoes the page item by item). ``held`` gains the
+        packages kept."""
+        if len(todo) < 2:
+            return None  # one item: the item-by-item path is the same work
+        page = self.ingest.page()
+        holding = set(held)
+        kept, ingested = 0, set[int]()
+        try:
+            with uow.savepoint(), uow.session.no_autoflush:
+                for checked in todo:
+                    took, made = self._keep(
+                        uow, source, here, holding, checked, staged.get(checked.seq), page=page
+                    )
+                    kept += took
+                    if made:
+                        ingested.add(checked.seq)
+                page.finish(uow)
+        except Exception as exc:  # redone item by item, where it fails alone
+            log.info(
+                "a page of packages is redone item by item",
+                peer_id=source.peer_id,
+                error=type(exc).__name__,
+                detail=str(exc)[:300],
+            )
+            return None
+        held |= holding
+        return kept, ingested
 
     def _here(self, session: Session) -> _Here:
         """What a page's packages are judged against, read once in its transaction."""
@@ -621,16 +671,20 @@ class PeerReleases:
         held: set[str],
         checked: _Checked,
         staged: StagedContent | None,
+        *,
+        page: ReceivedPage | None = None,
     ) -> tuple[int, bool]:
         """Keep one checked package (with its ``peer.received`` event) or refuse it:
         (kept, made an artifact). ``held``: the package uuids kept from the peer, this
-        one added when kept."""
+        one added when kept. With ``page`` (``_keep_page``), nothing is flushed."""
         session = uow.session
         problem = checked.problem
         if problem is None:
             assert checked.marks is not None
             problem = _not_for_here(here, checked.marks, self._policy.schemes, uow.now)
         if problem is not None:
+            if page is not None:  # the alert flushes: the page's rows go first, in order
+                page.flush(uow)
             self._refuse(uow, source.peer_id, source.name, checked.seq, problem)
             return 0, False
         opened, marks, origin = checked.opened, checked.marks, checked.origin
@@ -687,9 +741,10 @@ class PeerReleases:
             return 1, False
         if staged is None:
             return 1, False
-        session.flush()
+        if page is None:
+            session.flush()
         title = f"{opened.mime_type or 'item'} from {source.name} ({origin.resource_id[:8]})"
-        return 1, self.ingest.ingest_in(uow, received, marks, staged, title, here.node)
+        return 1, self.ingest.ingest_in(uow, received, marks, staged, title, here.node, page=page)
 
     def _refuse(
         self, uow: UnitOfWork, peer_id: str, name: str, seq: int, problem: IntegrityError

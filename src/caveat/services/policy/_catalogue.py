@@ -8,6 +8,7 @@ from dataclasses import dataclass, replace
 from datetime import date, datetime
 
 from sqlalchemy import delete, or_, select
+from sqlalchemy.orm.util import identity_key
 
 from caveat.adapters.db.models import OrganisationRow
 from caveat.adapters.db.models.policy import (
@@ -56,6 +57,11 @@ class Registered:
 
 
 def _organisation(uow: UnitOfWork, ref: str) -> OrganisationRow:
+    # By id, a row this session holds already answers (a page of received items
+    # registers one originator's many); otherwise by id or either name.
+    held = uow.session.identity_map.get(identity_key(OrganisationRow, ref))
+    if isinstance(held, OrganisationRow):
+        return held
     row = uow.session.scalar(
         select(OrganisationRow).where(
             or_(
@@ -121,6 +127,7 @@ class CatalogueService:
         export: ExportClassification | None = None,
         originator: str | None = None,
         resource_id: str | None = None,
+        flush: bool = True,
     ) -> Registered:
         """Add a labelled resource to a project's catalogue in the caller's unit of work.
 
@@ -128,6 +135,8 @@ class CatalogueService:
         their nations must agree), else the label's, else the registrant's organisation.
         A person may only register what they could themselves discover afterwards.
         ``resource_id`` lets what the row describes (an artifact) share its id.
+        ``flush`` False leaves the row to the caller's next flush (a page of rows
+        written at once; a failure then shows there).
         """
         authorize(by, Act.RESOURCE_REGISTER, now=uow.now)
         kind = resource_kind(kind).value
@@ -151,7 +160,8 @@ class CatalogueService:
         if isinstance(by, Principal):
             self._require(uow, by, Action.DISCOVER, resource, "register what you could not see")
         uow.session.add(row)
-        uow.session.flush()
+        if flush:
+            uow.session.flush()
         self._write_facts(uow, row, label, resource)
         uow.record(
             "resource.registered",

@@ -6,9 +6,9 @@ permission tests each start from it. The first such test in a process
 seeds a node and takes a snapshot of it: its database (SQLite's backup API; PostgreSQL
 tables in COPY's binary form with their sequences) and its data directory (keys, blobs).
 Later tests restore the snapshot into their own empty database and data directory and
-open the node there, so each test starts where a freshly seeded one would. The seeding itself is still tested: the first test of each
-kind in each process runs it, and the demo's own tests (tests/*/test_demo*.py) seed it
-from empty.
+open the node there, so each test starts where a freshly seeded one would. The seeding
+itself is still tested: the first test of each kind in each process runs it, and the
+demo's own tests (tests/*/test_demo*.py) seed it from empty.
 """
 
 from __future__ import annotations

@@ -60,7 +60,10 @@ def _records_are_readable(page: Page, width: int) -> None:
     digest = page.locator('table.records td[data-label="Version"] code.hash').first
     title = digest.get_attribute("title") or ""
     assert re.fullmatch(r"SHA-256 [0-9a-f]{64}", title)  # the whole value, for copying
-    page.evaluate("window.scrollTo(0, 0)")
+    page.evaluate(
+        "() => { document.querySelectorAll('.table-scroll').forEach(s => { s.scrollLeft = 0; });"
+        " window.scrollTo(0, 0); }"
+    )
 
 
 def seed(data_dir: str) -> dict[str, str]:

@@ -14,6 +14,7 @@ from fastapi.testclient import TestClient
 from caveat.bootstrap.container import Node
 from caveat.server import create_server
 from caveat.services.proficiency import ResultDraft
+from caveat.web import wording
 from tests.proficiency.support import VALUES, Trials, ctx
 from tests.web.conftest import Browser, csrf_of
 
@@ -85,6 +86,31 @@ def test_blind_then_coded_with_plots(browser: Browser, trials: Trials) -> None:
     assert "style=" not in html
     assert "<script>" not in html
     assert "unsatisfactory" in html
+    # Words, not the stored names; one form of the unit; one clean citation (issue 16).
+    page = html.split("</nav>", 1)[1].split('id="control-h"', 1)[0]
+    text = re.sub(r"<svg.*?</svg>", "", page, flags=re.S)  # the plots are checked apart
+    for name in ("algorithm_a", "robust_sd_of_round", "satisfactory_at_limit", "consensus,"):
+        assert name not in text, name
+    assert "Algorithm A" in text
+    assert "robust standard deviation of the round" in text
+    assert "a score at the limit is satisfactory" in text
+    assert "m^2" not in text
+    assert "m²" in text
+    assert "consensus of the results (ISO 13528:2022 7.7.2, 7.7.3, C.3.1)" in text
+    assert " (ISO 13528:2022 C.3.1))" not in text  # the citation inside a citation
+
+
+def test_the_round_page_words() -> None:
+    """The display helpers behind those words."""
+    assert wording.unit_text("m^2") == "m²"
+    assert wording.unit_text("m^-1 s^-2") == "m⁻¹ s⁻²"
+    assert wording.unit_text(None) == ""
+    assert wording.citation("ISO 13528:2022 8.6 (ISO 13528:2022 C.3.1)") == (
+        "ISO 13528:2022 8.6, C.3.1"
+    )
+    assert wording.citation("ISO 13528:2022 C.3.1") == "ISO 13528:2022 C.3.1"
+    assert wording.method_words("q_hampel") == "Q/Hampel"
+    assert wording.method_words("something_new") == "something new"
 
 
 def test_procedures_and_opening_a_round(browser: Browser, trials: Trials) -> None:
@@ -120,5 +146,5 @@ def test_procedures_and_opening_a_round(browser: Browser, trials: Trials) -> Non
     assert opened.status_code == 303, opened.text
     page = browser.client.get(opened.headers["location"]).text
     assert "Horn round" in page
-    assert "q_hampel" in page
+    assert "Q/Hampel" in page  # the stored q_hampel, in words
     assert "Close and score the round" in page

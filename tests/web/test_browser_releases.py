@@ -25,11 +25,45 @@ from caveat.services.demo import DEMO_LICENCE, DEMO_PASSWORD
 # The demo server, browser and screenshot folder of test_browser.py (module-scoped: this
 # module gets a demo node of its own).
 from tests.web.test_browser import REPO, Demo, _page, browser, demo, shots, sign_in  # noqa: F401
+from tests.web.test_browser_tables import LINES, overflow
 
 pytestmark = pytest.mark.slow
 PROJECT = "Passive Sensor Fusion"
 TITLE = "Seeker trials, range C"
 OFFICERS = (("sol", "Sol Ortega"), ("sue", "Sue Park"))  # security officers at AFRL
+
+
+def _records_are_readable(page: Page, width: int) -> None:
+    """The records table at ``width``: no column a letter wide, no cell wrapping inside a
+    word, and when wider than its box it scrolls there, the page not sideways (issue 16:
+    the hash, entries and recipients ran down letter by letter, "Approved by" was cut)."""
+    cells = page.locator("table.records thead th, table.records tbody td")
+    measured = cells.evaluate_all(LINES)
+    assert [(text, n) for text, n, words, _ in measured if n > words] == [], width
+    wide = page.evaluate("""() => [...document.querySelectorAll('body *')].filter(
+      e => e.getBoundingClientRect().right > innerWidth + 1).slice(0, 8).map(
+      e => e.tagName + '.' + e.className + ' ' + Math.round(e.getBoundingClientRect().right))""")
+    assert overflow(page) <= 0, (width, wide)
+    scroller = page.locator("table.records").evaluate(
+        "t => [t.parentElement.className, getComputedStyle(t.parentElement).overflowX]"
+    )
+    assert scroller == ["table-scroll", "auto"]
+    approved = page.locator("table.records thead th", has_text="Approved by")
+    if width > 640:  # the phone shows the rows as cards, under the sort headers only
+        widths = page.locator("table.records thead th").evaluate_all(
+            "ths => ths.map(th => th.getBoundingClientRect().width)"
+        )
+        assert min(widths) >= 64, widths
+        approved.scroll_into_view_if_needed()
+        expect(approved).to_be_in_viewport()
+        assert overflow(page) <= 0, width
+    digest = page.locator('table.records td[data-label="Version"] code.hash').first
+    title = digest.get_attribute("title") or ""
+    assert re.fullmatch(r"SHA-256 [0-9a-f]{64}", title)  # the whole value, for copying
+    page.evaluate(
+        "() => { document.querySelectorAll('.table-scroll').forEach(s => { s.scrollLeft = 0; });"
+        " window.scrollTo(0, 0); }"
+    )
 
 
 def seed(data_dir: str) -> dict[str, str]:
@@ -154,6 +188,10 @@ def test_a_release_request_approved_by_the_right_officer_and_refused_for_the_req
     expect(row.get_by_role("cell", name="ONERA - The French Aerospace Lab")).to_be_visible()
     assert "v1" in row.inner_text()
     assert officer.locator(".banner-text").first.inner_text().split("//")[0] == "SECRET"
+    for width in (390, 1366):
+        officer.set_viewport_size({"width": width, "height": 800})
+        _records_are_readable(officer, width)
+    officer.set_viewport_size({"width": 1280, "height": 860})  # as every screenshot
     officer.screenshot(path=shots / "export-records.png", full_page=True)
     # Printed: the report and its banners, without menus or the filter form.
     officer.emulate_media(media="print")

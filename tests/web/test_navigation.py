@@ -194,3 +194,40 @@ def test_an_artifact_an_officer_may_not_read_tells_them_who_else_decides(world: 
     for text in refused:
         assert "your security officer" not in text
         assert "another security officer of your organisation, or the node operator" in text
+
+
+def _current_in_bar(html: str) -> tuple[list[str], bool]:
+    """The bar's links marked current outside "More", and whether "More" is marked."""
+    bar = _MAIN_NAV.search(html)
+    assert bar
+    outside = re.sub(r"<details.*?</details>", "", bar.group(1), flags=re.S)
+    current = re.findall(r'href="([^"]+)" aria-current="page"', outside)
+    return current, "nav-more-current" in bar.group(1)
+
+
+@pytest.mark.parametrize(
+    ("path", "section"),
+    [
+        ("/control-lists", "/agreements"),
+        ("/admin/groups", "/admin/people"),
+        ("/admin/organisations", "/admin/people"),
+    ],
+)
+def test_a_page_under_more_highlights_the_section_whose_tabs_it_shows(
+    world: Demo, path: str, section: str
+) -> None:
+    """Control lists and Groups highlighted "More" although they show Agreements' and
+    People's tabs (issue 16): the section is highlighted, not "More"."""
+    with world.browser("victor") as victor:
+        html = victor.client.get(path).text
+    assert section in subnav_links(html)
+    current, more = _current_in_bar(html)
+    assert current == [section]
+    assert not more
+
+
+def test_a_researcher_on_control_lists_still_sees_more_marked(world: Demo) -> None:
+    """Without an Agreements link the page has no section in the bar: "More" is marked."""
+    with world.browser("alice") as alice:
+        html = alice.client.get("/control-lists").text
+    assert _current_in_bar(html) == ([], True)

@@ -177,7 +177,8 @@ def test_the_event_table_sorts_counts_and_filters_by_facet(
     assert f"<strong>{len(every)}</strong> events" in page.text
     kinds = Counter(e.actor_kind for e in every)
     for kind, n in kinds.items():
-        assert f'actor_kind={kind}">{kind} <span class="count">{n}</span>' in page.text
+        facet = f'actor_kind={kind}"><span class="facet-name">{kind}</span> <span class="count">'
+        assert f"{facet}{n}</span>" in page.text
     day = every[0].occurred_at.date().isoformat()
     on_day = browser.client.get(f"/ledger?day={day}&actor_kind=person")
     expected = sum(
@@ -187,7 +188,16 @@ def test_the_event_table_sorts_counts_and_filters_by_facet(
     by_type = browser.client.get("/ledger?sort=type&dir=asc")
     listed = re.findall(r'<td data-label="Action">([^<]+)</td>', by_type.text)
     assert listed == sorted(listed)
+    # A long type in a facet breaks only at its dots (it pushed its count out of the box).
+    assert '<span class="facet-name">artifact.<wbr>created</span>' in page.text
     assert browser.client.get("/ledger?sort=body").status_code == 422
+    # The checkpoint line says which entries it covers and where newer ones go.
+    latest = content.node.ledger.latest_checkpoint()
+    assert latest is not None
+    last = f"#{latest.size - 1:,}"
+    assert f"covers entries <strong>#0 to {last}</strong>" in page.text
+    assert f"entries after {last} will be covered by the next checkpoint" in page.text
+    assert "waiting to be integrated" not in page.text
     # Targets by name only for who may discover them: audra may not see Seeker trials.
     created = browser.client.get("/ledger?action=artifact.created")
     assert "Seeker trials" not in created.text
@@ -217,7 +227,8 @@ def test_auditors_search_events(browser: Browser, content: Content) -> None:
     assert "artifact.created" in listed
     assert "person.created" not in listed
     # The type facet counts every type beside the search (its own filter left out).
-    assert re.search(r'action=person.created">person.created <span class="count">\d+', page.text)
+    facet = r'action=person.created"><span class="facet-name">person.<wbr>created</span> '
+    assert re.search(facet + r'<span class="count">\d+', page.text)
     by_actor = browser.client.get("/ledger?actor=sam&outcome=success")
     assert "artifact.created" in by_actor.text
     nothing = browser.client.get("/ledger?actor=nobody")

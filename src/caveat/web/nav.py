@@ -47,12 +47,25 @@ MAIN: tuple[NavLink, ...] = (
         "/agreements",
         "Agreements",
         Act.AGREEMENT_READ,
-        ("/agreements", "/authorizations", "/embargoes"),
+        # Control lists sits under "More" but is one of this section's tabs.
+        ("/agreements", "/authorizations", "/embargoes", "/control-lists"),
     ),
     NavLink("/screening", "Screening", Act.SCREENING_READ, ("/screening",)),
     NavLink("/policy/explain", "Access", Act.POLICY_EXPLAIN, ("/policy",), own_organisation=True),
     NavLink("/ledger", "Ledger", Act.AUDIT_READ, ("/ledger",)),
-    NavLink("/admin/people", "People", Act.PEOPLE_READ, ("/admin/people", "/admin/clearances")),
+    NavLink(
+        "/admin/people",
+        "People",
+        Act.PEOPLE_READ,
+        # Organisations, groups and keys sit under "More" but are this section's tabs.
+        (
+            "/admin/people",
+            "/admin/clearances",
+            "/admin/organisations",
+            "/admin/groups",
+            "/admin/keys",
+        ),
+    ),
     NavLink("/intel", "Threat intel", Act.TAXII_READ, ("/intel",), more=True),
     NavLink("/proficiency", "Proficiency", Act.PROFICIENCY_READ, ("/proficiency",), more=True),
     NavLink("/discussions", "Discussions", Act.DISCUSSION_READ, ("/discussions",), more=True),
@@ -116,7 +129,10 @@ class Navigation:
     bell: NavLink | None = None
 
     def more_current(self, path: str) -> bool:
-        """Whether the page shown is one under "More" (its summary is marked)."""
+        """Whether the page shown is one under "More" and of no section the bar shows
+        (its summary is marked; Groups is marked as People's, whose tabs it shows)."""
+        if any(link.current(path) for link in self.main):
+            return False
         return any(link.current(path) for link in self.more)
 
 

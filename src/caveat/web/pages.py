@@ -9,6 +9,7 @@ from typing import Any
 from fastapi import Request
 from fastapi.responses import HTMLResponse
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from markupsafe import Markup, escape
 
 from caveat.bootstrap.container import Node
 from caveat.domain.errors import CaveatError
@@ -18,6 +19,7 @@ from caveat.services.kernel.principal import Principal
 from caveat.web.banners import page_banner
 from caveat.web.names import Names
 from caveat.web.nav import navigation_for
+from caveat.web.wording import citation, method_words, unit_text
 
 _TEMPLATES = str(resources.files("caveat.web").joinpath("templates"))
 ENV = Environment(
@@ -41,6 +43,19 @@ def advice(hint: str | None, principal: Principal | None) -> str | None:
 
 
 ENV.globals["advice"] = advice
+
+
+def dot_breaks(text: object) -> Markup:
+    """``text`` escaped, with a line-break opportunity after each dot and underscore: a
+    narrow column wraps ``artifact.created`` as "artifact./created", never mid-word."""
+    escaped = str(escape(str(text)))
+    return Markup(escaped.replace(".", ".<wbr>").replace("_", "_<wbr>"))  # noqa: S704 - escaped above
+
+
+ENV.filters["dot_breaks"] = dot_breaks
+ENV.filters["method_words"] = method_words
+ENV.filters["unit_text"] = unit_text
+ENV.filters["citation"] = citation
 
 
 @dataclass

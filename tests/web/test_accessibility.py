@@ -136,9 +136,12 @@ def test_the_navigation_with_more_open_has_no_violations(
 ) -> None:
     """The "More" disclosure opened (its links are then judged too), on a page, a 403
     and a 404 page that keep the navigation (issue 16)."""
-    context = browser.new_context(bypass_csp=True, viewport={"width": 1366, "height": 768})
+    context = browser.new_context(
+        bypass_csp=True,
+        viewport={"width": 1366, "height": 768},
+        storage_state=demo.session(browser, "victor"),  # a security officer: the most links
+    )
     page = context.new_page()
-    sign_in(page, demo, "victor")  # a security officer: the most links
     page.goto(demo.url + path)
     page.locator("details.nav-more summary").click()
     assert page.locator("details.nav-more ul").is_visible()
@@ -160,9 +163,12 @@ def test_the_charts_and_their_tables_have_no_violations(
 ) -> None:
     """The ledger timeline and the funding across programmes, with their tables opened
     (the crawl judges them closed)."""
-    context = browser.new_context(bypass_csp=True, viewport={"width": 1280, "height": 860})
+    context = browser.new_context(
+        bypass_csp=True,
+        viewport={"width": 1280, "height": 860},
+        storage_state=demo.session(browser, username),
+    )
     page = context.new_page()
-    sign_in(page, demo, username)
     page.goto(demo.url + path)
     assert page.locator(figure).first.is_visible()
     for summary in page.locator("figure + details > summary").all():

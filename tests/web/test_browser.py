@@ -21,7 +21,14 @@ from pathlib import Path
 
 import pytest
 from filelock import FileLock
-from playwright.sync_api import Browser, FilePayload, Page, expect, sync_playwright
+from playwright.sync_api import (
+    Browser,
+    FilePayload,
+    Page,
+    StorageState,
+    expect,
+    sync_playwright,
+)
 
 from caveat.client import CaveatClient
 from caveat.domain.credentials import TOTP_STEP_SECONDS, totp_code
@@ -48,6 +55,18 @@ class Demo:
         self.data_dir = data_dir
         self.env = env
         self._used: dict[str, str] = {}
+        self._sessions: dict[str, StorageState] = {}
+
+    def session(self, browser: Browser, username: str) -> StorageState:
+        """``username`` signed in once for this demo, as cookies for new browser contexts
+        (``storage_state=``): for tests about a page, not about signing in, since each
+        sign-in waits for a TOTP step its person has not used yet (up to 30 s)."""
+        if username not in self._sessions:
+            context = browser.new_context()
+            sign_in(context.new_page(), self, username)
+            self._sessions[username] = context.storage_state()
+            context.close()
+        return self._sessions[username]
 
     def code(self, username: str) -> str:
         """A code the server has not seen from this person: it refuses a replayed code,

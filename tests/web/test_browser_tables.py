@@ -12,10 +12,18 @@ from playwright.sync_api import Browser, Page, expect
 
 # The demo server, browser and screenshot folder of test_browser.py (module-scoped: this
 # module gets a demo node of its own).
-from tests.web.test_browser import Demo, browser, demo, shots, sign_in  # noqa: F401
+from tests.web.test_browser import Demo, browser, demo, shots  # noqa: F401
 
 pytestmark = pytest.mark.slow
 TABLES = {"alice": ("/artifacts",), "victor": ("/ledger", "/export-records")}
+
+
+def signed_in(browser: Browser, demo: Demo, username: str, width: int) -> Page:  # noqa: F811
+    """A new page of ``username``'s session, ``width`` pixels wide (close its context)."""
+    context = browser.new_context(
+        storage_state=demo.session(browser, username), viewport={"width": width, "height": 800}
+    )
+    return context.new_page()
 
 
 def overflow(page: Page) -> int:
@@ -34,11 +42,10 @@ def test_the_tables_fit_the_window(
     width: int,
     username: str,
 ) -> None:
-    page = browser.new_page(viewport={"width": width, "height": 800})
+    page = signed_in(browser, demo, username, width)
     problems: list[str] = []
     page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
     page.on("pageerror", lambda e: problems.append(str(e)))
-    sign_in(page, demo, username)
     for path in TABLES[username]:
         page.goto(demo.url + path)
         expect(page.locator(".table-total")).to_be_visible()
@@ -46,17 +53,16 @@ def test_the_tables_fit_the_window(
         name = path.strip("/").replace("/", "-")
         page.screenshot(path=shots / f"table-{name}-{width}.png", full_page=True)
     assert problems == []
-    page.close()
+    page.context.close()
 
 
 def test_sorting_faceting_and_paging_in_the_browser(
     browser: Browser,  # noqa: F811
     demo: Demo,  # noqa: F811
 ) -> None:
-    page = browser.new_page(viewport={"width": 390, "height": 800})
+    page = signed_in(browser, demo, "alice", 390)
     problems: list[str] = []
     page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
-    sign_in(page, demo, "alice")
     page.goto(demo.url + "/artifacts")
     total = page.locator(".table-total strong").inner_text()
     assert int(total) > 0  # the demo has content for alice
@@ -74,10 +80,9 @@ def test_sorting_faceting_and_paging_in_the_browser(
     assert page.locator(".table-total strong").inner_text() == count
     assert overflow(page) <= 0
     # The ledger: a day facet narrows the events and the page numbers work.
-    page.close()
-    page = browser.new_page(viewport={"width": 390, "height": 800})
+    page.context.close()
+    page = signed_in(browser, demo, "victor", 390)
     page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
-    sign_in(page, demo, "victor")
     page.goto(demo.url + "/ledger")
     pages = page.locator("nav.pager.numbered")
     if pages.count():
@@ -91,7 +96,7 @@ def test_sorting_faceting_and_paging_in_the_browser(
     assert page.locator(".table-total strong").inner_text() == count
     assert overflow(page) <= 0
     assert problems == []
-    page.close()
+    page.context.close()
 
 
 # Cells that wrapped inside a word ("threat intellig/ence", "artifact.creat/ed", a facet's
@@ -131,8 +136,7 @@ def test_table_cells_wrap_between_words_not_letters(
 ) -> None:
     """No cell wraps inside a word: its text takes at most a line per word, and nothing
     in it (a facet's count) reaches past its box."""
-    page = browser.new_page(viewport={"width": width, "height": 800})
-    sign_in(page, demo, username)
+    page = signed_in(browser, demo, username, width)
     for path, selector in WORDY[username].items():
         page.goto(demo.url + path)
         cells = page.locator(selector)
@@ -143,4 +147,4 @@ def test_table_cells_wrap_between_words_not_letters(
         outside = [text for text, _, _, inside in measured if not inside]
         assert outside == [], (path, width)
         assert overflow(page) <= 0, (path, width)
-    page.close()
+    page.context.close()

@@ -349,3 +349,24 @@ def test_the_cli_releases_split_and_opens(nodes: Three, monkeypatch: pytest.Monk
     code, again = _cli(monkeypatch, b, nodes.b_people, "bop", "open", item.id)
     assert code != 0
     assert again["error"]["code"] == "split_obtained_already"
+
+
+def test_only_those_who_may_sync_open_a_split_item_and_a_stranger_learns_nothing(
+    nodes: Three,
+) -> None:
+    """The first open asks the originator for its split (a peering act, Act.PEER_PROPOSE):
+    a researcher of the receiving node may not ask, and an officer of another
+    organisation is refused before any item is looked up, so a real item and an id that
+    does not exist get the same answer."""
+    _, item = _sent_and_pulled(nodes)
+    with pytest.raises(PermissionDenied):
+        nodes.b_link().open_split(nodes.b_principal("reader"), ctx(), item)
+    answers = []
+    for asked in (item, "00000000-0000-4000-8000-000000000000"):
+        with pytest.raises(Exception) as refused:  # noqa: PT011 (compared below)
+            nodes.b_link().open_split(nodes.b_principal("stranger"), ctx(), asked)
+        answers.append((type(refused.value), getattr(refused.value, "code", None)))
+    assert answers[0] == answers[1] == (PermissionDenied, "policy_denied")
+    assert _events(nodes.a, "peer.split_granted") == []  # nothing was asked of A
+    [listed] = nodes.b.federation_releases.received(CONSOLE)
+    assert listed.split == "awaiting"

@@ -8,6 +8,7 @@ from __future__ import annotations
 import contextlib
 import errno
 import fcntl
+import gc
 import hashlib
 import os
 import random
@@ -400,3 +401,38 @@ def _ranges_decrypt_exactly_and_tampering_fails(root: Path, mode: str) -> None:
         path.write_bytes(bytes(changed))
         with pytest.raises(ContentCorrupt):
             b"".join(read_range(store, key, "v1", 0, sizes, start, end))
+
+
+@pytest.mark.parametrize("read_ahead", [True, False], ids=["pool", "memory"])
+def test_a_failed_open_closes_the_descriptor_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, read_ahead: bool
+) -> None:
+    """``fstat`` failing while a blob is opened: a typed error, and its descriptor closed
+    exactly once, also after the garbage collector has run. A second close of the same
+    number would close whatever file another thread had opened under it meanwhile."""
+    store, _ = _store(tmp_path, [10], direct=False)
+    store.read_ahead = read_ahead
+    blob = "p000010"
+    opened: list[int] = []
+    closes: list[int] = []
+    real_fstat, real_close = os.fstat, os.close
+
+    def fstat(fd: int) -> os.stat_result:
+        if os.readlink(f"/proc/self/fd/{fd}").endswith(blob):  # only the blob's descriptor
+            opened.append(fd)
+            raise OSError(errno.EIO, "fstat failed")
+        return real_fstat(fd)
+
+    def close(fd: int) -> None:
+        if fd in opened:
+            closes.append(fd)
+        real_close(fd)
+
+    monkeypatch.setattr(os, "fstat", fstat)
+    monkeypatch.setattr(os, "close", close)
+    with pytest.raises(StorageFailed):
+        store.open(f"v/s/g0/{blob}")
+    gc.collect()
+    monkeypatch.undo()
+    assert len(opened) == 1
+    assert closes == opened

@@ -341,12 +341,17 @@ class _Block:
 class _BlobFile(io.RawIOBase):
     """What both local readers share: a raw, seekable file object over ``fd`` for one
     thread (``readinto``/``read``, ``seek``, ``tell``, ``close``), positioned by its own
-    offset (every read is a ``pread``)."""
+    offset (every read is a ``pread``).
 
-    def __init__(self, fd: int) -> None:
+    It owns ``fd`` from the moment it exists and closes it once. Nothing in ``__init__``
+    may fail after taking it (the caller measures ``size``): a half-made reader's
+    finaliser would close a descriptor its caller had already closed, and by then the
+    number may be another thread's file."""
+
+    def __init__(self, fd: int, size: int) -> None:
         super().__init__()
         self._fd = fd
-        self._size = os.fstat(fd).st_size
+        self._size = size
         self._pos = 0
 
     def readable(self) -> bool:
@@ -425,8 +430,8 @@ class LocalBlobReader(_BlobFile):
     ``close`` waits for the reads in flight and returns the buffers.
     """
 
-    def __init__(self, fd: int, *, direct: bool) -> None:
-        super().__init__(fd)  # _size: how far to read ahead; a short read ends it
+    def __init__(self, fd: int, size: int, *, direct: bool) -> None:
+        super().__init__(fd, size)  # _size: how far to read ahead; a short read ends it
         self._direct = direct
         self._lock = threading.Lock()  # fcntl on the descriptor from the I/O threads
         self._blocks: collections.deque[_Block] = collections.deque()
@@ -583,15 +588,16 @@ class LocalBlobStore:
         except OSError as exc:
             raise storage_error(exc, "reading a blob") from exc
         try:
-            if not self.read_ahead:
-                return cast(BinaryIO, MemoryBlobReader(fd))
-            if not direct:
-                with contextlib.suppress(OSError):  # advice only: a doubled read-ahead window
-                    os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_SEQUENTIAL)
-            return cast(BinaryIO, LocalBlobReader(fd, direct=direct))
+            size = os.fstat(fd).st_size
         except OSError as exc:
-            os.close(fd)
+            os.close(fd)  # no reader holds it yet: closed here, once
             raise storage_error(exc, "reading a blob") from exc
+        if not self.read_ahead:
+            return cast(BinaryIO, MemoryBlobReader(fd, size))
+        if not direct:
+            with contextlib.suppress(OSError):  # advice only: a doubled read-ahead window
+                os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_SEQUENTIAL)
+        return cast(BinaryIO, LocalBlobReader(fd, size, direct=direct))
 
     def size(self, key: str) -> int:
         """The blob's size."""

@@ -136,7 +136,7 @@ class _Run:
         self.ready = 0
         self.warm = asyncio.Event()
         self.done = asyncio.Event()
-        self.last_seq = 0
+        self.stop_at: set[str] = set()  # the last message and the end: readers stop there
 
     async def subscriber(self, index: int) -> None:
         who = READERS[index % len(READERS)] if self.people is None else self.people[index]
@@ -144,7 +144,7 @@ class _Run:
         if self.distinct:  # a credential of its own: its own facts and decisions
             principal = replace(principal, session_id=f"bench-session-{index}")
         service = self.node.channels
-        after = 0
+        after: str | None = None
         warmed = False
         while not self.done.is_set():
             stream = await service.subscribe(
@@ -168,12 +168,12 @@ class _Run:
                     sent_ns = int(item.body.split()[1])
                     self.latencies_ms.append((time.perf_counter_ns() - sent_ns) / 1e6)
                     self.received[index] += 1
-                    if item.id >= self.last_seq > 0:
+                    if item.id in self.stop_at or item.body.startswith("end "):
                         return
             finally:
                 await stream.aclose()  # type: ignore[attr-defined]
 
-    async def publish(self, label: str, body: str) -> int:
+    async def publish(self, label: str, body: str) -> str:
         published = await self.node.channels.publish(
             self.alliance.principal("alice"),
             CallContext.cli(),
@@ -204,14 +204,13 @@ class _Run:
                 await asyncio.sleep(wait)
             elif wait < -1 / self.rate:
                 behind += 1
-            seq = await self.publish(MARKINGS[i % len(MARKINGS)], f"{i} {time.perf_counter_ns()}")
+            last = await self.publish(MARKINGS[i % len(MARKINGS)], f"{i} {time.perf_counter_ns()}")
             published += 1
-        self.last_seq = seq
+        self.stop_at.add(last)
         publish_s = time.perf_counter() - t0
         # The last message reaches the readers who may read it; the others (carol may
         # not read SECRET) end on the next message they may read: one for everyone.
-        await self.publish("UNCLASSIFIED", f"end {time.perf_counter_ns()}")
-        self.last_seq = seq + 1
+        self.stop_at.add(await self.publish("UNCLASSIFIED", f"end {time.perf_counter_ns()}"))
         # A node that cannot keep up is stopped after DRAIN_S: what it delivered by then
         # is reported (``complete`` false), not waited for.
         finished, pending = await asyncio.wait(tasks, timeout=DRAIN_S + SECONDS)

@@ -11,6 +11,7 @@ from datetime import date, timedelta
 from typing import TypeVar
 
 from caveat.bootstrap.container import Node
+from caveat.domain.channels import EventIds
 from caveat.domain.compliance import AgreementKind
 from caveat.domain.identity import Clearance, CommonLevel, Role
 from caveat.domain.labels import Originator, parse_marking
@@ -119,6 +120,7 @@ def build(node: Node, clock: FakeClock) -> Alliance:
     )
     node.agreements.move(CONSOLE, ctx(), "Range MoU", "activate", reason="signed")
     channel = node.channels.create(CONSOLE, ctx(), name="Trial status", project=project).id
+    register(node, channel)
     return Alliance(world, project, channel, afrl, dstl)
 
 
@@ -141,8 +143,29 @@ async def collect(
     return items
 
 
+# Readers see opaque event ids; the tests speak of places (1, 2, ...) and read them back
+# through the node's own EventIds, registered per channel.
+_EVENT_IDS: dict[str, EventIds] = {}
+
+
+def register(node: Node, channel: str) -> None:
+    """Let ``ids``, ``place`` and ``event_id`` read ``channel``'s event ids."""
+    _EVENT_IDS[channel] = node.channels.event_ids
+
+
+def place(channel: str, event_id: str) -> int:
+    """The place in ``channel`` of the message ``event_id`` names."""
+    return _EVENT_IDS[channel].seq(channel, event_id)
+
+
+def event_id(channel: str, seq: int) -> str:
+    """The event id readers see for the message at ``seq`` of ``channel``."""
+    return _EVENT_IDS[channel].of(channel, seq)
+
+
 def ids(items: list[Item]) -> list[int]:
-    return [i.id for i in items if isinstance(i, Delivery)]
+    """The places of the messages among ``items``."""
+    return [place(i.channel_id, i.id) for i in items if isinstance(i, Delivery)]
 
 
 def notices(items: list[Item]) -> list[Notice]:

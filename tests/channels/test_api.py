@@ -14,7 +14,7 @@ from caveat.bootstrap.container import Node
 from caveat.client import CaveatClient
 from caveat.client.channels import ServerEvent
 from caveat.domain.errors import NotFound, PermissionDenied
-from tests.channels.support import Alliance, build
+from tests.channels.support import Alliance, build, event_id, place
 from tests.intel.support import serving
 from tests.support import FakeClock
 
@@ -54,7 +54,7 @@ def test_publish_and_tail_through_the_sdk(url: str, alliance: Alliance) -> None:
     assert listed["name"] == "Trial status"
     for marking in ("UNCLASSIFIED", "SECRET//NOFORN", "SECRET//REL TO USA, GBR"):
         done = alice.channels.publish("Trial status", f"status {marking}", label=marking)
-    assert done["id"] == 3
+    assert place(alliance.channel, done["id"]) == 3
     assert done["label"] == "SECRET//REL TO USA, GBR"
     got: list[ServerEvent] = []
     with closing(bob.channels.tail(alliance.channel)) as events:
@@ -63,8 +63,8 @@ def test_publish_and_tail_through_the_sdk(url: str, alliance: Alliance) -> None:
             if len(got) == 2:
                 break
     assert [(e.event, e.id, e.data["body"]) for e in got] == [
-        ("message", "1", "status UNCLASSIFIED"),
-        ("message", "3", "status SECRET//REL TO USA, GBR"),
+        ("message", event_id(alliance.channel, 1), "status UNCLASSIFIED"),
+        ("message", done["id"], "status SECRET//REL TO USA, GBR"),
     ]
     assert got[1].data["label"] == "SECRET//REL TO USA, GBR"
     assert got[1].data["publisher"] == "alice"
@@ -72,13 +72,16 @@ def test_publish_and_tail_through_the_sdk(url: str, alliance: Alliance) -> None:
 
 def test_last_event_id_resumes_live(url: str, alliance: Alliance) -> None:
     alice, bob = _client(url, alliance, "alice"), _client(url, alliance, "bob")
-    for n in range(4):
-        alice.channels.publish(alliance.channel, f"m{n + 1}", label="UNCLASSIFIED")
+    published = [
+        alice.channels.publish(alliance.channel, f"m{n + 1}", label="UNCLASSIFIED")["id"]
+        for n in range(4)
+    ]
+    second = published[1]
     got: list[str] = []
     done = threading.Event()
 
     def follow() -> None:
-        with closing(bob.channels.tail(alliance.channel, after=2)) as events:
+        with closing(bob.channels.tail(alliance.channel, after=second)) as events:
             for event in events:
                 got.append(event.data["body"])
                 if len(got) == 4:
@@ -87,8 +90,8 @@ def test_last_event_id_resumes_live(url: str, alliance: Alliance) -> None:
 
     thread = threading.Thread(target=follow, daemon=True)
     thread.start()
-    alice.channels.publish(alliance.channel, "m5", label="UNCLASSIFIED")
-    alice.channels.publish(alliance.channel, "m6", label="UNCLASSIFIED")
+    fifth = alice.channels.publish(alliance.channel, "m5", label="UNCLASSIFIED")["id"]
+    sixth = alice.channels.publish(alliance.channel, "m6", label="UNCLASSIFIED")["id"]
     assert done.wait(10)
     assert got == ["m3", "m4", "m5", "m6"]
     # The header itself, as a browser's EventSource sends it on reconnecting.
@@ -97,13 +100,13 @@ def test_last_event_id_resumes_live(url: str, alliance: Alliance) -> None:
             base_url=url, headers={"Authorization": bob._http.headers["Authorization"]}
         ) as http,
         http.stream(
-            "GET", f"/api/v1/channels/{alliance.channel}/events", headers={"Last-Event-ID": "5"}
+            "GET", f"/api/v1/channels/{alliance.channel}/events", headers={"Last-Event-ID": fifth}
         ) as response,
     ):
         assert response.headers["content-type"].startswith("text/event-stream")
         lines = response.iter_lines()
         first = [next(lines) for _ in range(3)]
-    assert "id: 6" in first
+    assert f"id: {sixth}" in first
     assert "event: message" in first
 
 
@@ -134,7 +137,7 @@ def test_the_sdk_tails_over_the_websocket_as_over_events(url: str, alliance: All
     for marking in ("UNCLASSIFIED", "SECRET//NOFORN", "SECRET//REL TO USA, GBR", "UNCLASSIFIED"):
         alice.channels.publish(alliance.channel, f"status {marking}", label=marking)
 
-    def first(n: int, transport: str, after: int | None = None) -> list[ServerEvent]:
+    def first(n: int, transport: str, after: str | None = None) -> list[ServerEvent]:
         got: list[ServerEvent] = []
         with closing(
             bob.channels.tail(alliance.channel, after=after, transport=transport)  # type: ignore[arg-type]
@@ -148,8 +151,10 @@ def test_the_sdk_tails_over_the_websocket_as_over_events(url: str, alliance: All
     over_ws = first(3, "websocket")
     over_sse = first(3, "sse")
     assert [(e.id, e.data["body"]) for e in over_ws] == [(e.id, e.data["body"]) for e in over_sse]
-    assert [e.id for e in over_ws] == ["1", "3", "4"]  # bob (GBR) never gets the NOFORN one
-    assert [e.id for e in first(1, "websocket", after=3)] == ["4"]
+    places = [place(alliance.channel, e.id or "") for e in over_ws]
+    assert places == [1, 3, 4]  # bob (GBR) never gets the NOFORN one
+    third = event_id(alliance.channel, 3)
+    assert [e.id for e in first(1, "websocket", after=third)] == [over_ws[2].id]
     eve = _client(url, alliance, "eve")
     with (
         pytest.raises(PermissionDenied),

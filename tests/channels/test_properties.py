@@ -19,9 +19,17 @@ from hypothesis import strategies as st
 from caveat.domain.channels import Envelope, Retention, channel_key, seal
 from caveat.domain.labels import Label, Originator, label_to_canonical_json, parse_marking
 from caveat.domain.policy import Action, Context, decide, make_resource
-from caveat.services.channels import Delivery
 from caveat.services.policy import subject_of
-from tests.channels.support import CONSOLE, MARKINGS, Alliance, collect, ctx, run
+from tests.channels.support import (
+    CONSOLE,
+    MARKINGS,
+    Alliance,
+    collect,
+    ctx,
+    ids,
+    register,
+    run,
+)
 from tests.domain.labels.label_strategies import labels
 
 READERS = ("bob", "carol")  # GBR SECRET, USA CONFIDENTIAL
@@ -94,6 +102,7 @@ def test_each_reader_receives_exactly_what_the_policy_allows_in_order(
         channel = node.channels.create(
             CONSOLE, ctx(), name=f"p-{uuid.uuid4()}", project=alliance.project
         ).id
+        register(node, channel)
         expected = {
             who: [n for n, label in enumerate(messages, 1) if _permits(alliance, who, label)]
             for who in READERS
@@ -110,7 +119,7 @@ def test_each_reader_receives_exactly_what_the_policy_allows_in_order(
                 who: asyncio.ensure_future(
                     collect(
                         stream,
-                        until=lambda got: any(isinstance(i, Delivery) and i.id == end for i in got),
+                        until=lambda got: end in ids(got),
                     )
                 )
                 for who, stream in streams.items()
@@ -121,10 +130,7 @@ def test_each_reader_receives_exactly_what_the_policy_allows_in_order(
                 )
                 assert seq == n
             got = {who: await task for who, task in readers.items()}
-            return {
-                who: [i.id for i in items if isinstance(i, Delivery) and i.id != end]
-                for who, items in got.items()
-            }
+            return {who: [n for n in ids(items) if n != end] for who, items in got.items()}
 
         received = run(node, main())
         assert received == expected

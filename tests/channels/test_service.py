@@ -11,7 +11,17 @@ from sqlalchemy import select
 from caveat.adapters.db.models import EventRow
 from caveat.domain.errors import NotFound, PermissionDenied
 from caveat.services.channels import Delivery, Item
-from tests.channels.support import CONSOLE, Alliance, collect, ctx, ids, notices, run
+from tests.channels.support import (
+    CONSOLE,
+    Alliance,
+    collect,
+    ctx,
+    event_id,
+    ids,
+    notices,
+    place,
+    run,
+)
 
 
 async def _publish(alliance: Alliance, who: str, markings: list[str]) -> list[int]:
@@ -21,7 +31,7 @@ async def _publish(alliance: Alliance, who: str, markings: list[str]) -> list[in
         done = await service.publish(
             alliance.principal(who), ctx(), alliance.channel, label=marking, body=f"m{n} {marking}"
         )
-        out.append(done.id)
+        out.append(place(alliance.channel, done.id))
     return out
 
 
@@ -53,8 +63,8 @@ def test_each_reader_receives_what_the_policy_lets_them_read(alliance: Alliance)
             alliance.principal("alice"), ctx(), alliance.channel, label="UNCLASSIFIED", body="end"
         )
         assert published == [1, 2, 3, 4]
-        assert end.id == 5
-        return {who: _bodies(await read_all(who, end.id)) for who in ("alice", "bob", "carol")}
+        assert place(alliance.channel, end.id) == 5
+        return {who: _bodies(await read_all(who, 5)) for who in ("alice", "bob", "carol")}
 
     seen = run(alliance.node, main())
     assert seen["alice"] == [f"m{n} {m}" for n, m in enumerate(markings)] + ["end"]
@@ -114,7 +124,9 @@ def test_resume_after_an_event_id_has_no_gap_and_no_duplicate(alliance: Alliance
         )
         # Three read, the connection drops; more are published while bob is away.
         await _publish(alliance, "alice", ["UNCLASSIFIED"] * 4)
-        stream = await service.subscribe(bob, ctx(), alliance.channel, after=ids(first)[-1])
+        stream = await service.subscribe(
+            bob, ctx(), alliance.channel, after=event_id(alliance.channel, ids(first)[-1])
+        )
 
         async def later() -> None:
             await asyncio.sleep(0.2)
@@ -183,9 +195,10 @@ def test_a_slow_reader_is_dropped_as_lagging_and_never_delays_a_fast_one(
     assert ids(fast_items) == list(range(1, 31))
     [lagging] = notices(slow_items)
     assert lagging.kind == "lagging"
-    assert ids(slow_items) == list(range(1, lagging.last_id + 1))
-    assert lagging.last_id < 30
-    assert ids(resumed) == list(range(lagging.last_id + 1, 31))
+    dropped_at = place(alliance.channel, lagging.last_id)
+    assert ids(slow_items) == list(range(1, dropped_at + 1))
+    assert dropped_at < 30
+    assert ids(resumed) == list(range(dropped_at + 1, 31))
 
 
 def test_a_reader_who_loses_access_stops_receiving(alliance: Alliance) -> None:
@@ -239,3 +252,48 @@ def test_activity_reaches_the_ledger_in_batches(alliance: Alliance) -> None:
     assert subscribed["connections"] == 1
     assert subscribed["delivered"] == 10
     assert subscribed["withheld"] >= 9  # the last SECRET may not have been taken yet
+
+
+def test_a_readers_event_ids_say_nothing_of_the_messages_withheld_from_them(
+    alliance: Alliance,
+) -> None:
+    """Event ids were the channel's places: bob, denied the NOFORN message, received ids
+    1 and 3 and so learnt that one message above his access was published between them
+    (and a publisher learnt how many others published). Ids are now opaque."""
+    service = alliance.node.channels
+    markings = ["UNCLASSIFIED", "SECRET//NOFORN", "UNCLASSIFIED"]
+
+    async def main() -> tuple[list[str], dict[str, list[Item]]]:
+        published = [
+            (
+                await service.publish(
+                    alliance.principal("alice"), ctx(), alliance.channel, label=m, body=m
+                )
+            ).id
+            for m in markings
+        ]
+        got: dict[str, list[Item]] = {}
+        for who, count in (("bob", 2), ("alice", 3)):
+            stream = await service.subscribe(alliance.principal(who), ctx(), alliance.channel)
+
+            def enough(items: list[Item], n: int = count) -> bool:
+                return len(ids(items)) == n
+
+            got[who] = await collect(stream, until=enough)
+        return published, got
+
+    published, got = run(alliance.node, main())
+    bob = [i for i in got["bob"] if isinstance(i, Delivery)]
+    alice = [i for i in got["alice"] if isinstance(i, Delivery)]
+    assert [i.body for i in bob] == ["UNCLASSIFIED", "UNCLASSIFIED"]
+    assert [i.id for i in bob] == [published[0], published[2]]  # one id per message
+    assert [i.id for i in alice] == published  # the same for every reader
+    assert ids(got["alice"]) == [1, 2, 3]  # the places, read back with the node's key
+    assert not any(event_id.isdigit() for event_id in published)
+    assert len({len(i) for i in published}) == 1  # nothing in their length either
+    for item in bob:
+        document = item.document()
+        assert set(document) >= {"id", "message_id"}
+        assert all(
+            not (isinstance(value, int) and value in (1, 2, 3)) for value in document.values()
+        )

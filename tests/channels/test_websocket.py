@@ -15,7 +15,7 @@ from starlette.websockets import WebSocketDisconnect
 
 from caveat.bootstrap.container import Node
 from caveat.server import create_server
-from tests.channels.support import Alliance, build
+from tests.channels.support import CONSOLE, Alliance, build, ctx, event_id, place
 from tests.support import FakeClock
 
 ORIGIN = "http://testserver"  # the TestClient's own origin
@@ -48,7 +48,7 @@ def _publish(client: TestClient, alliance: Alliance, token: str, label: str, bod
         headers=_bearer(token),
     )
     assert made.status_code == 201, made.text
-    return int(made.json()["id"])
+    return place(alliance.channel, made.json()["id"])
 
 
 def _frames(ws: WebSocketTestSession, count: int) -> list[dict[str, Any]]:
@@ -96,7 +96,7 @@ def test_each_socket_receives_what_the_policy_lets_its_reader_read(
         assert expected["bob"] == [2, 4, 5]  # the policy's word, not the test's
         for who, ws in (("alice", alice), ("bob", bob), ("carol", carol)):
             frames = _frames(ws, len(expected[who]))
-            assert [f["id"] for f in frames] == expected[who], who
+            assert [place(alliance.channel, f["id"]) for f in frames] == expected[who], who
             assert {f["event"] for f in frames} == {"message"}
             assert frames[-1]["data"]["body"] == "last"
         bob_frames = [f["data"]["body"] for f in _frames_again(client, alliance, tokens["bob"])]
@@ -121,28 +121,42 @@ def test_resume_from_the_query_or_the_first_message_has_no_gap_and_no_duplicate(
     token = _token(alliance, "bob")
     ids = [_publish(client, alliance, token, "UNCLASSIFIED", f"m{i}") for i in range(1, 5)]
     assert ids == [1, 2, 3, 4]
+
+    def places(frames: list[dict[str, Any]]) -> list[int]:
+        return [place(alliance.channel, f["id"]) for f in frames]
+
+    second = event_id(alliance.channel, 2)
     with client.websocket_connect(
-        _path(alliance, "?last_event_id=2"), headers=_bearer(token)
+        _path(alliance, f"?last_event_id={second}"), headers=_bearer(token)
     ) as ws:
-        assert [f["id"] for f in _frames(ws, 2)] == [3, 4]
+        assert places(_frames(ws, 2)) == [3, 4]
         _publish(client, alliance, token, "UNCLASSIFIED", "m5")
-        assert ws.receive_json()["id"] == 5  # live after the replay, nothing twice
+        assert places(_frames(ws, 1)) == [5]  # live after the replay, nothing twice
     with client.websocket_connect(_path(alliance), headers=_bearer(token)) as ws:
-        ws.send_json({"last_event_id": "4"})
-        assert ws.receive_json()["id"] == 5
+        ws.send_json({"last_event_id": event_id(alliance.channel, 4)})
+        assert places(_frames(ws, 1)) == [5]
         _publish(client, alliance, token, "UNCLASSIFIED", "m6")
         frame = ws.receive_json()
-        assert frame["id"] == 6
+        assert places([frame]) == [6]
         assert frame["data"]["body"] == "m6"
     with client.websocket_connect(_path(alliance), headers=_bearer(token)) as ws:
         ws.send_json({})  # from the start of what is kept
-        assert [f["id"] for f in _frames(ws, 6)] == [1, 2, 3, 4, 5, 6]
-    with client.websocket_connect(_path(alliance), headers=_bearer(token)) as ws:
-        ws.send_json({"last_event_id": "-1"})
-        with pytest.raises(WebSocketDisconnect) as closed:
-            ws.receive_json()
-        assert closed.value.code == 1008
-        assert closed.value.reason == "invalid_event_id"
+        assert places(_frames(ws, 6)) == [1, 2, 3, 4, 5, 6]
+    # A number, a forged id, or an id of another channel: refused alike.
+    for bad in ("-1", "4", "1" + "A" * 32, _id_of_another_channel(alliance)):
+        with client.websocket_connect(_path(alliance), headers=_bearer(token)) as ws:
+            ws.send_json({"last_event_id": bad})
+            with pytest.raises(WebSocketDisconnect) as closed:
+                ws.receive_json()
+            assert closed.value.code == 1008
+            assert closed.value.reason == "invalid_event_id"
+
+
+def _id_of_another_channel(alliance: Alliance) -> str:
+    """A genuine event id, of another channel of the same node."""
+    node = alliance.node
+    other = node.channels.create(CONSOLE, ctx(), name="Another", project=alliance.project).id
+    return node.channels.event_ids.of(other, 2)
 
 
 def test_the_session_cookie_is_believed_from_the_nodes_own_origin_only(
@@ -175,4 +189,11 @@ def test_no_credential_a_bad_one_or_no_access_is_refused_at_the_handshake(
     # An unknown channel is refused the same way as one the caller may not read.
     bob = _bearer(_token(alliance, "bob"))
     assert _refused(client, "/api/v1/channels/nope/ws?last_event_id=0", bob) == 1008
-    assert _refused(client, _path(alliance, "?last_event_id=x"), bob) == 1008
+    # A reader of the channel with a resume point it was never given: accepted, then
+    # closed with the reason (the hello's refusal, the same for every bad id).
+    with (
+        client.websocket_connect(_path(alliance, "?last_event_id=x"), headers=bob) as ws,
+        pytest.raises(WebSocketDisconnect) as closed,
+    ):
+        ws.receive_json()
+    assert (closed.value.code, closed.value.reason) == (1008, "invalid_event_id")

@@ -8,7 +8,7 @@ import pytest
 
 from caveat.bootstrap.container import Node
 from caveat.web.routes import channels as channel_pages
-from tests.channels.support import Alliance, build, ctx, run
+from tests.channels.support import Alliance, build, ctx, event_id, run
 from tests.support import FakeClock
 from tests.web.conftest import Browser
 
@@ -18,7 +18,7 @@ def alliance(node: Node, clock: FakeClock) -> Alliance:
     return build(node, clock)
 
 
-def _publish(alliance: Alliance, who: str, label: str, body: str) -> int:
+def _publish(alliance: Alliance, who: str, label: str, body: str) -> str:
     node = alliance.node
     done = run(
         node,
@@ -64,7 +64,8 @@ def test_an_outsider_gets_no_channel_page(browser: Browser, alliance: Alliance) 
     _sign_in(browser, alliance, "eve")
     assert "Trial status" not in browser.client.get("/channels").text
     assert browser.client.get(f"/channels/{alliance.channel}").status_code == 404
-    banner = browser.client.get(f"/channels/{alliance.channel}/banner?after=0&upto=5")
+    fifth = event_id(alliance.channel, 5)
+    banner = browser.client.get(f"/channels/{alliance.channel}/banner?after=0&upto={fifth}")
     assert banner.status_code == 404
 
 
@@ -85,26 +86,33 @@ def test_each_viewer_sees_their_messages_and_a_banner_rolling_them_up(
     marking = page.text.split('data-marking="')[1].split('"')[0]
     assert marking.endswith("//REL TO USA, GBR")  # in bob's national form (no NOFORN)
     assert 'src="/static/channel.js"' in page.text
-    assert 'data-after="0" data-upto="3"' in page.text
+    at = {n: event_id(alliance.channel, n) for n in (0, 1, 3, 4, 99)}
+    assert f'data-after="{at[0]}" data-upto="{at[3]}"' in page.text
     assert 'id="label"' in page.text
     assert 'hx-post="/labels/check"' in page.text
     # The banner the live script asks for: of (after, upto], for this viewer, decided now.
-    only_first = browser.client.get(f"/channels/{alliance.channel}/banner?after=0&upto=1")
+    only_first = browser.client.get(f"/channels/{alliance.channel}/banner?after=0&upto={at[1]}")
     assert only_first.json()["text"] == "OFFICIAL"  # bob's words for UNCLASSIFIED
     assert only_first.headers["cache-control"] == "no-store"
-    both = browser.client.get(f"/channels/{alliance.channel}/banner?after=0&upto=3").json()
+    both = browser.client.get(f"/channels/{alliance.channel}/banner?after=0&upto={at[3]}").json()
     assert both["text"] == marking  # the page's own banner
     assert both["note"]
     _publish(alliance, "alice", "UNCLASSIFIED", "later")
-    capped = browser.client.get(f"/channels/{alliance.channel}/banner?after=0&upto=99").json()
+    capped = browser.client.get(
+        f"/channels/{alliance.channel}/banner?after={at[0]}&upto={at[99]}"
+    ).json()
     assert capped["text"] == marking  # upto is capped at the newest
     # A range wider than one read marks at the viewer's highest level, never lower.
     monkeypatch.setattr(channel_pages, "SPAN", 1)
-    wide = browser.client.get(f"/channels/{alliance.channel}/banner?after=0&upto=4").json()
+    wide = browser.client.get(f"/channels/{alliance.channel}/banner?after=0&upto={at[4]}").json()
     assert wide["text"].startswith("SECRET")
     assert not wide["complete"]
-    negative = browser.client.get(f"/channels/{alliance.channel}/banner?after=-1&upto=2")
-    assert negative.status_code == 422
+    # Numbers are not event ids: a reader cannot name places it was never given.
+    for after, upto in (("-1", at[3]), ("0", "2"), ("1" + "A" * 32, at[3])):
+        refused = browser.client.get(
+            f"/channels/{alliance.channel}/banner?after={after}&upto={upto}"
+        )
+        assert refused.status_code in (400, 422), (after, upto)
 
 
 def test_publishing_through_the_form(browser: Browser, alliance: Alliance) -> None:

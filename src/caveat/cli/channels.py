@@ -88,7 +88,9 @@ def publish(
 @channel.command("tail")
 def tail(
     channel_ref: Annotated[str, typer.Argument(metavar="CHANNEL", help="channel id or name")],
-    after: Annotated[int | None, typer.Option(help="resume after this event id")] = None,
+    after: Annotated[
+        str | None, typer.Option(help="resume after this event id (as a message showed it)")
+    ] = None,
     count: Annotated[
         int | None, typer.Option(help="stop after this many messages (default: follow)")
     ] = None,

@@ -11,6 +11,7 @@ import time
 from collections.abc import Generator, Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
+from urllib.parse import urlencode
 
 import httpx
 
@@ -84,7 +85,7 @@ class Channels:
         self,
         channel: str,
         *,
-        after: int | None = None,
+        after: str | None = None,
         reconnect: bool = True,
         retry_seconds: float = 1.0,
         transport: Literal["sse", "websocket"] = "sse",
@@ -114,7 +115,7 @@ class Channels:
                         raise _error(response)
                     for event in parse_events(response.iter_lines()):
                         if event.id is not None:
-                            last = int(event.id)
+                            last = event.id
                         yield event
             except httpx.TransportError:
                 if not reconnect:
@@ -124,7 +125,7 @@ class Channels:
             time.sleep(retry_seconds)
 
     def _tail_websocket(
-        self, channel: str, *, after: int | None, reconnect: bool, retry_seconds: float
+        self, channel: str, *, after: str | None, reconnect: bool, retry_seconds: float
     ) -> Generator[ServerEvent]:
         """``tail`` over ``/channels/{id}/ws``: one JSON frame per event."""
         from websockets.exceptions import ConnectionClosed, InvalidStatus
@@ -139,7 +140,7 @@ class Channels:
         last = after
         while True:
             url = str(root.join(f"{BASE}/{channel}/ws"))
-            url += f"?last_event_id={last or 0}"
+            url += "?" + urlencode({"last_event_id": last or ""})
             try:
                 with connect(
                     url,
@@ -152,7 +153,7 @@ class Channels:
                         event = json.loads(frame)
                         event_id = event.get("id")
                         if event_id is not None:
-                            last = int(event_id)
+                            last = str(event_id)
                         yield ServerEvent(
                             str(event["event"]),
                             None if event_id is None else str(event_id),

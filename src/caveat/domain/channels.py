@@ -10,21 +10,27 @@ per message and per reader, made by the service. This module is the pure part:
 - :class:`Envelope`, :func:`seal` and :func:`open_sealed`: a message as it travels on a
   broker, authenticated with a key derived from the node's secret, so a message a third
   party injects into the broker is never delivered;
-- :func:`parse_event_id`: the ``Last-Event-ID`` a client resumes from;
+- :class:`EventIds`: the opaque event ids readers see and resume from, so that the ids
+  a reader receives say nothing of the messages withheld from them between two;
 - :class:`PublicationBatch`: what one ledger event says of many messages (count, ids,
   a hash over their sealed bytes), never one event per message.
 """
 
 from __future__ import annotations
 
+import base64
+import binascii
 import hashlib
 import hmac
 import json
+import re
 from collections import deque
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.ciphers.aead import AESSIV
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 from caveat.domain.errors import IntegrityError, InvalidInput
@@ -35,7 +41,6 @@ DEFAULT_RETAINED = 1000
 MAX_AGE = timedelta(days=30)
 DEFAULT_AGE = timedelta(days=1)
 MAX_BODY_CHARS = 16 * 1024  # a message, not a file: artifacts carry documents
-MAX_EVENT_ID = 2**53 - 1  # JSON-safe, and far beyond any channel's sequence
 
 SEALED_V1 = b"CVCH1"  # the format marker: a later format gets a new one
 _MAC_BYTES = 32
@@ -127,21 +132,70 @@ class ChannelLog:
         return [self._items[i] for i in range(start, min(len(self._items), start + limit))]
 
 
-def parse_event_id(text: str | None) -> int:
-    """The event id a reader resumes after (``Last-Event-ID``); 0 for none."""
-    if text is None or not text.strip():
-        return 0
-    value = text.strip()
-    if not value.isascii() or not value.isdigit() or len(value) > 16:
-        raise InvalidInput(
-            "an event id is a whole number", code="invalid_event_id", field="last_event_id"
+EVENT_ID_V1 = "1"  # the format marker of an event id; a later format gets a new one
+_EVENT_ID_CHARS = len(EVENT_ID_V1) + 32  # base64url of AES-SIV's 16-byte tag and 8 bytes
+_EVENT_ID_AD = b"caveat channel event id v1"
+_EVENT_ID_SHAPE = re.compile(EVENT_ID_V1 + r"[A-Za-z0-9_-]{32}")
+FROM_THE_START = frozenset({"", "0"})  # resume points meaning "all that is kept"
+
+
+class EventIds:
+    """The event ids of a node's channels as readers see them: a message's place in its
+    channel encrypted with AES-SIV (RFC 5297), bound to the channel.
+
+    Contiguous sequence numbers would tell a reader how many messages were withheld from
+    them between two they received (and publishers how many others published): the
+    existence and volume of traffic above their access. The deterministic encryption
+    gives every reader the same id for a message, so resuming needs no state, and an id
+    from another channel, another node or a forger is refused alike."""
+
+    __slots__ = ("_siv",)
+
+    def __init__(self, key: bytes) -> None:
+        self._siv = AESSIV(key)
+
+    def of(self, channel_id: str, seq: int) -> str:
+        """The event id of the message at ``seq`` of ``channel_id``."""
+        sealed = self._siv.encrypt(seq.to_bytes(8, "big"), [_EVENT_ID_AD, channel_id.encode()])
+        return EVENT_ID_V1 + base64.urlsafe_b64encode(sealed).decode().rstrip("=")
+
+    def seq(self, channel_id: str, event_id: str | None) -> int:
+        """The place in ``channel_id`` that ``event_id`` names; 0 (all that is kept) for
+        none. InvalidInput, the same for every cause, for anything this node did not
+        give out for this channel."""
+        text = (event_id or "").strip()
+        if text in FROM_THE_START:
+            return 0
+        refused = InvalidInput(
+            "not an event id of this channel", code="invalid_event_id", field="last_event_id"
         )
-    number = int(value)
-    if number > MAX_EVENT_ID:
+        if len(text) != _EVENT_ID_CHARS or not _EVENT_ID_SHAPE.fullmatch(text):
+            raise refused
+        try:
+            sealed = base64.urlsafe_b64decode(text[len(EVENT_ID_V1) :])
+            plain = self._siv.decrypt(sealed, [_EVENT_ID_AD, channel_id.encode()])
+        except (binascii.Error, ValueError, InvalidTag):
+            raise refused from None
+        return int.from_bytes(plain, "big")
+
+
+def event_id_key(node_secret: bytes) -> bytes:
+    """The key of the node's event ids (AES-256-SIV, 64 bytes): HKDF-SHA256 of its secret."""
+    return HKDF(
+        algorithm=hashes.SHA256(), length=64, salt=None, info=b"caveat channel event ids v1"
+    ).derive(node_secret)
+
+
+def check_event_id(text: str | None) -> str | None:
+    """An event id as a client gives it, checked for shape at the edge (InvalidInput);
+    whether it is one of the channel's is the service's to say."""
+    if text is None:
+        return None
+    if len(text) > 2 * _EVENT_ID_CHARS or not text.isascii() or not text.isprintable():
         raise InvalidInput(
-            "the event id is out of range", code="invalid_event_id", field="last_event_id"
+            "not an event id of this channel", code="invalid_event_id", field="last_event_id"
         )
-    return number
+    return text
 
 
 def check_body(body: str) -> str:

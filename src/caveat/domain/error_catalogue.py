@@ -2071,8 +2071,9 @@ class ErrorCode(StrEnum):
     INVALID_EVENT_ID = (
         "invalid_event_id",
         ErrorKind.INVALID,
-        "The `Last-Event-ID` header (or `after`) is the whole-number id of the last event "
-        "received.",
+        "The `Last-Event-ID` header (or `after`, or the WebSocket's `last_event_id`) is the "
+        "id of the last event received on this channel, as the server gave it (event ids are "
+        "opaque; `0` or nothing resumes from the start of what is kept).",
     )
     MESSAGE_TOO_LARGE = (
         "message_too_large",

@@ -1,19 +1,21 @@
-"""Live channels (issue 21, ADR 0025): open, list and publish at ``/api/v1/channels``,
-and follow one as server-sent events at ``/api/v1/channels/{id}/events`` or over a
-WebSocket at ``/api/v1/channels/{id}/ws``.
+"""Live channels (issue 21, ADR 0025): open, list and publish at ``/api/v1/channels``, and
+follow one as server-sent events at ``/api/v1/channels/{id}/events`` or over a WebSocket
+at ``/api/v1/channels/{id}/ws``.
 
 The event stream honours ``Last-Event-ID`` (or ``?after=``): it replays what the broker
 keeps after that id, then goes on live, so a client that reconnects with its last id
-misses nothing and sees nothing twice. Each ``message`` event's ``id`` is the channel's
-event id; ``lagging`` (the reader fell too far behind) and ``reconnect`` (the broker feed
-broke) end the stream with the id to resume from, ``trimmed`` says retention dropped
-messages after the resume point. The credential is checked again at every refresh of
-the reader's facts, so a revoked session or clearance stops delivery within seconds.
+misses nothing and sees nothing twice. Each ``message`` event's ``id`` is the message's
+event id: opaque (the same for every reader, and saying nothing of the messages withheld
+from a reader between two it received), valid only on its channel; ``lagging`` (the
+reader fell too far behind) and ``reconnect`` (the broker feed broke) end the stream
+with the id to resume from, ``trimmed`` says retention dropped messages after the resume
+point. The credential is checked again at every refresh of the reader's facts, so a
+revoked session or clearance stops delivery within seconds.
 
 The WebSocket carries the same stream, decided by the same service per message and per
 reader: each text frame is ``{"event", "id", "data"}`` like one server-sent event. The
 resume point is the ``last_event_id`` (or ``after``) query parameter, or else the
-client's first message, ``{"last_event_id": N}`` (``{}`` for all that is kept), within
+client's first message, ``{"last_event_id": "…"}`` (``{}`` for all that is kept), within
 ``HELLO_SECONDS``. The handshake authenticates like the other routes (a bearer header,
 or the session cookie); one naming another Origin is refused, as is a cookie without
 one. A refused handshake gets HTTP 403 and nothing else, whatever the reason.
@@ -39,7 +41,13 @@ from starlette.websockets import WebSocketState
 from caveat.api.deps import CtxDep, CurrentPrincipal, NodeDep, bearer_token, websocket_token
 from caveat.api.schemas import Strict
 from caveat.bootstrap.container import Node
-from caveat.domain.channels import MAX_AGE, MAX_BODY_CHARS, MAX_RETAINED, Retention, parse_event_id
+from caveat.domain.channels import (
+    MAX_AGE,
+    MAX_BODY_CHARS,
+    MAX_RETAINED,
+    Retention,
+    check_event_id,
+)
 from caveat.domain.errors import CaveatError, InvalidInput, PermissionDenied
 from caveat.services.channels import Channel, Delivery, Item, Notice
 from caveat.services.kernel.principal import Principal, Scope
@@ -94,7 +102,7 @@ class MessageIn(Strict):
 
 class PublishedOut(BaseModel):
     channel_id: str
-    id: int = Field(description="the message's event id in the channel")
+    id: str = Field(description="the message's event id in the channel (opaque)")
     message_id: str
     label: str
 
@@ -185,7 +193,7 @@ async def follow(
     after: Annotated[str | None, Query(description="resume after this event id")] = None,
 ) -> EventSourceResponse:
     """The channel's messages the caller may read, live, as server-sent events."""
-    start = parse_event_id(last_event_id if last_event_id else after)
+    start = check_event_id(last_event_id if last_event_id else after)
     token = bearer_token(request)
 
     def reauthenticate() -> Principal:
@@ -225,27 +233,27 @@ def frame_of(item: Item) -> str:
     return json.dumps(
         {
             "event": event["event"],
-            "id": int(event["id"]) if "id" in event else None,
+            "id": event.get("id"),
             "data": json.loads(event["data"]),
         }
     )
 
 
-async def _hello(websocket: WebSocket) -> int:
+async def _hello(websocket: WebSocket) -> str | None:
     """The resume point in the client's first message (InvalidInput if none fits)."""
     try:
         text = await asyncio.wait_for(websocket.receive_text(), HELLO_SECONDS)
         hello = json.loads(text)
     except (TimeoutError, ValueError, KeyError) as exc:
         raise InvalidInput(
-            'say where to resume first: {"last_event_id": N}', code="invalid_event_id"
+            'say where to resume first: {"last_event_id": "…"}', code="invalid_event_id"
         ) from exc
     if not isinstance(hello, dict):
-        raise InvalidInput('the first message is {"last_event_id": N}', code="invalid_event_id")
+        raise InvalidInput('the first message is {"last_event_id": "…"}', code="invalid_event_id")
     value = hello.get("last_event_id")
-    if value is not None and not isinstance(value, int | str):
-        raise InvalidInput("an event id is a whole number", code="invalid_event_id")
-    return parse_event_id(None if value is None else str(value))
+    if value is not None and not isinstance(value, str):
+        raise InvalidInput("an event id is a string", code="invalid_event_id")
+    return check_event_id(value)
 
 
 @router.websocket("/{channel_id}/ws")
@@ -259,7 +267,7 @@ async def follow_ws(websocket: WebSocket, channel_id: str) -> None:
     try:
         token = websocket_token(websocket)
         principal = await anyio.to_thread.run_sync(_ws_principal, node, ctx, token)
-        start = parse_event_id(resume) if resume is not None else None
+        start = check_event_id(resume)
         await anyio.to_thread.run_sync(node.channels.channel, principal, channel_id)
     except CaveatError:
         await websocket.close(code=POLICY_VIOLATION)  # before accepting: HTTP 403
@@ -270,7 +278,7 @@ async def follow_ws(websocket: WebSocket, channel_id: str) -> None:
         return _ws_principal(node, ctx, token)
 
     try:
-        if start is None:
+        if resume is None:
             start = await _hello(websocket)
         stream = await node.channels.subscribe(
             principal, ctx, channel_id, after=start, reauthenticate=reauthenticate

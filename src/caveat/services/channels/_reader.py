@@ -38,9 +38,11 @@ _REMEMBERED = 4096  # decisions one facts object keeps before it starts afresh
 
 @dataclass(slots=True)
 class OpenMessage:
-    """A message whose authentication passed, with its label read once."""
+    """A message whose authentication passed, with its label read once. ``seq`` is its
+    place in the channel (never shown); ``event_id`` what readers see (``EventIds``)."""
 
     seq: int
+    event_id: str
     envelope: Envelope
     label: Label
     banner: str
@@ -54,7 +56,7 @@ class OpenMessage:
         if self._delivery is None:
             e = self.envelope
             self._delivery = Delivery(
-                id=self.seq,
+                id=self.event_id,
                 channel_id=e.channel_id,
                 message_id=e.message_id,
                 banner=self.banner,

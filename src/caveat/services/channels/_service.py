@@ -25,11 +25,13 @@ import anyio.to_thread
 
 from caveat.domain.channels import (
     Envelope,
+    EventIds,
     Retention,
     Stored,
     TamperedMessage,
     channel_key,
     check_body,
+    event_id_key,
     open_sealed,
     seal,
 )
@@ -97,6 +99,7 @@ class ChannelService:
         self.queue_size = queue_size
         self._page = page_size
         self._keys: dict[str, bytes] = {}
+        self._event_ids: EventIds | None = None
         self._opened: set[str] = set()
         self._hubs: dict[tuple[asyncio.AbstractEventLoop, str], Hub] = {}
         self._subjects = SubjectCache(uow, policy)
@@ -153,22 +156,25 @@ class ChannelService:
         by: Principal,
         ref: str,
         *,
-        after: int | None = None,
-        upto: int | None = None,
+        after: str | None = None,
+        upto: str | None = None,
         span: int = 200,
     ) -> Window:
         """The kept messages the caller may read with event ids in (``after``, ``upto``]
-        (``upto`` defaults to the newest; ``after`` to ``span`` ids before it), each
-        decided by the policy now. At most ``span`` event ids are read: a wider range
+        (``upto`` defaults to the newest; ``after`` to ``span`` messages before it), each
+        decided by the policy now. At most ``span`` messages are read: a wider range
         reads its newest part and says it is incomplete."""
         authorize(by, Act.CHANNEL_READ)
         info, facts = await self._facts(by, ref, None)
+        ids = self.event_ids
+        low = None if after is None else ids.seq(info.id, after)
+        high = None if upto is None else ids.seq(info.id, upto)
         await self._ensure(info)
         first, newest = await self.broker.bounds(info.id)
-        top = newest if upto is None else max(0, min(upto, newest))
-        start = max(top - span, 0) if after is None else max(after, 0)
+        top = newest if high is None else min(high, newest)
+        start = max(top - span, 0) if low is None else low
         # Retention dropped part of the range, or it is wider than one window.
-        complete = top - start <= span and (after is None or after >= first - 1)
+        complete = top - start <= span and (low is None or low >= first - 1)
         start = max(start, top - span, first - 1, 0)
         found: list[Delivery] = []
         last = start
@@ -185,7 +191,10 @@ class ChannelService:
                     found.append(message.delivery())
             if page[-1].seq >= top:
                 break
-        return Window(self._view(info, by), tuple(found), start, top, complete)
+        window = tuple(found)
+        return Window(
+            self._view(info, by), window, ids.of(info.id, start), ids.of(info.id, top), complete
+        )
 
     def _view(self, info: ChannelInfo, by: Acting) -> Channel:
         return Channel(
@@ -275,7 +284,7 @@ class ChannelService:
         await self._ensure(info)
         seq = await self.broker.publish(info.id, payload)
         self.ledger.published(info.id, by.actor(), seq, payload)
-        return Published(info.id, seq, envelope.message_id, banner)
+        return Published(info.id, self.event_ids.of(info.id, seq), envelope.message_id, banner)
 
     def _prepare(
         self, by: Principal, info: ChannelInfo, facts: ReaderFacts, text: str, body: str
@@ -305,7 +314,7 @@ class ChannelService:
             published_at=now,
         )
         banner = render_banner(label, schemes=self._policy.schemes)
-        draft = OpenMessage(0, envelope, label, banner, self._policy.schemes)
+        draft = OpenMessage(0, "", envelope, label, banner, self._policy.schemes)
         if not facts.may_read(draft):
             raise PermissionDenied(
                 "you may not publish a message labelled above what you may read yourself",
@@ -322,18 +331,21 @@ class ChannelService:
         ctx: CallContext,
         ref: str,
         *,
-        after: int = 0,
+        after: str | None = None,
         reauthenticate: Reauthenticate | None = None,
     ) -> AsyncIterator[Item]:
-        """The messages of the channel the caller may read, after event id ``after``:
-        those the broker keeps, then each new one, until the caller stops, loses access
-        (checked every ``refresh_seconds``; ``reauthenticate`` re-checks the credential),
-        or is dropped as lagging (a Notice says so; resume from its ``last_id``)."""
+        """The messages of the channel the caller may read, after event id ``after``
+        (none: all that is kept): those the broker keeps, then each new one, until the
+        caller stops, loses access (checked every ``refresh_seconds``; ``reauthenticate``
+        re-checks the credential), or is dropped as lagging (a Notice says so; resume
+        from its ``last_id``). An ``after`` this node did not give out for this channel
+        is refused (InvalidInput) once the caller may read the channel."""
         authorize(by, Act.CHANNEL_READ)
         derived, (info, facts) = await self._dated_facts(by, ref, reauthenticate)
+        start = self.event_ids.seq(info.id, after)
         await self._ensure(info)
-        self.ledger.reading(info.id, by.actor(), after)
-        return self._stream(info, facts, derived, after, ref, reauthenticate)
+        self.ledger.reading(info.id, by.actor(), start)
+        return self._stream(info, facts, derived, start, ref, reauthenticate)
 
     async def _stream(
         self,
@@ -352,7 +364,8 @@ class ChannelService:
         first, _ = await self.broker.bounds(info.id)
         if after and after + 1 < first:
             # Retention dropped messages after the resume point: say so, never a silent gap.
-            yield Notice("trimmed", last_id=after, first_id=first)
+            ids = self.event_ids
+            yield Notice("trimmed", last_id=ids.of(info.id, after), first_id=ids.of(info.id, first))
         try:
             # Catch up from the broker's store at this reader's pace, then join the live
             # fan-out at the point reached (no gap: the hub has not passed it; no
@@ -398,10 +411,10 @@ class ChannelService:
                     continue
                 if inbox.lagging:
                     reading.lagging = 1
-                    yield Notice("lagging", last_id=last)
+                    yield Notice("lagging", last_id=self.event_ids.of(info.id, last))
                     return
                 if inbox.broken:
-                    yield Notice("reconnect", last_id=last)
+                    yield Notice("reconnect", last_id=self.event_ids.of(info.id, last))
                     return
                 if loop.time() >= reading.refresh_due:
                     await reading.refresh()
@@ -414,6 +427,13 @@ class ChannelService:
             reading.close()
 
     # the broker
+
+    @property
+    def event_ids(self) -> EventIds:
+        """The node's event ids: what readers see of a message's place (ADR 0025)."""
+        if self._event_ids is None:
+            self._event_ids = EventIds(event_id_key(self._secret_key()))
+        return self._event_ids
 
     def _key(self, channel_id: str) -> bytes:
         key = self._keys.get(channel_id)
@@ -436,7 +456,8 @@ class ChannelService:
             portion = render_portion(label)
         except InvalidInput:  # a scheme without a portion form: the banner in brackets
             portion = f"({banner})"
-        return OpenMessage(stored.seq, envelope, label, banner, schemes, portion)
+        event_id = self.event_ids.of(channel_id, stored.seq)
+        return OpenMessage(stored.seq, event_id, envelope, label, banner, schemes, portion)
 
     def _open_or_none(self, channel_id: str, stored: Stored) -> OpenMessage | None:
         try:

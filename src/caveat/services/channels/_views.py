@@ -24,19 +24,19 @@ class Channel:
 
 @dataclass(frozen=True, slots=True)
 class Published:
-    """A message accepted by the broker: its event id and its label's banner."""
+    """A message accepted by the broker: its (opaque) event id and its label's banner."""
 
     channel_id: str
-    id: int
+    id: str
     message_id: str
     banner: str
 
 
 @dataclass(frozen=True, slots=True)
 class Delivery:
-    """One message a reader may read: its event id (the SSE ``id``), label and body."""
+    """One message a reader may read: its opaque event id (the SSE ``id``), label and body."""
 
-    id: int
+    id: str
     channel_id: str
     message_id: str
     banner: str
@@ -67,8 +67,8 @@ class Notice:
     dropped; resume from ``last_id``), ``reconnect`` (the broker feed broke; resume)."""
 
     kind: str
-    last_id: int
-    first_id: int | None = None
+    last_id: str
+    first_id: str | None = None
 
     def document(self) -> dict[str, object]:
         doc: dict[str, object] = {"last_id": self.last_id}
@@ -86,6 +86,6 @@ class Window:
 
     channel: Channel
     messages: tuple[Delivery, ...]
-    after: int
-    upto: int
+    after: str  # opaque event ids, as a reader resumes from
+    upto: str
     complete: bool

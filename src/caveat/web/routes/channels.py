@@ -37,7 +37,7 @@ SPAN = 2000  # event ids a banner request reads at most (wider: the viewer's hig
 Short = Annotated[str, Form(max_length=300)]
 LabelText = Annotated[str, Form(max_length=4000)]
 Body = Annotated[str, Form(max_length=MAX_BODY_CHARS)]
-EventId = Annotated[int, Query(ge=0, le=2**63)]
+EventId = Annotated[str, Query(max_length=66)]  # opaque; the service checks it
 
 
 def _principal(page: PageContext) -> Principal:

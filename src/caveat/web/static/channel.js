@@ -10,8 +10,10 @@
   const shown = Number(feed.dataset.shown || 200);
   const status = document.getElementById("channel-status");
   const empty = document.getElementById("channel-empty");
-  let first = Number(feed.dataset.after); // the page holds messages with ids in (first, last]
-  let last = Number(feed.dataset.upto);
+  // The page holds the messages after event id `first` up to `last`. Event ids are opaque
+  // (they say nothing of the messages withheld from this viewer): the server orders them.
+  let first = feed.dataset.after;
+  let last = feed.dataset.upto;
   let pending = [];
   let busy = false;
   const base = "/api/v1/channels/" + encodeURIComponent(channel);
@@ -71,12 +73,13 @@
     const kept = feed.querySelectorAll("article.message");
     const drop = Math.max(0, kept.length + batch.length - shown);
     if (drop > 0 && kept.length) {
-      const oldest = kept[Math.min(drop, kept.length) - 1];
-      from = Math.max(from, Number(oldest.dataset.id));
+      // The newest article dropped: the page then holds what comes after it.
+      from = kept[Math.min(drop, kept.length) - 1].dataset.id;
     }
     const upto = batch[batch.length - 1].id;
     let again = 0;
-    fetch("/channels/" + encodeURIComponent(channel) + "/banner?after=" + from + "&upto=" + upto,
+    fetch("/channels/" + encodeURIComponent(channel) + "/banner?after=" + encodeURIComponent(from) +
+          "&upto=" + encodeURIComponent(upto),
           { credentials: "same-origin", headers: { "Accept": "application/json" } })
       .then(function (r) { if (!r.ok) throw new Error(String(r.status)); return r.json(); })
       .then(function (b) {
@@ -95,11 +98,11 @@
       .finally(function () { busy = false; setTimeout(flush, again); });
   }
 
-  const source = new EventSource(base + "/events?after=" + last);
+  const source = new EventSource(base + "/events?after=" + encodeURIComponent(last));
   source.addEventListener("open", function () { say("Live: new messages appear here."); });
   source.addEventListener("message", function (e) {
     const m = JSON.parse(e.data);
-    if (m.id <= last) return;
+    if (m.id === last) return; // the stream resumes after `last`: never twice
     last = m.id;
     pending.push(m);
     flush();

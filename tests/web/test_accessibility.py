@@ -20,7 +20,7 @@ from urllib.parse import urljoin, urlparse
 import pytest
 from playwright.sync_api import Browser, Page
 
-from tests.web.test_browser import Demo, browser, demo, sign_in
+from tests.web.test_browser import Demo, browser, demo
 
 __all__ = ["browser", "demo"]  # the fixtures, started once for this module
 
@@ -120,9 +120,13 @@ def test_the_sign_in_page_has_no_violations(browser: Browser, demo: Demo, axe_so
 def test_every_page_a_role_reaches_has_no_violations(
     browser: Browser, demo: Demo, axe_source: str, checked_shapes: set[str], role: str
 ) -> None:
-    context = browser.new_context(bypass_csp=True, viewport={"width": 1280, "height": 860})
+    context = browser.new_context(
+        bypass_csp=True,
+        viewport={"width": 1280, "height": 860},
+        storage_state=demo.session(browser, ROLES[role]),
+    )
     page = context.new_page()
-    sign_in(page, demo, ROLES[role])
+    page.goto(demo.url + "/")
     visited, found = _crawl(page, demo.url, axe_source, checked_shapes)
     context.close()
     assert visited >= 1

@@ -195,11 +195,18 @@ def shots(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return tmp_path_factory.mktemp("screenshots")
 
 
-def _page(browser: Browser) -> tuple[Page, list[str]]:
-    page = browser.new_page(viewport={"width": 1280, "height": 860})
+def _page(
+    browser: Browser, demo: Demo | None = None, username: str | None = None
+) -> tuple[Page, list[str]]:
+    """A page with its console errors collected; with ``username``, signed in as them
+    (``Demo.session``) and opened on the home page."""
+    state = demo.session(browser, username) if demo is not None and username else None
+    page = browser.new_page(viewport={"width": 1280, "height": 860}, storage_state=state)
     problems: list[str] = []
     page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
     page.on("pageerror", lambda e: problems.append(str(e)))
+    if demo is not None and username:
+        page.goto(demo.url + "/")
     return page, problems
 
 
@@ -246,8 +253,7 @@ def test_a_wrong_code_is_refused_in_the_page(browser: Browser, demo: Demo) -> No
 def test_an_officer_adds_a_person_and_gets_the_qr_code(
     browser: Browser, demo: Demo, shots: Path
 ) -> None:
-    page, problems = _page(browser)
-    sign_in(page, demo, "ingrid")
+    page, problems = _page(browser, demo, "ingrid")
     page.get_by_role("link", name="People").click()
     # Wait for the whole list: a full-page shot taken mid-load is cut short.
     page.wait_for_url(demo.url + "/admin/people")
@@ -274,8 +280,7 @@ def test_an_officer_adds_a_person_and_gets_the_qr_code(
 
 
 def test_researchers_get_a_readable_refusal(browser: Browser, demo: Demo) -> None:
-    page, _ = _page(browser)
-    sign_in(page, demo, "alice")
+    page, _ = _page(browser, demo, "alice")
     response = page.goto(demo.url + "/admin/people")
     assert response is not None
     assert response.status == 403
@@ -303,8 +308,7 @@ class Uploaded:
 def seeker_trials(browser: Browser, demo: Demo, shots: Path) -> Uploaded:
     """Sam (GBR and USA, Northwind Sensors) uploads ITAR test data for the UK project
     members through the upload form, once for the tests that read it (in any order)."""
-    page, problems = _page(browser)
-    sign_in(page, demo, "sam")
+    page, problems = _page(browser, demo, "sam")
     page.get_by_role("link", name="Artifacts", exact=True).click()
     page.get_by_role("link", name="Upload an artifact").click()
     page.get_by_label("Project").select_option(label="Passive Sensor Fusion")
@@ -353,9 +357,8 @@ def test_a_user_of_another_nation_is_denied_with_the_explanation(
     browser: Browser, demo: Demo, shots: Path, seeker_trials: Uploaded
 ) -> None:
     url = seeker_trials.url
-    page, problems = _page(browser)
     # Bob (GBR only, DSTL) may see the entry but not the ITAR-controlled content.
-    sign_in(page, demo, "bob")
+    page, problems = _page(browser, demo, "bob")
     page.goto(url)
     expect(page.get_by_role("heading", name="Why can't I download this?")).to_be_visible()
     expect(page.get_by_text("export authorization", exact=False).first).to_be_visible()
@@ -369,8 +372,7 @@ def test_a_user_of_another_nation_is_denied_with_the_explanation(
     assert response.status == 403
     expect(page.get_by_role("heading", name="What stands in the way")).to_be_visible()
     # Dieter (DEU) may not even know it exists: the same page as for no artifact at all.
-    other, _ = _page(browser)
-    sign_in(other, demo, "dieter")
+    other, _ = _page(browser, demo, "dieter")
     missing = other.goto(url)
     assert missing is not None
     assert missing.status == 404
@@ -381,8 +383,7 @@ def test_the_auditor_verifies_an_entrys_inclusion_proof(
     browser: Browser, demo: Demo, shots: Path, seeker_trials: Uploaded
 ) -> None:
     # The newest artifact.created entry is Sam's ITAR upload, which Audra may not discover.
-    page, problems = _page(browser)
-    sign_in(page, demo, "audra")
+    page, problems = _page(browser, demo, "audra")
     page.get_by_role("link", name="Ledger").click()
     page.get_by_label("Action").fill("artifact.created")
     page.get_by_role("button", name="Search").click()
@@ -418,8 +419,7 @@ def test_the_auditor_verifies_an_entrys_inclusion_proof(
 def test_programme_and_compliance_pages_render_under_the_csp(
     browser: Browser, demo: Demo, shots: Path
 ) -> None:
-    page, problems = _page(browser)
-    sign_in(page, demo, "paul")  # programme manager
+    page, problems = _page(browser, demo, "paul")  # programme manager
     page.get_by_role("link", name="Programmes").first.click()
     page.get_by_role("link", name="Multinational Passive Sensor Programme").click()
     chart = page.locator("svg[role=img]").first
@@ -433,8 +433,9 @@ def test_programme_and_compliance_pages_render_under_the_csp(
     page.get_by_role("button", name="Check").click()
     expect(page.get_by_text("MTCR Category I")).to_be_visible()
     page.screenshot(path=shots / "control-lists.png")
-    officer, officer_problems = _page(browser)
-    sign_in(officer, demo, "ingrid")  # security officer: the screening hit to resolve
+    officer, officer_problems = _page(
+        browser, demo, "ingrid"
+    )  # security officer: the screening hit to resolve
     officer.get_by_role("link", name="Screening", exact=True).click()
     expect(officer.get_by_text("Oskar Lind").first).to_be_visible()
     officer.screenshot(path=shots / "screening.png", full_page=True)
@@ -486,9 +487,8 @@ def test_a_widening_relabel_is_previewed_then_becomes_a_release_request(
     browser: Browser, demo: Demo, shots: Path, seeker_trials: Uploaded
 ) -> None:
     url = seeker_trials.url
-    page, problems = _page(browser)
     # Sam's organisation originated the artifact; widening it to FRA is still a release.
-    sign_in(page, demo, "sam")
+    page, problems = _page(browser, demo, "sam")
     page.goto(url + "/relabel")
     page.get_by_label("New security label").fill("SECRET//REL TO USA, FRA, GBR")
     page.get_by_label("Reason").fill("the French partners join range B")
@@ -530,8 +530,9 @@ LONG_PAGES = (
 def test_the_banners_stay_in_view_on_the_longest_page(
     browser: Browser, demo: Demo, shots: Path
 ) -> None:
-    page, problems = _page(browser)
-    sign_in(page, demo, "victor")  # a security officer: the most pages, the longest ones
+    page, problems = _page(
+        browser, demo, "victor"
+    )  # a security officer: the most pages, the longest ones
     heights: dict[str, int] = {}
     for path in LONG_PAGES:
         response = page.goto(demo.url + path)
@@ -557,8 +558,7 @@ def test_the_banners_stay_in_view_on_the_longest_page(
 def test_the_subscriptions_page_under_the_csp(browser: Browser, demo: Demo) -> None:
     """The subscriptions status page and its add form load under the strict CSP with no
     console error (the label field's check runs from the page's own script file)."""
-    page, problems = _page(browser)
-    sign_in(page, demo, "paul")  # a programme manager: the add form is offered
+    page, problems = _page(browser, demo, "paul")  # a programme manager: the add form is offered
     page.goto(demo.url + "/intel")
     page.get_by_role("link", name="Subscriptions").click()
     page.wait_for_url(demo.url + "/intel/subscriptions")
@@ -575,8 +575,10 @@ def test_the_navigation_fits_one_line_at_1366_px(
 ) -> None:
     """The bar wrapped to two lines at 14 links (issue 16): less-used links sit under a
     "More" disclosure, opened from the keyboard with no script."""
-    page = browser.new_page(viewport={"width": 1366, "height": 768})
-    sign_in(page, demo, username)
+    page = browser.new_page(
+        viewport={"width": 1366, "height": 768}, storage_state=demo.session(browser, username)
+    )
+    page.goto(demo.url + "/")
     tops = page.eval_on_selector_all(
         'header.top nav[aria-label="Main"] > a, header.top nav[aria-label="Main"] > details',
         "items => items.map(e => Math.round(e.getBoundingClientRect().top))",

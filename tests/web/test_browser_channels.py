@@ -36,8 +36,12 @@ def test_messages_published_after_the_page_loaded_appear_for_those_who_may_read_
     shots: Path,  # noqa: F811
 ) -> None:
     # Paul's context lets axe-core in (test_accessibility's way); the watchers' do not.
-    paul = browser.new_context(bypass_csp=True, viewport={"width": 1280, "height": 860}).new_page()
-    sign_in(paul, demo, "paul")
+    paul = browser.new_context(
+        bypass_csp=True,
+        viewport={"width": 1280, "height": 860},
+        storage_state=demo.session(browser, "paul"),
+    ).new_page()
+    paul.goto(demo.url + "/")
     paul.locator("details.nav-more summary").click()  # less-used links sit under More
     paul.get_by_role("link", name="Channels").click()
     paul.get_by_label("Name").fill("Range C telemetry")  # the demo has "Trial status"
@@ -48,8 +52,7 @@ def test_messages_published_after_the_page_loaded_appear_for_those_who_may_read_
 
     watchers = {}
     for username in ("alice", "claire"):
-        page, problems = _page(browser)
-        sign_in(page, demo, username)
+        page, problems = _page(browser, demo, username)
         page.goto(channel)
         expect(page.get_by_role("status").filter(has_text="Live")).to_be_visible()
         watchers[username] = (page, problems)

@@ -24,8 +24,7 @@ def test_a_label_built_with_chips_is_warned_when_unreadable_and_uploaded(
     demo: Demo,  # noqa: F811
     shots: Path,  # noqa: F811
 ) -> None:
-    page, problems = _page(browser)
-    sign_in(page, demo, "bob")
+    page, problems = _page(browser, demo, "bob")
     page.goto(demo.url + "/artifacts/new")
     builder = page.locator("#label-builder")
     expect(builder).to_be_visible()  # shown once the script runs
@@ -110,8 +109,11 @@ def test_the_open_builder_has_no_accessibility_violations(
     assert AXE.exists(), f"{AXE} is missing: run `make browser` (npm ci in tests/web/axe)"
     # axe is injected as an inline script: this page alone bypasses the CSP (the test
     # above runs the builder under it).
-    page = browser.new_context(bypass_csp=True, viewport={"width": 1280, "height": 860}).new_page()
-    sign_in(page, demo, "bob")
+    page = browser.new_context(
+        bypass_csp=True,
+        viewport={"width": 1280, "height": 860},
+        storage_state=demo.session(browser, "bob"),
+    ).new_page()
     page.goto(demo.url + "/artifacts/new")
     _open_builder(page)
     assert _violations(page, AXE.read_text()) == []

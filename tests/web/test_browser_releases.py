@@ -165,8 +165,7 @@ def test_a_release_request_approved_by_the_right_officer_and_refused_for_the_req
     assert answer.value.status == 403  # the browser logs the intended 403
     assert "nobody decides a request they made" in page.get_by_role("alert").inner_text()
     # Erin (AFRL export control) finds it on her dashboard and classifies it under the licence.
-    eco, eco_problems = _page(browser)
-    sign_in(eco, demo, "erin")
+    eco, eco_problems = _page(browser, demo, "erin")
     eco.get_by_role("link", name=f"Classify: {TITLE} to ONERA").click()
     eco.get_by_label("Covering authorization").select_option(value=DEMO_LICENCE)
     eco.get_by_role("button", name="Record the classification").click()

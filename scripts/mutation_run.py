@@ -28,18 +28,19 @@ kill there; a survivor here may be killed by a slower test outside the given one
 from __future__ import annotations
 
 import argparse
-import contextlib
-import fcntl
 import fnmatch
 import json
 import os
 import random
 import signal
 import sys
-import tempfile
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
+
+if not __package__:  # run as a file (python scripts/mutation_run.py): the repository's root
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from scripts import mutation_store
 
 ROOT = Path(__file__).resolve().parents[1]
 MUTANTS = ROOT / "mutants"
@@ -78,38 +79,8 @@ def _records() -> list[tuple[Path, dict[str, object]]]:
     ]
 
 
-@contextlib.contextmanager
-def _locked(meta: Path) -> Iterator[None]:
-    """Hold ``meta``'s lock file (``<name>.lock`` beside it) for a read-modify-write.
-
-    Runners on the same tree (two shells, two worktrees' scripts on one ``mutants/``) each
-    read a record, set their mutant and write it back; without the lock the second write
-    drops the first one's result. ``flock`` is released when the process dies, so a
-    stopped runner leaves no stale lock.
-    """
-    with open(meta.with_name(meta.name + ".lock"), "a") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(lock, fcntl.LOCK_UN)
-
-
-def _write_atomic(path: Path, text: str) -> None:
-    """Replace ``path`` by ``text`` at once: a reader (mutmut, the report, a stopped run)
-    sees the old file or the new one, never half of one. The temporary file is unique, so
-    two writers never write into the same one."""
-    fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=path.name + ".", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as out:
-            out.write(text)
-            out.flush()
-            os.fsync(out.fileno())
-        os.replace(temporary, path)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(temporary)
-        raise
+_locked = mutation_store.locked
+_write_atomic = mutation_store.write_atomic
 
 
 def _result_of(meta: Path, name: str) -> int | None:
@@ -121,11 +92,16 @@ def _result_of(meta: Path, name: str) -> int | None:
 
 def _record(meta: Path, name: str, code: int) -> None:
     """Set ``name``'s result in ``meta`` and keep every other runner's results: the record
-    is read again under the lock, not written from the copy read when the run began."""
+    is read again under the lock, not written from the copy read when the run began. The
+    result is kept in the repository's store too (``mutation_store``), with the hash of
+    the function it mutates, so the next machine need not check it again."""
     with _locked(meta):
         data = json.loads(meta.read_text(encoding="utf-8"))
         data["exit_code_by_key"][name] = code
         _write_atomic(meta, json.dumps(data, indent=4))
+    function_hash = data.get("hash_by_function_name", {}).get(mutation_store.function_of(name))
+    if function_hash:
+        mutation_store.keep(name, function_hash, code)
 
 
 def _forget_clean_run() -> None:
@@ -279,6 +255,8 @@ def run(
     if clean is None:
         print("the tests fail without a mutant: fix that first")
         return 1
+    carried = mutation_store.restore(_records())
+    print(f"{carried} results carried over from {mutation_store.STORE.name}", flush=True)
     todo = [
         (meta, data, name)
         for meta, data in _records()
@@ -309,6 +287,9 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     commands = parser.add_subparsers(dest="command", required=True)
     commands.add_parser("generate", help="write mutants/ with mutmut")
+    commands.add_parser(
+        "restore", help="fill mutants/ with the results kept in the repository (unchanged code)"
+    )
     runner = commands.add_parser("run", help="check the mutants whose names match a pattern")
     runner.add_argument("pattern", help='fnmatch pattern, e.g. "caveat.domain.policy.*"')
     runner.add_argument("tests", nargs="+", help="test files or node ids to run per mutant")
@@ -329,6 +310,9 @@ def main() -> int:
     args = parser.parse_args()
     if args.command == "generate":
         return generate()
+    if args.command == "restore":
+        print(f"{mutation_store.restore(_records())} results carried over")
+        return 0
     only = frozenset(args.only.read_text().split()) if args.only else frozenset()
     return run(
         args.pattern, args.tests, args.timeout, args.recheck, args.budget, args.shuffle, only

@@ -17,7 +17,13 @@ from multiprocessing.synchronize import Barrier
 from pathlib import Path
 
 import pytest
-from scripts import mutation_run
+from scripts import mutation_run, mutation_store
+
+
+@pytest.fixture(autouse=True)
+def _no_store_of_the_repository(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Results these tests record never reach the repository's store."""
+    monkeypatch.setattr(mutation_store, "STORE", tmp_path / "store.json")
 
 
 def _exits(code: int) -> int:
@@ -154,3 +160,46 @@ def test_a_record_keeps_the_other_keys_and_the_rest_of_the_file(tmp_path: Path) 
     }
     assert mutation_run._result_of(meta, "a__mutmut_2") == mutation_run.TIMEOUT
     assert mutation_run._result_of(meta, "a__mutmut_1") is None
+
+
+def _meta_with_hashes(path: Path, codes: dict[str, int | None], hashes: dict[str, str]) -> Path:
+    path.write_text(
+        json.dumps({"exit_code_by_key": codes, "hash_by_function_name": hashes}), "utf-8"
+    )
+    return path
+
+
+def test_results_are_kept_in_the_repository_and_carried_to_a_fresh_tree(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A run stopped on one machine goes on on the next: what the runner records is kept
+    (name, the mutated function's hash), and a fresh ``mutants/`` tree is filled from it
+    only where the function is unchanged and nothing was recorded yet."""
+    store = tmp_path / "mutation-checked.json"
+    monkeypatch.setattr(mutation_store, "STORE", store)
+    name = "caveat.domain.m.x_f__mutmut_{}"
+    first = _meta_with_hashes(
+        tmp_path / "m.py.meta",
+        {name.format(1): None, name.format(2): None, name.format(3): None},
+        {"x_f": "aaa"},
+    )
+    mutation_run._record(first, name.format(1), mutation_run.KILLED)
+    mutation_run._record(first, name.format(2), mutation_run.SURVIVED)
+    assert mutation_store.load() == {name.format(1): ("aaa", 1), name.format(2): ("aaa", 0)}
+    # The next machine: a fresh tree, one result already there, one function changed.
+    fresh = _meta_with_hashes(
+        tmp_path / "fresh.py.meta",
+        {name.format(1): None, name.format(2): mutation_run.KILLED, name.format(3): None},
+        {"x_f": "aaa"},
+    )
+    changed = _meta_with_hashes(
+        tmp_path / "changed.py.meta", {"caveat.domain.m.x_f__mutmut_1": None}, {"x_f": "bbb"}
+    )
+    records = [(m, json.loads(m.read_text("utf-8"))) for m in (fresh, changed)]
+    assert mutation_store.restore(records) == 1
+    codes = json.loads(fresh.read_text("utf-8"))["exit_code_by_key"]
+    assert codes == {name.format(1): 1, name.format(2): 1, name.format(3): None}
+    assert json.loads(changed.read_text("utf-8"))["exit_code_by_key"] == {name.format(1): None}
+    # Another mutmut numbers mutants differently: its results are not reused.
+    assert mutation_store.load(version="0.0") == {}
+    assert mutation_store.restore(records, store=tmp_path / "none.json") == 0

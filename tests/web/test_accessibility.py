@@ -120,11 +120,7 @@ def test_the_sign_in_page_has_no_violations(browser: Browser, demo: Demo, axe_so
 def test_every_page_a_role_reaches_has_no_violations(
     browser: Browser, demo: Demo, axe_source: str, checked_shapes: set[str], role: str
 ) -> None:
-    context = browser.new_context(
-        bypass_csp=True,
-        viewport={"width": 1280, "height": 860},
-        storage_state=demo.session(browser, ROLES[role]),
-    )
+    context = demo.context(browser, ROLES[role])
     page = context.new_page()
     page.goto(demo.url + "/")
     visited, found = _crawl(page, demo.url, axe_source, checked_shapes)
@@ -140,11 +136,7 @@ def test_the_navigation_with_more_open_has_no_violations(
 ) -> None:
     """The "More" disclosure opened (its links are then judged too), on a page, a 403
     and a 404 page that keep the navigation (issue 16)."""
-    context = browser.new_context(
-        bypass_csp=True,
-        viewport={"width": 1366, "height": 768},
-        storage_state=demo.session(browser, "victor"),  # a security officer: the most links
-    )
+    context = demo.context(browser, "victor", width=1366, height=768)  # the most links
     page = context.new_page()
     page.goto(demo.url + path)
     page.locator("details.nav-more summary").click()
@@ -167,11 +159,7 @@ def test_the_charts_and_their_tables_have_no_violations(
 ) -> None:
     """The ledger timeline and the funding across programmes, with their tables opened
     (the crawl judges them closed)."""
-    context = browser.new_context(
-        bypass_csp=True,
-        viewport={"width": 1280, "height": 860},
-        storage_state=demo.session(browser, username),
-    )
+    context = demo.context(browser, username)
     page = context.new_page()
     page.goto(demo.url + path)
     assert page.locator(figure).first.is_visible()

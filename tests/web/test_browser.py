@@ -23,6 +23,7 @@ import pytest
 from filelock import FileLock
 from playwright.sync_api import (
     Browser,
+    BrowserContext,
     FilePayload,
     Page,
     StorageState,
@@ -67,6 +68,17 @@ class Demo:
             self._sessions[username] = context.storage_state()
             context.close()
         return self._sessions[username]
+
+    def context(
+        self, browser: Browser, username: str, *, width: int = 1280, height: int = 860
+    ) -> BrowserContext:
+        """A context signed in as ``username`` (``session``) that lets axe-core's inline
+        script in (``bypass_csp``): for the accessibility checks, never for a CSP test."""
+        return browser.new_context(
+            bypass_csp=True,
+            viewport={"width": width, "height": height},
+            storage_state=self.session(browser, username),
+        )
 
     def code(self, username: str) -> str:
         """A code the server has not seen from this person: it refuses a replayed code,

@@ -36,11 +36,7 @@ def test_messages_published_after_the_page_loaded_appear_for_those_who_may_read_
     shots: Path,  # noqa: F811
 ) -> None:
     # Paul's context lets axe-core in (test_accessibility's way); the watchers' do not.
-    paul = browser.new_context(
-        bypass_csp=True,
-        viewport={"width": 1280, "height": 860},
-        storage_state=demo.session(browser, "paul"),
-    ).new_page()
+    paul = demo.context(browser, "paul").new_page()
     paul.goto(demo.url + "/")
     paul.locator("details.nav-more summary").click()  # less-used links sit under More
     paul.get_by_role("link", name="Channels").click()

@@ -109,11 +109,7 @@ def test_the_open_builder_has_no_accessibility_violations(
     assert AXE.exists(), f"{AXE} is missing: run `make browser` (npm ci in tests/web/axe)"
     # axe is injected as an inline script: this page alone bypasses the CSP (the test
     # above runs the builder under it).
-    page = browser.new_context(
-        bypass_csp=True,
-        viewport={"width": 1280, "height": 860},
-        storage_state=demo.session(browser, "bob"),
-    ).new_page()
+    page = demo.context(browser, "bob").new_page()
     page.goto(demo.url + "/artifacts/new")
     _open_builder(page)
     assert _violations(page, AXE.read_text()) == []

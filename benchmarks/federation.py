@@ -20,9 +20,10 @@ kept with its ``peer.received`` event, a page's packages in one transaction.
   before and after.
 
 The peer: the same uvicorn, the same certificate, serving the very bytes each pull
-carried (each outbox page's JSON body, written to a file) as static files
-(``benchmarks/federation_peer.py``), fetched with httpx over HTTPS: no signing, no
-encryption, no database. The ratio is Caveat's rate over the peer's.
+carried (each outbox page's body, binary frames since ADR 0019's addendum, written to
+a file) as static files (``benchmarks/federation_peer.py``), fetched with httpx over
+HTTPS: no signing, no encryption, no database. The ratio is Caveat's rate over the
+peer's.
 
 Run: ``PYTHONPATH=$PWD python -m benchmarks.federation`` (``CAVEAT_BENCH_FED_ITEMS``,
 default 500; ``CAVEAT_BENCH_FED_MIB``, default 32; at most 64, the package cap, and at
@@ -55,7 +56,7 @@ from caveat.bootstrap.demo_federation import Federation, load
 from caveat.bootstrap.settings import Settings
 from caveat.services.artifacts import NewArtifact
 from caveat.services.demo_federation import PROJECT
-from caveat.services.federation import PULL_BATCH, outbox_json
+from caveat.services.federation import PULL_BATCH, outbox_frames
 from caveat.services.kernel.principal import ConsoleOperator, Principal
 from caveat.services.kernel.uow import CallContext
 
@@ -213,11 +214,11 @@ def peer_files(federation: Federation, into: Path) -> tuple[int, int]:
             total = 0
             pages = 0
             for start in range(0, len(small), PULL_BATCH):
-                body = json.dumps(outbox_json(small[start : start + PULL_BATCH])).encode()
+                body = outbox_frames(small[start : start + PULL_BATCH])
                 (into / f"page-{pages}").write_bytes(body)
                 total += len(body)
                 pages += 1
-            (into / "content").write_bytes(json.dumps(outbox_json([large])).encode())
+            (into / "content").write_bytes(outbox_frames([large]))
             return pages, total
     finally:
         usa.close()
@@ -232,8 +233,7 @@ def caveat_pull(federation: Federation) -> dict[str, Any]:
             usa = session.scalar(select(PeerRow.id).where(PeerRow.name == "usa-node"))
         assert usa is not None
         pull = gbr.federation_releases.pull
-        # The schema validator is built once per process (jsonschema's import alone, with
-        # the development environment's rfc3987-syntax, is 1.7 s of CPU): a sync worker
+        # The schema validator is compiled once per process (ADR 0034): a sync worker
         # in steady state has it, so it is built before the clock starts.
         schema_errors({})
         rss_before = _rss()

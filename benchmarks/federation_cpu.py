@@ -79,8 +79,7 @@ def _pull(federation: Federation, items: int, profile: str | None) -> dict[str, 
             usa = session.scalar(select(PeerRow.id).where(PeerRow.name == "usa-node"))
         assert usa is not None
         pull = gbr.federation_releases.pull
-        # The schema validator is built once per process (jsonschema's import alone, with
-        # the development environment's rfc3987-syntax, is 1.7 s of CPU): a sync worker
+        # The schema validator is compiled once per process (ADR 0034): a sync worker
         # in steady state has it, so it is built before the clock starts.
         schema_errors({})
         profiler = cProfile.Profile() if profile else None

@@ -42,7 +42,14 @@ from caveat.domain.ledger import (
     Ed25519Signer,
     sign_checkpoint,
 )
-from caveat.services.federation import PeerCaller, PeerSync, outbox_json
+from caveat.services.federation import (
+    OUTBOX_FRAMES_PATH,
+    PeerCaller,
+    PeerSync,
+    _releasing,
+    outbox_frames_of,
+    outbox_json,
+)
 from caveat.services.federation._outbound import kas_url
 from caveat.services.kernel.principal import ConsoleOperator, Principal
 from caveat.services.kernel.uow import CallContext
@@ -283,7 +290,8 @@ def test_a_deeply_nested_answer_is_a_failed_link_not_a_crashed_round(pair: Pair)
 
 
 class _OutboxWithHugeSeq:
-    """B's real hello, and an outbox answer whose seq no database column holds."""
+    """B's real hello, and an outbox answer whose seq no database column holds (in
+    JSON: a binary frame has no room for it, so this peer serves no binary outbox)."""
 
     def __init__(self, pair: Pair) -> None:
         self.real = HttpPeerTransport(http=pair.b_http)
@@ -291,6 +299,8 @@ class _OutboxWithHugeSeq:
     def send(
         self, method: str, url: str, headers: dict[str, str], body: bytes, *, limit: int = 0
     ) -> tuple[int, bytes]:
+        if f"{OUTBOX_FRAMES_PATH}?" in url:
+            return 404, b'{"detail": "Not Found"}'
         if "/outbox" not in url:
             return self.real.send(method, url, headers, body, limit=limit or 1 << 20)
         item = {"seq": 1 << 80, "package": _b64(b"not a package"), "sha256": "0" * 64}
@@ -731,24 +741,39 @@ def test_strangers_cannot_fold_away_a_partner_s_real_refusal(pair: Pair) -> None
 
 class _Replaying:
     """A's real outbox answers, each package served twice (a relay or proxy in between,
-    or a partner resending): the second copy under the next seq."""
+    or a partner resending): the second copy under the next seq. In binary frames, or
+    (``binary`` False: a peer without them) in JSON."""
 
-    def __init__(self, pair: Pair) -> None:
+    def __init__(self, pair: Pair, *, binary: bool) -> None:
         a_http = TestClient(create_app(pair.a), base_url="https://a.example")
         self.real = HttpPeerTransport(http=a_http)
+        self.binary = binary
 
     def send(
         self, method: str, url: str, headers: dict[str, str], body: bytes, *, limit: int = 0
     ) -> tuple[int, bytes]:
+        framed = f"{OUTBOX_FRAMES_PATH}?" in url
+        if framed and not self.binary:
+            return 404, b'{"detail": "Not Found"}'
         status, answer = self.real.send(method, url, headers, body, limit=1 << 26)
+        if framed:
+            entries = list(outbox_frames_of("node-a", answer))
+            entries += [(seq + 1000, data, kind) for seq, data, kind in entries]
+            return status, _releasing.OUTBOX_FRAMES_MAGIC + b"".join(
+                _releasing._FRAME.pack(seq, _releasing._KINDS.index(kind), len(data)) + data
+                for seq, data, kind in entries
+            )
         value = json.loads(answer)
         items = value["items"]
         value["items"] = items + [{**i, "seq": i["seq"] + 1000} for i in items]
         return status, json.dumps(value).encode()
 
 
-def test_a_package_replayed_under_another_seq_is_not_kept_twice(gbr: Pair, world: World) -> None:
+@pytest.mark.parametrize("binary", [True, False])
+def test_a_package_replayed_under_another_seq_is_not_kept_twice(
+    gbr: Pair, world: World, binary: bool
+) -> None:
     artifact = _upload(world, "trials", "SECRET//REL TO USA, GBR")
     world.node.federation_releases.send(world.principal("sol"), ctx(), "node-b", artifact)
-    releases(gbr.b, _Replaying(gbr)).pull(ctx(), _a_at_b(gbr))
+    releases(gbr.b, _Replaying(gbr, binary=binary)).pull(ctx(), _a_at_b(gbr))
     assert len(gbr.b.federation_releases.received(CONSOLE)) == 1

@@ -26,10 +26,19 @@ from caveat.adapters.db.models.ledger import AlertRow
 from caveat.adapters.federation_transport import HttpPeerTransport
 from caveat.api.app import create_app
 from caveat.bootstrap.container import Node
-from caveat.domain.errors import PermissionDenied
+from caveat.domain.errors import IntegrityError, PermissionDenied
 from caveat.domain.identity import Clearance, CommonLevel, Role
 from caveat.services.artifacts import NewArtifact
-from caveat.services.federation import PULL_BATCH, V1_PULL_BATCH, PeerReleases, _releasing
+from caveat.services.federation import (
+    OUTBOX_FRAMES_PATH,
+    PULL_BATCH,
+    V1_PULL_BATCH,
+    PeerReleases,
+    _releasing,
+    outbox_frames,
+    outbox_frames_of,
+    outbox_json,
+)
 from caveat.services.kernel.principal import ConsoleOperator, Principal
 from caveat.services.kernel.uow import CallContext
 from tests.compliance.support import World
@@ -305,7 +314,8 @@ def test_a_package_that_fails_unexpectedly_is_undone_alone(
 
 
 class _FirstProtocolPeer:
-    """A peer of the protocol's first release: it refuses a page larger than 8 (422)."""
+    """A peer of the protocol's first release: it refuses a page larger than 8 (422)
+    and has no binary outbox (404)."""
 
     def __init__(self, inner: HttpPeerTransport) -> None:
         self.inner = inner
@@ -314,6 +324,8 @@ class _FirstProtocolPeer:
     def send(
         self, method: str, url: str, headers: dict[str, str], body: bytes, *, limit: int
     ) -> tuple[int, bytes]:
+        if f"{OUTBOX_FRAMES_PATH}?" in url:
+            return 404, b'{"detail": "Not Found"}'
         if "/outbox?" in url:
             self.limits.append(int(url.rsplit("limit=", 1)[1]))
             if self.limits[-1] > V1_PULL_BATCH:
@@ -332,3 +344,79 @@ def test_a_peer_of_the_first_protocol_is_asked_for_its_page_of_eight(
     assert pulling.pull(ctx(), _a_at_b(gbr)) == 2
     assert old.limits == [PULL_BATCH, V1_PULL_BATCH, PULL_BATCH, V1_PULL_BATCH]
     assert sorted(e["seq"] for e in _events(gbr.b, "peer.received")) == seqs
+
+
+class _Recording:
+    """A transport that records the paths asked for."""
+
+    def __init__(self, inner: HttpPeerTransport) -> None:
+        self.inner = inner
+        self.paths: list[str] = []
+
+    def send(
+        self, method: str, url: str, headers: dict[str, str], body: bytes, *, limit: int
+    ) -> tuple[int, bytes]:
+        self.paths.append(url.split("/federation/v1", 1)[1].split("?", 1)[0])
+        return self.inner.send(method, url, headers, body, limit=limit)
+
+
+def test_the_outbox_comes_in_binary_frames_from_a_current_peer(gbr: Pair, world: World) -> None:
+    seqs = _send_items(world, 3)
+    a_http = TestClient(create_app(gbr.a), base_url="https://a.example")
+    recording = _Recording(HttpPeerTransport(http=a_http))
+    assert releases(gbr.b, recording).pull(ctx(), _a_at_b(gbr)) == 3
+    assert [p for p in recording.paths if p.startswith("/outbox")] == [OUTBOX_FRAMES_PATH]
+    assert [e["seq"] for e in _events(gbr.b, "peer.received")] == seqs
+
+
+def test_the_binary_page_carries_what_the_json_page_does(gbr: Pair, world: World) -> None:
+    """Old receivers are still served the JSON page; both pages give the same entries,
+    over HTTP as from the service, and only to a signed request."""
+    _send_items(world, 3)
+    rows = world.node.federation_releases.outbox(_caller(gbr), after=0, limit=PULL_BATCH)
+    framed = list(outbox_frames_of("node-a", outbox_frames(rows)))
+    items = outbox_json(rows)["items"]
+    assert isinstance(items, list)
+    as_json = [_releasing._item(i) for i in items]
+    assert framed == as_json
+    assert [seq for seq, _, _ in framed] == [r.peer_seq for r in rows]
+    assert {kind for _, _, kind in framed} == {"package"}
+    a_http = TestClient(create_app(gbr.a), base_url="https://a.example")
+    for path in ("/outbox", OUTBOX_FRAMES_PATH):
+        unsigned = a_http.get(f"/federation/v1{path}?after=0&limit=8")
+        assert unsigned.status_code == 401, path
+
+
+@pytest.mark.parametrize(
+    ("body", "entries_before"),
+    [
+        (b"not a page", None),
+        (_releasing.OUTBOX_FRAMES_MAGIC + b"\x00" * 5, 0),  # cut short
+        (_releasing.OUTBOX_FRAMES_MAGIC + _releasing._FRAME.pack(0, 0, 0), 0),  # seq 0
+        (_releasing.OUTBOX_FRAMES_MAGIC + _releasing._FRAME.pack(2**53, 0, 0), 0),
+        (_releasing.OUTBOX_FRAMES_MAGIC + _releasing._FRAME.pack(1, 3, 0), 0),  # no such kind
+        (_releasing.OUTBOX_FRAMES_MAGIC + _releasing._FRAME.pack(1, 0, 9) + b"12345678", 0),
+        (
+            _releasing.OUTBOX_FRAMES_MAGIC
+            + _releasing._FRAME.pack(1, 1, 2)
+            + b"ok"
+            + _releasing._FRAME.pack(2, 0, 2**40),
+            1,
+        ),
+    ],
+)
+def test_a_malformed_binary_page_is_refused_where_it_breaks(
+    body: bytes, entries_before: int | None
+) -> None:
+    taken: list[tuple[int, bytes, str]] = []
+
+    def take() -> None:
+        for entry in outbox_frames_of("node-a", body):
+            taken.append(entry)
+
+    with pytest.raises(IntegrityError) as refused:
+        take()
+    assert refused.value.code == "peer_answer_invalid"
+    assert len(taken) == (entries_before or 0)
+    if entries_before:
+        assert taken == [(1, b"ok", "recall")]

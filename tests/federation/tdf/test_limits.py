@@ -132,6 +132,27 @@ def test_hostile_json_in_a_manifest_is_refused(parties: Parties, edit: Any) -> N
         open_package(_spliced(parties, edit), parties)
 
 
+@pytest.mark.parametrize("number", ["1e400", "9" * 30])
+@pytest.mark.parametrize("where", ["statement", "binding", "top"])
+def test_a_number_beyond_rfc_8785_is_refused_wherever_it_is(
+    parties: Parties, number: str, where: str
+) -> None:
+    """Each part of a manifest is canonicalised on its own (the manifest without its
+    assertions, each assertion, each binding): a number none can bind is refused as it
+    was when the whole was, before the schema is consulted."""
+    manifest = manifest_of(package(b"x", parties))
+    target = {
+        "statement": manifest["assertions"][0]["statement"]["value"],
+        "binding": manifest["assertions"][1]["binding"],
+        "top": manifest["payload"],
+    }[where]
+    target["x"] = "NUMBER"
+    text = json.dumps(manifest).replace('"NUMBER"', number)
+    with pytest.raises(TdfInvalid) as caught:
+        open_package(_raw_manifest(parties, text.encode()), parties)
+    assert "RFC 8785 cannot encode" in caught.value.detail
+
+
 def test_a_manifest_of_bytes_that_are_not_utf8_is_refused(parties: Parties) -> None:
     with pytest.raises(TdfInvalid):
         open_package(_raw_manifest(parties, b'{"payload": "\xff"}'), parties)

@@ -102,8 +102,7 @@ def assertion_hash(assertion: dict[str, Any]) -> bytes:
     return hashlib.sha256(canonical_json(body)).digest()
 
 
-def _claims(assertion: dict[str, Any], aggregate: bytes) -> dict[str, str]:
-    digest = assertion_hash(assertion)
+def _claims(digest: bytes, aggregate: bytes) -> dict[str, str]:
     return {"assertionHash": digest.hex(), "assertionSig": b64encode(aggregate + digest)}
 
 
@@ -114,7 +113,7 @@ def bind(
     are ``aggregate``: Ed25519 with a node key, or HS256 with the payload key."""
     alg = _jws.ED25519 if isinstance(key, Ed25519PrivateKey) else _jws.HS256
     header = {"alg": alg, "typ": "JWT"}
-    token = _jws.sign(header, canonical_json(_claims(assertion, aggregate)), key)
+    token = _jws.sign(header, canonical_json(_claims(assertion_hash(assertion), aggregate)), key)
     return {"method": BINDING_METHOD, "signature": token}
 
 
@@ -124,12 +123,15 @@ def verify_binding(
     *,
     trusted_keys: Sequence[Ed25519PublicKey],
     payload_key: bytes,
+    digest: bytes | None = None,
 ) -> Ed25519PublicKey | None:
     """Check an assertion's binding; the signer's key, or None for an HS256 binding.
 
     With trusted keys, only an Ed25519 signature by one of them is accepted; without, only
     HS256 under the payload key. Raises TdfUntrustedSigner for the other algorithm and
-    TdfTampered when the signature or either claim does not match.
+    TdfTampered when the signature or either claim does not match. ``digest``: the
+    assertion's :func:`assertion_hash`, when the reader has it already (a package's
+    assertions are each canonicalised once, ``_package.inspect_package``).
     """
     where = f"assertion {assertion['id']!r}"
     token = _jws.parse(assertion["binding"]["signature"], error=TdfTampered)
@@ -147,6 +149,8 @@ def verify_binding(
     elif not _jws.verify_hs256(token, payload_key):
         raise TdfTampered(f"{where}: the binding's signature does not verify")
     claims = parse_json(token.payload, f"{where}'s binding claims", error=TdfTampered)
-    if claims != _claims(assertion, aggregate):
+    if digest is None:
+        digest = assertion_hash(assertion)
+    if claims != _claims(digest, aggregate):
         raise TdfTampered(f"{where}: the binding does not cover this assertion and payload")
     return signer

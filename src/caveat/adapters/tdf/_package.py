@@ -118,7 +118,20 @@ def _manifest_binding(manifest: dict[str, Any], others: Sequence[dict[str, Any]]
     assertion, it covers the fields the spec's bindings leave open (the key access
     object's URL and key id, the media type, the segment sizes) and the set and order of
     the assertions, so nothing in a manifest can change unnoticed."""
+    return _binding_assertion(
+        _rest_digest(manifest), [(a["id"], assertion_hash(a)) for a in others]
+    )
+
+
+def _rest_digest(manifest: dict[str, Any]) -> str:
+    """SHA-256 (hex) of the canonical JSON of the manifest without its assertions."""
     rest = {name: value for name, value in manifest.items() if name != "assertions"}
+    return hashlib.sha256(canonical_json(rest)).hexdigest()
+
+
+def _binding_assertion(rest_digest: str, others: Sequence[tuple[str, bytes]]) -> Assertion:
+    """The manifest binding of a manifest whose digest without its assertions is
+    ``rest_digest``, over the other assertions' ids and hashes."""
     return Assertion(
         id=MANIFEST_BINDING_ID,
         type="other",
@@ -129,9 +142,9 @@ def _manifest_binding(manifest: dict[str, Any], others: Sequence[dict[str, Any]]
             schema=MANIFEST_BINDING_SCHEMA,
             value={
                 "digestAlgorithm": "SHA-256",
-                "manifestDigest": hashlib.sha256(canonical_json(rest)).hexdigest(),
+                "manifestDigest": rest_digest,
                 "assertions": [
-                    {"id": a["id"], "assertionHash": assertion_hash(a).hex()} for a in others
+                    {"id": name, "assertionHash": digest.hex()} for name, digest in others
                 ],
             },
         ),
@@ -505,11 +518,12 @@ def inspect_package(
     payload, manifest_bytes = read_zip(data)
     manifest = parse_json(manifest_bytes, "the manifest")
     try:  # hashes are over RFC 8785 forms: numbers beyond its range cannot be bound
-        canonical_json(manifest)
+        digests = _canonical_digests(manifest)
     except ValueError as exc:
         raise TdfInvalid(f"the manifest has a value RFC 8785 cannot encode: {exc}") from None
     validate_manifest(manifest)
     view = check_profile(manifest)
+    assert digests is not None  # the profile has made sure assertions list objects
     if view.plaintext_size > max_payload_bytes:
         raise TdfTooLarge(f"the payload is larger than {max_payload_bytes} bytes")
     if view.held is not None and not trusted_assertion_keys:
@@ -527,20 +541,47 @@ def inspect_package(
     if view.held is None:  # offline: this node's split is the key, checked now
         _check_root(view, split, aggregate)
 
+    trusted = tuple(trusted_assertion_keys)
     verified = tuple(
         VerifiedAssertion(
             Assertion.from_json(raw),
-            verify_binding(
-                raw, aggregate, trusted_keys=tuple(trusted_assertion_keys), payload_key=split
-            ),
+            verify_binding(raw, aggregate, trusted_keys=trusted, payload_key=split, digest=digest),
         )
-        for raw in view.assertions
+        for raw, digest in zip(view.assertions, digests.assertions, strict=True)
     )
     *others, last = view.assertions
-    expected = _manifest_binding(manifest, others).to_json()
+    expected = _binding_assertion(
+        digests.rest, [(a["id"], d) for a, d in zip(others, digests.assertions[:-1], strict=True)]
+    ).to_json()
     if {k: v for k, v in last.items() if k != "binding"} != expected:
         raise TdfTampered("the manifest binding does not match the manifest")
     return Sealed(manifest, policy, verified, view, tuple(parts), split)
+
+
+@dataclass(frozen=True, slots=True)
+class _Digests:
+    """A received manifest's canonical parts, each hashed once: the manifest without its
+    assertions (hex) and each assertion without its binding, in order."""
+
+    rest: str
+    assertions: tuple[bytes, ...]
+
+
+def _canonical_digests(manifest: Any) -> _Digests | None:
+    """Every part of a received manifest put in RFC 8785 form once (raising ValueError,
+    as :func:`canonical_json` of the whole manifest would, for a value it cannot
+    encode): the manifest without its assertions and each assertion without its binding
+    hashed, for the manifest binding and the assertions' bindings to share; each
+    binding only checked. None, after checking the whole, for a manifest whose
+    assertions are not a list of objects (the profile refuses it)."""
+    assertions = manifest.get("assertions") if isinstance(manifest, dict) else None
+    if not isinstance(assertions, list) or not all(isinstance(a, dict) for a in assertions):
+        canonical_json(manifest)
+        return None
+    for assertion in assertions:
+        if "binding" in assertion:
+            canonical_json(assertion["binding"])
+    return _Digests(_rest_digest(manifest), tuple(assertion_hash(a) for a in assertions))
 
 
 def open_package(sealed: Sealed, held_split: bytes | None = None) -> Opened:

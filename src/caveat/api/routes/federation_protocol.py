@@ -17,6 +17,8 @@ from caveat.api.background import while_serving
 from caveat.api.deps import CtxDep, NodeDep
 from caveat.domain.artifacts import ContentTooLarge
 from caveat.services.federation import (
+    OUTBOX_FRAMES_MEDIA_TYPE,
+    OUTBOX_FRAMES_PATH,
     PROTOCOL_ROOT,
     PULL_BATCH,
     V1_PULL_BATCH,
@@ -24,6 +26,7 @@ from caveat.services.federation import (
     SignedRequest,
     header_lines,
     outbox_body,
+    outbox_frames,
 )
 
 # Syncs with peers run for as long as the app serves (CAVEAT_FEDERATION_SYNC_SECONDS).
@@ -127,6 +130,32 @@ def outbox(
     which validating and serialising again would copy several times over."""
     page = outbox_body(node.federation_releases.outbox(peer, after=after, limit=limit))
     return Response(page, media_type="application/json")
+
+
+@router.get(
+    OUTBOX_FRAMES_PATH,
+    response_class=Response,
+    responses={
+        200: {
+            "description": "The outbox page as binary frames",
+            "content": {
+                OUTBOX_FRAMES_MEDIA_TYPE: {"schema": {"type": "string", "format": "binary"}}
+            },
+        }
+    },
+)
+def outbox_in_frames(
+    peer: SignedPeer,
+    node: NodeDep,
+    after: int = Query(default=0, ge=0, le=2**63 - 1),
+    limit: int = Query(default=V1_PULL_BATCH, ge=1, le=PULL_BATCH),
+) -> Response:
+    """The same page as ``/outbox``, as binary frames (ADR 0019, "Outbox in binary"):
+    ``caveat-outbox/2`` and a newline, then for each entry its seq (8 bytes), kind
+    (1 byte: 0 package, 1 recall, 2 re_release_decision), length (8 bytes, all
+    big-endian) and bytes. No base64 and no JSON around a package of up to 64 MiB."""
+    page = outbox_frames(node.federation_releases.outbox(peer, after=after, limit=limit))
+    return Response(page, media_type=OUTBOX_FRAMES_MEDIA_TYPE)
 
 
 class RecallConfirmationsOut(BaseModel):

@@ -13,12 +13,16 @@ from caveat.services.federation._proofs import ProofRound, ReleaseProofs
 from caveat.services.federation._re_releases import PeerReReleases, ReRelease, ReReleaseLimits
 from caveat.services.federation._recalls import PeerRecalls, Recall
 from caveat.services.federation._releasing import (
+    OUTBOX_FRAMES_MEDIA_TYPE,
+    OUTBOX_FRAMES_PATH,
     PULL_BATCH,
     V1_PULL_BATCH,
     PeerReleases,
     ReceivedItem,
     SentRelease,
     outbox_body,
+    outbox_frames,
+    outbox_frames_of,
     outbox_json,
 )
 from caveat.services.federation._requests import (
@@ -33,6 +37,8 @@ from caveat.services.federation._sync import LinkStatus, PeerSync
 __all__ = [
     "KEY_MODES",
     "OFFLINE",
+    "OUTBOX_FRAMES_MEDIA_TYPE",
+    "OUTBOX_FRAMES_PATH",
     "PROTOCOL_ROOT",
     "PULL_BATCH",
     "SPLIT",
@@ -65,5 +71,7 @@ __all__ = [
     "SplitAnswer",
     "header_lines",
     "outbox_body",
+    "outbox_frames",
+    "outbox_frames_of",
     "outbox_json",
 ]

@@ -17,6 +17,7 @@ from caveat.adapters.tdf import (
     Assertion,
     Statement,
     TdfInvalid,
+    _schema,
     read_package,
     schema_bytes,
     schema_errors,
@@ -180,3 +181,26 @@ def test_a_manifest_the_schema_refuses_is_refused_as_before(parties: Parties) ->
 def test_what_is_not_json_is_an_error_not_a_crash() -> None:
     assert schema_errors({1: "name not a string"}) != []
     assert schema_errors({"payload": b"bytes"}) != []
+
+
+class PanicException(BaseException):
+    """pyo3's panic, as the Rust validator raises it (a BaseException of that name)."""
+
+
+def test_a_panic_in_the_validator_refuses_the_package_instead_of_ending_the_sync(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    class Panicking:
+        def is_valid(self, manifest: Any) -> bool:
+            raise PanicException("index out of bounds")
+
+    monkeypatch.setattr(_schema, "_validator", lambda: Panicking())
+    assert schema_errors({}) == ["(root): the schema validator failed on this manifest"]
+
+    class Interrupted:
+        def is_valid(self, manifest: Any) -> bool:
+            raise KeyboardInterrupt
+
+    monkeypatch.setattr(_schema, "_validator", lambda: Interrupted())
+    with pytest.raises(KeyboardInterrupt):  # anything else still goes through
+        schema_errors({})

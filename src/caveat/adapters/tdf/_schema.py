@@ -45,6 +45,13 @@ def schema_errors(manifest: Any) -> list[str]:
         ]
     except ValueError as exc:  # not a JSON value (bytes, a name that is not a string)
         return [f"(root): not a JSON value: {exc}"]
+    except BaseException as exc:
+        # A panic inside the Rust validator reaches Python as pyo3's PanicException, a
+        # BaseException: it would end the whole sync instead of refusing this package,
+        # and a peer could send it again on every pull. Refuse the package instead.
+        if type(exc).__name__ != "PanicException":
+            raise
+        return ["(root): the schema validator failed on this manifest"]
 
 
 def validate_manifest(manifest: Any) -> None:

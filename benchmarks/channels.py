@@ -31,6 +31,9 @@ delivered everything ``DRAIN_S`` seconds later is stopped and reports what it de
 then (``complete`` false; the latencies are those of the deliveries made). A subscriber
 dropped as lagging (its queue of ``queue_size`` filled) resumes from its last event id,
 as the SDK does; the count of such resumptions is reported.
+The collector is set as ``caveat serve`` sets it once start-up is over
+(``bootstrap/heap.settle_heap``, ADR 0035) on both sides; ``CAVEAT_BENCH_CHANNEL_GC=default``
+keeps CPython's defaults instead. Each load reports the collector's passes during it.
 The cost of one decision alone is timed beside a call that does nothing: the first for a
 message (``decide()`` itself) and the same asked again with the same facts (remembered:
 every further connection of that reader).
@@ -49,6 +52,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import json
 import os
 import random
@@ -66,6 +70,7 @@ from tests.support import FakeClock
 
 from benchmarks.common import machine, percentile, time_calls, write_result
 from caveat.bootstrap.container import FirstOperator, Node, init_node
+from caveat.bootstrap.heap import settle_heap
 from caveat.bootstrap.logging import configure_logging
 from caveat.bootstrap.settings import HashProfile, Settings
 from caveat.domain.identity import Clearance, CommonLevel
@@ -83,6 +88,8 @@ LOADS = ((100, RATE), (SUBSCRIBERS, RATE // 10), (SUBSCRIBERS, RATE))
 DISTINCT_LOADS = ((100, RATE), (SUBSCRIBERS, RATE // 10), (SUBSCRIBERS, RATE))
 # (subscribers, messages/s) with a person each, on the in-process broker only.
 PEOPLE_LOADS = ((SUBSCRIBERS, RATE // 10), (SUBSCRIBERS, RATE))
+# The collector of a serving process (``settle_heap``), or "default": CPython's own.
+COLLECTOR = os.environ.get("CAVEAT_BENCH_CHANNEL_GC", "serving")
 POPULATIONS = frozenset(
     os.environ.get("CAVEAT_BENCH_CHANNEL_POPULATIONS", "shared,credentials,people").split(",")
 )
@@ -300,14 +307,55 @@ def _fan_out(
     with alliance_node(nats_url) as alliance:
         readers = _people(alliance, subscribers) if people else None
         run = _Run(alliance, subscribers, rate, distinct=distinct, people=readers)
-        if filtered:
-            return asyncio.run(run.run())
         decide = ReaderFacts.may_read
-        ReaderFacts.may_read = lambda self, message: True  # type: ignore[method-assign]
+        if not filtered:
+            ReaderFacts.may_read = lambda self, message: True  # type: ignore[method-assign]
         try:
-            return asyncio.run(run.run())
+            with _serving_heap() as pauses:
+                result = asyncio.run(run.run())
+            return {**result, "collector": COLLECTOR, "gc_pauses": pauses.summary()}
         finally:
             ReaderFacts.may_read = decide  # type: ignore[method-assign]
+
+
+class _Pauses:
+    """The collector's passes while a load runs, per generation (count, total, longest)."""
+
+    def __init__(self) -> None:
+        self.by_generation: dict[int, list[float]] = {0: [], 1: [], 2: []}
+        self._started = 0.0
+
+    def __call__(self, phase: str, info: dict[str, int]) -> None:
+        if phase == "start":
+            self._started = time.perf_counter()
+        else:
+            elapsed_ms = (time.perf_counter() - self._started) * 1e3
+            self.by_generation[info["generation"]].append(elapsed_ms)
+
+    def summary(self) -> dict[str, Any]:
+        return {
+            f"gen{g}": {"n": len(p), "total_ms": round(sum(p), 1), "max_ms": round(max(p), 1)}
+            for g, p in self.by_generation.items()
+            if p
+        }
+
+
+@contextlib.contextmanager
+def _serving_heap() -> Iterator[_Pauses]:
+    """The collector as ``caveat serve`` sets it once start-up is over (``settle_heap``;
+    ``CAVEAT_BENCH_CHANNEL_GC=default`` keeps CPython's defaults, to compare), restored
+    afterwards; the passes made meanwhile are counted."""
+    thresholds = gc.get_threshold()
+    pauses = _Pauses()
+    if COLLECTOR == "serving":
+        settle_heap()
+    gc.callbacks.append(pauses)
+    try:
+        yield pauses
+    finally:
+        gc.callbacks.remove(pauses)
+        gc.unfreeze()
+        gc.set_threshold(*thresholds)
 
 
 def _derivation_cost() -> dict[str, Any]:

@@ -6,6 +6,7 @@ from fastapi import FastAPI
 
 from caveat.api.app import create_app
 from caveat.bootstrap.container import Node, open_node
+from caveat.bootstrap.heap import settle_heap
 from caveat.bootstrap.logging import configure_logging
 from caveat.bootstrap.settings import Settings
 from caveat.web.app import install_web
@@ -22,4 +23,6 @@ def create() -> FastAPI:
     """Factory for `uvicorn --factory caveat.server:create`: the node named by CAVEAT_*."""
     settings = Settings()
     configure_logging(json=settings.log_json, level=settings.log_level)
-    return create_server(open_node(settings))
+    app = create_server(open_node(settings))
+    settle_heap()  # start-up is over: its objects leave the collector's reach
+    return app

@@ -6,7 +6,6 @@ from __future__ import annotations
 import io
 import json
 import re
-import zlib
 
 import pytest
 from PIL import Image
@@ -16,6 +15,7 @@ from caveat.bootstrap.container import Node, seed_demo
 from caveat.services.artifacts import SearchQuery
 from caveat.services.kernel.principal import Principal
 from caveat.services.kernel.uow import CallContext
+from tests.pdf_text import pdf_streams
 from tests.support import FakeClock
 
 # The demo's content, not the database: seeded on SQLite only (the whole demo each time).
@@ -67,9 +67,7 @@ def test_each_person_lists_what_the_policy_lets_them_read(demo: Node, clock: Fak
 def test_the_report_is_marked_at_the_top_and_bottom_of_every_page() -> None:
     pdf = FILES["Passive sensor trial report, phase 1"].content()
     pages = re.findall(rb"/Type /Page\b", pdf)
-    streams = [
-        zlib.decompress(s) for s in re.findall(rb"stream\r?\n(.*?)\r?\nendstream", pdf, re.DOTALL)
-    ]
+    streams = pdf_streams(pdf)
     marked = [s for s in streams if s.count(b"(SECRET//REL TO USA, GBR) Tj") == 2]
     assert len(pages) >= 2
     assert len(marked) == len(pages)

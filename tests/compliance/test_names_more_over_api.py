@@ -23,6 +23,7 @@ from caveat.domain.labels import parse_marking
 from tests.compliance import test_releases as flow
 from tests.compliance.support import CONSOLE, World, ctx
 from tests.compliance.test_names_over_api import _cli, _json
+from tests.pdf_text import pdf_text
 
 http = flow.http
 onera = flow.onera
@@ -188,7 +189,7 @@ def test_export_records_name_what_the_reader_may_know_and_hide_the_rest(
         world.principal("sol").person_id,
     )
     assert SECRET_TITLE in eco.releases.export_records_csv()
-    assert SECRET_TITLE in flow._pdf_text(eco.releases.export_records_pdf())
+    assert SECRET_TITLE in pdf_text(eco.releases.export_records_pdf())
 
     # gso oversees export records but may not discover Kestrel: its title is absent from
     # every form of the records he may fetch, the names of the people stay.
@@ -204,7 +205,7 @@ def test_export_records_name_what_the_reader_may_know_and_hide_the_rest(
     assert kestrel in csv_text
     assert "Sol" in csv_text
     assert SECRET_TITLE not in csv_text
-    assert SECRET_TITLE not in flow._pdf_text(gso.releases.export_records_pdf())
+    assert SECRET_TITLE not in pdf_text(gso.releases.export_records_pdf())
     listed = _cli(monkeypatch, cli_releases, http, world, "gso", "export-records")
     assert SECRET_TITLE not in listed
 

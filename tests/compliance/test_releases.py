@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import csv
 import io
-import re
-import zlib
 from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
@@ -25,6 +23,7 @@ from caveat.domain.labels import parse_marking
 from caveat.services.compliance._authorizations import AuthorizationDraft
 from caveat.services.ledger._audit import EventFilter
 from tests.compliance.support import CONSOLE, World, ctx
+from tests.pdf_text import pdf_text
 from tests.support import PASSWORD
 
 LICENCE = "DSP5-2026-0042"
@@ -195,28 +194,16 @@ def test_release_of_a_controlled_resource_end_to_end(
     ]
     pdf = eco.export_records_pdf(authorization=LICENCE)
     assert pdf.startswith(b"%PDF-")
-    assert LICENCE in _pdf_text(pdf)
-    assert "Every record matches its ledger event." in _pdf_text(pdf)
+    assert LICENCE in pdf_text(pdf)
+    assert "Every record matches its ledger event." in pdf_text(pdf)
     marking = lines[0].strip('"').removeprefix("MARKING: ")
-    assert _pdf_text(pdf).count(f"({marking})") == 2  # head and foot of its one page
+    assert pdf_text(pdf).count(f"({marking})") == 2  # head and foot of its one page
     # ...and a record changed behind the ledger's back is flagged.
     with world.node.uow(ctx()) as uow:
         uow.session.execute(update(ExportRecordRow).values(content_sha256="0" * 64))
     tampered = eco.export_report(authorization=LICENCE)
     assert tampered["disagreements"] == 1
-    assert "do NOT match the ledger" in _pdf_text(eco.export_records_pdf())
-
-
-def _pdf_text(pdf: bytes) -> str:
-    """The text drawn on the pages (fpdf2 deflates each content stream)."""
-    streams = re.findall(rb"stream\r?\n(.*?)\r?\nendstream", pdf, re.S)
-    drawn = []
-    for stream in streams:
-        try:
-            drawn.append(zlib.decompress(stream).decode("latin-1"))
-        except zlib.error:
-            continue
-    return "".join(drawn)
+    assert "do NOT match the ledger" in pdf_text(eco.export_records_pdf())
 
 
 def test_refusals_nothing_half_applied(http: list[TestClient], world: World, onera: str) -> None:

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import re
-import zlib
 from collections.abc import Callable, Iterator
 
 import pytest
@@ -24,6 +23,7 @@ from caveat.domain.proficiency import ScoreKind
 from caveat.server import create_server
 from caveat.services.proficiency import _evaluation, _rounds
 from caveat.services.proficiency._submissions import stored
+from tests.pdf_text import pdf_text
 from tests.proficiency.support import Trials, ctx
 from tests.web.conftest import Browser
 
@@ -35,17 +35,6 @@ def _closed(trials: Trials) -> str:
     trials.submit_all(opened.id)
     trials.node.proficiency.close(trials.principal("pam"), ctx(), opened.id)
     return opened.id
-
-
-def _pdf_text(pdf: bytes) -> str:
-    streams = re.findall(rb"stream\r?\n(.*?)\r?\nendstream", pdf, re.S)
-    drawn = []
-    for stream in streams:
-        try:
-            drawn.append(zlib.decompress(stream).decode("latin-1"))
-        except zlib.error:
-            continue
-    return "".join(drawn)
 
 
 def test_a_report_recomputes_from_the_stored_inputs(trials: Trials) -> None:
@@ -146,7 +135,7 @@ def test_the_pdf_is_marked_on_every_page_and_reads_are_recorded(
     assert pdf.startswith(b"%PDF")
     pages = len(re.findall(rb"/Type /Page\b", pdf))
     assert pages >= 2
-    text = _pdf_text(pdf)
+    text = pdf_text(pdf)
     assert text.count("(UNCLASSIFIED)") >= 2 * pages  # head and foot of every page
     assert "ISO 13528:2022" in text
     html = alice.proficiency.report(round_id, format="html").decode()

@@ -5,8 +5,6 @@ node's scheme; downloads carry the marking of their content."""
 from __future__ import annotations
 
 import csv
-import re
-import zlib
 from datetime import UTC, date, datetime
 
 import pytest
@@ -21,6 +19,7 @@ from caveat.services.kernel.uow import CallContext
 from caveat.services.ledger._audit import EventFilter
 from caveat.web.routes import artifacts as artifact_routes
 from tests.compliance.support import World, ctx
+from tests.pdf_text import pdf_streams
 from tests.support import PASSWORD, Scenario
 from tests.web.conftest import Browser
 from tests.web.content import PROJECT, UK_LAB, Content
@@ -153,12 +152,7 @@ def test_the_node_nation_setting_names_the_scheme(
 
 def pdf_pages(pdf: bytes) -> list[str]:
     """The text drawn on each page (fpdf2 deflates each page's content stream)."""
-    drawn = []
-    for stream in re.findall(rb"stream\r?\n(.*?)\r?\nendstream", pdf, re.S):
-        try:
-            drawn.append(zlib.decompress(stream).decode("latin-1"))
-        except zlib.error:
-            continue
+    drawn = [stream.decode("latin-1") for stream in pdf_streams(pdf)]
     return [text for text in drawn if " Tj" in text or "TJ" in text]
 
 

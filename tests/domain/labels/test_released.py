@@ -33,3 +33,16 @@ def test_a_released_label_keeps_every_marking_rule(
     assert NOFORN not in released.values(DISSEM)
     banner = render_banner(released, schemes=SCHEMES)
     assert parse_banner(banner, groups=GROUPS, on=ON, schemes=SCHEMES) == released
+
+
+def test_a_release_only_to_the_originating_nation_releases_nothing_in_any_scheme() -> None:
+    """Found by the property above (CI, 2026-12-07): a US-scheme label of a British
+    originator, released to GBR alone, came back REL TO USA, GBR; the release request
+    refuses it as already releasable, and so does the domain now."""
+    secret_us = parse_banner("CONFIDENTIAL", groups=GROUPS, on=ON, schemes=SCHEMES)
+    assert secret_us.policy == "USA"
+    with pytest.raises(Conflict) as refused:
+        released_label(secret_us, "GBR", {"GBR"})
+    assert refused.value.code == "already_releasable"
+    widened = released_label(secret_us, "GBR", {"FRA"})
+    assert widened.releasable_to == frozenset({"USA", "GBR", "FRA"})

@@ -72,13 +72,15 @@ def _released(one: Label, originator_nation: str, add: frozenset[str]) -> Label:
             continue
         categories.append(c)
     base = before if before is not None else frozenset({originator_nation})
-    if one.policy == LEADING_NATION:  # CAPCO: a US REL TO list always names USA
-        base |= {LEADING_NATION}
+    # Judged before the leading nation joins the list (as the release request is): a
+    # release naming only the originating nation releases nothing, whatever the scheme.
     if not (base | add) - {originator_nation}:
         raise Conflict(
             "a release only to the originating nation releases nothing",
             code="already_releasable",
         )
+    if one.policy == LEADING_NATION:  # CAPCO: a US REL TO list always names USA
+        base |= {LEADING_NATION}
     categories.append(Category(REL_TO, CategoryType.PERMISSIVE, base | add))
     return one.with_categories(categories)
 

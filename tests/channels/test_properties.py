@@ -13,6 +13,7 @@ import asyncio
 import uuid
 from dataclasses import replace
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -31,6 +32,10 @@ from tests.channels.support import (
     run,
 )
 from tests.domain.labels.label_strategies import labels
+
+# Run on one database: delivery decided per message on a broker; the channel store is tested
+# on both databases.
+pytestmark = pytest.mark.one_database
 
 READERS = ("bob", "carol")  # GBR SECRET, USA CONFIDENTIAL
 

@@ -60,6 +60,10 @@ from tests.federation.test_protocol import _refusals, _signed
 from tests.federation.test_releasing import _a_at_b, _b_pulls_from, _upload
 from tests.support import FakeClock, Scenario
 
+# Run on one database: tampered, replayed and forged packages and requests: the checks are
+# the same on either database.
+pytestmark = pytest.mark.one_database
+
 CONSOLE = ConsoleOperator()
 
 

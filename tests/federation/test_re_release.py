@@ -52,6 +52,10 @@ from tests.compliance.support import World
 from tests.federation.support import Pair, _peer, make_pair, releases
 from tests.support import FakeClock, Scenario, migrated_sqlite
 
+# Run on one database: requests routed between three nodes; the release workflow's storage
+# is tested on both databases.
+pytestmark = pytest.mark.one_database
+
 CONSOLE = ConsoleOperator()
 DATA = b"range_km,pd\n40,0.91\n60,0.74\n"
 

@@ -41,6 +41,10 @@ from tests.federation.support import InProcessWitness, Pair, linked, make_pair, 
 from tests.federation.test_releasing import _a_at_b, _upload
 from tests.support import FakeClock
 
+# Run on one database: inclusion proofs travelling with a package; the ledger's storage is
+# tested on both databases.
+pytestmark = pytest.mark.one_database
+
 CONSOLE = ConsoleOperator()
 Rewrite = Callable[[dict[str, Any]], dict[str, Any]]
 

@@ -50,6 +50,10 @@ from tests.federation.test_re_release import (  # noqa: F401 (three: a fixture)
 )
 from tests.support import Scenario
 
+# Run on one database: the key split's cryptography and protocol; the outbox and cursors are
+# tested on both databases in test_releasing.py.
+pytestmark = pytest.mark.one_database
+
 CONSOLE = ConsoleOperator()
 LABEL = "SECRET//REL TO USA, GBR"
 

@@ -37,6 +37,10 @@ from tests.intel.support import (
 )
 from tests.support import PASSWORD, FakeClock
 
+# Run on one database: OASIS's client against the TAXII protocol; TAXII storage is tested on
+# both databases.
+pytestmark = pytest.mark.one_database
+
 OBJECTS = 30  # posted under MARKINGS in turn
 
 # A bound on one request, not a timing assert: a loaded CI machine (two test runs on two

@@ -6,8 +6,14 @@ from __future__ import annotations
 
 import re
 
+import pytest
+
 from caveat.services.proficiency import ItemDraft, ResultDraft
 from tests.proficiency.support import VALUES, Trials, ctx
+
+# Run on one database: plots drawn from stored results; the storage is tested on both
+# databases.
+pytestmark = pytest.mark.one_database
 
 TWO = (ItemDraft("Sphere A"), ItemDraft("Sphere B"))
 

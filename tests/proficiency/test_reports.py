@@ -27,6 +27,10 @@ from tests.pdf_text import pdf_text
 from tests.proficiency.support import Trials, ctx
 from tests.web.conftest import Browser
 
+# Run on one database: reports rendered from stored results; the storage is tested on both
+# databases.
+pytestmark = pytest.mark.one_database
+
 NAMES = ("Air Force", "Naval", "Army", "Sandia", "Johns Hopkins", "NRL", "ARL", "SNL", "APL")
 
 

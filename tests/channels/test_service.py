@@ -94,6 +94,11 @@ def test_outsiders_find_no_channel(alliance: Alliance) -> None:
     async def main() -> None:
         with pytest.raises(NotFound):
             await service.subscribe(eve, ctx(), alliance.channel)
+        # A resume point that is no event id: still "no such channel" for an outsider.
+        with pytest.raises(NotFound):
+            await service.subscribe(eve, ctx(), alliance.channel, after="not-an-id")
+        with pytest.raises(NotFound):
+            await service.window(eve, alliance.channel, after="not-an-id", upto="x")
         with pytest.raises(NotFound):
             await service.publish(eve, ctx(), alliance.channel, label="UNCLASSIFIED", body="x")
 

@@ -26,7 +26,7 @@ def test_an_event_id_reads_back_as_its_place(channel: str, seq: int) -> None:
 
 
 @given(channels, places)
-def test_ids_of_neighbouring_places_share_nothing_a_reader_can_count_on(
+def test_ids_of_neighbouring_places_are_not_numbers_and_differ_from_their_start(
     channel: str, seq: int
 ) -> None:
     here, next_one = IDS.of(channel, seq), IDS.of(channel, seq + 1)

@@ -56,15 +56,31 @@ hypothesis_settings.load_profile(os.environ.get("CAVEAT_HYPOTHESIS_PROFILE", "de
 DATABASE_FIXTURES = frozenset({"database_url", "empty_engine"})
 
 
+# Test files whose subject is an interface over the services: the HTTP API, the CLI and
+# the SDK (tests/api/, tests/cli/, and each package's test_api*.py, test_cli*.py,
+# *_over_api.py, test_interfaces.py).
+_INTERFACE_DIRS = frozenset({"api", "cli"})
+_INTERFACE_FILES = ("test_api", "test_cli")
+
+
 def _one_database(item: pytest.Item) -> bool:
     """Whether the test's subject is the same whatever the database: marked
-    ``one_database`` (the API's contract, a process's transport), or a page test
-    (tests/web/, test_web*.py), since pages render what the services answer and the
-    services' own tests run on both databases."""
+    ``one_database`` (a protocol, a process's transport), a page test (tests/web/,
+    test_web*.py) or an interface test (the API, the CLI, the SDK), since pages and
+    interfaces render and parse what the services answer, and the services' own tests
+    run on both databases."""
     if item.get_closest_marker("one_database") is not None:
         return True
     path = item.path
-    return path.parent.name == "web" or path.name.startswith("test_web")
+    name = path.name
+    return (
+        path.parent.name == "web"
+        or name.startswith("test_web")
+        or path.parent.name in _INTERFACE_DIRS
+        or name.startswith(_INTERFACE_FILES)
+        or name.endswith("_over_api.py")
+        or name == "test_interfaces.py"
+    )
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:

@@ -58,17 +58,19 @@ import os
 import random
 import resource
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from tempfile import TemporaryDirectory
 from typing import Any
 
+from sse_starlette import ServerSentEvent
 from tests.channels.support import CONSOLE, MARKINGS, Alliance, build
 from tests.support import FakeClock
 
 from benchmarks.common import machine, percentile, time_calls, write_result
+from caveat.api.routes.channels import event_of, frame_of
 from caveat.bootstrap.container import FirstOperator, Node, init_node
 from caveat.bootstrap.heap import settle_heap
 from caveat.bootstrap.logging import configure_logging
@@ -402,6 +404,55 @@ def _decision_cost() -> dict[str, Any]:
     return {"may_read_us": decide, "remembered_us": again, "no_op_us": nothing}
 
 
+def _wire_cost(connections: int = 1_000) -> dict[str, Any]:
+    """One message encoded for ``connections`` connections, server-sent events and
+    WebSocket frames: once for all of them (``event_of``/``frame_of``, which keep the
+    encoding on the shared Delivery) beside once per connection as the routes did before
+    (a dict for sse-starlette to encode; a frame made by dumping, loading and dumping
+    the event's JSON). Microseconds per connection."""
+
+    def message() -> Delivery:
+        return Delivery(
+            id="1" + "A" * 32,
+            channel_id="c",
+            message_id="m",
+            banner="SECRET//REL TO USA, GBR",
+            label_json=json.dumps({"classification": "S", "rel_to": ["USA", "GBR"]}),
+            body="x" * 200,
+            publisher="alice",
+            published_at=datetime(2026, 12, 7, tzinfo=UTC),
+            portion="(S//REL TO USA, GBR)",
+        )
+
+    def sse_per_connection(d: Delivery) -> bytes:
+        event = {"event": "message", "id": d.id, "data": json.dumps(d.document())}
+        return ServerSentEvent(**event, sep="\r\n").encode()
+
+    def frame_per_connection(d: Delivery) -> str:
+        data = json.dumps(d.document())
+        return json.dumps({"event": "message", "id": d.id, "data": json.loads(data)})
+
+    def per_message(encode: Callable[[Delivery], object]) -> Callable[[], None]:
+        def send_to_all() -> None:
+            d = message()  # a new message each time: nothing carried over
+            for _ in range(connections):
+                encode(d)
+
+        return send_to_all
+
+    def per_connection_us(encode: Callable[[Delivery], object]) -> float:
+        timed = time_calls(per_message(encode), n=200, warmup=5)
+        return round(timed["median_us"] / connections, 3)
+
+    return {
+        "connections": connections,
+        "sse_once_us": per_connection_us(event_of),
+        "sse_per_connection_us": per_connection_us(sse_per_connection),
+        "ws_once_us": per_connection_us(frame_of),
+        "ws_per_connection_us": per_connection_us(frame_per_connection),
+    }
+
+
 def _side_by_side(
     key: str, url: str | None, subscribers: int, rate: int, *, distinct: bool, people: bool = False
 ) -> dict[str, Any]:
@@ -425,8 +476,9 @@ def run(nats_url: str | None = None) -> dict[str, Any]:
         "machine": machine(),
         "decision": _decision_cost(),
         "derivation": _derivation_cost(),
+        "wire": _wire_cost(),
     }
-    print(json.dumps({k: result[k] for k in ("decision", "derivation")}), flush=True)
+    print(json.dumps({k: result[k] for k in ("decision", "derivation", "wire")}), flush=True)
     brokers: dict[str, str | None] = {}
     if "shared" in POPULATIONS:
         brokers["memory"] = None

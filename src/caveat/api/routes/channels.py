@@ -30,12 +30,12 @@ import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated
 
 import anyio.to_thread
 from fastapi import APIRouter, FastAPI, Header, Query, Request, WebSocket
 from pydantic import BaseModel, Field
-from sse_starlette import EventSourceResponse
+from sse_starlette import EventSourceResponse, ServerSentEvent
 from starlette.websockets import WebSocketState
 
 from caveat.api.deps import CtxDep, CurrentPrincipal, NodeDep, bearer_token, websocket_token
@@ -56,6 +56,7 @@ from caveat.services.kernel.uow import CallContext
 PING_SECONDS = 15  # a comment line keeps proxies from closing a quiet stream
 SEND_TIMEOUT_SECONDS = 30  # a client that takes nothing for this long is let go
 HELLO_SECONDS = 10  # a WebSocket client without a resume parameter says where, this soon
+SSE_SEPARATOR = "\r\n"  # each message is encoded once, so the response must use this
 POLICY_VIOLATION = 1008  # the WebSocket close code of a refused handshake or hello
 
 
@@ -161,15 +162,35 @@ async def publish(
     )
 
 
-def event_of(item: Item) -> dict[str, Any]:
-    """One server-sent event: a message (its id the event id) or a notice."""
+def _fields(item: Item) -> tuple[str, str | None, dict[str, object]]:
+    """An item's event name, event id and JSON document. A message's id is its event id;
+    a notice's is where a reconnecting client resumes (none for ``trimmed``)."""
     if isinstance(item, Delivery):
-        return {"event": "message", "id": str(item.id), "data": json.dumps(item.document())}
+        return "message", item.id, item.document()
     assert isinstance(item, Notice)
-    event: dict[str, Any] = {"event": item.kind, "data": json.dumps(item.document())}
-    if item.kind != "trimmed":
-        event["id"] = str(item.last_id)  # where a reconnecting EventSource resumes
-    return event
+    return item.kind, None if item.kind == "trimmed" else item.last_id, item.document()
+
+
+def _sse(item: Item) -> bytes:
+    event, event_id, document = _fields(item)
+    data = json.dumps(document)
+    return ServerSentEvent(data=data, event=event, id=event_id, sep=SSE_SEPARATOR).encode()
+
+
+def _frame(item: Item) -> str:
+    event, event_id, document = _fields(item)
+    return json.dumps({"event": event, "id": event_id, "data": document})
+
+
+def event_of(item: Item) -> bytes:
+    """One server-sent event, encoded (a message once for every connection it goes to)."""
+    return item.encoded("sse", _sse) if isinstance(item, Delivery) else _sse(item)
+
+
+def frame_of(item: Item) -> str:
+    """One WebSocket text frame: the server-sent event's fields as a JSON object (a
+    message encoded once for every connection it goes to)."""
+    return item.encoded("ws", _frame) if isinstance(item, Delivery) else _frame(item)
 
 
 @router.get(
@@ -205,14 +226,16 @@ async def follow(
         principal, ctx, channel_id, after=start, reauthenticate=reauthenticate
     )
 
-    async def events() -> AsyncIterator[dict[str, Any]]:
+    async def events() -> AsyncIterator[bytes]:
         try:
             async for item in stream:
                 yield event_of(item)
         finally:
             await stream.aclose()  # type: ignore[attr-defined]
 
-    return EventSourceResponse(events(), ping=PING_SECONDS, send_timeout=SEND_TIMEOUT_SECONDS)
+    return EventSourceResponse(
+        events(), ping=PING_SECONDS, send_timeout=SEND_TIMEOUT_SECONDS, sep=SSE_SEPARATOR
+    )
 
 
 def _ws_principal(node: Node, ctx: CallContext, token: str) -> Principal:
@@ -225,18 +248,6 @@ def _ws_principal(node: Node, ctx: CallContext, token: str) -> Principal:
             code="password_change_required",
         )
     return principal
-
-
-def frame_of(item: Item) -> str:
-    """One WebSocket text frame: the server-sent event's fields as a JSON object."""
-    event = event_of(item)
-    return json.dumps(
-        {
-            "event": event["event"],
-            "id": event.get("id"),
-            "data": json.loads(event["data"]),
-        }
-    )
 
 
 async def _hello(websocket: WebSocket) -> str | None:
@@ -296,7 +307,10 @@ async def _pump(websocket: WebSocket, stream: AsyncIterator[Item]) -> None:
 
     async def send() -> None:
         async for item in stream:
-            await asyncio.wait_for(websocket.send_text(frame_of(item)), SEND_TIMEOUT_SECONDS)
+            # A deadline on the send itself (no task of its own, as wait_for would make
+            # one per message and connection).
+            async with asyncio.timeout(SEND_TIMEOUT_SECONDS):
+                await websocket.send_text(frame_of(item))
 
     async def listen() -> None:  # the client says nothing more; notice when it goes
         while (await websocket.receive())["type"] != "websocket.disconnect":

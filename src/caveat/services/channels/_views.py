@@ -3,8 +3,12 @@ the notices that end or qualify a subscription."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from datetime import datetime
+from typing import TypeVar
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,6 +49,17 @@ class Delivery:
     publisher: str
     published_at: datetime
     portion: str = ""
+    # Encodings made so far, by form: see ``encoded``.
+    _encoded: dict[str, object] = field(default_factory=dict, compare=False, repr=False)
+
+    def encoded(self, form: str, encode: Callable[[Delivery], T]) -> T:
+        """``encode(self)``, made once per ``form``. Every reader of a message is handed
+        the same Delivery, so a transport encodes each message once for all of them
+        rather than once per connection (a thousand connections, a thousand encodings)."""
+        found = self._encoded.get(form)
+        if found is None:
+            found = self._encoded[form] = encode(self)
+        return found  # type: ignore[return-value]
 
     def document(self) -> dict[str, object]:
         return {

@@ -28,6 +28,7 @@ from caveat.domain.policy.fingerprint import (
     NARROWED,
     SUBJECT_FIELDS,
     Scope,
+    _hashable,
     decision_fingerprint,
 )
 from tests.policy.population import (
@@ -217,3 +218,14 @@ def test_equal_fingerprints_decide_every_resource_of_the_scope_alike(seed: int) 
                 for a in ACTIONS
             }
             assert decided.setdefault(fingerprint, answers) == answers
+
+
+def test_a_list_keeps_its_order_and_a_set_does_not() -> None:
+    """Facts are tuples and frozensets today; a list or set field added later is held
+    as exactly as it decides: a list's order and repeats count, a set's order does not
+    (and a set is made hashable, not refused)."""
+    assert _hashable(["USA", "GBR"]) != _hashable(["GBR", "USA"])
+    assert _hashable(["USA"]) != _hashable(["USA", "USA"])
+    assert _hashable({"USA", "GBR"}) == _hashable({"GBR", "USA"}) == frozenset({"USA", "GBR"})
+    assert _hashable({"n": {"USA", "GBR"}}) == _hashable({"n": {"GBR", "USA"}})
+    assert hash(_hashable({"n": [{"a"}, {"b"}]})) == hash(_hashable({"n": [{"a"}, {"b"}]}))

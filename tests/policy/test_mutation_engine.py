@@ -176,6 +176,17 @@ def test_a_stale_mfa_proof_asks_for_a_step_up() -> None:
     assert decision.obligations == (Obligation("step_up_mfa", "prove MFA again, then retry", 3600),)
 
 
+def test_a_decision_without_an_obligation_has_an_empty_tuple_of_them() -> None:
+    item = resource("SECRET//REL TO USA, GBR")
+    fresh = Context(NOW, NOW, env())
+    permitted = decide(person("USA"), Action.READ, item, fresh)
+    assert permitted.permitted
+    assert permitted.obligations == ()
+    refused = decide(person("FRA"), Action.READ, item, fresh)
+    assert not refused.permitted
+    assert refused.obligations == ()
+
+
 def test_a_change_by_an_outsider_names_no_project_to_them() -> None:
     outsider = replace(person("USA"), memberships={"p9": None})
     item = resource("SECRET//REL TO USA, GBR")

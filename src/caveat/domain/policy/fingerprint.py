@@ -65,8 +65,10 @@ NARROWED: dict[str, Callable[[Any, Scope], Hashable]] = {
 def _hashable(value: Any) -> Hashable:
     if isinstance(value, dict):
         return frozenset((k, _hashable(v)) for k, v in value.items())
-    if isinstance(value, (set, list)):
-        return frozenset(_hashable(v) for v in value) if isinstance(value, set) else tuple(value)
+    if isinstance(value, set):
+        return frozenset(_hashable(v) for v in value)
+    if isinstance(value, list):
+        return tuple(_hashable(v) for v in value)
     return value  # type: ignore[no-any-return]
 
 

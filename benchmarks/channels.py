@@ -425,7 +425,7 @@ def _wire_cost(connections: int = 1_000) -> dict[str, Any]:
         )
 
     def sse_per_connection(d: Delivery) -> bytes:
-        event = {"event": "message", "id": d.id, "data": json.dumps(d.document())}
+        event: dict[str, Any] = {"event": "message", "id": d.id, "data": json.dumps(d.document())}
         return ServerSentEvent(**event, sep="\r\n").encode()
 
     def frame_per_connection(d: Delivery) -> str:

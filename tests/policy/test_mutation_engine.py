@@ -14,6 +14,7 @@ from datetime import date, timedelta
 import pytest
 
 from caveat.domain.errors import InvalidInput
+from caveat.domain.export_control import ExportClassification, parse_control_entry
 from caveat.domain.identity import Clearance, CommonLevel
 from caveat.domain.labels import parse_marking
 from caveat.domain.policy import (
@@ -32,6 +33,7 @@ from caveat.domain.policy import (
     label_facts,
     not_released_to,
 )
+from caveat.domain.policy.facts import control_facts
 from tests.policy.population import NOW
 from tests.policy.test_decide import GROUPS, SCHEMES, env, person, resource
 from tests.policy.test_node_release import COVERED, dstl
@@ -235,3 +237,20 @@ def test_a_decision_answers_for_one_requirement_and_an_agreement_can_be_expired(
     assert [a.valid_to for a in expired.agreements] == [day - timedelta(days=1)]
     assert [a.terms for a in expired.agreements] == [MOU]
     assert agreements.expire("other", day).agreements == agreements.agreements
+
+
+def test_every_nationality_a_release_misses_is_named_to_the_officer() -> None:
+    item = resource("SECRET//REL TO USA, GBR")
+    decision = decide(person("FRA", "DEU"), Action.READ, item, Context(NOW, NOW, env()))
+    releasability = _result(decision, Requirement.RELEASABILITY)
+    assert not releasability.satisfied
+    assert releasability.detail.startswith("nationality DEU, FRA is not covered by REL TO ")
+    assert releasability.subject_detail == "not releasable to your nationality DEU, FRA"
+
+
+def test_a_multilateral_entry_without_an_originating_nation_is_left_to_any_state() -> None:
+    wassenaar = ExportClassification((parse_control_entry("WA:ML11"),))
+    (unknown,) = control_facts(wassenaar, None)
+    assert unknown.jurisdiction == "*"
+    (british,) = control_facts(wassenaar, "GBR")
+    assert british.jurisdiction == "GBR"

@@ -31,6 +31,7 @@ from caveat.domain.identity import Clearance, CommonLevel, Role
 from caveat.services.artifacts import NewArtifact
 from caveat.services.federation import (
     OUTBOX_FRAMES_PATH,
+    PROTOCOL_RECHECK,
     PULL_BATCH,
     V1_PULL_BATCH,
     PeerReleases,
@@ -320,11 +321,17 @@ class _FirstProtocolPeer:
     def __init__(self, inner: HttpPeerTransport) -> None:
         self.inner = inner
         self.limits: list[int] = []
+        self.frames_asked = 0
+        self.upgraded = False
 
     def send(
         self, method: str, url: str, headers: dict[str, str], body: bytes, *, limit: int
     ) -> tuple[int, bytes]:
+        if self.upgraded:
+            self.frames_asked += f"{OUTBOX_FRAMES_PATH}?" in url
+            return self.inner.send(method, url, headers, body, limit=limit)
         if f"{OUTBOX_FRAMES_PATH}?" in url:
+            self.frames_asked += 1
             return 404, b'{"detail": "Not Found"}'
         if "/outbox?" in url:
             self.limits.append(int(url.rsplit("limit=", 1)[1]))
@@ -342,8 +349,28 @@ def test_a_peer_of_the_first_protocol_is_asked_for_its_page_of_eight(
     pulling = releases(gbr.b, old)
     assert pulling.pull(ctx(), _a_at_b(gbr)) == V1_PULL_BATCH
     assert pulling.pull(ctx(), _a_at_b(gbr)) == 2
-    assert old.limits == [PULL_BATCH, V1_PULL_BATCH, PULL_BATCH, V1_PULL_BATCH]
+    # What the peer lacks is asked once, not at every pull.
+    assert old.limits == [PULL_BATCH, V1_PULL_BATCH, V1_PULL_BATCH]
+    assert old.frames_asked == 1
     assert sorted(e["seq"] for e in _events(gbr.b, "peer.received")) == seqs
+
+
+def test_an_upgraded_peer_is_asked_again_after_an_hour(
+    gbr: Pair, world: World, clock: FakeClock
+) -> None:
+    _send_items(world, 2)
+    a_http = TestClient(create_app(gbr.a), base_url="https://a.example")
+    old = _FirstProtocolPeer(HttpPeerTransport(http=a_http))
+    pulling = releases(gbr.b, old)
+    assert pulling.pull(ctx(), _a_at_b(gbr)) == 2
+    clock.advance(seconds=PROTOCOL_RECHECK.total_seconds() - 1)
+    assert pulling.pull(ctx(), _a_at_b(gbr)) == 0
+    assert (old.frames_asked, old.limits) == (1, [PULL_BATCH, V1_PULL_BATCH, V1_PULL_BATCH])
+    old.upgraded = True  # now serves the binary page and pages of any size
+    clock.advance(seconds=1)
+    _send_items(world, 1)
+    assert pulling.pull(ctx(), _a_at_b(gbr)) == 1
+    assert old.frames_asked == 2
 
 
 class _Recording:

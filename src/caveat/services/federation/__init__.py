@@ -15,6 +15,7 @@ from caveat.services.federation._recalls import PeerRecalls, Recall
 from caveat.services.federation._releasing import (
     OUTBOX_FRAMES_MEDIA_TYPE,
     OUTBOX_FRAMES_PATH,
+    PROTOCOL_RECHECK,
     PULL_BATCH,
     V1_PULL_BATCH,
     PeerReleases,
@@ -39,6 +40,7 @@ __all__ = [
     "OFFLINE",
     "OUTBOX_FRAMES_MEDIA_TYPE",
     "OUTBOX_FRAMES_PATH",
+    "PROTOCOL_RECHECK",
     "PROTOCOL_ROOT",
     "PULL_BATCH",
     "SPLIT",

@@ -27,7 +27,7 @@ import struct
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import structlog
 from cryptography.hazmat.primitives.asymmetric import ec
@@ -126,6 +126,10 @@ OUTBOX_BYTES = 96 << 20  # an outbox answer: one 64 MiB package in base64, with 
 # base64 or JSON around the packages. Peers that do not serve it (404) are asked for
 # the JSON page.
 OUTBOX_FRAMES_PATH = "/outbox/v2"
+# What a peer of an earlier protocol lacks (the binary page; a page larger than
+# V1_PULL_BATCH) is remembered for this long, so its pulls do not ask for it each time
+# and an upgraded peer is asked again after.
+PROTOCOL_RECHECK = timedelta(hours=1)
 OUTBOX_FRAMES_MEDIA_TYPE = "application/vnd.caveat.outbox.v2"
 OUTBOX_FRAMES_MAGIC = b"caveat-outbox/2\n"
 _FRAME = struct.Struct(">QBQ")  # seq, kind, length of the bytes that follow
@@ -184,6 +188,9 @@ class PeerReleases:
         self._artifacts = artifacts
         self._transport = transport
         self._monitoring = monitoring
+        # Peers (by node id) found to lack the binary page or large pages, until when.
+        self._no_frames: dict[str, datetime] = {}
+        self._small_pages: dict[str, datetime] = {}
         self.ingest = PeerIngest(policy=policy, artifacts=artifacts, monitoring=monitoring)
         self.recalls = PeerRecalls(uow=uow, keys=keys, policy=policy, transport=transport)
         self.splits = PeerSplits(
@@ -504,14 +511,21 @@ class PeerReleases:
         each checked as it is reached (what came before a malformed entry stands). The
         binary page first; a peer that does not serve it (404) is asked for the JSON
         page, and a peer that accepts only the first protocol's page of
-        ``V1_PULL_BATCH`` (a 422 for a larger one) is asked again for that."""
-        status, body = self._ask(source, endpoint, OUTBOX_FRAMES_PATH, after, signing, limit)
-        if status != 404:
-            if status == 200:
-                return outbox_frames_of(source.name, body)
-            answer_json(source.name, status, body)  # raises the error the status says
+        ``V1_PULL_BATCH`` (a 422 for a larger one) is asked again for that. What a peer
+        lacks is remembered for ``PROTOCOL_RECHECK``."""
+        now = self._uow.clock()
+        if not _within(self._no_frames, source.node, now):
+            status, body = self._ask(source, endpoint, OUTBOX_FRAMES_PATH, after, signing, limit)
+            if status != 404:
+                if status == 200:
+                    return outbox_frames_of(source.name, body)
+                answer_json(source.name, status, body)  # raises the error the status says
+            self._no_frames[source.node] = now + PROTOCOL_RECHECK
+        if _within(self._small_pages, source.node, now):
+            limit = min(limit, V1_PULL_BATCH)
         status, body = self._ask(source, endpoint, "/outbox", after, signing, limit)
         if status == 422 and limit > V1_PULL_BATCH:
+            self._small_pages[source.node] = now + PROTOCOL_RECHECK
             status, body = self._ask(source, endpoint, "/outbox", after, signing, V1_PULL_BATCH)
         items = answer_json(source.name, status, body).get("items")
         return (_item(item) for item in (items if isinstance(items, list) else []))
@@ -989,6 +1003,12 @@ class _Queued:
     peer_seq: int
     kind: str
     resource_id: str
+
+
+def _within(until: dict[str, datetime], node: str, now: datetime) -> bool:
+    """Whether ``node`` is remembered in ``until`` at ``now``."""
+    when = until.get(node)
+    return when is not None and now < when
 
 
 @dataclass(frozen=True, slots=True)

@@ -20,10 +20,14 @@ from caveat.domain.labels import parse_marking
 from caveat.domain.policy import (
     Action,
     AgreementTerms,
+    AuthorizationTerms,
     Context,
     DatedAgreement,
+    DatedAuthorization,
     Decision,
+    GrantKind,
     MemoryAgreements,
+    MemoryAuthorizations,
     Obligation,
     Requirement,
     RequirementResult,
@@ -254,3 +258,40 @@ def test_a_multilateral_entry_without_an_originating_nation_is_left_to_any_state
     assert unknown.jurisdiction == "*"
     (british,) = control_facts(wassenaar, "GBR")
     assert british.jurisdiction == "GBR"
+
+
+def test_a_grant_holder_outside_the_project_is_told_the_grant_is_why() -> None:
+    grantee = replace(
+        person("USA"), memberships={"p9": None}, grants={("r1", GrantKind.ACCESS): None}
+    )
+    item = resource("SECRET//REL TO USA, GBR")
+    need = _result(decide(grantee, Action.READ, item, _ctx()), Requirement.NEED_TO_KNOW)
+    assert need.satisfied
+    assert need.detail == "holds an explicit access grant"
+
+
+def test_a_change_by_a_non_member_is_refused_as_false_not_none() -> None:
+    outsider = replace(person("USA"), memberships={"p9": None})
+    item = resource("SECRET//REL TO USA, GBR")
+    need = _result(decide(outsider, Action.MODIFY, item, _ctx()), Requirement.NEED_TO_KNOW)
+    assert need.satisfied is False
+    assert need.detail == "modify needs membership of project p1"
+
+
+def test_a_resource_keeps_its_kind() -> None:
+    assert resource("SECRET//REL TO USA, GBR").kind == "document"
+
+
+def test_an_authorization_is_in_force_from_its_first_day() -> None:
+    terms = AuthorizationTerms("dsp-5", "DSP-5", frozenset({"ITAR:USML-XI(c)(1)"}))
+    first = date(2026, 12, 7)
+    store = MemoryAuthorizations(
+        [DatedAuthorization(terms, organisations=frozenset({"dstl"}), valid_from=first)]
+    )
+
+    def on(day: date) -> list[str]:
+        found = store.in_force(person_id="p", organisation_id="dstl", nations=frozenset(), on=day)
+        return [t.id for t in found]
+
+    assert on(first - timedelta(days=1)) == []
+    assert on(first) == ["dsp-5"]

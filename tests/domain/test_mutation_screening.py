@@ -165,3 +165,36 @@ def test_four_letter_tokens_that_differ_in_their_vowels_are_alike() -> None:
     # AMIR and EMER are two edits apart and share no other key: the vowel key pairs them.
     assert token_similarity("amir", "emer") == 0.85
     assert score("Amir Gefest", "Emer Gefest") == 94.0
+
+
+def test_an_initial_is_credited_once_for_each_listed_token() -> None:
+    # J pairs with JOHN, the first listed token; a second J finds no token left, as a
+    # Q finds none; an initial meeting a listed initial counts on both sides.
+    assert score("J Smith", "John Smith") == 95.56
+    assert score("Q Smith", "John Smith") == 69.44
+    assert score("J J Smith", "John Smith") == score("J Q Smith", "John Smith") == 84.13
+    assert score("J Smith", "J Smith") == 100.0
+    assert score("J Smith", "Q Smith") == 83.33
+
+
+def test_a_listed_word_the_query_reads_as_weak_is_explained() -> None:
+    # "Sa Ad" typed for SA'AD: the query reads both as particles; the listed SA is
+    # matched by the query's weak SA and explained as such.
+    matcher = Matcher(
+        [
+            ListedParty("T", "1", "SA'AD HARIRI", PartyKind.INDIVIDUAL),
+            ListedParty("T", "2", "SA SA HARIRI", PartyKind.INDIVIDUAL),
+        ],
+        threshold=50,
+    )
+    found = matcher.screen("Sa Ad Hariri")
+    assert (found[0].score, found[0].tokens) == (
+        100.0,
+        (
+            TokenMatch("hariri", "hariri", 1.0),
+            TokenMatch("ad", "ad", 1.0),
+            TokenMatch("sa", "sa", 1.0),
+        ),
+    )
+    assert [m.score for m in found] == [100.0, 87.9]
+    assert [m.score for m in matcher.screen("Sa Sa Hariri")] == [100.0, 90.87]

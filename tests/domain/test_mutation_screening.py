@@ -198,3 +198,11 @@ def test_a_listed_word_the_query_reads_as_weak_is_explained() -> None:
     )
     assert [m.score for m in found] == [100.0, 87.9]
     assert [m.score for m in matcher.screen("Sa Sa Hariri")] == [100.0, 90.87]
+
+
+def test_a_three_word_legal_form_takes_a_short_mistyped_word() -> None:
+    # Phrases of three words or more accept one mistyped word of any length the
+    # near-spelling table knows ("Stok"); two-word phrases need six letters (above).
+    assert [(f.tokens, f.weak) for f in analyse("Gefest Joint Stok Company")] == [
+        (("gefest",), ("jsc",))
+    ]

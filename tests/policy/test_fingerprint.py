@@ -228,4 +228,5 @@ def test_a_list_keeps_its_order_and_a_set_does_not() -> None:
     assert _hashable(["USA"]) != _hashable(["USA", "USA"])
     assert _hashable({"USA", "GBR"}) == _hashable({"GBR", "USA"}) == frozenset({"USA", "GBR"})
     assert _hashable({"n": {"USA", "GBR"}}) == _hashable({"n": {"GBR", "USA"}})
+    assert _hashable({"n": frozenset({"USA"})}) != _hashable({"n": frozenset({"GBR"})})
     assert hash(_hashable({"n": [{"a"}, {"b"}]})) == hash(_hashable({"n": [{"a"}, {"b"}]}))

@@ -11,6 +11,7 @@ from dataclasses import replace
 from datetime import date, timedelta
 from typing import Any
 
+from caveat.domain.export_control import ExportClassification, parse_control_entry
 from caveat.domain.groups import builtin_directory
 from caveat.domain.identity import Clearance, CommonLevel
 from caveat.domain.labels import Originator, builtin_schemes, parse_marking
@@ -220,3 +221,21 @@ def test_the_officer_and_subject_explanations_carry_the_decision() -> None:
         ]
         assert [e.detail for e in shown.requirements] == wanted
         assert shown.summary() == "deny read: " + ", ".join(decision.failed_codes)
+
+
+def test_a_relabel_to_another_originator_moves_its_export_controls_with_it() -> None:
+    # A multilateral entry is licensed by the originating state: relabelled as
+    # British, a British reader's transfer is domestic and needs no licence.
+    label = replace(
+        parse_marking("SECRET//REL TO USA, GBR", groups=GROUPS, on=DAY),
+        originator=Originator("afrl", "USA"),
+    )
+    r = make_resource(
+        id="r1", project_id="p1", kind="document", label=label, schemes=SCHEMES,
+        export=ExportClassification((parse_control_entry("WA:ML11"),)), originator_org_id="afrl",
+    )  # fmt: skip
+    briton = _person("GBR", org="dstl", org_nation="GBR", clearance=SECRET_USA)
+    british = replace(label, originator=Originator("dstl", "GBR"))
+    result = what_if(briton, Action.READ, r, _ctx(), [Relabel(british)])
+    assert result.before.failed_codes == ["agreement", "export_authorization"]
+    assert result.after.permitted

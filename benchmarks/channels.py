@@ -66,7 +66,7 @@ from tempfile import TemporaryDirectory
 from typing import Any
 
 from sse_starlette import ServerSentEvent
-from tests.channels.support import CONSOLE, MARKINGS, Alliance, build
+from tests.channels.support import CONSOLE, MARKINGS, Alliance, a_delivery, build
 from tests.support import FakeClock
 
 from benchmarks.common import machine, percentile, time_calls, write_result
@@ -411,19 +411,6 @@ def _wire_cost(connections: int = 1_000) -> dict[str, Any]:
     (a dict for sse-starlette to encode; a frame made by dumping, loading and dumping
     the event's JSON). Microseconds per connection."""
 
-    def message() -> Delivery:
-        return Delivery(
-            id="1" + "A" * 32,
-            channel_id="c",
-            message_id="m",
-            banner="SECRET//REL TO USA, GBR",
-            label_json=json.dumps({"classification": "S", "rel_to": ["USA", "GBR"]}),
-            body="x" * 200,
-            publisher="alice",
-            published_at=datetime(2026, 12, 7, tzinfo=UTC),
-            portion="(S//REL TO USA, GBR)",
-        )
-
     def sse_per_connection(d: Delivery) -> bytes:
         event: dict[str, Any] = {"event": "message", "id": d.id, "data": json.dumps(d.document())}
         return ServerSentEvent(**event, sep="\r\n").encode()
@@ -434,7 +421,7 @@ def _wire_cost(connections: int = 1_000) -> dict[str, Any]:
 
     def per_message(encode: Callable[[Delivery], object]) -> Callable[[], None]:
         def send_to_all() -> None:
-            d = message()  # a new message each time: nothing carried over
+            d = a_delivery("x" * 200)  # a new message each time: nothing carried over
             for _ in range(connections):
                 encode(d)
 

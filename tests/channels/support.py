@@ -7,7 +7,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, replace
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import TypeVar
 
 from caveat.bootstrap.container import Node
@@ -182,3 +182,19 @@ def run(node: Node, coro: Awaitable[T]) -> T:
             await node.channels.broker.close()
 
     return asyncio.run(main())
+
+
+def a_delivery(body: str = "range clear\nline two") -> Delivery:
+    """A delivery as the hub hands it to every reader who may read it (a SECRET
+    message releasable to the USA and the UK), for tests and benchmarks of the wire."""
+    return Delivery(
+        id="1" + "A" * 32,
+        channel_id="c-1",
+        message_id="m-1",
+        banner="SECRET//REL TO USA, GBR",
+        label_json='{"classification":"S","rel_to":["USA","GBR"]}',
+        body=body,
+        publisher="alice",
+        published_at=datetime(2026, 12, 7, 15, 0, tzinfo=UTC),
+        portion="(S//REL TO USA, GBR)",
+    )

@@ -4,40 +4,26 @@ connection it goes to (the hub hands every reader the same Delivery)."""
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
 
 import pytest
 from sse_starlette import ServerSentEvent
 
 from caveat.api.routes.channels import event_of, frame_of
-from caveat.services.channels import Delivery, Notice
+from caveat.services.channels import Notice
+from tests.channels.support import a_delivery
 
 pytestmark = pytest.mark.one_database
 
 
-def _delivery() -> Delivery:
-    return Delivery(
-        id="1" + "A" * 32,
-        channel_id="c-1",
-        message_id="m-1",
-        banner="SECRET//REL TO USA, GBR",
-        label_json='{"classification":"S"}',
-        body="range clear\nline two",
-        publisher="alice",
-        published_at=datetime(2026, 12, 7, 15, 0, tzinfo=UTC),
-        portion="(S//REL TO USA, GBR)",
-    )
-
-
 def test_a_message_is_encoded_once_for_every_connection() -> None:
-    message = _delivery()
+    message = a_delivery()
     first_event, first_frame = event_of(message), frame_of(message)
     assert event_of(message) is first_event
     assert frame_of(message) is first_frame
 
 
 def test_a_server_sent_event_is_what_sse_starlette_makes_of_the_fields() -> None:
-    message = _delivery()
+    message = a_delivery()
     expected = ServerSentEvent(
         data=json.dumps(message.document()), event="message", id=message.id, sep="\r\n"
     ).encode()
@@ -46,7 +32,7 @@ def test_a_server_sent_event_is_what_sse_starlette_makes_of_the_fields() -> None
 
 
 def test_a_websocket_frame_carries_the_same_fields() -> None:
-    message = _delivery()
+    message = a_delivery()
     assert json.loads(frame_of(message)) == {
         "event": "message",
         "id": message.id,

@@ -28,6 +28,7 @@ from caveat.domain.policy import (
     GrantKind,
     MemoryAgreements,
     MemoryAuthorizations,
+    NodeRecipient,
     Obligation,
     Requirement,
     RequirementResult,
@@ -295,3 +296,30 @@ def test_an_authorization_is_in_force_from_its_first_day() -> None:
 
     assert on(first - timedelta(days=1)) == []
     assert on(first) == ["dsp-5"]
+
+
+def test_a_node_release_names_its_resource_and_moment() -> None:
+    item = resource("SECRET//REL TO USA, GBR")
+    decision = decide_node_release(dstl(), item, Context(NOW, None, COVERED))
+    assert decision.resource_id == item.id
+    assert decision.at == NOW
+
+
+def test_a_node_of_the_originating_nation_needs_no_agreement() -> None:
+    # A second American node: the transfer is domestic, as for an American reader.
+    american = NodeRecipient("peer-2", "afrl-node", "afrl-2", "USA", 3, frozenset())
+    item = resource("SECRET//REL TO USA, GBR")
+    decision = decide_node_release(american, item, Context(NOW, None, env()))
+    assert decision.permitted
+    assert _result(decision, Requirement.AGREEMENT).detail == (
+        "domestic: organisation and originator are both USA"
+    )
+
+
+def test_a_licensed_transfer_is_explained_under_its_own_requirement() -> None:
+    item = resource("SECRET//REL TO USA, GBR", controls=("WA:ML11",))
+    decision = decide(person("USA"), Action.READ, item, _ctx())
+    export = decision.results[Requirement.EXPORT_AUTHORIZATION - 1]
+    assert export.requirement is Requirement.EXPORT_AUTHORIZATION
+    assert export.satisfied
+    assert export.detail == "every control entry is domestic, exempt or authorized"

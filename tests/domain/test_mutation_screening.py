@@ -10,7 +10,12 @@ from caveat.domain.screening import (
     normalise_name,
     score,
 )
-from caveat.domain.screening.matcher import TokenMatch, combine, token_similarity
+from caveat.domain.screening.matcher import (
+    TokenMatch,
+    _edit_similarity,
+    combine,
+    token_similarity,
+)
 from caveat.domain.screening.normalise import NameForm, vowel_key
 
 
@@ -206,3 +211,9 @@ def test_a_three_word_legal_form_takes_a_short_mistyped_word() -> None:
     assert [(f.tokens, f.weak) for f in analyse("Gefest Joint Stok Company")] == [
         (("gefest",), ("jsc",))
     ]
+
+
+def test_a_first_typing_error_costs_half_a_letter_and_in_two_letters_only_a_swap() -> None:
+    assert _edit_similarity("il", "li") == 0.75  # a swap: half a letter of two
+    assert _edit_similarity("ab", "ax") == 0.5  # any other error: a whole letter
+    assert _edit_similarity("abc", "abx") == 1.0 - 0.5 / 3  # three letters: half

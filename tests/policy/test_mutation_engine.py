@@ -323,3 +323,16 @@ def test_a_licensed_transfer_is_explained_under_its_own_requirement() -> None:
     assert export.requirement is Requirement.EXPORT_AUTHORIZATION
     assert export.satisfied
     assert export.detail == "every control entry is domestic, exempt or authorized"
+
+
+def test_an_unclassified_label_without_controls_is_released_to_every_nation() -> None:
+    facts = label_facts(parse_marking("UNCLASSIFIED", groups=GROUPS, on=NOW.date()), SCHEMES)
+    assert facts.rel_mode == "open"
+    assert not_released_to(facts, ["FRA", "CHN", "USA"], env(), NOW.date()) == []
+
+
+def test_a_non_member_without_a_grant_is_refused_as_false_not_none() -> None:
+    outsider = replace(person("USA"), memberships={"p9": None})
+    item = resource("SECRET//REL TO USA, GBR")
+    need = _result(decide(outsider, Action.READ, item, _ctx()), Requirement.NEED_TO_KNOW)
+    assert need.satisfied is False

@@ -36,6 +36,7 @@ from caveat.domain.policy import (
     decide_node_release,
     decide_received,
     label_facts,
+    make_resource,
     not_released_to,
 )
 from caveat.domain.policy.facts import control_facts
@@ -336,3 +337,14 @@ def test_a_non_member_without_a_grant_is_refused_as_false_not_none() -> None:
     item = resource("SECRET//REL TO USA, GBR")
     need = _result(decide(outsider, Action.READ, item, _ctx()), Requirement.NEED_TO_KNOW)
     assert need.satisfied is False
+
+
+def test_a_node_release_of_an_unlabelled_item_still_judges_its_export_controls() -> None:
+    item = make_resource(
+        id="r1", project_id="p1", kind="document", label=None, schemes=SCHEMES,
+        export=ExportClassification((parse_control_entry("ITAR:USML-XI(c)(1)"),)),
+    )  # fmt: skip
+    decision = decide_node_release(dstl(), item, Context(NOW, None, COVERED))
+    assert not decision.permitted
+    export = _result(decision, Requirement.EXPORT_AUTHORIZATION)
+    assert export.detail == "no authorization covers ITAR:USML-XI(c)(1)"

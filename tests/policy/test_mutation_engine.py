@@ -28,10 +28,12 @@ from caveat.domain.policy import (
     GrantKind,
     MemoryAgreements,
     MemoryAuthorizations,
+    MemoryScreening,
     NodeRecipient,
     Obligation,
     Requirement,
     RequirementResult,
+    ScreeningHold,
     decide,
     decide_node_release,
     decide_received,
@@ -348,3 +350,28 @@ def test_a_node_release_of_an_unlabelled_item_still_judges_its_export_controls()
     assert not decision.permitted
     export = _result(decision, Requirement.EXPORT_AUTHORIZATION)
     assert export.detail == "no authorization covers ITAR:USML-XI(c)(1)"
+
+
+def test_every_screening_hold_is_named_to_the_officer() -> None:
+    holds = MemoryScreening(
+        [
+            ("s1", ScreeningHold("h1", "person", "name match")),
+            ("afrl", ScreeningHold("h2", "organisation", "address match")),
+        ]
+    )
+    item = resource("SECRET//REL TO USA, GBR")
+    decision = decide(person("USA"), Action.READ, item, Context(NOW, NOW, env(screening=holds)))
+    screening = _result(decision, Requirement.SCREENING)
+    assert not screening.satisfied
+    assert screening.detail == (
+        "screening hold: h1 on person: name match; h2 on organisation: address match"
+    )
+
+
+def test_a_grant_ending_at_the_moment_of_the_decision_is_no_longer_held() -> None:
+    outsider = replace(person("USA"), memberships={"p9": None})
+    item = resource("SECRET//REL TO USA, GBR")
+    ending = replace(outsider, grants={("r1", GrantKind.ACCESS): NOW})
+    assert not decide(ending, Action.READ, item, _ctx()).permitted
+    later = replace(outsider, grants={("r1", GrantKind.ACCESS): NOW + timedelta(seconds=1)})
+    assert decide(later, Action.READ, item, _ctx()).permitted

@@ -180,6 +180,8 @@ def test_an_initial_is_credited_once_for_each_listed_token() -> None:
     assert score("J J Smith", "John Smith") == score("J Q Smith", "John Smith") == 84.13
     assert score("J Smith", "J Smith") == 100.0
     assert score("J Smith", "Q Smith") == 83.33
+    assert score("J Smith", "J Smyth") == 95.83  # an initial met is one letter, not two
+    assert score("J Smith", "J K Smith") == 97.14
 
 
 def test_a_listed_word_the_query_reads_as_weak_is_explained() -> None:
@@ -217,3 +219,29 @@ def test_a_first_typing_error_costs_half_a_letter_and_in_two_letters_only_a_swap
     assert _edit_similarity("il", "li") == 0.75  # a swap: half a letter of two
     assert _edit_similarity("ab", "ax") == 0.5  # any other error: a whole letter
     assert _edit_similarity("abc", "abx") == 1.0 - 0.5 / 3  # three letters: half
+
+
+def test_the_end_of_an_apostrophe_name_is_no_particle() -> None:
+    # The AD of SA'AD is not the particle joined to the next word; AL after it is.
+    assert [f.tokens for f in analyse("Sa'ad Hariri")] == [("sa", "hariri"), ("saad", "hariri")]
+    assert [f.tokens for f in analyse("Nasser Sa'ad Al Hariri")] == [
+        ("nasser", "sa", "hariri"),
+        ("nasser", "saad", "alhariri"),
+    ]
+    assert [f.tokens for f in analyse("Abd Al Rahman Bin Laden")][1] == (
+        "abdalrahman",
+        "binladen",
+    )
+
+
+def test_screening_many_names_answers_each_as_screening_it_alone() -> None:
+    matcher = Matcher(
+        [
+            ListedParty("T", "1", "GEFEST LIMITED", PartyKind.ENTITY),
+            ListedParty("T", "2", "INFOROS LLC", PartyKind.ENTITY),
+        ],
+        threshold=50,
+    )
+    names = ["Inforos LLC", "Gefest Ltd", "Nobody Known"]
+    assert matcher.screen_many(names, limit=1) == [matcher.screen(n, limit=1) for n in names]
+    assert [len(found) for found in matcher.screen_many(names)] == [1, 1, 0]

@@ -306,6 +306,7 @@ def test_a_node_release_names_its_resource_and_moment() -> None:
     decision = decide_node_release(dstl(), item, Context(NOW, None, COVERED))
     assert decision.resource_id == item.id
     assert decision.at == NOW
+    assert decision.obligations == ()
 
 
 def test_a_node_of_the_originating_nation_needs_no_agreement() -> None:

@@ -21,7 +21,7 @@ import pytest
 from caveat.adapters.channels.nats import NatsBroker
 from caveat.bootstrap.container import Node
 from caveat.domain.channels import Retention
-from caveat.services.channels import ChannelLedger, ChannelService
+from caveat.services.channels import ChannelLedger, ChannelService, Delivery
 from tests.channels.nats_server import NatsServer, nats_server_binary
 from tests.channels.support import Alliance, build, collect, ctx, ids
 from tests.support import FakeClock, free_port
@@ -92,3 +92,63 @@ def test_a_message_published_through_one_server_reaches_a_reader_on_the_other(
             await on_b.close()
 
     assert asyncio.run(main()) == [2]
+
+
+def test_a_reader_resumes_through_the_other_server_with_no_gap_and_no_duplicate(
+    alliance: Alliance, cluster: tuple[NatsServer, NatsServer]
+) -> None:
+    # Bob reads through a worker on server B, drops, and resumes from his last event id
+    # through a worker on server A while messages keep coming: the second worker reads
+    # the kept messages from the other server's stream and joins the live feed there.
+    a, b = cluster
+    node = alliance.node
+    on_a = NatsBroker(servers=[a.url])
+    on_b = NatsBroker(servers=[b.url])
+    node.channels.broker = on_a
+    other_worker = ChannelService(
+        uow=node.uow,
+        policy=node.policy,
+        broker=on_b,
+        secret_key=node.keys.secret_key,
+        ledger=ChannelLedger(uow=node.uow),
+        refresh_seconds=0.3,
+    )
+    channel = alliance.channel
+    alice, bob = alliance.principal("alice"), alliance.principal("bob")
+
+    async def publish(count: int) -> None:
+        for n in range(count):
+            await node.channels.publish(
+                alice, ctx(), channel, label="SECRET//REL TO USA, GBR", body=f"m{n}"
+            )
+
+    async def main() -> tuple[list[int], list[int]]:
+        try:
+            await _ready(on_a, channel)
+            await publish(4)
+            first = await collect(
+                await other_worker.subscribe(bob, ctx(), channel),
+                until=lambda got: len(ids(got)) == 3,
+                timeout=30,
+            )
+            await publish(3)  # while bob is away
+            last = next(i.id for i in reversed(first) if isinstance(i, Delivery))
+            stream = await node.channels.subscribe(bob, ctx(), channel, after=last)
+
+            async def later() -> None:
+                await asyncio.sleep(0.3)
+                await publish(2)
+
+            task = asyncio.create_task(later())
+            second = await collect(
+                stream, until=lambda got: bool(ids(got)) and ids(got)[-1] == 9, timeout=30
+            )
+            await task
+            return ids(first), ids(second)
+        finally:
+            await on_a.close()
+            await on_b.close()
+
+    first, second = asyncio.run(main())
+    assert first == [1, 2, 3]
+    assert second == list(range(4, 10))

@@ -21,9 +21,9 @@ import pytest
 from caveat.adapters.channels.nats import NatsBroker
 from caveat.bootstrap.container import Node
 from caveat.domain.channels import Retention
-from caveat.services.channels import ChannelLedger, ChannelService, Delivery
+from caveat.services.channels import ChannelLedger, ChannelService, Delivery, Notice
 from tests.channels.nats_server import NatsServer, nats_server_binary
-from tests.channels.support import Alliance, build, collect, ctx, ids
+from tests.channels.support import Alliance, build, collect, ctx, ids, notices
 from tests.support import FakeClock, free_port
 
 pytestmark = pytest.mark.skipif(nats_server_binary() is None, reason="nats-server is not installed")
@@ -152,3 +152,52 @@ def test_a_reader_resumes_through_the_other_server_with_no_gap_and_no_duplicate(
     first, second = asyncio.run(main())
     assert first == [1, 2, 3]
     assert second == list(range(4, 10))
+
+
+def test_a_slow_reader_on_one_server_never_delays_a_fast_one_on_the_other(
+    alliance: Alliance, cluster: tuple[NatsServer, NatsServer]
+) -> None:
+    a, b = cluster
+    node = alliance.node
+    on_a = NatsBroker(servers=[a.url])
+    on_b = NatsBroker(servers=[b.url])
+    node.channels.broker = on_a
+    node.channels.queue_size = 5  # the slow reader reads through server A
+    fast_worker = ChannelService(
+        uow=node.uow,
+        policy=node.policy,
+        broker=on_b,
+        secret_key=node.keys.secret_key,
+        ledger=ChannelLedger(uow=node.uow),
+        refresh_seconds=0.3,
+    )
+    channel = alliance.channel
+    alice, bob = alliance.principal("alice"), alliance.principal("bob")
+
+    async def main() -> tuple[list[int], list[Notice]]:
+        try:
+            await _ready(on_a, channel)
+            fast = await fast_worker.subscribe(alice, ctx(), channel)
+            slow = await node.channels.subscribe(bob, ctx(), channel)
+            slow_iter = slow.__aiter__()
+            taking = asyncio.ensure_future(slow_iter.__anext__())
+            reading = asyncio.ensure_future(
+                collect(fast, until=lambda got: len(ids(got)) == 30, timeout=60)
+            )
+            await asyncio.sleep(0.3)
+            for n in range(30):  # each publish waits for JetStream's acknowledgement
+                await node.channels.publish(
+                    alice, ctx(), channel, label="UNCLASSIFIED", body=f"{n}"
+                )
+            got = await reading  # the fast reader has everything, the slow one is stuck
+            rest = [await taking]
+            async for item in slow_iter:
+                rest.append(item)
+            return ids(got), notices(rest)
+        finally:
+            await on_a.close()
+            await on_b.close()
+
+    fast_ids, slow_notices = asyncio.run(main())
+    assert fast_ids == list(range(1, 31))
+    assert [n.kind for n in slow_notices] == ["lagging"]

@@ -16,7 +16,7 @@ from caveat.domain.screening.matcher import (
     combine,
     token_similarity,
 )
-from caveat.domain.screening.normalise import NameForm, vowel_key
+from caveat.domain.screening.normalise import NameForm, blocking_keys, fold, vowel_key
 
 
 def test_tokens_pair_most_similar_first() -> None:
@@ -245,3 +245,101 @@ def test_screening_many_names_answers_each_as_screening_it_alone() -> None:
     names = ["Inforos LLC", "Gefest Ltd", "Nobody Known"]
     assert matcher.screen_many(names, limit=1) == [matcher.screen(n, limit=1) for n in names]
     assert [len(found) for found in matcher.screen_many(names)] == [1, 1, 0]
+
+
+def test_a_query_initial_is_explained_by_the_listed_token_it_stands_for() -> None:
+    query = NameForm(("smith",), (), ("j",))
+    listed = NameForm(("john", "smith"), ())
+    assert combine(query, listed, [(1.0, 0, 1)], explain=True) == (
+        95.56,
+        (TokenMatch("smith", "smith", 1.0), TokenMatch("j", "john", 0.5)),
+    )
+
+
+# Each query token and each listed word is credited once: a token taken by a listed
+# initial, by a distinctive pair or by a weak word is not credited again as a mistyped
+# weak word (Grop for GROUP), and one weak word of the query is not read into two
+# listed words.
+
+
+def test_a_query_token_taken_by_a_listed_initial_is_not_also_a_mistyped_weak_word() -> None:
+    query = NameForm(("grop", "smith"))
+    listed = NameForm(("smith",), ("group",), ("g",))
+    assert combine(query, listed, [(1.0, 1, 0)], explain=True) == (
+        79.37,
+        (TokenMatch("smith", "smith", 1.0), TokenMatch("grop", "g", 0.5)),
+    )
+
+
+def test_a_listed_weak_word_already_paired_is_not_paired_again_with_a_typo() -> None:
+    query = NameForm(("acme", "grop"), ("group",))
+    listed = NameForm(("acme",), ("group",))
+    assert combine(query, listed, [(1.0, 0, 0)], explain=True) == (
+        64.44,
+        (TokenMatch("acme", "acme", 1.0), TokenMatch("group", "group", 1.0)),
+    )
+
+
+def test_a_paired_query_token_is_not_also_a_mistyped_weak_word() -> None:
+    query = NameForm(("gropp", "widget"))
+    listed = NameForm(("gropp", "widget"), ("group",))
+    assert combine(query, listed, [(1.0, 0, 0), (1.0, 1, 1)], explain=True) == (
+        98.33,
+        (TokenMatch("gropp", "gropp", 1.0), TokenMatch("widget", "widget", 1.0)),
+    )
+
+
+def test_one_weak_word_of_the_query_reads_as_one_listed_word_only() -> None:
+    query = NameForm(("widget",), ("sa",))
+    listed = NameForm(("widget", "sa", "sa"))
+    assert combine(query, listed, [(1.0, 0, 0)], explain=True) == (
+        90.0,
+        (TokenMatch("widget", "widget", 1.0), TokenMatch("sa", "sa", 1.0)),
+    )
+
+
+def test_the_index_pairs_tokens_that_differ_only_in_their_vowels() -> None:
+    # hosoon and hassan are three substitutions apart (0.5), below the floor, but share
+    # their vowel key: the index gives them the vowel similarity as the score does.
+    matcher = Matcher([ListedParty("OFAC SDN", "2", "HASSAN, Omar", PartyKind.INDIVIDUAL)])
+    (found,) = matcher.screen("Omar Hosoon")
+    assert found.score == score("Omar Hosoon", "HASSAN, Omar") == 91.0
+    assert {(t.query, t.listed, t.similarity) for t in found.tokens} == {
+        ("omar", "omar", 1.0),
+        ("hosoon", "hassan", 0.85),
+    }
+
+
+def test_a_listed_initial_counts_in_the_bound_of_a_form_reached_by_a_rare_token() -> None:
+    # Muhammad is common here, so the index reaches SMITHSON, Muhammad J through Jones and
+    # Smithson alone and bounds it before checking Muhammad; the listed J may explain
+    # half of Jones, and that credit belongs in the bound (else the form is skipped).
+    parties = [
+        ListedParty("OFAC SDN", "1", "SMITHSON, Muhammad J", PartyKind.INDIVIDUAL),
+        ListedParty("OFAC SDN", "2", "ALI, Muhammad", PartyKind.INDIVIDUAL),
+        ListedParty("OFAC SDN", "3", "KHAN, Muhammad", PartyKind.INDIVIDUAL),
+    ]
+    query = "Jones Smithson Muhammad"
+    found = Matcher(parties, threshold=88).screen(query)
+    assert [(m.party.entry_id, m.score) for m in found] == [("1", 90.48)]
+    assert score(query, "SMITHSON, Muhammad J") == 90.48
+
+
+def test_a_party_whose_name_and_aliases_tie_is_reported_under_its_listed_name() -> None:
+    party = ListedParty(
+        "OFAC SDN",
+        "1",
+        "IVANOV, Sergey",
+        PartyKind.INDIVIDUAL,
+        aliases=("Sergey IVANOV", "IVANOV Sergey"),
+    )
+    (found,) = Matcher([party]).screen("Sergey Ivanov")
+    assert (found.score, found.matched_name) == (100.0, "IVANOV, Sergey")
+
+
+def test_a_two_letter_token_the_fold_shortens_keeps_its_own_deletions_as_keys() -> None:
+    # "ph" folds to "f", which has no deletions of its own: without the token's own
+    # ("p", "h") the swapped "hp" would share no key with it and never pair.
+    assert fold("ph") == "f"
+    assert {"p", "h"} <= blocking_keys("ph")
+    assert token_similarity("hp", "ph") == 0.75

@@ -230,3 +230,16 @@ def test_a_list_keeps_its_order_and_a_set_does_not() -> None:
     assert _hashable({"n": {"USA", "GBR"}}) == _hashable({"n": {"GBR", "USA"}})
     assert _hashable({"n": frozenset({"USA"})}) != _hashable({"n": frozenset({"GBR"})})
     assert hash(_hashable({"n": [{"a"}, {"b"}]})) == hash(_hashable({"n": [{"a"}, {"b"}]}))
+
+
+def test_the_scope_is_in_the_fingerprint() -> None:
+    # Channels key remembered decisions by fingerprint: one made for another scope
+    # (other projects, other resources) is never taken for this one's, even where the
+    # subject's facts narrowed to each scope read the same (no project, no grant).
+    subject, facts, _ = _facts(3)[0]
+    none = frozenset[str]()
+    facts = replace(facts, projects=none, access_grants=none, originator_grants=none)
+    other = Scope(frozenset(PROJECTS[2:4]), "r0001")
+    assert decision_fingerprint(subject, facts, CONFIG, SCOPE) != decision_fingerprint(
+        subject, facts, CONFIG, other
+    )

@@ -16,7 +16,8 @@ import pytest
 from caveat.domain.errors import InvalidInput
 from caveat.domain.export_control import ExportClassification, parse_control_entry
 from caveat.domain.identity import Clearance, CommonLevel
-from caveat.domain.labels import parse_marking
+from caveat.domain.labels import SchemeRegistry, parse_marking, scheme_from_mapping
+from caveat.domain.labels.tlp import parse_tlp
 from caveat.domain.policy import (
     Action,
     AgreementTerms,
@@ -24,15 +25,22 @@ from caveat.domain.policy import (
     Context,
     DatedAgreement,
     DatedAuthorization,
+    DatedEmbargo,
     Decision,
+    DualNationalRule,
+    EmbargoTerms,
     GrantKind,
     MemoryAgreements,
     MemoryAuthorizations,
+    MemoryEmbargoes,
     MemoryScreening,
     NodeRecipient,
     Obligation,
+    PolicyConfig,
+    PolicyEnvironment,
     Requirement,
     RequirementResult,
+    Resource,
     ScreeningHold,
     decide,
     decide_node_release,
@@ -41,7 +49,7 @@ from caveat.domain.policy import (
     make_resource,
     not_released_to,
 )
-from caveat.domain.policy.facts import control_facts
+from caveat.domain.policy.facts import cleared_levels, control_facts
 from tests.policy.population import NOW
 from tests.policy.test_decide import GROUPS, SCHEMES, env, person, resource
 from tests.policy.test_node_release import COVERED, dstl
@@ -155,7 +163,7 @@ def test_a_received_item_needs_no_project_or_agreement_but_every_other_requireme
     assert [r.requirement for r in received.results] == list(Requirement)
     for r in received.results:
         if r.requirement in (Requirement.NEED_TO_KNOW, Requirement.AGREEMENT):
-            assert not r.applies
+            assert r.applies is False  # not None: the API writes it as false
             assert r.detail == f"a received item is in no project: {r.code} does not apply"
         else:
             assert r.applies
@@ -305,6 +313,7 @@ def test_a_node_release_names_its_resource_and_moment() -> None:
     item = resource("SECRET//REL TO USA, GBR")
     decision = decide_node_release(dstl(), item, Context(NOW, None, COVERED))
     assert decision.resource_id == item.id
+    assert decision.action is Action.READ  # a release is a read by the partner node
     assert decision.at == NOW
     assert decision.obligations == ()
 
@@ -376,3 +385,132 @@ def test_a_grant_ending_at_the_moment_of_the_decision_is_no_longer_held() -> Non
     assert not decide(ending, Action.READ, item, _ctx()).permitted
     later = replace(outsider, grants={("r1", GrantKind.ACCESS): NOW + timedelta(seconds=1)})
     assert decide(later, Action.READ, item, _ctx()).permitted
+
+
+def _no_originating_nation(marking: str) -> Resource:
+    """A NATO label with no originator: the NATO scheme implies no nation."""
+    label = parse_marking(marking, groups=GROUPS, on=NOW.date(), schemes=SCHEMES)
+    assert label.originator is None
+    return make_resource(id="r1", project_id="p1", kind="document", label=label, schemes=SCHEMES)
+
+
+@pytest.mark.parametrize(
+    ("marking", "what"),
+    [
+        ("//NATO SECRET//NOFORN", "NOFORN"),
+        ("//NATO SECRET", "classified and not released abroad"),
+    ],
+)
+def test_a_label_with_no_originating_nation_is_refused_and_says_so(marking: str, what: str) -> None:
+    briton = person("GBR", org="dstl", org_nation="GBR")
+    decision = decide(briton, Action.READ, _no_originating_nation(marking), _ctx())
+    releasability = _result(decision, Requirement.RELEASABILITY)
+    assert releasability.satisfied is False  # fails closed, never undecided
+    assert releasability.detail == f"{what}, and the originator's nation is unknown"
+    agreement = _result(decision, Requirement.AGREEMENT)
+    assert agreement.satisfied is False
+    assert "(originator an unknown nation; 0 agreements considered)" in agreement.detail
+
+
+def test_every_nationality_the_dual_national_rule_excuses_is_named() -> None:
+    item = resource("UNCLASSIFIED//REL TO USA, GBR", org="dstl", nation="GBR")
+    sam = person("GBR", "IND", "PAK", org="northwind", org_nation="GBR")
+    rule = env(config=PolicyConfig(dual_national=DualNationalRule(0)))
+    releasability = _result(
+        decide(sam, Action.READ, item, Context(NOW, NOW, rule)), Requirement.RELEASABILITY
+    )
+    assert releasability.satisfied
+    assert releasability.detail.startswith(
+        "IND, PAK not on REL TO GBR, USA; excused by the dual/third-country national rule ("
+    )
+
+
+def test_a_release_by_another_organisation_is_refused_as_false_not_none() -> None:
+    member = person("GBR", org="dstl", org_nation="GBR")
+    item = resource("SECRET//REL TO USA, GBR")  # originated by afrl
+    need = _result(decide(member, Action.RELEASE, item, _ctx()), Requirement.NEED_TO_KNOW)
+    assert need.satisfied is False
+    assert need.detail == "release is the originator's decision (organisation afrl)"
+
+
+def test_a_proof_of_this_very_second_meets_a_limit_of_zero() -> None:
+    # A level may ask for MFA proven at the moment of access: an age of zero seconds.
+    now_only = env(config=PolicyConfig(mfa_max_age=(None, None, None, 0, 0)))
+    item = resource("SECRET//REL TO USA, GBR")
+    decision = decide(person("USA"), Action.READ, item, Context(NOW, NOW, now_only))
+    assert _result(decision, Requirement.MFA_FRESHNESS).satisfied
+    later = Context(NOW, NOW - timedelta(seconds=1), now_only)
+    assert not _result(
+        decide(person("USA"), Action.READ, item, later), Requirement.MFA_FRESHNESS
+    ).satisfied
+
+
+def test_a_step_a_scheme_refuses_still_leaves_the_steps_above_it_cleared() -> None:
+    # An invented national scheme with no equivalent (deny) for RESTRICTED: a clearance
+    # it grants covers secret and top secret still, never restricted.
+    def level(i: int, name: str, common: int) -> dict[str, object]:
+        return {
+            "ordinal": i,
+            "id": name,
+            "name": name,
+            "abbreviation": name[0],
+            "banner": f"ISL {name}",
+            "portion": f"ISL {name[0]}",
+            "common": common,
+        }
+
+    icelandic = scheme_from_mapping(
+        {
+            "schema": "caveat.scheme/1",
+            "scheme": "ISL",
+            "name": "ISL",
+            "nation": "ISL",
+            "capco_foreign": True,
+            "source": "s",
+            "source_date": "2020-01-01",
+            "as_of": "2020-01-01",
+            "levels": [
+                level(0, "OPEN", 0),
+                level(1, "CLOSED", 2),
+                level(2, "TIGHT", 3),
+                level(3, "SEALED", 4),
+            ],
+            "no_equivalent": [{"common": 1, "rule": "deny", "source": "s"}],
+        }
+    )
+    schemes = SchemeRegistry([*SCHEMES.all(), icelandic])
+    islander = person("ISL", org="lhg", org_nation="ISL", level=3)
+    environment = PolicyEnvironment(groups=GROUPS, schemes=schemes)
+    assert cleared_levels(islander, environment, NOW) == frozenset({0, 2, 3})
+
+
+def test_an_informative_category_is_no_caveat_a_reader_must_hold() -> None:
+    label = parse_marking("SECRET//NOFORN", groups=GROUPS, on=NOW.date())
+    label = label.with_categories([*label.categories, parse_tlp("TLP:AMBER")])
+    assert label_facts(label, SCHEMES).held_caveats == frozenset()
+
+
+def test_every_applying_embargo_is_named_to_the_officer() -> None:
+    embargoes = MemoryEmbargoes(
+        [
+            DatedEmbargo(EmbargoTerms("e1", "USA", "IRN", "31 CFR 560")),
+            DatedEmbargo(EmbargoTerms("e2", "USA", "PRK", "31 CFR 510")),
+        ]
+    )
+    item = resource("SECRET//REL TO USA, GBR")
+    twice = person("GBR", "IRN", "PRK", org="dstl", org_nation="GBR")
+    decision = decide(twice, Action.READ, item, Context(NOW, NOW, env(embargoes=embargoes)))
+    embargo = _result(decision, Requirement.EMBARGO)
+    assert embargo.satisfied is False
+    assert embargo.detail == (
+        "embargo e1: USA on IRN (31 CFR 560); embargo e2: USA on PRK (31 CFR 510)"
+    )
+
+
+def test_every_other_nationality_of_an_originator_only_reader_is_named() -> None:
+    item = resource("SECRET//NOFORN")
+    reader = person("USA", "FRA", "DEU")
+    releasability = _result(decide(reader, Action.READ, item, _ctx()), Requirement.RELEASABILITY)
+    assert releasability.detail == (
+        "NOFORN: releasable to USA nationals only; also a national of DEU, FRA"
+    )

@@ -20,6 +20,7 @@ from caveat.domain.labels.builder import (
     Choice,
     Option,
     build,
+    choice_of,
     common_level_names,
     level_options,
     parse_level_value,
@@ -152,3 +153,22 @@ def test_common_level_pickers_name_each_step_once() -> None:
         assert len(set(names)) == len(names) == 5, names
     assert common_level_names(SCHEMES, "USA")[1:3] == [(1, "NATO RESTRICTED"), (2, "CONFIDENTIAL")]
     assert common_level_names(SCHEMES, "GBR")[2:4] == [(2, "NATO CONFIDENTIAL"), (3, "SECRET")]
+
+
+@pytest.mark.parametrize(
+    ("banner", "expected"),
+    [
+        (
+            "TOP SECRET//SI/TK//NOFORN",
+            Choice("USA", 3, sci=frozenset({"SI", "TK"}), dissem=frozenset({"NOFORN"})),
+        ),
+        ("SECRET//IMCON/NOFORN", Choice("USA", 2, dissem=frozenset({"IMCON", "NOFORN"}))),
+        ("SECRET//REL TO USA, GBR", Choice("USA", 2, rel_to=frozenset({"USA", "GBR"}))),
+        ("SECRET//SAR-BP//NOFORN", None),  # no box for SAP: the text field keeps it
+        ("TOP SECRET//HCS-P//NOFORN", None),  # nor for an SCI compartment
+    ],
+)
+def test_a_label_opens_in_the_builder_with_its_choices_or_in_the_text_field(
+    banner: str, expected: Choice | None, groups: GroupDirectory
+) -> None:
+    assert choice_of(parse_banner(banner, groups=groups, on=ON)) == expected

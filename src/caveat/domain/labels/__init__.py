@@ -45,7 +45,6 @@ from caveat.domain.labels.model import (
     CategoryType,
     Label,
     Originator,
-    category,
 )
 from caveat.domain.labels.schemes import (
     COMMON_SCALE,
@@ -94,7 +93,6 @@ __all__ = [
     "Violation",
     "aggregate_marking",
     "builtin_schemes",
-    "category",
     "common_level",
     "dominates",
     "equivalent",

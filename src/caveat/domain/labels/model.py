@@ -154,8 +154,3 @@ class Label:
     def without_alternatives(self) -> Label:
         """A copy with no alternative labels."""
         return replace(self, alternatives=())
-
-
-def category(tag: str, type_: CategoryType, values: Iterable[str]) -> Category:
-    """Shorthand for a Category from any iterable of values."""
-    return Category(tag, type_, frozenset(values))

@@ -343,3 +343,46 @@ def test_a_two_letter_token_the_fold_shortens_keeps_its_own_deletions_as_keys() 
     assert fold("ph") == "f"
     assert {"p", "h"} <= blocking_keys("ph")
     assert token_similarity("hp", "ph") == 0.75
+
+
+def test_a_query_initial_met_by_a_listed_initial_is_explained_by_it() -> None:
+    form = NameForm(("smith",), (), ("j",))
+    assert combine(form, form, [(1.0, 0, 0)], explain=True) == (
+        100.0,
+        (TokenMatch("smith", "smith", 1.0), TokenMatch("j", "j", 0.5)),
+    )
+
+
+def test_a_query_weak_word_paired_with_a_listed_one_is_not_read_into_a_listed_token() -> None:
+    query = NameForm(("widget",), ("sa",))
+    listed = NameForm(("widget", "sa"), ("sa",))
+    assert combine(query, listed, [(1.0, 0, 0)], explain=True) == (
+        88.24,
+        (TokenMatch("widget", "widget", 1.0), TokenMatch("sa", "sa", 1.0)),
+    )
+
+
+def test_generic_words_take_their_one_spelling() -> None:
+    (form,) = analyse("Gefest Holdings Grupo")
+    assert form.weak == ("holding", "group")
+    (form,) = analyse("Gefest Intl Trade")
+    assert form.weak == ("international", "trading")
+
+
+def test_screen_many_gives_five_matches_a_name_by_default() -> None:
+    names = [
+        "IVANOV, Sergey",
+        "IVANOV, Sergei",
+        "IVANOVA, Sergey",
+        "IVANOV, Serge",
+        "IVANOVS, Sergey",
+        "IVANOV, Sergey Borisovich",
+        "IVANOV, Sergey Petrovich Alexandrovich",
+    ]
+    parties = [
+        ListedParty("OFAC SDN", str(n), name, PartyKind.INDIVIDUAL) for n, name in enumerate(names)
+    ]
+    matcher = Matcher(parties, threshold=70)
+    assert len(matcher.screen("Sergey Ivanov", limit=100)) == 7  # seven, no tie at the fifth
+    (found,) = matcher.screen_many(["Sergey Ivanov"])
+    assert [m.party.entry_id for m in found] == ["0", "1", "2", "4", "3"]

@@ -386,3 +386,16 @@ def test_screen_many_gives_five_matches_a_name_by_default() -> None:
     assert len(matcher.screen("Sergey Ivanov", limit=100)) == 7  # seven, no tie at the fifth
     (found,) = matcher.screen_many(["Sergey Ivanov"])
     assert [m.party.entry_id for m in found] == ["0", "1", "2", "4", "3"]
+
+
+def test_each_listed_weak_word_takes_one_mistyped_query_word() -> None:
+    query = NameForm(("acme", "grop", "gruop"))
+    listed = NameForm(("acme",), ("group", "group"))
+    assert combine(query, listed, [(1.0, 0, 0)], explain=True) == (
+        93.79,
+        (
+            TokenMatch("acme", "acme", 1.0),
+            TokenMatch("grop", "group", 0.9),
+            TokenMatch("gruop", "group", 0.9),
+        ),
+    )

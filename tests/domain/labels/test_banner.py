@@ -179,6 +179,9 @@ def test_banner_and_portion_parsers_refuse_each_others_form(
         ("SECRET // NOFORN / ORCON", "SECRET//ORCON/NOFORN"),
         ("(s//nf/oc)", "(S//OC/NF)"),
         ("TOP SECRET//TK/SI//NOFORN/NOFORN", "TOP SECRET//SI/TK//NOFORN"),
+        # A repeated compartment is a repeat like any other, not a refusal.
+        ("TOP SECRET//SI/TK/SI//NOFORN", "TOP SECRET//SI/TK//NOFORN"),
+        ("SECRET//SAR-BP/SAR-BP//NOFORN", "SECRET//SAR-BP//NOFORN"),
         ("SECRET//REL TO JPN, USA, NATO, DEU", "SECRET//REL TO USA, JPN, NATO"),
     ],
 )

@@ -166,8 +166,9 @@ def _parse_compartments(ctx: _Context, piece: _Piece, kind: int) -> frozenset[st
                 f"write for example {example}; SCI systems are {', '.join(capco.SCI_SYSTEMS)}",
                 UNKNOWN_VALUE,
             )
-        if value.text in seen:
-            ctx.defer(f"{value.text} is repeated", value.at, "list each value once")
+        if value.text in seen:  # normalise drops the repeat, as it does a control's
+            if ctx.strict:
+                ctx.defer(f"{value.text} is repeated", value.at, "list each value once")
             continue
         if ctx.strict and seen and value.text < seen[-1]:
             ctx.defer(
@@ -196,6 +197,14 @@ def _parse_rel_to(ctx: _Context, piece: _Piece, prefix: str) -> frozenset[str]:
             code = stripped
         if not ctx.strict:
             code = code.strip(" ")
+        elif code.endswith(" ") and known_code(code.rstrip(" "), ctx.groups):
+            # A space before the comma (USA , GBR) is a slip of form, not an unknown code.
+            ctx.defer(
+                "separate REL TO entries with comma and space",
+                at + len(code.rstrip(" ")),
+                "USA, GBR",
+            )
+            code = code.rstrip(" ")
         if not code:
             raise ctx.fail("empty entry in REL TO", at, "remove the extra comma")
         if not known_code(code, ctx.groups):

@@ -1,0 +1,424 @@
+"""Label behaviour the full mutation run (docs/testing.md) found unpinned."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+
+import pytest
+from tests.domain.labels.label_strategies import GROUPS, ON
+from tests.domain.labels.own_schemes import OWN, scheme
+
+from caveat.domain.errors import InvalidInput
+from caveat.domain.labels import (
+    Category,
+    CategoryType,
+    Label,
+    Originator,
+    SchemeRegistry,
+    aggregate_marking,
+    builtin_schemes,
+    normalise,
+    parse_banner,
+    parse_marking,
+    parse_portion,
+    render_banner,
+    roll_up,
+    scheme_from_mapping,
+)
+from caveat.domain.labels.algebra import dominates, join
+from caveat.domain.labels.builder import (
+    SCI_CHOICES,
+    Choice,
+    Option,
+    build,
+    parse_level_value,
+)
+from caveat.domain.labels.errors import (
+    InvalidLabel,
+    MarkingError,
+    NoEquivalentLevel,
+    SchemeDataError,
+)
+from caveat.domain.labels.marking import INCOMPLETE, Marking, national_text
+from caveat.domain.labels.releasability import expand
+from caveat.domain.labels.validation import find_violation
+
+R, P, INFO = CategoryType.RESTRICTIVE, CategoryType.PERMISSIVE, CategoryType.INFORMATIVE
+
+
+def _denying(code: str, nation: str) -> dict[str, object]:
+    """A scheme like the node's own ones whose rule for common step 1 is deny."""
+    raw = scheme(code, nation)
+    raw["no_equivalent"] = [
+        {"common": 1, "rule": "deny", "source": f"{code} handling rules"},
+        {"common": 3, "rule": "treat_as", "level": "HIDDEN", "source": "s"},
+    ]
+    return raw
+
+
+def _bare(code: str, nation: str) -> dict[str, object]:
+    """A scheme whose levels are written bare, as US levels are (no leading //)."""
+    raw = scheme(code, nation)
+    raw["capco_foreign"] = False
+    return raw
+
+
+# The shipped schemes, the node's own two (AAA, BBB) and two more shapes of scheme.
+REGISTRY = SchemeRegistry(
+    [
+        *builtin_schemes().all(),
+        *OWN.all(),
+        scheme_from_mapping(_denying("DDD", "MLT")),
+        scheme_from_mapping(_bare("EEE", "CYP")),
+    ]
+)
+
+
+def _refused(text: str, *, portion: bool = False) -> MarkingError:
+    parse = parse_portion if portion else parse_banner
+    with pytest.raises(MarkingError) as error:
+        parse(text, groups=GROUPS, on=ON)
+    return error.value
+
+
+# --- banner: the parser's messages, hints and positions ---------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "portion", "detail", "position", "hint"),
+    [
+        ("secret", False, "markings are written in capitals", 0, "SECRET"),
+        # A repeated compartment: its own message, at the repeat.
+        ("TOP SECRET//SI/TK/SI", False, "SI is repeated", 18, "list each value once"),
+        # A repeat does not end the block: a bad value after it is still read (and a
+        # fault of substance is named before one of form).
+        (
+            "TOP SECRET//SI/SI/ZZ",
+            False,
+            "'ZZ' is not a valid SCI value",
+            18,
+            "write for example SI/TK or SI-G ABCD; SCI systems are HCS, KDK, RSV, SI, TK",
+        ),
+        (
+            "SECRET//REL TO USA, GBR/REL TO USA, CAN",
+            False,
+            "REL TO USA, CAN is repeated",
+            24,
+            "list each control once",
+        ),
+        ("SECRET//NOFORN/NOFORN", False, "NOFORN is repeated", 15, "list each control once"),
+        # A banner word in a portion mark: the hint gives the portion form.
+        (
+            "(S//NOFORN)",
+            True,
+            "unknown dissemination control 'NOFORN'",
+            4,
+            "write NF in a portion mark",
+        ),
+        # A foreign level without its //, in a portion mark and in a banner.
+        (
+            "(NS)",
+            True,
+            "unknown classification 'NS'",
+            1,
+            "NATO, EU and foreign levels start with //, for example //NATO SECRET",
+        ),
+        (
+            "NATO SECRET",
+            False,
+            "unknown classification 'NATO SECRET'",
+            0,
+            "NATO, EU and foreign levels start with //, for example //NATO SECRET",
+        ),
+        (
+            "S",
+            False,
+            "unknown classification 'S'",
+            0,
+            "banners spell the level out, for example SECRET or NATO SECRET",
+        ),
+        (
+            "//SECRET",
+            False,
+            "unknown classification 'SECRET'",
+            2,
+            "US levels are written without the leading //",
+        ),
+        (
+            "SECRET//REL TO USA, GBR, CAN",
+            False,
+            "CAN is out of order in REL TO",
+            25,
+            "order: USA first, then trigraphs alphabetically, then groups alphabetically: "
+            "USA, CAN, GBR",
+        ),
+        # The strict parser trims no space after a code: a space before the comma is a
+        # fault of form where the code is known, and "ZZZ " is not a code.
+        (
+            "SECRET//REL TO USA , GBR",
+            False,
+            "separate REL TO entries with comma and space",
+            18,
+            "USA, GBR",
+        ),
+        (
+            "SECRET//REL TO ZZZ , GBR",
+            False,
+            "'ZZZ ' is neither a country code nor a known group",
+            15,
+            "use ISO 3166-1 alpha-3 codes (GBR) or a configured group (FVEY)",
+        ),
+    ],
+)
+def test_the_parser_names_the_fault_where_it_is_with_its_hint(
+    text: str, portion: bool, detail: str, position: int, hint: str
+) -> None:
+    error = _refused(text, portion=portion)
+    assert (error.detail, error.position, error.hint) == (
+        f"{detail} at position {position}",
+        position,
+        hint,
+    )
+
+
+def test_an_invisible_character_is_named_by_its_code_point() -> None:
+    with pytest.raises(MarkingError) as error:
+        parse_marking("SECRET//NO\u200bFORN", groups=GROUPS, on=ON)
+    assert error.value.detail == (
+        "the invisible character U+200B is not allowed in a marking at position 10"
+    )
+    assert error.value.position == 10
+
+
+def test_a_marking_may_be_exactly_the_longest_length() -> None:
+    # 1,024 characters are read (the trailing spaces are normalised away); 1,025 are not.
+    longest = "SECRET//NOFORN".ljust(1024)
+    assert normalise(longest, GROUPS, ON) == "SECRET//NOFORN"
+    with pytest.raises(MarkingError) as error:
+        normalise(longest + " ", GROUPS, ON)
+    assert (error.value.detail, error.value.hint) == (
+        "a marking is at most 1024 characters at position 1024",
+        "this is not a banner or portion mark",
+    )
+
+
+@pytest.mark.parametrize("writer", [None, "XYZ"])
+def test_normalise_with_no_known_writer_leaves_an_unknown_level_to_the_parser(
+    writer: str | None,
+) -> None:
+    # No writer, or one whose scheme the registry lacks: nothing is guessed, and the
+    # parser refuses the level with its own message (not an unknown-scheme error).
+    with pytest.raises(MarkingError) as error:
+        normalise("BOGUS//NF", GROUPS, ON, writer=writer)
+    assert error.value.detail == "unknown classification 'BOGUS' at position 0"
+
+
+def test_a_writers_level_id_is_read_whatever_follows_it() -> None:
+    # FFF's lowest level has the id XX: "XX//..." from an FFF writer is read as
+    # //FFF OPEN, so the fault found is the unknown control after it, not the level.
+    own = scheme("FFF", "MLT")
+    own["levels"][0]["id"] = "XX"
+    registry = SchemeRegistry([*builtin_schemes().all(), scheme_from_mapping(own)])
+    with pytest.raises(MarkingError) as error:
+        normalise("XX//XX", GROUPS, ON, schemes=registry, writer="FFF")
+    assert (error.value.text, error.value.detail) == (
+        "//FFF OPEN//XX",
+        "unknown dissemination control 'XX' at position 12",
+    )
+
+
+def test_a_category_with_no_capco_text_form_is_named() -> None:
+    label = Label("USA", 2, (Category("HANDLING", R, frozenset({"X"})),))
+    with pytest.raises(InvalidLabel) as error:
+        render_banner(label)
+    assert error.value.detail == "category HANDLING has no CAPCO text form"
+
+
+# --- validation: the validator's own messages (canonical JSON, the builder) -----------
+
+
+@pytest.mark.parametrize(
+    ("label", "detail", "hint"),
+    [
+        (
+            Label("USA", 2, (Category("SCI", R, frozenset({"ZZ"})),)),
+            "'ZZ' is not a valid SCI value",
+            "write for example SI/TK or SI-G ABCD; SCI systems are HCS, KDK, RSV, SI, TK",
+        ),
+        (
+            Label("USA", 2, (Category("DISSEM", R, frozenset({"BOGUS"})),)),
+            "unknown dissemination control 'BOGUS'",
+            "known controls: FOUO, ORCON, IMCON, NOFORN, PROPIN, RELIDO "
+            "(REL TO is its own category)",
+        ),
+        (
+            Label("USA", 2, (Category("DISSEM", R, frozenset({"NOFORN", "RELIDO"})),)),
+            "NOFORN cannot be combined with RELIDO",
+            "keep one of them",
+        ),
+        (
+            Label("USA", 2, (Category("DISSEM", R, frozenset({"FOUO"})),)),
+            "FOUO marks unclassified information only",
+            "drop FOUO",
+        ),
+        (
+            Label("GBR", 3, (Category("REL TO", P, frozenset({"GBR"})),)),
+            "REL TO GBR alone is not a release",
+            "use NOFORN, or add the nations it may be released to",
+        ),
+    ],
+)
+def test_the_validator_says_what_is_wrong_and_how_to_fix_it(
+    label: Label, detail: str, hint: str
+) -> None:
+    found = find_violation(label, groups=GROUPS)
+    assert found is not None
+    assert (found.detail, found.hint) == (detail, hint)
+
+
+def test_a_category_refuses_a_bad_tag_or_value_as_a_categories_fault() -> None:
+    with pytest.raises(InvalidLabel) as tag:
+        Category("bad", R, frozenset({"X"}))
+    assert (tag.value.detail, tag.value.field) == ("category tag 'bad' is not valid", "categories")
+    with pytest.raises(InvalidLabel) as value:
+        Category("SCI", R, frozenset({"x"}))
+    assert (value.value.detail, value.value.field) == (
+        "category SCI value 'x' is not valid",
+        "categories",
+    )
+
+
+# --- algebra ------------------------------------------------------------------------------
+
+
+def test_a_roll_up_keeps_the_shared_creation_time_and_originator() -> None:
+    made = datetime(2024, 5, 1, tzinfo=UTC)
+    mod = Originator("MoD", "GBR")
+    rolled = roll_up(
+        [Label("GBR", 1, originator=mod, created_at=made), Label("GBR", 3, created_at=made)],
+        groups=GROUPS,
+        on=ON,
+    )
+    assert (rolled.classification, rolled.created_at, rolled.originator) == (3, made, None)
+
+
+def test_permissive_categories_no_holder_can_satisfy_are_refused_with_a_hint() -> None:
+    a = Label("GBR", 1, (Category("AUDIENCE", P, frozenset({"A"})),))
+    b = Label("GBR", 1, (Category("AUDIENCE", P, frozenset({"B"})),))
+    with pytest.raises(InvalidLabel) as error:
+        roll_up([a, b], groups=GROUPS, on=ON)
+    assert error.value.detail == "no holder can satisfy permissive category AUDIENCE of both labels"
+    assert error.value.hint == "these items cannot be combined into one aggregate"
+
+
+def test_only_the_dissemination_block_drops_relido_and_fouo_in_a_roll_up() -> None:
+    # FOUO and RELIDO are absorbed as dissemination controls only; in another
+    # restrictive category they are plain values a holder needs, and stay.
+    label = Label("USA", 2, (Category("HANDLING", R, frozenset({"FOUO", "RELIDO"})),))
+    assert roll_up([label], groups=GROUPS, on=ON) == label
+
+
+def test_a_label_dominates_itself_with_an_informative_category_other_than_tlp() -> None:
+    noted = Label("GBR", 1, (Category("NOTE", INFO, frozenset({"A"})),))
+    assert dominates(noted, noted, groups=GROUPS, on=ON)
+    assert not dominates(Label("GBR", 1), noted, groups=GROUPS, on=ON)
+
+
+def test_join_passes_its_registry_and_target_scheme_on() -> None:
+    # AAA is only in the node's own registry; USA and GBR labels need a target scheme.
+    assert join(Label("AAA", 1), Label("AAA", 2), groups=GROUPS, on=ON, schemes=OWN) == Label(
+        "AAA", 2
+    )
+    assert join(Label("USA", 2), Label("GBR", 1), groups=GROUPS, on=ON, policy="GBR") == Label(
+        "GBR", 2
+    )
+
+
+def test_groups_are_expanded_with_their_members_on_the_day() -> None:
+    # Finland joined NATO in 2023 and Sweden in 2024.
+    before = expand(["NATO"], GROUPS, date(2022, 1, 1))
+    after = expand(["NATO"], GROUPS, ON)
+    assert after - before == {"FIN", "SWE"}
+
+
+# --- marking ------------------------------------------------------------------------------
+
+
+def test_an_unreadable_label_falls_back_to_nato_words_where_the_readers_scheme_denies() -> None:
+    # DDD denies common step 1, the reader's ceiling: the marking says NATO RESTRICTED.
+    marking = aggregate_marking(
+        [None], scheme="DDD", groups=GROUPS, on=ON, schemes=REGISTRY, ceiling=1
+    )
+    assert marking == Marking("NATO RESTRICTED", 1, INCOMPLETE, complete=False)
+
+
+def test_a_stand_in_level_names_the_originators_level_from_the_given_registry() -> None:
+    # GBR has no CONFIDENTIAL step: AAA GUARDED (step 2) reads as SECRET, and the note
+    # names the node's own scheme's level.
+    marking = aggregate_marking(
+        [Label("AAA", 1)], scheme="GBR", groups=GROUPS, on=ON, schemes=REGISTRY
+    )
+    assert marking == Marking("SECRET", 3, "as marked: AAA GUARDED")
+
+
+def test_a_bare_written_scheme_has_its_own_words_for_the_level() -> None:
+    # EEE writes its levels bare, as US banners do ("EEE GUARDED"); in words, GUARDED.
+    assert render_banner(Label("EEE", 1), schemes=REGISTRY) == "EEE GUARDED"
+    assert national_text(Label("EEE", 1), schemes=REGISTRY) == "GUARDED"
+
+
+# --- builder ------------------------------------------------------------------------------
+
+
+def test_the_builder_reads_a_choice_under_the_registry_it_is_given() -> None:
+    built = build(Choice("AAA", 1, rel_to=frozenset({"USA"})), schemes=OWN, groups=GROUPS)
+    assert (built.violation, built.banner, built.national, built.portion) == (
+        None,
+        "//AAA GUARDED//REL TO USA, ISL",
+        "GUARDED//REL TO USA, ISL",
+        "(//AAA G//REL TO USA, ISL)",
+    )
+
+
+def test_the_sci_boxes_show_what_is_ticked() -> None:
+    built = build(Choice("USA", 2, sci=frozenset({"SI"})), schemes=builtin_schemes(), groups=GROUPS)
+    assert built.sci == tuple(Option(value, value == "SI") for value in SCI_CHOICES)
+
+
+def test_an_unknown_level_value_is_a_fault_of_the_level_field() -> None:
+    with pytest.raises(InvalidInput) as error:
+        parse_level_value("XYZ:1", builtin_schemes())
+    assert (error.value.detail, error.value.code, error.value.field) == (
+        "unknown level 'XYZ:1'",
+        "invalid_marking",
+        "level",
+    )
+
+
+# --- schemes ------------------------------------------------------------------------------
+
+
+def test_an_unknown_ordinal_names_the_scheme_and_the_range() -> None:
+    with pytest.raises(SchemeDataError) as error:
+        builtin_schemes().get("USA").level(7)
+    assert (error.value.detail, error.value.hint) == (
+        "scheme USA has no level with ordinal 7",
+        "ordinals run from 0 to 3",
+    )
+
+
+def test_a_denied_step_names_the_scheme_and_cites_its_source() -> None:
+    with pytest.raises(NoEquivalentLevel) as error:
+        REGISTRY.get("DDD").level_for_common(1)
+    assert (error.value.detail, error.value.hint) == (
+        "restricted information has no equivalent under DDD",
+        "DDD handling rules",
+    )
+
+
+def test_a_marking_two_schemes_use_names_both() -> None:
+    twin = scheme("AAA", "ISL")
+    twin.update(scheme="BBB", nation="LUX")  # BBB with AAA's level forms
+    with pytest.raises(SchemeDataError) as error:
+        SchemeRegistry([scheme_from_mapping(scheme("AAA", "ISL")), scheme_from_mapping(twin)])
+    assert error.value.detail == "marking 'AAA OPEN' is used by AAA and BBB"

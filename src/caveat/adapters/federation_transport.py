@@ -44,14 +44,18 @@ class HttpPeerTransport:
         *,
         limit: int = MAX_ANSWER_BYTES,
     ) -> tuple[int, bytes]:
+        ceiling = min(limit, MAX_ANSWER_BYTES)
         try:
             with self._http.stream(method, url, headers=headers, content=body) as answer:
-                received = bytearray()
-                for chunk in answer.iter_bytes():
-                    received += chunk
-                    if len(received) > min(limit, MAX_ANSWER_BYTES):
+                # Chunks joined once at the end: one copy of a large package, where a
+                # growing buffer is copied as it grows and once more into bytes.
+                chunks, size = [], 0
+                for chunk in answer.iter_bytes():  # decoded: the limit holds after any gzip
+                    size += len(chunk)
+                    if size > ceiling:
                         raise ConnectionError(f"{url} answered more than {limit} bytes")
-                return answer.status_code, bytes(received)
+                    chunks.append(chunk)
+                return answer.status_code, b"".join(chunks)
         except httpx.HTTPError as exc:
             raise ConnectionError(f"{url}: {type(exc).__name__}") from exc
 

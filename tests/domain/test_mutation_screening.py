@@ -399,3 +399,13 @@ def test_each_listed_weak_word_takes_one_mistyped_query_word() -> None:
             TokenMatch("gruop", "group", 0.9),
         ),
     )
+
+
+def test_a_listed_initial_explains_only_a_query_word_with_its_letter() -> None:
+    # Brown does not start with J: the listed initial stays unexplained.
+    query = NameForm(("smith", "brown"))
+    listed = NameForm(("smith",), (), ("j",))
+    assert combine(query, listed, [(1.0, 0, 0)], explain=True) == (
+        66.67,
+        (TokenMatch("smith", "smith", 1.0),),
+    )

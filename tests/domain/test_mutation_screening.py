@@ -409,3 +409,16 @@ def test_a_listed_initial_explains_only_a_query_word_with_its_letter() -> None:
         66.67,
         (TokenMatch("smith", "smith", 1.0),),
     )
+
+
+def test_two_weak_words_of_the_query_read_as_two_listed_words() -> None:
+    query = NameForm(("widget",), ("sa", "sa"))
+    listed = NameForm(("widget", "sa", "sa"))
+    assert combine(query, listed, [(1.0, 0, 0)], explain=True) == (
+        100.0,
+        (
+            TokenMatch("widget", "widget", 1.0),
+            TokenMatch("sa", "sa", 1.0),
+            TokenMatch("sa", "sa", 1.0),
+        ),
+    )

@@ -422,3 +422,176 @@ def test_a_marking_two_schemes_use_names_both() -> None:
     with pytest.raises(SchemeDataError) as error:
         SchemeRegistry([scheme_from_mapping(scheme("AAA", "ISL")), scheme_from_mapping(twin)])
     assert error.value.detail == "marking 'AAA OPEN' is used by AAA and BBB"
+
+
+# --- the full run's second batch (2026-12-07 evening) ------------------------------------
+# --- banner: more of the parser's messages, hints and positions --------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "detail", "position", "hint"),
+    [
+        # A level no scheme has: the hint lists the banner levels it could have been.
+        (
+            "BOGUS",
+            "unknown classification 'BOGUS'",
+            0,
+            "expected one of: CONFIDENTIAL, SECRET, TOP SECRET, UNCLASSIFIED",
+        ),
+        # A portion mark's control in a banner: the hint gives the banner word.
+        ("SECRET//NF", "unknown dissemination control 'NF'", 8, "write NOFORN in a banner"),
+        (
+            "SECRET//BOGUS",
+            "unknown dissemination control 'BOGUS'",
+            8,
+            "known controls: FOUO, ORCON, IMCON, NOFORN, PROPIN, REL TO, RELIDO",
+        ),
+    ],
+)
+def test_a_banner_s_unknown_level_or_control_is_refused_with_what_it_could_be(
+    text: str, detail: str, position: int, hint: str
+) -> None:
+    error = _refused(text)
+    assert (error.detail, error.position, error.hint) == (
+        f"{detail} at position {position}",
+        position,
+        hint,
+    )
+
+
+def test_normalise_refuses_two_rel_to_lists_rather_than_pick_one() -> None:
+    # A repeated control is dropped by normalise, but of two REL TO lists neither can be
+    # told to be the one meant: the marking is refused, not read with the last list.
+    with pytest.raises(MarkingError) as error:
+        normalise("SECRET//REL TO USA, GBR/REL TO USA, CAN", GROUPS, ON)
+    assert (error.value.detail, error.value.hint) == (
+        "REL TO USA, CAN is repeated at position 24",
+        "list each control once",
+    )
+
+
+def test_an_invisible_character_is_a_fault_of_the_marking_field_with_a_hint() -> None:
+    with pytest.raises(MarkingError) as error:
+        parse_marking("SECRET//NO\u200bFORN", groups=GROUPS, on=ON)
+    assert (error.value.field, error.value.code, error.value.hint) == (
+        "marking",
+        "invalid_marking",
+        "retype the marking; text copied from documents can carry hidden characters",
+    )
+
+
+def test_text_in_parentheses_stays_a_portion_mark_whatever_the_writer_calls_a_level() -> None:
+    # FFF's lowest level has the id "(O)". Text in parentheses is a portion mark, never
+    # a level in the writer's words: "(O)" is refused as a portion mark's unknown level,
+    # not read as //FFF OPEN.
+    own = scheme("FFF", "MLT")
+    own["levels"][0]["id"] = "(O)"
+    registry = SchemeRegistry([*builtin_schemes().all(), scheme_from_mapping(own)])
+    with pytest.raises(MarkingError) as error:
+        normalise("(O)", GROUPS, ON, schemes=registry, writer="FFF")
+    assert (error.value.text, error.value.detail) == (
+        "(O)",
+        "unknown classification 'O' at position 1",
+    )
+
+
+# --- builder (continued) -------------------------------------------------------------------
+
+
+def test_a_refused_choice_has_no_text_and_still_offers_its_boxes() -> None:
+    # FOUO on a classified level: no label, so no text forms. The ticked FOUO box is not
+    # blocked, and REL TO stays on offer: adding it breaks no rule the choice does not
+    # already break (the probe's violation is the same FOUO rule).
+    built = build(
+        Choice("USA", 2, dissem=frozenset({"FOUO"})), schemes=builtin_schemes(), groups=GROUPS
+    )
+    assert built.violation is not None
+    assert (built.label, built.violation.rule, built.banner, built.national, built.portion) == (
+        None,
+        "fouo_classified",
+        "",
+        "",
+        "",
+    )
+    assert built.dissem[0] == Option("FOUO", True, "")
+    assert built.rel_to == Option("REL TO", False, "")
+
+
+def test_a_chosen_rel_to_box_is_not_blocked() -> None:
+    built = build(
+        Choice("USA", 2, rel_to=frozenset({"GBR"})), schemes=builtin_schemes(), groups=GROUPS
+    )
+    assert (built.banner, built.rel_to) == ("SECRET//REL TO USA, GBR", Option("REL TO", True, ""))
+
+
+# --- algebra (continued) -------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("audience_first", [True, False])
+def test_a_permissive_category_of_one_label_only_is_kept_in_a_roll_up(
+    audience_first: bool,
+) -> None:
+    plain = Label("GBR", 1)
+    audience = Label("GBR", 1, (Category("AUDIENCE", P, frozenset({"A"})),))
+    labels = [audience, plain] if audience_first else [plain, audience]
+    assert roll_up(labels, groups=GROUPS, on=ON) == audience
+
+
+def test_a_roll_up_keeps_an_originator_both_labels_share() -> None:
+    mod = Originator("MoD", "GBR")
+    rolled = roll_up(
+        [Label("GBR", 1, originator=mod), Label("GBR", 3, originator=mod)], groups=GROUPS, on=ON
+    )
+    assert (rolled.classification, rolled.originator) == (3, mod)
+
+
+# --- marking (continued) -------------------------------------------------------------------
+
+
+def test_an_unreadable_label_under_a_ceiling_of_zero_marks_the_lowest_level() -> None:
+    # Nothing readable raises the level above the reader's ceiling.
+    marking = aggregate_marking([None], scheme="USA", groups=GROUPS, on=ON, ceiling=0)
+    assert marking == Marking("UNCLASSIFIED", 0, INCOMPLETE, complete=False)
+
+
+# --- model ---------------------------------------------------------------------------------
+
+
+def test_a_privacy_mark_of_one_character_is_accepted() -> None:
+    assert Label("GBR", 1, privacy_mark="X").privacy_mark == "X"
+    with pytest.raises(InvalidLabel) as error:
+        Label("GBR", 1, privacy_mark="")
+    assert error.value.detail == "privacy mark must be 1-128 characters"
+
+
+@pytest.mark.parametrize(
+    "alternatives", [(Label("USA", 1), Label("USA", 2)), (Label("GBR", 2),)], ids=["twice", "own"]
+)
+def test_alternatives_under_one_scheme_are_refused_with_a_reason(
+    alternatives: tuple[Label, ...],
+) -> None:
+    with pytest.raises(InvalidLabel) as error:
+        Label("GBR", 1, alternatives=alternatives)
+    assert error.value.detail == "each alternative must be under a different scheme"
+
+
+# --- schemes (continued) -------------------------------------------------------------------
+
+
+def test_an_unknown_ordinal_is_an_unknown_level() -> None:
+    with pytest.raises(SchemeDataError) as error:
+        builtin_schemes().get("USA").level(7)
+    assert error.value.code == "unknown_level"
+
+
+# --- validation (continued) ----------------------------------------------------------------
+
+
+def test_an_unknown_tlp_colour_is_refused_with_the_colours() -> None:
+    label = Label("GBR", 1, (Category("TLP", INFO, frozenset({"PURPLE"})),))
+    found = find_violation(label, groups=GROUPS)
+    assert found is not None
+    assert (found.detail, found.hint) == (
+        "a TLP category holds one TLP 2.0 colour",
+        "one of CLEAR, GREEN, AMBER, AMBER+STRICT, RED",
+    )

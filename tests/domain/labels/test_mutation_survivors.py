@@ -213,14 +213,18 @@ def test_normalise_with_no_known_writer_leaves_an_unknown_level_to_the_parser(
     assert error.value.detail == "unknown classification 'BOGUS' at position 0"
 
 
+def _lowest_level_called(level_id: str) -> SchemeRegistry:
+    """The shipped schemes and FFF (Malta's, invented), whose lowest level has this id."""
+    own = scheme("FFF", "MLT")
+    own["levels"][0]["id"] = level_id
+    return SchemeRegistry([*builtin_schemes().all(), scheme_from_mapping(own)])
+
+
 def test_a_writers_level_id_is_read_whatever_follows_it() -> None:
     # FFF's lowest level has the id XX: "XX//..." from an FFF writer is read as
     # //FFF OPEN, so the fault found is the unknown control after it, not the level.
-    own = scheme("FFF", "MLT")
-    own["levels"][0]["id"] = "XX"
-    registry = SchemeRegistry([*builtin_schemes().all(), scheme_from_mapping(own)])
     with pytest.raises(MarkingError) as error:
-        normalise("XX//XX", GROUPS, ON, schemes=registry, writer="FFF")
+        normalise("XX//XX", GROUPS, ON, schemes=_lowest_level_called("XX"), writer="FFF")
     assert (error.value.text, error.value.detail) == (
         "//FFF OPEN//XX",
         "unknown dissemination control 'XX' at position 12",
@@ -484,11 +488,8 @@ def test_text_in_parentheses_stays_a_portion_mark_whatever_the_writer_calls_a_le
     # FFF's lowest level has the id "(O)". Text in parentheses is a portion mark, never
     # a level in the writer's words: "(O)" is refused as a portion mark's unknown level,
     # not read as //FFF OPEN.
-    own = scheme("FFF", "MLT")
-    own["levels"][0]["id"] = "(O)"
-    registry = SchemeRegistry([*builtin_schemes().all(), scheme_from_mapping(own)])
     with pytest.raises(MarkingError) as error:
-        normalise("(O)", GROUPS, ON, schemes=registry, writer="FFF")
+        normalise("(O)", GROUPS, ON, schemes=_lowest_level_called("(O)"), writer="FFF")
     assert (error.value.text, error.value.detail) == (
         "(O)",
         "unknown classification 'O' at position 1",

@@ -12,7 +12,7 @@ from caveat.domain.screening.formats import (
 )
 from caveat.domain.screening.matcher import Match, Matcher, TokenMatch, score
 from caveat.domain.screening.model import ListedParty, PartyKind
-from caveat.domain.screening.normalise import NameForm, analyse, name_keys, normalise_name
+from caveat.domain.screening.normalise import NameForm, analyse, normalise_name
 
 __all__ = [
     "ListedParty",
@@ -23,7 +23,6 @@ __all__ = [
     "ScreeningFormatError",
     "TokenMatch",
     "analyse",
-    "name_keys",
     "normalise_name",
     "parse_csl",
     "parse_generic",

@@ -458,12 +458,3 @@ def blocking_keys(token: str) -> frozenset[str]:
     if vowel := vowel_key(token):
         keys.add(vowel)
     return frozenset(keys)
-
-
-def name_keys(name: str) -> frozenset[str]:
-    """Every blocking key of every distinctive token of every form of ``name``."""
-    keys: set[str] = set()
-    for form in analyse(name):
-        for token in form.tokens:
-            keys |= token_keys(token)
-    return frozenset(keys)

@@ -424,3 +424,29 @@ def test_two_weak_words_of_the_query_read_as_two_listed_words() -> None:
             TokenMatch("sa", "sa", 1.0),
         ),
     )
+
+
+def test_a_threshold_of_100_finds_a_name_typed_exactly() -> None:
+    # The index may skip a form only when its bound is below the threshold, less the
+    # rounding of scores; at 100 an exact name's bound is exactly 100.
+    party = ListedParty("OFAC SDN", "1", "IVANOV, Sergey", PartyKind.INDIVIDUAL)
+    (found,) = Matcher([party], threshold=100).screen("Sergey Ivanov")
+    assert found.score == 100.0
+
+
+def test_parties_that_tie_are_listed_by_source_and_entry() -> None:
+    parties = [
+        ListedParty("OFAC SDN", entry, "ABU MUHAMMAD", PartyKind.INDIVIDUAL)
+        for entry in ("30", "20", "10")
+    ]
+    found = Matcher(parties).screen("Abu Muhammad")
+    assert [m.party.entry_id for m in found] == ["10", "20", "30"]
+
+
+def test_screen_many_passes_its_limit_on() -> None:
+    names = ["IVANOV, Sergey", "IVANOV, Sergei", "IVANOVA, Sergey"]
+    parties = [
+        ListedParty("OFAC SDN", str(n), name, PartyKind.INDIVIDUAL) for n, name in enumerate(names)
+    ]
+    (found,) = Matcher(parties, threshold=70).screen_many(["Sergey Ivanov"], limit=1)
+    assert [m.party.entry_id for m in found] == ["0"]

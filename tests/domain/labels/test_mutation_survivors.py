@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, date, datetime
 
 import pytest
@@ -41,7 +42,7 @@ from caveat.domain.labels.errors import (
 )
 from caveat.domain.labels.marking import INCOMPLETE, Marking, national_text
 from caveat.domain.labels.releasability import expand
-from caveat.domain.labels.validation import find_violation
+from caveat.domain.labels.validation import Violation, find_violation
 
 R, P, INFO = CategoryType.RESTRICTIVE, CategoryType.PERMISSIVE, CategoryType.INFORMATIVE
 
@@ -596,3 +597,148 @@ def test_an_unknown_tlp_colour_is_refused_with_the_colours() -> None:
         "a TLP category holds one TLP 2.0 colour",
         "one of CLEAR, GREEN, AMBER, AMBER+STRICT, RED",
     )
+
+
+# --- the full run's third batch (2026-12-07 evening) -------------------------------------
+# --- banner: the parser's messages, hints and positions (continued) ----------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "portion", "detail", "position", "hint"),
+    [
+        ("", False, "empty marking", 0, "write for example UNCLASSIFIED"),
+        ("S", True, "a portion mark is written in parentheses", 0, "(S)"),
+        ("SECRET////NOFORN", False, "empty category between //", 8, "remove the extra //"),
+        # An unknown group code is refused where it is written, before anything after it
+        # is read (the directory is asked at once, not left to the validator).
+        (
+            "SECRET//REL TO USA, ABCD/BOGUS",
+            False,
+            "'ABCD' is neither a country code nor a known group",
+            20,
+            "use ISO 3166-1 alpha-3 codes (GBR) or a configured group (FVEY)",
+        ),
+    ],
+)
+def test_the_parser_names_an_empty_or_misplaced_part_with_its_hint(
+    text: str, portion: bool, detail: str, position: int, hint: str
+) -> None:
+    error = _refused(text, portion=portion)
+    assert (error.detail, error.position, error.hint) == (
+        f"{detail} at position {position}",
+        position,
+        hint,
+    )
+
+
+def test_only_a_space_separates_rel_to_entries() -> None:
+    # A no-break space (text copied from a document) after the comma is not the space
+    # the strict parser trims: the entry is read as written (and shown by its repr), and
+    # is no code.
+    with pytest.raises(MarkingError) as error:
+        parse_marking("SECRET//REL TO USA,\u00a0GBR", groups=GROUPS, on=ON)
+    assert error.value.detail == (
+        "'\\xa0GBR' is neither a country code nor a known group at position 19"
+    )
+
+
+def test_a_trailing_control_whitespace_character_is_refused_as_invisible() -> None:
+    # Only space, tab, CR and LF count as surrounding whitespace (left to the parser);
+    # a trailing vertical tab is a hidden character, named where it is.
+    with pytest.raises(MarkingError) as error:
+        parse_marking("SECRET\x0b", groups=GROUPS, on=ON)
+    assert (error.value.detail, error.value.position) == (
+        "the invisible character U+000B is not allowed in a marking at position 6",
+        6,
+    )
+
+
+@pytest.mark.parametrize(
+    ("text", "normalised"),
+    [
+        # A repeated control is dropped and the controls after it are still read.
+        ("SECRET//ORCON/ORCON/NOFORN", "SECRET//ORCON/NOFORN"),
+        # Luxembourg's code ends in X: only spaces are trimmed from a REL TO entry.
+        ("SECRET//REL TO USA, LUX", "SECRET//REL TO USA, LUX"),
+        # Runs of spaces inside the level are one space.
+        ("TOP  SECRET//NOFORN", "TOP SECRET//NOFORN"),
+    ],
+)
+def test_normalise_tidies_without_losing_anything(text: str, normalised: str) -> None:
+    assert normalise(text, GROUPS, ON) == normalised
+
+
+# --- algebra (continued) -------------------------------------------------------------------
+
+
+def test_no_release_dominates_a_rel_to_list_of_another_kind() -> None:
+    def p(text: str) -> Label:
+        return parse_marking(text, groups=GROUPS, on=ON)
+
+    # An uncaveated US UNCLASSIFIED label (neutral in an IC-ISM roll-up) and an unmarked
+    # SECRET one say nothing about foreign release, so neither is as protective as a
+    # REL TO list at its level.
+    assert not dominates(
+        p("UNCLASSIFIED"), p("UNCLASSIFIED//REL TO USA, GBR"), groups=GROUPS, on=ON
+    )
+    assert not dominates(p("SECRET"), p("SECRET//REL TO USA, GBR"), groups=GROUPS, on=ON)
+
+
+# --- builder (continued) -------------------------------------------------------------------
+
+
+def test_an_empty_rel_to_list_under_a_scheme_without_a_nation_is_refused() -> None:
+    # NATO has no nation to add to the list, so it stays empty: no label, and the
+    # violation points at no spot.
+    built = build(Choice("NATO", 3, rel_to=frozenset()), schemes=builtin_schemes(), groups=GROUPS)
+    assert (built.label, built.violation) == (
+        None,
+        Violation("rel_to_empty", "REL TO needs a list", "add nations", ()),
+    )
+
+
+def test_a_scheme_code_no_label_could_carry_is_refused_on_load() -> None:
+    # A label's policy is a capital then capitals, digits or _: a scheme coded X:Y
+    # could never be named by a label, so the loader refuses it (it once took it).
+    with pytest.raises(SchemeDataError) as error:
+        scheme_from_mapping(scheme("X:Y", "MLT"))
+    assert error.value.detail == (
+        "X:Y: the scheme code is a capital letter then 1-15 capitals, digits or _"
+    )
+    with pytest.raises(InvalidInput) as refused:
+        parse_level_value("X:Y:1", REGISTRY)
+    assert refused.value.detail == "unknown level 'X:Y:1'"
+
+
+# --- model (continued) ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("make", "detail"),
+    [
+        (lambda: Label("gbr", 1), "policy 'gbr' is not a scheme identifier"),
+        (lambda: Label("GBR", -1), "classification must be a non-negative ordinal"),
+        (
+            lambda: Label(
+                "GBR", 1, alternatives=(Label("USA", 1, alternatives=(Label("AUS", 1),)),)
+            ),
+            "an alternative label cannot have alternatives",
+        ),
+    ],
+    ids=["policy", "classification", "nested"],
+)
+def test_a_label_says_which_of_its_parts_is_wrong(make: Callable[[], Label], detail: str) -> None:
+    with pytest.raises(InvalidLabel) as error:
+        make()
+    assert error.value.detail == detail
+
+
+# --- schemes (continued) -------------------------------------------------------------------
+
+
+def test_a_common_step_off_the_scale_names_the_scheme_and_the_step() -> None:
+    # Loading guarantees a level or a rule for every step of the scale; a step off it
+    # is a caller's fault, named rather than answered.
+    with pytest.raises(SchemeDataError) as error:
+        builtin_schemes().get("USA").level_for_common(9)
+    assert error.value.detail == "scheme USA has no rule for common step 9"

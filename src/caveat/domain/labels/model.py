@@ -31,7 +31,7 @@ FOUO = "FOUO"
 NOFORN = "NOFORN"
 RELIDO = "RELIDO"
 
-_POLICY = re.compile(r"^[A-Z][A-Z0-9_]{1,15}$")
+SCHEME_CODE = re.compile(r"^[A-Z][A-Z0-9_]{1,15}$")  # a label's policy, a scheme's code
 _TAG = re.compile(r"^[A-Z][A-Z0-9 _:+-]{0,31}$")
 _VALUE = re.compile(r"^[A-Z0-9][A-Z0-9 _:+./-]{0,63}$")
 
@@ -94,7 +94,7 @@ class Label:
     alternatives: tuple[Label, ...] = field(default=())
 
     def __post_init__(self) -> None:
-        if not _POLICY.match(self.policy):
+        if not SCHEME_CODE.match(self.policy):
             raise InvalidLabel(f"policy {self.policy!r} is not a scheme identifier")
         if isinstance(self.classification, bool) or self.classification < 0:
             raise InvalidLabel("classification must be a non-negative ordinal")

@@ -22,6 +22,7 @@ from importlib import resources
 from typing import Any
 
 from caveat.domain.labels.errors import NoEquivalentLevel, SchemeDataError, UnknownScheme
+from caveat.domain.labels.model import SCHEME_CODE
 from caveat.domain.nations import require_nation
 
 COMMON_SCALE: tuple[str, ...] = (
@@ -261,6 +262,8 @@ def scheme_from_mapping(raw: Mapping[str, Any]) -> Scheme:
     if raw.get("schema") != SCHEMA:
         raise _bad(where, f"schema must be {SCHEMA}")
     code = _text(raw, "scheme", where, upper=True)
+    if not SCHEME_CODE.match(code):  # else no label could name it as its policy
+        raise _bad(where, "the scheme code is a capital letter then 1-15 capitals, digits or _")
     nation = raw.get("nation")
     if nation is not None:
         nation = require_nation(str(nation), field=f"{code}.nation")

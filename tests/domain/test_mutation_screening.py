@@ -450,3 +450,21 @@ def test_screen_many_passes_its_limit_on() -> None:
     ]
     (found,) = Matcher(parties, threshold=70).screen_many(["Sergey Ivanov"], limit=1)
     assert [m.party.entry_id for m in found] == ["0"]
+
+
+def test_one_listed_weak_word_takes_one_mistyped_query_word_only() -> None:
+    query = NameForm(("acme", "grop", "gruop"))
+    listed = NameForm(("acme",), ("group",))
+    assert combine(query, listed, [(1.0, 0, 0)], explain=True) == (
+        66.37,
+        (TokenMatch("acme", "acme", 1.0), TokenMatch("grop", "group", 0.9)),
+    )
+
+
+def test_an_explained_similarity_has_three_decimals() -> None:
+    party = ListedParty("OFAC SDN", "1", "HUSSEIN, Saddam", PartyKind.INDIVIDUAL)
+    (found,) = Matcher([party]).screen("Saddam Husayn")
+    assert [(t.query, t.listed, t.similarity) for t in found.tokens] == [
+        ("saddam", "saddam", 1.0),
+        ("husayn", "hussein", 0.871),  # 0.8708…
+    ]

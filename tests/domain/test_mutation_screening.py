@@ -468,3 +468,12 @@ def test_an_explained_similarity_has_three_decimals() -> None:
         ("saddam", "saddam", 1.0),
         ("husayn", "hussein", 0.871),  # 0.8708…
     ]
+
+
+def test_a_query_initial_that_pairs_with_nothing_does_not_stop_the_next() -> None:
+    query = NameForm(("smith",), (), ("x", "j"))
+    listed = NameForm(("john", "smith"))
+    assert combine(query, listed, [(1.0, 0, 1)], explain=True) == (
+        84.13,
+        (TokenMatch("smith", "smith", 1.0), TokenMatch("j", "john", 0.5)),
+    )

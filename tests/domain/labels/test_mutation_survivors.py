@@ -41,7 +41,7 @@ from caveat.domain.labels.errors import (
     SchemeDataError,
 )
 from caveat.domain.labels.marking import INCOMPLETE, Marking, national_text
-from caveat.domain.labels.releasability import expand
+from caveat.domain.labels.releasability import collapse, expand
 from caveat.domain.labels.validation import Violation, find_violation
 
 R, P, INFO = CategoryType.RESTRICTIVE, CategoryType.PERMISSIVE, CategoryType.INFORMATIVE
@@ -742,3 +742,82 @@ def test_a_common_step_off_the_scale_names_the_scheme_and_the_step() -> None:
     with pytest.raises(SchemeDataError) as error:
         builtin_schemes().get("USA").level_for_common(9)
     assert error.value.detail == "scheme USA has no rule for common step 9"
+
+
+# --- re-checked survivors, 2026-12-07 evening ---------------------------------------------
+
+
+def test_a_roll_up_of_nothing_is_refused_with_a_hint() -> None:
+    with pytest.raises(InvalidInput) as error:
+        roll_up([], groups=GROUPS, on=ON)
+    assert (error.value.detail, error.value.hint) == (
+        "nothing to roll up",
+        "pass at least one label",
+    )
+
+
+def test_an_unclassified_label_without_fouo_does_not_dominate_one_with_it() -> None:
+    def p(text: str) -> Label:
+        return parse_marking(text, groups=GROUPS, on=ON)
+
+    # FOUO is absorbed only by a classified level; at UNCLASSIFIED it is a control the
+    # holder needs.
+    assert not dominates(p("UNCLASSIFIED"), p("UNCLASSIFIED//FOUO"), groups=GROUPS, on=ON)
+    # NOFORN is release enough, so only the missing FOUO decides.
+    assert not dominates(p("UNCLASSIFIED//NOFORN"), p("UNCLASSIFIED//FOUO"), groups=GROUPS, on=ON)
+    assert dominates(p("UNCLASSIFIED//FOUO"), p("UNCLASSIFIED//FOUO"), groups=GROUPS, on=ON)
+
+
+def test_a_label_dominates_itself_with_a_permissive_category_other_than_rel_to() -> None:
+    audience = Label("GBR", 1, (Category("AUDIENCE", P, frozenset({"A"})),))
+    assert dominates(audience, audience, groups=GROUPS, on=ON)
+
+
+def test_a_label_without_tlp_does_not_dominate_one_with_it() -> None:
+    amber = Label("GBR", 1, (Category("TLP", INFO, frozenset({"AMBER"})),))
+    assert not dominates(Label("GBR", 1), amber, groups=GROUPS, on=ON)
+    assert dominates(amber, amber, groups=GROUPS, on=ON)
+
+
+def test_an_unclosed_portion_mark_is_named_at_its_end() -> None:
+    error = _refused("(S", portion=True)
+    assert (error.detail, error.position) == (
+        "the portion mark is not closed at position 2",
+        2,
+    )
+
+
+def test_normalise_writes_a_comma_then_one_space_between_rel_to_entries() -> None:
+    assert normalise("SECRET//REL TO USA ,GBR", GROUPS, ON) == "SECRET//REL TO USA, GBR"
+    # The refused text is shown as tidied, with the comma and space.
+    with pytest.raises(MarkingError) as error:
+        normalise("SECRET//REL TO USA ,ZZZ", GROUPS, ON)
+    assert error.value.text == "SECRET//REL TO USA, ZZZ"
+
+
+def test_a_writers_level_name_is_read_when_its_id_differs() -> None:
+    # FFF's lowest level is called OPEN but has the id XX: its name still reads.
+    registry = _lowest_level_called("XX")
+    assert normalise("OPEN", GROUPS, ON, schemes=registry, writer="FFF") == "//FFF OPEN"
+
+
+def test_the_rel_to_box_of_a_scheme_only_the_given_registry_knows_is_judged_under_it() -> None:
+    # AAA is only in the node's own registry; NOFORN blocks adding REL TO.
+    built = build(Choice("AAA", 1, dissem=frozenset({"NOFORN"})), schemes=OWN, groups=GROUPS)
+    assert built.rel_to == Option(
+        "REL TO", False, "NOFORN cannot be combined with REL TO: keep one of them"
+    )
+
+
+def test_collapse_uses_every_group_it_can_and_lists_no_member_twice() -> None:
+    nations = {m for g in GROUPS.all() if g.code in ("NATO", "FVEY") for m in g.members_on(ON)}
+    assert collapse(nations, GROUPS, ON) == frozenset({"FVEY", "NATO"})
+
+
+def test_a_sap_value_without_its_prefix_is_refused_with_an_example() -> None:
+    found = find_violation(Label("USA", 2, (Category("SAP", R, frozenset({"BP"})),)), groups=GROUPS)
+    assert found is not None
+    assert (found.detail, found.hint) == (
+        "'BP' is not a valid SAP value",
+        "write for example SAR-BP",
+    )

@@ -477,3 +477,27 @@ def test_a_query_initial_that_pairs_with_nothing_does_not_stop_the_next() -> Non
         84.13,
         (TokenMatch("smith", "smith", 1.0), TokenMatch("j", "john", 0.5)),
     )
+
+
+def test_a_particle_after_a_legal_form_still_joins_the_next_word() -> None:
+    assert [f.tokens for f in analyse("Acme LLC Al Rashid")] == [
+        ("acme", "rashid"),
+        ("acme", "alrashid"),
+    ]
+
+
+def test_a_word_hyphenated_to_a_legal_phrase_is_no_particle() -> None:
+    # "Company-Al": the al is the end of a hyphenated word (as the ad of Sa'ad), so it
+    # does not join Rashid; the phrase's last word says so, not its second-to-last.
+    assert [f.tokens for f in analyse("Acme Limited Liability Company-Al Rashid")] == [
+        ("acme", "rashid"),
+    ]
+
+
+def test_a_legal_phrase_takes_a_word_one_edit_off_but_not_two() -> None:
+    # Compnay is Company with two letters swapped (one edit); Ompanyc is two edits
+    # away, though it shares a deletion key with Company: it stays a word of the name.
+    (one,) = analyse("Gefest Limited Liability Compnay")
+    assert (one.tokens, one.weak) == (("gefest",), ("llc",))
+    (two,) = analyse("Gefest Limited Liability Ompanyc")
+    assert (two.tokens, two.weak) == (("gefest", "ompanyc"), ("llc",))

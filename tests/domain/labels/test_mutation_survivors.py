@@ -821,3 +821,35 @@ def test_a_sap_value_without_its_prefix_is_refused_with_an_example() -> None:
         "'BP' is not a valid SAP value",
         "write for example SAR-BP",
     )
+
+
+# --- the last survivors of the evening run ---------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "detail", "position", "hint"),
+    [
+        (
+            "TOP SECRET//TK/SI//NOFORN",
+            "SI is out of order",
+            15,
+            "list values in alphabetical order",
+        ),
+        (" SECRET", "a marking has no surrounding spaces", 0, "SECRET"),
+    ],
+)
+def test_a_fault_of_form_is_named_with_its_hint(
+    text: str, detail: str, position: int, hint: str
+) -> None:
+    error = _refused(text)
+    assert (error.detail, error.position, error.hint) == (
+        f"{detail} at position {position}",
+        position,
+        hint,
+    )
+
+
+def test_normalise_reads_on_past_a_repeated_rel_to_code() -> None:
+    assert normalise("SECRET//REL TO USA, GBR, GBR, CAN", GROUPS, ON) == (
+        "SECRET//REL TO USA, CAN, GBR"
+    )

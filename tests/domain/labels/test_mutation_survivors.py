@@ -82,6 +82,16 @@ def _refused(text: str, *, portion: bool = False) -> MarkingError:
     return error.value
 
 
+def _names_fault(text: str, portion: bool, detail: str, position: int, hint: str) -> None:
+    """The parser refuses ``text`` with this detail, at this position, with this hint."""
+    error = _refused(text, portion=portion)
+    assert (error.detail, error.position, error.hint) == (
+        f"{detail} at position {position}",
+        position,
+        hint,
+    )
+
+
 # --- banner: the parser's messages, hints and positions ---------------------------------
 
 
@@ -174,12 +184,7 @@ def _refused(text: str, *, portion: bool = False) -> MarkingError:
 def test_the_parser_names_the_fault_where_it_is_with_its_hint(
     text: str, portion: bool, detail: str, position: int, hint: str
 ) -> None:
-    error = _refused(text, portion=portion)
-    assert (error.detail, error.position, error.hint) == (
-        f"{detail} at position {position}",
-        position,
-        hint,
-    )
+    _names_fault(text, portion, detail, position, hint)
 
 
 def test_an_invisible_character_is_named_by_its_code_point() -> None:
@@ -456,12 +461,7 @@ def test_a_marking_two_schemes_use_names_both() -> None:
 def test_a_banner_s_unknown_level_or_control_is_refused_with_what_it_could_be(
     text: str, detail: str, position: int, hint: str
 ) -> None:
-    error = _refused(text)
-    assert (error.detail, error.position, error.hint) == (
-        f"{detail} at position {position}",
-        position,
-        hint,
-    )
+    _names_fault(text, False, detail, position, hint)
 
 
 def test_normalise_refuses_two_rel_to_lists_rather_than_pick_one() -> None:
@@ -623,12 +623,7 @@ def test_an_unknown_tlp_colour_is_refused_with_the_colours() -> None:
 def test_the_parser_names_an_empty_or_misplaced_part_with_its_hint(
     text: str, portion: bool, detail: str, position: int, hint: str
 ) -> None:
-    error = _refused(text, portion=portion)
-    assert (error.detail, error.position, error.hint) == (
-        f"{detail} at position {position}",
-        position,
-        hint,
-    )
+    _names_fault(text, portion, detail, position, hint)
 
 
 def test_only_a_space_separates_rel_to_entries() -> None:
@@ -841,12 +836,7 @@ def test_a_sap_value_without_its_prefix_is_refused_with_an_example() -> None:
 def test_a_fault_of_form_is_named_with_its_hint(
     text: str, detail: str, position: int, hint: str
 ) -> None:
-    error = _refused(text)
-    assert (error.detail, error.position, error.hint) == (
-        f"{detail} at position {position}",
-        position,
-        hint,
-    )
+    _names_fault(text, False, detail, position, hint)
 
 
 def test_normalise_reads_on_past_a_repeated_rel_to_code() -> None:

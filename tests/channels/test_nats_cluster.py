@@ -44,6 +44,18 @@ def alliance(node: Node, clock: FakeClock) -> Alliance:
     return build(node, clock)
 
 
+def _worker(node: Node, broker: NatsBroker) -> ChannelService:
+    """Another worker process of the node: its own channel service on ``broker``."""
+    return ChannelService(
+        uow=node.uow,
+        policy=node.policy,
+        broker=broker,
+        secret_key=node.keys.secret_key,
+        ledger=ChannelLedger(uow=node.uow),
+        refresh_seconds=0.3,
+    )
+
+
 async def _ready(broker: NatsBroker, channel: str) -> None:
     """Open the channel's stream once the cluster's JetStream has elected its leader."""
     deadline = time.monotonic() + 60
@@ -65,14 +77,7 @@ def test_a_message_published_through_one_server_reaches_a_reader_on_the_other(
     on_a = NatsBroker(servers=[a.url])
     on_b = NatsBroker(servers=[b.url])
     node.channels.broker = on_a  # this worker publishes through server A
-    other_worker = ChannelService(  # another worker of the node, connected to server B
-        uow=node.uow,
-        policy=node.policy,
-        broker=on_b,
-        secret_key=node.keys.secret_key,
-        ledger=ChannelLedger(uow=node.uow),
-        refresh_seconds=0.3,
-    )
+    other_worker = _worker(node, on_b)  # another worker of the node, connected to server B
     channel = alliance.channel
 
     async def main() -> list[int]:
@@ -105,14 +110,7 @@ def test_a_reader_resumes_through_the_other_server_with_no_gap_and_no_duplicate(
     on_a = NatsBroker(servers=[a.url])
     on_b = NatsBroker(servers=[b.url])
     node.channels.broker = on_a
-    other_worker = ChannelService(
-        uow=node.uow,
-        policy=node.policy,
-        broker=on_b,
-        secret_key=node.keys.secret_key,
-        ledger=ChannelLedger(uow=node.uow),
-        refresh_seconds=0.3,
-    )
+    other_worker = _worker(node, on_b)
     channel = alliance.channel
     alice, bob = alliance.principal("alice"), alliance.principal("bob")
 
@@ -163,14 +161,7 @@ def test_a_slow_reader_on_one_server_never_delays_a_fast_one_on_the_other(
     on_b = NatsBroker(servers=[b.url])
     node.channels.broker = on_a
     node.channels.queue_size = 5  # the slow reader reads through server A
-    fast_worker = ChannelService(
-        uow=node.uow,
-        policy=node.policy,
-        broker=on_b,
-        secret_key=node.keys.secret_key,
-        ledger=ChannelLedger(uow=node.uow),
-        refresh_seconds=0.3,
-    )
+    fast_worker = _worker(node, on_b)
     channel = alliance.channel
     alice, bob = alliance.principal("alice"), alliance.principal("bob")
 

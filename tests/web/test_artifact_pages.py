@@ -285,6 +285,12 @@ def test_the_label_builder_normalises_or_points_at_the_error(
     assert "<html" not in good.text  # a fragment for htmx
     assert 'class="chip chip-secret">SECRET//REL TO USA, GBR</span>' in good.text
     assert "(S//REL TO USA, GBR)" in good.text
+    # A marking already in its rendered form reads back as written, a partner's own
+    # nation included (USA is not put in its place).
+    british = browser.client.post(
+        "/labels/check", data={"label": "//GBR SECRET//REL TO GBR, FVEY"}, headers=headers
+    )
+    assert ">//GBR SECRET//REL TO GBR, FVEY</span>" in british.text
     bad = browser.client.post(
         "/labels/check", data={"label": "SECRET//REL TO XYZ"}, headers=headers
     )

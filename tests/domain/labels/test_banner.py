@@ -183,6 +183,11 @@ def test_banner_and_portion_parsers_refuse_each_others_form(
         ("TOP SECRET//SI/TK/SI//NOFORN", "TOP SECRET//SI/TK//NOFORN"),
         ("SECRET//SAR-BP/SAR-BP//NOFORN", "SECRET//SAR-BP//NOFORN"),
         ("SECRET//REL TO JPN, USA, NATO, DEU", "SECRET//REL TO USA, JPN, NATO"),
+        # A label's own nation, named by its writer, stays named: USA is not put in its
+        # place, so a list already collapsed reads back as written.
+        ("//GBR SECRET//REL TO GBR, FVEY", "//GBR SECRET//REL TO GBR, FVEY"),
+        ("//GBR SECRET//REL TO AUS, CAN, GBR, NZL, USA", "//GBR SECRET//REL TO USA, GBR, FVEY"),
+        ("//DEU GEHEIM//REL TO DEU, FRA, NATO", "//DEU GEHEIM//REL TO DEU, NATO"),
     ],
 )
 def test_normalise_known_answers(

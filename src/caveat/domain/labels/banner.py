@@ -71,7 +71,6 @@ class _Piece:
 class _Context:
     text: str
     groups: GroupDirectory
-    on: date
     schemes: SchemeRegistry
     portion: bool
     strict: bool
@@ -369,9 +368,11 @@ def _parse(ctx: _Context) -> Label:
 def parse_banner(
     text: str, *, groups: GroupDirectory, on: date, schemes: SchemeRegistry | None = None
 ) -> Label:
-    """Parse a banner such as ``SECRET//REL TO USA, FVEY``; groups are checked on ``on``."""
+    """Parse a banner such as ``SECRET//REL TO USA, FVEY``. A REL TO group code must be
+    one ``groups`` knows, whatever its members on ``on``; the day matters where groups are
+    expanded or collapsed (:func:`normalise`), and is taken here for the same signature."""
     registry = schemes or builtin_schemes()
-    return _parse(_Context(text, groups, on, registry, portion=False, strict=True, banner=None))
+    return _parse(_Context(text, groups, registry, portion=False, strict=True, banner=None))
 
 
 def parse_portion(
@@ -384,7 +385,7 @@ def parse_portion(
 ) -> Label:
     """Parse a portion mark such as ``(S//NF)``; ``banner`` resolves a bare ``REL``."""
     registry = schemes or builtin_schemes()
-    return _parse(_Context(text, groups, on, registry, portion=True, strict=True, banner=banner))
+    return _parse(_Context(text, groups, registry, portion=True, strict=True, banner=banner))
 
 
 # Space, tab, CR and LF around a marking are refused by the parser with a hint to remove
@@ -505,12 +506,17 @@ def normalise(
     cleaned = re.sub(r"\s*,\s*", ", ", re.sub(r"\s+", " ", cleaned))
     cleaned = _lead_level(cleaned, registry, writer)
     portion = cleaned.startswith("(")
-    ctx = _Context(cleaned, groups, on, registry, portion=portion, strict=False, banner=None)
+    ctx = _Context(cleaned, groups, registry, portion=portion, strict=False, banner=None)
     label = _parse(ctx)
     rel_to = label.releasable_to
     if rel_to is not None:
         nations = groups.expand(rel_to, on)
-        collapsed = collapse(nations, groups, on, keep={LEADING_NATION})
+        # USA and the label's own nation stay named where the writer named them
+        # (REL TO USA, FVEY; //GBR SECRET//REL TO GBR, FVEY): collapsing never swaps
+        # one for the other, so a list already collapsed reads back as written.
+        own = registry.get(label.policy).nation or LEADING_NATION
+        named = {LEADING_NATION, own} & rel_to
+        collapsed = collapse(nations, groups, on, keep=named)
         categories = [c for c in label.categories if c.tag != REL_TO]
         categories.append(Category(REL_TO, CategoryType.PERMISSIVE, collapsed))
         label = replace(label, categories=tuple(categories))

@@ -16,7 +16,14 @@ from caveat.domain.screening.matcher import (
     combine,
     token_similarity,
 )
-from caveat.domain.screening.normalise import NameForm, blocking_keys, fold, vowel_key
+from caveat.domain.screening.normalise import (
+    NameForm,
+    _NearWords,
+    _run_together,
+    blocking_keys,
+    fold,
+    vowel_key,
+)
 
 
 def test_tokens_pair_most_similar_first() -> None:
@@ -494,6 +501,12 @@ def test_a_word_hyphenated_to_a_legal_phrase_is_no_particle() -> None:
     ]
 
 
+def test_the_second_word_of_a_hyphenated_first_word_is_kept_as_written() -> None:
+    # "Alpha-Company": the company is part of the name's first word, not its legal
+    # form, as in the middle of a name ("Company-Al" above).
+    assert [f.tokens for f in analyse("Alpha-Company")] == [("alpha", "company"), ("alphacompany",)]
+
+
 def test_a_legal_phrase_takes_a_word_one_edit_off_but_not_two() -> None:
     # Compnay is Company with two letters swapped (one edit); Ompanyc is two edits
     # away, though it shares a deletion key with Company: it stays a word of the name.
@@ -501,3 +514,33 @@ def test_a_legal_phrase_takes_a_word_one_edit_off_but_not_two() -> None:
     assert (one.tokens, one.weak) == (("gefest",), ("llc",))
     (two,) = analyse("Gefest Limited Liability Ompanyc")
     assert (two.tokens, two.weak) == (("gefest", "ompanyc"), ("llc",))
+
+
+# The legal-form table and the near-spelling vocabularies are built while the module is
+# imported; their builders are called here directly, so that a change to them is seen.
+
+
+def test_a_phrase_is_also_spelled_with_two_neighbouring_words_run_together() -> None:
+    assert _run_together(("a", "b", "c", "d")) == [
+        ("a", "b", "c", "d"),
+        ("ab", "c", "d"),
+        ("a", "bc", "d"),
+        ("a", "b", "cd"),
+    ]
+    assert _run_together(("llc",)) == [("llc",)]
+
+
+def test_a_near_word_is_found_one_typing_error_away_and_no_further() -> None:
+    near = _NearWords(frozenset({"company", "stock"}))
+    assert near.words == {"company", "stock"}
+    assert near.get("stock") == "stock"
+    assert near.get("compnay") == "company"  # two letters swapped
+    assert near.get("stok") == "stock"  # a letter left out
+    assert near.get("stocks") == "stock"  # a letter added
+    assert near.get("stack") == "stock"  # a letter changed
+    assert near.get("ompanyc") == "ompanyc"  # two edits: a word of its own
+    assert near.get("widget") == "widget"
+
+
+def test_a_near_word_between_two_words_is_read_as_the_first_in_order() -> None:
+    assert _NearWords(frozenset({"cat", "bat"})).get("at") == "bat"

@@ -33,6 +33,7 @@ from caveat.domain.labels.builder import (
     Option,
     build,
     parse_level_value,
+    rel_to_codes,
 )
 from caveat.domain.labels.errors import (
     InvalidLabel,
@@ -328,6 +329,14 @@ def test_only_the_dissemination_block_drops_relido_and_fouo_in_a_roll_up() -> No
     assert roll_up([label], groups=GROUPS, on=ON) == label
 
 
+def test_a_join_keeps_the_values_of_an_informative_category_from_both_labels() -> None:
+    a = Label("GBR", 1, (Category("NOTE", INFO, frozenset({"A"})),))
+    b = Label("GBR", 2, (Category("NOTE", INFO, frozenset({"B"})),))
+    assert join(a, b, groups=GROUPS, on=ON) == Label(
+        "GBR", 2, (Category("NOTE", INFO, frozenset({"A", "B"})),)
+    )
+
+
 def test_a_label_dominates_itself_with_an_informative_category_other_than_tlp() -> None:
     noted = Label("GBR", 1, (Category("NOTE", INFO, frozenset({"A"})),))
     assert dominates(noted, noted, groups=GROUPS, on=ON)
@@ -462,6 +471,16 @@ def test_a_banner_s_unknown_level_or_control_is_refused_with_what_it_could_be(
     text: str, detail: str, position: int, hint: str
 ) -> None:
     _names_fault(text, False, detail, position, hint)
+
+
+def test_a_portion_marks_unknown_control_is_refused_with_the_portion_forms() -> None:
+    _names_fault(
+        "(S//BOGUS)",
+        True,
+        "unknown dissemination control 'BOGUS'",
+        4,
+        "known controls: FOUO, OC, IMC, NF, PR, REL TO, RELIDO",
+    )
 
 
 def test_normalise_refuses_two_rel_to_lists_rather_than_pick_one() -> None:
@@ -843,3 +862,136 @@ def test_normalise_reads_on_past_a_repeated_rel_to_code() -> None:
     assert normalise("SECRET//REL TO USA, GBR, GBR, CAN", GROUPS, ON) == (
         "SECRET//REL TO USA, CAN, GBR"
     )
+
+
+def test_an_alternatives_violation_keeps_the_rules_hint() -> None:
+    # The same rule broken by a label and by an alternative reads the same, with the
+    # alternative's index added.
+    clash = Label(
+        "USA",
+        2,
+        (
+            Category("DISSEM", R, frozenset({"NOFORN"})),
+            Category("REL TO", P, frozenset({"USA", "GBR"})),
+        ),
+    )
+    own = find_violation(clash, groups=GROUPS)
+    found = find_violation(Label("DEU", 3, alternatives=(clash,)), groups=GROUPS)
+    assert own is not None
+    assert found is not None
+    assert own.hint
+    assert (found.rule, found.detail, found.hint, found.alternative) == (
+        own.rule,
+        own.detail,
+        own.hint,
+        0,
+    )
+
+
+def _no_top(code: str, nation: str) -> dict[str, object]:
+    """A scheme with no level for the top common step, whose rule for it is deny."""
+    raw = scheme(code, nation)
+    raw["levels"] = raw["levels"][:2]
+    raw["no_equivalent"] = [
+        {"common": 1, "rule": "treat_as", "level": "GUARDED", "source": "s"},
+        {"common": 3, "rule": "deny", "source": "s"},
+        {"common": 4, "rule": "deny", "source": "s"},
+    ]
+    return raw
+
+
+def test_an_unknown_scheme_is_marked_at_the_fallback_top_where_the_reader_denies_it() -> None:
+    # The label's scheme is unknown to the registry, so the marking is the top step;
+    # the reader's scheme denies that step, so it is written in NATO words.
+    registry = SchemeRegistry(
+        [*builtin_schemes().all(), scheme_from_mapping(_no_top("FFF", "AND"))]
+    )
+    marking = aggregate_marking(
+        [Label("AAA", 1)], scheme="FFF", groups=GROUPS, on=ON, schemes=registry
+    )
+    assert marking == Marking("COSMIC TOP SECRET", 4, INCOMPLETE, complete=False)
+
+
+def test_an_alternatives_release_list_is_checked_against_the_given_groups() -> None:
+    # QQQ could name a group, but the directory given knows none by that name.
+    odd = Label("USA", 2, (Category("REL TO", P, frozenset({"USA", "QQQQ"})),))
+    found = find_violation(Label("DEU", 3, alternatives=(odd,)), groups=GROUPS)
+    assert found is not None
+    assert (found.rule, found.alternative) == ("unknown_value", 0)
+
+
+def test_a_repeated_release_code_says_to_list_it_once() -> None:
+    _names_fault(
+        "SECRET//REL TO USA, GBR, GBR",
+        False,
+        "GBR is repeated in REL TO",
+        25,
+        "list each code once",
+    )
+
+
+def test_an_option_breaking_only_the_rule_already_broken_is_not_blocked() -> None:
+    # NOFORN with a REL TO list is already refused; adding ORCON breaks nothing new.
+    choice = Choice("USA", 2, dissem=frozenset({"NOFORN"}), rel_to=frozenset({"USA", "GBR"}))
+    built = build(choice, schemes=REGISTRY, groups=GROUPS)
+    assert built.violation is not None
+    assert built.violation.rule == "noforn_with_release"
+    assert {o.value: o.blocked for o in built.dissem}["ORCON"] == ""
+
+
+def test_dominance_reads_the_registry_it_is_given() -> None:
+    assert dominates(Label("AAA", 2), Label("AAA", 1), groups=GROUPS, on=ON, schemes=REGISTRY)
+    assert not dominates(Label("AAA", 1), Label("AAA", 2), groups=GROUPS, on=ON, schemes=REGISTRY)
+
+
+def test_the_release_codes_of_a_choice_are_in_capco_order() -> None:
+    chosen = Choice("USA", 2, rel_to=frozenset({"FVEY", "GBR", "USA"}))
+    assert rel_to_codes(chosen) == ["USA", "GBR", "FVEY"]
+    assert rel_to_codes(Choice("USA", 2)) == []
+
+
+def test_a_control_out_of_register_order_is_refused_with_the_order() -> None:
+    _names_fault(
+        "SECRET//NOFORN/ORCON",
+        False,
+        "ORCON is out of order",
+        15,
+        "register order: FOUO, ORCON, IMCON, NOFORN, PROPIN, REL TO, RELIDO",
+    )
+
+
+def test_an_unknown_code_before_a_spaced_comma_is_named_as_written() -> None:
+    # GBRX is no code, so the space after it is no slip of form around a known one.
+    _names_fault(
+        "SECRET//REL TO USA, GBRX , FRA",
+        False,
+        "'GBRX ' is neither a country code nor a known group",
+        20,
+        "use ISO 3166-1 alpha-3 codes (GBR) or a configured group (FVEY)",
+    )
+
+
+@pytest.mark.parametrize(
+    ("codes", "hint"),
+    [
+        ({"GBR", "FRA"}, "start the list with USA"),
+        ({"USA", "QQQQ"}, "use ISO 3166-1 alpha-3 codes (GBR) or a configured group (FVEY)"),
+    ],
+    ids=["without-usa", "unknown-code"],
+)
+def test_a_release_list_the_validator_refuses_has_its_hint(codes: set[str], hint: str) -> None:
+    found = find_violation(
+        Label("USA", 2, (Category("REL TO", P, frozenset(codes)),)), groups=GROUPS
+    )
+    assert found is not None
+    assert found.hint == hint
+
+
+def test_a_built_choice_names_its_owner_and_itself_whether_or_not_it_makes_a_label() -> None:
+    refused = build(Choice("USA", 2, dissem=frozenset({"FOUO"})), schemes=REGISTRY, groups=GROUPS)
+    assert refused.violation is not None
+    assert refused.owner == "USA"
+    choice = Choice("USA", 2, rel_to=frozenset({"USA", "GBR"}))
+    made = build(choice, schemes=REGISTRY, groups=GROUPS)
+    assert made.label is not None
+    assert (made.choice, made.owner) == (choice, "USA")

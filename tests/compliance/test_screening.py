@@ -4,6 +4,7 @@ ad-hoc check of one name through the service, the API, the web form and the CLI.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -298,3 +299,7 @@ def test_caveat_screen_name_on_the_command_line(cli: RemoteCli, tmp_path: Path) 
     human = cli.invoke(EXPORTS, "screen", "name", "Gefest LLC")
     assert human.exit_code == 0, human.stdout
     assert "GEFEST-M LLC" in human.stdout
+    # The officer reads which of the name's tokens paired with the listed name's.
+    assert "tokens that paired" in human.stdout
+    assert re.search(r"\bgefest\b", human.stdout)
+    assert [t["query"] for t in found["matches"][0]["tokens"]] == ["zawahiri", "ayman", "al"]

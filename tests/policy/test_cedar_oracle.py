@@ -7,6 +7,7 @@ the decision and on exactly which requirements failed.
 from __future__ import annotations
 
 import random
+from pathlib import Path
 
 import cedarpy
 import pytest
@@ -70,3 +71,32 @@ def test_decide_agrees_with_cedar(seed: int) -> None:
         )
         permits += ours.permitted
     assert 0 < permits < len(cases)
+
+
+def test_the_oracle_borrows_only_the_policys_data_types() -> None:
+    """The Cedar model shares nothing with the engine but its input and output types
+    (issue 13): a helper imported from ``caveat.domain.policy`` would let a bug planted
+    there pass both sides alike."""
+    import ast
+    from types import ModuleType
+
+    from tests.policy import cedar_model
+
+    borrowed = {
+        name
+        for name, value in vars(cedar_model).items()
+        if (
+            value.__name__ if isinstance(value, ModuleType) else getattr(value, "__module__", "")
+        ).startswith("caveat.domain.policy")
+    }
+    assert borrowed <= {"Action", "GrantKind", "Resource", "Subject"}
+    tree = ast.parse(Path(cedar_model.__file__).read_text(encoding="utf-8"))
+    imported = {
+        node.module for node in ast.walk(tree) if isinstance(node, ast.ImportFrom) and node.module
+    } | {
+        alias.name
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Import)
+        for alias in node.names
+    }
+    assert {m for m in imported if m.startswith("caveat.domain.policy")} == {"caveat.domain.policy"}

@@ -61,8 +61,10 @@ def _key(party: ListedParty) -> Key:
 
 
 def evaluate(screen: Screen, queries: Sequence[Query]) -> dict[str, Any]:
-    """Recall per positive kind, false alarms per negative kind, query precision, latency."""
+    """Recall and query precision per positive kind, false alarms per negative kind,
+    query precision over all, latency."""
     found: dict[str, list[bool]] = defaultdict(list)
+    answered_by_kind: dict[str, int] = defaultdict(int)  # queries with any match
     misses: dict[str, list[str]] = defaultdict(list)
     true_queries = false_queries = 0
     latencies: list[float] = []
@@ -82,6 +84,7 @@ def evaluate(screen: Screen, queries: Sequence[Query]) -> dict[str, Any]:
             continue
         ok = _key(query.party) in keys
         found[query.kind].append(ok)
+        answered_by_kind[query.kind] += bool(keys)
         if ok:
             true_queries += 1
         else:
@@ -97,12 +100,7 @@ def evaluate(screen: Screen, queries: Sequence[Query]) -> dict[str, Any]:
         "query_precision": round(true_queries / answered, 4) if answered else None,
         "negatives_with_any_hit": round(sum(negatives) / len(negatives), 4) if negatives else None,
         "by_kind": {
-            kind: {
-                "n": len(found[kind]),
-                ("recall" if kind in POSITIVE_KINDS else "with_hit"): round(
-                    sum(found[kind]) / len(found[kind]), 4
-                ),
-            }
+            kind: _kind_row(found[kind], answered_by_kind[kind], positive=kind in POSITIVE_KINDS)
             for kind in (*POSITIVE_KINDS, *NEGATIVE_KINDS)
             if found.get(kind)
         },
@@ -122,6 +120,16 @@ def evaluate(screen: Screen, queries: Sequence[Query]) -> dict[str, Any]:
         },
         "misses": {kind: texts for kind, texts in misses.items() if texts},
     }
+
+
+def _kind_row(found: list[bool], answered: int, *, positive: bool) -> dict[str, Any]:
+    """One kind's row: its recall and query precision (of its queries with any match, the
+    share matched to their own party), or for negatives the share with any match."""
+    share = round(sum(found) / len(found), 4)
+    if not positive:
+        return {"n": len(found), "with_hit": share}
+    precision = round(sum(found) / answered, 4) if answered else None
+    return {"n": len(found), "recall": share, "query_precision": precision}
 
 
 def matcher_screen(matcher: Any) -> Screen:

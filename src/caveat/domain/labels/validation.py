@@ -245,7 +245,7 @@ def json_path(label: Label, violation: Violation) -> str:
             if value is None:
                 return where
             return f"{where}/values/{sorted(category.values).index(value)}"
-    return prefix or "/"
+    return prefix  # the label (or alternative) as a whole; "" is the whole document (RFC 6901)
 
 
 def validate_label(

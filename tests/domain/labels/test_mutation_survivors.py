@@ -995,3 +995,52 @@ def test_a_built_choice_names_its_owner_and_itself_whether_or_not_it_makes_a_lab
     made = build(choice, schemes=REGISTRY, groups=GROUPS)
     assert made.label is not None
     assert (made.choice, made.owner) == (choice, "USA")
+
+
+# --- banner: what a refusal carries (the text for its caret) -------------------------------
+
+
+def test_a_refusal_of_a_marking_too_long_carries_the_text_it_read() -> None:
+    from caveat.domain.labels.banner import MAX_MARKING_LENGTH
+
+    error = _refused("SECRET//" + "A" * MAX_MARKING_LENGTH)
+    assert error.text == ("SECRET//" + "A" * MAX_MARKING_LENGTH)[:MAX_MARKING_LENGTH]
+    assert error.caret().endswith("^")
+
+
+def test_a_refusal_of_an_invisible_character_carries_the_text_it_read() -> None:
+    from caveat.domain.labels.banner import check_marking_input
+
+    with pytest.raises(MarkingError) as error:
+        check_marking_input("SECRET\u200b//NOFORN")
+    assert (error.value.text, error.value.position) == ("SECRET\u200b//NOFORN", 6)
+
+
+@pytest.mark.parametrize(
+    ("text", "detail", "position", "hint"),
+    [
+        # A trailing space is pointed at where it starts, not at the front.
+        ("SECRET ", "a marking has no surrounding spaces", 6, "SECRET"),
+        ("(S)", "a banner is not written in parentheses", 0, "parse it as a portion mark"),
+        # A tab before the comma is no slip of form around a known code: the entry is
+        # named as written.
+        (
+            "SECRET//REL TO USA, GBR\t , FRA",
+            "'GBR\\t ' is neither a country code nor a known group",
+            20,
+            "use ISO 3166-1 alpha-3 codes (GBR) or a configured group (FVEY)",
+        ),
+        # A known code ending in X before a spaced comma keeps its X.
+        (
+            "SECRET//REL TO USA, LUX , GBR",
+            "separate REL TO entries with comma and space",
+            23,
+            "USA, GBR",
+        ),
+    ],
+    ids=["trailing-space", "parentheses", "tab-before-comma", "lux-before-comma"],
+)
+def test_a_banner_fault_is_named_where_it_is(
+    text: str, detail: str, position: int, hint: str
+) -> None:
+    _names_fault(text, False, detail, position, hint)

@@ -10,6 +10,8 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from hypothesis import HealthCheck, given, settings
+from tests.domain.labels.label_strategies import GROUPS, ON, any_labels, labels
 from tests.support import PASSWORD, FakeClock, Scenario
 from typer.testing import CliRunner
 
@@ -23,6 +25,7 @@ from caveat.domain.labels import (
     Category,
     CategoryType,
     Label,
+    find_violation,
     label_to_canonical_json,
     label_to_json_object,
 )
@@ -139,3 +142,43 @@ def test_render_checks_group_codes_against_the_nodes_directory(
     )
     assert parsed["rule"] == rendered["rule"] == "unknown_value"
     assert rendered["path"] == "/categories/0/values/1"
+
+
+# The round trip and the validator's verdict through the API, for generated labels (the
+# same properties test_validation.py checks on the domain functions). Few examples: each
+# is two or three HTTP requests.
+_THROUGH_HTTP = settings(
+    max_examples=40,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
+)
+
+
+@_THROUGH_HTTP
+@given(value=labels())
+def test_the_api_reads_back_every_label_it_renders(
+    signed_in: tuple[TestClient, str], value: Label
+) -> None:
+    http, _ = signed_in
+    rendered = http.post("/api/v1/labels/render", json={"label": label_to_json_object(value)})
+    assert rendered.status_code == 200, rendered.text
+    out = rendered.json()
+    assert out["canonical"] == label_to_canonical_json(value).decode()
+    for text in (out["banner"], out["portion"]):
+        parsed = http.post("/api/v1/labels/parse", json={"text": text, "on": ON.isoformat()})
+        assert parsed.status_code == 200, parsed.text
+        assert parsed.json()["canonical"] == out["canonical"], text
+
+
+@_THROUGH_HTTP
+@given(value=any_labels())
+def test_the_api_accepts_and_refuses_labels_as_the_validator_does(
+    signed_in: tuple[TestClient, str], value: Label
+) -> None:
+    http, _ = signed_in
+    found = find_violation(value, groups=GROUPS)
+    answer = http.post("/api/v1/labels/render", json={"label": label_to_json_object(value)})
+    if found is None:
+        assert answer.status_code == 200, answer.text
+    else:
+        assert _refused(answer)["rule"] == found.rule

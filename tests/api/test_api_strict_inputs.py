@@ -90,6 +90,7 @@ def test_an_upload_with_an_unknown_field_is_refused(
     [
         ("SECRET//REL TO USA, GBR\n", 23),  # refused by /labels/parse, once taken by uploads
         ("SECRET//REL TO USA,\u200b GBR", 19),  # a zero-width space
+        ("SECRET//REL TO USA,\u00a0GBR", 19),  # a no-break space, as pasted from documents
         ("SECRET//NO\u202eFORN", 10),  # a right-to-left override
     ],
 )

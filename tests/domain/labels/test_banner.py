@@ -327,3 +327,17 @@ def test_titles_keep_every_rule(
     if text.startswith("("):  # portion marks use the abbreviation only, and say which
         assert caught.value.hint is not None
         assert "in a portion mark" in caught.value.hint
+
+
+def test_a_no_break_space_is_named_by_its_code_point_and_repaired_by_normalise() -> None:
+    from caveat.domain.labels import parse_marking
+
+    pasted = "SECRET//REL TO USA,\u00a0GBR"  # as copied from a document
+    with pytest.raises(MarkingError) as error:
+        parse_marking(pasted, groups=GROUPS, on=ON)
+    assert error.value.detail == "the space character U+00A0 is not a plain space at position 19"
+    assert error.value.hint == (
+        "retype the spaces; text copied from documents can carry no-break spaces"
+    )
+    # The web form's tolerant reading repairs spacing, this one included.
+    assert normalise(pasted, GROUPS, ON) == "SECRET//REL TO USA, GBR"

@@ -648,9 +648,10 @@ def test_the_parser_names_an_empty_or_misplaced_part_with_its_hint(
 def test_only_a_space_separates_rel_to_entries() -> None:
     # A no-break space (text copied from a document) after the comma is not the space
     # the strict parser trims: the entry is read as written (and shown by its repr), and
-    # is no code.
+    # is no code. (Every entry point checks the text first and names the space itself:
+    # test_banner.py.)
     with pytest.raises(MarkingError) as error:
-        parse_marking("SECRET//REL TO USA,\u00a0GBR", groups=GROUPS, on=ON)
+        parse_banner("SECRET//REL TO USA,\u00a0GBR", groups=GROUPS, on=ON)
     assert error.value.detail == (
         "'\\xa0GBR' is neither a country code nor a known group at position 19"
     )

@@ -397,17 +397,26 @@ _INVISIBLE = frozenset({"Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp"})
 
 def check_marking_input(text: str) -> str:
     """The one check of marking text from every entry point (API, web form, CLI, upload),
-    run by :func:`parse_marking`: an invisible or control character is refused with its
-    position, never dropped; surrounding whitespace is left for the parser to refuse."""
+    run by :func:`parse_marking`: an invisible or control character, or a space other than
+    the plain one (a no-break space), is refused with its position, never dropped;
+    surrounding whitespace is left for the parser to refuse."""
     inner = text.strip(_SURROUNDING)
     offset = len(text) - len(text.lstrip(_SURROUNDING))
     for index, char in enumerate(inner):
-        if unicodedata.category(char) in _INVISIBLE:
+        kind = unicodedata.category(char)
+        if kind in _INVISIBLE:
             raise MarkingError(
                 f"the invisible character U+{ord(char):04X} is not allowed in a marking",
                 text=text,
                 position=offset + index,
                 hint="retype the marking; text copied from documents can carry hidden characters",
+            )
+        if kind == "Zs" and char != " ":  # a no-break or other space that looks like one
+            raise MarkingError(
+                f"the space character U+{ord(char):04X} is not a plain space",
+                text=text,
+                position=offset + index,
+                hint="retype the spaces; text copied from documents can carry no-break spaces",
             )
     return text
 

@@ -336,6 +336,7 @@ def test_a_no_break_space_is_named_by_its_code_point_and_repaired_by_normalise()
     with pytest.raises(MarkingError) as error:
         parse_marking(pasted, groups=GROUPS, on=ON)
     assert error.value.detail == "the space character U+00A0 is not a plain space at position 19"
+    assert error.value.text == pasted  # the caret is drawn under it
     assert error.value.hint == (
         "retype the spaces; text copied from documents can carry no-break spaces"
     )

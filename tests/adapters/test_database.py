@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sqlite3
 import stat
 import uuid
 from collections.abc import Iterator
@@ -331,3 +332,23 @@ def test_0016_records_the_operating_organisation_proposers_origins_and_peer_numb
             for r in conn.execute(text("SELECT id, outbox_seq FROM federation_peers"))
         }
         assert counters == {"p1": 3, "p2": 2}
+
+
+def test_a_connection_given_back_after_dispose_is_closed_not_stranded(database_url: str) -> None:
+    """A thread still holding a connection when the engine is disposed (a node closing
+    under a request) gives it back to the old pool, which nothing uses again: it is
+    closed there, not left open until the garbage collector finds it (psycopg warns)."""
+    engine = make_engine(database_url)
+    held = engine.connect()
+    driver = held.connection.driver_connection
+    held.execute(text("SELECT 1"))
+    engine.dispose()
+    held.close()
+    if engine.dialect.name == "postgresql":
+        assert driver.closed  # type: ignore[union-attr]
+    else:
+        with pytest.raises(sqlite3.ProgrammingError, match="closed"):
+            driver.execute("SELECT 1")  # type: ignore[union-attr]
+    with engine.connect() as fresh:  # the engine's new pool serves as before
+        assert fresh.execute(text("SELECT 1")).scalar() == 1
+    engine.dispose()

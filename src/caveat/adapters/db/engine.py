@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.pool import ConnectionPoolEntry, QueuePool
 
 from caveat.adapters.files import create_private_file, make_private_dir
 
@@ -23,6 +24,27 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA busy_timeout=10000")
     cursor.execute("PRAGMA synchronous=NORMAL")  # durable in WAL mode across process crashes
     cursor.close()
+
+
+class ClosingQueuePool(QueuePool):
+    """A ``QueuePool`` that closes a connection given back after the pool was disposed.
+
+    ``Engine.dispose`` (a node closing, a restore swapping the database) closes the idle
+    connections and starts a new pool, but one still held by a thread then goes back
+    into the old pool, which nothing uses again: it stays open until the garbage
+    collector finds it (psycopg then warns that it was never closed)."""
+
+    _disposed = False
+
+    def dispose(self) -> None:
+        self._disposed = True
+        super().dispose()
+
+    def _do_return_conn(self, record: ConnectionPoolEntry) -> None:
+        if self._disposed:
+            record.close()
+            return
+        super()._do_return_conn(record)
 
 
 # How long a writer waits for its turn at SQLite's one write lock before the call is
@@ -115,7 +137,9 @@ def make_engine(url: str, *, echo: bool = False, request_threads: int = 20) -> E
     writers; PostgreSQL gets a pool sized for ``request_threads`` concurrent requests."""
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
+        pool: dict[str, Any] = {}  # an in-memory database keeps SQLAlchemy's own pool
         if parsed.database and parsed.database != ":memory:":
+            pool["poolclass"] = ClosingQueuePool
             database = Path(parsed.database)
             if not database.parent.exists():
                 make_private_dir(database.parent)
@@ -126,7 +150,7 @@ def make_engine(url: str, *, echo: bool = False, request_threads: int = 20) -> E
         # connection could be held by threads waiting for that lock (a deadlock that
         # ends in "database is locked" after busy_timeout). Extra connections close on
         # return; SQLite connections are cheap.
-        engine = create_engine(url, echo=echo, pool_size=10, max_overflow=-1)
+        engine = create_engine(url, echo=echo, pool_size=10, max_overflow=-1, **pool)
         event.listen(engine, "connect", _sqlite_pragmas)
         # pysqlite's own transaction handling defers BEGIN; take control so that
         # writers take the lock at BEGIN IMMEDIATE and never fail mid-transaction.
@@ -137,6 +161,7 @@ def make_engine(url: str, *, echo: bool = False, request_threads: int = 20) -> E
     return create_engine(
         url,
         echo=echo,
+        poolclass=ClosingQueuePool,
         pool_pre_ping=True,
         pool_size=pooled // 2,
         max_overflow=pooled - pooled // 2,

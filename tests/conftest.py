@@ -91,27 +91,16 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     database (a minute of CI for some of each)."""
     slow_modules = {item.path for item in items if item.get_closest_marker("slow") is not None}
     items.sort(key=lambda item: item.path not in slow_modules)  # stable: keeps the shuffle
-    on_postgres = bool(os.environ.get("CAVEAT_TEST_DATABASE_URL"))
-    # CI runs the two databases side by side; the pure domain's tests that reach no
-    # database go to whichever run it names (.ci/run: the shorter one).
-    domain_on = os.environ.get("CAVEAT_CI_DOMAIN_TESTS_ON", "sqlite")
-    if domain_on not in ("sqlite", "postgres"):
-        raise pytest.UsageError(f"CAVEAT_CI_DOMAIN_TESTS_ON={domain_on!r}: sqlite or postgres")
+    if not os.environ.get("CAVEAT_TEST_DATABASE_URL"):
+        return
     keep: list[pytest.Item] = []
     drop: list[pytest.Item] = []
     for item in items:
-        uses = bool(DATABASE_FIXTURES & set(getattr(item, "fixturenames", ())))
-        if not uses and item.path.is_relative_to(_DOMAIN_TESTS):
-            runs_here = domain_on == ("postgres" if on_postgres else "sqlite")
-        else:
-            runs_here = not on_postgres or (uses and not _one_database(item))
-        (keep if runs_here else drop).append(item)
+        uses = DATABASE_FIXTURES & set(getattr(item, "fixturenames", ()))
+        (keep if uses and not _one_database(item) else drop).append(item)
     if drop:
         config.hook.pytest_deselected(items=drop)
         items[:] = keep
-
-
-_DOMAIN_TESTS = Path(__file__).parent / "domain"
 
 
 @pytest.fixture(scope="session")

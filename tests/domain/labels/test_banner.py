@@ -330,8 +330,6 @@ def test_titles_keep_every_rule(
 
 
 def test_a_no_break_space_is_named_by_its_code_point_and_repaired_by_normalise() -> None:
-    from caveat.domain.labels import parse_marking
-
     pasted = "SECRET//REL TO USA,\u00a0GBR"  # as copied from a document
     with pytest.raises(MarkingError) as error:
         parse_marking(pasted, groups=GROUPS, on=ON)

@@ -11,7 +11,8 @@ checked (signature, binding, key unwrap, label, provenance, releasability), decr
 kept with its ``peer.received`` event, a page's packages in one transaction.
 
 - metadata sync: items/s for the small items, pulled as the sync loop pulls them (pages
-  of ``PULL_BATCH``), from the first request to the last item kept;
+  of ``PULL_BATCH``, the next asked for while one is kept), from the first request
+  to the last item kept;
 - content release: MB/s of plaintext for the large item, pull to kept;
 - the fixed cost of one sync round with nothing to take (signed hello, a cosignature of
   our checkpoint, an empty pull);
@@ -239,8 +240,9 @@ def caveat_pull(federation: Federation) -> dict[str, Any]:
         rss_before = _rss()
         started = time.perf_counter()
         kept = 0
-        while kept < ITEMS:
-            got = pull(ctx, usa)
+        while kept < ITEMS:  # as a sync pulls: the pages in one call, the next one asked
+            # for while this one is kept; as many pages as the small items fill
+            got = pull(ctx, usa, pages=-(-(ITEMS - kept) // PULL_BATCH))
             if not got:
                 raise RuntimeError(f"the pull stopped after {kept} items")
             kept += got

@@ -41,6 +41,7 @@ from benchmarks.federation import (
 from caveat.adapters.db.models.federation import PeerRow
 from caveat.adapters.tdf import schema_errors
 from caveat.bootstrap.demo_federation import Federation, load
+from caveat.services.federation import PULL_BATCH
 from caveat.services.kernel.uow import CallContext
 
 TICK = os.sysconf("SC_CLK_TCK")
@@ -93,7 +94,8 @@ def _pull(federation: Federation, items: int, profile: str | None) -> dict[str, 
             kept = 0
             want = items if phase == "items" else 1
             while kept < want:
-                got = pull(ctx, usa)
+                pages = -(-(want - kept) // PULL_BATCH)  # as a sync: several in a call
+                got = pull(ctx, usa, pages=pages)
                 if not got:
                     raise RuntimeError(f"the pull stopped after {kept} items")
                 kept += got

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import hashlib
 import json
+import threading
+import time
 from collections.abc import Iterator
 from dataclasses import replace
 from datetime import date
@@ -312,6 +314,88 @@ def test_a_package_that_fails_unexpectedly_is_undone_alone(
     assert [e["seq"] for e in _events(gbr.b, "peer.received")] == seqs
     assert pulling.pull(ctx(), _a_at_b(gbr)) == 0  # nothing taken twice
     assert len(gbr.b.federation_releases.received(CONSOLE)) == 3
+
+
+class _PagesAsked:
+    """A transport that records each outbox page asked for (its cursor and the thread
+    that asked) and the requests still in flight; ``slow`` delays every page but the
+    first."""
+
+    def __init__(self, inner: HttpPeerTransport, *, slow: float = 0.0) -> None:
+        self.inner, self.slow = inner, slow
+        self.asked: list[tuple[int, str]] = []
+        self.in_flight = 0
+
+    def send(
+        self, method: str, url: str, headers: dict[str, str], body: bytes, *, limit: int
+    ) -> tuple[int, bytes]:
+        if "/outbox" not in url:
+            return self.inner.send(method, url, headers, body, limit=limit)
+        self.in_flight += 1
+        try:
+            if self.asked and self.slow:
+                time.sleep(self.slow)
+            after = int(url.split("after=", 1)[1].split("&", 1)[0])
+            self.asked.append((after, threading.current_thread().name))
+            return self.inner.send(method, url, headers, body, limit=limit)
+        finally:
+            self.in_flight -= 1
+
+
+def test_a_backlog_comes_in_one_pull_each_page_asked_for_while_the_last_is_kept(
+    gbr: Pair, world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Pages of four here: the next page is asked for on another thread, from where
+    the page being kept ends, and the pull stops at the first empty page."""
+    monkeypatch.setattr(_releasing, "PULL_BATCH", 4)
+    seqs = _send_items(world, 10)
+    a_http = TestClient(create_app(gbr.a), base_url="https://a.example")
+    pages = _PagesAsked(HttpPeerTransport(http=a_http))
+    assert releases(gbr.b, pages).pull(ctx(), _a_at_b(gbr), pages=16) == 10
+    assert [after for after, _ in pages.asked] == [0, seqs[3], seqs[7], seqs[9]]
+    here = threading.current_thread().name
+    assert [thread == here for _, thread in pages.asked] == [True, False, False, False]
+    assert [e["seq"] for e in _events(gbr.b, "peer.received")] == seqs
+    assert _cursor(gbr) == seqs[-1]
+
+
+def test_a_pull_of_one_page_asks_for_no_other(gbr: Pair, world: World) -> None:
+    _send_items(world, 3)
+    a_http = TestClient(create_app(gbr.a), base_url="https://a.example")
+    pages = _PagesAsked(HttpPeerTransport(http=a_http))
+    assert releases(gbr.b, pages).pull(ctx(), _a_at_b(gbr)) == 3
+    assert [after for after, _ in pages.asked] == [0]
+
+
+def test_a_page_that_fails_ends_the_pull_and_the_next_page_is_not_taken(
+    gbr: Pair, world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The page asked for meanwhile is dropped once its request ends (no request
+    outlives the pull); the cursor stops before the failing package and the next pull
+    takes up from there, nothing twice."""
+    monkeypatch.setattr(_releasing, "PULL_BATCH", 4)
+    seqs = _send_items(world, 6)
+    original = PeerReleases._keep
+
+    def fails_second(self: PeerReleases, *args: Any, **kwargs: Any) -> tuple[int, bool]:
+        kept = original(self, *args, **kwargs)
+        if args[4].seq == seqs[1]:
+            raise Injected
+        return kept
+
+    monkeypatch.setattr(PeerReleases, "_keep", fails_second)
+    a_http = TestClient(create_app(gbr.a), base_url="https://a.example")
+    pages = _PagesAsked(HttpPeerTransport(http=a_http), slow=0.3)
+    pulling = releases(gbr.b, pages)
+    with pytest.raises(Injected):
+        pulling.pull(ctx(), _a_at_b(gbr), pages=16)
+    assert pages.in_flight == 0
+    assert [after for after, _ in pages.asked] == [0, seqs[3]]  # asked, not taken
+    assert [e["seq"] for e in _events(gbr.b, "peer.received")] == seqs[:1]
+    assert _cursor(gbr) == seqs[0]
+    monkeypatch.setattr(PeerReleases, "_keep", original)
+    assert pulling.pull(ctx(), _a_at_b(gbr), pages=16) == 5
+    assert [e["seq"] for e in _events(gbr.b, "peer.received")] == seqs
 
 
 class _FirstProtocolPeer:

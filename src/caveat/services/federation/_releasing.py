@@ -24,8 +24,10 @@ import base64
 import hashlib
 import json
 import struct
+import threading
 import uuid
 from collections.abc import Iterator
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -473,9 +475,17 @@ class PeerReleases:
 
     # --- receiving ----------------------------------------------------------------
 
-    def pull(self, ctx: CallContext, peer_id: str) -> int:
-        """Take what the peer's outbox holds for this node, from the stored cursor on;
-        the number of packages kept. Raises when the peer cannot be asked."""
+    def pull(self, ctx: CallContext, peer_id: str, *, pages: int = 1) -> int:
+        """Take what the peer's outbox holds for this node, from the stored cursor on,
+        page after page until one comes back empty, at most ``pages`` (a sync drains a
+        backlog in one call); the number of packages kept. Raises when the peer cannot
+        be asked; the pages before stand.
+
+        While a page is checked and kept, the next is already asked for, from where
+        this page ends, so the peer prepares it meanwhile (its work and ours overlap on
+        separate cores). That is where the cursor ends when the page is taken without
+        an error (an error ends the pull, the next page unused); entries at or below a
+        cursor another process moved further are skipped, as in any page."""
         with self._uow.read() as session:
             peer = session.get(PeerRow, peer_id)
             assert peer is not None
@@ -485,23 +495,66 @@ class PeerReleases:
             trusted = Ed25519PublicKey.from_public_bytes(base64.b64decode(peer.signing_key))
         signing, wrapping = self._keys.federation_keys()
         source = _Source(peer_id, name, node, trusted)
-        items = self._page(source, endpoint, after, signing, PULL_BATCH)
+        kept = 0
+        page = self._fetch(source, endpoint, after, signing)
+        for left in range(max(1, pages), 0, -1):
+            end = page.entries[-1][0] if page.entries else None
+            following: Future[_Fetched] | None = None
+            if left > 1 and end is not None and page.failure is None:
+                following = _prefetchers().submit(self._fetch, source, endpoint, end, signing)
+            try:
+                kept += self._take_page(ctx, source, wrapping, page)
+            except BaseException:
+                if following is not None:
+                    wait([following])  # no request outlives the pull that made it
+                raise
+            if following is None:
+                break
+            page = following.result()
+        self.recalls.acknowledge(peer_id)  # confirm the recalls acted on, signed
+        self.re_releases.deliver(peer_id)  # re-release requests it has not taken yet
+        return kept
+
+    def _fetch(
+        self, source: _Source, endpoint: str, after: int, signing: Ed25519PrivateKey
+    ) -> _Fetched:
+        """One page, its entries read up to the first malformed one (kept as the
+        failure, raised once the entries before it are taken)."""
+        entries: list[tuple[int, bytes, str]] = []
+        try:
+            for entry in self._page(source, endpoint, after, signing, PULL_BATCH):
+                entries.append(entry)
+        except IntegrityError as exc:
+            return _Fetched(entries, exc)
+        return _Fetched(entries, None)
+
+    def _take_page(
+        self,
+        ctx: CallContext,
+        source: _Source,
+        wrapping: ec.EllipticCurvePrivateKey,
+        page: _Fetched,
+    ) -> int:
+        """Check and keep a page's entries in order (packages in a row in one
+        transaction, each statement in its own); the number of packages kept."""
         kept = 0
         run: list[_Checked] = []  # packages in a row, kept in one transaction
         try:
-            for seq, data, kind in items:
+            for seq, data, kind in page.entries:
                 if kind == "package":
                     run.append(self._check(source, wrapping, seq, data))
                     continue
                 taking, run = run, []
                 kept += self._take_packages(ctx, source, taking)
-                kept += self._take_statement(ctx, peer_id, name, node, trusted, seq, data, kind)
+                kept += self._take_statement(
+                    ctx, source.peer_id, source.name, source.node, source.trusted, seq, data, kind
+                )
         except BaseException:
             self._take_packages(ctx, source, run)  # what came before the failure stands
             raise
         kept += self._take_packages(ctx, source, run)
-        self.recalls.acknowledge(peer_id)  # confirm the recalls acted on, signed
-        self.re_releases.deliver(peer_id)  # re-release requests it has not taken yet
+        if page.failure is not None:
+            raise page.failure
         return kept
 
     def _page(
@@ -1009,6 +1062,32 @@ def _within(until: dict[str, datetime], node: str, now: datetime) -> bool:
     """Whether ``node`` is remembered in ``until`` at ``now``."""
     when = until.get(node)
     return when is not None and now < when
+
+
+@dataclass(frozen=True, slots=True)
+class _Fetched:
+    """An outbox page as received: its entries up to the first malformed one, and the
+    error that one raised (None: the page was whole)."""
+
+    entries: list[tuple[int, bytes, str]]
+    failure: IntegrityError | None
+
+
+PREFETCH_THREADS = 4  # next pages asked for at once (one per peer being synced)
+_prefetch_pool: ThreadPoolExecutor | None = None
+_prefetch_pool_lock = threading.Lock()
+
+
+def _prefetchers() -> ThreadPoolExecutor:
+    """The process's threads that ask peers for the next outbox page (made on first
+    use)."""
+    global _prefetch_pool
+    with _prefetch_pool_lock:
+        if _prefetch_pool is None:
+            _prefetch_pool = ThreadPoolExecutor(
+                PREFETCH_THREADS, thread_name_prefix="caveat-prefetch"
+            )
+        return _prefetch_pool
 
 
 @dataclass(frozen=True, slots=True)

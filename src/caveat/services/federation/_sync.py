@@ -184,18 +184,9 @@ class PeerSync:
         return self._record(ctx, peer_id, token, error[:500], peer_size, cosigned)
 
     def _pull(self, ctx: CallContext, peer_id: str) -> None:
-        """Pull page after page while the cursor moves (a backlog drains in one sync,
-        not one page a period), at most ``PULL_PAGES``."""
-        for _ in range(PULL_PAGES):
-            before = self._cursor(peer_id)
-            self._releases.pull(ctx, peer_id)
-            if self._cursor(peer_id) == before:
-                return
-
-    def _cursor(self, peer_id: str) -> int:
-        with self._uow.read() as session:
-            link = session.get(PeerLinkRow, peer_id)
-            return 0 if link is None else int(link.pulled_seq or 0)
+        """Pull page after page until the outbox is drained (a backlog in one sync, not
+        one page a period), at most ``PULL_PAGES``."""
+        self._releases.pull(ctx, peer_id, pages=PULL_PAGES)
 
     def _witness_name(self, peer_id: str) -> str:
         with self._uow.read() as session:

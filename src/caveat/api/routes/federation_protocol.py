@@ -8,9 +8,11 @@ ledger.
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Query, Request, Response
+from fastapi.responses import StreamingResponse
 from pydantic import BaseModel
 
 from caveat.api.background import while_serving
@@ -129,7 +131,7 @@ def outbox(
     once, as ``OutboxOut`` documents it: a page may carry a 64 MiB package in base64,
     which validating and serialising again would copy several times over."""
     page = outbox_body(node.federation_releases.outbox(peer, after=after, limit=limit))
-    return Response(page, media_type="application/json")
+    return _in_pieces(page, "application/json")
 
 
 @router.get(
@@ -155,7 +157,24 @@ def outbox_in_frames(
     (1 byte: 0 package, 1 recall, 2 re_release_decision), length (8 bytes, all
     big-endian) and bytes. No base64 and no JSON around a package of up to 64 MiB."""
     page = outbox_frames(node.federation_releases.outbox(peer, after=after, limit=limit))
-    return Response(page, media_type=OUTBOX_FRAMES_MEDIA_TYPE)
+    return _in_pieces(page, OUTBOX_FRAMES_MEDIA_TYPE)
+
+
+ANSWER_PIECE = 1 << 20
+
+
+def _in_pieces(body: bytes, media_type: str) -> Response:
+    """A page of up to 64 MiB sent a MiB at a time, with its length: handed to the
+    server whole, TLS took it at half the speed (measured, ADR 0019 addendum)."""
+
+    async def pieces() -> AsyncIterator[bytes]:
+        view = memoryview(body)
+        for start in range(0, len(view), ANSWER_PIECE):
+            yield bytes(view[start : start + ANSWER_PIECE])
+
+    return StreamingResponse(
+        pieces(), media_type=media_type, headers={"content-length": str(len(body))}
+    )
 
 
 class RecallConfirmationsOut(BaseModel):

@@ -6,6 +6,7 @@ package changed on the way is refused, recorded and alerted without blocking the
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import json
 import threading
@@ -17,18 +18,19 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from caveat.adapters.db.models import EventRow
 from caveat.adapters.db.models.artifacts import ArtifactVersionRow
-from caveat.adapters.db.models.federation import PeerLinkRow, PeerOutboxRow
+from caveat.adapters.db.models.federation import PeerLinkRow, PeerOutboxRow, PeerRow
 from caveat.adapters.db.models.ledger import AlertRow
 from caveat.adapters.federation_transport import HttpPeerTransport
 from caveat.api.app import create_app
 from caveat.bootstrap.container import Node
-from caveat.domain.errors import IntegrityError, PermissionDenied
+from caveat.domain.errors import IntegrityError, PermissionDenied, ServiceUnavailable
 from caveat.domain.identity import Clearance, CommonLevel, Role
 from caveat.services.artifacts import NewArtifact
 from caveat.services.federation import (
@@ -36,6 +38,7 @@ from caveat.services.federation import (
     PROTOCOL_RECHECK,
     PULL_BATCH,
     V1_PULL_BATCH,
+    PeerRecalls,
     PeerReleases,
     _releasing,
     outbox_frames,
@@ -396,6 +399,97 @@ def test_a_page_that_fails_ends_the_pull_and_the_next_page_is_not_taken(
     monkeypatch.setattr(PeerReleases, "_keep", original)
     assert pulling.pull(ctx(), _a_at_b(gbr), pages=16) == 5
     assert [e["seq"] for e in _events(gbr.b, "peer.received")] == seqs
+
+
+class _PeerFailing:
+    """A transport whose outbox answers go wrong from the ``nth`` on: the peer is down
+    (``down``), or it answers the first page again (a page that goes back)."""
+
+    def __init__(self, inner: HttpPeerTransport, nth: int, *, down: bool) -> None:
+        self.inner, self.nth, self.down = inner, nth, down
+        self.pages: list[tuple[int, bytes]] = []
+
+    def send(
+        self, method: str, url: str, headers: dict[str, str], body: bytes, *, limit: int
+    ) -> tuple[int, bytes]:
+        if "/outbox" not in url:
+            return self.inner.send(method, url, headers, body, limit=limit)
+        if len(self.pages) + 1 >= self.nth:
+            self.pages.append((0, b""))
+            if self.down:
+                raise ConnectionError("the peer went down")
+            return 200, self.pages[0][1]
+        answer = self.inner.send(method, url, headers, body, limit=limit)
+        self.pages.append(answer)
+        return answer
+
+
+def test_a_page_that_cannot_be_fetched_ends_the_pull_after_the_pages_before(
+    gbr: Pair, world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The pages before stand, each followed by its confirmations (recalls acted on,
+    re-release requests), and the next sync takes up from the cursor."""
+    monkeypatch.setattr(_releasing, "PULL_BATCH", 4)
+    seqs = _send_items(world, 10)
+    confirmed: list[int] = []
+    original = PeerRecalls.acknowledge
+
+    def counted(self: PeerRecalls, peer_id: str) -> int:
+        confirmed.append(_cursor(gbr))
+        return original(self, peer_id)
+
+    monkeypatch.setattr(PeerRecalls, "acknowledge", counted)
+    a_http = TestClient(create_app(gbr.a), base_url="https://a.example")
+    failing = _PeerFailing(HttpPeerTransport(http=a_http), 3, down=True)
+    with pytest.raises(ServiceUnavailable) as down:
+        releases(gbr.b, failing).pull(ctx(), _a_at_b(gbr), pages=16)
+    assert down.value.code == "peer_unavailable"
+    assert confirmed == [seqs[3], seqs[7]]  # after each page kept
+    assert [e["seq"] for e in _events(gbr.b, "peer.received")] == seqs[:8]
+    assert _cursor(gbr) == seqs[7]
+    assert _b_pulls_from(gbr).pull(ctx(), _a_at_b(gbr), pages=16) == 2
+
+
+def test_a_page_that_goes_back_is_refused_not_taken_page_after_page(
+    gbr: Pair, world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A peer that answers the next page with entries at or before the cursor (its
+    first page again) is refused at once, not asked fifteen more times."""
+    monkeypatch.setattr(_releasing, "PULL_BATCH", 4)
+    seqs = _send_items(world, 6)
+    a_http = TestClient(create_app(gbr.a), base_url="https://a.example")
+    replaying = _PeerFailing(HttpPeerTransport(http=a_http), 2, down=False)
+    with pytest.raises(IntegrityError) as refused:
+        releases(gbr.b, replaying).pull(ctx(), _a_at_b(gbr), pages=16)
+    assert refused.value.code == "peer_answer_invalid"
+    assert len(replaying.pages) == 2
+    assert [e["seq"] for e in _events(gbr.b, "peer.received")] == seqs[:4]
+    assert _cursor(gbr) == seqs[3]
+
+
+def test_the_peers_key_is_read_again_for_every_page(
+    gbr: Pair, world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A key changed while a pull runs checks the pages after: here a wrong one, so
+    the second page's packages are refused."""
+    monkeypatch.setattr(_releasing, "PULL_BATCH", 4)
+    seqs = _send_items(world, 6)
+    original = PeerReleases._take_page
+    peer_id = _a_at_b(gbr)
+
+    def then_rekeyed(self: PeerReleases, *args: Any) -> int:
+        kept = original(self, *args)
+        with gbr.b.uow(ctx()) as uow:
+            row = uow.session.get(PeerRow, peer_id)
+            assert row is not None
+            other = Ed25519PrivateKey.generate().public_key().public_bytes_raw()
+            row.signing_key = base64.b64encode(other).decode()
+        return kept
+
+    monkeypatch.setattr(PeerReleases, "_take_page", then_rekeyed)
+    assert _b_pulls_from(gbr).pull(ctx(), peer_id, pages=16) == 4
+    assert [e["seq"] for e in _events(gbr.b, "peer.received")] == seqs[:4]
+    assert [e["seq"] for e in _events(gbr.b, "peer.package_refused")] == seqs[4:]
 
 
 class _FirstProtocolPeer:

@@ -478,23 +478,18 @@ class PeerReleases:
     def pull(self, ctx: CallContext, peer_id: str, *, pages: int = 1) -> int:
         """Take what the peer's outbox holds for this node, from the stored cursor on,
         page after page until one comes back empty, at most ``pages`` (a sync drains a
-        backlog in one call); the number of packages kept. Raises when the peer cannot
-        be asked; the pages before stand.
+        backlog in one call); the number of packages kept. After each page the recalls
+        acted on are confirmed and waiting re-release requests delivered. Raises when
+        the peer cannot be asked; the pages before stand.
 
         While a page is checked and kept, the next is already asked for, from where
         this page ends, so the peer prepares it meanwhile (its work and ours overlap on
         separate cores). That is where the cursor ends when the page is taken without
         an error (an error ends the pull, the next page unused); entries at or below a
-        cursor another process moved further are skipped, as in any page."""
-        with self._uow.read() as session:
-            peer = session.get(PeerRow, peer_id)
-            assert peer is not None
-            link = session.get(PeerLinkRow, peer_id)
-            after = 0 if link is None else link.pulled_seq
-            name, endpoint, node = peer.name, peer.endpoint, peer.node_id
-            trusted = Ed25519PublicKey.from_public_bytes(base64.b64decode(peer.signing_key))
+        cursor another process moved further are skipped, as in any page. The peer's
+        key is read again for every page, so a key accepted meanwhile checks the next."""
+        source, endpoint, after = self._source(peer_id)
         signing, wrapping = self._keys.federation_keys()
-        source = _Source(peer_id, name, node, trusted)
         kept = 0
         page = self._fetch(source, endpoint, after, signing)
         for left in range(max(1, pages), 0, -1):
@@ -504,25 +499,48 @@ class PeerReleases:
                 following = _prefetchers().submit(self._fetch, source, endpoint, end, signing)
             try:
                 kept += self._take_page(ctx, source, wrapping, page)
+                self.recalls.acknowledge(peer_id)  # confirm the recalls acted on, signed
+                self.re_releases.deliver(peer_id)  # re-release requests not taken yet
             except BaseException:
                 if following is not None:
+                    following.cancel()
                     wait([following])  # no request outlives the pull that made it
                 raise
             if following is None:
                 break
             page = following.result()
-        self.recalls.acknowledge(peer_id)  # confirm the recalls acted on, signed
-        self.re_releases.deliver(peer_id)  # re-release requests it has not taken yet
+            source, endpoint, _ = self._source(peer_id)
         return kept
+
+    def _source(self, peer_id: str) -> tuple[_Source, str, int]:
+        """The peer as a pull takes from it (its key as stored now), its endpoint and
+        this node's cursor."""
+        with self._uow.read() as session:
+            peer = session.get(PeerRow, peer_id)
+            assert peer is not None
+            link = session.get(PeerLinkRow, peer_id)
+            trusted = Ed25519PublicKey.from_public_bytes(base64.b64decode(peer.signing_key))
+            source = _Source(peer_id, peer.name, peer.node_id, trusted)
+            return source, peer.endpoint, 0 if link is None else link.pulled_seq
 
     def _fetch(
         self, source: _Source, endpoint: str, after: int, signing: Ed25519PrivateKey
     ) -> _Fetched:
         """One page, its entries read up to the first malformed one (kept as the
-        failure, raised once the entries before it are taken)."""
+        failure, raised once the entries before it are taken). Entries must come after
+        ``after`` in rising order, as the outbox serves them: a page that goes back
+        would have a sync take the same entries again, page after page."""
         entries: list[tuple[int, bytes, str]] = []
         try:
+            last = after
             for entry in self._page(source, endpoint, after, signing, PULL_BATCH):
+                if entry[0] <= last:
+                    raise IntegrityError(
+                        f"peer {source.name}'s outbox page goes back to seq {entry[0]} "
+                        f"after {last}",
+                        code="peer_answer_invalid",
+                    )
+                last = entry[0]
                 entries.append(entry)
         except IntegrityError as exc:
             return _Fetched(entries, exc)

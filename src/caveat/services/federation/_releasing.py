@@ -564,9 +564,7 @@ class PeerReleases:
                     continue
                 taking, run = run, []
                 kept += self._take_packages(ctx, source, taking)
-                kept += self._take_statement(
-                    ctx, source.peer_id, source.name, source.node, source.trusted, seq, data, kind
-                )
+                kept += self._take_statement(ctx, source, seq, data, kind)
         except BaseException:
             self._take_packages(ctx, source, run)  # what came before the failure stands
             raise
@@ -880,19 +878,12 @@ class PeerReleases:
         )
 
     def _take_statement(
-        self,
-        ctx: CallContext,
-        peer_id: str,
-        name: str,
-        peer_node: str,
-        trusted: Ed25519PublicKey,
-        seq: int,
-        data: bytes,
-        kind: str,
+        self, ctx: CallContext, source: _Source, seq: int, data: bytes, kind: str
     ) -> int:
         """A recall (or a re-release decision) from the peer's outbox: acted on in the
         same transaction as the cursor moves past it; one that fails its checks is
         refused and alerted."""
+        peer_id, name, peer_node, trusted = source.peer_id, source.name, source.node, source.trusted
         with self._uow(ctx) as uow:
             link = locked_link(uow.session, peer_id)
             if seq <= link.pulled_seq:

@@ -1,9 +1,13 @@
-"""The process's pools of threads for work that releases the GIL.
+"""The process's pools of threads, each one shared pool created on first use (never
+before a fork).
 
-``crypto_workers``: CPU work (AES-GCM, SHA-256). ``blob_io_workers``: blob writes to and
-reads from the disk (``caveat.adapters.blobstore.local``), kept apart so a slow disk never
-holds up hashing. Each is one shared pool, created on first use (never before a fork); a task in
-either never waits for another task, so neither can deadlock, only queue.
+``crypto_workers``: CPU work that releases the GIL (AES-GCM, SHA-256).
+``blob_io_workers``: blob writes to and reads from the disk
+(``caveat.adapters.blobstore.local``), kept apart so a slow disk never holds up hashing.
+``staging_workers``: received content staged a page at a time, so the fsyncs overlap.
+``peer_fetch_workers``: the next outbox page asked of a peer while one is kept.
+A task in any of them never waits for another task in the same pool, so none can
+deadlock, only queue.
 """
 
 from __future__ import annotations
@@ -12,24 +16,36 @@ import threading
 from concurrent.futures import ThreadPoolExecutor
 
 _lock = threading.Lock()
-_pool: ThreadPoolExecutor | None = None
-_io_pool: ThreadPoolExecutor | None = None
+_pools: dict[str, ThreadPoolExecutor] = {}
 BLOB_IO_THREADS = 4  # a blob writer has at most one write in flight, a reader two reads
+STAGING_THREADS = 8  # contents of a page staged at once (their fsyncs overlap)
+PEER_FETCH_THREADS = 4  # next pages asked for at once (one per peer being synced)
+
+
+def _shared(name: str, threads: int | None) -> ThreadPoolExecutor:
+    with _lock:
+        pool = _pools.get(name)
+        if pool is None:
+            pool = _pools[name] = ThreadPoolExecutor(threads, thread_name_prefix=name)
+        return pool
 
 
 def crypto_workers() -> ThreadPoolExecutor:
     """The shared pool (threads named ``caveat-crypto``)."""
-    global _pool
-    with _lock:
-        if _pool is None:
-            _pool = ThreadPoolExecutor(thread_name_prefix="caveat-crypto")
-        return _pool
+    return _shared("caveat-crypto", None)
 
 
 def blob_io_workers() -> ThreadPoolExecutor:
     """The shared pool for blob writes and reads (threads named ``caveat-blob-io``)."""
-    global _io_pool
-    with _lock:
-        if _io_pool is None:
-            _io_pool = ThreadPoolExecutor(BLOB_IO_THREADS, thread_name_prefix="caveat-blob-io")
-        return _io_pool
+    return _shared("caveat-blob-io", BLOB_IO_THREADS)
+
+
+def staging_workers() -> ThreadPoolExecutor:
+    """The shared pool that stages received content (threads named ``caveat-stage``)."""
+    return _shared("caveat-stage", STAGING_THREADS)
+
+
+def peer_fetch_workers() -> ThreadPoolExecutor:
+    """The shared pool that asks peers for their next outbox page (threads named
+    ``caveat-prefetch``)."""
+    return _shared("caveat-prefetch", PEER_FETCH_THREADS)

@@ -18,8 +18,6 @@ it never stops the pull.
 
 from __future__ import annotations
 
-import threading
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 from sqlalchemy import select
@@ -30,6 +28,7 @@ from caveat.adapters.db.models.core import OrganisationRow
 from caveat.adapters.db.models.federation import PeerIngestedRow, PeerReceivedRow, PeerRow
 from caveat.adapters.db.models.policy import ProjectRow, ResourceRow
 from caveat.adapters.tdf import Markings
+from caveat.adapters.workers import staging_workers
 from caveat.domain.errors import CaveatError
 from caveat.domain.events import Actor, Outcome
 from caveat.domain.policy import PolicyEnvironment
@@ -58,20 +57,6 @@ def node_nation(session: Session, environment: PolicyEnvironment) -> NodeNation:
     if org is None:
         return NodeNation(None, None)
     return NodeNation(org.nation, environment.scheme_by_nation.get(org.nation))
-
-
-STAGING_THREADS = 8  # contents of a page staged at once (their fsyncs overlap)
-_stage_pool: ThreadPoolExecutor | None = None
-_stage_pool_lock = threading.Lock()
-
-
-def _stagers() -> ThreadPoolExecutor:
-    """The process's threads that stage received content (made on first use)."""
-    global _stage_pool
-    with _stage_pool_lock:
-        if _stage_pool is None:
-            _stage_pool = ThreadPoolExecutor(STAGING_THREADS, thread_name_prefix="caveat-stage")
-        return _stage_pool
 
 
 class PeerIngest:
@@ -109,7 +94,7 @@ class PeerIngest:
                 into[seq] = self.stage(payload, media_type)
             return
         running = {
-            seq: _stagers().submit(self.stage, payload, media_type)
+            seq: staging_workers().submit(self.stage, payload, media_type)
             for seq, (payload, media_type) in contents.items()
         }
         failure: BaseException | None = None

@@ -24,10 +24,9 @@ import base64
 import hashlib
 import json
 import struct
-import threading
 import uuid
 from collections.abc import Iterator
-from concurrent.futures import Future, ThreadPoolExecutor, wait
+from concurrent.futures import Future, wait
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -65,6 +64,7 @@ from caveat.adapters.tdf import (
     write_package,
     write_split_package,
 )
+from caveat.adapters.workers import peer_fetch_workers
 from caveat.domain.artifacts import ContentTooLarge
 from caveat.domain.errors import Conflict, IntegrityError, PermissionDenied, ServiceUnavailable
 from caveat.domain.events import Actor, Outcome
@@ -496,7 +496,7 @@ class PeerReleases:
             end = page.entries[-1][0] if page.entries else None
             following: Future[_Fetched] | None = None
             if left > 1 and end is not None and page.failure is None:
-                following = _prefetchers().submit(self._fetch, source, endpoint, end, signing)
+                following = peer_fetch_workers().submit(self._fetch, source, endpoint, end, signing)
             try:
                 kept += self._take_page(ctx, source, wrapping, page)
                 self.recalls.acknowledge(peer_id)  # confirm the recalls acted on, signed
@@ -1080,23 +1080,6 @@ class _Fetched:
 
     entries: list[tuple[int, bytes, str]]
     failure: IntegrityError | None
-
-
-PREFETCH_THREADS = 4  # next pages asked for at once (one per peer being synced)
-_prefetch_pool: ThreadPoolExecutor | None = None
-_prefetch_pool_lock = threading.Lock()
-
-
-def _prefetchers() -> ThreadPoolExecutor:
-    """The process's threads that ask peers for the next outbox page (made on first
-    use)."""
-    global _prefetch_pool
-    with _prefetch_pool_lock:
-        if _prefetch_pool is None:
-            _prefetch_pool = ThreadPoolExecutor(
-                PREFETCH_THREADS, thread_name_prefix="caveat-prefetch"
-            )
-        return _prefetch_pool
 
 
 @dataclass(frozen=True, slots=True)

@@ -362,6 +362,20 @@ def test_a_backlog_comes_in_one_pull_each_page_asked_for_while_the_last_is_kept(
     assert _cursor(gbr) == seqs[-1]
 
 
+def test_a_pull_takes_no_more_pages_than_asked_and_asks_for_none_beyond(
+    gbr: Pair, world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(_releasing, "PULL_BATCH", 4)
+    seqs = _send_items(world, 10)
+    a_http = TestClient(create_app(gbr.a), base_url="https://a.example")
+    pages = _PagesAsked(HttpPeerTransport(http=a_http))
+    pulling = releases(gbr.b, pages)
+    assert pulling.pull(ctx(), _a_at_b(gbr), pages=2) == 8
+    assert [after for after, _ in pages.asked] == [0, seqs[3]]
+    assert _cursor(gbr) == seqs[7]
+    assert pulling.pull(ctx(), _a_at_b(gbr), pages=2) == 2  # the next sync goes on
+
+
 def test_a_pull_of_one_page_asks_for_no_other(gbr: Pair, world: World) -> None:
     _send_items(world, 3)
     a_http = TestClient(create_app(gbr.a), base_url="https://a.example")

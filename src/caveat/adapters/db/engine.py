@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 from collections import deque
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -12,6 +13,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import ConnectionPoolEntry, QueuePool
 
+from caveat.adapters.db.checkpoints import SAFETY_NET_PAGES, checkpointer
 from caveat.adapters.files import create_private_file, make_private_dir
 
 
@@ -23,6 +25,9 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA busy_timeout=10000")
     cursor.execute("PRAGMA synchronous=NORMAL")  # durable in WAL mode across process crashes
+    # Checkpoints run after the commit, on a thread of their own (``checkpoints``); this
+    # only bounds the log should that thread fall behind.
+    cursor.execute(f"PRAGMA wal_autocheckpoint={SAFETY_NET_PAGES}")
     cursor.close()
 
 
@@ -35,10 +40,19 @@ class ClosingQueuePool(QueuePool):
     collector finds it (psycopg then warns that it was never closed)."""
 
     _disposed = False
+    on_dispose: Callable[[], None] | None = None
 
     def dispose(self) -> None:
         self._disposed = True
         super().dispose()
+        if self.on_dispose is not None:
+            self.on_dispose()
+
+    def recreate(self) -> ClosingQueuePool:
+        fresh = super().recreate()
+        assert isinstance(fresh, ClosingQueuePool)
+        fresh.on_dispose = self.on_dispose
+        return fresh
 
     def _do_return_conn(self, record: ConnectionPoolEntry) -> None:
         if self._disposed:
@@ -107,10 +121,13 @@ class WriteQueue:
             self._cond.notify_all()
 
 
-def _queue_writers(engine: Engine, queue: WriteQueue) -> None:
+def _queue_writers(
+    engine: Engine, queue: WriteQueue, committed: Callable[[], None] = lambda: None
+) -> None:
     # A writer takes its turn just before BEGIN IMMEDIATE and gives it up at COMMIT or
     # ROLLBACK (the events fire just before the statement: the next writer's BEGIN may
     # wait a millisecond for the COMMIT to finish, in SQLite's own busy handler).
+    # ``committed`` is told of each writer's COMMIT (the database's checkpoint is asked for).
     def begin(connection: Connection) -> None:
         if connection.get_execution_options().get("caveat_read_only"):
             connection.exec_driver_sql("BEGIN")
@@ -127,8 +144,13 @@ def _queue_writers(engine: Engine, queue: WriteQueue) -> None:
         if connection.info.pop("caveat_write_turn", False):
             queue.release()
 
+    def commit(connection: Connection) -> None:
+        if connection.info.get("caveat_write_turn"):
+            committed()
+        end(connection)
+
     event.listen(engine, "begin", begin)
-    event.listen(engine, "commit", end)
+    event.listen(engine, "commit", commit)
     event.listen(engine, "rollback", end)
 
 
@@ -155,7 +177,14 @@ def make_engine(url: str, *, echo: bool = False, request_threads: int = 20) -> E
         # pysqlite's own transaction handling defers BEGIN; take control so that
         # writers take the lock at BEGIN IMMEDIATE and never fail mid-transaction.
         event.listen(engine, "connect", _disable_pysqlite_begin)
-        _queue_writers(engine, WriteQueue(WRITE_QUEUE_TIMEOUT_S))
+        queue = WriteQueue(WRITE_QUEUE_TIMEOUT_S)
+        if pool:  # a file: its checkpoints run after the commit (``checkpoints``)
+            path = str(Path(str(parsed.database)).resolve())
+            _queue_writers(engine, queue, lambda: checkpointer().ask(path))
+            assert isinstance(engine.pool, ClosingQueuePool)
+            engine.pool.on_dispose = lambda: checkpointer().forget(path)
+        else:
+            _queue_writers(engine, queue)
         return engine
     pooled = request_threads * CONNECTIONS_PER_THREAD + SPARE_CONNECTIONS
     return create_engine(

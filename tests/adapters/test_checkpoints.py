@@ -14,10 +14,15 @@ from sqlalchemy import text
 
 from caveat.adapters.db import checkpoints as checkpoints_module
 from caveat.adapters.db import engine as engine_module
-from caveat.adapters.db.checkpoints import Checkpointer, checkpoint_passive
+from caveat.adapters.db.checkpoints import CHECKPOINT_BYTES, Checkpointer, checkpoint_passive
 from caveat.adapters.db.engine import make_engine
 
 MiB = 1 << 20
+
+
+def _full(path: str) -> int:
+    """A log size past the threshold: the checkpoint runs."""
+    return CHECKPOINT_BYTES
 
 
 class Recording:
@@ -98,7 +103,9 @@ def test_reads_and_rollbacks_ask_for_no_checkpoint(
 
 def test_asks_are_coalesced_and_spaced_apart() -> None:
     recording = Recording()
-    checkpointer = Checkpointer(settle_s=0.05, min_interval_s=0.4, checkpoint=recording)
+    checkpointer = Checkpointer(
+        settle_s=0.05, min_interval_s=0.4, checkpoint=recording, logged_bytes=_full
+    )
     for _ in range(20):
         checkpointer.ask("/db")
     assert checkpointer.idle(5)
@@ -111,7 +118,9 @@ def test_asks_are_coalesced_and_spaced_apart() -> None:
 
 def test_an_incomplete_checkpoint_is_tried_again() -> None:
     recording = Recording((0, 10, 4), (1, 10, 10), (0, 10, 10))
-    checkpointer = Checkpointer(settle_s=0.0, min_interval_s=0.0, checkpoint=recording)
+    checkpointer = Checkpointer(
+        settle_s=0.0, min_interval_s=0.0, checkpoint=recording, logged_bytes=_full
+    )
     checkpointer.ask("/db")
     deadline = time.monotonic() + 5
     while len(recording.calls) < 3:
@@ -128,7 +137,7 @@ def test_a_failing_checkpoint_leaves_the_thread_serving_others(tmp_path: Path) -
     assert not missing.exists()  # never created by a checkpoint
     database = tmp_path / "here.db"
     sqlite3.connect(database).close()
-    checkpointer = Checkpointer(settle_s=0.0)
+    checkpointer = Checkpointer(settle_s=0.0, logged_bytes=_full)
     checkpointer.ask(str(missing))
     checkpointer.ask(str(database))
     assert checkpointer.idle(5)
@@ -149,7 +158,7 @@ def test_a_disposed_engine_leaves_nothing_to_checkpoint(
 ) -> None:
     """Its database may be removed next: no checkpoint connection may recreate its log."""
     recording = Recording()
-    mine = Checkpointer(settle_s=0.3, checkpoint=recording)
+    mine = Checkpointer(settle_s=0.3, checkpoint=recording, logged_bytes=_full)
     monkeypatch.setattr(engine_module, "checkpointer", lambda: mine)
     engine = make_engine(f"sqlite:///{tmp_path / 'node.db'}")
     with engine.begin() as conn:
@@ -171,7 +180,7 @@ def test_forgetting_waits_for_a_checkpoint_under_way() -> None:
         release.wait(5)
         return 0, 0, 0
 
-    checkpointer = Checkpointer(settle_s=0.0, checkpoint=slow)
+    checkpointer = Checkpointer(settle_s=0.0, checkpoint=slow, logged_bytes=_full)
     checkpointer.ask("/db")
     assert started.wait(5)
     forgot = threading.Thread(target=checkpointer.forget, args=("/db",))
@@ -181,3 +190,47 @@ def test_forgetting_waits_for_a_checkpoint_under_way() -> None:
     release.set()
     forgot.join(5)
     assert not forgot.is_alive()
+
+
+def test_an_unexpected_error_leaves_the_thread_running() -> None:
+    calls: list[str] = []
+
+    def failing_once(path: str) -> tuple[int, int, int]:
+        calls.append(path)
+        if len(calls) == 1:
+            raise ValueError("unexpected")
+        return 0, 0, 0
+
+    checkpointer = Checkpointer(settle_s=0.0, checkpoint=failing_once, logged_bytes=_full)
+    checkpointer.ask("/a")
+    assert checkpointer.idle(5)
+    checkpointer.ask("/b")
+    assert checkpointer.idle(5)
+    assert calls == ["/a", "/b"]
+
+
+def test_a_small_log_is_left_for_later_and_cut_back_after_a_checkpoint(
+    tmp_path: Path, shared: Checkpointer
+) -> None:
+    """As SQLite leaves a log under 1,000 pages: small commits cost no checkpoint each;
+    once one has run, the next commit's log holds only what it wrote."""
+    database = tmp_path / "node.db"
+    engine = make_engine(f"sqlite:///{database}")
+    try:
+        with engine.begin() as conn:
+            conn.execute(text("CREATE TABLE t (b BLOB)"))
+        assert shared.idle(5)
+        before = database.stat().st_size
+        with engine.begin() as conn:
+            conn.execute(text("INSERT INTO t VALUES (:b)"), {"b": os.urandom(64 << 10)})
+        assert shared.idle(5)
+        assert database.stat().st_size == before  # in the log only
+        with engine.begin() as conn:  # past the threshold
+            conn.execute(text("INSERT INTO t VALUES (:b)"), {"b": os.urandom(5 * MiB)})
+        assert shared.idle(5)
+        assert database.stat().st_size > before + 5 * MiB
+        with engine.begin() as conn:
+            conn.execute(text("INSERT INTO t VALUES (x'00')"))
+        assert Path(f"{database}-wal").stat().st_size < 64 << 10  # cut back
+    finally:
+        engine.dispose()

@@ -11,7 +11,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from caveat.adapters.db.models.federation import PeerOutboxRow
-from caveat.services.federation import outbox_body, outbox_json
+from caveat.api.routes.federation_protocol import in_pieces
+from caveat.services.federation import outbox_body, outbox_frame_parts, outbox_frames, outbox_json
 
 _rows = st.lists(
     st.builds(
@@ -39,3 +40,19 @@ def test_the_body_is_the_json_of_the_page(rows: list[PeerOutboxRow]) -> None:
 def test_an_unusual_kind_or_digest_is_escaped_as_json_escapes_it() -> None:
     row = PeerOutboxRow(peer_seq=7, kind='re"lease\\', package=b"\x00\xff", sha256="\u00e9\n")
     assert outbox_body([row]) == json.dumps(outbox_json([row])).encode()
+
+
+@given(_rows)
+def test_the_frames_parts_join_to_the_frames(rows: list[PeerOutboxRow]) -> None:
+    assert b"".join(outbox_frame_parts(rows)) == outbox_frames(rows)
+
+
+@given(st.lists(st.binary(max_size=40), max_size=12), st.integers(min_value=1, max_value=17))
+def test_an_answer_in_pieces_is_its_parts_in_order_in_full_pieces(
+    parts: list[bytes], size: int
+) -> None:
+    pieces = list(in_pieces(parts, size))
+    assert b"".join(pieces) == b"".join(parts)
+    assert all(len(piece) == size for piece in pieces[:-1])
+    assert all(pieces)  # no empty piece, none for no bytes
+    assert all(type(piece) is bytes for piece in pieces)

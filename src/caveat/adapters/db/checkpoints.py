@@ -6,7 +6,9 @@ log past 1,000 pages: the transaction that kept a 32 MiB package waited 0.08-0.1
 to copy those pages into the database file and sync it. Here a write transaction's
 commit only asks for a checkpoint; one thread per process runs it (PASSIVE: it never
 blocks a reader or a writer) on a connection of its own a moment later, while the
-committing thread goes on. SQLite's automatic checkpoint stays as a bound on the log
+committing thread goes on, once the log holds ``CHECKPOINT_BYTES`` (SQLite's own
+threshold; ``journal_size_limit=0`` makes the log file's size what it holds since its
+last checkpoint). SQLite's automatic checkpoint stays as a bound on the log
 (``SAFETY_NET_PAGES``) should this thread fall behind or readers hold it back.
 
 Durability is unchanged: a committed transaction is in the log either way, and a
@@ -31,9 +33,10 @@ SAFETY_NET_PAGES = 16_384
 # How long after a commit asks before its checkpoint runs: the COMMIT statement itself
 # runs after the event that asks, and its frames are meant to be in the checkpoint.
 SETTLE_S = 0.02
-# At most one checkpoint of a database in this long (each syncs the database file and
-# its log): a stream of small commits is checkpointed every half second, not each time.
-MIN_INTERVAL_S = 0.5
+# A log smaller than this is left for later, as SQLite leaves one under 1,000 pages.
+CHECKPOINT_BYTES = 4 << 20
+# At most one checkpoint of a database in this long: a burst of commits is one checkpoint.
+MIN_INTERVAL_S = 0.1
 # A checkpoint left incomplete (a reader still on older pages) is tried again this much
 # later, a few times, then left to the next commit or the automatic bound.
 RETRY_S = 0.25
@@ -50,9 +53,11 @@ class Checkpointer:
         settle_s: float = SETTLE_S,
         min_interval_s: float = MIN_INTERVAL_S,
         checkpoint: Callable[[str], tuple[int, int, int]] | None = None,
+        logged_bytes: Callable[[str], int] | None = None,
     ) -> None:
         self._settle_s, self._min_interval_s = settle_s, min_interval_s
         self._checkpoint = checkpoint or checkpoint_passive
+        self._logged_bytes = logged_bytes or log_bytes
         self._cond = threading.Condition()
         self._due: dict[str, tuple[float, int]] = {}  # path: (when, retries left)
         self._last: dict[str, float] = {}  # path: when its last checkpoint ran
@@ -103,10 +108,15 @@ class Checkpointer:
                 path, retries = self._next()
                 self._running = path
             try:
-                busy, logged, copied = self._checkpoint(path)
-                incomplete = busy or copied < logged
+                incomplete = False
+                if self._logged_bytes(path) >= CHECKPOINT_BYTES:
+                    busy, logged, copied = self._checkpoint(path)
+                    incomplete = bool(busy) or copied < logged
             except (sqlite3.Error, OSError) as exc:  # a database removed or replaced
                 log.debug("checkpoint skipped", path=path, error=type(exc).__name__)
+                incomplete = False
+            except Exception as exc:  # the thread serves every database: it goes on
+                log.warning("checkpoint failed", path=path, error=type(exc).__name__)
                 incomplete = False
             with self._cond:
                 self._running = None
@@ -128,6 +138,14 @@ class Checkpointer:
                 self._cond.wait(wait)
             else:
                 self._cond.wait()
+
+
+def log_bytes(path: str) -> int:
+    """The size of the database's write-ahead log file (0 when there is none)."""
+    try:
+        return os.stat(f"{path}-wal").st_size
+    except FileNotFoundError:
+        return 0
 
 
 def checkpoint_passive(path: str) -> tuple[int, int, int]:

@@ -28,6 +28,9 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     # Checkpoints run after the commit, on a thread of their own (``checkpoints``); this
     # only bounds the log should that thread fall behind.
     cursor.execute(f"PRAGMA wal_autocheckpoint={SAFETY_NET_PAGES}")
+    # The log file is cut back to what a commit wrote once a checkpoint has emptied it,
+    # so its size tells the checkpointer how much is waiting.
+    cursor.execute("PRAGMA journal_size_limit=0")
     cursor.close()
 
 

@@ -806,7 +806,7 @@ class PeerReleases:
             return 0, False
         held.add(package_uuid)
         split = isinstance(opened, Sealed)  # its content is unknown until its first open
-        content_sha = "" if isinstance(opened, Sealed) else _sha256(opened.payload)
+        content_sha = _content_sha256(opened, staged)
         received = PeerReceivedRow(
             id=new_id(),
             peer_id=source.peer_id,
@@ -1136,8 +1136,14 @@ def _not_for_here(
     return None
 
 
-def _sha256(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()
+def _content_sha256(opened: Opened | Sealed, staged: StagedContent | None) -> str:
+    """The SHA-256 of a package's content ("" while sealed): staging hashed it already
+    (a 32 MiB content is hashed once, not twice)."""
+    if isinstance(opened, Sealed):
+        return ""
+    if staged is not None:  # staged from exactly this payload (``_take_packages``)
+        return staged.sha256.hex()
+    return hashlib.sha256(opened.payload).hexdigest()
 
 
 def _package_uuid(opened: Opened | Sealed) -> str:
@@ -1221,10 +1227,16 @@ def outbox_frames(rows: list[PeerOutboxRow]) -> bytes:
     JSON: a 64 MiB package is 64 MiB on the wire and parsed by slicing. (The JSON
     page's ``sha256`` is left out: every entry authenticates itself, by its package's
     checks or its statement's signature.)"""
+    return b"".join(outbox_frame_parts(rows))
+
+
+def outbox_frame_parts(rows: list[PeerOutboxRow]) -> list[bytes]:
+    """``outbox_frames`` in the parts it is joined from (each package's bytes as they
+    are), for an answer sent in pieces without first copying a page of up to 64 MiB."""
     parts = [OUTBOX_FRAMES_MAGIC]
     for row in rows:
         parts += [_FRAME.pack(row.peer_seq, _KINDS.index(row.kind), len(row.package)), row.package]
-    return b"".join(parts)
+    return parts
 
 
 def outbox_frames_of(peer: str, body: bytes) -> Iterator[tuple[int, bytes, str]]:

@@ -7,10 +7,11 @@ import os
 import sqlite3
 import threading
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import Engine, text
 
 from caveat.adapters.db import checkpoints as checkpoints_module
 from caveat.adapters.db import engine as engine_module
@@ -18,6 +19,8 @@ from caveat.adapters.db.checkpoints import CHECKPOINT_BYTES, Checkpointer, check
 from caveat.adapters.db.engine import make_engine
 
 MiB = 1 << 20
+# Long enough that a loaded machine still looks between a commit and its checkpoint.
+SETTLE_S = 2.0
 
 
 def _full(path: str) -> int:
@@ -43,31 +46,38 @@ class Recording:
 def shared(monkeypatch: pytest.MonkeyPatch) -> Checkpointer:
     """The checkpointer the engines of this test ask, slow to settle so that a test can
     look at the database between the commit and its checkpoint."""
-    mine = Checkpointer(settle_s=0.5)
+    mine = Checkpointer(settle_s=SETTLE_S)
     monkeypatch.setattr(engine_module, "checkpointer", lambda: mine)
     return mine
 
 
-def test_a_large_commit_returns_before_its_checkpoint_which_follows(
-    tmp_path: Path, shared: Checkpointer
-) -> None:
+@pytest.fixture
+def blob_table(tmp_path: Path) -> Iterator[tuple[Engine, Path]]:
+    """An engine on a database file with a table of blobs, its checkpoints settled."""
     database = tmp_path / "node.db"
+    made = sqlite3.connect(database)  # made beside the engine: no checkpoint to wait for
+    made.execute("PRAGMA journal_mode=WAL")
+    made.execute("CREATE TABLE t (b BLOB)")
+    made.commit()
+    made.close()
     engine = make_engine(f"sqlite:///{database}")
-    try:
-        with engine.begin() as conn:
-            conn.execute(text("CREATE TABLE t (b BLOB)"))
-        assert shared.idle(5)
-        before = database.stat().st_size
-        with engine.begin() as conn:  # 2,048 pages: past SQLite's own bound of 1,000
-            conn.execute(text("INSERT INTO t VALUES (:b)"), {"b": os.urandom(8 * MiB)})
-        # committed, and in the log only: the database file has not grown yet
-        assert database.stat().st_size < before + MiB
-        with engine.connect() as conn:
-            assert conn.execute(text("SELECT length(b) FROM t")).scalar() == 8 * MiB
-        assert shared.idle(5)
-        assert database.stat().st_size >= before + 8 * MiB  # the checkpoint copied it
-    finally:
-        engine.dispose()
+    yield engine, database
+    engine.dispose()
+
+
+def test_a_large_commit_returns_before_its_checkpoint_which_follows(
+    blob_table: tuple[Engine, Path], shared: Checkpointer
+) -> None:
+    engine, database = blob_table
+    before = database.stat().st_size
+    with engine.begin() as conn:  # 2,048 pages: past SQLite's own bound of 1,000
+        conn.execute(text("INSERT INTO t VALUES (:b)"), {"b": os.urandom(8 * MiB)})
+    # committed, and in the log only: the database file has not grown yet
+    assert database.stat().st_size < before + MiB
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT length(b) FROM t")).scalar() == 8 * MiB
+    assert shared.idle(10)
+    assert database.stat().st_size >= before + 8 * MiB  # the checkpoint copied it
 
 
 def test_reads_and_rollbacks_ask_for_no_checkpoint(
@@ -104,7 +114,7 @@ def test_reads_and_rollbacks_ask_for_no_checkpoint(
 def test_asks_are_coalesced_and_spaced_apart() -> None:
     recording = Recording()
     checkpointer = Checkpointer(
-        settle_s=0.05, min_interval_s=0.4, checkpoint=recording, logged_bytes=_full
+        settle_s=0.3, min_interval_s=0.4, checkpoint=recording, logged_bytes=_full
     )
     for _ in range(20):
         checkpointer.ask("/db")
@@ -158,7 +168,7 @@ def test_a_disposed_engine_leaves_nothing_to_checkpoint(
 ) -> None:
     """Its database may be removed next: no checkpoint connection may recreate its log."""
     recording = Recording()
-    mine = Checkpointer(settle_s=0.3, checkpoint=recording, logged_bytes=_full)
+    mine = Checkpointer(settle_s=SETTLE_S, checkpoint=recording, logged_bytes=_full)
     monkeypatch.setattr(engine_module, "checkpointer", lambda: mine)
     engine = make_engine(f"sqlite:///{tmp_path / 'node.db'}")
     with engine.begin() as conn:
@@ -210,27 +220,20 @@ def test_an_unexpected_error_leaves_the_thread_running() -> None:
 
 
 def test_a_small_log_is_left_for_later_and_cut_back_after_a_checkpoint(
-    tmp_path: Path, shared: Checkpointer
+    blob_table: tuple[Engine, Path], shared: Checkpointer
 ) -> None:
     """As SQLite leaves a log under 1,000 pages: small commits cost no checkpoint each;
     once one has run, the next commit's log holds only what it wrote."""
-    database = tmp_path / "node.db"
-    engine = make_engine(f"sqlite:///{database}")
-    try:
-        with engine.begin() as conn:
-            conn.execute(text("CREATE TABLE t (b BLOB)"))
-        assert shared.idle(5)
-        before = database.stat().st_size
-        with engine.begin() as conn:
-            conn.execute(text("INSERT INTO t VALUES (:b)"), {"b": os.urandom(64 << 10)})
-        assert shared.idle(5)
-        assert database.stat().st_size == before  # in the log only
-        with engine.begin() as conn:  # past the threshold
-            conn.execute(text("INSERT INTO t VALUES (:b)"), {"b": os.urandom(5 * MiB)})
-        assert shared.idle(5)
-        assert database.stat().st_size > before + 5 * MiB
-        with engine.begin() as conn:
-            conn.execute(text("INSERT INTO t VALUES (x'00')"))
-        assert Path(f"{database}-wal").stat().st_size < 64 << 10  # cut back
-    finally:
-        engine.dispose()
+    engine, database = blob_table
+    before = database.stat().st_size
+    with engine.begin() as conn:
+        conn.execute(text("INSERT INTO t VALUES (:b)"), {"b": os.urandom(64 << 10)})
+    assert shared.idle(10)
+    assert database.stat().st_size == before  # in the log only
+    with engine.begin() as conn:  # past the threshold
+        conn.execute(text("INSERT INTO t VALUES (:b)"), {"b": os.urandom(5 * MiB)})
+    assert shared.idle(10)
+    assert database.stat().st_size > before + 5 * MiB
+    with engine.begin() as conn:
+        conn.execute(text("INSERT INTO t VALUES (x'00')"))
+    assert Path(f"{database}-wal").stat().st_size < 64 << 10  # cut back

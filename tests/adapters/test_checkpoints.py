@@ -237,3 +237,70 @@ def test_a_small_log_is_left_for_later_and_cut_back_after_a_checkpoint(
     with engine.begin() as conn:
         conn.execute(text("INSERT INTO t VALUES (x'00')"))
     assert Path(f"{database}-wal").stat().st_size < 64 << 10  # cut back
+
+
+def test_the_checkpoint_is_asked_for_once_the_commit_has_landed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Asked for before the COMMIT ran, a checkpoint could run first and leave the
+    commit's pages in the log: the ask sees the row from a connection of its own."""
+    database = tmp_path / "node.db"
+    seen: list[int] = []
+
+    class Looking:
+        def ask(self, path: str) -> None:
+            with sqlite3.connect(path) as other:
+                seen.append(other.execute("SELECT count(*) FROM t").fetchone()[0])
+
+        def forget(self, path: str) -> None:
+            pass
+
+    made = sqlite3.connect(database)
+    made.execute("PRAGMA journal_mode=WAL")
+    made.execute("CREATE TABLE t (n INTEGER)")
+    made.commit()
+    made.close()
+    monkeypatch.setattr(engine_module, "checkpointer", Looking)
+    engine = make_engine(f"sqlite:///{database}")
+    try:
+        for n in (1, 2):
+            with engine.begin() as conn:
+                conn.execute(text("INSERT INTO t VALUES (:n)"), {"n": n})
+    finally:
+        engine.dispose()
+    assert seen == [1, 2]
+
+
+@pytest.mark.parametrize("folder", ["a?b", "c#d", "e%20f"])
+def test_a_path_with_uri_characters_is_checkpointed_itself(tmp_path: Path, folder: str) -> None:
+    """The connection's URI escapes the path: cut at ? or #, it would name (and create)
+    another file."""
+    (tmp_path / folder).mkdir()
+    database = tmp_path / folder / "node.db"
+    writer = sqlite3.connect(database, isolation_level=None)
+    writer.execute("PRAGMA journal_mode=WAL")
+    writer.execute("PRAGMA wal_autocheckpoint=0")
+    writer.execute("CREATE TABLE t (b BLOB)")
+    writer.execute("INSERT INTO t VALUES (?)", (os.urandom(MiB),))
+    try:
+        busy, logged, copied = checkpoint_passive(str(database))
+    finally:
+        writer.close()
+    assert (busy, copied) == (0, logged)
+    assert logged > 256
+    assert sorted(p.name for p in tmp_path.iterdir()) == [folder]  # nothing made beside
+
+
+def test_forgetting_one_database_leaves_the_others_due_and_idle_waiters_waiting() -> None:
+    """A waiter in ``idle`` never takes the wakeup meant for the thread."""
+    recording = Recording()
+    checkpointer = Checkpointer(checkpoint=recording, logged_bytes=_full)
+    checkpointer.ask("/a")
+    waiter = threading.Thread(target=checkpointer.idle, args=(5,))
+    waiter.start()
+    checkpointer.forget("/a")
+    time.sleep(0.03)  # past /a's time: the thread waits for the next ask, untimed
+    checkpointer.ask("/b")
+    assert checkpointer.idle(5)
+    waiter.join(5)
+    assert [path for path, _ in recording.calls] == ["/b"]

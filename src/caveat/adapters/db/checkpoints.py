@@ -3,13 +3,14 @@ after the commit").
 
 SQLite's own automatic checkpoint runs inside the COMMIT that takes the write-ahead
 log past 1,000 pages: the transaction that kept a 32 MiB package waited 0.08-0.10 s more
-to copy those pages into the database file and sync it. Here a write transaction's
-commit only asks for a checkpoint; one thread per process runs it (PASSIVE: it never
-blocks a reader or a writer) on a connection of its own a moment later, while the
-committing thread goes on, once the log holds ``CHECKPOINT_BYTES`` (SQLite's own
-threshold; ``journal_size_limit=0`` makes the log file's size what it holds since its
-last checkpoint). SQLite's automatic checkpoint stays as a bound on the log
-(``SAFETY_NET_PAGES``) should this thread fall behind or readers hold it back.
+to copy those pages into the database file and sync it. Here a write transaction, once
+committed (its connection back in the pool), only asks for a checkpoint; one thread per
+process runs it (PASSIVE: it never blocks a reader or a writer) on a connection of its
+own a moment later, while the committing thread goes on, once the log holds
+``CHECKPOINT_BYTES`` (SQLite's own threshold; ``journal_size_limit=0`` makes the log
+file's size what it holds since its last checkpoint). SQLite's automatic checkpoint
+stays as a bound on the log (``SAFETY_NET_PAGES``) should this thread fall behind or
+readers hold it back.
 
 Durability is unchanged: a committed transaction is in the log either way, and a
 checkpoint syncs the log before it copies it (``synchronous=NORMAL`` in WAL mode).
@@ -22,6 +23,7 @@ import sqlite3
 import threading
 import time
 from collections.abc import Callable
+from pathlib import Path
 
 import structlog
 
@@ -30,8 +32,8 @@ log = structlog.get_logger(__name__)
 # SQLite's automatic checkpoint, kept as a bound on the log: 16,384 pages (64 MiB with
 # 4 KiB pages, the largest package) before a commit checkpoints inline again.
 SAFETY_NET_PAGES = 16_384
-# How long after a commit asks before its checkpoint runs: the COMMIT statement itself
-# runs after the event that asks, and its frames are meant to be in the checkpoint.
+# How long after a commit asks before its checkpoint runs: commits close together share
+# one checkpoint.
 SETTLE_S = 0.02
 # A log smaller than this is left for later, as SQLite leaves one under 1,000 pages.
 CHECKPOINT_BYTES = 4 << 20
@@ -74,12 +76,12 @@ class Checkpointer:
                 self._last = {p: t for p, t in self._last.items() if t > recent}
             soonest = self._last.get(path, float("-inf")) + self._min_interval_s
             self._due[path] = (max(time.monotonic() + self._settle_s, soonest), RETRIES)
-            if self._thread is None:
+            if self._thread is None or not self._thread.is_alive():
                 self._thread = threading.Thread(
                     target=self._run, name="caveat-checkpoint", daemon=True
                 )
                 self._thread.start()
-            self._cond.notify()
+            self._cond.notify_all()  # the thread, whoever else waits (``idle``)
 
     def forget(self, path: str) -> None:
         """Ask nothing more for ``path`` and wait for a checkpoint of it under way (its
@@ -88,6 +90,7 @@ class Checkpointer:
         with self._cond:
             self._due.pop(path, None)
             self._last.pop(path, None)
+            self._cond.notify_all()
             while self._running == path:
                 self._cond.wait(0.05)
 
@@ -151,7 +154,8 @@ def log_bytes(path: str) -> int:
 def checkpoint_passive(path: str) -> tuple[int, int, int]:
     """A PASSIVE checkpoint of the database file at ``path`` on a connection of its own
     (never creating the file): SQLite's (busy, log pages, pages checkpointed)."""
-    connection = sqlite3.connect(f"file:{path}?mode=rw", uri=True, timeout=1.0)
+    uri = f"{Path(path).as_uri()}?mode=rw"  # escaped: a path may hold ? # or %
+    connection = sqlite3.connect(uri, uri=True, timeout=1.0)
     try:
         row = connection.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
     finally:

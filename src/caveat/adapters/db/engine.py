@@ -8,6 +8,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import structlog
 from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
@@ -15,6 +16,8 @@ from sqlalchemy.pool import ConnectionPoolEntry, QueuePool
 
 from caveat.adapters.db.checkpoints import SAFETY_NET_PAGES, checkpointer
 from caveat.adapters.files import create_private_file, make_private_dir
+
+log = structlog.get_logger(__name__)
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -124,13 +127,10 @@ class WriteQueue:
             self._cond.notify_all()
 
 
-def _queue_writers(
-    engine: Engine, queue: WriteQueue, committed: Callable[[], None] = lambda: None
-) -> None:
+def _queue_writers(engine: Engine, queue: WriteQueue) -> None:
     # A writer takes its turn just before BEGIN IMMEDIATE and gives it up at COMMIT or
     # ROLLBACK (the events fire just before the statement: the next writer's BEGIN may
     # wait a millisecond for the COMMIT to finish, in SQLite's own busy handler).
-    # ``committed`` is told of each writer's COMMIT (the database's checkpoint is asked for).
     def begin(connection: Connection) -> None:
         if connection.get_execution_options().get("caveat_read_only"):
             connection.exec_driver_sql("BEGIN")
@@ -147,14 +147,38 @@ def _queue_writers(
         if connection.info.pop("caveat_write_turn", False):
             queue.release()
 
+    event.listen(engine, "begin", begin)
+    event.listen(engine, "commit", end)
+    event.listen(engine, "rollback", end)
+
+
+def _checkpoint_after_commits(engine: Engine, path: str) -> None:
+    # A writer's COMMIT is noted as it starts (the event fires before the statement) and
+    # the checkpoint asked for when the connection comes back to the pool, the COMMIT
+    # landed: asked before, the checkpoint could run first and leave the commit's pages
+    # in the log.
+    def begin(connection: Connection) -> None:
+        if not connection.get_execution_options().get("caveat_read_only"):
+            connection.info["caveat_writing"] = True
+
     def commit(connection: Connection) -> None:
-        if connection.info.get("caveat_write_turn"):
-            committed()
-        end(connection)
+        if connection.info.pop("caveat_writing", False):
+            connection.info["caveat_wrote"] = True
+
+    def rollback(connection: Connection) -> None:
+        connection.info.pop("caveat_writing", None)
+
+    def checkin(_dbapi_connection: Any, record: ConnectionPoolEntry) -> None:
+        if record.info.pop("caveat_wrote", False):
+            try:
+                checkpointer().ask(path)
+            except Exception as exc:  # a checkpoint is never a reason to fail a caller
+                log.warning("checkpoint not asked for", error=type(exc).__name__)
 
     event.listen(engine, "begin", begin)
     event.listen(engine, "commit", commit)
-    event.listen(engine, "rollback", end)
+    event.listen(engine, "rollback", rollback)
+    event.listen(engine, "checkin", checkin)
 
 
 def make_engine(url: str, *, echo: bool = False, request_threads: int = 20) -> Engine:
@@ -180,14 +204,12 @@ def make_engine(url: str, *, echo: bool = False, request_threads: int = 20) -> E
         # pysqlite's own transaction handling defers BEGIN; take control so that
         # writers take the lock at BEGIN IMMEDIATE and never fail mid-transaction.
         event.listen(engine, "connect", _disable_pysqlite_begin)
-        queue = WriteQueue(WRITE_QUEUE_TIMEOUT_S)
+        _queue_writers(engine, WriteQueue(WRITE_QUEUE_TIMEOUT_S))
         if pool:  # a file: its checkpoints run after the commit (``checkpoints``)
             path = str(Path(str(parsed.database)).resolve())
-            _queue_writers(engine, queue, lambda: checkpointer().ask(path))
+            _checkpoint_after_commits(engine, path)
             assert isinstance(engine.pool, ClosingQueuePool)
             engine.pool.on_dispose = lambda: checkpointer().forget(path)
-        else:
-            _queue_writers(engine, queue)
         return engine
     pooled = request_threads * CONNECTIONS_PER_THREAD + SPARE_CONNECTIONS
     return create_engine(

@@ -182,6 +182,7 @@ def _in_pieces(parts: list[bytes], media_type: str) -> Response:
 def in_pieces(parts: list[bytes], size: int) -> Iterator[bytes]:
     """The bytes of ``parts`` in order, in pieces of ``size`` (the last one shorter):
     small parts gathered into a piece, a large one sliced."""
+    assert size > 0
     gathered: list[memoryview] = []
     room = size
     for part in parts:

@@ -168,9 +168,13 @@ def test_a_cleared_member_opens_a_received_item_under_the_local_policy(at_b: AtB
     for blob in stored:
         with at_b.b.artifacts.blobs.open(blob.key) as raw:
             assert DATA not in raw.read()
-    # The officers' list of received items points at the artifact.
+    # The officers' list of received items points at the artifact; the content's digest
+    # on record (taken from staging) is the digest of what was released.
     [item] = at_b.b.federation_releases.received(CONSOLE)
     assert item.artifact_id == artifact
+    assert item.content_sha256 == hashlib.sha256(DATA).hexdigest()
+    [received] = _events(at_b.b, "peer.received")
+    assert received["content_sha256"] == hashlib.sha256(DATA).hexdigest()
 
 
 def test_readers_the_local_policy_refuses_never_see_it_and_are_told_why(at_b: AtB) -> None:
